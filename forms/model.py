@@ -1,0 +1,222 @@
+"""The form as data: sections → items → fields, tables and relatives.
+
+The conversation engine, the checks, the document and the JSON schema all walk these
+objects; none of them names an item. The concrete Mẫu 2-KNĐ lives in
+``forms/data/mau_2knd_hd38.toml`` and is loaded by :mod:`forms.definition`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Kind(StrEnum):
+    """How an answer is parsed and stored (every stored value is canonical text)."""
+
+    TEXT = "text"  # one line of free text
+    LONG_TEXT = "long_text"  # a paragraph (narrative items)
+    NAME = "name"  # a full name written in capitals (item 1, relatives)
+    OTHER_NAMES = "other_names"  # item 2: normal case, may be empty
+    DATE = "date"  # dd/mm/yyyy
+    MONTH = "month"  # mm/yyyy
+    PERIOD = "period"  # "mm/yyyy - mm/yyyy|nay", stored as row keys tu / den
+    YEAR = "year"  # yyyy
+    GENDER = "gender"  # nam | nữ
+    ETHNICITY = "ethnicity"  # one of the 54 groups
+    RELIGION = "religion"  # "không" or a religion
+    ADDRESS_ORIGIN = "address_origin"  # birth place / hometown: new name (old name)
+    ADDRESS_RESIDENCE = "address_residence"  # residence: thôn/tổ + xã/phường + tỉnh
+    EDUCATION = "education"  # "12/12 phổ thông"
+    POLITICAL_THEORY = "political_theory"  # không / sơ cấp / trung cấp / cao cấp / cử nhân
+    CHOICE = "choice"  # one of ``choices``
+    YES_NO = "yes_no"  # "có" | "không"
+    PLEDGE = "pledge"  # the fixed pledge sentence (item 23)
+
+
+class Condition(BaseModel):
+    """Ask a field only when another field of the same block has a value."""
+
+    model_config = ConfigDict(frozen=True)
+
+    field: str
+    equals: str | tuple[str, ...]
+
+    def holds(self, values: dict[str, str]) -> bool:
+        wanted = (self.equals,) if isinstance(self.equals, str) else self.equals
+        return values.get(self.field, "") in wanted
+
+
+class FieldDef(BaseModel):
+    """One answer: a scalar of an item, a table column or a relative's fact."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    label: str
+    kind: Kind = Kind.TEXT
+    prompt: str = ""
+    help: str = ""
+    example: str = ""
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()  # likely answers offered as buttons
+    when: Condition | None = None
+    # Relatives only: the relative groups (A grandparents, B parents/spouse, C siblings/children)
+    groups: tuple[Literal["A", "B", "C"], ...] = ("A", "B", "C")
+
+    def applies(self, values: dict[str, str]) -> bool:
+        """Whether this field is asked, given the other answers of its block."""
+        return self.when is None or self.when.holds(values)
+
+    def storage_keys(self) -> tuple[str, ...]:
+        """Keys this field occupies in a row (a period fills two columns)."""
+        return ("tu", "den") if self.kind is Kind.PERIOD else (self.id,)
+
+
+class TableDef(BaseModel):
+    """A booklet table: rows entered one by one, columns printed in this order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    columns: tuple[FieldDef, ...]
+    headers: tuple[str, ...]  # printed column headers (a period column prints as one)
+    min_rows: int = 0
+    row_label: str = "dòng"
+
+    def column(self, column_id: str) -> FieldDef:
+        for col in self.columns:
+            if col.id == column_id or column_id in col.storage_keys():
+                return col
+        raise KeyError(column_id)
+
+
+class Relation(BaseModel):
+    """A kind of relative (ông nội, vợ, con đẻ...) and the group deciding its facts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: str
+    label: str
+    group: Literal["A", "B", "C"]
+    side: Literal["self", "spouse", "own"]  # own = the candidate's own spouse/children
+    multiple: bool = False  # siblings and children can be several
+    needs_spouse: bool = False  # only asked when the candidate is married
+
+
+class RelativesDef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    relations: tuple[Relation, ...]
+    fields: tuple[FieldDef, ...]
+
+    def relation(self, code: str) -> Relation:
+        for rel in self.relations:
+            if rel.code == code:
+                return rel
+        raise KeyError(code)
+
+    def fields_for(self, group: str) -> tuple[FieldDef, ...]:
+        return tuple(f for f in self.fields if group in f.groups)
+
+
+class ItemDef(BaseModel):
+    """A numbered item of the booklet: (1)…(26)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    label: str
+    help: str = ""
+    fields: tuple[FieldDef, ...] = ()  # with relatives: the gate questions (married? children?)
+    table: TableDef | None = None
+    relatives: RelativesDef | None = None
+    reviewer_only: bool = False  # (24)–(26): never asked of the candidate
+    optional: bool = False  # the whole item may be skipped ("nếu có")
+    ask: str = ""  # yes/no gate question for optional items ("Anh/chị có ... không?")
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> ItemDef:
+        if self.table and (self.fields or self.relatives):
+            raise ValueError(f"item {self.number} mixes a table with other answers")
+        return self
+
+    @property
+    def numbered(self) -> bool:
+        """True for the booklet's items (1)–(26); dossier extras carry numbers above 90."""
+        return self.number <= 26
+
+    @property
+    def ref(self) -> str:
+        return f"({self.number})" if self.numbered else ""
+
+
+class SectionDef(BaseModel):
+    """A part of the conversation (several items), used for progress and review."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    items: tuple[ItemDef, ...]
+
+
+class FormDef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    form_version: str
+    code: str
+    title: str
+    pledge: str
+    sections: tuple[SectionDef, ...]
+    extra: SectionDef | None = Field(
+        default=None, description="dossier facts outside the 26 items (certificate, introducers)"
+    )
+
+    def all_sections(self) -> tuple[SectionDef, ...]:
+        return (*self.sections, self.extra) if self.extra else self.sections
+
+    def items(self) -> tuple[ItemDef, ...]:
+        return tuple(item for s in self.all_sections() for item in s.items)
+
+    def item(self, number: int) -> ItemDef:
+        for it in self.items():
+            if it.number == number:
+                return it
+        raise KeyError(number)
+
+    def scalar_fields(self) -> tuple[tuple[ItemDef, FieldDef], ...]:
+        return tuple((it, f) for it in self.items() for f in it.fields)
+
+    def field(self, field_id: str) -> FieldDef:
+        for _, f in self.scalar_fields():
+            if f.id == field_id:
+                return f
+        raise KeyError(field_id)
+
+    def item_of_field(self, field_id: str) -> ItemDef:
+        for it, f in self.scalar_fields():
+            if f.id == field_id:
+                return it
+        for it in self.items():
+            if it.table and it.table.id == field_id:
+                return it
+        raise KeyError(field_id)
+
+    def tables(self) -> tuple[tuple[ItemDef, TableDef], ...]:
+        return tuple((it, it.table) for it in self.items() if it.table)
+
+    def table(self, table_id: str) -> TableDef:
+        for _, t in self.tables():
+            if t.id == table_id:
+                return t
+        raise KeyError(table_id)
+
+    def relatives(self) -> RelativesDef:
+        for it in self.items():
+            if it.relatives:
+                return it.relatives
+        raise KeyError("relatives")

@@ -1,0 +1,72 @@
+"""Vietnamese user-facing text, kept out of code.
+
+Short messages (parse errors, rule messages, button labels) live in TOML catalogues under
+``templates/*.toml`` as ``[section] key = "jinja text"``; longer replies are ``templates/**/*.j2``
+files. Both are rendered with one jinja2 environment so every layer uses the same wording
+tools. Catalogues are read once per process.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+@cache
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env
+
+
+@cache
+def _catalogue() -> dict[str, str]:
+    """Flatten every ``templates/*.toml`` into ``"file.section.key" -> text``."""
+    flat: dict[str, str] = {}
+    for path in sorted(TEMPLATES_DIR.glob("*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        _flatten(path.stem, data, flat)
+    return flat
+
+
+def _flatten(prefix: str, node: Any, out: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _flatten(f"{prefix}.{key}", value, out)
+    else:
+        out[prefix] = str(node)
+
+
+@cache
+def _compiled(key: str) -> jinja2.Template:
+    try:
+        source = _catalogue()[key]
+    except KeyError:
+        raise KeyError(f"no text '{key}' in templates/*.toml") from None
+    return _env().from_string(source)
+
+
+def message(key: str, **context: Any) -> str:
+    """Render the catalogue entry ``key`` (e.g. ``"parse.date.invalid"``)."""
+    return _compiled(key).render(**context)
+
+
+def has_message(key: str) -> bool:
+    return key in _catalogue()
+
+
+def render(template: str, **context: Any) -> str:
+    """Render a ``.j2`` file under templates/ (path relative to templates/)."""
+    return _env().get_template(template).render(**context).strip()

@@ -1,0 +1,96 @@
+"""Platform-neutral input and output of the conversation.
+
+Adapters in ``bot/`` turn a Telegram/Zalo/console update into an :class:`Event` and draw the
+:class:`Reply` objects the handlers return. Nothing here knows a platform's types, so the same
+flows serve every channel and tests can drive them without a network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+EventKind = Literal["text", "button", "command", "other", "bot_added", "bot_removed"]
+ChatKind = Literal["private", "group"]
+
+MAX_ACTION_BYTES = 64  # Telegram's callback_data limit; every action must fit
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person on one platform. ``id`` is the platform's id as text."""
+
+    platform: str
+    id: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    platform: str
+    id: str
+    kind: ChatKind = "private"
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One thing a person did: typed text, tapped a button, sent a command or a sticker.
+
+    ``update_key`` identifies the platform update so a redelivered update is processed
+    once; ``message_ref`` is the bot message that carried the tapped button, and
+    ``reply_to_ref`` the bot message a text replies to (reviewers' comments in groups).
+    """
+
+    user: User
+    chat: Chat
+    kind: EventKind
+    text: str = ""  # typed text; for commands, the arguments after the command
+    command: str = ""  # without the slash and without @botname, lower case
+    action: str = ""  # a button's action string
+    update_key: str = ""
+    message_ref: str = ""
+    reply_to_ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    action: str
+
+    def __post_init__(self) -> None:
+        if not 0 < len(self.action.encode()) <= MAX_ACTION_BYTES:
+            raise ValueError(f"button action must be 1..64 bytes: {self.action!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    filename: str
+    data: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Photo:
+    data: bytes
+    caption: str = ""
+
+
+@dataclass(slots=True)
+class Reply:
+    """A message to send to ``chat`` (None = the event's chat).
+
+    Adapters split texts over the platform's limit, render ``buttons`` as an inline keyboard
+    (Telegram) or as numbered options (console, Zalo), and edit ``edit_ref`` in place when the
+    platform can. ``remember`` asks the adapter to report the sent message's id back through
+    :meth:`handlers.router.Router.message_sent` (review cards are edited later).
+    """
+
+    text: str = ""
+    buttons: list[list[Button]] = field(default_factory=list)
+    chat: Chat | None = None
+    document: Document | None = None
+    photo: Photo | None = None
+    edit_ref: str = ""
+    remember: str = ""
+    toast: str = ""  # short notice answering a button tap (Telegram answerCallbackQuery)
