@@ -1,0 +1,166 @@
+"""Process settings, read from the environment (prefix ``KND_``) or a ``.env`` file.
+
+One object carries everything a bot process needs to start (token, Bot API location,
+database, time zone, webhook), so the CLI, the Telegram adapter and the console read the same
+values and a deployment is described by a single ``.env`` (see ``.env.example``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_API_FILE_URL = "https://api.telegram.org/file/bot"
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Telegram's rule for secret_token
+
+
+class Settings(BaseSettings):
+    """Everything configurable about a running bot. No token means console mode."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KND_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    bot_token: SecretStr | None = Field(
+        default=None, description="Telegram bot token from BotFather; empty = console mode"
+    )
+    bot_username: str = Field(
+        default="", description="the bot's @username without @; fetched with getMe when empty"
+    )
+    api_base_url: str = Field(
+        default=DEFAULT_API_BASE_URL,
+        description="Bot API method URL prefix (self-hosted Bot API server or a test fake); "
+        "the token is appended, or substituted for {token}",
+    )
+    api_file_url: str = Field(default=DEFAULT_API_FILE_URL, description="Bot API file URL prefix")
+    db_path: Path = Field(default=Path("data/knd.sqlite3"), description="SQLite database file")
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", description="IANA time zone of the users")
+    documents_dir: Path = Field(
+        default=Path("data/documents"), description="where the console writes .docx files"
+    )
+
+    polling_timeout: int = Field(default=30, ge=0, le=50, description="getUpdates long-poll, s")
+    concurrent_updates: int = Field(
+        default=512, ge=1, description="updates processed at once (different users run in parallel)"
+    )
+
+    webhook_url: str = Field(
+        default="", description="public HTTPS URL Telegram posts to; empty = long polling"
+    )
+    webhook_listen: str = Field(default="127.0.0.1", description="address the webhook binds")
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_path: str = Field(default="telegram", description="URL path of the webhook")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="X-Telegram-Bot-Api-Secret-Token; required for webhook mode"
+    )
+
+    log_level: str = Field(default="INFO")
+
+    @field_validator("bot_token", "webhook_secret", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("bot_username")
+    @classmethod
+    def _strip_at(cls, value: str) -> str:
+        return value.strip().lstrip("@")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path_without_slash(cls, value: str) -> str:
+        return value.strip().strip("/")
+
+    @model_validator(mode="after")
+    def _check_webhook(self) -> Settings:
+        if self.webhook_url:
+            secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+            if not _SECRET_RE.match(secret):
+                raise ValueError(
+                    "webhook mode needs KND_WEBHOOK_SECRET: 1-256 characters A-Z a-z 0-9 _ -"
+                )
+        return self
+
+    @property
+    def token(self) -> str:
+        """The token in clear, for the client library only. Empty when none is set."""
+        return self.bot_token.get_secret_value() if self.bot_token else ""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def use_webhook(self) -> bool:
+        return bool(self.webhook_url)
+
+    def database_file(self) -> Path:
+        """The database path, its folder created (SQLite will not create folders)."""
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        return self.db_path
+
+
+class _RedactToken(logging.Filter):
+    """Replace the bot token in log records: httpx logs every request URL, token included."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        message = record.getMessage()
+        if any(s in message for s in self._secrets):
+            record.msg, record.args = self._redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._redact(record.exc_text)
+        return True
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "<token>")
+        return text
+
+
+def protect_logs(settings: Settings) -> None:
+    """Keep secrets out of logs: quiet httpx's per-request INFO lines and redact the rest.
+
+    The filter sits on the loggers that see URLs (httpx, httpcore, telegram) and on the root
+    handlers, so a record raised elsewhere with the token in an exception text is also masked.
+    """
+    secrets = [settings.token]
+    if settings.webhook_secret:
+        secrets.append(settings.webhook_secret.get_secret_value())
+    redact = _RedactToken(secrets)
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactToken) for f in logger.filters):
+            logger.addFilter(redact)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _RedactToken) for f in handler.filters):
+            handler.addFilter(redact)

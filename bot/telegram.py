@@ -1,0 +1,670 @@
+"""python-telegram-bot adapter: Telegram updates in, platform-neutral events to the router,
+replies drawn back as Telegram messages.
+
+PTB is used only as a transport (HTTP client, polling, webhook server). Conversation state,
+ordering per user and deduplication live in :class:`handlers.router.Router` and the database,
+so this module is thin and knows nothing about the form.
+
+Delivery guarantees, and why they are good enough:
+
+* Polling. PTB confirms a fetched batch with the *next* getUpdates call, which it makes
+  right after queueing the batch. A graceful stop (SIGINT/SIGTERM) processes everything that
+  was queued before it confirms; a hard crash loses the updates that were in flight (the person
+  sees no answer and sends again: nothing half-written, because each answer and the
+  conversation cursor commit in one transaction). An update delivered twice (a failed confirm,
+  Telegram's redelivery) is ignored by the router's ``processed_updates`` table.
+* Webhook. PTB's tornado handler answers 200 as soon as the update is queued, before it is
+  processed, so Telegram will not redeliver an update that was lost by a crash mid-processing.
+  The same dedupe table makes Telegram's own retries harmless. Polling is the default.
+* Ordering. Different users run concurrently (``concurrent_updates``); one person's updates
+  are taken in order by the router's per-user lock (tasks start in arrival order and the lock
+  is FIFO).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import warnings
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, MessageLimit
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    ContextTypes,
+    TypeHandler,
+)
+
+from bot.settings import Settings, protect_logs
+from handlers.events import MAX_ACTION_BYTES, Button, Chat, Event, Reply, User
+
+__all__ = [
+    "PLATFORM",
+    "PacedRateLimiter",
+    "TelegramAdapter",
+    "TelegramBot",
+    "build_application",
+    "default_commands",
+    "keyboard",
+    "run_telegram",
+    "split_text",
+    "update_to_event",
+    "utf16_len",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096
+MAX_CAPTION = MessageLimit.CAPTION_LENGTH  # 1024
+MAX_TOAST = 200  # answerCallbackQuery text
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+
+
+class RouterLike(Protocol):
+    """What the adapter needs from :class:`handlers.router.Router`."""
+
+    async def handle(self, event: Event) -> list[Reply]: ...
+
+    async def message_sent(
+        self, ref_key: str, platform: str, chat_id: str, message_id: str
+    ) -> None: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Text helpers
+# --------------------------------------------------------------------------------------------
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units: an emoji outside the BMP counts 2)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _prefix_within(text: str, limit: int) -> int:
+    """Largest index i such that ``text[:i]`` is at most ``limit`` UTF-16 units."""
+    if utf16_len(text[:limit]) <= limit:
+        return min(len(text), limit)
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return index
+    return len(text)
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split ``text`` into messages of at most ``limit`` UTF-16 units.
+
+    Cuts at the last paragraph break that keeps a chunk at least half full, else a line break,
+    else a space; only a single word longer than the limit is cut inside.
+    """
+    text = text.strip()
+    if not text:
+        return []
+    chunks: list[str] = []
+    while utf16_len(text) > limit:
+        window = _prefix_within(text, limit)
+        head = text[:window]
+        cut = -1
+        for separator in ("\n\n", "\n", " "):
+            position = head.rfind(separator)
+            if position >= window // 2:
+                cut = position
+                break
+        if cut <= 0:
+            cut = window
+        chunk = text[:cut].rstrip()
+        if chunk:
+            chunks.append(chunk)
+        text = text[cut:].lstrip()
+    if text:
+        chunks.append(text)
+    return chunks
+
+
+def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
+    """Buttons as an inline keyboard; the button's action is its callback_data (≤ 64 bytes)."""
+    if not rows:
+        return None
+    built: list[list[InlineKeyboardButton]] = []
+    for row in rows:
+        line = []
+        for button in row:
+            data = button.action
+            if not 0 < len(data.encode()) <= MAX_ACTION_BYTES:
+                raise ValueError(f"callback_data must be 1..64 bytes: {data!r}")
+            line.append(InlineKeyboardButton(button.label, callback_data=data))
+        if line:
+            built.append(line)
+    return InlineKeyboardMarkup(built) if built else None
+
+
+# --------------------------------------------------------------------------------------------
+# Update → Event
+# --------------------------------------------------------------------------------------------
+
+
+def _chat(tg_chat: Any) -> Chat | None:
+    if tg_chat.type == ChatType.PRIVATE:
+        kind = "private"
+    elif tg_chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
+        kind = "group"
+    else:
+        return None  # channels are not served
+    return Chat(platform=PLATFORM, id=str(tg_chat.id), kind=kind, title=tg_chat.title or "")
+
+
+def _user(tg_user: Any) -> User:
+    return User(platform=PLATFORM, id=str(tg_user.id), name=tg_user.full_name)
+
+
+def _command(message: Message, bot_username: str) -> tuple[str, str] | None:
+    """``("start", "PAYLOAD")`` for "/start PAYLOAD" or "/Start@OurBot PAYLOAD".
+
+    None when the text is not a command, or is a command addressed to another bot.
+    """
+    text = message.text or ""
+    entity = message.entities[0] if message.entities else None
+    if entity is not None:
+        if entity.type != MessageEntityType.BOT_COMMAND or entity.offset != 0:
+            return None
+        word = text[1 : entity.length]
+    elif text.startswith("/") and len(text) > 1 and not text[1].isspace():
+        word = text[1:].split(maxsplit=1)[0]
+    else:
+        return None
+    name, _, target = word.partition("@")
+    if target and bot_username and target.lower() != bot_username.lower():
+        return ("", "")  # someone else's command in a group
+    args = text[1 + len(word) :].strip()
+    return name.lower(), args
+
+
+def update_to_event(
+    update: Update, bot_username: str = "", bot_id: int | None = None
+) -> Event | None:
+    """The platform-neutral :class:`Event` for ``update``, or None if it concerns nobody.
+
+    Groups: with privacy mode on Telegram only sends commands, replies to the bot and
+    mentions; if privacy mode is off we still only pass those on, so group chatter never
+    reaches the flows.
+    """
+    key = str(update.update_id)
+    if update.callback_query is not None:
+        query = update.callback_query
+        message = query.message
+        if message is None:  # inline-mode message: not ours
+            return None
+        chat = _chat(message.chat)
+        if chat is None:
+            return None
+        return Event(
+            user=_user(query.from_user),
+            chat=chat,
+            kind="button",
+            action=query.data or "",
+            update_key=key,
+            message_ref=str(message.message_id),
+        )
+    if update.my_chat_member is not None:
+        member = update.my_chat_member
+        chat = _chat(member.chat)
+        if chat is None or chat.kind != "group":
+            return None  # a private block/unblock carries nothing for the flows
+        present = (
+            ChatMemberStatus.MEMBER,
+            ChatMemberStatus.ADMINISTRATOR,
+            ChatMemberStatus.OWNER,
+            ChatMemberStatus.RESTRICTED,
+        )
+        old = member.old_chat_member.status in present
+        new = member.new_chat_member.status in present
+        if old == new:
+            return None  # e.g. promoted to admin
+        return Event(
+            user=_user(member.from_user),
+            chat=chat,
+            kind="bot_added" if new else "bot_removed",
+            update_key=key,
+        )
+    message = update.message
+    if message is None or message.from_user is None:
+        return None
+    chat = _chat(message.chat)
+    if chat is None or message.from_user.is_bot:
+        return None
+    user = _user(message.from_user)
+    reply_ref = ""
+    replied = message.reply_to_message
+    author = replied.from_user if replied is not None else None
+    ours = author is not None and author.is_bot and (bot_id is None or author.id == bot_id)
+    if replied is not None and ours:
+        reply_ref = str(replied.message_id)
+    if message.text is not None:
+        command = _command(message, bot_username)
+        if command is not None:
+            name, args = command
+            if not name:
+                return None
+            return Event(
+                user=user,
+                chat=chat,
+                kind="command",
+                command=name,
+                text=args,
+                update_key=key,
+                reply_to_ref=reply_ref,
+            )
+        if chat.kind == "group" and not reply_ref and not _mentions(message, bot_username):
+            return None
+        return Event(
+            user=user,
+            chat=chat,
+            kind="text",
+            text=message.text,
+            update_key=key,
+            reply_to_ref=reply_ref,
+        )
+    if chat.kind == "group" and not reply_ref:
+        return None
+    # Stickers, photos, documents, voice, contacts…: never data; the flow says so and re-asks.
+    return Event(
+        user=user,
+        chat=chat,
+        kind="other",
+        text=message.caption or "",
+        update_key=key,
+        reply_to_ref=reply_ref,
+    )
+
+
+def _mentions(message: Message, bot_username: str) -> bool:
+    if not bot_username:
+        return False
+    needle = "@" + bot_username.lower()
+    return needle in (message.text or "").lower()
+
+
+# --------------------------------------------------------------------------------------------
+# Rate limiting: pace groups, never delay private replies
+# --------------------------------------------------------------------------------------------
+
+
+class PacedRateLimiter(BaseRateLimiter[int]):
+    """Pace messages to group chats (~20 per minute per group), leave private chats alone.
+
+    PTB's :class:`AIORateLimiter` also applies an overall 30 requests/s limit, which is meant
+    for broadcasts; replying to people is not limited that way, and under load it would queue
+    every private reply behind all others. Here private replies go straight out; a
+    ``RetryAfter`` from Telegram delays only the request that got it (and is retried).
+    """
+
+    def __init__(self, group_per_minute: int = 20, max_retries: int = 3) -> None:
+        self._group_per_minute = group_per_minute
+        self._max_retries = max_retries
+        self._limiters: dict[int | str, Any] = {}
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        self._limiters.clear()
+
+    def _group_limiter(self, chat_id: int | str) -> Any:
+        from aiolimiter import AsyncLimiter
+
+        limiter = self._limiters.get(chat_id)
+        if limiter is None:
+            limiter = AsyncLimiter(self._group_per_minute, 60)
+            self._limiters[chat_id] = limiter
+        return limiter
+
+    async def process_request(
+        self,
+        callback: Callable[..., Awaitable[Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        chat_id = data.get("chat_id")
+        with contextlib.suppress(TypeError, ValueError):
+            chat_id = int(chat_id)  # type: ignore[arg-type]
+        grouped = endpoint not in ("answerCallbackQuery", "getUpdates") and (
+            (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
+        )
+        retries = rate_limit_args if rate_limit_args is not None else self._max_retries
+        for attempt in range(retries + 1):
+            try:
+                if grouped:
+                    async with self._group_limiter(chat_id):  # type: ignore[arg-type]
+                        return await callback(*args, **kwargs)
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt >= retries:
+                    raise
+                seconds = _retry_seconds(exc)
+                _LOGGER.info("Telegram asked to wait %.1f s (%s)", seconds, endpoint)
+                await asyncio.sleep(float(seconds) + 0.1)
+        raise AssertionError("unreachable")
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    """``retry_after`` in seconds (PTB 22 is moving it from int to timedelta)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        delay: Any = exc.retry_after
+    return float(delay.total_seconds() if hasattr(delay, "total_seconds") else delay)
+
+
+# --------------------------------------------------------------------------------------------
+# Reply → Telegram
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Sent:
+    message_id: int
+
+
+class TelegramAdapter:
+    """Feeds updates to the router and draws its replies. One instance per Application."""
+
+    def __init__(self, router: RouterLike, *, bot_username: str = "") -> None:
+        self.router = router
+        self.bot_username = bot_username
+
+    async def on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """PTB callback for every update (registered as a TypeHandler)."""
+        if not isinstance(update, Update):
+            return
+        bot = context.bot
+        event = update_to_event(update, self.bot_username or (bot.username or ""), bot.id)
+        query = update.callback_query
+        if event is None:
+            if query is not None:
+                await _answer(query, "")
+            return
+        toast_sent = False
+        try:
+            replies = await self.router.handle(event)
+            if query is not None:
+                toast = " ".join(r.toast for r in replies if r.toast).strip()
+                toast_sent = True
+                await _answer(query, toast)
+            await self.deliver(bot, event.chat, replies)
+        finally:
+            if query is not None and not toast_sent:
+                await _answer(query, "")
+
+    async def deliver(self, bot: Any, chat: Chat, replies: Iterable[Reply]) -> None:
+        """Send ``replies`` in order; a failing reply is logged and the rest still go out."""
+        for reply in replies:
+            target = reply.chat or chat
+            try:
+                sent = await self._send_one(bot, target, reply)
+            except Forbidden:
+                _LOGGER.info("chat %s blocked the bot or removed it; reply dropped", target.id)
+                return
+            except TelegramError as exc:
+                _LOGGER.warning("could not deliver a reply to chat %s: %s", target.id, exc)
+                continue
+            if reply.remember and sent is not None:
+                await self.router.message_sent(
+                    reply.remember, PLATFORM, target.id, str(sent.message_id)
+                )
+
+    async def _send_one(self, bot: Any, chat: Chat, reply: Reply) -> _Sent | None:
+        chat_id = int(chat.id)
+        markup = keyboard(reply.buttons)
+        chunks = split_text(reply.text)
+        attachments = [a for a in (reply.document, reply.photo) if a is not None]
+        last: _Sent | None = None
+
+        start = 0
+        if reply.edit_ref and chunks:
+            only = len(chunks) == 1 and not attachments
+            edited = await self._edit(
+                bot, chat_id, int(reply.edit_ref), chunks[0], markup if only else None
+            )
+            if edited is not None:
+                last = edited
+                start = 1
+        for index in range(start, len(chunks)):
+            final = index == len(chunks) - 1 and not attachments
+            last = await _send_message(bot, chat_id, chunks[index], markup if final else None)
+
+        for position, attachment in enumerate(attachments):
+            final = position == len(attachments) - 1
+            caption = attachment.caption.strip()
+            long_caption = utf16_len(caption) > MAX_CAPTION
+            kwargs: dict[str, Any] = {
+                "chat_id": chat_id,
+                "caption": None if long_caption or not caption else caption,
+                "reply_markup": markup if final and not long_caption else None,
+            }
+            if attachment is reply.document:
+                message = await bot.send_document(
+                    document=attachment.data, filename=attachment.filename, **kwargs
+                )
+            else:
+                message = await bot.send_photo(photo=attachment.data, **kwargs)
+            last = _Sent(message.message_id)
+            if long_caption:
+                pieces = split_text(caption)
+                for index, piece in enumerate(pieces):
+                    tail = final and index == len(pieces) - 1
+                    last = await _send_message(bot, chat_id, piece, markup if tail else None)
+        if last is None and markup is not None:
+            raise ValueError("a reply with buttons needs text or an attachment")
+        return last
+
+    async def _edit(
+        self, bot: Any, chat_id: int, message_id: int, text: str, markup: Any
+    ) -> _Sent | None:
+        """Edit in place; None if the message cannot be edited (then a new one is sent)."""
+        try:
+            await bot.edit_message_text(
+                text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return _Sent(message_id)
+            _LOGGER.info("edit of message %s failed (%s); sending a new one", message_id, exc)
+            return None
+        return _Sent(message_id)
+
+
+async def _send_message(bot: Any, chat_id: int, text: str, markup: Any) -> _Sent:
+    message = await bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+    return _Sent(message.message_id)
+
+
+async def _answer(query: CallbackQuery, text: str) -> None:
+    """Stop the phone's spinner. Failures (query too old after a restart) do not matter."""
+    try:
+        await query.answer(text=text[:MAX_TOAST] or None)
+    except TelegramError as exc:
+        _LOGGER.debug("answerCallbackQuery failed: %s", exc)
+
+
+# --------------------------------------------------------------------------------------------
+# Application and lifecycle
+# --------------------------------------------------------------------------------------------
+
+
+def default_commands() -> list[tuple[str, str]]:
+    """The Vietnamese command list shown in Telegram's menu, taken from the candidate flow."""
+    try:
+        from handlers import candidate
+    except ImportError:
+        return []
+    raw = getattr(candidate, "COMMANDS", None) or []
+    if isinstance(raw, dict):
+        raw = list(raw.items())
+    pairs: list[tuple[str, str]] = []
+    for entry in raw:
+        if isinstance(entry, tuple | list):
+            name, description = entry[0], entry[1]
+        else:
+            name = getattr(entry, "command", None) or getattr(entry, "name", "")
+            description = getattr(entry, "description", "")
+        pairs.append((str(name).lstrip("/"), str(description)))
+    return pairs
+
+
+def build_application(settings: Settings, adapter: TelegramAdapter) -> Application:
+    """A PTB Application pointed at ``settings``' Bot API, with our one handler."""
+    if not settings.token:
+        raise ValueError("no bot token: set KND_BOT_TOKEN (or use the console)")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_file_url)
+        .concurrent_updates(settings.concurrent_updates)
+        .rate_limiter(PacedRateLimiter())
+        # enough connections for every concurrently processed update; a request waits for a
+        # free connection rather than failing after PTB's default 1 s pool timeout
+        .connection_pool_size(min(settings.concurrent_updates, 512))
+        .pool_timeout(30.0)
+        .get_updates_read_timeout(settings.polling_timeout + 10.0)
+    )
+    if not settings.use_webhook:
+        builder = builder.get_updates_pool_timeout(30.0)
+    app = builder.build()
+    app.add_handler(TypeHandler(Update, adapter.on_update))
+    app.add_error_handler(_log_error)
+    return app
+
+
+async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    # Never log the update itself: it carries dossier contents.
+    update_id = getattr(update, "update_id", "?")
+    _LOGGER.error("error while handling update %s", update_id, exc_info=context.error)
+
+
+class TelegramBot:
+    """A running Telegram bot: Application + adapter, started and stopped as a unit.
+
+    Tests start several in turn against the same database to check that a restart resumes.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        router: RouterLike,
+        *,
+        commands: Sequence[tuple[str, str]] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.adapter = TelegramAdapter(router, bot_username=settings.bot_username)
+        self.app = build_application(settings, self.adapter)
+        self.commands = list(default_commands() if commands is None else commands)
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        if not self.adapter.bot_username:
+            self.adapter.bot_username = self.app.bot.username or ""
+        if self.commands:
+            await self.app.bot.set_my_commands(
+                [BotCommand(name, text) for name, text in self.commands],
+                scope=BotCommandScopeAllPrivateChats(),
+            )
+        await self.app.start()
+        updater = self.app.updater
+        assert updater is not None
+        if self.settings.use_webhook:
+            secret = self.settings.webhook_secret
+            await updater.start_webhook(
+                listen=self.settings.webhook_listen,
+                port=self.settings.webhook_port,
+                url_path=self.settings.webhook_path,
+                webhook_url=self.settings.webhook_url,
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            await updater.start_polling(
+                timeout=self.settings.polling_timeout,
+                allowed_updates=ALLOWED_UPDATES,
+                poll_interval=0.0,
+            )
+        _LOGGER.info(
+            "bot @%s running (%s)",
+            self.adapter.bot_username,
+            "webhook" if self.settings.use_webhook else "long polling",
+        )
+
+    async def stop(self) -> None:
+        """Stop fetching, finish every update already taken, then close connections."""
+        updater = self.app.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def __aenter__(self) -> TelegramBot:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+
+async def run_telegram(
+    settings: Settings,
+    router: RouterLike | None = None,
+    *,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run the bot until SIGINT/SIGTERM (or ``stop`` is set), then stop gracefully."""
+    protect_logs(settings)
+    close: Callable[[], Awaitable[None]] | None = None
+    if router is None:
+        router, close = await _open_router(settings)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        async with TelegramBot(settings, router):
+            await stop.wait()
+            _LOGGER.info("stopping…")
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        if close is not None:
+            await close()
+
+
+async def _open_router(settings: Settings) -> tuple[RouterLike, Callable[[], Awaitable[None]]]:
+    """The production router on the configured database (import deferred: heavy)."""
+    from handlers.router import open_router  # type: ignore[attr-defined]
+
+    router, close = await open_router(settings)
+    return router, close
