@@ -29,6 +29,8 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor, Twips
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
+from lxml.etree import SubElement
 
 from forms.definition import load_form
 from forms.dossier import Dossier, Row
@@ -171,6 +173,12 @@ def _set_font_attrs(rfonts: Any) -> None:
 # low-level helpers
 
 
+_W_R, _W_RPR, _W_T = qn("w:r"), qn("w:rPr"), qn("w:t")
+_W_B, _W_I, _W_COLOR, _W_SZ, _W_SZCS = (qn(f"w:{t}") for t in ("b", "i", "color", "sz", "szCs"))
+_W_VAL = qn("w:val")
+_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+
+
 def _add_run(
     paragraph: Paragraph,
     text: str,
@@ -180,17 +188,31 @@ def _add_run(
     size: float | None = None,
     color: RGBColor | None = None,
 ) -> None:
+    """Append a formatted run. Written with lxml directly: python-docx's property setters
+    search the run properties on every call and dominate the rendering time otherwise."""
     if not text:
         return
-    run = paragraph.add_run(text)
-    if bold:
-        run.bold = True
-    if italic:
-        run.italic = True
-    if size:
-        run.font.size = Pt(size)
-    if color is not None:
-        run.font.color.rgb = color
+    r = OxmlElement("w:r")
+    if bold or italic or size or color is not None:
+        rpr = SubElement(r, _W_RPR)  # children in schema order: b, i, color, sz, szCs
+        if bold:
+            SubElement(rpr, _W_B)
+        if italic:
+            SubElement(rpr, _W_I)
+        if color is not None:
+            SubElement(rpr, _W_COLOR).set(_W_VAL, str(color))
+        if size:
+            half_points = str(round(size * 2))
+            SubElement(rpr, _W_SZ).set(_W_VAL, half_points)
+            SubElement(rpr, _W_SZCS).set(_W_VAL, half_points)
+    paragraph._p.append(r)
+    if "\n" in text or "\t" in text:
+        Run(r, paragraph).text = text  # python-docx turns these into <w:br/> and <w:tab/>
+        return
+    t = SubElement(r, _W_T)
+    t.text = text
+    if text[0].isspace() or text[-1].isspace():
+        t.set(_XML_SPACE, "preserve")
 
 
 def _cell_borders(cell: _Cell, *, val: str = "single", sz: int = 8) -> None:

@@ -1,0 +1,379 @@
+"""The command line: ``python -m bot VERB …`` (also installed as ``knd-bot``).
+
+Verbs live in the :data:`VERBS` registry. Adding one is adding one decorated function::
+
+    def _run_arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--db", ...)
+
+    @verb("run", "cli.help.run", arguments=_run_arguments)
+    def cmd_run(args: argparse.Namespace) -> int:
+        from bot.console import run_console  # heavy imports stay inside the verb
+        ...
+        return 0
+
+A verb returns the process exit code. Without a verb, ``run`` is called when registered,
+otherwise the help is printed. Help texts and messages are keys of ``templates/cli.toml``.
+
+Exit codes of the file verbs: 0 fine, 1 the dossier still has errors (``check``), 2 the
+command line or the file itself is wrong (unreadable, not JSON, not a dossier).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+from pydantic import ValidationError
+
+from forms.definition import load_form
+from forms.dossier import Dossier
+from forms.texts import has_message, message
+
+Handler = Callable[[argparse.Namespace], int]
+Arguments = Callable[[argparse.ArgumentParser], None]
+
+
+@dataclass(frozen=True)
+class Verb:
+    """A subcommand: its name, the text key of its help, its arguments and its handler."""
+
+    name: str
+    help_key: str
+    handler: Handler
+    arguments: Arguments | None = None
+
+
+VERBS: dict[str, Verb] = {}
+
+
+def verb(
+    name: str, help_key: str, *, arguments: Arguments | None = None
+) -> Callable[[Handler], Handler]:
+    """Register ``fn`` as verb ``name`` (``help_key`` is a ``templates/*.toml`` key)."""
+
+    def deco(fn: Handler) -> Handler:
+        if name in VERBS:
+            raise ValueError(f"verb {name!r} registered twice")
+        VERBS[name] = Verb(name, help_key, fn, arguments)
+        return fn
+
+    return deco
+
+
+def _text(key: str, **kw: Any) -> str:
+    return message(key, **kw) if has_message(key) else key
+
+
+# --------------------------------------------------------------------------------------
+# parser
+
+
+# argparse's own error phrases (English in the standard library) and their translations
+_ARGPARSE_ERRORS = (
+    ("the following arguments are required:", "cli.error.argparse.required"),
+    ("unrecognized arguments:", "cli.error.argparse.unrecognized"),
+    ("invalid choice:", "cli.error.argparse.choice"),
+    ("(choose from", "cli.error.argparse.choose"),
+    ("expected one argument", "cli.error.argparse.one"),
+    ("argument ", "cli.error.argparse.argument"),
+)
+
+
+class _Formatter(argparse.HelpFormatter):
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        # argparse passes prefix="" when it builds a subcommand's prog: keep that one empty
+        super().add_usage(
+            usage, actions, groups, _text("cli.help.usage") if prefix is None else prefix
+        )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse speaking Vietnamese (usage, -h, errors); a usage error exits with 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._optionals.title = _text("cli.help.options")
+        self._positionals.title = _text("cli.help.positionals")
+        self.add_argument("-h", "--help", action="help", help=_text("cli.help.help"))
+
+    def error(self, msg: str) -> NoReturn:
+        for english, key in _ARGPARSE_ERRORS:
+            msg = msg.replace(english, _text(key))
+        self.print_usage(sys.stderr)
+        sys.stderr.write(
+            f"{_text('cli.error.prefix')}{msg}\n{_text('cli.error.usage', prog=self.prog)}\n"
+        )
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m bot",
+        description=_text("cli.help.description"),
+        epilog=_text("cli.help.epilog"),
+    )
+    sub = parser.add_subparsers(dest="verb", title=_text("cli.help.verbs"), metavar="VERB")
+    for v in VERBS.values():
+        p = sub.add_parser(v.name, help=_text(v.help_key), description=_text(v.help_key))
+        if v.arguments:
+            v.arguments(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m bot``; returns the exit code."""
+    _utf8_output()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verb is None:
+        if "run" in VERBS:
+            args = parser.parse_args(["run"])
+        else:
+            parser.print_help()
+            return 2
+    return VERBS[args.verb].handler(args)
+
+
+def _utf8_output() -> None:
+    """Vietnamese text must not crash a console configured for ASCII."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if encoding != "utf8" and reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # a stream that cannot change
+                reconfigure(encoding="utf-8", errors="replace")
+
+
+# --------------------------------------------------------------------------------------
+# reading a dossier file
+
+
+class DossierFileError(Exception):
+    """The file cannot be used as a dossier; ``str(err)`` is the Vietnamese explanation."""
+
+
+MAX_PROBLEMS = 10
+
+
+def load_dossier_file(path: str | Path) -> Dossier:
+    """Read and validate a dossier JSON file, or raise :class:`DossierFileError`."""
+    shown = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise DossierFileError(_text("cli.error.not_found", path=shown)) from None
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        raise DossierFileError(_text("cli.error.unreadable", path=shown, reason=reason)) from None
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise DossierFileError(_text("cli.error.not_utf8", path=shown)) from None
+    except json.JSONDecodeError as exc:
+        raise DossierFileError(
+            _text("cli.error.not_json", path=shown, line=exc.lineno, column=exc.colno)
+        ) from None
+    try:
+        dossier = Dossier.model_validate(data)
+    except ValidationError as exc:
+        raise DossierFileError(_validation_message(shown, exc)) from None
+    try:
+        load_form(dossier.form_version)
+    except KeyError:
+        raise DossierFileError(
+            _text("cli.error.version", path=shown, version=dossier.form_version)
+        ) from None
+    return dossier
+
+
+def _validation_message(path: str, exc: ValidationError) -> str:
+    errors = exc.errors()
+    lines = [_text("cli.error.invalid", path=path, count=len(errors))]
+    for err in errors[:MAX_PROBLEMS]:
+        where = ".".join(str(part) for part in err["loc"]) or _text("cli.error.root")
+        key = f"cli.error.type.{err['type']}"
+        problem = message(key) if has_message(key) else _text("cli.error.type.other")
+        lines.append(_text("cli.error.invalid_line", where=where, problem=problem))
+    if len(errors) > MAX_PROBLEMS:
+        lines.append(_text("cli.error.more", count=len(errors) - MAX_PROBLEMS))
+    return "\n".join(lines)
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_text("cli.error.today", value=value)) from None
+
+
+def _fail(err: Exception) -> int:
+    sys.stderr.write(f"{_text('cli.error.prefix')}{err}\n")
+    return 2
+
+
+# --------------------------------------------------------------------------------------
+# check
+
+
+def _file_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help=_text("cli.help.file"))
+    parser.add_argument(
+        "--today", type=_iso_date, metavar="YYYY-MM-DD", help=_text("cli.help.today")
+    )
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    _file_argument(parser)
+    parser.add_argument("--json", action="store_true", help=_text("cli.help.check_json"))
+
+
+def _run_checks(dossier: Dossier, today: date | None) -> list[Any]:
+    from forms.checks import run_checks
+
+    return list(run_checks(dossier, today=today))
+
+
+def flag_dict(flag: Any, dossier: Dossier | None = None) -> dict[str, Any]:
+    """A flag as plain JSON data (whatever class the rule engine uses)."""
+    out = {
+        name: getattr(flag, name, None)
+        for name in ("rule", "severity", "item", "field", "table", "row", "message", "key")
+    }
+    explanation = getattr(flag, "explanation", None)
+    if not explanation and dossier is not None and out["key"]:
+        explanation = dossier.explanations.get(str(out["key"])) or None
+    out["explanation"] = explanation
+    return out
+
+
+@verb("check", "cli.help.check", arguments=_check_arguments)
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        dossier = load_dossier_file(args.file)
+    except DossierFileError as err:
+        return _fail(err)
+    flags = [flag_dict(f, dossier) for f in _run_checks(dossier, args.today)]
+    errors = sum(1 for f in flags if f["severity"] == "error")
+    warnings = len(flags) - errors
+    if args.json:
+        report = {"file": args.file, "errors": errors, "warnings": warnings, "flags": flags}
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(_readable_report(args.file, dossier, flags, errors, warnings))
+    return 1 if errors else 0
+
+
+def _readable_report(
+    path: str, dossier: Dossier, flags: list[dict[str, Any]], errors: int, warnings: int
+) -> str:
+    """Flags grouped by booklet item, in booklet order, errors before warnings."""
+    if not flags:
+        return _text("cli.check.clean", path=path)
+    form = load_form(dossier.form_version)
+    order = {item.number: i for i, item in enumerate(form.items())}
+    by_item: dict[Any, list[dict[str, Any]]] = {}
+    for flag in flags:
+        by_item.setdefault(flag["item"], []).append(flag)
+    lines = [_text("cli.check.summary", path=path, errors=errors, warnings=warnings)]
+    for item_no in sorted(by_item, key=lambda n: (order.get(n, len(order)), str(n))):
+        lines.append("")
+        lines.append(_item_title(form, item_no))
+        group = sorted(by_item[item_no], key=lambda f: f["severity"] != "error")
+        for flag in group:
+            severity = _text(f"cli.check.{flag['severity']}")
+            lines.append(
+                _text(
+                    "cli.check.line",
+                    severity=severity,
+                    rule=flag["rule"],
+                    where=_where(form, dossier, flag),
+                    message=flag["message"],
+                )
+            )
+            if flag["explanation"]:
+                lines.append(_text("cli.check.explanation", text=flag["explanation"]))
+    return "\n".join(lines)
+
+
+def _item_title(form: Any, item_no: Any) -> str:
+    try:
+        item = form.item(int(item_no))
+    except (KeyError, TypeError, ValueError):
+        return _text("cli.check.other_item")
+    return f"{item.ref} {item.label}".strip()
+
+
+def _where(form: Any, dossier: Dossier, flag: dict[str, Any]) -> str:
+    """Which row a flag points at: "giai đoạn thứ 3", "Ông nội LÊ VĂN CHÂU"."""
+    row, table = flag.get("row"), flag.get("table")
+    if not isinstance(row, int):
+        return ""
+    if table == "relatives" and 0 <= row < len(dossier.relatives):
+        person = dossier.relatives[row]
+        try:
+            label = form.relatives().relation(person.get("quan_he", "")).label
+        except KeyError:
+            label = person.get("quan_he", "")
+        return f"{label} {person.get('ho_ten', '')}".strip()
+    try:
+        label = form.table(table).row_label
+    except KeyError:
+        label = "dòng"
+    return _text("cli.check.row", label=label, n=row + 1)
+
+
+# --------------------------------------------------------------------------------------
+# render
+
+
+def _render_arguments(parser: argparse.ArgumentParser) -> None:
+    _file_argument(parser)
+    parser.add_argument("-o", "--output", metavar="OUT.docx", help=_text("cli.help.render_out"))
+    parser.add_argument("--final", action="store_true", help=_text("cli.help.render_final"))
+
+
+@verb("render", "cli.help.render", arguments=_render_arguments)
+def cmd_render(args: argparse.Namespace) -> int:
+    from forms.document import render_dossier
+
+    try:
+        dossier = load_dossier_file(args.file)
+    except DossierFileError as err:
+        return _fail(err)
+    out = Path(args.output) if args.output else Path(args.file).with_suffix(".docx")
+    flags = _run_checks(dossier, args.today)
+    errors = sum(1 for f in flags if getattr(f, "severity", None) == "error")
+    data = render_dossier(dossier, draft=not args.final, flags=None if args.final else flags)
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        return _fail(DossierFileError(_text("cli.error.write", path=str(out), reason=reason)))
+    if args.final:
+        if errors:
+            sys.stderr.write(_text("cli.render.final_with_errors", errors=errors) + "\n")
+        print(_text("cli.render.done_final", path=str(out)))
+    else:
+        print(_text("cli.render.done_draft", path=str(out), count=len(flags)))
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# schema
+
+
+@verb("schema", "cli.help.schema")
+def cmd_schema(args: argparse.Namespace) -> int:
+    from forms.schema import dossier_json_schema_text
+
+    sys.stdout.write(dossier_json_schema_text())
+    return 0
