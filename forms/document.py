@@ -648,7 +648,12 @@ class _Writer:
 
     def pledge(self, item: ItemDef) -> None:
         self.heading(item)
-        self.para(("", self.form.pledge + "."), align=WD_ALIGN_PARAGRAPH.JUSTIFY, first_line_cm=1.0)
+        self.para(
+            ("", self.form.pledge + "."),
+            align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+            first_line_cm=1.0,
+            keep_next=True,
+        )
         by_kind: dict[Kind, FieldDef] = {}
         others: list[FieldDef] = []
         for field in item.fields:
@@ -663,17 +668,27 @@ class _Writer:
             self.para(("", f"– {field.label}: "), ("", self.value(field, raw)), indent_cm=0.6)
         place_f, date_f, name_f = (by_kind.get(k) for k in (Kind.TEXT, Kind.DATE, Kind.NAME))
         place = clean_text(self.dossier.value(place_f.id)) if place_f else ""
-        date_parts = _split_date(self.dossier.value(date_f.id)) if date_f else None
-        day, month, year = date_parts or ("…", "…", "…")
+        raw_date = clean_text(self.dossier.value(date_f.id)) if date_f else ""
+        date_parts = _split_date(raw_date)
+        if date_parts or not raw_date:
+            day, month, year = date_parts or ("…", "…", "…")
+            signed = _t("pledge.place_date", place=place or "……", day=day, month=month, year=year)
+        else:  # not a dd/mm/yyyy date: shown as written rather than lost
+            signed = _t("pledge.place_raw_date", place=place or "……", date=raw_date)
+        # the signature block stays on one page
         right = WD_ALIGN_PARAGRAPH.CENTER
+        self.para(("i", signed), align=right, indent_cm=7.0, before_pt=12, keep_next=True)
         self.para(
-            ("i", _t("pledge.place_date", place=place or "……", day=day, month=month, year=year)),
+            ("b", _t("pledge.signer")), align=right, indent_cm=7.0, after_pt=0, keep_next=True
+        )
+        self.para(
+            ("i", _t("pledge.signer_hint")),
             align=right,
             indent_cm=7.0,
-            before_pt=12,
+            after_pt=54,
+            size=12,
+            keep_next=True,
         )
-        self.para(("b", _t("pledge.signer")), align=right, indent_cm=7.0, after_pt=0)
-        self.para(("i", _t("pledge.signer_hint")), align=right, indent_cm=7.0, after_pt=54, size=12)
         name = clean_text(self.dossier.value(name_f.id)) if name_f else ""
         self.para(("b", name or self.missing), align=right, indent_cm=7.0)
 

@@ -318,6 +318,7 @@ def _hostile_dossier() -> Dossier:
     dossier.answers["tu_nhan_xet"] = long_text + "\r\nDòng hai\rDòng ba\n" + HOSTILE
     dossier.answers["ho_ten"] = HOSTILE
     dossier.answers["ngay_sinh"] = "\x00"
+    dossier.answers["ngay_ky"] = "mùng 2 tháng Ba <&>"
     dossier.tables["cong_tac"][0]["viec"] = HOSTILE + "\n" + long_text
     dossier.relatives[0]["ho_ten"] = HOSTILE
     dossier.relatives.append({"quan_he": "không-có-mã\x01", "ho_ten": "<NGƯỜI LẠ>"})
@@ -351,6 +352,7 @@ def test_hostile_text_renders_and_reopens(draft: bool) -> None:
     assert clean_text(dossier.answers["tu_nhan_xet"]).split("\n")[0] in text  # 10 000 chars
     assert "Dòng hai\nDòng ba" in text  # CR, CRLF → line breaks
     assert "<NGƯỜI LẠ>" in text
+    assert "mùng 2 tháng Ba <&>" in text  # a date that is not dd/mm/yyyy is kept as written
 
 
 def test_clean_text() -> None:
