@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -726,24 +726,24 @@ class _Writer:
         self.grid(headers, rows, (1.6, 2.4, 2.0, TEXT_WIDTH_CM - 6.0))
 
     def flag_row(self, flag: Any) -> list[str]:
-        severity = str(getattr(flag, "severity", "") or "")
+        severity = str(_attr(flag, "severity", "") or "")
         severity_text = {"error": _t("flags.error"), "warning": _t("flags.warning")}.get(
             severity, clean_text(severity)
         )
-        where = self.flag_item(getattr(flag, "item", None))
-        row = getattr(flag, "row", None)
+        where = self.flag_item(_attr(flag, "item", None))
+        row = _attr(flag, "row", None)
         if isinstance(row, int):
             where = (
                 f"{where}, {_t('flags.row', n=row + 1)}" if where else _t("flags.row", n=row + 1)
             )
-        text = clean_text(getattr(flag, "message", ""))
-        explanation = clean_text(getattr(flag, "explanation", None) or "")
-        key = getattr(flag, "key", None)
+        text = clean_text(_attr(flag, "message", ""))
+        explanation = clean_text(_attr(flag, "explanation", None) or "")
+        key = _attr(flag, "key", None)
         if not explanation and key:
             explanation = clean_text(self.dossier.explanations.get(str(key), ""))
         if explanation:
             text = f"{text}\n{_t('flags.explanation')}{explanation}"
-        return [clean_text(getattr(flag, "rule", "")), where, severity_text, text]
+        return [clean_text(_attr(flag, "rule", "")), where, severity_text, text]
 
     def flag_item(self, item: Any) -> str:
         if isinstance(item, int):
@@ -753,6 +753,13 @@ class _Writer:
                 return f"({item})"
             return it.ref or it.label
         return clean_text(item or "")
+
+
+def _attr(flag: Any, name: str, default: Any = None) -> Any:
+    """A flag's attribute, whether the flag is an object (rule engine) or a dict (JSON)."""
+    if isinstance(flag, Mapping):
+        return flag.get(name, default)
+    return getattr(flag, name, default)
 
 
 def _group_key(group: str, side: str) -> str:

@@ -279,6 +279,14 @@ def test_draft_has_mark_and_open_flags_final_has_neither() -> None:
     assert FAKE_FLAGS[0].message not in everything
 
 
+def test_flags_may_be_plain_dicts() -> None:
+    flags = [vars(flag) for flag in FAKE_FLAGS]  # e.g. read back from `check --json`
+    doc = _open(render_dossier(load_sample("b"), draft=True, flags=flags))
+    rows = [[c.text for c in r.cells] for r in doc.tables[-1].rows[1:]]
+    assert [r[0] for r in rows] == ["F1", "X14"]
+    assert FAKE_FLAGS[1].explanation in rows[1][3]
+
+
 def test_explanation_comes_from_the_dossier_when_the_flag_has_none() -> None:
     dossier = load_sample("a")
     dossier.explanations["F1:ho_ten"] = "Đã đối chiếu giấy khai sinh."
