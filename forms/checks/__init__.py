@@ -1,0 +1,56 @@
+"""Reviewer-grade checks of a dossier (rules F0–F17, X1–X19, P1–P4 of the domain notes).
+
+Public API::
+
+    run_checks(dossier, *, today=None, scope="all") -> list[Flag]
+    check_items(dossier, item_numbers, *, today=None, scope="answered") -> list[Flag]
+    check_field(dossier, field_id, *, today=None) -> list[Flag]
+    RULES: dict[rule id, Rule]   # severity, items read, trigger fields, docstring
+
+Errors block submission; warnings ask a human to look or the candidate to explain
+(``dossier.explanations[flag.key]``, returned on the flag). Messages come from
+``templates/rules.toml``.
+"""
+
+from __future__ import annotations
+
+from forms.checks import eligibility, family, fields, timeline  # noqa: F401  (registers rules)
+from forms.checks.core import (
+    ERROR,
+    RULES,
+    WARNING,
+    Flag,
+    Rule,
+    Scope,
+    Severity,
+    check_field,
+    check_items,
+    item_answered,
+    run_checks,
+)
+
+__all__ = [
+    "ERROR",
+    "RULES",
+    "WARNING",
+    "Flag",
+    "Rule",
+    "Scope",
+    "Severity",
+    "check_field",
+    "check_items",
+    "errors",
+    "item_answered",
+    "run_checks",
+    "warnings",
+]
+
+
+def errors(flags: list[Flag]) -> list[Flag]:
+    """The flags that block submission."""
+    return [f for f in flags if f.severity == ERROR]
+
+
+def warnings(flags: list[Flag]) -> list[Flag]:
+    """The flags that ask for a look or an explanation."""
+    return [f for f in flags if f.severity == WARNING]

@@ -1,0 +1,373 @@
+"""The rule engine: flags, the rule registry and the three ways of running rules.
+
+Every rule is a small function ``fn(ctx) -> Iterable[Flag]`` registered with
+:func:`rule`. A rule declares the booklet items it reads (``needs``) and the answers that
+should trigger it right after they are given (``fields``); the engine uses those
+declarations to run a rule only when its inputs exist (scope ``"answered"``), or always
+(scope ``"all"``, used before submission). Rules never raise on odd input: values are parsed
+through the cached helpers of :mod:`forms.checks.values`, which return ``None`` instead of
+raising.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import cached_property
+from typing import Any, Literal
+
+from forms import texts
+from forms.checks import values as v
+from forms.definition import load_form
+from forms.dossier import Dossier, Row
+from forms.model import FormDef
+from forms.parsers import Month
+
+log = logging.getLogger(__name__)
+
+Severity = Literal["error", "warning"]
+Scope = Literal["all", "answered"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
+
+#: Pseudo table id used to anchor a flag on a relative of item (21).
+RELATIVES = "relatives"
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """One problem found in a dossier.
+
+    ``item`` is the booklet item number (91/92 for the certificate and the introducers);
+    ``field`` the field or column id; ``table`` the table id (or ``"relatives"``) and ``row``
+    its 0-based row index when the problem sits in a row. ``key`` is stable for the same
+    problem across runs, so a candidate's explanation (``dossier.explanations[key]``) stays
+    attached to its warning.
+    """
+
+    rule: str
+    severity: Severity
+    item: int
+    message: str
+    key: str
+    field: str | None = None
+    table: str | None = None
+    row: int | None = None
+    explanation: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+
+RuleFn = Callable[["Ctx"], Iterable[Flag]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A registered rule: id, default severity, the items it reads and its trigger fields."""
+
+    id: str
+    severity: Severity
+    needs: tuple[int, ...]
+    fields: tuple[str, ...]
+    fn: RuleFn = field(repr=False, compare=False)
+
+    @property
+    def title(self) -> str:
+        """Short Vietnamese name of the rule (``templates/rules.toml`` → ``[id] title``)."""
+        return msg(self.id, "title")
+
+    @property
+    def doc(self) -> str:
+        return (self.fn.__doc__ or "").strip()
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(
+    rule_id: str,
+    severity: Severity,
+    *,
+    needs: Iterable[int],
+    fields: Iterable[str] = (),
+) -> Callable[[RuleFn], RuleFn]:
+    """Register ``fn`` as rule ``rule_id`` (ids are unique; registering twice is a bug)."""
+
+    def deco(fn: RuleFn) -> RuleFn:
+        if rule_id in RULES:
+            raise ValueError(f"rule {rule_id} registered twice")
+        RULES[rule_id] = Rule(rule_id, severity, tuple(needs), tuple(fields), fn)
+        return fn
+
+    return deco
+
+
+def msg(rule_id: str, name: str, **kw: Any) -> str:
+    """The Vietnamese text ``templates/rules.toml`` → ``[rule_id] name``."""
+    return texts.message(f"rules.{rule_id}.{name}", **kw)
+
+
+class Ctx:
+    """One run over one dossier: the dossier, the reference dates and cached derived values.
+
+    Derived values (birth date, parsed periods, the reference date) are computed once per run
+    and shared by every rule; string parsing itself is cached process-wide in ``values``.
+    """
+
+    def __init__(
+        self,
+        dossier: Dossier,
+        today: date | None,
+        scope: Scope = "all",
+        focus: str | None = None,
+    ) -> None:
+        self.d = dossier
+        self.today = today or date.today()
+        self.scope = scope
+        self.focus = focus  # the field id of a check_field run
+        self._answered: dict[int, bool] = {}
+        self.form: FormDef = load_form(
+            dossier.form_version if dossier.form_version in ("HD38-2025",) else "HD38-2025"
+        )
+
+    # --- plain access ---------------------------------------------------------------------
+    def a(self, field_id: str) -> str:
+        """The answer to ``field_id`` stripped ("" when missing or not text)."""
+        value = self.d.answers.get(field_id, "")
+        return value.strip() if isinstance(value, str) else ""
+
+    def rows(self, table_id: str) -> list[Row]:
+        rows = self.d.tables.get(table_id) or []
+        return [r if isinstance(r, dict) else {} for r in rows]
+
+    @property
+    def relatives(self) -> list[Row]:
+        return [r if isinstance(r, dict) else {} for r in self.d.relatives]
+
+    def answered(self, number: int) -> bool:
+        """Whether item ``number`` has any answer (memoised for the run)."""
+        if number not in self._answered:
+            self._answered[number] = item_answered(self.d, number)
+        return self._answered[number]
+
+    def wants(self, number: int, field_id: str | None = None) -> bool:
+        """Whether a completeness rule should report a blank in item ``number`` now.
+
+        Always before submission (scope "all"); while filling in, only in items already
+        started, and in a check_field run only for the field just answered.
+        """
+        if self.focus is not None:
+            return field_id == self.focus or (field_id is None and self.answered(number))
+        return self.scope == "all" or self.answered(number)
+
+    # --- reference dates ------------------------------------------------------------------
+    @cached_property
+    def meeting(self) -> date | None:
+        return self.d.meta.chi_bo_meeting
+
+    @cached_property
+    def ref_date(self) -> date:
+        """The date eligibility is judged on: the chi bộ meeting if known, else today."""
+        return self.meeting or self.today
+
+    @cached_property
+    def ref_label(self) -> str:
+        when = v.format_date(self.ref_date)
+        return f"ngày chi bộ họp xét ({when})" if self.meeting else f"hôm nay ({when})"
+
+    @cached_property
+    def now_month(self) -> Month:
+        """What "nay" means in a period: the current month."""
+        return Month.of(self.today)
+
+    @cached_property
+    def birth(self) -> date | None:
+        return v.parse_date(self.a("ngay_sinh"))
+
+    # --- periods ----------------------------------------------------------------------------
+    def periods(self, table_id: str) -> list[v.Span | None]:
+        """Parsed period of each row of a table, ``None`` where it is unreadable."""
+        cache = self.__dict__.setdefault("_periods", {})
+        if table_id not in cache:
+            cache[table_id] = [
+                v.parse_span(str(r.get("tu", "")), str(r.get("den", "")), self.now_month)
+                for r in self.rows(table_id)
+            ]
+        return cache[table_id]
+
+    # --- flag factory -----------------------------------------------------------------------
+    def flag(
+        self,
+        rule_id: str,
+        item: int,
+        key: str,
+        message: str,
+        *,
+        field: str | None = None,
+        table: str | None = None,
+        row: int | None = None,
+        severity: Severity | None = None,
+    ) -> Flag:
+        full_key = f"{rule_id}:{key}" if key else rule_id
+        return Flag(
+            rule=rule_id,
+            severity=severity or RULES[rule_id].severity,
+            item=item,
+            message=message,
+            key=full_key,
+            field=field,
+            table=table,
+            row=row,
+        )
+
+
+# --- what counts as "answered" ---------------------------------------------------------------
+
+
+def item_answered(d: Dossier, number: int) -> bool:
+    """Whether any answer of item ``number`` exists (a field, a table row, a relative)."""
+    form = load_form()
+    try:
+        item = form.item(number)
+    except KeyError:
+        return False
+    if item.table is not None:
+        return bool(d.tables.get(item.table.id))
+    if item.relatives is not None and d.relatives:
+        return True
+    return any(str(d.answers.get(f.id, "") or "").strip() for f in item.fields)
+
+
+def _field_item(field_id: str) -> int | None:
+    """The item of a scalar field or table id; relative fields (and "relatives") → 21."""
+    try:
+        return load_form().item_of_field(field_id).number
+    except KeyError:
+        pass
+    if field_id == RELATIVES or field_id in _relative_field_ids():
+        return 21
+    return None
+
+
+def _relative_field_ids() -> frozenset[str]:
+    cached = _REL_IDS.get("ids")
+    if cached is None:
+        cached = frozenset({"quan_he", *(f.id for f in load_form().relatives().fields)})
+        _REL_IDS["ids"] = cached
+    return cached
+
+
+_REL_IDS: dict[str, frozenset[str]] = {}
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+def _execute(
+    d: Dossier,
+    rules: Iterable[Rule],
+    today: date | None,
+    strict: bool,
+    scope: Scope = "all",
+    focus: str | None = None,
+) -> list[Flag]:
+    ctx = Ctx(d, today, scope, focus)
+    out: list[Flag] = []
+    for r in rules:
+        try:
+            out.extend(r.fn(ctx))
+        except Exception:
+            if strict:
+                raise
+            # never log dossier contents, only which rule failed
+            log.exception("check %s failed on a dossier", r.id)
+    order = {rule_id: n for n, rule_id in enumerate(RULES)}
+    out.sort(key=lambda f: (f.item, order.get(f.rule, 0), f.row if f.row is not None else -1))
+    explanations = d.explanations
+    if explanations:
+        out = [
+            replace(f, explanation=explanations[f.key]) if f.key in explanations else f for f in out
+        ]
+    return out
+
+
+def _answered_filter(d: Dossier, rules: Iterable[Rule], forced: set[int]) -> Iterator[Rule]:
+    memo: dict[int, bool] = {}
+    for r in rules:
+        ok = True
+        for n in r.needs:
+            if n in forced:
+                continue
+            if n not in memo:
+                memo[n] = item_answered(d, n)
+            if not memo[n]:
+                ok = False
+                break
+        if ok:
+            yield r
+
+
+def run_checks(
+    dossier: Dossier,
+    *,
+    today: date | None = None,
+    scope: Scope = "all",
+    rules: Iterable[str] | None = None,
+    strict: bool = False,
+) -> list[Flag]:
+    """Run every rule (or the given rule ids) over ``dossier``.
+
+    ``scope="all"`` runs each rule whatever has been answered (the submission check: a
+    missing answer is itself a problem); ``scope="answered"`` runs a rule only when every
+    item it reads has at least one answer (progress checks while filling in). ``today``
+    defaults to the real date; tests pass it explicitly. ``strict`` re-raises a failing
+    rule instead of logging it (tests).
+    """
+    chosen = [RULES[r] for r in rules] if rules is not None else list(RULES.values())
+    if scope == "answered":
+        chosen = list(_answered_filter(dossier, chosen, set()))
+    return _execute(dossier, chosen, today, strict, scope)
+
+
+def check_items(
+    dossier: Dossier,
+    item_numbers: Iterable[int],
+    *,
+    today: date | None = None,
+    scope: Scope = "answered",
+    strict: bool = False,
+) -> list[Flag]:
+    """Rules that read any of ``item_numbers``: the cross-field checks at the end of a part.
+
+    With the default ``scope="answered"`` a rule that also reads a later, still unanswered
+    item waits until that item is answered.
+    """
+    wanted = set(item_numbers)
+    chosen = [r for r in RULES.values() if wanted.intersection(r.needs)]
+    if scope == "answered":
+        chosen = list(_answered_filter(dossier, chosen, set()))
+    return _execute(dossier, chosen, today, strict, scope)
+
+
+def check_field(
+    dossier: Dossier,
+    field_id: str,
+    *,
+    today: date | None = None,
+    strict: bool = False,
+) -> list[Flag]:
+    """Rules triggered by one answer, to run right after the candidate gives it.
+
+    ``field_id`` is a scalar field id, a table id or a relative field id (or
+    ``"relatives"``). The field's own item counts as answered (a blank answer is exactly
+    what some rules report); other items a rule reads must already have answers.
+    """
+    chosen = [r for r in RULES.values() if field_id in r.fields]
+    own = _field_item(field_id)
+    forced = {own} if own is not None else set()
+    chosen = list(_answered_filter(dossier, chosen, forced))
+    return _execute(dossier, chosen, today, strict, "answered", field_id)

@@ -1,0 +1,510 @@
+"""Item (21) rules: family completeness, deceased and abroad relatives, party members,
+plausible birth years, hometowns and political-standard signals (X11–X15, X18, X19)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from forms import vn
+from forms.checks import values as v
+from forms.checks.core import ERROR, WARNING, Ctx, Flag, msg, rule
+from forms.definition import load_form
+from forms.dossier import Row
+from forms.model import Kind, Relation
+
+GRANDPARENTS = ("ong_noi", "ba_noi", "ong_ngoai", "ba_ngoai")
+GRANDPARENTS_VC = ("ong_noi_vc", "ba_noi_vc", "ong_ngoai_vc", "ba_ngoai_vc")
+SPOUSE_SIDE = ("vo_chong", "cha_vc", "me_vc", *GRANDPARENTS_VC)
+_DEATH_FIELDS = ("nam_mat", "nguyen_nhan_mat", "noi_mat")
+_PARTY_FIELDS = ("ngay_vao_dang", "chi_bo_dang", "noi_luu_ho_so")
+
+
+def _relations() -> dict[str, Relation]:
+    return {r.code: r for r in load_form().relatives().relations}
+
+
+_RELATIONS = _relations()
+
+
+def who(ctx: Ctx, rel: Row) -> str:
+    """How a message names a relative: "Ông nội TRẦN VĂN LỘC", "Em gái LÊ THỊ MY"."""
+    code = str(rel.get("quan_he", ""))
+    relation = _RELATIONS.get(code)
+    label = str(rel.get("xung_ho", "")).strip() or (relation.label if relation else "Người thân")
+    name = str(rel.get("ho_ten", "")).strip()
+    return f"{label} {name}".strip()
+
+
+def _yes(text: object) -> bool | None:
+    return v.yes_no(text) if isinstance(text, str) else None
+
+
+# --- X11 -------------------------------------------------------------------------------------
+
+_GATES = (
+    ("da_ket_hon", SPOUSE_SIDE),
+    ("co_anh_chi_em", ("anh_chi_em",)),
+    ("co_con", ("con",)),
+    ("vc_co_anh_chi_em", ("anh_chi_em_vc",)),
+)
+
+
+@rule("X11", ERROR, needs=(21,), fields=("relatives", *(g for g, _ in _GATES)))
+def x11_family(ctx: Ctx) -> Iterator[Flag]:
+    """All four grandparents and both parents; if married the spouse, both parents-in-law,
+    the spouse's four grandparents; siblings / spouse's siblings / children as the gate
+    answers say; one block per person, each with every fact its group requires.
+
+    Death facts and party-member facts are left to X12 and X15. A relative's name not in
+    capitals is a warning here (the booklet asks for capitals, the content is right).
+    While a single block is being checked (check_field) missing relatives are not listed.
+    """
+    rels = ctx.relatives
+    codes = Counter(str(r.get("quan_he", "")) for r in rels)
+    married = _yes(ctx.a("da_ket_hon"))
+    gates: dict[str, bool | None] = {}
+    for gate, _ in _GATES:
+        if gate == "vc_co_anh_chi_em" and married is not True:
+            continue
+        value = ctx.a(gate)
+        gates[gate] = _yes(value)
+        if gates[gate] is None and (ctx.focus is None or ctx.focus == gate):
+            field_def = load_form().field(gate)
+            yield ctx.flag(
+                "X11",
+                21,
+                f"gate:{gate}",
+                msg("X11", "gate", question=field_def.prompt),
+                field=gate,
+            )
+    # relatives that must be there
+    if ctx.focus is None or ctx.focus in dict(_GATES):
+        required = [*GRANDPARENTS, "cha", "me"]
+        if married:
+            required += list(SPOUSE_SIDE)
+        for gate, group in (
+            ("co_anh_chi_em", "anh_chi_em"),
+            ("co_con", "con"),
+            ("vc_co_anh_chi_em", "anh_chi_em_vc"),
+        ):
+            if gates.get(gate):
+                required.append(group)
+        for code in required:
+            if not codes.get(code):
+                yield ctx.flag(
+                    "X11",
+                    21,
+                    f"missing:{code}",
+                    msg("X11", "missing", label=_RELATIONS[code].label),
+                    table="relatives",
+                )
+        # relatives the gate answers say do not exist
+        for gate, group_codes in _GATES:
+            if gates.get(gate) is False or (gate == "vc_co_anh_chi_em" and married is False):
+                for code in group_codes:
+                    if codes.get(code):
+                        yield ctx.flag(
+                            "X11",
+                            21,
+                            f"extra:{code}",
+                            msg(
+                                "X11",
+                                "extra",
+                                label=_RELATIONS[code].label,
+                                question=load_form().field(gate).prompt,
+                            ),
+                            field=gate,
+                        )
+    seen: set[str] = set()
+    fields = load_form().relatives().fields
+    for i, rel in enumerate(rels):
+        code = str(rel.get("quan_he", ""))
+        relation = _RELATIONS.get(code)
+        if relation is None:
+            yield ctx.flag(
+                "X11",
+                21,
+                f"relatives:{i}",
+                msg("X11", "unknown", row=i + 1, who=who(ctx, rel)),
+                table="relatives",
+                row=i,
+            )
+            continue
+        if not relation.multiple:
+            if code in seen:
+                yield ctx.flag(
+                    "X11",
+                    21,
+                    f"dup:{code}:{i}",
+                    msg("X11", "duplicate", label=relation.label),
+                    table="relatives",
+                    row=i,
+                )
+            seen.add(code)
+        missing: list[str] = []
+        for f in fields:
+            if relation.group not in f.groups or f.id in _DEATH_FIELDS or f.id in _PARTY_FIELDS:
+                continue
+            if not f.applies(rel):
+                continue
+            value = rel.get(f.id, "")
+            if v.blank(value):
+                if f.required:
+                    missing.append(f.label.lower())
+            elif f.kind is Kind.YEAR and v.parse_year(value) is None:
+                missing.append(msg("X11", "year_format", label=f.label.lower()))
+            elif f.kind is Kind.YES_NO and _yes(value) is None:
+                missing.append(msg("X11", "yes_no_format", label=f.label.lower()))
+        if missing:
+            yield ctx.flag(
+                "X11",
+                21,
+                f"relatives:{i}",
+                msg("X11", "incomplete", who=who(ctx, rel), missing=", ".join(missing)),
+                table="relatives",
+                row=i,
+            )
+        name = str(rel.get("ho_ten", "")).strip()
+        if name and any(ch.isalpha() for ch in name) and name != vn.upper_vi(name):
+            yield ctx.flag(
+                "X11",
+                21,
+                f"name:{i}",
+                msg("X11", "name_case", who=who(ctx, rel), upper=vn.upper_vi(name)),
+                field="ho_ten",
+                table="relatives",
+                row=i,
+                severity=WARNING,
+            )
+
+
+# --- X12 -------------------------------------------------------------------------------------
+
+
+@rule("X12", ERROR, needs=(21,), fields=("relatives",))
+def x12_deceased(ctx: Ctx) -> Iterator[Flag]:
+    """A deceased relative has the year, the cause and the place of death; the year is
+    after the birth year and not in the future."""
+    for i, rel in enumerate(ctx.relatives):
+        if _yes(rel.get("da_mat", "")) is not True:
+            continue
+        labels = {f.id: f.label.lower() for f in load_form().relatives().fields}
+        missing = [labels[f] for f in _DEATH_FIELDS if v.blank(rel.get(f, ""))]
+        problems: list[str] = []
+        year_text = str(rel.get("nam_mat", "")).strip()
+        if year_text:
+            died = v.parse_year(year_text)
+            born = v.parse_year(str(rel.get("nam_sinh", "")))
+            if died is None or died > ctx.today.year or (born is not None and died < born):
+                problems.append(msg("X12", "bad_year", value=year_text))
+        if missing or problems:
+            yield ctx.flag(
+                "X12",
+                21,
+                f"relatives:{i}",
+                msg(
+                    "X12",
+                    "incomplete",
+                    who=who(ctx, rel),
+                    missing=", ".join(missing),
+                    problems="; ".join(problems),
+                ),
+                table="relatives",
+                row=i,
+            )
+
+
+# --- X13 -------------------------------------------------------------------------------------
+
+
+def _year(rel: Row | None) -> int | None:
+    return v.parse_year(str(rel.get("nam_sinh", ""))) if rel else None
+
+
+def _first(ctx: Ctx, code: str) -> Row | None:
+    for rel in ctx.relatives:
+        if rel.get("quan_he") == code:
+            return rel
+    return None
+
+
+@rule("X13", WARNING, needs=(3, 21), fields=("relatives",))
+def x13_years(ctx: Ctx) -> Iterator[Flag]:
+    """Plausible birth years (heuristic): parents 15–60 years older than their child,
+    grandparents at least 15 years older than the parent on their side, children at least
+    15 years younger, spouse and siblings within 25 years. Also no birth year in the future."""
+    me = ctx.birth.year if ctx.birth else None
+    spouse = _year(_first(ctx, "vo_chong"))
+    father, mother = _year(_first(ctx, "cha")), _year(_first(ctx, "me"))
+    father_vc, mother_vc = _year(_first(ctx, "cha_vc")), _year(_first(ctx, "me_vc"))
+    side = {
+        "ong_noi": father,
+        "ba_noi": father,
+        "ong_ngoai": mother,
+        "ba_ngoai": mother,
+        "ong_noi_vc": father_vc,
+        "ba_noi_vc": father_vc,
+        "ong_ngoai_vc": mother_vc,
+        "ba_ngoai_vc": mother_vc,
+    }
+    for i, rel in enumerate(ctx.relatives):
+        year = _year(rel)
+        if year is None:
+            continue
+        code = str(rel.get("quan_he", ""))
+        reason = None
+        if year > ctx.today.year:
+            reason = msg("X13", "future")
+        elif code in ("cha", "me") and me is not None and not me - 60 <= year <= me - 15:
+            reason = msg("X13", "parent", me=me)
+        elif (
+            code in ("cha_vc", "me_vc")
+            and spouse is not None
+            and not (spouse - 60 <= year <= spouse - 15)
+        ):
+            reason = msg("X13", "parent_vc", spouse=spouse)
+        elif code in side:
+            parent = side[code]
+            base = code in GRANDPARENTS and me
+            if parent is not None and year > parent - 15:
+                reason = msg("X13", "grandparent", parent=parent)
+            elif parent is None and base and year > me - 30:
+                reason = msg("X13", "grandparent_self", me=me)
+        elif code == "vo_chong" and me is not None and abs(year - me) > 25:
+            reason = msg("X13", "spouse", me=me)
+        elif code == "anh_chi_em" and me is not None and abs(year - me) > 25:
+            reason = msg("X13", "sibling", me=me)
+        elif code == "anh_chi_em_vc" and spouse is not None and abs(year - spouse) > 25:
+            reason = msg("X13", "sibling_vc", spouse=spouse)
+        elif code == "con" and me is not None and year < me + 15:
+            reason = msg("X13", "child", me=me)
+        if reason:
+            yield ctx.flag(
+                "X13",
+                21,
+                f"relatives:{i}",
+                msg("X13", "implausible", who=who(ctx, rel), year=year, reason=reason),
+                field="nam_sinh",
+                table="relatives",
+                row=i,
+            )
+
+
+# --- X14 -------------------------------------------------------------------------------------
+
+#: Countries where Vietnamese relatives often live or work (folded). A residence whose LAST
+#: part is one of them is abroad; matching only the last part keeps "Trường ĐH Y" (Ý),
+#: "Tiếng Anh" or a relative named Nga or Đức from looking foreign.
+_COUNTRY_NAMES = (
+    "Hàn Quốc|Nhật Bản|Nhật|Đài Loan|Trung Quốc|Hồng Kông|Ma Cao|Hoa Kỳ|Mỹ|Canada|Úc|Australia|"
+    "New Zealand|Anh|Vương quốc Anh|Pháp|Đức|Nga|Liên bang Nga|Séc|Cộng hòa Séc|Ba Lan|Hungary|"
+    "Bulgaria|Romania|Ukraina|Ý|Italia|Tây Ban Nha|Bồ Đào Nha|Hà Lan|Bỉ|Thụy Sĩ|Thụy Điển|"
+    "Na Uy|Đan Mạch|Phần Lan|Áo|Lào|Campuchia|Thái Lan|Malaysia|Singapore|Indonesia|"
+    "Philippines|Myanmar|Ấn Độ|Ả Rập Xê Út|Saudi Arabia|Qatar|UAE|Dubai|Israel|Angola|Algeria|"
+    "Nam Phi|Brazil|Cuba|Mexico|Kuwait|Đông Timor|Mông Cổ|Slovakia|Hy Lạp|Thổ Nhĩ Kỳ|Ai Cập|"
+    "Mozambique|Venezuela|Argentina|Chile"
+)
+_COUNTRIES = frozenset(vn.match_key(c) for c in _COUNTRY_NAMES.split("|"))
+_WORLD = ("nuoc ngoai", "hai ngoai")
+_PARTS = re.compile(r"[,;]")
+
+
+def _foreign_place(text: str) -> str | None:
+    """The country a residence ends with ("…, Hàn Quốc"), or "nuoc ngoai" if it says so."""
+    if v.mentions(text, *_WORLD):
+        return "nuoc ngoai"
+    parts = [p for p in _PARTS.split(text or "") if p.strip()]
+    if not parts:
+        return None
+    last = vn.match_key(parts[-1])
+    for prefix in ("nuoc ", "cong hoa ", "vuong quoc "):
+        if last.startswith(prefix) and last[len(prefix) :] in _COUNTRIES:
+            return last[len(prefix) :]
+    return last if last in _COUNTRIES else None
+
+
+@rule("X14", WARNING, needs=(21,), fields=("relatives",))
+def x14_abroad(ctx: Ctx) -> Iterator[Flag]:
+    """A relative living abroad or of foreign nationality: the chi bộ verifies through the
+    Vietnamese representation abroad (up to 90 working days). A *warning* to plan for it.
+
+    An *error* when the residence names a foreign country but "đang ở nước ngoài" says
+    "không": leaving out a relative abroad is the fault the guidance names (the domain
+    notes' "E if omitted").
+    """
+    for i, rel in enumerate(ctx.relatives):
+        if _yes(rel.get("da_mat", "")) is True:
+            continue
+        residence = str(rel.get("cu_tru", ""))
+        nationality = str(rel.get("quoc_tich", "")).strip()
+        said = _yes(rel.get("o_nuoc_ngoai", ""))
+        place = _foreign_place(residence)
+        foreign_national = bool(nationality) and vn.match_key(nationality) not in (
+            "viet nam",
+            "vn",
+            "viet",
+        )
+        if place and said is False:
+            yield ctx.flag(
+                "X14",
+                21,
+                f"relatives:{i}",
+                msg("X14", "contradiction", who=who(ctx, rel), residence=residence),
+                field="o_nuoc_ngoai",
+                table="relatives",
+                row=i,
+                severity=ERROR,
+            )
+        elif said or place or foreign_national:
+            yield ctx.flag(
+                "X14",
+                21,
+                f"relatives:{i}",
+                msg(
+                    "X14",
+                    "abroad",
+                    who=who(ctx, rel),
+                    residence=residence,
+                    nationality=nationality if foreign_national else "",
+                ),
+                field="cu_tru",
+                table="relatives",
+                row=i,
+            )
+
+
+# --- X15 -------------------------------------------------------------------------------------
+
+
+@rule("X15", WARNING, needs=(21,), fields=("relatives",))
+def x15_party_members(ctx: Ctx) -> Iterator[Flag]:
+    """A relative who is a party member: admission date, party cell and where the file is
+    kept, so the committee can confirm them (their history is then not re-verified).
+    A warning as in the domain notes: it saves verification work, it is not a form fault."""
+    labels = {f.id: f.label.lower() for f in load_form().relatives().fields}
+    for i, rel in enumerate(ctx.relatives):
+        if _yes(rel.get("la_dang_vien", "")) is not True:
+            continue
+        missing = [labels[f] for f in _PARTY_FIELDS if v.blank(rel.get(f, ""))]
+        joined = str(rel.get("ngay_vao_dang", "")).strip()
+        bad = bool(joined) and (
+            v.parse_date(joined) is None or v.parse_date(joined) > ctx.today  # type: ignore[operator]
+        )
+        if missing or bad:
+            yield ctx.flag(
+                "X15",
+                21,
+                f"relatives:{i}",
+                msg(
+                    "X15",
+                    "incomplete",
+                    who=who(ctx, rel),
+                    missing=", ".join(missing),
+                    bad_date=joined if bad else "",
+                ),
+                table="relatives",
+                row=i,
+            )
+
+
+# --- X18 -------------------------------------------------------------------------------------
+
+_BRACKETS = re.compile(r"\([^()]*\)")
+
+
+def _place_key(text: str) -> str:
+    return vn.match_key(_BRACKETS.sub(" ", text))
+
+
+@rule("X18", WARNING, needs=(6, 21), fields=("que_quan",))
+def x18_hometown(ctx: Ctx) -> Iterator[Flag]:
+    """(6) usually equals the father's hometown (the birth certificate takes it from him);
+    a difference is worth a second look, nothing more."""
+    mine = ctx.a("que_quan")
+    father = _first(ctx, "cha")
+    theirs = str(father.get("que_quan", "")) if father else ""
+    if not mine or not theirs.strip():
+        return
+    if _place_key(mine) != _place_key(theirs):
+        yield ctx.flag(
+            "X18",
+            6,
+            "que_quan",
+            msg("X18", "differs", mine=mine, father=theirs),
+            field="que_quan",
+        )
+
+
+# --- X19 -------------------------------------------------------------------------------------
+
+_SIGNALS = (
+    "bi bat",
+    "bi tu",
+    "tu giam",
+    "giam giu",
+    "an tu",
+    "cai tao",
+    "truy to",
+    "tien an",
+    "to chuc nuoc ngoai",
+    "o nuoc ngoai",
+    "phan dong",
+    "gian doan sinh hoat",
+)
+_NEGATION = ("khong", "chua", "chang")
+_CLAUSES = re.compile(r"[;.\n]+")
+
+
+def affirmative_clauses(text: str, signals: tuple[str, ...]) -> list[str]:
+    """Clauses of ``text`` that mention a signal and are not negated ("không bị bắt")."""
+    out = []
+    for clause in _CLAUSES.split(text or ""):
+        if v.mentions(clause, *signals) and not v.mentions(clause, *_NEGATION):
+            out.append(clause.strip())
+    return out
+
+
+@rule(
+    "X19",
+    WARNING,
+    needs=(),
+    fields=("dac_diem_lich_su", "relatives"),
+)
+def x19_political(ctx: Ctx) -> Iterator[Flag]:
+    """An arrest, imprisonment or foreign organisation in (16), or a relative's criminal
+    record or political-standard note, sends the dossier to a political-standard review
+    (QĐ 367-QĐ/TW) before the chi bộ votes."""
+    for clause in affirmative_clauses(ctx.a("dac_diem_lich_su"), _SIGNALS):
+        yield ctx.flag(
+            "X19",
+            16,
+            "dac_diem_lich_su",
+            msg("X19", "history", clause=clause),
+            field="dac_diem_lich_su",
+        )
+        break
+    for i, rel in enumerate(ctx.relatives):
+        record = str(rel.get("tien_an", "")).strip()
+        note = str(rel.get("chinh_tri", "")).strip()
+        if record and not v.is_khong(record) and not v.mentions(record, *_NEGATION):
+            yield ctx.flag(
+                "X19",
+                21,
+                f"relatives:{i}:tien_an",
+                msg("X19", "record", who=who(ctx, rel), value=record),
+                field="tien_an",
+                table="relatives",
+                row=i,
+            )
+        if note and not v.mentions(note, *_NEGATION):
+            yield ctx.flag(
+                "X19",
+                21,
+                f"relatives:{i}:chinh_tri",
+                msg("X19", "note", who=who(ctx, rel), value=note),
+                field="chinh_tri",
+                table="relatives",
+                row=i,
+            )

@@ -1,0 +1,438 @@
+"""Timeline rules over items (14) and (15) read as one history in months (X4–X8, X10),
+and education against training (X9).
+
+Months come from :class:`forms.parsers.Month` (via ``values.parse_span``); "nay" is the
+current month. Gaps and overlaps are counted with both ends included, so 06/2023–08/2024 is
+15 months.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from forms.checks import values as v
+from forms.checks.core import ERROR, Ctx, Flag, msg, rule
+from forms.dossier import Row
+from forms.parsers import Month
+
+#: Months that may pass between two school periods of (14) (the summer holidays).
+SCHOOL_BREAK = 3
+
+
+def _sorted(ctx: Ctx, table_id: str) -> list[tuple[int, v.Span]]:
+    spans = ctx.periods(table_id)
+    return sorted(
+        ((i, s) for i, s in enumerate(spans) if s is not None),
+        key=lambda p: (p[1].start, p[1].end),
+    )
+
+
+def _snippet(row: Row, column: str, limit: int = 60) -> str:
+    text = " ".join(str(row.get(column, "")).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _months(a: Month, b: Month) -> str:
+    return f"{v.format_month(a)}–{v.format_month(b)}"
+
+
+_DATE_IN_TEXT = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b")
+
+
+@rule(
+    "X4",
+    ERROR,
+    needs=(14, 15),
+    fields=("lich_su", "cong_tac", "ngay_vao_doan"),
+)
+def x4_history(ctx: Ctx) -> Iterator[Flag]:
+    """(14) runs without holes (a summer break of up to 3 months between school periods is
+    normal) and hands over to (15): its last period ends at or just before the first period
+    of (15). A Youth Union date quoted in (14) equals (12).
+
+    (14) and (15) are one timeline, so a hole inside (14) and a hole at the hand-off are the
+    same kind of mistake and are reported here, once each.
+    """
+    history = ctx.rows("lich_su")
+    hist = _sorted(ctx, "lich_su")
+    reach: tuple[int, v.Span] | None = None
+    for i, span in hist:
+        if reach is not None:
+            gap = span.start - reach[1].end - 1
+            if gap > SCHOOL_BREAK:
+                yield ctx.flag(
+                    "X4",
+                    14,
+                    f"lich_su:{i}",
+                    msg(
+                        "X4",
+                        "gap",
+                        span=_months(reach[1].end + 1, span.start - 1),
+                        months=gap,
+                        before=_snippet(history[reach[0]], "noi_dung"),
+                        after=_snippet(history[i], "noi_dung"),
+                    ),
+                    table="lich_su",
+                    row=i,
+                )
+        if reach is None or span.end > reach[1].end:
+            reach = (i, span)
+    work = _sorted(ctx, "cong_tac")
+    if reach is not None and work:
+        first_i, first = work[0]
+        last_i, last = reach
+        gap = first.start - last.end - 1
+        if gap > SCHOOL_BREAK:
+            yield ctx.flag(
+                "X4",
+                15,
+                "handoff",
+                msg(
+                    "X4",
+                    "handoff_gap",
+                    span=_months(last.end + 1, first.start - 1),
+                    months=gap,
+                    last=v.format_month(last.end),
+                    first=v.format_month(first.start),
+                ),
+                table="cong_tac",
+                row=first_i,
+            )
+        elif last.end > first.start:
+            yield ctx.flag(
+                "X4",
+                15,
+                "handoff",
+                msg(
+                    "X4",
+                    "handoff_overlap",
+                    last=v.format_month(last.end),
+                    first=v.format_month(first.start),
+                    row=last_i + 1,
+                ),
+                table="lich_su",
+                row=last_i,
+            )
+    joined = v.parse_date(ctx.a("ngay_vao_doan"))
+    if joined is None:
+        return
+    for i, row in enumerate(history):
+        text = str(row.get("noi_dung", ""))
+        if not v.mentions(text, "doan"):
+            continue
+        for clause in re.split(r"[;.](?!\d)", text):
+            if not (v.mentions(clause, "doan") and v.mentions(clause, "ket nap", "vao doan")):
+                continue
+            for found in _DATE_IN_TEXT.findall(clause):
+                day = v.parse_date(found)
+                if day is not None and day != joined:
+                    yield ctx.flag(
+                        "X4",
+                        14,
+                        f"doan:{i}",
+                        msg(
+                            "X4", "youth_date", row=i + 1, found=found, joined=v.format_date(joined)
+                        ),
+                        table="lich_su",
+                        row=i,
+                    )
+                    return
+
+
+@rule("X5", ERROR, needs=(15,), fields=("cong_tac",))
+def x5_continuity(ctx: Ctx) -> Iterator[Flag]:
+    """(15) covers every month from its first period to "nay": no month uncovered between
+    periods, and the last period ends "nay". Rows written out of time order are a warning
+    (the booklet is copied in order)."""
+    rows = ctx.rows("cong_tac")
+    work = _sorted(ctx, "cong_tac")
+    if not work:
+        return
+    reach = work[0]
+    for i, span in work[1:]:
+        gap = span.start - reach[1].end - 1
+        if gap > 0:
+            yield ctx.flag(
+                "X5",
+                15,
+                f"cong_tac:{i}",
+                msg(
+                    "X5",
+                    "gap",
+                    span=_months(reach[1].end + 1, span.start - 1),
+                    months=gap,
+                    before=_snippet(rows[reach[0]], "viec"),
+                    after=_snippet(rows[i], "viec"),
+                ),
+                table="cong_tac",
+                row=i,
+            )
+        if span.end > reach[1].end or (span.open and not reach[1].open):
+            reach = (i, span)
+    if not any(s.open for _, s in work):
+        last_i, last = reach
+        yield ctx.flag(
+            "X5",
+            15,
+            "nay",
+            msg(
+                "X5",
+                "not_now",
+                row=last_i + 1,
+                end=v.format_month(last.end),
+                next=v.format_month(last.end + 1),
+            ),
+            table="cong_tac",
+            row=last_i,
+        )
+    order = [i for i, _ in work]
+    if order != sorted(order):
+        yield ctx.flag("X5", 15, "order", msg("X5", "order"), table="cong_tac", severity="warning")
+
+
+@rule("X6", "warning", needs=(15,), fields=("cong_tac",))
+def x6_overlaps(ctx: Ctx) -> Iterator[Flag]:
+    """Main-activity rows of (15) do not overlap; concurrent study or posts go in brackets,
+    the "chức vụ" column or (17)."""
+    work = _sorted(ctx, "cong_tac")
+    if not work:
+        return
+    reach = work[0]
+    for i, span in work[1:]:
+        if span.start <= reach[1].end:
+            end = min(span.end, reach[1].end)
+            yield ctx.flag(
+                "X6",
+                15,
+                f"cong_tac:{i}",
+                msg(
+                    "X6",
+                    "overlap",
+                    a=reach[0] + 1,
+                    b=i + 1,
+                    span=_months(span.start, end),
+                    months=end - span.start + 1,
+                ),
+                table="cong_tac",
+                row=i,
+            )
+        if span.end > reach[1].end:
+            reach = (i, span)
+
+
+def _level(text: str) -> str | None:
+    if v.mentions(text, "trung hoc co so", "cap 2", "cap ii", "pho thong co so"):
+        return "thcs"
+    if v.mentions(text, "trung hoc pho thong", "cap 3", "cap iii", "pho thong trung hoc"):
+        return "thpt"
+    if v.mentions(text, "tieu hoc", "cap 1", "cap i"):
+        return "th"
+    return None
+
+
+@rule("X7", "warning", needs=(3, 14), fields=("lich_su",))
+def x7_school_age(ctx: Ctx) -> Iterator[Flag]:
+    """Heuristics on (14): school starts at 5–8 years old; no period before birth; lower
+    secondary not finished before 14; an upper-secondary period shorter than three school
+    years while (11) says 12/12."""
+    birth = ctx.birth
+    if birth is None:
+        return
+    born = Month.of(birth)
+    history = ctx.rows("lich_su")
+    hist = _sorted(ctx, "lich_su")
+    for table_id, number in (("lich_su", 14), ("cong_tac", 15)):
+        for i, span in _sorted(ctx, table_id):
+            if span.start < born:
+                yield ctx.flag(
+                    "X7",
+                    number,
+                    f"{table_id}:{i}:birth",
+                    msg(
+                        "X7",
+                        "before_birth",
+                        ref=f"({number})",
+                        row=i + 1,
+                        start=v.format_month(span.start),
+                    ),
+                    table=table_id,
+                    row=i,
+                )
+    if hist:
+        i, first = hist[0]
+        age = first.start - born
+        if first.start >= born and not 60 <= age <= 96:
+            yield ctx.flag(
+                "X7",
+                14,
+                f"lich_su:{i}:start",
+                msg("X7", "school_start", start=v.format_month(first.start), age=v.age_text(age)),
+                table="lich_su",
+                row=i,
+            )
+    twelve = ctx.a("giao_duc_pho_thong").startswith("12/12")
+    for i, span in hist:
+        level = _level(str(history[i].get("noi_dung", "")))
+        if level == "thcs" and not span.open and span.end >= born and span.end - born < 14 * 12:
+            yield ctx.flag(
+                "X7",
+                14,
+                f"lich_su:{i}:thcs",
+                msg(
+                    "X7",
+                    "thcs_young",
+                    row=i + 1,
+                    end=v.format_month(span.end),
+                    age=v.age_text(span.end - born),
+                ),
+                table="lich_su",
+                row=i,
+            )
+        elif level == "thpt" and twelve and not span.open and span.months < 30:
+            yield ctx.flag(
+                "X7",
+                14,
+                f"lich_su:{i}:thpt",
+                msg(
+                    "X7",
+                    "thpt_short",
+                    row=i + 1,
+                    span=_months(span.start, span.end),
+                    expected=v.format_month(span.start + 32),
+                ),
+                table="lich_su",
+                row=i,
+            )
+
+
+_JOBLESS = ("chua co viec", "cho viec", "tim viec", "nghi viec", "that nghiep", "o nha")
+
+
+@rule("X8", ERROR, needs=(10, 15), fields=("nghe_nghiep", "cong_tac"))
+def x8_occupation(ctx: Ctx) -> Iterator[Flag]:
+    """(10) and the "… – nay" row of (15) describe the same current job.
+
+    Compared by shared word pairs after accent folding and abbreviation expansion (not by
+    equality): "Kỹ sư phần mềm (hợp đồng…), Công ty TNHH Công nghệ Sao Mai" matches
+    "Kỹ sư phần mềm, Công ty TNHH Công nghệ Sao Mai, phường Lạc Hồng". At least half of the
+    shorter text's word pairs must be shared. No "nay" row is X5's to report.
+    """
+    job = ctx.a("nghe_nghiep")
+    rows = ctx.rows("cong_tac")
+    current = [(i, s) for i, s in _sorted(ctx, "cong_tac") if s.open]
+    if not job or not current:
+        return
+    i, _ = current[-1]
+    text = str(rows[i].get("viec", ""))
+    if v.mentions(job, "chua co viec lam") and v.mentions(text, *_JOBLESS):
+        return
+    if v.similarity(job, text) >= 0.5:
+        return
+    yield ctx.flag(
+        "X8",
+        10,
+        "nghe_nghiep",
+        msg("X8", "differs", job=job, row=i + 1, current=_snippet(rows[i], "viec", 90)),
+        field="nghe_nghiep",
+    )
+
+
+_DIPLOMA_FIELDS = (
+    ("chuyen_mon", "Chuyên môn, nghiệp vụ"),
+    ("hoc_vi", "Học vị"),
+    ("ly_luan_chinh_tri", "Lý luận chính trị"),
+    ("ngoai_ngu", "Ngoại ngữ"),
+    ("tin_hoc", "Tin học"),
+)
+_DEGREES = (
+    "cu nhan",
+    "ky su",
+    "thac si",
+    "tien si",
+    "bac si",
+    "duoc si",
+    "kien truc su",
+    "cao dang",
+    "trung cap",
+    "so cap",
+    "cao cap",
+)
+
+
+def _training_text(row: Row) -> str:
+    return " | ".join(str(row.get(c, "")) for c in ("nganh", "van_bang", "truong"))
+
+
+@rule("X9", ERROR, needs=(11, 17), fields=("dao_tao", *(f for f, _ in _DIPLOMA_FIELDS)))
+def x9_diplomas(ctx: Ctx) -> Iterator[Flag]:
+    """Every diploma named in (11) (chuyên môn, học vị, LLCT, ngoại ngữ, tin học) has its
+    row in (17), and every degree in (17)'s diploma column is reflected in (11).
+
+    Matching is fuzzy: at least half of the (11) text's word pairs appear in one (17) row
+    (field, diploma or school). The check that degree study periods sit inside study periods
+    of (15) is not done: short courses are taken while working and would be false alarms.
+    """
+    rows = ctx.rows("dao_tao")
+    texts = [_training_text(r) for r in rows]
+    for fid, label in _DIPLOMA_FIELDS:
+        value = ctx.a(fid)
+        if not value or v.is_khong(value):
+            continue
+        if any(v.covered(value, t) >= 0.5 for t in texts):
+            continue
+        yield ctx.flag("X9", 11, fid, msg("X9", "missing_row", label=label, value=value), field=fid)
+    declared = (
+        " | ".join(ctx.a(f) for f, _ in _DIPLOMA_FIELDS) + " | " + ctx.a("khoa_hoc_cong_nghe")
+    )
+    for i, row in enumerate(rows):
+        diploma = str(row.get("van_bang", ""))
+        for degree in _DEGREES:
+            if v.mentions(diploma, degree) and not v.mentions(declared, degree):
+                yield ctx.flag(
+                    "X9",
+                    17,
+                    f"dao_tao:{i}",
+                    msg("X9", "missing_in_11", row=i + 1, diploma=diploma.strip()),
+                    table="dao_tao",
+                    row=i,
+                )
+                break
+
+
+@rule("X10", "warning", needs=(15, 18), fields=("nuoc_ngoai",))
+def x10_abroad_history(ctx: Ctx) -> Iterator[Flag]:
+    """Each stay of (18) falls inside a (15) period that mentions it (the country, or
+    "nước ngoài"), or has a (15) row of its own."""
+    work_rows = ctx.rows("cong_tac")
+    work = _sorted(ctx, "cong_tac")
+    for i, row in enumerate(ctx.rows("nuoc_ngoai")):
+        span = ctx.periods("nuoc_ngoai")[i]
+        if span is None:
+            continue
+        country = str(row.get("nuoc", "")).strip()
+        phrases = tuple(p for p in (" ".join(v.words(country)), "nuoc ngoai") if p)
+        ok = False
+        for j, w in work:
+            text = f"{work_rows[j].get('viec', '')} {work_rows[j].get('chuc_vu', '')}"
+            if w.start <= span.start and span.end <= w.end and v.mentions(text, *phrases):
+                ok = True
+                break
+            if w.start == span.start and w.end == span.end:
+                ok = True
+                break
+        if not ok:
+            yield ctx.flag(
+                "X10",
+                18,
+                f"nuoc_ngoai:{i}",
+                msg(
+                    "X10",
+                    "not_in_15",
+                    row=i + 1,
+                    span=_months(span.start, span.end),
+                    country=country,
+                ),
+                table="nuoc_ngoai",
+                row=i,
+            )
