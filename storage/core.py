@@ -1,0 +1,553 @@
+"""Repositories of the core tables: people, dossiers (+ revisions), conversations,
+processed updates and the audit log.
+
+A dossier changes only through :meth:`Dossiers.apply`, which takes a list of
+:class:`Change` (a path and the new value), computes the new content from the current one,
+and writes the new content and one ``answer_revisions`` row per change in the caller's
+transaction. Content and history therefore cannot disagree, and "what changed since
+revision N" is a query, not a comparison of documents.
+
+Dossier snapshots handed out by these repositories are shared with an in-process cache and
+must be treated as immutable: build changes, never mutate a loaded ``Dossier``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from forms.dossier import Dossier
+from storage.db import Repo, Tx
+
+DossierStatus = Literal["draft", "submitted", "returned", "approved", "deleted"]
+ACTIVE_STATUSES: tuple[DossierStatus, ...] = ("draft", "submitted", "returned", "approved")
+_CACHE_SIZE = 4096
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------------------------------------
+# People
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    platform: str
+    platform_user_id: str
+    display_name: str
+    consent_at: str | None
+    created_at: str
+
+
+class People(Repo):
+    """A person is created only when they consent (nothing is stored before consent)."""
+
+    _COLS = "id, platform, platform_user_id, display_name, consent_at, created_at"
+
+    async def find(self, platform: str, platform_user_id: str) -> Person | None:
+        row = await self.s.fetchone(
+            f"SELECT {self._COLS} FROM people WHERE platform = ? AND platform_user_id = ?",
+            (platform, platform_user_id),
+        )
+        return Person(*row) if row else None
+
+    async def get(self, person_id: int) -> Person | None:
+        row = await self.s.fetchone(f"SELECT {self._COLS} FROM people WHERE id = ?", (person_id,))
+        return Person(*row) if row else None
+
+    async def get_or_create(
+        self, platform: str, platform_user_id: str, display_name: str = "", *, consent: bool = False
+    ) -> Person:
+        """The person with this platform identity; created (with consent if asked) when new."""
+        tx = self._tx()
+        found = await self.find(platform, platform_user_id)
+        if found:
+            if consent and not found.consent_at:
+                await self.set_consent(found.id)
+                return await self.get(found.id)  # type: ignore[return-value]
+            return found
+        person_id = await tx.insert(
+            "INSERT INTO people (platform, platform_user_id, display_name, consent_at, created_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (platform, platform_user_id, display_name, tx.now if consent else None, tx.now),
+        )
+        return Person(
+            person_id, platform, platform_user_id, display_name, tx.now if consent else None, tx.now
+        )
+
+    async def set_consent(self, person_id: int, given: bool = True) -> None:
+        tx = self._tx()
+        await tx.execute(
+            "UPDATE people SET consent_at = ? WHERE id = ?", (tx.now if given else None, person_id)
+        )
+
+    async def set_display_name(self, person_id: int, name: str) -> None:
+        await self._tx().execute(
+            "UPDATE people SET display_name = ? WHERE id = ?", (name, person_id)
+        )
+
+    def _tx(self) -> Tx:
+        if not isinstance(self.s, Tx):
+            raise TypeError("writes need a transaction: `async with db.transaction() as tx`")
+        return self.s
+
+
+# ---------------------------------------------------------------------------------------------
+# Dossiers
+
+
+ChangeOp = Literal["set", "insert", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One edit of a dossier, addressed by path.
+
+    Paths: ``answers.<field_id>``, ``tables.<table_id>.<i>``, ``relatives.<i>``,
+    ``explanations.<flag key>``, ``meta.<name>``. ``set`` replaces (for a list, ``i`` may be
+    the length: append), ``insert`` shifts later rows down, ``delete`` removes. A ``set`` of
+    ``None`` on a mapping key removes the key.
+    """
+
+    path: str
+    value: Any = None
+    op: ChangeOp = "set"
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    dossier_id: int
+    revision: int
+    path: str
+    old: Any
+    new: Any
+    person_id: int | None
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class DossierRecord:
+    """A dossier row with its parsed content (an immutable snapshot, see module docstring)."""
+
+    id: int
+    person_id: int
+    unit_id: int | None
+    form_version: str
+    revision: int
+    status: DossierStatus
+    review_level: int | None
+    opened_at: str
+    submitted_at: str | None
+    approved_at: str | None
+    locked: bool
+    updated_at: str
+    dossier: Dossier = field(repr=False, compare=False)
+
+
+class ConcurrentChange(RuntimeError):
+    """The dossier moved to another revision between load and apply."""
+
+
+def apply_changes(dossier: Dossier, changes: list[Change]) -> tuple[Dossier, list[tuple[Any, Any]]]:
+    """The dossier after ``changes`` (copy-on-write) and each change's (old, new) value."""
+    data = {
+        "form_version": dossier.form_version,
+        "meta": dossier.meta.model_dump(mode="json"),
+        "answers": dict(dossier.answers),
+        "tables": dict(dossier.tables),
+        "relatives": list(dossier.relatives),
+        "explanations": dict(dossier.explanations),
+    }
+    copied_tables: set[str] = set()
+    olds: list[tuple[Any, Any]] = []
+    for change in changes:
+        parts = change.path.split(".")
+        root = parts[0]
+        if root in ("answers", "explanations", "meta") and len(parts) == 2:
+            mapping = data[root]
+            old = mapping.get(parts[1])
+            if change.op == "delete" or change.value is None:
+                mapping.pop(parts[1], None)
+                new = None
+            else:
+                mapping[parts[1]] = change.value
+                new = change.value
+        elif root == "tables" and len(parts) == 3:
+            table_id = parts[1]
+            if table_id not in copied_tables:
+                data["tables"][table_id] = list(data["tables"].get(table_id, []))
+                copied_tables.add(table_id)
+            old, new = _list_change(data["tables"][table_id], int(parts[2]), change)
+            if not data["tables"][table_id]:
+                del data["tables"][table_id]
+        elif root == "relatives" and len(parts) == 2:
+            old, new = _list_change(data["relatives"], int(parts[1]), change)
+        else:
+            raise ValueError(f"bad dossier path {change.path!r}")
+        olds.append((old, new))
+    return Dossier.model_validate(data), olds
+
+
+def _list_change(rows: list[dict[str, str]], index: int, change: Change) -> tuple[Any, Any]:
+    if not 0 <= index <= len(rows):
+        raise IndexError(f"row {index} out of range in {change.path!r}")
+    if change.op == "delete" or (change.op == "set" and change.value is None):
+        if index == len(rows):
+            raise IndexError(f"no row {index} to delete in {change.path!r}")
+        return rows.pop(index), None
+    value = dict(change.value)
+    if change.op == "insert" or index == len(rows):
+        rows.insert(index, value)
+        return None, value
+    old = rows[index]
+    rows[index] = value
+    return old, value
+
+
+class Dossiers(Repo):
+    """Dossier content (JSON of :class:`forms.dossier.Dossier`) plus append-only revisions."""
+
+    _COLS = (
+        "id, person_id, unit_id, form_version, revision, status, review_level, opened_at,"
+        " submitted_at, approved_at, locked, updated_at"
+    )
+
+    def _cache(self) -> OrderedDict[int, tuple[int, Dossier]]:
+        return self.s.db.cache.setdefault("dossiers", OrderedDict())
+
+    def _remember(self, dossier_id: int, revision: int, dossier: Dossier) -> None:
+        cache = self._cache()
+        cache[dossier_id] = (revision, dossier)
+        cache.move_to_end(dossier_id)
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+
+    async def create(
+        self,
+        person_id: int,
+        dossier: Dossier | None = None,
+        *,
+        unit_id: int | None = None,
+        opened_at: str | None = None,
+    ) -> DossierRecord:
+        tx = self._tx()
+        dossier = dossier or Dossier()
+        opened = opened_at or tx.now
+        dossier_id = await tx.insert(
+            "INSERT INTO dossiers (person_id, unit_id, form_version, content, revision, status,"
+            " opened_at, updated_at) VALUES (?, ?, ?, ?, 0, 'draft', ?, ?)",
+            (person_id, unit_id, dossier.form_version, dossier.model_dump_json(), opened, tx.now),
+        )
+        tx.after_commit(lambda: self._remember(dossier_id, 0, dossier))
+        return DossierRecord(
+            dossier_id, person_id, unit_id, dossier.form_version, 0, "draft", None, opened,
+            None, None, False, tx.now, dossier,
+        )  # fmt: skip
+
+    async def get(self, dossier_id: int) -> DossierRecord | None:
+        """The dossier with its content; the content is parsed only when not cached."""
+        row = await self.s.fetchone(
+            f"SELECT {self._COLS} FROM dossiers WHERE id = ?", (dossier_id,)
+        )
+        return await self._record(row) if row else None
+
+    async def current_for(
+        self, person_id: int, statuses: tuple[str, ...] = ACTIVE_STATUSES
+    ) -> DossierRecord | None:
+        """The person's most recent dossier in one of ``statuses``."""
+        marks = ",".join("?" * len(statuses))
+        row = await self.s.fetchone(
+            f"SELECT {self._COLS} FROM dossiers WHERE person_id = ? AND status IN ({marks})"
+            " ORDER BY id DESC LIMIT 1",
+            (person_id, *statuses),
+        )
+        return await self._record(row) if row else None
+
+    async def _record(self, row: Any) -> DossierRecord:
+        dossier_id, revision = row[0], row[4]
+        cached = self._cache().get(dossier_id)
+        if cached and cached[0] == revision:
+            dossier = cached[1]
+        else:
+            content = await self.s.fetchval(
+                "SELECT content FROM dossiers WHERE id = ?", (dossier_id,)
+            )
+            dossier = Dossier.model_validate_json(content)
+            if isinstance(self.s, Tx):
+                self.s.after_commit(lambda: self._remember(dossier_id, revision, dossier))
+            else:
+                self._remember(dossier_id, revision, dossier)
+        return DossierRecord(*row[:10], bool(row[10]), row[11], dossier)
+
+    async def apply(
+        self, record: DossierRecord, changes: list[Change], person_id: int | None
+    ) -> DossierRecord:
+        """Apply ``changes`` to ``record`` as new revisions (one per change) and save.
+
+        Raises :class:`ConcurrentChange` when the dossier is no longer at ``record.revision``.
+        Changes that leave a value as it was are dropped (no empty revisions).
+        """
+        tx = self._tx()
+        new_dossier, olds = apply_changes(record.dossier, changes)
+        effective = [
+            (c, old, new) for c, (old, new) in zip(changes, olds, strict=True) if old != new
+        ]
+        if not effective:
+            return record
+        first = record.revision + 1
+        revision = record.revision + len(effective)
+        updated = await tx.execute(
+            "UPDATE dossiers SET content = ?, revision = ?, updated_at = ?"
+            " WHERE id = ? AND revision = ?",
+            (new_dossier.model_dump_json(), revision, tx.now, record.id, record.revision),
+        )
+        if updated != 1:
+            raise ConcurrentChange(f"dossier {record.id} is not at revision {record.revision}")
+        await tx.executemany(
+            "INSERT INTO answer_revisions (dossier_id, revision, path, old_value, new_value,"
+            " person_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    record.id,
+                    first + i,
+                    change.path,
+                    None if old is None else _dumps(old),
+                    None if new is None else _dumps(new),
+                    person_id,
+                    tx.now,
+                )
+                for i, (change, old, new) in enumerate(effective)
+            ],
+        )
+        tx.after_commit(lambda: self._remember(record.id, revision, new_dossier))
+        return replace(record, revision=revision, updated_at=tx.now, dossier=new_dossier)
+
+    async def set_status(
+        self, record: DossierRecord, status: DossierStatus, *, review_level: int | None = None
+    ) -> DossierRecord:
+        """Move the dossier to ``status``; stamps submitted_at/approved_at on those moves."""
+        tx = self._tx()
+        submitted = tx.now if status == "submitted" else record.submitted_at
+        approved = tx.now if status == "approved" else record.approved_at
+        await tx.execute(
+            "UPDATE dossiers SET status = ?, review_level = ?, submitted_at = ?, approved_at = ?,"
+            " updated_at = ? WHERE id = ?",
+            (status, review_level, submitted, approved, tx.now, record.id),
+        )
+        return replace(
+            record,
+            status=status,
+            review_level=review_level,
+            submitted_at=submitted,
+            approved_at=approved,
+            updated_at=tx.now,
+        )
+
+    async def set_meta(self, record: DossierRecord, **kwargs: Any) -> None:
+        """Change organisational columns (unit_id, locked)."""
+        allowed = {"unit_id", "locked"}
+        if not kwargs or set(kwargs) - allowed:
+            raise ValueError(f"set_meta accepts {sorted(allowed)}")
+        tx = self._tx()
+        cols = ", ".join(f"{k} = ?" for k in kwargs)
+        await tx.execute(
+            f"UPDATE dossiers SET {cols}, updated_at = ? WHERE id = ?",
+            (*kwargs.values(), tx.now, record.id),
+        )
+
+    async def erase(self, record: DossierRecord) -> None:
+        """Really delete the content and its history; keep the row (status 'deleted')."""
+        tx = self._tx()
+        await tx.execute("DELETE FROM answer_revisions WHERE dossier_id = ?", (record.id,))
+        empty = Dossier(form_version=record.form_version)
+        await tx.execute(
+            "UPDATE dossiers SET content = ?, status = 'deleted', updated_at = ? WHERE id = ?",
+            (empty.model_dump_json(), tx.now, record.id),
+        )
+        tx.after_commit(lambda: self._cache().pop(record.id, None))
+
+    async def revisions(self, dossier_id: int, since: int = 0) -> list[Revision]:
+        """Changes after revision ``since``, oldest first."""
+        rows = await self.s.fetchall(
+            "SELECT dossier_id, revision, path, old_value, new_value, person_id, created_at"
+            " FROM answer_revisions WHERE dossier_id = ? AND revision > ? ORDER BY revision",
+            (dossier_id, since),
+        )
+        return [
+            Revision(
+                r[0],
+                r[1],
+                r[2],
+                None if r[3] is None else json.loads(r[3]),
+                None if r[4] is None else json.loads(r[4]),
+                r[5],
+                r[6],
+            )
+            for r in rows
+        ]
+
+    async def diff(
+        self, dossier_id: int, since: int, until: int | None = None
+    ) -> dict[str, tuple[Any, Any]]:
+        """Per path, the value at ``since`` and at ``until`` (latest when None); unchanged
+        paths are left out. Row paths are positional: a deleted row shifts later ones."""
+        out: dict[str, tuple[Any, Any]] = {}
+        for rev in await self.revisions(dossier_id, since):
+            if until is not None and rev.revision > until:
+                break
+            before = out[rev.path][0] if rev.path in out else rev.old
+            out[rev.path] = (before, rev.new)
+        return {path: pair for path, pair in out.items() if pair[0] != pair[1]}
+
+    def _tx(self) -> Tx:
+        if not isinstance(self.s, Tx):
+            raise TypeError("writes need a transaction: `async with db.transaction() as tx`")
+        return self.s
+
+
+# ---------------------------------------------------------------------------------------------
+# Conversations
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    platform: str
+    chat_id: str
+    user_id: str
+    person_id: int | None
+    dossier_id: int | None
+    state: dict[str, Any]
+    updated_at: str
+
+
+class Conversations(Repo):
+    """The cursor of each (platform, chat, user): a JSON object owned by the flow."""
+
+    async def get(self, platform: str, chat_id: str, user_id: str) -> ConversationRecord | None:
+        row = await self.s.fetchone(
+            "SELECT person_id, dossier_id, state, updated_at FROM conversations"
+            " WHERE platform = ? AND chat_id = ? AND user_id = ?",
+            (platform, chat_id, user_id),
+        )
+        if row is None:
+            return None
+        return ConversationRecord(
+            platform, chat_id, user_id, row[0], row[1], json.loads(row[2]), row[3]
+        )
+
+    async def save(
+        self,
+        platform: str,
+        chat_id: str,
+        user_id: str,
+        state: dict[str, Any],
+        *,
+        person_id: int | None = None,
+        dossier_id: int | None = None,
+    ) -> None:
+        tx = self._tx()
+        await tx.execute(
+            "INSERT INTO conversations (platform, chat_id, user_id, person_id, dossier_id, state,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (platform, chat_id, user_id) DO UPDATE SET"
+            " person_id = excluded.person_id,"
+            " dossier_id = excluded.dossier_id, state = excluded.state,"
+            " updated_at = excluded.updated_at",
+            (platform, chat_id, user_id, person_id, dossier_id, _dumps(state), tx.now),
+        )
+
+    async def delete(self, platform: str, chat_id: str, user_id: str) -> None:
+        await self._tx().execute(
+            "DELETE FROM conversations WHERE platform = ? AND chat_id = ? AND user_id = ?",
+            (platform, chat_id, user_id),
+        )
+
+    async def for_dossier(self, dossier_id: int) -> list[ConversationRecord]:
+        """Conversations attached to a dossier (to notify its candidate, e.g. on return)."""
+        rows = await self.s.fetchall(
+            "SELECT platform, chat_id, user_id, person_id, dossier_id, state, updated_at"
+            " FROM conversations WHERE dossier_id = ?",
+            (dossier_id,),
+        )
+        return [ConversationRecord(*r[:5], json.loads(r[5]), r[6]) for r in rows]
+
+    def _tx(self) -> Tx:
+        if not isinstance(self.s, Tx):
+            raise TypeError("writes need a transaction: `async with db.transaction() as tx`")
+        return self.s
+
+
+# ---------------------------------------------------------------------------------------------
+# Processed updates and audit
+
+
+class ProcessedUpdates(Repo):
+    async def mark(self, platform: str, update_key: str) -> bool:
+        """Record the update; False when it was already recorded (a redelivery)."""
+        tx = self.s
+        assert isinstance(tx, Tx), "mark() needs a transaction"
+        changed = await tx.execute(
+            "INSERT OR IGNORE INTO processed_updates (platform, update_key, processed_at)"
+            " VALUES (?, ?, ?)",
+            (platform, update_key, tx.now),
+        )
+        return changed == 1
+
+    async def seen(self, platform: str, update_key: str) -> bool:
+        found = await self.s.fetchval(
+            "SELECT 1 FROM processed_updates WHERE platform = ? AND update_key = ?",
+            (platform, update_key),
+        )
+        return found is not None
+
+    async def prune(self, before: str) -> int:
+        """Forget markers older than ``before`` (platforms do not redeliver after a day)."""
+        tx = self.s
+        assert isinstance(tx, Tx), "prune() needs a transaction"
+        return await tx.execute("DELETE FROM processed_updates WHERE processed_at < ?", (before,))
+
+
+class AuditLog(Repo):
+    """Append-only: who did what, when, to which dossier revision. Never dossier content."""
+
+    async def append(
+        self,
+        action: str,
+        *,
+        person_id: int | None = None,
+        dossier_id: int | None = None,
+        revision: int | None = None,
+        unit_id: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> int:
+        tx = self.s
+        assert isinstance(tx, Tx), "append() needs a transaction"
+        return await tx.insert(
+            "INSERT INTO audit_log (at, person_id, action, dossier_id, revision, unit_id, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (tx.now, person_id, action, dossier_id, revision, unit_id, _dumps(detail or {})),
+        )
+
+    async def for_dossier(self, dossier_id: int) -> list[dict[str, Any]]:
+        rows = await self.s.fetchall(
+            "SELECT id, at, person_id, action, revision, unit_id, detail FROM audit_log"
+            " WHERE dossier_id = ? ORDER BY id",
+            (dossier_id,),
+        )
+        return [
+            {
+                "id": r[0],
+                "at": r[1],
+                "person_id": r[2],
+                "action": r[3],
+                "revision": r[4],
+                "unit_id": r[5],
+                "detail": json.loads(r[6]),
+            }
+            for r in rows
+        ]

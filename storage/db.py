@@ -1,0 +1,301 @@
+"""The SQLite database: connections, migrations and the unit of work.
+
+Why this shape
+--------------
+* **One writer.** SQLite allows one writer at a time, so every change goes through one
+  connection guarded by an :class:`asyncio.Lock`: ``async with db.transaction() as tx`` runs
+  ``BEGIN IMMEDIATE … COMMIT`` and nothing else writes meanwhile. Everything a handler
+  changes for one update (the processed-update marker, the answer, the new revision, the
+  conversation cursor, an audit row) is written inside ONE such transaction, so a crash
+  either keeps all of it or none of it, and the reply is sent only after the commit.
+* **Readers do not wait for the writer.** WAL lets a second, read-only connection see the
+  last committed state while a write transaction is open (``async with db.read() as r``),
+  for summaries and exports that do not change anything.
+* **Durability.** ``synchronous=NORMAL`` (default) in WAL mode survives a crash of the
+  process: a committed transaction is in the WAL file before ``COMMIT`` returns. It may
+  lose the last transactions on a power cut or a kernel crash, because the WAL is fsynced
+  at checkpoints, not at every commit. ``synchronous=FULL`` fsyncs the WAL at every commit
+  and also survives power loss, at the price of one fsync per update (a few milliseconds on
+  ordinary disks, which caps a single writer at a few hundred updates per second). Pick it
+  with ``Database.open(path, synchronous="FULL")`` on hardware without a battery-backed
+  cache if losing the last second of answers on a power cut is not acceptable.
+
+Adding repositories (for colleagues)
+------------------------------------
+A repository is a small class over a :class:`Session` (a transaction or a read session)
+holding the SQL of one area. Subclass :class:`Repo` in your own module, e.g.
+``storage/reviews.py``::
+
+    class Reviews(Repo):
+        async def add_comment(self, dossier_id: int, ...) -> int:
+            return await self.s.insert("INSERT INTO comments (...) VALUES (?, ...)", (...))
+
+and use it inside the same unit of work as everything else::
+
+    async with db.transaction() as tx:
+        comment_id = await tx.repo(Reviews).add_comment(...)
+        await tx.audit.append("comment", person_id=..., dossier_id=...)
+
+``tx.now`` is the timestamp of the unit of work (ISO-8601 UTC text) — use it for every
+``*_at`` column so that one update writes one time. New tables go into a new numbered file
+``storage/migrations/NNN_name.sql``; it is applied at the next start, in its own
+transaction, and recorded in ``schema_migrations``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import aiosqlite
+
+if TYPE_CHECKING:
+    from storage.core import AuditLog, Conversations, Dossiers, People, ProcessedUpdates
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+Synchronous = Literal["OFF", "NORMAL", "FULL"]
+Params = Sequence[Any] | dict[str, Any]
+R = TypeVar("R", bound="Repo")
+
+
+def utc_iso(moment: datetime | None = None) -> str:
+    """Timestamps are stored as ISO-8601 UTC text with seconds precision and a 'Z'-less offset."""
+    moment = moment or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+class Repo:
+    """Base of repositories: SQL for one area over a :class:`Session`."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+
+class Session:
+    """What repositories run SQL on: a transaction (:class:`Tx`) or a read session."""
+
+    def __init__(self, db: Database, conn: aiosqlite.Connection, now: str) -> None:
+        self.db = db
+        self.conn = conn
+        self.now = now
+        self._repos: dict[type[Repo], Repo] = {}
+
+    # -- raw SQL (only storage/ modules call these) ---------------------------------------
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        return list(await self.conn.execute_fetchall(sql, params))
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        rows = await self.conn.execute_fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, params: Params = (), default: Any = None) -> Any:
+        row = await self.fetchone(sql, params)
+        return row[0] if row is not None else default
+
+    # -- repositories ----------------------------------------------------------------------
+    def repo(self, cls: type[R]) -> R:
+        """The session's instance of repository ``cls`` (created on first use)."""
+        found = self._repos.get(cls)
+        if found is None:
+            found = self._repos[cls] = cls(self)
+        return found  # type: ignore[return-value]
+
+    @property
+    def people(self) -> People:
+        from storage.core import People
+
+        return self.repo(People)
+
+    @property
+    def dossiers(self) -> Dossiers:
+        from storage.core import Dossiers
+
+        return self.repo(Dossiers)
+
+    @property
+    def conversations(self) -> Conversations:
+        from storage.core import Conversations
+
+        return self.repo(Conversations)
+
+    @property
+    def updates(self) -> ProcessedUpdates:
+        from storage.core import ProcessedUpdates
+
+        return self.repo(ProcessedUpdates)
+
+    @property
+    def audit(self) -> AuditLog:
+        from storage.core import AuditLog
+
+        return self.repo(AuditLog)
+
+
+class Tx(Session):
+    """One unit of work on the write connection; see :meth:`Database.transaction`."""
+
+    def __init__(self, db: Database, conn: aiosqlite.Connection, now: str) -> None:
+        super().__init__(db, conn, now)
+        self._after_commit: list[Callable[[], None]] = []
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run a write statement; returns the number of rows changed."""
+        cursor = await self.conn.execute(sql, params)
+        return cursor.rowcount
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT; returns the new rowid."""
+        cursor = await self.conn.execute(sql, params)
+        return int(cursor.lastrowid or 0)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self.conn.executemany(sql, rows)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the transaction is committed (in-process caches)."""
+        self._after_commit.append(callback)
+
+
+class Database:
+    """An SQLite file with one serialised writer and one reader; see the module docstring."""
+
+    def __init__(self, path: str | Path, *, synchronous: Synchronous = "NORMAL") -> None:
+        self.path = str(path)
+        self.synchronous: Synchronous = synchronous
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        # Caches of immutable snapshots, filled after commits (storage.core uses them).
+        self.cache: dict[str, Any] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    @classmethod
+    async def open(
+        cls, path: str | Path, *, synchronous: Synchronous = "NORMAL", migrate: bool = True
+    ) -> Database:
+        """Open (creating if needed) the database file and apply pending migrations."""
+        db = cls(path, synchronous=synchronous)
+        await db.connect()
+        if migrate:
+            await db.migrate()
+        return db
+
+    async def connect(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await self._connect(read_only=False)
+        if self.path != ":memory:":
+            self._reader = await self._connect(read_only=True)
+
+    async def _connect(self, *, read_only: bool) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(
+            self.path, isolation_level=None, cached_statements=256, check_same_thread=False
+        )
+        conn.row_factory = sqlite3.Row
+        pragmas = [
+            "PRAGMA journal_mode = WAL",
+            f"PRAGMA synchronous = {self.synchronous}",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA busy_timeout = 5000",
+            "PRAGMA temp_store = MEMORY",
+            "PRAGMA cache_size = -16000",
+        ]
+        if read_only:
+            pragmas.append("PRAGMA query_only = ON")
+        for pragma in pragmas:
+            await conn.execute(pragma)
+        return conn
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    async def __aenter__(self) -> Database:
+        if self._writer is None:
+            await self.connect()
+            await self.migrate()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- units of work -------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def transaction(self, now: datetime | None = None) -> AsyncIterator[Tx]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT`` on the single write connection.
+
+        The body runs with the write lock held: keep it short (no network calls). Any
+        exception rolls everything back and propagates; after-commit hooks run only when the
+        commit succeeded.
+        """
+        conn = self._require_writer()
+        async with self._write_lock:
+            tx = Tx(self, conn, utc_iso(now))
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield tx
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
+        for callback in tx._after_commit:
+            callback()
+
+    @contextlib.asynccontextmanager
+    async def read(self, now: datetime | None = None) -> AsyncIterator[Session]:
+        """A read-only session on the last committed state (WAL snapshot per statement)."""
+        conn = self._reader or self._require_writer()
+        yield Session(self, conn, utc_iso(now))
+
+    def _require_writer(self) -> aiosqlite.Connection:
+        if self._writer is None:
+            raise RuntimeError("Database is not open: use `await Database.open(path)`")
+        return self._writer
+
+    # -- migrations ----------------------------------------------------------------------------
+    async def migrate(self, directory: Path = MIGRATIONS_DIR) -> list[str]:
+        """Apply every ``NNN_*.sql`` not yet recorded, in name order, each in a transaction."""
+        conn = self._require_writer()
+        async with self._write_lock:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            done = {
+                row[0]
+                for row in await conn.execute_fetchall("SELECT version FROM schema_migrations")
+            }
+            applied: list[str] = []
+            for path in sorted(directory.glob("*.sql")):
+                if path.name in done:
+                    continue
+                script = path.read_text(encoding="utf-8")
+                stamp = utc_iso()
+                try:
+                    await conn.executescript(
+                        "BEGIN IMMEDIATE;\n"
+                        f"{script}\n;\n"
+                        "INSERT INTO schema_migrations (version, applied_at) "
+                        f"VALUES ('{path.name}', '{stamp}');\n"
+                        "COMMIT;"
+                    )
+                except Exception:
+                    with contextlib.suppress(Exception):
+                        await conn.execute("ROLLBACK")
+                    raise
+                applied.append(path.name)
+                log.info("applied migration %s", path.name)
+        return applied
