@@ -313,22 +313,9 @@ def _item_title(form: Any, item_no: Any) -> str:
 
 
 def _where(form: Any, dossier: Dossier, flag: dict[str, Any]) -> str:
-    """Which row a flag points at: "giai đoạn thứ 3", "Ông nội LÊ VĂN CHÂU"."""
-    row, table = flag.get("row"), flag.get("table")
-    if not isinstance(row, int):
-        return ""
-    if table == "relatives" and 0 <= row < len(dossier.relatives):
-        person = dossier.relatives[row]
-        try:
-            label = form.relatives().relation(person.get("quan_he", "")).label
-        except KeyError:
-            label = person.get("quan_he", "")
-        return f"{label} {person.get('ho_ten', '')}".strip()
-    try:
-        label = form.table(table).row_label
-    except KeyError:
-        label = "dòng"
-    return _text("cli.check.row", label=label, n=row + 1)
+    from forms.document import describe_row
+
+    return describe_row(form, dossier, flag.get("table"), flag.get("row"))
 
 
 # --------------------------------------------------------------------------------------

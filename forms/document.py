@@ -723,7 +723,7 @@ class _Writer:
         self.para(("i", _t("flags.intro")), align=WD_ALIGN_PARAGRAPH.JUSTIFY, size=12)
         headers = [_t(f"flags.col_{k}") for k in ("rule", "item", "severity", "message")]
         rows = [self.flag_row(flag) for flag in flags]
-        self.grid(headers, rows, (1.6, 2.4, 2.0, TEXT_WIDTH_CM - 6.0))
+        self.grid(headers, rows, (1.5, 3.3, 2.2, TEXT_WIDTH_CM - 7.0))
 
     def flag_row(self, flag: Any) -> list[str]:
         severity = str(_attr(flag, "severity", "") or "")
@@ -731,11 +731,9 @@ class _Writer:
             severity, clean_text(severity)
         )
         where = self.flag_item(_attr(flag, "item", None))
-        row = _attr(flag, "row", None)
-        if isinstance(row, int):
-            where = (
-                f"{where}, {_t('flags.row', n=row + 1)}" if where else _t("flags.row", n=row + 1)
-            )
+        row = describe_row(self.form, self.dossier, _attr(flag, "table"), _attr(flag, "row"))
+        if row:
+            where = f"{where}, {row}" if where else row
         text = clean_text(_attr(flag, "message", ""))
         explanation = clean_text(_attr(flag, "explanation", None) or "")
         key = _attr(flag, "key", None)
@@ -753,6 +751,25 @@ class _Writer:
                 return f"({item})"
             return it.ref or it.label
         return clean_text(item or "")
+
+
+def describe_row(form: FormDef, dossier: Dossier, table: Any, row: Any) -> str:
+    """Which row a flag points at, for people: "giai đoạn thứ 3", "Ông nội LÊ VĂN CHÂU"."""
+    if not isinstance(row, int) or isinstance(row, bool):
+        return ""
+    if table == "relatives" and 0 <= row < len(dossier.relatives):
+        person = dossier.relatives[row]
+        try:
+            label = form.relatives().relation(person.get("quan_he", "")).label
+        except KeyError:
+            label = person.get("quan_he", "")
+        label = person.get(RELATION_DETAIL_FIELD) or label  # "Em gái" says more
+        return clean_text(f"{label} {person.get('ho_ten', '')}")
+    try:
+        label = form.table(str(table)).row_label
+    except KeyError:
+        label = _t("flags.row_label")
+    return _t("flags.row", label=label, n=row + 1)
 
 
 def _attr(flag: Any, name: str, default: Any = None) -> Any:

@@ -13,6 +13,7 @@ import pytest
 from docx import Document
 
 from bot import cli
+from forms.checks import run_checks
 from forms.definition import load_form
 from forms.schema import dossier_json_schema
 from tests.samples import SAMPLE_PATHS, load_sample
@@ -34,16 +35,11 @@ def bot(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _run_checks(name: str) -> list:
-    try:
-        from forms.checks import run_checks
-    except ImportError:
-        pytest.skip("forms.checks.run_checks has not landed yet")
     dossier = load_sample(name)
     return run_checks(dossier, today=dossier.meta.chi_bo_meeting)
 
 
 def test_check_clean_sample_exits_0() -> None:
-    _run_checks("a")
     result = bot("check", SAMPLE_A)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
@@ -71,7 +67,6 @@ def test_check_sample_c_json_lists_exactly_the_five_errors() -> None:
 
 
 def test_check_readable_report_groups_by_item_in_booklet_order() -> None:
-    _run_checks("c")
     result = bot("check", SAMPLE_C)
     assert result.returncode == 1
     out = result.stdout
@@ -149,7 +144,6 @@ def test_unusable_file_in_a_subprocess_has_no_traceback(tmp_path: Path) -> None:
 
 
 def test_render_writes_a_draft_and_a_final_docx(tmp_path: Path) -> None:
-    _run_checks("c")
     draft_path, final_path = tmp_path / "c.docx", tmp_path / "c_final.docx"
     result = bot("render", SAMPLE_C, "-o", str(draft_path))
     assert result.returncode == 0, result.stderr
@@ -173,7 +167,6 @@ def test_render_writes_a_draft_and_a_final_docx(tmp_path: Path) -> None:
 
 
 def test_render_default_output_next_to_the_file(tmp_path: Path, capsys) -> None:
-    _run_checks("a")
     source = tmp_path / "hồ sơ.json"
     source.write_bytes(Path(SAMPLE_A).read_bytes())
     assert cli.main(["render", str(source)]) == 0

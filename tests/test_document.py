@@ -16,6 +16,7 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
+from forms.checks import run_checks
 from forms.definition import load_form
 from forms.document import clean_text, render_dossier
 from forms.dossier import Dossier
@@ -239,6 +240,7 @@ FAKE_FLAGS = [
         severity="error",
         item=1,
         field="ho_ten",
+        table=None,
         row=None,
         message="Họ và tên phải viết bằng chữ in hoa có dấu.",
         key="F1:ho_ten",
@@ -249,10 +251,22 @@ FAKE_FLAGS = [
         severity="warning",
         item=21,
         field=None,
+        table="relatives",
         row=14,
         message="Người thân ở nước ngoài: chi bộ cần thẩm tra qua cơ quan đại diện.",
         key="X14:relatives:14",
         explanation="Em chồng đi lao động hợp tác có thời hạn.",
+    ),
+    SimpleNamespace(
+        rule="X4",
+        severity="error",
+        item=14,
+        field=None,
+        table="lich_su",
+        row=2,
+        message="Mục (14): thiếu một giai đoạn.",
+        key="X4:lich_su:2",
+        explanation=None,
     ),
 ]
 
@@ -266,8 +280,11 @@ def test_draft_has_mark_and_open_flags_final_has_neither() -> None:
     assert "NHỮNG ĐIỂM CẦN XEM LẠI" in body
     flag_table = draft.tables[-1]
     rows = [[c.text for c in r.cells] for r in flag_table.rows[1:]]
-    assert [r[0] for r in rows] == ["F1", "X14"]
-    assert rows[0][1] == "(1)" and rows[1][1] == "(21), dòng 15"
+    assert [r[0] for r in rows] == ["F1", "X14", "X4"]
+    assert rows[2][1] == "(14), giai đoạn thứ 3"
+    relative = dossier.relatives[14]
+    assert rows[0][1] == "(1)"
+    assert rows[1][1] == f"(21), {relative.get('xung_ho')} {relative['ho_ten']}"
     assert rows[0][2] == "Lỗi" and rows[1][2] == "Cảnh báo"
     assert FAKE_FLAGS[0].message in rows[0][3]
     assert FAKE_FLAGS[1].explanation in rows[1][3]
@@ -283,7 +300,7 @@ def test_flags_may_be_plain_dicts() -> None:
     flags = [vars(flag) for flag in FAKE_FLAGS]  # e.g. read back from `check --json`
     doc = _open(render_dossier(load_sample("b"), draft=True, flags=flags))
     rows = [[c.text for c in r.cells] for r in doc.tables[-1].rows[1:]]
-    assert [r[0] for r in rows] == ["F1", "X14"]
+    assert [r[0] for r in rows] == ["F1", "X14", "X4"]
     assert FAKE_FLAGS[1].explanation in rows[1][3]
 
 
@@ -300,11 +317,6 @@ def test_draft_without_flags_says_so() -> None:
 
 
 def test_draft_computes_flags_when_none_are_given() -> None:
-    try:
-        from forms.checks import run_checks
-    except ImportError:
-        pytest.skip("forms.checks.run_checks has not landed yet")
-
     dossier = load_sample("c")
     flags = run_checks(dossier)
     assert flags
