@@ -106,9 +106,9 @@ def rule(
     return deco
 
 
-def msg(rule_id: str, name: str, **kw: Any) -> str:
-    """The Vietnamese text ``templates/rules.toml`` → ``[rule_id] name``."""
-    return texts.message(f"rules.{rule_id}.{name}", **kw)
+def msg(rule_id: str, key: str, /, **kw: Any) -> str:
+    """The Vietnamese text ``templates/rules.toml`` → ``[rule_id] key``."""
+    return texts.message(f"rules.{rule_id}.{key}", **kw)
 
 
 class Ctx:
@@ -186,7 +186,9 @@ class Ctx:
 
     @cached_property
     def birth(self) -> date | None:
-        return v.parse_date(self.a("ngay_sinh"))
+        """Date of birth, or None when unreadable or in the future (F3 reports that)."""
+        born = v.parse_date(self.a("ngay_sinh"))
+        return born if born is not None and born <= self.today else None
 
     # --- periods ----------------------------------------------------------------------------
     def periods(self, table_id: str) -> list[v.Span | None]:

@@ -153,6 +153,15 @@ def x3_introducers(ctx: Ctx) -> Iterator[Flag]:
                 msg("X3", "youth_needed", members=n, resolutions=len(youth)),
                 table="gioi_thieu",
             )
+    elif young is None:
+        if not (n >= 2 or ((youth or union) and n >= 1)):
+            yield ctx.flag(
+                "X3",
+                92,
+                "",
+                msg("X3", "unknown_age", members=n, resolutions=len(youth) + len(union)),
+                table="gioi_thieu",
+            )
     elif not (n >= 2 or (union and n >= 1)):
         yield ctx.flag(
             "X3",
@@ -309,14 +318,20 @@ def x17_signature(ctx: Ctx) -> Iterator[Flag]:
     both places and this rule stays silent.
     """
     name, signed = ctx.a("ho_ten"), ctx.a("ky_ten")
-    if not name or not signed or signed == name:
-        return
+    if not name or not signed or signed == name or not _valid_name(name):
+        return  # an invalid (1) is F1's: fixing it is the one correction
     same_person = vn.tone_key(signed) == vn.tone_key(name)
     if not same_person:
         yield ctx.flag(
             "X17", 23, "ky_ten", msg("X17", "differs", signed=signed, name=name), field="ky_ten"
         )
-    elif is_upper_vietnamese_name(name) and re.sub(r"\s+", " ", signed) != name:
+    elif re.sub(r"\s+", " ", signed) != name:
         yield ctx.flag(
             "X17", 23, "ky_ten", msg("X17", "case", signed=signed, name=name), field="ky_ten"
         )
+
+
+def _valid_name(name: str) -> bool:
+    """Item (1) as F1 accepts it: letters only, at least two words, in capitals."""
+    letters_only = all(ch in " '" or vn.is_vietnamese_letter(ch) for ch in vn.nfc(name))
+    return letters_only and len(name.split()) >= 2 and is_upper_vietnamese_name(name)

@@ -76,8 +76,13 @@ def f0_required(ctx: Ctx) -> Iterator[Flag]:
         field_def = load_form().field(fid)
         if field_def.when is not None and not field_def.applies(ctx.d.answers):
             continue
+        khong = "không" in (*field_def.suggestions, *field_def.choices)
         yield ctx.flag(
-            "F0", number, fid, msg("F0", "missing", ref=_ref(number), label=label), field=fid
+            "F0",
+            number,
+            fid,
+            msg("F0", "missing", ref=_ref(number), label=label, khong=khong),
+            field=fid,
         )
 
 

@@ -29,11 +29,18 @@ def _sorted(ctx: Ctx, table_id: str) -> list[tuple[int, v.Span]]:
 
 
 def _snippet(row: Row, column: str, limit: int = 60) -> str:
+    """The start of a cell for a message, cut at a word boundary."""
     text = " ".join(str(row.get(column, "")).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:")
+    return f"{cut}…"
 
 
 def _months(a: Month, b: Month) -> str:
+    """ "06/2023–08/2024", or one month "07/2024"."""
+    if a == b:
+        return v.format_month(a)
     return f"{v.format_month(a)}–{v.format_month(b)}"
 
 
