@@ -86,6 +86,9 @@ class TableDef(BaseModel):
     headers: tuple[str, ...]  # printed column headers (a period column prints as one)
     min_rows: int = 0
     row_label: str = "dòng"
+    # Rows follow one another in time (a timeline): the chat proposes each period's start
+    # month from the previous period's end, and from the previous continuous table's end.
+    continuous: bool = False
 
     def column(self, column_id: str) -> FieldDef:
         for col in self.columns:
@@ -105,6 +108,12 @@ class Relation(BaseModel):
     side: Literal["self", "spouse", "own"]  # own = the candidate's own spouse/children
     multiple: bool = False  # siblings and children can be several
     needs_spouse: bool = False  # only asked when the candidate is married
+    # Asked only when this gate answer of the relatives item holds (married? children?).
+    when: Condition | None = None
+
+    def applies(self, answers: dict[str, str]) -> bool:
+        """Whether this relation is asked, given the gate answers of the relatives item."""
+        return self.when is None or self.when.holds(answers)
 
 
 class RelativesDef(BaseModel):
