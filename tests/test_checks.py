@@ -649,3 +649,36 @@ def test_item_numbers_match_the_form() -> None:
     numbers = {it.number for it in load_form().items()}
     for flags in (run(load_sample("c")), run(Dossier(), scope="all")):
         assert {f.item for f in flags} <= numbers
+
+
+def test_check_items_reports_blanks_of_the_finished_part_only() -> None:
+    d = Dossier(answers={"ho_ten": "LÊ HOÀNG NAM", "ngay_sinh": "20/11/2006", "ton_giao": ""})
+    flags = check_items(d, [9, 10], today=TODAY, strict=True)
+    assert {(f.rule, f.field) for f in flags} == {("F8", "ton_giao"), ("F0", "nghe_nghiep")}
+
+
+def test_check_items_checks_addresses_before_item_7_is_answered() -> None:
+    d = load_sample("a")
+    answers = {k: d.answers[k] for k in ("ho_ten", "ngay_sinh", "gioi_tinh", "que_quan")}
+    answers["noi_dang_ky_khai_sinh"] = "xã An Lạc, huyện Thanh Bình, tỉnh Thái Bình"
+    part = Dossier(answers=answers)
+    flags = check_items(part, [1, 2, 3, 4, 5, 6], today=TODAY, strict=True)
+    assert [(f.rule, f.item) for f in errors(flags)] == [("F5", 5)]
+    assert "Hưng Yên" in errors(flags)[0].message  # the suggestion names the new province
+
+
+def test_check_field_on_a_relative_fact_runs_the_family_rules() -> None:
+    d = load_sample("a")
+    rel(d, "ong_noi")["noi_mat"] = ""
+    flags = check_field(d, "noi_mat", today=TODAY, strict=True)
+    assert [f.rule for f in flags] == ["X12"]
+
+
+def test_check_field_on_one_relative_does_not_list_relatives_not_yet_entered() -> None:
+    d = load_sample("a")
+    d.relatives = d.relatives[:1]
+    assert check_field(d, "relatives", today=TODAY, strict=True) == []
+    assert {f.key for f in check_items(d, [21], today=TODAY, strict=True)} >= {
+        "X11:missing:cha",
+        "X11:missing:ba_ngoai",
+    }

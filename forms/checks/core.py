@@ -15,14 +15,14 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, Literal
 
 from forms import texts
 from forms.checks import values as v
 from forms.definition import load_form
 from forms.dossier import Dossier, Row
-from forms.model import FormDef
+from forms.model import FormDef, ItemDef
 from forms.parsers import Month
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,12 @@ class Rule:
     needs: tuple[int, ...]
     fields: tuple[str, ...]
     fn: RuleFn = field(repr=False, compare=False)
+    reads: tuple[int, ...] = ()
+
+    @property
+    def items(self) -> frozenset[int]:
+        """Every item the rule looks at (what check_items selects on)."""
+        return frozenset(self.needs) | frozenset(self.reads)
 
     @property
     def title(self) -> str:
@@ -94,13 +100,19 @@ def rule(
     *,
     needs: Iterable[int],
     fields: Iterable[str] = (),
+    reads: Iterable[int] = (),
 ) -> Callable[[RuleFn], RuleFn]:
-    """Register ``fn`` as rule ``rule_id`` (ids are unique; registering twice is a bug)."""
+    """Register ``fn`` as rule ``rule_id`` (ids are unique; registering twice is a bug).
+
+    ``needs``: items that must have an answer before the rule can say anything useful
+    (scope "answered"). ``reads``: further items it looks at, e.g. the item whose blank
+    answer it reports. ``fields``: answers after which the chat should run it.
+    """
 
     def deco(fn: RuleFn) -> RuleFn:
         if rule_id in RULES:
             raise ValueError(f"rule {rule_id} registered twice")
-        RULES[rule_id] = Rule(rule_id, severity, tuple(needs), tuple(fields), fn)
+        RULES[rule_id] = Rule(rule_id, severity, tuple(needs), tuple(fields), fn, tuple(reads))
         return fn
 
     return deco
@@ -124,11 +136,13 @@ class Ctx:
         today: date | None,
         scope: Scope = "all",
         focus: str | None = None,
+        items: frozenset[int] | None = None,
     ) -> None:
         self.d = dossier
         self.today = today or date.today()
         self.scope = scope
         self.focus = focus  # the field id of a check_field run
+        self.items = items  # the items of a check_items run
         self._answered: dict[int, bool] = {}
         self.form: FormDef = load_form(
             dossier.form_version if dossier.form_version in ("HD38-2025",) else "HD38-2025"
@@ -157,11 +171,14 @@ class Ctx:
     def wants(self, number: int, field_id: str | None = None) -> bool:
         """Whether a completeness rule should report a blank in item ``number`` now.
 
-        Always before submission (scope "all"); while filling in, only in items already
-        started, and in a check_field run only for the field just answered.
+        Always before submission (scope "all"); in a check_field run only for the field just
+        answered; in a check_items run for the items of that part (they have all been
+        asked); otherwise (scope "answered") only in items already started.
         """
         if self.focus is not None:
             return field_id == self.focus or (field_id is None and self.answered(number))
+        if self.items is not None:
+            return number in self.items
         return self.scope == "all" or self.answered(number)
 
     # --- reference dates ------------------------------------------------------------------
@@ -232,16 +249,19 @@ class Ctx:
 
 def item_answered(d: Dossier, number: int) -> bool:
     """Whether any answer of item ``number`` exists (a field, a table row, a relative)."""
-    form = load_form()
-    try:
-        item = form.item(number)
-    except KeyError:
+    item = _items_by_number().get(number)
+    if item is None:
         return False
     if item.table is not None:
         return bool(d.tables.get(item.table.id))
     if item.relatives is not None and d.relatives:
         return True
     return any(str(d.answers.get(f.id, "") or "").strip() for f in item.fields)
+
+
+@cache
+def _items_by_number() -> dict[int, ItemDef]:
+    return {it.number: it for it in load_form().items()}
 
 
 def _field_item(field_id: str) -> int | None:
@@ -266,6 +286,10 @@ def _relative_field_ids() -> frozenset[str]:
 _REL_IDS: dict[str, frozenset[str]] = {}
 
 
+def _trigger_fields() -> frozenset[str]:
+    return frozenset(f for r in RULES.values() for f in r.fields)
+
+
 # --- running ---------------------------------------------------------------------------------
 
 
@@ -276,8 +300,9 @@ def _execute(
     strict: bool,
     scope: Scope = "all",
     focus: str | None = None,
+    items: frozenset[int] | None = None,
 ) -> list[Flag]:
-    ctx = Ctx(d, today, scope, focus)
+    ctx = Ctx(d, today, scope, focus, items)
     out: list[Flag] = []
     for r in rules:
         try:
@@ -345,14 +370,15 @@ def check_items(
 ) -> list[Flag]:
     """Rules that read any of ``item_numbers``: the cross-field checks at the end of a part.
 
-    With the default ``scope="answered"`` a rule that also reads a later, still unanswered
-    item waits until that item is answered.
+    The given items count as finished: a required answer still blank in them is reported.
+    With the default ``scope="answered"`` a rule that also needs a later, still unanswered
+    item waits until that item is answered; ``scope="all"`` runs them anyway.
     """
-    wanted = set(item_numbers)
-    chosen = [r for r in RULES.values() if wanted.intersection(r.needs)]
+    wanted = frozenset(item_numbers)
+    chosen = [r for r in RULES.values() if wanted & r.items]
     if scope == "answered":
-        chosen = list(_answered_filter(dossier, chosen, set()))
-    return _execute(dossier, chosen, today, strict, scope)
+        chosen = list(_answered_filter(dossier, chosen, set(wanted)))
+    return _execute(dossier, chosen, today, strict, scope, items=wanted)
 
 
 def check_field(
@@ -368,8 +394,10 @@ def check_field(
     ``"relatives"``). The field's own item counts as answered (a blank answer is exactly
     what some rules report); other items a rule reads must already have answers.
     """
-    chosen = [r for r in RULES.values() if field_id in r.fields]
     own = _field_item(field_id)
+    if own == 21 and field_id not in _trigger_fields():
+        field_id = RELATIVES  # a relative's fact: run the item (21) rules
+    chosen = [r for r in RULES.values() if field_id in r.fields]
     forced = {own} if own is not None else set()
     chosen = list(_answered_filter(dossier, chosen, forced))
     return _execute(dossier, chosen, today, strict, "answered", field_id)

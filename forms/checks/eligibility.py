@@ -115,7 +115,7 @@ def _kinds(ctx: Ctx) -> tuple[list[int], list[int], list[int]]:
     return members, youth, union
 
 
-@rule("X3", ERROR, needs=(), fields=("gioi_thieu",))
+@rule("X3", ERROR, needs=(), reads=(3, 12, 92), fields=("gioi_thieu",))
 def x3_introducers(ctx: Ctx) -> Iterator[Flag]:
     """Who introduces: a Youth Union member of youth age (≤ 30 on the reference date) is
     introduced by the grassroots Youth Union committee's resolution plus one official
@@ -205,7 +205,7 @@ def p4_together(ctx: Ctx) -> Iterator[Flag]:
             )
 
 
-@rule("P1", ERROR, needs=(), fields=("ngay_chung_nhan_ntvd",))
+@rule("P1", ERROR, needs=(), reads=(91,), fields=("ngay_chung_nhan_ntvd",))
 def p1_certificate(ctx: Ctx) -> Iterator[Flag]:
     """The certificate of the "bồi dưỡng nhận thức về Đảng" course exists: its date is a
     real date, not in the future and after the date of birth."""
@@ -242,7 +242,7 @@ def p2_certificate_age(ctx: Ctx) -> Iterator[Flag]:
         )
 
 
-@rule("P3", ERROR, needs=(), fields=())
+@rule("P3", ERROR, needs=(), reads=(91, 92), fields=())
 def p3_freshness(ctx: Ctx) -> Iterator[Flag]:
     """More than 12 months from opening the dossier (``meta.dossier_opened``) to the chi bộ
     decision (the meeting date, or today when none is set) makes the introduction letters,

@@ -470,6 +470,7 @@ def affirmative_clauses(text: str, signals: tuple[str, ...]) -> list[str]:
     "X19",
     WARNING,
     needs=(),
+    reads=(16, 21),
     fields=("dac_diem_lich_su", "relatives"),
 )
 def x19_political(ctx: Ctx) -> Iterator[Flag]:

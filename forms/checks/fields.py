@@ -39,7 +39,7 @@ _OWNED_BLANKS = frozenset(
 _OPTIONAL_ITEMS = frozenset({12, 13, 91})
 
 
-def _required_fields() -> tuple[tuple[int, str, str], ...]:
+def _required_fields() -> tuple[tuple[int, str, FieldDef], ...]:
     form = load_form()
     out = []
     for item in form.items():
@@ -47,7 +47,7 @@ def _required_fields() -> tuple[tuple[int, str, str], ...]:
             continue
         for f in item.fields:
             if f.required and f.id not in _OWNED_BLANKS:
-                out.append((item.number, f.id, f.label))
+                out.append((item.number, f.id, f))
     return tuple(out)
 
 
@@ -58,6 +58,7 @@ _REQUIRED = _required_fields()
     "F0",
     "error",
     needs=(),
+    reads=tuple(sorted({n for n, _, _ in _REQUIRED})),
     fields=tuple(fid for _, fid, _ in _REQUIRED),
 )
 def f0_required(ctx: Ctx) -> Iterator[Flag]:
@@ -67,13 +68,11 @@ def f0_required(ctx: Ctx) -> Iterator[Flag]:
     (11), (16), (22)… blocks submission. Optional items ((12), (13), the certificate place)
     are only required once the item has been started.
     """
-    answers = {fid: ctx.a(fid) for _, fid, _ in _REQUIRED}
-    for number, fid, label in _REQUIRED:
-        if answers[fid] or not ctx.wants(number, fid):
+    for number, fid, field_def in _REQUIRED:
+        if ctx.a(fid) or not ctx.wants(number, fid):
             continue
         if number in _OPTIONAL_ITEMS and not ctx.answered(number):
             continue
-        field_def = load_form().field(fid)
         if field_def.when is not None and not field_def.applies(ctx.d.answers):
             continue
         khong = "không" in (*field_def.suggestions, *field_def.choices)
@@ -81,7 +80,7 @@ def f0_required(ctx: Ctx) -> Iterator[Flag]:
             "F0",
             number,
             fid,
-            msg("F0", "missing", ref=_ref(number), label=label, khong=khong),
+            msg("F0", "missing", ref=_ref(number), label=field_def.label, khong=khong),
             field=fid,
         )
 
@@ -177,7 +176,8 @@ _ADDRESS_FIELDS = (
 @rule(
     "F5",
     "error",
-    needs=(5, 6, 7),
+    needs=(),
+    reads=(5, 6, 7, 21),
     fields=("noi_dang_ky_khai_sinh", "que_quan", "thuong_tru", "tam_tru", "relatives"),
 )
 def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
@@ -190,7 +190,7 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
     """
     for number, fid, kind in _ADDRESS_FIELDS:
         text = ctx.a(fid)
-        if not text:
+        if not text or not ctx.wants(number, fid):
             continue
         for p in address_problems(text, kind):
             yield ctx.flag(
@@ -208,7 +208,8 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
                 field=fid,
                 severity=p.severity,
             )
-    for i, rel in enumerate(ctx.relatives):
+    relatives = ctx.relatives if ctx.wants(21, "relatives") else []
+    for i, rel in enumerate(relatives):
         for fid in ("noi_sinh", "que_quan"):
             text = rel.get(fid, "")
             if v.blank(text):
@@ -269,7 +270,7 @@ def f7_ethnicity(ctx: Ctx) -> Iterator[Flag]:
         yield ctx.flag("F7", 8, "dan_toc", msg("F7", "unknown", value=value), field="dan_toc")
 
 
-@rule("F8", "error", needs=(), fields=("ton_giao",))
+@rule("F8", "error", needs=(), reads=(9,), fields=("ton_giao",))
 def f8_religion(ctx: Ctx) -> Iterator[Flag]:
     """Item (9) is never blank: "không" or the religion (with any clerical rank).
 
@@ -401,6 +402,7 @@ _TABLE_ITEMS = {
     "F12",
     "error",
     needs=(),
+    reads=tuple(_TABLE_ITEMS.values()),
     fields=tuple(_TABLE_ITEMS),
 )
 def f12_rows(ctx: Ctx) -> Iterator[Flag]:
@@ -414,8 +416,10 @@ def f12_rows(ctx: Ctx) -> Iterator[Flag]:
     for table_id, number in _TABLE_ITEMS.items():
         table = form.table(table_id)
         rows = ctx.rows(table_id)
+        if not ctx.wants(number, table_id):
+            continue
         if not rows:
-            if table.min_rows and table_id != "gioi_thieu" and ctx.wants(number, table_id):
+            if table.min_rows and table_id != "gioi_thieu":
                 yield ctx.flag(
                     "F12",
                     number,
@@ -576,6 +580,7 @@ _REVIEWER_FIELDS = (
     "F16",
     "error",
     needs=(),
+    reads=tuple(n for n, _ in _REVIEWER_FIELDS),
     fields=tuple(fid for _, fid in _REVIEWER_FIELDS),
 )
 def f16_reviewer_blocks(ctx: Ctx) -> Iterator[Flag]:
@@ -585,7 +590,10 @@ def f16_reviewer_blocks(ctx: Ctx) -> Iterator[Flag]:
             yield ctx.flag("F16", number, fid, msg("F16", "filled", number=number), field=fid)
 
 
-@rule("F17", WARNING, needs=(), fields=())
+_ALL_ITEMS = tuple(it.number for it in load_form().items())
+
+
+@rule("F17", WARNING, needs=(), reads=_ALL_ITEMS, fields=())
 def f17_placeholders(ctx: Ctx) -> Iterator[Flag]:
     """No "...", "…", "3xx" or "___" left anywhere: they are unfinished answers.
 
@@ -599,6 +607,8 @@ def f17_placeholders(ctx: Ctx) -> Iterator[Flag]:
             number = form.item_of_field(fid).number
         except KeyError:
             continue
+        if not ctx.wants(number, fid):
+            continue
         yield ctx.flag(
             "F17",
             number,
@@ -607,6 +617,8 @@ def f17_placeholders(ctx: Ctx) -> Iterator[Flag]:
             field=fid,
         )
     for table_id, number in _TABLE_ITEMS.items():
+        if not ctx.wants(number, table_id):
+            continue
         for i, row in enumerate(ctx.rows(table_id)):
             for col, value in row.items():
                 if isinstance(value, str) and value and v.placeholder(value) is not None:
@@ -619,7 +631,7 @@ def f17_placeholders(ctx: Ctx) -> Iterator[Flag]:
                         table=table_id,
                         row=i,
                     )
-    for i, rel in enumerate(ctx.relatives):
+    for i, rel in enumerate(ctx.relatives if ctx.wants(21, "relatives") else []):
         for col, value in rel.items():
             if isinstance(value, str) and value and v.placeholder(value) is not None:
                 yield ctx.flag(
