@@ -14,6 +14,7 @@ from forms import texts, vn
 from forms.checks import values as v
 from forms.checks.addresses import address_problems
 from forms.checks.core import WARNING, Ctx, Flag, msg, rule
+from forms.checks.family import who
 from forms.definition import load_form
 from forms.model import FieldDef, Kind
 from forms.parsers import education_grade, is_upper_vietnamese_name, political_theory_level
@@ -222,7 +223,7 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
                     msg(
                         "F5",
                         "relative",
-                        who=_who(ctx, rel),
+                        who=who(ctx, rel),
                         value=text,
                         problem=_address_text(p.key),
                         suggestion=p.suggestion,
@@ -237,12 +238,6 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
 def _address_text(key: str) -> str:
     name = f"rules.F5.{key}"
     return texts.message(name) if texts.has_message(name) else texts.message("rules.F5.other")
-
-
-def _who(ctx: Ctx, rel: dict[str, str]) -> str:
-    from forms.checks.family import who
-
-    return who(ctx, rel)
 
 
 @rule("F6", WARNING, needs=(7,), fields=("thuong_tru", "tam_tru"))
@@ -638,7 +633,7 @@ def f17_placeholders(ctx: Ctx) -> Iterator[Flag]:
                     "F17",
                     21,
                     f"relatives:{i}:{col}",
-                    msg("F17", "relative", who=_who(ctx, rel), found=v.placeholder(value)),
+                    msg("F17", "relative", who=who(ctx, rel), found=v.placeholder(value)),
                     field=col,
                     table="relatives",
                     row=i,
