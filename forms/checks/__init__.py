@@ -29,6 +29,16 @@ from forms.checks.core import (
     run_checks,
 )
 
+
+def _canonical_order() -> None:
+    """List rules as the domain notes do: F0–F17, X1–X19, P1–P4 (flags sort by it too)."""
+    ordered = sorted(RULES.items(), key=lambda kv: ("FXP".index(kv[0][0]), int(kv[0][1:])))
+    RULES.clear()
+    RULES.update(ordered)
+
+
+_canonical_order()
+
 __all__ = [
     "ERROR",
     "RULES",

@@ -38,10 +38,6 @@ def format_date(d: date) -> str:
     return parsers.format_date(d)
 
 
-def month_of(d: date) -> Month:
-    return Month.of(d)
-
-
 def format_month(m: Month) -> str:
     return parsers.format_month(m)
 
