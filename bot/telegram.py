@@ -52,6 +52,7 @@ from telegram.ext import (
 )
 
 from bot.settings import Settings, protect_logs
+from bot.telegram_request import AiohttpRequest
 from handlers.events import MAX_ACTION_BYTES, Button, Chat, Event, Reply, User
 
 __all__ = [
@@ -544,14 +545,11 @@ def build_application(settings: Settings, adapter: TelegramAdapter) -> Applicati
         .base_file_url(settings.api_file_url)
         .concurrent_updates(settings.concurrent_updates)
         .rate_limiter(PacedRateLimiter())
-        # enough connections for every concurrently processed update; a request waits for a
-        # free connection rather than failing after PTB's default 1 s pool timeout
-        .connection_pool_size(min(settings.concurrent_updates, 512))
-        .pool_timeout(30.0)
-        .get_updates_read_timeout(settings.polling_timeout + 10.0)
+        # aiohttp instead of httpx: O(1) connection pool (see bot/telegram_request.py); a
+        # request waits for a free connection rather than failing after PTB's 1 s default
+        .request(AiohttpRequest(connection_pool_size=min(settings.concurrent_updates, 256)))
+        .get_updates_request(AiohttpRequest(connection_pool_size=2))
     )
-    if not settings.use_webhook:
-        builder = builder.get_updates_pool_timeout(30.0)
     app = builder.build()
     app.add_handler(TypeHandler(Update, adapter.on_update))
     app.add_error_handler(_log_error)

@@ -1,0 +1,410 @@
+"""Benchmark: N simulated candidates fill a whole dossier at once over Telegram.
+
+    python bench/bench_chat.py --n 50 500
+
+What runs where
+---------------
+* **This process is the bot**: the real python-telegram-bot stack (long polling, httpx,
+  JSON) with our adapter, the real router and flows, and the SQLite database on disk in WAL
+  mode. Every answer is committed before its reply is sent. The memory printed is this
+  process's resident set (sampled every 50 ms during the run, plus the kernel's peak).
+* **A subprocess is Telegram plus the people**: the fake Bot API server (tests/fake_bot_api.py)
+  and N simulated candidates. Each candidate replays the conversation of sample A (recorded
+  once through the platform-neutral router, so it types and taps exactly what a person
+  following the bot would), waits for the bot's whole answer, thinks, and goes on.
+
+Figures
+-------
+* updates/s: updates handled by the bot per second of wall time.
+* latency: from the moment getUpdates handed an update to the bot until the bot's first
+  message or edit answering it arrived at the server (the bot's own delay; the long-poll
+  round trip is not in it). "user-felt" adds the time the update waited for the next poll.
+* Two runs per N: *paced* (each candidate thinks ~N/rate seconds between answers, so the
+  offered load is ``--rate`` updates/s: the target is ≥ 600/s with p99 < 200 ms at N = 500)
+  and *saturated* (no thinking time: the most the bot can do; latency is then queueing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+# ============================================================================================
+# The conversation to replay
+# ============================================================================================
+
+
+@dataclass
+class Step:
+    """One thing the person does: type ``value`` or tap the button labelled ``value``.
+
+    ``outputs`` is how many messages/edits the bot answers with, so the player knows when
+    the answer is complete before it taps a button on it.
+    """
+
+    kind: str  # "text" | "tap"
+    value: str
+    outputs: int = 1
+
+
+def stub_script(length: int) -> list[Step]:
+    """A synthetic conversation for the stub router (transport-only measurement)."""
+    steps = [Step("text", "/start")]
+    for n in range(1, length):
+        steps.append(Step("tap", "Có") if n % 3 == 0 else Step("text", f"Câu trả lời {n}"))
+    return steps
+
+
+class StubRouter:
+    """Answers like the real flow would in shape (a question with buttons), stores nothing."""
+
+    async def handle(self, event: Any) -> list[Any]:
+        from handlers.events import Button, Reply
+
+        return [
+            Reply(
+                text="Mục tiếp theo: hãy nhập câu trả lời.",
+                buttons=[[Button("Có", "y"), Button("Không", "n")]],
+            )
+        ]
+
+    async def message_sent(self, *args: str) -> None:
+        return None
+
+
+async def record_script(sample: str) -> list[Step]:
+    """Play ``sample`` once through the platform-neutral flow and write down the steps."""
+    from bench.sample_player import record_steps  # type: ignore[import-not-found]
+
+    return [Step(**s) for s in await record_steps(sample)]
+
+
+# ============================================================================================
+# Fake side (subprocess): Bot API server + simulated candidates
+# ============================================================================================
+
+
+def _fast_fake_class() -> type:
+    """FakeBotAPI with O(1) bookkeeping where the test version scans lists (N = 500)."""
+    from tests.fake_bot_api import OUTPUT_EVENTS, ChatEvent, FakeBotAPI
+
+    class BenchFake(FakeBotAPI):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.waiters: dict[int, tuple[int, asyncio.Future[tuple[float, float]]]] = {}
+            self.outputs: dict[int, int] = {}
+            self.first_output: dict[int, float] = {}
+
+        def _confirm(self, offset: int) -> None:
+            if offset <= 0:
+                return super()._confirm(offset)
+            now = time.monotonic()
+            keep = []
+            for record in self._pending:
+                if record.update_id < offset and record.delivery_count:
+                    record.acked_at = now
+                else:
+                    keep.append(record)
+            self._pending = keep
+
+        def _event(self, state: Any, kind: str, message_id: Any, detail: Any = None) -> Any:
+            now = time.monotonic()
+            event = ChatEvent(
+                seq=0, chat_id=state.chat.id, kind=kind, message_id=message_id, at=now
+            )
+            if kind in OUTPUT_EVENTS:
+                chat_id = state.chat.id
+                count = self.outputs.get(chat_id, 0) + 1
+                self.outputs[chat_id] = count
+                self.first_output.setdefault(chat_id, now)
+                waiter = self.waiters.get(chat_id)
+                if waiter is not None and count >= waiter[0] and not waiter[1].done():
+                    waiter[1].set_result((self.first_output[chat_id], now))
+            return event
+
+        def expect(self, chat_id: int, outputs: int) -> asyncio.Future[tuple[float, float]]:
+            self.outputs[chat_id] = 0
+            self.first_output.pop(chat_id, None)
+            future: asyncio.Future[tuple[float, float]] = asyncio.get_running_loop().create_future()
+            self.waiters[chat_id] = (outputs, future)
+            return future
+
+    return BenchFake
+
+
+@dataclass
+class SideResult:
+    updates: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    felt: list[float] = field(default_factory=list)
+    complete: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    finished: int = 0
+
+
+async def fake_side(args: argparse.Namespace) -> None:
+    """Serve the Bot API and play N candidates; report timings as JSON on stdout."""
+    from tests.fake_bot_api import Chat
+
+    steps = [Step(**s) for s in json.loads(Path(args.script).read_text(encoding="utf-8"))]
+    api = _fast_fake_class()()
+    await api.start()
+    print(f"READY {api.port}", flush=True)
+    reader = asyncio.StreamReader()
+    await asyncio.get_running_loop().connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
+    )
+    await reader.readline()  # "GO"
+    result = SideResult()
+    rng = random.Random(7)
+    think = args.think
+
+    async def candidate(index: int) -> None:
+        user = api.new_user(f"Ứng viên {index}")
+        chat = Chat.private(user)
+        await asyncio.sleep(rng.uniform(0, think or 0.01))  # people do not start in lockstep
+        last_keyboard_id: int | None = None
+        for number, step in enumerate(steps):
+            waiter = api.expect(chat.id, step.outputs)
+            if step.kind == "text":
+                api.user_sends_text(user, None, step.value)
+            else:
+                message_id, data = _find_button(api, chat.id, step.value, last_keyboard_id)
+                api.user_clicks(user, None, message_id, data, strict=False)
+            record = api.updates[-1]
+            try:
+                first, last = await asyncio.wait_for(waiter, args.timeout)
+            except TimeoutError:
+                result.failures.append(
+                    f"candidate {index} step {number} ({step.kind} {step.value!r}): no answer"
+                )
+                return
+            result.updates += 1
+            delivered = record.delivered_at or record.created_at
+            result.latencies.append(first - delivered)
+            result.felt.append(first - record.created_at)
+            result.complete.append(last - delivered)
+            last_keyboard_id = _latest_keyboard(api, chat.id)
+            if think:
+                await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
+        result.finished += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(candidate(i) for i in range(args.n)))
+    result.seconds = time.monotonic() - started
+    print("RESULT " + json.dumps(asdict(result)), flush=True)
+    await reader.readline()  # wait until the bot stopped polling
+    await api.stop()
+
+
+def _latest_keyboard(api: Any, chat_id: int) -> int | None:
+    state = api._chats.get(chat_id)
+    if state is None:
+        return None
+    for message in reversed(state.messages):
+        if message.from_bot and not message.deleted and message.inline_keyboard:
+            return message.message_id
+    return None
+
+
+def _find_button(api: Any, chat_id: int, label: str, message_id: int | None) -> tuple[int, str]:
+    from tests.fake_bot_api import ascii_fold
+
+    if message_id is None:
+        raise RuntimeError(f"no keyboard to tap {label!r} on")
+    message = api._chats[chat_id].by_id[message_id]
+    buttons = [b for row in message.inline_keyboard for b in row]
+    for match in (
+        lambda t: t == label,
+        lambda t: ascii_fold(t) == ascii_fold(label),
+        lambda t: ascii_fold(label) in ascii_fold(t),
+    ):
+        for button in buttons:
+            if match(button.get("text", "")):
+                return message_id, button["callback_data"]
+    raise RuntimeError(f"no button {label!r} on message {message_id}")
+
+
+# ============================================================================================
+# Bot side (this process)
+# ============================================================================================
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def open_bot_router(db_path: Path, stub: bool) -> tuple[Any, Any]:
+    if stub:
+        return StubRouter(), None
+    from bot.settings import Settings
+    from handlers.router import open_router  # type: ignore[attr-defined]
+
+    settings = Settings(_env_file=None, db_path=db_path)
+    return await open_router(settings)
+
+
+async def run_one(n: int, think: float, steps: list[Step], stub: bool, profile: str) -> dict:
+    from bot.settings import Settings
+    from bot.telegram import TelegramBot
+
+    with tempfile.TemporaryDirectory(prefix="knd-bench-") as tmp:
+        script = Path(tmp) / "script.json"
+        script.write_text(json.dumps([asdict(s) for s in steps]), encoding="utf-8")
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--fake-side",
+            "--n",
+            str(n),
+            "--think",
+            str(think),
+            "--script",
+            str(script),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            cwd=str(ROOT),
+            limit=2**26,
+        )
+        assert child.stdout is not None and child.stdin is not None
+        ready = (await child.stdout.readline()).decode().split()
+        if not ready or ready[0] != "READY":
+            raise RuntimeError(f"fake side did not start: {ready}")
+        port = int(ready[1])
+        db_path = Path(tmp) / "knd.sqlite3"
+        router, close = await open_bot_router(db_path, stub)
+        settings = Settings(
+            _env_file=None,
+            bot_token="123456789:TEST-fake_token-ABCdefGHIjklMNOpqr",
+            api_base_url=f"http://127.0.0.1:{port}/bot",
+            api_file_url=f"http://127.0.0.1:{port}/file/bot",
+            db_path=db_path,
+            polling_timeout=10,
+        )
+        bot = TelegramBot(settings, router, commands=[])
+        await bot.start()
+        baseline = rss_mb()
+        peak = baseline
+        profiler = None
+        if profile:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(async_mode="disabled")
+            profiler.start()
+        child.stdin.write(b"GO\n")
+        await child.stdin.drain()
+        line_task = asyncio.ensure_future(child.stdout.readline())
+        while not line_task.done():
+            peak = max(peak, rss_mb())
+            await asyncio.wait({line_task}, timeout=0.05)
+        if profiler is not None:
+            profiler.stop()
+            Path(profile).write_text(profiler.output_html(), encoding="utf-8")
+        line = line_task.result().decode()
+        await bot.stop()
+        if close is not None:
+            await close()
+        child.stdin.write(b"STOP\n")
+        await child.stdin.drain()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(child.wait(), 10)
+        if not line.startswith("RESULT "):
+            raise RuntimeError(f"fake side failed: {line!r}")
+        data = json.loads(line[len("RESULT ") :])
+        data.update(rss_baseline=baseline, rss_peak=peak)
+        return data
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def report(label: str, n: int, data: dict) -> None:
+    ms = 1000.0
+    lat, felt, complete = data["latencies"], data["felt"], data["complete"]
+    rate = data["updates"] / data["seconds"] if data["seconds"] else 0.0
+    print(
+        f"{label:9} N={n:<4} updates={data['updates']:<6} {rate:7.0f} updates/s  "
+        f"latency p50={pct(lat, 0.5) * ms:6.1f} ms p99={pct(lat, 0.99) * ms:6.1f} ms  "
+        f"(whole answer p99={pct(complete, 0.99) * ms:6.1f} ms, user-felt p50="
+        f"{pct(felt, 0.5) * ms:5.1f} p99={pct(felt, 0.99) * ms:6.1f} ms)  "
+        f"RSS {data['rss_baseline']:.0f}→{data['rss_peak']:.0f} MB  "
+        f"done {data['finished']}/{n}",
+        flush=True,
+    )
+    for failure in data["failures"][:5]:
+        print("   !", failure)
+    if lat:
+        print(f"          mean latency {statistics.fmean(lat) * ms:.1f} ms", flush=True)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    if args.stub:
+        steps = stub_script(args.steps or 200)
+    else:
+        steps = await record_script(args.sample)
+        if args.steps:
+            steps = steps[: args.steps]
+    print(
+        f"conversation: {len(steps)} updates per candidate "
+        f"({'stub router' if args.stub else f'sample {args.sample}'}); "
+        f"bot process pid {os.getpid()}",
+        flush=True,
+    )
+    for n in args.n:
+        modes = {"paced": n / args.rate, "saturated": 0.0}
+        for label in args.modes:
+            data = await run_one(n, modes[label], steps, args.stub, args.profile)
+            report(label, n, data)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of the bot process over the whole benchmark: {peak:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[50, 500])
+    parser.add_argument("--rate", type=float, default=650.0, help="offered updates/s when paced")
+    parser.add_argument("--modes", nargs="+", default=["paced", "saturated"])
+    parser.add_argument("--sample", default="a")
+    parser.add_argument("--steps", type=int, default=0, help="cut the conversation (dev)")
+    parser.add_argument("--stub", action="store_true", help="stub router: transport only")
+    parser.add_argument("--profile", default="", help="write a pyinstrument HTML profile")
+    parser.add_argument("--fake-side", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--think", type=float, default=0.0, help=argparse.SUPPRESS)
+    parser.add_argument("--script", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--timeout", type=float, default=60.0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.fake_side:
+        args.n = args.n[0]
+        asyncio.run(fake_side(args))
+    else:
+        asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""An aiohttp transport for python-telegram-bot.
+
+Why not PTB's default (httpx): under load its connection pool costs O(open connections) per
+request (httpcore checks every pooled connection's socket on each request). With a few hundred
+people answering at once that was about half of the bot's CPU in bench/bench_chat.py. aiohttp's
+pool is O(1) per request and its parser is in C, so the same machine serves several times more
+updates. Behaviour is PTB's: same timeouts, same errors (TimedOut, NetworkError), parameters
+sent as a JSON body, files as multipart.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+__all__ = ["AiohttpRequest"]
+
+_JSON = {"Content-Type": "application/json"}
+
+
+class AiohttpRequest(BaseRequest):
+    """PTB ``BaseRequest`` over one ``aiohttp.ClientSession`` (created in ``initialize``)."""
+
+    __slots__ = (
+        "_connect_timeout",
+        "_limit",
+        "_media_write_timeout",
+        "_pool_timeout",
+        "_read_timeout",
+        "_session",
+        "_write_timeout",
+    )
+
+    def __init__(
+        self,
+        connection_pool_size: int = 256,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 30.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
+        self._limit = connection_pool_size
+        self._read_timeout = read_timeout
+        self._write_timeout = write_timeout
+        self._connect_timeout = connect_timeout
+        self._pool_timeout = pool_timeout
+        self._media_write_timeout = media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._limit, keepalive_timeout=30)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers={"User-Agent": self.USER_AGENT},
+                json_serialize=json.dumps,
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        session = self._session
+        if session is None or session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        files = None
+        if request_data is not None and request_data.contains_files:
+            files = request_data.multipart_data
+        unset = BaseRequest.DEFAULT_NONE
+        read = self._read_timeout if read_timeout is unset else read_timeout
+        connect = self._connect_timeout if connect_timeout is unset else connect_timeout
+        pool = self._pool_timeout if pool_timeout is unset else pool_timeout
+        write = self._write_timeout if write_timeout is unset else write_timeout
+        if files and write_timeout is unset:
+            write = self._media_write_timeout
+        # aiohttp's "connect" covers waiting for a pooled connection too; "sock_read" bounds
+        # the wait for each chunk of the answer (a long poll's timeout is added by PTB).
+        waiting = None if connect is None and pool is None else (connect or 0) + (pool or 0)
+        timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=waiting,
+            sock_connect=connect,
+            sock_read=None if read is None and write is None else (read or 0) + (write or 0),
+        )
+        kwargs: dict[str, Any] = {"timeout": timeout}
+        if files:
+            form = aiohttp.FormData()
+            for name, value in request_data.json_parameters.items():  # type: ignore[union-attr]
+                form.add_field(name, value)
+            for name, part in files.items():
+                filename, content = part[0], part[1]
+                mime = part[2] if len(part) > 2 else "application/octet-stream"
+                if not isinstance(content, bytes | bytearray):
+                    content = content.read()
+                form.add_field(name, content, filename=filename, content_type=mime)
+            kwargs["data"] = form
+        elif request_data is not None:
+            kwargs["data"] = json.dumps(request_data.parameters).encode()
+            kwargs["headers"] = _JSON
+        try:
+            async with session.request(method, url, **kwargs) as response:
+                return response.status, await response.read()
+        except TimeoutError as exc:
+            raise TimedOut from exc
+        except aiohttp.ClientError as exc:
+            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
