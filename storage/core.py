@@ -24,6 +24,7 @@ from storage.db import Repo, Tx
 DossierStatus = Literal["draft", "submitted", "returned", "approved", "deleted"]
 ACTIVE_STATUSES: tuple[DossierStatus, ...] = ("draft", "submitted", "returned", "approved")
 _CACHE_SIZE = 4096
+_MAPPINGS = ("answers", "explanations", "meta")
 
 
 def _dumps(value: Any) -> str:
@@ -166,9 +167,10 @@ def apply_changes(dossier: Dossier, changes: list[Change]) -> tuple[Dossier, lis
     copied_tables: set[str] = set()
     olds: list[tuple[Any, Any]] = []
     for change in changes:
-        parts = change.path.split(".")
-        root = parts[0]
-        if root in ("answers", "explanations", "meta") and len(parts) == 2:
+        root = change.path.split(".", 1)[0]
+        # Mapping keys may contain dots (flag keys); row paths never do.
+        parts = change.path.split(".", 1) if root in _MAPPINGS else change.path.split(".")
+        if root in _MAPPINGS and len(parts) == 2:
             mapping = data[root]
             old = mapping.get(parts[1])
             if change.op == "delete" or change.value is None:

@@ -1,0 +1,169 @@
+"""Typed text → canonical answer, by field kind (the only place the chat calls parsers).
+
+Every kind maps to one parser of :mod:`forms.parsers` (or :mod:`forms.addresses`), so adding a
+field of an existing kind to the form needs no code here. A failure is an
+:class:`AnswerError` whose ``message`` is the Vietnamese text to show (what was expected and an
+example) and whose ``options`` are likely answers to offer as buttons (ethnic groups close to
+what was typed, the choices of a choice field…).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from forms import parsers as p
+from forms.addresses import analyse_address
+from forms.model import FieldDef, FormDef, Kind
+from forms.texts import message
+from forms.vn import clean_text, match_key
+
+
+class AnswerError(ValueError):
+    """The text is not a valid answer; ``message`` says why, in Vietnamese."""
+
+    def __init__(self, message: str, options: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.options = options or []
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A valid answer: ``values`` by storage key (a period fills ``tu`` and ``den``).
+
+    ``suggestion`` is a better way to write an address ("new (trước đây là old)") that the
+    chat offers to use instead of the typed text.
+    """
+
+    values: dict[str, str]
+    suggestion: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The answer as one line (a period as "09/2019 - nay")."""
+        if set(self.values) == {"tu", "den"}:
+            return f"{self.values['tu']} - {self.values['den']}"
+        return next(iter(self.values.values()), "")
+
+
+_TEXT_LIMIT = 500
+_LONG_LIMIT = 3000
+
+
+def parse_answer(
+    field_def: FieldDef,
+    text: str,
+    *,
+    form: FormDef,
+    today: dt.date,
+    period_start: str | None = None,
+) -> Parsed:
+    """The canonical answer to ``field_def`` for the typed ``text`` (or :class:`AnswerError`).
+
+    ``period_start`` is a start month already chosen for a period question (the "Từ 07/2024"
+    button): the text is then the end month ("nay" or mm/yyyy), or a whole period.
+    """
+    try:
+        return _parse(field_def, text, form=form, today=today, period_start=period_start)
+    except p.ParseError as exc:
+        raise AnswerError(exc.message, exc.suggestions) from None
+
+
+def _parse(
+    f: FieldDef, text: str, *, form: FormDef, today: dt.date, period_start: str | None
+) -> Parsed:
+    kind = f.kind
+    one = lambda value: Parsed({f.id: value})  # noqa: E731
+    if kind is Kind.TEXT:
+        return one(_free_text(text, _TEXT_LIMIT, multiline=False))
+    if kind is Kind.LONG_TEXT:
+        return one(_free_text(text, _LONG_LIMIT, multiline=True))
+    if kind is Kind.NAME:
+        return one(p.parse_full_name(text))
+    if kind is Kind.OTHER_NAMES:
+        return one(p.parse_other_names(text))
+    if kind is Kind.DATE:
+        return one(p.format_date(p.parse_date(text)))
+    if kind is Kind.MONTH:
+        return one(p.format_month(p.parse_month(text)))
+    if kind is Kind.PERIOD:
+        return _period(text, period_start)
+    if kind is Kind.YEAR:
+        return one(str(p.parse_year(text, max_year=today.year)))
+    if kind is Kind.GENDER:
+        return one(p.parse_gender(text))
+    if kind is Kind.ETHNICITY:
+        return one(p.parse_ethnicity(text))
+    if kind is Kind.RELIGION:
+        return one(p.parse_religion(text))
+    if kind is Kind.EDUCATION:
+        return one(p.parse_general_education(text))
+    if kind is Kind.POLITICAL_THEORY:
+        return one(p.parse_political_theory(text))
+    if kind is Kind.YES_NO:
+        return one("có" if p.parse_yes_no(text) else "không")
+    if kind is Kind.CHOICE:
+        return one(_choice(f, text))
+    if kind is Kind.PLEDGE:
+        return one(_pledge(text, form.pledge))
+    if kind in (Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE):
+        typed = _free_text(text, _TEXT_LIMIT, multiline=False)
+        analysis = analyse_address(
+            typed, kind="origin" if kind is Kind.ADDRESS_ORIGIN else "residence"
+        )
+        suggestion = analysis.suggestion if analysis.suggestion != typed else None
+        return Parsed({f.id: typed}, suggestion, list(analysis.problems))
+    return one(_free_text(text, _TEXT_LIMIT, multiline=False))  # pragma: no cover - new kind
+
+
+def _free_text(text: str, limit: int, *, multiline: bool) -> str:
+    value = clean_text(text, multiline=multiline)
+    if not value:
+        raise AnswerError(message("chat.errors.empty"))
+    if len(value) > limit:
+        raise AnswerError(message("parse.general.too_long", limit=limit))
+    return value
+
+
+def _period(text: str, start: str | None) -> Parsed:
+    if start:
+        try:
+            end = p.parse_month_or_now(text)
+        except p.ParseError:
+            period = p.parse_period(text)  # a whole period typed after all
+        else:
+            begin = p.parse_month(start)
+            if end is not None and end < begin:
+                raise AnswerError(
+                    message("parse.period.start_after_end", start=start, end=p.format_month(end))
+                ) from None
+            period = p.Period(begin, end)
+    else:
+        period = p.parse_period(text)
+    tu, den = p.format_period(period)
+    return Parsed({"tu": tu, "den": den})
+
+
+def _choice(f: FieldDef, text: str) -> str:
+    key = match_key(text)
+    for choice in f.choices:
+        if match_key(choice) == key:
+            return choice
+    raise AnswerError(message("chat.errors.choice", choices=list(f.choices)), list(f.choices))
+
+
+def _pledge(text: str, pledge: str) -> str:
+    key = match_key(text)
+    if key == match_key(pledge) or key in {match_key(w) for w in _PLEDGE_YES}:
+        return pledge
+    try:
+        if p.parse_yes_no(text):
+            return pledge
+    except p.ParseError:
+        pass
+    raise AnswerError(message("chat.errors.pledge"))
+
+
+_PLEDGE_YES = ("tôi cam đoan", "cam đoan", "xác nhận", "đồng ý")
