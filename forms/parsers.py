@@ -1,0 +1,822 @@
+"""Platform-neutral parsers for what candidates type into the chat.
+
+Candidates type on cheap phones, often without diacritics ("ngay 15 thang 8 nam 1997",
+"phat giao", "hmong"). Each parser accepts the usual ways of writing a value and returns ONE
+canonical form: the string exactly as it should be written in the booklet (the dossier stores
+strings), plus typed helpers (``datetime.date``, :class:`Month`, :class:`Period`) for checks.
+
+Contract: for any input (emoji, control characters, very long text, markup), a parser either
+returns a value or raises :class:`ParseError`; nothing else escapes. The error's ``message``
+is Vietnamese text from ``templates/parse.toml`` saying what was expected, with an example.
+Canonical outputs are fixed points: ``parse(canonical) == canonical``.
+
+Choices worth knowing:
+
+* 2-digit years are rejected (a party biography is permanent; "97" must not silently become
+  1997 or 2097). Compact "15081997" is read as ddmmyyyy; ISO "1997-08-15" is accepted.
+* General education keeps the system word only when the candidate gave one: "12/12" stays
+  "12/12" (we cannot know whether it was "phổ thông" or "bổ túc"); "12/12 pho thong" becomes
+  "12/12 phổ thông"; "tốt nghiệp THPT" becomes "12/12 phổ thông", "tốt nghiệp THCS"
+  becomes "9/12 phổ thông" (the school type is part of those words).
+* Political theory is written "<level>" or "<level>, <tập trung|không tập trung>".
+* Unknown religions are kept as typed (cleaned); the checks layer warns. Unknown ethnic
+  groups are rejected with suggestions, because item (8) must be one of the 54 groups.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, overload
+
+from forms import texts
+from forms.vn import (
+    VIETNAMESE_LETTERS,
+    clean_text,
+    compact_key,
+    fold,
+    match_key,
+    normalise_apostrophes,
+    title_vi,
+    upper_vi,
+)
+
+__all__ = [
+    "Month",
+    "ParseError",
+    "Period",
+    "canonical_date",
+    "canonical_month",
+    "canonical_period",
+    "clean_text",
+    "education_grade",
+    "ethnicity_names",
+    "format_date",
+    "format_month",
+    "format_period",
+    "is_upper_vietnamese_name",
+    "months_between",
+    "parse_date",
+    "parse_ethnicity",
+    "parse_full_name",
+    "parse_gender",
+    "parse_general_education",
+    "parse_month",
+    "parse_month_or_now",
+    "parse_other_names",
+    "parse_period",
+    "parse_political_theory",
+    "parse_religion",
+    "parse_year",
+    "parse_yes_no",
+    "political_theory_level",
+    "recognised_religion",
+    "suggest_ethnicities",
+]
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+MIN_YEAR = 1900
+MAX_YEAR = 2100
+_SHORT_LIMIT = 100
+_NAME_LIMIT = 80
+_OTHER_NAMES_LIMIT = 200
+_RELIGION_LIMIT = 300
+_ETHNICITY_LIMIT = 200
+
+
+class ParseError(ValueError):
+    """Input could not be read. ``message`` is ready to send to the user.
+
+    ``key`` is the catalogue key (``"parse.date.invalid"``), ``params`` the values rendered
+    into the message (e.g. ``suggestions`` for an unknown ethnic group).
+    """
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key if key.startswith("parse.") else f"parse.{key}"
+        self.params: dict[str, Any] = params
+        self.message = texts.message(self.key, **params)
+        super().__init__(self.message)
+
+    @property
+    def suggestions(self) -> list[str]:
+        return list(self.params.get("suggestions", []))
+
+
+def _cleaned(
+    s: str, limit: int, *, empty_key: str | None = None, long_key: str = "general.too_long"
+) -> str:
+    text = clean_text(s)
+    if not text and empty_key:
+        raise ParseError(empty_key)
+    if len(text) > limit:
+        raise ParseError(long_key, limit=limit)
+    return text
+
+
+_PLACEHOLDER = re.compile(r"[\s\-–—._…/\\x*?]*", re.IGNORECASE)
+
+
+def _is_placeholder(text: str) -> bool:
+    """Dots, dashes and the like: what people leave instead of an answer (rule F17)."""
+    return bool(_PLACEHOLDER.fullmatch(text))
+
+
+# --- dates, months, periods ----------------------------------------------------------------
+
+_NUMBERS = re.compile(r"[0-9]+(?:[\s/.\-,]+[0-9]+)*")
+_DATE_WORDS = re.compile(r"\b(?:ngay|mung|mong|thang|nam|sinh|vao)\b")
+_MONTH_PREFIX = re.compile(r"\b(?:thang|th|t)\s*(?=[0-9])")
+_MONTH_WORDS = re.compile(r"\b(?:thang|nam)\b")
+
+
+def _number_groups(folded: str) -> list[str] | None:
+    """Digit groups of "15 / 08 . 1997"; None if anything but separators sits between them."""
+    text = folded.strip(" .,")
+    if not text:
+        return []
+    if not _NUMBERS.fullmatch(text):
+        return None
+    return re.findall(r"[0-9]+", text)
+
+
+def _full_years(yy: str) -> list[str]:
+    """The 4-digit years a 2-digit year may stand for (20yy only if not in the future)."""
+    n = int(yy)
+    years = [1900 + n]
+    if 2000 + n <= dt.date.today().year:
+        years.append(2000 + n)
+    years.sort(key=lambda y: abs(y - dt.date.today().year + 30))  # likelier birth year first
+    return [str(y) for y in years]
+
+
+def _check_year(year: int, key: str, *, lo: int = MIN_YEAR, hi: int = MAX_YEAR) -> None:
+    if not lo <= year <= hi:
+        raise ParseError(key, min=lo, max=hi)
+
+
+def parse_date(s: str) -> dt.date:
+    """Read "15/8/1997", "15-08-1997", "15.8.1997", "15 8 1997", "ngày 15 tháng 8 năm 1997"."""
+    text = _cleaned(s, _SHORT_LIMIT, empty_key="date.empty")
+    groups = _number_groups(_DATE_WORDS.sub(" ", fold(text)))
+    if not groups:
+        raise ParseError("date.invalid")
+    if len(groups) == 1 and len(groups[0]) == 8:
+        g = groups[0]
+        groups = [g[:2], g[2:4], g[4:]]
+    if len(groups) == 2:
+        raise ParseError("date.month_only")
+    if len(groups) != 3:
+        raise ParseError("date.invalid")
+    if len(groups[0]) == 4:
+        y, m, d = groups
+    else:
+        d, m, y = groups
+    if len(d) > 2 or len(m) > 2:
+        raise ParseError("date.invalid")
+    if len(y) <= 2:
+        head = f"{int(d):02d}/{int(m):02d}/"
+        raise ParseError("date.two_digit_year", examples=[head + y4 for y4 in _full_years(y)])
+    if len(y) != 4:
+        raise ParseError("date.invalid")
+    day, month, year = int(d), int(m), int(y)
+    if not 1 <= month <= 12:
+        raise ParseError("date.bad_month")
+    _check_year(year, "date.out_of_range")
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        raise ParseError("date.no_such_day", day=day, month=month, year=year, days=days)
+    return dt.date(year, month, day)
+
+
+def format_date(d: dt.date) -> str:
+    """Booklet form: "15/08/1997"."""
+    return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
+
+
+def canonical_date(s: str) -> str:
+    """Parse and format in one step: "ngay 15 thang 8 nam 1997" → "15/08/1997"."""
+    return format_date(parse_date(s))
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Month:
+    """A calendar month (tables (15), (17)–(20) are kept "by month").
+
+    Ordered chronologically. ``m + 3`` / ``m - 3`` move by months; ``b - a`` between two months
+    is the number of months from ``a`` to ``b``.
+    """
+
+    year: int
+    month: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.month <= 12 or not 1 <= self.year <= 9999:
+            raise ValueError(f"invalid month {self.month}/{self.year}")
+
+    @property
+    def index(self) -> int:
+        """Months since year 0: makes arithmetic and gaps simple integer maths."""
+        return self.year * 12 + self.month - 1
+
+    @classmethod
+    def from_index(cls, index: int) -> Month:
+        return cls(index // 12, index % 12 + 1)
+
+    @classmethod
+    def of(cls, d: dt.date) -> Month:
+        return cls(d.year, d.month)
+
+    @classmethod
+    def today(cls) -> Month:
+        return cls.of(dt.date.today())
+
+    def __add__(self, months: int) -> Month:
+        if isinstance(months, bool) or not isinstance(months, int):
+            return NotImplemented
+        return Month.from_index(self.index + months)
+
+    __radd__ = __add__
+
+    @overload
+    def __sub__(self, other: Month) -> int: ...
+    @overload
+    def __sub__(self, other: int) -> Month: ...
+    def __sub__(self, other: Month | int) -> Month | int:
+        if isinstance(other, Month):
+            return self.index - other.index
+        if isinstance(other, bool) or not isinstance(other, int):
+            return NotImplemented
+        return Month.from_index(self.index - other)
+
+    def next(self) -> Month:
+        return self + 1
+
+    def prev(self) -> Month:
+        return self - 1
+
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month, 1)
+
+    def __str__(self) -> str:
+        return format_month(self)
+
+
+def months_between(a: Month, b: Month) -> int:
+    """Months from ``a`` to ``b`` (``b - a``): 09/2019 → 06/2024 is 57; add 1 to count both ends."""
+    return b.index - a.index
+
+
+def format_month(m: Month) -> str:
+    """Booklet form: "08/1997"."""
+    return f"{m.month:02d}/{m.year:04d}"
+
+
+def parse_month(s: str) -> Month:
+    """Read "8/1997", "08-1997", "08.1997", "tháng 8/1997", "thang 8 nam 1997", "T8/1997"."""
+    text = _cleaned(s, _SHORT_LIMIT, empty_key="month.empty")
+    folded = _MONTH_WORDS.sub(" ", _MONTH_PREFIX.sub(" ", fold(text)))
+    groups = _number_groups(folded)
+    if not groups:
+        raise ParseError("month.invalid")
+    if len(groups) == 3:
+        raise ParseError("month.full_date")
+    if len(groups) != 2:
+        raise ParseError("month.invalid")
+    if len(groups[0]) == 4 and len(groups[1]) <= 2:
+        y, m = groups
+    else:
+        m, y = groups
+    if len(m) > 2:
+        raise ParseError("month.invalid")
+    if len(y) <= 2:
+        examples = [f"{int(m):02d}/{y4}" for y4 in _full_years(y)]
+        raise ParseError("month.two_digit_year", examples=examples)
+    if len(y) != 4:
+        raise ParseError("month.invalid")
+    month, year = int(m), int(y)
+    if not 1 <= month <= 12:
+        raise ParseError("month.bad_month")
+    _check_year(year, "month.out_of_range")
+    return Month(year, month)
+
+
+def canonical_month(s: str) -> str:
+    return format_month(parse_month(s))
+
+
+_NOW_WORDS = frozenset(
+    {
+        "nay", "hien nay", "den nay", "toi nay", "cho den nay", "cho toi nay", "hien tai",
+        "den hien nay", "den hien tai", "toi hien nay", "toi hien tai", "bay gio", "den bay gio",
+    }
+)  # fmt: skip
+
+
+def _is_now(text: str) -> bool:
+    return match_key(text) in _NOW_WORDS
+
+
+def parse_month_or_now(s: str) -> Month | None:
+    """Like :func:`parse_month`, but "nay", "hiện nay", "đến nay" … give ``None`` (open end)."""
+    text = _cleaned(s, _SHORT_LIMIT)
+    if _is_now(text):
+        return None
+    try:
+        return parse_month(text)
+    except ParseError as exc:
+        if exc.key in ("parse.month.invalid", "parse.month.empty"):
+            raise ParseError("month_or_now.invalid") from None
+        raise
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """From ``start`` to ``end`` inclusive; ``end is None`` means "nay" (still going on)."""
+
+    start: Month
+    end: Month | None
+
+    def __post_init__(self) -> None:
+        if self.end is not None and self.end < self.start:
+            raise ValueError("period ends before it starts")
+
+    @property
+    def is_open(self) -> bool:
+        return self.end is None
+
+    def end_or(self, now: Month) -> Month:
+        """The end month, with "nay" resolved to ``now``."""
+        return self.end if self.end is not None else now
+
+    def __str__(self) -> str:
+        start, end = format_period(self)
+        return f"{start} - {end}"
+
+
+_PERIOD_SEP = re.compile(r"\s*(?:\bden\b|\btoi\b|->|=>|-+>|→|⟶|–|—|~|-|>)\s*")
+_STRONG_SEP = re.compile(r"\s*(?:den|toi|->|=>|-+>|→|⟶|~|>)\s*")
+
+
+def parse_period(s: str) -> Period:
+    """Read "từ 9/2019 đến 6/2024", "9/2019 - nay", "09/2019-06/2024", "9/2019 → nay"."""
+    text = _cleaned(s, _SHORT_LIMIT, empty_key="period.empty")
+    folded = re.sub(r"^\s*tu\b", " ", fold(text)).strip()
+    found: set[Period] = set()
+    errors: list[tuple[bool, ParseError]] = []
+    for m in _PERIOD_SEP.finditer(folded):
+        left, right = folded[: m.start()], folded[m.end() :]
+        if not left.strip() or not right.strip():
+            continue
+        strong = bool(_STRONG_SEP.fullmatch(m.group()))
+        if _is_now(left):
+            errors.append((strong, ParseError("period.open_start")))
+            continue
+        try:
+            start = parse_month(left)
+            end = parse_month_or_now(right)
+        except ParseError as exc:
+            errors.append((strong, exc))
+            continue
+        if end is not None and end < start:
+            errors.append(
+                (
+                    True,
+                    ParseError(
+                        "period.start_after_end", start=format_month(start), end=format_month(end)
+                    ),
+                )
+            )
+            continue
+        found.add(Period(start, end))
+    if len(found) == 1:
+        return found.pop()
+    if not found:
+        specific = [e for strong, e in errors if strong] or (
+            [e for _, e in errors] if len(errors) == 1 else []
+        )
+        generic = ("parse.month.invalid", "parse.month_or_now.invalid", "parse.month.empty")
+        for exc in specific:
+            if exc.key not in generic:
+                raise exc
+        if any(e.key == "parse.period.start_after_end" for _, e in errors):
+            raise next(e for _, e in errors if e.key == "parse.period.start_after_end")
+    raise ParseError("period.invalid")
+
+
+def format_period(p: Period) -> tuple[str, str]:
+    """The two booklet cells: ("09/2019", "06/2024") or ("09/2019", "nay")."""
+    return format_month(p.start), ("nay" if p.end is None else format_month(p.end))
+
+
+def canonical_period(s: str) -> str:
+    """Parse and format as one string: "tu 9/2019 den nay" → "09/2019 - nay"."""
+    return str(parse_period(s))
+
+
+def parse_year(s: str, *, min_year: int = MIN_YEAR, max_year: int | None = None) -> int:
+    """A 4-digit year between ``min_year`` and ``max_year`` (default: this year)."""
+    text = _cleaned(s, _SHORT_LIMIT, empty_key="year.empty")
+    digits = re.sub(r"\bnam\b", " ", fold(text)).strip(" .,")
+    hi = dt.date.today().year if max_year is None else max_year
+    if re.fullmatch(r"[0-9]{4}", digits):
+        year = int(digits)
+        _check_year(year, "year.out_of_range", lo=min_year, hi=hi)
+        return year
+    if re.fullmatch(r"[0-9]{2}", digits):
+        raise ParseError("year.two_digit", examples=_full_years(digits))
+    raise ParseError("year.invalid")
+
+
+# --- names ----------------------------------------------------------------------------------
+
+_SPACE_AFTER_APOSTROPHE = re.compile(r"(?<=\w)'\s+")
+_WORD_WITH_APOSTROPHES = re.compile(r"[^']+(?:'[^']+)*")
+
+
+def _name_text(s: str) -> str:
+    text = clean_text(normalise_apostrophes(s))
+    return _SPACE_AFTER_APOSTROPHE.sub("'", text)
+
+
+def _check_name_chars(text: str, *, digits_key: str, symbols_key: str) -> None:
+    for ch in text:
+        if ch == " " or ch == "'" or ch in VIETNAMESE_LETTERS:
+            continue
+        raise ParseError(digits_key if ch.isdigit() else symbols_key)
+    if not all(_WORD_WITH_APOSTROPHES.fullmatch(w) for w in text.split(" ")):
+        raise ParseError(symbols_key)  # apostrophe only inside a word: H'Hen, not 'Hen
+
+
+def parse_full_name(s: str) -> str:
+    """Item (1): "nguyễn  văn hùng" → "NGUYỄN VĂN HÙNG".
+
+    Letters of the Vietnamese alphabet only (plus an apostrophe inside a word, as in Ê-đê
+    names like H'HEN), at least two words. Diacritics are kept exactly as typed.
+    """
+    text = _name_text(s)
+    if not text:
+        raise ParseError("name.empty")
+    if len(text) > _NAME_LIMIT:
+        raise ParseError("name.too_long", limit=_NAME_LIMIT)
+    _check_name_chars(text, digits_key="name.digits", symbols_key="name.symbols")
+    if len(text.split(" ")) < 2:
+        raise ParseError("name.one_word")
+    return upper_vi(text)
+
+
+def is_upper_vietnamese_name(s: str) -> bool:
+    """For rule F1: the text has letters and every letter is a capital ("LÊ HOÀNG NAM")."""
+    text = clean_text(s)
+    return any(ch.isalpha() for ch in text) and text == upper_vi(text)
+
+
+_NONE_WORDS = frozenset(
+    {"khong", "ko", "k", "kg", "khong co", "ko co", "chua co", "chua", "khong co ten khac"}
+)
+
+
+def parse_other_names(s: str) -> str:
+    """Item (2): aliases in normal case, comma-separated; "không"/blank → "".
+
+    A name typed all in lower or all in capitals is title-cased ("út mười" → "Út Mười");
+    a mixed-case one is kept as typed.
+    """
+    text = _name_text(s)
+    if not text or _is_placeholder(text) or match_key(text) in _NONE_WORDS:
+        return ""
+    if len(text) > _OTHER_NAMES_LIMIT:
+        raise ParseError("other_names.too_long", limit=_OTHER_NAMES_LIMIT)
+    parts = [p.strip() for p in re.split(r"[,;/]", text) if p.strip()]
+    if not parts:
+        return ""
+    out = []
+    for part in parts:
+        _check_name_chars(
+            part, digits_key="other_names.bad_chars", symbols_key="other_names.bad_chars"
+        )
+        out.append(title_vi(part) if part in (part.lower(), part.upper()) else part)
+    return ", ".join(out)
+
+
+# --- choices --------------------------------------------------------------------------------
+
+_MALE = frozenset({"nam", "nam gioi", "trai", "con trai", "phai nam", "gioi tinh nam"})
+_FEMALE = frozenset({"nu", "nu gioi", "gai", "con gai", "phai nu", "gioi tinh nu"})
+
+
+def parse_gender(s: str) -> str:
+    """Item (4): "nam", "nữ", "nu", "NU" → "nam" | "nữ"."""
+    key = match_key(_cleaned(s, _SHORT_LIMIT))
+    if key in _MALE:
+        return "nam"
+    if key in _FEMALE:
+        return "nữ"
+    raise ParseError("gender.invalid")
+
+
+_YES = frozenset(
+    {
+        "co",
+        "c",
+        "dung",
+        "dung vay",
+        "vang",
+        "da",
+        "u",
+        "uh",
+        "um",
+        "ok",
+        "oke",
+        "dong y",
+        "co a",
+        "vang a",
+    }
+)
+_NO = frozenset(
+    {
+        "khong",
+        "ko",
+        "k",
+        "kg",
+        "hong",
+        "hok",
+        "khong a",
+        "chua",
+        "chua co",
+        "khong co",
+        "khong dong y",
+    }
+)
+
+
+def parse_yes_no(s: str) -> bool:
+    """ "có", "co", "c" → True; "không", "khong", "ko", "k" → False."""
+    key = match_key(_cleaned(s, _SHORT_LIMIT))
+    if key in _YES:
+        return True
+    if key in _NO:
+        return False
+    raise ParseError("yes_no.invalid")
+
+
+# --- religion ------------------------------------------------------------------------------
+
+
+@cache
+def _religions() -> tuple[frozenset[str], dict[str, str]]:
+    data = tomllib.loads((DATA_DIR / "religions.toml").read_text(encoding="utf-8"))
+    none = frozenset(compact_key(w) for w in data["none"])
+    names: dict[str, str] = {}
+    for item in data["religion"]:
+        for alias in (item["name"], *item["aliases"]):
+            names[compact_key(alias)] = item["name"]
+    return none, names
+
+
+_HEAD = re.compile(r"^(?P<head>[^,;:(]+?)(?P<rest>\s*[,;:(].*)$")
+
+
+def parse_religion(s: str) -> str:
+    """Item (9): "không"/"khong"/"ko"/"k" → "không"; known religions → their usual spelling.
+
+    "phat giao" → "Phật giáo", "Công giáo, chức sắc: linh mục" stays (the religion part is
+    normalised, the rest kept). Unknown religions are returned cleaned, not rejected.
+    Blank or placeholder → ParseError asking to write "không".
+    """
+    text = _cleaned(s, _RELIGION_LIMIT, long_key="religion.too_long")
+    if not text or _is_placeholder(text):
+        raise ParseError("religion.empty")
+    none, names = _religions()
+    key = compact_key(text)
+    if key in none:
+        return "không"
+    if key in names:
+        return names[key]
+    m = _HEAD.match(text)
+    if m and compact_key(m["head"]) in names:
+        return names[compact_key(m["head"])] + m["rest"]
+    return text
+
+
+def recognised_religion(s: str) -> str | None:
+    """The recognised religion a value names ("không" for none), or None if unrecognised."""
+    try:
+        value = parse_religion(s)
+    except ParseError:
+        return None
+    names = _religions()[1]
+    if value == "không":
+        return value
+    m = _HEAD.match(value)
+    head = m["head"] if m else value
+    return names.get(compact_key(head))
+
+
+# --- ethnicity -----------------------------------------------------------------------------
+
+
+@cache
+def _ethnic_groups() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    data = tomllib.loads((DATA_DIR / "ethnicities.toml").read_text(encoding="utf-8"))
+    return tuple(
+        (g["name"], tuple(dict.fromkeys(compact_key(a) for a in (g["name"], *g["aliases"]))))
+        for g in data["group"]
+    )
+
+
+@cache
+def _ethnic_index() -> dict[str, str]:
+    return {key: name for name, keys in _ethnic_groups() for key in keys}
+
+
+def ethnicity_names() -> list[str]:
+    """The 54 official names, most populous first (handy for buttons)."""
+    return [name for name, _ in _ethnic_groups()]
+
+
+def _ethnic_key(text: str) -> str:
+    words = match_key(text).split()
+    if words[:2] == ["dan", "toc"]:
+        words = words[2:]
+    elif words[:1] in (["nguoi"], ["dt"]):
+        words = words[1:]
+    return "".join(words)
+
+
+def parse_ethnicity(s: str) -> str:
+    """Item (8): one of the 54 groups, typed with or without diacritics, hyphens or spaces.
+
+    "kinh" → "Kinh", "hmong"/"H'Mông" → "Mông", "khome"/"Khmer" → "Khơ-me", "ede" → "Ê-đê".
+    A note after a comma/semicolon/bracket is kept ("Kinh; mẹ quốc tịch Lào, dân tộc Lào").
+    Unknown → ParseError whose ``suggestions`` can become buttons.
+    """
+    text = _cleaned(s, _ETHNICITY_LIMIT, long_key="ethnicity.too_long")
+    if not text or _is_placeholder(text):
+        raise ParseError("ethnicity.empty")
+    index = _ethnic_index()
+    key = _ethnic_key(text)
+    if key in index:
+        return index[key]
+    m = _HEAD.match(text)
+    if m and _ethnic_key(m["head"]) in index:
+        return index[_ethnic_key(m["head"])] + m["rest"]
+    raise ParseError("ethnicity.unknown", suggestions=suggest_ethnicities(text))
+
+
+def suggest_ethnicities(s: str, limit: int = 6) -> list[str]:
+    """Candidates for what was typed: exact, then prefix, substring and fuzzy matches."""
+    if limit <= 0:
+        return []
+    key = _ethnic_key(clean_text(s)[:60])
+    groups = _ethnic_groups()
+    if not key:
+        return [name for name, _ in groups[:limit]]
+    scored: list[tuple[float, int, str]] = []
+    for order, (name, keys) in enumerate(groups):
+        best: float | None = None
+        for k in keys:
+            if k == key:
+                score = 0.0
+            elif k.startswith(key):
+                score = 1.0
+            elif len(key) >= 3 and key in k:
+                score = 2.0
+            else:
+                ratio = difflib.SequenceMatcher(None, key, k).ratio()
+                score = 4.0 - ratio if ratio >= 0.7 else 9.0
+            best = score if best is None else min(best, score)
+        if best is not None and best < 9.0:
+            scored.append((best, order, name))
+    scored.sort()
+    return [name for _, _, name in scored[:limit]]
+
+
+# --- education -----------------------------------------------------------------------------
+
+_SYSTEM_WORDS = {
+    "pho thong": "phổ thông", "pt": "phổ thông", "he pho thong": "phổ thông",
+    "bo tuc": "bổ túc", "bo tuc van hoa": "bổ túc", "btvh": "bổ túc", "bt": "bổ túc",
+    "he bo tuc": "bổ túc", "gdtx": "bổ túc", "giao duc thuong xuyen": "bổ túc",
+}  # fmt: skip
+_GRADE = re.compile(r"^(?:lop\s*)?([0-9]{1,2})(?:\s*/\s*([0-9]{1,2}))?(?![0-9])(.*)$")
+_SYSTEM_YEARS = re.compile(r"\s*\bhe\s+(?:[0-9]{1,2})\s+nam\b\s*")
+_GRADUATED = re.compile(
+    r"^(?:da\s+)?tot nghiep\s+(?:(?P<pre>bo tuc|gdtx)\s+)?"
+    r"(?P<level>thpt|ptth|trung hoc pho thong|pho thong trung hoc|cap 3|cap iii|"
+    r"thcs|ptcs|trung hoc co so|pho thong co so|cap 2|cap ii)"
+    r"(?:\s+(?P<post>bo tuc|he bo tuc|gdtx|pho thong|he pho thong))?$"
+)
+
+
+def parse_general_education(s: str) -> str:
+    """Item (11) "giáo dục phổ thông": "12/12", "12/12 phổ thông", "9/12 bo tuc", "8/10".
+
+    See the module docstring for how the system word is handled.
+    """
+    text = _cleaned(s, _SHORT_LIMIT, empty_key="education.empty")
+    words = " ".join(re.sub(r"[^\w/]+", " ", fold(text)).split())
+    words = _SYSTEM_YEARS.sub(" ", words).strip()
+    grad = _GRADUATED.fullmatch(words)
+    if grad:
+        grade = (
+            12
+            if grad["level"]
+            in ("thpt", "ptth", "trung hoc pho thong", "pho thong trung hoc", "cap 3", "cap iii")
+            else 9
+        )
+        remedial = any(w and "pho thong" not in w for w in (grad["pre"], grad["post"]))
+        return f"{grade}/12 {'bổ túc' if remedial else 'phổ thông'}"
+    m = _GRADE.match(words)
+    if not m:
+        raise ParseError("education.invalid")
+    grade, system_txt, tail = int(m[1]), m[2], m[3].strip()
+    if system_txt is None:
+        if not words.startswith("lop") or grade not in (11, 12):
+            raise ParseError("education.invalid")
+        system = 12
+    else:
+        system = int(system_txt)
+    if tail and tail not in _SYSTEM_WORDS:
+        raise ParseError("education.invalid")
+    if system not in (10, 12):
+        raise ParseError("education.bad_system")
+    if not 1 <= grade <= system:
+        raise ParseError("education.bad_grade", grade=grade, system=system)
+    suffix = f" {_SYSTEM_WORDS[tail]}" if tail else ""
+    return f"{grade}/{system}{suffix}"
+
+
+def education_grade(s: str) -> tuple[int, int] | None:
+    """(grade, system) of an education value, e.g. (9, 12); None if it cannot be read."""
+    try:
+        value = parse_general_education(s)
+    except ParseError:
+        return None
+    grade, system = value.split(" ", 1)[0].split("/")
+    return int(grade), int(system)
+
+
+# --- political theory ----------------------------------------------------------------------
+
+_LLCT_FILLER = re.compile(
+    r"\b(?:trinh do|bang|van bang|chung chi|ly luan chinh tri|ly luan|llct|chinh tri|"
+    r"hinh thuc|he|da hoc|tot nghiep|hoc)\b"
+)
+_LLCT_LEVELS = {
+    "so cap": "sơ cấp",
+    "trung cap": "trung cấp",
+    "cao cap": "cao cấp",
+    "cu nhan": "cử nhân",
+}
+_LLCT_MODES = {
+    "khong tap trung": "không tập trung", "tai chuc": "không tập trung",
+    "vua hoc vua lam": "không tập trung", "tu xa": "không tập trung",
+    "tap trung": "tập trung", "chinh quy": "tập trung",
+}  # fmt: skip
+_LLCT_MODE_WORDS = r"khong tap trung|tai chuc|vua hoc vua lam|tu xa|tap trung|chinh quy"
+_LLCT = re.compile(
+    rf"(?:(?P<mode_before>{_LLCT_MODE_WORDS})\s+)?(?P<level>so cap|trung cap|cao cap|cu nhan)"
+    rf"(?:\s+(?P<mode>{_LLCT_MODE_WORDS}))?"
+)
+_LLCT_NONE = frozenset({"khong", "ko", "k", "kg", "chua", "chua co", "khong co"})
+
+
+def parse_political_theory(s: str) -> str:
+    """Item (11) "lý luận chính trị": "không" or "<level>[, tập trung|, không tập trung]".
+
+    Levels: sơ cấp, trung cấp, cao cấp, cử nhân. "tại chức"/"vừa học vừa làm" count as
+    "không tập trung", "chính quy" as "tập trung". The "nhận thức về Đảng" course is not a
+    level and is rejected with an explanation (rule F11).
+    """
+    text = _cleaned(s, _SHORT_LIMIT, empty_key="political_theory.invalid")
+    key = match_key(text)
+    if re.search(r"\bnhan thuc\b|\bntvd\b|\bcam tinh\b", key):
+        raise ParseError("political_theory.ntvd")
+    key = " ".join(_LLCT_FILLER.sub(" ", key).split())
+    if key in _LLCT_NONE:
+        return "không"
+    m = _LLCT.fullmatch(key)
+    if not m:
+        raise ParseError("political_theory.invalid")
+    level = _LLCT_LEVELS[m["level"]]
+    if m["mode"] and m["mode_before"]:
+        raise ParseError("political_theory.invalid")
+    mode = m["mode"] or m["mode_before"]
+    return f"{level}, {_LLCT_MODES[mode]}" if mode else level
+
+
+def political_theory_level(s: str) -> tuple[str, str | None] | None:
+    """(level, mode) of a value, e.g. ("trung cấp", "không tập trung"); None if unreadable."""
+    try:
+        value = parse_political_theory(s)
+    except ParseError:
+        return None
+    level, _, mode = value.partition(", ")
+    return level, (mode or None)

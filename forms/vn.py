@@ -1,0 +1,212 @@
+"""Small Vietnamese text helpers shared by the parsers and the gazetteer.
+
+Why a module of its own: every layer that reads what a candidate typed needs the same answers
+to "is this the same word?" (NFC vs decomposed input, missing diacritics, old/new tone-mark
+placement such as "Hoà"/"Hòa") and "how is this written in the booklet?" (upper case with
+correct Vietnamese capitals). Keeping them in one place keeps the parsers, the gazetteer and
+the checks consistent.
+
+Nothing here raises on odd input: the helpers accept any ``str`` (and coerce ``None`` to "").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+__all__ = [
+    "VIETNAMESE_LETTERS",
+    "capitalise_first",
+    "clean_text",
+    "compact_key",
+    "fold",
+    "has_diacritics",
+    "is_vietnamese_letter",
+    "match_key",
+    "nfc",
+    "normalise_apostrophes",
+    "normalise_tone_marks",
+    "title_vi",
+    "tone_key",
+    "upper_vi",
+]
+
+# --- the alphabet ---------------------------------------------------------------------------
+
+_BASE_VOWELS = ("a", "a\u0306", "a\u0302", "e", "e\u0302", "i", "o", "o\u0302", "o\u031b", "u")
+_BASE_VOWELS += ("u\u031b", "y")
+_TONES = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
+
+
+def _build_letters() -> frozenset[str]:
+    lower: set[str] = set("abcdefghijklmnopqrstuvwxyzđ")  # f, j, w, z occur in minority names
+    for vowel in _BASE_VOWELS:
+        for tone in _TONES:
+            lower.add(unicodedata.normalize("NFC", vowel + tone))
+    return frozenset(lower | {c.upper() for c in lower})
+
+
+#: Every letter that can appear in a Vietnamese name written in NFC (both cases).
+VIETNAMESE_LETTERS: frozenset[str] = _build_letters()
+
+
+def is_vietnamese_letter(ch: str) -> bool:
+    """True for one NFC character of the Vietnamese alphabet (plus f, j, w, z)."""
+    return ch in VIETNAMESE_LETTERS
+
+
+# --- normalisation --------------------------------------------------------------------------
+
+_APOSTROPHES = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'", "\u2032": "'"}
+)
+_KEEP_FORMAT = {"\u200d"}  # zero-width joiner: part of emoji sequences
+_LINE_BREAKS = {"\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n"}
+_SPACES = re.compile(r"[^\S\n]+")
+
+
+def _as_str(s: object) -> str:
+    if isinstance(s, str):
+        return s
+    return "" if s is None else str(s)
+
+
+def nfc(s: str) -> str:
+    """Compose to NFC: phone keyboards may send decomposed diacritics."""
+    return unicodedata.normalize("NFC", _as_str(s))
+
+
+def normalise_apostrophes(s: str) -> str:
+    """Map typographic apostrophes (’ ‘ ʼ ` ´) to ASCII ``'`` (used in H'Mông, H'Hen)."""
+    return _as_str(s).translate(_APOSTROPHES)
+
+
+def _drop_char(ch: str, multiline: bool) -> bool:
+    if ch == "\n":
+        return not multiline
+    cat = unicodedata.category(ch)
+    if cat in ("Cc", "Cs"):
+        return True
+    if cat == "Cf":
+        # keep emoji joiners and tag characters (subdivision flags); drop BOM, ZWSP, bidi marks
+        return ch not in _KEEP_FORMAT and not ("\U000e0020" <= ch <= "\U000e007f")
+    return False
+
+
+def clean_text(s: str, *, multiline: bool = False) -> str:
+    """NFC, drop control/invisible characters, collapse whitespace and trim. Never raises.
+
+    Emoji stay. With ``multiline=True`` single line breaks are kept but blank lines are
+    removed, because the booklet forbids skipped lines ("không viết cách dòng").
+    """
+    text = nfc(s)
+    for old, new in _LINE_BREAKS.items():
+        text = text.replace(old, new)
+    text = text.replace("\t", " ")
+    if not multiline:
+        text = text.replace("\n", " ")
+    text = "".join(
+        " " if (ch != "\n" and ch.isspace()) else ch for ch in text if not _drop_char(ch, multiline)
+    )
+    text = _SPACES.sub(" ", text)
+    if multiline:
+        text = "\n".join(line.strip() for line in text.split("\n") if line.strip())
+    # removing invisible characters can bring a base letter next to its combining mark
+    return unicodedata.normalize("NFC", text.strip()).strip()
+
+
+# --- matching keys --------------------------------------------------------------------------
+
+
+def fold(s: str) -> str:
+    """Lower-case and strip diacritics (đ → d) for matching text typed without accents."""
+    return _fold(_as_str(s))
+
+
+@lru_cache(maxsize=8192)
+def _fold(s: str) -> str:
+    text = unicodedata.normalize("NFD", s.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+_NON_ALNUM = re.compile(r"[\W_]+")
+
+
+def match_key(s: str) -> str:
+    """Folded words separated by single spaces: "Ê-đê" → "e de", "H'Mông" → "h mong"."""
+    return " ".join(_NON_ALNUM.sub(" ", fold(s)).split())
+
+
+def compact_key(s: str) -> str:
+    """Folded letters and digits only: "Ê-đê" → "ede", "H'Mông" → "hmong", "Hà Nội" → "hanoi"."""
+    return match_key(s).replace(" ", "")
+
+
+def has_diacritics(s: str) -> bool:
+    """True if any letter carries a Vietnamese diacritic (or is đ/Đ)."""
+    text = _as_str(s)
+    return any(
+        ch in VIETNAMESE_LETTERS and ch.lower() not in "abcdefghijklmnopqrstuvwxyz" for ch in text
+    )
+
+
+# Old-style tone placement ("hoà", "thuỷ") vs the style used in official lists ("hòa", "thủy").
+_TONED = "àáảãạèéẻẽẹỳýỷỹỵ"
+_TONE_MARKS = ("\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
+_TONE_OF: dict[str, tuple[str, str]] = {}
+for _i, _ch in enumerate(_TONED):
+    _TONE_OF[_ch] = ("aey"[_i // 5], _TONE_MARKS[_i % 5])
+    _TONE_OF[_ch.upper()] = ("AEY"[_i // 5], _TONE_MARKS[_i % 5])
+_OLD_STYLE = re.compile(r"([oO])([àáảãạèéẻẽẹÀÁẢÃẠÈÉẺẼẸ])(?!\w)|(?<![qQ])([uU])([ỳýỷỹỵỲÝỶỸỴ])(?!\w)")
+
+
+def _move_tone(m: re.Match[str]) -> str:
+    first = m.group(1) or m.group(3)
+    plain, tone = _TONE_OF[m.group(2) or m.group(4)]
+    return unicodedata.normalize("NFC", first + tone) + plain
+
+
+def normalise_tone_marks(s: str) -> str:
+    """Rewrite old-style tone placement to the modern one: "Hoà" → "Hòa", "Thuỷ" → "Thủy".
+
+    Only word-final "oa", "oe", "uy" (not after q) are affected, which is where the two styles
+    differ. Used for comparing names, never for rewriting what the candidate wrote.
+    """
+    return _OLD_STYLE.sub(_move_tone, nfc(s))
+
+
+def tone_key(s: str) -> str:
+    """Accent-sensitive matching key: lower case, modern tone placement, no punctuation."""
+    text = normalise_tone_marks(nfc(s).lower())
+    return " ".join(_NON_ALNUM.sub(" ", text).split())
+
+
+# --- case -----------------------------------------------------------------------------------
+
+
+def upper_vi(s: str) -> str:
+    """Upper case in NFC ("nguyễn văn đức" → "NGUYỄN VĂN ĐỨC")."""
+    return unicodedata.normalize("NFC", nfc(s).upper())
+
+
+def capitalise_first(s: str) -> str:
+    """Upper-case the first letter only, leaving the rest as typed."""
+    text = nfc(s)
+    for i, ch in enumerate(text):
+        if ch.isalpha():
+            return text[:i] + ch.upper() + text[i + 1 :]
+    return text
+
+
+def title_vi(s: str) -> str:
+    """Capitalise each space-separated word ("lê thị hoàng my" → "Lê Thị Hoàng My").
+
+    Unlike ``str.title`` it does not capitalise after an apostrophe or hyphen, so "h'mông"
+    becomes "H'mông" and "gia-rai" becomes "Gia-rai".
+    """
+    words = nfc(s).split(" ")
+    return unicodedata.normalize(
+        "NFC", " ".join(w[:1].upper() + w[1:].lower() if w else w for w in words)
+    )
