@@ -364,3 +364,56 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     sys.stdout.write(dossier_json_schema_text())
     return 0
+
+
+# --------------------------------------------------------------------------------------
+# run and demo (the conversation engine)
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help=_text("cli.help.db"))
+    parser.add_argument("--console", action="store_true", help=_text("cli.help.run_console"))
+
+
+@verb("run", "cli.help.run", arguments=_run_arguments)
+def cmd_run(args: argparse.Namespace) -> int:
+    """The Telegram bot when a token is set, else a console chat as a candidate."""
+    import asyncio
+
+    from bot.settings import Settings
+
+    settings = Settings()
+    if args.db:
+        settings.db_path = Path(args.db)
+    if settings.token and not args.console:
+        from bot.telegram import run_telegram
+
+        asyncio.run(run_telegram(settings))
+        return 0
+    from bot.console import run_console
+
+    if sys.stdin.isatty():
+        print(_text("cli.run.console", db=str(settings.db_path)))
+    return asyncio.run(run_console(settings.database_file(), documents_dir=settings.documents_dir))
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", help=_text("cli.help.demo_out"))
+    parser.add_argument(
+        "--sample", default="a", choices=["a", "b"], help=_text("cli.help.demo_sample")
+    )
+    parser.add_argument("--quiet", action="store_true", help=_text("cli.help.demo_quiet"))
+
+
+@verb("demo", "cli.help.demo", arguments=_demo_arguments)
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Play a whole conversation from a sample dossier and write the draft .docx."""
+    import asyncio
+
+    from bot.settings import Settings
+    from handlers.demo import run_demo
+
+    out = Path(args.out) if args.out else Settings().documents_dir
+    path = asyncio.run(run_demo(out, sample=args.sample, output=None if args.quiet else sys.stdout))
+    print(_text("cli.demo.done", path=str(path.resolve())))
+    return 0

@@ -569,7 +569,7 @@ class Turn:
         """Write the answer as a revision, show the field's flags, move on."""
         cur = await self.write_values(cur, parsed.values)
         shown = t("stored", value=_short(parsed.text)) if parsed.text else t("stored_empty")
-        flags = self.field_flags(cur, fdef)
+        flags = self.unseen(self.field_flags(cur, fdef))
         if parsed.suggestion:
             cur = {**cur, "sug": parsed.suggestion}
             cur.pop("tu", None)
@@ -703,7 +703,7 @@ class Turn:
             self.say(t("stored", value=_short(suggestion)))
         else:
             self.say(t("suggestion.kept"))
-        flags = self.field_flags(cur, fdef)
+        flags = self.unseen(self.field_flags(cur, fdef))
         if flags:
             self.show_flags(flags)
         self.advance(cur)
@@ -1026,6 +1026,7 @@ class Turn:
                 header=self.header(item),
                 ref=item.ref,
                 label=item.label,
+                subject="",
                 prompt=item.ask,
                 rule=_first_sentence(item.help),
                 example="",
@@ -1377,10 +1378,36 @@ class Turn:
         except Exception as exc:
             log.exception("field checks failed: %s", type(exc).__name__)
             return []
-        if cur["k"] in ("col", "rel"):
-            r = cur.get("r")
-            flags = [f for f in flags if f.row is None or f.row == r]
-        return flags
+        if cur["k"] not in ("col", "rel"):
+            # This answer's problems and its item's own; the item's loops wait for "Xong".
+            return [
+                f
+                for f in flags
+                if f.field == fdef.id
+                or (f.item == item.number and f.table is None and f.field is None)
+            ]
+        # In a row: while it is being entered only the answer's own format problems; once it
+        # is complete, the row's problems. Table-wide ones wait for "Xong" / the part's end.
+        r = cur.get("r")
+        if cur["k"] == "col":
+            assert item.table is not None
+            rows = self.d.rows(item.table.id)
+            row = rows[r] if r is not None and r < len(rows) else {}
+            code = None
+        else:
+            row = self.d.relatives[r] if r is not None and r < len(self.d.relatives) else {}
+            code = cur["c"]
+        mine = [f for f in flags if f.item == item.number and f.row == r and f.field]
+        if self.walk.row_complete(item, row, code):
+            return mine
+        return [f for f in mine if f.field in fdef.storage_keys() or f.field == fdef.id]
+
+    def unseen(self, flags: list[Flag]) -> list[Flag]:
+        """Flags not yet shown after an answer (summaries show them all again)."""
+        seen = list(self.state.get("seen", []))
+        fresh = [f for f in flags if f.key not in seen]
+        self.state["seen"] = (seen + [f.key for f in fresh])[-60:]
+        return fresh
 
     def item_flags(self, item: ItemDef) -> list[Flag]:
         try:

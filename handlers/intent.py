@@ -41,7 +41,7 @@ _QUESTION_PHRASES = (
     "hoi gi", "can gi", "phai ghi", "giai thich", "huong dan", "giup toi", "giup minh",
     "lam sao", "bao gio", "co can", "co phai", "duoc khong", "duoc ko", "hay khong",
 )  # fmt: skip
-_QUESTION_START = re.compile(r"^(?:cho (?:hoi|minh hoi|toi hoi|em hoi)|hoi|tai sao|vi sao)\b")
+_QUESTION_START = re.compile(r"^(?:cho (?:minh |toi |em )?hoi|xin hoi|hoi (?:chut|xiu|ti)|tai sao|vi sao)\b")
 # Kinds whose canonical answers never contain a question.
 _STRUCTURED = frozenset(
     {
