@@ -1,0 +1,895 @@
+"""The secretaries' flow: /tinhhinh, /chitieu, /xuat, /giobaocao, recording steps with
+/buoc and buttons, and the scheduler of daily digests and candidates' reminders.
+
+Who may do what (roles are read through :mod:`storage.reviews` / :mod:`handlers.access`):
+
+* /tinhhinh, /xuat, /buoc, /huybuoc — secretaries and reviewers of the unit or of a unit
+  above it. In a group chat the unit is the one the group is bound to; in a private chat it is
+  the highest unit the person holds such a role in (buttons when there are several, or
+  ``#số`` to name one).
+* /chitieu, /giobaocao — secretaries of the unit or above (:func:`handlers.access.may_manage`).
+* Everyone else (candidates, outsiders) gets a refusal that reveals nothing.
+
+The spreadsheet names candidates, so /xuat typed in a group is answered in the person's
+private chat.
+
+Scheduling: :class:`Notifier` decides what is due at a given moment
+(:meth:`Notifier.due_notifications`) and records each digest day, each overdue item per unit,
+and each reminder in ``notifications_sent`` in the same transaction, so a restart or a second
+process never sends anything twice (at most once: a crash between the commit and the send
+loses that message rather than repeating it). :func:`run_periodic` is the small loop an
+adapter starts; it sends what is due and keeps the flag cache warm.
+
+Button actions (≤ 64 bytes): ``sec:th:<unit>`` summary, ``sec:xl:<unit>`` spreadsheet,
+``sec:cd:<dossier>`` a dossier's card, ``sec:wp:<dossier>:<g|v>`` choose the person verified,
+``sec:as:<dossier>:<step>[:<person>]`` ask the date, ``sec:rc:<dossier>:<step>:<yyyymmdd>
+[:<person>[:a]]`` record, ``sec:un:<dossier>`` undo the last step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from forms import texts
+from forms.parsers import ParseError, format_date, parse_date
+from forms.vn import fold
+from handlers import access
+from handlers.charts import summary_chart
+from handlers.events import Button, Chat, Document, Event, Photo, Reply
+from handlers.stages import (
+    STEP_ALIASES,
+    StepRefused,
+    fold_events,
+    next_person_code,
+    next_steps,
+    parse_step_command,
+    person_label,
+    record_step,
+    step_label,
+    undo_last_step,
+)
+from handlers.summary import (
+    DEFAULT_CALENDAR,
+    FlagChecker,
+    Summary,
+    cutoffs,
+    default_checker,
+    fmt_date,
+    load_summary,
+    overdue_line,
+    refresh_flag_cache,
+    render_summary,
+    subtree_of,
+)
+from handlers.workdays import WorkCalendar, add_months, from_day_number
+from handlers.xlsx import dossiers_workbook
+from storage.core import Person
+from storage.db import Database, Tx, utc_iso
+from storage.reviews import Org, Unit
+from storage.stages import CLOCKS, PHASES, OverdueItem, Stages, UnitRow
+
+log = logging.getLogger(__name__)
+
+PREFIX = "sec:"
+COMMANDS = ("tinhhinh", "chitieu", "xuat", "buoc", "huybuoc", "giobaocao")
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+OVERSEERS = ("secretary", "reviewer")
+QUIET_FROM, QUIET_UNTIL = 21, 7  # nothing is sent from 21:00 to 07:00 local time
+DEFAULT_DIGEST_HOUR = 8
+DIGEST_OFF = -1
+MAX_LIST = 10
+# The short alias typed for each step, shown in hints ("/buoc 12 chibo …").
+_ALIAS_OF = {
+    "ban_viet_tay": "viettay",
+    "tham_tra_gui": "guitt",
+    "tham_tra_ve": "vett",
+    "chi_bo": "chibo",
+    "dang_uy": "danguy",
+    "quyet_dinh": "quyetdinh",
+    "ket_nap": "ketnap",
+    "chinh_thuc": "chinhthuc",
+}
+_PERSON_ALIAS = {
+    "ban_than": "banthan",
+    "cha": "cha",
+    "me": "me",
+    "vo_chong": "vochong",
+    "cha_vc": "chavo",
+    "me_vc": "mevo",
+}
+assert set(_ALIAS_OF.values()) <= set(STEP_ALIASES)
+
+
+def t(key: str, **kw: Any) -> str:
+    return texts.message(f"secretary.{key}", **kw)
+
+
+def local_today(tx: Tx, zone: ZoneInfo = ZONE) -> date:
+    return datetime.fromisoformat(tx.now).astimezone(zone).date()
+
+
+# ---------------------------------------------------------------------------------------------
+# Who oversees what
+
+
+async def overseen_units(tx: Tx, person_id: int, roles: Sequence[str] = OVERSEERS) -> list[Unit]:
+    """The highest units where the person is secretary or reviewer (each with its subtree)."""
+    org = tx.repo(Org)
+    mine = {r.unit_id for r in await org.roles_of(person_id) if r.role in roles}
+    tops = []
+    for unit_id in sorted(mine):
+        ancestors = await org.ancestors(unit_id)
+        if not any(u.id in mine for u in ancestors[1:]):
+            tops.append(ancestors[0])
+    return tops
+
+
+async def oversees(
+    tx: Tx, person_id: int | None, unit_id: int, roles: Sequence[str] = OVERSEERS
+) -> bool:
+    """Whether the person holds one of ``roles`` in ``unit_id`` or a unit above it."""
+    if person_id is None:
+        return False
+    org = tx.repo(Org)
+    mine = {r.unit_id for r in await org.roles_of(person_id) if r.role in roles}
+    if not mine:
+        return False
+    return any(u.id in mine for u in await org.ancestors(unit_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# The flow
+
+
+class SecretaryFlow:
+    """Commands and buttons of secretaries and reviewers (see the module docstring)."""
+
+    name = "secretary"
+
+    def __init__(
+        self,
+        *,
+        calendar: WorkCalendar = DEFAULT_CALENDAR,
+        zone: ZoneInfo = ZONE,
+        chart: bool = True,
+        checker: FlagChecker = default_checker,
+        flag_refresh_limit: int = 30,
+    ) -> None:
+        self.calendar = calendar
+        self.zone = zone
+        self.chart = chart
+        self.checker = checker
+        self.flag_refresh_limit = flag_refresh_limit
+
+    def claims(self, event: Event) -> bool:
+        if event.kind == "command":
+            return event.command in COMMANDS
+        return event.kind == "button" and event.action.startswith(PREFIX)
+
+    async def handle(self, tx: Tx, event: Event) -> list[Reply] | None:
+        if not self.claims(event):
+            return None
+        person = await tx.people.find(event.user.platform, event.user.id)
+        today = local_today(tx, self.zone)
+        if event.kind == "button":
+            return await self._button(tx, event, person, today)
+        handler = getattr(self, f"_cmd_{event.command}")
+        return await handler(tx, event, person, today)
+
+    # -- choosing the unit ---------------------------------------------------------------------
+    async def _unit_for(
+        self,
+        tx: Tx,
+        event: Event,
+        person: Person | None,
+        args: str,
+        *,
+        roles: Sequence[str],
+        action: str,
+    ) -> tuple[int | None, str, list[Reply]]:
+        """(unit id, the rest of the arguments, replies when no single unit applies)."""
+        refused = [
+            Reply(text=t("access.refused" if roles == OVERSEERS else "access.secretary_only"))
+        ]
+        if person is None:
+            return None, args, refused
+        match = re.match(r"\s*#\s*(\d+)\s*", args)
+        if match:
+            unit_id = int(match.group(1))
+            args = args[match.end() :]
+            if not await oversees(tx, person.id, unit_id, roles):
+                return None, args, refused
+            return unit_id, args, []
+        if event.chat.kind == "group":
+            unit = await tx.repo(Org).unit_by_group(event.chat.platform, event.chat.id)
+            if unit is None:
+                return None, args, [Reply(text=t("access.group_not_bound"))]
+            if not await oversees(tx, person.id, unit.id, roles):
+                return None, args, refused
+            return unit.id, args, []
+        tops = await overseen_units(tx, person.id, roles)
+        if not tops:
+            return None, args, refused
+        if len(tops) == 1:
+            return tops[0].id, args, []
+        buttons = [[Button(u.name[:60] or f"#{u.id}", f"{PREFIX}{action}:{u.id}")] for u in tops]
+        return None, args, [Reply(text=t("access.choose_unit"), buttons=buttons)]
+
+    # -- /tinhhinh -------------------------------------------------------------------------------
+    async def _cmd_tinhhinh(
+        self, tx: Tx, event: Event, person: Person | None, today: date
+    ) -> list[Reply]:
+        unit_id, _, replies = await self._unit_for(
+            tx, event, person, event.text, roles=OVERSEERS, action="th"
+        )
+        if unit_id is None:
+            return replies
+        return await self.summary_replies(tx, unit_id, today)
+
+    async def summary(self, tx: Tx, unit_id: int, today: date) -> Summary | None:
+        """The summary of a unit (flag cache topped up first, within a small budget)."""
+        await refresh_flags_in(tx, today, limit=self.flag_refresh_limit, checker=self.checker)
+        return await load_summary(tx, unit_id, today, calendar=self.calendar)
+
+    async def summary_replies(self, tx: Tx, unit_id: int, today: date) -> list[Reply]:
+        summary = await self.summary(tx, unit_id, today)
+        if summary is None:
+            return [Reply(text=t("access.refused"))]
+        buttons = [[Button(t("buttons.export"), f"{PREFIX}xl:{unit_id}")]]
+        replies = [Reply(text=render_summary(summary), buttons=buttons)]
+        if self.chart:
+            png = await asyncio.to_thread(summary_chart, summary)
+            caption = t("summary.chart_caption", unit=summary.unit_name, today=fmt_date(today))
+            replies.append(Reply(photo=Photo(png, caption[:1000])))
+        return replies
+
+    # -- /xuat -----------------------------------------------------------------------------------
+    async def _cmd_xuat(
+        self, tx: Tx, event: Event, person: Person | None, today: date
+    ) -> list[Reply]:
+        unit_id, _, replies = await self._unit_for(
+            tx, event, person, event.text, roles=OVERSEERS, action="xl"
+        )
+        if unit_id is None:
+            return replies
+        return await self._export(tx, event, unit_id, today)
+
+    async def _export(self, tx: Tx, event: Event, unit_id: int, today: date) -> list[Reply]:
+        document = await self.workbook(tx, unit_id, today)
+        if event.chat.kind != "group":
+            return [Reply(document=document)]
+        private = await tx.repo(Org).private_chat(event.user.platform, event.user.id)
+        if private is None:
+            return [Reply(text=t("access.open_private"))]
+        chat = Chat(event.user.platform, private, "private")
+        return [Reply(document=document, chat=chat), Reply(text=t("access.sent_privately"))]
+
+    async def workbook(self, tx: Tx, unit_id: int, today: date) -> Document:
+        """The /xuat spreadsheet of a unit and everything below it."""
+        stages = tx.repo(Stages)
+        units = await stages.unit_rows()
+        ids = subtree_of(units, unit_id)
+        scope = None if len(ids) == len(units) else ids
+        rows = await stages.export_rows(scope)
+        items = await stages.overdue_items(scope, cutoffs(today, self.calendar), None)
+        overdue: dict[int, list[str]] = {}
+        for item in items:
+            overdue.setdefault(item.dossier_id, []).append(t(f"clocks.{item.clock}"))
+        names = {u.id: u.name for u in units}
+        unit_name = names.get(unit_id, "")
+        title = t("summary.xlsx_caption", unit=unit_name, today=fmt_date(today), count=len(rows))
+        data = await asyncio.to_thread(
+            dossiers_workbook, rows, names, title=title, today=today, overdue=overdue
+        )
+        return Document(f"ho-so-{unit_id}-{today:%Y%m%d}.xlsx", data, title[:1000])
+
+    # -- /chitieu --------------------------------------------------------------------------------
+    async def _cmd_chitieu(
+        self, tx: Tx, event: Event, person: Person | None, today: date
+    ) -> list[Reply]:
+        unit_id, args, replies = await self._unit_for(
+            tx, event, person, event.text, roles=("secretary",), action="th"
+        )
+        if unit_id is None:
+            return replies
+        assert person is not None
+        if not await access.may_manage(tx, person.id, unit_id):
+            return [Reply(text=t("access.secretary_only"))]
+        stages = tx.repo(Stages)
+        unit_name = (await tx.repo(Org).unit(unit_id)).name  # type: ignore[union-attr]
+        words = fold(args).split()
+        if not words:
+            return [Reply(text=await self._target_text(tx, unit_id, unit_name, today))]
+        compact = "".join(words)
+        if compact.startswith("nhiemky"):
+            match = re.fullmatch(r"nhiemky(\d{4})[-–]?(\d{4})(\d+)", compact.replace("–", "-"))
+            numbers = re.findall(r"\d+", args)
+            if not match or len(numbers) != 3:
+                return [Reply(text=t("target.bad_term"))]
+            start, end, target = (int(n) for n in numbers)
+            if not (2000 <= start <= end <= start + 10):
+                return [Reply(text=t("target.bad_term"))]
+            if not 1 <= target <= 100_000:
+                return [Reply(text=t("target.bad_number"))]
+            await stages.set_term_target(unit_id, start, end, target, person.id)
+            await tx.audit.append(
+                "target_term",
+                person_id=person.id,
+                unit_id=unit_id,
+                detail={"start": start, "end": end, "target": target},
+            )
+            return [
+                Reply(
+                    text=t("target.term_saved", unit=unit_name, start=start, end=end, target=target)
+                )
+            ]
+        if not words[0].isdigit() or not 1 <= int(words[0]) <= 100_000:
+            return [Reply(text=t("target.bad_number") + "\n\n" + t("target.usage"))]
+        target = int(words[0])
+        deadline_text = " ".join(args.split()[1:])
+        deadline = _parse_deadline(deadline_text, today)
+        if deadline is None:
+            return [Reply(text=t("target.bad_deadline"))]
+        if deadline < today:
+            return [Reply(text=t("target.past_deadline", deadline=format_date(deadline)))]
+        await stages.set_target(unit_id, deadline.year, target, deadline.isoformat(), person.id)
+        await tx.audit.append(
+            "target",
+            person_id=person.id,
+            unit_id=unit_id,
+            detail={"year": deadline.year, "target": target, "deadline": deadline.isoformat()},
+        )
+        return [
+            Reply(
+                text=t(
+                    "target.saved",
+                    unit=unit_name,
+                    year=deadline.year,
+                    target=target,
+                    deadline=format_date(deadline),
+                )
+            )
+        ]
+
+    async def _target_text(self, tx: Tx, unit_id: int, unit_name: str, today: date) -> str:
+        stages = tx.repo(Stages)
+        year = today.year
+        found = (await stages.targets([unit_id], year)).get(unit_id)
+        term = await stages.term_target(unit_id, year)
+        current = t(
+            "target.current",
+            unit=unit_name,
+            year=year,
+            year_target=found.target if found else "",
+            deadline=format_date(date.fromisoformat(found.deadline_iso)) if found else "",
+            term=f"{term.start_year}–{term.end_year}" if term else "",
+            term_target=term.target if term else "",
+        )
+        return current + "\n\n" + t("target.usage")
+
+    # -- /giobaocao ------------------------------------------------------------------------------
+    async def _cmd_giobaocao(
+        self, tx: Tx, event: Event, person: Person | None, today: date
+    ) -> list[Reply]:
+        unit_id, args, replies = await self._unit_for(
+            tx, event, person, event.text, roles=("secretary",), action="th"
+        )
+        if unit_id is None:
+            return replies
+        assert person is not None
+        unit_name = (await tx.repo(Org).unit(unit_id)).name  # type: ignore[union-attr]
+        word = re.sub(r"[^a-z0-9]", "", fold(args))
+        word = re.sub(r"(gio|h|00)$", "", word)
+        stages = tx.repo(Stages)
+        if word in ("tat", "khong", "off"):
+            await stages.set_digest_hour(unit_id, DIGEST_OFF)
+            return [Reply(text=t("digest_hour.off", unit=unit_name))]
+        if not word.isdigit():
+            return [Reply(text=t("digest_hour.usage"))]
+        hour = int(word)
+        if not QUIET_UNTIL <= hour < QUIET_FROM:
+            return [Reply(text=t("digest_hour.night"))]
+        await stages.set_digest_hour(unit_id, hour)
+        await tx.audit.append(
+            "digest_hour", person_id=person.id, unit_id=unit_id, detail={"hour": hour}
+        )
+        return [Reply(text=t("digest_hour.saved", unit=unit_name, hour=hour))]
+
+    # -- /buoc, /huybuoc -------------------------------------------------------------------------
+    async def _cmd_buoc(
+        self, tx: Tx, event: Event, person: Person | None, today: date
+    ) -> list[Reply]:
+        if person is None or not await overseen_units(tx, person.id):
+            return [Reply(text=t("access.refused"))]
+        if not event.text.strip():
+            return await self._pipeline_list(tx, person, event)
+        try:
+            parsed = parse_step_command(event.text, today)
+        except StepRefused as exc:
+            return [Reply(text=exc.message)]
+        allowed = await self._dossier_allowed(tx, person, parsed.dossier_id)
+        if allowed is not None:
+            return allowed
+        if not parsed.step:
+            return [await self._card(tx, parsed.dossier_id, today)]
+        if parsed.day is None:
+            return [
+                Reply(
+                    text=t(
+                        "step.need_date",
+                        number=parsed.dossier_id,
+                        alias=_ALIAS_OF[parsed.step],
+                        example=format_date(today),
+                    )
+                )
+            ]
+        return await self._record(
+            tx, person, parsed.dossier_id, parsed.step, parsed.day, today,
+            person_code=parsed.person, abroad=parsed.abroad,
+        )  # fmt: skip
+
+    async def _cmd_huybuoc(
+        self, tx: Tx, event: Event, person: Person | None, today: date
+    ) -> list[Reply]:
+        if person is None or not await overseen_units(tx, person.id):
+            return [Reply(text=t("access.refused"))]
+        number = re.sub(r"[^0-9]", "", event.text)
+        if not number:
+            return [Reply(text=t("step.usage"))]
+        return await self._undo(tx, person, int(number), today)
+
+    async def _dossier_allowed(self, tx: Tx, person: Person, dossier_id: int) -> list[Reply] | None:
+        """None when the person may record steps of the dossier; else the refusal."""
+        progress = await tx.repo(Stages).progress(dossier_id)
+        if (
+            progress is None
+            or progress.status == "deleted"
+            or progress.unit_id is None
+            or not await oversees(tx, person.id, progress.unit_id)
+        ):
+            return [Reply(text=t("step.no_dossier", number=dossier_id))]
+        return None
+
+    async def _record(
+        self,
+        tx: Tx,
+        person: Person,
+        dossier_id: int,
+        step: str,
+        day: date,
+        today: date,
+        *,
+        person_code: str = "",
+        abroad: bool = False,
+    ) -> list[Reply]:
+        try:
+            done = await record_step(
+                tx, dossier_id, step, day, today=today, person=person_code, abroad=abroad,
+                recorded_by=person.id,
+            )  # fmt: skip
+        except StepRefused as exc:
+            return [Reply(text=exc.message)]
+        progress = await tx.repo(Stages).progress(dossier_id)
+        name = (progress.full_name if progress else "") or f"Hồ sơ số {dossier_id}"
+        text = t(
+            "step.recorded",
+            name=name,
+            step=step_label(step),
+            person=person_label(done.person) if done.person else "",
+            abroad=abroad,
+            day=format_date(day),
+        )
+        card = await self._card(tx, dossier_id, today)
+        card.text = text + "\n\n" + card.text
+        return [card]
+
+    async def _undo(self, tx: Tx, person: Person, dossier_id: int, today: date) -> list[Reply]:
+        allowed = await self._dossier_allowed(tx, person, dossier_id)
+        if allowed is not None:
+            return allowed
+        removed = await undo_last_step(tx, dossier_id, by=person.id)
+        if removed is None:
+            return [Reply(text=t("step.nothing_to_undo", number=dossier_id))]
+        text = t(
+            "step.undone",
+            number=dossier_id,
+            step=step_label(removed.stage),
+            person=person_label(removed.person) if removed.person else "",
+            day=format_date(from_day_number(removed.day)),
+        )
+        card = await self._card(tx, dossier_id, today)
+        card.text = text + "\n\n" + card.text
+        return [card]
+
+    async def _pipeline_list(self, tx: Tx, person: Person, event: Event) -> list[Reply]:
+        stages = tx.repo(Stages)
+        units = await stages.unit_rows()
+        ids: list[int] = []
+        for top in await overseen_units(tx, person.id):
+            ids += subtree_of(units, top.id)
+        phases = [p for p in PHASES[PHASES.index("approved") :] if p != "official"]
+        rows = await stages.progress_in(ids, phases, limit=MAX_LIST + 1)
+        if not rows:
+            return [Reply(text=t("step.list_empty") + "\n\n" + t("step.usage"))]
+        buttons = [
+            [
+                Button(
+                    f"{r.dossier_id} · {(r.full_name or '?')[:30]} · "
+                    f"{t(f'phases_short.{r.phase}')}",
+                    f"{PREFIX}cd:{r.dossier_id}",
+                )
+            ]
+            for r in rows[:MAX_LIST]
+        ]
+        text = t("step.list_title")
+        if len(rows) > MAX_LIST:
+            text += "\n" + t("step.list_more")
+        return [Reply(text=text + "\n\n" + t("step.usage"), buttons=buttons)]
+
+    async def _card(self, tx: Tx, dossier_id: int, today: date) -> Reply:
+        """A dossier's steps so far, with buttons for what may come next."""
+        stages = tx.repo(Stages)
+        progress = await stages.progress(dossier_id)
+        assert progress is not None
+        events = await stages.events(dossier_id)
+        state = fold_events(events)
+        unit = await tx.repo(Org).unit(progress.unit_id) if progress.unit_id else None
+        steps = [
+            {"label": step_label(e.stage), "day": format_date(from_day_number(e.day))}
+            for e in events
+            if not e.stage.startswith("tham_tra")
+        ]
+        verifications = [
+            {
+                "person": person_label(v.person),
+                "abroad": v.abroad,
+                "sent": format_date(from_day_number(v.sent_d)),
+                "returned": format_date(from_day_number(v.returned_d)) if v.returned_d else "",
+            }
+            for v in state.verifications
+        ]
+        nxt = next_steps(state) if progress.status == "approved" else []
+        probation_end = ""
+        if state.ceremony_d is not None:
+            probation_end = format_date(add_months(from_day_number(state.ceremony_d), 12))
+        text = texts.render(
+            "secretary/card.j2",
+            number=dossier_id,
+            name=progress.full_name or "?",
+            unit=unit.name if unit else "",
+            phase=t(f"phases.{progress.phase}"),
+            approved=format_date(from_day_number(progress.approved_d))
+            if progress.approved_d
+            else "",
+            steps=steps,
+            verifications=verifications,
+            probation_end=probation_end,
+            next=", ".join(step_label(s) for s in nxt),
+        )
+        buttons: list[list[Button]] = []
+        for step in nxt:
+            if step == "tham_tra_gui":
+                action = f"{PREFIX}wp:{dossier_id}:g"
+            elif step == "tham_tra_ve":
+                action = f"{PREFIX}wp:{dossier_id}:v"
+            else:
+                action = f"{PREFIX}as:{dossier_id}:{step}"
+            buttons.append([Button(step_label(step), action)])
+        if events:
+            buttons.append([Button(t("buttons.undo"), f"{PREFIX}un:{dossier_id}")])
+        return Reply(text=text, buttons=buttons)
+
+    # -- buttons -------------------------------------------------------------------------------
+    async def _button(
+        self, tx: Tx, event: Event, person: Person | None, today: date
+    ) -> list[Reply]:
+        parts = event.action[len(PREFIX) :].split(":")
+        verb, args = parts[0], parts[1:]
+        if person is None or not args or not args[0].isdigit():
+            return [Reply(text=t("access.refused"), toast=t("access.refused")[:190])]
+        number = int(args[0])
+        if verb in ("th", "xl"):
+            if not await oversees(tx, person.id, number):
+                return [Reply(text=t("access.refused"))]
+            if verb == "th":
+                return await self.summary_replies(tx, number, today)
+            return await self._export(tx, event, number, today)
+        allowed = await self._dossier_allowed(tx, person, number)
+        if allowed is not None:
+            return allowed
+        if verb == "cd":
+            return [await self._card(tx, number, today)]
+        if verb == "un":
+            return await self._undo(tx, person, number, today)
+        if verb == "wp" and len(args) == 2:
+            return [await self._ask_person(tx, number, args[1])]
+        if verb == "as" and len(args) >= 2 and args[1] in _ALIAS_OF:
+            return [
+                await self._ask_date(tx, number, args[1], args[2] if len(args) > 2 else "", today)
+            ]
+        if verb == "rc" and len(args) >= 3 and args[1] in _ALIAS_OF:
+            try:
+                day = datetime.strptime(args[2], "%Y%m%d").date()
+            except ValueError:
+                return [Reply(text=t("step.usage"))]
+            person_code = args[3] if len(args) > 3 else ""
+            abroad = len(args) > 4 and args[4] == "a"
+            return await self._record(
+                tx, person, number, args[1], day, today, person_code=person_code, abroad=abroad
+            )
+        return [Reply(text=t("step.usage"))]
+
+    async def _ask_person(self, tx: Tx, dossier_id: int, which: str) -> Reply:
+        stages = tx.repo(Stages)
+        progress = await stages.progress(dossier_id)
+        state = fold_events(await stages.events(dossier_id))
+        if which == "v":
+            step = "tham_tra_ve"
+            people = [v.person for v in state.verifications if v.returned_d is None]
+        else:
+            step = "tham_tra_gui"
+            pending = {v.person for v in state.verifications if v.returned_d is None}
+            people = [
+                next_person_code(state, p)
+                for p in ("ban_than", "cha", "me", "vo_chong", "cha_vc", "me_vc", "con")
+                if p not in pending
+            ]
+        buttons = [[Button(person_label(p), f"{PREFIX}as:{dossier_id}:{step}:{p}")] for p in people]
+        name = (progress.full_name if progress else "") or "?"
+        return Reply(text=t("step.ask_person", name=name, step=step_label(step)), buttons=buttons)
+
+    async def _ask_date(
+        self, tx: Tx, dossier_id: int, step: str, person_code: str, today: date
+    ) -> Reply:
+        progress = await tx.repo(Stages).progress(dossier_id)
+        yesterday = today - timedelta(days=1)
+        tail = f":{person_code}" if person_code else ""
+        base = f"{PREFIX}rc:{dossier_id}:{step}"
+        buttons = [
+            [
+                Button(t("buttons.today", day=fmt_date(today, year=False)),
+                       f"{base}:{today:%Y%m%d}{tail}"),
+                Button(t("buttons.yesterday", day=fmt_date(yesterday, year=False)),
+                       f"{base}:{yesterday:%Y%m%d}{tail}"),
+            ]
+        ]  # fmt: skip
+        if step == "tham_tra_gui":
+            buttons.append(
+                [
+                    Button(t("buttons.today_abroad"), f"{base}:{today:%Y%m%d}{tail}:a"),
+                    Button(t("buttons.yesterday_abroad"), f"{base}:{yesterday:%Y%m%d}{tail}:a"),
+                ]
+            )
+        person_alias = _PERSON_ALIAS.get(person_code, person_code)
+        text = t(
+            "step.ask_date",
+            name=(progress.full_name if progress else "") or "?",
+            step=step_label(step),
+            person=person_label(person_code) if person_code else "",
+            number=dossier_id,
+            alias=_ALIAS_OF[step],
+            person_alias=person_alias,
+        )
+        return Reply(text=text, buttons=buttons)
+
+
+def _parse_deadline(text: str, today: date) -> date | None:
+    """ "31/10" (this year) or "31/10/2027"."""
+    text = text.strip()
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})", text)
+    if match:
+        try:
+            return date(today.year, int(match.group(2)), int(match.group(1)))
+        except ValueError:
+            return None
+    try:
+        return parse_date(text)
+    except ParseError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The flag cache inside a unit of work
+
+
+async def refresh_flags_in(
+    tx: Tx, today: date, *, limit: int, checker: FlagChecker = default_checker
+) -> int:
+    """Bring up to ``limit`` stale flag lists up to date inside ``tx``."""
+    stages = tx.repo(Stages)
+    done = 0
+    for dossier_id, revision in await stages.stale_flag_dossiers(limit):
+        record = await tx.dossiers.get(dossier_id)
+        if record is None:
+            continue
+        try:
+            flags = checker(record.dossier, today)
+        except Exception:
+            log.exception("checks failed on dossier %s", dossier_id)
+            flags = []
+        await stages.store_flags(dossier_id, revision, flags)
+        done += 1
+    return done
+
+
+# ---------------------------------------------------------------------------------------------
+# Digests and reminders
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+def is_quiet(local: datetime) -> bool:
+    """Night time: nothing is sent from 21:00 to 07:00."""
+    return local.hour >= QUIET_FROM or local.hour < QUIET_UNTIL
+
+
+class Notifier:
+    """What is due at a moment: each unit's daily digest, candidates' weekly reminders."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        calendar: WorkCalendar = DEFAULT_CALENDAR,
+        zone: ZoneInfo = ZONE,
+        default_hour: int = DEFAULT_DIGEST_HOUR,
+        max_lines: int = 30,
+        reminder_every: timedelta = timedelta(days=7),
+    ) -> None:
+        self.db = db
+        self.calendar = calendar
+        self.zone = zone
+        self.default_hour = default_hour
+        self.max_lines = max_lines
+        self.reminder_every = reminder_every
+
+    async def due_notifications(self, now: datetime) -> list[Reply]:
+        """The messages to send now, each with its ``chat``; recorded as sent already."""
+        local = now.astimezone(self.zone)
+        if is_quiet(local):
+            return []
+        today = local.date()
+        replies: list[Reply] = []
+        async with self.db.transaction(now) as tx:
+            replies += await self._digests(tx, local, today)
+            replies += await self._reminders(tx, now, today)
+        return replies
+
+    async def _digests(self, tx: Tx, local: datetime, today: date) -> list[Reply]:
+        stages = tx.repo(Stages)
+        units = await stages.unit_rows()
+        due: list[UnitRow] = []
+        for unit in units:
+            if not unit.group_chat_id or not unit.group_platform:
+                continue
+            hour = self.default_hour if unit.digest_hour is None else unit.digest_hour
+            if hour == DIGEST_OFF or local.hour < hour:
+                continue
+            if await stages.claim("digest", f"{unit.id}:{today.isoformat()}"):
+                due.append(unit)
+        if not due:
+            return []
+        items = await stages.overdue_items(None, cutoffs(today, self.calendar), None)
+        names = {u.id: u.name for u in units}
+        replies = []
+        for unit in due:
+            below = set(subtree_of(units, unit.id))
+            mine = [i for i in items if i.unit_id in below]
+            fresh_keys = set(
+                await stages.claim_many("overdue", [f"{unit.id}:{i.key}" for i in mine])
+            )
+            fresh = [i for i in mine if f"{unit.id}:{i.key}" in fresh_keys]
+            if not fresh:
+                continue
+            text = self.digest_text(unit.name, today, fresh, names)
+            chat = Chat(unit.group_platform or "", unit.group_chat_id or "", "group")
+            replies.append(Reply(text=text, chat=chat))
+        return replies
+
+    def digest_text(
+        self, unit_name: str, today: date, items: list[OverdueItem], names: dict[int, str]
+    ) -> str:
+        groups = []
+        shown = 0
+        for clock in CLOCKS:
+            lines = []
+            for item in items:
+                if item.clock == clock and shown < self.max_lines:
+                    lines.append(overdue_line(item, names))
+                    shown += 1
+            if lines:
+                groups.append({"title": t(f"clocks.{clock}"), "lines": lines})
+        return texts.render(
+            "secretary/digest.j2",
+            unit=unit_name,
+            today=fmt_date(today),
+            groups=groups,
+            more=len(items) - shown if len(items) > shown else 0,
+        )
+
+    async def _reminders(self, tx: Tx, now: datetime, today: date) -> list[Reply]:
+        stages = tx.repo(Stages)
+        org = tx.repo(Org)
+        idle_cut = cutoffs(today, self.calendar).idle
+        not_after = utc_iso(now - self.reminder_every)
+        replies = []
+        for cand in await stages.idle_candidates(idle_cut):
+            chat_id = await org.private_chat(cand.platform, cand.platform_user_id)
+            if chat_id is None:
+                continue
+            if not await stages.claim_if_older("idle", str(cand.dossier_id), not_after):
+                continue
+            text = t("remind.idle", since=format_date(from_day_number(cand.updated_d)))
+            replies.append(Reply(text=text, chat=Chat(cand.platform, chat_id, "private")))
+        return replies
+
+
+async def run_periodic(
+    notifier: Notifier,
+    send: Callable[[Reply], Awaitable[Any]],
+    *,
+    clock: Clock,
+    interval: float = 60.0,
+    stop: asyncio.Event | None = None,
+    flag_batch: int = 200,
+) -> None:
+    """Every ``interval`` seconds: send what is due, then warm the flag cache a little.
+
+    A failing send is logged and skipped (the message was claimed; it is not retried, so a
+    broken chat cannot make the bot repeat itself to everyone else).
+    """
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
+        try:
+            now = clock.now()
+            for reply in await notifier.due_notifications(now):
+                try:
+                    await send(reply)
+                except Exception as exc:  # the chat may have removed the bot
+                    log.warning("scheduled message not delivered: %s", type(exc).__name__)
+            await refresh_flag_cache(
+                notifier.db, now.astimezone(notifier.zone).date(), limit=flag_batch
+            )
+        except Exception:
+            log.exception("periodic secretary task failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+
+
+def start_periodic(
+    notifier: Notifier,
+    send: Callable[[Reply], Awaitable[Any]],
+    *,
+    clock: Clock,
+    interval: float = 60.0,
+) -> tuple[asyncio.Task[None], asyncio.Event]:
+    """Start :func:`run_periodic` as a task; set the returned event to stop it."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_periodic(notifier, send, clock=clock, interval=interval, stop=stop),
+        name="secretary-periodic",
+    )
+    return task, stop
+
+
+__all__ = [
+    "COMMANDS",
+    "Notifier",
+    "SecretaryFlow",
+    "is_quiet",
+    "overseen_units",
+    "oversees",
+    "run_periodic",
+    "start_periodic",
+]

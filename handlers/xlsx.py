@@ -1,0 +1,110 @@
+"""The /xuat spreadsheet: one row per dossier of a unit and the units below it.
+
+Secretaries paste these rows into their own reports, so dates are real Excel dates
+(dd/mm/yyyy), counts are numbers, the header row is frozen and filterable, and nothing from
+the dossier's content appears except the candidate's name.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from forms import texts
+from handlers.workdays import add_months, from_day_number
+
+HEADERS: tuple[tuple[str, str, int], ...] = (
+    # (key, header, width)
+    ("dossier_id", "Số hồ sơ", 9),
+    ("full_name", "Họ và tên", 26),
+    ("unit", "Đơn vị", 24),
+    ("phase", "Giai đoạn", 30),
+    ("review_level", "Cấp đang xét", 10),
+    ("opened_d", "Ngày mở hồ sơ", 12),
+    ("first_submitted_d", "Nộp lý lịch lần đầu", 12),
+    ("returns", "Số lần trả lại", 9),
+    ("approved_d", "Ngày duyệt lý lịch", 12),
+    ("handwritten_d", "Nộp bản viết tay", 12),
+    ("verif_sent", "Số người đã gửi thẩm tra", 10),
+    ("verif_pending", "Chưa có kết quả thẩm tra", 10),
+    ("verif_done_d", "Thẩm tra xong", 12),
+    ("chi_bo_d", "Chi bộ biểu quyết (6-KNĐ)", 12),
+    ("dang_uy_d", "Đảng ủy biểu quyết (8-KNĐ)", 12),
+    ("decision_d", "Quyết định kết nạp (9-KNĐ)", 12),
+    ("ceremony_d", "Lễ kết nạp", 12),
+    ("probation_end", "Hết dự bị", 12),
+    ("official_d", "Chính thức (16-KNĐ)", 12),
+    ("cert_d", "Cấp GCN nhận thức về Đảng", 12),
+    ("overdue", "Quá hạn", 50),
+)
+_DATE_KEYS = frozenset(k for k, _, _ in HEADERS if k.endswith("_d") or k == "probation_end")
+
+
+def dossier_cells(
+    row: Mapping[str, Any], unit_names: Mapping[int, str], overdue: Sequence[str]
+) -> list[Any]:
+    """The spreadsheet cells of one dossier row from ``Stages.export_rows``."""
+    values: dict[str, Any] = dict(row)
+    values["unit"] = unit_names.get(row.get("unit_id") or 0, "")
+    values["phase"] = texts.message(f"secretary.phases.{row['phase']}")
+    ceremony = row.get("ceremony_d")
+    values["probation_end"] = (
+        add_months(from_day_number(ceremony), 12) if ceremony is not None else None
+    )
+    values["overdue"] = "; ".join(overdue)
+    cells: list[Any] = []
+    for key, _, _ in HEADERS:
+        value = values.get(key)
+        if key in _DATE_KEYS and isinstance(value, int):
+            value = from_day_number(value)
+        cells.append(value)
+    return cells
+
+
+def dossiers_workbook(
+    rows: Sequence[Mapping[str, Any]],
+    unit_names: Mapping[int, str],
+    *,
+    title: str,
+    today: date,
+    overdue: Mapping[int, Sequence[str]] | None = None,
+) -> bytes:
+    """The .xlsx bytes: sheet "Hồ sơ" with a header row and one row per dossier."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    overdue = overdue or {}
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Hồ sơ"
+    ws.append([header for _, header, _ in HEADERS])
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDE6F0")
+    for cell in ws[1]:
+        cell.font = bold
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for row in rows:
+        ws.append(dossier_cells(row, unit_names, overdue.get(row["dossier_id"], ())))
+    for index, (key, _, width) in enumerate(HEADERS, start=1):
+        letter = get_column_letter(index)
+        ws.column_dimensions[letter].width = width
+        if key in _DATE_KEYS:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "DD/MM/YYYY"
+    ws.freeze_panes = "C2"
+    ws.auto_filter.ref = ws.dimensions
+    wb.properties.title = title
+    info = wb.create_sheet("Thông tin")
+    info.append(["Danh sách", title])
+    info.append(["Ngày lập", today])
+    info["B2"].number_format = "DD/MM/YYYY"
+    info.append(["Số hồ sơ", len(rows)])
+    info.column_dimensions["A"].width = 14
+    info.column_dimensions["B"].width = 50
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
