@@ -1,0 +1,153 @@
+"""A candidate who fills the form from a sample dossier, answering whatever the bot asks.
+
+The player looks at the question on screen the way a person does: it reads which item and
+field the bot is asking about (from the conversation cursor the flow stores, a stand-in for
+reading the message), looks the answer up in the sample, and either types it or taps the
+button that means it ("Có", "Thêm dòng", "Xong", "Bỏ qua"…). Typing goes through whatever
+driver is used: Telegram via the fake Bot API (tests/test_telegram_e2e.py) or the router
+directly (recording the benchmark's conversation).
+
+A ``typist`` can mangle what is typed (dots in dates, lower-case names, no diacritics) to
+play a messy candidate.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from forms.definition import load_form
+from forms.dossier import Dossier
+from forms.model import FieldDef, Kind
+from handlers.walk import Walk
+
+Typist = Callable[[FieldDef, str], str]
+
+
+@dataclass(frozen=True)
+class Move:
+    """``tap`` values are button actions without the "~seq" tail (``c:add``, ``c:yes``)."""
+
+    kind: Literal["text", "tap", "done"]
+    value: str = ""
+
+
+def read_state(db_path: Path, platform: str, chat_id: str) -> tuple[dict[str, Any], Dossier | None]:
+    """The conversation state and the current dossier of a chat, from the database file."""
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
+        row = conn.execute(
+            "SELECT state, dossier_id FROM conversations WHERE platform=? AND chat_id=?",
+            (platform, chat_id),
+        ).fetchone()
+        if row is None:
+            return {}, None
+        state = json.loads(row[0])
+        dossier = None
+        if row[1] is not None:
+            found = conn.execute("SELECT content FROM dossiers WHERE id=?", (row[1],)).fetchone()
+            if found is not None:
+                dossier = Dossier.model_validate_json(found[0])
+    return state, dossier
+
+
+class SamplePlayer:
+    """Decides the next move from the state on screen and the sample being copied."""
+
+    def __init__(
+        self,
+        sample: Dossier,
+        *,
+        typist: Typist | None = None,
+        accept_suggestions: bool = False,
+        finish: Literal["view", "submit"] = "view",
+    ) -> None:
+        self.sample = sample
+        self.form = load_form(sample.form_version)
+        self.walk = Walk(self.form)
+        self.typist = typist or (lambda _f, text: text)
+        self.accept_suggestions = accept_suggestions
+        self.finish = finish
+        self.finished = False
+
+    def next_move(self, state: dict[str, Any], dossier: Dossier | None) -> Move:
+        cur: dict[str, Any] = state.get("cur") or {}
+        kind = cur.get("k")
+        if kind == "consent":
+            return Move("tap", "c:consent:yes")
+        if dossier is None:
+            return Move("text", "/start")
+        if kind == "done":
+            if self.finished:
+                return Move("done")
+            self.finished = True
+            return Move("tap", f"c:{self.finish}")
+        if kind == "confirm":
+            return Move("tap", "c:yes")
+        if kind == "gate":
+            item = self.walk.item(cur["i"])
+            return Move("tap", "c:yes" if self.walk.has_data(item, self.sample) else "c:no")
+        if kind == "rows":
+            item = self.walk.item(cur["i"])
+            assert item.table is not None
+            want = len(self.sample.rows(item.table.id))
+            have = len(dossier.rows(item.table.id))
+            return Move("tap", "c:add" if have < want else "c:done")
+        if kind == "rels":
+            code = cur["c"]
+            want = sum(1 for r in self.sample.relatives if r.get("quan_he") == code)
+            have = sum(1 for r in dossier.relatives if r.get("quan_he") == code)
+            return Move("tap", "c:add" if have < want else "c:done")
+        if kind == "relmenu":
+            return Move("tap", "c:done")
+        if kind in ("f", "col", "rel"):
+            return self.field_move(cur, dossier)
+        raise AssertionError(f"the player does not know what to do at {cur!r}")
+
+    def field_move(self, cur: dict[str, Any], dossier: Dossier) -> Move:
+        item = self.walk.item(cur["i"])
+        fdef = self.walk.field(item, cur["f"])
+        if cur.get("sug"):
+            return Move("tap", "c:sug:yes" if self.accept_suggestions else "c:sug:no")
+        values = self.sample_values(cur, dossier)
+        keys = fdef.storage_keys()
+        if fdef.kind is Kind.PERIOD:
+            tu, den = values.get("tu", ""), values.get("den", "")
+            if cur.get("tu"):
+                return Move("text", self.typist(fdef, den))
+            return Move("text", self.typist(fdef, f"{tu} - {den}"))
+        value = values.get(keys[0], "")
+        if not value:
+            return Move("tap", "c:skip")
+        if fdef.kind is Kind.PLEDGE:
+            return Move("text", value)
+        return Move("text", self.typist(fdef, value))
+
+    def sample_values(self, cur: dict[str, Any], dossier: Dossier) -> dict[str, str]:
+        kind = cur["k"]
+        if kind == "f":
+            return self.sample.answers
+        item = self.walk.item(cur["i"])
+        if kind == "col":
+            assert item.table is not None
+            rows = self.sample.rows(item.table.id)
+            return rows[cur["r"]] if cur["r"] < len(rows) else {}
+        code = cur["c"]
+        mine = [i for i, r in enumerate(dossier.relatives) if r.get("quan_he") == code]
+        r = cur.get("r")
+        position = mine.index(r) if r is not None and r in mine else len(mine)
+        theirs = [r for r in self.sample.relatives if r.get("quan_he") == code]
+        return theirs[position] if position < len(theirs) else {}
+
+
+def button_for(keyboard: list[list[dict[str, Any]]], action: str) -> dict[str, Any] | None:
+    """The button of ``keyboard`` whose callback_data is ``action`` (ignoring "~seq")."""
+    for row in keyboard:
+        for button in row:
+            data = str(button.get("callback_data", ""))
+            if data.partition("~")[0] == action:
+                return button
+    return None
