@@ -453,6 +453,7 @@ class Turn:
             return
         if verb == "cont":
             self.state.pop("review", None)
+            self.state.pop("fwd", None)
             self.goto(self.walk.first_open(self.d, self.mem))
             return
         if verb == "help":
@@ -861,11 +862,25 @@ class Turn:
             return
         item = self.walk.item(number)
         self.state["review"] = number
+        self.state.pop("fwd", None)
         slots = self.walk.item_slots(item, self.d)
         self.goto(slots[0])
 
     def advance(self, cur: Cursor) -> None:
-        """Ask the question after ``cur`` (after an answer, a skip, "Giữ nguyên", "Xong")."""
+        """Ask the question after ``cur`` (after an answer, a skip, "Giữ nguyên", "Xong").
+
+        After "Quay lại" the questions stepped back over are asked again in order (forward
+        stack, like a browser), so going back two questions to fix one returns through the
+        other; then the walk continues with the first unanswered question.
+        """
+        fwd = list(self.state.get("fwd", []))
+        while fwd:
+            candidate = fwd.pop()
+            self.state["fwd"] = fwd
+            if self.valid(candidate) and _slot_key(candidate) != _slot_key(cur):
+                self.goto(candidate)
+                return
+        self.state.pop("fwd", None)
         nxt = self.next_after(cur)
         before = self.walk.section_index(cur["i"]) if "i" in cur else None
         after = self.walk.section_index(nxt["i"]) if "i" in nxt else None
@@ -938,10 +953,15 @@ class Turn:
 
     def back(self, *, quiet: bool = False) -> None:
         hist = list(self.state.get("hist", []))
+        here = self.cur
         while hist:
             prev = hist.pop()
             if self.valid(prev):
                 self.state["hist"] = hist
+                if not quiet and here.get("k") not in ("confirm", "xpl", "done", "idle", None):
+                    fwd = list(self.state.get("fwd", []))
+                    fwd.append(_clean_cursor(here))
+                    self.state["fwd"] = fwd[-_HISTORY:]
                 self.state["cur"] = prev
                 self.ask(prev)
                 return
@@ -1094,8 +1114,8 @@ class Turn:
             if values.get("ho_ten") and fdef.id != "ho_ten":
                 subject += f" – {values['ho_ten']}"
         current = ""
-        if answered(fdef, values) or any(k in values for k in fdef.storage_keys()):
-            current = _display(fdef, values)
+        if any(k in values for k in fdef.storage_keys()):
+            current = _display(fdef, values) or t("empty_value")
         prompt = fdef.prompt or fdef.label
         sug = cur.get("sug")
         buttons: list[list[Button]] = []

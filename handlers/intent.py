@@ -21,13 +21,21 @@ from typing import Literal
 from forms.model import Kind
 from forms.vn import fold, match_key
 
-NotAnswer = Literal["greeting", "thanks", "question", "noise"]
+NotAnswer = Literal["greeting", "thanks", "question", "noise", "control"]
 
 _GREETINGS = frozenset(
     match_key(w)
     for w in (
         "chào", "xin chào", "chào bạn", "chào bot", "chào em", "chào anh", "chào chị", "hello",
         "hi", "helo", "alo", "a lô", "hey", "chào buổi sáng", "chào buổi tối", "xin chào bạn",
+    )
+)  # fmt: skip
+# Button words typed where that button is not offered ("bỏ qua" on a required field).
+CONTROL_WORDS = frozenset(
+    match_key(w)
+    for w in (
+        "bỏ qua", "bo qua", "skip", "quay lại", "trở lại", "back", "giải thích", "xong",
+        "tiếp tục", "giữ nguyên", "hủy", "thôi", "dừng", "không biết", "chưa biết",
     )
 )  # fmt: skip
 _THANKS = frozenset(
@@ -41,7 +49,9 @@ _QUESTION_PHRASES = (
     "hoi gi", "can gi", "phai ghi", "giai thich", "huong dan", "giup toi", "giup minh",
     "lam sao", "bao gio", "co can", "co phai", "duoc khong", "duoc ko", "hay khong",
 )  # fmt: skip
-_QUESTION_START = re.compile(r"^(?:cho (?:minh |toi |em )?hoi|xin hoi|hoi (?:chut|xiu|ti)|tai sao|vi sao)\b")
+_QUESTION_START = re.compile(
+    r"^(?:cho (?:minh |toi |em )?hoi|xin hoi|hoi (?:chut|xiu|ti)|tai sao|vi sao)\b"
+)
 # Kinds whose canonical answers never contain a question.
 _STRUCTURED = frozenset(
     {
@@ -64,6 +74,8 @@ def not_an_answer(text: str, kind: Kind | None) -> NotAnswer | None:
         return "greeting"
     if key in _THANKS:
         return "thanks"
+    if key in CONTROL_WORDS:
+        return "control"
     folded = fold(stripped)
     asks = stripped.endswith(("?", "？")) or bool(_QUESTION_START.match(folded))
     phrase = any(p in folded for p in _QUESTION_PHRASES)

@@ -71,6 +71,11 @@ class ChatClient:
 
     # -- reading -------------------------------------------------------------------------------
     def keyboard(self) -> list[list[Button]]:
+        """The buttons of the last batch of replies (a flag list and the question after it
+        both count), else of the latest reply that had buttons."""
+        rows = [row for reply in self._last_batch for row in reply.buttons]
+        if rows:
+            return rows
         for reply in reversed(self.history):
             if reply.buttons:
                 return reply.buttons
@@ -84,7 +89,7 @@ class ChatClient:
         key = _key(label)
         exact = [b for b in flat if _key(b.label) == key]
         if exact:
-            return exact[0]
+            return exact[-1]
         prefix = [b for b in flat if _key(b.label).startswith(key)]
         if len(prefix) == 1:
             return prefix[0]

@@ -1,0 +1,209 @@
+"""storage/db.py and storage/core.py: migrations, the unit of work, the core repositories."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from forms.dossier import Dossier
+from storage.core import Change, ConcurrentChange, apply_changes
+from storage.db import MIGRATIONS_DIR, Database
+
+
+@pytest.fixture
+async def db(tmp_path: Path):
+    database = await Database.open(tmp_path / "store.sqlite3")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "m.sqlite3"
+    db = await Database.open(path)
+    async with db.read() as r:
+        applied = [row[0] for row in await r.fetchall("SELECT version FROM schema_migrations")]
+        mode = await r.fetchval("PRAGMA journal_mode")
+    assert applied == sorted(p.name for p in MIGRATIONS_DIR.glob("*.sql"))
+    assert mode == "wal"
+    await db.close()
+    db = await Database.open(path)
+    try:
+        assert await db.migrate() == []
+    finally:
+        await db.close()
+
+
+async def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001_ok.sql").write_text("CREATE TABLE a (x INTEGER);")
+    (folder / "002_bad.sql").write_text(
+        "CREATE TABLE b (x INTEGER);\nINSERT INTO nowhere VALUES (1);"
+    )
+    db = await Database.open(tmp_path / "f.sqlite3", migrate=False)
+    try:
+        with pytest.raises(Exception, match="nowhere"):
+            await db.migrate(folder)
+        async with db.read() as r:
+            tables = {row[0] for row in await r.fetchall("SELECT name FROM sqlite_master")}
+            versions = [row[0] for row in await r.fetchall("SELECT version FROM schema_migrations")]
+        assert "a" in tables and "b" not in tables
+        assert versions == ["001_ok.sql"]
+    finally:
+        await db.close()
+
+
+async def test_transaction_commits_everything_or_nothing(db: Database) -> None:
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "1", "An", consent=True)
+        record = await tx.dossiers.create(person.id)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            assert await tx.updates.mark("tg", "u1")
+            await tx.dossiers.apply(record, [Change("answers.ho_ten", "NGUYỄN VĂN AN")], person.id)
+            raise RuntimeError("boom")
+    async with db.read() as r:
+        assert not await r.updates.seen("tg", "u1")
+        again = await r.dossiers.get(record.id)
+    assert again is not None and again.revision == 0 and again.dossier.answers == {}
+
+
+async def test_processed_update_marker_is_written_once(db: Database) -> None:
+    async with db.transaction() as tx:
+        assert await tx.updates.mark("tg", "42")
+        assert not await tx.updates.mark("tg", "42")
+        assert await tx.updates.mark("zalo", "42")
+
+
+async def test_dossier_changes_are_revisions_with_paths_and_diff(db: Database) -> None:
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "1", "An", consent=True)
+        record = await tx.dossiers.create(person.id)
+        record = await tx.dossiers.apply(
+            record,
+            [
+                Change("answers.ho_ten", "NGUYỄN VĂN AN"),
+                Change("tables.cong_tac.0", {"tu": "09/2019", "den": "nay"}),
+                Change("relatives.0", {"quan_he": "cha", "ho_ten": "NGUYỄN VĂN BA"}),
+                Change("explanations.X14:abroad:3", "Em đi làm có hợp đồng."),
+            ],
+            person.id,
+        )
+        assert record.revision == 4
+        mid = record.revision
+        record = await tx.dossiers.apply(record, [Change("answers.ho_ten", "NGUYỄN VĂN AN")], 1)
+        assert record.revision == mid  # unchanged value: no empty revision
+        record = await tx.dossiers.apply(
+            record,
+            [
+                Change("answers.ho_ten", "NGUYỄN VĂN ANH"),
+                Change("relatives.0", {"quan_he": "me", "ho_ten": "LÊ THỊ C"}, op="insert"),
+                Change("tables.cong_tac.0", None, op="delete"),
+            ],
+            person.id,
+        )
+    assert record.dossier.relatives[0]["quan_he"] == "me"
+    assert record.dossier.explanations == {"X14:abroad:3": "Em đi làm có hợp đồng."}
+    async with db.read() as r:
+        since = await r.dossiers.revisions(record.id, since=mid)
+        diff = await r.dossiers.diff(record.id, 0)
+        stored = await r.dossiers.get(record.id)
+    assert [rev.path for rev in since] == ["answers.ho_ten", "relatives.0", "tables.cong_tac.0"]
+    assert diff["answers.ho_ten"] == (None, "NGUYỄN VĂN ANH")
+    assert "tables.cong_tac.0" not in diff  # added then removed
+    assert stored is not None and stored.dossier == record.dossier
+    assert "cong_tac" not in stored.dossier.tables
+
+
+async def test_applying_on_a_stale_record_is_refused(db: Database) -> None:
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "1", consent=True)
+        old = await tx.dossiers.create(person.id)
+        await tx.dossiers.apply(old, [Change("answers.ho_ten", "A B")], None)
+        with pytest.raises(ConcurrentChange):
+            await tx.dossiers.apply(old, [Change("answers.ho_ten", "C D")], None)
+
+
+def test_bad_paths_are_rejected() -> None:
+    with pytest.raises(ValueError):
+        apply_changes(Dossier(), [Change("nowhere.x", "1")])
+    with pytest.raises(IndexError):
+        apply_changes(Dossier(), [Change("tables.cong_tac.3", {"tu": "01/2020"})])
+
+
+async def test_the_cache_never_shows_rolled_back_content(db: Database) -> None:
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "1", consent=True)
+        record = await tx.dossiers.create(person.id)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            record2 = await tx.dossiers.apply(record, [Change("answers.ho_ten", "X Y")], None)
+            assert record2.dossier.answers == {"ho_ten": "X Y"}
+            raise RuntimeError
+    async with db.transaction() as tx:
+        fresh = await tx.dossiers.get(record.id)
+    assert fresh is not None and fresh.dossier.answers == {}
+
+
+async def test_reader_sees_only_committed_state(db: Database) -> None:
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "1", consent=True)
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def writer() -> None:
+        async with db.transaction() as tx:
+            await tx.people.set_display_name(person.id, "Đang ghi")
+            started.set()
+            await release.wait()
+
+    task = asyncio.create_task(writer())
+    await started.wait()
+    async with db.read() as r:
+        during = await r.people.get(person.id)
+    release.set()
+    await task
+    async with db.read() as r:
+        after = await r.people.get(person.id)
+    assert during is not None and during.display_name == ""
+    assert after is not None and after.display_name == "Đang ghi"
+
+
+async def test_erase_removes_content_and_history(db: Database) -> None:
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "1", consent=True)
+        record = await tx.dossiers.create(person.id)
+        record = await tx.dossiers.apply(record, [Change("answers.ho_ten", "A B")], person.id)
+        await tx.dossiers.erase(record)
+        await tx.audit.append("dossier_erased", person_id=person.id, dossier_id=record.id)
+    async with db.read() as r:
+        gone = await r.dossiers.get(record.id)
+        history = await r.dossiers.revisions(record.id)
+        audit = await r.audit.for_dossier(record.id)
+        current = await r.dossiers.current_for(person.id)
+    assert gone is not None and gone.status == "deleted" and gone.dossier.answers == {}
+    assert history == [] and current is None
+    assert [a["action"] for a in audit] == ["dossier_erased"]
+
+
+async def test_conversations_are_upserted_per_platform_chat_user(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.conversations.save("tg", "c1", "u1", {"cur": {"k": "consent"}})
+        await tx.conversations.save("tg", "c1", "u1", {"cur": {"k": "f", "f": "ho_ten"}})
+        await tx.conversations.save("tg", "g9", "u1", {"cur": {"k": "review"}})
+    async with db.read() as r:
+        first = await r.conversations.get("tg", "c1", "u1")
+        other = await r.conversations.get("tg", "g9", "u1")
+        none = await r.conversations.get("zalo", "c1", "u1")
+    assert first is not None and first.state == {"cur": {"k": "f", "f": "ho_ten"}}
+    assert other is not None and other.state["cur"]["k"] == "review"
+    assert none is None
+
+
+async def test_writes_outside_a_transaction_are_refused(db: Database) -> None:
+    async with db.read() as r:
+        with pytest.raises(TypeError):
+            await r.people.get_or_create("tg", "1")
