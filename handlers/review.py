@@ -1,0 +1,1292 @@
+"""The review: cards in the reviewers' group chats, comments anchored to items, return,
+approval level by level, the final document, reopening.
+
+How a review runs
+-----------------
+* The candidate's /nop calls :meth:`ReviewFlow.on_submitted`: the dossier is put at the level
+  that reviews it now (:meth:`storage.reviews.Reviews.start_review`) and a *card* goes to that
+  unit's group chat: name, completeness, counts of errors and warnings with the candidate's
+  explanations, what changed since the unit's last look and which earlier comments are
+  addressed; buttons Xem / Nhận xét / Trả lại / Duyệt.
+* Only holders of the unit's reviewer role act on the card, whoever else sits in the group
+  (:mod:`handlers.access`). "Xem" sends the draft .docx and a text summary to the reviewer's
+  PRIVATE chat; the group only learns that it was sent.
+* Comments are drafts until "Trả lại", which sends them all to the candidate at once, each with
+  a button that opens its item in the candidate's conversation.
+* A decision names the revision on the card; the storage refuses a decision on an older
+  revision and lets one decision win when two reviewers tap at once.
+* The last level's approval locks the dossier and sends the final .docx (no draft mark) to the
+  candidate and to the approving group. Reopening is an explicit, recorded action.
+
+Everything the flow writes happens in the router's transaction for the event; the replies go
+out after the commit. Every view, comment, decision and reopening is appended to audit_log.
+
+Button actions (≤ 64 bytes): ``rv:x:<dossier>:<rev>`` view, ``rv:n:<dossier>`` pick an item,
+``rv:i:<dossier>:<item>`` comment on an item, ``rv:t:<dossier>:<rev>`` return,
+``rv:a:<dossier>:<rev>`` approve, ``rv:ok:<comment>`` / ``rv:ko:<comment>`` resolve / keep open,
+``rv:del:<comment>`` delete one's draft, ``rv:o:<dossier>`` reopen.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from forms.definition import load_form
+from forms.dossier import Dossier
+from forms.model import FormDef
+from forms.texts import message, render
+from handlers import access
+from handlers.events import Button, Chat, Document, Event, Reply
+from storage.core import DossierRecord, Person
+from storage.db import Tx
+from storage.reviews import (
+    Comment,
+    DecisionRefused,
+    Org,
+    Outcome,
+    Reviews,
+    Unit,
+)
+
+log = logging.getLogger(__name__)
+
+PREFIX = "rv:"
+CARD_KEY = "rvcard"
+ITEM_KEY = "rvitem"
+COMMANDS = ("nhanxet", "molai", "hoso")
+MAX_COMMENT = 1500
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+#: Items reviewers may comment on: the candidate's items and the dossier extras.
+Checks = Callable[..., list[Any]]
+Renderer = Callable[..., bytes]
+JumpAction = Callable[[int], str]
+
+
+def _default_checks(dossier: Dossier, *, today: date | None = None) -> list[Any]:
+    from forms.checks import run_checks
+
+    return list(run_checks(dossier, today=today))
+
+
+def _default_render(dossier: Dossier, *, draft: bool, flags: Sequence[Any] | None = None) -> bytes:
+    from forms.document import render_dossier
+
+    return render_dossier(dossier, draft=draft, flags=flags)
+
+
+def _default_jump(item_number: int) -> str:
+    """The candidate flow's "open this item" action (its encoding, see handlers.candidate)."""
+    try:
+        from handlers import candidate
+    except ImportError:
+        return f"go:{item_number}"
+    jump = getattr(candidate, "jump_action", None)
+    return jump(item_number) if callable(jump) else f"go:{item_number}"
+
+
+def t(key: str, **kw: Any) -> str:
+    return message(f"review.{key}", **kw)
+
+
+def local_time(iso: str | None) -> str:
+    """'14:05 25/10/2025' in Vietnam time, for people."""
+    if not iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return moment.astimezone(ZONE).strftime("%H:%M %d/%m/%Y")
+
+
+# ---------------------------------------------------------------------------------------------
+# Dossier facts shown on cards and in the private view
+
+
+def item_ref(number: int) -> str:
+    return f"({number})"
+
+
+def commentable_items(form: FormDef) -> list[int]:
+    return [it.number for it in form.items() if not it.reviewer_only]
+
+
+def item_label(form: FormDef, number: int) -> str:
+    try:
+        return form.item(number).label
+    except KeyError:
+        return ""
+
+
+def item_of_path(form: FormDef, path: str) -> int | None:
+    """The booklet item a revision path belongs to (None for explanations and meta)."""
+    root, _, rest = path.partition(".")
+    try:
+        if root == "answers":
+            return form.item_of_field(rest).number
+        if root == "tables":
+            return form.item_of_field(rest.split(".", 1)[0]).number
+    except KeyError:
+        return None
+    if root == "relatives":
+        return next((it.number for it in form.items() if it.relatives is not None), None)
+    return None
+
+
+def completeness(dossier: Dossier, form: FormDef) -> tuple[int, int]:
+    """(required items answered, required items) for the card."""
+    from forms.checks.core import item_answered
+
+    wanted = [
+        it.number
+        for it in form.items()
+        if not it.reviewer_only
+        and not it.optional
+        and (it.table or it.relatives or any(f.required for f in it.fields))
+    ]
+    done = sum(1 for n in wanted if item_answered(dossier, n))
+    return done, len(wanted)
+
+
+def _fmt_value(value: Any, form: FormDef, path: str) -> str:
+    if value is None or value == "":
+        return "(trống)"
+    if isinstance(value, dict):
+        return _fmt_row(value, form, path)
+    return str(value)
+
+
+def _fmt_row(row: dict[str, Any], form: FormDef, path: str) -> str:
+    parts: list[str] = []
+    if "tu" in row or "den" in row:
+        parts.append(f"{row.get('tu', '')} – {row.get('den', '')}".strip(" –"))
+    labels: dict[str, str] = {}
+    root, _, rest = path.partition(".")
+    try:
+        if root == "tables":
+            table = form.table(rest.split(".", 1)[0])
+            labels = {c.id: c.label for c in table.columns}
+        elif root == "relatives":
+            rel = form.relatives()
+            labels = {f.id: f.label for f in rel.fields}
+            code = str(row.get("quan_he", ""))
+            with contextlib.suppress(KeyError):
+                parts.insert(0, rel.relation(code).label)
+    except KeyError:
+        labels = {}
+    for key, value in row.items():
+        if key in ("tu", "den", "quan_he") or value in ("", None):
+            continue
+        label = labels.get(key, key)
+        parts.append(f"{label}: {value}" if key not in ("ho_ten", "xung_ho") else str(value))
+    return "; ".join(p for p in parts if p)
+
+
+def summarize(dossier: Dossier, form: FormDef) -> list[dict[str, Any]]:
+    """Every answered candidate item as ``{ref, label, lines}`` for the private view."""
+    out: list[dict[str, Any]] = []
+    for item in form.items():
+        if item.reviewer_only:
+            continue
+        lines: list[str] = []
+        for f in item.fields:
+            value = dossier.answers.get(f.id, "")
+            if value:
+                lines.append(value if len(item.fields) == 1 else f"{f.label}: {value}")
+        if item.table is not None:
+            for row in dossier.rows(item.table.id):
+                lines.append(_fmt_row(row, form, f"tables.{item.table.id}.0"))
+        if item.relatives is not None:
+            for row in dossier.relatives:
+                lines.append(_fmt_row(row, form, "relatives.0"))
+        if lines:
+            out.append({"ref": item_ref(item.number), "label": item.label, "lines": lines})
+    return out
+
+
+@dataclass(slots=True)
+class Changes:
+    """What changed between two revisions, by item."""
+
+    since: int
+    until: int
+    items: dict[int, list[tuple[str, str, str]]] = field(default_factory=dict)  # label, old, new
+    explanations: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.items or self.explanations)
+
+
+async def changes_since(tx: Tx, record: DossierRecord, since: int, form: FormDef) -> Changes:
+    """The dossier's changes after revision ``since``, grouped by item (from answer_revisions)."""
+    diff = await tx.dossiers.diff(record.id, since)
+    changes = Changes(since, record.revision)
+    for path, (old, new) in diff.items():
+        number = item_of_path(form, path)
+        if number is None:
+            if path.startswith("explanations."):
+                changes.explanations += 1
+            continue
+        changes.items.setdefault(number, []).extend(_changed_values(form, path, old, new))
+    changes.items = dict(sorted(changes.items.items()))
+    return changes
+
+
+def _changed_values(form: FormDef, path: str, old: Any, new: Any) -> list[tuple[str, str, str]]:
+    """(what, before, after) lines for one changed path; a changed row lists only the
+    columns that changed."""
+    root, _, rest = path.partition(".")
+    if root == "answers":
+        try:
+            label = form.field(rest).label
+        except KeyError:
+            label = rest
+        return [(label, _fmt_value(old, form, path), _fmt_value(new, form, path))]
+    where = f"dòng {int(rest.split('.')[1]) + 1}" if root == "tables" else f"người {int(rest) + 1}"
+    if isinstance(old, dict) and isinstance(new, dict):
+        labels = _row_labels(form, path)
+        lines = []
+        for key in [*old, *(k for k in new if k not in old)]:
+            before, after = old.get(key, ""), new.get(key, "")
+            if before != after:
+                lines.append(
+                    (f"{where}, {labels.get(key, key)}", before or "(trống)", after or "(trống)")
+                )
+        return lines
+    what = f"{where} (thêm)" if old is None else f"{where} (xóa)" if new is None else where
+    return [(what, _fmt_value(old, form, path), _fmt_value(new, form, path))]
+
+
+def _row_labels(form: FormDef, path: str) -> dict[str, str]:
+    root, _, rest = path.partition(".")
+    labels = {"tu": "từ", "den": "đến", "quan_he": "quan hệ"}
+    try:
+        if root == "tables":
+            labels.update({c.id: c.label for c in form.table(rest.split(".", 1)[0]).columns})
+        else:
+            labels.update({f.id: f.label for f in form.relatives().fields})
+    except KeyError:
+        pass
+    return labels
+
+
+# ---------------------------------------------------------------------------------------------
+# The flow
+
+
+@dataclass(slots=True)
+class _Ctx:
+    """One event being handled: the transaction, the event and the actor."""
+
+    tx: Tx
+    event: Event
+    person: Person | None
+    replies: list[Reply] = field(default_factory=list)
+
+    @property
+    def in_group(self) -> bool:
+        return self.event.chat.kind == "group"
+
+    def toast(self, text: str) -> None:
+        if self.event.kind == "button":
+            self.replies.append(Reply(toast=text))
+        else:
+            self.replies.append(Reply(text=text))
+
+    def say(self, text: str, **kw: Any) -> None:
+        self.replies.append(Reply(text=text, **kw))
+
+
+class ReviewFlow:
+    """Review actions in groups and in reviewers' private chats (see the module docstring)."""
+
+    name = "review"
+
+    def __init__(
+        self,
+        *,
+        bot_username: str = "",
+        today: Callable[[], date] | None = None,
+        checks: Checks | None = None,
+        renderer: Renderer | None = None,
+        jump_action: JumpAction | None = None,
+        form: FormDef | None = None,
+    ) -> None:
+        self.bot_username = bot_username
+        self.today = today or (lambda: datetime.now(ZONE).date())
+        self.checks = checks or _default_checks
+        self.renderer = renderer or _default_render
+        self.jump_action = jump_action or _default_jump
+        self.form = form or load_form()
+
+    # -- routing ---------------------------------------------------------------------------------
+    def claims(self, event: Event) -> bool:
+        """Events this flow certainly handles (without looking at the database)."""
+        if event.kind == "button":
+            return event.action.startswith(PREFIX)
+        if event.kind == "command":
+            return event.command in COMMANDS
+        return False
+
+    async def handle(self, tx: Tx, event: Event) -> list[Reply] | None:
+        """Replies for ``event``, or None when the event is not a review action."""
+        ctx = _Ctx(tx, event, await tx.people.find(event.user.platform, event.user.id))
+        if ctx.person is not None and event.chat.kind == "private":
+            await tx.repo(Org).note_private_chat(event.user.platform, event.user.id, event.chat.id)
+        if event.kind == "button" and event.action.startswith(PREFIX):
+            await self._button(ctx)
+            return ctx.replies
+        if event.kind == "command" and event.command in COMMANDS:
+            if event.command == "nhanxet":
+                await self._comment_command(ctx)
+            elif event.command == "molai":
+                await self._reopen_command(ctx)
+            else:
+                await self._list(ctx)
+            return ctx.replies
+        if event.kind == "text" and event.reply_to_ref:
+            remembered = await tx.repo(Reviews).message(
+                event.chat.platform, event.chat.id, event.reply_to_ref
+            )
+            if remembered is not None and remembered.purpose in ("item", "card"):
+                await self._comment_reply(
+                    ctx, remembered.purpose, remembered.dossier_id, remembered.detail
+                )
+                return ctx.replies
+        return None
+
+    async def message_sent(
+        self, tx: Tx, ref_key: str, platform: str, chat_id: str, message_id: str
+    ) -> bool:
+        """Remember the id of a card or item prompt the adapter just sent (to edit or to
+        recognise replies later). False when ``ref_key`` is not ours."""
+        parts = ref_key.split(":")
+        reviews = tx.repo(Reviews)
+        if parts[0] == CARD_KEY and len(parts) == 4:
+            dossier_id, revision, unit_id = int(parts[1]), int(parts[2]), int(parts[3])
+            await reviews.remember(
+                platform, chat_id, message_id, "card", dossier_id, revision, {"unit": unit_id}
+            )
+            return True
+        if parts[0] == ITEM_KEY and len(parts) == 3:
+            await reviews.remember(
+                platform,
+                chat_id,
+                message_id,
+                "item",
+                int(parts[1]),
+                None,
+                {"item": int(parts[2])},
+            )
+            return True
+        return False
+
+    # -- submission hook -------------------------------------------------------------------------
+    async def on_submitted(self, tx: Tx, record: DossierRecord) -> list[Reply]:
+        """Called by the candidate flow in the transaction that submitted the dossier: route it
+        to the reviewing unit and post the card. Returns the replies to send (the card to the
+        group, a note for the candidate)."""
+        reviews = tx.repo(Reviews)
+        unit = await reviews.start_review(record)
+        fresh = await tx.dossiers.get(record.id)
+        assert fresh is not None
+        if unit is None:
+            return [Reply(text=t("candidate.no_unit"))]
+        await tx.audit.append(
+            "submit",
+            person_id=record.person_id,
+            dossier_id=record.id,
+            revision=fresh.revision,
+            unit_id=unit.id,
+        )
+        replies = await self._post_card(tx, fresh, unit)
+        replies.insert(0, Reply(text=t("candidate.submitted", unit=unit.name)))
+        return replies
+
+    # -- cards -------------------------------------------------------------------------------------
+    async def card_text(self, tx: Tx, record: DossierRecord, unit: Unit) -> tuple[str, int]:
+        """The card's text (no content beyond name, counts and explanations) and the number of
+        open comments (for the buttons)."""
+        org = tx.repo(Org)
+        reviews = tx.repo(Reviews)
+        chain = await org.review_chain(record.unit_id) if record.unit_id else [unit]
+        position = next((i for i, u in enumerate(chain) if u.id == unit.id), 0)
+        home = await org.unit(record.unit_id) if record.unit_id else None
+        flags = self.checks(record.dossier, today=self.today())
+        errors = [f for f in flags if f.severity == "error"]
+        warnings = [f for f in flags if f.severity != "error"]
+        done, total = completeness(record.dossier, self.form)
+        last = await reviews.last_look(record.id, unit.id)
+        changes = None
+        if last is not None and last < record.revision:
+            changes = await changes_since(tx, record, last, self.form)
+        comments = await self._comment_view(tx, record)
+        text = render(
+            "review/card.j2",
+            dossier=record.id,
+            name=record.dossier.value("ho_ten") or "(chưa ghi họ tên)",
+            home=home.name if home else "",
+            unit=unit,
+            level=position + 1,
+            levels=len(chain),
+            revision=record.revision,
+            submitted=local_time(record.submitted_at),
+            done=done,
+            total=total,
+            errors=len(errors),
+            warnings=len(warnings),
+            explained=[
+                {"ref": item_ref(f.item), "text": _short(f.explanation or "", 160)}
+                for f in warnings
+                if f.explanation
+            ],
+            unexplained=sum(1 for f in warnings if not f.explanation),
+            changes=changes,
+            labels={n: item_label(self.form, n) for n in (changes.items if changes else {})},
+            comments=comments,
+        )
+        return text, len([c for c in comments if c["status"] == "sent"])
+
+    async def _comment_view(self, tx: Tx, record: DossierRecord) -> list[dict[str, Any]]:
+        """Drafts and open sent comments; a sent one is 'addressed' when its item changed since
+        it was sent."""
+        out: list[dict[str, Any]] = []
+        for c in await tx.repo(Reviews).comments(record.id, ("draft", "sent")):
+            addressed = False
+            if c.status == "sent" and c.revision < record.revision:
+                diff = await tx.dossiers.diff(record.id, c.revision)
+                addressed = any(item_of_path(self.form, p) == c.item_number for p in diff)
+            out.append(
+                {
+                    "id": c.id,
+                    "ref": item_ref(c.item_number),
+                    "status": c.status,
+                    "author": c.author_name,
+                    "text": _short(c.text, 200),
+                    "addressed": addressed,
+                }
+            )
+        return out
+
+    def card_buttons(self, record: DossierRecord, open_ids: list[int]) -> list[list[Button]]:
+        d, rev = record.id, record.revision
+        rows = [
+            [Button(t("button.view"), f"rv:x:{d}:{rev}"), Button(t("button.comment"), f"rv:n:{d}")],
+            [
+                Button(t("button.return"), f"rv:t:{d}:{rev}"),
+                Button(t("button.approve"), f"rv:a:{d}:{rev}"),
+            ],
+        ]
+        for cid in open_ids:
+            rows.append(
+                [
+                    Button(t("button.resolve", id=cid), f"rv:ok:{cid}"),
+                    Button(t("button.keep", id=cid), f"rv:ko:{cid}"),
+                ]
+            )
+        return rows
+
+    async def _card_reply(
+        self, tx: Tx, record: DossierRecord, unit: Unit, chat: Chat, edit_ref: str = ""
+    ) -> Reply:
+        text, _ = await self.card_text(tx, record, unit)
+        open_ids = [c.id for c in await tx.repo(Reviews).comments(record.id, ("sent",))]
+        return Reply(
+            text=text,
+            buttons=self.card_buttons(record, open_ids),
+            chat=chat,
+            edit_ref=edit_ref,
+            remember="" if edit_ref else f"{CARD_KEY}:{record.id}:{record.revision}:{unit.id}",
+        )
+
+    async def _post_card(self, tx: Tx, record: DossierRecord, unit: Unit) -> list[Reply]:
+        """The card to the unit's group, or privately to each of its reviewers who can be
+        reached when the unit has no group."""
+        if unit.group_chat_id and unit.group_platform:
+            chat = Chat(unit.group_platform, unit.group_chat_id, "group", unit.name)
+            return [await self._card_reply(tx, record, unit, chat)]
+        replies: list[Reply] = []
+        org = tx.repo(Org)
+        for role in await org.roles_in([unit.id], "reviewer"):
+            chat_id = await org.private_chat(role.platform, role.platform_user_id)
+            if chat_id is None:
+                continue
+            chat = Chat(role.platform, chat_id, "private")
+            replies.append(await self._card_reply(tx, record, unit, chat))
+        if not replies:
+            log.info("dossier %s waits at unit %s with no way to reach it", record.id, unit.id)
+        return replies
+
+    async def _refresh_cards(self, tx: Tx, record: DossierRecord, unit: Unit) -> list[Reply]:
+        """Edit the unit's open cards of this dossier (new counts, comments)."""
+        replies = []
+        for card in await tx.repo(Reviews).messages_for(record.id, "card"):
+            if card.detail.get("unit") != unit.id or card.detail.get("closed"):
+                continue
+            if card.revision != record.revision:
+                continue
+            chat = _card_chat(card.platform, card.chat_id, unit)
+            replies.append(await self._card_reply(tx, record, unit, chat, edit_ref=card.message_id))
+        return replies
+
+    async def _close_cards(
+        self,
+        tx: Tx,
+        record: DossierRecord,
+        unit: Unit,
+        text: str,
+        buttons: list[list[Button]] | None = None,
+    ) -> list[Reply]:
+        """Replace the unit's open cards of this dossier by ``text`` (no more buttons)."""
+        reviews = tx.repo(Reviews)
+        replies = []
+        for card in await reviews.messages_for(record.id, "card"):
+            if card.detail.get("unit") != unit.id or card.detail.get("closed"):
+                continue
+            await reviews.remember(
+                card.platform,
+                card.chat_id,
+                card.message_id,
+                "card",
+                card.dossier_id,
+                card.revision,
+                {**card.detail, "closed": True},
+            )
+            replies.append(
+                Reply(
+                    text=text,
+                    chat=_card_chat(card.platform, card.chat_id, unit),
+                    edit_ref=card.message_id,
+                    buttons=buttons or [],
+                )
+            )
+        return replies
+
+    # -- resolving who acts for which unit ------------------------------------------------------
+    async def _acting_unit(self, ctx: _Ctx, record: DossierRecord) -> Unit | None:
+        """The unit the actor acts for on ``record``: the group's unit in a group (it must be in
+        the dossier's chain), else the unit currently reviewing it, else any unit above."""
+        org = ctx.tx.repo(Org)
+        if record.unit_id is None:
+            return None
+        chain = await org.review_chain(record.unit_id)
+        if ctx.in_group:
+            unit = await org.unit_by_group(ctx.event.chat.platform, ctx.event.chat.id)
+            if unit is None or all(u.id != unit.id for u in chain):
+                return None
+            return unit
+        current = next((u for u in chain if u.review_level == record.review_level), None)
+        if (
+            current is not None
+            and ctx.person is not None
+            and await access.may_act(ctx.tx, ctx.person.id, current)
+        ):
+            return current
+        if ctx.person is None:
+            return None
+        for unit in reversed(chain):
+            if await access.may_act(ctx.tx, ctx.person.id, unit):
+                return unit
+        return None
+
+    async def _authorise(self, ctx: _Ctx, dossier_id: int) -> tuple[DossierRecord, Unit] | None:
+        """The dossier and the unit the actor may act for, or None after telling them no."""
+        record = await ctx.tx.dossiers.get(dossier_id)
+        group_unit = None
+        if ctx.in_group:
+            group_unit = await ctx.tx.repo(Org).unit_by_group(
+                ctx.event.chat.platform, ctx.event.chat.id
+            )
+        if record is None or record.status == "deleted":
+            ctx.toast(t("refuse.no_right") if ctx.person is None else t("refuse.not_found"))
+            return None
+        unit = await self._acting_unit(ctx, record)
+        if (
+            unit is None
+            or ctx.person is None
+            or not await access.may_act(ctx.tx, ctx.person.id, unit)
+        ):
+            name = (unit or group_unit).name if (unit or group_unit) else ""
+            ctx.toast(t("refuse.not_reviewer", unit=name) if name else t("refuse.no_right"))
+            return None
+        return record, unit
+
+    # -- buttons -----------------------------------------------------------------------------------
+    async def _button(self, ctx: _Ctx) -> None:
+        parts = ctx.event.action.split(":")
+        try:
+            verb = parts[1]
+            numbers = [int(p) for p in parts[2:]]
+        except (IndexError, ValueError):
+            ctx.toast(t("refuse.no_right"))
+            return
+        if verb == "x" and len(numbers) == 2:
+            await self._view(ctx, numbers[0], numbers[1])
+        elif verb == "n" and len(numbers) == 1:
+            await self._pick_item(ctx, numbers[0])
+        elif verb == "i" and len(numbers) == 2:
+            await self._prompt_item(ctx, numbers[0], numbers[1])
+        elif verb in ("t", "a") and len(numbers) == 2:
+            await self._decide(ctx, "return" if verb == "t" else "approve", *numbers)
+        elif verb in ("ok", "ko", "del") and len(numbers) == 1:
+            await self._comment_state(ctx, verb, numbers[0])
+        elif verb == "o" and len(numbers) == 1:
+            await self._reopen(ctx, numbers[0])
+        else:
+            ctx.toast(t("refuse.no_right"))
+
+    async def _view(self, ctx: _Ctx, dossier_id: int, card_revision: int) -> None:
+        """ "Xem": the draft .docx and a summary, privately; the group learns nothing more."""
+        tx, event = ctx.tx, ctx.event
+        if ctx.person is None:
+            ctx.toast(t("refuse.no_right"))
+            return
+        record = await tx.dossiers.get(dossier_id)
+        if record is None or not (await access.access(tx, ctx.person.id, record)).may_view:
+            ctx.toast(t("refuse.no_right"))
+            return
+        unit = await self._acting_unit(ctx, record)
+        if ctx.in_group and unit is None:
+            ctx.toast(t("refuse.no_right"))
+            return
+        private_id = (
+            event.chat.id
+            if event.chat.kind == "private"
+            else await tx.repo(Org).private_chat(event.user.platform, event.user.id)
+        )
+        if private_id is None:
+            bot = f"@{self.bot_username}" if self.bot_username else "bot"
+            ctx.toast(t("refuse.open_private_toast"))
+            ctx.say(t("refuse.open_private_first", name=event.user.name or "Đồng chí", bot=bot))
+            return
+        record = await access.open_for_view(
+            tx, ctx.person.id, dossier_id, what="draft_docx", unit_id=unit.id if unit else None
+        )
+        flags = self.checks(record.dossier, today=self.today())
+        last = await tx.repo(Reviews).last_look(record.id, unit.id) if unit else None
+        changes = None
+        if last is not None and last < record.revision:
+            changes = await changes_since(tx, record, last, self.form)
+        comments = await tx.repo(Reviews).comments(record.id, ("draft", "sent"))
+        text = render(
+            "review/view.j2",
+            dossier=record.id,
+            name=record.dossier.value("ho_ten") or "(chưa ghi họ tên)",
+            revision=record.revision,
+            card_revision=card_revision,
+            status=record.status,
+            items=summarize(record.dossier, self.form),
+            flags=[
+                {
+                    "ref": item_ref(f.item),
+                    "error": f.severity == "error",
+                    "message": f.message,
+                    "explanation": f.explanation or "",
+                }
+                for f in flags
+            ],
+            changes=changes,
+            labels={n: item_label(self.form, n) for n in (changes.items if changes else {})},
+            comments=[
+                {
+                    "id": c.id,
+                    "ref": item_ref(c.item_number),
+                    "status": c.status,
+                    "author": c.author_name,
+                    "text": c.text,
+                }
+                for c in comments
+            ],
+        )
+        data = self.renderer(record.dossier, draft=True, flags=flags)
+        chat = Chat(event.user.platform, private_id, "private")
+        buttons = []
+        if (
+            record.status == "submitted"
+            and unit is not None
+            and unit.review_level == record.review_level
+        ):
+            buttons = [[Button(t("button.comment"), f"rv:n:{record.id}")]]
+        ctx.replies.append(Reply(text=text, chat=chat))
+        ctx.replies.append(
+            Reply(
+                chat=chat,
+                buttons=buttons,
+                document=Document(
+                    filename=f"2KND-ho-so-{record.id}-ban-{record.revision}-nhap.docx",
+                    data=data,
+                    caption=f"Hồ sơ #{record.id}, bản {record.revision} (bản nháp)",
+                ),
+            )
+        )
+        if ctx.in_group:
+            ctx.replies.insert(0, Reply(toast=t("toast.sent_private")))
+
+    async def _pick_item(self, ctx: _Ctx, dossier_id: int) -> None:
+        found = await self._authorise(ctx, dossier_id)
+        if found is None:
+            return
+        record, unit = found
+        if not await self._under_review_here(ctx, record, unit):
+            return
+        numbers = commentable_items(self.form)
+        rows: list[list[Button]] = []
+        for i in range(0, len(numbers), 6):
+            rows.append(
+                [
+                    Button(t("button.item", ref=str(n)), f"rv:i:{record.id}:{n}")
+                    for n in numbers[i : i + 6]
+                ]
+            )
+        ctx.replies.append(Reply(toast=""))
+        ctx.say(t("comment.pick_item", dossier=record.id), buttons=rows)
+
+    async def _prompt_item(self, ctx: _Ctx, dossier_id: int, number: int) -> None:
+        found = await self._authorise(ctx, dossier_id)
+        if found is None:
+            return
+        record, unit = found
+        if not await self._under_review_here(ctx, record, unit):
+            return
+        if number not in commentable_items(self.form):
+            ctx.toast(t("refuse.bad_item", text=str(number)))
+            return
+        ctx.say(
+            t(
+                "comment.prompt",
+                dossier=record.id,
+                ref=item_ref(number),
+                label=item_label(self.form, number),
+            ),
+            remember=f"{ITEM_KEY}:{record.id}:{number}",
+        )
+
+    async def _under_review_here(self, ctx: _Ctx, record: DossierRecord, unit: Unit) -> bool:
+        if record.status != "submitted":
+            ctx.toast(t("refuse.not_under_review"))
+            return False
+        if unit.review_level != record.review_level:
+            ctx.toast(t("refuse.not_your_turn", unit=unit.name))
+            return False
+        return True
+
+    # -- comments ----------------------------------------------------------------------------------
+    async def _add_comment(self, ctx: _Ctx, dossier_id: int, number: int, text: str) -> None:
+        found = await self._authorise(ctx, dossier_id)
+        if found is None:
+            return
+        record, unit = found
+        if not await self._under_review_here(ctx, record, unit):
+            return
+        text = text.strip()
+        if number not in commentable_items(self.form):
+            ctx.say(t("refuse.bad_item", text=str(number)))
+            return
+        if not text:
+            ctx.say(t("refuse.empty_comment"))
+            return
+        if len(text) > MAX_COMMENT:
+            ctx.say(t("refuse.comment_too_long", limit=MAX_COMMENT))
+            return
+        assert ctx.person is not None
+        reviews = ctx.tx.repo(Reviews)
+        comment = await reviews.add_comment(
+            record.id, record.revision, unit.id, number, ctx.person.id, text
+        )
+        await ctx.tx.audit.append(
+            "comment",
+            person_id=ctx.person.id,
+            dossier_id=record.id,
+            revision=record.revision,
+            unit_id=unit.id,
+            detail={"comment": comment.id, "item": number},
+        )
+        drafts = len(await reviews.comments(record.id, ("draft",)))
+        ctx.say(
+            t(
+                "comment.saved",
+                id=comment.id,
+                author=ctx.event.user.name or comment.author_name,
+                ref=item_ref(number),
+                dossier=record.id,
+                drafts=drafts,
+            ),
+            buttons=[[Button(t("button.delete_draft", id=comment.id), f"rv:del:{comment.id}")]],
+        )
+        ctx.replies.extend(await self._refresh_cards(ctx.tx, record, unit))
+
+    async def _comment_reply(
+        self, ctx: _Ctx, purpose: str, dossier_id: int | None, detail: dict[str, Any]
+    ) -> None:
+        if dossier_id is None:
+            return
+        text = ctx.event.text
+        if purpose == "item":
+            await self._add_comment(ctx, dossier_id, int(detail.get("item", 0)), text)
+            return
+        number, rest = _leading_item(text)
+        if number is None:
+            ctx.say(t("refuse.comment_usage"))
+            return
+        await self._add_comment(ctx, dossier_id, number, rest)
+
+    async def _comment_command(self, ctx: _Ctx) -> None:
+        """/nhanxet [#hồ sơ] <mục> <nội dung>."""
+        text = ctx.event.text.strip()
+        dossier_id: int | None = None
+        match = re.match(r"^(?:#|hs\s*)(\d+)\s*(.*)$", text, re.IGNORECASE | re.DOTALL)
+        if match:
+            dossier_id, text = int(match.group(1)), match.group(2)
+        number, rest = _leading_item(text)
+        if number is None:
+            ctx.say(t("refuse.comment_usage"))
+            return
+        if dossier_id is None and ctx.event.reply_to_ref:
+            remembered = await ctx.tx.repo(Reviews).message(
+                ctx.event.chat.platform, ctx.event.chat.id, ctx.event.reply_to_ref
+            )
+            if remembered is not None:
+                dossier_id = remembered.dossier_id
+        if dossier_id is None:
+            dossier_id = await self._only_dossier(ctx)
+            if dossier_id is None:
+                return
+        await self._add_comment(ctx, dossier_id, number, rest)
+
+    async def _only_dossier(self, ctx: _Ctx) -> int | None:
+        """The one dossier waiting for the actor's unit, or None after saying why not."""
+        org = ctx.tx.repo(Org)
+        units: list[Unit] = []
+        if ctx.in_group:
+            unit = await org.unit_by_group(ctx.event.chat.platform, ctx.event.chat.id)
+            if unit is None:
+                ctx.say(t("refuse.group_not_bound"))
+                return None
+            units = [unit]
+        elif ctx.person is not None:
+            roles = await org.roles_of(ctx.person.id)
+            units = [u for r in roles if r.role == "reviewer" if (u := await org.unit(r.unit_id))]
+        if ctx.person is None or not any(
+            [await access.may_act(ctx.tx, ctx.person.id, u) for u in units]
+        ):
+            name = units[0].name if units else ""
+            ctx.say(t("refuse.not_reviewer", unit=name) if name else t("refuse.no_right"))
+            return None
+        waiting = []
+        for unit in units:
+            waiting.extend(await ctx.tx.repo(Reviews).under_review(unit))
+        if len(waiting) == 1:
+            return waiting[0].dossier_id
+        if not waiting:
+            ctx.say(t("refuse.no_dossier_here", unit=units[0].name if units else ""))
+        else:
+            ctx.say(t("refuse.which_dossier", example=waiting[0].dossier_id))
+        return None
+
+    async def _comment_state(self, ctx: _Ctx, verb: str, comment_id: int) -> None:
+        reviews = ctx.tx.repo(Reviews)
+        comment = await reviews.comment(comment_id)
+        if comment is None:
+            ctx.toast(t("refuse.no_right"))
+            return
+        found = await self._authorise(ctx, comment.dossier_id)
+        if found is None:
+            return
+        record, unit = found
+        assert ctx.person is not None
+        who = ctx.event.user.name or ctx.person.display_name
+        if verb == "del":
+            if not await reviews.delete_draft(comment_id, ctx.person.id):
+                ctx.toast(t("refuse.comment_closed"))
+                return
+            await ctx.tx.audit.append(
+                "comment_deleted",
+                person_id=ctx.person.id,
+                dossier_id=record.id,
+                revision=record.revision,
+                unit_id=unit.id,
+                detail={"comment": comment_id},
+            )
+            ctx.toast(t("toast.deleted"))
+            if ctx.event.message_ref:
+                ctx.replies.append(
+                    Reply(text=t("comment.deleted", id=comment_id), edit_ref=ctx.event.message_ref)
+                )
+        elif verb == "ok":
+            if await reviews.resolve(comment_id, ctx.person.id) is None:
+                ctx.toast(t("refuse.comment_closed"))
+                return
+            await ctx.tx.audit.append(
+                "comment_resolved",
+                person_id=ctx.person.id,
+                dossier_id=record.id,
+                revision=record.revision,
+                unit_id=unit.id,
+                detail={"comment": comment_id},
+            )
+            ctx.toast(t("toast.resolved"))
+            ctx.say(
+                t("comment.resolved", who=who, id=comment_id, ref=item_ref(comment.item_number))
+            )
+        else:
+            if comment.status != "sent":
+                ctx.toast(t("refuse.comment_closed"))
+                return
+            await ctx.tx.audit.append(
+                "comment_kept",
+                person_id=ctx.person.id,
+                dossier_id=record.id,
+                revision=record.revision,
+                unit_id=unit.id,
+                detail={"comment": comment_id},
+            )
+            ctx.toast(t("toast.kept"))
+            ctx.say(t("comment.kept", who=who, id=comment_id, ref=item_ref(comment.item_number)))
+        ctx.replies.extend(await self._refresh_cards(ctx.tx, record, unit))
+
+    # -- decisions ---------------------------------------------------------------------------------
+    async def _decide(self, ctx: _Ctx, kind: str, dossier_id: int, card_revision: int) -> None:
+        found = await self._authorise(ctx, dossier_id)
+        if found is None:
+            return
+        record, unit = found
+        assert ctx.person is not None
+        reviews = ctx.tx.repo(Reviews)
+        try:
+            if kind == "approve":
+                outcome = await reviews.approve(dossier_id, card_revision, unit.id, ctx.person.id)
+            else:
+                outcome = await reviews.return_(dossier_id, card_revision, unit.id, ctx.person.id)
+        except DecisionRefused as refused:
+            text = await self._refusal(ctx.tx, refused, unit, card_revision, record)
+            ctx.toast(text)
+            if ctx.event.kind == "button":
+                ctx.say(text)
+            return
+        await ctx.tx.audit.append(
+            kind,
+            person_id=ctx.person.id,
+            dossier_id=dossier_id,
+            revision=outcome.decision.revision,
+            unit_id=unit.id,
+            detail={
+                "level": outcome.decision.level,
+                **({"comments": [c.id for c in outcome.sent]} if kind == "return" else {}),
+            },
+        )
+        if outcome.kind == "returned":
+            await self._after_return(ctx, outcome)
+        elif outcome.kind == "forwarded":
+            await self._after_forward(ctx, outcome)
+        else:
+            await self._after_final(ctx, outcome)
+
+    async def _refusal(
+        self,
+        tx: Tx,
+        refused: DecisionRefused,
+        unit: Unit,
+        card_revision: int,
+        record: DossierRecord,
+    ) -> str:
+        if refused.reason == "already_decided" and refused.existing is not None:
+            person = await tx.people.get(refused.existing.person_id)
+            return t(
+                "refuse.already_decided",
+                who=person.display_name if person else "",
+                decision=t(f"decision.{refused.existing.decision}"),
+                at=local_time(refused.existing.created_at),
+            )
+        if refused.reason == "outdated":
+            return t("refuse.outdated", card_revision=card_revision, revision=record.revision)
+        if refused.reason == "not_your_turn":
+            return t("refuse.not_your_turn", unit=unit.name)
+        if refused.reason in ("no_comments", "not_locked", "not_found", "not_under_review"):
+            return t(f"refuse.{refused.reason}")
+        return t("refuse.no_right")
+
+    async def _candidate_chat(self, tx: Tx, record: DossierRecord) -> Chat | None:
+        person = await tx.people.get(record.person_id)
+        if person is None:
+            return None
+        chat_id = await tx.repo(Org).private_chat(person.platform, person.platform_user_id)
+        return Chat(person.platform, chat_id or person.platform_user_id, "private")
+
+    async def _after_return(self, ctx: _Ctx, outcome: Outcome) -> None:
+        tx, record, unit = ctx.tx, outcome.record, outcome.unit
+        who = ctx.event.user.name or (ctx.person.display_name if ctx.person else "")
+        sent = outcome.sent
+        ctx.toast(t("toast.returned"))
+        ctx.replies.extend(
+            await self._close_cards(
+                tx,
+                record,
+                unit,
+                t(
+                    "card.closed_returned",
+                    unit=unit.name,
+                    revision=outcome.decision.revision,
+                    who=who,
+                    at=local_time(outcome.decision.created_at),
+                    count=len(sent),
+                ),
+            )
+        )
+        chat = await self._candidate_chat(tx, record)
+        if chat is None:
+            return
+        still_open = [
+            c
+            for c in await tx.repo(Reviews).comments(record.id, ("sent",))
+            if c.id not in {s.id for s in sent}
+        ]
+        ctx.replies.append(
+            Reply(
+                chat=chat,
+                text=render(
+                    "review/returned.j2",
+                    unit=unit.name,
+                    count=len(sent),
+                    still_open=len(still_open),
+                ),
+            )
+        )
+        for comment in [*sent, *still_open]:
+            ctx.replies.append(self._comment_for_candidate(comment, chat))
+        await tx.audit.append(
+            "deliver",
+            person_id=record.person_id,
+            dossier_id=record.id,
+            revision=record.revision,
+            unit_id=unit.id,
+            detail={"what": "comments", "comments": [c.id for c in [*sent, *still_open]]},
+        )
+
+    def _comment_for_candidate(self, comment: Comment, chat: Chat) -> Reply:
+        return Reply(
+            chat=chat,
+            text=render(
+                "review/comment_to_candidate.j2",
+                ref=item_ref(comment.item_number),
+                label=item_label(self.form, comment.item_number),
+                text=comment.text,
+            ),
+            buttons=[
+                [
+                    Button(
+                        t("button.jump", ref=item_ref(comment.item_number)),
+                        self.jump_action(comment.item_number),
+                    )
+                ]
+            ],
+        )
+
+    async def _after_forward(self, ctx: _Ctx, outcome: Outcome) -> None:
+        tx, record, unit = ctx.tx, outcome.record, outcome.unit
+        nxt = outcome.next_unit
+        assert nxt is not None
+        who = ctx.event.user.name or (ctx.person.display_name if ctx.person else "")
+        ctx.toast(t("toast.approved"))
+        ctx.replies.extend(
+            await self._close_cards(
+                tx,
+                record,
+                unit,
+                t(
+                    "card.closed_forwarded",
+                    unit=unit.name,
+                    revision=outcome.decision.revision,
+                    who=who,
+                    at=local_time(outcome.decision.created_at),
+                    next=nxt.name,
+                ),
+            )
+        )
+        posted = await self._post_card(tx, record, nxt)
+        ctx.replies.extend(posted)
+        if not nxt.has_group:
+            key = "card.next_not_bound" if posted else "card.nobody_to_review"
+            ctx.say(t(key, unit=nxt.name, dossier=record.id))
+        chat = await self._candidate_chat(tx, record)
+        if chat is not None:
+            ctx.replies.append(
+                Reply(chat=chat, text=t("candidate.forwarded", unit=unit.name, next=nxt.name))
+            )
+
+    async def _after_final(self, ctx: _Ctx, outcome: Outcome) -> None:
+        tx, record, unit = ctx.tx, outcome.record, outcome.unit
+        who = ctx.event.user.name or (ctx.person.display_name if ctx.person else "")
+        ctx.toast(t("toast.approved"))
+        ctx.replies.extend(
+            await self._close_cards(
+                tx,
+                record,
+                unit,
+                t(
+                    "card.closed_approved",
+                    revision=outcome.decision.revision,
+                    who=who,
+                    at=local_time(outcome.decision.created_at),
+                ),
+                buttons=[[Button(t("button.reopen"), f"rv:o:{record.id}")]],
+            )
+        )
+        data = self.renderer(record.dossier, draft=False, flags=[])
+        filename = f"2KND-ho-so-{record.id}-ban-{record.revision}.docx"
+        name = record.dossier.value("ho_ten")
+        chat = await self._candidate_chat(tx, record)
+        if chat is not None:
+            ctx.replies.append(
+                Reply(
+                    chat=chat,
+                    text=render("review/final_candidate.j2", unit=unit.name),
+                    document=Document(filename, data, caption=t_final_caption(record.id)),
+                )
+            )
+            await access.record_delivery(
+                tx, record.person_id, record, what="final_docx", unit_id=unit.id
+            )
+        if unit.has_group and unit.group_platform and unit.group_chat_id:
+            group = Chat(unit.group_platform, unit.group_chat_id, "group", unit.name)
+            ctx.replies.append(
+                Reply(
+                    chat=group,
+                    text=render(
+                        "review/final_group.j2",
+                        dossier=record.id,
+                        name=name,
+                        revision=record.revision,
+                        unit=unit.name,
+                    ),
+                    document=Document(filename, data, caption=t_final_caption(record.id)),
+                )
+            )
+            assert ctx.person is not None
+            await tx.audit.append(
+                "deliver",
+                person_id=ctx.person.id,
+                dossier_id=record.id,
+                revision=record.revision,
+                unit_id=unit.id,
+                detail={"what": "final_docx", "to": "group"},
+            )
+
+    # -- reopening ---------------------------------------------------------------------------------
+    async def _reopen_command(self, ctx: _Ctx) -> None:
+        match = re.match(r"^\s*(?:#|hs\s*)?(\d+)\s*$", ctx.event.text, re.IGNORECASE)
+        if not match:
+            ctx.say(t("refuse.reopen_usage"))
+            return
+        await self._reopen(ctx, int(match.group(1)))
+
+    async def _reopen(self, ctx: _Ctx, dossier_id: int) -> None:
+        found = await self._authorise(ctx, dossier_id)
+        if found is None:
+            return
+        record, unit = found
+        assert ctx.person is not None
+        try:
+            outcome = await ctx.tx.repo(Reviews).reopen(dossier_id, unit.id, ctx.person.id)
+        except DecisionRefused as refused:
+            text = await self._refusal(ctx.tx, refused, unit, record.revision, record)
+            ctx.toast(text)
+            return
+        await ctx.tx.audit.append(
+            "reopen",
+            person_id=ctx.person.id,
+            dossier_id=dossier_id,
+            revision=outcome.record.revision,
+            unit_id=unit.id,
+        )
+        who = ctx.event.user.name or ctx.person.display_name
+        ctx.toast(t("toast.reopened"))
+        text = t("card.closed_reopened", who=who, at=local_time(outcome.decision.created_at))
+        edited = False
+        for card in await ctx.tx.repo(Reviews).messages_for(dossier_id, "card"):
+            if card.detail.get("unit") == unit.id and card.revision == record.revision:
+                ctx.replies.append(
+                    Reply(
+                        text=text,
+                        chat=_card_chat(card.platform, card.chat_id, unit),
+                        edit_ref=card.message_id,
+                    )
+                )
+                edited = True
+        if not edited or ctx.event.kind == "command":
+            ctx.say(text)
+        chat = await self._candidate_chat(ctx.tx, outcome.record)
+        if chat is not None:
+            ctx.replies.append(Reply(chat=chat, text=t("candidate.reopened", unit=unit.name)))
+
+    # -- listing -----------------------------------------------------------------------------------
+    async def _list(self, ctx: _Ctx) -> None:
+        """/hoso: dossiers waiting for the actor's units (names only)."""
+        org = ctx.tx.repo(Org)
+        units: list[Unit] = []
+        if ctx.in_group:
+            unit = await org.unit_by_group(ctx.event.chat.platform, ctx.event.chat.id)
+            if unit is None:
+                ctx.say(t("refuse.group_not_bound"))
+                return
+            units = [unit]
+        elif ctx.person is not None:
+            for role in await org.roles_of(ctx.person.id):
+                if role.role == "reviewer" and (u := await org.unit(role.unit_id)):
+                    units.append(u)
+        allowed = [
+            u
+            for u in units
+            if ctx.person is not None and await access.may_act(ctx.tx, ctx.person.id, u)
+        ]
+        if not allowed:
+            name = units[0].name if units else ""
+            ctx.say(t("refuse.not_reviewer", unit=name) if name else t("refuse.not_registered"))
+            return
+        rows = []
+        for unit in allowed:
+            for item in await ctx.tx.repo(Reviews).under_review(unit):
+                rows.append(
+                    {
+                        "unit": unit.name,
+                        "id": item.dossier_id,
+                        "name": item.full_name,
+                        "revision": item.revision,
+                        "since": local_time(item.submitted_at),
+                    }
+                )
+        ctx.say(render("review/waiting.j2", rows=rows, units=[u.name for u in allowed]))
+
+
+def _card_chat(platform: str, chat_id: str, unit: Unit) -> Chat:
+    """The chat a remembered card sits in: the unit's group, or a reviewer's private chat."""
+    if unit.group_platform == platform and unit.group_chat_id == chat_id:
+        return Chat(platform, chat_id, "group", unit.name)
+    return Chat(platform, chat_id, "private")
+
+
+def t_final_caption(dossier_id: int) -> str:
+    return f"Hồ sơ #{dossier_id} — bản đã duyệt"
+
+
+def _short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _leading_item(text: str) -> tuple[int | None, str]:
+    """'15 nội dung' / '(15) nội dung' / 'mục 15: nội dung' → (15, 'nội dung')."""
+    match = re.match(
+        r"^\s*(?:mục|muc)?\s*\(?(\d{1,2})\)?\s*[:.\-–]?\s*(.*)$", text, re.IGNORECASE | re.DOTALL
+    )
+    if not match:
+        return None, text
+    return int(match.group(1)), match.group(2).strip()

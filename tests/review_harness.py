@@ -1,0 +1,158 @@
+"""A small in-process driver for the review and organisation flows (no router, no network).
+
+It plays what the adapter does with replies: gives every sent message an id, applies edits,
+and reports remembered messages back through ``message_sent``, so flow tests can reply to a
+card, tap its buttons and read the group and private chats like people would.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from forms.dossier import Dossier
+from handlers.events import Button, Chat, Event, Reply, User
+from handlers.org import OrgFlow
+from handlers.review import ReviewFlow
+from storage.core import Change
+from storage.db import Database
+
+PLATFORM = "telegram"
+
+
+@dataclass
+class Shown:
+    """A message as a chat shows it now."""
+
+    id: str
+    text: str
+    buttons: list[list[Button]]
+    document: Any = None
+    history: list[str] = field(default_factory=list)
+
+    def button(self, label: str) -> Button:
+        for row in self.buttons:
+            for b in row:
+                if label in b.label:
+                    return b
+        raise AssertionError(f"no button {label!r} in {[b.label for r in self.buttons for b in r]}")
+
+
+class World:
+    """A database, the two flows and the chats they write to."""
+
+    def __init__(self, db: Database, *, today: date = date(2026, 3, 1)) -> None:
+        self.db = db
+        self.review = ReviewFlow(bot_username="knd_test_bot", today=lambda: today)
+        self.org = OrgFlow(bot_username="knd_test_bot")
+        self.chats: dict[str, list[Shown]] = {}
+        self.toasts: list[str] = []
+        self._ids = itertools.count(1000)
+        self._updates = itertools.count(1)
+
+    # -- driving ---------------------------------------------------------------------------------
+    async def send(self, user: User, chat: Chat, **kw: Any) -> list[Reply]:
+        event = Event(user=user, chat=chat, update_key=str(next(self._updates)), **kw)
+        async with self.db.transaction() as tx:
+            replies = await self.review.handle(tx, event)
+            if replies is None:
+                replies = await self.org.handle(tx, event)
+            if replies is None and event.kind == "command" and event.command == "start":
+                result = await self.org.redeem_start(tx, event, event.text)
+                replies = result.replies if result else None
+        replies = replies or []
+        await self.deliver(chat, replies)
+        return replies
+
+    async def deliver(self, chat: Chat, replies: list[Reply]) -> None:
+        for reply in replies:
+            if reply.toast:
+                self.toasts.append(reply.toast)
+            if not (reply.text or reply.document):
+                continue
+            target = reply.chat or chat
+            shown = self.chats.setdefault(target.id, [])
+            if reply.edit_ref:
+                for message in shown:
+                    if message.id == reply.edit_ref:
+                        message.history.append(message.text)
+                        message.text, message.buttons = reply.text, reply.buttons
+                        break
+                else:
+                    raise AssertionError(f"edit of unknown message {reply.edit_ref}")
+                continue
+            message = Shown(str(next(self._ids)), reply.text, reply.buttons, reply.document)
+            shown.append(message)
+            if reply.remember:
+                async with self.db.transaction() as tx:
+                    await self.review.message_sent(
+                        tx, reply.remember, target.platform, target.id, message.id
+                    )
+
+    async def tap(self, user: User, chat: Chat, message: Shown, label: str) -> list[Reply]:
+        button = message.button(label)
+        return await self.send(user, chat, kind="button", action=button.action,
+                               message_ref=message.id)  # fmt: skip
+
+    async def command(self, user: User, chat: Chat, name: str, text: str = "") -> list[Reply]:
+        return await self.send(user, chat, kind="command", command=name, text=text)
+
+    async def reply_to(self, user: User, chat: Chat, message: Shown, text: str) -> list[Reply]:
+        return await self.send(user, chat, kind="text", text=text, reply_to_ref=message.id)
+
+    def messages(self, chat: Chat) -> list[Shown]:
+        return self.chats.get(chat.id, [])
+
+    def last(self, chat: Chat) -> Shown:
+        return self.messages(chat)[-1]
+
+    def texts(self, chat: Chat) -> str:
+        return "\n---\n".join(m.text for m in self.messages(chat))
+
+    # -- set-up ------------------------------------------------------------------------------------
+    async def submit(self, person_id: int, *, chat: Chat) -> list[Reply]:
+        """What the candidate flow does on /nop: status submitted, then the review hook."""
+        async with self.db.transaction() as tx:
+            record = await tx.dossiers.current_for(person_id)
+            assert record is not None
+            record = await tx.dossiers.set_status(record, "submitted")
+            replies = await self.review.on_submitted(tx, record)
+        await self.deliver(chat, replies)
+        return replies
+
+    async def edit_dossier(self, person_id: int, changes: list[Change]) -> int:
+        async with self.db.transaction() as tx:
+            record = await tx.dossiers.current_for(person_id)
+            assert record is not None
+            record = await tx.dossiers.apply(record, changes, person_id)
+            return record.revision
+
+
+def user(uid: str, name: str) -> User:
+    return User(PLATFORM, uid, name)
+
+
+def private(u: User) -> Chat:
+    return Chat(PLATFORM, u.id, "private")
+
+
+def group(chat_id: str, title: str) -> Chat:
+    return Chat(PLATFORM, chat_id, "group", title)
+
+
+async def open_db(tmp_path: Path) -> Database:
+    return await Database.open(tmp_path / "review-flow.sqlite3")
+
+
+async def person(db: Database, u: User) -> int:
+    async with db.transaction() as tx:
+        return (await tx.people.get_or_create(PLATFORM, u.id, u.name, consent=True)).id
+
+
+async def dossier_for(db: Database, person_id: int, unit_id: int, dossier: Dossier) -> int:
+    async with db.transaction() as tx:
+        record = await tx.dossiers.create(person_id, dossier, unit_id=unit_id)
+        return record.id
