@@ -250,15 +250,16 @@ class Turn:
         self.greet()
 
     def greet(self) -> None:
-        self.say(t("welcome"))
-        self.ask_consent()
+        self.ask_consent(greeting=True)
 
-    def ask_consent(self, *, repeat: bool = False) -> None:
+    def ask_consent(self, *, repeat: bool = False, greeting: bool = False) -> None:
         buttons = [
             [Button(t("consent.yes"), f"{PREFIX}consent:yes")],
             [Button(t("consent.no"), f"{PREFIX}consent:no")],
         ]
         text = t("consent.short") if repeat else render("chat/consent.j2")
+        if greeting:
+            text = f"{t('welcome')}\n\n{text}"
         self.state = {"v": STATE_VERSION, "cur": {"k": "consent"}, **_keep(self.state, "payload")}
         self.state["btn"] = [[b.label, b.action] for row in buttons for b in row]
         self.say(text, buttons)
