@@ -584,6 +584,7 @@ class TelegramBot:
         await self.app.initialize()
         if not self.adapter.bot_username:
             self.adapter.bot_username = self.app.bot.username or ""
+        _share_username(self.adapter.router, self.adapter.bot_username)
         if self.commands:
             await self.app.bot.set_my_commands(
                 [BotCommand(name, text) for name, text in self.commands],
@@ -629,6 +630,13 @@ class TelegramBot:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
+
+
+def _share_username(router: RouterLike, username: str) -> None:
+    """Flows that write t.me links (invites) learn the bot's @username once getMe told it."""
+    for flow in getattr(router, "flows", ()):
+        if getattr(flow, "bot_username", None) == "":
+            flow.bot_username = username
 
 
 async def run_telegram(

@@ -175,8 +175,11 @@ class OrgFlow:
         if event.kind == "command":
             if event.command in COMMANDS:
                 return True
-            # "/start CODE" in a group comes from a startgroup link: a binding code
-            return event.command == "start" and event.chat.kind == "group"
+            # "/start CODE" in a group comes from a startgroup link: a binding code; a plain
+            # /start in private may come from a reviewer or a secretary
+            return event.command == "start" and (
+                event.chat.kind == "group" or not event.text.strip()
+            )
         return False
 
     async def handle(self, tx: Tx, event: Event) -> list[Reply] | None:
@@ -191,6 +194,8 @@ class OrgFlow:
             return await self._bot_removed(tx, event, person)
         if event.kind == "button":
             return await self._button(tx, event, person)
+        if event.command == "start" and event.chat.kind == "private":
+            return await self._staff_start(tx, event, person)
         handler = {
             "quanly": self._help,
             "donvi": self._units,
@@ -260,6 +265,34 @@ class OrgFlow:
         text = t(key, unit=unit.name) if new else t("invite_already", unit=unit.name)
         return InviteResult([Reply(text=text)], role=role, unit_id=unit.id, ok=True)
 
+    async def on_start(self, tx: Tx, event: Event, payload: str) -> list[Reply] | None:
+        """The candidate flow's /start hook: invite and bootstrap codes.
+
+        A candidate invite by someone who has not consented yet returns None: the candidate
+        flow greets them and asks consent, keeping the code in its conversation state; the
+        review flow reads it there when the dossier is submitted (nothing about the person is
+        stored before consent). A consented candidate's dossier is attached right away.
+        """
+        payload = payload.strip()
+        conv = await tx.conversations.get(event.chat.platform, event.chat.id, event.user.id)
+        if conv is not None and conv.state.get("payload") == payload:
+            return None  # the same person opening the same invite link again
+        result = await self.redeem_start(tx, event, payload)
+        if result is None:
+            return None
+        if result.role != "candidate" or not result.ok or result.unit_id is None:
+            return result.replies
+        person = await tx.people.find(event.user.platform, event.user.id)
+        if person is None or not person.consent_at:
+            return None
+        await self.accept_candidate(tx, person.id, result.unit_id)
+        record = await tx.dossiers.current_for(person.id)
+        unit = await tx.repo(Org).unit(result.unit_id)
+        assert unit is not None
+        if record is not None and record.status in ("draft", "returned"):
+            await tx.dossiers.set_meta(record, unit_id=unit.id)
+        return [Reply(text=t("candidate_attached", unit=unit.name))]
+
     async def accept_candidate(self, tx: Tx, person_id: int, unit_id: int) -> None:
         """Record the candidate role once the person has consented (called by the candidate
         flow after a candidate invite)."""
@@ -271,6 +304,16 @@ class OrgFlow:
                 unit_id=unit_id,
                 detail={"person": person_id, "role": "candidate", "via": "invite"},
             )
+
+    async def _staff_start(self, tx: Tx, event: Event, person: Person | None) -> list[Reply] | None:
+        """/start from a reviewer or secretary: their roles, not the candidate's consent."""
+        if person is None:
+            return None
+        roles = [r for r in await tx.repo(Org).roles_of(person.id) if r.role != "candidate"]
+        if not roles:
+            return None
+        lines = [t("staff_role", role=role_label(r.role), unit=r.unit_name) for r in roles]
+        return [Reply(text=render("review/staff_welcome.j2", roles=lines))]
 
     # -- help and units --------------------------------------------------------------------------
     async def _managed(self, tx: Tx, person: Person | None) -> list[Unit]:

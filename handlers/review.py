@@ -44,6 +44,7 @@ from forms.model import FormDef
 from forms.texts import message, render
 from handlers import access
 from handlers.events import Button, Chat, Document, Event, Reply
+from handlers.router import local_today
 from storage.core import DossierRecord, Person
 from storage.db import Tx
 from storage.reviews import (
@@ -322,11 +323,14 @@ class ReviewFlow:
         form: FormDef | None = None,
     ) -> None:
         self.bot_username = bot_username
-        self.today = today or (lambda: datetime.now(ZONE).date())
+        self.today = today  # None: the users' date at the router's clock (tx.now)
         self.checks = checks or _default_checks
         self.renderer = renderer or _default_render
         self.jump_action = jump_action or _default_jump
         self.form = form or load_form()
+
+    def _today(self, tx: Tx) -> date:
+        return self.today() if self.today is not None else local_today(tx, ZONE)
 
     # -- routing ---------------------------------------------------------------------------------
     def claims(self, event: Event) -> bool:
@@ -339,6 +343,16 @@ class ReviewFlow:
 
     async def handle(self, tx: Tx, event: Event) -> list[Reply] | None:
         """Replies for ``event``, or None when the event is not a review action."""
+        # Fast path: most events are candidates' answers; only buttons, commands and replies
+        # to the bot's review messages can be ours.
+        if not self.claims(event) and not (event.kind == "text" and event.reply_to_ref):
+            return None
+        if not self.claims(event):
+            remembered = await tx.repo(Reviews).message(
+                event.chat.platform, event.chat.id, event.reply_to_ref
+            )
+            if remembered is None or remembered.purpose not in ("item", "card"):
+                return None
         ctx = _Ctx(tx, event, await tx.people.find(event.user.platform, event.user.id))
         if ctx.person is not None and event.chat.kind == "private":
             await tx.repo(Org).note_private_chat(event.user.platform, event.user.id, event.chat.id)
@@ -396,6 +410,8 @@ class ReviewFlow:
         to the reviewing unit and post the card. Returns the replies to send (the card to the
         group, a note for the candidate)."""
         reviews = tx.repo(Reviews)
+        if record.unit_id is None:
+            record = await self._attach_unit(tx, record)
         unit = await reviews.start_review(record)
         fresh = await tx.dossiers.get(record.id)
         assert fresh is not None
@@ -412,6 +428,34 @@ class ReviewFlow:
         replies.insert(0, Reply(text=t("candidate.submitted", unit=unit.name)))
         return replies
 
+    async def _attach_unit(self, tx: Tx, record: DossierRecord) -> DossierRecord:
+        """Give a dossier without a unit the chi bộ its candidate was invited to: the candidate
+        role, else the candidate invite code kept in the conversation (a person who used an
+        invite before consenting), which then also becomes the candidate role."""
+        org = tx.repo(Org)
+        unit_id = await org.candidate_unit(record.person_id)
+        if unit_id is None:
+            for conv in await tx.conversations.for_dossier(record.id):
+                payload = str(conv.state.get("payload", ""))
+                invite = await org.invite(payload) if payload else None
+                if invite and invite.purpose == "role" and invite.role == "candidate":
+                    unit_id = invite.unit_id
+                    break
+            if unit_id is None:
+                return record
+            _, new = await org.grant(unit_id, record.person_id, "candidate", None)
+            if new:
+                await tx.audit.append(
+                    "role_grant",
+                    person_id=record.person_id,
+                    unit_id=unit_id,
+                    detail={"person": record.person_id, "role": "candidate", "via": "invite"},
+                )
+        await tx.dossiers.set_meta(record, unit_id=unit_id)
+        fresh = await tx.dossiers.get(record.id)
+        assert fresh is not None
+        return fresh
+
     # -- cards -------------------------------------------------------------------------------------
     async def card_text(self, tx: Tx, record: DossierRecord, unit: Unit) -> tuple[str, int]:
         """The card's text (no content beyond name, counts and explanations) and the number of
@@ -421,7 +465,7 @@ class ReviewFlow:
         chain = await org.review_chain(record.unit_id) if record.unit_id else [unit]
         position = next((i for i, u in enumerate(chain) if u.id == unit.id), 0)
         home = await org.unit(record.unit_id) if record.unit_id else None
-        flags = self.checks(record.dossier, today=self.today())
+        flags = self.checks(record.dossier, today=self._today(tx))
         errors = [f for f in flags if f.severity == "error"]
         warnings = [f for f in flags if f.severity != "error"]
         done, total = completeness(record.dossier, self.form)
@@ -671,7 +715,7 @@ class ReviewFlow:
         record = await access.open_for_view(
             tx, ctx.person.id, dossier_id, what="draft_docx", unit_id=unit.id if unit else None
         )
-        flags = self.checks(record.dossier, today=self.today())
+        flags = self.checks(record.dossier, today=self._today(tx))
         last = await tx.repo(Reviews).last_look(record.id, unit.id) if unit else None
         changes = None
         if last is not None and last < record.revision:

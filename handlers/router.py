@@ -198,21 +198,26 @@ def build_flows(*, bot_username: str = "") -> list[Flow]:
 
     flows: list[Flow] = []
     on_submitted = None
+    on_start = None
     try:
         from handlers.review import ReviewFlow
     except ImportError:  # pragma: no cover - review flow not installed
         ReviewFlow = None  # type: ignore[assignment,misc]
     if ReviewFlow is not None:
+        from handlers.org import OrgFlow
+
         review = ReviewFlow(bot_username=bot_username)
-        flows.append(review)
+        org = OrgFlow(bot_username=bot_username)
+        flows.extend([review, org])
         on_submitted = review.on_submitted
+        on_start = org.on_start
     try:
         from handlers.secretary import SecretaryFlow  # type: ignore[import-not-found]
     except ImportError:
         SecretaryFlow = None  # type: ignore[assignment,misc]
     if SecretaryFlow is not None:
         flows.append(SecretaryFlow())
-    flows.append(CandidateFlow(on_submitted=on_submitted))
+    flows.append(CandidateFlow(on_submitted=on_submitted, on_start=on_start))
     return flows
 
 
