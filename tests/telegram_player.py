@@ -36,22 +36,32 @@ class Move:
     value: str = ""
 
 
+_READERS: dict[Path, sqlite3.Connection] = {}
+
+
+def _reader(db_path: Path) -> sqlite3.Connection:
+    """One read-only connection per database (WAL: each query sees the last commit)."""
+    conn = _READERS.get(db_path)
+    if conn is None:
+        conn = sqlite3.connect(
+            f"file:{db_path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+        )
+        _READERS[db_path] = conn
+    return conn
+
+
 def read_state(db_path: Path, platform: str, chat_id: str) -> tuple[dict[str, Any], Dossier | None]:
     """The conversation state and the current dossier of a chat, from the database file."""
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
-        row = conn.execute(
-            "SELECT state, dossier_id FROM conversations WHERE platform=? AND chat_id=?",
-            (platform, chat_id),
-        ).fetchone()
-        if row is None:
-            return {}, None
-        state = json.loads(row[0])
-        dossier = None
-        if row[1] is not None:
-            found = conn.execute("SELECT content FROM dossiers WHERE id=?", (row[1],)).fetchone()
-            if found is not None:
-                dossier = Dossier.model_validate_json(found[0])
-    return state, dossier
+    conn = _reader(db_path)
+    row = conn.execute(
+        "SELECT c.state, d.content FROM conversations c LEFT JOIN dossiers d ON d.id = c.dossier_id"
+        " WHERE c.platform=? AND c.chat_id=?",
+        (platform, chat_id),
+    ).fetchone()
+    if row is None:
+        return {}, None
+    dossier = Dossier.model_validate_json(row[1]) if row[1] is not None else None
+    return json.loads(row[0]), dossier
 
 
 class SamplePlayer:

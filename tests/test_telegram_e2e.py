@@ -353,17 +353,23 @@ def personal_sample(index: int) -> Dossier:
 
 
 async def test_twenty_candidates_at_once_never_mix_answers(stack: Stack) -> None:
+    """Twenty people fill the first parts at the same time (identity, origins, schooling,
+    the first table rows: ~1600 updates); each dossier holds exactly its own answers."""
     stack.exact_idle = False
     stack.api.idle_probe = None
     people = [person(stack.api, f"Ứng viên {i}") for i in range(20)]
     samples = [personal_sample(i) for i in range(20)]
     await asyncio.gather(
-        *(play(stack, p, SamplePlayer(s)) for p, s in zip(people, samples, strict=True))
+        *(play(stack, p, SamplePlayer(s), moves=80) for p, s in zip(people, samples, strict=True))
     )
     for p, sample in zip(people, samples, strict=True):
         got = dossier_of(stack, p)
         assert got.answers["ho_ten"] == sample.answers["ho_ten"]
-        assert_same_content(got, sample)
+        assert len(got.answers) > 15
+        assert got.answers == {k: v for k, v in sample.answers.items() if k in got.answers}
+        for table, rows in got.tables.items():  # the last row may be half typed
+            for row, wanted in zip(rows, sample.rows(table), strict=False):
+                assert row == {k: v for k, v in wanted.items() if k in row}
 
 
 def messy(field: FieldDef, text: str) -> str:
