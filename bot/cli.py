@@ -417,3 +417,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
     path = asyncio.run(run_demo(out, sample=args.sample, output=None if args.quiet else sys.stdout))
     print(_text("cli.demo.done", path=str(path.resolve())))
     return 0
+
+
+# --------------------------------------------------------------------------------------
+# bootstrap (the organisation: handlers/org.py)
+
+
+def _bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--unit", required=True, help=_text("review.cli.unit"))
+    parser.add_argument("--telegram-id", type=int, help=_text("review.cli.telegram_id"))
+    parser.add_argument("--name", default="", help=_text("review.cli.name"))
+    parser.add_argument("--db", help=_text("cli.help.db"))
+
+
+@verb("bootstrap", "review.cli.help", arguments=_bootstrap_arguments)
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    """Create the top unit and its first secretary (by Telegram id, or a one-time code)."""
+    import asyncio
+
+    from bot.settings import Settings
+    from handlers.org import run_bootstrap
+
+    settings = Settings()
+    if args.db:
+        settings.db_path = Path(args.db)
+    text = asyncio.run(
+        run_bootstrap(
+            settings.database_file(),
+            args.unit,
+            telegram_id=args.telegram_id,
+            display_name=args.name,
+            bot_username=settings.bot_username,
+        )
+    )
+    print(text)
+    return 0

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from forms.texts import message, render
@@ -153,6 +154,47 @@ async def bootstrap(
         "invite_create", unit_id=unit.id, detail={"role": "secretary", "purpose": "bootstrap"}
     )
     return Bootstrap(unit, None, invite.token, invite_link(bot_username, invite.token))
+
+
+async def run_bootstrap(
+    db_path: str | Path,
+    unit_name: str,
+    *,
+    telegram_id: int | None = None,
+    display_name: str = "",
+    bot_username: str = "",
+) -> str:
+    """The CLI's ``bootstrap`` verb: open the database, create the top unit and its first
+    secretary, and return what to print (Vietnamese)."""
+    from storage.db import Database
+
+    name = " ".join(unit_name.split())
+    if not name:
+        return message("review.cli.no_name")
+    db = await Database.open(db_path)
+    try:
+        async with db.transaction() as tx:
+            done = await bootstrap(
+                tx,
+                name,
+                user_id=str(telegram_id) if telegram_id is not None else None,
+                display_name=display_name,
+                bot_username=bot_username,
+            )
+    finally:
+        await db.close()
+    if done.code is None:
+        return message(
+            "review.cli.done_direct", unit=done.unit.name, id=done.unit.id, user=telegram_id
+        )
+    return message(
+        "review.cli.done_code",
+        unit=done.unit.name,
+        id=done.unit.id,
+        code=done.code,
+        link=done.link,
+        days=BOOTSTRAP_CODE_DAYS,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
