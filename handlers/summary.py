@@ -32,6 +32,7 @@ from storage.stages import (
     CLOCKS,
     DURATIONS,
     PHASES,
+    WIDE_SCOPE,
     Cutoffs,
     OverdueItem,
     Stages,
@@ -53,6 +54,7 @@ PROBATION_MONTHS = 12
 PROBATION_WARNING_DAYS = 30
 PROBATION_REVIEW_WD = 30
 IDLE_DAYS = 14
+MEDIAN_MONTHS = 12  # medians over stages completed in the last 12 months
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,7 +316,7 @@ def build_summary(
             term.start_year, term.end_year, term.target, admissions_term or 0
         )
     medians: dict[str, float] = {}
-    for name, _, _ in (*DURATIONS, ("tra_loi_tham_tra", "", "")):
+    for name, *_ in (*DURATIONS, ("tra_loi_tham_tra",)):
         value = median_from_histogram(histograms.get(name, ()))
         if value is not None:
             medians[name] = value
@@ -362,6 +364,9 @@ async def load_summary(
     cut = cutoffs(today, calendar)
     year = today.year
     first, last = day_number(date(year, 1, 1)), day_number(date(year, 12, 31))
+    phase_rows = await stages.phase_counts(scope)
+    # a large scope reads date ranges of the clock indexes; a small one its own rows
+    wide = scope is None or sum(row[3] for row in phase_rows) > WIDE_SCOPE
     year_targets = await stages.targets(ids, year)
     term = await stages.term_target(unit_id, year)
     admissions_term = None
@@ -370,24 +375,26 @@ async def load_summary(
             scope,
             day_number(date(term.start_year, 1, 1)),
             day_number(date(term.end_year, 12, 31)),
+            wide=wide,
         )
         admissions_term = sum(term_adm.values())
+    since = day_number(add_months(today, -MEDIAN_MONTHS))
     return build_summary(
         root=root,
         units=units,
         today=today,
-        phase_rows=await stages.phase_counts(scope),
+        phase_rows=phase_rows,
         level_names=level_names,
-        admissions_year=await stages.admissions(scope, first, last),
+        admissions_year=await stages.admissions(scope, first, last, wide=wide),
         admissions_term=admissions_term,
         year_target=year_targets.get(unit_id),
         sub_targets=year_targets,
         term=term,
-        overdue_counts=await stages.overdue_counts(scope, cut),
-        overdue_items=await stages.overdue_items(scope, cut, items_per_clock),
-        quality=await stages.quality(scope),
+        overdue_counts=await stages.overdue_counts(scope, cut, wide=wide),
+        overdue_items=await stages.overdue_items(scope, cut, items_per_clock, wide=wide),
+        quality=await stages.quality(scope, wide=wide),
         top_flags=await stages.top_flags(scope),
-        histograms=await stages.duration_histograms(scope),
+        histograms=await stages.duration_histograms(scope, since, wide=wide),
     )
 
 

@@ -71,40 +71,50 @@ def dossiers_workbook(
     today: date,
     overdue: Mapping[int, Sequence[str]] | None = None,
 ) -> bytes:
-    """The .xlsx bytes: sheet "Hồ sơ" with a header row and one row per dossier."""
+    """The .xlsx bytes: sheet "Hồ sơ" with a header row and one row per dossier.
+
+    Written in openpyxl's streaming (write-only) mode: a đảng bộ's 10 000 rows take a second,
+    not several.
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     overdue = overdue or {}
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Hồ sơ"
-    ws.append([header for _, header, _ in HEADERS])
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Hồ sơ")
+    for index, (_, _, width) in enumerate(HEADERS, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = "C2"
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDE6F0")
-    for cell in ws[1]:
-        cell.font = bold
-        cell.fill = fill
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    wrap = Alignment(wrap_text=True, vertical="center")
+    header = []
+    for _, text, _ in HEADERS:
+        cell = WriteOnlyCell(ws, value=text)
+        cell.font, cell.fill, cell.alignment = bold, fill, wrap
+        header.append(cell)
+    ws.append(header)
+    date_columns = [i for i, (key, _, _) in enumerate(HEADERS) if key in _DATE_KEYS]
     for row in rows:
-        ws.append(dossier_cells(row, unit_names, overdue.get(row["dossier_id"], ())))
-    for index, (key, _, width) in enumerate(HEADERS, start=1):
-        letter = get_column_letter(index)
-        ws.column_dimensions[letter].width = width
-        if key in _DATE_KEYS:
-            for (cell,) in ws.iter_rows(min_row=2, min_col=index, max_col=index):
+        cells: list[Any] = dossier_cells(row, unit_names, overdue.get(row["dossier_id"], ()))
+        for i in date_columns:
+            if cells[i] is not None:
+                cell = WriteOnlyCell(ws, value=cells[i])
                 cell.number_format = "DD/MM/YYYY"
-    ws.freeze_panes = "C2"
-    ws.auto_filter.ref = ws.dimensions
-    wb.properties.title = title
+                cells[i] = cell
+        ws.append(cells)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{len(rows) + 1}"
     info = wb.create_sheet("Thông tin")
-    info.append(["Danh sách", title])
-    info.append(["Ngày lập", today])
-    info["B2"].number_format = "DD/MM/YYYY"
-    info.append(["Số hồ sơ", len(rows)])
     info.column_dimensions["A"].width = 14
     info.column_dimensions["B"].width = 50
+    info.append(["Danh sách", title])
+    made = WriteOnlyCell(info, value=today)
+    made.number_format = "DD/MM/YYYY"
+    info.append(["Ngày lập", made])
+    info.append(["Số hồ sơ", len(rows)])
+    wb.properties.title = title
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -219,38 +219,74 @@ class IdleCandidate:
     updated_d: int
 
 
-# Clock → (SQL condition on dossier_progress p, cut-off fields, start column).
+# Clock → (SQL condition on dossier_progress p, start column, its partial index of 006).
 _ACTIVE = "p.phase NOT IN ('deleted', 'official')"
-_CLOCK_SQL: dict[str, tuple[str, str]] = {
-    "decision": ("p.chi_bo_d < :decision AND p.decision_d IS NULL", "p.chi_bo_d"),
-    "ceremony": ("p.decision_d < :ceremony AND p.ceremony_d IS NULL", "p.decision_d"),
+_CLOCK_SQL: dict[str, tuple[str, str, str]] = {
+    "decision": (
+        "p.chi_bo_d < :decision AND p.decision_d IS NULL",
+        "p.chi_bo_d",
+        "dossier_progress_clock_decision",
+    ),
+    "ceremony": (
+        "p.decision_d < :ceremony AND p.ceremony_d IS NULL",
+        "p.decision_d",
+        "dossier_progress_clock_ceremony",
+    ),
     "certificate": (
         "p.cert_d < :certificate AND p.chi_bo_d IS NULL AND p.phase <> 'draft'",
         "p.cert_d",
+        "dossier_progress_clock_certificate",
     ),
-    "dossier_age": ("p.opened_d < :dossier_age AND p.chi_bo_d IS NULL", "p.opened_d"),
+    "dossier_age": (
+        "p.opened_d < :dossier_age AND p.chi_bo_d IS NULL",
+        "p.opened_d",
+        "dossier_progress_clock_age",
+    ),
     "probation_ending": (
         "p.ceremony_d >= :probation_from AND p.ceremony_d < :probation_to AND p.official_d IS NULL",
         "p.ceremony_d",
+        "dossier_progress_clock_probation",
     ),
-    "probation_over": ("p.ceremony_d < :probation_over AND p.official_d IS NULL", "p.ceremony_d"),
-    "idle": ("p.status = 'draft' AND p.updated_d < :idle", "p.updated_d"),
+    "probation_over": (
+        "p.ceremony_d < :probation_over AND p.official_d IS NULL",
+        "p.ceremony_d",
+        "dossier_progress_clock_probation",
+    ),
+    "idle": (
+        "p.status = 'draft' AND p.updated_d < :idle",
+        "p.updated_d",
+        "dossier_progress_clock_idle",
+    ),
 }
 _VERIF_SQL = (
-    "v.returned_d IS NULL AND v.sent_d < CASE v.abroad WHEN 1 THEN :verification_abroad"
-    " ELSE :verification END"
+    "p.returned_d IS NULL AND p.sent_d < :verification"
+    " AND (p.abroad = 0 OR p.sent_d < :verification_abroad)"
 )
+# Below this many dossiers in scope, reading the scope's rows through the unit index beats
+# scanning a date range of the whole table (the summary of one chi bộ vs. of a đảng bộ).
+WIDE_SCOPE = 3000
+
+
+def _index(wide: bool, name: str) -> str:
+    """Pin the query plan: the clock/date index for a wide scope, the unit index otherwise.
+
+    SQLite's planner otherwise takes an ``x IS NULL`` equality on a leading column of a
+    non-covering index and reads half the table row by row.
+    """
+    return f" INDEXED BY {name if wide else 'dossier_progress_unit'}"
+
 
 # Stage durations for the medians: (name, start column, end column).
-DURATIONS: tuple[tuple[str, str, str], ...] = (
-    ("khai", "opened_d", "first_submitted_d"),
-    ("xet_duyet", "first_submitted_d", "approved_d"),
-    ("viet_tay", "approved_d", "handwritten_d"),
-    ("tham_tra_chi_bo", "handwritten_d", "chi_bo_d"),
-    ("dang_uy", "chi_bo_d", "dang_uy_d"),
-    ("quyet_dinh", "dang_uy_d", "decision_d"),
-    ("ket_nap", "decision_d", "ceremony_d"),
-    ("du_bi", "ceremony_d", "official_d"),
+DURATIONS: tuple[tuple[str, str, str, str], ...] = (
+    # (name, start column, end column, index of 006 on (end, start, unit_id, status))
+    ("khai", "opened_d", "first_submitted_d", "dossier_progress_dur_khai"),
+    ("xet_duyet", "first_submitted_d", "approved_d", "dossier_progress_dur_xet"),
+    ("viet_tay", "approved_d", "handwritten_d", "dossier_progress_dur_viet"),
+    ("tham_tra_chi_bo", "handwritten_d", "chi_bo_d", "dossier_progress_dur_chibo"),
+    ("dang_uy", "chi_bo_d", "dang_uy_d", "dossier_progress_dur_danguy"),
+    ("quyet_dinh", "dang_uy_d", "decision_d", "dossier_progress_dur_qd"),
+    ("ket_nap", "decision_d", "ceremony_d", "dossier_progress_dur_kn"),
+    ("du_bi", "ceremony_d", "official_d", "dossier_progress_dur_ct"),
 )
 
 
@@ -323,11 +359,14 @@ class Stages(Repo):
             ),
         )
         await tx.execute("DELETE FROM verifications WHERE dossier_id = ?", (dossier_id,))
+        unit_id = await self.s.fetchval(
+            "SELECT unit_id FROM dossier_progress WHERE dossier_id = ?", (dossier_id,)
+        )
         await tx.executemany(
-            "INSERT INTO verifications (dossier_id, person, abroad, sent_d, returned_d)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO verifications (dossier_id, person, abroad, sent_d, returned_d, unit_id)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (dossier_id, v.person, int(v.abroad), v.sent_d, v.returned_d)
+                (dossier_id, v.person, int(v.abroad), v.sent_d, v.returned_d, unit_id)
                 for v in derived.verifications
             ],
         )
@@ -422,45 +461,55 @@ class Stages(Repo):
         """(unit_id, phase, review_level, count) over the units' dossiers."""
         where, params = _in(unit_ids)
         rows = await self.s.fetchall(
-            "SELECT unit_id, phase, CASE WHEN phase = 'submitted' THEN review_level END AS lvl,"
-            f" count(*) FROM dossier_progress WHERE phase <> 'deleted'{where}"
-            " GROUP BY unit_id, phase, lvl",
+            "SELECT unit_id, phase, review_level, count(*) FROM dossier_progress"
+            f" WHERE phase <> 'deleted'{where} GROUP BY unit_id, phase, review_level",
             params,
         )
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def admissions(
-        self, unit_ids: Sequence[int] | None, first_d: int, last_d: int
+        self, unit_ids: Sequence[int] | None, first_d: int, last_d: int, *, wide: bool = True
     ) -> dict[int | None, int]:
         """Admission decisions (9-KNĐ) dated in [first_d, last_d], per unit."""
         where, params = _in(unit_ids)
         rows = await self.s.fetchall(
             "SELECT unit_id, count(*) FROM dossier_progress"
+            f"{_index(wide, 'dossier_progress_decision')}"
             f" WHERE decision_d BETWEEN ? AND ? AND status <> 'deleted'{where} GROUP BY unit_id",
             (first_d, last_d, *params),
         )
         return {r[0]: r[1] for r in rows}
 
-    async def overdue_counts(self, unit_ids: Sequence[int] | None, cut: Cutoffs) -> dict[str, int]:
-        """How many items each clock has overdue (verification: per person)."""
+    async def overdue_counts(
+        self, unit_ids: Sequence[int] | None, cut: Cutoffs, *, wide: bool = True
+    ) -> dict[str, int]:
+        """How many items each clock has overdue (verification: per person).
+
+        Each clock is one range of its partial index (migration 006).
+        """
         where, params = _in(unit_ids, "p.unit_id")
         named = _named(cut)
         named.update({f"u{i}": u for i, u in enumerate(params)})
         where = _rename(where, len(params))
         parts = [
-            f"SELECT '{clock}', count(*) FROM dossier_progress p WHERE {_ACTIVE} AND {cond}{where}"
-            for clock, (cond, _start) in _CLOCK_SQL.items()
+            f"SELECT '{clock}', count(*) FROM dossier_progress p{_index(wide, index)}"
+            f" WHERE {cond} AND {_ACTIVE}{where}"
+            for clock, (cond, _start, index) in _CLOCK_SQL.items()
         ]
         parts.append(
-            "SELECT 'verification', count(*) FROM verifications v"
-            " JOIN dossier_progress p ON p.dossier_id = v.dossier_id"
-            f" WHERE {_VERIF_SQL} AND {_ACTIVE}{where}"
+            "SELECT 'verification', count(*) FROM verifications p"
+            f" INDEXED BY verifications_pending WHERE {_VERIF_SQL}{where}"
         )
         rows = await self.s.fetchall(" UNION ALL ".join(parts), named)
         return {r[0]: r[1] for r in rows}
 
     async def overdue_items(
-        self, unit_ids: Sequence[int] | None, cut: Cutoffs, limit: int | None = 5
+        self,
+        unit_ids: Sequence[int] | None,
+        cut: Cutoffs,
+        limit: int | None = 5,
+        *,
+        wide: bool = True,
     ) -> list[OverdueItem]:
         """The overdue items themselves, oldest first; at most ``limit`` per clock."""
         where, params = _in(unit_ids, "p.unit_id")
@@ -470,53 +519,57 @@ class Stages(Repo):
         lim = "" if limit is None else f" LIMIT {int(limit)}"
         out: list[OverdueItem] = []
         rows = await self.s.fetchall(
-            "SELECT p.dossier_id, p.unit_id, p.full_name, v.sent_d, v.person, v.abroad"
-            " FROM verifications v JOIN dossier_progress p ON p.dossier_id = v.dossier_id"
-            f" WHERE {_VERIF_SQL} AND {_ACTIVE}{where} ORDER BY v.sent_d, v.id{lim}",
+            "SELECT v.dossier_id, v.unit_id, d.full_name, v.sent_d, v.person, v.abroad FROM"
+            " (SELECT * FROM verifications p INDEXED BY verifications_pending"
+            f" WHERE {_VERIF_SQL}{where} ORDER BY p.sent_d, p.id{lim}) v"
+            " JOIN dossier_progress d ON d.dossier_id = v.dossier_id ORDER BY v.sent_d, v.id",
             named,
         )
         out += [OverdueItem("verification", r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
-        for clock, (cond, start) in _CLOCK_SQL.items():
+        for clock, (cond, start, index) in _CLOCK_SQL.items():
             rows = await self.s.fetchall(
-                f"SELECT p.dossier_id, p.unit_id, p.full_name, {start} FROM dossier_progress p"
-                f" WHERE {_ACTIVE} AND {cond}{where} ORDER BY {start}, p.dossier_id{lim}",
+                f"SELECT p.dossier_id, p.unit_id, p.full_name, {start}"
+                f" FROM dossier_progress p{_index(wide, index)}"
+                f" WHERE {cond} AND {_ACTIVE}{where} ORDER BY {start}, p.dossier_id{lim}",
                 named,
             )
             out += [OverdueItem(clock, r[0], r[1], r[2], r[3]) for r in rows]
         return out
 
-    async def quality(self, unit_ids: Sequence[int] | None) -> tuple[int, int, int]:
+    async def quality(
+        self, unit_ids: Sequence[int] | None, *, wide: bool = True
+    ) -> tuple[int, int, int]:
         """(dossiers ever approved, of which never returned, total returns among them)."""
         where, params = _in(unit_ids)
-        row = await self.s.fetchone(
-            "SELECT count(*), coalesce(sum(returns = 0), 0), coalesce(sum(returns), 0)"
-            f" FROM dossier_progress WHERE approved_d IS NOT NULL AND status <> 'deleted'{where}",
+        rows = await self.s.fetchall(
+            "SELECT returns, count(*) FROM dossier_progress"
+            f"{_index(wide, 'dossier_progress_returns')}"
+            f" WHERE approved_d IS NOT NULL AND status <> 'deleted'{where} GROUP BY returns",
             params,
         )
-        assert row is not None
-        return int(row[0]), int(row[1]), int(row[2])
+        approved = sum(n for _, n in rows)
+        first_time = sum(n for returns, n in rows if returns == 0)
+        return approved, first_time, sum(returns * n for returns, n in rows)
 
     async def duration_histograms(
-        self, unit_ids: Sequence[int] | None
+        self, unit_ids: Sequence[int] | None, since_d: int, *, wide: bool = True
     ) -> dict[str, list[tuple[int, int]]]:
-        """Per stage, (days spent, number of dossiers) for every completed stage."""
+        """Per stage, (days spent, number of dossiers) for stages completed since ``since_d``."""
         where, params = _in(unit_ids)
         parts = []
         all_params: list[int] = []
-        for name, start, end in DURATIONS:
+        for name, start, end, index in DURATIONS:
             parts.append(
                 f"SELECT '{name}', {end} - {start} AS d, count(*) FROM dossier_progress"
-                f" WHERE {end} IS NOT NULL AND {start} IS NOT NULL AND status <> 'deleted'"
-                f"{where} GROUP BY d"
+                f"{_index(wide, index)} WHERE {end} >= ? AND {start} IS NOT NULL"
+                f" AND status <> 'deleted'{where} GROUP BY d"
             )
-            all_params += params
-        vwhere, vparams = _in(unit_ids, "p.unit_id")
+            all_params += [since_d, *params]
         parts.append(
-            "SELECT 'tra_loi_tham_tra', v.returned_d - v.sent_d AS d, count(*)"
-            " FROM verifications v JOIN dossier_progress p ON p.dossier_id = v.dossier_id"
-            f" WHERE v.returned_d IS NOT NULL{vwhere} GROUP BY d"
+            "SELECT 'tra_loi_tham_tra', returned_d - sent_d AS d, count(*) FROM verifications"
+            f" INDEXED BY verifications_returned WHERE returned_d >= ?{where} GROUP BY d"
         )
-        all_params += vparams
+        all_params += [since_d, *params]
         rows = await self.s.fetchall(" UNION ALL ".join(parts), all_params)
         out: dict[str, list[tuple[int, int]]] = {}
         for name, days, count in rows:
@@ -527,29 +580,19 @@ class Stages(Repo):
         self, unit_ids: Sequence[int] | None, limit: int = 5
     ) -> list[tuple[str, int]]:
         """The rules flagged on most submitted dossiers (from the per-revision cache)."""
-        if unit_ids is None:
-            rows = await self.s.fetchall(
-                "SELECT rule, count(*) AS n FROM dossier_flags GROUP BY rule"
-                " ORDER BY n DESC, rule LIMIT ?",
-                (limit,),
-            )
-        else:
-            where, params = _in(unit_ids, "p.unit_id")
-            rows = await self.s.fetchall(
-                "SELECT f.rule, count(*) AS n FROM dossier_flags f"
-                " JOIN dossier_progress p ON p.dossier_id = f.dossier_id"
-                f" WHERE p.status <> 'deleted'{where} GROUP BY f.rule ORDER BY n DESC, f.rule"
-                " LIMIT ?",
-                (*params, limit),
-            )
+        where, params = _in(unit_ids)
+        rows = await self.s.fetchall(
+            f"SELECT rule, count(*) AS n FROM dossier_flags WHERE 1{where} GROUP BY rule"
+            " ORDER BY n DESC, rule LIMIT ?",
+            (*params, limit),
+        )
         return [(r[0], r[1]) for r in rows]
 
     async def stale_flag_dossiers(self, limit: int) -> list[tuple[int, int]]:
         """(dossier_id, revision) of submitted-or-later dossiers whose cached flags are old."""
         rows = await self.s.fetchall(
             "SELECT dossier_id, revision FROM dossier_progress"
-            " WHERE phase NOT IN ('draft', 'deleted')"
-            " AND (flags_revision IS NULL OR flags_revision <> revision)"
+            " WHERE phase NOT IN ('draft', 'deleted') AND flags_revision IS NOT revision"
             " ORDER BY dossier_id LIMIT ?",
             (limit,),
         )
@@ -561,9 +604,14 @@ class Stages(Repo):
         """Replace the cached (rule, severity) list of a dossier, computed on ``revision``."""
         tx = _tx(self)
         await tx.execute("DELETE FROM dossier_flags WHERE dossier_id = ?", (dossier_id,))
+        unit_id = await self.s.fetchval(
+            "SELECT coalesce(unit_id, 0) FROM dossier_progress WHERE dossier_id = ?",
+            (dossier_id,),
+        )
         await tx.executemany(
-            "INSERT OR IGNORE INTO dossier_flags (dossier_id, rule, severity) VALUES (?, ?, ?)",
-            [(dossier_id, rule, severity) for rule, severity in flags],
+            "INSERT OR IGNORE INTO dossier_flags (rule, unit_id, dossier_id, severity)"
+            " VALUES (?, ?, ?, ?)",
+            [(rule, unit_id or 0, dossier_id, severity) for rule, severity in flags],
         )
         await tx.execute(
             "UPDATE dossier_progress SET flags_revision = ? WHERE dossier_id = ?",

@@ -230,9 +230,13 @@ async def test_quality_first_time_share_returns_and_medians(world: World) -> Non
     text = render_summary(s)
     assert "Đạt yêu cầu ngay lần đầu: 10/11 hồ sơ (90,9 %)" in text
     assert "Số lần trả lại trung bình: 0,18 lần/hồ sơ" in text
-    # decision → ceremony: D13 18 days, D14 9, D15 11, D16 11 → median 11
-    assert s.medians["ket_nap"] == 11
-    assert "Quyết định → lễ kết nạp: 11 ngày" in text
+    # decision → ceremony, ceremonies of the last 12 months only: D13 (20/03/2026) 18 days and
+    # D14 (10/10/2025) 9 days; D15 (01/05/2025) and D16 (01/07/2025) are older.
+    assert s.medians["ket_nap"] == 13.5
+    assert "Quyết định → lễ kết nạp: 13,5 ngày" in text
+    # a year earlier, D15 (11 days) and D16 (11 days) were the last 12 months' ceremonies
+    earlier = await summary_of(world, world.root.id, date(2025, 9, 23))
+    assert earlier.medians["ket_nap"] == 11
     # verification replies: only D9's father, 08/05 → 29/05
     assert s.medians["tra_loi_tham_tra"] == 21
 
