@@ -41,11 +41,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from handlers.charts import summary_chart  # noqa: E402
-from handlers.secretary import SecretaryFlow  # noqa: E402
-from handlers.summary import load_summary, render_summary  # noqa: E402
-from handlers.workdays import add_months, day_number  # noqa: E402
-from storage.db import Database  # noqa: E402
+from handlers.charts import summary_chart
+from handlers.secretary import SecretaryFlow
+from handlers.summary import load_summary, render_summary
+from handlers.workdays import add_months, day_number
+from storage.db import Database
 
 TODAY = date(2026, 9, 23)
 RULES = ("F0", "F5", "X5", "X11", "X12", "F13", "P1", "X9", "F17", "X13")
@@ -68,7 +68,9 @@ async def generate(db: Database, n_dossiers: int, n_units: int, seed: int = 5) -
     units: list[tuple] = [(1, None, "Đảng bộ Khối Doanh nghiệp", "cap_tren", None, "", now)]
     n_mid = 9
     for i in range(n_mid):
-        units.append((2 + i, 1, f"Đảng bộ cơ sở số {i + 1}", "dang_bo_co_so", 2, "Đảng ủy cơ sở", now))
+        units.append(
+            (2 + i, 1, f"Đảng bộ cơ sở số {i + 1}", "dang_bo_co_so", 2, "Đảng ủy cơ sở", now)
+        )
     chi_bo = list(range(2 + n_mid, n_units + 1))
     for uid in chi_bo:
         parent = 2 + (uid % n_mid)
