@@ -1,0 +1,131 @@
+"""The review through the production Router and flows on a non-Telegram platform: the
+group/private split is platform-neutral (console, Zalo: chat ids are arbitrary strings)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from handlers.events import Chat, Event, Reply, User
+from handlers.org import bootstrap
+from handlers.router import FixedClock, Router, build_flows
+from storage.core import Change
+from storage.db import Database
+from tests.samples import load_sample
+
+PLATFORM = "console"
+_keys = itertools.count(1)
+
+
+class Net:
+    """Plays the adapter: numbers the messages, reports remembered ones to the router."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.inbox: dict[str, list[tuple[str, Reply]]] = {}
+        self._ids = itertools.count(1)
+
+    async def event(self, user: User, chat: Chat, **kw: str) -> list[Reply]:
+        key = kw.pop("key", str(next(_keys)))
+        replies = await self.router.handle(Event(user, chat, update_key=key, **kw))  # type: ignore[arg-type]
+        for reply in replies:
+            if not (reply.text or reply.document):
+                continue
+            target = reply.chat or chat
+            message_id = reply.edit_ref or f"m{next(self._ids)}"
+            box = self.inbox.setdefault(target.id, [])
+            box[:] = [(i, r) for i, r in box if i != message_id]
+            box.append((message_id, reply))
+            if reply.remember:
+                await self.router.message_sent(reply.remember, PLATFORM, target.id, message_id)
+        return replies
+
+    def last(self, chat: Chat) -> tuple[str, Reply]:
+        return self.inbox[chat.id][-1]
+
+
+def person(uid: str, name: str) -> tuple[User, Chat]:
+    return User(PLATFORM, uid, name), Chat(PLATFORM, uid, "private")
+
+
+@pytest.fixture
+async def router(tmp_path: Path):
+    db = await Database.open(tmp_path / "router.sqlite3")
+    clock = FixedClock(datetime.fromisoformat("2026-03-02T02:00:00+00:00"))
+    try:
+        yield Router(db, clock, build_flows())
+    finally:
+        await db.close()
+
+
+def code(text: str) -> str:
+    found = re.search(r"(?:/start |/ketnoi )([A-Z0-9]{10})", text)
+    assert found, text
+    return found.group(1)
+
+
+async def test_review_through_the_router_on_the_console_platform(router: Router) -> None:
+    net = Net(router)
+    sec, sec_chat = person("sec", "Bí thư")
+    rev, rev_chat = person("rev", "Người duyệt")
+    cand, cand_chat = person("cand", "Nguyễn Văn An")
+    group = Chat(PLATFORM, "nhom-chi-bo", "group", "Chi bộ")
+    async with router.db.transaction() as tx:
+        boot = await bootstrap(tx, "Chi bộ cơ sở Trường A", platform=PLATFORM, kind="chi_bo_co_so")
+    assert boot.code
+    await net.event(sec, sec_chat, kind="command", command="start", text=boot.code)
+    assert "bí thư" in net.last(sec_chat)[1].text
+    await net.event(sec, sec_chat, kind="command", command="moi", text="duyet")
+    await net.event(rev, rev_chat, kind="command", command="start",
+                    text=code(net.last(sec_chat)[1].text))  # fmt: skip
+    await net.event(sec, sec_chat, kind="command", command="ketnoi")
+    await net.event(sec, group, kind="command", command="ketnoi",
+                    text=code(net.last(sec_chat)[1].text))  # fmt: skip
+    assert "đã được kết nối" in net.last(group)[1].text
+
+    # a candidate invited before consenting: the invite code waits in the conversation
+    await net.event(sec, sec_chat, kind="command", command="moi", text="ungvien")
+    await net.event(cand, cand_chat, kind="command", command="start",
+                    text=code(net.last(sec_chat)[1].text))  # fmt: skip
+    consent = next(b for row in net.last(cand_chat)[1].buttons for b in row if "đồng ý" in b.label)
+    await net.event(cand, cand_chat, kind="button", action=consent.action)
+    sample = load_sample("b")
+    async with router.db.transaction() as tx:
+        found = await tx.people.find(PLATFORM, "cand")
+        assert found is not None
+        record = await tx.dossiers.current_for(found.id)
+        assert record is not None
+        await tx.dossiers.apply(
+            record,
+            [Change(f"answers.{k}", v) for k, v in sample.answers.items()]
+            + [Change(f"tables.{t}.{i}", r) for t, rows in sample.tables.items()
+               for i, r in enumerate(rows)]
+            + [Change(f"relatives.{i}", r) for i, r in enumerate(sample.relatives)],
+            found.id,
+        )  # fmt: skip
+    replies = await net.event(cand, cand_chat, kind="command", command="nop")
+    if any("Nộp luôn" in b.label for r in replies for row in r.buttons for b in row):
+        yes = next(b for r in replies for row in r.buttons for b in row if "Nộp luôn" in b.label)
+        await net.event(cand, cand_chat, kind="button", action=yes.action)
+    card_id, card = net.last(group)
+    assert "Hồ sơ #" in card.text and sample.value("ho_ten") in card.text
+    approve = next(b for row in card.buttons for b in row if "Duyệt" in b.label)
+
+    # the same tap delivered twice (a platform redelivery): handled once
+    first = await net.event(rev, group, kind="button", action=approve.action, message_ref=card_id,
+                            key="tap-1")  # fmt: skip
+    again = await net.event(rev, group, kind="button", action=approve.action, message_ref=card_id,
+                            key="tap-1")  # fmt: skip
+    assert first and again == []
+    assert any("Đã duyệt lần cuối" in r.text for _, r in net.inbox[group.id])
+    final = net.last(cand_chat)[1]
+    assert final.document is not None and "nhap" not in final.document.filename
+    async with router.db.read() as r:
+        record = await r.dossiers.get(record.id)
+        assert record is not None and record.locked and record.unit_id is not None
+        decisions = await r.fetchval("SELECT count(*) FROM review_decisions")
+    assert decisions == 1
