@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllPrivateChats,
     CallbackQuery,
@@ -646,9 +647,17 @@ async def run_telegram(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Run the bot until SIGINT/SIGTERM (or ``stop`` is set), then stop gracefully."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
     protect_logs(settings)
     close: Callable[[], Awaitable[None]] | None = None
     if router is None:
+        if not settings.bot_username:
+            # the flows need the bot's @username (deep links, group commands) when built
+            settings = settings.model_copy(update={"bot_username": await _fetch_username(settings)})
         router, close = await _open_router(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -668,9 +677,22 @@ async def run_telegram(
             await close()
 
 
+async def _fetch_username(settings: Settings) -> str:
+    """getMe once, before the flows are built."""
+    request = AiohttpRequest(connection_pool_size=1)
+    async with Bot(
+        settings.token,
+        base_url=settings.api_base_url,
+        base_file_url=settings.api_file_url,
+        request=request,
+        get_updates_request=AiohttpRequest(connection_pool_size=1),
+    ) as bot:
+        return bot.username or ""
+
+
 async def _open_router(settings: Settings) -> tuple[RouterLike, Callable[[], Awaitable[None]]]:
     """The production router on the configured database (import deferred: heavy)."""
-    from handlers.router import open_router  # type: ignore[attr-defined]
+    from handlers.router import open_router
 
     router, close = await open_router(settings)
     return router, close
