@@ -120,6 +120,17 @@ def f1_name(ctx: Ctx) -> Iterator[Flag]:
             msg("F1", "not_upper", value=name, upper=upper, also_sign=also_sign),
             field="ho_ten",
         )
+    elif not vn.has_diacritics(name):
+        # Typed on an unaccented keyboard: almost every Vietnamese name carries diacritics,
+        # but some (e.g. of ethnic minorities) do not, so ask a human instead of blocking.
+        yield ctx.flag(
+            "F1",
+            1,
+            "ho_ten:dau",
+            msg("F1", "no_diacritics", value=name),
+            field="ho_ten",
+            severity=WARNING,
+        )
 
 
 @rule("F2", WARNING, needs=(2,), fields=("ten_khac",))
