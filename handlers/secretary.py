@@ -883,6 +883,24 @@ def start_periodic(
     return task, stop
 
 
+class RouterLike(Protocol):
+    db: Database
+    clock: Clock
+    zone: ZoneInfo
+
+
+def start_scheduler(
+    router: RouterLike,
+    send: Callable[[Reply], Awaitable[Any]],
+    *,
+    interval: float = 60.0,
+) -> tuple[asyncio.Task[None], asyncio.Event]:
+    """What an adapter calls once it runs: digests and reminders on the router's database,
+    clock and time zone. ``send`` delivers one reply to ``reply.chat``."""
+    notifier = Notifier(router.db, zone=router.zone)
+    return start_periodic(notifier, send, clock=router.clock, interval=interval)
+
+
 __all__ = [
     "COMMANDS",
     "Notifier",
@@ -892,4 +910,5 @@ __all__ = [
     "oversees",
     "run_periodic",
     "start_periodic",
+    "start_scheduler",
 ]

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from handlers.events import Chat, Event, Reply, User
-from handlers.secretary import Notifier, SecretaryFlow, run_periodic
+from handlers.secretary import ZONE, Notifier, SecretaryFlow, run_periodic, start_scheduler
 from storage.reviews import Org
 from storage.stages import Stages
 from tests.secretary_world import TODAY, World, at, build_world, d
@@ -355,6 +355,28 @@ async def test_periodic_runner_sends_what_is_due(world: World) -> None:
     assert {ROOT_GROUP.id, GROUP.id, "cand-D1"} == chats
     async with world.db.read() as r:
         assert await r.repo(Stages).stale_flag_dossiers(100) == []  # the flag cache is warm
+
+
+async def test_scheduler_started_for_a_router(world: World) -> None:
+    class Clock:
+        def now(self) -> datetime:
+            return at(TODAY, 9)
+
+    class RouterStub:
+        db, clock, zone = world.db, Clock(), ZONE
+
+    got: list[Reply] = []
+    done = asyncio.Event()
+
+    async def send(reply: Reply) -> None:
+        got.append(reply)
+        done.set()
+
+    task, stop = start_scheduler(RouterStub(), send, interval=0.01)
+    await asyncio.wait_for(done.wait(), 10)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert got and all(r.chat is not None for r in got)
 
 
 def test_commands_are_declared() -> None:
