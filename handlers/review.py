@@ -879,7 +879,11 @@ class ReviewFlow:
             return
         number, rest = _leading_item(text)
         if number is None:
-            ctx.say(t("refuse.comment_usage"))
+            # a remark in reply to a card: explain the format to reviewers, ignore the others
+            record = await ctx.tx.dossiers.get(dossier_id)
+            unit = await self._acting_unit(ctx, record) if record else None
+            if unit and ctx.person and await access.may_act(ctx.tx, ctx.person.id, unit):
+                ctx.say(t("refuse.comment_usage"))
             return
         await self._add_comment(ctx, dossier_id, number, rest)
 
@@ -1187,18 +1191,6 @@ class ReviewFlow:
         data = self.renderer(record.dossier, draft=False, flags=[])
         filename = f"2KND-ho-so-{record.id}-ban-{record.revision}.docx"
         name = record.dossier.value("ho_ten")
-        chat = await self._candidate_chat(tx, record)
-        if chat is not None:
-            ctx.replies.append(
-                Reply(
-                    chat=chat,
-                    text=render("review/final_candidate.j2", unit=unit.name),
-                    document=Document(filename, data, caption=t_final_caption(record.id)),
-                )
-            )
-            await access.record_delivery(
-                tx, record.person_id, record, what="final_docx", unit_id=unit.id
-            )
         if unit.has_group and unit.group_platform and unit.group_chat_id:
             group = Chat(unit.group_platform, unit.group_chat_id, "group", unit.name)
             ctx.replies.append(
@@ -1222,6 +1214,19 @@ class ReviewFlow:
                 revision=record.revision,
                 unit_id=unit.id,
                 detail={"what": "final_docx", "to": "group"},
+            )
+        # the candidate last: a blocked private chat must not stop the group's copy
+        chat = await self._candidate_chat(tx, record)
+        if chat is not None:
+            ctx.replies.append(
+                Reply(
+                    chat=chat,
+                    text=render("review/final_candidate.j2", unit=unit.name),
+                    document=Document(filename, data, caption=t_final_caption(record.id)),
+                )
+            )
+            await access.record_delivery(
+                tx, record.person_id, record, what="final_docx", unit_id=unit.id
             )
 
     # -- reopening ---------------------------------------------------------------------------------

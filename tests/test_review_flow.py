@@ -288,3 +288,44 @@ async def test_unbound_unit_gets_private_cards(db: Database) -> None:
     await world.tap(R1, private(R1), card, "Duyệt")
     assert "Đã duyệt lần cuối" in card.text
     assert world.messages(private(CAND))[-1].document is not None
+
+
+async def test_replies_to_the_card_listing_and_staff_start(db: Database) -> None:
+    world = World(db)
+    ids = await _organisation(world)
+    dossier_id = await dossier_for(db, ids["cand"], ids["cb"], load_sample("a"))
+    await world.submit(ids["cand"], chat=private(CAND))
+    card = world.last(CB_GROUP)
+    count = len(world.messages(CB_GROUP))
+    assert await world.reply_to(OUT, CB_GROUP, card, "ok") == []  # chatter: silence
+    await world.reply_to(R1, CB_GROUP, card, "xem giúp")
+    assert "Cách ghi nhận xét" in world.last(CB_GROUP).text
+    await world.reply_to(R1, CB_GROUP, card, "mục 9: ghi rõ «không»")
+    assert "cho mục (9)" in world.last(CB_GROUP).text
+    assert len(world.messages(CB_GROUP)) == count + 2
+    # deleting one's own draft
+    saved = world.last(CB_GROUP)
+    await world.tap(R2, CB_GROUP, saved, "Xóa nhận xét")
+    assert "Đã xóa" not in saved.text  # not the author
+    await world.tap(R1, CB_GROUP, saved, "Xóa nhận xét")
+    assert saved.text.startswith("Đã xóa nhận xét")
+    async with db.read() as r:
+        assert await r.repo(Reviews).comments(dossier_id) == []
+
+    await world.command(R1, CB_GROUP, "hoso")
+    assert f"#{dossier_id} TRẦN MINH KHOA" in world.last(CB_GROUP).text
+    await world.command(R3, private(R3), "hoso")
+    assert "Không có hồ sơ nào đang chờ Đảng bộ Công ty A" in world.last(private(R3)).text
+    await world.command(OUT, CB_GROUP, "hoso")
+    assert "TRẦN MINH KHOA" not in world.last(CB_GROUP).text
+
+    replies = await world.command(R1, private(R1), "start")
+    assert "người duyệt của Chi bộ Phòng Kỹ thuật" in replies[0].text
+    # a candidate's plain /start is left to the candidate flow
+    async with db.transaction() as tx:
+        from handlers.events import Event
+
+        assert (
+            await world.org.handle(tx, Event(CAND, private(CAND), "command", command="start"))
+            is None
+        )
