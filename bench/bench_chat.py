@@ -90,10 +90,50 @@ class StubRouter:
 
 
 async def record_script(sample: str) -> list[Step]:
-    """Play ``sample`` once through the platform-neutral flow and write down the steps."""
-    from bench.sample_player import record_steps  # type: ignore[import-not-found]
+    """Play ``sample`` once through the router (no Telegram) and write down every move and
+    how many Telegram messages answered it; all simulated candidates then replay it."""
+    from bot.telegram import split_text
+    from handlers.events import Chat, Event, User
+    from handlers.router import Router, build_flows
+    from storage.db import Database
+    from tests.samples import load_sample
+    from tests.telegram_player import Move, SamplePlayer, read_state
 
-    return [Step(**s) for s in await record_steps(sample)]
+    with tempfile.TemporaryDirectory(prefix="knd-script-") as tmp:
+        path = Path(tmp) / "script.sqlite3"
+        db = await Database.open(path)
+        router = Router(db, flows=build_flows())
+        player = SamplePlayer(load_sample(sample))
+        user, chat = User("telegram", "1", "Ứng viên"), Chat("telegram", "1")
+        steps: list[Step] = []
+        move = Move("text", "/start")
+        buttons: list[Any] = []
+        while move.kind != "done":
+            key = str(len(steps))
+            if move.kind == "text" and move.value.startswith("/"):
+                event = Event(user, chat, "command", command=move.value[1:], update_key=key)
+            elif move.kind == "text":
+                event = Event(user, chat, "text", text=move.value, update_key=key)
+            else:
+                action = next(
+                    b.action
+                    for row in buttons
+                    for b in row
+                    if b.action.partition("~")[0] == move.value
+                )
+                event = Event(user, chat, "button", action=action, update_key=key)
+            replies = await router.handle(event)
+            outputs = 0
+            for reply in replies:
+                outputs += len(split_text(reply.text)) if reply.text else 0
+                outputs += (reply.document is not None) + (reply.photo is not None)
+                if reply.buttons:
+                    buttons = reply.buttons
+            steps.append(Step("tap" if move.kind == "tap" else "text", move.value, outputs))
+            state, dossier = read_state(path, "telegram", "1")
+            move = player.next_move(state, dossier)
+        await db.close()
+    return steps
 
 
 # ============================================================================================
@@ -225,22 +265,17 @@ def _latest_keyboard(api: Any, chat_id: int) -> int | None:
     return None
 
 
-def _find_button(api: Any, chat_id: int, label: str, message_id: int | None) -> tuple[int, str]:
-    from tests.fake_bot_api import ascii_fold
-
+def _find_button(api: Any, chat_id: int, action: str, message_id: int | None) -> tuple[int, str]:
+    """The button whose action (callback_data without its "~seq") is ``action``."""
     if message_id is None:
-        raise RuntimeError(f"no keyboard to tap {label!r} on")
+        raise RuntimeError(f"no keyboard to tap {action!r} on")
     message = api._chats[chat_id].by_id[message_id]
-    buttons = [b for row in message.inline_keyboard for b in row]
-    for match in (
-        lambda t: t == label,
-        lambda t: ascii_fold(t) == ascii_fold(label),
-        lambda t: ascii_fold(label) in ascii_fold(t),
-    ):
-        for button in buttons:
-            if match(button.get("text", "")):
-                return message_id, button["callback_data"]
-    raise RuntimeError(f"no button {label!r} on message {message_id}")
+    for row in message.inline_keyboard:
+        for button in row:
+            data = str(button.get("callback_data", ""))
+            if data.partition("~")[0] == action or button.get("text") == action:
+                return message_id, data
+    raise RuntimeError(f"no button {action!r} on message {message_id}")
 
 
 # ============================================================================================
@@ -260,7 +295,7 @@ async def open_bot_router(db_path: Path, stub: bool) -> tuple[Any, Any]:
     if stub:
         return StubRouter(), None
     from bot.settings import Settings
-    from handlers.router import open_router  # type: ignore[attr-defined]
+    from handlers.router import open_router
 
     settings = Settings(_env_file=None, db_path=db_path)
     return await open_router(settings)
