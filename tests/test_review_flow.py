@@ -329,3 +329,30 @@ async def test_replies_to_the_card_listing_and_staff_start(db: Database) -> None
             await world.org.handle(tx, Event(CAND, private(CAND), "command", command="start"))
             is None
         )
+
+
+async def test_card_counts_flags_and_shows_explanations_without_content(db: Database) -> None:
+    from forms.checks import Flag
+
+    world = World(db)
+    flags = [
+        Flag("X5", "warning", 15, "Khoảng trống 03/2019–06/2019", "X5:a", explanation="Nghỉ ốm"),
+        Flag("X7", "warning", 14, "Thiếu nơi học", "X7:b"),
+        Flag("F9", "error", 9, "Tôn giáo để trống", "F9"),
+    ]
+    world.review.checks = lambda dossier, today=None: flags
+    ids = await _organisation(world)
+    dossier = load_sample("a")
+    del dossier.answers["ngay_sinh"]
+    await dossier_for(db, ids["cand"], ids["cb"], dossier)
+    await world.submit(ids["cand"], chat=private(CAND))
+    card = world.last(CB_GROUP).text
+    assert "Lỗi: 1 · Cảnh báo: 2 (1 có giải trình)" in card
+    assert "(15) giải trình: «Nghỉ ốm»" in card
+    assert "Khoảng trống" not in card and "Tôn giáo để trống" not in card  # details: private
+    from forms.definition import load_form
+    from handlers.review import completeness
+
+    done, total = completeness(dossier, load_form())
+    assert done == total - 1  # item (3) is missing
+    assert f"Đã khai {done}/{total} mục bắt buộc" in card
