@@ -75,6 +75,8 @@ def jump_action(item_number: int) -> str:
 
 SubmittedHook = Callable[[Tx, DossierRecord], Awaitable[list[Reply]]]
 StartHook = Callable[[Tx, Event, str], Awaitable[list[Reply] | None]]
+#: (tx, person id, /start payload kept in the state) -> the chi bộ of a new dossier, or None
+UnitHook = Callable[[Tx, int, str], Awaitable[int | None]]
 Renderer = Callable[[Dossier, list[Flag]], bytes]
 
 
@@ -95,6 +97,7 @@ class CandidateFlow:
         form: FormDef | None = None,
         on_submitted: SubmittedHook | None = None,
         on_start: StartHook | None = None,
+        unit_for: UnitHook | None = None,
         renderer: Renderer | None = None,
         zone: ZoneInfo = DEFAULT_ZONE,
     ) -> None:
@@ -102,6 +105,7 @@ class CandidateFlow:
         self.walk: Walk = walk_for(self.form)
         self.on_submitted = on_submitted
         self.on_start = on_start
+        self.unit_for = unit_for
         self.renderer = renderer or _default_renderer
         self.zone = zone
 
@@ -277,7 +281,11 @@ class Turn:
         assert self.person is not None
         self.record = await self.tx.dossiers.current_for(self.person.id)
         if self.record is None:
-            self.record = await self.tx.dossiers.create(self.person.id, Dossier())
+            unit_id = None
+            if self.flow.unit_for is not None:
+                payload = str(self.state.get("payload", ""))
+                unit_id = await self.flow.unit_for(self.tx, self.person.id, payload)
+            self.record = await self.tx.dossiers.create(self.person.id, Dossier(), unit_id=unit_id)
             await self.tx.audit.append(
                 "dossier_opened", person_id=self.person.id, dossier_id=self.record.id
             )

@@ -335,6 +335,22 @@ class OrgFlow:
             await tx.dossiers.set_meta(record, unit_id=unit.id)
         return [Reply(text=t("candidate_attached", unit=unit.name))]
 
+    async def unit_for(self, tx: Tx, person_id: int, payload: str) -> int | None:
+        """The candidate flow's hook when it opens a dossier (right after consent): the chi bộ
+        of the candidate invite the person used before consenting (kept as the /start
+        payload), which also becomes their candidate role; else their candidate role's unit."""
+        org = tx.repo(Org)
+        invite = await org.invite(payload) if payload and self.looks_like_code(payload) else None
+        if (
+            invite is not None
+            and invite.purpose == "role"
+            and invite.role == "candidate"
+            and invite.uses > 0
+        ):
+            await self.accept_candidate(tx, person_id, invite.unit_id)
+            return invite.unit_id
+        return await org.candidate_unit(person_id)
+
     async def accept_candidate(self, tx: Tx, person_id: int, unit_id: int) -> None:
         """Record the candidate role once the person has consented (called by the candidate
         flow after a candidate invite)."""

@@ -199,6 +199,7 @@ def build_flows(*, bot_username: str = "") -> list[Flow]:
     flows: list[Flow] = []
     on_submitted = None
     on_start = None
+    unit_for = None
     try:
         from handlers.review import ReviewFlow
     except ImportError:  # pragma: no cover - review flow not installed
@@ -211,13 +212,14 @@ def build_flows(*, bot_username: str = "") -> list[Flow]:
         flows.extend([review, org])
         on_submitted = review.on_submitted
         on_start = org.on_start
+        unit_for = org.unit_for
     try:
         from handlers.secretary import SecretaryFlow  # type: ignore[import-not-found]
     except ImportError:
         SecretaryFlow = None  # type: ignore[assignment,misc]
     if SecretaryFlow is not None:
         flows.append(SecretaryFlow())
-    flows.append(CandidateFlow(on_submitted=on_submitted, on_start=on_start))
+    flows.append(CandidateFlow(on_submitted=on_submitted, on_start=on_start, unit_for=unit_for))
     return flows
 
 

@@ -169,7 +169,7 @@ async def test_a_whole_review_in_group_chats(scene: Scene) -> None:
         person = await tx.people.find("telegram", str(cand.user.id))
         assert person is not None
         record = await tx.dossiers.current_for(person.id)
-        assert record is not None and record.unit_id is None
+        assert record is not None and record.unit_id is not None  # the invite's chi bộ
         changes = [Change(f"answers.{k}", v) for k, v in sample.answers.items()]
         changes += [
             Change(f"tables.{table}.{i}", row)
