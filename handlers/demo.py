@@ -25,7 +25,7 @@ from forms.model import FormDef, Kind
 from handlers.events import Button, Chat, Event, Reply, User
 from handlers.router import Clock, FixedClock, Router
 from handlers.walk import Cursor, walk_for
-from storage.db import Database
+from storage.db import Database, Session
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = {"a": ROOT / "examples" / "sample_a.json", "b": ROOT / "examples" / "sample_b.json"}
@@ -49,6 +49,7 @@ class Player:
     on_send: Callable[[str], None] | None = None
     replies: list[Reply] = field(default_factory=list)
     steps: int = 0
+    keep_history: bool = True  # False: keep only the last keyboard (benchmarks)
 
     def _event(self, kind: str, **kw: str) -> Event:
         return Event(
@@ -87,16 +88,29 @@ class Player:
 
     async def _deliver(self, event: Event) -> list[Reply]:
         batch = await self.router.handle(event)
-        self.replies.extend(batch)
+        if self.keep_history:
+            self.replies.extend(batch)
+        else:
+            self.replies = [r for r in batch if r.buttons] or self.replies[-1:]
         if self.on_reply:
             for reply in batch:
                 self.on_reply(self.name, reply)
         return batch
 
     async def state(self) -> dict[str, Any]:
-        async with self.router.db.read() as r:
+        """The conversation cursor, as committed (read like the flow reads it)."""
+        async with self._reader() as r:
             conv = await r.conversations.get(self.platform, self.user_id, self.user_id)
         return conv.state if conv else {}
+
+    def _reader(self) -> Any:
+        """A read session: in place on the writer connection when no transaction is open
+        (the player runs between events), else the WAL reader."""
+        db = self.router.db
+        writer = db._require_writer()
+        if not writer.raw.in_transaction:
+            return _InPlace(Session(db, writer, ""))
+        return db.read()
 
     # -- the script ----------------------------------------------------------------------------
     async def play(self, *, max_steps: int = 3000) -> None:
@@ -194,7 +208,7 @@ class Player:
         return flow.form  # type: ignore[union-attr]
 
     async def dossier(self) -> Dossier:
-        async with self.router.db.read() as r:
+        async with self._reader() as r:
             conv = await r.conversations.get(self.platform, self.user_id, self.user_id)
             assert conv is not None and conv.dossier_id is not None
             record = await r.dossiers.get(conv.dossier_id)
@@ -202,7 +216,7 @@ class Player:
         return record.dossier
 
     async def revision(self) -> int:
-        async with self.router.db.read() as r:
+        async with self._reader() as r:
             conv = await r.conversations.get(self.platform, self.user_id, self.user_id)
             if conv is None or conv.dossier_id is None:
                 return -1
@@ -215,6 +229,17 @@ class Player:
     async def dossier_relatives(self, code: str) -> list[int]:
         d = await self.dossier()
         return [i for i, r in enumerate(d.relatives) if r.get("quan_he") == code]
+
+
+class _InPlace:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> Session:
+        return self.session
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
 
 
 def load_sample(name: str = "a") -> Dossier:

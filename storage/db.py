@@ -2,15 +2,25 @@
 
 Why this shape
 --------------
-* **One writer.** SQLite allows one writer at a time, so every change goes through one
-  connection guarded by an :class:`asyncio.Lock`: ``async with db.transaction() as tx`` runs
-  ``BEGIN IMMEDIATE … COMMIT`` and nothing else writes meanwhile. Everything a handler
-  changes for one update (the processed-update marker, the answer, the new revision, the
-  conversation cursor, an audit row) is written inside ONE such transaction, so a crash
-  either keeps all of it or none of it, and the reply is sent only after the commit.
-* **Readers do not wait for the writer.** WAL lets a second, read-only connection see the
-  last committed state while a write transaction is open (``async with db.read() as r``),
-  for summaries and exports that do not change anything.
+* **One writer, on the event loop's thread.** SQLite allows one writer at a time, so every
+  change goes through one connection guarded by an :class:`asyncio.Lock`:
+  ``async with db.transaction() as tx`` runs ``BEGIN IMMEDIATE … COMMIT`` and nothing else
+  writes meanwhile. Everything a handler changes for one update (the processed-update
+  marker, the answer, the new revision, the conversation cursor, an audit row) is written
+  inside ONE such transaction, so a crash either keeps all of it or none of it, and the
+  reply is sent only after the commit.
+  The write connection is a plain :mod:`sqlite3` connection called in place (wrapped so
+  that its methods keep aiosqlite's awaitable shape). A statement in WAL mode takes tens of
+  microseconds, while a hop to an aiosqlite thread costs a GIL hand-off and, under load, a
+  turn of the whole event-loop queue — *with the write lock held*. Measured with 500
+  concurrent candidates, those hops capped the engine at ~270 updates/s with p99 ≈ 600 ms;
+  calling in place removes the queueing (bench/bench_engine.py, docs/architecture.md). The
+  price: a transaction blocks the loop for its own duration (well under a millisecond for a
+  chat answer), and a lock held by *another process* is waited for on the loop
+  (``busy_timeout``), so run one bot process per database file.
+* **Readers do not wait for the writer.** WAL lets a second, read-only aiosqlite connection
+  (its own thread) see the last committed state while a write transaction is open
+  (``async with db.read() as r``), for summaries and exports that may read a lot.
 * **Durability.** ``synchronous=NORMAL`` (default) in WAL mode survives a crash of the
   process: a committed transaction is in the WAL file before ``COMMIT`` returns. It may
   lose the last transactions on a power cut or a kernel crash, because the WAL is fsynced
@@ -74,6 +84,35 @@ def utc_iso(moment: datetime | None = None) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
+class SyncConnection:
+    """A :class:`sqlite3.Connection` with aiosqlite's awaitable methods, run in place.
+
+    The coroutines never suspend, so a transaction made of them runs without yielding to the
+    event loop (see the module docstring).
+    """
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+
+    async def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
+        return self.raw.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> sqlite3.Cursor:
+        return self.raw.executemany(sql, rows)
+
+    async def execute_fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        return self.raw.execute(sql, params).fetchall()
+
+    async def executescript(self, script: str) -> sqlite3.Cursor:
+        return self.raw.executescript(script)
+
+    async def close(self) -> None:
+        self.raw.close()
+
+
+Conn = SyncConnection | aiosqlite.Connection
+
+
 class Repo:
     """Base of repositories: SQL for one area over a :class:`Session`."""
 
@@ -84,7 +123,7 @@ class Repo:
 class Session:
     """What repositories run SQL on: a transaction (:class:`Tx`) or a read session."""
 
-    def __init__(self, db: Database, conn: aiosqlite.Connection, now: str) -> None:
+    def __init__(self, db: Database, conn: Conn, now: str) -> None:
         self.db = db
         self.conn = conn
         self.now = now
@@ -144,7 +183,7 @@ class Session:
 class Tx(Session):
     """One unit of work on the write connection; see :meth:`Database.transaction`."""
 
-    def __init__(self, db: Database, conn: aiosqlite.Connection, now: str) -> None:
+    def __init__(self, db: Database, conn: Conn, now: str) -> None:
         super().__init__(db, conn, now)
         self._after_commit: list[Callable[[], None]] = []
 
@@ -172,7 +211,7 @@ class Database:
     def __init__(self, path: str | Path, *, synchronous: Synchronous = "NORMAL") -> None:
         self.path = str(path)
         self.synchronous: Synchronous = synchronous
-        self._writer: aiosqlite.Connection | None = None
+        self._writer: SyncConnection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         # Caches of immutable snapshots, filled after commits (storage.core uses them).
@@ -193,15 +232,23 @@ class Database:
     async def connect(self) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect(read_only=False)
-        if self.path != ":memory:":
-            self._reader = await self._connect(read_only=True)
-
-    async def _connect(self, *, read_only: bool) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(
+        raw = sqlite3.connect(
             self.path, isolation_level=None, cached_statements=256, check_same_thread=False
         )
-        conn.row_factory = sqlite3.Row
+        raw.row_factory = sqlite3.Row
+        for pragma in self._pragmas(read_only=False):
+            raw.execute(pragma)
+        self._writer = SyncConnection(raw)
+        if self.path != ":memory:":
+            reader = await aiosqlite.connect(
+                self.path, isolation_level=None, cached_statements=256, check_same_thread=False
+            )
+            reader.row_factory = sqlite3.Row
+            for pragma in self._pragmas(read_only=True):
+                await reader.execute(pragma)
+            self._reader = reader
+
+    def _pragmas(self, *, read_only: bool) -> list[str]:
         pragmas = [
             "PRAGMA journal_mode = WAL",
             f"PRAGMA synchronous = {self.synchronous}",
@@ -212,9 +259,7 @@ class Database:
         ]
         if read_only:
             pragmas.append("PRAGMA query_only = ON")
-        for pragma in pragmas:
-            await conn.execute(pragma)
-        return conn
+        return pragmas
 
     async def close(self) -> None:
         for conn in (self._reader, self._writer):
@@ -260,7 +305,7 @@ class Database:
         conn = self._reader or self._require_writer()
         yield Session(self, conn, utc_iso(now))
 
-    def _require_writer(self) -> aiosqlite.Connection:
+    def _require_writer(self) -> SyncConnection:
         if self._writer is None:
             raise RuntimeError("Database is not open: use `await Database.open(path)`")
         return self._writer
