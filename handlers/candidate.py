@@ -45,7 +45,7 @@ from handlers.events import Button, Document, Event, Reply
 from handlers.intent import not_an_answer, typed_button
 from handlers.router import DEFAULT_ZONE, local_today
 from handlers.walk import NO, YES, Cursor, Memory, Walk, answered, walk_for
-from storage.core import Change, DossierRecord, Person
+from storage.core import Change, DossierRecord, Person, encode_state
 from storage.db import Tx
 
 log = logging.getLogger(__name__)
@@ -137,12 +137,11 @@ class Turn:
     today: date
     replies: list[Reply] = field(default_factory=list)
     _saved_state: str = ""
+    _saved_ids: tuple[int | None, int | None] = (None, None)
 
     # -- loading and saving --------------------------------------------------------------------
     @classmethod
     async def load(cls, flow: CandidateFlow, tx: Tx, event: Event) -> Turn:
-        import json
-
         conv = await tx.conversations.get(event.chat.platform, event.chat.id, event.user.id)
         state: dict[str, Any] = dict(conv.state) if conv else {}
         person = await tx.people.find(event.user.platform, event.user.id)
@@ -155,21 +154,24 @@ class Turn:
             if record is None:
                 record = await tx.dossiers.current_for(person.id)
         turn = cls(flow, tx, event, state, person, record, local_today(tx, flow.zone))
-        turn._saved_state = json.dumps(state, sort_keys=True) if conv else ""
+        turn._saved_state = conv.encoded if conv else ""
+        turn._saved_ids = (conv.person_id, conv.dossier_id) if conv else (None, None)
         return turn
 
     async def save(self) -> None:
-        import json
-
-        if self._saved_state and json.dumps(self.state, sort_keys=True) == self._saved_state:
+        encoded = encode_state(self.state)
+        person_id = self.person.id if self.person and self.person.consent_at else None
+        dossier_id = self.record.id if self.record else None
+        if encoded == self._saved_state and (person_id, dossier_id) == self._saved_ids:
             return
         await self.tx.conversations.save(
             self.event.chat.platform,
             self.event.chat.id,
             self.event.user.id,
             self.state,
-            person_id=self.person.id if self.person and self.person.consent_at else None,
-            dossier_id=self.record.id if self.record else None,
+            person_id=person_id,
+            dossier_id=dossier_id,
+            encoded=encoded,
         )
 
     # -- shortcuts -----------------------------------------------------------------------------

@@ -227,6 +227,9 @@ async def open_router(
     settings: Settings, *, clock: Clock | None = None
 ) -> tuple[Router, Callable[[], Awaitable[None]]]:
     """The router of a running bot on the configured database, and how to close it."""
+    from forms.addresses import preload
+
+    preload()  # the gazetteer, so the first address typed is not slow
     db = await Database.open(settings.database_file())
     router = Router(db, clock, build_flows(bot_username=settings.bot_username), zone=settings.zone)
     return router, db.close

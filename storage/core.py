@@ -425,6 +425,12 @@ class ConversationRecord:
     dossier_id: int | None
     state: dict[str, Any]
     updated_at: str
+    encoded: str = ""  # the state as stored, to skip writing an unchanged state
+
+
+def encode_state(state: dict[str, Any]) -> str:
+    """The stored JSON of a conversation state (compact, stable key order)."""
+    return json.dumps(state, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 class Conversations(Repo):
@@ -439,7 +445,7 @@ class Conversations(Repo):
         if row is None:
             return None
         return ConversationRecord(
-            platform, chat_id, user_id, row[0], row[1], json.loads(row[2]), row[3]
+            platform, chat_id, user_id, row[0], row[1], json.loads(row[2]), row[3], row[2]
         )
 
     async def save(
@@ -451,7 +457,9 @@ class Conversations(Repo):
         *,
         person_id: int | None = None,
         dossier_id: int | None = None,
+        encoded: str | None = None,
     ) -> None:
+        """Insert or replace the state (``encoded``: its :func:`encode_state`, if known)."""
         tx = self._tx()
         await tx.execute(
             "INSERT INTO conversations (platform, chat_id, user_id, person_id, dossier_id, state,"
@@ -460,7 +468,15 @@ class Conversations(Repo):
             " person_id = excluded.person_id,"
             " dossier_id = excluded.dossier_id, state = excluded.state,"
             " updated_at = excluded.updated_at",
-            (platform, chat_id, user_id, person_id, dossier_id, _dumps(state), tx.now),
+            (
+                platform,
+                chat_id,
+                user_id,
+                person_id,
+                dossier_id,
+                encoded or encode_state(state),
+                tx.now,
+            ),
         )
 
     async def delete(self, platform: str, chat_id: str, user_id: str) -> None:
