@@ -71,7 +71,7 @@ from handlers.summary import (
 from handlers.workdays import WorkCalendar, add_months, from_day_number
 from handlers.xlsx import dossiers_workbook
 from storage.core import Person
-from storage.db import Database, Tx, utc_iso
+from storage.db import Database, Session, Tx, utc_iso
 from storage.reviews import Org, Unit
 from storage.stages import CLOCKS, PHASES, OverdueItem, Stages, UnitRow
 
@@ -236,7 +236,10 @@ class SecretaryFlow:
     async def summary(self, tx: Tx, unit_id: int, today: date) -> Summary | None:
         """The summary of a unit (flag cache topped up first, within a small budget)."""
         await refresh_flags_in(tx, today, limit=self.flag_refresh_limit, checker=self.checker)
-        return await load_summary(tx, unit_id, today, calendar=self.calendar)
+        # The aggregate queries run on the read connection (its own thread): the event loop
+        # keeps serving while they run. Flags refreshed just now show from the next summary.
+        async with tx.db.read(datetime.fromisoformat(tx.now)) as r:
+            return await load_summary(r, unit_id, today, calendar=self.calendar)
 
     async def summary_replies(self, tx: Tx, unit_id: int, today: date) -> list[Reply]:
         summary = await self.summary(tx, unit_id, today)
@@ -262,7 +265,8 @@ class SecretaryFlow:
         return await self._export(tx, event, unit_id, today)
 
     async def _export(self, tx: Tx, event: Event, unit_id: int, today: date) -> list[Reply]:
-        document = await self.workbook(tx, unit_id, today)
+        async with tx.db.read(datetime.fromisoformat(tx.now)) as r:
+            document = await self.workbook(r, unit_id, today)
         if event.chat.kind != "group":
             return [Reply(document=document)]
         private = await tx.repo(Org).private_chat(event.user.platform, event.user.id)
@@ -271,9 +275,9 @@ class SecretaryFlow:
         chat = Chat(event.user.platform, private, "private")
         return [Reply(document=document, chat=chat), Reply(text=t("access.sent_privately"))]
 
-    async def workbook(self, tx: Tx, unit_id: int, today: date) -> Document:
+    async def workbook(self, s: Session, unit_id: int, today: date) -> Document:
         """The /xuat spreadsheet of a unit and everything below it."""
-        stages = tx.repo(Stages)
+        stages = s.repo(Stages)
         units = await stages.unit_rows()
         ids = subtree_of(units, unit_id)
         scope = None if len(ids) == len(units) else ids
