@@ -35,6 +35,7 @@ from typing import Any, Protocol
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     CallbackQuery,
     InlineKeyboardButton,
@@ -515,6 +516,17 @@ async def _answer(query: CallbackQuery, text: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+SCHEDULER_INTERVAL = 60.0  # seconds between looks for due digests and reminders
+
+
+def group_commands() -> list[tuple[str, str]]:
+    """The menu shown in group chats: what reviewers and secretaries type there."""
+    from forms import texts
+
+    names = ("nhanxet", "hoso", "molai", "tinhhinh", "buoc", "ketnoi", "lichsu", "quanly")
+    return [(name, texts.message(f"menu.group.{name}")) for name in names]
+
+
 def default_commands() -> list[tuple[str, str]]:
     """The Vietnamese command list shown in Telegram's menu, taken from the candidate flow."""
     try:
@@ -575,11 +587,14 @@ class TelegramBot:
         router: RouterLike,
         *,
         commands: Sequence[tuple[str, str]] | None = None,
+        scheduler_interval: float | None = None,
     ) -> None:
         self.settings = settings
         self.adapter = TelegramAdapter(router, bot_username=settings.bot_username)
         self.app = build_application(settings, self.adapter)
         self.commands = list(default_commands() if commands is None else commands)
+        self.scheduler_interval = scheduler_interval
+        self._scheduler: tuple[asyncio.Task[None], asyncio.Event] | None = None
 
     async def start(self) -> None:
         await self.app.initialize()
@@ -591,7 +606,15 @@ class TelegramBot:
                 [BotCommand(name, text) for name, text in self.commands],
                 scope=BotCommandScopeAllPrivateChats(),
             )
+            group = group_commands()
+            if group:
+                await self.app.bot.set_my_commands(
+                    [BotCommand(name, text) for name, text in group],
+                    scope=BotCommandScopeAllGroupChats(),
+                )
         await self.app.start()
+        if self.scheduler_interval is not None:
+            self.start_scheduler(self.scheduler_interval)
         updater = self.app.updater
         assert updater is not None
         if self.settings.use_webhook:
@@ -616,8 +639,28 @@ class TelegramBot:
             "webhook" if self.settings.use_webhook else "long polling",
         )
 
+    def start_scheduler(self, interval: float) -> None:
+        """Daily digests to units' groups and weekly reminders to idle candidates.
+
+        The notifier records every send, so a restart never repeats one; it needs the
+        production router (its database, clock and time zone)."""
+        if self._scheduler is not None or not hasattr(self.adapter.router, "db"):
+            return
+        from handlers.secretary import start_scheduler
+
+        async def send(reply: Reply) -> None:
+            if reply.chat is not None:
+                await self.adapter.deliver(self.app.bot, reply.chat, [reply])
+
+        self._scheduler = start_scheduler(self.adapter.router, send, interval=interval)
+
     async def stop(self) -> None:
         """Stop fetching, finish every update already taken, then close connections."""
+        if self._scheduler is not None:
+            task, stop_event = self._scheduler
+            stop_event.set()
+            await asyncio.wait_for(task, 30)
+            self._scheduler = None
         updater = self.app.updater
         if updater is not None and updater.running:
             await updater.stop()
@@ -667,7 +710,7 @@ async def run_telegram(
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
     try:
-        async with TelegramBot(settings, router):
+        async with TelegramBot(settings, router, scheduler_interval=SCHEDULER_INTERVAL):
             await stop.wait()
             _LOGGER.info("stopping…")
     finally:

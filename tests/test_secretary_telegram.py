@@ -118,6 +118,24 @@ async def test_recording_a_step_and_the_group_summary(scene: Scene) -> None:
     assert "• Đã nộp bản viết tay, chưa gửi thẩm tra: 2" in "\n".join(scene.group.texts())
 
 
+async def test_the_running_bot_sends_the_digest_itself(scene: Scene) -> None:
+    """run_telegram starts the scheduler inside TelegramBot; digests reach the group."""
+    scene.bot.start_scheduler(0.05)
+    await scene.api.wait_for(
+        lambda: any("việc mới quá hạn" in (m.text or "") for m in scene.group.transcript()),
+        15.0,
+        lambda: "no digest in the group",
+    )
+    await scene.bot.stop()  # stops the scheduler too; the fixture's stop is then a no-op
+    digests = [m for m in scene.group.transcript() if "việc mới quá hạn" in (m.text or "")]
+    assert len(digests) == 1
+
+
+async def test_group_menu_lists_reviewer_commands(scene: Scene) -> None:
+    names = [c["command"] for c in scene.api.my_commands(scope={"type": "all_group_chats"})]
+    assert {"nhanxet", "tinhhinh", "ketnoi"} <= set(names)
+
+
 async def test_daily_digest_reaches_the_group(scene: Scene) -> None:
     sent = asyncio.Event()
 
