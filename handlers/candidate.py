@@ -30,6 +30,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,8 +61,15 @@ _COMMAND_NAMES = ("start", "tiendo", "sua", "xem", "nop", "huy", "xoa", "trogiup
 
 
 def t(key: str, **kw: Any) -> str:
-    """A text of ``templates/chat.toml``."""
-    return message(f"chat.{key}", **kw)
+    """A text of ``templates/chat.toml`` (texts without parameters are rendered once)."""
+    if kw:
+        return message(f"chat.{key}", **kw)
+    return _static(key)
+
+
+@cache
+def _static(key: str) -> str:
+    return message(f"chat.{key}")
 
 
 #: The command menu (name, description) for setMyCommands, in Vietnamese.
