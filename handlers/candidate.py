@@ -124,6 +124,7 @@ class CandidateFlow:
             return None
         turn = await Turn.load(self, tx, event)
         await turn.run()
+        turn.flush_notes()
         await turn.save()
         return turn.replies
 
@@ -144,6 +145,7 @@ class Turn:
     record: DossierRecord | None
     today: date
     replies: list[Reply] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)
     _saved_state: str = ""
     _saved_ids: tuple[int | None, int | None] = (None, None)
 
@@ -205,7 +207,18 @@ class Turn:
         return Memory(dict(self.state.get("gates", {})), frozenset(self.state.get("closed", [])))
 
     def say(self, text: str, buttons: list[list[Button]] | None = None, **kw: Any) -> None:
+        self.flush_notes()
         self.replies.append(Reply(text=text, buttons=buttons or [], **kw))
+
+    def note(self, text: str) -> None:
+        """A short line ("Đã ghi: …") sent at the top of the next question, not alone:
+        one message per answer on the candidate's phone."""
+        self.pending.append(text)
+
+    def flush_notes(self) -> None:
+        if self.pending:
+            self.replies.append(Reply(text="\n".join(self.pending)))
+            self.pending.clear()
 
     def toast(self, text: str) -> None:
         if self.event.kind == "button":
@@ -594,13 +607,13 @@ class Turn:
             cur = {**cur, "sug": parsed.suggestion}
             cur.pop("tu", None)
             self.state["cur"] = cur
-            self.say(shown)
+            self.note(shown)
             self.ask(cur)
             return
         if flags:
             self.show_flags(flags, title=shown)
         else:
-            self.say(shown)
+            self.note(shown)
         self.advance(cur)
 
     async def write_values(self, cur: Cursor, values: dict[str, str]) -> Cursor:
@@ -697,7 +710,7 @@ class Turn:
             self.record = await self.tx.dossiers.apply(self.record, changes, self.person_id)  # type: ignore[arg-type]
         if not yes and item.table is not None:
             self.discard_closed(f"t:{item.table.id}")
-        self.say(t("stored", value=YES if yes else NO))
+        self.note(t("stored", value=YES if yes else NO))
         self.advance(cur)
 
     async def skip(self) -> None:
@@ -720,9 +733,9 @@ class Turn:
         self.state["cur"] = cur
         if accept:
             await self.write_values(cur, {fdef.id: suggestion})
-            self.say(t("stored", value=_short(suggestion)))
+            self.note(t("stored", value=_short(suggestion)))
         else:
-            self.say(t("suggestion.kept"))
+            self.note(t("suggestion.kept"))
         flags = self.unseen(self.field_flags(cur, fdef))
         if flags:
             self.show_flags(flags)
@@ -746,7 +759,7 @@ class Turn:
             return
         change = Change(f"explanations.{key}", value[:1000])
         self.record = await self.tx.dossiers.apply(self.record, [change], self.person_id)
-        self.say(t("explain_warning.saved"))
+        self.note(t("explain_warning.saved"))
         self.back(quiet=True)
 
     # -- loops (tables and relatives) ---------------------------------------------------------
@@ -825,7 +838,7 @@ class Turn:
             if verb == "del":
                 change = Change(f"tables.{item.table.id}.{r}", None, op="delete")
                 self.record = await self.tx.dossiers.apply(self.record, [change], self.person_id)
-                self.say(t("loop.deleted", n=r + 1))
+                self.note(t("loop.deleted", n=r + 1))
                 self.goto(back, push=False)
                 return
             first = self.walk.row_fields(item, rows[r])[0]
@@ -839,7 +852,7 @@ class Turn:
         if verb == "del":
             change = Change(f"relatives.{r}", None, op="delete")
             self.record = await self.tx.dossiers.apply(self.record, [change], self.person_id)
-            self.say(t("loop.deleted_person", name=row.get("ho_ten", "")))
+            self.note(t("loop.deleted_person", name=row.get("ho_ten", "")))
             self.goto(back, push=False)
             return
         first = self.walk.row_fields(item, row, code)[0]
@@ -910,7 +923,7 @@ class Turn:
                     flags, title=t("flags.part_title", title=self.walk.sections[before].title)
                 )
             else:
-                self.say(t("part_done", title=self.walk.sections[before].title))
+                self.note(t("part_done", title=self.walk.sections[before].title))
         self.goto(nxt)
 
     def next_after(self, cur: Cursor) -> Cursor:
@@ -1095,6 +1108,9 @@ class Turn:
             return
         self.state["opts"] = opts
         self.state["btn"] = [[b.label, b.action] for row in rows for b in row]
+        if self.pending:
+            text = "\n".join([*self.pending, "", text])
+            self.pending.clear()
         self.say(text, rows)
 
     def field_question(
@@ -1506,7 +1522,7 @@ class Turn:
             ],
             more=len(flags) - len(shown),
         )
-        self.replies.append(Reply(text=text, buttons=buttons))
+        self.say(text, buttons)
 
 
 # ---------------------------------------------------------------------------------------------
