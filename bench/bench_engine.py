@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
 
 from handlers.demo import Player, demo_clock, load_sample  # noqa: E402
 from handlers.events import Event, Reply  # noqa: E402
-from handlers.router import Router, build_flows  # noqa: E402
+from handlers.router import Router, build_flows, warm_up  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 
@@ -46,6 +46,7 @@ class TimedRouter(Router):
 
 async def run(n: int, synchronous: str) -> dict[str, float]:
     sample = load_sample("a")
+    warm_up()
     with tempfile.TemporaryDirectory() as tmp:
         db = await Database.open(Path(tmp) / "bench.sqlite3", synchronous=synchronous)  # type: ignore[arg-type]
         try:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from handlers.events import Chat, Event, Reply, User
-from handlers.router import Clock, Router, build_flows
+from handlers.router import Clock, Router, build_flows, warm_up
 from storage.db import Database
 
 PLATFORM = "console"
@@ -103,6 +103,7 @@ async def run_console(
     clock: Clock | None = None,
 ) -> int:
     """Chat as a candidate on the database ``db_path`` until end of input; returns 0."""
+    warm_up()
     db = await Database.open(db_path)
     try:
         router = Router(db, clock, build_flows())

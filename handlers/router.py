@@ -223,13 +223,28 @@ def build_flows(*, bot_username: str = "") -> list[Flow]:
     return flows
 
 
+def warm_up() -> None:
+    """Load what the first candidates would otherwise wait for (the form, the gazetteer, the
+    rules), then move every object alive so far out of the garbage collector's reach: the
+    gazetteer alone is hundreds of thousands of objects that each full collection would
+    otherwise traverse, which showed as tail latency under load."""
+    import gc
+
+    from forms import checks  # noqa: F401 - registers the rules
+    from forms.addresses import preload
+    from forms.definition import load_form
+
+    load_form()
+    preload()
+    gc.collect()
+    gc.freeze()
+
+
 async def open_router(
     settings: Settings, *, clock: Clock | None = None
 ) -> tuple[Router, Callable[[], Awaitable[None]]]:
     """The router of a running bot on the configured database, and how to close it."""
-    from forms.addresses import preload
-
-    preload()  # the gazetteer, so the first address typed is not slow
+    warm_up()
     db = await Database.open(settings.database_file())
     router = Router(db, clock, build_flows(bot_username=settings.bot_username), zone=settings.zone)
     return router, db.close

@@ -158,7 +158,7 @@ def apply_changes(dossier: Dossier, changes: list[Change]) -> tuple[Dossier, lis
     """The dossier after ``changes`` (copy-on-write) and each change's (old, new) value."""
     data = {
         "form_version": dossier.form_version,
-        "meta": dossier.meta.model_dump(mode="json"),
+        "meta": dossier.meta.model_dump(mode="json"),  # validated again only if it changes
         "answers": dict(dossier.answers),
         "tables": dict(dossier.tables),
         "relatives": list(dossier.relatives),
@@ -192,7 +192,18 @@ def apply_changes(dossier: Dossier, changes: list[Change]) -> tuple[Dossier, lis
         else:
             raise ValueError(f"bad dossier path {change.path!r}")
         olds.append((old, new))
-    return Dossier.model_validate(data), olds
+    if any(c.path.startswith("meta.") for c in changes):
+        return Dossier.model_validate(data), olds
+    # Values are canonical strings from the parsers: rebuild without re-validating the whole
+    # dossier (the unchanged parts are shared with the previous snapshot).
+    return Dossier.model_construct(
+        form_version=data["form_version"],
+        meta=dossier.meta,
+        answers=data["answers"],
+        tables=data["tables"],
+        relatives=data["relatives"],
+        explanations=data["explanations"],
+    ), olds
 
 
 def _list_change(rows: list[dict[str, str]], index: int, change: Change) -> tuple[Any, Any]:

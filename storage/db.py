@@ -255,7 +255,8 @@ class Database:
             "PRAGMA foreign_keys = ON",
             "PRAGMA busy_timeout = 5000",
             "PRAGMA temp_store = MEMORY",
-            "PRAGMA cache_size = -16000",
+            # page cache in KiB: 8 MB for the writer, 4 MB for the reader (memory target)
+            f"PRAGMA cache_size = {-4000 if read_only else -8000}",
         ]
         if read_only:
             pragmas.append("PRAGMA query_only = ON")
