@@ -950,6 +950,8 @@ class Turn:
                 nxt = walk.next_in_row(item, d.relatives[r], cur["f"], code, all_=editing)
                 if nxt is not None:
                     return _clean_cursor({**cur, "f": nxt.id})
+            if r is not None and r < len(d.relatives):  # the block is complete: summarise it
+                self.note(t("person_done", summary=self.relative_summary(item, d.relatives[r])))
             if walk.relation(item, code).multiple and not editing:
                 return {"k": "rels", "i": n, "c": code}
             if editing:
@@ -1500,7 +1502,8 @@ class Turn:
         fq = int(self.state.get("fq", 0)) + 1
         row: list[Button] = []
         for n in jumps[:4]:
-            row.append(Button(t("flags.jump", ref=self.walk.item(n).ref or n), jump_action(n)))
+            it = self.walk.item(n)
+            row.append(Button(t("flags.jump", ref=it.ref or _short(it.label, 24)), jump_action(n)))
         if row:
             buttons.append(row)
         for i, _ in enumerate(keys[:3]):
