@@ -646,3 +646,31 @@ async def test_a_messy_unaccented_candidate_ends_with_a_clean_dossier(router: Ro
     assert d.answers["noi_ky"] == "ha noi"
     errors = [f for f in run_checks(d, today=date(2026, 3, 17)) if f.is_error]
     assert errors == []
+
+
+async def test_a_warning_after_an_answer_can_be_explained_on_the_spot(router: Router) -> None:
+    client = await consented(router)
+    answers = load_sample("a").answers
+    first = ("ho_ten", "ten_khac", "ngay_sinh", "gioi_tinh", "noi_dang_ky_khai_sinh", "que_quan")
+    known = {k: answers[k] for k in (*first, "thuong_tru", "tam_tru", "dan_toc")}
+    await seed(router, client, Dossier(answers=known))
+    replies = await client.send("Phật giáo")
+    assert any("⚠️" in r.text for r in replies)  # F8: the procedure for religious candidates
+    assert "Nghề nghiệp" in client.last_text()  # and the next question
+    await client.click("Giải trình cảnh báo 1")
+    assert "lời giải trình" in client.last_text()
+    await client.send("Tôi theo Phật giáo từ nhỏ, không giữ chức sắc.")
+    d = await dossier(router, client)
+    assert list(d.explanations.values()) == ["Tôi theo Phật giáo từ nhỏ, không giữ chức sắc."]
+    assert (await cursor(router, client))["f"] == "nghe_nghiep"  # back where it was
+    again = next(b.action for r in replies for row in r.buttons for b in row if "xpl" in b.action)
+    await client.press(again)  # the same warning's button again: the explanation can be revised
+    assert "Phật giáo" in client.last_text() and "lời giải trình" in client.last_text()
+
+
+async def test_trogiup_lists_the_commands_and_keeps_the_question(router: Router) -> None:
+    client = await consented(router)
+    await client.send("/trogiup")
+    text = client.texts()
+    assert all(f"/{name}" in text for name, _ in COMMANDS)
+    assert "Họ và tên khai sinh" in client.last_text()

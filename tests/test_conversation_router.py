@@ -1,0 +1,132 @@
+"""The router's guarantees with stand-in flows, and the text heuristics on their own."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from forms.model import Kind
+from handlers.events import Chat, Event, Reply, User
+from handlers.intent import not_an_answer, typed_button
+from handlers.router import FixedClock, Router
+from storage.db import Database, Tx
+
+NOW = datetime(2026, 3, 17, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(tmp_path: Path):
+    database = await Database.open(tmp_path / "router.sqlite3")
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+def event(user: str, text: str, key: str, chat_kind: str = "private") -> Event:
+    return Event(
+        User("test", user), Chat("test", user, chat_kind), "text", text=text, update_key=key
+    )  # type: ignore[arg-type]
+
+
+class Recorder:
+    """Stores each text as an audit row (a write) and echoes it; can be told to fail."""
+
+    name = "recorder"
+
+    def __init__(self) -> None:
+        self.fail_on: str = ""
+        self.order: list[str] = []
+        self.sent: list[tuple[str, str]] = []
+
+    async def handle(self, tx: Tx, ev: Event) -> list[Reply] | None:
+        if ev.chat.kind != "private":
+            return None
+        await tx.audit.append("echo", detail={"user": ev.user.id, "text": ev.text})
+        if ev.text == self.fail_on:
+            raise RuntimeError("flow bug")
+        await asyncio.sleep(0)  # let other users' events interleave
+        self.order.append(f"{ev.user.id}:{ev.text}")
+        return [Reply(text=ev.text, remember="card:1")]
+
+    async def message_sent(self, tx: Tx, ref: str, platform: str, chat: str, msg: str) -> bool:
+        self.sent.append((ref, msg))
+        return ref.startswith("card:")
+
+
+async def audit_texts(db: Database) -> list[str]:
+    async with db.read() as r:
+        rows = await r.fetchall("SELECT json_extract(detail, '$.text') FROM audit_log ORDER BY id")
+    return [row[0] for row in rows]
+
+
+async def test_a_failing_flow_rolls_back_apologises_and_is_not_retried(db: Database) -> None:
+    flow = Recorder()
+    flow.fail_on = "boom"
+    router = Router(db, FixedClock(NOW), [flow])
+    replies = await router.handle(event("u1", "boom", "k1"))
+    assert len(replies) == 1 and "sự cố" in replies[0].text
+    assert await audit_texts(db) == []  # the flow's write was rolled back
+    assert await router.handle(event("u1", "boom", "k1")) == []  # marked: not run again
+    assert router.stats.errors == 1 and router.stats.duplicates == 1
+
+
+async def test_unowned_events_get_no_reply(db: Database) -> None:
+    router = Router(db, FixedClock(NOW), [Recorder()])
+    assert await router.handle(event("u1", "hello", "k1", chat_kind="group")) == []
+    assert router.stats.unowned == 1
+
+
+async def test_one_users_events_run_in_order_others_interleave(db: Database) -> None:
+    flow = Recorder()
+    router = Router(db, FixedClock(NOW), [flow])
+    events = [event(u, str(i), f"{u}:{i}") for i in range(5) for u in ("a", "b")]
+    await asyncio.gather(*(router.handle(e) for e in events))
+    for user in ("a", "b"):
+        assert [o for o in flow.order if o.startswith(user)] == [f"{user}:{i}" for i in range(5)]
+    assert len(await audit_texts(db)) == 10
+    assert router._locks == {}  # per-user locks are released
+
+
+async def test_message_sent_reaches_the_flow_that_claims_it(db: Database) -> None:
+    flow = Recorder()
+    router = Router(db, FixedClock(NOW), [flow])
+    await router.message_sent("card:1", "test", "u1", "555")
+    await router.message_sent("other", "test", "u1", "556")
+    assert flow.sent == [("card:1", "555"), ("other", "556")]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "why"),
+    [
+        ("cái này là gì?", Kind.DATE, "question"),
+        ("ghi the nao", Kind.NAME, "question"),
+        ("Xin chào!", Kind.TEXT, "greeting"),
+        ("cam on", Kind.LONG_TEXT, "thanks"),
+        ("👍👍", Kind.TEXT, "noise"),
+        ("bỏ qua", Kind.NAME, "control"),
+        ("Tại sao phải khai ông bà?", Kind.LONG_TEXT, "question"),
+        ("15/08/1997", Kind.DATE, None),
+        ("Hội An, Quảng Nam", Kind.ADDRESS_ORIGIN, None),
+        ("Kỹ sư phần mềm, công ty gì cũng được", Kind.TEXT, None),
+        (
+            "Ưu điểm: trung thực. Khuyết điểm: đôi khi chưa hiểu hết ý cấp trên, là gì cũng hỏi?",
+            Kind.LONG_TEXT,
+            None,
+        ),
+    ],
+)
+def test_not_an_answer(text: str, kind: Kind, why: str | None) -> None:
+    assert not_an_answer(text, kind) == why
+
+
+def test_typed_button_by_number_or_label() -> None:
+    buttons = [("nam", "c:opt:0"), ("nữ", "c:opt:1"), ("⬅️ Quay lại", "c:back")]
+    assert typed_button("2", buttons) == "c:opt:1"
+    assert typed_button("NU", buttons) == "c:opt:1"
+    assert typed_button("quay lai", buttons) == "c:back"
+    assert typed_button("4", buttons) is None  # no fourth button: an answer, not a tap
+    assert typed_button("1997", buttons) is None
