@@ -64,3 +64,17 @@ def test_python_m_bot_without_token_is_a_console_through_a_pipe(tmp_path: Path) 
     )
     assert again.returncode == 0, again.stderr
     assert "(2) Các tên gọi khác" in again.stdout
+
+
+async def test_demo_plays_sample_a_and_writes_the_draft(tmp_path: Path) -> None:
+    import docx
+
+    from handlers.demo import run_demo
+
+    out = io.StringIO()
+    path = await run_demo(tmp_path / "out", output=out)
+    transcript = out.getvalue()
+    assert path.exists() and path.suffix == ".docx"
+    assert "🙂 TRẦN MINH KHOA" in transcript and "Anh/chị đã khai hết các mục" in transcript
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert "TRẦN MINH KHOA" in text
