@@ -1005,20 +1005,44 @@ class Turn:
         self.ask(self.cur if self.valid(self.cur) else self.walk.first_open(self.d, self.mem))
 
     def valid(self, cur: Cursor) -> bool:
+        """Whether ``cur`` still names a question that applies (history entries may not,
+        after an answer changed what is asked)."""
         kind = cur.get("k")
         if kind in ("done", "idle", "confirm", "xpl"):
             return True
         if "i" not in cur or not self.walk.has_item(cur["i"]):
             return False
-        item = self.walk.item(cur["i"])
+        walk, d = self.walk, self.d
+        item = walk.item(cur["i"])
+        if kind == "gate":
+            return item.optional and bool(item.ask)
+        if kind == "f":
+            return cur.get("f") in {f.id for f in walk.fields_of(item, d)}
+        if kind in ("rows", "pick") and item.table is not None:
+            return True
         if kind == "col":
-            return item.table is not None and cur["r"] <= len(self.d.rows(item.table.id))
+            if item.table is None or cur["r"] > len(d.rows(item.table.id)):
+                return False
+            rows = d.rows(item.table.id)
+            row = rows[cur["r"]] if cur["r"] < len(rows) else {}
+            return cur["f"] in {f.id for f in walk.row_fields(item, row)}
+        if item.relatives is None:
+            return False
+        if kind in ("relmenu", "pick"):
+            return True
+        code = cur.get("c", "")
+        if code not in {r.code for r in walk.relations_of(item, d)}:
+            return False
+        if kind == "rels":
+            return True
         if kind == "rel":
             r = cur.get("r")
-            return r is None or (
-                r < len(self.d.relatives) and self.d.relatives[r].get("quan_he") == cur["c"]
-            )
-        return True
+            if r is None:
+                return cur["f"] in {f.id for f in walk.row_fields(item, {}, code)}
+            if r >= len(d.relatives) or d.relatives[r].get("quan_he") != code:
+                return False
+            return cur["f"] in {f.id for f in walk.row_fields(item, d.relatives[r], code)}
+        return False
 
     def reask(self) -> None:
         cur = self.cur

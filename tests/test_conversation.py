@@ -674,3 +674,26 @@ async def test_trogiup_lists_the_commands_and_keeps_the_question(router: Router)
     text = client.texts()
     assert all(f"/{name}" in text for name, _ in COMMANDS)
     assert "Họ và tên khai sinh" in client.last_text()
+
+
+async def test_going_back_and_changing_a_gate_skips_what_no_longer_applies(router: Router) -> None:
+    client = await consented(router)
+    sample = load_sample("a")
+    gates = {"da_ket_hon", "co_anh_chi_em", "co_con"}
+    await seed(router, client, without(sample, items=gates, relatives=True),
+               gates={"13": "không", "20": "không"},
+               closed=["t:lich_su", "t:cong_tac", "t:dao_tao", "t:nuoc_ngoai", "t:khen_thuong",
+                       "t:gioi_thieu"])  # fmt: skip
+    await client.send("có")  # married
+    await client.send("có")  # siblings
+    await client.send("không")  # children
+    assert (await cursor(router, client))["f"] == "vc_co_anh_chi_em"
+    for _ in range(3):
+        await client.click("Quay lại")
+    assert (await cursor(router, client))["f"] == "da_ket_hon"
+    await client.send("không")  # not married after all
+    await client.click("Giữ nguyên")  # siblings: as before
+    await client.click("Giữ nguyên")  # children: as before
+    cur = await cursor(router, client)
+    assert (cur["k"], cur.get("c")) == ("rel", "ong_noi")  # the spouse's question is gone
+    assert "vc_co_anh_chi_em" not in (await dossier(router, client)).answers
