@@ -222,11 +222,18 @@ class OrgFlow:
             return event.command == "start" and (
                 event.chat.kind == "group" or not event.text.strip()
             )
-        return False
+        # A reviewer or secretary typing in their private chat is no candidate: see handle().
+        return event.chat.kind == "private" and event.kind in ("text", "other")
 
     async def handle(self, tx: Tx, event: Event) -> list[Reply] | None:
         if not self.claims(event):
             return None
+        if event.kind in ("text", "other"):
+            # Free text in a private chat: a candidate's answer unless the writer is staff with
+            # no conversation of their own. Checked cheaply first, as it runs for every answer.
+            conv = await tx.conversations.get(event.chat.platform, event.chat.id, event.user.id)
+            if conv is not None and conv.dossier_id is not None:
+                return None
         person = await tx.people.find(event.user.platform, event.user.id)
         if person is not None and event.chat.kind == "private":
             await tx.repo(Org).note_private_chat(event.user.platform, event.user.id, event.chat.id)
@@ -237,6 +244,9 @@ class OrgFlow:
         if event.kind == "button":
             return await self._button(tx, event, person)
         if event.command == "start" and event.chat.kind == "private":
+            return await self._staff_start(tx, event, person)
+        if event.kind in ("text", "other"):
+            # their commands, not the candidate's consent prompt offering to collect a biography
             return await self._staff_start(tx, event, person)
         handler = {
             "quanly": self._help,

@@ -129,3 +129,27 @@ async def test_review_through_the_router_on_the_console_platform(router: Router)
         assert record is not None and record.locked and record.unit_id is not None
         decisions = await r.fetchval("SELECT count(*) FROM review_decisions")
     assert decisions == 1
+
+
+async def test_staff_typing_in_private_get_their_commands_not_the_consent(router: Router) -> None:
+    """A reviewer who writes to the bot privately is not asked to consent to a biography."""
+    net = Net(router)
+    sec, sec_chat = person("sec", "Bí thư")
+    rev, rev_chat = person("rev", "Người duyệt")
+    stranger, stranger_chat = person("x", "Người lạ")
+    async with router.db.transaction() as tx:
+        boot = await bootstrap(tx, "Chi bộ cơ sở Trường A", platform=PLATFORM, kind="chi_bo_co_so")
+    await net.event(sec, sec_chat, kind="command", command="start", text=boot.code)
+    await net.event(sec, sec_chat, kind="command", command="moi", text="duyet")
+    await net.event(rev, rev_chat, kind="command", command="start",
+                    text=code(net.last(sec_chat)[1].text))  # fmt: skip
+
+    for who, chat in ((rev, rev_chat), (sec, sec_chat)):
+        replies = await net.event(who, chat, kind="text", text="xin chào, hồ sơ đâu?")
+        text = "\n".join(r.text for r in replies)
+        assert "Đồng chí đang là" in text, text
+        assert not any("đồng ý" in b.label for r in replies for row in r.buttons for b in row)
+
+    # someone with no role still meets the candidate's greeting and consent
+    replies = await net.event(stranger, stranger_chat, kind="text", text="xin chào")
+    assert any("đồng ý" in b.label.lower() for r in replies for row in r.buttons for b in row)
