@@ -38,8 +38,6 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
     Update,
 )
@@ -144,21 +142,26 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return chunks
 
 
-def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
-    """Buttons as an inline keyboard; the button's action is its callback_data (≤ 64 bytes)."""
+def keyboard(rows: Sequence[Sequence[Button]]) -> dict[str, Any] | None:
+    """Buttons as an inline keyboard, in the Bot API's JSON shape (``reply_markup``); the
+    button's action is its callback_data (≤ 64 bytes).
+
+    Plain JSON rather than PTB's ``InlineKeyboardMarkup``: PTB would only turn those objects
+    back into these dicts (``to_dict``) before encoding, at a measurable cost per reply.
+    """
     if not rows:
         return None
-    built: list[list[InlineKeyboardButton]] = []
+    built: list[list[dict[str, str]]] = []
     for row in rows:
         line = []
         for button in row:
             data = button.action
             if not 0 < len(data.encode()) <= MAX_ACTION_BYTES:
                 raise ValueError(f"callback_data must be 1..64 bytes: {data!r}")
-            line.append(InlineKeyboardButton(button.label, callback_data=data))
+            line.append({"text": button.label, "callback_data": data})
         if line:
             built.append(line)
-    return InlineKeyboardMarkup(built) if built else None
+    return {"inline_keyboard": built} if built else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -487,9 +490,8 @@ class TelegramAdapter:
     ) -> _Sent | None:
         """Edit in place; None if the message cannot be edited (then a new one is sent)."""
         try:
-            await bot.edit_message_text(
-                text=text, chat_id=chat_id, message_id=message_id, reply_markup=markup
-            )
+            params = {"chat_id": chat_id, "message_id": message_id, "text": text}
+            await _api(bot, "editMessageText", {**params, "reply_markup": markup})
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
                 return _Sent(message_id)
@@ -498,15 +500,37 @@ class TelegramAdapter:
         return _Sent(message_id)
 
 
+async def _api(bot: Any, method: str, params: dict[str, Any]) -> Any:
+    """Call Bot API ``method`` through PTB and return its raw JSON result.
+
+    PTB's typed methods (``send_message``, ``edit_message_text``…) rebuild a whole ``Message``
+    from every answer — about a hundred attribute assignments through ``TelegramObject``'s
+    guarded ``__setattr__`` — and we only ever read the message_id: with hundreds of people
+    answering, that parsing was about a tenth of the bot's CPU (bench/bench_chat.py).
+    ``Bot._post`` is the layer right under those methods: the same request objects, our rate
+    limiter, PTB's error mapping (BadRequest, Forbidden, RetryAfter…), None values dropped —
+    only the final de_json is skipped. It is PTB's private API (the public
+    ``do_api_request`` warns for every method PTB knows); the end-to-end tests against the
+    fake Bot API exercise it, so a PTB upgrade that changes it fails loudly.
+    """
+    return await bot._post(method, params)
+
+
 async def _send_message(bot: Any, chat_id: int, text: str, markup: Any) -> _Sent:
-    message = await bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
-    return _Sent(message.message_id)
+    result = await _api(
+        bot, "sendMessage", {"chat_id": chat_id, "text": text, "reply_markup": markup}
+    )
+    return _Sent(int(result["message_id"]))
 
 
 async def _answer(query: CallbackQuery, text: str) -> None:
     """Stop the phone's spinner. Failures (query too old after a restart) do not matter."""
     try:
-        await query.answer(text=text[:MAX_TOAST] or None)
+        await _api(
+            query.get_bot(),
+            "answerCallbackQuery",
+            {"callback_query_id": query.id, "text": text[:MAX_TOAST] or None},
+        )
     except TelegramError as exc:
         _LOGGER.debug("answerCallbackQuery failed: %s", exc)
 
