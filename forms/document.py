@@ -13,6 +13,7 @@ cover, an appendix with the dossier facts outside the booklet and the list of op
 
 from __future__ import annotations
 
+import gc
 import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -98,7 +99,15 @@ def render_dossier(
     if draft:
         writer.appendix()
         writer.flags(flags or ())
-    return writer.save()
+    data = writer.save()
+    # A python-docx document is a web of reference cycles (parts <-> package, proxies <->
+    # elements) holding ~0.3 MB of libxml2 trees that the garbage collector cannot see, so
+    # nothing prompts it to run: in a bot rendering drafts one after another the dead
+    # documents piled up (500 drafts: +150 MB resident). Collecting the young generations
+    # now frees this one at once, for well under a millisecond.
+    del writer
+    gc.collect(1)
+    return data
 
 
 def _default_flags(dossier: Dossier) -> list[Any]:
