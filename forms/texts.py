@@ -27,6 +27,8 @@ def _env() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
         undefined=jinja2.StrictUndefined,
+        # templates ship with the code: no stat() of the file at every render
+        auto_reload=False,
     )
     return env
 

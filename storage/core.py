@@ -18,6 +18,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+import orjson
+
 from forms.dossier import Dossier
 from storage.db import Repo, Tx
 
@@ -27,8 +29,14 @@ _CACHE_SIZE = 4096
 _MAPPINGS = ("answers", "explanations", "meta")
 
 
+# JSON written by this module goes through orjson: the same compact text as
+# json.dumps(..., ensure_ascii=False, separators=(",", ":")) several times faster, which
+# matters at one conversation state and one revision per answer (bench/bench_chat.py).
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS  # int keys become strings, as with json.dumps
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return orjson.dumps(value, option=_JSON_OPTIONS).decode()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,24 +448,41 @@ class ConversationRecord:
 
 
 def encode_state(state: dict[str, Any]) -> str:
-    """The stored JSON of a conversation state (compact, stable key order)."""
-    return json.dumps(state, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    """The stored JSON of a conversation state (compact, stable key order: the text of
+    ``json.dumps(state, ensure_ascii=False, separators=(",", ":"), sort_keys=True)``)."""
+    return orjson.dumps(state, option=_JSON_OPTIONS | orjson.OPT_SORT_KEYS).decode()
 
 
 class Conversations(Repo):
-    """The cursor of each (platform, chat, user): a JSON object owned by the flow."""
+    """The cursor of each (platform, chat, user): a JSON object owned by the flow.
+
+    Inside a transaction a conversation is read once: several flows look at the same one for
+    each event (the organisation flow checks that a private text is a candidate's before the
+    candidate flow loads it), and nothing else writes it while the single writer is ours.
+    The record is shared, so its ``state`` must not be mutated in place (flows copy it).
+    """
+
+    def __init__(self, session: Any) -> None:
+        super().__init__(session)
+        self._read: dict[tuple[str, str, str], ConversationRecord | None] = {}
 
     async def get(self, platform: str, chat_id: str, user_id: str) -> ConversationRecord | None:
+        key = (platform, chat_id, user_id)
+        if key in self._read:
+            return self._read[key]
         row = await self.s.fetchone(
             "SELECT person_id, dossier_id, state, updated_at FROM conversations"
             " WHERE platform = ? AND chat_id = ? AND user_id = ?",
-            (platform, chat_id, user_id),
+            key,
         )
-        if row is None:
-            return None
-        return ConversationRecord(
-            platform, chat_id, user_id, row[0], row[1], json.loads(row[2]), row[3], row[2]
-        )
+        record = None
+        if row is not None:
+            record = ConversationRecord(
+                platform, chat_id, user_id, row[0], row[1], orjson.loads(row[2]), row[3], row[2]
+            )
+        if isinstance(self.s, Tx):  # a read session sees the writer's commits: no memo
+            self._read[key] = record
+        return record
 
     async def save(
         self,
@@ -472,6 +497,7 @@ class Conversations(Repo):
     ) -> None:
         """Insert or replace the state (``encoded``: its :func:`encode_state`, if known)."""
         tx = self._tx()
+        self._read.pop((platform, chat_id, user_id), None)
         await tx.execute(
             "INSERT INTO conversations (platform, chat_id, user_id, person_id, dossier_id, state,"
             " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -491,6 +517,7 @@ class Conversations(Repo):
         )
 
     async def delete(self, platform: str, chat_id: str, user_id: str) -> None:
+        self._read.pop((platform, chat_id, user_id), None)
         await self._tx().execute(
             "DELETE FROM conversations WHERE platform = ? AND chat_id = ? AND user_id = ?",
             (platform, chat_id, user_id),
