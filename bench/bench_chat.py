@@ -75,6 +75,7 @@ class Step:
     kind: str  # "text" | "tap"
     value: str
     outputs: int = 1
+    document: bool = False  # the answer carries a .docx (the draft): rendered, throttled
 
 
 def stub_script(length: int) -> list[Step]:
@@ -137,12 +138,14 @@ async def record_script(sample: str) -> list[Step]:
                 event = Event(user, chat, "button", action=action, update_key=key)
             replies = await router.handle(event)
             outputs = 0
+            document = any(reply.document is not None for reply in replies)
             for reply in replies:
                 outputs += len(split_text(reply.text)) if reply.text else 0
                 outputs += (reply.document is not None) + (reply.photo is not None)
                 if reply.buttons:
                     buttons = reply.buttons
-            steps.append(Step("tap" if move.kind == "tap" else "text", move.value, outputs))
+            kind = "tap" if move.kind == "tap" else "text"
+            steps.append(Step(kind, move.value, outputs, document))
             state, dossier = read_state(path, "telegram", "1")
             move = player.next_move(state, dossier)
         await db.close()
@@ -217,6 +220,7 @@ class SideResult:
     steady_offered: int = 0  # moves scheduled inside the window (paced runs)
     latencies: list[float] = field(default_factory=list)
     steady_latencies: list[float] = field(default_factory=list)
+    document_latencies: list[float] = field(default_factory=list)  # drafts (.docx) only
     felt: list[float] = field(default_factory=list)
     complete: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -249,6 +253,7 @@ async def fake_side(args: argparse.Namespace) -> None:
     moves: list[tuple[float, float, float, float, float]] = []
     starts: list[float] = []
     ends: list[float] = []
+    series: list[tuple[float, float, int]] = []  # --series: (answered at, latency, step)
 
     async def candidate(index: int) -> None:
         user = api.new_user(f"Ứng viên {index}")
@@ -282,6 +287,10 @@ async def fake_side(args: argparse.Namespace) -> None:
             moves.append(
                 (scheduled, first, first - delivered, first - record.created_at, last - delivered)
             )
+            if step.document:
+                result.document_latencies.append(first - delivered)
+            if args.series:
+                series.append((round(first - started, 4), round(first - delivered, 5), number))
             last_keyboard_id = _latest_keyboard(api, chat.id)
             if period:
                 due += rng.uniform(0.5 * period, 1.5 * period)
@@ -291,6 +300,8 @@ async def fake_side(args: argparse.Namespace) -> None:
     started = time.monotonic()
     await asyncio.gather(*(candidate(i) for i in range(args.n)))
     result.seconds = time.monotonic() - started
+    if args.series:
+        Path(args.series).write_text(json.dumps(series), encoding="utf-8")
     result.updates = len(moves)
     begin, end = max(starts), min(ends)
     if end <= begin:  # too short a run for a steady window: use all of it
@@ -375,6 +386,7 @@ async def bot_side(args: argparse.Namespace) -> None:
             args.script,
             "--result",
             args.result,
+            *(["--series", args.series] if args.series else []),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             cwd=str(ROOT),
@@ -448,6 +460,8 @@ async def run_one(n: int, mode: str, think: float, script: Path, args: argparse.
         command.append("--stub")
     if args.profile:
         command += ["--profile", f"{args.profile}.{n}.{mode}.html"]
+    if args.series:
+        command += ["--series", f"{args.series}.{n}.{mode}.json"]
     child = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.PIPE, cwd=str(ROOT), limit=2**26
     )
@@ -504,6 +518,14 @@ def report(label: str, n: int, data: dict) -> list[tuple[str, bool]]:
         f"p50={pct(felt, 0.5) * ms:.1f} p99={pct(felt, 0.99) * ms:.1f} ms",
         flush=True,
     )
+    docs = data.get("document_latencies") or []
+    if docs:
+        print(
+            f"          of which {len(docs)} drafts (.docx, throttled by the router's "
+            f"HeavyGate): latency p50={pct(docs, 0.5) * ms:.1f} p99={pct(docs, 0.99) * ms:.1f}"
+            f" max={max(docs) * ms:.1f} ms",
+            flush=True,
+        )
     for failure in data["failures"][:5]:
         print("   !", failure)
     if label != "paced":
@@ -558,6 +580,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=0, help="cut the conversation (dev)")
     parser.add_argument("--stub", action="store_true", help="stub router: transport only")
     parser.add_argument("--profile", default="", help="write pyinstrument HTML profiles")
+    parser.add_argument(
+        "--series",
+        default="",
+        help="write every update's (answered at s, latency s, step) to PATH.N.MODE.json",
+    )
     parser.add_argument("--fake-side", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bot-side", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--think", type=float, default=0.0, help=argparse.SUPPRESS)

@@ -117,6 +117,14 @@ class CandidateFlow:
         self.renderer = renderer or _default_renderer
         self.zone = zone
 
+    def is_heavy(self, event: Event) -> bool:
+        """The draft .docx (/xem, "Xem bản nháp"): ~10 ms to render, see Router's HeavyGate."""
+        if event.chat.kind != "private":
+            return False
+        if event.kind == "command":
+            return event.command == "xem"
+        return event.kind == "button" and event.action.partition("~")[0] == f"{PREFIX}view"
+
     async def handle(self, tx: Tx, event: Event) -> list[Reply] | None:
         if event.chat.kind != "private" or event.kind in ("bot_added", "bot_removed"):
             return None

@@ -341,6 +341,10 @@ class ReviewFlow:
             return event.command in COMMANDS
         return False
 
+    def is_heavy(self, event: Event) -> bool:
+        """ "Xem" and "Duyệt" render a .docx (~10 ms): queued by the Router's HeavyGate."""
+        return event.kind == "button" and event.action.startswith(("rv:x:", "rv:a:"))
+
     async def handle(self, tx: Tx, event: Event) -> list[Reply] | None:
         """Replies for ``event``, or None when the event is not a review action."""
         # Fast path: most events are candidates' answers; only buttons, commands and replies

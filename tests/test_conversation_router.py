@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 from forms.model import Kind
 from handlers.events import Chat, Event, Reply, User
 from handlers.intent import not_an_answer, typed_button
-from handlers.router import FixedClock, Router
+from handlers.router import FixedClock, HeavyGate, Router
 from storage.db import Database, Tx
 
 NOW = datetime(2026, 3, 17, 2, 0, tzinfo=UTC)
@@ -130,3 +132,64 @@ def test_typed_button_by_number_or_label() -> None:
     assert typed_button("quay lai", buttons) == "c:back"
     assert typed_button("4", buttons) is None  # no fourth button: an answer, not a tap
     assert typed_button("1997", buttons) is None
+
+
+class Renderer(Recorder):
+    """A flow whose "draft" events block the loop like a document rendering does."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.spans: list[tuple[float, float]] = []
+
+    def is_heavy(self, ev: Event) -> bool:
+        return ev.text == "draft"
+
+    async def handle(self, tx: Tx, ev: Event) -> list[Reply] | None:
+        if ev.text == "draft":
+            started = time.monotonic()
+            time.sleep(self.seconds)  # CPU-bound work: nothing else runs meanwhile
+            self.spans.append((started, time.monotonic()))
+        return await super().handle(tx, ev)
+
+
+async def test_heavy_events_queue_and_leave_room_for_answers(db: Database) -> None:
+    flow = Renderer(seconds=0.03)
+    router = Router(db, FixedClock(NOW), [flow])
+    drafts = [event(f"d{i}", "draft", f"d{i}") for i in range(4)]
+    answers = [event(f"a{i}", "answer", f"a{i}") for i in range(4)]
+    replies = await asyncio.gather(*(router.handle(e) for e in drafts + answers))
+    assert all(r and r[0].text in ("draft", "answer") for r in replies)  # everybody served
+    # one rendering at a time, each followed by a pause as long as itself (share 0.5)
+    spans = sorted(flow.spans)
+    for (start, end), (next_start, _) in itertools.pairwise(spans):
+        assert next_start >= end + (end - start) * 0.9
+    # the answers did not wait behind the queue of drafts
+    finished = [o.split(":")[1] for o in flow.order]
+    assert finished.index("answer") < len(flow.order) - 1
+    assert finished[-1] == "draft" and finished.count("answer") == 4
+
+
+def test_heavy_gate_share_is_validated() -> None:
+    with pytest.raises(ValueError):
+        HeavyGate(share=0)
+
+
+def test_the_flows_that_render_documents_declare_it() -> None:
+    from handlers.candidate import PREFIX, CandidateFlow
+    from handlers.review import ReviewFlow
+
+    private, group = Chat("test", "1", "private"), Chat("test", "-5", "group")
+    user = User("test", "1")
+
+    def ev(chat: Chat, kind: str, **kw: str) -> Event:
+        return Event(user, chat, kind, update_key="k", **kw)  # type: ignore[arg-type]
+
+    candidate, review = CandidateFlow(), ReviewFlow()
+    assert candidate.is_heavy(ev(private, "command", command="xem"))
+    assert candidate.is_heavy(ev(private, "button", action=f"{PREFIX}view"))
+    assert not candidate.is_heavy(ev(private, "text", text="Nguyễn Văn A"))
+    assert not candidate.is_heavy(ev(private, "command", command="tiendo"))
+    assert review.is_heavy(ev(group, "button", action="rv:x:3:2"))
+    assert review.is_heavy(ev(group, "button", action="rv:a:3:2"))
+    assert not review.is_heavy(ev(group, "button", action="rv:t:3:2"))
