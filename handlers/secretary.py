@@ -46,6 +46,7 @@ from handlers.events import Button, Chat, Document, Event, Photo, Reply
 from handlers.stages import (
     STEP_ALIASES,
     StepRefused,
+    abroad_reason,
     fold_events,
     next_person_code,
     next_steps,
@@ -57,6 +58,8 @@ from handlers.stages import (
 )
 from handlers.summary import (
     DEFAULT_CALENDAR,
+    VERIFICATION_ABROAD_WD,
+    VERIFICATION_WD,
     FlagChecker,
     Summary,
     cutoffs,
@@ -73,7 +76,7 @@ from handlers.xlsx import dossiers_workbook
 from storage.core import Person
 from storage.db import Database, Session, Tx, utc_iso
 from storage.reviews import Org, Unit
-from storage.stages import CLOCKS, PHASES, OverdueItem, Stages, UnitRow
+from storage.stages import CLOCKS, PHASES, OverdueItem, Stages, UnitRow, VerificationRow
 
 log = logging.getLogger(__name__)
 
@@ -471,7 +474,7 @@ class SecretaryFlow:
         today: date,
         *,
         person_code: str = "",
-        abroad: bool = False,
+        abroad: bool | None = None,
     ) -> list[Reply]:
         try:
             done = await record_step(
@@ -487,7 +490,7 @@ class SecretaryFlow:
             name=name,
             step=step_label(step),
             person=person_label(done.person) if done.person else "",
-            abroad=abroad,
+            abroad=done.abroad,
             day=format_date(day),
         )
         card = await self._card(tx, dossier_id, today)
@@ -550,15 +553,7 @@ class SecretaryFlow:
             for e in events
             if not e.stage.startswith("tham_tra")
         ]
-        verifications = [
-            {
-                "person": person_label(v.person),
-                "abroad": v.abroad,
-                "sent": format_date(from_day_number(v.sent_d)),
-                "returned": format_date(from_day_number(v.returned_d)) if v.returned_d else "",
-            }
-            for v in state.verifications
-        ]
+        verifications = [self._verification_line(v, today) for v in state.verifications]
         nxt = next_steps(state) if progress.status == "approved" else []
         probation_end = ""
         if state.ceremony_d is not None:
@@ -589,6 +584,28 @@ class SecretaryFlow:
         if events:
             buttons.append([Button(t("buttons.undo"), f"{PREFIX}un:{dossier_id}")])
         return Reply(text=text, buttons=buttons)
+
+    def _verification_line(self, v: VerificationRow, today: date) -> dict[str, Any]:
+        """One verification on the card: dates, the reply's deadline and why it is 30 or 90
+        working days (the dossier's reason, or the choice of whoever recorded it)."""
+        sent = from_day_number(v.sent_d)
+        limit = VERIFICATION_ABROAD_WD if v.abroad else VERIFICATION_WD
+        due = self.calendar.add_workdays(sent, limit)
+        if v.abroad:
+            why = (
+                t("abroad.from_dossier", reason=v.reason) if v.reason else t("abroad.chosen_abroad")
+            )
+        else:
+            why = t("abroad.chosen_home", reason=v.reason) if v.reason else ""
+        return {
+            "person": person_label(v.person),
+            "abroad": v.abroad,
+            "sent": format_date(sent),
+            "returned": format_date(from_day_number(v.returned_d)) if v.returned_d else "",
+            "due": format_date(due),
+            "late": due < today,
+            "why": why,
+        }
 
     # -- buttons -------------------------------------------------------------------------------
     async def _button(
@@ -624,7 +641,8 @@ class SecretaryFlow:
             except ValueError:
                 return [Reply(text=t("step.usage"))]
             person_code = args[3] if len(args) > 3 else ""
-            abroad = len(args) > 4 and args[4] == "a"
+            # no flag: as the dossier says; "a": abroad, "d": at home (the secretary's choice)
+            abroad = {"a": True, "d": False}.get(args[4]) if len(args) > 4 else None
             return await self._record(
                 tx, person, number, args[1], day, today, person_code=person_code, abroad=abroad
             )
@@ -664,11 +682,19 @@ class SecretaryFlow:
                        f"{base}:{yesterday:%Y%m%d}{tail}"),
             ]
         ]  # fmt: skip
+        note = ""
         if step == "tham_tra_gui":
+            # the plain buttons follow the dossier; the second row chooses otherwise
+            record = await tx.dossiers.get(dossier_id)
+            reason = abroad_reason(record.dossier if record else None, person_code, today)
+            note = t("abroad.ask_abroad", reason=reason) if reason else t("abroad.ask_home")
+            flag, kind = ("d", "home") if reason else ("a", "abroad")
             buttons.append(
                 [
-                    Button(t("buttons.today_abroad"), f"{base}:{today:%Y%m%d}{tail}:a"),
-                    Button(t("buttons.yesterday_abroad"), f"{base}:{yesterday:%Y%m%d}{tail}:a"),
+                    Button(t(f"buttons.today_{kind}"), f"{base}:{today:%Y%m%d}{tail}:{flag}"),
+                    Button(
+                        t(f"buttons.yesterday_{kind}"), f"{base}:{yesterday:%Y%m%d}{tail}:{flag}"
+                    ),
                 ]
             )
         person_alias = _PERSON_ALIAS.get(person_code, person_code)
@@ -681,6 +707,8 @@ class SecretaryFlow:
             alias=_ALIAS_OF[step],
             person_alias=person_alias,
         )
+        if note:
+            text += "\n\n" + note
         return Reply(text=text, buttons=buttons)
 
 

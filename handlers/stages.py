@@ -15,12 +15,15 @@ caller's transaction; :func:`undo_last_step` removes the latest entry (typing mi
 
 from __future__ import annotations
 
+import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from forms import texts
+from forms.definition import load_form
+from forms.dossier import Dossier
 from forms.parsers import ParseError, format_date, parse_date
 from forms.vn import fold
 from handlers.workdays import add_months, day_number, from_day_number
@@ -77,8 +80,11 @@ _PERSON_ALIASES: dict[str, str] = {
     "con": "con",
 }
 _ABROAD_WORDS = ("nuocngoai", "onuocngoai", "nn")
+_DOMESTIC_WORDS = ("trongnuoc", "otrongnuoc")
 _DATE_RE = re.compile(r"\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{2,4}")
 PROBATION_MONTHS = 12
+
+log = logging.getLogger(__name__)
 
 
 class StepRefused(Exception):
@@ -105,6 +111,58 @@ def person_label(person: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Abroad or not: what the dossier says about the person verified
+
+
+def _relative_of(dossier: Dossier, person: str) -> tuple[int, dict[str, str]] | None:
+    """The item (21) block (index, row) of the person verified: "cha" → the father's block,
+    "con2" → the second child's block (in the order the candidate declared them)."""
+    match = re.fullmatch(r"con(\d+)", person)
+    code, nth = ("con", int(match.group(1))) if match else (person, 1)
+    if code not in PERSONS or code == "ban_than":
+        return None
+    found = [(i, r) for i, r in enumerate(dossier.relatives) if r.get("quan_he") == code]
+    return found[nth - 1] if 0 < nth <= len(found) else None
+
+
+def abroad_reason(dossier: Dossier | None, person: str, today: date) -> str:
+    """Why the dossier says the person verified is abroad ("" when it does not).
+
+    The reviewers' rule X14 (forms.checks) decides: a relative whose residence names a
+    foreign country, or who is declared "đang ở nước ngoài", or of foreign nationality.
+    Their verification goes through the Vietnamese representation abroad: 90 working days.
+    """
+    if dossier is None:
+        return ""
+    found = _relative_of(dossier, person)
+    if found is None:
+        return ""
+    index, row = found
+    from forms.checks import check_items
+
+    try:
+        flags = check_items(dossier, [21], today=today, scope="all")
+    except Exception:  # a checks bug must not stop a secretary recording a step
+        log.exception("checks failed while reading relatives abroad")
+        return ""
+    if not any(f.rule == "X14" and f.row == index for f in flags):
+        return ""
+    labels = {r.code: r.label for r in load_form().relatives().relations}
+    who = " ".join(
+        part for part in (labels.get(row.get("quan_he", ""), ""), row.get("ho_ten", "")) if part
+    )
+    nationality = row.get("quoc_tich", "").strip()
+    if fold(nationality) in ("viet nam", "vn", "viet"):
+        nationality = ""
+    return texts.message(
+        "secretary.abroad.reason",
+        who=who.strip(),
+        residence=row.get("cu_tru", "").strip(),
+        nationality=nationality,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # Folding and rules (pure)
 
 
@@ -114,11 +172,20 @@ def fold_events(events: list[StageEventRow]) -> DerivedStages:
     verifications: list[VerificationRow] = []
     for event in events:
         if event.stage == "tham_tra_gui":
-            verifications.append(VerificationRow(event.person, event.abroad, event.day, None))
+            verifications.append(
+                VerificationRow(
+                    event.person,
+                    event.abroad,
+                    event.day,
+                    None,
+                    event.abroad_reason,
+                    event.abroad_override,
+                )
+            )
         elif event.stage == "tham_tra_ve":
             for i, v in enumerate(verifications):
                 if v.person == event.person and v.returned_d is None:
-                    verifications[i] = VerificationRow(v.person, v.abroad, v.sent_d, event.day)
+                    verifications[i] = replace(v, returned_d=event.day)
                     break
         else:
             days.setdefault(event.stage, event.day)
@@ -249,7 +316,7 @@ class StepInput:
     step: str
     day: date | None
     person: str = ""
-    abroad: bool = False
+    abroad: bool | None = None  # None: as the dossier says; True/False: typed by the secretary
 
 
 def _compact(text: str) -> str:
@@ -309,19 +376,15 @@ def parse_step_command(text: str, today: date) -> StepInput:
                 day = parse_day(folded_words[i] + folded_words[i + 1], today)
                 del folded_words[i : i + 2]
                 break
-    abroad = False
+    abroad: bool | None = None
     for i in range(len(folded_words)):
-        if folded_words[i] in _ABROAD_WORDS:
-            abroad = True
-            del folded_words[i]
-            break
-        if i + 2 <= len(folded_words) and "".join(folded_words[i : i + 2]) in _ABROAD_WORDS:
-            abroad = True
-            del folded_words[i : i + 2]
-            break
-        if i + 3 <= len(folded_words) and "".join(folded_words[i : i + 3]) in _ABROAD_WORDS:
-            abroad = True
-            del folded_words[i : i + 3]
+        for size in (1, 2, 3):
+            joined = "".join(folded_words[i : i + size])
+            if i + size <= len(folded_words) and joined in _ABROAD_WORDS + _DOMESTIC_WORDS:
+                abroad = joined in _ABROAD_WORDS
+                del folded_words[i : i + size]
+                break
+        if abroad is not None:
             break
     step = ""
     person_words: list[str] = []
@@ -351,6 +414,9 @@ class Recorded:
     day: date
     person: str
     state: DerivedStages
+    abroad: bool = False
+    abroad_reason: str = ""
+    abroad_override: bool = False
 
 
 async def record_step(
@@ -361,10 +427,15 @@ async def record_step(
     *,
     today: date,
     person: str = "",
-    abroad: bool = False,
+    abroad: bool | None = None,
     recorded_by: int | None = None,
 ) -> Recorded:
-    """Check and record one step in ``tx`` (event, derived progress, audit row)."""
+    """Check and record one step in ``tx`` (event, derived progress, audit row).
+
+    A verification is abroad (90 working days) when the dossier says the person verified
+    lives abroad (:func:`abroad_reason`), unless ``abroad`` says otherwise: the secretary's
+    choice wins and is recorded as an override, with the dossier's reason kept beside it.
+    """
     stages = tx.repo(Stages)
     progress = await stages.progress(dossier_id)
     if progress is None or progress.status == "deleted":
@@ -390,24 +461,39 @@ async def record_step(
         today=today,
         person=person,
     )
+    reason, chosen, override = "", False, False
+    if step == "tham_tra_gui":
+        record = await tx.dossiers.get(dossier_id)
+        reason = abroad_reason(record.dossier if record else None, person, today)
+        chosen = bool(reason) if abroad is None else abroad
+        override = abroad is not None and abroad != bool(reason)
     await stages.add_event(
         dossier_id,
         step,
         day.isoformat(),
         person=person if step.startswith("tham_tra") else "",
-        abroad=abroad and step == "tham_tra_gui",
+        abroad=chosen,
+        abroad_reason=reason,
+        abroad_override=override,
         recorded_by=recorded_by,
     )
     new_state = fold_events(await stages.events(dossier_id))
     await stages.write_progress(dossier_id, new_state)
+    detail: dict[str, Any] = {"stage": step, "on": day.isoformat()}
+    if person:
+        detail["person"] = person
+    if step == "tham_tra_gui":
+        detail["abroad"] = chosen
+        if override:
+            detail["abroad_override"] = True
     await tx.audit.append(
         "stage",
         person_id=recorded_by,
         dossier_id=dossier_id,
         unit_id=progress.unit_id,
-        detail={"stage": step, "on": day.isoformat(), **({"person": person} if person else {})},
+        detail=detail,
     )
-    return Recorded(step, day, person, new_state)
+    return Recorded(step, day, person, new_state, chosen, reason, override)
 
 
 async def undo_last_step(tx: Tx, dossier_id: int, *, by: int | None) -> StageEventRow | None:

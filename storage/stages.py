@@ -99,6 +99,10 @@ class StageEventRow:
     abroad: bool
     recorded_by: int | None
     recorded_at: str
+    # tham_tra_gui: why the dossier says the person is abroad ("" if it does not), and
+    # whether the secretary chose otherwise than the dossier says (an override).
+    abroad_reason: str = ""
+    abroad_override: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +111,8 @@ class VerificationRow:
     abroad: bool
     sent_d: int
     returned_d: int | None
+    reason: str = ""  # the dossier's reason for "abroad" (see StageEventRow)
+    override: bool = False  # the secretary chose otherwise than the dossier says
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,11 +305,16 @@ class Stages(Repo):
             "SELECT id, dossier_id, stage,"
             " CAST(julianday(happened_on) - 2440587.5 AS INTEGER),"
             " coalesce(json_extract(detail, '$.person'), ''),"
-            " coalesce(json_extract(detail, '$.abroad'), 0), recorded_by, recorded_at"
+            " coalesce(json_extract(detail, '$.abroad'), 0), recorded_by, recorded_at,"
+            " coalesce(json_extract(detail, '$.abroad_reason'), ''),"
+            " coalesce(json_extract(detail, '$.abroad_override'), 0)"
             " FROM stage_events WHERE dossier_id = ? ORDER BY id",
             (dossier_id,),
         )
-        return [StageEventRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7]) for r in rows]
+        return [
+            StageEventRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], r[7], r[8], bool(r[9]))
+            for r in rows
+        ]
 
     async def add_event(
         self,
@@ -313,6 +324,8 @@ class Stages(Repo):
         *,
         person: str = "",
         abroad: bool = False,
+        abroad_reason: str = "",
+        abroad_override: bool = False,
         recorded_by: int | None = None,
     ) -> int:
         if stage not in STEPS:
@@ -323,6 +336,10 @@ class Stages(Repo):
             detail["person"] = person
         if abroad:
             detail["abroad"] = 1
+        if abroad_reason:
+            detail["abroad_reason"] = abroad_reason
+        if abroad_override:
+            detail["abroad_override"] = 1
         return await tx.insert(
             "INSERT INTO stage_events (dossier_id, stage, happened_on, detail, recorded_by,"
             " recorded_at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -63,15 +63,18 @@ async def new_dossier(
     name: str,
     certificate: str = "",
     updated: date | None = None,
+    relatives: list[dict[str, str]] | None = None,
 ) -> int:
-    """A draft opened on ``opened`` (and last touched on ``updated``)."""
+    """A draft opened on ``opened`` (and last touched on ``updated``), with these item (21)
+    blocks."""
     pid = await _person(w.db, f"cand-{label}", name, at(opened))
     answers = {"ho_ten": name}
     if certificate:
         answers["ngay_chung_nhan_ntvd"] = certificate
+    dossier = Dossier(answers=answers, relatives=relatives or [])
     async with w.db.transaction(at(updated or opened)) as tx:
         rec = await tx.dossiers.create(
-            pid, Dossier(answers=answers), unit_id=unit.id, opened_at=at(opened).isoformat()
+            pid, dossier, unit_id=unit.id, opened_at=at(opened).isoformat()
         )
         await tx.repo(Org).grant(unit.id, pid, "candidate", None)
     w.dossiers[label] = rec.id

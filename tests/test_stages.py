@@ -172,19 +172,23 @@ def test_fold_and_next_steps() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("12 chibo 15/06/2026", (12, "chi_bo", date(2026, 6, 15), "", False)),
-        ("12 chi bộ 15.6.2026", (12, "chi_bo", date(2026, 6, 15), "", False)),
-        ("#7 viết tay hôm nay", (7, "ban_viet_tay", TODAY, "", False)),
-        ("7 viettay hom qua", (7, "ban_viet_tay", TODAY - timedelta(days=1), "", False)),
-        ("3 guitt cha 02/01/2026", (3, "tham_tra_gui", date(2026, 1, 2), "cha", False)),
+        ("12 chibo 15/06/2026", (12, "chi_bo", date(2026, 6, 15), "", None)),
+        ("12 chi bộ 15.6.2026", (12, "chi_bo", date(2026, 6, 15), "", None)),
+        ("#7 viết tay hôm nay", (7, "ban_viet_tay", TODAY, "", None)),
+        ("7 viettay hom qua", (7, "ban_viet_tay", TODAY - timedelta(days=1), "", None)),
+        ("3 guitt cha 02/01/2026", (3, "tham_tra_gui", date(2026, 1, 2), "cha", None)),
         (
             "3 gửi thẩm tra mẹ vợ 02/01/2026 nước ngoài",
             (3, "tham_tra_gui", date(2026, 1, 2), "me_vc", True),
         ),
-        ("3 vett con 2 05/02/2026", (3, "tham_tra_ve", date(2026, 2, 5), "con2", False)),
-        ("3 quyết định 9/7/2026", (3, "quyet_dinh", date(2026, 7, 9), "", False)),
-        ("3 ketnap", (3, "ket_nap", None, "", False)),
-        ("3", (3, "", None, "", False)),
+        (
+            "3 guitt cha 02/01/2026 ở trong nước",
+            (3, "tham_tra_gui", date(2026, 1, 2), "cha", False),
+        ),
+        ("3 vett con 2 05/02/2026", (3, "tham_tra_ve", date(2026, 2, 5), "con2", None)),
+        ("3 quyết định 9/7/2026", (3, "quyet_dinh", date(2026, 7, 9), "", None)),
+        ("3 ketnap", (3, "ket_nap", None, "", None)),
+        ("3", (3, "", None, "", None)),
     ],
 )
 def test_parse_step_command(text: str, expected: tuple) -> None:

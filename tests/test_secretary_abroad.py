@@ -1,0 +1,122 @@
+"""Verifications abroad (90 working days): the default comes from the dossier's item (21),
+the secretary may choose otherwise, and the card says why — all through the conversation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.secretary_world import (
+    TODAY,
+    World,
+    approve_fully,
+    at,
+    build_world,
+    d,
+    new_dossier,
+    steps,
+)
+from tests.test_secretary import only_text, run
+
+FATHER = {
+    "quan_he": "cha",
+    "ho_ten": "TRẦN VĂN HÙNG",
+    "nam_sinh": "1970",
+    "cu_tru": "Số 5 đường Itaewon, Seoul, Hàn Quốc",
+    "o_nuoc_ngoai": "có",
+}
+MOTHER = {"quan_he": "me", "ho_ten": "LÊ THỊ LAN", "nam_sinh": "1972",
+          "cu_tru": "thôn Đông, xã An Lạc, tỉnh Hưng Yên", "o_nuoc_ngoai": "không"}  # fmt: skip
+SON = {"quan_he": "con", "ho_ten": "TRẦN MINH AN", "nam_sinh": "1998",
+       "cu_tru": "Tokyo, Nhật Bản"}  # fmt: skip
+WHY_FATHER = (
+    "có người thân ở nước ngoài: Cha đẻ TRẦN VĂN HÙNG (Số 5 đường Itaewon, Seoul, Hàn Quốc)"
+)
+
+
+@pytest.fixture
+async def world(tmp_path: Path):
+    w = await build_world(tmp_path)
+    yield w
+    await w.db.close()
+
+
+async def handwritten(world: World) -> int:
+    """A dossier of Chi bộ Kỹ thuật, approved 01/06/2026, handwritten copy 03/06/2026."""
+    number = await new_dossier(
+        world, "A1", world.a1, d("02/03/2026"), name="TRẦN MINH KHOA",
+        relatives=[FATHER, MOTHER, {"quan_he": "con", "ho_ten": "TRẦN MINH BÌNH",
+                                    "cu_tru": "xã An Lạc, tỉnh Hưng Yên"}, SON],
+    )  # fmt: skip
+    await approve_fully(world, number, d("15/05/2026"), d("01/06/2026"))
+    await steps(world, number, ("ban_viet_tay", "03/06/2026"))
+    return number
+
+
+async def test_the_dossier_says_who_is_abroad_and_the_card_says_why(world: World) -> None:
+    number = await handwritten(world)
+    # nothing about abroad typed: the father lives in Korea according to item (21)
+    text = only_text(await run(world, "sec", "buoc", f"{number} guitt cha 10/06/2026"))
+    assert "Gửi thẩm tra lý lịch (cha, ở nước ngoài) ngày 10/06/2026" in text
+    assert f"Tính 90 ngày làm việc vì lý lịch ghi {WHY_FATHER}." in text
+    # 90 working days from 10/06/2026 (holidays 31/08–02/09 counted out): 19/10/2026
+    assert "hạn trả lời 19/10/2026" in text
+    # the mother lives at home: 30 working days, and nothing to explain
+    text = only_text(await run(world, "sec", "buoc", f"{number} guitt mẹ 10/06/2026"))
+    assert "Gửi thẩm tra lý lịch (mẹ) ngày 10/06/2026" in text
+    assert "Thẩm tra mẹ: gửi 10/06/2026, chưa có kết quả, đã quá hạn trả lời (22/07/2026)" in text
+    # the summary of 23/09: the mother's reply is late, the father's is not (90 days)
+    summary = only_text(await run(world, "sec", "tinhhinh"))
+    assert "TRẦN MINH KHOA (Chi bộ Kỹ thuật): gửi thẩm tra mẹ ngày 10/06/2026" in summary
+    assert "TRẦN MINH KHOA (Chi bộ Kỹ thuật): gửi thẩm tra cha" not in summary
+
+
+async def test_children_are_matched_in_the_declared_order(world: World) -> None:
+    number = await handwritten(world)
+    first = only_text(await run(world, "sec", "buoc", f"{number} guitt con 10/06/2026"))
+    assert "(con (thứ 1)) ngày 10/06/2026" in first
+    second = only_text(await run(world, "sec", "buoc", f"{number} guitt con 10/06/2026"))
+    assert "(con (thứ 2), ở nước ngoài) ngày 10/06/2026" in second
+    assert "Cha đẻ" not in second and "Con TRẦN MINH AN (Tokyo, Nhật Bản)" in second
+
+
+async def test_the_buttons_follow_the_dossier_and_offer_the_other_choice(world: World) -> None:
+    number = await handwritten(world)
+    ask = (await run(world, "sec", action=f"sec:as:{number}:tham_tra_gui:cha"))[0]
+    assert f"Theo lý lịch, {WHY_FATHER}: thẩm tra qua cơ quan đại diện" in ask.text
+    labels = [[b.label for b in row] for row in ask.buttons]
+    assert labels == [
+        ["Hôm nay (23/09)", "Hôm qua (22/09)"],
+        ["Hôm nay · trong nước", "Hôm qua · trong nước"],
+    ]
+    # the secretary knows better (the father came home): the override is recorded
+    text = only_text(await run(world, "sec", action=ask.buttons[1][0].action))
+    assert "Gửi thẩm tra lý lịch (cha) ngày 23/09/2026" in text
+    chosen = "Tính 30 ngày làm việc vì người ghi bước chọn «trong nước», dù lý lịch ghi"
+    assert f"{chosen} {WHY_FATHER}." in text
+    async with world.db.read() as r:
+        history = await r.audit.for_dossier(number)
+    sent = [h["detail"] for h in history if h["detail"].get("stage") == "tham_tra_gui"]
+    assert sent == [
+        {"stage": "tham_tra_gui", "on": "2026-09-23", "person": "cha", "abroad": False,
+         "abroad_override": True}
+    ]  # fmt: skip
+    # the mother: at home by default, the second row says abroad
+    ask = (await run(world, "sec", action=f"sec:as:{number}:tham_tra_gui:me"))[0]
+    assert "Theo lý lịch, người này ở trong nước: thời hạn 30 ngày làm việc" in ask.text
+    assert ask.buttons[1][0].label == "Hôm nay · ở nước ngoài"
+    text = only_text(await run(world, "sec", action=ask.buttons[1][0].action))
+    assert "Gửi thẩm tra lý lịch (mẹ, ở nước ngoài) ngày 23/09/2026" in text
+    assert "Tính 90 ngày làm việc vì người ghi bước chọn «ở nước ngoài»" in text
+
+
+async def test_typing_trong_nuoc_overrides_the_dossier(world: World) -> None:
+    number = await handwritten(world)
+    text = only_text(
+        await run(world, "sec", "buoc", f"{number} guitt cha 10/06/2026 trong nước",
+                  when=at(TODAY))
+    )  # fmt: skip
+    assert "Gửi thẩm tra lý lịch (cha) ngày 10/06/2026" in text
+    summary = only_text(await run(world, "sec", "tinhhinh"))
+    assert "TRẦN MINH KHOA (Chi bộ Kỹ thuật): gửi thẩm tra cha ngày 10/06/2026" in summary
