@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date
 
 from forms import vn
 from forms.checks import values as v
@@ -382,7 +383,9 @@ def x14_abroad(ctx: Ctx) -> Iterator[Flag]:
 def x15_party_members(ctx: Ctx) -> Iterator[Flag]:
     """A relative who is a party member: admission date, party cell and where the file is
     kept, so the committee can confirm them (their history is then not re-verified).
-    A warning as in the domain notes: it saves verification work, it is not a form fault."""
+    A warning as in the domain notes: it saves verification work, it is not a form fault.
+    An admission date before the relative could be 18, or after their death, is flagged too.
+    """
     labels = {f.id: f.label.lower() for f in load_form().relatives().fields}
     for i, rel in enumerate(ctx.relatives):
         if _yes(rel.get("la_dang_vien", "")) is not True:
@@ -407,6 +410,32 @@ def x15_party_members(ctx: Ctx) -> Iterator[Flag]:
                 table="relatives",
                 row=i,
             )
+        elif joined:
+            reason = _party_date_problem(rel, v.parse_date(joined))
+            if reason:
+                yield ctx.flag(
+                    "X15",
+                    21,
+                    f"relatives:{i}:ngay_vao_dang",
+                    msg("X15", "implausible", who=who(ctx, rel), date=joined, reason=reason),
+                    field="ngay_vao_dang",
+                    table="relatives",
+                    row=i,
+                )
+
+
+def _party_date_problem(rel: Row, joined: date | None) -> str:
+    """Why a relative's admission date cannot be right ("" when it can): admitted before
+    the year they turned 18 (party members are at least 18), or after the year of death."""
+    if joined is None:
+        return ""
+    born = _year(rel)
+    if born is not None and joined.year - born < 18:
+        return msg("X15", "too_young", born=born)
+    died = v.parse_year(str(rel.get("nam_mat", ""))) if _yes(rel.get("da_mat", "")) else None
+    if died is not None and joined.year > died:
+        return msg("X15", "after_death", died=died)
+    return ""
 
 
 # --- X18 -------------------------------------------------------------------------------------

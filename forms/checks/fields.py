@@ -412,7 +412,8 @@ _TABLE_ITEMS = {
     fields=tuple(_TABLE_ITEMS),
 )
 def f12_rows(ctx: Ctx) -> Iterator[Flag]:
-    """Each table row has its period (or month), its content and the deciding body.
+    """Each table row has its period (or month), its content and the deciding body; no
+    period, month or date lies after the current month (a history runs up to "nay").
 
     The domain notes name (17)–(20); the same check is applied to (14), (15) and the
     introducers (92), and to tables that must have rows ((14), (15)), because the timeline
@@ -437,15 +438,19 @@ def f12_rows(ctx: Ctx) -> Iterator[Flag]:
         for i, row in enumerate(rows):
             missing: list[str] = []
             bad: list[str] = []
+            future: list[str] = []
             for col in table.columns:
                 if col.when is not None and not col.applies(row):
                     continue
                 if col.kind is Kind.PERIOD:
                     tu, den = str(row.get("tu", "")), str(row.get("den", ""))
+                    span = ctx.periods(table_id)[i]
                     if v.blank(tu) or v.blank(den):
                         missing.append(col.label.lower())
-                    elif ctx.periods(table_id)[i] is None:
+                    elif span is None:
                         bad.append(f"{tu} – {den}")
+                    elif span.start > ctx.now_month or (not span.open and span.end > ctx.now_month):
+                        future.append(f"{tu} – {den}")
                     continue
                 value = row.get(col.id, "")
                 if v.blank(value):
@@ -453,7 +458,9 @@ def f12_rows(ctx: Ctx) -> Iterator[Flag]:
                         missing.append(col.label.lower())
                 elif not _cell_ok(col, str(value)):
                     bad.append(str(value))
-            if missing or bad:
+                elif _cell_future(ctx, col, str(value)):
+                    future.append(str(value))
+            if missing or bad or future:
                 yield ctx.flag(
                     "F12",
                     number,
@@ -466,10 +473,22 @@ def f12_rows(ctx: Ctx) -> Iterator[Flag]:
                         label=table.row_label,
                         missing=", ".join(missing),
                         bad=", ".join(bad),
+                        future=", ".join(future),
                     ),
                     table=table_id,
                     row=i,
                 )
+
+
+def _cell_future(ctx: Ctx, col: FieldDef, value: str) -> bool:
+    """Whether a month or date cell lies after the current month or today."""
+    if col.kind is Kind.MONTH:
+        month = v.parse_month(value)
+        return month is not None and month > ctx.now_month
+    if col.kind is Kind.DATE:
+        day = v.parse_date(value)
+        return day is not None and day > ctx.today
+    return False
 
 
 def _cell_ok(col: FieldDef, value: str) -> bool:

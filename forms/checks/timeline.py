@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 
 from forms.checks import values as v
 from forms.checks.core import ERROR, Ctx, Flag, msg, rule
@@ -44,7 +45,10 @@ def _months(a: Month, b: Month) -> str:
     return f"{v.format_month(a)}–{v.format_month(b)}"
 
 
-_DATE_IN_TEXT = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b")
+#: A date quoted in a narrative: "26/03/2017", "26-3-2017" (HD 38's example), "26.3.2017".
+_DATE_IN_TEXT = re.compile(r"(?<![\d/.\-])\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}(?![\d/.\-]?\d)")
+#: A month quoted after "tháng": "tháng 3/2017", "tháng 03-2017".
+_MONTH_IN_TEXT = re.compile(r"\bth[aá]ng\s+(\d{1,2}[/.\-]\d{4})(?![/.\-]?\d)", re.IGNORECASE)
 
 
 @rule(
@@ -125,26 +129,36 @@ def x4_history(ctx: Ctx) -> Iterator[Flag]:
     if joined is None:
         return
     for i, row in enumerate(history):
-        text = str(row.get("noi_dung", ""))
-        if not v.mentions(text, "doan"):
+        found = _other_youth_date(str(row.get("noi_dung", "")), joined)
+        if found is not None:
+            yield ctx.flag(
+                "X4",
+                14,
+                f"doan:{i}",
+                msg("X4", "youth_date", row=i + 1, found=found, joined=v.format_date(joined)),
+                table="lich_su",
+                row=i,
+            )
+            return
+
+
+def _other_youth_date(text: str, joined: date) -> str | None:
+    """A Youth Union admission date (or "tháng mm/yyyy") quoted in ``text`` that is not
+    ``joined``, as written; None when every quoted one agrees (or none is quoted)."""
+    if not v.mentions(text, "doan"):
+        return None
+    for clause in re.split(r"[;.](?!\d)", text):
+        if not (v.mentions(clause, "doan") and v.mentions(clause, "ket nap", "vao doan")):
             continue
-        for clause in re.split(r"[;.](?!\d)", text):
-            if not (v.mentions(clause, "doan") and v.mentions(clause, "ket nap", "vao doan")):
-                continue
-            for found in _DATE_IN_TEXT.findall(clause):
-                day = v.parse_date(found)
-                if day is not None and day != joined:
-                    yield ctx.flag(
-                        "X4",
-                        14,
-                        f"doan:{i}",
-                        msg(
-                            "X4", "youth_date", row=i + 1, found=found, joined=v.format_date(joined)
-                        ),
-                        table="lich_su",
-                        row=i,
-                    )
-                    return
+        for found in _DATE_IN_TEXT.findall(clause):
+            day = v.parse_date(found)
+            if day is not None and day != joined:
+                return found
+        for found in _MONTH_IN_TEXT.findall(clause):
+            month = v.parse_month(found)
+            if month is not None and month != Month.of(joined):
+                return found
+    return None
 
 
 @rule("X5", ERROR, needs=(15,), fields=("cong_tac",))
@@ -238,9 +252,27 @@ def _level(text: str) -> str | None:
     return None
 
 
+#: Words of a (14) period spent before school (at home, nursery, kindergarten).
+_BEFORE_SCHOOL = ("mau giao", "mam non", "nha tre", "o nha")
+
+
+def _school_start(history: list[Row], hist: list[tuple[int, v.Span]]) -> tuple[int, v.Span] | None:
+    """The (14) period where school starts: the first primary-school period, else the first
+    period that is not spent at home or in kindergarten. (14) may begin earlier than school
+    ("from childhood"), so the first period is not necessarily the first school year."""
+    for i, span in hist:
+        if _level(str(history[i].get("noi_dung", ""))) == "th":
+            return i, span
+    for i, span in hist:
+        if not v.mentions(str(history[i].get("noi_dung", "")), *_BEFORE_SCHOOL):
+            return i, span
+    return None
+
+
 @rule("X7", "warning", needs=(3, 14), fields=("lich_su",))
 def x7_school_age(ctx: Ctx) -> Iterator[Flag]:
-    """Heuristics on (14): school starts at 5–8 years old; no period before birth; lower
+    """Heuristics on (14): school (the first primary-school period) starts at 5–8 years
+    old, earlier periods at home or in kindergarten are fine; no period before birth; lower
     secondary not finished before 14; an upper-secondary period shorter than three school
     years while (11) says 12/12."""
     birth = ctx.birth
@@ -266,8 +298,9 @@ def x7_school_age(ctx: Ctx) -> Iterator[Flag]:
                     table=table_id,
                     row=i,
                 )
-    if hist:
-        i, first = hist[0]
+    school = _school_start(history, hist)
+    if school is not None:
+        i, first = school
         age = first.start - born
         if first.start >= born and not 60 <= age <= 96:
             yield ctx.flag(

@@ -115,9 +115,14 @@ def add_years(d: date, years: int) -> date:
 
 
 def full_months(start: date, end: date) -> int:
-    """Completed months from ``start`` to ``end`` (age "tính theo tháng")."""
+    """Completed months from ``start`` to ``end`` (age "tính theo tháng").
+
+    The inverse of :func:`add_months`: a month is complete on the same day of a later
+    month, or on that month's last day when it has no such day (born 29/02/2008: 18 years
+    complete on 28/02/2026, the date ``add_years`` gives).
+    """
     months = (end.year - start.year) * 12 + end.month - start.month
-    if end.day < start.day:
+    if end.day < start.day and end.day < calendar.monthrange(end.year, end.month)[1]:
         months -= 1
     return months
 
