@@ -699,7 +699,11 @@ class ReviewFlow:
             ctx.toast(t("refuse.no_right"))
             return
         record = await tx.dossiers.get(dossier_id)
-        if record is None or not (await access.access(tx, ctx.person.id, record)).may_view:
+        # reviewers only: the view lists the reviewers' unsent comments, and the candidate
+        # reads their own dossier in their own conversation
+        if record is None or (await access.access(tx, ctx.person.id, record)).standing != (
+            "reviewer"
+        ):
             ctx.toast(t("refuse.no_right"))
             return
         unit = await self._acting_unit(ctx, record)
@@ -1062,6 +1066,13 @@ class ReviewFlow:
             return t("refuse.outdated", card_revision=card_revision, revision=record.revision)
         if refused.reason == "not_your_turn":
             return t("refuse.not_your_turn", unit=unit.name)
+        if refused.reason == "drafts_pending":
+            drafts = await tx.repo(Reviews).comments(record.id, ("draft",))
+            return t(
+                "refuse.drafts_pending",
+                count=len(drafts),
+                ids=", ".join(f"#{c.id}" for c in drafts),
+            )
         if refused.reason in ("no_comments", "not_locked", "not_found", "not_under_review"):
             return t(f"refuse.{refused.reason}")
         return t("refuse.no_right")

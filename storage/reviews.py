@@ -205,7 +205,7 @@ class DecisionRefused(Exception):
     """A review action the dossier's state does not allow.
 
     ``reason``: not_found, not_under_review, not_your_turn, outdated, already_decided,
-    no_comments, not_locked.
+    no_comments, drafts_pending (approving with unsent comments), not_locked.
     """
 
     def __init__(self, reason: str, *, existing: Decision | None = None) -> None:
@@ -783,6 +783,9 @@ class Reviews(Repo):
         tx = _tx(self)
         record, chain, position = await self._current(dossier_id, revision, unit_id)
         unit = chain[position]
+        if await self.comments(dossier_id, ("draft",)):
+            # unsent comments would ride up to the next level and go out in its name
+            raise DecisionRefused("drafts_pending")
         decision = await self._insert_decision(record, unit, "approve", person_id)
         if position + 1 < len(chain):
             nxt = chain[position + 1]
