@@ -422,6 +422,8 @@ class Turn:
             self.show_flags(errors, title=t("submit.refused", count=len(errors)))
             self.reask()
             return
+        if await self.no_chi_bo():
+            return
         open_warnings = [f for f in flags if not f.explanation]
         if open_warnings:
             self.show_flags(open_warnings, title=t("submit.warnings", count=len(open_warnings)))
@@ -429,8 +431,28 @@ class Turn:
             return
         await self.submit()
 
+    async def no_chi_bo(self) -> bool:
+        """Whether the dossier cannot be submitted because no chi bộ would receive it (then
+        says so): with the organisation flows installed (``unit_for``), a dossier without a
+        unit and a person without a candidate invite or role would be locked as "submitted"
+        with nobody to review it, and the candidate could no longer edit or delete it."""
+        assert self.record is not None and self.person is not None
+        if self.flow.unit_for is None or self.record.unit_id is not None:
+            return False
+        payload = str(self.state.get("payload", ""))
+        if await self.flow.unit_for(self.tx, self.person.id, payload) is not None:
+            return False
+        self.say(t("submit.no_chi_bo"))
+        if self.cur.get("k") == "confirm":
+            self.back(quiet=True)
+        else:
+            self.reask()
+        return True
+
     async def submit(self) -> None:
         assert self.record is not None and self.person is not None
+        if await self.no_chi_bo():
+            return
         self.record = await self.tx.dossiers.set_status(self.record, "submitted")
         await self.tx.audit.append(
             "dossier_submitted",
