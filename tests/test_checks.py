@@ -196,7 +196,7 @@ CASES: list[tuple[str, str, Mutation, str, str, tuple[str, ...]]] = [
     (
         "F13",
         "a",
-        _row("nuoc_ngoai", 0, tu="02/2023", den="03/2023"),
+        _row("nuoc_ngoai", 0, tu="02/2023", den="04/2023"),
         "F13",
         "warning",
         ("2 tháng",),

@@ -157,3 +157,60 @@ def test_award_month_after_this_month_is_an_error() -> None:
     assert flag.table == "khen_thuong" and "07/2026" in flag.message
     d.tables["khen_thuong"][0]["thang_nam"] = "06/2026"
     assert run(d, "F12") == []
+
+
+# --- X13: relatives' years against the candidate's and the spouse's ---------------------------
+
+
+def test_spouse_grandparent_is_compared_with_the_spouse_when_in_laws_have_no_year() -> None:
+    d = load_sample("b")  # husband born 1988
+    for code in ("cha_vc", "me_vc"):
+        d.relatives_of(code)[0]["nam_sinh"] = ""
+    grandpa = d.relatives_of("ong_noi_vc")[0]
+    grandpa["nam_sinh"] = "1985"
+    (flag,) = run(d, "X13")
+    assert flag.row == d.relatives.index(grandpa) and "1988" in flag.message
+    grandpa["nam_sinh"] = "1935"
+    assert run(d, "X13") == []
+
+
+# --- F13: "the Japan stay (5 months ≥ 3)" for 02/2023–07/2023 -------------------------------
+
+
+def test_stay_abroad_is_measured_from_month_to_month_as_the_domain_notes_do() -> None:
+    d = load_sample("a")
+    d.tables["nuoc_ngoai"][0].update(tu="02/2023", den="05/2023")  # 3 months
+    assert run(d, "F13") == []
+    d.tables["nuoc_ngoai"][0].update(tu="02/2023", den="04/2023")  # 2 months
+    (flag,) = run(d, "F13")
+    assert "2 tháng" in flag.message
+
+
+# --- F1 / X11: names typed without diacritics -------------------------------------------------
+
+
+def test_relative_name_without_diacritics_is_a_warning() -> None:
+    d = load_sample("a")
+    sister = d.relatives_of("anh_chi_em")[0]
+    sister["ho_ten"] = "TRAN THI MINH ANH"
+    (flag,) = run(d, "X11")
+    assert flag.severity == "warning" and flag.row == d.relatives.index(sister)
+    assert "TRAN THI MINH ANH" in flag.message and "dấu" in flag.message
+
+
+def test_relative_name_that_needs_no_diacritics_in_lower_case_is_one_warning() -> None:
+    d = load_sample("a")
+    d.relatives_of("anh_chi_em")[0]["ho_ten"] = "tran thi minh anh"
+    (flag,) = run(d, "X11")
+    assert "TRAN THI MINH ANH" in flag.message
+
+
+# --- X2: a month without the day -------------------------------------------------------------
+
+
+def test_youth_union_month_without_day_asks_for_the_day() -> None:
+    d = load_sample("a")
+    d.answers["ngay_vao_doan"] = "03/2017"
+    (flag,) = run(d, "X2")
+    assert "03/2017" in flag.message and "ngày" in flag.message
+    assert "không phải một ngày có thật" not in flag.message

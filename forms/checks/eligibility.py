@@ -70,9 +70,8 @@ def x2_youth_union(ctx: Ctx) -> Iterator[Flag]:
         return
     joined = v.parse_date(text)
     if joined is None:
-        yield ctx.flag(
-            "X2", 12, "ngay_vao_doan", msg("X2", "invalid", value=text), field="ngay_vao_doan"
-        )
+        key = "month_only" if v.parse_month(text) is not None else "invalid"
+        yield ctx.flag("X2", 12, "ngay_vao_doan", msg("X2", key, value=text), field="ngay_vao_doan")
         return
     if joined > ctx.today:
         yield ctx.flag(

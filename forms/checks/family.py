@@ -59,7 +59,7 @@ def x11_family(ctx: Ctx) -> Iterator[Flag]:
     answers say; one block per person, each with every fact its group requires.
 
     Death facts and party-member facts are left to X12 and X15. A relative's name not in
-    capitals is a warning here (the booklet asks for capitals, the content is right).
+    capitals, or typed without any diacritics, is a warning here (the content is right).
     While a single block is being checked (check_field) missing relatives are not listed.
     """
     rels = ctx.relatives
@@ -168,17 +168,24 @@ def x11_family(ctx: Ctx) -> Iterator[Flag]:
                 row=i,
             )
         name = str(rel.get("ho_ten", "")).strip()
-        if name and any(ch.isalpha() for ch in name) and name != vn.upper_vi(name):
-            yield ctx.flag(
-                "X11",
-                21,
-                f"name:{i}",
-                msg("X11", "name_case", who=who(ctx, rel), upper=vn.upper_vi(name)),
-                field="ho_ten",
-                table="relatives",
-                row=i,
-                severity=WARNING,
-            )
+        if not name or not any(ch.isalpha() for ch in name):
+            continue
+        if name != vn.upper_vi(name):
+            problem = msg("X11", "name_case", who=who(ctx, rel), upper=vn.upper_vi(name))
+        elif not vn.has_diacritics(name):
+            problem = msg("X11", "name_no_diacritics", who=who(ctx, rel))
+        else:
+            continue
+        yield ctx.flag(
+            "X11",
+            21,
+            f"name:{i}",
+            problem,
+            field="ho_ten",
+            table="relatives",
+            row=i,
+            severity=WARNING,
+        )
 
 
 # --- X12 -------------------------------------------------------------------------------------
@@ -268,11 +275,13 @@ def x13_years(ctx: Ctx) -> Iterator[Flag]:
             reason = msg("X13", "parent_vc", spouse=spouse)
         elif code in side:
             parent = side[code]
-            base = code in GRANDPARENTS and me
+            own = code in GRANDPARENTS
+            grandchild = me if own else spouse
             if parent is not None and year > parent - 15:
                 reason = msg("X13", "grandparent", parent=parent)
-            elif parent is None and base and year > me - 30:
-                reason = msg("X13", "grandparent_self", me=me)
+            elif parent is None and grandchild is not None and year > grandchild - 30:
+                key = "grandparent_self" if own else "grandparent_spouse"
+                reason = msg("X13", key, me=me, spouse=spouse)
         elif code == "vo_chong" and me is not None and abs(year - me) > 25:
             reason = msg("X13", "spouse", me=me)
         elif code == "anh_chi_em" and me is not None and abs(year - me) > 25:

@@ -503,14 +503,18 @@ def _cell_ok(col: FieldDef, value: str) -> bool:
 
 @rule("F13", WARNING, needs=(18,), fields=("nuoc_ngoai",))
 def f13_abroad_length(ctx: Ctx) -> Iterator[Flag]:
-    """Item (18) lists only stays of 3 months or more (study, labour, work)."""
+    """Item (18) lists only stays of 3 months or more (study, labour, work).
+
+    The length is counted from month to month, as the domain notes count the sample's
+    02/2023–07/2023 stay: 5 months.
+    """
     for i, span in enumerate(ctx.periods("nuoc_ngoai")):
-        if span is not None and not span.open and span.months < 3:
+        if span is not None and not span.open and span.end - span.start < 3:
             yield ctx.flag(
                 "F13",
                 18,
                 f"nuoc_ngoai:{i}",
-                msg("F13", "short", row=i + 1, months=span.months),
+                msg("F13", "short", row=i + 1, months=span.end - span.start),
                 table="nuoc_ngoai",
                 row=i,
             )
