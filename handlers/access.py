@@ -3,7 +3,8 @@
 The rule (issue 4): the full content of a dossier reaches only its candidate and the
 reviewers of its unit and of the units above it. Secretaries manage units and people; they may
 read a dossier's *history* (who did what, when, on which revision) in the units they manage,
-never its content, unless they also hold a reviewer role there.
+never its content, unless they also hold a reviewer role there. Reviewers read the history too;
+the candidate does not.
 
 Handlers never load a dossier's content for someone else directly: they call
 :func:`open_for_view`, which checks the rule and appends a ``view`` row to ``audit_log`` in the
@@ -82,12 +83,13 @@ async def may_manage(s: Session, person_id: int | None, unit_id: int) -> bool:
 
 
 async def may_read_history(s: Session, person_id: int | None, record: DossierRecord) -> bool:
-    """A dossier's history (no content) is open to its secretaries and to who may view it."""
+    """A dossier's history (no content) is open to its secretaries and its reviewers; not to
+    its candidate: it names who looked at the dossier and who wrote comments never sent."""
     if person_id is None:
         return False
     if record.unit_id is not None and await may_manage(s, person_id, record.unit_id):
         return True
-    return (await access(s, person_id, record)).may_view
+    return (await access(s, person_id, record)).standing == "reviewer"
 
 
 async def open_for_view(

@@ -655,7 +655,11 @@ class ReviewFlow:
                 ctx.event.chat.platform, ctx.event.chat.id
             )
         if record is None or record.status == "deleted":
-            ctx.toast(t("refuse.no_right") if ctx.person is None else t("refuse.not_found"))
+            # "not found" only to reviewers: to anyone else it would tell which numbers exist
+            reviewer = ctx.person is not None and any(
+                r.role == "reviewer" for r in await ctx.tx.repo(Org).roles_of(ctx.person.id)
+            )
+            ctx.toast(t("refuse.not_found") if reviewer else t("refuse.no_right"))
             return None
         unit = await self._acting_unit(ctx, record)
         if (
@@ -1272,7 +1276,8 @@ class ReviewFlow:
             unit_id=unit.id,
         )
         who = ctx.event.user.name or ctx.person.display_name
-        ctx.toast(t("toast.reopened"))
+        if ctx.event.kind == "button":  # a command gets the notice below, once
+            ctx.toast(t("toast.reopened"))
         text = t("card.closed_reopened", who=who, at=local_time(outcome.decision.created_at))
         edited = False
         for card in await ctx.tx.repo(Reviews).messages_for(dossier_id, "card"):

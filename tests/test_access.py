@@ -96,6 +96,7 @@ async def test_history_is_open_to_secretaries_of_the_unit_tree(
         assert await may_read_history(r, world["rev_cb1"], record)
         assert not await may_read_history(r, world["sec_cb2"], record)
         assert not await may_read_history(r, world["outsider"], record)
+        assert not await may_read_history(r, world["cand"], record)  # names reviewers, drafts
         assert await may_manage(r, world["sec_du"], world["cb2"])
         assert not await may_manage(r, world["sec_cb2"], world["cb1"])
         assert not await may_manage(r, world["rev_du"], world["cb1"])

@@ -16,8 +16,10 @@ from tests.test_review_flow import (
     CAND,
     CB_GROUP,
     DU_GROUP,
+    OUT,
     R1,
     R2,
+    R3,
     _organisation,
 )
 
@@ -83,3 +85,51 @@ async def test_candidate_cannot_open_the_reviewers_view_from_the_card(db: Databa
     async with db.read() as r:
         views = [h for h in await r.repo(Reviews).history(dossier_id) if h.action == "view"]
     assert views == []
+
+
+async def test_open_comments_on_the_card_are_one_per_line(db: Database) -> None:
+    world = World(db)
+    ids, dossier_id = await _submitted(world)
+    card = _card(world, CB_GROUP, dossier_id)
+    await world.command(R1, CB_GROUP, "nhanxet", "3 Kiểm tra ngày sinh.")
+    await world.command(R1, CB_GROUP, "nhanxet", "15 Ghi rõ tháng.")
+    await world.tap(R1, CB_GROUP, card, "Trả lại")
+    await world.submit(ids["cand"], chat=private(CAND))
+    lines = _card(world, CB_GROUP, dossier_id).text.splitlines()
+    open_lines = [line for line in lines if "«Kiểm tra ngày sinh.»" in line or "«Ghi rõ" in line]
+    assert len(open_lines) == 2, lines
+
+
+async def test_candidate_does_not_read_the_reviewers_history(db: Database) -> None:
+    """/lichsu is for the unit's secretaries and reviewers: it names who looked and who wrote
+    comments that were never sent."""
+    world = World(db)
+    _, dossier_id = await _submitted(world)
+    await world.command(R1, CB_GROUP, "nhanxet", "3 Kiểm tra ngày sinh.")
+    await world.command(CAND, private(CAND), "lichsu", f"#{dossier_id}")
+    assert world.last(private(CAND)).text == "Bạn không có quyền thực hiện việc này."
+    await world.command(R1, private(R1), "lichsu", f"#{dossier_id}")
+    assert "nhận xét #" in world.last(private(R1)).text
+
+
+async def test_dossier_numbers_do_not_reveal_which_exist(db: Database) -> None:
+    world = World(db)
+    _, dossier_id = await _submitted(world)
+    for who in (OUT, CAND):
+        await world.command(who, private(who), "nhanxet", f"#{dossier_id} 15 xin chào")
+        existing = world.last(private(who)).text
+        await world.command(who, private(who), "nhanxet", "#9999 15 xin chào")
+        assert world.last(private(who)).text == existing
+    await world.command(R1, private(R1), "nhanxet", "#9999 15 xin chào")
+    assert "Không tìm thấy" in world.last(private(R1)).text
+
+
+async def test_reopening_by_command_says_it_once(db: Database) -> None:
+    world = World(db)
+    _, dossier_id = await _submitted(world)
+    await world.tap(R1, CB_GROUP, _card(world, CB_GROUP, dossier_id), "Duyệt")
+    await world.tap(R3, DU_GROUP, _card(world, DU_GROUP, dossier_id), "Duyệt")
+    before = len(world.messages(CB_GROUP))
+    await world.command(R1, CB_GROUP, "molai", f"#{dossier_id}")
+    said = [m.text for m in world.messages(CB_GROUP)[before:]]
+    assert len(said) == 1 and "mở lại" in said[0], said
