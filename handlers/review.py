@@ -24,7 +24,8 @@ out after the commit. Every view, comment, decision and reopening is appended to
 Button actions (≤ 64 bytes): ``rv:x:<dossier>:<rev>`` view, ``rv:n:<dossier>`` pick an item,
 ``rv:i:<dossier>:<item>`` comment on an item, ``rv:t:<dossier>:<rev>`` return,
 ``rv:a:<dossier>:<rev>`` approve, ``rv:ok:<comment>`` / ``rv:ko:<comment>`` resolve / keep open,
-``rv:del:<comment>`` delete one's draft, ``rv:o:<dossier>`` reopen.
+``rv:del:<comment>`` delete one's draft, ``rv:o:<dossier>`` reopen, ``rv:c:<dossier>`` post
+the card here again (/hoso).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ CARD_KEY = "rvcard"
 ITEM_KEY = "rvitem"
 COMMANDS = ("nhanxet", "molai", "hoso")
 MAX_COMMENT = 1500
+MAX_CARD_BUTTONS = 24  # /hoso: one "show the card" button per waiting dossier
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 #: Items reviewers may comment on: the candidate's items and the dossier extras.
@@ -693,6 +695,8 @@ class ReviewFlow:
             await self._comment_state(ctx, verb, numbers[0])
         elif verb == "o" and len(numbers) == 1:
             await self._reopen(ctx, numbers[0])
+        elif verb == "c" and len(numbers) == 1:
+            await self._show_card(ctx, numbers[0])
         else:
             ctx.toast(t("refuse.no_right"))
 
@@ -1332,7 +1336,27 @@ class ReviewFlow:
                         "since": local_time(item.submitted_at),
                     }
                 )
-        ctx.say(render("review/waiting.j2", rows=rows, units=[u.name for u in allowed]))
+        ids = [r["id"] for r in rows][:MAX_CARD_BUTTONS]
+        buttons = [
+            [Button(t("button.card", id=d), f"rv:c:{d}") for d in ids[i : i + 4]]
+            for i in range(0, len(ids), 4)
+        ]
+        ctx.say(
+            render("review/waiting.j2", rows=rows, units=[u.name for u in allowed]),
+            buttons=buttons,
+        )
+
+    async def _show_card(self, ctx: _Ctx, dossier_id: int) -> None:
+        """A fresh card here (from /hoso): the group's card scrolled far away, or none was
+        ever posted (the unit had no group and no reachable reviewer at submission)."""
+        found = await self._authorise(ctx, dossier_id)
+        if found is None:
+            return
+        record, unit = found
+        if not await self._under_review_here(ctx, record, unit):
+            return
+        ctx.replies.append(Reply(toast=""))
+        ctx.replies.append(await self._card_reply(ctx.tx, record, unit, ctx.event.chat))
 
 
 def _card_chat(platform: str, chat_id: str, unit: Unit) -> Chat:

@@ -4,13 +4,15 @@ outsiders must not see, and the ways out of dead ends."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from handlers.org import bootstrap
 from storage.db import Database
-from storage.reviews import Reviews
-from tests.review_harness import World, dossier_for, open_db, private
+from storage.reviews import Org, Reviews
+from tests.review_harness import World, dossier_for, open_db, person, private
 from tests.samples import load_sample
 from tests.test_review_flow import (
     CAND,
@@ -20,6 +22,8 @@ from tests.test_review_flow import (
     R1,
     R2,
     R3,
+    SEC,
+    _code,
     _organisation,
 )
 
@@ -133,3 +137,54 @@ async def test_reopening_by_command_says_it_once(db: Database) -> None:
     await world.command(R1, CB_GROUP, "molai", f"#{dossier_id}")
     said = [m.text for m in world.messages(CB_GROUP)[before:]]
     assert len(said) == 1 and "mở lại" in said[0], said
+
+
+async def test_a_dossier_waiting_without_a_card_can_be_brought_up_with_hoso(
+    db: Database,
+) -> None:
+    """Submitted before the chi bộ had a group or any reachable reviewer: once the group is
+    bound, /hoso gives a button that posts the card there, and the review can go on."""
+    world = World(db)
+    async with db.transaction() as tx:
+        boot = await bootstrap(tx, "Đảng bộ Khối", bot_username="knd_test_bot")
+    await world.command(SEC, private(SEC), "start", boot.code)
+    await world.command(SEC, private(SEC), "donvi", "Chi bộ Một")
+    cb = int(re.search(r"#(\d+)", world.last(private(SEC)).text).group(1))  # type: ignore[union-attr]
+    cand = await person(db, CAND)
+    async with db.transaction() as tx:
+        await tx.repo(Org).grant(cb, cand, "candidate", None)
+    dossier_id = await dossier_for(db, cand, cb, load_sample("a"))
+    await world.submit(cand, chat=private(CAND))
+    assert world.messages(CB_GROUP) == []  # nowhere to post the card
+
+    await world.command(SEC, private(SEC), "moi", f"duyet #{cb}")
+    await world.command(R1, private(R1), "start", _code(world.last(private(SEC)).text))
+    await world.command(SEC, private(SEC), "ketnoi", f"#{cb}")
+    await world.command(SEC, CB_GROUP, "ketnoi", _code(world.last(private(SEC)).text))
+
+    await world.command(OUT, CB_GROUP, "hoso")
+    assert world.last(CB_GROUP).buttons == []
+    await world.command(R1, CB_GROUP, "hoso")
+    listing = world.last(CB_GROUP)
+    await world.tap(OUT, CB_GROUP, listing, f"#{dossier_id}")
+    assert world.last(CB_GROUP) is listing  # the outsider's tap posts nothing
+    await world.tap(R1, CB_GROUP, listing, f"#{dossier_id}")
+    card = _card(world, CB_GROUP, dossier_id)
+    await world.tap(R1, CB_GROUP, card, "Duyệt")
+    assert "Đã duyệt lần cuối" in card.text
+    assert world.messages(private(CAND))[-1].document is not None
+
+
+async def test_hoso_card_in_private_for_a_reviewer(db: Database) -> None:
+    """In a busy group the card scrolls away: /hoso in private brings it up there."""
+    world = World(db)
+    _, dossier_id = await _submitted(world)
+    group_card = _card(world, CB_GROUP, dossier_id)
+    await world.command(R2, private(R2), "hoso")
+    await world.tap(R2, private(R2), world.last(private(R2)), f"#{dossier_id}")
+    card = _card(world, private(R2), dossier_id)
+    await world.command(R1, CB_GROUP, "nhanxet", "9 Ghi rõ «không».")
+    assert "«Ghi rõ «không».»" in card.text  # kept up to date like the group's card
+    await world.tap(R2, private(R2), card, "Trả lại")
+    assert card.buttons == [] and "đã trả lại" in card.text
+    assert group_card.buttons == [] and "đã trả lại" in group_card.text
