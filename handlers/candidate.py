@@ -936,6 +936,12 @@ class Turn:
         other; then the walk continues with the first unanswered question.
         """
         fwd = list(self.state.get("fwd", []))
+        gap = self.gap_after(cur) if fwd else None
+        if gap is not None and not self.comes_before(fwd[-1], gap):
+            # The answer opened new questions (alive → deceased: year, cause, place): they
+            # come before the questions stepped back over, which stay on the stack.
+            self.goto(gap)
+            return
         while fwd:
             candidate = fwd.pop()
             self.state["fwd"] = fwd
@@ -955,6 +961,54 @@ class Turn:
             else:
                 self.note(t("part_done", title=self.walk.sections[before].title))
         self.goto(nxt)
+
+    def gap_after(self, cur: Cursor) -> Cursor | None:
+        """The first unanswered question after ``cur`` among its item's fields or its row."""
+        kind = cur.get("k")
+        if kind not in ("f", "col", "rel") or not self.walk.has_item(cur.get("i", -1)):
+            return None
+        walk, d = self.walk, self.d
+        item = walk.item(cur["i"])
+        if kind == "f":
+            fields = walk.fields_of(item, d)
+            ids = [f.id for f in fields]
+            if cur["f"] not in ids:
+                return None
+            for f in fields[ids.index(cur["f"]) + 1 :]:
+                if not answered(f, d.answers):
+                    return {"k": "f", "i": item.number, "f": f.id}
+            return None
+        row, code = self.row_at(cur)
+        if row is None:
+            return None
+        nxt = walk.next_in_row(item, row, cur["f"], code, all_=False)
+        return _clean_cursor({**cur, "f": nxt.id}) if nxt is not None else None
+
+    def row_at(self, cur: Cursor) -> tuple[Row | None, str | None]:
+        """The stored row a "col"/"rel" cursor points at (None for a new one) and its code."""
+        r = cur.get("r")
+        if cur.get("k") == "col":
+            item = self.walk.item(cur["i"])
+            assert item.table is not None
+            rows = self.d.rows(item.table.id)
+            return (rows[r] if r is not None and r < len(rows) else None), None
+        rels = self.d.relatives
+        return (rels[r] if r is not None and r < len(rels) else None), cur.get("c")
+
+    def comes_before(self, a: Cursor, b: Cursor) -> bool:
+        """Whether question ``a`` precedes ``b`` in the same item's fields or the same row."""
+        keys = ("k", "i", "r", "c")
+        if any(a.get(k) != b.get(k) for k in keys) or a.get("k") not in ("f", "col", "rel"):
+            return False
+        item = self.walk.item(a["i"])
+        if a["k"] == "f":
+            ids = [f.id for f in item.fields]
+        else:
+            row, code = self.row_at(a)
+            ids = [f.id for f in self.walk.row_fields(item, row or {}, code)]
+        if a.get("f") not in ids or b.get("f") not in ids:
+            return False
+        return ids.index(a["f"]) < ids.index(b["f"])
 
     def next_after(self, cur: Cursor) -> Cursor:
         walk, d = self.walk, self.d

@@ -59,3 +59,41 @@ async def test_nop_without_a_chi_bo_keeps_the_dossier_editable(db: Database) -> 
     assert "(10) Nghề nghiệp hiện nay" in client.texts()
     await client.send("Kỹ sư phần mềm")
     assert (await dossier(router, client)).answers["nghe_nghiep"] == "Kỹ sư phần mềm"
+
+
+# ---------------------------------------------------------------------------------------------
+# Going back
+
+
+async def test_going_back_and_changing_an_answer_asks_the_new_questions_first(
+    router: Router,
+) -> None:
+    """Back over "Quê quán" to "Đã mất", answer "có": the year, cause and place of death come
+    next, then the questions stepped back over. Before, the stale forward stack asked "Quê
+    quán" again, and the year typed for it ("1985") was stored as the hometown."""
+    client = await consented(router)
+    sample = load_sample("a")
+    sample.relatives = []
+    await seed(router, client, sample, gates={"13": "không", "20": "không"}, closed=CLOSED_A)
+    assert "Ông nội" in client.texts() and "Họ và tên" in client.texts()
+    await client.send("nguyễn văn bình")
+    await client.send("1940")
+    await client.send("không")
+    await client.send("xã Vĩnh Thủy, tỉnh Quảng Trị (trước đây là xã Vĩnh Thủy, huyện Vĩnh Linh, "
+                      "tỉnh Quảng Trị)")  # fmt: skip
+    assert "Nơi ở hiện nay" in client.texts()
+    await client.click("Quay lại")
+    await client.click("Quay lại")
+    assert "đã mất chưa" in client.texts()
+    await client.send("có")
+    assert "Năm mất" in client.texts()
+    await client.send("1985")
+    assert "Lý do mất" in client.texts()
+    await client.send("bệnh già")
+    assert "Nơi mất" in client.texts()
+    await client.send("xã Vĩnh Thủy, tỉnh Quảng Trị")
+    assert "Quê quán" in client.texts()  # the question stepped back over, with its answer
+    await client.click("Giữ nguyên")
+    grandpa = (await dossier(router, client)).relatives[0]
+    assert grandpa["nam_mat"] == "1985" and grandpa["que_quan"].startswith("xã Vĩnh Thủy")
+    assert "cu_tru" not in grandpa
