@@ -624,6 +624,8 @@ class _Writer:
         tu = clean_text(row.get("tu", "")) or "…"
         den = clean_text(row.get("den", ""))
         if history:
+            if den == tu:
+                return _t("items.history_month", tu=tu)
             return _t("items.history", tu=tu, den=den) if den else _t("items.history_from", tu=tu)
         return _t("items.period", tu=tu, den=den) if den else tu
 
@@ -802,11 +804,35 @@ class _Writer:
     # -- items (24)–(26) ----------------------------------------------------------------
 
     def reviewer_block(self, item: ItemDef) -> None:
+        """Ruled lines for the reviewers, then the date and signature (and seal) line; an
+        item with two parts ((24): the verifying unit, the higher-level committee) gets
+        both, each with its own lines and signature."""
         self.heading(item)
         if self.draft:
             self.para(("ig", _t("items.reviewer_hint")), size=12)
-        for _ in range(REVIEWER_LINES):
-            self.dotted(("", ""))
+        key = f"reviewer.{item.fields[0].id}" if item.fields else "reviewer"
+        parts = [p for p in ("part_a", "part_b") if has_message(f"document.{key}.{p}")]
+        lines = REVIEWER_LINES // max(len(parts), 1)
+        for part in parts or [""]:
+            if part:
+                self.para(("i", _t(f"{key}.{part}")), before_pt=4, keep_next=True)
+            for _ in range(lines):
+                self.dotted(("", ""))
+            self.para(
+                ("i", _t("reviewer.date_line")),
+                align=WD_ALIGN_PARAGRAPH.CENTER,
+                indent_cm=7.0,
+                before_pt=6,
+                keep_next=True,
+            )
+            if has_message(f"document.{key}.sign"):
+                self.para(
+                    ("i", _t(f"{key}.sign")),
+                    align=WD_ALIGN_PARAGRAPH.CENTER,
+                    indent_cm=7.0,
+                    after_pt=42,
+                    size=12,
+                )
 
     # -- draft extras -------------------------------------------------------------------
 
