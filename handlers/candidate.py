@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 PREFIX = "c:"
 STATE_VERSION = 1
 _HISTORY = 40
+_BRACKET_OLD = "(trước đây là"  # how forms.addresses writes the old name after the new one
 _FLAGS_SHOWN = 6
 EDITABLE = ("draft", "returned")
 
@@ -382,11 +383,20 @@ class Turn:
         self.say(self.overview_text())
         self.reask()
 
-    async def cmd_progress(self, _: str) -> None:
-        self.say(self.overview_text())
+    async def cmd_progress(self, _: str, *, offset: int = 0) -> None:
+        """The overview and the open flags, a page at a time ("Xem thêm" shows the next)."""
         flags = self.open_flags(scope="answered")
+        if not 0 < offset < len(flags):
+            offset = 0
+        if offset == 0:
+            self.say(self.overview_text())
         if flags:
-            self.show_flags(flags, title=t("flags.open_title", count=len(flags)))
+            title = (
+                t("flags.open_title", count=len(flags))
+                if offset == 0
+                else t("flags.more_title", start=offset + 1, count=len(flags))
+            )
+            self.show_flags(flags, title=title, offset=offset, pageable=True)
         self.reask()
 
     async def cmd_edit(self, arg: str) -> None:
@@ -533,6 +543,9 @@ class Turn:
                 return
             self.start_explanation(int(index))
             return
+        if verb == "more":
+            await self.cmd_progress("", offset=int(arg) if arg.isdigit() else 0)
+            return
         if verb in ("view", "submit", "progress"):
             await {"view": self.cmd_view, "submit": self.cmd_submit, "progress": self.cmd_progress}[
                 verb
@@ -632,14 +645,15 @@ class Turn:
         """Write the answer as a revision, show the field's flags, move on."""
         cur = await self.write_values(cur, parsed.values)
         shown = t("stored", value=_short(parsed.text)) if parsed.text else t("stored_empty")
-        flags = self.unseen(self.field_flags(cur, fdef))
         if parsed.suggestion:
+            # The flags wait for the choice (settle_suggestion): they are about what is kept.
             cur = {**cur, "sug": parsed.suggestion}
             cur.pop("tu", None)
             self.state["cur"] = cur
             self.note(shown)
             self.ask(cur)
             return
+        flags = self.unseen(self.field_flags(cur, fdef))
         if flags:
             self.show_flags(flags, title=shown)
         else:
@@ -1265,7 +1279,8 @@ class Turn:
         sug = cur.get("sug")
         buttons: list[list[Button]] = []
         if sug:
-            text = t("suggestion.ask", typed=current, suggestion=sug)
+            key = "suggestion.ask" if _BRACKET_OLD in sug else "suggestion.ask_current"
+            text = t(key, typed=current, suggestion=sug)
             buttons = [
                 [Button(t("suggestion.accept"), f"{PREFIX}sug:yes{tag}")],
                 [Button(t("suggestion.keep"), f"{PREFIX}sug:no{tag}")],
@@ -1597,8 +1612,13 @@ class Turn:
                 return f.message
         return ""
 
-    def show_flags(self, flags: list[Flag], *, title: str = "") -> None:
-        shown = flags[:_FLAGS_SHOWN]
+    def show_flags(
+        self, flags: list[Flag], *, title: str = "", offset: int = 0, pageable: bool = False
+    ) -> None:
+        """``flags[offset:]``, a page of them; ``pageable``: a "Xem thêm" button shows the next
+        page of /tiendo (elsewhere the text points to /tiendo)."""
+        shown = flags[offset : offset + _FLAGS_SHOWN]
+        more = len(flags) - offset - len(shown)
         keys: list[str] = []
         buttons: list[list[Button]] = []
         jumps: list[int] = []
@@ -1616,6 +1636,9 @@ class Turn:
             buttons.append(row)
         for i, _ in enumerate(keys[:3]):
             buttons.append([Button(t("flags.explain", n=i + 1), f"{PREFIX}xpl:{fq}.{i}")])
+        if pageable and more > 0:
+            next_page = offset + len(shown)
+            buttons.append([Button(t("flags.more", count=more), f"{PREFIX}more:{next_page}")])
         self.state["fk"] = keys
         self.state["fq"] = fq
         text = render(
@@ -1631,7 +1654,8 @@ class Turn:
                 }
                 for f in shown
             ],
-            more=len(flags) - len(shown),
+            more=more,
+            more_button=pageable,
         )
         self.say(text, buttons)
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from forms.checks import run_checks
+from forms.dossier import Dossier
 from handlers.candidate import CandidateFlow
 from handlers.router import FixedClock, Router, build_flows
 from storage.db import Database
@@ -97,3 +99,64 @@ async def test_going_back_and_changing_an_answer_asks_the_new_questions_first(
     grandpa = (await dossier(router, client)).relatives[0]
     assert grandpa["nam_mat"] == "1985" and grandpa["que_quan"].startswith("xã Vĩnh Thủy")
     assert "cu_tru" not in grandpa
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress and flags
+
+
+def messy_sample() -> Dossier:
+    """Sample A typed carelessly: more flags than one message shows."""
+    d = load_sample("a")
+    d.answers.update(
+        ho_ten="tran minh khoa",
+        ten_khac="KHOA TRAN",
+        noi_dang_ky_khai_sinh="ha noi",
+        que_quan="ha noi",
+        thuong_tru="ha noi",
+        tam_tru="thon 3, xa vinh thuy, quang tri",
+        dan_toc="Kinhh",
+    )
+    return d
+
+
+async def test_tiendo_pages_through_every_flag(router: Router) -> None:
+    """/tiendo said "… và 9 điểm khác (gõ /tiendo để xem)", and /tiendo showed the same first
+    six again: the other flags could not be read in the chat."""
+    client = await consented(router)
+    sample = messy_sample()
+    await seed(router, client, sample, gates={"13": "không", "20": "không"}, closed=CLOSED_A)
+    flags = run_checks(sample, today=TODAY.date(), scope="answered")
+    assert len(flags) > 6
+    await client.send("/tiendo")
+    seen = client.texts()
+    for _ in range(len(flags)):
+        if "Xem thêm" not in " ".join(client.buttons()):
+            break
+        await client.click("Xem thêm")
+        seen += client.texts()
+    for flag in flags:
+        assert flag.message in seen
+    assert "điểm khác (gõ /tiendo" not in seen
+
+
+# ---------------------------------------------------------------------------------------------
+# Address suggestions
+
+
+async def test_keeping_a_typed_address_shows_its_flags_at_once(router: Router) -> None:
+    """A residence with the old district: the suggestion speaks of today's names (not of an
+    old name in brackets, which (7) must not have), and keeping the typed text shows the error
+    right away. Before, the flags were marked seen while the suggestion was pending and only
+    surfaced at the end of the part."""
+    client = await consented(router)
+    await seed(router, client, load_sample("a"), gates={"13": "không", "20": "không"},
+               closed=CLOSED_A)  # fmt: skip
+    await client.send("/sua 7")
+    assert "Nơi thường trú" in client.texts()
+    await client.send("xa vinh thuy, huyen vinh linh, tinh quang tri")
+    assert "«xã Vĩnh Thủy, tỉnh Quảng Trị»" in client.texts()
+    assert "tên cũ trong ngoặc" not in client.texts()
+    await client.click("Giữ như tôi đã ghi")
+    assert "không còn cấp huyện" in client.texts()
+    assert "Nơi tạm trú" in client.texts()
