@@ -7,10 +7,11 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
+from functools import cache
 
 from forms import vn
 from forms.checks import values as v
-from forms.checks.core import ERROR, WARNING, Ctx, Flag, msg, rule
+from forms.checks.core import ERROR, RELATIVES, WARNING, Ctx, Flag, Severity, msg, rule
 from forms.definition import load_form
 from forms.dossier import Row
 from forms.model import Kind, Relation
@@ -36,6 +37,41 @@ def who(ctx: Ctx, rel: Row) -> str:
     label = str(rel.get("xung_ho", "")).strip() or (relation.label if relation else "Người thân")
     name = str(rel.get("ho_ten", "")).strip()
     return f"{label} {name}".strip()
+
+
+def _on_relative(
+    ctx: Ctx,
+    rule_id: str,
+    row: int,
+    message: str,
+    *,
+    key: str = "",
+    field: str | None = None,
+    severity: Severity | None = None,
+) -> Flag:
+    """A flag of item (21) anchored on relative ``row``; keyed ``relatives:<row>`` unless
+    ``key`` says otherwise."""
+    return ctx.flag(
+        rule_id,
+        21,
+        key or f"relatives:{row}",
+        message,
+        field=field,
+        table=RELATIVES,
+        row=row,
+        severity=severity,
+    )
+
+
+@cache
+def _fact_labels() -> dict[str, str]:
+    return {f.id: f.label.lower() for f in load_form().relatives().fields}
+
+
+def _missing_facts(rel: Row, fact_ids: tuple[str, ...]) -> list[str]:
+    """Labels (lower case) of the facts among ``fact_ids`` left blank for a relative."""
+    labels = _fact_labels()
+    return [labels[f] for f in fact_ids if v.blank(rel.get(f, ""))]
 
 
 def _yes(text: object) -> bool | None:
@@ -124,24 +160,16 @@ def x11_family(ctx: Ctx) -> Iterator[Flag]:
         code = str(rel.get("quan_he", ""))
         relation = _RELATIONS.get(code)
         if relation is None:
-            yield ctx.flag(
-                "X11",
-                21,
-                f"relatives:{i}",
-                msg("X11", "unknown", row=i + 1, who=who(ctx, rel)),
-                table="relatives",
-                row=i,
-            )
+            yield _on_relative(ctx, "X11", i, msg("X11", "unknown", row=i + 1, who=who(ctx, rel)))
             continue
         if not relation.multiple:
             if code in seen:
-                yield ctx.flag(
+                yield _on_relative(
+                    ctx,
                     "X11",
-                    21,
-                    f"dup:{code}:{i}",
+                    i,
                     msg("X11", "duplicate", label=relation.label),
-                    table="relatives",
-                    row=i,
+                    key=f"dup:{code}:{i}",
                 )
             seen.add(code)
         missing: list[str] = []
@@ -159,13 +187,11 @@ def x11_family(ctx: Ctx) -> Iterator[Flag]:
             elif f.kind is Kind.YES_NO and _yes(value) is None:
                 missing.append(msg("X11", "yes_no_format", label=f.label.lower()))
         if missing:
-            yield ctx.flag(
+            yield _on_relative(
+                ctx,
                 "X11",
-                21,
-                f"relatives:{i}",
+                i,
                 msg("X11", "incomplete", who=who(ctx, rel), missing=", ".join(missing)),
-                table="relatives",
-                row=i,
             )
         name = str(rel.get("ho_ten", "")).strip()
         if not name or not any(ch.isalpha() for ch in name):
@@ -176,15 +202,8 @@ def x11_family(ctx: Ctx) -> Iterator[Flag]:
             problem = msg("X11", "name_no_diacritics", who=who(ctx, rel))
         else:
             continue
-        yield ctx.flag(
-            "X11",
-            21,
-            f"name:{i}",
-            problem,
-            field="ho_ten",
-            table="relatives",
-            row=i,
-            severity=WARNING,
+        yield _on_relative(
+            ctx, "X11", i, problem, key=f"name:{i}", field="ho_ten", severity=WARNING
         )
 
 
@@ -198,8 +217,7 @@ def x12_deceased(ctx: Ctx) -> Iterator[Flag]:
     for i, rel in enumerate(ctx.relatives):
         if _yes(rel.get("da_mat", "")) is not True:
             continue
-        labels = {f.id: f.label.lower() for f in load_form().relatives().fields}
-        missing = [labels[f] for f in _DEATH_FIELDS if v.blank(rel.get(f, ""))]
+        missing = _missing_facts(rel, _DEATH_FIELDS)
         problems: list[str] = []
         year_text = str(rel.get("nam_mat", "")).strip()
         if year_text:
@@ -208,10 +226,10 @@ def x12_deceased(ctx: Ctx) -> Iterator[Flag]:
             if died is None or died > ctx.today.year or (born is not None and died < born):
                 problems.append(msg("X12", "bad_year", value=year_text))
         if missing or problems:
-            yield ctx.flag(
+            yield _on_relative(
+                ctx,
                 "X12",
-                21,
-                f"relatives:{i}",
+                i,
                 msg(
                     "X12",
                     "incomplete",
@@ -219,8 +237,6 @@ def x12_deceased(ctx: Ctx) -> Iterator[Flag]:
                     missing=", ".join(missing),
                     problems="; ".join(problems),
                 ),
-                table="relatives",
-                row=i,
             )
 
 
@@ -291,14 +307,12 @@ def x13_years(ctx: Ctx) -> Iterator[Flag]:
         elif code == "con" and me is not None and year < me + 15:
             reason = msg("X13", "child", me=me)
         if reason:
-            yield ctx.flag(
+            yield _on_relative(
+                ctx,
                 "X13",
-                21,
-                f"relatives:{i}",
+                i,
                 msg("X13", "implausible", who=who(ctx, rel), year=year, reason=reason),
                 field="nam_sinh",
-                table="relatives",
-                row=i,
             )
 
 
@@ -357,21 +371,19 @@ def x14_abroad(ctx: Ctx) -> Iterator[Flag]:
             "viet",
         )
         if place and said is False:
-            yield ctx.flag(
+            yield _on_relative(
+                ctx,
                 "X14",
-                21,
-                f"relatives:{i}",
+                i,
                 msg("X14", "contradiction", who=who(ctx, rel), residence=residence),
                 field="o_nuoc_ngoai",
-                table="relatives",
-                row=i,
                 severity=ERROR,
             )
         elif said or place or foreign_national:
-            yield ctx.flag(
+            yield _on_relative(
+                ctx,
                 "X14",
-                21,
-                f"relatives:{i}",
+                i,
                 msg(
                     "X14",
                     "abroad",
@@ -380,8 +392,6 @@ def x14_abroad(ctx: Ctx) -> Iterator[Flag]:
                     nationality=nationality if foreign_national else "",
                 ),
                 field="cu_tru",
-                table="relatives",
-                row=i,
             )
 
 
@@ -395,20 +405,19 @@ def x15_party_members(ctx: Ctx) -> Iterator[Flag]:
     A warning as in the domain notes: it saves verification work, it is not a form fault.
     An admission date before the relative could be 18, or after their death, is flagged too.
     """
-    labels = {f.id: f.label.lower() for f in load_form().relatives().fields}
     for i, rel in enumerate(ctx.relatives):
         if _yes(rel.get("la_dang_vien", "")) is not True:
             continue
-        missing = [labels[f] for f in _PARTY_FIELDS if v.blank(rel.get(f, ""))]
+        missing = _missing_facts(rel, _PARTY_FIELDS)
         joined = str(rel.get("ngay_vao_dang", "")).strip()
         bad = bool(joined) and (
             v.parse_date(joined) is None or v.parse_date(joined) > ctx.today  # type: ignore[operator]
         )
         if missing or bad:
-            yield ctx.flag(
+            yield _on_relative(
+                ctx,
                 "X15",
-                21,
-                f"relatives:{i}",
+                i,
                 msg(
                     "X15",
                     "incomplete",
@@ -416,20 +425,17 @@ def x15_party_members(ctx: Ctx) -> Iterator[Flag]:
                     missing=", ".join(missing),
                     bad_date=joined if bad else "",
                 ),
-                table="relatives",
-                row=i,
             )
         elif joined:
             reason = _party_date_problem(rel, v.parse_date(joined))
             if reason:
-                yield ctx.flag(
+                yield _on_relative(
+                    ctx,
                     "X15",
-                    21,
-                    f"relatives:{i}:ngay_vao_dang",
+                    i,
                     msg("X15", "implausible", who=who(ctx, rel), date=joined, reason=reason),
+                    key=f"relatives:{i}:ngay_vao_dang",
                     field="ngay_vao_dang",
-                    table="relatives",
-                    row=i,
                 )
 
 
@@ -528,22 +534,20 @@ def x19_political(ctx: Ctx) -> Iterator[Flag]:
         record = str(rel.get("tien_an", "")).strip()
         note = str(rel.get("chinh_tri", "")).strip()
         if record and not v.is_khong(record) and not v.mentions(record, *_NEGATION):
-            yield ctx.flag(
+            yield _on_relative(
+                ctx,
                 "X19",
-                21,
-                f"relatives:{i}:tien_an",
+                i,
                 msg("X19", "record", who=who(ctx, rel), value=record),
+                key=f"relatives:{i}:tien_an",
                 field="tien_an",
-                table="relatives",
-                row=i,
             )
         if note and not v.mentions(note, *_NEGATION):
-            yield ctx.flag(
+            yield _on_relative(
+                ctx,
                 "X19",
-                21,
-                f"relatives:{i}:chinh_tri",
+                i,
                 msg("X19", "note", who=who(ctx, rel), value=note),
+                key=f"relatives:{i}:chinh_tri",
                 field="chinh_tri",
-                table="relatives",
-                row=i,
             )

@@ -45,6 +45,72 @@ def _months(a: Month, b: Month) -> str:
     return f"{v.format_month(a)}–{v.format_month(b)}"
 
 
+Reach = tuple[int, v.Span]
+
+
+def _takes_over(reach: Reach | None, span: v.Span, prefer_open: bool) -> bool:
+    """Whether ``span`` reaches further than ``reach`` (an open period beats a closed one
+    that ends later when ``prefer_open``)."""
+    return (
+        reach is None
+        or span.end > reach[1].end
+        or (prefer_open and span.open and not reach[1].open)
+    )
+
+
+def _steps(spans: list[Reach], *, prefer_open: bool = False) -> Iterator[tuple[Reach, int, v.Span]]:
+    """Walk periods sorted by start: each period after the first, with the earlier period
+    that reaches furthest."""
+    reach: Reach | None = None
+    for i, span in spans:
+        if reach is not None:
+            yield reach, i, span
+        if _takes_over(reach, span, prefer_open):
+            reach = (i, span)
+
+
+def _furthest(spans: list[Reach], *, prefer_open: bool = False) -> Reach | None:
+    """The period that reaches furthest (where :func:`_steps` ends up)."""
+    reach: Reach | None = None
+    for i, span in spans:
+        if _takes_over(reach, span, prefer_open):
+            reach = (i, span)
+    return reach
+
+
+def _gaps(
+    ctx: Ctx,
+    rule_id: str,
+    number: int,
+    table_id: str,
+    column: str,
+    *,
+    allowed: int,
+    prefer_open: bool = False,
+) -> Iterator[Flag]:
+    """One ``gap`` flag per hole of more than ``allowed`` months between the periods of a
+    timeline table, naming the months missing and the periods on both sides."""
+    rows = ctx.rows(table_id)
+    for (before, reach), i, span in _steps(_sorted(ctx, table_id), prefer_open=prefer_open):
+        gap = span.start - reach.end - 1
+        if gap > allowed:
+            yield ctx.flag(
+                rule_id,
+                number,
+                f"{table_id}:{i}",
+                msg(
+                    rule_id,
+                    "gap",
+                    span=_months(reach.end + 1, span.start - 1),
+                    months=gap,
+                    before=_snippet(rows[before], column),
+                    after=_snippet(rows[i], column),
+                ),
+                table=table_id,
+                row=i,
+            )
+
+
 #: A date quoted in a narrative: "26/03/2017", "26-3-2017" (HD 38's example), "26.3.2017".
 _DATE_IN_TEXT = re.compile(r"(?<![\d/.\-])\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}(?![\d/.\-]?\d)")
 #: A month quoted after "tháng": "tháng 3/2017", "tháng 03-2017".
@@ -66,65 +132,11 @@ def x4_history(ctx: Ctx) -> Iterator[Flag]:
     same kind of mistake and are reported here, once each.
     """
     history = ctx.rows("lich_su")
-    hist = _sorted(ctx, "lich_su")
-    reach: tuple[int, v.Span] | None = None
-    for i, span in hist:
-        if reach is not None:
-            gap = span.start - reach[1].end - 1
-            if gap > SCHOOL_BREAK:
-                yield ctx.flag(
-                    "X4",
-                    14,
-                    f"lich_su:{i}",
-                    msg(
-                        "X4",
-                        "gap",
-                        span=_months(reach[1].end + 1, span.start - 1),
-                        months=gap,
-                        before=_snippet(history[reach[0]], "noi_dung"),
-                        after=_snippet(history[i], "noi_dung"),
-                    ),
-                    table="lich_su",
-                    row=i,
-                )
-        if reach is None or span.end > reach[1].end:
-            reach = (i, span)
+    yield from _gaps(ctx, "X4", 14, "lich_su", "noi_dung", allowed=SCHOOL_BREAK)
+    reach = _furthest(_sorted(ctx, "lich_su"))
     work = _sorted(ctx, "cong_tac")
     if reach is not None and work:
-        first_i, first = work[0]
-        last_i, last = reach
-        gap = first.start - last.end - 1
-        if gap > SCHOOL_BREAK:
-            yield ctx.flag(
-                "X4",
-                15,
-                "handoff",
-                msg(
-                    "X4",
-                    "handoff_gap",
-                    span=_months(last.end + 1, first.start - 1),
-                    months=gap,
-                    last=v.format_month(last.end),
-                    first=v.format_month(first.start),
-                ),
-                table="cong_tac",
-                row=first_i,
-            )
-        elif last.end > first.start:
-            yield ctx.flag(
-                "X4",
-                15,
-                "handoff",
-                msg(
-                    "X4",
-                    "handoff_overlap",
-                    last=v.format_month(last.end),
-                    first=v.format_month(first.start),
-                    row=last_i + 1,
-                ),
-                table="lich_su",
-                row=last_i,
-            )
+        yield from _handoff(ctx, reach, work[0])
     joined = v.parse_date(ctx.a("ngay_vao_doan"))
     if joined is None:
         return
@@ -140,6 +152,23 @@ def x4_history(ctx: Ctx) -> Iterator[Flag]:
                 row=i,
             )
             return
+
+
+def _handoff(ctx: Ctx, last_period: Reach, first_period: Reach) -> Iterator[Flag]:
+    """The end of (14) against the start of (15): a hole of more than a summer break, or
+    (14) running on after (15) has begun."""
+    (last_i, last), (first_i, first) = last_period, first_period
+    gap = first.start - last.end - 1
+    if gap > SCHOOL_BREAK:
+        key, table, row = "handoff_gap", "cong_tac", first_i
+        extra = {"span": _months(last.end + 1, first.start - 1), "months": gap}
+    elif last.end > first.start:
+        key, table, row = "handoff_overlap", "lich_su", last_i
+        extra = {"row": last_i + 1}
+    else:
+        return
+    text = msg("X4", key, last=v.format_month(last.end), first=v.format_month(first.start), **extra)
+    yield ctx.flag("X4", 15, "handoff", text, table=table, row=row)
 
 
 def _other_youth_date(text: str, joined: date) -> str | None:
@@ -166,32 +195,12 @@ def x5_continuity(ctx: Ctx) -> Iterator[Flag]:
     """(15) covers every month from its first period to "nay": no month uncovered between
     periods, and the last period ends "nay". Rows written out of time order are a warning
     (the booklet is copied in order)."""
-    rows = ctx.rows("cong_tac")
     work = _sorted(ctx, "cong_tac")
     if not work:
         return
-    reach = work[0]
-    for i, span in work[1:]:
-        gap = span.start - reach[1].end - 1
-        if gap > 0:
-            yield ctx.flag(
-                "X5",
-                15,
-                f"cong_tac:{i}",
-                msg(
-                    "X5",
-                    "gap",
-                    span=_months(reach[1].end + 1, span.start - 1),
-                    months=gap,
-                    before=_snippet(rows[reach[0]], "viec"),
-                    after=_snippet(rows[i], "viec"),
-                ),
-                table="cong_tac",
-                row=i,
-            )
-        if span.end > reach[1].end or (span.open and not reach[1].open):
-            reach = (i, span)
-    if not any(s.open for _, s in work):
+    yield from _gaps(ctx, "X5", 15, "cong_tac", "viec", allowed=0, prefer_open=True)
+    reach = _furthest(work, prefer_open=True)
+    if reach is not None and not any(s.open for _, s in work):
         last_i, last = reach
         yield ctx.flag(
             "X5",
@@ -216,13 +225,9 @@ def x5_continuity(ctx: Ctx) -> Iterator[Flag]:
 def x6_overlaps(ctx: Ctx) -> Iterator[Flag]:
     """Main-activity rows of (15) do not overlap; concurrent study or posts go in brackets,
     the "chức vụ" column or (17)."""
-    work = _sorted(ctx, "cong_tac")
-    if not work:
-        return
-    reach = work[0]
-    for i, span in work[1:]:
-        if span.start <= reach[1].end:
-            end = min(span.end, reach[1].end)
+    for (before, reach), i, span in _steps(_sorted(ctx, "cong_tac")):
+        if span.start <= reach.end:
+            end = min(span.end, reach.end)
             yield ctx.flag(
                 "X6",
                 15,
@@ -230,7 +235,7 @@ def x6_overlaps(ctx: Ctx) -> Iterator[Flag]:
                 msg(
                     "X6",
                     "overlap",
-                    a=reach[0] + 1,
+                    a=before + 1,
                     b=i + 1,
                     span=_months(span.start, end),
                     months=end - span.start + 1,
@@ -238,8 +243,6 @@ def x6_overlaps(ctx: Ctx) -> Iterator[Flag]:
                 table="cong_tac",
                 row=i,
             )
-        if span.end > reach[1].end:
-            reach = (i, span)
 
 
 def _level(text: str) -> str | None:
