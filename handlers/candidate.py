@@ -273,9 +273,9 @@ class Turn:
         if self.cur.get("k") == "consent":
             action = ev.action if ev.kind == "button" else ""
             if ev.kind == "text":
-                action = (
-                    typed_button(ev.text, [(b[0], b[1]) for b in self.state.get("btn", [])]) or ""
-                )
+                action = typed_button(
+                    ev.text, [(b[0], b[1]) for b in self.state.get("btn", [])]
+                ) or _typed_consent(ev.text)
             if action == f"{PREFIX}consent:yes":
                 await self.give_consent()
                 return
@@ -600,6 +600,14 @@ class Turn:
         if kind == "xpl":
             await self.save_explanation(text)
             return
+        if kind == "confirm" and not from_button:
+            try:
+                yes = parsers.parse_yes_no(text)
+            except parsers.ParseError:
+                pass
+            else:
+                await self.confirm(cur["what"], yes)
+                return
         if kind == "gate":
             why = None if from_button else not_an_answer(text, Kind.YES_NO)
             if why:
@@ -1662,6 +1670,15 @@ class Turn:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _typed_consent(text: str) -> str:
+    """The consent action a typed reply means ("đồng ý", "dong y", "có", "không đồng ý"…)."""
+    try:
+        yes = parsers.parse_yes_no(text)
+    except parsers.ParseError:
+        return ""
+    return f"{PREFIX}consent:{'yes' if yes else 'no'}"
 
 
 def _keep(state: dict[str, Any], *keys: str) -> dict[str, Any]:

@@ -160,3 +160,35 @@ async def test_keeping_a_typed_address_shows_its_flags_at_once(router: Router) -
     await client.click("Giữ như tôi đã ghi")
     assert "không còn cấp huyện" in client.texts()
     assert "Nơi tạm trú" in client.texts()
+
+
+# ---------------------------------------------------------------------------------------------
+# Consent
+
+
+async def test_consent_can_be_typed_without_diacritics(router: Router, db: Database) -> None:
+    """On an unaccented keyboard "dong y" is how one agrees; before, it repeated the whole
+    welcome text and stored nothing."""
+    client = ChatClient(router)
+    await client.send("/start")
+    await client.send("khong dong y")
+    assert "chưa lưu thông tin nào" in client.texts()
+    async with db.read() as r:
+        assert await r.fetchval("SELECT count(*) FROM people") == 0
+    await client.send("dong y")
+    assert "Họ và tên khai sinh" in client.texts()
+    async with db.read() as r:
+        assert await r.fetchval("SELECT count(*) FROM people WHERE consent_at IS NOT NULL") == 1
+
+
+async def test_confirmations_accept_a_typed_yes_or_no(router: Router) -> None:
+    """ "Xóa toàn bộ hồ sơ chưa nộp?" answered "khong": before, "hãy chọn một nút" forever."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("/xoa")
+    await client.send("khong")
+    assert "Hồ sơ vẫn được giữ nguyên" in client.texts()
+    assert (await dossier(router, client)).answers["ho_ten"] == "TRẦN MINH KHOA"
+    await client.send("/xoa")
+    await client.send("có")
+    assert "Đã xóa hồ sơ" in client.texts()
