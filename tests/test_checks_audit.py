@@ -214,3 +214,16 @@ def test_youth_union_month_without_day_asks_for_the_day() -> None:
     (flag,) = run(d, "X2")
     assert "03/2017" in flag.message and "ngày" in flag.message
     assert "không phải một ngày có thật" not in flag.message
+
+
+# --- X7: "12/12" as F10 reads it -------------------------------------------------------------
+
+
+def test_short_upper_secondary_is_noticed_whichever_way_12_12_is_written() -> None:
+    d = load_sample("a")
+    d.tables["lich_su"][2]["den"] = "06/2018"  # two school years
+    d.tables["lich_su"][3].update(tu="09/2018", den="09/2018")
+    d.tables["cong_tac"][0]["tu"] = "09/2018"
+    assert [f.key for f in run(d, "X7")] == ["X7:lich_su:2:thpt"]
+    d.answers["giao_duc_pho_thong"] = "tốt nghiệp trung học phổ thông hệ 12 năm"
+    assert [f.key for f in run(d, "X7")] == ["X7:lich_su:2:thpt"]

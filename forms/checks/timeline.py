@@ -15,7 +15,7 @@ from datetime import date
 from forms.checks import values as v
 from forms.checks.core import ERROR, Ctx, Flag, msg, rule
 from forms.dossier import Row
-from forms.parsers import Month
+from forms.parsers import Month, education_grade
 
 #: Months that may pass between two school periods of (14) (the summer holidays).
 SCHOOL_BREAK = 3
@@ -314,7 +314,7 @@ def x7_school_age(ctx: Ctx) -> Iterator[Flag]:
                 table="lich_su",
                 row=i,
             )
-    twelve = ctx.a("giao_duc_pho_thong").startswith("12/12")
+    twelve = education_grade(ctx.a("giao_duc_pho_thong")) == (12, 12)
     for i, span in hist:
         level = _level(str(history[i].get("noi_dung", "")))
         if level == "thcs" and not span.open and span.end >= born and span.end - born < 14 * 12:
