@@ -110,6 +110,8 @@ def _parse(
         return one(_pledge(text, form.pledge))
     if kind in (Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE):
         typed = _free_text(text, _TEXT_LIMIT, multiline=False)
+        if sum(ch.isalpha() for ch in typed) < 2:  # "1985", "5/3": not a place
+            raise AnswerError(message("parse.address.no_letters"))
         analysis = analyse_address(
             typed, kind="origin" if kind is Kind.ADDRESS_ORIGIN else "residence"
         )

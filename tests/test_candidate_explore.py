@@ -192,3 +192,23 @@ async def test_confirmations_accept_a_typed_yes_or_no(router: Router) -> None:
     await client.send("/xoa")
     await client.send("có")
     assert "Đã xóa hồ sơ" in client.texts()
+
+
+# ---------------------------------------------------------------------------------------------
+# Garbage that must not become data
+
+
+async def test_a_number_is_not_an_address(router: Router) -> None:
+    """A year typed where the hometown is asked (the candidate thought the bot asked the year
+    of death) was stored as the address "1985"."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.click("Bỏ qua")
+    await client.send("15/8/1997")
+    await client.send("nam")
+    assert "Nơi đăng ký khai sinh" in client.texts()
+    await client.send("1985")
+    assert "Chưa ghi được" in client.texts()
+    assert "noi_dang_ky_khai_sinh" not in (await dossier(router, client)).answers
+    await client.send("xã Vĩnh Thủy, tỉnh Quảng Trị")
+    assert (await dossier(router, client)).answers["noi_dang_ky_khai_sinh"].startswith("xã Vĩnh")
