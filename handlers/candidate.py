@@ -157,6 +157,7 @@ class Turn:
     pending: list[str] = field(default_factory=list)
     _saved_state: str = ""
     _saved_ids: tuple[int | None, int | None] = (None, None)
+    shown_keys: set[str] = field(default_factory=set)  # flags shown in this turn's replies
 
     # -- loading and saving --------------------------------------------------------------------
     @classmethod
@@ -976,11 +977,12 @@ class Turn:
         after = self.walk.section_index(nxt["i"]) if "i" in nxt else None
         if before is not None and before != after:
             flags = self.section_flags(before)
-            if flags:
+            fresh = [f for f in flags if f.key not in self.shown_keys]  # not just shown
+            if fresh:
                 self.show_flags(
-                    flags, title=t("flags.part_title", title=self.walk.sections[before].title)
+                    fresh, title=t("flags.part_title", title=self.walk.sections[before].title)
                 )
-            else:
+            elif not flags:
                 self.note(t("part_done", title=self.walk.sections[before].title))
         self.goto(nxt)
 
@@ -1627,6 +1629,7 @@ class Turn:
         page of /tiendo (elsewhere the text points to /tiendo)."""
         shown = flags[offset : offset + _FLAGS_SHOWN]
         more = len(flags) - offset - len(shown)
+        self.shown_keys.update(f.key for f in shown)
         keys: list[str] = []
         buttons: list[list[Button]] = []
         jumps: list[int] = []

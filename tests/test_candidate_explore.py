@@ -212,3 +212,20 @@ async def test_a_number_is_not_an_address(router: Router) -> None:
     assert "noi_dang_ky_khai_sinh" not in (await dossier(router, client)).answers
     await client.send("xã Vĩnh Thủy, tỉnh Quảng Trị")
     assert (await dossier(router, client)).answers["noi_dang_ky_khai_sinh"].startswith("xã Vĩnh")
+
+
+async def test_a_flag_is_shown_once_when_xong_ends_a_part(router: Router) -> None:
+    """ "Xong" on (15), the last item of its part: the item's flags, then the part's check
+    repeated the same flag in the same batch of messages."""
+    client = await consented(router)
+    sample = load_sample("a")
+    sample.tables["lich_su"][-1]["den"] = "nay"  # (14) must end where (15) begins
+    await seed(router, client, sample, gates={"13": "không", "20": "không"}, closed=CLOSED_A)
+    flags = [f for f in run_checks(sample, today=TODAY.date()) if f.item == 15]
+    assert flags
+    await client.send("/sua 15")
+    await client.click("Xong")
+    texts = client.texts()
+    for flag in flags:
+        assert texts.count(flag.message) == 1
+    assert "không thấy điểm nào cần sửa" not in texts
