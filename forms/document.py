@@ -58,6 +58,8 @@ KEEP_ROW_CHARS = 600  # table rows shorter than this are kept whole on one page
 COVER_FIELDS = ("ho_ten", "ngay_sinh", "que_quan")
 # Relatives: the field naming the precise relation ("Em gái") heads a sibling's block.
 RELATION_DETAIL_FIELD = "xung_ho"
+# Item (4): names the spouse's side "vợ" or "chồng" in item (21).
+GENDER_FIELD = "gioi_tinh"
 
 # XML 1.0 forbids C0 controls except tab/newline/CR, lone surrogates and U+FFFE/U+FFFF;
 # python-docx/lxml raise on them, so user text is cleaned before it reaches a run.
@@ -410,6 +412,7 @@ class _Writer:
         self._body_end = self.doc.element.body.sectPr
         self._text_width = self.doc._block_width
         self.missing = _t("items.missing")
+        self._spouse = _spouse_word(dossier.value(GENDER_FIELD))
         self._headers_and_footers()
 
     # -- frame ------------------------------------------------------------------------
@@ -698,7 +701,7 @@ class _Writer:
             return
         for index, (key, people) in enumerate(groups):
             known = key and has_message(f"document.relatives.{key}")
-            title = _t(f"relatives.{key}") if known else _t("relatives.other")
+            title = self.spouse(_t(f"relatives.{key}") if known else _t("relatives.other"))
             letter = chr(ord("a") + index)
             self.para(("bi", f"{letter}) {title}"), before_pt=6, keep_next=True, indent_cm=0.3)
             for person in people:
@@ -708,7 +711,7 @@ class _Writer:
         code = row.get("quan_he", "")
         try:
             relation = rel_def.relation(code)
-            label, group = relation.label, relation.group
+            label, group = self.spouse(relation.label), relation.group
         except KeyError:
             label, group = clean_text(code) or self.missing, None
         fields = rel_def.fields_for(group) if group else rel_def.fields
@@ -752,6 +755,16 @@ class _Writer:
                 indent_cm=1.2,
                 align=WD_ALIGN_PARAGRAPH.JUSTIFY,
             )
+
+    def spouse(self, text: str) -> str:
+        """``text`` with "vợ (chồng)" narrowed to the candidate's spouse ("Cha vợ (chồng)"
+        → "Cha chồng" for a woman); unchanged when the gender is not given."""
+        both = _t("relatives.spouse_both")
+        if self._spouse is None or both not in text.lower():
+            return text
+        start = text.lower().index(both)
+        word = self._spouse.capitalize() if text[start].isupper() else self._spouse
+        return self.spouse(text[:start] + word + text[start + len(both) :])
 
     # -- item (23) ----------------------------------------------------------------------
 
@@ -884,6 +897,16 @@ class _Writer:
                 return f"({item})"
             return it.ref or it.label
         return clean_text(item or "")
+
+
+def _spouse_word(gender: str) -> str | None:
+    """ "vợ" for a man, "chồng" for a woman (item (4)), None when not given."""
+    value = clean_text(gender).casefold()
+    if value == "nam":
+        return _t("relatives.spouse_of_man")
+    if value == "nữ":
+        return _t("relatives.spouse_of_woman")
+    return None
 
 
 def describe_row(form: FormDef, dossier: Dossier, table: Any, row: Any) -> str:

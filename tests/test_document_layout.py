@@ -98,3 +98,23 @@ def test_a_one_month_event_of_item_14_reads_as_one_month() -> None:
     assert line.startswith("Tháng 09/2019: ")
     assert not any("đến 09/2019:" in p for p in paragraphs)
     assert any(p.startswith("Từ 09/2016 đến 06/2019: ") for p in paragraphs)
+
+
+@pytest.mark.parametrize(("gender", "word"), [("nữ", "chồng"), ("nam", "vợ")])
+def test_spouse_side_is_named_by_the_candidates_gender(gender: str, word: str) -> None:
+    # The domain notes' sample B (a woman) writes "Chồng", "Cha chồng", "Ông nội chồng".
+    d = load_sample("b")
+    d.answers["gioi_tinh"] = gender
+    paragraphs = _paragraphs(render_dossier(d, draft=False))
+    assert not any("vợ (chồng)" in p.lower() for p in paragraphs)
+    assert f"{word.capitalize()}: NGUYỄN VĂN ĐỨC" in paragraphs
+    assert f"Cha {word}: NGUYỄN VĂN LỢI" in paragraphs
+    assert f"Ông nội của {word}: NGUYỄN VĂN BẢY" in paragraphs
+    assert any(p.endswith(f"Anh, chị, em ruột của {word}") for p in paragraphs)
+
+
+def test_spouse_side_keeps_both_words_when_gender_is_unknown() -> None:
+    d = load_sample("b")
+    d.answers["gioi_tinh"] = ""
+    paragraphs = _paragraphs(render_dossier(d, draft=True, flags=[]))
+    assert "Vợ (chồng): NGUYỄN VĂN ĐỨC" in paragraphs
