@@ -1297,8 +1297,11 @@ class Turn:
             ]
             return text, buttons
         if fdef.kind is Kind.PERIOD and cur.get("tu"):
-            prompt = t("period.end_prompt", start=cur["tu"])
-            buttons.append([option(t("period.now"), "nay")])
+            if self.may_end_now(item):
+                prompt = t("period.end_prompt", start=cur["tu"])
+                buttons.append([option(t("period.now"), "nay")])
+            else:
+                prompt = t("period.end_prompt_past", start=cur["tu"])
         elif fdef.kind is Kind.PERIOD:
             starts = self.proposed_starts(item, cur)
             if starts:
@@ -1339,6 +1342,14 @@ class Turn:
             current=current,
         )
         return text, buttons
+
+    def may_end_now(self, item: ItemDef) -> bool:
+        """Whether a period of ``item`` may end "nay": not in a timeline that another
+        continuous table carries on (it ends where the next one begins)."""
+        if item.table is None or not item.table.continuous:
+            return True
+        timelines = [it for it in self.walk.items if it.table and it.table.continuous]
+        return item is timelines[-1]
 
     def proposed_starts(self, item: ItemDef, cur: Cursor) -> list[str]:
         """Start months to offer for a period: after the previous row's end, or after the end

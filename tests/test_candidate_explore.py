@@ -229,3 +229,26 @@ async def test_a_flag_is_shown_once_when_xong_ends_a_part(router: Router) -> Non
     for flag in flags:
         assert texts.count(flag.message) == 1
     assert "không thấy điểm nào cần sửa" not in texts
+
+
+async def test_the_history_before_social_activity_does_not_offer_nay(router: Router) -> None:
+    """(14) ends where (15) begins, so its periods never end "nay"; the chat offered a "nay"
+    button and "Nếu vẫn đang tiếp diễn, ghi «nay»" there, and a candidate who took it got an
+    error at "Xong". (15), the last timeline, still offers it."""
+    client = await consented(router)
+    sample = load_sample("a")
+    del sample.tables["lich_su"], sample.tables["cong_tac"]
+    await seed(router, client, sample, gates={"13": "không", "20": "không"}, closed=CLOSED_A)
+    assert "(14) Lịch sử bản thân" in client.texts()
+    await client.send("9/2003 - 5/2008")
+    await client.send("Học tiểu học tại Trường Tiểu học An Lạc")
+    await client.click("Thêm giai đoạn")
+    await client.click("Từ 06/2008")
+    assert "Từ 06/2008 đến tháng/năm nào?" in client.texts()
+    assert "«nay»" not in client.texts() and "nay" not in client.buttons()
+    await client.send("5/2015")
+    await client.send("Học trung học tại Trường THPT Thanh Bình")
+    await client.click("Xong")
+    assert "(15) Những công việc" in client.texts()
+    await client.click("Từ 06/2015")
+    assert "«nay»" in client.texts() and "nay" in client.buttons()
