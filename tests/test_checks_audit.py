@@ -227,3 +227,30 @@ def test_short_upper_secondary_is_noticed_whichever_way_12_12_is_written() -> No
     assert [f.key for f in run(d, "X7")] == ["X7:lich_su:2:thpt"]
     d.answers["giao_duc_pho_thong"] = "tốt nghiệp trung học phổ thông hệ 12 năm"
     assert [f.key for f in run(d, "X7")] == ["X7:lich_su:2:thpt"]
+
+
+# --- F1 / F3: what to fix, said precisely -----------------------------------------------------
+
+
+def test_name_in_lower_case_without_diacritics_asks_for_both() -> None:
+    d = load_sample("a")
+    d.answers["ho_ten"] = d.answers["ky_ten"] = "tran minh khoa"
+    (flag,) = run(d, "F1")
+    assert "TRAN MINH KHOA" in flag.message and "chưa có dấu" in flag.message
+    d.answers["ho_ten"] = d.answers["ky_ten"] = "trần minh khoa"
+    (flag,) = run(d, "F1")
+    assert "TRẦN MINH KHOA" in flag.message and "chưa có dấu" not in flag.message
+
+
+def test_birth_month_without_day_asks_for_the_day() -> None:
+    d = load_sample("a")
+    d.answers["ngay_sinh"] = "07/2001"
+    (flag,) = run(d, "F3")
+    assert "07/2001" in flag.message and "không phải một ngày có thật" not in flag.message
+
+
+def test_birth_date_in_the_future_is_out_of_range_not_impossible() -> None:
+    d = load_sample("a")
+    d.answers["ngay_sinh"] = "12/07/2027"  # a real date, after today
+    (flag,) = run(d, "F3")
+    assert "không hợp lý" in flag.message and "không phải một ngày có thật" not in flag.message

@@ -117,7 +117,14 @@ def f1_name(ctx: Ctx) -> Iterator[Flag]:
             "F1",
             1,
             "ho_ten",
-            msg("F1", "not_upper", value=name, upper=upper, also_sign=also_sign),
+            msg(
+                "F1",
+                "not_upper",
+                value=name,
+                upper=upper,
+                also_sign=also_sign,
+                no_marks=not vn.has_diacritics(name),
+            ),
             field="ho_ten",
         )
     elif not vn.has_diacritics(name):
@@ -155,9 +162,10 @@ def f3_birth(ctx: Ctx) -> Iterator[Flag]:
     if not value:
         return  # F0 reports the blank
     birth = ctx.birth
-    if birth is None:
-        yield ctx.flag("F3", 3, "ngay_sinh", msg("F3", "invalid", value=value), field="ngay_sinh")
-    elif birth > ctx.today or birth.year < 1900:
+    if birth is None and v.parse_date(value) is None:
+        key = "month_only" if v.parse_month(value) is not None else "invalid"
+        yield ctx.flag("F3", 3, "ngay_sinh", msg("F3", key, value=value), field="ngay_sinh")
+    elif birth is None or birth > ctx.today or birth.year < 1900:
         yield ctx.flag("F3", 3, "ngay_sinh", msg("F3", "range", value=value), field="ngay_sinh")
     elif v.format_date(birth) != value:
         yield ctx.flag(
