@@ -556,13 +556,31 @@ _NO = frozenset(
 )
 
 
+_YES_MORE = frozenset({"roi", "co roi", "da roi", "da co", "co a", "roi a"})
+_NO_MORE = frozenset(
+    {"ko co", "k co", "kg co", "hok co", "hong co", "chua tung", "chua bao gio", "khong bao gio"}
+)
+_POLITE_HEAD = frozenset({"da", "vang", "u", "uh", "um"})  # "dạ chưa", "vâng, có"
+_POLITE_TAIL = frozenset({"a", "ah", "nha", "nhe", "nhen"})  # "chưa ạ", "có nhé"
+
+
 def parse_yes_no(s: str) -> bool:
-    """ "có", "co", "c" → True; "không", "khong", "ko", "k" → False."""
+    """ "có", "co", "c" → True; "không", "khong", "ko", "k" → False.
+
+    Questions "đã … chưa?" are answered "rồi" / "chưa"; a polite "dạ", "vâng" before the
+    answer and "ạ", "nhé" after it are ignored ("Dạ chưa ạ" → False).
+    """
     key = match_key(_cleaned(s, _SHORT_LIMIT))
-    if key in _YES:
-        return True
-    if key in _NO:
-        return False
+    words = key.split()
+    if len(words) > 1 and words[-1] in _POLITE_TAIL:
+        words.pop()
+    if len(words) > 1 and words[0] in _POLITE_HEAD:
+        words.pop(0)
+    for candidate in dict.fromkeys((key, " ".join(words))):
+        if candidate in _YES or candidate in _YES_MORE:
+            return True
+        if candidate in _NO or candidate in _NO_MORE:
+            return False
     raise ParseError("yes_no.invalid")
 
 

@@ -14,7 +14,15 @@ from handlers.router import FixedClock, Router, build_flows
 from storage.db import Database
 from tests.chat_client import ChatClient
 from tests.samples import load_sample
-from tests.test_conversation import TODAY, consented, conversation, cursor, dossier, seed
+from tests.test_conversation import (
+    TODAY,
+    consented,
+    conversation,
+    cursor,
+    dossier,
+    seed,
+    without,
+)
 
 CLOSED_A = ["t:lich_su", "t:cong_tac", "t:dao_tao", "t:nuoc_ngoai", "t:khen_thuong",
             "t:gioi_thieu", "r:anh_chi_em"]  # fmt: skip
@@ -252,3 +260,15 @@ async def test_the_history_before_social_activity_does_not_offer_nay(router: Rou
     assert "(15) Những công việc" in client.texts()
     await client.click("Từ 06/2015")
     assert "«nay»" in client.texts() and "nay" in client.buttons()
+
+
+async def test_da_chua_questions_take_roi_and_chua(router: Router) -> None:
+    """ "Anh/chị đã được kết nạp vào Đoàn … chưa?" → "dạ rồi": before, "Vui lòng trả lời
+    «có» hoặc «không»"."""
+    client = await consented(router)
+    sample = without(load_sample("a"), items={"ngay_vao_doan", "noi_vao_doan"})
+    await seed(router, client, sample, gates={"13": "không", "20": "không"}, closed=CLOSED_A)
+    assert "kết nạp vào Đoàn TNCS Hồ Chí Minh chưa?" in client.texts()
+    await client.send("dạ rồi")
+    assert "Đã ghi: có" in client.texts()
+    assert "Ngày được kết nạp vào Đoàn" in client.texts()

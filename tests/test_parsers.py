@@ -252,6 +252,16 @@ def test_yes_no():
     assert error_key(p.parse_yes_no, "có lẽ") == "yes_no.invalid"
 
 
+def test_yes_no_answers_to_da_chua_questions():
+    """ "Anh/chị đã kết hôn chưa?" is answered "rồi" / "chưa", often with "dạ" or "ạ"."""
+    for text in ("rồi", "roi", "Dạ rồi", "có rồi", "đã có", "rồi ạ", "Vâng, có ạ", "dạ có"):
+        assert p.parse_yes_no(text) is True, text
+    for text in ("dạ chưa", "chưa ạ", "ko có", "hok co", "Dạ không ạ", "chưa bao giờ", "không ạ"):
+        assert p.parse_yes_no(text) is False, text
+    for text in ("có lẽ", "ạ", "chưa rõ", "có không", "dạ dạ không"):
+        assert error_key(p.parse_yes_no, text) == "yes_no.invalid", text
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
