@@ -254,3 +254,17 @@ def test_birth_date_in_the_future_is_out_of_range_not_impossible() -> None:
     d.answers["ngay_sinh"] = "12/07/2027"  # a real date, after today
     (flag,) = run(d, "F3")
     assert "không hợp lý" in flag.message and "không phải một ngày có thật" not in flag.message
+
+
+# --- P3: the introducing resolution is at most 12 months old (domain notes §3.2, step 10) ----
+
+
+def test_introducing_resolution_older_than_12_months_must_be_redone() -> None:
+    d = load_sample("a")  # meeting 17/03/2026; dossier opened 10/11/2025
+    d.meta.dossier_opened = None
+    d.tables["gioi_thieu"][1]["ngay_nghi_quyet"] = "17/03/2025"  # exactly 12 months
+    assert run(d, "P3") == []
+    d.tables["gioi_thieu"][1]["ngay_nghi_quyet"] = "16/03/2025"
+    (flag,) = run(d, "P3")
+    assert flag.table == "gioi_thieu" and flag.row == 1
+    assert "16/03/2025" in flag.message and "17/03/2026" in flag.message

@@ -245,7 +245,31 @@ def p2_certificate_age(ctx: Ctx) -> Iterator[Flag]:
 def p3_freshness(ctx: Ctx) -> Iterator[Flag]:
     """More than 12 months from opening the dossier (``meta.dossier_opened``) to the chi bộ
     decision (the meeting date, or today when none is set) makes the introduction letters,
-    resolutions and mass-organisation comments stale: they must be redone."""
+    resolutions and mass-organisation comments stale: they must be redone. Whatever the
+    dossier's age, an introducing Youth Union / trade-union resolution is at most 12 months
+    old on that date (domain notes §3.2, step 10)."""
+    for i, row in enumerate(ctx.rows("gioi_thieu")):
+        passed = v.parse_date(str(row.get("ngay_nghi_quyet", "")))
+        if passed is None or str(row.get("loai", "")).strip() == MEMBER:
+            continue
+        expiry = v.add_months(passed, 12)
+        if ctx.ref_date > expiry:
+            yield ctx.flag(
+                "P3",
+                92,
+                f"gioi_thieu:{i}",
+                msg(
+                    "P3",
+                    "old_resolution",
+                    body=str(row.get("ten", "")).strip(),
+                    passed=v.format_date(passed),
+                    expiry=v.format_date(expiry),
+                    when=ctx.ref_label,
+                ),
+                field="ngay_nghi_quyet",
+                table="gioi_thieu",
+                row=i,
+            )
     opened = ctx.d.meta.dossier_opened
     if opened is None:
         return
