@@ -126,7 +126,12 @@ def _free_text(text: str, limit: int, *, multiline: bool) -> str:
         raise AnswerError(message("chat.errors.empty"))
     if len(value) > limit:
         raise AnswerError(message("parse.general.too_long", limit=limit))
+    if match_key(value) in _NONE:
+        return "không"  # typed on an unaccented keyboard; the booklet gets the word
     return value
+
+
+_NONE = frozenset({"khong", "ko", "kg", "hok", "hong", "khong co", "ko co", "k co", "kg co"})
 
 
 def _period(text: str, start: str | None) -> Parsed:

@@ -272,3 +272,17 @@ async def test_da_chua_questions_take_roi_and_chua(router: Router) -> None:
     await client.send("dạ rồi")
     assert "Đã ghi: có" in client.texts()
     assert "Ngày được kết nạp vào Đoàn" in client.texts()
+
+
+async def test_khong_typed_in_free_text_is_written_khong(router: Router) -> None:
+    """ "khong" typed for the (15) post was copied into the booklet without its diacritics."""
+    client = await consented(router)
+    sample = load_sample("a")
+    del sample.tables["cong_tac"]
+    await seed(router, client, sample, gates={"13": "không", "20": "không"}, closed=CLOSED_A)
+    assert "(15) Những công việc" in client.texts()
+    await client.send("09/2019 - nay")
+    await client.send("Kỹ sư phần mềm, Công ty TNHH Công nghệ Sao Mai")
+    assert "Chức vụ" in client.texts()
+    await client.send("khong")
+    assert (await dossier(router, client)).tables["cong_tac"][0]["chuc_vu"] == "không"
