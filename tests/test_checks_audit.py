@@ -268,3 +268,12 @@ def test_introducing_resolution_older_than_12_months_must_be_redone() -> None:
     (flag,) = run(d, "P3")
     assert flag.table == "gioi_thieu" and flag.row == 1
     assert "16/03/2025" in flag.message and "17/03/2026" in flag.message
+
+
+def test_certificate_dated_after_the_meeting_is_flagged() -> None:
+    d = load_sample("a")  # meeting 17/03/2026
+    d.answers["ngay_chung_nhan_ntvd"] = "18/03/2026"
+    (flag,) = run(d, "P1")
+    assert "18/03/2026" in flag.message and "17/03/2026" in flag.message
+    d.answers["ngay_chung_nhan_ntvd"] = "17/03/2026"
+    assert run(d, "P1") == []

@@ -207,7 +207,8 @@ def p4_together(ctx: Ctx) -> Iterator[Flag]:
 @rule("P1", ERROR, needs=(), reads=(91,), fields=("ngay_chung_nhan_ntvd",))
 def p1_certificate(ctx: Ctx) -> Iterator[Flag]:
     """The certificate of the "bồi dưỡng nhận thức về Đảng" course exists: its date is a
-    real date, not in the future and after the date of birth."""
+    real date, not in the future, after the date of birth and not after the chi bộ
+    meeting that considers the admission."""
     text = ctx.a("ngay_chung_nhan_ntvd")
     if not text:
         if ctx.wants(91, "ngay_chung_nhan_ntvd"):
@@ -216,6 +217,14 @@ def p1_certificate(ctx: Ctx) -> Iterator[Flag]:
     day = v.parse_date(text)
     if day is None or day > ctx.today or (ctx.birth is not None and day <= ctx.birth):
         yield ctx.flag("P1", 91, "", msg("P1", "invalid", value=text), field="ngay_chung_nhan_ntvd")
+    elif ctx.meeting is not None and day > ctx.meeting:
+        yield ctx.flag(
+            "P1",
+            91,
+            "",
+            msg("P1", "after_meeting", value=text, when=ctx.ref_label),
+            field="ngay_chung_nhan_ntvd",
+        )
 
 
 @rule("P2", ERROR, needs=(91,), fields=("ngay_chung_nhan_ntvd",))
