@@ -286,3 +286,10 @@ async def test_khong_typed_in_free_text_is_written_khong(router: Router) -> None
     assert "Chức vụ" in client.texts()
     await client.send("khong")
     assert (await dossier(router, client)).tables["cong_tac"][0]["chuc_vu"] == "không"
+
+
+async def test_a_flag_names_its_item_once(router: Router) -> None:
+    """Flags read "⚠️ (1) Mục (1): «NGUYEN VAN AN» chưa có dấu…": the item twice."""
+    client = await consented(router)
+    await client.send("nguyen van an")
+    assert "⚠️ Mục (1): «NGUYEN VAN AN» chưa có dấu" in client.texts()
