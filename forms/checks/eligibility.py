@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 from forms import vn
 from forms.checks import values as v
@@ -230,24 +230,9 @@ def p1_certificate(ctx: Ctx) -> Iterator[Flag]:
 @rule("P2", ERROR, needs=(91,), fields=("ngay_chung_nhan_ntvd",))
 def p2_certificate_age(ctx: Ctx) -> Iterator[Flag]:
     """The certificate is at most 60 months old on the meeting date (or today)."""
-    day = v.parse_date(ctx.a("ngay_chung_nhan_ntvd"))
-    if day is None:
-        return
-    expiry = v.add_months(day, 60)
-    if ctx.ref_date > expiry:
-        yield ctx.flag(
-            "P2",
-            91,
-            "",
-            msg(
-                "P2",
-                "expired",
-                issued=v.format_date(day),
-                expiry=v.format_date(expiry),
-                when=ctx.ref_label,
-            ),
-            field="ngay_chung_nhan_ntvd",
-        )
+    dates = _lapsed(ctx, v.parse_date(ctx.a("ngay_chung_nhan_ntvd")), 60)
+    if dates:
+        yield ctx.flag("P2", 91, "", msg("P2", "expired", **dates), field="ngay_chung_nhan_ntvd")
 
 
 @rule("P3", ERROR, needs=(), reads=(91, 92), fields=())
@@ -258,45 +243,34 @@ def p3_freshness(ctx: Ctx) -> Iterator[Flag]:
     dossier's age, an introducing Youth Union / trade-union resolution is at most 12 months
     old on that date (domain notes §3.2, step 10)."""
     for i, row in enumerate(ctx.rows("gioi_thieu")):
-        passed = v.parse_date(str(row.get("ngay_nghi_quyet", "")))
-        if passed is None or str(row.get("loai", "")).strip() == MEMBER:
+        if str(row.get("loai", "")).strip() == MEMBER:
             continue
-        expiry = v.add_months(passed, 12)
-        if ctx.ref_date > expiry:
+        dates = _lapsed(ctx, v.parse_date(str(row.get("ngay_nghi_quyet", ""))), 12)
+        if dates:
+            body = str(row.get("ten", "")).strip()
             yield ctx.flag(
                 "P3",
                 92,
                 f"gioi_thieu:{i}",
-                msg(
-                    "P3",
-                    "old_resolution",
-                    body=str(row.get("ten", "")).strip(),
-                    passed=v.format_date(passed),
-                    expiry=v.format_date(expiry),
-                    when=ctx.ref_label,
-                ),
+                msg("P3", "old_resolution", body=body, **dates),
                 field="ngay_nghi_quyet",
                 table="gioi_thieu",
                 row=i,
             )
-    opened = ctx.d.meta.dossier_opened
-    if opened is None:
-        return
-    limit = v.add_months(opened, 12)
-    if ctx.ref_date > limit:
-        yield ctx.flag(
-            "P3",
-            92,
-            "",
-            msg(
-                "P3",
-                "stale",
-                opened=v.format_date(opened),
-                limit=v.format_date(limit),
-                when=ctx.ref_label,
-                meeting=ctx.meeting is not None,
-            ),
-        )
+    dates = _lapsed(ctx, ctx.d.meta.dossier_opened, 12)
+    if dates:
+        yield ctx.flag("P3", 92, "", msg("P3", "stale", meeting=ctx.meeting is not None, **dates))
+
+
+def _lapsed(ctx: Ctx, start: date | None, months: int) -> dict[str, str] | None:
+    """The dates of a message when ``start`` + ``months`` is over on the reference date
+    (``since``, ``expiry``, ``when``); None while it is still valid or ``start`` unknown."""
+    if start is None:
+        return None
+    expiry = v.add_months(start, months)
+    if ctx.ref_date <= expiry:
+        return None
+    return {"since": v.format_date(start), "expiry": v.format_date(expiry), "when": ctx.ref_label}
 
 
 _OFFICE = (
