@@ -32,8 +32,8 @@ from typing import Any
 from forms.texts import message, render
 from forms.vn import fold
 from handlers import access
-from handlers.events import Button, Chat, Event, Reply
-from handlers.review import local_time
+from handlers.events import Button, Event, Reply
+from handlers.review import local_time, secretaries_reply
 from storage.core import Person
 from storage.db import Tx
 from storage.reviews import (
@@ -748,18 +748,7 @@ class OrgFlow:
             detail={"platform": event.chat.platform, "chat": event.chat.id},
         )
         # The group is gone: tell the unit's secretaries privately.
-        replies = []
-        org = tx.repo(Org)
-        for role in await org.roles_in([u.id for u in await org.ancestors(unit.id)], "secretary"):
-            chat_id = await org.private_chat(role.platform, role.platform_user_id)
-            if chat_id is not None:
-                replies.append(
-                    Reply(
-                        text=t("group_unbound", unit=unit.name),
-                        chat=Chat(role.platform, chat_id, "private"),
-                    )
-                )
-        return replies
+        return await secretaries_reply(tx, unit, t("group_unbound", unit=unit.name))
 
     # -- history ---------------------------------------------------------------------------------
     async def _history(self, tx: Tx, event: Event, person: Person | None) -> list[Reply]:

@@ -431,8 +431,14 @@ class ReviewFlow:
             unit_id=unit.id,
         )
         replies = await self._post_card(tx, fresh, unit)
+        if not replies:
+            replies = await secretaries_reply(tx, unit, self._unreachable(record, unit))
         replies.insert(0, Reply(text=t("candidate.submitted", unit=unit.name)))
         return replies
+
+    @staticmethod
+    def _unreachable(record: DossierRecord, unit: Unit) -> str:
+        return t("card.unreachable", dossier=record.id, unit=unit.name, unit_id=unit.id)
 
     async def _attach_unit(self, tx: Tx, record: DossierRecord) -> DossierRecord:
         """Give a dossier without a unit the chi bộ its candidate was invited to: the candidate
@@ -1187,6 +1193,8 @@ class ReviewFlow:
         if not nxt.has_group:
             key = "card.next_not_bound" if posted else "card.nobody_to_review"
             ctx.say(t(key, unit=nxt.name, dossier=record.id))
+        if not posted:
+            ctx.replies.extend(await secretaries_reply(tx, nxt, self._unreachable(record, nxt)))
         chat = await self._candidate_chat(tx, record)
         if chat is not None:
             ctx.replies.append(
@@ -1204,6 +1212,8 @@ class ReviewFlow:
                 unit,
                 t(
                     "card.closed_approved",
+                    unit=unit.name,
+                    group=bool(unit.has_group and unit.group_chat_id),
                     revision=outcome.decision.revision,
                     who=who,
                     at=local_time(outcome.decision.created_at),
@@ -1357,6 +1367,21 @@ class ReviewFlow:
             return
         ctx.replies.append(Reply(toast=""))
         ctx.replies.append(await self._card_reply(ctx.tx, record, unit, ctx.event.chat))
+
+
+async def secretaries_reply(tx: Tx, unit: Unit, text: str) -> list[Reply]:
+    """``text`` to every secretary of ``unit`` or of a unit above it who can be reached in a
+    private chat (each once)."""
+    org = tx.repo(Org)
+    replies: list[Reply] = []
+    seen: set[tuple[str, str]] = set()
+    for role in await org.roles_in([u.id for u in await org.ancestors(unit.id)], "secretary"):
+        chat_id = await org.private_chat(role.platform, role.platform_user_id)
+        if chat_id is None or (role.platform, chat_id) in seen:
+            continue
+        seen.add((role.platform, chat_id))
+        replies.append(Reply(text=text, chat=Chat(role.platform, chat_id, "private")))
+    return replies
 
 
 def _card_chat(platform: str, chat_id: str, unit: Unit) -> Chat:

@@ -188,3 +188,46 @@ async def test_hoso_card_in_private_for_a_reviewer(db: Database) -> None:
     await world.tap(R2, private(R2), card, "Trả lại")
     assert card.buttons == [] and "đã trả lại" in card.text
     assert group_card.buttons == [] and "đã trả lại" in group_card.text
+
+
+async def test_explanations_and_the_binding_notice_keep_their_lines(db: Database) -> None:
+    from forms.checks import Flag
+
+    world = World(db)
+    world.review.checks = lambda dossier, today=None: [
+        Flag("X5", "warning", 15, "Khoảng trống", "X5:a", explanation="Nghỉ ốm"),
+    ]
+    _, dossier_id = await _submitted(world)
+    lines = _card(world, CB_GROUP, dossier_id).text.splitlines()
+    assert "Lỗi: 0 · Cảnh báo: 1 (1 có giải trình)" in lines
+    assert "  • (15) giải trình: «Nghỉ ốm»" in lines
+    bound = next(m.text for m in world.messages(CB_GROUP) if m.text.startswith("✅ Nhóm này"))
+    assert "\n\nBot sẽ đăng vào nhóm:" in bound
+
+
+async def test_secretaries_hear_of_a_dossier_nobody_can_receive(db: Database) -> None:
+    """A chi bộ with no group and no reviewer in reach: the secretaries are told privately
+    (no content), and the final card in a private chat does not speak of a group."""
+    world = World(db)
+    async with db.transaction() as tx:
+        boot = await bootstrap(tx, "Đảng bộ Khối", bot_username="knd_test_bot")
+    await world.command(SEC, private(SEC), "start", boot.code)
+    await world.command(SEC, private(SEC), "donvi", "Chi bộ Một")
+    cb = int(re.search(r"#(\d+)", world.last(private(SEC)).text).group(1))  # type: ignore[union-attr]
+    cand = await person(db, CAND)
+    async with db.transaction() as tx:
+        await tx.repo(Org).grant(cb, cand, "candidate", None)
+    dossier_id = await dossier_for(db, cand, cb, load_sample("a"))
+    await world.submit(cand, chat=private(CAND))
+    told = world.last(private(SEC)).text
+    assert f"Hồ sơ #{dossier_id} đang chờ Chi bộ Một duyệt" in told
+    assert f"/ketnoi #{cb}" in told and "/hoso" in told
+    assert "TRẦN MINH KHOA" not in told
+
+    await world.command(SEC, private(SEC), "moi", f"duyet #{cb}")
+    await world.command(R1, private(R1), "start", _code(world.last(private(SEC)).text))
+    await world.command(R1, private(R1), "hoso")
+    await world.tap(R1, private(R1), world.last(private(R1)), f"#{dossier_id}")
+    card = _card(world, private(R1), dossier_id)
+    await world.tap(R1, private(R1), card, "Duyệt")
+    assert "gửi cho người khai." in card.text and "nhóm" not in card.text
