@@ -447,10 +447,11 @@ class SecretaryFlow:
     ) -> list[Reply]:
         if person is None or not await overseen_units(tx, person.id):
             return [Reply(text=t("access.refused"))]
-        number = re.sub(r"[^0-9]", "", event.text)
-        if not number:
-            return [Reply(text=t("step.usage"))]
-        return await self._undo(tx, person, int(number), today)
+        # only the dossier number: "/huybuoc 12", "/huybuoc #12", "/huybuoc hồ sơ 12"
+        match = re.fullmatch(r"\s*(?:#|hs|ho\s*so)?\s*(\d+)\s*", fold(event.text))
+        if match is None:
+            return [Reply(text=t("step.undo_usage"))]
+        return await self._undo(tx, person, int(match.group(1)), today)
 
     async def _dossier_allowed(self, tx: Tx, person: Person, dossier_id: int) -> list[Reply] | None:
         """None when the person may record steps of the dossier; else the refusal."""

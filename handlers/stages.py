@@ -81,7 +81,16 @@ _PERSON_ALIASES: dict[str, str] = {
 }
 _ABROAD_WORDS = ("nuocngoai", "onuocngoai", "nn")
 _DOMESTIC_WORDS = ("trongnuoc", "otrongnuoc")
-_DATE_RE = re.compile(r"\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{2,4}")
+# A date inside a typed step (on folded text): 15/06/2026 (or with . or -), 15/06 (this
+# year), 2026-06-15, "ngày 15 tháng 6 năm 2026" or "ngày 15 tháng 6".
+_DATE_RE = re.compile(
+    r"(?<!\d)(?:\d{4}\s*-\s*\d{1,2}\s*-\s*\d{1,2}"
+    r"|\d{1,2}\s*[/.\-]\s*\d{1,2}(?:\s*[/.\-]\s*\d{1,4})?"
+    r"|ngay\s*\d{1,2}\s*thang\s*\d{1,2}(?:\s*nam\s*\d{1,4})?)(?!\d)"
+)
+# Words people put around a date that say nothing more ("chi bộ họp vào ngày 15/06").
+_FILLER_WORDS = frozenset({"ngay", "vao", "hop"})
+_RELATIVE_DAYS = {"homnay": 0, "nay": 0, "homqua": 1, "homkia": 2}
 PROBATION_MONTHS = 12
 
 log = logging.getLogger(__name__)
@@ -338,12 +347,14 @@ def parse_person(text: str) -> str:
 
 
 def parse_day(text: str, today: date) -> date:
-    """A date the way people type it, or "hôm nay" / "hôm qua"."""
+    """A date the way people type it ("15/06" is this year), or "hôm nay" / "hôm qua" /
+    "hôm kia"."""
     compact = _compact(text)
-    if compact in ("homnay", "nay"):
-        return today
-    if compact == "homqua":
-        return today - timedelta(days=1)
+    if compact in _RELATIVE_DAYS:
+        return today - timedelta(days=_RELATIVE_DAYS[compact])
+    numbers = re.findall(r"\d+", text)
+    if len(numbers) == 2 and all(len(n) <= 2 for n in numbers):
+        text = f"{numbers[0]}/{numbers[1]}/{today.year}"
     try:
         return parse_date(text)
     except ParseError as exc:
@@ -362,17 +373,17 @@ def parse_step_command(text: str, today: date) -> StepInput:
     number = re.sub(r"^(?:#|hs|ho so)", "", fold(words[0]))
     if not number.isdigit():
         raise StepRefused("usage")
-    rest = " ".join(words[1:])
+    rest = fold(" ".join(words[1:]))
     day: date | None = None
     found = _DATE_RE.search(rest)
     if found:
-        day = parse_day(found.group(0).replace(" ", ""), today)
+        day = parse_day(found.group(0), today)
         rest = rest[: found.start()] + " " + rest[found.end() :]
     folded_words = [_compact(w) for w in rest.split()]
-    folded_words = [w for w in folded_words if w]
+    folded_words = [w for w in folded_words if w and w not in _FILLER_WORDS]
     if day is None:
         for i in range(len(folded_words) - 1):
-            if folded_words[i] + folded_words[i + 1] in ("homnay", "homqua"):
+            if folded_words[i] + folded_words[i + 1] in _RELATIVE_DAYS:
                 day = parse_day(folded_words[i] + folded_words[i + 1], today)
                 del folded_words[i : i + 2]
                 break

@@ -187,6 +187,14 @@ def test_fold_and_next_steps() -> None:
         ),
         ("3 vett con 2 05/02/2026", (3, "tham_tra_ve", date(2026, 2, 5), "con2", None)),
         ("3 quyết định 9/7/2026", (3, "quyet_dinh", date(2026, 7, 9), "", None)),
+        # the ways dates are written in Vietnamese documents and chats
+        ("11 quyetdinh 20/9", (11, "quyet_dinh", date(2026, 9, 20), "", None)),
+        ("11 quyết định ngày 20 tháng 9 năm 2026", (11, "quyet_dinh", date(2026, 9, 20), "", None)),
+        ("11 Quyết định ngày 5 tháng 9", (11, "quyet_dinh", date(2026, 9, 5), "", None)),
+        ("11 quyetdinh 2026-09-20", (11, "quyet_dinh", date(2026, 9, 20), "", None)),
+        ("11 chi bộ họp ngày 15/06/2026", (11, "chi_bo", date(2026, 6, 15), "", None)),
+        ("11 viết tay hôm kia", (11, "ban_viet_tay", TODAY - timedelta(days=2), "", None)),
+        ("3 vett con 2 ngày 5/2", (3, "tham_tra_ve", date(2026, 2, 5), "con2", None)),
         ("3 ketnap", (3, "ket_nap", None, "", None)),
         ("3", (3, "", None, "", None)),
     ],
@@ -204,6 +212,9 @@ def test_parse_step_command(text: str, expected: tuple) -> None:
         ("3 nauan 01/01/2026", "unknown_step"),
         ("3 guitt hàng xóm 01/01/2026", "unknown_person"),
         ("3 chibo 31/02/2026", "bad_date"),
+        ("3 chibo 2026-02-31", "bad_date"),
+        ("3 chibo 31/2", "bad_date"),
+        ("3 chibo 15/06/26", "bad_date"),
     ],
 )
 def test_parse_step_command_refusals(text: str, key: str) -> None:

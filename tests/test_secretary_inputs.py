@@ -1,0 +1,77 @@
+"""What secretaries really type into the stage commands, a week before the year's deadline:
+wrong dates, Vietnamese date formats, stray numbers, and what each answer says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storage.stages import Stages
+from tests.secretary_world import World, at, build_world, d
+from tests.test_secretary import only_text, run
+
+LATE_OCTOBER = at(d("24/10/2026"))
+
+
+@pytest.fixture
+async def world(tmp_path: Path):
+    w = await build_world(tmp_path)
+    yield w
+    await w.db.close()
+
+
+async def phase(world: World, dossier_id: int) -> str:
+    async with world.db.read() as r:
+        progress = await r.repo(Stages).progress(dossier_id)
+    assert progress is not None
+    return progress.phase
+
+
+async def test_undo_takes_only_a_dossier_number(world: World) -> None:
+    d16 = world.dossiers["D16"]  # on probation; its last step is the ceremony
+    assert d16 == 16 and world.dossiers["D1"] == 1
+    # "/huybuoc 1 6" once read as dossier 16 and removed its ceremony
+    text = only_text(await run(world, "sec", "huybuoc", "1 6", when=LATE_OCTOBER))
+    assert "Gõ /huybuoc <số hồ sơ>" in text and "Đã xóa" not in text
+    text = only_text(await run(world, "sec", "huybuoc", f"{d16} 15/06/2026", when=LATE_OCTOBER))
+    assert "Gõ /huybuoc <số hồ sơ>" in text
+    assert await phase(world, d16) == "probation"
+    text = only_text(await run(world, "sec", "huybuoc", f"hồ sơ {d16}", when=LATE_OCTOBER))
+    assert f"Đã xóa bước vừa ghi của hồ sơ số {d16}: Lễ kết nạp ngày 01/07/2025" in text
+    assert await phase(world, d16) == "decided"
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("20/10", "20/10/2026"),
+        ("ngày 20 tháng 10 năm 2026", "20/10/2026"),
+        ("ngay 20 thang 10", "20/10/2026"),
+        ("2026-10-20", "20/10/2026"),
+        ("hôm kia", "22/10/2026"),
+    ],
+)
+async def test_decision_dates_as_people_write_them(world: World, typed: str, day: str) -> None:
+    d11 = world.dossiers["D11"]  # the đảng ủy voted on 10/09/2026
+    text = only_text(
+        await run(world, "sec", "buoc", f"{d11} quyết định {typed}", when=LATE_OCTOBER)
+    )
+    assert f"Đã ghi: MAI THỊ MƯỜI MỘT — Quyết định kết nạp (9-KNĐ) ngày {day}." in text
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("31/10", "Ngày 31/10/2026 còn ở phía trước (hôm nay là 24/10/2026)"),
+        ("31/9/2026", "Không có ngày 31 trong tháng 9 năm 2026"),
+        ("2026-09-31", "Không có ngày 31 trong tháng 9 năm 2026"),
+        ("20/10/26", "Năm cần ghi đủ 4 chữ số, ví dụ: 20/10/2026"),
+        ("05/09/2026", "sớm hơn bước trước «Đảng ủy biểu quyết (8-KNĐ)» (10/09/2026)"),
+    ],
+)
+async def test_wrong_decision_dates_are_explained(world: World, typed: str, expected: str) -> None:
+    d11 = world.dossiers["D11"]
+    text = only_text(await run(world, "sec", "buoc", f"{d11} quyetdinh {typed}", when=LATE_OCTOBER))
+    assert expected in text and "Đã ghi" not in text
+    assert await phase(world, d11) == "dang_uy"
