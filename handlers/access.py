@@ -14,7 +14,7 @@ same transaction, so a view that was served is a view that was recorded.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from storage.core import DossierRecord
 from storage.db import Session, Tx
@@ -127,15 +127,21 @@ async def open_for_view(
 
 
 async def record_delivery(
-    tx: Tx, person_id: int, record: DossierRecord, *, what: str, unit_id: int | None
+    tx: Tx,
+    person_id: int,
+    record: DossierRecord,
+    *,
+    what: str,
+    unit_id: int | None,
+    **detail: Any,
 ) -> None:
-    """Record content the bot pushed to someone without their asking (the final .docx sent to
-    the candidate and to the approving group)."""
+    """Record content the bot pushed to someone without their asking (the comments and the
+    final .docx sent to the candidate, the final .docx posted in the approving group)."""
     await tx.audit.append(
         "deliver",
         person_id=person_id,
         dossier_id=record.id,
         revision=record.revision,
         unit_id=unit_id,
-        detail={"what": what},
+        detail={"what": what, **detail},
     )

@@ -67,6 +67,13 @@ MAX_COMMENT = 1500
 MAX_CARD_BUTTONS = 24  # /hoso: one "show the card" button per waiting dossier
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
+#: Comment buttons: verb → (audit action, key of the toast and of the notice).
+_COMMENT_VERBS = {
+    "del": ("comment_deleted", "deleted"),
+    "ok": ("comment_resolved", "resolved"),
+    "ko": ("comment_kept", "kept"),
+}
+
 #: Items reviewers may comment on: the candidate's items and the dossier extras.
 Checks = Callable[..., list[Any]]
 Renderer = Callable[..., bytes]
@@ -308,6 +315,25 @@ class _Ctx:
     def say(self, text: str, **kw: Any) -> None:
         self.replies.append(Reply(text=text, **kw))
 
+    @property
+    def who(self) -> str:
+        """The actor's name as people see it in the chat."""
+        return self.event.user.name or (self.person.display_name if self.person else "")
+
+    async def audit(
+        self, action: str, record: DossierRecord, unit: Unit, detail: dict[str, Any] | None = None
+    ) -> None:
+        """An audit row for what the actor did on ``record`` for ``unit``."""
+        assert self.person is not None
+        await self.tx.audit.append(
+            action,
+            person_id=self.person.id,
+            dossier_id=record.id,
+            revision=record.revision,
+            unit_id=unit.id,
+            detail=detail,
+        )
+
 
 class ReviewFlow:
     """Review actions in groups and in reviewers' private chats (see the module docstring)."""
@@ -351,9 +377,10 @@ class ReviewFlow:
         """Replies for ``event``, or None when the event is not a review action."""
         # Fast path: most events are candidates' answers; only buttons, commands and replies
         # to the bot's review messages can be ours.
-        if not self.claims(event) and not (event.kind == "text" and event.reply_to_ref):
-            return None
+        remembered = None
         if not self.claims(event):
+            if not (event.kind == "text" and event.reply_to_ref):
+                return None
             remembered = await tx.repo(Reviews).message(
                 event.chat.platform, event.chat.id, event.reply_to_ref
             )
@@ -362,27 +389,19 @@ class ReviewFlow:
         ctx = _Ctx(tx, event, await tx.people.find(event.user.platform, event.user.id))
         if ctx.person is not None and event.chat.kind == "private":
             await tx.repo(Org).note_private_chat(event.user.platform, event.user.id, event.chat.id)
-        if event.kind == "button" and event.action.startswith(PREFIX):
-            await self._button(ctx)
-            return ctx.replies
-        if event.kind == "command" and event.command in COMMANDS:
-            if event.command == "nhanxet":
-                await self._comment_command(ctx)
-            elif event.command == "molai":
-                await self._reopen_command(ctx)
-            else:
-                await self._list(ctx)
-            return ctx.replies
-        if event.kind == "text" and event.reply_to_ref:
-            remembered = await tx.repo(Reviews).message(
-                event.chat.platform, event.chat.id, event.reply_to_ref
+        if remembered is not None:
+            await self._comment_reply(
+                ctx, remembered.purpose, remembered.dossier_id, remembered.detail
             )
-            if remembered is not None and remembered.purpose in ("item", "card"):
-                await self._comment_reply(
-                    ctx, remembered.purpose, remembered.dossier_id, remembered.detail
-                )
-                return ctx.replies
-        return None
+        elif event.kind == "button":
+            await self._button(ctx)
+        elif event.command == "nhanxet":
+            await self._comment_command(ctx)
+        elif event.command == "molai":
+            await self._reopen_command(ctx)
+        else:
+            await self._list(ctx)
+        return ctx.replies
 
     async def message_sent(
         self, tx: Tx, ref_key: str, platform: str, chat_id: str, message_id: str
@@ -473,7 +492,6 @@ class ReviewFlow:
         """The card's text (no content beyond name, counts and explanations) and the number of
         open comments (for the buttons)."""
         org = tx.repo(Org)
-        reviews = tx.repo(Reviews)
         chain = await org.review_chain(record.unit_id) if record.unit_id else [unit]
         position = next((i for i, u in enumerate(chain) if u.id == unit.id), 0)
         home = await org.unit(record.unit_id) if record.unit_id else None
@@ -481,10 +499,7 @@ class ReviewFlow:
         errors = [f for f in flags if f.severity == "error"]
         warnings = [f for f in flags if f.severity != "error"]
         done, total = completeness(record.dossier, self.form)
-        last = await reviews.last_look(record.id, unit.id)
-        changes = None
-        if last is not None and last < record.revision:
-            changes = await changes_since(tx, record, last, self.form)
+        changes = await self._changes_since_last_look(tx, record, unit)
         comments = await self._comment_view(tx, record)
         text = render(
             "review/card.j2",
@@ -511,6 +526,15 @@ class ReviewFlow:
             comments=comments,
         )
         return text, len([c for c in comments if c["status"] == "sent"])
+
+    async def _changes_since_last_look(
+        self, tx: Tx, record: DossierRecord, unit: Unit
+    ) -> Changes | None:
+        """What changed since the unit last decided on the dossier (None: first look)."""
+        last = await tx.repo(Reviews).last_look(record.id, unit.id)
+        if last is None or last >= record.revision:
+            return None
+        return await changes_since(tx, record, last, self.form)
 
     async def _comment_view(self, tx: Tx, record: DossierRecord) -> list[dict[str, Any]]:
         """Drafts and open sent comments; a sent one is 'addressed' when its item changed since
@@ -738,10 +762,7 @@ class ReviewFlow:
             tx, ctx.person.id, dossier_id, what="draft_docx", unit_id=unit.id if unit else None
         )
         flags = self.checks(record.dossier, today=self._today(tx))
-        last = await tx.repo(Reviews).last_look(record.id, unit.id) if unit else None
-        changes = None
-        if last is not None and last < record.revision:
-            changes = await changes_since(tx, record, last, self.form)
+        changes = await self._changes_since_last_look(tx, record, unit) if unit else None
         comments = await tx.repo(Reviews).comments(record.id, ("draft", "sent"))
         text = render(
             "review/view.j2",
@@ -798,12 +819,10 @@ class ReviewFlow:
             ctx.replies.insert(0, Reply(toast=t("toast.sent_private")))
 
     async def _pick_item(self, ctx: _Ctx, dossier_id: int) -> None:
-        found = await self._authorise(ctx, dossier_id)
+        found = await self._authorise_here(ctx, dossier_id)
         if found is None:
             return
-        record, unit = found
-        if not await self._under_review_here(ctx, record, unit):
-            return
+        record, _ = found
         numbers = commentable_items(self.form)
         rows: list[list[Button]] = []
         for i in range(0, len(numbers), 6):
@@ -817,12 +836,10 @@ class ReviewFlow:
         ctx.say(t("comment.pick_item", dossier=record.id), buttons=rows)
 
     async def _prompt_item(self, ctx: _Ctx, dossier_id: int, number: int) -> None:
-        found = await self._authorise(ctx, dossier_id)
+        found = await self._authorise_here(ctx, dossier_id)
         if found is None:
             return
-        record, unit = found
-        if not await self._under_review_here(ctx, record, unit):
-            return
+        record, _ = found
         if number not in commentable_items(self.form):
             ctx.toast(t("refuse.bad_item", text=str(number)))
             return
@@ -836,23 +853,28 @@ class ReviewFlow:
             remember=f"{ITEM_KEY}:{record.id}:{number}",
         )
 
-    async def _under_review_here(self, ctx: _Ctx, record: DossierRecord, unit: Unit) -> bool:
+    async def _authorise_here(
+        self, ctx: _Ctx, dossier_id: int
+    ) -> tuple[DossierRecord, Unit] | None:
+        """As :meth:`_authorise`, and the dossier waits for the actor's unit now."""
+        found = await self._authorise(ctx, dossier_id)
+        if found is None:
+            return None
+        record, unit = found
         if record.status != "submitted":
             ctx.toast(t("refuse.not_under_review"))
-            return False
+            return None
         if unit.review_level != record.review_level:
             ctx.toast(t("refuse.not_your_turn", unit=unit.name))
-            return False
-        return True
+            return None
+        return found
 
     # -- comments ----------------------------------------------------------------------------------
     async def _add_comment(self, ctx: _Ctx, dossier_id: int, number: int, text: str) -> None:
-        found = await self._authorise(ctx, dossier_id)
+        found = await self._authorise_here(ctx, dossier_id)
         if found is None:
             return
         record, unit = found
-        if not await self._under_review_here(ctx, record, unit):
-            return
         text = text.strip()
         if number not in commentable_items(self.form):
             ctx.say(t("refuse.bad_item", text=str(number)))
@@ -868,14 +890,7 @@ class ReviewFlow:
         comment = await reviews.add_comment(
             record.id, record.revision, unit.id, number, ctx.person.id, text
         )
-        await ctx.tx.audit.append(
-            "comment",
-            person_id=ctx.person.id,
-            dossier_id=record.id,
-            revision=record.revision,
-            unit_id=unit.id,
-            detail={"comment": comment.id, "item": number},
-        )
+        await ctx.audit("comment", record, unit, {"comment": comment.id, "item": number})
         drafts = len(await reviews.comments(record.id, ("draft",)))
         ctx.say(
             t(
@@ -934,6 +949,24 @@ class ReviewFlow:
 
     async def _only_dossier(self, ctx: _Ctx) -> int | None:
         """The one dossier waiting for the actor's unit, or None after saying why not."""
+        units = await self._reviewing_units(ctx, "refuse.no_right")
+        if units is None:
+            return None
+        waiting = []
+        for unit in units:
+            waiting.extend(await ctx.tx.repo(Reviews).under_review(unit))
+        if len(waiting) == 1:
+            return waiting[0].dossier_id
+        if not waiting:
+            ctx.say(t("refuse.no_dossier_here", unit=units[0].name))
+        else:
+            ctx.say(t("refuse.which_dossier", example=waiting[0].dossier_id))
+        return None
+
+    async def _reviewing_units(self, ctx: _Ctx, nobody_key: str) -> list[Unit] | None:
+        """The units the actor reviews for here: the group's unit in a group, else every unit
+        where they hold the reviewer role; None after telling them why not (``nobody_key``
+        when they review nowhere)."""
         org = ctx.tx.repo(Org)
         units: list[Unit] = []
         if ctx.in_group:
@@ -945,24 +978,16 @@ class ReviewFlow:
         elif ctx.person is not None:
             roles = await org.roles_of(ctx.person.id)
             units = [u for r in roles if r.role == "reviewer" if (u := await org.unit(r.unit_id))]
-        if ctx.person is None or not any(
-            [await access.may_act(ctx.tx, ctx.person.id, u) for u in units]
-        ):
+        person = ctx.person
+        allowed = [u for u in units if person and await access.may_act(ctx.tx, person.id, u)]
+        if not allowed:
             name = units[0].name if units else ""
-            ctx.say(t("refuse.not_reviewer", unit=name) if name else t("refuse.no_right"))
+            ctx.say(t("refuse.not_reviewer", unit=name) if name else t(nobody_key))
             return None
-        waiting = []
-        for unit in units:
-            waiting.extend(await ctx.tx.repo(Reviews).under_review(unit))
-        if len(waiting) == 1:
-            return waiting[0].dossier_id
-        if not waiting:
-            ctx.say(t("refuse.no_dossier_here", unit=units[0].name if units else ""))
-        else:
-            ctx.say(t("refuse.which_dossier", example=waiting[0].dossier_id))
-        return None
+        return allowed
 
     async def _comment_state(self, ctx: _Ctx, verb: str, comment_id: int) -> None:
+        """A draft deleted by its author (del), a sent comment resolved (ok) or kept open (ko)."""
         reviews = ctx.tx.repo(Reviews)
         comment = await reviews.comment(comment_id)
         if comment is None:
@@ -973,54 +998,25 @@ class ReviewFlow:
             return
         record, unit = found
         assert ctx.person is not None
-        who = ctx.event.user.name or ctx.person.display_name
         if verb == "del":
-            if not await reviews.delete_draft(comment_id, ctx.person.id):
-                ctx.toast(t("refuse.comment_closed"))
-                return
-            await ctx.tx.audit.append(
-                "comment_deleted",
-                person_id=ctx.person.id,
-                dossier_id=record.id,
-                revision=record.revision,
-                unit_id=unit.id,
-                detail={"comment": comment_id},
-            )
-            ctx.toast(t("toast.deleted"))
-            if ctx.event.message_ref:
-                ctx.replies.append(
-                    Reply(text=t("comment.deleted", id=comment_id), edit_ref=ctx.event.message_ref)
-                )
+            done = await reviews.delete_draft(comment_id, ctx.person.id)
         elif verb == "ok":
-            if await reviews.resolve(comment_id, ctx.person.id) is None:
-                ctx.toast(t("refuse.comment_closed"))
-                return
-            await ctx.tx.audit.append(
-                "comment_resolved",
-                person_id=ctx.person.id,
-                dossier_id=record.id,
-                revision=record.revision,
-                unit_id=unit.id,
-                detail={"comment": comment_id},
-            )
-            ctx.toast(t("toast.resolved"))
-            ctx.say(
-                t("comment.resolved", who=who, id=comment_id, ref=item_ref(comment.item_number))
-            )
+            done = await reviews.resolve(comment_id, ctx.person.id) is not None
         else:
-            if comment.status != "sent":
-                ctx.toast(t("refuse.comment_closed"))
-                return
-            await ctx.tx.audit.append(
-                "comment_kept",
-                person_id=ctx.person.id,
-                dossier_id=record.id,
-                revision=record.revision,
-                unit_id=unit.id,
-                detail={"comment": comment_id},
+            done = comment.status == "sent"
+        if not done:
+            ctx.toast(t("refuse.comment_closed"))
+            return
+        action, key = _COMMENT_VERBS[verb]
+        await ctx.audit(action, record, unit, {"comment": comment_id})
+        ctx.toast(t(f"toast.{key}"))
+        if verb != "del":
+            ref = item_ref(comment.item_number)
+            ctx.say(t(f"comment.{key}", who=ctx.who, id=comment_id, ref=ref))
+        elif ctx.event.message_ref:
+            ctx.replies.append(
+                Reply(text=t("comment.deleted", id=comment_id), edit_ref=ctx.event.message_ref)
             )
-            ctx.toast(t("toast.kept"))
-            ctx.say(t("comment.kept", who=who, id=comment_id, ref=item_ref(comment.item_number)))
         ctx.replies.extend(await self._refresh_cards(ctx.tx, record, unit))
 
     # -- decisions ---------------------------------------------------------------------------------
@@ -1030,29 +1026,19 @@ class ReviewFlow:
             return
         record, unit = found
         assert ctx.person is not None
-        reviews = ctx.tx.repo(Reviews)
+        decide = ctx.tx.repo(Reviews).approve if kind == "approve" else ctx.tx.repo(Reviews).return_
         try:
-            if kind == "approve":
-                outcome = await reviews.approve(dossier_id, card_revision, unit.id, ctx.person.id)
-            else:
-                outcome = await reviews.return_(dossier_id, card_revision, unit.id, ctx.person.id)
+            outcome = await decide(dossier_id, card_revision, unit.id, ctx.person.id)
         except DecisionRefused as refused:
             text = await self._refusal(ctx.tx, refused, unit, card_revision, record)
             ctx.toast(text)
             if ctx.event.kind == "button":
                 ctx.say(text)
             return
-        await ctx.tx.audit.append(
-            kind,
-            person_id=ctx.person.id,
-            dossier_id=dossier_id,
-            revision=outcome.decision.revision,
-            unit_id=unit.id,
-            detail={
-                "level": outcome.decision.level,
-                **({"comments": [c.id for c in outcome.sent]} if kind == "return" else {}),
-            },
-        )
+        detail: dict[str, Any] = {"level": outcome.decision.level}
+        if kind == "return":
+            detail["comments"] = [c.id for c in outcome.sent]
+        await ctx.audit(kind, record, unit, detail)
         if outcome.kind == "returned":
             await self._after_return(ctx, outcome)
         elif outcome.kind == "forwarded":
@@ -1098,96 +1084,78 @@ class ReviewFlow:
         chat_id = await tx.repo(Org).private_chat(person.platform, person.platform_user_id)
         return Chat(person.platform, chat_id or person.platform_user_id, "private")
 
-    async def _after_return(self, ctx: _Ctx, outcome: Outcome) -> None:
-        tx, record, unit = ctx.tx, outcome.record, outcome.unit
-        who = ctx.event.user.name or (ctx.person.display_name if ctx.person else "")
-        sent = outcome.sent
-        ctx.toast(t("toast.returned"))
-        ctx.replies.extend(
-            await self._close_cards(
-                tx,
-                record,
-                unit,
-                t(
-                    "card.closed_returned",
-                    unit=unit.name,
-                    revision=outcome.decision.revision,
-                    who=who,
-                    at=local_time(outcome.decision.created_at),
-                    count=len(sent),
-                ),
-            )
-        )
-        chat = await self._candidate_chat(tx, record)
+    async def _to_candidate(self, ctx: _Ctx, record: DossierRecord, *replies: Reply) -> bool:
+        """``replies`` to the candidate's private chat; False when the candidate is gone."""
+        chat = await self._candidate_chat(ctx.tx, record)
         if chat is None:
-            return
-        still_open = [
-            c
-            for c in await tx.repo(Reviews).comments(record.id, ("sent",))
-            if c.id not in {s.id for s in sent}
-        ]
-        ctx.replies.append(
-            Reply(
-                chat=chat,
-                text=render(
-                    "review/returned.j2",
-                    unit=unit.name,
-                    count=len(sent),
-                    still_open=len(still_open),
-                ),
-            )
+            return False
+        for reply in replies:
+            reply.chat = chat
+            ctx.replies.append(reply)
+        return True
+
+    async def _closed(
+        self,
+        ctx: _Ctx,
+        outcome: Outcome,
+        key: str,
+        buttons: list[list[Button]] | None = None,
+        **kw: Any,
+    ) -> None:
+        """The toast for a decision, and the unit's open cards closed with ``card.<key>``."""
+        ctx.toast(t("toast.approved" if outcome.kind != "returned" else "toast.returned"))
+        text = t(
+            f"card.{key}",
+            unit=outcome.unit.name,
+            revision=outcome.decision.revision,
+            who=ctx.who,
+            at=local_time(outcome.decision.created_at),
+            **kw,
         )
-        for comment in [*sent, *still_open]:
-            ctx.replies.append(self._comment_for_candidate(comment, chat))
-        await tx.audit.append(
-            "deliver",
-            person_id=record.person_id,
-            dossier_id=record.id,
-            revision=record.revision,
-            unit_id=unit.id,
-            detail={"what": "comments", "comments": [c.id for c in [*sent, *still_open]]},
+        ctx.replies.extend(
+            await self._close_cards(ctx.tx, outcome.record, outcome.unit, text, buttons)
         )
 
-    def _comment_for_candidate(self, comment: Comment, chat: Chat) -> Reply:
+    async def _after_return(self, ctx: _Ctx, outcome: Outcome) -> None:
+        tx, record, unit, sent = ctx.tx, outcome.record, outcome.unit, outcome.sent
+        await self._closed(ctx, outcome, "closed_returned", count=len(sent))
+        sent_ids = {c.id for c in sent}
+        still_open = [
+            c for c in await tx.repo(Reviews).comments(record.id, ("sent",)) if c.id not in sent_ids
+        ]
+        header = render(
+            "review/returned.j2", unit=unit.name, count=len(sent), still_open=len(still_open)
+        )
+        comments = [*sent, *still_open]
+        if not await self._to_candidate(
+            ctx, record, Reply(text=header), *(self._comment_for_candidate(c) for c in comments)
+        ):
+            return
+        await access.record_delivery(
+            tx,
+            record.person_id,
+            record,
+            what="comments",
+            unit_id=unit.id,
+            comments=[c.id for c in comments],
+        )
+
+    def _comment_for_candidate(self, comment: Comment) -> Reply:
+        ref = item_ref(comment.item_number)
         return Reply(
-            chat=chat,
             text=render(
                 "review/comment_to_candidate.j2",
-                ref=item_ref(comment.item_number),
+                ref=ref,
                 label=item_label(self.form, comment.item_number),
                 text=comment.text,
             ),
-            buttons=[
-                [
-                    Button(
-                        t("button.jump", ref=item_ref(comment.item_number)),
-                        self.jump_action(comment.item_number),
-                    )
-                ]
-            ],
+            buttons=[[Button(t("button.jump", ref=ref), self.jump_action(comment.item_number))]],
         )
 
     async def _after_forward(self, ctx: _Ctx, outcome: Outcome) -> None:
-        tx, record, unit = ctx.tx, outcome.record, outcome.unit
-        nxt = outcome.next_unit
+        tx, record, unit, nxt = ctx.tx, outcome.record, outcome.unit, outcome.next_unit
         assert nxt is not None
-        who = ctx.event.user.name or (ctx.person.display_name if ctx.person else "")
-        ctx.toast(t("toast.approved"))
-        ctx.replies.extend(
-            await self._close_cards(
-                tx,
-                record,
-                unit,
-                t(
-                    "card.closed_forwarded",
-                    unit=unit.name,
-                    revision=outcome.decision.revision,
-                    who=who,
-                    at=local_time(outcome.decision.created_at),
-                    next=nxt.name,
-                ),
-            )
-        )
+        await self._closed(ctx, outcome, "closed_forwarded", next=nxt.name)
         posted = await self._post_card(tx, record, nxt)
         ctx.replies.extend(posted)
         if not nxt.has_group:
@@ -1195,69 +1163,37 @@ class ReviewFlow:
             ctx.say(t(key, unit=nxt.name, dossier=record.id))
         if not posted:
             ctx.replies.extend(await secretaries_reply(tx, nxt, self._unreachable(record, nxt)))
-        chat = await self._candidate_chat(tx, record)
-        if chat is not None:
-            ctx.replies.append(
-                Reply(chat=chat, text=t("candidate.forwarded", unit=unit.name, next=nxt.name))
-            )
+        text = t("candidate.forwarded", unit=unit.name, next=nxt.name)
+        await self._to_candidate(ctx, record, Reply(text=text))
 
     async def _after_final(self, ctx: _Ctx, outcome: Outcome) -> None:
         tx, record, unit = ctx.tx, outcome.record, outcome.unit
-        who = ctx.event.user.name or (ctx.person.display_name if ctx.person else "")
-        ctx.toast(t("toast.approved"))
-        ctx.replies.extend(
-            await self._close_cards(
-                tx,
-                record,
-                unit,
-                t(
-                    "card.closed_approved",
-                    unit=unit.name,
-                    group=bool(unit.has_group and unit.group_chat_id),
-                    revision=outcome.decision.revision,
-                    who=who,
-                    at=local_time(outcome.decision.created_at),
-                ),
-                buttons=[[Button(t("button.reopen"), f"rv:o:{record.id}")]],
-            )
-        )
+        has_group = bool(unit.has_group and unit.group_platform and unit.group_chat_id)
+        reopen = [[Button(t("button.reopen"), f"rv:o:{record.id}")]]
+        await self._closed(ctx, outcome, "closed_approved", reopen, group=has_group)
         data = self.renderer(record.dossier, draft=False, flags=[])
         filename = f"2KND-ho-so-{record.id}-ban-{record.revision}.docx"
-        name = record.dossier.value("ho_ten")
-        if unit.has_group and unit.group_platform and unit.group_chat_id:
+
+        def final_docx() -> Document:
+            return Document(filename, data, caption=t_final_caption(record.id))
+
+        if has_group:
+            assert unit.group_platform and unit.group_chat_id and ctx.person is not None
             group = Chat(unit.group_platform, unit.group_chat_id, "group", unit.name)
-            ctx.replies.append(
-                Reply(
-                    chat=group,
-                    text=render(
-                        "review/final_group.j2",
-                        dossier=record.id,
-                        name=name,
-                        revision=record.revision,
-                        unit=unit.name,
-                    ),
-                    document=Document(filename, data, caption=t_final_caption(record.id)),
-                )
-            )
-            assert ctx.person is not None
-            await tx.audit.append(
-                "deliver",
-                person_id=ctx.person.id,
-                dossier_id=record.id,
+            text = render(
+                "review/final_group.j2",
+                dossier=record.id,
+                name=record.dossier.value("ho_ten"),
                 revision=record.revision,
-                unit_id=unit.id,
-                detail={"what": "final_docx", "to": "group"},
+                unit=unit.name,
+            )
+            ctx.replies.append(Reply(chat=group, text=text, document=final_docx()))
+            await access.record_delivery(
+                tx, ctx.person.id, record, what="final_docx", unit_id=unit.id, to="group"
             )
         # the candidate last: a blocked private chat must not stop the group's copy
-        chat = await self._candidate_chat(tx, record)
-        if chat is not None:
-            ctx.replies.append(
-                Reply(
-                    chat=chat,
-                    text=render("review/final_candidate.j2", unit=unit.name),
-                    document=Document(filename, data, caption=t_final_caption(record.id)),
-                )
-            )
+        text = render("review/final_candidate.j2", unit=unit.name)
+        if await self._to_candidate(ctx, record, Reply(text=text, document=final_docx())):
             await access.record_delivery(
                 tx, record.person_id, record, what="final_docx", unit_id=unit.id
             )
@@ -1279,60 +1215,28 @@ class ReviewFlow:
         try:
             outcome = await ctx.tx.repo(Reviews).reopen(dossier_id, unit.id, ctx.person.id)
         except DecisionRefused as refused:
-            text = await self._refusal(ctx.tx, refused, unit, record.revision, record)
-            ctx.toast(text)
+            ctx.toast(await self._refusal(ctx.tx, refused, unit, record.revision, record))
             return
-        await ctx.tx.audit.append(
-            "reopen",
-            person_id=ctx.person.id,
-            dossier_id=dossier_id,
-            revision=outcome.record.revision,
-            unit_id=unit.id,
-        )
-        who = ctx.event.user.name or ctx.person.display_name
+        await ctx.audit("reopen", outcome.record, unit)
         if ctx.event.kind == "button":  # a command gets the notice below, once
             ctx.toast(t("toast.reopened"))
-        text = t("card.closed_reopened", who=who, at=local_time(outcome.decision.created_at))
+        text = t("card.closed_reopened", who=ctx.who, at=local_time(outcome.decision.created_at))
         edited = False
         for card in await ctx.tx.repo(Reviews).messages_for(dossier_id, "card"):
             if card.detail.get("unit") == unit.id and card.revision == record.revision:
-                ctx.replies.append(
-                    Reply(
-                        text=text,
-                        chat=_card_chat(card.platform, card.chat_id, unit),
-                        edit_ref=card.message_id,
-                    )
-                )
+                chat = _card_chat(card.platform, card.chat_id, unit)
+                ctx.replies.append(Reply(text=text, chat=chat, edit_ref=card.message_id))
                 edited = True
         if not edited or ctx.event.kind == "command":
             ctx.say(text)
-        chat = await self._candidate_chat(ctx.tx, outcome.record)
-        if chat is not None:
-            ctx.replies.append(Reply(chat=chat, text=t("candidate.reopened", unit=unit.name)))
+        text = t("candidate.reopened", unit=unit.name)
+        await self._to_candidate(ctx, outcome.record, Reply(text=text))
 
     # -- listing -----------------------------------------------------------------------------------
     async def _list(self, ctx: _Ctx) -> None:
         """/hoso: dossiers waiting for the actor's units (names only)."""
-        org = ctx.tx.repo(Org)
-        units: list[Unit] = []
-        if ctx.in_group:
-            unit = await org.unit_by_group(ctx.event.chat.platform, ctx.event.chat.id)
-            if unit is None:
-                ctx.say(t("refuse.group_not_bound"))
-                return
-            units = [unit]
-        elif ctx.person is not None:
-            for role in await org.roles_of(ctx.person.id):
-                if role.role == "reviewer" and (u := await org.unit(role.unit_id)):
-                    units.append(u)
-        allowed = [
-            u
-            for u in units
-            if ctx.person is not None and await access.may_act(ctx.tx, ctx.person.id, u)
-        ]
-        if not allowed:
-            name = units[0].name if units else ""
-            ctx.say(t("refuse.not_reviewer", unit=name) if name else t("refuse.not_registered"))
+        allowed = await self._reviewing_units(ctx, "refuse.not_registered")
+        if allowed is None:
             return
         rows = []
         for unit in allowed:
@@ -1359,12 +1263,10 @@ class ReviewFlow:
     async def _show_card(self, ctx: _Ctx, dossier_id: int) -> None:
         """A fresh card here (from /hoso): the group's card scrolled far away, or none was
         ever posted (the unit had no group and no reachable reviewer at submission)."""
-        found = await self._authorise(ctx, dossier_id)
+        found = await self._authorise_here(ctx, dossier_id)
         if found is None:
             return
         record, unit = found
-        if not await self._under_review_here(ctx, record, unit):
-            return
         ctx.replies.append(Reply(toast=""))
         ctx.replies.append(await self._card_reply(ctx.tx, record, unit, ctx.event.chat))
 
