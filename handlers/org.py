@@ -33,7 +33,7 @@ from forms.texts import message, render
 from forms.vn import fold
 from handlers import access
 from handlers.events import Button, Event, Reply
-from handlers.review import local_time, secretaries_reply
+from handlers.review import grant_role, local_time, secretaries_reply
 from storage.core import Person
 from storage.db import Tx
 from storage.reviews import (
@@ -140,12 +140,7 @@ async def bootstrap(
     await tx.audit.append("unit_create", unit_id=unit.id, detail={"name": unit.name, "via": "cli"})
     if user_id is not None:
         person = await tx.people.get_or_create(platform, str(user_id), display_name)
-        await org.grant(unit.id, person.id, "secretary", None)
-        await tx.audit.append(
-            "role_grant",
-            unit_id=unit.id,
-            detail={"person": person.id, "role": "secretary", "via": "bootstrap"},
-        )
+        await grant_role(tx, unit.id, person.id, "secretary", by=None, via="bootstrap", actor=None)
         return Bootstrap(unit, person.id, None, "")
     invite = await org.create_invite(
         "bootstrap", unit.id, role="secretary", ttl=timedelta(days=BOOTSTRAP_CODE_DAYS)
@@ -305,14 +300,8 @@ class OrgFlow:
             )
         person = await tx.people.get_or_create(event.user.platform, event.user.id, event.user.name)
         await org.note_private_chat(event.user.platform, event.user.id, event.chat.id)
-        _, new = await org.grant(unit.id, person.id, role, invite.created_by)
-        if new:
-            await tx.audit.append(
-                "role_grant",
-                person_id=invite.created_by,
-                unit_id=unit.id,
-                detail={"person": person.id, "role": role, "via": invite.purpose},
-            )
+        by = invite.created_by
+        new = await grant_role(tx, unit.id, person.id, role, by=by, via=invite.purpose, actor=by)
         key = "bootstrap_done" if invite.purpose == "bootstrap" else f"invite_welcome_{role}"
         text = t(key, unit=unit.name) if new else t("invite_already", unit=unit.name)
         return InviteResult([Reply(text=text)], role=role, unit_id=unit.id, ok=True)
@@ -364,14 +353,7 @@ class OrgFlow:
     async def accept_candidate(self, tx: Tx, person_id: int, unit_id: int) -> None:
         """Record the candidate role once the person has consented (called by the candidate
         flow after a candidate invite)."""
-        _, new = await tx.repo(Org).grant(unit_id, person_id, "candidate", None)
-        if new:
-            await tx.audit.append(
-                "role_grant",
-                person_id=person_id,
-                unit_id=unit_id,
-                detail={"person": person_id, "role": "candidate", "via": "invite"},
-            )
+        await grant_role(tx, unit_id, person_id, "candidate", by=None, via="invite")
 
     async def _staff_start(self, tx: Tx, event: Event, person: Person | None) -> list[Reply] | None:
         """/start from a reviewer or secretary: their roles, not the candidate's consent."""
@@ -393,7 +375,7 @@ class OrgFlow:
 
     async def _units(self, tx: Tx, event: Event, person: Person | None) -> list[Reply]:
         if event.chat.kind != "private":
-            return [Reply(text=message("review.refuse.no_right"))]
+            return _no_right()
         units = await self._managed(tx, person)
         if not units:
             return [Reply(text=t("no_units"))]
@@ -407,16 +389,9 @@ class OrgFlow:
             ]
             return [Reply(text="\n".join(lines))]
         parent_id, name = _leading_unit(text)
-        managed = {u.id: u for u in units}
-        if parent_id is None:
-            roots = [u for u in units if u.parent_id not in managed]
-            if len(roots) != 1:
-                return [Reply(text=t("choose_parent"))]
-            parent = roots[0]
-        elif parent_id not in managed:
-            return [Reply(text=t("unit_not_managed", id=parent_id))]
-        else:
-            parent = managed[parent_id]
+        parent = _choose_unit(units, parent_id)
+        if isinstance(parent, Reply):
+            return [parent]
         name = " ".join(name.split())
         if not name:
             return [Reply(text=t("name_missing"))]
@@ -477,7 +452,7 @@ class OrgFlow:
     # -- invites ---------------------------------------------------------------------------------
     async def _invite(self, tx: Tx, event: Event, person: Person | None) -> list[Reply]:
         if event.chat.kind != "private":
-            return [Reply(text=message("review.refuse.no_right"))]
+            return _no_right()
         units = await self._managed(tx, person)
         if person is None or not units:
             return [Reply(text=t("no_units"))]
@@ -489,16 +464,9 @@ class OrgFlow:
         unit_match = re.search(r"#(\d+)", rest)
         days_match = re.search(r"(\d+)\s*(?:ngay|ngày)", rest, re.IGNORECASE)
         uses_match = re.search(r"(\d+)\s*(?:lan|lần|nguoi|người)", rest, re.IGNORECASE)
-        managed = {u.id: u for u in units}
-        if unit_match:
-            unit = managed.get(int(unit_match.group(1)))
-            if unit is None:
-                return [Reply(text=t("unit_not_managed", id=unit_match.group(1)))]
-        else:
-            roots = [u for u in units if u.parent_id not in managed]
-            unit = roots[0] if len(roots) == 1 else None
-            if unit is None:
-                return [Reply(text=t("choose_parent"))]
+        unit = _choose_unit(units, int(unit_match.group(1)) if unit_match else None)
+        if isinstance(unit, Reply):
+            return [unit]
         if role == "candidate" and unit.review_level != 1:
             return [Reply(text=t("invite_unit_needed"))]
         days = int(days_match.group(1)) if days_match else DEFAULT_INVITE_DAYS
@@ -537,7 +505,7 @@ class OrgFlow:
     # -- roles -------------------------------------------------------------------------------------
     async def _roles(self, tx: Tx, event: Event, person: Person | None) -> list[Reply]:
         if event.chat.kind != "private":
-            return [Reply(text=message("review.refuse.no_right"))]
+            return _no_right()
         units = await self._managed(tx, person)
         if not units:
             return [Reply(text=t("no_units"))]
@@ -644,17 +612,9 @@ class OrgFlow:
             units = await self._managed(tx, person)
             if person is None or not units:
                 return [Reply(text=t("no_units"))]
-            unit_id, _ = _leading_unit(arg)
-            managed = {u.id: u for u in units}
-            if unit_id is None:
-                roots = [u for u in units if u.parent_id not in managed]
-                if len(roots) != 1:
-                    return [Reply(text=t("choose_parent"))]
-                unit = roots[0]
-            elif unit_id in managed:
-                unit = managed[unit_id]
-            else:
-                return [Reply(text=t("unit_not_managed", id=unit_id))]
+            unit = _choose_unit(units, _leading_unit(arg)[0])
+            if isinstance(unit, Reply):
+                return [unit]
             invite = await org.create_invite(
                 "bind_group", unit.id, created_by=person.id, ttl=timedelta(hours=BIND_CODE_HOURS)
             )
@@ -760,9 +720,9 @@ class OrgFlow:
         if record is None or not await access.may_read_history(
             tx, person.id if person else None, record
         ):
-            return [Reply(text=message("review.refuse.no_right"))]
+            return _no_right()
         if event.chat.kind != "private":
-            return [Reply(text=message("review.refuse.no_right"))]
+            return _no_right()
         entries = await tx.repo(Reviews).history(dossier_id)
         if not entries:
             return [Reply(text=t("history_none", id=dossier_id))]
@@ -778,6 +738,20 @@ class OrgFlow:
             for e in entries
         ]
         return [Reply(text=render("review/history.j2", dossier=dossier_id, rows=rows))]
+
+
+def _no_right() -> list[Reply]:
+    return [Reply(text=message("review.refuse.no_right"))]
+
+
+def _choose_unit(units: list[Unit], unit_id: int | None) -> Unit | Reply:
+    """The managed unit numbered ``unit_id``, or with no number the one unit at the top of
+    those one manages; else the reply that says why not."""
+    managed = {u.id: u for u in units}
+    if unit_id is None:
+        roots = [u for u in units if u.parent_id not in managed]
+        return roots[0] if len(roots) == 1 else Reply(text=t("choose_parent"))
+    return managed.get(unit_id) or Reply(text=t("unit_not_managed", id=unit_id))
 
 
 def _unit_row(unit: Unit) -> dict[str, Any]:

@@ -36,7 +36,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from forms.definition import load_form
@@ -54,6 +54,7 @@ from storage.reviews import (
     Org,
     Outcome,
     Reviews,
+    RoleName,
     Unit,
 )
 
@@ -474,14 +475,7 @@ class ReviewFlow:
                     break
             if unit_id is None:
                 return record
-            _, new = await org.grant(unit_id, record.person_id, "candidate", None)
-            if new:
-                await tx.audit.append(
-                    "role_grant",
-                    person_id=record.person_id,
-                    unit_id=unit_id,
-                    detail={"person": record.person_id, "role": "candidate", "via": "invite"},
-                )
+            await grant_role(tx, unit_id, record.person_id, "candidate", by=None, via="invite")
         await tx.dossiers.set_meta(record, unit_id=unit_id)
         fresh = await tx.dossiers.get(record.id)
         assert fresh is not None
@@ -1269,6 +1263,29 @@ class ReviewFlow:
         record, unit = found
         ctx.replies.append(Reply(toast=""))
         ctx.replies.append(await self._card_reply(ctx.tx, record, unit, ctx.event.chat))
+
+
+async def grant_role(
+    tx: Tx,
+    unit_id: int,
+    person_id: int,
+    role: RoleName,
+    *,
+    by: int | None,
+    via: str,
+    actor: int | Literal["person"] | None = "person",
+) -> bool:
+    """Grant ``role`` (granted by ``by``) and record it once; False when it was held already.
+    The audit row names ``actor``: the person themself unless told otherwise."""
+    _, new = await tx.repo(Org).grant(unit_id, person_id, role, by)
+    if new:
+        await tx.audit.append(
+            "role_grant",
+            person_id=person_id if actor == "person" else actor,
+            unit_id=unit_id,
+            detail={"person": person_id, "role": role, "via": via},
+        )
+    return new
 
 
 async def secretaries_reply(tx: Tx, unit: Unit, text: str) -> list[Reply]:
