@@ -49,6 +49,7 @@ from handlers.router import local_today
 from storage.core import DossierRecord, Person
 from storage.db import Tx
 from storage.reviews import (
+    BotMessage,
     Comment,
     DecisionRefused,
     Org,
@@ -603,13 +604,9 @@ class ReviewFlow:
     async def _refresh_cards(self, tx: Tx, record: DossierRecord, unit: Unit) -> list[Reply]:
         """Edit the unit's open cards of this dossier (new counts, comments)."""
         replies = []
-        for card in await tx.repo(Reviews).messages_for(record.id, "card"):
-            if card.detail.get("unit") != unit.id or card.detail.get("closed"):
-                continue
-            if card.revision != record.revision:
-                continue
-            chat = _card_chat(card.platform, card.chat_id, unit)
-            replies.append(await self._card_reply(tx, record, unit, chat, edit_ref=card.message_id))
+        for card, chat in await self._open_cards(tx, record, unit, replies):
+            if card.revision == record.revision:
+                replies.append(await self._card_reply(tx, record, unit, chat, card.message_id))
         return replies
 
     async def _close_cards(
@@ -621,29 +618,51 @@ class ReviewFlow:
         buttons: list[list[Button]] | None = None,
     ) -> list[Reply]:
         """Replace the unit's open cards of this dossier by ``text`` (no more buttons)."""
-        reviews = tx.repo(Reviews)
-        replies = []
-        for card in await reviews.messages_for(record.id, "card"):
-            if card.detail.get("unit") != unit.id or card.detail.get("closed"):
-                continue
-            await reviews.remember(
-                card.platform,
-                card.chat_id,
-                card.message_id,
-                "card",
-                card.dossier_id,
-                card.revision,
-                {**card.detail, "closed": True},
-            )
+        replies: list[Reply] = []
+        for card, chat in await self._open_cards(tx, record, unit, replies):
+            await self._mark_closed(tx, card)
             replies.append(
-                Reply(
-                    text=text,
-                    chat=_card_chat(card.platform, card.chat_id, unit),
-                    edit_ref=card.message_id,
-                    buttons=buttons or [],
-                )
+                Reply(text=text, chat=chat, edit_ref=card.message_id, buttons=buttons or [])
             )
         return replies
+
+    async def _open_cards(
+        self, tx: Tx, record: DossierRecord, unit: Unit, replies: list[Reply]
+    ) -> list[tuple[BotMessage, Chat]]:
+        """The unit's open cards of this dossier, with their chats. A card in the private chat
+        of someone who no longer reviews for the unit is withdrawn instead (an edit added to
+        ``replies``): it must not go on following the review."""
+        cards = []
+        for card in await tx.repo(Reviews).messages_for(record.id, "card"):
+            if card.detail.get("unit") != unit.id or card.detail.get("closed"):
+                continue
+            chat = _card_chat(card.platform, card.chat_id, unit)
+            if chat.kind == "private" and not await self._reads_for(tx, chat, unit):
+                await self._mark_closed(tx, card)
+                text = t("card.withdrawn", dossier=record.id, unit=unit.name)
+                replies.append(Reply(text=text, chat=chat, edit_ref=card.message_id))
+                continue
+            cards.append((card, chat))
+        return cards
+
+    @staticmethod
+    async def _reads_for(tx: Tx, chat: Chat, unit: Unit) -> bool:
+        """Whether the person of a private chat still reviews for ``unit``."""
+        user_id = await tx.repo(Org).private_chat_user(chat.platform, chat.id)
+        person = await tx.people.find(chat.platform, user_id) if user_id else None
+        return person is not None and await access.may_act(tx, person.id, unit)
+
+    @staticmethod
+    async def _mark_closed(tx: Tx, card: BotMessage) -> None:
+        await tx.repo(Reviews).remember(
+            card.platform,
+            card.chat_id,
+            card.message_id,
+            "card",
+            card.dossier_id,
+            card.revision,
+            {**card.detail, "closed": True},
+        )
 
     # -- resolving who acts for which unit ------------------------------------------------------
     async def _acting_unit(self, ctx: _Ctx, record: DossierRecord) -> Unit | None:
@@ -1217,10 +1236,13 @@ class ReviewFlow:
         text = t("card.closed_reopened", who=ctx.who, at=local_time(outcome.decision.created_at))
         edited = False
         for card in await ctx.tx.repo(Reviews).messages_for(dossier_id, "card"):
-            if card.detail.get("unit") == unit.id and card.revision == record.revision:
-                chat = _card_chat(card.platform, card.chat_id, unit)
-                ctx.replies.append(Reply(text=text, chat=chat, edit_ref=card.message_id))
-                edited = True
+            if card.detail.get("unit") != unit.id or card.revision != record.revision:
+                continue
+            chat = _card_chat(card.platform, card.chat_id, unit)
+            if chat.kind == "private" and not await self._reads_for(ctx.tx, chat, unit):
+                continue  # a card withdrawn from someone who no longer reviews here
+            ctx.replies.append(Reply(text=text, chat=chat, edit_ref=card.message_id))
+            edited = True
         if not edited or ctx.event.kind == "command":
             ctx.say(text)
         text = t("candidate.reopened", unit=unit.name)

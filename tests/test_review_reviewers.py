@@ -231,3 +231,23 @@ async def test_secretaries_hear_of_a_dossier_nobody_can_receive(db: Database) ->
     card = _card(world, private(R1), dossier_id)
     await world.tap(R1, private(R1), card, "Duyệt")
     assert "gửi cho người khai." in card.text and "nhóm" not in card.text
+
+
+async def test_a_revoked_reviewer_private_card_stops_following_the_review(db: Database) -> None:
+    """R2 brought the card into their private chat, then lost the reviewer role: new
+    comments and the decision must not keep arriving there by edits."""
+    world = World(db)
+    _, dossier_id = await _submitted(world)
+    await world.command(R2, private(R2), "hoso")
+    await world.tap(R2, private(R2), world.last(private(R2)), f"#{dossier_id}")
+    card = _card(world, private(R2), dossier_id)
+
+    await world.command(SEC, private(SEC), "vaitro", "")
+    role_id = re.search(r"#(\d+) Phạm Văn Hai", world.last(private(SEC)).text).group(1)  # type: ignore[union-attr]
+    await world.command(SEC, private(SEC), "thuhoi", role_id)
+    await world.command(R1, CB_GROUP, "nhanxet", "9 Ghi rõ tôn giáo.")
+    assert "Ghi rõ tôn giáo" not in card.text
+    assert "TRẦN MINH KHOA" not in card.text and card.buttons == []
+    assert "không còn là người duyệt" in card.text
+    await world.tap(R1, CB_GROUP, _card(world, CB_GROUP, dossier_id), "Trả lại")
+    assert "Trần Thị Duyệt" not in card.text  # closed without news of the decision
