@@ -38,7 +38,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from forms import texts
-from forms.parsers import ParseError, format_date, parse_date
+from forms.parsers import format_date
 from forms.vn import fold
 from handlers import access
 from handlers.charts import summary_chart
@@ -50,6 +50,7 @@ from handlers.stages import (
     fold_events,
     next_person_code,
     next_steps,
+    parse_day,
     parse_step_command,
     person_label,
     record_step,
@@ -65,6 +66,8 @@ from handlers.summary import (
     cutoffs,
     default_checker,
     fmt_date,
+    fmt_int,
+    load_level_names,
     load_summary,
     overdue_line,
     refresh_flag_cache,
@@ -286,15 +289,27 @@ class SecretaryFlow:
         scope = None if len(ids) == len(units) else ids
         rows = await stages.export_rows(scope)
         items = await stages.overdue_items(scope, cutoffs(today, self.calendar), None)
-        overdue: dict[int, list[str]] = {}
+        # per dossier, each clock once; a late verification names the people still awaited
+        clocks: dict[int, dict[str, list[str]]] = {}
         for item in items:
-            overdue.setdefault(item.dossier_id, []).append(t(f"clocks.{item.clock}"))
+            people = clocks.setdefault(item.dossier_id, {}).setdefault(item.clock, [])
+            if item.person:
+                people.append(
+                    t("xlsx.person", person=person_label(item.person), abroad=item.abroad)
+                )
+        overdue = {
+            dossier_id: [t("xlsx.overdue", clock=t(f"clocks.{c}"), people=", ".join(p))
+                         for c, p in by_clock.items()]
+            for dossier_id, by_clock in clocks.items()
+        }  # fmt: skip
         names = {u.id: u.name for u in units}
         unit_name = names.get(unit_id, "")
         title = t("summary.xlsx_caption", unit=unit_name, today=fmt_date(today), count=len(rows))
+        levels = await load_level_names(s)
         data = await asyncio.to_thread(
-            dossiers_workbook, rows, names, title=title, today=today, overdue=overdue
-        )
+            dossiers_workbook, rows, names, title=title, today=today, overdue=overdue,
+            level_names=levels,
+        )  # fmt: skip
         return Document(f"ho-so-{unit_id}-{today:%Y%m%d}.xlsx", data, title[:1000])
 
     # -- /chitieu --------------------------------------------------------------------------------
@@ -316,9 +331,9 @@ class SecretaryFlow:
             return [Reply(text=await self._target_text(tx, unit_id, unit_name, today))]
         compact = "".join(words)
         if compact.startswith("nhiemky"):
-            match = re.fullmatch(r"nhiemky(\d{4})[-–]?(\d{4})(\d+)", compact.replace("–", "-"))
-            numbers = re.findall(r"\d+", args)
-            if not match or len(numbers) != 3:
+            # "nhiệm kỳ 2025-2030 750", also "2025 – 2030: 750 người"
+            numbers = re.findall(r"\d+", args.replace(".", ""))
+            if len(numbers) != 3 or not all(len(n) == 4 for n in numbers[:2]):
                 return [Reply(text=t("target.bad_term"))]
             start, end, target = (int(n) for n in numbers)
             if not (2000 <= start <= end <= start + 10):
@@ -334,14 +349,22 @@ class SecretaryFlow:
             )
             return [
                 Reply(
-                    text=t("target.term_saved", unit=unit_name, start=start, end=end, target=target)
+                    text=t(
+                        "target.term_saved",
+                        unit=unit_name,
+                        start=start,
+                        end=end,
+                        target=fmt_int(target),
+                    )
                 )
             ]
-        if not words[0].isdigit() or not 1 <= int(words[0]) <= 100_000:
+        number = words[0]  # "150", or "1.500" with the Vietnamese thousands separator
+        if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", number):
+            number = number.replace(".", "")
+        if not number.isdigit() or not 1 <= int(number) <= 100_000:
             return [Reply(text=t("target.bad_number") + "\n\n" + t("target.usage"))]
-        target = int(words[0])
-        deadline_text = " ".join(args.split()[1:])
-        deadline = _parse_deadline(deadline_text, today)
+        target = int(number)
+        deadline = _parse_deadline(" ".join(words[1:]), today)
         if deadline is None:
             return [Reply(text=t("target.bad_deadline"))]
         if deadline < today:
@@ -359,7 +382,7 @@ class SecretaryFlow:
                     "target.saved",
                     unit=unit_name,
                     year=deadline.year,
-                    target=target,
+                    target=fmt_int(target),
                     deadline=format_date(deadline),
                 )
             )
@@ -374,10 +397,10 @@ class SecretaryFlow:
             "target.current",
             unit=unit_name,
             year=year,
-            year_target=found.target if found else "",
+            year_target=fmt_int(found.target) if found else "",
             deadline=format_date(date.fromisoformat(found.deadline_iso)) if found else "",
             term=f"{term.start_year}–{term.end_year}" if term else "",
-            term_target=term.target if term else "",
+            term_target=fmt_int(term.target) if term else "",
         )
         return current + "\n\n" + t("target.usage")
 
@@ -392,15 +415,18 @@ class SecretaryFlow:
             return replies
         assert person is not None
         unit_name = (await tx.repo(Org).unit(unit_id)).name  # type: ignore[union-attr]
-        word = re.sub(r"[^a-z0-9]", "", fold(args))
-        word = re.sub(r"(gio|h|00)$", "", word)
+        word = re.sub(r"\s+", "", fold(args))
         stages = tx.repo(Stages)
         if word in ("tat", "khong", "off"):
             await stages.set_digest_hour(unit_id, DIGEST_OFF)
             return [Reply(text=t("digest_hour.off", unit=unit_name))]
-        if not word.isdigit():
+        # whole hours only: "8", "8h", "8 giờ", "8:00", "8h00" ("7:30" is not an hour)
+        match = re.fullmatch(r"(\d{1,2})(?:h|gio|:00|h00|gio00)?(?:sang|chieu)?", word)
+        if match is None:
             return [Reply(text=t("digest_hour.usage"))]
-        hour = int(word)
+        hour = int(match.group(1))
+        if word.endswith("chieu") and hour < 12:
+            hour += 12  # "5 giờ chiều"
         if not QUIET_UNTIL <= hour < QUIET_FROM:
             return [Reply(text=t("digest_hour.night"))]
         await stages.set_digest_hour(unit_id, hour)
@@ -714,20 +740,18 @@ class SecretaryFlow:
 
 
 def _parse_deadline(text: str, today: date) -> date | None:
-    """ "31/10" (this year) or "31/10/2027"."""
-    text = text.strip()
-    if not text:
+    """ "31/10" (this year), "31/10/2027", "ngày 31 tháng 10", "người, hạn 31/10" (folded)."""
+    words = [w for w in re.split(r"[\s,;:]+", text) if w and w not in _DEADLINE_FILLERS]
+    if not words:
         return None
-    match = re.fullmatch(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})", text)
-    if match:
-        try:
-            return date(today.year, int(match.group(2)), int(match.group(1)))
-        except ValueError:
-            return None
     try:
-        return parse_date(text)
-    except ParseError:
+        return parse_day(" ".join(words), today)
+    except StepRefused:
         return None
+
+
+# Words around the deadline of "/chitieu 150 người, hạn ngày 31/10" (folded).
+_DEADLINE_FILLERS = frozenset({"nguoi", "dang", "vien", "dangvien", "han", "truoc", "den", "vao"})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -360,7 +360,7 @@ async def load_summary(
     ids = subtree_of(units, unit_id)
     scope: list[int] | None = None if len(ids) == len(units) else ids
     if level_names is None:
-        level_names = await _level_names(s)
+        level_names = await load_level_names(s)
     cut = cutoffs(today, calendar)
     year = today.year
     first, last = day_number(date(year, 1, 1)), day_number(date(year, 12, 31))
@@ -398,7 +398,7 @@ async def load_summary(
     )
 
 
-async def _level_names(s: Session) -> dict[int, str]:
+async def load_level_names(s: Session) -> dict[int, str]:
     from storage.reviews import Org
 
     names: dict[int, str] = {}
@@ -465,7 +465,12 @@ def render_summary(summary: Summary) -> str:
             "days_left": fmt_int(t.days_left) if t.days_left >= 0 else "",
             "overdue_days": fmt_int(-t.days_left) if t.days_left < 0 else "",
             "reached": t.remaining == 0,
-            "per_week": fmt_decimal(t.per_week) if t.per_week is not None else "",
+            "remaining": fmt_int(t.remaining),
+            # under a week left, a pace "per week" reads oddly: say how many are missing
+            "last_day": t.days_left == 0,
+            "per_week": fmt_decimal(t.per_week)
+            if t.per_week is not None and t.days_left >= 7
+            else "",
         }
     term = None
     if summary.term is not None:

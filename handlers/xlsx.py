@@ -21,7 +21,7 @@ HEADERS: tuple[tuple[str, str, int], ...] = (
     ("full_name", "Họ và tên", 26),
     ("unit", "Đơn vị", 24),
     ("phase", "Giai đoạn", 30),
-    ("review_level", "Cấp đang xét", 10),
+    ("review_level", "Cấp đang xét", 16),
     ("opened_d", "Ngày mở hồ sơ", 12),
     ("first_submitted_d", "Nộp lý lịch lần đầu", 12),
     ("returns", "Số lần trả lại", 9),
@@ -43,12 +43,21 @@ _DATE_KEYS = frozenset(k for k, _, _ in HEADERS if k.endswith("_d") or k == "pro
 
 
 def dossier_cells(
-    row: Mapping[str, Any], unit_names: Mapping[int, str], overdue: Sequence[str]
+    row: Mapping[str, Any],
+    unit_names: Mapping[int, str],
+    overdue: Sequence[str],
+    level_names: Mapping[int, str] | None = None,
 ) -> list[Any]:
     """The spreadsheet cells of one dossier row from ``Stages.export_rows``."""
     values: dict[str, Any] = dict(row)
     values["unit"] = unit_names.get(row.get("unit_id") or 0, "")
     values["phase"] = texts.message(f"secretary.phases.{row['phase']}")
+    # the level reviewing it, by name, only while it is under review (the column keeps the
+    # last level once approved, which would read as "still being reviewed")
+    level = row.get("review_level")
+    values["review_level"] = (
+        (level_names or {}).get(level, level) if row["phase"] == "submitted" else None
+    )
     ceremony = row.get("ceremony_d")
     values["probation_end"] = (
         add_months(from_day_number(ceremony), 12) if ceremony is not None else None
@@ -70,6 +79,7 @@ def dossiers_workbook(
     title: str,
     today: date,
     overdue: Mapping[int, Sequence[str]] | None = None,
+    level_names: Mapping[int, str] | None = None,
 ) -> bytes:
     """The .xlsx bytes: sheet "Hồ sơ" with a header row and one row per dossier.
 
@@ -98,7 +108,9 @@ def dossiers_workbook(
     ws.append(header)
     date_columns = [i for i, (key, _, _) in enumerate(HEADERS) if key in _DATE_KEYS]
     for row in rows:
-        cells: list[Any] = dossier_cells(row, unit_names, overdue.get(row["dossier_id"], ()))
+        cells: list[Any] = dossier_cells(
+            row, unit_names, overdue.get(row["dossier_id"], ()), level_names
+        )
         for i in date_columns:
             if cells[i] is not None:
                 cell = WriteOnlyCell(ws, value=cells[i])
