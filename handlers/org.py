@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from forms.vn import fold
 from handlers import access
 from handlers.events import Button, Event, Reply
 from handlers.review import grant_role, local_time, secretaries_reply
+from handlers.stages import person_label, step_label
 from storage.core import Person
 from storage.db import Tx
 from storage.reviews import (
@@ -726,8 +727,13 @@ class OrgFlow:
         entries = await tx.repo(Reviews).history(dossier_id)
         if not entries:
             return [Reply(text=t("history_none", id=dossier_id))]
-        rows = [
-            {
+        # the candidate flow and the review flow both record a submission: say it once
+        submitted = {e.revision for e in entries if e.action == "submit"}
+        rows = []
+        for e in entries:
+            if e.action == "dossier_submitted" and e.revision in submitted:
+                continue
+            row = {
                 "at": local_time(e.at),
                 "action": e.action,
                 "who": e.person_name,
@@ -735,8 +741,12 @@ class OrgFlow:
                 "unit": e.unit_name,
                 "detail": e.detail,
             }
-            for e in entries
-        ]
+            if e.action in ("stage", "stage_undo"):  # a secretary's step after approval
+                on = str(e.detail.get("on", ""))
+                row["step"] = step_label(str(e.detail.get("stage", "")))
+                row["verified"] = person_label(e.detail["person"]) if e.detail.get("person") else ""
+                row["on"] = date.fromisoformat(on).strftime("%d/%m/%Y") if on else ""
+            rows.append(row)
         return [Reply(text=render("review/history.j2", dossier=dossier_id, rows=rows))]
 
 
