@@ -150,6 +150,11 @@ async def oversees(
     return any(u.id in mine for u in await org.ancestors(unit_id))
 
 
+async def _below(tx: Tx, unit_id: int, top_id: int) -> bool:
+    """Whether ``unit_id`` is ``top_id`` or a unit under it."""
+    return any(u.id == top_id for u in await tx.repo(Org).ancestors(unit_id))
+
+
 # ---------------------------------------------------------------------------------------------
 # The flow
 
@@ -207,19 +212,23 @@ class SecretaryFlow:
         if person is None:
             return None, args, refused
         match = re.match(r"\s*#\s*(\d+)\s*", args)
+        wanted = int(match.group(1)) if match else None
         if match:
-            unit_id = int(match.group(1))
             args = args[match.end() :]
-            if not await oversees(tx, person.id, unit_id, roles):
-                return None, args, refused
-            return unit_id, args, []
         if event.chat.kind == "group":
+            # a group sees its own unit and the units below it, never a unit beside it
             unit = await tx.repo(Org).unit_by_group(event.chat.platform, event.chat.id)
             if unit is None:
                 return None, args, [Reply(text=t("access.group_not_bound"))]
             if not await oversees(tx, person.id, unit.id, roles):
                 return None, args, refused
-            return unit.id, args, []
+            if wanted is not None and not await _below(tx, wanted, unit.id):
+                return None, args, [Reply(text=t("access.outside_group", unit=unit.name))]
+            return wanted or unit.id, args, []
+        if wanted is not None:
+            if not await oversees(tx, person.id, wanted, roles):
+                return None, args, refused
+            return wanted, args, []
         tops = await overseen_units(tx, person.id, roles)
         if not tops:
             return None, args, refused
@@ -439,7 +448,7 @@ class SecretaryFlow:
     async def _cmd_buoc(
         self, tx: Tx, event: Event, person: Person | None, today: date
     ) -> list[Reply]:
-        if person is None or not await overseen_units(tx, person.id):
+        if person is None or not await self._scope(tx, event, person):
             return [Reply(text=t("access.refused"))]
         if not event.text.strip():
             return await self._pipeline_list(tx, person, event)
@@ -447,7 +456,7 @@ class SecretaryFlow:
             parsed = parse_step_command(event.text, today)
         except StepRefused as exc:
             return [Reply(text=exc.message)]
-        allowed = await self._dossier_allowed(tx, person, parsed.dossier_id)
+        allowed = await self._dossier_allowed(tx, event, person, parsed.dossier_id)
         if allowed is not None:
             return allowed
         if not parsed.step:
@@ -471,22 +480,40 @@ class SecretaryFlow:
     async def _cmd_huybuoc(
         self, tx: Tx, event: Event, person: Person | None, today: date
     ) -> list[Reply]:
-        if person is None or not await overseen_units(tx, person.id):
+        if person is None or not await self._scope(tx, event, person):
             return [Reply(text=t("access.refused"))]
         # only the dossier number: "/huybuoc 12", "/huybuoc #12", "/huybuoc hồ sơ 12"
         match = re.fullmatch(r"\s*(?:#|hs|ho\s*so)?\s*(\d+)\s*", fold(event.text))
         if match is None:
             return [Reply(text=t("step.undo_usage"))]
-        return await self._undo(tx, person, int(match.group(1)), today)
+        return await self._undo(tx, event, person, int(match.group(1)), today)
 
-    async def _dossier_allowed(self, tx: Tx, person: Person, dossier_id: int) -> list[Reply] | None:
-        """None when the person may record steps of the dossier; else the refusal."""
+    async def _scope(self, tx: Tx, event: Event, person: Person) -> list[int]:
+        """The top units this request may see: in a group, the group's unit (when the person
+        oversees it); in private, the person's highest units."""
+        if event.chat.kind == "group":
+            unit = await tx.repo(Org).unit_by_group(event.chat.platform, event.chat.id)
+            if unit is None or not await oversees(tx, person.id, unit.id):
+                return []
+            return [unit.id]
+        return [u.id for u in await overseen_units(tx, person.id)]
+
+    async def _within(self, tx: Tx, event: Event, person: Person, unit_id: int) -> bool:
+        """Whether ``unit_id`` lies in this request's scope (see :meth:`_scope`)."""
+        ancestors = {u.id for u in await tx.repo(Org).ancestors(unit_id)}
+        return any(top in ancestors for top in await self._scope(tx, event, person))
+
+    async def _dossier_allowed(
+        self, tx: Tx, event: Event, person: Person, dossier_id: int
+    ) -> list[Reply] | None:
+        """None when the person may see and record steps of the dossier here; else the
+        refusal (in a group, only dossiers of the group's unit and below)."""
         progress = await tx.repo(Stages).progress(dossier_id)
         if (
             progress is None
             or progress.status == "deleted"
             or progress.unit_id is None
-            or not await oversees(tx, person.id, progress.unit_id)
+            or not await self._within(tx, event, person, progress.unit_id)
         ):
             return [Reply(text=t("step.no_dossier", number=dossier_id))]
         return None
@@ -524,8 +551,10 @@ class SecretaryFlow:
         card.text = text + "\n\n" + card.text
         return [card]
 
-    async def _undo(self, tx: Tx, person: Person, dossier_id: int, today: date) -> list[Reply]:
-        allowed = await self._dossier_allowed(tx, person, dossier_id)
+    async def _undo(
+        self, tx: Tx, event: Event, person: Person, dossier_id: int, today: date
+    ) -> list[Reply]:
+        allowed = await self._dossier_allowed(tx, event, person, dossier_id)
         if allowed is not None:
             return allowed
         removed = await undo_last_step(tx, dossier_id, by=person.id)
@@ -546,8 +575,8 @@ class SecretaryFlow:
         stages = tx.repo(Stages)
         units = await stages.unit_rows()
         ids: list[int] = []
-        for top in await overseen_units(tx, person.id):
-            ids += subtree_of(units, top.id)
+        for top in await self._scope(tx, event, person):
+            ids += subtree_of(units, top)
         phases = [p for p in PHASES[PHASES.index("approved") :] if p != "official"]
         rows = await stages.progress_in(ids, phases, limit=MAX_LIST + 1)
         if not rows:
@@ -644,18 +673,18 @@ class SecretaryFlow:
             return [Reply(text=t("access.refused"), toast=t("access.refused")[:190])]
         number = int(args[0])
         if verb in ("th", "xl"):
-            if not await oversees(tx, person.id, number):
+            if not await self._within(tx, event, person, number):
                 return [Reply(text=t("access.refused"))]
             if verb == "th":
                 return await self.summary_replies(tx, number, today)
             return await self._export(tx, event, number, today)
-        allowed = await self._dossier_allowed(tx, person, number)
+        allowed = await self._dossier_allowed(tx, event, person, number)
         if allowed is not None:
             return allowed
         if verb == "cd":
             return [await self._card(tx, number, today)]
         if verb == "un":
-            return await self._undo(tx, person, number, today)
+            return await self._undo(tx, event, person, number, today)
         if verb == "wp" and len(args) == 2:
             return [await self._ask_person(tx, number, args[1])]
         if verb == "as" and len(args) >= 2 and args[1] in _ALIAS_OF:

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from handlers.events import Chat
+from storage.reviews import Org
 from storage.stages import Stages
-from tests.secretary_world import World, at, build_world, d
+from tests.secretary_world import TODAY, World, at, build_world, d
 from tests.test_secretary import only_text, run
 
 LATE_OCTOBER = at(d("24/10/2026"))
@@ -75,3 +77,31 @@ async def test_wrong_decision_dates_are_explained(world: World, typed: str, expe
     text = only_text(await run(world, "sec", "buoc", f"{d11} quyetdinh {typed}", when=LATE_OCTOBER))
     assert expected in text and "Đã ghi" not in text
     assert await phase(world, d11) == "dang_uy"
+
+
+# -- what a group may see ----------------------------------------------------------------------
+
+
+async def test_a_group_sees_only_its_own_unit_and_below(world: World) -> None:
+    alpha_group = Chat("tg", "-100200", "group", "Chi ủy Alpha")
+    async with world.db.transaction(at(TODAY)) as tx:
+        await tx.repo(Org).bind_group(world.alpha.id, alpha_group.platform, alpha_group.id)
+    d9 = world.dossiers["D9"]  # BÙI THỊ CHÍN, of Chi bộ cơ sở Beta (beside Alpha)
+    # the root's secretary may see Beta, but not into Alpha's group
+    text = only_text(await run(world, "sec", "tinhhinh", f"#{world.beta.id}", chat=alpha_group))
+    assert "Nhóm này chỉ xem được tình hình của Đảng bộ Công ty Alpha" in text
+    assert "Beta" not in text and "BÙI" not in text
+    for command, args in (("buoc", str(d9)), ("buoc", f"{d9} chibo hôm nay"), ("huybuoc", str(d9))):
+        text = only_text(await run(world, "sec", command, args, chat=alpha_group))
+        assert f"Không tìm thấy hồ sơ số {d9}" in text and "BÙI" not in text
+    for action in (f"sec:cd:{d9}", f"sec:th:{world.beta.id}", f"sec:un:{d9}"):
+        assert "BÙI" not in only_text(await run(world, "sec", action=action, chat=alpha_group))
+    listed = (await run(world, "sec", "buoc", chat=alpha_group))[0]
+    names = " ".join(b.label for row in listed.buttons for b in row)
+    assert "ĐINH VĂN TÁM" in names and "BÙI THỊ CHÍN" not in names
+    # a unit below the group's is fine, and in private the secretary still sees Beta
+    text = only_text(await run(world, "sec", "tinhhinh", f"#{world.a1.id}", chat=alpha_group))
+    assert "Chi bộ Kỹ thuật" in text
+    assert "BÙI THỊ CHÍN" in only_text(await run(world, "sec", "buoc", str(d9)))
+    async with world.db.read() as r:
+        assert (await r.repo(Stages).progress(d9)).phase == "verified"  # type: ignore[union-attr]
