@@ -430,7 +430,7 @@ class OrgFlow:
             level, name = None, ""
         elif level_text.isdigit() and 0 < int(level_text) <= 9:
             level = int(level_text)
-            name = " ".join(name.split())[:100] or f"Cấp {level}"
+            name = " ".join(name.split())[:100] or t("level_default_name", level=level)
         else:
             return [Reply(text=t("level_usage"))]
         await org.set_review_level(unit_id, level, name)

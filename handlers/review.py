@@ -170,7 +170,7 @@ def completeness(dossier: Dossier, form: FormDef) -> tuple[int, int]:
 
 def _fmt_value(value: Any, form: FormDef, path: str) -> str:
     if value is None or value == "":
-        return "(trống)"
+        return t("diff.empty")
     if isinstance(value, dict):
         return _fmt_row(value, form, path)
     return str(value)
@@ -263,7 +263,10 @@ def _changed_values(form: FormDef, path: str, old: Any, new: Any) -> list[tuple[
         except KeyError:
             label = rest
         return [(label, _fmt_value(old, form, path), _fmt_value(new, form, path))]
-    where = f"dòng {int(rest.split('.')[1]) + 1}" if root == "tables" else f"người {int(rest) + 1}"
+    if root == "tables":
+        where = t("diff.row", n=int(rest.split(".")[1]) + 1)
+    else:
+        where = t("diff.relative", n=int(rest) + 1)
     if isinstance(old, dict) and isinstance(new, dict):
         labels = _row_labels(form, path)
         lines = []
@@ -271,16 +274,21 @@ def _changed_values(form: FormDef, path: str, old: Any, new: Any) -> list[tuple[
             before, after = old.get(key, ""), new.get(key, "")
             if before != after:
                 lines.append(
-                    (f"{where}, {labels.get(key, key)}", before or "(trống)", after or "(trống)")
+                    (
+                        f"{where}, {labels.get(key, key)}",
+                        before or t("diff.empty"),
+                        after or t("diff.empty"),
+                    )
                 )
         return lines
-    what = f"{where} (thêm)" if old is None else f"{where} (xóa)" if new is None else where
-    return [(what, _fmt_value(old, form, path), _fmt_value(new, form, path))]
+    if old is None or new is None:
+        where = t("diff.added" if old is None else "diff.removed", where=where)
+    return [(where, _fmt_value(old, form, path), _fmt_value(new, form, path))]
 
 
 def _row_labels(form: FormDef, path: str) -> dict[str, str]:
     root, _, rest = path.partition(".")
-    labels = {"tu": "từ", "den": "đến", "quan_he": "quan hệ"}
+    labels = {key: t(f"diff.{key}") for key in ("tu", "den", "quan_he")}
     try:
         if root == "tables":
             labels.update({c.id: c.label for c in form.table(rest.split(".", 1)[0]).columns})
@@ -499,7 +507,7 @@ class ReviewFlow:
         text = render(
             "review/card.j2",
             dossier=record.id,
-            name=record.dossier.value("ho_ten") or "(chưa ghi họ tên)",
+            name=record.dossier.value("ho_ten") or t("no_name"),
             home=home.name if home else "",
             unit=unit,
             level=position + 1,
@@ -769,7 +777,7 @@ class ReviewFlow:
         if private_id is None:
             bot = f"@{self.bot_username}" if self.bot_username else "bot"
             ctx.toast(t("refuse.open_private_toast"))
-            ctx.say(t("refuse.open_private_first", name=event.user.name or "Đồng chí", bot=bot))
+            ctx.say(t("refuse.open_private_first", name=event.user.name or t("comrade"), bot=bot))
             return
         record = await access.open_for_view(
             tx, ctx.person.id, dossier_id, what="draft_docx", unit_id=unit.id if unit else None
@@ -780,7 +788,7 @@ class ReviewFlow:
         text = render(
             "review/view.j2",
             dossier=record.id,
-            name=record.dossier.value("ho_ten") or "(chưa ghi họ tên)",
+            name=record.dossier.value("ho_ten") or t("no_name"),
             revision=record.revision,
             card_revision=card_revision,
             status=record.status,
@@ -824,7 +832,7 @@ class ReviewFlow:
                 document=Document(
                     filename=f"2KND-ho-so-{record.id}-ban-{record.revision}-nhap.docx",
                     data=data,
-                    caption=f"Hồ sơ #{record.id}, bản {record.revision} (bản nháp)",
+                    caption=t("caption.draft", dossier=record.id, revision=record.revision),
                 ),
             )
         )
@@ -1011,6 +1019,9 @@ class ReviewFlow:
             return
         record, unit = found
         assert ctx.person is not None
+        if verb == "del" and comment.author_id != ctx.person.id:
+            ctx.toast(t("refuse.not_author", id=comment_id))
+            return
         if verb == "del":
             done = await reviews.delete_draft(comment_id, ctx.person.id)
         elif verb == "ok":
@@ -1333,7 +1344,7 @@ def _card_chat(platform: str, chat_id: str, unit: Unit) -> Chat:
 
 
 def t_final_caption(dossier_id: int) -> str:
-    return f"Hồ sơ #{dossier_id} — bản đã duyệt"
+    return t("caption.final", dossier=dossier_id)
 
 
 def _short(text: str, limit: int) -> str:

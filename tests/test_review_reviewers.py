@@ -251,3 +251,22 @@ async def test_a_revoked_reviewer_private_card_stops_following_the_review(db: Da
     assert "không còn là người duyệt" in card.text
     await world.tap(R1, CB_GROUP, _card(world, CB_GROUP, dossier_id), "Trả lại")
     assert "Trần Thị Duyệt" not in card.text  # closed without news of the decision
+
+
+async def test_a_colleague_cannot_delete_my_comment_and_is_told_why(db: Database) -> None:
+    world = World(db)
+    _, dossier_id = await _submitted(world)
+    await world.command(R1, CB_GROUP, "nhanxet", "9 Ghi rõ tôn giáo.")
+    saved = world.last(CB_GROUP)
+    await world.tap(R2, CB_GROUP, saved, "Xóa nhận xét")
+    assert "Chỉ người viết nhận xét" in world.toasts[-1]
+    assert "Đã ghi nhận xét" in saved.text
+    async with db.read() as r:
+        assert len(await r.repo(Reviews).comments(dossier_id, ("draft",))) == 1
+
+
+async def test_an_empty_command_comment_is_explained_for_the_command(db: Database) -> None:
+    world = World(db)
+    _, dossier_id = await _submitted(world)
+    await world.command(R1, CB_GROUP, "nhanxet", f"#{dossier_id} 15")
+    assert "/nhanxet 15 nội dung" in world.last(CB_GROUP).text
