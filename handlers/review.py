@@ -1353,10 +1353,13 @@ def _short(text: str, limit: int) -> str:
 
 
 def _leading_item(text: str) -> tuple[int | None, str]:
-    """'15 nội dung' / '(15) nội dung' / 'mục 15: nội dung' → (15, 'nội dung')."""
+    """'15 nội dung' / '(15) nội dung' / 'mục 15: nội dung' → (15, 'nội dung'). The number must
+    stand alone: '2019 …' or '10/2019 …' is no item number (None)."""
     match = re.match(
-        r"^\s*(?:mục|muc)?\s*\(?(\d{1,2})\)?\s*[:.\-–]?\s*(.*)$", text, re.IGNORECASE | re.DOTALL
+        r"^\s*(?:mục|muc)?\s*(?:\((\d{1,2})\)\s*[:.\-–]?|(\d{1,2})(?:\s*[:.\-–]|\s|$))\s*(.*)$",
+        text,
+        re.IGNORECASE | re.DOTALL,
     )
     if not match:
         return None, text
-    return int(match.group(1)), match.group(2).strip()
+    return int(match.group(1) or match.group(2)), match.group(3).strip()

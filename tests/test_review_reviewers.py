@@ -270,3 +270,25 @@ async def test_an_empty_command_comment_is_explained_for_the_command(db: Databas
     _, dossier_id = await _submitted(world)
     await world.command(R1, CB_GROUP, "nhanxet", f"#{dossier_id} 15")
     assert "/nhanxet 15 nội dung" in world.last(CB_GROUP).text
+
+
+async def test_a_year_or_a_date_is_not_read_as_an_item_number(db: Database) -> None:
+    """'2019 …' is not item (20) with the text '19 …', nor '10/2019 …' item (10)."""
+    world = World(db)
+    _, dossier_id = await _submitted(world)
+    card = _card(world, CB_GROUP, dossier_id)
+    for text in ("2019 là năm vào Đoàn?", "10/2019 ghi sai tháng"):
+        await world.reply_to(R1, CB_GROUP, card, text)
+        assert "Cách ghi nhận xét" in world.last(CB_GROUP).text
+        await world.command(R1, CB_GROUP, "nhanxet", text)
+        assert "Cách ghi nhận xét" in world.last(CB_GROUP).text
+    async with db.read() as r:
+        assert await r.repo(Reviews).comments(dossier_id) == []
+    await world.reply_to(R1, CB_GROUP, card, "(12) ghi rõ ngày vào Đoàn")
+    await world.command(R1, CB_GROUP, "nhanxet", "mục 15: 10/2019 ghi sai tháng")
+    async with db.read() as r:
+        comments = await r.repo(Reviews).comments(dossier_id)
+    assert [(c.item_number, c.text) for c in comments] == [
+        (12, "ghi rõ ngày vào Đoàn"),
+        (15, "10/2019 ghi sai tháng"),
+    ]
