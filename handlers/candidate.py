@@ -41,6 +41,7 @@ from forms.definition import load_form
 from forms.dossier import Dossier, Row
 from forms.model import FieldDef, FormDef, ItemDef, Kind
 from forms.texts import message, render
+from forms.vn import match_key
 from handlers.answers import AnswerError, Parsed, parse_answer
 from handlers.events import Button, Document, Event, Reply
 from handlers.intent import not_an_answer, typed_button
@@ -1311,7 +1312,10 @@ class Turn:
         elif fdef.kind is Kind.PLEDGE:
             prompt = f"{prompt}\n«{self.form.pledge}»"
             buttons.append([option(t("pledge.yes"), self.form.pledge)])
-        choices = list(dict.fromkeys([*extra, *fdef.choices, *fdef.suggestions]))
+        suggestions = list(fdef.suggestions)
+        if kind == "rel":
+            suggestions = _suited(suggestions, walk.relation(item, cur["c"]).label)
+        choices = list(dict.fromkeys([*extra, *fdef.choices, *suggestions]))
         if fdef.kind is Kind.YES_NO and not choices:
             choices = [YES, NO]
         line: list[Button] = []
@@ -1684,6 +1688,14 @@ class Turn:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _suited(suggestions: list[str], relation: str) -> list[str]:
+    """The suggestions that start with a word of the relation's label ("Anh, chị, em ruột":
+    "Anh trai", "Em gái", not "Con trai"); all of them when none does."""
+    words = set(match_key(relation).split())
+    suited = [s for s in suggestions if match_key(s).partition(" ")[0] in words]
+    return suited or suggestions
 
 
 def _typed_consent(text: str) -> str:

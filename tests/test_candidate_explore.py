@@ -293,3 +293,15 @@ async def test_a_flag_names_its_item_once(router: Router) -> None:
     client = await consented(router)
     await client.send("nguyen van an")
     assert "⚠️ Mục (1): «NGUYEN VAN AN» chưa có dấu" in client.texts()
+
+
+async def test_a_sibling_is_not_offered_son_or_daughter(router: Router) -> None:
+    """The sibling's "Quan hệ cụ thể" offered "Con trai", "Con gái", "Con nuôi" (the buttons
+    of the children too)."""
+    client = await consented(router)
+    sample = load_sample("a")
+    sample.relatives = [r for r in sample.relatives if r["quan_he"] != "anh_chi_em"]
+    await seed(router, client, sample, gates={"13": "không", "20": "không"}, closed=CLOSED_A)
+    assert "Anh, chị, em ruột" in client.texts() and "Quan hệ cụ thể" in client.texts()
+    assert {"Anh trai", "Chị gái", "Em trai", "Em gái"} <= set(client.buttons())
+    assert not {"Con trai", "Con gái", "Con nuôi"} & set(client.buttons())
