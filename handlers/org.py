@@ -433,6 +433,12 @@ class OrgFlow:
             name = " ".join(name.split())[:100] or t("level_default_name", level=level)
         else:
             return [Reply(text=t("level_usage"))]
+        unit = await org.unit(unit_id)
+        waiting = await tx.repo(Reviews).under_review(unit) if unit else []
+        if unit is not None and waiting and level != unit.review_level:
+            # they would wait at a level no unit has any more: invisible, refused to everyone
+            ids = ", ".join(f"#{w.dossier_id}" for w in waiting[:10])
+            return [Reply(text=t("level_busy", name=unit.name, count=len(waiting), ids=ids))]
         await org.set_review_level(unit_id, level, name)
         unit = await org.unit(unit_id)
         assert unit is not None

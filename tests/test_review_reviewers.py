@@ -292,3 +292,21 @@ async def test_a_year_or_a_date_is_not_read_as_an_item_number(db: Database) -> N
         (12, "ghi rõ ngày vào Đoàn"),
         (15, "10/2019 ghi sai tháng"),
     ]
+
+
+async def test_changing_the_level_of_a_unit_with_waiting_dossiers_is_refused(
+    db: Database,
+) -> None:
+    """A dossier waits at the chi bộ's level: taking the level away (or moving it) would
+    leave it at a level no unit has, invisible to /hoso and refused to every reviewer."""
+    world = World(db)
+    ids, dossier_id = await _submitted(world)
+    for args in (f"#{ids['cb']} không", f"#{ids['cb']} 3 Chi bộ"):
+        await world.command(SEC, private(SEC), "capduyet", args)
+        refused = world.last(private(SEC)).text
+        assert "đang chờ" in refused and f"(#{dossier_id})" in refused
+    await world.command(SEC, private(SEC), "capduyet", f"#{ids['cb']} 1 Chi ủy")  # same level
+    assert "cấp duyệt 1 (Chi ủy)" in world.last(private(SEC)).text
+    card = _card(world, CB_GROUP, dossier_id)
+    await world.tap(R1, CB_GROUP, card, "Duyệt")
+    assert "chuyển lên Đảng bộ Công ty A" in card.text
