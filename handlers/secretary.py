@@ -241,12 +241,25 @@ class SecretaryFlow:
     async def _cmd_tinhhinh(
         self, tx: Tx, event: Event, person: Person | None, today: date
     ) -> list[Reply]:
+        return await self._overseen_unit_action(tx, event, person, "th", today)
+
+    async def _overseen_unit_action(
+        self, tx: Tx, event: Event, person: Person | None, action: str, today: date
+    ) -> list[Reply]:
+        """/tinhhinh (``th``) or /xuat (``xl``) of the unit the request names or implies."""
         unit_id, _, replies = await self._unit_for(
-            tx, event, person, event.text, roles=OVERSEERS, action="th"
+            tx, event, person, event.text, roles=OVERSEERS, action=action
         )
         if unit_id is None:
             return replies
-        return await self.summary_replies(tx, unit_id, today)
+        return await self._unit_action(tx, event, action, unit_id, today)
+
+    async def _unit_action(
+        self, tx: Tx, event: Event, action: str, unit_id: int, today: date
+    ) -> list[Reply]:
+        if action == "th":
+            return await self.summary_replies(tx, unit_id, today)
+        return await self._export(tx, event, unit_id, today)
 
     async def summary(self, tx: Tx, unit_id: int, today: date) -> Summary | None:
         """The summary of a unit (flag cache topped up first, within a small budget)."""
@@ -272,12 +285,7 @@ class SecretaryFlow:
     async def _cmd_xuat(
         self, tx: Tx, event: Event, person: Person | None, today: date
     ) -> list[Reply]:
-        unit_id, _, replies = await self._unit_for(
-            tx, event, person, event.text, roles=OVERSEERS, action="xl"
-        )
-        if unit_id is None:
-            return replies
-        return await self._export(tx, event, unit_id, today)
+        return await self._overseen_unit_action(tx, event, person, "xl", today)
 
     async def _export(self, tx: Tx, event: Event, unit_id: int, today: date) -> list[Reply]:
         async with tx.db.read(datetime.fromisoformat(tx.now)) as r:
@@ -325,16 +333,38 @@ class SecretaryFlow:
     async def _cmd_chitieu(
         self, tx: Tx, event: Event, person: Person | None, today: date
     ) -> list[Reply]:
+        return await self._as_secretary(tx, event, person, today, self._set_target)
+
+    async def _cmd_giobaocao(
+        self, tx: Tx, event: Event, person: Person | None, today: date
+    ) -> list[Reply]:
+        return await self._as_secretary(tx, event, person, today, self._set_digest_hour)
+
+    async def _as_secretary(
+        self,
+        tx: Tx,
+        event: Event,
+        person: Person | None,
+        today: date,
+        then: Callable[[Tx, Person, int, str, str, date], Awaitable[list[Reply]]],
+    ) -> list[Reply]:
+        """/chitieu and /giobaocao: ``then(tx, person, unit id, unit name, the rest of the
+        arguments, today)`` when the person is a secretary of the unit or above."""
         unit_id, args, replies = await self._unit_for(
             tx, event, person, event.text, roles=("secretary",), action="th"
         )
         if unit_id is None:
             return replies
         assert person is not None
-        if not await access.may_manage(tx, person.id, unit_id):
+        unit = await tx.repo(Org).unit(unit_id)
+        if unit is None or not await access.may_manage(tx, person.id, unit_id):
             return [Reply(text=t("access.secretary_only"))]
+        return await then(tx, person, unit_id, unit.name, args, today)
+
+    async def _set_target(
+        self, tx: Tx, person: Person, unit_id: int, unit_name: str, args: str, today: date
+    ) -> list[Reply]:
         stages = tx.repo(Stages)
-        unit_name = (await tx.repo(Org).unit(unit_id)).name  # type: ignore[union-attr]
         words = fold(args).split()
         if not words:
             return [Reply(text=await self._target_text(tx, unit_id, unit_name, today))]
@@ -414,16 +444,9 @@ class SecretaryFlow:
         return current + "\n\n" + t("target.usage")
 
     # -- /giobaocao ------------------------------------------------------------------------------
-    async def _cmd_giobaocao(
-        self, tx: Tx, event: Event, person: Person | None, today: date
+    async def _set_digest_hour(
+        self, tx: Tx, person: Person, unit_id: int, unit_name: str, args: str, today: date
     ) -> list[Reply]:
-        unit_id, args, replies = await self._unit_for(
-            tx, event, person, event.text, roles=("secretary",), action="th"
-        )
-        if unit_id is None:
-            return replies
-        assert person is not None
-        unit_name = (await tx.repo(Org).unit(unit_id)).name  # type: ignore[union-attr]
         word = re.sub(r"\s+", "", fold(args))
         stages = tx.repo(Stages)
         if word in ("tat", "khong", "off"):
@@ -547,9 +570,7 @@ class SecretaryFlow:
             abroad=done.abroad,
             day=format_date(day),
         )
-        card = await self._card(tx, dossier_id, today)
-        card.text = text + "\n\n" + card.text
-        return [card]
+        return [await self._card(tx, dossier_id, today, note=text)]
 
     async def _undo(
         self, tx: Tx, event: Event, person: Person, dossier_id: int, today: date
@@ -567,9 +588,7 @@ class SecretaryFlow:
             person=person_label(removed.person) if removed.person else "",
             day=format_date(from_day_number(removed.day)),
         )
-        card = await self._card(tx, dossier_id, today)
-        card.text = text + "\n\n" + card.text
-        return [card]
+        return [await self._card(tx, dossier_id, today, note=text)]
 
     async def _pipeline_list(self, tx: Tx, person: Person, event: Event) -> list[Reply]:
         stages = tx.repo(Stages)
@@ -596,8 +615,9 @@ class SecretaryFlow:
             text += "\n" + t("step.list_more")
         return [Reply(text=text + "\n\n" + t("step.usage"), buttons=buttons)]
 
-    async def _card(self, tx: Tx, dossier_id: int, today: date) -> Reply:
-        """A dossier's steps so far, with buttons for what may come next."""
+    async def _card(self, tx: Tx, dossier_id: int, today: date, *, note: str = "") -> Reply:
+        """A dossier's steps so far, with buttons for what may come next (after ``note``:
+        what was just recorded or undone)."""
         stages = tx.repo(Stages)
         progress = await stages.progress(dossier_id)
         assert progress is not None
@@ -628,6 +648,8 @@ class SecretaryFlow:
             probation_end=probation_end,
             next=", ".join(step_label(s) for s in nxt),
         )
+        if note:
+            text = note + "\n\n" + text
         buttons: list[list[Button]] = []
         for step in nxt:
             if step == "tham_tra_gui":
@@ -675,9 +697,7 @@ class SecretaryFlow:
         if verb in ("th", "xl"):
             if not await self._within(tx, event, person, number):
                 return [Reply(text=t("access.refused"))]
-            if verb == "th":
-                return await self.summary_replies(tx, number, today)
-            return await self._export(tx, event, number, today)
+            return await self._unit_action(tx, event, verb, number, today)
         allowed = await self._dossier_allowed(tx, event, person, number)
         if allowed is not None:
             return allowed

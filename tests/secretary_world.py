@@ -9,6 +9,7 @@ TODAY is Wednesday 23/09/2026; the year's target is 150 before 31/10 (38 days le
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -126,6 +127,32 @@ async def steps(w: World, dossier_id: int, *entries: tuple) -> None:
             )  # fmt: skip
 
 
+# The main line of steps after approval, in order (verifications come after the first).
+CHAIN = ("ban_viet_tay", "chi_bo", "dang_uy", "quyet_dinh", "ket_nap", "chinh_thuc")
+
+
+async def approved(
+    w: World,
+    label: str,
+    unit: Unit,
+    name: str,
+    review: str,
+    chain: str = "",
+    *,
+    verifications: Sequence[tuple] = (),
+) -> int:
+    """A dossier opened, submitted and approved at every level on the three ``review`` days
+    ("01/02/2026 01/04/2026 15/04/2026"), then the first steps of :data:`CHAIN` on the
+    ``chain`` days, with ``verifications`` (entries as for :func:`steps`) recorded after the
+    handwritten copy."""
+    opened, submitted, approved_on = review.split()
+    dossier_id = await new_dossier(w, label, unit, d(opened), name=name)
+    await approve_fully(w, dossier_id, d(submitted), d(approved_on))
+    entries = list(zip(CHAIN, chain.split(), strict=False))
+    await steps(w, dossier_id, *entries[:1], *verifications, *entries[1:])
+    return dossier_id
+
+
 async def build_world(path: Path) -> World:
     db = await Database.open(path / "secretary.sqlite3")
     start = at(date(2024, 1, 2))
@@ -178,101 +205,44 @@ async def build_world(path: Path) -> World:
     await submit(w, w.dossiers["D7"], d("20/07/2026"))
     await decide(w, w.dossiers["D7"], d("03/08/2026"))
     await steps(w, w.dossiers["D7"], ("ban_viet_tay", "10/08/2026"))
+    # Approved dossiers: the days opened, submitted and approved (at every level), then the
+    # days of the main line of steps (handwritten copy, chi bộ, đảng ủy, decision, ceremony,
+    # official member), verifications recorded after the handwritten copy.
     # D8 verifying: father (domestic, 10/06: overdue), mother (01/09), spouse abroad (10/06).
-    await new_dossier(w, "D8", a1, d("02/03/2026"), name="ĐINH VĂN TÁM")
-    await approve_fully(w, w.dossiers["D8"], d("15/05/2026"), d("01/06/2026"))
-    await steps(
-        w,
-        w.dossiers["D8"],
-        ("ban_viet_tay", "05/06/2026"),
-        ("tham_tra_gui", "10/06/2026", "cha"),
-        ("tham_tra_gui", "10/06/2026", "vo_chong", True),
-        ("tham_tra_gui", "01/09/2026", "me"),
-    )
+    await approved(
+        w, "D8", a1, "ĐINH VĂN TÁM", "02/03/2026 15/05/2026 01/06/2026", "05/06/2026",
+        verifications=[("tham_tra_gui", "10/06/2026", "cha"),
+                       ("tham_tra_gui", "10/06/2026", "vo_chong", True),
+                       ("tham_tra_gui", "01/09/2026", "me")],
+    )  # fmt: skip
     # D9 verified, waiting for the chi bộ; opened 01/08/2025: older than 12 months.
-    await new_dossier(w, "D9", beta, d("01/08/2025"), name="BÙI THỊ CHÍN")
-    await approve_fully(w, w.dossiers["D9"], d("20/04/2026"), d("04/05/2026"))
-    await steps(
-        w,
-        w.dossiers["D9"],
-        ("ban_viet_tay", "06/05/2026"),
-        ("tham_tra_gui", "08/05/2026", "cha"),
-        ("tham_tra_ve", "29/05/2026", "cha"),
-    )
-    # D10 chi bộ voted 15/06: the decision is late (45 working days).
-    await new_dossier(w, "D10", a1, d("01/02/2026"), name="LÝ VĂN MƯỜI")
-    await approve_fully(w, w.dossiers["D10"], d("01/04/2026"), d("15/04/2026"))
-    await steps(w, w.dossiers["D10"], ("ban_viet_tay", "20/04/2026"), ("chi_bo", "15/06/2026"))
-    # D11 đảng ủy voted 10/09.
-    await new_dossier(w, "D11", a2, d("01/03/2026"), name="MAI THỊ MƯỜI MỘT")
-    await approve_fully(w, w.dossiers["D11"], d("01/06/2026"), d("15/06/2026"))
-    await steps(
-        w,
-        w.dossiers["D11"],
-        ("ban_viet_tay", "20/06/2026"),
-        ("chi_bo", "01/09/2026"),
-        ("dang_uy", "10/09/2026"),
-    )
-    # D12 decision 01/07/2026: the ceremony is late (30 working days). Admitted in 2026.
-    await new_dossier(w, "D12", beta, d("05/01/2026"), name="TÔ VĂN MƯỜI HAI")
-    await approve_fully(w, w.dossiers["D12"], d("01/03/2026"), d("10/03/2026"))
-    await steps(
-        w,
-        w.dossiers["D12"],
-        ("ban_viet_tay", "15/03/2026"),
-        ("chi_bo", "01/06/2026"),
-        ("dang_uy", "15/06/2026"),
-        ("quyet_dinh", "01/07/2026"),
-    )
-    # D13 admitted 02/03/2026, ceremony 20/03/2026: on probation.
-    await new_dossier(w, "D13", a1, d("01/09/2025"), name="HÀ THỊ MƯỜI BA")
-    await approve_fully(w, w.dossiers["D13"], d("01/11/2025"), d("10/11/2025"))
-    await steps(
-        w,
-        w.dossiers["D13"],
-        ("ban_viet_tay", "15/11/2025"),
-        ("chi_bo", "15/01/2026"),
-        ("dang_uy", "01/02/2026"),
-        ("quyet_dinh", "02/03/2026"),
-        ("ket_nap", "20/03/2026"),
-    )
-    # D14 ceremony 10/10/2025: probation ends 10/10/2026, within 30 days.
-    await new_dossier(w, "D14", a2, d("01/01/2025"), name="TẠ VĂN MƯỜI BỐN")
-    await approve_fully(w, w.dossiers["D14"], d("01/03/2025"), d("10/03/2025"))
-    await steps(
-        w,
-        w.dossiers["D14"],
-        ("ban_viet_tay", "15/03/2025"),
-        ("chi_bo", "01/08/2025"),
-        ("dang_uy", "15/08/2025"),
-        ("quyet_dinh", "01/10/2025"),
-        ("ket_nap", "10/10/2025"),
-    )
-    # D15 official member since 15/05/2026.
-    await new_dossier(w, "D15", beta, d("01/06/2024"), name="LA THỊ MƯỜI LĂM")
-    await approve_fully(w, w.dossiers["D15"], d("01/09/2024"), d("10/09/2024"))
-    await steps(
-        w,
-        w.dossiers["D15"],
-        ("ban_viet_tay", "15/09/2024"),
-        ("chi_bo", "01/03/2025"),
-        ("dang_uy", "15/03/2025"),
-        ("quyet_dinh", "20/04/2025"),
-        ("ket_nap", "01/05/2025"),
-        ("chinh_thuc", "15/05/2026"),
-    )
-    # D16 ceremony 01/07/2025: probation over, not yet recognised (30 working days passed).
-    await new_dossier(w, "D16", a1, d("01/10/2024"), name="KIỀU VĂN MƯỜI SÁU")
-    await approve_fully(w, w.dossiers["D16"], d("01/12/2024"), d("10/12/2024"))
-    await steps(
-        w,
-        w.dossiers["D16"],
-        ("ban_viet_tay", "15/12/2024"),
-        ("chi_bo", "01/04/2025"),
-        ("dang_uy", "15/04/2025"),
-        ("quyet_dinh", "20/06/2025"),
-        ("ket_nap", "01/07/2025"),
-    )
+    await approved(
+        w, "D9", beta, "BÙI THỊ CHÍN", "01/08/2025 20/04/2026 04/05/2026", "06/05/2026",
+        verifications=[("tham_tra_gui", "08/05/2026", "cha"), ("tham_tra_ve", "29/05/2026", "cha")],
+    )  # fmt: skip
+    for label, unit, name, review, chain in (
+        # D10 chi bộ voted 15/06: the decision is late (45 working days).
+        ("D10", a1, "LÝ VĂN MƯỜI", "01/02/2026 01/04/2026 15/04/2026", "20/04/2026 15/06/2026"),
+        # D11 đảng ủy voted 10/09.
+        ("D11", a2, "MAI THỊ MƯỜI MỘT", "01/03/2026 01/06/2026 15/06/2026",
+         "20/06/2026 01/09/2026 10/09/2026"),
+        # D12 decision 01/07/2026: the ceremony is late (30 working days). Admitted in 2026.
+        ("D12", beta, "TÔ VĂN MƯỜI HAI", "05/01/2026 01/03/2026 10/03/2026",
+         "15/03/2026 01/06/2026 15/06/2026 01/07/2026"),
+        # D13 admitted 02/03/2026, ceremony 20/03/2026: on probation.
+        ("D13", a1, "HÀ THỊ MƯỜI BA", "01/09/2025 01/11/2025 10/11/2025",
+         "15/11/2025 15/01/2026 01/02/2026 02/03/2026 20/03/2026"),
+        # D14 ceremony 10/10/2025: probation ends 10/10/2026, within 30 days.
+        ("D14", a2, "TẠ VĂN MƯỜI BỐN", "01/01/2025 01/03/2025 10/03/2025",
+         "15/03/2025 01/08/2025 15/08/2025 01/10/2025 10/10/2025"),
+        # D15 official member since 15/05/2026.
+        ("D15", beta, "LA THỊ MƯỜI LĂM", "01/06/2024 01/09/2024 10/09/2024",
+         "15/09/2024 01/03/2025 15/03/2025 20/04/2025 01/05/2025 15/05/2026"),
+        # D16 ceremony 01/07/2025: probation over, not yet recognised (30 working days passed).
+        ("D16", a1, "KIỀU VĂN MƯỜI SÁU", "01/10/2024 01/12/2024 10/12/2024",
+         "15/12/2024 01/04/2025 15/04/2025 20/06/2025 01/07/2025"),
+    ):  # fmt: skip
+        await approved(w, label, unit, name, review, chain)
     # D17 deleted by its candidate: counted nowhere.
     await new_dossier(w, "D17", a1, d("01/01/2026"), name="XÓA BỎ", certificate="01/01/2015")
     async with db.transaction(at(d("02/01/2026"))) as tx:
