@@ -442,6 +442,8 @@ _WORD_WITH_APOSTROPHES = re.compile(r"[^']+(?:'[^']+)*")
 
 def _name_text(s: str) -> str:
     text = clean_text(normalise_apostrophes(s))
+    if text.endswith(".") and not text.endswith(".."):
+        text = text[:-1].rstrip()  # the full stop phone keyboards add after a "sentence"
     return _SPACE_AFTER_APOSTROPHE.sub("'", text)
 
 

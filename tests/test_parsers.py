@@ -216,6 +216,15 @@ def test_full_name_rejections():
     assert error_key(p.parse_full_name, "Nguyễn " * 20) == "name.too_long"
 
 
+def test_names_with_the_full_stop_a_phone_adds():
+    """Phone keyboards put "." after a sentence; a name is not refused for it."""
+    assert p.parse_full_name("Nguyễn Văn Hùng.") == "NGUYỄN VĂN HÙNG"
+    assert p.parse_full_name("tran thi mai .") == "TRAN THI MAI"
+    assert p.parse_other_names("Út Mười.") == "Út Mười"
+    assert error_key(p.parse_full_name, "Nguyễn V. Hùng.") == "name.symbols"
+    assert error_key(p.parse_full_name, "Nguyễn Văn Hùng..") == "name.symbols"
+
+
 def test_is_upper_vietnamese_name():
     assert p.is_upper_vietnamese_name("LÊ HOÀNG NAM")
     assert p.is_upper_vietnamese_name("  ĐẶNG   THỊ ĐÀO ")
