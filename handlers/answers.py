@@ -68,7 +68,14 @@ def parse_answer(
     try:
         return _parse(field_def, text, form=form, today=today, period_start=period_start)
     except p.ParseError as exc:
-        raise AnswerError(exc.message, exc.suggestions) from None
+        options = exc.suggestions
+        if not options and field_def.kind in _WHOLE_EXAMPLES:
+            options = [str(e) for e in exc.params.get("examples", [])]  # "5.3.90" → 05/03/1990
+        raise AnswerError(exc.message, options) from None
+
+
+# Kinds whose parse-error examples are whole answers (a period's are only one of its months).
+_WHOLE_EXAMPLES = frozenset({Kind.DATE, Kind.MONTH, Kind.YEAR})
 
 
 def _parse(

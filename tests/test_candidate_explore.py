@@ -305,3 +305,14 @@ async def test_a_sibling_is_not_offered_son_or_daughter(router: Router) -> None:
     assert "Anh, chị, em ruột" in client.texts() and "Quan hệ cụ thể" in client.texts()
     assert {"Anh trai", "Chị gái", "Em trai", "Em gái"} <= set(client.buttons())
     assert not {"Con trai", "Con gái", "Con nuôi"} & set(client.buttons())
+
+
+async def test_a_two_digit_year_offers_the_full_date_as_a_button(router: Router) -> None:
+    """ "5.3.90": the reply said "ví dụ: 05/03/1990" but the candidate had to type it again."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.click("Bỏ qua")
+    await client.send("5.3.90")
+    assert "4 chữ số" in client.texts()
+    await client.click("05/03/1990")
+    assert (await dossier(router, client)).answers["ngay_sinh"] == "05/03/1990"
