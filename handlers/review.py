@@ -637,28 +637,36 @@ class ReviewFlow:
     async def _open_cards(
         self, tx: Tx, record: DossierRecord, unit: Unit, replies: list[Reply]
     ) -> list[tuple[BotMessage, Chat]]:
-        """The unit's open cards of this dossier, with their chats. A card in the private chat
-        of someone who no longer reviews for the unit is withdrawn instead (an edit added to
-        ``replies``): it must not go on following the review."""
+        """The unit's open cards of this dossier, with their chats. A card in a chat that may
+        no longer follow the review (see :meth:`_withdrawal`) is withdrawn instead (an edit
+        added to ``replies``)."""
         cards = []
         for card in await tx.repo(Reviews).messages_for(record.id, "card"):
             if card.detail.get("unit") != unit.id or card.detail.get("closed"):
                 continue
             chat = _card_chat(card.platform, card.chat_id, unit)
-            if chat.kind == "private" and not await self._reads_for(tx, chat, unit):
+            notice = await self._withdrawal(tx, chat, record, unit)
+            if notice:
                 await self._mark_closed(tx, card)
-                text = t("card.withdrawn", dossier=record.id, unit=unit.name)
-                replies.append(Reply(text=text, chat=chat, edit_ref=card.message_id))
+                replies.append(Reply(text=notice, chat=chat, edit_ref=card.message_id))
                 continue
             cards.append((card, chat))
         return cards
 
     @staticmethod
-    async def _reads_for(tx: Tx, chat: Chat, unit: Unit) -> bool:
-        """Whether the person of a private chat still reviews for ``unit``."""
+    async def _withdrawal(tx: Tx, chat: Chat, record: DossierRecord, unit: Unit) -> str:
+        """'' while a card's chat may follow ``unit``'s review: its group, or the private chat
+        of one of its reviewers. Else the notice that replaces the card: the reader lost the
+        reviewer role, or the chat is a group now serving another unit (or none)."""
+        if chat.kind == "group":
+            return ""
         user_id = await tx.repo(Org).private_chat_user(chat.platform, chat.id)
-        person = await tx.people.find(chat.platform, user_id) if user_id else None
-        return person is not None and await access.may_act(tx, person.id, unit)
+        person = await tx.people.find(chat.platform, user_id or chat.id)
+        if person is None:
+            return t("card.withdrawn_group", dossier=record.id, unit=unit.name)
+        if await access.may_act(tx, person.id, unit):
+            return ""
+        return t("card.withdrawn", dossier=record.id, unit=unit.name)
 
     @staticmethod
     async def _mark_closed(tx: Tx, card: BotMessage) -> None:
@@ -1250,8 +1258,8 @@ class ReviewFlow:
             if card.detail.get("unit") != unit.id or card.revision != record.revision:
                 continue
             chat = _card_chat(card.platform, card.chat_id, unit)
-            if chat.kind == "private" and not await self._reads_for(ctx.tx, chat, unit):
-                continue  # a card withdrawn from someone who no longer reviews here
+            if await self._withdrawal(ctx.tx, chat, record, unit):
+                continue  # a card withdrawn from a chat that no longer follows this unit
             ctx.replies.append(Reply(text=text, chat=chat, edit_ref=card.message_id))
             edited = True
         if not edited or ctx.event.kind == "command":

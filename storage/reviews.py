@@ -545,13 +545,12 @@ class Org(Repo):
         )
 
     async def private_chat_user(self, platform: str, chat_id: str) -> str | None:
-        """Who the private chat ``chat_id`` is with (a private chat id is its user's id on the
-        platforms without a row here)."""
+        """Who the private chat ``chat_id`` is with, if it was ever noted (None otherwise)."""
         found = await self.s.fetchval(
             "SELECT user_id FROM private_chats WHERE platform = ? AND chat_id = ?",
             (platform, chat_id),
         )
-        return str(found) if found is not None else chat_id
+        return str(found) if found is not None else None
 
     async def private_chat(self, platform: str, user_id: str) -> str | None:
         """The private chat id with this person, or None if they never opened one."""

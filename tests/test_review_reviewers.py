@@ -310,3 +310,23 @@ async def test_changing_the_level_of_a_unit_with_waiting_dossiers_is_refused(
     card = _card(world, CB_GROUP, dossier_id)
     await world.tap(R1, CB_GROUP, card, "Duyệt")
     assert "chuyển lên Đảng bộ Công ty A" in card.text
+
+
+async def test_a_group_given_to_another_unit_stops_following_the_old_units_cards(
+    db: Database,
+) -> None:
+    """The secretary binds the chi bộ's group to another chi bộ: the cards already there
+    must not go on showing the first chi bộ's comments and decisions to that group."""
+    world = World(db)
+    ids, dossier_id = await _submitted(world)
+    card = _card(world, CB_GROUP, dossier_id)
+    await world.command(SEC, private(SEC), "donvi", f"#{ids['du']} Chi bộ Kinh doanh")
+    other = int(re.search(r"#(\d+)", world.last(private(SEC)).text).group(1))  # type: ignore[union-attr]
+    await world.command(SEC, private(SEC), "ketnoi", f"#{other}")
+    await world.command(SEC, CB_GROUP, "ketnoi", _code(world.last(private(SEC)).text))
+    assert "không còn nhận hồ sơ của Chi bộ Phòng Kỹ thuật" in world.last(CB_GROUP).text
+
+    await world.command(R1, private(R1), "nhanxet", f"#{dossier_id} 9 Ghi rõ tôn giáo.")
+    assert "Ghi rõ tôn giáo" not in card.text and card.buttons == []
+    assert "nhóm này không còn" in card.text
+    assert "đồng chí" not in card.text.lower()  # a group, not a person
