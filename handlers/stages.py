@@ -78,6 +78,13 @@ _PERSON_ALIASES: dict[str, str] = {
     "mechong": "me_vc",
     "mevochong": "me_vc",
     "con": "con",
+    # the South's words for father and mother
+    "ba": "cha",
+    "ma": "me",
+    "bavo": "cha_vc",
+    "bachong": "cha_vc",
+    "mavo": "me_vc",
+    "machong": "me_vc",
 }
 _ABROAD_WORDS = ("nuocngoai", "onuocngoai", "nn")
 _DOMESTIC_WORDS = ("trongnuoc", "otrongnuoc")
