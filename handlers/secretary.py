@@ -225,11 +225,15 @@ class SecretaryFlow:
             if wanted is not None and not await _below(tx, wanted, unit.id):
                 return None, args, [Reply(text=t("access.outside_group", unit=unit.name))]
             return wanted or unit.id, args, []
+        tops = await overseen_units(tx, person.id, roles)
         if wanted is not None:
             if not await oversees(tx, person.id, wanted, roles):
-                return None, args, refused
+                if not tops:
+                    return None, args, refused
+                # someone in charge of other units: say which ones they can see
+                names = ", ".join(u.name for u in tops)
+                return None, args, [Reply(text=t("access.outside_units", units=names))]
             return wanted, args, []
-        tops = await overseen_units(tx, person.id, roles)
         if not tops:
             return None, args, refused
         if len(tops) == 1:

@@ -83,8 +83,13 @@ async def test_candidates_and_outsiders_are_refused(world: World, uid: str) -> N
 async def test_a_reviewer_sees_their_unit_and_below_only(world: World) -> None:
     text = only_text(await run(world, "rev-a1", "tinhhinh"))
     assert "Chi bộ Kỹ thuật" in text and "Hồ sơ theo giai đoạn (8):" in text
-    # asking for a unit above by number, or in the group of a unit above, is refused
-    assert REFUSED in only_text(await run(world, "rev-a1", "tinhhinh", f"#{world.alpha.id}"))
+    # asking for a unit above by number, or in the group of a unit above, is refused; by
+    # number, the answer says which units the person can see (and nothing of the other)
+    text = only_text(await run(world, "rev-a1", "tinhhinh", f"#{world.alpha.id}"))
+    assert text == (
+        "Bạn chỉ xem được tình hình của Chi bộ Kỹ thuật và các đơn vị trực thuộc. "
+        "Gõ lệnh không kèm số đơn vị để xem đơn vị của mình."
+    )
     assert REFUSED in only_text(await run(world, "rev-a1", "tinhhinh", chat=GROUP))
     text = only_text(await run(world, "rev-alpha", "tinhhinh", chat=GROUP))
     assert "Đảng bộ Công ty Alpha" in text and "Hồ sơ theo giai đoạn (12):" in text
