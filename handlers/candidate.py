@@ -1313,6 +1313,8 @@ class Turn:
             prompt = f"{prompt}\n«{self.form.pledge}»"
             buttons.append([option(t("pledge.yes"), self.form.pledge)])
         suggestions = list(fdef.suggestions)
+        if kind == "f" and fdef.kind is Kind.NAME:
+            suggestions += self.own_name(fdef)
         if kind == "rel":
             suggestions = _suited(suggestions, walk.relation(item, cur["c"]).label)
         choices = list(dict.fromkeys([*extra, *fdef.choices, *suggestions]))
@@ -1346,6 +1348,17 @@ class Turn:
             current=current,
         )
         return text, buttons
+
+    def own_name(self, fdef: FieldDef) -> list[str]:
+        """For a name field of the candidate after the first one (the name under the
+        signature), the name already given: it must be written the same, and an unaccented
+        keyboard cannot type its diacritics."""
+        for item in self.walk.items:
+            for f in item.fields:
+                if f.kind is Kind.NAME:
+                    name = str(self.d.answers.get(f.id, "")).strip()
+                    return [name] if f.id != fdef.id and name else []
+        return []
 
     def may_end_now(self, item: ItemDef) -> bool:
         """Whether a period of ``item`` may end "nay": not in a timeline that another

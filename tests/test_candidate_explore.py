@@ -316,3 +316,15 @@ async def test_a_two_digit_year_offers_the_full_date_as_a_button(router: Router)
     assert "4 chữ số" in client.texts()
     await client.click("05/03/1990")
     assert (await dossier(router, client)).answers["ngay_sinh"] == "05/03/1990"
+
+
+async def test_the_signature_name_offers_the_name_of_item_1(router: Router) -> None:
+    """The name under the signature must equal (1). On an unaccented keyboard the candidate
+    typed "tran minh khoa", got an error and could not type the diacritics: the name of (1)
+    is now a button."""
+    client = await consented(router)
+    sample = without(load_sample("a"), items={"ky_ten"})
+    await seed(router, client, sample, gates={"13": "không", "20": "không"}, closed=CLOSED_A)
+    assert "Họ và tên ghi dưới chữ ký" in client.texts()
+    await client.click("TRẦN MINH KHOA")
+    assert (await dossier(router, client)).answers["ky_ten"] == "TRẦN MINH KHOA"
