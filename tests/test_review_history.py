@@ -7,16 +7,22 @@ import re
 
 from handlers.org import bootstrap
 from handlers.router import Router
-from storage.core import Change
 from tests.samples import load_sample
-from tests.test_review_router import PLATFORM, Net, code, person, router  # noqa: F401
+from tests.test_review_router import (  # noqa: F401  (router: fixture)
+    PLATFORM,
+    Net,
+    code,
+    invited_candidate_submits,
+    person,
+    router,
+)
 
 
 async def test_history_speaks_vietnamese_for_every_recorded_action(router: Router) -> None:  # noqa: F811
     net = Net(router)
     sec, sec_chat = person("sec", "Bí thư")
     rev, rev_chat = person("rev", "Người duyệt")
-    cand, cand_chat = person("cand", "Nguyễn Văn An")
+    cand, _ = person("cand", "Nguyễn Văn An")
     async with router.db.transaction() as tx:
         boot = await bootstrap(tx, "Chi bộ cơ sở Trường A", platform=PLATFORM, kind="chi_bo_co_so")
     assert boot.code
@@ -24,29 +30,7 @@ async def test_history_speaks_vietnamese_for_every_recorded_action(router: Route
     await net.event(sec, sec_chat, kind="command", command="moi", text="duyet")
     await net.event(rev, rev_chat, kind="command", command="start",
                     text=code(net.last(sec_chat)[1].text))  # fmt: skip
-    await net.event(sec, sec_chat, kind="command", command="moi", text="ungvien")
-    await net.event(cand, cand_chat, kind="command", command="start",
-                    text=code(net.last(sec_chat)[1].text))  # fmt: skip
-    consent = next(b for row in net.last(cand_chat)[1].buttons for b in row if "đồng ý" in b.label)
-    await net.event(cand, cand_chat, kind="button", action=consent.action)
-    sample = load_sample("b")
-    async with router.db.transaction() as tx:
-        found = await tx.people.find(PLATFORM, "cand")
-        assert found is not None
-        record = await tx.dossiers.current_for(found.id)
-        assert record is not None
-        await tx.dossiers.apply(
-            record,
-            [Change(f"answers.{k}", v) for k, v in sample.answers.items()]
-            + [Change(f"tables.{t}.{i}", r) for t, rows in sample.tables.items()
-               for i, r in enumerate(rows)]
-            + [Change(f"relatives.{i}", r) for i, r in enumerate(sample.relatives)],
-            found.id,
-        )  # fmt: skip
-    replies = await net.event(cand, cand_chat, kind="command", command="nop")
-    if any("Nộp luôn" in b.label for r in replies for row in r.buttons for b in row):
-        yes = next(b for r in replies for row in r.buttons for b in row if "Nộp luôn" in b.label)
-        await net.event(cand, cand_chat, kind="button", action=yes.action)
+    record = await invited_candidate_submits(net, sec, cand, load_sample("b"))
     await net.event(rev, rev_chat, kind="command", command="hoso")
     show = net.last(rev_chat)[1].buttons[0][0]
     await net.event(rev, rev_chat, kind="button", action=show.action)

@@ -44,6 +44,22 @@ async def _submitted(world: World) -> tuple[dict[str, int], int]:
     return ids, dossier_id
 
 
+async def _submitted_to_a_lone_chi_bo(world: World) -> tuple[int, int, int]:
+    """A chi bộ with no group and no reviewer yet, and a dossier submitted to it:
+    (chi bộ, candidate, dossier)."""
+    async with world.db.transaction() as tx:
+        boot = await bootstrap(tx, "Đảng bộ Khối", bot_username="knd_test_bot")
+    await world.command(SEC, private(SEC), "start", boot.code)
+    await world.command(SEC, private(SEC), "donvi", "Chi bộ Một")
+    cb = int(re.search(r"#(\d+)", world.last(private(SEC)).text).group(1))  # type: ignore[union-attr]
+    cand = await person(world.db, CAND)
+    async with world.db.transaction() as tx:
+        await tx.repo(Org).grant(cb, cand, "candidate", None)
+    dossier_id = await dossier_for(world.db, cand, cb, load_sample("a"))
+    await world.submit(cand, chat=private(CAND))
+    return cb, cand, dossier_id
+
+
 def _card(world: World, chat, dossier_id: int):  # type: ignore[no-untyped-def]
     return [m for m in world.messages(chat) if m.text.startswith(f"📋 Hồ sơ #{dossier_id} ")][-1]
 
@@ -145,16 +161,7 @@ async def test_a_dossier_waiting_without_a_card_can_be_brought_up_with_hoso(
     """Submitted before the chi bộ had a group or any reachable reviewer: once the group is
     bound, /hoso gives a button that posts the card there, and the review can go on."""
     world = World(db)
-    async with db.transaction() as tx:
-        boot = await bootstrap(tx, "Đảng bộ Khối", bot_username="knd_test_bot")
-    await world.command(SEC, private(SEC), "start", boot.code)
-    await world.command(SEC, private(SEC), "donvi", "Chi bộ Một")
-    cb = int(re.search(r"#(\d+)", world.last(private(SEC)).text).group(1))  # type: ignore[union-attr]
-    cand = await person(db, CAND)
-    async with db.transaction() as tx:
-        await tx.repo(Org).grant(cb, cand, "candidate", None)
-    dossier_id = await dossier_for(db, cand, cb, load_sample("a"))
-    await world.submit(cand, chat=private(CAND))
+    cb, _, dossier_id = await _submitted_to_a_lone_chi_bo(world)
     assert world.messages(CB_GROUP) == []  # nowhere to post the card
 
     await world.command(SEC, private(SEC), "moi", f"duyet #{cb}")
@@ -209,16 +216,7 @@ async def test_secretaries_hear_of_a_dossier_nobody_can_receive(db: Database) ->
     """A chi bộ with no group and no reviewer in reach: the secretaries are told privately
     (no content), and the final card in a private chat does not speak of a group."""
     world = World(db)
-    async with db.transaction() as tx:
-        boot = await bootstrap(tx, "Đảng bộ Khối", bot_username="knd_test_bot")
-    await world.command(SEC, private(SEC), "start", boot.code)
-    await world.command(SEC, private(SEC), "donvi", "Chi bộ Một")
-    cb = int(re.search(r"#(\d+)", world.last(private(SEC)).text).group(1))  # type: ignore[union-attr]
-    cand = await person(db, CAND)
-    async with db.transaction() as tx:
-        await tx.repo(Org).grant(cb, cand, "candidate", None)
-    dossier_id = await dossier_for(db, cand, cb, load_sample("a"))
-    await world.submit(cand, chat=private(CAND))
+    cb, _, dossier_id = await _submitted_to_a_lone_chi_bo(world)
     told = world.last(private(SEC)).text
     assert f"Hồ sơ #{dossier_id} đang chờ Chi bộ Một duyệt" in told
     assert f"/ketnoi #{cb}" in told and "/hoso" in told

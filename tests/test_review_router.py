@@ -7,9 +7,11 @@ import itertools
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from forms.dossier import Dossier
 from handlers.events import Chat, Event, Reply, User
 from handlers.org import bootstrap
 from handlers.router import FixedClock, Router, build_flows
@@ -52,6 +54,35 @@ def person(uid: str, name: str) -> tuple[User, Chat]:
     return User(PLATFORM, uid, name), Chat(PLATFORM, uid, "private")
 
 
+async def invited_candidate_submits(net: Net, sec: User, cand: User, sample: Dossier) -> Any:
+    """The secretary invites ``cand`` (in their private chats), who opens the link, consents,
+    has ``sample`` filled in and sends /nop. Returns the dossier record as submitted."""
+    sec_chat, cand_chat = (Chat(PLATFORM, u.id, "private") for u in (sec, cand))
+    await net.event(sec, sec_chat, kind="command", command="moi", text="ungvien")
+    await net.event(cand, cand_chat, kind="command", command="start",
+                    text=code(net.last(sec_chat)[1].text))  # fmt: skip
+    consent = next(b for row in net.last(cand_chat)[1].buttons for b in row if "đồng ý" in b.label)
+    await net.event(cand, cand_chat, kind="button", action=consent.action)
+    async with net.router.db.transaction() as tx:
+        found = await tx.people.find(PLATFORM, cand.id)
+        assert found is not None
+        record = await tx.dossiers.current_for(found.id)
+        assert record is not None
+        await tx.dossiers.apply(
+            record,
+            [Change(f"answers.{k}", v) for k, v in sample.answers.items()]
+            + [Change(f"tables.{t}.{i}", r) for t, rows in sample.tables.items()
+               for i, r in enumerate(rows)]
+            + [Change(f"relatives.{i}", r) for i, r in enumerate(sample.relatives)],
+            found.id,
+        )  # fmt: skip
+    replies = await net.event(cand, cand_chat, kind="command", command="nop")
+    if any("Nộp luôn" in b.label for r in replies for row in r.buttons for b in row):
+        yes = next(b for r in replies for row in r.buttons for b in row if "Nộp luôn" in b.label)
+        await net.event(cand, cand_chat, kind="button", action=yes.action)
+    return record
+
+
 @pytest.fixture
 async def router(tmp_path: Path):
     db = await Database.open(tmp_path / "router.sqlite3")
@@ -88,29 +119,8 @@ async def test_review_through_the_router_on_the_console_platform(router: Router)
     assert "đã được kết nối" in net.last(group)[1].text
 
     # a candidate invited before consenting: the invite code waits in the conversation
-    await net.event(sec, sec_chat, kind="command", command="moi", text="ungvien")
-    await net.event(cand, cand_chat, kind="command", command="start",
-                    text=code(net.last(sec_chat)[1].text))  # fmt: skip
-    consent = next(b for row in net.last(cand_chat)[1].buttons for b in row if "đồng ý" in b.label)
-    await net.event(cand, cand_chat, kind="button", action=consent.action)
     sample = load_sample("b")
-    async with router.db.transaction() as tx:
-        found = await tx.people.find(PLATFORM, "cand")
-        assert found is not None
-        record = await tx.dossiers.current_for(found.id)
-        assert record is not None
-        await tx.dossiers.apply(
-            record,
-            [Change(f"answers.{k}", v) for k, v in sample.answers.items()]
-            + [Change(f"tables.{t}.{i}", r) for t, rows in sample.tables.items()
-               for i, r in enumerate(rows)]
-            + [Change(f"relatives.{i}", r) for i, r in enumerate(sample.relatives)],
-            found.id,
-        )  # fmt: skip
-    replies = await net.event(cand, cand_chat, kind="command", command="nop")
-    if any("Nộp luôn" in b.label for r in replies for row in r.buttons for b in row):
-        yes = next(b for r in replies for row in r.buttons for b in row if "Nộp luôn" in b.label)
-        await net.event(cand, cand_chat, kind="button", action=yes.action)
+    record = await invited_candidate_submits(net, sec, cand, sample)
     card_id, card = net.last(group)
     assert "Hồ sơ #" in card.text and sample.value("ho_ten") in card.text
     approve = next(b for row in card.buttons for b in row if "Duyệt" in b.label)
