@@ -161,10 +161,23 @@ def _period(text: str, start: str | None) -> Parsed:
 
 
 def _choice(f: FieldDef, text: str) -> str:
+    """The choice typed: exactly, by its initials ("PGS" → Phó giáo sư), "ko" for "không",
+    or by words that only one choice has ("dang vien" → Đảng viên chính thức)."""
     key = match_key(text)
+    words = set(key.split())
+    by_words = []
     for choice in f.choices:
-        if match_key(choice) == key:
+        choice_key = match_key(choice)
+        if choice_key == key:
             return choice
+        if key in _NONE and choice_key == "khong":
+            return choice
+        if " " not in key and len(key) > 1 and key == "".join(w[0] for w in choice_key.split()):
+            return choice
+        if words and words <= set(choice_key.split()):
+            by_words.append(choice)
+    if len(by_words) == 1:
+        return by_words[0]
     raise AnswerError(message("chat.errors.choice", choices=list(f.choices)), list(f.choices))
 
 

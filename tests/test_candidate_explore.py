@@ -328,3 +328,26 @@ async def test_the_signature_name_offers_the_name_of_item_1(router: Router) -> N
     assert "Họ và tên ghi dưới chữ ký" in client.texts()
     await client.click("TRẦN MINH KHOA")
     assert (await dossier(router, client)).answers["ky_ten"] == "TRẦN MINH KHOA"
+
+
+async def test_choices_take_the_abbreviations_and_words_people_type(router: Router) -> None:
+    """The prompt "Học hàm (GS, PGS)?" refused "PGS"; "dang vien" was refused for "Hình thức
+    giới thiệu" although only "Đảng viên chính thức" has those words."""
+    client = await consented(router)
+    sample = without(load_sample("a"), items={"hoc_ham"})
+    del sample.tables["gioi_thieu"]
+    await seed(router, client, sample, gates={"13": "không", "20": "không"}, closed=CLOSED_A)
+    assert "Học hàm (GS, PGS)?" in client.texts()
+    await client.send("PGS")
+    assert (await dossier(router, client)).answers["hoc_ham"] == "Phó giáo sư"
+    await client.send("/sua 92")
+    await client.click("Thêm người giới thiệu")
+    assert "Hình thức giới thiệu?" in client.texts()
+    await client.send("dang vien")
+    assert (await dossier(router, client)).tables["gioi_thieu"][0]["loai"] == "Đảng viên chính thức"
+    await client.send("/sua 11")
+    for _ in range(4):
+        await client.click("Giữ nguyên")
+    assert "Học hàm" in client.texts()
+    await client.send("ko")
+    assert (await dossier(router, client)).answers["hoc_ham"] == "không"
