@@ -50,6 +50,7 @@ from storage.reviews import (
 
 PREFIX = "og:"
 COMMANDS = ("quanly", "donvi", "capduyet", "moi", "vaitro", "thuhoi", "ketnoi", "lichsu")
+PRIVATE_ONLY = frozenset(COMMANDS) - {"ketnoi"}
 DEFAULT_INVITE_DAYS = 7
 BIND_CODE_HOURS = 24
 BOOTSTRAP_CODE_DAYS = 7
@@ -244,6 +245,9 @@ class OrgFlow:
         if event.kind in ("text", "other"):
             # their commands, not the candidate's consent prompt offering to collect a biography
             return await self._staff_start(tx, event, person)
+        if event.chat.kind != "private" and event.command in PRIVATE_ONLY:
+            # managing people and units, and a dossier's history, are not for the group
+            return [Reply(text=t("private_only", command=event.command))]
         handler = {
             "quanly": self._help,
             "donvi": self._units,
@@ -375,8 +379,6 @@ class OrgFlow:
         return [Reply(text=render("review/manage_help.j2", units=[_unit_row(u) for u in units]))]
 
     async def _units(self, tx: Tx, event: Event, person: Person | None) -> list[Reply]:
-        if event.chat.kind != "private":
-            return _no_right()
         units = await self._managed(tx, person)
         if not units:
             return [Reply(text=t("no_units"))]
@@ -458,8 +460,6 @@ class OrgFlow:
 
     # -- invites ---------------------------------------------------------------------------------
     async def _invite(self, tx: Tx, event: Event, person: Person | None) -> list[Reply]:
-        if event.chat.kind != "private":
-            return _no_right()
         units = await self._managed(tx, person)
         if person is None or not units:
             return [Reply(text=t("no_units"))]
@@ -511,8 +511,6 @@ class OrgFlow:
 
     # -- roles -------------------------------------------------------------------------------------
     async def _roles(self, tx: Tx, event: Event, person: Person | None) -> list[Reply]:
-        if event.chat.kind != "private":
-            return _no_right()
         units = await self._managed(tx, person)
         if not units:
             return [Reply(text=t("no_units"))]
@@ -727,8 +725,6 @@ class OrgFlow:
         if record is None or not await access.may_read_history(
             tx, person.id if person else None, record
         ):
-            return _no_right()
-        if event.chat.kind != "private":
             return _no_right()
         entries = await tx.repo(Reviews).history(dossier_id)
         if not entries:

@@ -328,3 +328,27 @@ async def test_a_group_given_to_another_unit_stops_following_the_old_units_cards
     assert "Ghi rõ tôn giáo" not in card.text and card.buttons == []
     assert "nhóm này không còn" in card.text
     assert "đồng chí" not in card.text.lower()  # a group, not a person
+
+
+async def test_secretary_commands_typed_in_a_group_point_to_the_private_chat(
+    db: Database,
+) -> None:
+    """A secretary typing /moi or /thuhoi in the unit's group is told where to type it (not
+    'no right'), and nothing about roles is posted in the group."""
+    world = World(db)
+    ids, dossier_id = await _submitted(world)
+    await world.command(SEC, private(SEC), "vaitro", f"#{ids['cb']}")
+    role_id = re.search(r"#(\d+) Phạm Văn Hai", world.last(private(SEC)).text).group(1)  # type: ignore[union-attr]
+    for name, args in (
+        ("moi", "duyet"),
+        ("thuhoi", role_id),
+        ("capduyet", f"#{ids['cb']} 1 Chi ủy"),
+        ("quanly", ""),
+        ("lichsu", f"#{dossier_id}"),
+    ):
+        await world.command(SEC, CB_GROUP, name, args)
+        said = world.last(CB_GROUP).text
+        assert "tin nhắn riêng" in said and "Phạm Văn Hai" not in said, (name, said)
+    async with db.read() as r:
+        names = [x.display_name for x in await r.repo(Org).roles_in([ids["cb"]], "reviewer")]
+    assert "Phạm Văn Hai" in names  # /thuhoi in the group did nothing
