@@ -603,6 +603,9 @@ def _religions() -> tuple[frozenset[str], dict[str, str]]:
 _HEAD = re.compile(r"^(?P<head>[^,;:(]+?)(?P<rest>\s*[,;:(].*)$")
 
 
+_NO_HEAD = frozenset({"khong", "ko", "k", "kg", "hong", "chua"})
+
+
 def parse_religion(s: str) -> str:
     """Item (9): "không"/"khong"/"ko"/"k" → "không"; known religions → their usual spelling.
 
@@ -619,6 +622,9 @@ def parse_religion(s: str) -> str:
         return "không"
     if key in names:
         return names[key]
+    words = match_key(text).split()
+    if words and words[0] in _NO_HEAD and not any(name in key for name in names):
+        return "không"  # "không theo đạo gì cả", "chưa theo tôn giáo nào"
     m = _HEAD.match(text)
     if m and compact_key(m["head"]) in names:
         return names[compact_key(m["head"])] + m["rest"]

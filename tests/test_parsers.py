@@ -299,6 +299,13 @@ def test_religion(text, expected):
     assert p.parse_religion(text) == expected
 
 
+def test_religion_none_said_in_other_words():
+    """ "khong theo" (không theo [đạo nào]) was stored as typed, without diacritics."""
+    for text in ("khong theo", "Không theo đạo gì cả.", "ko co dao", "chưa theo tôn giáo nào"):
+        assert p.parse_religion(text) == "không", text
+    assert p.parse_religion("không, gia đình theo Công giáo") == "không, gia đình theo Công giáo"
+
+
 def test_religion_blank_and_recognised():
     for blank in ("", "   ", "-", "..."):
         assert error_key(p.parse_religion, blank) == "religion.empty"
