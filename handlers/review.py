@@ -1193,10 +1193,10 @@ class ReviewFlow:
         if not nxt.has_group:
             key = "card.next_not_bound" if posted else "card.nobody_to_review"
             ctx.say(t(key, unit=nxt.name, dossier=record.id))
-        if not posted:
-            ctx.replies.extend(await secretaries_reply(tx, nxt, self._unreachable(record, nxt)))
         text = t("candidate.forwarded", unit=unit.name, next=nxt.name)
         await self._to_candidate(ctx, record, Reply(text=text))
+        if not posted:  # last: an adapter may drop what follows a chat that blocked the bot
+            ctx.replies.extend(await secretaries_reply(tx, nxt, self._unreachable(record, nxt)))
 
     async def _after_final(self, ctx: _Ctx, outcome: Outcome) -> None:
         tx, record, unit = ctx.tx, outcome.record, outcome.unit

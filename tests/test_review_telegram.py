@@ -322,3 +322,57 @@ async def test_concurrent_invite_use_grants_once(scene: Scene) -> None:
     texts = [p.last_text() for p in people]
     assert sum("bí thư của Đảng bộ Khối" in x for x in texts) == 1
     assert sum("đã được dùng" in x for x in texts) == 3
+
+
+async def test_a_secretary_who_blocked_the_bot_does_not_silence_the_candidate(
+    scene: Scene,
+) -> None:
+    """The chi bộ approves; the đảng ủy has no group and no reviewer, so its secretaries are
+    told, but the one secretary blocked the bot: the candidate still hears of the approval
+    (the adapter drops what follows a blocked chat, so the notices to secretaries go last)."""
+    sec, r1, cand = scene.secretary, scene.r1, scene.candidate
+    async with scene.router.db.transaction() as tx:
+        boot = await bootstrap(tx, "Đảng bộ Khối", bot_username="knd_test_bot")
+    assert boot.code is not None
+    await sec.start(boot.code)
+    await sec.command("donvi", "Đảng bộ Công ty A")
+    du_id = re.search(r"#(\d+)", sec.last_text()).group(1)  # type: ignore[union-attr]
+    await sec.command("donvi", f"#{du_id}", "Chi bộ Phòng Kỹ thuật")
+    cb_id = re.search(r"#(\d+)", sec.last_text()).group(1)  # type: ignore[union-attr]
+    await sec.command("moi", "duyet", f"#{cb_id}")
+    await r1.start(code_in(sec.last_text()))
+    group = scene.in_group(r1, scene.cb_chat)
+    scene.in_group(sec, scene.cb_chat)
+    await sec.command("ketnoi", f"#{cb_id}")
+    await TelegramUser(scene.api, sec.user, scene.cb_chat, quiet=0.0, timeout=10.0).command(
+        "ketnoi", code_in(sec.last_text())
+    )
+    await sec.command("moi", "ungvien", f"#{cb_id}")
+    await cand.start(code_in(sec.last_text()))
+    await cand.click("Tôi đồng ý")
+    sample = load_sample("a")
+    async with scene.router.db.transaction() as tx:
+        person = await tx.people.find("telegram", str(cand.user.id))
+        assert person is not None
+        record = await tx.dossiers.current_for(person.id)
+        assert record is not None
+        await tx.dossiers.apply(
+            record,
+            [Change(f"answers.{k}", v) for k, v in sample.answers.items()]
+            + [Change(f"tables.{t}.{i}", r) for t, rows in sample.tables.items()
+               for i, r in enumerate(rows)]
+            + [Change(f"relatives.{i}", r) for i, r in enumerate(sample.relatives)],
+            person.id,
+        )  # fmt: skip
+    await cand.command("nop")
+    if "Nộp luôn" in " ".join(cand.buttons()):
+        await cand.click("Nộp luôn")
+    card = group.last_message()
+    assert "Hồ sơ #" in card.content
+
+    await sec.block_bot()
+    await group.click("Duyệt", message=card)
+    assert (
+        "chuyển lên Đảng bộ Công ty A" in scene.api.message(scene.cb_chat, card.message_id).content
+    )
+    assert "Chi bộ Phòng Kỹ thuật đã duyệt hồ sơ của anh/chị" in cand.last_text()
