@@ -49,6 +49,15 @@ _QUESTION_PHRASES = (
     "hoi gi", "can gi", "phai ghi", "giai thich", "huong dan", "giup toi", "giup minh",
     "lam sao", "bao gio", "co can", "co phai", "duoc khong", "duoc ko", "hay khong",
 )  # fmt: skip
+# Whole words only: as substrings they are inside names ("Cần Giờ" ⊃ "can gi", "phường Dân
+# Chủ" ⊃ "huong dan", "Nghĩa Lâm" ⊃ "nghia la").
+_QUESTION_PHRASE = re.compile(r"\b(?:" + "|".join(map(re.escape, _QUESTION_PHRASES)) + r")\b")
+# An address that names an administrative level is an address even if a place is called
+# "La Gi": its question phrases are not looked for (a trailing "?" still counts).
+_ADDRESS_WORD = re.compile(
+    r"\b(?:xa|phuong|thi tran|thi xa|huyen|quan|tinh|thanh pho|tp|thon|xom|ap|ban|to dan pho)\b"
+)
+_ADDRESSES = frozenset({Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE})
 _QUESTION_START = re.compile(
     r"^(?:cho (?:minh |toi |em )?hoi|xin hoi|hoi (?:chut|xiu|ti)|tai sao|vi sao)\b"
 )
@@ -78,7 +87,9 @@ def not_an_answer(text: str, kind: Kind | None) -> NotAnswer | None:
         return "control"
     folded = fold(stripped)
     asks = stripped.endswith(("?", "？")) or bool(_QUESTION_START.match(folded))
-    phrase = any(p in folded for p in _QUESTION_PHRASES)
+    phrase = bool(_QUESTION_PHRASE.search(folded))
+    if phrase and kind in _ADDRESSES and _ADDRESS_WORD.search(folded):
+        phrase = False
     if kind in _STRUCTURED or kind is None:
         if asks or phrase:
             return "question"

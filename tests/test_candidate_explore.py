@@ -351,3 +351,28 @@ async def test_choices_take_the_abbreviations_and_words_people_type(router: Rout
     assert "Học hàm" in client.texts()
     await client.send("ko")
     assert (await dossier(router, client)).answers["hoc_ham"] == "không"
+
+
+@pytest.mark.parametrize(
+    "place",
+    [
+        "xã Bình Khánh, huyện Cần Giờ, Thành phố Hồ Chí Minh",
+        "phường Phước Hội, thị xã La Gi, tỉnh Bình Thuận",
+        "phường Dân Chủ, thành phố Hòa Bình, tỉnh Hòa Bình",
+        "xã Nghĩa Lâm, huyện Nghĩa Hưng, tỉnh Nam Định",
+    ],
+)
+async def test_place_names_that_contain_question_words_are_answers(
+    router: Router, place: str
+) -> None:
+    """ "Cần Giờ" contains "can gi", "phường Dân Chủ" "huong dan", "La Gi" "la gi": these
+    addresses were taken for questions about the question and could never be entered."""
+    client = await consented(router)
+    await client.send("TRẦN NGHĨA LÂM")  # "nghia la" too
+    await client.click("Bỏ qua")
+    await client.send("15/8/1997")
+    await client.send("nam")
+    await client.send(place)
+    d = await dossier(router, client)
+    assert d.answers["ho_ten"] == "TRẦN NGHĨA LÂM"
+    assert d.answers["noi_dang_ky_khai_sinh"] == place
