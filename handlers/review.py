@@ -533,9 +533,10 @@ class ReviewFlow:
     async def _changes_since_last_look(
         self, tx: Tx, record: DossierRecord, unit: Unit
     ) -> Changes | None:
-        """What changed since the unit last decided on the dossier (None: first look)."""
+        """What changed since the unit last decided on the dossier (None: first look; empty
+        when it comes back unchanged)."""
         last = await tx.repo(Reviews).last_look(record.id, unit.id)
-        if last is None or last >= record.revision:
+        if last is None or last > record.revision:
             return None
         return await changes_since(tx, record, last, self.form)
 

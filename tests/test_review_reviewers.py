@@ -352,3 +352,16 @@ async def test_secretary_commands_typed_in_a_group_point_to_the_private_chat(
     async with db.read() as r:
         names = [x.display_name for x in await r.repo(Org).roles_in([ids["cb"]], "reviewer")]
     assert "Phạm Văn Hai" in names  # /thuhoi in the group did nothing
+
+
+async def test_a_resubmission_without_changes_says_so_on_the_card(db: Database) -> None:
+    """Returned, then sent again untouched: the new card must not look like a first look."""
+    world = World(db)
+    ids, dossier_id = await _submitted(world)
+    card = _card(world, CB_GROUP, dossier_id)
+    await world.command(R1, CB_GROUP, "nhanxet", "9 Ghi rõ tôn giáo.")
+    await world.tap(R1, CB_GROUP, card, "Trả lại")
+    await world.submit(ids["cand"], chat=private(CAND))
+    again = _card(world, CB_GROUP, dossier_id)
+    assert again is not card
+    assert "Thay đổi từ lần xem trước" in again.text and "không có thay đổi nào" in again.text
