@@ -435,6 +435,7 @@ def overdue_line(item: OverdueItem, unit_names: dict[int, str]) -> str:
         since=fmt_date(from_day_number(item.since_d)),
         person=person_label(item.person) if item.person else "",
         abroad=item.abroad,
+        reason=item.abroad_reason,
         end=end,
     )
 

@@ -210,6 +210,8 @@ class OverdueItem:
     since_d: int  # the day the clock started
     person: str = ""  # person verified
     abroad: bool = False
+    abroad_reason: str = ""  # verification: the dossier's reason for "abroad"
+    abroad_override: bool = False  # verification: the secretary chose otherwise
 
     @property
     def key(self) -> str:
@@ -380,10 +382,19 @@ class Stages(Repo):
             "SELECT unit_id FROM dossier_progress WHERE dossier_id = ?", (dossier_id,)
         )
         await tx.executemany(
-            "INSERT INTO verifications (dossier_id, person, abroad, sent_d, returned_d, unit_id)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO verifications (dossier_id, person, abroad, sent_d, returned_d, unit_id,"
+            " abroad_reason, abroad_override) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (dossier_id, v.person, int(v.abroad), v.sent_d, v.returned_d, unit_id)
+                (
+                    dossier_id,
+                    v.person,
+                    int(v.abroad),
+                    v.sent_d,
+                    v.returned_d,
+                    unit_id,
+                    v.reason,
+                    int(v.override),
+                )
                 for v in derived.verifications
             ],
         )
@@ -536,13 +547,17 @@ class Stages(Repo):
         lim = "" if limit is None else f" LIMIT {int(limit)}"
         out: list[OverdueItem] = []
         rows = await self.s.fetchall(
-            "SELECT v.dossier_id, v.unit_id, d.full_name, v.sent_d, v.person, v.abroad FROM"
+            "SELECT v.dossier_id, v.unit_id, d.full_name, v.sent_d, v.person, v.abroad,"
+            " v.abroad_reason, v.abroad_override FROM"
             " (SELECT * FROM verifications p INDEXED BY verifications_pending"
             f" WHERE {_VERIF_SQL}{where} ORDER BY p.sent_d, p.id{lim}) v"
             " JOIN dossier_progress d ON d.dossier_id = v.dossier_id ORDER BY v.sent_d, v.id",
             named,
         )
-        out += [OverdueItem("verification", r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows]
+        out += [
+            OverdueItem("verification", r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], bool(r[7]))
+            for r in rows
+        ]
         for clock, (cond, start, index) in _CLOCK_SQL.items():
             rows = await self.s.fetchall(
                 f"SELECT p.dossier_id, p.unit_id, p.full_name, {start}"

@@ -70,6 +70,12 @@ async def test_the_dossier_says_who_is_abroad_and_the_card_says_why(world: World
     summary = only_text(await run(world, "sec", "tinhhinh"))
     assert "TRẦN MINH KHOA (Chi bộ Kỹ thuật): gửi thẩm tra mẹ ngày 10/06/2026" in summary
     assert "TRẦN MINH KHOA (Chi bộ Kỹ thuật): gửi thẩm tra cha" not in summary
+    # on 24/10 the 90 working days are over too; the line says why it was 90
+    summary = only_text(await run(world, "sec", "tinhhinh", when=at(d("24/10/2026"))))
+    assert (
+        "TRẦN MINH KHOA (Chi bộ Kỹ thuật): gửi thẩm tra cha ở nước ngoài ngày 10/06/2026"
+        f" (lý lịch ghi {WHY_FATHER})\n"
+    ) in summary
 
 
 async def test_children_are_matched_in_the_declared_order(world: World) -> None:
@@ -119,4 +125,7 @@ async def test_typing_trong_nuoc_overrides_the_dossier(world: World) -> None:
     )  # fmt: skip
     assert "Gửi thẩm tra lý lịch (cha) ngày 10/06/2026" in text
     summary = only_text(await run(world, "sec", "tinhhinh"))
-    assert "TRẦN MINH KHOA (Chi bộ Kỹ thuật): gửi thẩm tra cha ngày 10/06/2026" in summary
+    assert (
+        "TRẦN MINH KHOA (Chi bộ Kỹ thuật): gửi thẩm tra cha ngày 10/06/2026"
+        f" (tính 30 ngày theo người ghi bước, dù lý lịch ghi {WHY_FATHER})\n"
+    ) in summary
