@@ -374,13 +374,12 @@ def parse_step_command(text: str, today: date) -> StepInput:
     The dossier number comes first; then the step, the person verified (for verification
     steps), the date (or "hôm nay"), and "nước ngoài" for a verification abroad.
     """
-    words = text.split()
-    if not words:
+    # the dossier number: "12", "#12", "hs12", "hồ sơ 12", "hồ sơ số 12"
+    head = re.match(r"\s*(?:#|hs|ho\s*so)?\s*(?:so\s*)?(\d+)(?=\s|$)", fold(text))
+    if head is None:
         raise StepRefused("usage")
-    number = re.sub(r"^(?:#|hs|ho so)", "", fold(words[0]))
-    if not number.isdigit():
-        raise StepRefused("usage")
-    rest = fold(" ".join(words[1:]))
+    number = head.group(1)
+    rest = fold(text)[head.end() :]
     day: date | None = None
     found = _DATE_RE.search(rest)
     if found:

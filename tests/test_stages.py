@@ -195,6 +195,8 @@ def test_fold_and_next_steps() -> None:
         ("11 chi bộ họp ngày 15/06/2026", (11, "chi_bo", date(2026, 6, 15), "", None)),
         ("11 viết tay hôm kia", (11, "ban_viet_tay", TODAY - timedelta(days=2), "", None)),
         ("3 vett con 2 ngày 5/2", (3, "tham_tra_ve", date(2026, 2, 5), "con2", None)),
+        ("hồ sơ số 12 chi bộ 15/06/2026", (12, "chi_bo", date(2026, 6, 15), "", None)),
+        ("#12 chibo 15/06/2026", (12, "chi_bo", date(2026, 6, 15), "", None)),
         ("3 guitt ba 02/01/2026", (3, "tham_tra_gui", date(2026, 1, 2), "cha", None)),
         ("3 guitt má chồng 02/01/2026", (3, "tham_tra_gui", date(2026, 1, 2), "me_vc", None)),
         ("3 ketnap", (3, "ket_nap", None, "", None)),
