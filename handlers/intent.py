@@ -52,10 +52,11 @@ _QUESTION_PHRASES = (
 # Whole words only: as substrings they are inside names ("Cần Giờ" ⊃ "can gi", "phường Dân
 # Chủ" ⊃ "huong dan", "Nghĩa Lâm" ⊃ "nghia la").
 _QUESTION_PHRASE = re.compile(r"\b(?:" + "|".join(map(re.escape, _QUESTION_PHRASES)) + r")\b")
-# An address that names an administrative level is an address even if a place is called
-# "La Gi": its question phrases are not looked for (a trailing "?" still counts).
+# An address written as one ("…, thị xã La Gi, tỉnh Bình Thuận": a comma and a level word) is
+# an address even if a place is called "La Gi": its question phrases are not looked for
+# (a trailing "?" still counts; "quê quán là gì" has neither).
 _ADDRESS_WORD = re.compile(
-    r"\b(?:xa|phuong|thi tran|thi xa|huyen|quan|tinh|thanh pho|tp|thon|xom|ap|ban|to dan pho)\b"
+    r"\b(?:xa|phuong|thi tran|thi xa|huyen|tinh|thanh pho|tp|thon|xom|ap|to dan pho)\b"
 )
 _ADDRESSES = frozenset({Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE})
 _QUESTION_START = re.compile(
@@ -88,7 +89,7 @@ def not_an_answer(text: str, kind: Kind | None) -> NotAnswer | None:
     folded = fold(stripped)
     asks = stripped.endswith(("?", "？")) or bool(_QUESTION_START.match(folded))
     phrase = bool(_QUESTION_PHRASE.search(folded))
-    if phrase and kind in _ADDRESSES and _ADDRESS_WORD.search(folded):
+    if phrase and kind in _ADDRESSES and "," in folded and _ADDRESS_WORD.search(folded):
         phrase = False
     if kind in _STRUCTURED or kind is None:
         if asks or phrase:

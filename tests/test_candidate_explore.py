@@ -376,3 +376,6 @@ async def test_place_names_that_contain_question_words_are_answers(
     d = await dossier(router, client)
     assert d.answers["ho_ten"] == "TRẦN NGHĨA LÂM"
     assert d.answers["noi_dang_ky_khai_sinh"] == place
+    await client.send("/sua 6")
+    await client.send("quê quán là gì")  # still a question about the question
+    assert "có vẻ là một câu hỏi" in client.texts()
