@@ -451,7 +451,16 @@ class ReviewFlow:
         fresh = await tx.dossiers.get(record.id)
         assert fresh is not None
         if unit is None:
-            return [Reply(text=t("candidate.no_unit"))]
+            # nobody reviews it: a 'submitted' dossier could be neither reviewed nor edited
+            await tx.dossiers.set_status(fresh, "draft")
+            home = await tx.repo(Org).unit(record.unit_id) if record.unit_id else None
+            if home is None:
+                return [Reply(text=t("candidate.no_unit"))]
+            note = t("card.no_level", dossier=record.id, unit=home.name, unit_id=home.id)
+            return [
+                Reply(text=t("candidate.no_level", unit=home.name)),
+                *await secretaries_reply(tx, home, note),
+            ]
         await tx.audit.append(
             "submit",
             person_id=record.person_id,

@@ -56,7 +56,24 @@ def person(uid: str, name: str) -> tuple[User, Chat]:
 
 async def invited_candidate_submits(net: Net, sec: User, cand: User, sample: Dossier) -> Any:
     """The secretary invites ``cand`` (in their private chats), who opens the link, consents,
-    has ``sample`` filled in and sends /nop. Returns the dossier record as submitted."""
+    has ``sample`` filled in and sends /nop. Returns the dossier record."""
+    record = await invited_candidate_fills(net, sec, cand, sample)
+    await candidate_submits(net, cand)
+    return record
+
+
+async def candidate_submits(net: Net, cand: User) -> list[Reply]:
+    """/nop, confirmed if the bot asks."""
+    cand_chat = Chat(PLATFORM, cand.id, "private")
+    replies = await net.event(cand, cand_chat, kind="command", command="nop")
+    if any("Nộp luôn" in b.label for r in replies for row in r.buttons for b in row):
+        yes = next(b for r in replies for row in r.buttons for b in row if "Nộp luôn" in b.label)
+        replies = await net.event(cand, cand_chat, kind="button", action=yes.action)
+    return replies
+
+
+async def invited_candidate_fills(net: Net, sec: User, cand: User, sample: Dossier) -> Any:
+    """As :func:`invited_candidate_submits`, without the /nop."""
     sec_chat, cand_chat = (Chat(PLATFORM, u.id, "private") for u in (sec, cand))
     await net.event(sec, sec_chat, kind="command", command="moi", text="ungvien")
     await net.event(cand, cand_chat, kind="command", command="start",
@@ -76,10 +93,6 @@ async def invited_candidate_submits(net: Net, sec: User, cand: User, sample: Dos
             + [Change(f"relatives.{i}", r) for i, r in enumerate(sample.relatives)],
             found.id,
         )  # fmt: skip
-    replies = await net.event(cand, cand_chat, kind="command", command="nop")
-    if any("Nộp luôn" in b.label for r in replies for row in r.buttons for b in row):
-        yes = next(b for r in replies for row in r.buttons for b in row if "Nộp luôn" in b.label)
-        await net.event(cand, cand_chat, kind="button", action=yes.action)
     return record
 
 
@@ -163,3 +176,30 @@ async def test_staff_typing_in_private_get_their_commands_not_the_consent(router
     # someone with no role still meets the candidate's greeting and consent
     replies = await net.event(stranger, stranger_chat, kind="text", text="xin chào")
     assert any("đồng ý" in b.label.lower() for r in replies for row in r.buttons for b in row)
+
+
+async def test_a_submission_nobody_reviews_goes_back_to_the_candidate(router: Router) -> None:
+    """The chi bộ (the only unit) has no review level any more when the candidate sends /nop:
+    the dossier must not stay 'submitted' with no reviewer and no way to edit it, and the
+    candidate must not be told they belong to no chi bộ. The secretary is told."""
+    net = Net(router)
+    sec, sec_chat = person("sec", "Bí thư")
+    cand, cand_chat = person("cand", "Nguyễn Văn An")
+    async with router.db.transaction() as tx:
+        boot = await bootstrap(tx, "Chi bộ cơ sở Trường A", platform=PLATFORM, kind="chi_bo_co_so")
+    assert boot.code
+    await net.event(sec, sec_chat, kind="command", command="start", text=boot.code)
+    record = await invited_candidate_fills(net, sec, cand, load_sample("b"))
+    await net.event(sec, sec_chat, kind="command", command="capduyet", text="#1 không")
+    assert "không duyệt lý lịch" in net.last(sec_chat)[1].text  # no dossier waits yet
+    await candidate_submits(net, cand)
+    told = "\n".join(r.text for _, r in net.inbox[cand_chat.id][-2:])
+    assert "chưa gắn với chi bộ nào" not in told and "Chi bộ cơ sở Trường A" in told
+    async with router.db.read() as r:
+        after = await r.dossiers.get(record.id)
+    assert after is not None and after.status == "draft"
+    replies = await net.event(cand, cand_chat, kind="command", command="sua", text="3")
+    assert not any("không sửa được" in r.text for r in replies)
+    assert (
+        f"#{record.id}" in net.last(sec_chat)[1].text and "/capduyet" in net.last(sec_chat)[1].text
+    )
