@@ -472,6 +472,7 @@ class _ChatState:
     members: dict[int, str] = field(default_factory=dict)
     bot_status: str = "member"
     blocked: bool = False
+    migrated_to: int | None = None  # a group upgraded to this supergroup id
 
 
 @dataclass
@@ -1328,7 +1329,14 @@ class FakeBotAPI:
 
     def _resolve_chat(self, chat_id: Any) -> _ChatState:
         if isinstance(chat_id, int) and chat_id in self._chats:
-            return self._chats[chat_id]
+            state = self._chats[chat_id]
+            if state.migrated_to is not None:
+                raise ApiError(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    {"migrate_to_chat_id": state.migrated_to},
+                )
+            return state
         if isinstance(chat_id, str) and chat_id.startswith("@"):
             for state in self._chats.values():
                 if state.chat.username and state.chat.username.lower() == chat_id[1:].lower():
@@ -1491,6 +1499,8 @@ class FakeBotAPI:
         chat = chat or Chat.private(user)
         self.users.setdefault(user.id, user)
         state = self._chat_state(chat)
+        if state.migrated_to is not None:
+            raise ValueError(f"chat {chat.id} was upgraded; write in {state.migrated_to}")
         if chat.type != "private":
             state.members.setdefault(user.id, "member")
         elif state.blocked:
@@ -1765,6 +1775,42 @@ class FakeBotAPI:
         state = self._chat_state(chat)
         old, state.bot_status = state.bot_status, "left"
         return self._my_chat_member(by, chat, old, "left")
+
+    def upgrade_to_supergroup(
+        self, by: User, chat: Chat, *, notify: bool = True
+    ) -> tuple[Chat, list[dict[str, Any]]]:
+        """Upgrade the basic group ``chat`` to a supergroup with a new id, as Telegram does.
+
+        Members and the bot's status carry over; message ids start again in the new chat.
+        From then on every method naming the old id fails with 400 "group chat was upgraded
+        to a supergroup chat" and ``parameters.migrate_to_chat_id`` (PTB: ``ChatMigrated``).
+        With ``notify`` the two service messages are queued: ``migrate_to_chat_id`` in the
+        old group, then ``migrate_from_chat_id`` in the new supergroup (without, the bot
+        learns of the move only from a refused send). Returns the new chat and the updates.
+        """
+        old = self._chat_state(chat)
+        if chat.type != "group" or old.migrated_to is not None:
+            raise ValueError(f"chat {chat.id} is not a basic group that can be upgraded")
+        new_chat = Chat(id=-1_001_000_000_000 - next(self._group_ids), type="supergroup",
+                        title=chat.title)  # fmt: skip
+        new = self._chat_state(new_chat)
+        new.members = dict(old.members)
+        new.bot_status = old.bot_status
+        self.users.setdefault(by.id, by)
+        updates = []
+        if notify:
+            note = self._add_message(
+                old, {"sender": by, "from_bot": False, "extra": {"migrate_to_chat_id": new_chat.id}}
+            )
+            self._event(old, "user_message", note.message_id, "migrate_to_chat_id")
+            updates.append(self._message_update(note))
+        old.migrated_to = new_chat.id
+        if notify:
+            extra = {"migrate_from_chat_id": chat.id}
+            note = self._add_message(new, {"sender": by, "from_bot": False, "extra": extra})
+            self._event(new, "user_message", note.message_id, "migrate_from_chat_id")
+            updates.append(self._message_update(note))
+        return new_chat, updates
 
     def user_blocks_bot(self, user: User) -> dict[str, Any]:
         """Queue my_chat_member(kicked); later sends fail with 403 "bot was blocked"."""

@@ -27,7 +27,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Conflict, Forbidden, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Conflict, Forbidden, RetryAfter
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -328,6 +328,27 @@ async def test_edits_callbacks_chats_and_blocking(api: FakeBotAPI, app: Applicat
     await an.block_bot()
     with pytest.raises(Forbidden, match="blocked by the user"):
         await bot.send_message(an.chat.id, "còn đó không?")
+
+
+async def test_group_upgraded_to_a_supergroup(api: FakeBotAPI, app: Application) -> None:
+    admin = api.new_user("Bí thư")
+    old = api.new_group("Chi bộ", supergroup=False)
+    api.set_member_status(old, admin, "creator")
+    new, (moved_to, moved_from) = api.upgrade_to_supergroup(admin, old)
+    assert (new.type, new.title, new.id != old.id) == ("supergroup", "Chi bộ", True)
+    assert moved_to["message"]["chat"]["id"] == old.id
+    assert moved_to["message"]["migrate_to_chat_id"] == new.id
+    assert moved_from["message"]["chat"]["id"] == new.id
+    assert moved_from["message"]["migrate_from_chat_id"] == old.id
+    with pytest.raises(ChatMigrated) as refused:
+        await app.bot.send_message(old.id, "còn ở đây không?")
+    assert refused.value.new_chat_id == new.id
+    sent = await app.bot.send_message(new.id, "ở nhóm mới")
+    assert sent.chat.id == new.id and api.bot_messages(new)[-1].text == "ở nhóm mới"
+    with pytest.raises(ValueError, match="upgraded"):
+        api.user_sends_text(admin, old, "nhắn vào nhóm cũ")
+    with pytest.raises(ValueError, match="basic group"):
+        api.upgrade_to_supergroup(admin, new)
 
 
 async def test_answer_text_limit_and_injected_failures(api: FakeBotAPI, app: Application) -> None:
