@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-EventKind = Literal["text", "button", "command", "other", "bot_added", "bot_removed"]
+EventKind = Literal["text", "button", "command", "other", "bot_added", "bot_removed", "chat_moved"]
 ChatKind = Literal["private", "group"]
 
 MAX_ACTION_BYTES = 64  # Telegram's callback_data limit; every action must fit
@@ -40,6 +40,9 @@ class Event:
     ``update_key`` identifies the platform update so a redelivered update is processed
     once; ``message_ref`` is the bot message that carried the tapped button, and
     ``reply_to_ref`` the bot message a text replies to (reviewers' comments in groups).
+
+    ``chat_moved``: the platform gave ``chat`` a new id, ``moved_to`` (Telegram: a group
+    upgraded to a supergroup); everything stored under the old id follows it.
     """
 
     user: User
@@ -51,6 +54,7 @@ class Event:
     update_key: str = ""
     message_ref: str = ""
     reply_to_ref: str = ""
+    moved_to: str = ""  # chat_moved: the chat's new id
 
 
 @dataclass(frozen=True, slots=True)

@@ -240,8 +240,9 @@ def build_flows(*, bot_username: str = "") -> list[Flow]:
     on its own; the candidate's submission is handed to the review flow when it exists.
     """
     from handlers.candidate import CandidateFlow
+    from handlers.chat_moves import ChatMoveFlow
 
-    flows: list[Flow] = []
+    flows: list[Flow] = [ChatMoveFlow()]  # first: re-keys a moved chat before anyone reads it
     on_submitted = None
     on_start = None
     unit_for = None
