@@ -42,7 +42,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, MessageLimit
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -253,6 +253,8 @@ def update_to_event(
             update_key=key,
         )
     message = update.message
+    if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
+        return _chat_moved(message, key)
     if message is None or message.from_user is None:
         return None
     chat = _chat(message.chat)
@@ -300,6 +302,29 @@ def update_to_event(
         text=message.caption or "",
         update_key=key,
         reply_to_ref=reply_ref,
+    )
+
+
+def _chat_moved(message: Message, key: str) -> Event | None:
+    """The service message of a group upgraded to a supergroup, as a ``chat_moved`` event.
+
+    Telegram sends it twice: ``migrate_to_chat_id`` in the old group, ``migrate_from_chat_id``
+    in the new supergroup; both name the same move (old id → new id), the second is a no-op.
+    """
+    chat = _chat(message.chat)
+    if chat is None:
+        return None
+    if message.migrate_to_chat_id:
+        old, new = chat.id, str(message.migrate_to_chat_id)
+    else:
+        old, new = str(message.migrate_from_chat_id), chat.id
+    sender = message.from_user
+    return Event(
+        user=_user(sender) if sender is not None else User(PLATFORM, ""),
+        chat=Chat(PLATFORM, old, "group", chat.title),
+        kind="chat_moved",
+        update_key=key,
+        moved_to=new,
     )
 
 
@@ -399,6 +424,7 @@ class TelegramAdapter:
     def __init__(self, router: RouterLike, *, bot_username: str = "") -> None:
         self.router = router
         self.bot_username = bot_username
+        self.moved: dict[str, str] = {}  # chat id → its new id (groups upgraded to supergroups)
 
     async def on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """PTB callback for every update (registered as a TypeHandler)."""
@@ -411,6 +437,8 @@ class TelegramAdapter:
             if query is not None:
                 await _answer(query, "")
             return
+        if event.kind == "chat_moved":
+            self.moved[event.chat.id] = event.moved_to
         toast_sent = False
         try:
             replies = await self.router.handle(event)
@@ -424,14 +452,31 @@ class TelegramAdapter:
                 await _answer(query, "")
 
     async def deliver(self, bot: Any, chat: Chat, replies: Iterable[Reply]) -> None:
-        """Send ``replies`` in order; a failing reply is logged and the rest still go out."""
+        """Send ``replies`` in order; a failing reply is logged and the rest still go out.
+
+        A chat that refuses the bot (403: the person blocked it, the group removed it) gets
+        nothing more of this batch, while the other chats of the batch still get theirs. A
+        chat that moved (a group upgraded to a supergroup: ``ChatMigrated``) is sent to at
+        its new id, once, and the router is told so that the stored ids follow.
+        """
+        refused: set[str] = set()
         for reply in replies:
             target = reply.chat or chat
+            new_id = self.moved.get(target.id)
+            if new_id is not None:
+                target = Chat(target.platform, new_id, target.kind, target.title)
+            if target.id in refused:
+                continue
             try:
-                sent = await self._send_one(bot, target, reply)
+                try:
+                    sent = await self._send_one(bot, target, reply)
+                except ChatMigrated as exc:
+                    target = await self._chat_moved(bot, target, str(exc.new_chat_id))
+                    sent = await self._send_one(bot, target, reply)
             except Forbidden:
                 _LOGGER.info("chat %s blocked the bot or removed it; reply dropped", target.id)
-                return
+                refused.add(target.id)
+                continue
             except TelegramError as exc:
                 _LOGGER.warning("could not deliver a reply to chat %s: %s", target.id, exc)
                 continue
@@ -439,6 +484,29 @@ class TelegramAdapter:
                 await self.router.message_sent(
                     reply.remember, PLATFORM, target.id, str(sent.message_id)
                 )
+
+    async def _chat_moved(self, bot: Any, chat: Chat, new_id: str) -> Chat:
+        """Telegram refused ``chat``: it is now ``new_id``. Remember it here, and have the
+        router move what is stored under the old id (the update telling of the move may have
+        been missed); returns the chat at its new id."""
+        _LOGGER.info("chat %s moved to %s (upgraded to a supergroup)", chat.id, new_id)
+        self.moved[chat.id] = new_id
+        event = Event(
+            user=User(PLATFORM, ""),
+            chat=chat,
+            kind="chat_moved",
+            update_key=f"chat_moved:{chat.id}:{new_id}",
+            moved_to=new_id,
+        )
+        try:
+            replies = await self.router.handle(event)
+        except Exception:  # the send itself must still go out
+            _LOGGER.exception("could not record the move of chat %s", chat.id)
+            replies = []
+        moved = Chat(chat.platform, new_id, chat.kind, chat.title)
+        if replies:
+            await self.deliver(bot, moved, replies)
+        return moved
 
     async def _send_one(self, bot: Any, chat: Chat, reply: Reply) -> _Sent | None:
         chat_id = int(chat.id)

@@ -1,0 +1,203 @@
+"""Telegram pitfalls a production bot meets, end to end through PTB and the fake Bot API.
+
+* A basic group upgraded to a supergroup gets a new id: the bound unit follows it, whether
+  the bot reads Telegram's service messages or only learns it from a refused send.
+* A chat that refuses the bot (403) loses its own replies only, not the other chats'.
+* The same update posted twice to the webhook is processed once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+
+from bot.telegram import TelegramBot
+from handlers.events import Chat, Reply
+from handlers.org import bootstrap
+from storage.core import Change
+from tests import test_review_telegram, test_telegram_adapter
+from tests.fake_bot_api import Chat as TgChat
+from tests.fake_bot_api import FakeBotAPI
+from tests.samples import load_sample
+from tests.test_review_telegram import Scene, code_in
+from tests.test_telegram_adapter import bot_idle
+from tests.test_telegram_e2e import SamplePlayer, Stack, person, play, read_state, revisions
+from tests.test_telegram_e2e import make_settings as e2e_settings
+from tests.tg_client import TelegramUser
+
+scene = test_review_telegram.scene  # the review story's fixture: bot, router, people
+harness = test_telegram_adapter.harness  # the adapter's fixture: bot over a stub router
+
+# ------------------------------------------------------------------- group → supergroup, e2e
+
+
+async def bind_basic_group(scene: Scene) -> tuple[TgChat, str]:
+    """A chi bộ bound to a basic (not super) group, with a reviewer and a candidate ready to
+    submit; returns the group and the chi bộ's id."""
+    sec, r1, cand = scene.secretary, scene.r1, scene.candidate
+    async with scene.router.db.transaction() as tx:
+        boot = await bootstrap(tx, "Đảng bộ Khối", bot_username="knd_test_bot")
+    assert boot.code is not None
+    await sec.start(boot.code)
+    await sec.command("donvi", "Đảng bộ Công ty A")
+    du_id = re.search(r"#(\d+)", sec.last_text()).group(1)  # type: ignore[union-attr]
+    await sec.command("donvi", f"#{du_id}", "Chi bộ Phòng Kỹ thuật")
+    cb_id = re.search(r"#(\d+)", sec.last_text()).group(1)  # type: ignore[union-attr]
+    await sec.command("moi", "duyet", f"#{cb_id}")
+    await r1.start(code_in(sec.last_text()))
+    group = scene.api.new_group("Chi bộ Phòng Kỹ thuật", supergroup=False)
+    scene.in_group(r1, group)
+    await sec.command("ketnoi", f"#{cb_id}")
+    await scene.in_group(sec, group).command("ketnoi", code_in(sec.last_text()))
+    assert "đã được kết nối" in scene.api.bot_messages(group)[-1].content
+    await sec.command("moi", "ungvien", f"#{cb_id}")
+    await cand.start(code_in(sec.last_text()))
+    await cand.click("Tôi đồng ý")
+    sample = load_sample("a")
+    async with scene.router.db.transaction() as tx:
+        who = await tx.people.find("telegram", str(cand.user.id))
+        assert who is not None
+        record = await tx.dossiers.current_for(who.id)
+        assert record is not None
+        await tx.dossiers.apply(
+            record,
+            [Change(f"answers.{k}", v) for k, v in sample.answers.items()]
+            + [Change(f"tables.{t}.{i}", r) for t, rows in sample.tables.items()
+               for i, r in enumerate(rows)]
+            + [Change(f"relatives.{i}", r) for i, r in enumerate(sample.relatives)],
+            who.id,
+        )  # fmt: skip
+    return group, cb_id
+
+
+async def submit(scene: Scene) -> None:
+    cand = scene.candidate
+    await cand.command("nop")
+    if "Nộp luôn" in " ".join(cand.buttons()):
+        await cand.click("Nộp luôn")
+
+
+def stored_chat_ids(scene: Scene, unit_id: str) -> tuple[str | None, set[str], list[dict]]:
+    """The unit's bound group, the chats of remembered bot messages, the chat_moved audit."""
+    with scene.db() as db:
+        group = db.execute("SELECT group_chat_id FROM units WHERE id = ?", (unit_id,)).fetchone()
+        chats = {r[0] for r in db.execute("SELECT chat_id FROM bot_messages")}
+        audit = [
+            json.loads(r[0])
+            for r in db.execute("SELECT detail FROM audit_log WHERE action = 'chat_moved'")
+        ]
+    return group[0], chats, audit
+
+
+async def test_an_upgraded_group_keeps_its_unit_cards_and_reviewers(scene: Scene) -> None:
+    api, r1 = scene.api, scene.r1
+    old, cb_id = await bind_basic_group(scene)
+    await submit(scene)
+    card = api.bot_messages(old)[-1]
+    assert "Hồ sơ #" in card.content
+
+    new, updates = api.upgrade_to_supergroup(scene.secretary.user, old)
+    for update in updates:
+        await api.wait_for_update_ack(update["update_id"])
+    assert scene.api.idle_probe is not None
+    await scene.api.idle_probe()
+
+    group_id, chats, audit = stored_chat_ids(scene, cb_id)
+    assert group_id == str(new.id)
+    assert chats and str(old.id) not in chats  # the card is remembered under the new id
+    assert len(audit) == 1  # two service messages, one move
+    assert (audit[0]["from"], audit[0]["to"], audit[0]["units"]) == (
+        str(old.id), str(new.id), [int(cb_id)]
+    )  # fmt: skip
+    notice = api.bot_messages(new)[-1].content
+    assert "siêu nhóm" in notice and "Chi bộ Phòng Kỹ thuật" in notice
+    # the reviewers carry on in the new supergroup: it is still the chi bộ's group
+    in_new = TelegramUser(api, r1.user, new, quiet=0.0, timeout=10.0)
+    await in_new.command("hoso")
+    assert "chờ duyệt (Chi bộ Phòng Kỹ thuật)" in in_new.last_text()
+
+
+async def test_a_missed_upgrade_is_learnt_from_the_refused_send(scene: Scene) -> None:
+    """No service message reached the bot (e.g. it was down for over a day): the first card
+    sent to the old id is refused with ChatMigrated, sent again to the new supergroup, and
+    the stored group follows so the next sends go straight there."""
+    api = scene.api
+    old, cb_id = await bind_basic_group(scene)
+    new, updates = api.upgrade_to_supergroup(scene.secretary.user, old, notify=False)
+    assert updates == []
+    await submit(scene)
+
+    card = api.bot_messages(new)[-1]
+    assert "Hồ sơ #" in card.content
+    group_id, chats, audit = stored_chat_ids(scene, cb_id)
+    assert group_id == str(new.id) and str(old.id) not in chats
+    assert len(audit) == 1 and audit[0]["to"] == str(new.id)
+    refused = [c for c in api.failed_calls() if "upgraded to a supergroup" in c.description]
+    assert len(refused) == 1
+    # a tap on the card in the new chat is the chi bộ's: the card was remembered there
+    await TelegramUser(api, scene.r1.user, new, quiet=0.0, timeout=10.0).click(
+        "Duyệt", message=card
+    )
+    assert "chuyển lên Đảng bộ Công ty A" in api.message(new, card.message_id).content
+    assert len([c for c in api.failed_calls() if "upgraded" in c.description]) == 1
+
+
+# ------------------------------------------------------------------- 403 in a batch of replies
+
+
+async def test_a_chat_that_blocked_the_bot_loses_only_its_own_replies(harness) -> None:
+    """One event's replies go to several chats (a decision: the candidate, the secretaries,
+    the group). A person who blocked the bot must not silence the others."""
+    api, router, _ = harness
+    blocked = TelegramUser(api, first_name="Đã chặn")
+    other = TelegramUser(api, first_name="Người khác")
+    await bot_idle(harness)
+    await api.wait_for_update_ack(api.user_blocks_bot(blocked.user)["update_id"])
+    await bot_idle(harness)
+    away = Chat("telegram", str(blocked.chat.id))
+    router.script = lambda e: [
+        Reply(text="cho người đã chặn", chat=away),
+        Reply(text="thứ nhất"),
+        Reply(text="lại cho người đã chặn", chat=away),
+        Reply(text="thứ hai"),
+    ]
+    await other.send("duyệt")
+    assert other.texts()[-2:] == ["thứ nhất", "thứ hai"]
+    to_blocked = [c for c in api.calls_to("sendMessage") if c.params["chat_id"] == blocked.chat.id]
+    assert len(to_blocked) == 1  # refused once, not asked again within the batch
+
+
+# ------------------------------------------------------------------- webhook redelivery
+
+
+async def test_the_same_update_posted_twice_to_the_webhook_is_processed_once(
+    tmp_path: Path, unused_tcp_port: int
+) -> None:
+    """Telegram re-posts an update it thinks failed (no answer within 60 s, a non-2xx):
+    the second copy changes nothing and sends nothing."""
+    async with FakeBotAPI() as api:
+        settings = e2e_settings(
+            api,
+            tmp_path / "knd.sqlite3",
+            webhook_url=f"http://127.0.0.1:{unused_tcp_port}/hook",
+            webhook_port=unused_tcp_port,
+            webhook_path="hook",
+            webhook_secret="e2e_SECRET-42",
+        )
+        s = Stack(api, settings)
+        bot: TelegramBot = await s.start_bot()
+        try:
+            an = person(api)
+            await play(s, an, SamplePlayer(load_sample("a")), moves=8)
+            original = next(u for u in reversed(api.updates) if "message" in u.payload)
+            state = read_state(s.db_path, "telegram", str(an.chat.id))
+            count, seen = revisions(s), len(an.bot_messages())
+            for _ in range(2):
+                assert await api.deliver_to_webhook(original.payload) == 200
+            await asyncio.wait_for(bot.app.update_queue.join(), 5)
+            assert revisions(s) == count and len(an.bot_messages()) == seen
+            assert read_state(s.db_path, "telegram", str(an.chat.id)) == state
+        finally:
+            await s.stop_bot()
