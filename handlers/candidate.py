@@ -745,9 +745,12 @@ class Turn:
                 pos = i + 1
         return pos
 
-    async def answer_gate(self, yes: bool) -> None:
+    async def answer_gate(self, yes: bool, *, confirmed: bool = False) -> None:
         cur = self.cur
         item = self.walk.item(cur["i"])
+        if not yes and not confirmed and self.walk.has_data(item, self.d):
+            self.goto({"k": "confirm", "what": "clear", "i": item.number})
+            return
         gates = dict(self.state.get("gates", {}))
         gates[str(item.number)] = YES if yes else NO
         self.state["gates"] = gates
@@ -936,6 +939,22 @@ class Turn:
                 self.say(t("delete.kept"))
                 self.back(quiet=True)
             return
+        if what == "clear":  # "Không" to an optional item that has data
+            number = self.cur.get("i")
+            if yes and self.walk.has_item(number or -1):
+                self.state["cur"] = {"k": "gate", "i": number}
+                await self.answer_gate(False, confirmed=True)
+            else:
+                self.note(t("confirm.clear_kept"))
+                self.back(quiet=True)
+            return
+
+    def confirm_params(self, cur: Cursor) -> dict[str, Any]:
+        if cur.get("what") != "clear" or not self.walk.has_item(cur.get("i", -1)):
+            return {}
+        item = self.walk.item(cur["i"])
+        rows = len(self.d.rows(item.table.id)) if item.table is not None else 0
+        return {"ref": item.ref or item.label, "rows": rows}
 
     # -- moving --------------------------------------------------------------------------------
     async def jump(self, number: int) -> None:
@@ -1197,7 +1216,7 @@ class Turn:
             self.say(t("delete.restart"))
             return
         elif kind == "confirm":
-            text = t(f"confirm.{cur['what']}")
+            text = t(f"confirm.{cur['what']}", **self.confirm_params(cur))
             rows = [
                 [Button(t(f"confirm.{cur['what']}_yes"), f"{PREFIX}yes{tag}")],
                 [Button(t(f"confirm.{cur['what']}_no"), f"{PREFIX}no{tag}")],

@@ -379,3 +379,25 @@ async def test_place_names_that_contain_question_words_are_answers(
     await client.send("/sua 6")
     await client.send("quê quán là gì")  # still a question about the question
     assert "có vẻ là một câu hỏi" in client.texts()
+
+
+# ---------------------------------------------------------------------------------------------
+# Data loss
+
+
+async def test_answering_no_to_a_filled_optional_item_asks_before_deleting(router: Router) -> None:
+    """/sua 18 opens with "Anh/chị đã từng đi nước ngoài…?"; a tap on "Không" deleted the rows
+    already entered without a word (the note said only "Đã ghi: không")."""
+    client = await consented(router)
+    await seed(router, client, load_sample("a"), gates={"13": "không", "20": "không"},
+               closed=CLOSED_A)  # fmt: skip
+    await client.send("/sua 18")
+    await client.click("Không")
+    assert "1 dòng" in client.texts()
+    assert len((await dossier(router, client)).tables["nuoc_ngoai"]) == 1
+    await client.click("Không xóa")
+    assert len((await dossier(router, client)).tables["nuoc_ngoai"]) == 1
+    assert "đi nước ngoài" in client.texts()  # the gate question again
+    await client.click("Không")
+    await client.click("Xóa")
+    assert (await dossier(router, client)).tables.get("nuoc_ngoai", []) == []
