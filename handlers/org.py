@@ -50,7 +50,9 @@ from storage.reviews import (
 
 PREFIX = "og:"
 COMMANDS = ("quanly", "donvi", "capduyet", "moi", "vaitro", "thuhoi", "ketnoi", "lichsu")
-PRIVATE_ONLY = frozenset(COMMANDS) - {"ketnoi"}
+#: Typed in a group, these answer "in the private chat" (the group menu offers /ketnoi and the
+#: /quanly help there).
+PRIVATE_ONLY = frozenset(COMMANDS) - {"ketnoi", "quanly"}
 DEFAULT_INVITE_DAYS = 7
 BIND_CODE_HOURS = 24
 BOOTSTRAP_CODE_DAYS = 7

@@ -343,7 +343,6 @@ async def test_secretary_commands_typed_in_a_group_point_to_the_private_chat(
         ("moi", "duyet"),
         ("thuhoi", role_id),
         ("capduyet", f"#{ids['cb']} 1 Chi ủy"),
-        ("quanly", ""),
         ("lichsu", f"#{dossier_id}"),
     ):
         await world.command(SEC, CB_GROUP, name, args)
