@@ -565,7 +565,7 @@ class SecretaryFlow:
         except StepRefused as exc:
             return [Reply(text=exc.message)]
         progress = await tx.repo(Stages).progress(dossier_id)
-        name = (progress.full_name if progress else "") or f"Hồ sơ số {dossier_id}"
+        name = (progress.full_name if progress else "") or t("dossier_number", number=dossier_id)
         text = t(
             "step.recorded",
             name=name,
@@ -607,7 +607,7 @@ class SecretaryFlow:
         buttons = [
             [
                 Button(
-                    f"{r.dossier_id} · {(r.full_name or '?')[:30]} · "
+                    f"{r.dossier_id} · {(r.full_name or t('no_name'))[:30]} · "
                     f"{t(f'phases_short.{r.phase}')}",
                     f"{PREFIX}cd:{r.dossier_id}",
                 )
@@ -641,7 +641,7 @@ class SecretaryFlow:
         text = texts.render(
             "secretary/card.j2",
             number=dossier_id,
-            name=progress.full_name or "?",
+            name=progress.full_name or t("no_name"),
             unit=unit.name if unit else "",
             phase=t(f"phases.{progress.phase}"),
             approved=format_date(from_day_number(progress.approved_d))
@@ -744,7 +744,7 @@ class SecretaryFlow:
                 if p not in pending
             ]
         buttons = [[Button(person_label(p), f"{PREFIX}as:{dossier_id}:{step}:{p}")] for p in people]
-        name = (progress.full_name if progress else "") or "?"
+        name = (progress.full_name if progress else "") or t("no_name")
         return Reply(text=t("step.ask_person", name=name, step=step_label(step)), buttons=buttons)
 
     async def _ask_date(
@@ -780,7 +780,7 @@ class SecretaryFlow:
         person_alias = _PERSON_ALIAS.get(person_code, person_code)
         text = t(
             "step.ask_date",
-            name=(progress.full_name if progress else "") or "?",
+            name=(progress.full_name if progress else "") or t("no_name"),
             step=step_label(step),
             person=person_label(person_code) if person_code else "",
             number=dossier_id,

@@ -430,7 +430,7 @@ def overdue_line(item: OverdueItem, unit_names: dict[int, str]) -> str:
 
     return texts.message(
         f"secretary.clock_item.{item.clock}",
-        name=item.full_name or f"Hồ sơ số {item.dossier_id}",
+        name=item.full_name or texts.message("secretary.dossier_number", number=item.dossier_id),
         unit=unit_names.get(item.unit_id or 0, ""),
         since=fmt_date(from_day_number(item.since_d)),
         person=person_label(item.person) if item.person else "",

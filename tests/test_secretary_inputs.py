@@ -10,7 +10,7 @@ import pytest
 from handlers.events import Chat
 from storage.reviews import Org
 from storage.stages import Stages
-from tests.secretary_world import TODAY, World, at, build_world, d
+from tests.secretary_world import TODAY, World, approved, at, build_world, d
 from tests.test_secretary import only_text, run
 
 LATE_OCTOBER = at(d("24/10/2026"))
@@ -105,3 +105,15 @@ async def test_a_group_sees_only_its_own_unit_and_below(world: World) -> None:
     assert "BÙI THỊ CHÍN" in only_text(await run(world, "sec", "buoc", str(d9)))
     async with world.db.read() as r:
         assert (await r.repo(Stages).progress(d9)).phase == "verified"  # type: ignore[union-attr]
+
+
+async def test_a_dossier_without_a_name_reads_clearly(world: World) -> None:
+    number = await approved(world, "N1", world.a1, "", "01/06/2026 01/09/2026 15/09/2026")
+    card = only_text(await run(world, "sec", "buoc", str(number)))
+    assert card.startswith(f"Hồ sơ số {number} — (chưa ghi họ tên) (Chi bộ Kỹ thuật)")
+    ask = only_text(await run(world, "sec", action=f"sec:as:{number}:ban_viet_tay"))
+    assert ask.startswith("(chưa ghi họ tên) — Nộp bản lý lịch viết tay: chọn ngày")
+    listed = (await run(world, "rev-a1", "buoc"))[0]
+    assert f"{number} · (chưa ghi họ tên) · Đã duyệt" in [
+        b.label for row in listed.buttons for b in row
+    ]
