@@ -280,13 +280,13 @@ def build_summary(
             name = level_names.get(level or 0) or texts.message("secretary.phases.submitted")
             by_level[name] = by_level.get(name, 0) + count
         sub = top.get(unit_id) if unit_id is not None else None
-        if sub is not None and sub != root.id:
+        if sub is not None:  # the root itself too: its own dossiers get their own line
             bucket = per_sub.setdefault(sub, {})
             bucket[phase] = bucket.get(phase, 0) + count
     admitted_sub: dict[int, int] = {}
     for unit_id, count in admissions_year.items():
         sub = top.get(unit_id) if unit_id is not None else None
-        if sub is not None and sub != root.id:
+        if sub is not None:
             admitted_sub[sub] = admitted_sub.get(sub, 0) + count
     direct_children = [u for u in units if u.parent_id == root.id]
     sub_lines = [
@@ -299,6 +299,13 @@ def build_summary(
         )
         for u in direct_children
     ]
+    if sub_lines and root.id in per_sub:
+        # dossiers kept at the unit itself: without this line the sub-units would not add
+        # up to the total
+        own_name = texts.message("secretary.summary.own_dossiers", unit=root.name)
+        sub_lines.insert(
+            0, SubUnitLine(root.id, own_name, per_sub[root.id], admitted_sub.get(root.id, 0), None)
+        )
     admitted = sum(admissions_year.values())
     target_progress = None
     if year_target is not None:

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from storage.stages import Stages
-from tests.secretary_world import World, at, build_world, d
+from tests.secretary_world import World, approved, at, build_world, d
 from tests.test_secretary import only_text, run
 
 
@@ -88,3 +88,23 @@ async def test_the_spreadsheet_names_levels_and_late_people(world: World) -> Non
         "Thẩm tra quá 30 ngày làm việc (90 ngày nếu ở nước ngoài) chưa có kết quả: "
         "cha, vợ (chồng) (ở nước ngoài), mẹ"
     )
+
+
+async def test_the_sub_unit_lines_add_up_to_the_total(world: World) -> None:
+    # a candidate kept at the đảng bộ cơ sở itself (not in a chi bộ), admitted on 01/09/2026
+    await approved(world, "R1", world.alpha, "ĐÀO VĂN GỐC", "01/02/2026 01/04/2026 15/04/2026",
+                   "20/04/2026 15/06/2026 01/07/2026 01/09/2026")  # fmt: skip
+    text = only_text(
+        await run(world, "sec", "tinhhinh", f"#{world.alpha.id}", when=at(d("24/10/2026")))
+    )
+    assert "Hồ sơ theo giai đoạn (13):" in text
+    subs = text.split("Theo đơn vị trực thuộc:\n")[1].split("\n\n")[0].splitlines()
+    assert subs == [
+        "• Đảng bộ Công ty Alpha (hồ sơ do đơn vị trực tiếp quản lý): 1 hồ sơ (chờ lễ 1);"
+        " kết nạp 2026: 1",
+        "• Chi bộ Kỹ thuật: 8 hồ sơ (đang khai 1, đang xét 2, đã duyệt 1, thẩm tra 1,"
+        " chờ đảng ủy 1, dự bị 2); kết nạp 2026: 1",
+        "• Chi bộ Kinh doanh: 4 hồ sơ (đang khai 1, viết tay 1, chờ quyết định 1, dự bị 1);"
+        " kết nạp 2026: 0",
+    ]
+    assert target_line(text).startswith("Kế hoạch 2026: 20 trước 31/10 — đã kết nạp 2 (10 %)")
