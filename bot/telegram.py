@@ -29,7 +29,7 @@ import logging
 import signal
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from telegram import (
@@ -472,7 +472,8 @@ class TelegramAdapter:
                     sent = await self._send_one(bot, target, reply)
                 except ChatMigrated as exc:
                     target = await self._chat_moved(bot, target, str(exc.new_chat_id))
-                    sent = await self._send_one(bot, target, reply)
+                    # the old chat's message ids mean nothing (or another message) there
+                    sent = await self._send_one(bot, target, replace(reply, edit_ref=""))
             except Forbidden:
                 _LOGGER.info("chat %s blocked the bot or removed it; reply dropped", target.id)
                 refused.add(target.id)
@@ -516,7 +517,8 @@ class TelegramAdapter:
         last: _Sent | None = None
 
         start = 0
-        if reply.edit_ref and chunks:
+        # a non-numeric ref is a message that can no longer be edited (storage/chat_moves.py)
+        if reply.edit_ref.isdigit() and chunks:
             only = len(chunks) == 1 and not attachments
             edited = await self._edit(
                 bot, chat_id, int(reply.edit_ref), chunks[0], markup if only else None

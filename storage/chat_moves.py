@@ -5,7 +5,11 @@ Telegram gives a group a new id when it is upgraded to a supergroup (a service m
 supergroup chat"). The columns keyed by a chat id (see ``storage/migrations``):
 
 * ``units.group_chat_id`` — the unit's bound group (cards, comments, digests go there);
-* ``bot_messages.chat_id`` — review cards and item messages the bot edits or answers later;
+* ``bot_messages.chat_id`` — review cards and item messages the bot edits or answers later.
+  Their ids do not carry over: the new chat numbers its messages afresh, so an old id may
+  name another message there. A moved row's ``message_id`` becomes ``moved:<old id>`` —
+  still found by dossier (the flows know the card existed and close or refresh it), never
+  matched by a reply, and an adapter sends a new message instead of editing it;
 * ``conversations.chat_id`` — per-person state in that chat (a reviewer's pending comment);
 * ``private_chats.chat_id`` — private chats never migrate, moved only for completeness.
 
@@ -20,7 +24,9 @@ from dataclasses import dataclass, field
 
 from storage.db import Repo, Tx
 
-__all__ = ["ChatMove", "ChatMoves"]
+__all__ = ["MOVED_PREFIX", "ChatMove", "ChatMoves"]
+
+MOVED_PREFIX = "moved:"  # a message id from before the move: not addressable any more
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +65,13 @@ class ChatMoves(Repo):
                 "UPDATE units SET group_chat_id = ? WHERE group_platform = ? AND group_chat_id = ?",
                 (new_id, platform, old_id),
             )
-        moved = []
-        for table in ("bot_messages", "conversations", "private_chats"):
+        messages = await tx.execute(
+            "UPDATE OR IGNORE bot_messages SET chat_id = ?, message_id = ? || message_id"
+            " WHERE platform = ? AND chat_id = ?",
+            (new_id, MOVED_PREFIX, platform, old_id),
+        )
+        moved = [messages]
+        for table in ("conversations", "private_chats"):
             moved.append(
                 await tx.execute(
                     f"UPDATE OR IGNORE {table} SET chat_id = ? WHERE platform = ? AND chat_id = ?",

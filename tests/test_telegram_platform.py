@@ -94,6 +94,7 @@ def stored_chat_ids(scene: Scene, unit_id: str) -> tuple[str | None, set[str], l
 async def test_an_upgraded_group_keeps_its_unit_cards_and_reviewers(scene: Scene) -> None:
     api, r1 = scene.api, scene.r1
     old, cb_id = await bind_basic_group(scene)
+    api.user_sends_text(r1.user, old, "Chào cả nhóm")  # chatter: the bot does not answer
     await submit(scene)
     card = api.bot_messages(old)[-1]
     assert "Hồ sơ #" in card.content
@@ -117,6 +118,20 @@ async def test_an_upgraded_group_keeps_its_unit_cards_and_reviewers(scene: Scene
     in_new = TelegramUser(api, r1.user, new, quiet=0.0, timeout=10.0)
     await in_new.command("hoso")
     assert "chờ duyệt (Chi bộ Phòng Kỹ thuật)" in in_new.last_text()
+    await in_new.click("#1")
+    card_here = in_new.last_message()
+    assert "Hồ sơ #" in card_here.content
+    before = {m.message_id: m.content for m in api.bot_messages(new)}
+    await in_new.click("Duyệt", message=card_here)
+    # both cards close: the new one in place; the old one's id means nothing in the new
+    # chat (ids start again there), so it must not edit whatever message now has that id
+    edited = [
+        m.message_id
+        for m in api.bot_messages(new)
+        if before.get(m.message_id, m.content) != m.content
+    ]
+    assert edited == [card_here.message_id]
+    assert "chuyển lên Đảng bộ Công ty A" in card_here.content
 
 
 async def test_a_missed_upgrade_is_learnt_from_the_refused_send(scene: Scene) -> None:
@@ -142,6 +157,41 @@ async def test_a_missed_upgrade_is_learnt_from_the_refused_send(scene: Scene) ->
     )
     assert "chuyển lên Đảng bộ Công ty A" in api.message(new, card.message_id).content
     assert len([c for c in api.failed_calls() if "upgraded" in c.description]) == 1
+
+
+async def test_an_edit_refused_by_an_upgraded_group_is_sent_anew_there(harness) -> None:
+    """The flow edits a card it posted in the basic group; Telegram answers ChatMigrated.
+    Message ids start again in the supergroup, so the card's id may name another message
+    there: the retry posts the text as a new message, and the router hears of the move."""
+    api, router, _ = harness
+    admin = api.new_user("Bí thư")
+    old = api.new_group("Chi bộ", supergroup=False)
+    router.script = lambda e: [Reply(text="Thẻ hồ sơ #1")]
+    await TelegramUser(api, admin, old).command("hoso")
+    card = api.bot_messages(old)[-1]
+    new, _ = api.upgrade_to_supergroup(admin, old, notify=False)
+    in_new = TelegramUser(api, admin, new)
+    router.script = lambda e: [Reply(text="Tin khác")]
+    await in_new.command("hoso")
+    other = in_new.last_message()
+    assert other.message_id == card.message_id  # the same number, another message
+    closed = "Thẻ hồ sơ #1 — đã duyệt"
+    group = Chat("telegram", str(old.id), "group", "Chi bộ")
+    router.script = lambda e: (
+        []
+        if e.kind == "chat_moved"
+        else [Reply(text=closed, chat=group, edit_ref=str(card.message_id))]
+    )
+    await in_new.command("duyet")
+    assert other.content == "Tin khác" and not other.edits
+    assert in_new.last_text() == closed
+    moves = [e for e in router.events if e.kind == "chat_moved"]
+    assert [(e.chat.id, e.moved_to) for e in moves] == [(str(old.id), str(new.id))]
+    # later replies to the old id go straight to the new chat
+    failed = len(api.failed_calls())
+    router.script = lambda e: [Reply(text="Thẻ hồ sơ #2", chat=group)]
+    await in_new.command("hoso")
+    assert in_new.last_text() == "Thẻ hồ sơ #2" and len(api.failed_calls()) == failed
 
 
 # ------------------------------------------------------------------- 403 in a batch of replies
