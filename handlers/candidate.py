@@ -651,8 +651,16 @@ class Turn:
         self.say(t(f"not_answer.{why}"))
         self.reask()
 
-    async def store(self, cur: Cursor, fdef: FieldDef, parsed: Parsed) -> None:
-        """Write the answer as a revision, show the field's flags, move on."""
+    async def store(
+        self, cur: Cursor, fdef: FieldDef, parsed: Parsed, *, confirmed: bool = False
+    ) -> None:
+        """Write the answer as a revision, show the field's flags, move on. An answer that
+        would delete relatives (not married: the spouse's side) asks first."""
+        if cur["k"] == "f" and not confirmed and self.doomed_relatives(cur, parsed.values):
+            self.goto(
+                {"k": "confirm", "what": "drop", "i": cur["i"], "at": cur, "values": parsed.values}
+            )
+            return
         cur = await self.write_values(cur, parsed.values)
         shown = t("stored", value=_short(parsed.text)) if parsed.text else t("stored_empty")
         if parsed.suggestion:
@@ -725,6 +733,18 @@ class Turn:
             if f.applies(row):
                 keep.update(f.storage_keys())
         return {k: v for k, v in row.items() if k in keep}
+
+    def doomed_relatives(self, cur: Cursor, values: dict[str, str]) -> list[Row]:
+        """The relatives that answering ``values`` at the field ``cur`` would delete."""
+        item = self.walk.item(cur["i"])
+        if item.relatives is None:
+            return []
+        answers = {**self.d.answers, **values}
+        for f in item.fields:  # as write_values: answers whose condition no longer holds
+            if f.id in answers and not f.applies(answers):
+                answers.pop(f.id)
+        applies = {r.code for r in item.relatives.relations if r.applies(answers)}
+        return [r for r in self.d.relatives if r.get("quan_he") not in applies]
 
     def drop_inapplicable_relatives(self, item: ItemDef, answers: dict[str, str]) -> list[Change]:
         assert item.relatives is not None
@@ -939,6 +959,16 @@ class Turn:
                 self.say(t("delete.kept"))
                 self.back(quiet=True)
             return
+        if what == "drop":  # an answer that deletes relatives
+            at, values = self.cur.get("at"), self.cur.get("values")
+            fdef = self.walk.cursor_field(at) if isinstance(at, dict) and self.valid(at) else None
+            if yes and fdef is not None and isinstance(values, dict):
+                self.state["cur"] = at
+                await self.store(at, fdef, Parsed(values), confirmed=True)
+            else:
+                self.note(t("confirm.clear_kept"))
+                self.back(quiet=True)
+            return
         if what == "clear":  # "Không" to an optional item that has data
             number = self.cur.get("i")
             if yes and self.walk.has_item(number or -1):
@@ -950,9 +980,19 @@ class Turn:
             return
 
     def confirm_params(self, cur: Cursor) -> dict[str, Any]:
-        if cur.get("what") != "clear" or not self.walk.has_item(cur.get("i", -1)):
+        if cur.get("what") not in ("clear", "drop") or not self.walk.has_item(cur.get("i", -1)):
             return {}
         item = self.walk.item(cur["i"])
+        if cur["what"] == "drop":
+            at, values = cur.get("at"), cur.get("values")
+            doomed = (
+                self.doomed_relatives(at, values)
+                if isinstance(at, dict) and isinstance(values, dict)
+                else []
+            )
+            incomplete = f" ({t('loop.incomplete')})"
+            names = [self.relative_summary(item, row).removesuffix(incomplete) for row in doomed]
+            return {"ref": item.ref or item.label, "count": len(doomed), "names": names}
         rows = len(self.d.rows(item.table.id)) if item.table is not None else 0
         return {"ref": item.ref or item.label, "rows": rows}
 

@@ -401,3 +401,29 @@ async def test_answering_no_to_a_filled_optional_item_asks_before_deleting(route
     await client.click("Không")
     await client.click("Xóa")
     assert (await dossier(router, client)).tables.get("nuoc_ngoai", []) == []
+
+
+async def test_answering_not_married_asks_before_deleting_the_spouse_side(
+    router: Router,
+) -> None:
+    """/sua 21 then "không" to "Anh/chị đã kết hôn chưa?" (a slip on the keyboard) deleted the
+    spouse, the parents-in-law, the spouse's grandparents and siblings without a word."""
+    client = await consented(router)
+    sample = load_sample("b")
+    await seed(router, client, sample, gates={"13": "không", "18": "không", "20": "không"},
+               closed=["t:lich_su", "t:cong_tac", "t:dao_tao", "t:khen_thuong", "t:gioi_thieu",
+                       "r:anh_chi_em", "r:anh_chi_em_vc", "r:con"])  # fmt: skip
+    before = len(sample.relatives)
+    await client.send("/sua 21")
+    assert "đã kết hôn chưa?" in client.texts()
+    await client.send("khong")
+    assert "8 người" in client.texts()
+    assert len((await dossier(router, client)).relatives) == before
+    await client.click("Không xóa")
+    d = await dossier(router, client)
+    assert len(d.relatives) == before and d.answers["da_ket_hon"] == "có"
+    assert "đã kết hôn chưa?" in client.texts()
+    await client.send("không")
+    await client.click("Xóa")
+    d = await dossier(router, client)
+    assert d.answers["da_ket_hon"] == "không" and len(d.relatives) == before - 8

@@ -381,6 +381,7 @@ async def test_answering_no_to_a_gate_removes_what_no_longer_applies(router: Rou
     await client.send("/sua 21")
     assert "Anh/chị đã kết hôn chưa?" in client.last_text()
     await client.send("không")
+    await client.click("Xóa")  # the spouse's side is deleted only once confirmed
     d = await dossier(router, client)
     assert d.answers["da_ket_hon"] == "không"
     assert "vc_co_anh_chi_em" not in d.answers
