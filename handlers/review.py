@@ -67,6 +67,10 @@ ITEM_KEY = "rvitem"
 COMMANDS = ("nhanxet", "molai", "hoso")
 MAX_COMMENT = 1500
 MAX_CARD_BUTTONS = 24  # /hoso: one "show the card" button per waiting dossier
+#: A card is one message (Telegram: 4096 UTF-16 units), with room for the platform's markup.
+CARD_LIMIT = 3800
+#: (characters quoted from a comment or an explanation, how many are listed) until it fits.
+CARD_FITS = ((200, None), (100, None), (60, None), (60, 12), (60, 5), (60, 0))
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 #: Comment buttons: verb → (audit action, key of the toast and of the notice).
@@ -513,8 +517,12 @@ class ReviewFlow:
         done, total = completeness(record.dossier, self.form)
         changes = await self._changes_since_last_look(tx, record, unit)
         comments = await self._comment_view(tx, record)
-        text = render(
-            "review/card.j2",
+        explained = [
+            {"ref": item_ref(f.item), "text": f.explanation or ""}
+            for f in warnings
+            if f.explanation
+        ]
+        facts = dict(
             dossier=record.id,
             name=record.dossier.value("ho_ten") or t("no_name"),
             home=home.name if home else "",
@@ -527,16 +535,23 @@ class ReviewFlow:
             total=total,
             errors=len(errors),
             warnings=len(warnings),
-            explained=[
-                {"ref": item_ref(f.item), "text": _short(f.explanation or "", 160)}
-                for f in warnings
-                if f.explanation
-            ],
             unexplained=sum(1 for f in warnings if not f.explanation),
             changes=changes,
             labels={n: item_label(self.form, n) for n in (changes.items if changes else {})},
-            comments=comments,
         )
+        # A card is edited in place: it must stay one message. Shorter quotes first, then
+        # fewer of them (the rest is counted; «Xem» shows them all).
+        for length, count in CARD_FITS:
+            text = render(
+                "review/card.j2",
+                **facts,
+                explained=_quoted(explained, length, count),
+                hidden_explained=len(explained) - len(explained[:count]),
+                comments=_quoted(comments, length, count),
+                hidden_comments=len(comments) - len(comments[:count]),
+            )
+            if len(text.encode("utf-16-le")) // 2 <= CARD_LIMIT:
+                break
         return text, len([c for c in comments if c["status"] == "sent"])
 
     async def _changes_since_last_look(
@@ -564,7 +579,7 @@ class ReviewFlow:
                     "ref": item_ref(c.item_number),
                     "status": c.status,
                     "author": c.author_name,
-                    "text": _short(c.text, 200),
+                    "text": c.text,
                     "addressed": addressed,
                 }
             )
@@ -1363,6 +1378,11 @@ def _card_chat(platform: str, chat_id: str, unit: Unit) -> Chat:
 
 def t_final_caption(dossier_id: int) -> str:
     return t("caption.final", dossier=dossier_id)
+
+
+def _quoted(rows: list[dict[str, Any]], length: int, count: int | None) -> list[dict[str, Any]]:
+    """The first ``count`` rows (all: None) with their text shortened to ``length``."""
+    return [{**row, "text": _short(row["text"], length)} for row in rows[:count]]
 
 
 def _short(text: str, limit: int) -> str:

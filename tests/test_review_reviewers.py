@@ -364,3 +364,18 @@ async def test_a_resubmission_without_changes_says_so_on_the_card(db: Database) 
     again = _card(world, CB_GROUP, dossier_id)
     assert again is not card
     assert "Thay đổi từ lần xem trước" in again.text and "không có thay đổi nào" in again.text
+
+
+async def test_a_card_with_many_comments_stays_one_telegram_message(db: Database) -> None:
+    """Twenty long comments: the card must still fit one message (4096 UTF-16 units), or
+    every edit would post the overflow as new messages in the group, buttons and all."""
+    world = World(db)
+    _, dossier_id = await _submitted(world)
+    card = _card(world, CB_GROUP, dossier_id)
+    remark = "Đề nghị ghi rõ " + "nơi công tác, chức vụ và thời gian cụ thể " * 5
+    for item in range(1, 21):
+        await world.command(R1, CB_GROUP, "nhanxet", f"#{dossier_id} {item} {remark}")
+    assert len(card.text.encode("utf-16-le")) // 2 <= 4096
+    hidden = re.search(r"… và (\d+) nhận xét khác", card.text)
+    assert card.text.count("«Đề nghị") + (int(hidden.group(1)) if hidden else 0) == 20
+    assert "«Xem»" in card.text  # the footer survives
