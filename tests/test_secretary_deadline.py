@@ -86,7 +86,7 @@ async def test_the_spreadsheet_names_levels_and_late_people(world: World) -> Non
     # 01/09 past 30 days on 14/10): one clock, the three people
     assert by_name["ĐINH VĂN TÁM"]["Quá hạn"] == (
         "Thẩm tra quá 30 ngày làm việc (90 ngày nếu ở nước ngoài) chưa có kết quả: "
-        "cha, vợ (chồng) (ở nước ngoài), mẹ"
+        "cha, vợ (chồng) ở nước ngoài, mẹ"
     )
 
 
