@@ -17,7 +17,7 @@ from forms.dossier import Dossier
 from handlers.events import Button, Chat, Event, Reply, User
 from handlers.org import OrgFlow
 from handlers.review import ReviewFlow
-from storage.core import Change
+from storage.core import Change, DossierRecord
 from storage.db import Database
 
 PLATFORM = "telegram"
@@ -156,3 +156,24 @@ async def dossier_for(db: Database, person_id: int, unit_id: int, dossier: Dossi
     async with db.transaction() as tx:
         record = await tx.dossiers.create(person_id, dossier, unit_id=unit_id)
         return record.id
+
+
+async def fill_from_sample(
+    db: Database, platform: str, user_id: str, sample: Dossier
+) -> DossierRecord:
+    """Put a whole sample into the person's current dossier at once (what the candidate would
+    answer question by question); the record before the change."""
+    async with db.transaction() as tx:
+        found = await tx.people.find(platform, user_id)
+        assert found is not None
+        record = await tx.dossiers.current_for(found.id)
+        assert record is not None
+        changes = [Change(f"answers.{k}", v) for k, v in sample.answers.items()]
+        changes += [
+            Change(f"tables.{table}.{i}", row)
+            for table, rows in sample.tables.items()
+            for i, row in enumerate(rows)
+        ]
+        changes += [Change(f"relatives.{i}", row) for i, row in enumerate(sample.relatives)]
+        await tx.dossiers.apply(record, changes, found.id)
+        return record

@@ -15,8 +15,8 @@ from forms.dossier import Dossier
 from handlers.events import Chat, Event, Reply, User
 from handlers.org import bootstrap
 from handlers.router import FixedClock, Router, build_flows
-from storage.core import Change
 from storage.db import Database
+from tests.review_harness import fill_from_sample
 from tests.samples import load_sample
 
 PLATFORM = "console"
@@ -80,20 +80,7 @@ async def invited_candidate_fills(net: Net, sec: User, cand: User, sample: Dossi
                     text=code(net.last(sec_chat)[1].text))  # fmt: skip
     consent = next(b for row in net.last(cand_chat)[1].buttons for b in row if "đồng ý" in b.label)
     await net.event(cand, cand_chat, kind="button", action=consent.action)
-    async with net.router.db.transaction() as tx:
-        found = await tx.people.find(PLATFORM, cand.id)
-        assert found is not None
-        record = await tx.dossiers.current_for(found.id)
-        assert record is not None
-        await tx.dossiers.apply(
-            record,
-            [Change(f"answers.{k}", v) for k, v in sample.answers.items()]
-            + [Change(f"tables.{t}.{i}", r) for t, rows in sample.tables.items()
-               for i, r in enumerate(rows)]
-            + [Change(f"relatives.{i}", r) for i, r in enumerate(sample.relatives)],
-            found.id,
-        )  # fmt: skip
-    return record
+    return await fill_from_sample(net.router.db, PLATFORM, cand.id, sample)
 
 
 @pytest.fixture

@@ -23,8 +23,8 @@ from bot.settings import Settings
 from bot.telegram import TelegramBot
 from handlers.org import bootstrap
 from handlers.router import FixedClock, Router, open_router
-from storage.core import Change
 from tests.fake_bot_api import Chat, FakeBotAPI
+from tests.review_harness import fill_from_sample
 from tests.samples import load_sample
 from tests.tg_client import TelegramUser, attach_application
 
@@ -165,20 +165,9 @@ async def test_a_whole_review_in_group_chats(scene: Scene) -> None:
     await cand.start(code_in(sec.last_text()))
     await cand.click("Tôi đồng ý")
     sample = load_sample("a")
-    async with scene.router.db.transaction() as tx:
-        person = await tx.people.find("telegram", str(cand.user.id))
-        assert person is not None
-        record = await tx.dossiers.current_for(person.id)
-        assert record is not None and record.unit_id is not None  # the invite's chi bộ
-        changes = [Change(f"answers.{k}", v) for k, v in sample.answers.items()]
-        changes += [
-            Change(f"tables.{table}.{i}", row)
-            for table, rows in sample.tables.items()
-            for i, row in enumerate(rows)
-        ]
-        changes += [Change(f"relatives.{i}", row) for i, row in enumerate(sample.relatives)]
-        await tx.dossiers.apply(record, changes, person.id)
-        dossier_id = record.id
+    record = await fill_from_sample(scene.router.db, "telegram", str(cand.user.id), sample)
+    assert record.unit_id is not None  # the invite's chi bộ
+    dossier_id = record.id
     await cand.command("nop")
     assert "đã được gửi tới Chi bộ Phòng Kỹ thuật" in cand.last_text()
 
@@ -350,20 +339,7 @@ async def test_a_secretary_who_blocked_the_bot_does_not_silence_the_candidate(
     await sec.command("moi", "ungvien", f"#{cb_id}")
     await cand.start(code_in(sec.last_text()))
     await cand.click("Tôi đồng ý")
-    sample = load_sample("a")
-    async with scene.router.db.transaction() as tx:
-        person = await tx.people.find("telegram", str(cand.user.id))
-        assert person is not None
-        record = await tx.dossiers.current_for(person.id)
-        assert record is not None
-        await tx.dossiers.apply(
-            record,
-            [Change(f"answers.{k}", v) for k, v in sample.answers.items()]
-            + [Change(f"tables.{t}.{i}", r) for t, rows in sample.tables.items()
-               for i, r in enumerate(rows)]
-            + [Change(f"relatives.{i}", r) for i, r in enumerate(sample.relatives)],
-            person.id,
-        )  # fmt: skip
+    await fill_from_sample(scene.router.db, "telegram", str(cand.user.id), load_sample("a"))
     await cand.command("nop")
     if "Nộp luôn" in " ".join(cand.buttons()):
         await cand.click("Nộp luôn")
