@@ -12,9 +12,15 @@ How a review runs
   (:mod:`handlers.access`). "Xem" sends the draft .docx and a text summary to the reviewer's
   PRIVATE chat; the group only learns that it was sent.
 * Comments are drafts until "Trả lại", which sends them all to the candidate at once, each with
-  a button that opens its item in the candidate's conversation.
+  a button that opens its item in the candidate's conversation. "Duyệt" is refused while
+  drafts are unsent (they would ride up to the next level).
 * A decision names the revision on the card; the storage refuses a decision on an older
   revision and lets one decision win when two reviewers tap at once.
+* /hoso lists the dossiers waiting for the actor's units with a button each that posts the
+  card again where it was tapped (a card far up a busy group, or one never posted because
+  nobody could receive it; the unit's secretaries are told when that happens). A card in a
+  chat that may no longer follow the review (a revoked reviewer's private chat, a group
+  bound to another unit) is withdrawn instead of edited.
 * The last level's approval locks the dossier and sends the final .docx (no draft mark) to the
   candidate and to the approving group. Reopening is an explicit, recorded action.
 
