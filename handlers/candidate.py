@@ -264,6 +264,9 @@ class Turn:
             return
         text = ev.text
         action = typed_button(text, [(b[0], b[1]) for b in self.state.get("btn", [])])
+        if action is None and not text.strip().isdigit():
+            # The buttons under the last flag list, by label (their numbers are the console's).
+            action = typed_button(text, [(b[0], b[1]) for b in self.state.get("fbtn", [])])
         if action is not None:
             await self.action(action, typed=True)
             return
@@ -1739,6 +1742,7 @@ class Turn:
             buttons.append([Button(t("flags.more", count=more), f"{PREFIX}more:{next_page}")])
         self.state["fk"] = keys
         self.state["fq"] = fq
+        self.state["fbtn"] = [[b.label, b.action] for line in buttons for b in line]
         text = render(
             "chat/flags.j2",
             title=title,

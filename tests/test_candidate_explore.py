@@ -427,3 +427,20 @@ async def test_answering_not_married_asks_before_deleting_the_spouse_side(
     await client.click("Xóa")
     d = await dossier(router, client)
     assert d.answers["da_ket_hon"] == "không" and len(d.relatives) == before - 8
+
+
+async def test_the_buttons_under_flags_can_be_typed_too(router: Router) -> None:
+    """Every button can be typed (console, Zalo): the question's buttons could, the ones
+    under a flag list ("Sửa mục (1)", "Giải trình cảnh báo 1") could not; their labels were
+    taken as answers to the current question."""
+    client = await consented(router)
+    await client.send("nguyen van an")
+    assert "Giải trình cảnh báo 1" in " ".join(client.buttons())
+    await client.send("giai trinh canh bao 1")
+    assert "Anh/chị ghi lời giải trình" in client.texts()
+    await client.send("Giấy khai sinh của tôi ghi không dấu.")
+    d = await dossier(router, client)
+    assert list(d.explanations.values()) == ["Giấy khai sinh của tôi ghi không dấu."]
+    await client.send("/tiendo")
+    await client.send("sửa mục (1)")
+    assert "(1) Họ và tên khai sinh" in client.texts()
