@@ -47,6 +47,7 @@ from handlers.stages import (
     STEP_ALIASES,
     StepRefused,
     abroad_reason,
+    abroad_reasons,
     fold_events,
     next_person_code,
     next_steps,
@@ -56,6 +57,7 @@ from handlers.stages import (
     record_step,
     step_label,
     undo_last_step,
+    verified_relatives,
 )
 from handlers.summary import (
     DEFAULT_CALENDAR,
@@ -710,7 +712,7 @@ class SecretaryFlow:
         if verb == "un":
             return await self._undo(tx, event, person, number, today)
         if verb == "wp" and len(args) == 2:
-            return [await self._ask_person(tx, number, args[1])]
+            return [await self._ask_person(tx, number, args[1], today)]
         if verb == "as" and len(args) >= 2 and args[1] in _ALIAS_OF:
             return [
                 await self._ask_date(tx, number, args[1], args[2] if len(args) > 2 else "", today)
@@ -728,22 +730,42 @@ class SecretaryFlow:
             )
         return [Reply(text=t("step.usage"))]
 
-    async def _ask_person(self, tx: Tx, dossier_id: int, which: str) -> Reply:
+    async def _ask_person(self, tx: Tx, dossier_id: int, which: str, today: date) -> Reply:
         stages = tx.repo(Stages)
         progress = await stages.progress(dossier_id)
         state = fold_events(await stages.events(dossier_id))
+        labels: dict[str, str] = {}
         if which == "v":
             step = "tham_tra_ve"
             people = [v.person for v in state.verifications if v.returned_d is None]
         else:
+            # the children as declared in item (21), each by name, and who lives abroad
             step = "tham_tra_gui"
+            record = await tx.dossiers.get(dossier_id)
+            dossier = record.dossier if record else None
+            declared = verified_relatives(dossier)
+            reasons = abroad_reasons(dossier, today)
+            children = [p for p in declared if p.startswith("con")] or [
+                next_person_code(state, "con")
+            ]
             pending = {v.person for v in state.verifications if v.returned_d is None}
             people = [
-                next_person_code(state, p)
-                for p in ("ban_than", "cha", "me", "vo_chong", "cha_vc", "me_vc", "con")
+                p
+                for p in ("ban_than", "cha", "me", "vo_chong", "cha_vc", "me_vc", *children)
                 if p not in pending
             ]
-        buttons = [[Button(person_label(p), f"{PREFIX}as:{dossier_id}:{step}:{p}")] for p in people]
+            for p in people:
+                child = (
+                    declared[p][1].get("ho_ten", "")
+                    if p.startswith("con") and p in declared
+                    else ""
+                )
+                labels[p] = t("step.person_button", person=person_label(p), name=child,
+                              abroad=p in reasons)  # fmt: skip
+        buttons = [
+            [Button(labels.get(p) or person_label(p), f"{PREFIX}as:{dossier_id}:{step}:{p}")]
+            for p in people
+        ]
         name = (progress.full_name if progress else "") or t("no_name")
         return Reply(text=t("step.ask_person", name=name, step=step_label(step)), buttons=buttons)
 

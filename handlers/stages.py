@@ -130,52 +130,64 @@ def person_label(person: str) -> str:
 # Abroad or not: what the dossier says about the person verified
 
 
-def _relative_of(dossier: Dossier, person: str) -> tuple[int, dict[str, str]] | None:
-    """The item (21) block (index, row) of the person verified: "cha" → the father's block,
-    "con2" → the second child's block (in the order the candidate declared them)."""
-    match = re.fullmatch(r"con(\d+)", person)
-    code, nth = ("con", int(match.group(1))) if match else (person, 1)
-    if code not in PERSONS or code == "ban_than":
-        return None
-    found = [(i, r) for i, r in enumerate(dossier.relatives) if r.get("quan_he") == code]
-    return found[nth - 1] if 0 < nth <= len(found) else None
+def verified_relatives(dossier: Dossier | None) -> dict[str, tuple[int, dict[str, str]]]:
+    """The item (21) block (index, row) of each person who may be verified, by person code:
+    "cha", "me", "vo_chong", "cha_vc", "me_vc", and "con1", "con2"… in the order the
+    children were declared (the codes /buoc uses)."""
+    out: dict[str, tuple[int, dict[str, str]]] = {}
+    children = 0
+    for i, row in enumerate(dossier.relatives if dossier is not None else []):
+        code = row.get("quan_he", "")
+        if code == "con":
+            children += 1
+            out[f"con{children}"] = (i, row)
+        elif code in PERSONS and code != "ban_than":
+            out.setdefault(code, (i, row))
+    return out
 
 
-def abroad_reason(dossier: Dossier | None, person: str, today: date) -> str:
-    """Why the dossier says the person verified is abroad ("" when it does not).
+def abroad_reasons(dossier: Dossier | None, today: date) -> dict[str, str]:
+    """Why the dossier says each person verified is abroad, by person code (absent: not).
 
     The reviewers' rule X14 (forms.checks) decides: a relative whose residence names a
     foreign country, or who is declared "đang ở nước ngoài", or of foreign nationality.
     Their verification goes through the Vietnamese representation abroad: 90 working days.
     """
-    if dossier is None:
-        return ""
-    found = _relative_of(dossier, person)
-    if found is None:
-        return ""
-    index, row = found
+    people = verified_relatives(dossier)
+    if dossier is None or not people:
+        return {}
     from forms.checks import check_items
 
     try:
         flags = check_items(dossier, [21], today=today, scope="all")
     except Exception:  # a checks bug must not stop a secretary recording a step
         log.exception("checks failed while reading relatives abroad")
-        return ""
-    if not any(f.rule == "X14" and f.row == index for f in flags):
-        return ""
+        return {}
+    abroad_rows = {f.row for f in flags if f.rule == "X14" and f.row is not None}
     labels = {r.code: r.label for r in load_form().relatives().relations}
-    who = " ".join(
-        part for part in (labels.get(row.get("quan_he", ""), ""), row.get("ho_ten", "")) if part
-    )
-    nationality = row.get("quoc_tich", "").strip()
-    if fold(nationality) in ("viet nam", "vn", "viet"):
-        nationality = ""
-    return texts.message(
-        "secretary.abroad.reason",
-        who=who.strip(),
-        residence=row.get("cu_tru", "").strip(),
-        nationality=nationality,
-    )
+    out: dict[str, str] = {}
+    for person, (index, row) in people.items():
+        if index not in abroad_rows:
+            continue
+        who = " ".join(
+            p for p in (labels.get(row.get("quan_he", ""), ""), row.get("ho_ten", "")) if p
+        )
+        nationality = row.get("quoc_tich", "").strip()
+        if fold(nationality) in ("viet nam", "vn", "viet"):
+            nationality = ""
+        out[person] = texts.message(
+            "secretary.abroad.reason",
+            who=who.strip(),
+            residence=row.get("cu_tru", "").strip(),
+            nationality=nationality,
+        )
+    return out
+
+
+def abroad_reason(dossier: Dossier | None, person: str, today: date) -> str:
+    """Why the dossier says ``person`` is abroad ("" when it does not); see
+    :func:`abroad_reasons`."""
+    return abroad_reasons(dossier, today).get(person, "")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -132,3 +132,26 @@ async def test_typing_trong_nuoc_overrides_the_dossier(world: World) -> None:
         "TRẦN MINH KHOA (Chi bộ Kỹ thuật): gửi thẩm tra cha ngày 10/06/2026"
         f" (tính 30 ngày theo người ghi bước, dù lý lịch ghi {WHY_FATHER})\n"
     ) in summary
+
+
+async def test_the_person_buttons_name_the_children_and_who_is_abroad(world: World) -> None:
+    number = await handwritten(world)
+    ask = (await run(world, "sec", action=f"sec:wp:{number}:g"))[0]
+    assert [row[0].label for row in ask.buttons] == [
+        "bản thân người xin vào Đảng",
+        "cha · ở nước ngoài",
+        "mẹ",
+        "vợ (chồng)",
+        "cha vợ (chồng)",
+        "mẹ vợ (chồng)",
+        "con (thứ 1): TRẦN MINH BÌNH",
+        "con (thứ 2): TRẦN MINH AN · ở nước ngoài",
+    ]
+    # the second child first: the code stays the declared one, and so does the reason
+    date_ask = (await run(world, "sec", action=ask.buttons[-1][0].action))[0]
+    assert "Theo lý lịch, có người thân ở nước ngoài: Con TRẦN MINH AN" in date_ask.text
+    text = only_text(await run(world, "sec", action=date_ask.buttons[0][0].action))
+    assert "Gửi thẩm tra lý lịch (con (thứ 2), ở nước ngoài) ngày 23/09/2026" in text
+    again = (await run(world, "sec", action=f"sec:wp:{number}:g"))[0]
+    labels = [row[0].label for row in again.buttons]
+    assert "con (thứ 1): TRẦN MINH BÌNH" in labels and not any("TRẦN MINH AN" in x for x in labels)
