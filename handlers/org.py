@@ -677,6 +677,7 @@ class OrgFlow:
                 text=render(
                     "review/bind_announce.j2",
                     unit=unit.name,
+                    unit_id=unit.id,
                     level=unit.review_level,
                     level_name=unit.level_name,
                     last_level=chain_last,

@@ -12,7 +12,7 @@ import pytest
 from handlers.org import bootstrap
 from storage.db import Database
 from storage.reviews import Org, Reviews
-from tests.review_harness import World, dossier_for, open_db, person, private
+from tests.review_harness import World, dossier_for, group, open_db, person, private
 from tests.samples import load_sample
 from tests.test_review_flow import (
     CAND,
@@ -379,3 +379,16 @@ async def test_a_card_with_many_comments_stays_one_telegram_message(db: Database
     hidden = re.search(r"… và (\d+) nhận xét khác", card.text)
     assert card.text.count("«Đề nghị") + (int(hidden.group(1)) if hidden else 0) == 20
     assert "«Xem»" in card.text  # the footer survives
+
+
+async def test_binding_a_group_to_a_unit_that_reviews_nothing_says_so(db: Database) -> None:
+    """The top unit has no review level: its group will receive no card, and the binding
+    notice must not promise them."""
+    world = World(db)
+    await _organisation(world)
+    top = group("-1009", "Đảng ủy Khối")
+    await world.command(SEC, private(SEC), "ketnoi", "#1")
+    await world.command(SEC, top, "ketnoi", _code(world.last(private(SEC)).text))
+    said = world.last(top).text
+    assert "đã được kết nối" in said and "/capduyet" in said
+    assert "thẻ hồ sơ chờ duyệt" not in said
