@@ -149,6 +149,12 @@ class User:
         return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
 
 
+#: The account Telegram shows as the sender of messages sent "as the group" (anonymous
+#: admins, the migration notice in a new supergroup).
+GROUP_ANONYMOUS_BOT = User(
+    id=1087968824, first_name="Group", username="GroupAnonymousBot", is_bot=True, language_code=None
+)
+
 ChatType = Literal["private", "group", "supergroup", "channel"]
 
 
@@ -1784,9 +1790,12 @@ class FakeBotAPI:
         Members and the bot's status carry over; message ids start again in the new chat.
         From then on every method naming the old id fails with 400 "group chat was upgraded
         to a supergroup chat" and ``parameters.migrate_to_chat_id`` (PTB: ``ChatMigrated``).
-        With ``notify`` the two service messages are queued: ``migrate_to_chat_id`` in the
-        old group, then ``migrate_from_chat_id`` in the new supergroup (without, the bot
-        learns of the move only from a refused send). Returns the new chat and the updates.
+        With ``notify`` the updates Telegram sends are queued, in its order: the service
+        message ``migrate_to_chat_id`` in the old group (from ``by``), the bot's
+        ``my_chat_member`` (left → its status) in the new supergroup, then the service message
+        ``migrate_from_chat_id`` there, from the anonymous "Group" bot with ``sender_chat``
+        (tdlib/telegram-bot-api#266, ktgbotapi#514). Without ``notify`` the bot learns of the
+        move only from a refused send. Returns the new chat and the updates.
         """
         old = self._chat_state(chat)
         if chat.type != "group" or old.migrated_to is not None:
@@ -1806,8 +1815,10 @@ class FakeBotAPI:
             updates.append(self._message_update(note))
         old.migrated_to = new_chat.id
         if notify:
-            extra = {"migrate_from_chat_id": chat.id}
-            note = self._add_message(new, {"sender": by, "from_bot": False, "extra": extra})
+            updates.append(self._my_chat_member(by, new_chat, "left", new.bot_status))
+            extra = {"sender_chat": new_chat.to_api(), "migrate_from_chat_id": chat.id}
+            sender = GROUP_ANONYMOUS_BOT
+            note = self._add_message(new, {"sender": sender, "from_bot": False, "extra": extra})
             self._event(new, "user_message", note.message_id, "migrate_from_chat_id")
             updates.append(self._message_update(note))
         return new_chat, updates

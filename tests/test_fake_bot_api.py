@@ -334,11 +334,16 @@ async def test_group_upgraded_to_a_supergroup(api: FakeBotAPI, app: Application)
     admin = api.new_user("Bí thư")
     old = api.new_group("Chi bộ", supergroup=False)
     api.set_member_status(old, admin, "creator")
-    new, (moved_to, moved_from) = api.upgrade_to_supergroup(admin, old)
+    new, (moved_to, joined, moved_from) = api.upgrade_to_supergroup(admin, old)
     assert (new.type, new.title, new.id != old.id) == ("supergroup", "Chi bộ", True)
     assert moved_to["message"]["chat"]["id"] == old.id
+    assert moved_to["message"]["from"]["id"] == admin.id
     assert moved_to["message"]["migrate_to_chat_id"] == new.id
+    assert joined["my_chat_member"]["chat"]["id"] == new.id
+    assert joined["my_chat_member"]["new_chat_member"]["status"] == "member"
     assert moved_from["message"]["chat"]["id"] == new.id
+    assert moved_from["message"]["sender_chat"]["id"] == new.id
+    assert moved_from["message"]["from"]["username"] == "GroupAnonymousBot"
     assert moved_from["message"]["migrate_from_chat_id"] == old.id
     with pytest.raises(ChatMigrated) as refused:
         await app.bot.send_message(old.id, "còn ở đây không?")
