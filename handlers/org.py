@@ -583,6 +583,12 @@ class OrgFlow:
             or not await access.may_manage(tx, person.id, role.unit_id)
         ):
             return [Reply(text=t("role_not_found", id=role_id))]
+        if role.role == "secretary":
+            # someone must still manage the unit: else only the command line could start over
+            above = [u.id for u in await org.ancestors(role.unit_id)]
+            others = [r for r in await org.roles_in(above, "secretary") if r.id != role.id]
+            if not others:
+                return [Reply(text=t("last_secretary", unit=role.unit_name))]
         revoked = await org.revoke(role_id, person.id)
         assert revoked is not None
         await tx.audit.append(

@@ -392,3 +392,17 @@ async def test_binding_a_group_to_a_unit_that_reviews_nothing_says_so(db: Databa
     said = world.last(top).text
     assert "đã được kết nối" in said and "/capduyet" in said
     assert "thẻ hồ sơ chờ duyệt" not in said
+
+
+async def test_the_last_secretary_cannot_revoke_themself(db: Database) -> None:
+    """A mistyped number in /thuhoi must not leave the whole organisation with nobody to
+    manage it (only the command line could start a new one)."""
+    world = World(db)
+    await _organisation(world)
+    await world.command(SEC, private(SEC), "vaitro", "#1")
+    own = re.search(r"#(\d+) Bí thư Lê Văn Sáu — bí thư", world.last(private(SEC)).text)
+    assert own, world.last(private(SEC)).text
+    await world.command(SEC, private(SEC), "thuhoi", own.group(1))
+    assert "Đã thu hồi" not in world.last(private(SEC)).text
+    await world.command(SEC, private(SEC), "donvi")
+    assert "Các đơn vị đồng chí quản lý" in world.last(private(SEC)).text
