@@ -133,6 +133,8 @@ def _free_text(text: str, limit: int, *, multiline: bool) -> str:
         raise AnswerError(message("chat.errors.empty"))
     if len(value) > limit:
         raise AnswerError(message("parse.general.too_long", limit=limit))
+    if not any(ch.isalpha() for ch in value):
+        raise AnswerError(message("chat.errors.no_letters"))  # "9": a button number mistyped
     if match_key(value) in _NONE:
         return "không"  # typed on an unaccented keyboard; the booklet gets the word
     return value

@@ -444,3 +444,21 @@ async def test_the_buttons_under_flags_can_be_typed_too(router: Router) -> None:
     await client.send("/tiendo")
     await client.send("sửa mục (1)")
     assert "(1) Họ và tên khai sinh" in client.texts()
+
+
+async def test_a_number_is_not_a_free_text_answer(router: Router) -> None:
+    """A button number typed wrong ("9" for a list of 5) was stored as the occupation, a
+    relative's nationality, their political issues…"""
+    client = await consented(router)
+    await seed(router, client, without(load_sample("a"), items={"nghe_nghiep"}),
+               gates={"13": "không", "20": "không"}, closed=CLOSED_A)  # fmt: skip
+    assert "Nghề nghiệp" in client.texts()
+    await client.send("9")
+    assert "Chưa ghi được" in client.texts()
+    assert "nghe_nghiep" not in (await dossier(router, client)).answers
+    await client.send("/sua 11")
+    for _ in range(7):
+        await client.click("Giữ nguyên")
+    assert "Tin học" in client.texts()
+    await client.send("B")  # Tin học: chứng chỉ B is a letter, and an answer
+    assert (await dossier(router, client)).answers["tin_hoc"] == "B"
