@@ -471,7 +471,11 @@ class SecretaryFlow:
         await tx.audit.append(
             "digest_hour", person_id=person.id, unit_id=unit_id, detail={"hour": hour}
         )
-        return [Reply(text=t("digest_hour.saved", unit=unit_name, hour=hour))]
+        text = t("digest_hour.saved", unit=unit_name, hour=hour)
+        unit = await tx.repo(Org).unit(unit_id)
+        if unit is not None and not unit.has_group:  # the digest goes to the unit's group
+            text += "\n" + t("digest_hour.no_group", unit=unit_name)
+        return [Reply(text=text)]
 
     # -- /buoc, /huybuoc -------------------------------------------------------------------------
     async def _cmd_buoc(

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from handlers.events import Chat
+from storage.reviews import Org
 from storage.stages import Stages
-from tests.secretary_world import World, approved, at, build_world, d
+from tests.secretary_world import TODAY, World, approved, at, build_world, d
 from tests.test_secretary import only_text, run
 
 
@@ -108,3 +110,16 @@ async def test_the_sub_unit_lines_add_up_to_the_total(world: World) -> None:
         " kết nạp 2026: 0",
     ]
     assert target_line(text).startswith("Kế hoạch 2026: 20 trước 31/10 — đã kết nạp 2 (10 %)")
+
+
+async def test_a_digest_hour_for_a_unit_without_a_group_says_where_it_would_go(
+    world: World,
+) -> None:
+    text = only_text(await run(world, "sec", "giobaocao", "9"))
+    assert "lúc 9 giờ" in text
+    assert "Đảng bộ Khối Doanh nghiệp chưa gắn nhóm chat nào nên chưa có nơi nhận báo cáo" in text
+    group = Chat("tg", "-100100", "group", "Đảng ủy Khối")
+    async with world.db.transaction(at(TODAY)) as tx:
+        await tx.repo(Org).bind_group(world.root.id, group.platform, group.id)
+    text = only_text(await run(world, "sec", "giobaocao", "9", chat=group))
+    assert "lúc 9 giờ" in text and "chưa gắn nhóm" not in text
