@@ -53,6 +53,7 @@ from telegram.ext import (
 
 from bot.settings import Settings, protect_logs
 from bot.telegram_request import AiohttpRequest
+from forms import texts
 from handlers.events import MAX_ACTION_BYTES, Button, Chat, Event, Reply, User
 
 __all__ = [
@@ -328,6 +329,26 @@ def _chat_moved(message: Message, key: str) -> Event | None:
     )
 
 
+def anonymous_command(update: Update, bot_username: str = "") -> Chat | None:
+    """The group where an anonymous admin sent us a command, else None.
+
+    A group admin with "Remain anonymous" on writes as the group: ``from`` is the
+    GroupAnonymousBot and ``sender_chat`` the group itself. The flows cannot tell who that
+    is (roles are per person), so :func:`update_to_event` drops it like any bot's message;
+    the adapter answers such a command with how to be recognised instead of silence.
+    """
+    message = update.message
+    if message is None or message.sender_chat is None or message.text is None:
+        return None
+    if message.sender_chat.id != message.chat.id:
+        return None  # a linked channel's post, not an admin
+    chat = _chat(message.chat)
+    if chat is None or chat.kind != "group":
+        return None
+    command = _command(message, bot_username)
+    return chat if command is not None and command[0] else None
+
+
 def _mentions(message: Message, bot_username: str) -> bool:
     if not bot_username:
         return False
@@ -431,11 +452,15 @@ class TelegramAdapter:
         if not isinstance(update, Update):
             return
         bot = context.bot
-        event = update_to_event(update, self.bot_username or (bot.username or ""), bot.id)
+        username = self.bot_username or (bot.username or "")
+        event = update_to_event(update, username, bot.id)
         query = update.callback_query
         if event is None:
             if query is not None:
                 await _answer(query, "")
+            elif (group := anonymous_command(update, username)) is not None:
+                notice = Reply(text=texts.message("platform.anonymous.command"))
+                await self.deliver(bot, group, [notice])
             return
         if event.kind == "chat_moved":
             self.moved[event.chat.id] = event.moved_to
@@ -615,8 +640,6 @@ SCHEDULER_INTERVAL = 60.0  # seconds between looks for due digests and reminders
 
 def group_commands() -> list[tuple[str, str]]:
     """The menu shown in group chats: what reviewers and secretaries type there."""
-    from forms import texts
-
     names = ("nhanxet", "hoso", "molai", "tinhhinh", "buoc", "ketnoi", "lichsu", "quanly")
     return [(name, texts.message(f"menu.group.{name}")) for name in names]
 

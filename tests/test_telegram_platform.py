@@ -18,8 +18,8 @@ from handlers.events import Chat, Reply
 from handlers.org import bootstrap
 from storage.core import Change
 from tests import test_review_telegram, test_telegram_adapter
+from tests.fake_bot_api import GROUP_ANONYMOUS_BOT, FakeBotAPI
 from tests.fake_bot_api import Chat as TgChat
-from tests.fake_bot_api import FakeBotAPI
 from tests.samples import load_sample
 from tests.test_review_telegram import Scene, code_in
 from tests.test_telegram_adapter import bot_idle
@@ -212,6 +212,37 @@ async def test_an_edit_refused_by_an_upgraded_group_is_sent_anew_there(harness) 
     router.script = lambda e: [Reply(text="Thẻ hồ sơ #2", chat=group)]
     await in_new.command("hoso")
     assert in_new.last_text() == "Thẻ hồ sơ #2" and len(api.failed_calls()) == failed
+
+
+# ------------------------------------------------------------------- anonymous group admins
+
+
+async def test_an_anonymous_admins_command_is_answered_not_dropped(harness) -> None:
+    """An admin with "Remain anonymous" on writes as the group (GroupAnonymousBot): nobody
+    can be recognised, so no flow hears it, but the group is told how to be recognised."""
+    api, router, _ = harness
+    group = api.new_group("Chi bộ")
+    channel = TgChat(id=-1_009_000_000_001, type="channel", title="Kênh")
+
+    def as_sender(sender: TgChat, text: str) -> dict:
+        message = {
+            "message_id": 900 + len(api.updates),
+            "date": 0,
+            "chat": group.to_api(),
+            "from": GROUP_ANONYMOUS_BOT.to_api(),
+            "sender_chat": sender.to_api(),
+            "text": text,
+        }
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len("/ketnoi")}]
+        return api.inject_update({"message": message}, chat_id=group.id)
+
+    for sender, text in ((channel, "/ketnoi ABC"), (group, "chào cả nhóm"), (group, "/ketnoi ABC")):
+        await api.wait_for_update_ack(as_sender(sender, text)["update_id"])
+    await bot_idle(harness)
+    assert router.events == []
+    (notice,) = api.bot_messages(group)
+    assert "«Ẩn danh»" in notice.content and "gõ lại" in notice.content
 
 
 # ------------------------------------------------------------------- 403 in a batch of replies
