@@ -19,6 +19,10 @@ Delivery guarantees, and why they are good enough:
 * Ordering. Different users run concurrently (``concurrent_updates``); one person's updates
   are taken in order by the router's per-user lock (tasks start in arrival order and the lock
   is FIFO).
+* Refusals. A chat that answers 403 (blocked, bot removed) gets nothing more of a batch; the
+  batch's other chats still get theirs. A group upgraded to a supergroup (service messages, or
+  ``ChatMigrated`` on a send) becomes a ``chat_moved`` event (handlers/chat_moves.py) and the
+  refused reply is sent again, as a new message, to the new id.
 """
 
 from __future__ import annotations
