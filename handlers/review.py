@@ -762,6 +762,9 @@ class ReviewFlow:
             name = (unit or group_unit).name if (unit or group_unit) else ""
             ctx.toast(t("refuse.not_reviewer", unit=name) if name else t("refuse.no_right"))
             return None
+        if record.person_id == ctx.person.id:  # a reviewer who applies too: colleagues decide
+            ctx.toast(t("refuse.own_dossier"))
+            return None
         return record, unit
 
     # -- buttons -----------------------------------------------------------------------------------

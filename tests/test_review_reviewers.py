@@ -406,3 +406,30 @@ async def test_the_last_secretary_cannot_revoke_themself(db: Database) -> None:
     assert "Đã thu hồi" not in world.last(private(SEC)).text
     await world.command(SEC, private(SEC), "donvi")
     assert "Các đơn vị đồng chí quản lý" in world.last(private(SEC)).text
+
+
+async def test_a_reviewer_cannot_decide_or_comment_on_their_own_dossier(db: Database) -> None:
+    """R1 reviews for the chi bộ and applies to join from it too (a dossier of their own):
+    their colleagues decide; R1's taps and comments on it are refused and change nothing."""
+    world = World(db)
+    ids = await _organisation(world)
+    r1 = await person(db, R1)
+    async with db.transaction() as tx:
+        await tx.repo(Org).grant(ids["cb"], r1, "candidate", None)
+    dossier_id = await dossier_for(db, r1, ids["cb"], load_sample("a"))
+    await world.submit(r1, chat=private(R1))
+    card = _card(world, CB_GROUP, dossier_id)
+    await world.tap(R1, CB_GROUP, card, "Duyệt")
+    assert "của chính mình" in world.toasts[-1]
+    await world.command(R1, CB_GROUP, "nhanxet", f"#{dossier_id} 15 Tự sửa.")
+    assert "của chính mình" in world.last(CB_GROUP).text
+    async with db.read() as r:
+        record = await r.dossiers.get(dossier_id)
+        comments = await r.repo(Reviews).comments(dossier_id)
+    assert record is not None and record.status == "submitted" and record.review_level == 1
+    assert comments == []
+    # a colleague still can
+    await world.tap(R2, CB_GROUP, card, "Duyệt")
+    async with db.read() as r:
+        record = await r.dossiers.get(dossier_id)
+    assert record is not None and record.review_level == 2
