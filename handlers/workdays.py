@@ -45,11 +45,21 @@ def _vn_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("VN", years=year).keys())
 
 
+@lru_cache(maxsize=64)
+def _vn_weekend_workdays(year: int) -> frozenset[date]:
+    """Saturdays (or Sundays) worked to make up for a bridge day off, as the ``holidays``
+    package publishes them (22/08/2026 made up for the day off on 31/08/2026)."""
+    calendar_ = holidays.country_holidays("VN", years=year)
+    days = getattr(calendar_, "weekend_workdays", ()) or ()
+    return frozenset(d for d in days if d.year == year)
+
+
 class WorkCalendar:
-    """Vietnamese working days: Monday–Friday minus public holidays.
+    """Vietnamese working days: Monday–Friday minus public holidays, plus the weekend days
+    worked to make up for a bridge day off (both from the ``holidays`` package).
 
     ``extra_days_off`` adds local or newly announced days off; ``extra_workdays`` marks
-    Saturdays worked to compensate a bridge holiday.
+    other Saturdays worked to compensate a bridge holiday.
     """
 
     def __init__(
@@ -63,7 +73,7 @@ class WorkCalendar:
         return d in _vn_holidays(d.year) or d in self.extra_days_off
 
     def is_workday(self, d: date) -> bool:
-        if d in self.extra_workdays:
+        if d in self.extra_workdays or d in _vn_weekend_workdays(d.year):
             return True
         return d.weekday() < 5 and not self.is_holiday(d)
 

@@ -60,9 +60,10 @@ async def test_the_dossier_says_who_is_abroad_and_the_card_says_why(world: World
     text = only_text(await run(world, "sec", "buoc", f"{number} guitt cha 10/06/2026"))
     assert "Gửi thẩm tra lý lịch (cha, ở nước ngoài) ngày 10/06/2026" in text
     assert f"Tính 90 ngày làm việc vì lý lịch ghi {WHY_FATHER}." in text
-    # 90 working days from 10/06/2026 (holidays 31/08–02/09 counted out): 19/10/2026
+    # 90 working days from 10/06/2026: holidays 31/08–02/09 counted out, Saturday 22/08
+    # (worked in exchange for 31/08) counted in: 16/10/2026
     assert (
-        "• Thẩm tra cha ở nước ngoài: gửi 10/06/2026, chưa có kết quả, hạn trả lời 19/10/2026"
+        "• Thẩm tra cha ở nước ngoài: gửi 10/06/2026, chưa có kết quả, hạn trả lời 16/10/2026"
         in text
     )
     # the mother lives at home: 30 working days, and nothing to explain

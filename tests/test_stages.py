@@ -350,6 +350,16 @@ def test_vietnamese_public_holidays_are_not_working_days() -> None:
     assert cal.add_workdays(d("24/04/2026"), 3) == d("04/05/2026")
 
 
+def test_the_saturday_worked_for_a_bridge_day_off_is_a_working_day() -> None:
+    # 2026: Monday 31/08 off (with 01–02/09), made up by working on Saturday 22/08
+    cal = DEFAULT_CALENDAR
+    assert cal.is_workday(d("22/08/2026")) and not cal.is_workday(d("31/08/2026"))
+    assert cal.add_workdays(d("21/08/2026"), 1) == d("22/08/2026")
+    # Friday 21/08 → Saturday 22/08, Monday 24/08 … Friday 28/08, then 03/09: 7 working days
+    assert cal.workdays_between(d("21/08/2026"), d("03/09/2026")) == 7
+    assert not cal.is_workday(d("29/08/2026"))  # an ordinary Saturday
+
+
 def test_local_days_off_and_compensating_saturdays() -> None:
     cal = WorkCalendar(extra_days_off=[d("23/09/2026")], extra_workdays=[d("26/09/2026")])
     assert not cal.is_workday(d("23/09/2026"))
