@@ -1148,7 +1148,8 @@ class Turn:
 
     def goto(self, cur: Cursor, *, push: bool = True) -> None:
         old = self.state.get("cur")
-        transient = ("none", "consent", "idle", "erased", None)
+        # Dialogs (confirmations, an explanation) are answered or left, never gone back to.
+        transient = ("none", "consent", "idle", "erased", "confirm", "xpl", None)
         if push and old and old.get("k") not in transient and _slot_key(old) != _slot_key(cur):
             hist = list(self.state.get("hist", []))
             hist.append(_clean_cursor(old))

@@ -462,3 +462,16 @@ async def test_a_number_is_not_a_free_text_answer(router: Router) -> None:
     assert "Tin học" in client.texts()
     await client.send("B")  # Tin học: chứng chỉ B is a letter, and an answer
     assert (await dossier(router, client)).answers["tin_hoc"] == "B"
+
+
+async def test_going_back_never_returns_to_a_dialog_that_was_left(router: Router) -> None:
+    """/xoa, then /sua 1 instead of answering, then "Quay lại": the delete confirmation came
+    back ("Xóa toàn bộ hồ sơ chưa nộp?") instead of the previous question."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.click("Bỏ qua")
+    await client.send("/xoa")
+    await client.send("/sua 1")
+    await client.click("Quay lại")
+    assert "Xóa toàn bộ hồ sơ" not in client.texts()
+    assert "Ngày, tháng, năm sinh" in client.texts()  # the question /xoa interrupted
