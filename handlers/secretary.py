@@ -23,7 +23,10 @@ adapter starts; it sends what is due and keeps the flag cache warm.
 Button actions (≤ 64 bytes): ``sec:th:<unit>`` summary, ``sec:xl:<unit>`` spreadsheet,
 ``sec:cd:<dossier>`` a dossier's card, ``sec:wp:<dossier>:<g|v>`` choose the person verified,
 ``sec:as:<dossier>:<step>[:<person>]`` ask the date, ``sec:rc:<dossier>:<step>:<yyyymmdd>
-[:<person>[:a]]`` record, ``sec:un:<dossier>`` undo the last step.
+[:<person>[:a|d]]`` record (``a`` abroad, ``d`` at home, neither: as the dossier says),
+``sec:un:<dossier>`` undo the last step.
+
+In a group chat everything stays within the group's unit and the units below it.
 """
 
 from __future__ import annotations
