@@ -558,10 +558,21 @@ _NO = frozenset(
 )
 
 
-_YES_MORE = frozenset({"roi", "co roi", "da roi", "da co", "co a", "roi a"})
+_YES_MORE = frozenset(
+    {
+        "roi", "co roi", "da roi", "da co", "co a", "roi a",
+        # the chat's own questions answered in their words: đã mất? đã kết hôn?
+        "da mat", "mat roi", "da ket hon", "ket hon roi", "da lap gia dinh", "co gia dinh",
+        "co vo", "co chong", "co vo roi", "co chong roi",
+    }
+)  # fmt: skip
 _NO_MORE = frozenset(
-    {"ko co", "k co", "kg co", "hok co", "hong co", "chua tung", "chua bao gio", "khong bao gio"}
-)
+    {
+        "ko co", "k co", "kg co", "hok co", "hong co", "chua tung", "chua bao gio",
+        "khong bao gio", "con song", "van con song", "van con", "chua mat", "chua ket hon",
+        "chua lap gia dinh", "doc than", "chua co gia dinh", "chua co vo", "chua co chong",
+    }
+)  # fmt: skip
 _POLITE_HEAD = frozenset({"da", "vang", "u", "uh", "um"})  # "dạ chưa", "vâng, có"
 _POLITE_TAIL = frozenset({"a", "ah", "nha", "nhe", "nhen"})  # "chưa ạ", "có nhé"
 

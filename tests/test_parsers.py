@@ -267,6 +267,10 @@ def test_yes_no_answers_to_da_chua_questions():
         assert p.parse_yes_no(text) is True, text
     for text in ("dạ chưa", "chưa ạ", "ko có", "hok co", "Dạ không ạ", "chưa bao giờ", "không ạ"):
         assert p.parse_yes_no(text) is False, text
+    for text in ("đã mất", "mất rồi ạ", "đã kết hôn", "có vợ rồi", "dạ có chồng"):
+        assert p.parse_yes_no(text) is True, text
+    for text in ("còn sống", "dạ vẫn còn sống ạ", "chưa kết hôn", "độc thân", "chưa lập gia đình"):
+        assert p.parse_yes_no(text) is False, text
     for text in ("có lẽ", "ạ", "chưa rõ", "có không", "dạ dạ không"):
         assert error_key(p.parse_yes_no, text) == "yes_no.invalid", text
 
