@@ -27,6 +27,7 @@ the payload is then kept in the conversation state as ``payload``).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,6 +60,7 @@ _BRACKET_OLD = "(trước đây là"  # how forms.addresses writes the old name 
 _FLAGS_SHOWN = 6
 EDITABLE = ("draft", "returned")
 
+_GLUED_COMMAND = re.compile(r"([a-z]+)(\d+)")
 _COMMAND_NAMES = ("start", "tiendo", "sua", "xem", "nop", "huy", "xoa", "trogiup")
 
 
@@ -339,6 +341,9 @@ class Turn:
 
     # -- commands ------------------------------------------------------------------------------
     async def command(self, name: str, arg: str) -> None:
+        glued = _GLUED_COMMAND.fullmatch(name)
+        if glued and glued[1] in _COMMAND_NAMES and not arg:
+            name, arg = glued[1], glued[2]  # "/sua15"
         if name == "start":
             await self.cmd_start(arg)
             return

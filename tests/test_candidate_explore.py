@@ -475,3 +475,12 @@ async def test_going_back_never_returns_to_a_dialog_that_was_left(router: Router
     await client.click("Quay lại")
     assert "Xóa toàn bộ hồ sơ" not in client.texts()
     assert "Ngày, tháng, năm sinh" in client.texts()  # the question /xoa interrupted
+
+
+async def test_a_command_typed_without_its_space(router: Router) -> None:
+    """ "/sua15" (no space, as phones often send it) answered "Không có lệnh này"."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("/sua1")
+    assert "(1) Họ và tên khai sinh" in client.texts()
+    assert "Không có lệnh này" not in client.texts()
