@@ -428,10 +428,15 @@ class ReviewFlow:
     ) -> bool:
         """Remember the id of a card or item prompt the adapter just sent (to edit or to
         recognise replies later). False when ``ref_key`` is not ours."""
-        parts = ref_key.split(":")
+        parts = ref_key.split(":", 4)  # a card's 5th part, the edited message, may hold ':'
         reviews = tx.repo(Reviews)
-        if parts[0] == CARD_KEY and len(parts) == 4:
+        if parts[0] == CARD_KEY and len(parts) in (4, 5):
             dossier_id, revision, unit_id = int(parts[1]), int(parts[2]), int(parts[3])
+            replaced = parts[4] if len(parts) == 5 and parts[4] != message_id else ""
+            if replaced:  # the edit could not be made: the new message is the card now
+                old = await reviews.message(platform, chat_id, replaced)
+                if old is not None:
+                    await self._mark_closed(tx, old)
             await reviews.remember(
                 platform, chat_id, message_id, "card", dossier_id, revision, {"unit": unit_id}
             )
@@ -619,7 +624,11 @@ class ReviewFlow:
             buttons=self.card_buttons(record, open_ids),
             chat=chat,
             edit_ref=edit_ref,
-            remember="" if edit_ref else f"{CARD_KEY}:{record.id}:{record.revision}:{unit.id}",
+            # an edit is remembered too: when the card cannot be edited (deleted by an admin,
+            # or from before a supergroup upgrade) the adapter posts it anew, and that new
+            # message replaces the old one (see message_sent)
+            remember=f"{CARD_KEY}:{record.id}:{record.revision}:{unit.id}"
+            + (f":{edit_ref}" if edit_ref else ""),
         )
 
     async def _post_card(self, tx: Tx, record: DossierRecord, unit: Unit) -> list[Reply]:
@@ -1229,7 +1238,7 @@ class ReviewFlow:
             ctx.say(t(key, unit=nxt.name, dossier=record.id))
         text = t("candidate.forwarded", unit=unit.name, next=nxt.name)
         await self._to_candidate(ctx, record, Reply(text=text))
-        if not posted:  # last: an adapter may drop what follows a chat that blocked the bot
+        if not posted:  # last: the candidate's news first, the routing trouble after it
             ctx.replies.extend(await secretaries_reply(tx, nxt, self._unreachable(record, nxt)))
 
     async def _after_final(self, ctx: _Ctx, outcome: Outcome) -> None:
@@ -1257,7 +1266,8 @@ class ReviewFlow:
             await access.record_delivery(
                 tx, ctx.person.id, record, what="final_docx", unit_id=unit.id, to="group"
             )
-        # the candidate last: a blocked private chat must not stop the group's copy
+        # the candidate last: the group's copy first (adapters skip only a blocked chat's own
+        # replies, but the order should not depend on it)
         text = render("review/final_candidate.j2", unit=unit.name)
         if await self._to_candidate(ctx, record, Reply(text=text, document=final_docx())):
             await access.record_delivery(

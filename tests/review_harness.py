@@ -50,6 +50,7 @@ class World:
         self.org = OrgFlow(bot_username="knd_test_bot")
         self.chats: dict[str, list[Shown]] = {}
         self.toasts: list[str] = []
+        self.deleted: set[str] = set()  # messages deleted by someone in the chat
         self._ids = itertools.count(1000)
         self._updates = itertools.count(1)
 
@@ -75,7 +76,7 @@ class World:
                 continue
             target = reply.chat or chat
             shown = self.chats.setdefault(target.id, [])
-            if reply.edit_ref:
+            if reply.edit_ref and reply.edit_ref not in self.deleted:
                 for message in shown:
                     if message.id == reply.edit_ref:
                         message.history.append(message.text)
@@ -84,6 +85,8 @@ class World:
                 else:
                     raise AssertionError(f"edit of unknown message {reply.edit_ref}")
                 continue
+            # a new message, or (like the Telegram adapter) one posted anew when the message to
+            # edit is gone
             message = Shown(str(next(self._ids)), reply.text, reply.buttons, reply.document)
             shown.append(message)
             if reply.remember:
@@ -91,6 +94,11 @@ class World:
                     await self.review.message_sent(
                         tx, reply.remember, target.platform, target.id, message.id
                     )
+
+    def delete(self, chat: Chat, message: Shown) -> None:
+        """Someone (a group admin) deletes a bot message: it can no longer be edited."""
+        self.chats[chat.id].remove(message)
+        self.deleted.add(message.id)
 
     async def tap(self, user: User, chat: Chat, message: Shown, label: str) -> list[Reply]:
         button = message.button(label)

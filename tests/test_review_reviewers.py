@@ -433,3 +433,20 @@ async def test_a_reviewer_cannot_decide_or_comment_on_their_own_dossier(db: Data
     async with db.read() as r:
         record = await r.dossiers.get(dossier_id)
     assert record is not None and record.review_level == 2
+
+
+async def test_a_deleted_card_is_posted_again_once_and_still_takes_replies(db: Database) -> None:
+    """A group admin deletes the card in a busy group. The next change posts it anew; the
+    one after edits that new card (not yet another one), and replies to it are comments."""
+    world = World(db)
+    _, dossier_id = await _submitted(world)
+    world.delete(CB_GROUP, _card(world, CB_GROUP, dossier_id))
+    await world.command(R1, CB_GROUP, "nhanxet", "15 Ghi rõ tháng bắt đầu công tác.")
+    await world.command(R2, CB_GROUP, "nhanxet", "16 Thiếu số quyết định.")
+    cards = [m for m in world.messages(CB_GROUP) if m.text.startswith(f"📋 Hồ sơ #{dossier_id} ")]
+    assert len(cards) == 1  # posted again once, then edited
+    assert "(16)" in cards[0].text or "2 nhận xét" in cards[0].text
+    await world.reply_to(R1, CB_GROUP, cards[0], "17 Ghi đủ tên trường.")
+    async with db.read() as r:
+        drafts = await r.repo(Reviews).comments(dossier_id, ("draft",))
+    assert sorted(c.item_number for c in drafts) == [15, 16, 17]

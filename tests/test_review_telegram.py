@@ -318,7 +318,7 @@ async def test_a_secretary_who_blocked_the_bot_does_not_silence_the_candidate(
 ) -> None:
     """The chi bộ approves; the đảng ủy has no group and no reviewer, so its secretaries are
     told, but the one secretary blocked the bot: the candidate still hears of the approval
-    (the adapter drops what follows a blocked chat, so the notices to secretaries go last)."""
+    (the adapter skips only the blocked chat's replies; the notices to secretaries go last)."""
     sec, r1, cand = scene.secretary, scene.r1, scene.candidate
     async with scene.router.db.transaction() as tx:
         boot = await bootstrap(tx, "Đảng bộ Khối", bot_username="knd_test_bot")
