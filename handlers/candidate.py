@@ -1502,7 +1502,11 @@ class Turn:
         indices = self.walk.relatives_of(self.d, rel.code)
         lines = [self.relative_summary(item, self.d.relatives[i]) for i in indices]
         text = render(
-            "chat/relatives.j2", header=self.header(item), title=rel.label, rows=lines, kind="one"
+            "chat/relatives.j2",
+            header=self.header(item),
+            title=f"{item.ref} {item.label} – {rel.label}".strip(),
+            rows=lines,
+            kind="one",
         )
         buttons = [[Button(t("loop.add_person", label=rel.label.lower()), f"{PREFIX}add{tag}")]]
         if indices:
@@ -1520,7 +1524,11 @@ class Turn:
         item = self.walk.item(cur["i"])
         lines = [self.relative_summary(item, row) for row in self.d.relatives]
         text = render(
-            "chat/relatives.j2", header=self.header(item), title=item.label, rows=lines, kind="all"
+            "chat/relatives.j2",
+            header=self.header(item),
+            title=f"{item.ref} {item.label}".strip(),
+            rows=lines,
+            kind="all",
         )
         buttons: list[list[Button]] = []
         if lines:

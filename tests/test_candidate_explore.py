@@ -484,3 +484,14 @@ async def test_a_command_typed_without_its_space(router: Router) -> None:
     await client.send("/sua1")
     assert "(1) Họ và tên khai sinh" in client.texts()
     assert "Không có lệnh này" not in client.texts()
+
+
+async def test_the_relatives_menu_names_its_item_number(router: Router) -> None:
+    """The family menu read "Hoàn cảnh gia đình" without "(21)", the number /sua needs."""
+    client = await consented(router)
+    await seed(router, client, load_sample("a"), gates={"13": "không", "20": "không"},
+               closed=CLOSED_A)  # fmt: skip
+    await client.send("/sua 21")
+    for _ in range(3):
+        await client.click("Giữ nguyên")
+    assert "(21) Hoàn cảnh gia đình\n1. Ông nội" in client.texts()
