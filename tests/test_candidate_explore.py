@@ -495,3 +495,12 @@ async def test_the_relatives_menu_names_its_item_number(router: Router) -> None:
     for _ in range(3):
         await client.click("Giữ nguyên")
     assert "(21) Hoàn cảnh gia đình\n1. Ông nội" in client.texts()
+
+
+async def test_progress_counts_questions_not_items(router: Router) -> None:
+    """ "Phần 3 – Trình độ: 0/9 mục" while the part has one item, (11), of nine lines, and
+    "Hoàn cảnh gia đình: 0/9 mục" for the single item (21): the count is of questions."""
+    client = await consented(router)
+    await client.send("/tiendo")
+    assert "Phần 3 – Trình độ: 0/9 câu" in client.texts()
+    assert "/9 mục" not in client.texts()

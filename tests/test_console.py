@@ -50,7 +50,7 @@ def test_python_m_bot_without_token_is_a_console_through_a_pipe(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     assert "» trần minh khoa" in result.stdout
     assert "Đã ghi: TRẦN MINH KHOA" in result.stdout
-    assert "Phần 1 – Bản thân: 1/6 mục" in result.stdout
+    assert "Phần 1 – Bản thân: 1/6 câu" in result.stdout
     # the answers are on disk: a second run resumes at the same question
     again = subprocess.run(
         [sys.executable, "-m", "bot", "run"],

@@ -421,7 +421,7 @@ async def test_tiendo_and_huy(router: Router) -> None:
     client = await consented(router)
     await client.send("TRẦN MINH KHOA")
     await client.send("/tiendo")
-    assert "Phần 1 – Bản thân: 1/6 mục" in client.texts()
+    assert "Phần 1 – Bản thân: 1/6 câu" in client.texts()
     await client.send("/huy")
     assert client.buttons() == ["▶️ Tiếp tục"]
     await client.send("12/07/2001")  # not at a question: nothing stored
