@@ -838,7 +838,11 @@ class Turn:
         assert self.record is not None
         key = self.cur["key"]
         value = parsers.clean_text(text, multiline=True)
-        if not value or not_an_answer(text, Kind.LONG_TEXT) in ("greeting", "thanks", "noise"):
+        why = not_an_answer(text, Kind.LONG_TEXT) if value else None
+        if why in ("greeting", "thanks"):
+            self.not_answer(why)
+            return
+        if not value or why == "noise":
             self.say(t("explain_warning.empty"))
             self.reask()
             return

@@ -504,3 +504,15 @@ async def test_progress_counts_questions_not_items(router: Router) -> None:
     await client.send("/tiendo")
     assert "Phần 3 – Trình độ: 0/9 câu" in client.texts()
     assert "/9 mục" not in client.texts()
+
+
+async def test_thanks_while_explaining_is_not_called_empty(router: Router) -> None:
+    """ "cảm ơn" typed at "Anh/chị ghi lời giải trình" was answered "Lời giải trình đang
+    trống", which it was not."""
+    client = await consented(router)
+    await client.send("nguyen van an")
+    await client.click("Giải trình cảnh báo 1")
+    await client.send("cảm ơn")
+    assert "đang trống" not in client.texts()
+    assert "Không có gì ạ" in client.texts() and "lời giải trình" in client.texts()
+    assert (await dossier(router, client)).explanations == {}
