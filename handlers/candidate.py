@@ -631,6 +631,11 @@ class Turn:
                 return
             await self.answer_gate(yes)
             return
+        if kind in ("rows", "rels", "relmenu") and not from_button:
+            verb = _loop_reply(text, adding=kind != "relmenu")
+            if verb:  # "Còn ai nữa không?" → "không" / "có"
+                await self.loop_action(verb, "")
+                return
         fdef = self.walk.cursor_field(cur) if kind in ("f", "col", "rel") else None
         if fdef is None:
             why = None if from_button else not_an_answer(text, None)
@@ -1790,6 +1795,26 @@ def _suited(suggestions: list[str], relation: str) -> list[str]:
     words = set(match_key(relation).split())
     suited = [s for s in suggestions if match_key(s).partition(" ")[0] in words]
     return suited or suggestions
+
+
+_LOOP_DONE = frozenset(
+    match_key(w)
+    for w in ("hết", "hết rồi", "xong rồi", "đủ rồi", "không còn", "không còn ai", "không còn nữa")
+)
+
+
+def _loop_reply(text: str, *, adding: bool) -> str:
+    """The loop action a typed reply to a loop menu means: "không" / "hết rồi" → done, "có"
+    → add (when the menu adds one kind of row); "" when it means neither."""
+    if match_key(text) in _LOOP_DONE:
+        return "done"
+    try:
+        yes = parsers.parse_yes_no(text)
+    except parsers.ParseError:
+        return ""
+    if yes:
+        return "add" if adding else ""
+    return "done"
 
 
 def _typed_consent(text: str) -> str:

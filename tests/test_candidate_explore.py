@@ -516,3 +516,18 @@ async def test_thanks_while_explaining_is_not_called_empty(router: Router) -> No
     assert "đang trống" not in client.texts()
     assert "Không có gì ạ" in client.texts() and "lời giải trình" in client.texts()
     assert (await dossier(router, client)).explanations == {}
+
+
+async def test_loop_questions_take_a_typed_no(router: Router) -> None:
+    """The siblings' menu asks "Còn ai nữa không?"; "không" was answered "hãy chọn một nút"."""
+    client = await consented(router)
+    await seed(router, client, load_sample("a"), gates={"13": "không", "20": "không"},
+               closed=[k for k in CLOSED_A if k != "r:anh_chi_em"])  # fmt: skip
+    assert "Còn ai nữa không?" in client.texts()
+    await client.send("không")
+    assert "Còn ai nữa không?" not in client.texts()
+    assert (await cursor(router, client))["k"] != "rels"
+    await client.send("/sua 17")
+    assert "Thêm lớp học khác" in client.texts()
+    await client.send("khong")
+    assert (await cursor(router, client)).get("i") != 17
