@@ -23,6 +23,9 @@ Delivery guarantees, and why they are good enough:
   batch's other chats still get theirs. A group upgraded to a supergroup (service messages, or
   ``ChatMigrated`` on a send) becomes a ``chat_moved`` event (handlers/chat_moves.py) and the
   refused reply is sent again, as a new message, to the new id.
+* Edits. ``edited_message`` is subscribed only so that a person who corrects a typo by
+  editing is told that edits are not read and how to change the answer (handlers/edits.py);
+  an edit never changes stored data. Edits in groups are dropped here.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import signal
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC
 from typing import Any, Protocol
 
 from telegram import (
@@ -80,7 +84,12 @@ PLATFORM = "telegram"
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096
 MAX_CAPTION = MessageLimit.CAPTION_LENGTH  # 1024
 MAX_TOAST = 200  # answerCallbackQuery text
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,  # only to tell the person that edits are not read
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+]
 
 
 class RouterLike(Protocol):
@@ -257,6 +266,8 @@ def update_to_event(
             kind="bot_added" if new else "bot_removed",
             update_key=key,
         )
+    if update.edited_message is not None:
+        return _edited(update.edited_message)
     message = update.message
     if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
         return _chat_moved(message, key)
@@ -307,6 +318,27 @@ def update_to_event(
         text=message.caption or "",
         update_key=key,
         reply_to_ref=reply_ref,
+    )
+
+
+def _edited(message: Message) -> Event | None:
+    """A person's edit of a text message in a private chat, as an ``edited`` event.
+
+    Groups' edits are ignored. The key names the message rather than the update, so a message
+    edited several times is answered once (and a redelivered edit changes nothing).
+    """
+    chat = _chat(message.chat)
+    sender = message.from_user
+    if chat is None or chat.kind != "private" or sender is None or sender.is_bot:
+        return None
+    if message.text is None:
+        return None  # a caption: the photo or file was never read as an answer either
+    return Event(
+        user=_user(sender),
+        chat=chat,
+        kind="edited",
+        update_key=f"edited:{chat.id}:{message.message_id}",
+        sent_at=message.date.astimezone(UTC).isoformat(),
     )
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-EventKind = Literal["text", "button", "command", "other", "bot_added", "bot_removed", "chat_moved"]
+EventKind = Literal[
+    "text", "button", "command", "other", "bot_added", "bot_removed", "chat_moved", "edited"
+]
 ChatKind = Literal["private", "group"]
 
 MAX_ACTION_BYTES = 64  # Telegram's callback_data limit; every action must fit
@@ -43,6 +45,11 @@ class Event:
 
     ``chat_moved``: the platform gave ``chat`` a new id, ``moved_to`` (Telegram: a group
     upgraded to a supergroup); everything stored under the old id follows it.
+
+    ``edited``: the person edited a text message they had sent in a private chat; ``sent_at``
+    is when the original was sent. The new text is not passed on: an edit is never read as
+    an answer (the conversation has moved on), the person is only told how to change the
+    answer (handlers/edits.py).
     """
 
     user: User
@@ -55,6 +62,7 @@ class Event:
     message_ref: str = ""
     reply_to_ref: str = ""
     moved_to: str = ""  # chat_moved: the chat's new id
+    sent_at: str = ""  # edited: when the edited message was first sent (ISO-8601, UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -234,15 +234,18 @@ class Router:
 
 
 def build_flows(*, bot_username: str = "") -> list[Flow]:
-    """The flows of a running bot, in dispatch order: review, secretary, candidate.
+    """The flows of a running bot, in dispatch order: chat moves, edits, review, secretary,
+    candidate.
 
     The review and secretary flows are optional imports so the candidate conversation works
     on its own; the candidate's submission is handed to the review flow when it exists.
     """
     from handlers.candidate import CandidateFlow
     from handlers.chat_moves import ChatMoveFlow
+    from handlers.edits import EditsFlow
 
     flows: list[Flow] = [ChatMoveFlow()]  # first: re-keys a moved chat before anyone reads it
+    flows.append(EditsFlow())  # before any flow could take an edited message for an answer
     on_submitted = None
     on_start = None
     unit_for = None

@@ -1167,6 +1167,9 @@ class FakeBotAPI:
         #: Exceptions raised by the bot's handlers (filled by ``tg_client.attach_application``);
         #: lets assertion messages show the real traceback instead of a bare timeout.
         self.bot_errors: list[BaseException] = []
+        #: Seconds added to the wall clock in the ``date``/``edit_date`` of messages: lets a
+        #: test have a person answer minutes apart without waiting (see :meth:`advance_clock`).
+        self.clock_offset = 0.0
 
         self.calls: list[ApiCall] = []
         self.updates: list[UpdateRecord] = []
@@ -1258,6 +1261,17 @@ class FakeBotAPI:
     def base_file_url(self) -> str:
         """Pass to ``ApplicationBuilder().base_file_url``; PTB appends the token itself."""
         return f"http://{self.host}:{self.port}/file/bot"
+
+    # ---------------------------------------------------------------- time
+
+    def unix_now(self) -> int:
+        """Telegram's clock as message dates show it: whole seconds, plus ``clock_offset``."""
+        return int(time.time() + self.clock_offset)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Let ``seconds`` pass for the dates of the messages created from now on (the bot's
+        own clock is the test's business, e.g. the wall clock plus ``clock_offset``)."""
+        self.clock_offset += seconds
 
     # ---------------------------------------------------------------- change notification
 
@@ -1466,7 +1480,7 @@ class FakeBotAPI:
         message = ChatMessage(
             chat=state.chat,
             message_id=state.next_message_id,
-            date=int(time.time()),
+            date=self.unix_now(),
             sent_at=time.monotonic(),
             **msg_kwargs,
         )
@@ -1566,7 +1580,7 @@ class FakeBotAPI:
             MessageEdit(message.text, None, None, time.monotonic(), "user_edits_text")
         )
         message.text, message.entities = text, _command_entities(text)
-        message.edit_date = int(time.time())
+        message.edit_date = self.unix_now()
         self._event(state, "user_edit", message_id)
         return self._enqueue({"edited_message": message.to_api(self.bot_user)}, chat.id)
 
@@ -1760,7 +1774,7 @@ class FakeBotAPI:
             "my_chat_member": {
                 "chat": chat.to_api(),
                 "from": by.to_api(),
-                "date": int(time.time()),
+                "date": self.unix_now(),
                 "old_chat_member": self._member_dict(self.bot_user, old),
                 "new_chat_member": self._member_dict(self.bot_user, new),
             }
@@ -2552,7 +2566,7 @@ class FakeBotAPI:
             changes = {**changes, "reply_markup": old_markup}  # edits only touch inline keyboards
         for key, value in changes.items():
             setattr(message, key, value)
-        message.edit_date = int(time.time())
+        message.edit_date = self.unix_now()
         self._event(state, "edit", message.message_id, method)
         return message.to_api(self.bot_user)
 
@@ -2807,7 +2821,7 @@ class FakeBotAPI:
                 if status is not None and 200 <= status < 300:
                     ok = True
                     break
-                self._webhook.last_error_date = int(time.time())
+                self._webhook.last_error_date = self.unix_now()
                 self._webhook.last_error_message = (
                     f"Wrong response from the webhook: {status} {error}"
                     if status is not None

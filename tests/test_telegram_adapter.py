@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -164,6 +165,31 @@ async def test_group_commands_for_other_bots_and_chatter_are_ignored(harness) ->
     command, comment = router.events
     assert (command.kind, command.command, command.chat.kind) == ("command", "tiendo", "group")
     assert (comment.kind, comment.reply_to_ref) == ("text", str(card.message_id))
+
+
+async def test_private_edits_become_one_keyed_event_and_group_edits_are_ignored(
+    harness,
+) -> None:
+    api, router, _ = harness
+    group = api.new_group()
+    api.register_chat(group)
+    member = TelegramUser(api, chat=group)
+    await member.command("tiendo")
+    await member.edit(member.my_messages()[-1], "/tiendo 2", expect_reply=False)
+    assert [e.kind for e in router.events] == ["command"]
+
+    an = TelegramUser(api)
+    await an.send("Nguyen Van An")
+    typo = an.my_messages()[-1]
+    await an.edit(typo, "Nguyễn Văn An")
+    await an.edit(typo, "Nguyễn Văn Ân")
+    first, second = router.events[-2:]
+    assert first.kind == second.kind == "edited" and first.chat.kind == "private"
+    assert first.update_key == second.update_key == f"edited:{an.chat.id}:{typo.message_id}"
+    assert first.text == ""  # an edit is never an answer: its text is not passed on
+    assert datetime.fromisoformat(first.sent_at).timestamp() == typo.date
+    call = next(c for c in api.calls_to("getUpdates") if "allowed_updates" in c.params)
+    assert "edited_message" in call.params["allowed_updates"]
 
 
 async def test_bot_added_and_removed_from_group(harness) -> None:

@@ -21,6 +21,7 @@ import pytest
 
 from bot.settings import Settings
 from bot.telegram import TelegramBot
+from forms import texts
 from forms.checks import errors, run_checks
 from forms.dossier import Dossier
 from forms.model import FieldDef, Kind
@@ -429,6 +430,11 @@ async def test_webhook_mode_serves_the_conversation(tmp_path: Path, unused_tcp_p
             await play(s, an, SamplePlayer(load_sample("a")), moves=8)
             _, dossier = read_state(s.db_path, "telegram", str(an.chat.id))
             assert dossier is not None and dossier.answers.get("ho_ten") == "TRẦN MINH KHOA"
+            # edits are subscribed in webhook mode too: the person hears they are not read
+            note = await an.edit(an.my_messages()[-1], "Trần Minh Khoa")
+            notes = {texts.message("platform.edited.item", n=n) for n in range(1, 27)}
+            notes.add(texts.message("platform.edited.unknown"))
+            assert len(note) == 1 and note[0].content in notes
             assert all(d.status == 200 for d in api.webhook_deliveries)
         finally:
             await s.stop_bot()
