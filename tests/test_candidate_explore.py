@@ -227,7 +227,7 @@ async def test_a_flag_is_shown_once_when_xong_ends_a_part(router: Router) -> Non
     repeated the same flag in the same batch of messages."""
     client = await consented(router)
     sample = load_sample("a")
-    sample.tables["lich_su"][-1]["den"] = "nay"  # (14) must end where (15) begins
+    sample.tables["cong_tac"][1]["tu"] = "08/2024"  # 07/2024 missing in (15)
     await seed(router, client, sample, gates={"13": "không", "20": "không"}, closed=CLOSED_A)
     flags = [f for f in run_checks(sample, today=TODAY.date()) if f.item == 15]
     assert flags

@@ -156,19 +156,23 @@ def x4_history(ctx: Ctx) -> Iterator[Flag]:
 
 def _handoff(ctx: Ctx, last_period: Reach, first_period: Reach) -> Iterator[Flag]:
     """The end of (14) against the start of (15): a hole of more than a summer break, or
-    (14) running on after (15) has begun."""
+    (14) running on after (15) has begun.
+
+    Running on is flagged on the last period of (14), where it is fixed: (14) only
+    summarises up to the start of social activity, so that period is cut short. A hole
+    stays on the first row of (15)."""
     (last_i, last), (first_i, first) = last_period, first_period
     gap = first.start - last.end - 1
     if gap > SCHOOL_BREAK:
-        key, table, row = "handoff_gap", "cong_tac", first_i
+        key, number, table, row = "handoff_gap", 15, "cong_tac", first_i
         extra = {"span": _months(last.end + 1, first.start - 1), "months": gap}
     elif last.end > first.start:
-        key, table, row = "handoff_overlap", "lich_su", last_i
+        key, number, table, row = "handoff_overlap", 14, "lich_su", last_i
         extra = {"row": last_i + 1}
     else:
         return
     text = msg("X4", key, last=v.format_month(last.end), first=v.format_month(first.start), **extra)
-    yield ctx.flag("X4", 15, "handoff", text, table=table, row=row)
+    yield ctx.flag("X4", number, "handoff", text, table=table, row=row)
 
 
 def _other_youth_date(text: str, joined: date) -> str | None:
