@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.telegram import TelegramBot
 from forms.texts import message
 from handlers.router import open_router
 from tests.fake_bot_api import FakeBotAPI
@@ -31,9 +32,7 @@ class TelegramTime:
 
 
 class TimedStack(Stack):
-    async def start_bot(self):  # type: ignore[no-untyped-def]
-        from bot.telegram import TelegramBot
-
+    async def start_bot(self) -> TelegramBot:
         router, self.close = await open_router(self.settings, clock=TelegramTime(self.api))
         self.bot = TelegramBot(self.settings, router)
         attach_application(self.api, self.bot.app)
