@@ -395,7 +395,7 @@ class Turn:
 
     async def cmd_progress(self, _: str, *, offset: int = 0) -> None:
         """The overview and the open flags, a page at a time ("Xem thêm" shows the next)."""
-        flags = self.open_flags(scope="answered")
+        flags = self.progress_flags()
         if not 0 < offset < len(flags):
             offset = 0
         if offset == 0:
@@ -1673,6 +1673,21 @@ class Turn:
             log.exception("checks failed: %s", type(exc).__name__)
             return []
 
+    def finished_items(self) -> list[int]:
+        """The items the conversation has finished (every question answered, loops closed)."""
+        return [
+            it.number for it in self.walk.items if self.walk.item_complete(it, self.d, self.mem)
+        ]
+
+    def progress_flags(self) -> list[Flag]:
+        """/tiendo: the flags of what is finished; an item being filled in (relatives not
+        asked yet, a table still open) waits until it is done."""
+        try:
+            return fchecks.run_checks(self.d, today=self.today, finished=self.finished_items())
+        except Exception as exc:
+            log.exception("checks failed: %s", type(exc).__name__)
+            return []
+
     def field_flags(self, cur: Cursor, fdef: FieldDef) -> list[Flag]:
         item = self.walk.item(cur["i"])
         target = item.table.id if (cur["k"] == "col" and item.table) else fdef.id
@@ -1714,7 +1729,9 @@ class Turn:
 
     def item_flags(self, item: ItemDef) -> list[Flag]:
         try:
-            flags = fchecks.check_items(self.d, [item.number], today=self.today)
+            flags = fchecks.check_items(
+                self.d, [item.number], today=self.today, finished=self.finished_items()
+            )
         except Exception as exc:
             log.exception("item checks failed: %s", type(exc).__name__)
             return []
@@ -1723,7 +1740,9 @@ class Turn:
     def section_flags(self, index: int) -> list[Flag]:
         numbers = [it.number for it in self.walk.section_items(index)]
         try:
-            flags = fchecks.check_items(self.d, numbers, today=self.today)
+            flags = fchecks.check_items(
+                self.d, numbers, today=self.today, finished=self.finished_items()
+            )
         except Exception as exc:
             log.exception("part checks failed: %s", type(exc).__name__)
             return []

@@ -51,3 +51,58 @@ async def test_history_running_past_the_start_of_15_opens_item_14(router: Router
     assert "Sửa mục (15)" not in client.buttons()
     await client.click("Sửa mục (14)")
     assert (await cursor(router, client))["i"] == 14
+
+
+# ---------------------------------------------------------------------------------------------
+# /tiendo and the end of parts report what the conversation has finished
+
+
+async def test_tiendo_does_not_list_relatives_not_asked_yet(router: Router) -> None:
+    """With the first grandparent entered, /tiendo listed "chưa khai Bà nội / Ông ngoại /
+    Cha đẻ…"; with only "đã kết hôn chưa?" answered, the two gate questions that come next
+    as "chưa trả lời": the conversation was about to ask all of them."""
+    closed = [k for k in CLOSED_A if not k.startswith("r:")]
+    gates = {"13": "không", "20": "không"}
+    first = await consented(router, "2001")
+    sample = load_sample("a")
+    sample.relatives = sample.relatives[:1]
+    await seed(router, first, sample, gates=gates, closed=closed)
+    assert (await cursor(router, first))["c"] == "ba_noi"  # next: the paternal grandmother
+    await first.send("/tiendo")
+    assert "chưa khai" not in first.texts()
+    # they are not forgotten: /nop names them
+    await first.send("/nop")
+    assert "chưa khai Bà nội" in first.texts()
+
+    married = await consented(router, "2002")
+    sample = load_sample("a")
+    sample.relatives = []
+    for gate in ("co_anh_chi_em", "co_con"):
+        del sample.answers[gate]
+    await seed(router, married, sample, gates=gates, closed=closed)
+    assert (await cursor(router, married))["f"] == "co_anh_chi_em"
+    await married.send("/tiendo")
+    assert "chưa trả lời" not in married.texts()
+    assert "chưa khai" not in married.texts()
+
+
+async def test_a_table_being_filled_waits_for_xong(router: Router) -> None:
+    """With the first class of (17) entered, /tiendo said every other diploma of (11) had no
+    row in (17) yet; those flags belong to the moment (17) is finished ("Xong")."""
+    client = await consented(router)
+    sample = load_sample("a")
+    sample.tables["dao_tao"] = sample.tables["dao_tao"][:1]  # the degree; IELTS etc. to come
+    await seed(router, client, sample, gates={"13": "không", "20": "không"},
+               closed=[k for k in CLOSED_A if k != "t:dao_tao"])  # fmt: skip
+    assert (await cursor(router, client)) == {"k": "rows", "i": 17}
+    await client.send("/tiendo")
+    assert "chưa có dòng tương ứng ở mục (17)" not in client.texts()
+    # going back through (11) ends its part: the check still waits for (17)
+    await client.send("/sua 11")
+    for _ in range(9):
+        await client.click("Giữ nguyên")
+    assert "chưa có dòng tương ứng ở mục (17)" not in client.texts()
+    await client.send("/sua 17")
+    await client.click("Xong")  # (17) finished with one row: now it is reported
+    await client.send("/tiendo")
+    assert "«Tiếng Anh IELTS 6.5» chưa có dòng tương ứng ở mục (17)" in client.texts()

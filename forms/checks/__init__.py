@@ -2,8 +2,8 @@
 
 Public API::
 
-    run_checks(dossier, *, today=None, scope="all") -> list[Flag]
-    check_items(dossier, item_numbers, *, today=None, scope="answered") -> list[Flag]
+    run_checks(dossier, *, today=None, scope="all", finished=None) -> list[Flag]
+    check_items(dossier, item_numbers, *, today=None, scope="answered", finished=None)
     check_field(dossier, field_id, *, today=None) -> list[Flag]
     RULES: dict[rule id, Rule]   # severity, items read, trigger fields, docstring
 

@@ -345,16 +345,26 @@ def run_checks(
     scope: Scope = "all",
     rules: Iterable[str] | None = None,
     strict: bool = False,
+    finished: Iterable[int] | None = None,
 ) -> list[Flag]:
     """Run every rule (or the given rule ids) over ``dossier``.
 
     ``scope="all"`` runs each rule whatever has been answered (the submission check: a
     missing answer is itself a problem); ``scope="answered"`` runs a rule only when every
-    item it reads has at least one answer (progress checks while filling in). ``today``
-    defaults to the real date; tests pass it explicitly. ``strict`` re-raises a failing
-    rule instead of logging it (tests).
+    item it reads has at least one answer. ``today`` defaults to the real date; tests pass
+    it explicitly. ``strict`` re-raises a failing rule instead of logging it (tests).
+
+    ``finished``: the items the conversation has finished (progress while filling in, e.g.
+    /tiendo). A rule then waits until every item it needs is finished, and a blank is
+    reported only in a finished item: an item being filled in (the first grandparent of
+    (21) entered, the first row of (17)) is not reported as missing the rest. ``scope`` is
+    not used then.
     """
     chosen = [RULES[r] for r in rules] if rules is not None else list(RULES.values())
+    if finished is not None:
+        done = frozenset(finished)
+        chosen = [r for r in chosen if done.issuperset(r.needs)]
+        return _execute(dossier, chosen, today, strict, "answered", items=done)
     if scope == "answered":
         chosen = list(_answered_filter(dossier, chosen, set()))
     return _execute(dossier, chosen, today, strict, scope)
@@ -367,16 +377,22 @@ def check_items(
     today: date | None = None,
     scope: Scope = "answered",
     strict: bool = False,
+    finished: Iterable[int] | None = None,
 ) -> list[Flag]:
     """Rules that read any of ``item_numbers``: the cross-field checks at the end of a part.
 
     The given items count as finished: a required answer still blank in them is reported.
     With the default ``scope="answered"`` a rule that also needs a later, still unanswered
-    item waits until that item is answered; ``scope="all"`` runs them anyway.
+    item waits until that item is answered; ``scope="all"`` runs them anyway. With
+    ``finished`` (the items the conversation has finished) such a rule waits until that
+    item is finished, not merely started (``scope`` is not used then).
     """
     wanted = frozenset(item_numbers)
     chosen = [r for r in RULES.values() if wanted & r.items]
-    if scope == "answered":
+    if finished is not None:
+        done = wanted | frozenset(finished)
+        chosen = [r for r in chosen if done.issuperset(r.needs)]
+    elif scope == "answered":
         chosen = list(_answered_filter(dossier, chosen, set(wanted)))
     return _execute(dossier, chosen, today, strict, scope, items=wanted)
 

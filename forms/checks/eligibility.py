@@ -143,6 +143,8 @@ def x3_introducers(ctx: Ctx) -> Iterator[Flag]:
             table="gioi_thieu",
             row=youth[0],
         )
+    elif not ctx.wants(92, "gioi_thieu"):
+        return  # counting waits until the introducers are all entered
     elif young and in_union:
         if not youth or n < 1:
             yield ctx.flag(
