@@ -42,8 +42,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from difflib import SequenceMatcher
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
+
+import orjson
 
 from forms.definition import load_form
 from forms.dossier import Dossier
@@ -249,18 +252,93 @@ class Changes:
 
 
 async def changes_since(tx: Tx, record: DossierRecord, since: int, form: FormDef) -> Changes:
-    """The dossier's changes after revision ``since``, grouped by item (from answer_revisions)."""
-    diff = await tx.dossiers.diff(record.id, since)
+    """The dossier's changes after revision ``since``, grouped by item: the content then and
+    now compared, rows of tables and relatives aligned by content, so deleting a row shows as
+    that row removed, not as every later row changed."""
+    before = (await tx.dossiers.snapshot_at(record, since)).to_dict()
+    after = record.dossier.to_dict()
     changes = Changes(since, record.revision)
-    for path, (old, new) in diff.items():
+    pairs: list[tuple[str, Any, Any]] = []
+    for key in {*before["answers"], *after["answers"]}:
+        old, new = before["answers"].get(key), after["answers"].get(key)
+        if old != new:
+            pairs.append((f"answers.{key}", old, new))
+    for table in {*before["tables"], *after["tables"]}:
+        old_rows, new_rows = before["tables"].get(table, []), after["tables"].get(table, [])
+        pairs += _aligned_rows(f"tables.{table}", old_rows, new_rows)
+    pairs += _aligned_rows("relatives", before["relatives"], after["relatives"])
+    explained_before, explained_after = before["explanations"], after["explanations"]
+    changes.explanations = sum(
+        1
+        for key in {*explained_before, *explained_after}
+        if explained_before.get(key) != explained_after.get(key)
+    )
+    for path, old, new in pairs:
         number = item_of_path(form, path)
-        if number is None:
-            if path.startswith("explanations."):
-                changes.explanations += 1
-            continue
-        changes.items.setdefault(number, []).extend(_changed_values(form, path, old, new))
+        if number is not None:
+            changes.items.setdefault(number, []).extend(_changed_values(form, path, old, new))
     changes.items = dict(sorted(changes.items.items()))
     return changes
+
+
+def _aligned_rows(prefix: str, old: list[Any], new: list[Any]) -> list[tuple[str, Any, Any]]:
+    """(path, old row, new row) for rows that differ. Identical rows are matched first
+    (difflib); within a changed stretch an edited row is paired with the old row it most
+    resembles (:func:`_pair_similar`), so deleting a row shows as that row removed, not as
+    every later row changed. The path's index is the row's place now (before, if removed)."""
+    dumps = orjson.dumps
+    matcher = SequenceMatcher(
+        None,
+        [dumps(r, option=orjson.OPT_SORT_KEYS) for r in old],
+        [dumps(r, option=orjson.OPT_SORT_KEYS) for r in new],
+        autojunk=False,
+    )
+    out: list[tuple[str, Any, Any]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        pairs = _pair_similar(old[i1:i2], new[j1:j2])
+        paired_old = {i for i, _ in pairs}
+        paired_new = {j for _, j in pairs}
+        out += [(f"{prefix}.{j1 + j}", old[i1 + i], new[j1 + j]) for i, j in pairs]
+        out += [
+            (f"{prefix}.{i1 + i}", old[i1 + i], None) for i in range(i2 - i1) if i not in paired_old
+        ]
+        out += [
+            (f"{prefix}.{j1 + j}", None, new[j1 + j]) for j in range(j2 - j1) if j not in paired_new
+        ]
+    return out
+
+
+def _resemblance(a: dict[str, Any], b: dict[str, Any]) -> float:
+    """Share of the filled columns two rows have in common."""
+    keys = [k for k in {*a, *b} if a.get(k) or b.get(k)]
+    return sum(1 for k in keys if a.get(k) == b.get(k)) / len(keys) if keys else 1.0
+
+
+def _pair_similar(old: list[Any], new: list[Any]) -> list[tuple[int, int]]:
+    """Order-keeping pairs (old index, new index) of rows sharing at least half their filled
+    columns, the most alike overall (a small dynamic programme: stretches are a few rows)."""
+    n, m = len(old), len(new)
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            score = max(best[i + 1][j], best[i][j + 1])
+            alike = _resemblance(old[i], new[j])
+            if alike >= 0.5:
+                score = max(score, alike + best[i + 1][j + 1])
+            best[i][j] = score
+    pairs, i, j = [], 0, 0
+    while i < n and j < m:
+        alike = _resemblance(old[i], new[j])
+        if alike >= 0.5 and best[i][j] == alike + best[i + 1][j + 1]:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            i += 1
+        else:
+            j += 1
+    return pairs
 
 
 def _changed_values(form: FormDef, path: str, old: Any, new: Any) -> list[tuple[str, str, str]]:
@@ -579,11 +657,14 @@ class ReviewFlow:
         """Drafts and open sent comments; a sent one is 'addressed' when its item changed since
         it was sent."""
         out: list[dict[str, Any]] = []
+        changed: dict[int, set[int]] = {}  # items changed since a revision
         for c in await tx.repo(Reviews).comments(record.id, ("draft", "sent")):
             addressed = False
             if c.status == "sent" and c.revision < record.revision:
-                diff = await tx.dossiers.diff(record.id, c.revision)
-                addressed = any(item_of_path(self.form, p) == c.item_number for p in diff)
+                if c.revision not in changed:
+                    since = await changes_since(tx, record, c.revision, self.form)
+                    changed[c.revision] = set(since.items)
+                addressed = c.item_number in changed[c.revision]
             out.append(
                 {
                     "id": c.id,

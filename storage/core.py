@@ -214,6 +214,30 @@ def apply_changes(dossier: Dossier, changes: list[Change]) -> tuple[Dossier, lis
     ), olds
 
 
+def _undo(data: dict[str, Any], rev: Revision) -> None:
+    """Undo one recorded change on a dossier's JSON form (see :meth:`Dossiers.snapshot_at`)."""
+    root = rev.path.split(".", 1)[0]
+    if root in _MAPPINGS:
+        key = rev.path.split(".", 1)[1]
+        mapping = data.setdefault(root, {})
+        if rev.old is None:
+            mapping.pop(key, None)
+        else:
+            mapping[key] = rev.old
+        return
+    parts = rev.path.split(".")
+    rows = data["tables"].setdefault(parts[1], []) if root == "tables" else data["relatives"]
+    index = int(parts[-1])
+    if rev.old is None:  # it was added at index
+        del rows[index]
+    elif rev.new is None:  # it was removed from index
+        rows.insert(index, rev.old)
+    else:
+        rows[index] = rev.old
+    if root == "tables" and not rows:
+        del data["tables"][parts[1]]
+
+
 def _list_change(rows: list[dict[str, str]], index: int, change: Change) -> tuple[Any, Any]:
     if not 0 <= index <= len(rows):
         raise IndexError(f"row {index} out of range in {change.path!r}")
@@ -411,6 +435,17 @@ class Dossiers(Repo):
             )
             for r in rows
         ]
+
+    async def snapshot_at(self, record: DossierRecord, revision: int) -> Dossier:
+        """The dossier as it was at ``revision``: ``record``'s content with every later
+        change undone, newest first (one revision per change, so the undo is exact, row
+        insertions and deletions included)."""
+        data = record.dossier.to_dict()
+        for rev in reversed(await self.revisions(record.id, revision)):
+            if rev.revision > record.revision:
+                continue
+            _undo(data, rev)
+        return Dossier.model_validate(data)
 
     async def diff(
         self, dossier_id: int, since: int, until: int | None = None
