@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from forms.checks import run_checks
+from forms.checks import check_field, run_checks
+from forms.dossier import Dossier
 from handlers.candidate import CandidateFlow
 from handlers.router import FixedClock, Router
 from storage.db import Database
@@ -106,3 +107,27 @@ async def test_a_table_being_filled_waits_for_xong(router: Router) -> None:
     await client.click("Xong")  # (17) finished with one row: now it is reported
     await client.send("/tiendo")
     assert "«Tiếng Anh IELTS 6.5» chưa có dòng tương ứng ở mục (17)" in client.texts()
+
+
+# ---------------------------------------------------------------------------------------------
+# The form's wording
+
+
+async def test_the_birthplace_question_gives_one_instruction(router: Router) -> None:
+    """(5) said "xã/phường, tỉnh/thành phố như trong giấy khai sinh" in its question, "ghi đủ
+    xã, huyện, tỉnh như trong giấy khai sinh" as its rule and showed "tên mới (trước đây là
+    tên cũ)" as its example: three instructions. HD 38 and the 2025 addresses: the names of
+    the birth certificate, the new name first and the old one in brackets."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.click("Bỏ qua")
+    await client.send("12/07/2001")
+    await client.send("nam")
+    question = client.last_text()
+    assert "(5) Nơi đăng ký khai sinh" in question
+    rule = next(line for line in question.splitlines() if line.startswith("📌"))
+    assert "tên mới" in rule and "ngoặc" in rule and "trước đây là" in rule
+    example = question.split("Ví dụ: ", 1)[1].splitlines()[0]
+    assert "(trước đây là " in example
+    written = Dossier(answers={"noi_dang_ky_khai_sinh": example})
+    assert check_field(written, "noi_dang_ky_khai_sinh", today=TODAY.date()) == []
