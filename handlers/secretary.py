@@ -84,7 +84,15 @@ from handlers.xlsx import dossiers_workbook
 from storage.core import Person
 from storage.db import Database, Session, Tx, utc_iso
 from storage.reviews import Org, Unit
-from storage.stages import CLOCKS, PHASES, OverdueItem, Stages, UnitRow, VerificationRow
+from storage.stages import (
+    CLOCKS,
+    PHASES,
+    UPCOMING,
+    OverdueItem,
+    Stages,
+    UnitRow,
+    VerificationRow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -323,18 +331,21 @@ class SecretaryFlow:
                 people.append(
                     t("xlsx.person", person=person_label(item.person), abroad=item.abroad)
                 )
-        overdue = {
-            dossier_id: [t("xlsx.overdue", clock=t(f"clocks.{c}"), people=", ".join(p))
-                         for c, p in by_clock.items()]
-            for dossier_id, by_clock in clocks.items()
-        }  # fmt: skip
+        # a deadline still ahead goes to its own column, not under "Quá hạn"
+        columns: dict[str, dict[int, list[str]]] = {"overdue": {}, "upcoming": {}}
+        for dossier_id, by_clock in clocks.items():
+            for c, p in by_clock.items():
+                kind = "upcoming" if c in UPCOMING else "overdue"
+                columns[kind].setdefault(dossier_id, []).append(
+                    t("xlsx.overdue", clock=t(f"clocks.{c}"), people=", ".join(p))
+                )
         names = {u.id: u.name for u in units}
         unit_name = names.get(unit_id, "")
         title = t("summary.xlsx_caption", unit=unit_name, today=fmt_date(today), count=len(rows))
         levels = await load_level_names(s)
         data = await asyncio.to_thread(
-            dossiers_workbook, rows, names, title=title, today=today, overdue=overdue,
-            level_names=levels,
+            dossiers_workbook, rows, names, title=title, today=today,
+            overdue=columns["overdue"], upcoming=columns["upcoming"], level_names=levels,
         )  # fmt: skip
         return Document(f"ho-so-{unit_id}-{today:%Y%m%d}.xlsx", data, title[:1000])
 
@@ -939,7 +950,9 @@ class Notifier:
     def digest_text(
         self, unit_name: str, today: date, items: list[OverdueItem], names: dict[int, str]
     ) -> str:
-        groups = []
+        """The digest of the items the unit was not told about: those past a deadline under
+        "Việc mới quá hạn", the reminders of a deadline ahead under "Sắp đến hạn"."""
+        groups: dict[str, list[dict[str, Any]]] = {"overdue": [], "upcoming": []}
         shown = 0
         for clock in CLOCKS:
             lines = []
@@ -948,12 +961,14 @@ class Notifier:
                     lines.append(overdue_line(item, names))
                     shown += 1
             if lines:
-                groups.append({"title": t(f"clocks.{clock}"), "lines": lines})
+                kind = "upcoming" if clock in UPCOMING else "overdue"
+                groups[kind].append({"title": t(f"clocks.{clock}"), "lines": lines})
         return texts.render(
             "secretary/digest.j2",
             unit=unit_name,
             today=fmt_date(today),
-            groups=groups,
+            overdue=groups["overdue"],
+            upcoming=groups["upcoming"],
             more=len(items) - shown if len(items) > shown else 0,
         )
 

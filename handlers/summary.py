@@ -31,7 +31,9 @@ from storage.db import Database, Session
 from storage.stages import (
     CLOCKS,
     DURATIONS,
+    OVERDUE,
     PHASES,
+    UPCOMING,
     WIDE_SCOPE,
     Cutoffs,
     OverdueItem,
@@ -200,7 +202,8 @@ class Summary:
 
     @property
     def overdue_total(self) -> int:
-        return sum(self.overdue_counts.values())
+        """Items past a deadline (the reminders of a deadline ahead are not counted)."""
+        return sum(n for clock, n in self.overdue_counts.items() if clock in OVERDUE)
 
 
 def median_from_histogram(hist: Iterable[tuple[int, int]]) -> float | None:
@@ -505,16 +508,16 @@ def render_summary(summary: Summary) -> str:
                 "percent": fmt_percent(line.admitted, line.target) if line.target else "",
             }
         )
-    overdue = []
     by_clock: dict[str, list[OverdueItem]] = {}
     for item in summary.overdue_items:
         by_clock.setdefault(item.clock, []).append(item)
+    clock_groups: dict[str, list[dict[str, object]]] = {"overdue": [], "upcoming": []}
     for clock in CLOCKS:
         count = summary.overdue_counts.get(clock, 0)
         if not count:
             continue
         shown = [overdue_line(i, summary.unit_names) for i in by_clock.get(clock, [])]
-        overdue.append(
+        clock_groups["upcoming" if clock in UPCOMING else "overdue"].append(
             {
                 "title": texts.message(f"secretary.clocks.{clock}"),
                 "count": fmt_int(count),
@@ -545,7 +548,8 @@ def render_summary(summary: Summary) -> str:
         year=summary.today.year,
         term=term,
         subs=subs,
-        overdue=overdue,
+        overdue=clock_groups["overdue"],
+        upcoming=clock_groups["upcoming"],
         quality=quality,
         flags=flags,
         medians=medians,

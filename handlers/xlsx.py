@@ -38,6 +38,7 @@ HEADERS: tuple[tuple[str, str, int], ...] = (
     ("official_d", "Chính thức (16-KNĐ)", 12),
     ("cert_d", "Cấp GCN nhận thức về Đảng", 12),
     ("overdue", "Quá hạn", 50),
+    ("upcoming", "Sắp đến hạn", 30),
 )
 _DATE_KEYS = frozenset(k for k, _, _ in HEADERS if k.endswith("_d") or k == "probation_end")
 
@@ -47,6 +48,7 @@ def dossier_cells(
     unit_names: Mapping[int, str],
     overdue: Sequence[str],
     level_names: Mapping[int, str] | None = None,
+    upcoming: Sequence[str] = (),
 ) -> list[Any]:
     """The spreadsheet cells of one dossier row from ``Stages.export_rows``."""
     values: dict[str, Any] = dict(row)
@@ -63,6 +65,7 @@ def dossier_cells(
         add_months(from_day_number(ceremony), 12) if ceremony is not None else None
     )
     values["overdue"] = "; ".join(overdue)
+    values["upcoming"] = "; ".join(upcoming)  # a deadline still ahead is not "Quá hạn"
     cells: list[Any] = []
     for key, _, _ in HEADERS:
         value = values.get(key)
@@ -80,6 +83,7 @@ def dossiers_workbook(
     today: date,
     overdue: Mapping[int, Sequence[str]] | None = None,
     level_names: Mapping[int, str] | None = None,
+    upcoming: Mapping[int, Sequence[str]] | None = None,
 ) -> bytes:
     """The .xlsx bytes: sheet "Hồ sơ" with a header row and one row per dossier.
 
@@ -92,6 +96,7 @@ def dossiers_workbook(
     from openpyxl.utils import get_column_letter
 
     overdue = overdue or {}
+    upcoming = upcoming or {}
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Hồ sơ")
     for index, (_, _, width) in enumerate(HEADERS, start=1):
@@ -109,7 +114,11 @@ def dossiers_workbook(
     date_columns = [i for i, (key, _, _) in enumerate(HEADERS) if key in _DATE_KEYS]
     for row in rows:
         cells: list[Any] = dossier_cells(
-            row, unit_names, overdue.get(row["dossier_id"], ()), level_names
+            row,
+            unit_names,
+            overdue.get(row["dossier_id"], ()),
+            level_names,
+            upcoming.get(row["dossier_id"], ()),
         )
         for i in date_columns:
             if cells[i] is not None:

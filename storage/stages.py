@@ -64,6 +64,10 @@ CLOCKS: tuple[str, ...] = (
     "probation_over",
     "idle",
 )
+# Of those, the reminders of a deadline still ahead (not overdue): listed under their own
+# heading ("Sắp đến hạn"), never under "Quá hạn".
+UPCOMING: tuple[str, ...] = ("probation_ending",)
+OVERDUE: tuple[str, ...] = tuple(c for c in CLOCKS if c not in UPCOMING)
 
 
 def _dumps(value: Any) -> str:

@@ -291,7 +291,7 @@ async def test_daily_digest_lists_only_what_became_overdue(world: World) -> None
     assert await notifier.due_notifications(at(TODAY, 6)) == []  # night
     first = by_chat(await notifier.due_notifications(at(TODAY, 8)))
     root_digest = first[ROOT_GROUP.id][0]
-    assert "việc mới quá hạn" in root_digest
+    assert "Việc mới quá hạn" in root_digest
     for name in ("ĐINH VĂN TÁM", "LÝ VĂN MƯỜI", "TÔ VĂN MƯỜI HAI", "ĐỖ THỊ SÁU", "BÙI THỊ CHÍN",
                  "TẠ VĂN MƯỜI BỐN", "KIỀU VĂN MƯỜI SÁU", "LÊ VĂN MỘT"):  # fmt: skip
         assert name in root_digest

@@ -122,12 +122,12 @@ async def test_the_running_bot_sends_the_digest_itself(scene: Scene) -> None:
     """run_telegram starts the scheduler inside TelegramBot; digests reach the group."""
     scene.bot.start_scheduler(0.05)
     await scene.api.wait_for(
-        lambda: any("việc mới quá hạn" in (m.text or "") for m in scene.group.transcript()),
+        lambda: any("Việc mới quá hạn" in (m.text or "") for m in scene.group.transcript()),
         15.0,
         lambda: "no digest in the group",
     )
     await scene.bot.stop()  # stops the scheduler too; the fixture's stop is then a no-op
-    digests = [m for m in scene.group.transcript() if "việc mới quá hạn" in (m.text or "")]
+    digests = [m for m in scene.group.transcript() if "Việc mới quá hạn" in (m.text or "")]
     assert len(digests) == 1
 
 
@@ -148,12 +148,12 @@ async def test_daily_digest_reaches_the_group(scene: Scene) -> None:
     try:
         await asyncio.wait_for(sent.wait(), 15)
         await scene.api.wait_for(
-            lambda: any("việc mới quá hạn" in (m.text or "") for m in scene.group.transcript()),
+            lambda: any("Việc mới quá hạn" in (m.text or "") for m in scene.group.transcript()),
             15.0,
             lambda: "no digest in the group",
         )
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
-    digest = next(m.text for m in scene.group.transcript() if "việc mới quá hạn" in (m.text or ""))
+    digest = next(m.text for m in scene.group.transcript() if "Việc mới quá hạn" in (m.text or ""))
     assert "ĐINH VĂN TÁM" in digest and "KIỀU VĂN MƯỜI SÁU" in digest

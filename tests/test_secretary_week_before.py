@@ -1,0 +1,87 @@
+"""What a secretary needs a week before the yearly deadline: reminders of deadlines still
+ahead kept apart from what is overdue, /buoc listing what needs action first, when an
+approved candidate under 18 may be voted on, and a target line that says which day counts."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from handlers.secretary import Notifier
+from storage.reviews import Org
+from tests.secretary_world import TODAY, World, at, build_world
+from tests.test_secretary import GROUP, ROOT_GROUP, by_chat, only_text, run
+
+
+@pytest.fixture
+async def world(tmp_path: Path):
+    w = await build_world(tmp_path)
+    async with w.db.transaction(at(TODAY)) as tx:
+        await tx.repo(Org).bind_group(w.alpha.id, GROUP.platform, GROUP.id)
+        await tx.repo(Org).bind_group(w.root.id, ROOT_GROUP.platform, ROOT_GROUP.id)
+    yield w
+    await w.db.close()
+
+
+def section(text: str, heading: str) -> str:
+    """The block of ``text`` from the line starting with ``heading`` to the next blank line
+    ("" when there is no such heading)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(heading)), None)
+    if start is None:
+        return ""
+    block = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        block.append(line)
+    return "\n".join(block)
+
+
+# -- 1. deadlines ahead are not "overdue" -------------------------------------------------------
+
+
+async def test_probation_about_to_end_is_listed_as_upcoming_not_overdue(world: World) -> None:
+    text = only_text(await run(world, "sec", "tinhhinh"))
+    overdue = section(text, "⚠️ Quá hạn")
+    upcoming = section(text, "⏳ Sắp đến hạn")
+    # D14: ceremony 10/10/2025, probation ends 10/10/2026 (in 17 days): ahead, not late
+    assert "TẠ VĂN MƯỜI BỐN" in upcoming and "hết dự bị ngày 10/10/2026" in upcoming
+    assert "Sắp hết 12 tháng dự bị (trong 30 ngày tới): 1" in upcoming
+    assert "TẠ VĂN MƯỜI BỐN" not in overdue and "Sắp hết" not in overdue
+    # D16: probation ended 01/07/2026 and not considered since: that one is late
+    assert "KIỀU VĂN MƯỜI SÁU" in overdue and "KIỀU VĂN MƯỜI SÁU" not in upcoming
+
+
+async def test_a_unit_with_only_an_upcoming_deadline_has_nothing_overdue(world: World) -> None:
+    # Chi bộ Kinh doanh: D14's probation ends soon; nothing of it is late on 23/09
+    text = only_text(await run(world, "sec", "tinhhinh", f"#{world.a2.id}"))
+    assert "✅ Không có việc quá hạn." in text
+    assert section(text, "⚠️ Quá hạn") == ""
+    assert "TẠ VĂN MƯỜI BỐN" in section(text, "⏳ Sắp đến hạn")
+
+
+async def test_the_digest_keeps_upcoming_deadlines_apart(world: World) -> None:
+    first = by_chat(await Notifier(world.db).due_notifications(at(TODAY, 8)))
+    for digest in (first[ROOT_GROUP.id][0], first[GROUP.id][0]):
+        overdue = section(digest, "⚠️ Việc mới quá hạn")
+        upcoming = section(digest, "⏳ Sắp đến hạn")
+        assert "TẠ VĂN MƯỜI BỐN" in upcoming and "TẠ VĂN MƯỜI BỐN" not in overdue
+        assert "Sắp hết" not in overdue
+        assert "KIỀU VĂN MƯỜI SÁU" in overdue and "LÊ VĂN MỘT" in overdue
+
+
+async def test_the_spreadsheet_keeps_upcoming_deadlines_out_of_overdue(world: World) -> None:
+    replies = await run(world, "sec", "xuat")
+    assert replies[0].document is not None
+    rows = list(load_workbook(io.BytesIO(replies[0].document.data))["Hồ sơ"].iter_rows(
+        values_only=True))  # fmt: skip
+    by_name = {row[1]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    d14, d16 = by_name["TẠ VĂN MƯỜI BỐN"], by_name["KIỀU VĂN MƯỜI SÁU"]
+    assert d14["Quá hạn"] is None
+    assert d14["Sắp đến hạn"] == "Sắp hết 12 tháng dự bị (trong 30 ngày tới)"
+    assert d16["Quá hạn"].startswith("Hết dự bị quá 30 ngày làm việc")
+    assert d16["Sắp đến hạn"] is None
