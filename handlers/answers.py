@@ -117,6 +117,8 @@ def _parse(
         return one(_pledge(text, form.pledge))
     if kind in (Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE):
         typed = _free_text(text, _TEXT_LIMIT, multiline=False)
+        if kind is Kind.ADDRESS_RESIDENCE and typed == "không":
+            return one(typed)  # no thường trú: tạm trú is asked next
         if sum(ch.isalpha() for ch in typed) < 2:  # "1985", "5/3": not a place
             raise AnswerError(message("parse.address.no_letters"))
         analysis = analyse_address(

@@ -13,7 +13,7 @@ from handlers.candidate import CandidateFlow
 from handlers.router import FixedClock, Router
 from storage.db import Database
 from tests.samples import load_sample
-from tests.test_conversation import TODAY, consented, cursor, seed
+from tests.test_conversation import TODAY, consented, cursor, dossier, seed
 
 CLOSED_A = ["t:lich_su", "t:cong_tac", "t:dao_tao", "t:nuoc_ngoai", "t:khen_thuong",
             "t:gioi_thieu", "r:anh_chi_em"]  # fmt: skip
@@ -131,3 +131,31 @@ async def test_the_birthplace_question_gives_one_instruction(router: Router) -> 
     assert "(trước đây là " in example
     written = Dossier(answers={"noi_dang_ky_khai_sinh": example})
     assert check_field(written, "noi_dang_ky_khai_sinh", today=TODAY.date()) == []
+
+
+async def test_temporary_residence_is_asked_only_without_a_permanent_one(router: Router) -> None:
+    """Tạm trú was asked of everyone ("bấm «Bỏ qua»" if there is a thường trú); HD 38 wants
+    it only when there is no thường trú."""
+    first = ("ho_ten", "ten_khac", "ngay_sinh", "gioi_tinh", "noi_dang_ky_khai_sinh", "que_quan")
+    answers = load_sample("a").answers
+    known = Dossier(answers={k: answers[k] for k in first})
+
+    settled = await consented(router, "3001")
+    await seed(router, settled, known)
+    await settled.send(answers["thuong_tru"])
+    assert (await cursor(router, settled))["f"] == "dan_toc"
+    assert "tạm trú" not in settled.texts().lower()
+
+    renting = await consented(router, "3002")
+    await seed(router, renting, known)
+    await renting.send("ko co")
+    assert (await cursor(router, renting))["f"] == "tam_tru"
+    await renting.send("Phòng 305, nhà B2, tổ dân phố 7, phường Hòa An, thành phố Hồ Chí Minh")
+    assert (await cursor(router, renting))["f"] == "dan_toc"
+    d = await dossier(router, renting)
+    assert d.answers["thuong_tru"] == "không" and d.answers["tam_tru"].startswith("Phòng 305")
+    assert not [f for f in run_checks(d, today=TODAY.date()) if f.item == 7]
+    # and later given a thường trú: the tạm trú no longer applies and is removed
+    await renting.send("/sua 7")
+    await renting.send(answers["thuong_tru"])
+    assert "tam_tru" not in (await dossier(router, renting)).answers

@@ -176,6 +176,7 @@ CASES: list[tuple[str, str, Mutation, str, str, tuple[str, ...]]] = [
         ("Phòng 305",),
     ),
     ("F6-none", "a", _set(thuong_tru=""), "F6", "error", ("(7)",)),
+    ("F6-khong-alone", "a", _set(thuong_tru="không"), "F6", "error", ("(7)",)),
     ("F7", "a", _set(dan_toc="Kinhh"), "F7", "error", ("Kinhh",)),
     ("F8-blank", "a", _set(ton_giao=""), "F8", "error", ("không",)),
     ("F8-religion", "a", _set(ton_giao="Phật giáo"), "F8", "warning", ("Phật giáo",)),
@@ -669,6 +670,14 @@ def test_finished_scope_waits_for_the_items_being_filled_in() -> None:
     d.tables["dao_tao"] = d.tables["dao_tao"][:1]
     assert not [f for f in check_items(d, [11], today=TODAY, finished=every - {17})]
     assert "X9" in {f.rule for f in check_items(d, [11], today=TODAY, finished=every)}
+
+
+def test_no_permanent_residence_is_written_khong_with_the_temporary_one() -> None:
+    d = load_sample("a")
+    d.answers.update(
+        thuong_tru="không", tam_tru="Phòng 305, nhà B2, phường Lạc Hồng, thành phố Hà Nội"
+    )
+    assert not [f for f in run(d) if f.item == 7]
 
 
 def test_item_numbers_match_the_form() -> None:

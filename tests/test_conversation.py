@@ -255,7 +255,7 @@ async def test_ethnic_group_suggestions_become_buttons(router: Router) -> None:
     client = await consented(router)
     first = ("ho_ten", "ten_khac", "ngay_sinh", "gioi_tinh", "noi_dang_ky_khai_sinh", "que_quan")
     answers = load_sample("a").answers
-    known = {k: answers[k] for k in (*first, "thuong_tru", "tam_tru")}
+    known = {k: answers[k] for k in (*first, "thuong_tru")}
     await seed(router, client, Dossier(answers=known))
     assert (await cursor(router, client))["f"] == "dan_toc"
     await client.send("hmog")
@@ -653,7 +653,7 @@ async def test_a_warning_after_an_answer_can_be_explained_on_the_spot(router: Ro
     client = await consented(router)
     answers = load_sample("a").answers
     first = ("ho_ten", "ten_khac", "ngay_sinh", "gioi_tinh", "noi_dang_ky_khai_sinh", "que_quan")
-    known = {k: answers[k] for k in (*first, "thuong_tru", "tam_tru", "dan_toc")}
+    known = {k: answers[k] for k in (*first, "thuong_tru", "dan_toc")}
     await seed(router, client, Dossier(answers=known))
     replies = await client.send("Phật giáo")
     assert any("⚠️" in r.text for r in replies)  # F8: the procedure for religious candidates

@@ -23,7 +23,8 @@ from forms.parsers import education_grade, is_upper_vietnamese_name, political_t
 _OWNED_BLANKS = frozenset(
     {
         "ho_ten",  # F1
-        "thuong_tru",  # F6 (thường trú may be empty when tạm trú is given)
+        "thuong_tru",  # F6 (thường trú may be "không" when tạm trú is given)
+        "tam_tru",  # F6 (asked only when there is no thường trú)
         "ton_giao",  # F8
         "cam_doan",  # F15
         "noi_ky",
@@ -210,8 +211,8 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
     """
     for number, fid, kind in _ADDRESS_FIELDS:
         text = ctx.a(fid)
-        if not text or not ctx.wants(number, fid):
-            continue
+        if not text or not ctx.wants(number, fid) or (kind == "residence" and v.is_khong(text)):
+            continue  # "không" thường trú: F6's
         for p in address_problems(text, kind):
             yield ctx.flag(
                 "F5",
@@ -261,12 +262,15 @@ def _address_text(key: str) -> str:
 
 @rule("F6", WARNING, needs=(7,), fields=("thuong_tru", "tam_tru"))
 def f6_residence(ctx: Ctx) -> Iterator[Flag]:
-    """Item (7): thường trú given; tạm trú only when there is no thường trú (HD 38).
+    """Item (7): thường trú given; tạm trú only when there is no thường trú (HD 38), which
+    the candidate says by writing "không" as thường trú.
 
     Deviation: no residence at all is an *error* (a required answer is missing), the
     tạm-trú-beside-thường-trú case stays a warning as in the domain notes.
     """
     permanent, temporary = ctx.a("thuong_tru"), ctx.a("tam_tru")
+    if v.is_khong(permanent):
+        permanent = ""
     if not permanent and not temporary:
         if ctx.wants(7, "thuong_tru"):
             yield ctx.flag(
