@@ -63,7 +63,13 @@ from handlers.stages import (
     verified_relatives,
 )
 from handlers.summary import (
+    CEREMONY_WD,
+    CERTIFICATE_MONTHS,
+    DECISION_WD,
     DEFAULT_CALENDAR,
+    DOSSIER_MONTHS,
+    PROBATION_MONTHS,
+    PROBATION_REVIEW_WD,
     VERIFICATION_ABROAD_WD,
     VERIFICATION_WD,
     FlagChecker,
@@ -88,6 +94,7 @@ from storage.stages import (
     CLOCKS,
     PHASES,
     UPCOMING,
+    WIDE_SCOPE,
     OverdueItem,
     Stages,
     UnitRow,
@@ -103,7 +110,9 @@ OVERSEERS = ("secretary", "reviewer")
 QUIET_FROM, QUIET_UNTIL = 21, 7  # nothing is sent from 21:00 to 07:00 local time
 DEFAULT_DIGEST_HOUR = 8
 DIGEST_OFF = -1
-MAX_LIST = 10
+MAX_LIST = 10  # /buoc without a number: dossiers listed (one button each, for a phone)
+NEAR_DAYS = 30  # a deadline this close is shown on the dossier's button
+NAME_CHARS = 22  # a longer name is cut on a button
 # The short alias typed for each step, shown in hints ("/buoc 12 chibo …").
 _ALIAS_OF = {
     "ban_viet_tay": "viettay",
@@ -498,7 +507,7 @@ class SecretaryFlow:
         if person is None or not await self._scope(tx, event, person):
             return [Reply(text=t("access.refused"))]
         if not event.text.strip():
-            return await self._pipeline_list(tx, person, event)
+            return await self._pipeline_list(tx, person, event, today)
         try:
             parsed = parse_step_command(event.text, today)
         except StepRefused as exc:
@@ -614,30 +623,73 @@ class SecretaryFlow:
         )
         return [await self._card(tx, dossier_id, today, note=text)]
 
-    async def _pipeline_list(self, tx: Tx, person: Person, event: Event) -> list[Reply]:
+    async def _pipeline_list(
+        self, tx: Tx, person: Person, event: Event, today: date
+    ) -> list[Reply]:
+        """The dossiers after approval that need the secretary first: overdue clocks (the
+        latest first), then the nearest deadlines, then the rest; at most :data:`MAX_LIST`
+        buttons and how many more there are."""
         stages = tx.repo(Stages)
         units = await stages.unit_rows()
         ids: list[int] = []
         for top in await self._scope(tx, event, person):
             ids += subtree_of(units, top)
         phases = [p for p in PHASES[PHASES.index("approved") :] if p != "official"]
-        rows = await stages.progress_in(ids, phases, limit=MAX_LIST + 1)
-        if not rows:
+        total = await stages.count_in(ids, phases)
+        if not total:
             return [Reply(text=t("step.list_empty") + "\n\n" + t("step.usage"))]
-        buttons = [
-            [
-                Button(
-                    f"{r.dossier_id} · {(r.full_name or t('no_name'))[:30]} · "
-                    f"{t(f'phases_short.{r.phase}')}",
-                    f"{PREFIX}cd:{r.dossier_id}",
-                )
-            ]
-            for r in rows[:MAX_LIST]
-        ]
-        text = t("step.list_title")
-        if len(rows) > MAX_LIST:
-            text += "\n" + t("step.list_more")
-        return [Reply(text=text + "\n\n" + t("step.usage"), buttons=buttons)]
+        wide = total > WIDE_SCOPE
+        due: dict[int, date] = {}
+        for clock, dossier_id, start in await stages.open_deadlines(
+            ids, phases, MAX_LIST, wide=wide
+        ):
+            day = self._deadline(clock, from_day_number(start), today)
+            if dossier_id not in due or day < due[dossier_id]:
+                due[dossier_id] = day
+        first = sorted(due, key=lambda i: (due[i], i))[:MAX_LIST]
+        rows = [r for i in first if (r := await stages.progress(i)) is not None]
+        if len(rows) < MAX_LIST:  # the rest: dossiers without a running clock
+            for r in await stages.progress_in(ids, phases, limit=MAX_LIST + len(rows)):
+                if len(rows) < MAX_LIST and r.dossier_id not in first:
+                    rows.append(r)
+        buttons = []
+        for r in rows:
+            deadline = due.get(r.dossier_id)
+            if deadline is not None and deadline < today:
+                tag = t("step.list_overdue")
+            elif deadline is not None and (deadline - today).days <= NEAR_DAYS:
+                tag = t("step.list_due", day=fmt_date(deadline, year=False))
+            else:
+                tag = t(f"phases_short.{r.phase}")
+            name = r.full_name or t("no_name")
+            if len(name) > NAME_CHARS:
+                name = name[: NAME_CHARS - 1] + "…"
+            buttons.append(
+                [Button(f"{r.dossier_id} · {name} · {tag}", f"{PREFIX}cd:{r.dossier_id}")]
+            )
+        text = t("step.list_title", near=NEAR_DAYS)
+        if total > len(rows):
+            text += "\n" + t("step.list_more", more=fmt_int(total - len(rows)))
+        return [Reply(text=text + "\n" + t("step.list_hint"), buttons=buttons)]
+
+    def _deadline(self, clock: str, start: date, today: date) -> date:
+        """The day a running clock of :meth:`Stages.open_deadlines` falls due."""
+        cal = self.calendar
+        if clock == "verification":
+            return cal.add_workdays(start, VERIFICATION_WD)
+        if clock == "verification_abroad":
+            return cal.add_workdays(start, VERIFICATION_ABROAD_WD)
+        if clock == "decision":
+            return cal.add_workdays(start, DECISION_WD)
+        if clock == "ceremony":
+            return cal.add_workdays(start, CEREMONY_WD)
+        if clock == "certificate":  # the chi bộ votes while the certificate is valid
+            return add_months(start, CERTIFICATE_MONTHS)
+        if clock == "dossier_age":
+            return add_months(start, DOSSIER_MONTHS)
+        # probation: its end; once over, the chi bộ's 30 working days to consider it
+        end = add_months(start, PROBATION_MONTHS)
+        return end if end >= today else cal.add_workdays(end, PROBATION_REVIEW_WD)
 
     async def _card(self, tx: Tx, dossier_id: int, today: date, *, note: str = "") -> Reply:
         """A dossier's steps so far, with buttons for what may come next (after ``note``:

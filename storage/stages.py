@@ -270,6 +270,15 @@ _CLOCK_SQL: dict[str, tuple[str, str, str]] = {
         "dossier_progress_clock_idle",
     ),
 }
+# The clocks still running on a dossier, for "what needs action first" (/buoc): clock →
+# (start column, open condition, the partial index of 006 holding exactly the open ones).
+_DEADLINE_SQL: dict[str, tuple[str, str, str]] = {
+    "decision": ("p.chi_bo_d", "p.decision_d IS NULL", "dossier_progress_clock_decision"),
+    "ceremony": ("p.decision_d", "p.ceremony_d IS NULL", "dossier_progress_clock_ceremony"),
+    "probation": ("p.ceremony_d", "p.official_d IS NULL", "dossier_progress_clock_probation"),
+    "certificate": ("p.cert_d", "p.chi_bo_d IS NULL", "dossier_progress_clock_certificate"),
+    "dossier_age": ("p.opened_d", "p.chi_bo_d IS NULL", "dossier_progress_clock_age"),
+}
 _VERIF_SQL = (
     "p.returned_d IS NULL AND p.sent_d < :verification"
     " AND (p.abroad = 0 OR p.sent_d < :verification_abroad)"
@@ -423,6 +432,50 @@ class Stages(Repo):
             (*params, limit),
         )
         return [ProgressRow(*r) for r in rows]
+
+    async def open_deadlines(
+        self,
+        unit_ids: Sequence[int] | None,
+        phases: Sequence[str],
+        limit: int,
+        *,
+        wide: bool = True,
+    ) -> list[tuple[str, int, int]]:
+        """(clock, dossier id, start day) of the clocks still running on dossiers in these
+        phases: for each clock the ``limit`` earliest starts, whether overdue or not (a
+        clock's deadline grows with its start, so these hold its ``limit`` nearest
+        deadlines). Verifications count once per dossier, the earliest reply awaited, as
+        ``verification`` (30 working days) and ``verification_abroad`` (90)."""
+        where, params = _in(unit_ids, "p.unit_id")
+        marks = ",".join("?" * len(phases))
+        out: list[tuple[str, int, int]] = []
+        for clock, (start, cond, index) in _DEADLINE_SQL.items():
+            rows = await self.s.fetchall(
+                f"SELECT p.dossier_id, {start} FROM dossier_progress p{_index(wide, index)}"
+                f" WHERE {cond} AND {start} IS NOT NULL AND p.phase IN ({marks}){where}"
+                f" ORDER BY {start}, p.dossier_id LIMIT ?",
+                (*phases, *params, limit),
+            )
+            out += [(clock, r[0], r[1]) for r in rows]
+        for clock, abroad in (("verification", 0), ("verification_abroad", 1)):
+            rows = await self.s.fetchall(
+                "SELECT p.dossier_id, min(p.sent_d) AS first FROM verifications p"
+                f" WHERE p.returned_d IS NULL AND p.abroad = ?{where}"
+                " GROUP BY p.dossier_id ORDER BY first, p.dossier_id LIMIT ?",
+                (abroad, *params, limit),
+            )
+            out += [(clock, r[0], r[1]) for r in rows]
+        return out
+
+    async def count_in(self, unit_ids: Sequence[int] | None, phases: Sequence[str]) -> int:
+        """How many dossiers of these units are in these phases."""
+        where, params = _in(unit_ids)
+        row = await self.s.fetchone(
+            f"SELECT count(*) FROM dossier_progress WHERE phase IN ({','.join('?' * len(phases))})"
+            f"{where}",
+            (*phases, *params),
+        )
+        return int(row[0]) if row else 0
 
     async def verifications(self, dossier_id: int) -> list[VerificationRow]:
         rows = await self.s.fetchall(

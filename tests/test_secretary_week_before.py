@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from handlers.secretary import Notifier
 from storage.reviews import Org
-from tests.secretary_world import TODAY, World, at, build_world
+from tests.secretary_world import TODAY, World, approved, at, build_world
 from tests.test_secretary import GROUP, ROOT_GROUP, by_chat, only_text, run
 
 
@@ -85,3 +85,31 @@ async def test_the_spreadsheet_keeps_upcoming_deadlines_out_of_overdue(world: Wo
     assert d14["Sắp đến hạn"] == "Sắp hết 12 tháng dự bị (trong 30 ngày tới)"
     assert d16["Quá hạn"].startswith("Hết dự bị quá 30 ngày làm việc")
     assert d16["Sắp đến hạn"] is None
+
+
+# -- 2. /buoc lists what needs action first ----------------------------------------------------
+
+
+async def test_the_step_list_puts_overdue_then_nearest_deadlines_first(world: World) -> None:
+    # three more approved dossiers, numbered after the others, with no deadline near
+    for label in ("E1", "E2", "E3"):
+        await approved(world, label, world.beta, f"NGƯỜI MỚI {label}",
+                       "01/06/2026 01/09/2026 15/09/2026")  # fmt: skip
+    reply = (await run(world, "sec", "buoc"))[0]
+    labels = [row[0].label for row in reply.buttons]
+    ids = [int(label.split(" · ")[0]) for label in labels]
+    w = world.dossiers
+    # overdue, the most overdue first: certificate due 10/01/2026 (D6), reply awaited since
+    # 22/07 (D8, father), 12 months since opening on 01/08/2026 (D9), ceremony 12/08 (D12),
+    # probation review 12/08 (D16), decision 18/08 (D10)
+    assert ids[:6] == [w["D6"], w["D8"], w["D9"], w["D12"], w["D16"], w["D10"]]
+    assert all(label.endswith("⚠️ quá hạn") for label in labels[:6])
+    # then the nearest deadline: D14's probation ends on 10/10
+    assert labels[6] == f"{w['D14']} · TẠ VĂN MƯỜI BỐN · ⏳ hạn 10/10"
+    # then the rest (their deadlines months away), by the nearest; 13 dossiers, 10 shown
+    assert ids[7:] == [w["D11"], w["D13"], w["D7"]]
+    assert len(labels) == 10 and "Còn 3 hồ sơ khác" in reply.text
+    assert not any(f"NGƯỜI MỚI {label}" in reply.text for label in ("E1", "E2", "E3"))
+    # short enough for a phone: a few lines, buttons that fit
+    assert len(reply.text.splitlines()) <= 3
+    assert all(len(label) <= 40 for label in labels)
