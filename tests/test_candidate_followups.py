@@ -10,10 +10,22 @@ import pytest
 from forms.checks import check_field, run_checks
 from forms.dossier import Dossier
 from handlers.candidate import CandidateFlow
+from handlers.demo import Player, comparable
 from handlers.router import FixedClock, Router
 from storage.db import Database
 from tests.samples import load_sample
 from tests.test_conversation import TODAY, consented, cursor, dossier, seed
+
+
+def raised_by_an_uncle() -> Dossier:
+    """Sample A raised from childhood by his uncle, declared instead of the parents."""
+    d = load_sample("a")
+    d.answers["nuoi_duong"] = "có"
+    father = next(r for r in d.relatives if r["quan_he"] == "cha")
+    uncle = {**father, "quan_he": "nguoi_nuoi_duong", "ho_ten": "TRẦN VĂN BÌNH"}
+    d.relatives = [uncle if r is father else r for r in d.relatives if r["quan_he"] != "me"]
+    return d
+
 
 CLOSED_A = ["t:lich_su", "t:cong_tac", "t:dao_tao", "t:nuoc_ngoai", "t:khen_thuong",
             "t:gioi_thieu", "r:anh_chi_em"]  # fmt: skip
@@ -159,3 +171,23 @@ async def test_temporary_residence_is_asked_only_without_a_permanent_one(router:
     await renting.send("/sua 7")
     await renting.send(answers["thuong_tru"])
     assert "tam_tru" not in (await dossier(router, renting)).answers
+
+
+# ---------------------------------------------------------------------------------------------
+# The person who raised the candidate
+
+
+async def test_the_person_who_raised_the_candidate_is_declared_instead_of_the_parents(
+    router: Router,
+) -> None:
+    """HD 38 (21): "cha mẹ đẻ (hoặc người nuôi dưỡng từ nhỏ)"; X11 required both parents and
+    the chat could only ask "Cha đẻ" and "Mẹ đẻ"."""
+    sample = raised_by_an_uncle()
+    player = Player(router, sample, platform="test", user_id="raised")
+    await player.play()
+    asked = "\n".join(r.text for r in player.replies)
+    assert "Người nuôi dưỡng" in asked
+    assert "Cha đẻ" not in asked and "Mẹ đẻ" not in asked
+    d = await player.dossier()
+    assert comparable(d) == comparable(sample)
+    assert [f for f in run_checks(d, today=TODAY.date()) if f.is_error] == []

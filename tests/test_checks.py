@@ -680,6 +680,19 @@ def test_no_permanent_residence_is_written_khong_with_the_temporary_one() -> Non
     assert not [f for f in run(d) if f.item == 7]
 
 
+def test_the_person_who_raised_the_candidate_stands_for_the_parents() -> None:
+    """X11 (domain): "both parents, or the person who raised the candidate, are present"."""
+    from tests.test_candidate_followups import raised_by_an_uncle
+
+    d = raised_by_an_uncle()
+    assert errors(run(d)) == []
+    d.answers["nuoi_duong"] = "không"  # then the parents are missing after all
+    assert {f.key for f in errors(run(d))} >= {"X11:missing:cha", "X11:missing:me"}
+    d = load_sample("a")
+    d.answers["nuoi_duong"] = "có"  # said so, but declared the parents and nobody else
+    assert "X11:missing:nguoi_nuoi_duong" in {f.key for f in errors(run(d))}
+
+
 def test_item_numbers_match_the_form() -> None:
     from forms.definition import load_form
 

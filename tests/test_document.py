@@ -204,6 +204,17 @@ def test_relatives_are_grouped_in_booklet_order() -> None:
             assert pos < positions[group + 1], row["ho_ten"]
 
 
+def test_the_person_who_raised_the_candidate_is_rendered_with_the_parents() -> None:
+    from tests.test_candidate_followups import raised_by_an_uncle
+
+    text = _body_text(_open(render_dossier(raised_by_an_uncle(), draft=False)))
+    heading = text.find("Cha, mẹ đẻ (hoặc người nuôi dưỡng từ nhỏ)")
+    person = text.find("Người nuôi dưỡng: TRẦN VĂN BÌNH")
+    assert -1 < heading < person
+    assert "Người thân khác" not in text
+    assert "thành phần giai cấp: bần nông" in text[person:]  # the parents' facts (group B)
+
+
 def test_deceased_and_party_member_facts() -> None:
     dossier = load_sample("a")
     text = _body_text(_open(render_dossier(dossier, draft=False)))

@@ -85,12 +85,17 @@ _GATES = (
     ("co_anh_chi_em", ("anh_chi_em",)),
     ("co_con", ("con",)),
     ("vc_co_anh_chi_em", ("anh_chi_em_vc",)),
+    ("nuoi_duong", ("nguoi_nuoi_duong",)),
 )
+#: Who stands for the parents when the candidate declares the person who raised them.
+RAISER = "nguoi_nuoi_duong"
 
 
 @rule("X11", ERROR, needs=(21,), fields=("relatives", *(g for g, _ in _GATES)))
 def x11_family(ctx: Ctx) -> Iterator[Flag]:
-    """All four grandparents and both parents; if married the spouse, both parents-in-law,
+    """All four grandparents and both parents (or, as the gate "nuoi_duong" says, the person
+    who raised the candidate from childhood: HD 38 "cha mẹ đẻ hoặc người nuôi dưỡng"); if
+    married the spouse, both parents-in-law,
     the spouse's four grandparents; siblings / spouse's siblings / children as the gate
     answers say; one block per person, each with every fact its group requires.
 
@@ -118,7 +123,7 @@ def x11_family(ctx: Ctx) -> Iterator[Flag]:
             )
     # relatives that must be there
     if ctx.focus is None or ctx.focus in dict(_GATES):
-        required = [*GRANDPARENTS, "cha", "me"]
+        required = [*GRANDPARENTS, *((RAISER,) if gates.get("nuoi_duong") else ("cha", "me"))]
         if married:
             required += list(SPOUSE_SIDE)
         for gate, group in (

@@ -35,6 +35,7 @@ _OWNED_BLANKS = frozenset(
         "co_anh_chi_em",
         "co_con",
         "vc_co_anh_chi_em",
+        "nuoi_duong",
     }
 )
 # Items the candidate may legitimately leave out entirely ("nếu có"); 91 is owned by P1.
