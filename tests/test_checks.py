@@ -693,6 +693,31 @@ def test_the_person_who_raised_the_candidate_stands_for_the_parents() -> None:
     assert "X11:missing:nguoi_nuoi_duong" in {f.key for f in errors(run(d))}
 
 
+def test_relatives_abroad_names_who_is_verified_abroad_and_why() -> None:
+    """The helper the secretaries' stages read instead of X14's row numbers."""
+    from forms.checks import AbroadReason, relatives_abroad
+
+    d = load_sample("b")
+    assert relatives_abroad(d) == [
+        (14, AbroadReason(residence="tỉnh Gyeonggi, Hàn Quốc", declared=True))
+    ]
+    assert relatives_abroad(load_sample("a")) == []
+    father = d.relatives.index(rel(d, "cha"))
+    rel(d, "cha").update(quoc_tich="Hoa Kỳ")  # a foreign national living in Viet Nam
+    sister = d.relatives[14]
+    sister.update(o_nuoc_ngoai="không")  # residence abroad, declared at home
+    found = dict(relatives_abroad(d))
+    assert found[father] == AbroadReason(nationality="Hoa Kỳ")
+    assert found[14].contradicted and not found[14].declared
+    sister.update(da_mat="có", nam_mat="2024", nguyen_nhan_mat="tai nạn", noi_mat="Hàn Quốc")
+    assert 14 not in dict(relatives_abroad(d))  # the dead are not verified
+    # X14 reports exactly these people
+    d = load_sample("b")
+    rel(d, "cha").update(quoc_tich="Hoa Kỳ")
+    x14 = {f.row for f in run(d) if f.rule == "X14"}
+    assert x14 == {i for i, _ in relatives_abroad(d)} == {father, 14}
+
+
 def test_item_numbers_match_the_form() -> None:
     from forms.definition import load_form
 

@@ -5,6 +5,7 @@ Public API::
     run_checks(dossier, *, today=None, scope="all", finished=None) -> list[Flag]
     check_items(dossier, item_numbers, *, today=None, scope="answered", finished=None)
     check_field(dossier, field_id, *, today=None) -> list[Flag]
+    relatives_abroad(dossier) -> list[(index, AbroadReason)]   # who is verified abroad (X14)
     RULES: dict[rule id, Rule]   # severity, items read, trigger fields, docstring
 
 Errors block submission; warnings ask a human to look or the candidate to explain
@@ -28,6 +29,7 @@ from forms.checks.core import (
     item_answered,
     run_checks,
 )
+from forms.checks.family import AbroadReason, relatives_abroad
 
 
 def _canonical_order() -> None:
@@ -43,6 +45,7 @@ __all__ = [
     "ERROR",
     "RULES",
     "WARNING",
+    "AbroadReason",
     "Flag",
     "Rule",
     "Scope",
@@ -51,6 +54,7 @@ __all__ = [
     "check_items",
     "errors",
     "item_answered",
+    "relatives_abroad",
     "run_checks",
     "warnings",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
@@ -13,7 +14,7 @@ from forms import vn
 from forms.checks import values as v
 from forms.checks.core import ERROR, RELATIVES, WARNING, Ctx, Flag, Severity, msg, rule
 from forms.definition import load_form
-from forms.dossier import Row
+from forms.dossier import Dossier, Row
 from forms.model import Kind, Relation
 
 GRANDPARENTS = ("ong_noi", "ba_noi", "ong_ngoai", "ba_ngoai")
@@ -354,28 +355,72 @@ def _foreign_place(text: str) -> str | None:
     return last if last in _COUNTRIES else None
 
 
+@dataclass(frozen=True, slots=True)
+class AbroadReason:
+    """Why a living relative counts as abroad (any of the three; see :func:`relatives_abroad`).
+
+    ``residence``: the residence as written, when it names a foreign country (else "");
+    ``nationality``: a nationality other than Vietnamese (else ""); ``declared``: "đang ở
+    nước ngoài" answered "có"; ``contradicted``: the residence is abroad but "đang ở nước
+    ngoài" says "không" (X14 makes that an error).
+    """
+
+    residence: str = ""
+    nationality: str = ""
+    declared: bool = False
+    contradicted: bool = False
+
+
+def _abroad(rel: Row) -> AbroadReason | None:
+    if not isinstance(rel, dict) or _yes(rel.get("da_mat", "")) is True:
+        return None
+    residence = str(rel.get("cu_tru", "")).strip()
+    nationality = str(rel.get("quoc_tich", "")).strip()
+    said = _yes(rel.get("o_nuoc_ngoai", ""))
+    place = _foreign_place(residence)
+    foreign_national = bool(nationality) and vn.match_key(nationality) not in (
+        "viet nam",
+        "vn",
+        "viet",
+    )
+    if not (said or place or foreign_national):
+        return None
+    return AbroadReason(
+        residence=residence if place else "",
+        nationality=nationality if foreign_national else "",
+        declared=said is True,
+        contradicted=bool(place) and said is False,
+    )
+
+
+def relatives_abroad(dossier: Dossier) -> list[tuple[int, AbroadReason]]:
+    """The living relatives of (21) who live abroad or are foreign nationals, as (index in
+    ``dossier.relatives``, reason), in dossier order: the people whose verification goes
+    through the Vietnamese representation abroad (up to 90 working days, HD 06 3.4c). The
+    same decision as rule X14, which reports them."""
+    out = []
+    for i, rel in enumerate(dossier.relatives):
+        reason = _abroad(rel)
+        if reason is not None:
+            out.append((i, reason))
+    return out
+
+
 @rule("X14", WARNING, needs=(21,), fields=("relatives",))
 def x14_abroad(ctx: Ctx) -> Iterator[Flag]:
-    """A relative living abroad or of foreign nationality: the chi bộ verifies through the
-    Vietnamese representation abroad (up to 90 working days). A *warning* to plan for it.
+    """A relative living abroad or of foreign nationality (:func:`relatives_abroad`): the
+    chi bộ verifies through the Vietnamese representation abroad (up to 90 working days).
+    A *warning* to plan for it.
 
     An *error* when the residence names a foreign country but "đang ở nước ngoài" says
     "không": leaving out a relative abroad is the fault the guidance names (the domain
     notes' "E if omitted").
     """
-    for i, rel in enumerate(ctx.relatives):
-        if _yes(rel.get("da_mat", "")) is True:
-            continue
+    rels = ctx.relatives
+    for i, reason in relatives_abroad(ctx.d):
+        rel = rels[i]
         residence = str(rel.get("cu_tru", ""))
-        nationality = str(rel.get("quoc_tich", "")).strip()
-        said = _yes(rel.get("o_nuoc_ngoai", ""))
-        place = _foreign_place(residence)
-        foreign_national = bool(nationality) and vn.match_key(nationality) not in (
-            "viet nam",
-            "vn",
-            "viet",
-        )
-        if place and said is False:
+        if reason.contradicted:
             yield _on_relative(
                 ctx,
                 "X14",
@@ -384,7 +429,7 @@ def x14_abroad(ctx: Ctx) -> Iterator[Flag]:
                 field="o_nuoc_ngoai",
                 severity=ERROR,
             )
-        elif said or place or foreign_national:
+        else:
             yield _on_relative(
                 ctx,
                 "X14",
@@ -394,7 +439,7 @@ def x14_abroad(ctx: Ctx) -> Iterator[Flag]:
                     "abroad",
                     who=who(ctx, rel),
                     residence=residence,
-                    nationality=nationality if foreign_national else "",
+                    nationality=reason.nationality,
                 ),
                 field="cu_tru",
             )
