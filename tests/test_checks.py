@@ -688,7 +688,15 @@ def test_the_person_who_raised_the_candidate_stands_for_the_parents() -> None:
     assert errors(run(d)) == []
     d.answers["nuoi_duong"] = "không"  # then the parents are missing after all
     assert {f.key for f in errors(run(d))} >= {"X11:missing:cha", "X11:missing:me"}
+    d = raised_by_an_uncle()
+    d.relatives[d.relatives.index(rel(d, "nguoi_nuoi_duong"))]["que_quan"] = (
+        "xã Hải Minh, tỉnh Ninh Bình"
+    )
+    (x18,) = [f for f in run(d) if f.rule == "X18"]  # (6): the hometown of the one who raised
+    assert "người nuôi dưỡng" in x18.message and "Hải Minh" in x18.message
     d = load_sample("a")
+    del d.answers["nuoi_duong"]  # a dossier written before the question existed
+    assert run(d) == []
     d.answers["nuoi_duong"] = "có"  # said so, but declared the parents and nobody else
     assert "X11:missing:nguoi_nuoi_duong" in {f.key for f in errors(run(d))}
 

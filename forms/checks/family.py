@@ -113,6 +113,8 @@ def x11_family(ctx: Ctx) -> Iterator[Flag]:
             continue
         value = ctx.a(gate)
         gates[gate] = _yes(value)
+        if gate == "nuoi_duong" and not value and not codes.get(RAISER):
+            continue  # unanswered and nobody declared: the parents, as before the question
         if gates[gate] is None and (ctx.focus is None or ctx.focus == gate):
             field_def = load_form().field(gate)
             yield ctx.flag(
@@ -514,10 +516,14 @@ def _place_key(text: str) -> str:
 
 @rule("X18", WARNING, needs=(6, 21), fields=("que_quan",))
 def x18_hometown(ctx: Ctx) -> Iterator[Flag]:
-    """(6) usually equals the father's hometown (the birth certificate takes it from him);
-    a difference is worth a second look, nothing more."""
+    """(6) usually equals the father's hometown (the birth certificate takes it from him),
+    or, when the person who raised the candidate is declared instead of the parents, that
+    person's (HD 38 (6): "không rõ cha mẹ thì ghi quê của người nuôi dưỡng"); a difference
+    is worth a second look, nothing more."""
     mine = ctx.a("que_quan")
-    father = _first(ctx, "cha")
+    key, father = "differs", _first(ctx, "cha")
+    if father is None:
+        key, father = "differs_raiser", _first(ctx, RAISER)
     theirs = str(father.get("que_quan", "")) if father else ""
     if not mine or not theirs.strip():
         return
@@ -526,7 +532,7 @@ def x18_hometown(ctx: Ctx) -> Iterator[Flag]:
             "X18",
             6,
             "que_quan",
-            msg("X18", "differs", mine=mine, father=theirs),
+            msg("X18", key, mine=mine, father=theirs),
             field="que_quan",
         )
 
