@@ -116,7 +116,9 @@ async def test_a_table_being_filled_waits_for_xong(router: Router) -> None:
         await client.click("Giữ nguyên")
     assert "chưa có dòng tương ứng ở mục (17)" not in client.texts()
     await client.send("/sua 17")
-    await client.click("Xong")  # (17) finished with one row: now it is reported
+    await client.click("Xong")  # (17) finished with one row: now it is reported, on (17)
+    assert "«Tiếng Anh IELTS 6.5» chưa có dòng tương ứng ở mục (17)" in client.texts()
+    assert "Sửa mục (17)" in client.buttons()
     await client.send("/tiendo")
     assert "«Tiếng Anh IELTS 6.5» chưa có dòng tương ứng ở mục (17)" in client.texts()
 

@@ -414,7 +414,8 @@ def _training_text(row: Row) -> str:
 @rule("X9", ERROR, needs=(11, 17), fields=("dao_tao", *(f for f, _ in _DIPLOMA_FIELDS)))
 def x9_diplomas(ctx: Ctx) -> Iterator[Flag]:
     """Every diploma named in (11) (chuyên môn, học vị, LLCT, ngoại ngữ, tin học) has its
-    row in (17), and every degree in (17)'s diploma column is reflected in (11).
+    row in (17) (flagged on (17), where the row is added), and every degree in (17)'s
+    diploma column is reflected in (11).
 
     Matching is fuzzy: at least half of the (11) text's word pairs appear in one (17) row
     (field, diploma or school). The check that degree study periods sit inside study periods
@@ -428,7 +429,9 @@ def x9_diplomas(ctx: Ctx) -> Iterator[Flag]:
             continue
         if any(v.covered(value, t) >= 0.5 for t in texts):
             continue
-        yield ctx.flag("X9", 11, fid, msg("X9", "missing_row", label=label, value=value), field=fid)
+        # on (17), where the row is added (the message says so): its "Sửa mục" button and
+        # its "Xong" show it there
+        yield ctx.flag("X9", 17, fid, msg("X9", "missing_row", label=label, value=value), field=fid)
     declared = (
         " | ".join(ctx.a(f) for f, _ in _DIPLOMA_FIELDS) + " | " + ctx.a("khoa_hoc_cong_nghe")
     )
