@@ -51,6 +51,7 @@ from handlers.stages import (
     StepRefused,
     abroad_reason,
     abroad_reasons,
+    adult_from,
     fold_events,
     next_person_code,
     next_steps,
@@ -707,6 +708,13 @@ class SecretaryFlow:
         ]
         verifications = [self._verification_line(v, today) for v in state.verifications]
         nxt = next_steps(state) if progress.status == "approved" else []
+        adult = ""
+        if progress.status == "approved" and state.chi_bo_d is None:
+            # under 18 on the day of the vote is not allowed: say from when the chi bộ may vote
+            record = await tx.dossiers.get(dossier_id)
+            day = adult_from(record.dossier if record else None)
+            if day is not None and day > today:
+                adult = format_date(day)
         probation_end = ""
         if state.ceremony_d is not None:
             probation_end = format_date(add_months(from_day_number(state.ceremony_d), 12))
@@ -722,6 +730,7 @@ class SecretaryFlow:
             steps=steps,
             verifications=verifications,
             probation_end=probation_end,
+            adult=adult,
             next=", ".join(step_label(s) for s in nxt),
         )
         if note:

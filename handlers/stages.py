@@ -261,6 +261,23 @@ def next_person_code(state: DerivedStages, person: str) -> str:
     return f"con{n}"
 
 
+# The age condition (domain notes §3.1, rule X1): 18 years complete, counted in months, on
+# the day the chi bộ considers the case.
+ADULT_MONTHS = 18 * 12
+
+
+def adult_from(dossier: Dossier | None) -> date | None:
+    """The day the candidate completes 18 years counted in months (the dossier's date of
+    birth, item (3)), as rule X1 counts it; None when the date of birth is unreadable."""
+    if dossier is None:
+        return None
+    try:
+        birth = parse_date(dossier.answers.get("ngay_sinh", ""))
+    except ParseError:
+        return None
+    return add_months(birth, ADULT_MONTHS)
+
+
 def check_step(
     state: DerivedStages,
     *,
@@ -270,8 +287,10 @@ def check_step(
     day: date,
     today: date,
     person: str = "",
+    adult: date | None = None,
 ) -> None:
-    """Raise :class:`StepRefused` when ``step`` on ``day`` breaks the procedure's order."""
+    """Raise :class:`StepRefused` when ``step`` on ``day`` breaks the procedure's order
+    (``adult``: the day the candidate completes 18 years, see :func:`adult_from`)."""
     if step not in STEPS:
         raise StepRefused("unknown_step")
     if day > today:
@@ -327,6 +346,8 @@ def check_step(
         done = state.verif_done_d
         if done is not None and n < done:
             raise StepRefused("vote_before_replies", day=format_date(day), last=_d(done))
+        if adult is not None and day < adult:
+            raise StepRefused("too_young", day=format_date(day), adult=format_date(adult))
     elif step == "chinh_thuc":
         assert state.ceremony_d is not None
         end = add_months(from_day_number(state.ceremony_d), PROBATION_MONTHS)
@@ -481,6 +502,10 @@ async def record_step(
         children = [v.person for v in pending if v.person.startswith("con")]
         if len(children) == 1:
             person = children[0]
+    adult = None
+    if step == "chi_bo":  # the candidate must be 18 on the day the chi bộ considers the case
+        record = await tx.dossiers.get(dossier_id)
+        adult = adult_from(record.dossier if record else None)
     check_step(
         state,
         status=progress.status,
@@ -489,6 +514,7 @@ async def record_step(
         day=day,
         today=today,
         person=person,
+        adult=adult,
     )
     reason, chosen, override = "", False, False
     if step == "tham_tra_gui":

@@ -65,6 +65,7 @@ async def new_dossier(
     certificate: str = "",
     updated: date | None = None,
     relatives: list[dict[str, str]] | None = None,
+    birth: str = "",
 ) -> int:
     """A draft opened on ``opened`` (and last touched on ``updated``), with these item (21)
     blocks."""
@@ -72,6 +73,8 @@ async def new_dossier(
     answers = {"ho_ten": name}
     if certificate:
         answers["ngay_chung_nhan_ntvd"] = certificate
+    if birth:
+        answers["ngay_sinh"] = birth
     dossier = Dossier(answers=answers, relatives=relatives or [])
     async with w.db.transaction(at(updated or opened)) as tx:
         rec = await tx.dossiers.create(
@@ -140,13 +143,14 @@ async def approved(
     chain: str = "",
     *,
     verifications: Sequence[tuple] = (),
+    birth: str = "",
 ) -> int:
     """A dossier opened, submitted and approved at every level on the three ``review`` days
     ("01/02/2026 01/04/2026 15/04/2026"), then the first steps of :data:`CHAIN` on the
     ``chain`` days, with ``verifications`` (entries as for :func:`steps`) recorded after the
     handwritten copy."""
     opened, submitted, approved_on = review.split()
-    dossier_id = await new_dossier(w, label, unit, d(opened), name=name)
+    dossier_id = await new_dossier(w, label, unit, d(opened), name=name, birth=birth)
     await approve_fully(w, dossier_id, d(submitted), d(approved_on))
     entries = list(zip(CHAIN, chain.split(), strict=False))
     await steps(w, dossier_id, *entries[:1], *verifications, *entries[1:])

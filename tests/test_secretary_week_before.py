@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from handlers.secretary import Notifier
 from storage.reviews import Org
-from tests.secretary_world import TODAY, World, approved, at, build_world
+from tests.secretary_world import TODAY, World, approved, at, build_world, d
 from tests.test_secretary import GROUP, ROOT_GROUP, by_chat, only_text, run
 
 
@@ -113,3 +113,39 @@ async def test_the_step_list_puts_overdue_then_nearest_deadlines_first(world: Wo
     # short enough for a phone: a few lines, buttons that fit
     assert len(reply.text.splitlines()) <= 3
     assert all(len(label) <= 40 for label in labels)
+
+
+# -- 3. a candidate under 18: the chi bộ votes only from the 18th birthday ---------------------
+
+
+YOUNG = "01/06/2026 01/09/2026 15/09/2026"  # opened, submitted, approved
+
+
+async def test_the_card_of_a_candidate_under_18_says_from_when_the_chi_bo_may_vote(
+    world: World,
+) -> None:
+    # born 15/03/2009: 17 years 6 months on 23/09/2026, 18 years complete on 15/03/2027
+    young = await approved(world, "Y1", world.a1, "NGUYỄN VĂN TRẺ", YOUNG, "18/09/2026",
+                           birth="15/03/2009")  # fmt: skip
+    adult = await approved(world, "Y2", world.a1, "NGUYỄN VĂN LỚN", YOUNG, "18/09/2026",
+                           birth="15/03/2000")  # fmt: skip
+    card = only_text(await run(world, "sec", "buoc", str(young)))
+    assert "Chưa đủ 18 tuổi" in card and "vào ngày 15/03/2027" in card
+    assert "Chưa đủ 18 tuổi" not in only_text(await run(world, "sec", "buoc", str(adult)))
+    # the chi bộ cannot be recorded as voting before that day, and can from that day
+    late = at(d("20/03/2027"))
+    early = only_text(await run(world, "sec", "buoc", f"{young} chibo 14/03/2027", when=late))
+    assert "chưa đủ 18 tuổi" in early and "đủ 18 tuổi vào ngày 15/03/2027" in early
+    assert "Đã ghi" not in early
+    done = only_text(await run(world, "sec", "buoc", f"{young} chibo 15/03/2027", when=late))
+    assert "Đã ghi: NGUYỄN VĂN TRẺ — Chi bộ biểu quyết (6-KNĐ) ngày 15/03/2027." in done
+    assert "Chưa đủ 18 tuổi" not in done
+
+
+async def test_the_warning_ends_on_the_18th_birthday(world: World) -> None:
+    young = await approved(world, "Y1", world.a1, "NGUYỄN VĂN TRẺ", YOUNG, "18/09/2026",
+                           birth="15/03/2009")  # fmt: skip
+    on_the_day = only_text(await run(world, "sec", "buoc", str(young), when=at(d("15/03/2027"))))
+    assert "Chưa đủ 18 tuổi" not in on_the_day
+    before = only_text(await run(world, "sec", "buoc", str(young), when=at(d("14/03/2027"))))
+    assert "vào ngày 15/03/2027" in before
