@@ -98,7 +98,7 @@ async def test_a_reviewer_sees_their_unit_and_below_only(world: World) -> None:
 async def test_secretary_gets_text_chart_and_export_button(world: World) -> None:
     replies = await run(world, "sec", "tinhhinh", chart=True)
     assert "Đảng bộ Khối Doanh nghiệp" in replies[0].text
-    assert "Kế hoạch 2026: 150 trước 31/10 — đã kết nạp 2 (1,3 %)" in replies[0].text
+    assert "Kế hoạch 2026: 150 người, hạn 31/10 — đã kết nạp 2 (1,3 %)" in replies[0].text
     assert replies[0].buttons[0][0].action == f"sec:xl:{world.root.id}"
     photo = replies[1].photo
     assert photo is not None and photo.data[:4] == b"\x89PNG"

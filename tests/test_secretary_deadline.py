@@ -31,16 +31,16 @@ def target_line(text: str) -> str:
     ("day", "expected"),
     [
         # 148 still to admit (D12 and D13 admitted in 2026), 7 days = 1 week left
-        ("24/10/2026", "đã kết nạp 2 (1,3 %), còn 7 ngày, cần 148 người/tuần."),
+        ("24/10/2026", "đã kết nạp 2 (1,3 %), còn 7 ngày, đến hết 31/10, cần 148 người/tuần."),
         # under a week, a pace "per week" would read 1.036 a week: say what is missing
-        ("30/10/2026", "đã kết nạp 2 (1,3 %), còn 1 ngày, còn thiếu 148 người."),
+        ("30/10/2026", "đã kết nạp 2 (1,3 %), còn 1 ngày, đến hết 31/10, còn thiếu 148 người."),
         ("31/10/2026", "đã kết nạp 2 (1,3 %), hôm nay là hạn cuối, còn thiếu 148 người."),
         ("01/11/2026", "đã kết nạp 2 (1,3 %), đã quá hạn 1 ngày."),
     ],
 )
 async def test_the_target_line_near_the_deadline(world: World, day: str, expected: str) -> None:
     text = only_text(await run(world, "sec", "tinhhinh", when=at(d(day))))
-    assert target_line(text) == f"Kế hoạch 2026: 150 trước 31/10 — {expected}"
+    assert target_line(text) == f"Kế hoạch 2026: 150 người, hạn 31/10 — {expected}"
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ async def test_the_sub_unit_lines_add_up_to_the_total(world: World) -> None:
         "• Chi bộ Kinh doanh: 4 hồ sơ (đang khai 1, viết tay 1, chờ quyết định 1, dự bị 1);"
         " kết nạp 2026: 0",
     ]
-    assert target_line(text).startswith("Kế hoạch 2026: 20 trước 31/10 — đã kết nạp 2 (10 %)")
+    assert target_line(text).startswith("Kế hoạch 2026: 20 người, hạn 31/10 — đã kết nạp 2 (10 %)")
 
 
 async def test_a_digest_hour_for_a_unit_without_a_group_says_where_it_would_go(

@@ -85,7 +85,10 @@ async def test_summary_chart_and_spreadsheet_over_telegram(scene: Scene) -> None
     await scene.secretary.command("tinhhinh")
     text = "\n".join(scene.secretary.texts())
     assert "Tình hình phát triển đảng viên — Đảng bộ Khối Doanh nghiệp" in text
-    assert "Kế hoạch 2026: 150 trước 31/10 — đã kết nạp 2 (1,3 %), còn 38 ngày" in text
+    assert (
+        "Kế hoạch 2026: 150 người, hạn 31/10 — đã kết nạp 2 (1,3 %), còn 38 ngày, đến hết 31/10"
+        in text
+    )
     photos = scene.secretary.photos()
     assert len(photos) == 1
     assert struct.unpack(">II", photos[0].content[16:24]) == (1200, 600)

@@ -149,3 +149,19 @@ async def test_the_warning_ends_on_the_18th_birthday(world: World) -> None:
     assert "Chưa đủ 18 tuổi" not in on_the_day
     before = only_text(await run(world, "sec", "buoc", str(young), when=at(d("14/03/2027"))))
     assert "vào ngày 15/03/2027" in before
+
+
+# -- 4. "còn N ngày" says which day is the last ------------------------------------------------
+
+
+def target_line(text: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith("Kế hoạch"))
+
+
+async def test_days_left_say_the_deadline_day_is_included(world: World) -> None:
+    # a week before 31/10: 7 days after today, the 31st being the last day that counts
+    line = target_line(only_text(await run(world, "sec", "tinhhinh", when=at(d("24/10/2026")))))
+    assert "150 người, hạn 31/10" in line and "trước 31/10" not in line
+    assert "còn 7 ngày, đến hết 31/10, cần 148 người/tuần." in line
+    line = target_line(only_text(await run(world, "sec", "tinhhinh", when=at(d("30/10/2026")))))
+    assert "còn 1 ngày, đến hết 31/10, còn thiếu 148 người." in line

@@ -131,7 +131,7 @@ async def test_year_target_line(world: World) -> None:
     assert t.per_week == pytest.approx(148 / (38 / 7))
     text = render_summary(s)
     assert (
-        "Kế hoạch 2026: 150 trước 31/10 — đã kết nạp 2 (1,3 %), còn 38 ngày, "
+        "Kế hoạch 2026: 150 người, hạn 31/10 — đã kết nạp 2 (1,3 %), còn 38 ngày, đến hết 31/10, "
         "cần 27,3 người/tuần" in text
     )
     assert "Nhiệm kỳ 2025–2030: 750 — đã kết nạp 5 (0,7 %)" in text
@@ -141,7 +141,7 @@ async def test_target_reached_and_deadline_passed(world: World) -> None:
     async with world.db.transaction(at(TODAY)) as tx:
         await tx.repo(Stages).set_target(world.root.id, 2026, 2, "2026-10-31", None)
     text = render_summary(await summary_of(world, world.root.id))
-    assert "Kế hoạch 2026: 2 trước 31/10 — đã kết nạp 2 (100 %), đã đạt kế hoạch" in text
+    assert "Kế hoạch 2026: 2 người, hạn 31/10 — đã kết nạp 2 (100 %), đã đạt kế hoạch" in text
     async with world.db.transaction(at(TODAY)) as tx:
         await tx.repo(Stages).set_target(world.root.id, 2026, 10, "2026-09-01", None)
     text = render_summary(await summary_of(world, world.root.id))
