@@ -56,6 +56,7 @@ PROBATION_MONTHS = 12
 PROBATION_WARNING_DAYS = 30
 PROBATION_REVIEW_WD = 30
 IDLE_DAYS = 14
+ADULT_MONTHS = 18 * 12  # the age condition on the day the chi bộ considers the case (X1)
 MEDIAN_MONTHS = 12  # medians over stages completed in the last 12 months
 
 
@@ -195,6 +196,9 @@ class Summary:
     top_flags: list[tuple[str, int]]
     medians: dict[str, float]
     unit_names: dict[int, str] = field(default_factory=dict)
+    # approved candidates the chi bộ may not vote on yet: not 18 (counted in months) today
+    under_age_count: int = 0
+    under_age_items: list[OverdueItem] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -389,7 +393,10 @@ async def load_summary(
         )
         admissions_term = sum(term_adm.values())
     since = day_number(add_months(today, -MEDIAN_MONTHS))
-    return build_summary(
+    # born on or after this day: not 18 yet today (rule X1 counts the 18 years in months)
+    born_from = day_number(months_cutoff(today + timedelta(days=1), ADULT_MONTHS))
+    under_age = await stages.under_age(scope, born_from, items_per_clock)
+    summary = build_summary(
         root=root,
         units=units,
         today=today,
@@ -406,6 +413,8 @@ async def load_summary(
         top_flags=await stages.top_flags(scope),
         histograms=await stages.duration_histograms(scope, since, wide=wide),
     )
+    summary.under_age_count, summary.under_age_items = under_age
+    return summary
 
 
 async def load_level_names(s: Session) -> dict[int, str]:
@@ -436,6 +445,8 @@ def overdue_line(item: OverdueItem, unit_names: dict[int, str]) -> str:
     end = ""
     if item.clock in ("probation_ending", "probation_over"):
         end = fmt_date(add_months(from_day_number(item.since_d), PROBATION_MONTHS))
+    elif item.clock == "under_18":  # since: the date of birth
+        end = fmt_date(add_months(from_day_number(item.since_d), ADULT_MONTHS))
     from handlers.stages import person_label
 
     return texts.message(
@@ -550,6 +561,13 @@ def render_summary(summary: Summary) -> str:
         subs=subs,
         overdue=clock_groups["overdue"],
         upcoming=clock_groups["upcoming"],
+        under_age={
+            "count": fmt_int(summary.under_age_count),
+            "lines": [overdue_line(i, summary.unit_names) for i in summary.under_age_items],
+            "more": fmt_int(summary.under_age_count - len(summary.under_age_items)),
+        }
+        if summary.under_age_count
+        else None,
         quality=quality,
         flags=flags,
         medians=medians,

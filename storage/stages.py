@@ -625,6 +625,29 @@ class Stages(Repo):
             out += [OverdueItem(clock, r[0], r[1], r[2], r[3]) for r in rows]
         return out
 
+    async def under_age(
+        self, unit_ids: Sequence[int] | None, born_from: int, limit: int = 5
+    ) -> tuple[int, list[OverdueItem]]:
+        """Approved candidates not yet voted on by the chi bộ and born on or after the day
+        number ``born_from`` (not 18 yet): how many, and the ``limit`` who turn 18 first (as
+        items of the pseudo-clock ``under_18`` whose start is the date of birth)."""
+        where, params = _in(unit_ids, "p.unit_id")
+        cond = (
+            "p.chi_bo_d IS NULL AND p.approved_d IS NOT NULL AND p.birth_d IS NOT NULL"
+            f" AND p.birth_d >= ? AND {_ACTIVE}{where}"
+        )
+        index = " INDEXED BY dossier_progress_young"
+        count = await self.s.fetchval(
+            f"SELECT count(*) FROM dossier_progress p{index} WHERE {cond}", (born_from, *params)
+        )
+        rows = await self.s.fetchall(
+            f"SELECT p.dossier_id, p.unit_id, p.full_name, p.birth_d"
+            f" FROM dossier_progress p{index} WHERE {cond}"
+            " ORDER BY p.birth_d, p.dossier_id LIMIT ?",
+            (born_from, *params, limit),
+        )
+        return int(count or 0), [OverdueItem("under_18", r[0], r[1], r[2], r[3]) for r in rows]
+
     async def quality(
         self, unit_ids: Sequence[int] | None, *, wide: bool = True
     ) -> tuple[int, int, int]:

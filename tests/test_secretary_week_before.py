@@ -151,6 +151,21 @@ async def test_the_warning_ends_on_the_18th_birthday(world: World) -> None:
     assert "vào ngày 15/03/2027" in before
 
 
+async def test_the_summary_names_approved_candidates_not_yet_18(world: World) -> None:
+    await approved(world, "Y1", world.a1, "NGUYỄN VĂN TRẺ", YOUNG, "18/09/2026",
+                   birth="15/03/2009")  # fmt: skip
+    await approved(world, "Y2", world.a1, "NGUYỄN VĂN LỚN", YOUNG, "18/09/2026",
+                   birth="23/09/2008")  # 18 today  # fmt: skip
+    text = only_text(await run(world, "sec", "tinhhinh"))
+    block = section(text, "🕒 Chưa đủ 18 tuổi")
+    assert block.endswith(": 1\n   – NGUYỄN VĂN TRẺ (Chi bộ Kỹ thuật): sinh ngày 15/03/2009,"
+                          " đủ 18 tuổi ngày 15/03/2027")  # fmt: skip
+    assert "NGUYỄN VĂN LỚN" not in block
+    # from the 18th birthday on, or once the chi bộ has voted, the line goes away
+    later = only_text(await run(world, "sec", "tinhhinh", when=at(d("15/03/2027"))))
+    assert "Chưa đủ 18 tuổi" not in later
+
+
 # -- 4. "còn N ngày" says which day is the last ------------------------------------------------
 
 
