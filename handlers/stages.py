@@ -149,21 +149,21 @@ def verified_relatives(dossier: Dossier | None) -> dict[str, tuple[int, dict[str
 def abroad_reasons(dossier: Dossier | None, today: date) -> dict[str, str]:
     """Why the dossier says each person verified is abroad, by person code (absent: not).
 
-    The reviewers' rule X14 (forms.checks) decides: a relative whose residence names a
-    foreign country, or who is declared "đang ở nước ngoài", or of foreign nationality.
+    :func:`forms.checks.relatives_abroad` decides (as the reviewers' rule X14 does): a
+    relative whose residence names a foreign country, or who is declared "đang ở nước
+    ngoài", or of foreign nationality.
     Their verification goes through the Vietnamese representation abroad: 90 working days.
     """
     people = verified_relatives(dossier)
     if dossier is None or not people:
         return {}
-    from forms.checks import check_items
+    from forms.checks import relatives_abroad
 
     try:
-        flags = check_items(dossier, [21], today=today, scope="all")
+        abroad_rows = {index for index, _ in relatives_abroad(dossier)}
     except Exception:  # a checks bug must not stop a secretary recording a step
         log.exception("checks failed while reading relatives abroad")
         return {}
-    abroad_rows = {f.row for f in flags if f.rule == "X14" and f.row is not None}
     labels = {r.code: r.label for r in load_form().relatives().relations}
     out: dict[str, str] = {}
     for person, (index, row) in people.items():
