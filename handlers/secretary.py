@@ -818,7 +818,8 @@ class SecretaryFlow:
             step = "tham_tra_ve"
             people = [v.person for v in state.verifications if v.returned_d is None]
         else:
-            # the children as declared in item (21), each by name, and who lives abroad
+            # the children and the people who raised the candidate as declared in item
+            # (21), each by name, and who lives abroad
             step = "tham_tra_gui"
             record = await tx.dossiers.get(dossier_id)
             dossier = record.dossier if record else None
@@ -827,19 +828,18 @@ class SecretaryFlow:
             children = [p for p in declared if p.startswith("con")] or [
                 next_person_code(state, "con")
             ]
+            raisers = [p for p in declared if p.startswith("nuoi_duong")]
             pending = {v.person for v in state.verifications if v.returned_d is None}
             people = [
                 p
-                for p in ("ban_than", "cha", "me", "vo_chong", "cha_vc", "me_vc", *children)
+                for p in ("ban_than", "cha", "me", *raisers, "vo_chong", "cha_vc", "me_vc",
+                          *children)
                 if p not in pending
-            ]
+            ]  # fmt: skip
             for p in people:
-                child = (
-                    declared[p][1].get("ho_ten", "")
-                    if p.startswith("con") and p in declared
-                    else ""
-                )
-                labels[p] = t("step.person_button", person=person_label(p), name=child,
+                numbered = p.startswith(("con", "nuoi_duong")) and p in declared
+                name = declared[p][1].get("ho_ten", "") if numbered else ""
+                labels[p] = t("step.person_button", person=person_label(p), name=name,
                               abroad=p in reasons)  # fmt: skip
         buttons = [
             [Button(labels.get(p) or person_label(p), f"{PREFIX}as:{dossier_id}:{step}:{p}")]
@@ -878,7 +878,8 @@ class SecretaryFlow:
                     ),
                 ]
             )
-        person_alias = _PERSON_ALIAS.get(person_code, person_code)
+        # "con2" and "nuoi_duong1" are typed "con2" and "nuoiduong1"
+        person_alias = _PERSON_ALIAS.get(person_code, person_code.replace("_", ""))
         text = t(
             "step.ask_date",
             name=(progress.full_name if progress else "") or t("no_name"),

@@ -56,8 +56,15 @@ STEP_ALIASES: dict[str, str] = {
     "16knd": "chinh_thuc",
 }
 
-# People verified (HD 06 3.4a): the candidate, parents, spouse, parents-in-law, adult children.
-PERSONS: tuple[str, ...] = ("ban_than", "cha", "me", "vo_chong", "cha_vc", "me_vc", "con")
+# People verified (HD 06 3.4a): the candidate, parents (or the person who raised the candidate,
+# declared instead of them), spouse, parents-in-law, adult children.
+PERSONS: tuple[str, ...] = (
+    "ban_than", "cha", "me", "nuoi_duong", "vo_chong", "cha_vc", "me_vc", "con"
+)  # fmt: skip
+# People of whom item (21) may declare several: one code each, numbered in the declared
+# order ("con1", "con2"…; "nuoi_duong1"…), by the item (21) relation they come from.
+NUMBERED: dict[str, str] = {"con": "con", "nguoi_nuoi_duong": "nuoi_duong"}
+_NUMBERED_RE = re.compile(r"(con|nuoi_duong)(\d+)")
 _PERSON_ALIASES: dict[str, str] = {
     "banthan": "ban_than",
     "ungvien": "ban_than",
@@ -78,6 +85,9 @@ _PERSON_ALIASES: dict[str, str] = {
     "mechong": "me_vc",
     "mevochong": "me_vc",
     "con": "con",
+    "nguoinuoiduong": "nuoi_duong",
+    "nuoiduong": "nuoi_duong",
+    "nguoinuoi": "nuoi_duong",
     # the South's words for father and mother
     "ba": "cha",
     "ma": "me",
@@ -118,10 +128,10 @@ def step_label(step: str) -> str:
 
 
 def person_label(person: str) -> str:
-    """ "cha" → "cha"; "con2" → "con (thứ 2)"."""
-    match = re.fullmatch(r"con(\d+)", person)
+    """ "cha" → "cha"; "con2" → "con (thứ 2)"; "nuoi_duong1" → "người nuôi dưỡng (thứ 1)"."""
+    match = _NUMBERED_RE.fullmatch(person)
     if match:
-        return texts.message("secretary.persons.con_n", n=int(match.group(1)))
+        return texts.message(f"secretary.persons.{match.group(1)}_n", n=int(match.group(2)))
     key = f"secretary.persons.{person}"
     return texts.message(key) if texts.has_message(key) else person
 
@@ -132,16 +142,18 @@ def person_label(person: str) -> str:
 
 def verified_relatives(dossier: Dossier | None) -> dict[str, tuple[int, dict[str, str]]]:
     """The item (21) block (index, row) of each person who may be verified, by person code:
-    "cha", "me", "vo_chong", "cha_vc", "me_vc", and "con1", "con2"… in the order the
-    children were declared (the codes /buoc uses)."""
+    "cha", "me", "vo_chong", "cha_vc", "me_vc", and "nuoi_duong1", "nuoi_duong2"… (the
+    people who raised the candidate) and "con1", "con2"… in the order they were declared
+    (the codes /buoc uses)."""
     out: dict[str, tuple[int, dict[str, str]]] = {}
-    children = 0
+    counts: dict[str, int] = {}
     for i, row in enumerate(dossier.relatives if dossier is not None else []):
         code = row.get("quan_he", "")
-        if code == "con":
-            children += 1
-            out[f"con{children}"] = (i, row)
-        elif code in PERSONS and code != "ban_than":
+        if code in NUMBERED:
+            base = NUMBERED[code]
+            counts[base] = counts.get(base, 0) + 1
+            out[f"{base}{counts[base]}"] = (i, row)
+        elif code in PERSONS and code not in ("ban_than", *NUMBERED.values()):
             out.setdefault(code, (i, row))
     return out
 
@@ -251,14 +263,15 @@ def _d(day: int) -> str:
 
 
 def next_person_code(state: DerivedStages, person: str) -> str:
-    """ "con" becomes "con1", "con2"… (one code per child); others stay as they are."""
-    if person != "con":
+    """ "con" becomes "con1", "con2"… (one code per child), "nuoi_duong" "nuoi_duong1"…;
+    others stay as they are."""
+    if person not in NUMBERED.values():
         return person
     used = {v.person for v in state.verifications}
     n = 1
-    while f"con{n}" in used:
+    while f"{person}{n}" in used:
         n += 1
-    return f"con{n}"
+    return f"{person}{n}"
 
 
 # The age condition (domain notes §3.1, rule X1): 18 years complete, counted in months, on
@@ -373,13 +386,14 @@ def _compact(text: str) -> str:
 
 
 def parse_person(text: str) -> str:
-    """ "mẹ vợ" → "me_vc", "con 2" → "con2", "" → ""; unknown → StepRefused."""
+    """ "mẹ vợ" → "me_vc", "con 2" → "con2", "người nuôi dưỡng 2" → "nuoi_duong2",
+    "" → ""; unknown → StepRefused."""
     compact = _compact(text)
     if not compact:
         return ""
-    match = re.fullmatch(r"con(?:thu)?(\d+)", compact)
+    match = re.fullmatch(r"(con|nguoinuoiduong|nuoiduong|nguoinuoi)(?:thu)?(\d+)", compact)
     if match:
-        return f"con{int(match.group(1))}"
+        return f"{_PERSON_ALIASES[match.group(1)]}{int(match.group(2))}"
     found = _PERSON_ALIASES.get(compact)
     if found is None:
         raise StepRefused("unknown_person")
@@ -497,11 +511,16 @@ async def record_step(
         pending = [v for v in state.verifications if v.returned_d is None]
         if len(pending) == 1:
             person = pending[0].person
-    elif step == "tham_tra_ve" and person == "con":
+    elif step == "tham_tra_ve" and person in NUMBERED.values():
+        # "con" (or "nuoi_duong") with a single one of them waiting: that one
         pending = [v for v in state.verifications if v.returned_d is None]
-        children = [v.person for v in pending if v.person.startswith("con")]
-        if len(children) == 1:
-            person = children[0]
+        same = [
+            v.person
+            for v in pending
+            if (m := _NUMBERED_RE.fullmatch(v.person)) and m.group(1) == person
+        ]
+        if len(same) == 1:
+            person = same[0]
     adult = None
     if step == "chi_bo":  # the candidate must be 18 on the day the chi bộ considers the case
         record = await tx.dossiers.get(dossier_id)

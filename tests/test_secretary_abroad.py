@@ -156,3 +156,50 @@ async def test_the_person_buttons_name_the_children_and_who_is_abroad(world: Wor
     again = (await run(world, "sec", action=f"sec:wp:{number}:g"))[0]
     labels = [row[0].label for row in again.buttons]
     assert "con (thứ 1): TRẦN MINH BÌNH" in labels and not any("TRẦN MINH AN" in x for x in labels)
+
+
+RAISER = {"quan_he": "nguoi_nuoi_duong", "ho_ten": "NGUYỄN THỊ HẠNH", "nam_sinh": "1965",
+          "cu_tru": "Số 12 Frankfurter Allee, Berlin, Đức", "o_nuoc_ngoai": "có"}  # fmt: skip
+WHY_RAISER = (
+    "có người thân ở nước ngoài: Người nuôi dưỡng NGUYỄN THỊ HẠNH"
+    " (Số 12 Frankfurter Allee, Berlin, Đức)"
+)
+
+
+async def test_the_person_who_raised_the_candidate_is_verified_abroad(world: World) -> None:
+    # item (21) declares the person who raised the candidate instead of the parents
+    number = await new_dossier(
+        world, "R1", world.a1, d("02/03/2026"), name="PHAN VĂN NUÔI", relatives=[RAISER]
+    )
+    await approve_fully(world, number, d("15/05/2026"), d("01/06/2026"))
+    await steps(world, number, ("ban_viet_tay", "03/06/2026"))
+    # the buttons offer them, by name, and say they live abroad
+    ask = (await run(world, "sec", action=f"sec:wp:{number}:g"))[0]
+    labels = [row[0].label for row in ask.buttons]
+    assert "người nuôi dưỡng (thứ 1): NGUYỄN THỊ HẠNH · ở nước ngoài" in labels
+    assert labels[2] == "mẹ" and labels[3].startswith("người nuôi dưỡng")  # after the parents
+    button = next(row[0] for row in ask.buttons if "NGUYỄN THỊ HẠNH" in row[0].label)
+    date_ask = (await run(world, "sec", action=button.action))[0]
+    assert f"/buoc {number} guitt nuoiduong1 <ngày/tháng/năm>" in date_ask.text
+    assert f"Theo lý lịch, {WHY_RAISER}" in date_ask.text
+    # typed without accents: the dossier's residence gives the 90-day clock
+    text = only_text(await run(world, "sec", "buoc", f"{number} guitt nguoi nuoi duong 10/06/2026"))
+    assert "Gửi thẩm tra lý lịch (người nuôi dưỡng (thứ 1), ở nước ngoài) ngày 10/06/2026" in text
+    assert f"Tính 90 ngày làm việc vì lý lịch ghi {WHY_RAISER}." in text
+    assert (
+        "• Thẩm tra người nuôi dưỡng (thứ 1) ở nước ngoài: gửi 10/06/2026, chưa có kết quả,"
+        " hạn trả lời 16/10/2026"
+    ) in text
+    # the same person is not offered twice while the request is pending
+    again = (await run(world, "sec", action=f"sec:wp:{number}:g"))[0]
+    assert not any("NGUYỄN THỊ HẠNH" in row[0].label for row in again.buttons)
+    # the reply, typed "nuoiduong": the pending raiser's verification is closed
+    text = only_text(await run(world, "sec", "buoc", f"{number} vett nuoiduong 20/09/2026"))
+    assert "Nhận kết quả thẩm tra (người nuôi dưỡng (thứ 1)) ngày 20/09/2026" in text
+    async with world.db.read() as r:
+        history = await r.audit.for_dossier(number)
+    sent = [h["detail"] for h in history if h["detail"].get("stage", "").startswith("tham_tra")]
+    assert sent == [
+        {"stage": "tham_tra_gui", "on": "2026-06-10", "person": "nuoi_duong1", "abroad": True},
+        {"stage": "tham_tra_ve", "on": "2026-09-20", "person": "nuoi_duong1"},
+    ]

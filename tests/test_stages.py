@@ -186,6 +186,17 @@ def test_fold_and_next_steps() -> None:
             (3, "tham_tra_gui", date(2026, 1, 2), "cha", False),
         ),
         ("3 vett con 2 05/02/2026", (3, "tham_tra_ve", date(2026, 2, 5), "con2", None)),
+        # the person who raised the candidate (several may be declared, like children)
+        (
+            "3 guitt người nuôi dưỡng 02/01/2026",
+            (3, "tham_tra_gui", date(2026, 1, 2), "nuoi_duong", None),
+        ),
+        ("3 guitt nuoiduong 02/01/2026", (3, "tham_tra_gui", date(2026, 1, 2), "nuoi_duong", None)),
+        (
+            "3 vett nguoi nuoi duong 2 05/02/2026",
+            (3, "tham_tra_ve", date(2026, 2, 5), "nuoi_duong2", None),
+        ),
+        ("3 vett nuoiduong1 05/02/2026", (3, "tham_tra_ve", date(2026, 2, 5), "nuoi_duong1", None)),
         ("3 quyết định 9/7/2026", (3, "quyet_dinh", date(2026, 7, 9), "", None)),
         # the ways dates are written in Vietnamese documents and chats
         ("11 quyetdinh 20/9", (11, "quyet_dinh", date(2026, 9, 20), "", None)),
