@@ -3,8 +3,6 @@ as a person would (typing, tapping, going back, coming back later)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from forms.checks import run_checks
@@ -26,15 +24,6 @@ from tests.test_conversation import (
 
 CLOSED_A = ["t:lich_su", "t:cong_tac", "t:dao_tao", "t:nuoc_ngoai", "t:khen_thuong",
             "t:gioi_thieu", "r:anh_chi_em"]  # fmt: skip
-
-
-@pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "explore.sqlite3")
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 @pytest.fixture

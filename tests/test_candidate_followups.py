@@ -3,8 +3,6 @@ through the Router as a person would."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from forms.checks import check_field, run_checks
@@ -29,15 +27,6 @@ def raised_by_an_uncle() -> Dossier:
 
 CLOSED_A = ["t:lich_su", "t:cong_tac", "t:dao_tao", "t:nuoc_ngoai", "t:khen_thuong",
             "t:gioi_thieu", "r:anh_chi_em"]  # fmt: skip
-
-
-@pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "followups.sqlite3")
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 @pytest.fixture

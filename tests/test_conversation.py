@@ -25,15 +25,6 @@ TODAY = datetime(2026, 3, 17, 2, 0, tzinfo=UTC)  # sample A's chi bộ meeting
 
 
 @pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "chat.sqlite3")
-    try:
-        yield database
-    finally:
-        await database.close()
-
-
-@pytest.fixture
 def router(db: Database) -> Router:
     return Router(db, FixedClock(TODAY), [CandidateFlow()])
 

@@ -6,7 +6,6 @@ import asyncio
 import itertools
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -17,15 +16,6 @@ from handlers.router import FixedClock, HeavyGate, Router
 from storage.db import Database, Tx
 
 NOW = datetime(2026, 3, 17, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "router.sqlite3")
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 def event(user: str, text: str, key: str, chat_kind: str = "private") -> Event:

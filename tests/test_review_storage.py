@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from storage.core import Change
 from storage.db import Database
 from storage.reviews import DecisionRefused, InviteError, Org, Reviews, normalise_code
-
-
-@pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "review.sqlite3")
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 async def _tree(db: Database) -> dict[str, int]:

@@ -4,7 +4,6 @@ reviewers' "changes since the last look" computed from it, rows matched by conte
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 
@@ -14,15 +13,6 @@ from handlers.review import changes_since
 from storage.core import Change
 from storage.db import Database
 from tests.samples import load_sample
-
-
-@pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "history.sqlite3")
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 def _random_change(rng: random.Random, dossier: Dossier) -> Change:

@@ -12,15 +12,6 @@ from storage.core import Change, ConcurrentChange, apply_changes
 from storage.db import MIGRATIONS_DIR, Database
 
 
-@pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "store.sqlite3")
-    try:
-        yield database
-    finally:
-        await database.close()
-
-
 async def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
     path = tmp_path / "m.sqlite3"
     db = await Database.open(path)
