@@ -297,6 +297,23 @@ def _revision(scene: Scene, dossier_id: int) -> int:
         ]
 
 
+async def chi_bo_with_reviewer(scene: Scene) -> str:
+    """Bootstrapped by the secretary: a đảng ủy, a chi bộ under it (no group yet) and
+    ``scene.r1`` as its reviewer; returns the chi bộ's id."""
+    sec, r1 = scene.secretary, scene.r1
+    async with scene.router.db.transaction() as tx:
+        boot = await bootstrap(tx, "Đảng bộ Khối", bot_username="knd_test_bot")
+    assert boot.code is not None
+    await sec.start(boot.code)
+    await sec.command("donvi", "Đảng bộ Công ty A")
+    du_id = re.search(r"#(\d+)", sec.last_text()).group(1)  # type: ignore[union-attr]
+    await sec.command("donvi", f"#{du_id}", "Chi bộ Phòng Kỹ thuật")
+    cb_id = re.search(r"#(\d+)", sec.last_text()).group(1)  # type: ignore[union-attr]
+    await sec.command("moi", "duyet", f"#{cb_id}")
+    await r1.start(code_in(sec.last_text()))
+    return cb_id
+
+
 async def test_concurrent_invite_use_grants_once(scene: Scene) -> None:
     async with scene.router.db.transaction() as tx:
         boot = await bootstrap(tx, "Đảng bộ Khối", bot_username="knd_test_bot")
@@ -320,16 +337,7 @@ async def test_a_secretary_who_blocked_the_bot_does_not_silence_the_candidate(
     told, but the one secretary blocked the bot: the candidate still hears of the approval
     (the adapter skips only the blocked chat's replies; the notices to secretaries go last)."""
     sec, r1, cand = scene.secretary, scene.r1, scene.candidate
-    async with scene.router.db.transaction() as tx:
-        boot = await bootstrap(tx, "Đảng bộ Khối", bot_username="knd_test_bot")
-    assert boot.code is not None
-    await sec.start(boot.code)
-    await sec.command("donvi", "Đảng bộ Công ty A")
-    du_id = re.search(r"#(\d+)", sec.last_text()).group(1)  # type: ignore[union-attr]
-    await sec.command("donvi", f"#{du_id}", "Chi bộ Phòng Kỹ thuật")
-    cb_id = re.search(r"#(\d+)", sec.last_text()).group(1)  # type: ignore[union-attr]
-    await sec.command("moi", "duyet", f"#{cb_id}")
-    await r1.start(code_in(sec.last_text()))
+    cb_id = await chi_bo_with_reviewer(scene)
     group = scene.in_group(r1, scene.cb_chat)
     scene.in_group(sec, scene.cb_chat)
     await sec.command("ketnoi", f"#{cb_id}")

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from pathlib import Path
 
 from bot.telegram import TelegramBot
 from handlers.events import Chat, Reply
-from handlers.org import bootstrap
 from storage.core import Change
 from tests import test_review_telegram, test_telegram_adapter
 from tests.fake_bot_api import GROUP_ANONYMOUS_BOT, FakeBotAPI
 from tests.fake_bot_api import Chat as TgChat
 from tests.samples import load_sample
-from tests.test_review_telegram import Scene, code_in
+from tests.test_review_telegram import Scene, chi_bo_with_reviewer, code_in
 from tests.test_telegram_adapter import bot_idle
 from tests.test_telegram_e2e import SamplePlayer, Stack, person, play, read_state, revisions
 from tests.test_telegram_e2e import make_settings as e2e_settings
@@ -37,16 +35,7 @@ async def bind_basic_group(scene: Scene) -> tuple[TgChat, str]:
     """A chi bộ bound to a basic (not super) group, with a reviewer and a candidate ready to
     submit; returns the group and the chi bộ's id."""
     sec, r1, cand = scene.secretary, scene.r1, scene.candidate
-    async with scene.router.db.transaction() as tx:
-        boot = await bootstrap(tx, "Đảng bộ Khối", bot_username="knd_test_bot")
-    assert boot.code is not None
-    await sec.start(boot.code)
-    await sec.command("donvi", "Đảng bộ Công ty A")
-    du_id = re.search(r"#(\d+)", sec.last_text()).group(1)  # type: ignore[union-attr]
-    await sec.command("donvi", f"#{du_id}", "Chi bộ Phòng Kỹ thuật")
-    cb_id = re.search(r"#(\d+)", sec.last_text()).group(1)  # type: ignore[union-attr]
-    await sec.command("moi", "duyet", f"#{cb_id}")
-    await r1.start(code_in(sec.last_text()))
+    cb_id = await chi_bo_with_reviewer(scene)
     group = scene.api.new_group("Chi bộ Phòng Kỹ thuật", supergroup=False)
     scene.in_group(r1, group)
     await sec.command("ketnoi", f"#{cb_id}")
