@@ -106,9 +106,10 @@ class StubRouter:
 async def record_script(sample: str) -> list[Step]:
     """Play ``sample`` once through the router (no Telegram) and write down every move and
     how many Telegram messages answered it; all simulated candidates then replay it."""
+    from bot.app import build_flows
     from bot.telegram import split_text
     from handlers.events import Chat, Event, User
-    from handlers.router import Router, build_flows
+    from handlers.router import Router
     from storage.db import Database
     from tests.samples import load_sample
     from tests.telegram_player import Move, SamplePlayer, read_state
@@ -360,8 +361,8 @@ def rss_mb() -> float:
 async def open_bot_router(db_path: Path, stub: bool) -> tuple[Any, Any]:
     if stub:
         return StubRouter(), None
+    from bot.app import open_router
     from bot.settings import Settings
-    from handlers.router import open_router
 
     settings = Settings(_env_file=None, db_path=db_path)
     return await open_router(settings)

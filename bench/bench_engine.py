@@ -2,7 +2,7 @@
 
     python bench/bench_engine.py --n 50 500 [--synchronous NORMAL|FULL]
 
-N scripted candidates (handlers.demo.Player, answering from sample A) fill a whole dossier
+N scripted candidates (bot.demo.Player, answering from sample A) fill a whole dossier
 at the same time through ``Router.handle`` on one database file in WAL mode; every answer is
 committed before ``handle`` returns. Printed per N: updates/s of wall time, p50/p99/max of
 ``handle`` (from the event entering the router to its replies, queueing on the single writer
@@ -25,9 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from handlers.demo import Player, demo_clock, load_sample  # noqa: E402
+from bot.app import build_flows, warm_up  # noqa: E402
+from bot.demo import Player, demo_clock, load_sample  # noqa: E402
 from handlers.events import Event, Reply  # noqa: E402
-from handlers.router import Router, build_flows, warm_up  # noqa: E402
+from handlers.router import Router  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 

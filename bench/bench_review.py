@@ -24,8 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from admission.clock import FixedClock  # noqa: E402
+from bot.app import build_flows  # noqa: E402
 from handlers.events import Chat, Event, Reply, User  # noqa: E402
-from handlers.router import FixedClock, Router, build_flows  # noqa: E402
+from handlers.router import Router  # noqa: E402
 from storage.core import Change  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.reviews import Org  # noqa: E402

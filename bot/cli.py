@@ -410,8 +410,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Play a whole conversation from a sample dossier and write the draft .docx."""
     import asyncio
 
+    from bot.demo import run_demo
     from bot.settings import Settings
-    from handlers.demo import run_demo
 
     out = Path(args.out) if args.out else Settings().documents_dir
     path = asyncio.run(run_demo(out, sample=args.sample, output=None if args.quiet else sys.stdout))

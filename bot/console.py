@@ -18,8 +18,10 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from admission.clock import Clock
+from bot.app import build_flows, warm_up
 from handlers.events import Chat, Event, Reply, User
-from handlers.router import Clock, Router, build_flows, warm_up
+from handlers.router import Router
 from storage.db import Database
 
 PLATFORM = "console"

@@ -888,7 +888,7 @@ async def _fetch_username(settings: Settings) -> str:
 
 async def _open_router(settings: Settings) -> tuple[RouterLike, Callable[[], Awaitable[None]]]:
     """The production router on the configured database (import deferred: heavy)."""
-    from handlers.router import open_router
+    from bot.app import open_router
 
     router, close = await open_router(settings)
     return router, close

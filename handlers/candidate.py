@@ -35,6 +35,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from admission.clock import ZONE, local_date
 from forms import checks as fchecks
 from forms import parsers
 from forms.checks import Flag
@@ -46,7 +47,7 @@ from forms.vn import match_key
 from handlers.answers import AnswerError, Parsed, parse_answer
 from handlers.events import Button, Document, Event, Reply
 from handlers.intent import not_an_answer, typed_button
-from handlers.router import DEFAULT_ZONE, local_today
+from handlers.routing import ActionCodec, Routes
 from handlers.walk import NO, YES, Cursor, Memory, Walk, answered, walk_for
 from storage.core import Change, DossierRecord, Person, encode_state
 from storage.db import Tx
@@ -99,9 +100,17 @@ def _default_renderer(dossier: Dossier, flags: list[Flag]) -> bytes:
 
 
 class CandidateFlow:
-    """Owns private chats (after the review and secretary flows had their chance)."""
+    """Owns private chats' conversations (the routing table's default owner)."""
 
     name = "candidate"
+    routes = Routes(
+        flow="candidate",
+        prefix="c",
+        commands={name: "private" for name in _COMMAND_NAMES if name != "start"},
+        heavy_commands=frozenset({"xem"}),
+        actions=(ActionCodec("c", "view", heavy=True, sequenced=True),),
+        private_default=True,
+    )
 
     def __init__(
         self,
@@ -111,7 +120,7 @@ class CandidateFlow:
         on_start: StartHook | None = None,
         unit_for: UnitHook | None = None,
         renderer: Renderer | None = None,
-        zone: ZoneInfo = DEFAULT_ZONE,
+        zone: ZoneInfo = ZONE,
     ) -> None:
         self.form = form or load_form()
         self.walk: Walk = walk_for(self.form)
@@ -120,14 +129,6 @@ class CandidateFlow:
         self.unit_for = unit_for
         self.renderer = renderer or _default_renderer
         self.zone = zone
-
-    def is_heavy(self, event: Event) -> bool:
-        """The draft .docx (/xem, "Xem bản nháp"): ~10 ms to render, see Router's HeavyGate."""
-        if event.chat.kind != "private":
-            return False
-        if event.kind == "command":
-            return event.command == "xem"
-        return event.kind == "button" and event.action.partition("~")[0] == f"{PREFIX}view"
 
     async def handle(self, tx: Tx, event: Event) -> list[Reply] | None:
         if event.chat.kind != "private" or event.kind in ("bot_added", "bot_removed"):
@@ -176,7 +177,7 @@ class Turn:
                     record = None
             if record is None:
                 record = await tx.dossiers.current_for(person.id)
-        turn = cls(flow, tx, event, state, person, record, local_today(tx, flow.zone))
+        turn = cls(flow, tx, event, state, person, record, local_date(tx.now, flow.zone))
         turn._saved_state = conv.encoded if conv else ""
         turn._saved_ids = (conv.person_id, conv.dossier_id) if conv else (None, None)
         return turn

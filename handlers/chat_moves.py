@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from forms.texts import message
 from handlers.events import Chat, Event, Reply
+from handlers.routing import Routes
 from storage.chat_moves import ChatMoves
 from storage.db import Tx
 from storage.reviews import Org
@@ -25,6 +26,7 @@ __all__ = ["ChatMoveFlow"]
 
 class ChatMoveFlow:
     name = "chat_moves"
+    routes = Routes(flow="chat_moves", kinds=frozenset({"chat_moved"}))
 
     async def handle(self, tx: Tx, event: Event) -> list[Reply] | None:
         if event.kind != "chat_moved":

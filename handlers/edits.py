@@ -27,6 +27,7 @@ from forms.definition import load_form
 from forms.model import FormDef, ItemDef
 from forms.texts import message
 from handlers.events import Event, Reply
+from handlers.routing import Routes
 from storage.core import DossierRecord, Revision
 from storage.db import Tx
 
@@ -42,6 +43,7 @@ class EditsFlow:
     """Owns ``edited`` events; answers those from private chats with one note."""
 
     name = "edits"
+    routes = Routes(flow="edits", kinds=frozenset({"edited"}))
 
     def __init__(self, *, form: FormDef | None = None) -> None:
         self._form = form

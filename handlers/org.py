@@ -34,6 +34,7 @@ from forms.vn import fold
 from handlers import access
 from handlers.events import Button, Event, Reply
 from handlers.review import grant_role, local_time, secretaries_reply
+from handlers.routing import Routes
 from handlers.stages import person_label, step_label
 from storage.core import Person
 from storage.db import Tx
@@ -204,6 +205,13 @@ class OrgFlow:
     """Secretary commands, invite redemption and group binding."""
 
     name = "org"
+    routes = Routes(
+        flow="org",
+        prefix="og",
+        commands={**{name: "any" for name in COMMANDS}, "start": "group"},
+        kinds=frozenset({"bot_added", "bot_removed"}),
+        claims_private=True,
+    )
 
     def __init__(self, *, bot_username: str = "") -> None:
         self.bot_username = bot_username
@@ -223,6 +231,21 @@ class OrgFlow:
             )
         # A reviewer or secretary typing in their private chat is no candidate: see handle().
         return event.chat.kind == "private" and event.kind in ("text", "other")
+
+    async def claims_private(self, tx: Tx, event: Event) -> bool:
+        """A private text or plain /start from a reviewer or secretary with no dossier
+        conversation of their own: their roles, not the candidate's consent prompt."""
+        if event.kind == "command" and (event.command != "start" or event.text.strip()):
+            return False
+        if event.kind != "command":
+            # checked cheaply first, as it runs for every candidate's answer
+            conv = await tx.conversations.get(event.chat.platform, event.chat.id, event.user.id)
+            if conv is not None and conv.dossier_id is not None:
+                return False
+        person = await tx.people.find(event.user.platform, event.user.id)
+        if person is None:
+            return False
+        return any(r.role != "candidate" for r in await tx.repo(Org).roles_of(person.id))
 
     async def handle(self, tx: Tx, event: Event) -> list[Reply] | None:
         if not self.claims(event):

@@ -44,17 +44,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from difflib import SequenceMatcher
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import orjson
 
+from admission.clock import ZONE, local_date
 from forms.definition import load_form
 from forms.dossier import Dossier
 from forms.model import FormDef
 from forms.texts import message, render
 from handlers import access
 from handlers.events import Button, Chat, Document, Event, Reply
-from handlers.router import local_today
+from handlers.routing import ActionCodec, Routes
 from storage.core import DossierRecord, Person
 from storage.db import Tx
 from storage.reviews import (
@@ -80,7 +80,6 @@ MAX_CARD_BUTTONS = 24  # /hoso: one "show the card" button per waiting dossier
 CARD_LIMIT = 3800
 #: (characters quoted from a comment or an explanation, how many are listed) until it fits.
 CARD_FITS = ((200, None), (100, None), (60, None), (60, 12), (60, 5), (60, 0))
-ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 #: Comment buttons: verb → (audit action, key of the toast and of the notice).
 _COMMENT_VERBS = {
@@ -437,6 +436,13 @@ class ReviewFlow:
     """Review actions in groups and in reviewers' private chats (see the module docstring)."""
 
     name = "review"
+    routes = Routes(
+        flow="review",
+        prefix="rv",
+        commands={name: "any" for name in COMMANDS},
+        actions=(ActionCodec("rv", "x", heavy=True), ActionCodec("rv", "a", heavy=True)),
+        replies=True,
+    )
 
     def __init__(
         self,
@@ -456,7 +462,7 @@ class ReviewFlow:
         self.form = form or load_form()
 
     def _today(self, tx: Tx) -> date:
-        return self.today() if self.today is not None else local_today(tx, ZONE)
+        return self.today() if self.today is not None else local_date(tx.now, ZONE)
 
     # -- routing ---------------------------------------------------------------------------------
     def claims(self, event: Event) -> bool:
@@ -467,9 +473,12 @@ class ReviewFlow:
             return event.command in COMMANDS
         return False
 
-    def is_heavy(self, event: Event) -> bool:
-        """ "Xem" and "Duyệt" render a .docx (~10 ms): queued by the Router's HeavyGate."""
-        return event.kind == "button" and event.action.startswith(("rv:x:", "rv:a:"))
+    async def owns_reply(self, tx: Tx, event: Event) -> bool:
+        """A text replying to a card or an item prompt is a comment."""
+        remembered = await tx.repo(Reviews).message(
+            event.chat.platform, event.chat.id, event.reply_to_ref
+        )
+        return remembered is not None and remembered.purpose in ("item", "card")
 
     async def handle(self, tx: Tx, event: Event) -> list[Reply] | None:
         """Replies for ``event``, or None when the event is not a review action."""

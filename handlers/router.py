@@ -6,27 +6,28 @@ For each event the router
    arrival order, different people run concurrently;
 2. opens ONE write transaction and records the update key in ``processed_updates``: a key seen
    before means a redelivery, which returns ``[]`` and changes nothing;
-3. offers the event to the flows in order (review, secretary, candidate…); the first one
-   that returns a list (even empty) owns it, ``None`` means "not mine";
+3. finds the event's one owner in the routing table (:mod:`handlers.routing`, which states the
+   rule) and lets it handle the event;
 4. commits — the marker, the answer, the new revision, the conversation cursor together —
    and only then returns the replies for the adapter to send.
 
-A flow is any object with ``name`` and ``async handle(tx, event) -> list[Reply] | None``
-(:class:`Flow`); it may also implement ``message_sent(tx, ref_key, platform, chat_id,
-message_id) -> bool`` to learn the id of a message it asked to ``remember``. Flows do their
-reads and writes through ``tx`` (see :mod:`storage.db`); ``tx.now`` is the event's time from
-the router's clock, and :func:`local_today` turns it into the users' calendar date.
+A flow (:class:`Flow`) declares ``routes`` and implements ``async handle(tx, event) ->
+list[Reply]``; it may also implement ``message_sent(tx, ref_key, platform, chat_id,
+message_id) -> bool`` to learn the id of a message it asked to ``remember``,
+``owns_reply(tx, event)`` when it declares ``replies`` and ``claims_private(tx, event)`` when it
+declares ``claims_private``. Flows do their reads and writes through ``tx`` (see
+:mod:`storage.db`); ``tx.now`` is the event's time from the router's clock
+(:mod:`admission.clock` turns it into the users' date).
 
 If a flow raises, the transaction is rolled back, the update is still marked as processed
 (in its own transaction, so a poisoned update is not retried forever) and the person gets a
 short apology; nothing of the event's content is logged.
 
-Expensive events. A flow may also implement ``is_heavy(event) -> bool`` for events that
-cost far more than an answer — rendering a document takes ~10 ms of the single event loop,
-an answer ~0.6 ms. Those pass through :class:`HeavyGate`: one at a time, and together no
-more than half of the loop's time. Normally that delays nothing; when hundreds of people
-ask for their draft at once, the drafts queue up (each person still gets theirs, in order)
-instead of starving everybody's answers — measured with 500 candidates finishing together
+Expensive events. Actions and commands that render a document are declared ``heavy`` in the
+routing table. Those pass through :class:`HeavyGate`: one at a time, and together no more
+than half of the loop's time. Normally that delays nothing; when hundreds of people ask for
+their draft at once, the drafts queue up (each person still gets theirs, in order) instead of
+starving everybody's answers — measured with 500 candidates finishing together
 (bench/bench_chat.py), unthrottled drafts pushed the answers' p99 from ~20 ms to ~290 ms.
 """
 
@@ -35,57 +36,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
+from admission.clock import ZONE, Clock, SystemClock
 from forms.texts import message
 from handlers.events import Event, Reply
+from handlers.routing import Routes, RoutingTable
 from storage.db import Database, Tx
 
-if TYPE_CHECKING:
-    from bot.settings import Settings
-
 log = logging.getLogger(__name__)
-
-DEFAULT_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-
-class SystemClock:
-    """The real time, timezone-aware (UTC)."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-@dataclass
-class FixedClock:
-    """A settable clock for tests and the demo."""
-
-    at: datetime
-
-    def now(self) -> datetime:
-        return self.at
-
-
-def local_today(tx: Tx, zone: ZoneInfo = DEFAULT_ZONE) -> date:
-    """The users' calendar date at the moment of the unit of work."""
-    return datetime.fromisoformat(tx.now).astimezone(zone).date()
 
 
 @runtime_checkable
 class Flow(Protocol):
-    """A conversation flow: returns replies for events it owns, ``None`` for the others."""
+    """A conversation flow: the events its ``routes`` give it, answered with replies."""
 
-    name: str
+    routes: Routes
 
-    async def handle(self, tx: Tx, event: Event) -> list[Reply] | None: ...
+    async def handle(self, tx: Tx, event: Event) -> list[Reply]: ...
 
 
 @dataclass
@@ -138,25 +109,22 @@ class Router:
         clock: Clock | None = None,
         flows: Sequence[Flow] = (),
         *,
-        zone: ZoneInfo = DEFAULT_ZONE,
+        zone: ZoneInfo = ZONE,
     ) -> None:
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self.flows: list[Flow] = list(flows)
+        self._by_name = {f.routes.flow: f for f in self.flows}
+        if len(self._by_name) != len(self.flows):
+            raise ValueError("two flows share a name")
+        self.table = RoutingTable.build(f.routes for f in self.flows)
         self.zone = zone
         self.stats = RouterStats()
         self._locks: dict[tuple[str, str], _UserLock] = {}
         self.heavy = HeavyGate()
 
-    def add_flow(self, flow: Flow, *, first: bool = False) -> None:
-        """Register a flow; ``first`` puts it before the others (it sees events first)."""
-        if first:
-            self.flows.insert(0, flow)
-        else:
-            self.flows.append(flow)
-
     def flow(self, name: str) -> Flow | None:
-        return next((f for f in self.flows if f.name == name), None)
+        return self._by_name.get(name)
 
     # -- events -------------------------------------------------------------------------------
     async def handle(self, event: Event) -> list[Reply]:
@@ -169,7 +137,7 @@ class Router:
         started = time.perf_counter()
         try:
             async with slot.lock:
-                if self._is_heavy(event):
+                if self.table.is_heavy(event):
                     async with self.heavy:
                         return await self._handle_locked(event)
                 return await self._handle_locked(event)
@@ -179,12 +147,26 @@ class Router:
                 self._locks.pop(key, None)
             self.stats.seconds += time.perf_counter() - started
 
-    def _is_heavy(self, event: Event) -> bool:
-        for flow in self.flows:
-            check = getattr(flow, "is_heavy", None)
-            if check is not None and check(event):
-                return True
-        return False
+    async def owner(self, tx: Tx, event: Event) -> Flow | None:
+        """The flow that owns ``event`` (the rule is stated in :mod:`handlers.routing`)."""
+        name = self.table.fixed_owner(event)
+        if name is not None:
+            return self._by_name[name]
+        if event.kind == "button":
+            return None  # an action of no flow (an old or forged button)
+        if event.kind == "text" and event.reply_to_ref:
+            for name in self.table.reply_flows:
+                flow = self._by_name[name]
+                if await flow.owns_reply(tx, event):  # type: ignore[attr-defined]
+                    return flow
+        if event.chat.kind != "private" or event.kind not in ("text", "other", "command"):
+            return None
+        for name in self.table.private_claimants:
+            flow = self._by_name[name]
+            if await flow.claims_private(tx, event):  # type: ignore[attr-defined]
+                return flow
+        default = self.table.private_default
+        return self._by_name[default] if default is not None else None
 
     async def _handle_locked(self, event: Event) -> list[Reply]:
         try:
@@ -194,13 +176,12 @@ class Router:
                 ):
                     self.stats.duplicates += 1
                     return []
-                for flow in self.flows:
-                    replies = await flow.handle(tx, event)
-                    if replies is not None:
-                        self.stats.handled += 1
-                        return replies
-                self.stats.unowned += 1
-                return []
+                flow = await self.owner(tx, event)
+                if flow is None:
+                    self.stats.unowned += 1
+                    return []
+                self.stats.handled += 1
+                return await flow.handle(tx, event) or []
         except Exception as exc:
             self.stats.errors += 1
             # Type and place only: event texts are personal data and never logged.
@@ -227,73 +208,3 @@ class Router:
                 hook = getattr(flow, "message_sent", None)
                 if hook is not None and await hook(tx, ref_key, platform, chat_id, message_id):
                     return
-
-
-# ---------------------------------------------------------------------------------------------
-# Production wiring
-
-
-def build_flows(*, bot_username: str = "") -> list[Flow]:
-    """The flows of a running bot, in dispatch order: chat moves, edits, review, secretary,
-    candidate.
-
-    The review and secretary flows are optional imports so the candidate conversation works
-    on its own; the candidate's submission is handed to the review flow when it exists.
-    """
-    from handlers.candidate import CandidateFlow
-    from handlers.chat_moves import ChatMoveFlow
-    from handlers.edits import EditsFlow
-
-    flows: list[Flow] = [ChatMoveFlow()]  # first: re-keys a moved chat before anyone reads it
-    flows.append(EditsFlow())  # before any flow could take an edited message for an answer
-    on_submitted = None
-    on_start = None
-    unit_for = None
-    try:
-        from handlers.review import ReviewFlow
-    except ImportError:  # pragma: no cover - review flow not installed
-        ReviewFlow = None  # type: ignore[assignment,misc]
-    if ReviewFlow is not None:
-        from handlers.org import OrgFlow
-
-        review = ReviewFlow(bot_username=bot_username)
-        org = OrgFlow(bot_username=bot_username)
-        flows.extend([review, org])
-        on_submitted = review.on_submitted
-        on_start = org.on_start
-        unit_for = org.unit_for
-    try:
-        from handlers.secretary import SecretaryFlow  # type: ignore[import-not-found]
-    except ImportError:
-        SecretaryFlow = None  # type: ignore[assignment,misc]
-    if SecretaryFlow is not None:
-        flows.append(SecretaryFlow())
-    flows.append(CandidateFlow(on_submitted=on_submitted, on_start=on_start, unit_for=unit_for))
-    return flows
-
-
-def warm_up() -> None:
-    """Load what the first candidates would otherwise wait for (the form, the gazetteer, the
-    rules), then move every object alive so far out of the garbage collector's reach: the
-    gazetteer alone is hundreds of thousands of objects that each full collection would
-    otherwise traverse, which showed as tail latency under load."""
-    import gc
-
-    from forms import checks  # noqa: F401 - registers the rules
-    from forms.addresses import preload
-    from forms.definition import load_form
-
-    load_form()
-    preload()
-    gc.collect()
-    gc.freeze()
-
-
-async def open_router(
-    settings: Settings, *, clock: Clock | None = None
-) -> tuple[Router, Callable[[], Awaitable[None]]]:
-    """The router of a running bot on the configured database, and how to close it."""
-    warm_up()
-    db = await Database.open(settings.database_file())
-    router = Router(db, clock, build_flows(bot_username=settings.bot_username), zone=settings.zone)
-    return router, db.close

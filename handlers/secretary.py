@@ -40,12 +40,14 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from admission.clock import ZONE, Clock, local_date
 from forms import texts
 from forms.parsers import format_date
 from forms.vn import fold
 from handlers import access
 from handlers.charts import summary_chart
 from handlers.events import Button, Chat, Document, Event, Photo, Reply
+from handlers.routing import Routes
 from handlers.stages import (
     STEP_ALIASES,
     StepRefused,
@@ -106,7 +108,6 @@ log = logging.getLogger(__name__)
 
 PREFIX = "sec:"
 COMMANDS = ("tinhhinh", "chitieu", "xuat", "buoc", "huybuoc", "giobaocao")
-ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 OVERSEERS = ("secretary", "reviewer")
 QUIET_FROM, QUIET_UNTIL = 21, 7  # nothing is sent from 21:00 to 07:00 local time
 DEFAULT_DIGEST_HOUR = 8
@@ -138,10 +139,6 @@ assert set(_ALIAS_OF.values()) <= set(STEP_ALIASES)
 
 def t(key: str, **kw: Any) -> str:
     return texts.message(f"secretary.{key}", **kw)
-
-
-def local_today(tx: Tx, zone: ZoneInfo = ZONE) -> date:
-    return datetime.fromisoformat(tx.now).astimezone(zone).date()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,6 +183,7 @@ class SecretaryFlow:
     """Commands and buttons of secretaries and reviewers (see the module docstring)."""
 
     name = "secretary"
+    routes = Routes(flow="secretary", prefix="sec", commands={name: "any" for name in COMMANDS})
 
     def __init__(
         self,
@@ -211,7 +209,7 @@ class SecretaryFlow:
         if not self.claims(event):
             return None
         person = await tx.people.find(event.user.platform, event.user.id)
-        today = local_today(tx, self.zone)
+        today = local_date(tx.now, self.zone)
         if event.kind == "button":
             return await self._button(tx, event, person, today)
         handler = getattr(self, f"_cmd_{event.command}")
@@ -935,10 +933,6 @@ async def refresh_flags_in(
 
 # ---------------------------------------------------------------------------------------------
 # Digests and reminders
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
 
 
 def is_quiet(local: datetime) -> bool:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from admission.clock import FixedClock
+from bot.app import build_flows
 from forms.checks import run_checks
 from forms.dossier import Dossier
 from handlers.candidate import CandidateFlow
-from handlers.router import FixedClock, Router, build_flows
+from handlers.router import Router
 from storage.db import Database
 from tests.chat_client import ChatClient
 from tests.samples import load_sample

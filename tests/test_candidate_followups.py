@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from admission.clock import FixedClock
+from bot.demo import Player, comparable
 from forms.checks import check_field, run_checks
 from forms.dossier import Dossier
 from handlers.candidate import CandidateFlow
-from handlers.demo import Player, comparable
-from handlers.router import FixedClock, Router
+from handlers.router import Router
 from storage.db import Database
 from tests.samples import load_sample
 from tests.test_conversation import TODAY, consented, cursor, dossier, seed

@@ -69,7 +69,7 @@ def test_python_m_bot_without_token_is_a_console_through_a_pipe(tmp_path: Path) 
 async def test_demo_plays_sample_a_and_writes_the_draft(tmp_path: Path) -> None:
     import docx
 
-    from handlers.demo import run_demo
+    from bot.demo import run_demo
 
     out = io.StringIO()
     path = await run_demo(tmp_path / "out", output=out)

@@ -10,12 +10,13 @@ from pathlib import Path
 import docx
 import pytest
 
+from admission.clock import FixedClock
+from bot.demo import Player, comparable
 from forms.checks import run_checks
 from forms.dossier import Dossier
 from handlers.candidate import COMMANDS, CandidateFlow, jump_action
-from handlers.demo import Player, comparable
 from handlers.events import Reply
-from handlers.router import FixedClock, Router
+from handlers.router import Router
 from storage.core import Change
 from storage.db import Database
 from tests.chat_client import ChatClient

@@ -9,25 +9,34 @@ from datetime import UTC, datetime
 
 import pytest
 
+from admission.clock import FixedClock
 from forms.model import Kind
 from handlers.events import Chat, Event, Reply, User
 from handlers.intent import not_an_answer, typed_button
-from handlers.router import FixedClock, HeavyGate, Router
+from handlers.router import HeavyGate, Router
+from handlers.routing import Routes
 from storage.db import Database, Tx
 
 NOW = datetime(2026, 3, 17, 2, 0, tzinfo=UTC)
 
 
-def event(user: str, text: str, key: str, chat_kind: str = "private") -> Event:
+def event(user: str, text: str, key: str, chat_kind: str = "private", command: str = "") -> Event:
+    kind = "command" if command else "text"
     return Event(
-        User("test", user), Chat("test", user, chat_kind), "text", text=text, update_key=key
-    )  # type: ignore[arg-type]
+        User("test", user),
+        Chat("test", user, chat_kind),  # type: ignore[arg-type]
+        kind,
+        text=text,
+        command=command,
+        update_key=key,
+    )
 
 
 class Recorder:
     """Stores each text as an audit row (a write) and echoes it; can be told to fail."""
 
     name = "recorder"
+    routes = Routes(flow="recorder", private_default=True)
 
     def __init__(self) -> None:
         self.fail_on: str = ""
@@ -35,8 +44,6 @@ class Recorder:
         self.sent: list[tuple[str, str]] = []
 
     async def handle(self, tx: Tx, ev: Event) -> list[Reply] | None:
-        if ev.chat.kind != "private":
-            return None
         await tx.audit.append("echo", detail={"user": ev.user.id, "text": ev.text})
         if ev.text == self.fail_on:
             raise RuntimeError("flow bug")
@@ -127,13 +134,17 @@ def test_typed_button_by_number_or_label() -> None:
 class Renderer(Recorder):
     """A flow whose "draft" events block the loop like a document rendering does."""
 
+    routes = Routes(
+        flow="renderer",
+        commands={"draft": "private"},
+        heavy_commands=frozenset({"draft"}),
+        private_default=True,
+    )
+
     def __init__(self, seconds: float) -> None:
         super().__init__()
         self.seconds = seconds
         self.spans: list[tuple[float, float]] = []
-
-    def is_heavy(self, ev: Event) -> bool:
-        return ev.text == "draft"
 
     async def handle(self, tx: Tx, ev: Event) -> list[Reply] | None:
         if ev.text == "draft":
@@ -146,7 +157,7 @@ class Renderer(Recorder):
 async def test_heavy_events_queue_and_leave_room_for_answers(db: Database) -> None:
     flow = Renderer(seconds=0.03)
     router = Router(db, FixedClock(NOW), [flow])
-    drafts = [event(f"d{i}", "draft", f"d{i}") for i in range(4)]
+    drafts = [event(f"d{i}", "draft", f"d{i}", command="draft") for i in range(4)]
     answers = [event(f"a{i}", "answer", f"a{i}") for i in range(4)]
     replies = await asyncio.gather(*(router.handle(e) for e in drafts + answers))
     assert all(r and r[0].text in ("draft", "answer") for r in replies)  # everybody served
@@ -166,8 +177,9 @@ def test_heavy_gate_share_is_validated() -> None:
 
 
 def test_the_flows_that_render_documents_declare_it() -> None:
-    from handlers.candidate import PREFIX, CandidateFlow
-    from handlers.review import ReviewFlow
+    from bot.app import build_flows
+    from handlers.candidate import PREFIX
+    from handlers.routing import RoutingTable
 
     private, group = Chat("test", "1", "private"), Chat("test", "-5", "group")
     user = User("test", "1")
@@ -175,11 +187,11 @@ def test_the_flows_that_render_documents_declare_it() -> None:
     def ev(chat: Chat, kind: str, **kw: str) -> Event:
         return Event(user, chat, kind, update_key="k", **kw)  # type: ignore[arg-type]
 
-    candidate, review = CandidateFlow(), ReviewFlow()
-    assert candidate.is_heavy(ev(private, "command", command="xem"))
-    assert candidate.is_heavy(ev(private, "button", action=f"{PREFIX}view"))
-    assert not candidate.is_heavy(ev(private, "text", text="Nguyễn Văn A"))
-    assert not candidate.is_heavy(ev(private, "command", command="tiendo"))
-    assert review.is_heavy(ev(group, "button", action="rv:x:3:2"))
-    assert review.is_heavy(ev(group, "button", action="rv:a:3:2"))
-    assert not review.is_heavy(ev(group, "button", action="rv:t:3:2"))
+    table = RoutingTable.build(f.routes for f in build_flows())
+    assert table.is_heavy(ev(private, "command", command="xem"))
+    assert table.is_heavy(ev(private, "button", action=f"{PREFIX}view"))
+    assert not table.is_heavy(ev(private, "text", text="Nguyễn Văn A"))
+    assert not table.is_heavy(ev(private, "command", command="tiendo"))
+    assert table.is_heavy(ev(group, "button", action="rv:x:3:2"))
+    assert table.is_heavy(ev(group, "button", action="rv:a:3:2"))
+    assert not table.is_heavy(ev(group, "button", action="rv:t:3:2"))

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import open_router
 from bot.telegram import TelegramBot
 from forms.texts import message
-from handlers.router import open_router
 from tests.fake_bot_api import FakeBotAPI
 from tests.samples import load_sample
 from tests.telegram_player import SamplePlayer

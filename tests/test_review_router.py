@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from admission.clock import FixedClock
+from bot.app import build_flows
 from forms.dossier import Dossier
 from handlers.events import Chat, Event, Reply, User
 from handlers.org import bootstrap
-from handlers.router import FixedClock, Router, build_flows
+from handlers.router import Router
 from storage.db import Database
 from tests.review_harness import fill_from_sample
 from tests.samples import load_sample

@@ -19,10 +19,12 @@ from typing import Any
 
 import pytest
 
+from admission.clock import FixedClock
+from bot.app import open_router
 from bot.settings import Settings
 from bot.telegram import TelegramBot
 from handlers.org import bootstrap
-from handlers.router import FixedClock, Router, open_router
+from handlers.router import Router
 from tests.fake_bot_api import Chat, FakeBotAPI
 from tests.review_harness import fill_from_sample
 from tests.samples import load_sample

@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from admission.clock import FixedClock
+from bot.app import open_router
 from bot.settings import Settings
 from bot.telegram import PLATFORM, TelegramBot
 from handlers.events import Reply
-from handlers.router import FixedClock, Router, open_router
+from handlers.router import Router
 from handlers.secretary import start_scheduler
 from storage.reviews import Org
 from tests.fake_bot_api import FakeBotAPI

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from bot.app import open_router
 from bot.settings import Settings
 from bot.telegram import TelegramBot
 from forms import texts
@@ -26,7 +27,6 @@ from forms.checks import errors, run_checks
 from forms.dossier import Dossier
 from forms.model import FieldDef, Kind
 from forms.vn import fold
-from handlers.router import open_router
 from tests.fake_bot_api import FakeBotAPI, SentFile
 from tests.samples import load_sample
 from tests.telegram_player import Move, SamplePlayer, button_for, read_state

@@ -20,10 +20,11 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any, TextIO
 
+from admission.clock import Clock, FixedClock
 from forms.dossier import Dossier
 from forms.model import FormDef, Kind
 from handlers.events import Button, Chat, Event, Reply, User
-from handlers.router import Clock, FixedClock, Router
+from handlers.router import Router
 from handlers.walk import Cursor, walk_for
 from storage.db import Database, Session
 
@@ -292,7 +293,7 @@ async def run_demo(
 ) -> Path:
     """Play sample ``sample`` through a fresh Router, print the transcript to ``output`` and
     write the draft .docx into ``out_dir``; returns the file's path."""
-    from handlers.router import build_flows
+    from bot.app import build_flows
 
     dossier = load_sample(sample)
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,0 +1,58 @@
+"""The composition root: the one place that builds the flows, the router and the database.
+
+Adapters (Telegram, console), the CLI, the demo and the benches get a running router from
+here; nothing under ``handlers/``, ``forms/`` or ``storage/`` builds its neighbours or reads
+settings.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Awaitable, Callable
+
+from admission.clock import Clock
+from bot.settings import Settings
+from handlers.candidate import CandidateFlow
+from handlers.chat_moves import ChatMoveFlow
+from handlers.edits import EditsFlow
+from handlers.org import OrgFlow
+from handlers.review import ReviewFlow
+from handlers.router import Flow, Router
+from handlers.secretary import SecretaryFlow
+from storage.db import Database
+
+
+def build_flows(*, bot_username: str = "") -> list[Flow]:
+    """Every flow of a running bot; the candidate's submission is handed to the review flow,
+    its invite codes and new dossiers' units to the organisation flow."""
+    review = ReviewFlow(bot_username=bot_username)
+    org = OrgFlow(bot_username=bot_username)
+    candidate = CandidateFlow(
+        on_submitted=review.on_submitted, on_start=org.on_start, unit_for=org.unit_for
+    )
+    return [ChatMoveFlow(), EditsFlow(), review, org, SecretaryFlow(), candidate]
+
+
+def warm_up() -> None:
+    """Load what the first candidates would otherwise wait for (the form, the gazetteer, the
+    rules), then move every object alive so far out of the garbage collector's reach: the
+    gazetteer alone is hundreds of thousands of objects that each full collection would
+    otherwise traverse, which showed as tail latency under load."""
+    from forms import checks  # noqa: F401 - registers the rules
+    from forms.addresses import preload
+    from forms.definition import load_form
+
+    load_form()
+    preload()
+    gc.collect()
+    gc.freeze()
+
+
+async def open_router(
+    settings: Settings, *, clock: Clock | None = None
+) -> tuple[Router, Callable[[], Awaitable[None]]]:
+    """The router of a running bot on the configured database, and how to close it."""
+    warm_up()
+    db = await Database.open(settings.database_file())
+    router = Router(db, clock, build_flows(bot_username=settings.bot_username), zone=settings.zone)
+    return router, db.close

@@ -1,0 +1,210 @@
+"""The routing table: which flow owns an event, declared once, checked at start.
+
+Every flow declares what it owns in a :class:`Routes` value next to its handlers: the
+commands it answers (and in which kind of chat), the button actions it decodes (one
+:class:`ActionCodec` per kind of button, all under the flow's own prefix), the event kinds it
+owns outright (a chat moved, a message edited, the bot added to a group), whether it may own
+a text that replies to one of the bot's messages, and whether it may own a private chat's
+free text. :class:`RoutingTable` is built from those declarations when the router starts and
+refuses two owners for the same thing.
+
+**Who owns an event** (the one rule; :meth:`RoutingTable.owner`):
+
+1. an event kind declared by a flow (``chat_moved``, ``edited``, ``bot_added`` …): that flow;
+2. a button: the flow that declared the action's prefix (an unknown prefix: nobody);
+3. a text replying to a message the bot sent: a flow declaring ``replies`` that recognises
+   the message (a review card, an item prompt) — otherwise it is read as in 5;
+4. a command: the flow that declared it for that kind of chat;
+5. anything else in a private chat — free text, a sticker, ``/start``, an unknown command:
+   the *conversation owner*. A flow declaring ``claims_private`` (the staff flow: a person with
+   a role and no dossier of their own) is asked first; otherwise the one flow declaring
+   ``private_default`` (the candidate's conversation);
+6. anything else in a group: nobody.
+
+Button data has one grammar, ``<prefix>:<verb>[:<field>…][~<seq>]``, produced and read only by
+:class:`ActionCodec`; the 64-byte limit of Telegram's ``callback_data`` is checked here, when
+the action is encoded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+from handlers.events import MAX_ACTION_BYTES, Event, EventKind
+
+P = TypeVar("P")
+
+ChatScope = Literal["private", "group", "any"]
+ReplyClaim = Callable[[Any, Event], Awaitable[bool]]  # (tx, event) -> the flow owns it
+
+
+class ActionTooLong(ValueError):
+    """An encoded action over the platform's callback-data limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded(Generic[P]):
+    """A button's action read back: its payload and the question counter it carried."""
+
+    payload: P
+    seq: int | None = None
+
+
+@dataclass(frozen=True)
+class ActionCodec(Generic[P]):
+    """The callback data of one kind of button: ``<prefix>:<verb>[:<field>…][~<seq>]``.
+
+    ``payload`` is a frozen dataclass whose fields are ``int`` or ``str`` (the last ``str``
+    field may contain ``:``), or ``None`` for a button without data. ``sequenced`` buttons
+    carry the counter of the question they were sent with (``~17``), so a tap on an old
+    message can be told from a tap on the current one.
+    """
+
+    prefix: str
+    verb: str
+    payload: type[P] | None = None
+    sequenced: bool = False
+    heavy: bool = False  # renders a document: queued by the router's HeavyGate
+
+    @property
+    def tag(self) -> str:
+        return f"{self.prefix}:{self.verb}"
+
+    def _fields(self) -> tuple[dataclasses.Field[Any], ...]:
+        return dataclasses.fields(self.payload) if self.payload is not None else ()  # type: ignore[arg-type]
+
+    def encode(self, payload: P | None = None, *, seq: int | None = None) -> str:
+        parts = [self.tag]
+        for f in self._fields():
+            parts.append(str(getattr(payload, f.name)))
+        data = ":".join(parts)
+        if self.sequenced and seq is not None:
+            data = f"{data}~{seq}"
+        if not 0 < len(data.encode()) <= MAX_ACTION_BYTES:
+            raise ActionTooLong(f"button action must be 1..{MAX_ACTION_BYTES} bytes: {data!r}")
+        return data
+
+    def matches(self, data: str) -> bool:
+        head = data.partition("~")[0]
+        return head == self.tag or head.startswith(self.tag + ":")
+
+    def decode(self, data: str) -> Decoded[P] | None:
+        """The payload of ``data``, or None when it is not this codec's or is malformed."""
+        if not self.matches(data):
+            return None
+        head, _, seq_text = data.partition("~")
+        seq = int(seq_text) if seq_text.isdigit() else None
+        rest = head[len(self.tag) + 1 :] if len(head) > len(self.tag) else ""
+        fields = self._fields()
+        if not fields:
+            return Decoded(None, seq) if not rest else None  # type: ignore[arg-type]
+        values = rest.split(":", len(fields) - 1)
+        if len(values) != len(fields):
+            return None
+        kwargs: dict[str, Any] = {}
+        for f, raw in zip(fields, values, strict=True):
+            if f.type in (int, "int"):
+                if not raw.lstrip("-").isdigit():
+                    return None
+                kwargs[f.name] = int(raw)
+            else:
+                kwargs[f.name] = raw
+        assert self.payload is not None
+        return Decoded(self.payload(**kwargs), seq)
+
+
+@dataclass(frozen=True)
+class Routes:
+    """What one flow owns (see the module docstring for how the router reads it)."""
+
+    flow: str
+    prefix: str = ""  # every action of the flow starts with "<prefix>:"
+    commands: Mapping[str, ChatScope] = field(default_factory=dict)
+    actions: tuple[ActionCodec[Any], ...] = ()
+    heavy_commands: frozenset[str] = frozenset()
+    kinds: frozenset[EventKind] = frozenset()
+    replies: bool = False  # may own a text replying to one of the bot's messages
+    claims_private: bool = False  # asked first for a private chat's free text and /start
+    private_default: bool = False  # owns a private chat's free text when no one claims it
+
+    def __post_init__(self) -> None:
+        for codec in self.actions:
+            if codec.prefix != self.prefix:
+                raise ValueError(f"{self.flow}: action {codec.tag} outside prefix {self.prefix}")
+
+
+class RouteCollision(ValueError):
+    """Two flows declared the same command, prefix, action or event kind."""
+
+
+class RoutingTable:
+    """The routes of all flows, indexed; built once at start (:meth:`build`)."""
+
+    def __init__(self) -> None:
+        self.commands: dict[tuple[str, str], str] = {}  # (command, chat kind) -> flow
+        self.prefixes: dict[str, str] = {}
+        self.kinds: dict[str, str] = {}
+        self.reply_flows: list[str] = []
+        self.private_claimants: list[str] = []
+        self.private_default: str | None = None
+        self.heavy_commands: set[tuple[str, str]] = set()
+        self.heavy_actions: list[ActionCodec[Any]] = []
+
+    @classmethod
+    def build(cls, routes: Iterable[Routes]) -> RoutingTable:
+        table = cls()
+        for r in routes:
+            table._add(r)
+        return table
+
+    def _claim(self, index: dict[Any, str], key: Any, flow: str, what: str) -> None:
+        if key in index and index[key] != flow:
+            raise RouteCollision(f"{what} {key!r} declared by {index[key]} and {flow}")
+        index[key] = flow
+
+    def _add(self, r: Routes) -> None:
+        if r.prefix:
+            self._claim(self.prefixes, r.prefix, r.flow, "action prefix")
+        for name, scope in r.commands.items():
+            kinds = ("private", "group") if scope == "any" else (scope,)
+            for kind in kinds:
+                self._claim(self.commands, (name, kind), r.flow, "command")
+                if name in r.heavy_commands:
+                    self.heavy_commands.add((name, kind))
+        tags = [c.tag for c in r.actions]
+        if len(tags) != len(set(tags)):
+            raise RouteCollision(f"{r.flow}: an action declared twice in {tags}")
+        self.heavy_actions.extend(c for c in r.actions if c.heavy)
+        for kind in r.kinds:
+            self._claim(self.kinds, kind, r.flow, "event kind")
+        if r.replies:
+            self.reply_flows.append(r.flow)
+        if r.claims_private:
+            self.private_claimants.append(r.flow)
+        if r.private_default:
+            if self.private_default not in (None, r.flow):
+                raise RouteCollision(
+                    f"private chats' default owner declared by {self.private_default} and {r.flow}"
+                )
+            self.private_default = r.flow
+
+    # -- reading the table ----------------------------------------------------------------------
+    def fixed_owner(self, event: Event) -> str | None:
+        """The owner decided by the declarations alone (rules 1, 2 and 4), or None."""
+        if event.kind in self.kinds:
+            return self.kinds[event.kind]
+        if event.kind == "button":
+            return self.prefixes.get(event.action.partition(":")[0])
+        if event.kind == "command":
+            return self.commands.get((event.command, event.chat.kind))
+        return None
+
+    def is_heavy(self, event: Event) -> bool:
+        if event.kind == "command":
+            return (event.command, event.chat.kind) in self.heavy_commands
+        if event.kind == "button":
+            return any(c.matches(event.action) for c in self.heavy_actions)
+        return False
