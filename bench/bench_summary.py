@@ -11,7 +11,7 @@ official) with dates in 2024–2026; 1–3 verifications per dossier past the ha
 review returns; a warm flag cache (2–4 rules per submitted dossier); yearly and term targets.
 Rows are inserted with ``executemany``: dossiers through the real table (the 005 triggers
 fill ``dossier_progress``), stage columns and verifications in the shape
-``Stages.write_progress`` gives them. (Data generation is the only place outside storage/
+``StageRecords.write_progress`` gives them. (Data generation is the only place outside storage/
 that writes SQL; it is a benchmark fixture, not product code.)
 
 What is measured
@@ -41,10 +41,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from admission.workdays import add_months, day_number
 from handlers.charts import summary_chart
 from handlers.secretary import SecretaryFlow
 from handlers.summary import load_summary, render_summary
-from handlers.workdays import add_months, day_number
 from storage.db import Database
 
 TODAY = date(2026, 9, 23)
@@ -270,7 +270,7 @@ async def main() -> None:
         print(f"chart (PNG {len(png) / 1000:.0f} kB, separate)        {fmt(chart_times)}")
         start = time.perf_counter()
         async with db.transaction() as tx:
-            document = await SecretaryFlow(chart=False).workbook(tx, mid, TODAY)
+            document = await SecretaryFlow(chart=False).export.workbook(tx, mid, TODAY)
         export = time.perf_counter() - start
         print(
             f"export /xuat of the đảng bộ cơ sở: {len(document.data) / 1000:.0f} kB"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 from datetime import date
 
+from admission.stages import PHASES
 from forms import texts
 from handlers.summary import Summary, fmt_int, fmt_percent
-from storage.stages import PHASES
 
 WIDTH, HEIGHT, DPI = 1200, 600, 100
 _BLUE, _GREY, _RED, _GREEN = "#1f5fa8", "#d0d5dc", "#c0392b", "#2e8b57"

@@ -58,7 +58,10 @@ class ActionCodec(Generic[P]):
     """The callback data of one kind of button: ``<prefix>:<verb>[:<field>…][~<seq>]``.
 
     ``payload`` is a frozen dataclass whose fields are ``int`` or ``str`` (the last ``str``
-    field may contain ``:``), or ``None`` for a button without data. ``sequenced`` buttons
+    field may contain ``:``), or ``None`` for a button without data. Trailing fields with a
+    default are optional: left out of the data while they hold their default (an empty
+    string for a field in between), and read back as the default when absent, as in
+    ``sec:as:<dossier>:<step>[:<person>]``. ``sequenced`` buttons
     carry the counter of the question they were sent with (``~17``), so a tap on an old
     message can be told from a tap on the current one.
     """
@@ -77,10 +80,13 @@ class ActionCodec(Generic[P]):
         return dataclasses.fields(self.payload) if self.payload is not None else ()  # type: ignore[arg-type]
 
     def encode(self, payload: P | None = None, *, seq: int | None = None) -> str:
-        parts = [self.tag]
-        for f in self._fields():
-            parts.append(str(getattr(payload, f.name)))
-        data = ":".join(parts)
+        fields = self._fields()
+        values = [getattr(payload, f.name) for f in fields]
+        while fields and values and _has_default(fields[len(values) - 1]):
+            if values[-1] != fields[len(values) - 1].default:
+                break
+            values.pop()  # an optional trailing field at its default: left out
+        data = ":".join([self.tag, *(str(v) for v in values)])
         if self.sequenced and seq is not None:
             data = f"{data}~{seq}"
         if not 0 < len(data.encode()) <= MAX_ACTION_BYTES:
@@ -102,10 +108,10 @@ class ActionCodec(Generic[P]):
         if not fields:
             return Decoded(None, seq) if not rest else None  # type: ignore[arg-type]
         values = rest.split(":", len(fields) - 1)
-        if len(values) != len(fields):
+        if len(values) < len(fields) and not _has_default(fields[len(values)]):
             return None
         kwargs: dict[str, Any] = {}
-        for f, raw in zip(fields, values, strict=True):
+        for f, raw in zip(fields, values, strict=False):
             if f.type in (int, "int"):
                 if not raw.lstrip("-").isdigit():
                     return None
@@ -114,6 +120,10 @@ class ActionCodec(Generic[P]):
                 kwargs[f.name] = raw
         assert self.payload is not None
         return Decoded(self.payload(**kwargs), seq)
+
+
+def _has_default(f: dataclasses.Field[Any]) -> bool:
+    return f.default is not dataclasses.MISSING
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from admission.stages import probation_end
+from admission.workdays import from_day_number
 from forms import texts
-from handlers.workdays import add_months, from_day_number
 
 HEADERS: tuple[tuple[str, str, int], ...] = (
     # (key, header, width)
@@ -50,20 +51,18 @@ def dossier_cells(
     level_names: Mapping[int, str] | None = None,
     upcoming: Sequence[str] = (),
 ) -> list[Any]:
-    """The spreadsheet cells of one dossier row from ``Stages.export_rows``."""
+    """The spreadsheet cells of one dossier row from ``SummaryQueries.export_rows``."""
     values: dict[str, Any] = dict(row)
     values["unit"] = unit_names.get(row.get("unit_id") or 0, "")
     values["phase"] = texts.message(f"secretary.phases.{row['phase']}")
     # the level reviewing it, by name, only while it is under review (the column keeps the
     # last level once approved, which would read as "still being reviewed")
     level = row.get("review_level")
-    values["review_level"] = (
-        (level_names or {}).get(level, level) if row["phase"] == "submitted" else None
-    )
+    values["review_level"] = None
+    if row["phase"] == "submitted" and level is not None:
+        values["review_level"] = (level_names or {}).get(level, level)
     ceremony = row.get("ceremony_d")
-    values["probation_end"] = (
-        add_months(from_day_number(ceremony), 12) if ceremony is not None else None
-    )
+    values["probation_end"] = probation_end(ceremony) if ceremony is not None else None
     values["overdue"] = "; ".join(overdue)
     values["upcoming"] = "; ".join(upcoming)  # a deadline still ahead is not "Quá hạn"
     cells: list[Any] = []
@@ -92,7 +91,6 @@ def dossiers_workbook(
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     overdue = overdue or {}
@@ -102,15 +100,7 @@ def dossiers_workbook(
     for index, (_, _, width) in enumerate(HEADERS, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "C2"
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDE6F0")
-    wrap = Alignment(wrap_text=True, vertical="center")
-    header = []
-    for _, text, _ in HEADERS:
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font, cell.fill, cell.alignment = bold, fill, wrap
-        header.append(cell)
-    ws.append(header)
+    ws.append(_header(ws))
     date_columns = [i for i, (key, _, _) in enumerate(HEADERS) if key in _DATE_KEYS]
     for row in rows:
         cells: list[Any] = dossier_cells(
@@ -127,6 +117,32 @@ def dossiers_workbook(
                 cells[i] = cell
         ws.append(cells)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{len(rows) + 1}"
+    _info_sheet(wb, title, today, len(rows))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _header(ws: Any) -> list[Any]:
+    """The header row: bold, shaded, wrapped."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDE6F0")
+    wrap = Alignment(wrap_text=True, vertical="center")
+    header = []
+    for _, text, _ in HEADERS:
+        cell = WriteOnlyCell(ws, value=text)
+        cell.font, cell.fill, cell.alignment = bold, fill, wrap
+        header.append(cell)
+    return header
+
+
+def _info_sheet(wb: Any, title: str, today: date, count: int) -> None:
+    """Sheet "Thông tin": what the list is, when it was made, how many dossiers."""
+    from openpyxl.cell import WriteOnlyCell
+
     info = wb.create_sheet("Thông tin")
     info.column_dimensions["A"].width = 14
     info.column_dimensions["B"].width = 50
@@ -134,8 +150,5 @@ def dossiers_workbook(
     made = WriteOnlyCell(info, value=today)
     made.number_format = "DD/MM/YYYY"
     info.append(["Ngày lập", made])
-    info.append(["Số hồ sơ", len(rows)])
+    info.append(["Số hồ sơ", count])
     wb.properties.title = title
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()

@@ -18,7 +18,7 @@ from forms.dossier import Dossier
 from handlers.stages import record_step
 from storage.db import Database
 from storage.reviews import Org, Reviews, Unit
-from storage.stages import Stages
+from storage.stages import Targets
 
 TODAY = date(2026, 9, 23)
 
@@ -176,7 +176,7 @@ async def build_world(path: Path) -> World:
         await org.grant(root.id, sec, "secretary", None)
         await org.grant(a1.id, rev_a1, "reviewer", None)
         await org.grant(alpha.id, rev_alpha, "reviewer", None)
-        stages = tx.repo(Stages)
+        stages = tx.repo(Targets)
         await stages.set_target(root.id, 2026, 150, "2026-10-31", sec)
         await stages.set_target(alpha.id, 2026, 20, "2026-10-31", sec)
         await stages.set_term_target(root.id, 2025, 2030, 750, sec)

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from admission.clock import ZONE
 from handlers.events import Chat, Event, Reply, User
-from handlers.secretary import ZONE, Notifier, SecretaryFlow, run_periodic, start_scheduler
+from handlers.routing import RoutingTable
+from handlers.secretary import Notifier, SecretaryFlow, run_periodic, start_scheduler
 from storage.reviews import Org
-from storage.stages import Stages
+from storage.stages import FlagCache, StageRecords, Targets
 from tests.secretary_world import TODAY, World, at, build_world, d
 
 GROUP = Chat("tg", "-100200", "group", "Chi ủy Alpha")
@@ -138,7 +140,7 @@ async def test_setting_targets(world: World) -> None:
     nxt = only_text(await run(world, "sec", "chitieu", "160 31/10/2027"))
     assert "năm 2027 kết nạp 160 người" in nxt
     async with world.db.read() as r:
-        targets = await r.repo(Stages).targets([world.root.id], 2027)
+        targets = await r.repo(Targets).targets([world.root.id], 2027)
     assert targets[world.root.id].target == 160
 
 
@@ -162,7 +164,7 @@ async def test_only_secretaries_set_targets_and_digest_hours(world: World) -> No
         text = only_text(await run(world, "rev-alpha", command, args, chat=GROUP))
         assert "Chỉ bí thư hoặc văn phòng cấp ủy" in text
     async with world.db.read() as r:
-        assert (await r.repo(Stages).targets([world.alpha.id], 2026))[world.alpha.id].target == 20
+        assert (await r.repo(Targets).targets([world.alpha.id], 2026))[world.alpha.id].target == 20
 
 
 async def test_digest_hour(world: World) -> None:
@@ -171,7 +173,7 @@ async def test_digest_hour(world: World) -> None:
     assert "lúc 10 giờ" in only_text(await run(world, "sec", "giobaocao", "10h", chat=GROUP))
     assert "Đã tắt" in only_text(await run(world, "sec", "giobaocao", "tắt", chat=ROOT_GROUP))
     async with world.db.read() as r:
-        hours = {u.id: u.digest_hour for u in await r.repo(Stages).unit_rows()}
+        hours = {u.id: u.digest_hour for u in await r.repo(Targets).unit_rows()}
     assert hours[world.alpha.id] == 10 and hours[world.root.id] == -1
 
 
@@ -212,7 +214,7 @@ async def test_recording_steps_with_buttons(world: World) -> None:
     done = (await run(world, "sec", action=today_button.action))[0]
     assert "Chi bộ biểu quyết (6-KNĐ) ngày 23/09/2026" in done.text
     async with world.db.read() as r:
-        assert (await r.repo(Stages).progress(d9)).phase == "chi_bo"  # type: ignore[union-attr]
+        assert (await r.repo(StageRecords).progress(d9)).phase == "chi_bo"  # type: ignore[union-attr]
     # tapping the same button again is refused: recorded once
     again = only_text(await run(world, "sec", action=today_button.action))
     assert "đã được ghi ngày 23/09/2026" in again
@@ -220,7 +222,7 @@ async def test_recording_steps_with_buttons(world: World) -> None:
     undone = only_text(await run(world, "sec", action=undo[0]))
     assert "Đã xóa bước vừa ghi" in undone
     async with world.db.read() as r:
-        assert (await r.repo(Stages).progress(d9)).phase == "verified"  # type: ignore[union-attr]
+        assert (await r.repo(StageRecords).progress(d9)).phase == "verified"  # type: ignore[union-attr]
 
 
 async def test_verification_buttons_choose_the_person(world: World) -> None:
@@ -359,7 +361,7 @@ async def test_periodic_runner_sends_what_is_due(world: World) -> None:
     chats = {r.chat.id for r in sent if r.chat}
     assert {ROOT_GROUP.id, GROUP.id, "cand-D1"} == chats
     async with world.db.read() as r:
-        assert await r.repo(Stages).stale_flag_dossiers(100) == []  # the flag cache is warm
+        assert await r.repo(FlagCache).stale_flag_dossiers(100) == []  # the flag cache is warm
 
 
 async def test_scheduler_started_for_a_router(world: World) -> None:
@@ -385,9 +387,9 @@ async def test_scheduler_started_for_a_router(world: World) -> None:
 
 
 def test_commands_are_declared() -> None:
-    flow = SecretaryFlow()
+    table = RoutingTable.build([SecretaryFlow().routes])
     user, chat = User("tg", "1"), Chat("tg", "1")
-    assert flow.claims(Event(user, chat, "command", command="tinhhinh"))
-    assert not flow.claims(Event(user, chat, "command", command="nop"))
-    assert not flow.claims(Event(user, chat, "button", action="rv:a:1:2"))
+    assert table.fixed_owner(Event(user, chat, "command", command="tinhhinh")) == "secretary"
+    assert table.fixed_owner(Event(user, chat, "command", command="nop")) is None
+    assert table.fixed_owner(Event(user, chat, "button", action="rv:a:1:2")) is None
     assert date(2026, 9, 23) == TODAY == d("23/09/2026")

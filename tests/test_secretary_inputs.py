@@ -9,7 +9,7 @@ import pytest
 
 from handlers.events import Chat
 from storage.reviews import Org
-from storage.stages import Stages
+from storage.stages import StageRecords
 from tests.secretary_world import TODAY, World, approved, at, build_world, d
 from tests.test_secretary import only_text, run
 
@@ -25,7 +25,7 @@ async def world(tmp_path: Path):
 
 async def phase(world: World, dossier_id: int) -> str:
     async with world.db.read() as r:
-        progress = await r.repo(Stages).progress(dossier_id)
+        progress = await r.repo(StageRecords).progress(dossier_id)
     assert progress is not None
     return progress.phase
 
@@ -104,7 +104,7 @@ async def test_a_group_sees_only_its_own_unit_and_below(world: World) -> None:
     assert "Chi bộ Kỹ thuật" in text
     assert "BÙI THỊ CHÍN" in only_text(await run(world, "sec", "buoc", str(d9)))
     async with world.db.read() as r:
-        assert (await r.repo(Stages).progress(d9)).phase == "verified"  # type: ignore[union-attr]
+        assert (await r.repo(StageRecords).progress(d9)).phase == "verified"  # type: ignore[union-attr]
 
 
 async def test_a_dossier_without_a_name_reads_clearly(world: World) -> None:

@@ -10,17 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.stages import (
-    StepRefused,
-    check_step,
-    fold_events,
-    next_steps,
-    parse_step_command,
-    record_step,
-    undo_last_step,
-)
-from handlers.workdays import DEFAULT_CALENDAR, WorkCalendar, add_months, day_number
-from storage.stages import DerivedStages, StageEventRow, Stages
+from admission.stages import DerivedStages, StepRefused, check_step, fold_events, next_steps
+from admission.workdays import DEFAULT_CALENDAR, WorkCalendar, add_months, day_number
+from handlers.stages import parse_step_command, record_step, undo_last_step
+from storage.stages import StageEventRow, StageRecords
 from tests.secretary_world import TODAY, World, at, build_world, d, new_dossier
 
 
@@ -261,7 +254,7 @@ async def test_record_writes_event_progress_and_audit(world: World) -> None:
                                   person="con", abroad=True)  # fmt: skip
         assert again.person == "con2"
     async with world.db.read() as r:
-        stages = r.repo(Stages)
+        stages = r.repo(StageRecords)
         progress = await stages.progress(dossier)
         assert progress is not None
         assert progress.phase == "verifying"
@@ -290,7 +283,7 @@ async def test_a_refused_step_writes_nothing(world: World) -> None:
             await record_step(tx, world.dossiers["D3"], "ban_viet_tay", TODAY, today=TODAY)
     assert info.value.key == "not_approved"
     async with world.db.read() as r:
-        assert await r.repo(Stages).events(dossier) == []
+        assert await r.repo(StageRecords).events(dossier) == []
 
 
 async def test_undo_removes_the_last_step_only(world: World) -> None:
@@ -299,14 +292,14 @@ async def test_undo_removes_the_last_step_only(world: World) -> None:
         removed = await undo_last_step(tx, dossier, by=world.secretary)
     assert removed is not None and removed.stage == "quyet_dinh"
     async with world.db.read() as r:
-        progress = await r.repo(Stages).progress(dossier)
+        progress = await r.repo(StageRecords).progress(dossier)
     assert progress is not None and progress.phase == "dang_uy" and progress.decision_d is None
     async with world.db.transaction(at(TODAY)) as tx:
         for _ in range(3):  # dang_uy, chi_bo, ban_viet_tay
             assert await undo_last_step(tx, dossier, by=None) is not None
         assert await undo_last_step(tx, dossier, by=None) is None
     async with world.db.read() as r:
-        assert (await r.repo(Stages).progress(dossier)).phase == "approved"  # type: ignore[union-attr]
+        assert (await r.repo(StageRecords).progress(dossier)).phase == "approved"  # type: ignore[union-attr]
 
 
 async def test_progress_rows_follow_the_dossier(world: World) -> None:

@@ -15,21 +15,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from admission.deadlines import cutoffs, months_cutoff
+from admission.workdays import DEFAULT_CALENDAR, add_months, day_number
 from handlers.charts import HEIGHT, WIDTH, summary_chart
-from handlers.secretary import SecretaryFlow, refresh_flags_in
+from handlers.secretary import SecretaryFlow
 from handlers.summary import (
-    cutoffs,
     fmt_decimal,
     fmt_int,
     fmt_percent,
     load_summary,
     median_from_histogram,
-    months_cutoff,
+    refresh_flags_in,
     render_summary,
 )
-from handlers.workdays import DEFAULT_CALENDAR, add_months, day_number
 from handlers.xlsx import HEADERS
-from storage.stages import Stages
+from storage.stages import SummaryQueries, Targets
 from tests.secretary_world import TODAY, World, at, build_world
 
 
@@ -139,11 +139,11 @@ async def test_year_target_line(world: World) -> None:
 
 async def test_target_reached_and_deadline_passed(world: World) -> None:
     async with world.db.transaction(at(TODAY)) as tx:
-        await tx.repo(Stages).set_target(world.root.id, 2026, 2, "2026-10-31", None)
+        await tx.repo(Targets).set_target(world.root.id, 2026, 2, "2026-10-31", None)
     text = render_summary(await summary_of(world, world.root.id))
     assert "Kế hoạch 2026: 2 người, hạn 31/10 — đã kết nạp 2 (100 %), đã đạt kế hoạch" in text
     async with world.db.transaction(at(TODAY)) as tx:
-        await tx.repo(Stages).set_target(world.root.id, 2026, 10, "2026-09-01", None)
+        await tx.repo(Targets).set_target(world.root.id, 2026, 10, "2026-09-01", None)
     text = render_summary(await summary_of(world, world.root.id))
     assert "đã kết nạp 2 (20 %), đã quá hạn 22 ngày" in text
 
@@ -261,7 +261,7 @@ async def test_real_checks_fill_the_flag_cache(world: World) -> None:
     async with world.db.transaction(at(TODAY)) as tx:
         assert await refresh_flags_in(tx, TODAY, limit=3) == 3
     async with world.db.read() as r:
-        top = await r.repo(Stages).top_flags(None)
+        top = await r.repo(SummaryQueries).top_flags(None)
     assert top, "the sparse test dossiers miss required answers"
     assert top[0][1] == 3
 
@@ -322,7 +322,7 @@ async def test_chart_is_a_png_of_the_announced_size(world: World, tmp_path: Path
 
 async def test_spreadsheet_has_one_row_per_dossier(world: World) -> None:
     async with world.db.transaction(at(TODAY)) as tx:
-        document = await SecretaryFlow(chart=False).workbook(tx, world.root.id, TODAY)
+        document = await SecretaryFlow(chart=False).export.workbook(tx, world.root.id, TODAY)
     assert document.filename.endswith(".xlsx")
     wb = load_workbook(io.BytesIO(document.data))
     ws = wb["Hồ sơ"]

@@ -7,8 +7,8 @@ holidays (Tết, Giỗ Tổ, 30/4, 1/5, 2/9 and the government's substitute days
 maintained ``holidays`` package publishes for Viet Nam. Local rules differ (U5), so extra
 days off and compensating working Saturdays can be added per calendar.
 
-Everything here is pure and cached per year, so the summary can turn "N working days ago"
-into a single date cut-off and let SQL compare dates.
+Everything here is pure (the holidays come from the package's data, cached per year), so the
+summary can turn "N working days ago" into a single date cut-off and let SQL compare dates.
 """
 
 from __future__ import annotations

@@ -1,0 +1,200 @@
+"""Digests and reminders: what is due at a moment, and the loop that sends it.
+
+:class:`Notifier` decides what is due (:meth:`Notifier.due_notifications`): every unit with a
+bound group gets, once a day at or after its hour, only the overdue items it was never told
+about (the reminders of a deadline ahead under their own heading «Sắp đến hạn»), and
+candidates whose draft has been idle 14 days get a gentle private reminder at most every 7
+days. Nothing is produced between 21:00 and 07:00. Each digest day, each overdue item per unit
+and each reminder is claimed in ``notifications_sent`` in the same transaction, so a restart or
+a second process never sends anything twice (at most once: a crash between the commit and the
+send loses that message rather than repeating it). :func:`start_scheduler` runs it every
+minute with the router's clock and keeps the flag cache warm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from admission.clock import ZONE, Clock, local_date, local_time
+from admission.deadlines import CLOCKS, UPCOMING, cutoffs
+from admission.workdays import DEFAULT_CALENDAR, WorkCalendar, from_day_number
+from forms import texts
+from forms.parsers import format_date
+from handlers.events import Chat, Reply
+from handlers.secretary.common import DEFAULT_DIGEST_HOUR, DIGEST_OFF, QUIET_FROM, QUIET_UNTIL, t
+from handlers.summary import fmt_date, overdue_line, refresh_flag_cache, subtree_of
+from storage.db import Database, Tx, utc_iso
+from storage.reviews import Org
+from storage.stages import Notifications, OverdueItem, SummaryQueries, Targets, UnitRow
+
+log = logging.getLogger(__name__)
+
+
+def is_quiet(local: datetime) -> bool:
+    """Night time: nothing is sent from 21:00 to 07:00."""
+    return local.hour >= QUIET_FROM or local.hour < QUIET_UNTIL
+
+
+class Notifier:
+    """What is due at a moment: each unit's daily digest, candidates' weekly reminders."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        calendar: WorkCalendar = DEFAULT_CALENDAR,
+        zone: ZoneInfo = ZONE,
+        default_hour: int = DEFAULT_DIGEST_HOUR,
+        max_lines: int = 30,
+        reminder_every: timedelta = timedelta(days=7),
+    ) -> None:
+        self.db = db
+        self.calendar = calendar
+        self.zone = zone
+        self.default_hour = default_hour
+        self.max_lines = max_lines
+        self.reminder_every = reminder_every
+
+    async def due_notifications(self, now: datetime) -> list[Reply]:
+        """The messages to send now, each with its ``chat``; recorded as sent already."""
+        local = local_time(now, self.zone)
+        if is_quiet(local):
+            return []
+        today = local.date()
+        replies: list[Reply] = []
+        async with self.db.transaction(now) as tx:
+            replies += await self._digests(tx, local, today)
+            replies += await self._reminders(tx, now, today)
+        return replies
+
+    async def _digests(self, tx: Tx, local: datetime, today: date) -> list[Reply]:
+        sent = tx.repo(Notifications)
+        units = await tx.repo(Targets).unit_rows()
+        due: list[UnitRow] = []
+        for unit in units:
+            if not unit.group_chat_id or not unit.group_platform:
+                continue
+            hour = self.default_hour if unit.digest_hour is None else unit.digest_hour
+            if hour == DIGEST_OFF or local.hour < hour:
+                continue
+            if await sent.claim("digest", f"{unit.id}:{today.isoformat()}"):
+                due.append(unit)
+        if not due:
+            return []
+        cut = cutoffs(today, self.calendar)
+        items = await tx.repo(SummaryQueries).overdue_items(None, cut, None)
+        names = {u.id: u.name for u in units}
+        replies = []
+        for unit in due:
+            below = set(subtree_of(units, unit.id))
+            mine = [i for i in items if i.unit_id in below]
+            fresh_keys = set(await sent.claim_many("overdue", [f"{unit.id}:{i.key}" for i in mine]))
+            fresh = [i for i in mine if f"{unit.id}:{i.key}" in fresh_keys]
+            if not fresh:
+                continue
+            text = self.digest_text(unit.name, today, fresh, names)
+            chat = Chat(unit.group_platform or "", unit.group_chat_id or "", "group")
+            replies.append(Reply(text=text, chat=chat))
+        return replies
+
+    def digest_text(
+        self, unit_name: str, today: date, items: list[OverdueItem], names: dict[int, str]
+    ) -> str:
+        """The digest of the items the unit was not told about: those past a deadline under
+        "Việc mới quá hạn", the reminders of a deadline ahead under "Sắp đến hạn"."""
+        groups: dict[str, list[dict[str, Any]]] = {"overdue": [], "upcoming": []}
+        shown = 0
+        for clock in CLOCKS:
+            lines = []
+            for item in items:
+                if item.clock == clock and shown < self.max_lines:
+                    lines.append(overdue_line(item, names))
+                    shown += 1
+            if lines:
+                kind = "upcoming" if clock in UPCOMING else "overdue"
+                groups[kind].append({"title": t(f"clocks.{clock}"), "lines": lines})
+        return texts.render(
+            "secretary/digest.j2",
+            unit=unit_name,
+            today=fmt_date(today),
+            overdue=groups["overdue"],
+            upcoming=groups["upcoming"],
+            more=len(items) - shown if len(items) > shown else 0,
+        )
+
+    async def _reminders(self, tx: Tx, now: datetime, today: date) -> list[Reply]:
+        sent = tx.repo(Notifications)
+        org = tx.repo(Org)
+        idle_cut = cutoffs(today, self.calendar).idle
+        not_after = utc_iso(now - self.reminder_every)
+        replies = []
+        for cand in await sent.idle_candidates(idle_cut):
+            chat_id = await org.private_chat(cand.platform, cand.platform_user_id)
+            if chat_id is None:
+                continue
+            if not await sent.claim_if_older("idle", str(cand.dossier_id), not_after):
+                continue
+            text = t("remind.idle", since=format_date(from_day_number(cand.updated_d)))
+            replies.append(Reply(text=text, chat=Chat(cand.platform, chat_id, "private")))
+        return replies
+
+
+async def run_periodic(
+    notifier: Notifier,
+    send: Callable[[Reply], Awaitable[Any]],
+    *,
+    clock: Clock,
+    interval: float = 60.0,
+    stop: asyncio.Event | None = None,
+    flag_batch: int = 200,
+) -> None:
+    """Every ``interval`` seconds: send what is due, then warm the flag cache a little.
+
+    A failing send is logged and skipped (the message was claimed; it is not retried, so a
+    broken chat cannot make the bot repeat itself to everyone else).
+    """
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
+        try:
+            now = clock.now()
+            for reply in await notifier.due_notifications(now):
+                try:
+                    await send(reply)
+                except Exception as exc:  # the chat may have removed the bot
+                    log.warning("scheduled message not delivered: %s", type(exc).__name__)
+            today = local_date(now, notifier.zone)
+            await refresh_flag_cache(notifier.db, today, limit=flag_batch)
+        except Exception:
+            log.exception("periodic secretary task failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+
+
+class RouterLike(Protocol):
+    db: Database
+    clock: Clock
+    zone: ZoneInfo
+
+
+def start_scheduler(
+    router: RouterLike,
+    send: Callable[[Reply], Awaitable[Any]],
+    *,
+    interval: float = 60.0,
+) -> tuple[asyncio.Task[None], asyncio.Event]:
+    """What an adapter calls once it runs: digests and reminders on the router's database,
+    clock and time zone, as a task; set the returned event to stop it. ``send`` delivers one
+    reply to ``reply.chat``."""
+    notifier = Notifier(router.db, zone=router.zone)
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_periodic(notifier, send, clock=router.clock, interval=interval, stop=stop),
+        name="secretary-periodic",
+    )
+    return task, stop
