@@ -18,6 +18,10 @@ WIDTH, HEIGHT, DPI = 1200, 600, 100
 _BLUE, _GREY, _RED, _GREEN = "#1f5fa8", "#d0d5dc", "#c0392b", "#2e8b57"
 
 
+def _t(key: str, **kw: object) -> str:
+    return texts.message(f"secretary.chart.{key}", **kw)
+
+
 def summary_chart(summary: Summary) -> bytes:
     """PNG bytes: left, admissions this year against the target (and where the pace should
     be today); right, how many dossiers sit in each stage."""
@@ -30,11 +34,8 @@ def summary_chart(summary: Summary) -> bytes:
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 3]})
     _progress(left, summary)
     _funnel(right, summary)
-    fig.suptitle(
-        f"{summary.unit_name} — {summary.today.strftime('%d/%m/%Y')}",
-        fontsize=13,
-        fontweight="bold",
-    )
+    title = _t("title", unit=summary.unit_name, today=summary.today.strftime("%d/%m/%Y"))
+    fig.suptitle(title, fontsize=13, fontweight="bold")
     fig.subplots_adjust(left=0.06, right=0.97, top=0.86, bottom=0.1, wspace=0.55)
     out = io.BytesIO()
     fig.savefig(out, format="png", dpi=DPI)
@@ -47,22 +48,24 @@ def _progress(ax, summary: Summary) -> None:
     admitted = t.admitted if t else summary.admitted_this_year
     if t is None:
         ax.bar([0], [admitted], color=_BLUE, width=0.5)
-        ax.set_title(f"Kết nạp {year}: {fmt_int(admitted)} (chưa đặt chỉ tiêu)", fontsize=11)
+        ax.set_title(_t("admitted_no_target", year=year, admitted=fmt_int(admitted)), fontsize=11)
         ax.set_xticks([])
         ax.set_ylim(0, max(admitted, 1) * 1.25)
         return
-    ax.bar([0], [t.target], color=_GREY, width=0.5, label=f"Chỉ tiêu {fmt_int(t.target)}")
+    ax.bar([0], [t.target], color=_GREY, width=0.5, label=_t("target", target=fmt_int(t.target)))
     colour = _GREEN if t.remaining == 0 else _BLUE
-    ax.bar([0], [admitted], color=colour, width=0.5, label=f"Đã kết nạp {fmt_int(admitted)}")
+    ax.bar(
+        [0], [admitted], color=colour, width=0.5, label=_t("admitted", admitted=fmt_int(admitted))
+    )
     expected = _expected_by_today(summary.today, t.deadline, t.target)
     if expected is not None:
         ax.axhline(expected, color=_RED, linestyle="--", linewidth=1.5)
-        ax.text(0.3, expected, f"Tiến độ cần có: {fmt_int(round(expected))}", va="bottom",
-                fontsize=9, color=_RED)  # fmt: skip
-    ax.set_title(
-        f"Kế hoạch {t.year}: {fmt_percent(admitted, t.target)} (hạn {t.deadline:%d/%m})",
-        fontsize=11,
+        pace = _t("pace", expected=fmt_int(round(expected)))
+        ax.text(0.3, expected, pace, va="bottom", fontsize=9, color=_RED)
+    plan = _t(
+        "plan", year=t.year, percent=fmt_percent(admitted, t.target), deadline=f"{t.deadline:%d/%m}"
     )
+    ax.set_title(plan, fontsize=11)
     ax.set_xticks([])
     ax.set_xlim(-0.6, 1.2)
     ax.set_ylim(0, max(t.target, admitted) * 1.15)
@@ -90,5 +93,5 @@ def _funnel(ax, summary: Summary) -> None:
     for bar, value in zip(bars, values, strict=True):
         ax.text(bar.get_width() + top * 0.01, bar.get_y() + bar.get_height() / 2,
                 fmt_int(value), va="center", fontsize=9)  # fmt: skip
-    ax.set_title(f"Hồ sơ theo giai đoạn ({fmt_int(summary.total)})", fontsize=11)
+    ax.set_title(_t("funnel", total=fmt_int(summary.total)), fontsize=11)
     ax.spines[["top", "right"]].set_visible(False)

@@ -7,16 +7,17 @@ import io
 import struct
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
 from admission.clock import ZONE
 from handlers.events import Chat, Event, Reply, User
-from handlers.routing import RoutingTable
+from handlers.routing import ActionCodec, RoutingTable
 from handlers.secretary import Notifier, SecretaryFlow, run_periodic, start_scheduler
 from storage.reviews import Org
-from storage.stages import FlagCache, StageRecords, Targets
+from storage.stages import FlagCache, StageRecords, Targets, UnitRows
 from tests.secretary_world import TODAY, World, at, build_world, d
 
 GROUP = Chat("tg", "-100200", "group", "Chi ủy Alpha")
@@ -173,7 +174,7 @@ async def test_digest_hour(world: World) -> None:
     assert "lúc 10 giờ" in only_text(await run(world, "sec", "giobaocao", "10h", chat=GROUP))
     assert "Đã tắt" in only_text(await run(world, "sec", "giobaocao", "tắt", chat=ROOT_GROUP))
     async with world.db.read() as r:
-        hours = {u.id: u.digest_hour for u in await r.repo(Targets).unit_rows()}
+        hours = {u.id: u.digest_hour for u in await r.repo(UnitRows).unit_rows()}
     assert hours[world.alpha.id] == 10 and hours[world.root.id] == -1
 
 
@@ -393,3 +394,43 @@ def test_commands_are_declared() -> None:
     assert table.fixed_owner(Event(user, chat, "command", command="nop")) is None
     assert table.fixed_owner(Event(user, chat, "button", action="rv:a:1:2")) is None
     assert date(2026, 9, 23) == TODAY == d("23/09/2026")
+
+
+def test_button_data_keeps_its_wire_format() -> None:
+    """Messages already sent carry these strings: each codec writes and reads them as before
+    (optional trailing fields left out while empty)."""
+    from handlers.secretary.actions import (
+        ASK_DATE,
+        CARD,
+        EXPORT,
+        PICK_PERSON,
+        RECORD,
+        SUMMARY,
+        UNDO,
+        AskDate,
+        DossierRef,
+        PickPerson,
+        RecordStep,
+        UnitRef,
+    )
+
+    cases: list[tuple[ActionCodec[Any], object, str]] = [
+        (SUMMARY, UnitRef(5), "sec:th:5"),
+        (EXPORT, UnitRef(5), "sec:xl:5"),
+        (CARD, DossierRef(12), "sec:cd:12"),
+        (UNDO, DossierRef(12), "sec:un:12"),
+        (PICK_PERSON, PickPerson(12, "v"), "sec:wp:12:v"),
+        (ASK_DATE, AskDate(12, "chi_bo"), "sec:as:12:chi_bo"),
+        (ASK_DATE, AskDate(12, "tham_tra_gui", "con2"), "sec:as:12:tham_tra_gui:con2"),
+        (RECORD, RecordStep(12, "chi_bo", "20260923"), "sec:rc:12:chi_bo:20260923"),
+        (
+            RECORD,
+            RecordStep(12, "tham_tra_gui", "20260923", "nuoi_duong1", "a"),
+            "sec:rc:12:tham_tra_gui:20260923:nuoi_duong1:a",
+        ),
+    ]
+    for codec, payload, data in cases:
+        assert codec.encode(payload) == data
+        decoded = codec.decode(data)
+        assert decoded is not None and decoded.payload == payload
+    assert CARD.decode("sec:cd:x") is None and ASK_DATE.decode("sec:as:12") is None

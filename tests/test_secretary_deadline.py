@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from handlers.events import Chat
 from storage.reviews import Org
-from storage.stages import Targets
+from storage.stages import UnitRows
 from tests.secretary_world import TODAY, World, approved, at, build_world, d
 from tests.test_secretary import only_text, run
 
@@ -64,7 +64,7 @@ async def test_targets_typed_the_vietnamese_way(world: World, args: str, saved: 
 async def test_digest_hours_are_whole_hours(world: World, args: str, hour: int | None) -> None:
     text = only_text(await run(world, "sec", "giobaocao", args))
     async with world.db.read() as r:
-        hours = {u.id: u.digest_hour for u in await r.repo(Targets).unit_rows()}
+        hours = {u.id: u.digest_hour for u in await r.repo(UnitRows).unit_rows()}
     if hour is None:  # 7:30 was read as 730 o'clock and refused as night time
         assert "Đặt giờ gửi báo cáo hằng ngày" in text and "ban đêm" not in text
         assert hours[world.root.id] is None

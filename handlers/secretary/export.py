@@ -18,7 +18,7 @@ from handlers.summary import fmt_date, load_level_names, subtree_of
 from handlers.xlsx import dossiers_workbook
 from storage.db import Session, Tx
 from storage.reviews import Org
-from storage.stages import OverdueItem, SummaryQueries, Targets
+from storage.stages import OverdueItem, SummaryQueries, UnitRows
 
 
 class ExportCommand:
@@ -51,7 +51,7 @@ class ExportCommand:
     async def workbook(self, s: Session, unit_id: int, today: date) -> Document:
         """The /xuat spreadsheet of a unit and everything below it."""
         queries = s.repo(SummaryQueries)
-        units = await s.repo(Targets).unit_rows()
+        units = await s.repo(UnitRows).unit_rows()
         ids = subtree_of(units, unit_id)
         scope = None if len(ids) == len(units) else ids
         rows = await queries.export_rows(scope)

@@ -53,7 +53,10 @@ class SecretaryFlow:
         checker: FlagChecker = default_checker,
         flag_refresh_limit: int = 30,
     ) -> None:
-        self.settings = Settings(calendar, zone, chart, checker, flag_refresh_limit)
+        self.settings = Settings(
+            calendar=calendar, zone=zone, chart=chart, checker=checker,
+            flag_refresh_limit=flag_refresh_limit,
+        )  # fmt: skip
         self.summary = SummaryCommand(self.settings)
         self.export = ExportCommand(self.settings)
         steps = StepCommands(self.settings)

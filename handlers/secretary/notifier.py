@@ -31,7 +31,7 @@ from handlers.secretary.common import DEFAULT_DIGEST_HOUR, DIGEST_OFF, QUIET_FRO
 from handlers.summary import fmt_date, overdue_line, refresh_flag_cache, subtree_of
 from storage.db import Database, Tx, utc_iso
 from storage.reviews import Org
-from storage.stages import Notifications, OverdueItem, SummaryQueries, Targets, UnitRow
+from storage.stages import Notifications, OverdueItem, SummaryQueries, UnitRow, UnitRows
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class Notifier:
 
     async def _digests(self, tx: Tx, local: datetime, today: date) -> list[Reply]:
         sent = tx.repo(Notifications)
-        units = await tx.repo(Targets).unit_rows()
+        units = await tx.repo(UnitRows).unit_rows()
         due: list[UnitRow] = []
         for unit in units:
             if not unit.group_chat_id or not unit.group_platform:

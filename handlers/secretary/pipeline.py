@@ -18,7 +18,7 @@ from handlers.secretary.actions import CARD, DossierRef
 from handlers.secretary.common import t
 from handlers.summary import fmt_date, fmt_int, subtree_of
 from storage.db import Tx
-from storage.stages import WIDE_SCOPE, ProgressRow, StageRecords, Targets
+from storage.stages import WIDE_SCOPE, ProgressRow, StageRecords, UnitRows
 
 MAX_LIST = 10  # dossiers listed
 NEAR_DAYS = 30  # a deadline this close is shown on the dossier's button
@@ -30,7 +30,7 @@ async def pipeline_list(
 ) -> list[Reply]:
     """The list for the units ``tops`` and everything below them."""
     records = tx.repo(StageRecords)
-    units = await tx.repo(Targets).unit_rows()
+    units = await tx.repo(UnitRows).unit_rows()
     ids: list[int] = []
     for top in tops:
         ids += subtree_of(units, top)

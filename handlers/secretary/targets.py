@@ -22,7 +22,7 @@ from handlers.summary import fmt_int
 from storage.core import Person
 from storage.db import Tx
 from storage.reviews import Org
-from storage.stages import Targets
+from storage.stages import Targets, UnitRows
 
 # Words around the deadline of "/chitieu 150 người, hạn ngày 31/10" (folded).
 _DEADLINE_FILLERS = frozenset({"nguoi", "dang", "vien", "dangvien", "han", "truoc", "den", "vao"})
@@ -158,9 +158,8 @@ def _parse_deadline(text: str, today: date) -> date | None:
 
 async def _set_digest_hour(tx: Tx, m: _Managed) -> list[Reply]:
     word = re.sub(r"\s+", "", fold(m.args))
-    targets = tx.repo(Targets)
     if word in ("tat", "khong", "off"):
-        await targets.set_digest_hour(m.unit_id, DIGEST_OFF)
+        await tx.repo(UnitRows).set_digest_hour(m.unit_id, DIGEST_OFF)
         return [Reply(text=t("digest_hour.off", unit=m.unit_name))]
     # whole hours only: "8", "8h", "8 giờ", "8:00", "8h00" ("7:30" is not an hour)
     match = re.fullmatch(r"(\d{1,2})(?:h|gio|:00|h00|gio00)?(?:sang|chieu)?", word)
@@ -171,7 +170,7 @@ async def _set_digest_hour(tx: Tx, m: _Managed) -> list[Reply]:
         hour += 12  # "5 giờ chiều"
     if not QUIET_UNTIL <= hour < QUIET_FROM:
         return [Reply(text=t("digest_hour.night"))]
-    await targets.set_digest_hour(m.unit_id, hour)
+    await tx.repo(UnitRows).set_digest_hour(m.unit_id, hour)
     await tx.audit.append(
         "digest_hour", person_id=m.person.id, unit_id=m.unit_id, detail={"hour": hour}
     )

@@ -11,7 +11,7 @@ from admission.workdays import DEFAULT_CALENDAR, WorkCalendar, add_months, day_n
 from handlers.summary.model import Summary, SummaryRows, build_summary, subtree_of
 from storage.db import Session
 from storage.reviews import Org
-from storage.stages import WIDE_SCOPE, SummaryQueries, Targets, UnitRow
+from storage.stages import WIDE_SCOPE, SummaryQueries, Targets, UnitRow, UnitRows
 
 MEDIAN_MONTHS = 12  # medians over stages completed in the last 12 months
 
@@ -28,7 +28,7 @@ async def load_summary(
 ) -> Summary | None:
     """Query and build the summary of ``unit_id`` and every unit below it (None: no unit)."""
     if units is None:
-        units = await s.repo(Targets).unit_rows()
+        units = await s.repo(UnitRows).unit_rows()
     root = next((u for u in units if u.id == unit_id), None)
     if root is None:
         return None

@@ -17,7 +17,8 @@ Why this shape
 * Aggregation happens in SQL (GROUP BY); Python receives hundreds of rows, not 100 000.
 
 One repository per concern: :class:`StageRecords` (steps and derived progress),
-:class:`Targets` (targets, term targets, units and their digest hour),
+:class:`Targets` (the year's and the term's targets), :class:`UnitRows` (units and their
+digest hour),
 :class:`SummaryQueries` (the aggregates), :class:`FlagCache` (flags per revision),
 :class:`Notifications` (idle drafts, what was sent).
 """
@@ -37,6 +38,7 @@ from storage.stages.rows import (
 from storage.stages.sql import WIDE_SCOPE
 from storage.stages.summary import DURATIONS, SummaryQueries
 from storage.stages.targets import Targets
+from storage.stages.units import UnitRows
 
 __all__ = [
     "DURATIONS",
@@ -53,4 +55,5 @@ __all__ = [
     "Targets",
     "TermTargetRow",
     "UnitRow",
+    "UnitRows",
 ]

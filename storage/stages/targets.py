@@ -1,30 +1,16 @@
-"""What secretaries set for their unit: the year's and the term's targets, and the hour of the
-daily digest (units themselves belong to ``storage.reviews``; this reads them as rows)."""
+"""The admissions a unit plans: the year's target with its deadline, and the term's target."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from storage.db import Repo
-from storage.stages.rows import TargetRow, TermTargetRow, UnitRow
+from storage.stages.rows import TargetRow, TermTargetRow
 from storage.stages.sql import unit_filter, writing_tx
 
 
 class Targets(Repo):
-    """Targets, term targets, and the units with their digest hour."""
-
-    async def unit_rows(self) -> list[UnitRow]:
-        rows = await self.s.fetchall(
-            "SELECT id, parent_id, name, group_platform, group_chat_id, digest_hour FROM units"
-            " ORDER BY id"
-        )
-        return [UnitRow(*r) for r in rows]
-
-    async def set_digest_hour(self, unit_id: int, hour: int | None) -> None:
-        """The local hour of the unit's daily digest; -1 turns it off, None = default."""
-        await writing_tx(self).execute(
-            "UPDATE units SET digest_hour = ? WHERE id = ?", (hour, unit_id)
-        )
+    """Targets and term targets per unit."""
 
     async def set_target(
         self, unit_id: int, year: int, target: int, deadline_iso: str, set_by: int | None
