@@ -19,7 +19,7 @@ from handlers.events import Chat, Event, Reply
 from handlers.routing import Routes
 from storage.chat_moves import ChatMoves
 from storage.db import Tx
-from storage.reviews import Org
+from storage.org import Org
 
 __all__ = ["ChatMoveFlow"]
 

@@ -38,16 +38,9 @@ from handlers.routing import Routes
 from handlers.stages import person_label, step_label
 from storage.core import Person
 from storage.db import Tx
-from storage.reviews import (
-    UNIT_KINDS,
-    InviteError,
-    Org,
-    OrgError,
-    Reviews,
-    RoleName,
-    Unit,
-    normalise_code,
-)
+from storage.history import History
+from storage.org import UNIT_KINDS, InviteError, Org, OrgError, RoleName, Unit, normalise_code
+from storage.reviews import Reviews
 
 PREFIX = "og:"
 COMMANDS = ("quanly", "donvi", "capduyet", "moi", "vaitro", "thuhoi", "ketnoi", "lichsu")
@@ -758,7 +751,7 @@ class OrgFlow:
             tx, person.id if person else None, record
         ):
             return _no_right()
-        entries = await tx.repo(Reviews).history(dossier_id)
+        entries = await tx.repo(History).of_dossier(dossier_id)
         if not entries:
             return [Reply(text=t("history_none", id=dossier_id))]
         # the candidate flow and the review flow both record a submission: say it once

@@ -55,18 +55,11 @@ from forms.texts import message, render
 from handlers import access
 from handlers.events import Button, Chat, Document, Event, Reply
 from handlers.routing import ActionCodec, Routes
+from storage.bot_messages import BotMessage, BotMessages
 from storage.core import DossierRecord, Person
 from storage.db import Tx
-from storage.reviews import (
-    BotMessage,
-    Comment,
-    DecisionRefused,
-    Org,
-    Outcome,
-    Reviews,
-    RoleName,
-    Unit,
-)
+from storage.org import Org, RoleName, Unit
+from storage.reviews import Comment, Decision, DecisionRefused, Outcome, Reviews
 
 log = logging.getLogger(__name__)
 
@@ -475,7 +468,7 @@ class ReviewFlow:
 
     async def owns_reply(self, tx: Tx, event: Event) -> bool:
         """A text replying to a card or an item prompt is a comment."""
-        remembered = await tx.repo(Reviews).message(
+        remembered = await tx.repo(BotMessages).message(
             event.chat.platform, event.chat.id, event.reply_to_ref
         )
         return remembered is not None and remembered.purpose in ("item", "card")
@@ -488,7 +481,7 @@ class ReviewFlow:
         if not self.claims(event):
             if not (event.kind == "text" and event.reply_to_ref):
                 return None
-            remembered = await tx.repo(Reviews).message(
+            remembered = await tx.repo(BotMessages).message(
                 event.chat.platform, event.chat.id, event.reply_to_ref
             )
             if remembered is None or remembered.purpose not in ("item", "card"):
@@ -516,7 +509,7 @@ class ReviewFlow:
         """Remember the id of a card or item prompt the adapter just sent (to edit or to
         recognise replies later). False when ``ref_key`` is not ours."""
         parts = ref_key.split(":", 4)  # a card's 5th part, the edited message, may hold ':'
-        reviews = tx.repo(Reviews)
+        reviews = tx.repo(BotMessages)
         if parts[0] == CARD_KEY and len(parts) in (4, 5):
             dossier_id, revision, unit_id = int(parts[1]), int(parts[2]), int(parts[3])
             replaced = parts[4] if len(parts) == 5 and parts[4] != message_id else ""
@@ -771,7 +764,7 @@ class ReviewFlow:
         no longer follow the review (see :meth:`_withdrawal`) is withdrawn instead (an edit
         added to ``replies``)."""
         cards = []
-        for card in await tx.repo(Reviews).messages_for(record.id, "card"):
+        for card in await tx.repo(BotMessages).messages_for(record.id, "card"):
             if card.detail.get("unit") != unit.id or card.detail.get("closed"):
                 continue
             chat = _card_chat(card.platform, card.chat_id, unit)
@@ -800,7 +793,7 @@ class ReviewFlow:
 
     @staticmethod
     async def _mark_closed(tx: Tx, card: BotMessage) -> None:
-        await tx.repo(Reviews).remember(
+        await tx.repo(BotMessages).remember(
             card.platform,
             card.chat_id,
             card.message_id,
@@ -1098,7 +1091,7 @@ class ReviewFlow:
             ctx.say(t("refuse.comment_usage"))
             return
         if dossier_id is None and ctx.event.reply_to_ref:
-            remembered = await ctx.tx.repo(Reviews).message(
+            remembered = await ctx.tx.repo(BotMessages).message(
                 ctx.event.chat.platform, ctx.event.chat.id, ctx.event.reply_to_ref
             )
             if remembered is not None:
@@ -1219,7 +1212,7 @@ class ReviewFlow:
         card_revision: int,
         record: DossierRecord,
     ) -> str:
-        if refused.reason == "already_decided" and refused.existing is not None:
+        if refused.reason == "already_decided" and isinstance(refused.existing, Decision):
             person = await tx.people.get(refused.existing.person_id)
             return t(
                 "refuse.already_decided",
@@ -1388,7 +1381,7 @@ class ReviewFlow:
             ctx.toast(t("toast.reopened"))
         text = t("card.closed_reopened", who=ctx.who, at=local_time(outcome.decision.created_at))
         edited = False
-        for card in await ctx.tx.repo(Reviews).messages_for(dossier_id, "card"):
+        for card in await ctx.tx.repo(BotMessages).messages_for(dossier_id, "card"):
             if card.detail.get("unit") != unit.id or card.revision != record.revision:
                 continue
             chat = _card_chat(card.platform, card.chat_id, unit)

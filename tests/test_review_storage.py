@@ -9,7 +9,9 @@ import pytest
 
 from storage.core import Change
 from storage.db import Database
-from storage.reviews import DecisionRefused, InviteError, Org, Reviews, normalise_code
+from storage.history import History
+from storage.org import InviteError, Org, normalise_code
+from storage.reviews import DecisionRefused, Reviews
 
 
 async def _tree(db: Database) -> dict[str, int]:
@@ -261,7 +263,7 @@ async def test_history_has_names_and_no_content(db: Database) -> None:
             "view", person_id=ids["r1"], dossier_id=ids["dossier"], revision=1, unit_id=ids["cb"]
         )
     async with db.read() as r:
-        history = await r.repo(Reviews).history(ids["dossier"])
+        history = await r.repo(History).of_dossier(ids["dossier"])
     assert [(h.action, h.person_name, h.unit_name, h.revision) for h in history] == [
         ("view", "r1", "Chi bộ Phòng Kỹ thuật", 1)
     ]
