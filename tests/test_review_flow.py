@@ -327,10 +327,9 @@ async def test_replies_to_the_card_listing_and_staff_start(db: Database) -> None
     async with db.transaction() as tx:
         from handlers.events import Event
 
-        assert (
-            await world.org.handle(tx, Event(CAND, private(CAND), "command", command="start"))
-            is None
-        )
+        event = Event(CAND, private(CAND), "command", command="start")
+        assert not await world.org.claims_private(tx, event)
+        assert await world.router.owner(tx, event) is None  # the candidate flow is not here
 
 
 async def test_card_counts_flags_and_shows_explanations_without_content(db: Database) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from handlers.chat_moves import ChatMoveFlow
 from handlers.events import Chat, Event, User
+from handlers.routing import RoutingTable
 from storage.bot_messages import BotMessages
 from storage.chat_moves import ChatMoves
 from storage.db import Database
@@ -66,7 +67,8 @@ async def test_the_flow_audits_one_move_and_tells_the_group_once(tmp_path: Path)
         async with db.transaction() as tx:
             first = await flow.handle(tx, moved)
             second = await flow.handle(tx, moved)
-            other = await flow.handle(tx, Event(user, Chat("telegram", NEW, "group"), "text"))
+            text = Event(user, Chat("telegram", NEW, "group"), "text")
+            other = RoutingTable.build([flow.routes]).fixed_owner(text)  # not the flow's event
             rows = await tx.fetchall("SELECT unit_id, action FROM audit_log")
         assert first is not None and len(first) == 1
         assert first[0].chat == Chat("telegram", NEW, "group")
