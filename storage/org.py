@@ -317,14 +317,6 @@ class Org(Repo):
         )
         return [Role(*r) for r in rows]
 
-    async def has_role(self, person_id: int, unit_id: int, role: RoleName) -> bool:
-        found = await self.s.fetchval(
-            "SELECT 1 FROM roles WHERE person_id = ? AND unit_id = ? AND role = ?"
-            " AND revoked_at IS NULL",
-            (person_id, unit_id, role),
-        )
-        return found is not None
-
     async def candidate_unit(self, person_id: int) -> int | None:
         """The chi bộ a person is a candidate of (the most recent grant)."""
         return await self.s.fetchval(

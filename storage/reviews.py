@@ -228,10 +228,6 @@ class Reviews(Repo):
         )
         return Decision(*row) if row else None
 
-    async def resume_level(self, dossier_id: int) -> int | None:
-        """The level a resubmitted dossier goes back to (:func:`lifecycle.resume_level`)."""
-        return lifecycle.resume_level(await self._last_decision(dossier_id))
-
     async def _insert_decision(
         self, record: DossierRecord, unit: Unit, decision: DecisionKind, person_id: int
     ) -> Decision:
