@@ -12,7 +12,7 @@ from bot import cli
 from handlers.events import Chat, Event, User
 from handlers.org import OrgFlow
 from storage.db import Database
-from storage.reviews import Org
+from storage.org import Org
 
 ROOT = Path(__file__).resolve().parent.parent
 
