@@ -459,7 +459,7 @@ class AbroadReason:
 
 
 def _abroad(rel: Row) -> AbroadReason | None:
-    if not isinstance(rel, dict) or _yes(rel.get("da_mat", "")) is True:
+    if not isinstance(rel, dict) or _yes(rel.get(DECEASED, "")) is True:
         return None
     residence = str(rel.get("cu_tru", "")).strip()
     nationality = str(rel.get("quoc_tich", "")).strip()
@@ -586,7 +586,7 @@ def _party_date_problem(rel: Row, joined: date | None) -> str:
     born = _year(rel)
     if born is not None and joined.year - born < 18:
         return msg("X15", "too_young", born=born)
-    died = v.parse_year(str(rel.get("nam_mat", ""))) if _yes(rel.get("da_mat", "")) else None
+    died = v.parse_year(str(rel.get("nam_mat", ""))) if _yes(rel.get(DECEASED, "")) else None
     if died is not None and joined.year > died:
         return msg("X15", "after_death", died=died)
     return ""
