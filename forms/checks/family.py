@@ -39,8 +39,10 @@ class Family:
     by_code: dict[str, Relation]
     #: Per gate, the relations its answer opens or closes (``Relation.when``).
     gated: dict[str, tuple[Relation, ...]]
-    death_facts: tuple[FieldDef, ...]
-    party_facts: tuple[FieldDef, ...]
+    #: Per answer to the deceased / party-member question ("có", "không", ""), the facts it
+    #: opens: "có" to "đã mất" → year, cause and place of death.
+    death_facts: dict[str, tuple[FieldDef, ...]]
+    party_facts: dict[str, tuple[FieldDef, ...]]
     #: Per group, the facts X11 checks (all but those of death and of a party member).
     own_facts: dict[str, tuple[FieldDef, ...]]
 
@@ -58,8 +60,8 @@ class Family:
             ),
             by_code={r.code: r for r in rel_def.relations},
             gated={g.id: rel_def.gated_by(g.id) for g in gates},
-            death_facts=death,
-            party_facts=party,
+            death_facts=_by_answer(DECEASED, death),
+            party_facts=_by_answer(PARTY_MEMBER, party),
             own_facts={
                 g: tuple(f for f in rel_def.fields_for(g) if f not in death and f not in party)
                 for g in sorted(groups)
@@ -136,16 +138,14 @@ def _yes_no_text(text: object) -> str:
     return "" if said is None else "có" if said else "không"
 
 
-def _opened(rel: Row, facts: tuple[FieldDef, ...]) -> list[FieldDef]:
-    """Those of ``facts`` that the relative's yes/no answers open ("có" to "đã mất")."""
-    return [f for f in facts if f.when is None or f.when.holds(_yes_no_row(rel, f.when.field))]
+def _by_answer(fact: str, facts: tuple[FieldDef, ...]) -> dict[str, tuple[FieldDef, ...]]:
+    return {
+        answer: tuple(f for f in facts if f.applies({fact: answer}))
+        for answer in ("có", "không", "")
+    }
 
 
-def _yes_no_row(rel: Row, fact: str) -> dict[str, str]:
-    return {fact: _yes_no_text(rel.get(fact, ""))}
-
-
-def _missing_facts(rel: Row, facts: list[FieldDef]) -> list[str]:
+def _missing_facts(rel: Row, facts: tuple[FieldDef, ...]) -> list[str]:
     """Labels (lower case) of those of ``facts`` left blank for a relative."""
     return [f.label.lower() for f in facts if v.blank(rel.get(f.id, ""))]
 
@@ -306,7 +306,7 @@ def x12_deceased(ctx: Ctx) -> Iterator[Flag]:
     after the birth year and not in the future."""
     death_facts = family_of(ctx.form).death_facts
     for i, rel in enumerate(ctx.relatives):
-        opened = _opened(rel, death_facts)
+        opened = death_facts[_yes_no_text(rel.get(DECEASED, ""))]
         if not opened:
             continue
         missing = _missing_facts(rel, opened)
@@ -544,7 +544,7 @@ def x15_party_members(ctx: Ctx) -> Iterator[Flag]:
     """
     party_facts = family_of(ctx.form).party_facts
     for i, rel in enumerate(ctx.relatives):
-        opened = _opened(rel, party_facts)
+        opened = party_facts[_yes_no_text(rel.get(PARTY_MEMBER, ""))]
         if not opened:
             continue
         missing = _missing_facts(rel, opened)

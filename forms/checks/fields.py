@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from forms import texts, vn
 from forms.checks import values as v
@@ -473,13 +473,13 @@ class _RowProblems:
     """What F12 lists for one row: blank required cells (labels), unreadable values, and
     periods, months or dates after the current month."""
 
-    missing: list[str] = field(default_factory=list)
-    bad: list[str] = field(default_factory=list)
-    future: list[str] = field(default_factory=list)
+    missing: list[str]
+    bad: list[str]
+    future: list[str]
 
 
 def _row_problems(ctx: Ctx, table: TableDef, i: int, row: Row) -> _RowProblems:
-    found = _RowProblems()
+    found = _RowProblems([], [], [])
     for col in table.columns:
         if col.when is not None and not col.applies(row):
             continue
