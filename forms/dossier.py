@@ -23,9 +23,10 @@ class DossierMeta(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    dossier_opened: date | None = Field(None, description="ngày mở hồ sơ (P3: 12 tháng)")
+    dossier_opened: date | None = Field(default=None, description="ngày mở hồ sơ (P3: 12 tháng)")
     chi_bo_meeting: date | None = Field(
-        None, description="ngày chi bộ họp xét kết nạp, nếu đã biết (X1, P2 tính theo ngày này)"
+        default=None,
+        description="ngày chi bộ họp xét kết nạp, nếu đã biết (X1, P2 tính theo ngày này)",
     )
 
 

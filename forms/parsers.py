@@ -402,9 +402,9 @@ def parse_period(s: str) -> Period:
             [e for _, e in errors] if len(errors) == 1 else []
         )
         generic = ("parse.month.invalid", "parse.month_or_now.invalid", "parse.month.empty")
-        for exc in specific:
-            if exc.key not in generic:
-                raise exc
+        for problem in specific:
+            if problem.key not in generic:
+                raise problem
         if any(e.key == "parse.period.start_after_end" for _, e in errors):
             raise next(e for _, e in errors if e.key == "parse.period.start_after_end")
     raise ParseError("period.invalid")

@@ -701,6 +701,45 @@ def test_the_person_who_raised_the_candidate_stands_for_the_parents() -> None:
     assert "X11:missing:nguoi_nuoi_duong" in {f.key for f in errors(run(d))}
 
 
+def _edited_form(monkeypatch: pytest.MonkeyPatch, *edits: tuple[str, str]) -> None:
+    """Run the checks against the form data with ``edits`` (old text, new text) applied."""
+    import tomllib
+    from importlib.resources import files
+
+    from forms.checks import core
+    from forms.model import FormDef
+
+    text = (files("forms") / "data" / "mau_2knd_hd38.toml").read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new)
+    form = FormDef.model_validate(tomllib.loads(text))
+    monkeypatch.setattr(core, "load_form", lambda *_: form)
+
+
+def test_the_relatives_rule_follows_the_form_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """X11/X12 read which relations are asked, and which facts, from the form's TOML."""
+    d = load_sample("a")
+    rel(d, "ba_noi")["nghe_nghiep"] = ""
+    rel(d, "ong_noi")["noi_mat"] = ""
+    assert {f.key for f in run(d)} == {"X11:relatives:1", "X12:relatives:0"}
+    _edited_form(
+        monkeypatch,
+        (', multiple = true, when = { field = "co_con", equals = "có" } }', ", multiple = true }"),
+        (
+            'id = "nghe_nghiep"\nlabel = "Nghề nghiệp"',
+            'id = "nghe_nghiep"\nlabel = "Nghề nghiệp"\ngroups = ["B", "C"]',
+        ),
+        (
+            'id = "noi_mat"\nlabel = "Nơi mất"\nwhen = { field = "da_mat", equals = "có" }',
+            'id = "noi_mat"\nlabel = "Nơi mất"\nrequired = false',
+        ),
+    )
+    # children asked whatever the gate says; grandparents without a profession; place of death
+    # an optional fact of everyone, no longer one of the deceased's
+    assert {f.key for f in run(d)} == {"X11:missing:con"}
+
+
 def test_relatives_abroad_names_who_is_verified_abroad_and_why() -> None:
     """The helper the secretaries' stages read instead of X14's row numbers."""
     from forms.checks import AbroadReason, relatives_abroad

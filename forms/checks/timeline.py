@@ -286,8 +286,13 @@ def x7_school_age(ctx: Ctx) -> Iterator[Flag]:
     if birth is None:
         return
     born = Month.of(birth)
-    history = ctx.rows("lich_su")
-    hist = _sorted(ctx, "lich_su")
+    yield from _periods_before_birth(ctx, born)
+    history = _sorted(ctx, "lich_su")
+    yield from _school_start_age(ctx, born, history)
+    yield from _school_levels(ctx, born, history)
+
+
+def _periods_before_birth(ctx: Ctx, born: Month) -> Iterator[Flag]:
     for table_id, number in (("lich_su", 14), ("cong_tac", 15)):
         for i, span in _sorted(ctx, table_id):
             if span.start < born:
@@ -305,19 +310,30 @@ def x7_school_age(ctx: Ctx) -> Iterator[Flag]:
                     table=table_id,
                     row=i,
                 )
-    school = _school_start(history, hist)
-    if school is not None:
-        i, first = school
-        age = first.start - born
-        if first.start >= born and not 60 <= age <= 96:
-            yield ctx.flag(
-                "X7",
-                14,
-                f"lich_su:{i}:start",
-                msg("X7", "school_start", start=v.format_month(first.start), age=v.age_text(age)),
-                table="lich_su",
-                row=i,
-            )
+
+
+def _school_start_age(ctx: Ctx, born: Month, hist: list[tuple[int, v.Span]]) -> Iterator[Flag]:
+    """School starts at 5–8 years old (60–96 months)."""
+    school = _school_start(ctx.rows("lich_su"), hist)
+    if school is None:
+        return
+    i, first = school
+    age = first.start - born
+    if first.start >= born and not 60 <= age <= 96:
+        yield ctx.flag(
+            "X7",
+            14,
+            f"lich_su:{i}:start",
+            msg("X7", "school_start", start=v.format_month(first.start), age=v.age_text(age)),
+            table="lich_su",
+            row=i,
+        )
+
+
+def _school_levels(ctx: Ctx, born: Month, hist: list[tuple[int, v.Span]]) -> Iterator[Flag]:
+    """Lower secondary not finished before 14; upper secondary at least 30 months when (11)
+    says 12/12."""
+    history = ctx.rows("lich_su")
     twelve = education_grade(ctx.a("giao_duc_pho_thong")) == (12, 12)
     for i, span in hist:
         level = _level(str(history[i].get("noi_dung", "")))
