@@ -10,6 +10,8 @@ The new environment sees the running environment's site-packages for the depende
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import site
 import subprocess
@@ -131,3 +133,15 @@ def test_check_runs_from_the_installed_wheel(installed: tuple[Path, Path, dict[s
     shutil.copy(SAMPLE_WITH_ERRORS, with_errors)
     out = _run([python, "-m", "bot", "check", with_errors], work, env, expect=1)
     assert "[LỖI] F1:" in out and "CHỮ IN HOA" in out  # templates/rules.toml
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"## Test it\n\n```sh\n(.+?)\n```", readme)
+    assert block, "README.md has no sh block under '## Test it'"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    line = re.search(r"^TEST_COMMAND=(.+)$", ci, re.MULTILINE)
+    assert line, ".ci/run sets no TEST_COMMAND"
+    (command,) = shlex.split(line.group(1))
+    assert command == block.group(1)
+    assert re.search(r'^bash -c "\$TEST_COMMAND"', ci, re.MULTILINE)
