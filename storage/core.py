@@ -9,6 +9,9 @@ revision N" is a query, not a comparison of documents.
 
 Dossier snapshots handed out by these repositories are shared with an in-process cache and
 must be treated as immutable: build changes, never mutate a loaded ``Dossier``.
+
+Every change of a ``dossiers`` row also brings its ``dossier_progress`` row up to date
+(:mod:`storage.progress`) in the same transaction.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any, Literal
 import orjson
 
 from forms.dossier import Dossier
+from storage.progress import Progress
 from storage.session import SqlRepo, SqlSession, SqlTx
 
 DossierStatus = Literal["draft", "submitted", "returned", "approved", "deleted"]
@@ -283,6 +287,7 @@ class Dossiers(SqlRepo):
             " opened_at, updated_at) VALUES (?, ?, ?, ?, 0, 'draft', ?, ?)",
             (person_id, unit_id, dossier.form_version, dossier.model_dump_json(), opened, tx.now),
         )
+        await tx.repo(Progress).refresh(dossier_id)
         tx.after_commit(lambda: self._remember(dossier_id, 0, dossier))
         return DossierRecord(
             dossier_id, person_id, unit_id, dossier.form_version, 0, "draft", None, opened,
@@ -367,6 +372,9 @@ class Dossiers(SqlRepo):
                 for i, (change, old, new) in enumerate(effective)
             ],
         )
+        await tx.repo(Progress).answered(
+            record.id, new_dossier, revision=revision, opened_at=record.opened_at
+        )
         tx.after_commit(lambda: self._remember(record.id, revision, new_dossier))
         return replace(record, revision=revision, updated_at=tx.now, dossier=new_dossier)
 
@@ -382,6 +390,7 @@ class Dossiers(SqlRepo):
             " updated_at = ? WHERE id = ?",
             (status, review_level, submitted, approved, tx.now, record.id),
         )
+        await tx.repo(Progress).refresh(record.id)
         return replace(
             record,
             status=status,
@@ -402,6 +411,7 @@ class Dossiers(SqlRepo):
             f"UPDATE dossiers SET {cols}, updated_at = ? WHERE id = ?",
             (*kwargs.values(), tx.now, record.id),
         )
+        await tx.repo(Progress).refresh(record.id)
 
     async def erase(self, record: DossierRecord) -> None:
         """Really delete the content and its history; keep the row (status 'deleted')."""
@@ -412,6 +422,7 @@ class Dossiers(SqlRepo):
             "UPDATE dossiers SET content = ?, status = 'deleted', updated_at = ? WHERE id = ?",
             (empty.model_dump_json(), tx.now, record.id),
         )
+        await tx.repo(Progress).refresh(record.id)
         tx.after_commit(lambda: self._cache().pop(record.id, None))
 
     async def revisions(self, dossier_id: int, since: int = 0) -> list[Revision]:

@@ -35,7 +35,8 @@ Layers
 ``storage/session.py`` runs SQL on a connection and knows no repository; the core
 repositories (``storage/core.py``) build on it; this module opens the database and hands out
 :class:`Session` and :class:`Tx`, which add the core repositories as typed attributes
-(``tx.people``, ``tx.dossiers``, ``tx.conversations``, ``tx.updates``, ``tx.audit``).
+(``tx.people``, ``tx.dossiers``, ``tx.conversations``, ``tx.updates``, ``tx.audit``,
+``tx.progress``).
 Imports run one way: session ← repositories ← db.
 
 Adding repositories (for colleagues)
@@ -77,6 +78,7 @@ from typing import Any, Literal
 import aiosqlite
 
 from storage.core import AuditLog, Conversations, Dossiers, People, ProcessedUpdates
+from storage.progress import Progress
 from storage.session import Params, SqlRepo, SqlSession, SqlTx, SyncConnection, utc_iso
 
 __all__ = ["MIGRATIONS", "Database", "Params", "Repo", "Session", "Tx", "utc_iso"]
@@ -112,6 +114,10 @@ class Session(SqlSession):
     @property
     def audit(self) -> AuditLog:
         return self.repo(AuditLog)
+
+    @property
+    def progress(self) -> Progress:
+        return self.repo(Progress)
 
 
 class Tx(SqlTx, Session):
