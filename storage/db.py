@@ -79,9 +79,9 @@ import aiosqlite
 
 from storage.core import AuditLog, Conversations, Dossiers, People, ProcessedUpdates
 from storage.progress import Progress
-from storage.session import Params, SqlRepo, SqlSession, SqlTx, SyncConnection, utc_iso
+from storage.session import SqlRepo, SqlSession, SqlTx, SyncConnection, utc_iso
 
-__all__ = ["MIGRATIONS", "Database", "Params", "Repo", "Session", "Tx", "utc_iso"]
+__all__ = ["MIGRATIONS", "Database", "Repo", "Session", "Tx", "migration_files", "utc_iso"]
 
 log = logging.getLogger(__name__)
 
@@ -192,15 +192,6 @@ class Database:
             if conn is not None:
                 await conn.close()
         self._reader = self._writer = None
-
-    async def __aenter__(self) -> Database:
-        if self._writer is None:
-            await self.connect()
-            await self.migrate()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     # -- units of work -------------------------------------------------------------------------
     @contextlib.asynccontextmanager

@@ -10,8 +10,9 @@ Why this shape
   answer: only the changed columns are written, so an unchanged column costs no index write)
   and :meth:`Progress.refresh` after any other change of the ``dossiers`` row. Code that
   writes ``dossiers`` or a return in ``review_decisions`` with its own SQL calls
-  ``tx.progress.refresh(dossier_id)`` afterwards. (Until migration 010 triggers did this in
-  SQL; the values are the same, see tests/test_storage.py.)
+  ``tx.progress.refresh(dossier_id)`` afterwards (a return is followed by
+  ``Dossiers.set_status``, which counts it). Until migration 010, SQL triggers did this; the
+  values are the same (tests/test_progress.py).
 * Day numbers are local dates (:func:`admission.clock.local_date` in :data:`ZONE`) counted
   from 1970-01-01, so "how many days in this stage" is a subtraction in SQL.
 """
