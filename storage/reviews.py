@@ -285,6 +285,7 @@ class Reviews(Repo):
         await tx.execute(
             "UPDATE dossiers SET review_level = ? WHERE id = ?", (unit.review_level, record.id)
         )
+        await self.s.progress.refresh(record.id)
         return unit
 
     async def approve(
@@ -303,6 +304,7 @@ class Reviews(Repo):
                 "UPDATE dossiers SET review_level = ?, updated_at = ? WHERE id = ?",
                 (nxt.review_level, tx.now, record.id),
             )
+            await self.s.progress.refresh(record.id)
             after = await self.s.dossiers.get(record.id)
             assert after is not None
             return Outcome("forwarded", decision, after, unit, next_unit=nxt)
