@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import tomllib
 
 import pytest
@@ -381,18 +380,3 @@ def test_current_provinces():
     names = addresses.current_provinces()
     assert len(names) == len(set(names)) == 34
     assert {"Hà Nội", "Hồ Chí Minh", "Hưng Yên", "Quảng Trị", "Huế"} <= set(names)
-
-
-def test_fast_after_loading():
-    texts = [
-        "xa an lac huyen thanh binh tinh thai binh",
-        VINH_THUY,
-        "Số 18, ngõ 42 phố Hoa Sữa, tổ dân phố 5, phường Lạc Hồng, thành phố Hà Nội",
-        "phường Phúc Xá, quận Ba Đình, thành phố Hà Nội",
-    ]
-    start = time.perf_counter()
-    for _ in range(50):
-        for text in texts:
-            analyse_address(text, kind="origin")
-    per_call_ms = (time.perf_counter() - start) * 1000 / (50 * len(texts))
-    assert per_call_ms < 2.0

@@ -16,7 +16,7 @@ from storage.core import Change
 from storage.db import MIGRATIONS, Database, migration_files
 from storage.progress import Progress, booklet_day, content_columns, iso_day, local_day
 from storage.reviews import Reviews
-from storage.stages import Stages
+from storage.stages import FlagCache
 from tests.secretary_world import World, at, build_world, d, submit
 
 FIRST_WITHOUT_TRIGGERS = "010_progress_from_python.sql"
@@ -107,7 +107,7 @@ async def more_history(w: World) -> None:
     organisation's opening date, a dossier erased with its derived rows."""
     d6, d8, d9 = w.dossiers["D6"], w.dossiers["D8"], w.dossiers["D9"]
     async with w.db.transaction(at(d("16/09/2026"))) as tx:
-        stages = tx.repo(Stages)
+        stages = tx.repo(FlagCache)
         for dossier_id in (d6, d8, d9):
             record = await tx.dossiers.get(dossier_id)
             assert record is not None
