@@ -106,18 +106,25 @@ def install_crash(point: str, text: str) -> None:
             return await receive(self, updates)
 
         Intake.receive = receive_then_die  # type: ignore[method-assign]
-    elif point in ("acked", "committed"):
+    elif point == "acked":
+        handle_locked = Router._handle_locked
+
+        async def wait_forever(self: Router, event: Event, *args: Any) -> list[Reply]:
+            if event.text == text:  # holding the person's lock, as processing would
+                await asyncio.Event().wait()  # stored and acknowledged, never processed
+            return await handle_locked(self, event, *args)
+
+        Router._handle_locked = wait_forever  # type: ignore[method-assign]
+    elif point == "committed":
         handle = Router.handle
 
-        async def handle_then(self: Router, event: Event, **kw: Any) -> list[Reply]:
-            if event.text == text and point == "acked":
-                await asyncio.Event().wait()  # stored and acknowledged, never processed
+        async def handle_then_die(self: Router, event: Event, **kw: Any) -> list[Reply]:
             replies = await handle(self, event, **kw)
             if event.text == text:
                 die()  # committed, not sent
             return replies
 
-        Router.handle = handle_then  # type: ignore[method-assign]
+        Router.handle = handle_then_die  # type: ignore[method-assign]
     elif point == "sending":
         send = TelegramTransport.send_text
 
