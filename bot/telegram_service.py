@@ -15,7 +15,7 @@ At start the outbox's pending replies and the inbox's unprocessed updates of the
 run are taken up first, then receiving starts. :meth:`TelegramService.idle` waits until
 everything received has been processed and delivered (tests use it instead of PTB's
 ``update_queue.join``). Once an hour processed inbox keys older than ``inbox_days`` and done
-outbox rows older than ``outbox_days`` are pruned.
+outbox rows older than ``outbox_days`` (settings) are pruned.
 """
 
 from __future__ import annotations
@@ -73,8 +73,6 @@ class TelegramService:
         scheduler_interval: float | None = None,
         pacing: Pacing | None = None,
         retry: RetryPolicy | None = None,
-        inbox_days: float = 7.0,
-        outbox_days: float = 7.0,
     ) -> None:
         if not settings.token:
             raise ValueError("no bot token: set KND_BOT_TOKEN (or use the console)")
@@ -102,7 +100,6 @@ class TelegramService:
         self.username = settings.bot_username
         self.commands = list(default_commands() if commands is None else commands)
         self.scheduler_interval = scheduler_interval
-        self.inbox_days, self.outbox_days = inbox_days, outbox_days
         self.receiver: Polling | Webhook | None = None
         self._tasks: list[tuple[asyncio.Task[None], asyncio.Event]] = []
 
@@ -218,10 +215,9 @@ class TelegramService:
     async def prune(self) -> None:
         now = datetime.now(UTC)
         async with self.router.db.transaction(now) as tx:
-            inbox = await tx.repo(Inbox).prune((now - timedelta(days=self.inbox_days)).isoformat())
-            outbox = await tx.repo(Outbox).prune(
-                (now - timedelta(days=self.outbox_days)).isoformat()
-            )
+            days = self.settings.inbox_days, self.settings.outbox_days
+            inbox = await tx.repo(Inbox).prune((now - timedelta(days=days[0])).isoformat())
+            outbox = await tx.repo(Outbox).prune((now - timedelta(days=days[1])).isoformat())
         if inbox or outbox:
             log.info("pruned %d inbox and %d outbox rows", inbox, outbox)
 
