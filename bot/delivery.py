@@ -9,7 +9,8 @@ document or a photo, answer a button tap) and maps its errors onto four kinds:
   delay the platform asked for): the same call is retried, after ``retry_after`` when given,
   else with exponential backoff (:class:`RetryPolicy`). Nothing else of that chat goes out
   meanwhile, so a chat's replies stay in order; other chats are not held up.
-* :class:`Refused` — the chat refuses the bot (blocked, bot removed);
+* :class:`Refused` — the chat refuses the bot (blocked, bot removed): the chat's queued
+  replies are given up without asking again;
 * :class:`Rejected` — the platform will never accept this message;
 * :class:`ChatMoved` — the chat has a new id (a Telegram group upgraded to a supergroup): the
   ``chat_moved`` hook lets the flows re-key what they store, and the reply goes to the new
@@ -17,8 +18,9 @@ document or a photo, answer a button tap) and maps its errors onto four kinds:
 
 **The limit.** A reply failing with transient errors is retried for ``give_up_after``
 seconds (24 hours by default) from its first failure, then given up; refused and rejected
-replies are given up at once. Either way the row is marked ``failed`` with the reason and an
-``audit_log`` row ``reply_given_up`` records it (chat and reason, never content).
+replies are given up at once (a refusal also gives up what is queued for that chat). Either
+way the row is marked ``failed`` with the reason and an ``audit_log`` row ``reply_given_up``
+records it (chat and reason, never content).
 
 One worker per chat with pending rows takes them in id order; each row is marked sent — and,
 for a reply marked ``remember``, the sent message's id handed to the flows (``remembered``) —
@@ -210,6 +212,7 @@ class Delivery:
         self.stats = DeliveryStats()
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
+        self._claims: dict[int, asyncio.Event] = {}  # rows being sent -> set when done
         self._stopping = False
         self._idle = asyncio.Event()
         self._idle.set()
@@ -256,6 +259,11 @@ class Delivery:
         """The platform told us a chat's new id (the move's service message)."""
         self.moved[chat_id] = new_chat_id
 
+    @property
+    def busy(self) -> bool:
+        """Whether some chat has replies being delivered."""
+        return bool(self._workers)
+
     async def idle(self) -> None:
         """Wait until nothing is being delivered (everything sent, given up or waiting)."""
         while self._workers:
@@ -284,6 +292,10 @@ class Delivery:
                     if chat_id in self._dirty:
                         continue
                     return
+                claim = self._claims.get(row.id)
+                if claim is not None:  # being sent by another chat's worker (a move)
+                    await claim.wait()
+                    continue
                 await self._deliver(row)
         except Exception:  # pragma: no cover - the database failed; rows stay pending
             log.exception("delivery to chat %s stopped", chat_id)
@@ -294,6 +306,14 @@ class Delivery:
                 self._idle.set()
 
     async def _deliver(self, row: Pending) -> None:
+        self._claims[row.id] = claim = asyncio.Event()
+        try:
+            await self._deliver_claimed(row)
+        finally:
+            del self._claims[row.id]
+            claim.set()
+
+    async def _deliver_claimed(self, row: Pending) -> None:
         reply = from_pending(row)
         target = self.moved.get(row.chat_id, row.chat_id)
         if target != row.chat_id:
@@ -324,8 +344,11 @@ class Delivery:
                 target = await self._moved(row, exc.new_chat_id)
                 steps, index = plan(replace(reply, edit_ref=""), self.transport), 0
                 continue
-            except (Refused, Rejected) as exc:
-                await self._give_up(row, f"{type(exc).__name__.lower()}: {exc}")
+            except Refused as exc:
+                await self._refused(row, str(exc))
+                return
+            except Rejected as exc:
+                await self._give_up(row, f"rejected: {exc}")
                 return
             except Exception as exc:  # a bug of the transport: do not retry it for a day
                 log.exception("sending to chat %s failed", target)
@@ -374,15 +397,45 @@ class Delivery:
             detail = {"outbox": row.id, "chat": row.chat_id, "reason": reason[:200]}
             await tx.audit.append("reply_given_up", detail=detail)
 
+    async def _refused(self, row: Pending, reason: str) -> None:
+        """The chat refuses the bot: what is queued for it now will be refused as well, so
+        it is given up without asking again (what is queued later is tried: people unblock)."""
+        log.info(
+            "chat %s refuses the bot (%s); its queued replies are dropped", row.chat_id, reason
+        )
+        async with self.db.transaction(self.wall()) as tx:
+            ids = await tx.repo(Outbox).give_up_chat(
+                self.platform, row.chat_id, f"refused: {reason}"
+            )
+            detail = {"outbox": ids, "chat": row.chat_id, "reason": f"refused: {reason[:200]}"}
+            await tx.audit.append("reply_given_up", detail=detail)
+        self.stats.given_up += len(ids)
+
     async def _moved(self, row: Pending, new_id: str) -> str:
+        """Remember the chat's new id and let the flows follow it; what they queue for the
+        chat meanwhile, at its old or new id (a notice of the move), goes out first, then the
+        refused reply. A row is sent by one worker at a time (``_claims``)."""
         log.info("chat %s moved to %s", row.chat_id, new_id)
         self.moved[row.chat_id] = new_id
-        if self.chat_moved is not None:
-            kind: ChatKind = "group" if row.chat_kind == "group" else "private"
-            try:
-                await self.chat_moved(Chat(self.platform, row.chat_id, kind), new_id)
-            except Exception:  # the reply itself must still go out
-                log.exception("could not record the move of chat %s", row.chat_id)
+        if self.chat_moved is None:
+            return new_id
+        kind: ChatKind = "group" if row.chat_kind == "group" else "private"
+        async with self.db.transaction(self.wall()) as tx:
+            before = await tx.repo(Outbox).last_id()
+        try:
+            await self.chat_moved(Chat(self.platform, row.chat_id, kind), new_id)
+        except Exception:  # the reply itself must still go out
+            log.exception("could not record the move of chat %s", row.chat_id)
+        async with self.db.transaction(self.wall()) as tx:
+            outbox = tx.repo(Outbox)
+            notices = [
+                notice
+                for chat in (row.chat_id, new_id)
+                for notice in await outbox.pending_after(self.platform, chat, before)
+            ]
+        for notice in sorted(notices, key=lambda n: n.id):
+            if notice.id not in self._claims:
+                await self._deliver(notice)
         return new_id
 
     async def _sent(self, row: Pending, reply: Reply, target: str, message_id: str) -> None:

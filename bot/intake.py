@@ -114,6 +114,11 @@ class Intake:
         self.stats.resumed += count
         return count
 
+    @property
+    def busy(self) -> bool:
+        """Whether stored updates are being processed."""
+        return bool(self._tasks)
+
     async def idle(self) -> None:
         """Wait until every stored update has been processed."""
         while self._tasks:

@@ -117,7 +117,7 @@ class TelegramService:
         await self.receiver.start()
         self._tasks.append(self._every(PRUNE_INTERVAL, self.prune, "prune"))
         if self.scheduler_interval is not None:
-            self._start_scheduler(self.scheduler_interval)
+            self.start_scheduler(self.scheduler_interval)
         mode = "webhook" if self.settings.use_webhook else "long polling"
         log.info("bot @%s running (%s)", self.username, mode)
 
@@ -148,7 +148,7 @@ class TelegramService:
             await self.intake.idle()
             await self.delivery.idle()
             await asyncio.sleep(0)
-            if not self.intake._tasks and not self.delivery._workers:
+            if not self.intake.busy and not self.delivery.busy:
                 return
 
     def _receiver(self) -> Polling | Webhook:
@@ -237,8 +237,9 @@ class TelegramService:
 
         return asyncio.create_task(loop(), name=name), stop
 
-    def _start_scheduler(self, interval: float) -> None:
-        """Daily digests and reminders, delivered through the outbox."""
+    def start_scheduler(self, interval: float) -> None:
+        """Daily digests to units' groups and weekly reminders to idle candidates, delivered
+        through the outbox (the notifier records every send: a restart never repeats one)."""
         from handlers.secretary import start_scheduler
 
         async def send(reply: Reply) -> None:

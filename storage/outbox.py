@@ -139,6 +139,18 @@ class Outbox(Repo):
         )
         return _pending(row) if row is not None else None
 
+    async def last_id(self) -> int:
+        return int(await self.s.fetchval("SELECT MAX(id) FROM outbox", default=0) or 0)
+
+    async def pending_after(self, platform: str, chat_id: str, after_id: int) -> list[Pending]:
+        """The chat's pending replies queued after row ``after_id``, in order."""
+        rows = await self.s.fetchall(
+            f"SELECT {_COLUMNS} FROM outbox INDEXED BY outbox_pending"
+            " WHERE platform = ? AND chat_id = ? AND status = 'pending' AND id > ? ORDER BY id",
+            (platform, chat_id, after_id),
+        )
+        return [_pending(r) for r in rows]
+
     async def pending_chats(self) -> list[tuple[str, str, str]]:
         """(platform, chat id, chat kind) of every chat with something to deliver, oldest first."""
         rows = await self.s.fetchall(
@@ -176,6 +188,21 @@ class Outbox(Repo):
             f"UPDATE outbox SET status = 'failed', error = ?, {_DONE} WHERE id = ?",
             (error[:200], tx.now, row_id),
         )
+
+    async def give_up_chat(self, platform: str, chat_id: str, error: str) -> list[int]:
+        """Give up every pending reply of the chat (it refuses the bot); returns their ids."""
+        tx = self._tx()
+        rows = await tx.fetchall(
+            "SELECT id FROM outbox INDEXED BY outbox_pending"
+            " WHERE platform = ? AND chat_id = ? AND status = 'pending' ORDER BY id",
+            (platform, chat_id),
+        )
+        await tx.execute(
+            f"UPDATE outbox SET status = 'failed', error = ?, {_DONE}"
+            " WHERE platform = ? AND chat_id = ? AND status = 'pending'",
+            (error[:200], tx.now, platform, chat_id),
+        )
+        return [int(r[0]) for r in rows]
 
     async def status(self, row_id: int) -> str | None:
         found = await self.s.fetchval("SELECT status FROM outbox WHERE id = ?", (row_id,))

@@ -216,8 +216,13 @@ async def test_a_chat_that_refuses_the_bot_is_given_up_at_once(
     delivery = make_delivery(db, transport, clock)
     transport.fail(ALICE, Refused("Forbidden: bot was blocked by the user"))
     await deliver(delivery, clock, [Reply(text="one"), Reply(text="two")])
-    assert transport.texts(ALICE) == ["two"]
-    assert [s for s, _ in await statuses(db)] == ["failed", "sent"]
+    assert transport.attempts == 1  # what was queued with it is not asked again
+    await deliver(delivery, clock, [Reply(text="after unblocking")])
+    assert transport.texts(ALICE) == ["after unblocking"]
+    assert [s for s, _ in await statuses(db)] == ["failed", "failed", "sent"]
+    async with db.transaction() as tx:
+        audit = await tx.fetchall("SELECT detail FROM audit_log WHERE action = 'reply_given_up'")
+    assert len(audit) == 1 and '"outbox":[1,2]' in audit[0][0]
 
 
 async def test_the_card_ends_in_its_latest_state(
@@ -257,7 +262,8 @@ async def test_a_moved_chat_gets_the_reply_at_its_new_id(
     moves: list[tuple[str, str]] = []
 
     async def chat_moved(chat: Chat, new_id: str) -> None:
-        moves.append((chat.id, new_id))
+        moves.append((chat.id, new_id))  # the flows tell the group, at its new id
+        await delivery.enqueue([Reply(text="the group moved")], Chat("tg", new_id, "group"))
 
     delivery = make_delivery(db, transport, clock, chat_moved=chat_moved)
     transport.fail(GROUP, ChatMoved("-1009"))
@@ -266,6 +272,7 @@ async def test_a_moved_chat_gets_the_reply_at_its_new_id(
     )
     assert moves == [("-5", "-1009")]
     assert [(c.method, c.chat, c.text) for c in transport.calls] == [
+        ("send", "-1009", "the group moved"),  # the notice first, then the refused reply
         ("send", "-1009", "card v2"),  # a new message: ids do not carry over
         ("send", "-1009", "more"),
     ]
