@@ -283,11 +283,14 @@ class Delivery:
 
     # -- the per-chat worker -----------------------------------------------------------------
     async def _work(self, chat_id: str, chat_kind: str) -> None:
+        following: Pending | None = None  # the next row, read with the last one's mark
         try:
             while not self._stopping:
                 self._dirty.discard(chat_id)
-                async with self.db.transaction(self.wall()) as tx:
-                    row = await tx.repo(Outbox).next(self.platform, chat_id)
+                row, following = following, None
+                if row is None:
+                    async with self.db.transaction(self.wall()) as tx:
+                        row = await tx.repo(Outbox).next(self.platform, chat_id)
                 if row is None:
                     if chat_id in self._dirty:
                         continue
@@ -296,7 +299,7 @@ class Delivery:
                 if claim is not None:  # being sent by another chat's worker (a move)
                     await claim.wait()
                     continue
-                await self._deliver(row)
+                following = await self._deliver(row)
         except Exception:  # pragma: no cover - the database failed; rows stay pending
             log.exception("delivery to chat %s stopped", chat_id)
         finally:
@@ -305,15 +308,17 @@ class Delivery:
             if not self._workers:
                 self._idle.set()
 
-    async def _deliver(self, row: Pending) -> None:
+    async def _deliver(self, row: Pending) -> Pending | None:
+        """Deliver ``row``; returns the chat's next pending row when it was read with the
+        mark (None: read it anew)."""
         self._claims[row.id] = claim = asyncio.Event()
         try:
-            await self._deliver_claimed(row)
+            return await self._deliver_claimed(row)
         finally:
             del self._claims[row.id]
             claim.set()
 
-    async def _deliver_claimed(self, row: Pending) -> None:
+    async def _deliver_claimed(self, row: Pending) -> Pending | None:
         reply = from_pending(row)
         target = self.moved.get(row.chat_id, row.chat_id)
         if target != row.chat_id:
@@ -331,7 +336,7 @@ class Delivery:
                 attempts += 1
                 if self._exhausted(attempts, first_failed):
                     await self._give_up(row, f"gave up after {attempts} attempts: {exc}")
-                    return
+                    return None
                 first_failed = first_failed or self.wall().isoformat()
                 await self._note_failure(row, exc)
                 await self.clock.sleep(self.retry.delay(attempts, exc.after))
@@ -340,25 +345,25 @@ class Delivery:
                 moves += 1
                 if moves > 2:
                     await self._give_up(row, "the chat keeps moving")
-                    return
+                    return None
                 target = await self._moved(row, exc.new_chat_id)
                 steps, index = plan(replace(reply, edit_ref=""), self.transport), 0
                 continue
             except Refused as exc:
                 await self._refused(row, str(exc))
-                return
+                return None
             except Rejected as exc:
                 await self._give_up(row, f"rejected: {exc}")
-                return
+                return None
             except Exception as exc:  # a bug of the transport: do not retry it for a day
                 log.exception("sending to chat %s failed", target)
                 await self._give_up(row, f"error: {type(exc).__name__}")
-                return
+                return None
             index += 1
             if index < len(steps):
                 async with self.db.transaction(self.wall()) as tx:
                     await tx.repo(Outbox).progressed(row.id, index)
-        await self._sent(row, reply, target, last)
+        return await self._sent(row, reply, target, last)
 
     async def _call(self, chat_id: str, step: Step) -> str:
         t = self.transport
@@ -438,9 +443,16 @@ class Delivery:
                 await self._deliver(notice)
         return new_id
 
-    async def _sent(self, row: Pending, reply: Reply, target: str, message_id: str) -> None:
+    async def _sent(
+        self, row: Pending, reply: Reply, target: str, message_id: str
+    ) -> Pending | None:
         async with self.db.transaction(self.wall()) as tx:
-            await tx.repo(Outbox).sent(row.id, message_id)
+            outbox = tx.repo(Outbox)
+            await outbox.sent(row.id, message_id)
             if reply.remember and message_id and self.remembered is not None:
                 await self.remembered(tx, reply.remember, self.platform, target, message_id)
+            # the chat's next row, read in the same commit (one transaction less per reply);
+            # an edit superseded after this read still goes out, just before its successor
+            following = await outbox.next(self.platform, row.chat_id)
         self.stats.sent += 1
+        return following if following is None or following.id not in self._claims else None
