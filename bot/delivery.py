@@ -229,6 +229,11 @@ class Delivery:
                 self._work(chat_id, chat_kind), name=f"deliver-{chat_id}"
             )
 
+    def heard(self, chat: Chat) -> None:
+        """The person wrote in ``chat``: their reply may go out at once (bot/pacing.py)."""
+        if chat.platform == self.platform and chat.kind == "private":
+            self.pacer.credit((self.platform, self.moved.get(chat.id, chat.id)))
+
     def wake_for(self, replies: Iterable[Reply], default_chat: Chat) -> None:
         """Wake the chats of ``replies`` (those of this platform)."""
         for reply in replies:
@@ -329,7 +334,7 @@ class Delivery:
         moves = 0
         while index < len(steps):
             try:
-                await self.pacer.wait((self.platform, target), row.chat_kind)
+                await self.pacer.wait((self.platform, target), row.chat_kind, reply=row.reply)
                 self.stats.calls += 1
                 last = await self._call(target, steps[index])
             except TryAgain as exc:

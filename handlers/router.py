@@ -194,7 +194,7 @@ class Router:
                 self.stats.handled += 1
                 replies = await flow.handle(tx, event) or []
                 if outbox:
-                    await tx.repo(Outbox).add(to_messages(replies, event.chat))
+                    await tx.repo(Outbox).add(to_messages(replies, event.chat, answering=True))
                 return replies
         except Exception as exc:
             self.stats.errors += 1
@@ -210,7 +210,8 @@ class Router:
                 async with self.db.transaction(self.clock.now()) as tx:
                     await _claim(tx, event, received)
                     if outbox:
-                        await tx.repo(Outbox).add(to_messages(apology, event.chat))
+                        apologies = to_messages(apology, event.chat, answering=True)
+                        await tx.repo(Outbox).add(apologies)
             except Exception:  # pragma: no cover - the database itself is failing
                 log.exception("could not mark a failed update as processed")
             return apology
