@@ -386,7 +386,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.db:
         settings.db_path = Path(args.db)
     if settings.token and not args.console:
-        from bot.telegram import run_telegram
+        from bot.telegram_service import run_telegram
 
         asyncio.run(run_telegram(settings))
         return 0

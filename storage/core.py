@@ -1,5 +1,5 @@
-"""Repositories of the core tables: people, dossiers (+ revisions), conversations,
-processed updates and the audit log.
+"""Repositories of the core tables: people, dossiers (+ revisions), conversations and the
+audit log (processed updates are the inbox's: storage/inbox.py).
 
 A dossier changes only through :meth:`Dossiers.apply`, which takes a list of
 :class:`Change` (a path and the new value), computes the new content from the current one,
@@ -575,26 +575,7 @@ class Conversations(SqlRepo):
 
 
 # ---------------------------------------------------------------------------------------------
-# Processed updates and audit
-
-
-class ProcessedUpdates(SqlRepo):
-    async def mark(self, platform: str, update_key: str) -> bool:
-        """Record the update; False when it was already recorded (a redelivery)."""
-        tx = self._tx()
-        changed = await tx.execute(
-            "INSERT OR IGNORE INTO processed_updates (platform, update_key, processed_at)"
-            " VALUES (?, ?, ?)",
-            (platform, update_key, tx.now),
-        )
-        return changed == 1
-
-    async def seen(self, platform: str, update_key: str) -> bool:
-        found = await self.s.fetchval(
-            "SELECT 1 FROM processed_updates WHERE platform = ? AND update_key = ?",
-            (platform, update_key),
-        )
-        return found is not None
+# Audit
 
 
 class AuditLog(SqlRepo):

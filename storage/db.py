@@ -35,8 +35,7 @@ Layers
 ``storage/session.py`` runs SQL on a connection and knows no repository; the core
 repositories (``storage/core.py``) build on it; this module opens the database and hands out
 :class:`Session` and :class:`Tx`, which add the core repositories as typed attributes
-(``tx.people``, ``tx.dossiers``, ``tx.conversations``, ``tx.updates``, ``tx.audit``,
-``tx.progress``).
+(``tx.people``, ``tx.dossiers``, ``tx.conversations``, ``tx.audit``, ``tx.progress``).
 Imports run one way: session ← repositories ← db.
 
 Adding repositories (for colleagues)
@@ -77,7 +76,7 @@ from typing import Any, Literal
 
 import aiosqlite
 
-from storage.core import AuditLog, Conversations, Dossiers, People, ProcessedUpdates
+from storage.core import AuditLog, Conversations, Dossiers, People
 from storage.progress import Progress
 from storage.session import SqlRepo, SqlSession, SqlTx, SyncConnection, utc_iso
 
@@ -106,10 +105,6 @@ class Session(SqlSession):
     @property
     def conversations(self) -> Conversations:
         return self.repo(Conversations)
-
-    @property
-    def updates(self) -> ProcessedUpdates:
-        return self.repo(ProcessedUpdates)
 
     @property
     def audit(self) -> AuditLog:

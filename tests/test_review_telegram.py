@@ -21,14 +21,15 @@ import pytest
 
 from admission.clock import FixedClock
 from bot.app import open_router
+from bot.pacing import Pacing
 from bot.settings import Settings
-from bot.telegram import TelegramBot
+from bot.telegram_service import TelegramService
 from handlers.org import bootstrap
 from handlers.router import Router
 from tests.fake_bot_api import Chat, FakeBotAPI
 from tests.review_harness import fill_from_sample
 from tests.samples import load_sample
-from tests.tg_client import TelegramUser, attach_application
+from tests.tg_client import TelegramUser
 
 NOW = "2026-03-02T02:00:00+00:00"
 
@@ -36,7 +37,7 @@ NOW = "2026-03-02T02:00:00+00:00"
 class Scene:
     """The fake Telegram, the running bot and the people of the story."""
 
-    def __init__(self, api: FakeBotAPI, router: Router, bot: TelegramBot) -> None:
+    def __init__(self, api: FakeBotAPI, router: Router, bot: TelegramService) -> None:
         self.api = api
         self.router = router
         self.bot = bot
@@ -75,8 +76,8 @@ async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
         from datetime import datetime
 
         router, close = await open_router(settings, clock=FixedClock(datetime.fromisoformat(NOW)))
-        bot = TelegramBot(settings, router)
-        attach_application(api, bot.app)
+        bot = TelegramService(settings, router, pacing=Pacing.unlimited())
+        api.idle_probe = bot.idle
         await bot.start()
         try:
             yield Scene(api, router, bot)
