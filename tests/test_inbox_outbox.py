@@ -63,12 +63,12 @@ async def test_claimed_keys_are_born_processed_and_pruned_later(db: Database) ->
 
 async def test_markers_of_processed_updates_carry_over_to_the_inbox(tmp_path) -> None:
     """An upgraded database still recognises the updates it processed before the inbox."""
-    from storage.db import MIGRATIONS_DIR
+    from storage.db import migration_files
 
     path = tmp_path / "old.sqlite3"
     older = tmp_path / "older"
     older.mkdir()
-    for script in MIGRATIONS_DIR.glob("*.sql"):
+    for script in migration_files():
         if script.name < "020":
             (older / script.name).write_text(script.read_text())
     database = await Database.open(path, migrate=False)
