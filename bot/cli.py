@@ -33,7 +33,7 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 
 from forms.definition import load_form
-from forms.dossier import Dossier
+from forms.dossier import Dossier, read_dossier
 from forms.texts import has_message, message
 
 Handler = Callable[[argparse.Namespace], int]
@@ -183,7 +183,7 @@ def load_dossier_file(path: str | Path) -> Dossier:
             _text("cli.error.not_json", path=shown, line=exc.lineno, column=exc.colno)
         ) from None
     try:
-        dossier = Dossier.model_validate(data)
+        dossier = read_dossier(data)
     except ValidationError as exc:
         raise DossierFileError(_validation_message(shown, exc)) from None
     try:
