@@ -159,8 +159,10 @@ _OPENERS = (
     "cho hỏi", "cho mình hỏi", "cho tôi hỏi", "cho em hỏi", "xin hỏi", "hỏi chút", "hỏi xíu",
     "hỏi tí", "tại sao", "vì sao", "sao lại", "làm sao", "thế nào", "như thế nào", "bao giờ",
     "khi nào", "có cần", "có phải", "cái này", "mục này", "câu này", "phần này", "ô này",
-    "ghi gì", "ghi sao", "ghi thế nào", "là sao", "hả", "hở", "ủa", "thế còn", "ntn",
+    "ghi gì", "ghi sao", "ghi thế nào", "là sao", "thế còn", "ntn",
 )  # fmt: skip
+#: Openers that count only typed with their diacritics ("ha noi" is Hà Nội, not "hả").
+_OPENERS_TONED = ("hả", "hở", "ủa")
 #: Question closers: a short text ending with them asks. The second set only when typed
 #: with diacritics ("nhi" may be the name Nhi, "a" the name A).
 _CLOSERS = ("vậy", "sao", "gì", "nào", "không ạ", "chưa ạ", "ntn")
@@ -357,7 +359,9 @@ def _asks(text: str, words: tuple[_Word, ...], expect: Expect) -> bool:
     if phrase and expect.kind in _ADDRESSES and "," in text and not q_mark:
         # "la gi, binh thuan": the town La Gi; "que quan la gi, ghi sao" still asks
         phrase = _contains(words, tuple(q for q in _QUESTION_PHRASES if q != "là gì"))
-    opener = _starts(words, _OPENERS)
+    opener = _starts(words, _OPENERS) or (
+        bool(words[0].toned) and _starts(words[:1], _OPENERS_TONED)
+    )
     closer = 1 < len(words) <= _SHORT_FREE and (
         _ends(words, _CLOSERS) or (bool(words[-1].toned) and _ends(words, _CLOSERS_TONED))
     )
