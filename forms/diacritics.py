@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 import tomllib
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from forms.vn import fold, has_diacritics
@@ -53,6 +53,7 @@ def _letters(word: str) -> bool:
     return any(ch.isalpha() for ch in word)
 
 
+@lru_cache(maxsize=4096)
 def lacks_diacritics(text: str) -> bool:
     """Whether ``text`` is Vietnamese written without any diacritics: none anywhere, and at
     least one word the dictionary or the gazetteer writes with them ("khong", "hung yen").

@@ -31,7 +31,7 @@ import difflib
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, overload
 
@@ -603,6 +603,7 @@ def parse_yes_no(s: str, *, yes: tuple[str, ...] = (), no: tuple[str, ...] = ())
 UNKNOWN = "không rõ"
 
 
+@lru_cache(maxsize=4096)
 def is_unknown(s: str) -> bool:
     """Whether a stored value is the canonical "không rõ" (any spelling of it)."""
     return match_key(clean_text(s)) in ("khong ro", "chua ro", "khong ro thong tin")

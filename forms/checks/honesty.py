@@ -8,7 +8,8 @@ Every stored value is read with the field it answers, so the rules follow the fo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -35,13 +36,28 @@ class Stored:
     field: FieldDef
     value: str
     key: str
-    where: str
+    describe: Callable[[], str] = dataclasses.field(repr=False, compare=False)
     table: str | None = None
     row: int | None = None
 
+    @property
+    def where(self) -> str:
+        """How a message names the place ("Mục (21), Ông nội …, năm mất"), rendered only
+        for a flag."""
+        return self.describe()
 
-def stored_values(ctx: Ctx) -> Iterator[Stored]:
-    """Every non-blank answer, table cell and relative fact of the dossier, with its field."""
+
+def stored_values(ctx: Ctx) -> list[Stored]:
+    """Every non-blank answer, table cell and relative fact of the dossier, with its field
+    (collected once per run, shared by the rules of this module)."""
+    cache = ctx.__dict__
+    if "_stored" not in cache:
+        cache["_stored"] = list(_collect(ctx))
+    stored: list[Stored] = cache["_stored"]
+    return stored
+
+
+def _collect(ctx: Ctx) -> Iterator[Stored]:
     form = ctx.form
     for item in form.items():
         if item.reviewer_only:
@@ -50,13 +66,13 @@ def stored_values(ctx: Ctx) -> Iterator[Stored]:
         for f in item.fields:
             value = ctx.a(f.id)
             if value and ctx.wants(item.number, f.id):
-                yield Stored(item.number, f, value, f.id, f"{ref} {f.label}".strip())
+                yield Stored(item.number, f, value, f.id, _fixed(f"{ref} {f.label}".strip()))
         if item.table is not None and ctx.wants(item.number, item.table.id):
             for i, row in enumerate(ctx.rows(item.table.id)):
                 for col in item.table.columns:
                     value = str(row.get(col.id, "") or "").strip()
                     if value and col.kind is not Kind.PERIOD:
-                        where = msg("F18", "row", ref=ref, row=i + 1, label=col.label)
+                        where = _describer("row", ref=ref, row=i + 1, label=col.label)
                         key = f"{item.table.id}:{i}:{col.id}"
                         yield Stored(item.number, col, value, key, where, item.table.id, i)
     if not ctx.wants(21, "relatives"):
@@ -66,13 +82,39 @@ def stored_values(ctx: Ctx) -> Iterator[Stored]:
         for f in facts:
             value = str(rel.get(f.id, "") or "").strip()
             if value:
-                where = msg("F18", "relative", who=who(ctx, rel), label=f.label)
+                where = _relative_describer(ctx, rel, f.label)
                 yield Stored(21, f, value, f"relatives:{i}:{f.id}", where, "relatives", i)
 
 
+def _fixed(text: str) -> Callable[[], str]:
+    return lambda: text
+
+
+def _describer(key: str, **params: object) -> Callable[[], str]:
+    return lambda: msg("F18", key, **params)
+
+
+def _relative_describer(ctx: Ctx, rel: dict[str, str], label: str) -> Callable[[], str]:
+    return lambda: msg("F18", "relative", who=who(ctx, rel), label=label)
+
+
+_FIELDS: dict[tuple[str, str], FieldDef] = {}
+
+
+def _reading(value: str, f: FieldDef) -> Reading:
+    _FIELDS.setdefault((f.id, f.kind.value), f)
+    return _read(value, f.id, f.kind.value)
+
+
 @lru_cache(maxsize=8192)
-def _reading(value: str, field: FieldDef) -> Reading:
-    return classify(value, field)
+def _read(value: str, field_id: str, kind: str) -> Reading:
+    """classify() cached by text and field (hashing a whole FieldDef costs more)."""
+    return classify(value, _FIELDS[(field_id, kind)])
+
+
+@lru_cache(maxsize=8192)
+def _pictographs(value: str) -> str:
+    return "".join(dict.fromkeys(ch for ch in value if vn.is_pictograph(ch)))
 
 
 def _why(stored: Stored, reading: Reading) -> str | None:
@@ -144,13 +186,13 @@ def _suggestion(value: str) -> str:
 def f20_emoji(ctx: Ctx) -> Iterator[Flag]:
     """No emoji or pictograph in an answer: the booklet is written by hand."""
     for stored in stored_values(ctx):
-        found = [ch for ch in stored.value if vn.is_pictograph(ch)]
+        found = _pictographs(stored.value)
         if found:
             yield ctx.flag(
                 "F20",
                 stored.item,
                 stored.key,
-                msg("F20", "flag", where=stored.where, found="".join(dict.fromkeys(found))),
+                msg("F20", "flag", where=stored.where, found=found),
                 field=stored.field.id,
                 table=stored.table,
                 row=stored.row,
