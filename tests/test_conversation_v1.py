@@ -99,7 +99,7 @@ def test_version_1_cursors_become_screens() -> None:
     assert period.screen.address == "column 15 0 thoi_gian"
     assert period.screen.extras() == {"start": "09/2019"}
     assert period.forward == ["column 15 0 chuc_vu", "column 15 0 viec"]
-    assert period.buttons[0] == ("nay", "c:opt:0") and period.asked == 8
+    assert period.buttons[0] == ["nay", "c:opt:0"] and period.asked == 8
     assert period.sent_buttons()[0] == ("nay", "c:opt:0~8")
     drop = read_conversation(CASES["confirm_drop_pending"]["state"])
     assert drop.screen.address == "confirm drop 21"
@@ -110,7 +110,7 @@ def test_version_1_cursors_become_screens() -> None:
     assert drop.back == ["gate 13", "field 21 da_ket_hon"] and drop.revisiting == 21
     suggestion = read_conversation(CASES["suggestion_and_flag_list"]["state"])
     assert suggestion.explainable == ["F8:ton_giao"] and suggestion.flag_lists == 1
-    assert suggestion.flag_buttons[1] == ("💬 Giải trình cảnh báo 1", "c:xpl:1.0")
+    assert suggestion.flag_buttons[1] == ["💬 Giải trình cảnh báo 1", "c:xpl:1.0"]
     consent = read_conversation(CASES["consent_with_payload"]["state"])
     assert consent.screen.kind == "consent" and consent.payload == "ABCDEFGH23"
     old = {

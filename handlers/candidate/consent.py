@@ -69,7 +69,7 @@ def ask_consent(turn: Turn, *, repeat: bool = False, greeting: bool = False) -> 
     turn.conversation = Conversation(
         Consent(),
         payload=turn.conversation.payload,
-        buttons=[(b.label, b.action) for row in buttons for b in row],
+        buttons=[[b.label, b.action] for row in buttons for b in row],
     )
     turn.say(text, buttons)
 

@@ -139,7 +139,7 @@ class Screen:
         shown = self.render(turn, tag, extra_options)
         conv = turn.conversation
         conv.options = shown.options
-        conv.buttons = [(b.label, b.action.removesuffix(tag)) for row in shown.rows for b in row]
+        conv.buttons = [[b.label, b.action.removesuffix(tag)] for row in shown.rows for b in row]
         text = shown.text
         if turn.pending:
             text = "\n".join([*turn.pending, "", text])
@@ -252,7 +252,11 @@ class Confirm(Screen):
 
 @dataclass(slots=True)
 class Conversation:
-    """What the candidate flow remembers between events (stored by :mod:`.state`)."""
+    """What the candidate flow remembers between events (stored by :mod:`.state`).
+
+    Its lists and dicts may be shared with the stored record they were read from: they are
+    replaced, never changed in place.
+    """
 
     screen: Screen
     gates: dict[str, str] = field(default_factory=dict)
@@ -260,10 +264,10 @@ class Conversation:
     back: list[str] = field(default_factory=list)  # addresses of the questions before
     forward: list[str] = field(default_factory=list)  # stepped back over: asked again after
     asked: int = 0  # screens sent so far; their buttons carry the number ("~17")
-    buttons: list[tuple[str, str]] = field(default_factory=list)  # on screen: label, action
+    buttons: list[list[str]] = field(default_factory=list)  # on screen: [label, action]
     options: list[str] = field(default_factory=list)  # values of the "c:opt:<n>" buttons
     flag_lists: int = 0  # flag lists sent so far; "c:xpl:<list>.<n>" carries the number
-    flag_buttons: list[tuple[str, str]] = field(default_factory=list)  # under the last list
+    flag_buttons: list[list[str]] = field(default_factory=list)  # under the last flag list
     explainable: list[str] = field(default_factory=list)  # its warnings' keys, by button
     shown_flags: list[str] = field(default_factory=list)  # shown after an answer already
     revisiting: int | None = None  # the item opened with /sua, asked question by question

@@ -72,7 +72,7 @@ def render_idle(turn: Turn, text: str) -> None:
     conv = turn.conversation
     conv.asked += 1
     buttons = [[Button(t("button.continue"), CONTINUE.encode(seq=conv.asked))]]
-    conv.buttons = [(b.label, b.action.removesuffix(f"~{conv.asked}")) for b in buttons[0]]
+    conv.buttons = [[b.label, b.action.removesuffix(f"~{conv.asked}")] for b in buttons[0]]
     conv.options = []
     turn.say(text, buttons)
 

@@ -116,7 +116,7 @@ def show_flags(
         next_page = Offset(offset + len(shown))
         buttons.append([Button(t("flags.more", count=more), MORE_FLAGS.encode(next_page))])
     conv.explainable = keys
-    conv.flag_buttons = [(b.label, b.action) for line in buttons for b in line]
+    conv.flag_buttons = [[b.label, b.action] for line in buttons for b in line]
     text = render(
         "chat/flags.j2",
         title=title,

@@ -66,7 +66,9 @@ class RowQuestion(Question):
             return None
         item = self.item_def(turn)
         nxt = turn.structure.next_in_row(item, row, self.field_id, self.code(), all_=False)
-        return dataclasses.replace(self.plain(), field_id=nxt.id) if nxt is not None else None
+        if nxt is None:
+            return None
+        return dataclasses.replace(self, field_id=nxt.id, start=None, suggestion=None)
 
     def precedes(self, turn: Turn, other: Screen) -> bool:
         if not isinstance(other, RowQuestion) or other.kind != self.kind:
@@ -88,7 +90,9 @@ class RowQuestion(Question):
         nxt = turn.structure.next_in_row(
             self.item_def(turn), row, self.field_id, self.code(), all_=self.revisiting_row
         )
-        return dataclasses.replace(self.plain(), field_id=nxt.id) if nxt is not None else None
+        if nxt is None:
+            return None
+        return dataclasses.replace(self, field_id=nxt.id, start=None, suggestion=None)
 
     def own_flags(self, turn: Turn, fdef: FieldDef) -> list[Flag]:
         # In a row: while it is being entered only the answer's own format problems; once it

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any
 
 from forms import parsers
 from forms.checks import Flag
@@ -73,10 +73,6 @@ class Question(Screen):
     def extras(self) -> dict[str, Any]:
         found = {"start": self.start, "suggestion": self.suggestion}
         return {k: v for k, v in found.items() if v is not None}
-
-    def plain(self) -> Self:
-        """The question without its passing details (as kept in the history)."""
-        return dataclasses.replace(self, start=None, suggestion=None)
 
     def item_def(self, turn: Turn) -> ItemDef:
         return turn.structure.item(self.item)

@@ -131,7 +131,7 @@ class RelativeQuestion(RowQuestion):
             row = structure.clean_row(item, {**d.relatives[r], **values}, code)
             change = Change(f"relatives.{r}", row)
         await turn.apply([change])
-        screen = dataclasses.replace(self, row=r)
+        screen = self if r == self.row else dataclasses.replace(self, row=r)
         turn.conversation.screen = screen
         return screen
 

@@ -18,6 +18,7 @@ and converted; it is written as version 2 at the next answer.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from handlers.candidate.consent import Consent
@@ -66,12 +67,24 @@ _SCREENS["confirm"] = _confirm
 
 def screen_at(address: str, extras: Mapping[str, Any] | None = None) -> Screen:
     """The screen stored as ``address`` (a screen that no longer parses: :class:`Unset`)."""
+    if not extras:
+        return _plain_screen(address)
+    return _parse(address, extras)
+
+
+@lru_cache(maxsize=4096)
+def _plain_screen(address: str) -> Screen:
+    """Screens are immutable values: one per address is parsed once (every event reads one)."""
+    return _parse(address, {})
+
+
+def _parse(address: str, extras: Mapping[str, Any]) -> Screen:
     kind, *parts = address.split(" ")
     parser = _SCREENS.get(kind)
     if parser is None:
         return Unset()
     try:
-        return parser(parts, extras or {})
+        return parser(parts, extras)
     except (ValueError, IndexError, TypeError):
         return Unset()
 
@@ -83,7 +96,7 @@ def stored_screen(screen: Screen) -> str | dict[str, Any]:
 
 def _read_screen(value: Any) -> Screen:
     if isinstance(value, str):
-        return screen_at(value)
+        return _plain_screen(value)
     if isinstance(value, dict):
         return screen_at(str(value.get("at", "")), value)
     return Unset()
@@ -94,53 +107,52 @@ def _read_screen(value: Any) -> Screen:
 
 
 def encode(conv: Conversation) -> dict[str, Any]:
-    """The stored form of ``conv`` (see the module docstring)."""
+    """The stored form of ``conv`` (see the module docstring); empty values are left out."""
     out: dict[str, Any] = {"v": VERSION}
     if not isinstance(conv.screen, Unset):
         out["screen"] = stored_screen(conv.screen)
-    fields: dict[str, Any] = {
-        "gates": conv.gates,
-        "closed": conv.closed,
-        "back": conv.back,
-        "forward": conv.forward,
-        "asked": conv.asked,
-        "buttons": conv.buttons,
-        "options": conv.options,
-        "flag_lists": conv.flag_lists,
-        "flag_buttons": conv.flag_buttons,
-        "explainable": conv.explainable,
-        "shown_flags": conv.shown_flags,
-        "revisiting": conv.revisiting,
-        "payload": conv.payload,
-    }
-    out.update((k, v) for k, v in fields.items() if v)
+    for name, value in (
+        ("gates", conv.gates),
+        ("closed", conv.closed),
+        ("back", conv.back),
+        ("forward", conv.forward),
+        ("asked", conv.asked),
+        ("buttons", conv.buttons),
+        ("options", conv.options),
+        ("flag_lists", conv.flag_lists),
+        ("flag_buttons", conv.flag_buttons),
+        ("explainable", conv.explainable),
+        ("shown_flags", conv.shown_flags),
+        ("revisiting", conv.revisiting),
+        ("payload", conv.payload),
+    ):
+        if value:
+            out[name] = value
     return out
 
 
 def decode(state: Mapping[str, Any]) -> Conversation:
-    """The conversation stored as ``state`` (version 1 or 2; nothing stored: not started)."""
-    if state.get("v", 1) == 1:
+    """The conversation stored as ``state`` (version 1 or 2; nothing stored: not started).
+    Its lists are the record's own (see :class:`.core.Conversation`), not copies."""
+    get = state.get
+    if get("v", 1) == 1:
         return _from_v1(state)
     return Conversation(
-        _read_screen(state.get("screen")),
-        gates=dict(state.get("gates", {})),
-        closed=list(state.get("closed", [])),
-        back=list(state.get("back", [])),
-        forward=list(state.get("forward", [])),
-        asked=int(state.get("asked", 0)),
-        buttons=_pairs(state.get("buttons")),
-        options=list(state.get("options", [])),
-        flag_lists=int(state.get("flag_lists", 0)),
-        flag_buttons=_pairs(state.get("flag_buttons")),
-        explainable=list(state.get("explainable", [])),
-        shown_flags=list(state.get("shown_flags", [])),
-        revisiting=state.get("revisiting"),
-        payload=str(state.get("payload", "")),
+        _read_screen(get("screen")),
+        get("gates") or {},
+        get("closed") or [],
+        get("back") or [],
+        get("forward") or [],
+        get("asked", 0),
+        get("buttons") or [],
+        get("options") or [],
+        get("flag_lists", 0),
+        get("flag_buttons") or [],
+        get("explainable") or [],
+        get("shown_flags") or [],
+        get("revisiting"),
+        get("payload", ""),
     )
-
-
-def _pairs(value: Any) -> list[tuple[str, str]]:
-    return [(str(a), str(b)) for a, b in value or ()]
 
 
 def invite_payload(conversation: ConversationRecord | None) -> str:
@@ -203,9 +215,9 @@ def _v1_addresses(cursors: Any) -> list[str]:
     return [a for a in found if a]
 
 
-def _v1_buttons(pairs: Any) -> list[tuple[str, str]]:
+def _v1_buttons(pairs: Any) -> list[list[str]]:
     """Version 1 kept the question counter on each action ("c:skip~12"); it is implied."""
-    return [(label, action.partition("~")[0]) for label, action in _pairs(pairs)]
+    return [[str(label), str(action).partition("~")[0]] for label, action in pairs or ()]
 
 
 def _from_v1(state: Mapping[str, Any]) -> Conversation:
@@ -219,7 +231,7 @@ def _from_v1(state: Mapping[str, Any]) -> Conversation:
         buttons=_v1_buttons(state.get("btn")),
         options=list(state.get("opts", [])),
         flag_lists=int(state.get("fq", 0)),
-        flag_buttons=_pairs(state.get("fbtn")),
+        flag_buttons=[[str(a), str(b)] for a, b in state.get("fbtn") or ()],
         explainable=list(state.get("fk", [])),
         shown_flags=list(state.get("seen", [])),
         revisiting=state.get("review"),

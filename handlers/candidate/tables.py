@@ -94,7 +94,7 @@ class ColumnQuestion(RowQuestion):
         r = min(self.row, len(rows))
         row = turn.structure.clean_row(item, {**(rows[r] if r < len(rows) else {}), **values})
         await turn.apply([Change(f"tables.{table.id}.{r}", row)])
-        screen = dataclasses.replace(self, row=r)
+        screen = self if r == self.row else dataclasses.replace(self, row=r)
         turn.conversation.screen = screen
         return screen
 
