@@ -406,6 +406,19 @@ async def test_command_list_is_vietnamese_and_complete() -> None:
     assert jump_action(15) == "c:go:15"
 
 
+def test_every_declared_button_and_command_has_a_handler() -> None:
+    from handlers.candidate.actions import ACTIONS
+    from handlers.candidate.commands import ACTION_TABLE, COMMAND_TABLE
+
+    def screens(cls: type[Screen]) -> list[type[Screen]]:
+        return [cls, *(s for sub in cls.__subclasses__() for s in screens(sub))]
+
+    handled = set(ACTION_TABLE) | {tag for cls in screens(Screen) for tag in cls.handlers}
+    assert {codec.tag for codec in ACTIONS} == handled
+    assert set(COMMAND_TABLE) == {name for name, _ in COMMANDS}
+    assert set(CandidateFlow.routes.commands) == set(COMMAND_TABLE) - {"start"}
+
+
 async def test_sua_jumps_to_an_item_and_returns(router: Router) -> None:
     client = await consented(router)
     await client.send("TRẦN MINH KHOA")

@@ -37,6 +37,7 @@ from handlers.routing import ActionCodec
 Run = Callable[[Turn, str], Awaitable[None]]
 ActionHandler = Callable[[Turn, Any], Awaitable[None]]
 R = TypeVar("R", bound=Run)
+A = TypeVar("A", bound=ActionHandler)
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,8 @@ def command(name: str, *, anytime: bool = False) -> Callable[[R], R]:
     return declare
 
 
-def everywhere(codec: ActionCodec[Any]) -> Callable[[ActionHandler], ActionHandler]:
-    def declare(handler: ActionHandler) -> ActionHandler:
+def everywhere(codec: ActionCodec[Any]) -> Callable[[A], A]:
+    def declare(handler: A) -> A:
         ACTION_TABLE[codec.tag] = handler
         return handler
 
@@ -99,7 +100,8 @@ async def help_command(turn: Turn, _: str) -> None:
 
 
 @command("tiendo")
-async def progress(turn: Turn, _: str = "", *, offset: int = 0) -> None:
+@everywhere(PROGRESS)
+async def progress(turn: Turn, _: object = None, *, offset: int = 0) -> None:
     """The overview and the open flags, a page at a time ("Xem thêm" shows the next)."""
     flags = progress_flags(turn)
     if not 0 < offset < len(flags):
@@ -127,7 +129,8 @@ async def edit(turn: Turn, arg: str) -> None:
 
 
 @command("xem")
-async def view(turn: Turn, _: str = "") -> None:
+@everywhere(VIEW)
+async def view(turn: Turn, _: object = None) -> None:
     flags = open_flags(turn)
     try:
         data = turn.wiring.renderer(turn.d, flags)
@@ -142,7 +145,8 @@ async def view(turn: Turn, _: str = "") -> None:
 
 
 @command("nop")
-async def submit(turn: Turn, _: str = "") -> None:
+@everywhere(SUBMIT)
+async def submit(turn: Turn, _: object = None) -> None:
     await ask_submit(turn)
 
 
@@ -237,21 +241,6 @@ async def explain_flag(turn: Turn, payload: FlagRef) -> None:
 @everywhere(MORE_FLAGS)
 async def more_flags(turn: Turn, payload: Offset) -> None:
     await progress(turn, offset=payload.start)
-
-
-@everywhere(VIEW)
-async def view_button(turn: Turn, payload: None) -> None:
-    await view(turn)
-
-
-@everywhere(SUBMIT)
-async def submit_button(turn: Turn, payload: None) -> None:
-    await submit(turn)
-
-
-@everywhere(PROGRESS)
-async def progress_button(turn: Turn, payload: None) -> None:
-    await progress(turn)
 
 
 def stale(turn: Turn) -> None:

@@ -89,12 +89,12 @@ class Screen:
 
     __slots__ = ()
     kind: ClassVar[str] = ""
-    #: One of the form's questions: kept on the back/forward history.
+    #: One of the form's questions (menus included): asked again after "Quay lại" went back
+    #: over it (the forward history).
     question: ClassVar[bool] = False
     #: Pushed on the back history when left (the questions and the "done" summary).
     remembered: ClassVar[bool] = False
-    #: Buttons of this screen need a dossier that can still be changed.
-    needs_editable: ClassVar[bool] = True
+    #: Tag of a button -> its handler, from the class's ``@on`` declarations.
     handlers: ClassVar[dict[str, Handler]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -136,7 +136,7 @@ class Screen:
         self.present(turn, f"~{turn.conversation.asked}", extra_options)
 
     def present(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> None:
-        shown = self.render(turn, tag, extra_options)
+        shown = self.render(turn, extra_options)
         conv = turn.conversation
         conv.options = shown.options
         conv.buttons = [[b.label, b.action.removesuffix(tag)] for row in shown.rows for b in row]
@@ -146,7 +146,7 @@ class Screen:
             turn.pending.clear()
         turn.say(text, shown.rows)
 
-    def render(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> Shown:
+    def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
         raise NotImplementedError(type(self).__name__)
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
@@ -156,8 +156,9 @@ class Screen:
         turn.nav.reask()
 
     async def on_action(self, turn: Turn, codec: ActionCodec[Any] | None, payload: Any) -> None:
-        """A button of this screen (``codec`` None: an action no codec reads)."""
-        if self.needs_editable and not turn.editable:
+        """A button of this screen (``codec`` None: an action no codec reads); they change
+        the dossier, so it must still be editable."""
+        if not turn.editable:
             turn.refuse()
             return
         handler = self.handlers.get(codec.tag) if codec is not None else None
@@ -207,7 +208,6 @@ class Confirm(Screen):
     __slots__ = ()
     kind = "confirm"
     what: ClassVar[str] = ""
-    needs_editable = False
 
     @property
     def address(self) -> str:
@@ -224,7 +224,7 @@ class Confirm(Screen):
         """The confirmation text's parameters."""
         return {}
 
-    def render(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> Shown:
+    def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
         key = f"confirm.{self.what}"
         rows = [
             [Button(t(f"{key}_yes"), YES.encode(seq=turn.conversation.asked))],
@@ -359,9 +359,9 @@ class Turn:
     def person_id(self) -> int | None:
         return self.person.id if self.person else None
 
-    def say(self, text: str, buttons: list[list[Button]] | None = None, **kw: Any) -> None:
+    def say(self, text: str, buttons: list[list[Button]] | None = None) -> None:
         self.flush_notes()
-        self.replies.append(Reply(text=text, buttons=buttons or [], **kw))
+        self.replies.append(Reply(text=text, buttons=buttons or []))
 
     def note(self, text: str) -> None:
         """A short line ("Đã ghi: …") sent at the top of the next question, not alone:

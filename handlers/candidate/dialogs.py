@@ -57,7 +57,7 @@ class Done(Screen):
     def still_valid(self, turn: Turn) -> bool:
         return True
 
-    def render(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> Shown:
+    def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
         seq = turn.conversation.asked
         last = (
             Button(t("button.submit"), SUBMIT.encode(seq=seq))
@@ -131,7 +131,7 @@ class Explain(Screen):
     def still_valid(self, turn: Turn) -> bool:
         return True
 
-    def render(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> Shown:
+    def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
         text = t("explain_warning.ask", message=flag_message(turn, self.flag))
         return Shown(text, [[Button(t("button.back"), BACK.encode(seq=turn.conversation.asked))]])
 

@@ -182,16 +182,20 @@ async def answer(turn: Turn, text: str) -> None:
 
 
 async def dispatch_action(turn: Turn, data: str) -> None:
-    """A button: stale ones are refused; those of every screen first, then the screen's."""
+    """A button: one of an older message is refused; those that work on every screen come
+    first, then the screen's own."""
     codec, decoded = decode_action(data)
-    if decoded is not None and decoded.seq is not None and decoded.seq != turn.conversation.asked:
+    if codec is None or decoded is None:  # no action of ours, or a malformed one
+        await turn.screen.on_action(turn, None, None)
+        return
+    if decoded.seq is not None and decoded.seq != turn.conversation.asked:
         stale(turn)
         return
-    handler = ACTION_TABLE.get(codec.tag) if codec is not None and decoded else None
-    if handler is not None and decoded is not None:
+    handler = ACTION_TABLE.get(codec.tag)
+    if handler is not None:
         await handler(turn, decoded.payload)
-        return
-    await turn.screen.on_action(turn, codec if decoded else None, decoded and decoded.payload)
+    else:
+        await turn.screen.on_action(turn, codec, decoded.payload)
 
 
 async def dispatch_command(turn: Turn, name: str, arg: str) -> None:

@@ -56,7 +56,7 @@ class Gate(Screen):
     def next(self, turn: Turn) -> Screen:
         return turn.nav.next_in_item(self)
 
-    def render(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> Shown:
+    def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
         structure = turn.structure
         item = structure.item(self.item)
         gate = structure.gate(item, turn.d, turn.conversation.memory)

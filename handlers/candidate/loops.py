@@ -100,8 +100,8 @@ class RowQuestion(Question):
         item = self.item_def(turn)
         target = item.table.id if item.table is not None else fdef.id
         r = self.row_index
-        mine = [f for f in field_flags(turn, target) if f.item == item.number and f.row == r]
-        mine = [f for f in mine if f.field]
+        flags = field_flags(turn, target)
+        mine = [f for f in flags if f.item == item.number and f.row == r and f.field]
         if turn.structure.row_complete(item, self.stored_row(turn) or {}, self.code()):
             return mine
         return [f for f in mine if f.field in fdef.storage_keys() or f.field == fdef.id]
@@ -154,11 +154,16 @@ class LoopMenu(Screen):
 
     @on(EDIT_PICK)
     async def pick_to_edit(self, turn: Turn, payload: None) -> None:
-        turn.nav.goto(Pick(self.item or 0, "edit", self.relation_code, self), push=False)
+        self.pick(turn, "edit")
 
     @on(DELETE_PICK)
     async def pick_to_delete(self, turn: Turn, payload: None) -> None:
-        turn.nav.goto(Pick(self.item or 0, "del", self.relation_code, self), push=False)
+        self.pick(turn, "del")
+
+    def pick(self, turn: Turn, what: Literal["edit", "del"]) -> None:
+        """The list of rows to pick from (a view of this menu, not a step of the history)."""
+        assert self.item is not None
+        turn.nav.goto(Pick(self.item, what, self.relation_code, self), push=False)
 
     @on(EDIT_ROW)
     async def edit_row(self, turn: Turn, payload: RowIndex) -> None:
@@ -187,7 +192,7 @@ class Pick(Screen):
         super(Pick, self).present(turn, tag, extra_options)
         turn.conversation.screen = self.menu  # the pick is a view of the menu, not a step
 
-    def render(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> Shown:
+    def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
         item = turn.structure.item(self.item)
         codec = EDIT_ROW if self.what == "edit" else DELETE_ROW
         seq = turn.conversation.asked

@@ -1,7 +1,8 @@
 """Questions that ask one field: the base :class:`Question` (rendering, parsing the typed
 answer, storing it, the address suggestion, "Bỏ qua", "Giữ nguyên", a proposed start month)
 and :class:`FieldQuestion`, a scalar field of an item, with the confirmation it may need
-first (:class:`ConfirmDrop`). Table columns and relatives' facts are in :mod:`.rows`."""
+first (:class:`ConfirmDrop`). Table columns are in :mod:`.tables`, relatives' facts in
+:mod:`.relatives`."""
 
 from __future__ import annotations
 
@@ -105,7 +106,7 @@ class Question(Screen):
         return None
 
     # -- rendering -----------------------------------------------------------------------------
-    def render(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> Shown:
+    def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
         item, fdef = self.item_def(turn), self.field_def(turn)
         values = self.values(turn)
         current = ""

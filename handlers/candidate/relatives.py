@@ -172,7 +172,8 @@ class RelativesLoop(LoopMenu):
             turn.note(t("loop.deleted_person", name=row.get("ho_ten", "")))
             turn.nav.goto(self, push=False)
             return
-        item = self.item or 0
+        item = self.item
+        assert item is not None
         first = turn.structure.row_fields(turn.structure.item(item), row, code)[0]
         turn.nav.goto(
             RelativeQuestion(item=item, relation=code, row=index, field_id=first.id, revisit=True)
@@ -216,7 +217,7 @@ class RelationLoop(RelativesLoop):
     def next(self, turn: Turn) -> Screen:
         return turn.nav.first_open(self.item)
 
-    def render(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> Shown:
+    def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
         structure, d = turn.structure, turn.d
         item = structure.item(self.item)
         rel = structure.relation(item, self.relation)
@@ -274,7 +275,7 @@ class RelativesMenu(RelativesLoop):
     def next(self, turn: Turn) -> Screen:
         return turn.nav.next_in_item(self)
 
-    def render(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> Shown:
+    def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
         structure, d = turn.structure, turn.d
         item = structure.item(self.item)
         lines = [relative_summary(turn, item, row) for row in d.relatives]
