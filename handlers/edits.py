@@ -26,13 +26,12 @@ from functools import cached_property
 from forms.definition import load_form
 from forms.model import FormDef, ItemDef
 from forms.texts import message
+from handlers.candidate import EDITABLE
 from handlers.events import Event, Reply
 from handlers.routing import Routes
 from storage.core import DossierRecord, Revision
 from storage.db import Tx
 
-#: Dossier states in which the candidate can still change answers (handlers/candidate.py).
-EDITABLE = ("draft", "returned")
 #: How long after the edited message's ``date`` (its send time, rounded down to the second)
 #: its answer may have been stored: answers are stored in milliseconds; a person does not
 #: read the next question and answer it in so little time.
