@@ -51,9 +51,7 @@ class EditsFlow:
     def form(self) -> FormDef:
         return self._form or load_form()
 
-    async def handle(self, tx: Tx, event: Event) -> list[Reply] | None:
-        if event.kind != "edited":
-            return None
+    async def handle(self, tx: Tx, event: Event) -> list[Reply]:
         if event.chat.kind != "private":
             return []
         return [Reply(text=await self.note(tx, event))]

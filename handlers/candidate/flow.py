@@ -25,7 +25,7 @@ from forms.checks import Flag
 from forms.definition import load_form
 from forms.dossier import Dossier
 from forms.model import FormDef
-from handlers.candidate.actions import ACTIONS, PREFIX, decode_action
+from handlers.candidate.actions import ACTIONS, decode_action
 from handlers.candidate.commands import ACTION_TABLE, COMMAND_TABLE, stale
 from handlers.candidate.consent import Consent, ask_consent, greet, new_dossier
 from handlers.candidate.core import (
@@ -89,11 +89,8 @@ class CandidateFlow:
         )
         self.zone = zone
 
-    async def handle(self, tx: Tx, event: Event) -> list[Reply] | None:
-        if event.chat.kind != "private" or event.kind in ("bot_added", "bot_removed"):
-            return None
-        if event.kind == "button" and not event.action.startswith(PREFIX):
-            return None
+    async def handle(self, tx: Tx, event: Event) -> list[Reply]:
+        """The routing table hands this flow private conversations and its own buttons only."""
         conv = await tx.conversations.get(event.chat.platform, event.chat.id, event.user.id)
         turn = await self.load(tx, event, conv)
         await run(turn)
