@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from admission.lifecycle import EDITABLE
 from forms.checks import Flag
 from forms.dossier import Dossier
 from forms.model import FieldDef, FormDef, ItemDef
@@ -34,7 +35,6 @@ log = logging.getLogger("handlers.candidate")
 
 #: Dossier states in which the candidate can still change answers (also read by the edits
 #: flow): a draft, or a dossier returned by the reviewers.
-EDITABLE = ("draft", "returned")
 HISTORY = 40  # questions kept on the back and forward stacks
 
 SubmittedHook = Callable[[Tx, DossierRecord], Awaitable[list[Reply]]]
