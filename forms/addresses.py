@@ -53,6 +53,7 @@ communes) are kept as typed, so the province-level result still comes out.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import importlib.util
 import json
 import logging
@@ -84,6 +85,7 @@ __all__ = [
     "Place",
     "analyse_address",
     "current_provinces",
+    "place_spellings",
     "preload",
 ]
 
@@ -137,6 +139,11 @@ class AddressAnalysis:
     old_options: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Names written after a level word that the gazetteer does not know ("xã Long Hung",
+    #: "huyện Van Giag"): said plainly (problem ``place_not_found``), never turned into a
+    #: "new name"; ``closest`` holds the nearest real names, best first.
+    not_found: list[str] = field(default_factory=list)
+    closest: list[str] = field(default_factory=list)
 
     def messages(self) -> list[str]:
         """Vietnamese explanations of ``problems`` (plus a stale commune name), for the chat.
@@ -164,6 +171,7 @@ PROBLEM_KEYS: dict[str, str] = {
     "old_name_in_residence": "residence uses a pre-2025 province or a 'thị trấn'",
     "bracket_in_residence": "residence has a '(trước đây là …)' bracket; only current names",
     "unknown_province": "the name after tỉnh/thủ đô is not a province (old or new): a typo?",
+    "place_not_found": "a commune or district not in the gazetteer (see not_found, closest)",
 }
 _USER_NOTES = ("commune_not_current",)
 NOTE_KEYS: dict[str, str] = {
@@ -484,6 +492,32 @@ def _gazetteer() -> _Gazetteer:
 def preload() -> None:
     """Load the gazetteer now (e.g. from a background task after the bot has started)."""
     _gazetteer()
+
+
+_SPELLINGS: dict[str, str] | None = None
+
+
+def place_spellings() -> dict[str, str]:
+    """Every place name of two words or more (provinces, districts, communes, old and new)
+    by its folded words: "hung yen" → "Hưng Yên", "van giang" → "Văn Giang". A folded
+    spelling written two ways ("Minh Quán"/"Minh Quân") is left out: nothing guesses."""
+    global _SPELLINGS
+    if _SPELLINGS is None:
+        gaz = _gazetteer()
+        spellings: dict[str, str] = {}
+        # a province or district name wins over a commune's ("Văn Giang" the district, not
+        # the ward "Vân Giang"); two spellings at the same level leave the words out
+        levels = (gaz.provinces, gaz.districts_all, gaz.new_communes_all, gaz.old_communes_all)
+        for group in levels:
+            found: dict[str, set[str]] = defaultdict(set)
+            for units in group.values():
+                for unit in units:
+                    key = " ".join(fold(unit.name).split())
+                    if " " in key and has_diacritics(unit.name) and key not in spellings:
+                        found[key].add(unit.name)
+            spellings.update({k: next(iter(v)) for k, v in found.items() if len(v) == 1})
+        _SPELLINGS = spellings
+    return _SPELLINGS
 
 
 def current_provinces() -> list[str]:
@@ -1346,6 +1380,17 @@ class _Analysis:
         )
         if unverified and self.suggestion is not None and not self.reversed_:
             self.notes.append("commune_unverified")
+        not_found: list[str] = []
+        closest: list[str] = []
+        for part in (self.main_part, self.old_part):
+            if part is not None:
+                missing, near = _not_found(self.gaz, part)
+                not_found += missing
+                closest += near
+        if not_found:
+            self.problems.append("place_not_found")
+            if unverified:
+                self.suggestion = None  # it would present the typed name as the new one
         source = old if old is not None else (main if main.old_evidence else None)
         return AddressAnalysis(
             text=cleaned,
@@ -1363,10 +1408,85 @@ class _Analysis:
             old_options=self.old_options,
             problems=list(dict.fromkeys(self.problems)),
             notes=list(dict.fromkeys(self.notes)),
+            not_found=list(dict.fromkeys(not_found)),
+            closest=list(dict.fromkeys(closest))[:_MAX_CLOSEST],
         )
 
 
 _MAX_CHARS = 400  # an address with its bracket is well under 250 characters
+_MAX_CLOSEST = 5
+_CLOSE_ENOUGH = 0.75
+
+
+def _near(key: str, candidates: dict[str, list[_Unit]], n: int = 3) -> list[_Unit]:
+    """The units whose folded names are closest to ``key`` (difflib), best first."""
+    names = difflib.get_close_matches(key, list(candidates), n=n, cutoff=_CLOSE_ENOUGH)
+    return [u for name in names for u in candidates[name]]
+
+
+def _with_parents(unit: _Unit) -> str:
+    """ "xã Long Hưng, huyện Văn Giang, tỉnh Hưng Yên": a unit with its higher units."""
+    chain = [unit]
+    while chain[-1].parent is not None:
+        chain.append(chain[-1].parent)
+    return ", ".join(str(u.place()) for u in chain)
+
+
+def _not_found(gaz: _Gazetteer, part: _Part) -> tuple[list[str], list[str]]:
+    """The commune and district names of ``part`` the gazetteer does not know, as written,
+    and the closest real names in the same province (or district), best first.
+
+    Only names typed without diacritics count: one copied with its diacritics from a birth
+    certificate may be a name older than the data set (the domain samples' communes are
+    invented that way); one typed without them ("huyen van giag") cannot be verified and
+    must not come back as a "new name"."""
+    if not gaz.available:
+        return [], []
+    missing: list[str] = []
+    near: list[_Unit] = []
+    provinces = [u.real for u in part.province.units] if part.province else []
+    if part.inferred is not None:
+        provinces.append(part.inferred)
+    old_provinces = [p for p in provinces if p.era == "old"] + [
+        o for p in provinces if p.era == "new" for o in gaz.new_to_old_provinces.get(p, [])
+    ]
+    districts: list[_Unit] = []
+    dist = part.district
+    if dist is not None and has_diacritics(dist.raw) and not dist.units:
+        dist = None
+    if dist is not None:
+        if dist.units:
+            districts = list(dist.units)
+        else:
+            missing.append(str(dist.typed))
+            key = compact_key(dist.raw)
+            scope: dict[str, list[_Unit]] = defaultdict(list)
+            for prov in old_provinces:
+                for name, units in gaz.districts[prov].items():
+                    scope[name] += units
+            districts = _near(key, scope or gaz.districts_all)
+            near += districts
+    comm = part.commune
+    if comm is not None and not comm.units and not has_diacritics(comm.raw):
+        missing.append(str(comm.typed))
+        key = compact_key(comm.raw)
+        scope = defaultdict(list)
+        for d in districts:
+            for name, units in gaz.old_by_district[d].items():
+                scope[name] += units
+        if not scope:
+            for prov in old_provinces:
+                for name, units in gaz.old_by_province[prov].items():
+                    scope[name] += units
+            for prov in (p for p in provinces if p.era == "new"):
+                for name, units in gaz.new_by_province[prov].items():
+                    scope[name] += units
+        if scope:
+            communes = _near(key, scope)
+            near = communes + [d for d in near if not any(c.parent is d for c in communes)]
+    return missing, [_with_parents(u) for u in near]
+
+
 _MAX_OPTIONS = 12
 
 

@@ -70,6 +70,16 @@ class FieldDef(BaseModel):
     when: Condition | None = None
     # Relatives only: the relative groups (A grandparents, B parents/spouse, C siblings/children)
     groups: tuple[Literal["A", "B", "C"], ...] = ("A", "B", "C")
+    # "không rõ" is an answer here (forms.parsers.UNKNOWN): the guidance lets a candidate who
+    # does not know a relative's date, place or cause of death say so and tell the chi bộ.
+    unknown_allowed: bool = False
+    # The answer is a statement about conduct (political standard, compliance with the law,
+    # item (16)): a bare "có"/"không" is not an answer (forms.parsers.parse_statement).
+    statement: bool = False
+
+    def statement_examples(self) -> tuple[str, ...]:
+        """Statements to show when a bare yes/no was typed: the suggestions, else the example."""
+        return self.suggestions or ((self.example,) if self.example else ())
 
     def applies(self, values: dict[str, str]) -> bool:
         """Whether this field is asked, given the other answers of its block."""

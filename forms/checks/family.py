@@ -278,6 +278,8 @@ def _unusable_facts(rel: Row, facts: tuple[FieldDef, ...]) -> list[str]:
         if v.blank(value):
             if f.required:
                 out.append(f.label.lower())
+        elif f.unknown_allowed and v.is_unknown(value):
+            continue
         elif f.kind is Kind.YEAR and v.parse_year(value) is None:
             out.append(msg("X11", "year_format", label=f.label.lower()))
         elif f.kind is Kind.YES_NO and _yes(value) is None:
@@ -312,7 +314,7 @@ def x12_deceased(ctx: Ctx) -> Iterator[Flag]:
         missing = _missing_facts(rel, opened)
         problems: list[str] = []
         year_text = str(rel.get("nam_mat", "")).strip()
-        if year_text:
+        if year_text and not v.is_unknown(year_text):
             died = v.parse_year(year_text)
             born = v.parse_year(str(rel.get("nam_sinh", "")))
             if died is None or died > ctx.today.year or (born is not None and died < born):
@@ -426,20 +428,55 @@ _COUNTRY_NAMES = (
 _COUNTRIES = frozenset(vn.match_key(c) for c in _COUNTRY_NAMES.split("|"))
 _WORLD = ("nuoc ngoai", "hai ngoai")
 _PARTS = re.compile(r"[,;]")
+#: How a country's name is often preceded: "CHLB Đức", "Cộng hòa Liên bang Đức", "nước Nhật".
+_STATE_WORDS = re.compile(
+    r"^(?:(?:nuoc|cong hoa|vuong quoc|lien bang|chlb|chxhcn|chdcnd|chnd|ch|cong hoa lien bang|"
+    r"hop chung quoc|dai han dan quoc|nha nuoc|quoc gia)\s+)+"
+)
+#: Separators after which the country comes last: "Tokyo - Nhật Bản", "Seoul / Hàn Quốc".
+_LAST_BIT = re.compile(r"\s+[-–—/]\s+|\s*[–—]\s*")
+
+
+_COUNTRY_WRITTEN = {vn.match_key(c): c for c in _COUNTRY_NAMES.split("|")}
+
+
+def country_keys() -> frozenset[str]:
+    """The countries the abroad rules know, as folded words ("han quoc", "duc")."""
+    return _COUNTRIES
+
+
+def country_name(key: str) -> str:
+    """How a country of :func:`country_keys` is written ("han quoc" → "Hàn Quốc")."""
+    return _COUNTRY_WRITTEN.get(key, key)
+
+
+def _country(text: str) -> str | None:
+    """The country ``text`` names as a whole, in its common forms, or None."""
+    key = _STATE_WORDS.sub("", vn.match_key(text))
+    return key if key in _COUNTRIES else None
 
 
 def _foreign_place(text: str) -> str | None:
-    """The country a residence ends with ("…, Hàn Quốc"), or "nuoc ngoai" if it says so."""
+    """The country a residence ends with ("…, Hàn Quốc", "Tokyo - Nhật Bản", "Berlin (Đức)",
+    "CHLB Đức", "Đài Loan (Trung Quốc)"), or "nuoc ngoai" if it says so. Only the last part
+    is read, so "Trường ĐH Y" (Ý) or a relative named Đức does not look foreign."""
     if v.mentions(text, *_WORLD):
         return "nuoc ngoai"
     parts = [p for p in _PARTS.split(text or "") if p.strip()]
     if not parts:
         return None
-    last = vn.match_key(parts[-1])
-    for prefix in ("nuoc ", "cong hoa ", "vuong quoc "):
-        if last.startswith(prefix) and last[len(prefix) :] in _COUNTRIES:
-            return last[len(prefix) :]
-    return last if last in _COUNTRIES else None
+    last = parts[-1].strip()
+    outside = re.sub(r"\([^()]*\)", " ", last)
+    candidates = [
+        outside,
+        *re.findall(r"\(([^()]*)\)", last),
+        _LAST_BIT.split(outside.strip())[-1],
+    ]
+    for candidate in candidates:
+        found = _country(candidate)
+        if found:
+            return found
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,6 +586,8 @@ def x15_party_members(ctx: Ctx) -> Iterator[Flag]:
             continue
         missing = _missing_facts(rel, opened)
         joined = str(rel.get("ngay_vao_dang", "")).strip()
+        if v.is_unknown(joined):
+            joined = ""  # "không rõ": the committee that keeps the file confirms it
         bad = bool(joined) and (
             v.parse_date(joined) is None or v.parse_date(joined) > ctx.today  # type: ignore[operator]
         )
@@ -612,7 +651,7 @@ def x18_hometown(ctx: Ctx) -> Iterator[Flag]:
     if father is None:
         key, father = "differs_raiser", _first(ctx, RAISER)
     theirs = str(father.get("que_quan", "")) if father else ""
-    if not mine or not theirs.strip():
+    if not mine or not theirs.strip() or v.is_unknown(theirs):
         return
     if _place_key(mine) != _place_key(theirs):
         yield ctx.flag(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from forms import texts, vn
 from forms.checks import values as v
-from forms.checks.addresses import address_problems
+from forms.checks.addresses import AddressProblem, address_problems
 from forms.checks.core import WARNING, Ctx, Flag, msg, rule
 from forms.checks.family import who
 from forms.definition import load_form
@@ -213,6 +213,8 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
         if not text or not ctx.wants(number, fid) or (kind == "residence" and v.is_khong(text)):
             continue  # "không" thường trú: F6's
         for p in address_problems(text, kind):
+            if p.key == "place_not_found":
+                continue  # F21's: a place not verified, not a way of writing
             yield ctx.flag(
                 "F5",
                 number,
@@ -222,7 +224,7 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
                     "problem",
                     ref=_ref(number),
                     value=text,
-                    problem=_address_text(p.key),
+                    problem=_address_text(p),
                     suggestion=p.suggestion,
                 ),
                 field=fid,
@@ -232,9 +234,11 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
     for i, rel in enumerate(relatives):
         for fid in ("noi_sinh", "que_quan"):
             text = rel.get(fid, "")
-            if v.blank(text):
-                continue
+            if v.blank(text) or v.is_unknown(text):
+                continue  # "không rõ" is allowed there (unknown_allowed in the form)
             for p in address_problems(text, "origin"):
+                if p.key == "place_not_found":
+                    continue
                 yield ctx.flag(
                     "F5",
                     21,
@@ -244,7 +248,7 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
                         "relative",
                         who=who(ctx, rel),
                         value=text,
-                        problem=_address_text(p.key),
+                        problem=_address_text(p),
                         suggestion=p.suggestion,
                     ),
                     field=fid,
@@ -254,9 +258,11 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
                 )
 
 
-def _address_text(key: str) -> str:
-    name = f"rules.F5.{key}"
-    return texts.message(name) if texts.has_message(name) else texts.message("rules.F5.other")
+def _address_text(p: AddressProblem) -> str:
+    name = f"rules.F5.{p.key}"
+    if not texts.has_message(name):
+        return texts.message("rules.F5.other")
+    return texts.message(name, names=list(p.names), closest=list(p.closest))
 
 
 @rule("F6", WARNING, needs=(7,), fields=("thuong_tru", "tam_tru"))

@@ -29,13 +29,14 @@ the review flow uses: granting roles, writing to secretaries).
 
 from __future__ import annotations
 
-from handlers.org.bootstrap import Bootstrap, bootstrap, run_bootstrap
+from handlers.org.bootstrap import Bootstrap, BootstrapRefused, bootstrap, run_bootstrap
 from handlers.org.common import grant_role, secretaries_reply
 from handlers.org.flow import OrgFlow
 from handlers.org.invites import InviteResult, invite_link
 
 __all__ = [
     "Bootstrap",
+    "BootstrapRefused",
     "InviteResult",
     "OrgFlow",
     "bootstrap",

@@ -9,12 +9,17 @@ from pathlib import Path
 
 from admission.organisation import UNIT_KINDS
 from forms.texts import message
+from forms.vn import clean_text
 from handlers.org.common import grant_role
 from handlers.org.invites import invite_link
 from storage.db import Database, Tx
 from storage.org import Org, OrgError, Unit
 
 BOOTSTRAP_CODE_DAYS = 7
+
+
+class BootstrapRefused(Exception):
+    """The command line's ``bootstrap`` cannot run; ``str(err)`` is the Vietnamese reason."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +69,17 @@ async def run_bootstrap(
     bot_username: str = "",
 ) -> str:
     """The CLI's ``bootstrap`` verb: open the database, create the top unit and its first
-    secretary, and return what to print (Vietnamese)."""
-    name = " ".join(unit_name.split())
+    secretary, and return what to print (Vietnamese). Refuses (:class:`BootstrapRefused`)
+    an empty unit name and a second top unit: the organisation has one root."""
+    name = clean_text(unit_name)
     if not name:
-        return message("review.cli.no_name")
+        raise BootstrapRefused(message("review.cli.no_name"))
     db = await Database.open(db_path)
     try:
         async with db.transaction() as tx:
+            tops = [u for u in await tx.repo(Org).units() if u.parent_id is None]
+            if tops:
+                raise BootstrapRefused(message("cli.error.second_top", unit=tops[0].name))
             done = await bootstrap(
                 tx,
                 name,
