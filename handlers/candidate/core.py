@@ -22,7 +22,7 @@ from forms.checks import Flag
 from forms.dossier import Dossier
 from forms.model import FieldDef, FormDef, ItemDef
 from handlers.candidate.actions import KEEP, NO, OPTION, SKIP, YES, Option, decode_action
-from handlers.candidate.intent import not_an_answer
+from handlers.candidate.intent import read, social
 from handlers.candidate.structure import Memory, Structure
 from handlers.candidate.texts import t, typed_yes_no
 from handlers.events import Button, Event, Reply
@@ -151,7 +151,7 @@ class Screen:
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
         """A typed reply that is no button: here, not an answer."""
-        why = None if from_button else not_an_answer(text, None)
+        why = None if from_button else social(read(text, None))
         turn.say(t(f"not_answer.{why}") if why else t("choose_button"))
         turn.nav.reask()
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from forms import parsers
 from forms.checks import Flag
+from forms.classify import Verdict
 from forms.dossier import Row
 from forms.model import FieldDef, ItemDef, Kind
 from forms.texts import render
@@ -31,9 +32,9 @@ from handlers.candidate.actions import (
 from handlers.candidate.answers import AnswerError, Parsed, parse_answer
 from handlers.candidate.core import Confirm, Screen, Shown, Turn, on
 from handlers.candidate.flags import field_flags, show_flags, unseen
-from handlers.candidate.intent import not_an_answer
+from handlers.candidate.intent import not_stored, read
 from handlers.candidate.structure import NO, YES, answered, relation_key
-from handlers.candidate.summaries import header, relative_summary
+from handlers.candidate.summaries import explanation, header, relative_summary
 from handlers.candidate.texts import BRACKET_OLD, display, first_sentence, label, short, t
 from handlers.events import Button
 from storage.core import Change
@@ -180,6 +181,8 @@ class Question(Screen):
                 line = []
         if line:
             rows.append(line)
+        if fdef.unknown_allowed:
+            rows.append([options.button(t("button.unknown"), parsers.UNKNOWN)])
         return rows
 
     def row_number(self) -> int:
@@ -194,11 +197,15 @@ class Question(Screen):
             # A new text while a suggestion is pending: treat it as a new answer.
             screen = dataclasses.replace(self, suggestion=None)
             turn.conversation.screen = screen
-        why = None if from_button else not_an_answer(text, fdef.kind)
-        if why:
-            turn.say(t(f"not_answer.{why}"))
-            turn.nav.reask()
-            return
+        if not from_button:
+            reading = read(text, fdef)
+            if reading.verdict is Verdict.I_DONT_KNOW and fdef.unknown_allowed:
+                text = parsers.UNKNOWN  # the guidance's words, never an invented fact
+            elif not reading.is_answer and reading.reason != "bare_statement":
+                # (a bare "có"/"không" to a statement is explained by its parser)
+                turn.say(not_stored(reading, text, fdef, explanation(turn, screen)))
+                turn.nav.reask()
+                return
         try:
             parsed = parse_answer(
                 fdef, text, form=turn.wiring.form, today=turn.today, period_start=screen.start
@@ -207,6 +214,8 @@ class Question(Screen):
             turn.say(t("parse_failed", error=exc.message))
             turn.nav.ask(screen, exc.options)
             return
+        if fdef.unknown_allowed and parsed.text == parsers.UNKNOWN:
+            turn.note(t("not_answer.unknown_stored", n=self.item))
         await screen.store(turn, fdef, parsed)
 
     async def store(
