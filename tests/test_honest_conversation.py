@@ -142,3 +142,62 @@ async def test_an_explanation_of_a_warning_is_a_real_explanation(router: Router)
         assert await unchanged(router, client, before), text
     await client.send("Giấy khai sinh của tôi ghi không dấu")
     assert (await dossier(router, client)).explanations
+
+
+# ---------------------------------------------------------------------------------------------
+# (3) yes and no in context
+
+
+async def birth_place_suggested(router: Router, user: str = "1001") -> ChatClient:
+    """At (5), an unaccented old address typed: the new name is suggested."""
+    client = await at(router, missing("noi_dang_ky_khai_sinh", "que_quan"), user)
+    await client.send("xa long hung, huyen van giang, tinh hung yen")
+    assert "Dùng cách ghi đề xuất" in client.buttons()
+    return client
+
+
+SUGGESTED = (
+    "xã Nghĩa Trụ, tỉnh Hưng Yên (trước đây là xã Long Hưng, huyện Văn Giang, tỉnh Hưng Yên)"
+)
+
+
+@pytest.mark.parametrize("yes", ["co", "có", "ok", "ừ", "dung", "đúng", "dùng", "đồng ý", "vâng"])
+async def test_typing_yes_accepts_the_suggestion(router: Router, yes: str) -> None:
+    """Typing "co" replaced the address with "co"; "dung" (dùng) was taken for "dừng"."""
+    client = await birth_place_suggested(router)
+    await client.send(yes)
+    assert (await dossier(router, client)).answers["noi_dang_ky_khai_sinh"] == SUGGESTED
+    assert (await cursor(router, client)).field_id == "que_quan"
+
+
+@pytest.mark.parametrize("no", ["khong", "ko", "thôi", "giu nguyen"])
+async def test_typing_no_keeps_what_was_typed(router: Router, no: str) -> None:
+    client = await birth_place_suggested(router)
+    await client.send(no)
+    answers = (await dossier(router, client)).answers
+    assert answers["noi_dang_ky_khai_sinh"] == "xa long hung, huyen van giang, tinh hung yen"
+    assert (await cursor(router, client)).field_id == "que_quan"
+
+
+async def test_dung_with_its_diacritics_is_not_yes(router: Router) -> None:
+    client = await birth_place_suggested(router)
+    await client.send("dừng")
+    answers = (await dossier(router, client)).answers
+    assert answers["noi_dang_ky_khai_sinh"] == "xa long hung, huyen van giang, tinh hung yen"
+    assert "dừng" not in answers.values()
+
+
+async def test_a_confirmation_reads_its_own_words(router: Router) -> None:
+    """ "Xóa?" answered "xoa" / "khong xoa" / "thôi" / "ok", as typed on a phone."""
+    client = await at(router, load_sample("a"))
+    await client.send("/sua 18")
+    await client.send("khong")
+    assert "Xóa?" in client.texts()
+    await client.send("khong xoa")
+    assert len((await dossier(router, client)).tables["nuoc_ngoai"]) == 1
+    await client.send("khong")
+    await client.send("thôi")
+    assert len((await dossier(router, client)).tables["nuoc_ngoai"]) == 1
+    await client.send("khong")
+    await client.send("xoa")
+    assert (await dossier(router, client)).tables.get("nuoc_ngoai", []) == []

@@ -236,7 +236,9 @@ class Confirm(Screen):
         await self.decide(turn, codec is YES)  # any other button of the screen: no
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
-        yes = None if from_button else typed_yes_no(text)
+        key = f"confirm.{self.what}"
+        labels = {"yes": (t(f"{key}_yes"),), "no": (t(f"{key}_no"),)}
+        yes = None if from_button else typed_yes_no(text, **labels)
         if yes is None:
             await super().on_text(turn, text, from_button=from_button)
             return

@@ -35,7 +35,15 @@ from handlers.candidate.flags import field_flags, show_flags, unseen
 from handlers.candidate.intent import not_stored, read
 from handlers.candidate.structure import NO, YES, answered, relation_key
 from handlers.candidate.summaries import explanation, header, relative_summary
-from handlers.candidate.texts import BRACKET_OLD, display, first_sentence, label, short, t
+from handlers.candidate.texts import (
+    BRACKET_OLD,
+    display,
+    first_sentence,
+    label,
+    short,
+    t,
+    typed_yes_no,
+)
 from handlers.events import Button
 from storage.core import Change
 
@@ -50,6 +58,13 @@ class Options:
     def button(self, text: str, value: str | None = None) -> Button:
         self.values.append(text if value is None else value)
         return Button(label(text), OPTION.encode(Option(len(self.values) - 1), seq=self.seq))
+
+
+#: The suggestion's own words for each side, besides its button labels.
+SUGGESTION_WORDS = {
+    "yes": (t("suggestion.accept"), "dùng đề xuất", "dùng cách này", "lấy đề xuất", "sửa"),
+    "no": (t("suggestion.keep"), "giữ nguyên", "giữ", "giữ như cũ", "không dùng", "để nguyên"),
+}
 
 
 def nav_buttons(seq: int) -> list[Button]:
@@ -194,6 +209,11 @@ class Question(Screen):
         fdef = self.field_def(turn)
         screen: Question = self
         if self.suggestion:
+            # "co", "dung" (dùng), "ok", "thoi", "giu nguyen": the reply to the suggestion
+            said = None if from_button else typed_yes_no(text, **SUGGESTION_WORDS)
+            if said is not None:
+                await self.settle(turn, Answer("yes" if said else "no"))
+                return
             # A new text while a suggestion is pending: treat it as a new answer.
             screen = dataclasses.replace(self, suggestion=None)
             turn.conversation.screen = screen
