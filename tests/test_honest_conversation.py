@@ -201,3 +201,36 @@ async def test_a_confirmation_reads_its_own_words(router: Router) -> None:
     await client.send("khong")
     await client.send("xoa")
     assert (await dossier(router, client)).tables.get("nuoc_ngoai", []) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# (4) typed text richer than the button it matches
+
+
+async def test_the_signature_name_typed_with_diacritics_keeps_them(router: Router) -> None:
+    """At the name under the signature the button offers (1) as typed, "NGUYEN VAN TUAN";
+    typing "Nguyễn Văn Tuấn" stored the unaccented label."""
+    sample = missing("ky_ten")
+    sample.answers["ho_ten"] = "NGUYEN VAN TUAN"
+    client = await at(router, sample)
+    assert (await cursor(router, client)).field_id == "ky_ten"
+    assert "NGUYEN VAN TUAN" in client.buttons()
+    await client.send("Nguyễn Văn Tuấn")
+    assert (await dossier(router, client)).answers["ky_ten"] == "NGUYỄN VĂN TUẤN"
+    assert "NGUYEN VAN TUAN" in client.texts()  # (1) and the signature differ: said at once
+    await client.send("/sua 1")
+    await client.send("nguyen van tuan")  # the same as the button: still the tap
+    await client.send("/sua 1")
+    await client.send("Nguyễn Văn Tuấn")  # (1) fixed: no mismatch left
+    assert (await dossier(router, client)).answers["ho_ten"] == "NGUYỄN VĂN TUẤN"
+
+
+async def test_a_later_fix_of_item_1_reports_the_signature_at_once(router: Router) -> None:
+    """After a later fix of item (1) the check said nothing; the new mismatch with the name
+    under the signature appeared only in /tiendo."""
+    sample = load_sample("a")
+    client = await at(router, sample)
+    await client.send("/sua 1")
+    await client.send("Trần Minh Khoa Anh")
+    assert "TRẦN MINH KHOA ANH" in client.texts()
+    assert "Sửa mục (23)" in client.buttons()  # the signature's flag, with its fix button

@@ -6,7 +6,8 @@
   stored; :func:`not_stored` is what the candidate is told instead.
 * :func:`typed_button` — every button can be typed instead of tapped: its number in the list
   shown, or its label (case and diacritics ignored), so the console and Zalo (no buttons)
-  work the same way.
+  work the same way. A typed answer that matches an option but carries diacritics its label
+  lacks is the answer, not the tap: the richer form is kept.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from collections.abc import Sequence
 
 from forms.classify import Expect, Reading, Verdict, classify
 from forms.model import FieldDef, Kind
-from forms.vn import match_key
+from forms.vn import fold, match_key
+from handlers.candidate.actions import OPTION, decode_action
 from handlers.candidate.texts import short, t
 
 #: Chatter whose own reply exists ("Chào anh/chị!", "Không có gì ạ"…).
@@ -83,8 +85,15 @@ def typed_button(text: str, buttons: Sequence[Sequence[str]]) -> str | None:
         return None
     for label, action in buttons:
         if match_key(_strip_marks(label)) == key:
+            if _marks(text) > _marks(label) and decode_action(action)[0] is OPTION:
+                return None  # "Nguyễn Văn Tuấn" for "NGUYEN VAN TUAN": the richer text
             return action
     return None
+
+
+def _marks(text: str) -> int:
+    """How many letters carry a diacritic (what an unaccented button label lacks)."""
+    return sum(1 for ch in text if ch.isalpha() and fold(ch) != ch.lower())
 
 
 _MARKS = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)

@@ -414,12 +414,20 @@ class FieldQuestion(Question):
         return self
 
     def own_flags(self, turn: Turn, fdef: FieldDef) -> list[Flag]:
-        # This answer's problems and its item's own; the item's loops wait for "Xong".
-        return [
+        # This answer's problems and its item's own; the item's loops wait for "Xong". What
+        # the answer breaks in an item already finished (a fixed (1) no longer matching the
+        # name under the signature) is said at once, not only in /tiendo.
+        flags = field_flags(turn, fdef.id)
+        mine = [
             f
-            for f in field_flags(turn, fdef.id)
+            for f in flags
             if f.field == fdef.id or (f.item == self.item and f.table is None and f.field is None)
         ]
+        elsewhere = [f for f in flags if f.item != self.item]
+        if elsewhere:
+            finished = set(turn.nav.finished_items())
+            mine += [f for f in elsewhere if f.item in finished]
+        return mine
 
     def confirm_first(self, turn: Turn, values: Mapping[str, str]) -> Screen | None:
         if not doomed_relatives(turn, self.item_def(turn), values):
