@@ -23,7 +23,7 @@ from forms.checks import Flag
 from forms.dossier import Dossier
 from forms.model import FieldDef, FormDef, ItemDef
 from handlers.candidate.actions import KEEP, NO, OPTION, SKIP, YES, Option, decode_action
-from handlers.candidate.intent import not_an_answer
+from handlers.candidate.intent import read, social
 from handlers.candidate.structure import Memory, Structure
 from handlers.candidate.texts import t, typed_yes_no
 from handlers.events import Button, Event, Reply
@@ -151,7 +151,7 @@ class Screen:
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
         """A typed reply that is no button: here, not an answer."""
-        why = None if from_button else not_an_answer(text, None)
+        why = None if from_button else social(read(text, None))
         turn.say(t(f"not_answer.{why}") if why else t("choose_button"))
         turn.nav.reask()
 
@@ -236,7 +236,9 @@ class Confirm(Screen):
         await self.decide(turn, codec is YES)  # any other button of the screen: no
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
-        yes = None if from_button else typed_yes_no(text)
+        key = f"confirm.{self.what}"
+        labels = {"yes": (t(f"{key}_yes"),), "no": (t(f"{key}_no"),)}
+        yes = None if from_button else typed_yes_no(text, **labels)
         if yes is None:
             await super().on_text(turn, text, from_button=from_button)
             return

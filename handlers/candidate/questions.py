@@ -13,6 +13,7 @@ from typing import Any
 
 from forms import parsers
 from forms.checks import Flag
+from forms.classify import Verdict
 from forms.dossier import Row
 from forms.model import FieldDef, ItemDef, Kind
 from forms.texts import render
@@ -31,10 +32,18 @@ from handlers.candidate.actions import (
 from handlers.candidate.answers import AnswerError, Parsed, parse_answer
 from handlers.candidate.core import Confirm, Screen, Shown, Turn, on
 from handlers.candidate.flags import field_flags, show_flags, unseen
-from handlers.candidate.intent import not_an_answer
+from handlers.candidate.intent import not_stored, read
 from handlers.candidate.structure import NO, YES, answered, relation_key
-from handlers.candidate.summaries import header, relative_summary
-from handlers.candidate.texts import BRACKET_OLD, display, first_sentence, label, short, t
+from handlers.candidate.summaries import explanation, header, relative_summary
+from handlers.candidate.texts import (
+    BRACKET_OLD,
+    display,
+    first_sentence,
+    label,
+    short,
+    t,
+    typed_yes_no,
+)
 from handlers.events import Button
 from storage.core import Change
 
@@ -49,6 +58,13 @@ class Options:
     def button(self, text: str, value: str | None = None) -> Button:
         self.values.append(text if value is None else value)
         return Button(label(text), OPTION.encode(Option(len(self.values) - 1), seq=self.seq))
+
+
+#: The suggestion's own words for each side, besides its button labels.
+SUGGESTION_WORDS = {
+    "yes": (t("suggestion.accept"), "dùng đề xuất", "dùng cách này", "lấy đề xuất", "sửa"),
+    "no": (t("suggestion.keep"), "giữ nguyên", "giữ", "giữ như cũ", "không dùng", "để nguyên"),
+}
 
 
 def nav_buttons(seq: int) -> list[Button]:
@@ -180,6 +196,8 @@ class Question(Screen):
                 line = []
         if line:
             rows.append(line)
+        if fdef.unknown_allowed:
+            rows.append([options.button(t("button.unknown"), parsers.UNKNOWN)])
         return rows
 
     def row_number(self) -> int:
@@ -191,14 +209,23 @@ class Question(Screen):
         fdef = self.field_def(turn)
         screen: Question = self
         if self.suggestion:
+            # "co", "dung" (dùng), "ok", "thoi", "giu nguyen": the reply to the suggestion
+            said = None if from_button else typed_yes_no(text, **SUGGESTION_WORDS)
+            if said is not None:
+                await self.settle(turn, Answer("yes" if said else "no"))
+                return
             # A new text while a suggestion is pending: treat it as a new answer.
             screen = dataclasses.replace(self, suggestion=None)
             turn.conversation.screen = screen
-        why = None if from_button else not_an_answer(text, fdef.kind)
-        if why:
-            turn.say(t(f"not_answer.{why}"))
-            turn.nav.reask()
-            return
+        if not from_button:
+            reading = read(text, fdef)
+            if reading.verdict is Verdict.I_DONT_KNOW and fdef.unknown_allowed:
+                text = parsers.UNKNOWN  # the guidance's words, never an invented fact
+            elif not reading.is_answer and reading.reason != "bare_statement":
+                # (a bare "có"/"không" to a statement is explained by its parser)
+                turn.say(not_stored(reading, text, fdef, explanation(turn, screen)))
+                turn.nav.reask()
+                return
         try:
             parsed = parse_answer(
                 fdef, text, form=turn.wiring.form, today=turn.today, period_start=screen.start
@@ -207,6 +234,8 @@ class Question(Screen):
             turn.say(t("parse_failed", error=exc.message))
             turn.nav.ask(screen, exc.options)
             return
+        if fdef.unknown_allowed and parsed.text == parsers.UNKNOWN:
+            turn.note(t("not_answer.unknown_stored", n=self.item))
         await screen.store(turn, fdef, parsed)
 
     async def store(
@@ -385,12 +414,20 @@ class FieldQuestion(Question):
         return self
 
     def own_flags(self, turn: Turn, fdef: FieldDef) -> list[Flag]:
-        # This answer's problems and its item's own; the item's loops wait for "Xong".
-        return [
+        # This answer's problems and its item's own; the item's loops wait for "Xong". What
+        # the answer breaks in an item already finished (a fixed (1) no longer matching the
+        # name under the signature) is said at once, not only in /tiendo.
+        flags = field_flags(turn, fdef.id)
+        mine = [
             f
-            for f in field_flags(turn, fdef.id)
+            for f in flags
             if f.field == fdef.id or (f.item == self.item and f.table is None and f.field is None)
         ]
+        elsewhere = [f for f in flags if f.item != self.item]
+        if elsewhere:
+            finished = set(turn.nav.finished_items())
+            mine += [f for f in elsewhere if f.item in finished]
+        return mine
 
     def confirm_first(self, turn: Turn, values: Mapping[str, str]) -> Screen | None:
         if not doomed_relatives(turn, self.item_def(turn), values):
