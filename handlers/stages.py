@@ -31,6 +31,7 @@ from storage.db import Tx
 from storage.stages import StageEventRow, StageRecords
 
 __all__ = [  # person_label and step_label: also read here by handlers.org
+    "MAX_ID",
     "STEP_ALIASES",
     "TYPED_STEP",
     "Recorded",
@@ -40,6 +41,7 @@ __all__ = [  # person_label and step_label: also read here by handlers.org
     "parse_step_command",
     "person_label",
     "record_step",
+    "shown_number",
     "step_label",
     "typed_person",
     "undo_last_step",
@@ -143,6 +145,16 @@ _DATE_RE = re.compile(
 # Words people put around a date that say nothing more ("chi bộ họp vào ngày 15/06").
 _FILLER_WORDS = frozenset({"ngay", "vao", "hop"})
 _RELATIVE_DAYS = {"homnay": 0, "nay": 0, "homqua": 1, "homkia": 2}
+# The largest number a dossier or a unit can carry (SQLite's INTEGER): a larger one typed or
+# in a forged button is refused before it reaches the database, which would raise. And the
+# largest "con N" / "người nuôi dưỡng N".
+MAX_ID = 2**63 - 1
+MAX_NUMBERED = 99
+
+
+def shown_number(digits: str) -> str:
+    """A typed number as a refusal quotes it (a very long one shortened)."""
+    return digits if len(digits) <= 24 else digits[:23] + "…"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,6 +181,8 @@ def parse_person(text: str) -> str:
     if not compact:
         return ""
     match = re.fullmatch(r"(con|nguoinuoiduong|nuoiduong|nguoinuoi)(?:thu)?(\d+)", compact)
+    if match and int(match.group(2)) > MAX_NUMBERED:
+        raise StepRefused("unknown_person")
     if match:
         return f"{_PERSON_ALIASES[match.group(1)]}{int(match.group(2))}"
     found = _PERSON_ALIASES.get(compact)
@@ -203,6 +217,8 @@ def parse_step_command(text: str, today: date) -> StepInput:
     if head is None:
         raise StepRefused("usage")
     number = head.group(1)
+    if int(number) > MAX_ID:
+        raise StepRefused("too_large", number=shown_number(number))
     rest = fold(text)[head.end() :]
     day: date | None = None
     found = _DATE_RE.search(rest)

@@ -22,7 +22,7 @@ from handlers.secretary.actions import (
     SUMMARY,
     UNDO,
 )
-from handlers.secretary.common import Request, Settings, refused
+from handlers.secretary.common import Request, Settings, ids_out_of_range, refused
 from handlers.secretary.export import ExportCommand
 from handlers.secretary.scope import dossier_refusal, within
 from handlers.secretary.steps import StepCommands
@@ -97,12 +97,16 @@ class SecretaryFlow:
         for codec, handler in self._unit_buttons.items():
             decoded = codec.decode(event.action)
             if decoded is not None and person is not None:
+                if ids_out_of_range(decoded.payload):
+                    return refused(toast=True)  # forged: no button carries such a number
                 if not await within(tx, event, person, decoded.payload.unit):
                     return refused()
                 return await handler(tx, request, decoded.payload)
         for codec, handler in self._dossier_buttons.items():
             decoded = codec.decode(event.action)
             if decoded is not None and person is not None:
+                if ids_out_of_range(decoded.payload):
+                    return refused(toast=True)
                 refusal = await dossier_refusal(tx, event, person, decoded.payload.dossier)
                 return refusal or await handler(tx, request, decoded.payload)
         return refused(toast=True)  # no account, or a button no codec reads

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from handlers.events import Button, Event, Reply
 from handlers.routing import ActionCodec
 from handlers.secretary.actions import UnitRef
-from handlers.secretary.common import OVERSEERS, Request, t
+from handlers.secretary.common import OVERSEERS, Request, t, too_large
+from handlers.stages import MAX_ID
 from storage.core import Person
 from storage.db import Tx
 from storage.reviews import Org, Unit
@@ -75,6 +76,8 @@ async def choose_unit(
     wanted = int(match.group(1)) if match else None
     if match:
         args = args[match.end() :]
+    if wanted is not None and wanted > MAX_ID:
+        return UnitChoice(None, args, too_large(match.group(1) if match else ""))
     if request.event.chat.kind == "group":
         return await _group_unit(tx, request.event, person, wanted, args, roles, refused)
     tops = await overseen_units(tx, person.id, roles)

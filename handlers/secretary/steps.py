@@ -20,10 +20,10 @@ from forms.vn import fold
 from handlers.events import Reply
 from handlers.secretary.actions import AskDate, DossierRef, PickPerson, RecordStep
 from handlers.secretary.card import ask_date, ask_person, card
-from handlers.secretary.common import Request, Settings, refused, t
+from handlers.secretary.common import Request, Settings, refused, t, too_large
 from handlers.secretary.pipeline import pipeline_list
 from handlers.secretary.scope import dossier_refusal, request_scope
-from handlers.stages import TYPED_STEP, parse_step_command, record_step, undo_last_step
+from handlers.stages import MAX_ID, TYPED_STEP, parse_step_command, record_step, undo_last_step
 from storage.core import Person
 from storage.db import Tx
 from storage.stages import StageRecords
@@ -88,6 +88,8 @@ class StepCommands:
         match = re.fullmatch(r"\s*(?:#|hs|ho\s*so)?\s*(\d+)\s*", fold(event.text))
         if match is None:
             return [Reply(text=t("step.undo_usage"))]
+        if int(match.group(1)) > MAX_ID:
+            return too_large(match.group(1))
         dossier_id = int(match.group(1))
         refusal = await dossier_refusal(tx, event, person, dossier_id)
         if refusal is not None:

@@ -78,7 +78,7 @@ async def _set_target(tx: Tx, m: _Managed) -> list[Reply]:
     number = words[0]  # "150", or "1.500" with the Vietnamese thousands separator
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", number):
         number = number.replace(".", "")
-    if not number.isdigit() or not 1 <= int(number) <= MAX_TARGET:
+    if not number.isdecimal() or not 1 <= int(number) <= MAX_TARGET:
         return [Reply(text=t("target.bad_number") + "\n\n" + t("target.usage"))]
     target = int(number)
     deadline = _parse_deadline(" ".join(words[1:]), m.today)
