@@ -80,6 +80,7 @@ class StepRefused(Exception):
 
     def __init__(self, key: str, **params: Any) -> None:
         self.key = key
+        self.params = params
         self.message = texts.message(f"secretary.step.{key}", **params)
         super().__init__(self.message)
 

@@ -4,7 +4,9 @@
 card, ``sec:wp:<dossier>:<g|v>`` choose the person verified (a request sent, a reply back),
 ``sec:as:<dossier>:<step>[:<person>]`` ask the date, ``sec:rc:<dossier>:<step>:<yyyymmdd>
 [:<person>[:a|d]]`` record (``a`` abroad, ``d`` at home, neither: as the dossier says),
-``sec:un:<dossier>`` undo the last step. Messages already sent carry these: the formats stay.
+``sec:un:<dossier>`` undo the last step; ``sec:ct:<unit>`` a group summary's or digest's
+details, sent privately, ``sec:cp:<dossier>`` a card's details, sent privately. Messages
+already sent carry these: the formats stay.
 """
 
 from __future__ import annotations
@@ -56,5 +58,9 @@ UNDO = ActionCodec(PREFIX, "un", DossierRef)
 PICK_PERSON = ActionCodec(PREFIX, "wp", PickPerson)
 ASK_DATE = ActionCodec(PREFIX, "as", AskDate)
 RECORD = ActionCodec(PREFIX, "rc", RecordStep)
+SUMMARY_DETAILS = ActionCodec(PREFIX, "ct", UnitRef)
+CARD_DETAILS = ActionCodec(PREFIX, "cp", DossierRef)
 
-ACTIONS: tuple[ActionCodec[Any], ...] = (SUMMARY, EXPORT, CARD, UNDO, PICK_PERSON, ASK_DATE, RECORD)
+ACTIONS: tuple[ActionCodec[Any], ...] = (
+    SUMMARY, EXPORT, CARD, UNDO, PICK_PERSON, ASK_DATE, RECORD, SUMMARY_DETAILS, CARD_DETAILS
+)  # fmt: skip

@@ -13,7 +13,7 @@ from admission.workdays import DEFAULT_CALENDAR, WorkCalendar
 from forms import texts
 from handlers.events import Event, Reply
 from handlers.stages import MAX_ID, shown_number
-from handlers.summary import FlagChecker, default_checker
+from handlers.summary import PRIVATE, Audience, FlagChecker, default_checker
 from storage.core import Person
 
 # Who may read a unit's summary, export and steps (of the unit or of a unit above it).
@@ -48,11 +48,13 @@ def ids_out_of_range(payload: Any) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One command or button: the event, who sent it (None: no account), the local date."""
+    """One command or button: the event, who sent it (None: no account), the local date, and
+    what may be shown where it was sent (:mod:`handlers.summary.audience`)."""
 
     event: Event
     person: Person | None
     today: date
+    audience: Audience = PRIVATE
 
 
 @dataclass(frozen=True)
