@@ -16,6 +16,8 @@ from typing import Any
 
 from admission.abroad import AbroadChoice, abroad_reason, choose_abroad
 from admission.stages import (
+    NOT_ADMITTED,
+    DerivedStages,
     StepRefused,
     adult_from,
     check_step,
@@ -28,14 +30,16 @@ from admission.workdays import from_day_number
 from forms.parsers import ParseError, parse_date
 from forms.vn import fold
 from storage.db import Tx
-from storage.stages import StageEventRow, StageRecords
+from storage.stages import ProgressRow, StageEventRow, StageRecords
 
 __all__ = [  # person_label and step_label: also read here by handlers.org
     "MAX_ID",
+    "NOT_ADMITTED",
     "STEP_ALIASES",
     "TYPED_STEP",
     "Recorded",
     "StepInput",
+    "check_not_admitted",
     "parse_day",
     "parse_person",
     "parse_step_command",
@@ -71,6 +75,9 @@ STEP_ALIASES: dict[str, str] = {
     "leketnap": "ket_nap",
     "chinhthuc": "chinh_thuc",
     "16knd": "chinh_thuc",
+    "khongketnap": NOT_ADMITTED,
+    "khongduockn": NOT_ADMITTED,
+    "khongduocketnap": NOT_ADMITTED,
 }
 
 # The short alias shown for each step in hints ("/buoc 12 chibo …").
@@ -83,6 +90,7 @@ TYPED_STEP: dict[str, str] = {
     "quyet_dinh": "quyetdinh",
     "ket_nap": "ketnap",
     "chinh_thuc": "chinhthuc",
+    NOT_ADMITTED: "khongketnap",
 }
 assert set(TYPED_STEP.values()) <= set(STEP_ALIASES)
 # The alias shown for each person verified; "con2" and "nuoi_duong1" are typed "con2" and
@@ -273,6 +281,25 @@ class Recorded:
     abroad: bool = False
 
 
+async def _progress_and_state(
+    records: StageRecords, dossier_id: int
+) -> tuple[ProgressRow, DerivedStages]:
+    progress = await records.progress(dossier_id)
+    if progress is None or progress.status == "deleted":
+        raise StepRefused("no_dossier", number=dossier_id)
+    return progress, fold_events(await records.events(dossier_id))
+
+
+async def check_not_admitted(tx: Tx, dossier_id: int, day: date, *, today: date) -> None:
+    """Raise :class:`StepRefused` when "không kết nạp" on ``day`` could not be recorded —
+    asked before its confirmation, so nobody confirms what would then be refused."""
+    progress, state = await _progress_and_state(tx.repo(StageRecords), dossier_id)
+    check_step(
+        state, status=progress.status, approved_d=progress.approved_d, step=NOT_ADMITTED,
+        day=day, today=today,
+    )  # fmt: skip
+
+
 async def record_step(
     tx: Tx,
     dossier_id: int,
@@ -292,10 +319,7 @@ async def record_step(
     kept beside it.
     """
     records = tx.repo(StageRecords)
-    progress = await records.progress(dossier_id)
-    if progress is None or progress.status == "deleted":
-        raise StepRefused("no_dossier", number=dossier_id)
-    state = fold_events(await records.events(dossier_id))
+    progress, state = await _progress_and_state(records, dossier_id)
     person = resolve_person(state, step, person)
     record = await tx.dossiers.get(dossier_id) if step in ("chi_bo", "tham_tra_gui") else None
     dossier = record.dossier if record else None

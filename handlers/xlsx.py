@@ -42,6 +42,7 @@ HEADERS: tuple[tuple[str, str, int], ...] = (
     ("ceremony_d", "Lễ kết nạp", 12),
     ("probation_end", "Hết dự bị", 12),
     ("official_d", "Chính thức (16-KNĐ)", 12),
+    ("not_admitted_d", "Không kết nạp", 12),
     ("cert_d", "Cấp GCN nhận thức về Đảng", 12),
     ("overdue", "Quá hạn", 50),
     ("upcoming", "Sắp đến hạn", 30),

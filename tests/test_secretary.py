@@ -405,6 +405,7 @@ def test_button_data_keeps_its_wire_format() -> None:
         ASK_DATE,
         CARD,
         CARD_DETAILS,
+        CONFIRM_NOT_ADMITTED,
         EXPORT,
         PICK_PERSON,
         RECORD,
@@ -412,6 +413,7 @@ def test_button_data_keeps_its_wire_format() -> None:
         SUMMARY_DETAILS,
         UNDO,
         AskDate,
+        DecisionDay,
         DossierRef,
         PickPerson,
         RecordStep,
@@ -424,6 +426,7 @@ def test_button_data_keeps_its_wire_format() -> None:
         (CARD, DossierRef(12), "sec:cd:12"),
         (SUMMARY_DETAILS, UnitRef(5), "sec:ct:5"),  # issue 11: details, privately
         (CARD_DETAILS, DossierRef(12), "sec:cp:12"),
+        (CONFIRM_NOT_ADMITTED, DecisionDay(12, "20260923"), "sec:nk:12:20260923"),
         (UNDO, DossierRef(12), "sec:un:12"),
         (PICK_PERSON, PickPerson(12, "v"), "sec:wp:12:v"),
         (ASK_DATE, AskDate(12, "chi_bo"), "sec:as:12:chi_bo"),

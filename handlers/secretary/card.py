@@ -16,6 +16,7 @@ from typing import Any
 from admission.abroad import abroad_reason, abroad_reasons, verified_relatives
 from admission.deadlines import verification_due
 from admission.stages import (
+    NOT_ADMITTED,
     DerivedStages,
     Verification,
     adult_from,
@@ -32,11 +33,14 @@ from forms.parsers import format_date
 from handlers.events import Button, Reply
 from handlers.secretary.actions import (
     ASK_DATE,
+    CARD,
     CARD_DETAILS,
+    CONFIRM_NOT_ADMITTED,
     PICK_PERSON,
     RECORD,
     UNDO,
     AskDate,
+    DecisionDay,
     DossierRef,
     PickPerson,
     RecordStep,
@@ -89,6 +93,10 @@ async def card(
     buttons: list[list[Button]] = [
         [Button(step_label(s), _next_action(dossier_id, s))] for s in nxt
     ]
+    if progress.status == "approved" and state.decision_d is None and nxt:
+        # the unit may decide not to admit until the admission decision (confirmed first)
+        exit_action = ASK_DATE.encode(AskDate(dossier_id, NOT_ADMITTED))
+        buttons.append([Button(t("buttons.not_admitted"), exit_action)])
     if events:
         buttons.append([Button(t("buttons.undo"), UNDO.encode(DossierRef(dossier_id)))])
     has_details = bool(adult) or any(v.reason for v in state.verifications)
@@ -229,6 +237,20 @@ def _people_to_verify(
         named = named or bool(name)
         labels[p] = t("step.person_button", person=person_label(p), name=name, abroad=p in reasons)
     return people, labels, named
+
+
+def confirm_not_admitted(progress: ProgressRow, day: date, audience: Audience) -> Reply:
+    """ "Không kết nạp" asks to be confirmed: what it does, and how to undo a mistake."""
+    number = progress.dossier_id
+    name = shown_name(audience, progress.full_name, number)
+    text = t("step.confirm_not_admitted", name=name, number=number, day=format_date(day))
+    confirm = CONFIRM_NOT_ADMITTED.encode(DecisionDay(number, f"{day:%Y%m%d}"))
+    keep = CARD.encode(DossierRef(number))
+    buttons = [
+        [Button(t("buttons.confirm_not_admitted"), confirm)],
+        [Button(t("buttons.keep"), keep)],
+    ]
+    return Reply(text=text, buttons=buttons)
 
 
 async def ask_date(

@@ -16,6 +16,7 @@ from handlers.secretary.actions import (
     ASK_DATE,
     CARD,
     CARD_DETAILS,
+    CONFIRM_NOT_ADMITTED,
     EXPORT,
     PICK_PERSON,
     PREFIX,
@@ -87,6 +88,7 @@ class SecretaryFlow:
             PICK_PERSON: steps.person_button,
             ASK_DATE: steps.date_button,
             RECORD: steps.record_button,
+            CONFIRM_NOT_ADMITTED: steps.not_admitted_button,
         }
         assert {*self._unit_buttons, *self._dossier_buttons} == set(ACTIONS)
 

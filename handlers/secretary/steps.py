@@ -22,13 +22,21 @@ from admission.workdays import from_day_number
 from forms.parsers import format_date
 from forms.vn import fold
 from handlers.events import Reply
-from handlers.secretary.actions import AskDate, DossierRef, PickPerson, RecordStep
-from handlers.secretary.card import Screen, ask_date, ask_person, card
+from handlers.secretary.actions import AskDate, DecisionDay, DossierRef, PickPerson, RecordStep
+from handlers.secretary.card import Screen, ask_date, ask_person, card, confirm_not_admitted
 from handlers.secretary.common import Request, Settings, refused, t, too_large
 from handlers.secretary.details import privately, record_views
 from handlers.secretary.pipeline import pipeline_list
 from handlers.secretary.scope import dossier_refusal, request_scope
-from handlers.stages import MAX_ID, TYPED_STEP, parse_step_command, record_step, undo_last_step
+from handlers.stages import (
+    MAX_ID,
+    NOT_ADMITTED,
+    TYPED_STEP,
+    check_not_admitted,
+    parse_step_command,
+    record_step,
+    undo_last_step,
+)
 from storage.db import Tx
 from storage.stages import StageRecords
 
@@ -80,6 +88,8 @@ class StepCommands:
                 example=format_date(today),
             )
             return [Reply(text=need)]
+        if parsed.step == NOT_ADMITTED:
+            return await self._confirm_not_admitted(tx, request, parsed.dossier_id, parsed.day)
         step = _Step(parsed.dossier_id, parsed.step, parsed.day, parsed.person, parsed.abroad)
         return await self._record(tx, request, step)
 
@@ -133,9 +143,32 @@ class StepCommands:
             day = datetime.strptime(payload.day, "%Y%m%d").date()
         except ValueError:
             return [Reply(text=t("step.usage"))]
+        if payload.step == NOT_ADMITTED:  # a date chosen: confirm before recording
+            return await self._confirm_not_admitted(tx, request, payload.dossier, day)
         abroad = _PLACES.get(payload.place)
         step = _Step(payload.dossier, payload.step, day, payload.person, abroad)
         return await self._record(tx, request, step)
+
+    async def not_admitted_button(
+        self, tx: Tx, request: Request, payload: DecisionDay
+    ) -> list[Reply]:
+        """ "Không kết nạp" confirmed: recorded (a step with who and when, an audit row)."""
+        try:
+            day = datetime.strptime(payload.day, "%Y%m%d").date()
+        except ValueError:
+            return [Reply(text=t("step.usage"))]
+        return await self._record(tx, request, _Step(payload.dossier, NOT_ADMITTED, day))
+
+    async def _confirm_not_admitted(
+        self, tx: Tx, request: Request, dossier_id: int, day: date
+    ) -> list[Reply]:
+        try:
+            await check_not_admitted(tx, dossier_id, day, today=request.today)
+        except StepRefused as exc:
+            return [Reply(text=exc.message)]
+        progress = await tx.repo(StageRecords).progress(dossier_id)
+        assert progress is not None  # check_not_admitted found it
+        return [confirm_not_admitted(progress, day, request.audience)]
 
     # -- screens and recording --------------------------------------------------------------------
     async def _card(
