@@ -278,3 +278,42 @@ async def test_a_step_recorded_in_a_group_names_the_dossier_by_number(world: Wor
     text = only_text(await run(world, "sec", "buoc", f"{d6} viettay 18/09/2026", chat=GROUP))
     assert text.startswith(f"Đã ghi: Hồ sơ số {d6} — Nộp bản lý lịch viết tay ngày 18/09/2026")
     assert "ĐỖ THỊ SÁU" not in text
+
+
+# -- erasure reaches the secretaries' tables ---------------------------------------------------
+
+_SECRETARY_TABLES = ("stage_events", "verifications", "dossier_progress", "dossier_flags")
+
+
+async def _rows_mentioning(world: World, *needles: str) -> list[tuple[str, str]]:
+    found = []
+    async with world.db.read() as r:
+        for table in _SECRETARY_TABLES:
+            for row in await r.fetchall(f"SELECT * FROM {table}"):
+                text = " ".join(str(v) for v in row)
+                found += [(table, n) for n in needles if n in text]
+    return found
+
+
+async def test_an_erased_dossier_leaves_nothing_in_the_secretaries_tables(world: World) -> None:
+    k = world.dossiers["K"]
+    needles = (CANDIDATE, "TRẦN VĂN HÙNG", "Seoul")
+    assert ("stage_events", "TRẦN VĂN HÙNG") in await _rows_mentioning(world, *needles)
+    async with world.db.transaction(at(TODAY)) as tx:
+        record = await tx.dossiers.get(k)
+        assert record is not None
+        await tx.dossiers.erase(record)
+    assert await _rows_mentioning(world, *needles) == []
+    async with world.db.read() as r:
+        assert await r.fetchval("SELECT count(*) FROM stage_events WHERE dossier_id = ?", (k,)) == 0
+        row = await r.fetchone(
+            "SELECT full_name, birth_d, handwritten_d, verif_sent, phase FROM dossier_progress"
+            " WHERE dossier_id = ?",
+            (k,),
+        )
+        assert tuple(row) == ("", None, None, 0, "deleted")
+        # the audit keeps that the steps happened, never their content
+        steps = await r.fetchall(
+            "SELECT detail FROM audit_log WHERE dossier_id = ? AND action = 'stage'", (k,)
+        )
+    assert len(steps) == 2 and all("HÙNG" not in s[0] for s in steps)
