@@ -30,8 +30,7 @@ async def world(tmp_path: Path):
     async with w.db.transaction(at(TODAY)) as tx:
         await tx.repo(Org).bind_group(w.alpha.id, GROUP.platform, GROUP.id)
         await tx.repo(Org).bind_group(w.root.id, ROOT_GROUP.platform, ROOT_GROUP.id)
-        for unit in (w.alpha, w.root):
-            await tx.repo(UnitRows).set_names_in_group(unit.id, True)
+        await tx.repo(UnitRows).set_names_in_group(w.root.id, True)
     yield w
     await w.db.close()
 
@@ -62,6 +61,10 @@ async def test_typed_it_asks_to_confirm_before_recording(world: World) -> None:
         "Thôi, giữ hồ sơ": f"sec:cd:{d10}",
     }
     assert await phase(world, d10) == "chi_bo"  # nothing recorded yet
+    in_group = only_text(
+        await run(world, "sec", "buoc", f"{d10} khongketnap 20/09/2026", chat=GROUP)
+    )
+    assert in_group.startswith(f"Ghi «Không kết nạp» cho hồ sơ số {d10}, ngày 20/09/2026?")
     kept = only_text(await run(world, "sec", action=f"sec:cd:{d10}"))
     assert "Giai đoạn: Chi bộ đã biểu quyết, chờ đảng ủy" in kept
 
@@ -99,8 +102,11 @@ async def test_it_leaves_the_pipeline_and_is_counted_apart(world: World) -> None
     labels = [b.label for row in listed.buttons for b in row]
     assert not any(label.startswith((f"{d8} · ", f"{d10} · ")) for label in labels)
     digests = by_chat(await Notifier(world.db).due_notifications(at(TODAY, 8)))
-    for chat in (GROUP.id, ROOT_GROUP.id):
-        assert "ĐINH VĂN TÁM" not in digests[chat][0] and "LÝ VĂN MƯỜI" not in digests[chat][0]
+    for chat in (GROUP.id, ROOT_GROUP.id):  # names in the root's group, numbers in Alpha's
+        digest = digests[chat][0]
+        assert "ĐINH VĂN TÁM" not in digest and "LÝ VĂN MƯỜI" not in digest
+        assert f"Hồ sơ số {d8} (" not in digest and f"Hồ sơ số {d10} (" not in digest
+        assert "Hồ sơ số" in digest or "KIỀU VĂN MƯỜI SÁU" in digest  # the others still are
     sheet = load_workbook(io.BytesIO((await run(world, "sec", "xuat"))[0].document.data))["Hồ sơ"]  # type: ignore[union-attr]
     rows = list(sheet.iter_rows(values_only=True))
     row = dict(zip(rows[0], next(r for r in rows if r[1] == "LÝ VĂN MƯỜI"), strict=True))

@@ -242,7 +242,7 @@ def _people_to_verify(
 def confirm_not_admitted(progress: ProgressRow, day: date, audience: Audience) -> Reply:
     """ "Không kết nạp" asks to be confirmed: what it does, and how to undo a mistake."""
     number = progress.dossier_id
-    name = shown_name(audience, progress.full_name, number)
+    name = (progress.full_name or t("no_name")) if audience.names else ""
     text = t("step.confirm_not_admitted", name=name, number=number, day=format_date(day))
     confirm = CONFIRM_NOT_ADMITTED.encode(DecisionDay(number, f"{day:%Y%m%d}"))
     keep = CARD.encode(DossierRef(number))
