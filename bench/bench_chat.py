@@ -408,7 +408,19 @@ async def bot_side(args: argparse.Namespace) -> None:
             db_path=db_path,
             polling_timeout=10,
         )
-        bot = TelegramBot(settings, router, commands=[])
+        bot: Any
+        if args.edges:  # issue 10: inbox, outbox, our own polling loop and the sender
+            from bot.pacing import Pacing
+            from bot.telegram_service import TelegramService
+
+            # Telegram's group limits; no per-chat or global cap on private replies: the
+            # simulated candidates answer every 0.8 s for minutes, faster than any person
+            pacing = (
+                Pacing() if args.pacing == "telegram" else Pacing(chat_rate=None, global_rate=None)
+            )
+            bot = TelegramService(settings, router, commands=[], pacing=pacing)
+        else:
+            bot = TelegramBot(settings, router, commands=[])
         await bot.start()
         baseline = rss_mb()
         peak = baseline
@@ -459,6 +471,8 @@ async def run_one(n: int, mode: str, think: float, script: Path, args: argparse.
     ]
     if args.stub:
         command.append("--stub")
+    if args.edges:
+        command += ["--edges", "--pacing", args.pacing]
     if args.profile:
         command += ["--profile", f"{args.profile}.{n}.{mode}.html"]
     if args.series:
@@ -543,6 +557,8 @@ def report(label: str, n: int, data: dict) -> list[tuple[str, bool]]:
 
 
 async def main_async(args: argparse.Namespace) -> None:
+    if args.edges and args.stub:
+        raise SystemExit("--edges needs the real router (the inbox and outbox are tables)")
     if args.stub:
         steps = stub_script(args.steps or 200)
     else:
@@ -552,7 +568,12 @@ async def main_async(args: argparse.Namespace) -> None:
     print(
         f"conversation: {len(steps)} updates per candidate "
         f"({'stub router' if args.stub else f'sample {args.sample}'}); a fresh bot process "
-        f"per run; paced runs offer {args.rate:.0f} updates/s open-loop",
+        f"per run; paced runs offer {args.rate:.0f} updates/s open-loop; "
+        + (
+            f"durable edges (inbox + outbox, pacing: {args.pacing})"
+            if args.edges
+            else "PTB's Updater, replies sent from the handler"
+        ),
         flush=True,
     )
     verdicts: list[tuple[str, bool]] = []
@@ -580,6 +601,17 @@ def main() -> None:
     parser.add_argument("--sample", default="a")
     parser.add_argument("--steps", type=int, default=0, help="cut the conversation (dev)")
     parser.add_argument("--stub", action="store_true", help="stub router: transport only")
+    parser.add_argument(
+        "--edges",
+        action="store_true",
+        help="the durable edges (inbox, outbox, sender: bot/telegram_service.py)",
+    )
+    parser.add_argument(
+        "--pacing",
+        choices=["groups", "telegram"],
+        default="groups",
+        help="with --edges: pace only groups (default), or every chat as Telegram asks",
+    )
     parser.add_argument("--profile", default="", help="write pyinstrument HTML profiles")
     parser.add_argument(
         "--series",

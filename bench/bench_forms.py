@@ -15,8 +15,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from forms.addresses import analyse_address  # noqa: E402
+from forms.checks import run_checks  # noqa: E402
 from forms.document import render_dossier  # noqa: E402
 from forms.dossier import Dossier  # noqa: E402
+
+#: Typical addresses: unaccented old names, a long street address, a current ward.
+ADDRESSES = (
+    "xa an lac huyen thanh binh tinh thai binh",
+    "xã Vĩnh Thủy, huyện Vĩnh Linh, tỉnh Quảng Trị",
+    "Số 18, ngõ 42 phố Hoa Sữa, tổ dân phố 5, phường Lạc Hồng, thành phố Hà Nội",
+    "phường Phúc Xá, quận Ba Đình, thành phố Hà Nội",
+)
+
+
+def analyse(text: str) -> object:
+    return analyse_address(text, kind="origin")
 
 
 def timed(fn: Callable[[], object], runs: int) -> list[float]:
@@ -47,15 +61,9 @@ def main(runs: int = 200) -> None:
         f"{sum(len(r) for r in dossier.tables.values())} table rows, "
         f"{len(dossier.relatives)} relatives; draft .docx {size / 1024:.0f} KiB"
     )
-    try:
-        from forms.checks import run_checks
-    except ImportError:
-        run_checks = None
-        print("run_checks: forms.checks not available, skipped")
-    flags: list = []
-    if run_checks is not None:
-        flags = list(run_checks(dossier, today=today))
-        report("run_checks", timed(lambda: run_checks(dossier, today=today), runs))
+    flags = list(run_checks(dossier, today=today))
+    report("run_checks", timed(lambda: run_checks(dossier, today=today), runs))
+    report("analyse_address (4 texts)", timed(lambda: [analyse(t) for t in ADDRESSES], runs))
     report(
         "render_dossier (draft)",
         timed(lambda: render_dossier(dossier, draft=True, flags=flags), runs),

@@ -9,10 +9,11 @@ cơ sở and 190 chi bộ; ``--dossiers`` dossiers spread over the chi bộ and 
 (drafts, under review, returned, approved, verification, votes, decision, probation,
 official) with dates in 2024–2026; 1–3 verifications per dossier past the handwritten copy;
 review returns; a warm flag cache (2–4 rules per submitted dossier); yearly and term targets.
-Rows are inserted with ``executemany``: dossiers through the real table (the 005 triggers
-fill ``dossier_progress``), stage columns and verifications in the shape
-``StageRecords.write_progress`` gives them. (Data generation is the only place outside storage/
-that writes SQL; it is a benchmark fixture, not product code.)
+Rows are inserted with ``executemany``: dossiers through the real table (then
+``Progress.refresh`` fills ``dossier_progress``, as ``Dossiers`` does in production), stage
+columns and verifications in the shape ``StageRecords.write_progress`` gives them. (Data
+generation is the only place outside storage/ that writes SQL; it is a benchmark fixture,
+not product code.)
 
 What is measured
 ----------------
@@ -45,7 +46,7 @@ from admission.workdays import add_months, day_number
 from handlers.charts import summary_chart
 from handlers.secretary import SecretaryFlow
 from handlers.summary import load_summary, render_summary
-from storage.db import Database
+from storage.db import Database, Tx
 
 TODAY = date(2026, 9, 23)
 RULES = ("F0", "F5", "X5", "X11", "X12", "F13", "P1", "X9", "F17", "X13")
@@ -175,6 +176,9 @@ async def generate(db: Database, n_dossiers: int, n_units: int, seed: int = 5) -
         " person_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         returns,
     )
+    tx = Tx(db, conn, now)  # the bulk load's transaction, for the progress writer
+    for i in range(1, n_dossiers + 1):
+        await tx.progress.refresh(i)
     await conn.executemany(
         "UPDATE dossier_progress SET handwritten_d = ?, verif_sent = ?, verif_pending = ?,"
         " verif_done_d = ?, chi_bo_d = ?, dang_uy_d = ?, decision_d = ?, ceremony_d = ?,"

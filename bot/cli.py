@@ -33,8 +33,9 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 
 from forms.definition import load_form
-from forms.dossier import Dossier
+from forms.dossier import Dossier, read_dossier
 from forms.texts import has_message, message
+from forms.vn import clean_text
 
 Handler = Callable[[argparse.Namespace], int]
 Arguments = Callable[[argparse.ArgumentParser], None]
@@ -129,8 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class CliError(Exception):
+    """A problem the person at the console can fix; ``str(err)`` is one Vietnamese line and
+    ``code`` the exit code (2: settings, files, arguments; 1: the network or the bot)."""
+
+    def __init__(self, text: str, code: int = 2) -> None:
+        super().__init__(text)
+        self.code = code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m bot``; returns the exit code."""
+    """Entry point of ``python -m bot``; returns the exit code. Never a traceback: a problem
+    is one Vietnamese line on stderr and a non-zero exit code."""
     _utf8_output()
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -140,7 +151,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             parser.print_help()
             return 2
-    return VERBS[args.verb].handler(args)
+    try:
+        return VERBS[args.verb].handler(args)
+    except CliError as err:
+        sys.stderr.write(f"{_text('cli.error.prefix')}{err}\n")
+        return err.code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last resort: the type only, never content or a traceback
+        sys.stderr.write(_text("cli.error.unexpected", kind=type(exc).__name__) + "\n")
+        return 1
 
 
 def _utf8_output() -> None:
@@ -183,7 +203,7 @@ def load_dossier_file(path: str | Path) -> Dossier:
             _text("cli.error.not_json", path=shown, line=exc.lineno, column=exc.colno)
         ) from None
     try:
-        dossier = Dossier.model_validate(data)
+        dossier = read_dossier(data)
     except ValidationError as exc:
         raise DossierFileError(_validation_message(shown, exc)) from None
     try:
@@ -367,6 +387,96 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------
+# settings, database, network: what a deployment gets wrong
+
+
+def load_settings(db: str | None = None) -> Any:
+    """The process settings (``KND_*``, ``.env``), or :class:`CliError` naming the setting
+    that is wrong; ``db`` (``--db``) replaces the database path."""
+    from bot.settings import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise CliError(_settings_problem(exc)) from None
+    if db:
+        settings.db_path = Path(clean_text(db))
+    return settings
+
+
+def _settings_problem(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    name = str(err["loc"][0]) if err["loc"] else ""
+    if not name:  # a rule over several settings: the webhook without its secret
+        return _text("cli.error.settings.webhook_secret")
+    value = err.get("input")
+    key = f"cli.error.settings.{name}"
+    problem = _text(key) if has_message(key) else _text("cli.error.settings.invalid")
+    return _text(
+        "cli.error.settings.line", env=f"KND_{name.upper()}", value=str(value)[:80], problem=problem
+    )
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def database_path(settings: Any) -> Path:
+    """The database file, checked before SQLite sees it: not a folder, a SQLite file if it
+    exists, its folder creatable. :class:`CliError` otherwise."""
+    path = Path(settings.db_path)
+    shown = str(path)
+    if path.is_dir():
+        raise CliError(_text("cli.error.db_folder", path=shown))
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(len(_SQLITE_HEADER))
+        except OSError as exc:
+            raise CliError(
+                _text("cli.error.db_unreadable", path=shown, reason=exc.strerror or "")
+            ) from None
+        if head and head != _SQLITE_HEADER:
+            raise CliError(_text("cli.error.db_not_sqlite", path=shown))
+    try:
+        return settings.database_file()
+    except OSError as exc:
+        raise CliError(
+            _text("cli.error.db_unreadable", path=shown, reason=exc.strerror or "")
+        ) from None
+
+
+def _run_async(coro: Any, path: Path | None = None) -> Any:
+    """Run the bot or a database job, turning what the outside world does wrong (a broken
+    database, no network, a token Telegram refuses) into one Vietnamese line."""
+    import asyncio
+    import sqlite3
+
+    try:
+        return asyncio.run(coro)
+    except sqlite3.DatabaseError as exc:
+        raise CliError(
+            _text("cli.error.db_broken", path=str(path or ""), reason=str(exc)[:120])
+        ) from None
+    except Exception as exc:
+        line = _network_problem(exc)
+        if line is None:
+            raise
+        raise CliError(line, code=1) from None
+
+
+def _network_problem(exc: BaseException) -> str | None:
+    try:
+        from telegram import error as tg
+    except ImportError:  # pragma: no cover - python-telegram-bot is a dependency
+        return None
+    if isinstance(exc, tg.InvalidToken):
+        return _text("cli.error.token")
+    if isinstance(exc, (tg.NetworkError, tg.TimedOut, OSError)):
+        return _text("cli.error.network", reason=str(exc)[:160])
+    return None
+
+
+# --------------------------------------------------------------------------------------
 # run and demo (the conversation engine)
 
 
@@ -378,23 +488,18 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
 @verb("run", "cli.help.run", arguments=_run_arguments)
 def cmd_run(args: argparse.Namespace) -> int:
     """The Telegram bot when a token is set, else a console chat as a candidate."""
-    import asyncio
-
-    from bot.settings import Settings
-
-    settings = Settings()
-    if args.db:
-        settings.db_path = Path(args.db)
+    settings = load_settings(args.db)
+    path = database_path(settings)
     if settings.token and not args.console:
         from bot.telegram import run_telegram
 
-        asyncio.run(run_telegram(settings))
+        _run_async(run_telegram(settings), path)
         return 0
     from bot.console import run_console
 
     if sys.stdin.isatty():
         print(_text("cli.run.console", db=str(settings.db_path)))
-    return asyncio.run(run_console(settings.database_file(), documents_dir=settings.documents_dir))
+    return int(_run_async(run_console(path, documents_dir=settings.documents_dir), path))
 
 
 def _demo_arguments(parser: argparse.ArgumentParser) -> None:
@@ -408,13 +513,12 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
 @verb("demo", "cli.help.demo", arguments=_demo_arguments)
 def cmd_demo(args: argparse.Namespace) -> int:
     """Play a whole conversation from a sample dossier and write the draft .docx."""
-    import asyncio
-
     from bot.demo import run_demo
-    from bot.settings import Settings
 
-    out = Path(args.out) if args.out else Settings().documents_dir
-    path = asyncio.run(run_demo(out, sample=args.sample, output=None if args.quiet else sys.stdout))
+    out = Path(args.out) if args.out else load_settings().documents_dir
+    if out.exists() and not out.is_dir():
+        raise CliError(_text("cli.error.not_a_folder", path=str(out)))
+    path = _run_async(run_demo(out, sample=args.sample, output=None if args.quiet else sys.stdout))
     print(_text("cli.demo.done", path=str(path.resolve())))
     return 0
 
@@ -433,22 +537,24 @@ def _bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
 @verb("bootstrap", "review.cli.help", arguments=_bootstrap_arguments)
 def cmd_bootstrap(args: argparse.Namespace) -> int:
     """Create the top unit and its first secretary (by Telegram id, or a one-time code)."""
-    import asyncio
+    from handlers.org import BootstrapRefused, run_bootstrap
 
-    from bot.settings import Settings
-    from handlers.org import run_bootstrap
-
-    settings = Settings()
-    if args.db:
-        settings.db_path = Path(args.db)
-    text = asyncio.run(
-        run_bootstrap(
-            settings.database_file(),
-            args.unit,
-            telegram_id=args.telegram_id,
-            display_name=args.name,
-            bot_username=settings.bot_username,
+    if not clean_text(args.unit):
+        raise CliError(_text("review.cli.no_name"))
+    settings = load_settings(args.db)
+    path = database_path(settings)
+    try:
+        text = _run_async(
+            run_bootstrap(
+                path,
+                args.unit,
+                telegram_id=args.telegram_id,
+                display_name=clean_text(args.name),
+                bot_username=settings.bot_username,
+            ),
+            path,
         )
-    )
+    except BootstrapRefused as err:
+        raise CliError(str(err)) from None
     print(text)
     return 0

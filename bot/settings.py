@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         default=None, description="X-Telegram-Bot-Api-Secret-Token; required for webhook mode"
     )
 
+    inbox_days: float = Field(
+        default=7.0, gt=0, description="days a processed update's key is kept (redeliveries)"
+    )
+    outbox_days: float = Field(
+        default=7.0, gt=0, description="days a delivered reply's record is kept (not its text)"
+    )
+
     log_level: str = Field(default="INFO")
 
     @field_validator("bot_token", "webhook_secret", mode="before")

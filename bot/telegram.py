@@ -46,6 +46,7 @@ from telegram import (
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     CallbackQuery,
+    ChatMemberUpdated,
     Message,
     Update,
 )
@@ -62,7 +63,7 @@ from telegram.ext import (
 from bot.settings import Settings, protect_logs
 from bot.telegram_request import AiohttpRequest
 from forms import texts
-from handlers.events import MAX_ACTION_BYTES, Button, Chat, Event, Reply, User
+from handlers.events import MAX_ACTION_BYTES, Button, Chat, ChatKind, Event, Reply, User
 
 __all__ = [
     "PLATFORM",
@@ -184,6 +185,7 @@ def keyboard(rows: Sequence[Sequence[Button]]) -> dict[str, Any] | None:
 
 
 def _chat(tg_chat: Any) -> Chat | None:
+    kind: ChatKind
     if tg_chat.type == ChatType.PRIVATE:
         kind = "private"
     elif tg_chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
@@ -230,59 +232,72 @@ def update_to_event(
     """
     key = str(update.update_id)
     if update.callback_query is not None:
-        query = update.callback_query
-        message = query.message
-        if message is None:  # inline-mode message: not ours
-            return None
-        chat = _chat(message.chat)
-        if chat is None:
-            return None
-        return Event(
-            user=_user(query.from_user),
-            chat=chat,
-            kind="button",
-            action=query.data or "",
-            update_key=key,
-            message_ref=str(message.message_id),
-        )
+        return _button(update.callback_query, key)
     if update.my_chat_member is not None:
-        member = update.my_chat_member
-        chat = _chat(member.chat)
-        if chat is None or chat.kind != "group":
-            return None  # a private block/unblock carries nothing for the flows
-        present = (
-            ChatMemberStatus.MEMBER,
-            ChatMemberStatus.ADMINISTRATOR,
-            ChatMemberStatus.OWNER,
-            ChatMemberStatus.RESTRICTED,
-        )
-        old = member.old_chat_member.status in present
-        new = member.new_chat_member.status in present
-        if old == new:
-            return None  # e.g. promoted to admin
-        return Event(
-            user=_user(member.from_user),
-            chat=chat,
-            kind="bot_added" if new else "bot_removed",
-            update_key=key,
-        )
+        return _membership(update.my_chat_member, key)
     if update.edited_message is not None:
         return _edited(update.edited_message)
     message = update.message
     if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
         return _chat_moved(message, key)
-    if message is None or message.from_user is None:
+    if message is None:
+        return None
+    return _message(message, key, bot_username, bot_id)
+
+
+def _button(query: CallbackQuery, key: str) -> Event | None:
+    """A tap on one of our buttons; its callback data is the action."""
+    message = query.message
+    if message is None:  # inline-mode message: not ours
+        return None
+    chat = _chat(message.chat)
+    if chat is None:
+        return None
+    return Event(
+        user=_user(query.from_user),
+        chat=chat,
+        kind="button",
+        action=query.data or "",
+        update_key=key,
+        message_ref=str(message.message_id),
+    )
+
+
+_PRESENT = (
+    ChatMemberStatus.MEMBER,
+    ChatMemberStatus.ADMINISTRATOR,
+    ChatMemberStatus.OWNER,
+    ChatMemberStatus.RESTRICTED,
+)
+
+
+def _membership(member: ChatMemberUpdated, key: str) -> Event | None:
+    """The bot added to or removed from a group (``bot_added`` / ``bot_removed``)."""
+    chat = _chat(member.chat)
+    if chat is None or chat.kind != "group":
+        return None  # a private block/unblock carries nothing for the flows
+    old = member.old_chat_member.status in _PRESENT
+    new = member.new_chat_member.status in _PRESENT
+    if old == new:
+        return None  # e.g. promoted to admin
+    return Event(
+        user=_user(member.from_user),
+        chat=chat,
+        kind="bot_added" if new else "bot_removed",
+        update_key=key,
+    )
+
+
+def _message(message: Message, key: str, bot_username: str, bot_id: int | None) -> Event | None:
+    """A person's message: a command, text, or anything else (a sticker, a photo…). In a
+    group only commands, replies to the bot and (for text) mentions of it are passed on."""
+    if message.from_user is None:
         return None
     chat = _chat(message.chat)
     if chat is None or message.from_user.is_bot:
         return None
     user = _user(message.from_user)
-    reply_ref = ""
-    replied = message.reply_to_message
-    author = replied.from_user if replied is not None else None
-    ours = author is not None and author.is_bot and (bot_id is None or author.id == bot_id)
-    if replied is not None and ours:
-        reply_ref = str(replied.message_id)
+    reply_ref = _reply_to_us(message, bot_id)
     if message.text is not None:
         command = _command(message, bot_username)
         if command is not None:
@@ -319,6 +334,15 @@ def update_to_event(
         update_key=key,
         reply_to_ref=reply_ref,
     )
+
+
+def _reply_to_us(message: Message, bot_id: int | None) -> str:
+    """The id of our message that ``message`` replies to ("" when it replies to none of
+    ours)."""
+    replied = message.reply_to_message
+    author = replied.from_user if replied is not None else None
+    ours = author is not None and author.is_bot and (bot_id is None or author.id == bot_id)
+    return str(replied.message_id) if replied is not None and ours else ""
 
 
 def _edited(message: Message) -> Event | None:
@@ -797,15 +821,18 @@ class TelegramBot:
 
         The notifier records every send, so a restart never repeats one; it needs the
         production router (its database, clock and time zone)."""
-        if self._scheduler is not None or not hasattr(self.adapter.router, "db"):
-            return
+        from handlers.router import Router
         from handlers.secretary import start_scheduler
+
+        router = self.adapter.router
+        if self._scheduler is not None or not isinstance(router, Router):
+            return
 
         async def send(reply: Reply) -> None:
             if reply.chat is not None:
                 await self.adapter.deliver(self.app.bot, reply.chat, [reply])
 
-        self._scheduler = start_scheduler(self.adapter.router, send, interval=interval)
+        self._scheduler = start_scheduler(router, send, interval=interval)
 
     async def stop(self) -> None:
         """Stop fetching, finish every update already taken, then close connections."""

@@ -53,6 +53,7 @@ communes) are kept as typed, so the province-level result still comes out.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import importlib.util
 import json
 import logging
@@ -63,6 +64,7 @@ import tomllib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -83,6 +85,7 @@ __all__ = [
     "Place",
     "analyse_address",
     "current_provinces",
+    "place_spellings",
     "preload",
 ]
 
@@ -136,6 +139,11 @@ class AddressAnalysis:
     old_options: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Names written after a level word that the gazetteer does not know ("xã Long Hung",
+    #: "huyện Van Giag"): said plainly (problem ``place_not_found``), never turned into a
+    #: "new name"; ``closest`` holds the nearest real names, best first.
+    not_found: list[str] = field(default_factory=list)
+    closest: list[str] = field(default_factory=list)
 
     def messages(self) -> list[str]:
         """Vietnamese explanations of ``problems`` (plus a stale commune name), for the chat.
@@ -163,6 +171,7 @@ PROBLEM_KEYS: dict[str, str] = {
     "old_name_in_residence": "residence uses a pre-2025 province or a 'thị trấn'",
     "bracket_in_residence": "residence has a '(trước đây là …)' bracket; only current names",
     "unknown_province": "the name after tỉnh/thủ đô is not a province (old or new): a typo?",
+    "place_not_found": "a commune or district not in the gazetteer (see not_found, closest)",
 }
 _USER_NOTES = ("commune_not_current",)
 NOTE_KEYS: dict[str, str] = {
@@ -236,6 +245,51 @@ def _short(name: str, unit: str) -> str:
     return name
 
 
+def _read_data(data_dir: Path) -> tuple[list[tuple], list[tuple], dict]:
+    """The library's two data sets (rows of the 63- and 34-province tables) and its
+    old → new conversion table."""
+    uri = (data_dir / "dataset.db").resolve().as_uri() + "?mode=ro"
+    with sqlite3.connect(uri, uri=True) as conn:
+        legacy = conn.execute(
+            "SELECT provinceKey, province, provinceKeywords, districtKey, districtShort,"
+            " districtType, wardKey, ward, wardShort FROM admin_units_legacy"
+        ).fetchall()
+        current = conn.execute(
+            "SELECT provinceKey, province, provinceKeywords, wardKey, ward, wardShort"
+            " FROM admin_units"
+        ).fetchall()
+    conv = json.loads((data_dir / "converter_2025.json").read_text(encoding="utf-8"))
+    return legacy, current, conv
+
+
+def _commune(era: str, full: str, short: str | None, parent: _Unit) -> _Unit:
+    unit, name = _split_unit(full)
+    name = _short(short or name, unit)
+    return _Unit("commune", era, unit or "xã", name, parent, acc=tone_key(name).replace(" ", ""))
+
+
+@dataclass(slots=True)
+class _OldUnits:
+    """The pre-2025 units by the data set's keys, while loading."""
+
+    provinces: dict[str, _Unit] = field(default_factory=dict)
+    districts: dict[tuple[str, str], _Unit] = field(default_factory=dict)
+    communes: dict[tuple[str, str, str], _Unit] = field(default_factory=dict)
+
+    def of(self, triple: str) -> tuple[_Unit | None, _Unit | None]:
+        """(district, commune) of a conversion key "province_district_commune"."""
+        pkey, dkey, wkey = [*triple.split("_", 2), "", ""][:3]
+        return self.districts.get((pkey, dkey)), self.communes.get((pkey, dkey, wkey))
+
+
+@dataclass(slots=True)
+class _NewUnits:
+    """The current units by the data set's keys, while loading."""
+
+    provinces: dict[str, _Unit] = field(default_factory=dict)
+    communes: dict[tuple[str, str], _Unit] = field(default_factory=dict)
+
+
 class _Gazetteer:
     def __init__(self) -> None:
         self.provinces: dict[str, list[_Unit]] = defaultdict(list)
@@ -270,82 +324,77 @@ class _Gazetteer:
         return key
 
     def load(self, data_dir: Path) -> None:
-        uri = (data_dir / "dataset.db").resolve().as_uri() + "?mode=ro"
-        with sqlite3.connect(uri, uri=True) as conn:
-            legacy = conn.execute(
-                "SELECT provinceKey, province, provinceKeywords, districtKey, districtShort,"
-                " districtType, wardKey, ward, wardShort FROM admin_units_legacy"
-            ).fetchall()
-            current = conn.execute(
-                "SELECT provinceKey, province, provinceKeywords, wardKey, ward, wardShort"
-                " FROM admin_units"
-            ).fetchall()
-        conv = json.loads((data_dir / "converter_2025.json").read_text(encoding="utf-8"))
+        legacy, current, conv = _read_data(data_dir)
+        old = self._load_legacy(legacy)
+        new = self._load_current(current)
+        self._load_province_merger(conv["DICT_PROVINCE"], old, new)
+        self._load_commune_merger(conv, old, new)
+        for succ in self.old_to_new.values():
+            succ.sort(key=lambda pair: not pair[1])  # default successor first
+        self._load_aliases(old.provinces, new.provinces)
+        self.available = True
 
-        old_prov: dict[str, _Unit] = {}
-        old_dist: dict[tuple[str, str], _Unit] = {}
-        old_ward: dict[tuple[str, str, str], _Unit] = {}
-        for pkey, pfull, pkw, dkey, dshort, dtype, wkey, wfull, wshort in legacy:
-            prov = old_prov.get(pkey)
+    def _load_legacy(self, rows: list[tuple]) -> _OldUnits:
+        """The 63-province data set: provinces, districts and communes before 07/2025."""
+        old = _OldUnits()
+        for pkey, pfull, pkw, dkey, dshort, dtype, wkey, wfull, wshort in rows:
+            prov = old.provinces.get(pkey)
             if prov is None:
-                prov = old_prov[pkey] = self._province(pfull, pkw, "old")
-            dist = old_dist.get((pkey, dkey))
+                prov = old.provinces[pkey] = self._province(pfull, pkw, "old")
+            dist = old.districts.get((pkey, dkey))
             if dist is None:
-                dunit = (dtype or "").lower()
-                name = _short(dshort, dunit)
-                dist = old_dist[(pkey, dkey)] = _Unit(
-                    "district", "old", dunit, name, prov, acc=tone_key(name).replace(" ", "")
-                )
-                key = self._key(name)
-                self.districts[prov][key].append(dist)
-                self.districts_all[key].append(dist)
+                dist = old.districts[(pkey, dkey)] = self._district(prov, dshort, dtype)
             if not wkey or not wfull:
                 continue
-            wunit, wname = _split_unit(wfull)
-            wname = _short(wshort or wname, wunit)
-            ward = _Unit(
-                "commune", "old", wunit or "xã", wname, dist, acc=tone_key(wname).replace(" ", "")
-            )
-            old_ward[(pkey, dkey, wkey)] = ward
-            key = self._key(wname)
+            ward = old.communes[(pkey, dkey, wkey)] = _commune("old", wfull, wshort, dist)
+            key = self._key(ward.name)
             self.old_by_district[dist][key].append(ward)
             self.old_by_province[prov][key].append(ward)
             self.old_communes_all[key].append(ward)
+        return old
 
-        new_prov: dict[str, _Unit] = {}
-        new_ward: dict[tuple[str, str], _Unit] = {}
-        for pkey, pfull, pkw, wkey, wfull, wshort in current:
-            prov = new_prov.get(pkey)
+    def _district(self, prov: _Unit, short: str, unit_type: str | None) -> _Unit:
+        unit = (unit_type or "").lower()
+        name = _short(short, unit)
+        dist = _Unit("district", "old", unit, name, prov, acc=tone_key(name).replace(" ", ""))
+        key = self._key(name)
+        self.districts[prov][key].append(dist)
+        self.districts_all[key].append(dist)
+        return dist
+
+    def _load_current(self, rows: list[tuple]) -> _NewUnits:
+        """The 34-province data set: provinces and communes since 07/2025."""
+        new = _NewUnits()
+        for pkey, pfull, pkw, wkey, wfull, wshort in rows:
+            prov = new.provinces.get(pkey)
             if prov is None:
-                prov = new_prov[pkey] = self._province(pfull, pkw, "new")
+                prov = new.provinces[pkey] = self._province(pfull, pkw, "new")
                 self.new_provinces.append(prov)
-            wunit, wname = _split_unit(wfull)
-            wname = _short(wshort or wname, wunit)
-            ward = _Unit(
-                "commune", "new", wunit or "xã", wname, prov, acc=tone_key(wname).replace(" ", "")
-            )
-            new_ward[(pkey, wkey)] = ward
-            key = self._key(wname)
+            ward = new.communes[(pkey, wkey)] = _commune("new", wfull, wshort, prov)
+            key = self._key(ward.name)
             self.new_by_province[prov][key].append(ward)
             self.new_communes_all[key].append(ward)
+        return new
 
-        for npkey, old_keys in conv["DICT_PROVINCE"].items():
+    def _load_province_merger(
+        self, merged: dict[str, list[str]], old: _OldUnits, new: _NewUnits
+    ) -> None:
+        for npkey, old_keys in merged.items():
             for opkey in old_keys:
-                if npkey in new_prov and opkey in old_prov:
-                    self.old_to_new_province[old_prov[opkey]] = new_prov[npkey]
-                    self.new_to_old_provinces[new_prov[npkey]].append(old_prov[opkey])
+                if npkey in new.provinces and opkey in old.provinces:
+                    self.old_to_new_province[old.provinces[opkey]] = new.provinces[npkey]
+                    self.new_to_old_provinces[new.provinces[npkey]].append(old.provinces[opkey])
 
-        def old_of(triple: str) -> tuple[_Unit | None, _Unit | None]:
-            pkey, dkey, wkey = [*triple.split("_", 2), "", ""][:3]
-            return old_dist.get((pkey, dkey)), old_ward.get((pkey, dkey, wkey))
-
+    def _load_commune_merger(self, conv: dict, old: _OldUnits, new: _NewUnits) -> None:
+        """Old commune → new commune(s): whole communes first, then the split ones (each
+        successor marked default or not)."""
         for npkey, wards in conv["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
             for nwkey, triples in wards.items():
-                target = new_ward.get((npkey, nwkey))
+                target = new.communes.get((npkey, nwkey))
                 if target is None:
                     continue
                 for triple in triples:
-                    dist, ward = old_of(triple)
+                    dist, ward = old.of(triple)
                     if ward is not None:
                         self.old_to_new[ward].append((target, True))
                         self.new_to_old[target].append(ward)
@@ -353,18 +402,14 @@ class _Gazetteer:
                         self.district_to_new[dist] = target
         for npkey, divided in conv["DICT_PROVINCE_WARD_DIVIDED"].items():
             for triple, targets in divided.items():
-                _, ward = old_of(triple)
+                _, ward = old.of(triple)
                 if ward is None:
                     continue
                 for t in targets:
-                    target = new_ward.get((npkey, t["newWardKey"]))
+                    target = new.communes.get((npkey, t["newWardKey"]))
                     if target is not None:
                         self.old_to_new[ward].append((target, bool(t["isDefaultNewWard"])))
                         self.new_to_old[target].append(ward)
-        for succ in self.old_to_new.values():
-            succ.sort(key=lambda pair: not pair[1])  # default successor first
-        self._load_aliases(old_prov, new_prov)
-        self.available = True
 
     def _province(self, full: str, keywords_json: str | None, era: str) -> _Unit:
         unit, name = _split_unit(full)
@@ -447,6 +492,32 @@ def _gazetteer() -> _Gazetteer:
 def preload() -> None:
     """Load the gazetteer now (e.g. from a background task after the bot has started)."""
     _gazetteer()
+
+
+_SPELLINGS: dict[str, str] | None = None
+
+
+def place_spellings() -> dict[str, str]:
+    """Every place name of two words or more (provinces, districts, communes, old and new)
+    by its folded words: "hung yen" → "Hưng Yên", "van giang" → "Văn Giang". A folded
+    spelling written two ways ("Minh Quán"/"Minh Quân") is left out: nothing guesses."""
+    global _SPELLINGS
+    if _SPELLINGS is None:
+        gaz = _gazetteer()
+        spellings: dict[str, str] = {}
+        # a province or district name wins over a commune's ("Văn Giang" the district, not
+        # the ward "Vân Giang"); two spellings at the same level leave the words out
+        levels = (gaz.provinces, gaz.districts_all, gaz.new_communes_all, gaz.old_communes_all)
+        for group in levels:
+            found: dict[str, set[str]] = defaultdict(set)
+            for units in group.values():
+                for unit in units:
+                    key = " ".join(fold(unit.name).split())
+                    if " " in key and has_diacritics(unit.name) and key not in spellings:
+                        found[key].add(unit.name)
+            spellings.update({k: next(iter(v)) for k, v in found.items() if len(v) == 1})
+        _SPELLINGS = spellings
+    return _SPELLINGS
 
 
 def current_provinces() -> list[str]:
@@ -795,34 +866,78 @@ def _unmarked_segment(part: _Part, hi: int) -> _Found | None:
 
 
 def _read_part(gaz: _Gazetteer, text: str) -> _Part:
+    """Find the province, then the district left of it, then the commune left of that."""
     part = _Part(text, _tokens(text))
-    toks = part.toks
-    if not toks:
+    if not part.toks:
         return part
     part.province = prov = _find_province(gaz, part)
-    hi = prov.start if prov else len(toks)
-    typed = prov.units if prov else []
+    scope = _Scope.of(gaz, part.toks, prov)
+    hi = prov.start if prov else len(part.toks)
+    part.district = district = _search_level(
+        part, hi, {"district", "city"}, scope.district_lookup,
+        allow_unmarked=prov is not None, max_len=gaz.max_tokens,
+        reject_unmarked=scope.commune_not_district,
+    )  # fmt: skip
+    hi2 = district.start if district else hi
+    part.commune = _search_level(
+        part,
+        hi2,
+        {"commune"},
+        partial(scope.commune_lookup, district),
+        allow_unmarked=prov is not None or district is not None,
+        max_len=gaz.max_tokens,
+    )
+    if part.commune is None and prov is not None and prov.units:
+        _read_bare_segments(part, hi, hi2, scope.current_typed)
+    if prov is None:
+        part.inferred = _infer_province(part)
+    _note_spelling(gaz, part)
+    return part
 
-    old_scope: list[_Unit] = []
-    new_scope: list[_Unit] = []
-    for u in typed:
-        if u.era == "new":
-            new_scope.append(u)
-        else:
-            old_scope.append(u.real)
-            if u in gaz.old_to_new_province:
-                new_scope.append(gaz.old_to_new_province[u])
-    for p in list(new_scope):
-        old_scope.extend(gaz.new_to_old_provinces.get(p, []))
-    old_scope = list(dict.fromkeys(old_scope))
-    new_scope = list(dict.fromkeys(new_scope))
-    typed_real = {id(u.real) for u in typed}
-    current_typed = any(u.era == "new" for u in typed)
 
-    def commune_not_district(key: str, i: int, districts: list[_Unit]) -> bool:
+@dataclass(slots=True)
+class _Scope:
+    """Where the district and the commune of a part are looked up, given its province: the
+    typed province's old and new units (an old province also looks under its successor,
+    a new one under the old provinces merged into it)."""
+
+    gaz: _Gazetteer
+    toks: list[_Tok]
+    prov: _Found | None
+    old_scope: list[_Unit]
+    new_scope: list[_Unit]
+    typed_real: set[int]
+    current_typed: bool  # the province is written with its current name
+
+    @classmethod
+    def of(cls, gaz: _Gazetteer, toks: list[_Tok], prov: _Found | None) -> _Scope:
+        typed = prov.units if prov else []
+        old_scope: list[_Unit] = []
+        new_scope: list[_Unit] = []
+        for u in typed:
+            if u.era == "new":
+                new_scope.append(u)
+            else:
+                old_scope.append(u.real)
+                if u in gaz.old_to_new_province:
+                    new_scope.append(gaz.old_to_new_province[u])
+        for p in list(new_scope):
+            old_scope.extend(gaz.new_to_old_provinces.get(p, []))
+        return cls(
+            gaz,
+            toks,
+            prov,
+            list(dict.fromkeys(old_scope)),
+            list(dict.fromkeys(new_scope)),
+            {id(u.real) for u in typed},
+            any(u.era == "new" for u in typed),
+        )
+
+    def commune_not_district(self, key: str, i: int, districts: list[_Unit]) -> bool:
         """An unmarked name that is also a current commune is read as the commune, unless
         the name before it is an old commune of that district ("Vĩnh Thủy, Vĩnh Linh")."""
-        if not (current_typed and any(key in gaz.new_by_province[p] for p in new_scope)):
+        gaz, toks = self.gaz, self.toks
+        if not (self.current_typed and any(key in gaz.new_by_province[p] for p in self.new_scope)):
             return False
         for k in range(max(0, i - 8), i):
             if toks[k].seg == toks[i - 1].seg:
@@ -831,63 +946,62 @@ def _read_part(gaz: _Gazetteer, text: str) -> _Part:
                     return False
         return True
 
-    def district_lookup(key: str, i: int, j: int, unit: str | None) -> list[_Unit]:
-        if prov is None:
+    def district_lookup(self, key: str, i: int, j: int, unit: str | None) -> list[_Unit]:
+        gaz, toks = self.gaz, self.toks
+        if self.prov is None:
             cands = _disambiguate(gaz.districts_all.get(key, []), toks, i, j, unit)
             return cands if len(cands) == 1 else []
-        cands = [d for p in old_scope for d in gaz.districts[p].get(key, [])]
+        cands = [d for p in self.old_scope for d in gaz.districts[p].get(key, [])]
         cands = _disambiguate(cands, toks, i, j, unit)
-        return [d for d in cands if id(d.parent) in typed_real] or cands
+        return [d for d in cands if id(d.parent) in self.typed_real] or cands
 
-    part.district = district = _search_level(
-        part, hi, {"district", "city"}, district_lookup,
-        allow_unmarked=prov is not None, max_len=gaz.max_tokens,
-        reject_unmarked=commune_not_district,
-    )  # fmt: skip
-    hi2 = district.start if district else hi
-
-    def commune_lookup(key: str, i: int, j: int, unit: str | None) -> list[_Unit]:
+    def commune_lookup(
+        self, district: _Found | None, key: str, i: int, j: int, unit: str | None
+    ) -> list[_Unit]:
+        gaz, toks = self.gaz, self.toks
         if district is not None:
             if not district.units:
                 return []  # under an unknown district the commune cannot be resolved
             cands = [c for d in district.units for c in gaz.old_by_district[d].get(key, [])]
             return _disambiguate(cands, toks, i, j, unit)
-        if prov is None:
+        if self.prov is None:
             for index in (gaz.new_communes_all, gaz.old_communes_all):
                 cands = _disambiguate(index.get(key, []), toks, i, j, unit)
                 if len(cands) == 1:
                     return cands
             return []
         new = _disambiguate(
-            [c for p in new_scope for c in gaz.new_by_province[p].get(key, [])], toks, i, j, unit
-        )
-        if current_typed and new:
+            [c for p in self.new_scope for c in gaz.new_by_province[p].get(key, [])],
+            toks, i, j, unit,
+        )  # fmt: skip
+        if self.current_typed and new:
             return new
         old = _disambiguate(
-            [c for p in old_scope for c in gaz.old_by_province[p].get(key, [])], toks, i, j, unit
-        )
+            [c for p in self.old_scope for c in gaz.old_by_province[p].get(key, [])],
+            toks, i, j, unit,
+        )  # fmt: skip
         if old:
-            return [c for c in old if c.parent and id(c.parent.parent) in typed_real] or old
+            return [c for c in old if c.parent and id(c.parent.parent) in self.typed_real] or old
         return new
 
-    can_anchor = prov is not None or district is not None
-    part.commune = _search_level(
-        part, hi2, {"commune"}, commune_lookup, allow_unmarked=can_anchor, max_len=gaz.max_tokens
-    )
-    if part.commune is None and prov is not None and prov.units:
-        if district is None and not _markers_in(toks, hi, {"district", "city", "commune"}):
-            # "An Lạc, Thanh Bình, Thái Bình": two bare segments under an old province
-            near = _unmarked_segment(part, hi)
-            far = _unmarked_segment(part, near.start) if near else None
-            if near and far and not current_typed:
-                part.district, part.commune = near, far
-            elif near:
-                part.commune = near
-        elif district is not None:
-            part.commune = _unmarked_segment(part, hi2)
-    if prov is None:
-        part.inferred = _infer_province(part)
 
+def _read_bare_segments(part: _Part, hi: int, hi2: int, current_typed: bool) -> None:
+    """No commune found under a known province: read the bare segments before it."""
+    if part.district is None and not _markers_in(part.toks, hi, {"district", "city", "commune"}):
+        # "An Lạc, Thanh Bình, Thái Bình": two bare segments under an old province
+        near = _unmarked_segment(part, hi)
+        far = _unmarked_segment(part, near.start) if near else None
+        if near and far and not current_typed:
+            part.district, part.commune = near, far
+        elif near:
+            part.commune = near
+    elif part.district is not None:
+        part.commune = _unmarked_segment(part, hi2)
+
+
+def _note_spelling(gaz: _Gazetteer, part: _Part) -> None:
+    """Whether the part uses abbreviations (TP, P., HCM) or known names without diacritics."""
+    prov = part.province
     informal = prov is not None and compact_key(prov.raw) in gaz.informal_keys
     part.abbreviations = informal
     for found in (part.province, part.district, part.commune):
@@ -903,7 +1017,6 @@ def _read_part(gaz: _Gazetteer, text: str) -> _Part:
             and any(has_diacritics(u.name) for u in found.units)
         ):
             part.no_diacritics = True
-    return part
 
 
 def _infer_province(part: _Part) -> _Unit | None:
@@ -955,53 +1068,12 @@ class _Reading:
 
 
 def _interpret(gaz: _Gazetteer, part: _Part) -> _Reading:
+    """What the units found in a part say: the current units, and the old ones written."""
     r = _Reading()
-    prov, dist, comm = part.province, part.district, part.commune
-    typed_new = typed_old = None
-    if prov is not None:
-        r.has_province = True
-        typed_new = next((u for u in prov.units if u.era == "new"), None)
-        typed_old = next((u for u in prov.units if u.era == "old"), None)
-        if prov.units:
-            r.province_old_only = typed_new is None
-        else:
-            r.unknown_province = True
-    elif part.inferred is not None:
-        r.notes.append("province_inferred")
-
-    d_unit: _Unit | None = None
-    if dist is not None:
-        r.district_written = True
-        if dist.units:
-            d_unit = dist.units[0]
-            r.old_district = d_unit.place()
-        else:
-            r.old_district = dist.typed
-            r.notes.append("unknown_district")
-
-    c_new = c_old = None
-    if comm is not None:
-        r.has_commune = True
-        r.town_written = comm.unit == "thị trấn"
-        units = list(dict.fromkeys(comm.units))
-        common = {
-            id(gaz.old_to_new[u][0][0]) for u in units if u.era == "old" and gaz.old_to_new.get(u)
-        }
-        if len(units) > 1 and len(common) == 1 and all(u.era == "old" for u in units):
-            r.new_commune = gaz.old_to_new[units[0]][0][0]  # same successor either way
-            r.new_province = r.new_commune.parent
-        if len(units) > 1:
-            r.notes.append("ambiguous_commune")
-        elif units and units[0].era == "new":
-            c_new = units[0]
-        elif units:
-            c_old = units[0]
-        if not units or len(units) > 1:
-            r.typed_commune = comm.typed
-            if len(units) <= 1:
-                r.notes.append("unknown_commune")
-    r.commune_old_only = c_old is not None and dist is None
-
+    typed_new, typed_old = _interpret_province(r, part)
+    d_unit = _interpret_district(r, part.district)
+    c_new, c_old = _interpret_commune(gaz, r, part.commune)
+    r.commune_old_only = c_old is not None and part.district is None
     # the 63-province unit the old names belong to
     inferred_old = (
         part.inferred if part.inferred is not None and part.inferred.era == "old" else None
@@ -1015,10 +1087,79 @@ def _interpret(gaz: _Gazetteer, part: _Part) -> _Reading:
         r.old_province = typed_old.place()
     elif base_old is not None:
         r.old_province = base_old.place()
+    _current_commune(gaz, r, c_new, c_old, d_unit)
+    if r.new_province is None:
+        r.new_province = _current_province(gaz, part, base_old, typed_new, typed_old)
+    return r
 
+
+def _interpret_province(r: _Reading, part: _Part) -> tuple[_Unit | None, _Unit | None]:
+    """The province as written: (its current unit, its pre-2025 unit), either may be None."""
+    prov = part.province
+    if prov is None:
+        if part.inferred is not None:
+            r.notes.append("province_inferred")
+        return None, None
+    r.has_province = True
+    typed_new = next((u for u in prov.units if u.era == "new"), None)
+    typed_old = next((u for u in prov.units if u.era == "old"), None)
+    if prov.units:
+        r.province_old_only = typed_new is None
+    else:
+        r.unknown_province = True
+    return typed_new, typed_old
+
+
+def _interpret_district(r: _Reading, dist: _Found | None) -> _Unit | None:
+    """A district is always an old name (there are none since 07/2025)."""
+    if dist is None:
+        return None
+    r.district_written = True
+    if dist.units:
+        r.old_district = dist.units[0].place()
+        return dist.units[0]
+    r.old_district = dist.typed
+    r.notes.append("unknown_district")
+    return None
+
+
+def _interpret_commune(
+    gaz: _Gazetteer, r: _Reading, comm: _Found | None
+) -> tuple[_Unit | None, _Unit | None]:
+    """The commune as written: (a current unit, a pre-2025 unit), at most one of them. Two
+    old communes of the same spelling with the same successor give the successor."""
+    if comm is None:
+        return None, None
+    r.has_commune = True
+    r.town_written = comm.unit == "thị trấn"
+    units = list(dict.fromkeys(comm.units))
+    common = {
+        id(gaz.old_to_new[u][0][0]) for u in units if u.era == "old" and gaz.old_to_new.get(u)
+    }
+    if len(units) > 1 and len(common) == 1 and all(u.era == "old" for u in units):
+        r.new_commune = gaz.old_to_new[units[0]][0][0]  # same successor either way
+        r.new_province = r.new_commune.parent
+    c_new = c_old = None
+    if len(units) > 1:
+        r.notes.append("ambiguous_commune")
+    elif units and units[0].era == "new":
+        c_new = units[0]
+    elif units:
+        c_old = units[0]
+    if not units or len(units) > 1:
+        r.typed_commune = comm.typed
+        if len(units) <= 1:
+            r.notes.append("unknown_commune")
+    return c_new, c_old
+
+
+def _current_commune(
+    gaz: _Gazetteer, r: _Reading, c_new: _Unit | None, c_old: _Unit | None, d_unit: _Unit | None
+) -> None:
+    """The current commune (and its province): as written, or the old one's successor."""
     if r.new_commune is not None:
-        pass
-    elif c_new is not None:
+        return
+    if c_new is not None:
         r.new_commune, r.new_province = c_new, c_new.parent
     elif c_old is not None:
         r.old_commune_unit = c_old
@@ -1032,16 +1173,25 @@ def _interpret(gaz: _Gazetteer, part: _Part) -> _Reading:
         r.new_commune = gaz.district_to_new[d_unit]
         r.new_province = r.new_commune.parent
         r.has_commune = True
-    if r.new_province is None:
-        if base_old is not None:
-            r.new_province = gaz.old_to_new_province.get(base_old)
-        elif typed_new is not None:
-            r.new_province = typed_new
-        elif typed_old is not None:
-            r.new_province = gaz.old_to_new_province.get(typed_old)
-        elif part.inferred is not None and part.inferred.era == "new":
-            r.new_province = part.inferred
-    return r
+
+
+def _current_province(
+    gaz: _Gazetteer,
+    part: _Part,
+    base_old: _Unit | None,
+    typed_new: _Unit | None,
+    typed_old: _Unit | None,
+) -> _Unit | None:
+    """The current province when no current commune gave it."""
+    if base_old is not None:
+        return gaz.old_to_new_province.get(base_old)
+    if typed_new is not None:
+        return typed_new
+    if typed_old is not None:
+        return gaz.old_to_new_province.get(typed_old)
+    if part.inferred is not None and part.inferred.era == "new":
+        return part.inferred
+    return None
 
 
 def _new_text(r: _Reading) -> str | None:
@@ -1106,99 +1256,237 @@ def analyse_address(text: str, *, kind: Kind) -> AddressAnalysis:
     if reversed_ and bracket_text is not None:
         main_text, bracket_text = bracket_text, main_text
     main_part = _read_part(gaz, main_text)
-    main = _interpret(gaz, main_part)
     old_part = _read_part(gaz, bracket_text) if bracket_text is not None else None
-    old = _interpret(gaz, old_part) if old_part is not None else None
-
-    problems: list[str] = []
-    notes: list[str] = [] if gaz.available else ["gazetteer_unavailable"]
-    if truncated:
-        notes.append("truncated")
-    notes += main.notes + (old.notes if old else [])
-    parts = [p for p in (main_part, old_part) if p is not None]
-    if any(p.abbreviations for p in parts):
-        notes.append("abbreviation")
-    if any(p.no_diacritics for p in parts):
-        notes.append("no_diacritics")
-    if main.split:
-        notes.append("commune_split")
-    if not main.has_commune:
-        problems.append("missing_commune")
-    if not main.has_province:
-        problems.append("missing_province")
-    if main.unknown_province or (old is not None and old.unknown_province):
-        problems.append("unknown_province")
-
-    detail = main_part.detail
-    suggestion: str | None = None
-    old_options: list[str] = []
+    a = _Analysis(
+        gaz,
+        main_text,
+        bracket_text,
+        reversed_,
+        main_part,
+        _interpret(gaz, main_part),
+        old_part,
+        _interpret(gaz, old_part) if old_part is not None else None,
+    )
+    a.common_findings(truncated)
     if kind == "origin":
+        a.origin_findings()
+    else:
+        a.residence_findings()
+    return a.result(cleaned, kind)
+
+
+@dataclass(slots=True)
+class _Analysis:
+    """One address being analysed: the main text and the bracket, each read and
+    interpreted, and what has been found so far."""
+
+    gaz: _Gazetteer
+    main_text: str
+    bracket_text: str | None
+    reversed_: bool  # written "old (nay là new)"; main and bracket already swapped back
+    main_part: _Part
+    main: _Reading
+    old_part: _Part | None
+    old: _Reading | None
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    suggestion: str | None = None
+    old_options: list[str] = field(default_factory=list)
+
+    @property
+    def detail(self) -> str:
+        return self.main_part.detail
+
+    def common_findings(self, truncated: bool) -> None:
+        """Findings for every kind: data, spelling, splits, the levels written."""
+        main, old = self.main, self.old
+        notes = self.notes
+        if not self.gaz.available:
+            notes.append("gazetteer_unavailable")
+        if truncated:
+            notes.append("truncated")
+        notes += main.notes + (old.notes if old else [])
+        parts = [p for p in (self.main_part, self.old_part) if p is not None]
+        if any(p.abbreviations for p in parts):
+            notes.append("abbreviation")
+        if any(p.no_diacritics for p in parts):
+            notes.append("no_diacritics")
+        if main.split:
+            notes.append("commune_split")
+        if not main.has_commune:
+            self.problems.append("missing_commune")
+        if not main.has_province:
+            self.problems.append("missing_province")
+        if main.unknown_province or (old is not None and old.unknown_province):
+            self.problems.append("unknown_province")
+
+    def origin_findings(self) -> None:
+        """(5), (6): "new (trước đây là old)", the bracket holding the old names."""
+        main, old = self.main, self.old
         if old is not None:
-            if reversed_:
-                problems.append("bracket_reversed")
-                suggestion = f"{main_text} (trước đây là {bracket_text})"
-            if main.district_written or main.province_old_only or main.town_written:
-                problems.append("main_part_not_current")
-            if main.commune_old_only:
-                notes.append("commune_not_current")
-            if not old.old_evidence:
-                problems.append("bracket_not_old")
-            else:
-                mismatch = _mismatch(gaz, main, old)
-                if mismatch == "province":
-                    problems.append("bracket_mismatch")
-                elif mismatch == "commune":
-                    notes.append("bracket_commune_mismatch")
+            self._bracket_findings(old)
         elif main.old_evidence:
-            problems.append("old_name_without_new")
+            self.problems.append("old_name_without_new")
             new = _new_text(main)
             if new is not None:
-                prefix = f"{detail}, " if detail else ""
-                suggestion = f"{prefix}{new} (trước đây là {_old_text(main)})"
+                prefix = f"{self.detail}, " if self.detail else ""
+                self.suggestion = f"{prefix}{new} (trước đây là {_old_text(main)})"
         elif main.new_province is not None and not main.unknown_province:
-            problems.append("new_name_without_old")
+            self.problems.append("new_name_without_old")
             if main.new_commune is not None:
-                olds = gaz.new_to_old.get(main.new_commune, [])
-                old_options = [_format_old_unit(c) for c in olds][:_MAX_OPTIONS]
-    else:
-        if old is not None:
-            problems.append("bracket_in_residence")
-        if main.district_written:
-            problems.append("district_in_residence")
-        if main.province_old_only or main.town_written:
-            problems.append("old_name_in_residence")
+                olds = self.gaz.new_to_old.get(main.new_commune, [])
+                self.old_options = [_format_old_unit(c) for c in olds][:_MAX_OPTIONS]
+
+    def _bracket_findings(self, old: _Reading) -> None:
+        main = self.main
+        if self.reversed_:
+            self.problems.append("bracket_reversed")
+            self.suggestion = f"{self.main_text} (trước đây là {self.bracket_text})"
+        if main.district_written or main.province_old_only or main.town_written:
+            self.problems.append("main_part_not_current")
         if main.commune_old_only:
-            notes.append("commune_not_current")
+            self.notes.append("commune_not_current")
+        if not old.old_evidence:
+            self.problems.append("bracket_not_old")
+            return
+        mismatch = _mismatch(self.gaz, main, old)
+        if mismatch == "province":
+            self.problems.append("bracket_mismatch")
+        elif mismatch == "commune":
+            self.notes.append("bracket_commune_mismatch")
+
+    def residence_findings(self) -> None:
+        """(7): current names only, no district, no bracket."""
+        main, old = self.main, self.old
+        if old is not None:
+            self.problems.append("bracket_in_residence")
+        if main.district_written:
+            self.problems.append("district_in_residence")
+        if main.province_old_only or main.town_written:
+            self.problems.append("old_name_in_residence")
+        if main.commune_old_only:
+            self.notes.append("commune_not_current")
         new = _new_text(main)
         if new is not None and main.has_commune:
+            detail = self.detail
             canonical = f"{detail[:1].upper()}{detail[1:]}, {new}" if detail else new
-            if canonical != main_text or old is not None:
-                suggestion = canonical
-    unverified = main.old_evidence and main.new_commune is None and main.typed_commune is not None
-    if unverified and suggestion is not None and not reversed_:
-        notes.append("commune_unverified")
+            if canonical != self.main_text or old is not None:
+                self.suggestion = canonical
 
-    source = old if old is not None else (main if main.old_evidence else None)
-    return AddressAnalysis(
-        text=cleaned,
-        kind=kind,
-        province=main.new_province.place() if main.new_province else None,
-        commune=main.new_commune.place() if main.new_commune else main.typed_commune,
-        old_province=source.old_province if source else None,
-        old_district=source.old_district if source else None,
-        old_commune=(source.old_commune or source.typed_commune) if source else None,
-        detail=detail,
-        uses_old_names=main.old_evidence or (old is not None and old.old_evidence),
-        has_bracket=old is not None,
-        has_required_levels=main.has_commune and main.has_province,
-        suggestion=suggestion,
-        old_options=old_options,
-        problems=list(dict.fromkeys(problems)),
-        notes=list(dict.fromkeys(notes)),
-    )
+    def result(self, cleaned: str, kind: Kind) -> AddressAnalysis:
+        main, old = self.main, self.old
+        unverified = (
+            main.old_evidence and main.new_commune is None and main.typed_commune is not None
+        )
+        if unverified and self.suggestion is not None and not self.reversed_:
+            self.notes.append("commune_unverified")
+        not_found: list[str] = []
+        closest: list[str] = []
+        for part in (self.main_part, self.old_part):
+            if part is not None:
+                missing, near = _not_found(self.gaz, part)
+                not_found += missing
+                closest += near
+        if not_found:
+            self.problems.append("place_not_found")
+            if unverified:
+                self.suggestion = None  # it would present the typed name as the new one
+        source = old if old is not None else (main if main.old_evidence else None)
+        return AddressAnalysis(
+            text=cleaned,
+            kind=kind,
+            province=main.new_province.place() if main.new_province else None,
+            commune=main.new_commune.place() if main.new_commune else main.typed_commune,
+            old_province=source.old_province if source else None,
+            old_district=source.old_district if source else None,
+            old_commune=(source.old_commune or source.typed_commune) if source else None,
+            detail=self.detail,
+            uses_old_names=main.old_evidence or (old is not None and old.old_evidence),
+            has_bracket=old is not None,
+            has_required_levels=main.has_commune and main.has_province,
+            suggestion=self.suggestion,
+            old_options=self.old_options,
+            problems=list(dict.fromkeys(self.problems)),
+            notes=list(dict.fromkeys(self.notes)),
+            not_found=list(dict.fromkeys(not_found)),
+            closest=list(dict.fromkeys(closest))[:_MAX_CLOSEST],
+        )
 
 
 _MAX_CHARS = 400  # an address with its bracket is well under 250 characters
+_MAX_CLOSEST = 5
+_CLOSE_ENOUGH = 0.75
+
+
+def _near(key: str, candidates: dict[str, list[_Unit]], n: int = 3) -> list[_Unit]:
+    """The units whose folded names are closest to ``key`` (difflib), best first."""
+    names = difflib.get_close_matches(key, list(candidates), n=n, cutoff=_CLOSE_ENOUGH)
+    return [u for name in names for u in candidates[name]]
+
+
+def _with_parents(unit: _Unit) -> str:
+    """ "xã Long Hưng, huyện Văn Giang, tỉnh Hưng Yên": a unit with its higher units."""
+    chain = [unit]
+    while chain[-1].parent is not None:
+        chain.append(chain[-1].parent)
+    return ", ".join(str(u.place()) for u in chain)
+
+
+def _not_found(gaz: _Gazetteer, part: _Part) -> tuple[list[str], list[str]]:
+    """The commune and district names of ``part`` the gazetteer does not know, as written,
+    and the closest real names in the same province (or district), best first.
+
+    Only names typed without diacritics count: one copied with its diacritics from a birth
+    certificate may be a name older than the data set (the domain samples' communes are
+    invented that way); one typed without them ("huyen van giag") cannot be verified and
+    must not come back as a "new name"."""
+    if not gaz.available:
+        return [], []
+    missing: list[str] = []
+    near: list[_Unit] = []
+    provinces = [u.real for u in part.province.units] if part.province else []
+    if part.inferred is not None:
+        provinces.append(part.inferred)
+    old_provinces = [p for p in provinces if p.era == "old"] + [
+        o for p in provinces if p.era == "new" for o in gaz.new_to_old_provinces.get(p, [])
+    ]
+    districts: list[_Unit] = []
+    dist = part.district
+    if dist is not None and has_diacritics(dist.raw) and not dist.units:
+        dist = None
+    if dist is not None:
+        if dist.units:
+            districts = list(dist.units)
+        else:
+            missing.append(str(dist.typed))
+            key = compact_key(dist.raw)
+            scope: dict[str, list[_Unit]] = defaultdict(list)
+            for prov in old_provinces:
+                for name, units in gaz.districts[prov].items():
+                    scope[name] += units
+            districts = _near(key, scope or gaz.districts_all)
+            near += districts
+    comm = part.commune
+    if comm is not None and not comm.units and not has_diacritics(comm.raw):
+        missing.append(str(comm.typed))
+        key = compact_key(comm.raw)
+        scope = defaultdict(list)
+        for d in districts:
+            for name, units in gaz.old_by_district[d].items():
+                scope[name] += units
+        if not scope:
+            for prov in old_provinces:
+                for name, units in gaz.old_by_province[prov].items():
+                    scope[name] += units
+            for prov in (p for p in provinces if p.era == "new"):
+                for name, units in gaz.new_by_province[prov].items():
+                    scope[name] += units
+        if scope:
+            communes = _near(key, scope)
+            near = communes + [d for d in near if not any(c.parent is d for c in communes)]
+    return missing, [_with_parents(u) for u in near]
+
+
 _MAX_OPTIONS = 12
 
 

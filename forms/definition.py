@@ -1,14 +1,18 @@
-"""Load the form definition file once and expose it as :class:`forms.model.FormDef`."""
+"""Load the form definition file once and expose it as :class:`forms.model.FormDef`.
+
+The file is package data (``forms/data/*.toml``), read through :mod:`importlib.resources`.
+"""
 
 from __future__ import annotations
 
 import tomllib
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 from forms.model import FormDef
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR: Traversable = files("forms") / "data"
 CURRENT_VERSION = "HD38-2025"
 _FILES = {"HD38-2025": "mau_2knd_hd38.toml"}
 

@@ -44,9 +44,13 @@ class Condition(BaseModel):
     field: str
     equals: str | tuple[str, ...]
 
+    @property
+    def wanted(self) -> tuple[str, ...]:
+        """The answers that open the question ("" = left blank)."""
+        return (self.equals,) if isinstance(self.equals, str) else self.equals
+
     def holds(self, values: dict[str, str]) -> bool:
-        wanted = (self.equals,) if isinstance(self.equals, str) else self.equals
-        return values.get(self.field, "") in wanted
+        return values.get(self.field, "") in self.wanted
 
 
 class FieldDef(BaseModel):
@@ -66,6 +70,16 @@ class FieldDef(BaseModel):
     when: Condition | None = None
     # Relatives only: the relative groups (A grandparents, B parents/spouse, C siblings/children)
     groups: tuple[Literal["A", "B", "C"], ...] = ("A", "B", "C")
+    # "không rõ" is an answer here (forms.parsers.UNKNOWN): the guidance lets a candidate who
+    # does not know a relative's date, place or cause of death say so and tell the chi bộ.
+    unknown_allowed: bool = False
+    # The answer is a statement about conduct (political standard, compliance with the law,
+    # item (16)): a bare "có"/"không" is not an answer (forms.parsers.parse_statement).
+    statement: bool = False
+
+    def statement_examples(self) -> tuple[str, ...]:
+        """Statements to show when a bare yes/no was typed: the suggestions, else the example."""
+        return self.suggestions or ((self.example,) if self.example else ())
 
     def applies(self, values: dict[str, str]) -> bool:
         """Whether this field is asked, given the other answers of its block."""
@@ -130,6 +144,19 @@ class RelativesDef(BaseModel):
 
     def fields_for(self, group: str) -> tuple[FieldDef, ...]:
         return tuple(f for f in self.fields if group in f.groups)
+
+    def gated_by(self, gate: str) -> tuple[Relation, ...]:
+        """The relations asked or not according to the gate answer ``gate`` (married?)."""
+        return tuple(r for r in self.relations if r.when is not None and r.when.field == gate)
+
+    def facts_opened_by(self, fact: str, answer: str = "có") -> tuple[FieldDef, ...]:
+        """A relative's facts asked only when ``fact`` is ``answer``: deceased → the year,
+        cause and place of death; party member → the admission date, cell and file."""
+        return tuple(
+            f
+            for f in self.fields
+            if f.when is not None and f.when.field == fact and f.when.holds({fact: answer})
+        )
 
 
 class ItemDef(BaseModel):
@@ -223,6 +250,13 @@ class FormDef(BaseModel):
             if t.id == table_id:
                 return t
         raise KeyError(table_id)
+
+    def relatives_item(self) -> ItemDef:
+        """The item holding the relatives block; its fields are the gate questions."""
+        for it in self.items():
+            if it.relatives:
+                return it
+        raise KeyError("relatives")
 
     def relatives(self) -> RelativesDef:
         for it in self.items():

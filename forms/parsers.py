@@ -31,7 +31,7 @@ import difflib
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, overload
 
@@ -44,10 +44,12 @@ from forms.vn import (
     match_key,
     normalise_apostrophes,
     title_vi,
+    tone_key,
     upper_vi,
 )
 
 __all__ = [
+    "UNKNOWN",
     "Month",
     "ParseError",
     "Period",
@@ -60,6 +62,7 @@ __all__ = [
     "format_date",
     "format_month",
     "format_period",
+    "is_unknown",
     "is_upper_vietnamese_name",
     "months_between",
     "parse_date",
@@ -73,6 +76,7 @@ __all__ = [
     "parse_period",
     "parse_political_theory",
     "parse_religion",
+    "parse_statement",
     "parse_year",
     "parse_yes_no",
     "political_theory_level",
@@ -402,9 +406,9 @@ def parse_period(s: str) -> Period:
             [e for _, e in errors] if len(errors) == 1 else []
         )
         generic = ("parse.month.invalid", "parse.month_or_now.invalid", "parse.month.empty")
-        for exc in specific:
-            if exc.key not in generic:
-                raise exc
+        for problem in specific:
+            if problem.key not in generic:
+                raise problem
         if any(e.key == "parse.period.start_after_end" for _, e in errors):
             raise next(e for _, e in errors if e.key == "parse.period.start_after_end")
     raise ParseError("period.invalid")
@@ -523,39 +527,25 @@ def parse_gender(s: str) -> str:
     raise ParseError("gender.invalid")
 
 
+# "dung" is both "đúng" (right) and "dùng" (use the suggestion): yes either way.
 _YES = frozenset(
     {
-        "co",
-        "c",
-        "dung",
-        "dung vay",
-        "vang",
-        "da",
-        "u",
-        "uh",
-        "um",
-        "ok",
-        "oke",
-        "dong y",
-        "co a",
-        "vang a",
+        "co", "c", "dung", "dung vay", "dung roi", "dung the", "vang", "da", "u", "uh", "um",
+        "uhm", "uk", "ok", "oke", "okie", "oki", "okay", "yes", "y", "dong y", "co a", "vang a",
+        "da vang", "duoc", "dc", "chinh xac", "chuan", "lay", "chon", "ok luon", "dung luon",
+        "dung goi y", "dung cai nay", "lay cai nay", "co chu", "tat nhien",
     }
-)
+)  # fmt: skip
 _NO = frozenset(
     {
-        "khong",
-        "ko",
-        "k",
-        "kg",
-        "hong",
-        "hok",
-        "khong a",
-        "chua",
-        "chua co",
-        "khong co",
-        "khong dong y",
+        "khong", "ko", "k", "kg", "khg", "hong", "hok", "hk", "khong a", "chua", "chua co",
+        "khong co", "khong dong y", "thoi", "khoi", "thoi khoi", "khong can", "ko can",
+        "k can", "khong dung", "ko dung", "k dung", "sai", "sai roi", "khong phai", "ko phai",
+        "no", "thoi khong", "khong lay", "khong chon",
     }
-)
+)  # fmt: skip
+#: Written with diacritics these are not yes: "dừng" is the stop word, not "dùng"/"đúng".
+_NOT_YES_TONED = frozenset({"dừng", "dừng lại", "đừng"})
 
 
 _YES_MORE = frozenset(
@@ -577,13 +567,22 @@ _POLITE_HEAD = frozenset({"da", "vang", "u", "uh", "um"})  # "dạ chưa", "vân
 _POLITE_TAIL = frozenset({"a", "ah", "nha", "nhe", "nhen"})  # "chưa ạ", "có nhé"
 
 
-def parse_yes_no(s: str) -> bool:
-    """ "có", "co", "c" → True; "không", "khong", "ko", "k" → False.
+def parse_yes_no(s: str, *, yes: tuple[str, ...] = (), no: tuple[str, ...] = ()) -> bool:
+    """ "có", "co", "c", "ok", "ừ", "đúng", "dùng", "đồng ý", "vâng" → True; "không",
+    "khong", "ko", "k", "thôi", "chưa", "không cần" → False.
 
     Questions "đã … chưa?" are answered "rồi" / "chưa"; a polite "dạ", "vâng" before the
-    answer and "ạ", "nhé" after it are ignored ("Dạ chưa ạ" → False).
+    answer and "ạ", "nhé" after it are ignored ("Dạ chưa ạ" → False). ``yes`` / ``no`` are
+    the question's own words for each side (its button labels: "Dùng gợi ý" / "Giữ nguyên",
+    "Xóa" / "Không xóa"), read first. "dừng" typed with its diacritics is not "dùng".
     """
-    key = match_key(_cleaned(s, _SHORT_LIMIT))
+    text = _cleaned(s, _SHORT_LIMIT)
+    if tone_key(text) in _NOT_YES_TONED:
+        raise ParseError("yes_no.invalid")
+    key = match_key(text)
+    for words_of_side, answer in ((no, False), (yes, True)):
+        if key and key in {match_key(w) for w in words_of_side}:
+            return answer
     words = key.split()
     if len(words) > 1 and words[-1] in _POLITE_TAIL:
         words.pop()
@@ -595,6 +594,38 @@ def parse_yes_no(s: str) -> bool:
         if candidate in _NO or candidate in _NO_MORE:
             return False
     raise ParseError("yes_no.invalid")
+
+
+# --- "không rõ" and statements ----------------------------------------------------------
+
+#: What the booklet says where the guidance allows a fact to be unknown (a relative's dates,
+#: places, cause of death): written as such and reported to the chi bộ, never invented.
+UNKNOWN = "không rõ"
+
+
+@lru_cache(maxsize=4096)
+def is_unknown(s: str) -> bool:
+    """Whether a stored value is the canonical "không rõ" (any spelling of it)."""
+    return match_key(clean_text(s)) in ("khong ro", "chua ro", "khong ro thong tin")
+
+
+_BARE = frozenset({*_YES, *_YES_MORE, *_NO, *_NO_MORE, "co van de", "khong van de"})
+
+
+def parse_statement(s: str, *, examples: tuple[str, ...] = ()) -> str:
+    """An answer that must be a statement (the political standard, compliance with Party
+    policy and the law, item (16)): a bare "không", "có", "k", "ok" is refused with
+    ``examples`` of statements to write, because "chấp hành …: không" printed in a booklet is
+    a damaging statement nobody meant. A statement is returned cleaned."""
+    text = _cleaned(s, 3000, empty_key="statement.bare")
+    words = match_key(text).split()
+    while len(words) > 1 and words[0] in _POLITE_HEAD:
+        words.pop(0)
+    while len(words) > 1 and words[-1] in _POLITE_TAIL:
+        words.pop()
+    if not words or " ".join(words) in _BARE:
+        raise ParseError("statement.bare", examples=list(examples))
+    return text
 
 
 # --- religion ------------------------------------------------------------------------------

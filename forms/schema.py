@@ -3,8 +3,9 @@
 The structure comes from :class:`forms.dossier.Dossier` (pydantic), so the schema accepts
 exactly what the loader accepts; the form definition adds a title (the Vietnamese label), a
 description (the help text and the expected format) and an example to every key of
-``answers``, ``tables`` and ``relatives``. The annotations never tighten validation: content
-is judged by the checks (``python -m bot check``), not by the schema.
+``answers``, ``tables`` and ``relatives``. Keys are exactly the form's (``additionalProperties``
+is false, as :func:`forms.dossier.read_dossier` refuses an unknown key); content is judged by
+the checks (``python -m bot check``), not by the schema.
 
 ``docs/dossier.schema.json`` is this export; regenerate it with
 ``python -m bot schema > docs/dossier.schema.json`` (a test keeps the two equal).
@@ -89,7 +90,7 @@ def _tables(form: FormDef) -> dict[str, Any]:
                 "type": "object",
                 "title": table.row_label,
                 "properties": columns,
-                "additionalProperties": {"type": "string"},
+                "additionalProperties": False,
             },
             "x-item": item.number,
             "x-headers": list(table.headers),
@@ -125,7 +126,7 @@ def _relatives(form: FormDef) -> dict[str, Any]:
         "items": {
             "type": "object",
             "properties": properties,
-            "additionalProperties": {"type": "string"},
+            "additionalProperties": False,
         },
         "x-item": item.number,
     }
@@ -137,8 +138,8 @@ def dossier_json_schema(form: FormDef | None = None) -> dict[str, Any]:
     schema = Dossier.model_json_schema()
     props = schema["properties"]
     answers, tables = props["answers"], props["tables"]
-    answers.update(description=_t("answers"), properties=_answers(form))
-    tables.update(description=_t("tables"), properties=_tables(form))
+    answers.update(description=_t("answers"), properties=_answers(form), additionalProperties=False)
+    tables.update(description=_t("tables"), properties=_tables(form), additionalProperties=False)
     relatives = _relatives(form)
     props["relatives"].update(
         title=relatives.pop("title"), description=relatives.pop("description")

@@ -4,24 +4,29 @@ Short messages (parse errors, rule messages, button labels) live in TOML catalog
 ``templates/*.toml`` as ``[section] key = "jinja text"``; longer replies are ``templates/**/*.j2``
 files. Both are rendered with one jinja2 environment so every layer uses the same wording
 tools. Catalogues are read once per process.
+
+The texts are package data of the ``templates`` package, read through :mod:`importlib.resources`
+so an installed wheel finds them as a checkout does.
 """
 
 from __future__ import annotations
 
 import tomllib
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import jinja2
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_PACKAGE = "templates"
+TEMPLATES_DIR: Traversable = files(TEMPLATES_PACKAGE)
 
 
 @cache
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        loader=jinja2.PackageLoader(TEMPLATES_PACKAGE, package_path="."),
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -37,9 +42,10 @@ def _env() -> jinja2.Environment:
 def _catalogue() -> dict[str, str]:
     """Flatten every ``templates/*.toml`` into ``"file.section.key" -> text``."""
     flat: dict[str, str] = {}
-    for path in sorted(TEMPLATES_DIR.glob("*.toml")):
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        _flatten(path.stem, data, flat)
+    catalogues = (f for f in TEMPLATES_DIR.iterdir() if f.is_file() and f.name.endswith(".toml"))
+    for entry in sorted(catalogues, key=lambda f: f.name):
+        data = tomllib.loads(entry.read_text(encoding="utf-8"))
+        _flatten(entry.name.removesuffix(".toml"), data, flat)
     return flat
 
 

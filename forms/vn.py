@@ -22,6 +22,7 @@ __all__ = [
     "compact_key",
     "fold",
     "has_diacritics",
+    "is_pictograph",
     "is_vietnamese_letter",
     "match_key",
     "nfc",
@@ -34,8 +35,10 @@ __all__ = [
 
 # --- the alphabet ---------------------------------------------------------------------------
 
-_BASE_VOWELS = ("a", "a\u0306", "a\u0302", "e", "e\u0302", "i", "o", "o\u0302", "o\u031b", "u")
-_BASE_VOWELS += ("u\u031b", "y")
+_BASE_VOWELS = (
+    *("a", "a\u0306", "a\u0302", "e", "e\u0302", "i"),
+    *("o", "o\u0302", "o\u031b", "u", "u\u031b", "y"),
+)
 _TONES = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
 
 
@@ -61,7 +64,7 @@ def is_vietnamese_letter(ch: str) -> bool:
 _APOSTROPHES = str.maketrans(
     {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'", "\u2032": "'"}
 )
-_KEEP_FORMAT = {"\u200d"}  # zero-width joiner: part of emoji sequences
+_ZWJ = "\u200d"  # zero-width joiner: kept only inside an emoji sequence (👨‍👩‍👧)
 _LINE_BREAKS = {"\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n", "\x85": "\n"}
 _SPACES = re.compile(r"[^\S\n]+")
 
@@ -89,15 +92,40 @@ def _drop_char(ch: str, multiline: bool) -> bool:
     if cat in ("Cc", "Cs"):
         return True
     if cat == "Cf":
-        # keep emoji joiners and tag characters (subdivision flags); drop BOM, ZWSP, bidi marks
-        return ch not in _KEEP_FORMAT and not ("\U000e0020" <= ch <= "\U000e007f")
+        # keep joiners (judged with their neighbours) and tag characters (subdivision
+        # flags); drop BOM, zero-width spaces, soft hyphens, bidi marks and overrides
+        return ch != _ZWJ and not ("\U000e0020" <= ch <= "\U000e007f")
     return False
+
+
+def is_pictograph(ch: str) -> bool:
+    """An emoji or pictographic symbol (😀, 👍, ★, ✅): never part of booklet text."""
+    if len(ch) != 1:
+        return False
+    code = ord(ch)
+    # symbols of Latin-1 (©, °, ®) are ordinary text
+    return 0x1F000 <= code <= 0x1FAFF or (code >= 0x2000 and unicodedata.category(ch) == "So")
+
+
+_EMOJI_TAIL = frozenset("\ufe0f\ufe0e") | {chr(c) for c in range(0x1F3FB, 0x1F400)}
+
+
+def _joined(chars: list[str], i: int) -> bool:
+    """Whether the joiner at ``chars[i]`` sits between two pictographs (an emoji sequence)."""
+    j = i - 1
+    while j >= 0 and chars[j] in _EMOJI_TAIL:
+        j -= 1
+    return j >= 0 and i + 1 < len(chars) and is_pictograph(chars[j]) and is_pictograph(chars[i + 1])
 
 
 def clean_text(s: str, *, multiline: bool = False) -> str:
     """NFC, drop control/invisible characters, collapse whitespace and trim. Never raises.
 
-    Emoji stay. With ``multiline=True`` single line breaks are kept but blank lines are
+    THE cleaning of every entry path (chat answers through the parsers, dossier files through
+    :func:`forms.dossier.read_dossier`, CLI arguments): bidi overrides and marks, zero-width
+    spaces and joiners (except inside an emoji sequence), BOM, soft hyphens and control
+    characters are removed, decomposed (NFD) text is composed. Emoji stay (the checks flag
+    them). With ``multiline=True`` single line breaks are kept but blank lines are
     removed, because the booklet forbids skipped lines ("không viết cách dòng").
     """
     text = nfc(s)
@@ -106,8 +134,11 @@ def clean_text(s: str, *, multiline: bool = False) -> str:
     text = text.replace("\t", " ")
     if not multiline:
         text = text.replace("\n", " ")
+    kept = [ch for ch in text if not _drop_char(ch, multiline)]
     text = "".join(
-        " " if (ch != "\n" and ch.isspace()) else ch for ch in text if not _drop_char(ch, multiline)
+        " " if (ch != "\n" and ch.isspace()) else ch
+        for i, ch in enumerate(kept)
+        if ch != _ZWJ or _joined(kept, i)
     )
     text = _SPACES.sub(" ", text)
     if multiline:

@@ -1,38 +1,34 @@
-"""Who may see or act on a dossier: the one place that decides, and records every view.
+"""The access gate: fetches what the rules need, asks them, and records every view.
 
-The rule (issue 4): the full content of a dossier reaches only its candidate and the
-reviewers of its unit and of the units above it. Secretaries manage units and people; they may
-read a dossier's *history* (who did what, when, on which revision) in the units they manage,
-never its content, unless they also hold a reviewer role there. Reviewers read the history too;
-the candidate does not.
-
-Handlers never load a dossier's content for someone else directly: they call
-:func:`open_for_view`, which checks the rule and appends a ``view`` row to ``audit_log`` in the
-same transaction, so a view that was served is a view that was recorded.
+The decisions themselves — who may see a dossier's content, act for a unit, manage a unit or
+read a dossier's history — are pure functions in :mod:`admission.access`. Handlers never load
+a dossier's content for someone else directly: they call :func:`open_for_view`, which checks
+the rule and appends a ``view`` row to ``audit_log`` in the same transaction, so a view that
+was served is a view that was recorded.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from admission import access as rules
+from admission.access import Access
 from storage.core import DossierRecord
 from storage.db import Session, Tx
-from storage.reviews import Org, Unit
+from storage.org import Org, Role, Unit
 
-Standing = Literal["candidate", "reviewer", "none"]
-
-
-@dataclass(frozen=True, slots=True)
-class Access:
-    """A person's standing towards one dossier."""
-
-    standing: Standing
-    reviewer_units: tuple[int, ...] = ()  # units above the dossier where they review
-
-    @property
-    def may_view(self) -> bool:
-        return self.standing != "none"
+__all__ = [
+    "Access",
+    "AccessDenied",
+    "access",
+    "grants_of",
+    "may_act",
+    "may_manage",
+    "may_read_history",
+    "open_for_view",
+    "record_delivery",
+    "reviewer_units_over",
+]
 
 
 class AccessDenied(Exception):
@@ -40,56 +36,46 @@ class AccessDenied(Exception):
     dossier (not even whether it exists)."""
 
 
+async def grants_of(s: Session, person_id: int | None) -> list[Role]:
+    """The person's active roles (none for someone unknown)."""
+    return await s.repo(Org).roles_of(person_id) if person_id is not None else []
+
+
+async def _ancestor_ids(s: Session, unit_id: int | None) -> list[int]:
+    return [u.id for u in await s.repo(Org).ancestors(unit_id)] if unit_id is not None else []
+
+
 async def access(s: Session, person_id: int | None, record: DossierRecord) -> Access:
     """What ``person_id`` may do with ``record``'s content."""
-    if person_id is None or record.status == "deleted":
-        return Access("none")
-    if record.person_id == person_id:
-        return Access("candidate")
-    if record.unit_id is None:
-        return Access("none")
-    units = await reviewer_units_over(s, person_id, record.unit_id)
-    if units:
-        return Access("reviewer", tuple(u.id for u in units))
-    return Access("none")
+    return rules.dossier_access(
+        person_id, record, await grants_of(s, person_id), await _ancestor_ids(s, record.unit_id)
+    )
 
 
 async def reviewer_units_over(s: Session, person_id: int, unit_id: int) -> list[Unit]:
     """The units at or above ``unit_id`` where ``person_id`` holds the reviewer role."""
-    org = s.repo(Org)
-    mine = {r.unit_id for r in await org.roles_of(person_id) if r.role == "reviewer"}
-    if not mine:
-        return []
-    return [u for u in await org.ancestors(unit_id) if u.id in mine]
+    ancestors = await s.repo(Org).ancestors(unit_id)
+    mine = set(rules.reviewer_units_over(await grants_of(s, person_id), [u.id for u in ancestors]))
+    return [u for u in ancestors if u.id in mine]
 
 
 async def may_act(s: Session, person_id: int | None, unit: Unit) -> bool:
-    """Whether the person may act (comment, return, approve, reopen) for ``unit``: holding
-    its reviewer role is the only thing that counts, whoever else sits in its group."""
-    if person_id is None:
-        return False
-    return await s.repo(Org).has_role(person_id, unit.id, "reviewer")
+    """Whether the person may act (comment, return, approve, reopen) for ``unit``."""
+    return rules.may_act(await grants_of(s, person_id), unit.id)
 
 
 async def may_manage(s: Session, person_id: int | None, unit_id: int) -> bool:
-    """Secretaries manage their unit and everything below it."""
-    if person_id is None:
-        return False
-    org = s.repo(Org)
-    secretary_of = {r.unit_id for r in await org.roles_of(person_id) if r.role == "secretary"}
-    if not secretary_of:
-        return False
-    return any(u.id in secretary_of for u in await org.ancestors(unit_id))
+    """Whether the person is secretary of ``unit_id`` or of a unit above it."""
+    grants = await grants_of(s, person_id)
+    return bool(grants) and rules.may_manage(grants, await _ancestor_ids(s, unit_id))
 
 
 async def may_read_history(s: Session, person_id: int | None, record: DossierRecord) -> bool:
-    """A dossier's history (no content) is open to its secretaries and its reviewers; not to
-    its candidate: it names who looked at the dossier and who wrote comments never sent."""
+    """Whether the person may read ``record``'s history (see :func:`rules.may_read_history`)."""
     if person_id is None:
         return False
-    if record.unit_id is not None and await may_manage(s, person_id, record.unit_id):
-        return True
-    return (await access(s, person_id, record)).standing == "reviewer"
+    manages = record.unit_id is not None and await may_manage(s, person_id, record.unit_id)
+    return rules.may_read_history(manages, await access(s, person_id, record))
 
 
 async def open_for_view(
@@ -111,10 +97,7 @@ async def open_for_view(
     standing = await access(tx, person_id, record)
     if not standing.may_view:
         raise AccessDenied()
-    if standing.standing == "reviewer":
-        acting_unit = unit_id if unit_id in standing.reviewer_units else standing.reviewer_units[0]
-    else:
-        acting_unit = record.unit_id
+    acting_unit = rules.viewing_unit(standing, unit_id, record.unit_id)
     await tx.audit.append(
         "view",
         person_id=person_id,

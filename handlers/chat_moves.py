@@ -19,7 +19,7 @@ from handlers.events import Chat, Event, Reply
 from handlers.routing import Routes
 from storage.chat_moves import ChatMoves
 from storage.db import Tx
-from storage.reviews import Org
+from storage.org import Org
 
 __all__ = ["ChatMoveFlow"]
 
@@ -28,9 +28,7 @@ class ChatMoveFlow:
     name = "chat_moves"
     routes = Routes(flow="chat_moves", kinds=frozenset({"chat_moved"}))
 
-    async def handle(self, tx: Tx, event: Event) -> list[Reply] | None:
-        if event.kind != "chat_moved":
-            return None
+    async def handle(self, tx: Tx, event: Event) -> list[Reply]:
         old, new = event.chat, event.moved_to
         if not new or new == old.id:
             return []

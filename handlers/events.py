@@ -96,6 +96,8 @@ class Reply:
     (Telegram) or as numbered options (console, Zalo), and edit ``edit_ref`` in place when the
     platform can. ``remember`` asks the adapter to report the sent message's id back through
     :meth:`handlers.router.Router.message_sent` (review cards are edited later).
+    ``prompt`` names the question this reply asks; the outbox records whether it was
+    delivered, so a text is read as the answer only to a question the person saw.
     """
 
     text: str = ""
@@ -106,3 +108,4 @@ class Reply:
     edit_ref: str = ""
     remember: str = ""
     toast: str = ""  # short notice answering a button tap (Telegram answerCallbackQuery)
+    prompt: str = ""  # the question this reply asks (see storage.outbox.Outbox.last_prompt)

@@ -4,12 +4,14 @@ For each event the router
 
 1. takes the lock of its (platform, user): one person's updates run one after another in
    arrival order, different people run concurrently;
-2. opens ONE write transaction and records the update key in ``processed_updates``: a key seen
-   before means a redelivery, which returns ``[]`` and changes nothing;
+2. opens ONE write transaction and records the update as processed in the inbox
+   (:mod:`storage.inbox`): an update processed before means a redelivery, which returns
+   ``[]`` and changes nothing;
 3. finds the event's one owner in the routing table (:mod:`handlers.routing`, which states the
    rule) and lets it handle the event;
-4. commits — the marker, the answer, the new revision, the conversation cursor together —
-   and only then returns the replies for the adapter to send.
+4. commits — the marker, the answer, the new revision, the conversation cursor and, for an
+   adapter that delivers through the outbox (``outbox=True``), the replies together — and
+   only then returns the replies.
 
 A flow (:class:`Flow`) declares ``routes`` and implements ``async handle(tx, event) ->
 list[Reply]``; it may also implement ``message_sent(tx, ref_key, platform, chat_id,
@@ -44,8 +46,11 @@ from zoneinfo import ZoneInfo
 from admission.clock import ZONE, Clock, SystemClock
 from forms.texts import message
 from handlers.events import Event, Reply
+from handlers.replies import to_messages
 from handlers.routing import Routes, RoutingTable
 from storage.db import Database, Tx
+from storage.inbox import Inbox, Received
+from storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +132,14 @@ class Router:
         return self._by_name.get(name)
 
     # -- events -------------------------------------------------------------------------------
-    async def handle(self, event: Event) -> list[Reply]:
-        """The replies to ``event``, after its effects are committed."""
+    async def handle(
+        self, event: Event, *, received: Received | None = None, outbox: bool = False
+    ) -> list[Reply]:
+        """The replies to ``event``, after its effects are committed.
+
+        ``received``: the inbox row the event was read from, marked processed in the event's
+        transaction. ``outbox``: the replies are also stored in the outbox in that
+        transaction, for the sender (bot/delivery.py) to deliver."""
         key = (event.user.platform, event.user.id)
         slot = self._locks.get(key)
         if slot is None:
@@ -139,8 +150,8 @@ class Router:
             async with slot.lock:
                 if self.table.is_heavy(event):
                     async with self.heavy:
-                        return await self._handle_locked(event)
-                return await self._handle_locked(event)
+                        return await self._handle_locked(event, received, outbox)
+                return await self._handle_locked(event, received, outbox)
         finally:
             slot.users -= 1
             if slot.users == 0:
@@ -168,12 +179,12 @@ class Router:
         default = self.table.private_default
         return self._by_name[default] if default is not None else None
 
-    async def _handle_locked(self, event: Event) -> list[Reply]:
+    async def _handle_locked(
+        self, event: Event, received: Received | None, outbox: bool
+    ) -> list[Reply]:
         try:
             async with self.db.transaction(self.clock.now()) as tx:
-                if event.update_key and not await tx.updates.mark(
-                    event.chat.platform, event.update_key
-                ):
+                if not await _claim(tx, event, received):
                     self.stats.duplicates += 1
                     return []
                 flow = await self.owner(tx, event)
@@ -181,7 +192,10 @@ class Router:
                     self.stats.unowned += 1
                     return []
                 self.stats.handled += 1
-                return await flow.handle(tx, event) or []
+                replies = await flow.handle(tx, event) or []
+                if outbox:
+                    await tx.repo(Outbox).add(to_messages(replies, event.chat))
+                return replies
         except Exception as exc:
             self.stats.errors += 1
             # Type and place only: event texts are personal data and never logged.
@@ -191,20 +205,44 @@ class Router:
                 event.chat.kind,
                 type(exc).__name__,
             )
-            if event.update_key:
-                try:
-                    async with self.db.transaction(self.clock.now()) as tx:
-                        await tx.updates.mark(event.chat.platform, event.update_key)
-                except Exception:  # pragma: no cover - the database itself is failing
-                    log.exception("could not mark a failed update as processed")
-            return [Reply(text=message("chat.errors.internal"))]
+            apology = [Reply(text=message("chat.errors.internal"))]
+            try:
+                async with self.db.transaction(self.clock.now()) as tx:
+                    await _claim(tx, event, received)
+                    if outbox:
+                        await tx.repo(Outbox).add(to_messages(apology, event.chat))
+            except Exception:  # pragma: no cover - the database itself is failing
+                log.exception("could not mark a failed update as processed")
+            return apology
 
     async def message_sent(
         self, ref_key: str, platform: str, chat_id: str, message_id: str
     ) -> None:
         """The adapter sent a reply marked ``remember=ref_key``: tell the flow that owns it."""
         async with self.db.transaction(self.clock.now()) as tx:
-            for flow in self.flows:
-                hook = getattr(flow, "message_sent", None)
-                if hook is not None and await hook(tx, ref_key, platform, chat_id, message_id):
-                    return
+            await self.remembered(tx, ref_key, platform, chat_id, message_id)
+
+    async def remembered(
+        self, tx: Tx, ref_key: str, platform: str, chat_id: str, message_id: str
+    ) -> bool:
+        """:meth:`message_sent` inside the caller's transaction (the sender marks the reply
+        sent in the same one)."""
+        for flow in self.flows:
+            hook = getattr(flow, "message_sent", None)
+            if hook is not None and await hook(tx, ref_key, platform, chat_id, message_id):
+                return True
+        return False
+
+
+async def _claim(tx: Tx, event: Event, received: Received | None) -> bool:
+    """Record the event as processed in ``tx``; False if it was processed before.
+
+    The inbox row it was read from is marked; a key of its own (an edit keyed by its message,
+    or an event from an adapter that stores no raw updates) is claimed in the inbox too."""
+    inbox = tx.repo(Inbox)
+    if received is not None and not await inbox.mark_processed(received.id):
+        return False
+    key = event.update_key
+    if key and (received is None or key != received.key):
+        return await inbox.claim(event.chat.platform, key, event.user.id)
+    return True

@@ -9,6 +9,9 @@ revision N" is a query, not a comparison of documents.
 
 Dossier snapshots handed out by these repositories are shared with an in-process cache and
 must be treated as immutable: build changes, never mutate a loaded ``Dossier``.
+
+Every change of a ``dossiers`` row also brings its ``dossier_progress`` row up to date
+(:mod:`storage.progress`) in the same transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from typing import Any, Literal
 import orjson
 
 from forms.dossier import Dossier
-from storage.db import Repo, Tx
+from storage.progress import Progress
+from storage.session import SqlRepo, SqlSession, SqlTx
 
 DossierStatus = Literal["draft", "submitted", "returned", "approved", "deleted"]
 ACTIVE_STATUSES: tuple[DossierStatus, ...] = ("draft", "submitted", "returned", "approved")
@@ -53,7 +57,7 @@ class Person:
     created_at: str
 
 
-class People(Repo):
+class People(SqlRepo):
     """A person is created only when they consent (nothing is stored before consent)."""
 
     _COLS = "id, platform, platform_user_id, display_name, consent_at, created_at"
@@ -99,11 +103,6 @@ class People(Repo):
         await self._tx().execute(
             "UPDATE people SET display_name = ? WHERE id = ?", (name, person_id)
         )
-
-    def _tx(self) -> Tx:
-        if not isinstance(self.s, Tx):
-            raise TypeError("writes need a transaction: `async with db.transaction() as tx`")
-        return self.s
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,7 +163,7 @@ class ConcurrentChange(RuntimeError):
 
 def apply_changes(dossier: Dossier, changes: list[Change]) -> tuple[Dossier, list[tuple[Any, Any]]]:
     """The dossier after ``changes`` (copy-on-write) and each change's (old, new) value."""
-    data = {
+    data: dict[str, Any] = {
         "form_version": dossier.form_version,
         "meta": dossier.meta.model_dump(mode="json"),  # validated again only if it changes
         "answers": dict(dossier.answers),
@@ -254,7 +253,7 @@ def _list_change(rows: list[dict[str, str]], index: int, change: Change) -> tupl
     return old, value
 
 
-class Dossiers(Repo):
+class Dossiers(SqlRepo):
     """Dossier content (JSON of :class:`forms.dossier.Dossier`) plus append-only revisions."""
 
     _COLS = (
@@ -288,6 +287,7 @@ class Dossiers(Repo):
             " opened_at, updated_at) VALUES (?, ?, ?, ?, 0, 'draft', ?, ?)",
             (person_id, unit_id, dossier.form_version, dossier.model_dump_json(), opened, tx.now),
         )
+        await tx.repo(Progress).refresh(dossier_id)
         tx.after_commit(lambda: self._remember(dossier_id, 0, dossier))
         return DossierRecord(
             dossier_id, person_id, unit_id, dossier.form_version, 0, "draft", None, opened,
@@ -323,11 +323,14 @@ class Dossiers(Repo):
                 "SELECT content FROM dossiers WHERE id = ?", (dossier_id,)
             )
             dossier = Dossier.model_validate_json(content)
-            if isinstance(self.s, Tx):
+            if isinstance(self.s, SqlTx):
                 self.s.after_commit(lambda: self._remember(dossier_id, revision, dossier))
             else:
                 self._remember(dossier_id, revision, dossier)
-        return DossierRecord(*row[:10], bool(row[10]), row[11], dossier)
+        return DossierRecord(
+            row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+            bool(row[10]), row[11], dossier,
+        )  # fmt: skip
 
     async def apply(
         self, record: DossierRecord, changes: list[Change], person_id: int | None
@@ -369,6 +372,9 @@ class Dossiers(Repo):
                 for i, (change, old, new) in enumerate(effective)
             ],
         )
+        await tx.repo(Progress).answered(
+            record.id, new_dossier, revision=revision, opened_at=record.opened_at
+        )
         tx.after_commit(lambda: self._remember(record.id, revision, new_dossier))
         return replace(record, revision=revision, updated_at=tx.now, dossier=new_dossier)
 
@@ -384,6 +390,7 @@ class Dossiers(Repo):
             " updated_at = ? WHERE id = ?",
             (status, review_level, submitted, approved, tx.now, record.id),
         )
+        await tx.repo(Progress).refresh(record.id)
         return replace(
             record,
             status=status,
@@ -404,6 +411,7 @@ class Dossiers(Repo):
             f"UPDATE dossiers SET {cols}, updated_at = ? WHERE id = ?",
             (*kwargs.values(), tx.now, record.id),
         )
+        await tx.repo(Progress).refresh(record.id)
 
     async def erase(self, record: DossierRecord) -> None:
         """Really delete the content and its history; keep the row (status 'deleted')."""
@@ -414,6 +422,7 @@ class Dossiers(Repo):
             "UPDATE dossiers SET content = ?, status = 'deleted', updated_at = ? WHERE id = ?",
             (empty.model_dump_json(), tx.now, record.id),
         )
+        await tx.repo(Progress).refresh(record.id)
         tx.after_commit(lambda: self._cache().pop(record.id, None))
 
     async def revisions(self, dossier_id: int, since: int = 0) -> list[Revision]:
@@ -460,11 +469,6 @@ class Dossiers(Repo):
             out[rev.path] = (before, rev.new)
         return {path: pair for path, pair in out.items() if pair[0] != pair[1]}
 
-    def _tx(self) -> Tx:
-        if not isinstance(self.s, Tx):
-            raise TypeError("writes need a transaction: `async with db.transaction() as tx`")
-        return self.s
-
 
 # ---------------------------------------------------------------------------------------------
 # Conversations
@@ -488,7 +492,7 @@ def encode_state(state: dict[str, Any]) -> str:
     return orjson.dumps(state, option=_JSON_OPTIONS | orjson.OPT_SORT_KEYS).decode()
 
 
-class Conversations(Repo):
+class Conversations(SqlRepo):
     """The cursor of each (platform, chat, user): a JSON object owned by the flow.
 
     Inside a transaction a conversation is read once: several flows look at the same one for
@@ -497,7 +501,7 @@ class Conversations(Repo):
     The record is shared, so its ``state`` must not be mutated in place (flows copy it).
     """
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: SqlSession) -> None:
         super().__init__(session)
         self._read: dict[tuple[str, str, str], ConversationRecord | None] = {}
 
@@ -515,7 +519,7 @@ class Conversations(Repo):
             record = ConversationRecord(
                 platform, chat_id, user_id, row[0], row[1], orjson.loads(row[2]), row[3], row[2]
             )
-        if isinstance(self.s, Tx):  # a read session sees the writer's commits: no memo
+        if isinstance(self.s, SqlTx):  # a read session sees the writer's commits: no memo
             self._read[key] = record
         return record
 
@@ -565,23 +569,19 @@ class Conversations(Repo):
             " FROM conversations WHERE dossier_id = ?",
             (dossier_id,),
         )
-        return [ConversationRecord(*r[:5], json.loads(r[5]), r[6]) for r in rows]
-
-    def _tx(self) -> Tx:
-        if not isinstance(self.s, Tx):
-            raise TypeError("writes need a transaction: `async with db.transaction() as tx`")
-        return self.s
+        return [
+            ConversationRecord(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows
+        ]
 
 
 # ---------------------------------------------------------------------------------------------
 # Processed updates and audit
 
 
-class ProcessedUpdates(Repo):
+class ProcessedUpdates(SqlRepo):
     async def mark(self, platform: str, update_key: str) -> bool:
         """Record the update; False when it was already recorded (a redelivery)."""
-        tx = self.s
-        assert isinstance(tx, Tx), "mark() needs a transaction"
+        tx = self._tx()
         changed = await tx.execute(
             "INSERT OR IGNORE INTO processed_updates (platform, update_key, processed_at)"
             " VALUES (?, ?, ?)",
@@ -596,14 +596,8 @@ class ProcessedUpdates(Repo):
         )
         return found is not None
 
-    async def prune(self, before: str) -> int:
-        """Forget markers older than ``before`` (platforms do not redeliver after a day)."""
-        tx = self.s
-        assert isinstance(tx, Tx), "prune() needs a transaction"
-        return await tx.execute("DELETE FROM processed_updates WHERE processed_at < ?", (before,))
 
-
-class AuditLog(Repo):
+class AuditLog(SqlRepo):
     """Append-only: who did what, when, to which dossier revision. Never dossier content."""
 
     async def append(
@@ -616,8 +610,7 @@ class AuditLog(Repo):
         unit_id: int | None = None,
         detail: dict[str, Any] | None = None,
     ) -> int:
-        tx = self.s
-        assert isinstance(tx, Tx), "append() needs a transaction"
+        tx = self._tx()
         return await tx.insert(
             "INSERT INTO audit_log (at, person_id, action, dossier_id, revision, unit_id, detail)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",

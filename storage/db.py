@@ -30,6 +30,15 @@ Why this shape
   with ``Database.open(path, synchronous="FULL")`` on hardware without a battery-backed
   cache if losing the last second of answers on a power cut is not acceptable.
 
+Layers
+------
+``storage/session.py`` runs SQL on a connection and knows no repository; the core
+repositories (``storage/core.py``) build on it; this module opens the database and hands out
+:class:`Session` and :class:`Tx`, which add the core repositories as typed attributes
+(``tx.people``, ``tx.dossiers``, ``tx.conversations``, ``tx.updates``, ``tx.audit``,
+``tx.progress``).
+Imports run one way: session ← repositories ← db.
+
 Adding repositories (for colleagues)
 ------------------------------------
 A repository is a small class over a :class:`Session` (a transaction or a read session)
@@ -48,8 +57,9 @@ and use it inside the same unit of work as everything else::
 
 ``tx.now`` is the timestamp of the unit of work (ISO-8601 UTC text) — use it for every
 ``*_at`` column so that one update writes one time. New tables go into a new numbered file
-``storage/migrations/NNN_name.sql``; it is applied at the next start, in its own
-transaction, and recorded in ``schema_migrations``.
+``storage/migrations/NNN_name.sql`` (package data, read through :mod:`importlib.resources`
+so an installed wheel finds it); it is applied at the next start, in its own transaction,
+and recorded in ``schema_migrations``. Never edit an applied migration.
 """
 
 from __future__ import annotations
@@ -58,151 +68,66 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from datetime import datetime
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal
 
 import aiosqlite
 
-if TYPE_CHECKING:
-    from storage.core import AuditLog, Conversations, Dossiers, People, ProcessedUpdates
+from storage.core import AuditLog, Conversations, Dossiers, People, ProcessedUpdates
+from storage.progress import Progress
+from storage.session import SqlRepo, SqlSession, SqlTx, SyncConnection, utc_iso
+
+__all__ = ["MIGRATIONS", "Database", "Repo", "Session", "Tx", "migration_files", "utc_iso"]
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: The numbered SQL files, read as package data (an installed wheel carries them).
+MIGRATIONS: Traversable = files("storage") / "migrations"
 Synchronous = Literal["OFF", "NORMAL", "FULL"]
-Params = Sequence[Any] | dict[str, Any]
-R = TypeVar("R", bound="Repo")
 
 
-def utc_iso(moment: datetime | None = None) -> str:
-    """Timestamps are stored as ISO-8601 UTC text with seconds precision and a 'Z'-less offset."""
-    moment = moment or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+class Session(SqlSession):
+    """A session with the core repositories at hand: ``s.people`` is ``s.repo(People)``."""
 
-
-class SyncConnection:
-    """A :class:`sqlite3.Connection` with aiosqlite's awaitable methods, run in place.
-
-    The coroutines never suspend, so a transaction made of them runs without yielding to the
-    event loop (see the module docstring).
-    """
-
-    def __init__(self, raw: sqlite3.Connection) -> None:
-        self.raw = raw
-
-    async def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
-        return self.raw.execute(sql, params)
-
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> sqlite3.Cursor:
-        return self.raw.executemany(sql, rows)
-
-    async def execute_fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return self.raw.execute(sql, params).fetchall()
-
-    async def executescript(self, script: str) -> sqlite3.Cursor:
-        return self.raw.executescript(script)
-
-    async def close(self) -> None:
-        self.raw.close()
-
-
-Conn = SyncConnection | aiosqlite.Connection
-
-
-class Repo:
-    """Base of repositories: SQL for one area over a :class:`Session`."""
-
-    def __init__(self, session: Session) -> None:
-        self.s = session
-
-
-class Session:
-    """What repositories run SQL on: a transaction (:class:`Tx`) or a read session."""
-
-    def __init__(self, db: Database, conn: Conn, now: str) -> None:
-        self.db = db
-        self.conn = conn
-        self.now = now
-        self._repos: dict[type[Repo], Repo] = {}
-
-    # -- raw SQL (only storage/ modules call these) ---------------------------------------
-    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return list(await self.conn.execute_fetchall(sql, params))
-
-    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        rows = await self.conn.execute_fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def fetchval(self, sql: str, params: Params = (), default: Any = None) -> Any:
-        row = await self.fetchone(sql, params)
-        return row[0] if row is not None else default
-
-    # -- repositories ----------------------------------------------------------------------
-    def repo(self, cls: type[R]) -> R:
-        """The session's instance of repository ``cls`` (created on first use)."""
-        found = self._repos.get(cls)
-        if found is None:
-            found = self._repos[cls] = cls(self)
-        return found  # type: ignore[return-value]
+    db: Database
 
     @property
     def people(self) -> People:
-        from storage.core import People
-
         return self.repo(People)
 
     @property
     def dossiers(self) -> Dossiers:
-        from storage.core import Dossiers
-
         return self.repo(Dossiers)
 
     @property
     def conversations(self) -> Conversations:
-        from storage.core import Conversations
-
         return self.repo(Conversations)
 
     @property
     def updates(self) -> ProcessedUpdates:
-        from storage.core import ProcessedUpdates
-
         return self.repo(ProcessedUpdates)
 
     @property
     def audit(self) -> AuditLog:
-        from storage.core import AuditLog
-
         return self.repo(AuditLog)
 
+    @property
+    def progress(self) -> Progress:
+        return self.repo(Progress)
 
-class Tx(Session):
+
+class Tx(SqlTx, Session):
     """One unit of work on the write connection; see :meth:`Database.transaction`."""
 
-    def __init__(self, db: Database, conn: Conn, now: str) -> None:
-        super().__init__(db, conn, now)
-        self._after_commit: list[Callable[[], None]] = []
 
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run a write statement; returns the number of rows changed."""
-        cursor = await self.conn.execute(sql, params)
-        return cursor.rowcount
+class Repo(SqlRepo):
+    """Base of repositories outside the core: ``self.s`` has the core repositories at hand."""
 
-    async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run an INSERT; returns the new rowid."""
-        cursor = await self.conn.execute(sql, params)
-        return int(cursor.lastrowid or 0)
-
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self.conn.executemany(sql, rows)
-
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` once the transaction is committed (in-process caches)."""
-        self._after_commit.append(callback)
+    s: Session
 
 
 class Database:
@@ -268,15 +193,6 @@ class Database:
                 await conn.close()
         self._reader = self._writer = None
 
-    async def __aenter__(self) -> Database:
-        if self._writer is None:
-            await self.connect()
-            await self.migrate()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
     # -- units of work -------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def transaction(self, now: datetime | None = None) -> AsyncIterator[Tx]:
@@ -297,8 +213,7 @@ class Database:
                     await conn.execute("ROLLBACK")
                 raise
             await conn.execute("COMMIT")
-        for callback in tx._after_commit:
-            callback()
+        tx.committed()
 
     @contextlib.asynccontextmanager
     async def read(self, now: datetime | None = None) -> AsyncIterator[Session]:
@@ -312,7 +227,7 @@ class Database:
         return self._writer
 
     # -- migrations ----------------------------------------------------------------------------
-    async def migrate(self, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    async def migrate(self, directory: Traversable = MIGRATIONS) -> list[str]:
         """Apply every ``NNN_*.sql`` not yet recorded, in name order, each in a transaction."""
         conn = self._require_writer()
         async with self._write_lock:
@@ -325,23 +240,31 @@ class Database:
                 for row in await conn.execute_fetchall("SELECT version FROM schema_migrations")
             }
             applied: list[str] = []
-            for path in sorted(directory.glob("*.sql")):
-                if path.name in done:
+            for script in migration_files(directory):
+                if script.name in done:
                     continue
-                script = path.read_text(encoding="utf-8")
-                stamp = utc_iso()
-                try:
-                    await conn.executescript(
-                        "BEGIN IMMEDIATE;\n"
-                        f"{script}\n;\n"
-                        "INSERT INTO schema_migrations (version, applied_at) "
-                        f"VALUES ('{path.name}', '{stamp}');\n"
-                        "COMMIT;"
-                    )
-                except Exception:
-                    with contextlib.suppress(Exception):
-                        await conn.execute("ROLLBACK")
-                    raise
-                applied.append(path.name)
-                log.info("applied migration %s", path.name)
+                await self._apply(conn, script.name, script.read_text(encoding="utf-8"))
+                applied.append(script.name)
+                log.info("applied migration %s", script.name)
         return applied
+
+    @staticmethod
+    async def _apply(conn: SyncConnection, name: str, script: str) -> None:
+        """Run one migration and record it, all or nothing."""
+        try:
+            await conn.executescript(
+                "BEGIN IMMEDIATE;\n"
+                f"{script}\n;\n"
+                "INSERT INTO schema_migrations (version, applied_at) "
+                f"VALUES ('{name}', '{utc_iso()}');\n"
+                "COMMIT;"
+            )
+        except Exception:
+            with contextlib.suppress(Exception):
+                await conn.execute("ROLLBACK")
+            raise
+
+
+def migration_files(directory: Traversable = MIGRATIONS) -> list[Traversable]:
+    """The ``*.sql`` files of ``directory``, in name order (the order they apply in)."""
+    return sorted((f for f in directory.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)

@@ -1,4 +1,5 @@
-"""A small in-process driver for the review and organisation flows (no router, no network).
+"""A small in-process driver for the review and organisation flows (no network; the routing
+table picks the owner of each event, as the router does).
 
 It plays what the adapter does with replies: gives every sent message an id, applies edits,
 and reports remembered messages back through ``message_sent``, so flow tests can reply to a
@@ -17,6 +18,7 @@ from forms.dossier import Dossier
 from handlers.events import Button, Chat, Event, Reply, User
 from handlers.org import OrgFlow
 from handlers.review import ReviewFlow
+from handlers.router import Router
 from storage.core import Change, DossierRecord
 from storage.db import Database
 
@@ -48,6 +50,7 @@ class World:
         self.db = db
         self.review = ReviewFlow(bot_username="knd_test_bot", today=lambda: today)
         self.org = OrgFlow(bot_username="knd_test_bot")
+        self.router = Router(db, flows=[self.review, self.org])  # for its owner(), nothing else
         self.chats: dict[str, list[Shown]] = {}
         self.toasts: list[str] = []
         self.deleted: set[str] = set()  # messages deleted by someone in the chat
@@ -58,10 +61,9 @@ class World:
     async def send(self, user: User, chat: Chat, **kw: Any) -> list[Reply]:
         event = Event(user=user, chat=chat, update_key=str(next(self._updates)), **kw)
         async with self.db.transaction() as tx:
-            replies = await self.review.handle(tx, event)
-            if replies is None:
-                replies = await self.org.handle(tx, event)
-            if replies is None and event.kind == "command" and event.command == "start":
+            flow = await self.router.owner(tx, event)
+            replies = await flow.handle(tx, event) if flow is not None else None
+            if flow is None and event.kind == "command" and event.command == "start":
                 result = await self.org.redeem_start(tx, event, event.text)
                 replies = result.replies if result else None
         replies = replies or []

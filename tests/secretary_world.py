@@ -2,7 +2,7 @@
 
 Everything is written through the real repositories (people, dossiers, the review storage's
 submit/return/approve, the stage recorder), at fixed moments, so the derived progress rows
-come from the same triggers and code paths as in production.
+come from the same code paths as in production.
 
 TODAY is Wednesday 23/09/2026; the year's target is 150 before 31/10 (38 days left).
 """

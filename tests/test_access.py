@@ -13,7 +13,8 @@ from handlers.access import (
     open_for_view,
 )
 from storage.db import Database
-from storage.reviews import Org, Reviews
+from storage.history import History
+from storage.org import Org
 
 
 @pytest.fixture
@@ -116,7 +117,7 @@ async def test_every_view_is_recorded_and_refusals_leave_no_trace(
         with pytest.raises(AccessDenied):
             await open_for_view(tx, world["rev_cb1"], 9999)
     async with db.read() as r:
-        history = await r.repo(Reviews).history(world["dossier"])
+        history = await r.repo(History).of_dossier(world["dossier"])
     assert [(h.action, h.person_name, h.unit_id, h.detail["what"]) for h in history] == [
         ("view", "rev_du", world["du"], "draft_docx"),
         ("view", "cand", world["cb1"], "dossier"),

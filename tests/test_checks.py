@@ -236,6 +236,41 @@ CASES: list[tuple[str, str, Mutation, str, str, tuple[str, ...]]] = [
         ("3xx",),
     ),
     ("F17-row", "a", _row("cong_tac", 1, viec="Ở nhà chờ việc tại …"), "F17", "warning", ("…",)),
+    (
+        "F18-dont-know-as-a-name",
+        "a",
+        _rel("ong_noi", ho_ten="ko biet ten ong noi"),
+        "F18",
+        "error",
+        ("ko biet ten ong noi", "giấy tờ"),
+    ),
+    (
+        "F18-bare-no-to-a-statement",
+        "a",
+        _rel("cha", chap_hanh="không"),
+        "F18",
+        "error",
+        ("Chấp hành tốt chủ trương",),
+    ),
+    (
+        "F18-question",
+        "a",
+        _set(khoa_hoc_cong_nghe="la sao? khoa hoc cong nghe la gi"),
+        "F18",
+        "error",
+        ("câu hỏi",),
+    ),
+    ("F18-chatter", "a", _set(ngoai_ngu="k"), "F18", "error", ("«k»",)),
+    ("F19", "a", _set(noi_ky="hung yen"), "F19", "warning", ("«Hưng Yên»",)),
+    ("F20", "a", _set(tu_nhan_xet="Ưu điểm: chăm chỉ 💪"), "F20", "error", ("💪",)),
+    (
+        "F21",
+        "a",
+        _set(que_quan="xa long hung, huyen van giag, tinh hung yen"),
+        "F21",
+        "warning",
+        ("không tìm thấy", "xã Long Hưng, huyện Văn Giang, tỉnh Hưng Yên"),
+    ),
     ("X1-young", "a", _meta(chi_bo_meeting=date(2019, 3, 17)), "X1", "error", ("12/07/2019",)),
     ("X1-old", "b", _set(ngay_sinh="05/10/1960"), "X1", "error", ("65 tuổi",)),
     ("X2-young", "a", _set(ngay_vao_doan="26/03/2016"), "X2", "error", ("13/07/2016",)),
@@ -699,6 +734,45 @@ def test_the_person_who_raised_the_candidate_stands_for_the_parents() -> None:
     assert run(d) == []
     d.answers["nuoi_duong"] = "có"  # said so, but declared the parents and nobody else
     assert "X11:missing:nguoi_nuoi_duong" in {f.key for f in errors(run(d))}
+
+
+def _edited_form(monkeypatch: pytest.MonkeyPatch, *edits: tuple[str, str]) -> None:
+    """Run the checks against the form data with ``edits`` (old text, new text) applied."""
+    import tomllib
+    from importlib.resources import files
+
+    from forms.checks import core
+    from forms.model import FormDef
+
+    text = (files("forms") / "data" / "mau_2knd_hd38.toml").read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new)
+    form = FormDef.model_validate(tomllib.loads(text))
+    monkeypatch.setattr(core, "load_form", lambda *_: form)
+
+
+def test_the_relatives_rule_follows_the_form_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """X11/X12 read which relations are asked, and which facts, from the form's TOML."""
+    d = load_sample("a")
+    rel(d, "ba_noi")["nghe_nghiep"] = ""
+    rel(d, "ong_noi")["noi_mat"] = ""
+    assert {f.key for f in run(d)} == {"X11:relatives:1", "X12:relatives:0"}
+    _edited_form(
+        monkeypatch,
+        (', multiple = true, when = { field = "co_con", equals = "có" } }', ", multiple = true }"),
+        (
+            'id = "nghe_nghiep"\nlabel = "Nghề nghiệp"',
+            'id = "nghe_nghiep"\nlabel = "Nghề nghiệp"\ngroups = ["B", "C"]',
+        ),
+        (
+            'id = "noi_mat"\nlabel = "Nơi mất"\nwhen = { field = "da_mat", equals = "có" }',
+            'id = "noi_mat"\nlabel = "Nơi mất"\nrequired = false',
+        ),
+    )
+    # children asked whatever the gate says; grandparents without a profession; place of death
+    # an optional fact of everyone, no longer one of the deceased's
+    assert {f.key for f in run(d)} == {"X11:missing:con"}
 
 
 def test_relatives_abroad_names_who_is_verified_abroad_and_why() -> None:

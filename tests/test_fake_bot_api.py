@@ -39,7 +39,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fake_bot_api import Chat, FakeBotAPI, parse_entities
+from tests.fake_bot_api import Chat, FakeBotAPI
 from tests.tg_client import TelegramUser, attach_application, running_application
 
 # ------------------------------------------------------------------------------------------
@@ -67,7 +67,7 @@ def build_app(api: FakeBotAPI) -> Application:
         )
         assert update.effective_message is not None
         await update.effective_message.reply_text(
-            "Xin chào <b>bạn</b>! Bạn có đồng ý?", parse_mode=ParseMode.HTML, reply_markup=keyboard
+            "Xin chào bạn! Bạn có đồng ý?", reply_markup=keyboard
         )
 
     async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -177,8 +177,7 @@ async def test_long_text_is_split_and_edits_are_delivered(
 async def test_button_click_round_trip(api: FakeBotAPI, app: Application) -> None:
     an = TelegramUser(api)
     [greeting] = await an.start()
-    assert greeting.text == "Xin chào bạn! Bạn có đồng ý?"  # HTML parsed like Telegram
-    assert greeting.entities == [{"type": "bold", "offset": 9, "length": 3}]
+    assert greeting.text == "Xin chào bạn! Bạn có đồng ý?"
     assert an.buttons() == ["Đồng ý", "Không đồng ý"]
 
     replies = await an.click("dong y")  # accent/case-insensitive, unambiguous exact fold
@@ -282,16 +281,16 @@ async def test_message_length_limits(api: FakeBotAPI, app: Application) -> None:
         await app.bot.send_message(chat_id, "x" * 5000)
     ok = await app.bot.send_message(chat_id, "ă" * 4096)
     assert len(ok.text or "") == 4096
-    # Markup does not count: 4096 visible characters wrapped in tags are fine.
-    await app.bot.send_message(chat_id, f"<b>{'y' * 4096}</b>", parse_mode=ParseMode.HTML)
+    # Surrounding whitespace does not count, and is trimmed as Telegram does.
+    padded = await app.bot.send_message(chat_id, f"  {'y' * 4096}\n")
+    assert padded.text == "y" * 4096
     with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
         await app.bot.send_message(chat_id, "   ")
     with pytest.raises(BadRequest, match=r"(?i)caption is too long"):
         await app.bot.send_document(chat_id, b"abc", filename="a.txt", caption="c" * 1025)
-    with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
-        await app.bot.send_message(chat_id, "1 < 2", parse_mode=ParseMode.HTML)
-    with pytest.raises(BadRequest, match=r"(?i)reserved"):
-        await app.bot.send_message(chat_id, "Xong.", parse_mode=ParseMode.MARKDOWN_V2)
+    # The bot sends plain text: markup it would start sending is refused, not ignored.
+    with pytest.raises(BadRequest, match=r"does not model parse_mode"):
+        await app.bot.send_message(chat_id, "<b>1</b>", parse_mode=ParseMode.HTML)
 
 
 async def test_callback_data_limit_is_64_bytes(api: FakeBotAPI, app: Application) -> None:
@@ -538,23 +537,6 @@ async def test_webhook_mode(api: FakeBotAPI) -> None:
         await application.updater.stop()
         await application.stop()
         await application.shutdown()
-
-
-# ------------------------------------------------------------------------------------------
-# Pure helpers
-# ------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "mode", "expected"),
-    [
-        ("<b>Họ</b> &amp; tên", "HTML", ("Họ & tên", [{"type": "bold", "offset": 0, "length": 2}])),
-        ("*đậm* \\.", "MarkdownV2", ("đậm .", [{"type": "bold", "offset": 0, "length": 3}])),
-        ("  plain  ", None, ("plain", [])),
-    ],
-)
-def test_parse_entities(text: str, mode: str | None, expected: tuple[str, Any]) -> None:
-    assert parse_entities(text, mode) == expected
 
 
 async def test_webhook_retries_then_reports_error(api: FakeBotAPI) -> None:

@@ -12,7 +12,7 @@ from bot import cli
 from handlers.events import Chat, Event, User
 from handlers.org import OrgFlow
 from storage.db import Database
-from storage.reviews import Org
+from storage.org import Org
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,5 +71,6 @@ def test_bootstrap_needs_a_unit_name(tmp_path: Path, capsys) -> None:
     except SystemExit as exit_:
         assert exit_.code == 2
     assert "--unit" in capsys.readouterr().err
-    assert cli.main(["bootstrap", "--unit", "   ", "--db", str(tmp_path / "x.sqlite3")]) == 0
-    assert "Hãy ghi tên đơn vị" in capsys.readouterr().out
+    # issue 12: an empty name is refused with a non-zero exit (was: printed, exit 0)
+    assert cli.main(["bootstrap", "--unit", "   ", "--db", str(tmp_path / "x.sqlite3")]) == 2
+    assert "Hãy ghi tên đơn vị" in capsys.readouterr().err

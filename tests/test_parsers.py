@@ -479,6 +479,7 @@ KEY_EXAMPLES = {
     "political_theory.invalid": (p.parse_political_theory, "x"),
     "political_theory.ntvd": (p.parse_political_theory, "nhan thuc ve dang"),
     "yes_no.invalid": (p.parse_yes_no, "x"),
+    "statement.bare": (p.parse_statement, "không"),
 }
 
 

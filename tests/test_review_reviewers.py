@@ -11,7 +11,9 @@ import pytest
 
 from handlers.org import bootstrap
 from storage.db import Database
-from storage.reviews import Org, Reviews
+from storage.history import History
+from storage.org import Org
+from storage.reviews import Reviews
 from tests.review_harness import World, dossier_for, group, open_db, person, private
 from tests.samples import load_sample
 from tests.test_review_flow import (
@@ -103,7 +105,7 @@ async def test_candidate_cannot_open_the_reviewers_view_from_the_card(db: Databa
     assert all(m.document is None for m in shown)
     assert world.toasts[-1] == "Bạn không có quyền thực hiện việc này."
     async with db.read() as r:
-        views = [h for h in await r.repo(Reviews).history(dossier_id) if h.action == "view"]
+        views = [h for h in await r.repo(History).of_dossier(dossier_id) if h.action == "view"]
     assert views == []
 
 

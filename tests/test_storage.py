@@ -9,7 +9,7 @@ import pytest
 
 from forms.dossier import Dossier
 from storage.core import Change, ConcurrentChange, apply_changes
-from storage.db import MIGRATIONS_DIR, Database
+from storage.db import MIGRATIONS, Database, migration_files
 
 
 async def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
@@ -18,7 +18,7 @@ async def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
     async with db.read() as r:
         applied = [row[0] for row in await r.fetchall("SELECT version FROM schema_migrations")]
         mode = await r.fetchval("PRAGMA journal_mode")
-    assert applied == sorted(p.name for p in MIGRATIONS_DIR.glob("*.sql"))
+    assert applied == [f.name for f in migration_files(MIGRATIONS)] == sorted(applied)
     assert mode == "wal"
     await db.close()
     db = await Database.open(path)

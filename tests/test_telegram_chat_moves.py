@@ -8,9 +8,11 @@ from pathlib import Path
 
 from handlers.chat_moves import ChatMoveFlow
 from handlers.events import Chat, Event, User
+from handlers.routing import RoutingTable
+from storage.bot_messages import BotMessages
 from storage.chat_moves import ChatMoves
 from storage.db import Database
-from storage.reviews import Org, Reviews
+from storage.org import Org
 
 OLD, NEW, OTHER = "-4000000001", "-1001000000001", "-1001000000002"
 
@@ -19,14 +21,14 @@ async def test_collisions_never_fail_the_move_and_the_newer_row_wins(tmp_path: P
     db = await Database.open(tmp_path / "moves.sqlite3")
     try:
         async with db.transaction() as tx:
-            org, reviews = tx.repo(Org), tx.repo(Reviews)
+            org, messages = tx.repo(Org), tx.repo(BotMessages)
             a = await org.create_unit("Chi bộ A", "chi_bo")
             b = await org.create_unit("Chi bộ B", "chi_bo")
             await org.bind_group(a.id, "telegram", OLD)
             await org.bind_group(b.id, "telegram", OTHER)
-            await reviews.remember("telegram", OLD, "7", "card", None, None, {"unit": a.id})
+            await messages.remember("telegram", OLD, "7", "card", None, None, {"unit": a.id})
             # the bot wrote in the new chat before it learnt of the move
-            await reviews.remember("telegram", NEW, "7", "card", None, None, {"unit": a.id})
+            await messages.remember("telegram", NEW, "7", "card", None, None, {"unit": a.id})
             await tx.conversations.save("telegram", OLD, "u1", {"cur": "old"})
             await tx.conversations.save("telegram", NEW, "u1", {"cur": "new"})
             await tx.conversations.save("telegram", OLD, "u2", {"cur": "only"})
@@ -36,11 +38,11 @@ async def test_collisions_never_fail_the_move_and_the_newer_row_wins(tmp_path: P
         assert moved.units == [a.id] and moved.bot_messages == 1 and moved.conversations == 1
         assert not again.anything
         async with db.transaction() as tx:
-            org, reviews = tx.repo(Org), tx.repo(Reviews)
+            org, messages = tx.repo(Org), tx.repo(BotMessages)
             assert (await org.unit(a.id)).group_chat_id == NEW  # type: ignore[union-attr]
-            old_card = await reviews.message("telegram", NEW, "moved:7")
+            old_card = await messages.message("telegram", NEW, "moved:7")
             assert old_card is not None and old_card.detail == {"unit": a.id}
-            assert await reviews.message("telegram", NEW, "7") is not None  # the new one stays
+            assert await messages.message("telegram", NEW, "7") is not None  # the new one stays
             kept = await tx.conversations.get("telegram", NEW, "u1")
             assert kept is not None and kept.state == {"cur": "new"}
             carried = await tx.conversations.get("telegram", NEW, "u2")
@@ -65,7 +67,8 @@ async def test_the_flow_audits_one_move_and_tells_the_group_once(tmp_path: Path)
         async with db.transaction() as tx:
             first = await flow.handle(tx, moved)
             second = await flow.handle(tx, moved)
-            other = await flow.handle(tx, Event(user, Chat("telegram", NEW, "group"), "text"))
+            text = Event(user, Chat("telegram", NEW, "group"), "text")
+            other = RoutingTable.build([flow.routes]).fixed_owner(text)  # not the flow's event
             rows = await tx.fetchall("SELECT unit_id, action FROM audit_log")
         assert first is not None and len(first) == 1
         assert first[0].chat == Chat("telegram", NEW, "group")

@@ -15,7 +15,13 @@ Errors block submission; warnings ask a human to look or the candidate to explai
 
 from __future__ import annotations
 
-from forms.checks import eligibility, family, fields, timeline  # noqa: F401  (registers rules)
+from forms.checks import (  # noqa: F401  (registers rules)
+    eligibility,
+    family,
+    fields,
+    honesty,
+    timeline,
+)
 from forms.checks.core import (
     ERROR,
     RULES,

@@ -19,7 +19,13 @@ from forms import vn
 AddressKind = Literal["origin", "residence"]
 
 WARNING_KEYS = frozenset(
-    {"commune_not_current", "bracket_mismatch", "new_name_without_old", "unknown_province"}
+    {
+        "commune_not_current",
+        "bracket_mismatch",
+        "new_name_without_old",
+        "unknown_province",
+        "place_not_found",  # unverified: a typo, or a name older than the data set
+    }
 )
 
 
@@ -27,6 +33,8 @@ class AddressProblem(NamedTuple):
     key: str  # a forms.addresses problem key, e.g. "main_part_not_current"
     severity: Literal["error", "warning"]
     suggestion: str | None
+    names: tuple[str, ...] = ()  # place_not_found: the names not found, as written
+    closest: tuple[str, ...] = ()  # … and the closest real names
 
 
 _BRACKETS = re.compile(r"\([^()]*\)")
@@ -51,17 +59,25 @@ def address_problems(text: str, kind: AddressKind) -> tuple[AddressProblem, ...]
     analyse = _analyser()
     keys: list[str]
     suggestion: str | None = None
+    names: tuple[str, ...] = ()
+    closest: tuple[str, ...] = ()
     if analyse is not None:
         try:
             analysis = analyse(text, kind=kind)
             keys = [str(k) for k in analysis.problems]
             suggestion = analysis.suggestion
+            names, closest = tuple(analysis.not_found), tuple(analysis.closest)
         except Exception:
             keys = _structural(text, kind)
     else:
         keys = _structural(text, kind)
     return tuple(
-        AddressProblem(k, "warning" if k in WARNING_KEYS else "error", suggestion)
+        AddressProblem(
+            k,
+            "warning" if k in WARNING_KEYS else "error",
+            suggestion,
+            *((names, closest) if k == "place_not_found" else ((), ())),
+        )
         for k in keys
         if k != "empty"
     )

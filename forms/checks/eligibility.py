@@ -61,10 +61,12 @@ def x1_age(ctx: Ctx) -> Iterator[Flag]:
         )
 
 
-@rule("X2", ERROR, needs=(3, 12), fields=("ngay_vao_doan",))
+@rule("X2", ERROR, needs=(3, 12), reads=(23,), fields=("ngay_vao_doan", "ngay_ky"))
 def x2_youth_union(ctx: Ctx) -> Iterator[Flag]:
     """(12): admitted to the Youth Union from 15 years + 1 day up to 30 (not past the 31st
-    birthday), after birth and not in the future."""
+    birthday), after birth, not in the future, and not after the day the biography was
+    signed (23) or the chi bộ meeting: checked later, such a date is no longer "in the
+    future" but still impossible."""
     text = ctx.a("ngay_vao_doan")
     if not text:
         return
@@ -78,6 +80,19 @@ def x2_youth_union(ctx: Ctx) -> Iterator[Flag]:
             "X2", 12, "ngay_vao_doan", msg("X2", "future", value=text), field="ngay_vao_doan"
         )
         return
+    for key, day in (
+        ("after_signing", v.parse_date(ctx.a("ngay_ky"))),
+        ("after_meeting", ctx.meeting),
+    ):
+        if day is not None and joined > day:
+            yield ctx.flag(
+                "X2",
+                12,
+                "ngay_vao_doan",
+                msg("X2", key, value=text, day=v.format_date(day)),
+                field="ngay_vao_doan",
+            )
+            return
     birth = ctx.birth
     if birth is None:
         return

@@ -8,33 +8,97 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 
 from forms import vn
 from forms.checks import values as v
 from forms.checks.core import ERROR, RELATIVES, WARNING, Ctx, Flag, Severity, msg, rule
 from forms.definition import load_form
 from forms.dossier import Dossier, Row
-from forms.model import Kind, Relation
+from forms.model import FieldDef, FormDef, Kind, Relation
 
-GRANDPARENTS = ("ong_noi", "ba_noi", "ong_ngoai", "ba_ngoai")
-GRANDPARENTS_VC = ("ong_noi_vc", "ba_noi_vc", "ong_ngoai_vc", "ba_ngoai_vc")
-SPOUSE_SIDE = ("vo_chong", "cha_vc", "me_vc", *GRANDPARENTS_VC)
-_DEATH_FIELDS = ("nam_mat", "nguyen_nhan_mat", "noi_mat")
-_PARTY_FIELDS = ("ngay_vao_dang", "chi_bo_dang", "noi_luu_ho_so")
+#: The relative's yes/no facts that open further facts (X12 checks the facts of death, X15
+#: those of a party member; X11 checks the rest). Which facts they open is the form's.
+DECEASED = "da_mat"
+PARTY_MEMBER = "la_dang_vien"
+#: Who stands for the parents when the candidate declares the person who raised them (X18).
+RAISER = "nguoi_nuoi_duong"
+#: The order X11 names missing relatives in: grandparents and parents (groups A, B) before
+#: siblings and children (C); in each, the candidate's side, their household, the spouse's.
+_SIDES = ("self", "own", "spouse")
 
 
-def _relations() -> dict[str, Relation]:
-    return {r.code: r for r in load_form().relatives().relations}
+@dataclass(frozen=True, slots=True)
+class Family:
+    """What the form declares about item (21), read once per form: the gate questions, the
+    relations (in the order X11 names the missing ones), the facts each group is asked, and
+    the facts the deceased and party-member answers open. The family rules read this, so an
+    edit of the form data changes them."""
+
+    gates: tuple[FieldDef, ...]
+    relations: tuple[Relation, ...]
+    by_code: dict[str, Relation]
+    #: Per gate, the relations its answer opens or closes (``Relation.when``).
+    gated: dict[str, tuple[Relation, ...]]
+    #: Per answer to the deceased / party-member question ("có", "không", ""), the facts it
+    #: opens: "có" to "đã mất" → year, cause and place of death.
+    death_facts: dict[str, tuple[FieldDef, ...]]
+    party_facts: dict[str, tuple[FieldDef, ...]]
+    #: Per group, the facts X11 checks (all but those of death and of a party member).
+    own_facts: dict[str, tuple[FieldDef, ...]]
+
+    @classmethod
+    def of(cls, form: FormDef) -> Family:
+        gates = form.relatives_item().fields
+        rel_def = form.relatives()
+        death = rel_def.facts_opened_by(DECEASED)
+        party = rel_def.facts_opened_by(PARTY_MEMBER)
+        groups = {r.group for r in rel_def.relations}
+        return cls(
+            gates=gates,
+            relations=tuple(
+                sorted(rel_def.relations, key=lambda r: (r.group == "C", _SIDES.index(r.side)))
+            ),
+            by_code={r.code: r for r in rel_def.relations},
+            gated={g.id: rel_def.gated_by(g.id) for g in gates},
+            death_facts=_by_answer(DECEASED, death),
+            party_facts=_by_answer(PARTY_MEMBER, party),
+            own_facts={
+                g: tuple(f for f in rel_def.fields_for(g) if f not in death and f not in party)
+                for g in sorted(groups)
+            },
+        )
+
+    @property
+    def gate_ids(self) -> tuple[str, ...]:
+        return tuple(g.id for g in self.gates)
+
+    def gate_answers(self, ctx: Ctx) -> dict[str, str]:
+        """Each gate's answer read as "có", "không" or "" (blank or unreadable). A gate not
+        asked because of another gate's answer counts as "không" (not married: the spouse has
+        no siblings to list), or as "" while that other gate is unanswered."""
+        out: dict[str, str] = {}
+        for gate in self.gates:  # in form order: a gate's own gate comes first
+            if gate.when is not None and not gate.when.holds(out):
+                out[gate.id] = "không" if out.get(gate.when.field) else ""
+            else:
+                out[gate.id] = _yes_no_text(ctx.a(gate.id))
+        return out
 
 
-_RELATIONS = _relations()
+_FAMILIES: dict[int, tuple[FormDef, Family]] = {}
+
+
+def family_of(form: FormDef) -> Family:
+    """The :class:`Family` of ``form`` (computed once per form object)."""
+    hit = _FAMILIES.get(id(form))
+    if hit is None or hit[0] is not form:
+        hit = _FAMILIES[id(form)] = (form, Family.of(form))
+    return hit[1]
 
 
 def who(ctx: Ctx, rel: Row) -> str:
     """How a message names a relative: "Ông nội TRẦN VĂN LỘC", "Em gái LÊ THỊ MY"."""
-    code = str(rel.get("quan_he", ""))
-    relation = _RELATIONS.get(code)
+    relation = family_of(ctx.form).by_code.get(str(rel.get("quan_he", "")))
     label = str(rel.get("xung_ho", "")).strip() or (relation.label if relation else "Người thân")
     name = str(rel.get("ho_ten", "")).strip()
     return f"{label} {name}".strip()
@@ -64,155 +128,175 @@ def _on_relative(
     )
 
 
-@cache
-def _fact_labels() -> dict[str, str]:
-    return {f.id: f.label.lower() for f in load_form().relatives().fields}
-
-
-def _missing_facts(rel: Row, fact_ids: tuple[str, ...]) -> list[str]:
-    """Labels (lower case) of the facts among ``fact_ids`` left blank for a relative."""
-    labels = _fact_labels()
-    return [labels[f] for f in fact_ids if v.blank(rel.get(f, ""))]
-
-
 def _yes(text: object) -> bool | None:
     return v.yes_no(text) if isinstance(text, str) else None
 
 
+def _yes_no_text(text: object) -> str:
+    """A yes/no answer as the form's conditions name it: "có", "không", "" (blank, unreadable)."""
+    said = _yes(text)
+    return "" if said is None else "có" if said else "không"
+
+
+def _by_answer(fact: str, facts: tuple[FieldDef, ...]) -> dict[str, tuple[FieldDef, ...]]:
+    return {
+        answer: tuple(f for f in facts if f.applies({fact: answer}))
+        for answer in ("có", "không", "")
+    }
+
+
+def _missing_facts(rel: Row, facts: tuple[FieldDef, ...]) -> list[str]:
+    """Labels (lower case) of those of ``facts`` left blank for a relative."""
+    return [f.label.lower() for f in facts if v.blank(rel.get(f.id, ""))]
+
+
 # --- X11 -------------------------------------------------------------------------------------
 
-_GATES = (
-    ("da_ket_hon", SPOUSE_SIDE),
-    ("co_anh_chi_em", ("anh_chi_em",)),
-    ("co_con", ("con",)),
-    ("vc_co_anh_chi_em", ("anh_chi_em_vc",)),
-    ("nuoi_duong", ("nguoi_nuoi_duong",)),
-)
-#: Who stands for the parents when the candidate declares the person who raised them.
-RAISER = "nguoi_nuoi_duong"
 
-
-@rule("X11", ERROR, needs=(21,), fields=("relatives", *(g for g, _ in _GATES)))
+@rule("X11", ERROR, needs=(21,), fields=("relatives", *family_of(load_form()).gate_ids))
 def x11_family(ctx: Ctx) -> Iterator[Flag]:
-    """All four grandparents and both parents (or, as the gate "nuoi_duong" says, the person
-    who raised the candidate from childhood: HD 38 "cha mẹ đẻ hoặc người nuôi dưỡng"); if
-    married the spouse, both parents-in-law,
-    the spouse's four grandparents; siblings / spouse's siblings / children as the gate
-    answers say; one block per person, each with every fact its group requires.
+    """Every relation the gate answers of (21) call for (the form's ``Relation.when``): the
+    four grandparents, both parents or, as the gate "nuoi_duong" says, the person who raised
+    the candidate (HD 38 "cha mẹ đẻ hoặc người nuôi dưỡng"); if married the spouse, both
+    parents-in-law and the spouse's four grandparents; siblings / spouse's siblings /
+    children as the gates say; one block per person, each with every fact its group requires.
 
     Death facts and party-member facts are left to X12 and X15. A relative's name not in
     capitals, or typed without any diacritics, is a warning here (the content is right).
     While a single block is being checked (check_field) missing relatives are not listed.
     """
-    rels = ctx.relatives
-    codes = Counter(str(r.get("quan_he", "")) for r in rels)
-    married = _yes(ctx.a("da_ket_hon"))
-    gates: dict[str, bool | None] = {}
-    for gate, _ in _GATES:
-        if gate == "vc_co_anh_chi_em" and married is not True:
+    family = family_of(ctx.form)
+    present = Counter(str(r.get("quan_he", "")) for r in ctx.relatives)
+    answers = family.gate_answers(ctx)
+    yield from _unanswered_gates(ctx, family, answers, present)
+    if ctx.focus is None or ctx.focus in family.gate_ids:
+        yield from _missing_relatives(ctx, family, answers, present)
+        yield from _denied_relatives(ctx, family, answers, present)
+    seen: set[str] = set()
+    for i, rel in enumerate(ctx.relatives):
+        yield from _relative_block(ctx, family, i, rel, seen)
+
+
+def _unanswered_gates(
+    ctx: Ctx, family: Family, answers: dict[str, str], present: Counter[str]
+) -> Iterator[Flag]:
+    """A gate asked (its own gate holds) but not answered yes or no. A gate whose blank
+    answer the form accepts (cha/me when "nuoi_duong" is blank: dossiers written before the
+    question existed) is not asked for while nobody its "có" would open is declared."""
+    for gate in family.gates:
+        if gate.when is not None and not gate.when.holds(answers):
             continue
-        value = ctx.a(gate)
-        gates[gate] = _yes(value)
-        if gate == "nuoi_duong" and not value and not codes.get(RAISER):
-            continue  # unanswered and nobody declared: the parents, as before the question
-        if gates[gate] is None and (ctx.focus is None or ctx.focus == gate):
-            field_def = load_form().field(gate)
+        if not ctx.a(gate.id) and _blank_is_an_answer(family, gate.id, present):
+            continue
+        if answers[gate.id] == "" and (ctx.focus is None or ctx.focus == gate.id):
             yield ctx.flag(
                 "X11",
                 21,
-                f"gate:{gate}",
-                msg("X11", "gate", question=field_def.prompt),
-                field=gate,
+                f"gate:{gate.id}",
+                msg("X11", "gate", question=gate.prompt),
+                field=gate.id,
             )
-    # relatives that must be there
-    if ctx.focus is None or ctx.focus in dict(_GATES):
-        required = [*GRANDPARENTS, *((RAISER,) if gates.get("nuoi_duong") else ("cha", "me"))]
-        if married:
-            required += list(SPOUSE_SIDE)
-        for gate, group in (
-            ("co_anh_chi_em", "anh_chi_em"),
-            ("co_con", "con"),
-            ("vc_co_anh_chi_em", "anh_chi_em_vc"),
-        ):
-            if gates.get(gate):
-                required.append(group)
-        for code in required:
-            if not codes.get(code):
-                yield ctx.flag(
-                    "X11",
-                    21,
-                    f"missing:{code}",
-                    msg("X11", "missing", label=_RELATIONS[code].label),
-                    table="relatives",
-                )
-        # relatives the gate answers say do not exist
-        for gate, group_codes in _GATES:
-            if gates.get(gate) is False or (gate == "vc_co_anh_chi_em" and married is False):
-                for code in group_codes:
-                    if codes.get(code):
-                        yield ctx.flag(
-                            "X11",
-                            21,
-                            f"extra:{code}",
-                            msg(
-                                "X11",
-                                "extra",
-                                label=_RELATIONS[code].label,
-                                question=load_form().field(gate).prompt,
-                            ),
-                            field=gate,
-                        )
-    seen: set[str] = set()
-    fields = load_form().relatives().fields
-    for i, rel in enumerate(rels):
-        code = str(rel.get("quan_he", ""))
-        relation = _RELATIONS.get(code)
-        if relation is None:
-            yield _on_relative(ctx, "X11", i, msg("X11", "unknown", row=i + 1, who=who(ctx, rel)))
-            continue
-        if not relation.multiple:
-            if code in seen:
-                yield _on_relative(
-                    ctx,
-                    "X11",
-                    i,
-                    msg("X11", "duplicate", label=relation.label),
-                    key=f"dup:{code}:{i}",
-                )
-            seen.add(code)
-        missing: list[str] = []
-        for f in fields:
-            if relation.group not in f.groups or f.id in _DEATH_FIELDS or f.id in _PARTY_FIELDS:
-                continue
-            if not f.applies(rel):
-                continue
-            value = rel.get(f.id, "")
-            if v.blank(value):
-                if f.required:
-                    missing.append(f.label.lower())
-            elif f.kind is Kind.YEAR and v.parse_year(value) is None:
-                missing.append(msg("X11", "year_format", label=f.label.lower()))
-            elif f.kind is Kind.YES_NO and _yes(value) is None:
-                missing.append(msg("X11", "yes_no_format", label=f.label.lower()))
-        if missing:
-            yield _on_relative(
-                ctx,
+
+
+def _blank_is_an_answer(family: Family, gate: str, present: Counter[str]) -> bool:
+    """Whether a blank ``gate`` opens relations of its own (the form accepts "" there) and
+    nobody its "có" would open is declared."""
+    relations = family.gated[gate]
+    blank_opens = [r for r in relations if r.when is not None and "" in r.when.wanted]
+    others = [r for r in relations if r not in blank_opens]
+    return bool(blank_opens) and not any(present.get(r.code) for r in others)
+
+
+def _missing_relatives(
+    ctx: Ctx, family: Family, answers: dict[str, str], present: Counter[str]
+) -> Iterator[Flag]:
+    """The relations the gate answers call for, and nobody of them declared."""
+    for relation in family.relations:
+        if relation.applies(answers) and not present.get(relation.code):
+            yield ctx.flag(
                 "X11",
-                i,
-                msg("X11", "incomplete", who=who(ctx, rel), missing=", ".join(missing)),
+                21,
+                f"missing:{relation.code}",
+                msg("X11", "missing", label=relation.label),
+                table=RELATIVES,
             )
-        name = str(rel.get("ho_ten", "")).strip()
-        if not name or not any(ch.isalpha() for ch in name):
+
+
+def _denied_relatives(
+    ctx: Ctx, family: Family, answers: dict[str, str], present: Counter[str]
+) -> Iterator[Flag]:
+    """Relatives declared although a gate answered "không" says there are none."""
+    for gate in family.gates:
+        if answers[gate.id] != "không":
             continue
-        if name != vn.upper_vi(name):
-            problem = msg("X11", "name_case", who=who(ctx, rel), upper=vn.upper_vi(name))
-        elif not vn.has_diacritics(name):
-            problem = msg("X11", "name_no_diacritics", who=who(ctx, rel))
-        else:
-            continue
+        for relation in family.gated[gate.id]:
+            if relation.applies({gate.id: "không"}) or not present.get(relation.code):
+                continue
+            yield ctx.flag(
+                "X11",
+                21,
+                f"extra:{relation.code}",
+                msg("X11", "extra", label=relation.label, question=gate.prompt),
+                field=gate.id,
+            )
+
+
+def _relative_block(ctx: Ctx, family: Family, i: int, rel: Row, seen: set[str]) -> Iterator[Flag]:
+    """One relative: a known relation, declared once unless several are allowed, every fact
+    of its group given and readable, the name in capitals with diacritics."""
+    code = str(rel.get("quan_he", ""))
+    relation = family.by_code.get(code)
+    if relation is None:
+        yield _on_relative(ctx, "X11", i, msg("X11", "unknown", row=i + 1, who=who(ctx, rel)))
+        return
+    if not relation.multiple:
+        if code in seen:
+            yield _on_relative(
+                ctx, "X11", i, msg("X11", "duplicate", label=relation.label), key=f"dup:{code}:{i}"
+            )
+        seen.add(code)
+    missing = _unusable_facts(rel, family.own_facts.get(relation.group, ()))
+    if missing:
+        yield _on_relative(
+            ctx, "X11", i, msg("X11", "incomplete", who=who(ctx, rel), missing=", ".join(missing))
+        )
+    problem = _name_problem(ctx, rel)
+    if problem:
         yield _on_relative(
             ctx, "X11", i, problem, key=f"name:{i}", field="ho_ten", severity=WARNING
         )
+
+
+def _unusable_facts(rel: Row, facts: tuple[FieldDef, ...]) -> list[str]:
+    """The facts asked of this relative (their ``when`` holds) left blank while required, or
+    unreadable (a year, a yes/no), as the message lists them."""
+    out: list[str] = []
+    for f in facts:
+        if not f.applies(rel):
+            continue
+        value = rel.get(f.id, "")
+        if v.blank(value):
+            if f.required:
+                out.append(f.label.lower())
+        elif f.unknown_allowed and v.is_unknown(value):
+            continue
+        elif f.kind is Kind.YEAR and v.parse_year(value) is None:
+            out.append(msg("X11", "year_format", label=f.label.lower()))
+        elif f.kind is Kind.YES_NO and _yes(value) is None:
+            out.append(msg("X11", "yes_no_format", label=f.label.lower()))
+    return out
+
+
+def _name_problem(ctx: Ctx, rel: Row) -> str:
+    """A relative's name not in capitals, or without diacritics ("" when it is fine)."""
+    name = str(rel.get("ho_ten", "")).strip()
+    if not name or not any(ch.isalpha() for ch in name):
+        return ""
+    if name != vn.upper_vi(name):
+        return msg("X11", "name_case", who=who(ctx, rel), upper=vn.upper_vi(name))
+    if not vn.has_diacritics(name):
+        return msg("X11", "name_no_diacritics", who=who(ctx, rel))
+    return ""
 
 
 # --- X12 -------------------------------------------------------------------------------------
@@ -222,13 +306,15 @@ def x11_family(ctx: Ctx) -> Iterator[Flag]:
 def x12_deceased(ctx: Ctx) -> Iterator[Flag]:
     """A deceased relative has the year, the cause and the place of death; the year is
     after the birth year and not in the future."""
+    death_facts = family_of(ctx.form).death_facts
     for i, rel in enumerate(ctx.relatives):
-        if _yes(rel.get("da_mat", "")) is not True:
+        opened = death_facts[_yes_no_text(rel.get(DECEASED, ""))]
+        if not opened:
             continue
-        missing = _missing_facts(rel, _DEATH_FIELDS)
+        missing = _missing_facts(rel, opened)
         problems: list[str] = []
         year_text = str(rel.get("nam_mat", "")).strip()
-        if year_text:
+        if year_text and not v.is_unknown(year_text):
             died = v.parse_year(year_text)
             born = v.parse_year(str(rel.get("nam_sinh", "")))
             if died is None or died > ctx.today.year or (born is not None and died < born):
@@ -267,6 +353,7 @@ def x13_years(ctx: Ctx) -> Iterator[Flag]:
     """Plausible birth years (heuristic): parents 15–60 years older than their child,
     grandparents at least 15 years older than the parent on their side, children at least
     15 years younger, spouse and siblings within 25 years. Also no birth year in the future."""
+    relations = family_of(ctx.form).by_code
     me = ctx.birth.year if ctx.birth else None
     spouse = _year(_first(ctx, "vo_chong"))
     father, mother = _year(_first(ctx, "cha")), _year(_first(ctx, "me"))
@@ -299,7 +386,7 @@ def x13_years(ctx: Ctx) -> Iterator[Flag]:
             reason = msg("X13", "parent_vc", spouse=spouse)
         elif code in side:
             parent = side[code]
-            own = code in GRANDPARENTS
+            own = relations[code].side == "self"
             grandchild = me if own else spouse
             if parent is not None and year > parent - 15:
                 reason = msg("X13", "grandparent", parent=parent)
@@ -341,20 +428,55 @@ _COUNTRY_NAMES = (
 _COUNTRIES = frozenset(vn.match_key(c) for c in _COUNTRY_NAMES.split("|"))
 _WORLD = ("nuoc ngoai", "hai ngoai")
 _PARTS = re.compile(r"[,;]")
+#: How a country's name is often preceded: "CHLB Đức", "Cộng hòa Liên bang Đức", "nước Nhật".
+_STATE_WORDS = re.compile(
+    r"^(?:(?:nuoc|cong hoa|vuong quoc|lien bang|chlb|chxhcn|chdcnd|chnd|ch|cong hoa lien bang|"
+    r"hop chung quoc|dai han dan quoc|nha nuoc|quoc gia)\s+)+"
+)
+#: Separators after which the country comes last: "Tokyo - Nhật Bản", "Seoul / Hàn Quốc".
+_LAST_BIT = re.compile(r"\s+[-–—/]\s+|\s*[–—]\s*")
+
+
+_COUNTRY_WRITTEN = {vn.match_key(c): c for c in _COUNTRY_NAMES.split("|")}
+
+
+def country_keys() -> frozenset[str]:
+    """The countries the abroad rules know, as folded words ("han quoc", "duc")."""
+    return _COUNTRIES
+
+
+def country_name(key: str) -> str:
+    """How a country of :func:`country_keys` is written ("han quoc" → "Hàn Quốc")."""
+    return _COUNTRY_WRITTEN.get(key, key)
+
+
+def _country(text: str) -> str | None:
+    """The country ``text`` names as a whole, in its common forms, or None."""
+    key = _STATE_WORDS.sub("", vn.match_key(text))
+    return key if key in _COUNTRIES else None
 
 
 def _foreign_place(text: str) -> str | None:
-    """The country a residence ends with ("…, Hàn Quốc"), or "nuoc ngoai" if it says so."""
+    """The country a residence ends with ("…, Hàn Quốc", "Tokyo - Nhật Bản", "Berlin (Đức)",
+    "CHLB Đức", "Đài Loan (Trung Quốc)"), or "nuoc ngoai" if it says so. Only the last part
+    is read, so "Trường ĐH Y" (Ý) or a relative named Đức does not look foreign."""
     if v.mentions(text, *_WORLD):
         return "nuoc ngoai"
     parts = [p for p in _PARTS.split(text or "") if p.strip()]
     if not parts:
         return None
-    last = vn.match_key(parts[-1])
-    for prefix in ("nuoc ", "cong hoa ", "vuong quoc "):
-        if last.startswith(prefix) and last[len(prefix) :] in _COUNTRIES:
-            return last[len(prefix) :]
-    return last if last in _COUNTRIES else None
+    last = parts[-1].strip()
+    outside = re.sub(r"\([^()]*\)", " ", last)
+    candidates = [
+        outside,
+        *re.findall(r"\(([^()]*)\)", last),
+        _LAST_BIT.split(outside.strip())[-1],
+    ]
+    for candidate in candidates:
+        found = _country(candidate)
+        if found:
+            return found
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +496,7 @@ class AbroadReason:
 
 
 def _abroad(rel: Row) -> AbroadReason | None:
-    if not isinstance(rel, dict) or _yes(rel.get("da_mat", "")) is True:
+    if not isinstance(rel, dict) or _yes(rel.get(DECEASED, "")) is True:
         return None
     residence = str(rel.get("cu_tru", "")).strip()
     nationality = str(rel.get("quoc_tich", "")).strip()
@@ -457,11 +579,15 @@ def x15_party_members(ctx: Ctx) -> Iterator[Flag]:
     A warning as in the domain notes: it saves verification work, it is not a form fault.
     An admission date before the relative could be 18, or after their death, is flagged too.
     """
+    party_facts = family_of(ctx.form).party_facts
     for i, rel in enumerate(ctx.relatives):
-        if _yes(rel.get("la_dang_vien", "")) is not True:
+        opened = party_facts[_yes_no_text(rel.get(PARTY_MEMBER, ""))]
+        if not opened:
             continue
-        missing = _missing_facts(rel, _PARTY_FIELDS)
+        missing = _missing_facts(rel, opened)
         joined = str(rel.get("ngay_vao_dang", "")).strip()
+        if v.is_unknown(joined):
+            joined = ""  # "không rõ": the committee that keeps the file confirms it
         bad = bool(joined) and (
             v.parse_date(joined) is None or v.parse_date(joined) > ctx.today  # type: ignore[operator]
         )
@@ -499,7 +625,7 @@ def _party_date_problem(rel: Row, joined: date | None) -> str:
     born = _year(rel)
     if born is not None and joined.year - born < 18:
         return msg("X15", "too_young", born=born)
-    died = v.parse_year(str(rel.get("nam_mat", ""))) if _yes(rel.get("da_mat", "")) else None
+    died = v.parse_year(str(rel.get("nam_mat", ""))) if _yes(rel.get(DECEASED, "")) else None
     if died is not None and joined.year > died:
         return msg("X15", "after_death", died=died)
     return ""
@@ -525,7 +651,7 @@ def x18_hometown(ctx: Ctx) -> Iterator[Flag]:
     if father is None:
         key, father = "differs_raiser", _first(ctx, RAISER)
     theirs = str(father.get("que_quan", "")) if father else ""
-    if not mine or not theirs.strip():
+    if not mine or not theirs.strip() or v.is_unknown(theirs):
         return
     if _place_key(mine) != _place_key(theirs):
         yield ctx.flag(

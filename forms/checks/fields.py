@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from forms import texts, vn
 from forms.checks import values as v
-from forms.checks.addresses import address_problems
+from forms.checks.addresses import AddressProblem, address_problems
 from forms.checks.core import WARNING, Ctx, Flag, msg, rule
 from forms.checks.family import who
 from forms.definition import load_form
-from forms.model import FieldDef, Kind
+from forms.dossier import Row
+from forms.model import FieldDef, Kind, TableDef
 from forms.parsers import education_grade, is_upper_vietnamese_name, political_theory_level
 
 # Fields whose blank answer another rule reports (so F0 does not report it twice).
@@ -31,11 +33,7 @@ _OWNED_BLANKS = frozenset(
         "ngay_ky",
         "ky_ten",
         "ngay_chung_nhan_ntvd",  # P1
-        "da_ket_hon",  # X11 (gate questions of item 21)
-        "co_anh_chi_em",
-        "co_con",
-        "vc_co_anh_chi_em",
-        "nuoi_duong",
+        *(f.id for f in load_form().relatives_item().fields),  # X11: the gates of item (21)
     }
 )
 # Items the candidate may legitimately leave out entirely ("nếu có"); 91 is owned by P1.
@@ -215,6 +213,8 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
         if not text or not ctx.wants(number, fid) or (kind == "residence" and v.is_khong(text)):
             continue  # "không" thường trú: F6's
         for p in address_problems(text, kind):
+            if p.key == "place_not_found":
+                continue  # F21's: a place not verified, not a way of writing
             yield ctx.flag(
                 "F5",
                 number,
@@ -224,7 +224,7 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
                     "problem",
                     ref=_ref(number),
                     value=text,
-                    problem=_address_text(p.key),
+                    problem=_address_text(p),
                     suggestion=p.suggestion,
                 ),
                 field=fid,
@@ -234,9 +234,11 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
     for i, rel in enumerate(relatives):
         for fid in ("noi_sinh", "que_quan"):
             text = rel.get(fid, "")
-            if v.blank(text):
-                continue
+            if v.blank(text) or v.is_unknown(text):
+                continue  # "không rõ" is allowed there (unknown_allowed in the form)
             for p in address_problems(text, "origin"):
+                if p.key == "place_not_found":
+                    continue
                 yield ctx.flag(
                     "F5",
                     21,
@@ -246,7 +248,7 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
                         "relative",
                         who=who(ctx, rel),
                         value=text,
-                        problem=_address_text(p.key),
+                        problem=_address_text(p),
                         suggestion=p.suggestion,
                     ),
                     field=fid,
@@ -256,9 +258,11 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
                 )
 
 
-def _address_text(key: str) -> str:
-    name = f"rules.F5.{key}"
-    return texts.message(name) if texts.has_message(name) else texts.message("rules.F5.other")
+def _address_text(p: AddressProblem) -> str:
+    name = f"rules.F5.{p.key}"
+    if not texts.has_message(name):
+        return texts.message("rules.F5.other")
+    return texts.message(name, names=list(p.names), closest=list(p.closest))
 
 
 @rule("F6", WARNING, needs=(7,), fields=("thuong_tru", "tam_tru"))
@@ -449,31 +453,8 @@ def f12_rows(ctx: Ctx) -> Iterator[Flag]:
                 )
             continue
         for i, row in enumerate(rows):
-            missing: list[str] = []
-            bad: list[str] = []
-            future: list[str] = []
-            for col in table.columns:
-                if col.when is not None and not col.applies(row):
-                    continue
-                if col.kind is Kind.PERIOD:
-                    tu, den = str(row.get("tu", "")), str(row.get("den", ""))
-                    span = ctx.periods(table_id)[i]
-                    if v.blank(tu) or v.blank(den):
-                        missing.append(col.label.lower())
-                    elif span is None:
-                        bad.append(f"{tu} – {den}")
-                    elif span.start > ctx.now_month or (not span.open and span.end > ctx.now_month):
-                        future.append(f"{tu} – {den}")
-                    continue
-                value = row.get(col.id, "")
-                if v.blank(value):
-                    if col.required:
-                        missing.append(col.label.lower())
-                elif not _cell_ok(col, str(value)):
-                    bad.append(str(value))
-                elif _cell_future(ctx, col, str(value)):
-                    future.append(str(value))
-            if missing or bad or future:
+            problems = _row_problems(ctx, table, i, row)
+            if problems.missing or problems.bad or problems.future:
                 yield ctx.flag(
                     "F12",
                     number,
@@ -484,13 +465,56 @@ def f12_rows(ctx: Ctx) -> Iterator[Flag]:
                         ref=_ref(number),
                         row=i + 1,
                         label=table.row_label,
-                        missing=", ".join(missing),
-                        bad=", ".join(bad),
-                        future=", ".join(future),
+                        missing=", ".join(problems.missing),
+                        bad=", ".join(problems.bad),
+                        future=", ".join(problems.future),
                     ),
                     table=table_id,
                     row=i,
                 )
+
+
+@dataclass(slots=True)
+class _RowProblems:
+    """What F12 lists for one row: blank required cells (labels), unreadable values, and
+    periods, months or dates after the current month."""
+
+    missing: list[str]
+    bad: list[str]
+    future: list[str]
+
+
+def _row_problems(ctx: Ctx, table: TableDef, i: int, row: Row) -> _RowProblems:
+    found = _RowProblems([], [], [])
+    for col in table.columns:
+        if col.when is not None and not col.applies(row):
+            continue
+        if col.kind is Kind.PERIOD:
+            _period_problems(ctx, table, i, row, col, found)
+            continue
+        value = row.get(col.id, "")
+        if v.blank(value):
+            if col.required:
+                found.missing.append(col.label.lower())
+        elif not _cell_ok(col, str(value)):
+            found.bad.append(str(value))
+        elif _cell_future(ctx, col, str(value)):
+            found.future.append(str(value))
+    return found
+
+
+def _period_problems(
+    ctx: Ctx, table: TableDef, i: int, row: Row, col: FieldDef, found: _RowProblems
+) -> None:
+    """A period column: both ends given, readable, and neither after the current month."""
+    tu, den = str(row.get("tu", "")), str(row.get("den", ""))
+    span = ctx.periods(table.id)[i]
+    if v.blank(tu) or v.blank(den):
+        found.missing.append(col.label.lower())
+    elif span is None:
+        found.bad.append(f"{tu} – {den}")
+    elif span.start > ctx.now_month or (not span.open and span.end > ctx.now_month):
+        found.future.append(f"{tu} – {den}")
 
 
 def _cell_future(ctx: Ctx, col: FieldDef, value: str) -> bool:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
+from functools import lru_cache
 
+from forms import vn
 from forms.checks import values as v
 from forms.checks.core import ERROR, Ctx, Flag, msg, rule
+from forms.checks.family import country_keys, country_name
 from forms.dossier import Row
 from forms.parsers import Month, education_grade
 
@@ -286,8 +289,13 @@ def x7_school_age(ctx: Ctx) -> Iterator[Flag]:
     if birth is None:
         return
     born = Month.of(birth)
-    history = ctx.rows("lich_su")
-    hist = _sorted(ctx, "lich_su")
+    yield from _periods_before_birth(ctx, born)
+    history = _sorted(ctx, "lich_su")
+    yield from _school_start_age(ctx, born, history)
+    yield from _school_levels(ctx, born, history)
+
+
+def _periods_before_birth(ctx: Ctx, born: Month) -> Iterator[Flag]:
     for table_id, number in (("lich_su", 14), ("cong_tac", 15)):
         for i, span in _sorted(ctx, table_id):
             if span.start < born:
@@ -305,19 +313,30 @@ def x7_school_age(ctx: Ctx) -> Iterator[Flag]:
                     table=table_id,
                     row=i,
                 )
-    school = _school_start(history, hist)
-    if school is not None:
-        i, first = school
-        age = first.start - born
-        if first.start >= born and not 60 <= age <= 96:
-            yield ctx.flag(
-                "X7",
-                14,
-                f"lich_su:{i}:start",
-                msg("X7", "school_start", start=v.format_month(first.start), age=v.age_text(age)),
-                table="lich_su",
-                row=i,
-            )
+
+
+def _school_start_age(ctx: Ctx, born: Month, hist: list[tuple[int, v.Span]]) -> Iterator[Flag]:
+    """School starts at 5–8 years old (60–96 months)."""
+    school = _school_start(ctx.rows("lich_su"), hist)
+    if school is None:
+        return
+    i, first = school
+    age = first.start - born
+    if first.start >= born and not 60 <= age <= 96:
+        yield ctx.flag(
+            "X7",
+            14,
+            f"lich_su:{i}:start",
+            msg("X7", "school_start", start=v.format_month(first.start), age=v.age_text(age)),
+            table="lich_su",
+            row=i,
+        )
+
+
+def _school_levels(ctx: Ctx, born: Month, hist: list[tuple[int, v.Span]]) -> Iterator[Flag]:
+    """Lower secondary not finished before 14; upper secondary at least 30 months when (11)
+    says 12/12."""
+    history = ctx.rows("lich_su")
     twelve = education_grade(ctx.a("giao_duc_pho_thong")) == (12, 12)
     for i, span in hist:
         level = _level(str(history[i].get("noi_dung", "")))
@@ -375,6 +394,17 @@ def x8_occupation(ctx: Ctx) -> Iterator[Flag]:
     if v.mentions(job, "chua co viec lam") and v.mentions(text, *_JOBLESS):
         return
     if v.similarity(job, text) >= 0.5:
+        mine, theirs = _job_part(job), _job_part(text)
+        if not mine or not theirs or v.similarity(mine, theirs) > 0:
+            return
+        # the same workplace named in both, but another job ("kế toán" / "công nhân may")
+        yield ctx.flag(
+            "X8",
+            10,
+            "nghe_nghiep",
+            msg("X8", "other_job", job=job, row=i + 1, current=_snippet(rows[i], "viec", 90)),
+            field="nghe_nghiep",
+        )
         return
     yield ctx.flag(
         "X8",
@@ -383,6 +413,20 @@ def x8_occupation(ctx: Ctx) -> Iterator[Flag]:
         msg("X8", "differs", job=job, row=i + 1, current=_snippet(rows[i], "viec", 90)),
         field="nghe_nghiep",
     )
+
+
+#: Words that start the workplace part of "job, workplace" ("Kế toán, Công ty TNHH May…").
+_WORKPLACE = re.compile(
+    r"(?:^| )(?:cong ty|cty|truong|benh vien|uy ban|xi nghiep|nha may|tap doan|ngan hang|"
+    r"hop tac xa|chi nhanh|doanh nghiep|co quan|tai|dai hoc|trung tam|hoc vien)(?= )"
+)
+
+
+def _job_part(text: str) -> str:
+    """The job of a "job, workplace" text: the words before the workplace ("" if none)."""
+    folded = v.folded(text)
+    m = _WORKPLACE.search(folded)
+    return folded[: m.start()].strip() if m else ""
 
 
 _DIPLOMA_FIELDS = (
@@ -450,15 +494,34 @@ def x9_diplomas(ctx: Ctx) -> Iterator[Flag]:
                 break
 
 
-@rule("X10", "warning", needs=(15, 18), fields=("nuoc_ngoai",))
+#: A stay counts from month to month, as F13 counts it (02/2023–07/2023 is 5 months).
+ABROAD_MONTHS = 3
+
+
+def stay_months(span: v.Span) -> int:
+    """The length of a stay abroad as (18) counts it (F13 and X10 share it)."""
+    return span.end - span.start
+
+
+@rule("X10", "warning", needs=(15, 18), reads=(14,), fields=("nuoc_ngoai", "cong_tac", "lich_su"))
 def x10_abroad_history(ctx: Ctx) -> Iterator[Flag]:
     """Each stay of (18) falls inside a (15) period that mentions it (the country, or
-    "nước ngoài"), or has a (15) row of its own."""
+    "nước ngoài"), or has a (15) row of its own; and each stay abroad of 3 months or more
+    that (14) or (15) tells of ("02/2023-07/2023 học trao đổi tại Nhật Bản", a row "xuất
+    khẩu lao động tại Đài Loan") has its row in (18).
+
+    A stay shorter than 3 months is F13's: it does not belong in (18) at all, so X10 does
+    not ask to add it to (15) (one piece of advice per stay)."""
+    yield from _abroad_not_in_history(ctx)
+    yield from _history_not_in_abroad(ctx)
+
+
+def _abroad_not_in_history(ctx: Ctx) -> Iterator[Flag]:
     work_rows = ctx.rows("cong_tac")
     work = _sorted(ctx, "cong_tac")
     for i, row in enumerate(ctx.rows("nuoc_ngoai")):
         span = ctx.periods("nuoc_ngoai")[i]
-        if span is None:
+        if span is None or (not span.open and stay_months(span) < ABROAD_MONTHS):
             continue
         country = str(row.get("nuoc", "")).strip()
         phrases = tuple(p for p in (" ".join(v.words(country)), "nuoc ngoai") if p)
@@ -486,3 +549,75 @@ def x10_abroad_history(ctx: Ctx) -> Iterator[Flag]:
                 table="nuoc_ngoai",
                 row=i,
             )
+
+
+def _history_not_in_abroad(ctx: Ctx) -> Iterator[Flag]:
+    abroad = [s for s in ctx.periods("nuoc_ngoai") if s is not None]
+    for table_id, number, column in (("lich_su", 14, "noi_dung"), ("cong_tac", 15, "viec")):
+        rows = ctx.rows(table_id)
+        for i, span in enumerate(ctx.periods(table_id)):
+            if span is None:
+                continue
+            for place, stay in _stays(str(rows[i].get(column, "")), span, ctx.now_month):
+                if stay_months(stay) < ABROAD_MONTHS:
+                    continue
+                if any(a.start <= stay.end and stay.start <= a.end for a in abroad):
+                    continue
+                yield ctx.flag(
+                    "X10",
+                    18,
+                    f"history:{table_id}:{i}",
+                    msg(
+                        "X10",
+                        "not_in_18",
+                        ref=f"({number})",
+                        row=i + 1,
+                        span=_months(stay.start, stay.end),
+                        months=stay_months(stay),
+                        place=place,
+                    ),
+                    table=table_id,
+                    row=i,
+                )
+                break
+
+
+#: Countries named after "tại", "ở", "sang", "đi", "nước" in a history row. Names that are
+#: also ordinary words ("Anh", "Ý", "Đức", "Mỹ", "Nga", "Úc", "Áo", "Lào") count only at
+#: the end of a phrase ("… tại Đức (Berlin)", not "tại y tế xã").
+_AMBIGUOUS_COUNTRIES = frozenset({"anh", "y", "duc", "my", "nga", "uc", "ao", "lao", "bi", "phap"})
+_PERIOD_IN_TEXT = re.compile(
+    r"(\d{1,2}[/.\-]\d{4})\s*(?:-|–|—|đến|den|->|→)\s*(\d{1,2}[/.\-]\d{4}|nay)", re.IGNORECASE
+)
+_SEGMENT = re.compile(r"[;()\[\]]")
+
+
+@lru_cache(maxsize=1)
+def _country_pattern() -> re.Pattern[str]:
+    names = sorted(country_keys(), key=len, reverse=True)
+    plain = [re.escape(n) for n in names if n not in _AMBIGUOUS_COUNTRIES]
+    short = [re.escape(n) for n in names if n in _AMBIGUOUS_COUNTRIES]
+    return re.compile(
+        r"\b(?:tai|o|sang|di|qua|nuoc)\s+(?:nuoc\s+)?"
+        rf"((?:{'|'.join(plain)})\b|(?:{'|'.join(short)})(?=\s*$|\s*[,.;)(]))"
+    )
+
+
+def _stays(text: str, span: v.Span, now: Month) -> Iterator[tuple[str, v.Span]]:
+    """(country as written, period) of each stay abroad a history row tells of: the period
+    written next to it ("02/2023-07/2023 … tại Nhật Bản"), else the row's own period."""
+    for segment in _SEGMENT.split(text):
+        folded = " ".join(vn.match_key(segment).split())
+        m = _country_pattern().search(folded) or (
+            re.search(r"\bnuoc ngoai\b", folded) if "nuoc ngoai" in folded else None
+        )
+        if m is None:
+            continue
+        place = country_name(m.group(1)) if m.lastindex else "nước ngoài"
+        period = _PERIOD_IN_TEXT.search(segment)
+        if period is not None:
+            own = v.parse_span(period.group(1), period.group(2), now)
+            if own is not None:
+                yield place, own
+                continue
+        yield place, span

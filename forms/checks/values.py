@@ -242,6 +242,12 @@ def is_khong(text: str) -> bool:
     return vn.match_key(text or "") in ("khong", "khong co")
 
 
+def is_unknown(text: object) -> bool:
+    """ "không rõ": what the guidance lets a candidate write for a relative's date, place or
+    cause of death they do not know (only where the field allows it, ``unknown_allowed``)."""
+    return isinstance(text, str) and parsers.is_unknown(text)
+
+
 # --- placeholders ----------------------------------------------------------------------------
 
 _PLACEHOLDER = re.compile(

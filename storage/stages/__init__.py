@@ -5,8 +5,8 @@ Why this shape
 * ``stage_events`` (001) is the record of what secretaries and reviewers entered: one row per
   step with its date. It is the source of truth. ``dossier_progress`` and ``verifications``
   (005) are *derived* from it and from the dossier's own columns, and are written in the same
-  transaction as the change that causes them: by triggers when anyone updates ``dossiers`` or
-  inserts a return into ``review_decisions``, and by :meth:`StageRecords.write_progress` when
+  transaction as the change that causes them: by :class:`storage.progress.Progress` when a
+  dossier's content, status or unit changes, and by :meth:`StageRecords.write_progress` when
   a step is recorded or undone (the state it stores is folded by
   :func:`admission.stages.fold_events`). The summary therefore reads one narrow integer row
   per dossier and never parses dossier JSON.

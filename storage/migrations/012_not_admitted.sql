@@ -5,11 +5,11 @@
 --
 -- `phase` is a STORED generated column and SQLite cannot change its expression in place, so
 -- the table is rebuilt under its own name: copied aside, created again with the new column
--- and expression, copied back. (Created again rather than renamed: the triggers on `dossiers`
--- and `review_decisions` name `dossier_progress` and find it again by name; a trigger on the
--- table itself and its indexes are dropped with it and created again below, as 005/006/009
--- wrote them.) A VIRTUAL phase would avoid the copy but made the summary's phase counts read
--- every row again (measured: 18 → 31 ms over 100 000 dossiers).
+-- and expression, copied back, and its indexes (006, 009) created again as they were. No
+-- trigger is involved: since migration 010 the row is written from Python (storage/progress.py,
+-- and `not_admitted_d` by storage/stages/records.py, which folds the steps). A VIRTUAL phase
+-- would avoid the copy but made the summary's phase counts read every row again (measured:
+-- 18 → 31 ms over 100 000 dossiers).
 CREATE TABLE dossier_progress_copy AS SELECT
     dossier_id, unit_id, status, review_level, revision, full_name, opened_d, updated_d,
     first_submitted_d, submitted_d, approved_d, cert_d, returns, handwritten_d, verif_sent,
@@ -71,20 +71,6 @@ UPDATE dossier_progress SET not_admitted_d = (
     SELECT CAST(julianday(min(e.happened_on)) - 2440587.5 AS INTEGER) FROM stage_events e
     WHERE e.dossier_id = dossier_progress.dossier_id AND e.stage = 'khong_ket_nap')
 WHERE dossier_id IN (SELECT dossier_id FROM stage_events WHERE stage = 'khong_ket_nap');
-
--- 009: a new progress row gets its dossier's date of birth.
-CREATE TRIGGER dossier_progress_birth_new AFTER INSERT ON dossier_progress BEGIN
-    UPDATE dossier_progress SET birth_d = (
-        SELECT CASE WHEN v GLOB '[0-3][0-9]/[01][0-9]/[12][0-9][0-9][0-9]'
-                     AND date(substr(v, 7, 4) || '-' || substr(v, 4, 2) || '-' || substr(v, 1, 2))
-                         = substr(v, 7, 4) || '-' || substr(v, 4, 2) || '-' || substr(v, 1, 2)
-                THEN CAST(julianday(substr(v, 7, 4) || '-' || substr(v, 4, 2) || '-'
-                                    || substr(v, 1, 2)) - 2440587.5 AS INTEGER) END
-        FROM (SELECT CASE WHEN json_valid(d.content)
-                     THEN json_extract(d.content, '$.answers.ngay_sinh') END AS v
-              FROM dossiers d WHERE d.id = NEW.dossier_id))
-    WHERE dossier_id = NEW.dossier_id;
-END;
 
 -- The indexes of 006 and 009, as they were.
 CREATE INDEX dossier_progress_unit ON dossier_progress(unit_id, phase, review_level);

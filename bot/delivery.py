@@ -1,0 +1,458 @@
+"""Delivery: the outbox's replies to the platform, per chat, strictly in order, never lost.
+
+The router stores a flow's replies in the outbox in the same transaction as the answer
+(storage/outbox.py); :class:`Delivery` sends them. It is platform-neutral: a platform adapter
+implements the small :class:`Transport` protocol (send a text with buttons, edit it, send a
+document or a photo, answer a button tap) and maps its errors onto four kinds:
+
+* :class:`TryAgain` — network errors, server errors (5xx), "too many requests" (429, with the
+  delay the platform asked for): the same call is retried, after ``retry_after`` when given,
+  else with exponential backoff (:class:`RetryPolicy`). Nothing else of that chat goes out
+  meanwhile, so a chat's replies stay in order; other chats are not held up.
+* :class:`Refused` — the chat refuses the bot (blocked, bot removed): the chat's queued
+  replies are given up without asking again;
+* :class:`Rejected` — the platform will never accept this message;
+* :class:`ChatMoved` — the chat has a new id (a Telegram group upgraded to a supergroup): the
+  ``chat_moved`` hook lets the flows re-key what they store, and the reply goes to the new
+  id as a new message (message ids do not carry over).
+
+**The limit.** A reply failing with transient errors is retried for ``give_up_after``
+seconds (24 hours by default) from its first failure, then given up; refused and rejected
+replies are given up at once (a refusal also gives up what is queued for that chat). Either
+way the row is marked ``failed`` with the reason and an ``audit_log`` row ``reply_given_up``
+records it (chat and reason, never content).
+
+One worker per chat with pending rows takes them in id order; each row is marked sent — and,
+for a reply marked ``remember``, the sent message's id handed to the flows (``remembered``) —
+in one transaction after the platform confirmed it. A crash between the platform's answer
+and that commit sends the row again after the restart: delivery is at least once, and a
+duplicate can only be the message that was in flight. A reply the platform splits into
+several calls (a long text, a document with a long caption) records its progress, so a
+retry or a restart does not repeat the parts already delivered. Pacing (bot/pacing.py) is
+applied to every call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Literal, Protocol
+
+from bot.pacing import Clock, MonotonicClock, Pacer
+from handlers.events import Button, Chat, ChatKind, Document, Photo, Reply
+from handlers.replies import from_pending, to_messages
+from storage.db import Database, Tx
+from storage.outbox import Outbox, Pending
+
+log = logging.getLogger(__name__)
+
+Buttons = list[list[Button]]
+Remembered = Callable[[Tx, str, str, str, str], Awaitable[object]]
+MovedHook = Callable[[Chat, str], Awaitable[object]]
+
+
+class SendError(Exception):
+    """A platform call failed (see the module docstring for the kinds)."""
+
+
+class TryAgain(SendError):
+    """Transient: retry the same call, after ``after`` seconds when the platform said so."""
+
+    def __init__(self, reason: str, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class Refused(SendError):
+    """The chat refuses the bot (blocked it, removed it): this reply can never arrive."""
+
+
+class Rejected(SendError):
+    """The platform will never accept this message as it is."""
+
+
+class ChatMoved(SendError):
+    """The chat now has the id ``new_chat_id``."""
+
+    def __init__(self, new_chat_id: str) -> None:
+        super().__init__(f"chat moved to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
+class Transport(Protocol):
+    """What a platform adapter implements for :class:`Delivery`; message ids are text."""
+
+    platform: str
+
+    def split_text(self, text: str) -> list[str]:
+        """``text`` cut into messages the platform accepts ([] for blank text)."""
+        ...
+
+    def caption_fits(self, caption: str) -> bool: ...
+
+    async def send_text(self, chat_id: str, text: str, buttons: Buttons) -> str: ...
+
+    async def edit_text(
+        self, chat_id: str, message_id: str, text: str, buttons: Buttons | None
+    ) -> str | None:
+        """Edit in place; None if that message cannot be edited (a new one is sent)."""
+        ...
+
+    async def send_document(
+        self, chat_id: str, document: Document, caption: str, buttons: Buttons
+    ) -> str: ...
+
+    async def send_photo(
+        self, chat_id: str, photo: Photo, caption: str, buttons: Buttons
+    ) -> str: ...
+
+    async def answer_callback(self, query_id: str, text: str) -> None:
+        """Answer a button tap (stops the spinner); failures are the transport's to swallow."""
+        ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff between attempts of a failing call, and when to give up (module docstring)."""
+
+    first_delay: float = 0.5
+    max_delay: float = 300.0
+    give_up_after: float = 24 * 3600.0
+    max_attempts: int | None = None  # a count limit as well (tests)
+
+    def delay(self, attempts: int, after: float | None) -> float:
+        if after is not None:
+            return max(0.0, after)
+        return float(min(self.max_delay, self.first_delay * 2.0 ** min(max(0, attempts - 1), 40)))
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One platform call of a reply."""
+
+    kind: Literal["text", "edit", "document", "photo"]
+    text: str = ""  # the text, or the caption
+    buttons: Buttons = field(default_factory=list)
+    edit_ref: str = ""
+    document: Document | None = None
+    photo: Photo | None = None
+
+
+def plan(reply: Reply, transport: Transport) -> list[Step]:
+    """The calls that deliver ``reply``: its text (split; the first part edits ``edit_ref``
+    when given), then its attachments, the buttons on the last message. A caption the
+    platform does not accept goes out as text after its attachment."""
+    chunks = transport.split_text(reply.text)
+    attachments: list[Document | Photo] = [a for a in (reply.document, reply.photo) if a]
+    steps: list[Step] = []
+    for index, chunk in enumerate(chunks):
+        final = index == len(chunks) - 1 and not attachments
+        buttons = reply.buttons if final else []
+        if index == 0 and reply.edit_ref:
+            steps.append(Step("edit", chunk, buttons, edit_ref=reply.edit_ref))
+        else:
+            steps.append(Step("text", chunk, buttons))
+    for position, attachment in enumerate(attachments):
+        final = position == len(attachments) - 1
+        caption = attachment.caption.strip()
+        fits = transport.caption_fits(caption)
+        buttons = reply.buttons if final and fits else []
+        if isinstance(attachment, Document):
+            steps.append(Step("document", caption if fits else "", buttons, document=attachment))
+        else:
+            steps.append(Step("photo", caption if fits else "", buttons, photo=attachment))
+        if not fits:
+            pieces = transport.split_text(caption)
+            for index, piece in enumerate(pieces):
+                tail = final and index == len(pieces) - 1
+                steps.append(Step("text", piece, reply.buttons if tail else []))
+    if not steps and reply.buttons:
+        raise ValueError("a reply with buttons needs text or an attachment")
+    return steps
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    calls: int = 0
+    retries: int = 0
+    given_up: int = 0
+    superseded_skips: int = 0
+
+
+class Delivery:
+    """Sends the outbox (see the module docstring). One instance per platform."""
+
+    def __init__(
+        self,
+        db: Database,
+        transport: Transport,
+        *,
+        pacer: Pacer | None = None,
+        retry: RetryPolicy | None = None,
+        remembered: Remembered | None = None,
+        chat_moved: MovedHook | None = None,
+        clock: Clock | None = None,
+        wall: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.db = db
+        self.transport = transport
+        self.platform = transport.platform
+        self.clock: Clock = clock or (pacer.clock if pacer else MonotonicClock())
+        self.pacer = pacer or Pacer(clock=self.clock)
+        self.retry = retry or RetryPolicy()
+        self.remembered = remembered
+        self.chat_moved = chat_moved
+        self.wall = wall or (lambda: datetime.now(UTC))
+        self.moved: dict[str, str] = {}  # chat id -> its new id
+        self.stats = DeliveryStats()
+        self._workers: dict[str, asyncio.Task[None]] = {}
+        self._dirty: set[str] = set()
+        self._claims: dict[int, asyncio.Event] = {}  # rows being sent -> set when done
+        self._stopping = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # -- feeding -----------------------------------------------------------------------------
+    def wake(self, chat_id: str, chat_kind: str = "private") -> None:
+        """There may be new rows for ``chat_id`` (call after the commit that added them)."""
+        if self._stopping:
+            return
+        self._dirty.add(chat_id)
+        if chat_id not in self._workers:
+            self._idle.clear()
+            self._workers[chat_id] = asyncio.create_task(
+                self._work(chat_id, chat_kind), name=f"deliver-{chat_id}"
+            )
+
+    def wake_for(self, replies: Iterable[Reply], default_chat: Chat) -> None:
+        """Wake the chats of ``replies`` (those of this platform)."""
+        for reply in replies:
+            chat = reply.chat or default_chat
+            if chat.platform == self.platform:
+                self.wake(chat.id, chat.kind)
+
+    async def enqueue(self, replies: Iterable[Reply], default_chat: Chat) -> None:
+        """Store replies produced outside an event (digests, notices) and deliver them."""
+        replies = list(replies)
+        messages = to_messages(replies, default_chat)
+        if not messages:
+            return
+        async with self.db.transaction(self.wall()) as tx:
+            await tx.repo(Outbox).add(messages)
+        self.wake_for(replies, default_chat)
+
+    async def resume(self) -> int:
+        """Start delivering what a previous run left pending; returns the number of chats."""
+        async with self.db.transaction(self.wall()) as tx:
+            chats = await tx.repo(Outbox).pending_chats()
+        for platform, chat_id, kind in chats:
+            if platform == self.platform:
+                self.wake(chat_id, kind)
+        return len(chats)
+
+    def note_moved(self, chat_id: str, new_chat_id: str) -> None:
+        """The platform told us a chat's new id (the move's service message)."""
+        self.moved[chat_id] = new_chat_id
+
+    @property
+    def busy(self) -> bool:
+        """Whether some chat has replies being delivered."""
+        return bool(self._workers)
+
+    async def idle(self) -> None:
+        """Wait until nothing is being delivered (everything sent, given up or waiting)."""
+        while self._workers:
+            await self._idle.wait()
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Finish the calls in flight (up to ``timeout``), leave the rest for the next start."""
+        self._stopping = True
+        workers = list(self._workers.values())
+        if workers:
+            _done, pending = await asyncio.wait(workers, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    # -- the per-chat worker -----------------------------------------------------------------
+    async def _work(self, chat_id: str, chat_kind: str) -> None:
+        following: Pending | None = None  # the next row, read with the last one's mark
+        try:
+            while not self._stopping:
+                self._dirty.discard(chat_id)
+                row, following = following, None
+                if row is None:
+                    async with self.db.transaction(self.wall()) as tx:
+                        row = await tx.repo(Outbox).next(self.platform, chat_id)
+                if row is None:
+                    if chat_id in self._dirty:
+                        continue
+                    return
+                claim = self._claims.get(row.id)
+                if claim is not None:  # being sent by another chat's worker (a move)
+                    await claim.wait()
+                    continue
+                following = await self._deliver(row)
+        except Exception:  # pragma: no cover - the database failed; rows stay pending
+            log.exception("delivery to chat %s stopped", chat_id)
+        finally:
+            self._workers.pop(chat_id, None)
+            self.pacer.release((self.platform, self.moved.get(chat_id, chat_id)))
+            if not self._workers:
+                self._idle.set()
+
+    async def _deliver(self, row: Pending) -> Pending | None:
+        """Deliver ``row``; returns the chat's next pending row when it was read with the
+        mark (None: read it anew)."""
+        self._claims[row.id] = claim = asyncio.Event()
+        try:
+            return await self._deliver_claimed(row)
+        finally:
+            del self._claims[row.id]
+            claim.set()
+
+    async def _deliver_claimed(self, row: Pending) -> Pending | None:
+        reply = from_pending(row)
+        target = self.moved.get(row.chat_id, row.chat_id)
+        if target != row.chat_id:
+            reply = replace(reply, edit_ref="")  # the old chat's message ids mean nothing there
+        steps = plan(reply, self.transport)
+        index, last, attempts = row.progress, "", row.attempts
+        first_failed = row.first_failed_at
+        moves = 0
+        while index < len(steps):
+            try:
+                await self.pacer.wait((self.platform, target), row.chat_kind)
+                self.stats.calls += 1
+                last = await self._call(target, steps[index])
+            except TryAgain as exc:
+                attempts += 1
+                if self._exhausted(attempts, first_failed):
+                    await self._give_up(row, f"gave up after {attempts} attempts: {exc}")
+                    return None
+                first_failed = first_failed or self.wall().isoformat()
+                await self._note_failure(row, exc)
+                await self.clock.sleep(self.retry.delay(attempts, exc.after))
+                continue
+            except ChatMoved as exc:
+                moves += 1
+                if moves > 2:
+                    await self._give_up(row, "the chat keeps moving")
+                    return None
+                target = await self._moved(row, exc.new_chat_id)
+                steps, index = plan(replace(reply, edit_ref=""), self.transport), 0
+                continue
+            except Refused as exc:
+                await self._refused(row, str(exc))
+                return None
+            except Rejected as exc:
+                await self._give_up(row, f"rejected: {exc}")
+                return None
+            except Exception as exc:  # a bug of the transport: do not retry it for a day
+                log.exception("sending to chat %s failed", target)
+                await self._give_up(row, f"error: {type(exc).__name__}")
+                return None
+            index += 1
+            if index < len(steps):
+                async with self.db.transaction(self.wall()) as tx:
+                    await tx.repo(Outbox).progressed(row.id, index)
+        return await self._sent(row, reply, target, last)
+
+    async def _call(self, chat_id: str, step: Step) -> str:
+        t = self.transport
+        if step.kind == "edit":
+            edited = await t.edit_text(chat_id, step.edit_ref, step.text, step.buttons or None)
+            if edited is not None:
+                return edited
+            return await t.send_text(chat_id, step.text, step.buttons)
+        if step.kind == "text":
+            return await t.send_text(chat_id, step.text, step.buttons)
+        if step.document is not None:
+            return await t.send_document(chat_id, step.document, step.text, step.buttons)
+        assert step.photo is not None
+        return await t.send_photo(chat_id, step.photo, step.text, step.buttons)
+
+    def _exhausted(self, attempts: int, first_failed: str | None) -> bool:
+        limit = self.retry.max_attempts
+        if limit is not None and attempts >= limit:
+            return True
+        if first_failed is None:
+            return False
+        failing = self.wall() - datetime.fromisoformat(first_failed)
+        return failing.total_seconds() >= self.retry.give_up_after
+
+    async def _note_failure(self, row: Pending, exc: TryAgain) -> None:
+        self.stats.retries += 1
+        log.info("reply %s to chat %s failed (%s); retrying", row.id, row.chat_id, exc)
+        async with self.db.transaction(self.wall()) as tx:
+            await tx.repo(Outbox).failed_attempt(row.id, str(exc))
+
+    async def _give_up(self, row: Pending, reason: str) -> None:
+        self.stats.given_up += 1
+        log.warning("reply %s to chat %s given up: %s", row.id, row.chat_id, reason)
+        async with self.db.transaction(self.wall()) as tx:
+            await tx.repo(Outbox).give_up(row.id, reason)
+            detail = {"outbox": row.id, "chat": row.chat_id, "reason": reason[:200]}
+            await tx.audit.append("reply_given_up", detail=detail)
+
+    async def _refused(self, row: Pending, reason: str) -> None:
+        """The chat refuses the bot: what is queued for it now will be refused as well, so
+        it is given up without asking again (what is queued later is tried: people unblock)."""
+        log.info(
+            "chat %s refuses the bot (%s); its queued replies are dropped", row.chat_id, reason
+        )
+        async with self.db.transaction(self.wall()) as tx:
+            ids = await tx.repo(Outbox).give_up_chat(
+                self.platform, row.chat_id, f"refused: {reason}"
+            )
+            detail = {"outbox": ids, "chat": row.chat_id, "reason": f"refused: {reason[:200]}"}
+            await tx.audit.append("reply_given_up", detail=detail)
+        self.stats.given_up += len(ids)
+
+    async def _moved(self, row: Pending, new_id: str) -> str:
+        """Remember the chat's new id and let the flows follow it; what they queue for the
+        chat meanwhile, at its old or new id (a notice of the move), goes out first, then the
+        refused reply. A row is sent by one worker at a time (``_claims``)."""
+        log.info("chat %s moved to %s", row.chat_id, new_id)
+        self.moved[row.chat_id] = new_id
+        if self.chat_moved is None:
+            return new_id
+        kind: ChatKind = "group" if row.chat_kind == "group" else "private"
+        async with self.db.transaction(self.wall()) as tx:
+            before = await tx.repo(Outbox).last_id()
+        try:
+            await self.chat_moved(Chat(self.platform, row.chat_id, kind), new_id)
+        except Exception:  # the reply itself must still go out
+            log.exception("could not record the move of chat %s", row.chat_id)
+        async with self.db.transaction(self.wall()) as tx:
+            outbox = tx.repo(Outbox)
+            notices = [
+                notice
+                for chat in (row.chat_id, new_id)
+                for notice in await outbox.pending_after(self.platform, chat, before)
+            ]
+        for notice in sorted(notices, key=lambda n: n.id):
+            if notice.id not in self._claims:
+                await self._deliver(notice)
+        return new_id
+
+    async def _sent(
+        self, row: Pending, reply: Reply, target: str, message_id: str
+    ) -> Pending | None:
+        async with self.db.transaction(self.wall()) as tx:
+            outbox = tx.repo(Outbox)
+            await outbox.sent(row.id, message_id)
+            if reply.remember and message_id and self.remembered is not None:
+                await self.remembered(tx, reply.remember, self.platform, target, message_id)
+            # the chat's next row, read in the same commit (one transaction less per reply);
+            # an edit superseded after this read still goes out, just before its successor
+            following = await outbox.next(self.platform, row.chat_id)
+        self.stats.sent += 1
+        return following if following is None or following.id not in self._claims else None

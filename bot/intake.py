@@ -1,0 +1,184 @@
+"""Intake: platform updates into the inbox, then through the router, exactly once.
+
+An adapter hands what it received to :meth:`Intake.receive`, which stores the batch in the
+inbox in ONE transaction (storage/inbox.py) and returns; only then may the adapter
+acknowledge it to the platform (ask for the next getUpdates offset, answer the webhook's
+POST). Each new row is then processed: the adapter's ``parse`` turns the raw update into an
+:class:`Event` (or into nothing, or into a notice that needs no flow), and the router
+handles it with ``received=row`` and ``outbox=True``: the row is marked processed, the answer
+stored and the replies queued in the outbox, in one transaction. After that commit the
+delivery is woken for the chats concerned, and a tapped button's notice (toast) is answered
+at once — toasts are not content and the platform expires them, so they do not go through
+the outbox.
+
+At start-up :meth:`Intake.resume` processes the rows a previous run stored but never
+processed, oldest first, before anything new is received. Processing runs concurrently for
+different people and in arrival order for one person: rows are started in id order, and the
+router takes each person's lock in that order (asyncio's locks and semaphores are FIFO).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.delivery import Delivery
+from handlers.events import Event, Reply
+from handlers.replies import to_messages
+from storage.db import Database
+from storage.inbox import Inbox, Incoming, Received
+from storage.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """What a stored update means: an event for the flows, and/or notices that need no flow
+    (each addressed with ``Reply.chat``), and the id of a button tap to answer."""
+
+    event: Event | None = None
+    notices: tuple[Reply, ...] = ()
+    callback_id: str = ""
+
+
+Parse = Callable[[Received], Parsed]
+
+
+class RouterLike(Protocol):
+    async def handle(
+        self, event: Event, *, received: Received | None = None, outbox: bool = False
+    ) -> list[Reply]: ...
+
+
+@dataclass
+class IntakeStats:
+    received: int = 0
+    duplicates: int = 0
+    processed: int = 0
+    resumed: int = 0
+
+
+class Intake:
+    """Stores updates, then processes them through the router (see the module docstring)."""
+
+    def __init__(
+        self,
+        db: Database,
+        router: RouterLike,
+        delivery: Delivery,
+        parse: Parse,
+        *,
+        concurrency: int = 512,
+    ) -> None:
+        self.db = db
+        self.router = router
+        self.delivery = delivery
+        self.parse = parse
+        self.stats = IntakeStats()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def receive(self, updates: Sequence[Incoming]) -> list[Received]:
+        """Store ``updates`` durably (one transaction), then start processing the new ones.
+
+        When this returns the updates may be acknowledged to the platform. Updates stored
+        before (redeliveries) are left out."""
+        if not updates:
+            return []
+        async with self.db.transaction() as tx:
+            stored = await tx.repo(Inbox).receive(updates)
+        self.stats.received += len(stored)
+        self.stats.duplicates += len(updates) - len(stored)
+        for row in stored:
+            self._start(row)
+        return stored
+
+    async def resume(self) -> int:
+        """Process what a previous run stored and never processed; returns how many."""
+        count, after = 0, 0
+        while True:
+            async with self.db.transaction() as tx:
+                rows = await tx.repo(Inbox).unprocessed(limit=1000, after=after)
+            if not rows:
+                break
+            for row in rows:
+                self._start(row)
+            count += len(rows)
+            after = rows[-1].id
+        self.stats.resumed += count
+        return count
+
+    @property
+    def busy(self) -> bool:
+        """Whether stored updates are being processed."""
+        return bool(self._tasks)
+
+    async def idle(self) -> None:
+        """Wait until every stored update has been processed."""
+        while self._tasks:
+            await self._idle.wait()
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Let the updates being processed finish (the rest stay in the inbox)."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
+
+    def _start(self, row: Received) -> None:
+        task = asyncio.create_task(self._process(row), name=f"update-{row.id}")
+        self._tasks.add(task)
+        self._idle.clear()
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not self._tasks:
+            self._idle.set()
+
+    async def _process(self, row: Received) -> None:
+        async with self._slots:
+            try:
+                parsed = self.parse(row)
+            except Exception:
+                log.exception("could not read stored update %s", row.id)
+                parsed = Parsed()
+            try:
+                if parsed.event is None:
+                    await self._without_flow(row, parsed)
+                else:
+                    await self._with_router(row, parsed, parsed.event)
+            except Exception:
+                # The database failed: the row stays unprocessed and is taken up again at
+                # the next start. Never log the update: it carries what people typed.
+                log.exception("processing stored update %s failed", row.id)
+                return
+            self.stats.processed += 1
+
+    async def _with_router(self, row: Received, parsed: Parsed, event: Event) -> None:
+        if event.kind == "chat_moved" and event.moved_to:
+            self.delivery.note_moved(event.chat.id, event.moved_to)
+        replies = await self.router.handle(event, received=row, outbox=True)
+        if parsed.callback_id:
+            toast = " ".join(r.toast for r in replies if r.toast).strip()
+            await self.delivery.transport.answer_callback(parsed.callback_id, toast)
+        self.delivery.wake_for(replies, event.chat)
+
+    async def _without_flow(self, row: Received, parsed: Parsed) -> None:
+        notices = [n for n in parsed.notices if n.chat is not None]
+        async with self.db.transaction() as tx:
+            if not await tx.repo(Inbox).mark_processed(row.id):
+                notices = []  # processed before
+            if notices:
+                await tx.repo(Outbox).add(
+                    [m for n in notices if n.chat for m in to_messages([n], n.chat)]
+                )
+        if parsed.callback_id:
+            await self.delivery.transport.answer_callback(parsed.callback_id, "")
+        for notice in notices:
+            assert notice.chat is not None
+            self.delivery.wake_for([notice], notice.chat)

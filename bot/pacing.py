@@ -1,0 +1,166 @@
+"""Pacing of outgoing messages, shaped like the platform's limits.
+
+Telegram's published limits (Bot FAQ): no more than 20 messages per minute into one group,
+about one message per second into one chat (short bursts tolerated), about 30 messages per
+second overall. Exceeding them earns 429 answers and, for groups, long bans. So:
+
+* a group gets at most ``group_max`` messages in ANY window of ``group_window`` seconds — a
+  sliding window of the actual send times, not a bucket that bursts 20 and then leaks one
+  every 3 s (that let 39 messages into one group in its first minute);
+* every chat is paced by a token bucket of ``chat_rate`` messages per second with bursts of
+  ``chat_burst`` (a question with its flags and its progress line go out together);
+* all chats together stay under ``global_rate`` per second; groups may use four fifths of
+  that budget and yield to any private reply waiting, so private replies never queue behind
+  group traffic.
+
+Edits count like messages (Telegram counts them too); callback answers are not paced.
+
+:class:`Pacer` computes with a :class:`Clock` that tests replace by a virtual one, so five
+minutes of traffic are checked in milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+_EPSILON = 1e-6  # a delay this short is rounding, not a limit
+
+
+class Clock(Protocol):
+    """Monotonic seconds and a sleep that waits on them."""
+
+    def now(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class MonotonicClock:
+    """The real clock."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """The limits (defaults: Telegram's). ``None`` switches a limit off."""
+
+    group_max: int = 20
+    group_window: float = 60.0
+    chat_rate: float | None = 1.0
+    chat_burst: int = 3
+    global_rate: float | None = 30.0
+
+    @classmethod
+    def unlimited(cls) -> Pacing:
+        """No pacing at all (a test double or a self-hosted API that does not limit)."""
+        return cls(group_max=0, chat_rate=None, global_rate=None)
+
+
+@dataclass
+class _ChatPace:
+    tokens: float
+    updated: float
+    window: deque[float] = field(default_factory=deque)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class Pacer:
+    """Waits until a message may go to a chat, and records it (see the module docstring)."""
+
+    def __init__(self, pacing: Pacing | None = None, clock: Clock | None = None) -> None:
+        self.pacing = pacing or Pacing()
+        self.clock: Clock = clock or MonotonicClock()
+        self._chats: dict[Hashable, _ChatPace] = {}
+        self._sent: deque[float] = deque()  # send times within the last second, all chats
+        self._private_waiting = 0
+
+    async def wait(self, chat: Hashable, kind: str) -> None:
+        """Return when a message to ``chat`` (``kind`` 'private' or 'group') may be sent;
+        the message is then counted as sent."""
+        pace = self._chats.get(chat)
+        if pace is None:
+            burst = float(self.pacing.chat_burst)
+            pace = self._chats[chat] = _ChatPace(tokens=burst, updated=self.clock.now())
+        async with pace.lock:
+            while (delay := self._chat_delay(pace, kind)) > _EPSILON:
+                await self.clock.sleep(delay)
+            await self._global_turn(kind)
+            self._record(pace, kind)
+
+    def _refill(self, pace: _ChatPace, now: float) -> None:
+        rate = self.pacing.chat_rate
+        if rate is not None:
+            burst = float(self.pacing.chat_burst)
+            pace.tokens = min(burst, pace.tokens + (now - pace.updated) * rate)
+        pace.updated = now
+
+    def _chat_delay(self, pace: _ChatPace, kind: str) -> float:
+        now = self.clock.now()
+        self._refill(pace, now)
+        delay = 0.0
+        rate = self.pacing.chat_rate
+        if rate is not None and pace.tokens < 1:
+            delay = (1 - pace.tokens) / rate
+        if kind == "group" and self.pacing.group_max > 0:
+            window = pace.window
+            while window and window[0] <= now - self.pacing.group_window + _EPSILON:
+                window.popleft()
+            if len(window) >= self.pacing.group_max:
+                delay = max(delay, window[0] + self.pacing.group_window - now)
+        return delay
+
+    async def _global_turn(self, kind: str) -> None:
+        rate = self.pacing.global_rate
+        if rate is None:
+            return
+        cap = max(1, round(rate))
+        private = kind != "group"
+        if private:
+            self._private_waiting += 1
+        try:
+            while True:
+                now = self.clock.now()
+                while self._sent and self._sent[0] <= now - 1.0 + _EPSILON:
+                    self._sent.popleft()
+                # groups leave a fifth of the budget to private replies, and yield to any
+                # private reply waiting
+                limit = cap if private else cap - cap // 5
+                if len(self._sent) < limit and (private or self._private_waiting == 0):
+                    self._sent.append(now)
+                    return
+                full = len(self._sent) >= limit
+                delay = self._sent[-limit] + 1.0 - now if full else 1.0 / rate
+                await self.clock.sleep(max(delay, _EPSILON))
+        finally:
+            if private:
+                self._private_waiting -= 1
+
+    def _record(self, pace: _ChatPace, kind: str) -> None:
+        now = self.clock.now()
+        self._refill(pace, now)
+        if self.pacing.chat_rate is not None:
+            pace.tokens -= 1
+        if kind == "group" and self.pacing.group_max > 0:
+            pace.window.append(now)
+
+    def release(self, chat: Hashable) -> None:
+        """Forget ``chat`` if its limits have fully recovered (keeps memory bounded by the
+        chats being written to); otherwise it is kept and released later."""
+        pace = self._chats.get(chat)
+        if pace is None or pace.lock.locked():
+            return
+        now = self.clock.now()
+        self._refill(pace, now)
+        recovered = self.pacing.chat_rate is None or pace.tokens >= self.pacing.chat_burst
+        window_done = not pace.window or pace.window[-1] <= now - self.pacing.group_window
+        if recovered and window_done:
+            del self._chats[chat]

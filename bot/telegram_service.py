@@ -1,0 +1,256 @@
+"""A running Telegram bot on the durable edges: receive → inbox → router → outbox → send.
+
+:class:`TelegramService` composes the pieces of issue 10 for Telegram:
+
+* a ``telegram.Bot`` (PTB as HTTP client and object model only; no Application, Updater or
+  tornado webhook);
+* :class:`bot.telegram_receive.Polling` or :class:`bot.telegram_receive.Webhook`, which store
+  every update in the inbox before Telegram is told it arrived;
+* :class:`bot.intake.Intake`, which processes stored updates through the router (parsed with
+  ``telegram.Update.de_json`` and :func:`bot.telegram.update_to_event`), exactly once;
+* :class:`bot.delivery.Delivery` over :class:`bot.telegram_transport.TelegramTransport`,
+  paced by :class:`bot.pacing.Pacer`, which sends the outbox per chat and in order.
+
+At start the outbox's pending replies and the inbox's unprocessed updates of the previous
+run are taken up first, then receiving starts. :meth:`TelegramService.idle` waits until
+everything received has been processed and delivered (tests use it instead of PTB's
+``update_queue.join``). Once an hour processed inbox keys older than ``inbox_days`` and done
+outbox rows older than ``outbox_days`` (settings) are pruned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+import orjson
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Update,
+)
+
+from bot.delivery import Delivery, RetryPolicy
+from bot.intake import Intake, Parsed
+from bot.pacing import Pacer, Pacing
+from bot.settings import Settings
+from bot.telegram import (
+    ALLOWED_UPDATES,
+    PLATFORM,
+    anonymous_command,
+    default_commands,
+    group_commands,
+    update_to_event,
+)
+from bot.telegram_receive import Polling, Webhook
+from bot.telegram_request import AiohttpRequest
+from bot.telegram_transport import TelegramTransport
+from forms import texts
+from handlers.events import Chat, Event, Reply, User
+from handlers.router import Router
+from storage.inbox import Inbox, Received
+from storage.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+PRUNE_INTERVAL = 3600.0
+
+
+class TelegramService:
+    """The bot on Telegram (see the module docstring); start and stop it as a unit."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        router: Router,
+        *,
+        commands: Sequence[tuple[str, str]] | None = None,
+        scheduler_interval: float | None = None,
+        pacing: Pacing | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        if not settings.token:
+            raise ValueError("no bot token: set KND_BOT_TOKEN (or use the console)")
+        self.settings = settings
+        self.router = router
+        self.bot = Bot(
+            settings.token,
+            base_url=settings.api_base_url,
+            base_file_url=settings.api_file_url,
+            request=AiohttpRequest(connection_pool_size=min(settings.concurrent_updates, 256)),
+            get_updates_request=AiohttpRequest(connection_pool_size=2),
+        )
+        self.transport = TelegramTransport(self.bot)
+        self.delivery = Delivery(
+            router.db,
+            self.transport,
+            pacer=Pacer(pacing),
+            retry=retry,
+            remembered=router.remembered,
+            chat_moved=self._chat_moved,
+        )
+        self.intake = Intake(
+            router.db, router, self.delivery, self.parse, concurrency=settings.concurrent_updates
+        )
+        self.username = settings.bot_username
+        self.commands = list(default_commands() if commands is None else commands)
+        self.scheduler_interval = scheduler_interval
+        self.receiver: Polling | Webhook | None = None
+        self._tasks: list[tuple[asyncio.Task[None], asyncio.Event]] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.bot.initialize()
+        self.username = self.username or (self.bot.username or "")
+        _share_username(self.router, self.username)
+        await self._set_commands()
+        await self.delivery.resume()
+        resumed = await self.intake.resume()
+        if resumed:
+            log.info("processing %d updates stored before the restart", resumed)
+        self.receiver = self._receiver()
+        await self.receiver.start()
+        self._tasks.append(self._every(PRUNE_INTERVAL, self.prune, "prune"))
+        if self.scheduler_interval is not None:
+            self.start_scheduler(self.scheduler_interval)
+        mode = "webhook" if self.settings.use_webhook else "long polling"
+        log.info("bot @%s running (%s)", self.username, mode)
+
+    async def stop(self) -> None:
+        """Stop receiving, finish what is being processed and sent, then close."""
+        if self.receiver is not None:
+            await self.receiver.stop()
+            self.receiver = None
+        for task, stop in self._tasks:
+            stop.set()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, 30)
+        self._tasks.clear()
+        await self.intake.stop()
+        await self.delivery.stop()
+        await self.bot.shutdown()
+
+    async def __aenter__(self) -> TelegramService:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def idle(self) -> None:
+        """Wait until every stored update is processed and every reply delivered."""
+        while True:
+            await self.intake.idle()
+            await self.delivery.idle()
+            await asyncio.sleep(0)
+            if not self.intake.busy and not self.delivery.busy:
+                return
+
+    def _receiver(self) -> Polling | Webhook:
+        s = self.settings
+        if not s.use_webhook:
+            return Polling(
+                self.bot, self.intake, timeout=s.polling_timeout, allowed_updates=ALLOWED_UPDATES
+            )
+        assert s.webhook_secret is not None  # Settings refuses a webhook without one
+        return Webhook(
+            self.bot,
+            self.intake,
+            listen=s.webhook_listen,
+            port=s.webhook_port,
+            path=s.webhook_path,
+            url=s.webhook_url,
+            secret=s.webhook_secret.get_secret_value(),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+
+    async def _set_commands(self) -> None:
+        if not self.commands:
+            return
+        await self.bot.set_my_commands(
+            [BotCommand(name, text) for name, text in self.commands],
+            scope=BotCommandScopeAllPrivateChats(),
+        )
+        group = group_commands()
+        if group:
+            await self.bot.set_my_commands(
+                [BotCommand(name, text) for name, text in group],
+                scope=BotCommandScopeAllGroupChats(),
+            )
+
+    # -- processing ----------------------------------------------------------------------------
+    def parse(self, row: Received) -> Parsed:
+        """A stored update as an event, a notice without a flow, and a tap to answer."""
+        update = Update.de_json(orjson.loads(row.raw), self.bot)
+        query = update.callback_query
+        callback_id = query.id if query is not None else ""
+        event = update_to_event(update, self.username, self.bot.id)
+        if event is not None:
+            return Parsed(event, callback_id=callback_id)
+        group = anonymous_command(update, self.username)
+        if group is not None and query is None:
+            notice = Reply(text=texts.message("platform.anonymous.command"), chat=group)
+            return Parsed(notices=(notice,))
+        return Parsed(callback_id=callback_id)
+
+    async def _chat_moved(self, chat: Chat, new_id: str) -> None:
+        """Telegram refused a send: ``chat`` is now ``new_id``. The flows move what they
+        store (the update telling of the move may have been missed)."""
+        event = Event(
+            user=User(PLATFORM, ""),
+            chat=chat,
+            kind="chat_moved",
+            update_key=f"chat_moved:{chat.id}:{new_id}",
+            moved_to=new_id,
+        )
+        replies = await self.router.handle(event, outbox=True)
+        self.delivery.wake_for(replies, chat)
+
+    # -- periodic work -------------------------------------------------------------------------
+    async def prune(self) -> None:
+        now = datetime.now(UTC)
+        async with self.router.db.transaction(now) as tx:
+            days = self.settings.inbox_days, self.settings.outbox_days
+            inbox = await tx.repo(Inbox).prune((now - timedelta(days=days[0])).isoformat())
+            outbox = await tx.repo(Outbox).prune((now - timedelta(days=days[1])).isoformat())
+        if inbox or outbox:
+            log.info("pruned %d inbox and %d outbox rows", inbox, outbox)
+
+    def _every(
+        self, interval: float, job: Callable[[], Awaitable[None]], name: str
+    ) -> tuple[asyncio.Task[None], asyncio.Event]:
+        stop = asyncio.Event()
+
+        async def loop() -> None:
+            while not stop.is_set():
+                try:
+                    await job()
+                except Exception:
+                    log.exception("%s failed", name)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval)
+
+        return asyncio.create_task(loop(), name=name), stop
+
+    def start_scheduler(self, interval: float) -> None:
+        """Daily digests to units' groups and weekly reminders to idle candidates, delivered
+        through the outbox (the notifier records every send: a restart never repeats one)."""
+        from handlers.secretary import start_scheduler
+
+        async def send(reply: Reply) -> None:
+            if reply.chat is not None:
+                await self.delivery.enqueue([reply], reply.chat)
+
+        self._tasks.append(start_scheduler(self.router, send, interval=interval))
+
+
+def _share_username(router: Router, username: str) -> None:
+    """Flows that write t.me links (invites) learn the bot's @username once getMe told it."""
+    for flow in router.flows:
+        if getattr(flow, "bot_username", None) == "":
+            flow.bot_username = username  # type: ignore[attr-defined]

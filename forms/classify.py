@@ -1,0 +1,383 @@
+"""Is a typed text an answer to the question asked? One classifier for every path that
+stores free text (issue 12: "the conversation never files a non-answer").
+
+A candidate typing on a phone, often without diacritics, answers the question, or asks about
+it ("la sao? khoa hoc cong nghe la gi", "ghi gi a"), or says they do not know ("ko bit ten
+ong noi", "ko ro, ghi sao a", "chiu"), or declines ("ko muon khai"), or just chats ("ok",
+"k", "cam on", "👍"). Only the first may become data. :func:`classify` tells them apart for
+the kind of question asked (:class:`Expect`, built from the form's field with
+:meth:`Expect.of`), by meaning rather than by a trailing "?":
+
+* words typed without diacritics match any tone ("la gi" may be "là gì"), words typed with
+  them must match exactly, so "Cần Giờ", "Dân Chủ" and "thị xã La Gi" are places, not
+  questions ("cần gì", "hướng dẫn", "là gì");
+* a narrative (items (14)–(16), (22)) may contain "?" or "là gì": there only a short text, or
+  one that opens with a question, is a question;
+* "không" is an answer where the form accepts it (religion, "chưa có" lines of (11), a
+  residence, optional fields); a bare yes/no where a statement is asked (the political
+  standard, compliance with the law, item (16)) is not (``reason="bare_statement"``);
+* yes and no are read in context (:func:`forms.parsers.parse_yes_no`): "có", "ok", "ừ",
+  "đúng", "dùng" (not "dừng"), "đồng ý", "vâng", "dạ", "rồi" / "không", "thôi", "chưa", "ko";
+  a yes/no typed where a value is expected is chatter carrying ``yes_no``, so the chat can
+  take it as the reply to a suggestion it made.
+
+Nothing here stores or replies; texts come from the caller's catalogue. Never raises.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+from forms.model import FieldDef, Kind
+from forms.parsers import UNKNOWN, ParseError, parse_yes_no
+from forms.vn import clean_text, fold, has_diacritics, tone_key
+
+__all__ = [
+    "UNKNOWN",
+    "Expect",
+    "Reading",
+    "Verdict",
+    "classify",
+]
+
+
+class Verdict(StrEnum):
+    """What a typed text is, for the question asked."""
+
+    ANSWER = "answer"
+    QUESTION = "question"
+    I_DONT_KNOW = "i_dont_know"
+    REFUSAL = "refusal"
+    CHATTER = "chatter"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The verdict, why (``reason``: greeting, thanks, ack, noise, control, yes, no,
+    bare_statement…), the yes/no the text says if it says one, and whether a "don't know"
+    or a refusal also asks something ("ko ro, ghi sao a")."""
+
+    verdict: Verdict
+    reason: str = ""
+    yes_no: bool | None = None
+    asks: bool = False
+
+    @property
+    def is_answer(self) -> bool:
+        return self.verdict is Verdict.ANSWER
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    """The question asked, as far as the classifier cares.
+
+    ``none_ok``: "không" is a real answer here; ``statement``: only a statement answers it
+    (a bare "có"/"không" does not); ``unknown_ok``: "không rõ" may be stored (the chat
+    stores :data:`UNKNOWN` for an I_DONT_KNOW).
+    """
+
+    kind: Kind | None = None
+    none_ok: bool = False
+    statement: bool = False
+    unknown_ok: bool = False
+
+    @classmethod
+    def of(cls, field: FieldDef) -> Expect:
+        offered = (*field.suggestions, *field.choices)
+        none_ok = (
+            field.kind in _NONE_KINDS
+            or not field.required
+            or any(fold(o) == "khong" for o in offered)
+        )
+        return cls(field.kind, none_ok, field.statement, field.unknown_allowed)
+
+
+#: Kinds whose answer may be "không" (no religion, no other name, no thường trú…).
+_NONE_KINDS = frozenset(
+    {Kind.RELIGION, Kind.OTHER_NAMES, Kind.POLITICAL_THEORY, Kind.ADDRESS_RESIDENCE}
+)
+#: Kinds answered by yes or no.
+_YES_NO_KINDS = frozenset({Kind.YES_NO, Kind.PLEDGE})
+#: Free text: a narrative may hold a "?" or "là gì" and still be an answer.
+_FREE = frozenset({Kind.TEXT, Kind.LONG_TEXT})
+_ADDRESSES = frozenset({Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE})
+
+
+# --- vocabulary (written with diacritics; a word typed without them matches any tone) -------
+
+_GREETINGS = (
+    "chào", "xin chào", "chào bạn", "chào bot", "chào em", "chào anh", "chào chị", "hello",
+    "hi", "helo", "alo", "a lô", "hey", "chào buổi sáng", "chào buổi tối", "xin chào bạn",
+)  # fmt: skip
+_THANKS = (
+    "cảm ơn", "cám ơn", "cảm ơn bạn", "cảm ơn nhiều", "cảm ơn ạ", "thanks", "thank you", "tks",
+    "thank", "cám ơn nhiều", "em cảm ơn", "cảm ơn em",
+)  # fmt: skip
+#: Acknowledgements: where a value is expected they say nothing ("k" may be "ok" or "không").
+_ACKS = (
+    "ok", "oke", "okie", "oki", "okay", "k", "kk", "c", "ừ", "ừm", "uh", "uhm", "um", "ờ",
+    "vâng", "dạ", "rồi", "được", "đc", "dc", "hihi", "haha", "hehe", "hi hi", "ha ha", "yes",
+    "y", "ồ", "à", "ạ", "dạ vâng", "vâng ạ", "ok ạ", "dạ ok", "ok bạn", "uk",
+)  # fmt: skip
+#: The chat's button words typed where that button is not offered.
+_CONTROL = (
+    "bỏ qua", "skip", "quay lại", "trở lại", "back", "giải thích", "xong", "tiếp tục",
+    "giữ nguyên", "hủy", "dừng", "dừng lại", "để trống", "bỏ trống", "tiếp",
+)  # fmt: skip
+#: "I don't know", at the start of the text (after "dạ", "em", "cũng"…).
+_DONT_KNOW = (
+    "không biết", "kbt", "không rõ", "chưa rõ", "không nhớ", "chưa nhớ", "không còn nhớ",
+    "chưa biết", "ai biết", "không chắc", "không có thông tin", "không xác định",
+    "không hề biết", "không được biết", "quên mất", "quên rồi",
+)  # fmt: skip
+#: Declining to answer, at the start of the text.
+_REFUSALS = (
+    "không muốn", "không khai", "không trả lời", "bí mật",
+    "riêng tư", "không tiện", "để sau", "khai sau", "tính sau", "lúc khác", "không cần",
+    "không muốn nói", "không thích khai",
+)  # fmt: skip
+#: Questions about the question, anywhere in the text (whole words).
+_QUESTION_PHRASES = (
+    "là gì", "là sao", "nghĩa là", "thế nào", "như nào", "ra sao", "tại sao", "vì sao",
+    "sao lại", "ghi gì", "điền gì", "khai gì", "viết gì", "ghi sao", "điền sao", "khai sao",
+    "viết sao", "ghi như", "không hiểu", "chưa hiểu", "hỏi gì", "cần gì", "phải ghi", "làm sao",
+    "có cần", "có phải", "được không", "hay không", "phải không", "đúng không", "gì vậy",
+    "gì ạ", "gì thế", "sao vậy", "sao ạ", "sao thế", "là cái gì", "cái gì", "cho ví dụ",
+    "ví dụ đi", "giải thích giúp", "giải thích lại", "hướng dẫn giúp", "xin hướng dẫn",
+    "giúp tôi", "giúp mình", "giúp em", "khi nào", "bao giờ thì", "ở đâu ạ", "vậy ạ",
+    "nghĩa là gì", "có bắt buộc", "bắt buộc không", "ntn", "như thế nào",
+)  # fmt: skip
+#: "I don't know" / refusals that count only as the whole text ("Chịu khó" is a merit of
+#: item (22), "Không nói dối" too).
+_DONT_KNOW_EXACT = ("chịu", "chịu thôi", "quên", "quên mất", "bó tay", "mù tịt")
+_REFUSALS_EXACT = ("miễn", "thôi", "khỏi", "thôi khỏi", "không nói", "không ghi", "không điền")
+#: Question openers: a text starting with them asks.
+_OPENERS = (
+    "cho hỏi", "cho mình hỏi", "cho tôi hỏi", "cho em hỏi", "xin hỏi", "hỏi chút", "hỏi xíu",
+    "hỏi tí", "tại sao", "vì sao", "sao lại", "làm sao", "thế nào", "như thế nào", "bao giờ",
+    "khi nào", "có cần", "có phải", "cái này", "mục này", "câu này", "phần này", "ô này",
+    "ghi gì", "ghi sao", "ghi thế nào", "là sao", "thế còn", "ntn",
+)  # fmt: skip
+#: Openers that count only typed with their diacritics ("ha noi" is Hà Nội, not "hả").
+_OPENERS_TONED = ("hả", "hở", "ủa")
+#: Question closers: a short text ending with them asks. The second set only when typed
+#: with diacritics ("nhi" may be the name Nhi, "a" the name A).
+_CLOSERS = ("vậy", "sao", "gì", "nào", "không ạ", "chưa ạ", "ntn")
+_CLOSERS_TONED = ("hả", "hở", "nhỉ", "à", "thế")
+#: Polite or subject words before the meaning ("dạ em không biết ạ").
+_HEADS = frozenset(
+    {"da", "em", "e", "minh", "toi", "con", "chau", "cung", "that", "su", "thuc", "ra", "thi",
+     "voi", "anh", "chi", "a", "vang", "nhung", "ma", "tui", "t", "m"}
+)  # fmt: skip
+_TAILS = frozenset({"a", "ah", "nha", "nhe", "nhen", "ha", "luon", "roi", "het", "ca"})
+#: Level words of an address: a text holding one is an address even if a place is named
+#: "La Gi" (thị xã La Gi) or a commune "Dân Chủ".
+_LEVELS = frozenset(
+    {"xa", "phuong", "thi", "tran", "huyen", "tinh", "thanh", "pho", "tp", "thon", "xom", "ap",
+     "to", "quan", "dac", "khu", "ban", "lang", "so", "duong", "ngo", "ngach", "kiet", "hem"}
+)  # fmt: skip
+
+_SHORT_FREE = 12  # a free text of at most this many words may be a question anywhere
+_FIRST_CLAUSE = 6  # a longer free text asks when its first clause (this short) asks
+_LONG_QUESTION = 25
+_SHORT_MEANING = 12  # "don't know" / refusal texts are short
+_WORDY = re.compile(r"[^\W_]", re.UNICODE)
+_CLAUSES = re.compile(r"[?？.!,;:\n]+")
+
+
+# --- word matching ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    folded: str
+    toned: str  # lower case, modern tone placement; "" when typed without diacritics
+
+
+#: Chat spellings of common words (typed without diacritics only): "ko bit" = "không biết".
+_ALIASES = {
+    "ko": "khong", "k": "khong", "kg": "khong", "khg": "khong", "kh": "khong", "hok": "khong",
+    "hong": "khong", "hk": "khong", "hem": "khong", "bit": "biet", "bik": "biet", "bt": "biet",
+    "j": "gi", "dc": "duoc", "z": "vay", "ak": "a", "nhoa": "nho",
+}  # fmt: skip
+
+
+def _words(text: str) -> tuple[_Word, ...]:
+    out = []
+    for raw in re.findall(r"[^\W_]+", text, re.UNICODE):
+        if has_diacritics(raw):
+            out.append(_Word(fold(raw), tone_key(raw)))
+        else:
+            key = fold(raw)
+            out.append(_Word(_ALIASES.get(key, key), ""))
+    return tuple(out)
+
+
+@lru_cache(maxsize=512)
+def _phrase(text: str) -> tuple[_Word, ...]:
+    return tuple(_Word(fold(w), tone_key(w)) for w in text.split())
+
+
+def _same(typed: _Word, wanted: _Word) -> bool:
+    """A word typed without diacritics matches any tone; one typed with them must agree."""
+    return typed.folded == wanted.folded and (not typed.toned or typed.toned == wanted.toned)
+
+
+def _at(words: tuple[_Word, ...], i: int, phrase: tuple[_Word, ...]) -> bool:
+    return len(words) - i >= len(phrase) and all(
+        _same(words[i + k], w) for k, w in enumerate(phrase)
+    )
+
+
+def _is(words: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:
+    return any(len(words) == len(_phrase(p)) and _at(words, 0, _phrase(p)) for p in phrases)
+
+
+def _starts(words: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:
+    return any(_at(words, 0, _phrase(p)) for p in phrases)
+
+
+def _ends(words: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:
+    return any(
+        len(words) >= len(_phrase(p)) and _at(words, len(words) - len(_phrase(p)), _phrase(p))
+        for p in phrases
+    )
+
+
+def _contains(words: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:
+    return any(_at(words, i, _phrase(p)) for p in phrases for i in range(len(words)))
+
+
+def _core(words: tuple[_Word, ...]) -> tuple[_Word, ...]:
+    """The words without polite heads and tails ("dạ em không biết ạ" → "không biết")."""
+    start, end = 0, len(words)
+    while start < end - 1 and start < 3 and words[start].folded in _HEADS:
+        start += 1
+    while end > start + 1 and words[end - 1].folded in _TAILS:
+        end -= 1
+    return words[start:end]
+
+
+# --- the classifier -----------------------------------------------------------------------
+
+
+def classify(text: str, expect: Expect | FieldDef | Kind | None = None) -> Reading:
+    """What ``text`` is, as a reply to a question of ``expect`` (a field, a kind, or
+    :class:`Expect`; None: a question of unknown kind, read strictly)."""
+    if isinstance(expect, FieldDef):
+        expect = Expect.of(expect)
+    elif not isinstance(expect, Expect):
+        expect = Expect(expect)
+    cleaned = clean_text(text, multiline=True)
+    if not _WORDY.search(cleaned):
+        return Reading(Verdict.CHATTER, "noise")
+    words = _words(cleaned)
+    core = _core(words)
+    said = _yes_no(cleaned)
+    asks = _asks(cleaned, words, expect)
+    if expect.kind in _YES_NO_KINDS and said is not None:
+        return Reading(Verdict.ANSWER, "yes" if said else "no", said)
+    if _dont_know(core, expect, asks):
+        return Reading(Verdict.I_DONT_KNOW, "dont_know", None, asks)
+    social = _social(cleaned, words, core)
+    if social:
+        return Reading(Verdict.CHATTER, social, said)
+    if _refuses(core):
+        return Reading(Verdict.REFUSAL, "refusal", said, asks)
+    if said is not None:
+        return _bare(said, expect)
+    if asks:
+        return Reading(Verdict.QUESTION, "question")
+    return Reading(Verdict.ANSWER)
+
+
+def _dont_know(core: tuple[_Word, ...], expect: Expect, asks: bool) -> bool:
+    """ "không biết", "ko ro", "k nhớ"… opening a short text; in a narrative only on its own
+    or with a question ("không biết từ chối" is a weakness of item (22))."""
+    if _is(core, _DONT_KNOW_EXACT) or _is(core, _DONT_KNOW):
+        return True
+    if len(core) > _SHORT_MEANING or not _starts(core, _DONT_KNOW):
+        return False
+    if expect.kind is Kind.LONG_TEXT:
+        return asks
+    if expect.kind is Kind.TEXT:
+        return asks or len(core) <= 5
+    return True
+
+
+def _refuses(core: tuple[_Word, ...]) -> bool:
+    if _is(core, _REFUSALS_EXACT):
+        return True
+    return len(core) <= _SHORT_MEANING and _starts(core, _REFUSALS)
+
+
+def _yes_no(text: str) -> bool | None:
+    try:
+        return parse_yes_no(text)
+    except ParseError:
+        return None
+
+
+#: One letter for yes or no: "k" is "không" or "ok", "c" is "có": never a value.
+_AMBIGUOUS = frozenset({"k", "c", "kk", "cc", "ok", "oke", "okie", "oki", "okay", "uk"})
+
+
+def _social(text: str, words: tuple[_Word, ...], core: tuple[_Word, ...]) -> str:
+    """greeting / thanks / control / ack (a bare acknowledgement), or ""."""
+    for reason, phrases in (("greeting", _GREETINGS), ("thanks", _THANKS), ("control", _CONTROL)):
+        if _is(words, phrases) or _is(core, phrases):
+            return reason
+    if fold(text).strip(" .!~") in _AMBIGUOUS:
+        return "ack"
+    if _is(words, _ACKS) and _yes_no(text) is None:
+        return "ack"
+    return ""
+
+
+def _bare(said: bool, expect: Expect) -> Reading:
+    """A yes or no typed where a value is expected: "không" where the form accepts it is
+    the answer; a bare yes/no to a statement question is not; elsewhere it is chatter that
+    may confirm something the chat offered."""
+    if expect.statement:
+        return Reading(Verdict.CHATTER, "bare_statement", said)
+    if not said and expect.none_ok:
+        return Reading(Verdict.ANSWER, "no", said)
+    return Reading(Verdict.CHATTER, "yes" if said else "no", said)
+
+
+def _asks(text: str, words: tuple[_Word, ...], expect: Expect) -> bool:
+    """Whether the text asks something (by meaning; a "?" is one sign among others)."""
+    q_mark = "?" in text or "？" in text
+    if expect.kind in _ADDRESSES and any(w.folded in _LEVELS for w in words):
+        return q_mark and text.rstrip().endswith(("?", "？"))  # "thị xã La Gi, …" is a place
+    if expect.kind in _ADDRESSES and len(words) <= 3 and not q_mark:
+        return False  # "La Gi", "Cần Giờ" typed alone: a (partial) place
+    phrase = _contains(words, _QUESTION_PHRASES)
+    if phrase and expect.kind in _ADDRESSES and "," in text and not q_mark:
+        # "la gi, binh thuan": the town La Gi; "que quan la gi, ghi sao" still asks
+        phrase = _contains(words, tuple(q for q in _QUESTION_PHRASES if q != "là gì"))
+    opener = _starts(words, _OPENERS) or (
+        bool(words[0].toned) and _starts(words[:1], _OPENERS_TONED)
+    )
+    closer = 1 < len(words) <= _SHORT_FREE and (
+        _ends(words, _CLOSERS) or (bool(words[-1].toned) and _ends(words, _CLOSERS_TONED))
+    )
+    if expect.kind not in _FREE:
+        return q_mark or phrase or opener or (closer and expect.kind is not Kind.NAME)
+    if len(words) <= _SHORT_FREE and (q_mark or phrase or opener or closer):
+        return True
+    if len(words) > _LONG_QUESTION:
+        return False
+    first = _CLAUSES.split(text.strip(), maxsplit=1)[0]
+    first_words = _words(first)
+    if not first_words or len(first_words) > _FIRST_CLAUSE:
+        return False
+    ends_with_mark = text.strip()[len(first) : len(first) + 1] in ("?", "？")
+    return (
+        ends_with_mark
+        or _starts(first_words, _OPENERS)
+        or _contains(first_words, _QUESTION_PHRASES)
+    )

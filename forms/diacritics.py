@@ -1,0 +1,118 @@
+"""Booklet text typed without diacritics, and how it is written with them (rule F19).
+
+A candidate on a phone without a Vietnamese keyboard writes "cong nhan may, cty tnhh may
+hung yen"; copied by hand into the booklet that is a fault a reviewer sends back. The rule
+warns; where every word is known — a phrase of ``forms/data/words.toml`` or a place of the
+gazetteer — it also offers the text with its diacritics ("công nhân may, cty TNHH may Hưng
+Yên"). A word nobody knows means no suggestion at all: a half-corrected text would be a
+guess presented as fact.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+from functools import cache, lru_cache
+from pathlib import Path
+
+from forms.vn import fold, has_diacritics
+
+__all__ = ["lacks_diacritics", "suggest_diacritics"]
+
+DATA = Path(__file__).resolve().parent / "data" / "words.toml"
+_MAX_PHRASE = 5
+_TOKEN = re.compile(r"[^\W\d_]+|\d[\w]*|[\W_]+", re.UNICODE)
+
+
+@cache
+def _dictionary() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
+    """Folded word tuples → written phrase (ambiguous spellings left out); abbreviations."""
+    data = tomllib.loads(DATA.read_text(encoding="utf-8"))
+    phrases: dict[tuple[str, ...], str] = {}
+    ambiguous: set[tuple[str, ...]] = set()
+    for written in (*data["phrases"], *data["plain"]):
+        key = tuple(fold(written).split())
+        if key in ambiguous:
+            continue
+        if phrases.setdefault(key, written) != written:
+            ambiguous.add(key)
+            del phrases[key]
+    return phrases, dict(data.get("abbreviations", {}))
+
+
+def _places() -> dict[tuple[str, ...], str]:
+    try:
+        from forms.addresses import place_spellings
+    except ImportError:  # pragma: no cover - the gazetteer is part of forms
+        return {}
+    return {tuple(k.split()): v for k, v in place_spellings().items()}
+
+
+def _letters(word: str) -> bool:
+    return any(ch.isalpha() for ch in word)
+
+
+@lru_cache(maxsize=4096)
+def lacks_diacritics(text: str) -> bool:
+    """Whether ``text`` is Vietnamese written without any diacritics: none anywhere, and at
+    least one word the dictionary or the gazetteer writes with them ("khong", "hung yen").
+    Words that need none ("Em trai", "Y khoa") or that nobody knows ("Sao Mai") are not
+    flagged: the warning must not cry wolf."""
+    if not isinstance(text, str) or has_diacritics(text):
+        return False
+    return any(written is not None and has_diacritics(written) for _, written, _ in _matches(text))
+
+
+def _case_like(typed: str, written: str, is_place: bool) -> str:
+    if is_place:
+        return written
+    if typed[:1].isupper() and not written[:1].isupper():
+        return written[:1].upper() + written[1:]
+    return written
+
+
+def _one_phrase(tokens: list[str], span: list[int]) -> bool:
+    """Whether only spaces separate the words at ``span``."""
+    return all(tokens[j].isspace() for a, b in itertools.pairwise(span) for j in range(a + 1, b))
+
+
+def _matches(text: str) -> list[tuple[list[int], str | None, bool]]:
+    """The words of ``text`` matched greedily, longest phrase first: (token indexes, written
+    form or None when unknown, is a place)."""
+    phrases, _ = _dictionary()
+    places = _places()
+    tokens = _TOKEN.findall(text)
+    words = [i for i, t in enumerate(tokens) if _letters(t) and not t[0].isdigit()]
+    out: list[tuple[list[int], str | None, bool]] = []
+    k = 0
+    while k < len(words):
+        for size in range(min(_MAX_PHRASE, len(words) - k), 0, -1):
+            span = words[k : k + size]
+            if not _one_phrase(tokens, span):
+                continue  # a phrase never runs over a comma or a bracket
+            key = tuple(fold(tokens[i]) for i in span)
+            written = phrases.get(key) or places.get(key)
+            if written is not None:
+                out.append((span, written, key in places and key not in phrases))
+                k += size
+                break
+        else:
+            out.append(([words[k]], None, False))
+            k += 1
+    return out
+
+
+def suggest_diacritics(text: str) -> str | None:
+    """``text`` with its diacritics where every word is known, else None."""
+    _, abbreviations = _dictionary()
+    tokens = _TOKEN.findall(text)
+    out = list(tokens)
+    for span, written, is_place in _matches(text):
+        if written is None:
+            return None
+        for i, part in zip(span, written.split(), strict=True):
+            typed = tokens[i]
+            out[i] = _case_like(typed, abbreviations.get(fold(typed), part), is_place)
+    suggestion = "".join(out)
+    return suggestion if suggestion != text else None

@@ -1,0 +1,82 @@
+"""Replies as outbox rows and back.
+
+The router stores a flow's replies in the outbox (storage/outbox.py) in the same transaction
+as the answer; the sender (bot/delivery.py) reads them back. Storage holds only bytes, so the
+encoding lives here, next to :class:`Reply`. Toasts are not stored: they answer a button tap
+at once (a callback query expires) and carry no content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from handlers.events import Button, Chat, Document, Photo, Reply
+from storage.outbox import Message, Pending
+
+
+def has_content(reply: Reply) -> bool:
+    """Whether the reply puts something in a chat (a toast alone does not)."""
+    return bool(reply.text.strip() or reply.document or reply.photo)
+
+
+def to_message(reply: Reply, default_chat: Chat) -> Message:
+    """The outbox row of ``reply`` (sent to ``reply.chat``, else ``default_chat``)."""
+    chat = reply.chat or default_chat
+    attachment = b""
+    body: dict[str, Any] = {"text": reply.text}
+    if reply.buttons:
+        body["buttons"] = [[[b.label, b.action] for b in row] for row in reply.buttons]
+    if reply.remember:
+        body["remember"] = reply.remember
+    if reply.document is not None:
+        body["document"] = {
+            "filename": reply.document.filename,
+            "caption": reply.document.caption,
+            "size": len(reply.document.data),
+        }
+        attachment += reply.document.data
+    if reply.photo is not None:
+        body["photo"] = {"caption": reply.photo.caption, "size": len(reply.photo.data)}
+        attachment += reply.photo.data
+    return Message(
+        platform=chat.platform,
+        chat_id=chat.id,
+        chat_kind=chat.kind,
+        payload=orjson.dumps(body),
+        attachment=attachment or None,
+        edit_ref=reply.edit_ref,
+        prompt=reply.prompt,
+    )
+
+
+def to_messages(replies: Iterable[Reply], default_chat: Chat) -> list[Message]:
+    """The outbox rows of the replies that have content, in order."""
+    return [to_message(r, default_chat) for r in replies if has_content(r)]
+
+
+def from_pending(row: Pending) -> Reply:
+    """The reply a stored row holds, addressed to its chat."""
+    body = orjson.loads(row.payload)
+    data = row.attachment or b""
+    document = photo = None
+    if "document" in body:
+        meta = body["document"]
+        document = Document(meta["filename"], data[: meta["size"]], meta["caption"])
+        data = data[meta["size"] :]
+    if "photo" in body:
+        photo = Photo(data[: body["photo"]["size"]], body["photo"]["caption"])
+    return Reply(
+        text=body.get("text", ""),
+        buttons=[
+            [Button(label, action) for label, action in row] for row in body.get("buttons", [])
+        ],
+        chat=Chat(row.platform, row.chat_id, "group" if row.chat_kind == "group" else "private"),
+        document=document,
+        photo=photo,
+        edit_ref=row.edit_ref,
+        remember=body.get("remember", ""),
+        prompt=row.prompt,
+    )

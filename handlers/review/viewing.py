@@ -1,0 +1,158 @@
+"""Reading a dossier under review: "Xem" sends the draft .docx and a text summary to the
+reviewer's PRIVATE chat (the group only learns that it was sent); /hoso lists the dossiers
+waiting for the actor's units with a button each that posts the card again where it was
+tapped (a card far up a busy group, or one never posted because nobody could receive it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from admission import lifecycle
+from forms.texts import render
+from handlers import access
+from handlers.events import Button, Chat, Document, Reply
+from handlers.org.common import shown_time
+from handlers.review import actions
+from handlers.review.acting import acting_unit, authorise_here, reviewing_units
+from handlers.review.actions import CardRef, DossierRef
+from handlers.review.cards import card_reply, changes_since_last_look
+from handlers.review.context import ReviewContext, t
+from handlers.review.facts import item_label, item_ref, summarize
+from storage.core import DossierRecord
+from storage.org import Org, Unit
+from storage.reviews import Comment, Reviews
+
+MAX_CARD_BUTTONS = 24  # /hoso: one "show the card" button per waiting dossier
+
+
+async def _private_chat_of_actor(ctx: ReviewContext) -> str | None:
+    event = ctx.event
+    if event.chat.kind == "private":
+        return event.chat.id
+    return await ctx.tx.repo(Org).private_chat(event.user.platform, event.user.id)
+
+
+async def view(ctx: ReviewContext, card: CardRef) -> None:
+    """ "Xem": the draft .docx and a summary, privately; the group learns nothing more."""
+    tx, event = ctx.tx, ctx.event
+    if ctx.person is None:
+        ctx.toast(t("refuse.no_right"))
+        return
+    record = await tx.dossiers.get(card.dossier)
+    # reviewers only: the view lists the reviewers' unsent comments, and the candidate reads
+    # their own dossier in their own conversation
+    if record is None or (await access.access(tx, ctx.person.id, record)).standing != ("reviewer"):
+        ctx.toast(t("refuse.no_right"))
+        return
+    unit = await acting_unit(ctx, record)
+    if ctx.in_group and unit is None:
+        ctx.toast(t("refuse.no_right"))
+        return
+    private_id = await _private_chat_of_actor(ctx)
+    if private_id is None:
+        bot = f"@{ctx.setup.bot_username}" if ctx.setup.bot_username else "bot"
+        ctx.toast(t("refuse.open_private_toast"))
+        ctx.say(t("refuse.open_private_first", name=event.user.name or t("comrade"), bot=bot))
+        return
+    record = await access.open_for_view(
+        tx, ctx.person.id, card.dossier, what="draft_docx", unit_id=unit.id if unit else None
+    )
+    chat = Chat(event.user.platform, private_id, "private")
+    await _send_view(ctx, record, unit, card.revision, chat)
+    if ctx.in_group:
+        ctx.replies.insert(0, Reply(toast=t("toast.sent_private")))
+
+
+def _comment_rows(comments: list[Comment]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": c.id,
+            "ref": item_ref(c.item_number),
+            "status": c.status,
+            "author": c.author_name,
+            "text": c.text,
+        }
+        for c in comments
+    ]
+
+
+async def _send_view(
+    ctx: ReviewContext, record: DossierRecord, unit: Unit | None, card_revision: int, chat: Chat
+) -> None:
+    """The summary and the draft .docx to ``chat``."""
+    setup, tx = ctx.setup, ctx.tx
+    flags = setup.checks(record.dossier, today=setup.today_at(tx))
+    changes = await changes_since_last_look(setup, tx, record, unit) if unit else None
+    comments = await tx.repo(Reviews).comments(record.id, ("draft", "sent"))
+    text = render(
+        "review/view.j2",
+        dossier=record.id,
+        name=record.dossier.value("ho_ten") or t("no_name"),
+        revision=record.revision,
+        card_revision=card_revision,
+        status=record.status,
+        items=summarize(record.dossier, setup.form),
+        flags=[
+            {
+                "ref": item_ref(f.item),
+                "error": f.severity == "error",
+                "message": f.message,
+                "explanation": f.explanation or "",
+            }
+            for f in flags
+        ],
+        changes=changes,
+        labels={n: item_label(setup.form, n) for n in (changes.items if changes else {})},
+        comments=_comment_rows(comments),
+    )
+    buttons = []
+    if unit is not None and lifecycle.waits_at(
+        record.status, record.review_level, unit.review_level
+    ):
+        buttons = [[Button(t("button.comment"), actions.PICK_ITEM.encode(DossierRef(record.id)))]]
+    document = Document(
+        filename=f"2KND-ho-so-{record.id}-ban-{record.revision}-nhap.docx",
+        data=setup.renderer(record.dossier, draft=True, flags=flags),
+        caption=t("caption.draft", dossier=record.id, revision=record.revision),
+    )
+    ctx.replies.append(Reply(text=text, chat=chat))
+    ctx.replies.append(Reply(chat=chat, buttons=buttons, document=document))
+
+
+async def list_waiting(ctx: ReviewContext) -> None:
+    """/hoso: dossiers waiting for the actor's units (names only)."""
+    allowed = await reviewing_units(ctx, "refuse.not_registered")
+    if allowed is None:
+        return
+    rows: list[dict[str, Any]] = []
+    for unit in allowed:
+        for item in await ctx.tx.repo(Reviews).under_review(unit):
+            rows.append(
+                {
+                    "unit": unit.name,
+                    "id": item.dossier_id,
+                    "name": item.full_name,
+                    "revision": item.revision,
+                    "since": shown_time(item.submitted_at),
+                }
+            )
+    ids = [r["id"] for r in rows][:MAX_CARD_BUTTONS]
+    buttons = [
+        [Button(t("button.card", id=d), actions.SHOW_CARD.encode(DossierRef(d))) for d in row]
+        for row in (ids[i : i + 4] for i in range(0, len(ids), 4))
+    ]
+    ctx.say(
+        render("review/waiting.j2", rows=rows, units=[u.name for u in allowed]),
+        buttons=buttons,
+    )
+
+
+async def show_card(ctx: ReviewContext, ref: DossierRef) -> None:
+    """A fresh card here (from /hoso): the group's card scrolled far away, or none was ever
+    posted (the unit had no group and no reachable reviewer at submission)."""
+    found = await authorise_here(ctx, ref.dossier)
+    if found is None:
+        return
+    record, unit = found
+    ctx.replies.append(Reply(toast=""))
+    ctx.replies.append(await card_reply(ctx.setup, ctx.tx, record, unit, ctx.event.chat))

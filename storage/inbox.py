@@ -1,0 +1,120 @@
+"""The update inbox: every platform update, stored before the platform is acknowledged.
+
+An adapter stores what it receives (:meth:`Inbox.receive`, one transaction per batch) and only
+then acknowledges it (the next getUpdates offset, a webhook's 200). Processing marks a row
+(:meth:`Inbox.mark_processed`) in the same transaction as the state change the update caused,
+so a crash anywhere leaves every update either unprocessed (done at the next start, in order
+per person: :meth:`Inbox.unprocessed`) or processed with all its effects — never lost, never
+twice. The table is also the dedupe record: a key seen before is not stored again, and keys
+derived from an update (:meth:`Inbox.claim`) are recorded as rows born processed.
+
+The raw body is emptied when the row is processed (it holds what people typed); the keys stay
+until :meth:`Inbox.prune`, long enough to recognise a redelivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from storage.db import Repo, Tx
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """An update as received: the platform's key for it, who sent it, its raw JSON."""
+
+    platform: str
+    key: str
+    person: str
+    raw: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """An update stored in the inbox (``id`` orders the updates as they were received)."""
+
+    id: int
+    platform: str
+    key: str
+    person: str
+    raw: bytes
+
+
+class Inbox(Repo):
+    """SQL of the ``inbox`` table (see the module docstring)."""
+
+    def _tx(self) -> Tx:
+        tx = self.s
+        assert isinstance(tx, Tx), "the inbox is written inside a transaction"
+        return tx
+
+    async def receive(self, updates: Sequence[Incoming]) -> list[Received]:
+        """Store ``updates``; returns those that were new, in order (a known key is skipped)."""
+        tx = self._tx()
+        stored: list[Received] = []
+        for update in updates:
+            cursor = await tx.conn.execute(
+                "INSERT OR IGNORE INTO inbox (platform, update_key, person, raw, received_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (update.platform, update.key, update.person, update.raw, tx.now),
+            )
+            if cursor.rowcount == 1:
+                stored.append(
+                    Received(
+                        int(cursor.lastrowid or 0),
+                        update.platform,
+                        update.key,
+                        update.person,
+                        update.raw,
+                    )
+                )
+        return stored
+
+    async def mark_processed(self, row_id: int) -> bool:
+        """Mark a stored update processed (and drop its body); False if it already was."""
+        return (
+            await self._tx().execute(
+                "UPDATE inbox SET processed_at = ?, raw = X''"
+                " WHERE id = ? AND processed_at IS NULL",
+                (self.s.now, row_id),
+            )
+            == 1
+        )
+
+    async def claim(self, platform: str, key: str, person: str = "") -> bool:
+        """Record ``key`` as processed now; False if it was known (a redelivery).
+
+        For keys that are not a stored row's own: events derived from an update, and events
+        of adapters that do not store raw updates (the console, tests)."""
+        tx = self._tx()
+        return (
+            await tx.execute(
+                "INSERT OR IGNORE INTO inbox"
+                " (platform, update_key, person, raw, received_at, processed_at)"
+                " VALUES (?, ?, ?, X'', ?, ?)",
+                (platform, key, person, tx.now, tx.now),
+            )
+            == 1
+        )
+
+    async def seen(self, platform: str, key: str) -> bool:
+        found = await self.s.fetchval(
+            "SELECT 1 FROM inbox WHERE platform = ? AND update_key = ?", (platform, key)
+        )
+        return found is not None
+
+    async def unprocessed(self, limit: int = 10_000, after: int = 0) -> list[Received]:
+        """Stored updates not processed yet, oldest first (the order they were received)."""
+        rows = await self.s.fetchall(
+            "SELECT id, platform, update_key, person, raw FROM inbox"
+            " WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+            (after, limit),
+        )
+        return [Received(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+
+    async def prune(self, before: str) -> int:
+        """Forget processed updates received before ``before`` (ISO-8601 UTC)."""
+        return await self._tx().execute(
+            "DELETE FROM inbox WHERE received_at < ? AND processed_at IS NOT NULL", (before,)
+        )

@@ -1,0 +1,225 @@
+"""The reply outbox: what the bot has to say, stored with the answer that caused it.
+
+The router writes a flow's replies here (:meth:`Outbox.add`) in the same transaction as the
+answer, so a committed answer always has its replies, and a rolled-back one has none. The
+sender (bot/delivery.py) takes each chat's rows in id order (:meth:`Outbox.next`), delivers
+them and marks them (:meth:`Outbox.sent`, :meth:`Outbox.give_up`); a restart picks up what is
+still pending (:meth:`Outbox.pending_chats`).
+
+Payloads are opaque bytes here (handlers/replies.py encodes a Reply), so storage knows no
+handler type. An edit supersedes the earlier unsent edits of the same message when it is
+added: the message always ends in its latest state, and a stale edit never lands after a
+newer one. A done row keeps its metadata (status, message id, prompt) but not its payload.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from storage.db import Repo, Tx
+
+ChatKey = tuple[str, str]  # (platform, chat id)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A reply to store: where it goes and its encoded content."""
+
+    platform: str
+    chat_id: str
+    chat_kind: str  # 'private' | 'group'
+    payload: bytes
+    attachment: bytes | None = None
+    edit_ref: str = ""
+    prompt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A stored reply still to deliver."""
+
+    id: int
+    platform: str
+    chat_id: str
+    chat_kind: str
+    payload: bytes
+    attachment: bytes | None
+    edit_ref: str
+    prompt: str
+    attempts: int
+    progress: int
+    created_at: str
+    first_failed_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PromptState:
+    """The last question prompt queued for a chat, and whether it reached the person."""
+
+    prompt: str
+    status: str  # 'pending' | 'sent' | 'superseded' | 'failed'
+
+    @property
+    def delivered(self) -> bool:
+        return self.status == "sent"
+
+
+_DONE = "payload = X'', attachment = NULL, done_at = ?"
+_COLUMNS = (
+    "id, platform, chat_id, chat_kind, payload, attachment, edit_ref, prompt, attempts,"
+    " progress, created_at, first_failed_at"
+)
+
+
+def _pending(row: sqlite3.Row) -> Pending:
+    attachment = row[5]
+    return Pending(
+        id=int(row[0]),
+        platform=str(row[1]),
+        chat_id=str(row[2]),
+        chat_kind=str(row[3]),
+        payload=bytes(row[4]),
+        attachment=bytes(attachment) if attachment is not None else None,
+        edit_ref=str(row[6]),
+        prompt=str(row[7]),
+        attempts=int(row[8]),
+        progress=int(row[9]),
+        created_at=str(row[10]),
+        first_failed_at=None if row[11] is None else str(row[11]),
+    )
+
+
+class Outbox(Repo):
+    """SQL of the ``outbox`` table (see the module docstring)."""
+
+    def _tx(self) -> Tx:
+        tx = self.s
+        assert isinstance(tx, Tx), "the outbox is written inside a transaction"
+        return tx
+
+    async def add(self, messages: Sequence[Message]) -> list[int]:
+        """Queue ``messages`` in order; an edit supersedes earlier unsent edits of its message
+        (those not begun: a long text half delivered is finished first)."""
+        tx = self._tx()
+        ids: list[int] = []
+        for m in messages:
+            if m.edit_ref:
+                await tx.execute(
+                    f"UPDATE outbox SET status = 'superseded', {_DONE}"
+                    " WHERE platform = ? AND chat_id = ? AND edit_ref = ?"
+                    " AND status = 'pending' AND progress = 0",
+                    (tx.now, m.platform, m.chat_id, m.edit_ref),
+                )
+            ids.append(
+                await tx.insert(
+                    "INSERT INTO outbox (platform, chat_id, chat_kind, edit_ref, prompt, payload,"
+                    " attachment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        m.platform,
+                        m.chat_id,
+                        m.chat_kind,
+                        m.edit_ref,
+                        m.prompt,
+                        m.payload,
+                        m.attachment,
+                        tx.now,
+                    ),
+                )
+            )
+        return ids
+
+    async def next(self, platform: str, chat_id: str) -> Pending | None:
+        """The chat's oldest pending reply."""
+        row = await self.s.fetchone(
+            f"SELECT {_COLUMNS} FROM outbox INDEXED BY outbox_pending"
+            " WHERE platform = ? AND chat_id = ? AND status = 'pending' ORDER BY id LIMIT 1",
+            (platform, chat_id),
+        )
+        return _pending(row) if row is not None else None
+
+    async def last_id(self) -> int:
+        return int(await self.s.fetchval("SELECT MAX(id) FROM outbox", default=0) or 0)
+
+    async def pending_after(self, platform: str, chat_id: str, after_id: int) -> list[Pending]:
+        """The chat's pending replies queued after row ``after_id``, in order."""
+        rows = await self.s.fetchall(
+            f"SELECT {_COLUMNS} FROM outbox INDEXED BY outbox_pending"
+            " WHERE platform = ? AND chat_id = ? AND status = 'pending' AND id > ? ORDER BY id",
+            (platform, chat_id, after_id),
+        )
+        return [_pending(r) for r in rows]
+
+    async def pending_chats(self) -> list[tuple[str, str, str]]:
+        """(platform, chat id, chat kind) of every chat with something to deliver, oldest first."""
+        rows = await self.s.fetchall(
+            "SELECT platform, chat_id, chat_kind, MIN(id) AS first FROM outbox"
+            " WHERE status = 'pending' GROUP BY platform, chat_id ORDER BY first"
+        )
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    async def sent(self, row_id: int, message_id: str) -> None:
+        """Delivered; ``message_id`` is the platform's id of the (last) message it became."""
+        tx = self._tx()
+        await tx.execute(
+            f"UPDATE outbox SET status = 'sent', message_id = ?, {_DONE} WHERE id = ?",
+            (message_id, tx.now, row_id),
+        )
+
+    async def progressed(self, row_id: int, progress: int) -> None:
+        """``progress`` platform calls of a multi-part reply are done (not repeated after a
+        restart)."""
+        await self._tx().execute("UPDATE outbox SET progress = ? WHERE id = ?", (progress, row_id))
+
+    async def failed_attempt(self, row_id: int, error: str) -> None:
+        """An attempt failed with a transient error; the reply stays pending."""
+        tx = self._tx()
+        await tx.execute(
+            "UPDATE outbox SET attempts = attempts + 1, error = ?,"
+            " first_failed_at = COALESCE(first_failed_at, ?) WHERE id = ?",
+            (error[:200], tx.now, row_id),
+        )
+
+    async def give_up(self, row_id: int, error: str) -> None:
+        """Never to be delivered (the limit passed, or the platform refused it for good)."""
+        tx = self._tx()
+        await tx.execute(
+            f"UPDATE outbox SET status = 'failed', error = ?, {_DONE} WHERE id = ?",
+            (error[:200], tx.now, row_id),
+        )
+
+    async def give_up_chat(self, platform: str, chat_id: str, error: str) -> list[int]:
+        """Give up every pending reply of the chat (it refuses the bot); returns their ids."""
+        tx = self._tx()
+        rows = await tx.fetchall(
+            "SELECT id FROM outbox INDEXED BY outbox_pending"
+            " WHERE platform = ? AND chat_id = ? AND status = 'pending' ORDER BY id",
+            (platform, chat_id),
+        )
+        await tx.execute(
+            f"UPDATE outbox SET status = 'failed', error = ?, {_DONE}"
+            " WHERE platform = ? AND chat_id = ? AND status = 'pending'",
+            (error[:200], tx.now, platform, chat_id),
+        )
+        return [int(r[0]) for r in rows]
+
+    async def status(self, row_id: int) -> str | None:
+        found = await self.s.fetchval("SELECT status FROM outbox WHERE id = ?", (row_id,))
+        return None if found is None else str(found)
+
+    async def last_prompt(self, platform: str, chat_id: str) -> PromptState | None:
+        """The last question prompt queued for the chat and what became of it (None: none
+        queued since the outbox was last pruned)."""
+        row = await self.s.fetchone(
+            "SELECT prompt, status FROM outbox INDEXED BY outbox_prompts"
+            " WHERE platform = ? AND chat_id = ? AND prompt != '' ORDER BY id DESC LIMIT 1",
+            (platform, chat_id),
+        )
+        return PromptState(str(row[0]), str(row[1])) if row is not None else None
+
+    async def prune(self, before: str) -> int:
+        """Forget done rows created before ``before`` (ISO-8601 UTC); pending rows stay."""
+        return await self._tx().execute(
+            "DELETE FROM outbox WHERE created_at < ? AND status != 'pending'", (before,)
+        )

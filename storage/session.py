@@ -1,0 +1,136 @@
+"""Sessions: SQL on one connection, knowing no repository.
+
+The bottom layer of ``storage/``. A :class:`SqlSession` runs reads, a :class:`SqlTx` also
+writes inside the unit of work opened by :meth:`storage.db.Database.transaction`, and a
+:class:`SqlRepo` holds the SQL of one area over either. Repositories import this module;
+``storage/db.py`` imports the repositories and adds the typed accessors (``tx.people``,
+``tx.dossiers`` …), so the layers import one way: session ← repositories ← db.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar, cast
+
+import aiosqlite
+
+Params = Sequence[Any] | dict[str, Any]
+R = TypeVar("R", bound="SqlRepo")
+
+
+def utc_iso(moment: datetime | None = None) -> str:
+    """Timestamps are stored as ISO-8601 UTC text with milliseconds and a ``+00:00`` offset."""
+    moment = moment or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+class SyncConnection:
+    """A :class:`sqlite3.Connection` with aiosqlite's awaitable methods, run in place.
+
+    The coroutines never suspend, so a transaction made of them runs without yielding to the
+    event loop (see ``storage/db.py``).
+    """
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+
+    async def execute(self, sql: str, params: Params = ()) -> sqlite3.Cursor:
+        return self.raw.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> sqlite3.Cursor:
+        return self.raw.executemany(sql, rows)
+
+    async def execute_fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        return self.raw.execute(sql, params).fetchall()
+
+    async def executescript(self, script: str) -> sqlite3.Cursor:
+        return self.raw.executescript(script)
+
+    async def close(self) -> None:
+        self.raw.close()
+
+
+Conn = SyncConnection | aiosqlite.Connection
+
+
+class Store(Protocol):
+    """What a session needs of its database: the in-process caches of immutable snapshots."""
+
+    cache: dict[str, Any]
+
+
+class SqlRepo:
+    """Base of repositories: the SQL of one area over a session."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self.s = session
+
+    def _tx(self) -> SqlTx:
+        """The session, which must be a transaction: repositories write only inside one."""
+        if not isinstance(self.s, SqlTx):
+            raise TypeError("writes need a transaction: `async with db.transaction() as tx`")
+        return self.s
+
+
+class SqlSession:
+    """What repositories run SQL on: a read session, or a transaction (:class:`SqlTx`)."""
+
+    def __init__(self, db: Store, conn: Conn, now: str) -> None:
+        self.db = db
+        self.conn = conn
+        self.now = now
+        self._repos: dict[type[SqlRepo], SqlRepo] = {}
+
+    # -- raw SQL (only storage/ modules call these) ---------------------------------------
+    async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        return list(await self.conn.execute_fetchall(sql, params))
+
+    async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        rows = list(await self.conn.execute_fetchall(sql, params))
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, params: Params = (), default: Any = None) -> Any:
+        row = await self.fetchone(sql, params)
+        return row[0] if row is not None else default
+
+    # -- repositories ----------------------------------------------------------------------
+    def repo(self, cls: type[R]) -> R:
+        """The session's instance of repository ``cls`` (created on first use)."""
+        found = self._repos.get(cls)
+        if found is None:
+            found = self._repos[cls] = cls(self)
+        return cast(R, found)
+
+
+class SqlTx(SqlSession):
+    """One unit of work on the write connection; see ``Database.transaction``."""
+
+    def __init__(self, db: Store, conn: Conn, now: str) -> None:
+        super().__init__(db, conn, now)
+        self._after_commit: list[Callable[[], object]] = []
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run a write statement; returns the number of rows changed."""
+        cursor = await self.conn.execute(sql, params)
+        return cursor.rowcount
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT; returns the new rowid."""
+        cursor = await self.conn.execute(sql, params)
+        return int(cursor.lastrowid or 0)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self.conn.executemany(sql, rows)
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once the transaction is committed (in-process caches)."""
+        self._after_commit.append(callback)
+
+    def committed(self) -> None:
+        """Run the after-commit callbacks (called by the database once COMMIT succeeded)."""
+        for callback in self._after_commit:
+            callback()

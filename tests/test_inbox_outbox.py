@@ -1,0 +1,229 @@
+"""The inbox and outbox repositories (storage/inbox.py, storage/outbox.py) and the router's
+use of them: dedupe through the inbox, replies stored with the answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from handlers.events import Button, Chat, Document, Event, Photo, Reply, User
+from handlers.replies import from_pending, to_message
+from handlers.router import Router
+from handlers.routing import Routes
+from storage.db import Database, Tx
+from storage.inbox import Inbox, Incoming
+from storage.outbox import Message, Outbox
+
+CHAT = Chat("tg", "42")
+GROUP = Chat("tg", "-100", "group")
+
+
+def incoming(key: str, person: str = "7") -> Incoming:
+    return Incoming("tg", key, person, b'{"update_id": %s}' % key.encode())
+
+
+async def test_inbox_stores_once_and_hands_back_only_new_updates(db: Database) -> None:
+    async with db.transaction() as tx:
+        first = await tx.repo(Inbox).receive([incoming("1"), incoming("2")])
+    async with db.transaction() as tx:
+        again = await tx.repo(Inbox).receive([incoming("2"), incoming("3")])
+    assert [r.key for r in first] == ["1", "2"]
+    assert [r.key for r in again] == ["3"]  # "2" was stored before: a redelivery
+    assert first[0].raw == b'{"update_id": 1}'
+    async with db.transaction() as tx:
+        pending = await tx.repo(Inbox).unprocessed()
+    assert [r.key for r in pending] == ["1", "2", "3"]
+
+
+async def test_processing_marks_once_and_forgets_the_body(db: Database) -> None:
+    async with db.transaction() as tx:
+        (row,) = await tx.repo(Inbox).receive([incoming("1")])
+    async with db.transaction() as tx:
+        assert await tx.repo(Inbox).mark_processed(row.id)
+        assert not await tx.repo(Inbox).mark_processed(row.id)
+    async with db.transaction() as tx:
+        assert await tx.repo(Inbox).unprocessed() == []
+        raw = await tx.fetchval("SELECT raw FROM inbox WHERE id = ?", (row.id,))
+    assert raw == b""
+
+
+async def test_claimed_keys_are_born_processed_and_pruned_later(db: Database) -> None:
+    old = datetime.now(UTC) - timedelta(days=10)
+    async with db.transaction(old) as tx:
+        assert await tx.repo(Inbox).claim("tg", "edited:1:2")
+        assert not await tx.repo(Inbox).claim("tg", "edited:1:2")
+        await tx.repo(Inbox).receive([incoming("9")])  # never processed: kept
+    async with db.transaction() as tx:
+        assert await tx.repo(Inbox).seen("tg", "edited:1:2")
+        assert await tx.repo(Inbox).claim("zalo", "edited:1:2")
+        before = (datetime.now(UTC) - timedelta(days=7)).isoformat()
+        assert await tx.repo(Inbox).prune(before) == 1
+        assert not await tx.repo(Inbox).seen("tg", "edited:1:2")
+        assert [r.key for r in await tx.repo(Inbox).unprocessed()] == ["9"]
+
+
+async def test_markers_of_processed_updates_carry_over_to_the_inbox(tmp_path) -> None:
+    """An upgraded database still recognises the updates it processed before the inbox."""
+    from storage.db import migration_files
+
+    path = tmp_path / "old.sqlite3"
+    older = tmp_path / "older"
+    older.mkdir()
+    for script in migration_files():
+        if script.name < "020":
+            (older / script.name).write_text(script.read_text())
+    database = await Database.open(path, migrate=False)
+    await database.migrate(older)
+    async with database.transaction() as tx:
+        await tx.execute(
+            "INSERT INTO processed_updates VALUES ('telegram', '555', '2026-01-01T00:00:00')"
+        )
+    await database.migrate()
+    async with database.transaction() as tx:
+        assert await tx.repo(Inbox).seen("telegram", "555")
+        assert await tx.repo(Inbox).receive([Incoming("telegram", "555", "1", b"{}")]) == []
+    await database.close()
+
+
+def message(chat: Chat, text: str, **kw: str) -> Message:
+    return to_message(Reply(text=text, **kw), chat)  # type: ignore[arg-type]
+
+
+async def test_outbox_keeps_each_chats_order(db: Database) -> None:
+    async with db.transaction() as tx:
+        await tx.repo(Outbox).add([message(CHAT, "a"), message(GROUP, "x"), message(CHAT, "b")])
+    async with db.transaction() as tx:
+        outbox = tx.repo(Outbox)
+        assert await outbox.pending_chats() == [("tg", "42", "private"), ("tg", "-100", "group")]
+        first = await outbox.next("tg", "42")
+        assert first is not None and from_pending(first).text == "a"
+        await outbox.sent(first.id, "1001")
+        second = await outbox.next("tg", "42")
+        assert second is not None and from_pending(second).text == "b"
+        assert await outbox.status(first.id) == "sent"
+        payload = await tx.fetchval("SELECT payload FROM outbox WHERE id = ?", (first.id,))
+    assert payload == b""  # a delivered text is not kept
+
+
+async def test_an_edit_supersedes_earlier_unsent_edits_of_the_same_message(db: Database) -> None:
+    async with db.transaction() as tx:
+        ids = await tx.repo(Outbox).add(
+            [
+                message(GROUP, "card v1", edit_ref="77"),
+                message(GROUP, "comment"),
+                message(GROUP, "other card", edit_ref="78"),
+            ]
+        )
+    async with db.transaction() as tx:
+        (newest,) = await tx.repo(Outbox).add([message(GROUP, "card returned", edit_ref="77")])
+    async with db.transaction() as tx:
+        outbox = tx.repo(Outbox)
+        assert await outbox.status(ids[0]) == "superseded"
+        texts = []
+        while (row := await outbox.next("tg", "-100")) is not None:
+            texts.append(from_pending(row).text)
+            await outbox.sent(row.id, "1")
+    assert texts == ["comment", "other card", "card returned"]
+    assert newest > ids[-1]
+
+
+async def test_an_edit_begun_is_not_superseded(db: Database) -> None:
+    async with db.transaction() as tx:
+        (begun,) = await tx.repo(Outbox).add([message(GROUP, "long card", edit_ref="77")])
+        await tx.repo(Outbox).progressed(begun, 1)
+        await tx.repo(Outbox).add([message(GROUP, "card v2", edit_ref="77")])
+        assert await tx.repo(Outbox).status(begun) == "pending"
+
+
+async def test_replies_round_trip_through_the_outbox(db: Database) -> None:
+    reply = Reply(
+        text="Bản nháp",
+        buttons=[[Button("Có", "c:y"), Button("Không", "c:n")], [Button("Xem", "rv:v:1")]],
+        document=Document("nhap.docx", b"PK\x03\x04docx", "Bản nháp của bạn"),
+        photo=Photo(b"\x89PNG...", "Biểu đồ"),
+        remember="card:1",
+        prompt="q:17",
+        edit_ref="12",
+        toast="ignored",
+    )
+    async with db.transaction() as tx:
+        await tx.repo(Outbox).add([to_message(reply, GROUP)])
+        row = await tx.repo(Outbox).next("tg", "-100")
+    assert row is not None
+    back = from_pending(row)
+    assert back.chat == GROUP
+    assert (back.text, back.buttons, back.document, back.photo) == (
+        reply.text,
+        reply.buttons,
+        reply.document,
+        reply.photo,
+    )
+    assert (back.remember, back.prompt, back.edit_ref, back.toast) == ("card:1", "q:17", "12", "")
+
+
+async def test_last_prompt_says_whether_the_question_reached_the_person(db: Database) -> None:
+    async with db.transaction() as tx:
+        outbox = tx.repo(Outbox)
+        assert await outbox.last_prompt("tg", "42") is None
+        (asked,) = await outbox.add([message(CHAT, "(3) Dân tộc?", prompt="q:3")])
+        await outbox.add([message(CHAT, "Cảnh báo")])
+        state = await outbox.last_prompt("tg", "42")
+        assert state is not None and (state.prompt, state.delivered) == ("q:3", False)
+        await outbox.sent(asked, "5")
+        state = await outbox.last_prompt("tg", "42")
+        assert state is not None and state.delivered
+
+
+class Echo:
+    """A flow answering every private text, and failing on "boom"."""
+
+    routes = Routes(flow="echo", private_default=True)
+
+    async def handle(self, tx: Tx, event: Event) -> list[Reply]:
+        await tx.audit.append("echo", detail={"text": event.text})
+        if event.text == "boom":
+            raise RuntimeError("boom")
+        return [Reply(text=f"echo {event.text}", prompt="q"), Reply(toast="tap")]
+
+
+def text(key: str, words: str) -> Event:
+    user = User("tg", "7")
+    return Event(user=user, chat=CHAT, kind="text", text=words, update_key=key)
+
+
+async def test_router_marks_the_inbox_row_and_stores_replies_in_one_commit(db: Database) -> None:
+    router = Router(db, flows=[Echo()])
+    async with db.transaction() as tx:
+        (row,) = await tx.repo(Inbox).receive([incoming("1")])
+    replies = await router.handle(text("1", "hi"), received=row, outbox=True)
+    assert [r.text for r in replies] == ["echo hi", ""]
+    assert await router.handle(text("1", "hi"), received=row, outbox=True) == []
+    async with db.transaction() as tx:
+        assert await tx.repo(Inbox).unprocessed() == []
+        pending = await tx.repo(Outbox).next("tg", "42")
+        count = await tx.fetchval("SELECT COUNT(*) FROM outbox")
+        echoes = await tx.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'echo'")
+    assert pending is not None and from_pending(pending).text == "echo hi"
+    assert count == 1  # the toast is not content
+    assert echoes == 1
+
+
+async def test_router_without_inbox_row_still_dedupes_by_key(db: Database) -> None:
+    router = Router(db, flows=[Echo()])
+    assert next(r.text for r in await router.handle(text("k", "hi"))) == "echo hi"
+    assert await router.handle(text("k", "hi")) == []
+    async with db.transaction() as tx:
+        assert await tx.fetchval("SELECT COUNT(*) FROM outbox") == 0  # not asked to
+
+
+async def test_a_failing_flow_stores_the_apology_and_marks_the_row(db: Database) -> None:
+    router = Router(db, flows=[Echo()])
+    async with db.transaction() as tx:
+        (row,) = await tx.repo(Inbox).receive([incoming("1")])
+    replies = await router.handle(text("1", "boom"), received=row, outbox=True)
+    assert len(replies) == 1
+    async with db.transaction() as tx:
+        assert await tx.repo(Inbox).unprocessed() == []
+        pending = await tx.repo(Outbox).next("tg", "42")
+        echoes = await tx.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'echo'")
+    assert pending is not None and from_pending(pending).text == replies[0].text
+    assert echoes == 0  # rolled back

@@ -1,0 +1,96 @@
+"""Intake (bot/intake.py): stored updates processed once, in order per person, after a
+restart too; updates that mean nothing or cannot be read are marked, never retried forever;
+notices without a flow go through the outbox; taps are answered at once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import orjson
+
+from bot.delivery import Delivery
+from bot.intake import Intake, Parsed
+from bot.pacing import Pacer, Pacing
+from handlers.events import Chat, Event, Reply, User
+from handlers.router import Router
+from storage.db import Database
+from storage.inbox import Incoming, Received
+from tests.test_delivery import ScriptedTransport
+from tests.test_inbox_outbox import Echo
+from tests.virtual_clock import VirtualClock
+
+
+def parse(row: Received) -> Parsed:
+    body = orjson.loads(row.raw)
+    if body.get("broken"):
+        raise ValueError("unreadable")
+    chat = Chat("tg", row.person)
+    if body.get("notice"):
+        return Parsed(notices=(Reply(text="notice", chat=chat),), callback_id="cb1")
+    if body.get("ignored"):
+        return Parsed(callback_id="cb2")
+    event = Event(User("tg", row.person), chat, "text", text=body["text"], update_key=row.key)
+    return Parsed(event, callback_id=body.get("callback", ""))
+
+
+def update(key: int, person: str, **body: object) -> Incoming:
+    return Incoming("tg", str(key), person, orjson.dumps(body))
+
+
+async def make(db: Database) -> tuple[Intake, ScriptedTransport]:
+    clock = VirtualClock()
+    transport = ScriptedTransport(clock)
+    delivery = Delivery(db, transport, pacer=Pacer(Pacing.unlimited(), clock))
+    return Intake(db, Router(db, flows=[Echo()]), delivery, parse), transport
+
+
+async def settle(intake: Intake) -> None:
+    await intake.idle()
+    await intake.delivery.idle()
+
+
+async def test_updates_are_processed_once_in_order_per_person(db: Database) -> None:
+    intake, transport = await make(db)
+    batch = [update(i, str(i % 3), text=f"m{i}") for i in range(12)]
+    stored = await intake.receive(batch)
+    again = await intake.receive(batch[5:])  # Telegram sends part of it again
+    await settle(intake)
+    assert len(stored) == 12 and again == []
+    for person in "012":
+        expected = [f"echo m{i}" for i in range(12) if str(i % 3) == person]
+        assert transport.texts(Chat("tg", person)) == expected
+
+
+async def test_a_restart_processes_what_was_stored_first(db: Database) -> None:
+    async with db.transaction() as tx:
+        from storage.inbox import Inbox
+
+        await tx.repo(Inbox).receive([update(1, "7", text="a"), update(2, "7", text="b")])
+    intake, transport = await make(db)
+    assert await intake.resume() == 2
+    await intake.receive([update(3, "7", text="c")])
+    await settle(intake)
+    assert transport.texts(Chat("tg", "7")) == ["echo a", "echo b", "echo c"]
+    assert await intake.resume() == 0
+
+
+async def test_unreadable_and_meaningless_updates_are_marked_and_taps_answered(
+    db: Database,
+) -> None:
+    intake, transport = await make(db)
+    await intake.receive(
+        [
+            update(1, "7", broken=True),
+            update(2, "7", ignored=True),
+            update(3, "7", notice=True),
+            update(4, "7", text="hi", callback="cb3"),
+        ]
+    )
+    await settle(intake)
+    assert transport.texts(Chat("tg", "7")) == ["notice", "echo hi"]
+    answers = sorted(c.text for c in transport.calls if c.method == "answer")
+    assert answers == ["", "", "tap"]  # the flow's toast answers its tap
+    async with db.transaction() as tx:
+        left = await tx.fetchval("SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL")
+    assert left == 0
+    await asyncio.sleep(0)
