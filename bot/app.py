@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from admission.clock import Clock
 from bot.settings import Settings
-from handlers.candidate import CandidateFlow
+from handlers.candidate import CandidateFlow, jump_action
 from handlers.chat_moves import ChatMoveFlow
 from handlers.edits import EditsFlow
 from handlers.org import OrgFlow
@@ -25,7 +25,7 @@ from storage.db import Database
 def build_flows(*, bot_username: str = "") -> list[Flow]:
     """Every flow of a running bot; the candidate's submission is handed to the review flow,
     its invite codes and new dossiers' units to the organisation flow."""
-    review = ReviewFlow(bot_username=bot_username)
+    review = ReviewFlow(bot_username=bot_username, jump_action=jump_action)
     org = OrgFlow(bot_username=bot_username)
     candidate = CandidateFlow(
         on_submitted=review.on_submitted, on_start=org.on_start, unit_for=org.unit_for

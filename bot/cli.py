@@ -465,10 +465,8 @@ def _run_async(coro: Any, path: Path | None = None) -> Any:
 
 
 def _network_problem(exc: BaseException) -> str | None:
-    try:
-        from telegram import error as tg
-    except ImportError:  # pragma: no cover - python-telegram-bot is a dependency
-        return None
+    from telegram import error as tg
+
     if isinstance(exc, tg.InvalidToken):
         return _text("cli.error.token")
     if isinstance(exc, (tg.NetworkError, tg.TimedOut, OSError)):

@@ -1,7 +1,7 @@
 """A scripted candidate: plays a whole conversation from a sample dossier through the Router.
 
-The player is generic: at each step it reads which question is open (the conversation
-cursor, see :mod:`handlers.walk`) and answers it from the sample as a person would — typing
+The player is generic: at each step it reads which question is open (the conversation's
+screen, see :mod:`handlers.candidate`) and answers it from the sample as a person would — typing
 the value, tapping "Bỏ qua" for an empty optional answer, "Từ 07/2024" when the proposed start
 month is right, "Thêm"/"Xong" in loops, keeping its own wording when an address suggestion
 is offered. It never names an item, so it also checks that the engine can reach every answer
@@ -23,9 +23,15 @@ from typing import Any, TextIO
 from admission.clock import Clock, FixedClock
 from forms.dossier import Dossier
 from forms.model import FormDef, Kind
+from handlers.candidate import Conversation, Screen, read_conversation
+from handlers.candidate.dialogs import Done
+from handlers.candidate.gates import Gate
+from handlers.candidate.questions import FieldQuestion, Question
+from handlers.candidate.relatives import RelationLoop, RelativeQuestion, RelativesMenu
+from handlers.candidate.structure import Structure, structure_for
+from handlers.candidate.tables import ColumnQuestion, RowsMenu
 from handlers.events import Button, Chat, Event, Reply, User
 from handlers.router import Router
-from handlers.walk import Cursor, walk_for
 from storage.db import Database, Session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,11 +104,11 @@ class Player:
                 self.on_reply(self.name, reply)
         return batch
 
-    async def state(self) -> dict[str, Any]:
-        """The conversation cursor, as committed (read like the flow reads it)."""
+    async def state(self) -> Conversation:
+        """The conversation, as committed (read like the flow reads it)."""
         async with self._reader() as r:
             conv = await r.conversations.get(self.platform, self.user_id, self.user_id)
-        return conv.state if conv else {}
+        return read_conversation(conv.state if conv else {})
 
     def _reader(self) -> Any:
         """A read session: in place on the writer connection when no transaction is open
@@ -121,73 +127,68 @@ class Player:
         seen: dict[str, int] = {}
         while self.steps < max_steps:
             self.steps += 1
-            state = await self.state()
-            cur: Cursor = state.get("cur", {})
-            if cur.get("k") == "done":
+            conversation = await self.state()
+            screen = conversation.screen
+            if isinstance(screen, Done):
                 return
-            key = json.dumps([cur, state.get("closed"), state.get("gates")], sort_keys=True)
+            key = f"{screen!r}|{conversation.closed}|{sorted(conversation.gates.items())}"
             key += str(await self.revision())
             seen[key] = seen.get(key, 0) + 1
             if seen[key] > 3:
                 last = next((r.text for r in reversed(self.replies) if r.text), "")
-                raise PlayerStuck(f"the question {cur} keeps coming back; last reply: {last[:300]}")
-            await self.answer(cur, state)
+                raise PlayerStuck(f"{screen} keeps coming back; last reply: {last[:300]}")
+            await self.answer(screen)
         raise PlayerStuck(f"not done after {max_steps} steps")
 
-    async def answer(self, cur: Cursor, state: dict[str, Any]) -> None:
-        walk = walk_for(self.router_form())
+    async def answer(self, screen: Screen) -> None:
+        """Answer ``screen`` from the sample."""
         s = self.sample
-        kind = cur.get("k")
-        if cur.get("sug"):
+        if isinstance(screen, Question) and screen.suggestion:
             await self.tap("Giữ như")
-            return
-        if kind == "gate":
-            item = walk.item(cur["i"])
-            await self.send("có" if walk.has_data(item, s) else "không")
-            return
-        if kind == "f":
-            await self.type_value(walk.field(walk.item(cur["i"]), cur["f"]), s.answers, cur)
-            return
-        if kind == "col":
-            item = walk.item(cur["i"])
-            assert item.table is not None
-            rows = s.rows(item.table.id)
-            if cur["r"] >= len(rows):
-                raise PlayerStuck(f"sample has no row {cur['r']} in {item.table.id}")
-            await self.type_value(walk.field(item, cur["f"]), rows[cur["r"]], cur)
-            return
-        if kind == "rows":
-            item = walk.item(cur["i"])
-            assert item.table is not None
-            have = await self.dossier_rows(item.table.id)
-            await self.tap(
-                "Thêm" if have < len(s.rows(item.table.id)) else ("Xong" if have else "Không có")
-            )
-            return
-        if kind == "rel":
-            item = walk.item(cur["i"])
-            mine = [r for r in s.relatives if r.get("quan_he") == cur["c"]]
-            current = await self.dossier_relatives(cur["c"])
-            r = cur.get("r")
-            k = current.index(r) if r in current else len(current)
-            if k >= len(mine):
-                raise PlayerStuck(f"sample has no relative {cur['c']} #{k + 1}")
-            await self.type_value(walk.field(item, cur["f"]), mine[k], cur)
-            return
-        if kind == "rels":
-            mine = [r for r in s.relatives if r.get("quan_he") == cur["c"]]
-            have = len(await self.dossier_relatives(cur["c"]))
+        elif isinstance(screen, Gate):
+            item = self.structure().item(screen.item)
+            await self.send("có" if self.structure().has_data(item, s) else "không")
+        elif isinstance(screen, FieldQuestion | ColumnQuestion | RelativeQuestion):
+            await self.type_value(screen, await self.sample_values(screen))
+        elif isinstance(screen, RowsMenu):
+            table = self.structure().item(screen.item).table
+            assert table is not None
+            have = await self.dossier_rows(table.id)
+            want = len(s.rows(table.id))
+            await self.tap("Thêm" if have < want else ("Xong" if have else "Không có"))
+        elif isinstance(screen, RelationLoop):
+            mine = [r for r in s.relatives if r.get("quan_he") == screen.relation]
+            have = len(await self.dossier_relatives(screen.relation))
             await self.tap("Thêm" if have < len(mine) else "Xong")
-            return
-        if kind == "relmenu":
+        elif isinstance(screen, RelativesMenu):
             await self.tap("Xong")
-            return
-        raise PlayerStuck(f"unexpected step {kind!r}")
+        else:
+            raise PlayerStuck(f"unexpected screen {screen!r}")
 
-    async def type_value(self, fdef: Any, values: dict[str, str], cur: Cursor) -> None:
+    async def sample_values(self, screen: Question) -> dict[str, str]:
+        """The sample's values for the question's field (its row, its relative)."""
+        s = self.sample
+        if isinstance(screen, ColumnQuestion):
+            table = self.structure().item(screen.item).table
+            assert table is not None
+            rows = s.rows(table.id)
+            if screen.row >= len(rows):
+                raise PlayerStuck(f"sample has no row {screen.row} in {table.id}")
+            return rows[screen.row]
+        if isinstance(screen, RelativeQuestion):
+            mine = [r for r in s.relatives if r.get("quan_he") == screen.relation]
+            current = await self.dossier_relatives(screen.relation)
+            k = current.index(screen.row) if screen.row in current else len(current)
+            if k >= len(mine):
+                raise PlayerStuck(f"sample has no relative {screen.relation} #{k + 1}")
+            return mine[k]
+        return s.answers
+
+    async def type_value(self, screen: Question, values: dict[str, str]) -> None:
+        fdef = self.structure().field(self.structure().item(screen.item), screen.field_id)
         if fdef.kind is Kind.PERIOD:
             tu, den = values.get("tu", ""), values.get("den", "")
-            if cur.get("tu"):
+            if screen.start:
                 await self.send(den)
                 return
             try:
@@ -202,6 +203,9 @@ class Player:
             await self.tap("Bỏ qua")
             return
         await self.send(value)
+
+    def structure(self) -> Structure:
+        return structure_for(self.router_form())
 
     def router_form(self) -> FormDef:
         """The candidate flow's form."""
@@ -284,6 +288,13 @@ def _print_reply(out: TextIO) -> Callable[[str, Reply], None]:
     return show
 
 
+def _print_sent(out: TextIO) -> Callable[[str], None]:
+    def show(text: str) -> None:
+        out.write(f"🙂 {text}\n\n")
+
+    return show
+
+
 async def run_demo(
     out_dir: Path,
     *,
@@ -303,7 +314,7 @@ async def run_demo(
             player = Player(router, dossier)
             if output is not None:
                 player.on_reply = _print_reply(output)
-                player.on_send = lambda text: output.write(f"🙂 {text}\n\n")
+                player.on_send = _print_sent(output)
             await player.play()
             replies = await player.send("/xem")
         finally:

@@ -26,13 +26,12 @@ from functools import cached_property
 from forms.definition import load_form
 from forms.model import FormDef, ItemDef
 from forms.texts import message
+from handlers.candidate import EDITABLE
 from handlers.events import Event, Reply
 from handlers.routing import Routes
 from storage.core import DossierRecord, Revision
 from storage.db import Tx
 
-#: Dossier states in which the candidate can still change answers (handlers/candidate.py).
-EDITABLE = ("draft", "returned")
 #: How long after the edited message's ``date`` (its send time, rounded down to the second)
 #: its answer may have been stored: answers are stored in milliseconds; a person does not
 #: read the next question and answer it in so little time.
@@ -52,9 +51,7 @@ class EditsFlow:
     def form(self) -> FormDef:
         return self._form or load_form()
 
-    async def handle(self, tx: Tx, event: Event) -> list[Reply] | None:
-        if event.kind != "edited":
-            return None
+    async def handle(self, tx: Tx, event: Event) -> list[Reply]:
         if event.chat.kind != "private":
             return []
         return [Reply(text=await self.note(tx, event))]

@@ -192,7 +192,7 @@ class Router:
                     self.stats.unowned += 1
                     return []
                 self.stats.handled += 1
-                replies = await flow.handle(tx, event) or []
+                replies = await flow.handle(tx, event)
                 if outbox:
                     await tx.repo(Outbox).add(to_messages(replies, event.chat))
                 return replies

@@ -1,7 +1,7 @@
 """A candidate who fills the form from a sample dossier, answering whatever the bot asks.
 
 The player looks at the question on screen the way a person does: it reads which item and
-field the bot is asking about (from the conversation cursor the flow stores, a stand-in for
+field the bot is asking about (from the conversation's screen the flow stores, a stand-in for
 reading the message), looks the answer up in the sample, and either types it or taps the
 button that means it ("Có", "Thêm dòng", "Xong", "Bỏ qua"…). Typing goes through whatever
 driver is used: Telegram via the fake Bot API (tests/test_telegram_e2e.py) or the router
@@ -23,7 +23,15 @@ from typing import Any, Literal
 from forms.definition import load_form
 from forms.dossier import Dossier
 from forms.model import FieldDef, Kind
-from handlers.walk import Walk
+from handlers.candidate import Conversation, read_conversation
+from handlers.candidate.consent import Consent
+from handlers.candidate.core import Confirm
+from handlers.candidate.dialogs import Done
+from handlers.candidate.gates import Gate
+from handlers.candidate.questions import FieldQuestion, Question
+from handlers.candidate.relatives import RelationLoop, RelativeQuestion, RelativesMenu
+from handlers.candidate.structure import Structure
+from handlers.candidate.tables import ColumnQuestion, RowsMenu
 
 Typist = Callable[[FieldDef, str], str]
 
@@ -50,8 +58,10 @@ def _reader(db_path: Path) -> sqlite3.Connection:
     return conn
 
 
-def read_state(db_path: Path, platform: str, chat_id: str) -> tuple[dict[str, Any], Dossier | None]:
-    """The conversation state and the current dossier of a chat, from the database file."""
+def read_state(
+    db_path: Path, platform: str, chat_id: str
+) -> tuple[Conversation | None, Dossier | None]:
+    """The conversation and the current dossier of a chat, from the database file."""
     conn = _reader(db_path)
     row = conn.execute(
         "SELECT c.state, d.content FROM conversations c LEFT JOIN dossiers d ON d.id = c.dossier_id"
@@ -59,13 +69,13 @@ def read_state(db_path: Path, platform: str, chat_id: str) -> tuple[dict[str, An
         (platform, chat_id),
     ).fetchone()
     if row is None:
-        return {}, None
+        return None, None
     dossier = Dossier.model_validate_json(row[1]) if row[1] is not None else None
-    return json.loads(row[0]), dossier
+    return read_conversation(json.loads(row[0])), dossier
 
 
 class SamplePlayer:
-    """Decides the next move from the state on screen and the sample being copied."""
+    """Decides the next move from the screen on display and the sample being copied."""
 
     def __init__(
         self,
@@ -77,56 +87,54 @@ class SamplePlayer:
     ) -> None:
         self.sample = sample
         self.form = load_form(sample.form_version)
-        self.walk = Walk(self.form)
+        self.structure = Structure(self.form)
         self.typist = typist or (lambda _f, text: text)
         self.accept_suggestions = accept_suggestions
         self.finish = finish
         self.finished = False
 
-    def next_move(self, state: dict[str, Any], dossier: Dossier | None) -> Move:
-        cur: dict[str, Any] = state.get("cur") or {}
-        kind = cur.get("k")
-        if kind == "consent":
+    def next_move(self, conversation: Conversation | None, dossier: Dossier | None) -> Move:
+        screen = conversation.screen if conversation is not None else None
+        if isinstance(screen, Consent):
             return Move("tap", "c:consent:yes")
         if dossier is None:
             return Move("text", "/start")
-        if kind == "done":
+        if isinstance(screen, Done):
             if self.finished:
                 return Move("done")
             self.finished = True
             return Move("tap", f"c:{self.finish}")
-        if kind == "confirm":
+        if isinstance(screen, Confirm):
             return Move("tap", "c:yes")
-        if kind == "gate":
-            item = self.walk.item(cur["i"])
-            return Move("tap", "c:yes" if self.walk.has_data(item, self.sample) else "c:no")
-        if kind == "rows":
-            item = self.walk.item(cur["i"])
-            assert item.table is not None
-            want = len(self.sample.rows(item.table.id))
-            have = len(dossier.rows(item.table.id))
+        if isinstance(screen, Gate):
+            item = self.structure.item(screen.item)
+            return Move("tap", "c:yes" if self.structure.has_data(item, self.sample) else "c:no")
+        if isinstance(screen, RowsMenu):
+            table = self.structure.item(screen.item).table
+            assert table is not None
+            want = len(self.sample.rows(table.id))
+            have = len(dossier.rows(table.id))
             return Move("tap", "c:add" if have < want else "c:done")
-        if kind == "rels":
-            code = cur["c"]
+        if isinstance(screen, RelationLoop):
+            code = screen.relation
             want = sum(1 for r in self.sample.relatives if r.get("quan_he") == code)
             have = sum(1 for r in dossier.relatives if r.get("quan_he") == code)
             return Move("tap", "c:add" if have < want else "c:done")
-        if kind == "relmenu":
+        if isinstance(screen, RelativesMenu):
             return Move("tap", "c:done")
-        if kind in ("f", "col", "rel"):
-            return self.field_move(cur, dossier)
-        raise AssertionError(f"the player does not know what to do at {cur!r}")
+        if isinstance(screen, Question):
+            return self.field_move(screen, dossier)
+        raise AssertionError(f"the player does not know what to do at {screen!r}")
 
-    def field_move(self, cur: dict[str, Any], dossier: Dossier) -> Move:
-        item = self.walk.item(cur["i"])
-        fdef = self.walk.field(item, cur["f"])
-        if cur.get("sug"):
+    def field_move(self, screen: Question, dossier: Dossier) -> Move:
+        fdef = self.structure.field(self.structure.item(screen.item), screen.field_id)
+        if screen.suggestion:
             return Move("tap", "c:sug:yes" if self.accept_suggestions else "c:sug:no")
-        values = self.sample_values(cur, dossier)
+        values = self.sample_values(screen, dossier)
         keys = fdef.storage_keys()
         if fdef.kind is Kind.PERIOD:
             tu, den = values.get("tu", ""), values.get("den", "")
-            if cur.get("tu"):
+            if screen.start:
                 return Move("text", self.typist(fdef, den))
             return Move("text", self.typist(fdef, f"{tu} - {den}"))
         value = values.get(keys[0], "")
@@ -136,18 +144,18 @@ class SamplePlayer:
             return Move("text", value)
         return Move("text", self.typist(fdef, value))
 
-    def sample_values(self, cur: dict[str, Any], dossier: Dossier) -> dict[str, str]:
-        kind = cur["k"]
-        if kind == "f":
+    def sample_values(self, screen: Question, dossier: Dossier) -> dict[str, str]:
+        if isinstance(screen, FieldQuestion):
             return self.sample.answers
-        item = self.walk.item(cur["i"])
-        if kind == "col":
-            assert item.table is not None
-            rows = self.sample.rows(item.table.id)
-            return rows[cur["r"]] if cur["r"] < len(rows) else {}
-        code = cur["c"]
+        if isinstance(screen, ColumnQuestion):
+            table = self.structure.item(screen.item).table
+            assert table is not None
+            rows = self.sample.rows(table.id)
+            return rows[screen.row] if screen.row < len(rows) else {}
+        assert isinstance(screen, RelativeQuestion)
+        code = screen.relation
         mine = [i for i, r in enumerate(dossier.relatives) if r.get("quan_he") == code]
-        r = cur.get("r")
+        r = screen.row
         position = mine.index(r) if r is not None and r in mine else len(mine)
         theirs = [r for r in self.sample.relatives if r.get("quan_he") == code]
         return theirs[position] if position < len(theirs) else {}

@@ -52,7 +52,7 @@ async def test_nop_without_a_chi_bo_keeps_the_dossier_editable(db: Database) -> 
     client = await consented(router)
     await seed(router, client, load_sample("a"), gates={"13": "không", "20": "không"},
                closed=CLOSED_A)  # fmt: skip
-    assert (await cursor(router, client))["k"] == "done"
+    assert (await cursor(router, client)).kind == "done"
     await client.send("/nop")
     assert "chi bộ" in client.texts()
     assert await status(router, client) == "draft"
@@ -517,8 +517,8 @@ async def test_loop_questions_take_a_typed_no(router: Router) -> None:
     assert "Còn ai nữa không?" in client.texts()
     await client.send("không")
     assert "Còn ai nữa không?" not in client.texts()
-    assert (await cursor(router, client))["k"] != "rels"
+    assert (await cursor(router, client)).kind != "loop"
     await client.send("/sua 17")
     assert "Thêm lớp học khác" in client.texts()
     await client.send("khong")
-    assert (await cursor(router, client)).get("i") != 17
+    assert (await cursor(router, client)).item != 17

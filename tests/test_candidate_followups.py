@@ -10,6 +10,7 @@ from bot.demo import Player, comparable
 from forms.checks import check_field, run_checks
 from forms.dossier import Dossier
 from handlers.candidate import CandidateFlow
+from handlers.candidate.tables import RowsMenu
 from handlers.router import Router
 from storage.db import Database
 from tests.samples import load_sample
@@ -53,7 +54,7 @@ async def test_history_running_past_the_start_of_15_opens_item_14(router: Router
     assert "Sửa mục (14)" in client.buttons()
     assert "Sửa mục (15)" not in client.buttons()
     await client.click("Sửa mục (14)")
-    assert (await cursor(router, client))["i"] == 14
+    assert (await cursor(router, client)).item == 14
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,7 +71,7 @@ async def test_tiendo_does_not_list_relatives_not_asked_yet(router: Router) -> N
     sample = load_sample("a")
     sample.relatives = sample.relatives[:1]
     await seed(router, first, sample, gates=gates, closed=closed)
-    assert (await cursor(router, first))["c"] == "ba_noi"  # next: the paternal grandmother
+    assert (await cursor(router, first)).relation == "ba_noi"  # next: the paternal grandmother
     await first.send("/tiendo")
     assert "chưa khai" not in first.texts()
     # they are not forgotten: /nop names them
@@ -83,7 +84,7 @@ async def test_tiendo_does_not_list_relatives_not_asked_yet(router: Router) -> N
     for gate in ("co_anh_chi_em", "co_con"):
         del sample.answers[gate]
     await seed(router, married, sample, gates=gates, closed=closed)
-    assert (await cursor(router, married))["f"] == "co_anh_chi_em"
+    assert (await cursor(router, married)).field_id == "co_anh_chi_em"
     await married.send("/tiendo")
     assert "chưa trả lời" not in married.texts()
     assert "chưa khai" not in married.texts()
@@ -97,7 +98,7 @@ async def test_a_table_being_filled_waits_for_xong(router: Router) -> None:
     sample.tables["dao_tao"] = sample.tables["dao_tao"][:1]  # the degree; IELTS etc. to come
     await seed(router, client, sample, gates={"13": "không", "20": "không"},
                closed=[k for k in CLOSED_A if k != "t:dao_tao"])  # fmt: skip
-    assert (await cursor(router, client)) == {"k": "rows", "i": 17}
+    assert (await cursor(router, client)) == RowsMenu(17)
     await client.send("/tiendo")
     assert "chưa có dòng tương ứng ở mục (17)" not in client.texts()
     # going back through (11) ends its part: the check still waits for (17)
@@ -147,15 +148,15 @@ async def test_temporary_residence_is_asked_only_without_a_permanent_one(router:
     settled = await consented(router, "3001")
     await seed(router, settled, known)
     await settled.send(answers["thuong_tru"])
-    assert (await cursor(router, settled))["f"] == "dan_toc"
+    assert (await cursor(router, settled)).field_id == "dan_toc"
     assert "tạm trú" not in settled.texts().lower()
 
     renting = await consented(router, "3002")
     await seed(router, renting, known)
     await renting.send("ko co")
-    assert (await cursor(router, renting))["f"] == "tam_tru"
+    assert (await cursor(router, renting)).field_id == "tam_tru"
     await renting.send("Phòng 305, nhà B2, tổ dân phố 7, phường Hòa An, thành phố Hồ Chí Minh")
-    assert (await cursor(router, renting))["f"] == "dan_toc"
+    assert (await cursor(router, renting)).field_id == "dan_toc"
     d = await dossier(router, renting)
     assert d.answers["thuong_tru"] == "không" and d.answers["tam_tru"].startswith("Phòng 305")
     assert not [f for f in run_checks(d, today=TODAY.date()) if f.item == 7]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -14,7 +15,17 @@ from admission.clock import FixedClock
 from bot.demo import Player, comparable
 from forms.checks import run_checks
 from forms.dossier import Dossier
-from handlers.candidate import COMMANDS, CandidateFlow, jump_action
+from handlers.candidate import (
+    COMMANDS,
+    CandidateFlow,
+    Screen,
+    invite_payload,
+    jump_action,
+    read_conversation,
+    stored_state,
+)
+from handlers.candidate.dialogs import Idle
+from handlers.candidate.relatives import RelativeQuestion
 from handlers.events import Reply
 from handlers.router import Router
 from storage.core import Change
@@ -44,8 +55,9 @@ async def conversation(router: Router, client: ChatClient) -> dict:
     return {"state": conv.state, "dossier_id": conv.dossier_id, "person_id": conv.person_id}
 
 
-async def cursor(router: Router, client: ChatClient) -> dict:
-    return (await conversation(router, client))["state"]["cur"]
+async def cursor(router: Router, client: ChatClient) -> Screen:
+    """The screen the conversation is on."""
+    return read_conversation((await conversation(router, client))["state"]).screen
 
 
 async def dossier(router: Router, client: ChatClient) -> Dossier:
@@ -75,12 +87,12 @@ async def seed(router: Router, client: ChatClient, d: Dossier, **state: object) 
         record = await tx.dossiers.get(conv["dossier_id"])
         assert record is not None
         await tx.dossiers.apply(record, changes, None)
-        new_state = {**conv["state"], **state, "cur": {"k": "idle"}}
+        paused = replace(read_conversation(conv["state"]), screen=Idle(), **state)
         await tx.conversations.save(
             client.platform,
             client.user_id,
             client.user_id,
-            new_state,
+            stored_state(paused),
             person_id=conv["person_id"],
             dossier_id=conv["dossier_id"],
         )
@@ -136,7 +148,9 @@ async def test_start_payload_goes_to_the_hook_first(db: Database) -> None:
     assert client.last_text() == "lời mời"
     await client.send("/start unit42")
     assert seen == ["INVITE", "unit42"]
-    assert (await conversation(router, client))["state"]["payload"] == "unit42"
+    async with router.db.read() as r:
+        conv = await r.conversations.get(client.platform, client.user_id, client.user_id)
+    assert invite_payload(conv) == "unit42"
     assert "đồng ý" in client.last_text()
 
 
@@ -153,7 +167,7 @@ async def test_answers_are_parsed_and_stored_as_revisions(router: Router) -> Non
     d = await dossier(router, client)
     assert d.answers == {"ho_ten": "TRẦN MINH KHOA", "ten_khac": "", "ngay_sinh": "12/07/2001"}
     assert await revision(router, client) == 3
-    assert (await cursor(router, client))["f"] == "gioi_tinh"
+    assert (await cursor(router, client)).field_id == "gioi_tinh"
     assert client.buttons()[:2] == ["nam", "nữ"]
 
 
@@ -166,7 +180,7 @@ async def test_parse_failure_says_why_and_asks_again(router: Router) -> None:
     text = client.texts(replies)
     assert "Chưa ghi được" in text and "15/08/1997" in text  # what was expected, an example
     assert "Ngày, tháng, năm sinh" in text  # the same question again
-    assert (await cursor(router, client))["f"] == "ngay_sinh"
+    assert (await cursor(router, client)).field_id == "ngay_sinh"
     assert await revision(router, client) == before
 
 
@@ -192,7 +206,7 @@ async def test_a_question_in_a_free_text_field_is_not_stored(router: Router) -> 
                gates={"13": "không", "20": "không"},
                closed=["t:lich_su", "t:cong_tac", "t:dao_tao", "t:nuoc_ngoai", "t:khen_thuong",
                        "t:gioi_thieu", "r:anh_chi_em"])  # fmt: skip
-    assert (await cursor(router, client))["f"] == "tu_nhan_xet"
+    assert (await cursor(router, client)).field_id == "tu_nhan_xet"
     await client.send("Tự nhận xét là gì vậy?")
     assert "tu_nhan_xet" not in (await dossier(router, client)).answers
     await client.send("Ưu điểm: trung thực, chịu khó. Khuyết điểm: còn nóng vội.")
@@ -209,7 +223,7 @@ async def test_back_shows_the_answer_and_keep_moves_on(router: Router) -> None:
     assert "Đã ghi: TRẦN MINH KHOA" in client.last_text()
     assert "Giữ nguyên" in client.buttons()
     await client.click("Giữ nguyên")
-    assert (await cursor(router, client))["f"] == "ten_khac"
+    assert (await cursor(router, client)).field_id == "ten_khac"
     await client.send("Khoa Trần")
     assert (await dossier(router, client)).answers["ten_khac"] == "Khoa Trần"
     await client.click("Giải thích")
@@ -249,7 +263,7 @@ async def test_ethnic_group_suggestions_become_buttons(router: Router) -> None:
     answers = load_sample("a").answers
     known = {k: answers[k] for k in (*first, "thuong_tru")}
     await seed(router, client, Dossier(answers=known))
-    assert (await cursor(router, client))["f"] == "dan_toc"
+    assert (await cursor(router, client)).field_id == "dan_toc"
     await client.send("hmog")
     assert "H'Mông" in " ".join(client.buttons()) or "Mông" in " ".join(client.buttons())
     label = next(b for b in client.buttons() if "Mông" in b)
@@ -268,7 +282,7 @@ async def test_an_old_style_address_gets_the_new_old_proposal(router: Router) ->
     await client.click("Dùng cách ghi đề xuất")
     stored = (await dossier(router, client)).answers["noi_dang_ky_khai_sinh"]
     assert stored.startswith("xã An Lạc, tỉnh Hưng Yên (trước đây là")
-    assert (await cursor(router, client))["f"] == "que_quan"
+    assert (await cursor(router, client)).field_id == "que_quan"
     await client.send(typed)
     await client.click("Giữ như tôi đã ghi")
     assert (await dossier(router, client)).answers["que_quan"] == typed
@@ -286,7 +300,7 @@ async def test_table_rows_are_a_loop_with_proposed_start_months(router: Router) 
                                        relatives=True),
                gates={"13": "không"}, closed=["t:lich_su"])  # fmt: skip
     cur = await cursor(router, client)
-    assert (cur["k"], cur["i"], cur["r"], cur["f"]) == ("col", 15, 0, "thoi_gian")
+    assert (cur.kind, cur.item, cur.row, cur.field_id) == ("column", 15, 0, "thoi_gian")
     # the first period of (15) follows the last of (14), which ended 09/2019
     assert {"Từ 09/2019", "Từ 10/2019"} <= set(client.buttons())
     await client.click("Từ 09/2019")
@@ -321,7 +335,7 @@ async def test_table_rows_are_a_loop_with_proposed_start_months(router: Router) 
     assert len((await dossier(router, client)).rows("cong_tac")) == 1
     await client.click("Xong")
     cur = await cursor(router, client)
-    assert (cur["k"], cur["i"]) == ("rows", 17)  # closed; (16) was answered, (17) is next
+    assert (cur.kind, cur.item) == ("rows", 17)  # closed; (16) was answered, (17) is next
 
 
 async def test_relatives_follow_the_gates_and_each_relations_facts(router: Router) -> None:
@@ -332,19 +346,19 @@ async def test_relatives_follow_the_gates_and_each_relations_facts(router: Route
                gates={"13": "không", "20": "không"},
                closed=["t:lich_su", "t:cong_tac", "t:dao_tao", "t:nuoc_ngoai", "t:khen_thuong",
                        "t:gioi_thieu"])  # fmt: skip
-    assert (await cursor(router, client))["f"] == "da_ket_hon"
+    assert (await cursor(router, client)).field_id == "da_ket_hon"
     asked: list[tuple[str, str]] = []
     player = Player(router, sample, user_id=client.user_id, platform=client.platform)
     player.replies = list(client.history)
 
-    async def answer_and_record(cur: dict, state: dict) -> None:
-        if cur.get("k") == "rel":
-            asked.append((cur["c"], cur["f"]))
-        await Player.answer(player, cur, state)
+    async def answer_and_record(screen: Screen) -> None:
+        if isinstance(screen, RelativeQuestion):
+            asked.append((screen.relation, screen.field_id))
+        await Player.answer(player, screen)
 
     player.answer = answer_and_record  # type: ignore[method-assign]
-    while (cur := await cursor(router, client)).get("i") == 21:
-        await player.answer(cur, (await conversation(router, client))["state"])
+    while (cur := await cursor(router, client)).item == 21:
+        await player.answer(cur)
     codes = [code for code, _ in asked]
     assert list(dict.fromkeys(codes)) == [
         "ong_noi",
@@ -392,6 +406,19 @@ async def test_command_list_is_vietnamese_and_complete() -> None:
     assert jump_action(15) == "c:go:15"
 
 
+def test_every_declared_button_and_command_has_a_handler() -> None:
+    from handlers.candidate.actions import ACTIONS
+    from handlers.candidate.commands import ACTION_TABLE, COMMAND_TABLE
+
+    def screens(cls: type[Screen]) -> list[type[Screen]]:
+        return [cls, *(s for sub in cls.__subclasses__() for s in screens(sub))]
+
+    handled = set(ACTION_TABLE) | {tag for cls in screens(Screen) for tag in cls.handlers}
+    assert {codec.tag for codec in ACTIONS} == handled
+    assert set(COMMAND_TABLE) == {name for name, _ in COMMANDS}
+    assert set(CandidateFlow.routes.commands) == set(COMMAND_TABLE) - {"start"}
+
+
 async def test_sua_jumps_to_an_item_and_returns(router: Router) -> None:
     client = await consented(router)
     await client.send("TRẦN MINH KHOA")
@@ -402,7 +429,7 @@ async def test_sua_jumps_to_an_item_and_returns(router: Router) -> None:
     await client.send("trần minh khôi")
     assert (await dossier(router, client)).answers["ho_ten"] == "TRẦN MINH KHÔI"
     # item (1) has one question: back to the first unanswered one, (4)
-    assert (await cursor(router, client))["f"] == "gioi_tinh"
+    assert (await cursor(router, client)).field_id == "gioi_tinh"
     await client.press(jump_action(3))  # a reviewer's "open item (3)" button
     assert "Đã ghi: 12/07/2001" in client.last_text()
     await client.send("/sua 99")
@@ -439,7 +466,7 @@ async def test_nop_is_refused_with_errors_then_accepted_when_clean(db: Database)
     await seed(router, client, load_sample("a"), gates={"13": "không", "20": "không"},
                closed=["t:lich_su", "t:cong_tac", "t:dao_tao", "t:nuoc_ngoai", "t:khen_thuong",
                        "t:gioi_thieu", "r:anh_chi_em"])  # fmt: skip
-    assert (await cursor(router, client))["k"] == "done"
+    assert (await cursor(router, client)).kind == "done"
     await client.send("/nop")
     assert client.texts() == "đã chuyển chi bộ"
     assert len(submitted) == 1
@@ -655,7 +682,7 @@ async def test_a_warning_after_an_answer_can_be_explained_on_the_spot(router: Ro
     await client.send("Tôi theo Phật giáo từ nhỏ, không giữ chức sắc.")
     d = await dossier(router, client)
     assert list(d.explanations.values()) == ["Tôi theo Phật giáo từ nhỏ, không giữ chức sắc."]
-    assert (await cursor(router, client))["f"] == "nghe_nghiep"  # back where it was
+    assert (await cursor(router, client)).field_id == "nghe_nghiep"  # back where it was
     again = next(b.action for r in replies for row in r.buttons for b in row if "xpl" in b.action)
     await client.press(again)  # the same warning's button again: the explanation can be revised
     assert "Phật giáo" in client.last_text() and "lời giải trình" in client.last_text()
@@ -680,13 +707,16 @@ async def test_going_back_and_changing_a_gate_skips_what_no_longer_applies(route
     await client.send("có")  # married
     await client.send("có")  # siblings
     await client.send("không")  # children
-    assert (await cursor(router, client))["f"] == "vc_co_anh_chi_em"
+    assert (await cursor(router, client)).field_id == "vc_co_anh_chi_em"
     for _ in range(3):
         await client.click("Quay lại")
-    assert (await cursor(router, client))["f"] == "da_ket_hon"
+    assert (await cursor(router, client)).field_id == "da_ket_hon"
     await client.send("không")  # not married after all
     await client.click("Giữ nguyên")  # siblings: as before
     await client.click("Giữ nguyên")  # children: as before
     cur = await cursor(router, client)
-    assert (cur["k"], cur.get("c")) == ("rel", "ong_noi")  # the spouse's question is gone
+    assert (cur.kind, getattr(cur, "relation", None)) == (
+        "relative",
+        "ong_noi",
+    )  # the spouse's question is gone
     assert "vc_co_anh_chi_em" not in (await dossier(router, client)).answers

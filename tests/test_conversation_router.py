@@ -11,8 +11,8 @@ import pytest
 
 from admission.clock import FixedClock
 from forms.model import Kind
+from handlers.candidate.intent import not_an_answer, typed_button
 from handlers.events import Chat, Event, Reply, User
-from handlers.intent import not_an_answer, typed_button
 from handlers.router import HeavyGate, Router
 from handlers.routing import Routes
 from storage.db import Database, Tx

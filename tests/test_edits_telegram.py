@@ -62,7 +62,7 @@ async def answer_until(
     """Answer as the sample says until item ``item`` is asked, ``pause`` seconds apart."""
     for _ in range(40):
         state, _ = read_state(stack.db_path, "telegram", str(user.chat.id))
-        if state and state.get("cur", {}).get("i") == item:
+        if state and state.screen.item == item:
             return
         stack.api.advance_clock(pause)
         await play(stack, user, player, moves=1)
@@ -135,4 +135,4 @@ async def test_an_edit_before_consent_stores_nothing(stack: Stack) -> None:
 
     assert [r.content for r in replies] == [message("platform.edited.other")]
     state, dossier = read_state(stack.db_path, "telegram", str(an.chat.id))
-    assert dossier is None and state.get("cur", {}).get("k") == "consent"
+    assert dossier is None and state is not None and state.screen.kind == "consent"

@@ -163,7 +163,7 @@ async def crowd_act(stack: Stack, user: TelegramUser, move: Move) -> None:
         if cache.get("seen") != (len(messages), latest.message_id):
             state, _ = read_state(stack.db_path, "telegram", str(chat_id))
             cache["seen"] = (len(messages), latest.message_id)
-            cache["expected"] = {a for _, a in state.get("btn", [])}
+            cache["expected"] = {a for _, a in state.sent_buttons()} if state else set()
         actions = {b.get("callback_data") for row in latest.inline_keyboard for b in row}
         return actions == cache["expected"]
 
@@ -302,7 +302,8 @@ async def test_restart_halfway_resumes_at_the_same_question(stack: Stack) -> Non
     await stack.start_bot()  # …and a new one (new Application, new Router) takes over
 
     state_after, dossier_after = read_state(stack.db_path, "telegram", str(an.chat.id))
-    assert state_after["cur"] == state_before["cur"]
+    assert state_after is not None and state_before is not None
+    assert state_after.screen == state_before.screen
     assert dossier_after == dossier_before and revisions(stack) == revisions_before
     # The person answers the question they were looking at; it lands on that question.
     move = player.next_move(state_after, dossier_after)

@@ -15,6 +15,7 @@ from datetime import timedelta
 from admission import lifecycle
 from admission.organisation import CANDIDATE_LEVEL
 from forms.vn import fold
+from handlers.candidate import invite_payload
 from handlers.events import Event, Reply
 from handlers.org.common import (
     OrgContext,
@@ -42,13 +43,6 @@ _ROLE_WORDS: dict[str, RoleName] = {
     "secretary": "secretary",
 }
 _CODE_RE = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
-
-
-# TEMPORARY (issue 9): the candidate flow's raw conversation state is read here until the
-# candidate flow provides ``handlers.candidate.invite_payload``; then this goes.
-def _invite_payload(conv: ConversationRecord | None) -> str:
-    """The /start payload (an invite code) the candidate flow keeps in its conversation."""
-    return str(conv.state.get("payload", "")) if conv is not None else ""
 
 
 def invite_link(bot_username: str, code: str, *, group: bool = False) -> str:
@@ -184,7 +178,7 @@ async def on_start(tx: Tx, event: Event, payload: str) -> list[Reply] | None:
     """
     payload = payload.strip()
     conv = await tx.conversations.get(event.chat.platform, event.chat.id, event.user.id)
-    if conv is not None and _invite_payload(conv) == payload:
+    if conv is not None and invite_payload(conv) == payload:
         return None  # the same person opening the same invite link again
     result = await redeem_start(tx, event, payload)
     if result is None:
@@ -230,7 +224,7 @@ async def invited_unit(tx: Tx, conversations: list[ConversationRecord]) -> int |
     an invite before consenting), or None."""
     org = tx.repo(Org)
     for conv in conversations:
-        payload = _invite_payload(conv)
+        payload = invite_payload(conv)
         invite = await org.invite(payload) if payload else None
         if invite and invite.purpose == "role" and invite.role == "candidate":
             return invite.unit_id

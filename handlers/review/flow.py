@@ -13,6 +13,7 @@ from admission.lifecycle import Move
 from forms.definition import load_form
 from forms.dossier import Dossier
 from forms.model import FormDef
+from handlers.candidate import jump_action as candidate_jump_action
 from handlers.events import Event, EventKind, Reply
 from handlers.org.common import grant_role, secretaries_reply
 from handlers.org.invites import invited_unit
@@ -88,13 +89,6 @@ def _default_render(dossier: Dossier, *, draft: bool, flags: Sequence[Any] | Non
     return render_dossier(dossier, draft=draft, flags=flags)
 
 
-def _default_jump(item_number: int) -> str:
-    """The candidate flow's "open this item" action (better passed in by bot/app.py)."""
-    from handlers.candidate import jump_action
-
-    return jump_action(item_number)
-
-
 class ReviewFlow:
     """Review actions in groups and in reviewers' private chats (see the package docstring)."""
 
@@ -121,7 +115,7 @@ class ReviewFlow:
         self.today = today  # None: the users' date at the router's clock (tx.now)
         self.checks: Checks = checks or _default_checks
         self.renderer: Renderer = renderer or _default_render
-        self.jump_action: JumpAction = jump_action or _default_jump
+        self.jump_action: JumpAction = jump_action or candidate_jump_action
         self.form = form or load_form()
 
     def today_at(self, tx: Tx) -> date:

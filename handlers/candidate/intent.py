@@ -16,6 +16,7 @@ Two small, honest heuristics, kept apart so they can be read and tested on their
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 from forms.model import Kind
@@ -101,7 +102,7 @@ def not_an_answer(text: str, kind: Kind | None) -> NotAnswer | None:
     return None
 
 
-def typed_button(text: str, buttons: list[tuple[str, str]]) -> str | None:
+def typed_button(text: str, buttons: Sequence[Sequence[str]]) -> str | None:
     """The action of the button whose number or label ``text`` is, else None."""
     stripped = text.strip().rstrip(".)")
     if stripped.isdigit():

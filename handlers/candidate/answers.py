@@ -10,7 +10,7 @@ what was typed, the choices of a choice field…).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from forms import parsers as p
 from forms.addresses import analyse_address
@@ -38,7 +38,6 @@ class Parsed:
 
     values: dict[str, str]
     suggestion: str | None = None
-    problems: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -125,7 +124,7 @@ def _parse(
             typed, kind="origin" if kind is Kind.ADDRESS_ORIGIN else "residence"
         )
         suggestion = analysis.suggestion if analysis.suggestion != typed else None
-        return Parsed({f.id: typed}, suggestion, list(analysis.problems))
+        return Parsed({f.id: typed}, suggestion)
     return one(_free_text(text, _TEXT_LIMIT, multiline=False))  # pragma: no cover - new kind
 
 

@@ -1,0 +1,151 @@
+"""Screens outside the form's questions: the summary at the end (:class:`Done`), a paused
+conversation (:class:`Idle`), an erased dossier (:class:`Erased`), the explanation of a
+warning (:class:`Explain`) and no screen yet (:class:`Unset`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from forms import parsers
+from forms.model import Kind
+from handlers.candidate.actions import BACK, CONTINUE, PROGRESS, SUBMIT, VIEW
+from handlers.candidate.core import Screen, Shown, Turn
+from handlers.candidate.flags import flag_message
+from handlers.candidate.intent import not_an_answer
+from handlers.candidate.summaries import done_text
+from handlers.candidate.texts import t
+from handlers.events import Button
+from storage.core import Change
+
+_EXPLANATION_LIMIT = 1000
+
+
+def open_first_question(turn: Turn) -> None:
+    """Ask the first open question (from a screen that is not one)."""
+    screen = turn.nav.first_open()
+    turn.conversation.screen = screen
+    turn.nav.ask(screen)
+
+
+@dataclass(frozen=True, slots=True)
+class Unset(Screen):
+    """No screen yet (a conversation that has not started)."""
+
+    kind = "unset"
+
+    @classmethod
+    def from_parts(cls, parts: list[str], extras: Mapping[str, Any]) -> Unset:
+        return cls()
+
+    def present(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> None:
+        open_first_question(turn)
+
+
+@dataclass(frozen=True, slots=True)
+class Done(Screen):
+    """ "done": every question answered; the summary, with "Xem bản nháp" and "Nộp"."""
+
+    kind = "done"
+    remembered = True
+
+    @classmethod
+    def from_parts(cls, parts: list[str], extras: Mapping[str, Any]) -> Done:
+        return cls()
+
+    def still_valid(self, turn: Turn) -> bool:
+        return True
+
+    def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
+        seq = turn.conversation.asked
+        last = (
+            Button(t("button.submit"), SUBMIT.encode(seq=seq))
+            if turn.editable
+            else Button(t("button.progress"), PROGRESS.encode(seq=seq))
+        )
+        return Shown(done_text(turn), [[Button(t("button.view"), VIEW.encode(seq=seq))], [last]])
+
+
+def render_idle(turn: Turn, text: str) -> None:
+    """Pause: ``text`` with "Tiếp tục" (the conversation waits for it)."""
+    conv = turn.conversation
+    conv.asked += 1
+    buttons = [[Button(t("button.continue"), CONTINUE.encode(seq=conv.asked))]]
+    conv.buttons = [[b.label, b.action.removesuffix(f"~{conv.asked}")] for b in buttons[0]]
+    conv.options = []
+    turn.say(text, buttons)
+
+
+@dataclass(frozen=True, slots=True)
+class Idle(Screen):
+    """ "idle": paused by /huy; typed text is no answer until "Tiếp tục"."""
+
+    kind = "idle"
+
+    @classmethod
+    def from_parts(cls, parts: list[str], extras: Mapping[str, Any]) -> Idle:
+        return cls()
+
+    def still_valid(self, turn: Turn) -> bool:
+        return True
+
+    def present(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> None:
+        render_idle(turn, t("idle"))
+
+
+@dataclass(frozen=True, slots=True)
+class Erased(Screen):
+    """ "erased": the dossier was erased with /xoa; the next message starts again."""
+
+    kind = "erased"
+
+    @classmethod
+    def from_parts(cls, parts: list[str], extras: Mapping[str, Any]) -> Erased:
+        return cls()
+
+    def present(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> None:
+        turn.say(t("delete.restart"))
+
+
+@dataclass(frozen=True, slots=True)
+class Explain(Screen):
+    """ "explain": asks why a warning does not apply; the text is stored in
+    ``dossier.explanations[flag]``, then the conversation goes back where it was."""
+
+    flag: str
+
+    kind = "explain"
+
+    @classmethod
+    def from_parts(cls, parts: list[str], extras: Mapping[str, Any]) -> Explain:
+        return cls(str(extras.get("flag", "")))
+
+    @property
+    def slot(self) -> tuple[Any, ...]:
+        return (self.kind, self.flag)
+
+    def extras(self) -> dict[str, Any]:
+        return {"flag": self.flag}
+
+    def still_valid(self, turn: Turn) -> bool:
+        return True
+
+    def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
+        text = t("explain_warning.ask", message=flag_message(turn, self.flag))
+        return Shown(text, [[Button(t("button.back"), BACK.encode(seq=turn.conversation.asked))]])
+
+    async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
+        value = parsers.clean_text(text, multiline=True)
+        why = not_an_answer(text, Kind.LONG_TEXT) if value else None
+        if why in ("greeting", "thanks"):
+            turn.say(t(f"not_answer.{why}"))
+            turn.nav.reask()
+            return
+        if not value or why == "noise":
+            turn.say(t("explain_warning.empty"))
+            turn.nav.reask()
+            return
+        await turn.apply([Change(f"explanations.{self.flag}", value[:_EXPLANATION_LIMIT])])
+        turn.note(t("explain_warning.saved"))
+        turn.nav.back(quiet=True)

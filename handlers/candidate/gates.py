@@ -1,0 +1,155 @@
+"""An optional item's gate question ("Anh/chị đã đi nước ngoài…?", :class:`Gate`) and, when
+the item already has data, the confirmation before "Không" deletes it
+(:class:`ConfirmClear`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from forms import parsers
+from forms.model import Kind
+from forms.texts import render
+from handlers.candidate.actions import NO, YES
+from handlers.candidate.core import Confirm, Screen, Shown, Turn, on
+from handlers.candidate.intent import not_an_answer
+from handlers.candidate.questions import nav_buttons
+from handlers.candidate.structure import NO as ANSWER_NO
+from handlers.candidate.structure import YES as ANSWER_YES
+from handlers.candidate.structure import table_key
+from handlers.candidate.summaries import header
+from handlers.candidate.texts import first_sentence, t
+from handlers.events import Button
+from storage.core import Change
+
+
+@dataclass(frozen=True, slots=True)
+class Gate(Screen):
+    """ "gate 12": an optional item asked first with yes/no."""
+
+    item: int = field()
+
+    kind = "gate"
+    question = True
+    remembered = True
+
+    @property
+    def address(self) -> str:
+        return f"gate {self.item}"
+
+    @property
+    def slot(self) -> tuple[Any, ...]:
+        return (self.kind, self.item)
+
+    @classmethod
+    def from_parts(cls, parts: list[str], extras: Mapping[str, Any]) -> Gate:
+        return cls(int(parts[0]))
+
+    def still_valid(self, turn: Turn) -> bool:
+        structure = turn.structure
+        if not structure.has_item(self.item):
+            return False
+        item = structure.item(self.item)
+        return item.optional and bool(item.ask)
+
+    def next(self, turn: Turn) -> Screen:
+        return turn.nav.next_in_item(self)
+
+    def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
+        structure = turn.structure
+        item = structure.item(self.item)
+        gate = structure.gate(item, turn.d, turn.conversation.memory)
+        text = render(
+            "chat/question.j2",
+            header=header(turn, item),
+            ref=item.ref,
+            label=item.label,
+            subject="",
+            prompt=item.ask,
+            rule=first_sentence(item.help),
+            example="",
+            current=gate or "",
+        )
+        seq = turn.conversation.asked
+        yes_no = [
+            Button(t("button.yes"), YES.encode(seq=seq)),
+            Button(t("button.no"), NO.encode(seq=seq)),
+        ]
+        return Shown(text, [yes_no, nav_buttons(seq)])
+
+    async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
+        why = None if from_button else not_an_answer(text, Kind.YES_NO)
+        if why:
+            turn.say(t(f"not_answer.{why}"))
+            turn.nav.reask()
+            return
+        try:
+            yes = parsers.parse_yes_no(text)
+        except parsers.ParseError as exc:
+            turn.say(exc.message)
+            turn.nav.reask()
+            return
+        await self.answer(turn, yes)
+
+    @on(YES)
+    async def yes(self, turn: Turn, payload: None) -> None:
+        await self.answer(turn, True)
+
+    @on(NO)
+    async def no(self, turn: Turn, payload: None) -> None:
+        await self.answer(turn, False)
+
+    async def answer(self, turn: Turn, yes: bool, *, confirmed: bool = False) -> None:
+        """Remember the answer; "Không" to an item with data deletes it, once confirmed."""
+        structure, conv = turn.structure, turn.conversation
+        item = structure.item(self.item)
+        has_data = structure.has_data(item, turn.d)
+        if not yes and not confirmed and has_data:
+            turn.nav.goto(ConfirmClear(item.number))
+            return
+        conv.gates = {**conv.gates, str(item.number): ANSWER_YES if yes else ANSWER_NO}
+        if not yes and has_data:
+            d = turn.d
+            changes = [Change(f"answers.{f.id}", None) for f in item.fields if f.id in d.answers]
+            if item.table is not None:
+                rows = d.rows(item.table.id)
+                changes += [
+                    Change(f"tables.{item.table.id}.{i}", None, op="delete")
+                    for i in reversed(range(len(rows)))
+                ]
+            await turn.apply(changes)
+        if not yes and item.table is not None:
+            conv.reopen_loop(table_key(item.table.id))
+        turn.note(t("stored", value=ANSWER_YES if yes else ANSWER_NO))
+        turn.nav.advance(self)
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmClear(Confirm):
+    """ "confirm clear 13": "Không" to an optional item that has data deletes it."""
+
+    item: int = field()
+
+    what = "clear"
+
+    @property
+    def address(self) -> str:
+        return f"confirm clear {self.item}"
+
+    def params(self, turn: Turn) -> dict[str, Any]:
+        structure = turn.structure
+        if not structure.has_item(self.item):
+            return {}
+        item = structure.item(self.item)
+        rows = len(turn.d.rows(item.table.id)) if item.table is not None else 0
+        return {"ref": item.ref or item.label, "rows": rows}
+
+    async def decide(self, turn: Turn, yes: bool) -> None:
+        if yes and turn.structure.has_item(self.item):
+            gate = Gate(self.item)
+            turn.conversation.screen = gate
+            await gate.answer(turn, False, confirmed=True)
+            return
+        turn.note(t("confirm.clear_kept"))
+        turn.nav.back(quiet=True)

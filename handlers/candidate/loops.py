@@ -1,0 +1,225 @@
+"""What tables and relatives share: a question inside one row (:class:`RowQuestion`), the
+loop's menu after a row ("Thêm" / "Sửa" / "Xóa" / "Xong", :class:`LoopMenu`) and the list to
+pick the row to change or delete (:class:`Pick`). ``revisit``: the row was opened from the
+menu to change it, so every field is asked again, answered or not."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from forms.checks import Flag
+from forms.dossier import Row
+from forms.model import FieldDef, ItemDef
+from handlers.candidate.actions import (
+    BACK,
+    DELETE_PICK,
+    DELETE_ROW,
+    DONE,
+    EDIT_PICK,
+    EDIT_ROW,
+    HELP,
+    RowIndex,
+)
+from handlers.candidate.core import Screen, Shown, Turn, on
+from handlers.candidate.flags import field_flags
+from handlers.candidate.questions import Question
+from handlers.candidate.summaries import relative_summary, row_summary
+from handlers.candidate.texts import label, loop_reply, t
+from handlers.events import Button
+
+REVISIT = "revisit"  # the address's last word for a row opened to be changed
+
+
+class RowQuestion(Question):
+    """A question inside one row of a table or of the relatives."""
+
+    __slots__ = ()
+
+    @property
+    def row_index(self) -> int | None:
+        """The row asked (None: a new relative)."""
+        raise NotImplementedError
+
+    @property
+    def revisiting_row(self) -> bool:
+        raise NotImplementedError
+
+    def code(self) -> str | None:
+        """The relation of a relative's row (None in a table)."""
+        return None
+
+    def stored_row(self, turn: Turn) -> Row | None:
+        """The stored row asked (None for a new one)."""
+        raise NotImplementedError
+
+    def values(self, turn: Turn) -> Row:
+        return self.stored_row(turn) or {}
+
+    def gap_after(self, turn: Turn) -> Screen | None:
+        if not turn.structure.has_item(self.item):
+            return None
+        row = self.stored_row(turn)
+        if row is None:
+            return None
+        item = self.item_def(turn)
+        nxt = turn.structure.next_in_row(item, row, self.field_id, self.code(), all_=False)
+        if nxt is None:
+            return None
+        return dataclasses.replace(self, field_id=nxt.id, start=None, suggestion=None)
+
+    def precedes(self, turn: Turn, other: Screen) -> bool:
+        if not isinstance(other, RowQuestion) or other.kind != self.kind:
+            return False
+        if (other.item, other.row_index, other.code()) != (self.item, self.row_index, self.code()):
+            return False
+        item = self.item_def(turn)
+        fields = turn.structure.row_fields(item, self.stored_row(turn) or {}, self.code())
+        ids = [f.id for f in fields]
+        if self.field_id not in ids or other.field_id not in ids:
+            return False
+        return ids.index(self.field_id) < ids.index(other.field_id)
+
+    def next_field(self, turn: Turn) -> Screen | None:
+        """The row's next field (every one when revisiting, else the unanswered)."""
+        row = self.stored_row(turn)
+        if row is None:
+            return None
+        nxt = turn.structure.next_in_row(
+            self.item_def(turn), row, self.field_id, self.code(), all_=self.revisiting_row
+        )
+        if nxt is None:
+            return None
+        return dataclasses.replace(self, field_id=nxt.id, start=None, suggestion=None)
+
+    def own_flags(self, turn: Turn, fdef: FieldDef) -> list[Flag]:
+        # In a row: while it is being entered only the answer's own format problems; once it
+        # is complete, the row's problems. Table-wide ones wait for "Xong" / the part's end.
+        item = self.item_def(turn)
+        target = item.table.id if item.table is not None else fdef.id
+        r = self.row_index
+        flags = field_flags(turn, target)
+        mine = [f for f in flags if f.item == item.number and f.row == r and f.field]
+        if turn.structure.row_complete(item, self.stored_row(turn) or {}, self.code()):
+            return mine
+        return [f for f in mine if f.field in fdef.storage_keys() or f.field == fdef.id]
+
+
+class LoopMenu(Screen):
+    """The menu of a loop (a table's rows, the people of one relation, all relatives)."""
+
+    __slots__ = ()
+    remembered = True
+    question = True
+    #: A typed "có" means "Thêm" (the menu adds one kind of row).
+    adds_one_kind: ClassVar[bool] = True
+
+    @property
+    def relation_code(self) -> str | None:
+        """The relation whose people the menu lists (None: the table's rows, everyone)."""
+        return None
+
+    def pick_buttons(self, turn: Turn, has_rows: bool) -> list[list[Button]]:
+        """ "Sửa" / "Xóa", when there are rows."""
+        if not has_rows:
+            return []
+        seq = turn.conversation.asked
+        return [
+            [
+                Button(t("loop.edit"), EDIT_PICK.encode(seq=seq)),
+                Button(t("loop.delete"), DELETE_PICK.encode(seq=seq)),
+            ]
+        ]
+
+    def done_button(self, turn: Turn, text: str) -> list[Button]:
+        return [Button(text, DONE.encode(seq=turn.conversation.asked))]
+
+    async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
+        verb = "" if from_button else loop_reply(text, adding=self.adds_one_kind)
+        # "Còn ai nữa không?" → "không" / "có"
+        if verb == "done":
+            await self.done(turn, None)
+        elif verb == "add":
+            await self.add(turn, None)
+        else:
+            await super().on_text(turn, text, from_button=from_button)
+
+    async def add(self, turn: Turn, payload: None) -> None:
+        turn.nav.reask()
+
+    async def done(self, turn: Turn, payload: None) -> None:
+        raise NotImplementedError
+
+    @on(EDIT_PICK)
+    async def pick_to_edit(self, turn: Turn, payload: None) -> None:
+        self.pick(turn, "edit")
+
+    @on(DELETE_PICK)
+    async def pick_to_delete(self, turn: Turn, payload: None) -> None:
+        self.pick(turn, "del")
+
+    def pick(self, turn: Turn, what: Literal["edit", "del"]) -> None:
+        """The list of rows to pick from (a view of this menu, not a step of the history)."""
+        assert self.item is not None
+        turn.nav.goto(Pick(self.item, what, self.relation_code, self), push=False)
+
+    @on(EDIT_ROW)
+    async def edit_row(self, turn: Turn, payload: RowIndex) -> None:
+        await self.change_row(turn, payload.index, delete=False)
+
+    @on(DELETE_ROW)
+    async def delete_row(self, turn: Turn, payload: RowIndex) -> None:
+        await self.change_row(turn, payload.index, delete=True)
+
+    async def change_row(self, turn: Turn, index: int, *, delete: bool) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True)
+class Pick(Screen):
+    """Which row to change or delete: a view of its loop menu, which stays the screen."""
+
+    item: int = field()
+    what: Literal["edit", "del"]
+    relation: str | None
+    menu: Screen
+
+    kind = "pick"
+
+    def present(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> None:
+        super(Pick, self).present(turn, tag, extra_options)
+        turn.conversation.screen = self.menu  # the pick is a view of the menu, not a step
+
+    def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
+        item = turn.structure.item(self.item)
+        codec = EDIT_ROW if self.what == "edit" else DELETE_ROW
+        seq = turn.conversation.asked
+        rows = [
+            [Button(label(f"{n}. {summary}"), codec.encode(RowIndex(i), seq=seq))]
+            for n, (i, summary) in enumerate(self.entries(turn, item), start=1)
+        ]
+        rows.append([Button(t("button.back"), BACK.encode(seq=seq))])
+        return Shown(t(f"loop.pick_{self.what}"), rows)
+
+    def entries(self, turn: Turn, item: ItemDef) -> list[tuple[int, str]]:
+        d = turn.d
+        if item.table is not None:
+            return [
+                (i, row_summary(turn, item, row)) for i, row in enumerate(d.rows(item.table.id))
+            ]
+        indices = (
+            turn.structure.relatives_of(d, self.relation)
+            if self.relation
+            else range(len(d.relatives))
+        )
+        return [(i, relative_summary(turn, item, d.relatives[i])) for i in indices]
+
+
+def back_and_help(seq: int, *, explain: bool) -> list[Button]:
+    """The last line of a menu: "Quay lại" (and "Giải thích")."""
+    line = [Button(t("button.back"), BACK.encode(seq=seq))]
+    if explain:
+        line.append(Button(t("button.explain"), HELP.encode(seq=seq)))
+    return line

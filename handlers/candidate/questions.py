@@ -1,0 +1,483 @@
+"""Questions that ask one field: the base :class:`Question` (rendering, parsing the typed
+answer, storing it, the address suggestion, "Bỏ qua", "Giữ nguyên", a proposed start month)
+and :class:`FieldQuestion`, a scalar field of an item, with the confirmation it may need
+first (:class:`ConfirmDrop`). Table columns are in :mod:`.tables`, relatives' facts in
+:mod:`.relatives`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from forms import parsers
+from forms.checks import Flag
+from forms.dossier import Row
+from forms.model import FieldDef, ItemDef, Kind
+from forms.texts import render
+from handlers.candidate.actions import (
+    BACK,
+    HELP,
+    KEEP,
+    OPTION,
+    SKIP,
+    START_MONTH,
+    SUGGESTION,
+    Answer,
+    Month,
+    Option,
+)
+from handlers.candidate.answers import AnswerError, Parsed, parse_answer
+from handlers.candidate.core import Confirm, Screen, Shown, Turn, on
+from handlers.candidate.flags import field_flags, show_flags, unseen
+from handlers.candidate.intent import not_an_answer
+from handlers.candidate.structure import NO, YES, answered, relation_key
+from handlers.candidate.summaries import header, relative_summary
+from handlers.candidate.texts import BRACKET_OLD, display, first_sentence, label, short, t
+from handlers.events import Button
+from storage.core import Change
+
+
+class Options:
+    """The option buttons of one question: their values are remembered by number."""
+
+    def __init__(self, seq: int) -> None:
+        self.seq = seq
+        self.values: list[str] = []
+
+    def button(self, text: str, value: str | None = None) -> Button:
+        self.values.append(text if value is None else value)
+        return Button(label(text), OPTION.encode(Option(len(self.values) - 1), seq=self.seq))
+
+
+def nav_buttons(seq: int) -> list[Button]:
+    """ "Quay lại" and "Giải thích", under every question."""
+    return [
+        Button(t("button.back"), BACK.encode(seq=seq)),
+        Button(t("button.explain"), HELP.encode(seq=seq)),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Question(Screen):
+    """A question of one field (see the module docstring)."""
+
+    item: int = field()  # field(): not the base class's property as a default
+    field_id: str
+    start: str | None = field(default=None, kw_only=True)  # the chosen start of a period
+    suggestion: str | None = field(default=None, kw_only=True)  # a better writing offered
+
+    question = True
+    remembered = True
+
+    def extras(self) -> dict[str, Any]:
+        found = {"start": self.start, "suggestion": self.suggestion}
+        return {k: v for k, v in found.items() if v is not None}
+
+    def item_def(self, turn: Turn) -> ItemDef:
+        return turn.structure.item(self.item)
+
+    def field_def(self, turn: Turn) -> FieldDef:
+        return turn.structure.field(self.item_def(turn), self.field_id)
+
+    # -- per kind ------------------------------------------------------------------------------
+    def values(self, turn: Turn) -> Row:
+        """The stored values the question's field belongs to."""
+        raise NotImplementedError
+
+    def subject(self, turn: Turn, fdef: FieldDef, values: Row) -> str:
+        """Whose field it is ("Dòng 2", "Anh, chị, em ruột (thứ 2) – NGUYỄN VĂN AN")."""
+        return ""
+
+    def choices(self, turn: Turn, fdef: FieldDef) -> list[str]:
+        return list(fdef.suggestions)
+
+    async def write(self, turn: Turn, values: Mapping[str, str]) -> Question:
+        """Store ``values`` as a dossier change; the question with its row's real index."""
+        raise NotImplementedError
+
+    def own_flags(self, turn: Turn, fdef: FieldDef) -> list[Flag]:
+        """The flags to show right after this answer."""
+        raise NotImplementedError
+
+    def confirm_first(self, turn: Turn, values: Mapping[str, str]) -> Screen | None:
+        """A confirmation to ask before storing ``values`` (it would delete data), or None."""
+        return None
+
+    # -- rendering -----------------------------------------------------------------------------
+    def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
+        item, fdef = self.item_def(turn), self.field_def(turn)
+        values = self.values(turn)
+        current = ""
+        if any(k in values for k in fdef.storage_keys()):
+            current = display(fdef, values) or t("empty_value")
+        seq = turn.conversation.asked
+        if self.suggestion:
+            key = "suggestion.ask" if BRACKET_OLD in self.suggestion else "suggestion.ask_current"
+            rows = [
+                [Button(t("suggestion.accept"), SUGGESTION.encode(Answer("yes"), seq=seq))],
+                [Button(t("suggestion.keep"), SUGGESTION.encode(Answer("no"), seq=seq))],
+            ]
+            return Shown(t(key, typed=current, suggestion=self.suggestion), rows)
+        options = Options(seq)
+        prompt, rows = self.kind_buttons(turn, item, fdef, options)
+        rows += self.choice_rows(turn, fdef, options, extra_options)
+        tail: list[Button] = []
+        if current and answered(fdef, values):
+            tail.append(Button(t("button.keep"), KEEP.encode(seq=seq)))
+        if not fdef.required:
+            tail.append(Button(t("button.skip"), SKIP.encode(seq=seq)))
+        if tail:
+            rows.append(tail)
+        rows.append(nav_buttons(seq))
+        text = render(
+            "chat/question.j2",
+            header=header(turn, item),
+            ref=item.ref,
+            label=item.label if fdef.label == item.label else f"{item.label} – {fdef.label}",
+            subject=self.subject(turn, fdef, values),
+            prompt=prompt,
+            rule=first_sentence(fdef.help),
+            example=fdef.example,
+            current=current,
+        )
+        return Shown(text, rows, options.values)
+
+    def kind_buttons(
+        self, turn: Turn, item: ItemDef, fdef: FieldDef, options: Options
+    ) -> tuple[str, list[list[Button]]]:
+        """The prompt and the buttons particular to the field's kind: a period's proposed
+        start months or "nay", the pledge."""
+        prompt = fdef.prompt or fdef.label
+        if fdef.kind is Kind.PERIOD and self.start:
+            if may_end_now(turn, item):
+                return t("period.end_prompt", start=self.start), [
+                    [options.button(t("period.now"), "nay")]
+                ]
+            return t("period.end_prompt_past", start=self.start), []
+        if fdef.kind is Kind.PERIOD:
+            starts = proposed_starts(turn, item, self.row_number())
+            return prompt, ([[_from(m, options.seq) for m in starts]] if starts else [])
+        if fdef.kind is Kind.PLEDGE:
+            pledge = turn.wiring.form.pledge
+            return f"{prompt}\n«{pledge}»", [[options.button(t("pledge.yes"), pledge)]]
+        return prompt, []
+
+    def choice_rows(
+        self, turn: Turn, fdef: FieldDef, options: Options, extra: Sequence[str]
+    ) -> list[list[Button]]:
+        """The field's choices and likely answers, two to a row (long ones alone)."""
+        choices = list(dict.fromkeys([*extra, *fdef.choices, *self.choices(turn, fdef)]))
+        if fdef.kind is Kind.YES_NO and not choices:
+            choices = [YES, NO]
+        rows: list[list[Button]] = []
+        line: list[Button] = []
+        for choice in choices:
+            line.append(options.button(choice))
+            if len(line) == 2 or len(choice) > 18:
+                rows.append(line)
+                line = []
+        if line:
+            rows.append(line)
+        return rows
+
+    def row_number(self) -> int:
+        """The row asked (0 outside tables): periods propose the previous row's end."""
+        return 0
+
+    # -- answering -----------------------------------------------------------------------------
+    async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
+        fdef = self.field_def(turn)
+        screen: Question = self
+        if self.suggestion:
+            # A new text while a suggestion is pending: treat it as a new answer.
+            screen = dataclasses.replace(self, suggestion=None)
+            turn.conversation.screen = screen
+        why = None if from_button else not_an_answer(text, fdef.kind)
+        if why:
+            turn.say(t(f"not_answer.{why}"))
+            turn.nav.reask()
+            return
+        try:
+            parsed = parse_answer(
+                fdef, text, form=turn.wiring.form, today=turn.today, period_start=screen.start
+            )
+        except AnswerError as exc:
+            turn.say(t("parse_failed", error=exc.message))
+            turn.nav.ask(screen, exc.options)
+            return
+        await screen.store(turn, fdef, parsed)
+
+    async def store(
+        self, turn: Turn, fdef: FieldDef, parsed: Parsed, *, confirmed: bool = False
+    ) -> None:
+        """Write the answer as a revision, show the field's flags, move on. An answer that
+        would delete data asks first (:meth:`confirm_first`)."""
+        confirm = None if confirmed else self.confirm_first(turn, parsed.values)
+        if confirm is not None:
+            turn.nav.goto(confirm)
+            return
+        screen = await self.write(turn, parsed.values)
+        shown = t("stored", value=short(parsed.text)) if parsed.text else t("stored_empty")
+        if parsed.suggestion:
+            # The flags wait for the choice (settle): they are about what is kept.
+            screen = dataclasses.replace(screen, suggestion=parsed.suggestion, start=None)
+            turn.conversation.screen = screen
+            turn.note(shown)
+            turn.nav.ask(screen)
+            return
+        flags = unseen(turn, screen.own_flags(turn, fdef))
+        if flags:
+            show_flags(turn, flags, title=shown)
+        else:
+            turn.note(shown)
+        turn.nav.advance(screen)
+
+    @on(SUGGESTION)
+    async def settle(self, turn: Turn, payload: Answer) -> None:
+        """The address suggestion taken or declined."""
+        suggestion, fdef = self.suggestion, self.field_def(turn)
+        if suggestion is None:
+            turn.nav.reask()
+            return
+        screen = dataclasses.replace(self, suggestion=None)
+        turn.conversation.screen = screen
+        if payload.yes:
+            await screen.write(turn, {fdef.id: suggestion})
+            turn.note(t("stored", value=short(suggestion)))
+        else:
+            turn.note(t("suggestion.kept"))
+        flags = unseen(turn, screen.own_flags(turn, fdef))
+        if flags:
+            show_flags(turn, flags)
+        turn.nav.advance(screen)
+
+    @on(SKIP)
+    async def skip(self, turn: Turn, payload: None) -> None:
+        fdef = self.field_def(turn)
+        if fdef.required:
+            turn.say(t("skip.required"))
+            turn.nav.reask()
+            return
+        await self.store(turn, fdef, Parsed({k: "" for k in fdef.storage_keys()}))
+
+    @on(START_MONTH)
+    async def choose_start(self, turn: Turn, payload: Month) -> None:
+        screen = dataclasses.replace(self, start=payload.value)
+        turn.conversation.screen = screen
+        turn.nav.ask(screen)
+
+
+def _from(month: str, seq: int) -> Button:
+    return Button(t("period.from", month=month), START_MONTH.encode(Month(month), seq=seq))
+
+
+def may_end_now(turn: Turn, item: ItemDef) -> bool:
+    """Whether a period of ``item`` may end "nay": not in a timeline that another
+    continuous table carries on (it ends where the next one begins)."""
+    if item.table is None or not item.table.continuous:
+        return True
+    return item is turn.structure.timelines[-1]
+
+
+def proposed_starts(turn: Turn, item: ItemDef, r: int) -> list[str]:
+    """Start months to offer for a period of row ``r``: after the previous row's end, or
+    after the end of the previous continuous table for a first row."""
+    table = item.table
+    if table is None or not table.continuous:
+        return []
+    rows = turn.d.rows(table.id)
+    previous: str | None = None
+    same_table = r > 0 and r - 1 < len(rows)
+    if same_table:
+        previous = rows[r - 1].get("den")
+    else:
+        before = turn.structure.timelines
+        idx = before.index(item) if item in before else 0
+        if idx > 0:
+            prev_rows = turn.d.rows(before[idx - 1].table.id)  # type: ignore[union-attr]
+            previous = prev_rows[-1].get("den") if prev_rows else None
+    if not previous or previous == "nay":
+        return []
+    try:
+        month = parsers.parse_month(previous)
+    except parsers.ParseError:
+        return []
+    following = parsers.format_month(month.next())
+    return [following] if same_table else [parsers.format_month(month), following]
+
+
+# ---------------------------------------------------------------------------------------------
+# A scalar field of an item
+
+
+@dataclass(frozen=True, slots=True)
+class FieldQuestion(Question):
+    """ "field 1 ho_ten": a scalar field of an item."""
+
+    kind = "field"
+
+    @property
+    def address(self) -> str:
+        return f"field {self.item} {self.field_id}"
+
+    @property
+    def slot(self) -> tuple[Any, ...]:
+        return (self.kind, self.item, self.field_id)
+
+    @classmethod
+    def from_parts(cls, parts: list[str], extras: Mapping[str, Any]) -> FieldQuestion:
+        return cls(int(parts[0]), parts[1], **passing(extras))
+
+    def values(self, turn: Turn) -> Row:
+        return turn.d.answers
+
+    def choices(self, turn: Turn, fdef: FieldDef) -> list[str]:
+        suggestions = list(fdef.suggestions)
+        if fdef.kind is Kind.NAME:
+            suggestions += own_name(turn, fdef)
+        return suggestions
+
+    def still_valid(self, turn: Turn) -> bool:
+        structure = turn.structure
+        if not structure.has_item(self.item):
+            return False
+        fields = structure.fields_of(structure.item(self.item), turn.d)
+        return self.field_id in {f.id for f in fields}
+
+    def next(self, turn: Turn) -> Screen:
+        return turn.nav.next_in_item(self)
+
+    def gap_after(self, turn: Turn) -> Screen | None:
+        structure, d = turn.structure, turn.d
+        if not structure.has_item(self.item):
+            return None
+        fields = structure.fields_of(structure.item(self.item), d)
+        ids = [f.id for f in fields]
+        if self.field_id not in ids:
+            return None
+        for f in fields[ids.index(self.field_id) + 1 :]:
+            if not answered(f, d.answers):
+                return FieldQuestion(self.item, f.id)
+        return None
+
+    def precedes(self, turn: Turn, other: Screen) -> bool:
+        if not isinstance(other, FieldQuestion) or other.item != self.item:
+            return False
+        ids = [f.id for f in turn.structure.item(self.item).fields]
+        if self.field_id not in ids or other.field_id not in ids:
+            return False
+        return ids.index(self.field_id) < ids.index(other.field_id)
+
+    async def write(self, turn: Turn, values: Mapping[str, str]) -> Question:
+        item = self.item_def(turn)
+        changes = [Change(f"answers.{key}", value) for key, value in values.items()]
+        answers = {**turn.d.answers, **values}
+        for f in item.fields:  # answers whose condition no longer holds
+            if f.id in answers and not f.applies(answers):
+                changes.append(Change(f"answers.{f.id}", None))
+                answers.pop(f.id)
+        if item.relatives is not None:
+            changes += drop_inapplicable_relatives(turn, item, answers)
+        await turn.apply(changes)
+        turn.conversation.screen = self
+        return self
+
+    def own_flags(self, turn: Turn, fdef: FieldDef) -> list[Flag]:
+        # This answer's problems and its item's own; the item's loops wait for "Xong".
+        return [
+            f
+            for f in field_flags(turn, fdef.id)
+            if f.field == fdef.id or (f.item == self.item and f.table is None and f.field is None)
+        ]
+
+    def confirm_first(self, turn: Turn, values: Mapping[str, str]) -> Screen | None:
+        if not doomed_relatives(turn, self.item_def(turn), values):
+            return None
+        return ConfirmDrop(self.item, self, dict(values))
+
+
+def passing(extras: Mapping[str, Any]) -> dict[str, Any]:
+    """A question's passing details (chosen start month, pending suggestion) as stored."""
+    return {k: extras[k] for k in ("start", "suggestion") if extras.get(k)}
+
+
+def own_name(turn: Turn, fdef: FieldDef) -> list[str]:
+    """For a name field of the candidate after the first one (the name under the
+    signature), the name already given: it must be written the same, and an unaccented
+    keyboard cannot type its diacritics."""
+    for item in turn.structure.items:
+        for f in item.fields:
+            if f.kind is Kind.NAME:
+                name = str(turn.d.answers.get(f.id, "")).strip()
+                return [name] if f.id != fdef.id and name else []
+    return []
+
+
+def applying_answers(item: ItemDef, answers: dict[str, str]) -> dict[str, str]:
+    """``answers`` without the item's answers whose condition no longer holds."""
+    for f in item.fields:
+        if f.id in answers and not f.applies(answers):
+            answers.pop(f.id)
+    return answers
+
+
+def doomed_relatives(turn: Turn, item: ItemDef, values: Mapping[str, str]) -> list[Row]:
+    """The relatives that answering ``values`` in ``item`` would delete."""
+    if item.relatives is None:
+        return []
+    answers = applying_answers(item, {**turn.d.answers, **values})
+    applies = {r.code for r in item.relatives.relations if r.applies(answers)}
+    return [r for r in turn.d.relatives if r.get("quan_he") not in applies]
+
+
+def drop_inapplicable_relatives(turn: Turn, item: ItemDef, answers: dict[str, str]) -> list[Change]:
+    assert item.relatives is not None
+    relatives = turn.d.relatives
+    applies = {r.code for r in item.relatives.relations if r.applies(answers)}
+    doomed = [i for i, r in enumerate(relatives) if r.get("quan_he") not in applies]
+    for code in {relatives[i].get("quan_he") for i in doomed}:
+        turn.conversation.reopen_loop(relation_key(str(code)))
+    return [Change(f"relatives.{i}", None, op="delete") for i in reversed(doomed)]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmDrop(Confirm):
+    """ "confirm drop 21": an answer that would delete relatives ("chưa kết hôn" with the
+    spouse's side entered) is stored only once confirmed."""
+
+    item: int = field()
+    answer: Question | None
+    values: dict[str, str]
+
+    what = "drop"
+
+    @property
+    def address(self) -> str:
+        return f"confirm drop {self.item}"
+
+    def extras(self) -> dict[str, Any]:
+        if self.answer is None:
+            return {"values": self.values}
+        return {"answer": self.answer.address, "values": self.values}
+
+    def params(self, turn: Turn) -> dict[str, Any]:
+        structure = turn.structure
+        if not structure.has_item(self.item):
+            return {}
+        item = structure.item(self.item)
+        doomed = doomed_relatives(turn, item, self.values) if self.answer is not None else []
+        incomplete = f" ({t('loop.incomplete')})"
+        names = [relative_summary(turn, item, row).removesuffix(incomplete) for row in doomed]
+        return {"ref": item.ref or item.label, "count": len(doomed), "names": names}
+
+    async def decide(self, turn: Turn, yes: bool) -> None:
+        answer = self.answer
+        fdef = answer.field_def(turn) if answer and answer.still_valid(turn) else None
+        if yes and answer is not None and fdef is not None:
+            turn.conversation.screen = answer
+            await answer.store(turn, fdef, Parsed(self.values), confirmed=True)
+            return
+        turn.note(t("confirm.clear_kept"))
+        turn.nav.back(quiet=True)

@@ -1,0 +1,192 @@
+"""The candidate's part of the form over one dossier: which items, fields, rows and relatives
+apply. Pure lookups on :mod:`forms.model`; what is asked next is :mod:`.navigation`'s.
+
+Two small things the conversation remembers besides the dossier (:class:`Memory`):
+
+* ``gates`` — the answer to an optional item's gate question ("Anh/chị đã đi nước ngoài…?"),
+  by item number; an item that has data counts as "có";
+* ``closed`` — the loops the candidate finished with "Xong" (``t:<table id>`` for a table,
+  ``r:<relation code>`` for siblings/children), so a table with rows is not reopened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from forms.dossier import Dossier, Row
+from forms.model import FieldDef, FormDef, ItemDef, Relation, SectionDef
+
+YES, NO = "có", "không"
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    """What the conversation remembers besides the dossier (see the module docstring)."""
+
+    gates: dict[str, str]
+    closed: frozenset[str]
+
+
+def answered(field_def: FieldDef, values: dict[str, str]) -> bool:
+    """A required field needs a non-empty value; an optional one only needs to be answered
+    (skipping stores "")."""
+    keys = field_def.storage_keys()
+    if field_def.required:
+        # Loops, not all(…): called for every field of every progress count, a generator each
+        # time cost more than the test itself.
+        for k in keys:  # noqa: SIM110
+            if not str(values.get(k, "")).strip():
+                return False
+        return True
+    for k in keys:  # noqa: SIM110
+        if k not in values:
+            return False
+    return True
+
+
+def table_key(table_id: str) -> str:
+    """The ``closed`` key of a table's loop."""
+    return f"t:{table_id}"
+
+
+def relation_key(code: str) -> str:
+    """The ``closed`` key of a relation's loop (siblings, children…)."""
+    return f"r:{code}"
+
+
+class Structure:
+    """The candidate items of ``form`` (reviewer-only items excluded) and what applies."""
+
+    def __init__(self, form: FormDef) -> None:
+        self.form = form
+        self.sections: list[SectionDef] = [
+            s for s in form.all_sections() if any(not it.reviewer_only for it in s.items)
+        ]
+        self.items: list[ItemDef] = [
+            it for s in self.sections for it in s.items if not it.reviewer_only
+        ]
+        self._section_index = {it.number: i for i, s in enumerate(self.sections) for it in s.items}
+        self._item_index = {it.number: i for i, it in enumerate(self.items)}
+        timelines = [it for it in self.items if it.table and it.table.continuous]
+        #: The tables whose periods continue one another (14, 15), in order.
+        self.timelines: list[ItemDef] = timelines
+
+    # -- lookup --------------------------------------------------------------------------------
+    def item(self, number: int) -> ItemDef:
+        return self.items[self._item_index[number]]
+
+    def has_item(self, number: int | None) -> bool:
+        return number in self._item_index
+
+    def position(self, number: int) -> int:
+        """The item's place in :attr:`items`."""
+        return self._item_index[number]
+
+    def section_index(self, number: int) -> int:
+        return self._section_index[number]
+
+    def section_items(self, index: int) -> list[ItemDef]:
+        return [it for it in self.sections[index].items if not it.reviewer_only]
+
+    def field(self, item: ItemDef, field_id: str) -> FieldDef:
+        for f in item.fields:
+            if f.id == field_id:
+                return f
+        if item.table:
+            return item.table.column(field_id)
+        if item.relatives:
+            for f in item.relatives.fields:
+                if f.id == field_id:
+                    return f
+        raise KeyError(field_id)
+
+    def item_list(self) -> str:
+        """The numbers of the items, for "which item?" texts."""
+        return ", ".join(str(it.number) for it in self.items)
+
+    # -- what applies --------------------------------------------------------------------------
+    def gate(self, item: ItemDef, d: Dossier, mem: Memory) -> str | None:
+        """The optional item's gate answer: "có" when it has data, else what was answered."""
+        if not (item.optional and item.ask):
+            return YES
+        if self.has_data(item, d):
+            return YES
+        return mem.gates.get(str(item.number))
+
+    def has_data(self, item: ItemDef, d: Dossier) -> bool:
+        if item.table is not None:
+            return bool(d.rows(item.table.id))
+        if any(str(d.answers.get(f.id, "")).strip() for f in item.fields):
+            return True
+        return item.relatives is not None and bool(d.relatives)
+
+    def fields_of(self, item: ItemDef, d: Dossier) -> list[FieldDef]:
+        """The item's scalar fields that apply (``when`` on the other answers)."""
+        return [f for f in item.fields if f.applies(d.answers)]
+
+    def relations_of(self, item: ItemDef, d: Dossier) -> list[Relation]:
+        assert item.relatives is not None
+        return [r for r in item.relatives.relations if r.applies(d.answers)]
+
+    def relation(self, item: ItemDef, code: str) -> Relation:
+        assert item.relatives is not None
+        return item.relatives.relation(code)
+
+    def row_fields(self, item: ItemDef, row: Row, code: str | None = None) -> list[FieldDef]:
+        """The fields asked for one row: a table's columns, or a relative's group fields;
+        ``when`` conditions read the row itself."""
+        if item.table is not None:
+            cols: tuple[FieldDef, ...] = item.table.columns
+        else:
+            assert item.relatives is not None and code is not None
+            cols = item.relatives.fields_for(self.relation(item, code).group)
+        return [c for c in cols if c.applies(row)]
+
+    def row_complete(self, item: ItemDef, row: Row, code: str | None = None) -> bool:
+        return all(answered(f, row) for f in self.row_fields(item, row, code))
+
+    def relatives_of(self, d: Dossier, code: str) -> list[int]:
+        """Indices in ``d.relatives`` of the relatives with relation ``code``."""
+        return [i for i, r in enumerate(d.relatives) if r.get("quan_he") == code]
+
+    def first_missing(self, item: ItemDef, row: Row, code: str | None = None) -> FieldDef | None:
+        for f in self.row_fields(item, row, code):
+            if not answered(f, row):
+                return f
+        return None
+
+    def next_in_row(
+        self, item: ItemDef, row: Row, after: str, code: str | None = None, *, all_: bool
+    ) -> FieldDef | None:
+        """The row's next field after ``after`` (``all_``: even if answered)."""
+        fields = self.row_fields(item, row, code)
+        ids = [f.id for f in fields]
+        start = ids.index(after) + 1 if after in ids else 0
+        for f in fields[start:]:
+            if all_ or not answered(f, row):
+                return f
+        return None
+
+    def clean_row(self, item: ItemDef, row: Row, code: str | None = None) -> Row:
+        """The row without the values whose ``when`` no longer holds (deceased → alive…)."""
+        keep = {"quan_he"}
+        if item.table is not None:
+            cols = item.table.columns
+        else:
+            assert item.relatives is not None and code is not None
+            cols = item.relatives.fields_for(self.relation(item, code).group)
+        for f in cols:
+            if f.applies(row):
+                keep.update(f.storage_keys())
+        return {k: v for k, v in row.items() if k in keep}
+
+
+_STRUCTURES: dict[int, Structure] = {}
+
+
+def structure_for(form: FormDef) -> Structure:
+    """The (cached) structure of ``form``; forms are loaded once per process."""
+    found = _STRUCTURES.get(id(form))
+    if found is None or found.form is not form:
+        found = _STRUCTURES[id(form)] = Structure(form)
+    return found

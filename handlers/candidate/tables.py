@@ -1,0 +1,190 @@
+"""A table of the form as a loop: each row column by column (:class:`ColumnQuestion`, a period
+column as one question "09/2019 - nay"), then the rows summarised with Thêm / Sửa / Xóa /
+Xong (:class:`RowsMenu`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from forms.dossier import Row
+from forms.model import FieldDef, TableDef
+from forms.texts import render
+from handlers.candidate.actions import ADD, DONE
+from handlers.candidate.core import Screen, Shown, Turn, on
+from handlers.candidate.flags import item_flags, show_flags
+from handlers.candidate.loops import REVISIT, LoopMenu, RowQuestion, back_and_help
+from handlers.candidate.questions import Question, passing
+from handlers.candidate.structure import table_key
+from handlers.candidate.summaries import header, row_summary
+from handlers.candidate.texts import first_sentence, t
+from handlers.events import Button
+from storage.core import Change
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnQuestion(RowQuestion):
+    """ "column 15 2 viec": a column of row 2 (0-based; the row count = a new row)."""
+
+    row: int
+    revisit: bool = field(default=False, kw_only=True)
+
+    kind = "column"
+
+    @property
+    def address(self) -> str:
+        tail = f" {REVISIT}" if self.revisit else ""
+        return f"column {self.item} {self.row} {self.field_id}{tail}"
+
+    @property
+    def slot(self) -> tuple[Any, ...]:
+        return (self.kind, self.item, self.field_id, self.row)
+
+    @classmethod
+    def from_parts(cls, parts: list[str], extras: Mapping[str, Any]) -> ColumnQuestion:
+        return cls(
+            item=int(parts[0]),
+            row=int(parts[1]),
+            field_id=parts[2],
+            revisit=parts[3:] == [REVISIT],
+            **passing(extras),
+        )
+
+    @property
+    def row_index(self) -> int | None:
+        return self.row
+
+    @property
+    def revisiting_row(self) -> bool:
+        return self.revisit
+
+    def row_number(self) -> int:
+        return self.row
+
+    def table(self, turn: Turn) -> TableDef:
+        table = self.item_def(turn).table
+        assert table is not None
+        return table
+
+    def stored_row(self, turn: Turn) -> Row | None:
+        rows = turn.d.rows(self.table(turn).id)
+        return rows[self.row] if self.row < len(rows) else None
+
+    def subject(self, turn: Turn, fdef: FieldDef, values: Row) -> str:
+        return t("row_subject", label=self.table(turn).row_label, n=self.row + 1)
+
+    def still_valid(self, turn: Turn) -> bool:
+        structure = turn.structure
+        if not structure.has_item(self.item):
+            return False
+        item = structure.item(self.item)
+        if item.table is None or self.row > len(turn.d.rows(item.table.id)):
+            return False
+        row = self.stored_row(turn) or {}
+        return self.field_id in {f.id for f in structure.row_fields(item, row)}
+
+    def next(self, turn: Turn) -> Screen:
+        return self.next_field(turn) or RowsMenu(self.item)
+
+    async def write(self, turn: Turn, values: Mapping[str, str]) -> Question:
+        item, table = self.item_def(turn), self.table(turn)
+        rows = turn.d.rows(table.id)
+        r = min(self.row, len(rows))
+        row = turn.structure.clean_row(item, {**(rows[r] if r < len(rows) else {}), **values})
+        await turn.apply([Change(f"tables.{table.id}.{r}", row)])
+        screen = self if r == self.row else dataclasses.replace(self, row=r)
+        turn.conversation.screen = screen
+        return screen
+
+
+@dataclass(frozen=True, slots=True)
+class RowsMenu(LoopMenu):
+    """ "rows 15": a table's rows summarised, with Thêm / Sửa / Xóa / Xong."""
+
+    item: int = field()
+
+    kind = "rows"
+
+    @property
+    def address(self) -> str:
+        return f"rows {self.item}"
+
+    @property
+    def slot(self) -> tuple[Any, ...]:
+        return (self.kind, self.item)
+
+    @classmethod
+    def from_parts(cls, parts: list[str], extras: Mapping[str, Any]) -> RowsMenu:
+        return cls(int(parts[0]))
+
+    def table(self, turn: Turn) -> TableDef:
+        table = turn.structure.item(self.item).table
+        assert table is not None
+        return table
+
+    def still_valid(self, turn: Turn) -> bool:
+        structure = turn.structure
+        return structure.has_item(self.item) and structure.item(self.item).table is not None
+
+    def next(self, turn: Turn) -> Screen:
+        return turn.nav.next_in_item(self)
+
+    def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
+        structure = turn.structure
+        item = structure.item(self.item)
+        table = self.table(turn)
+        rows = turn.d.rows(table.id)
+        text = render(
+            "chat/rows.j2",
+            header=header(turn, item),
+            ref=item.ref,
+            label=item.label,
+            help=first_sentence(item.help),
+            rows=[row_summary(turn, item, row) for row in rows],
+            row_label=table.row_label,
+            incomplete=[
+                i + 1 for i, row in enumerate(rows) if not structure.row_complete(item, row)
+            ],
+        )
+        seq = turn.conversation.asked
+        buttons = [[Button(t("loop.add", label=table.row_label), ADD.encode(seq=seq))]]
+        buttons += self.pick_buttons(turn, bool(rows))
+        buttons.append(self.done_button(turn, t("loop.done") if rows else t("loop.none")))
+        buttons.append(back_and_help(seq, explain=True))
+        return Shown(text, buttons)
+
+    @on(ADD)
+    async def add(self, turn: Turn, payload: None) -> None:
+        table = self.table(turn)
+        turn.conversation.reopen_loop(table_key(table.id))
+        row = len(turn.d.rows(table.id))
+        turn.nav.goto(ColumnQuestion(item=self.item, row=row, field_id=table.columns[0].id))
+
+    @on(DONE)
+    async def done(self, turn: Turn, payload: None) -> None:
+        table = self.table(turn)
+        if len(turn.d.rows(table.id)) < table.min_rows:
+            turn.say(t("loop.need_rows", count=table.min_rows))
+            turn.nav.reask()
+            return
+        turn.conversation.close_loop(table_key(table.id))
+        flags = item_flags(turn, turn.structure.item(self.item))
+        if flags:
+            show_flags(turn, flags)
+        turn.nav.advance(self)
+
+    async def change_row(self, turn: Turn, index: int, *, delete: bool) -> None:
+        item, table = turn.structure.item(self.item), self.table(turn)
+        rows = turn.d.rows(table.id)
+        if not 0 <= index < len(rows):
+            turn.nav.reask()
+            return
+        if delete:
+            await turn.apply([Change(f"tables.{table.id}.{index}", None, op="delete")])
+            turn.note(t("loop.deleted", n=index + 1))
+            turn.nav.goto(self, push=False)
+            return
+        first = turn.structure.row_fields(item, rows[index])[0]
+        turn.nav.goto(ColumnQuestion(item=self.item, row=index, field_id=first.id, revisit=True))

@@ -1,0 +1,100 @@
+"""The candidate's texts (``templates/chat.toml``) and the small formatting rules shared by
+the screens."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from forms import parsers
+from forms.dossier import Dossier
+from forms.model import FieldDef, Kind
+from forms.texts import message
+from forms.vn import fold, match_key
+
+#: How forms.addresses writes the old name after the new one.
+BRACKET_OLD = "(trước đây là"
+COMMAND_NAMES = ("start", "tiendo", "sua", "xem", "nop", "huy", "xoa", "trogiup")
+
+
+def t(key: str, **kw: Any) -> str:
+    """A text of ``templates/chat.toml`` (texts without parameters are rendered once)."""
+    if kw:
+        return message(f"chat.{key}", **kw)
+    return _static(key)
+
+
+@cache
+def _static(key: str) -> str:
+    return message(f"chat.{key}")
+
+
+#: The command menu (name, description) for setMyCommands, in Vietnamese.
+COMMANDS: list[tuple[str, str]] = [(name, t(f"commands.{name}")) for name in COMMAND_NAMES]
+
+
+def short(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def label(text: str) -> str:
+    """A button's label: one short line."""
+    return short(text, 40)
+
+
+def first_sentence(text: str) -> str:
+    text = text.strip()
+    for stop in (". ", "; "):
+        if stop in text:
+            return text.split(stop, 1)[0].rstrip(".") + "."
+    return text
+
+
+def display(fdef: FieldDef, values: dict[str, str]) -> str:
+    """The stored answer of ``fdef`` as one line (a period as "09/2019 - nay")."""
+    if fdef.kind is Kind.PERIOD:
+        tu, den = values.get("tu", ""), values.get("den", "")
+        return f"{tu} - {den}" if tu or den else ""
+    return str(values.get(fdef.id, ""))
+
+
+def draft_filename(d: Dossier) -> str:
+    name = fold(d.answers.get("ho_ten", "")).upper().replace(" ", "_")
+    safe = "".join(ch for ch in name if ch.isalnum() or ch == "_")
+    return f"ly-lich-nhap{'-' + safe if safe else ''}.docx"
+
+
+def suited(suggestions: list[str], relation: str) -> list[str]:
+    """The suggestions that start with a word of the relation's label ("Anh, chị, em ruột":
+    "Anh trai", "Em gái", not "Con trai"); all of them when none does."""
+    words = set(match_key(relation).split())
+    fitting = [s for s in suggestions if match_key(s).partition(" ")[0] in words]
+    return fitting or suggestions
+
+
+def typed_yes_no(text: str) -> bool | None:
+    """A typed yes/no ("có", "dong y", "không"…), None when it is neither."""
+    try:
+        return parsers.parse_yes_no(text)
+    except parsers.ParseError:
+        return None
+
+
+_LOOP_DONE = frozenset(
+    match_key(w)
+    for w in ("hết", "hết rồi", "xong rồi", "đủ rồi", "không còn", "không còn ai", "không còn nữa")
+)
+
+
+def loop_reply(text: str, *, adding: bool) -> str:
+    """What a typed reply to a loop menu means: "không" / "hết rồi" → "done", "có" → "add"
+    (when the menu adds one kind of row); "" when it means neither."""
+    if match_key(text) in _LOOP_DONE:
+        return "done"
+    yes = typed_yes_no(text)
+    if yes is None:
+        return ""
+    if yes:
+        return "add" if adding else ""
+    return "done"
