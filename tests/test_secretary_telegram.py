@@ -162,5 +162,22 @@ async def test_daily_digest_reaches_the_group(scene: Scene) -> None:
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
-    digest = next(m.text for m in scene.group.transcript() if "Việc mới quá hạn" in (m.text or ""))
-    assert "ĐINH VĂN TÁM" in digest and "KIỀU VĂN MƯỜI SÁU" in digest
+    digest = next(m for m in scene.group.transcript() if "Việc mới quá hạn" in (m.text or ""))
+    # issue 11: the group reads dossier numbers; the names go privately, on request
+    text = digest.text or ""
+    assert "ĐINH VĂN TÁM" not in text and "KIỀU VĂN MƯỜI SÁU" not in text
+    d8, d16 = scene.world.dossiers["D8"], scene.world.dossiers["D16"]
+    assert f"Hồ sơ số {d8} (" in text and f"Hồ sơ số {d16} (" in text
+    await scene.secretary.start()  # the platform delivers only to a private chat once opened
+    await scene.group.click("Xem chi tiết", message=digest, expect_reply=False)
+
+    def details() -> str:
+        return next(
+            (m.text or "" for m in scene.secretary.transcript() if "📊" in (m.text or "")), ""
+        )
+
+    await scene.api.wait_for(lambda: details(), 15.0, lambda: "no details in private")
+    assert "ĐINH VĂN TÁM" in details() and "KIỀU VĂN MƯỜI SÁU" in details()
+    callback = scene.group.last_callback
+    assert callback is not None and "tin nhắn riêng" in (callback.answer_text or "")
+    assert not any("ĐINH VĂN TÁM" in (m.text or "") for m in scene.group.transcript())

@@ -4,8 +4,10 @@
 bound group gets, once a day at or after its hour, only the overdue items it was never told
 about (the reminders of a deadline ahead under their own heading «Sắp đến hạn»), and
 candidates whose draft has been idle 14 days get a gentle private reminder at most every 7
-days. Nothing is produced between 21:00 and 07:00. Each digest day, each overdue item per unit
-and each reminder is claimed in ``notifications_sent`` in the same transaction, so a restart or
+days. A digest goes to a group: no details, names only where the unit allowed them, and a
+"Xem chi tiết" button that sends the unit's full summary privately. Nothing is produced
+between 21:00 and 07:00. Each digest day, each overdue item per unit and each reminder is
+claimed in ``notifications_sent`` in the same transaction, so a restart or
 a second process never sends anything twice (at most once: a crash between the commit and the
 send loses that message rather than repeating it). :func:`start_scheduler` runs it every
 minute with the router's clock and keeps the flag cache warm.
@@ -26,9 +28,17 @@ from admission.deadlines import CLOCKS, UPCOMING, cutoffs
 from admission.workdays import DEFAULT_CALENDAR, WorkCalendar, from_day_number
 from forms import texts
 from forms.parsers import format_date
-from handlers.events import Chat, Reply
+from handlers.events import Button, Chat, Reply
+from handlers.secretary.actions import SUMMARY_DETAILS, UnitRef
 from handlers.secretary.common import DEFAULT_DIGEST_HOUR, DIGEST_OFF, QUIET_FROM, QUIET_UNTIL, t
-from handlers.summary import fmt_date, overdue_line, refresh_flag_cache, subtree_of
+from handlers.summary import (
+    Audience,
+    fmt_date,
+    group_audience,
+    overdue_line,
+    refresh_flag_cache,
+    subtree_of,
+)
 from storage.db import Database, Tx, utc_iso
 from storage.reviews import Org
 from storage.stages import Notifications, OverdueItem, SummaryQueries, UnitRow, UnitRows
@@ -98,23 +108,31 @@ class Notifier:
             fresh = [i for i in mine if f"{unit.id}:{i.key}" in fresh_keys]
             if not fresh:
                 continue
-            text = self.digest_text(unit.name, today, fresh, names)
+            audience = group_audience(unit.names_in_group)
+            text = self.digest_text(unit.name, today, fresh, names, audience)
             chat = Chat(unit.group_platform or "", unit.group_chat_id or "", "group")
-            replies.append(Reply(text=text, chat=chat))
+            details = Button(t("details.button"), SUMMARY_DETAILS.encode(UnitRef(unit.id)))
+            replies.append(Reply(text=text, chat=chat, buttons=[[details]]))
         return replies
 
     def digest_text(
-        self, unit_name: str, today: date, items: list[OverdueItem], names: dict[int, str]
+        self,
+        unit_name: str,
+        today: date,
+        items: list[OverdueItem],
+        names: dict[int, str],
+        audience: Audience,
     ) -> str:
         """The digest of the items the unit was not told about: those past a deadline under
-        "Việc mới quá hạn", the reminders of a deadline ahead under "Sắp đến hạn"."""
+        "Việc mới quá hạn", the reminders of a deadline ahead under "Sắp đến hạn" — as a
+        group may read it (``audience``)."""
         groups: dict[str, list[dict[str, Any]]] = {"overdue": [], "upcoming": []}
         shown = 0
         for clock in CLOCKS:
             lines = []
             for item in items:
                 if item.clock == clock and shown < self.max_lines:
-                    lines.append(overdue_line(item, names))
+                    lines.append(overdue_line(item, names, audience))
                     shown += 1
             if lines:
                 kind = "upcoming" if clock in UPCOMING else "overdue"
@@ -126,6 +144,7 @@ class Notifier:
             overdue=groups["overdue"],
             upcoming=groups["upcoming"],
             more=len(items) - shown if len(items) > shown else 0,
+            note=t("details.group_note", names=audience.names),
         )
 
     async def _reminders(self, tx: Tx, now: datetime, today: date) -> list[Reply]:
