@@ -409,19 +409,6 @@ def group_commands() -> list[tuple[str, str]]:
 
 def default_commands() -> list[tuple[str, str]]:
     """The Vietnamese command list shown in Telegram's menu, taken from the candidate flow."""
-    try:
-        from handlers import candidate
-    except ImportError:
-        return []
-    raw = getattr(candidate, "COMMANDS", None) or []
-    if isinstance(raw, dict):
-        raw = list(raw.items())
-    pairs: list[tuple[str, str]] = []
-    for entry in raw:
-        if isinstance(entry, tuple | list):
-            name, description = entry[0], entry[1]
-        else:
-            name = getattr(entry, "command", None) or getattr(entry, "name", "")
-            description = getattr(entry, "description", "")
-        pairs.append((str(name).lstrip("/"), str(description)))
-    return pairs
+    from handlers.candidate import COMMANDS
+
+    return [(name, description) for name, description in COMMANDS]
