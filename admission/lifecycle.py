@@ -11,7 +11,8 @@ A candidate edits their dossier only while it is ``draft`` or ``returned``. A su
 dossier waits at one level of its review chain (:func:`admission.organisation.review_chain`):
 the first level, or, when it was sent back before, the level that sent it back. Only the unit
 at that level decides, and only on the revision its card shows. Reopening an approved dossier
-is an explicit act of a reviewing unit; the dossier then comes back to that unit's level.
+is an explicit act of a reviewing unit; the dossier then comes back to that unit's level. Once
+the admission decision is recorded (admitted or not), it is no longer reopened.
 
 Comments follow their own small cycle: a reviewer's ``draft`` is ``sent`` with the unit's
 return, then ``resolved`` (or opened again) by a reviewer.
@@ -108,6 +109,7 @@ RefusalReason = Literal[
     "no_comments",
     "drafts_pending",
     "not_locked",
+    "admission_decided",
 ]
 
 
@@ -136,7 +138,7 @@ class DecisionRefused(Exception):
 
     ``reason``: not_found, not_under_review, not_your_turn, outdated, already_decided (then
     ``existing`` is that decision), no_comments, drafts_pending (approving with unsent
-    comments), not_locked.
+    comments), not_locked, admission_decided (reopening after the admission decision).
     """
 
     def __init__(self, reason: RefusalReason, *, existing: object | None = None) -> None:
@@ -199,16 +201,35 @@ def check_return(drafts: int) -> None:
         raise DecisionRefused("no_comments")
 
 
-def check_reopen(dossier: DossierState | None, unit_level: int | None) -> None:
+#: Phases (``dossier_progress.phase``) from the admission decision on — admitted (9-KNĐ) and
+#: what follows, or "không kết nạp": the 2-KNĐ is part of a decided file and stays as approved.
+DECIDED_PHASES: frozenset[str] = frozenset({"decided", "probation", "official", "not_admitted"})
+
+
+def admission_decided(phase: str | None) -> bool:
+    """Whether the admission decision (either way) is recorded for a dossier in ``phase``."""
+    return phase in DECIDED_PHASES
+
+
+def check_reopen(
+    dossier: DossierState | None, unit_level: int | None, *, decided: bool = False
+) -> None:
     """Whether a unit reviewing at ``unit_level`` (None: no such unit, or it reviews at no
-    level) may reopen the dossier; the person's right to act for that unit is checked by the
-    caller."""
+    level) may reopen the dossier; ``decided``: the admission decision is recorded (then
+    nobody may). The person's right to act for that unit is checked by the caller."""
     if dossier is None or dossier.status == "deleted":
         raise DecisionRefused("not_found")
     if not dossier.locked or dossier.status not in TRANSITIONS[Move.REOPEN].sources:
         raise DecisionRefused("not_locked")
+    if decided:
+        raise DecisionRefused("admission_decided")
     if unit_level is None:
         raise DecisionRefused("not_your_turn")
+
+
+def reopenable(status: str, locked: bool, decided: bool) -> bool:
+    """Whether a reviewing unit could reopen a dossier in this state (see :func:`check_reopen`)."""
+    return locked and status in TRANSITIONS[Move.REOPEN].sources and not decided
 
 
 def resume_level(last: PastDecision | None) -> int | None:

@@ -15,7 +15,8 @@ from handlers.org.invites import invite_link
 from storage.db import Database, Tx
 from storage.org import Org, OrgError, Unit
 
-BOOTSTRAP_CODE_DAYS = 7
+#: The first secretary's one-time code: as short-lived as any staff invite (72 hours).
+BOOTSTRAP_CODE_DAYS = 3
 
 
 class BootstrapRefused(Exception):
