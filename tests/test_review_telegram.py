@@ -14,6 +14,7 @@ import asyncio
 import re
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +64,10 @@ class Scene:
         return sqlite3.connect(f"file:{self.router.db.path}?mode=ro", uri=True)
 
 
-@pytest.fixture
-async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
+@asynccontextmanager
+async def running_scene(tmp_path: Path, pacing: Pacing | None = None) -> AsyncIterator[Scene]:
+    """The story's world: the fake Telegram and the production bot on a fresh database
+    (unpaced unless ``pacing`` is given)."""
     async with FakeBotAPI() as api:
         settings = Settings(
             _env_file=None,
@@ -77,7 +80,7 @@ async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
         from datetime import datetime
 
         router, close = await open_router(settings, clock=FixedClock(datetime.fromisoformat(NOW)))
-        bot = TelegramService(settings, router, pacing=Pacing.unlimited())
+        bot = TelegramService(settings, router, pacing=pacing or Pacing.unlimited())
         api.idle_probe = bot.idle
         await bot.start()
         try:
@@ -85,6 +88,12 @@ async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
         finally:
             await bot.stop()
             await close()
+
+
+@pytest.fixture
+async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
+    async with running_scene(tmp_path) as s:
+        yield s
 
 
 def code_in(text: str) -> str:
