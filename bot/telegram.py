@@ -832,7 +832,9 @@ class TelegramBot:
             if reply.chat is not None:
                 await self.adapter.deliver(self.app.bot, reply.chat, [reply])
 
-        self._scheduler = start_scheduler(router, send, interval=interval)
+        self._scheduler = start_scheduler(
+            router, send, interval=interval, retention=self.settings.retention
+        )
 
     async def stop(self) -> None:
         """Stop fetching, finish every update already taken, then close connections."""
