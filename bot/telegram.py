@@ -64,6 +64,7 @@ from bot.settings import Settings, protect_logs
 from bot.telegram_request import AiohttpRequest
 from forms import texts
 from handlers.events import MAX_ACTION_BYTES, Button, Chat, ChatKind, Event, Reply, User
+from handlers.failures import failure_place
 
 __all__ = [
     "PLATFORM",
@@ -560,11 +561,11 @@ class TelegramAdapter:
                     # the old chat's message ids mean nothing (or another message) there
                     sent = await self._send_one(bot, target, replace(reply, edit_ref=""))
             except Forbidden:
-                _LOGGER.info("chat %s blocked the bot or removed it; reply dropped", target.id)
+                _LOGGER.info("a %s chat blocked the bot or removed it; reply dropped", target.kind)
                 refused.add(target.id)
                 continue
             except TelegramError as exc:
-                _LOGGER.warning("could not deliver a reply to chat %s: %s", target.id, exc)
+                _LOGGER.warning("could not deliver a reply to a %s chat: %s", target.kind, exc)
                 continue
             if reply.remember and sent is not None:
                 await self.router.message_sent(
@@ -575,7 +576,7 @@ class TelegramAdapter:
         """Telegram refused ``chat``: it is now ``new_id``. Remember it here, and have the
         router move what is stored under the old id (the update telling of the move may have
         been missed); returns the chat at its new id."""
-        _LOGGER.info("chat %s moved to %s (upgraded to a supergroup)", chat.id, new_id)
+        _LOGGER.info("a group moved to a new id (upgraded to a supergroup)")
         self.moved[chat.id] = new_id
         event = Event(
             user=User(PLATFORM, ""),
@@ -586,8 +587,8 @@ class TelegramAdapter:
         )
         try:
             replies = await self.router.handle(event)
-        except Exception:  # the send itself must still go out
-            _LOGGER.exception("could not record the move of chat %s", chat.id)
+        except Exception as exc:  # the send itself must still go out
+            _LOGGER.error("could not record the move of a chat: %s", failure_place(exc))
             replies = []
         moved = Chat(chat.platform, new_id, chat.kind, chat.title)
         if replies:
@@ -749,7 +750,9 @@ def build_application(settings: Settings, adapter: TelegramAdapter) -> Applicati
 async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Never log the update itself: it carries dossier contents.
     update_id = getattr(update, "update_id", "?")
-    _LOGGER.error("error while handling update %s", update_id, exc_info=context.error)
+    error = context.error
+    place = failure_place(error) if error is not None else "unknown"
+    _LOGGER.error("error while handling update %s: %s", update_id, place)
 
 
 class TelegramBot:
