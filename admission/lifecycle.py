@@ -7,12 +7,20 @@ makes each move and at which level, and why a reviewer's decision is refused.
       ▲                 │  │ approve (not the last level): forward, still submitted
       └──unroute────────┘  └ approve (the last level) ──► approved, locked ──reopen──► returned
 
+    any of these ──withdraw (the candidate, confirmed)──► withdrawn
+    draft, returned ──erase (the candidate)──► deleted
+    draft, returned, withdrawn, approved ──expire (retention, the system)──► deleted
+
 A candidate edits their dossier only while it is ``draft`` or ``returned``. A submitted
 dossier waits at one level of its review chain (:func:`admission.organisation.review_chain`):
 the first level, or, when it was sent back before, the level that sent it back. Only the unit
 at that level decides, and only on the revision its card shows. Reopening an approved dossier
 is an explicit act of a reviewing unit; the dossier then comes back to that unit's level. Once
 the admission decision is recorded (admitted or not), it is no longer reopened.
+
+A candidate may withdraw at any status (issue 11); a withdrawn dossier is read by nobody but
+its candidate and is erased after the retention period (:mod:`admission.retention`), like a
+dossier the unit did not admit and a draft abandoned long enough.
 
 Comments follow their own small cycle: a reviewer's ``draft`` is ``sent`` with the unit's
 return, then ``resolved`` (or opened again) by a reviewer.
@@ -29,12 +37,14 @@ from typing import Literal, Protocol, TypeVar
 
 from admission.organisation import Leveled
 
-DossierStatus = Literal["draft", "submitted", "returned", "approved", "deleted"]
+DossierStatus = Literal["draft", "submitted", "returned", "approved", "withdrawn", "deleted"]
 
 #: What the candidate may still change (answer, edit, erase).
 EDITABLE: frozenset[DossierStatus] = frozenset({"draft", "returned"})
 #: Where a reviewer's decision leads: a decision repeated on such a dossier was already taken.
 DECIDED: frozenset[DossierStatus] = frozenset({"approved", "returned"})
+#: A dossier on its way (not withdrawn, not erased): what the candidate may withdraw.
+LIVE: frozenset[DossierStatus] = frozenset({"draft", "submitted", "returned", "approved"})
 
 Actor = Literal["candidate", "reviewer", "system"]
 #: The level a move is made at: the one the dossier waits at, any level of its chain, none.
@@ -49,6 +59,8 @@ class Move(StrEnum):
     RETURN = "return"  # a level sends the dossier back with its comments
     REOPEN = "reopen"  # a reviewing unit unlocks an approved dossier
     ERASE = "erase"  # the candidate deletes the content
+    WITHDRAW = "withdraw"  # the candidate withdraws the application, at any status
+    EXPIRE = "expire"  # the retention period is over: the system erases it
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +80,10 @@ TRANSITIONS: dict[Move, Transition] = {
     Move.RETURN: Transition(frozenset({"submitted"}), "returned", "reviewer", "waiting"),
     Move.REOPEN: Transition(frozenset({"approved"}), "returned", "reviewer", "any", False),
     Move.ERASE: Transition(EDITABLE, "deleted", "candidate"),
+    Move.WITHDRAW: Transition(LIVE, "withdrawn", "candidate", lock=True),
+    Move.EXPIRE: Transition(
+        frozenset({"draft", "returned", "withdrawn", "approved"}), "deleted", "system"
+    ),
 }
 
 

@@ -20,6 +20,7 @@ from handlers.review import ReviewFlow
 from handlers.router import Flow, Router
 from handlers.secretary import SecretaryFlow
 from storage.db import Database
+from storage.files import DocumentFolder
 
 
 def build_flows(*, bot_username: str = "") -> list[Flow]:
@@ -53,6 +54,7 @@ async def open_router(
 ) -> tuple[Router, Callable[[], Awaitable[None]]]:
     """The router of a running bot on the configured database, and how to close it."""
     warm_up()
-    db = await Database.open(settings.database_file())
+    db = await Database.open(settings.database_file(), key=settings.database_key)
+    db.files = DocumentFolder(settings.documents_dir)
     router = Router(db, clock, build_flows(bot_username=settings.bot_username), zone=settings.zone)
     return router, db.close

@@ -248,7 +248,9 @@ class TelegramService:
             if reply.chat is not None:
                 await self.delivery.enqueue([reply], reply.chat)
 
-        self._tasks.append(start_scheduler(self.router, send, interval=interval))
+        self._tasks.append(
+            start_scheduler(self.router, send, interval=interval, retention=self.settings.retention)
+        )
 
 
 def _share_username(router: Router, username: str) -> None:

@@ -23,11 +23,12 @@ from typing import Any, Literal
 
 import orjson
 
+from admission.lifecycle import DossierStatus
 from forms.dossier import Dossier
+from storage.erasure import Erasure, Forgotten
 from storage.progress import Progress
 from storage.session import SqlRepo, SqlSession, SqlTx
 
-DossierStatus = Literal["draft", "submitted", "returned", "approved", "deleted"]
 ACTIVE_STATUSES: tuple[DossierStatus, ...] = ("draft", "submitted", "returned", "approved")
 _CACHE_SIZE = 4096
 _MAPPINGS = ("answers", "explanations", "meta")
@@ -413,8 +414,11 @@ class Dossiers(SqlRepo):
         )
         await tx.repo(Progress).refresh(record.id)
 
-    async def erase(self, record: DossierRecord) -> None:
-        """Really delete the content and its history; keep the row (status 'deleted')."""
+    async def erase(self, record: DossierRecord) -> Forgotten:
+        """Really delete the content and its history, and everything else that holds them
+        (:mod:`storage.erasure`: comments, conversations, the secretaries' rows, files, and
+        the person with their last dossier); keep the row (status 'deleted'). The caller
+        appends the audit row."""
         tx = self._tx()
         await tx.execute("DELETE FROM answer_revisions WHERE dossier_id = ?", (record.id,))
         empty = Dossier(form_version=record.form_version)
@@ -423,7 +427,10 @@ class Dossiers(SqlRepo):
             (empty.model_dump_json(), tx.now, record.id),
         )
         await tx.repo(Progress).refresh(record.id)
+        forgotten = await tx.repo(Erasure).dossier(record.id, record.person_id)
+        tx.repo(Conversations).forget_reads()
         tx.after_commit(lambda: self._cache().pop(record.id, None))
+        return forgotten
 
     async def revisions(self, dossier_id: int, since: int = 0) -> list[Revision]:
         """Changes after revision ``since``, oldest first."""
@@ -554,6 +561,10 @@ class Conversations(SqlRepo):
                 tx.now,
             ),
         )
+
+    def forget_reads(self) -> None:
+        """Drop what this transaction read (rows were deleted with SQL of another repo)."""
+        self._read.clear()
 
     async def delete(self, platform: str, chat_id: str, user_id: str) -> None:
         self._read.pop((platform, chat_id, user_id), None)

@@ -12,13 +12,13 @@ codes and the private chats the bot may write to.
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from admission.organisation import ROLES, UNIT_KINDS, RoleName, review_chain
 from storage.db import Repo, Tx, utc_iso
+from storage.session import IntegrityErrors
 
 __all__ = [
     "CODE_LENGTH",
@@ -379,7 +379,7 @@ class Org(Repo):
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)",
                     (token, purpose, unit_id, role, created_by, tx.now, expires, max_uses),
                 )
-            except sqlite3.IntegrityError:
+            except IntegrityErrors:
                 continue  # a collision in 31^10 codes: draw again
             return Invite(
                 token, purpose, unit_id, role, created_by, tx.now, expires, max_uses, 0, None

@@ -19,7 +19,6 @@ re-exported here for the modules that import them from this one.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -35,6 +34,7 @@ from admission.lifecycle import (
 from storage.core import DossierRecord
 from storage.db import Repo
 from storage.org import Org, Unit, in_transaction
+from storage.session import IntegrityErrors
 
 __all__ = [
     "Comment",
@@ -263,7 +263,7 @@ class Reviews(Repo):
                 (record.id, record.revision, unit.id, level, decision, person_id, tx.now,
                  submission),
             )  # fmt: skip
-        except sqlite3.IntegrityError:
+        except IntegrityErrors:
             row = await self.s.fetchone(
                 f"SELECT {self._DECISION} FROM review_decisions WHERE dossier_id = ?"
                 " AND revision = ? AND level = ? AND submission = ?"

@@ -17,6 +17,7 @@ from forms.dossier import Dossier
 from handlers.stages import record_step
 from storage.core import Change
 from storage.db import MIGRATIONS, Database, migration_files
+from storage.erasure import Erasure
 from storage.progress import ERASED, Progress, booklet_day, content_columns, iso_day, local_day
 from storage.reviews import Reviews
 from storage.stages import FlagCache
@@ -82,7 +83,8 @@ def test_the_opened_day_is_the_organisations_date_else_the_creation_day() -> Non
 @pytest.fixture
 def with_triggers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """While active: databases get the migrations before 010 only (the triggers stay) and
-    the Python writer does nothing, so the rows are the triggers' alone."""
+    the Python writer and the erasure beyond the dossier do nothing, so the rows are the
+    triggers' alone."""
     old = tmp_path / "migrations-with-triggers"
     old.mkdir()
     for script in migration_files(MIGRATIONS):
@@ -100,6 +102,7 @@ def with_triggers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.setattr(Database, "migrate", old_migrations)
     monkeypatch.setattr(Progress, "answered", nothing)
     monkeypatch.setattr(Progress, "refresh", nothing)
+    monkeypatch.setattr(Erasure, "dossier", nothing)  # no true erasure then (nor its tables)
     yield
     monkeypatch.undo()
 

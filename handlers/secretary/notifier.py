@@ -4,12 +4,15 @@
 bound group gets, once a day at or after its hour, only the overdue items it was never told
 about (the reminders of a deadline ahead under their own heading «Sắp đến hạn»), and
 candidates whose draft has been idle 14 days get a gentle private reminder at most every 7
-days. A digest goes to a group: no details, names only where the unit allowed them, and a
-"Xem chi tiết" button that sends the unit's full summary privately. Nothing is produced
-between 21:00 and 07:00. Each digest day, each overdue item per unit and each reminder is
-claimed in ``notifications_sent`` in the same transaction, so a restart or
-a second process never sends anything twice (at most once: a crash between the commit and the
-send loses that message rather than repeating it). :func:`start_scheduler` runs it every
+days — until the draft counts as abandoned (:mod:`admission.retention`): then one warning
+that it will be erased replaces the reminders for good (``retention.py``, run once a day with
+the erasures whose period is over). A digest goes to a group: no details, names only where
+the unit allowed them, and a "Xem chi tiết" button that sends the unit's full summary
+privately. Nothing is produced between 21:00 and 07:00. Each digest day, each overdue item
+per unit, each reminder and each day's retention run is claimed in ``notifications_sent`` in
+the same transaction, so a restart or a second process never sends anything twice (at most
+once: a crash between the commit and the send loses that message rather than repeating it).
+:func:`start_scheduler` runs it every
 minute with the router's clock and keeps the flag cache warm.
 """
 
@@ -25,12 +28,14 @@ from zoneinfo import ZoneInfo
 
 from admission.clock import ZONE, Clock, local_date, local_time
 from admission.deadlines import CLOCKS, UPCOMING, cutoffs
-from admission.workdays import DEFAULT_CALENDAR, WorkCalendar, from_day_number
+from admission.retention import RetentionPolicy
+from admission.workdays import DEFAULT_CALENDAR, WorkCalendar, day_number, from_day_number
 from forms import texts
 from forms.parsers import format_date
 from handlers.events import Button, Chat, Reply
 from handlers.secretary.actions import SUMMARY_DETAILS, UnitRef
 from handlers.secretary.common import DEFAULT_DIGEST_HOUR, DIGEST_OFF, QUIET_FROM, QUIET_UNTIL, t
+from handlers.secretary.retention import RetentionJob
 from handlers.summary import (
     Audience,
     fmt_date,
@@ -63,6 +68,7 @@ class Notifier:
         default_hour: int = DEFAULT_DIGEST_HOUR,
         max_lines: int = 30,
         reminder_every: timedelta = timedelta(days=7),
+        retention: RetentionPolicy | None = None,
     ) -> None:
         self.db = db
         self.calendar = calendar
@@ -70,6 +76,7 @@ class Notifier:
         self.default_hour = default_hour
         self.max_lines = max_lines
         self.reminder_every = reminder_every
+        self.retention = RetentionJob(retention) if retention is not None else None
 
     async def due_notifications(self, now: datetime) -> list[Reply]:
         """The messages to send now, each with its ``chat``; recorded as sent already."""
@@ -81,6 +88,8 @@ class Notifier:
         async with self.db.transaction(now) as tx:
             replies += await self._digests(tx, local, today)
             replies += await self._reminders(tx, now, today)
+            if self.retention and await tx.repo(Notifications).claim("retention", str(today)):
+                replies += await self.retention.run(tx, now)
         return replies
 
     async def _digests(self, tx: Tx, local: datetime, today: date) -> list[Reply]:
@@ -152,8 +161,11 @@ class Notifier:
         org = tx.repo(Org)
         idle_cut = cutoffs(today, self.calendar).idle
         not_after = utc_iso(now - self.reminder_every)
+        abandoned = self.retention.policy.idle_before(day_number(today)) if self.retention else None
         replies = []
         for cand in await sent.idle_candidates(idle_cut):
+            if abandoned is not None and cand.updated_d < abandoned:
+                continue  # abandoned: the retention's warning replaces the reminders
             chat_id = await org.private_chat(cand.platform, cand.platform_user_id)
             if chat_id is None:
                 continue
@@ -206,11 +218,12 @@ def start_scheduler(
     send: Callable[[Reply], Awaitable[Any]],
     *,
     interval: float = 60.0,
+    retention: RetentionPolicy | None = None,
 ) -> tuple[asyncio.Task[None], asyncio.Event]:
-    """What an adapter calls once it runs: digests and reminders on the router's database,
-    clock and time zone, as a task; set the returned event to stop it. ``send`` delivers one
-    reply to ``reply.chat``."""
-    notifier = Notifier(router.db, zone=router.zone)
+    """What an adapter calls once it runs: digests, reminders and (with a ``retention``
+    policy) the daily retention job on the router's database, clock and time zone, as a task;
+    set the returned event to stop it. ``send`` delivers one reply to ``reply.chat``."""
+    notifier = Notifier(router.db, zone=router.zone, retention=retention)
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_periodic(notifier, send, clock=router.clock, interval=interval, stop=stop),

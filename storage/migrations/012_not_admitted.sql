@@ -1,7 +1,8 @@
 -- Secretaries (issue 11, lifecycle exits): a unit records "không kết nạp" for a dossier after
 -- approval (a step in stage_events, written with who and when, and an audit row). The dossier
 -- then leaves the pipeline: its phase is 'not_admitted', which no open list, clock or
--- reminder reads, and the summary counts it apart.
+-- reminder reads, and the summary counts it apart. A dossier its candidate withdrew (status
+-- 'withdrawn', migration 014) leaves it too, whatever steps it had: phase 'withdrawn'.
 --
 -- `phase` is a STORED generated column and SQLite cannot change its expression in place, so
 -- the table is rebuilt under its own name: copied aside, created again with the new column
@@ -46,6 +47,7 @@ CREATE TABLE dossier_progress (
     not_admitted_d     INTEGER,     -- 011: the day the unit decided not to admit
     phase TEXT GENERATED ALWAYS AS (CASE
         WHEN status = 'deleted' THEN 'deleted'
+        WHEN status = 'withdrawn' THEN 'withdrawn'
         WHEN not_admitted_d IS NOT NULL THEN 'not_admitted'
         WHEN official_d IS NOT NULL THEN 'official'
         WHEN ceremony_d IS NOT NULL THEN 'probation'

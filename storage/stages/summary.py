@@ -16,7 +16,7 @@ from storage.stages.rows import OverdueItem
 from storage.stages.sql import pin_index, unit_filter
 
 # Clock → (SQL condition on dossier_progress p, start column, its partial index of 006).
-_ACTIVE = "p.phase NOT IN ('deleted', 'official', 'not_admitted')"
+_ACTIVE = "p.phase NOT IN ('deleted', 'withdrawn', 'official', 'not_admitted')"
 _CLOCK_SQL: dict[str, tuple[str, str, str]] = {
     "decision": (
         "p.chi_bo_d < :decision AND p.decision_d IS NULL",
