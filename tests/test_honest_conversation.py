@@ -234,3 +234,73 @@ async def test_a_later_fix_of_item_1_reports_the_signature_at_once(router: Route
     await client.send("Trần Minh Khoa Anh")
     assert "TRẦN MINH KHOA ANH" in client.texts()
     assert "Sửa mục (23)" in client.buttons()  # the signature's flag, with its fix button
+
+
+# ---------------------------------------------------------------------------------------------
+# (5) no edit erases an answer without asking; a revisit walks every field
+
+
+async def edit_relative(router: Router, number: int) -> ChatClient:
+    """/sua 21 on sample A, the relative ``number`` (1-based) opened with "Sửa"."""
+    client = await at(router, load_sample("a"))
+    await client.send("/sua 21")
+    while "✏️ Sửa" not in client.buttons():
+        await client.click("Giữ nguyên")
+    await client.click("Sửa")
+    await client.click(f"{number}.")
+    await client.click("Giữ nguyên")  # name
+    await client.click("Giữ nguyên")  # year of birth
+    assert "đã mất chưa?" in client.texts()
+    return client
+
+
+async def test_dead_or_alive_changed_asks_before_erasing(router: Router) -> None:
+    """Changing a relative's "Đã mất" back and forth erased two answers without asking."""
+    client = await edit_relative(router, 5)  # the father, alive
+    await client.send("co")
+    text = client.texts()
+    assert "Nơi ở hiện nay: thôn Đông, xã An Lạc, tỉnh Hưng Yên" in text
+    assert "Đang ở nước ngoài: không" in text and "Xóa?" in text
+    father = (await dossier(router, client)).relatives[4]
+    assert father["da_mat"] == "không" and father["cu_tru"]
+    await client.send("khong xoa")
+    assert (await dossier(router, client)).relatives[4] == father
+    assert "đã mất chưa?" in client.texts()  # asked again
+    await client.send("co")
+    await client.click("Xóa")
+    father = (await dossier(router, client)).relatives[4]
+    assert father["da_mat"] == "có" and "cu_tru" not in father
+
+
+async def test_a_deceased_relative_made_alive_asks_too(router: Router) -> None:
+    client = await edit_relative(router, 1)  # the paternal grandfather, died 2015
+    await client.send("khong")
+    assert "Năm mất: 2015" in client.texts() and "Lý do mất: bệnh tuổi già" in client.texts()
+    assert (await dossier(router, client)).relatives[0]["nam_mat"] == "2015"
+
+
+async def test_skipping_an_answered_field_asks_before_emptying_it(router: Router) -> None:
+    client = await edit_relative(router, 5)
+    for _ in range(6):  # đã mất, nơi sinh, quê quán, nơi ở, nước ngoài, nghề nghiệp
+        await client.click("Giữ nguyên")
+    assert "Thành phần giai cấp" in client.texts()
+    await client.click("Bỏ qua")
+    assert "Thành phần giai cấp: bần nông" in client.texts()
+    await client.click("Không xóa")
+    assert (await dossier(router, client)).relatives[4]["thanh_phan"] == "bần nông"
+
+
+async def test_a_revisit_walks_every_field_after_a_change(router: Router) -> None:
+    """The same edit skipped birthplace and hometown: after "có", "Quay lại" and "không",
+    the walk jumped to the first empty field ("Nơi ở hiện nay")."""
+    client = await edit_relative(router, 5)
+    await client.send("co")
+    await client.click("Xóa")
+    assert "Năm mất?" in client.texts()
+    await client.click("Quay lại")
+    await client.send("khong")
+    assert "Nơi sinh?" in client.texts()
+    await client.click("Giữ nguyên")
+    assert "Quê quán?" in client.texts()
+    await client.click("Giữ nguyên")
+    assert "Nơi ở hiện nay?" in client.texts()

@@ -175,6 +175,11 @@ class Screen:
         """The screen after this one."""
         return turn.nav.first_open()
 
+    def walks_in_order(self, turn: Turn) -> bool:
+        """Whether the question is part of a revisit (/sua, "Sửa" on a row) that asks every
+        question in order: what comes next is :meth:`next`, not the history."""
+        return False
+
     def gap_after(self, turn: Turn) -> Screen | None:
         """The first unanswered question after this one in its item or row."""
         return None

@@ -30,11 +30,18 @@ from handlers.candidate.actions import (
     Option,
 )
 from handlers.candidate.answers import AnswerError, Parsed, parse_answer
-from handlers.candidate.core import Confirm, Screen, Shown, Turn, on
+from handlers.candidate.core import Screen, Shown, Turn, on
+from handlers.candidate.erasing import (
+    ConfirmDrop,
+    Lost,
+    doomed_relatives,
+    drop_inapplicable_relatives,
+    lost_answers,
+)
 from handlers.candidate.flags import field_flags, show_flags, unseen
 from handlers.candidate.intent import not_stored, read
-from handlers.candidate.structure import NO, YES, answered, relation_key
-from handlers.candidate.summaries import explanation, header, relative_summary
+from handlers.candidate.structure import NO, YES, answered
+from handlers.candidate.summaries import explanation, header
 from handlers.candidate.texts import (
     BRACKET_OLD,
     display,
@@ -117,9 +124,16 @@ class Question(Screen):
         """The flags to show right after this answer."""
         raise NotImplementedError
 
+    def lost(self, turn: Turn, values: Mapping[str, str]) -> list[Lost]:
+        """The stored answers that storing ``values`` would erase ("Năm mất: 2015")."""
+        raise NotImplementedError
+
     def confirm_first(self, turn: Turn, values: Mapping[str, str]) -> Screen | None:
-        """A confirmation to ask before storing ``values`` (it would delete data), or None."""
-        return None
+        """A confirmation to ask before storing ``values`` (it would erase answers), or
+        None."""
+        if not self.lost(turn, values):
+            return None
+        return ConfirmDrop(self.item, self, dict(values))
 
     # -- rendering -----------------------------------------------------------------------------
     def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
@@ -378,6 +392,9 @@ class FieldQuestion(Question):
     def next(self, turn: Turn) -> Screen:
         return turn.nav.next_in_item(self)
 
+    def walks_in_order(self, turn: Turn) -> bool:
+        return turn.conversation.revisiting == self.item
+
     def gap_after(self, turn: Turn) -> Screen | None:
         structure, d = turn.structure, turn.d
         if not structure.has_item(self.item):
@@ -429,8 +446,11 @@ class FieldQuestion(Question):
             mine += [f for f in elsewhere if f.item in finished]
         return mine
 
+    def lost(self, turn: Turn, values: Mapping[str, str]) -> list[Lost]:
+        return lost_answers(turn, self.item_def(turn), values)
+
     def confirm_first(self, turn: Turn, values: Mapping[str, str]) -> Screen | None:
-        if not doomed_relatives(turn, self.item_def(turn), values):
+        if not doomed_relatives(turn, self.item_def(turn), values) and not self.lost(turn, values):
             return None
         return ConfirmDrop(self.item, self, dict(values))
 
@@ -450,71 +470,3 @@ def own_name(turn: Turn, fdef: FieldDef) -> list[str]:
                 name = str(turn.d.answers.get(f.id, "")).strip()
                 return [name] if f.id != fdef.id and name else []
     return []
-
-
-def applying_answers(item: ItemDef, answers: dict[str, str]) -> dict[str, str]:
-    """``answers`` without the item's answers whose condition no longer holds."""
-    for f in item.fields:
-        if f.id in answers and not f.applies(answers):
-            answers.pop(f.id)
-    return answers
-
-
-def doomed_relatives(turn: Turn, item: ItemDef, values: Mapping[str, str]) -> list[Row]:
-    """The relatives that answering ``values`` in ``item`` would delete."""
-    if item.relatives is None:
-        return []
-    answers = applying_answers(item, {**turn.d.answers, **values})
-    applies = {r.code for r in item.relatives.relations if r.applies(answers)}
-    return [r for r in turn.d.relatives if r.get("quan_he") not in applies]
-
-
-def drop_inapplicable_relatives(turn: Turn, item: ItemDef, answers: dict[str, str]) -> list[Change]:
-    assert item.relatives is not None
-    relatives = turn.d.relatives
-    applies = {r.code for r in item.relatives.relations if r.applies(answers)}
-    doomed = [i for i, r in enumerate(relatives) if r.get("quan_he") not in applies]
-    for code in {relatives[i].get("quan_he") for i in doomed}:
-        turn.conversation.reopen_loop(relation_key(str(code)))
-    return [Change(f"relatives.{i}", None, op="delete") for i in reversed(doomed)]
-
-
-@dataclass(frozen=True, slots=True)
-class ConfirmDrop(Confirm):
-    """ "confirm drop 21": an answer that would delete relatives ("chưa kết hôn" with the
-    spouse's side entered) is stored only once confirmed."""
-
-    item: int = field()
-    answer: Question | None
-    values: dict[str, str]
-
-    what = "drop"
-
-    @property
-    def address(self) -> str:
-        return f"confirm drop {self.item}"
-
-    def extras(self) -> dict[str, Any]:
-        if self.answer is None:
-            return {"values": self.values}
-        return {"answer": self.answer.address, "values": self.values}
-
-    def params(self, turn: Turn) -> dict[str, Any]:
-        structure = turn.structure
-        if not structure.has_item(self.item):
-            return {}
-        item = structure.item(self.item)
-        doomed = doomed_relatives(turn, item, self.values) if self.answer is not None else []
-        incomplete = f" ({t('loop.incomplete')})"
-        names = [relative_summary(turn, item, row).removesuffix(incomplete) for row in doomed]
-        return {"ref": item.ref or item.label, "count": len(doomed), "names": names}
-
-    async def decide(self, turn: Turn, yes: bool) -> None:
-        answer = self.answer
-        fdef = answer.field_def(turn) if answer and answer.still_valid(turn) else None
-        if yes and answer is not None and fdef is not None:
-            turn.conversation.screen = answer
-            await answer.store(turn, fdef, Parsed(self.values), confirmed=True)
-            return
-        turn.note(t("confirm.clear_kept"))
-        turn.nav.back(quiet=True)
