@@ -27,6 +27,7 @@ from typing import Protocol
 
 from bot.delivery import Delivery
 from handlers.events import Event, Reply
+from handlers.failures import failure_place
 from handlers.replies import to_messages
 from storage.db import Database
 from storage.inbox import Inbox, Incoming, Received
@@ -144,18 +145,18 @@ class Intake:
         async with self._slots:
             try:
                 parsed = self.parse(row)
-            except Exception:
-                log.exception("could not read stored update %s", row.id)
+            except Exception as exc:  # its message may quote the update: type and place only
+                log.error("could not read stored update %s: %s", row.id, failure_place(exc))
                 parsed = Parsed()
             try:
                 if parsed.event is None:
                     await self._without_flow(row, parsed)
                 else:
                     await self._with_router(row, parsed, parsed.event)
-            except Exception:
+            except Exception as exc:
                 # The database failed: the row stays unprocessed and is taken up again at
                 # the next start. Never log the update: it carries what people typed.
-                log.exception("processing stored update %s failed", row.id)
+                log.error("processing stored update %s failed: %s", row.id, failure_place(exc))
                 return
             self.stats.processed += 1
 

@@ -4,6 +4,7 @@ for good; the audit keeps that the erasure happened and why."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from handlers.events import Reply
 from handlers.secretary import Notifier
 from handlers.stages import record_step
 from storage.core import Change
+from storage.db import MIGRATIONS, Database, migration_files
 from storage.reviews import Org
 from storage.stages import StageRecords
 from tests.secretary_world import TODAY, World, at, build_world
@@ -183,3 +185,36 @@ async def test_without_a_policy_nothing_is_erased(world: World) -> None:
     for n in (0, 50, 100, 400):
         await notifier.due_notifications(at(TODAY + timedelta(days=n), 9))
     assert await erasures(world) == []
+
+
+async def test_an_upgraded_database_keeps_its_dossiers_and_accepts_withdrawn(
+    tmp_path: Path,
+) -> None:
+    """Migration 014 rebuilds ``dossiers`` for the new status: rows, ids and every reference
+    to them survive, with the foreign keys on."""
+    old = tmp_path / "before-014"
+    old.mkdir()
+    for script in migration_files(MIGRATIONS):
+        if script.name < "014":
+            (old / script.name).write_text(script.read_text(encoding="utf-8"))
+    db = await Database.open(tmp_path / "u.sqlite3", migrate=False)
+    try:
+        await db.migrate(old)
+        async with db.transaction() as tx:
+            person = await tx.people.get_or_create("tg", "1", "An", consent=True)
+            record = await tx.dossiers.create(person.id)
+            record = await tx.dossiers.apply(record, [Change("answers.ho_ten", "AN")], person.id)
+            await tx.audit.append("view", person_id=person.id, dossier_id=record.id)
+            with pytest.raises(sqlite3.IntegrityError):
+                await tx.execute("UPDATE dossiers SET status = 'withdrawn'")
+        assert "014_withdrawn_status.sql" in await db.migrate()
+        async with db.transaction() as tx:
+            assert await tx.fetchall("PRAGMA foreign_key_check") == []
+            again = await tx.dossiers.get(record.id)
+            assert again is not None and again.dossier.value("ho_ten") == "AN"
+            assert len(await tx.dossiers.revisions(record.id)) == 1
+            await tx.dossiers.set_status(again, "withdrawn")
+        async with db.read() as r:
+            assert await r.fetchval("SELECT phase FROM dossier_progress") == "withdrawn"
+    finally:
+        await db.close()
