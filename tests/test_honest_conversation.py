@@ -304,3 +304,60 @@ async def test_a_revisit_walks_every_field_after_a_change(router: Router) -> Non
     assert "Quê quán?" in client.texts()
     await client.click("Giữ nguyên")
     assert "Nơi ở hiện nay?" in client.texts()
+
+
+# ---------------------------------------------------------------------------------------------
+# (6) a better writing offered as buttons
+
+
+async def test_unaccented_booklet_text_is_offered_with_its_diacritics(router: Router) -> None:
+    """ "cong nhan may, cty tnhh may hung yen" reached the booklet as typed; F19's suggestion
+    is now offered at once, as a button (and "co" takes it)."""
+    client = await at(router, missing("noi_vao_doan"))
+    assert (await cursor(router, client)).field_id == "noi_vao_doan"
+    await client.send("chi doan 11a2 truong thpt van giang")
+    assert "«chi đoàn 11a2 trường THPT Văn Giang»" in client.texts()
+    assert "Dùng cách ghi đề xuất" in client.buttons()
+    await client.send("co")
+    assert (await dossier(router, client)).answers["noi_vao_doan"] == (
+        "chi đoàn 11a2 trường THPT Văn Giang"
+    )
+
+
+async def test_keeping_the_unaccented_text_keeps_it(router: Router) -> None:
+    client = await at(router, missing("noi_vao_doan"))
+    await client.send("chi doan 11a2 truong thpt van giang")
+    await client.click("Giữ như tôi đã ghi")
+    d = await dossier(router, client)
+    assert d.answers["noi_vao_doan"] == "chi doan 11a2 truong thpt van giang"
+    assert "viết không dấu" in client.texts()  # and F19 says so
+
+
+async def test_a_place_not_found_offers_the_closest_real_names(router: Router) -> None:
+    """ "xa long hung, huyen van giag" produced an invented "new name" presented as fact;
+    now it is said plainly, the closest real commune is a button, and taking it goes on to
+    today's name."""
+    client = await birth_place_missing(router)
+    await client.send("xa long hung, huyen van giag, hung yen")
+    text = client.texts()
+    assert "không tìm thấy" in text and "không tự đặt tên mới" in text
+    assert "«xã Long Hưng, huyện Văn Giang, tỉnh Hưng Yên»" in text
+    await client.click("xã Long Hưng")
+    assert "(trước đây là xã Long Hưng, huyện Văn Giang, tỉnh Hưng Yên)" in client.texts()
+    await client.send("dung")
+    assert (await dossier(router, client)).answers["noi_dang_ky_khai_sinh"] == SUGGESTED
+
+
+async def test_a_place_not_found_kept_stays_a_flag(router: Router) -> None:
+    client = await birth_place_missing(router)
+    await client.send("xa long hung, huyen van giag, hung yen")
+    await client.send("giu nguyen")
+    assert (await dossier(router, client)).answers["noi_dang_ky_khai_sinh"].startswith("xa long")
+    await client.send("/tiendo")  # F21, with the closest real names
+    assert "không tìm thấy huyện Van Giag, xã Long Hung" in client.texts()
+
+
+async def birth_place_missing(router: Router) -> ChatClient:
+    client = await at(router, missing("noi_dang_ky_khai_sinh", "que_quan"))
+    assert (await cursor(router, client)).field_id == "noi_dang_ky_khai_sinh"
+    return client

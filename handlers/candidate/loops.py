@@ -5,7 +5,6 @@ menu to change it, so every field is asked again, answered or not."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
@@ -75,7 +74,7 @@ class RowQuestion(Question):
         nxt = turn.structure.next_in_row(item, row, self.field_id, self.code(), all_=False)
         if nxt is None:
             return None
-        return dataclasses.replace(self, field_id=nxt.id, start=None, suggestion=None)
+        return self.settled(field_id=nxt.id, start=None)
 
     def precedes(self, turn: Turn, other: Screen) -> bool:
         if not isinstance(other, RowQuestion) or other.kind != self.kind:
@@ -99,7 +98,7 @@ class RowQuestion(Question):
         )
         if nxt is None:
             return None
-        return dataclasses.replace(self, field_id=nxt.id, start=None, suggestion=None)
+        return self.settled(field_id=nxt.id, start=None)
 
     def own_flags(self, turn: Turn, fdef: FieldDef) -> list[Flag]:
         # In a row: while it is being entered only the answer's own format problems; once it

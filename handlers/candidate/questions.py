@@ -90,13 +90,24 @@ class Question(Screen):
     field_id: str
     start: str | None = field(default=None, kw_only=True)  # the chosen start of a period
     suggestion: str | None = field(default=None, kw_only=True)  # a better writing offered
+    others: tuple[str, ...] = field(default=(), kw_only=True)  # more real names, as options
+    reason: str = field(default="", kw_only=True)  # of the offer: "", "closest", "diacritics"
 
     question = True
     remembered = True
 
     def extras(self) -> dict[str, Any]:
-        found = {"start": self.start, "suggestion": self.suggestion}
+        found = {
+            "start": self.start,
+            "suggestion": self.suggestion,
+            "others": list(self.others) or None,
+            "reason": self.reason or None,
+        }
         return {k: v for k, v in found.items() if v is not None}
+
+    def settled(self, **changes: Any) -> Question:
+        """The question without a pending offer (and with ``changes``)."""
+        return dataclasses.replace(self, suggestion=None, others=(), reason="", **changes)
 
     def item_def(self, turn: Turn) -> ItemDef:
         return turn.structure.item(self.item)
@@ -143,14 +154,9 @@ class Question(Screen):
         if any(k in values for k in fdef.storage_keys()):
             current = display(fdef, values) or t("empty_value")
         seq = turn.conversation.asked
-        if self.suggestion:
-            key = "suggestion.ask" if BRACKET_OLD in self.suggestion else "suggestion.ask_current"
-            rows = [
-                [Button(t("suggestion.accept"), SUGGESTION.encode(Answer("yes"), seq=seq))],
-                [Button(t("suggestion.keep"), SUGGESTION.encode(Answer("no"), seq=seq))],
-            ]
-            return Shown(t(key, typed=current, suggestion=self.suggestion), rows)
         options = Options(seq)
+        if self.suggestion:
+            return self.offer(current, options)
         prompt, rows = self.kind_buttons(turn, item, fdef, options)
         rows += self.choice_rows(turn, fdef, options, extra_options)
         tail: list[Button] = []
@@ -172,6 +178,21 @@ class Question(Screen):
             example=fdef.example,
             current=current,
         )
+        return Shown(text, rows, options.values)
+
+    def offer(self, typed: str, options: Options) -> Shown:
+        """A better writing of what was just stored: the new name of a place, the closest
+        real names of a place not found (each a button), the text with its diacritics."""
+        suggestion, seq = self.suggestion or "", options.seq
+        key = {"closest": "suggestion.ask_closest", "diacritics": "suggestion.ask_diacritics"}
+        text_key = key.get(self.reason) or (
+            "suggestion.ask" if BRACKET_OLD in suggestion else "suggestion.ask_current"
+        )
+        accept = label(suggestion) if self.reason == "closest" else t("suggestion.accept")
+        rows = [[Button(accept, SUGGESTION.encode(Answer("yes"), seq=seq))]]
+        rows += [[options.button(other)] for other in self.others]
+        rows.append([Button(t("suggestion.keep"), SUGGESTION.encode(Answer("no"), seq=seq))])
+        text = t(text_key, typed=typed, suggestion=suggestion, others=list(self.others))
         return Shown(text, rows, options.values)
 
     def kind_buttons(
@@ -229,7 +250,7 @@ class Question(Screen):
                 await self.settle(turn, Answer("yes" if said else "no"))
                 return
             # A new text while a suggestion is pending: treat it as a new answer.
-            screen = dataclasses.replace(self, suggestion=None)
+            screen = self.settled()
             turn.conversation.screen = screen
         if not from_button:
             reading = read(text, fdef)
@@ -265,7 +286,13 @@ class Question(Screen):
         shown = t("stored", value=short(parsed.text)) if parsed.text else t("stored_empty")
         if parsed.suggestion:
             # The flags wait for the choice (settle): they are about what is kept.
-            screen = dataclasses.replace(screen, suggestion=parsed.suggestion, start=None)
+            screen = dataclasses.replace(
+                screen,
+                suggestion=parsed.suggestion,
+                others=parsed.others,
+                reason=parsed.reason,
+                start=None,
+            )
             turn.conversation.screen = screen
             turn.note(shown)
             turn.nav.ask(screen)
@@ -279,18 +306,18 @@ class Question(Screen):
 
     @on(SUGGESTION)
     async def settle(self, turn: Turn, payload: Answer) -> None:
-        """The address suggestion taken or declined."""
+        """The suggestion taken (read as an answer, so a closest real name may in turn be
+        offered its new name) or declined."""
         suggestion, fdef = self.suggestion, self.field_def(turn)
         if suggestion is None:
             turn.nav.reask()
             return
-        screen = dataclasses.replace(self, suggestion=None)
+        screen = self.settled()
         turn.conversation.screen = screen
         if payload.yes:
-            await screen.write(turn, {fdef.id: suggestion})
-            turn.note(t("stored", value=short(suggestion)))
-        else:
-            turn.note(t("suggestion.kept"))
+            await screen.on_text(turn, suggestion, from_button=True)
+            return
+        turn.note(t("suggestion.kept"))
         flags = unseen(turn, screen.own_flags(turn, fdef))
         if flags:
             show_flags(turn, flags)
@@ -457,7 +484,11 @@ class FieldQuestion(Question):
 
 def passing(extras: Mapping[str, Any]) -> dict[str, Any]:
     """A question's passing details (chosen start month, pending suggestion) as stored."""
-    return {k: extras[k] for k in ("start", "suggestion") if extras.get(k)}
+    found = {k: extras[k] for k in ("start", "suggestion", "reason") if extras.get(k)}
+    others = extras.get("others")
+    if isinstance(others, list) and others:
+        found["others"] = tuple(str(o) for o in others)
+    return found
 
 
 def own_name(turn: Turn, fdef: FieldDef) -> list[str]:
