@@ -361,3 +361,67 @@ async def birth_place_missing(router: Router) -> ChatClient:
     client = await at(router, missing("noi_dang_ky_khai_sinh", "que_quan"))
     assert (await cursor(router, client)).field_id == "noi_dang_ky_khai_sinh"
     return client
+
+
+# ---------------------------------------------------------------------------------------------
+# (7) shortcuts
+
+
+async def test_nhu_tren_copies_the_address_above_once_confirmed(router: Router) -> None:
+    client = await birth_place_missing(router)
+    await client.send("nhu tren")  # nothing above (5): said, nothing stored
+    assert "Chưa có địa chỉ nào ở trên" in client.texts()
+    await client.send("xa long hung, huyen van giang, tinh hung yen")
+    await client.send("co")
+    assert (await cursor(router, client)).field_id == "que_quan"
+    await client.send("như trên")
+    assert "chép từ mục (5) Nơi đăng ký khai sinh" in client.texts()
+    assert f"«{SUGGESTED}»" in client.texts()
+    assert "que_quan" not in (await dossier(router, client)).answers  # not before "yes"
+    await client.send("ok")
+    assert (await dossier(router, client)).answers["que_quan"] == SUGGESTED
+
+
+async def test_giong_muc_n_copies_that_item_and_can_be_declined(router: Router) -> None:
+    client = await at(router, load_sample("a"))
+    await client.send("/sua 7")
+    await client.send("giống mục (5)")
+    assert "chép từ mục (5) Nơi đăng ký khai sinh" in client.texts()
+    await client.click("Không, tôi sẽ ghi")
+    assert "Nơi thường trú hiện nay?" in client.texts()  # the question again, nothing stored
+    d = await dossier(router, client)
+    assert d.answers["thuong_tru"] == load_sample("a").answers["thuong_tru"]
+
+
+async def test_nhu_tren_for_a_relative_copies_the_birthplace(router: Router) -> None:
+    """The father's hometown "như trên" is his birthplace; the mother's birthplace "như trên"
+    the father's (the relative above)."""
+    facts = ("que_quan", "cu_tru", "o_nuoc_ngoai", "nghe_nghiep", "thanh_phan",
+             "lich_su_chinh_tri", "chinh_tri", "chap_hanh", "la_dang_vien")  # fmt: skip
+    client = await at(router, missing(keep=5, relatives={4: facts}))
+    assert (await cursor(router, client)).field_id == "que_quan"
+    await client.send("nhu tren")
+    assert "chép từ Nơi sinh" in client.texts()
+    await client.send("dung")
+    father = (await dossier(router, client)).relatives[4]
+    assert father["que_quan"] == father["noi_sinh"]
+
+
+async def test_hom_nay_is_today_for_a_date(router: Router) -> None:
+    client = await at(router, missing("ngay_ky", "ky_ten"))
+    assert (await cursor(router, client)).field_id == "ngay_ky"
+    await client.send("hom nay")
+    assert (await dossier(router, client)).answers["ngay_ky"] == "17/03/2026"
+
+
+async def test_a_one_month_period_is_written_once(router: Router) -> None:
+    sample = load_sample("a")
+    sample.tables["nuoc_ngoai"] = []
+    client = await at(router, sample)
+    await client.send("/sua 18")
+    await client.click("Có")
+    await client.click("Thêm")
+    assert (await cursor(router, client)).field_id == "thoi_gian"
+    await client.send("08/2022")
+    rows = (await dossier(router, client)).tables["nuoc_ngoai"]
+    assert (rows[0]["tu"], rows[0]["den"]) == ("08/2022", "08/2022")

@@ -106,8 +106,10 @@ def _parse(
     if kind is Kind.OTHER_NAMES:
         return one(p.parse_other_names(text))
     if kind is Kind.DATE:
-        return one(p.format_date(p.parse_date(text)))
+        return one(p.format_date(today if match_key(text) in _TODAY else p.parse_date(text)))
     if kind is Kind.MONTH:
+        if match_key(text) in _THIS_MONTH:
+            return one(p.format_month(p.Month(today.year, today.month)))
         return one(p.format_month(p.parse_month(text)))
     if kind is Kind.PERIOD:
         return _period(text, period_start)
@@ -210,9 +212,27 @@ def _period(text: str, start: str | None) -> Parsed:
                 ) from None
             period = p.Period(begin, end)
     else:
-        period = p.parse_period(text)
+        period = _whole_period(text)
     tu, den = p.format_period(period)
     return Parsed({"tu": tu, "den": den})
+
+
+#: "hôm nay" for a date (the signing date, typed the day it is signed); "tháng này".
+_TODAY = frozenset({"hom nay", "ngay hom nay", "bua nay", "hnay", "hom nay a"})
+_THIS_MONTH = frozenset({"thang nay", "thang nay a"})
+
+
+def _whole_period(text: str) -> p.Period:
+    """A period typed whole, or one month written once ("09/2019": a trip abroad of a few
+    weeks, a one-month class) as that month to itself."""
+    try:
+        return p.parse_period(text)
+    except p.ParseError as exc:
+        try:
+            month = p.parse_month(text)
+        except p.ParseError:
+            raise exc from None
+        return p.Period(month, month)
 
 
 def _choice(f: FieldDef, text: str) -> str:

@@ -26,6 +26,7 @@ from handlers.candidate.core import Screen, Shown, Turn, on
 from handlers.candidate.erasing import Lost, lost_in_row
 from handlers.candidate.flags import field_flags
 from handlers.candidate.questions import Question
+from handlers.candidate.shortcuts import Copy, address_above_in_row
 from handlers.candidate.summaries import relative_summary, row_summary
 from handlers.candidate.texts import label, loop_reply, t
 from handlers.events import Button
@@ -57,6 +58,17 @@ class RowQuestion(Question):
 
     def values(self, turn: Turn) -> Row:
         return self.stored_row(turn) or {}
+
+    def previous_row(self, turn: Turn) -> tuple[Row | None, str]:
+        """The row before this one (a table's previous row, the previous relative) and how
+        to name it, for "như trên"."""
+        raise NotImplementedError
+
+    def copy_above(self, turn: Turn, fdef: FieldDef) -> Copy | None:
+        previous, whose = self.previous_row(turn)
+        fields = turn.structure.columns(self.item_def(turn), self.code())
+        row = self.stored_row(turn) or {}
+        return address_above_in_row(fields, row, previous, self.field_id, whose)
 
     def lost(self, turn: Turn, values: Mapping[str, str]) -> list[Lost]:
         return lost_in_row(turn, self.item_def(turn), self.stored_row(turn), values, self.code())

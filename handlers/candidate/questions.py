@@ -40,6 +40,13 @@ from handlers.candidate.erasing import (
 )
 from handlers.candidate.flags import field_flags, show_flags, unseen
 from handlers.candidate.intent import not_stored, read
+from handlers.candidate.shortcuts import (
+    Copy,
+    Shortcut,
+    address_above,
+    item_address,
+    read_shortcut,
+)
 from handlers.candidate.structure import NO, YES, answered
 from handlers.candidate.summaries import explanation, header
 from handlers.candidate.texts import (
@@ -91,7 +98,8 @@ class Question(Screen):
     start: str | None = field(default=None, kw_only=True)  # the chosen start of a period
     suggestion: str | None = field(default=None, kw_only=True)  # a better writing offered
     others: tuple[str, ...] = field(default=(), kw_only=True)  # more real names, as options
-    reason: str = field(default="", kw_only=True)  # of the offer: "", "closest", "diacritics"
+    reason: str = field(default="", kw_only=True)  # "", "closest", "diacritics", "copy"
+    source: str = field(default="", kw_only=True)  # where a copied answer comes from
 
     question = True
     remembered = True
@@ -102,12 +110,14 @@ class Question(Screen):
             "suggestion": self.suggestion,
             "others": list(self.others) or None,
             "reason": self.reason or None,
+            "source": self.source or None,
         }
         return {k: v for k, v in found.items() if v is not None}
 
     def settled(self, **changes: Any) -> Question:
         """The question without a pending offer (and with ``changes``)."""
-        return dataclasses.replace(self, suggestion=None, others=(), reason="", **changes)
+        cleared: dict[str, Any] = {"suggestion": None, "others": (), "reason": "", "source": ""}
+        return dataclasses.replace(self, **{**cleared, **changes})
 
     def item_def(self, turn: Turn) -> ItemDef:
         return turn.structure.item(self.item)
@@ -156,7 +166,7 @@ class Question(Screen):
         seq = turn.conversation.asked
         options = Options(seq)
         if self.suggestion:
-            return self.offer(current, options)
+            return self.offer(turn, current, options)
         prompt, rows = self.kind_buttons(turn, item, fdef, options)
         rows += self.choice_rows(turn, fdef, options, extra_options)
         tail: list[Button] = []
@@ -180,19 +190,29 @@ class Question(Screen):
         )
         return Shown(text, rows, options.values)
 
-    def offer(self, typed: str, options: Options) -> Shown:
+    def offer(self, turn: Turn, typed: str, options: Options) -> Shown:
         """A better writing of what was just stored: the new name of a place, the closest
         real names of a place not found (each a button), the text with its diacritics."""
         suggestion, seq = self.suggestion or "", options.seq
-        key = {"closest": "suggestion.ask_closest", "diacritics": "suggestion.ask_diacritics"}
-        text_key = key.get(self.reason) or (
-            "suggestion.ask" if BRACKET_OLD in suggestion else "suggestion.ask_current"
+        text_key = (
+            f"suggestion.ask_{self.reason}"
+            if self.reason
+            else ("suggestion.ask" if BRACKET_OLD in suggestion else "suggestion.ask_current")
         )
-        accept = label(suggestion) if self.reason == "closest" else t("suggestion.accept")
-        rows = [[Button(accept, SUGGESTION.encode(Answer("yes"), seq=seq))]]
+        accept = {"closest": label(suggestion), "copy": t("suggestion.accept_copy")}
+        keep = t("suggestion.keep_copy" if self.reason == "copy" else "suggestion.keep")
+        yes = SUGGESTION.encode(Answer("yes"), seq=seq)
+        rows = [[Button(accept.get(self.reason) or t("suggestion.accept"), yes)]]
         rows += [[options.button(other)] for other in self.others]
-        rows.append([Button(t("suggestion.keep"), SUGGESTION.encode(Answer("no"), seq=seq))])
-        text = t(text_key, typed=typed, suggestion=suggestion, others=list(self.others))
+        rows.append([Button(keep, SUGGESTION.encode(Answer("no"), seq=seq))])
+        text = t(
+            text_key,
+            typed=typed,
+            suggestion=suggestion,
+            others=list(self.others),
+            source=self.source,
+            asked=self.field_def(turn).label,
+        )
         return Shown(text, rows, options.values)
 
     def kind_buttons(
@@ -252,6 +272,10 @@ class Question(Screen):
             # A new text while a suggestion is pending: treat it as a new answer.
             screen = self.settled()
             turn.conversation.screen = screen
+        shortcut = None if from_button else read_shortcut(text, fdef)
+        if shortcut is not None:
+            screen.offer_copy(turn, fdef, shortcut)
+            return
         if not from_button:
             reading = read(text, fdef)
             if reading.verdict is Verdict.I_DONT_KNOW and fdef.unknown_allowed:
@@ -272,6 +296,23 @@ class Question(Screen):
         if fdef.unknown_allowed and parsed.text == parsers.UNKNOWN:
             turn.note(t("not_answer.unknown_stored", n=self.item))
         await screen.store(turn, fdef, parsed)
+
+    def offer_copy(self, turn: Turn, fdef: FieldDef, shortcut: Shortcut) -> None:
+        """ "như trên" / "giống mục (6)": the address it names, shown with where it comes
+        from, stored only once confirmed."""
+        n = shortcut.item
+        copy = item_address(turn, n) if n is not None else self.copy_above(turn, fdef)
+        if copy is None:
+            turn.say(t("shortcut.nothing"))
+            turn.nav.reask()
+            return
+        screen = self.settled(suggestion=copy.text, reason="copy", source=copy.source)
+        turn.conversation.screen = screen
+        turn.nav.ask(screen)
+
+    def copy_above(self, turn: Turn, fdef: FieldDef) -> Copy | None:
+        """The address "như trên" names."""
+        raise NotImplementedError
 
     async def store(
         self, turn: Turn, fdef: FieldDef, parsed: Parsed, *, confirmed: bool = False
@@ -316,6 +357,10 @@ class Question(Screen):
         turn.conversation.screen = screen
         if payload.yes:
             await screen.on_text(turn, suggestion, from_button=True)
+            return
+        if self.reason == "copy":  # nothing was stored: the question again
+            turn.note(t("shortcut.declined"))
+            turn.nav.ask(screen)
             return
         turn.note(t("suggestion.kept"))
         flags = unseen(turn, screen.own_flags(turn, fdef))
@@ -422,6 +467,9 @@ class FieldQuestion(Question):
     def walks_in_order(self, turn: Turn) -> bool:
         return turn.conversation.revisiting == self.item
 
+    def copy_above(self, turn: Turn, fdef: FieldDef) -> Copy | None:
+        return address_above(turn, self.item_def(turn), self.field_id)
+
     def gap_after(self, turn: Turn) -> Screen | None:
         structure, d = turn.structure, turn.d
         if not structure.has_item(self.item):
@@ -484,7 +532,7 @@ class FieldQuestion(Question):
 
 def passing(extras: Mapping[str, Any]) -> dict[str, Any]:
     """A question's passing details (chosen start month, pending suggestion) as stored."""
-    found = {k: extras[k] for k in ("start", "suggestion", "reason") if extras.get(k)}
+    found = {k: extras[k] for k in ("start", "suggestion", "reason", "source") if extras.get(k)}
     others = extras.get("others")
     if isinstance(others, list) and others:
         found["others"] = tuple(str(o) for o in others)
