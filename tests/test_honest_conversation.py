@@ -7,6 +7,7 @@ import pytest
 
 from admission.clock import FixedClock
 from forms.dossier import Dossier
+from forms.vn import fold
 from handlers.candidate import CandidateFlow
 from handlers.router import Router
 from storage.db import Database
@@ -425,3 +426,69 @@ async def test_a_one_month_period_is_written_once(router: Router) -> None:
     await client.send("08/2022")
     rows = (await dossier(router, client)).tables["nuoc_ngoai"]
     assert (rows[0]["tu"], rows[0]["den"]) == ("08/2022", "08/2022")
+
+
+# ---------------------------------------------------------------------------------------------
+# (8) fix buttons, one numbering, no internal numbers, one form of address
+
+
+def flawed() -> Dossier:
+    """Sample A with non-answers stored by an older version (or a JSON file)."""
+    d = load_sample("a")
+    d.relatives[0]["noi_mat"] = "ko biet"
+    d.relatives[4]["chap_hanh"] = "khong"
+    return d
+
+
+async def test_a_fix_button_opens_the_flagged_field(router: Router) -> None:
+    """ "Sửa mục (21)" opened "Anh/chị đã kết hôn chưa?", the start of the item, not the
+    grandfather's place of death it flagged."""
+    client = await at(router, flawed())
+    await client.send("/tiendo")
+    await client.click("Sửa mục (21)")
+    screen = await cursor(router, client)
+    assert (screen.item, screen.field_id, screen.row) == (21, "noi_mat", 0)  # type: ignore[attr-defined]
+    assert "Mất tại đâu?" in client.texts() and "Đã ghi: ko biet" in client.texts()
+    assert "Giữ nguyên" not in client.buttons()  # a non-answer is not offered to be kept
+    await client.send("tai nha")
+    assert (await dossier(router, client)).relatives[0]["noi_mat"] == "tai nha"
+
+
+async def test_warnings_keep_one_numbering_across_pages(router: Router) -> None:
+    d = load_sample("a")
+    for key in ("noi_vao_doan", "nghe_nghiep", "chuyen_mon", "tin_hoc"):
+        d.answers[key] = fold(d.answers[key])  # F19 warnings
+    for row in d.tables["lich_su"]:
+        row["noi_dung"] = fold(row["noi_dung"])
+    client = await at(router, d)
+    await client.send("/tiendo")
+    first = client.texts()
+    assert "cảnh báo 1:" in first
+    await client.click("Xem thêm")
+    later = client.texts()
+    numbers = [b for b in client.buttons() if b.startswith("💬")]
+    assert numbers and "Giải trình cảnh báo 1" not in numbers[0]  # numbering goes on
+    assert "cảnh báo 1:" not in later
+
+
+async def test_internal_item_numbers_are_never_shown(router: Router) -> None:
+    client = await at(router, load_sample("a"))
+    await client.send("/sua")
+    assert "91" not in client.texts() and "92" not in client.texts()
+    assert "«Người giới thiệu vào Đảng»" in client.texts()
+    await client.send("/sua nguoi gioi thieu")
+    assert "Người giới thiệu vào Đảng" in client.texts()
+
+
+def test_the_candidates_texts_say_anh_chi() -> None:
+    """One form of address throughout the candidate's texts: "anh/chị", never "bạn",
+    "em" or "đồng chí" for the candidate."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "templates"
+    files = [root / "chat.toml", root / "parse.toml", *(root / "chat").glob("*.j2")]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\b(bạn|Bạn|đồng chí|Đồng chí)\b", text), path.name
+        assert not re.search(r"\b(em|Em) (hãy|đã|có|cần|chưa|vui lòng)\b", text), path.name

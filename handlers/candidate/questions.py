@@ -74,6 +74,12 @@ class Options:
         return Button(label(text), OPTION.encode(Option(len(self.values) - 1), seq=self.seq))
 
 
+#: Kinds whose stored text is read again before "Giữ nguyên" is offered (the others are
+#: canonical values written by the parsers).
+_READ_KINDS = frozenset(
+    {Kind.TEXT, Kind.LONG_TEXT, Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE, Kind.NAME}
+)
+
 #: The suggestion's own words for each side, besides its button labels.
 SUGGESTION_WORDS = {
     "yes": (t("suggestion.accept"), "dùng đề xuất", "dùng cách này", "lấy đề xuất", "sửa"),
@@ -170,7 +176,7 @@ class Question(Screen):
         prompt, rows = self.kind_buttons(turn, item, fdef, options)
         rows += self.choice_rows(turn, fdef, options, extra_options)
         tail: list[Button] = []
-        if current and answered(fdef, values):
+        if current and answered(fdef, values) and self.keepable(fdef, values):
             tail.append(Button(t("button.keep"), KEEP.encode(seq=seq)))
         if not fdef.required:
             tail.append(Button(t("button.skip"), SKIP.encode(seq=seq)))
@@ -189,6 +195,16 @@ class Question(Screen):
             current=current,
         )
         return Shown(text, rows, options.values)
+
+    @staticmethod
+    def keepable(fdef: FieldDef, values: Row) -> bool:
+        """Whether the stored answer may be kept as it is: not a non-answer stored before
+        (an old "ko biet" is asked again, never offered "Giữ nguyên")."""
+        value = str(values.get(fdef.id, "") or "")
+        if fdef.kind not in _READ_KINDS or not value or parsers.is_unknown(value):
+            return True
+        reading = read(value, fdef)
+        return reading.is_answer
 
     def offer(self, turn: Turn, typed: str, options: Options) -> Shown:
         """A better writing of what was just stored: the new name of a place, the closest
