@@ -181,6 +181,7 @@ _LEVELS = (
     "tổ", "quận", "đặc", "khu", "bản", "làng", "số", "đường", "ngõ", "ngách", "kiệt", "hẻm",
 )  # fmt: skip
 
+_UNTONED_CLOSER = 4  # an unaccented closer (nao, sao, gi) ends a question this short
 _SHORT_FREE = 12  # a free text of at most this many words may be a question anywhere
 _FIRST_CLAUSE = 6  # a longer free text asks when its first clause (this short) asks
 _LONG_QUESTION = 25
@@ -363,8 +364,12 @@ def _asks(text: str, words: tuple[_Word, ...], expect: Expect) -> bool:
     opener = _starts(words, _OPENERS) or (
         bool(words[0].toned) and _starts(words[:1], _OPENERS_TONED)
     )
-    closer = 1 < len(words) <= _SHORT_FREE and (
-        _ends(words, _CLOSERS) or (bool(words[-1].toned) and _ends(words, _CLOSERS_TONED))
+    # A closer typed without diacritics ends only a short question: "mach mau nao" is "mạch
+    # máu não" (a cause of death), "ghi cai nao" asks.
+    toned = bool(words[-1].toned)
+    closer = (
+        1 < len(words) <= (_SHORT_FREE if toned else _UNTONED_CLOSER)
+        and (_ends(words, _CLOSERS) or (toned and _ends(words, _CLOSERS_TONED)))
     )
     if expect.kind not in _FREE:
         return q_mark or phrase or opener or (closer and expect.kind is not Kind.NAME)

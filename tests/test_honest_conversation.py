@@ -492,3 +492,27 @@ def test_the_candidates_texts_say_anh_chi() -> None:
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"\b(bạn|Bạn|đồng chí|Đồng chí)\b", text), path.name
         assert not re.search(r"\b(em|Em) (hãy|đã|có|cần|chưa|vui lòng)\b", text), path.name
+
+
+async def test_a_bare_yes_picks_no_closest_name(router: Router) -> None:
+    """Typing "co" to a list of real names the candidate never typed picks none of them; a
+    tap (or its number) does."""
+    client = await birth_place_missing(router)
+    await client.send("xa long hung, huyen van giag, hung yen")
+    await client.send("co")
+    assert "bấm tên đúng" in client.texts()
+    answers = (await dossier(router, client)).answers
+    assert answers["noi_dang_ky_khai_sinh"] == "xa long hung, huyen van giag, hung yen"
+    await client.send("1")
+    assert "(trước đây là xã Long Hưng, huyện Văn Giang" in client.texts()
+
+
+def test_a_cause_of_death_without_diacritics_is_an_answer() -> None:
+    """ "tai bien mach mau nao" (tai biến mạch máu não) was read as a question ("… nào?"),
+    so a candidate without diacritics could never give it."""
+    from forms.classify import classify
+    from forms.definition import load_form
+
+    cause = next(f for f in load_form().relatives().fields if f.id == "nguyen_nhan_mat")
+    assert classify("tai bien mach mau nao", cause).is_answer
+    assert not classify("ghi cai nao", cause).is_answer

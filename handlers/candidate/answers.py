@@ -147,7 +147,7 @@ def _address(f: FieldDef, text: str) -> Parsed:
     )
     if analysis.suggestion and analysis.suggestion != typed:
         return Parsed({f.id: typed}, analysis.suggestion)
-    closest = _closest_writings(typed, analysis.not_found, analysis.closest)
+    closest = _closest_writings(typed, analysis.not_found, analysis.closest, f.kind)
     if closest:  # a place not found: said plainly with real names, never a "new name"
         return Parsed({f.id: typed}, closest[0], closest[1:], "closest")
     return _with_diacritics(f, typed)
@@ -156,10 +156,13 @@ def _address(f: FieldDef, text: str) -> Parsed:
 _COMMUNE_LEVELS = ("xa ", "phuong ", "thi tran ", "dac khu ")
 
 
-def _closest_writings(typed: str, not_found: list[str], closest: list[str]) -> tuple[str, ...]:
+def _closest_writings(
+    typed: str, not_found: list[str], closest: list[str], kind: Kind
+) -> tuple[str, ...]:
     """The typed address with the unknown commune (and what follows it) replaced by each of
     the closest real communes ("thôn Đông, " kept before it). Only where that is a whole
-    answer: no bracket, a commune-level name found in the text."""
+    answer: no bracket, a commune-level name found in the text, and for a residence a
+    commune of today (no district: "commune, province")."""
     if "(" in typed:
         return ()
     folded = fold(typed).lower()
@@ -169,6 +172,8 @@ def _closest_writings(typed: str, not_found: list[str], closest: list[str]) -> t
         return ()
     prefix = typed[: min(starts)]
     communes = [c for c in closest if fold(c).lower().startswith(_COMMUNE_LEVELS)]
+    if kind is Kind.ADDRESS_RESIDENCE:
+        communes = [c for c in communes if c.count(",") == 1]
     return tuple(prefix + c for c in communes)
 
 

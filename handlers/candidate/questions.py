@@ -282,6 +282,11 @@ class Question(Screen):
         if self.suggestion:
             # "co", "dung" (dùng), "ok", "thoi", "giu nguyen": the reply to the suggestion
             said = None if from_button else typed_yes_no(text, **SUGGESTION_WORDS)
+            if said and self.reason == "closest":
+                # a bare "có" picks no name the candidate never typed: one is tapped
+                turn.say(t("suggestion.pick"))
+                turn.nav.reask()
+                return
             if said is not None:
                 await self.settle(turn, Answer("yes" if said else "no"))
                 return
