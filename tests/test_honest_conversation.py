@@ -371,7 +371,7 @@ async def birth_place_missing(router: Router) -> ChatClient:
 async def test_nhu_tren_copies_the_address_above_once_confirmed(router: Router) -> None:
     client = await birth_place_missing(router)
     await client.send("nhu tren")  # nothing above (5): said, nothing stored
-    assert "Chưa có địa chỉ nào ở trên" in client.texts()
+    assert "Chưa có gì ở trên" in client.texts()
     await client.send("xa long hung, huyen van giang, tinh hung yen")
     await client.send("co")
     assert (await cursor(router, client)).field_id == "que_quan"
@@ -516,3 +516,44 @@ def test_a_cause_of_death_without_diacritics_is_an_answer() -> None:
     cause = next(f for f in load_form().relatives().fields if f.id == "nguyen_nhan_mat")
     assert classify("tai bien mach mau nao", cause).is_answer
     assert not classify("ghi cai nao", cause).is_answer
+
+
+async def test_nt_copies_the_previous_relatives_fact_and_is_never_stored(router: Router) -> None:
+    """ "nt" (như trên) was stored and would have been printed in the booklet."""
+    mother = ("nghe_nghiep", "thanh_phan", "lich_su_chinh_tri", "chinh_tri", "chap_hanh",
+              "la_dang_vien", "ngay_vao_dang", "chi_bo_dang", "noi_luu_ho_so")  # fmt: skip
+    client = await at(router, missing(keep=6, relatives={5: mother}))
+    assert (await cursor(router, client)).field_id == "nghe_nghiep"
+    await client.send("nt")
+    assert "chép từ Cha đẻ – Nghề nghiệp" in client.texts() and "«nông dân»" in client.texts()
+    await client.send("ok")
+    assert (await dossier(router, client)).relatives[5]["nghe_nghiep"] == "nông dân"
+
+    other = await at(router, missing("nghe_nghiep"), "1002")
+    before = await revision(router, other)
+    await other.send("như trên")  # nothing above item (10) to copy: said, not stored
+    assert "Lý lịch không ghi «như trên»" in other.texts()
+    assert await unchanged(router, other, before)
+
+
+@pytest.mark.parametrize(
+    ("where", "text"),
+    [
+        ("ho_ten", "ong noi em mat som ko biet ten"),  # "ko biet" inside a name
+        ("ho_ten", "mat som roi ko biet"),
+        ("nghe_nghiep", "de em hoi me da"),  # put off to ask someone
+        ("nghe_nghiep", "hoi me da"),
+        ("chinh_tri", "khong co gi"),  # "nothing" to a statement: a bare no
+    ],
+)
+async def test_more_non_answers_found_by_driving_the_chat(
+    router: Router, where: str, text: str
+) -> None:
+    facts = ("ho_ten", "nam_sinh", "da_mat", "nam_mat", "nguyen_nhan_mat", "noi_mat", "que_quan",
+             "nghe_nghiep", "chinh_tri", "la_dang_vien")  # fmt: skip
+    keep = facts[facts.index(where) :]
+    client = await at(router, missing(keep=1, relatives={0: keep}))
+    assert (await cursor(router, client)).field_id == where
+    before = await revision(router, client)
+    await client.send(text)
+    assert await unchanged(router, client, before)

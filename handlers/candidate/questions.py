@@ -301,8 +301,7 @@ class Question(Screen):
             reading = read(text, fdef)
             if reading.verdict is Verdict.I_DONT_KNOW and fdef.unknown_allowed:
                 text = parsers.UNKNOWN  # the guidance's words, never an invented fact
-            elif not reading.is_answer and reading.reason != "bare_statement":
-                # (a bare "có"/"không" to a statement is explained by its parser)
+            elif not reading.is_answer:
                 turn.say(not_stored(reading, text, fdef, explanation(turn, screen)))
                 turn.nav.reask()
                 return

@@ -1,6 +1,7 @@
-"""Shortcuts people expect when an address repeats one already given: "như trên" (the address
-just above: the birthplace for the hometown, the relative's birthplace, the previous
-relative's) and "giống mục (6)" (an item's address). The copy is shown with where it comes
+"""Shortcuts people expect when an answer repeats one already given: "như trên" / "nt" (the
+address just above: the birthplace for the hometown, the relative's birthplace; any text:
+the same fact of the previous row or relative) and "giống mục (6)" (an item's address). The
+booklet never says "như trên": the copy is written out. The copy is shown with where it comes
 from and stored only once confirmed (:class:`.questions.Question` offers it like a
 suggestion); "hôm nay" and one-month periods are read by :mod:`.answers`."""
 
@@ -15,12 +16,14 @@ from forms.vn import match_key
 from handlers.candidate.core import Turn
 
 ADDRESSES = frozenset({Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE})
+_COPYABLE = ADDRESSES | {Kind.TEXT, Kind.LONG_TEXT}
 _ABOVE = frozenset(
     match_key(w)
     for w in (
         "như trên", "giống trên", "như ở trên", "giống ở trên", "giống như trên", "y như trên",
         "như mục trên", "giống mục trên", "như câu trên", "giống câu trên", "như trên ạ",
         "giống trên ạ", "như bên trên", "giống bên trên", "như nơi sinh", "giống nơi sinh",
+        "nt", "n/t", "như trên.", "như trên ạ",
     )
 )  # fmt: skip
 _ITEM = re.compile(
@@ -44,8 +47,9 @@ class Shortcut:
 
 
 def read_shortcut(text: str, fdef: FieldDef) -> Shortcut | None:
-    """The shortcut ``text`` is, at a question of ``fdef`` (addresses only), or None."""
-    if fdef.kind not in ADDRESSES:
+    """The shortcut ``text`` is, at a question of ``fdef`` (addresses and free text), or
+    None."""
+    if fdef.kind not in _COPYABLE:
         return None
     key = match_key(text)
     if key in _ABOVE:
@@ -68,8 +72,11 @@ def item_address(turn: Turn, number: int) -> Copy | None:
 
 
 def address_above(turn: Turn, item: ItemDef, field_id: str) -> Copy | None:
-    """The address answered last before ``field_id`` in the form's order."""
+    """The address answered last before ``field_id`` in the form's order (None for another
+    kind of question: "như trên" names no text above it)."""
     found: Copy | None = None
+    if turn.structure.field(item, field_id).kind not in ADDRESSES:
+        return None
     for it in turn.structure.items:
         for f in it.fields:
             if it is item and f.id == field_id:
@@ -84,10 +91,11 @@ def address_above_in_row(
     fields: tuple[FieldDef, ...], row: Row, previous: Row | None, field_id: str, whose: str
 ) -> Copy | None:
     """The address before ``field_id`` in the same row (the birthplace for the hometown), else
-    the same address of the previous row (``whose`` names it: "Cha đẻ")."""
+    the same fact of the previous row (``whose`` names it: "Cha đẻ")."""
     found: Copy | None = None
+    mine = next((f for f in fields if f.id == field_id), None)
     for f in fields:
-        if f.id == field_id:
+        if f.id == field_id or mine is None or mine.kind not in ADDRESSES:
             break
         value = str(row.get(f.id, "") or "").strip()
         if f.kind in ADDRESSES and value:
