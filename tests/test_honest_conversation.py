@@ -557,3 +557,17 @@ async def test_more_non_answers_found_by_driving_the_chat(
     before = await revision(router, client)
     await client.send(text)
     assert await unchanged(router, client, before)
+
+
+async def test_a_loop_menu_reads_how_people_answer(router: Router) -> None:
+    """ "Còn anh, chị, em nào nữa không?" answered "ko con ai" or "con 1 nguoi nua"."""
+    client = await consented(router)
+    await seed(router, client, load_sample("a"), gates=GATES,
+               closed=[k for k in CLOSED_A if k != "r:anh_chi_em"])  # fmt: skip
+    assert (await cursor(router, client)).kind == "loop"
+    await client.send("con 1 nguoi nua")
+    assert (await cursor(router, client)).field_id == "xung_ho"  # type: ignore[attr-defined]
+    await client.click("Quay lại")
+    assert (await cursor(router, client)).kind == "loop"
+    await client.send("ko con ai")
+    assert (await cursor(router, client)).kind != "loop"
