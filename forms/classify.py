@@ -138,6 +138,19 @@ _REFUSALS = (
     "không muốn", "không khai", "không trả lời", "bí mật",
     "riêng tư", "không tiện", "để sau", "khai sau", "tính sau", "lúc khác", "không cần",
     "không muốn nói", "không thích khai",
+    # putting it off to ask someone ("de em hoi me da")
+    "để em hỏi", "để tôi hỏi", "để mình hỏi", "để hỏi", "hỏi mẹ",
+    "hỏi bố", "hỏi gia đình", "để em xem", "để em tìm", "chưa hỏi", "để em nhớ",
+)  # fmt: skip
+#: "Nothing": a bare "no" ("không có gì" to "có vấn đề gì không?"), not a question.
+_NOTHING = (
+    "không có gì", "chẳng có gì", "không có vấn đề gì", "không gì", "không có chi",
+)  # fmt: skip
+#: Kinds whose answers never hold "không biết": anywhere in the text it says "I don't know"
+#: ("ong noi em mat som ko biet ten" is no name).
+_NEVER_UNKNOWN_WORDS = frozenset(
+    {Kind.NAME, Kind.OTHER_NAMES, Kind.DATE, Kind.MONTH, Kind.YEAR, Kind.PERIOD,
+     Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE}
 )  # fmt: skip
 #: Questions about the question, anywhere in the text (whole words).
 _QUESTION_PHRASES = (
@@ -181,6 +194,7 @@ _LEVELS = (
     "tổ", "quận", "đặc", "khu", "bản", "làng", "số", "đường", "ngõ", "ngách", "kiệt", "hẻm",
 )  # fmt: skip
 
+_UNTONED_CLOSER = 4  # an unaccented closer (nao, sao, gi) ends a question this short
 _SHORT_FREE = 12  # a free text of at most this many words may be a question anywhere
 _FIRST_CLAUSE = 6  # a longer free text asks when its first clause (this short) asks
 _LONG_QUESTION = 25
@@ -277,7 +291,7 @@ def classify(text: str, expect: Expect | FieldDef | Kind | None = None) -> Readi
         return Reading(Verdict.CHATTER, "noise")
     words = _words(cleaned)
     core = _core(words)
-    said = _yes_no(cleaned)
+    said = False if _is(core, _NOTHING) else _yes_no(cleaned)
     asks = _asks(cleaned, words, expect)
     if expect.kind in _YES_NO_KINDS and said is not None:
         return Reading(Verdict.ANSWER, "yes" if said else "no", said)
@@ -299,6 +313,8 @@ def _dont_know(core: tuple[_Word, ...], expect: Expect, asks: bool) -> bool:
     """ "không biết", "ko ro", "k nhớ"… opening a short text; in a narrative only on its own
     or with a question ("không biết từ chối" is a weakness of item (22))."""
     if _is(core, _DONT_KNOW_EXACT) or _is(core, _DONT_KNOW):
+        return True
+    if expect.kind in _NEVER_UNKNOWN_WORDS and _contains(core, _DONT_KNOW):
         return True
     if len(core) > _SHORT_MEANING or not _starts(core, _DONT_KNOW):
         return False
@@ -363,8 +379,11 @@ def _asks(text: str, words: tuple[_Word, ...], expect: Expect) -> bool:
     opener = _starts(words, _OPENERS) or (
         bool(words[0].toned) and _starts(words[:1], _OPENERS_TONED)
     )
-    closer = 1 < len(words) <= _SHORT_FREE and (
-        _ends(words, _CLOSERS) or (bool(words[-1].toned) and _ends(words, _CLOSERS_TONED))
+    # A closer typed without diacritics ends only a short question: "mach mau nao" is "mạch
+    # máu não" (a cause of death), "ghi cai nao" asks.
+    toned = bool(words[-1].toned)
+    closer = 1 < len(words) <= (_SHORT_FREE if toned else _UNTONED_CLOSER) and (
+        _ends(words, _CLOSERS) or (toned and _ends(words, _CLOSERS_TONED))
     )
     if expect.kind not in _FREE:
         return q_mark or phrase or opener or (closer and expect.kind is not Kind.NAME)

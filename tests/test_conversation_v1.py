@@ -7,6 +7,8 @@ on exactly as the code of that time did.
 conversation — a period's start chosen with a forward stack, a pending address suggestion
 with a flag list and an item being revisited, a pending confirmation, consent asked with an
 invite code kept — then the events that followed and the replies they got, byte for byte.
+One reply changed since, on purpose (issue 12): a flag's fix button names the flagged field
+("c:go:5:-1:noi_dang_ky_khai_sinh", was "c:go:5") so it opens that question.
 """
 
 from __future__ import annotations

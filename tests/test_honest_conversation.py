@@ -7,6 +7,7 @@ import pytest
 
 from admission.clock import FixedClock
 from forms.dossier import Dossier
+from forms.vn import fold
 from handlers.candidate import CandidateFlow
 from handlers.router import Router
 from storage.db import Database
@@ -304,3 +305,269 @@ async def test_a_revisit_walks_every_field_after_a_change(router: Router) -> Non
     assert "Quê quán?" in client.texts()
     await client.click("Giữ nguyên")
     assert "Nơi ở hiện nay?" in client.texts()
+
+
+# ---------------------------------------------------------------------------------------------
+# (6) a better writing offered as buttons
+
+
+async def test_unaccented_booklet_text_is_offered_with_its_diacritics(router: Router) -> None:
+    """ "cong nhan may, cty tnhh may hung yen" reached the booklet as typed; F19's suggestion
+    is now offered at once, as a button (and "co" takes it)."""
+    client = await at(router, missing("noi_vao_doan"))
+    assert (await cursor(router, client)).field_id == "noi_vao_doan"
+    await client.send("chi doan 11a2 truong thpt van giang")
+    assert "«chi đoàn 11a2 trường THPT Văn Giang»" in client.texts()
+    assert "Dùng cách ghi đề xuất" in client.buttons()
+    await client.send("co")
+    assert (await dossier(router, client)).answers["noi_vao_doan"] == (
+        "chi đoàn 11a2 trường THPT Văn Giang"
+    )
+
+
+async def test_keeping_the_unaccented_text_keeps_it(router: Router) -> None:
+    client = await at(router, missing("noi_vao_doan"))
+    await client.send("chi doan 11a2 truong thpt van giang")
+    await client.click("Giữ như tôi đã ghi")
+    d = await dossier(router, client)
+    assert d.answers["noi_vao_doan"] == "chi doan 11a2 truong thpt van giang"
+    assert "viết không dấu" in client.texts()  # and F19 says so
+
+
+async def test_a_place_not_found_offers_the_closest_real_names(router: Router) -> None:
+    """ "xa long hung, huyen van giag" produced an invented "new name" presented as fact;
+    now it is said plainly, the closest real commune is a button, and taking it goes on to
+    today's name."""
+    client = await birth_place_missing(router)
+    await client.send("xa long hung, huyen van giag, hung yen")
+    text = client.texts()
+    assert "không tìm thấy" in text and "không tự đặt tên mới" in text
+    assert "«xã Long Hưng, huyện Văn Giang, tỉnh Hưng Yên»" in text
+    await client.click("xã Long Hưng")
+    assert "(trước đây là xã Long Hưng, huyện Văn Giang, tỉnh Hưng Yên)" in client.texts()
+    await client.send("dung")
+    assert (await dossier(router, client)).answers["noi_dang_ky_khai_sinh"] == SUGGESTED
+
+
+async def test_a_place_not_found_kept_stays_a_flag(router: Router) -> None:
+    client = await birth_place_missing(router)
+    await client.send("xa long hung, huyen van giag, hung yen")
+    await client.send("giu nguyen")
+    assert (await dossier(router, client)).answers["noi_dang_ky_khai_sinh"].startswith("xa long")
+    await client.send("/tiendo")  # F21, with the closest real names
+    assert "không tìm thấy huyện Van Giag, xã Long Hung" in client.texts()
+
+
+async def birth_place_missing(router: Router) -> ChatClient:
+    client = await at(router, missing("noi_dang_ky_khai_sinh", "que_quan"))
+    assert (await cursor(router, client)).field_id == "noi_dang_ky_khai_sinh"
+    return client
+
+
+# ---------------------------------------------------------------------------------------------
+# (7) shortcuts
+
+
+async def test_nhu_tren_copies_the_address_above_once_confirmed(router: Router) -> None:
+    client = await birth_place_missing(router)
+    await client.send("nhu tren")  # nothing above (5): said, nothing stored
+    assert "Chưa có gì ở trên" in client.texts()
+    await client.send("xa long hung, huyen van giang, tinh hung yen")
+    await client.send("co")
+    assert (await cursor(router, client)).field_id == "que_quan"
+    await client.send("như trên")
+    assert "chép từ mục (5) Nơi đăng ký khai sinh" in client.texts()
+    assert f"«{SUGGESTED}»" in client.texts()
+    assert "que_quan" not in (await dossier(router, client)).answers  # not before "yes"
+    await client.send("ok")
+    assert (await dossier(router, client)).answers["que_quan"] == SUGGESTED
+
+
+async def test_giong_muc_n_copies_that_item_and_can_be_declined(router: Router) -> None:
+    client = await at(router, load_sample("a"))
+    await client.send("/sua 7")
+    await client.send("giống mục (5)")
+    assert "chép từ mục (5) Nơi đăng ký khai sinh" in client.texts()
+    await client.click("Không, tôi sẽ ghi")
+    assert "Nơi thường trú hiện nay?" in client.texts()  # the question again, nothing stored
+    d = await dossier(router, client)
+    assert d.answers["thuong_tru"] == load_sample("a").answers["thuong_tru"]
+
+
+async def test_nhu_tren_for_a_relative_copies_the_birthplace(router: Router) -> None:
+    """The father's hometown "như trên" is his birthplace; the mother's birthplace "như trên"
+    the father's (the relative above)."""
+    facts = ("que_quan", "cu_tru", "o_nuoc_ngoai", "nghe_nghiep", "thanh_phan",
+             "lich_su_chinh_tri", "chinh_tri", "chap_hanh", "la_dang_vien")  # fmt: skip
+    client = await at(router, missing(keep=5, relatives={4: facts}))
+    assert (await cursor(router, client)).field_id == "que_quan"
+    await client.send("nhu tren")
+    assert "chép từ Nơi sinh" in client.texts()
+    await client.send("dung")
+    father = (await dossier(router, client)).relatives[4]
+    assert father["que_quan"] == father["noi_sinh"]
+
+
+async def test_hom_nay_is_today_for_a_date(router: Router) -> None:
+    client = await at(router, missing("ngay_ky", "ky_ten"))
+    assert (await cursor(router, client)).field_id == "ngay_ky"
+    await client.send("hom nay")
+    assert (await dossier(router, client)).answers["ngay_ky"] == "17/03/2026"
+
+
+async def test_a_one_month_period_is_written_once(router: Router) -> None:
+    sample = load_sample("a")
+    sample.tables["nuoc_ngoai"] = []
+    client = await at(router, sample)
+    await client.send("/sua 18")
+    await client.click("Có")
+    await client.click("Thêm")
+    assert (await cursor(router, client)).field_id == "thoi_gian"
+    await client.send("08/2022")
+    rows = (await dossier(router, client)).tables["nuoc_ngoai"]
+    assert (rows[0]["tu"], rows[0]["den"]) == ("08/2022", "08/2022")
+
+
+# ---------------------------------------------------------------------------------------------
+# (8) fix buttons, one numbering, no internal numbers, one form of address
+
+
+def flawed() -> Dossier:
+    """Sample A with non-answers stored by an older version (or a JSON file)."""
+    d = load_sample("a")
+    d.relatives[0]["noi_mat"] = "ko biet"
+    d.relatives[4]["chap_hanh"] = "khong"
+    return d
+
+
+async def test_a_fix_button_opens_the_flagged_field(router: Router) -> None:
+    """ "Sửa mục (21)" opened "Anh/chị đã kết hôn chưa?", the start of the item, not the
+    grandfather's place of death it flagged."""
+    client = await at(router, flawed())
+    await client.send("/tiendo")
+    await client.click("Sửa mục (21)")
+    screen = await cursor(router, client)
+    assert (screen.item, screen.field_id, screen.row) == (21, "noi_mat", 0)  # type: ignore[attr-defined]
+    assert "Mất tại đâu?" in client.texts() and "Đã ghi: ko biet" in client.texts()
+    assert "Giữ nguyên" not in client.buttons()  # a non-answer is not offered to be kept
+    await client.send("tai nha")
+    assert (await dossier(router, client)).relatives[0]["noi_mat"] == "tai nha"
+
+
+async def test_warnings_keep_one_numbering_across_pages(router: Router) -> None:
+    d = load_sample("a")
+    for key in ("noi_vao_doan", "nghe_nghiep", "chuyen_mon", "tin_hoc"):
+        d.answers[key] = fold(d.answers[key])  # F19 warnings
+    for row in d.tables["lich_su"]:
+        row["noi_dung"] = fold(row["noi_dung"])
+    client = await at(router, d)
+    await client.send("/tiendo")
+    first = client.texts()
+    assert "cảnh báo 1:" in first
+    await client.click("Xem thêm")
+    later = client.texts()
+    numbers = [b for b in client.buttons() if b.startswith("💬")]
+    assert numbers and "Giải trình cảnh báo 1" not in numbers[0]  # numbering goes on
+    assert "cảnh báo 1:" not in later
+
+
+async def test_internal_item_numbers_are_never_shown(router: Router) -> None:
+    client = await at(router, load_sample("a"))
+    await client.send("/sua")
+    assert "91" not in client.texts() and "92" not in client.texts()
+    assert "«Người giới thiệu vào Đảng»" in client.texts()
+    await client.send("/sua nguoi gioi thieu")
+    assert "Người giới thiệu vào Đảng" in client.texts()
+
+
+def test_the_candidates_texts_say_anh_chi() -> None:
+    """One form of address throughout the candidate's texts: "anh/chị", never "bạn",
+    "em" or "đồng chí" for the candidate."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "templates"
+    files = [root / "chat.toml", root / "parse.toml", *(root / "chat").glob("*.j2")]
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\b(bạn|Bạn|đồng chí|Đồng chí)\b", text), path.name
+        assert not re.search(r"\b(em|Em) (hãy|đã|có|cần|chưa|vui lòng)\b", text), path.name
+
+
+async def test_a_bare_yes_picks_no_closest_name(router: Router) -> None:
+    """Typing "co" to a list of real names the candidate never typed picks none of them; a
+    tap (or its number) does."""
+    client = await birth_place_missing(router)
+    await client.send("xa long hung, huyen van giag, hung yen")
+    await client.send("co")
+    assert "bấm tên đúng" in client.texts()
+    answers = (await dossier(router, client)).answers
+    assert answers["noi_dang_ky_khai_sinh"] == "xa long hung, huyen van giag, hung yen"
+    await client.send("1")
+    assert "(trước đây là xã Long Hưng, huyện Văn Giang" in client.texts()
+
+
+def test_a_cause_of_death_without_diacritics_is_an_answer() -> None:
+    """ "tai bien mach mau nao" (tai biến mạch máu não) was read as a question ("… nào?"),
+    so a candidate without diacritics could never give it."""
+    from forms.classify import classify
+    from forms.definition import load_form
+
+    cause = next(f for f in load_form().relatives().fields if f.id == "nguyen_nhan_mat")
+    assert classify("tai bien mach mau nao", cause).is_answer
+    assert not classify("ghi cai nao", cause).is_answer
+
+
+async def test_nt_copies_the_previous_relatives_fact_and_is_never_stored(router: Router) -> None:
+    """ "nt" (như trên) was stored and would have been printed in the booklet."""
+    mother = ("nghe_nghiep", "thanh_phan", "lich_su_chinh_tri", "chinh_tri", "chap_hanh",
+              "la_dang_vien", "ngay_vao_dang", "chi_bo_dang", "noi_luu_ho_so")  # fmt: skip
+    client = await at(router, missing(keep=6, relatives={5: mother}))
+    assert (await cursor(router, client)).field_id == "nghe_nghiep"
+    await client.send("nt")
+    assert "chép từ Cha đẻ – Nghề nghiệp" in client.texts() and "«nông dân»" in client.texts()
+    await client.send("ok")
+    assert (await dossier(router, client)).relatives[5]["nghe_nghiep"] == "nông dân"
+
+    other = await at(router, missing("nghe_nghiep"), "1002")
+    before = await revision(router, other)
+    await other.send("như trên")  # nothing above item (10) to copy: said, not stored
+    assert "Lý lịch không ghi «như trên»" in other.texts()
+    assert await unchanged(router, other, before)
+
+
+@pytest.mark.parametrize(
+    ("where", "text"),
+    [
+        ("ho_ten", "ong noi em mat som ko biet ten"),  # "ko biet" inside a name
+        ("ho_ten", "mat som roi ko biet"),
+        ("nghe_nghiep", "de em hoi me da"),  # put off to ask someone
+        ("nghe_nghiep", "hoi me da"),
+        ("chinh_tri", "khong co gi"),  # "nothing" to a statement: a bare no
+    ],
+)
+async def test_more_non_answers_found_by_driving_the_chat(
+    router: Router, where: str, text: str
+) -> None:
+    facts = ("ho_ten", "nam_sinh", "da_mat", "nam_mat", "nguyen_nhan_mat", "noi_mat", "que_quan",
+             "nghe_nghiep", "chinh_tri", "la_dang_vien")  # fmt: skip
+    keep = facts[facts.index(where) :]
+    client = await at(router, missing(keep=1, relatives={0: keep}))
+    assert (await cursor(router, client)).field_id == where
+    before = await revision(router, client)
+    await client.send(text)
+    assert await unchanged(router, client, before)
+
+
+async def test_a_loop_menu_reads_how_people_answer(router: Router) -> None:
+    """ "Còn anh, chị, em nào nữa không?" answered "ko con ai" or "con 1 nguoi nua"."""
+    client = await consented(router)
+    await seed(router, client, load_sample("a"), gates=GATES,
+               closed=[k for k in CLOSED_A if k != "r:anh_chi_em"])  # fmt: skip
+    assert (await cursor(router, client)).kind == "loop"
+    await client.send("con 1 nguoi nua")
+    assert (await cursor(router, client)).field_id == "xung_ho"  # type: ignore[attr-defined]
+    await client.click("Quay lại")
+    assert (await cursor(router, client)).kind == "loop"
+    await client.send("ko con ai")
+    assert (await cursor(router, client)).kind != "loop"

@@ -19,7 +19,12 @@ _P = "c"
 
 @dataclass(frozen=True, slots=True)
 class ItemNumber:
+    """An item to open; a flag's fix button also names the flagged row (of a table or of the
+    relatives, -1: none) and field ("c:go:21:4:noi_mat"), opened directly."""
+
     number: int
+    row: int = -1
+    field: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +131,7 @@ def decode_action(data: str) -> tuple[ActionCodec[Any] | None, Decoded[Any] | No
     return codec, codec.decode(data)
 
 
-def jump_action(item_number: int) -> str:
-    """The button action that opens item ``item_number`` in the candidate's conversation."""
-    return GO.encode(ItemNumber(item_number))
+def jump_action(item_number: int, row: int | None = None, field: str | None = None) -> str:
+    """The button action that opens item ``item_number`` in the candidate's conversation (at
+    ``row`` and ``field`` when given: a flag's place)."""
+    return GO.encode(ItemNumber(item_number, -1 if row is None else row, field or ""))

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 from forms import parsers as p
 from forms.addresses import analyse_address
+from forms.diacritics import lacks_diacritics, suggest_diacritics
 from forms.model import FieldDef, FormDef, Kind
 from forms.texts import message
-from forms.vn import clean_text, match_key
+from forms.vn import clean_text, fold, match_key
 
 
 class AnswerError(ValueError):
@@ -32,12 +33,16 @@ class AnswerError(ValueError):
 class Parsed:
     """A valid answer: ``values`` by storage key (a period fills ``tu`` and ``den``).
 
-    ``suggestion`` is a better way to write an address ("new (trước đây là old)") that the
-    chat offers to use instead of the typed text.
+    ``suggestion`` is a better way to write the answer that the chat offers to use instead
+    of the typed text (``reason``): an address's new name ("new (trước đây là old)", ""), the
+    closest real names of a place not found ("closest", the best first, ``others`` after),
+    free text with its diacritics ("diacritics").
     """
 
     values: dict[str, str]
     suggestion: str | None = None
+    others: tuple[str, ...] = ()
+    reason: str = ""
 
     @property
     def text(self) -> str:
@@ -93,16 +98,18 @@ def _parse(
             )
         )
     if kind is Kind.TEXT:
-        return one(_free_text(text, _TEXT_LIMIT, multiline=False))
+        return _with_diacritics(f, _free_text(text, _TEXT_LIMIT, multiline=False))
     if kind is Kind.LONG_TEXT:
-        return one(_free_text(text, _LONG_LIMIT, multiline=True))
+        return _with_diacritics(f, _free_text(text, _LONG_LIMIT, multiline=True))
     if kind is Kind.NAME:
         return one(p.parse_full_name(text))
     if kind is Kind.OTHER_NAMES:
         return one(p.parse_other_names(text))
     if kind is Kind.DATE:
-        return one(p.format_date(p.parse_date(text)))
+        return one(p.format_date(today if match_key(text) in _TODAY else p.parse_date(text)))
     if kind is Kind.MONTH:
+        if match_key(text) in _THIS_MONTH:
+            return one(p.format_month(p.Month(today.year, today.month)))
         return one(p.format_month(p.parse_month(text)))
     if kind is Kind.PERIOD:
         return _period(text, period_start)
@@ -125,17 +132,59 @@ def _parse(
     if kind is Kind.PLEDGE:
         return one(_pledge(text, form.pledge))
     if kind in (Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE):
-        typed = _free_text(text, _TEXT_LIMIT, multiline=False)
-        if kind is Kind.ADDRESS_RESIDENCE and typed == "không":
-            return one(typed)  # no thường trú: tạm trú is asked next
-        if sum(ch.isalpha() for ch in typed) < 2:  # "1985", "5/3": not a place
-            raise AnswerError(message("parse.address.no_letters"))
-        analysis = analyse_address(
-            typed, kind="origin" if kind is Kind.ADDRESS_ORIGIN else "residence"
-        )
-        suggestion = analysis.suggestion if analysis.suggestion != typed else None
-        return Parsed({f.id: typed}, suggestion)
+        return _address(f, text)
     return one(_free_text(text, _TEXT_LIMIT, multiline=False))  # pragma: no cover - new kind
+
+
+def _address(f: FieldDef, text: str) -> Parsed:
+    typed = _free_text(text, _TEXT_LIMIT, multiline=False)
+    if f.kind is Kind.ADDRESS_RESIDENCE and typed == "không":
+        return Parsed({f.id: typed})  # no thường trú: tạm trú is asked next
+    if sum(ch.isalpha() for ch in typed) < 2:  # "1985", "5/3": not a place
+        raise AnswerError(message("parse.address.no_letters"))
+    analysis = analyse_address(
+        typed, kind="origin" if f.kind is Kind.ADDRESS_ORIGIN else "residence"
+    )
+    if analysis.suggestion and analysis.suggestion != typed:
+        return Parsed({f.id: typed}, analysis.suggestion)
+    closest = _closest_writings(typed, analysis.not_found, analysis.closest, f.kind)
+    if closest:  # a place not found: said plainly with real names, never a "new name"
+        return Parsed({f.id: typed}, closest[0], closest[1:], "closest")
+    return _with_diacritics(f, typed)
+
+
+_COMMUNE_LEVELS = ("xa ", "phuong ", "thi tran ", "dac khu ")
+
+
+def _closest_writings(
+    typed: str, not_found: list[str], closest: list[str], kind: Kind
+) -> tuple[str, ...]:
+    """The typed address with the unknown commune (and what follows it) replaced by each of
+    the closest real communes ("thôn Đông, " kept before it). Only where that is a whole
+    answer: no bracket, a commune-level name found in the text, and for a residence a
+    commune of today (no district: "commune, province")."""
+    if "(" in typed:
+        return ()
+    folded = fold(typed).lower()
+    starts = [folded.find(fold(name).lower()) for name in not_found]
+    starts = [i for i in starts if i >= 0]
+    if not starts:
+        return ()
+    prefix = typed[: min(starts)]
+    communes = [c for c in closest if fold(c).lower().startswith(_COMMUNE_LEVELS)]
+    if kind is Kind.ADDRESS_RESIDENCE:
+        communes = [c for c in communes if c.count(",") == 1]
+    return tuple(prefix + c for c in communes)
+
+
+def _with_diacritics(f: FieldDef, value: str) -> Parsed:
+    """``value``, with its diacritised writing offered when it was typed without any (F19:
+    the booklet is written with diacritics) and the words are known."""
+    if lacks_diacritics(value):
+        written = suggest_diacritics(value)
+        if written and written != value:
+            return Parsed({f.id: value}, written, reason="diacritics")
+    return Parsed({f.id: value})
 
 
 def _free_text(text: str, limit: int, *, multiline: bool) -> str:
@@ -168,9 +217,27 @@ def _period(text: str, start: str | None) -> Parsed:
                 ) from None
             period = p.Period(begin, end)
     else:
-        period = p.parse_period(text)
+        period = _whole_period(text)
     tu, den = p.format_period(period)
     return Parsed({"tu": tu, "den": den})
+
+
+#: "hôm nay" for a date (the signing date, typed the day it is signed); "tháng này".
+_TODAY = frozenset({"hom nay", "ngay hom nay", "bua nay", "hnay", "hom nay a"})
+_THIS_MONTH = frozenset({"thang nay", "thang nay a"})
+
+
+def _whole_period(text: str) -> p.Period:
+    """A period typed whole, or one month written once ("09/2019": a trip abroad of a few
+    weeks, a one-month class) as that month to itself."""
+    try:
+        return p.parse_period(text)
+    except p.ParseError as exc:
+        try:
+            month = p.parse_month(text)
+        except p.ParseError:
+            raise exc from None
+        return p.Period(month, month)
 
 
 def _choice(f: FieldDef, text: str) -> str:

@@ -121,11 +121,12 @@ async def progress(turn: Turn, _: object = None, *, offset: int = 0) -> None:
 @command("sua")
 async def edit(turn: Turn, arg: str) -> None:
     digits = "".join(ch for ch in arg if ch.isdigit())
-    if not digits:
+    named = None if digits else turn.structure.item_named(arg)
+    if not digits and named is None:
         turn.say(t("edit.which", items=turn.structure.item_list()))
         turn.nav.reask()
         return
-    await jump(turn, int(digits))
+    await jump(turn, named.number if named else int(digits))
 
 
 @command("xem")
@@ -162,8 +163,9 @@ async def delete(turn: Turn, _: str) -> None:
     await ask_erase(turn)
 
 
-async def jump(turn: Turn, number: int) -> None:
-    """Revisit item ``number`` question by question, showing the answers given."""
+async def jump(turn: Turn, number: int, row: int = -1, field: str = "") -> None:
+    """Revisit item ``number`` question by question, showing the answers given; with a
+    flag's ``row`` and ``field``, open that question (then the conversation goes on)."""
     structure = turn.structure
     if not structure.has_item(number):
         turn.say(t("edit.no_item", n=number, items=structure.item_list()))
@@ -172,15 +174,16 @@ async def jump(turn: Turn, number: int) -> None:
     if not turn.editable:
         turn.refuse()
         return
-    turn.conversation.revisiting = number
+    target = turn.nav.flagged(number, row, field)
+    turn.conversation.revisiting = None if target else number
     turn.conversation.forward = []
-    turn.nav.goto(turn.nav.item_slots(structure.item(number))[0])
+    turn.nav.goto(target or turn.nav.item_slots(structure.item(number))[0])
 
 
 # -- buttons on every screen --------------------------------------------------------------------
 @everywhere(GO)
 async def go(turn: Turn, payload: ItemNumber) -> None:
-    await jump(turn, payload.number)
+    await jump(turn, payload.number, payload.row, payload.field)
 
 
 @everywhere(CONSENT)

@@ -95,23 +95,26 @@ def show_flags(
     more = len(flags) - offset - len(shown)
     turn.shown_keys.update(f.key for f in shown)
     keys: list[str] = []
-    jumps: list[int] = []
+    jumps: dict[int, Flag] = {}  # the first flag of each item: its button opens its field
     for f in shown:
         if f.item not in jumps and structure.has_item(f.item):
-            jumps.append(f.item)
-        if not f.is_error and not f.explanation:
+            jumps[f.item] = f
+        if _explainable(f):
             keys.append(f.key)
+    # Warnings are numbered across the pages of one list ("cảnh báo 4" on the second page).
+    base = sum(_explainable(f) for f in flags[:offset])
     conv.flag_lists += 1
     buttons: list[list[Button]] = []
     row: list[Button] = []
-    for n in jumps[:4]:
+    for n, f in list(jumps.items())[:4]:
         it = structure.item(n)
-        row.append(Button(t("flags.jump", ref=it.ref or short(it.label, 24)), jump_action(n)))
+        action = jump_action(n, f.row, f.field)
+        row.append(Button(t("flags.jump", ref=it.ref or short(it.label, 24)), action))
     if row:
         buttons.append(row)
     for i, _ in enumerate(keys[:3]):
         ref = FlagRef.of(conv.flag_lists, i)
-        buttons.append([Button(t("flags.explain", n=i + 1), EXPLAIN_FLAG.encode(ref))])
+        buttons.append([Button(t("flags.explain", n=base + i + 1), EXPLAIN_FLAG.encode(ref))])
     if pageable and more > 0:
         next_page = Offset(offset + len(shown))
         buttons.append([Button(t("flags.more", count=more), MORE_FLAGS.encode(next_page))])
@@ -120,19 +123,23 @@ def show_flags(
     text = render(
         "chat/flags.j2",
         title=title,
-        flags=[_flag_line(turn, f, keys) for f in shown],
+        flags=[_flag_line(turn, f, keys, base) for f in shown],
         more=more,
         more_button=pageable,
     )
     turn.say(text, buttons)
 
 
-def _flag_line(turn: Turn, f: Flag, keys: list[str]) -> dict[str, object]:
+def _explainable(f: Flag) -> bool:
+    return not f.is_error and not f.explanation
+
+
+def _flag_line(turn: Turn, f: Flag, keys: list[str], base: int) -> dict[str, object]:
     structure = turn.structure
     return {
         "error": f.is_error,
         "message": f.message,
         "ref": structure.item(f.item).ref if structure.has_item(f.item) else "",
         "explanation": f.explanation or "",
-        "explain_n": keys.index(f.key) + 1 if f.key in keys[:3] else 0,
+        "explain_n": base + keys.index(f.key) + 1 if f.key in keys[:3] else 0,
     }

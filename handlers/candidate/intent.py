@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from forms.classify import Expect, Reading, Verdict, classify
 from forms.model import FieldDef, Kind
+from forms.texts import message
 from forms.vn import fold, match_key
 from handlers.candidate.actions import OPTION, decode_action
 from handlers.candidate.texts import short, t
@@ -54,14 +55,18 @@ def social(reading: Reading) -> str | None:
 def not_stored(reading: Reading, text: str, fdef: FieldDef, explanation: str) -> str:
     """Why ``text`` was not stored as the answer to ``fdef``, and what to write instead: a
     question gets ``explanation`` (the field's help); "không biết" where "không rõ" is not
-    allowed, how to find the fact out; a refusal, that the item must be declared; "ok",
-    "k", a bare "có", that it says nothing."""
+    allowed, how to find the fact out; a bare yes/no to a statement, the statement to write;
+    a refusal, that the item must be declared; "ok", "k", a bare "có", that it says
+    nothing."""
     typed = short(text, 60)
     optional = not fdef.required
     if reading.verdict is Verdict.I_DONT_KNOW:
         text_ = t("not_answer.dont_know", typed=typed, optional=optional)
         find = t(f"not_answer.find.{_FIND.get(fdef.kind, 'other')}")
         return "\n".join(filter(None, [text_, find, explanation if reading.asks else ""]))
+    if reading.reason == "bare_statement":  # parse_statement's words, with the example
+        examples = list(fdef.statement_examples())
+        return t("parse_failed", error=message("parse.statement.bare", examples=examples))
     if reading.verdict is Verdict.REFUSAL:
         return t("not_answer.refusal", typed=typed, optional=optional)
     key = social(reading)

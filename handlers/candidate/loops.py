@@ -5,7 +5,6 @@ menu to change it, so every field is asked again, answered or not."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
@@ -27,6 +26,7 @@ from handlers.candidate.core import Screen, Shown, Turn, on
 from handlers.candidate.erasing import Lost, lost_in_row
 from handlers.candidate.flags import field_flags
 from handlers.candidate.questions import Question
+from handlers.candidate.shortcuts import Copy, address_above_in_row
 from handlers.candidate.summaries import relative_summary, row_summary
 from handlers.candidate.texts import label, loop_reply, t
 from handlers.events import Button
@@ -59,6 +59,17 @@ class RowQuestion(Question):
     def values(self, turn: Turn) -> Row:
         return self.stored_row(turn) or {}
 
+    def previous_row(self, turn: Turn) -> tuple[Row | None, str]:
+        """The row before this one (a table's previous row, the previous relative) and how
+        to name it, for "như trên"."""
+        raise NotImplementedError
+
+    def copy_above(self, turn: Turn, fdef: FieldDef) -> Copy | None:
+        previous, whose = self.previous_row(turn)
+        fields = turn.structure.columns(self.item_def(turn), self.code())
+        row = self.stored_row(turn) or {}
+        return address_above_in_row(fields, row, previous, self.field_id, whose)
+
     def lost(self, turn: Turn, values: Mapping[str, str]) -> list[Lost]:
         return lost_in_row(turn, self.item_def(turn), self.stored_row(turn), values, self.code())
 
@@ -75,7 +86,7 @@ class RowQuestion(Question):
         nxt = turn.structure.next_in_row(item, row, self.field_id, self.code(), all_=False)
         if nxt is None:
             return None
-        return dataclasses.replace(self, field_id=nxt.id, start=None, suggestion=None)
+        return self.settled(field_id=nxt.id, start=None)
 
     def precedes(self, turn: Turn, other: Screen) -> bool:
         if not isinstance(other, RowQuestion) or other.kind != self.kind:
@@ -99,7 +110,7 @@ class RowQuestion(Question):
         )
         if nxt is None:
             return None
-        return dataclasses.replace(self, field_id=nxt.id, start=None, suggestion=None)
+        return self.settled(field_id=nxt.id, start=None)
 
     def own_flags(self, turn: Turn, fdef: FieldDef) -> list[Flag]:
         # In a row: while it is being entered only the answer's own format problems; once it

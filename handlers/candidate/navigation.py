@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from forms.model import ItemDef, TableDef
+from forms.model import FieldDef, ItemDef, TableDef
 from handlers.candidate.consent import ask_consent
 from handlers.candidate.core import HISTORY, Screen, Turn
 from handlers.candidate.dialogs import Done, Unset
@@ -28,6 +28,15 @@ from handlers.candidate.state import screen_at
 from handlers.candidate.structure import NO, answered, relation_key, table_key
 from handlers.candidate.tables import ColumnQuestion, RowsMenu
 from handlers.candidate.texts import t
+
+
+def _column(fields: list[FieldDef], key: str) -> str:
+    """The field a flag's key names (a period's "tu"/"den" is its column); the row's first
+    field when none does."""
+    for f in fields:
+        if key == f.id or key in f.storage_keys():
+            return f.id
+    return fields[0].id if fields else key
 
 
 class Navigator:
@@ -114,6 +123,27 @@ class Navigator:
         if item.relatives is not None:
             slots.append(RelativesMenu(n))
         return slots
+
+    def flagged(self, item: int, row: int, field: str) -> Screen | None:
+        """The question a flag points at (``row`` -1: none; ``field`` "": the row's first),
+        or None when it no longer applies (the item's first question is asked instead)."""
+        structure, d = self.structure, self.turn.d
+        if not structure.has_item(item) or not (field or row >= 0):
+            return None
+        it = structure.item(item)
+        screen: Screen
+        if row >= 0 and it.table is not None and row < len(d.rows(it.table.id)):
+            found = _column(structure.row_fields(it, d.rows(it.table.id)[row]), field)
+            screen = ColumnQuestion(item=item, row=row, field_id=found, revisit=not field)
+        elif row >= 0 and it.relatives is not None and row < len(d.relatives):
+            code = d.relatives[row].get("quan_he", "")
+            found = _column(structure.row_fields(it, d.relatives[row], code), field)
+            screen = RelativeQuestion(item, found, relation=code, row=row, revisit=not field)
+        elif field:
+            screen = FieldQuestion(item, field)
+        else:
+            return None
+        return screen if screen.still_valid(self.turn) else None
 
     def item_units(self, item: ItemDef) -> tuple[int, int]:
         """(answered, total) questions of ``item`` for progress displays."""

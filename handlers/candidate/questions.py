@@ -40,6 +40,13 @@ from handlers.candidate.erasing import (
 )
 from handlers.candidate.flags import field_flags, show_flags, unseen
 from handlers.candidate.intent import not_stored, read
+from handlers.candidate.shortcuts import (
+    Copy,
+    Shortcut,
+    address_above,
+    item_address,
+    read_shortcut,
+)
 from handlers.candidate.structure import NO, YES, answered
 from handlers.candidate.summaries import explanation, header
 from handlers.candidate.texts import (
@@ -67,6 +74,12 @@ class Options:
         return Button(label(text), OPTION.encode(Option(len(self.values) - 1), seq=self.seq))
 
 
+#: Kinds whose stored text is read again before "Giữ nguyên" is offered (the others are
+#: canonical values written by the parsers).
+_READ_KINDS = frozenset(
+    {Kind.TEXT, Kind.LONG_TEXT, Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE, Kind.NAME}
+)
+
 #: The suggestion's own words for each side, besides its button labels.
 SUGGESTION_WORDS = {
     "yes": (t("suggestion.accept"), "dùng đề xuất", "dùng cách này", "lấy đề xuất", "sửa"),
@@ -90,13 +103,27 @@ class Question(Screen):
     field_id: str
     start: str | None = field(default=None, kw_only=True)  # the chosen start of a period
     suggestion: str | None = field(default=None, kw_only=True)  # a better writing offered
+    others: tuple[str, ...] = field(default=(), kw_only=True)  # more real names, as options
+    reason: str = field(default="", kw_only=True)  # "", "closest", "diacritics", "copy"
+    source: str = field(default="", kw_only=True)  # where a copied answer comes from
 
     question = True
     remembered = True
 
     def extras(self) -> dict[str, Any]:
-        found = {"start": self.start, "suggestion": self.suggestion}
+        found = {
+            "start": self.start,
+            "suggestion": self.suggestion,
+            "others": list(self.others) or None,
+            "reason": self.reason or None,
+            "source": self.source or None,
+        }
         return {k: v for k, v in found.items() if v is not None}
+
+    def settled(self, **changes: Any) -> Question:
+        """The question without a pending offer (and with ``changes``)."""
+        cleared: dict[str, Any] = {"suggestion": None, "others": (), "reason": "", "source": ""}
+        return dataclasses.replace(self, **{**cleared, **changes})
 
     def item_def(self, turn: Turn) -> ItemDef:
         return turn.structure.item(self.item)
@@ -143,18 +170,13 @@ class Question(Screen):
         if any(k in values for k in fdef.storage_keys()):
             current = display(fdef, values) or t("empty_value")
         seq = turn.conversation.asked
-        if self.suggestion:
-            key = "suggestion.ask" if BRACKET_OLD in self.suggestion else "suggestion.ask_current"
-            rows = [
-                [Button(t("suggestion.accept"), SUGGESTION.encode(Answer("yes"), seq=seq))],
-                [Button(t("suggestion.keep"), SUGGESTION.encode(Answer("no"), seq=seq))],
-            ]
-            return Shown(t(key, typed=current, suggestion=self.suggestion), rows)
         options = Options(seq)
+        if self.suggestion:
+            return self.offer(turn, current, options)
         prompt, rows = self.kind_buttons(turn, item, fdef, options)
         rows += self.choice_rows(turn, fdef, options, extra_options)
         tail: list[Button] = []
-        if current and answered(fdef, values):
+        if current and answered(fdef, values) and self.keepable(fdef, values):
             tail.append(Button(t("button.keep"), KEEP.encode(seq=seq)))
         if not fdef.required:
             tail.append(Button(t("button.skip"), SKIP.encode(seq=seq)))
@@ -171,6 +193,41 @@ class Question(Screen):
             rule=first_sentence(fdef.help),
             example=fdef.example,
             current=current,
+        )
+        return Shown(text, rows, options.values)
+
+    @staticmethod
+    def keepable(fdef: FieldDef, values: Row) -> bool:
+        """Whether the stored answer may be kept as it is: not a non-answer stored before
+        (an old "ko biet" is asked again, never offered "Giữ nguyên")."""
+        value = str(values.get(fdef.id, "") or "")
+        if fdef.kind not in _READ_KINDS or not value or parsers.is_unknown(value):
+            return True
+        reading = read(value, fdef)
+        return reading.is_answer
+
+    def offer(self, turn: Turn, typed: str, options: Options) -> Shown:
+        """A better writing of what was just stored: the new name of a place, the closest
+        real names of a place not found (each a button), the text with its diacritics."""
+        suggestion, seq = self.suggestion or "", options.seq
+        text_key = (
+            f"suggestion.ask_{self.reason}"
+            if self.reason
+            else ("suggestion.ask" if BRACKET_OLD in suggestion else "suggestion.ask_current")
+        )
+        accept = {"closest": label(suggestion), "copy": t("suggestion.accept_copy")}
+        keep = t("suggestion.keep_copy" if self.reason == "copy" else "suggestion.keep")
+        yes = SUGGESTION.encode(Answer("yes"), seq=seq)
+        rows = [[Button(accept.get(self.reason) or t("suggestion.accept"), yes)]]
+        rows += [[options.button(other)] for other in self.others]
+        rows.append([Button(keep, SUGGESTION.encode(Answer("no"), seq=seq))])
+        text = t(
+            text_key,
+            typed=typed,
+            suggestion=suggestion,
+            others=list(self.others),
+            source=self.source,
+            asked=self.field_def(turn).label,
         )
         return Shown(text, rows, options.values)
 
@@ -225,18 +282,26 @@ class Question(Screen):
         if self.suggestion:
             # "co", "dung" (dùng), "ok", "thoi", "giu nguyen": the reply to the suggestion
             said = None if from_button else typed_yes_no(text, **SUGGESTION_WORDS)
+            if said and self.reason == "closest":
+                # a bare "có" picks no name the candidate never typed: one is tapped
+                turn.say(t("suggestion.pick"))
+                turn.nav.reask()
+                return
             if said is not None:
                 await self.settle(turn, Answer("yes" if said else "no"))
                 return
             # A new text while a suggestion is pending: treat it as a new answer.
-            screen = dataclasses.replace(self, suggestion=None)
+            screen = self.settled()
             turn.conversation.screen = screen
+        shortcut = None if from_button else read_shortcut(text, fdef)
+        if shortcut is not None:
+            screen.offer_copy(turn, fdef, shortcut)
+            return
         if not from_button:
             reading = read(text, fdef)
             if reading.verdict is Verdict.I_DONT_KNOW and fdef.unknown_allowed:
                 text = parsers.UNKNOWN  # the guidance's words, never an invented fact
-            elif not reading.is_answer and reading.reason != "bare_statement":
-                # (a bare "có"/"không" to a statement is explained by its parser)
+            elif not reading.is_answer:
                 turn.say(not_stored(reading, text, fdef, explanation(turn, screen)))
                 turn.nav.reask()
                 return
@@ -252,6 +317,23 @@ class Question(Screen):
             turn.note(t("not_answer.unknown_stored", n=self.item))
         await screen.store(turn, fdef, parsed)
 
+    def offer_copy(self, turn: Turn, fdef: FieldDef, shortcut: Shortcut) -> None:
+        """ "như trên" / "giống mục (6)": the address it names, shown with where it comes
+        from, stored only once confirmed."""
+        n = shortcut.item
+        copy = item_address(turn, n) if n is not None else self.copy_above(turn, fdef)
+        if copy is None:
+            turn.say(t("shortcut.nothing"))
+            turn.nav.reask()
+            return
+        screen = self.settled(suggestion=copy.text, reason="copy", source=copy.source)
+        turn.conversation.screen = screen
+        turn.nav.ask(screen)
+
+    def copy_above(self, turn: Turn, fdef: FieldDef) -> Copy | None:
+        """The address "như trên" names."""
+        raise NotImplementedError
+
     async def store(
         self, turn: Turn, fdef: FieldDef, parsed: Parsed, *, confirmed: bool = False
     ) -> None:
@@ -265,7 +347,13 @@ class Question(Screen):
         shown = t("stored", value=short(parsed.text)) if parsed.text else t("stored_empty")
         if parsed.suggestion:
             # The flags wait for the choice (settle): they are about what is kept.
-            screen = dataclasses.replace(screen, suggestion=parsed.suggestion, start=None)
+            screen = dataclasses.replace(
+                screen,
+                suggestion=parsed.suggestion,
+                others=parsed.others,
+                reason=parsed.reason,
+                start=None,
+            )
             turn.conversation.screen = screen
             turn.note(shown)
             turn.nav.ask(screen)
@@ -279,18 +367,22 @@ class Question(Screen):
 
     @on(SUGGESTION)
     async def settle(self, turn: Turn, payload: Answer) -> None:
-        """The address suggestion taken or declined."""
+        """The suggestion taken (read as an answer, so a closest real name may in turn be
+        offered its new name) or declined."""
         suggestion, fdef = self.suggestion, self.field_def(turn)
         if suggestion is None:
             turn.nav.reask()
             return
-        screen = dataclasses.replace(self, suggestion=None)
+        screen = self.settled()
         turn.conversation.screen = screen
         if payload.yes:
-            await screen.write(turn, {fdef.id: suggestion})
-            turn.note(t("stored", value=short(suggestion)))
-        else:
-            turn.note(t("suggestion.kept"))
+            await screen.on_text(turn, suggestion, from_button=True)
+            return
+        if self.reason == "copy":  # nothing was stored: the question again
+            turn.note(t("shortcut.declined"))
+            turn.nav.ask(screen)
+            return
+        turn.note(t("suggestion.kept"))
         flags = unseen(turn, screen.own_flags(turn, fdef))
         if flags:
             show_flags(turn, flags)
@@ -395,6 +487,9 @@ class FieldQuestion(Question):
     def walks_in_order(self, turn: Turn) -> bool:
         return turn.conversation.revisiting == self.item
 
+    def copy_above(self, turn: Turn, fdef: FieldDef) -> Copy | None:
+        return address_above(turn, self.item_def(turn), self.field_id)
+
     def gap_after(self, turn: Turn) -> Screen | None:
         structure, d = turn.structure, turn.d
         if not structure.has_item(self.item):
@@ -457,7 +552,11 @@ class FieldQuestion(Question):
 
 def passing(extras: Mapping[str, Any]) -> dict[str, Any]:
     """A question's passing details (chosen start month, pending suggestion) as stored."""
-    return {k: extras[k] for k in ("start", "suggestion") if extras.get(k)}
+    found = {k: extras[k] for k in ("start", "suggestion", "reason", "source") if extras.get(k)}
+    others = extras.get("others")
+    if isinstance(others, list) and others:
+        found["others"] = tuple(str(o) for o in others)
+    return found
 
 
 def own_name(turn: Turn, fdef: FieldDef) -> list[str]:

@@ -85,6 +85,24 @@ class RelativeQuestion(RowQuestion):
             subject += f" – {values['ho_ten']}"
         return subject
 
+    def previous_row(self, turn: Turn) -> tuple[Row | None, str]:
+        relatives = turn.d.relatives
+        r = self.row if self.row is not None and self.row < len(relatives) else None
+        before = relatives[:r] if r is not None else relatives[: self.new_position(turn)]
+        if not before:
+            return None, ""
+        row = before[-1]
+        try:
+            who = turn.structure.relation(self.item_def(turn), row.get("quan_he", "")).label
+        except KeyError:
+            who = ""
+        return row, str(row.get("xung_ho") or who)
+
+    def new_position(self, turn: Turn) -> int:
+        return relative_position(
+            turn.structure, self.item_def(turn), turn.d.relatives, self.relation
+        )
+
     def choices(self, turn: Turn, fdef: FieldDef) -> list[str]:
         relation = turn.structure.relation(self.item_def(turn), self.relation)
         return suited(list(fdef.suggestions), relation.label)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from forms.dossier import Dossier, Row
 from forms.model import FieldDef, FormDef, ItemDef, Relation, SectionDef
+from forms.vn import match_key
 
 YES, NO = "có", "không"
 
@@ -101,8 +102,19 @@ class Structure:
         raise KeyError(field_id)
 
     def item_list(self) -> str:
-        """The numbers of the items, for "which item?" texts."""
-        return ", ".join(str(it.number) for it in self.items)
+        """The items, for "which item?" texts: the booklet's numbers, and by name the parts
+        without one (their internal numbers are never shown)."""
+        numbered = ", ".join(str(it.number) for it in self.items if it.ref)
+        named = [f"«{it.label}» (/sua {_short_name(it)})" for it in self.items if not it.ref]
+        return "; ".join([numbered, *named])
+
+    def item_named(self, text: str) -> ItemDef | None:
+        """The one item whose name starts with ``text`` ("/sua nguoi gioi thieu")."""
+        key = match_key(text)
+        if len(key) < 3:
+            return None
+        found = [it for it in self.items if match_key(it.label).startswith(key)]
+        return found[0] if len(found) == 1 else None
 
     # -- what applies --------------------------------------------------------------------------
     def gate(self, item: ItemDef, d: Dossier, mem: Memory) -> str | None:
@@ -175,6 +187,11 @@ class Structure:
             if f.applies(row):
                 keep.update(f.storage_keys())
         return {k: v for k, v in row.items() if k in keep}
+
+
+def _short_name(item: ItemDef) -> str:
+    """The first words of an item's name, enough to find it ("người giới thiệu")."""
+    return " ".join(item.label.split()[:3]).lower()
 
 
 _STRUCTURES: dict[int, Structure] = {}

@@ -75,6 +75,13 @@ class ColumnQuestion(RowQuestion):
     def subject(self, turn: Turn, fdef: FieldDef, values: Row) -> str:
         return t("row_subject", label=self.table(turn).row_label, n=self.row + 1)
 
+    def previous_row(self, turn: Turn) -> tuple[Row | None, str]:
+        rows = turn.d.rows(self.table(turn).id)
+        r = min(self.row, len(rows)) - 1
+        if r < 0:
+            return None, ""
+        return rows[r], t("row_subject", label=self.table(turn).row_label, n=r + 1)
+
     def still_valid(self, turn: Turn) -> bool:
         structure = turn.structure
         if not structure.has_item(self.item):

@@ -85,15 +85,36 @@ def typed_yes_no(text: str, *, yes: tuple[str, ...] = (), no: tuple[str, ...] = 
 
 _LOOP_DONE = frozenset(
     match_key(w)
-    for w in ("hết", "hết rồi", "xong rồi", "đủ rồi", "không còn", "không còn ai", "không còn nữa")
-)
+    for w in (
+        "hết", "hết rồi", "xong", "xong rồi", "đủ rồi", "không còn", "không còn ai",
+        "không còn nữa", "không còn ai nữa", "không có ai nữa", "không có nữa", "hết người",
+        "chỉ có vậy", "chỉ vậy thôi", "vậy thôi", "thế thôi",
+    )
+)  # fmt: skip
+_LOOP_ADD = frozenset(
+    match_key(w)
+    for w in (
+        "còn", "còn nữa", "còn ạ", "thêm", "thêm người", "thêm nữa", "có nữa", "còn người nữa",
+        "còn một người nữa", "còn 1 người nữa", "thêm một người", "thêm 1 người", "còn ai nữa",
+    )
+)  # fmt: skip
+#: Chat spellings of "không" and polite tails, for the loop menus' typed replies.
+_NO_SPELLINGS = {"ko": "khong", "k": "khong", "kg": "khong", "hok": "khong", "hong": "khong"}
+_TAILS = frozenset({"a", "nha", "nhe", "roi a", "ak"})
 
 
 def loop_reply(text: str, *, adding: bool) -> str:
-    """What a typed reply to a loop menu means: "không" / "hết rồi" → "done", "có" → "add"
-    (when the menu adds one kind of row); "" when it means neither."""
-    if match_key(text) in _LOOP_DONE:
+    """What a typed reply to a loop menu means: "không" / "hết rồi" / "ko con ai" → "done",
+    "có" / "còn" / "thêm" → "add" (when the menu adds one kind of row); "" when it means
+    neither."""
+    words = [_NO_SPELLINGS.get(w, w) for w in match_key(text).split()]
+    while len(words) > 1 and words[-1] in _TAILS:
+        words.pop()
+    key = " ".join(words)
+    if key in _LOOP_DONE:
         return "done"
+    if key in _LOOP_ADD:
+        return "add" if adding else ""
     yes = typed_yes_no(text)
     if yes is None:
         return ""
