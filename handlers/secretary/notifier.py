@@ -6,9 +6,12 @@ about (the reminders of a deadline ahead under their own heading «Sắp đến 
 candidates whose draft has been idle 14 days get a gentle private reminder at most every 7
 days. Nothing is produced between 21:00 and 07:00. Each digest day, each overdue item per unit
 and each reminder is claimed in ``notifications_sent`` in the same transaction, so a restart or
-a second process never sends anything twice (at most once: a crash between the commit and the
-send loses that message rather than repeating it). :func:`start_scheduler` runs it every
-minute with the router's clock and keeps the flag cache warm.
+a second process never sends anything twice. With ``outbox=True`` (the production adapter) the
+messages are queued in the reply outbox in that same transaction: claimed and queued commit
+together, and the sender (bot/delivery.py) delivers what was committed, retrying, so a crash
+neither repeats nor loses one. Without it the caller's ``send`` delivers each message after
+the commit (at most once). :func:`start_scheduler` runs it every minute with the router's
+clock and keeps the flag cache warm.
 """
 
 from __future__ import annotations
@@ -27,9 +30,11 @@ from admission.workdays import DEFAULT_CALENDAR, WorkCalendar, from_day_number
 from forms import texts
 from forms.parsers import format_date
 from handlers.events import Chat, Reply
+from handlers.replies import to_messages
 from handlers.secretary.common import DEFAULT_DIGEST_HOUR, DIGEST_OFF, QUIET_FROM, QUIET_UNTIL, t
 from handlers.summary import fmt_date, overdue_line, refresh_flag_cache, subtree_of
 from storage.db import Database, Tx, utc_iso
+from storage.outbox import Outbox
 from storage.reviews import Org
 from storage.stages import Notifications, OverdueItem, SummaryQueries, UnitRow, UnitRows
 
@@ -61,8 +66,9 @@ class Notifier:
         self.max_lines = max_lines
         self.reminder_every = reminder_every
 
-    async def due_notifications(self, now: datetime) -> list[Reply]:
-        """The messages to send now, each with its ``chat``; recorded as sent already."""
+    async def due_notifications(self, now: datetime, *, outbox: bool = False) -> list[Reply]:
+        """The messages to send now, each with its ``chat``; recorded as sent already, and with
+        ``outbox`` queued in the outbox in the same transaction."""
         local = local_time(now, self.zone)
         if is_quiet(local):
             return []
@@ -71,6 +77,9 @@ class Notifier:
         async with self.db.transaction(now) as tx:
             replies += await self._digests(tx, local, today)
             replies += await self._reminders(tx, now, today)
+            if outbox:
+                queued = [m for r in replies if r.chat for m in to_messages([r], r.chat)]
+                await tx.repo(Outbox).add(queued)
         return replies
 
     async def _digests(self, tx: Tx, local: datetime, today: date) -> list[Reply]:
@@ -153,17 +162,20 @@ async def run_periodic(
     interval: float = 60.0,
     stop: asyncio.Event | None = None,
     flag_batch: int = 200,
+    outbox: bool = False,
 ) -> None:
     """Every ``interval`` seconds: send what is due, then warm the flag cache a little.
 
-    A failing send is logged and skipped (the message was claimed; it is not retried, so a
-    broken chat cannot make the bot repeat itself to everyone else).
+    A failing send is logged and skipped (the message was claimed; it is not retried here, so
+    a broken chat cannot make the bot repeat itself to everyone else). With ``outbox`` the
+    messages were queued with their claims, and ``send`` only hears of each after the commit
+    (the adapter wakes its sender).
     """
     stop = stop or asyncio.Event()
     while not stop.is_set():
         try:
             now = clock.now()
-            for reply in await notifier.due_notifications(now):
+            for reply in await notifier.due_notifications(now, outbox=outbox):
                 try:
                     await send(reply)
                 except Exception as exc:  # the chat may have removed the bot
@@ -187,14 +199,18 @@ def start_scheduler(
     send: Callable[[Reply], Awaitable[Any]],
     *,
     interval: float = 60.0,
+    outbox: bool = False,
 ) -> tuple[asyncio.Task[None], asyncio.Event]:
     """What an adapter calls once it runs: digests and reminders on the router's database,
     clock and time zone, as a task; set the returned event to stop it. ``send`` delivers one
-    reply to ``reply.chat``."""
+    reply to ``reply.chat`` — or, with ``outbox``, is told of one queued in the outbox with
+    its claim."""
     notifier = Notifier(router.db, zone=router.zone)
     stop = asyncio.Event()
     task = asyncio.create_task(
-        run_periodic(notifier, send, clock=router.clock, interval=interval, stop=stop),
+        run_periodic(
+            notifier, send, clock=router.clock, interval=interval, stop=stop, outbox=outbox
+        ),
         name="secretary-periodic",
     )
     return task, stop
