@@ -28,6 +28,7 @@ from typing import Protocol
 from bot.delivery import Delivery
 from handlers.events import Event, Reply
 from handlers.replies import to_messages
+from handlers.router import Settle
 from storage.db import Database
 from storage.inbox import Inbox, Incoming, Received
 from storage.outbox import Outbox
@@ -50,7 +51,12 @@ Parse = Callable[[Received], Parsed]
 
 class RouterLike(Protocol):
     async def handle(
-        self, event: Event, *, received: Received | None = None, outbox: bool = False
+        self,
+        event: Event,
+        *,
+        received: Received | None = None,
+        outbox: bool = False,
+        settle: Settle | None = None,
     ) -> list[Reply]: ...
 
 
@@ -162,7 +168,9 @@ class Intake:
     async def _with_router(self, row: Received, parsed: Parsed, event: Event) -> None:
         if event.kind == "chat_moved" and event.moved_to:
             self.delivery.note_moved(event.chat.id, event.moved_to)
-        replies = await self.router.handle(event, received=row, outbox=True)
+        replies = await self.router.handle(
+            event, received=row, outbox=True, settle=self.delivery.settled
+        )
         self.delivery.heard(event.chat)
         if parsed.callback_id:
             toast = " ".join(r.toast for r in replies if r.toast).strip()

@@ -38,14 +38,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from admission.clock import ZONE, Clock, SystemClock
 from forms.texts import message
-from handlers.events import Event, Reply
+from handlers.events import Chat, Event, Reply
 from handlers.replies import to_messages
 from handlers.routing import Routes, RoutingTable
 from storage.db import Database, Tx
@@ -53,6 +53,8 @@ from storage.inbox import Inbox, Received
 from storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
+
+Settle = Callable[[Chat], Awaitable[object]]
 
 
 @runtime_checkable
@@ -133,13 +135,21 @@ class Router:
 
     # -- events -------------------------------------------------------------------------------
     async def handle(
-        self, event: Event, *, received: Received | None = None, outbox: bool = False
+        self,
+        event: Event,
+        *,
+        received: Received | None = None,
+        outbox: bool = False,
+        settle: Settle | None = None,
     ) -> list[Reply]:
         """The replies to ``event``, after its effects are committed.
 
         ``received``: the inbox row the event was read from, marked processed in the event's
         transaction. ``outbox``: the replies are also stored in the outbox in that
-        transaction, for the sender (bot/delivery.py) to deliver."""
+        transaction, for the sender (bot/delivery.py) to deliver. ``settle``: awaited with
+        the person's lock held, before the transaction — the sender finishes recording a
+        reply the platform is confirming to this chat, so the flows read what the person
+        has seen (``Outbox.last_prompt``)."""
         key = (event.user.platform, event.user.id)
         slot = self._locks.get(key)
         if slot is None:
@@ -148,6 +158,8 @@ class Router:
         started = time.perf_counter()
         try:
             async with slot.lock:
+                if settle is not None:
+                    await settle(event.chat)
                 if self.table.is_heavy(event):
                     async with self.heavy:
                         return await self._handle_locked(event, received, outbox)
