@@ -39,14 +39,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from admission.clock import ZONE, Clock, SystemClock
 from forms.texts import message
 from handlers.events import Chat, Event, Reply
-from handlers.replies import to_messages
+from handlers.replies import has_content, to_messages
 from handlers.routing import Routes, RoutingTable
 from storage.db import Database, Tx
 from storage.inbox import Inbox, Received
@@ -205,6 +205,8 @@ class Router:
                     return []
                 self.stats.handled += 1
                 replies = await flow.handle(tx, event)
+                if event.chat.kind == "group" and event.kind in ("command", "button"):
+                    replies = await self._unless_outsider(tx, event, replies)
                 if outbox:
                     await tx.repo(Outbox).add(to_messages(replies, event.chat, answering=True))
                 return replies
@@ -227,6 +229,34 @@ class Router:
             except Exception:  # pragma: no cover - the database itself is failing
                 log.exception("could not mark a failed update as processed")
             return apology
+
+    async def _unless_outsider(self, tx: Tx, event: Event, replies: list[Reply]) -> list[Reply]:
+        """``replies`` to a group's command or tap, or — when its sender holds no role there
+        — what of them may go elsewhere (the rule is stated in :mod:`handlers.routing`)."""
+        name = self.table.group_roles
+        if name is None or not replies:
+            return replies
+        judge = self._by_name[name]
+        outsider = await judge.outsider(tx, event)  # type: ignore[attr-defined]
+        if outsider is None:
+            return replies
+        here = (event.chat.platform, event.chat.id)
+        kept: list[Reply] = []  # addressed to other chats
+        posted: list[Reply] = []  # would be posted in the group
+        for reply in replies:
+            elsewhere = reply.chat is not None and (reply.chat.platform, reply.chat.id) != here
+            if elsewhere:
+                kept.append(reply)
+            elif has_content(reply):
+                posted.append(reply)
+        if event.kind == "button":
+            toast = next((r.toast for r in replies if r.toast), "")
+            toast = toast or next((r.text for r in posted), "")
+            return [*kept, Reply(toast=toast)] if toast else kept
+        if outsider.private is None:
+            return kept
+        private = [replace(r, chat=outsider.private, edit_ref="", remember="") for r in posted]
+        return [*kept, *private]
 
     async def message_sent(
         self, ref_key: str, platform: str, chat_id: str, message_id: str
