@@ -186,6 +186,18 @@ def reviews_anywhere(grants: Iterable[Grant]) -> bool:
     return any(g.role == "reviewer" for g in grants)
 
 
+def belongs_in_group(grants: Iterable[Grant], ancestors: Sequence[int] | None) -> bool:
+    """Whether the bot answers a person's commands and taps in a group: a secretary or
+    reviewer of the group's unit or of a unit above it (``ancestors``: the unit and those
+    above it); in a group bound to no unit (``None``: being bound), a secretary or reviewer
+    anywhere. Anyone else is an outsider there, and the bot posts nothing in the group for
+    them (issue 10: 41 refusals from one outsider's commands and taps)."""
+    staff = {g.unit_id for g in grants if g.role in STAFF_ROLES}
+    if ancestors is None:
+        return bool(staff)
+    return any(u in staff for u in ancestors)
+
+
 def is_staff(grants: Iterable[Grant]) -> bool:
     """A secretary or reviewer somewhere: their private chat is about others' dossiers."""
     return any(g.role in STAFF_ROLES for g in grants)

@@ -214,6 +214,9 @@ class Delivery:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._dirty: set[str] = set()
         self._claims: dict[int, asyncio.Event] = {}  # rows being sent -> set when done
+        # chat id -> resolved once the question reply being handed to the platform there is
+        # recorded (sent) or failed: see :meth:`settled`
+        self._landing: dict[str, asyncio.Future[None]] = {}
         self._stopping = False
         self._idle = asyncio.Event()
         self._idle.set()
@@ -234,6 +237,16 @@ class Delivery:
         """The person wrote in ``chat``: their reply may go out at once (bot/pacing.py)."""
         if chat.platform == self.platform and chat.kind == "private":
             self.pacer.credit((self.platform, self.moved.get(chat.id, chat.id)))
+
+    async def settled(self, chat: Chat, timeout: float = 10.0) -> None:
+        """Return once no question reply to ``chat`` is between the platform's hands and its
+        mark: a person answering a question that just arrived is judged on the question's
+        recorded state (the flows read ``Outbox.last_prompt``), not on a commit that is a
+        few milliseconds late. Waits at most ``timeout`` (a hung call)."""
+        landing = self._landing.get(chat.id) if chat.platform == self.platform else None
+        if landing is not None and not landing.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(landing), timeout)
 
     def wake_for(self, replies: Iterable[Reply], default_chat: Chat) -> None:
         """Wake the chats of ``replies`` (those of this platform)."""
@@ -323,6 +336,7 @@ class Delivery:
         finally:
             del self._claims[row.id]
             claim.set()
+            self._landed(row)
 
     async def _deliver_claimed(self, row: Pending) -> Pending | None:
         reply = from_pending(row)
@@ -334,10 +348,14 @@ class Delivery:
         first_failed = row.first_failed_at
         moves = 0
         while index < len(steps):
+            pace = (self.platform, target)
             try:
-                await self.pacer.wait((self.platform, target), row.chat_kind, reply=row.reply)
+                await self.pacer.wait(pace, row.chat_kind, reply=row.reply)
                 self.stats.calls += 1
-                last = await self._call(target, steps[index])
+                try:
+                    last = await self._call_landing(row, target, steps[index])
+                finally:
+                    self.pacer.confirmed(pace)
             except TryAgain as exc:
                 attempts += 1
                 if self._exhausted(attempts, first_failed):
@@ -370,6 +388,25 @@ class Delivery:
                 async with self.db.transaction(self.wall()) as tx:
                     await tx.repo(Outbox).progressed(row.id, index)
         return await self._sent(row, reply, target, last)
+
+    async def _call_landing(self, row: Pending, target: str, step: Step) -> str:
+        """:meth:`_call`; a question reply is *landing* from the call until its mark (see
+        :meth:`settled`) — or until the call failed."""
+        if not row.prompt:
+            return await self._call(target, step)
+        landing = self._landing.get(row.chat_id)
+        if landing is None or landing.done():
+            self._landing[row.chat_id] = asyncio.get_running_loop().create_future()
+        try:
+            return await self._call(target, step)
+        except BaseException:
+            self._landed(row)
+            raise
+
+    def _landed(self, row: Pending) -> None:
+        landing = self._landing.pop(row.chat_id, None)
+        if landing is not None and not landing.done():
+            landing.set_result(None)
 
     async def _call(self, chat_id: str, step: Step) -> str:
         t = self.transport
@@ -458,5 +495,6 @@ class Delivery:
             # the chat's next row, read in the same commit (one transaction less per reply);
             # an edit superseded after this read still goes out, just before its successor
             following = await outbox.next(self.platform, row.chat_id)
+        self._landed(row)
         self.stats.sent += 1
         return following if following is None or following.id not in self._claims else None

@@ -29,6 +29,7 @@ from bot.delivery import Delivery
 from handlers.events import Event, Reply
 from handlers.failures import failure_place
 from handlers.replies import to_messages
+from handlers.router import Settle
 from storage.db import Database
 from storage.inbox import Inbox, Incoming, Received
 from storage.outbox import Outbox
@@ -51,7 +52,12 @@ Parse = Callable[[Received], Parsed]
 
 class RouterLike(Protocol):
     async def handle(
-        self, event: Event, *, received: Received | None = None, outbox: bool = False
+        self,
+        event: Event,
+        *,
+        received: Received | None = None,
+        outbox: bool = False,
+        settle: Settle | None = None,
     ) -> list[Reply]: ...
 
 
@@ -163,7 +169,9 @@ class Intake:
     async def _with_router(self, row: Received, parsed: Parsed, event: Event) -> None:
         if event.kind == "chat_moved" and event.moved_to:
             self.delivery.note_moved(event.chat.id, event.moved_to)
-        replies = await self.router.handle(event, received=row, outbox=True)
+        replies = await self.router.handle(
+            event, received=row, outbox=True, settle=self.delivery.settled
+        )
         self.delivery.heard(event.chat)
         if parsed.callback_id:
             toast = " ".join(r.toast for r in replies if r.toast).strip()

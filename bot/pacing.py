@@ -23,7 +23,9 @@ sender waits ``retry_after``) and, for groups, long bans. Two kinds of traffic, 
   bursts 20 and then leaks one every 3 s, which let 39 messages into one group in its first
   minute), and all notices together under ``global_rate`` per second, of which groups may use
   four fifths and yield to any private notice waiting: a candidate's "approved" never queues
-  behind group traffic.
+  behind group traffic. A group's window counts each message from the moment the platform
+  confirmed it (:meth:`Pacer.confirmed`), so network jitter cannot squeeze a 21st message
+  into a window as the platform measures it.
 
 Edits count like messages (Telegram counts them too); callback answers are not paced. Which
 kind a stored reply is, is decided when it is queued (handlers/replies.py).
@@ -110,6 +112,16 @@ class Pacer:
             if not (reply and kind == "private"):
                 await self._global_turn(kind)
             self._record(pace, kind)
+
+    def confirmed(self, chat: Hashable) -> None:
+        """The platform answered the call :meth:`wait` last let through to ``chat``. A group's
+        window counts that message from now: the platform counted it somewhere between the
+        two, so counting from the later moment keeps every window *as the platform sees it*
+        within ``group_max``, whatever the network's jitter (one worker per chat sends one
+        message at a time, so the window's last entry is this one)."""
+        pace = self._chats.get(chat)
+        if pace is not None and pace.window:
+            pace.window[-1] = max(pace.window[-1], self.clock.now())
 
     def credit(self, chat: Hashable) -> None:
         """The person wrote in ``chat``: one reply more may go out at once (up to the burst).

@@ -240,16 +240,23 @@ class TelegramService:
         return asyncio.create_task(loop(), name=name), stop
 
     def start_scheduler(self, interval: float) -> None:
-        """Daily digests to units' groups and weekly reminders to idle candidates, delivered
-        through the outbox (the notifier records every send: a restart never repeats one)."""
+        """Daily digests to units' groups and weekly reminders to idle candidates: the notifier
+        claims each and queues it in the outbox in one transaction (never repeated, never
+        lost); the sender is woken for it after the commit."""
         from handlers.secretary import start_scheduler
 
-        async def send(reply: Reply) -> None:
+        async def queued(reply: Reply) -> None:
             if reply.chat is not None:
-                await self.delivery.enqueue([reply], reply.chat)
+                self.delivery.wake_for([reply], reply.chat)
 
         self._tasks.append(
-            start_scheduler(self.router, send, interval=interval, retention=self.settings.retention)
+            start_scheduler(
+                self.router,
+                queued,
+                interval=interval,
+                outbox=True,
+                retention=self.settings.retention,
+            )
         )
 
 

@@ -39,22 +39,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from admission.clock import ZONE, Clock, SystemClock
 from forms.texts import message
-from handlers.events import Event, Reply
+from handlers.events import Chat, Event, Reply
 from handlers.failures import failure_place
-from handlers.replies import to_messages
+from handlers.replies import has_content, to_messages
 from handlers.routing import Routes, RoutingTable
 from storage.db import Database, Tx
 from storage.inbox import Inbox, Received
 from storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
+
+Settle = Callable[[Chat], Awaitable[object]]
 
 
 @runtime_checkable
@@ -135,13 +137,21 @@ class Router:
 
     # -- events -------------------------------------------------------------------------------
     async def handle(
-        self, event: Event, *, received: Received | None = None, outbox: bool = False
+        self,
+        event: Event,
+        *,
+        received: Received | None = None,
+        outbox: bool = False,
+        settle: Settle | None = None,
     ) -> list[Reply]:
         """The replies to ``event``, after its effects are committed.
 
         ``received``: the inbox row the event was read from, marked processed in the event's
         transaction. ``outbox``: the replies are also stored in the outbox in that
-        transaction, for the sender (bot/delivery.py) to deliver."""
+        transaction, for the sender (bot/delivery.py) to deliver. ``settle``: awaited with
+        the person's lock held, before the transaction — the sender finishes recording a
+        reply the platform is confirming to this chat, so the flows read what the person
+        has seen (``Outbox.last_prompt``)."""
         key = (event.user.platform, event.user.id)
         slot = self._locks.get(key)
         if slot is None:
@@ -150,6 +160,8 @@ class Router:
         started = time.perf_counter()
         try:
             async with slot.lock:
+                if settle is not None:
+                    await settle(event.chat)
                 if self.table.is_heavy(event):
                     async with self.heavy:
                         return await self._handle_locked(event, received, outbox)
@@ -195,6 +207,8 @@ class Router:
                     return []
                 self.stats.handled += 1
                 replies = await flow.handle(tx, event)
+                if event.chat.kind == "group" and event.kind in ("command", "button"):
+                    replies = await self._unless_outsider(tx, event, replies)
                 if outbox:
                     await tx.repo(Outbox).add(to_messages(replies, event.chat, answering=True))
                 return replies
@@ -218,6 +232,34 @@ class Router:
             except Exception:  # pragma: no cover - the database itself is failing
                 log.exception("could not mark a failed update as processed")
             return apology
+
+    async def _unless_outsider(self, tx: Tx, event: Event, replies: list[Reply]) -> list[Reply]:
+        """``replies`` to a group's command or tap, or — when its sender holds no role there
+        — what of them may go elsewhere (the rule is stated in :mod:`handlers.routing`)."""
+        name = self.table.group_roles
+        if name is None or not replies:
+            return replies
+        judge = self._by_name[name]
+        outsider = await judge.outsider(tx, event)  # type: ignore[attr-defined]
+        if outsider is None:
+            return replies
+        here = (event.chat.platform, event.chat.id)
+        kept: list[Reply] = []  # addressed to other chats
+        posted: list[Reply] = []  # would be posted in the group
+        for reply in replies:
+            elsewhere = reply.chat is not None and (reply.chat.platform, reply.chat.id) != here
+            if elsewhere:
+                kept.append(reply)
+            elif has_content(reply):
+                posted.append(reply)
+        if event.kind == "button":
+            toast = next((r.toast for r in replies if r.toast), "")
+            toast = toast or next((r.text for r in posted), "")
+            return [*kept, Reply(toast=toast)] if toast else kept
+        if outsider.private is None:
+            return kept
+        private = [replace(r, chat=outsider.private, edit_ref="", remember="") for r in posted]
+        return [*kept, *private]
 
     async def message_sent(
         self, ref_key: str, platform: str, chat_id: str, message_id: str

@@ -21,6 +21,14 @@ refuses two owners for the same thing.
    ``private_default`` (the candidate's conversation);
 6. anything else in a group: nobody.
 
+**Outsiders are silent in groups.** A command or a tap in a group is handled by its owner as
+above; then, if the one flow declaring ``group_roles`` (the organisation flow, which knows
+units, their groups and roles) says the sender holds no role there
+(``outsider(tx, event) -> Outsider | None``), nothing of the answer is posted in the group:
+a tap keeps only its short callback answer, a command's answer goes to the sender's private
+chat if they have started the bot, else nowhere (:class:`Outsider`). Replies the flow
+addressed to other chats are left as they are.
+
 Button data has one grammar, ``<prefix>:<verb>[:<field>…][~<seq>]``, produced and read only by
 :class:`ActionCodec`; the 64-byte limit of Telegram's ``callback_data`` is checked here, when
 the action is encoded.
@@ -33,7 +41,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-from handlers.events import MAX_ACTION_BYTES, Event, EventKind
+from handlers.events import MAX_ACTION_BYTES, Chat, Event, EventKind
 
 P = TypeVar("P")
 
@@ -139,6 +147,7 @@ class Routes:
     replies: bool = False  # may own a text replying to one of the bot's messages
     claims_private: bool = False  # asked first for a private chat's free text and /start
     private_default: bool = False  # owns a private chat's free text when no one claims it
+    group_roles: bool = False  # tells who is an outsider in a group (one flow may)
 
     def __post_init__(self) -> None:
         for codec in self.actions:
@@ -148,6 +157,14 @@ class Routes:
 
 class RouteCollision(ValueError):
     """Two flows declared the same command, prefix, action or event kind."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outsider:
+    """The sender of a group's command or tap holds no role there (see the module docstring):
+    ``private`` is their private chat with the bot, None if they never started it."""
+
+    private: Chat | None = None
 
 
 class RoutingTable:
@@ -160,6 +177,7 @@ class RoutingTable:
         self.reply_flows: list[str] = []
         self.private_claimants: list[str] = []
         self.private_default: str | None = None
+        self.group_roles: str | None = None
         self.heavy_commands: set[tuple[str, str]] = set()
         self.heavy_actions: list[ActionCodec[Any]] = []
 
@@ -200,6 +218,10 @@ class RoutingTable:
                     f"private chats' default owner declared by {self.private_default} and {r.flow}"
                 )
             self.private_default = r.flow
+        if r.group_roles:
+            if self.group_roles not in (None, r.flow):
+                raise RouteCollision(f"group roles declared by {self.group_roles} and {r.flow}")
+            self.group_roles = r.flow
 
     # -- reading the table ----------------------------------------------------------------------
     def fixed_owner(self, event: Event) -> str | None:

@@ -352,3 +352,40 @@ async def test_private_replies_do_not_wait_behind_a_busy_group(
     assert all(
         later - earlier >= 60 - 1e-6 for earlier, later in zip(times, times[20:], strict=False)
     )
+
+
+async def test_settled_waits_for_a_question_the_platform_is_confirming(
+    db: Database, transport: ScriptedTransport, clock: VirtualClock
+) -> None:
+    """A person may answer a question the moment it arrives, before the sender has marked
+    it sent: the router awaits ``settled`` (inside the person's lock) so that the flows
+    read the question as delivered; a failed call settles at once."""
+    release = asyncio.Event()
+    send = transport.send_text
+
+    async def slow_send(chat_id: str, text: str, buttons: Buttons) -> str:
+        await release.wait()  # Telegram has shown it; its answer is on the way
+        return await send(chat_id, text, buttons)
+
+    transport.send_text = slow_send  # type: ignore[method-assign]
+    delivery = make_delivery(db, transport, clock)
+    await delivery.enqueue([Reply(text="Dân tộc?", prompt="7 field 3 dan_toc")], ALICE)
+    await clock.settle()
+    waiter = asyncio.ensure_future(delivery.settled(ALICE))
+    await clock.settle()
+    assert not waiter.done()
+    await delivery.settled(BOB)  # another chat does not wait
+    release.set()
+    await asyncio.wait_for(waiter, 5)
+    async with db.read() as r:
+        state = await r.repo(Outbox).last_prompt("tg", ALICE.id)
+    assert state is not None and state.delivered  # marked before ``settled`` returned
+
+    transport.fail(ALICE, TryAgain("502"))
+    await delivery.enqueue([Reply(text="Tôn giáo?", prompt="8 field 3 ton_giao")], ALICE)
+    await clock.settle()
+    await asyncio.wait_for(delivery.settled(ALICE), 1)  # failed: waiting for its retry
+    async with db.read() as r:
+        state = await r.repo(Outbox).last_prompt("tg", ALICE.id)
+    assert state is not None and not state.delivered
+    await clock.run(done=asyncio.ensure_future(delivery.idle()))

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import orjson
+import pytest
+
 from handlers.events import Button, Chat, Document, Event, Photo, Reply, User
 from handlers.replies import from_pending, to_message
 from handlers.router import Router
@@ -230,3 +233,41 @@ async def test_a_failing_flow_stores_the_apology_and_marks_the_row(db: Database)
         echoes = await tx.fetchval("SELECT COUNT(*) FROM audit_log WHERE action = 'echo'")
     assert pending is not None and from_pending(pending).text == replies[0].text
     assert echoes == 0  # rolled back
+
+
+async def test_the_notifier_claims_and_queues_its_messages_in_one_transaction(
+    tmp_path, monkeypatch
+) -> None:
+    """Digests and reminders are claimed and queued together: a failure before the commit
+    leaves neither (the next round sends them), a commit leaves both (the sender delivers
+    them, as notices, even after a crash)."""
+    from handlers.secretary import Notifier
+    from storage.reviews import Org
+    from tests.secretary_world import TODAY, at, build_world
+
+    world = await build_world(tmp_path)
+    async with world.db.transaction(at(TODAY)) as tx:
+        await tx.repo(Org).bind_group(world.root.id, "tg", "-1001")
+        await tx.repo(Org).note_private_chat("tg", "cand-D1", "cand-D1")
+    add = Outbox.add
+
+    async def failing_add(self: Outbox, messages: object) -> list[int]:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Outbox, "add", failing_add)
+    with pytest.raises(RuntimeError):
+        await Notifier(world.db).due_notifications(at(TODAY, 9), outbox=True)
+    monkeypatch.setattr(Outbox, "add", add)
+    due = await Notifier(world.db).due_notifications(at(TODAY, 9), outbox=True)
+    # nothing was claimed by the failed round: the digest and the reminder are due again
+    assert {(d.chat.id, d.chat.kind) for d in due if d.chat} == {
+        ("-1001", "group"),
+        ("cand-D1", "private"),
+    }
+    async with world.db.read() as r:
+        rows = await r.fetchall("SELECT chat_id, chat_kind, reply, status, payload FROM outbox")
+    assert [(row[0], row[1]) for row in rows] == [(d.chat.id, d.chat.kind) for d in due if d.chat]
+    assert all(row[2] == 0 and row[3] == "pending" for row in rows)  # notices, to deliver
+    assert [orjson.loads(row[4])["text"] for row in rows] == [d.text for d in due]
+    assert await Notifier(world.db).due_notifications(at(TODAY, 9), outbox=True) == []
+    await world.db.close()

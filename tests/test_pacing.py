@@ -151,3 +151,19 @@ async def test_a_person_sets_the_pace_of_their_replies() -> None:
         await clock.run(done=task)
         extra.append(round(clock.now() - asked, 3))
     assert extra[-1] >= 3.0  # after the burst, one per second
+
+
+async def test_a_group_window_counts_each_message_from_the_platforms_answer() -> None:
+    """Telegram counts a message when it arrives, somewhere between our call and its answer:
+    counting from the answer keeps every window as Telegram sees it within the limit."""
+    clock = VirtualClock()
+    pacing = Pacing(group_max=2, chat_rate=None, global_rate=None, group_margin=0.0)
+    pacer = Pacer(pacing, clock)
+    await pacer.wait("g", "group")  # at 1000
+    clock.t += 5.0  # a slow answer
+    pacer.confirmed("g")
+    await pacer.wait("g", "group")  # at 1005
+    pacer.confirmed("g")
+    third = asyncio.ensure_future(pacer.wait("g", "group"))
+    await clock.run(done=third)
+    assert clock.now() == 1065.0  # a minute after the first was answered, not after its call

@@ -144,7 +144,7 @@ class Screen:
         if turn.pending:
             text = "\n".join([*turn.pending, "", text])
             turn.pending.clear()
-        turn.say(text, shown.rows)
+        turn.say(text, shown.rows, prompt=prompt_of(conv.asked, self))
 
     def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
         raise NotImplementedError(type(self).__name__)
@@ -251,6 +251,17 @@ class Confirm(Screen):
 
     async def decide(self, turn: Turn, yes: bool) -> None:
         raise NotImplementedError(type(self).__name__)
+
+
+def prompt_of(asked: int, screen: Screen) -> str:
+    """What a question's reply records as its prompt (storage.outbox): its number, then the
+    screen ("17 field 3 dan_toc"). The number alone names the question on display."""
+    return f"{asked} {screen.address}"
+
+
+def asks(prompt: str, asked: int) -> bool:
+    """Whether ``prompt`` is the question number ``asked``."""
+    return prompt.partition(" ")[0] == str(asked)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,9 +378,9 @@ class Turn:
     def person_id(self) -> int | None:
         return self.person.id if self.person else None
 
-    def say(self, text: str, buttons: list[list[Button]] | None = None) -> None:
+    def say(self, text: str, buttons: list[list[Button]] | None = None, prompt: str = "") -> None:
         self.flush_notes()
-        self.replies.append(Reply(text=text, buttons=buttons or []))
+        self.replies.append(Reply(text=text, buttons=buttons or [], prompt=prompt))
 
     def note(self, text: str) -> None:
         """A short line ("Đã ghi: …") sent at the top of the next question, not alone:

@@ -35,6 +35,7 @@ from handlers.candidate.core import (
     Turn,
     UnitHook,
     Wiring,
+    asks,
 )
 from handlers.candidate.intent import typed_button
 from handlers.candidate.navigation import Navigator
@@ -45,6 +46,7 @@ from handlers.events import Event, Reply
 from handlers.routing import Routes
 from storage.core import ConversationRecord, encode_state
 from storage.db import Tx
+from storage.outbox import Outbox
 
 _GLUED_COMMAND = re.compile(r"([a-z]+)(\d+)")
 
@@ -164,8 +166,12 @@ async def run(turn: Turn) -> None:
 
 
 async def answer(turn: Turn, text: str) -> None:
-    """Typed text: a button's number or label, else an answer to the screen."""
+    """Typed text: a button's number or label, else an answer to the screen — provided the
+    person saw the question on display (:func:`question_seen`); else it is sent again."""
     conv = turn.conversation
+    if not await question_seen(turn):
+        turn.nav.reask()
+        return
     action = typed_button(text, conv.buttons)
     if action is None and not text.strip().isdigit():
         # The buttons under the last flag list, by label (their numbers are the console's).
@@ -176,6 +182,19 @@ async def answer(turn: Turn, text: str) -> None:
         turn.refuse()
     else:
         await turn.screen.on_text(turn, text)
+
+
+async def question_seen(turn: Turn) -> bool:
+    """False when the question on display was queued for the person and has not reached
+    them (still waiting for a retry, or given up): a text typed now answers the question
+    they still see, the one before, and must not be filed under this one (issue 10: a
+    retyped "Kinh" filed as the religion). Without a record of it (the console, a pruned
+    outbox) the text is taken as the answer."""
+    chat = turn.event.chat
+    last = await turn.tx.repo(Outbox).last_prompt(chat.platform, chat.id)
+    if last is None or not asks(last.prompt, turn.conversation.asked):
+        return True
+    return last.delivered
 
 
 async def dispatch_action(turn: Turn, data: str) -> None:

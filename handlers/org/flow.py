@@ -8,11 +8,11 @@ from typing import Any
 from admission import access as rules
 from forms.texts import message
 from handlers import access
-from handlers.events import Event, EventKind, Reply
+from handlers.events import Chat, Event, EventKind, Reply
 from handlers.org import groups, invites, roles, staff, units
 from handlers.org.common import OrgContext, t
 from handlers.org.invites import InviteResult
-from handlers.routing import ActionCodec, Routes
+from handlers.routing import ActionCodec, Outsider, Routes
 from storage.db import Tx
 from storage.org import Org
 
@@ -46,6 +46,8 @@ BUTTONS: dict[ActionCodec[Any], ButtonHandler] = {
     roles.REVOKE_ROLE: roles.revoke_button,
     roles.UNDO_GRANT: roles.undo_button,
 }
+#: Commands that bind a group to a unit (see :meth:`OrgFlow.outsider`).
+BINDING = frozenset({"ketnoi", "start"})
 
 
 async def _command(ctx: OrgContext) -> list[Reply]:
@@ -88,6 +90,7 @@ class OrgFlow:
         actions=tuple(BUTTONS),
         kinds=frozenset({"bot_added", "bot_removed"}),
         claims_private=True,
+        group_roles=True,
     )
 
     def __init__(self, *, bot_username: str = "") -> None:
@@ -116,6 +119,22 @@ class OrgFlow:
         if handler is None:
             return []
         return await handler(OrgContext(tx, event, person, self.bot_username))
+
+    async def outsider(self, tx: Tx, event: Event) -> Outsider | None:
+        """None when the sender of a group's command or tap holds a role there
+        (:func:`admission.access.belongs_in_group`); a binding command (/ketnoi, /start with
+        a code) is judged as in a group bound to no unit: a secretary binds a group wherever
+        it was bound before."""
+        person = await tx.people.find(event.user.platform, event.user.id)
+        grants = await access.grants_of(tx, person.id if person else None)
+        org = tx.repo(Org)
+        unit = await org.unit_by_group(event.chat.platform, event.chat.id)
+        binding = event.kind == "command" and event.command in BINDING
+        ancestors = None if unit is None or binding else await org.ancestors(unit.id)
+        if rules.belongs_in_group(grants, None if ancestors is None else [u.id for u in ancestors]):
+            return None
+        chat_id = await org.private_chat(event.user.platform, event.user.id)
+        return Outsider(Chat(event.user.platform, chat_id, "private") if chat_id else None)
 
     # -- hooks of the candidate flow (passed in by bot/app.py) ------------------------------------
     def looks_like_code(self, payload: str) -> bool:

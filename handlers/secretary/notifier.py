@@ -10,10 +10,13 @@ the erasures whose period is over). A digest goes to a group: no details, names 
 the unit allowed them, and a "Xem chi tiết" button that sends the unit's full summary
 privately. Nothing is produced between 21:00 and 07:00. Each digest day, each overdue item
 per unit, each reminder and each day's retention run is claimed in ``notifications_sent`` in
-the same transaction, so a restart or a second process never sends anything twice (at most
-once: a crash between the commit and the send loses that message rather than repeating it).
-:func:`start_scheduler` runs it every
-minute with the router's clock and keeps the flag cache warm.
+the same transaction, so a restart or a second process never sends anything twice. With
+``outbox=True`` (the production adapter) the messages are queued in the reply outbox in that
+same transaction: claimed and queued commit together, and the sender (bot/delivery.py)
+delivers what was committed, retrying, so a crash neither repeats nor loses one. Without it
+the caller's ``send`` delivers each message after the commit (at most once).
+:func:`start_scheduler` runs it every minute with the router's clock and keeps the flag cache
+warm.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from admission.workdays import DEFAULT_CALENDAR, WorkCalendar, day_number, from_
 from forms import texts
 from forms.parsers import format_date
 from handlers.events import Button, Chat, Reply
+from handlers.replies import to_messages
 from handlers.secretary.actions import SUMMARY_DETAILS, UnitRef
 from handlers.secretary.common import DEFAULT_DIGEST_HOUR, DIGEST_OFF, QUIET_FROM, QUIET_UNTIL, t
 from handlers.secretary.retention import RetentionJob
@@ -45,6 +49,7 @@ from handlers.summary import (
     subtree_of,
 )
 from storage.db import Database, Tx, utc_iso
+from storage.outbox import Outbox
 from storage.reviews import Org
 from storage.stages import Notifications, OverdueItem, SummaryQueries, UnitRow, UnitRows
 
@@ -78,8 +83,9 @@ class Notifier:
         self.reminder_every = reminder_every
         self.retention = RetentionJob(retention) if retention is not None else None
 
-    async def due_notifications(self, now: datetime) -> list[Reply]:
-        """The messages to send now, each with its ``chat``; recorded as sent already."""
+    async def due_notifications(self, now: datetime, *, outbox: bool = False) -> list[Reply]:
+        """The messages to send now, each with its ``chat``; recorded as sent already, and with
+        ``outbox`` queued in the outbox in the same transaction."""
         local = local_time(now, self.zone)
         if is_quiet(local):
             return []
@@ -90,6 +96,9 @@ class Notifier:
             replies += await self._reminders(tx, now, today)
             if self.retention and await tx.repo(Notifications).claim("retention", str(today)):
                 replies += await self.retention.run(tx, now)
+            if outbox:
+                queued = [m for r in replies if r.chat for m in to_messages([r], r.chat)]
+                await tx.repo(Outbox).add(queued)
         return replies
 
     async def _digests(self, tx: Tx, local: datetime, today: date) -> list[Reply]:
@@ -184,17 +193,20 @@ async def run_periodic(
     interval: float = 60.0,
     stop: asyncio.Event | None = None,
     flag_batch: int = 200,
+    outbox: bool = False,
 ) -> None:
     """Every ``interval`` seconds: send what is due, then warm the flag cache a little.
 
-    A failing send is logged and skipped (the message was claimed; it is not retried, so a
-    broken chat cannot make the bot repeat itself to everyone else).
+    A failing send is logged and skipped (the message was claimed; it is not retried here, so
+    a broken chat cannot make the bot repeat itself to everyone else). With ``outbox`` the
+    messages were queued with their claims, and ``send`` only hears of each after the commit
+    (the adapter wakes its sender).
     """
     stop = stop or asyncio.Event()
     while not stop.is_set():
         try:
             now = clock.now()
-            for reply in await notifier.due_notifications(now):
+            for reply in await notifier.due_notifications(now, outbox=outbox):
                 try:
                     await send(reply)
                 except Exception as exc:  # the chat may have removed the bot
@@ -218,15 +230,19 @@ def start_scheduler(
     send: Callable[[Reply], Awaitable[Any]],
     *,
     interval: float = 60.0,
+    outbox: bool = False,
     retention: RetentionPolicy | None = None,
 ) -> tuple[asyncio.Task[None], asyncio.Event]:
     """What an adapter calls once it runs: digests, reminders and (with a ``retention``
     policy) the daily retention job on the router's database, clock and time zone, as a task;
-    set the returned event to stop it. ``send`` delivers one reply to ``reply.chat``."""
+    set the returned event to stop it. ``send`` delivers one reply to ``reply.chat`` — or,
+    with ``outbox``, is told of one queued in the outbox with its claim."""
     notifier = Notifier(router.db, zone=router.zone, retention=retention)
     stop = asyncio.Event()
     task = asyncio.create_task(
-        run_periodic(notifier, send, clock=router.clock, interval=interval, stop=stop),
+        run_periodic(
+            notifier, send, clock=router.clock, interval=interval, stop=stop, outbox=outbox
+        ),
         name="secretary-periodic",
     )
     return task, stop
