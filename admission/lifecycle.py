@@ -7,11 +7,17 @@ makes each move and at which level, and why a reviewer's decision is refused.
       ▲                 │  │ approve (not the last level): forward, still submitted
       └──unroute────────┘  └ approve (the last level) ──► approved, locked ──reopen──► returned
 
+    draft, submitted, returned, approved ──withdraw──► withdrawn ──erase──► deleted
+    draft, returned ──erase──► deleted
+
 A candidate edits their dossier only while it is ``draft`` or ``returned``. A submitted
 dossier waits at one level of its review chain (:func:`admission.organisation.review_chain`):
 the first level, or, when it was sent back before, the level that sent it back. Only the unit
 at that level decides, and only on the revision its card shows. Reopening an approved dossier
 is an explicit act of a reviewing unit; the dossier then comes back to that unit's level.
+The candidate may withdraw at any status; nobody reviews a withdrawn dossier, and its data is
+erased after the retention period (or at once with /xoa, which withdraws a submitted dossier
+first).
 
 Comments follow their own small cycle: a reviewer's ``draft`` is ``sent`` with the unit's
 return, then ``resolved`` (or opened again) by a reviewer.
@@ -28,12 +34,14 @@ from typing import Literal, Protocol, TypeVar
 
 from admission.organisation import Leveled
 
-DossierStatus = Literal["draft", "submitted", "returned", "approved", "deleted"]
+DossierStatus = Literal["draft", "submitted", "returned", "approved", "withdrawn", "deleted"]
 
 #: What the candidate may still change (answer, edit, erase).
 EDITABLE: frozenset[DossierStatus] = frozenset({"draft", "returned"})
 #: Where a reviewer's decision leads: a decision repeated on such a dossier was already taken.
 DECIDED: frozenset[DossierStatus] = frozenset({"approved", "returned"})
+#: What the candidate may withdraw from: any status but withdrawn and deleted.
+WITHDRAWABLE: frozenset[DossierStatus] = frozenset({"draft", "submitted", "returned", "approved"})
 
 Actor = Literal["candidate", "reviewer", "system"]
 #: The level a move is made at: the one the dossier waits at, any level of its chain, none.
@@ -47,7 +55,8 @@ class Move(StrEnum):
     APPROVE = "approve"  # the last level approves: the dossier is final and locked
     RETURN = "return"  # a level sends the dossier back with its comments
     REOPEN = "reopen"  # a reviewing unit unlocks an approved dossier
-    ERASE = "erase"  # the candidate deletes the content
+    WITHDRAW = "withdraw"  # the candidate stops their application (any status)
+    ERASE = "erase"  # the candidate deletes the content (a submitted dossier: withdrawn first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +75,8 @@ TRANSITIONS: dict[Move, Transition] = {
     Move.APPROVE: Transition(frozenset({"submitted"}), "approved", "reviewer", "waiting", True),
     Move.RETURN: Transition(frozenset({"submitted"}), "returned", "reviewer", "waiting"),
     Move.REOPEN: Transition(frozenset({"approved"}), "returned", "reviewer", "any", False),
-    Move.ERASE: Transition(EDITABLE, "deleted", "candidate"),
+    Move.WITHDRAW: Transition(WITHDRAWABLE, "withdrawn", "candidate"),
+    Move.ERASE: Transition(EDITABLE | {"withdrawn"}, "deleted", "candidate"),
 }
 
 

@@ -53,10 +53,13 @@ PHASES: tuple[str, ...] = (
     "decided",
     "probation",
     "official",
+    "withdrawn",  # the candidate withdrew (before the chi bộ's vote: after it, its stage shows)
 )
+# The phases that end the pipeline.
+CLOSED_PHASES: tuple[str, ...] = ("official", "withdrawn")
 # The phases in which steps are recorded and still to come (/buoc lists these).
 OPEN_PHASES: tuple[str, ...] = tuple(
-    p for p in PHASES[PHASES.index("approved") :] if p != "official"
+    p for p in PHASES[PHASES.index("approved") :] if p not in CLOSED_PHASES
 )
 
 # People verified (HD 06 3.4a): the candidate, parents (or the person who raised the candidate,

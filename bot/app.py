@@ -22,13 +22,18 @@ from handlers.secretary import SecretaryFlow
 from storage.db import Database
 
 
-def build_flows(*, bot_username: str = "") -> list[Flow]:
-    """Every flow of a running bot; the candidate's submission is handed to the review flow,
-    its invite codes and new dossiers' units to the organisation flow."""
+def build_flows(*, bot_username: str = "", controller: str = "") -> list[Flow]:
+    """Every flow of a running bot; the candidate's submission and withdrawal are handed to
+    the review flow, its invite codes and new dossiers' units to the organisation flow.
+    ``controller``: who answers for the candidates' data, named in the consent."""
     review = ReviewFlow(bot_username=bot_username, jump_action=jump_action)
     org = OrgFlow(bot_username=bot_username)
     candidate = CandidateFlow(
-        on_submitted=review.on_submitted, on_start=org.on_start, unit_for=org.unit_for
+        on_submitted=review.on_submitted,
+        on_start=org.on_start,
+        unit_for=org.unit_for,
+        on_withdrawn=review.on_withdrawn,
+        controller=controller,
     )
     return [ChatMoveFlow(), EditsFlow(), review, org, SecretaryFlow(), candidate]
 
@@ -54,5 +59,6 @@ async def open_router(
     """The router of a running bot on the configured database, and how to close it."""
     warm_up()
     db = await Database.open(settings.database_file())
-    router = Router(db, clock, build_flows(bot_username=settings.bot_username), zone=settings.zone)
+    flows = build_flows(bot_username=settings.bot_username, controller=settings.controller)
+    router = Router(db, clock, flows, zone=settings.zone)
     return router, db.close

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
         default=7.0, gt=0, description="days a delivered reply's record is kept (not its text)"
     )
 
+    controller: str = Field(
+        default="",
+        description="who is responsible for the candidates' data and how to reach them, named "
+        "in the consent (e.g. «Văn phòng Đảng ủy …, điện thoại …»)",
+    )
+
     log_level: str = Field(default="INFO")
 
     @field_validator("bot_token", "webhook_secret", mode="before")
