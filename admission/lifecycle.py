@@ -7,17 +7,21 @@ makes each move and at which level, and why a reviewer's decision is refused.
       ▲                 │  │ approve (not the last level): forward, still submitted
       └──unroute────────┘  └ approve (the last level) ──► approved, locked ──reopen──► returned
 
-    draft, submitted, returned, approved ──withdraw──► withdrawn ──erase──► deleted
-    draft, returned ──erase──► deleted
+    any of these ──withdraw (the candidate, confirmed)──► withdrawn
+    draft, returned, withdrawn ──erase (the candidate, /xoa: a dossier under review or
+                                 decided is withdrawn first)──► deleted
+    draft, returned, withdrawn, approved ──expire (retention, the system)──► deleted
 
 A candidate edits their dossier only while it is ``draft`` or ``returned``. A submitted
 dossier waits at one level of its review chain (:func:`admission.organisation.review_chain`):
 the first level, or, when it was sent back before, the level that sent it back. Only the unit
 at that level decides, and only on the revision its card shows. Reopening an approved dossier
-is an explicit act of a reviewing unit; the dossier then comes back to that unit's level.
-The candidate may withdraw at any status; nobody reviews a withdrawn dossier, and its data is
-erased after the retention period (or at once with /xoa, which withdraws a submitted dossier
-first).
+is an explicit act of a reviewing unit; the dossier then comes back to that unit's level. Once
+the admission decision is recorded (admitted or not), it is no longer reopened.
+
+A candidate may withdraw at any status (issue 11); a withdrawn dossier is read by nobody but
+its candidate and is erased after the retention period (:mod:`admission.retention`), like a
+dossier the unit did not admit and a draft abandoned long enough.
 
 Comments follow their own small cycle: a reviewer's ``draft`` is ``sent`` with the unit's
 return, then ``resolved`` (or opened again) by a reviewer.
@@ -40,8 +44,8 @@ DossierStatus = Literal["draft", "submitted", "returned", "approved", "withdrawn
 EDITABLE: frozenset[DossierStatus] = frozenset({"draft", "returned"})
 #: Where a reviewer's decision leads: a decision repeated on such a dossier was already taken.
 DECIDED: frozenset[DossierStatus] = frozenset({"approved", "returned"})
-#: What the candidate may withdraw from: any status but withdrawn and deleted.
-WITHDRAWABLE: frozenset[DossierStatus] = frozenset({"draft", "submitted", "returned", "approved"})
+#: A dossier on its way (not withdrawn, not erased): what the candidate may withdraw.
+LIVE: frozenset[DossierStatus] = frozenset({"draft", "submitted", "returned", "approved"})
 
 Actor = Literal["candidate", "reviewer", "system"]
 #: The level a move is made at: the one the dossier waits at, any level of its chain, none.
@@ -55,8 +59,9 @@ class Move(StrEnum):
     APPROVE = "approve"  # the last level approves: the dossier is final and locked
     RETURN = "return"  # a level sends the dossier back with its comments
     REOPEN = "reopen"  # a reviewing unit unlocks an approved dossier
-    WITHDRAW = "withdraw"  # the candidate stops their application (any status)
-    ERASE = "erase"  # the candidate deletes the content (a submitted dossier: withdrawn first)
+    ERASE = "erase"  # the candidate deletes the content
+    WITHDRAW = "withdraw"  # the candidate withdraws the application, at any status
+    EXPIRE = "expire"  # the retention period is over: the system erases it
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +80,11 @@ TRANSITIONS: dict[Move, Transition] = {
     Move.APPROVE: Transition(frozenset({"submitted"}), "approved", "reviewer", "waiting", True),
     Move.RETURN: Transition(frozenset({"submitted"}), "returned", "reviewer", "waiting"),
     Move.REOPEN: Transition(frozenset({"approved"}), "returned", "reviewer", "any", False),
-    Move.WITHDRAW: Transition(WITHDRAWABLE, "withdrawn", "candidate"),
     Move.ERASE: Transition(EDITABLE | {"withdrawn"}, "deleted", "candidate"),
+    Move.WITHDRAW: Transition(LIVE, "withdrawn", "candidate", lock=True),
+    Move.EXPIRE: Transition(
+        frozenset({"draft", "returned", "withdrawn", "approved"}), "deleted", "system"
+    ),
 }
 
 
@@ -118,6 +126,7 @@ RefusalReason = Literal[
     "no_comments",
     "drafts_pending",
     "not_locked",
+    "admission_decided",
 ]
 
 
@@ -146,7 +155,7 @@ class DecisionRefused(Exception):
 
     ``reason``: not_found, not_under_review, not_your_turn, outdated, already_decided (then
     ``existing`` is that decision), no_comments, drafts_pending (approving with unsent
-    comments), not_locked.
+    comments), not_locked, admission_decided (reopening after the admission decision).
     """
 
     def __init__(self, reason: RefusalReason, *, existing: object | None = None) -> None:
@@ -209,16 +218,35 @@ def check_return(drafts: int) -> None:
         raise DecisionRefused("no_comments")
 
 
-def check_reopen(dossier: DossierState | None, unit_level: int | None) -> None:
+#: Phases (``dossier_progress.phase``) from the admission decision on — admitted (9-KNĐ) and
+#: what follows, or "không kết nạp": the 2-KNĐ is part of a decided file and stays as approved.
+DECIDED_PHASES: frozenset[str] = frozenset({"decided", "probation", "official", "not_admitted"})
+
+
+def admission_decided(phase: str | None) -> bool:
+    """Whether the admission decision (either way) is recorded for a dossier in ``phase``."""
+    return phase in DECIDED_PHASES
+
+
+def check_reopen(
+    dossier: DossierState | None, unit_level: int | None, *, decided: bool = False
+) -> None:
     """Whether a unit reviewing at ``unit_level`` (None: no such unit, or it reviews at no
-    level) may reopen the dossier; the person's right to act for that unit is checked by the
-    caller."""
+    level) may reopen the dossier; ``decided``: the admission decision is recorded (then
+    nobody may). The person's right to act for that unit is checked by the caller."""
     if dossier is None or dossier.status == "deleted":
         raise DecisionRefused("not_found")
     if not dossier.locked or dossier.status not in TRANSITIONS[Move.REOPEN].sources:
         raise DecisionRefused("not_locked")
+    if decided:
+        raise DecisionRefused("admission_decided")
     if unit_level is None:
         raise DecisionRefused("not_your_turn")
+
+
+def reopenable(status: str, locked: bool, decided: bool) -> bool:
+    """Whether a reviewing unit could reopen a dossier in this state (see :func:`check_reopen`)."""
+    return locked and status in TRANSITIONS[Move.REOPEN].sources and not decided
 
 
 def resume_level(last: PastDecision | None) -> int | None:

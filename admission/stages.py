@@ -38,6 +38,10 @@ STEPS: tuple[str, ...] = (
     "ket_nap",  # admission ceremony: probation starts
     "chinh_thuc",  # recognised as official member (16-KNĐ)
 )
+# The unit's decision not to admit (issue 11): recorded like a step, with its day, by whom
+# (``recorded_by``) and when; the dossier then leaves the pipeline (phase "not_admitted").
+NOT_ADMITTED = "khong_ket_nap"
+RECORDABLE: tuple[str, ...] = (*STEPS, NOT_ADMITTED)
 
 # Phases of a dossier (``dossier_progress.phase``), in pipeline order (the funnel).
 PHASES: tuple[str, ...] = (
@@ -53,10 +57,11 @@ PHASES: tuple[str, ...] = (
     "decided",
     "probation",
     "official",
-    "withdrawn",  # the candidate withdrew (before the chi bộ's vote: after it, its stage shows)
+    "not_admitted",  # left the pipeline: the unit decided not to admit
+    "withdrawn",  # left the pipeline: the candidate withdrew (whatever steps it had)
 )
-# The phases that end the pipeline.
-CLOSED_PHASES: tuple[str, ...] = ("official", "withdrawn")
+# The phases that end the pipeline: nothing is recorded or reminded after them.
+CLOSED_PHASES: tuple[str, ...] = ("official", "not_admitted", "withdrawn")
 # The phases in which steps are recorded and still to come (/buoc lists these).
 OPEN_PHASES: tuple[str, ...] = tuple(
     p for p in PHASES[PHASES.index("approved") :] if p not in CLOSED_PHASES
@@ -83,6 +88,7 @@ class StepRefused(Exception):
 
     def __init__(self, key: str, **params: Any) -> None:
         self.key = key
+        self.params = params
         self.message = texts.message(f"secretary.step.{key}", **params)
         super().__init__(self.message)
 
@@ -144,6 +150,7 @@ class DerivedStages:
     ceremony_d: int | None
     official_d: int | None
     verifications: tuple[Verification, ...]
+    not_admitted_d: int | None = None  # the unit decided not to admit (see NOT_ADMITTED)
 
     @property
     def verif_done_d(self) -> int | None:
@@ -169,6 +176,7 @@ _COLUMN: dict[str, str] = {
     "quyet_dinh": "decision_d",
     "ket_nap": "ceremony_d",
     "chinh_thuc": "official_d",
+    NOT_ADMITTED: "not_admitted_d",
 }
 # Which step must come before which.
 _PREVIOUS: dict[str, str] = {
@@ -212,6 +220,7 @@ def fold_events(events: Iterable[RecordedStep]) -> DerivedStages:
         ceremony_d=days.get("ket_nap"),
         official_d=days.get("chinh_thuc"),
         verifications=tuple(verifications),
+        not_admitted_d=days.get(NOT_ADMITTED),
     )
 
 
@@ -226,7 +235,10 @@ _FOLLOWS: tuple[tuple[str, list[str]], ...] = (
 
 
 def next_steps(state: DerivedStages) -> list[str]:
-    """The steps that may come next (the buttons of a dossier's card)."""
+    """The steps that may come next (the buttons of a dossier's card); none once the unit
+    decided not to admit."""
+    if state.not_admitted_d is not None:
+        return []
     for step, following in _FOLLOWS:
         if state.day_of(step) is not None:
             return list(following)
@@ -328,15 +340,20 @@ def check_step(
 ) -> None:
     """Raise :class:`StepRefused` when ``step`` on ``day`` breaks the procedure's order
     (``adult``: the day the candidate completes 18 years, see :func:`adult_from`)."""
-    if step not in STEPS:
+    if step not in RECORDABLE:
         raise StepRefused("unknown_step")
     if day > today:
         raise StepRefused("future", day=format_date(day), today=format_date(today))
     if status != "approved" or approved_d is None:
         raise StepRefused("not_approved")
+    if state.not_admitted_d is not None:
+        raise StepRefused("after_not_admitted", day=_d(state.not_admitted_d))
     proposed = _Proposed(state, step, day, person, adult)
     if proposed.n < approved_d:
         raise StepRefused("before_approval", day=format_date(day), approved=_d(approved_d))
+    if step == NOT_ADMITTED:
+        _check_not_admitted(proposed)
+        return
     _check_order(proposed)
     rule = _STEP_RULES.get(step)
     if rule is not None:
@@ -410,6 +427,31 @@ def _check_official(p: _Proposed) -> None:
     end = probation_end(p.state.ceremony_d)
     if p.day < end:
         raise StepRefused("probation_not_over", end=format_date(end), day=format_date(p.day))
+
+
+def last_step_day(state: DerivedStages) -> tuple[str, int] | None:
+    """The latest recorded step and its day (a verification counts by its dates)."""
+    days = [(step, state.day_of(step)) for step in _COLUMN if step != NOT_ADMITTED]
+    days += [("tham_tra_gui", v.sent_d) for v in state.verifications]
+    days += [("tham_tra_ve", v.returned_d) for v in state.verifications]
+    known = [(step, day) for step, day in days if day is not None]
+    return max(known, key=lambda pair: pair[1]) if known else None
+
+
+def _check_not_admitted(p: _Proposed) -> None:
+    """Not admitted: before the admission decision (9-KNĐ; after it, the candidate is
+    admitted), not dated before the latest step recorded."""
+    if p.state.decision_d is not None:
+        raise StepRefused("decided_already", day=_d(p.state.decision_d))
+    last = last_step_day(p.state)
+    if last is not None and p.n < last[1]:
+        raise StepRefused(
+            "before_previous",
+            step=step_label(NOT_ADMITTED),
+            day=format_date(p.day),
+            previous=step_label(last[0]),
+            previous_day=_d(last[1]),
+        )
 
 
 _STEP_RULES: dict[str, Callable[[_Proposed], None]] = {

@@ -4,12 +4,17 @@
 
 What runs where
 ---------------
-* **The bot** runs in a fresh process per configuration (N, mode): the real
-  python-telegram-bot stack (long polling, our aiohttp transport, JSON) with our adapter, the
-  real router and flows, and the SQLite database on disk in WAL mode. Every answer — the
-  dedupe marker, the revision, the conversation cursor — is committed in one transaction
-  before its reply is sent. The memory printed is that process's resident set: sampled every
-  50 ms during the run, and the kernel's peak (``ru_maxrss``) over the process's whole life.
+* **The bot** runs in a fresh process per configuration (N, mode): the production path
+  (bot/telegram_service.py: our getUpdates loop storing each batch in the inbox before the
+  next offset confirms it, the real router and flows, the outbox, the sender with the
+  production pacing default of bot/pacing.py) over python-telegram-bot's Bot and our aiohttp
+  transport, and the SQLite database on disk in WAL mode. Every update is stored before it
+  is acknowledged; every answer — the inbox row marked processed, the revision, the
+  conversation cursor and the replies — is committed in one transaction before anything is
+  sent; each reply is marked sent in a commit after Telegram confirmed it. The memory printed
+  is that process's resident set: sampled every 50 ms during the run, and the kernel's peak
+  (``ru_maxrss``) over the process's whole life; the CPU is the bot process's user + system
+  time per update answered.
 * **A subprocess of the bot is Telegram plus the people**: the fake Bot API server
   (tests/fake_bot_api.py) and N simulated candidates. Each candidate replays the conversation
   of sample A (recorded once through the platform-neutral router, so it types and taps exactly
@@ -19,6 +24,9 @@ What runs where
 Figures
 -------
 * updates/s: updates answered per second of wall time.
+* CPU per update: the bot process's CPU time over the run, divided by the updates answered;
+  the machine's load does not inflate it as it does latencies, so the inbox/outbox cost is
+  read there first.
 * latency: from the moment getUpdates handed an update to the bot until the bot's first
   message or edit answering it arrived at the server (the bot's own delay; the long-poll
   round trip is not in it). "user-felt" adds the time the update waited for the next poll.
@@ -45,6 +53,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import os
 import random
 import resource
 import sys
@@ -86,10 +95,11 @@ def stub_script(length: int) -> list[Step]:
     return steps
 
 
-class StubRouter:
-    """Answers like the real flow would in shape (a question with buttons), stores nothing."""
+class StubFlow:
+    """Answers like the real flow would in shape (a question with buttons), stores nothing of
+    its own (the router still stores the inbox row and the outbox rows)."""
 
-    async def handle(self, event: Any) -> list[Any]:
+    async def handle(self, tx: Any, event: Any) -> list[Any]:
         from handlers.events import Button, Reply
 
         return [
@@ -99,8 +109,19 @@ class StubRouter:
             )
         ]
 
-    async def message_sent(self, *args: str) -> None:
-        return None
+
+async def stub_router(db_path: Path) -> tuple[Any, Any]:
+    """The production router with every event owned by :class:`StubFlow`."""
+    from handlers.router import Router
+    from storage.db import Database
+
+    class StubRouter(Router):
+        async def owner(self, tx: Any, event: Any) -> Any:
+            return flow
+
+    flow = StubFlow()
+    db = await Database.open(db_path)
+    return StubRouter(db), db.close
 
 
 async def record_script(sample: str) -> list[Step]:
@@ -350,6 +371,12 @@ def _find_button(api: Any, chat_id: int, action: str, message_id: int | None) ->
 # ============================================================================================
 
 
+def cpu_seconds() -> float:
+    """This process's user + system CPU time."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def rss_mb() -> float:
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
@@ -360,7 +387,7 @@ def rss_mb() -> float:
 
 async def open_bot_router(db_path: Path, stub: bool) -> tuple[Any, Any]:
     if stub:
-        return StubRouter(), None
+        return await stub_router(db_path)
     from bot.app import open_router
     from bot.settings import Settings
 
@@ -371,7 +398,7 @@ async def open_bot_router(db_path: Path, stub: bool) -> tuple[Any, Any]:
 async def bot_side(args: argparse.Namespace) -> None:
     """One configuration in this (fresh) process: the bot, with the fake side as its child."""
     from bot.settings import Settings
-    from bot.telegram import TelegramBot
+    from bot.telegram_service import TelegramService
 
     n, think = args.n, args.think
     with tempfile.TemporaryDirectory(prefix="knd-bench-") as tmp:
@@ -408,19 +435,8 @@ async def bot_side(args: argparse.Namespace) -> None:
             db_path=db_path,
             polling_timeout=10,
         )
-        bot: Any
-        if args.edges:  # issue 10: inbox, outbox, our own polling loop and the sender
-            from bot.pacing import Pacing
-            from bot.telegram_service import TelegramService
-
-            # Telegram's group limits; no per-chat or global cap on private replies: the
-            # simulated candidates answer every 0.8 s for minutes, faster than any person
-            pacing = (
-                Pacing() if args.pacing == "telegram" else Pacing(chat_rate=None, global_rate=None)
-            )
-            bot = TelegramService(settings, router, commands=[], pacing=pacing)
-        else:
-            bot = TelegramBot(settings, router, commands=[])
+        # the production default pacing (bot/pacing.py), as run_telegram runs it
+        bot = TelegramService(settings, router, commands=[])
         await bot.start()
         baseline = rss_mb()
         peak = baseline
@@ -430,6 +446,7 @@ async def bot_side(args: argparse.Namespace) -> None:
 
             profiler = Profiler(async_mode="disabled")
             profiler.start()
+        cpu_before = cpu_seconds()
         child.stdin.write(b"GO\n")
         await child.stdin.drain()
         line_task = asyncio.ensure_future(child.stdout.readline())
@@ -440,6 +457,7 @@ async def bot_side(args: argparse.Namespace) -> None:
             profiler.stop()
             Path(args.profile).write_text(profiler.output_html(), encoding="utf-8")
         line = line_task.result().decode()
+        cpu = cpu_seconds() - cpu_before
         await bot.stop()
         if close is not None:
             await close()
@@ -450,7 +468,7 @@ async def bot_side(args: argparse.Namespace) -> None:
         if not line.startswith("DONE"):
             raise RuntimeError(f"fake side failed: {line!r}")
         kernel_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        memory = {"rss_baseline": baseline, "rss_peak": max(peak, kernel_peak)}
+        memory = {"rss_baseline": baseline, "rss_peak": max(peak, kernel_peak), "cpu": cpu}
         print("RESULT " + json.dumps(memory), flush=True)
 
 
@@ -471,12 +489,11 @@ async def run_one(n: int, mode: str, think: float, script: Path, args: argparse.
     ]
     if args.stub:
         command.append("--stub")
-    if args.edges:
-        command += ["--edges", "--pacing", args.pacing]
     if args.profile:
         command += ["--profile", f"{args.profile}.{n}.{mode}.html"]
     if args.series:
         command += ["--series", f"{args.series}.{n}.{mode}.json"]
+    load_before = os.getloadavg()[0]
     child = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.PIPE, cwd=str(ROOT), limit=2**26
     )
@@ -492,6 +509,7 @@ async def run_one(n: int, mode: str, think: float, script: Path, args: argparse.
         raise RuntimeError(f"bot process for N={n} {mode} failed")
     timings = Path(command[command.index("--result") + 1])
     result.update(json.loads(timings.read_text(encoding="utf-8")))
+    result["load"] = (load_before, os.getloadavg()[0])
     return result
 
 
@@ -506,6 +524,48 @@ def pct(values: list[float], q: float) -> float:
 TARGET_RATE = 600.0  # updates/s achieved
 TARGET_P99_MS = 200.0  # update handed to the bot → first reply
 TARGET_RSS_MB = 200.0  # bot process, peak
+
+
+@dataclass(frozen=True)
+class Before:
+    """One run of this bench before issue 10: PTB's Updater (a batch confirmed once queued in
+    memory), replies sent from the update's handler, no inbox and no outbox."""
+
+    rate: float  # updates/s in the steady window
+    p50_ms: float
+    p99_ms: float
+    cpu_ms: float  # bot CPU per update
+    load: tuple[float, float]  # 1-minute load average before and after the run
+
+
+#: The old path measured on this machine in the same session as the production path's first
+#: figures (docs/benchmarks.md, 2026-11-26), run for run, so that the difference printed
+#: beside each run is the inbox/outbox cost rather than the machine's mood.
+BEFORE: dict[tuple[int, str], Before] = {}
+
+
+def compare(label: str, n: int, data: dict, rate: float) -> None:
+    """The run beside the old path's figures: what the inbox and the outbox cost."""
+    ms = 1000.0
+    cpu = data["cpu"] / data["updates"] * ms if data.get("updates") else float("nan")
+    load = data.get("load", (float("nan"), float("nan")))
+    print(
+        f"          bot CPU {cpu:.2f} ms per update; load average {load[0]:.1f} → {load[1]:.1f}",
+        flush=True,
+    )
+    old = BEFORE.get((n, label))
+    if old is None:
+        return
+    lat = data["latencies"]
+    print(
+        f"          before issue 10 (no inbox/outbox): {old.rate:.0f} updates/s, "
+        f"p50={old.p50_ms:.1f} p99={old.p99_ms:.1f} ms, CPU {old.cpu_ms:.2f} ms per update "
+        f"(load {old.load[0]:.1f} → {old.load[1]:.1f});\n          inbox/outbox cost: "
+        f"CPU {cpu - old.cpu_ms:+.2f} ms per update ({(cpu / old.cpu_ms - 1) * 100:+.0f} %), "
+        f"{rate - old.rate:+.0f} updates/s, p50 {pct(lat, 0.5) * ms - old.p50_ms:+.1f} ms, "
+        f"p99 {pct(lat, 0.99) * ms - old.p99_ms:+.1f} ms",
+        flush=True,
+    )
 
 
 def report(label: str, n: int, data: dict) -> list[tuple[str, bool]]:
@@ -541,6 +601,7 @@ def report(label: str, n: int, data: dict) -> list[tuple[str, bool]]:
             f" max={max(docs) * ms:.1f} ms",
             flush=True,
         )
+    compare(label, n, data, rate)
     for failure in data["failures"][:5]:
         print("   !", failure)
     if label != "paced":
@@ -557,8 +618,6 @@ def report(label: str, n: int, data: dict) -> list[tuple[str, bool]]:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    if args.edges and args.stub:
-        raise SystemExit("--edges needs the real router (the inbox and outbox are tables)")
     if args.stub:
         steps = stub_script(args.steps or 200)
     else:
@@ -569,11 +628,7 @@ async def main_async(args: argparse.Namespace) -> None:
         f"conversation: {len(steps)} updates per candidate "
         f"({'stub router' if args.stub else f'sample {args.sample}'}); a fresh bot process "
         f"per run; paced runs offer {args.rate:.0f} updates/s open-loop; "
-        + (
-            f"durable edges (inbox + outbox, pacing: {args.pacing})"
-            if args.edges
-            else "PTB's Updater, replies sent from the handler"
-        ),
+        + "the production path (inbox, router, outbox, sender; default pacing)",
         flush=True,
     )
     verdicts: list[tuple[str, bool]] = []
@@ -601,17 +656,6 @@ def main() -> None:
     parser.add_argument("--sample", default="a")
     parser.add_argument("--steps", type=int, default=0, help="cut the conversation (dev)")
     parser.add_argument("--stub", action="store_true", help="stub router: transport only")
-    parser.add_argument(
-        "--edges",
-        action="store_true",
-        help="the durable edges (inbox, outbox, sender: bot/telegram_service.py)",
-    )
-    parser.add_argument(
-        "--pacing",
-        choices=["groups", "telegram"],
-        default="groups",
-        help="with --edges: pace only groups (default), or every chat as Telegram asks",
-    )
     parser.add_argument("--profile", default="", help="write pyinstrument HTML profiles")
     parser.add_argument(
         "--series",

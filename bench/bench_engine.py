@@ -1,6 +1,6 @@
 """Benchmark of the conversation engine alone: Router + flows + SQLite, no network.
 
-    python bench/bench_engine.py --n 50 500 [--synchronous NORMAL|FULL]
+    python bench/bench_engine.py --n 50 500 [--synchronous NORMAL|FULL] [--key]
 
 N scripted candidates (bot.demo.Player, answering from sample A) fill a whole dossier
 at the same time through ``Router.handle`` on one database file in WAL mode; every answer is
@@ -8,6 +8,8 @@ committed before ``handle`` returns. Printed per N: updates/s of wall time, p50/
 ``handle`` (from the event entering the router to its replies, queueing on the single writer
 included), and the process's peak resident memory. The full stack over the fake Telegram
 server is measured by bench/bench_chat.py; this one shows what the engine costs by itself.
+``--key`` runs the same on an encrypted database (SQLCipher, a random raw key; needs the
+``[encrypted]`` extra): the price of encryption at rest.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import resource
+import secrets
 import statistics
 import sys
 import tempfile
@@ -45,11 +48,11 @@ class TimedRouter(Router):
             self.durations.append(time.perf_counter() - started)
 
 
-async def run(n: int, synchronous: str) -> dict[str, float]:
+async def run(n: int, synchronous: str, key: str | None = None) -> dict[str, float]:
     sample = load_sample("a")
     warm_up()
     with tempfile.TemporaryDirectory() as tmp:
-        db = await Database.open(Path(tmp) / "bench.sqlite3", synchronous=synchronous)  # type: ignore[arg-type]
+        db = await Database.open(Path(tmp) / "bench.sqlite3", synchronous=synchronous, key=key)  # type: ignore[arg-type]
         try:
             router = TimedRouter(db, demo_clock(sample), build_flows())
             router.durations = []
@@ -79,10 +82,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[50, 500])
     parser.add_argument("--synchronous", default="NORMAL", choices=["NORMAL", "FULL"])
+    parser.add_argument("--key", action="store_true", help="an encrypted database (SQLCipher)")
     args = parser.parse_args()
-    print(f"engine only, synchronous={args.synchronous}, sample A per candidate")
+    key = secrets.token_hex(32) if args.key else None
+    encrypted = ", encrypted (SQLCipher)" if key else ""
+    print(f"engine only, synchronous={args.synchronous}{encrypted}, sample A per candidate")
     for n in args.n:
-        r = asyncio.run(run(n, args.synchronous))
+        r = asyncio.run(run(n, args.synchronous, key))
         print(
             f"N={r['n']:>4}: {r['updates']} updates, {r['updates_per_s']:.0f} updates/s, "
             f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.0f} ms, "

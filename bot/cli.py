@@ -435,7 +435,7 @@ def database_path(settings: Any) -> Path:
             raise CliError(
                 _text("cli.error.db_unreadable", path=shown, reason=exc.strerror or "")
             ) from None
-        if head and head != _SQLITE_HEADER:
+        if head and head != _SQLITE_HEADER and not settings.database_key:
             raise CliError(_text("cli.error.db_not_sqlite", path=shown))
     try:
         return settings.database_file()
@@ -465,10 +465,8 @@ def _run_async(coro: Any, path: Path | None = None) -> Any:
 
 
 def _network_problem(exc: BaseException) -> str | None:
-    try:
-        from telegram import error as tg
-    except ImportError:  # pragma: no cover - python-telegram-bot is a dependency
-        return None
+    from telegram import error as tg
+
     if isinstance(exc, tg.InvalidToken):
         return _text("cli.error.token")
     if isinstance(exc, (tg.NetworkError, tg.TimedOut, OSError)):
@@ -491,7 +489,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = load_settings(args.db)
     path = database_path(settings)
     if settings.token and not args.console:
-        from bot.telegram import run_telegram
+        from bot.telegram_service import run_telegram
 
         _run_async(run_telegram(settings), path)
         return 0
@@ -499,7 +497,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if sys.stdin.isatty():
         print(_text("cli.run.console", db=str(settings.db_path)))
-    return int(_run_async(run_console(path, documents_dir=settings.documents_dir), path))
+    console = run_console(path, documents_dir=settings.documents_dir, key=settings.database_key)
+    return int(_run_async(console, path))
 
 
 def _demo_arguments(parser: argparse.ArgumentParser) -> None:
@@ -551,6 +550,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
                 telegram_id=args.telegram_id,
                 display_name=clean_text(args.name),
                 bot_username=settings.bot_username,
+                key=settings.database_key,
             ),
             path,
         )

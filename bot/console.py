@@ -3,7 +3,8 @@
 Replies are printed as text; buttons become numbered options ``[1] Bỏ qua`` — typing the
 number taps the button (numbers run across one batch of replies, so a flag's "Sửa mục (15)"
 and the question's buttons never share a number). A label can also be typed: the engine
-recognises it. Documents are written to ``documents_dir`` and their path is printed.
+recognises it. Documents are written to the person's folder under ``documents_dir``
+(``storage/files.py``: private, removed by an erasure) and their path is printed.
 
 With a terminal the adapter prints a ``Bạn: `` prompt; with a pipe it prints no prompt and
 echoes each input line as ``» …`` so the output reads as a conversation, and stops at end of
@@ -23,6 +24,7 @@ from bot.app import build_flows, warm_up
 from handlers.events import Chat, Event, Reply, User
 from handlers.router import Router
 from storage.db import Database
+from storage.files import DocumentFolder
 
 PLATFORM = "console"
 
@@ -42,6 +44,7 @@ class ConsoleAdapter:
         self.router = router
         self.output = output
         self.documents_dir = documents_dir
+        self.files = DocumentFolder(documents_dir)
         self.user = User(PLATFORM, user_id, name)
         self.chat = Chat(PLATFORM, user_id, "private")
         self._numbers: dict[int, str] = {}
@@ -89,10 +92,8 @@ class ConsoleAdapter:
         out.flush()
 
     def save(self, filename: str, data: bytes) -> Path:
-        self.documents_dir.mkdir(parents=True, exist_ok=True)
-        path = self.documents_dir / Path(filename).name
-        path.write_bytes(data)
-        return path.resolve()
+        """Into the person's own folder (0700, files 0600), which an erasure removes."""
+        return self.files.save(PLATFORM, self.user.id, filename, data).resolve()
 
 
 async def run_console(
@@ -103,13 +104,15 @@ async def run_console(
     documents_dir: str | Path = "data/documents",
     user_id: str = "local",
     clock: Clock | None = None,
+    key: str | None = None,
 ) -> int:
     """Chat as a candidate on the database ``db_path`` until end of input; returns 0."""
     warm_up()
-    db = await Database.open(db_path)
+    db = await Database.open(db_path, key=key)
     try:
         router = Router(db, clock, build_flows())
         adapter = ConsoleAdapter(router, output, documents_dir=Path(documents_dir), user_id=user_id)
+        db.files = adapter.files
         interactive = _isatty(input)
         await adapter.send_line("/start")
         while True:

@@ -44,6 +44,7 @@ from typing import Literal, Protocol
 
 from bot.pacing import Clock, MonotonicClock, Pacer
 from handlers.events import Button, Chat, ChatKind, Document, Photo, Reply
+from handlers.failures import failure_place
 from handlers.replies import from_pending, to_messages
 from storage.db import Database, Tx
 from storage.outbox import Outbox, Pending
@@ -229,6 +230,11 @@ class Delivery:
                 self._work(chat_id, chat_kind), name=f"deliver-{chat_id}"
             )
 
+    def heard(self, chat: Chat) -> None:
+        """The person wrote in ``chat``: their reply may go out at once (bot/pacing.py)."""
+        if chat.platform == self.platform and chat.kind == "private":
+            self.pacer.credit((self.platform, self.moved.get(chat.id, chat.id)))
+
     def wake_for(self, replies: Iterable[Reply], default_chat: Chat) -> None:
         """Wake the chats of ``replies`` (those of this platform)."""
         for reply in replies:
@@ -301,7 +307,7 @@ class Delivery:
                     continue
                 following = await self._deliver(row)
         except Exception:  # pragma: no cover - the database failed; rows stay pending
-            log.exception("delivery to chat %s stopped", chat_id)
+            log.exception("delivery to one chat stopped; its rows stay pending")
         finally:
             self._workers.pop(chat_id, None)
             self.pacer.release((self.platform, self.moved.get(chat_id, chat_id)))
@@ -329,7 +335,7 @@ class Delivery:
         moves = 0
         while index < len(steps):
             try:
-                await self.pacer.wait((self.platform, target), row.chat_kind)
+                await self.pacer.wait((self.platform, target), row.chat_kind, reply=row.reply)
                 self.stats.calls += 1
                 last = await self._call(target, steps[index])
             except TryAgain as exc:
@@ -356,7 +362,7 @@ class Delivery:
                 await self._give_up(row, f"rejected: {exc}")
                 return None
             except Exception as exc:  # a bug of the transport: do not retry it for a day
-                log.exception("sending to chat %s failed", target)
+                log.error("sending reply %s failed: %s", row.id, failure_place(exc))
                 await self._give_up(row, f"error: {type(exc).__name__}")
                 return None
             index += 1
@@ -390,13 +396,13 @@ class Delivery:
 
     async def _note_failure(self, row: Pending, exc: TryAgain) -> None:
         self.stats.retries += 1
-        log.info("reply %s to chat %s failed (%s); retrying", row.id, row.chat_id, exc)
+        log.info("reply %s failed (%s); retrying", row.id, exc)
         async with self.db.transaction(self.wall()) as tx:
             await tx.repo(Outbox).failed_attempt(row.id, str(exc))
 
     async def _give_up(self, row: Pending, reason: str) -> None:
         self.stats.given_up += 1
-        log.warning("reply %s to chat %s given up: %s", row.id, row.chat_id, reason)
+        log.warning("reply %s given up: %s", row.id, reason)
         async with self.db.transaction(self.wall()) as tx:
             await tx.repo(Outbox).give_up(row.id, reason)
             detail = {"outbox": row.id, "chat": row.chat_id, "reason": reason[:200]}
@@ -405,9 +411,7 @@ class Delivery:
     async def _refused(self, row: Pending, reason: str) -> None:
         """The chat refuses the bot: what is queued for it now will be refused as well, so
         it is given up without asking again (what is queued later is tried: people unblock)."""
-        log.info(
-            "chat %s refuses the bot (%s); its queued replies are dropped", row.chat_id, reason
-        )
+        log.info("the chat of reply %s refuses the bot (%s); its queue is dropped", row.id, reason)
         async with self.db.transaction(self.wall()) as tx:
             ids = await tx.repo(Outbox).give_up_chat(
                 self.platform, row.chat_id, f"refused: {reason}"
@@ -420,7 +424,7 @@ class Delivery:
         """Remember the chat's new id and let the flows follow it; what they queue for the
         chat meanwhile, at its old or new id (a notice of the move), goes out first, then the
         refused reply. A row is sent by one worker at a time (``_claims``)."""
-        log.info("chat %s moved to %s", row.chat_id, new_id)
+        log.info("the chat of reply %s moved to a new id", row.id)
         self.moved[row.chat_id] = new_id
         if self.chat_moved is None:
             return new_id
@@ -429,8 +433,8 @@ class Delivery:
             before = await tx.repo(Outbox).last_id()
         try:
             await self.chat_moved(Chat(self.platform, row.chat_id, kind), new_id)
-        except Exception:  # the reply itself must still go out
-            log.exception("could not record the move of chat %s", row.chat_id)
+        except Exception as exc:  # the reply itself must still go out
+            log.error("could not record the move of a chat: %s", failure_place(exc))
         async with self.db.transaction(self.wall()) as tx:
             outbox = tx.repo(Outbox)
             notices = [

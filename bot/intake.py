@@ -163,6 +163,7 @@ class Intake:
         if event.kind == "chat_moved" and event.moved_to:
             self.delivery.note_moved(event.chat.id, event.moved_to)
         replies = await self.router.handle(event, received=row, outbox=True)
+        self.delivery.heard(event.chat)
         if parsed.callback_id:
             toast = " ".join(r.toast for r in replies if r.toast).strip()
             await self.delivery.transport.answer_callback(parsed.callback_id, toast)

@@ -1,19 +1,32 @@
 """Pacing of outgoing messages, shaped like the platform's limits.
 
-Telegram's published limits (Bot FAQ): no more than 20 messages per minute into one group,
-about one message per second into one chat (short bursts tolerated), about 30 messages per
-second overall. Exceeding them earns 429 answers and, for groups, long bans. So:
+Telegram's published limits (Bots FAQ; /work/shared/domain/platforms-and-peers.md §4): no
+more than 20 messages per minute into one group; in one chat, avoid more than one message
+per second (short bursts tolerated); about 30 messages per second for *bulk notifications* —
+"replying to users is not throttled the same way". Exceeding them earns 429 answers (the
+sender waits ``retry_after``) and, for groups, long bans. Two kinds of traffic, then:
 
-* a group gets at most ``group_max`` messages in ANY window of ``group_window`` seconds — a
-  sliding window of the actual send times, not a bucket that bursts 20 and then leaks one
-  every 3 s (that let 39 messages into one group in its first minute);
-* every chat is paced by a token bucket of ``chat_rate`` messages per second with bursts of
-  ``chat_burst`` (a question with its flags and its progress line go out together);
-* all chats together stay under ``global_rate`` per second; groups may use four fifths of
-  that budget and yield to any private reply waiting, so private replies never queue behind
-  group traffic.
+* **A reply** — a private message answering the person's own message (their text, command or
+  tap) in that chat. It is paced per chat only: a token bucket of ``chat_rate`` messages per
+  second with bursts of ``chat_burst`` (a question with its flags and its progress line go
+  out together), and each message the person sends adds a token (:meth:`Pacer.credit`): a
+  conversation goes at the person's pace, one answer in, its reply out at once, while what
+  the bot says beyond that in the chat goes at one per second. Replies are NOT counted
+  against the global cap: 500 people answering at once get 500 replies, each chat at its own
+  pace (bench/bench_chat.py offers 1.3 answers/s per person at N = 500 — faster than anyone
+  types — and is run with this default).
+* **A notice** — everything broadcast-like: a group post (cards, comments, answers to a
+  command in a group), a private message nobody in that chat asked for just now (the
+  candidate's "returned"/"approved", a reviewer's private card, reminders, digests). Per
+  chat as above (no credit), a group at most ``group_max`` in ANY window of
+  ``group_window`` seconds (a sliding window of the actual send times, not a bucket that
+  bursts 20 and then leaks one every 3 s, which let 39 messages into one group in its first
+  minute), and all notices together under ``global_rate`` per second, of which groups may use
+  four fifths and yield to any private notice waiting: a candidate's "approved" never queues
+  behind group traffic.
 
-Edits count like messages (Telegram counts them too); callback answers are not paced.
+Edits count like messages (Telegram counts them too); callback answers are not paced. Which
+kind a stored reply is, is decided when it is queued (handlers/replies.py).
 
 :class:`Pacer` computes with a :class:`Clock` that tests replace by a virtual one, so five
 minutes of traffic are checked in milliseconds.
@@ -83,18 +96,33 @@ class Pacer:
         self._sent: deque[float] = deque()  # send times within the last second, all chats
         self._private_waiting = 0
 
-    async def wait(self, chat: Hashable, kind: str) -> None:
+    async def wait(self, chat: Hashable, kind: str, *, reply: bool = False) -> None:
         """Return when a message to ``chat`` (``kind`` 'private' or 'group') may be sent;
-        the message is then counted as sent."""
+        the message is then counted as sent. ``reply``: it answers the person's own message
+        in this private chat (paced per chat only; see the module docstring)."""
+        pace = self._pace(chat)
+        async with pace.lock:
+            while (delay := self._chat_delay(pace, kind)) > _EPSILON:
+                await self.clock.sleep(delay)
+            if not (reply and kind == "private"):
+                await self._global_turn(kind)
+            self._record(pace, kind)
+
+    def credit(self, chat: Hashable) -> None:
+        """The person wrote in ``chat``: one reply more may go out at once (up to the burst).
+        A chat not tracked is fully recovered already."""
+        pace = self._chats.get(chat)
+        if pace is None or self.pacing.chat_rate is None:
+            return
+        self._refill(pace, self.clock.now())
+        pace.tokens = min(float(self.pacing.chat_burst), pace.tokens + 1)
+
+    def _pace(self, chat: Hashable) -> _ChatPace:
         pace = self._chats.get(chat)
         if pace is None:
             burst = float(self.pacing.chat_burst)
             pace = self._chats[chat] = _ChatPace(tokens=burst, updated=self.clock.now())
-        async with pace.lock:
-            while (delay := self._chat_delay(pace, kind)) > _EPSILON:
-                await self.clock.sleep(delay)
-            await self._global_turn(kind)
-            self._record(pace, kind)
+        return pace
 
     def _refill(self, pace: _ChatPace, now: float) -> None:
         rate = self.pacing.chat_rate

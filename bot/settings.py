@@ -15,9 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from admission.retention import RetentionPolicy
+
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_FILE_URL = "https://api.telegram.org/file/bot"
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Telegram's rule for secret_token
+_KEY_RE = re.compile(r"[0-9A-Fa-f]{64}")  # a raw 256-bit SQLCipher key
 
 
 class Settings(BaseSettings):
@@ -43,6 +46,11 @@ class Settings(BaseSettings):
     )
     api_file_url: str = Field(default=DEFAULT_API_FILE_URL, description="Bot API file URL prefix")
     db_path: Path = Field(default=Path("data/knd.sqlite3"), description="SQLite database file")
+    db_key: SecretStr | None = Field(
+        default=None,
+        description="raw SQLCipher key of the database, 64 hex digits (openssl rand -hex 32); "
+        "empty = not encrypted. Needs the [encrypted] extra; never logged",
+    )
     timezone: str = Field(default="Asia/Ho_Chi_Minh", description="IANA time zone of the users")
     documents_dir: Path = Field(
         default=Path("data/documents"), description="where the console writes .docx files"
@@ -70,6 +78,21 @@ class Settings(BaseSettings):
         default=7.0, gt=0, description="days a delivered reply's record is kept (not its text)"
     )
 
+    retention_days: int = Field(
+        default=365,
+        ge=1,
+        description="days a withdrawn or not-admitted dossier is kept before it is erased",
+    )
+    abandoned_days: int = Field(
+        default=180,
+        ge=1,
+        description="days without activity after which a draft is abandoned: its candidate is "
+        "warned (instead of the weekly reminder)",
+    )
+    abandoned_warning_days: int = Field(
+        default=30, ge=1, description="days from that warning to the erasure of the draft"
+    )
+
     controller: str = Field(
         default="",
         description="who is responsible for the candidates' data and how to reach them, named "
@@ -78,12 +101,19 @@ class Settings(BaseSettings):
 
     log_level: str = Field(default="INFO")
 
-    @field_validator("bot_token", "webhook_secret", mode="before")
+    @field_validator("bot_token", "webhook_secret", "db_key", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
         return value
+
+    @field_validator("db_key")
+    @classmethod
+    def _hex_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _KEY_RE.fullmatch(value.get_secret_value().strip()):
+            raise ValueError("the database key is 64 hexadecimal digits")
+        return SecretStr(value.get_secret_value().strip()) if value is not None else None
 
     @field_validator("bot_username")
     @classmethod
@@ -127,9 +157,27 @@ class Settings(BaseSettings):
     def use_webhook(self) -> bool:
         return bool(self.webhook_url)
 
+    @property
+    def retention(self) -> RetentionPolicy:
+        """The retention periods (admission.retention) as the scheduler applies them."""
+        return RetentionPolicy(
+            closed_days=self.retention_days,
+            abandoned_days=self.abandoned_days,
+            warning_days=self.abandoned_warning_days,
+        )
+
+    @property
+    def database_key(self) -> str | None:
+        """The database key in clear, for the database driver only (None: not encrypted)."""
+        return self.db_key.get_secret_value() if self.db_key else None
+
     def database_file(self) -> Path:
-        """The database path, its folder created (SQLite will not create folders)."""
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        """The database path, its folder created for this user only (SQLite will not create
+        folders; the file itself is created 0600 by ``storage.db``)."""
+        folder = self.db_path.parent
+        if not folder.exists():
+            folder.mkdir(parents=True, mode=0o700)
+            folder.chmod(0o700)  # mkdir's mode passes through the umask
         return self.db_path
 
 
@@ -164,7 +212,7 @@ def protect_logs(settings: Settings) -> None:
     The filter sits on the loggers that see URLs (httpx, httpcore, telegram) and on the root
     handlers, so a record raised elsewhere with the token in an exception text is also masked.
     """
-    secrets = [settings.token]
+    secrets = [settings.token, settings.database_key or ""]
     if settings.webhook_secret:
         secrets.append(settings.webhook_secret.get_secret_value())
     redact = _RedactToken(secrets)

@@ -1,85 +1,54 @@
-"""python-telegram-bot adapter: Telegram updates in, platform-neutral events to the router,
-replies drawn back as Telegram messages.
+"""Telegram's shapes: updates read as platform-neutral events, texts and buttons drawn as the
+Bot API wants them, the command menus. No I/O of its own.
 
-PTB is used only as a transport (HTTP client, polling, webhook server). Conversation state,
-ordering per user and deduplication live in :class:`handlers.router.Router` and the database,
-so this module is thin and knows nothing about the form.
+Running the bot is :mod:`bot.telegram_service` (``TelegramService``, ``run_telegram``): our own
+getUpdates loop or aiohttp webhook stores every update in the inbox before Telegram is told it
+arrived (:mod:`bot.telegram_receive`); :mod:`bot.intake` reads stored updates through
+:func:`update_to_event` into the router, which commits the answer and its replies (the outbox)
+together; :mod:`bot.delivery` sends the outbox per chat, in order, retrying, through
+:class:`bot.telegram_transport.TelegramTransport` and paced by :mod:`bot.pacing`. PTB is used
+as HTTP client and object model only (``Bot``, ``Update.de_json``): no Application, Updater,
+rate limiter or tornado webhook.
 
-Delivery guarantees, and why they are good enough:
+What this module decides:
 
-* Polling. PTB confirms a fetched batch with the *next* getUpdates call, which it makes
-  right after queueing the batch. A graceful stop (SIGINT/SIGTERM) processes everything that
-  was queued before it confirms; a hard crash loses the updates that were in flight (the person
-  sees no answer and sends again: nothing half-written, because each answer and the
-  conversation cursor commit in one transaction). An update delivered twice (a failed confirm,
-  Telegram's redelivery) is ignored by the router's ``processed_updates`` table.
-* Webhook. PTB's tornado handler answers 200 as soon as the update is queued, before it is
-  processed, so Telegram will not redeliver an update that was lost by a crash mid-processing.
-  The same dedupe table makes Telegram's own retries harmless. Polling is the default.
-* Ordering. Different users run concurrently (``concurrent_updates``); one person's updates
-  are taken in order by the router's per-user lock (tasks start in arrival order and the lock
-  is FIFO).
-* Refusals. A chat that answers 403 (blocked, bot removed) gets nothing more of a batch; the
-  batch's other chats still get theirs. A group upgraded to a supergroup (service messages, or
-  ``ChatMigrated`` on a send) becomes a ``chat_moved`` event (handlers/chat_moves.py) and the
-  refused reply is sent again, as a new message, to the new id.
-* Edits. ``edited_message`` is subscribed only so that a person who corrects a typo by
-  editing is told that edits are not read and how to change the answer (handlers/edits.py);
-  an edit never changes stored data. Edits in groups are dropped here.
+* Groups. Only commands, replies to the bot and mentions of it are passed on; chatter and
+  commands addressed to another bot are dropped, and so are edits in groups.
+* Edits. ``edited_message`` is subscribed only so that a person who corrects a typo by editing
+  is told that edits are not read and how to change the answer (handlers/edits.py); an edit
+  never changes stored data. A private edit is keyed by its message, so a message edited
+  several times is answered once.
+* A group upgraded to a supergroup: its two service messages become one ``chat_moved`` event
+  (handlers/chat_moves.py); a send refused with ``ChatMigrated`` is handled by the sender.
+* An anonymous group admin (GroupAnonymousBot) cannot be recognised: no flow gets their command
+  (:func:`anonymous_command` lets the service answer how to be recognised).
+* Texts are split at 4096 UTF-16 units (:func:`split_text`), buttons are callback data of at
+  most 64 bytes (:func:`keyboard`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import signal
-import warnings
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
 from datetime import UTC
-from typing import Any, Protocol
+from typing import Any
 
-from telegram import (
-    Bot,
-    BotCommand,
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
-    CallbackQuery,
-    ChatMemberUpdated,
-    Message,
-    Update,
-)
+from telegram import CallbackQuery, ChatMemberUpdated, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, MessageLimit
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    BaseRateLimiter,
-    ContextTypes,
-    TypeHandler,
-)
 
-from bot.settings import Settings, protect_logs
-from bot.telegram_request import AiohttpRequest
 from forms import texts
-from handlers.events import MAX_ACTION_BYTES, Button, Chat, ChatKind, Event, Reply, User
+from handlers.events import MAX_ACTION_BYTES, Button, Chat, ChatKind, Event, User
 
 __all__ = [
+    "ALLOWED_UPDATES",
     "PLATFORM",
-    "PacedRateLimiter",
-    "TelegramAdapter",
-    "TelegramBot",
-    "build_application",
+    "anonymous_command",
     "default_commands",
+    "group_commands",
     "keyboard",
-    "run_telegram",
     "split_text",
     "update_to_event",
     "utf16_len",
 ]
-
-_LOGGER = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096
@@ -91,16 +60,6 @@ ALLOWED_UPDATES = [
     Update.CALLBACK_QUERY,
     Update.MY_CHAT_MEMBER,
 ]
-
-
-class RouterLike(Protocol):
-    """What the adapter needs from :class:`handlers.router.Router`."""
-
-    async def handle(self, event: Event) -> list[Reply]: ...
-
-    async def message_sent(
-        self, ref_key: str, platform: str, chat_id: str, message_id: str
-    ) -> None: ...
 
 
 # --------------------------------------------------------------------------------------------
@@ -417,242 +376,8 @@ def _mentions(message: Message, bot_username: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------------
-# Rate limiting: pace groups, never delay private replies
+# Bot API calls
 # --------------------------------------------------------------------------------------------
-
-
-class PacedRateLimiter(BaseRateLimiter[int]):
-    """Pace messages to group chats (~20 per minute per group), leave private chats alone.
-
-    PTB's :class:`AIORateLimiter` also applies an overall 30 requests/s limit, which is meant
-    for broadcasts; replying to people is not limited that way, and under load it would queue
-    every private reply behind all others. Here private replies go straight out; a
-    ``RetryAfter`` from Telegram delays only the request that got it (and is retried).
-    """
-
-    def __init__(self, group_per_minute: int = 20, max_retries: int = 3) -> None:
-        self._group_per_minute = group_per_minute
-        self._max_retries = max_retries
-        self._limiters: dict[int | str, Any] = {}
-
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        self._limiters.clear()
-
-    def _group_limiter(self, chat_id: int | str) -> Any:
-        from aiolimiter import AsyncLimiter
-
-        limiter = self._limiters.get(chat_id)
-        if limiter is None:
-            limiter = AsyncLimiter(self._group_per_minute, 60)
-            self._limiters[chat_id] = limiter
-        return limiter
-
-    async def process_request(
-        self,
-        callback: Callable[..., Awaitable[Any]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> Any:
-        chat_id = data.get("chat_id")
-        with contextlib.suppress(TypeError, ValueError):
-            chat_id = int(chat_id)  # type: ignore[arg-type]
-        grouped = endpoint not in ("answerCallbackQuery", "getUpdates") and (
-            (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str)
-        )
-        retries = rate_limit_args if rate_limit_args is not None else self._max_retries
-        for attempt in range(retries + 1):
-            try:
-                if grouped:
-                    async with self._group_limiter(chat_id):  # type: ignore[arg-type]
-                        return await callback(*args, **kwargs)
-                return await callback(*args, **kwargs)
-            except RetryAfter as exc:
-                if attempt >= retries:
-                    raise
-                seconds = _retry_seconds(exc)
-                _LOGGER.info("Telegram asked to wait %.1f s (%s)", seconds, endpoint)
-                await asyncio.sleep(float(seconds) + 0.1)
-        raise AssertionError("unreachable")
-
-
-def _retry_seconds(exc: RetryAfter) -> float:
-    """``retry_after`` in seconds (PTB 22 is moving it from int to timedelta)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        delay: Any = exc.retry_after
-    return float(delay.total_seconds() if hasattr(delay, "total_seconds") else delay)
-
-
-# --------------------------------------------------------------------------------------------
-# Reply → Telegram
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Sent:
-    message_id: int
-
-
-class TelegramAdapter:
-    """Feeds updates to the router and draws its replies. One instance per Application."""
-
-    def __init__(self, router: RouterLike, *, bot_username: str = "") -> None:
-        self.router = router
-        self.bot_username = bot_username
-        self.moved: dict[str, str] = {}  # chat id → its new id (groups upgraded to supergroups)
-
-    async def on_update(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """PTB callback for every update (registered as a TypeHandler)."""
-        if not isinstance(update, Update):
-            return
-        bot = context.bot
-        username = self.bot_username or (bot.username or "")
-        event = update_to_event(update, username, bot.id)
-        query = update.callback_query
-        if event is None:
-            if query is not None:
-                await _answer(query, "")
-            elif (group := anonymous_command(update, username)) is not None:
-                notice = Reply(text=texts.message("platform.anonymous.command"))
-                await self.deliver(bot, group, [notice])
-            return
-        if event.kind == "chat_moved":
-            self.moved[event.chat.id] = event.moved_to
-        toast_sent = False
-        try:
-            replies = await self.router.handle(event)
-            if query is not None:
-                toast = " ".join(r.toast for r in replies if r.toast).strip()
-                toast_sent = True
-                await _answer(query, toast)
-            await self.deliver(bot, event.chat, replies)
-        finally:
-            if query is not None and not toast_sent:
-                await _answer(query, "")
-
-    async def deliver(self, bot: Any, chat: Chat, replies: Iterable[Reply]) -> None:
-        """Send ``replies`` in order; a failing reply is logged and the rest still go out.
-
-        A chat that refuses the bot (403: the person blocked it, the group removed it) gets
-        nothing more of this batch, while the other chats of the batch still get theirs. A
-        chat that moved (a group upgraded to a supergroup: ``ChatMigrated``) is sent to at
-        its new id, once, and the router is told so that the stored ids follow.
-        """
-        refused: set[str] = set()
-        for reply in replies:
-            target = reply.chat or chat
-            new_id = self.moved.get(target.id)
-            if new_id is not None:
-                target = Chat(target.platform, new_id, target.kind, target.title)
-            if target.id in refused:
-                continue
-            try:
-                try:
-                    sent = await self._send_one(bot, target, reply)
-                except ChatMigrated as exc:
-                    target = await self._chat_moved(bot, target, str(exc.new_chat_id))
-                    # the old chat's message ids mean nothing (or another message) there
-                    sent = await self._send_one(bot, target, replace(reply, edit_ref=""))
-            except Forbidden:
-                _LOGGER.info("chat %s blocked the bot or removed it; reply dropped", target.id)
-                refused.add(target.id)
-                continue
-            except TelegramError as exc:
-                _LOGGER.warning("could not deliver a reply to chat %s: %s", target.id, exc)
-                continue
-            if reply.remember and sent is not None:
-                await self.router.message_sent(
-                    reply.remember, PLATFORM, target.id, str(sent.message_id)
-                )
-
-    async def _chat_moved(self, bot: Any, chat: Chat, new_id: str) -> Chat:
-        """Telegram refused ``chat``: it is now ``new_id``. Remember it here, and have the
-        router move what is stored under the old id (the update telling of the move may have
-        been missed); returns the chat at its new id."""
-        _LOGGER.info("chat %s moved to %s (upgraded to a supergroup)", chat.id, new_id)
-        self.moved[chat.id] = new_id
-        event = Event(
-            user=User(PLATFORM, ""),
-            chat=chat,
-            kind="chat_moved",
-            update_key=f"chat_moved:{chat.id}:{new_id}",
-            moved_to=new_id,
-        )
-        try:
-            replies = await self.router.handle(event)
-        except Exception:  # the send itself must still go out
-            _LOGGER.exception("could not record the move of chat %s", chat.id)
-            replies = []
-        moved = Chat(chat.platform, new_id, chat.kind, chat.title)
-        if replies:
-            await self.deliver(bot, moved, replies)
-        return moved
-
-    async def _send_one(self, bot: Any, chat: Chat, reply: Reply) -> _Sent | None:
-        chat_id = int(chat.id)
-        markup = keyboard(reply.buttons)
-        chunks = split_text(reply.text)
-        attachments = [a for a in (reply.document, reply.photo) if a is not None]
-        last: _Sent | None = None
-
-        start = 0
-        # a non-numeric ref is a message that can no longer be edited (storage/chat_moves.py)
-        if reply.edit_ref.isdigit() and chunks:
-            only = len(chunks) == 1 and not attachments
-            edited = await self._edit(
-                bot, chat_id, int(reply.edit_ref), chunks[0], markup if only else None
-            )
-            if edited is not None:
-                last = edited
-                start = 1
-        for index in range(start, len(chunks)):
-            final = index == len(chunks) - 1 and not attachments
-            last = await _send_message(bot, chat_id, chunks[index], markup if final else None)
-
-        for position, attachment in enumerate(attachments):
-            final = position == len(attachments) - 1
-            caption = attachment.caption.strip()
-            long_caption = utf16_len(caption) > MAX_CAPTION
-            kwargs: dict[str, Any] = {
-                "chat_id": chat_id,
-                "caption": None if long_caption or not caption else caption,
-                "reply_markup": markup if final and not long_caption else None,
-            }
-            if attachment is reply.document:
-                message = await bot.send_document(
-                    document=attachment.data, filename=attachment.filename, **kwargs
-                )
-            else:
-                message = await bot.send_photo(photo=attachment.data, **kwargs)
-            last = _Sent(message.message_id)
-            if long_caption:
-                pieces = split_text(caption)
-                for index, piece in enumerate(pieces):
-                    tail = final and index == len(pieces) - 1
-                    last = await _send_message(bot, chat_id, piece, markup if tail else None)
-        if last is None and markup is not None:
-            raise ValueError("a reply with buttons needs text or an attachment")
-        return last
-
-    async def _edit(
-        self, bot: Any, chat_id: int, message_id: int, text: str, markup: Any
-    ) -> _Sent | None:
-        """Edit in place; None if the message cannot be edited (then a new one is sent)."""
-        try:
-            params = {"chat_id": chat_id, "message_id": message_id, "text": text}
-            await _api(bot, "editMessageText", {**params, "reply_markup": markup})
-        except BadRequest as exc:
-            if "not modified" in exc.message.lower():
-                return _Sent(message_id)
-            _LOGGER.info("edit of message %s failed (%s); sending a new one", message_id, exc)
-            return None
-        return _Sent(message_id)
 
 
 async def _api(bot: Any, method: str, params: dict[str, Any]) -> Any:
@@ -662,40 +387,18 @@ async def _api(bot: Any, method: str, params: dict[str, Any]) -> Any:
     from every answer — about a hundred attribute assignments through ``TelegramObject``'s
     guarded ``__setattr__`` — and we only ever read the message_id: with hundreds of people
     answering, that parsing was about a tenth of the bot's CPU (bench/bench_chat.py).
-    ``Bot._post`` is the layer right under those methods: the same request objects, our rate
-    limiter, PTB's error mapping (BadRequest, Forbidden, RetryAfter…), None values dropped —
-    only the final de_json is skipped. It is PTB's private API (the public
+    ``Bot._post`` is the layer right under those methods: the same request objects, PTB's
+    error mapping (BadRequest, Forbidden, RetryAfter…), None values dropped — only the final
+    de_json is skipped. It is PTB's private API (the public
     ``do_api_request`` warns for every method PTB knows); the end-to-end tests against the
     fake Bot API exercise it, so a PTB upgrade that changes it fails loudly.
     """
     return await bot._post(method, params)
 
 
-async def _send_message(bot: Any, chat_id: int, text: str, markup: Any) -> _Sent:
-    result = await _api(
-        bot, "sendMessage", {"chat_id": chat_id, "text": text, "reply_markup": markup}
-    )
-    return _Sent(int(result["message_id"]))
-
-
-async def _answer(query: CallbackQuery, text: str) -> None:
-    """Stop the phone's spinner. Failures (query too old after a restart) do not matter."""
-    try:
-        await _api(
-            query.get_bot(),
-            "answerCallbackQuery",
-            {"callback_query_id": query.id, "text": text[:MAX_TOAST] or None},
-        )
-    except TelegramError as exc:
-        _LOGGER.debug("answerCallbackQuery failed: %s", exc)
-
-
 # --------------------------------------------------------------------------------------------
-# Application and lifecycle
+# Command menus
 # --------------------------------------------------------------------------------------------
-
-
-SCHEDULER_INTERVAL = 60.0  # seconds between looks for due digests and reminders
 
 
 def group_commands() -> list[tuple[str, str]]:
@@ -706,216 +409,6 @@ def group_commands() -> list[tuple[str, str]]:
 
 def default_commands() -> list[tuple[str, str]]:
     """The Vietnamese command list shown in Telegram's menu, taken from the candidate flow."""
-    try:
-        from handlers import candidate
-    except ImportError:
-        return []
-    raw = getattr(candidate, "COMMANDS", None) or []
-    if isinstance(raw, dict):
-        raw = list(raw.items())
-    pairs: list[tuple[str, str]] = []
-    for entry in raw:
-        if isinstance(entry, tuple | list):
-            name, description = entry[0], entry[1]
-        else:
-            name = getattr(entry, "command", None) or getattr(entry, "name", "")
-            description = getattr(entry, "description", "")
-        pairs.append((str(name).lstrip("/"), str(description)))
-    return pairs
+    from handlers.candidate import COMMANDS
 
-
-def build_application(settings: Settings, adapter: TelegramAdapter) -> Application:
-    """A PTB Application pointed at ``settings``' Bot API, with our one handler."""
-    if not settings.token:
-        raise ValueError("no bot token: set KND_BOT_TOKEN (or use the console)")
-    builder = (
-        ApplicationBuilder()
-        .token(settings.token)
-        .base_url(settings.api_base_url)
-        .base_file_url(settings.api_file_url)
-        .concurrent_updates(settings.concurrent_updates)
-        .rate_limiter(PacedRateLimiter())
-        # aiohttp instead of httpx: O(1) connection pool (see bot/telegram_request.py); a
-        # request waits for a free connection rather than failing after PTB's 1 s default
-        .request(AiohttpRequest(connection_pool_size=min(settings.concurrent_updates, 256)))
-        .get_updates_request(AiohttpRequest(connection_pool_size=2))
-    )
-    app = builder.build()
-    app.add_handler(TypeHandler(Update, adapter.on_update))
-    app.add_error_handler(_log_error)
-    return app
-
-
-async def _log_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    # Never log the update itself: it carries dossier contents.
-    update_id = getattr(update, "update_id", "?")
-    _LOGGER.error("error while handling update %s", update_id, exc_info=context.error)
-
-
-class TelegramBot:
-    """A running Telegram bot: Application + adapter, started and stopped as a unit.
-
-    Tests start several in turn against the same database to check that a restart resumes.
-    """
-
-    def __init__(
-        self,
-        settings: Settings,
-        router: RouterLike,
-        *,
-        commands: Sequence[tuple[str, str]] | None = None,
-        scheduler_interval: float | None = None,
-    ) -> None:
-        self.settings = settings
-        self.adapter = TelegramAdapter(router, bot_username=settings.bot_username)
-        self.app = build_application(settings, self.adapter)
-        self.commands = list(default_commands() if commands is None else commands)
-        self.scheduler_interval = scheduler_interval
-        self._scheduler: tuple[asyncio.Task[None], asyncio.Event] | None = None
-
-    async def start(self) -> None:
-        await self.app.initialize()
-        if not self.adapter.bot_username:
-            self.adapter.bot_username = self.app.bot.username or ""
-        _share_username(self.adapter.router, self.adapter.bot_username)
-        if self.commands:
-            await self.app.bot.set_my_commands(
-                [BotCommand(name, text) for name, text in self.commands],
-                scope=BotCommandScopeAllPrivateChats(),
-            )
-            group = group_commands()
-            if group:
-                await self.app.bot.set_my_commands(
-                    [BotCommand(name, text) for name, text in group],
-                    scope=BotCommandScopeAllGroupChats(),
-                )
-        await self.app.start()
-        if self.scheduler_interval is not None:
-            self.start_scheduler(self.scheduler_interval)
-        updater = self.app.updater
-        assert updater is not None
-        if self.settings.use_webhook:
-            secret = self.settings.webhook_secret
-            await updater.start_webhook(
-                listen=self.settings.webhook_listen,
-                port=self.settings.webhook_port,
-                url_path=self.settings.webhook_path,
-                webhook_url=self.settings.webhook_url,
-                secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=ALLOWED_UPDATES,
-            )
-        else:
-            await updater.start_polling(
-                timeout=self.settings.polling_timeout,
-                allowed_updates=ALLOWED_UPDATES,
-                poll_interval=0.0,
-            )
-        _LOGGER.info(
-            "bot @%s running (%s)",
-            self.adapter.bot_username,
-            "webhook" if self.settings.use_webhook else "long polling",
-        )
-
-    def start_scheduler(self, interval: float) -> None:
-        """Daily digests to units' groups and weekly reminders to idle candidates.
-
-        The notifier records every send, so a restart never repeats one; it needs the
-        production router (its database, clock and time zone)."""
-        from handlers.router import Router
-        from handlers.secretary import start_scheduler
-
-        router = self.adapter.router
-        if self._scheduler is not None or not isinstance(router, Router):
-            return
-
-        async def send(reply: Reply) -> None:
-            if reply.chat is not None:
-                await self.adapter.deliver(self.app.bot, reply.chat, [reply])
-
-        self._scheduler = start_scheduler(router, send, interval=interval)
-
-    async def stop(self) -> None:
-        """Stop fetching, finish every update already taken, then close connections."""
-        if self._scheduler is not None:
-            task, stop_event = self._scheduler
-            stop_event.set()
-            await asyncio.wait_for(task, 30)
-            self._scheduler = None
-        updater = self.app.updater
-        if updater is not None and updater.running:
-            await updater.stop()
-        if self.app.running:
-            await self.app.stop()
-        await self.app.shutdown()
-
-    async def __aenter__(self) -> TelegramBot:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-
-def _share_username(router: RouterLike, username: str) -> None:
-    """Flows that write t.me links (invites) learn the bot's @username once getMe told it."""
-    for flow in getattr(router, "flows", ()):
-        if getattr(flow, "bot_username", None) == "":
-            flow.bot_username = username
-
-
-async def run_telegram(
-    settings: Settings,
-    router: RouterLike | None = None,
-    *,
-    stop: asyncio.Event | None = None,
-) -> None:
-    """Run the bot until SIGINT/SIGTERM (or ``stop`` is set), then stop gracefully."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-    protect_logs(settings)
-    close: Callable[[], Awaitable[None]] | None = None
-    if router is None:
-        if not settings.bot_username:
-            # the flows need the bot's @username (deep links, group commands) when built
-            settings = settings.model_copy(update={"bot_username": await _fetch_username(settings)})
-        router, close = await _open_router(settings)
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(sig, stop.set)
-            installed.append(sig)
-    try:
-        async with TelegramBot(settings, router, scheduler_interval=SCHEDULER_INTERVAL):
-            await stop.wait()
-            _LOGGER.info("stopping…")
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-        if close is not None:
-            await close()
-
-
-async def _fetch_username(settings: Settings) -> str:
-    """getMe once, before the flows are built."""
-    request = AiohttpRequest(connection_pool_size=1)
-    async with Bot(
-        settings.token,
-        base_url=settings.api_base_url,
-        base_file_url=settings.api_file_url,
-        request=request,
-        get_updates_request=AiohttpRequest(connection_pool_size=1),
-    ) as bot:
-        return bot.username or ""
-
-
-async def _open_router(settings: Settings) -> tuple[RouterLike, Callable[[], Awaitable[None]]]:
-    """The production router on the configured database (import deferred: heavy)."""
-    from bot.app import open_router
-
-    router, close = await open_router(settings)
-    return router, close
+    return [(name, description) for name, description in COMMANDS]

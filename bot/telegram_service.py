@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -38,7 +39,7 @@ from telegram import (
 from bot.delivery import Delivery, RetryPolicy
 from bot.intake import Intake, Parsed
 from bot.pacing import Pacer, Pacing
-from bot.settings import Settings
+from bot.settings import Settings, protect_logs
 from bot.telegram import (
     ALLOWED_UPDATES,
     PLATFORM,
@@ -58,7 +59,8 @@ from storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-PRUNE_INTERVAL = 3600.0
+PRUNE_INTERVAL = 3600.0  # seconds between prunings of the inbox and the outbox
+SCHEDULER_INTERVAL = 60.0  # seconds between looks for due digests and reminders
 
 
 class TelegramService:
@@ -246,7 +248,9 @@ class TelegramService:
             if reply.chat is not None:
                 await self.delivery.enqueue([reply], reply.chat)
 
-        self._tasks.append(start_scheduler(self.router, send, interval=interval))
+        self._tasks.append(
+            start_scheduler(self.router, send, interval=interval, retention=self.settings.retention)
+        )
 
 
 def _share_username(router: Router, username: str) -> None:
@@ -254,3 +258,56 @@ def _share_username(router: Router, username: str) -> None:
     for flow in router.flows:
         if getattr(flow, "bot_username", None) == "":
             flow.bot_username = username  # type: ignore[attr-defined]
+
+
+async def run_telegram(
+    settings: Settings,
+    router: Router | None = None,
+    *,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run the bot until SIGINT/SIGTERM (or ``stop`` is set), then stop gracefully: receiving
+    stops, what is being processed finishes, what is still unsent waits in the outbox for the
+    next start."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+    protect_logs(settings)
+    close: Callable[[], Awaitable[None]] | None = None
+    if router is None:
+        if not settings.bot_username:
+            # the flows need the bot's @username (deep links, group commands) when built
+            settings = settings.model_copy(update={"bot_username": await _fetch_username(settings)})
+        from bot.app import open_router  # heavy: the flows and the database
+
+        router, close = await open_router(settings)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        async with TelegramService(settings, router, scheduler_interval=SCHEDULER_INTERVAL):
+            await stop.wait()
+            log.info("stopping…")
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        if close is not None:
+            await close()
+
+
+async def _fetch_username(settings: Settings) -> str:
+    """getMe once, before the flows are built."""
+    async with Bot(
+        settings.token,
+        base_url=settings.api_base_url,
+        base_file_url=settings.api_file_url,
+        request=AiohttpRequest(connection_pool_size=1),
+        get_updates_request=AiohttpRequest(connection_pool_size=1),
+    ) as bot:
+        return bot.username or ""

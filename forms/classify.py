@@ -174,10 +174,11 @@ _HEADS = frozenset(
 )  # fmt: skip
 _TAILS = frozenset({"a", "ah", "nha", "nhe", "nhen", "ha", "luon", "roi", "het", "ca"})
 #: Level words of an address: a text holding one is an address even if a place is named
-#: "La Gi" (thị xã La Gi) or a commune "Dân Chủ".
-_LEVELS = frozenset(
-    {"xa", "phuong", "thi", "tran", "huyen", "tinh", "thanh", "pho", "tp", "thon", "xom", "ap",
-     "to", "quan", "dac", "khu", "ban", "lang", "so", "duong", "ngo", "ngach", "kiet", "hem"}
+#: "La Gi" (thị xã La Gi) or a commune "Dân Chủ". Typed with diacritics they must agree
+#: ("quê quán" holds no "quận").
+_LEVELS = (
+    "xã", "phường", "thị", "trấn", "huyện", "tỉnh", "thành", "phố", "tp", "thôn", "xóm", "ấp",
+    "tổ", "quận", "đặc", "khu", "bản", "làng", "số", "đường", "ngõ", "ngách", "kiệt", "hẻm",
 )  # fmt: skip
 
 _SHORT_FREE = 12  # a free text of at most this many words may be a question anywhere
@@ -351,7 +352,7 @@ def _bare(said: bool, expect: Expect) -> Reading:
 def _asks(text: str, words: tuple[_Word, ...], expect: Expect) -> bool:
     """Whether the text asks something (by meaning; a "?" is one sign among others)."""
     q_mark = "?" in text or "？" in text
-    if expect.kind in _ADDRESSES and any(w.folded in _LEVELS for w in words):
+    if expect.kind in _ADDRESSES and _has_level(words):
         return q_mark and text.rstrip().endswith(("?", "？"))  # "thị xã La Gi, …" is a place
     if expect.kind in _ADDRESSES and len(words) <= 3 and not q_mark:
         return False  # "La Gi", "Cần Giờ" typed alone: a (partial) place
@@ -381,3 +382,13 @@ def _asks(text: str, words: tuple[_Word, ...], expect: Expect) -> bool:
         or _starts(first_words, _OPENERS)
         or _contains(first_words, _QUESTION_PHRASES)
     )
+
+
+def _has_level(words: tuple[_Word, ...]) -> bool:
+    """Whether an address level word is typed ("que quan": the item's name, not "quận")."""
+    for i, word in enumerate(words):
+        if word.folded == "quan" and i > 0 and words[i - 1].folded == "que":
+            continue
+        if any(_at(words, i, _phrase(level)) for level in _LEVELS):
+            return True
+    return False

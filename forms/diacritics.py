@@ -42,10 +42,8 @@ def _dictionary() -> tuple[dict[tuple[str, ...], str], dict[str, str]]:
 
 
 def _places() -> dict[tuple[str, ...], str]:
-    try:
-        from forms.addresses import place_spellings
-    except ImportError:  # pragma: no cover - the gazetteer is part of forms
-        return {}
+    from forms.addresses import place_spellings  # the gazetteer loads on first use
+
     return {tuple(k.split()): v for k, v in place_spellings().items()}
 
 

@@ -1,14 +1,19 @@
 """The access gate: fetches what the rules need, asks them, and records every view.
 
-The decisions themselves — who may see a dossier's content, act for a unit, manage a unit or
-read a dossier's history — are pure functions in :mod:`admission.access`. Handlers never load
-a dossier's content for someone else directly: they call :func:`open_for_view`, which checks
-the rule and appends a ``view`` row to ``audit_log`` in the same transaction, so a view that
-was served is a view that was recorded.
+The decisions themselves — who may see a dossier's content (and which revision of it), act
+for a unit, manage a unit or read a dossier's history — are pure functions in
+:mod:`admission.access`. Handlers never show a dossier's content to someone else directly:
+they call :func:`open_for_view` (which loads the dossier at the revision the person may read)
+or, holding the record already, :func:`record_view`; both check the rule and append a ``view``
+row to ``audit_log`` in the same transaction, so a view that was served is a view that was
+recorded. :func:`rights` answers "may view / may act" for one person and one dossier, as the
+access matrix test reads it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 from admission import access as rules
@@ -16,24 +21,46 @@ from admission.access import Access
 from storage.core import DossierRecord
 from storage.db import Session, Tx
 from storage.org import Org, Role, Unit
+from storage.reviews import Reviews
 
 __all__ = [
     "Access",
     "AccessDenied",
+    "Rights",
     "access",
+    "final_for",
     "grants_of",
     "may_act",
     "may_manage",
     "may_read_history",
     "open_for_view",
     "record_delivery",
+    "record_view",
     "reviewer_units_over",
+    "rights",
 ]
 
 
 class AccessDenied(Exception):
     """The person may not see or do this; the message they get says nothing about the
     dossier (not even whether it exists)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rights:
+    """What one person may do with one dossier now: read it (which revision), and act on it
+    for which units."""
+
+    access: Access
+    acting_units: tuple[int, ...]
+
+    @property
+    def may_view(self) -> bool:
+        return self.access.may_view
+
+    @property
+    def may_act(self) -> bool:
+        return bool(self.acting_units)
 
 
 async def grants_of(s: Session, person_id: int | None) -> list[Role]:
@@ -46,10 +73,39 @@ async def _ancestor_ids(s: Session, unit_id: int | None) -> list[int]:
 
 
 async def access(s: Session, person_id: int | None, record: DossierRecord) -> Access:
-    """What ``person_id`` may do with ``record``'s content."""
+    """What ``person_id`` may do with ``record``'s content (and which revision they read)."""
+    grants = await grants_of(s, person_id)
+    if person_id is None or (not grants and record.person_id != person_id):
+        return rules.NO_ACCESS  # nobody in any role: no need to read the organisation
+    reviewed = None
+    if record.status == "returned":
+        reviewed = await s.repo(Reviews).reviewed_revision(record.id)
     return rules.dossier_access(
-        person_id, record, await grants_of(s, person_id), await _ancestor_ids(s, record.unit_id)
+        person_id,
+        record,
+        grants,
+        await _ancestor_ids(s, record.unit_id),
+        reviewed_revision=reviewed,
     )
+
+
+async def rights(s: Session, person_id: int | None, record: DossierRecord) -> Rights:
+    """May ``person_id`` read ``record`` now, and act on it for which units (see
+    :func:`admission.access.acting_units`)."""
+    standing = await access(s, person_id, record)
+    if standing.standing != "reviewer" or record.unit_id is None:
+        return Rights(standing, ())
+    chain = await s.repo(Org).review_chain(record.unit_id)
+    waiting = next((u.id for u in chain if u.review_level == record.review_level), None)
+    units = rules.acting_units(
+        standing,
+        record.status,
+        [u.id for u in chain],
+        waiting,
+        decided=await s.repo(Reviews).admission_decided(record.id),
+        locked=record.locked,
+    )
+    return Rights(standing, units)
 
 
 async def reviewer_units_over(s: Session, person_id: int, unit_id: int) -> list[Unit]:
@@ -60,7 +116,8 @@ async def reviewer_units_over(s: Session, person_id: int, unit_id: int) -> list[
 
 
 async def may_act(s: Session, person_id: int | None, unit: Unit) -> bool:
-    """Whether the person may act (comment, return, approve, reopen) for ``unit``."""
+    """Whether the person holds the role to act (comment, return, approve, reopen) for
+    ``unit``; whether the dossier lets that unit act now is the lifecycle's to say."""
     return rules.may_act(await grants_of(s, person_id), unit.id)
 
 
@@ -78,6 +135,33 @@ async def may_read_history(s: Session, person_id: int | None, record: DossierRec
     return rules.may_read_history(manages, await access(s, person_id, record))
 
 
+async def record_view(
+    tx: Tx,
+    person_id: int | None,
+    record: DossierRecord,
+    *,
+    what: str,
+    unit_id: int | None = None,
+    standing: Access | None = None,
+) -> Access:
+    """Record that ``person_id`` is shown ``what`` of ``record`` (a screen that holds its
+    content: ``stage_card``, ``stage_person``…), after asking the rule; or
+    :class:`AccessDenied` (nothing recorded, nothing to show). ``unit_id``: the unit they
+    act for, when known. Returns their standing (its ``revision``: the one they may read)."""
+    standing = standing or await access(tx, person_id, record)
+    if not standing.may_view:
+        raise AccessDenied()
+    await tx.audit.append(
+        "view",
+        person_id=person_id,
+        dossier_id=record.id,
+        revision=standing.revision if standing.revision is not None else record.revision,
+        unit_id=rules.viewing_unit(standing, unit_id, record.unit_id),
+        detail={"what": what, "as": standing.standing},
+    )
+    return standing
+
+
 async def open_for_view(
     tx: Tx,
     person_id: int | None,
@@ -86,27 +170,40 @@ async def open_for_view(
     what: str = "dossier",
     unit_id: int | None = None,
 ) -> DossierRecord:
-    """The dossier for ``person_id`` to read, with the view recorded; or :class:`AccessDenied`.
+    """The dossier for ``person_id`` to read — at the revision they may read (a reviewer of a
+    returned dossier: the one they decided on) — with the view recorded; or
+    :class:`AccessDenied`.
 
-    ``what`` names what was shown (``dossier``, ``draft_docx``, ``changes``, ``final_docx``…);
-    ``unit_id`` the unit the reviewer acted for, when known.
+    ``what`` names what was shown (``dossier``, ``draft_docx``, ``final_docx``…);
+    ``unit_id`` the unit the person acted for, when known.
     """
     record = await tx.dossiers.get(dossier_id)
     if record is None:
         raise AccessDenied()
-    standing = await access(tx, person_id, record)
-    if not standing.may_view:
+    standing = await record_view(tx, person_id, record, what=what, unit_id=unit_id)
+    if standing.revision is None or standing.revision == record.revision:
+        return record
+    shown = await tx.dossiers.snapshot_at(record, standing.revision)
+    return dataclasses.replace(record, revision=standing.revision, dossier=shown)
+
+
+async def final_for(
+    tx: Tx, person_id: int | None, dossier_id: int, *, recorded: bool = True
+) -> tuple[DossierRecord, int]:
+    """The approved dossier and the unit that approved it, for a secretary of that unit who
+    asks for the final .docx, with the view recorded (``recorded=False``: only asked, for a
+    caller that records it with :func:`record_view` once it knows it can send it); or
+    :class:`AccessDenied`."""
+    record = await tx.dossiers.get(dossier_id)
+    unit_id = await tx.repo(Reviews).deciding_unit(dossier_id) if record else None
+    if record is None or unit_id is None or person_id is None:
         raise AccessDenied()
-    acting_unit = rules.viewing_unit(standing, unit_id, record.unit_id)
-    await tx.audit.append(
-        "view",
-        person_id=person_id,
-        dossier_id=record.id,
-        revision=record.revision,
-        unit_id=acting_unit,
-        detail={"what": what, "as": standing.standing},
-    )
-    return record
+    manages = await may_manage(tx, person_id, unit_id)
+    if not rules.may_receive_final(record.status, manages):
+        raise AccessDenied()
+    if recorded:
+        await record_view(tx, person_id, record, what="final_docx", unit_id=unit_id)
+    return record, unit_id
 
 
 async def record_delivery(
@@ -119,7 +216,7 @@ async def record_delivery(
     **detail: Any,
 ) -> None:
     """Record content the bot pushed to someone without their asking (the comments and the
-    final .docx sent to the candidate, the final .docx posted in the approving group)."""
+    final .docx sent to the candidate)."""
     await tx.audit.append(
         "deliver",
         person_id=person_id,

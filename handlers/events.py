@@ -98,6 +98,8 @@ class Reply:
     :meth:`handlers.router.Router.message_sent` (review cards are edited later).
     ``prompt`` names the question this reply asks; the outbox records whether it was
     delivered, so a text is read as the answer only to a question the person saw.
+    ``protect`` asks the platform to keep the message from being forwarded or saved where it
+    can (Telegram: ``protect_content``): a dossier's content shown to someone privately.
     """
 
     text: str = ""
@@ -109,3 +111,4 @@ class Reply:
     remember: str = ""
     toast: str = ""  # short notice answering a button tap (Telegram answerCallbackQuery)
     prompt: str = ""  # the question this reply asks (see storage.outbox.Outbox.last_prompt)
+    protect: bool = False  # no forwarding or saving where the platform allows (protect_content)

@@ -22,9 +22,14 @@ def has_content(reply: Reply) -> bool:
     return bool(reply.text.strip() or reply.document or reply.photo)
 
 
-def to_message(reply: Reply, default_chat: Chat) -> Message:
-    """The outbox row of ``reply`` (sent to ``reply.chat``, else ``default_chat``)."""
+def to_message(reply: Reply, default_chat: Chat, *, answering: bool = False) -> Message:
+    """The outbox row of ``reply`` (sent to ``reply.chat``, else ``default_chat``).
+
+    ``answering``: the replies answer a person's message in ``default_chat``; a reply that
+    stays in that chat, a private one, is then marked as such (paced per chat only, see
+    bot/pacing.py); anything else is a notice."""
     chat = reply.chat or default_chat
+    own_chat = (chat.platform, chat.id) == (default_chat.platform, default_chat.id)
     attachment = b""
     body: dict[str, Any] = {"text": reply.text}
     if reply.buttons:
@@ -49,12 +54,16 @@ def to_message(reply: Reply, default_chat: Chat) -> Message:
         attachment=attachment or None,
         edit_ref=reply.edit_ref,
         prompt=reply.prompt,
+        reply=answering and own_chat and chat.kind == "private",
     )
 
 
-def to_messages(replies: Iterable[Reply], default_chat: Chat) -> list[Message]:
-    """The outbox rows of the replies that have content, in order."""
-    return [to_message(r, default_chat) for r in replies if has_content(r)]
+def to_messages(
+    replies: Iterable[Reply], default_chat: Chat, *, answering: bool = False
+) -> list[Message]:
+    """The outbox rows of the replies that have content, in order (``answering``: see
+    :func:`to_message`)."""
+    return [to_message(r, default_chat, answering=answering) for r in replies if has_content(r)]
 
 
 def from_pending(row: Pending) -> Reply:

@@ -23,7 +23,8 @@ declares ``claims_private``. Flows do their reads and writes through ``tx`` (see
 
 If a flow raises, the transaction is rolled back, the update is still marked as processed
 (in its own transaction, so a poisoned update is not retried forever) and the person gets a
-short apology; nothing of the event's content is logged.
+short apology; nothing of the event's content is logged: only the failure's type and place
+(:func:`failure_place` — no message, no traceback text, no variable, no chat id).
 
 Expensive events. Actions and commands that render a document are declared ``heavy`` in the
 routing table. Those pass through :class:`HeavyGate`: one at a time, and together no more
@@ -46,6 +47,7 @@ from zoneinfo import ZoneInfo
 from admission.clock import ZONE, Clock, SystemClock
 from forms.texts import message
 from handlers.events import Event, Reply
+from handlers.failures import failure_place
 from handlers.replies import to_messages
 from handlers.routing import Routes, RoutingTable
 from storage.db import Database, Tx
@@ -194,23 +196,25 @@ class Router:
                 self.stats.handled += 1
                 replies = await flow.handle(tx, event)
                 if outbox:
-                    await tx.repo(Outbox).add(to_messages(replies, event.chat))
+                    await tx.repo(Outbox).add(to_messages(replies, event.chat, answering=True))
                 return replies
         except Exception as exc:
             self.stats.errors += 1
-            # Type and place only: event texts are personal data and never logged.
-            log.exception(
+            # Type and place only: event texts are personal data and never logged, and an
+            # exception's message or a traceback may quote them.
+            log.error(
                 "flow failed on a %s event in a %s chat: %s",
                 event.kind,
                 event.chat.kind,
-                type(exc).__name__,
+                failure_place(exc),
             )
             apology = [Reply(text=message("chat.errors.internal"))]
             try:
                 async with self.db.transaction(self.clock.now()) as tx:
                     await _claim(tx, event, received)
                     if outbox:
-                        await tx.repo(Outbox).add(to_messages(apology, event.chat))
+                        apologies = to_messages(apology, event.chat, answering=True)
+                        await tx.repo(Outbox).add(apologies)
             except Exception:  # pragma: no cover - the database itself is failing
                 log.exception("could not mark a failed update as processed")
             return apology

@@ -102,7 +102,7 @@ class ActionCodec(Generic[P]):
         if not self.matches(data):
             return None
         head, _, seq_text = data.partition("~")
-        seq = int(seq_text) if seq_text.isdigit() else None
+        seq = int(seq_text) if seq_text.isdecimal() else None
         rest = head[len(self.tag) + 1 :] if len(head) > len(self.tag) else ""
         fields = self._fields()
         if not fields:
@@ -113,7 +113,7 @@ class ActionCodec(Generic[P]):
         kwargs: dict[str, Any] = {}
         for f, raw in zip(fields, values, strict=False):
             if f.type in (int, "int"):
-                if not raw.lstrip("-").isdigit():
+                if not raw.lstrip("-").isdecimal():  # "²" is a digit, not a number
                     return None
                 kwargs[f.name] = int(raw)
             else:

@@ -16,6 +16,8 @@ from typing import Any
 
 from admission.abroad import AbroadChoice, abroad_reason, choose_abroad
 from admission.stages import (
+    NOT_ADMITTED,
+    DerivedStages,
     StepRefused,
     adult_from,
     check_step,
@@ -28,18 +30,22 @@ from admission.workdays import from_day_number
 from forms.parsers import ParseError, parse_date
 from forms.vn import fold
 from storage.db import Tx
-from storage.stages import StageEventRow, StageRecords
+from storage.stages import ProgressRow, StageEventRow, StageRecords
 
 __all__ = [  # person_label and step_label: also read here by handlers.org
+    "MAX_ID",
+    "NOT_ADMITTED",
     "STEP_ALIASES",
     "TYPED_STEP",
     "Recorded",
     "StepInput",
+    "check_not_admitted",
     "parse_day",
     "parse_person",
     "parse_step_command",
     "person_label",
     "record_step",
+    "shown_number",
     "step_label",
     "typed_person",
     "undo_last_step",
@@ -69,6 +75,9 @@ STEP_ALIASES: dict[str, str] = {
     "leketnap": "ket_nap",
     "chinhthuc": "chinh_thuc",
     "16knd": "chinh_thuc",
+    "khongketnap": NOT_ADMITTED,
+    "khongduockn": NOT_ADMITTED,
+    "khongduocketnap": NOT_ADMITTED,
 }
 
 # The short alias shown for each step in hints ("/buoc 12 chibo …").
@@ -81,6 +90,7 @@ TYPED_STEP: dict[str, str] = {
     "quyet_dinh": "quyetdinh",
     "ket_nap": "ketnap",
     "chinh_thuc": "chinhthuc",
+    NOT_ADMITTED: "khongketnap",
 }
 assert set(TYPED_STEP.values()) <= set(STEP_ALIASES)
 # The alias shown for each person verified; "con2" and "nuoi_duong1" are typed "con2" and
@@ -143,6 +153,16 @@ _DATE_RE = re.compile(
 # Words people put around a date that say nothing more ("chi bộ họp vào ngày 15/06").
 _FILLER_WORDS = frozenset({"ngay", "vao", "hop"})
 _RELATIVE_DAYS = {"homnay": 0, "nay": 0, "homqua": 1, "homkia": 2}
+# The largest number a dossier or a unit can carry (SQLite's INTEGER): a larger one typed or
+# in a forged button is refused before it reaches the database, which would raise. And the
+# largest "con N" / "người nuôi dưỡng N".
+MAX_ID = 2**63 - 1
+MAX_NUMBERED = 99
+
+
+def shown_number(digits: str) -> str:
+    """A typed number as a refusal quotes it (a very long one shortened)."""
+    return digits if len(digits) <= 24 else digits[:23] + "…"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,6 +189,8 @@ def parse_person(text: str) -> str:
     if not compact:
         return ""
     match = re.fullmatch(r"(con|nguoinuoiduong|nuoiduong|nguoinuoi)(?:thu)?(\d+)", compact)
+    if match and int(match.group(2)) > MAX_NUMBERED:
+        raise StepRefused("unknown_person")
     if match:
         return f"{_PERSON_ALIASES[match.group(1)]}{int(match.group(2))}"
     found = _PERSON_ALIASES.get(compact)
@@ -203,6 +225,8 @@ def parse_step_command(text: str, today: date) -> StepInput:
     if head is None:
         raise StepRefused("usage")
     number = head.group(1)
+    if int(number) > MAX_ID:
+        raise StepRefused("too_large", number=shown_number(number))
     rest = fold(text)[head.end() :]
     day: date | None = None
     found = _DATE_RE.search(rest)
@@ -257,6 +281,25 @@ class Recorded:
     abroad: bool = False
 
 
+async def _progress_and_state(
+    records: StageRecords, dossier_id: int
+) -> tuple[ProgressRow, DerivedStages]:
+    progress = await records.progress(dossier_id)
+    if progress is None or progress.status == "deleted":
+        raise StepRefused("no_dossier", number=dossier_id)
+    return progress, fold_events(await records.events(dossier_id))
+
+
+async def check_not_admitted(tx: Tx, dossier_id: int, day: date, *, today: date) -> None:
+    """Raise :class:`StepRefused` when "không kết nạp" on ``day`` could not be recorded —
+    asked before its confirmation, so nobody confirms what would then be refused."""
+    progress, state = await _progress_and_state(tx.repo(StageRecords), dossier_id)
+    check_step(
+        state, status=progress.status, approved_d=progress.approved_d, step=NOT_ADMITTED,
+        day=day, today=today,
+    )  # fmt: skip
+
+
 async def record_step(
     tx: Tx,
     dossier_id: int,
@@ -276,10 +319,7 @@ async def record_step(
     kept beside it.
     """
     records = tx.repo(StageRecords)
-    progress = await records.progress(dossier_id)
-    if progress is None or progress.status == "deleted":
-        raise StepRefused("no_dossier", number=dossier_id)
-    state = fold_events(await records.events(dossier_id))
+    progress, state = await _progress_and_state(records, dossier_id)
     person = resolve_person(state, step, person)
     record = await tx.dossiers.get(dossier_id) if step in ("chi_bo", "tham_tra_gui") else None
     dossier = record.dossier if record else None

@@ -3,6 +3,11 @@
 Secretaries paste these rows into their own reports, so dates are real Excel dates
 (dd/mm/yyyy), counts are numbers, the header row is frozen and filterable, and nothing from
 the dossier's content appears except the candidate's name.
+
+Names and unit names are typed by people: a text that a spreadsheet would read as a formula
+(starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written as a
+string cell marked "quote prefix", as Excel marks a text typed after an apostrophe, so it is
+shown as typed and never evaluated (:func:`text_cell`).
 """
 
 from __future__ import annotations
@@ -37,11 +42,27 @@ HEADERS: tuple[tuple[str, str, int], ...] = (
     ("ceremony_d", "Lễ kết nạp", 12),
     ("probation_end", "Hết dự bị", 12),
     ("official_d", "Chính thức (16-KNĐ)", 12),
+    ("not_admitted_d", "Không kết nạp", 12),
     ("cert_d", "Cấp GCN nhận thức về Đảng", 12),
     ("overdue", "Quá hạn", 50),
     ("upcoming", "Sắp đến hạn", 30),
 )
 _DATE_KEYS = frozenset(k for k, _, _ in HEADERS if k.endswith("_d") or k == "probation_end")
+# What makes a spreadsheet read a text cell as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(ws: Any, value: Any) -> Any:
+    """``value`` as written to the sheet: a text that starts like a formula becomes a string
+    cell with the quote prefix (shown as typed, never evaluated); anything else unchanged."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"
+    cell.quotePrefix = True
+    return cell
 
 
 def dossier_cells(
@@ -115,7 +136,7 @@ def dossiers_workbook(
                 cell = WriteOnlyCell(ws, value=cells[i])
                 cell.number_format = "DD/MM/YYYY"
                 cells[i] = cell
-        ws.append(cells)
+        ws.append([text_cell(ws, value) for value in cells])
     ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{len(rows) + 1}"
     _info_sheet(wb, title, today, len(rows))
     out = io.BytesIO()
@@ -146,7 +167,7 @@ def _info_sheet(wb: Any, title: str, today: date, count: int) -> None:
     info = wb.create_sheet("Thông tin")
     info.column_dimensions["A"].width = 14
     info.column_dimensions["B"].width = 50
-    info.append(["Danh sách", title])
+    info.append(["Danh sách", text_cell(info, title)])
     made = WriteOnlyCell(info, value=today)
     made.number_format = "DD/MM/YYYY"
     info.append(["Ngày lập", made])

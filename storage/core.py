@@ -1,5 +1,5 @@
-"""Repositories of the core tables: people, dossiers (+ revisions), conversations,
-processed updates and the audit log.
+"""Repositories of the core tables: people, dossiers (+ revisions), conversations and the
+audit log (processed updates are the inbox's: storage/inbox.py).
 
 A dossier changes only through :meth:`Dossiers.apply`, which takes a list of
 :class:`Change` (a path and the new value), computes the new content from the current one,
@@ -23,11 +23,12 @@ from typing import Any, Literal
 
 import orjson
 
+from admission.lifecycle import DossierStatus
 from forms.dossier import Dossier
+from storage.erasure import Erasure, Forgotten
 from storage.progress import Progress
 from storage.session import SqlRepo, SqlSession, SqlTx
 
-DossierStatus = Literal["draft", "submitted", "returned", "approved", "withdrawn", "deleted"]
 #: A person's dossier until it is erased (a withdrawn one stays theirs until then).
 ACTIVE_STATUSES: tuple[DossierStatus, ...] = (
     "draft", "submitted", "returned", "approved", "withdrawn",
@@ -429,8 +430,11 @@ class Dossiers(SqlRepo):
         )
         await tx.repo(Progress).refresh(record.id)
 
-    async def erase(self, record: DossierRecord) -> None:
-        """Really delete the content and its history; keep the row (status 'deleted')."""
+    async def erase(self, record: DossierRecord) -> Forgotten:
+        """Really delete the content and its history, and everything else that holds them
+        (:mod:`storage.erasure`: comments, conversations, the secretaries' rows, files, and
+        the person with their last dossier); keep the row (status 'deleted'). The caller
+        appends the audit row."""
         tx = self._tx()
         await tx.execute("DELETE FROM answer_revisions WHERE dossier_id = ?", (record.id,))
         empty = Dossier(form_version=record.form_version)
@@ -439,7 +443,10 @@ class Dossiers(SqlRepo):
             (empty.model_dump_json(), tx.now, record.id),
         )
         await tx.repo(Progress).refresh(record.id)
+        forgotten = await tx.repo(Erasure).dossier(record.id, record.person_id)
+        tx.repo(Conversations).forget_reads()
         tx.after_commit(lambda: self._cache().pop(record.id, None))
+        return forgotten
 
     async def revisions(self, dossier_id: int, since: int = 0) -> list[Revision]:
         """Changes after revision ``since``, oldest first."""
@@ -571,6 +578,10 @@ class Conversations(SqlRepo):
             ),
         )
 
+    def forget_reads(self) -> None:
+        """Drop what this transaction read (rows were deleted with SQL of another repo)."""
+        self._read.clear()
+
     async def delete(self, platform: str, chat_id: str, user_id: str) -> None:
         self._read.pop((platform, chat_id, user_id), None)
         await self._tx().execute(
@@ -591,26 +602,7 @@ class Conversations(SqlRepo):
 
 
 # ---------------------------------------------------------------------------------------------
-# Processed updates and audit
-
-
-class ProcessedUpdates(SqlRepo):
-    async def mark(self, platform: str, update_key: str) -> bool:
-        """Record the update; False when it was already recorded (a redelivery)."""
-        tx = self._tx()
-        changed = await tx.execute(
-            "INSERT OR IGNORE INTO processed_updates (platform, update_key, processed_at)"
-            " VALUES (?, ?, ?)",
-            (platform, update_key, tx.now),
-        )
-        return changed == 1
-
-    async def seen(self, platform: str, update_key: str) -> bool:
-        found = await self.s.fetchval(
-            "SELECT 1 FROM processed_updates WHERE platform = ? AND update_key = ?",
-            (platform, update_key),
-        )
-        return found is not None
+# Audit
 
 
 class AuditLog(SqlRepo):

@@ -30,13 +30,21 @@ Why this shape
   with ``Database.open(path, synchronous="FULL")`` on hardware without a battery-backed
   cache if losing the last second of answers on a power cut is not acceptable.
 
+* **At rest** (issue 11). The database file, its ``-wal`` and ``-shm`` companions (SQLite
+  gives them the database file's mode) and a folder the database creates are readable by the
+  bot's user only (0600/0700), whatever the umask. With a key
+  (``Database.open(path, key=hex)``, the setting ``KND_DB_KEY``) the file is encrypted with
+  SQLCipher through ``sqlcipher3`` (the optional extra ``[encrypted]``): a raw 256-bit key,
+  so opening costs no key derivation. ``secure_delete`` is on for every connection (deleted
+  content is overwritten, not left in free pages), and :meth:`Database.checkpoint` empties the
+  WAL file after an erasure (``storage/erasure.py``).
+
 Layers
 ------
 ``storage/session.py`` runs SQL on a connection and knows no repository; the core
 repositories (``storage/core.py``) build on it; this module opens the database and hands out
 :class:`Session` and :class:`Tx`, which add the core repositories as typed attributes
-(``tx.people``, ``tx.dossiers``, ``tx.conversations``, ``tx.updates``, ``tx.audit``,
-``tx.progress``).
+(``tx.people``, ``tx.dossiers``, ``tx.conversations``, ``tx.audit``, ``tx.progress``).
 Imports run one way: session ← repositories ← db.
 
 Adding repositories (for colleagues)
@@ -67,27 +75,74 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import datetime
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Literal
 
 import aiosqlite
 
-from storage.core import AuditLog, Conversations, Dossiers, People, ProcessedUpdates
+from storage.core import AuditLog, Conversations, Dossiers, People
+from storage.files import DocumentFolder
 from storage.progress import Progress
 from storage.session import SqlRepo, SqlSession, SqlTx, SyncConnection, utc_iso
 
-__all__ = ["MIGRATIONS", "Database", "Repo", "Session", "Tx", "migration_files", "utc_iso"]
+__all__ = [
+    "MIGRATIONS",
+    "Database",
+    "EncryptionUnavailable",
+    "Repo",
+    "Session",
+    "Tx",
+    "migration_files",
+    "utc_iso",
+]
 
 log = logging.getLogger(__name__)
 
 #: The numbered SQL files, read as package data (an installed wheel carries them).
 MIGRATIONS: Traversable = files("storage") / "migrations"
 Synchronous = Literal["OFF", "NORMAL", "FULL"]
+#: A raw SQLCipher key: 256 bits in hex (optionally followed by a 128-bit salt).
+_RAW_KEY = re.compile(r"[0-9A-Fa-f]{64}(?:[0-9A-Fa-f]{32})?")
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
+
+class EncryptionUnavailable(RuntimeError):
+    """A key is configured but ``sqlcipher3`` is not installed."""
+
+
+def _driver(encrypted: bool) -> ModuleType:
+    """The DB-API module: :mod:`sqlite3`, or SQLCipher's when the database has a key."""
+    if not encrypted:
+        return sqlite3
+    try:
+        from sqlcipher3 import dbapi2
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise EncryptionUnavailable(
+            "the database key needs sqlcipher3: pip install 'knd-bot[encrypted]'"
+        ) from exc
+    return dbapi2
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` (and a missing parent folder) readable by this user only; tighten an
+    existing file, and the database's ``-wal``/``-shm`` companions if present."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=FOLDER_MODE)
+        path.parent.chmod(FOLDER_MODE)  # mkdir's mode passes through the umask
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, FILE_MODE))
+    for companion in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if companion.stat().st_mode & 0o777 != FILE_MODE:
+                companion.chmod(FILE_MODE)
 
 
 class Session(SqlSession):
@@ -106,10 +161,6 @@ class Session(SqlSession):
     @property
     def conversations(self) -> Conversations:
         return self.repo(Conversations)
-
-    @property
-    def updates(self) -> ProcessedUpdates:
-        return self.repo(ProcessedUpdates)
 
     @property
     def audit(self) -> AuditLog:
@@ -133,48 +184,79 @@ class Repo(SqlRepo):
 class Database:
     """An SQLite file with one serialised writer and one reader; see the module docstring."""
 
-    def __init__(self, path: str | Path, *, synchronous: Synchronous = "NORMAL") -> None:
+    def __init__(
+        self, path: str | Path, *, synchronous: Synchronous = "NORMAL", key: str | None = None
+    ) -> None:
+        if key is not None and not _RAW_KEY.fullmatch(key):
+            raise ValueError("the database key is 64 hexadecimal digits (a raw 256-bit key)")
         self.path = str(path)
         self.synchronous: Synchronous = synchronous
+        self._key = key
         self._writer: SyncConnection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         # Caches of immutable snapshots, filled after commits (storage.core uses them).
         self.cache: dict[str, Any] = {}
+        #: Where an adapter keeps documents on disk (the composition root sets it); an
+        #: erasure removes the erased dossier's files there.
+        self.files: DocumentFolder | None = None
+        self._checkpoint_due = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
     async def open(
-        cls, path: str | Path, *, synchronous: Synchronous = "NORMAL", migrate: bool = True
+        cls,
+        path: str | Path,
+        *,
+        synchronous: Synchronous = "NORMAL",
+        migrate: bool = True,
+        key: str | None = None,
     ) -> Database:
-        """Open (creating if needed) the database file and apply pending migrations."""
-        db = cls(path, synchronous=synchronous)
+        """Open (creating if needed) the database file and apply pending migrations; with
+        ``key`` (hex), an SQLCipher database."""
+        db = cls(path, synchronous=synchronous, key=key)
         await db.connect()
         if migrate:
             await db.migrate()
         return db
 
+    @property
+    def encrypted(self) -> bool:
+        return self._key is not None
+
     async def connect(self) -> None:
+        driver = _driver(self.encrypted)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        raw = sqlite3.connect(
-            self.path, isolation_level=None, cached_statements=256, check_same_thread=False
-        )
-        raw.row_factory = sqlite3.Row
-        for pragma in self._pragmas(read_only=False):
-            raw.execute(pragma)
-        self._writer = SyncConnection(raw)
-        if self.path != ":memory:":
-            reader = await aiosqlite.connect(
+            private_file(Path(self.path))
+
+        def connection() -> sqlite3.Connection:
+            conn: sqlite3.Connection = driver.connect(
                 self.path, isolation_level=None, cached_statements=256, check_same_thread=False
             )
-            reader.row_factory = sqlite3.Row
+            conn.row_factory = driver.Row
+            return conn
+
+        raw = connection()
+        try:
+            for pragma in self._pragmas(read_only=False):
+                raw.execute(pragma)
+        except driver.DatabaseError as exc:
+            raw.close()
+            # one error type whatever the driver (a wrong key reads as "not a database")
+            raise sqlite3.DatabaseError(str(exc)) from None
+        self._writer = SyncConnection(raw)
+        if self.path != ":memory:":
+            reader = await aiosqlite.Connection(connection, 64)
             for pragma in self._pragmas(read_only=True):
                 await reader.execute(pragma)
             self._reader = reader
 
     def _pragmas(self, *, read_only: bool) -> list[str]:
+        # The key first (nothing can be read before it), checked by the first read.
+        keyed = [f"PRAGMA key = \"x'{self._key}'\"", "SELECT count(*) FROM sqlite_master"]
         pragmas = [
+            *(keyed if self._key else []),
+            "PRAGMA secure_delete = ON",
             "PRAGMA journal_mode = WAL",
             f"PRAGMA synchronous = {self.synchronous}",
             "PRAGMA foreign_keys = ON",
@@ -192,6 +274,20 @@ class Database:
             if conn is not None:
                 await conn.close()
         self._reader = self._writer = None
+
+    def want_checkpoint(self) -> None:
+        """Truncate the WAL now, or after the next commit if a reader holds part of it."""
+        self._checkpoint_due = not self.checkpoint()
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database and truncate it to nothing (after an erasure: the
+        WAL would otherwise keep the erased pages until it is overwritten). Outside any
+        transaction; False when a reader kept part of it (it is truncated at a later one)."""
+        writer = self._require_writer()
+        if self.path == ":memory:" or writer.raw.in_transaction:
+            return False
+        busy, _, _ = writer.raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return busy == 0
 
     # -- units of work -------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -214,6 +310,8 @@ class Database:
                 raise
             await conn.execute("COMMIT")
         tx.committed()
+        if self._checkpoint_due:
+            self.want_checkpoint()
 
     @contextlib.asynccontextmanager
     async def read(self, now: datetime | None = None) -> AsyncIterator[Session]:

@@ -12,13 +12,13 @@ codes and the private chats the bot may write to.
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from admission.organisation import ROLES, UNIT_KINDS, RoleName, review_chain
 from storage.db import Repo, Tx, utc_iso
+from storage.session import IntegrityErrors
 
 __all__ = [
     "CODE_LENGTH",
@@ -35,6 +35,7 @@ __all__ = [
     "in_transaction",
     "new_code",
     "normalise_code",
+    "storable",
 ]
 
 InvitePurpose = Literal["role", "bind_group", "bootstrap"]
@@ -42,6 +43,16 @@ InvitePurpose = Literal["role", "bind_group", "bootstrap"]
 # Codes people type or tap: no 0/O, 1/I/L, so a code read aloud or copied by hand survives.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
+
+
+#: The largest row id SQLite stores (a signed 64-bit integer).
+MAX_ROW_ID = 2**63 - 1
+
+
+def storable(number: int) -> bool:
+    """Whether a number people typed (or a button carried) can name a row: a bigger one
+    cannot reach SQLite at all (it raises), so it names nothing."""
+    return 0 < number <= MAX_ROW_ID
 
 
 def new_code(length: int = CODE_LENGTH) -> str:
@@ -368,7 +379,7 @@ class Org(Repo):
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)",
                     (token, purpose, unit_id, role, created_by, tx.now, expires, max_uses),
                 )
-            except sqlite3.IntegrityError:
+            except IntegrityErrors:
                 continue  # a collision in 31^10 codes: draw again
             return Invite(
                 token, purpose, unit_id, role, created_by, tx.now, expires, max_uses, 0, None

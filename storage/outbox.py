@@ -34,6 +34,7 @@ class Message:
     attachment: bytes | None = None
     edit_ref: str = ""
     prompt: str = ""
+    reply: bool = False  # answers the person's own message in this private chat (pacing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class Pending:
     progress: int
     created_at: str
     first_failed_at: str | None
+    reply: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +71,7 @@ class PromptState:
 _DONE = "payload = X'', attachment = NULL, done_at = ?"
 _COLUMNS = (
     "id, platform, chat_id, chat_kind, payload, attachment, edit_ref, prompt, attempts,"
-    " progress, created_at, first_failed_at"
+    " progress, created_at, first_failed_at, reply"
 )
 
 
@@ -88,6 +90,7 @@ def _pending(row: sqlite3.Row) -> Pending:
         progress=int(row[9]),
         created_at=str(row[10]),
         first_failed_at=None if row[11] is None else str(row[11]),
+        reply=bool(row[12]),
     )
 
 
@@ -115,7 +118,7 @@ class Outbox(Repo):
             ids.append(
                 await tx.insert(
                     "INSERT INTO outbox (platform, chat_id, chat_kind, edit_ref, prompt, payload,"
-                    " attachment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " attachment, created_at, reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         m.platform,
                         m.chat_id,
@@ -125,6 +128,7 @@ class Outbox(Repo):
                         m.payload,
                         m.attachment,
                         tx.now,
+                        int(m.reply),
                     ),
                 )
             )

@@ -32,6 +32,23 @@ from admission.workdays import day_number
 from forms.dossier import Dossier
 from storage.session import SqlRepo, SqlTx
 
+#: What an erased dossier's progress row holds in the columns that came from its content or
+#: its steps (the status, unit and the review's dates stay: they count in the statistics).
+ERASED: dict[str, Any] = {
+    "full_name": "",
+    "birth_d": None,
+    "cert_d": None,
+    "handwritten_d": None,
+    "verif_sent": 0,
+    "verif_pending": 0,
+    "verif_done_d": None,
+    "chi_bo_d": None,
+    "dang_uy_d": None,
+    "decision_d": None,
+    "ceremony_d": None,
+    "official_d": None,
+    "not_admitted_d": None,
+}
 _BOOKLET_DATE = re.compile(r"[0-3][0-9]/[01][0-9]/[12][0-9][0-9][0-9]")
 
 
@@ -137,8 +154,20 @@ class Progress(SqlRepo):
         elif stored["unit_id"] != row[0]:
             await self._follow_unit(tx, dossier_id, row[0])
         if row[1] == "deleted":
-            await tx.execute("DELETE FROM verifications WHERE dossier_id = ?", (dossier_id,))
-            await tx.execute("DELETE FROM dossier_flags WHERE dossier_id = ?", (dossier_id,))
+            await self.erased(dossier_id)
+
+    async def erased(self, dossier_id: int) -> None:
+        """An erased dossier keeps nothing on the secretaries' side: its steps (whose abroad
+        reason names a relative, an address abroad and a nationality), verifications, cached
+        flags and step dates go. The steps' audit rows stay (they hold no content)."""
+        tx = self._tx()
+        for table in ("stage_events", "verifications", "dossier_flags"):
+            await tx.execute(f"DELETE FROM {table} WHERE dossier_id = ?", (dossier_id,))
+        await tx.execute(
+            f"UPDATE dossier_progress SET {', '.join(f'{c} = ?' for c in ERASED)}"
+            " WHERE dossier_id = ?",
+            (*ERASED.values(), dossier_id),
+        )
 
     async def _write(self, dossier_id: int, columns: dict[str, Any]) -> sqlite3.Row | None:
         """Update the columns whose value differs (``first_submitted_d`` keeps its first

@@ -19,7 +19,6 @@ re-exported here for the modules that import them from this one.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -35,6 +34,7 @@ from admission.lifecycle import (
 from storage.core import DossierRecord
 from storage.db import Repo
 from storage.org import Org, Unit, in_transaction
+from storage.session import IntegrityErrors
 
 __all__ = [
     "Comment",
@@ -220,6 +220,28 @@ class Reviews(Repo):
             (dossier_id, unit_id),
         )
 
+    async def reviewed_revision(self, dossier_id: int) -> int | None:
+        """The revision the dossier's reviewers last decided on (returned, approved or
+        reopened): what they may read of it while it is back with its candidate."""
+        last = await self._last_decision(dossier_id)
+        return last.revision if last is not None else None
+
+    async def deciding_unit(self, dossier_id: int) -> int | None:
+        """The unit whose approval made the dossier final (its last approval)."""
+        return await self.s.fetchval(
+            "SELECT unit_id FROM review_decisions WHERE dossier_id = ? AND decision = 'approve'"
+            " ORDER BY id DESC LIMIT 1",
+            (dossier_id,),
+        )
+
+    async def admission_decided(self, dossier_id: int) -> bool:
+        """Whether the admission decision (admitted or not) is recorded, read from the
+        derived progress row (the rule: :func:`lifecycle.admission_decided`)."""
+        phase = await self.s.fetchval(
+            "SELECT phase FROM dossier_progress WHERE dossier_id = ?", (dossier_id,)
+        )
+        return lifecycle.admission_decided(phase)
+
     async def _last_decision(self, dossier_id: int) -> Decision | None:
         row = await self.s.fetchone(
             f"SELECT {self._DECISION} FROM review_decisions WHERE dossier_id = ?"
@@ -241,7 +263,7 @@ class Reviews(Repo):
                 (record.id, record.revision, unit.id, level, decision, person_id, tx.now,
                  submission),
             )  # fmt: skip
-        except sqlite3.IntegrityError:
+        except IntegrityErrors:
             row = await self.s.fetchone(
                 f"SELECT {self._DECISION} FROM review_decisions WHERE dossier_id = ?"
                 " AND revision = ? AND level = ? AND submission = ?"
@@ -330,10 +352,12 @@ class Reviews(Repo):
 
     async def reopen(self, dossier_id: int, unit_id: int, person_id: int) -> Outcome:
         """Unlock an approved dossier so the candidate can change it; it comes back to
-        ``unit_id``'s level when resubmitted. The caller checks the person's right."""
+        ``unit_id``'s level when resubmitted. Refused once the admission decision is recorded.
+        The caller checks the person's right."""
         record = await self.s.dossiers.get(dossier_id)
         unit = await self.s.repo(Org).unit(unit_id)
-        lifecycle.check_reopen(_state(record), unit.review_level if unit else None)
+        decided = await self.admission_decided(dossier_id)
+        lifecycle.check_reopen(_state(record), unit.review_level if unit else None, decided=decided)
         assert record is not None and unit is not None
         decision = await self._insert_decision(record, unit, "reopen", person_id)
         await self.s.dossiers.set_meta(record, locked=0)

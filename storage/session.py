@@ -9,6 +9,7 @@ writes inside the unit of work opened by :meth:`storage.db.Database.transaction`
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -16,7 +17,24 @@ from typing import Any, Protocol, TypeVar, cast
 
 import aiosqlite
 
+from storage.files import DocumentFolder
+
 Params = Sequence[Any] | dict[str, Any]
+
+
+def _integrity_errors() -> tuple[type[Exception], ...]:
+    """A constraint's violation, whichever driver runs the database (SQLCipher's
+    ``sqlcipher3`` raises its own classes)."""
+    errors: list[type[Exception]] = [sqlite3.IntegrityError]
+    with contextlib.suppress(ImportError):
+        from sqlcipher3 import dbapi2
+
+        errors.append(dbapi2.IntegrityError)
+    return tuple(errors)
+
+
+#: Catch these, never ``sqlite3.IntegrityError`` alone.
+IntegrityErrors: tuple[type[Exception], ...] = _integrity_errors()
 R = TypeVar("R", bound="SqlRepo")
 
 
@@ -58,9 +76,13 @@ Conn = SyncConnection | aiosqlite.Connection
 
 
 class Store(Protocol):
-    """What a session needs of its database: the in-process caches of immutable snapshots."""
+    """What a session needs of its database: the in-process caches of immutable snapshots,
+    the documents folder (None: no file is kept on disk) and a checkpoint after an erasure."""
 
     cache: dict[str, Any]
+    files: DocumentFolder | None
+
+    def want_checkpoint(self) -> None: ...
 
 
 class SqlRepo:

@@ -23,6 +23,7 @@ from typing import Any
 
 from bot.delivery import RetryPolicy
 from bot.intake import Intake
+from bot.pacing import Pacing
 from bot.settings import Settings
 from bot.telegram_service import TelegramService
 from bot.telegram_transport import TelegramTransport
@@ -91,7 +92,11 @@ def settings_for(
 
 def service(settings: Settings, router: Router) -> TelegramService:
     return TelegramService(
-        settings, router, commands=[], retry=RetryPolicy(first_delay=0.05, max_delay=0.5)
+        settings,
+        router,
+        commands=[],
+        pacing=Pacing.unlimited(),
+        retry=RetryPolicy(first_delay=0.05, max_delay=0.5),
     )
 
 

@@ -34,6 +34,7 @@ class Shown:
     buttons: list[list[Button]]
     document: Any = None
     history: list[str] = field(default_factory=list)
+    protect: bool = False  # sent protected from forwarding (Reply.protect)
 
     def button(self, label: str) -> Button:
         for row in self.buttons:
@@ -89,7 +90,10 @@ class World:
                 continue
             # a new message, or (like the Telegram adapter) one posted anew when the message to
             # edit is gone
-            message = Shown(str(next(self._ids)), reply.text, reply.buttons, reply.document)
+            message = Shown(
+                str(next(self._ids)), reply.text, reply.buttons, reply.document,
+                protect=reply.protect,
+            )  # fmt: skip
             shown.append(message)
             if reply.remember:
                 async with self.db.transaction() as tx:

@@ -19,7 +19,8 @@ from storage.org import Org
 
 @pytest.fixture
 async def world(db: Database) -> dict[str, int]:
-    """Khối ─ Đảng bộ A ─ Chi bộ 1 (dossier here), Chi bộ 2; people with one role each."""
+    """Khối ─ Đảng bộ A ─ Chi bộ 1 (a submitted dossier here), Chi bộ 2; people with one role
+    each."""
     async with db.transaction() as tx:
         org = tx.repo(Org)
         top = await org.create_unit("Đảng bộ Khối", "cap_tren")
@@ -45,6 +46,8 @@ async def world(db: Database) -> dict[str, int]:
                 role, _ = await org.grant(grant[0], person.id, grant[1], None)  # type: ignore[arg-type]
                 ids[f"role_{name}"] = role.id
         record = await tx.dossiers.create(ids["cand"], unit_id=cb1.id)
+        # submitted: reviewers never read a draft (the matrix in test_access_matrix.py)
+        await tx.dossiers.set_status(record, "submitted", review_level=1)
         ids["dossier"] = record.id
     return ids
 

@@ -163,6 +163,8 @@ async def test_temporary_residence_is_asked_only_without_a_permanent_one(router:
     # and later given a thường trú: the tạm trú no longer applies and is removed
     await renting.send("/sua 7")
     await renting.send(answers["thuong_tru"])
+    assert "Nơi tạm trú: Phòng 305" in renting.texts()  # issue 12: shown and asked first
+    await renting.click("Xóa")
     assert "tam_tru" not in (await dossier(router, renting)).answers
 
 

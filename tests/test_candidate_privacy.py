@@ -5,7 +5,6 @@ changed text asked again) — through the router, as the candidate and the staff
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,15 +13,15 @@ from typing import Any
 import pytest
 
 from admission.clock import FixedClock
-from bot.app import build_flows
+from bot.app import build_flows, notice_of
 from bot.settings import Settings
-from handlers.candidate import CandidateFlow
+from handlers.candidate import CandidateFlow, Notice
 from handlers.candidate.consent import version as consent_version
 from handlers.events import Chat, Reply
 from handlers.org import bootstrap
 from handlers.router import Router
-from storage.core import DossierRecord, Person
-from storage.db import Database, Tx
+from storage.core import DossierRecord
+from storage.db import Database
 from tests.chat_client import ChatClient
 from tests.review_harness import fill_from_sample
 from tests.samples import load_sample
@@ -30,11 +29,12 @@ from tests.test_review_router import PLATFORM, Net, candidate_submits, code, per
 
 TODAY = datetime(2026, 3, 17, 2, 0, tzinfo=UTC)
 CONTROLLER = "Văn phòng Đảng ủy Khối Doanh nghiệp, điện thoại 024 3825 1234"
+NOTICE = Notice(CONTROLLER, retention_days=90, abandoned_days=120, abandoned_warning_days=20)
 
 
 @pytest.fixture
 def router(db: Database) -> Router:
-    return Router(db, FixedClock(TODAY), [CandidateFlow(controller=CONTROLLER)])
+    return Router(db, FixedClock(TODAY), [CandidateFlow(notice=NOTICE)])
 
 
 async def consented(router: Router, user_id: str = "1001") -> ChatClient:
@@ -157,7 +157,7 @@ async def full_router(tmp_path: Path) -> AsyncIterator[Router]:
     db = await Database.open(tmp_path / "privacy.sqlite3")
     clock = FixedClock(datetime.fromisoformat("2026-03-02T02:00:00+00:00"))
     try:
-        yield Router(db, clock, build_flows(controller=CONTROLLER))
+        yield Router(db, clock, build_flows(notice=NOTICE))
     finally:
         await db.close()
 
@@ -196,8 +196,9 @@ async def test_reviewers_cards_and_secretaries_see_a_withdrawal(full_router: Rou
 
 async def test_xoa_after_submission_withdraws_and_erases_now(full_router: Router) -> None:
     net, people, group, record = await reviewed_world(full_router)
-    (_, sec_chat), (cand, cand_chat) = people["sec"], people["cand"]
-    card_id, _ = net.last(group)
+    (_, sec_chat), (rev, _), (cand, cand_chat) = people["sec"], people["rev"], people["cand"]
+    await net.event(rev, group, kind="command", command="nhanxet", text="3 Kiểm tra ngày sinh.")
+    card_id, _ = next((i, r) for i, r in reversed(net.inbox[group.id]) if "Hồ sơ #" in r.text)
 
     replies = await net.event(cand, cand_chat, kind="command", command="xoa")
     asked = replies[-1]
@@ -208,10 +209,9 @@ async def test_xoa_after_submission_withdraws_and_erases_now(full_router: Router
     assert kept is not None and kept.status == "submitted"
 
     replies = await net.event(cand, cand_chat, kind="command", command="xoa")
-    replies = await net.event(cand, cand_chat, kind="button", action=tap(replies[-1], "Xóa hẳn"))
+    replies = await net.event(cand, cand_chat, kind="button", action=tap(replies[-1], "Xóa hồ sơ"))
     told = "\n".join(r.text for r in replies if r.chat is None)
-    assert "Đã xóa hồ sơ" in told
-    assert "không còn lưu thông tin cá nhân" not in told  # not promised: comments may remain
+    assert "Đã xóa hồ sơ" in told and "nhận xét của người duyệt" in told
     assert "đã được người khai rút" in dict(net.inbox[group.id])[card_id].text
     assert f"Hồ sơ #{record.id}" in net.last(sec_chat)[1].text
     name = load_sample("b").value("ho_ten")
@@ -221,35 +221,19 @@ async def test_xoa_after_submission_withdraws_and_erases_now(full_router: Router
             "SELECT count(*) FROM answer_revisions WHERE dossier_id = ?", (record.id,)
         )
         row = await r.fetchone(
-            "SELECT display_name, consent_at FROM people WHERE id = ?", (record.person_id,)
+            "SELECT platform, display_name, consent_at, consent_version FROM people WHERE id = ?",
+            (record.person_id,),
         )
+        comments = await r.fetchval("SELECT count(*) FROM comments")
         actions = [a[0] for a in await r.fetchall("SELECT action || detail FROM audit_log")]
     assert erased is not None and erased.status == "deleted" and revisions == 0
     assert name not in erased.dossier.model_dump_json()
-    assert row is not None and tuple(row) == ("", None)
+    assert row is not None and tuple(row) == ("erased", "", None, None)  # storage's erasure
     assert any(a.startswith("dossier_withdrawn") for a in actions)
     assert any(a.startswith("dossier_erased") for a in actions)
-    assert not any(name in a for a in actions)
+    assert not any(name in a for a in actions) and comments == 0
     replies = await net.event(cand, cand_chat, kind="text", text="xin chào")
     assert any("đồng ý" in b.label for r in replies for row in r.buttons for b in row)
-
-
-async def test_xoa_calls_storages_full_erasure_when_wired(db: Database) -> None:
-    erased: list[tuple[int, int]] = []
-
-    async def full_erasure(tx: Tx, who: Person, record: DossierRecord) -> None:
-        erased.append((who.id, record.id))
-        await tx.dossiers.erase(record)
-
-    router = Router(db, FixedClock(TODAY), [CandidateFlow(erase=full_erasure)])
-    client = await consented(router)
-    await client.send("TRẦN MINH KHOA")
-    record = await current(db)
-    await client.send("/xoa")
-    await client.click("Xóa hồ sơ")
-    assert erased == [(record.person_id, record.id)]
-    assert "Đã xóa hẳn hồ sơ và mọi dữ liệu" in client.texts()
-    assert any(a.startswith('dossier_erased{"full":true}') for a in await audit(db))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,9 +325,12 @@ async def test_the_consent_names_what_the_law_asks(router: Router) -> None:
 async def test_the_controller_comes_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KND_CONTROLLER", CONTROLLER)
     assert Settings(_env_file=None).controller == CONTROLLER  # type: ignore[call-arg]
-    flows = build_flows(controller=CONTROLLER)
+    monkeypatch.setenv("KND_RETENTION_DAYS", "200")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    flows = build_flows(notice=notice_of(settings))
     candidate = next(f for f in flows if isinstance(f, CandidateFlow))
     assert candidate.wiring.notice.controller == CONTROLLER
+    assert candidate.wiring.notice.retention_days == 200
 
 
 async def test_without_a_controller_the_consent_says_whom_to_ask(db: Database) -> None:
@@ -410,34 +397,3 @@ async def test_rights_do_not_wait_for_a_renewed_consent(router: Router, db: Data
     assert "Đã xóa hồ sơ" in client.texts()
     async with db.read() as r:
         assert await r.fetchval("SELECT status FROM dossiers") == "deleted"
-
-
-# ---------------------------------------------------------------------------------------------
-# The status in the database
-
-
-async def test_the_withdrawn_status_migration_keeps_the_schema_sound(db: Database) -> None:
-    """031 widens dossiers.status in place: the triggers and indexes stay, the file passes the
-    integrity check, 'withdrawn' is accepted by this connection and a new one, nothing else."""
-    schema = "SELECT type, name FROM sqlite_master WHERE tbl_name = 'dossiers' ORDER BY name"
-    async with db.read() as r:
-        before = [tuple(row) for row in await r.fetchall(schema)]
-    async with db.transaction() as tx:
-        await tx.execute(
-            "INSERT INTO people (platform, platform_user_id, created_at) VALUES ('t', '1', 'x')"
-        )
-        record = await tx.dossiers.create(1)
-        await tx.dossiers.set_status(record, "withdrawn")
-    with pytest.raises(sqlite3.IntegrityError):
-        async with db.transaction() as tx:
-            await tx.execute("UPDATE dossiers SET status = 'lost'")
-    other = sqlite3.connect(db.path)
-    try:
-        assert other.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        assert other.execute("SELECT status FROM dossiers").fetchall() == [("withdrawn",)]
-        with pytest.raises(sqlite3.IntegrityError):
-            other.execute("UPDATE dossiers SET status = 'lost'")
-        after = other.execute(schema).fetchall()
-    finally:
-        other.close()
-    assert after == before and ("index", "dossiers_person") in after

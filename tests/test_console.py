@@ -25,7 +25,7 @@ async def test_run_console_with_string_io(tmp_path: Path) -> None:
     assert "Đã ghi: NGUYỄN VĂN AN" in text
     assert "Đã ghi: để trống." in text  # "1" tapped the first button: Bỏ qua
     assert "Đã ghi: 15/08/1997" in text
-    saved = list((tmp_path / "docs").glob("*.docx"))
+    saved = list((tmp_path / "docs").rglob("*.docx"))  # in the person's folder (storage/files.py)
     assert len(saved) == 1 and str(saved[0]) in text
     assert "Bạn:" not in text  # no prompts when the input is not a terminal
 

@@ -11,7 +11,7 @@ import pytest
 
 from admission.clock import FixedClock
 from forms.model import Kind
-from handlers.candidate.intent import not_an_answer, typed_button
+from handlers.candidate.intent import read, social, typed_button
 from handlers.events import Chat, Event, Reply, User
 from handlers.router import HeavyGate, Router
 from handlers.routing import Routes
@@ -119,7 +119,8 @@ async def test_message_sent_reaches_the_flow_that_claims_it(db: Database) -> Non
     ],
 )
 def test_not_an_answer(text: str, kind: Kind, why: str | None) -> None:
-    assert not_an_answer(text, kind) == why
+    """The chat's reading of a typed text (the classifier of forms.classify, issue 12)."""
+    assert social(read(text, kind)) == why
 
 
 def test_typed_button_by_number_or_label() -> None:

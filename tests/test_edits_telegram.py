@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from bot.app import open_router
-from bot.telegram import TelegramBot
+from bot.pacing import Pacing
+from bot.telegram_service import TelegramService
 from forms.texts import message
 from tests.fake_bot_api import FakeBotAPI
 from tests.samples import load_sample
 from tests.telegram_player import SamplePlayer
 from tests.test_telegram_e2e import Stack, make_settings, person, play, read_state, revisions
-from tests.tg_client import TelegramUser, attach_application
+from tests.tg_client import TelegramUser
 
 
 @dataclass
@@ -32,10 +33,10 @@ class TelegramTime:
 
 
 class TimedStack(Stack):
-    async def start_bot(self) -> TelegramBot:
+    async def start_bot(self) -> TelegramService:
         router, self.close = await open_router(self.settings, clock=TelegramTime(self.api))
-        self.bot = TelegramBot(self.settings, router)
-        attach_application(self.api, self.bot.app)
+        self.bot = TelegramService(self.settings, router, pacing=Pacing.unlimited())
+        self.api.idle_probe = self.bot.idle
         await self.bot.start()
         return self.bot
 

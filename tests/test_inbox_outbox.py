@@ -62,7 +62,8 @@ async def test_claimed_keys_are_born_processed_and_pruned_later(db: Database) ->
 
 
 async def test_markers_of_processed_updates_carry_over_to_the_inbox(tmp_path) -> None:
-    """An upgraded database still recognises the updates it processed before the inbox."""
+    """An upgraded database still recognises the updates it processed before the inbox, and
+    the old table is gone (021): the inbox is the one dedupe record."""
     from storage.db import migration_files
 
     path = tmp_path / "old.sqlite3"
@@ -70,7 +71,7 @@ async def test_markers_of_processed_updates_carry_over_to_the_inbox(tmp_path) ->
     older.mkdir()
     for script in migration_files():
         if script.name < "020":
-            (older / script.name).write_text(script.read_text())
+            (older / script.name).write_text(script.read_text(encoding="utf-8"))
     database = await Database.open(path, migrate=False)
     await database.migrate(older)
     async with database.transaction() as tx:
@@ -81,6 +82,8 @@ async def test_markers_of_processed_updates_carry_over_to_the_inbox(tmp_path) ->
     async with database.transaction() as tx:
         assert await tx.repo(Inbox).seen("telegram", "555")
         assert await tx.repo(Inbox).receive([Incoming("telegram", "555", "1", b"{}")]) == []
+        tables = await tx.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+    assert "processed_updates" not in {t[0] for t in tables}
     await database.close()
 
 

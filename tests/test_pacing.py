@@ -104,3 +104,48 @@ async def test_unlimited_pacing_never_waits() -> None:
     for _ in range(100):
         await pacer.wait("g", "group")
     assert clock.now() == 1000.0
+
+
+async def test_replies_to_people_are_not_held_by_the_global_cap_but_notices_are() -> None:
+    """The global cap is Telegram's bulk-notification limit: 300 people answering at once
+    get their replies at once; 300 notices to private chats go out at 30 a second."""
+    clock = VirtualClock()
+    pacer = Pacer(Pacing(), clock)
+    start = clock.now()
+    replies: list[float] = []
+    notices: list[float] = []
+
+    async def send(chat: tuple[str, int], into: list[float], reply: bool) -> None:
+        await pacer.wait(chat, "private", reply=reply)
+        into.append(clock.now() - start)
+
+    tasks = [asyncio.ensure_future(send(("p", n), replies, True)) for n in range(300)]
+    tasks += [asyncio.ensure_future(send(("n", n), notices, False)) for n in range(300)]
+    await clock.run(done=asyncio.gather(*tasks))
+    assert max(replies) == 0.0
+    assert max_in_window(notices, 1.0) <= 30
+    assert max(notices) >= 9.0  # 300 notices at 30/s
+
+
+async def test_a_person_sets_the_pace_of_their_replies() -> None:
+    """Each message the person sends lets its reply through at once, however fast they
+    answer; what the bot adds on its own in the chat still goes at one per second."""
+    clock = VirtualClock()
+    pacer = Pacer(Pacing(), clock)
+    chat = ("telegram", "an")
+    delays: list[float] = []
+    for _ in range(90):  # 1.5 answers a second for a minute
+        clock.t += 2 / 3
+        pacer.credit(chat)
+        asked = clock.now()
+        task = asyncio.ensure_future(pacer.wait(chat, "private", reply=True))
+        await clock.run(done=task)
+        delays.append(clock.now() - asked)
+    assert max(delays) == 0.0
+    extra: list[float] = []
+    asked = clock.now()
+    for _ in range(6):  # replies nobody's message asked for
+        task = asyncio.ensure_future(pacer.wait(chat, "private", reply=True))
+        await clock.run(done=task)
+        extra.append(round(clock.now() - asked, 3))
+    assert extra[-1] >= 3.0  # after the burst, one per second

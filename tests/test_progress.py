@@ -1,5 +1,7 @@
 """storage/progress.py: the progress rows written from Python hold what the SQL triggers of
-migrations 005–009 wrote, for the same history, and an upgraded database keeps its rows."""
+migrations 005–009 wrote, for the same history, and an upgraded database keeps its rows.
+What came after the triggers — «không kết nạp» (migration 012) and an erasure that reaches the
+secretaries' tables (013) — is asserted on the Python rows alone."""
 
 from __future__ import annotations
 
@@ -12,19 +14,31 @@ from typing import Any
 import pytest
 
 from forms.dossier import Dossier
+from handlers.stages import record_step
 from storage.core import Change
 from storage.db import MIGRATIONS, Database, migration_files
-from storage.progress import Progress, booklet_day, content_columns, iso_day, local_day
+from storage.erasure import Erasure
+from storage.progress import ERASED, Progress, booklet_day, content_columns, iso_day, local_day
 from storage.reviews import Reviews
 from storage.stages import FlagCache
 from tests.secretary_world import World, at, build_world, d, submit
 
 FIRST_WITHOUT_TRIGGERS = "010_progress_from_python.sql"
+#: The columns of dossier_progress as migration 009 left them (012 adds not_admitted_d).
+PROGRESS_009 = (
+    "dossier_id, unit_id, status, review_level, revision, full_name, opened_d, updated_d,"
+    " first_submitted_d, submitted_d, approved_d, cert_d, returns, handwritten_d, verif_sent,"
+    " verif_pending, verif_done_d, chi_bo_d, dang_uy_d, decision_d, ceremony_d, official_d,"
+    " flags_revision, birth_d, phase"
+)
+#: The column the stage writer has written since 012; the triggers' world gets it as a plain
+#: column so that the same stage writer runs there (no step of this history sets it).
+NOT_ADMITTED_COLUMN = "ALTER TABLE dossier_progress ADD COLUMN not_admitted_d INTEGER;\n"
 #: Later columns the current repositories read (people.consent_version, 030): the "old"
 #: databases get them too, or today's code could not write their history at all.
 READ_BY_TODAYS_CODE = ("030_consent_version.sql",)
 DERIVED = {
-    "dossier_progress": "SELECT * FROM dossier_progress ORDER BY dossier_id",
+    "dossier_progress": f"SELECT {PROGRESS_009} FROM dossier_progress ORDER BY dossier_id",
     "verifications": "SELECT * FROM verifications ORDER BY id",
     "dossier_flags": "SELECT * FROM dossier_flags ORDER BY dossier_id, rule",
 }
@@ -72,12 +86,14 @@ def test_the_opened_day_is_the_organisations_date_else_the_creation_day() -> Non
 @pytest.fixture
 def with_triggers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """While active: databases get the migrations before 010 only (the triggers stay) and
-    the Python writer does nothing, so the rows are the triggers' alone."""
+    the Python writer and the erasure beyond the dossier do nothing, so the rows are the
+    triggers' alone."""
     old = tmp_path / "migrations-with-triggers"
     old.mkdir()
     for script in migration_files(MIGRATIONS):
         if script.name < FIRST_WITHOUT_TRIGGERS or script.name in READ_BY_TODAYS_CODE:
             (old / script.name).write_text(script.read_text(encoding="utf-8"))
+    (old / "009z_not_admitted_column.sql").write_text(NOT_ADMITTED_COLUMN)
     migrate = Database.migrate
 
     async def old_migrations(self: Database, directory: Any = old) -> list[str]:
@@ -89,6 +105,7 @@ def with_triggers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     monkeypatch.setattr(Database, "migrate", old_migrations)
     monkeypatch.setattr(Progress, "answered", nothing)
     monkeypatch.setattr(Progress, "refresh", nothing)
+    monkeypatch.setattr(Erasure, "dossier", nothing)  # no true erasure then (nor its tables)
     yield
     monkeypatch.undo()
 
@@ -96,6 +113,19 @@ def with_triggers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
 async def derived_rows(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     async with db.read() as s:
         return {name: [tuple(row) for row in await s.fetchall(q)] for name, q in DERIVED.items()}
+
+
+def with_erasure(rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
+    """The triggers' rows with what an erasure adds since 013: an erased dossier's name and
+    step columns blanked (its verifications and flags went with the triggers already)."""
+    names = [c.strip() for c in PROGRESS_009.split(",")]
+    blank = {names.index(c): v for c, v in ERASED.items() if c in names}
+    status = names.index("status")
+    progress = [
+        tuple(blank.get(i, v) for i, v in enumerate(row)) if row[status] == "deleted" else row
+        for row in rows["dossier_progress"]
+    ]
+    return rows | {"dossier_progress": progress}
 
 
 async def triggers(db: Database) -> list[str]:
@@ -155,7 +185,8 @@ async def test_python_writes_the_rows_the_triggers_wrote(
     by_triggers = await history(tmp_path / "a")
     try:
         assert len(await triggers(by_triggers.db)) == 11
-        expected = await derived_rows(by_triggers.db)
+        by_009 = await derived_rows(by_triggers.db)
+        expected = with_erasure(by_009)
     finally:
         await by_triggers.db.close()
     monkeypatch.undo()
@@ -167,6 +198,9 @@ async def test_python_writes_the_rows_the_triggers_wrote(
         await by_python.db.close()
     assert len(expected["dossier_progress"]) == 18
     assert expected["verifications"] and expected["dossier_flags"]
+    erased = [row for row in by_009["dossier_progress"] if row[2] == "deleted"]
+    assert len(erased) == 2  # one in the world, D9 in more_history
+    assert any(row[13] is not None for row in erased)  # the triggers kept its step dates
     for name in DERIVED:
         assert got[name] == expected[name], name
 
@@ -183,7 +217,7 @@ async def test_an_upgraded_database_keeps_its_rows_and_goes_on_alike(
     old.db = await Database.open(path)  # still the triggers, the writer off
     try:
         await more_history(old)
-        expected = await derived_rows(old.db)
+        expected = with_erasure(await derived_rows(old.db))
     finally:
         await old.db.close()
     monkeypatch.undo()
@@ -195,3 +229,60 @@ async def test_an_upgraded_database_keeps_its_rows_and_goes_on_alike(
         assert await derived_rows(old.db) == expected
     finally:
         await old.db.close()
+
+
+# -- after the triggers: Python alone --------------------------------------------------------
+
+
+async def progress_row(db: Database, dossier_id: int) -> dict[str, Any]:
+    async with db.read() as r:
+        row = await r.fetchone("SELECT * FROM dossier_progress WHERE dossier_id = ?", (dossier_id,))
+    assert row is not None
+    return dict(row)
+
+
+async def test_not_admitted_and_erasure_are_written_from_python(tmp_path: Path) -> None:
+    w = await history(tmp_path)
+    d8 = w.dossiers["D8"]  # verifying: two replies awaited, one received
+    try:
+        assert await triggers(w.db) == []
+        async with w.db.read() as r:
+            awaited = await r.fetchval(
+                "SELECT count(*) FROM verifications WHERE dossier_id = ? AND returned_d IS NULL",
+                (d8,),
+            )
+        assert awaited > 0
+        async with w.db.transaction(at(d("23/09/2026"))) as tx:
+            await record_step(
+                tx,
+                d8,
+                "khong_ket_nap",
+                d("23/09/2026"),
+                today=d("23/09/2026"),
+                recorded_by=w.secretary,
+            )
+        row = await progress_row(w.db, d8)
+        assert (row["phase"], row["not_admitted_d"]) == ("not_admitted", iso_day("2026-09-23"))
+        async with w.db.read() as r:
+            assert not await r.fetchval(
+                "SELECT count(*) FROM verifications WHERE dossier_id = ? AND returned_d IS NULL",
+                (d8,),
+            )
+        async with w.db.transaction(at(d("24/09/2026"))) as tx:
+            record = await tx.dossiers.get(d8)
+            assert record is not None
+            await tx.dossiers.erase(record)
+        row = await progress_row(w.db, d8)
+        assert row["phase"] == "deleted"
+        assert {c: row[c] for c in ERASED} == ERASED
+        async with w.db.read() as r:
+            for table in ("stage_events", "verifications", "dossier_flags"):
+                assert not await r.fetchval(
+                    f"SELECT count(*) FROM {table} WHERE dossier_id = ?", (d8,)
+                ), table
+            # the audit keeps that the steps happened
+            assert await r.fetchval(
+                "SELECT count(*) FROM audit_log WHERE dossier_id = ? AND action = 'stage'", (d8,)
+            )
+    finally:
+        await w.db.close()

@@ -16,6 +16,7 @@ from storage.db import Database
 from storage.history import History
 from storage.org import Org
 from storage.reviews import Reviews
+from tests.group_privacy import document_text, leaked
 from tests.review_harness import World, dossier_for, group, open_db, private, user
 from tests.samples import load_sample
 
@@ -143,26 +144,30 @@ async def test_whole_review_in_process(db: Database) -> None:
     jumps = [m.buttons[0][0] for m in cand_msgs[-2:]]
     assert {b.label for b in jumps} == {"✏️ Sửa mục (3)", "✏️ Sửa mục (15)"}
 
-    # the candidate fixes item 15 (only) and resubmits: the card shows the diff and which
-    # comment is addressed
+    # the candidate fixes item 15 (only) and resubmits: the card counts what changed and
+    # which comment is addressed; the items, the values and the comments are told privately
     rows = list(dossier.rows("cong_tac"))
     fixed = {**rows[0], "viec": rows[0].get("viec", "") + " (từ tháng 07)"}
     await world.edit_dossier(ids["cand"], [Change("tables.cong_tac.0", fixed)])
     await world.submit(ids["cand"], chat=private(CAND))
     card2 = world.last(CB_GROUP)
     assert card2 is not card
-    assert "Thay đổi từ lần xem trước" in card2.text and "(15) Những công việc" in card2.text
-    assert re.search(r"#\d+ \(15\).*người khai đã sửa mục này", card2.text)
-    assert re.search(r"#\d+ \(3\).*chưa thấy sửa mục này", card2.text)
+    assert "Thay đổi từ lần xem trước" in card2.text and "1 mục" in card2.text
+    assert "(15) Những công việc" not in card2.text and "(từ tháng 07)" not in card2.text
+    assert "người khai đã sửa mục của 1 nhận xét" in card2.text
     await world.tap(R1, CB_GROUP, card2, "Xem")
-    assert "→" in world.messages(private(R1))[-2].text  # old → new, privately
+    view = world.messages(private(R1))[-2].text
+    assert "→" in view and "(15) Những công việc" in view  # old → new, privately
+    assert re.search(r"#\d+ \(15\).*người khai đã sửa mục này", view)
+    assert re.search(r"#\d+ \(3\).*chưa thấy sửa mục này", view)
 
     # mark comment (15) resolved, keep (3) open
-    c15 = re.search(r"#(\d+) \(15\)", card2.text).group(1)  # type: ignore[union-attr]
+    c15 = re.search(r"#(\d+) \(15\)", view).group(1)  # type: ignore[union-attr]
+    assert f"#{c15} — người khai đã sửa mục này" in card2.text
     await world.tap(R1, CB_GROUP, card2, f"Đã sửa #{c15}")
     assert f"nhận xét #{c15} (mục (15)) là đã sửa" in world.last(CB_GROUP).text
-    assert f"#{c15} (15)" not in card2.text  # resolved: no longer listed as open
-    c3 = re.search(r"#(\d+) \(3\)", card2.text).group(1)  # type: ignore[union-attr]
+    assert f"• #{c15} —" not in card2.text  # resolved: no longer listed as open
+    c3 = re.search(r"#(\d+) \(3\)", view).group(1)  # type: ignore[union-attr]
     await world.tap(R2, CB_GROUP, card2, f"Chưa đạt #{c3}")
     assert "chưa đạt" in world.last(CB_GROUP).text
 
@@ -181,7 +186,16 @@ async def test_whole_review_in_process(db: Database) -> None:
     assert "không tẩy xóa" in final.text
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(final.document.data)).paragraphs)
     assert "NHÁP" not in text.upper()
-    assert world.last(DU_GROUP).document is not None
+    # no document in any group; the deciding unit's secretary asks for it, privately
+    assert all(m.document is None for m in world.messages(DU_GROUP) + world.messages(CB_GROUP))
+    note = world.last(private(SEC))
+    assert f"Hồ sơ #{dossier_id}" in note.text and "Bản chính thức" in note.text
+    await world.tap(R3, DU_GROUP, du_card, "Bản chính thức")  # a reviewer, not a secretary
+    assert "bí thư của đơn vị đã duyệt" in world.toasts[-1]
+    assert world.messages(private(R3))[-1].document is None
+    await world.tap(SEC, private(SEC), note, "Bản chính thức")
+    copy = world.last(private(SEC)).document
+    assert copy is not None and copy.filename == final.document.filename
 
     async with db.read() as r:
         record = await r.dossiers.get(dossier_id)
@@ -204,6 +218,17 @@ async def test_whole_review_in_process(db: Database) -> None:
     assert dossier.value("ngay_sinh") not in history
     await world.command(OUT, private(OUT), "lichsu", f"#{dossier_id}")
     assert world.last(private(OUT)).text == "Bạn không có quyền thực hiện việc này."
+
+    # the groups saw numbers, the name, statuses, counts and who acted: no field value of the
+    # dossier in any message, any earlier version of an edited card, or any document
+    shown = [
+        text
+        for chat in (CB_GROUP, DU_GROUP)
+        for m in world.messages(chat)
+        for text in (m.text, *m.history, document_text(m.document.data) if m.document else "")
+    ]
+    assert leaked(shown, dossier) == []
+    assert any(dossier.value("ho_ten") in text for text in shown)
 
 
 async def test_outdated_card_is_refused(db: Database) -> None:
@@ -349,8 +374,11 @@ async def test_card_counts_flags_and_shows_explanations_without_content(db: Data
     await world.submit(ids["cand"], chat=private(CAND))
     card = world.last(CB_GROUP).text
     assert "Lỗi: 1 · Cảnh báo: 2 (1 có giải trình)" in card
-    assert "(15) giải trình: «Nghỉ ốm»" in card
+    assert "Nghỉ ốm" not in card  # the candidate's explanation: private too (issue 11)
     assert "Khoảng trống" not in card and "Tôn giáo để trống" not in card  # details: private
+    await world.tap(R1, CB_GROUP, world.last(CB_GROUP), "Xem")
+    view = world.messages(private(R1))[-2]
+    assert "Khoảng trống" in view.text and "Giải trình: Nghỉ ốm" in view.text and view.protect
     from forms.definition import load_form
     from handlers.review import completeness
 

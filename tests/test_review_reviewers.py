@@ -118,8 +118,9 @@ async def test_open_comments_on_the_card_are_one_per_line(db: Database) -> None:
     await world.tap(R1, CB_GROUP, card, "Trả lại")
     await world.submit(ids["cand"], chat=private(CAND))
     lines = _card(world, CB_GROUP, dossier_id).text.splitlines()
-    open_lines = [line for line in lines if "«Kiểm tra ngày sinh.»" in line or "«Ghi rõ" in line]
+    open_lines = [line for line in lines if re.fullmatch(r"  • #\d+ — chưa thấy sửa mục này", line)]
     assert len(open_lines) == 2, lines
+    assert not any("Kiểm tra ngày sinh" in line or "Ghi rõ" in line for line in lines)
 
 
 async def test_candidate_does_not_read_the_reviewers_history(db: Database) -> None:
@@ -193,7 +194,8 @@ async def test_hoso_card_in_private_for_a_reviewer(db: Database) -> None:
     await world.tap(R2, private(R2), world.last(private(R2)), f"#{dossier_id}")
     card = _card(world, private(R2), dossier_id)
     await world.command(R1, CB_GROUP, "nhanxet", "9 Ghi rõ «không».")
-    assert "«Ghi rõ «không».»" in card.text  # kept up to date like the group's card
+    assert "Nhận xét mới, chưa gửi (sẽ gửi khi bấm «Trả lại»): 1" in card.text  # kept up to date
+    assert "Ghi rõ" not in card.text  # like the group's card: counts, never the comment
     await world.tap(R2, private(R2), card, "Trả lại")
     assert card.buttons == [] and "đã trả lại" in card.text
     assert group_card.buttons == [] and "đã trả lại" in group_card.text
@@ -207,9 +209,13 @@ async def test_explanations_and_the_binding_notice_keep_their_lines(db: Database
         Flag("X5", "warning", 15, "Khoảng trống", "X5:a", explanation="Nghỉ ốm"),
     ]
     _, dossier_id = await _submitted(world)
-    lines = _card(world, CB_GROUP, dossier_id).text.splitlines()
+    card = _card(world, CB_GROUP, dossier_id)
+    lines = card.text.splitlines()
     assert "Lỗi: 0 · Cảnh báo: 1 (1 có giải trình)" in lines
-    assert "  • (15) giải trình: «Nghỉ ốm»" in lines
+    assert "Nghỉ ốm" not in card.text  # the explanation: in the private view only
+    await world.tap(R1, CB_GROUP, card, "Xem")
+    view_lines = world.messages(private(R1))[-2].text.splitlines()
+    assert "  ⚠️ (15) Khoảng trống" in view_lines and "     Giải trình: Nghỉ ốm" in view_lines
     bound = next(m.text for m in world.messages(CB_GROUP) if m.text.startswith("✅ Nhóm này"))
     assert "\n\nBot sẽ đăng vào nhóm:" in bound
 
@@ -379,7 +385,9 @@ async def test_a_card_with_many_comments_stays_one_telegram_message(db: Database
         await world.command(R1, CB_GROUP, "nhanxet", f"#{dossier_id} {item} {remark}")
     assert len(card.text.encode("utf-16-le")) // 2 <= 4096
     hidden = re.search(r"… và (\d+) nhận xét khác", card.text)
-    assert card.text.count("«Đề nghị") + (int(hidden.group(1)) if hidden else 0) == 20
+    listed = re.findall(r"^  • #\d+ — ", card.text, re.MULTILINE)
+    assert len(listed) + (int(hidden.group(1)) if hidden else 0) == 20
+    assert "Đề nghị" not in card.text  # counted, never quoted
     assert "«Xem»" in card.text  # the footer survives
 
 
@@ -447,7 +455,7 @@ async def test_a_deleted_card_is_posted_again_once_and_still_takes_replies(db: D
     await world.command(R2, CB_GROUP, "nhanxet", "16 Thiếu số quyết định.")
     cards = [m for m in world.messages(CB_GROUP) if m.text.startswith(f"📋 Hồ sơ #{dossier_id} ")]
     assert len(cards) == 1  # posted again once, then edited
-    assert "(16)" in cards[0].text or "2 nhận xét" in cards[0].text
+    assert "Nhận xét mới, chưa gửi (sẽ gửi khi bấm «Trả lại»): 2" in cards[0].text
     await world.reply_to(R1, CB_GROUP, cards[0], "17 Ghi đủ tên trường.")
     async with db.read() as r:
         drafts = await r.repo(Reviews).comments(dossier_id, ("draft",))

@@ -14,6 +14,7 @@ import asyncio
 import re
 import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,16 @@ import pytest
 
 from admission.clock import FixedClock
 from bot.app import open_router
+from bot.pacing import Pacing
 from bot.settings import Settings
-from bot.telegram import TelegramBot
+from bot.telegram_service import TelegramService
 from handlers.org import bootstrap
 from handlers.router import Router
 from tests.fake_bot_api import Chat, FakeBotAPI
+from tests.group_privacy import document_text, leaked
 from tests.review_harness import fill_from_sample
 from tests.samples import load_sample
-from tests.tg_client import TelegramUser, attach_application
+from tests.tg_client import TelegramUser
 
 NOW = "2026-03-02T02:00:00+00:00"
 
@@ -36,7 +39,7 @@ NOW = "2026-03-02T02:00:00+00:00"
 class Scene:
     """The fake Telegram, the running bot and the people of the story."""
 
-    def __init__(self, api: FakeBotAPI, router: Router, bot: TelegramBot) -> None:
+    def __init__(self, api: FakeBotAPI, router: Router, bot: TelegramService) -> None:
         self.api = api
         self.router = router
         self.bot = bot
@@ -61,8 +64,10 @@ class Scene:
         return sqlite3.connect(f"file:{self.router.db.path}?mode=ro", uri=True)
 
 
-@pytest.fixture
-async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
+@asynccontextmanager
+async def running_scene(tmp_path: Path, pacing: Pacing | None = None) -> AsyncIterator[Scene]:
+    """The story's world: the fake Telegram and the production bot on a fresh database
+    (unpaced unless ``pacing`` is given)."""
     async with FakeBotAPI() as api:
         settings = Settings(
             _env_file=None,
@@ -75,14 +80,20 @@ async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
         from datetime import datetime
 
         router, close = await open_router(settings, clock=FixedClock(datetime.fromisoformat(NOW)))
-        bot = TelegramBot(settings, router)
-        attach_application(api, bot.app)
+        bot = TelegramService(settings, router, pacing=pacing or Pacing.unlimited())
+        api.idle_probe = bot.idle
         await bot.start()
         try:
             yield Scene(api, router, bot)
         finally:
             await bot.stop()
             await close()
+
+
+@pytest.fixture
+async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
+    async with running_scene(tmp_path) as s:
+        yield s
 
 
 def code_in(text: str) -> str:
@@ -232,20 +243,23 @@ async def test_a_whole_review_in_group_chats(scene: Scene) -> None:
     if "Nộp luôn" in " ".join(cand.buttons()):
         await cand.click("Nộp luôn")
 
-    # -- the new card: what changed, which comment is addressed ----------------------------------
+    # -- the new card: how much changed, which comment is addressed; the rest privately ---------
     card2 = group.last_message()
     assert card2.message_id != card.message_id
-    assert "Thay đổi từ lần xem trước" in card2.content
-    assert "(3) Sinh ngày" in card2.content
-    assert re.search(r"\(3\) «[^»]*» — người khai đã sửa mục này", card2.content)
-    assert re.search(r"\(15\) «[^»]*» — chưa thấy sửa mục này", card2.content)
+    assert "Thay đổi từ lần xem trước" in card2.content and "1 mục" in card2.content
+    assert "(3) Sinh ngày" not in card2.content
+    assert "người khai đã sửa mục của 1 nhận xét" in card2.content
     seen = len(r1.bot_messages())
     await members[r1].click("Xem", message=card2)
-    assert "→" in "\n".join(r1.texts()[seen:])  # old → new values, privately
-    c3 = re.search(r"#(\d+) \(3\)", card2.content).group(1)  # type: ignore[union-attr]
+    view = "\n".join(r1.texts()[seen:])
+    assert "→" in view and "(3) Sinh ngày" in view  # old → new values, privately
+    assert re.search(r"#\d+ \(3\) \(đã gửi, [^)]*\): [^\n]* — người khai đã sửa mục này", view)
+    assert re.search(r"#\d+ \(15\) \(đã gửi, [^)]*\): [^\n]* — chưa thấy sửa mục này", view)
+    c3 = re.search(r"#(\d+) \(3\)", view).group(1)  # type: ignore[union-attr]
+    assert f"#{c3} — người khai đã sửa mục này" in card2.content
     await members[r1].click(f"Đã sửa #{c3}", message=card2)
     card2 = api.message(scene.cb_chat, card2.message_id)
-    assert f"#{c3} (3)" not in card2.content
+    assert f"• #{c3} —" not in card2.content
 
     # -- two reviewers tap "Duyệt" at the same moment: one decision ------------------------------
     await tap_together(scene, [members[r1], members[r2]], card2, "Duyệt")
@@ -272,7 +286,13 @@ async def test_a_whole_review_in_group_chats(scene: Scene) -> None:
     body = "\n".join(p.text for p in final.as_docx().paragraphs)
     assert "NHÁP" not in body.upper() and "TRẦN MINH KHOA" in body
     assert "không tẩy xóa" in cand.texts()[-1] or "không tẩy xóa" in " ".join(cand.texts()[-2:])
-    assert du_members[r3].documents()[-1].filename == final.filename
+    # no document in a group: the deciding unit's secretary asks for it, privately
+    assert not [
+        m for c in (scene.cb_chat, scene.du_chat) for m in api.bot_messages(c) if m.document
+    ]
+    note = next(m for m in reversed(sec.bot_messages()) if "Bản chính thức" in m.content)
+    await sec.click("Bản chính thức", message=note)
+    assert sec.documents()[-1].filename == final.filename
     with scene.db() as conn:
         status, locked = conn.execute(
             "SELECT status, locked FROM dossiers WHERE id = ?", (dossier_id,)
@@ -290,6 +310,20 @@ async def test_a_whole_review_in_group_chats(scene: Scene) -> None:
         assert words in history
     assert sample.value("ngay_sinh") not in history
     assert not api.unanswered_callback_queries()
+
+    # -- the groups saw numbers, the name, statuses, counts and who acted: no field value ------
+    shown = [
+        text or ""
+        for chat in (scene.cb_chat, scene.du_chat)
+        for m in api.bot_messages(chat)
+        for text in (
+            m.content,
+            *(e.text or e.caption for e in m.edits),
+            document_text(m.document.content) if m.document else "",
+        )
+    ]
+    assert leaked(shown, sample) == []
+    assert any("TRẦN MINH KHOA" in text for text in shown)
 
 
 def _revision(scene: Scene, dossier_id: int) -> int:

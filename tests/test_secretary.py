@@ -290,6 +290,8 @@ def by_chat(replies: list[Reply]) -> dict[str, list[str]]:
 
 
 async def test_daily_digest_lists_only_what_became_overdue(world: World) -> None:
+    for chat in (GROUP, ROOT_GROUP):  # names in these groups (issue 11: off by default)
+        assert "ghi cả họ tên" in only_text(await run(world, "sec", "hienten", "bật", chat=chat))
     notifier = Notifier(world.db)
     assert await notifier.due_notifications(at(TODAY, 6)) == []  # night
     first = by_chat(await notifier.due_notifications(at(TODAY, 8)))
@@ -402,12 +404,16 @@ def test_button_data_keeps_its_wire_format() -> None:
     from handlers.secretary.actions import (
         ASK_DATE,
         CARD,
+        CARD_DETAILS,
+        CONFIRM_NOT_ADMITTED,
         EXPORT,
         PICK_PERSON,
         RECORD,
         SUMMARY,
+        SUMMARY_DETAILS,
         UNDO,
         AskDate,
+        DecisionDay,
         DossierRef,
         PickPerson,
         RecordStep,
@@ -418,6 +424,9 @@ def test_button_data_keeps_its_wire_format() -> None:
         (SUMMARY, UnitRef(5), "sec:th:5"),
         (EXPORT, UnitRef(5), "sec:xl:5"),
         (CARD, DossierRef(12), "sec:cd:12"),
+        (SUMMARY_DETAILS, UnitRef(5), "sec:ct:5"),  # issue 11: details, privately
+        (CARD_DETAILS, DossierRef(12), "sec:cp:12"),
+        (CONFIRM_NOT_ADMITTED, DecisionDay(12, "20260923"), "sec:nk:12:20260923"),
         (UNDO, DossierRef(12), "sec:un:12"),
         (PICK_PERSON, PickPerson(12, "v"), "sec:wp:12:v"),
         (ASK_DATE, AskDate(12, "chi_bo"), "sec:as:12:chi_bo"),

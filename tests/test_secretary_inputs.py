@@ -96,6 +96,7 @@ async def test_a_group_sees_only_its_own_unit_and_below(world: World) -> None:
         assert f"Không tìm thấy hồ sơ số {d9}" in text and "BÙI" not in text
     for action in (f"sec:cd:{d9}", f"sec:th:{world.beta.id}", f"sec:un:{d9}"):
         assert "BÙI" not in only_text(await run(world, "sec", action=action, chat=alpha_group))
+    await run(world, "sec", "hienten", "bật", chat=alpha_group)  # names (issue 11: off by default)
     listed = (await run(world, "sec", "buoc", chat=alpha_group))[0]
     names = " ".join(b.label for row in listed.buttons for b in row)
     assert "ĐINH VĂN TÁM" in names and "BÙI THỊ CHÍN" not in names

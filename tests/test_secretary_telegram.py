@@ -17,22 +17,24 @@ from openpyxl import load_workbook
 
 from admission.clock import FixedClock
 from bot.app import open_router
+from bot.pacing import Pacing
 from bot.settings import Settings
-from bot.telegram import PLATFORM, TelegramBot
+from bot.telegram import PLATFORM
+from bot.telegram_service import TelegramService
 from handlers.events import Reply
 from handlers.router import Router
 from handlers.secretary import start_scheduler
 from storage.reviews import Org
 from tests.fake_bot_api import FakeBotAPI
 from tests.secretary_world import TODAY, World, at, build_world
-from tests.tg_client import TelegramUser, attach_application
+from tests.tg_client import TelegramUser
 
 
 @dataclass
 class Scene:
     api: FakeBotAPI
     router: Router
-    bot: TelegramBot
+    bot: TelegramService
     world: World
     secretary: TelegramUser
     candidate: TelegramUser
@@ -54,8 +56,8 @@ async def scene(tmp_path: Path) -> AsyncIterator[Scene]:
             polling_timeout=10,
         )
         router, close = await open_router(settings, clock=FixedClock(at(TODAY, 10)))
-        bot = TelegramBot(settings, router)
-        attach_application(api, bot.app)
+        bot = TelegramService(settings, router, pacing=Pacing.unlimited())
+        api.idle_probe = bot.idle
         await bot.start()
 
         def person(name: str) -> TelegramUser:
@@ -124,7 +126,7 @@ async def test_recording_a_step_and_the_group_summary(scene: Scene) -> None:
 
 
 async def test_the_running_bot_sends_the_digest_itself(scene: Scene) -> None:
-    """run_telegram starts the scheduler inside TelegramBot; digests reach the group."""
+    """run_telegram starts the scheduler inside TelegramService; digests reach the group."""
     scene.bot.start_scheduler(0.05)
     await scene.api.wait_for(
         lambda: any("Việc mới quá hạn" in (m.text or "") for m in scene.group.transcript()),
@@ -146,7 +148,7 @@ async def test_daily_digest_reaches_the_group(scene: Scene) -> None:
 
     async def send(reply: Reply) -> None:
         assert reply.chat is not None
-        await scene.bot.adapter.deliver(scene.bot.app.bot, reply.chat, [reply])
+        await scene.bot.delivery.enqueue([reply], reply.chat)
         sent.set()
 
     task, stop = start_scheduler(scene.router, send, interval=0.05)
@@ -160,5 +162,22 @@ async def test_daily_digest_reaches_the_group(scene: Scene) -> None:
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
-    digest = next(m.text for m in scene.group.transcript() if "Việc mới quá hạn" in (m.text or ""))
-    assert "ĐINH VĂN TÁM" in digest and "KIỀU VĂN MƯỜI SÁU" in digest
+    digest = next(m for m in scene.group.transcript() if "Việc mới quá hạn" in (m.text or ""))
+    # issue 11: the group reads dossier numbers; the names go privately, on request
+    text = digest.text or ""
+    assert "ĐINH VĂN TÁM" not in text and "KIỀU VĂN MƯỜI SÁU" not in text
+    d8, d16 = scene.world.dossiers["D8"], scene.world.dossiers["D16"]
+    assert f"Hồ sơ số {d8} (" in text and f"Hồ sơ số {d16} (" in text
+    await scene.secretary.start()  # the platform delivers only to a private chat once opened
+    await scene.group.click("Xem chi tiết", message=digest, expect_reply=False)
+
+    def details() -> str:
+        return next(
+            (m.text or "" for m in scene.secretary.transcript() if "📊" in (m.text or "")), ""
+        )
+
+    await scene.api.wait_for(lambda: details(), 15.0, lambda: "no details in private")
+    assert "ĐINH VĂN TÁM" in details() and "KIỀU VĂN MƯỜI SÁU" in details()
+    callback = scene.group.last_callback
+    assert callback is not None and "tin nhắn riêng" in (callback.answer_text or "")
+    assert not any("ĐINH VĂN TÁM" in (m.text or "") for m in scene.group.transcript())

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from handlers.secretary import Notifier
 from storage.reviews import Org
+from storage.stages import UnitRows
 from tests.secretary_world import TODAY, World, approved, at, build_world, d
 from tests.test_secretary import GROUP, ROOT_GROUP, by_chat, only_text, run
 
@@ -22,6 +23,8 @@ async def world(tmp_path: Path):
     async with w.db.transaction(at(TODAY)) as tx:
         await tx.repo(Org).bind_group(w.alpha.id, GROUP.platform, GROUP.id)
         await tx.repo(Org).bind_group(w.root.id, ROOT_GROUP.platform, ROOT_GROUP.id)
+        for unit in (w.alpha, w.root):  # the digests name candidates (issue 11: off by default)
+            await tx.repo(UnitRows).set_names_in_group(unit.id, True)
     yield w
     await w.db.close()
 

@@ -10,6 +10,7 @@ import pytest
 from forms.dossier import Dossier
 from storage.core import Change, ConcurrentChange, apply_changes
 from storage.db import MIGRATIONS, Database, migration_files
+from storage.inbox import Inbox
 
 
 async def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
@@ -54,20 +55,20 @@ async def test_transaction_commits_everything_or_nothing(db: Database) -> None:
         record = await tx.dossiers.create(person.id)
     with pytest.raises(RuntimeError):
         async with db.transaction() as tx:
-            assert await tx.updates.mark("tg", "u1")
+            assert await tx.repo(Inbox).claim("tg", "u1")
             await tx.dossiers.apply(record, [Change("answers.ho_ten", "NGUYỄN VĂN AN")], person.id)
             raise RuntimeError("boom")
     async with db.read() as r:
-        assert not await r.updates.seen("tg", "u1")
+        assert not await r.repo(Inbox).seen("tg", "u1")
         again = await r.dossiers.get(record.id)
     assert again is not None and again.revision == 0 and again.dossier.answers == {}
 
 
 async def test_processed_update_marker_is_written_once(db: Database) -> None:
     async with db.transaction() as tx:
-        assert await tx.updates.mark("tg", "42")
-        assert not await tx.updates.mark("tg", "42")
-        assert await tx.updates.mark("zalo", "42")
+        assert await tx.repo(Inbox).claim("tg", "42")
+        assert not await tx.repo(Inbox).claim("tg", "42")
+        assert await tx.repo(Inbox).claim("zalo", "42")
 
 
 async def test_dossier_changes_are_revisions_with_paths_and_diff(db: Database) -> None:

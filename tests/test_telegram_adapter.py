@@ -1,45 +1,92 @@
 """The Telegram adapter through PTB's real client against the fake Bot API, with a stub router.
 
-These tests pin down the translation layer only (update → Event, Reply → Bot API calls); the
-conversation itself is covered by tests/test_telegram_e2e.py with the real router.
+These tests pin down the translation layer only (update → Event, Reply → Bot API calls) on the
+production path (TelegramService: inbox, router, outbox, sender); the conversation itself is
+covered by tests/test_telegram_e2e.py with the real flows.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.pacing import Pacing
 from bot.settings import Settings
-from bot.telegram import TelegramBot, split_text, utf16_len
+from bot.telegram import split_text, utf16_len
+from bot.telegram_service import TelegramService
 from handlers.events import Button, Document, Event, Photo, Reply
+from handlers.router import Flow, Router
+from handlers.routing import Routes
+from storage.db import Database, Tx
 from tests.fake_bot_api import FakeBotAPI
-from tests.tg_client import TelegramUser, attach_application
+from tests.tg_client import TelegramUser
 
 Script = Callable[[Event], list[Reply]]
 
 
-class StubRouter:
-    """Records events; answers with whatever the test's ``script`` returns."""
+class StubRouter(Router):
+    """The production router whose one flow answers with whatever the test's ``script``
+    returns; it records every event it is handed (before deduplication) and every message
+    id the sender reports for a reply marked ``remember``."""
 
-    def __init__(self) -> None:
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
         self.events: list[Event] = []
         self.sent: list[tuple[str, str, str, str]] = []
         self.script: Script = lambda event: [Reply(text=f"echo {event.kind}")]
+        self.scripted = _Scripted(self)
 
-    async def handle(self, event: Event) -> list[Reply]:
+    async def handle(self, event: Event, **kw: Any) -> list[Reply]:
         self.events.append(event)
-        return self.script(event)
+        return await super().handle(event, **kw)
 
-    async def message_sent(
-        self, ref_key: str, platform: str, chat_id: str, message_id: str
-    ) -> None:
+    async def owner(self, tx: Tx, event: Event) -> Flow | None:
+        return self.scripted
+
+    async def remembered(
+        self, tx: Tx, ref_key: str, platform: str, chat_id: str, message_id: str
+    ) -> bool:
         self.sent.append((ref_key, platform, chat_id, message_id))
+        return True
+
+
+class _Scripted:
+    routes = Routes(flow="scripted")
+
+    def __init__(self, router: StubRouter) -> None:
+        self.router = router
+
+    async def handle(self, tx: Tx, event: Event) -> list[Reply]:
+        return self.router.script(event)
+
+
+def service(settings: Settings, router: Router, **kw: Any) -> TelegramService:
+    """The production service, unpaced (these tests are not about pacing)."""
+    return TelegramService(settings, router, pacing=Pacing.unlimited(), **kw)
+
+
+@asynccontextmanager
+async def running(
+    api: FakeBotAPI, settings: Settings, **kw: Any
+) -> AsyncIterator[tuple[StubRouter, TelegramService]]:
+    db = await Database.open(settings.db_path)
+    router = StubRouter(db)
+    bot = service(settings, router, **kw)
+    api.idle_probe = bot.idle
+    await bot.start()
+    try:
+        yield router, bot
+    finally:
+        await bot.stop()
+        await db.close()
 
 
 def make_settings(api: FakeBotAPI, tmp_path: Path, **extra: object) -> Settings:
@@ -55,16 +102,13 @@ def make_settings(api: FakeBotAPI, tmp_path: Path, **extra: object) -> Settings:
 
 
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[tuple[FakeBotAPI, StubRouter, TelegramBot]]:
+async def harness(
+    tmp_path: Path,
+) -> AsyncIterator[tuple[FakeBotAPI, StubRouter, TelegramService]]:
     async with FakeBotAPI() as api:
-        router = StubRouter()
-        bot = TelegramBot(make_settings(api, tmp_path), router, commands=[("tiendo", "Tiến độ")])
-        attach_application(api, bot.app)
-        await bot.start()
-        try:
+        settings = make_settings(api, tmp_path)
+        async with running(api, settings, commands=[("tiendo", "Tiến độ")]) as (router, bot):
             yield api, router, bot
-        finally:
-            await bot.stop()
 
 
 # ------------------------------------------------------------------------------- splitting
@@ -182,7 +226,8 @@ async def test_private_edits_become_one_keyed_event_and_group_edits_are_ignored(
     await an.send("Nguyen Van An")
     typo = an.my_messages()[-1]
     await an.edit(typo, "Nguyễn Văn An")
-    await an.edit(typo, "Nguyễn Văn Ân")
+    await an.edit(typo, "Nguyễn Văn Ân", expect_reply=False)  # the same key: answered once
+    assert an.texts().count("echo edited") == 1
     first, second = router.events[-2:]
     assert first.kind == second.kind == "edited" and first.chat.kind == "private"
     assert first.update_key == second.update_key == f"edited:{an.chat.id}:{typo.message_id}"
@@ -208,7 +253,7 @@ async def test_bot_added_and_removed_from_group(harness) -> None:
 
 async def bot_idle(harness) -> None:
     _, _, bot = harness
-    await asyncio.wait_for(bot.app.update_queue.join(), 5)
+    await asyncio.wait_for(bot.idle(), 5)
 
 
 # ------------------------------------------------------------------------------- Reply → Telegram
@@ -286,7 +331,6 @@ async def test_commands_registered_in_vietnamese_for_private_chats(harness) -> N
 
 async def test_webhook_with_secret_token(tmp_path: Path, unused_tcp_port: int) -> None:
     async with FakeBotAPI() as api:
-        router = StubRouter()
         settings = make_settings(
             api,
             tmp_path,
@@ -296,8 +340,7 @@ async def test_webhook_with_secret_token(tmp_path: Path, unused_tcp_port: int) -
             webhook_path="tg-hook",
             webhook_secret="s3cret_TOKEN-1",
         )
-        async with TelegramBot(settings, router, commands=[]) as bot:
-            attach_application(api, bot.app)
+        async with running(api, settings, commands=[]) as (router, bot):
             info = await api.wait_for_call("setWebhook")
             assert info.params["secret_token"] == "s3cret_TOKEN-1"
             an = TelegramUser(api)

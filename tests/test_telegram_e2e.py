@@ -3,7 +3,8 @@ local fake Bot API, with the real router, flows and SQLite database.
 
 Each candidate is a :class:`tests.telegram_player.SamplePlayer` copying a sample dossier: it
 reads the question on screen, types the answer or taps the button that means it. The tests
-never sleep: every step waits until PTB's update queue is drained (``attach_application``).
+never sleep: every step waits until the bot is idle (``TelegramService.idle``: every stored
+update processed, every reply delivered).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Any
 import pytest
 
 from bot.app import open_router
+from bot.pacing import Pacing
 from bot.settings import Settings
-from bot.telegram import TelegramBot
+from bot.telegram_service import TelegramService
 from forms import texts
 from forms.checks import errors, run_checks
 from forms.dossier import Dossier
@@ -30,32 +32,32 @@ from forms.vn import fold
 from tests.fake_bot_api import FakeBotAPI, SentFile
 from tests.samples import load_sample
 from tests.telegram_player import Move, SamplePlayer, button_for, read_state
-from tests.tg_client import TelegramUser, attach_application
+from tests.tg_client import TelegramUser
 
 MAX_MOVES = 900
 
 
 @dataclass
 class Stack:
-    """The fake Telegram plus one running bot process (router + PTB) on a database file."""
+    """The fake Telegram plus one running bot (TelegramService) on a database file."""
 
     api: FakeBotAPI
     settings: Settings
-    bot: TelegramBot | None = None
+    bot: TelegramService | None = None
     close: Any = None
-    #: settle on "PTB's queue is empty" (exact for one person; with many people typing at
-    #: once the queue is rarely empty, so each person waits for their own next question)
+    #: settle on "the bot is idle" (exact for one person; with many people typing at once
+    #: the bot is rarely idle, so each person waits for their own next question)
     exact_idle: bool = True
 
     @property
     def db_path(self) -> Path:
         return self.settings.db_path
 
-    async def start_bot(self) -> TelegramBot:
+    async def start_bot(self) -> TelegramService:
         router, self.close = await open_router(self.settings)
-        self.bot = TelegramBot(self.settings, router)
+        self.bot = TelegramService(self.settings, router, pacing=Pacing.unlimited())
         if self.exact_idle:
-            attach_application(self.api, self.bot.app)
+            self.api.idle_probe = self.bot.idle
         else:
             self.api.idle_probe = None
         await self.bot.start()
@@ -331,7 +333,7 @@ async def test_the_same_update_delivered_twice_changes_nothing(stack: Stack) -> 
     assert copy["update_id"] == original.update_id
     await stack.api.wait_for_update_ack(original.update_id)
     assert stack.bot is not None
-    await asyncio.wait_for(stack.bot.app.update_queue.join(), 5)
+    await asyncio.wait_for(stack.bot.idle(), 5)
 
     assert revisions(stack) == count
     assert len(an.bot_messages()) == seen

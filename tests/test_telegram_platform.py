@@ -12,7 +12,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from bot.telegram import TelegramBot
+from bot.telegram_service import TelegramService
 from handlers.events import Chat, Reply
 from storage.core import Change
 from tests import test_review_telegram, test_telegram_adapter
@@ -277,7 +277,7 @@ async def test_the_same_update_posted_twice_to_the_webhook_is_processed_once(
             webhook_secret="e2e_SECRET-42",
         )
         s = Stack(api, settings)
-        bot: TelegramBot = await s.start_bot()
+        bot: TelegramService = await s.start_bot()
         try:
             an = person(api)
             await play(s, an, SamplePlayer(load_sample("a")), moves=8)
@@ -286,7 +286,7 @@ async def test_the_same_update_posted_twice_to_the_webhook_is_processed_once(
             count, seen = revisions(s), len(an.bot_messages())
             for _ in range(2):
                 assert await api.deliver_to_webhook(original.payload) == 200
-            await asyncio.wait_for(bot.app.update_queue.join(), 5)
+            await asyncio.wait_for(bot.idle(), 5)
             assert revisions(s) == count and len(an.bot_messages()) == seen
             assert read_state(s.db_path, "telegram", str(an.chat.id)) == state
         finally:

@@ -82,6 +82,16 @@ def _parse(
 ) -> Parsed:
     kind = f.kind
     one = lambda value: Parsed({f.id: value})  # noqa: E731
+    if f.unknown_allowed and p.is_unknown(text):
+        return one(p.UNKNOWN)  # the guidance lets a relative's fact be "không rõ"
+    if f.statement:
+        return one(
+            _free_text(
+                p.parse_statement(text, examples=f.statement_examples()),
+                _LONG_LIMIT,
+                multiline=kind is Kind.LONG_TEXT,
+            )
+        )
     if kind is Kind.TEXT:
         return one(_free_text(text, _TEXT_LIMIT, multiline=False))
     if kind is Kind.LONG_TEXT:

@@ -83,6 +83,8 @@ def notice(turn: Turn) -> dict[str, Any]:
     return {
         "controller": settings.controller or t("consent.controller_unset"),
         "days": settings.retention_days,
+        "abandoned": settings.abandoned_days,
+        "warning": settings.abandoned_warning_days,
     }
 
 

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, Protocol, TypeVar
 
+from admission.lifecycle import EDITABLE
 from forms.checks import Flag
 from forms.dossier import Dossier
 from forms.model import FieldDef, FormDef, ItemDef
 from handlers.candidate.actions import KEEP, NO, OPTION, SKIP, YES, Option, decode_action
-from handlers.candidate.intent import not_an_answer
+from handlers.candidate.intent import read, social
 from handlers.candidate.structure import Memory, Structure
 from handlers.candidate.texts import t, typed_yes_no
 from handlers.events import Button, Event, Reply
@@ -34,7 +35,6 @@ log = logging.getLogger("handlers.candidate")
 
 #: Dossier states in which the candidate can still change answers (also read by the edits
 #: flow): a draft, or a dossier returned by the reviewers.
-EDITABLE = ("draft", "returned")
 HISTORY = 40  # questions kept on the back and forward stacks
 
 SubmittedHook = Callable[[Tx, DossierRecord], Awaitable[list[Reply]]]
@@ -43,20 +43,18 @@ WithdrawnHook = Callable[[Tx, DossierRecord], Awaitable[list[Reply]]]
 StartHook = Callable[[Tx, Event, str], Awaitable[list[Reply] | None]]
 #: (tx, person id, /start payload kept in the state) -> the chi bộ of a new dossier, or None
 UnitHook = Callable[[Tx, int, str], Awaitable[int | None]]
-#: (tx, person, their dossier) -> everything held about them erased (storage's full erasure)
-EraseHook = Callable[[Tx, Person, DossierRecord], Awaitable[None]]
 Renderer = Callable[[Dossier, list[Flag]], bytes]
-
-#: Days a withdrawn dossier is kept before its data is erased, unless configured.
-DEFAULT_RETENTION_DAYS = 90
 
 
 @dataclass(frozen=True)
 class Notice:
-    """What the consent and the privacy texts name from the deployment's settings."""
+    """What the consent and the privacy texts name from the deployment's settings (the
+    defaults are those of ``bot/settings.py``; the retention job erases by the same values)."""
 
     controller: str = ""  # who is responsible for the data and how to reach them
-    retention_days: int = DEFAULT_RETENTION_DAYS
+    retention_days: int = 365  # a withdrawn or not-admitted dossier is kept this long
+    abandoned_days: int = 180  # a draft left this long is warned once…
+    abandoned_warning_days: int = 30  # …and erased this long after the warning
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,6 @@ class Wiring:
     on_start: StartHook | None = None
     unit_for: UnitHook | None = None
     on_withdrawn: WithdrawnHook | None = None
-    erase: EraseHook | None = None
     notice: Notice = Notice()
 
 
@@ -172,7 +169,7 @@ class Screen:
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
         """A typed reply that is no button: here, not an answer."""
-        why = None if from_button else not_an_answer(text, None)
+        why = None if from_button else social(read(text, None))
         turn.say(t(f"not_answer.{why}") if why else t("choose_button"))
         turn.nav.reask()
 
@@ -195,6 +192,11 @@ class Screen:
     def next(self, turn: Turn) -> Screen:
         """The screen after this one."""
         return turn.nav.first_open()
+
+    def walks_in_order(self, turn: Turn) -> bool:
+        """Whether the question is part of a revisit (/sua, "Sửa" on a row) that asks every
+        question in order: what comes next is :meth:`next`, not the history."""
+        return False
 
     def gap_after(self, turn: Turn) -> Screen | None:
         """The first unanswered question after this one in its item or row."""
@@ -257,7 +259,9 @@ class Confirm(Screen):
         await self.decide(turn, codec is YES)  # any other button of the screen: no
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
-        yes = None if from_button else typed_yes_no(text)
+        key = f"confirm.{self.what}"
+        labels = {"yes": (t(f"{key}_yes"),), "no": (t(f"{key}_no"),)}
+        yes = None if from_button else typed_yes_no(text, **labels)
         if yes is None:
             await super().on_text(turn, text, from_button=from_button)
             return

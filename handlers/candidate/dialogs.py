@@ -13,9 +13,9 @@ from forms.model import Kind
 from handlers.candidate.actions import BACK, CONTINUE, PROGRESS, SUBMIT, VIEW
 from handlers.candidate.core import Screen, Shown, Turn
 from handlers.candidate.flags import flag_message
-from handlers.candidate.intent import not_an_answer
+from handlers.candidate.intent import read, social
 from handlers.candidate.summaries import done_text
-from handlers.candidate.texts import t
+from handlers.candidate.texts import short, t
 from handlers.events import Button
 from storage.core import Change
 
@@ -137,13 +137,18 @@ class Explain(Screen):
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
         value = parsers.clean_text(text, multiline=True)
-        why = not_an_answer(text, Kind.LONG_TEXT) if value else None
-        if why in ("greeting", "thanks"):
-            turn.say(t(f"not_answer.{why}"))
+        reading = read(value, Kind.LONG_TEXT) if value else None
+        if reading is None or reading.reason == "noise":
+            turn.say(t("explain_warning.empty"))
             turn.nav.reask()
             return
-        if not value or why == "noise":
-            turn.say(t("explain_warning.empty"))
+        if not reading.is_answer:  # "ok", "ko biet", "la sao?": no explanation
+            why = social(reading)
+            turn.say(
+                t(f"not_answer.{why}")
+                if why in ("greeting", "thanks")
+                else t("not_answer.explanation_empty", typed=short(value, 60))
+            )
             turn.nav.reask()
             return
         await turn.apply([Change(f"explanations.{self.flag}", value[:_EXPLANATION_LIMIT])])

@@ -14,8 +14,8 @@ payload) -> list[Reply] | None`` sees a /start payload first (invites; None = no
 the payload is then kept in the conversation, see :func:`.state.invite_payload`);
 ``unit_for(tx, person id, payload)`` files a new dossier in its chi bộ; ``on_withdrawn(tx,
 record) -> list[Reply]`` is called in the transaction that withdraws a dossier (the review
-flow closes its cards and tells the secretaries); ``erase(tx, person, record)`` is storage's
-full erasure of a person's data, used by /xoa when given (see :mod:`.submission`).
+flow closes its cards and tells the secretaries). ``notice``: what the consent names from
+the deployment's settings (the controller, the retention periods).
 """
 
 from __future__ import annotations
@@ -32,8 +32,6 @@ from handlers.candidate.actions import ACTIONS, decode_action
 from handlers.candidate.commands import ACTION_TABLE, COMMAND_TABLE, stale
 from handlers.candidate.consent import Consent, ask_consent, greet, new_dossier, renewal
 from handlers.candidate.core import (
-    DEFAULT_RETENTION_DAYS,
-    EraseHook,
     Notice,
     Renderer,
     StartHook,
@@ -83,11 +81,9 @@ class CandidateFlow:
         on_start: StartHook | None = None,
         unit_for: UnitHook | None = None,
         on_withdrawn: WithdrawnHook | None = None,
-        erase: EraseHook | None = None,
         renderer: Renderer | None = None,
         zone: ZoneInfo = ZONE,
-        controller: str = "",
-        retention_days: int = DEFAULT_RETENTION_DAYS,
+        notice: Notice | None = None,
     ) -> None:
         self.form = form or load_form()
         self.wiring = Wiring(
@@ -98,8 +94,7 @@ class CandidateFlow:
             on_start=on_start,
             unit_for=unit_for,
             on_withdrawn=on_withdrawn,
-            erase=erase,
-            notice=Notice(controller, retention_days),
+            notice=notice or Notice(),
         )
         self.zone = zone
 

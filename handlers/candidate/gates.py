@@ -8,12 +8,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from forms import parsers
 from forms.model import Kind
-from forms.texts import render
+from forms.texts import message, render
 from handlers.candidate.actions import NO, YES
 from handlers.candidate.core import Confirm, Screen, Shown, Turn, on
-from handlers.candidate.intent import not_an_answer
+from handlers.candidate.intent import read, social
 from handlers.candidate.questions import nav_buttons
 from handlers.candidate.structure import NO as ANSWER_NO
 from handlers.candidate.structure import YES as ANSWER_YES
@@ -79,18 +78,13 @@ class Gate(Screen):
         return Shown(text, [yes_no, nav_buttons(seq)])
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
-        why = None if from_button else not_an_answer(text, Kind.YES_NO)
-        if why:
-            turn.say(t(f"not_answer.{why}"))
+        reading = read(text, Kind.YES_NO)
+        if reading.yes_no is None or not reading.is_answer:
+            why = social(reading)
+            turn.say(t(f"not_answer.{why}") if why else message("parse.yes_no.invalid"))
             turn.nav.reask()
             return
-        try:
-            yes = parsers.parse_yes_no(text)
-        except parsers.ParseError as exc:
-            turn.say(exc.message)
-            turn.nav.reask()
-            return
-        await self.answer(turn, yes)
+        await self.answer(turn, reading.yes_no)
 
     @on(YES)
     async def yes(self, turn: Turn, payload: None) -> None:

@@ -1,105 +1,75 @@
 """Is this text an answer? And which button did a typed text mean?
 
-Two small, honest heuristics, kept apart so they can be read and tested on their own:
-
-* :func:`not_an_answer` — a greeting, thanks, a question about the question ("cái này là
-  gì?"), or text made only of emoji/punctuation never becomes data. For fields whose kind
-  cannot contain a question (dates, names, choices, addresses…) a trailing "?" or a question
-  phrase is enough; for free-text fields only a short text that *is* a question counts
-  (a narrative may legitimately contain "?" or "gì"). When in doubt the text is taken as an
-  answer: the candidate sees what was stored and can go back.
+* :func:`read` — every typed text a screen might store is read by the one classifier
+  (:func:`forms.classify.classify`): an answer, a question about the question, an "I don't
+  know", a refusal or chatter. Only an answer (or "không rõ" where the form allows it) is
+  stored; :func:`not_stored` is what the candidate is told instead.
 * :func:`typed_button` — every button can be typed instead of tapped: its number in the list
   shown, or its label (case and diacritics ignored), so the console and Zalo (no buttons)
-  work the same way.
+  work the same way. A typed answer that matches an option but carries diacritics its label
+  lacks is the answer, not the tap: the richer form is kept.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Literal
 
-from forms.model import Kind
+from forms.classify import Expect, Reading, Verdict, classify
+from forms.model import FieldDef, Kind
 from forms.vn import fold, match_key
+from handlers.candidate.actions import OPTION, decode_action
+from handlers.candidate.texts import short, t
 
-NotAnswer = Literal["greeting", "thanks", "question", "noise", "control"]
-
-_GREETINGS = frozenset(
-    match_key(w)
-    for w in (
-        "chào", "xin chào", "chào bạn", "chào bot", "chào em", "chào anh", "chào chị", "hello",
-        "hi", "helo", "alo", "a lô", "hey", "chào buổi sáng", "chào buổi tối", "xin chào bạn",
-    )
-)  # fmt: skip
-# Button words typed where that button is not offered ("bỏ qua" on a required field).
-CONTROL_WORDS = frozenset(
-    match_key(w)
-    for w in (
-        "bỏ qua", "bo qua", "skip", "quay lại", "trở lại", "back", "giải thích", "xong",
-        "tiếp tục", "giữ nguyên", "hủy", "thôi", "dừng", "không biết", "chưa biết",
-    )
-)  # fmt: skip
-_THANKS = frozenset(
-    match_key(w)
-    for w in ("cảm ơn", "cám ơn", "cảm ơn bạn", "cảm ơn nhiều", "thanks", "thank you", "tks")
-)
-# Phrases that ask about the question rather than answer it (folded, no diacritics).
-_QUESTION_PHRASES = (
-    "la gi", "nghia la", "the nao", "nhu nao", "ra sao", "tai sao", "vi sao", "sao lai",
-    "ghi gi", "dien gi", "khai gi", "ghi sao", "ghi nhu", "khong hieu", "chua hieu",
-    "hoi gi", "can gi", "phai ghi", "giai thich", "huong dan", "giup toi", "giup minh",
-    "lam sao", "bao gio", "co can", "co phai", "duoc khong", "duoc ko", "hay khong",
-)  # fmt: skip
-# Whole words only: as substrings they are inside names ("Cần Giờ" ⊃ "can gi", "phường Dân
-# Chủ" ⊃ "huong dan", "Nghĩa Lâm" ⊃ "nghia la").
-_QUESTION_PHRASE = re.compile(r"\b(?:" + "|".join(map(re.escape, _QUESTION_PHRASES)) + r")\b")
-# An address written as one ("…, thị xã La Gi, tỉnh Bình Thuận": a comma and a level word) is
-# an address even if a place is called "La Gi": its question phrases are not looked for
-# (a trailing "?" still counts; "quê quán là gì" has neither).
-_ADDRESS_WORD = re.compile(
-    r"\b(?:xa|phuong|thi tran|thi xa|huyen|tinh|thanh pho|tp|thon|xom|ap|to dan pho)\b"
-)
-_ADDRESSES = frozenset({Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE})
-_QUESTION_START = re.compile(
-    r"^(?:cho (?:minh |toi |em )?hoi|xin hoi|hoi (?:chut|xiu|ti)|tai sao|vi sao)\b"
-)
-# Kinds whose canonical answers never contain a question.
-_STRUCTURED = frozenset(
-    {
-        Kind.NAME, Kind.OTHER_NAMES, Kind.DATE, Kind.MONTH, Kind.PERIOD, Kind.YEAR, Kind.GENDER,
-        Kind.ETHNICITY, Kind.RELIGION, Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE,
-        Kind.EDUCATION, Kind.POLITICAL_THEORY, Kind.CHOICE, Kind.YES_NO, Kind.PLEDGE,
-    }
-)  # fmt: skip
-_WORDY = re.compile(r"[^\W_]", re.UNICODE)
-_SHORT_QUESTION = 80
+#: Chatter whose own reply exists ("Chào anh/chị!", "Không có gì ạ"…).
+_SOCIAL = frozenset({"greeting", "thanks", "noise", "control"})
+#: Kinds whose "I don't know" is found in the same papers (for the hint of what to do).
+_FIND = {
+    Kind.NAME: "name",
+    Kind.OTHER_NAMES: "name",
+    Kind.DATE: "date",
+    Kind.MONTH: "date",
+    Kind.YEAR: "date",
+    Kind.PERIOD: "date",
+    Kind.ADDRESS_ORIGIN: "address",
+    Kind.ADDRESS_RESIDENCE: "address",
+}
 
 
-def not_an_answer(text: str, kind: Kind | None) -> NotAnswer | None:
-    """Why ``text`` is not an answer to a question of ``kind`` (None: treat it as one)."""
-    stripped = text.strip()
-    if not _WORDY.search(stripped):
-        return "noise"  # emoji, punctuation, nothing
-    key = match_key(stripped.rstrip("!.?~ "))
-    if key in _GREETINGS:
-        return "greeting"
-    if key in _THANKS:
-        return "thanks"
-    if key in CONTROL_WORDS:
-        return "control"
-    folded = fold(stripped)
-    asks = stripped.endswith(("?", "？")) or bool(_QUESTION_START.match(folded))
-    phrase = bool(_QUESTION_PHRASE.search(folded))
-    if phrase and kind in _ADDRESSES and "," in folded and _ADDRESS_WORD.search(folded):
-        phrase = False
-    if kind in _STRUCTURED or kind is None:
-        if asks or phrase:
-            return "question"
-        return None
-    # Free text: only a short text that is plainly a question.
-    if len(stripped) <= _SHORT_QUESTION and asks and (phrase or len(stripped.split()) <= 8):
+def read(text: str, expect: FieldDef | Kind | None) -> Reading:
+    """What ``text`` is, as a reply to a question of ``expect``."""
+    return classify(text, expect if isinstance(expect, FieldDef) else Expect(expect))
+
+
+def social(reading: Reading) -> str | None:
+    """The key of the short reply to chatter that is not about the question (a greeting,
+    thanks, emoji, a button word), or "question"; None for anything else."""
+    if reading.verdict is Verdict.QUESTION:
         return "question"
+    if reading.verdict is Verdict.CHATTER and reading.reason in _SOCIAL:
+        return reading.reason
     return None
+
+
+def not_stored(reading: Reading, text: str, fdef: FieldDef, explanation: str) -> str:
+    """Why ``text`` was not stored as the answer to ``fdef``, and what to write instead: a
+    question gets ``explanation`` (the field's help); "không biết" where "không rõ" is not
+    allowed, how to find the fact out; a refusal, that the item must be declared; "ok",
+    "k", a bare "có", that it says nothing."""
+    typed = short(text, 60)
+    optional = not fdef.required
+    if reading.verdict is Verdict.I_DONT_KNOW:
+        text_ = t("not_answer.dont_know", typed=typed, optional=optional)
+        find = t(f"not_answer.find.{_FIND.get(fdef.kind, 'other')}")
+        return "\n".join(filter(None, [text_, find, explanation if reading.asks else ""]))
+    if reading.verdict is Verdict.REFUSAL:
+        return t("not_answer.refusal", typed=typed, optional=optional)
+    key = social(reading)
+    if key == "question":
+        return "\n".join([t("not_answer.question_explained", typed=typed), explanation])
+    if key is not None:
+        return t(f"not_answer.{key}")
+    return t("not_answer.ack", typed=typed, optional=optional, example=fdef.example)
 
 
 def typed_button(text: str, buttons: Sequence[Sequence[str]]) -> str | None:
@@ -115,8 +85,15 @@ def typed_button(text: str, buttons: Sequence[Sequence[str]]) -> str | None:
         return None
     for label, action in buttons:
         if match_key(_strip_marks(label)) == key:
+            if _marks(text) > _marks(label) and decode_action(action)[0] is OPTION:
+                return None  # "Nguyễn Văn Tuấn" for "NGUYEN VAN TUAN": the richer text
             return action
     return None
+
+
+def _marks(text: str) -> int:
+    """How many letters carry a diacritic (what an unaccented button label lacks)."""
+    return sum(1 for ch in text if ch.isalpha() and fold(ch) != ch.lower())
 
 
 _MARKS = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)

@@ -6,7 +6,7 @@ menu to change it, so every field is asked again, answered or not."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
@@ -24,6 +24,7 @@ from handlers.candidate.actions import (
     RowIndex,
 )
 from handlers.candidate.core import Screen, Shown, Turn, on
+from handlers.candidate.erasing import Lost, lost_in_row
 from handlers.candidate.flags import field_flags
 from handlers.candidate.questions import Question
 from handlers.candidate.summaries import relative_summary, row_summary
@@ -57,6 +58,12 @@ class RowQuestion(Question):
 
     def values(self, turn: Turn) -> Row:
         return self.stored_row(turn) or {}
+
+    def lost(self, turn: Turn, values: Mapping[str, str]) -> list[Lost]:
+        return lost_in_row(turn, self.item_def(turn), self.stored_row(turn), values, self.code())
+
+    def walks_in_order(self, turn: Turn) -> bool:
+        return self.revisiting_row
 
     def gap_after(self, turn: Turn) -> Screen | None:
         if not turn.structure.has_item(self.item):

@@ -211,6 +211,10 @@ class Navigator:
         the questions stepped back over first (see the module docstring)."""
         turn = self.turn
         conv = turn.conversation
+        if screen.walks_in_order(turn):
+            # A revisit walks every question in order, so none stepped back over (birthplace,
+            # hometown after a changed "Đã mất") is skipped for the first gap.
+            conv.forward = []
         forward = list(conv.forward)
         gap = screen.gap_after(turn) if forward else None
         if gap is not None and not screen_at(forward[-1]).precedes(turn, gap):

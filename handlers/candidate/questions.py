@@ -13,6 +13,7 @@ from typing import Any
 
 from forms import parsers
 from forms.checks import Flag
+from forms.classify import Verdict
 from forms.dossier import Row
 from forms.model import FieldDef, ItemDef, Kind
 from forms.texts import render
@@ -29,12 +30,27 @@ from handlers.candidate.actions import (
     Option,
 )
 from handlers.candidate.answers import AnswerError, Parsed, parse_answer
-from handlers.candidate.core import Confirm, Screen, Shown, Turn, on
+from handlers.candidate.core import Screen, Shown, Turn, on
+from handlers.candidate.erasing import (
+    ConfirmDrop,
+    Lost,
+    doomed_relatives,
+    drop_inapplicable_relatives,
+    lost_answers,
+)
 from handlers.candidate.flags import field_flags, show_flags, unseen
-from handlers.candidate.intent import not_an_answer
-from handlers.candidate.structure import NO, YES, answered, relation_key
-from handlers.candidate.summaries import header, relative_summary
-from handlers.candidate.texts import BRACKET_OLD, display, first_sentence, label, short, t
+from handlers.candidate.intent import not_stored, read
+from handlers.candidate.structure import NO, YES, answered
+from handlers.candidate.summaries import explanation, header
+from handlers.candidate.texts import (
+    BRACKET_OLD,
+    display,
+    first_sentence,
+    label,
+    short,
+    t,
+    typed_yes_no,
+)
 from handlers.events import Button
 from storage.core import Change
 
@@ -49,6 +65,13 @@ class Options:
     def button(self, text: str, value: str | None = None) -> Button:
         self.values.append(text if value is None else value)
         return Button(label(text), OPTION.encode(Option(len(self.values) - 1), seq=self.seq))
+
+
+#: The suggestion's own words for each side, besides its button labels.
+SUGGESTION_WORDS = {
+    "yes": (t("suggestion.accept"), "dùng đề xuất", "dùng cách này", "lấy đề xuất", "sửa"),
+    "no": (t("suggestion.keep"), "giữ nguyên", "giữ", "giữ như cũ", "không dùng", "để nguyên"),
+}
 
 
 def nav_buttons(seq: int) -> list[Button]:
@@ -101,9 +124,16 @@ class Question(Screen):
         """The flags to show right after this answer."""
         raise NotImplementedError
 
+    def lost(self, turn: Turn, values: Mapping[str, str]) -> list[Lost]:
+        """The stored answers that storing ``values`` would erase ("Năm mất: 2015")."""
+        raise NotImplementedError
+
     def confirm_first(self, turn: Turn, values: Mapping[str, str]) -> Screen | None:
-        """A confirmation to ask before storing ``values`` (it would delete data), or None."""
-        return None
+        """A confirmation to ask before storing ``values`` (it would erase answers), or
+        None."""
+        if not self.lost(turn, values):
+            return None
+        return ConfirmDrop(self.item, self, dict(values))
 
     # -- rendering -----------------------------------------------------------------------------
     def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
@@ -180,6 +210,8 @@ class Question(Screen):
                 line = []
         if line:
             rows.append(line)
+        if fdef.unknown_allowed:
+            rows.append([options.button(t("button.unknown"), parsers.UNKNOWN)])
         return rows
 
     def row_number(self) -> int:
@@ -191,14 +223,23 @@ class Question(Screen):
         fdef = self.field_def(turn)
         screen: Question = self
         if self.suggestion:
+            # "co", "dung" (dùng), "ok", "thoi", "giu nguyen": the reply to the suggestion
+            said = None if from_button else typed_yes_no(text, **SUGGESTION_WORDS)
+            if said is not None:
+                await self.settle(turn, Answer("yes" if said else "no"))
+                return
             # A new text while a suggestion is pending: treat it as a new answer.
             screen = dataclasses.replace(self, suggestion=None)
             turn.conversation.screen = screen
-        why = None if from_button else not_an_answer(text, fdef.kind)
-        if why:
-            turn.say(t(f"not_answer.{why}"))
-            turn.nav.reask()
-            return
+        if not from_button:
+            reading = read(text, fdef)
+            if reading.verdict is Verdict.I_DONT_KNOW and fdef.unknown_allowed:
+                text = parsers.UNKNOWN  # the guidance's words, never an invented fact
+            elif not reading.is_answer and reading.reason != "bare_statement":
+                # (a bare "có"/"không" to a statement is explained by its parser)
+                turn.say(not_stored(reading, text, fdef, explanation(turn, screen)))
+                turn.nav.reask()
+                return
         try:
             parsed = parse_answer(
                 fdef, text, form=turn.wiring.form, today=turn.today, period_start=screen.start
@@ -207,6 +248,8 @@ class Question(Screen):
             turn.say(t("parse_failed", error=exc.message))
             turn.nav.ask(screen, exc.options)
             return
+        if fdef.unknown_allowed and parsed.text == parsers.UNKNOWN:
+            turn.note(t("not_answer.unknown_stored", n=self.item))
         await screen.store(turn, fdef, parsed)
 
     async def store(
@@ -349,6 +392,9 @@ class FieldQuestion(Question):
     def next(self, turn: Turn) -> Screen:
         return turn.nav.next_in_item(self)
 
+    def walks_in_order(self, turn: Turn) -> bool:
+        return turn.conversation.revisiting == self.item
+
     def gap_after(self, turn: Turn) -> Screen | None:
         structure, d = turn.structure, turn.d
         if not structure.has_item(self.item):
@@ -385,15 +431,26 @@ class FieldQuestion(Question):
         return self
 
     def own_flags(self, turn: Turn, fdef: FieldDef) -> list[Flag]:
-        # This answer's problems and its item's own; the item's loops wait for "Xong".
-        return [
+        # This answer's problems and its item's own; the item's loops wait for "Xong". What
+        # the answer breaks in an item already finished (a fixed (1) no longer matching the
+        # name under the signature) is said at once, not only in /tiendo.
+        flags = field_flags(turn, fdef.id)
+        mine = [
             f
-            for f in field_flags(turn, fdef.id)
+            for f in flags
             if f.field == fdef.id or (f.item == self.item and f.table is None and f.field is None)
         ]
+        elsewhere = [f for f in flags if f.item != self.item]
+        if elsewhere:
+            finished = set(turn.nav.finished_items())
+            mine += [f for f in elsewhere if f.item in finished]
+        return mine
+
+    def lost(self, turn: Turn, values: Mapping[str, str]) -> list[Lost]:
+        return lost_answers(turn, self.item_def(turn), values)
 
     def confirm_first(self, turn: Turn, values: Mapping[str, str]) -> Screen | None:
-        if not doomed_relatives(turn, self.item_def(turn), values):
+        if not doomed_relatives(turn, self.item_def(turn), values) and not self.lost(turn, values):
             return None
         return ConfirmDrop(self.item, self, dict(values))
 
@@ -413,71 +470,3 @@ def own_name(turn: Turn, fdef: FieldDef) -> list[str]:
                 name = str(turn.d.answers.get(f.id, "")).strip()
                 return [name] if f.id != fdef.id and name else []
     return []
-
-
-def applying_answers(item: ItemDef, answers: dict[str, str]) -> dict[str, str]:
-    """``answers`` without the item's answers whose condition no longer holds."""
-    for f in item.fields:
-        if f.id in answers and not f.applies(answers):
-            answers.pop(f.id)
-    return answers
-
-
-def doomed_relatives(turn: Turn, item: ItemDef, values: Mapping[str, str]) -> list[Row]:
-    """The relatives that answering ``values`` in ``item`` would delete."""
-    if item.relatives is None:
-        return []
-    answers = applying_answers(item, {**turn.d.answers, **values})
-    applies = {r.code for r in item.relatives.relations if r.applies(answers)}
-    return [r for r in turn.d.relatives if r.get("quan_he") not in applies]
-
-
-def drop_inapplicable_relatives(turn: Turn, item: ItemDef, answers: dict[str, str]) -> list[Change]:
-    assert item.relatives is not None
-    relatives = turn.d.relatives
-    applies = {r.code for r in item.relatives.relations if r.applies(answers)}
-    doomed = [i for i, r in enumerate(relatives) if r.get("quan_he") not in applies]
-    for code in {relatives[i].get("quan_he") for i in doomed}:
-        turn.conversation.reopen_loop(relation_key(str(code)))
-    return [Change(f"relatives.{i}", None, op="delete") for i in reversed(doomed)]
-
-
-@dataclass(frozen=True, slots=True)
-class ConfirmDrop(Confirm):
-    """ "confirm drop 21": an answer that would delete relatives ("chưa kết hôn" with the
-    spouse's side entered) is stored only once confirmed."""
-
-    item: int = field()
-    answer: Question | None
-    values: dict[str, str]
-
-    what = "drop"
-
-    @property
-    def address(self) -> str:
-        return f"confirm drop {self.item}"
-
-    def extras(self) -> dict[str, Any]:
-        if self.answer is None:
-            return {"values": self.values}
-        return {"answer": self.answer.address, "values": self.values}
-
-    def params(self, turn: Turn) -> dict[str, Any]:
-        structure = turn.structure
-        if not structure.has_item(self.item):
-            return {}
-        item = structure.item(self.item)
-        doomed = doomed_relatives(turn, item, self.values) if self.answer is not None else []
-        incomplete = f" ({t('loop.incomplete')})"
-        names = [relative_summary(turn, item, row).removesuffix(incomplete) for row in doomed]
-        return {"ref": item.ref or item.label, "count": len(doomed), "names": names}
-
-    async def decide(self, turn: Turn, yes: bool) -> None:
-        answer = self.answer
-        fdef = answer.field_def(turn) if answer and answer.still_valid(turn) else None
-        if yes and answer is not None and fdef is not None:
-            turn.conversation.screen = answer
-            await answer.store(turn, fdef, Parsed(self.values), confirmed=True)
-            return
-        turn.note(t("confirm.clear_kept"))
-        turn.nav.back(quiet=True)

@@ -25,8 +25,9 @@ from typing import Any
 from handlers.candidate.consent import Consent
 from handlers.candidate.core import Conversation, Screen
 from handlers.candidate.dialogs import Done, Erased, Explain, Idle, Unset
+from handlers.candidate.erasing import ConfirmDrop
 from handlers.candidate.gates import ConfirmClear, Gate
-from handlers.candidate.questions import ConfirmDrop, FieldQuestion, Question
+from handlers.candidate.questions import FieldQuestion, Question
 from handlers.candidate.relatives import RelationLoop, RelativeQuestion, RelativesMenu
 from handlers.candidate.submission import ConfirmDelete, ConfirmErase, ConfirmSubmit
 from handlers.candidate.tables import ColumnQuestion, RowsMenu

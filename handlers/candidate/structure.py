@@ -132,15 +132,16 @@ class Structure:
         assert item.relatives is not None
         return item.relatives.relation(code)
 
-    def row_fields(self, item: ItemDef, row: Row, code: str | None = None) -> list[FieldDef]:
-        """The fields asked for one row: a table's columns, or a relative's group fields;
-        ``when`` conditions read the row itself."""
+    def columns(self, item: ItemDef, code: str | None = None) -> tuple[FieldDef, ...]:
+        """Every field of a row: a table's columns, or a relative's group fields."""
         if item.table is not None:
-            cols: tuple[FieldDef, ...] = item.table.columns
-        else:
-            assert item.relatives is not None and code is not None
-            cols = item.relatives.fields_for(self.relation(item, code).group)
-        return [c for c in cols if c.applies(row)]
+            return item.table.columns
+        assert item.relatives is not None and code is not None
+        return item.relatives.fields_for(self.relation(item, code).group)
+
+    def row_fields(self, item: ItemDef, row: Row, code: str | None = None) -> list[FieldDef]:
+        """The fields asked for one row; ``when`` conditions read the row itself."""
+        return [c for c in self.columns(item, code) if c.applies(row)]
 
     def row_complete(self, item: ItemDef, row: Row, code: str | None = None) -> bool:
         return all(answered(f, row) for f in self.row_fields(item, row, code))
@@ -170,12 +171,7 @@ class Structure:
     def clean_row(self, item: ItemDef, row: Row, code: str | None = None) -> Row:
         """The row without the values whose ``when`` no longer holds (deceased → alive…)."""
         keep = {"quan_he"}
-        if item.table is not None:
-            cols = item.table.columns
-        else:
-            assert item.relatives is not None and code is not None
-            cols = item.relatives.fields_for(self.relation(item, code).group)
-        for f in cols:
+        for f in self.columns(item, code):
             if f.applies(row):
                 keep.update(f.storage_keys())
         return {k: v for k, v in row.items() if k in keep}

@@ -6,9 +6,9 @@ status ``submitted`` and calls the review flow's hook.
 
 /xoa works at any status: a dossier under review or decided is withdrawn first (the
 reviewers' cards and secretaries are told, :mod:`.withdrawal`), then everything is erased at
-once. The erasure is storage's full erasure when the flow is wired with one
-(``Wiring.erase``); else :func:`erase_owned` erases what this flow owns. The audit keeps that
-an erasure happened, never the content.
+once, by storage's true erasure (:meth:`storage.core.Dossiers.erase`: content, revisions,
+comments, conversations, files, and the person with their last dossier unless staff). The
+audit keeps that an erasure happened, never the content.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from handlers.candidate.flags import open_flags, show_flags
 from handlers.candidate.texts import t
 from handlers.candidate.withdrawal import withdraw
 from handlers.events import Reply
-from storage.core import DossierRecord, Person
-from storage.db import Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,39 +140,21 @@ async def ask_erase(turn: Turn) -> None:
 async def erase(turn: Turn) -> None:
     """Withdraw the dossier if the reviewers have it, then erase everything at once."""
     assert turn.record is not None and turn.person is not None
-    if turn.record.status in lifecycle.WITHDRAWABLE and (
+    if turn.record.status in lifecycle.LIVE and (
         turn.record.submitted_at or turn.record.status not in ERASABLE
     ):
         await withdraw(turn)  # the reviewers and secretaries had it: they are told
     tx, person, record = turn.tx, turn.person, turn.record
     assert record is not None
     lifecycle.target(Move.ERASE, record.status)  # IllegalMove: a bug, rolled back
-    full = turn.wiring.erase
-    if full is not None:
-        await full(tx, person, record)
-    else:
-        await erase_owned(tx, person, record)
+    await tx.dossiers.erase(record)  # storage's true erasure (storage/erasure.py)
     await tx.audit.append(
-        "dossier_erased",
-        person_id=person.id,
-        dossier_id=record.id,
-        revision=record.revision,
-        detail={"full": full is not None},
+        "dossier_erased", person_id=person.id, dossier_id=record.id, revision=record.revision
     )
     turn.record = None
     turn.person = None
     turn.conversation = Conversation(Erased())
-    turn.say(t("delete.done") if full is not None else t("delete.done_owned"))
+    turn.say(t("delete.done"))
 
 
 ERASABLE = lifecycle.TRANSITIONS[Move.ERASE].sources
-
-
-async def erase_owned(tx: Tx, person: Person, record: DossierRecord) -> None:
-    """What the candidate flow owns, erased with the storage calls it has: the dossier's
-    content and revisions, the consent and the name kept for the person (the conversation is
-    replaced by the caller). Reviewers' comments, roles, the person row and files on disk are
-    storage's full erasure (``Wiring.erase``, the hook ``bot/app.py`` passes when it exists)."""
-    await tx.dossiers.erase(record)
-    await tx.people.set_consent(person.id, given=False)
-    await tx.people.set_display_name(person.id, "")

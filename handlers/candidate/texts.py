@@ -75,10 +75,12 @@ def suited(suggestions: list[str], relation: str) -> list[str]:
     return fitting or suggestions
 
 
-def typed_yes_no(text: str) -> bool | None:
-    """A typed yes/no ("có", "dong y", "không"…), None when it is neither."""
+def typed_yes_no(text: str, *, yes: tuple[str, ...] = (), no: tuple[str, ...] = ()) -> bool | None:
+    """A typed yes/no ("có", "dong y", "dung" = dùng, "không", "thôi"…), None when it is
+    neither; ``yes`` / ``no`` are the question's own button labels, read first ("xoa",
+    "khong xoa", "giu nguyen")."""
     try:
-        return parsers.parse_yes_no(text)
+        return parsers.parse_yes_no(text, yes=yes, no=no)
     except parsers.ParseError:
         return None
 

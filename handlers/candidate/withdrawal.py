@@ -10,7 +10,7 @@ candidate erases it at once with /xoa.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -68,7 +68,7 @@ class ConfirmWithdraw(Confirm):
 async def ask_withdraw(turn: Turn) -> None:
     """/rut."""
     assert turn.record is not None
-    if turn.record.status not in lifecycle.WITHDRAWABLE:
+    if turn.record.status not in lifecycle.LIVE:
         since = local_date(turn.record.updated_at)
         turn.say(t("withdraw.already", **erased_after(turn, since)))
         return
@@ -79,9 +79,13 @@ async def withdraw(turn: Turn) -> None:
     """Withdraw the dossier: status, audit row, the other flows told; the conversation stops."""
     assert turn.record is not None and turn.person is not None
     tx, before = turn.tx, turn.record.status
+    move = lifecycle.TRANSITIONS[Move.WITHDRAW]
     turn.record = await tx.dossiers.set_status(
         turn.record, lifecycle.target(Move.WITHDRAW, before), review_level=None
     )
+    if move.lock is not None and turn.record.locked != move.lock:
+        await tx.dossiers.set_meta(turn.record, locked=move.lock)
+        turn.record = replace(turn.record, locked=move.lock)
     await tx.audit.append(
         "dossier_withdrawn",
         person_id=turn.person.id,

@@ -9,11 +9,14 @@ Commands (Vietnamese, typed in a private chat with the bot unless said otherwise
   "Đảng bộ …/Đảng ủy …" at level 2).
 * ``/capduyet #đơn_vị số_cấp Tên cấp`` | ``/capduyet #đơn_vị khong`` — the review levels of a
   unit tree are data: any number of levels, any names.
-* ``/moi duyet|ungvien|bithu [#đơn_vị] [N ngày] [N lần]`` — an invite link
-  ``https://t.me/<bot>?start=<code>`` (single use by default, 7 days).
+* ``/moi duyet|ungvien|bithu [#đơn_vị] [N ngày|N giờ] [N lần]`` — an invite link
+  ``https://t.me/<bot>?start=<code>``: a candidate's single use and 7 days by default; a staff
+  one single use and 72 hours by default, never more than 72 hours or 10 uses, and announced
+  to its issuer when used, with a button that undoes the grant.
 * ``/vaitro [#đơn_vị]`` — roles, with a "Thu hồi" button each; ``/thuhoi số|MÃ`` — revoke.
 * ``/ketnoi [#đơn_vị]`` — a one-time code; ``/ketnoi MÃ`` typed IN the group binds it (only a
-  secretary of that unit can), and the bot announces what it will post there.
+  secretary of that unit can), and the bot announces what it will post there: numbers,
+  names, statuses and counts, never content (issue 11).
 * ``/lichsu #hồ_sơ`` — a dossier's history (who, when, which revision; never content).
 
 Invite codes reach the bot as ``/start CODE`` (deep link or typed): :meth:`OrgFlow.on_start`

@@ -15,7 +15,8 @@ from handlers.org.invites import invite_link
 from storage.db import Database, Tx
 from storage.org import Org, OrgError, Unit
 
-BOOTSTRAP_CODE_DAYS = 7
+#: The first secretary's one-time code: as short-lived as any staff invite (72 hours).
+BOOTSTRAP_CODE_DAYS = 3
 
 
 class BootstrapRefused(Exception):
@@ -67,6 +68,7 @@ async def run_bootstrap(
     telegram_id: int | None = None,
     display_name: str = "",
     bot_username: str = "",
+    key: str | None = None,
 ) -> str:
     """The CLI's ``bootstrap`` verb: open the database, create the top unit and its first
     secretary, and return what to print (Vietnamese). Refuses (:class:`BootstrapRefused`)
@@ -74,7 +76,7 @@ async def run_bootstrap(
     name = clean_text(unit_name)
     if not name:
         raise BootstrapRefused(message("review.cli.no_name"))
-    db = await Database.open(db_path)
+    db = await Database.open(db_path, key=key)
     try:
         async with db.transaction() as tx:
             tops = [u for u in await tx.repo(Org).units() if u.parent_id is None]

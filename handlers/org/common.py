@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 from admission.clock import local_time
 from forms.texts import message
-from handlers.events import Chat, Event, Reply
+from handlers.events import Button, Chat, Event, Reply
 from storage.core import Person
 from storage.db import Tx
-from storage.org import Org, RoleName, Unit
+from storage.org import Org, Role, RoleName, Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,23 +64,27 @@ async def grant_role(
     by: int | None,
     via: str,
     actor: int | Literal["person"] | None = "person",
-) -> bool:
-    """Grant ``role`` (granted by ``by``) and record it once; False when it was held already.
-    The audit row names ``actor``: the person themself unless told otherwise."""
-    _, new = await tx.repo(Org).grant(unit_id, person_id, role, by)
-    if new:
-        await tx.audit.append(
-            "role_grant",
-            person_id=person_id if actor == "person" else actor,
-            unit_id=unit_id,
-            detail={"person": person_id, "role": role, "via": via},
-        )
-    return new
+) -> Role | None:
+    """Grant ``role`` (granted by ``by``) and record it once: the new role, or None when it
+    was held already. The audit row names ``actor``: the person themself unless told
+    otherwise."""
+    granted, new = await tx.repo(Org).grant(unit_id, person_id, role, by)
+    if not new:
+        return None
+    await tx.audit.append(
+        "role_grant",
+        person_id=person_id if actor == "person" else actor,
+        unit_id=unit_id,
+        detail={"person": person_id, "role": role, "via": via},
+    )
+    return granted
 
 
-async def secretaries_reply(tx: Tx, unit: Unit, text: str) -> list[Reply]:
-    """``text`` to every secretary of ``unit`` or of a unit above it who can be reached in a
-    private chat (each once)."""
+async def secretaries_reply(
+    tx: Tx, unit: Unit, text: str, *, buttons: list[list[Button]] | None = None
+) -> list[Reply]:
+    """``text`` (with ``buttons``) to every secretary of ``unit`` or of a unit above it who
+    can be reached in a private chat (each once)."""
     org = tx.repo(Org)
     replies: list[Reply] = []
     seen: set[tuple[str, str]] = set()
@@ -89,7 +93,8 @@ async def secretaries_reply(tx: Tx, unit: Unit, text: str) -> list[Reply]:
         if chat_id is None or (role.platform, chat_id) in seen:
             continue
         seen.add((role.platform, chat_id))
-        replies.append(Reply(text=text, chat=Chat(role.platform, chat_id, "private")))
+        chat = Chat(role.platform, chat_id, "private")
+        replies.append(Reply(text=text, chat=chat, buttons=list(buttons or [])))
     return replies
 
 

@@ -42,7 +42,10 @@ COMMANDS: dict[str, Handler] = {
 #: Typed in a group, these answer "in the private chat" (the group menu offers /ketnoi and the
 #: /quanly help there).
 PRIVATE_ONLY = frozenset(COMMANDS) - {"ketnoi", "quanly"}
-BUTTONS: dict[ActionCodec[Any], ButtonHandler] = {roles.REVOKE_ROLE: roles.revoke_button}
+BUTTONS: dict[ActionCodec[Any], ButtonHandler] = {
+    roles.REVOKE_ROLE: roles.revoke_button,
+    roles.UNDO_GRANT: roles.undo_button,
+}
 
 
 async def _command(ctx: OrgContext) -> list[Reply]:

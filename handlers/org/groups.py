@@ -17,8 +17,7 @@ from handlers.org.common import (
     t,
 )
 from handlers.org.invites import invite_link
-from storage.db import Tx
-from storage.org import InviteError, Org, Unit
+from storage.org import InviteError, Org
 
 BIND_CODE_HOURS = 24
 
@@ -86,24 +85,10 @@ async def _bind_here(ctx: OrgContext) -> list[Reply]:
         unit_id=unit.id,
         level=unit.review_level,
         level_name=unit.level_name,
-        last_level=await _is_last_level(tx, unit),
         reviewers=len(await org.roles_in([unit.id], "reviewer")),
         previous=previous.name if previous else "",
     )
     return [Reply(text=text)]
-
-
-async def _is_last_level(tx: Tx, unit: Unit) -> bool:
-    """Whether some dossier below this unit ends its review here (then the final .docx is
-    posted in its group)."""
-    if unit.review_level is None:
-        return False
-    org = tx.repo(Org)
-    for sub in await org.subtree(unit.id):
-        chain = await org.review_chain(sub.id)
-        if chain and chain[-1].id == unit.id:
-            return True
-    return False
 
 
 async def bot_added(ctx: OrgContext) -> list[Reply]:

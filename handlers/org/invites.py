@@ -1,9 +1,14 @@
 """Invite codes: /moi creates one; ``/start CODE`` (a deep link, or typed) uses it.
 
-A staff invite grants its role at once. A candidate invite by someone who has not consented
-yet stores nothing about the person: the candidate flow greets them, asks consent and keeps
-the code in its conversation; the dossier's chi bộ is read from it when the dossier is opened
-(:func:`unit_for`) or submitted.
+A staff invite (reviewer, secretary) opens a dossier's content to whoever holds the link, so
+it is short-lived: single use and 72 hours unless the secretary asks otherwise, never more
+than :data:`STAFF_MAX_HOURS` hours nor :data:`STAFF_MAX_USES` uses. It grants its role at
+once, and the secretary who issued it is told privately who took it, with a button that
+undoes the grant (a link forwarded to the wrong person is caught at once).
+
+A candidate invite by someone who has not consented yet stores nothing about the person: the
+candidate flow greets them, asks consent and keeps the code in its conversation; the
+dossier's chi bộ is read from it when the dossier is opened (:func:`unit_for`) or submitted.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from datetime import timedelta
 
 from admission import lifecycle
 from admission.organisation import CANDIDATE_LEVEL
+from forms.texts import message
 from forms.vn import fold
 from handlers.candidate import invite_payload
-from handlers.events import Event, Reply
+from handlers.events import Button, Chat, Event, Reply
 from handlers.org.common import (
     OrgContext,
     choose_unit,
@@ -26,11 +32,17 @@ from handlers.org.common import (
     shown_time,
     t,
 )
+from handlers.org.roles import UNDO_GRANT, RoleRef
 from storage.core import ConversationRecord
 from storage.db import Tx
-from storage.org import InviteError, Org, RoleName, normalise_code
+from storage.org import InviteError, Org, Role, RoleName, Unit, normalise_code
 
-DEFAULT_INVITE_DAYS = 7
+DEFAULT_INVITE_DAYS = 7  # a candidate invite
+CANDIDATE_MAX_DAYS = 90
+CANDIDATE_MAX_USES = 200
+#: A staff invite: 72 hours and one use by default, and at most (issue 11).
+STAFF_MAX_HOURS = 72
+STAFF_MAX_USES = 10
 _ROLE_WORDS: dict[str, RoleName] = {
     "duyet": "reviewer",
     "nguoiduyet": "reviewer",
@@ -70,16 +82,40 @@ class InviteResult:
 # /moi
 
 
-def _invite_terms(rest: str) -> tuple[int | None, int, int]:
-    """(unit number, days, uses) typed after the role word: ``#3 2 ngày 5 lần``."""
+@dataclass(frozen=True, slots=True)
+class InviteTerms:
+    """What a secretary typed after the role word: ``#3 2 ngày 5 lần`` (or ``48 giờ``)."""
+
+    unit_id: int | None
+    hours: int | None  # None: the role's default
+    uses: int
+
+
+def _invite_terms(rest: str) -> InviteTerms:
     unit_match = re.search(r"#(\d+)", rest)
     days_match = re.search(r"(\d+)\s*(?:ngay|ngày)", rest, re.IGNORECASE)
+    hours_match = re.search(r"(\d+)\s*(?:gio|giờ|h\b)", rest, re.IGNORECASE)
     uses_match = re.search(r"(\d+)\s*(?:lan|lần|nguoi|người)", rest, re.IGNORECASE)
-    return (
+    hours = int(hours_match.group(1)) if hours_match else None
+    if days_match:
+        hours = int(days_match.group(1)) * 24
+    return InviteTerms(
         int(unit_match.group(1)) if unit_match else None,
-        int(days_match.group(1)) if days_match else DEFAULT_INVITE_DAYS,
+        hours,
         int(uses_match.group(1)) if uses_match else 1,
     )
+
+
+def _validity(role: RoleName, terms: InviteTerms) -> timedelta | None:
+    """How long the invite is valid, within the role's limits; None when the terms are out
+    of them (a staff invite: 72 hours and 10 uses at most)."""
+    if role == "candidate":
+        hours = terms.hours if terms.hours is not None else DEFAULT_INVITE_DAYS * 24
+        ok = 0 < hours <= CANDIDATE_MAX_DAYS * 24 and 0 < terms.uses <= CANDIDATE_MAX_USES
+    else:
+        hours = terms.hours if terms.hours is not None else STAFF_MAX_HOURS
+        ok = 0 < hours <= STAFF_MAX_HOURS and 0 < terms.uses <= STAFF_MAX_USES
+    return timedelta(hours=hours) if ok else None
 
 
 async def invite_command(ctx: OrgContext) -> list[Reply]:
@@ -92,22 +128,25 @@ async def invite_command(ctx: OrgContext) -> list[Reply]:
     if not words or fold(words[0]).replace(" ", "") not in _ROLE_WORDS:
         return [Reply(text=t("invite_usage"))]
     role = _ROLE_WORDS[fold(words[0]).replace(" ", "")]
-    unit_id, days, uses = _invite_terms(" ".join(words[1:]))
-    unit = choose_unit(units, unit_id)
+    terms = _invite_terms(" ".join(words[1:]))
+    unit = choose_unit(units, terms.unit_id)
     if isinstance(unit, Reply):
         return [unit]
     if role == "candidate" and unit.review_level != CANDIDATE_LEVEL:
         return [Reply(text=t("invite_unit_needed"))]
-    if not (0 < days <= 90 and 0 < uses <= 200):
-        return [Reply(text=t("invite_usage"))]
+    ttl = _validity(role, terms)
+    if ttl is None:
+        key = "invite_usage" if role == "candidate" else "invite_staff_limits"
+        return [Reply(text=t(key, hours=STAFF_MAX_HOURS, uses=STAFF_MAX_USES))]
+    uses = terms.uses
     invite = await tx.repo(Org).create_invite(
-        "role", unit.id, role=role, created_by=person.id, ttl=timedelta(days=days), max_uses=uses
+        "role", unit.id, role=role, created_by=person.id, ttl=ttl, max_uses=uses
     )
     await tx.audit.append(
         "invite_create",
         person_id=person.id,
         unit_id=unit.id,
-        detail={"role": role, "uses": uses, "days": days},
+        detail={"role": role, "uses": uses, "hours": ttl // timedelta(hours=1)},
     )
     link = invite_link(ctx.bot_username, invite.token) or f"/start {invite.token}"
     text = t(
@@ -162,10 +201,34 @@ async def redeem_start(tx: Tx, event: Event, payload: str) -> InviteResult | Non
     person = await tx.people.get_or_create(event.user.platform, event.user.id, event.user.name)
     await org.note_private_chat(event.user.platform, event.user.id, event.chat.id)
     by = invite.created_by
-    new = await grant_role(tx, unit.id, person.id, role, by=by, via=invite.purpose, actor=by)
+    granted = await grant_role(tx, unit.id, person.id, role, by=by, via=invite.purpose, actor=by)
     key = "bootstrap_done" if invite.purpose == "bootstrap" else f"invite_welcome_{role}"
-    text = t(key, unit=unit.name) if new else t("invite_already", unit=unit.name)
-    return InviteResult([Reply(text=text)], role=role, unit_id=unit.id, ok=True)
+    text = t(key, unit=unit.name) if granted else t("invite_already", unit=unit.name)
+    replies = [Reply(text=text)]
+    if granted is not None and by is not None:
+        replies += await _tell_issuer(tx, by, granted, unit, event.user.name)
+    return InviteResult(replies, role=role, unit_id=unit.id, ok=True)
+
+
+async def _tell_issuer(tx: Tx, issuer_id: int, granted: Role, unit: Unit, name: str) -> list[Reply]:
+    """The secretary who issued a staff invite learns, privately, who just took it, with a
+    button that undoes the grant (a link that reached the wrong person)."""
+    issuer = await tx.people.get(issuer_id)
+    if issuer is None:
+        return []
+    chat_id = await tx.repo(Org).private_chat(issuer.platform, issuer.platform_user_id)
+    if chat_id is None:
+        return []
+    text = t(
+        "staff_joined",
+        name=granted.display_name or name or granted.platform_user_id,
+        role=role_label(granted.role),
+        unit=unit.name,
+        at=shown_time(tx.now),
+    )
+    undo = UNDO_GRANT.encode(RoleRef(granted.id))
+    button = Button(message("review.button.undo_grant"), undo)
+    return [Reply(text=text, chat=Chat(issuer.platform, chat_id, "private"), buttons=[[button]])]
 
 
 async def on_start(tx: Tx, event: Event, payload: str) -> list[Reply] | None:

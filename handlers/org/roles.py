@@ -1,5 +1,5 @@
 """/vaitro and /thuhoi: the roles in one's units, with a "Thu hồi" button each; revoking a role
-or an invite code."""
+or an invite code; undoing a staff grant from the note its issuer got."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from handlers.org.common import OrgContext, leading_unit, role_label, shown_time
 from handlers.routing import ActionCodec
 from storage.core import Person
 from storage.db import Tx
-from storage.org import Org, Role
+from storage.org import Org, Role, storable
 
 MAX_ROLE_BUTTONS = 20
 
@@ -24,6 +24,8 @@ class RoleRef:
 
 #: "Thu hồi" under /vaitro: ``og:rv:<role>``.
 REVOKE_ROLE = ActionCodec("og", "rv", RoleRef)
+#: "Hủy" under the note to the secretary whose invite was just used: ``og:ug:<role>``.
+UNDO_GRANT = ActionCodec("og", "ug", RoleRef)
 
 
 def _roles_header(units_names: list[str]) -> str:
@@ -99,9 +101,25 @@ async def revoke_button(ctx: OrgContext, ref: RoleRef) -> list[Reply]:
     return [Reply(toast=replies[0].text[:190]), *replies]
 
 
-async def revoke_role(tx: Tx, person: Person | None, role_id: int) -> list[Reply]:
+async def undo_button(ctx: OrgContext, ref: RoleRef) -> list[Reply]:
+    """ "Hủy" under the note of a staff invite just used: the role revoked (recorded with
+    ``via: undo``); the note is replaced by the outcome, so it cannot be tapped again."""
+    outcome = (await revoke_role(ctx.tx, ctx.person, ref.role_id, via="undo"))[0]
+    edit = (
+        Reply(text=outcome.text, edit_ref=ctx.event.message_ref)
+        if ctx.event.message_ref
+        else outcome
+    )
+    return [Reply(toast=outcome.text[:190]), edit]
+
+
+async def revoke_role(
+    tx: Tx, person: Person | None, role_id: int, *, via: str = "revoke"
+) -> list[Reply]:
+    """Revoke role ``role_id`` for a secretary who manages its unit (never the last
+    secretary of the organisation); the reply says what happened."""
     org = tx.repo(Org)
-    role = await org.role(role_id)
+    role = await org.role(role_id) if storable(role_id) else None
     if (
         role is None
         or role.revoked_at is not None
@@ -121,7 +139,7 @@ async def revoke_role(tx: Tx, person: Person | None, role_id: int) -> list[Reply
         "role_revoke",
         person_id=person.id,
         unit_id=role.unit_id,
-        detail={"person": role.person_id, "role": role.role, "role_id": role.id},
+        detail={"person": role.person_id, "role": role.role, "role_id": role.id, "via": via},
     )
     text = t(
         "revoked",

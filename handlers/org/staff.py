@@ -14,6 +14,7 @@ from handlers.events import Reply
 from handlers.org.common import OrgContext, no_right, role_label, shown_time, t
 from handlers.stages import person_label, step_label
 from storage.history import History, HistoryEntry
+from storage.org import storable
 
 
 async def staff_start(ctx: OrgContext) -> list[Reply]:
@@ -51,7 +52,7 @@ async def history_command(ctx: OrgContext) -> list[Reply]:
     if not match:
         return [Reply(text=t("history_usage"))]
     dossier_id = int(match.group(1))
-    record = await tx.dossiers.get(dossier_id)
+    record = await tx.dossiers.get(dossier_id) if storable(dossier_id) else None
     if record is None or not await access.may_read_history(
         tx, person.id if person else None, record
     ):

@@ -10,7 +10,7 @@ from forms.vn import fold
 from handlers import access
 from handlers.events import Reply
 from handlers.org.common import OrgContext, choose_unit, leading_unit, t, unit_row
-from storage.org import Org
+from storage.org import Org, storable
 from storage.reviews import Reviews
 
 
@@ -78,7 +78,11 @@ async def level_command(ctx: OrgContext) -> list[Reply]:
     if not match:
         return [Reply(text=t("level_usage"))]
     unit_id, level_text = int(match.group(1)), fold(match.group(2))
-    if person is None or not await access.may_manage(tx, person.id, unit_id):
+    if (
+        person is None
+        or not storable(unit_id)
+        or not await access.may_manage(tx, person.id, unit_id)
+    ):
         return [Reply(text=t("unit_not_managed", id=unit_id))]
     org = tx.repo(Org)
     typed = _level(level_text, match.group(3))

@@ -5,15 +5,18 @@ How a review runs
 -----------------
 * The candidate's /nop calls :meth:`ReviewFlow.on_submitted`: the dossier is put at the level
   that reviews it now (:meth:`storage.reviews.Reviews.start_review`) and a *card* goes to that
-  unit's group chat: name, completeness, counts of errors and warnings with the candidate's
-  explanations, what changed since the unit's last look and which earlier comments are
-  addressed; buttons Xem / Nhận xét / Trả lại / Duyệt.
+  unit's group chat: number, name, unit, status, completeness, counts of errors, warnings and
+  comments, who wrote which comment — never content (no flag's text, explanation, comment or
+  change); buttons Xem / Nhận xét / Trả lại / Duyệt.
 * Only holders of the unit's reviewer role act on the card, whoever else sits in the group
-  (:mod:`handlers.access`). "Xem" sends the draft .docx and a text summary to the reviewer's
-  PRIVATE chat; the group only learns that it was sent.
-* Comments are drafts until "Trả lại", which sends them all to the candidate at once, each with
-  a button that opens its item in the candidate's conversation. "Duyệt" is refused while
-  drafts are unsent (they would ride up to the next level).
+  (:mod:`handlers.access`). "Xem" sends the draft .docx and a text summary with the flags,
+  explanations, comments and changes to the reviewer's PRIVATE chat, through the access gate
+  (recorded as a view, protected from forwarding); the group only learns that it was sent.
+* Comments — typed in the group in reply to the card or an item prompt, or with /nhanxet —
+  are stored as drafts and acknowledged without repeating them, until "Trả lại", which sends
+  them all to the candidate at once, each with a button that opens its item in the
+  candidate's conversation. "Duyệt" is refused while drafts are unsent (they would ride up to
+  the next level).
 * A decision names the revision on the card; the storage refuses a decision on an older
   revision and lets one decision win when two reviewers tap at once.
 * /hoso lists the dossiers waiting for the actor's units with a button each that posts the
@@ -21,8 +24,10 @@ How a review runs
   nobody could receive it; the unit's secretaries are told when that happens). A card in a
   chat that may no longer follow the review (a revoked reviewer's private chat, a group
   bound to another unit) is withdrawn instead of edited.
-* The last level's approval locks the dossier and sends the final .docx (no draft mark) to the
-  candidate and to the approving group. Reopening is an explicit, recorded action.
+* The last level's approval locks the dossier and sends the final .docx (no draft mark)
+  privately to the candidate; the deciding unit's secretaries are told privately and get the
+  .docx on request ("Bản chính thức"). No document is posted in a group. Reopening is an
+  explicit, recorded action, refused once the admission decision is recorded.
 
 Everything the flow writes happens in the router's transaction for the event; the replies go
 out after the commit. Every view, comment, decision and reopening is appended to audit_log.

@@ -9,7 +9,7 @@ from admission import lifecycle
 from handlers import access
 from handlers.review.context import ReviewContext, t
 from storage.core import DossierRecord
-from storage.org import Org, Unit
+from storage.org import Org, Unit, storable
 
 
 async def acting_unit(ctx: ReviewContext, record: DossierRecord) -> Unit | None:
@@ -41,7 +41,7 @@ async def acting_unit(ctx: ReviewContext, record: DossierRecord) -> Unit | None:
 
 async def authorise(ctx: ReviewContext, dossier_id: int) -> tuple[DossierRecord, Unit] | None:
     """The dossier and the unit the actor may act for, or None after telling them no."""
-    record = await ctx.tx.dossiers.get(dossier_id)
+    record = await ctx.tx.dossiers.get(dossier_id) if storable(dossier_id) else None
     group_unit = None
     if ctx.in_group:
         group_unit = await ctx.tx.repo(Org).unit_by_group(

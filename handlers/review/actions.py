@@ -3,7 +3,8 @@ sent carry them). ``rv:x:<dossier>:<rev>`` view, ``rv:n:<dossier>`` pick an item
 ``rv:i:<dossier>:<item>`` comment on an item, ``rv:t:<dossier>:<rev>`` return,
 ``rv:a:<dossier>:<rev>`` approve, ``rv:ok:<comment>`` / ``rv:ko:<comment>`` resolve / keep
 open, ``rv:del:<comment>`` delete one's draft, ``rv:o:<dossier>`` reopen, ``rv:c:<dossier>``
-post the card here again (/hoso)."""
+post the card here again (/hoso), ``rv:f:<dossier>`` the final .docx, privately, for a
+secretary of the deciding unit."""
 
 from __future__ import annotations
 
@@ -46,3 +47,4 @@ KEEP_OPEN = ActionCodec("rv", "ko", CommentRef)
 DELETE_DRAFT = ActionCodec("rv", "del", CommentRef)
 REOPEN = ActionCodec("rv", "o", DossierRef)
 SHOW_CARD = ActionCodec("rv", "c", DossierRef)
+FINAL_DOCX = ActionCodec("rv", "f", DossierRef, heavy=True)  # renders the final .docx

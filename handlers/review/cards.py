@@ -1,7 +1,11 @@
 """The review card: one message per dossier and unit, in the unit's group (or in each of its
 reviewers' private chats when it has none), edited in place as comments come and go, closed
 with the decision. A card in a chat that may no longer follow the review (a revoked reviewer's
-private chat, a group bound to another unit) is withdrawn instead of edited."""
+private chat, a group bound to another unit) is withdrawn instead of edited.
+
+A card carries the dossier's number, the candidate's name, the unit, the status, counts of
+flags and comments and who acted — never content (issue 11): flags' texts, explanations,
+comments and changes reach a reviewer privately, on request («Xem»), recorded as a view."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from handlers.review import actions
 from handlers.review.actions import CardRef, CommentRef, DossierRef
 from handlers.review.changes import Changes, changes_since
 from handlers.review.context import ReviewSetup, t
-from handlers.review.facts import completeness, item_label, item_ref
+from handlers.review.facts import completeness, item_ref
 from storage.bot_messages import BotMessage, BotMessages
 from storage.core import DossierRecord
 from storage.db import Tx
@@ -31,10 +35,8 @@ log = logging.getLogger(__name__)
 #: ``rvitem:<dossier>:<item>`` (see :meth:`ReviewFlow.message_sent`).
 CARD_KEY = "rvcard"
 ITEM_KEY = "rvitem"
-#: A card is one message (Telegram: 4096 UTF-16 units), with room for the platform's markup.
-CARD_LIMIT = 3800
-#: (characters quoted from a comment or an explanation, how many are listed) until it fits.
-CARD_FITS = ((200, None), (100, None), (60, None), (60, 12), (60, 5), (60, 0))
+#: A card lists at most this many comments of each kind by number; the rest are counted.
+CARD_LISTED = 12
 
 
 def unreachable(record: DossierRecord, unit: Unit) -> str:
@@ -49,24 +51,15 @@ def card_chat(platform: str, chat_id: str, unit: Unit) -> Chat:
     return Chat(platform, chat_id, "private")
 
 
-def _quoted(rows: list[dict[str, Any]], length: int, count: int | None) -> list[dict[str, Any]]:
-    """The first ``count`` rows (all: None) with their text shortened to ``length``."""
-    return [{**row, "text": _short(row["text"], length)} for row in rows[:count]]
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 # ---------------------------------------------------------------------------------------------
-# The card's text
+# The card's text: numbers, names, counts; never content (issue 11)
 
 
 async def _card_facts(
     setup: ReviewSetup, tx: Tx, record: DossierRecord, unit: Unit
 ) -> dict[str, Any]:
-    """Name, place in the chain, completeness and flag counts, what changed: no content."""
+    """Number, name, place in the chain, status, completeness and counts: no content (no
+    flag's text, explanation, comment or change — «Xem» sends those privately)."""
     org = tx.repo(Org)
     chain = await org.review_chain(record.unit_id) if record.unit_id else [unit]
     position = next((i for i, u in enumerate(chain) if u.id == unit.id), 0)
@@ -74,7 +67,6 @@ async def _card_facts(
     flags = setup.checks(record.dossier, today=setup.today_at(tx))
     warnings = [f for f in flags if f.severity != "error"]
     done, total = completeness(record.dossier, setup.form)
-    changes = await changes_since_last_look(setup, tx, record, unit)
     return dict(
         dossier=record.id,
         name=record.dossier.value("ho_ten") or t("no_name"),
@@ -89,38 +81,29 @@ async def _card_facts(
         errors=len(flags) - len(warnings),
         warnings=len(warnings),
         unexplained=sum(1 for f in warnings if not f.explanation),
-        changes=changes,
-        labels={n: item_label(setup.form, n) for n in (changes.items if changes else {})},
-        explained=[
-            {"ref": item_ref(f.item), "text": f.explanation or ""}
-            for f in warnings
-            if f.explanation
-        ],
+        changes=await changes_since_last_look(setup, tx, record, unit),
     )
 
 
 async def card_text(
     setup: ReviewSetup, tx: Tx, record: DossierRecord, unit: Unit
 ) -> tuple[str, int]:
-    """The card's text (no content beyond name, counts and explanations) and the number of
-    open comments (for the buttons)."""
-    facts = await _card_facts(setup, tx, record, unit)
-    explained = facts.pop("explained")
-    comments = await _comment_view(setup, tx, record)
-    # A card is edited in place: it must stay one message. Shorter quotes first, then fewer of
-    # them (the rest is counted; «Xem» shows them all).
-    for length, count in CARD_FITS:
-        text = render(
-            "review/card.j2",
-            **facts,
-            explained=_quoted(explained, length, count),
-            hidden_explained=len(explained) - len(explained[:count]),
-            comments=_quoted(comments, length, count),
-            hidden_comments=len(comments) - len(comments[:count]),
-        )
-        if len(text.encode("utf-16-le")) // 2 <= CARD_LIMIT:
-            break
-    return text, len([c for c in comments if lifecycle.comment_open(c["status"])])
+    """The card's text (numbers, name, status, counts, who wrote which comment number) and
+    the number of open comments (for the buttons). It stays one short message, edited in
+    place: comments beyond :data:`CARD_LISTED` of a kind are only counted."""
+    comments = await comment_view(setup, tx, record)
+    sent = [c for c in comments if lifecycle.comment_open(c["status"])]
+    drafts = [c for c in comments if c["status"] == lifecycle.NEW_COMMENT]
+    text = render(
+        "review/card.j2",
+        **await _card_facts(setup, tx, record, unit),
+        sent=sent,
+        drafts=drafts,
+        addressed=sum(1 for c in sent if c["addressed"]),
+        listed=CARD_LISTED,
+        hidden=max(0, len(sent) - CARD_LISTED) + max(0, len(drafts) - CARD_LISTED),
+    )
+    return text, len(sent)
 
 
 async def changes_since_last_look(
@@ -134,7 +117,7 @@ async def changes_since_last_look(
     return await changes_since(tx, record, last, setup.form)
 
 
-async def _comment_view(setup: ReviewSetup, tx: Tx, record: DossierRecord) -> list[dict[str, Any]]:
+async def comment_view(setup: ReviewSetup, tx: Tx, record: DossierRecord) -> list[dict[str, Any]]:
     """Drafts and open sent comments; a sent one is 'addressed' when its item changed since it
     was sent."""
     out: list[dict[str, Any]] = []

@@ -18,7 +18,7 @@ from handlers.review.context import ReviewContext, t
 from handlers.review.facts import commentable_items, item_label, item_ref
 from storage.bot_messages import BotMessage, BotMessages
 from storage.core import DossierRecord
-from storage.org import Unit
+from storage.org import Unit, storable
 from storage.reviews import Comment, Reviews
 
 MAX_COMMENT = 1500
@@ -219,7 +219,7 @@ async def keep_open(ctx: ReviewContext, ref: CommentRef) -> None:
 
 async def _comment_and_unit(ctx: ReviewContext, comment_id: int) -> CommentAt | None:
     """The comment and the (dossier, unit) the actor acts for on it, or None after saying no."""
-    comment = await ctx.tx.repo(Reviews).comment(comment_id)
+    comment = await ctx.tx.repo(Reviews).comment(comment_id) if storable(comment_id) else None
     if comment is None:
         ctx.toast(t("refuse.no_right"))
         return None

@@ -1,6 +1,8 @@
 """A unit's decisions on a dossier: return (with every draft comment, to the candidate),
-approve (forwarded to the next level, or final: locked, and the final .docx to the candidate
-and the approving group), reopen (unlock an approved dossier; an explicit, recorded act).
+approve (forwarded to the next level, or final: locked, the final .docx privately to the
+candidate, and on request to the deciding unit's secretaries — never into a group), reopen
+(unlock an approved dossier; an explicit, recorded act, refused after the admission
+decision).
 
 The rules — whose turn it is, which revision, why a decision is refused — are
 :mod:`admission.lifecycle`'s; :class:`storage.reviews.Reviews` applies them and writes the
@@ -15,7 +17,7 @@ from typing import Any
 from admission.lifecycle import DecisionRefused
 from forms.texts import render
 from handlers import access
-from handlers.events import Button, Chat, Document, Reply
+from handlers.events import Button, Chat, Reply
 from handlers.org.common import secretaries_reply, shown_time
 from handlers.review import actions
 from handlers.review.acting import authorise
@@ -23,6 +25,7 @@ from handlers.review.actions import CardRef, DossierRef
 from handlers.review.cards import card_chat, close_cards, post_card, unreachable, withdrawal
 from handlers.review.context import ReviewContext, t
 from handlers.review.facts import item_label, item_ref
+from handlers.review.viewing import final_document
 from storage.bot_messages import BotMessages
 from storage.core import DossierRecord
 from storage.db import Tx
@@ -30,7 +33,13 @@ from storage.org import Org, Unit
 from storage.reviews import Comment, Decision, Outcome, Reviews
 
 #: Refusals told as they are named (``refuse.<reason>``), without details.
-_PLAIN_REFUSALS = ("no_comments", "not_locked", "not_found", "not_under_review")
+_PLAIN_REFUSALS = (
+    "no_comments",
+    "not_locked",
+    "not_found",
+    "not_under_review",
+    "admission_decided",
+)
 
 
 async def return_card(ctx: ReviewContext, card: CardRef) -> None:
@@ -188,37 +197,31 @@ async def _after_forward(ctx: ReviewContext, outcome: Outcome) -> None:
 
 
 async def _after_final(ctx: ReviewContext, outcome: Outcome) -> None:
+    """Locked: the final .docx privately to the candidate (protected from forwarding); the
+    card closed with «Mở lại» and «Bản chính thức»; the deciding unit's secretaries told
+    privately, with the button that sends them the .docx on request. Nothing of the content
+    goes into a group."""
     tx, record, unit = ctx.tx, outcome.record, outcome.unit
-    has_group = bool(unit.has_group and unit.group_platform and unit.group_chat_id)
-    reopen = [[Button(t("button.reopen"), actions.REOPEN.encode(DossierRef(record.id)))]]
-    await _closed(ctx, outcome, "closed_approved", reopen, group=has_group)
-    data = ctx.setup.renderer(record.dossier, draft=False, flags=[])
-    filename = f"2KND-ho-so-{record.id}-ban-{record.revision}.docx"
-
-    def final_docx() -> Document:
-        return Document(filename, data, caption=t("caption.final", dossier=record.id))
-
-    if has_group:
-        assert unit.group_platform and unit.group_chat_id and ctx.person is not None
-        group = Chat(unit.group_platform, unit.group_chat_id, "group", unit.name)
-        text = render(
-            "review/final_group.j2",
-            dossier=record.id,
-            name=record.dossier.value("ho_ten"),
-            revision=record.revision,
-            unit=unit.name,
-        )
-        ctx.replies.append(Reply(chat=group, text=text, document=final_docx()))
-        await access.record_delivery(
-            tx, ctx.person.id, record, what="final_docx", unit_id=unit.id, to="group"
-        )
-    # the candidate last: the group's copy first (adapters skip only a blocked chat's own
-    # replies, but the order should not depend on it)
+    dossier = DossierRef(record.id)
+    buttons = [
+        [Button(t("button.reopen"), actions.REOPEN.encode(dossier))],
+        [Button(t("button.final"), actions.FINAL_DOCX.encode(dossier))],
+    ]
+    await _closed(ctx, outcome, "closed_approved", buttons)
     text = render("review/final_candidate.j2", unit=unit.name)
-    if await _to_candidate(ctx, record, Reply(text=text, document=final_docx())):
+    final = Reply(text=text, document=final_document(ctx.setup, record), protect=True)
+    if await _to_candidate(ctx, record, final):
         await access.record_delivery(
             tx, record.person_id, record, what="final_docx", unit_id=unit.id
         )
+    # the secretaries last: a secretary who blocked the bot must not delay the candidate's news
+    note = t(
+        "card.final_secretaries",
+        dossier=record.id,
+        name=record.dossier.value("ho_ten") or t("no_name"),
+        unit=unit.name,
+    )
+    ctx.replies.extend(await secretaries_reply(tx, unit, note, buttons=buttons[1:]))
 
 
 #: What follows each outcome of a decision.

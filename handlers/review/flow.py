@@ -47,6 +47,7 @@ BUTTONS: dict[ActionCodec[Any], ButtonHandler] = {
     actions.DELETE_DRAFT: comments.delete_draft,
     actions.REOPEN: decisions.reopen_button,
     actions.SHOW_CARD: viewing.show_card,
+    actions.FINAL_DOCX: viewing.send_final,
 }
 #: Remembered messages whose replies are comments.
 COMMENTED = ("item", "card")

@@ -1,7 +1,10 @@
-"""Reading a dossier under review: "Xem" sends the draft .docx and a text summary to the
-reviewer's PRIVATE chat (the group only learns that it was sent); /hoso lists the dossiers
-waiting for the actor's units with a button each that posts the card again where it was
-tapped (a card far up a busy group, or one never posted because nobody could receive it)."""
+"""Reading a dossier: "Xem" sends the draft .docx and a text summary (flags, explanations,
+comments, changes) to the reviewer's PRIVATE chat (the group only learns that it was sent);
+"Bản chính thức" sends the approved .docx privately to a secretary of the deciding unit;
+/hoso lists the dossiers waiting for the actor's units with a button each that posts the card
+again where it was tapped (a card far up a busy group, or one never posted because nobody
+could receive it). Everything shown goes through the access gate and is recorded as a view,
+and is sent protected from forwarding where the platform allows."""
 
 from __future__ import annotations
 
@@ -15,12 +18,12 @@ from handlers.org.common import shown_time
 from handlers.review import actions
 from handlers.review.acting import acting_unit, authorise_here, reviewing_units
 from handlers.review.actions import CardRef, DossierRef
-from handlers.review.cards import card_reply, changes_since_last_look
-from handlers.review.context import ReviewContext, t
+from handlers.review.cards import card_reply, changes_since_last_look, comment_view
+from handlers.review.context import ReviewContext, ReviewSetup, t
 from handlers.review.facts import item_label, item_ref, summarize
 from storage.core import DossierRecord
-from storage.org import Org, Unit
-from storage.reviews import Comment, Reviews
+from storage.org import Org, Unit, storable
+from storage.reviews import Reviews
 
 MAX_CARD_BUTTONS = 24  # /hoso: one "show the card" button per waiting dossier
 
@@ -35,7 +38,7 @@ async def _private_chat_of_actor(ctx: ReviewContext) -> str | None:
 async def view(ctx: ReviewContext, card: CardRef) -> None:
     """ "Xem": the draft .docx and a summary, privately; the group learns nothing more."""
     tx, event = ctx.tx, ctx.event
-    if ctx.person is None:
+    if ctx.person is None or not storable(card.dossier):
         ctx.toast(t("refuse.no_right"))
         return
     record = await tx.dossiers.get(card.dossier)
@@ -63,17 +66,36 @@ async def view(ctx: ReviewContext, card: CardRef) -> None:
         ctx.replies.insert(0, Reply(toast=t("toast.sent_private")))
 
 
-def _comment_rows(comments: list[Comment]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": c.id,
-            "ref": item_ref(c.item_number),
-            "status": c.status,
-            "author": c.author_name,
-            "text": c.text,
-        }
-        for c in comments
-    ]
+async def send_final(ctx: ReviewContext, ref: DossierRef) -> None:
+    """ "Bản chính thức": the approved .docx, privately, to a secretary of the deciding unit
+    (the card's button and the note they got at the approval carry it)."""
+    if ctx.person is None or not storable(ref.dossier):
+        ctx.toast(t("refuse.no_right"))
+        return
+    try:
+        record, unit_id = await access.final_for(ctx.tx, ctx.person.id, ref.dossier, recorded=False)
+    except access.AccessDenied:
+        ctx.toast(t("refuse.final_secretaries"))
+        return
+    private_id = await _private_chat_of_actor(ctx)
+    if private_id is None:
+        bot = f"@{ctx.setup.bot_username}" if ctx.setup.bot_username else "bot"
+        ctx.toast(t("refuse.open_private_toast"))
+        ctx.say(t("refuse.open_private_first", name=ctx.who or t("comrade"), bot=bot))
+        return
+    await access.record_view(ctx.tx, ctx.person.id, record, what="final_docx", unit_id=unit_id)
+    chat = Chat(ctx.event.user.platform, private_id, "private")
+    ctx.replies.append(Reply(toast=t("toast.final_sent")))
+    ctx.replies.append(Reply(chat=chat, document=final_document(ctx.setup, record), protect=True))
+
+
+def final_document(setup: ReviewSetup, record: DossierRecord) -> Document:
+    """The approved dossier as the official .docx (no draft mark)."""
+    return Document(
+        f"2KND-ho-so-{record.id}-ban-{record.revision}.docx",
+        setup.renderer(record.dossier, draft=False, flags=[]),
+        caption=t("caption.final", dossier=record.id),
+    )
 
 
 async def _send_view(
@@ -83,7 +105,6 @@ async def _send_view(
     setup, tx = ctx.setup, ctx.tx
     flags = setup.checks(record.dossier, today=setup.today_at(tx))
     changes = await changes_since_last_look(setup, tx, record, unit) if unit else None
-    comments = await tx.repo(Reviews).comments(record.id, ("draft", "sent"))
     text = render(
         "review/view.j2",
         dossier=record.id,
@@ -103,7 +124,7 @@ async def _send_view(
         ],
         changes=changes,
         labels={n: item_label(setup.form, n) for n in (changes.items if changes else {})},
-        comments=_comment_rows(comments),
+        comments=await comment_view(setup, tx, record),
     )
     buttons = []
     if unit is not None and lifecycle.waits_at(
@@ -115,8 +136,8 @@ async def _send_view(
         data=setup.renderer(record.dossier, draft=True, flags=flags),
         caption=t("caption.draft", dossier=record.id, revision=record.revision),
     )
-    ctx.replies.append(Reply(text=text, chat=chat))
-    ctx.replies.append(Reply(chat=chat, buttons=buttons, document=document))
+    ctx.replies.append(Reply(text=text, chat=chat, protect=True))
+    ctx.replies.append(Reply(chat=chat, buttons=buttons, document=document, protect=True))
 
 
 async def list_waiting(ctx: ReviewContext) -> None:

@@ -4,7 +4,10 @@
 card, ``sec:wp:<dossier>:<g|v>`` choose the person verified (a request sent, a reply back),
 ``sec:as:<dossier>:<step>[:<person>]`` ask the date, ``sec:rc:<dossier>:<step>:<yyyymmdd>
 [:<person>[:a|d]]`` record (``a`` abroad, ``d`` at home, neither: as the dossier says),
-``sec:un:<dossier>`` undo the last step. Messages already sent carry these: the formats stay.
+``sec:un:<dossier>`` undo the last step; ``sec:ct:<unit>`` a group summary's or digest's
+details, sent privately, ``sec:cp:<dossier>`` a card's details, sent privately;
+``sec:nk:<dossier>:<yyyymmdd>`` "không kết nạp" confirmed. Messages already sent carry these:
+the formats stay.
 """
 
 from __future__ import annotations
@@ -49,6 +52,12 @@ class RecordStep:
     place: str = ""  # "a" abroad, "d" at home (the secretary's choice), "": as the dossier says
 
 
+@dataclass(frozen=True, slots=True)
+class DecisionDay:
+    dossier: int
+    day: str  # yyyymmdd
+
+
 SUMMARY = ActionCodec(PREFIX, "th", UnitRef)
 EXPORT = ActionCodec(PREFIX, "xl", UnitRef)
 CARD = ActionCodec(PREFIX, "cd", DossierRef)
@@ -56,5 +65,11 @@ UNDO = ActionCodec(PREFIX, "un", DossierRef)
 PICK_PERSON = ActionCodec(PREFIX, "wp", PickPerson)
 ASK_DATE = ActionCodec(PREFIX, "as", AskDate)
 RECORD = ActionCodec(PREFIX, "rc", RecordStep)
+SUMMARY_DETAILS = ActionCodec(PREFIX, "ct", UnitRef)
+CARD_DETAILS = ActionCodec(PREFIX, "cp", DossierRef)
+CONFIRM_NOT_ADMITTED = ActionCodec(PREFIX, "nk", DecisionDay)
 
-ACTIONS: tuple[ActionCodec[Any], ...] = (SUMMARY, EXPORT, CARD, UNDO, PICK_PERSON, ASK_DATE, RECORD)
+ACTIONS: tuple[ActionCodec[Any], ...] = (
+    SUMMARY, EXPORT, CARD, UNDO, PICK_PERSON, ASK_DATE, RECORD, SUMMARY_DETAILS, CARD_DETAILS,
+    CONFIRM_NOT_ADMITTED,
+)  # fmt: skip

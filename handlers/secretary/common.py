@@ -3,7 +3,7 @@ settings the flow was built with, and the hours digests keep."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +12,8 @@ from admission.clock import ZONE
 from admission.workdays import DEFAULT_CALENDAR, WorkCalendar
 from forms import texts
 from handlers.events import Event, Reply
-from handlers.summary import FlagChecker, default_checker
+from handlers.stages import MAX_ID, shown_number
+from handlers.summary import PRIVATE, Audience, FlagChecker, default_checker
 from storage.core import Person
 
 # Who may read a unit's summary, export and steps (of the unit or of a unit above it).
@@ -32,13 +33,28 @@ def refused(*, toast: bool = False) -> list[Reply]:
     return [Reply(text=text, toast=text[:190])] if toast else [Reply(text=text)]
 
 
+def too_large(number: str) -> list[Reply]:
+    """The refusal of a number no dossier or unit can carry (shortened if very long)."""
+    return [Reply(text=t("step.too_large", number=shown_number(number)))]
+
+
+def ids_out_of_range(payload: Any) -> bool:
+    """Whether a decoded button carries a number no dossier or unit can carry."""
+    return any(
+        isinstance(value, int) and not -MAX_ID - 1 <= value <= MAX_ID
+        for value in (getattr(payload, f.name) for f in fields(payload))
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One command or button: the event, who sent it (None: no account), the local date."""
+    """One command or button: the event, who sent it (None: no account), the local date, and
+    what may be shown where it was sent (:mod:`handlers.summary.audience`)."""
 
     event: Event
     person: Person | None
     today: date
+    audience: Audience = PRIVATE
 
 
 @dataclass(frozen=True)

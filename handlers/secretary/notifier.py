@@ -4,10 +4,15 @@
 bound group gets, once a day at or after its hour, only the overdue items it was never told
 about (the reminders of a deadline ahead under their own heading «Sắp đến hạn»), and
 candidates whose draft has been idle 14 days get a gentle private reminder at most every 7
-days. Nothing is produced between 21:00 and 07:00. Each digest day, each overdue item per unit
-and each reminder is claimed in ``notifications_sent`` in the same transaction, so a restart or
-a second process never sends anything twice (at most once: a crash between the commit and the
-send loses that message rather than repeating it). :func:`start_scheduler` runs it every
+days — until the draft counts as abandoned (:mod:`admission.retention`): then one warning
+that it will be erased replaces the reminders for good (``retention.py``, run once a day with
+the erasures whose period is over). A digest goes to a group: no details, names only where
+the unit allowed them, and a "Xem chi tiết" button that sends the unit's full summary
+privately. Nothing is produced between 21:00 and 07:00. Each digest day, each overdue item
+per unit, each reminder and each day's retention run is claimed in ``notifications_sent`` in
+the same transaction, so a restart or a second process never sends anything twice (at most
+once: a crash between the commit and the send loses that message rather than repeating it).
+:func:`start_scheduler` runs it every
 minute with the router's clock and keeps the flag cache warm.
 """
 
@@ -23,12 +28,22 @@ from zoneinfo import ZoneInfo
 
 from admission.clock import ZONE, Clock, local_date, local_time
 from admission.deadlines import CLOCKS, UPCOMING, cutoffs
-from admission.workdays import DEFAULT_CALENDAR, WorkCalendar, from_day_number
+from admission.retention import RetentionPolicy
+from admission.workdays import DEFAULT_CALENDAR, WorkCalendar, day_number, from_day_number
 from forms import texts
 from forms.parsers import format_date
-from handlers.events import Chat, Reply
+from handlers.events import Button, Chat, Reply
+from handlers.secretary.actions import SUMMARY_DETAILS, UnitRef
 from handlers.secretary.common import DEFAULT_DIGEST_HOUR, DIGEST_OFF, QUIET_FROM, QUIET_UNTIL, t
-from handlers.summary import fmt_date, overdue_line, refresh_flag_cache, subtree_of
+from handlers.secretary.retention import RetentionJob
+from handlers.summary import (
+    Audience,
+    fmt_date,
+    group_audience,
+    overdue_line,
+    refresh_flag_cache,
+    subtree_of,
+)
 from storage.db import Database, Tx, utc_iso
 from storage.reviews import Org
 from storage.stages import Notifications, OverdueItem, SummaryQueries, UnitRow, UnitRows
@@ -53,6 +68,7 @@ class Notifier:
         default_hour: int = DEFAULT_DIGEST_HOUR,
         max_lines: int = 30,
         reminder_every: timedelta = timedelta(days=7),
+        retention: RetentionPolicy | None = None,
     ) -> None:
         self.db = db
         self.calendar = calendar
@@ -60,6 +76,7 @@ class Notifier:
         self.default_hour = default_hour
         self.max_lines = max_lines
         self.reminder_every = reminder_every
+        self.retention = RetentionJob(retention) if retention is not None else None
 
     async def due_notifications(self, now: datetime) -> list[Reply]:
         """The messages to send now, each with its ``chat``; recorded as sent already."""
@@ -71,6 +88,8 @@ class Notifier:
         async with self.db.transaction(now) as tx:
             replies += await self._digests(tx, local, today)
             replies += await self._reminders(tx, now, today)
+            if self.retention and await tx.repo(Notifications).claim("retention", str(today)):
+                replies += await self.retention.run(tx, now)
         return replies
 
     async def _digests(self, tx: Tx, local: datetime, today: date) -> list[Reply]:
@@ -98,23 +117,31 @@ class Notifier:
             fresh = [i for i in mine if f"{unit.id}:{i.key}" in fresh_keys]
             if not fresh:
                 continue
-            text = self.digest_text(unit.name, today, fresh, names)
+            audience = group_audience(unit.names_in_group)
+            text = self.digest_text(unit.name, today, fresh, names, audience)
             chat = Chat(unit.group_platform or "", unit.group_chat_id or "", "group")
-            replies.append(Reply(text=text, chat=chat))
+            details = Button(t("details.button"), SUMMARY_DETAILS.encode(UnitRef(unit.id)))
+            replies.append(Reply(text=text, chat=chat, buttons=[[details]]))
         return replies
 
     def digest_text(
-        self, unit_name: str, today: date, items: list[OverdueItem], names: dict[int, str]
+        self,
+        unit_name: str,
+        today: date,
+        items: list[OverdueItem],
+        names: dict[int, str],
+        audience: Audience,
     ) -> str:
         """The digest of the items the unit was not told about: those past a deadline under
-        "Việc mới quá hạn", the reminders of a deadline ahead under "Sắp đến hạn"."""
+        "Việc mới quá hạn", the reminders of a deadline ahead under "Sắp đến hạn" — as a
+        group may read it (``audience``)."""
         groups: dict[str, list[dict[str, Any]]] = {"overdue": [], "upcoming": []}
         shown = 0
         for clock in CLOCKS:
             lines = []
             for item in items:
                 if item.clock == clock and shown < self.max_lines:
-                    lines.append(overdue_line(item, names))
+                    lines.append(overdue_line(item, names, audience))
                     shown += 1
             if lines:
                 kind = "upcoming" if clock in UPCOMING else "overdue"
@@ -126,6 +153,7 @@ class Notifier:
             overdue=groups["overdue"],
             upcoming=groups["upcoming"],
             more=len(items) - shown if len(items) > shown else 0,
+            note=t("details.group_note", names=audience.names),
         )
 
     async def _reminders(self, tx: Tx, now: datetime, today: date) -> list[Reply]:
@@ -133,8 +161,11 @@ class Notifier:
         org = tx.repo(Org)
         idle_cut = cutoffs(today, self.calendar).idle
         not_after = utc_iso(now - self.reminder_every)
+        abandoned = self.retention.policy.idle_before(day_number(today)) if self.retention else None
         replies = []
         for cand in await sent.idle_candidates(idle_cut):
+            if abandoned is not None and cand.updated_d < abandoned:
+                continue  # abandoned: the retention's warning replaces the reminders
             chat_id = await org.private_chat(cand.platform, cand.platform_user_id)
             if chat_id is None:
                 continue
@@ -187,11 +218,12 @@ def start_scheduler(
     send: Callable[[Reply], Awaitable[Any]],
     *,
     interval: float = 60.0,
+    retention: RetentionPolicy | None = None,
 ) -> tuple[asyncio.Task[None], asyncio.Event]:
-    """What an adapter calls once it runs: digests and reminders on the router's database,
-    clock and time zone, as a task; set the returned event to stop it. ``send`` delivers one
-    reply to ``reply.chat``."""
-    notifier = Notifier(router.db, zone=router.zone)
+    """What an adapter calls once it runs: digests, reminders and (with a ``retention``
+    policy) the daily retention job on the router's database, clock and time zone, as a task;
+    set the returned event to stop it. ``send`` delivers one reply to ``reply.chat``."""
+    notifier = Notifier(router.db, zone=router.zone, retention=retention)
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_periodic(notifier, send, clock=router.clock, interval=interval, stop=stop),

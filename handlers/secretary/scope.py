@@ -10,17 +10,21 @@ or ``#số`` to name one).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
+from handlers import access
 from handlers.events import Button, Event, Reply
 from handlers.routing import ActionCodec
-from handlers.secretary.actions import UnitRef
-from handlers.secretary.common import OVERSEERS, Request, t
+from handlers.secretary.actions import SUMMARY, UnitRef
+from handlers.secretary.common import OVERSEERS, Request, t, too_large
+from handlers.stages import MAX_ID
+from handlers.summary import PRIVATE, Audience, group_audience
 from storage.core import Person
 from storage.db import Tx
 from storage.reviews import Org, Unit
-from storage.stages import StageRecords
+from storage.stages import StageRecords, UnitRows
 
 
 async def overseen_units(tx: Tx, person_id: int, roles: Sequence[str] = OVERSEERS) -> list[Unit]:
@@ -75,6 +79,8 @@ async def choose_unit(
     wanted = int(match.group(1)) if match else None
     if match:
         args = args[match.end() :]
+    if wanted is not None and wanted > MAX_ID:
+        return UnitChoice(None, args, too_large(match.group(1) if match else ""))
     if request.event.chat.kind == "group":
         return await _group_unit(tx, request.event, person, wanted, args, roles, refused)
     tops = await overseen_units(tx, person.id, roles)
@@ -114,6 +120,17 @@ async def _group_unit(
     return UnitChoice(wanted or unit.id, args)
 
 
+async def audience_of(tx: Tx, event: Event) -> Audience:
+    """What may be shown where ``event`` was sent: everything in a private chat (the person's
+    standing is checked by each command); in a group no details, and names only where the
+    group's unit allowed them."""
+    if event.chat.kind != "group":
+        return PRIVATE
+    unit = await tx.repo(Org).unit_by_group(event.chat.platform, event.chat.id)
+    allowed = unit is not None and await tx.repo(UnitRows).names_in_group(unit.id)
+    return group_audience(allowed)
+
+
 async def request_scope(tx: Tx, event: Event, person: Person) -> list[int]:
     """The top units this request may see: in a group, the group's unit (when the person
     oversees it); in private, the person's highest units."""
@@ -145,3 +162,31 @@ async def dossier_refusal(
     ):
         return [Reply(text=t("step.no_dossier", number=dossier_id))]
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Managed:
+    """A secretary's command about a unit: who, which unit, the rest of the arguments."""
+
+    person: Person
+    unit_id: int
+    unit_name: str
+    args: str
+    today: date
+
+
+Then = Callable[[Tx, Managed], Awaitable[list[Reply]]]
+
+
+async def as_secretary(tx: Tx, request: Request, then: Then) -> list[Reply]:
+    """``then`` when the person is a secretary of the unit the request names or implies, or
+    of a unit above it (:func:`handlers.access.may_manage`)."""
+    choice = await choose_unit(tx, request, roles=("secretary",), choose=SUMMARY)
+    if choice.unit_id is None:
+        return choice.replies
+    person = request.person
+    assert person is not None
+    unit = await tx.repo(Org).unit(choice.unit_id)
+    if unit is None or not await access.may_manage(tx, person.id, choice.unit_id):
+        return [Reply(text=t("access.secretary_only"))]
+    return await then(tx, Managed(person, choice.unit_id, unit.name, choice.args, request.today))

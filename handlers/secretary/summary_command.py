@@ -1,5 +1,9 @@
 """/tinhhinh and the ``sec:th`` button: the summary of a unit and everything below it, as text
-with a chart and a button for the spreadsheet."""
+with a chart and a button for the spreadsheet.
+
+In a group the text has no details and names only where the unit allowed them, with a button
+(``sec:ct``) that sends the full summary privately; a summary with details records a view of
+each dossier whose details it shows (:mod:`.details`)."""
 
 from __future__ import annotations
 
@@ -8,10 +12,18 @@ from datetime import date, datetime
 
 from handlers.charts import summary_chart
 from handlers.events import Button, Photo, Reply
-from handlers.secretary.actions import EXPORT, SUMMARY, UnitRef
+from handlers.secretary.actions import EXPORT, SUMMARY, SUMMARY_DETAILS, UnitRef
 from handlers.secretary.common import OVERSEERS, Request, Settings, t
+from handlers.secretary.details import privately, record_views
 from handlers.secretary.scope import choose_unit
-from handlers.summary import Summary, fmt_date, load_summary, refresh_flags_in, render_summary
+from handlers.summary import (
+    Summary,
+    fmt_date,
+    has_details,
+    load_summary,
+    refresh_flags_in,
+    render_summary,
+)
 from storage.db import Tx
 
 
@@ -25,10 +37,14 @@ class SummaryCommand:
         choice = await choose_unit(tx, request, roles=OVERSEERS, choose=SUMMARY)
         if choice.unit_id is None:
             return choice.replies
-        return await self.replies(tx, choice.unit_id, request.today)
+        return await self.replies(tx, request, choice.unit_id)
 
     async def button(self, tx: Tx, request: Request, payload: UnitRef) -> list[Reply]:
-        return await self.replies(tx, payload.unit, request.today)
+        return await self.replies(tx, request, payload.unit)
+
+    async def details_button(self, tx: Tx, request: Request, payload: UnitRef) -> list[Reply]:
+        """ "Xem chi tiết" under a group's summary or digest: the full summary, privately."""
+        return await privately(tx, request, lambda private: self.replies(tx, private, payload.unit))
 
     async def summary(self, tx: Tx, unit_id: int, today: date) -> Summary | None:
         """The summary of a unit (flag cache topped up first, within a small budget)."""
@@ -39,12 +55,21 @@ class SummaryCommand:
         async with tx.db.read(datetime.fromisoformat(tx.now)) as r:
             return await load_summary(r, unit_id, today, calendar=s.calendar)
 
-    async def replies(self, tx: Tx, unit_id: int, today: date) -> list[Reply]:
+    async def replies(self, tx: Tx, request: Request, unit_id: int) -> list[Reply]:
+        today, audience = request.today, request.audience
         summary = await self.summary(tx, unit_id, today)
         if summary is None:
             return [Reply(text=t("access.refused"))]
+        text = render_summary(summary, audience)
         buttons = [[Button(t("buttons.export"), EXPORT.encode(UnitRef(unit_id)))]]
-        replies = [Reply(text=render_summary(summary), buttons=buttons)]
+        if not audience.details:
+            text += "\n\n" + t("details.group_note", names=audience.names)
+            buttons.append([Button(t("details.button"), SUMMARY_DETAILS.encode(UnitRef(unit_id)))])
+        elif request.person is not None:
+            items = (*summary.overdue_items, *summary.under_age_items)
+            detailed = [i.dossier_id for i in items if has_details(i)]
+            await record_views(tx, request.person.id, detailed, what="summary")
+        replies = [Reply(text=text, buttons=buttons)]
         if self.settings.chart:
             png = await asyncio.to_thread(summary_chart, summary)
             caption = t("summary.chart_caption", unit=summary.unit_name, today=fmt_date(today))

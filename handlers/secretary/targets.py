@@ -1,75 +1,36 @@
-"""/chitieu (the year's target and deadline, the term's target) and /giobaocao (the hour of the
-unit's daily digest): secretaries of the unit or of a unit above it
-(:func:`handlers.access.may_manage`)."""
+"""/chitieu (the year's target and deadline, the term's target): secretaries of the unit or of
+a unit above it (:func:`handlers.secretary.scope.as_secretary`)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import date
 
 from admission.stages import StepRefused
 from forms.parsers import format_date
 from forms.vn import fold
-from handlers import access
 from handlers.events import Reply
-from handlers.secretary.actions import SUMMARY
-from handlers.secretary.common import DIGEST_OFF, QUIET_FROM, QUIET_UNTIL, Request, t
-from handlers.secretary.scope import choose_unit
+from handlers.secretary.common import Request, t
+from handlers.secretary.scope import Managed, as_secretary
 from handlers.stages import parse_day
 from handlers.summary import fmt_int
-from storage.core import Person
 from storage.db import Tx
-from storage.reviews import Org
-from storage.stages import Targets, UnitRows
+from storage.stages import Targets
 
 # Words around the deadline of "/chitieu 150 người, hạn ngày 31/10" (folded).
 _DEADLINE_FILLERS = frozenset({"nguoi", "dang", "vien", "dangvien", "han", "truoc", "den", "vao"})
 MAX_TARGET = 100_000
 
 
-@dataclass(frozen=True, slots=True)
-class _Managed:
-    """A secretary's command about a unit: who, which unit, the rest of the arguments."""
-
-    person: Person
-    unit_id: int
-    unit_name: str
-    args: str
-    today: date
-
-
-_Then = Callable[[Tx, _Managed], Awaitable[list[Reply]]]
-
-
-async def _as_secretary(tx: Tx, request: Request, then: _Then) -> list[Reply]:
-    """``then`` when the person is a secretary of the unit or above."""
-    choice = await choose_unit(tx, request, roles=("secretary",), choose=SUMMARY)
-    if choice.unit_id is None:
-        return choice.replies
-    person = request.person
-    assert person is not None
-    unit = await tx.repo(Org).unit(choice.unit_id)
-    if unit is None or not await access.may_manage(tx, person.id, choice.unit_id):
-        return [Reply(text=t("access.secretary_only"))]
-    return await then(tx, _Managed(person, choice.unit_id, unit.name, choice.args, request.today))
-
-
 async def target_command(tx: Tx, request: Request) -> list[Reply]:
     """/chitieu: show the targets, or set the year's or the term's."""
-    return await _as_secretary(tx, request, _set_target)
-
-
-async def digest_hour_command(tx: Tx, request: Request) -> list[Reply]:
-    """/giobaocao: the hour of the unit's daily digest, or off."""
-    return await _as_secretary(tx, request, _set_digest_hour)
+    return await as_secretary(tx, request, _set_target)
 
 
 # -- /chitieu ------------------------------------------------------------------------------------
 
 
-async def _set_target(tx: Tx, m: _Managed) -> list[Reply]:
+async def _set_target(tx: Tx, m: Managed) -> list[Reply]:
     words = fold(m.args).split()
     if not words:
         return [Reply(text=await _target_text(tx, m))]
@@ -78,7 +39,7 @@ async def _set_target(tx: Tx, m: _Managed) -> list[Reply]:
     number = words[0]  # "150", or "1.500" with the Vietnamese thousands separator
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", number):
         number = number.replace(".", "")
-    if not number.isdigit() or not 1 <= int(number) <= MAX_TARGET:
+    if not number.isdecimal() or not 1 <= int(number) <= MAX_TARGET:
         return [Reply(text=t("target.bad_number") + "\n\n" + t("target.usage"))]
     target = int(number)
     deadline = _parse_deadline(" ".join(words[1:]), m.today)
@@ -104,7 +65,7 @@ async def _set_target(tx: Tx, m: _Managed) -> list[Reply]:
     return [Reply(text=text)]
 
 
-async def _set_term_target(tx: Tx, m: _Managed) -> list[Reply]:
+async def _set_term_target(tx: Tx, m: Managed) -> list[Reply]:
     """ "nhiệm kỳ 2025-2030 750", also "2025 – 2030: 750 người"."""
     numbers = re.findall(r"\d+", m.args.replace(".", ""))
     if len(numbers) != 3 or not all(len(n) == 4 for n in numbers[:2]):
@@ -125,7 +86,7 @@ async def _set_term_target(tx: Tx, m: _Managed) -> list[Reply]:
     return [Reply(text=text)]
 
 
-async def _target_text(tx: Tx, m: _Managed) -> str:
+async def _target_text(tx: Tx, m: Managed) -> str:
     targets = tx.repo(Targets)
     year = m.today.year
     found = (await targets.targets([m.unit_id], year)).get(m.unit_id)
@@ -151,31 +112,3 @@ def _parse_deadline(text: str, today: date) -> date | None:
         return parse_day(" ".join(words), today)
     except StepRefused:
         return None
-
-
-# -- /giobaocao ----------------------------------------------------------------------------------
-
-
-async def _set_digest_hour(tx: Tx, m: _Managed) -> list[Reply]:
-    word = re.sub(r"\s+", "", fold(m.args))
-    if word in ("tat", "khong", "off"):
-        await tx.repo(UnitRows).set_digest_hour(m.unit_id, DIGEST_OFF)
-        return [Reply(text=t("digest_hour.off", unit=m.unit_name))]
-    # whole hours only: "8", "8h", "8 giờ", "8:00", "8h00" ("7:30" is not an hour)
-    match = re.fullmatch(r"(\d{1,2})(?:h|gio|:00|h00|gio00)?(?:sang|chieu)?", word)
-    if match is None:
-        return [Reply(text=t("digest_hour.usage"))]
-    hour = int(match.group(1))
-    if word.endswith("chieu") and hour < 12:
-        hour += 12  # "5 giờ chiều"
-    if not QUIET_UNTIL <= hour < QUIET_FROM:
-        return [Reply(text=t("digest_hour.night"))]
-    await tx.repo(UnitRows).set_digest_hour(m.unit_id, hour)
-    await tx.audit.append(
-        "digest_hour", person_id=m.person.id, unit_id=m.unit_id, detail={"hour": hour}
-    )
-    text = t("digest_hour.saved", unit=m.unit_name, hour=hour)
-    unit = await tx.repo(Org).unit(m.unit_id)
-    if unit is not None and not unit.has_group:  # the digest goes to the unit's group
-        text += "\n" + t("digest_hour.no_group", unit=m.unit_name)
-    return [Reply(text=text)]

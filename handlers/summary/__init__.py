@@ -9,9 +9,12 @@ Split so each part is fast and testable on its own:
   medians and the per-sub-unit roll-up;
 * :mod:`.render` formats the result with Vietnamese conventions (decimal comma, "58 %",
   dd/mm) through ``templates/secretary/summary.j2``;
-* :mod:`.flags` keeps the per-revision flag cache the summary counts from.
+* :mod:`.flags` keeps the per-revision flag cache the summary counts from;
+* :mod:`.audience` says what a message may show where it goes (a group: no details, names
+  only where the unit allowed them).
 """
 
+from handlers.summary.audience import PRIVATE, Audience, group_audience, has_details
 from handlers.summary.flags import (
     FlagChecker,
     default_checker,
@@ -36,6 +39,8 @@ from handlers.summary.render import (
 )
 
 __all__ = [
+    "PRIVATE",
+    "Audience",
     "FlagChecker",
     "Summary",
     "SummaryRows",
@@ -45,6 +50,8 @@ __all__ = [
     "fmt_decimal",
     "fmt_int",
     "fmt_percent",
+    "group_audience",
+    "has_details",
     "load_level_names",
     "load_summary",
     "median_from_histogram",

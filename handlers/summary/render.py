@@ -12,6 +12,7 @@ from admission.stages import ADULT_MONTHS, PHASES, person_label, probation_end
 from admission.workdays import add_months, from_day_number
 from forms import texts
 from forms.parsers import format_date
+from handlers.summary.audience import PRIVATE, Audience
 from handlers.summary.model import Summary
 from storage.stages import OverdueItem
 
@@ -57,8 +58,10 @@ def _flag_title(rule: str) -> str:
         return rule
 
 
-def overdue_line(item: OverdueItem, unit_names: dict[int, str]) -> str:
-    """One overdue item as a line of text."""
+def overdue_line(
+    item: OverdueItem, unit_names: dict[int, str], audience: Audience = PRIVATE
+) -> str:
+    """One overdue item as a line of text, as much as ``audience`` may read."""
     end = ""
     if item.clock in ("probation_ending", "probation_over"):
         end = fmt_date(probation_end(item.since_d))
@@ -66,13 +69,14 @@ def overdue_line(item: OverdueItem, unit_names: dict[int, str]) -> str:
         end = fmt_date(add_months(from_day_number(item.since_d), ADULT_MONTHS))
     return texts.message(
         f"secretary.clock_item.{item.clock}",
-        name=item.full_name or texts.message("secretary.dossier_number", number=item.dossier_id),
+        name=audience.name(item.full_name, item.dossier_id),
         unit=unit_names.get(item.unit_id or 0, ""),
         since=fmt_date(from_day_number(item.since_d)),
         person=person_label(item.person) if item.person else "",
         abroad=item.abroad,
-        reason=item.abroad_reason,
+        reason=audience.reason(item.abroad_reason),
         end=end,
+        details=audience.details,
     )
 
 
@@ -128,7 +132,7 @@ def _sub_views(summary: Summary) -> list[dict[str, Any]]:
     return subs
 
 
-def _clock_groups(summary: Summary) -> dict[str, list[dict[str, object]]]:
+def _clock_groups(summary: Summary, audience: Audience) -> dict[str, list[dict[str, object]]]:
     """Each clock with items, under «Quá hạn» or (a deadline still ahead) «Sắp đến hạn»."""
     by_clock: dict[str, list[OverdueItem]] = {}
     for item in summary.overdue_items:
@@ -138,7 +142,7 @@ def _clock_groups(summary: Summary) -> dict[str, list[dict[str, object]]]:
         count = summary.overdue_counts.get(clock, 0)
         if not count:
             continue
-        shown = [overdue_line(i, summary.unit_names) for i in by_clock.get(clock, [])]
+        shown = [overdue_line(i, summary.unit_names, audience) for i in by_clock.get(clock, [])]
         groups["upcoming" if clock in UPCOMING else "overdue"].append(
             {
                 "title": texts.message(f"secretary.clocks.{clock}"),
@@ -150,12 +154,12 @@ def _clock_groups(summary: Summary) -> dict[str, list[dict[str, object]]]:
     return groups
 
 
-def _under_age_view(summary: Summary) -> dict[str, Any] | None:
+def _under_age_view(summary: Summary, audience: Audience) -> dict[str, Any] | None:
     if not summary.under_age_count:
         return None
     return {
         "count": fmt_int(summary.under_age_count),
-        "lines": [overdue_line(i, summary.unit_names) for i in summary.under_age_items],
+        "lines": [overdue_line(i, summary.unit_names, audience) for i in summary.under_age_items],
         "more": fmt_int(summary.under_age_count - len(summary.under_age_items)),
     }
 
@@ -170,8 +174,8 @@ def _quality_view(summary: Summary) -> dict[str, str]:
     }
 
 
-def render_summary(summary: Summary) -> str:
-    """The short Vietnamese text of the summary."""
+def render_summary(summary: Summary, audience: Audience = PRIVATE) -> str:
+    """The short Vietnamese text of the summary, as much as ``audience`` may read."""
     levels = ", ".join(
         f"{name.lower()} {fmt_int(n)}" for name, n in summary.submitted_by_level.items()
     )
@@ -184,7 +188,7 @@ def render_summary(summary: Summary) -> str:
         for p, n in summary.phases.items()
         if n
     ]
-    clock_groups = _clock_groups(summary)
+    clock_groups = _clock_groups(summary, audience)
     return texts.render(
         "secretary/summary.j2",
         unit=summary.unit_name,
@@ -198,7 +202,7 @@ def render_summary(summary: Summary) -> str:
         subs=_sub_views(summary),
         overdue=clock_groups["overdue"],
         upcoming=clock_groups["upcoming"],
-        under_age=_under_age_view(summary),
+        under_age=_under_age_view(summary, audience),
         quality=_quality_view(summary),
         flags=[{"title": _flag_title(rule), "count": fmt_int(n)} for rule, n in summary.top_flags],
         medians=[

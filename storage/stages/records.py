@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from admission.stages import STEPS, DerivedStages, Verification
+from admission.stages import RECORDABLE, DerivedStages, Verification
 from storage.db import Repo
 from storage.stages.rows import ProgressRow, StageEventRow
 from storage.stages.sql import dumps, pin_index, unit_filter, writing_tx
@@ -57,7 +57,7 @@ class StageRecords(Repo):
         abroad_override: bool = False,
         recorded_by: int | None = None,
     ) -> int:
-        if stage not in STEPS:
+        if stage not in RECORDABLE:
             raise ValueError(f"unknown stage {stage!r}")
         tx = writing_tx(self)
         detail: dict[str, Any] = {}
@@ -82,7 +82,9 @@ class StageRecords(Repo):
         )
 
     async def write_progress(self, dossier_id: int, derived: DerivedStages) -> None:
-        """Store the stage columns and verification rows folded from the events."""
+        """Store the stage columns and verification rows folded from the events. A dossier the
+        unit decided not to admit awaits no reply any more: only the replies received are
+        kept as rows (for the medians), so no verification clock runs on it."""
         tx = writing_tx(self)
         pending = sum(1 for v in derived.verifications if v.returned_d is None)
         await tx.execute(
@@ -93,7 +95,7 @@ class StageRecords(Repo):
         await tx.execute(
             "UPDATE dossier_progress SET handwritten_d = ?, verif_sent = ?, verif_pending = ?,"
             " verif_done_d = ?, chi_bo_d = ?, dang_uy_d = ?, decision_d = ?, ceremony_d = ?,"
-            " official_d = ? WHERE dossier_id = ?",
+            " official_d = ?, not_admitted_d = ? WHERE dossier_id = ?",
             (
                 derived.handwritten_d,
                 len(derived.verifications),
@@ -104,6 +106,7 @@ class StageRecords(Repo):
                 derived.decision_d,
                 derived.ceremony_d,
                 derived.official_d,
+                derived.not_admitted_d,
                 dossier_id,
             ),
         )
@@ -126,6 +129,7 @@ class StageRecords(Repo):
                     int(v.override),
                 )
                 for v in derived.verifications
+                if derived.not_admitted_d is None or v.returned_d is not None
             ],
         )
 

@@ -50,6 +50,7 @@ class UnitRow:
     group_platform: str | None
     group_chat_id: str | None
     digest_hour: int | None
+    names_in_group: bool = False  # may the unit's group see candidates' names (/hienten)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from storage.stages.rows import OverdueItem
 from storage.stages.sql import pin_index, unit_filter
 
 # Clock → (SQL condition on dossier_progress p, start column, its partial index of 006).
-_ACTIVE = "p.phase NOT IN ('deleted', 'official')"
+_ACTIVE = "p.phase NOT IN ('deleted', 'withdrawn', 'official', 'not_admitted')"
 _CLOCK_SQL: dict[str, tuple[str, str, str]] = {
     "decision": (
         "p.chi_bo_d < :decision AND p.decision_d IS NULL",
@@ -243,7 +243,7 @@ class SummaryQueries(Repo):
             "SELECT p.dossier_id, p.full_name, p.unit_id, p.phase, p.review_level, p.opened_d,"
             " p.first_submitted_d, p.approved_d, p.returns, p.handwritten_d, p.verif_sent,"
             " p.verif_pending, p.verif_done_d, p.chi_bo_d, p.dang_uy_d, p.decision_d,"
-            " p.ceremony_d, p.official_d, p.cert_d, p.updated_d"
+            " p.ceremony_d, p.official_d, p.cert_d, p.updated_d, p.not_admitted_d"
             f" FROM dossier_progress p WHERE p.phase <> 'deleted'{where}"
             " ORDER BY p.unit_id, p.dossier_id",
             params,
@@ -252,7 +252,7 @@ class SummaryQueries(Repo):
             "dossier_id", "full_name", "unit_id", "phase", "review_level", "opened_d",
             "first_submitted_d", "approved_d", "returns", "handwritten_d", "verif_sent",
             "verif_pending", "verif_done_d", "chi_bo_d", "dang_uy_d", "decision_d",
-            "ceremony_d", "official_d", "cert_d", "updated_d",
+            "ceremony_d", "official_d", "cert_d", "updated_d", "not_admitted_d",
         )  # fmt: skip
         return [dict(zip(keys, r, strict=True)) for r in rows]
 

@@ -1,0 +1,205 @@
+"""Issue 11, erasure that is true: a candidate who filled in sample A through the router, had
+a draft written to disk, was commented on and returned, then erased their dossier leaves
+nothing of it in the database file, its WAL or the documents folder."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from admission.clock import FixedClock
+from bot.app import build_flows
+from bot.console import ConsoleAdapter
+from bot.demo import Player
+from handlers.events import Reply
+from handlers.org import bootstrap
+from handlers.router import Router
+from storage.db import Database
+from storage.files import DocumentFolder
+from tests.samples import load_sample
+from tests.test_review_router import PLATFORM, Net, code, person
+
+NAME = "TRẦN MINH KHOA"  # sample A
+COMMENT = "Ghi rõ số nhà 18 ngõ 42 phố Hoa Sữa theo sổ hộ khẩu."
+DISTINCTIVE = (
+    NAME,
+    "Trần Minh Khoa",  # the platform's display name
+    "TRAN_MINH_KHOA",  # the draft's file name
+    "12/07/2001",  # date of birth
+    "phố Hoa Sữa",  # residence
+    "TRẦN VĂN LỘC",  # grandfather
+    "NGUYỄN THỊ MẬN",  # grandmother
+    "Công nghệ Sao Mai",  # employer
+    "NGUYỄN VĂN TOÀN",  # introducer
+    "IELTS 6.5",
+    COMMENT,
+)
+
+
+def forms_of(needle: str) -> list[bytes]:
+    """How a text may sit in a file: UTF-8, or JSON with non-ASCII escaped."""
+    escaped = needle.encode("ascii", "backslashreplace").replace(b"\\x", b"\\u00")
+    return [needle.encode(), escaped, needle.encode("unicode_escape")]
+
+
+def file_texts(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` by path: its bytes, and each member of a .docx/.xlsx."""
+    out: dict[str, bytes] = {}
+    for path in folder.rglob("*"):
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        out[str(path)] = data
+        if zipfile.is_zipfile(io.BytesIO(data)):
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                for member in z.namelist():
+                    out[f"{path}!{member}"] = z.read(member)
+    return out
+
+
+def found(db_path: Path, documents: Path) -> dict[str, list[str]]:
+    """Which needles are where: the database file, its WAL, files and their names."""
+    places: dict[str, bytes] = {
+        "db": db_path.read_bytes(),
+        "wal": Path(f"{db_path}-wal").read_bytes() if Path(f"{db_path}-wal").exists() else b"",
+    }
+    for name, data in file_texts(documents).items():
+        places[name] = data
+        places[f"name of {name}"] = name.encode()
+    return {
+        needle: [w for w, data in places.items() if any(f in data for f in forms_of(needle))]
+        for needle in DISTINCTIVE
+    }
+
+
+@pytest.fixture
+async def router(tmp_path: Path) -> AsyncIterator[Router]:
+    db = await Database.open(tmp_path / "knd.sqlite3")
+    db.files = DocumentFolder(tmp_path / "documents")
+    clock = FixedClock(datetime.fromisoformat("2026-03-02T02:00:00+00:00"))
+    try:
+        yield Router(db, clock, build_flows())
+    finally:
+        await db.close()
+
+
+async def test_an_erased_candidate_leaves_nothing_in_the_files(
+    router: Router, tmp_path: Path
+) -> None:
+    db_path, documents = tmp_path / "knd.sqlite3", tmp_path / "documents"
+    net = Net(router)
+    sec, sec_chat = person("sec", "Bí thư")
+    rev, rev_chat = person("rev", "Người duyệt")
+    group = (await _organisation(net, sec, sec_chat, rev, rev_chat)).group
+
+    # the candidate plays sample A through the router, on the console (documents on disk)
+    console = ConsoleAdapter(router, io.StringIO(), documents_dir=documents, user_id="cand")
+    assert router.db.files is not None
+    console.files = router.db.files
+    candidate = Player(router, load_sample("a"), user_id="cand", platform=PLATFORM)
+    candidate.on_reply = lambda _name, reply: console.show([reply])
+    await candidate.play()
+    await net.event(sec, sec_chat, kind="command", command="moi", text="ungvien")
+    await candidate.send(f"/start {code(net.last(sec_chat)[1].text)}")
+    await candidate.send("/xem")  # the draft, written to the documents folder
+    submitted = await candidate.send("/nop")
+    if any("Nộp luôn" in b.label for r in submitted for row in r.buttons for b in row):
+        submitted = await candidate.tap("Nộp luôn")
+    await _to_others(net, submitted)  # the card goes to the group
+    card_id, card = net.last(group)
+    assert "Hồ sơ #" in card.text
+    dossier_id = int(card.text.split("Hồ sơ #")[1].split()[0].strip(":,."))
+
+    # the reviewer reads it (a copy of the draft on the reviewer's side), comments, returns
+    reviewer_console = ConsoleAdapter(router, io.StringIO(), documents_dir=documents, user_id="rev")
+    reviewer_console.files = router.db.files
+    await net.event(rev, group, kind="button", action=_button(card, "Xem"), message_ref=card_id)
+    reviewer_console.show([r for _, r in net.inbox[rev_chat.id] if r.document])
+    comment = f"#{dossier_id} 5 {COMMENT}"
+    await net.event(rev, group, kind="command", command="nhanxet", text=comment)
+    card_id, card = next((i, r) for i, r in net.inbox[group.id] if i == card_id)
+    await net.event(rev, group, kind="button", action=_button(card, "Trả lại"), message_ref=card_id)
+    async with router.db.read() as r:
+        assert await r.fetchval("SELECT status FROM dossiers WHERE id = ?", (dossier_id,)) == (
+            "returned"
+        )
+    assert router.db.checkpoint()
+    before = found(db_path, documents)
+    assert all(before.values()), {n: w for n, w in before.items() if not w}  # all there first
+    assert any("rev" in w for w in before[NAME] if "ho-so" in w)  # the reviewer's copy
+
+    # /xoa, confirmed
+    await candidate.send("/xoa")
+    await candidate.tap("Xóa hồ sơ")
+    assert "Đã xóa hồ sơ" in "\n".join(r.text for r in candidate.replies[-2:])
+
+    assert found(db_path, documents) == {needle: [] for needle in DISTINCTIVE}
+    assert Path(f"{db_path}-wal").stat().st_size == 0  # checkpointed and truncated
+    async with router.db.read() as r:
+        audit = await r.fetchall(
+            "SELECT action, detail FROM audit_log WHERE dossier_id = ?", (dossier_id,)
+        )
+        person_row = await r.fetchone(
+            "SELECT platform, display_name, consent_at FROM people WHERE id ="
+            " (SELECT person_id FROM dossiers WHERE id = ?)",
+            (dossier_id,),
+        )
+        left = {
+            table: await r.fetchval(f"SELECT count(*) FROM {table} WHERE {column} = ?", (value,))
+            for table, column, value in (
+                ("comments", "dossier_id", dossier_id),
+                ("answer_revisions", "dossier_id", dossier_id),
+                ("conversations", "dossier_id", dossier_id),
+                ("bot_messages", "dossier_id", dossier_id),
+                ("private_chats", "user_id", "cand"),
+                ("inbox", "person", "cand"),
+            )
+        }
+    assert ("dossier_erased", "{}") in [tuple(a) for a in audit]  # that it happened, no content
+    assert tuple(person_row) == ("erased", "", None)
+    assert left == dict.fromkeys(left, 0)
+    # the staff are untouched: still in their chats, with their roles
+    replies = await net.event(rev, rev_chat, kind="text", text="xin chào")
+    assert "Đồng chí đang là" in "\n".join(r.text for r in replies)
+
+
+async def _to_others(net: Net, replies: list[Reply]) -> None:
+    """Deliver what the candidate's event sent to other chats, as the adapter would."""
+    for reply in replies:
+        if reply.chat is not None and reply.chat.id != "cand" and (reply.text or reply.document):
+            message_id = reply.edit_ref or f"c{len(net.inbox.get(reply.chat.id, []))}"
+            net.inbox.setdefault(reply.chat.id, []).append((message_id, reply))
+            if reply.remember:
+                await net.router.message_sent(reply.remember, PLATFORM, reply.chat.id, message_id)
+
+
+def _button(reply: Reply, label: str) -> str:
+    return next(b.action for row in reply.buttons for b in row if label in b.label)
+
+
+class _Org:
+    def __init__(self, group: object) -> None:
+        self.group = group
+
+
+async def _organisation(net: Net, sec: object, sec_chat: object, rev: object, rev_chat: object):
+    """A chi bộ with its secretary, a reviewer and its group (as test_review_router)."""
+    from handlers.events import Chat
+
+    group = Chat(PLATFORM, "nhom-chi-bo", "group", "Chi bộ")
+    async with net.router.db.transaction() as tx:
+        boot = await bootstrap(tx, "Chi bộ cơ sở Trường A", platform=PLATFORM, kind="chi_bo_co_so")
+    assert boot.code
+    await net.event(sec, sec_chat, kind="command", command="start", text=boot.code)
+    await net.event(sec, sec_chat, kind="command", command="moi", text="duyet")
+    await net.event(rev, rev_chat, kind="command", command="start",
+                    text=code(net.last(sec_chat)[1].text))  # fmt: skip
+    await net.event(sec, sec_chat, kind="command", command="ketnoi")
+    await net.event(sec, group, kind="command", command="ketnoi",
+                    text=code(net.last(sec_chat)[1].text))  # fmt: skip
+    return _Org(group)

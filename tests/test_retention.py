@@ -1,0 +1,185 @@
+"""Issue 11, retention: withdrawn, not-admitted and abandoned dossiers are erased after the
+configured periods — abandoned drafts only after a warning that replaces the weekly reminder
+for good; the audit keeps that the erasure happened and why."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from admission import lifecycle
+from admission.lifecycle import Move
+from admission.retention import Due, RetentionPolicy, abandoned
+from admission.stages import OPEN_PHASES
+from bot.settings import Settings
+from handlers.events import Reply
+from handlers.secretary import Notifier
+from handlers.stages import record_step
+from storage.core import Change
+from storage.reviews import Org
+from storage.stages import StageRecords
+from tests.secretary_world import TODAY, World, at, build_world
+
+POLICY = RetentionPolicy(closed_days=30, abandoned_days=40, warning_days=10)
+D1_IDLE_SINCE = date(2026, 9, 1)  # D1, a draft of cand-D1, untouched since then
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    w = await build_world(tmp_path)
+    async with w.db.transaction(at(TODAY)) as tx:
+        await tx.repo(Org).note_private_chat("tg", "cand-D1", "cand-D1")
+    try:
+        yield w
+    finally:
+        await w.db.close()
+
+
+def texts_to(replies: list[Reply], chat_id: str) -> list[str]:
+    return [r.text for r in replies if r.chat is not None and r.chat.id == chat_id]
+
+
+async def status(world: World, label: str) -> str:
+    async with world.db.read() as r:
+        record = await r.dossiers.get(world.dossiers[label])
+    assert record is not None
+    return record.status
+
+
+async def erasures(world: World) -> list[tuple[int, str]]:
+    async with world.db.read() as r:
+        rows = await r.fetchall(
+            "SELECT dossier_id, detail FROM audit_log WHERE action = 'dossier_erased' ORDER BY id"
+        )
+    return [(row[0], row[1]) for row in rows]
+
+
+# -- the rules -----------------------------------------------------------------------------------
+
+
+def test_the_lifecycle_lets_the_candidate_withdraw_at_any_status() -> None:
+    for status in ("draft", "submitted", "returned", "approved"):
+        assert lifecycle.target(Move.WITHDRAW, status) == "withdrawn"
+        assert lifecycle.TRANSITIONS[Move.WITHDRAW].by == "candidate"
+    for status in ("withdrawn", "deleted"):
+        with pytest.raises(lifecycle.IllegalMove):
+            lifecycle.target(Move.WITHDRAW, status)
+    for status in ("draft", "returned", "withdrawn", "approved"):
+        assert lifecycle.target(Move.EXPIRE, status) == "deleted"
+    with pytest.raises(lifecycle.IllegalMove):
+        lifecycle.target(Move.EXPIRE, "submitted")  # under review: never erased by time
+
+
+def test_an_abandoned_draft_is_warned_first_and_erased_only_if_nothing_happens() -> None:
+    p = RetentionPolicy(closed_days=30, abandoned_days=40, warning_days=10)
+    assert abandoned(p, 100, 61, None) is Due.KEEP  # 39 days idle
+    assert abandoned(p, 100, 60, None) is Due.WARN  # 40 days
+    assert abandoned(p, 105, 60, 100) is Due.KEEP  # warned, waiting
+    assert abandoned(p, 110, 60, 100) is Due.ERASE
+    assert abandoned(p, 110, 101, 100) is Due.KEEP  # came back after the warning
+    assert abandoned(p, 150, 101, 100) is Due.WARN  # idle again: a new warning first
+    with pytest.raises(ValueError):
+        RetentionPolicy(closed_days=0)
+
+
+def test_the_periods_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    default = Settings(_env_file=None).retention  # type: ignore[call-arg]
+    assert default == RetentionPolicy(closed_days=365, abandoned_days=180, warning_days=30)
+    monkeypatch.setenv("KND_RETENTION_DAYS", "30")
+    monkeypatch.setenv("KND_ABANDONED_DAYS", "40")
+    monkeypatch.setenv("KND_ABANDONED_WARNING_DAYS", "10")
+    assert Settings(_env_file=None).retention == POLICY  # type: ignore[call-arg]
+
+
+# -- the daily job -------------------------------------------------------------------------------
+
+
+async def test_an_abandoned_draft_gets_one_warning_instead_of_reminders_then_goes(
+    world: World,
+) -> None:
+    notifier = Notifier(world.db, retention=POLICY)
+    got: dict[date, list[str]] = {}
+    for n in range(0, 40):
+        day = TODAY + timedelta(days=n)
+        got[day] = texts_to(await notifier.due_notifications(at(day, 9)), "cand-D1")
+    warned = D1_IDLE_SINCE + timedelta(days=POLICY.abandoned_days)
+    erased = warned + timedelta(days=POLICY.warning_days)
+    before = [d for d, texts in got.items() if d < warned and texts]
+    assert before == [TODAY, TODAY + timedelta(days=7), TODAY + timedelta(days=14)]
+    assert all("đang khai dở" in got[d][0] for d in before)  # the weekly reminder until then
+    [warning] = got[warned]
+    assert "bị xóa hẳn" in warning and "01/09/2026" in warning
+    assert erased.strftime("%d/%m/%Y") in warning
+    assert all(not texts for d, texts in got.items() if d > warned)  # never a reminder again
+    assert await status(world, "D1") == "deleted"
+    dossier = world.dossiers["D1"]
+    assert [detail for d, detail in await erasures(world) if d == dossier] == [
+        '{"by":"retention","reason":"abandoned"}'
+    ]
+    # it went on the day due, not before
+    async with world.db.read() as r:
+        at_day = await r.fetchval(
+            "SELECT at FROM audit_log WHERE action = 'dossier_erased' AND dossier_id = ?",
+            (dossier,),
+        )
+    assert at_day.startswith(erased.isoformat())  # 09:00 local is 02:00 UTC, the same day
+
+
+async def test_a_candidate_who_comes_back_after_the_warning_keeps_the_draft(world: World) -> None:
+    notifier = Notifier(world.db, retention=POLICY)
+    warned = D1_IDLE_SINCE + timedelta(days=POLICY.abandoned_days)
+    assert texts_to(await notifier.due_notifications(at(warned, 9)), "cand-D1")
+    async with world.db.transaction(at(warned + timedelta(days=3))) as tx:
+        record = await tx.dossiers.get(world.dossiers["D1"])
+        assert record is not None
+        await tx.dossiers.apply(record, [Change("answers.ten_khac", "không")], None)
+    for n in range(1, POLICY.warning_days + 5):
+        await notifier.due_notifications(at(warned + timedelta(days=n), 9))
+    assert await status(world, "D1") == "draft"
+    assert world.dossiers["D1"] not in [d for d, _ in await erasures(world)]
+
+
+async def test_withdrawn_and_not_admitted_dossiers_go_after_the_retention_period(
+    world: World,
+) -> None:
+    d7, d8 = world.dossiers["D7"], world.dossiers["D8"]
+    async with world.db.transaction(at(TODAY)) as tx:
+        record = await tx.dossiers.get(d7)  # approved, handwritten copy recorded
+        assert record is not None
+        await tx.dossiers.set_status(record, lifecycle.target(Move.WITHDRAW, record.status))
+        await record_step(tx, d8, "khong_ket_nap", TODAY, today=TODAY, recorded_by=world.secretary)
+    async with world.db.read() as r:
+        records = r.repo(StageRecords)
+        progress = await records.progress(d7)
+        assert progress is not None and progress.phase == "withdrawn"
+        assert d7 not in [p.dossier_id for p in await records.progress_in(None, OPEN_PHASES)]
+    policy = RetentionPolicy(closed_days=30, abandoned_days=400)  # no draft abandoned here
+    notifier = Notifier(world.db, retention=policy)
+    for n in range(0, POLICY.closed_days):
+        await notifier.due_notifications(at(TODAY + timedelta(days=n), 9))
+    assert await erasures(world) == []
+    await notifier.due_notifications(at(TODAY + timedelta(days=POLICY.closed_days), 9))
+    reasons = {dossier: detail for dossier, detail in await erasures(world)}
+    assert reasons == {
+        d7: '{"by":"retention","reason":"withdrawn"}',
+        d8: '{"by":"retention","reason":"not_admitted"}',
+    }
+    for label in ("D7", "D8"):
+        assert await status(world, label) == "deleted"
+    assert await status(world, "D6") == "approved"  # on its way: kept
+    async with world.db.read() as r:
+        assert not await r.fetchval(
+            "SELECT count(*) FROM stage_events WHERE dossier_id IN (?, ?)", (d7, d8)
+        )
+        content = await r.fetchval("SELECT content FROM dossiers WHERE id = ?", (d7,))
+    assert "ho_ten" not in content
+
+
+async def test_without_a_policy_nothing_is_erased(world: World) -> None:
+    notifier = Notifier(world.db)
+    for n in (0, 50, 100, 400):
+        await notifier.due_notifications(at(TODAY + timedelta(days=n), 9))
+    assert await erasures(world) == []
