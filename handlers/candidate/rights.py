@@ -4,7 +4,8 @@ Three messages: a short text with who viewed the dossier and when, a JSON file (
 row, the consent record, the dossier's content, its revisions with their times, the comments
 returned to them, every recorded view and their own recorded actions) and the draft .docx.
 Nothing internal is in it: not the invite code kept in the conversation, not reviewers'
-unsent comments. The request itself is recorded (an audit row without content).
+unsent comments. The request itself is recorded (an audit row without content). The messages
+are not protected from forwarding (``Reply.protect``): the copy is the candidate's to keep.
 """
 
 from __future__ import annotations
