@@ -68,6 +68,9 @@ class Pacing:
 
     group_max: int = 20
     group_window: float = 60.0
+    #: Our window is longer by this share: a message is counted when the pacer lets it go,
+    #: Telegram counts it when it arrives, and a loaded loop or network can bunch arrivals.
+    group_margin: float = 0.05
     chat_rate: float | None = 1.0
     chat_burst: int = 3
     global_rate: float | None = 30.0
@@ -140,10 +143,11 @@ class Pacer:
             delay = (1 - pace.tokens) / rate
         if kind == "group" and self.pacing.group_max > 0:
             window = pace.window
-            while window and window[0] <= now - self.pacing.group_window + _EPSILON:
+            span = self.pacing.group_window * (1 + self.pacing.group_margin)
+            while window and window[0] <= now - span + _EPSILON:
                 window.popleft()
             if len(window) >= self.pacing.group_max:
-                delay = max(delay, window[0] + self.pacing.group_window - now)
+                delay = max(delay, window[0] + span - now)
         return delay
 
     async def _global_turn(self, kind: str) -> None:
@@ -189,6 +193,7 @@ class Pacer:
         now = self.clock.now()
         self._refill(pace, now)
         recovered = self.pacing.chat_rate is None or pace.tokens >= self.pacing.chat_burst
-        window_done = not pace.window or pace.window[-1] <= now - self.pacing.group_window
+        span = self.pacing.group_window * (1 + self.pacing.group_margin)
+        window_done = not pace.window or pace.window[-1] <= now - span
         if recovered and window_done:
             del self._chats[chat]

@@ -93,7 +93,9 @@ async def test_release_forgets_only_recovered_chats() -> None:
     await clock.run(done=task)
     pacer.release("g")
     assert "g" in pacer._chats  # its minute is not over
-    clock.t += 61
+    clock.t += (
+        Pacing().group_window * (1 + Pacing().group_margin) + 1
+    )  # the window, margin included
     pacer.release("g")
     assert "g" not in pacer._chats
 
