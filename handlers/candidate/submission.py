@@ -25,6 +25,9 @@ from handlers.candidate.texts import t
 from handlers.candidate.withdrawal import withdraw
 from handlers.events import Reply
 
+#: What /xoa erases directly; a dossier still under review or decided is withdrawn first.
+ERASABLE = lifecycle.TRANSITIONS[Move.ERASE].sources
+
 
 @dataclass(frozen=True, slots=True)
 class ConfirmSubmit(Confirm):
@@ -155,6 +158,3 @@ async def erase(turn: Turn) -> None:
     turn.person = None
     turn.conversation = Conversation(Erased())
     turn.say(t("delete.done"))
-
-
-ERASABLE = lifecycle.TRANSITIONS[Move.ERASE].sources
