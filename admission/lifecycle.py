@@ -8,7 +8,8 @@ makes each move and at which level, and why a reviewer's decision is refused.
       └──unroute────────┘  └ approve (the last level) ──► approved, locked ──reopen──► returned
 
     any of these ──withdraw (the candidate, confirmed)──► withdrawn
-    draft, returned ──erase (the candidate)──► deleted
+    draft, returned, withdrawn ──erase (the candidate, /xoa: a dossier under review or
+                                 decided is withdrawn first)──► deleted
     draft, returned, withdrawn, approved ──expire (retention, the system)──► deleted
 
 A candidate edits their dossier only while it is ``draft`` or ``returned``. A submitted
@@ -79,7 +80,7 @@ TRANSITIONS: dict[Move, Transition] = {
     Move.APPROVE: Transition(frozenset({"submitted"}), "approved", "reviewer", "waiting", True),
     Move.RETURN: Transition(frozenset({"submitted"}), "returned", "reviewer", "waiting"),
     Move.REOPEN: Transition(frozenset({"approved"}), "returned", "reviewer", "any", False),
-    Move.ERASE: Transition(EDITABLE, "deleted", "candidate"),
+    Move.ERASE: Transition(EDITABLE | {"withdrawn"}, "deleted", "candidate"),
     Move.WITHDRAW: Transition(LIVE, "withdrawn", "candidate", lock=True),
     Move.EXPIRE: Transition(
         frozenset({"draft", "returned", "withdrawn", "approved"}), "deleted", "system"

@@ -58,9 +58,10 @@ PHASES: tuple[str, ...] = (
     "probation",
     "official",
     "not_admitted",  # left the pipeline: the unit decided not to admit
+    "withdrawn",  # left the pipeline: the candidate withdrew (whatever steps it had)
 )
 # The phases that end the pipeline: nothing is recorded or reminded after them.
-CLOSED_PHASES: tuple[str, ...] = ("official", "not_admitted")
+CLOSED_PHASES: tuple[str, ...] = ("official", "not_admitted", "withdrawn")
 # The phases in which steps are recorded and still to come (/buoc lists these).
 OPEN_PHASES: tuple[str, ...] = tuple(
     p for p in PHASES[PHASES.index("approved") :] if p not in CLOSED_PHASES

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from admission.clock import Clock
 from bot.settings import Settings
-from handlers.candidate import CandidateFlow, jump_action
+from handlers.candidate import CandidateFlow, Notice, jump_action
 from handlers.chat_moves import ChatMoveFlow
 from handlers.edits import EditsFlow
 from handlers.org import OrgFlow
@@ -23,15 +23,31 @@ from storage.db import Database
 from storage.files import DocumentFolder
 
 
-def build_flows(*, bot_username: str = "") -> list[Flow]:
-    """Every flow of a running bot; the candidate's submission is handed to the review flow,
-    its invite codes and new dossiers' units to the organisation flow."""
+def build_flows(*, bot_username: str = "", notice: Notice | None = None) -> list[Flow]:
+    """Every flow of a running bot; the candidate's submission and withdrawal are handed to
+    the review flow, its invite codes and new dossiers' units to the organisation flow.
+    ``notice``: what the consent names from the settings (controller, retention)."""
     review = ReviewFlow(bot_username=bot_username, jump_action=jump_action)
     org = OrgFlow(bot_username=bot_username)
     candidate = CandidateFlow(
-        on_submitted=review.on_submitted, on_start=org.on_start, unit_for=org.unit_for
+        on_submitted=review.on_submitted,
+        on_start=org.on_start,
+        unit_for=org.unit_for,
+        on_withdrawn=review.on_withdrawn,
+        notice=notice,
     )
     return [ChatMoveFlow(), EditsFlow(), review, org, SecretaryFlow(), candidate]
+
+
+def notice_of(settings: Settings) -> Notice:
+    """What the consent tells candidates from the settings: the controller, the periods the
+    retention job erases by."""
+    return Notice(
+        settings.controller,
+        settings.retention_days,
+        settings.abandoned_days,
+        settings.abandoned_warning_days,
+    )
 
 
 def warm_up() -> None:
@@ -56,5 +72,6 @@ async def open_router(
     warm_up()
     db = await Database.open(settings.database_file(), key=settings.database_key)
     db.files = DocumentFolder(settings.documents_dir)
-    router = Router(db, clock, build_flows(bot_username=settings.bot_username), zone=settings.zone)
+    flows = build_flows(bot_username=settings.bot_username, notice=notice_of(settings))
+    router = Router(db, clock, flows, zone=settings.zone)
     return router, db.close

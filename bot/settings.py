@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         default=30, ge=1, description="days from that warning to the erasure of the draft"
     )
 
+    controller: str = Field(
+        default="",
+        description="who is responsible for the candidates' data and how to reach them, named "
+        "in the consent (e.g. «Văn phòng Đảng ủy …, điện thoại …»)",
+    )
+
     log_level: str = Field(default="INFO")
 
     @field_validator("bot_token", "webhook_secret", "db_key", mode="before")

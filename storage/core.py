@@ -29,7 +29,10 @@ from storage.erasure import Erasure, Forgotten
 from storage.progress import Progress
 from storage.session import SqlRepo, SqlSession, SqlTx
 
-ACTIVE_STATUSES: tuple[DossierStatus, ...] = ("draft", "submitted", "returned", "approved")
+#: A person's dossier until it is erased (a withdrawn one stays theirs until then).
+ACTIVE_STATUSES: tuple[DossierStatus, ...] = (
+    "draft", "submitted", "returned", "approved", "withdrawn",
+)  # fmt: skip
 _CACHE_SIZE = 4096
 _MAPPINGS = ("answers", "explanations", "meta")
 
@@ -56,12 +59,13 @@ class Person:
     display_name: str
     consent_at: str | None
     created_at: str
+    consent_version: str | None = None  # the text of the consent accepted (030)
 
 
 class People(SqlRepo):
     """A person is created only when they consent (nothing is stored before consent)."""
 
-    _COLS = "id, platform, platform_user_id, display_name, consent_at, created_at"
+    _COLS = "id, platform, platform_user_id, display_name, consent_at, created_at, consent_version"
 
     async def find(self, platform: str, platform_user_id: str) -> Person | None:
         row = await self.s.fetchone(
@@ -75,29 +79,41 @@ class People(SqlRepo):
         return Person(*row) if row else None
 
     async def get_or_create(
-        self, platform: str, platform_user_id: str, display_name: str = "", *, consent: bool = False
+        self,
+        platform: str,
+        platform_user_id: str,
+        display_name: str = "",
+        *,
+        consent: bool = False,
+        version: str | None = None,
     ) -> Person:
-        """The person with this platform identity; created (with consent if asked) when new."""
+        """The person with this platform identity; created (with consent if asked) when new.
+        ``version``: the consent text accepted, recorded with the consent."""
         tx = self._tx()
         found = await self.find(platform, platform_user_id)
         if found:
-            if consent and not found.consent_at:
-                await self.set_consent(found.id)
+            renewed = version is not None and found.consent_version != version
+            if consent and (not found.consent_at or renewed):
+                await self.set_consent(found.id, version=version)
                 return await self.get(found.id)  # type: ignore[return-value]
             return found
+        at = tx.now if consent else None
+        kept = version if consent else None
         person_id = await tx.insert(
-            "INSERT INTO people (platform, platform_user_id, display_name, consent_at, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (platform, platform_user_id, display_name, tx.now if consent else None, tx.now),
+            "INSERT INTO people (platform, platform_user_id, display_name, consent_at, created_at,"
+            " consent_version) VALUES (?, ?, ?, ?, ?, ?)",
+            (platform, platform_user_id, display_name, at, tx.now, kept),
         )
-        return Person(
-            person_id, platform, platform_user_id, display_name, tx.now if consent else None, tx.now
-        )
+        return Person(person_id, platform, platform_user_id, display_name, at, tx.now, kept)
 
-    async def set_consent(self, person_id: int, given: bool = True) -> None:
+    async def set_consent(
+        self, person_id: int, given: bool = True, *, version: str | None = None
+    ) -> None:
+        """Record the consent (now, with the text ``version`` accepted) or its withdrawal."""
         tx = self._tx()
         await tx.execute(
-            "UPDATE people SET consent_at = ? WHERE id = ?", (tx.now if given else None, person_id)
+            "UPDATE people SET consent_at = ?, consent_version = ? WHERE id = ?",
+            (tx.now if given else None, version if given else None, person_id),
         )
 
     async def set_display_name(self, person_id: int, name: str) -> None:
@@ -610,10 +626,18 @@ class AuditLog(SqlRepo):
         )
 
     async def for_dossier(self, dossier_id: int) -> list[dict[str, Any]]:
+        return await self._rows("dossier_id = ?", (dossier_id,))
+
+    async def by_person(self, person_id: int, actions: tuple[str, ...]) -> list[dict[str, Any]]:
+        """The person's own acts among ``actions`` (what /dulieu tells them), oldest first."""
+        marks = ",".join("?" * len(actions))
+        return await self._rows(f"person_id = ? AND action IN ({marks})", (person_id, *actions))
+
+    async def _rows(self, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
         rows = await self.s.fetchall(
             "SELECT id, at, person_id, action, revision, unit_id, detail FROM audit_log"
-            " WHERE dossier_id = ? ORDER BY id",
-            (dossier_id,),
+            f" WHERE {where} ORDER BY id",
+            params,
         )
         return [
             {

@@ -121,7 +121,7 @@ class Erasure(SqlRepo):
             ),
             (
                 "UPDATE people SET platform = 'erased', platform_user_id = CAST(id AS TEXT),"
-                " display_name = '', consent_at = NULL WHERE id = ?",
+                " display_name = '', consent_at = NULL, consent_version = NULL WHERE id = ?",
                 (person_id,),
             ),
         ):

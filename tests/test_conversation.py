@@ -34,6 +34,7 @@ from tests.chat_client import ChatClient
 from tests.samples import load_sample
 
 TODAY = datetime(2026, 3, 17, 2, 0, tzinfo=UTC)  # sample A's chi bộ meeting
+CONSENT_BUTTONS = ["Tôi đồng ý", "Không đồng ý", "📄 Xem đầy đủ"]
 
 
 @pytest.fixture
@@ -119,7 +120,7 @@ async def test_nothing_is_stored_before_consent(router: Router, db: Database) ->
     client = ChatClient(router)
     replies = await client.send("/start")
     assert "Mẫu 2-KNĐ" in client.texts(replies)
-    assert client.buttons() == ["Tôi đồng ý", "Không đồng ý"]
+    assert client.buttons() == CONSENT_BUTTONS
     await client.send("Nguyễn Văn An")  # typed before consenting: not an answer
     await client.click("Không đồng ý")
     async with db.read() as r:
@@ -401,7 +402,9 @@ async def test_answering_no_to_a_gate_removes_what_no_longer_applies(router: Rou
 
 async def test_command_list_is_vietnamese_and_complete() -> None:
     names = [name for name, _ in COMMANDS]
-    assert names == ["start", "tiendo", "sua", "xem", "nop", "huy", "xoa", "trogiup"]
+    assert names == [
+        "start", "tiendo", "sua", "xem", "nop", "huy", "rut", "xoa", "dulieu", "trogiup",
+    ]  # fmt: skip
     assert all(description for _, description in COMMANDS)
     assert jump_action(15) == "c:go:15"
 
@@ -526,7 +529,7 @@ async def test_xoa_erases_the_content_and_keeps_an_audit_row(router: Router, db:
     assert any(a.startswith("dossier_erased") for a in actions)
     assert not any("TRẦN" in a for a in actions)
     await client.send("xin chào")
-    assert client.buttons() == ["Tôi đồng ý", "Không đồng ý"]
+    assert client.buttons() == CONSENT_BUTTONS
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,6 +34,9 @@ PROGRESS_009 = (
 #: The column the stage writer has written since 012; the triggers' world gets it as a plain
 #: column so that the same stage writer runs there (no step of this history sets it).
 NOT_ADMITTED_COLUMN = "ALTER TABLE dossier_progress ADD COLUMN not_admitted_d INTEGER;\n"
+#: Later columns the current repositories read (people.consent_version, 030): the "old"
+#: databases get them too, or today's code could not write their history at all.
+READ_BY_TODAYS_CODE = ("030_consent_version.sql",)
 DERIVED = {
     "dossier_progress": f"SELECT {PROGRESS_009} FROM dossier_progress ORDER BY dossier_id",
     "verifications": "SELECT * FROM verifications ORDER BY id",
@@ -88,7 +91,7 @@ def with_triggers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
     old = tmp_path / "migrations-with-triggers"
     old.mkdir()
     for script in migration_files(MIGRATIONS):
-        if script.name < FIRST_WITHOUT_TRIGGERS:
+        if script.name < FIRST_WITHOUT_TRIGGERS or script.name in READ_BY_TODAYS_CODE:
             (old / script.name).write_text(script.read_text(encoding="utf-8"))
     (old / "009z_not_admitted_column.sql").write_text(NOT_ADMITTED_COLUMN)
     migrate = Database.migrate

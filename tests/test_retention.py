@@ -201,10 +201,16 @@ async def test_an_upgraded_database_keeps_its_dossiers_and_accepts_withdrawn(
     try:
         await db.migrate(old)
         async with db.transaction() as tx:
-            person = await tx.people.get_or_create("tg", "1", "An", consent=True)
-            record = await tx.dossiers.create(person.id)
-            record = await tx.dossiers.apply(record, [Change("answers.ho_ten", "AN")], person.id)
-            await tx.audit.append("view", person_id=person.id, dossier_id=record.id)
+            # the person row as the schema of then had it (today's repository writes columns
+            # added later, such as the consent version of 030)
+            await tx.execute(
+                "INSERT INTO people (platform, platform_user_id, display_name, consent_at,"
+                " created_at) VALUES ('tg', '1', 'An', '2025-01-01', '2025-01-01')"
+            )
+            person_id = await tx.fetchval("SELECT id FROM people")
+            record = await tx.dossiers.create(person_id)
+            record = await tx.dossiers.apply(record, [Change("answers.ho_ten", "AN")], person_id)
+            await tx.audit.append("view", person_id=person_id, dossier_id=record.id)
             with pytest.raises(sqlite3.IntegrityError):
                 await tx.execute("UPDATE dossiers SET status = 'withdrawn'")
         assert "014_withdrawn_status.sql" in await db.migrate()

@@ -14,7 +14,7 @@ the form.
 """
 
 from handlers.candidate.actions import PREFIX, jump_action
-from handlers.candidate.core import EDITABLE, Conversation, Screen
+from handlers.candidate.core import EDITABLE, Conversation, Notice, Screen
 from handlers.candidate.flow import CandidateFlow
 from handlers.candidate.state import decode as read_conversation
 from handlers.candidate.state import encode as stored_state
@@ -27,6 +27,7 @@ __all__ = [
     "PREFIX",
     "CandidateFlow",
     "Conversation",
+    "Notice",
     "Screen",
     "invite_payload",
     "jump_action",

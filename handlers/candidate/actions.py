@@ -1,6 +1,7 @@
 """The candidate's buttons: one typed :class:`ActionCodec` per kind, all under prefix ``c``.
 
 Wire formats (kept: messages already sent carry them): ``c:go:15``, ``c:consent:yes``,
+``c:notice`` (the consent's full text),
 ``c:xpl:2.3`` (the 3rd+1 warning of the 2nd flag list), ``c:opt:3~17`` (option 3 of the
 question sent 17th). Buttons bound to a question are ``sequenced``: they carry the question
 counter, so a tap on an old message cannot answer the current question.
@@ -89,6 +90,7 @@ class RelationCode:
 # -- everywhere ---------------------------------------------------------------------------------
 GO = ActionCodec(_P, "go", ItemNumber)  # open an item (flag lists, reviewers' cards)
 CONSENT = ActionCodec(_P, "consent", Answer)
+NOTICE: ActionCodec[None] = ActionCodec(_P, "notice")  # the consent's full text
 CONTINUE: ActionCodec[None] = ActionCodec(_P, "cont", sequenced=True)
 HELP: ActionCodec[None] = ActionCodec(_P, "help", sequenced=True)
 BACK: ActionCodec[None] = ActionCodec(_P, "back", sequenced=True)
@@ -114,7 +116,7 @@ DELETE_ROW = ActionCodec(_P, "del", RowIndex, sequenced=True)
 ADD_RELATIVE = ActionCodec(_P, "addrel", RelationCode, sequenced=True)
 
 ACTIONS: tuple[ActionCodec[Any], ...] = (
-    GO, CONSENT, CONTINUE, HELP, BACK, EXPLAIN_FLAG, MORE_FLAGS, VIEW, SUBMIT, PROGRESS,
+    GO, CONSENT, NOTICE, CONTINUE, HELP, BACK, EXPLAIN_FLAG, MORE_FLAGS, VIEW, SUBMIT, PROGRESS,
     YES, NO, OPTION, START_MONTH, SKIP, KEEP, SUGGESTION, ADD, DONE, EDIT_PICK, DELETE_PICK,
     EDIT_ROW, DELETE_ROW, ADD_RELATIVE,
 )  # fmt: skip

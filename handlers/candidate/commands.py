@@ -1,6 +1,6 @@
-"""The candidate's commands (/tiendo, /sua N, /xem…) and the buttons that work on every screen
-(open an item, go back, explain, the flag list's buttons), each declared in a table next to
-its handler."""
+"""The candidate's commands (/tiendo, /sua N, /xem, their rights /dulieu, /rut, /xoa…) and the
+buttons that work on every screen (open an item, go back, explain, the flag list's buttons,
+the consent's full text), each declared in a table next to its handler."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from handlers.candidate.actions import (
     GO,
     HELP,
     MORE_FLAGS,
+    NOTICE,
     PROGRESS,
     SUBMIT,
     VIEW,
@@ -24,13 +25,15 @@ from handlers.candidate.actions import (
     ItemNumber,
     Offset,
 )
-from handlers.candidate.consent import Consent, ask_consent, greet, new_dossier
+from handlers.candidate.consent import Consent, ask_consent, consent_text, greet, new_dossier
 from handlers.candidate.core import Turn, log
 from handlers.candidate.dialogs import Explain, Idle, render_idle
 from handlers.candidate.flags import open_flags, progress_flags, show_flags
+from handlers.candidate.rights import send_my_data
 from handlers.candidate.submission import ask_erase, ask_submit
 from handlers.candidate.summaries import explanation, overview_text
 from handlers.candidate.texts import COMMANDS, draft_filename, t
+from handlers.candidate.withdrawal import ask_withdraw
 from handlers.events import Document, Reply
 from handlers.routing import ActionCodec
 
@@ -163,6 +166,16 @@ async def delete(turn: Turn, _: str) -> None:
     await ask_erase(turn)
 
 
+@command("rut")
+async def withdraw(turn: Turn, _: str) -> None:
+    await ask_withdraw(turn)
+
+
+@command("dulieu")
+async def my_data(turn: Turn, _: str) -> None:
+    await send_my_data(turn)
+
+
 async def jump(turn: Turn, number: int, row: int = -1, field: str = "") -> None:
     """Revisit item ``number`` question by question, showing the answers given; with a
     flag's ``row`` and ``field``, open that question (then the conversation goes on)."""
@@ -189,6 +202,13 @@ async def go(turn: Turn, payload: ItemNumber) -> None:
 @everywhere(CONSENT)
 async def consent_again(turn: Turn, payload: object) -> None:
     turn.toast(t("consent.already"))
+    turn.nav.reask()
+
+
+@everywhere(NOTICE)
+async def consent_in_full(turn: Turn, payload: None) -> None:
+    """ "Xem đầy đủ" under a consent already given: the text, to read again."""
+    turn.say(consent_text(turn, full=True))
     turn.nav.reask()
 
 

@@ -1,15 +1,25 @@
 """Consent first: before it only the screen "consent asked" is stored (no person, dossier or
-answer); the consent opens the dossier (filed in the chi bộ of an invite kept from /start)."""
+answer); the consent opens the dossier (filed in the chi bộ of an invite kept from /start).
+
+The consent names the purpose, the data (the sensitive categories by name), who receives it,
+the messenger and where its servers are, how long it is kept, the candidate's rights and the
+controller (:class:`.core.Notice`, from settings). A short screen comes first, «Xem đầy đủ»
+shows the whole text. The version accepted is stored with the time (``people``) and in the
+audit row; when the text's version changes (``consent.version`` in ``templates/chat.toml``),
+the next message of a person who accepted an older one meets the new text before anything
+else, and the conversation resumes where it was once they accept (:func:`renewal`). The
+candidate's rights (/dulieu, /rut, /xoa and their confirmations) never wait for it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from forms.dossier import Dossier
 from forms.texts import render
-from handlers.candidate.actions import CONSENT, Answer, decode_action
+from handlers.candidate.actions import CONSENT, NOTICE, Answer, decode_action
 from handlers.candidate.core import Conversation, Screen, Turn
 from handlers.candidate.dialogs import Unset, open_first_question
 from handlers.candidate.intent import typed_button
@@ -17,10 +27,18 @@ from handlers.candidate.summaries import overview_text
 from handlers.candidate.texts import t, typed_yes_no
 from handlers.events import Button
 
+#: Commands that work while a renewed consent is pending: the candidate's rights.
+RIGHTS = frozenset({"xoa", "rut", "dulieu"})
+
+
+def version() -> str:
+    """The version of the consent's text shown now."""
+    return t("consent.version")
+
 
 @dataclass(frozen=True, slots=True)
 class Consent(Screen):
-    """ "consent": the consent asked, with "Tôi đồng ý" / "Không đồng ý"."""
+    """ "consent": the consent asked, with "Tôi đồng ý" / "Không đồng ý" / "Xem đầy đủ"."""
 
     kind = "consent"
 
@@ -33,13 +51,11 @@ class Consent(Screen):
 
     async def reply(self, turn: Turn) -> None:
         """An event before consent while it is asked: "đồng ý" / "không" (tapped or typed),
-        anything else greets again."""
-        event = turn.event
-        action = event.action if event.kind == "button" else ""
-        if event.kind == "text":
-            action = typed_button(event.text, turn.conversation.buttons) or _typed(event.text)
-        codec, decoded = decode_action(action) if action else (None, None)
-        if codec is not CONSENT or decoded is None:
+        "Xem đầy đủ"; anything else greets again."""
+        codec, decoded = decode_action(_consent_action(turn, typed=True))
+        if codec is NOTICE:
+            ask_consent(turn, full=True)
+        elif codec is not CONSENT or decoded is None:
             greet(turn)
         elif decoded.payload.yes:
             await give_consent(turn)
@@ -48,22 +64,53 @@ class Consent(Screen):
             ask_consent(turn, repeat=True)
 
 
-def _typed(text: str) -> str:
-    """The consent action a typed reply means ("đồng ý", "dong y", "có", "không đồng ý"…)."""
-    yes = typed_yes_no(text)
-    return "" if yes is None else CONSENT.encode(Answer("yes" if yes else "no"))
+def _consent_action(turn: Turn, *, typed: bool) -> str:
+    """The consent action the event means: a tapped button, or (``typed``) a typed label,
+    number, "đồng ý", "dong y", "có", "không đồng ý"…; "" when none."""
+    event = turn.event
+    if event.kind == "button":
+        return event.action
+    if event.kind != "text" or not typed:
+        return ""
+    yes = typed_yes_no(event.text)
+    by_yes_no = "" if yes is None else CONSENT.encode(Answer("yes" if yes else "no"))
+    return typed_button(event.text, turn.conversation.buttons) or by_yes_no
+
+
+def notice(turn: Turn) -> dict[str, Any]:
+    """What the consent's texts name from the deployment."""
+    settings = turn.wiring.notice
+    return {
+        "controller": settings.controller or t("consent.controller_unset"),
+        "days": settings.retention_days,
+        "abandoned": settings.abandoned_days,
+        "warning": settings.abandoned_warning_days,
+    }
+
+
+def consent_text(turn: Turn, *, full: bool) -> str:
+    return render("chat/consent_full.j2" if full else "chat/consent.j2", **notice(turn))
+
+
+def _buttons(*, full: bool) -> list[list[Button]]:
+    rows = [
+        [Button(t("consent.yes"), CONSENT.encode(Answer("yes")))],
+        [Button(t("consent.no"), CONSENT.encode(Answer("no")))],
+    ]
+    if not full:
+        rows.append([Button(t("consent.full"), NOTICE.encode())])
+    return rows
 
 
 def greet(turn: Turn) -> None:
     ask_consent(turn, greeting=True)
 
 
-def ask_consent(turn: Turn, *, repeat: bool = False, greeting: bool = False) -> None:
-    buttons = [
-        [Button(t("consent.yes"), CONSENT.encode(Answer("yes")))],
-        [Button(t("consent.no"), CONSENT.encode(Answer("no")))],
-    ]
-    text = t("consent.short") if repeat else render("chat/consent.j2")
+def ask_consent(
+    turn: Turn, *, repeat: bool = False, greeting: bool = False, full: bool = False
+) -> None:
+    buttons = _buttons(full=full)
+    text = t("consent.short") if repeat else consent_text(turn, full=full)
     if greeting:
         text = f"{t('welcome')}\n\n{text}"
     turn.conversation = Conversation(
@@ -77,9 +124,11 @@ def ask_consent(turn: Turn, *, repeat: bool = False, greeting: bool = False) -> 
 async def give_consent(turn: Turn) -> None:
     user = turn.event.user
     turn.person = await turn.tx.people.get_or_create(
-        user.platform, user.id, user.name, consent=True
+        user.platform, user.id, user.name, consent=True, version=version()
     )
-    await turn.tx.audit.append("consent_given", person_id=turn.person.id)
+    await turn.tx.audit.append(
+        "consent_given", person_id=turn.person.id, detail={"version": version()}
+    )
     turn.say(t("consent.thanks"))
     await new_dossier(turn)
 
@@ -98,3 +147,61 @@ async def new_dossier(turn: Turn) -> None:
     turn.conversation = Conversation(Unset(), payload=turn.conversation.payload)
     turn.say(overview_text(turn, intro=True))
     turn.nav.goto(turn.nav.first_open(), push=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# A changed text: asked again, the conversation kept
+
+
+def outdated(turn: Turn) -> bool:
+    """Whether the person consented to an older text than the one shown now."""
+    return (
+        turn.person is not None
+        and bool(turn.person.consent_at)
+        and (turn.person.consent_version != version())
+    )
+
+
+async def renewal(turn: Turn) -> bool:
+    """Before anything else, a person who accepted an older text is asked again; True when
+    the event was the renewal's. The conversation stays as it was: only the buttons on display
+    are the consent's until the answer, then the question on screen is asked again."""
+    if not outdated(turn):
+        return False
+    event = turn.event
+    if event.kind == "command" and event.command in RIGHTS:
+        return False
+    if event.kind != "command" and turn.screen.any_status:
+        return False  # the confirmation of one of those rights
+    shown = any(action.startswith(CONSENT.tag) for _, action in turn.conversation.buttons)
+    codec, decoded = decode_action(_consent_action(turn, typed=shown))
+    if codec is NOTICE:
+        ask_again(turn, full=True)
+    elif codec is CONSENT and decoded is not None and decoded.payload.yes:
+        await renew(turn)
+    elif codec is CONSENT and decoded is not None:
+        ask_again(turn, intro=t("consent.renew_refused"))
+    else:
+        ask_again(turn, intro=t("consent.renew_intro"))
+    return True
+
+
+def ask_again(turn: Turn, *, intro: str = "", full: bool = False) -> None:
+    buttons = _buttons(full=full)
+    conv = turn.conversation
+    conv.buttons = [[b.label, b.action] for row in buttons for b in row]
+    conv.options = []
+    text = consent_text(turn, full=full)
+    turn.say(f"{intro}\n\n{text}" if intro else text, buttons)
+
+
+async def renew(turn: Turn) -> None:
+    assert turn.person is not None
+    tx, accepted = turn.tx, version()
+    await tx.people.set_consent(turn.person.id, version=accepted)
+    turn.person = replace(turn.person, consent_at=tx.now, consent_version=accepted)
+    await tx.audit.append(
+        "consent_given", person_id=turn.person.id, detail={"version": accepted, "renewed": True}
+    )
+    turn.note(t("consent.renewed"))
+    turn.nav.reask()

@@ -38,10 +38,23 @@ log = logging.getLogger("handlers.candidate")
 HISTORY = 40  # questions kept on the back and forward stacks
 
 SubmittedHook = Callable[[Tx, DossierRecord], Awaitable[list[Reply]]]
+#: (tx, the dossier just withdrawn) -> what the reviewers and secretaries are sent
+WithdrawnHook = Callable[[Tx, DossierRecord], Awaitable[list[Reply]]]
 StartHook = Callable[[Tx, Event, str], Awaitable[list[Reply] | None]]
 #: (tx, person id, /start payload kept in the state) -> the chi bộ of a new dossier, or None
 UnitHook = Callable[[Tx, int, str], Awaitable[int | None]]
 Renderer = Callable[[Dossier, list[Flag]], bytes]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the consent and the privacy texts name from the deployment's settings (the
+    defaults are those of ``bot/settings.py``; the retention job erases by the same values)."""
+
+    controller: str = ""  # who is responsible for the data and how to reach them
+    retention_days: int = 365  # a withdrawn or not-admitted dossier is kept this long
+    abandoned_days: int = 180  # a draft left this long is warned once…
+    abandoned_warning_days: int = 30  # …and erased this long after the warning
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,8 @@ class Wiring:
     on_submitted: SubmittedHook | None = None
     on_start: StartHook | None = None
     unit_for: UnitHook | None = None
+    on_withdrawn: WithdrawnHook | None = None
+    notice: Notice = Notice()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,6 +109,9 @@ class Screen:
     question: ClassVar[bool] = False
     #: Pushed on the back history when left (the questions and the "done" summary).
     remembered: ClassVar[bool] = False
+    #: Reads typed replies whatever the dossier's status (the confirmations of the
+    #: candidate's rights: withdraw, erase), and before a renewed consent.
+    any_status: ClassVar[bool] = False
     #: Tag of a button -> its handler, from the class's ``@on`` declarations.
     handlers: ClassVar[dict[str, Handler]] = {}
 

@@ -12,7 +12,10 @@ Hooks for the other flows: ``on_submitted(tx, record) -> list[Reply]`` is called
 transaction that submits the dossier (the review flow routes it); ``on_start(tx, event,
 payload) -> list[Reply] | None`` sees a /start payload first (invites; None = not an invite,
 the payload is then kept in the conversation, see :func:`.state.invite_payload`);
-``unit_for(tx, person id, payload)`` files a new dossier in its chi bộ.
+``unit_for(tx, person id, payload)`` files a new dossier in its chi bộ; ``on_withdrawn(tx,
+record) -> list[Reply]`` is called in the transaction that withdraws a dossier (the review
+flow closes its cards and tells the secretaries). ``notice``: what the consent names from
+the deployment's settings (the controller, the retention periods).
 """
 
 from __future__ import annotations
@@ -27,14 +30,16 @@ from forms.dossier import Dossier
 from forms.model import FormDef
 from handlers.candidate.actions import ACTIONS, decode_action
 from handlers.candidate.commands import ACTION_TABLE, COMMAND_TABLE, stale
-from handlers.candidate.consent import Consent, ask_consent, greet, new_dossier
+from handlers.candidate.consent import Consent, ask_consent, greet, new_dossier, renewal
 from handlers.candidate.core import (
+    Notice,
     Renderer,
     StartHook,
     SubmittedHook,
     Turn,
     UnitHook,
     Wiring,
+    WithdrawnHook,
     asks,
 )
 from handlers.candidate.intent import typed_button
@@ -65,7 +70,7 @@ class CandidateFlow:
         flow="candidate",
         prefix="c",
         commands={name: "private" for name in COMMAND_NAMES if name != "start"},
-        heavy_commands=frozenset({"xem"}),
+        heavy_commands=frozenset({"xem", "dulieu"}),
         actions=ACTIONS,
         private_default=True,
     )
@@ -77,8 +82,10 @@ class CandidateFlow:
         on_submitted: SubmittedHook | None = None,
         on_start: StartHook | None = None,
         unit_for: UnitHook | None = None,
+        on_withdrawn: WithdrawnHook | None = None,
         renderer: Renderer | None = None,
         zone: ZoneInfo = ZONE,
+        notice: Notice | None = None,
     ) -> None:
         self.form = form or load_form()
         self.wiring = Wiring(
@@ -88,6 +95,8 @@ class CandidateFlow:
             on_submitted=on_submitted,
             on_start=on_start,
             unit_for=unit_for,
+            on_withdrawn=on_withdrawn,
+            notice=notice or Notice(),
         )
         self.zone = zone
 
@@ -147,6 +156,8 @@ class CandidateFlow:
 async def run(turn: Turn) -> None:
     """What the event means, from commands down to a typed answer."""
     event = turn.event
+    if await renewal(turn):
+        return
     if event.kind == "command":
         await dispatch_command(turn, event.command, event.text.strip())
     elif not turn.consented:
@@ -178,7 +189,7 @@ async def answer(turn: Turn, text: str) -> None:
         action = typed_button(text, conv.flag_buttons)
     if action is not None:
         await dispatch_action(turn, action)
-    elif not turn.editable:
+    elif not turn.editable and not turn.screen.any_status:
         turn.refuse()
     else:
         await turn.screen.on_text(turn, text)

@@ -2,7 +2,8 @@
 
 A screen is stored as its address, ``"<kind> <parts…>"`` — ``"field 1 ho_ten"``,
 ``"column 15 2 viec"`` (row 2, 0-based), ``"relative 21 cha new ho_ten"``, ``"rows 15"``,
-``"loop 21 con"``, ``"relatives 21"``, ``"gate 12"``, ``"confirm drop 21"``, ``"done"`` — or,
+``"loop 21 con"``, ``"relatives 21"``, ``"gate 12"``, ``"confirm drop 21"``, ``"done"``,
+``"withdrawn"`` — or,
 when it carries more (a chosen start month, a pending suggestion, the answer a confirmation
 waits for), as ``{"at": address, …}``. Example::
 
@@ -28,8 +29,9 @@ from handlers.candidate.erasing import ConfirmDrop
 from handlers.candidate.gates import ConfirmClear, Gate
 from handlers.candidate.questions import FieldQuestion, Question
 from handlers.candidate.relatives import RelationLoop, RelativeQuestion, RelativesMenu
-from handlers.candidate.submission import ConfirmDelete, ConfirmSubmit
+from handlers.candidate.submission import ConfirmDelete, ConfirmErase, ConfirmSubmit
 from handlers.candidate.tables import ColumnQuestion, RowsMenu
+from handlers.candidate.withdrawal import ConfirmWithdraw, Withdrawn
 from storage.core import ConversationRecord
 
 VERSION = 2
@@ -39,17 +41,19 @@ _SCREENS: dict[str, Parser] = {
     cls.kind: cls.from_parts
     for cls in (
         Consent, Done, Erased, Explain, Idle, Unset, Gate, FieldQuestion, ColumnQuestion,
-        RelativeQuestion, RowsMenu, RelationLoop, RelativesMenu,
+        RelativeQuestion, RowsMenu, RelationLoop, RelativesMenu, Withdrawn,
     )
 }  # fmt: skip
+#: The confirmations that carry nothing but what they confirm.
+_PLAIN_CONFIRMS = {
+    cls.what: cls for cls in (ConfirmSubmit, ConfirmDelete, ConfirmErase, ConfirmWithdraw)
+}
 
 
 def _confirm(parts: list[str], extras: Mapping[str, Any]) -> Screen:
     what, rest = parts[0], parts[1:]
-    if what == "submit":
-        return ConfirmSubmit()
-    if what == "delete":
-        return ConfirmDelete()
+    if what in _PLAIN_CONFIRMS:
+        return _PLAIN_CONFIRMS[what]()
     if what == "clear":
         return ConfirmClear(int(rest[0]))
     if what == "drop":

@@ -2,19 +2,31 @@
 
 /nop refuses while errors remain, also refuses (leaving the dossier a draft, still editable)
 when no chi bộ would receive it, asks for confirmation over unexplained warnings, then sets
-status ``submitted`` and calls the review flow's hook. /xoa (unsubmitted only) erases the
-content and its revisions, withdraws the consent and keeps an audit row without content.
+status ``submitted`` and calls the review flow's hook.
+
+/xoa works at any status: a dossier under review or decided is withdrawn first (the
+reviewers' cards and secretaries are told, :mod:`.withdrawal`), then everything is erased at
+once, by storage's true erasure (:meth:`storage.core.Dossiers.erase`: content, revisions,
+comments, conversations, files, and the person with their last dossier unless staff). The
+audit keeps that an erasure happened, never the content.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from handlers.candidate.core import EDITABLE, Confirm, Conversation, Turn
+from admission import lifecycle
+from admission.lifecycle import Move
+from handlers.candidate.core import Confirm, Conversation, Turn
 from handlers.candidate.dialogs import Done, Erased
 from handlers.candidate.flags import open_flags, show_flags
 from handlers.candidate.texts import t
+from handlers.candidate.withdrawal import withdraw
 from handlers.events import Reply
+
+#: What /xoa erases directly; a dossier still under review or decided is withdrawn first.
+ERASABLE = lifecycle.TRANSITIONS[Move.ERASE].sources
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +45,11 @@ class ConfirmSubmit(Confirm):
 
 @dataclass(frozen=True, slots=True)
 class ConfirmDelete(Confirm):
-    """ "confirm delete": erase the dossier?"""
+    """ "confirm delete": erase the dossier? (One still a draft or returned: nobody else has
+    it; see :class:`ConfirmErase` for the others.)"""
 
     what = "delete"
+    any_status = True
 
     async def decide(self, turn: Turn, yes: bool) -> None:
         if yes:
@@ -108,24 +122,37 @@ async def submit(turn: Turn) -> None:
         turn.say(t("submit.done"))
 
 
+@dataclass(frozen=True, slots=True)
+class ConfirmErase(ConfirmDelete):
+    """ "confirm erase": withdraw a dossier the reviewers have (or had) and erase it now?"""
+
+    what = "erase"
+
+    def params(self, turn: Turn) -> dict[str, Any]:
+        assert turn.record is not None
+        return {"dossier": turn.record.id, "withdrawn": turn.record.status == "withdrawn"}
+
+
 async def ask_erase(turn: Turn) -> None:
-    """/xoa."""
+    """/xoa: confirmed first, at any status."""
     assert turn.record is not None
-    if turn.record.status not in EDITABLE:
-        turn.say(t("delete.not_allowed"))
-        return
-    turn.nav.goto(ConfirmDelete())
+    unseen = lifecycle.editable_by_candidate(turn.record.status) and not turn.record.submitted_at
+    turn.nav.goto(ConfirmDelete() if unseen else ConfirmErase())
 
 
 async def erase(turn: Turn) -> None:
+    """Withdraw the dossier if the reviewers have it, then erase everything at once."""
     assert turn.record is not None and turn.person is not None
-    tx, person = turn.tx, turn.person
-    dossier_id, revision = turn.record.id, turn.record.revision
-    await tx.dossiers.erase(turn.record)
-    await tx.people.set_consent(person.id, given=False)
-    await tx.people.set_display_name(person.id, "")
+    if turn.record.status in lifecycle.LIVE and (
+        turn.record.submitted_at or turn.record.status not in ERASABLE
+    ):
+        await withdraw(turn)  # the reviewers and secretaries had it: they are told
+    tx, person, record = turn.tx, turn.person, turn.record
+    assert record is not None
+    lifecycle.target(Move.ERASE, record.status)  # IllegalMove: a bug, rolled back
+    await tx.dossiers.erase(record)  # storage's true erasure (storage/erasure.py)
     await tx.audit.append(
-        "dossier_erased", person_id=person.id, dossier_id=dossier_id, revision=revision
+        "dossier_erased", person_id=person.id, dossier_id=record.id, revision=record.revision
     )
     turn.record = None
     turn.person = None

@@ -14,7 +14,9 @@ from forms.vn import fold, match_key
 
 #: How forms.addresses writes the old name after the new one.
 BRACKET_OLD = "(trước đây là"
-COMMAND_NAMES = ("start", "tiendo", "sua", "xem", "nop", "huy", "xoa", "trogiup")
+COMMAND_NAMES = (
+    "start", "tiendo", "sua", "xem", "nop", "huy", "rut", "xoa", "dulieu", "trogiup",
+)  # fmt: skip
 
 
 def t(key: str, **kw: Any) -> str:

@@ -15,10 +15,10 @@ from forms.dossier import Dossier
 from forms.model import FormDef
 from handlers.candidate import jump_action as candidate_jump_action
 from handlers.events import Event, EventKind, Reply
-from handlers.org.common import grant_role, secretaries_reply
+from handlers.org.common import grant_role, secretaries_reply, shown_time
 from handlers.org.invites import invited_unit
 from handlers.review import actions, comments, decisions, viewing
-from handlers.review.cards import post_card, remember_sent, unreachable
+from handlers.review.cards import close_cards, post_card, remember_sent, unreachable
 from handlers.review.context import Checks, JumpAction, Renderer, ReviewContext, t
 from handlers.routing import ActionCodec, Routes
 from storage.bot_messages import BotMessages
@@ -179,6 +179,25 @@ class ReviewFlow:
         if not replies:
             replies = await secretaries_reply(tx, unit, unreachable(record, unit))
         replies.insert(0, Reply(text=t("candidate.submitted", unit=unit.name)))
+        return replies
+
+    # -- withdrawal hook --------------------------------------------------------------------------
+    async def on_withdrawn(self, tx: Tx, record: DossierRecord) -> list[Reply]:
+        """Called by the candidate flow in the transaction that withdrew the dossier: its open
+        cards at every level say so (no buttons, no name) and, when the dossier had been
+        submitted, the secretaries of its unit are told privately."""
+        if record.unit_id is None:
+            return []
+        org = tx.repo(Org)
+        at = shown_time(tx.now)
+        closed = t("card.closed_withdrawn", dossier=record.id, at=at)
+        replies: list[Reply] = []
+        for unit in await org.ancestors(record.unit_id):
+            replies += await close_cards(tx, record, unit, closed)
+        home = await org.unit(record.unit_id)
+        if home is not None and record.submitted_at:
+            note = t("card.withdrawn_note", dossier=record.id, unit=home.name, at=at)
+            replies += await secretaries_reply(tx, home, note)
         return replies
 
 
