@@ -53,8 +53,9 @@ def abroad_reasons(dossier: Dossier | None) -> dict[str, str]:
 
     try:
         abroad_rows = {index for index, _ in relatives_abroad(dossier)}
-    except Exception:  # a checks bug must not stop a secretary recording a step
-        log.exception("checks failed while reading relatives abroad")
+    except Exception as exc:  # a checks bug must not stop a secretary recording a step
+        # the type only: the message or a traceback may quote the dossier (issue 11)
+        log.error("checks failed while reading relatives abroad: %s", type(exc).__name__)
         return {}
     labels = {r.code: r.label for r in load_form().relatives().relations}
     out: dict[str, str] = {}

@@ -319,8 +319,8 @@ class Delivery:
                     await claim.wait()
                     continue
                 following = await self._deliver(row)
-        except Exception:  # pragma: no cover - the database failed; rows stay pending
-            log.exception("delivery to one chat stopped; its rows stay pending")
+        except Exception as exc:  # pragma: no cover - the database failed; rows stay pending
+            log.error("delivery to one chat stopped; its rows stay pending: %s", failure_place(exc))
         finally:
             self._workers.pop(chat_id, None)
             self.pacer.release((self.platform, self.moved.get(chat_id, chat_id)))

@@ -32,6 +32,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.intake import Intake
 from bot.telegram import PLATFORM
+from handlers.failures import failure_place
 from storage.inbox import Incoming
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,9 @@ class Webhook:
             return web.Response(status=400)
         try:
             await self.intake.receive([incoming(raw)])
-        except Exception:
-            log.exception("could not store an update; Telegram will send it again")
+        except Exception as exc:
+            log.error(
+                "could not store an update; Telegram will send it again: %s", failure_place(exc)
+            )
             return web.Response(status=500)
         return web.Response(status=200)

@@ -53,6 +53,7 @@ from bot.telegram_request import AiohttpRequest
 from bot.telegram_transport import TelegramTransport
 from forms import texts
 from handlers.events import Chat, Event, Reply, User
+from handlers.failures import failure_place
 from handlers.router import Router
 from storage.inbox import Inbox, Received
 from storage.outbox import Outbox
@@ -232,8 +233,8 @@ class TelegramService:
             while not stop.is_set():
                 try:
                     await job()
-                except Exception:
-                    log.exception("%s failed", name)
+                except Exception as exc:
+                    log.error("%s failed: %s", name, failure_place(exc))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), interval)
 

@@ -229,8 +229,8 @@ class Router:
                     if outbox:
                         apologies = to_messages(apology, event.chat, answering=True)
                         await tx.repo(Outbox).add(apologies)
-            except Exception:  # pragma: no cover - the database itself is failing
-                log.exception("could not mark a failed update as processed")
+            except Exception as exc:  # pragma: no cover - the database itself is failing
+                log.error("could not mark a failed update as processed: %s", failure_place(exc))
             return apology
 
     async def _unless_outsider(self, tx: Tx, event: Event, replies: list[Reply]) -> list[Reply]:

@@ -91,3 +91,64 @@ async def test_delivery_logs_no_chat_id_at_info(
     assert "retrying" in logged and "refuses the bot" in logged and "moved" in logged
     for chat_id in (CHAT_ID, "4455667788", "100998877"):
         assert chat_id not in logged, chat_id
+
+
+# -- a failing rule quotes the dossier in its exception: neither its message nor a traceback ---
+
+
+def _quoting(ctx: object) -> list[object]:
+    raise ValueError(f"cannot read {ctx.d.value('ho_ten')!r}")  # type: ignore[attr-defined]
+
+
+async def test_a_failing_rule_logs_its_id_not_the_dossier(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from dataclasses import replace
+
+    from forms.checks import run_checks
+    from forms.checks.core import RULES
+    from tests.samples import load_sample
+
+    monkeypatch.setitem(RULES, "X5", replace(RULES["X5"], fn=_quoting))
+    sample = load_sample("a")
+    with caplog.at_level(logging.DEBUG):
+        run_checks(sample, today=None)  # not raised: the other rules ran
+    logged = everything_logged(caplog)
+    assert "check X5 failed on a dossier: ValueError" in logged
+    assert sample.value("ho_ten") not in logged and "Traceback" not in logged
+    assert all(r.exc_info is None for r in caplog.records)
+
+
+async def test_the_candidates_chat_goes_on_when_checks_fail_and_logs_no_content(
+    db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """/xem, /tiendo and /dulieu with every check broken: the candidate gets their draft and
+    their data; the log names the failure's type and place only."""
+    from bot.app import build_flows
+    from handlers.candidate import flags as candidate_flags
+    from tests.chat_client import ChatClient
+    from tests.review_harness import fill_from_sample
+    from tests.samples import load_sample
+
+    sample = load_sample("a")
+
+    def broken(dossier: object, **_: object) -> list[object]:
+        raise ValueError(f"cannot read {sample.value('ho_ten')!r} born {sample.value('ngay_sinh')}")
+
+    client = ChatClient(Router(db, flows=build_flows()), user_id=CHAT_ID, name="Khoa")
+    await client.send("/start")
+    await client.click("Tôi đồng ý")
+    await fill_from_sample(db, client.platform, CHAT_ID, sample)
+    monkeypatch.setattr(candidate_flags.fchecks, "run_checks", broken)
+    with caplog.at_level(logging.DEBUG):
+        shown = await client.send("/xem")
+        await client.send("/tiendo")
+        mine = await client.send("/dulieu")
+    assert any(r.document and r.document.filename.endswith(".docx") for r in shown)
+    assert any(r.document and r.document.filename.endswith(".json") for r in mine)
+    logged = everything_logged(caplog)
+    assert "checks failed: ValueError at tests/test_logs.py:" in logged
+    assert "< handlers/candidate/flags.py:" in logged
+    for secret in (sample.value("ho_ten"), sample.value("ngay_sinh"), CHAT_ID, "Traceback"):
+        assert secret not in logged, secret
+    assert all(r.exc_info is None for r in caplog.records)

@@ -307,11 +307,12 @@ def _execute(
     for r in rules:
         try:
             out.extend(r.fn(ctx))
-        except Exception:
+        except Exception as exc:
             if strict:
                 raise
-            # never log dossier contents, only which rule failed
-            log.exception("check %s failed on a dossier", r.id)
+            # which rule failed and how, never the message or a traceback: they may quote the
+            # dossier's content (issue 11)
+            log.error("check %s failed on a dossier: %s", r.id, type(exc).__name__)
     order = {rule_id: n for n, rule_id in enumerate(RULES)}
     out.sort(key=lambda f: (f.item, order.get(f.rule, 0), f.row if f.row is not None else -1))
     explanations = d.explanations

@@ -35,6 +35,7 @@ from handlers.candidate.summaries import explanation, overview_text
 from handlers.candidate.texts import COMMANDS, draft_filename, t
 from handlers.candidate.withdrawal import ask_withdraw
 from handlers.events import Document, Reply
+from handlers.failures import failure_place
 from handlers.routing import ActionCodec
 
 Run = Callable[[Turn, str], Awaitable[None]]
@@ -139,7 +140,7 @@ async def view(turn: Turn, _: object = None) -> None:
     try:
         data = turn.wiring.renderer(turn.d, flags)
     except Exception as exc:  # the draft is a convenience; never break the chat
-        log.exception("draft rendering failed: %s", type(exc).__name__)
+        log.error("draft rendering failed: %s", failure_place(exc))
         turn.say(t("view.failed"))
         turn.nav.reask()
         return

@@ -11,6 +11,7 @@ from handlers.candidate.actions import EXPLAIN_FLAG, MORE_FLAGS, FlagRef, Offset
 from handlers.candidate.core import Turn, log
 from handlers.candidate.texts import short, t
 from handlers.events import Button
+from handlers.failures import failure_place
 
 FLAGS_SHOWN = 6  # a page of a flag list
 _SHOWN_KEPT = 60  # flags remembered as shown after an answer
@@ -21,7 +22,7 @@ def open_flags(turn: Turn) -> list[Flag]:
     try:
         return fchecks.run_checks(turn.d, today=turn.today, scope="all")
     except Exception as exc:  # a broken rule must not break the conversation
-        log.exception("checks failed: %s", type(exc).__name__)
+        log.error("checks failed: %s", failure_place(exc))
         return []
 
 
@@ -31,7 +32,7 @@ def progress_flags(turn: Turn) -> list[Flag]:
     try:
         return fchecks.run_checks(turn.d, today=turn.today, finished=turn.nav.finished_items())
     except Exception as exc:
-        log.exception("checks failed: %s", type(exc).__name__)
+        log.error("checks failed: %s", failure_place(exc))
         return []
 
 
@@ -40,7 +41,7 @@ def field_flags(turn: Turn, target: str) -> list[Flag]:
     try:
         return fchecks.check_field(turn.d, target, today=turn.today)
     except Exception as exc:
-        log.exception("field checks failed: %s", type(exc).__name__)
+        log.error("field checks failed: %s", failure_place(exc))
         return []
 
 
@@ -51,7 +52,7 @@ def item_flags(turn: Turn, item: ItemDef) -> list[Flag]:
             turn.d, [item.number], today=turn.today, finished=turn.nav.finished_items()
         )
     except Exception as exc:
-        log.exception("item checks failed: %s", type(exc).__name__)
+        log.error("item checks failed: %s", failure_place(exc))
         return []
     return [f for f in flags if f.item == item.number]
 
@@ -64,7 +65,7 @@ def section_flags(turn: Turn, index: int) -> list[Flag]:
             turn.d, numbers, today=turn.today, finished=turn.nav.finished_items()
         )
     except Exception as exc:
-        log.exception("part checks failed: %s", type(exc).__name__)
+        log.error("part checks failed: %s", failure_place(exc))
         return []
     return [f for f in flags if f.item in numbers and not f.explanation]
 

@@ -19,6 +19,7 @@ from handlers.candidate.core import Turn, log
 from handlers.candidate.flags import open_flags
 from handlers.candidate.texts import draft_filename, t
 from handlers.events import Document, Reply
+from handlers.failures import failure_place
 from storage.db import Tx
 from storage.org import Org
 from storage.reviews import Reviews
@@ -60,7 +61,7 @@ def _draft(turn: Turn) -> Document | None:
     try:
         data = turn.wiring.renderer(turn.d, open_flags(turn))
     except Exception as exc:  # the JSON carries everything; the draft is a convenience
-        log.exception("draft rendering failed: %s", type(exc).__name__)
+        log.error("draft rendering failed: %s", failure_place(exc))
         turn.say(t("view.failed"))
         return None
     return Document(draft_filename(turn.d), data, caption=t("my_data.docx"))

@@ -36,6 +36,7 @@ from admission.workdays import DEFAULT_CALENDAR, WorkCalendar, day_number, from_
 from forms import texts
 from forms.parsers import format_date
 from handlers.events import Button, Chat, Reply
+from handlers.failures import failure_place
 from handlers.replies import to_messages
 from handlers.secretary.actions import SUMMARY_DETAILS, UnitRef
 from handlers.secretary.common import DEFAULT_DIGEST_HOUR, DIGEST_OFF, QUIET_FROM, QUIET_UNTIL, t
@@ -213,8 +214,8 @@ async def run_periodic(
                     log.warning("scheduled message not delivered: %s", type(exc).__name__)
             today = local_date(now, notifier.zone)
             await refresh_flag_cache(notifier.db, today, limit=flag_batch)
-        except Exception:
-            log.exception("periodic secretary task failed")
+        except Exception as exc:
+            log.error("periodic secretary task failed: %s", failure_place(exc))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)
 

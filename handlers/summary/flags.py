@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
+from handlers.failures import failure_place
 from storage.db import Database, Tx
 from storage.stages import FlagCache
 
@@ -29,8 +30,8 @@ def default_checker(dossier: object, today: date) -> list[tuple[str, str]]:
 def _flags_of(checker: FlagChecker, dossier_id: int, dossier: object, today: date) -> list:
     try:
         return checker(dossier, today)
-    except Exception:  # a checks bug must not stop the summary
-        log.exception("checks failed on dossier %s", dossier_id)
+    except Exception as exc:  # a checks bug must not stop the summary
+        log.error("checks failed on dossier %s: %s", dossier_id, failure_place(exc))
         return []
 
 
