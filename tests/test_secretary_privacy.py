@@ -128,6 +128,22 @@ async def test_a_private_summary_gives_the_details_and_records_each_view(world: 
     assert await views(world, world.dossiers["D10"]) == []
 
 
+async def test_a_withdrawn_dossier_leaves_no_details_in_a_private_summary(world: World) -> None:
+    """Its verification abroad was left pending: the gate no longer lets anyone but the
+    candidate read the dossier, so its detailed line goes and no view is recorded."""
+    from admission import lifecycle
+
+    k = world.dossiers["K"]
+    async with world.db.transaction(at(TODAY)) as tx:
+        record = await tx.dossiers.get(k)
+        assert record is not None
+        await tx.dossiers.set_status(record, lifecycle.target(lifecycle.Move.WITHDRAW, "approved"))
+    text = only_text(await run(world, "sec", "tinhhinh"))
+    assert "TRẦN VĂN HÙNG" not in text and "Seoul" not in text
+    assert YOUNG in text  # the other dossier's details are still there
+    assert await views(world, k) == []
+
+
 async def test_details_are_sent_privately_from_the_group(world: World) -> None:
     k = world.dossiers["K"]
     tap = f"sec:ct:{world.alpha.id}"

@@ -5,12 +5,13 @@ never to the group it was tapped in. :func:`record_views` writes one ``view`` ro
 ``audit_log`` per dossier whose details were shown — the same rows the review flow writes,
 so a dossier's history and the candidate's "who saw my data" list both show it.
 
-The access gate (:func:`handlers.access.open_for_view`) records the view of a reviewer of the
-dossier's unit or above. The gate does not know secretaries — on the reviewers' side they never
-read content — but the steps after approval are theirs: to send a verification they read who
-the relatives are and where they live. The caller has already checked that the person oversees
-the dossier here (:func:`handlers.secretary.scope.dossier_refusal`); when the gate turns down a
-secretary, the same row is written with ``"as": "secretary"``.
+Every screen with details goes through the access gate (:mod:`handlers.access`), as the
+reviewers' «Xem» does: :func:`gated` narrows a request's audience to no details when the gate
+would not let the person read the dossier now (a draft, a dossier under review or back with
+its candidate for a secretary, a withdrawn one for anybody but its candidate), and
+:func:`record_views` records each view through the gate. The steps after approval are the
+secretaries' and reviewers': to send a verification they read who the relatives are and where
+they live, and the gate lets them once the dossier is approved.
 """
 
 from __future__ import annotations
@@ -45,22 +46,30 @@ async def privately(
     return [*(replace(r, chat=chat) for r in replies), Reply(toast=t("details.sent_privately"))]
 
 
+async def may_read(tx: Tx, person_id: int | None, dossier_ids: Iterable[int]) -> set[int]:
+    """Which of ``dossier_ids`` the gate lets ``person_id`` read now."""
+    allowed = set()
+    for dossier_id in set(dossier_ids):
+        record = await tx.dossiers.get(dossier_id)
+        if record is not None and (await access.access(tx, person_id, record)).may_view:
+            allowed.add(dossier_id)
+    return allowed
+
+
+async def gated(tx: Tx, request: Request, dossier_id: int) -> Request:
+    """``request`` with details only if the gate lets its person read the dossier now."""
+    if not request.audience.details:
+        return request
+    person_id = request.person.id if request.person is not None else None
+    if dossier_id in await may_read(tx, person_id, [dossier_id]):
+        return request
+    return replace(request, audience=replace(request.audience, details=False))
+
+
 async def record_views(tx: Tx, person_id: int, dossier_ids: Iterable[int], *, what: str) -> None:
     """One view row per dossier whose details ``person_id`` was shown (``what``: which
-    screen: ``stage_card``, ``stage_person``, ``stage_date``, ``summary``)."""
+    screen: ``stage_card``, ``stage_person``, ``stage_date``, ``summary``), through the gate
+    (:class:`handlers.access.AccessDenied` if it refuses one: the caller showed details it
+    should not have, and the transaction rolls back)."""
     for dossier_id in sorted(set(dossier_ids)):
-        try:
-            await access.open_for_view(tx, person_id, dossier_id, what=what)
-        except access.AccessDenied:
-            record = await tx.dossiers.get(dossier_id)
-            if record is None:
-                continue
-            manages = await access.may_manage(tx, person_id, record.unit_id or 0)
-            await tx.audit.append(
-                "view",
-                person_id=person_id,
-                dossier_id=dossier_id,
-                revision=record.revision,
-                unit_id=record.unit_id,
-                detail={"what": what, "as": "secretary" if manages else "overseer"},
-            )
+        await access.open_for_view(tx, person_id, dossier_id, what=what)

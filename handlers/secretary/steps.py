@@ -6,9 +6,10 @@ date, by ``/buoc 12 chibo 15/06/2026`` or by buttons on the card (``/buoc 12``);
 undoes the latest step. The rules are :mod:`admission.stages`; recording is
 :func:`handlers.stages.record_step`.
 
-The screens are built for the request's audience (:mod:`.card`): a screen that showed a
-dossier's details records a view; in a group the card's "Xem chi tiết" (``sec:cp``) sends
-them privately.
+The screens are built for the request's audience (:mod:`.card`), narrowed by the access gate
+(:func:`.details.gated`: details only of a dossier the person may read now — approved, for a
+secretary); a screen that showed a dossier's details records a view through the gate; in a
+group the card's "Xem chi tiết" (``sec:cp``) sends them privately.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from handlers.events import Reply
 from handlers.secretary.actions import AskDate, DecisionDay, DossierRef, PickPerson, RecordStep
 from handlers.secretary.card import Screen, ask_date, ask_person, card, confirm_not_admitted
 from handlers.secretary.common import Request, Settings, refused, t, too_large
-from handlers.secretary.details import privately, record_views
+from handlers.secretary.details import gated, privately, record_views
 from handlers.secretary.pipeline import pipeline_list
 from handlers.secretary.scope import dossier_refusal, request_scope
 from handlers.stages import (
@@ -124,12 +125,14 @@ class StepCommands:
         return await self._undo(tx, request, payload.dossier)
 
     async def person_button(self, tx: Tx, request: Request, payload: PickPerson) -> list[Reply]:
+        request = await gated(tx, request, payload.dossier)
         screen = await ask_person(tx, payload.dossier, payload.which, request.audience)
         return await _shown(tx, request, payload.dossier, screen, "stage_person")
 
     async def date_button(self, tx: Tx, request: Request, payload: AskDate) -> list[Reply]:
         if payload.step not in TYPED_STEP:
             return [Reply(text=t("step.usage"))]
+        request = await gated(tx, request, payload.dossier)
         screen = await ask_date(
             tx, payload.dossier, payload.step, payload.person, request.today, request.audience
         )
@@ -174,6 +177,7 @@ class StepCommands:
     async def _card(
         self, tx: Tx, request: Request, dossier_id: int, *, note: str = ""
     ) -> list[Reply]:
+        request = await gated(tx, request, dossier_id)
         screen = await card(
             tx, dossier_id, request.today, self.calendar, request.audience, note=note
         )
@@ -188,7 +192,8 @@ class StepCommands:
                 abroad=step.abroad, recorded_by=person.id,
             )  # fmt: skip
         except StepRefused as exc:
-            return [Reply(text=_refusal_text(exc, request, step.dossier_id))]
+            gate = await gated(tx, request, step.dossier_id)
+            return [Reply(text=_refusal_text(exc, gate, step.dossier_id))]
         progress = await tx.repo(StageRecords).progress(step.dossier_id)
         number = step.dossier_id
         full_name = progress.full_name if progress else ""

@@ -3,18 +3,20 @@ with a chart and a button for the spreadsheet.
 
 In a group the text has no details and names only where the unit allowed them, with a button
 (``sec:ct``) that sends the full summary privately; a summary with details records a view of
-each dossier whose details it shows (:mod:`.details`)."""
+each dossier whose details it shows, through the access gate, and leaves out the detailed lines
+of dossiers the gate does not let the reader read (:mod:`.details`)."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date, datetime
 
 from handlers.charts import summary_chart
 from handlers.events import Button, Photo, Reply
 from handlers.secretary.actions import EXPORT, SUMMARY, SUMMARY_DETAILS, UnitRef
 from handlers.secretary.common import OVERSEERS, Request, Settings, t
-from handlers.secretary.details import privately, record_views
+from handlers.secretary.details import may_read, privately, record_views
 from handlers.secretary.scope import choose_unit
 from handlers.summary import (
     Summary,
@@ -55,11 +57,26 @@ class SummaryCommand:
         async with tx.db.read(datetime.fromisoformat(tx.now)) as r:
             return await load_summary(r, unit_id, today, calendar=s.calendar)
 
+    async def _readable(self, tx: Tx, request: Request, summary: Summary) -> Summary:
+        """The summary without the detailed lines of dossiers the gate does not let the
+        person read now (a verification left pending on a dossier withdrawn or reopened)."""
+        items = (*summary.overdue_items, *summary.under_age_items)
+        person_id = request.person.id if request.person is not None else None
+        detailed = {i.dossier_id for i in items if has_details(i)}
+        allowed = await may_read(tx, person_id, detailed)
+        if allowed == detailed:
+            return summary
+        keep = [i for i in summary.overdue_items if not has_details(i) or i.dossier_id in allowed]
+        young = [i for i in summary.under_age_items if i.dossier_id in allowed]
+        return replace(summary, overdue_items=keep, under_age_items=young)
+
     async def replies(self, tx: Tx, request: Request, unit_id: int) -> list[Reply]:
         today, audience = request.today, request.audience
         summary = await self.summary(tx, unit_id, today)
         if summary is None:
             return [Reply(text=t("access.refused"))]
+        if audience.details:
+            summary = await self._readable(tx, request, summary)
         text = render_summary(summary, audience)
         buttons = [[Button(t("buttons.export"), EXPORT.encode(UnitRef(unit_id)))]]
         if not audience.details:
