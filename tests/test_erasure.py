@@ -42,9 +42,11 @@ DISTINCTIVE = (
 
 
 def forms_of(needle: str) -> list[bytes]:
-    """How a text may sit in a file: UTF-8, or JSON with non-ASCII escaped."""
+    """How a text may sit in a file: UTF-8, JSON with non-ASCII escaped, or XML with
+    character references (a spreadsheet's cells: ``TR&#7846;N``)."""
     escaped = needle.encode("ascii", "backslashreplace").replace(b"\\x", b"\\u00")
-    return [needle.encode(), escaped, needle.encode("unicode_escape")]
+    xml = needle.encode("ascii", "xmlcharrefreplace")
+    return [needle.encode(), escaped, needle.encode("unicode_escape"), xml]
 
 
 def file_texts(folder: Path) -> dict[str, bytes]:
@@ -128,8 +130,17 @@ async def test_an_erased_candidate_leaves_nothing_in_the_files(
         assert await r.fetchval("SELECT status FROM dossiers WHERE id = ?", (dossier_id,)) == (
             "returned"
         )
+    # the candidate's copy of their data (/dulieu) and the secretary's spreadsheet (/xuat),
+    # both written to disk by the console
+    console.show([r for r in await candidate.send("/dulieu") if r.document])
+    sec_console = ConsoleAdapter(router, io.StringIO(), documents_dir=documents, user_id="sec")
+    sec_console.files = router.db.files
+    exported = await net.event(sec, sec_chat, kind="command", command="xuat")
+    sec_console.show([r for r in exported if r.document])
     assert router.db.checkpoint()
     before = found(db_path, documents)
+    assert any("xuat" in w for w in before[NAME])  # the export lists the candidate
+    assert any(w.endswith(".json") for w in before["12/07/2001"])  # so does their copy
     assert all(before.values()), {n: w for n, w in before.items() if not w}  # all there first
     assert any("rev" in w for w in before[NAME] if "ho-so" in w)  # the reviewer's copy
 

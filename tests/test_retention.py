@@ -224,3 +224,43 @@ async def test_an_upgraded_database_keeps_its_dossiers_and_accepts_withdrawn(
             assert await r.fetchval("SELECT phase FROM dossier_progress") == "withdrawn"
     finally:
         await db.close()
+
+
+async def test_what_retention_erases_leaves_nothing_in_the_files(
+    world: World, tmp_path: Path
+) -> None:
+    """A withdrawn, a not-admitted and an abandoned (warned) dossier go after their periods:
+    afterwards the database file, its WAL and the documents folder (the candidate's drafts, a
+    reviewer's copy, the exports) hold none of their names."""
+    from storage.files import DocumentFolder
+    from tests.test_erasure import file_texts, forms_of
+
+    gone = {"D1": "LÊ VĂN MỘT", "D7": "NGÔ VĂN BẢY", "D8": "ĐINH VĂN TÁM"}
+    kept = "ĐỖ THỊ SÁU"  # D6, approved and on its way
+    documents = tmp_path / "documents"
+    files = world.db.files = DocumentFolder(documents)
+    d7, d8 = world.dossiers["D7"], world.dossiers["D8"]
+    for label, name in gone.items():
+        files.save("tg", f"cand-{label}", f"ly-lich-nhap-{label}.docx", name.encode())
+    files.save("tg", "rev-a1", f"2KND-ho-so-{d8}-ban-3-nhap.docx", gone["D8"].encode())
+    files.save("tg", "sec", "ho-so-1-20260923.xlsx", " ".join([*gone.values(), kept]).encode())
+    async with world.db.transaction(at(TODAY)) as tx:
+        record = await tx.dossiers.get(d7)
+        assert record is not None
+        await tx.dossiers.set_status(record, lifecycle.target(Move.WITHDRAW, record.status))
+        await record_step(tx, d8, "khong_ket_nap", TODAY, today=TODAY, recorded_by=world.secretary)
+
+    def where(name: str) -> list[str]:
+        db_path = Path(world.db.path)
+        places = {"db": db_path.read_bytes(), "wal": Path(f"{db_path}-wal").read_bytes()}
+        places.update(file_texts(documents))
+        return [w for w, data in places.items() if any(f in data for f in forms_of(name))]
+
+    assert world.db.checkpoint()
+    assert all(where(name) for name in gone.values())  # all there first
+    notifier = Notifier(world.db, retention=POLICY)
+    for n in range(0, POLICY.closed_days + 1):
+        await notifier.due_notifications(at(TODAY + timedelta(days=n), 9))
+    assert {d for d, _ in await erasures(world)} == {world.dossiers[x] for x in gone}
+    assert {name: where(name) for name in gone.values()} == {name: [] for name in gone.values()}
+    assert where(kept) == ["db"]  # the approved dossier stays (the export went with the rest)
