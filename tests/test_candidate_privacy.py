@@ -386,6 +386,35 @@ async def test_a_changed_text_is_asked_again_first_and_the_conversation_resumes(
     assert json.loads(renewed)["renewed"] is True
 
 
+async def test_a_new_version_of_the_text_asks_again_whoever_accepted_the_last(
+    router: Router, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The committee changes the text (``consent.version`` 2 → 3): a person who accepted
+    version 2 is asked again at their next message, their answers kept; version 3 and its
+    time are recorded."""
+    from handlers.candidate import consent
+
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    revision = (await current(db)).revision
+    monkeypatch.setattr(consent, "version", lambda: "3")
+    await client.send("12/07/2001")
+    assert "đã được cập nhật" in client.texts()
+    assert (await current(db)).revision == revision  # the answer waits for the new consent
+    await client.click("Tôi đồng ý")
+    async with db.read() as r:
+        row = await r.fetchone("SELECT consent_version, consent_at FROM people")
+        given = await r.fetchall(
+            "SELECT detail FROM audit_log WHERE action = 'consent_given' ORDER BY id"
+        )
+    assert row is not None and row[0] == "3" and row[1]
+    assert [json.loads(g[0])["version"] for g in given] == ["2", "3"]
+    assert "(2) Các tên gọi khác" in client.texts()  # the question it was at, asked again
+    await client.send("Khoa Trần")
+    assert (await current(db)).revision > revision  # and answered
+    assert (await current(db)).dossier.value("ho_ten") == "TRẦN MINH KHOA"
+
+
 async def test_rights_do_not_wait_for_a_renewed_consent(router: Router, db: Database) -> None:
     client = await consented(router)
     await client.send("TRẦN MINH KHOA")
