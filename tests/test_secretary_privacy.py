@@ -117,7 +117,9 @@ async def test_a_group_summary_shows_numbers_not_names_nor_details(world: World)
 
 async def test_a_private_summary_gives_the_details_and_records_each_view(world: World) -> None:
     k, y = world.dossiers["K"], world.dossiers["Y"]
-    text = only_text(await run(world, "sec", "tinhhinh"))
+    replies = await run(world, "sec", "tinhhinh")
+    assert [r.protect for r in replies if r.text] == [True]
+    text = only_text(replies)
     assert "TRẦN VĂN HÙNG (Số 5 đường Itaewon, Seoul, Hàn Quốc), quốc tịch Hàn Quốc" in text
     assert f"{YOUNG} (Chi bộ Kỹ thuật): sinh ngày {BIRTH}, đủ 18 tuổi ngày {ADULT}" in text
     for dossier in (k, y):
@@ -252,7 +254,9 @@ async def test_step_screens_in_a_group_carry_no_details(world: World) -> None:
 
 async def test_step_screens_in_private_show_details_and_record_each_view(world: World) -> None:
     k, y = world.dossiers["K"], world.dossiers["Y"]
-    card = only_text(await run(world, "sec", "buoc", str(k)))
+    shown = await run(world, "sec", "buoc", str(k))
+    assert all(r.protect for r in shown if r.text)  # kept from being forwarded
+    card = only_text(shown)
     assert card.startswith(f"Hồ sơ số {k} — {CANDIDATE} (Chi bộ Kỹ thuật)")
     assert "TRẦN VĂN HÙNG (Số 5 đường Itaewon, Seoul, Hàn Quốc)" in card
     send = (await run(world, "sec", action=f"sec:wp:{k}:g"))[0]
@@ -272,8 +276,9 @@ async def test_step_screens_in_private_show_details_and_record_each_view(world: 
     ]
     assert [v["detail"]["what"] for v in await views(world, y)] == ["stage_card"]
     # a screen without details is no view: the card of a dossier with no relative abroad
-    await run(world, "sec", "buoc", str(world.dossiers["D9"]))
+    plain = await run(world, "sec", "buoc", str(world.dossiers["D9"]))
     assert await views(world, world.dossiers["D9"]) == []
+    assert not any(r.protect for r in plain)
 
 
 async def test_a_card_details_button_sends_the_card_privately(world: World) -> None:

@@ -15,7 +15,7 @@ group the card's "Xem chi tiết" (``sec:cp``) sends them privately.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from admission.stages import StepRefused, person_label, step_label
@@ -226,9 +226,11 @@ class StepCommands:
 async def _shown(
     tx: Tx, request: Request, dossier_id: int, screen: Screen, what: str
 ) -> list[Reply]:
-    """The screen's reply, with a view recorded when it showed the dossier's details."""
+    """The screen's reply, with a view recorded when it showed the dossier's details (and
+    then protected from forwarding, as the reviewers' «Xem» is)."""
     if screen.details and request.person is not None:
         await record_views(tx, request.person.id, [dossier_id], what=what)
+        return [replace(screen.reply, protect=True)]
     return [screen.reply]
 
 

@@ -79,14 +79,15 @@ class SummaryCommand:
             summary = await self._readable(tx, request, summary)
         text = render_summary(summary, audience)
         buttons = [[Button(t("buttons.export"), EXPORT.encode(UnitRef(unit_id)))]]
+        items = (*summary.overdue_items, *summary.under_age_items)
+        detailed = [i.dossier_id for i in items if has_details(i)] if audience.details else []
         if not audience.details:
             text += "\n\n" + t("details.group_note", names=audience.names)
             buttons.append([Button(t("details.button"), SUMMARY_DETAILS.encode(UnitRef(unit_id)))])
         elif request.person is not None:
-            items = (*summary.overdue_items, *summary.under_age_items)
-            detailed = [i.dossier_id for i in items if has_details(i)]
             await record_views(tx, request.person.id, detailed, what="summary")
-        replies = [Reply(text=text, buttons=buttons)]
+        # the details (relatives abroad, birth dates) are kept from being forwarded
+        replies = [Reply(text=text, buttons=buttons, protect=bool(detailed))]
         if self.settings.chart:
             png = await asyncio.to_thread(summary_chart, summary)
             caption = t("summary.chart_caption", unit=summary.unit_name, today=fmt_date(today))
