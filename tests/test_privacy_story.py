@@ -81,7 +81,7 @@ async def _organisation(scene: Scene) -> dict[str, TelegramUser]:
     await sec.command("moi", "ungvien", f"#{cb_id}")
     return {
         "cb_sec": cb[sec], "r1": cb[scene.r1], "r2": cb[scene.r2],
-        "du_sec": du[sec], "r3": du[scene.r3], "invite": sec,
+        "du_sec": du[sec], "r3": du[scene.r3], "invite": sec, "cand": cb[scene.candidate],
     }  # fmt: skip
 
 
@@ -175,6 +175,13 @@ async def test_a_whole_story_logs_nothing_personal_and_shows_groups_no_content(
         # -- the right to know -------------------------------------------------------------------
         await cand.command("dulieu")
         assert any(d.filename.endswith(".json") for d in cand.documents())
+
+        # -- the candidate sits in their chi bộ's group: what they type there shows nothing ------
+        in_group = g["cand"]
+        for command in ("xem", "dulieu", "tiendo", "hoso", "tinhhinh", "lichsu"):
+            await in_group.command(command, expect_reply=False)
+        await in_group.command("sua", "3", expect_reply=False)
+        await in_group.send(sample.value("ngay_sinh"), expect_reply=False)
 
         shown = _group_texts(scene)
 
