@@ -426,3 +426,20 @@ async def test_rights_do_not_wait_for_a_renewed_consent(router: Router, db: Data
     assert "Đã xóa hồ sơ" in client.texts()
     async with db.read() as r:
         assert await r.fetchval("SELECT status FROM dossiers") == "deleted"
+
+
+async def test_numbers_too_big_get_a_vietnamese_line_in_the_chat(router: Router) -> None:
+    """Numbers past SQLite's INTEGER typed to commands, as answers or in forged buttons: a
+    plain Vietnamese line each, never the apology of a failure."""
+    huge, two_63 = "99999999999999999999", str(2**63)
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    typed = [f"/sua {huge}", f"/sua {two_63}", f"/sua -{huge}", huge, two_63, f"/hienten #{huge}"]
+    pressed = [f"c:go:{huge}", f"c:go:{two_63}:x:1", f"c:flag:{huge}", f"c:more:{huge}"]
+    said = [await client.send(text) for text in typed]
+    said += [await client.press(action) for action in pressed]
+    assert router.stats.errors == 0
+    for replies in said:
+        text = " ".join(r.text or r.toast for r in replies)
+        assert text.strip() and "gặp sự cố" not in text
+    assert f"Không có mục {huge}" in client.texts(said[0])
