@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,6 +33,20 @@ from tests.test_telegram_e2e import play
 from tests.tg_client import TelegramUser
 
 COMMENTS = ("Ngày sinh phải khớp giấy khai sinh, kiểm tra lại.", "Ghi rõ chức vụ từng giai đoạn.")
+
+
+#: How long a person waits for the bot: the story renders documents, and two cores shared by
+#: several test runs can make one step take seconds.
+PATIENCE = 60.0
+
+
+def _patient(in_group: Any) -> Any:
+    def patient(who: TelegramUser, chat: Any) -> TelegramUser:
+        member = in_group(who, chat)
+        member.timeout = PATIENCE
+        return member
+
+    return patient
 
 
 @dataclass
@@ -71,6 +86,7 @@ async def _organisation(scene: Scene) -> dict[str, TelegramUser]:
     for who, unit in ((scene.r1, cb_id), (scene.r2, cb_id), (scene.r3, du_id)):
         await sec.command("moi", "duyet", f"#{unit}")
         await who.start(code_in(sec.last_text()))
+    scene.in_group = _patient(scene.in_group)  # type: ignore[method-assign]
     cb = {w: scene.in_group(w, scene.cb_chat) for w in (sec, scene.r1, scene.r2, scene.candidate)}
     du = {w: scene.in_group(w, scene.du_chat) for w in (sec, scene.r3)}
     for chat, unit, people in ((scene.cb_chat, cb_id, cb), (scene.du_chat, du_id, du)):
@@ -116,7 +132,11 @@ async def test_a_whole_story_logs_nothing_personal_and_shows_groups_no_content(
     sample = _father_abroad(load_sample("a"))
     async with running_scene(tmp_path) as scene:
         api, cand, sec = scene.api, scene.candidate, scene.secretary
+        for who in (scene.secretary, scene.r1, scene.r2, scene.r3, cand):
+            who.timeout = PATIENCE
         g = await _organisation(scene)
+        for member in g.values():
+            member.timeout = PATIENCE
 
         # -- the candidate types the whole form and submits -------------------------------------
         await cand.start(code_in(g["invite"].last_text()))
