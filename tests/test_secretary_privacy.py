@@ -132,7 +132,8 @@ async def test_a_private_summary_gives_the_details_and_records_each_view(world: 
 
 async def test_a_withdrawn_dossier_leaves_no_details_in_a_private_summary(world: World) -> None:
     """Its verification abroad was left pending: the gate no longer lets anyone but the
-    candidate read the dossier, so its detailed line goes and no view is recorded."""
+    candidate read the dossier, so its detailed line goes and no view is recorded; and a
+    withdrawn dossier is out of the clocks, so neither the summary nor the digest counts it."""
     from admission import lifecycle
 
     k = world.dossiers["K"]
@@ -144,6 +145,10 @@ async def test_a_withdrawn_dossier_leaves_no_details_in_a_private_summary(world:
     assert "TRẦN VĂN HÙNG" not in text and "Seoul" not in text
     assert YOUNG in text  # the other dossier's details are still there
     assert await views(world, k) == []
+    # nor is it overdue work any more: only the other dossier's verification is counted
+    assert "chưa có kết quả: 1\n   – ĐINH VĂN TÁM" in text
+    digest = only_text(await Notifier(world.db).due_notifications(at(TODAY, 9)))
+    assert "Việc mới quá hạn" in digest and f"Hồ sơ số {k} " not in digest
 
 
 async def test_details_are_sent_privately_from_the_group(world: World) -> None:

@@ -15,8 +15,10 @@ from storage.db import Repo
 from storage.stages.rows import OverdueItem
 from storage.stages.sql import pin_index, unit_filter
 
+# The phases of a dossier no longer on its way: out of every clock.
+_CLOSED = "('deleted', 'withdrawn', 'official', 'not_admitted')"
+_ACTIVE = f"p.phase NOT IN {_CLOSED}"
 # Clock → (SQL condition on dossier_progress p, start column, its partial index of 006).
-_ACTIVE = "p.phase NOT IN ('deleted', 'withdrawn', 'official', 'not_admitted')"
 _CLOCK_SQL: dict[str, tuple[str, str, str]] = {
     "decision": (
         "p.chi_bo_d < :decision AND p.decision_d IS NULL",
@@ -54,9 +56,13 @@ _CLOCK_SQL: dict[str, tuple[str, str, str]] = {
         "dossier_progress_clock_idle",
     ),
 }
+# A verification still awaited past its deadline, of a dossier still on its way (one withdrawn
+# or not admitted leaves the clocks: issue 11, a withdrawn dossier is nobody's work any more).
 _VERIF_SQL = (
     "p.returned_d IS NULL AND p.sent_d < :verification"
     " AND (p.abroad = 0 OR p.sent_d < :verification_abroad)"
+    " AND NOT EXISTS (SELECT 1 FROM dossier_progress c"
+    f" WHERE c.dossier_id = p.dossier_id AND c.phase IN {_CLOSED})"
 )
 
 # Stage durations for the medians.
