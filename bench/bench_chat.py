@@ -64,8 +64,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "bench"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 
 # ============================================================================================
@@ -85,6 +86,8 @@ class Step:
     value: str
     outputs: int = 1
     document: bool = False  # the answer carries a .docx (the draft): rendered, throttled
+    field_kind: str = ""  # typed answers: the kind of field answered (bench/people.py)
+    field_id: str = ""
 
 
 def stub_script(length: int) -> list[Step]:
@@ -124,9 +127,11 @@ async def stub_router(db_path: Path) -> tuple[Any, Any]:
     return StubRouter(db), db.close
 
 
-async def record_script(sample: str) -> list[Step]:
-    """Play ``sample`` once through the router (no Telegram) and write down every move and
-    how many Telegram messages answered it; all simulated candidates then replay it."""
+async def record_script(sample: str, finish: str = "view") -> list[Step]:
+    """Play ``sample`` once through the router (no Telegram) and write down every move, how
+    many Telegram messages answered it and, for typed answers, which field it answered;
+    all simulated candidates then replay it (each as their own person: bench/people.py).
+    ``finish="submit"`` ends with the dossier submitted instead of the draft viewed."""
     from bot.app import build_flows
     from bot.telegram import split_text
     from handlers.events import Chat, Event, User
@@ -139,7 +144,13 @@ async def record_script(sample: str) -> list[Step]:
         path = Path(tmp) / "script.sqlite3"
         db = await Database.open(path)
         router = Router(db, flows=build_flows())
-        player = SamplePlayer(load_sample(sample))
+        typed: list[Any] = []
+
+        def note_field(fdef: Any, text: str) -> str:
+            typed.append(fdef)
+            return text
+
+        player = SamplePlayer(load_sample(sample), typist=note_field, finish=finish)  # type: ignore[arg-type]
         user, chat = User("telegram", "1", "Ứng viên"), Chat("telegram", "1")
         steps: list[Step] = []
         move = Move("text", "/start")
@@ -167,11 +178,61 @@ async def record_script(sample: str) -> list[Step]:
                 if reply.buttons:
                     buttons = reply.buttons
             kind = "tap" if move.kind == "tap" else "text"
-            steps.append(Step(kind, move.value, outputs, document))
+            fdef = typed.pop() if typed else None
+            steps.append(
+                Step(
+                    kind,
+                    move.value,
+                    outputs,
+                    document,
+                    field_kind=str(fdef.kind) if fdef is not None else "",
+                    field_id=fdef.id if fdef is not None else "",
+                )
+            )
             state, dossier = read_state(path, "telegram", "1")
             move = player.next_move(state, dossier)
         await db.close()
     return steps
+
+
+def candidate_scripts(template: list[Step], args: argparse.Namespace) -> list[list[Step]]:
+    """Each candidate's own script: sample A's conversation played as a different person
+    (bench/people.py, seeded), or — ``--same-text``, the old bench — everyone typing sample
+    A's text; for the peer (``--peer``), the same people answering the peer's questions."""
+    if args.same_text:
+        plays = [template] * args.n
+    else:
+        from people import person, personalise
+
+        from tests.samples import load_sample
+
+        birth = load_sample("a").answers["ngay_sinh"]
+        plays = [personalise(template, person(args.seed, i), birth) for i in range(args.n)]
+    if args.peer:
+        plays = [peer_script(steps) for steps in plays]
+    return plays
+
+
+def peer_script(steps: list[Step]) -> list[Step]:
+    """The same number of moves for the peer bot (bench/peer_bot.py): its questions answered
+    with this person's own values of the same kind, and a tap on "Bỏ qua" where the person
+    tapped a button with ours. The peer answers every move with one message."""
+    from peer_bot import QUESTIONS, SKIP
+
+    typed: dict[str, list[str]] = {}
+    for step in steps:
+        if step.kind == "text" and not step.value.startswith("/"):
+            kind = step.field_kind if step.field_kind in ("name", "date", "gender") else "text"
+            typed.setdefault(kind, []).append(step.value)
+    moves = [Step("text", "/start")]
+    for number, step in enumerate(steps[1:]):
+        if step.kind == "tap":
+            moves.append(Step("tap", SKIP))
+            continue
+        kind = QUESTIONS[number % len(QUESTIONS)][2]
+        pool = typed.get(kind) or typed["text"]
+        moves.append(Step("text", pool[number % len(pool)]))
+    return moves
 
 
 # ============================================================================================
@@ -243,6 +304,7 @@ class SideResult:
     latencies: list[float] = field(default_factory=list)
     steady_latencies: list[float] = field(default_factory=list)
     document_latencies: list[float] = field(default_factory=list)  # drafts (.docx) only
+    document_felt: list[float] = field(default_factory=list)  # the same, as people feel it
     felt: list[float] = field(default_factory=list)
     complete: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -253,7 +315,8 @@ async def fake_side(args: argparse.Namespace) -> None:
     """Serve the Bot API and play N candidates; report timings as JSON on stdout."""
     from tests.fake_bot_api import Chat
 
-    steps = [Step(**s) for s in json.loads(Path(args.script).read_text(encoding="utf-8"))]
+    template = [Step(**s) for s in json.loads(Path(args.script).read_text(encoding="utf-8"))]
+    plays = candidate_scripts(template, args)
     # This process is the measuring instrument: it keeps the whole history of the run
     # (every call, update and message: ~0.8 GB at N = 500), and with the garbage collector
     # on, its full collections grew to over a second each — pauses that held every reply in
@@ -278,6 +341,7 @@ async def fake_side(args: argparse.Namespace) -> None:
     series: list[tuple[float, float, int]] = []  # --series: (answered at, latency, step)
 
     async def candidate(index: int) -> None:
+        steps = plays[index]
         user = api.new_user(f"Ứng viên {index}")
         chat = Chat.private(user)
         # people do not start in lockstep; then each keeps to their own open-loop schedule
@@ -311,6 +375,7 @@ async def fake_side(args: argparse.Namespace) -> None:
             )
             if step.document:
                 result.document_latencies.append(first - delivered)
+                result.document_felt.append(first - record.created_at)
             if args.series:
                 series.append((round(first - started, 4), round(first - delivered, 5), number))
             last_keyboard_id = _latest_keyboard(api, chat.id)
@@ -371,6 +436,16 @@ def _find_button(api: Any, chat_id: int, action: str, message_id: int | None) ->
 # ============================================================================================
 
 
+def people_options(args: argparse.Namespace) -> list[str]:
+    """The options that say who the candidates are and which bot serves them."""
+    return [
+        "--seed",
+        str(args.seed),
+        *(["--same-text"] if args.same_text else []),
+        *(["--peer"] if args.peer else []),
+    ]
+
+
 def cpu_seconds() -> float:
     """This process's user + system CPU time."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -415,6 +490,7 @@ async def bot_side(args: argparse.Namespace) -> None:
             "--result",
             args.result,
             *(["--series", args.series] if args.series else []),
+            *people_options(args),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             cwd=str(ROOT),
@@ -426,7 +502,7 @@ async def bot_side(args: argparse.Namespace) -> None:
             raise RuntimeError(f"fake side did not start: {ready}")
         port = int(ready[1])
         db_path = Path(tmp) / "knd.sqlite3"
-        router, close = await open_bot_router(db_path, args.stub)
+        router, close = (None, None) if args.peer else await open_bot_router(db_path, args.stub)
         settings = Settings(
             _env_file=None,
             bot_token="123456789:TEST-fake_token-ABCdefGHIjklMNOpqr",
@@ -436,7 +512,11 @@ async def bot_side(args: argparse.Namespace) -> None:
             polling_timeout=10,
         )
         # the production default pacing (bot/pacing.py), as run_telegram runs it
-        bot = TelegramService(settings, router, commands=[])
+        bot = (
+            PeerService(settings, Path(tmp))
+            if args.peer
+            else TelegramService(settings, router, commands=[])
+        )
         await bot.start()
         baseline = rss_mb()
         peak = baseline
@@ -472,8 +552,37 @@ async def bot_side(args: argparse.Namespace) -> None:
         print("RESULT " + json.dumps(memory), flush=True)
 
 
-async def run_one(n: int, mode: str, think: float, script: Path, args: argparse.Namespace) -> dict:
-    """Run one configuration in a fresh bot process and return its figures."""
+class PeerService:
+    """The peer bot (bench/peer_bot.py) started and stopped like our TelegramService."""
+
+    def __init__(self, settings: Any, tmp: Path) -> None:
+        from peer_bot import build
+
+        self.application = build(
+            settings.token,
+            settings.api_base_url,
+            settings.api_file_url,
+            tmp / "peer.pickle",
+        )
+
+    async def start(self) -> None:
+        await self.application.initialize()
+        await self.application.start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(poll_interval=0.0, timeout=10)
+
+    async def stop(self) -> None:
+        assert self.application.updater is not None
+        await self.application.updater.stop()
+        await self.application.stop()
+        await self.application.shutdown()
+
+
+async def run_one(
+    n: int, mode: str, think: float, script: Path, args: argparse.Namespace, peer: bool = False
+) -> dict:
+    """Run one configuration in a fresh bot process (ours, or the peer) and return its
+    figures."""
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -485,7 +594,9 @@ async def run_one(n: int, mode: str, think: float, script: Path, args: argparse.
         "--script",
         str(script),
         "--result",
-        str(script.with_suffix(f".{n}.{mode}.json")),
+        str(script.with_suffix(f".{n}.{mode}{'.peer' if peer else ''}.json")),
+        *people_options(args),
+        *(["--peer"] if peer else []),
     ]
     if args.stub:
         command.append("--stub")
@@ -568,6 +679,51 @@ def compare(label: str, n: int, data: dict, rate: float) -> None:
     )
 
 
+def cpu_per_update_ms(data: dict) -> float:
+    """The bot process's CPU time over the run ÷ the updates answered."""
+    return data["cpu"] / data["updates"] * 1000.0 if data.get("updates") else float("nan")
+
+
+def report_felt(label: str, n: int, data: dict) -> None:
+    """What people feel: from the moment the person's update entered the (fake) Telegram
+    server to the bot's first reply reaching it — the wait for the bot's next getUpdates
+    included — and the rate over the whole run beside the steady window's."""
+    ms = 1000.0
+    felt, window = data["felt"], data["steady_seconds"]
+    whole = data["updates"] / data["seconds"] if data["seconds"] else 0.0
+    steady = data["steady_updates"] / window if window else 0.0
+    print(
+        f"{label:9} N={n:<4} felt latency p50={pct(felt, 0.5) * ms:6.1f} ms "
+        f"p99={pct(felt, 0.99) * ms:7.1f} ms max={max(felt, default=0) * ms:7.1f} ms; "
+        f"{whole:4.0f} updates/s over the whole run ({data['updates']} in "
+        f"{data['seconds']:.0f} s), {steady:4.0f}/s in the steady window; "
+        f"CPU {cpu_per_update_ms(data):.2f} ms per update",
+        flush=True,
+    )
+    docs = data.get("document_felt") or []
+    if docs:
+        print(
+            f"          drafts felt p50={pct(docs, 0.5):.2f} s p99={pct(docs, 0.99):.2f} s "
+            f"max={max(docs):.2f} s ({len(docs)} drafts)",
+            flush=True,
+        )
+
+
+def report_peer(label: str, n: int, data: dict, ours: dict) -> float:
+    """The peer's run, and the ratio of CPU per update (ours ÷ the peer's)."""
+    report_felt(f"peer {label[:4]}", n, data)
+    ratio = cpu_per_update_ms(ours) / cpu_per_update_ms(data)
+    print(
+        f"          CPU per update: ours {cpu_per_update_ms(ours):.2f} ms, the peer "
+        f"{cpu_per_update_ms(data):.2f} ms → ours ÷ peer = {ratio:.2f}; peer peak RSS "
+        f"{data['rss_peak']:.0f} MB, done {data['finished']}/{n}",
+        flush=True,
+    )
+    for failure in data["failures"][:3]:
+        print("   ! peer:", failure)
+    return ratio
+
+
 def report(label: str, n: int, data: dict) -> list[tuple[str, bool]]:
     """Print one run's figures; for a paced run, also whether each target is met."""
     ms = 1000.0
@@ -577,8 +733,10 @@ def report(label: str, n: int, data: dict) -> list[tuple[str, bool]]:
     offered = data["steady_offered"] / window if window and label == "paced" else 0.0
     p99_steady = pct(data["steady_latencies"], 0.99) * ms
     p99 = max(pct(lat, 0.99) * ms, p99_steady)
+    report_felt(label, n, data)
     print(
-        f"{label:9} N={n:<4} {rate:5.0f} updates/s"
+        f"          bot's own delay (getUpdates handed it over → first reply): {rate:5.0f} "
+        "updates/s"
         + (f" (offered {offered:.0f}/s)" if offered else "")
         + f"  latency p50={pct(lat, 0.5) * ms:5.1f} ms p99={pct(lat, 0.99) * ms:6.1f} ms "
         f"max={max(lat, default=0) * ms:6.1f} ms  RSS {data['rss_baseline']:.0f} MB after "
@@ -617,6 +775,30 @@ def report(label: str, n: int, data: dict) -> list[tuple[str, bool]]:
     return [(f"N={n} paced: {what}", ok) for what, ok in checks]
 
 
+async def interleaved_rounds(
+    n: int, label: str, think: float, script: Path, args: argparse.Namespace
+) -> list[tuple[str, bool]]:
+    """``--rounds`` runs of ours, each followed by the peer's (``--with-peer``) on the same
+    candidates: the machine's mood then weighs on both alike, and the median of the
+    per-round ratios is the figure to quote."""
+    verdicts: list[tuple[str, bool]] = []
+    ratios: list[float] = []
+    for _ in range(args.rounds):
+        ours = await run_one(n, label, think, script, args)
+        verdicts += report(label, n, ours)
+        if args.with_peer:
+            peer = await run_one(n, label, think, script, args, peer=True)
+            ratios.append(report_peer(label, n, peer, ours))
+    if ratios:
+        print(
+            f"{label} N={n}: CPU per update ours ÷ peer, per round "
+            + ", ".join(f"{r:.2f}" for r in ratios)
+            + f"; median {pct(ratios, 0.5):.2f}",
+            flush=True,
+        )
+    return verdicts
+
+
 async def main_async(args: argparse.Namespace) -> None:
     if args.stub:
         steps = stub_script(args.steps or 200)
@@ -638,8 +820,7 @@ async def main_async(args: argparse.Namespace) -> None:
         for n in args.n:
             modes = {"paced": n / args.rate, "saturated": 0.0}
             for label in args.modes:
-                data = await run_one(n, label, modes[label], script, args)
-                verdicts += report(label, n, data)
+                verdicts += await interleaved_rounds(n, label, modes[label], script, args)
     if verdicts:
         missed = [what for what, ok in verdicts if not ok]
         print(
@@ -662,6 +843,17 @@ def main() -> None:
         default="",
         help="write every update's (answered at s, latency s, step) to PATH.N.MODE.json",
     )
+    parser.add_argument("--seed", type=int, default=17, help="who the candidates are")
+    parser.add_argument(
+        "--same-text", action="store_true", help="the old bench: everyone types sample A"
+    )
+    parser.add_argument("--peer", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--with-peer",
+        action="store_true",
+        help="run the plain python-telegram-bot peer (bench/peer_bot.py) after each run",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (ours, peer)")
     parser.add_argument("--fake-side", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bot-side", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--think", type=float, default=0.0, help=argparse.SUPPRESS)
