@@ -21,8 +21,21 @@ What runs where
   what a person following the bot would) and waits for the bot's whole answer before its next
   move. The two processes share this machine's cores.
 
+Who the candidates are (issue 17)
+--------------------------------
+Each candidate is their own person (bench/people.py, ``--seed``): their own name, birth
+date, house number and typos over sample A's conversation, so caches keyed on typed text
+miss as they do in life. ``--same-text`` is the old bench (everyone types sample A).
+``--with-peer`` runs, after each of ours, a plain python-telegram-bot form bot
+(bench/peer_bot.py: ConversationHandler + PicklePersistence) in the same harness with the
+same people, and prints the ratio of CPU per update; ``--rounds R`` interleaves R such pairs.
+
 Figures
 -------
+* felt latency (first line of each run): from the moment the person's update entered the
+  fake Telegram server to the bot's first reply reaching it — the wait for the bot's next
+  getUpdates included; whole-run updates/s beside the steady window's. Drafts' felt latency
+  is printed on its own line, and with the rendering pool the bot's and its workers' memory.
 * updates/s: updates answered per second of wall time.
 * CPU per update: the bot process's CPU time over the run, divided by the updates answered;
   the machine's load does not inflate it as it does latencies, so the inbox/outbox cost is
@@ -460,6 +473,51 @@ def rss_mb() -> float:
     return 0.0
 
 
+def _status_mb(pid: int | str, key: str, name: str = "status") -> float:
+    """A ``kB`` line of /proc/PID/status (VmRSS) or smaps_rollup (Pss), in MB; 0 if gone."""
+    try:
+        with open(f"/proc/{pid}/{name}", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(key):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def render_workers(exclude: int) -> list[int]:
+    """This process's children but ``exclude`` (the fake side): the rendering pool."""
+    pids: list[int] = []
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):
+            pids += [int(p) for p in (task / "children").read_text().split()]
+    return [p for p in pids if p != exclude]
+
+
+def memory_with_workers(exclude: int) -> dict[str, float]:
+    """The bot's resident memory and its rendering workers': RSS (a page shared by the bot
+    and a forked worker counted in both) and PSS (a shared page split between them: the
+    memory the machine actually gives them)."""
+    workers = render_workers(exclude)
+    return {
+        "workers": len(workers),
+        "rss_bot": _status_mb("self", "VmRSS:"),
+        "rss_workers": sum(_status_mb(p, "VmRSS:") for p in workers),
+        "pss_total": _status_mb("self", "Pss:", "smaps_rollup")
+        + sum(_status_mb(p, "Pss:", "smaps_rollup") for p in workers),
+    }
+
+
+def workers_cpu(exclude: int) -> float:
+    """CPU seconds (user + system) the rendering workers have used so far."""
+    total = 0.0
+    for pid in render_workers(exclude):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 async def open_bot_router(db_path: Path, stub: bool) -> tuple[Any, Any]:
     if stub:
         return await stub_router(db_path)
@@ -530,14 +588,22 @@ async def bot_side(args: argparse.Namespace) -> None:
         child.stdin.write(b"GO\n")
         await child.stdin.drain()
         line_task = asyncio.ensure_future(child.stdout.readline())
+        pool_peak: dict[str, float] = {}
+        ticks = 0
         while not line_task.done():
             peak = max(peak, rss_mb())
+            ticks += 1
+            if ticks % 10 == 0:  # every half second: the pool's memory (/proc reads)
+                now = memory_with_workers(child.pid)
+                if now["pss_total"] > pool_peak.get("pss_total", 0.0):
+                    pool_peak = now
             await asyncio.wait({line_task}, timeout=0.05)
         if profiler is not None:
             profiler.stop()
             Path(args.profile).write_text(profiler.output_html(), encoding="utf-8")
         line = line_task.result().decode()
         cpu = cpu_seconds() - cpu_before
+        pool_cpu = workers_cpu(child.pid)
         await bot.stop()
         if close is not None:
             await close()
@@ -548,7 +614,13 @@ async def bot_side(args: argparse.Namespace) -> None:
         if not line.startswith("DONE"):
             raise RuntimeError(f"fake side failed: {line!r}")
         kernel_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        memory = {"rss_baseline": baseline, "rss_peak": max(peak, kernel_peak), "cpu": cpu}
+        memory = {
+            "rss_baseline": baseline,
+            "rss_peak": max(peak, kernel_peak),
+            "cpu": cpu,
+            "pool_cpu": pool_cpu,
+            "pool_peak": pool_peak,
+        }
         print("RESULT " + json.dumps(memory), flush=True)
 
 
@@ -700,6 +772,19 @@ def report_felt(label: str, n: int, data: dict) -> None:
         f"CPU {cpu_per_update_ms(data):.2f} ms per update",
         flush=True,
     )
+    pool = data.get("pool_peak") or {}
+    if pool.get("workers"):
+        print(
+            f"          rendering workers' CPU {data['pool_cpu'] / data['updates'] * ms:.2f} ms "
+            "per update (not in the bot's figure)",
+            flush=True,
+        )
+        print(
+            f"          with the rendering pool (at its largest): bot RSS {pool['rss_bot']:.0f}"
+            f" MB + {pool['workers']:.0f} worker(s) RSS {pool['rss_workers']:.0f} MB; "
+            f"PSS of them all {pool['pss_total']:.0f} MB",
+            flush=True,
+        )
     docs = data.get("document_felt") or []
     if docs:
         print(

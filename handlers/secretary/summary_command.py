@@ -7,7 +7,6 @@ each dossier whose details it shows (:mod:`.details`)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date, datetime
 
 from handlers.charts import summary_chart
@@ -71,7 +70,7 @@ class SummaryCommand:
             await record_views(tx, request.person.id, detailed, what="summary")
         replies = [Reply(text=text, buttons=buttons)]
         if self.settings.chart:
-            png = await asyncio.to_thread(summary_chart, summary)
+            png = await self.settings.renderer.run(summary_chart, summary)
             caption = t("summary.chart_caption", unit=summary.unit_name, today=fmt_date(today))
             replies.append(Reply(photo=Photo(png, caption[:1000])))
         return replies
