@@ -21,8 +21,21 @@ What runs where
   what a person following the bot would) and waits for the bot's whole answer before its next
   move. The two processes share this machine's cores.
 
+Who the candidates are (issue 17)
+--------------------------------
+Each candidate is their own person (bench/people.py, ``--seed``): their own name, birth
+date, house number and typos over sample A's conversation, so caches keyed on typed text
+miss as they do in life. ``--same-text`` is the old bench (everyone types sample A).
+``--with-peer`` runs, after each of ours, a plain python-telegram-bot form bot
+(bench/peer_bot.py: ConversationHandler + PicklePersistence) in the same harness with the
+same people, and prints the ratio of CPU per update; ``--rounds R`` interleaves R such pairs.
+
 Figures
 -------
+* felt latency (first line of each run): from the moment the person's update entered the
+  fake Telegram server to the bot's first reply reaching it — the wait for the bot's next
+  getUpdates included; whole-run updates/s beside the steady window's. Drafts' felt latency
+  is printed on its own line, and with the rendering pool the bot's and its workers' memory.
 * updates/s: updates answered per second of wall time.
 * CPU per update: the bot process's CPU time over the run, divided by the updates answered;
   the machine's load does not inflate it as it does latencies, so the inbox/outbox cost is
@@ -64,8 +77,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _path in (ROOT, ROOT / "bench"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
 
 
 # ============================================================================================
@@ -85,6 +99,8 @@ class Step:
     value: str
     outputs: int = 1
     document: bool = False  # the answer carries a .docx (the draft): rendered, throttled
+    field_kind: str = ""  # typed answers: the kind of field answered (bench/people.py)
+    field_id: str = ""
 
 
 def stub_script(length: int) -> list[Step]:
@@ -124,9 +140,11 @@ async def stub_router(db_path: Path) -> tuple[Any, Any]:
     return StubRouter(db), db.close
 
 
-async def record_script(sample: str) -> list[Step]:
-    """Play ``sample`` once through the router (no Telegram) and write down every move and
-    how many Telegram messages answered it; all simulated candidates then replay it."""
+async def record_script(sample: str, finish: str = "view") -> list[Step]:
+    """Play ``sample`` once through the router (no Telegram) and write down every move, how
+    many Telegram messages answered it and, for typed answers, which field it answered;
+    all simulated candidates then replay it (each as their own person: bench/people.py).
+    ``finish="submit"`` ends with the dossier submitted instead of the draft viewed."""
     from bot.app import build_flows
     from bot.telegram import split_text
     from handlers.events import Chat, Event, User
@@ -139,7 +157,13 @@ async def record_script(sample: str) -> list[Step]:
         path = Path(tmp) / "script.sqlite3"
         db = await Database.open(path)
         router = Router(db, flows=build_flows())
-        player = SamplePlayer(load_sample(sample))
+        typed: list[Any] = []
+
+        def note_field(fdef: Any, text: str) -> str:
+            typed.append(fdef)
+            return text
+
+        player = SamplePlayer(load_sample(sample), typist=note_field, finish=finish)  # type: ignore[arg-type]
         user, chat = User("telegram", "1", "Ứng viên"), Chat("telegram", "1")
         steps: list[Step] = []
         move = Move("text", "/start")
@@ -167,11 +191,61 @@ async def record_script(sample: str) -> list[Step]:
                 if reply.buttons:
                     buttons = reply.buttons
             kind = "tap" if move.kind == "tap" else "text"
-            steps.append(Step(kind, move.value, outputs, document))
+            fdef = typed.pop() if typed else None
+            steps.append(
+                Step(
+                    kind,
+                    move.value,
+                    outputs,
+                    document,
+                    field_kind=str(fdef.kind) if fdef is not None else "",
+                    field_id=fdef.id if fdef is not None else "",
+                )
+            )
             state, dossier = read_state(path, "telegram", "1")
             move = player.next_move(state, dossier)
         await db.close()
     return steps
+
+
+def candidate_scripts(template: list[Step], args: argparse.Namespace) -> list[list[Step]]:
+    """Each candidate's own script: sample A's conversation played as a different person
+    (bench/people.py, seeded), or — ``--same-text``, the old bench — everyone typing sample
+    A's text; for the peer (``--peer``), the same people answering the peer's questions."""
+    if args.same_text:
+        plays = [template] * args.n
+    else:
+        from people import person, personalise
+
+        from tests.samples import load_sample
+
+        birth = load_sample("a").answers["ngay_sinh"]
+        plays = [personalise(template, person(args.seed, i), birth) for i in range(args.n)]
+    if args.peer:
+        plays = [peer_script(steps) for steps in plays]
+    return plays
+
+
+def peer_script(steps: list[Step]) -> list[Step]:
+    """The same number of moves for the peer bot (bench/peer_bot.py): its questions answered
+    with this person's own values of the same kind, and a tap on "Bỏ qua" where the person
+    tapped a button with ours. The peer answers every move with one message."""
+    from peer_bot import QUESTIONS, SKIP
+
+    typed: dict[str, list[str]] = {}
+    for step in steps:
+        if step.kind == "text" and not step.value.startswith("/"):
+            kind = step.field_kind if step.field_kind in ("name", "date", "gender") else "text"
+            typed.setdefault(kind, []).append(step.value)
+    moves = [Step("text", "/start")]
+    for number, step in enumerate(steps[1:]):
+        if step.kind == "tap":
+            moves.append(Step("tap", SKIP))
+            continue
+        kind = QUESTIONS[number % len(QUESTIONS)][2]
+        pool = typed.get(kind) or typed["text"]
+        moves.append(Step("text", pool[number % len(pool)]))
+    return moves
 
 
 # ============================================================================================
@@ -243,6 +317,7 @@ class SideResult:
     latencies: list[float] = field(default_factory=list)
     steady_latencies: list[float] = field(default_factory=list)
     document_latencies: list[float] = field(default_factory=list)  # drafts (.docx) only
+    document_felt: list[float] = field(default_factory=list)  # the same, as people feel it
     felt: list[float] = field(default_factory=list)
     complete: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -253,7 +328,8 @@ async def fake_side(args: argparse.Namespace) -> None:
     """Serve the Bot API and play N candidates; report timings as JSON on stdout."""
     from tests.fake_bot_api import Chat
 
-    steps = [Step(**s) for s in json.loads(Path(args.script).read_text(encoding="utf-8"))]
+    template = [Step(**s) for s in json.loads(Path(args.script).read_text(encoding="utf-8"))]
+    plays = candidate_scripts(template, args)
     # This process is the measuring instrument: it keeps the whole history of the run
     # (every call, update and message: ~0.8 GB at N = 500), and with the garbage collector
     # on, its full collections grew to over a second each — pauses that held every reply in
@@ -278,6 +354,7 @@ async def fake_side(args: argparse.Namespace) -> None:
     series: list[tuple[float, float, int]] = []  # --series: (answered at, latency, step)
 
     async def candidate(index: int) -> None:
+        steps = plays[index]
         user = api.new_user(f"Ứng viên {index}")
         chat = Chat.private(user)
         # people do not start in lockstep; then each keeps to their own open-loop schedule
@@ -311,6 +388,7 @@ async def fake_side(args: argparse.Namespace) -> None:
             )
             if step.document:
                 result.document_latencies.append(first - delivered)
+                result.document_felt.append(first - record.created_at)
             if args.series:
                 series.append((round(first - started, 4), round(first - delivered, 5), number))
             last_keyboard_id = _latest_keyboard(api, chat.id)
@@ -371,6 +449,16 @@ def _find_button(api: Any, chat_id: int, action: str, message_id: int | None) ->
 # ============================================================================================
 
 
+def people_options(args: argparse.Namespace) -> list[str]:
+    """The options that say who the candidates are and which bot serves them."""
+    return [
+        "--seed",
+        str(args.seed),
+        *(["--same-text"] if args.same_text else []),
+        *(["--peer"] if args.peer else []),
+    ]
+
+
 def cpu_seconds() -> float:
     """This process's user + system CPU time."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -383,6 +471,51 @@ def rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _status_mb(pid: int | str, key: str, name: str = "status") -> float:
+    """A ``kB`` line of /proc/PID/status (VmRSS) or smaps_rollup (Pss), in MB; 0 if gone."""
+    try:
+        with open(f"/proc/{pid}/{name}", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(key):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def render_workers(exclude: int) -> list[int]:
+    """This process's children but ``exclude`` (the fake side): the rendering pool."""
+    pids: list[int] = []
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):
+            pids += [int(p) for p in (task / "children").read_text().split()]
+    return [p for p in pids if p != exclude]
+
+
+def memory_with_workers(exclude: int) -> dict[str, float]:
+    """The bot's resident memory and its rendering workers': RSS (a page shared by the bot
+    and a forked worker counted in both) and PSS (a shared page split between them: the
+    memory the machine actually gives them)."""
+    workers = render_workers(exclude)
+    return {
+        "workers": len(workers),
+        "rss_bot": _status_mb("self", "VmRSS:"),
+        "rss_workers": sum(_status_mb(p, "VmRSS:") for p in workers),
+        "pss_total": _status_mb("self", "Pss:", "smaps_rollup")
+        + sum(_status_mb(p, "Pss:", "smaps_rollup") for p in workers),
+    }
+
+
+def workers_cpu(exclude: int) -> float:
+    """CPU seconds (user + system) the rendering workers have used so far."""
+    total = 0.0
+    for pid in render_workers(exclude):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 async def open_bot_router(db_path: Path, stub: bool) -> tuple[Any, Any]:
@@ -415,6 +548,7 @@ async def bot_side(args: argparse.Namespace) -> None:
             "--result",
             args.result,
             *(["--series", args.series] if args.series else []),
+            *people_options(args),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             cwd=str(ROOT),
@@ -426,7 +560,7 @@ async def bot_side(args: argparse.Namespace) -> None:
             raise RuntimeError(f"fake side did not start: {ready}")
         port = int(ready[1])
         db_path = Path(tmp) / "knd.sqlite3"
-        router, close = await open_bot_router(db_path, args.stub)
+        router, close = (None, None) if args.peer else await open_bot_router(db_path, args.stub)
         settings = Settings(
             _env_file=None,
             bot_token="123456789:TEST-fake_token-ABCdefGHIjklMNOpqr",
@@ -436,7 +570,11 @@ async def bot_side(args: argparse.Namespace) -> None:
             polling_timeout=10,
         )
         # the production default pacing (bot/pacing.py), as run_telegram runs it
-        bot = TelegramService(settings, router, commands=[])
+        bot = (
+            PeerService(settings, Path(tmp))
+            if args.peer
+            else TelegramService(settings, router, commands=[])
+        )
         await bot.start()
         baseline = rss_mb()
         peak = baseline
@@ -450,14 +588,22 @@ async def bot_side(args: argparse.Namespace) -> None:
         child.stdin.write(b"GO\n")
         await child.stdin.drain()
         line_task = asyncio.ensure_future(child.stdout.readline())
+        pool_peak: dict[str, float] = {}
+        ticks = 0
         while not line_task.done():
             peak = max(peak, rss_mb())
+            ticks += 1
+            if ticks % 10 == 0:  # every half second: the pool's memory (/proc reads)
+                now = memory_with_workers(child.pid)
+                if now["pss_total"] > pool_peak.get("pss_total", 0.0):
+                    pool_peak = now
             await asyncio.wait({line_task}, timeout=0.05)
         if profiler is not None:
             profiler.stop()
             Path(args.profile).write_text(profiler.output_html(), encoding="utf-8")
         line = line_task.result().decode()
         cpu = cpu_seconds() - cpu_before
+        pool_cpu = workers_cpu(child.pid)
         await bot.stop()
         if close is not None:
             await close()
@@ -468,12 +614,47 @@ async def bot_side(args: argparse.Namespace) -> None:
         if not line.startswith("DONE"):
             raise RuntimeError(f"fake side failed: {line!r}")
         kernel_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        memory = {"rss_baseline": baseline, "rss_peak": max(peak, kernel_peak), "cpu": cpu}
+        memory = {
+            "rss_baseline": baseline,
+            "rss_peak": max(peak, kernel_peak),
+            "cpu": cpu,
+            "pool_cpu": pool_cpu,
+            "pool_peak": pool_peak,
+        }
         print("RESULT " + json.dumps(memory), flush=True)
 
 
-async def run_one(n: int, mode: str, think: float, script: Path, args: argparse.Namespace) -> dict:
-    """Run one configuration in a fresh bot process and return its figures."""
+class PeerService:
+    """The peer bot (bench/peer_bot.py) started and stopped like our TelegramService."""
+
+    def __init__(self, settings: Any, tmp: Path) -> None:
+        from peer_bot import build
+
+        self.application = build(
+            settings.token,
+            settings.api_base_url,
+            settings.api_file_url,
+            tmp / "peer.pickle",
+        )
+
+    async def start(self) -> None:
+        await self.application.initialize()
+        await self.application.start()
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(poll_interval=0.0, timeout=10)
+
+    async def stop(self) -> None:
+        assert self.application.updater is not None
+        await self.application.updater.stop()
+        await self.application.stop()
+        await self.application.shutdown()
+
+
+async def run_one(
+    n: int, mode: str, think: float, script: Path, args: argparse.Namespace, peer: bool = False
+) -> dict:
+    """Run one configuration in a fresh bot process (ours, or the peer) and return its
+    figures."""
     command = [
         sys.executable,
         str(Path(__file__).resolve()),
@@ -485,7 +666,9 @@ async def run_one(n: int, mode: str, think: float, script: Path, args: argparse.
         "--script",
         str(script),
         "--result",
-        str(script.with_suffix(f".{n}.{mode}.json")),
+        str(script.with_suffix(f".{n}.{mode}{'.peer' if peer else ''}.json")),
+        *people_options(args),
+        *(["--peer"] if peer else []),
     ]
     if args.stub:
         command.append("--stub")
@@ -568,6 +751,64 @@ def compare(label: str, n: int, data: dict, rate: float) -> None:
     )
 
 
+def cpu_per_update_ms(data: dict) -> float:
+    """The bot process's CPU time over the run ÷ the updates answered."""
+    return data["cpu"] / data["updates"] * 1000.0 if data.get("updates") else float("nan")
+
+
+def report_felt(label: str, n: int, data: dict) -> None:
+    """What people feel: from the moment the person's update entered the (fake) Telegram
+    server to the bot's first reply reaching it — the wait for the bot's next getUpdates
+    included — and the rate over the whole run beside the steady window's."""
+    ms = 1000.0
+    felt, window = data["felt"], data["steady_seconds"]
+    whole = data["updates"] / data["seconds"] if data["seconds"] else 0.0
+    steady = data["steady_updates"] / window if window else 0.0
+    print(
+        f"{label:9} N={n:<4} felt latency p50={pct(felt, 0.5) * ms:6.1f} ms "
+        f"p99={pct(felt, 0.99) * ms:7.1f} ms max={max(felt, default=0) * ms:7.1f} ms; "
+        f"{whole:4.0f} updates/s over the whole run ({data['updates']} in "
+        f"{data['seconds']:.0f} s), {steady:4.0f}/s in the steady window; "
+        f"CPU {cpu_per_update_ms(data):.2f} ms per update",
+        flush=True,
+    )
+    pool = data.get("pool_peak") or {}
+    if pool.get("workers"):
+        print(
+            f"          rendering workers' CPU {data['pool_cpu'] / data['updates'] * ms:.2f} ms "
+            "per update (not in the bot's figure)",
+            flush=True,
+        )
+        print(
+            f"          with the rendering pool (at its largest): bot RSS {pool['rss_bot']:.0f}"
+            f" MB + {pool['workers']:.0f} worker(s) RSS {pool['rss_workers']:.0f} MB; "
+            f"PSS of them all {pool['pss_total']:.0f} MB",
+            flush=True,
+        )
+    docs = data.get("document_felt") or []
+    if docs:
+        print(
+            f"          drafts felt p50={pct(docs, 0.5):.2f} s p99={pct(docs, 0.99):.2f} s "
+            f"max={max(docs):.2f} s ({len(docs)} drafts)",
+            flush=True,
+        )
+
+
+def report_peer(label: str, n: int, data: dict, ours: dict) -> float:
+    """The peer's run, and the ratio of CPU per update (ours ÷ the peer's)."""
+    report_felt(f"peer {label[:4]}", n, data)
+    ratio = cpu_per_update_ms(ours) / cpu_per_update_ms(data)
+    print(
+        f"          CPU per update: ours {cpu_per_update_ms(ours):.2f} ms, the peer "
+        f"{cpu_per_update_ms(data):.2f} ms → ours ÷ peer = {ratio:.2f}; peer peak RSS "
+        f"{data['rss_peak']:.0f} MB, done {data['finished']}/{n}",
+        flush=True,
+    )
+    for failure in data["failures"][:3]:
+        print("   ! peer:", failure)
+    return ratio
+
+
 def report(label: str, n: int, data: dict) -> list[tuple[str, bool]]:
     """Print one run's figures; for a paced run, also whether each target is met."""
     ms = 1000.0
@@ -577,8 +818,10 @@ def report(label: str, n: int, data: dict) -> list[tuple[str, bool]]:
     offered = data["steady_offered"] / window if window and label == "paced" else 0.0
     p99_steady = pct(data["steady_latencies"], 0.99) * ms
     p99 = max(pct(lat, 0.99) * ms, p99_steady)
+    report_felt(label, n, data)
     print(
-        f"{label:9} N={n:<4} {rate:5.0f} updates/s"
+        f"          bot's own delay (getUpdates handed it over → first reply): {rate:5.0f} "
+        "updates/s"
         + (f" (offered {offered:.0f}/s)" if offered else "")
         + f"  latency p50={pct(lat, 0.5) * ms:5.1f} ms p99={pct(lat, 0.99) * ms:6.1f} ms "
         f"max={max(lat, default=0) * ms:6.1f} ms  RSS {data['rss_baseline']:.0f} MB after "
@@ -617,6 +860,30 @@ def report(label: str, n: int, data: dict) -> list[tuple[str, bool]]:
     return [(f"N={n} paced: {what}", ok) for what, ok in checks]
 
 
+async def interleaved_rounds(
+    n: int, label: str, think: float, script: Path, args: argparse.Namespace
+) -> list[tuple[str, bool]]:
+    """``--rounds`` runs of ours, each followed by the peer's (``--with-peer``) on the same
+    candidates: the machine's mood then weighs on both alike, and the median of the
+    per-round ratios is the figure to quote."""
+    verdicts: list[tuple[str, bool]] = []
+    ratios: list[float] = []
+    for _ in range(args.rounds):
+        ours = await run_one(n, label, think, script, args)
+        verdicts += report(label, n, ours)
+        if args.with_peer:
+            peer = await run_one(n, label, think, script, args, peer=True)
+            ratios.append(report_peer(label, n, peer, ours))
+    if ratios:
+        print(
+            f"{label} N={n}: CPU per update ours ÷ peer, per round "
+            + ", ".join(f"{r:.2f}" for r in ratios)
+            + f"; median {pct(ratios, 0.5):.2f}",
+            flush=True,
+        )
+    return verdicts
+
+
 async def main_async(args: argparse.Namespace) -> None:
     if args.stub:
         steps = stub_script(args.steps or 200)
@@ -638,8 +905,7 @@ async def main_async(args: argparse.Namespace) -> None:
         for n in args.n:
             modes = {"paced": n / args.rate, "saturated": 0.0}
             for label in args.modes:
-                data = await run_one(n, label, modes[label], script, args)
-                verdicts += report(label, n, data)
+                verdicts += await interleaved_rounds(n, label, modes[label], script, args)
     if verdicts:
         missed = [what for what, ok in verdicts if not ok]
         print(
@@ -662,6 +928,17 @@ def main() -> None:
         default="",
         help="write every update's (answered at s, latency s, step) to PATH.N.MODE.json",
     )
+    parser.add_argument("--seed", type=int, default=17, help="who the candidates are")
+    parser.add_argument(
+        "--same-text", action="store_true", help="the old bench: everyone types sample A"
+    )
+    parser.add_argument("--peer", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--with-peer",
+        action="store_true",
+        help="run the plain python-telegram-bot peer (bench/peer_bot.py) after each run",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (ours, peer)")
     parser.add_argument("--fake-side", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bot-side", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--think", type=float, default=0.0, help=argparse.SUPPRESS)

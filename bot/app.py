@@ -8,7 +8,9 @@ settings.
 from __future__ import annotations
 
 import gc
+import multiprocessing
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
 
 from admission.clock import Clock
 from bot.settings import Settings
@@ -16,6 +18,7 @@ from handlers.candidate import CandidateFlow, Notice, jump_action
 from handlers.chat_moves import ChatMoveFlow
 from handlers.edits import EditsFlow
 from handlers.org import OrgFlow
+from handlers.rendering import DocumentRenderer, warm_worker
 from handlers.review import ReviewFlow
 from handlers.router import Flow, Router
 from handlers.secretary import SecretaryFlow
@@ -23,11 +26,20 @@ from storage.db import Database
 from storage.files import DocumentFolder
 
 
-def build_flows(*, bot_username: str = "", notice: Notice | None = None) -> list[Flow]:
+def build_flows(
+    *,
+    bot_username: str = "",
+    notice: Notice | None = None,
+    renderer: DocumentRenderer | None = None,
+) -> list[Flow]:
     """Every flow of a running bot; the candidate's submission and withdrawal are handed to
     the review flow, its invite codes and new dossiers' units to the organisation flow.
-    ``notice``: what the consent names from the settings (controller, retention)."""
-    review = ReviewFlow(bot_username=bot_username, jump_action=jump_action)
+    ``notice``: what the consent names from the settings (controller, retention).
+    ``renderer``: makes every document (the router's, so that it renders in its pool)."""
+    renderer = renderer or DocumentRenderer()
+    review = ReviewFlow(
+        bot_username=bot_username, jump_action=jump_action, renderer=renderer.dossier
+    )
     org = OrgFlow(bot_username=bot_username)
     candidate = CandidateFlow(
         on_submitted=review.on_submitted,
@@ -35,8 +47,10 @@ def build_flows(*, bot_username: str = "", notice: Notice | None = None) -> list
         unit_for=org.unit_for,
         on_withdrawn=review.on_withdrawn,
         notice=notice,
+        renderer=renderer.draft,
     )
-    return [ChatMoveFlow(), EditsFlow(), review, org, SecretaryFlow(), candidate]
+    secretary = SecretaryFlow(renderer=renderer)
+    return [ChatMoveFlow(), EditsFlow(), review, org, secretary, candidate]
 
 
 def notice_of(settings: Settings) -> Notice:
@@ -72,6 +86,26 @@ async def open_router(
     warm_up()
     db = await Database.open(settings.database_file(), key=settings.database_key)
     db.files = DocumentFolder(settings.documents_dir)
-    flows = build_flows(bot_username=settings.bot_username, notice=notice_of(settings))
-    router = Router(db, clock, flows, zone=settings.zone)
-    return router, db.close
+    pool = render_pool(settings.render_workers)
+    renderer = DocumentRenderer(pool)
+    flows = build_flows(
+        bot_username=settings.bot_username, notice=notice_of(settings), renderer=renderer
+    )
+    router = Router(db, clock, flows, zone=settings.zone, renderer=renderer)
+
+    async def close() -> None:
+        await db.close()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+    return router, close
+
+
+def render_pool(workers: int) -> ProcessPoolExecutor:
+    """The worker processes that render documents (handlers/rendering.py), forked from the
+    bot when the first document is asked for: a copy that starts in milliseconds with the
+    form, the gazetteer and the templates already loaded, sharing those pages with the bot
+    (``spawn`` re-imported everything: seconds before the first draft on a busy machine).
+    A worker only runs rendering functions: it never touches the bot's database
+    connection or event loop, and leaves with ``os._exit``, closing nothing of theirs."""
+    context = multiprocessing.get_context("fork")
+    return ProcessPoolExecutor(workers, mp_context=context, initializer=warm_worker)

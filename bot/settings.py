@@ -56,6 +56,9 @@ class Settings(BaseSettings):
         default=Path("data/documents"), description="where the console writes .docx files"
     )
 
+    render_workers: int = Field(
+        default=1, ge=1, le=8, description="worker processes rendering documents (.docx, charts)"
+    )
     polling_timeout: int = Field(default=30, ge=0, le=50, description="getUpdates long-poll, s")
     concurrent_updates: int = Field(
         default=512, ge=1, description="updates processed at once (different users run in parallel)"

@@ -27,11 +27,15 @@ short apology; nothing of the event's content is logged: only the failure's type
 (:func:`failure_place` — no message, no traceback text, no variable, no chat id).
 
 Expensive events. Actions and commands that render a document are declared ``heavy`` in the
-routing table. Those pass through :class:`HeavyGate`: one at a time, and together no more
-than half of the loop's time. Normally that delays nothing; when hundreds of people ask for
-their draft at once, the drafts queue up (each person still gets theirs, in order) instead of
-starving everybody's answers — measured with 500 candidates finishing together
-(bench/bench_chat.py), unthrottled drafts pushed the answers' p99 from ~20 ms to ~290 ms.
+routing table. With a pooled renderer (the running bot), their documents are rendered in
+worker processes before the event is handled for real, with no lock held
+(:mod:`handlers.rendering`: rehearsal, rendering, real run). Without one (tests, the
+console) they render in place and pass through :class:`HeavyGate`: one at a time, and
+together no more than half of the loop's time, so that hundreds of drafts asked for at once
+queue up instead of starving everybody's answers. With the pool the gate is not needed:
+what is left on the loop (the rehearsal, the real run) costs what an answer costs, and the
+drafts queue in the pool instead (measured: through the gate, 50 drafts asked for at once
+waited p50 7 s for their turn, bench/bench_chat.py).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from admission.clock import ZONE, Clock, SystemClock
 from forms.texts import message
 from handlers.events import Chat, Event, Reply
 from handlers.failures import failure_place
+from handlers.rendering import DocumentRenderer, DossierJob
 from handlers.replies import has_content, to_messages
 from handlers.routing import Routes, RoutingTable
 from storage.db import Database, Tx
@@ -119,8 +124,10 @@ class Router:
         flows: Sequence[Flow] = (),
         *,
         zone: ZoneInfo = ZONE,
+        renderer: DocumentRenderer | None = None,
     ) -> None:
         self.db = db
+        self.renderer = renderer or DocumentRenderer()
         self.clock: Clock = clock or SystemClock()
         self.flows: list[Flow] = list(flows)
         self._by_name = {f.routes.flow: f for f in self.flows}
@@ -162,10 +169,14 @@ class Router:
             async with slot.lock:
                 if settle is not None:
                     await settle(event.chat)
-                if self.table.is_heavy(event):
+                if not self.table.is_heavy(event):
+                    return await self._handle_locked(event, received, outbox)
+                if not self.renderer.pooled:
                     async with self.heavy:
                         return await self._handle_locked(event, received, outbox)
-                return await self._handle_locked(event, received, outbox)
+                ready = await self.renderer.render_all(await self._rehearse(event))
+                with self.renderer.prepared(ready):
+                    return await self._handle_locked(event, received, outbox)
         finally:
             slot.users -= 1
             if slot.users == 0:
@@ -233,6 +244,23 @@ class Router:
                 log.error("could not mark a failed update as processed: %s", failure_place(exc))
             return apology
 
+    async def _rehearse(self, event: Event) -> list[DossierJob]:
+        """The documents ``event`` will ask for: its flow runs once, in a transaction rolled
+        back (step 1 of :mod:`handlers.rendering`). A failure is left to the real run, which
+        reports it."""
+        with self.renderer.rehearsal() as jobs:
+            try:
+                async with self.db.transaction(self.clock.now()) as tx:
+                    flow = await self.owner(tx, event)
+                    if flow is not None:
+                        await flow.handle(tx, event)
+                    raise _Rehearsed
+            except _Rehearsed:
+                return jobs
+            except Exception:
+                return []
+        return []  # pragma: no cover - the transaction always ends by raising
+
     async def _unless_outsider(self, tx: Tx, event: Event, replies: list[Reply]) -> list[Reply]:
         """``replies`` to a group's command or tap, or — when its sender holds no role there
         — what of them may go elsewhere (the rule is stated in :mod:`handlers.routing`)."""
@@ -278,6 +306,10 @@ class Router:
             if hook is not None and await hook(tx, ref_key, platform, chat_id, message_id):
                 return True
         return False
+
+
+class _Rehearsed(Exception):
+    """Ends a rehearsal's transaction: everything it wrote is rolled back."""
 
 
 async def _claim(tx: Tx, event: Event, received: Received | None) -> bool:

@@ -3,7 +3,7 @@ settings the flow was built with, and the hours digests keep."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,6 +12,7 @@ from admission.clock import ZONE
 from admission.workdays import DEFAULT_CALENDAR, WorkCalendar
 from forms import texts
 from handlers.events import Event, Reply
+from handlers.rendering import DocumentRenderer
 from handlers.stages import MAX_ID, shown_number
 from handlers.summary import PRIVATE, Audience, FlagChecker, default_checker
 from storage.core import Person
@@ -61,10 +62,11 @@ class Request:
 class Settings:
     """How the flow was built: the working-day calendar, the users' zone, whether a summary
     comes with its chart, and the flag checks run before it (at most ``flag_refresh_limit``
-    dossiers per summary)."""
+    dossiers per summary); charts and spreadsheets are made by ``renderer`` (its pool)."""
 
     calendar: WorkCalendar = DEFAULT_CALENDAR
     zone: ZoneInfo = ZONE
     chart: bool = True
     checker: FlagChecker = default_checker
     flag_refresh_limit: int = 30
+    renderer: DocumentRenderer = field(default_factory=DocumentRenderer)

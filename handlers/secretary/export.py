@@ -4,7 +4,6 @@ chat."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from datetime import date, datetime
 
@@ -65,7 +64,7 @@ class ExportCommand:
             count=len(rows),
         )
         levels = await load_level_names(s)
-        data = await asyncio.to_thread(
+        data = await self.settings.renderer.run(
             dossiers_workbook, rows, names, title=title, today=today,
             overdue=columns["overdue"], upcoming=columns["upcoming"], level_names=levels,
         )  # fmt: skip

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from admission.clock import ZONE, local_date
 from admission.workdays import DEFAULT_CALENDAR, WorkCalendar
 from handlers.events import Event, Reply
+from handlers.rendering import DocumentRenderer
 from handlers.routing import ActionCodec, Routes
 from handlers.secretary.actions import (
     ACTIONS,
@@ -56,10 +57,11 @@ class SecretaryFlow:
         chart: bool = True,
         checker: FlagChecker = default_checker,
         flag_refresh_limit: int = 30,
+        renderer: DocumentRenderer | None = None,
     ) -> None:
         self.settings = Settings(
             calendar=calendar, zone=zone, chart=chart, checker=checker,
-            flag_refresh_limit=flag_refresh_limit,
+            flag_refresh_limit=flag_refresh_limit, renderer=renderer or DocumentRenderer(),
         )  # fmt: skip
         self.summary = SummaryCommand(self.settings)
         self.export = ExportCommand(self.settings)

@@ -8,7 +8,6 @@ of dossiers the gate does not let the reader read (:mod:`.details`)."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -89,7 +88,7 @@ class SummaryCommand:
         # the details (relatives abroad, birth dates) are kept from being forwarded
         replies = [Reply(text=text, buttons=buttons, protect=bool(detailed))]
         if self.settings.chart:
-            png = await asyncio.to_thread(summary_chart, summary)
+            png = await self.settings.renderer.run(summary_chart, summary)
             caption = t("summary.chart_caption", unit=summary.unit_name, today=fmt_date(today))
             replies.append(Reply(photo=Photo(png, caption[:1000])))
         return replies

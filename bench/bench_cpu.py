@@ -1,0 +1,186 @@
+"""CPU (and instructions) per update of the engine: recorded conversations replayed through
+``Router.handle`` on one SQLite file, nothing else in the process doing work.
+
+    python bench/bench_cpu.py --n 20                # CPU ms per update, distinct people
+    python bench/bench_cpu.py --n 20 --same-text    # the old way: everyone types sample A
+    python bench/bench_cpu.py --callgrind --n 10    # instructions per update (valgrind)
+
+bench_engine.py's players read the dossier back after every move, which costs as much as the
+engine itself; here each candidate replays a script recorded beforehand (bench_chat's
+``record_script``, personalised per candidate by bench/people.py), so the process CPU
+measured around the replay is the router's: the flows, the checks, the storage and the
+commits. Candidates are replayed concurrently (``--concurrency``), as the bot serves them.
+
+``--callgrind`` runs the replay twice under ``valgrind --tool=callgrind`` (N and 0
+candidates) and prints (instructions(N) − instructions(0)) / updates: a figure that does
+not depend on what else the machine is doing (the 2 cores are shared), so old and new code
+can be compared from runs made at different times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+for path in (ROOT, ROOT / "bench"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+
+async def replay(router: Any, steps: list[Any], user_id: str) -> int:
+    """Play ``steps`` as the Telegram user ``user_id``; return the steps whose number of
+    replies differed from the recording (0 when the person's script fits the bot)."""
+    from bot.telegram import split_text
+    from handlers.events import Chat, Event, User
+
+    user, chat = User("telegram", user_id, "Ứng viên"), Chat("telegram", user_id)
+    buttons: list[Any] = []
+    mismatches = 0
+    for number, step in enumerate(steps):
+        key = f"{user_id}:{number}"
+        if step.kind == "text" and step.value.startswith("/"):
+            event = Event(user, chat, "command", command=step.value[1:], update_key=key)
+        elif step.kind == "text":
+            event = Event(user, chat, "text", text=step.value, update_key=key)
+        else:
+            action = next(
+                (
+                    b.action
+                    for row in buttons
+                    for b in row
+                    if b.action.partition("~")[0] == step.value
+                ),
+                step.value,
+            )
+            event = Event(user, chat, "button", action=action, update_key=key)
+        replies = await router.handle(event)
+        outputs = 0
+        for reply in replies:
+            outputs += len(split_text(reply.text)) if reply.text else 0
+            outputs += (reply.document is not None) + (reply.photo is not None)
+            if reply.buttons:
+                buttons = reply.buttons
+        mismatches += outputs != step.outputs
+    return mismatches
+
+
+def scripts(template: list[Any], n: int, same_text: bool, seed: int) -> list[list[Any]]:
+    from people import person, personalise
+
+    from tests.samples import load_sample
+
+    if same_text:
+        return [template] * n
+    birth = load_sample("a").answers["ngay_sinh"]
+    return [personalise(template, person(seed, i), birth) for i in range(n)]
+
+
+async def run(args: argparse.Namespace) -> dict[str, float]:
+    from bench_chat import record_script
+
+    from bot.app import build_flows, warm_up
+    from handlers.router import Router
+    from storage.db import Database
+
+    template = await record_script("a")
+    plays = scripts(template, args.n, args.same_text, args.seed)
+    warm_up()
+    with tempfile.TemporaryDirectory(prefix="knd-cpu-") as tmp:
+        db = await Database.open(Path(tmp) / "bench.sqlite3")
+        router = Router(db, flows=build_flows())
+        gc.collect()
+        gc.freeze()
+        queue = list(enumerate(plays))
+        mismatches = 0
+
+        async def worker() -> None:
+            nonlocal mismatches
+            while queue:
+                index, steps = queue.pop()
+                mismatches += await replay(router, steps, str(1000 + index))
+
+        wall, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(worker() for _ in range(max(1, args.concurrency))))
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        await db.close()
+    updates = sum(len(p) for p in plays)
+    return {
+        "updates": updates,
+        "cpu_ms": cpu / updates * 1000 if updates else 0.0,
+        "wall_s": wall,
+        "mismatches": mismatches,
+        "errors": router.stats.errors,
+    }
+
+
+def instructions(n: int, args: argparse.Namespace) -> int:
+    """Instructions executed by this script replaying ``n`` candidates, under callgrind."""
+    with tempfile.TemporaryDirectory(prefix="knd-callgrind-") as tmp:
+        out = Path(tmp) / "callgrind.out"
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            __file__,
+            "--n",
+            str(n),
+            "--seed",
+            str(args.seed),
+            *(["--same-text"] if args.same_text else []),
+        ]
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if found is None:
+            raise RuntimeError(done.stderr[-2000:])
+        return int(found.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20, help="candidates (each sample A, 191 updates)")
+    parser.add_argument("--concurrency", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--same-text", action="store_true", help="everyone types sample A")
+    parser.add_argument("--callgrind", action="store_true")
+    args = parser.parse_args()
+    people = "identical text" if args.same_text else f"distinct people (seed {args.seed})"
+    if args.callgrind:
+        base = instructions(0, args)
+        full = instructions(args.n, args)
+        updates = asyncio.run(_count_updates(args))
+        print(
+            f"callgrind N={args.n} {people}: {(full - base) / updates / 1e6:.2f} M instructions"
+            f" per update ({updates} updates)",
+            flush=True,
+        )
+        return
+    result = asyncio.run(run(args))
+    print(
+        f"engine replay N={args.n} {people}: {result['updates']} updates, "
+        f"CPU {result['cpu_ms']:.3f} ms per update, {result['wall_s']:.1f} s wall, "
+        f"replies differing from the recording: {result['mismatches']}, "
+        f"errors {result['errors']}",
+        flush=True,
+    )
+
+
+async def _count_updates(args: argparse.Namespace) -> int:
+    from bench_chat import record_script
+
+    return len(await record_script("a")) * args.n
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""The bench's simulated people (bench/people.py) are still people the bot understands.
+
+bench_chat.py replays a recorded conversation with each candidate's own name, birth date,
+address and typos; if the bot came to answer one of those differently (an extra question, a
+warning that changes the number of replies), the bench would measure a stuck conversation
+instead of a full one. Two people with typos, replayed on the real router, must get exactly
+the replies the recording had.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from bot.app import build_flows
+from handlers.router import Router
+from storage.db import Database
+from tests.samples import load_sample
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+sys.path.insert(0, str(BENCH))
+
+from bench_chat import record_script  # noqa: E402
+from bench_cpu import replay  # noqa: E402
+from people import person, personalise  # noqa: E402
+
+
+async def test_each_simulated_person_types_their_own_answers_and_gets_the_recorded_replies(
+    tmp_path: Path,
+) -> None:
+    template = await record_script("a")
+    birth = load_sample("a").answers["ngay_sinh"]
+    people = [p for p in (person(17, i) for i in range(40)) if p.typo_rate >= 0.4][:2]
+    scripts = [personalise(template, who, birth) for who in people]
+    typed = [{s.value for s in script if s.kind == "text"} for script in scripts]
+    assert typed[0] != typed[1]
+    assert {s.value for s in template if s.kind == "text"} - typed[0]  # not sample A's text
+    assert any(re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}", v) for v in typed[0] | typed[1])
+    db = await Database.open(tmp_path / "bench.sqlite3")
+    try:
+        router = Router(db, flows=build_flows())
+        for number, script in enumerate(scripts):
+            assert await replay(router, script, str(900 + number)) == 0
+        assert router.stats.errors == 0
+    finally:
+        await db.close()
