@@ -10,17 +10,19 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from docx.enum.section import WD_SECTION_START
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.section import Section
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from lxml.etree import SubElement
 
 from forms.document.word import (
     DRAFT_MARK_PT,
@@ -44,6 +46,8 @@ from forms.dossier import Dossier
 from forms.model import Booklet, FieldDef, FormDef, ItemDef
 from forms.texts import message
 
+_W_P, _W_PPR = qn("w:p"), qn("w:pPr")
+_W_FOOTER_REF, _W_HEADER_REF = qn("w:footerReference"), qn("w:headerReference")
 KEEP_ROW_CHARS = 600
 COMPACT_PT = 12  # table rows shorter than this are kept whole on one page
 
@@ -94,7 +98,8 @@ class Page:
         self.booklet: Booklet = form.booklet or Booklet(parts=())
         self.draft = draft
         self.doc = new_document()
-        self._body_end = self.doc.element.body.sectPr
+        self._body = self.doc.element.body
+        self._body_end = self._body.sectPr
         self._text_width = self.doc._block_width
         self.missing = wording("items.missing")
         self.none = wording("items.none")
@@ -110,11 +115,19 @@ class Page:
         """A new page starting a Word section: numbered from the booklet's page ``start``
         ("Trang 9" at the foot), or, with None, a part that is not in the booklet (the draft's
         checklist and appendix), with no page number."""
-        section = self.doc.add_section(WD_SECTION_START.NEW_PAGE)
+        # what Document.add_section does, without its searches: the closing section
+        # properties are copied into a paragraph ending the section before (header and
+        # footer references kept), and the closing ones, without references, inherit them
+        ended = deepcopy(self._body_end)
+        p = SubElement(self._body, _W_P)
+        self._body_end.addprevious(p)
+        SubElement(p, _W_PPR).append(ended)
+        for ref in self._body_end.findall(_W_FOOTER_REF) + self._body_end.findall(_W_HEADER_REF):
+            self._body_end.remove(ref)
         page_numbering(self._body_end, start)
         if start is not None and self._numbered:
             return  # the footer of the first numbered section is inherited
-        footer = section.footer
+        footer = Section(self._body_end, self.doc.part).footer
         footer.is_linked_to_previous = False
         p = footer.paragraphs[0]
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -171,7 +184,7 @@ class Page:
             before_pt = None if before_pt is None else min(before_pt, 2)
         if container is None:
             # inserted before the body's closing section properties, as add_paragraph does
-            el = OxmlElement("w:p")
+            el = SubElement(self._body, _W_P)
             self._body_end.addprevious(el)
             p = Paragraph(el, self.doc._body)
         else:
