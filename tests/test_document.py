@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import subprocess
 import zipfile
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -437,43 +434,3 @@ def test_a4_and_times_new_roman_everywhere() -> None:
     sizes = [int(el.get(f"{W}val")) for el in document.iter(f"{W}sz")]
     assert max(sizes) >= 40  # the title (20 pt) and the draft mark are bigger than the body
     assert min(sizes) >= 22  # nothing below 11 pt
-
-
-def _soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-def _pdf_pages(pdf: bytes) -> int:
-    try:
-        from pypdf import PdfReader
-    except ImportError:
-        return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
-    return len(PdfReader(io.BytesIO(pdf)).pages)
-
-
-@pytest.mark.skipif(_soffice() is None, reason="LibreOffice is not installed")
-def test_libreoffice_converts_sample_b_to_a_sensible_pdf(tmp_path: Path) -> None:
-    docx_path = tmp_path / "b.docx"
-    docx_path.write_bytes(render_dossier(load_sample("b"), draft=True, flags=FAKE_FLAGS))
-    hostile = tmp_path / "hostile.docx"
-    hostile.write_bytes(render_dossier(_hostile_dossier(), draft=True, flags=FAKE_FLAGS))
-    profile = (tmp_path / "profile").as_uri()
-    subprocess.run(
-        [
-            _soffice(),
-            f"-env:UserInstallation={profile}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(tmp_path),
-            str(docx_path),
-            str(hostile),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    pages = _pdf_pages((tmp_path / "b.pdf").read_bytes())
-    assert 4 <= pages <= 30, pages  # the booklet's parts each start a page (issue 15)
-    assert _pdf_pages((tmp_path / "hostile.pdf").read_bytes()) >= pages

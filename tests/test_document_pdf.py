@@ -16,6 +16,7 @@ import pytest
 from forms.definition import load_form
 from forms.document import render_dossier
 from tests.samples import ROOT, load_sample
+from tests.test_document import FAKE_FLAGS, _hostile_dossier
 
 BOOKLET = load_form().booklet
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -29,11 +30,16 @@ _FOOT = re.compile(r"Trang (\d+)\s*$")
 
 
 def _convert(tmp_path: Path) -> dict[str, Path]:
+    """Samples A and B, and the hostile dossier of tests/test_document.py (control
+    characters, emoji, 10 000 characters), in one LibreOffice run."""
     paths = {}
     for name in EXPECTED_PAGES:
         docx = tmp_path / f"draft_{name}.docx"
         docx.write_bytes(render_dossier(load_sample(name), draft=True, flags=[]))
         paths[name] = docx
+    hostile = tmp_path / "draft_hostile.docx"
+    hostile.write_bytes(render_dossier(_hostile_dossier(), draft=True, flags=FAKE_FLAGS))
+    paths["hostile"] = hostile
     subprocess.run(
         [
             str(SOFFICE),
@@ -76,6 +82,8 @@ def _keep_images(pdf: Path) -> None:
 def test_each_item_starts_on_its_booklet_page(tmp_path: Path) -> None:
     pdfs = _convert(tmp_path)
     _keep_images(pdfs["b"])
+    # the hostile text converts too, longer than sample B it was made from
+    assert len(_pages(pdfs.pop("hostile"))) > EXPECTED_PAGES["b"]
     for name, pdf in pdfs.items():
         pages = _pages(pdf)
         assert len(pages) == EXPECTED_PAGES[name], name
