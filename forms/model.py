@@ -103,6 +103,8 @@ class TableDef(BaseModel):
     # Rows follow one another in time (a timeline): the chat proposes each period's start
     # month from the previous period's end, and from the previous continuous table's end.
     continuous: bool = False
+    # Printed column widths in cm, as the booklet draws them (one per printed column).
+    widths_cm: tuple[float, ...] = ()
 
     def column(self, column_id: str) -> FieldDef:
         for col in self.columns:
@@ -159,6 +161,25 @@ class RelativesDef(BaseModel):
         )
 
 
+class PrintLine(BaseModel):
+    """One printed line of an item that joins fields ("Ngày và nơi …: 19/05/2005, Chi bộ …")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str = ""  # "" = written on the item's own heading line
+    fields: tuple[str, ...]
+
+
+class Beside(BaseModel):
+    """A line the booklet prints beside an item's answer on the same line ("Số căn cước"
+    beside (3), "Quốc tịch" beside (8)); ``value`` when it is the same for every candidate."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    value: str = ""
+
+
 class ItemDef(BaseModel):
     """A numbered item of the booklet: (1)…(26)."""
 
@@ -173,6 +194,9 @@ class ItemDef(BaseModel):
     reviewer_only: bool = False  # (24)–(26): never asked of the candidate
     optional: bool = False  # the whole item may be skipped ("nếu có")
     ask: str = ""  # yes/no gate question for optional items ("Anh/chị có ... không?")
+    # How the booklet prints the item when it is not one line per field (items 12, 13).
+    lines: tuple[PrintLine, ...] = ()
+    beside: Beside | None = None
 
     @model_validator(mode="after")
     def _one_shape(self) -> ItemDef:
@@ -200,6 +224,60 @@ class SectionDef(BaseModel):
     items: tuple[ItemDef, ...]
 
 
+class BookletPart(BaseModel):
+    """Items that start together on one page of the printed booklet and the room they have.
+
+    ``lines`` (text items) and ``rows`` (tables), one number per item, count the ruled lines
+    or table rows the booklet gives the item over all of the part's ``pages``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    page: int  # the booklet page the part starts on
+    pages: int = 1
+    items: tuple[int, ...]
+    lines: tuple[int, ...] = ()
+    rows: tuple[int, ...] = ()
+    title: str = ""  # a page title printed above the items ("SƠ LƯỢC LÝ LỊCH")
+    compact: bool = False  # a printed form page: every item on it fits that one page
+
+    @property
+    def last_page(self) -> int:
+        return self.page + self.pages - 1
+
+    def room(self, number: int) -> tuple[int, int] | None:
+        """(ruled lines, table rows) the booklet gives item ``number``; None if not measured."""
+        i = self.items.index(number)
+        lines = self.lines[i] if i < len(self.lines) else 0
+        rows = self.rows[i] if i < len(self.rows) else 0
+        return (lines, rows) if lines or rows else None
+
+
+class Booklet(BaseModel):
+    """The page map of the printed booklet: where each item starts and how much room it has.
+    Drafts and finals follow it (forms.document)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chars_per_line: int = 70  # handwritten characters on one ruled line (an estimate)
+    row_lines: int = 2  # handwritten lines one table row holds
+    parts: tuple[BookletPart, ...]
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Booklet:
+        pages = [p.page for p in self.parts]
+        if pages != sorted(pages) or any(
+            a.last_page >= b.page for a, b in zip(self.parts, self.parts[1:], strict=False)
+        ):
+            raise ValueError("booklet parts overlap or are out of page order")
+        return self
+
+    def part_of(self, number: int) -> BookletPart:
+        for part in self.parts:
+            if number in part.items:
+                return part
+        raise KeyError(number)
+
+
 class FormDef(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -211,6 +289,7 @@ class FormDef(BaseModel):
     extra: SectionDef | None = Field(
         default=None, description="dossier facts outside the 26 items (certificate, introducers)"
     )
+    booklet: Booklet | None = None
 
     def all_sections(self) -> tuple[SectionDef, ...]:
         return (*self.sections, self.extra) if self.extra else self.sections

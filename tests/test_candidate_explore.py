@@ -82,7 +82,7 @@ async def test_going_back_and_changing_an_answer_asks_the_new_questions_first(
     await client.send("không")
     await client.send("xã Vĩnh Thủy, tỉnh Quảng Trị (trước đây là xã Vĩnh Thủy, huyện Vĩnh Linh, "
                       "tỉnh Quảng Trị)")  # fmt: skip
-    assert "Nơi ở hiện nay" in client.texts()
+    assert "Quốc tịch" in client.texts()  # the next fact (grandparents' since issue 15)
     await client.click("Quay lại")
     await client.click("Quay lại")
     assert "đã mất chưa" in client.texts()
@@ -522,3 +522,30 @@ async def test_loop_questions_take_a_typed_no(router: Router) -> None:
     assert "Thêm lớp học khác" in client.texts()
     await client.send("khong")
     assert (await cursor(router, client)).item != 17
+
+
+async def test_grandparents_are_asked_nationality_ethnicity_and_religion(router: Router) -> None:
+    """Issue 15: the 2025 booklet asks these of grandparents and parents; the chat asks them
+    from the form data, with the usual answer as a button, and lets ethnicity be skipped."""
+    client = await consented(router)
+    sample = load_sample("a")
+    sample.relatives = []
+    await seed(router, client, sample, gates={"13": "không", "20": "không"}, closed=CLOSED_A)
+    await client.send("nguyễn văn bình")
+    await client.send("1940")
+    await client.send("có")
+    await client.send("1985")
+    await client.send("bệnh già")
+    await client.send("tại nhà")
+    await client.send("xã Vĩnh Thủy, tỉnh Quảng Trị")
+    assert "Quốc tịch?" in client.texts() and "Việt Nam" in client.buttons()
+    await client.click("Việt Nam")
+    assert "Nghề nghiệp" in client.texts()
+    await client.send("nông dân")
+    assert "Dân tộc?" in client.texts() and "Kinh" in client.buttons()
+    await client.click("Bỏ qua")  # not known: the guidance's text does not require it
+    assert "Tôn giáo?" in client.texts() and "không" in client.buttons()
+    await client.send("phat giao")
+    grandpa = (await dossier(router, client)).relatives[0]
+    assert grandpa["quoc_tich"] == "Việt Nam" and grandpa["dan_toc"] == ""
+    assert grandpa["ton_giao"] == "Phật giáo"

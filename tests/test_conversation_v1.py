@@ -8,7 +8,10 @@ conversation — a period's start chosen with a forward stack, a pending address
 with a flag list and an item being revisited, a pending confirmation, consent asked with an
 invite code kept — then the events that followed and the replies they got, byte for byte.
 One reply changed since, on purpose (issue 12): a flag's fix button names the flagged field
-("c:go:5:-1:noi_dang_ky_khai_sinh", was "c:go:5") so it opens that question.
+("c:go:5:-1:noi_dang_ky_khai_sinh", was "c:go:5") so it opens that question. Since issue
+15 grandparents and parents have three more facts (nationality, ethnicity, religion): the
+stored relatives of ``confirm_drop_pending`` were given them ("Việt Nam", "Kinh", "không"),
+as a candidate of today would have answered, so the replies stay the captured ones.
 """
 
 from __future__ import annotations

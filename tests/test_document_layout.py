@@ -1,6 +1,6 @@
-"""The rendered booklet against the form's layout in the domain notes (§1.3, §1.5), read back
-with python-docx. The expected wording is the domain notes' (HD 38), not the form data's, so
-a label that drifts from the guidance is caught here."""
+"""The rendered booklet against the form's layout in the domain notes (§1.3, §1.5) and the
+text of HD 38 point 1.4.2, read back with python-docx. The expected wording is written out
+here, not taken from the form data, so a label that drifts from the guidance is caught."""
 
 from __future__ import annotations
 
@@ -39,9 +39,11 @@ OFFICIAL_LABELS = (
     "Hoàn cảnh gia đình",
     "Tự nhận xét",
     "Cam đoan và ký tên",
-    "Nhận xét của cấp ủy, tổ chức đảng nơi đến thẩm tra lý lịch",
-    "Nhận xét của chi ủy hoặc của chi bộ",
-    "Chứng nhận của cấp ủy cơ sở (hoặc",
+    # (24)–(26) as HD 38 point 1.4.2 words them (not as the older booklets did)
+    "Nhận xét của cấp ủy, tổ chức đảng nơi đến thẩm tra lý lịch của người xin vào Đảng:",
+    "Nhận xét của chi ủy hoặc của chi bộ (nơi không có chi ủy):",
+    "Chứng nhận của cấp ủy cơ sở hoặc cấp ủy cấp trên trực tiếp của tổ chức cơ sở đảng "
+    "(nơi không có đảng ủy cơ sở):",
 )
 
 
@@ -77,12 +79,19 @@ def test_reviewer_blocks_have_room_to_sign_and_seal(draft: bool) -> None:
     cut = next(i for i, p in enumerate(paragraphs) if "GIẤY TỜ KÈM THEO" in p) if draft else None
     paragraphs = paragraphs[:cut]
     b24, b25, b26 = (_reviewer_part(paragraphs, n) for n in (24, 25, 26))
-    # (24): (a) the verifying party unit, (b) the higher-level committee where applicable
-    assert [p[:2] for p in b24 if p[:2] in ("a)", "b)")] == ["a)", "b)"]
+    # (24): a) the verifying party unit, b) the higher level, in HD 38's words
+    parts = [p for p in b24 if p[:2] in ("a)", "b)")]
+    assert parts == [
+        "a) Nhận xét của chi ủy, chi bộ; ban thường vụ hoặc của ban chấp hành đảng bộ cơ sở "
+        "nơi đến thẩm tra:",
+        "b) Nhận xét của cơ quan tham mưu về công tác tổ chức hoặc của thường trực cấp ủy cấp "
+        "trên trực tiếp của tổ chức cơ sở đảng (nếu có):",
+    ]
     for block, seal, signings in ((b24, True, 2), (b25, False, 1), (b26, True, 1)):
-        dates = [p for p in block if p.startswith("Ngày") and "tháng" in p and "năm" in p]
+        dates = [p for p in block if ", ngày" in p and "tháng" in p and "năm" in p]
+        on_behalf = [p for p in block if p.startswith("T/M ")]  # signed for the body
         hints = [p for p in block if p.startswith("(") and "ký" in p.lower()]
-        assert len(dates) == len(hints) == signings
+        assert len(dates) == len(on_behalf) == len(hints) == signings
         assert all(("đóng dấu" in h) == seal for h in hints)
         hint_shown = any("người khai để trống" in p for p in block)
         assert hint_shown == draft

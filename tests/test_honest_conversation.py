@@ -282,7 +282,8 @@ async def test_a_deceased_relative_made_alive_asks_too(router: Router) -> None:
 
 async def test_skipping_an_answered_field_asks_before_emptying_it(router: Router) -> None:
     client = await edit_relative(router, 5)
-    for _ in range(6):  # đã mất, nơi sinh, quê quán, nơi ở, nước ngoài, nghề nghiệp
+    # đã mất, nơi sinh, quê quán, quốc tịch, nơi ở, nước ngoài, nghề nghiệp, dân tộc, tôn giáo
+    for _ in range(9):
         await client.click("Giữ nguyên")
     assert "Thành phần giai cấp" in client.texts()
     await client.click("Bỏ qua")
@@ -303,6 +304,8 @@ async def test_a_revisit_walks_every_field_after_a_change(router: Router) -> Non
     assert "Nơi sinh?" in client.texts()
     await client.click("Giữ nguyên")
     assert "Quê quán?" in client.texts()
+    await client.click("Giữ nguyên")
+    assert "Quốc tịch?" in client.texts()  # asked of parents since issue 15
     await client.click("Giữ nguyên")
     assert "Nơi ở hiện nay?" in client.texts()
 

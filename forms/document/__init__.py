@@ -6,9 +6,13 @@ items are walked from the form definition so a new field or item appears without
 a template. Fixed wording comes from ``templates/document.toml``; labels, table headers and
 the pledge come from the form definition.
 
-Layout: cover page; a 3×4 cm photo box; items (1)–(23) in order; empty ruled blocks for the
-reviewers' items (24)–(26). A draft carries "BẢN NHÁP" in every page header, a line on the
-cover, an appendix with the dossier facts outside the booklet and the list of open flags.
+Layout: the booklet's page map (``FormDef.booklet``, form data): the cover, then each part of
+the booklet on its own page, numbered as the booklet numbers it ("Trang 8" the summary with
+the 3×4 cm photo box, items (1)–(13); "Trang 9" item (14); …; "Trang 52" item (26)); drafts
+and finals paginate alike. A draft carries "BẢN NHÁP" in every page header, a "how to copy"
+note on the cover, a note wherever the candidate's text needs more handwritten lines than the
+booklet gives, and after the booklet, unnumbered, the checklist of open flags and the
+appendix with the dossier facts outside the booklet.
 
 Where what is written: ``word`` (python-docx primitives, the base document), ``page`` (the
 document being written: paragraphs, headings, tables), ``cover`` (cover, photo box),
@@ -68,11 +72,12 @@ def _write(dossier: Dossier, form: FormDef, *, draft: bool, flags: Sequence[Any]
     page = Page(dossier, form, draft=draft)
     cover = Cover(page)
     cover.write()
-    cover.photo_box()
     items = Items(page)
-    items.booklet()
+    items.booklet(cover.photo_box)
     if draft:
+        page.section(None)  # after the booklet, unnumbered
         extras = DraftExtras(page, items)
         extras.appendix()
         extras.flags(flags)
+        extras.overflows()
     return page.save()

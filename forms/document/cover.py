@@ -20,14 +20,18 @@ from forms.document.word import (
     table_borders,
 )
 
-# Cover lines: the booklet's cover repeats three answers (labels come from the form).
+# Cover lines after the title, as the booklet prints them (PrintableCV transcription): the
+# labels of these fields, "Họ và tên thường dùng" after the first; "Số LL" at the foot.
 COVER_FIELDS = ("ho_ten", "ngay_sinh", "que_quan")
+USUAL_NAME_AFTER = "ho_ten"
 PHOTO_W_CM, PHOTO_H_CM = 3.0, 4.0
+HOW_TO_COPY_LINES = 4
 
 
 class Cover:
-    """The booklet's cover (code, title, three answers, the draft line) and, on the next
-    page, the 3×4 cm photo box beside "TÓM TẮT LÝ LỊCH"."""
+    """The booklet's cover (code, party, the two-line title, name, birth date and hometown,
+    the "Số LL" line; a draft's mark and its "how to copy" note) and the head of the
+    summary page: the 3×4 cm photo box beside its title."""
 
     def __init__(self, page: Page) -> None:
         self.page = page
@@ -36,13 +40,15 @@ class Cover:
 
     def write(self) -> None:
         center = WD_ALIGN_PARAGRAPH.CENTER
+        draft = self.page.draft
         self.page.para(("b", self.form.code), align=WD_ALIGN_PARAGRAPH.RIGHT, size=BODY_PT)
-        self.page.para(("b", wording("cover.party")), align=center, before_pt=24, size=14)
-        self.page.para(("", "*"), align=center, after_pt=96)
-        self.page.para(("b", self.form.title), align=center, size=TITLE_PT, after_pt=12)
-        if self.page.draft:
+        self.page.para(("b", wording("cover.party")), align=center, before_pt=18, size=14)
+        self.page.para(("", "*"), align=center, after_pt=36 if draft else 90)
+        self.page.para(("b", wording("cover.title_1")), align=center, size=TITLE_PT + 8)
+        self.page.para(("b", wording("cover.title_2")), align=center, size=TITLE_PT - 2)
+        if draft:
             self.page.para(("bg", wording("cover.draft")), align=center, size=DRAFT_MARK_PT)
-            self.page.para(("ig", wording("cover.draft_note")), align=center, size=12, after_pt=36)
+            self.page.para(("ig", wording("cover.draft_note")), align=center, size=12, after_pt=18)
         else:
             self.page.para(("", ""), after_pt=72)
         for field_id in COVER_FIELDS:
@@ -52,25 +58,45 @@ class Cover:
                 continue
             value = clean_text(self.dossier.value(field_id))
             self.page.dotted(("", f"{field.label}: "), ("b", value), indent_cm=1.0)
-        self.page.dotted(("", wording("cover.number") + " "), indent_cm=1.0)
-        self.page.para(("i", wording("cover.rules")), align=center, before_pt=120, size=12)
-        self.page.page_break()
+            if field_id == USUAL_NAME_AFTER:
+                self.page.dotted(
+                    ("", f"{wording('cover.usual_name')}: "), ("b", value), indent_cm=1.0
+                )
+        self.page.dotted(("", wording("cover.number") + " "), indent_cm=8.0, before_pt=12)
+        if draft:
+            self.how_to_copy()
+        else:
+            self.page.para(("i", wording("cover.rules")), align=center, before_pt=120, size=12)
 
-    def photo_box(self) -> None:
+    def how_to_copy(self) -> None:
+        """A short note on the draft's first page: how the draft maps onto the booklet."""
+        self.page.para(
+            ("b", wording("cover.how_to_copy_title")), before_pt=18, size=12, keep_next=True
+        )
+        for n in range(1, HOW_TO_COPY_LINES + 1):
+            self.page.para(
+                ("", f"– {wording(f'cover.how_to_copy_{n}')}"),
+                indent_cm=0.4,
+                size=11,
+                after_pt=1,
+                align=WD_ALIGN_PARAGRAPH.JUSTIFY,
+            )
+
+    def photo_box(self, title: str) -> None:
         table = self.page.add_table(1, 2)
         table_borders(table, "nil")
         fixed_widths(table, (PHOTO_W_CM, TEXT_WIDTH_CM - PHOTO_W_CM))
         row = table.rows[0]
         row.height = Cm(PHOTO_H_CM)
         row.height_rule = WD_ROW_HEIGHT_RULE.EXACTLY
-        photo, title = row.cells
+        photo, head = row.cells
         cell_borders(photo)
         photo.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
         p = photo.paragraphs[0]
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
         add_run(p, wording("page.photo"), italic=True, size=11, color=GREY)
-        title.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-        p = title.paragraphs[0]
+        head.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+        p = head.paragraphs[0]
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        add_run(p, wording("page.summary"), bold=True, size=16)
+        add_run(p, title, bold=True, size=16)
         self.page.para(("", ""), after_pt=6)

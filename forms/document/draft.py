@@ -30,16 +30,24 @@ class DraftExtras:
         extra = self.form.extra
         if extra is None:
             return
-        self.page.page_break()
         self.page.para(
             ("b", extra.title.upper()), align=WD_ALIGN_PARAGRAPH.CENTER, size=14, after_pt=8
         )
         for item in extra.items:
             self.items.item(item)
 
+    def overflows(self) -> None:
+        """The parts longer than the booklet's lines, again in the checklist."""
+        if not self.items.overflows:
+            return
+        self.page.para(("b", wording("booklet.overflow_heading")), before_pt=12, keep_next=True)
+        for overflow in self.items.overflows:
+            self.page.para(("", f"– {overflow.text()}"), indent_cm=0.4, size=12)
+
     def flags(self, flags: Iterable[Any]) -> None:
         flags = list(flags)
-        self.page.page_break()
+        if self.form.extra is not None:
+            self.page.page_break()
         self.page.para(
             ("b", wording("flags.heading")), align=WD_ALIGN_PARAGRAPH.CENTER, size=14, after_pt=6
         )

@@ -1,21 +1,46 @@
-"""The booklet's items in order: (1)–(20) and (22) as answers, dated paragraphs or
-bordered tables, handing (21) to :mod:`forms.document.relatives` and (23)–(26) to
-:mod:`forms.document.signatures`."""
+"""The booklet's items in order, part by part of its page map (``FormDef.booklet``): each part
+starts a section numbered from its booklet page; (1)–(20) and (22) as answers, dated
+paragraphs or bordered tables, handing (21) to :mod:`forms.document.relatives` and (23)–(26)
+to :mod:`forms.document.signatures`. A draft says where the candidate's text needs more
+handwritten lines than the booklet gives the item."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-from forms.document.page import Page, split_date, wording
+from forms.document.page import Meter, Page, split_date, wording
 from forms.document.relatives import Relatives
 from forms.document.signatures import Pledge, ReviewerBlocks
 from forms.document.word import TEXT_WIDTH_CM, clean_text
 from forms.dossier import Row
-from forms.model import FieldDef, ItemDef, Kind, TableDef
+from forms.model import BookletPart, FieldDef, ItemDef, Kind, TableDef
 
 PERIOD_COL_CM = 3.3
+BESIDE_TAB_CM = 9.5  # where "Số căn cước", "Quốc tịch" start on their line
+
+
+@dataclass(frozen=True)
+class Overflow:
+    """An item whose handwritten text needs more room than the booklet gives it."""
+
+    item: ItemDef
+    need: int
+    room: int
+    rows: bool  # counted in table rows (else ruled lines)
+    pages: str  # "trang 9–10"
+
+    def text(self) -> str:
+        key = "booklet.overflow_rows" if self.rows else "booklet.overflow_lines"
+        return wording(key, ref=self.item.ref, need=self.need, room=self.room, pages=self.pages)
+
+
+def pages_text(part: BookletPart) -> str:
+    if part.pages == 1:
+        return wording("booklet.page", page=part.page)
+    return wording("booklet.pages", first=part.page, last=part.last_page)
 
 
 class Items:
@@ -28,20 +53,37 @@ class Items:
         self.relatives = Relatives(page)
         self.pledge = Pledge(page)
         self.reviewer_blocks = ReviewerBlocks(page)
+        self.overflows: list[Overflow] = []
 
-    def booklet(self) -> None:
-        first_reviewer = True
-        for section in self.form.sections:
-            for item in section.items:
-                if not item.numbered:
-                    continue
-                if item.reviewer_only:
-                    if first_reviewer:
-                        self.page.page_break()
-                        first_reviewer = False
-                    self.reviewer_blocks.write(item)
-                else:
-                    self.item(item)
+    def booklet(self, head: Callable[[str], None]) -> None:
+        """Every part of the page map on its own booklet page; ``head`` writes the photo box
+        and title of a part that has a title (the summary, page 8)."""
+        for part in self.page.booklet.parts:
+            self.page.section(part.page)
+            self.page.compact = part.compact
+            if part.title:
+                head(part.title)
+            for number in part.items:
+                self.part_item(part, self.form.item(number))
+            self.page.compact = False
+
+    def part_item(self, part: BookletPart, item: ItemDef) -> None:
+        if item.reviewer_only:
+            self.reviewer_blocks.write(item, pages_text(part) if part.pages > 1 else "")
+            return
+        room = part.room(item.number)
+        if room is None:
+            self.item(item)
+            return
+        with self.page.measuring() as meter:
+            self.item(item)
+        overflow = _overflow(item, part, room, meter)
+        if overflow is not None:
+            self.overflows.append(overflow)
+            if self.page.draft:
+                self.page.para(
+                    ("ig", overflow.text()), size=11, keep_lines=True, before_pt=4, measure=False
+                )
 
     def item(self, item: ItemDef) -> None:
         if item.relatives is not None:
@@ -57,48 +99,78 @@ class Items:
         return any(clean_text(self.dossier.value(f.id)) for f in item.fields)
 
     def fields_item(self, item: ItemDef) -> None:
+        if item.lines:
+            self.lines_item(item)
+            return
         if item.optional and not self.answered(item):
-            self.page.heading(item, wording("items.none"))
+            self.page.heading(item, self.page.none)
             return
         if len(item.fields) == 1:
             self.single_field(item, item.fields[0])
             return
         self.page.heading(item)
+        # every line the booklet prints, "không" where nothing applies (tạm trú beside a
+        # thường trú): the booklet leaves no line blank
         values = {f.id: self.dossier.value(f.id) for f in item.fields}
         for field in item.fields:
             raw = values[field.id]
-            if not field.applies(values) and not clean_text(raw):
+            applies = field.applies(values)
+            text = self.page.value(field, raw) if applies or clean_text(raw) else self.page.none
+            self.page.para(("", f"– {field.label}: "), ("", text), indent_cm=0.6)
+
+    def lines_item(self, item: ItemDef) -> None:
+        """An item printed as joined lines ((12) on one line, (13) as three)."""
+        answered = self.answered(item)
+        fields = {f.id: f for f in item.fields}
+        headed = False
+        for line in item.lines:
+            text = self.line_text(line.fields, fields) if answered else self.page.none
+            if not line.label:
+                self.page.heading(item, text)
+                headed = True
                 continue
-            self.page.para(
-                ("", f"– {field.label}: "),
-                ("", self.page.value(field, raw)),
-                indent_cm=0.6,
-            )
+            if not headed:
+                self.page.heading(item)
+                headed = True
+            self.page.para(("", f"– {line.label}: "), ("", text), indent_cm=0.6)
+
+    def line_text(self, ids: Sequence[str], fields: dict[str, FieldDef]) -> str:
+        parts = []
+        for field_id in ids:
+            value = clean_text(self.dossier.value(field_id))
+            if value:
+                parts.append(value)
+            elif fields[field_id].required:
+                parts.append(self.page.missing)
+        return ", ".join(parts) or self.page.none
 
     def single_field(self, item: ItemDef, field: FieldDef) -> None:
         raw = self.dossier.value(field.id)
         ref = f"{item.ref} " if item.ref else ""
         if field.kind is Kind.LONG_TEXT:
             self.page.heading(item)
-            self.page.para(
-                ("", self.page.value(field, raw)),
-                align=WD_ALIGN_PARAGRAPH.JUSTIFY,
-                first_line_cm=1.0,
-            )
+            for text in self.page.value(field, raw).split("\n"):
+                self.page.para(("", text), align=WD_ALIGN_PARAGRAPH.JUSTIFY, first_line_cm=1.0)
             return
         parts = split_date(raw) if field.kind is Kind.DATE else None
+        runs: list[tuple[str, str]]
         if parts and item.label.count("…") == 3:
             # "Sinh ngày … tháng … năm …" is filled in place, as one writes it by hand.
             pieces = item.label.split("…")
-            runs: list[tuple[str, str]] = [("b", ref)]
+            runs = [("b", ref)]
             for piece, value in zip(pieces, (*parts, ""), strict=True):
                 runs.append(("b", piece))
                 runs.append(("", value))
+        else:
+            runs = [("b", f"{ref}{item.label}: "), ("", self.page.value(field, raw))]
+        if item.beside is None:
             self.page.para(*runs, before_pt=4)
             return
-        self.page.para(
-            ("b", f"{ref}{item.label}: "), ("", self.page.value(field, raw)), before_pt=4
-        )
+        runs += [("", "\t"), ("b", f"{item.beside.label}: "), ("", item.beside.value)]
+        if item.beside.value:
+            self.page.para(*runs, before_pt=4, tab_cm=BESIDE_TAB_CM)
+        else:  # left for the candidate to fill in: a dotted line to the margin
+            self.page.dotted(*runs, before_pt=4, tab_cm=BESIDE_TAB_CM)
 
     # -- tables -------------------------------------------------------------------------
 
@@ -123,7 +195,7 @@ class Items:
     def table_item(self, item: ItemDef, table: TableDef) -> None:
         rows = self.dossier.rows(table.id)
         if not rows and item.optional:
-            self.page.heading(item, wording("items.none"))
+            self.page.heading(item, self.page.none)
             return
         self.page.heading(item)
         if _is_narrative_table(table):
@@ -141,15 +213,33 @@ class Items:
         self.page.grid(
             table.headers,
             [[self.cell_text(c, r) for c in table.columns] for r in rows],
-            self.widths(table.columns),
+            self.widths(table),
         )
 
-    def widths(self, columns: Sequence[FieldDef]) -> list[float]:
+    def widths(self, table: TableDef) -> list[float]:
+        """The booklet's column widths (``widths_cm``, scaled to the text width), else a
+        fixed period column and the rest shared, narratives counting double."""
+        if len(table.widths_cm) == len(table.headers):
+            scale = TEXT_WIDTH_CM / sum(table.widths_cm)
+            return [w * scale for w in table.widths_cm]
+        columns: Sequence[FieldDef] = table.columns
         fixed = sum(PERIOD_COL_CM for c in columns if c.kind is Kind.PERIOD)
         weights = [0.0 if c.kind is Kind.PERIOD else _column_weight(c) for c in columns]
         free = TEXT_WIDTH_CM - fixed
         total = sum(weights) or 1.0
         return [PERIOD_COL_CM if w == 0.0 else free * w / total for w in weights]
+
+
+def _overflow(
+    item: ItemDef, part: BookletPart, room: tuple[int, int], meter: Meter
+) -> Overflow | None:
+    lines, rows = room
+    pages = pages_text(part)
+    if rows and meter.rows > rows:
+        return Overflow(item, meter.rows, rows, True, pages)
+    if lines and meter.lines > lines:
+        return Overflow(item, meter.lines, lines, False, pages)
+    return None
 
 
 def _is_narrative_table(table: TableDef) -> bool:

@@ -1,17 +1,17 @@
 """Item (21), the family: relatives grouped under the booklet's headings (grandparents,
-parents, the spouse's side, siblings, children), one block of facts per person, "vợ
-(chồng)" narrowed to the candidate's spouse."""
+parents, the spouse's side, siblings, children); per person a heading line and one labelled
+line per fact, the history one line per period; "vợ (chồng)" narrowed to the candidate's
+spouse."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from forms.document.page import Page, wording
 from forms.document.word import clean_text
 from forms.dossier import Row
-from forms.model import FieldDef, ItemDef, Kind, RelativesDef
+from forms.model import ItemDef, Kind, RelativesDef
 from forms.texts import has_message
 
 # Relatives: the field naming the precise relation ("Em gái") heads a sibling's block.
@@ -45,6 +45,8 @@ class Relatives:
                 self.person(rel_def, person)
 
     def person(self, rel_def: RelativesDef, row: Row) -> None:
+        """One person as the booklet lays it out: a heading line ("Ông nội: TRẦN VĂN LỘC"),
+        then one labelled line per fact, the history one line per period."""
         code = row.get("quan_he", "")
         try:
             relation = rel_def.relation(code)
@@ -59,41 +61,35 @@ class Relatives:
         if detail and detail.casefold() != label.casefold() and group != "C":
             head = f"{label} ({detail})"
         self.page.para(
-            ("b", f"{head}: "), ("b", name or self.page.missing), indent_cm=0.6, keep_next=True
+            ("b", f"{head}: "),
+            ("b", name or self.page.missing),
+            indent_cm=0.3,
+            keep_next=True,
+            before_pt=3,
         )
-        facts: list[tuple[str, str]] = []
-        long_facts: list[tuple[FieldDef, str]] = []
         for field in fields:
             if field is name_field or field.id in (RELATION_DETAIL_FIELD, "quan_he"):
                 continue
             raw = clean_text(row.get(field.id, ""))
             if not raw and not (field.applies(row) and field.required):
                 continue
-            if field.kind is Kind.YES_NO and raw:
-                if raw.casefold() == "có":
-                    facts.append(("", field.label))
-                elif raw.casefold() != "không":
-                    facts.append(("", f"{field.label}: {raw}"))
+            if field.kind is Kind.YES_NO:
+                if raw.casefold() == "có":  # "Đã mất", "Là đảng viên": the label says it
+                    self.fact(field.label)
+                elif raw and raw.casefold() != "không":
+                    self.fact(f"{field.label}: {raw}")
                 continue
-            if field.kind is Kind.LONG_TEXT:
-                long_facts.append((field, raw or self.page.missing))
-                continue
-            facts.append(("", f"{field.label}: {raw or self.page.missing}"))
-        if facts:
-            # one sentence per person: "Năm sinh: 1945; đã mất; năm mất: 2015; …."
-            text = "; ".join(
-                f if i == 0 else f[:1].lower() + f[1:] for i, (_, f) in enumerate(facts)
-            )
-            if not text.endswith((".", "…")):
-                text += "."
-            self.page.para(("", text), indent_cm=1.2, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-        for field, text in long_facts:
-            self.page.para(
-                ("i", f"{field.label}: "),
-                ("", text),
-                indent_cm=1.2,
-                align=WD_ALIGN_PARAGRAPH.JUSTIFY,
-            )
+            if field.kind is Kind.LONG_TEXT and raw:
+                periods = by_period(raw)
+                if len(periods) > 1:
+                    self.fact(f"{field.label}:")
+                    for period in periods:
+                        self.page.para(("", f"+ {period}"), indent_cm=1.2)
+                    continue
+            self.fact(f"{field.label}: {raw or self.page.missing}")
+
+    def fact(self, text: str) -> None:
+        self.page.para(("", f"– {text}"), indent_cm=0.6)
 
     def spouse(self, text: str) -> str:
         """``text`` with "vợ (chồng)" narrowed to the candidate's spouse ("Cha vợ (chồng)"
@@ -143,3 +139,15 @@ def _group_relatives(rel_def: RelativesDef, rows: Sequence[Row]) -> list[tuple[s
     if "" in buckets:
         keys.append("")
     return [(k, [row for _, _, row in sorted(buckets[k], key=lambda t: t[:2])]) for k in keys]
+
+
+# A new period in a history written on one line: "…; 1980-1985: nhập ngũ…", "…; từ 1994: …".
+_PERIOD_START = re.compile(
+    r"\s*(?:\n|;\s*(?=(?:[Tt]ừ\s+)?(?:(?:[Tt]háng\s+)?\d{1,2}[/-])?\d{4}\b))\s*"
+)
+
+
+def by_period(text: str) -> list[str]:
+    """A history split into its periods (at line breaks, or at "; " before a year), as the
+    booklet writes it: one period a line."""
+    return [part for part in _PERIOD_START.split(text) if part.strip()]
