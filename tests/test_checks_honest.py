@@ -292,3 +292,38 @@ def test_a_short_stay_told_in_14_is_not_asked_for_in_18() -> None:
         3, {"tu": "10/2018", "den": "11/2018", "noi_dung": "Học tiếng tại Tokyo - Nhật Bản."}
     )
     assert [f for f in rules(d, "X10") if f.table == "lich_su"] == []
+
+
+def test_every_free_text_item_typed_without_diacritics_is_flagged() -> None:
+    """Sample A with every free-text answer, table cell and relative's fact folded (the
+    worker's keyboard): F19 flags each one, wherever it is in the booklet."""
+    from forms.definition import load_form
+    from forms.model import Kind
+    from forms.vn import fold
+
+    typed_kinds = (Kind.TEXT, Kind.LONG_TEXT, Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE)
+    form, d = load_form(), load_sample("a")
+
+    def folded(value: object) -> bool:
+        return isinstance(value, str) and fold(value) != value.lower()
+
+    expected = set()
+    for item in form.items():
+        for f in item.fields:
+            if f.kind in typed_kinds and folded(d.answers.get(f.id)):
+                d.answers[f.id] = fold(d.answers[f.id])
+                expected.add((item.number, None, None, f.id))
+        if item.table is not None:
+            for i, row in enumerate(d.rows(item.table.id)):
+                for c in item.table.columns:
+                    if c.kind in typed_kinds and folded(row.get(c.id)):
+                        row[c.id] = fold(row[c.id])
+                        expected.add((item.number, item.table.id, i, c.id))
+    for i, rel in enumerate(d.relatives):
+        for f in form.relatives().fields:
+            if f.kind in typed_kinds and folded(rel.get(f.id)):
+                rel[f.id] = fold(rel[f.id])
+                expected.add((21, "relatives", i, f.id))
+    flagged = {(f.item, f.table, f.row, f.field) for f in rules(d, "F19")}
+    assert len(expected) > 80
+    assert expected - flagged == set()
