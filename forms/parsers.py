@@ -564,6 +564,9 @@ _NO_MORE = frozenset(
     }
 )  # fmt: skip
 _POLITE_HEAD = frozenset({"da", "vang", "u", "uh", "um"})  # "dạ chưa", "vâng, có"
+#: Chat spellings of "không" inside a longer reply ("ko xoa", "k can").
+_NO_SPELLINGS = {"ko": "khong", "k": "khong", "kg": "khong", "khg": "khong", "hok": "khong",
+                 "hong": "khong", "hk": "khong", "kh": "khong"}  # fmt: skip
 #: "chưa ạ", "có nhé", "xóa đi", "dùng luôn"
 _POLITE_TAIL = frozenset({"a", "ah", "nha", "nhe", "nhen", "di", "luon", "het"})
 
@@ -581,7 +584,7 @@ def parse_yes_no(s: str, *, yes: tuple[str, ...] = (), no: tuple[str, ...] = ())
     if tone_key(text) in _NOT_YES_TONED:
         raise ParseError("yes_no.invalid")
     key = match_key(text)
-    words = key.split()
+    words = [_NO_SPELLINGS.get(w, w) for w in key.split()]  # "ko xoa" is "không xóa"
     while len(words) > 1 and words[-1] in _POLITE_TAIL:
         words.pop()
     if len(words) > 1 and words[0] in _POLITE_HEAD:

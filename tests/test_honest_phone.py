@@ -313,9 +313,13 @@ async def test_co_adds_a_row_and_ko_closes_the_menu(router: Router) -> None:
     assert (await cursor(router, other)).kind != "rows"
 
 
-@pytest.mark.parametrize(("reply", "erased"), [("xoa di", True), ("ok xoa", False),
-                                               ("xoa luon", True), ("ko xoa dau", False),
-                                               ("khong xoa nhe", False), ("uk", True)])  # fmt: skip
+ERASE_REPLIES = [
+    ("xoa di", True), ("ok xoa", False), ("xoa luon", True), ("ko xoa", False),
+    ("khong xoa nhe", False), ("uk", True), ("k xoa", False), ("hok xoa nha", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("reply", "erased"), ERASE_REPLIES)
 async def test_erase_confirmation_reads_phone_replies(
     router: Router, reply: str, erased: bool
 ) -> None:
@@ -331,6 +335,8 @@ async def test_erase_confirmation_reads_phone_replies(
         assert len(rows) == 1
         return
     assert (rows == []) == erased, reply
+    if not erased:
+        assert "Đã giữ nguyên" in client.texts(), reply  # understood, not asked again
 
 
 async def test_the_phones_junk_is_never_stored(router: Router) -> None:
@@ -377,3 +383,24 @@ async def test_any_yes_adds_where_the_menu_asks_for_more(router: Router) -> None
         await client.send(reply)
         now = (await cursor(router, client)).kind
         assert now == kind if kind[0] != "!" else now != kind[1:], (reply, now)
+
+
+async def test_married_then_not_typed_on_a_phone_asks_before_erasing(router: Router) -> None:
+    """ "chua" (chưa) at "Anh/chị đã kết hôn chưa?" of a married candidate would erase the
+    spouse's side: shown and asked; "ko xoa" keeps it, "xoa di" erases it."""
+    client = await consented(router)
+    await seed(router, client, load_sample("b"))
+    await client.send("/sua 21")
+    assert "Anh/chị đã kết hôn chưa?" in client.last_text()
+    before = await revision(router, client)
+    await client.send("chua")
+    assert "Xóa?" in client.texts()
+    await client.send("ko xoa")
+    assert await unchanged(router, client, before)
+    assert (await dossier(router, client)).relatives_of("vo_chong")
+    await client.send("chua")
+    await client.send("xoa di")
+    d = await dossier(router, client)
+    assert d.answers["da_ket_hon"] == "không"
+    assert not d.relatives_of("vo_chong", "cha_vc", "anh_chi_em_vc")
+    assert d.relatives_of("cha", "me", "con")
