@@ -409,12 +409,15 @@ def _settings_problem(exc: ValidationError) -> str:
     name = str(err["loc"][0]) if err["loc"] else ""
     if not name:  # a rule over several settings: the webhook without its secret
         return _text("cli.error.settings.webhook_secret")
-    value = err.get("input")
+    value = "…" if name in _SECRET_SETTINGS else str(err.get("input"))[:80]
     key = f"cli.error.settings.{name}"
     problem = _text(key) if has_message(key) else _text("cli.error.settings.invalid")
-    return _text(
-        "cli.error.settings.line", env=f"KND_{name.upper()}", value=str(value)[:80], problem=problem
-    )
+    return _text("cli.error.settings.line", env=f"KND_{name.upper()}", value=value, problem=problem)
+
+
+#: Settings whose value is never printed, even when it is wrong (a key with a typo is still
+#: most of the key).
+_SECRET_SETTINGS = frozenset({"bot_token", "webhook_secret", "db_key"})
 
 
 _SQLITE_HEADER = b"SQLite format 3\x00"

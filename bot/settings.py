@@ -21,6 +21,7 @@ DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_FILE_URL = "https://api.telegram.org/file/bot"
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Telegram's rule for secret_token
 _KEY_RE = re.compile(r"[0-9A-Fa-f]{64}")  # a raw 256-bit SQLCipher key
+_URL_RE = re.compile(r"^https?://[^\s/?#]+[^\s]*$")  # an http(s) address with a host
 
 
 class Settings(BaseSettings):
@@ -130,6 +131,15 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        """An address Telegram can post to (http only for a local test server)."""
+        value = value.strip()
+        if value and not _URL_RE.match(value):
+            raise ValueError("the webhook URL is an http(s):// address")
         return value
 
     @field_validator("webhook_path")

@@ -76,6 +76,9 @@ class FieldDef(BaseModel):
     # The answer is a statement about conduct (political standard, compliance with the law,
     # item (16)): a bare "có"/"không" is not an answer (forms.parsers.parse_statement).
     statement: bool = False
+    # Dates and months only: "hôm nay" / "tháng này" may be the answer (the signing date);
+    # false where today never is (a birth date): forms.classify reads it as no answer.
+    may_be_today: bool = True
 
     def statement_examples(self) -> tuple[str, ...]:
         """Statements to show when a bare yes/no was typed: the suggestions, else the example."""

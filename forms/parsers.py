@@ -564,7 +564,11 @@ _NO_MORE = frozenset(
     }
 )  # fmt: skip
 _POLITE_HEAD = frozenset({"da", "vang", "u", "uh", "um"})  # "dạ chưa", "vâng, có"
-_POLITE_TAIL = frozenset({"a", "ah", "nha", "nhe", "nhen"})  # "chưa ạ", "có nhé"
+#: Chat spellings of "không" inside a longer reply ("ko xoa", "k can").
+_NO_SPELLINGS = {"ko": "khong", "k": "khong", "kg": "khong", "khg": "khong", "hok": "khong",
+                 "hong": "khong", "hk": "khong", "kh": "khong"}  # fmt: skip
+#: "chưa ạ", "có nhé", "xóa đi", "dùng luôn"
+_POLITE_TAIL = frozenset({"a", "ah", "nha", "nhe", "nhen", "di", "luon", "het"})
 
 
 def parse_yes_no(s: str, *, yes: tuple[str, ...] = (), no: tuple[str, ...] = ()) -> bool:
@@ -580,20 +584,30 @@ def parse_yes_no(s: str, *, yes: tuple[str, ...] = (), no: tuple[str, ...] = ())
     if tone_key(text) in _NOT_YES_TONED:
         raise ParseError("yes_no.invalid")
     key = match_key(text)
-    for words_of_side, answer in ((no, False), (yes, True)):
-        if key and key in {match_key(w) for w in words_of_side}:
-            return answer
-    words = key.split()
-    if len(words) > 1 and words[-1] in _POLITE_TAIL:
+    words = [_NO_SPELLINGS.get(w, w) for w in key.split()]  # "ko xoa" is "không xóa"
+    while len(words) > 1 and words[-1] in _POLITE_TAIL:
         words.pop()
     if len(words) > 1 and words[0] in _POLITE_HEAD:
         words.pop(0)
-    for candidate in dict.fromkeys((key, " ".join(words))):
+    candidates = tuple(dict.fromkeys((key, " ".join(words))))
+    for words_of_side, answer in ((no, False), (yes, True)):
+        sides = {match_key(_strip_marks(w)) for w in words_of_side}
+        if any(c and c in sides for c in candidates):  # "xoa di" for the button «🗑 Xóa»
+            return answer
+    for candidate in candidates:
         if candidate in _YES or candidate in _YES_MORE:
             return True
         if candidate in _NO or candidate in _NO_MORE:
             return False
     raise ParseError("yes_no.invalid")
+
+
+_MARK_EDGES = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
+
+
+def _strip_marks(label: str) -> str:
+    """A button label without its leading emoji ("🗑 Xóa" → "Xóa")."""
+    return _MARK_EDGES.sub("", label.strip())
 
 
 # --- "không rõ" and statements ----------------------------------------------------------

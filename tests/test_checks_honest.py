@@ -248,3 +248,82 @@ def test_emoji_in_an_answer_is_an_error() -> None:
     d.tables["cong_tac"][2]["chuc_vu"] = "Phó Bí thư Chi đoàn 🎉"
     flags = rules(d, "F20")
     assert flags and flags[0].is_error and flags[0].row == 2 and "🎉" in flags[0].message
+
+
+# --- a stay abroad told in (14), with a city before its country ------------------------------
+
+
+@pytest.mark.parametrize(
+    "told",
+    [
+        "Học tiếng Nhật tại Nhật Bản theo diện trao đổi.",
+        "Học trung học phổ thông tại Melbourne (Úc) theo chương trình trao đổi.",
+        "Học tiếng tại Tokyo - Nhật Bản.",
+        "Làm việc ở Berlin (Đức), sau đó về nước.",
+    ],
+)
+def test_a_stay_of_three_months_or_more_told_in_14_needs_its_row_in_18(told: str) -> None:
+    d = load_sample("a")
+    d.tables["lich_su"][2]["den"] = "09/2018"
+    d.tables["lich_su"].insert(3, {"tu": "10/2018", "den": "06/2019", "noi_dung": told})
+    flags = [f for f in rules(d, "X10") if f.table == "lich_su"]
+    assert len(flags) == 1 and flags[0].item == 18 and flags[0].row == 3, told
+
+
+@pytest.mark.parametrize(
+    "told",
+    [
+        "Sinh viên tại Trường Đại học Việt - Đức, tỉnh Bình Dương.",  # in Viet Nam
+        "Học tại Hà Nội - nơi có nhiều trường đại học.",
+        "Học tiếng Anh tại trung tâm Anh ngữ, thành phố Hà Nội.",
+    ],
+)
+def test_a_school_named_after_a_country_is_not_a_stay_abroad(told: str) -> None:
+    d = load_sample("a")
+    d.tables["lich_su"][2]["den"] = "09/2018"
+    d.tables["lich_su"].insert(3, {"tu": "10/2018", "den": "06/2019", "noi_dung": told})
+    assert [f for f in rules(d, "X10") if f.table == "lich_su"] == []
+
+
+def test_a_short_stay_told_in_14_is_not_asked_for_in_18() -> None:
+    d = load_sample("a")
+    d.tables["lich_su"][2]["den"] = "09/2018"
+    d.tables["lich_su"].insert(
+        3, {"tu": "10/2018", "den": "11/2018", "noi_dung": "Học tiếng tại Tokyo - Nhật Bản."}
+    )
+    assert [f for f in rules(d, "X10") if f.table == "lich_su"] == []
+
+
+def test_every_free_text_item_typed_without_diacritics_is_flagged() -> None:
+    """Sample A with every free-text answer, table cell and relative's fact folded (the
+    worker's keyboard): F19 flags each one, wherever it is in the booklet."""
+    from forms.definition import load_form
+    from forms.model import Kind
+    from forms.vn import fold
+
+    typed_kinds = (Kind.TEXT, Kind.LONG_TEXT, Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE)
+    form, d = load_form(), load_sample("a")
+
+    def folded(value: object) -> bool:
+        return isinstance(value, str) and fold(value) != value.lower()
+
+    expected = set()
+    for item in form.items():
+        for f in item.fields:
+            if f.kind in typed_kinds and folded(d.answers.get(f.id)):
+                d.answers[f.id] = fold(d.answers[f.id])
+                expected.add((item.number, None, None, f.id))
+        if item.table is not None:
+            for i, row in enumerate(d.rows(item.table.id)):
+                for c in item.table.columns:
+                    if c.kind in typed_kinds and folded(row.get(c.id)):
+                        row[c.id] = fold(row[c.id])
+                        expected.add((item.number, item.table.id, i, c.id))
+    for i, rel in enumerate(d.relatives):
+        for f in form.relatives().fields:
+            if f.kind in typed_kinds and folded(rel.get(f.id)):
+                rel[f.id] = fold(rel[f.id])
+                expected.add((21, "relatives", i, f.id))
+    flagged = {(f.item, f.table, f.row, f.field) for f in rules(d, "F19")}
+    assert len(expected) > 80
+    assert expected - flagged == set()

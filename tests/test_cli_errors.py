@@ -100,3 +100,39 @@ def test_an_unexpected_failure_is_one_line_too(monkeypatch, capsys) -> None:
     assert cli.main(["schema"]) == 1
     err = capsys.readouterr().err
     assert "RuntimeError" in err and "secret dossier content" not in err
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"KND_DB_KEY": "abc123"}, ("KND_DB_KEY", "64 chữ số")),
+        ({"KND_WEBHOOK_URL": "bot.example/hook"}, ("KND_WEBHOOK_URL", "https://")),
+        ({"KND_RETENTION_DAYS": "abc"}, ("KND_RETENTION_DAYS", "số ngày")),
+        ({"KND_ABANDONED_DAYS": "0"}, ("KND_ABANDONED_DAYS", "số ngày")),
+        ({"KND_INBOX_DAYS": "-1"}, ("KND_INBOX_DAYS", "số ngày")),
+    ],
+)
+def test_bad_settings_say_what_is_expected(
+    tmp_path: Path, monkeypatch, capsys, env: dict[str, str], words: tuple[str, ...]
+) -> None:
+    """In process (fast): each bad value gets one line naming the setting and what it takes."""
+    monkeypatch.chdir(tmp_path)  # no .env of the project is read
+    for name in [k for k in os.environ if k.startswith("KND_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["run", "--db", str(tmp_path / "x.sqlite3")]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Lỗi: ")
+    for word in words:
+        assert word in lines[0]
+
+
+def test_a_wrong_secret_is_named_but_never_printed(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A database key with one digit missing is still most of the key."""
+    monkeypatch.chdir(tmp_path)
+    key = "ab" * 31 + "c"
+    monkeypatch.setenv("KND_DB_KEY", key)
+    assert cli.main(["run", "--db", str(tmp_path / "x.sqlite3")]) == 2
+    err = capsys.readouterr().err
+    assert "KND_DB_KEY" in err and key not in err and key[:20] not in err

@@ -22,6 +22,7 @@ from forms.vn import fold
 from handlers.candidate import CandidateFlow
 from handlers.candidate.questions import Question
 from handlers.candidate.relatives import RelativeQuestion
+from handlers.candidate.tables import RowsMenu
 from handlers.events import Reply
 from handlers.router import Router
 from storage.db import Database, Tx
@@ -31,23 +32,33 @@ from tests.test_conversation import TODAY
 
 #: Non-answers typed before the real answer, once, keyed by field (and relation).
 MESSY: dict[str, list[str]] = {
-    "ho_ten": ["chao ban", "ghi ho ten the nao a?"],
-    "ngay_sinh": ["ko nho", "32/13/2001"],
+    "ho_ten": ["chao ban", "ghi ho ten the nao a?", "hom nay"],
+    "ngay_sinh": ["ko nho", "32/13/2001", "hom nay", "ngay sinh ghi ntn"],
+    "que_quan": ["hom nay", "ko bt"],
+    "ten_khac": ["test", "hix"],
+    "ton_giao": ["0", "sai roi"],
+    "noi_dang_ky_khai_sinh": ["xin loi, em go nham", "ti nua", "hom qua"],
+    "ngay_vao_doan": ["ngay vao doan la ngay nao", "ko ro"],
+    "noi_vao_doan": ["ko nho", "r"],
     "gioi_tinh": ["nma"],
     "dan_toc": ["la gi"],
     "nghe_nghiep": ["nghe nghiep ghi gi a", "ok"],
     "khoa_hoc_cong_nghe": ["la sao? khoa hoc cong nghe la gi"],
     "ngoai_ngu": ["k"],
     "tin_hoc": ["ko biet"],
-    "dac_diem_lich_su": ["khong"],
+    "dac_diem_lich_su": ["khong", "xong r", "binh thuong"],
     "tu_nhan_xet": ["cho em hoi tu nhan xet la gi", "👍"],
     "ong_noi.ho_ten": ["ko bit ten ong noi"],
     "ong_noi.nguyen_nhan_mat": ["ko ro, ghi sao a"],
     "ong_ngoai.noi_mat": ["ko biet"],
     "ba_ngoai.nam_sinh": ["ko nho"],
-    "cha.chap_hanh": ["khong"],
-    "cha.chinh_tri": ["co"],
-    "me.nghe_nghiep": ["ko muon khai"],
+    "cha.chap_hanh": ["khong", "bt", "rồi"],
+    "cha.chinh_tri": ["co", "binh thuong"],
+    "cha.thanh_phan": ["r"],
+    "ong_noi.que_quan": ["hom nay"],
+    "me.ho_ten": ["kb"],
+    "me.nghe_nghiep": ["ko muon khai", "giong bo", "bot tu dien di"],
+    "ba_noi.ho_ten": ["nhu tren", "ai ma biet"],
     "anh_chi_em.hoan_canh_kinh_te": ["k"],
 }
 #: Answers the candidate does not know and the guidance lets be "không rõ".
@@ -76,6 +87,11 @@ class MessyCandidate(Player):
         default_factory=lambda: {k: list(v) for k, v in MESSY.items()}
     )
 
+    #: Once: the next question's answer typed while a better writing is offered (not
+    #: stored over the answer), and a vague "ok" at a rows menu (adds no row).
+    typed_over: bool = False
+    vague_at_menu: bool = False
+
     def replies_text(self, last: int = 0) -> str:
         replies = self.replies[-last:] if last else self.replies
         return "\n".join(r.text for r in replies if r.text)
@@ -87,6 +103,20 @@ class MessyCandidate(Player):
     async def answer(self, screen: object) -> None:
         if isinstance(screen, Question) and screen.reason == "closest":
             await self.send("giu nguyen")  # the place is right: the chi bộ will verify it
+            return
+        if isinstance(screen, Question) and screen.suggestion and not self.typed_over:
+            self.typed_over = True
+            before = await self.revision()
+            await self.send("xa long hung, tinh hung yen")  # the next question's answer
+            assert await self.revision() == before, "typed over a pending suggestion"
+            assert (await self.state()).screen == screen
+            return
+        if isinstance(screen, RowsMenu) and not self.vague_at_menu:
+            self.vague_at_menu = True
+            before = await self.revision()
+            await self.send("ok")  # "add", "done"? neither: a button is asked for
+            assert await self.revision() == before
+            assert (await self.state()).screen == screen
             return
         if isinstance(screen, Question) and screen.suggestion:
             self.said_yes += 1

@@ -603,9 +603,50 @@ def _country_pattern() -> re.Pattern[str]:
     )
 
 
+#: A city then its country, after "tại", "ở", "sang", "qua": "tại Tokyo - Nhật Bản", "ở
+#: Melbourne (Úc)". The city is one or two words, none naming a school or a firm ("tại
+#: Trường Việt - Đức" is in Viet Nam).
+_CITY_COUNTRY = re.compile(
+    r"\b(tai|o|sang|qua)\s+((?:\w+\s+)?\w+)\s*(?:[-–—/]|\()\s*([^,.;()]*)\)?"
+)
+_NOT_CITY = frozenset(
+    {"truong", "dai", "hoc", "vien", "cong", "ty", "trung", "tam", "benh", "khoa", "lop",
+     "viet", "nam", "xa", "phuong", "tinh", "thanh", "pho", "huyen", "nha", "may", "doanh"}
+)  # fmt: skip
+
+
+def _city_country(text: str) -> str:
+    """``text`` folded, with "tại Tokyo - Nhật Bản" / "ở Melbourne (Úc)" read as "tại Nhật
+    Bản" / "ở Úc", so the country pattern finds them."""
+    folded = vn.fold(text).lower()
+
+    def rewrite(m: re.Match[str]) -> str:
+        city, words = m.group(2).split(), m.group(3).split()
+        if _NOT_CITY & set(city):
+            return m.group(0)
+        for k in range(len(words), 0, -1):
+            if " ".join(words[:k]) in country_keys():
+                return " ".join([m.group(1), *words[:k], ";", *words[k:]])
+        return m.group(0)
+
+    return _CITY_COUNTRY.sub(rewrite, folded)
+
+
 def _stays(text: str, span: v.Span, now: Month) -> Iterator[tuple[str, v.Span]]:
     """(country as written, period) of each stay abroad a history row tells of: the period
-    written next to it ("02/2023-07/2023 … tại Nhật Bản"), else the row's own period."""
+    written next to it ("02/2023-07/2023 … tại Nhật Bản"), else the row's own period. A city
+    before its country counts ("tại Tokyo - Nhật Bản", "ở Melbourne (Úc)")."""
+    found = False
+    for place, stay in _stays_named(text, span, now):
+        found = True
+        yield place, stay
+    if not found:
+        rewritten = _city_country(text)
+        if rewritten != vn.fold(text).lower():
+            yield from _stays_named(rewritten, span, now)
+
+
+def _stays_named(text: str, span: v.Span, now: Month) -> Iterator[tuple[str, v.Span]]:
     for segment in _SEGMENT.split(text):
         folded = " ".join(vn.match_key(segment).split())
         m = _country_pattern().search(folded) or (

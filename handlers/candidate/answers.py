@@ -200,7 +200,11 @@ def _free_text(text: str, limit: int, *, multiline: bool) -> str:
     return value
 
 
-_NONE = frozenset({"khong", "ko", "kg", "hok", "hong", "khong co", "ko co", "k co", "kg co"})
+#: "không" in chat spellings, and "chưa có" (the guidance: "chưa có thì ghi «không»").
+_NONE = frozenset(
+    {"khong", "ko", "kg", "hok", "hong", "khong co", "ko co", "k co", "kg co", "chua co",
+     "chua", "khong a", "khong co a", "ko co a", "chua co a", "chua a", "hong co"}
+)  # fmt: skip
 
 
 def _period(text: str, start: str | None) -> Parsed:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 
 from forms.classify import Expect, Reading, Verdict, classify
 from forms.model import FieldDef, Kind
@@ -23,7 +24,7 @@ from handlers.candidate.actions import OPTION, decode_action
 from handlers.candidate.texts import short, t
 
 #: Chatter whose own reply exists ("Chào anh/chị!", "Không có gì ạ"…).
-_SOCIAL = frozenset({"greeting", "thanks", "noise", "control"})
+_SOCIAL = frozenset({"greeting", "thanks", "noise", "control", "mistake"})
 #: Kinds whose "I don't know" is found in the same papers (for the hint of what to do).
 _FIND = {
     Kind.NAME: "name",
@@ -67,6 +68,14 @@ def not_stored(reading: Reading, text: str, fdef: FieldDef, explanation: str) ->
     if reading.reason == "bare_statement":  # parse_statement's words, with the example
         examples = list(fdef.statement_examples())
         return t("parse_failed", error=message("parse.statement.bare", examples=examples))
+    example = fdef.example.rstrip(".")
+    if reading.reason == "today":  # "hôm nay" at a place, a name, a birth date
+        timed = fdef.kind in (Kind.DATE, Kind.MONTH, Kind.YEAR, Kind.PERIOD)
+        return t("not_answer.today", typed=typed, example=example, date=timed)
+    if reading.reason == "same":  # "nhu tren", "giong bo" where nothing is copied
+        return t("not_answer.same", typed=typed, example=example)
+    if reading.reason == "digits":  # "9": a button's number mistyped, "1985" a year
+        return t("parse_failed", error=t("errors.no_letters"))
     if reading.verdict is Verdict.REFUSAL:
         return t("not_answer.refusal", typed=typed, optional=optional)
     key = social(reading)
@@ -74,7 +83,24 @@ def not_stored(reading: Reading, text: str, fdef: FieldDef, explanation: str) ->
         return "\n".join([t("not_answer.question_explained", typed=typed), explanation])
     if key is not None:
         return t(f"not_answer.{key}")
-    return t("not_answer.ack", typed=typed, optional=optional, example=fdef.example)
+    return t("not_answer.ack", typed=typed, optional=optional, example=example)
+
+
+def another_answer(text: str, fdef: FieldDef, stored: str, offered: str | None) -> bool:
+    """Whether ``text`` is a real answer unlike both ``stored`` (the answer a better writing
+    is offered for) and ``offered``: not the same answer typed again."""
+    if not read(text, fdef).is_answer:
+        return False
+    key = match_key(text)
+    for known in (stored, offered or ""):
+        other = match_key(known)
+        if other and (key == other or SequenceMatcher(None, key, other).ratio() >= _SAME):
+            return False
+    return True
+
+
+#: How alike two typings of one answer are at least ("xa long hung" / "xã Long Hưng, …").
+_SAME = 0.6
 
 
 def typed_button(text: str, buttons: Sequence[Sequence[str]]) -> str | None:

@@ -133,6 +133,9 @@ class LoopMenu(Screen):
     question = True
     #: A typed "có" means "Thêm" (the menu adds one kind of row).
     adds_one_kind: ClassVar[bool] = True
+    #: The menu asks a yes/no question ("Còn ai nữa không?"): any yes ("ừ", "ok") adds. A
+    #: menu that asks "Thêm …, sửa, xóa, hay xong?" reads only "có", "còn", "thêm" so.
+    asks_for_more: ClassVar[bool] = False
 
     @property
     def relation_code(self) -> str | None:
@@ -155,7 +158,11 @@ class LoopMenu(Screen):
         return [Button(text, DONE.encode(seq=turn.conversation.asked))]
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
-        verb = "" if from_button else loop_reply(text, adding=self.adds_one_kind)
+        verb = (
+            ""
+            if from_button
+            else loop_reply(text, adding=self.adds_one_kind, any_yes=self.asks_for_more)
+        )
         # "Còn ai nữa không?" → "không" / "có"
         if verb == "done":
             await self.done(turn, None)

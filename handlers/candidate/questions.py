@@ -39,7 +39,8 @@ from handlers.candidate.erasing import (
     lost_answers,
 )
 from handlers.candidate.flags import field_flags, show_flags, unseen
-from handlers.candidate.intent import not_stored, read
+from handlers.candidate.intent import another_answer, not_stored, read
+from handlers.candidate.periods import may_end_now, proposed_starts, start_button
 from handlers.candidate.shortcuts import (
     Copy,
     Shortcut,
@@ -245,7 +246,7 @@ class Question(Screen):
             return t("period.end_prompt_past", start=self.start), []
         if fdef.kind is Kind.PERIOD:
             starts = proposed_starts(turn, item, self.row_number())
-            return prompt, ([[_from(m, options.seq) for m in starts]] if starts else [])
+            return prompt, ([[start_button(m, options.seq) for m in starts]] if starts else [])
         if fdef.kind is Kind.PLEDGE:
             pledge = turn.wiring.form.pledge
             return f"{prompt}\n«{pledge}»", [[options.button(t("pledge.yes"), pledge)]]
@@ -290,7 +291,9 @@ class Question(Screen):
             if said is not None:
                 await self.settle(turn, Answer("yes" if said else "no"))
                 return
-            # A new text while a suggestion is pending: treat it as a new answer.
+            if not from_button and self.holds_other(turn, fdef, text):
+                return
+            # The answer typed again (with diacritics, corrected): the new answer.
             screen = self.settled()
             turn.conversation.screen = screen
         shortcut = None if from_button else read_shortcut(text, fdef)
@@ -301,6 +304,8 @@ class Question(Screen):
             reading = read(text, fdef)
             if reading.verdict is Verdict.I_DONT_KNOW and fdef.unknown_allowed:
                 text = parsers.UNKNOWN  # the guidance's words, never an invented fact
+            elif reading.is_answer and reading.reason == "no":
+                text = NO  # "ko co j", "k ap dung": the booklet's "không", however typed
             elif not reading.is_answer:
                 turn.say(not_stored(reading, text, fdef, explanation(turn, screen)))
                 turn.nav.reask()
@@ -316,6 +321,17 @@ class Question(Screen):
         if fdef.unknown_allowed and parsed.text == parsers.UNKNOWN:
             turn.note(t("not_answer.unknown_stored", n=self.item))
         await screen.store(turn, fdef, parsed)
+
+    def holds_other(self, turn: Turn, fdef: FieldDef, text: str) -> bool:
+        """A text unlike the answer just stored, while its better writing is offered, is
+        most likely the answer to the next question ("tai nha" after "gia yeu" at «Lý do
+        mất»): it is not stored over this one; the offer is shown again."""
+        stored = str(self.values(turn).get(fdef.id, "") or "")
+        if self.reason == "copy" or not another_answer(text, fdef, stored, self.suggestion):
+            return False
+        turn.say(t("suggestion.pending", typed=short(text, 60), asked=fdef.label))
+        turn.nav.reask()
+        return True
 
     def offer_copy(self, turn: Turn, fdef: FieldDef, shortcut: Shortcut) -> None:
         """ "như trên" / "giống mục (6)": the address it names, shown with where it comes
@@ -402,45 +418,6 @@ class Question(Screen):
         screen = dataclasses.replace(self, start=payload.value)
         turn.conversation.screen = screen
         turn.nav.ask(screen)
-
-
-def _from(month: str, seq: int) -> Button:
-    return Button(t("period.from", month=month), START_MONTH.encode(Month(month), seq=seq))
-
-
-def may_end_now(turn: Turn, item: ItemDef) -> bool:
-    """Whether a period of ``item`` may end "nay": not in a timeline that another
-    continuous table carries on (it ends where the next one begins)."""
-    if item.table is None or not item.table.continuous:
-        return True
-    return item is turn.structure.timelines[-1]
-
-
-def proposed_starts(turn: Turn, item: ItemDef, r: int) -> list[str]:
-    """Start months to offer for a period of row ``r``: after the previous row's end, or
-    after the end of the previous continuous table for a first row."""
-    table = item.table
-    if table is None or not table.continuous:
-        return []
-    rows = turn.d.rows(table.id)
-    previous: str | None = None
-    same_table = r > 0 and r - 1 < len(rows)
-    if same_table:
-        previous = rows[r - 1].get("den")
-    else:
-        before = turn.structure.timelines
-        idx = before.index(item) if item in before else 0
-        if idx > 0:
-            prev_rows = turn.d.rows(before[idx - 1].table.id)  # type: ignore[union-attr]
-            previous = prev_rows[-1].get("den") if prev_rows else None
-    if not previous or previous == "nay":
-        return []
-    try:
-        month = parsers.parse_month(previous)
-    except parsers.ParseError:
-        return []
-    following = parsers.format_month(month.next())
-    return [following] if same_table else [parsers.format_month(month), following]
 
 
 # ---------------------------------------------------------------------------------------------

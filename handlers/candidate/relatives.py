@@ -206,6 +206,7 @@ class RelationLoop(RelativesLoop):
     relation: str
 
     kind = "loop"
+    asks_for_more = True  # "Còn ai nữa không?"
 
     @property
     def address(self) -> str:

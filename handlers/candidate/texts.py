@@ -98,16 +98,20 @@ _LOOP_ADD = frozenset(
     for w in (
         "còn", "còn nữa", "còn ạ", "thêm", "thêm người", "thêm nữa", "có nữa", "còn người nữa",
         "còn một người nữa", "còn 1 người nữa", "thêm một người", "thêm 1 người", "còn ai nữa",
+        "có", "có ạ", "c", "có nữa ạ", "có thêm", "thêm dòng", "thêm giai đoạn",
     )
 )  # fmt: skip
 #: Chat spellings of "không" and polite tails, for the loop menus' typed replies.
-_NO_SPELLINGS = {"ko": "khong", "k": "khong", "kg": "khong", "hok": "khong", "hong": "khong"}
+_NO_SPELLINGS = {
+    "ko": "khong", "k": "khong", "kg": "khong", "hok": "khong", "hong": "khong", "r": "roi",
+}  # fmt: skip
 _TAILS = frozenset({"a", "nha", "nhe", "roi a", "ak"})
 
 
-def loop_reply(text: str, *, adding: bool) -> str:
+def loop_reply(text: str, *, adding: bool, any_yes: bool = False) -> str:
     """What a typed reply to a loop menu means: "không" / "hết rồi" / "ko con ai" → "done",
-    "có" / "còn" / "thêm" → "add" (when the menu adds one kind of row); "" when it means
+    "có" / "còn" / "thêm" → "add" (when the menu adds one kind of row), and any yes ("ừ",
+    "ok") too where the menu asks "Còn ai nữa không?" (``any_yes``); "" when it means
     neither."""
     words = [_NO_SPELLINGS.get(w, w) for w in match_key(text).split()]
     while len(words) > 1 and words[-1] in _TAILS:
@@ -117,9 +121,9 @@ def loop_reply(text: str, *, adding: bool) -> str:
         return "done"
     if key in _LOOP_ADD:
         return "add" if adding else ""
+    # "Thêm …, sửa, xóa, hay xong?" is no yes/no question: "ok", "ừ", "rồi", "đúng", "dùng"
+    # could mean "xong" as well as "thêm", so they pick nothing; a "không" / "chưa" is done.
     yes = typed_yes_no(text)
-    if yes is None:
-        return ""
-    if yes:
-        return "add" if adding else ""
-    return "done"
+    if yes is False:
+        return "done"
+    return "add" if yes and any_yes and adding else ""
