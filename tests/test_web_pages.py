@@ -201,3 +201,69 @@ async def test_too_many_requests_from_one_address(world: WebWorld, browser: Brow
 
 def test_session_lasts_its_own_time(world: WebWorld) -> None:
     assert world.server.session_ttl == timedelta(hours=1)
+
+
+async def _form(world: WebWorld, browser: Browser, part: int) -> str:
+    status, page = await browser.open(f"{world.base}/w/phan/{part}")
+    assert status == 200
+    return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+
+async def test_a_post_without_its_csrf_token_is_refused_and_stores_nothing(
+    world: WebWorld, browser: Browser
+) -> None:
+    await browser.open(world.link("candidate", "form"))
+    csrf = await _form(world, browser, 0)
+    headers = {"Cookie": f"knd_s={browser.cookie}"}
+    for data in ({"f.ten_khac": "Hùng Sơn"}, {"f.ten_khac": "Hùng Sơn", "csrf": csrf[:-1] + "x"}):
+        async with browser.http.post(
+            world.base + "/w/phan/0", data=data, headers=headers, allow_redirects=False
+        ) as r:
+            assert r.status == 403 and "chưa được lưu" in await r.text()
+    async with world.db.read() as r:
+        record = await r.dossiers.get(world.ids["dossier"])
+        assert record is not None and record.dossier.answers.get("ten_khac") != "Hùng Sơn"
+        assert record.revision == 0
+    async with browser.http.post(
+        world.base + "/w/phan/0",
+        data={"f.ten_khac": "Hùng Sơn", "csrf": csrf},
+        headers=headers,
+        allow_redirects=False,
+    ) as r:
+        assert r.status == 303 and r.headers["Location"] == "/w/phan/0?luu"
+
+
+async def test_what_does_not_parse_comes_back_as_typed_and_the_rest_is_stored(
+    world: WebWorld, browser: Browser
+) -> None:
+    await browser.open(world.link("candidate", "form"))
+    csrf = await _form(world, browser, 0)
+    data = {"csrf": csrf, "f.ngay_sinh": "31/02/1997", "f.ten_khac": "Hùng Sơn"}
+    async with browser.http.post(
+        world.base + "/w/phan/0", data=data, headers={"Cookie": f"knd_s={browser.cookie}"}
+    ) as r:
+        page = await r.text()
+        assert r.status == 422
+    assert 'value="31/02/1997"' in page and 'id="f.ngay_sinh.loi"' in page
+    assert "1 câu chưa lưu được" in page
+    async with world.db.read() as r:
+        record = await r.dossiers.get(world.ids["dossier"])
+        assert record is not None
+        assert record.dossier.answers["ten_khac"] == "Hùng Sơn"
+        assert (
+            "ngay_sinh" not in record.dossier.answers
+            or record.dossier.answers["ngay_sinh"] != "31/02/1997"
+        )
+
+
+async def test_the_form_is_closed_once_submitted(world: WebWorld, browser: Browser) -> None:
+    await browser.open(world.link("candidate", "form"))
+    await _form(world, browser, 0)
+    await world.return_with_comment("x")  # submitted then returned: editable again
+    assert (await browser.open(world.base + "/w/phan/0"))[0] == 200
+    await world.resubmit([])
+    status, page = await browser.open(world.base + "/w/phan/0")
+    assert status == 403 and "không có quyền" in page
+    await browser.open(world.link("candidate", "dossier"))  # a read link still reads
+    assert (await browser.open(world.base + "/w/"))[0] == 200
+    assert (await browser.open(world.base + "/w/phan/0"))[0] == 403

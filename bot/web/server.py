@@ -122,6 +122,8 @@ class WebServer:
         app.router.add_get("/s.css", self.css)
         app.router.add_get("/", self.page, name="s:page")
         app.router.add_get("/tai/{what}", self.download, name="s:download")
+        app.router.add_get("/phan/{part:\\d{1,2}}", self.form_part, name="s:form")
+        app.router.add_post("/phan/{part:\\d{1,2}}", self.save_part, name="s:save")
         app.router.add_get("/{token}", self.link)
         return app
 
@@ -155,7 +157,10 @@ class WebServer:
         try:
             response = await handler(request)
         except web.HTTPException as exc:
-            response = refused("not_found", 404) if exc.status == 404 else exc
+            if exc.status != 404:
+                exc.headers.update(HEADERS)
+                raise
+            response = refused("not_found", 404)
         except Exception as exc:
             log.error("web page failed: %s", failure_place(exc))
             response = web.Response(status=500, text="500")
@@ -224,6 +229,43 @@ class WebServer:
         except AccessDenied:
             return refused("no_right", 403)
         return web.Response(text=text, content_type="text/html")
+
+    async def form_part(self, request: web.Request) -> web.Response:
+        """A part of the form (``?luu``: just saved)."""
+        part = int(request.match_info["part"])
+        csrf = self.csrf(request.cookies[COOKIE])
+        saved = "luu" in request.query
+        try:
+            async with self.db.transaction(self.now()) as tx:
+                text = await self.pages.form_page(
+                    tx, self.grant_of(request), part, csrf=csrf, saved=saved
+                )
+        except AccessDenied:
+            return refused("no_right", 403)
+        except IndexError:
+            return refused("not_found", 404)
+        return web.Response(text=text, content_type="text/html")
+
+    async def save_part(self, request: web.Request) -> web.Response:
+        """A posted part: stored, then the part again (the next one when asked), or the
+        part with what did not parse, as typed, and why."""
+        part = int(request.match_info["part"])
+        posted = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        grant, csrf = self.grant_of(request), self.csrf(request.cookies[COOKIE])
+        try:
+            async with self.db.transaction(self.now()) as tx:
+                reading = await self.pages.save_part(tx, grant, part, posted)
+                if reading.errors:
+                    text = await self.pages.form_page(
+                        tx, grant, part, csrf=csrf, reading=reading, saved=True
+                    )
+                    return web.Response(text=text, content_type="text/html", status=422)
+        except AccessDenied:
+            return refused("no_right", 403)
+        except IndexError:
+            return refused("not_found", 404)
+        after = part + 1 if posted.get("di") == "tiep" else part
+        raise web.HTTPSeeOther(f"{PREFIX}/phan/{after}?luu")
 
     async def download(self, request: web.Request) -> web.Response:
         what = request.match_info["what"]
