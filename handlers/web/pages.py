@@ -23,6 +23,7 @@ from forms import checks as fchecks
 from forms.checks import Flag
 from forms.model import FormDef
 from forms.texts import message
+from handlers.candidate.core import Notice
 from handlers.charts import summary_chart
 from handlers.review.cards import changes_since_last_look, comment_view
 from handlers.review.context import ReviewSetup
@@ -33,6 +34,7 @@ from handlers.summary import PRIVATE, has_details, render_summary
 from handlers.web.form import Reading, WebForm, explanation_inputs
 from handlers.web.grants import AccessDenied, Opened, open_grant, open_unit
 from handlers.web.html import html
+from handlers.web.invites import consent_texts, open_invite
 from handlers.web.links import Grant
 from storage.core import DossierRecord
 from storage.db import Tx
@@ -63,12 +65,14 @@ class WebPages:
         secretary: SecretaryFlow,
         *,
         pdf: PdfConverter | None = None,
+        notice: Notice | None = None,
     ) -> None:
         self.review = review
         self.secretary = secretary
         self.form: FormDef = review.form
         self.web_form = WebForm(self.form)
         self.pdf = pdf
+        self.notice = notice or Notice()
 
     # -- pages ------------------------------------------------------------------------------
     async def page(self, tx: Tx, grant: Grant) -> str:
@@ -230,6 +234,25 @@ class WebPages:
         if reading.changes:
             await tx.dossiers.apply(record, reading.changes, grant.person_id)
         return reading
+
+    # -- a candidate invited to the web ---------------------------------------------------------
+    async def invite_page(
+        self, tx: Tx, code: str, *, csrf: str, name: str = "", error: str = ""
+    ) -> str | None:
+        """The consent for a candidate invite (None: no usable invite of that code)."""
+        invite = await open_invite(tx, code)
+        if invite is None:
+            return None
+        unit = await tx.repo(Org).unit(invite.unit_id)
+        return html(
+            "consent.j2",
+            unit=unit.name if unit else "",
+            consent=consent_texts(self.notice),
+            code=invite.token,
+            csrf=csrf,
+            name=name,
+            error=error,
+        )
 
     # -- downloads --------------------------------------------------------------------------
     async def download(self, tx: Tx, grant: Grant, what: str) -> Download | None:
