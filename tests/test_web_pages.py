@@ -317,3 +317,33 @@ async def test_the_invite_names_its_web_link(world: WebWorld) -> None:
     replies = await world.chat("secretary", "/moi ungvien")
     text = "\n".join(r.text for r in replies)
     assert "http://127.0.0.1/w/moi/" in text, text
+
+
+async def test_staff_get_their_links_privately_from_xem_and_tinhhinh(
+    world: WebWorld, browser: Browser
+) -> None:
+    """The card's «Xem» answers in the reviewer's private chat with the web link of the
+    review page; a private /tinhhinh carries the summary's."""
+    from handlers.review.actions import VIEW, CardRef
+
+    await world.return_with_comment("Ghi rõ tháng năm")
+    await world.resubmit([Change("answers.ten_khac", "Mai Anh")])
+    async with world.db.read() as r:
+        record = await r.dossiers.get(world.ids["dossier"])
+        assert record is not None
+    replies = await world.tap("reviewer", VIEW.encode(CardRef(record.id, record.revision)))
+    texts = [r.text for r in replies if "/w/" in r.text]
+    assert texts and all(r.chat is None or r.chat.kind == "private" for r in replies)
+    link = "http://127.0.0.1/w/" + texts[0].split("/w/", 1)[1].split()[0]
+    await browser.open(link.replace("http://127.0.0.1", world.base))
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 200 and "Mai Anh" in page
+
+    replies = await world.chat("secretary", "/tinhhinh")
+    text = "\n".join(r.text for r in replies)
+    assert "/w/" in text
+    link = world.base + "/w/" + text.split("/w/", 1)[1].split()[0]
+    reader = Browser(browser.http)
+    await reader.open(link)
+    status, page = await reader.open(world.base + "/w/")
+    assert status == 200 and "Tình hình: Chi bộ 1" in page
