@@ -347,3 +347,52 @@ async def test_staff_get_their_links_privately_from_xem_and_tinhhinh(
     await reader.open(link)
     status, page = await reader.open(world.base + "/w/")
     assert status == 200 and "Tình hình: Chi bộ 1" in page
+
+
+async def test_the_console_runs_the_web_companion_on_its_own_server(tmp_path: Path) -> None:
+    """python -m bot without a token, with KND_WEB_BASE_URL: /web in the console gives a link
+    that the console's own web server opens (read while the console still runs)."""
+    import socket
+    import urllib.request
+
+    from bot.console import run_console
+    from bot.settings import Settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings(
+        web_base_url=f"http://127.0.0.1:{port}",
+        web_port=port,
+        web_key_file=tmp_path / "web.key",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    out = io.StringIO()
+    seen: list[tuple[int, str]] = []
+
+    class Typing(io.StringIO):
+        """Types the lines, then opens the link the console printed, then ends."""
+
+        def __init__(self) -> None:
+            super().__init__("1\nnguyễn văn an\n/web\n")
+
+        def readline(self, size: int | None = -1) -> str:
+            line = super().readline()
+            if line:
+                return line
+            token = out.getvalue().split("/w/", 1)[1].split()[0]
+            opener = urllib.request.build_opener()
+            with opener.open(f"http://127.0.0.1:{port}/w/{token}") as r:
+                cookie = r.headers["Set-Cookie"].split(";", 1)[0]
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/w/", headers={"Cookie": cookie}
+            )
+            with opener.open(request) as r:
+                seen.append((r.status, r.read().decode()))
+            return ""
+
+    code = await run_console(
+        tmp_path / "c.sqlite3", Typing(), out, documents_dir=tmp_path / "d", settings=settings
+    )
+    assert code == 0
+    assert seen and seen[0][0] == 200 and "NGUYỄN VĂN AN" in seen[0][1]
