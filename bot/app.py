@@ -11,9 +11,13 @@ import gc
 import multiprocessing
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
 
 from admission.clock import Clock
 from bot.settings import Settings
+from bot.web.keys import link_signer
+from bot.web.pdf import pdf_converter
+from bot.web.server import WebServer
 from handlers.candidate import CandidateFlow, Notice, jump_action
 from handlers.chat_moves import ChatMoveFlow
 from handlers.edits import EditsFlow
@@ -22,6 +26,8 @@ from handlers.rendering import DocumentRenderer, warm_worker
 from handlers.review import ReviewFlow
 from handlers.router import Flow, Router
 from handlers.secretary import SecretaryFlow
+from handlers.web.links import LinkSigner
+from handlers.web.pages import WebPages
 from storage.db import Database
 from storage.files import DocumentFolder
 
@@ -31,16 +37,19 @@ def build_flows(
     bot_username: str = "",
     notice: Notice | None = None,
     renderer: DocumentRenderer | None = None,
+    links: LinkSigner | None = None,
 ) -> list[Flow]:
     """Every flow of a running bot; the candidate's submission and withdrawal are handed to
     the review flow, its invite codes and new dossiers' units to the organisation flow.
     ``notice``: what the consent names from the settings (controller, retention).
-    ``renderer``: makes every document (the router's, so that it renders in its pool)."""
+    ``renderer``: makes every document (the router's, so that it renders in its pool).
+    ``links``: the web companion's signer (/web, the reviewer's «Xem», /tinhhinh hand out
+    links)."""
     renderer = renderer or DocumentRenderer()
     review = ReviewFlow(
-        bot_username=bot_username, jump_action=jump_action, renderer=renderer.dossier
+        bot_username=bot_username, jump_action=jump_action, renderer=renderer.dossier, links=links
     )
-    org = OrgFlow(bot_username=bot_username)
+    org = OrgFlow(bot_username=bot_username, web_base=links.base_url if links else "")
     candidate = CandidateFlow(
         on_submitted=review.on_submitted,
         on_start=org.on_start,
@@ -48,8 +57,9 @@ def build_flows(
         on_withdrawn=review.on_withdrawn,
         notice=notice,
         renderer=renderer.draft,
+        links=links,
     )
-    secretary = SecretaryFlow(renderer=renderer)
+    secretary = SecretaryFlow(renderer=renderer, links=links)
     return [ChatMoveFlow(), EditsFlow(), review, org, secretary, candidate]
 
 
@@ -88,8 +98,12 @@ async def open_router(
     db.files = DocumentFolder(settings.documents_dir)
     pool = render_pool(settings.render_workers)
     renderer = DocumentRenderer(pool)
+    links = link_signer(settings) if settings.web_enabled else None
     flows = build_flows(
-        bot_username=settings.bot_username, notice=notice_of(settings), renderer=renderer
+        bot_username=settings.bot_username,
+        notice=notice_of(settings),
+        renderer=renderer,
+        links=links,
     )
     router = Router(db, clock, flows, zone=settings.zone, renderer=renderer)
 
@@ -109,3 +123,20 @@ def render_pool(workers: int) -> ProcessPoolExecutor:
     connection or event loop, and leaves with ``os._exit``, closing nothing of theirs."""
     context = multiprocessing.get_context("fork")
     return ProcessPoolExecutor(workers, mp_context=context, initializer=warm_worker)
+
+
+def web_server(settings: Settings, router: Router) -> WebServer | None:
+    """The web companion of a running bot (None when no public base URL is configured)."""
+    if not settings.web_enabled:
+        return None
+    review, secretary = router.flow("review"), router.flow("secretary")
+    assert isinstance(review, ReviewFlow) and isinstance(secretary, SecretaryFlow)
+    pages = WebPages(review, secretary, pdf=pdf_converter(), notice=notice_of(settings))
+    return WebServer(
+        router.db,
+        link_signer(settings),
+        pages,
+        session_ttl=timedelta(minutes=settings.web_session_minutes),
+        rate_per_minute=settings.web_rate_per_minute,
+        clock=router.clock,
+    )

@@ -500,7 +500,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if sys.stdin.isatty():
         print(_text("cli.run.console", db=str(settings.db_path)))
-    console = run_console(path, documents_dir=settings.documents_dir, key=settings.database_key)
+    console = run_console(
+        path, documents_dir=settings.documents_dir, key=settings.database_key, settings=settings
+    )
     return int(_run_async(console, path))
 
 

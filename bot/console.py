@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import TextIO
 
 from admission.clock import Clock
-from bot.app import build_flows, warm_up
+from bot.app import build_flows, warm_up, web_server
+from bot.settings import Settings
+from bot.web.keys import link_signer
+from bot.web.server import WebServer
 from handlers.events import Chat, Event, Reply, User
 from handlers.router import Router
 from storage.db import Database
@@ -105,12 +108,22 @@ async def run_console(
     user_id: str = "local",
     clock: Clock | None = None,
     key: str | None = None,
+    settings: Settings | None = None,
 ) -> int:
-    """Chat as a candidate on the database ``db_path`` until end of input; returns 0."""
+    """Chat as a candidate on the database ``db_path`` until end of input; returns 0.
+    With ``settings`` naming a web base URL, the web companion runs meanwhile on its own
+    server (``/web`` gives its link)."""
     warm_up()
     db = await Database.open(db_path, key=key)
+    server: WebServer | None = None
     try:
-        router = Router(db, clock, build_flows())
+        web = settings is not None and settings.web_enabled
+        links = link_signer(settings) if settings is not None and web else None
+        router = Router(db, clock, build_flows(links=links))
+        if settings is not None and links is not None:
+            server = web_server(settings, router)
+            assert server is not None
+            await server.start(settings.web_listen, settings.web_port)
         adapter = ConsoleAdapter(router, output, documents_dir=Path(documents_dir), user_id=user_id)
         db.files = adapter.files
         interactive = _isatty(input)
@@ -129,6 +142,8 @@ async def run_console(
                 output.write(f"» {line}\n")
             await adapter.send_line(line)
     finally:
+        if server is not None:
+            await server.stop()
         await db.close()
     return 0
 

@@ -15,6 +15,7 @@ from handlers.events import Event, Reply
 from handlers.rendering import DocumentRenderer
 from handlers.stages import MAX_ID, shown_number
 from handlers.summary import PRIVATE, Audience, FlagChecker, default_checker
+from handlers.web.links import LinkSigner
 from storage.core import Person
 
 # Who may read a unit's summary, export and steps (of the unit or of a unit above it).
@@ -70,3 +71,4 @@ class Settings:
     checker: FlagChecker = default_checker
     flag_refresh_limit: int = 30
     renderer: DocumentRenderer = field(default_factory=DocumentRenderer)
+    links: LinkSigner | None = None  # the web companion's signed links (None: no web)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 
+from forms.texts import message
 from handlers.charts import summary_chart
 from handlers.events import Button, Photo, Reply
 from handlers.secretary.actions import EXPORT, SUMMARY, SUMMARY_DETAILS, UnitRef
@@ -25,6 +26,7 @@ from handlers.summary import (
     refresh_flags_in,
     render_summary,
 )
+from handlers.web.links import Obj
 from storage.db import Tx
 
 
@@ -85,6 +87,11 @@ class SummaryCommand:
             buttons.append([Button(t("details.button"), SUMMARY_DETAILS.encode(UnitRef(unit_id)))])
         elif request.person is not None:
             await record_views(tx, request.person.id, detailed, what="summary")
+            links = self.settings.links
+            if links is not None:  # the same summary on the web, privately
+                url = links.issue(request.person.id, Obj("summary", unit_id))
+                minutes = round(links.ttl.total_seconds() / 60)
+                text += "\n\n" + message("web.chat.staff_link", url=url, minutes=minutes)
         # the details (relatives abroad, birth dates) are kept from being forwarded
         replies = [Reply(text=text, buttons=buttons, protect=bool(detailed))]
         if self.settings.chart:

@@ -1,0 +1,398 @@
+"""The web companion over HTTP (bot/web/server.py, handlers/web/pages.py): links become
+sessions, pages go through the access gate and are recorded, refusals say nothing of the
+dossier, and every answer carries the safety headers. The real browser's tests are
+tests/test_web_browser.py."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import docx
+import openpyxl
+import pytest
+
+from bot.web.server import CSP, RateLimit
+from handlers.web.links import Obj
+from storage.core import Change
+from storage.org import Org
+from tests.web_world import WebWorld, close_world, open_world
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[WebWorld]:
+    w = await open_world(tmp_path)
+    yield w
+    await close_world(w)
+
+
+class Browser:
+    """An HTTP client that keeps the session cookie by hand (aiohttp's jar would not keep a
+    Secure cookie from plain http)."""
+
+    def __init__(self, http: aiohttp.ClientSession) -> None:
+        self.http = http
+        self.cookie = ""
+
+    async def open(self, url: str) -> tuple[int, str]:
+        async with self.http.get(url, headers=self._headers()) as r:
+            if "knd_s" in r.cookies:
+                self.cookie = r.cookies["knd_s"].value
+            return r.status, await r.text()
+
+    async def get(self, url: str) -> aiohttp.ClientResponse:
+        r = await self.http.get(url, headers=self._headers())
+        await r.read()
+        return r
+
+    def _headers(self) -> dict[str, str]:
+        return {"Cookie": f"knd_s={self.cookie}"} if self.cookie else {}
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with aiohttp.ClientSession() as http:
+        yield Browser(http)
+
+
+async def test_a_link_becomes_a_private_session_and_a_recorded_page(
+    world: WebWorld, browser: Browser
+) -> None:
+    async with browser.http.get(world.link("candidate", "form")) as r:
+        assert r.status == 200
+        cookie = r.headers["Set-Cookie"]
+        for attribute in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/w"):
+            assert attribute in cookie
+        assert r.headers["Content-Security-Policy"] == CSP
+        assert r.headers["Referrer-Policy"] == "no-referrer"
+        assert 'http-equiv="refresh"' in await r.text()
+        browser.cookie = r.cookies["knd_s"].value
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 200
+    assert "VŨ THỊ THU HÀ" in page
+    assert "Kết quả kiểm tra" in page and "(15)" in page
+    assert "<script" not in page and "http" not in page.split("<body>")[1].split("/w/")[0]
+    views = await world.views()
+    assert views == [(world.ids["candidate"], views[0][1])] and "web_dossier" in views[0][1]
+    r = await browser.get(world.base + "/w/tai/docx")
+    assert r.status == 200 and "attachment" in r.headers["Content-Disposition"]
+    read = docx.Document(io.BytesIO(await r.read()))
+    assert any("2-KNĐ" in p.text or "LÝ LỊCH" in p.text.upper() for p in read.paragraphs)
+    assert len(await world.views()) == 2
+
+
+async def test_refusals_say_nothing_of_the_dossier(world: WebWorld, browser: Browser) -> None:
+    link = world.link("candidate", "dossier")
+    token = link.rsplit("/", 1)[1]
+    payload, sig = token.split(".")
+    status, page = await browser.open(world.base + "/w/" + payload + "." + sig[::-1])
+    assert status == 403 and "Liên kết không đúng" in page  # tampered
+    world.clock.t += 15 * 60 + 1
+    status, page = await browser.open(link)
+    assert status == 410 and "hết hạn" in page  # expired
+    world.clock.t -= 15 * 60 + 1
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 401  # no session
+    # another person's link to this dossier: the gate says no, nothing recorded
+    await browser.open(world.link("other", "dossier"))
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 403 and "không có quyền" in page
+    assert "THU HÀ" not in page
+    # a reviewer's link to a draft never submitted
+    await browser.open(world.link("reviewer", "review"))
+    status, _ = await browser.open(world.base + "/w/")
+    assert status == 403
+    assert await world.views() == []
+    status, _ = await browser.open(world.base + "/w/khong-co")
+    assert status == 403  # no token of ours
+
+
+async def test_a_link_after_the_role_is_withdrawn_or_the_dossier_erased(
+    world: WebWorld, browser: Browser
+) -> None:
+    await world.return_with_comment("Ghi rõ tháng năm")
+    await world.resubmit([Change("answers.ten_khac", "Mai Anh")])
+    await browser.open(world.link("reviewer", "review"))
+    status, _ = await browser.open(world.base + "/w/")
+    assert status == 200
+    async with world.db.transaction() as tx:
+        await tx.repo(Org).revoke(world.ids["role_reviewer"], None)
+    status, page = await browser.open(world.base + "/w/")  # the same session, a page later
+    assert status == 403 and "không có quyền" in page
+    reader = Browser(browser.http)
+    await reader.open(world.link("candidate", "dossier"))
+    assert (await reader.open(world.base + "/w/"))[0] == 200
+    async with world.db.transaction() as tx:
+        record = await tx.dossiers.get(world.ids["dossier"])
+        assert record is not None
+        await tx.dossiers.erase(record)
+    assert (await reader.open(world.base + "/w/"))[0] == 403
+    assert (await reader.get(world.base + "/w/tai/docx")).status == 403
+
+
+async def test_the_reviewer_reads_changes_flags_and_comments(
+    world: WebWorld, browser: Browser
+) -> None:
+    await world.return_with_comment("Ghi rõ tháng năm ở mục (15)")
+    await world.resubmit([Change("answers.ten_khac", "Mai Anh")])
+    await browser.open(world.link("reviewer", "review"))
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 200
+    assert "Thay đổi từ lần xem trước" in page and "Mai Anh" in page
+    assert "Ghi rõ tháng năm ở mục (15)" in page
+    assert "người khai đã sửa mục này" in page or "chưa thấy sửa mục này" in page
+    views = await world.views()
+    assert views[-1][0] == world.ids["reviewer"] and "web_review" in views[-1][1]
+
+
+async def test_the_candidate_reads_the_comments_returned(world: WebWorld, browser: Browser) -> None:
+    await world.return_with_comment("Ghi rõ tháng năm ở mục (15)")
+    await browser.open(world.link("candidate", "form"))
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 200
+    assert "Nhận xét gửi lại cho anh/chị" in page and "Ghi rõ tháng năm ở mục (15)" in page
+
+
+async def test_the_secretary_reads_the_summary_chart_and_spreadsheet(
+    world: WebWorld, browser: Browser
+) -> None:
+    await browser.open(world.link("secretary", "summary", world.ids["unit"]))
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 200 and "Chi bộ 1" in page and "/w/tai/chart.png" in page
+    chart = await browser.get(world.base + "/w/tai/chart.png")
+    assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+    xlsx = await browser.get(world.base + "/w/tai/xlsx")
+    assert xlsx.status == 200
+    book = openpyxl.load_workbook(io.BytesIO(await xlsx.read()))
+    assert book.active is not None and book.active.max_row >= 2
+    # a reviewer is no secretary
+    await browser.open(world.link("reviewer", "summary", world.ids["unit"]))
+    assert (await browser.open(world.base + "/w/"))[0] == 403
+
+
+async def test_web_in_the_chat_gives_the_candidate_their_link_and_pauses(world: WebWorld) -> None:
+    replies = await world.chat("candidate", "/web")
+    text = "\n".join(r.text for r in replies)
+    assert "http://127.0.0.1/w/" in text and "15 phút" in text
+    token = text.split("/w/", 1)[1].split()[0]
+    grant = world.signer.verify(token)
+    assert not isinstance(grant, type(None))
+    assert getattr(grant, "obj", None) == Obj("form", world.ids["dossier"])
+    assert any("Tiếp tục" in b.label for r in replies for row in r.buttons for b in row)
+
+
+def test_rate_limit_per_address() -> None:
+    now = [0.0]
+    limit = RateLimit(3, clock=lambda: now[0])
+    assert [limit.allow("a") for _ in range(4)] == [True, True, True, False]
+    assert limit.allow("b")
+    now[0] += 20  # one request back every 20 s
+    assert limit.allow("a") and not limit.allow("a")
+
+
+async def test_too_many_requests_from_one_address(world: WebWorld, browser: Browser) -> None:
+    world.server.limit = RateLimit(5)
+    statuses = [(await browser.get(world.base + "/w/s.css")).status for _ in range(7)]
+    assert statuses[:5] == [200] * 5 and statuses[5:] == [429, 429]
+
+
+def test_session_lasts_its_own_time(world: WebWorld) -> None:
+    assert world.server.session_ttl == timedelta(hours=1)
+
+
+async def _form(world: WebWorld, browser: Browser, part: int) -> str:
+    status, page = await browser.open(f"{world.base}/w/phan/{part}")
+    assert status == 200
+    return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+
+async def test_a_post_without_its_csrf_token_is_refused_and_stores_nothing(
+    world: WebWorld, browser: Browser
+) -> None:
+    await browser.open(world.link("candidate", "form"))
+    csrf = await _form(world, browser, 0)
+    headers = {"Cookie": f"knd_s={browser.cookie}"}
+    for data in ({"f.ten_khac": "Hùng Sơn"}, {"f.ten_khac": "Hùng Sơn", "csrf": csrf[:-1] + "x"}):
+        async with browser.http.post(
+            world.base + "/w/phan/0", data=data, headers=headers, allow_redirects=False
+        ) as r:
+            assert r.status == 403 and "chưa được lưu" in await r.text()
+    async with world.db.read() as r:
+        record = await r.dossiers.get(world.ids["dossier"])
+        assert record is not None and record.dossier.answers.get("ten_khac") != "Hùng Sơn"
+        assert record.revision == 0
+    async with browser.http.post(
+        world.base + "/w/phan/0",
+        data={"f.ten_khac": "Hùng Sơn", "csrf": csrf},
+        headers=headers,
+        allow_redirects=False,
+    ) as r:
+        assert r.status == 303 and r.headers["Location"] == "/w/phan/0?luu"
+
+
+async def test_what_does_not_parse_comes_back_as_typed_and_the_rest_is_stored(
+    world: WebWorld, browser: Browser
+) -> None:
+    await browser.open(world.link("candidate", "form"))
+    csrf = await _form(world, browser, 0)
+    data = {"csrf": csrf, "f.ngay_sinh": "31/02/1997", "f.ten_khac": "Hùng Sơn"}
+    async with browser.http.post(
+        world.base + "/w/phan/0", data=data, headers={"Cookie": f"knd_s={browser.cookie}"}
+    ) as r:
+        page = await r.text()
+        assert r.status == 422
+    assert 'value="31/02/1997"' in page and 'id="f.ngay_sinh.loi"' in page
+    assert "1 câu chưa lưu được" in page
+    async with world.db.read() as r:
+        record = await r.dossiers.get(world.ids["dossier"])
+        assert record is not None
+        assert record.dossier.answers["ten_khac"] == "Hùng Sơn"
+        assert (
+            "ngay_sinh" not in record.dossier.answers
+            or record.dossier.answers["ngay_sinh"] != "31/02/1997"
+        )
+
+
+async def test_the_form_is_closed_once_submitted(world: WebWorld, browser: Browser) -> None:
+    await browser.open(world.link("candidate", "form"))
+    await _form(world, browser, 0)
+    await world.return_with_comment("x")  # submitted then returned: editable again
+    assert (await browser.open(world.base + "/w/phan/0"))[0] == 200
+    await world.resubmit([])
+    status, page = await browser.open(world.base + "/w/phan/0")
+    assert status == 403 and "không có quyền" in page
+    await browser.open(world.link("candidate", "dossier"))  # a read link still reads
+    assert (await browser.open(world.base + "/w/"))[0] == 200
+    assert (await browser.open(world.base + "/w/phan/0"))[0] == 403
+
+
+async def test_a_candidate_without_a_messenger_consents_then_fills_the_form(
+    world: WebWorld, browser: Browser
+) -> None:
+    """A /moi ungvien invite opened on the web: the consent first (nothing stored), then the
+    person, their consent, role and dossier, and a form session; the code is used once."""
+    from storage.org import Org as OrgRepo
+
+    async with world.db.transaction() as tx:
+        invite = await tx.repo(OrgRepo).create_invite(
+            "role", world.ids["unit"], role="candidate", ttl=timedelta(days=7)
+        )
+    url = f"{world.base}/w/moi/{invite.token}"
+    status, page = await browser.open(url)
+    assert status == 200 and "Tôi đồng ý" in page and "Chi bộ 1" in page
+    async with world.db.read() as r:
+        before = await r.fetchval("SELECT COUNT(*) FROM people")
+    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    async with browser.http.post(url, data={"ten": "Lê Văn Nam"}, allow_redirects=False) as r:
+        assert r.status == 403  # no CSRF token
+    async with browser.http.post(url, data={"csrf": csrf, "ten": ""}) as r:
+        assert r.status == 422 and "ghi họ tên" in await r.text()
+    async with world.db.read() as r:
+        assert await r.fetchval("SELECT COUNT(*) FROM people") == before  # nothing yet
+    async with browser.http.post(
+        url, data={"csrf": csrf, "ten": "Lê Văn Nam", "dongy": "1"}, allow_redirects=False
+    ) as r:
+        assert r.status == 303 and r.headers["Location"] == "/w/phan/0"
+        browser.cookie = r.cookies["knd_s"].value
+    status, page = await browser.open(world.base + "/w/phan/0")
+    assert status == 200 and "Phần 1: Bản thân" in page
+    async with world.db.read() as r:
+        row = await r.fetchone(
+            "SELECT id, platform, display_name, consent_at IS NOT NULL, consent_version"
+            " FROM people WHERE display_name = 'Lê Văn Nam'"
+        )
+        assert row is not None and row[1] == "web" and row[3] and row[4]
+        record = await r.dossiers.current_for(row[0])
+        assert record is not None and record.unit_id == world.ids["unit"]
+        roles = await r.repo(OrgRepo).roles_of(row[0])
+        assert [(g.role, g.unit_id) for g in roles] == [("candidate", world.ids["unit"])]
+    status, page = await Browser(browser.http).open(url)  # used once
+    assert status == 404 and "đã dùng hết" in page
+
+
+async def test_the_invite_names_its_web_link(world: WebWorld) -> None:
+    replies = await world.chat("secretary", "/moi ungvien")
+    text = "\n".join(r.text for r in replies)
+    assert "http://127.0.0.1/w/moi/" in text, text
+
+
+async def test_staff_get_their_links_privately_from_xem_and_tinhhinh(
+    world: WebWorld, browser: Browser
+) -> None:
+    """The card's «Xem» answers in the reviewer's private chat with the web link of the
+    review page; a private /tinhhinh carries the summary's."""
+    from handlers.review.actions import VIEW, CardRef
+
+    await world.return_with_comment("Ghi rõ tháng năm")
+    await world.resubmit([Change("answers.ten_khac", "Mai Anh")])
+    async with world.db.read() as r:
+        record = await r.dossiers.get(world.ids["dossier"])
+        assert record is not None
+    replies = await world.tap("reviewer", VIEW.encode(CardRef(record.id, record.revision)))
+    texts = [r.text for r in replies if "/w/" in r.text]
+    assert texts and all(r.chat is None or r.chat.kind == "private" for r in replies)
+    link = "http://127.0.0.1/w/" + texts[0].split("/w/", 1)[1].split()[0]
+    await browser.open(link.replace("http://127.0.0.1", world.base))
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 200 and "Mai Anh" in page
+
+    replies = await world.chat("secretary", "/tinhhinh")
+    text = "\n".join(r.text for r in replies)
+    assert "/w/" in text
+    link = world.base + "/w/" + text.split("/w/", 1)[1].split()[0]
+    reader = Browser(browser.http)
+    await reader.open(link)
+    status, page = await reader.open(world.base + "/w/")
+    assert status == 200 and "Tình hình: Chi bộ 1" in page
+
+
+async def test_the_console_runs_the_web_companion_on_its_own_server(tmp_path: Path) -> None:
+    """python -m bot without a token, with KND_WEB_BASE_URL: /web in the console gives a link
+    that the console's own web server opens (read while the console still runs)."""
+    import socket
+    import urllib.request
+
+    from bot.console import run_console
+    from bot.settings import Settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings(
+        web_base_url=f"http://127.0.0.1:{port}",
+        web_port=port,
+        web_key_file=tmp_path / "web.key",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    out = io.StringIO()
+    seen: list[tuple[int, str]] = []
+
+    class Typing(io.StringIO):
+        """Types the lines, then opens the link the console printed, then ends."""
+
+        def __init__(self) -> None:
+            super().__init__("1\nnguyễn văn an\n/web\n")
+
+        def readline(self, size: int | None = -1) -> str:
+            line = super().readline()
+            if line:
+                return line
+            token = out.getvalue().split("/w/", 1)[1].split()[0]
+            opener = urllib.request.build_opener()
+            with opener.open(f"http://127.0.0.1:{port}/w/{token}") as r:
+                cookie = r.headers["Set-Cookie"].split(";", 1)[0]
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/w/", headers={"Cookie": cookie}
+            )
+            with opener.open(request) as r:
+                seen.append((r.status, r.read().decode()))
+            return ""
+
+    code = await run_console(
+        tmp_path / "c.sqlite3", Typing(), out, documents_dir=tmp_path / "d", settings=settings
+    )
+    assert code == 0
+    assert seen and seen[0][0] == 200 and "NGUYỄN VĂN AN" in seen[0][1]
