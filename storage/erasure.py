@@ -102,6 +102,9 @@ class Erasure(SqlRepo):
                 "DELETE FROM outbox WHERE platform = ? AND chat_id = ? AND chat_kind = 'private'",
                 (platform, chat_id),
             )
+            await tx.execute(  # the numbered options drawn for them (labels may name them)
+                "DELETE FROM chat_options WHERE platform = ? AND chat_id = ?", (platform, chat_id)
+            )
             await tx.execute(
                 "UPDATE audit_log SET detail = '{}' WHERE action = 'reply_given_up'"
                 " AND json_extract(detail, '$.chat') = ?",
