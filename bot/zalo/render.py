@@ -38,6 +38,7 @@ from bot.zalo.options import OptionMemory
 from bot.zalo.quota import QuotaCounter
 from forms.texts import message
 from handlers.events import Document, Photo
+from handlers.review import actions as review_actions
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,18 @@ def draw_options(buttons: Buttons, first: int) -> tuple[str, list[tuple[str, str
     return "\n".join(lines), options
 
 
+def typed_card(buttons: Buttons, bot: str) -> str:
+    """Under a dossier's card (its «Xem», «Duyệt» buttons): the words a reviewer types after
+    mentioning the bot in the group (bot/zalo/events.py reads them), else ''."""
+    for row in buttons:
+        for button in row:
+            for codec in (review_actions.VIEW, review_actions.APPROVE, review_actions.RETURN):
+                decoded = codec.decode(button.action)
+                if decoded is not None:
+                    return message("zalo.options.typed", bot=bot, n=decoded.payload.dossier)
+    return ""
+
+
 async def guarded(call: Awaitable[T]) -> T:
     """A Zalo call, its failure as one of the sender's kinds (module docstring)."""
     try:
@@ -125,6 +138,7 @@ class ZaloTransport:
         self.links = links
         self.counter = counter
         self.on_sent = on_sent
+        self.bot_name = "bot"  # the display name people mention (ZaloService sets it)
 
     def split_text(self, text: str) -> list[str]:
         return split_text(text)
@@ -146,6 +160,9 @@ class ZaloTransport:
     async def send_text(self, chat_id: str, text: str, buttons: Buttons) -> str:
         first = self.options.first_number(chat_id)
         drawn, options = draw_options(buttons, first)
+        typed = typed_card(buttons, self.bot_name)
+        if typed:
+            drawn = f"{drawn}\n{typed}"
         if not drawn:
             return await self._message(chat_id, text)
         whole = f"{text}\n\n{drawn}" if text else drawn

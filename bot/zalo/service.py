@@ -104,6 +104,7 @@ class ZaloService:
     async def start(self) -> None:
         me = await self.client.get_me()
         self.bot_names = tuple(n for n in (me.display_name, me.account_name) if n)
+        self.transport.bot_name = me.display_name or me.account_name
         await self.options.load()
         await self.delivery.resume()
         resumed = await self.intake.resume()
