@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -121,6 +122,35 @@ class Settings(BaseSettings):
         "in the consent (e.g. «Văn phòng Đảng ủy …, điện thoại …»)",
     )
 
+    web_base_url: str = Field(
+        default="",
+        description="public base URL of the web companion behind the reverse proxy "
+        "(https://knd.example.vn); empty = no web pages, no links",
+    )
+    web_listen: str = Field(default="127.0.0.1", description="address the web server binds")
+    web_port: int = Field(
+        default=8080,
+        ge=1,
+        le=65535,
+        description="port of the web server (webhook mode: the "
+        "webhook's own server and port serve the pages too)",
+    )
+    web_key_file: Path = Field(
+        default=Path("data/web.key"), description="the key that signs web links (created 0600)"
+    )
+    web_link_minutes: float = Field(
+        default=15.0, gt=0, le=24 * 60, description="minutes a web link stays valid"
+    )
+    web_session_minutes: float = Field(
+        default=60.0,
+        gt=0,
+        le=24 * 60,
+        description="minutes a browser session opened by a link lasts",
+    )
+    web_rate_per_minute: int = Field(
+        default=120, ge=1, description="requests per minute per address to the web pages"
+    )
+
     log_level: str = Field(default="INFO")
 
     @field_validator(
@@ -186,6 +216,14 @@ class Settings(BaseSettings):
     @property
     def use_webhook(self) -> bool:
         return bool(self.webhook_url)
+
+    @property
+    def web_link_ttl(self) -> timedelta:
+        return timedelta(minutes=self.web_link_minutes)
+
+    @property
+    def web_enabled(self) -> bool:
+        return bool(self.web_base_url)
 
     @property
     def retention(self) -> RetentionPolicy:
