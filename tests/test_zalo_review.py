@@ -19,9 +19,12 @@ from admission.clock import FixedClock
 from bot.app import open_router
 from bot.delivery import RetryPolicy
 from bot.pacing import Pacing
+from bot.web.keys import link_signer
 from bot.zalo.service import ZaloService
 from handlers.org import bootstrap
-from tests.fake_zalo_api import FakeZaloAPI
+from handlers.web.grants import open_grant, open_unit
+from handlers.web.links import Grant, Obj
+from tests.fake_zalo_api import FakeZaloAPI, ZaloUser
 from tests.group_privacy import leaked
 from tests.review_harness import fill_from_sample
 from tests.samples import load_sample
@@ -33,7 +36,8 @@ NOW = "2026-03-02T02:00:00+00:00"
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[ZaloStack]:
     async with FakeZaloAPI() as api:
-        s = ZaloStack(api, zalo_settings(api, tmp_path / "knd.sqlite3"))
+        web = {"web_base_url": "https://knd.example.vn", "web_key_file": tmp_path / "web.key"}
+        s = ZaloStack(api, zalo_settings(api, tmp_path / "knd.sqlite3", **web))
         router, s.close = await open_router(
             s.settings, clock=FixedClock(datetime.fromisoformat(NOW))
         )
@@ -56,6 +60,27 @@ def code_in(text: str) -> str:
     match = re.search(r"(?:start=|/start |/ketnoi )([A-Z0-9]{10})", text)
     assert match, text
     return match.group(1)
+
+
+async def person_id(stack: ZaloStack, user: ZaloUser) -> int:
+    assert stack.bot is not None
+    async with stack.bot.router.db.read() as s:
+        person = await s.people.find("zalo", user.id)
+    assert person is not None
+    return person.id
+
+
+async def opened_by(stack: ZaloStack, text: str, dossier: int) -> Grant:
+    """The grant of the link in ``text``, checked as the web companion checks it at open."""
+    match = re.search(r"https://knd\.example\.vn/w/(\S+)", text)
+    assert match, text
+    grant = link_signer(stack.settings).verify(match.group(1))
+    assert isinstance(grant, Grant), grant
+    assert stack.bot is not None
+    async with stack.bot.router.db.transaction() as tx:
+        opened = await open_grant(tx, grant, what="test_open")
+    assert opened.record.id == dossier
+    return grant
 
 
 def last(stack: ZaloStack, chat: str) -> str:
@@ -121,6 +146,8 @@ async def test_a_whole_review_by_mentions_in_zalo_groups(stack: ZaloStack) -> No
     await say(r1, api.mention(f"xem {n}"), cb)
     private = "\n".join(api.texts(r1.id)[seen:])
     assert sample.value("ngay_sinh") in private
+    grant = await opened_by(stack, private, n)  # the draft .docx: a reviewer's link
+    assert grant.obj == Obj("review", n) and grant.person_id == await person_id(stack, r1)
     assert all(sample.value("ngay_sinh") not in t for t in api.texts(cb.id)[group_before:])
 
     # -- comments and return ------------------------------------------------------------------
@@ -157,8 +184,12 @@ async def test_a_whole_review_by_mentions_in_zalo_groups(stack: ZaloStack) -> No
     assert decisions == [("return", 1), ("approve", 1), ("approve", 2)]
     assert status == "approved"
     assert {"submit", "comment", "return", "approve"} <= audit
-    # the final document: Zalo carries no file (a link when the web companion runs)
-    assert any("2KND-ho-so" in t for t in api.texts(cand.id)[-4:])
+    # the final document: Zalo carries no file; a private signed link to the web companion,
+    # bound to the candidate and the dossier, that the access gate opens for them
+    final = next(t for t in reversed(api.texts(cand.id)) if "2KND-ho-so" in t)
+    grant = await opened_by(stack, final, n)
+    assert grant.obj == Obj("dossier", n)
+    assert grant.person_id == await person_id(stack, cand)
 
     # -- the groups saw numbers, the name, statuses and counts: no field value ---------------
     shown = api.texts(cb.id) + api.texts(du.id)
@@ -169,3 +200,11 @@ async def test_a_whole_review_by_mentions_in_zalo_groups(stack: ZaloStack) -> No
     await say(sec, "/tinhhinh")
     summary = "\n".join(api.texts(sec.id)[-4:])
     assert "Tình hình phát triển đảng viên — Đảng bộ Khối Doanh nghiệp" in summary
+    chart = next(t for t in reversed(api.texts(sec.id)) if "Xem biểu đồ" in t)  # a link
+    token = re.search(r"https://knd\.example\.vn/w/(\S+)", chart).group(1)  # type: ignore[union-attr]
+    grant = link_signer(stack.settings).verify(token)
+    assert isinstance(grant, Grant) and grant.obj.kind == "summary"
+    assert grant.person_id == await person_id(stack, sec)
+    async with stack.bot.router.db.transaction() as tx:
+        assert await open_unit(tx, grant) == grant.obj.id
+    assert not [m for m in api.sent if m.method == "sendPhoto"]  # a page, not an image

@@ -10,8 +10,8 @@ edits. So:
   message (bot/zalo/options.py), and a typed number or label later means that option;
 * an edit is sent as a new message (Zalo cannot edit);
 * a document, and a chart, arrive as a private signed link to the web companion when
-  :class:`Links` is given; without it the person is told plainly that the file does not come
-  over Zalo — never a link that would not open;
+  :class:`Links` is given (bot/zalo/links.py); without it the person is told plainly that the
+  file does not come over Zalo — never a link that would not open;
 * every message Zalo accepted is counted (:class:`bot.zalo.quota.QuotaCounter`).
 
 Errors map onto the sender's kinds: retryable (network, 408, 429, 5xx) → ``TryAgain``,
@@ -49,7 +49,7 @@ class Links(Protocol):
     """Private, signed, short-lived links to the web companion (issue 14: what Zalo cannot
     carry). None from a method: no link could be made."""
 
-    hours: int
+    minutes: int
 
     async def document_url(self, chat_id: str, document: Document) -> str | None: ...
 
@@ -189,8 +189,10 @@ class ZaloTransport:
             text = message("zalo.document.unavailable", filename=document.filename)
         else:
             assert self.links is not None
-            hours = self.links.hours
-            text = message("zalo.document.link", filename=document.filename, url=url, hours=hours)
+            minutes = self.links.minutes
+            text = message(
+                "zalo.document.link", filename=document.filename, url=url, minutes=minutes
+            )
         if caption:
             text = f"{caption}\n{text}"
         parts = split_text(text)
@@ -199,15 +201,15 @@ class ZaloTransport:
         return await self.send_text(chat_id, parts[-1], buttons)
 
     async def send_photo(self, chat_id: str, photo: Photo, caption: str, buttons: Buttons) -> str:
+        """The chart: the page that shows it, by a private link (the web companion serves
+        pages, not images, so it is not sent with ``sendPhoto``)."""
         url = await self.links.photo_url(chat_id, photo) if self.links else None
         if url is None:
             text = message("zalo.photo.unavailable")
             return await self.send_text(chat_id, f"{caption}\n{text}" if caption else text, buttons)
-        sent = await guarded(self.client.send_photo(chat_id, url, caption[:MAX_TEXT]))
-        self._count(chat_id)
-        if buttons:
-            return await self.send_text(chat_id, "", buttons)
-        return sent.message_id
+        assert self.links is not None
+        text = message("zalo.photo.link", caption=caption, url=url, minutes=self.links.minutes)
+        return await self.send_text(chat_id, text, buttons)
 
     async def answer_callback(self, query_id: str, text: str) -> None:
         """A typed option's short notice (a toast on Telegram) as a message of its own;

@@ -26,8 +26,10 @@ from bot.delivery import Delivery, RetryPolicy
 from bot.intake import Intake, Parsed
 from bot.pacing import Pacer, Pacing
 from bot.settings import Settings, protect_logs
+from bot.web.keys import link_signer
 from bot.zalo.client import ZaloBotClient
 from bot.zalo.events import PLATFORM, update_to_event
+from bot.zalo.links import SignedLinks
 from bot.zalo.options import OptionMemory
 from bot.zalo.quota import QuotaCounter
 from bot.zalo.receive import ZaloPolling, ZaloWebhook
@@ -74,6 +76,8 @@ class ZaloService:
             base_url=settings.zalo_api_base_url,
             connections=min(settings.concurrent_updates, 256),
         )
+        if links is None and settings.web_enabled:  # files as links to the web companion
+            links = SignedLinks(link_signer(settings), db)
         self.options = OptionMemory(db, PLATFORM)
         self.counter = QuotaCounter(
             db,

@@ -18,7 +18,7 @@ from forms.texts import render
 from handlers.candidate.core import Turn, log
 from handlers.candidate.flags import open_flags
 from handlers.candidate.texts import draft_filename, t
-from handlers.events import Document, Reply
+from handlers.events import Document, Reply, WebRef
 from storage.db import Tx
 from storage.org import Org
 from storage.reviews import Reviews
@@ -63,7 +63,8 @@ def _draft(turn: Turn) -> Document | None:
         log.exception("draft rendering failed: %s", type(exc).__name__)
         turn.say(t("view.failed"))
         return None
-    return Document(draft_filename(turn.d), data, caption=t("my_data.docx"))
+    web = WebRef("dossier", turn.record.id) if turn.record is not None else None
+    return Document(draft_filename(turn.d), data, caption=t("my_data.docx"), web=web)
 
 
 def _at(stamp: str | None) -> str:

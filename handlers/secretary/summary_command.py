@@ -11,7 +11,7 @@ import asyncio
 from datetime import date, datetime
 
 from handlers.charts import summary_chart
-from handlers.events import Button, Photo, Reply
+from handlers.events import Button, Photo, Reply, WebRef
 from handlers.secretary.actions import EXPORT, SUMMARY, SUMMARY_DETAILS, UnitRef
 from handlers.secretary.common import OVERSEERS, Request, Settings, t
 from handlers.secretary.details import privately, record_views
@@ -73,5 +73,5 @@ class SummaryCommand:
         if self.settings.chart:
             png = await asyncio.to_thread(summary_chart, summary)
             caption = t("summary.chart_caption", unit=summary.unit_name, today=fmt_date(today))
-            replies.append(Reply(photo=Photo(png, caption[:1000])))
+            replies.append(Reply(photo=Photo(png, caption[:1000], web=WebRef("unit", unit_id))))
         return replies
