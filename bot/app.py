@@ -15,6 +15,7 @@ from bot.settings import Settings
 from handlers.candidate import CandidateFlow, Notice, jump_action
 from handlers.chat_moves import ChatMoveFlow
 from handlers.edits import EditsFlow
+from handlers.identity import IdentityFlow
 from handlers.org import OrgFlow
 from handlers.review import ReviewFlow
 from handlers.router import Flow, Router
@@ -36,7 +37,7 @@ def build_flows(*, bot_username: str = "", notice: Notice | None = None) -> list
         on_withdrawn=review.on_withdrawn,
         notice=notice,
     )
-    return [ChatMoveFlow(), EditsFlow(), review, org, SecretaryFlow(), candidate]
+    return [ChatMoveFlow(), EditsFlow(), IdentityFlow(), review, org, SecretaryFlow(), candidate]
 
 
 def notice_of(settings: Settings) -> Notice:
