@@ -7,8 +7,11 @@ share a number); the next message with options after the person wrote starts aga
 
 A typed number or label means the option last DELIVERED to that chat: the transport records a
 message's options only once Zalo accepted it (:meth:`OptionMemory.delivered`), in memory for
-the synchronous parse of updates and in ``chat_options`` (storage/chat_options.py) for the
-next start.
+the synchronous parse of updates, and :meth:`OptionMemory.flush` writes what changed to
+``chat_options`` (storage/chat_options.py) for the next start — every second, in one
+transaction, not one per message (the bench's cost). A kill -9 forgets at most the last
+second's options; a number typed then still reaches the candidate flow as text, which reads
+it against the buttons of the question on screen (handlers/candidate/intent.py).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class OptionMemory:
         self.platform = platform
         self._chats: dict[str, list[Option]] = {}
         self._heard: set[str] = set()  # chats whose person wrote since their last options
+        self._dirty: set[str] = set()  # chats whose options are not stored yet
 
     async def load(self) -> None:
         async with self.db.transaction() as tx:
@@ -59,8 +63,18 @@ class OptionMemory:
         current = [*kept, *options]
         self._chats[chat_id] = current
         self._heard.discard(chat_id)
+        self._dirty.add(chat_id)
+
+    async def flush(self) -> int:
+        """Store the options changed since the last flush; returns how many chats."""
+        dirty, self._dirty = self._dirty, set()
+        if not dirty:
+            return 0
         async with self.db.transaction() as tx:
-            await tx.repo(ChatOptions).put(self.platform, chat_id, current)
+            repo = tx.repo(ChatOptions)
+            for chat_id in sorted(dirty):
+                await repo.put(self.platform, chat_id, self._chats.get(chat_id, []))
+        return len(dirty)
 
     def resolve(self, chat_id: str, text: str) -> str | None:
         """The action of the option whose number or label ``text`` is, else None."""

@@ -43,7 +43,7 @@ from storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-FLUSH_INTERVAL = 5.0  # seconds between writes of the monthly message count
+FLUSH_INTERVAL = 1.0  # seconds between writes of the options drawn and the message count
 PRUNE_INTERVAL = 3600.0
 
 #: Zalo publishes no rate limit; its plan's monthly quota is the binding constraint. A chat
@@ -183,6 +183,7 @@ class ZaloService:
 
     # -- the monthly quota -----------------------------------------------------------------
     async def _flush(self) -> None:
+        await self.options.flush()
         await self.counter.flush()
 
     async def _warn_secretaries(self, sent: int, quota: int, month: str) -> None:
