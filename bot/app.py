@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from admission.clock import Clock
 from bot.settings import Settings
+from bot.web.keys import link_signer
+from bot.web.pdf import pdf_converter
+from bot.web.server import WebServer
 from handlers.candidate import CandidateFlow, Notice, jump_action
 from handlers.chat_moves import ChatMoveFlow
 from handlers.edits import EditsFlow
@@ -20,15 +24,20 @@ from handlers.org import OrgFlow
 from handlers.review import ReviewFlow
 from handlers.router import Flow, Router
 from handlers.secretary import SecretaryFlow
+from handlers.web.links import LinkSigner
+from handlers.web.pages import WebPages
 from storage.db import Database
 from storage.files import DocumentFolder
 
 
-def build_flows(*, bot_username: str = "", notice: Notice | None = None) -> list[Flow]:
+def build_flows(
+    *, bot_username: str = "", notice: Notice | None = None, links: LinkSigner | None = None
+) -> list[Flow]:
     """Every flow of a running bot; the candidate's submission and withdrawal are handed to
     the review flow, its invite codes and new dossiers' units to the organisation flow.
-    ``notice``: what the consent names from the settings (controller, retention)."""
-    review = ReviewFlow(bot_username=bot_username, jump_action=jump_action)
+    ``notice``: what the consent names from the settings (controller, retention); ``links``:
+    the web companion's signer (/web, the reviewer's «Xem», /tinhhinh hand out links)."""
+    review = ReviewFlow(bot_username=bot_username, jump_action=jump_action, links=links)
     org = OrgFlow(bot_username=bot_username)
     candidate = CandidateFlow(
         on_submitted=review.on_submitted,
@@ -36,8 +45,10 @@ def build_flows(*, bot_username: str = "", notice: Notice | None = None) -> list
         unit_for=org.unit_for,
         on_withdrawn=review.on_withdrawn,
         notice=notice,
+        links=links,
     )
-    return [ChatMoveFlow(), EditsFlow(), IdentityFlow(), review, org, SecretaryFlow(), candidate]
+    secretary = SecretaryFlow(links=links)
+    return [ChatMoveFlow(), EditsFlow(), IdentityFlow(), review, org, secretary, candidate]
 
 
 def notice_of(settings: Settings) -> Notice:
@@ -73,6 +84,24 @@ async def open_router(
     warm_up()
     db = await Database.open(settings.database_file(), key=settings.database_key)
     db.files = DocumentFolder(settings.documents_dir)
-    flows = build_flows(bot_username=settings.bot_username, notice=notice_of(settings))
+    links = link_signer(settings) if settings.web_enabled else None
+    flows = build_flows(bot_username=settings.bot_username, notice=notice_of(settings), links=links)
     router = Router(db, clock, flows, zone=settings.zone)
     return router, db.close
+
+
+def web_server(settings: Settings, router: Router) -> WebServer | None:
+    """The web companion of a running bot (None when no public base URL is configured)."""
+    if not settings.web_enabled:
+        return None
+    review, secretary = router.flow("review"), router.flow("secretary")
+    assert isinstance(review, ReviewFlow) and isinstance(secretary, SecretaryFlow)
+    pages = WebPages(review, secretary, pdf=pdf_converter())
+    return WebServer(
+        router.db,
+        link_signer(settings),
+        pages,
+        session_ttl=timedelta(minutes=settings.web_session_minutes),
+        rate_per_minute=settings.web_rate_per_minute,
+        clock=router.clock,
+    )

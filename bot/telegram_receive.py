@@ -32,6 +32,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.intake import Intake
 from bot.telegram import PLATFORM
+from bot.web.server import WebServer
 from storage.inbox import Incoming
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,7 @@ class Webhook:
         secret: str,
         allowed_updates: Sequence[str],
         max_connections: int = 40,
+        companion: WebServer | None = None,
     ) -> None:
         if not secret:
             raise ValueError("webhook mode needs a secret token")
@@ -155,11 +157,14 @@ class Webhook:
         self._secret = secret.encode()
         self.allowed_updates = list(allowed_updates)
         self.max_connections = max_connections
+        self.companion = companion  # the web companion, served by the same server under /w
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
         app = web.Application(client_max_size=2 * 1024 * 1024)
         app.router.add_post(f"/{self.path}", self.handle)
+        if self.companion is not None:
+            self.companion.mount(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.listen, self.port).start()

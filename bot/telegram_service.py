@@ -51,6 +51,7 @@ from bot.telegram import (
 from bot.telegram_receive import Polling, Webhook
 from bot.telegram_request import AiohttpRequest
 from bot.telegram_transport import TelegramTransport
+from bot.web.server import WebServer
 from forms import texts
 from handlers.events import Chat, Event, Reply, User
 from handlers.router import Router
@@ -75,6 +76,7 @@ class TelegramService:
         scheduler_interval: float | None = None,
         pacing: Pacing | None = None,
         retry: RetryPolicy | None = None,
+        web: WebServer | None = None,
     ) -> None:
         if not settings.token:
             raise ValueError("no bot token: set KND_BOT_TOKEN (or use the console)")
@@ -103,6 +105,7 @@ class TelegramService:
         self.commands = list(default_commands() if commands is None else commands)
         self.scheduler_interval = scheduler_interval
         self.receiver: Polling | Webhook | None = None
+        self.web = web  # on the webhook's server, or on its own when polling
         self._tasks: list[tuple[asyncio.Task[None], asyncio.Event]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -117,6 +120,8 @@ class TelegramService:
             log.info("processing %d updates stored before the restart", resumed)
         self.receiver = self._receiver()
         await self.receiver.start()
+        if self.web is not None and not self.settings.use_webhook:
+            await self.web.start(self.settings.web_listen, self.settings.web_port)
         self._tasks.append(self._every(PRUNE_INTERVAL, self.prune, "prune"))
         if self.scheduler_interval is not None:
             self.start_scheduler(self.scheduler_interval)
@@ -128,6 +133,8 @@ class TelegramService:
         if self.receiver is not None:
             await self.receiver.stop()
             self.receiver = None
+        if self.web is not None:
+            await self.web.stop()
         for task, stop in self._tasks:
             stop.set()
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
@@ -169,6 +176,7 @@ class TelegramService:
             url=s.webhook_url,
             secret=s.webhook_secret.get_secret_value(),
             allowed_updates=ALLOWED_UPDATES,
+            companion=self.web,
         )
 
     async def _set_commands(self) -> None:
@@ -290,6 +298,9 @@ async def run_telegram(
         from bot.app import open_router  # heavy: the flows and the database
 
         router, close = await open_router(settings)
+    from bot.app import web_server
+
+    web = web_server(settings, router)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
@@ -298,7 +309,9 @@ async def run_telegram(
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
     try:
-        async with TelegramService(settings, router, scheduler_interval=SCHEDULER_INTERVAL):
+        async with TelegramService(
+            settings, router, scheduler_interval=SCHEDULER_INTERVAL, web=web
+        ):
             await stop.wait()
             log.info("stopping…")
     finally:

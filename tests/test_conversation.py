@@ -403,7 +403,8 @@ async def test_answering_no_to_a_gate_removes_what_no_longer_applies(router: Rou
 async def test_command_list_is_vietnamese_and_complete() -> None:
     names = [name for name, _ in COMMANDS]
     assert names == [
-        "start", "tiendo", "sua", "xem", "nop", "huy", "rut", "xoa", "dulieu", "trogiup",
+        "start", "tiendo", "sua", "xem", "nop", "huy", "rut", "xoa", "dulieu", "web",
+        "trogiup",
     ]  # fmt: skip
     assert all(description for _, description in COMMANDS)
     assert jump_action(15) == "c:go:15"

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from forms.texts import render
+from forms.texts import message, render
 from handlers.candidate.actions import (
     BACK,
     CONSENT,
@@ -36,6 +36,7 @@ from handlers.candidate.texts import COMMANDS, draft_filename, t
 from handlers.candidate.withdrawal import ask_withdraw
 from handlers.events import Document, Reply, WebRef
 from handlers.routing import ActionCodec
+from handlers.web.links import Obj
 
 Run = Callable[[Turn, str], Awaitable[None]]
 ActionHandler = Callable[[Turn, Any], Awaitable[None]]
@@ -176,6 +177,28 @@ async def withdraw(turn: Turn, _: str) -> None:
 @command("dulieu")
 async def my_data(turn: Turn, _: str) -> None:
     await send_my_data(turn)
+
+
+@command("web")
+async def web_link(turn: Turn, _: str) -> None:
+    """/web: a link of the candidate's own to their dossier on the web, 15 minutes; the
+    form's when they may still edit it (the chat then pauses: «Tiếp tục» asks the first
+    question left open, whatever was answered on the web meanwhile)."""
+    links, record = turn.wiring.links, turn.record
+    if links is None or record is None or turn.person is None:
+        turn.say(message("web.chat.off"))
+        turn.nav.reask()
+        return
+    minutes = round(links.ttl.total_seconds() / 60)
+    if not turn.editable:
+        url = links.issue(turn.person.id, Obj("dossier", record.id))
+        turn.say(message("web.chat.read_link", url=url, minutes=minutes))
+        turn.nav.reask()
+        return
+    url = links.issue(turn.person.id, Obj("form", record.id))
+    turn.conversation.revisiting = None
+    turn.conversation.screen = Idle()
+    render_idle(turn, message("web.chat.link", url=url, minutes=minutes))
 
 
 async def jump(turn: Turn, number: int, row: int = -1, field: str = "") -> None:

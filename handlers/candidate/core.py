@@ -28,6 +28,7 @@ from handlers.candidate.structure import Memory, Structure
 from handlers.candidate.texts import t, typed_yes_no
 from handlers.events import Button, Event, Reply
 from handlers.routing import ActionCodec
+from handlers.web.links import LinkSigner
 from storage.core import Change, DossierRecord, Person
 from storage.db import Tx
 
@@ -69,6 +70,7 @@ class Wiring:
     unit_for: UnitHook | None = None
     on_withdrawn: WithdrawnHook | None = None
     notice: Notice = Notice()
+    links: LinkSigner | None = None  # the web companion's signed links (None: no web)
 
 
 # ---------------------------------------------------------------------------------------------

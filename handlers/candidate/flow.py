@@ -49,6 +49,7 @@ from handlers.candidate.structure import structure_for
 from handlers.candidate.texts import COMMAND_NAMES, COMMANDS, t
 from handlers.events import Event, Reply
 from handlers.routing import Routes
+from handlers.web.links import LinkSigner
 from storage.core import ConversationRecord, encode_state
 from storage.db import Tx
 from storage.outbox import Outbox
@@ -86,6 +87,7 @@ class CandidateFlow:
         renderer: Renderer | None = None,
         zone: ZoneInfo = ZONE,
         notice: Notice | None = None,
+        links: LinkSigner | None = None,
     ) -> None:
         self.form = form or load_form()
         self.wiring = Wiring(
@@ -97,6 +99,7 @@ class CandidateFlow:
             unit_for=unit_for,
             on_withdrawn=on_withdrawn,
             notice=notice or Notice(),
+            links=links,
         )
         self.zone = zone
 

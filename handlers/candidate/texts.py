@@ -15,7 +15,7 @@ from forms.vn import fold, match_key
 #: How forms.addresses writes the old name after the new one.
 BRACKET_OLD = "(trước đây là"
 COMMAND_NAMES = (
-    "start", "tiendo", "sua", "xem", "nop", "huy", "rut", "xoa", "dulieu", "trogiup",
+    "start", "tiendo", "sua", "xem", "nop", "huy", "rut", "xoa", "dulieu", "web", "trogiup",
 )  # fmt: skip
 
 

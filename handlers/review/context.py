@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from forms.model import FormDef
 from forms.texts import message
 from handlers.events import Event, Reply
+from handlers.web.links import LinkSigner
 from storage.core import DossierRecord, Person
 from storage.db import Tx
 from storage.org import Unit
@@ -32,6 +33,7 @@ class ReviewSetup(Protocol):
     renderer: Renderer
     jump_action: JumpAction
     form: FormDef
+    links: LinkSigner | None
 
     def today_at(self, tx: Tx) -> date: ...
 

@@ -21,6 +21,7 @@ from handlers.review import actions, comments, decisions, typed, viewing
 from handlers.review.cards import close_cards, post_card, remember_sent, unreachable
 from handlers.review.context import Checks, JumpAction, Renderer, ReviewContext, t
 from handlers.routing import ActionCodec, Routes
+from handlers.web.links import LinkSigner
 from storage.bot_messages import BotMessages
 from storage.core import DossierRecord
 from storage.db import Tx
@@ -119,8 +120,10 @@ class ReviewFlow:
         renderer: Renderer | None = None,
         jump_action: JumpAction | None = None,
         form: FormDef | None = None,
+        links: LinkSigner | None = None,
     ) -> None:
         self.bot_username = bot_username
+        self.links = links  # the web companion's signed links (None: no web)
         self.today = today  # None: the users' date at the router's clock (tx.now)
         self.checks: Checks = checks or _default_checks
         self.renderer: Renderer = renderer or _default_render

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from admission import lifecycle
-from forms.texts import render
+from forms.texts import message, render
 from handlers import access
 from handlers.events import Button, Chat, Document, Reply, WebRef
 from handlers.org.common import shown_time
@@ -21,6 +21,7 @@ from handlers.review.actions import CardRef, DossierRef
 from handlers.review.cards import card_reply, changes_since_last_look, comment_view
 from handlers.review.context import ReviewContext, ReviewSetup, t
 from handlers.review.facts import item_label, item_ref, summarize
+from handlers.web.links import Obj
 from storage.core import DossierRecord
 from storage.org import Org, Unit, storable
 from storage.reviews import Reviews
@@ -138,6 +139,11 @@ async def _send_view(
         caption=t("caption.draft", dossier=record.id, revision=record.revision),
         web=WebRef("dossier", record.id),
     )
+    links = setup.links
+    if links is not None and ctx.person is not None:  # the same view on the web, privately
+        url = links.issue(ctx.person.id, Obj("review", record.id))
+        minutes = round(links.ttl.total_seconds() / 60)
+        text += "\n\n" + message("web.chat.staff_link", url=url, minutes=minutes)
     ctx.replies.append(Reply(text=text, chat=chat, protect=True))
     ctx.replies.append(Reply(chat=chat, buttons=buttons, document=document, protect=True))
 

@@ -14,6 +14,7 @@ from forms import texts
 from handlers.events import Event, Reply
 from handlers.stages import MAX_ID, shown_number
 from handlers.summary import PRIVATE, Audience, FlagChecker, default_checker
+from handlers.web.links import LinkSigner
 from storage.core import Person
 
 # Who may read a unit's summary, export and steps (of the unit or of a unit above it).
@@ -68,3 +69,4 @@ class Settings:
     chart: bool = True
     checker: FlagChecker = default_checker
     flag_refresh_limit: int = 30
+    links: LinkSigner | None = None  # the web companion's signed links (None: no web)

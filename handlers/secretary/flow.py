@@ -33,6 +33,7 @@ from handlers.secretary.summary_command import SummaryCommand
 from handlers.secretary.targets import target_command
 from handlers.secretary.unit_settings import digest_hour_command, names_command
 from handlers.summary import FlagChecker, default_checker
+from handlers.web.links import LinkSigner
 from storage.db import Tx
 
 COMMANDS = ("tinhhinh", "chitieu", "xuat", "buoc", "huybuoc", "giobaocao", "hienten")
@@ -56,10 +57,11 @@ class SecretaryFlow:
         chart: bool = True,
         checker: FlagChecker = default_checker,
         flag_refresh_limit: int = 30,
+        links: LinkSigner | None = None,
     ) -> None:
         self.settings = Settings(
             calendar=calendar, zone=zone, chart=chart, checker=checker,
-            flag_refresh_limit=flag_refresh_limit,
+            flag_refresh_limit=flag_refresh_limit, links=links,
         )  # fmt: skip
         self.summary = SummaryCommand(self.settings)
         self.export = ExportCommand(self.settings)

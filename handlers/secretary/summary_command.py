@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime
 
+from forms.texts import message
 from handlers.charts import summary_chart
 from handlers.events import Button, Photo, Reply, WebRef
 from handlers.secretary.actions import EXPORT, SUMMARY, SUMMARY_DETAILS, UnitRef
@@ -24,6 +25,7 @@ from handlers.summary import (
     refresh_flags_in,
     render_summary,
 )
+from handlers.web.links import Obj
 from storage.db import Tx
 
 
@@ -69,6 +71,11 @@ class SummaryCommand:
             items = (*summary.overdue_items, *summary.under_age_items)
             detailed = [i.dossier_id for i in items if has_details(i)]
             await record_views(tx, request.person.id, detailed, what="summary")
+            links = self.settings.links
+            if links is not None:  # the same summary on the web, privately
+                url = links.issue(request.person.id, Obj("summary", unit_id))
+                minutes = round(links.ttl.total_seconds() / 60)
+                text += "\n\n" + message("web.chat.staff_link", url=url, minutes=minutes)
         replies = [Reply(text=text, buttons=buttons)]
         if self.settings.chart:
             png = await asyncio.to_thread(summary_chart, summary)

@@ -1,0 +1,222 @@
+"""The read pages and downloads of the web companion, platform-neutral: a grant (a verified
+link or session) in, HTML or a file out, every content read through the access gate
+(:mod:`handlers.web.grants`) and recorded as a view in the caller's transaction.
+
+* the candidate's dossier (``dossier``/``form`` grants): answers by part, flags with how to fix
+  each, the comments returned to them;
+* a reviewer's view (``review``): the revision they may read, flags with the explanations,
+  comments, what changed since their unit's last look — the same facts as «Xem» in the chat;
+* a secretary's summary (``summary``): the summary text of /tinhhinh and its chart;
+* downloads: the draft .docx (a PDF when a converter is wired in), the .xlsx of /xuat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from admission import lifecycle
+from forms import checks as fchecks
+from forms.checks import Flag
+from forms.model import FormDef
+from forms.texts import message
+from handlers.charts import summary_chart
+from handlers.review.cards import changes_since_last_look, comment_view
+from handlers.review.context import ReviewSetup
+from handlers.review.facts import item_label, item_ref, summarize
+from handlers.secretary.details import record_views
+from handlers.secretary.flow import SecretaryFlow
+from handlers.summary import PRIVATE, has_details, render_summary
+from handlers.web.grants import AccessDenied, Opened, open_grant, open_unit
+from handlers.web.html import html
+from handlers.web.links import Grant
+from storage.core import DossierRecord
+from storage.db import Tx
+from storage.org import Org
+
+__all__ = ["AccessDenied", "Download", "WebPages"]
+
+#: .docx -> .pdf bytes, or None when no converter is installed (bot/web/pdf.py).
+PdfConverter = Callable[[bytes], bytes | None]
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+class WebPages:
+    """What the web serves for a grant; built by the composition root with the review set-up
+    (checks, renderer, today) and the secretary flow (summary, spreadsheet)."""
+
+    def __init__(
+        self,
+        review: ReviewSetup,
+        secretary: SecretaryFlow,
+        *,
+        pdf: PdfConverter | None = None,
+    ) -> None:
+        self.review = review
+        self.secretary = secretary
+        self.form: FormDef = review.form
+        self.pdf = pdf
+
+    # -- pages ------------------------------------------------------------------------------
+    async def page(self, tx: Tx, grant: Grant) -> str:
+        """The page a grant opens (or :class:`AccessDenied`), its view recorded."""
+        kind = grant.obj.kind
+        if kind == "summary":
+            return await self.summary_page(tx, grant)
+        if kind == "review":
+            return await self.review_page(tx, await open_grant(tx, grant, what="web_review"))
+        opened = await open_grant(tx, grant, what="web_dossier")
+        return await self.dossier_page(tx, opened.record)
+
+    def flags_of(self, record: DossierRecord, today: date) -> list[Flag]:
+        return fchecks.run_checks(record.dossier, today=today, scope="all")
+
+    def part_of(self, number: int) -> int | None:
+        for i, section in enumerate(self.form.all_sections()):
+            if any(it.number == number for it in section.items):
+                return i
+        return None
+
+    def flag_views(self, flags: list[Flag], *, editable: bool) -> list[dict[str, Any]]:
+        sections = self.form.all_sections()
+        out = []
+        for f in flags:
+            part = self.part_of(f.item)
+            title = sections[part].title if part is not None else ""
+            key = "error" if f.is_error else "warning"
+            if not editable:
+                key = "error_closed" if f.is_error else ""
+            out.append(
+                {
+                    "ref": item_ref(f.item) if f.item < 90 else "",
+                    "error": f.is_error,
+                    "message": f.message,
+                    "explanation": f.explanation or "",
+                    "fix": message(f"web.fix.{key}", part=title) if key and title else "",
+                    "href": f"/w/phan/{part}#muc-{f.item}" if editable and part is not None else "",
+                }
+            )
+        return out
+
+    def parts(self, record: DossierRecord) -> list[dict[str, Any]]:
+        """The answers by part of the form, every candidate item listed (answered or not)."""
+        answered = {it["ref"]: it["lines"] for it in summarize(record.dossier, self.form)}
+        return [
+            {
+                "title": section.title,
+                "items": [
+                    {
+                        "number": it.number,
+                        "ref": it.ref if it.numbered else "",
+                        "label": it.label,
+                        "lines": answered.get(item_ref(it.number), []),
+                    }
+                    for it in section.items
+                    if not it.reviewer_only
+                ],
+            }
+            for section in self.form.all_sections()
+            if any(not it.reviewer_only for it in section.items)
+        ]
+
+    async def dossier_page(self, tx: Tx, record: DossierRecord) -> str:
+        today = self.review.today_at(tx)
+        editable = lifecycle.editable_by_candidate(record.status)
+        comments = [c for c in await comment_view(self.review, tx, record) if c["status"] == "sent"]
+        return html(
+            "dossier.j2",
+            name=record.dossier.value("ho_ten") or message("web.no_name"),
+            status_text=message(f"chat.status.{record.status}"),
+            revision=record.revision,
+            editable=editable,
+            pdf=self.pdf is not None,
+            comments=comments,
+            flags=self.flag_views(self.flags_of(record, today), editable=editable),
+            parts=self.parts(record),
+        )
+
+    async def review_page(self, tx: Tx, opened: Opened) -> str:
+        record = opened.record
+        unit = await tx.repo(Org).unit(opened.unit_id) if opened.unit_id else None
+        changes = await changes_since_last_look(self.review, tx, record, unit) if unit else None
+        flags = self.review.checks(record.dossier, today=self.review.today_at(tx))
+        return html(
+            "review.j2",
+            dossier=record.id,
+            name=record.dossier.value("ho_ten") or "",
+            revision=record.revision,
+            status=record.status,
+            pdf=self.pdf is not None,
+            changes=changes,
+            labels={n: item_label(self.form, n) for n in (changes.items if changes else {})},
+            flags=self.flag_views(flags, editable=False),
+            comments=await comment_view(self.review, tx, record),
+            parts=self.parts(record),
+        )
+
+    async def summary_page(self, tx: Tx, grant: Grant) -> str:
+        unit_id = await open_unit(tx, grant)
+        today = self.review.today_at(tx)
+        summary = await self.secretary.summary.summary(tx, unit_id, today)
+        if summary is None:
+            raise AccessDenied()
+        items = (*summary.overdue_items, *summary.under_age_items)
+        shown = [i.dossier_id for i in items if has_details(i)]
+        await record_views(tx, grant.person_id, shown, what="web_summary")
+        return html(
+            "summary.j2",
+            unit=summary.unit_name,
+            text=render_summary(summary, PRIVATE),
+            chart=self.secretary.settings.chart,
+        )
+
+    # -- downloads --------------------------------------------------------------------------
+    async def download(self, tx: Tx, grant: Grant, what: str) -> Download | None:
+        """The file ``what`` (docx, pdf, xlsx, chart.png) for the grant, recorded; None when
+        this grant has no such file (or no converter for a PDF)."""
+        if grant.obj.kind == "summary":
+            return await self._unit_file(tx, grant, what)
+        if what not in ("docx", "pdf") or (what == "pdf" and self.pdf is None):
+            return None
+        kind = "review" if grant.obj.kind == "review" else "dossier"
+        opened = await open_grant(tx, grant, what=f"web_{kind}_{what}")
+        record = opened.record
+        flags = self.review.checks(record.dossier, today=self.review.today_at(tx))
+        data = await asyncio.to_thread(
+            self.review.renderer, record.dossier, draft=True, flags=flags
+        )
+        name = f"2KND-ho-so-{record.id}-ban-{record.revision}-nhap"
+        if what == "docx":
+            return Download(f"{name}.docx", DOCX, data)
+        assert self.pdf is not None
+        pdf = await asyncio.to_thread(self.pdf, data)
+        return Download(f"{name}.pdf", "application/pdf", pdf) if pdf else None
+
+    async def _unit_file(self, tx: Tx, grant: Grant, what: str) -> Download | None:
+        unit_id = await open_unit(tx, grant)
+        today = self.review.today_at(tx)
+        if what == "xlsx":
+            async with tx.db.read(datetime.fromisoformat(tx.now)) as r:
+                doc = await self.secretary.export.workbook(r, unit_id, today)
+            await tx.audit.append(
+                "view", person_id=grant.person_id, unit_id=unit_id, detail={"what": "web_xlsx"}
+            )
+            return Download(doc.filename, XLSX, doc.data)
+        if what == "chart.png" and self.secretary.settings.chart:
+            summary = await self.secretary.summary.summary(tx, unit_id, today)
+            if summary is None:
+                return None
+            png = await asyncio.to_thread(summary_chart, summary)
+            return Download("bieu-do.png", "image/png", png)
+        return None

@@ -1,0 +1,203 @@
+"""The web companion over HTTP (bot/web/server.py, handlers/web/pages.py): links become
+sessions, pages go through the access gate and are recorded, refusals say nothing of the
+dossier, and every answer carries the safety headers. The real browser's tests are
+tests/test_web_browser.py."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import docx
+import openpyxl
+import pytest
+
+from bot.web.server import CSP, RateLimit
+from handlers.web.links import Obj
+from storage.core import Change
+from storage.org import Org
+from tests.web_world import WebWorld, close_world, open_world
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[WebWorld]:
+    w = await open_world(tmp_path)
+    yield w
+    await close_world(w)
+
+
+class Browser:
+    """An HTTP client that keeps the session cookie by hand (aiohttp's jar would not keep a
+    Secure cookie from plain http)."""
+
+    def __init__(self, http: aiohttp.ClientSession) -> None:
+        self.http = http
+        self.cookie = ""
+
+    async def open(self, url: str) -> tuple[int, str]:
+        async with self.http.get(url, headers=self._headers()) as r:
+            if "knd_s" in r.cookies:
+                self.cookie = r.cookies["knd_s"].value
+            return r.status, await r.text()
+
+    async def get(self, url: str) -> aiohttp.ClientResponse:
+        r = await self.http.get(url, headers=self._headers())
+        await r.read()
+        return r
+
+    def _headers(self) -> dict[str, str]:
+        return {"Cookie": f"knd_s={self.cookie}"} if self.cookie else {}
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with aiohttp.ClientSession() as http:
+        yield Browser(http)
+
+
+async def test_a_link_becomes_a_private_session_and_a_recorded_page(
+    world: WebWorld, browser: Browser
+) -> None:
+    async with browser.http.get(world.link("candidate", "form")) as r:
+        assert r.status == 200
+        cookie = r.headers["Set-Cookie"]
+        for attribute in ("HttpOnly", "Secure", "SameSite=Strict", "Path=/w"):
+            assert attribute in cookie
+        assert r.headers["Content-Security-Policy"] == CSP
+        assert r.headers["Referrer-Policy"] == "no-referrer"
+        assert 'http-equiv="refresh"' in await r.text()
+        browser.cookie = r.cookies["knd_s"].value
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 200
+    assert "VŨ THỊ THU HÀ" in page
+    assert "Kết quả kiểm tra" in page and "(15)" in page
+    assert "<script" not in page and "http" not in page.split("<body>")[1].split("/w/")[0]
+    views = await world.views()
+    assert views == [(world.ids["candidate"], views[0][1])] and "web_dossier" in views[0][1]
+    r = await browser.get(world.base + "/w/tai/docx")
+    assert r.status == 200 and "attachment" in r.headers["Content-Disposition"]
+    read = docx.Document(io.BytesIO(await r.read()))
+    assert any("2-KNĐ" in p.text or "LÝ LỊCH" in p.text.upper() for p in read.paragraphs)
+    assert len(await world.views()) == 2
+
+
+async def test_refusals_say_nothing_of_the_dossier(world: WebWorld, browser: Browser) -> None:
+    link = world.link("candidate", "dossier")
+    token = link.rsplit("/", 1)[1]
+    payload, sig = token.split(".")
+    status, page = await browser.open(world.base + "/w/" + payload + "." + sig[::-1])
+    assert status == 403 and "Liên kết không đúng" in page  # tampered
+    world.clock.t += 15 * 60 + 1
+    status, page = await browser.open(link)
+    assert status == 410 and "hết hạn" in page  # expired
+    world.clock.t -= 15 * 60 + 1
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 401  # no session
+    # another person's link to this dossier: the gate says no, nothing recorded
+    await browser.open(world.link("other", "dossier"))
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 403 and "không có quyền" in page
+    assert "THU HÀ" not in page
+    # a reviewer's link to a draft never submitted
+    await browser.open(world.link("reviewer", "review"))
+    status, _ = await browser.open(world.base + "/w/")
+    assert status == 403
+    assert await world.views() == []
+    status, _ = await browser.open(world.base + "/w/khong-co")
+    assert status == 403  # no token of ours
+
+
+async def test_a_link_after_the_role_is_withdrawn_or_the_dossier_erased(
+    world: WebWorld, browser: Browser
+) -> None:
+    await world.return_with_comment("Ghi rõ tháng năm")
+    await world.resubmit([Change("answers.ten_khac", "Mai Anh")])
+    await browser.open(world.link("reviewer", "review"))
+    status, _ = await browser.open(world.base + "/w/")
+    assert status == 200
+    async with world.db.transaction() as tx:
+        await tx.repo(Org).revoke(world.ids["role_reviewer"], None)
+    status, page = await browser.open(world.base + "/w/")  # the same session, a page later
+    assert status == 403 and "không có quyền" in page
+    reader = Browser(browser.http)
+    await reader.open(world.link("candidate", "dossier"))
+    assert (await reader.open(world.base + "/w/"))[0] == 200
+    async with world.db.transaction() as tx:
+        record = await tx.dossiers.get(world.ids["dossier"])
+        assert record is not None
+        await tx.dossiers.erase(record)
+    assert (await reader.open(world.base + "/w/"))[0] == 403
+    assert (await reader.get(world.base + "/w/tai/docx")).status == 403
+
+
+async def test_the_reviewer_reads_changes_flags_and_comments(
+    world: WebWorld, browser: Browser
+) -> None:
+    await world.return_with_comment("Ghi rõ tháng năm ở mục (15)")
+    await world.resubmit([Change("answers.ten_khac", "Mai Anh")])
+    await browser.open(world.link("reviewer", "review"))
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 200
+    assert "Thay đổi từ lần xem trước" in page and "Mai Anh" in page
+    assert "Ghi rõ tháng năm ở mục (15)" in page
+    assert "người khai đã sửa mục này" in page or "chưa thấy sửa mục này" in page
+    views = await world.views()
+    assert views[-1][0] == world.ids["reviewer"] and "web_review" in views[-1][1]
+
+
+async def test_the_candidate_reads_the_comments_returned(world: WebWorld, browser: Browser) -> None:
+    await world.return_with_comment("Ghi rõ tháng năm ở mục (15)")
+    await browser.open(world.link("candidate", "form"))
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 200
+    assert "Nhận xét gửi lại cho anh/chị" in page and "Ghi rõ tháng năm ở mục (15)" in page
+
+
+async def test_the_secretary_reads_the_summary_chart_and_spreadsheet(
+    world: WebWorld, browser: Browser
+) -> None:
+    await browser.open(world.link("secretary", "summary", world.ids["unit"]))
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 200 and "Chi bộ 1" in page and "/w/tai/chart.png" in page
+    chart = await browser.get(world.base + "/w/tai/chart.png")
+    assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+    xlsx = await browser.get(world.base + "/w/tai/xlsx")
+    assert xlsx.status == 200
+    book = openpyxl.load_workbook(io.BytesIO(await xlsx.read()))
+    assert book.active is not None and book.active.max_row >= 2
+    # a reviewer is no secretary
+    await browser.open(world.link("reviewer", "summary", world.ids["unit"]))
+    assert (await browser.open(world.base + "/w/"))[0] == 403
+
+
+async def test_web_in_the_chat_gives_the_candidate_their_link_and_pauses(world: WebWorld) -> None:
+    replies = await world.chat("candidate", "/web")
+    text = "\n".join(r.text for r in replies)
+    assert "http://127.0.0.1/w/" in text and "15 phút" in text
+    token = text.split("/w/", 1)[1].split()[0]
+    grant = world.signer.verify(token)
+    assert not isinstance(grant, type(None))
+    assert getattr(grant, "obj", None) == Obj("form", world.ids["dossier"])
+    assert any("Tiếp tục" in b.label for r in replies for row in r.buttons for b in row)
+
+
+def test_rate_limit_per_address() -> None:
+    now = [0.0]
+    limit = RateLimit(3, clock=lambda: now[0])
+    assert [limit.allow("a") for _ in range(4)] == [True, True, True, False]
+    assert limit.allow("b")
+    now[0] += 20  # one request back every 20 s
+    assert limit.allow("a") and not limit.allow("a")
+
+
+async def test_too_many_requests_from_one_address(world: WebWorld, browser: Browser) -> None:
+    world.server.limit = RateLimit(5)
+    statuses = [(await browser.get(world.base + "/w/s.css")).status for _ in range(7)]
+    assert statuses[:5] == [200] * 5 and statuses[5:] == [429, 429]
+
+
+def test_session_lasts_its_own_time(world: WebWorld) -> None:
+    assert world.server.session_ttl == timedelta(hours=1)
