@@ -12,7 +12,10 @@ edits. So:
 * a document, and a chart, arrive as a private signed link to the web companion when
   :class:`Links` is given (bot/zalo/links.py); without it the person is told plainly that the
   file does not come over Zalo — never a link that would not open;
-* every message Zalo accepted is counted (:class:`bot.zalo.quota.QuotaCounter`).
+* every message Zalo accepted is counted (:class:`bot.zalo.quota.QuotaCounter`);
+* the first question of a long part (a table, the relatives) carries, once per chat and part,
+  the offer to fill that part on the web form with one link (``/web``) instead of dozens of
+  messages — when the web companion runs (the free plan counts every message).
 
 Errors map onto the sender's kinds: retryable (network, 408, 429, 5xx) → ``TryAgain``,
 403 → ``Refused``, other 4xx → ``Rejected``.
@@ -21,7 +24,9 @@ Errors map onto the sender's kinds: retryable (network, 408, 429, 5xx) → ``Try
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Protocol, TypeVar
 
 from bot.delivery import Buttons, Refused, Rejected, TryAgain
@@ -91,6 +96,34 @@ def draw_options(buttons: Buttons, first: int) -> tuple[str, list[tuple[str, str
     return "\n".join(lines), options
 
 
+_PART = re.compile(r"^Phần (\d+)/\d+ – ", re.MULTILINE)
+
+
+@cache
+def long_parts() -> dict[int, str]:
+    """The candidate's parts (numbered as the chat shows them) holding a table or the
+    relatives: the long ones, where the web form saves most messages."""
+    from forms.definition import load_form
+    from handlers.candidate.structure import Structure
+
+    structure = Structure(load_form())
+    return {
+        index + 1: section.title
+        for index, section in enumerate(structure.sections)
+        if any(item.table or item.relatives for item in structure.section_items(index))
+    }
+
+
+def web_offer(text: str) -> tuple[int, str] | None:
+    """The long part a question of ``text`` belongs to, and the offer to fill it on the web."""
+    match = _PART.search(text)
+    if match is None:
+        return None
+    part = int(match.group(1))
+    title = long_parts().get(part)
+    return (part, message("zalo.web.offer", title=title)) if title else None
+
+
 def typed_card(buttons: Buttons, bot: str) -> str:
     """Under a dossier's card (its «Xem», «Duyệt» buttons): the words a reviewer types after
     mentioning the bot in the group (bot/zalo/events.py reads them), else ''."""
@@ -139,6 +172,7 @@ class ZaloTransport:
         self.counter = counter
         self.on_sent = on_sent
         self.bot_name = "bot"  # the display name people mention (ZaloService sets it)
+        self._offered: set[tuple[str, int]] = set()  # (chat, part) offered the web form
 
     def split_text(self, text: str) -> list[str]:
         return split_text(text)
@@ -158,6 +192,8 @@ class ZaloTransport:
             self.on_sent(chat_id)
 
     async def send_text(self, chat_id: str, text: str, buttons: Buttons) -> str:
+        if self.links is not None:  # the web companion runs: offer it for the long parts
+            text = self._with_offer(chat_id, text)
         first = self.options.first_number(chat_id)
         drawn, options = draw_options(buttons, first)
         typed = typed_card(buttons, self.bot_name)
@@ -175,6 +211,13 @@ class ZaloTransport:
                 sent = await self._message(chat_id, part)
         await self.options.delivered(chat_id, options, first)
         return sent
+
+    def _with_offer(self, chat_id: str, text: str) -> str:
+        offer = web_offer(text)
+        if offer is None or (chat_id, offer[0]) in self._offered:
+            return text
+        self._offered.add((chat_id, offer[0]))
+        return f"{offer[1]}\n\n{text}" if len(text) + len(offer[1]) + 2 <= MAX_TEXT else text
 
     async def edit_text(
         self, chat_id: str, message_id: str, text: str, buttons: Buttons | None
