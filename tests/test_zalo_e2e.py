@@ -64,3 +64,11 @@ async def test_the_long_parts_are_offered_on_the_web_form_with_one_link(tmp_path
             assert isinstance(grant, Grant) and grant.obj.kind == "form"
         finally:
             await stack.stop_bot()
+
+
+async def test_the_consent_on_zalo_names_zalo_as_the_channel(stack: ZaloStack) -> None:
+    an = stack.api.new_user("An")
+    consent = "\n".join(await stack.say(an, "/start"))
+    assert "đi qua Zalo" in consent and "Telegram" not in consent
+    full = "\n".join(await stack.say(an, "3"))  # «3. 📄 Xem đầy đủ»
+    assert "đi qua Zalo (công ty VNG)" in full and "qua Telegram" not in full
