@@ -38,7 +38,7 @@ def build_flows(
     ``notice``: what the consent names from the settings (controller, retention); ``links``:
     the web companion's signer (/web, the reviewer's «Xem», /tinhhinh hand out links)."""
     review = ReviewFlow(bot_username=bot_username, jump_action=jump_action, links=links)
-    org = OrgFlow(bot_username=bot_username)
+    org = OrgFlow(bot_username=bot_username, web_base=links.base_url if links else "")
     candidate = CandidateFlow(
         on_submitted=review.on_submitted,
         on_start=org.on_start,
@@ -96,7 +96,7 @@ def web_server(settings: Settings, router: Router) -> WebServer | None:
         return None
     review, secretary = router.flow("review"), router.flow("secretary")
     assert isinstance(review, ReviewFlow) and isinstance(secretary, SecretaryFlow)
-    pages = WebPages(review, secretary, pdf=pdf_converter())
+    pages = WebPages(review, secretary, pdf=pdf_converter(), notice=notice_of(settings))
     return WebServer(
         router.db,
         link_signer(settings),

@@ -201,3 +201,119 @@ async def test_too_many_requests_from_one_address(world: WebWorld, browser: Brow
 
 def test_session_lasts_its_own_time(world: WebWorld) -> None:
     assert world.server.session_ttl == timedelta(hours=1)
+
+
+async def _form(world: WebWorld, browser: Browser, part: int) -> str:
+    status, page = await browser.open(f"{world.base}/w/phan/{part}")
+    assert status == 200
+    return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+
+async def test_a_post_without_its_csrf_token_is_refused_and_stores_nothing(
+    world: WebWorld, browser: Browser
+) -> None:
+    await browser.open(world.link("candidate", "form"))
+    csrf = await _form(world, browser, 0)
+    headers = {"Cookie": f"knd_s={browser.cookie}"}
+    for data in ({"f.ten_khac": "Hùng Sơn"}, {"f.ten_khac": "Hùng Sơn", "csrf": csrf[:-1] + "x"}):
+        async with browser.http.post(
+            world.base + "/w/phan/0", data=data, headers=headers, allow_redirects=False
+        ) as r:
+            assert r.status == 403 and "chưa được lưu" in await r.text()
+    async with world.db.read() as r:
+        record = await r.dossiers.get(world.ids["dossier"])
+        assert record is not None and record.dossier.answers.get("ten_khac") != "Hùng Sơn"
+        assert record.revision == 0
+    async with browser.http.post(
+        world.base + "/w/phan/0",
+        data={"f.ten_khac": "Hùng Sơn", "csrf": csrf},
+        headers=headers,
+        allow_redirects=False,
+    ) as r:
+        assert r.status == 303 and r.headers["Location"] == "/w/phan/0?luu"
+
+
+async def test_what_does_not_parse_comes_back_as_typed_and_the_rest_is_stored(
+    world: WebWorld, browser: Browser
+) -> None:
+    await browser.open(world.link("candidate", "form"))
+    csrf = await _form(world, browser, 0)
+    data = {"csrf": csrf, "f.ngay_sinh": "31/02/1997", "f.ten_khac": "Hùng Sơn"}
+    async with browser.http.post(
+        world.base + "/w/phan/0", data=data, headers={"Cookie": f"knd_s={browser.cookie}"}
+    ) as r:
+        page = await r.text()
+        assert r.status == 422
+    assert 'value="31/02/1997"' in page and 'id="f.ngay_sinh.loi"' in page
+    assert "1 câu chưa lưu được" in page
+    async with world.db.read() as r:
+        record = await r.dossiers.get(world.ids["dossier"])
+        assert record is not None
+        assert record.dossier.answers["ten_khac"] == "Hùng Sơn"
+        assert (
+            "ngay_sinh" not in record.dossier.answers
+            or record.dossier.answers["ngay_sinh"] != "31/02/1997"
+        )
+
+
+async def test_the_form_is_closed_once_submitted(world: WebWorld, browser: Browser) -> None:
+    await browser.open(world.link("candidate", "form"))
+    await _form(world, browser, 0)
+    await world.return_with_comment("x")  # submitted then returned: editable again
+    assert (await browser.open(world.base + "/w/phan/0"))[0] == 200
+    await world.resubmit([])
+    status, page = await browser.open(world.base + "/w/phan/0")
+    assert status == 403 and "không có quyền" in page
+    await browser.open(world.link("candidate", "dossier"))  # a read link still reads
+    assert (await browser.open(world.base + "/w/"))[0] == 200
+    assert (await browser.open(world.base + "/w/phan/0"))[0] == 403
+
+
+async def test_a_candidate_without_a_messenger_consents_then_fills_the_form(
+    world: WebWorld, browser: Browser
+) -> None:
+    """A /moi ungvien invite opened on the web: the consent first (nothing stored), then the
+    person, their consent, role and dossier, and a form session; the code is used once."""
+    from storage.org import Org as OrgRepo
+
+    async with world.db.transaction() as tx:
+        invite = await tx.repo(OrgRepo).create_invite(
+            "role", world.ids["unit"], role="candidate", ttl=timedelta(days=7)
+        )
+    url = f"{world.base}/w/moi/{invite.token}"
+    status, page = await browser.open(url)
+    assert status == 200 and "Tôi đồng ý" in page and "Chi bộ 1" in page
+    async with world.db.read() as r:
+        before = await r.fetchval("SELECT COUNT(*) FROM people")
+    csrf = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    async with browser.http.post(url, data={"ten": "Lê Văn Nam"}, allow_redirects=False) as r:
+        assert r.status == 403  # no CSRF token
+    async with browser.http.post(url, data={"csrf": csrf, "ten": ""}) as r:
+        assert r.status == 422 and "ghi họ tên" in await r.text()
+    async with world.db.read() as r:
+        assert await r.fetchval("SELECT COUNT(*) FROM people") == before  # nothing yet
+    async with browser.http.post(
+        url, data={"csrf": csrf, "ten": "Lê Văn Nam", "dongy": "1"}, allow_redirects=False
+    ) as r:
+        assert r.status == 303 and r.headers["Location"] == "/w/phan/0"
+        browser.cookie = r.cookies["knd_s"].value
+    status, page = await browser.open(world.base + "/w/phan/0")
+    assert status == 200 and "Phần 1: Bản thân" in page
+    async with world.db.read() as r:
+        row = await r.fetchone(
+            "SELECT id, platform, display_name, consent_at IS NOT NULL, consent_version"
+            " FROM people WHERE display_name = 'Lê Văn Nam'"
+        )
+        assert row is not None and row[1] == "web" and row[3] and row[4]
+        record = await r.dossiers.current_for(row[0])
+        assert record is not None and record.unit_id == world.ids["unit"]
+        roles = await r.repo(OrgRepo).roles_of(row[0])
+        assert [(g.role, g.unit_id) for g in roles] == [("candidate", world.ids["unit"])]
+    status, page = await Browser(browser.http).open(url)  # used once
+    assert status == 404 and "đã dùng hết" in page
+
+
+async def test_the_invite_names_its_web_link(world: WebWorld) -> None:
+    replies = await world.chat("secretary", "/moi ungvien")
+    text = "\n".join(r.text for r in replies)
+    assert "http://127.0.0.1/w/moi/" in text, text

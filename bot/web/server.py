@@ -31,7 +31,8 @@ from admission.clock import Clock, SystemClock
 from forms.texts import message
 from handlers.failures import failure_place
 from handlers.web.html import html, stylesheet
-from handlers.web.links import PATH, Grant, LinkSigner, Refusal
+from handlers.web.invites import join
+from handlers.web.links import PATH, Grant, LinkSigner, Obj, Refusal
 from handlers.web.pages import AccessDenied, WebPages
 from storage.db import Database
 
@@ -88,7 +89,10 @@ def client_address(request: web.Request) -> str:
 
 
 def refused(key: str, status: int) -> web.Response:
-    text = message(f"web.refused.{key}")
+    return refused_text(message(f"web.refused.{key}"), status)
+
+
+def refused_text(text: str, status: int) -> web.Response:
     return web.Response(text=html("refused.j2", text=text), status=status, content_type="text/html")
 
 
@@ -122,6 +126,10 @@ class WebServer:
         app.router.add_get("/s.css", self.css)
         app.router.add_get("/", self.page, name="s:page")
         app.router.add_get("/tai/{what}", self.download, name="s:download")
+        app.router.add_get("/phan/{part:\\d{1,2}}", self.form_part, name="s:form")
+        app.router.add_post("/phan/{part:\\d{1,2}}", self.save_part, name="s:save")
+        app.router.add_get("/moi/{code:[A-Za-z0-9-]{4,24}}", self.invite)
+        app.router.add_post("/moi/{code:[A-Za-z0-9-]{4,24}}", self.accept_invite)
         app.router.add_get("/{token}", self.link)
         return app
 
@@ -155,7 +163,10 @@ class WebServer:
         try:
             response = await handler(request)
         except web.HTTPException as exc:
-            response = refused("not_found", 404) if exc.status == 404 else exc
+            if exc.status != 404:
+                exc.headers.update(HEADERS)
+                raise
+            response = refused("not_found", 404)
         except Exception as exc:
             log.error("web page failed: %s", failure_place(exc))
             response = web.Response(status=500, text="500")
@@ -206,6 +217,43 @@ class WebServer:
             return refused(grant.reason, 410 if grant.reason == "expired" else 403)
         session = self.signer.token(grant.person_id, grant.obj, ttl=self.session_ttl)
         response = web.Response(text=html("opening.j2"), content_type="text/html")
+        self._set_session(response, session)
+        return response
+
+    async def invite(self, request: web.Request) -> web.Response:
+        """A candidate invite opened on the web: the consent first."""
+        code = request.match_info["code"]
+        async with self.db.transaction(self.now()) as tx:
+            text = await self.pages.invite_page(tx, code, csrf=self.signer.mac("consent", code))
+        if text is None:
+            return refused_text(message("web.invite.unknown"), 404)
+        return web.Response(text=text, content_type="text/html")
+
+    async def accept_invite(self, request: web.Request) -> web.Response:
+        """«Tôi đồng ý»: the person, consent, role and dossier stored, and a form session."""
+        code = request.match_info["code"]
+        posted = await request.post()
+        csrf = self.signer.mac("consent", code)
+        if not hmac.compare_digest(str(posted.get("csrf", "")), csrf):
+            return refused("csrf", 403)
+        name = " ".join(str(posted.get("ten", "")).split())
+        async with self.db.transaction(self.now()) as tx:
+            if not name:
+                error = message("web.invite.name_needed")
+                text = await self.pages.invite_page(tx, code, csrf=csrf, error=error)
+                if text is not None:
+                    return web.Response(text=text, content_type="text/html", status=422)
+                joined = None
+            else:
+                joined = await join(tx, code, name)
+        if joined is None:
+            return refused_text(message("web.invite.unknown"), 404)
+        obj = Obj("form", joined.record.id)
+        response = web.Response(status=303, headers={"Location": f"{PREFIX}/phan/0"})
+        self._set_session(response, self.signer.token(joined.person.id, obj, ttl=self.session_ttl))
+        return response
+
+    def _set_session(self, response: web.StreamResponse, session: str) -> None:
         response.set_cookie(
             COOKIE,
             session,
@@ -215,7 +263,6 @@ class WebServer:
             secure=True,
             samesite="Strict",
         )
-        return response
 
     async def page(self, request: web.Request) -> web.Response:
         try:
@@ -224,6 +271,43 @@ class WebServer:
         except AccessDenied:
             return refused("no_right", 403)
         return web.Response(text=text, content_type="text/html")
+
+    async def form_part(self, request: web.Request) -> web.Response:
+        """A part of the form (``?luu``: just saved)."""
+        part = int(request.match_info["part"])
+        csrf = self.csrf(request.cookies[COOKIE])
+        saved = "luu" in request.query
+        try:
+            async with self.db.transaction(self.now()) as tx:
+                text = await self.pages.form_page(
+                    tx, self.grant_of(request), part, csrf=csrf, saved=saved
+                )
+        except AccessDenied:
+            return refused("no_right", 403)
+        except IndexError:
+            return refused("not_found", 404)
+        return web.Response(text=text, content_type="text/html")
+
+    async def save_part(self, request: web.Request) -> web.Response:
+        """A posted part: stored, then the part again (the next one when asked), or the
+        part with what did not parse, as typed, and why."""
+        part = int(request.match_info["part"])
+        posted = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        grant, csrf = self.grant_of(request), self.csrf(request.cookies[COOKIE])
+        try:
+            async with self.db.transaction(self.now()) as tx:
+                reading = await self.pages.save_part(tx, grant, part, posted)
+                if reading.errors:
+                    text = await self.pages.form_page(
+                        tx, grant, part, csrf=csrf, reading=reading, saved=True
+                    )
+                    return web.Response(text=text, content_type="text/html", status=422)
+        except AccessDenied:
+            return refused("no_right", 403)
+        except IndexError:
+            return refused("not_found", 404)
+        after = part + 1 if posted.get("di") == "tiep" else part
+        raise web.HTTPSeeOther(f"{PREFIX}/phan/{after}?luu")
 
     async def download(self, request: web.Request) -> web.Response:
         what = request.match_info["what"]

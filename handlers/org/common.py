@@ -24,6 +24,7 @@ class OrgContext:
     event: Event
     person: Person | None
     bot_username: str = ""
+    web_base: str = ""  # the web companion's base URL ("" : no web)
 
     async def managed(self) -> list[Unit]:
         """The units the sender manages as secretary (with everything below them)."""

@@ -93,8 +93,9 @@ class OrgFlow:
         group_roles=True,
     )
 
-    def __init__(self, *, bot_username: str = "") -> None:
+    def __init__(self, *, bot_username: str = "", web_base: str = "") -> None:
         self.bot_username = bot_username
+        self.web_base = web_base  # candidate invites also open the web form there
 
     async def claims_private(self, tx: Tx, event: Event) -> bool:
         """A private text or plain /start from a reviewer or secretary with no dossier
@@ -118,7 +119,7 @@ class OrgFlow:
         handler = KINDS.get(event.kind)
         if handler is None:
             return []
-        return await handler(OrgContext(tx, event, person, self.bot_username))
+        return await handler(OrgContext(tx, event, person, self.bot_username, self.web_base))
 
     async def outsider(self, tx: Tx, event: Event) -> Outsider | None:
         """None when the sender of a group's command or tap holds a role there

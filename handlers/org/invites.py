@@ -158,6 +158,8 @@ async def invite_command(ctx: OrgContext) -> list[Reply]:
         expires=shown_time(invite.expires_at),
         code=invite.token,
     )
+    if role == "candidate" and ctx.web_base:  # without a messenger: the web form
+        text += "\n\n" + message("web.chat.invite_link", url=f"{ctx.web_base}/w/moi/{invite.token}")
     return [Reply(text=text)]
 
 

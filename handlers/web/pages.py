@@ -13,7 +13,7 @@ link or session) in, HTML or a file out, every content read through the access g
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from forms import checks as fchecks
 from forms.checks import Flag
 from forms.model import FormDef
 from forms.texts import message
+from handlers.candidate.core import Notice
 from handlers.charts import summary_chart
 from handlers.review.cards import changes_since_last_look, comment_view
 from handlers.review.context import ReviewSetup
@@ -30,8 +31,10 @@ from handlers.review.facts import item_label, item_ref, summarize
 from handlers.secretary.details import record_views
 from handlers.secretary.flow import SecretaryFlow
 from handlers.summary import PRIVATE, has_details, render_summary
+from handlers.web.form import Reading, WebForm, explanation_inputs
 from handlers.web.grants import AccessDenied, Opened, open_grant, open_unit
 from handlers.web.html import html
+from handlers.web.invites import consent_texts, open_invite
 from handlers.web.links import Grant
 from storage.core import DossierRecord
 from storage.db import Tx
@@ -62,11 +65,14 @@ class WebPages:
         secretary: SecretaryFlow,
         *,
         pdf: PdfConverter | None = None,
+        notice: Notice | None = None,
     ) -> None:
         self.review = review
         self.secretary = secretary
         self.form: FormDef = review.form
+        self.web_form = WebForm(self.form)
         self.pdf = pdf
+        self.notice = notice or Notice()
 
     # -- pages ------------------------------------------------------------------------------
     async def page(self, tx: Tx, grant: Grant) -> str:
@@ -179,6 +185,73 @@ class WebPages:
             unit=summary.unit_name,
             text=render_summary(summary, PRIVATE),
             chart=self.secretary.settings.chart,
+        )
+
+    # -- the form ---------------------------------------------------------------------------
+    async def form_page(
+        self,
+        tx: Tx,
+        grant: Grant,
+        part: int,
+        *,
+        csrf: str,
+        reading: Reading | None = None,
+        saved: bool = False,
+    ) -> str:
+        """Part ``part`` of the form for the candidate to fill in (or :class:`AccessDenied`;
+        :class:`IndexError` for no such part)."""
+        if not 0 <= part < len(self.web_form.sections):
+            raise IndexError(part)
+        if grant.obj.kind != "form":
+            raise AccessDenied()
+        record = (await open_grant(tx, grant, what="web_form")).record
+        flags = self.web_form.flags(record, part, self.review.today_at(tx))
+        return html(
+            "form.j2",
+            parts=[s.title for s in self.web_form.sections],
+            part=part,
+            title=self.web_form.sections[part].title,
+            csrf=csrf,
+            saved=saved and not (reading and reading.errors),
+            errors=len(reading.errors) if reading else 0,
+            flags=self.flag_views(flags, editable=True),
+            explain=explanation_inputs(flags, reading.typed if reading else None),
+            explain_labels={f.key: f.message[:80] for f in flags},
+            items=self.web_form.view(record, part, reading),
+        )
+
+    async def save_part(
+        self, tx: Tx, grant: Grant, part: int, posted: Mapping[str, str]
+    ) -> Reading:
+        """Store what parses of a posted part as revisions of the candidate's dossier, as a
+        chat answer is stored; the rest comes back in the reading, as typed."""
+        if not 0 <= part < len(self.web_form.sections):
+            raise IndexError(part)
+        if grant.obj.kind != "form":
+            raise AccessDenied()
+        record = (await open_grant(tx, grant, what="web_form")).record
+        reading = self.web_form.read(record, part, posted, self.review.today_at(tx))
+        if reading.changes:
+            await tx.dossiers.apply(record, reading.changes, grant.person_id)
+        return reading
+
+    # -- a candidate invited to the web ---------------------------------------------------------
+    async def invite_page(
+        self, tx: Tx, code: str, *, csrf: str, name: str = "", error: str = ""
+    ) -> str | None:
+        """The consent for a candidate invite (None: no usable invite of that code)."""
+        invite = await open_invite(tx, code)
+        if invite is None:
+            return None
+        unit = await tx.repo(Org).unit(invite.unit_id)
+        return html(
+            "consent.j2",
+            unit=unit.name if unit else "",
+            consent=consent_texts(self.notice),
+            code=invite.token,
+            csrf=csrf,
+            name=name,
+            error=error,
         )
 
     # -- downloads --------------------------------------------------------------------------
