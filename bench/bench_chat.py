@@ -1,6 +1,7 @@
-"""Benchmark: N simulated candidates fill a whole dossier at once over Telegram.
+"""Benchmark: N simulated candidates fill a whole dossier at once over Telegram or Zalo.
 
     python bench/bench_chat.py --n 50 500
+    python bench/bench_chat.py --platform zalo --n 50 500   # bench/zalo_side.py
 
 What runs where
 ---------------
@@ -335,8 +336,15 @@ async def fake_side(args: argparse.Namespace) -> None:
     # on, its full collections grew to over a second each — pauses that held every reply in
     # flight and were counted as the bot's latency. Reference counting frees what it drops.
     gc.disable()
-    api = _fast_fake_class()()
-    await api.start()
+    zalo = args.platform == "zalo"
+    if zalo:
+        from bench.zalo_side import zalo_fake_class
+
+        api = zalo_fake_class()()
+        await api.__aenter__()
+    else:
+        api = _fast_fake_class()()
+        await api.start()
     print(f"READY {api.port}", flush=True)
     reader = asyncio.StreamReader()
     await asyncio.get_running_loop().connect_read_pipe(
@@ -356,7 +364,7 @@ async def fake_side(args: argparse.Namespace) -> None:
     async def candidate(index: int) -> None:
         steps = plays[index]
         user = api.new_user(f"Ứng viên {index}")
-        chat = Chat.private(user)
+        chat = user if zalo else Chat.private(user)
         # people do not start in lockstep; then each keeps to their own open-loop schedule
         due = loop.time() + rng.uniform(0, period or 0.01)
         last_keyboard_id: int | None = None
@@ -367,12 +375,15 @@ async def fake_side(args: argparse.Namespace) -> None:
             if number == 0:
                 starts.append(loop.time())
             waiter = api.expect(chat.id, step.outputs)
-            if step.kind == "text":
+            if zalo:  # every move is typed on Zalo; buttons are numbers
+                sent_at = time.monotonic()
+                key = api.user_sends(user, step.value)["message"]["message_id"]
+            elif step.kind == "text":
                 api.user_sends_text(user, None, step.value)
             else:
                 message_id, data = _find_button(api, chat.id, step.value, last_keyboard_id)
                 api.user_clicks(user, None, message_id, data, strict=False)
-            record = api.updates[-1]
+            record = None if zalo else api.updates[-1]
             try:
                 first, last = await asyncio.wait_for(waiter, args.timeout)
             except TimeoutError:
@@ -381,17 +392,18 @@ async def fake_side(args: argparse.Namespace) -> None:
                 )
                 ends.append(loop.time())
                 return
-            delivered = record.delivered_at or record.created_at
-            scheduled = due if period else record.created_at
-            moves.append(
-                (scheduled, first, first - delivered, first - record.created_at, last - delivered)
-            )
+            if record is None:
+                created, delivered = sent_at, api.delivered.get(key, sent_at)
+            else:
+                created, delivered = record.created_at, record.delivered_at or record.created_at
+            scheduled = due if period else created
+            moves.append((scheduled, first, first - delivered, first - created, last - delivered))
             if step.document:
                 result.document_latencies.append(first - delivered)
                 result.document_felt.append(first - record.created_at)
             if args.series:
                 series.append((round(first - started, 4), round(first - delivered, 5), number))
-            last_keyboard_id = _latest_keyboard(api, chat.id)
+            last_keyboard_id = None if zalo else _latest_keyboard(api, chat.id)
             if period:
                 due += rng.uniform(0.5 * period, 1.5 * period)
         ends.append(loop.time())
@@ -528,10 +540,29 @@ async def open_bot_router(db_path: Path, stub: bool) -> tuple[Any, Any]:
     return await open_router(settings)
 
 
+def peer_settings(port: int, db_path: Path) -> Any:
+    """Telegram settings pointing at the fake side (ours and the peer's)."""
+    from bot.settings import Settings
+
+    return Settings(
+        _env_file=None,
+        bot_token="123456789:TEST-fake_token-ABCdefGHIjklMNOpqr",
+        api_base_url=f"http://127.0.0.1:{port}/bot",
+        api_file_url=f"http://127.0.0.1:{port}/file/bot",
+        db_path=db_path,
+        polling_timeout=10,
+    )
+
+
+def telegram_bot(router: Any, port: int, db_path: Path) -> Any:
+    """The production TelegramService (default pacing, as run_telegram runs it)."""
+    from bot.telegram_service import TelegramService
+
+    return TelegramService(peer_settings(port, db_path), router, commands=[])
+
+
 async def bot_side(args: argparse.Namespace) -> None:
     """One configuration in this (fresh) process: the bot, with the fake side as its child."""
-    from bot.settings import Settings
-    from bot.telegram_service import TelegramService
 
     n, think = args.n, args.think
     with tempfile.TemporaryDirectory(prefix="knd-bench-") as tmp:
@@ -547,6 +578,8 @@ async def bot_side(args: argparse.Namespace) -> None:
             args.script,
             "--result",
             args.result,
+            "--platform",
+            args.platform,
             *(["--series", args.series] if args.series else []),
             *people_options(args),
             stdin=asyncio.subprocess.PIPE,
@@ -561,20 +594,20 @@ async def bot_side(args: argparse.Namespace) -> None:
         port = int(ready[1])
         db_path = Path(tmp) / "knd.sqlite3"
         router, close = (None, None) if args.peer else await open_bot_router(db_path, args.stub)
-        settings = Settings(
-            _env_file=None,
-            bot_token="123456789:TEST-fake_token-ABCdefGHIjklMNOpqr",
-            api_base_url=f"http://127.0.0.1:{port}/bot",
-            api_file_url=f"http://127.0.0.1:{port}/file/bot",
-            db_path=db_path,
-            polling_timeout=10,
-        )
-        # the production default pacing (bot/pacing.py), as run_telegram runs it
-        bot = (
-            PeerService(settings, Path(tmp))
-            if args.peer
-            else TelegramService(settings, router, commands=[])
-        )
+        bot: Any
+        if args.peer:
+            bot = PeerService(peer_settings(port, db_path), Path(tmp))
+        elif args.platform == "zalo":
+            import socket
+
+            from bench.zalo_side import zalo_bot
+
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                hook_port = probe.getsockname()[1]
+            bot = zalo_bot(router, port, hook_port, db_path)
+        else:
+            bot = telegram_bot(router, port, db_path)
         await bot.start()
         baseline = rss_mb()
         peak = baseline
@@ -669,6 +702,8 @@ async def run_one(
         str(script.with_suffix(f".{n}.{mode}{'.peer' if peer else ''}.json")),
         *people_options(args),
         *(["--peer"] if peer else []),
+        "--platform",
+        args.platform,
     ]
     if args.stub:
         command.append("--stub")
@@ -887,6 +922,19 @@ async def interleaved_rounds(
 async def main_async(args: argparse.Namespace) -> None:
     if args.stub:
         steps = stub_script(args.steps or 200)
+    elif args.platform == "zalo":
+        from bench.zalo_side import record_zalo_script
+
+        zalo = await record_zalo_script(args.sample, Step)
+        steps = zalo.steps[: args.steps] if args.steps else zalo.steps
+        with_web = zalo.messages - zalo.long_messages + 2  # the /web link, then «Tiếp tục»
+        print(
+            f"Zalo messages for a whole dossier (sample {args.sample}): {zalo.messages} by chat"
+            f" alone; {with_web} with the web form for the tables and relatives (their"
+            f" {zalo.long_moves} moves and {zalo.long_messages} messages replaced by one link"
+            " and its return, estimated from this conversation)",
+            flush=True,
+        )
     else:
         steps = await record_script(args.sample)
         if args.steps:
@@ -920,6 +968,12 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=650.0, help="offered updates/s when paced")
     parser.add_argument("--modes", nargs="+", default=["paced", "saturated"])
     parser.add_argument("--sample", default="a")
+    parser.add_argument(
+        "--platform",
+        choices=["telegram", "zalo"],
+        default="telegram",
+        help="the adapter: Telegram (polling) or Zalo (webhook; bench/zalo_side.py)",
+    )
     parser.add_argument("--steps", type=int, default=0, help="cut the conversation (dev)")
     parser.add_argument("--stub", action="store_true", help="stub router: transport only")
     parser.add_argument("--profile", default="", help="write pyinstrument HTML profiles")

@@ -21,6 +21,7 @@ from bot.web.server import WebServer
 from handlers.candidate import CandidateFlow, Notice, jump_action
 from handlers.chat_moves import ChatMoveFlow
 from handlers.edits import EditsFlow
+from handlers.identity import IdentityFlow
 from handlers.org import OrgFlow
 from handlers.rendering import DocumentRenderer, warm_worker
 from handlers.review import ReviewFlow
@@ -60,7 +61,7 @@ def build_flows(
         links=links,
     )
     secretary = SecretaryFlow(renderer=renderer, links=links)
-    return [ChatMoveFlow(), EditsFlow(), review, org, secretary, candidate]
+    return [ChatMoveFlow(), EditsFlow(), IdentityFlow(), review, org, secretary, candidate]
 
 
 def notice_of(settings: Settings) -> Notice:

@@ -488,9 +488,15 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
 
 @verb("run", "cli.help.run", arguments=_run_arguments)
 def cmd_run(args: argparse.Namespace) -> int:
-    """The Telegram bot when a token is set, else a console chat as a candidate."""
+    """The bot on its channels when a token is set (Telegram, Zalo or both), else a console
+    chat as a candidate."""
     settings = load_settings(args.db)
     path = database_path(settings)
+    if settings.zalo_token is not None and not args.console:
+        from bot.channels import run_channels  # Zalo, with Telegram when it has a token too
+
+        _run_async(run_channels(settings), path)
+        return 0
     if settings.token and not args.console:
         from bot.telegram_service import run_telegram
 

@@ -76,6 +76,28 @@ class Settings(BaseSettings):
         default=None, description="X-Telegram-Bot-Api-Secret-Token; required for webhook mode"
     )
 
+    zalo_token: SecretStr | None = Field(
+        default=None, description="Zalo Bot token «<bot_id>:<secret>» from Zalo Bot Creator"
+    )
+    zalo_api_base_url: str = Field(
+        default="https://bot-api.zaloplatforms.com",
+        description="Zalo Bot API host (the legacy https://bot-api.zapps.me, a test fake)",
+    )
+    zalo_webhook_url: str = Field(
+        default="", description="public HTTPS URL Zalo posts to; empty = long polling"
+    )
+    zalo_webhook_port: int = Field(default=8444, ge=1, le=65535)
+    zalo_webhook_path: str = Field(default="zalo", description="URL path of the Zalo webhook")
+    zalo_webhook_secret: SecretStr | None = Field(
+        default=None, description="X-Bot-Api-Secret-Token, 8-256 characters; webhook mode"
+    )
+    zalo_monthly_quota: int = Field(
+        default=3000, ge=0, description="messages a month the Zalo plan allows (0: no warning)"
+    )
+    zalo_quota_warn: float = Field(
+        default=0.9, gt=0, le=1, description="share of the quota at which secretaries are warned"
+    )
+
     inbox_days: float = Field(
         default=7.0, gt=0, description="days a processed update's key is kept (redeliveries)"
     )
@@ -135,7 +157,9 @@ class Settings(BaseSettings):
 
     log_level: str = Field(default="INFO")
 
-    @field_validator("bot_token", "webhook_secret", "db_key", mode="before")
+    @field_validator(
+        "bot_token", "webhook_secret", "db_key", "zalo_token", "zalo_webhook_secret", mode="before"
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -184,6 +208,12 @@ class Settings(BaseSettings):
             if not _SECRET_RE.match(secret):
                 raise ValueError(
                     "webhook mode needs KND_WEBHOOK_SECRET: 1-256 characters A-Z a-z 0-9 _ -"
+                )
+        if self.zalo_webhook_url:
+            secret = self.zalo_webhook_secret.get_secret_value() if self.zalo_webhook_secret else ""
+            if not 8 <= len(secret) <= 256:
+                raise ValueError(
+                    "Zalo webhook mode needs KND_ZALO_WEBHOOK_SECRET: 8-256 characters"
                 )
         return self
 
@@ -264,12 +294,13 @@ def protect_logs(settings: Settings) -> None:
     handlers, so a record raised elsewhere with the token in an exception text is also masked.
     """
     secrets = [settings.token, settings.database_key or ""]
-    if settings.webhook_secret:
-        secrets.append(settings.webhook_secret.get_secret_value())
+    for secret in (settings.webhook_secret, settings.zalo_token, settings.zalo_webhook_secret):
+        if secret is not None:
+            secrets.append(secret.get_secret_value())
     redact = _RedactToken(secrets)
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    for name in ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler"):
+    for name in ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler", "aiohttp", "bot"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _RedactToken) for f in logger.filters):
             logger.addFilter(redact)

@@ -76,16 +76,27 @@ class Button:
 
 
 @dataclass(frozen=True, slots=True)
+class WebRef:
+    """What the web companion shows in place of an attachment, for platforms that carry no
+    files (Zalo: a signed link instead, bot/zalo/links.py): a dossier, or a unit's summary."""
+
+    what: Literal["dossier", "unit"]
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     filename: str
     data: bytes
     caption: str = ""
+    web: WebRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Photo:
     data: bytes
     caption: str = ""
+    web: WebRef | None = None
 
 
 @dataclass(slots=True)

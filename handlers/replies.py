@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from handlers.events import Button, Chat, Document, Photo, Reply
+from handlers.events import Button, Chat, Document, Photo, Reply, WebRef
 from storage.outbox import Message, Pending
 
 
@@ -42,9 +42,13 @@ def to_message(reply: Reply, default_chat: Chat, *, answering: bool = False) -> 
             "caption": reply.document.caption,
             "size": len(reply.document.data),
         }
+        if reply.document.web is not None:
+            body["document"]["web"] = [reply.document.web.what, reply.document.web.id]
         attachment += reply.document.data
     if reply.photo is not None:
         body["photo"] = {"caption": reply.photo.caption, "size": len(reply.photo.data)}
+        if reply.photo.web is not None:
+            body["photo"]["web"] = [reply.photo.web.what, reply.photo.web.id]
         attachment += reply.photo.data
     return Message(
         platform=chat.platform,
@@ -73,10 +77,13 @@ def from_pending(row: Pending) -> Reply:
     document = photo = None
     if "document" in body:
         meta = body["document"]
-        document = Document(meta["filename"], data[: meta["size"]], meta["caption"])
+        document = Document(
+            meta["filename"], data[: meta["size"]], meta["caption"], _web(meta.get("web"))
+        )
         data = data[meta["size"] :]
     if "photo" in body:
-        photo = Photo(data[: body["photo"]["size"]], body["photo"]["caption"])
+        meta = body["photo"]
+        photo = Photo(data[: meta["size"]], meta["caption"], _web(meta.get("web")))
     return Reply(
         text=body.get("text", ""),
         buttons=[
@@ -89,3 +96,9 @@ def from_pending(row: Pending) -> Reply:
         remember=body.get("remember", ""),
         prompt=row.prompt,
     )
+
+
+def _web(stored: Any) -> WebRef | None:
+    if isinstance(stored, list) and len(stored) == 2 and stored[0] in ("dossier", "unit"):
+        return WebRef(stored[0], int(stored[1]))
+    return None

@@ -68,10 +68,18 @@ class People(SqlRepo):
     _COLS = "id, platform, platform_user_id, display_name, consent_at, created_at, consent_version"
 
     async def find(self, platform: str, platform_user_id: str) -> Person | None:
+        """The person of this identity: their own row, or the person it was linked to on
+        another channel (storage/identities.py)."""
         row = await self.s.fetchone(
             f"SELECT {self._COLS} FROM people WHERE platform = ? AND platform_user_id = ?",
             (platform, platform_user_id),
         )
+        if row is None:
+            row = await self.s.fetchone(
+                f"SELECT {self._COLS} FROM people WHERE id = (SELECT person_id FROM person_links"
+                " WHERE platform = ? AND platform_user_id = ?)",
+                (platform, platform_user_id),
+            )
         return Person(*row) if row else None
 
     async def get(self, person_id: int) -> Person | None:

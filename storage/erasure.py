@@ -90,6 +90,33 @@ class Erasure(SqlRepo):
         if row is None or row[0] == "erased":
             return None
         platform, user_id = str(row[0]), str(row[1])
+        linked = await self.s.fetchall(  # the same person on another channel (issue 14)
+            "SELECT platform, platform_user_id FROM person_links WHERE person_id = ?", (person_id,)
+        )
+        for other in linked:
+            await self._forget_chats(str(other[0]), str(other[1]))
+        await self._forget_chats(platform, user_id)
+        for sql, params in (
+            ("DELETE FROM roles WHERE person_id = ?", (person_id,)),
+            ("DELETE FROM person_links WHERE person_id = ?", (person_id,)),
+            ("DELETE FROM link_codes WHERE person_id = ?", (person_id,)),
+            (
+                "DELETE FROM conversations WHERE person_id = ? OR (platform = ? AND user_id = ?)",
+                (person_id, platform, user_id),
+            ),
+            (
+                "UPDATE people SET platform = 'erased', platform_user_id = CAST(id AS TEXT),"
+                " display_name = '', consent_at = NULL, consent_version = NULL WHERE id = ?",
+                (person_id,),
+            ),
+        ):
+            await tx.execute(sql, params)
+        return platform, user_id
+
+    async def _forget_chats(self, platform: str, user_id: str) -> None:
+        """The private chat of one identity: queued replies, numbered options, the given-up
+        notes naming it, the chat record and the stored updates' bodies."""
+        tx = self._tx()
         chats = [
             r[0]
             for r in await self.s.fetchall(
@@ -102,28 +129,19 @@ class Erasure(SqlRepo):
                 "DELETE FROM outbox WHERE platform = ? AND chat_id = ? AND chat_kind = 'private'",
                 (platform, chat_id),
             )
+            await tx.execute(  # the numbered options drawn for them (labels may name them)
+                "DELETE FROM chat_options WHERE platform = ? AND chat_id = ?", (platform, chat_id)
+            )
             await tx.execute(
                 "UPDATE audit_log SET detail = '{}' WHERE action = 'reply_given_up'"
                 " AND json_extract(detail, '$.chat') = ?",
                 (chat_id,),
             )
-        for sql, params in (
-            ("DELETE FROM roles WHERE person_id = ?", (person_id,)),
-            (
-                "DELETE FROM conversations WHERE person_id = ? OR (platform = ? AND user_id = ?)",
-                (person_id, platform, user_id),
-            ),
-            ("DELETE FROM private_chats WHERE platform = ? AND user_id = ?", (platform, user_id)),
-            (  # unprocessed rows are messages sent after this one: a new person's
-                "UPDATE inbox SET raw = X'', person = '' WHERE platform = ? AND person = ?"
-                " AND processed_at IS NOT NULL",
-                (platform, user_id),
-            ),
-            (
-                "UPDATE people SET platform = 'erased', platform_user_id = CAST(id AS TEXT),"
-                " display_name = '', consent_at = NULL, consent_version = NULL WHERE id = ?",
-                (person_id,),
-            ),
-        ):
-            await tx.execute(sql, params)
-        return platform, user_id
+        await tx.execute(
+            "DELETE FROM private_chats WHERE platform = ? AND user_id = ?", (platform, user_id)
+        )
+        await tx.execute(  # unprocessed rows are messages sent after this one: a new person's
+            "UPDATE inbox SET raw = X'', person = '' WHERE platform = ? AND person = ?"
+            " AND processed_at IS NOT NULL",
+            (platform, user_id),
+        )

@@ -36,7 +36,7 @@ PROGRESS_009 = (
 NOT_ADMITTED_COLUMN = "ALTER TABLE dossier_progress ADD COLUMN not_admitted_d INTEGER;\n"
 #: Later columns the current repositories read (people.consent_version, 030): the "old"
 #: databases get them too, or today's code could not write their history at all.
-READ_BY_TODAYS_CODE = ("030_consent_version.sql",)
+READ_BY_TODAYS_CODE = ("030_consent_version.sql", "041_person_links.sql")
 DERIVED = {
     "dossier_progress": f"SELECT {PROGRESS_009} FROM dossier_progress ORDER BY dossier_id",
     "verifications": "SELECT * FROM verifications ORDER BY id",

@@ -34,7 +34,7 @@ from handlers.candidate.submission import ask_erase, ask_submit
 from handlers.candidate.summaries import explanation, overview_text
 from handlers.candidate.texts import COMMANDS, draft_filename, t
 from handlers.candidate.withdrawal import ask_withdraw
-from handlers.events import Document, Reply
+from handlers.events import Document, Reply, WebRef
 from handlers.failures import failure_place
 from handlers.routing import ActionCodec
 from handlers.web.links import Obj
@@ -146,7 +146,9 @@ async def view(turn: Turn, _: object = None) -> None:
         turn.nav.reask()
         return
     caption = t("view.caption", count=len(flags))
-    turn.replies.append(Reply(document=Document(draft_filename(turn.d), data, caption=caption)))
+    web = WebRef("dossier", turn.record.id) if turn.record is not None else None
+    document = Document(draft_filename(turn.d), data, caption=caption, web=web)
+    turn.replies.append(Reply(document=document))
     turn.nav.reask()
 
 

@@ -78,9 +78,11 @@ def _consent_action(turn: Turn, *, typed: bool) -> str:
 
 
 def notice(turn: Turn) -> dict[str, Any]:
-    """What the consent's texts name from the deployment."""
+    """What the consent's texts name from the deployment, and the channel the messages go
+    through (the one the person writes on: Telegram or Zalo)."""
     settings = turn.wiring.notice
     return {
+        "channel": turn.event.chat.platform,
         "controller": settings.controller or t("consent.controller_unset"),
         "days": settings.retention_days,
         "abandoned": settings.abandoned_days,

@@ -18,7 +18,7 @@ from forms.texts import render
 from handlers.candidate.core import Turn, log
 from handlers.candidate.flags import open_flags
 from handlers.candidate.texts import draft_filename, t
-from handlers.events import Document, Reply
+from handlers.events import Document, Reply, WebRef
 from handlers.failures import failure_place
 from storage.db import Tx
 from storage.org import Org
@@ -64,7 +64,8 @@ def _draft(turn: Turn) -> Document | None:
         log.error("draft rendering failed: %s", failure_place(exc))
         turn.say(t("view.failed"))
         return None
-    return Document(draft_filename(turn.d), data, caption=t("my_data.docx"))
+    web = WebRef("dossier", turn.record.id) if turn.record is not None else None
+    return Document(draft_filename(turn.d), data, caption=t("my_data.docx"), web=web)
 
 
 def _at(stamp: str | None) -> str:

@@ -160,13 +160,13 @@ async def comment_command(ctx: ReviewContext) -> None:
         if remembered is not None:
             dossier_id = remembered.dossier_id
     if dossier_id is None:
-        dossier_id = await _only_dossier(ctx)
+        dossier_id = await only_dossier(ctx)
         if dossier_id is None:
             return
     await add_comment(ctx, dossier_id, number, rest)
 
 
-async def _only_dossier(ctx: ReviewContext) -> int | None:
+async def only_dossier(ctx: ReviewContext) -> int | None:
     """The one dossier waiting for the actor's unit, or None after saying why not."""
     units = await reviewing_units(ctx, "refuse.no_right")
     if units is None:

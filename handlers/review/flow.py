@@ -17,7 +17,7 @@ from handlers.candidate import jump_action as candidate_jump_action
 from handlers.events import Event, EventKind, Reply
 from handlers.org.common import grant_role, secretaries_reply, shown_time
 from handlers.org.invites import invited_unit
-from handlers.review import actions, comments, decisions, viewing
+from handlers.review import actions, comments, decisions, typed, viewing
 from handlers.review.cards import close_cards, post_card, remember_sent, unreachable
 from handlers.review.context import Checks, JumpAction, Renderer, ReviewContext, t
 from handlers.routing import ActionCodec, Routes
@@ -36,7 +36,14 @@ COMMANDS: dict[str, Handler] = {
     "nhanxet": comments.comment_command,
     "molai": decisions.reopen_command,
     "hoso": viewing.list_waiting,
+    # the card's buttons typed as words (Zalo has no buttons: handlers/review/typed.py)
+    "xem": typed.view_command,
+    "duyet": typed.approve_command,
+    "tralai": typed.return_command,
 }
+#: Typed commands where another flow owns the same word in private chats (the candidate's
+#: /xem): the review answers them in groups only.
+GROUP_ONLY = frozenset({"xem"})
 BUTTONS: dict[ActionCodec[Any], ButtonHandler] = {
     actions.VIEW: viewing.view,
     actions.PICK_ITEM: comments.pick_item,
@@ -98,8 +105,9 @@ class ReviewFlow:
     routes = Routes(
         flow="review",
         prefix="rv",
-        commands=dict.fromkeys(COMMANDS, "any"),
+        commands={c: "group" if c in GROUP_ONLY else "any" for c in COMMANDS},
         actions=tuple(BUTTONS),
+        heavy_commands=frozenset({"xem", "duyet"}),
         replies=True,
     )
 

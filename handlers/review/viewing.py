@@ -13,7 +13,7 @@ from typing import Any
 from admission import lifecycle
 from forms.texts import message, render
 from handlers import access
-from handlers.events import Button, Chat, Document, Reply
+from handlers.events import Button, Chat, Document, Reply, WebRef
 from handlers.org.common import shown_time
 from handlers.review import actions
 from handlers.review.acting import acting_unit, authorise_here, reviewing_units
@@ -96,6 +96,7 @@ def final_document(setup: ReviewSetup, record: DossierRecord) -> Document:
         f"2KND-ho-so-{record.id}-ban-{record.revision}.docx",
         setup.renderer(record.dossier, draft=False, flags=[]),
         caption=t("caption.final", dossier=record.id),
+        web=WebRef("dossier", record.id),
     )
 
 
@@ -136,6 +137,7 @@ async def _send_view(
         filename=f"2KND-ho-so-{record.id}-ban-{record.revision}-nhap.docx",
         data=setup.renderer(record.dossier, draft=True, flags=flags),
         caption=t("caption.draft", dossier=record.id, revision=record.revision),
+        web=WebRef("dossier", record.id),
     )
     links = setup.links
     if links is not None and ctx.person is not None:  # the same view on the web, privately

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from admission.deadlines import UPCOMING, cutoffs
 from admission.stages import person_label
-from handlers.events import Chat, Document, Reply
+from handlers.events import Chat, Document, Reply, WebRef
 from handlers.secretary.actions import EXPORT, UnitRef
 from handlers.secretary.common import OVERSEERS, Request, Settings, t
 from handlers.secretary.scope import choose_unit
@@ -68,7 +68,8 @@ class ExportCommand:
             dossiers_workbook, rows, names, title=title, today=today,
             overdue=columns["overdue"], upcoming=columns["upcoming"], level_names=levels,
         )  # fmt: skip
-        return Document(f"ho-so-{unit_id}-{today:%Y%m%d}.xlsx", data, title[:1000])
+        name = f"ho-so-{unit_id}-{today:%Y%m%d}.xlsx"
+        return Document(name, data, title[:1000], web=WebRef("unit", unit_id))
 
 
 def _clock_columns(items: Iterable[OverdueItem]) -> dict[str, dict[int, list[str]]]:

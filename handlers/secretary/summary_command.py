@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from forms.texts import message
 from handlers.charts import summary_chart
-from handlers.events import Button, Photo, Reply
+from handlers.events import Button, Photo, Reply, WebRef
 from handlers.secretary.actions import EXPORT, SUMMARY, SUMMARY_DETAILS, UnitRef
 from handlers.secretary.common import OVERSEERS, Request, Settings, t
 from handlers.secretary.details import may_read, privately, record_views
@@ -97,5 +97,5 @@ class SummaryCommand:
         if self.settings.chart:
             png = await self.settings.renderer.run(summary_chart, summary)
             caption = t("summary.chart_caption", unit=summary.unit_name, today=fmt_date(today))
-            replies.append(Reply(photo=Photo(png, caption[:1000])))
+            replies.append(Reply(photo=Photo(png, caption[:1000], web=WebRef("unit", unit_id))))
         return replies

@@ -1,0 +1,273 @@
+"""A running Zalo bot on the same engine as Telegram: receive → inbox → router → outbox → send.
+
+:class:`ZaloService` composes, for Zalo, what :class:`bot.telegram_service.TelegramService`
+composes for Telegram: our :class:`bot.zalo.client.ZaloBotClient`; a webhook or polling
+receiver that stores every update in the inbox first (bot/zalo/receive.py); the platform-
+neutral :class:`bot.intake.Intake` (updates read by :func:`bot.zalo.events.update_to_event`)
+and :class:`bot.delivery.Delivery` over :class:`bot.zalo.render.ZaloTransport`, paced. The
+router, the flows, the inbox and the outbox are the ones Telegram uses; a process may run
+both channels on one router (:func:`run_zalo` with ``router``).
+
+The monthly message count is flushed every few seconds; the first flush at the configured
+share of the quota tells every secretary privately, once a month.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import orjson
+
+from bot.delivery import Delivery, RetryPolicy
+from bot.intake import Intake, Parsed
+from bot.pacing import Pacer, Pacing
+from bot.settings import Settings, protect_logs
+from bot.web.keys import link_signer
+from bot.zalo.client import ZaloBotClient
+from bot.zalo.events import PLATFORM, update_to_event
+from bot.zalo.links import SignedLinks
+from bot.zalo.options import OptionMemory
+from bot.zalo.quota import QuotaCounter
+from bot.zalo.receive import ZaloPolling, ZaloWebhook
+from bot.zalo.render import Links, ZaloTransport
+from forms.texts import message
+from handlers.events import Chat, Reply
+from handlers.router import Router
+from storage.inbox import Inbox, Received
+from storage.org import Org
+from storage.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+FLUSH_INTERVAL = 1.0  # seconds between writes of the options drawn and the message count
+PRUNE_INTERVAL = 3600.0
+
+#: Zalo publishes no rate limit; its plan's monthly quota is the binding constraint. A chat
+#: still gets at most a message a second after a burst, a group twenty a minute.
+ZALO_PACING = Pacing(group_max=20, chat_rate=1.0, chat_burst=5, global_rate=30.0)
+
+
+class ZaloService:
+    """The bot on Zalo (see the module docstring); start and stop it as a unit."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        router: Router,
+        *,
+        pacing: Pacing | None = None,
+        retry: RetryPolicy | None = None,
+        links: Links | None = None,
+        scheduler_interval: float | None = None,
+        replay_pause: float = 1.0,
+        flush_interval: float = FLUSH_INTERVAL,
+    ) -> None:
+        if settings.zalo_token is None:
+            raise ValueError("no Zalo bot token: set KND_ZALO_TOKEN")
+        self.settings = settings
+        self.router = router
+        db = router.db
+        self.client = ZaloBotClient(
+            settings.zalo_token.get_secret_value(),
+            base_url=settings.zalo_api_base_url,
+            connections=min(settings.concurrent_updates, 256),
+        )
+        if links is None and settings.web_enabled:  # files as links to the web companion
+            links = SignedLinks(link_signer(settings), db)
+        self.options = OptionMemory(db, PLATFORM)
+        self.counter = QuotaCounter(
+            db,
+            PLATFORM,
+            quota=settings.zalo_monthly_quota,
+            warn_at=settings.zalo_quota_warn,
+            on_near=self._warn_secretaries,
+        )
+        self.transport = ZaloTransport(self.client, self.options, links=links, counter=self.counter)
+        self.delivery = Delivery(
+            db,
+            self.transport,
+            pacer=Pacer(pacing or ZALO_PACING),
+            retry=retry,
+            remembered=router.remembered,
+        )
+        self.intake = Intake(
+            db, router, self.delivery, self.parse, concurrency=settings.concurrent_updates
+        )
+        self.bot_names: tuple[str, ...] = ()
+        self.scheduler_interval = scheduler_interval
+        self.replay_pause = replay_pause
+        self.flush_interval = flush_interval
+        self.receiver: ZaloPolling | ZaloWebhook | None = None
+        self._tasks: list[tuple[asyncio.Task[None], asyncio.Event]] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        me = await self.client.get_me()
+        self.bot_names = tuple(n for n in (me.display_name, me.account_name) if n)
+        self.transport.bot_name = me.display_name or me.account_name
+        await self.options.load()
+        await self.delivery.resume()
+        resumed = await self.intake.resume()
+        if resumed:
+            log.info("processing %d Zalo updates stored before the restart", resumed)
+        self.receiver = self._receiver()
+        await self.receiver.start()
+        self._tasks.append(self._every(self.flush_interval, self._flush, "zalo-count"))
+        self._tasks.append(self._every(PRUNE_INTERVAL, self.prune, "zalo-prune"))
+        if self.scheduler_interval is not None:
+            self.start_scheduler(self.scheduler_interval)
+        mode = "webhook" if self.settings.zalo_webhook_url else "long polling"
+        log.info("Zalo bot %s running (%s)", me.account_name, mode)
+
+    async def stop(self) -> None:
+        if self.receiver is not None:
+            await self.receiver.stop()
+            self.receiver = None
+        for task, stop in self._tasks:
+            stop.set()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, 30)
+        self._tasks.clear()
+        await self.intake.stop()
+        await self.delivery.stop()
+        await self._flush()
+        await self.client.close()
+
+    async def __aenter__(self) -> ZaloService:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def idle(self) -> None:
+        """Wait until every stored update is processed and every reply delivered."""
+        while True:
+            await self.intake.idle()
+            await self.delivery.idle()
+            await asyncio.sleep(0)
+            if not self.intake.busy and not self.delivery.busy:
+                return
+
+    def _receiver(self) -> ZaloPolling | ZaloWebhook:
+        s = self.settings
+        if not s.zalo_webhook_url:
+            return ZaloPolling(
+                self.client,
+                self.intake,
+                timeout=s.polling_timeout,
+                replay_pause=self.replay_pause,
+            )
+        assert s.zalo_webhook_secret is not None  # Settings refuses a webhook without one
+        return ZaloWebhook(
+            self.client,
+            self.intake,
+            listen=s.webhook_listen,
+            port=s.zalo_webhook_port,
+            path=s.zalo_webhook_path,
+            url=s.zalo_webhook_url,
+            secret=s.zalo_webhook_secret.get_secret_value(),
+        )
+
+    # -- processing ----------------------------------------------------------------------------
+    def parse(self, row: Received) -> Parsed:
+        """A stored update as an event; a typed option's notice goes back to its chat."""
+        event = update_to_event(orjson.loads(row.raw), self.bot_names, self.options)
+        if event is None:
+            return Parsed()
+        return Parsed(event, callback_id=event.chat.id if event.kind == "button" else "")
+
+    # -- the monthly quota -----------------------------------------------------------------
+    async def _flush(self) -> None:
+        await self.options.flush()
+        await self.counter.flush()
+
+    async def _warn_secretaries(self, sent: int, quota: int, month: str) -> None:
+        """Every secretary, privately, on whichever channel they use."""
+        text = message("zalo.quota.near", sent=sent, quota=quota, month=month)
+        async with self.router.db.transaction() as tx:
+            org = tx.repo(Org)
+            units = await org.units()
+            chats: set[Chat] = set()
+            for role in await org.roles_in([u.id for u in units], "secretary"):
+                chat_id = await org.private_chat(role.platform, role.platform_user_id)
+                if chat_id is not None:
+                    chats.add(Chat(role.platform, chat_id, "private"))
+        for chat in sorted(chats, key=lambda c: (c.platform, c.id)):
+            await self.delivery.enqueue([Reply(text=text, chat=chat)], chat)
+        log.warning("the Zalo bot sent %d of its %d messages for %s", sent, quota, month)
+
+    # -- periodic work -------------------------------------------------------------------------
+    async def prune(self) -> None:
+        now = datetime.now(UTC)
+        async with self.router.db.transaction(now) as tx:
+            days = self.settings.inbox_days, self.settings.outbox_days
+            await tx.repo(Inbox).prune((now - timedelta(days=days[0])).isoformat())
+            await tx.repo(Outbox).prune((now - timedelta(days=days[1])).isoformat())
+
+    def _every(
+        self, interval: float, job: Callable[[], Awaitable[None]], name: str
+    ) -> tuple[asyncio.Task[None], asyncio.Event]:
+        stop = asyncio.Event()
+
+        async def loop() -> None:
+            while not stop.is_set():
+                try:
+                    await job()
+                except Exception:
+                    log.exception("%s failed", name)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval)
+
+        return asyncio.create_task(loop(), name=name), stop
+
+    def start_scheduler(self, interval: float) -> None:
+        """Digests and reminders (handlers/secretary), as TelegramService runs them; run it
+        in one service per process."""
+        from handlers.secretary import start_scheduler
+
+        async def queued(reply: Reply) -> None:
+            if reply.chat is not None:
+                self.delivery.wake_for([reply], reply.chat)
+
+        self._tasks.append(
+            start_scheduler(
+                self.router,
+                queued,
+                interval=interval,
+                outbox=True,
+                retention=self.settings.retention,
+            )
+        )
+
+
+async def run_zalo(settings: Settings, router: Router | None = None) -> None:
+    """Run the Zalo bot until SIGINT/SIGTERM (the router is opened here when not given)."""
+    import signal
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+    protect_logs(settings)
+    close: Callable[[], Awaitable[None]] | None = None
+    if router is None:
+        from bot.app import open_router
+
+        router, close = await open_router(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        async with ZaloService(settings, router, scheduler_interval=60.0):
+            await stop.wait()
+    finally:
+        if close is not None:
+            await close()
