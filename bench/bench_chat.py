@@ -395,6 +395,21 @@ async def open_bot_router(db_path: Path, stub: bool) -> tuple[Any, Any]:
     return await open_router(settings)
 
 
+async def durability(db: Any) -> dict[str, int]:
+    """What the database holds once the bot stopped: every update received is in the inbox
+    (processed, or left for the next start), every reply in the outbox (sent, or pending)."""
+    async with db.read() as r:
+        inbox = await r.fetchone(
+            "SELECT COUNT(*), COALESCE(SUM(processed_at IS NULL), 0) FROM inbox"
+        )
+        rows = dict(await r.fetchall("SELECT status, COUNT(*) FROM outbox GROUP BY status"))
+    return {
+        "inbox": int(inbox[0]),
+        "unprocessed": int(inbox[1]),
+        **{f"outbox_{status}": int(count) for status, count in rows.items()},
+    }
+
+
 async def bot_side(args: argparse.Namespace) -> None:
     """One configuration in this (fresh) process: the bot, with the fake side as its child."""
     from bot.settings import Settings
@@ -459,6 +474,7 @@ async def bot_side(args: argparse.Namespace) -> None:
         line = line_task.result().decode()
         cpu = cpu_seconds() - cpu_before
         await bot.stop()
+        durable = await durability(router.db)
         if close is not None:
             await close()
         child.stdin.write(b"STOP\n")
@@ -468,7 +484,12 @@ async def bot_side(args: argparse.Namespace) -> None:
         if not line.startswith("DONE"):
             raise RuntimeError(f"fake side failed: {line!r}")
         kernel_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        memory = {"rss_baseline": baseline, "rss_peak": max(peak, kernel_peak), "cpu": cpu}
+        memory = {
+            "rss_baseline": baseline,
+            "rss_peak": max(peak, kernel_peak),
+            "cpu": cpu,
+            "durable": durable,
+        }
         print("RESULT " + json.dumps(memory), flush=True)
 
 
@@ -538,10 +559,14 @@ class Before:
     load: tuple[float, float]  # 1-minute load average before and after the run
 
 
-#: The old path measured on this machine in the same session as the production path's first
-#: figures (docs/benchmarks.md, 2026-11-26), run for run, so that the difference printed
-#: beside each run is the inbox/outbox cost rather than the machine's mood.
-BEFORE: dict[tuple[int, str], Before] = {}
+#: The old path (commit ed614ed: PTB's Updater, no inbox, no outbox) measured on the same
+#: shared 2-core machine in the same session as the production path's figures
+#: (docs/benchmarks.md, 2026-12-06), so that the difference printed beside each run is the
+#: inbox/outbox cost. The machine was loaded by other work (load 7–12): compare the CPU per
+#: update first, rates and latencies only roughly.
+BEFORE: dict[tuple[int, str], Before] = {
+    (500, "paced"): Before(rate=69, p50_ms=821.8, p99_ms=5985.1, cpu_ms=2.63, load=(11.5, 9.0)),
+}
 
 
 def compare(label: str, n: int, data: dict, rate: float) -> None:
@@ -553,7 +578,7 @@ def compare(label: str, n: int, data: dict, rate: float) -> None:
         f"          bot CPU {cpu:.2f} ms per update; load average {load[0]:.1f} → {load[1]:.1f}",
         flush=True,
     )
-    old = BEFORE.get((n, label))
+    old = None if data.get("stub") else BEFORE.get((n, label))
     if old is None:
         return
     lat = data["latencies"]
@@ -601,6 +626,14 @@ def report(label: str, n: int, data: dict) -> list[tuple[str, bool]]:
             f" max={max(docs) * ms:.1f} ms",
             flush=True,
         )
+    durable = data.get("durable") or {}
+    if durable:
+        print(
+            f"          stored: {durable['inbox']} updates in the inbox "
+            f"({durable['unprocessed']} left for the next start), replies in the outbox "
+            + ", ".join(f"{k[7:]} {v}" for k, v in sorted(durable.items()) if k[:7] == "outbox_"),
+            flush=True,
+        )
     compare(label, n, data, rate)
     for failure in data["failures"][:5]:
         print("   !", failure)
@@ -639,6 +672,7 @@ async def main_async(args: argparse.Namespace) -> None:
             modes = {"paced": n / args.rate, "saturated": 0.0}
             for label in args.modes:
                 data = await run_one(n, label, modes[label], script, args)
+                data["stub"] = args.stub  # the old figures are of the real flows
                 verdicts += report(label, n, data)
     if verdicts:
         missed = [what for what, ok in verdicts if not ok]
