@@ -561,6 +561,21 @@ def telegram_bot(router: Any, port: int, db_path: Path) -> Any:
     return TelegramService(peer_settings(port, db_path), router, commands=[])
 
 
+async def durability(db: Any) -> dict[str, int]:
+    """What the database holds once the bot stopped: every update received is in the inbox
+    (processed, or left for the next start), every reply in the outbox (sent, or pending)."""
+    async with db.read() as r:
+        inbox = await r.fetchone(
+            "SELECT COUNT(*), COALESCE(SUM(processed_at IS NULL), 0) FROM inbox"
+        )
+        rows = dict(await r.fetchall("SELECT status, COUNT(*) FROM outbox GROUP BY status"))
+    return {
+        "inbox": int(inbox[0]),
+        "unprocessed": int(inbox[1]),
+        **{f"outbox_{status}": int(count) for status, count in rows.items()},
+    }
+
+
 async def bot_side(args: argparse.Namespace) -> None:
     """One configuration in this (fresh) process: the bot, with the fake side as its child."""
 
@@ -638,6 +653,7 @@ async def bot_side(args: argparse.Namespace) -> None:
         cpu = cpu_seconds() - cpu_before
         pool_cpu = workers_cpu(child.pid)
         await bot.stop()
+        durable = await durability(router.db) if router is not None else {}
         if close is not None:
             await close()
         child.stdin.write(b"STOP\n")
@@ -653,6 +669,7 @@ async def bot_side(args: argparse.Namespace) -> None:
             "cpu": cpu,
             "pool_cpu": pool_cpu,
             "pool_peak": pool_peak,
+            "durable": durable,
         }
         print("RESULT " + json.dumps(memory), flush=True)
 
@@ -756,10 +773,15 @@ class Before:
     load: tuple[float, float]  # 1-minute load average before and after the run
 
 
-#: The old path measured on this machine in the same session as the production path's first
-#: figures (docs/benchmarks.md, 2026-11-26), run for run, so that the difference printed
-#: beside each run is the inbox/outbox cost rather than the machine's mood.
-BEFORE: dict[tuple[int, str], Before] = {}
+#: The old path (commit ed614ed: PTB's Updater, no inbox, no outbox) measured on the same
+#: shared 2-core machine in the same session as the production path's figures
+#: (docs/benchmarks.md, 2026-12-06), so that the difference printed beside each run is the
+#: inbox/outbox cost. The machine was loaded by other work (load 7–12): compare the CPU per
+#: update first, rates and latencies only roughly.
+BEFORE: dict[tuple[int, str], Before] = {
+    (50, "paced"): Before(rate=180, p50_ms=184.3, p99_ms=496.2, cpu_ms=2.45, load=(7.3, 7.3)),
+    (500, "paced"): Before(rate=69, p50_ms=821.8, p99_ms=5985.1, cpu_ms=2.63, load=(11.5, 9.0)),
+}
 
 
 def compare(label: str, n: int, data: dict, rate: float) -> None:
@@ -771,7 +793,7 @@ def compare(label: str, n: int, data: dict, rate: float) -> None:
         f"          bot CPU {cpu:.2f} ms per update; load average {load[0]:.1f} → {load[1]:.1f}",
         flush=True,
     )
-    old = BEFORE.get((n, label))
+    old = None if data.get("stub") else BEFORE.get((n, label))
     if old is None:
         return
     lat = data["latencies"]
@@ -879,6 +901,14 @@ def report(label: str, n: int, data: dict) -> list[tuple[str, bool]]:
             f" max={max(docs) * ms:.1f} ms",
             flush=True,
         )
+    durable = data.get("durable") or {}
+    if durable:
+        print(
+            f"          stored: {durable['inbox']} updates in the inbox "
+            f"({durable['unprocessed']} left for the next start), replies in the outbox "
+            + ", ".join(f"{k[7:]} {v}" for k, v in sorted(durable.items()) if k[:7] == "outbox_"),
+            flush=True,
+        )
     compare(label, n, data, rate)
     for failure in data["failures"][:5]:
         print("   !", failure)
@@ -905,6 +935,7 @@ async def interleaved_rounds(
     ratios: list[float] = []
     for _ in range(args.rounds):
         ours = await run_one(n, label, think, script, args)
+        ours["stub"] = args.stub  # the old figures are of the real flows
         verdicts += report(label, n, ours)
         if args.with_peer:
             peer = await run_one(n, label, think, script, args, peer=True)

@@ -95,7 +95,12 @@ class Transport(Protocol):
 
     def caption_fits(self, caption: str) -> bool: ...
 
-    async def send_text(self, chat_id: str, text: str, buttons: Buttons) -> str: ...
+    async def send_text(
+        self, chat_id: str, text: str, buttons: Buttons, *, protect: bool = False
+    ) -> str:
+        """``protect``: the platform should keep it from being forwarded or saved
+        (``Reply.protect``; edits keep the protection of the message they edit)."""
+        ...
 
     async def edit_text(
         self, chat_id: str, message_id: str, text: str, buttons: Buttons | None
@@ -104,11 +109,17 @@ class Transport(Protocol):
         ...
 
     async def send_document(
-        self, chat_id: str, document: Document, caption: str, buttons: Buttons
+        self,
+        chat_id: str,
+        document: Document,
+        caption: str,
+        buttons: Buttons,
+        *,
+        protect: bool = False,
     ) -> str: ...
 
     async def send_photo(
-        self, chat_id: str, photo: Photo, caption: str, buttons: Buttons
+        self, chat_id: str, photo: Photo, caption: str, buttons: Buttons, *, protect: bool = False
     ) -> str: ...
 
     async def answer_callback(self, query_id: str, text: str) -> None:
@@ -141,6 +152,7 @@ class Step:
     edit_ref: str = ""
     document: Document | None = None
     photo: Photo | None = None
+    protect: bool = False
 
 
 def plan(reply: Reply, transport: Transport) -> list[Step]:
@@ -173,6 +185,8 @@ def plan(reply: Reply, transport: Transport) -> list[Step]:
                 steps.append(Step("text", piece, reply.buttons if tail else []))
     if not steps and reply.buttons:
         raise ValueError("a reply with buttons needs text or an attachment")
+    if reply.protect:
+        steps = [replace(step, protect=True) for step in steps]
     return steps
 
 
@@ -409,18 +423,21 @@ class Delivery:
             landing.set_result(None)
 
     async def _call(self, chat_id: str, step: Step) -> str:
-        t = self.transport
+        t, protect = self.transport, step.protect
         if step.kind == "edit":
             edited = await t.edit_text(chat_id, step.edit_ref, step.text, step.buttons or None)
             if edited is not None:
                 return edited
-            return await t.send_text(chat_id, step.text, step.buttons)
+            return await t.send_text(chat_id, step.text, step.buttons, protect=protect)
         if step.kind == "text":
-            return await t.send_text(chat_id, step.text, step.buttons)
+            return await t.send_text(chat_id, step.text, step.buttons, protect=protect)
         if step.document is not None:
-            return await t.send_document(chat_id, step.document, step.text, step.buttons)
+            document = step.document
+            return await t.send_document(
+                chat_id, document, step.text, step.buttons, protect=protect
+            )
         assert step.photo is not None
-        return await t.send_photo(chat_id, step.photo, step.text, step.buttons)
+        return await t.send_photo(chat_id, step.photo, step.text, step.buttons, protect=protect)
 
     def _exhausted(self, attempts: int, first_failed: str | None) -> bool:
         limit = self.retry.max_attempts

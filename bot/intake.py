@@ -132,9 +132,16 @@ class Intake:
             await self._idle.wait()
 
     async def stop(self, timeout: float = 30.0) -> None:
-        """Let the updates being processed finish (the rest stay in the inbox)."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=timeout)
+        """Let the updates being processed finish for up to ``timeout`` seconds, then cancel
+        the rest: their transactions roll back and their rows stay unprocessed in the inbox,
+        taken up first at the next start (never processed against a closed database)."""
+        if not self._tasks:
+            return
+        _done, pending = await asyncio.wait(list(self._tasks), timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
 
     def _start(self, row: Received) -> None:
         task = asyncio.create_task(self._process(row), name=f"update-{row.id}")

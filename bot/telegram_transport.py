@@ -78,8 +78,15 @@ class TelegramTransport:
     def caption_fits(self, caption: str) -> bool:
         return utf16_len(caption) <= MAX_CAPTION
 
-    async def send_text(self, chat_id: str, text: str, buttons: Buttons) -> str:
-        params = {"chat_id": int(chat_id), "text": text, "reply_markup": keyboard(buttons)}
+    async def send_text(
+        self, chat_id: str, text: str, buttons: Buttons, *, protect: bool = False
+    ) -> str:
+        params = {
+            "chat_id": int(chat_id),
+            "text": text,
+            "reply_markup": keyboard(buttons),
+            "protect_content": True if protect else None,  # None: not sent
+        }
         result = await guarded(_api(self.bot, "sendMessage", params))
         return str(result["message_id"])
 
@@ -104,7 +111,13 @@ class TelegramTransport:
         return message_id
 
     async def send_document(
-        self, chat_id: str, document: Document, caption: str, buttons: Buttons
+        self,
+        chat_id: str,
+        document: Document,
+        caption: str,
+        buttons: Buttons,
+        *,
+        protect: bool = False,
     ) -> str:
         message = await guarded(
             self.bot.send_document(
@@ -113,17 +126,21 @@ class TelegramTransport:
                 filename=document.filename,
                 caption=caption or None,
                 reply_markup=keyboard(buttons),  # type: ignore[arg-type]
+                protect_content=protect or None,
             )
         )
         return str(message.message_id)
 
-    async def send_photo(self, chat_id: str, photo: Photo, caption: str, buttons: Buttons) -> str:
+    async def send_photo(
+        self, chat_id: str, photo: Photo, caption: str, buttons: Buttons, *, protect: bool = False
+    ) -> str:
         message = await guarded(
             self.bot.send_photo(
                 chat_id=int(chat_id),
                 photo=photo.data,
                 caption=caption or None,
                 reply_markup=keyboard(buttons),  # type: ignore[arg-type]
+                protect_content=protect or None,
             )
         )
         return str(message.message_id)

@@ -36,6 +36,8 @@ def to_message(reply: Reply, default_chat: Chat, *, answering: bool = False) -> 
         body["buttons"] = [[[b.label, b.action] for b in row] for row in reply.buttons]
     if reply.remember:
         body["remember"] = reply.remember
+    if reply.protect:
+        body["protect"] = True
     if reply.document is not None:
         body["document"] = {
             "filename": reply.document.filename,
@@ -95,6 +97,7 @@ def from_pending(row: Pending) -> Reply:
         edit_ref=row.edit_ref,
         remember=body.get("remember", ""),
         prompt=row.prompt,
+        protect=bool(body.get("protect", False)),
     )
 
 

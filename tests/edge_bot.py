@@ -133,8 +133,10 @@ def install_crash(point: str, text: str) -> None:
     elif point == "sending":
         send = TelegramTransport.send_text
 
-        async def send_then_die(self: TelegramTransport, chat: str, body: str, b: Any) -> str:
-            sent = await send(self, chat, body, b)
+        async def send_then_die(
+            self: TelegramTransport, chat: str, body: str, b: Any, **kw: Any
+        ) -> str:
+            sent = await send(self, chat, body, b, **kw)
             if body.startswith(f"{text} #"):
                 die()  # Telegram has it, the outbox does not know
             return sent

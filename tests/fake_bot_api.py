@@ -279,6 +279,9 @@ class ChatMessage:
     edit_date: int | None = None
     deleted: bool = False
     sent_at: float = 0.0
+    #: sent with ``protect_content`` (no forwarding or saving; Telegram answers it back as
+    #: ``has_protected_content``)
+    protected: bool = False
 
     @property
     def chat_id(self) -> int:
@@ -344,6 +347,8 @@ class ChatMessage:
         data.update(self.extra)
         if self.edit_date is not None:
             data["edit_date"] = self.edit_date
+        if self.protected:
+            data["has_protected_content"] = True
         # Telegram only echoes inline keyboards back inside Message objects.
         if self.inline_keyboard:
             data["reply_markup"] = {"inline_keyboard": self.inline_keyboard}
@@ -555,7 +560,7 @@ _INT_FIELDS = frozenset(
     }
 )
 _FLOAT_FIELDS = frozenset({"timeout"})
-_BOOL_FIELDS = frozenset({"show_alert", "drop_pending_updates"})
+_BOOL_FIELDS = frozenset({"show_alert", "drop_pending_updates", "protect_content"})
 #: Parameters whose behaviour the fake does not model. They are refused, so a bot that starts
 #: sending one gets a failing test rather than a fake that silently ignores it (the bot sends
 #: plain text and never edits inline messages).
@@ -1861,7 +1866,8 @@ class FakeBotAPI:
         state = self._writable_chat(params.get("chat_id"))
         text = self._plain_text(params.get("text"))
         markup = self._validate_markup(params.get("reply_markup"))
-        kwargs = {"text": text, "reply_markup": markup}
+        protected = bool(params.get("protect_content"))
+        kwargs = {"text": text, "reply_markup": markup, "protected": protected}
         return self._bot_output(state, params, kwargs, "sendMessage")
 
     def _send_file(
@@ -1872,7 +1878,8 @@ class FakeBotAPI:
         caption = None if source is None else self._plain_text(source, caption=True)
         markup = self._validate_markup(params.get("reply_markup"))
         stored = self._upload(files, kind, caption)
-        kwargs = {kind: stored, "caption": caption, "reply_markup": markup}
+        protected = bool(params.get("protect_content"))
+        kwargs = {kind: stored, "caption": caption, "reply_markup": markup, "protected": protected}
         return self._bot_output(state, params, kwargs, method)
 
     async def _m_sendDocument(self, params: dict[str, Any], files: dict[str, SentFile]) -> Any:

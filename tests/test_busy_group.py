@@ -2,12 +2,14 @@
 path with Telegram's pacing scaled down in time (issue 10's acceptance).
 
 A reviewer fires 30 commands and 12 comments at the group's card, then taps "Trả lại", all
-before the bot answered any of them. The bot is paced as in production with every duration
-divided by :data:`SCALE` (a group: 20 messages in any 2 s instead of any 60 s), so the burst
-lasts seconds rather than minutes. The card must end in the returned state — the edits built
-for each comment are superseded by the newer ones while they wait for the group's window,
-never landing after the decision — and the group never receives more than 20 messages in any
-window.
+before the bot answered any of them, and keeps firing commands afterwards: more than five
+minutes of the group's traffic. The bot is paced as in production with every duration
+divided by :data:`SCALE` (a group: 20 messages in any 1 s instead of any 60 s; a private
+chat: one a second becomes sixty), so the burst lasts seconds rather than minutes. The card
+must end in the returned state — the edits built for each comment are superseded by the
+newer ones while they wait for the group's window, never landing after the decision — the
+group never receives more than 20 messages in any window, and the candidate's private
+"returned" message does not wait behind the group's backlog.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from tests.test_pacing import max_in_window
 from tests.test_review_telegram import button_on, running_scene
 from tests.test_telegram_platform import bind_basic_group, submit
 
-SCALE = 30.0  # Telegram's durations divided by this
+SCALE = 60.0  # Telegram's durations divided by this
+MORE = 60  # commands after the decision: the burst lasts more than five (scaled) minutes
 WINDOW = 60.0 / SCALE
 PACING = Pacing(
     group_max=20, group_window=WINDOW, chat_rate=1.0 * SCALE, chat_burst=3, global_rate=30 * SCALE
@@ -46,6 +49,8 @@ async def test_a_busy_group_ends_with_the_card_returned_and_within_the_limit(
                 r1.user, group, f"15 Nhận xét số {n + 1}.", reply_to_message_id=card.message_id
             )
         tap = api.user_clicks(r1.user, group, card.message_id, return_data)
+        for _ in range(MORE):
+            api.user_sends_text(r1.user, group, "/hoso")
         await api.wait_for_update_ack(tap["update_id"], timeout=20)
         assert api.idle_probe is not None
         await api.idle_probe()
@@ -69,9 +74,15 @@ async def test_a_busy_group_ends_with_the_card_returned_and_within_the_limit(
             for m in api.bot_messages(group)
             if m.message_id not in posted_before and "chờ duyệt" in m.content
         ]
-        assert len(hoso_answers) == 30
-        assert len(sent) >= 30 + 12 + 1  # answers, acknowledgements, the returned card
+        assert len(hoso_answers) == 30  # those asked before the decision
+        assert len(sent) >= 30 + 12 + 1 + MORE  # answers, acknowledgements, the returned card
         # as the server stamped them on arrival: the pacer counts a group's message from
         # the server's answer, so no jitter of the network or the machine squeezes in a 21st
         assert max_in_window(sent, WINDOW) <= 20
-        assert sent[-1] - sent[0] > 1.5 * WINDOW  # 43 messages or more: three windows' worth
+        assert sent[-1] - sent[0] > 5 * WINDOW  # more than five minutes of group traffic
+
+        # the candidate's "returned" went out privately while the group's backlog waited
+        returned = [
+            e.at for e in api.chat_events(scene.candidate.chat, since) if e.kind == "bot_message"
+        ]
+        assert returned and max(returned) < sent[-1] - 2 * WINDOW

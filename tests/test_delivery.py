@@ -77,7 +77,9 @@ class ScriptedTransport:
         self.calls.append(Call(self.clock.now(), method, chat, text, mid, buttons))
         return mid
 
-    async def send_text(self, chat_id: str, text: str, buttons: Buttons) -> str:
+    async def send_text(
+        self, chat_id: str, text: str, buttons: Buttons, *, protect: bool = False
+    ) -> str:
         return self._record("send", chat_id, text, buttons)
 
     async def edit_text(
@@ -88,11 +90,19 @@ class ScriptedTransport:
         return self._record("edit", chat_id, text, buttons, message_id)
 
     async def send_document(
-        self, chat_id: str, document: Document, caption: str, buttons: Buttons
+        self,
+        chat_id: str,
+        document: Document,
+        caption: str,
+        buttons: Buttons,
+        *,
+        protect: bool = False,
     ) -> str:
         return self._record("document", chat_id, f"{document.filename}|{caption}", buttons)
 
-    async def send_photo(self, chat_id: str, photo: Photo, caption: str, buttons: Buttons) -> str:
+    async def send_photo(
+        self, chat_id: str, photo: Photo, caption: str, buttons: Buttons, *, protect: bool = False
+    ) -> str:
         return self._record("photo", chat_id, caption, buttons)
 
     async def answer_callback(self, query_id: str, text: str) -> None:
@@ -363,9 +373,9 @@ async def test_settled_waits_for_a_question_the_platform_is_confirming(
     release = asyncio.Event()
     send = transport.send_text
 
-    async def slow_send(chat_id: str, text: str, buttons: Buttons) -> str:
+    async def slow_send(chat_id: str, text: str, buttons: Buttons, **kw: bool) -> str:
         await release.wait()  # Telegram has shown it; its answer is on the way
-        return await send(chat_id, text, buttons)
+        return await send(chat_id, text, buttons, **kw)
 
     transport.send_text = slow_send  # type: ignore[method-assign]
     delivery = make_delivery(db, transport, clock)

@@ -150,6 +150,7 @@ async def test_replies_round_trip_through_the_outbox(db: Database) -> None:
         prompt="q:17",
         edit_ref="12",
         toast="ignored",
+        protect=True,
     )
     async with db.transaction() as tx:
         await tx.repo(Outbox).add([to_message(reply, GROUP)])
@@ -164,6 +165,12 @@ async def test_replies_round_trip_through_the_outbox(db: Database) -> None:
         reply.photo,
     )
     assert (back.remember, back.prompt, back.edit_ref, back.toast) == ("card:1", "q:17", "12", "")
+    assert back.protect  # the platform is asked to keep it from being forwarded
+    async with db.transaction() as tx:
+        await tx.repo(Outbox).add([to_message(Reply(text="Câu hỏi"), GROUP)])
+        await tx.repo(Outbox).sent(row.id, "1")
+        plain = await tx.repo(Outbox).next("tg", "-100")
+    assert plain is not None and not from_pending(plain).protect
 
 
 async def test_last_prompt_says_whether_the_question_reached_the_person(db: Database) -> None:

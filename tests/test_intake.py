@@ -5,6 +5,7 @@ notices without a flow go through the outbox; taps are answered at once."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import orjson
 
@@ -94,3 +95,34 @@ async def test_unreadable_and_meaningless_updates_are_marked_and_taps_answered(
         left = await tx.fetchval("SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL")
     assert left == 0
     await asyncio.sleep(0)
+
+
+async def test_a_stop_that_cannot_wait_leaves_the_update_for_the_next_start(
+    db: Database,
+) -> None:
+    """An update still being processed when the bot must stop (a .docx waiting its turn) is
+    cancelled, its transaction rolled back, and processed first at the next start."""
+    hold = asyncio.Event()
+
+    class Slow(Echo):
+        async def handle(self, tx: Any, event: Event) -> list[Reply]:
+            if event.text == "slow":
+                await hold.wait()
+            return await super().handle(tx, event)
+
+    clock = VirtualClock()
+    transport = ScriptedTransport(clock)
+    delivery = Delivery(db, transport, pacer=Pacer(Pacing.unlimited(), clock))
+    intake = Intake(db, Router(db, flows=[Slow()]), delivery, parse)
+    await intake.receive([update(1, "7", text="fast"), update(2, "8", text="slow")])
+    await asyncio.sleep(0.05)
+    await intake.stop(timeout=0.05)
+    assert not intake.busy
+    await delivery.stop()
+    assert transport.texts(Chat("tg", "7")) == ["echo fast"]
+    assert transport.texts(Chat("tg", "8")) == []
+
+    again, transport = await make(db)
+    assert await again.resume() == 1
+    await settle(again)
+    assert transport.texts(Chat("tg", "8")) == ["echo slow"]

@@ -2,10 +2,11 @@
 fake Bot API on the production path.
 
 The issue's trial: the answer to "dân tộc" is committed, the reply carrying the next question
-("tôn giáo") fails once, the candidate — still looking at "dân tộc" — types "Kinh" again, and
-it was filed as the religion. Now each question reply records its prompt in the outbox, and
-the candidate flow files a text only if the question on display reached the person;
-otherwise it sends the question again.
+("tôn giáo") fails (once with a 500, twice with a 502, or with a 429 and ``retry_after``),
+the candidate — still looking at "dân tộc" — types "Kinh" again, and it was filed as the
+religion. Now each question reply records its prompt in the outbox, and the candidate flow
+files a text only if the question on display reached the person; otherwise it sends the
+question again.
 """
 
 from __future__ import annotations
@@ -64,7 +65,17 @@ async def processed(stack: Stack, update: dict) -> None:
     await stack.bot.intake.idle()
 
 
-async def test_a_retyped_answer_is_not_filed_under_a_question_never_seen(stack: Stack) -> None:
+FAILURES = {
+    "500-once": {"error_code": 500, "description": "Internal Server Error"},
+    "502-twice": {"error_code": 502, "description": "Bad Gateway", "times": 2},
+    "429-retry-after": {"retry_after": 1},
+}
+
+
+@pytest.mark.parametrize("failure", FAILURES.values(), ids=FAILURES.keys())
+async def test_a_retyped_answer_is_not_filed_under_a_question_never_seen(
+    stack: Stack, failure: dict
+) -> None:
     api = stack.api
     an = person(api)
     sample = load_sample("a")
@@ -78,7 +89,7 @@ async def test_a_retyped_answer_is_not_filed_under_a_question_never_seen(stack: 
     on_screen = an.bot_messages()[-1].content
     assert "dân tộc" in on_screen.lower()
 
-    api.fail_next("sendMessage", error_code=500, description="Internal Server Error")
+    api.fail_next("sendMessage", **failure)
     await processed(stack, api.user_sends_text(an.user, an.chat, "Kinh"))
     _, dossier = read_state(stack.db_path, "telegram", str(an.chat.id))
     assert dossier is not None and dossier.answers["dan_toc"] == "Kinh"
@@ -95,7 +106,7 @@ async def test_a_retyped_answer_is_not_filed_under_a_question_never_seen(stack: 
     assert api.idle_probe is not None
     await api.idle_probe()  # the retry lands, then the question sent again
     failed = [c for c in api.calls if c.method == "sendMessage" and not c.ok]
-    assert len(failed) == 1
+    assert len(failed) == failure.get("times", 1)
     latest = an.bot_messages()[-2:]
     assert all("tôn giáo" in m.content.lower() for m in latest)  # asked, and asked again
     await an.send(sample.answers["ton_giao"])

@@ -256,6 +256,8 @@ async def test_a_whole_review_in_group_chats(scene: Scene) -> None:
     seen = len(r1.bot_messages())
     await members[r1].click("Xem", message=card2)
     view = "\n".join(r1.texts()[seen:])
+    # content shown privately goes with Telegram's protect_content (Reply.protect)
+    assert all(m.protected for m in r1.bot_messages()[seen:])
     assert "→" in view and "(3) Sinh ngày" in view  # old → new values, privately
     assert re.search(r"#\d+ \(3\) \(đã gửi, [^)]*\): [^\n]* — người khai đã sửa mục này", view)
     assert re.search(r"#\d+ \(15\) \(đã gửi, [^)]*\): [^\n]* — chưa thấy sửa mục này", view)
@@ -297,6 +299,10 @@ async def test_a_whole_review_in_group_chats(scene: Scene) -> None:
     note = next(m for m in reversed(sec.bot_messages()) if "Bản chính thức" in m.content)
     await sec.click("Bản chính thức", message=note)
     assert sec.documents()[-1].filename == final.filename
+    # the final .docx privately, protected from forwarding: to the candidate and to staff
+    finals = [m for p in (cand, sec) for m in p.bot_messages() if m.document is not None]
+    assert [m.protected for m in finals if m.document.filename == final.filename] == [True, True]
+    assert not cand.bot_messages()[0].protected  # a question is not content to protect
     with scene.db() as conn:
         status, locked = conn.execute(
             "SELECT status, locked FROM dossiers WHERE id = ?", (dossier_id,)
@@ -314,6 +320,13 @@ async def test_a_whole_review_in_group_chats(scene: Scene) -> None:
         assert words in history
     assert sample.value("ngay_sinh") not in history
     assert not api.unanswered_callback_queries()
+
+    # -- the candidate's own copy (/dulieu) is theirs to keep: not protected -------------------
+    before = len(cand.bot_messages())
+    await cand.command("dulieu")
+    copies = [m for m in cand.bot_messages()[before:] if m.document is not None]
+    assert [m.document.filename.rsplit(".", 1)[-1] for m in copies] == ["json", "docx"]
+    assert not any(m.protected for m in cand.bot_messages()[before:])
 
     # -- the groups saw numbers, the name, statuses, counts and who acted: no field value ------
     shown = [

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,11 +22,11 @@ from tests.tg_client import TelegramUser
 
 @asynccontextmanager
 async def running(
-    api: FakeBotAPI, tmp_path: Path, webhook_port: int | None = None
+    api: FakeBotAPI, tmp_path: Path, webhook_port: int | None = None, **settings: Any
 ) -> AsyncIterator[TelegramService]:
     db = await Database.open(tmp_path / "edge.sqlite3")
     bot = service(
-        settings_for(api.port, tmp_path / "edge.sqlite3", webhook_port),
+        settings_for(api.port, tmp_path / "edge.sqlite3", webhook_port, **settings),
         Router(db, flows=[CounterFlow()]),
     )
     await bot.start()
@@ -88,3 +90,45 @@ async def test_webhook_stores_before_answering_and_checks_the_secret(
         await bot.idle()
         assert [m.text for m in an.bot_messages()] == ["qua webhook #1"]
         assert SECRET
+
+
+async def test_inbox_and_outbox_records_are_pruned_after_the_configured_days(
+    tmp_path: Path,
+) -> None:
+    """Processed updates' keys after KND_INBOX_DAYS, delivered replies' records after
+    KND_OUTBOX_DAYS; an update never processed and a reply never sent are kept."""
+    async with FakeBotAPI() as api, running(api, tmp_path, inbox_days=2, outbox_days=3) as bot:
+        an = TelegramUser(api)
+        for text in ("một", "hai", "ba"):
+            await an.send(text)
+        now = datetime.now(UTC)
+
+        def ago(days: float) -> str:
+            return (now - timedelta(days=days)).isoformat()
+
+        async with bot.router.db.transaction() as tx:
+            keys = [r[0] for r in await tx.fetchall("SELECT update_key FROM inbox ORDER BY id")]
+            ids = [r[0] for r in await tx.fetchall("SELECT id FROM outbox ORDER BY id")]
+            for key, days in zip(keys, (2.5, 1.5, 0), strict=True):
+                await tx.execute(
+                    "UPDATE inbox SET received_at = ? WHERE update_key = ?", (ago(days), key)
+                )
+            for row, days in zip(ids, (3.5, 2.5, 0), strict=True):
+                await tx.execute("UPDATE outbox SET created_at = ? WHERE id = ?", (ago(days), row))
+            await tx.execute(
+                "INSERT INTO inbox (platform, update_key, person, raw, received_at)"
+                " VALUES ('telegram', 'never-processed', '', X'7B7D', ?)",
+                (ago(30),),
+            )
+            await tx.execute(
+                "INSERT INTO outbox (platform, chat_id, chat_kind, payload, created_at)"
+                " VALUES ('telegram', '0', 'private', X'7B7D', ?)",
+                (ago(30),),
+            )
+        await bot.prune()
+        async with bot.router.db.read() as r:
+            kept = [k[0] for k in await r.fetchall("SELECT update_key FROM inbox ORDER BY id")]
+            rows = await r.fetchall("SELECT id, status FROM outbox ORDER BY id")
+    assert kept == [*keys[1:], "never-processed"]
+    assert [tuple(row) for row in rows][:2] == [(ids[1], "sent"), (ids[2], "sent")]
+    assert [row[1] for row in rows[2:]] == ["pending"]

@@ -82,8 +82,10 @@ def install_crash(point: str, text: str) -> None:
     elif point == "sending":
         send = ZaloTransport.send_text
 
-        async def send_then_die(self: ZaloTransport, chat: str, body: str, b: Any) -> str:
-            sent = await send(self, chat, body, b)
+        async def send_then_die(
+            self: ZaloTransport, chat: str, body: str, b: Any, *, protect: bool = False
+        ) -> str:
+            sent = await send(self, chat, body, b, protect=protect)
             if body.startswith(f"{text} #"):
                 die()  # Zalo has it, the outbox does not know
             return sent

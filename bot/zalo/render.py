@@ -191,7 +191,11 @@ class ZaloTransport:
         if self.on_sent is not None:
             self.on_sent(chat_id)
 
-    async def send_text(self, chat_id: str, text: str, buttons: Buttons) -> str:
+    async def send_text(
+        self, chat_id: str, text: str, buttons: Buttons, *, protect: bool = False
+    ) -> str:
+        """``protect`` has no Zalo counterpart: content meant to be protected reaches Zalo
+        only as a private link (documents, details), never as forwardable content."""
         if self.links is not None:  # the web companion runs: offer it for the long parts
             text = self._with_offer(chat_id, text)
         first = self.options.first_number(chat_id)
@@ -225,7 +229,13 @@ class ZaloTransport:
         return None  # Zalo cannot edit: the sender posts the new state as a new message
 
     async def send_document(
-        self, chat_id: str, document: Document, caption: str, buttons: Buttons
+        self,
+        chat_id: str,
+        document: Document,
+        caption: str,
+        buttons: Buttons,
+        *,
+        protect: bool = False,
     ) -> str:
         url = await self.links.document_url(chat_id, document) if self.links else None
         if url is None:
@@ -243,7 +253,9 @@ class ZaloTransport:
             await self._message(chat_id, part)
         return await self.send_text(chat_id, parts[-1], buttons)
 
-    async def send_photo(self, chat_id: str, photo: Photo, caption: str, buttons: Buttons) -> str:
+    async def send_photo(
+        self, chat_id: str, photo: Photo, caption: str, buttons: Buttons, *, protect: bool = False
+    ) -> str:
         """The chart: the page that shows it, by a private link (the web companion serves
         pages, not images, so it is not sent with ``sendPhoto``)."""
         url = await self.links.photo_url(chat_id, photo) if self.links else None
