@@ -396,3 +396,31 @@ async def test_the_console_runs_the_web_companion_on_its_own_server(tmp_path: Pa
     )
     assert code == 0
     assert seen and seen[0][0] == 200 and "NGUYỄN VĂN AN" in seen[0][1]
+
+
+@pytest.mark.skipif(not __import__("shutil").which("soffice"), reason="LibreOffice not installed")
+async def test_the_pdf_download_reads_back_with_the_name_and_an_answer(
+    world: WebWorld, browser: Browser
+) -> None:
+    """«Tải PDF» through the session: LibreOffice's PDF of the draft, read back with pypdf."""
+    import pypdf
+
+    from bot.web.pdf import docx_to_pdf
+
+    world.server.pages.pdf = docx_to_pdf
+    await browser.open(world.link("candidate", "dossier"))
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 200 and "/w/tai/pdf" in page
+    r = await browser.get(world.base + "/w/tai/pdf")
+    assert r.status == 200 and r.headers["Content-Type"] == "application/pdf"
+    assert "attachment" in r.headers["Content-Disposition"]
+    data = await r.read()
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
+    text = " ".join(text.split())
+    assert "VŨ THỊ THU HÀ" in text.upper()
+    async with world.db.read() as rd:
+        record = await rd.dossiers.get(world.ids["dossier"])
+        assert record is not None
+    answer = record.dossier.answers["chuyen_mon"]  # (8)'s answer, as the candidate gave it
+    assert answer == "Cử nhân Sư phạm Ngữ văn" and answer in text
+    assert "web_dossier_pdf" in (await world.views())[-1][1]
