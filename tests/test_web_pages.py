@@ -424,3 +424,69 @@ async def test_the_pdf_download_reads_back_with_the_name_and_an_answer(
     answer = record.dossier.answers["chuyen_mon"]  # (8)'s answer, as the candidate gave it
     assert answer == "Cử nhân Sư phạm Ngữ văn" and answer in text
     assert "web_dossier_pdf" in (await world.views())[-1][1]
+
+
+async def _post(world: WebWorld, browser: Browser, part: int, data: dict[str, str]) -> str:
+    """A part posted with the session and its CSRF token; the page after the redirect."""
+    csrf = await _form(world, browser, part)
+    async with browser.http.post(
+        f"{world.base}/w/phan/{part}",
+        data={"csrf": csrf, **data},
+        headers={"Cookie": f"knd_s={browser.cookie}"},
+    ) as r:
+        return await r.text()
+
+
+async def _revisions_since(world: WebWorld, revision: int) -> list[tuple[str, str | None]]:
+    async with world.db.read() as r:
+        rows = await r.fetchall(
+            "SELECT path, new_value FROM answer_revisions WHERE dossier_id = ? AND revision > ?"
+            " ORDER BY revision",
+            (world.ids["dossier"], revision),
+        )
+    return [(p, v) for p, v in rows]
+
+
+async def test_a_relative_is_added_edited_and_deleted_on_the_web(
+    world: WebWorld, browser: Browser
+) -> None:
+    """(21) on the web: a relative added by relation and name lands beside the others of that
+    relation; a fact edited and the relative deleted are revisions like a chat answer's."""
+    import json
+
+    part = 7
+    await browser.open(world.link("candidate", "form"))
+    async with world.db.read() as r:
+        before = await r.dossiers.get(world.ids["dossier"])
+        assert before is not None
+    siblings = [i for i, x in enumerate(before.dossier.relatives) if x["quan_he"] == "anh_chi_em"]
+    page = await _post(
+        world, browser, part, {"r.new.quan_he": "Anh, chị, em ruột", "r.new.ho_ten": "vũ văn bình"}
+    )
+    assert "VŨ VĂN BÌNH" in page
+    at = siblings[-1] + 1
+    [(path, value)] = await _revisions_since(world, before.revision)
+    assert path == f"relatives.{at}" and value is not None
+    assert json.loads(value) == {"quan_he": "anh_chi_em", "ho_ten": "VŨ VĂN BÌNH"}
+    async with world.db.read() as r:
+        added = await r.dossiers.get(world.ids["dossier"])
+        assert added is not None
+    assert added.dossier.relatives[at]["ho_ten"] == "VŨ VĂN BÌNH"
+    assert len(added.dossier.relatives) == len(before.dossier.relatives) + 1
+
+    await _post(world, browser, part, {f"r.{at}.nam_sinh": "1995"})
+    [(path, value)] = await _revisions_since(world, added.revision)
+    assert path == f"relatives.{at}" and value is not None
+    assert json.loads(value)["nam_sinh"] == "1995"
+
+    await _post(world, browser, part, {f"r.{at}.xoa": "1"})
+    [(path, value)] = await _revisions_since(world, added.revision + 1)
+    assert path == f"relatives.{at}" and value is None
+    async with world.db.read() as r:
+        after = await r.dossiers.get(world.ids["dossier"])
+        assert after is not None
+    assert after.dossier.relatives == before.dossier.relatives
+    # a name without a relation is not stored, and is shown again as typed
+    page = await _post(world, browser, part, {"r.new.ho_ten": "Lê Thị Hoa"})
+    assert "Xin chọn quan hệ" in page and 'value="Lê Thị Hoa"' in page
+    assert await _revisions_since(world, after.revision) == []
