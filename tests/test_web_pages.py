@@ -490,3 +490,37 @@ async def test_a_relative_is_added_edited_and_deleted_on_the_web(
     page = await _post(world, browser, part, {"r.new.ho_ten": "Lê Thị Hoa"})
     assert "Xin chọn quan hệ" in page and 'value="Lê Thị Hoa"' in page
     assert await _revisions_since(world, after.revision) == []
+
+
+async def test_the_chat_resumes_at_the_first_open_question_after_the_web_without_a_pause(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """The form link opened without /web (the chat not paused): the next text typed in the
+    chat is not filed under the question on display, answered meanwhile on the web; the
+    chat says so and asks the first question still open, and that one takes the answer."""
+    world = await open_world(tmp_path, sample=None)
+    try:
+        await world.chat("candidate", "xin chào")
+        asked = "\n".join(r.text for r in await world.chat("candidate", "nguyễn văn hùng"))
+        assert "(2)" in asked or "tên gọi khác" in asked.lower(), asked
+        await browser.open(world.link("candidate", "form"))
+        await _post(world, browser, 0, {
+            "f.ten_khac": "Hùng Sơn", "f.ngay_sinh": "15/8/1997", "f.gioi_tinh": "nam",
+            "f.noi_dang_ky_khai_sinh": "xã An Lạc, tỉnh Hưng Yên",
+            "f.que_quan": "xã An Lạc, tỉnh Hưng Yên",
+        })  # fmt: skip
+        replies = await world.chat("candidate", "Hùng Dũng")  # meant for (2), on display
+        text = "\n".join(r.text for r in replies)
+        assert "vừa được sửa ở nơi khác" in text and "(7)" in text, text
+        async with world.db.read() as r:
+            record = await r.dossiers.get(world.ids["dossier"])
+            assert record is not None
+        assert record.dossier.answers["ten_khac"] == "Hùng Sơn"
+        assert "Hùng Dũng" not in record.dossier.model_dump_json()
+        revision = record.revision
+        # the question now on display takes the next text as its answer
+        replies = await world.chat("candidate", "Xóm 2, thôn An Lạc, xã An Lạc, tỉnh Hưng Yên")
+        assert "vừa được sửa" not in "\n".join(r.text for r in replies)
+        assert await _revisions_since(world, revision)
+    finally:
+        await close_world(world)
