@@ -6,9 +6,11 @@ tests/test_web_browser.py."""
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import docx
@@ -524,3 +526,51 @@ async def test_the_chat_resumes_at_the_first_open_question_after_the_web_without
         assert await _revisions_since(world, revision)
     finally:
         await close_world(world)
+
+
+BOT = os.getpid()
+
+
+def chart_elsewhere(summary: Any) -> bytes:
+    """The summary's chart, refused in the bot's own process (picklable: module level)."""
+    from handlers.charts import summary_chart
+
+    if os.getpid() == BOT:
+        raise AssertionError("rendered in the bot's own process")
+    return summary_chart(summary)
+
+
+async def test_the_web_renders_its_documents_and_chart_in_the_rendering_pool(
+    tmp_path: Path, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The .docx and the chart of the web come from the renderer's worker processes, as the
+    chat's do: rendering them in the bot's own process fails this test."""
+    import forms.document
+    import handlers.web.pages
+    from bot.app import render_pool
+    from handlers.rendering import DocumentRenderer
+
+    render = forms.document.render_dossier
+
+    def elsewhere(*args: Any, **kwargs: Any) -> bytes:
+        if os.getpid() == BOT:
+            raise AssertionError("rendered in the bot's own process")
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(forms.document, "render_dossier", elsewhere)
+    monkeypatch.setattr(handlers.web.pages, "summary_chart", chart_elsewhere)
+    pool = render_pool(1)
+    world = await open_world(tmp_path)
+    try:
+        world.server.pages.renderer = DocumentRenderer(pool)
+        await browser.open(world.link("candidate", "dossier"))
+        r = await browser.get(world.base + "/w/tai/docx")
+        assert r.status == 200
+        read = docx.Document(io.BytesIO(await r.read()))
+        assert any("VŨ THỊ THU HÀ" in p.text.upper() for p in read.paragraphs)
+        await browser.open(world.link("secretary", "summary", world.ids["unit"]))
+        chart = await browser.get(world.base + "/w/tai/chart.png")
+        assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+    finally:
+        await close_world(world)
+        pool.shutdown()

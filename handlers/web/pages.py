@@ -25,6 +25,7 @@ from forms.model import FormDef
 from forms.texts import message
 from handlers.candidate.core import Notice
 from handlers.charts import summary_chart
+from handlers.rendering import DocumentRenderer, DossierJob, render_dossier_job
 from handlers.review.cards import changes_since_last_look, comment_view
 from handlers.review.context import ReviewSetup
 from handlers.review.facts import item_label, item_ref, summarize
@@ -66,9 +67,13 @@ class WebPages:
         *,
         pdf: PdfConverter | None = None,
         notice: Notice | None = None,
+        renderer: DocumentRenderer | None = None,
     ) -> None:
         self.review = review
         self.secretary = secretary
+        #: the flows' renderer (its process pool in a running bot): a page's .docx or chart
+        #: costs the bot's event loop nothing, as in the chat
+        self.renderer = renderer or secretary.settings.renderer
         self.form: FormDef = review.form
         self.web_form = WebForm(self.form)
         self.pdf = pdf
@@ -266,13 +271,13 @@ class WebPages:
         opened = await open_grant(tx, grant, what=f"web_{kind}_{what}")
         record = opened.record
         flags = self.review.checks(record.dossier, today=self.review.today_at(tx))
-        data = await asyncio.to_thread(
-            self.review.renderer, record.dossier, draft=True, flags=flags
-        )
+        job = DossierJob(record.dossier, draft=True, flags=tuple(flags))
+        data = await self.renderer.run(render_dossier_job, job)
         name = f"2KND-ho-so-{record.id}-ban-{record.revision}-nhap"
         if what == "docx":
             return Download(f"{name}.docx", DOCX, data)
         assert self.pdf is not None
+        # LibreOffice is a process of its own: waited for in a thread, not a render worker
         pdf = await asyncio.to_thread(self.pdf, data)
         return Download(f"{name}.pdf", "application/pdf", pdf) if pdf else None
 
@@ -290,6 +295,6 @@ class WebPages:
             summary = await self.secretary.summary.summary(tx, unit_id, today)
             if summary is None:
                 return None
-            png = await asyncio.to_thread(summary_chart, summary)
+            png = await self.renderer.run(summary_chart, summary)
             return Download("bieu-do.png", "image/png", png)
         return None
