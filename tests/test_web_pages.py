@@ -574,3 +574,86 @@ async def test_the_web_renders_its_documents_and_chart_in_the_rendering_pool(
     finally:
         await close_world(world)
         pool.shutdown()
+
+
+async def test_the_flags_on_a_value_stand_beside_its_field_after_the_save(
+    world: WebWorld, browser: Browser
+) -> None:
+    """A place typed without diacritics (F19) is also a commune the gazetteer does not know
+    (F21, with the closest real ones): after «Lưu», both stand beside that field."""
+    await browser.open(world.link("candidate", "form"))
+    page = await _post(world, browser, 0, {"f.que_quan": "xa Hai Quynh, tinh Ninh Binh"})
+    assert "Đã lưu" in page
+
+    def beside(name: str) -> str:
+        spans = page.split(f'id="{name}.canh-bao-')[1:]
+        return "\n".join(s.split(">", 1)[1].split("</span>", 1)[0] for s in spans)
+
+    origin = beside("f.que_quan")
+    assert "«xa Hai Quynh, tinh Ninh Binh» viết không dấu" in origin  # F19
+    assert "không tìm thấy xã Hai Quynh" in origin and "Hải Quang" in origin  # F21, closest
+    assert beside("f.ho_ten") == "" and "viết không dấu" not in beside("f.noi_dang_ky_khai_sinh")
+
+
+def _hidden(page: str) -> dict[str, str]:
+    """The hidden inputs of a page, unescaped, as the browser would post them."""
+    import html as escapes
+    import re
+
+    found = re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', page)
+    return {escapes.unescape(k): escapes.unescape(v) for k, v in found}
+
+
+async def test_a_save_that_would_erase_answers_shows_them_and_asks_first(
+    world: WebWorld, browser: Browser
+) -> None:
+    """As the chat asks «Xóa?» (issue 12): «chưa kết hôn» on the web would delete the spouse's
+    side of (21) and their answer; the page lists it and stores nothing until «Xóa và lưu»;
+    «Không xóa» keeps the dossier as it was. A relative's «Đã mất: không» does the same with
+    the year, cause and place of death."""
+    part, headers = 7, {"Cookie": ""}
+    await browser.open(world.link("candidate", "form"))
+    headers["Cookie"] = f"knd_s={browser.cookie}"
+    async with world.db.read() as r:
+        before = await r.dossiers.get(world.ids["dossier"])
+        assert before is not None
+    spouse = next(x for x in before.dossier.relatives if x["quan_he"] == "vo_chong")
+    assert before.dossier.answers["da_ket_hon"] == "có"
+    page = await _post(world, browser, part, {"f.da_ket_hon": "không"})
+    lost = page.split('id="se-xoa">', 1)[1].split("</ul>", 1)[0]
+    assert f"Vợ (chồng): {spouse['ho_ten']}" in lost and "Cha vợ (chồng)" in lost
+    assert await _revisions_since(world, before.revision) == []  # nothing stored yet
+    assert 'href="/w/phan/7" id="khong-xoa"' in page or 'id="khong-xoa" href="/w/phan/7"' in page
+    status, kept = await browser.open(f"{world.base}/w/phan/{part}")  # «Không xóa»
+    assert status == 200 and spouse["ho_ten"] in kept
+
+    again = _hidden(page)
+    assert again["f.da_ket_hon"] == "không" and again["xacnhan"] == str(before.revision)
+    async with browser.http.post(
+        f"{world.base}/w/phan/{part}", data=again, headers=headers, allow_redirects=False
+    ) as r:
+        assert r.status == 303  # «Xóa và lưu»
+    async with world.db.read() as r:
+        after = await r.dossiers.get(world.ids["dossier"])
+        assert after is not None
+    assert after.dossier.answers["da_ket_hon"] == "không"
+    codes = {x["quan_he"] for x in after.dossier.relatives}
+    assert not codes & {"vo_chong", "cha_vc", "me_vc", "anh_chi_em_vc"}
+    assert "vc_co_anh_chi_em" not in after.dossier.answers
+    assert len(await _revisions_since(world, before.revision)) > 2
+
+    # a relative's fact: alive now, so the year of death would go
+    i = next(n for n, x in enumerate(after.dossier.relatives) if x.get("da_mat") == "có")
+    year = after.dossier.relatives[i]["nam_mat"]
+    page = await _post(world, browser, part, {f"r.{i}.da_mat": "không"})
+    assert f"Năm mất: {year}" in page.split('id="se-xoa">', 1)[1].split("</ul>", 1)[0]
+    assert await _revisions_since(world, after.revision) == []
+    async with browser.http.post(
+        f"{world.base}/w/phan/{part}", data=_hidden(page), headers=headers, allow_redirects=False
+    ) as r:
+        assert r.status == 303
+    async with world.db.read() as r:
+        alive = await r.dossiers.get(world.ids["dossier"])
+        assert alive is not None
+    assert "nam_mat" not in alive.dossier.relatives[i]
+    assert alive.dossier.relatives[i]["da_mat"] == "không"

@@ -46,6 +46,8 @@ __all__ = ["AccessDenied", "Download", "WebPages"]
 #: .docx -> .pdf bytes, or None when no converter is installed (bot/web/pdf.py).
 PdfConverter = Callable[[bytes], bytes | None]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+#: the posted field of «Xóa và lưu»: the revision the loss was shown at
+CONFIRMED = "xacnhan"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -222,7 +224,7 @@ class WebPages:
             flags=self.flag_views(flags, editable=True),
             explain=explanation_inputs(flags, reading.typed if reading else None),
             explain_labels={f.key: f.message[:80] for f in flags},
-            items=self.web_form.view(record, part, reading),
+            items=self.web_form.view(record, part, reading, flags),
         )
 
     async def save_part(
@@ -236,9 +238,24 @@ class WebPages:
             raise AccessDenied()
         record = (await open_grant(tx, grant, what="web_form")).record
         reading = self.web_form.read(record, part, posted, self.review.today_at(tx))
+        if reading.lost and posted.get(CONFIRMED) != str(record.revision):
+            reading.held_at = record.revision  # shown and asked first (confirm_page)
+            return reading
         if reading.changes:
             await tx.dossiers.apply(record, reading.changes, grant.person_id)
         return reading
+
+    def confirm_page(self, part: int, posted: Mapping[str, str], reading: Reading) -> str:
+        """What a held save would erase, and «Xóa và lưu» posting the same values again with
+        the revision it was shown at (a dossier changed meanwhile asks again)."""
+        return html(
+            "confirm.j2",
+            part=part,
+            title=self.web_form.sections[part].title,
+            lost=reading.lost,
+            posted=[(k, v) for k, v in posted.items() if k != CONFIRMED],
+            revision=reading.held_at,
+        )
 
     # -- a candidate invited to the web ---------------------------------------------------------
     async def invite_page(
