@@ -657,3 +657,19 @@ async def test_a_save_that_would_erase_answers_shows_them_and_asks_first(
         assert alive is not None
     assert "nam_mat" not in alive.dossier.relatives[i]
     assert alive.dossier.relatives[i]["da_mat"] == "không"
+
+
+async def test_every_open_is_a_view_and_a_new_revision_is_checked_anew(
+    world: WebWorld, browser: Browser
+) -> None:
+    """The checks are kept per revision: reading twice records two views; a save makes a
+    new revision whose flags the next page shows (nothing stale is served)."""
+    await browser.open(world.link("candidate", "form"))
+    for _ in range(2):
+        status, page = await browser.open(world.base + "/w/")
+        assert status == 200 and "viết không dấu" not in page
+    assert [d for _, d in await world.views()].count('{"what":"web_dossier","as":"candidate"}') == 2
+    await _post(world, browser, 0, {"f.que_quan": "xa Hai Quynh, tinh Ninh Binh"})
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 200 and "«xa Hai Quynh, tinh Ninh Binh» viết không dấu" in page
+    assert len([d for _, d in await world.views() if "web_dossier" in d]) == 3

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from forms import checks as fchecks
 from forms.checks import Flag
 from forms.model import FieldDef, FormDef, ItemDef, Kind, SectionDef
 from handlers.candidate.answers import AnswerError, parse_answer
@@ -231,10 +230,9 @@ class WebForm:
         assert item.relatives is not None
         return next(f for f in item.relatives.fields if f.kind is Kind.NAME)
 
-    def flags(self, record: DossierRecord, part: int, today: dt.date) -> list[Flag]:
-        """The flags of this part's items (the rules of the whole dossier, read per part)."""
+    def flags(self, found: list[Flag], part: int) -> list[Flag]:
+        """The flags of this part's items among ``found`` (the checks of the whole dossier)."""
         numbers = {it.number for it in self.items(part)}
-        found = fchecks.run_checks(record.dossier, today=today, scope="all")
         return [f for f in found if f.item in numbers]
 
     # -- reading ----------------------------------------------------------------------------
