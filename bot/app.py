@@ -132,7 +132,13 @@ def web_server(settings: Settings, router: Router) -> WebServer | None:
         return None
     review, secretary = router.flow("review"), router.flow("secretary")
     assert isinstance(review, ReviewFlow) and isinstance(secretary, SecretaryFlow)
-    pages = WebPages(review, secretary, pdf=pdf_converter(), notice=notice_of(settings))
+    pages = WebPages(
+        review,
+        secretary,
+        pdf=pdf_converter(),
+        notice=notice_of(settings),
+        renderer=router.renderer,
+    )
     return WebServer(
         router.db,
         link_signer(settings),

@@ -169,18 +169,22 @@ async def open_for_view(
     *,
     what: str = "dossier",
     unit_id: int | None = None,
+    known: tuple[DossierRecord, Access] | None = None,
 ) -> DossierRecord:
     """The dossier for ``person_id`` to read — at the revision they may read (a reviewer of a
     returned dossier: the one they decided on) — with the view recorded; or
     :class:`AccessDenied`.
 
     ``what`` names what was shown (``dossier``, ``draft_docx``, ``final_docx``…);
-    ``unit_id`` the unit the person acted for, when known.
+    ``unit_id`` the unit the person acted for, when known; ``known``: the record and the
+    standing the caller has just read in this transaction (not read twice).
     """
-    record = await tx.dossiers.get(dossier_id)
-    if record is None:
+    record, standing = known if known is not None else (await tx.dossiers.get(dossier_id), None)
+    if record is None or record.id != dossier_id:
         raise AccessDenied()
-    standing = await record_view(tx, person_id, record, what=what, unit_id=unit_id)
+    standing = await record_view(
+        tx, person_id, record, what=what, unit_id=unit_id, standing=standing
+    )
     if standing.revision is None or standing.revision == record.revision:
         return record
     shown = await tx.dossiers.snapshot_at(record, standing.revision)

@@ -6,9 +6,11 @@ tests/test_web_browser.py."""
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import docx
@@ -396,3 +398,278 @@ async def test_the_console_runs_the_web_companion_on_its_own_server(tmp_path: Pa
     )
     assert code == 0
     assert seen and seen[0][0] == 200 and "NGUYỄN VĂN AN" in seen[0][1]
+
+
+@pytest.mark.skipif(not __import__("shutil").which("soffice"), reason="LibreOffice not installed")
+async def test_the_pdf_download_reads_back_with_the_name_and_an_answer(
+    world: WebWorld, browser: Browser
+) -> None:
+    """«Tải PDF» through the session: LibreOffice's PDF of the draft, read back with pypdf."""
+    import pypdf
+
+    from bot.web.pdf import docx_to_pdf
+
+    world.server.pages.pdf = docx_to_pdf
+    await browser.open(world.link("candidate", "dossier"))
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 200 and "/w/tai/pdf" in page
+    r = await browser.get(world.base + "/w/tai/pdf")
+    assert r.status == 200 and r.headers["Content-Type"] == "application/pdf"
+    assert "attachment" in r.headers["Content-Disposition"]
+    data = await r.read()
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
+    text = " ".join(text.split())
+    assert "VŨ THỊ THU HÀ" in text.upper()
+    async with world.db.read() as rd:
+        record = await rd.dossiers.get(world.ids["dossier"])
+        assert record is not None
+    answer = record.dossier.answers["chuyen_mon"]  # (8)'s answer, as the candidate gave it
+    assert answer == "Cử nhân Sư phạm Ngữ văn" and answer in text
+    assert "web_dossier_pdf" in (await world.views())[-1][1]
+
+
+async def _post(world: WebWorld, browser: Browser, part: int, data: dict[str, str]) -> str:
+    """A part posted with the session and its CSRF token; the page after the redirect."""
+    csrf = await _form(world, browser, part)
+    async with browser.http.post(
+        f"{world.base}/w/phan/{part}",
+        data={"csrf": csrf, **data},
+        headers={"Cookie": f"knd_s={browser.cookie}"},
+    ) as r:
+        return await r.text()
+
+
+async def _revisions_since(world: WebWorld, revision: int) -> list[tuple[str, str | None]]:
+    async with world.db.read() as r:
+        rows = await r.fetchall(
+            "SELECT path, new_value FROM answer_revisions WHERE dossier_id = ? AND revision > ?"
+            " ORDER BY revision",
+            (world.ids["dossier"], revision),
+        )
+    return [(p, v) for p, v in rows]
+
+
+async def test_a_relative_is_added_edited_and_deleted_on_the_web(
+    world: WebWorld, browser: Browser
+) -> None:
+    """(21) on the web: a relative added by relation and name lands beside the others of that
+    relation; a fact edited and the relative deleted are revisions like a chat answer's."""
+    import json
+
+    part = 7
+    await browser.open(world.link("candidate", "form"))
+    async with world.db.read() as r:
+        before = await r.dossiers.get(world.ids["dossier"])
+        assert before is not None
+    siblings = [i for i, x in enumerate(before.dossier.relatives) if x["quan_he"] == "anh_chi_em"]
+    page = await _post(
+        world, browser, part, {"r.new.quan_he": "Anh, chị, em ruột", "r.new.ho_ten": "vũ văn bình"}
+    )
+    assert "VŨ VĂN BÌNH" in page
+    at = siblings[-1] + 1
+    [(path, value)] = await _revisions_since(world, before.revision)
+    assert path == f"relatives.{at}" and value is not None
+    assert json.loads(value) == {"quan_he": "anh_chi_em", "ho_ten": "VŨ VĂN BÌNH"}
+    async with world.db.read() as r:
+        added = await r.dossiers.get(world.ids["dossier"])
+        assert added is not None
+    assert added.dossier.relatives[at]["ho_ten"] == "VŨ VĂN BÌNH"
+    assert len(added.dossier.relatives) == len(before.dossier.relatives) + 1
+
+    await _post(world, browser, part, {f"r.{at}.nam_sinh": "1995"})
+    [(path, value)] = await _revisions_since(world, added.revision)
+    assert path == f"relatives.{at}" and value is not None
+    assert json.loads(value)["nam_sinh"] == "1995"
+
+    await _post(world, browser, part, {f"r.{at}.xoa": "1"})
+    [(path, value)] = await _revisions_since(world, added.revision + 1)
+    assert path == f"relatives.{at}" and value is None
+    async with world.db.read() as r:
+        after = await r.dossiers.get(world.ids["dossier"])
+        assert after is not None
+    assert after.dossier.relatives == before.dossier.relatives
+    # a name without a relation is not stored, and is shown again as typed
+    page = await _post(world, browser, part, {"r.new.ho_ten": "Lê Thị Hoa"})
+    assert "Xin chọn quan hệ" in page and 'value="Lê Thị Hoa"' in page
+    assert await _revisions_since(world, after.revision) == []
+
+
+async def test_the_chat_resumes_at_the_first_open_question_after_the_web_without_a_pause(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """The form link opened without /web (the chat not paused): the next text typed in the
+    chat is not filed under the question on display, answered meanwhile on the web; the
+    chat says so and asks the first question still open, and that one takes the answer."""
+    world = await open_world(tmp_path, sample=None)
+    try:
+        await world.chat("candidate", "xin chào")
+        asked = "\n".join(r.text for r in await world.chat("candidate", "nguyễn văn hùng"))
+        assert "(2)" in asked or "tên gọi khác" in asked.lower(), asked
+        await browser.open(world.link("candidate", "form"))
+        await _post(world, browser, 0, {
+            "f.ten_khac": "Hùng Sơn", "f.ngay_sinh": "15/8/1997", "f.gioi_tinh": "nam",
+            "f.noi_dang_ky_khai_sinh": "xã An Lạc, tỉnh Hưng Yên",
+            "f.que_quan": "xã An Lạc, tỉnh Hưng Yên",
+        })  # fmt: skip
+        replies = await world.chat("candidate", "Hùng Dũng")  # meant for (2), on display
+        text = "\n".join(r.text for r in replies)
+        assert "vừa được sửa ở nơi khác" in text and "(7)" in text, text
+        async with world.db.read() as r:
+            record = await r.dossiers.get(world.ids["dossier"])
+            assert record is not None
+        assert record.dossier.answers["ten_khac"] == "Hùng Sơn"
+        assert "Hùng Dũng" not in record.dossier.model_dump_json()
+        revision = record.revision
+        # the question now on display takes the next text as its answer
+        replies = await world.chat("candidate", "Xóm 2, thôn An Lạc, xã An Lạc, tỉnh Hưng Yên")
+        assert "vừa được sửa" not in "\n".join(r.text for r in replies)
+        assert await _revisions_since(world, revision)
+    finally:
+        await close_world(world)
+
+
+BOT = os.getpid()
+
+
+def chart_elsewhere(summary: Any) -> bytes:
+    """The summary's chart, refused in the bot's own process (picklable: module level)."""
+    from handlers.charts import summary_chart
+
+    if os.getpid() == BOT:
+        raise AssertionError("rendered in the bot's own process")
+    return summary_chart(summary)
+
+
+async def test_the_web_renders_its_documents_and_chart_in_the_rendering_pool(
+    tmp_path: Path, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The .docx and the chart of the web come from the renderer's worker processes, as the
+    chat's do: rendering them in the bot's own process fails this test."""
+    import forms.document
+    import handlers.web.pages
+    from bot.app import render_pool
+    from handlers.rendering import DocumentRenderer
+
+    render = forms.document.render_dossier
+
+    def elsewhere(*args: Any, **kwargs: Any) -> bytes:
+        if os.getpid() == BOT:
+            raise AssertionError("rendered in the bot's own process")
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(forms.document, "render_dossier", elsewhere)
+    monkeypatch.setattr(handlers.web.pages, "summary_chart", chart_elsewhere)
+    pool = render_pool(1)
+    world = await open_world(tmp_path)
+    try:
+        world.server.pages.renderer = DocumentRenderer(pool)
+        await browser.open(world.link("candidate", "dossier"))
+        r = await browser.get(world.base + "/w/tai/docx")
+        assert r.status == 200
+        read = docx.Document(io.BytesIO(await r.read()))
+        assert any("VŨ THỊ THU HÀ" in p.text.upper() for p in read.paragraphs)
+        await browser.open(world.link("secretary", "summary", world.ids["unit"]))
+        chart = await browser.get(world.base + "/w/tai/chart.png")
+        assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+    finally:
+        await close_world(world)
+        pool.shutdown()
+
+
+async def test_the_flags_on_a_value_stand_beside_its_field_after_the_save(
+    world: WebWorld, browser: Browser
+) -> None:
+    """A place typed without diacritics (F19) is also a commune the gazetteer does not know
+    (F21, with the closest real ones): after «Lưu», both stand beside that field."""
+    await browser.open(world.link("candidate", "form"))
+    page = await _post(world, browser, 0, {"f.que_quan": "xa Hai Quynh, tinh Ninh Binh"})
+    assert "Đã lưu" in page
+
+    def beside(name: str) -> str:
+        spans = page.split(f'id="{name}.canh-bao-')[1:]
+        return "\n".join(s.split(">", 1)[1].split("</span>", 1)[0] for s in spans)
+
+    origin = beside("f.que_quan")
+    assert "«xa Hai Quynh, tinh Ninh Binh» viết không dấu" in origin  # F19
+    assert "không tìm thấy xã Hai Quynh" in origin and "Hải Quang" in origin  # F21, closest
+    assert beside("f.ho_ten") == "" and "viết không dấu" not in beside("f.noi_dang_ky_khai_sinh")
+
+
+def _hidden(page: str) -> dict[str, str]:
+    """The hidden inputs of a page, unescaped, as the browser would post them."""
+    import html as escapes
+    import re
+
+    found = re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', page)
+    return {escapes.unescape(k): escapes.unescape(v) for k, v in found}
+
+
+async def test_a_save_that_would_erase_answers_shows_them_and_asks_first(
+    world: WebWorld, browser: Browser
+) -> None:
+    """As the chat asks «Xóa?» (issue 12): «chưa kết hôn» on the web would delete the spouse's
+    side of (21) and their answer; the page lists it and stores nothing until «Xóa và lưu»;
+    «Không xóa» keeps the dossier as it was. A relative's «Đã mất: không» does the same with
+    the year, cause and place of death."""
+    part, headers = 7, {"Cookie": ""}
+    await browser.open(world.link("candidate", "form"))
+    headers["Cookie"] = f"knd_s={browser.cookie}"
+    async with world.db.read() as r:
+        before = await r.dossiers.get(world.ids["dossier"])
+        assert before is not None
+    spouse = next(x for x in before.dossier.relatives if x["quan_he"] == "vo_chong")
+    assert before.dossier.answers["da_ket_hon"] == "có"
+    page = await _post(world, browser, part, {"f.da_ket_hon": "không"})
+    lost = page.split('id="se-xoa">', 1)[1].split("</ul>", 1)[0]
+    assert f"Vợ (chồng): {spouse['ho_ten']}" in lost and "Cha vợ (chồng)" in lost
+    assert await _revisions_since(world, before.revision) == []  # nothing stored yet
+    assert 'href="/w/phan/7" id="khong-xoa"' in page or 'id="khong-xoa" href="/w/phan/7"' in page
+    status, kept = await browser.open(f"{world.base}/w/phan/{part}")  # «Không xóa»
+    assert status == 200 and spouse["ho_ten"] in kept
+
+    again = _hidden(page)
+    assert again["f.da_ket_hon"] == "không" and again["xacnhan"] == str(before.revision)
+    async with browser.http.post(
+        f"{world.base}/w/phan/{part}", data=again, headers=headers, allow_redirects=False
+    ) as r:
+        assert r.status == 303  # «Xóa và lưu»
+    async with world.db.read() as r:
+        after = await r.dossiers.get(world.ids["dossier"])
+        assert after is not None
+    assert after.dossier.answers["da_ket_hon"] == "không"
+    codes = {x["quan_he"] for x in after.dossier.relatives}
+    assert not codes & {"vo_chong", "cha_vc", "me_vc", "anh_chi_em_vc"}
+    assert "vc_co_anh_chi_em" not in after.dossier.answers
+    assert len(await _revisions_since(world, before.revision)) > 2
+
+    # a relative's fact: alive now, so the year of death would go
+    i = next(n for n, x in enumerate(after.dossier.relatives) if x.get("da_mat") == "có")
+    year = after.dossier.relatives[i]["nam_mat"]
+    page = await _post(world, browser, part, {f"r.{i}.da_mat": "không"})
+    assert f"Năm mất: {year}" in page.split('id="se-xoa">', 1)[1].split("</ul>", 1)[0]
+    assert await _revisions_since(world, after.revision) == []
+    async with browser.http.post(
+        f"{world.base}/w/phan/{part}", data=_hidden(page), headers=headers, allow_redirects=False
+    ) as r:
+        assert r.status == 303
+    async with world.db.read() as r:
+        alive = await r.dossiers.get(world.ids["dossier"])
+        assert alive is not None
+    assert "nam_mat" not in alive.dossier.relatives[i]
+    assert alive.dossier.relatives[i]["da_mat"] == "không"
+
+
+async def test_every_open_is_a_view_and_a_new_revision_is_checked_anew(
+    world: WebWorld, browser: Browser
+) -> None:
+    """The checks are kept per revision: reading twice records two views; a save makes a
+    new revision whose flags the next page shows (nothing stale is served)."""
+    await browser.open(world.link("candidate", "form"))
+    for _ in range(2):
+        status, page = await browser.open(world.base + "/w/")
+        assert status == 200 and "viết không dấu" not in page
+    assert [d for _, d in await world.views()].count('{"what":"web_dossier","as":"candidate"}') == 2
+    await _post(world, browser, 0, {"f.que_quan": "xa Hai Quynh, tinh Ninh Binh"})
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 200 and "«xa Hai Quynh, tinh Ninh Binh» viết không dấu" in page
+    assert len([d for _, d in await world.views() if "web_dossier" in d]) == 3

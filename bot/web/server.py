@@ -297,6 +297,9 @@ class WebServer:
         try:
             async with self.db.transaction(self.now()) as tx:
                 reading = await self.pages.save_part(tx, grant, part, posted)
+                if reading.held_at is not None:
+                    text = self.pages.confirm_page(part, posted, reading)
+                    return web.Response(text=text, content_type="text/html")
                 if reading.errors:
                     text = await self.pages.form_page(
                         tx, grant, part, csrf=csrf, reading=reading, saved=True

@@ -310,6 +310,7 @@ class Conversation:
     shown_flags: list[str] = field(default_factory=list)  # shown after an answer already
     revisiting: int | None = None  # the item opened with /sua, asked question by question
     payload: str = ""  # the /start payload (an invite code) until a dossier is opened
+    seen: int | None = None  # the dossier's revision when this chat last spoke (None: unknown)
 
     @property
     def memory(self) -> Memory:

@@ -28,8 +28,9 @@ from forms.checks import Flag
 from forms.definition import load_form
 from forms.dossier import Dossier
 from forms.model import FormDef
+from forms.texts import message
 from handlers.candidate.actions import ACTIONS, decode_action
-from handlers.candidate.commands import ACTION_TABLE, COMMAND_TABLE, stale
+from handlers.candidate.commands import ACTION_TABLE, COMMAND_TABLE, resume, stale
 from handlers.candidate.consent import Consent, ask_consent, greet, new_dossier, renewal
 from handlers.candidate.core import (
     Notice,
@@ -42,6 +43,7 @@ from handlers.candidate.core import (
     WithdrawnHook,
     asks,
 )
+from handlers.candidate.dialogs import Idle
 from handlers.candidate.intent import typed_button
 from handlers.candidate.navigation import Navigator
 from handlers.candidate.state import decode, encode
@@ -109,6 +111,8 @@ class CandidateFlow:
         turn = await self.load(tx, event, conv)
         await run(turn)
         turn.flush_notes()
+        if turn.record is not None:
+            turn.conversation.seen = turn.record.revision
         await self.save(turn, conv)
         return turn.replies
 
@@ -186,6 +190,10 @@ async def answer(turn: Turn, text: str) -> None:
     if not await question_seen(turn):
         turn.nav.reask()
         return
+    if changed_elsewhere(turn):
+        turn.say(message("web.chat.changed"))
+        await resume(turn, None)
+        return
     action = typed_button(text, conv.buttons)
     if action is None and not text.strip().isdigit():
         # The buttons under the last flag list, by label (their numbers are the console's).
@@ -196,6 +204,17 @@ async def answer(turn: Turn, text: str) -> None:
         turn.refuse()
     else:
         await turn.screen.on_text(turn, text)
+
+
+def changed_elsewhere(turn: Turn) -> bool:
+    """The dossier moved since this chat last spoke (the web form, another channel): the
+    question on display may be answered or no longer apply, so a text typed now is not
+    filed under it; the chat resumes at the first open question instead. A pause
+    («Tiếp tục» does that already) and a conversation from before this was kept are left."""
+    conv, record = turn.conversation, turn.record
+    if record is None or conv.seen is None or record.revision == conv.seen:
+        return False
+    return turn.editable and not isinstance(turn.screen, Idle)
 
 
 async def question_seen(turn: Turn) -> bool:

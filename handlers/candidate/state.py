@@ -133,6 +133,8 @@ def encode(conv: Conversation) -> dict[str, Any]:
     ):
         if value:
             out[name] = value
+    if conv.seen is not None:
+        out["seen"] = conv.seen
     return out
 
 
@@ -157,6 +159,7 @@ def decode(state: Mapping[str, Any]) -> Conversation:
         get("shown_flags") or [],
         get("revisiting"),
         get("payload", ""),
+        get("seen"),
     )
 
 

@@ -19,13 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from forms import checks as fchecks
 from forms.checks import Flag
 from forms.model import FieldDef, FormDef, ItemDef, Kind, SectionDef
 from handlers.candidate.answers import AnswerError, parse_answer
 from handlers.candidate.relatives import relative_position
 from handlers.candidate.structure import Structure, structure_for
-from handlers.candidate.texts import display
+from handlers.candidate.texts import display, short
 from storage.core import Change, DossierRecord
 
 Row = dict[str, str]
@@ -46,6 +45,7 @@ class Input:
     choices: tuple[str, ...] = ()
     long: bool = False
     required: bool = True
+    flags: tuple[str, ...] = ()  # the flags on this very value (F19's diacritics, F21's places)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +76,43 @@ class Reading:
     changes: list[Change] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     typed: dict[str, str] = field(default_factory=dict)
+    #: what the changes erase because its condition no longer holds ("Năm mất: 2015"): the
+    #: save waits for the candidate to confirm it, as the chat asks «Xóa?» (issue 12)
+    lost: list[str] = field(default_factory=list)
+    #: set when nothing was stored because ``lost`` waits for a confirmation given at this
+    #: revision of the dossier
+    held_at: int | None = None
 
 
-def _input(f: FieldDef, name: str, value: str, reading: Reading | None) -> Input:
+def input_name(flag: Flag) -> str | None:
+    """The input a flag sits on (None: on an item, not one value)."""
+    if flag.field is None:
+        return None
+    if flag.table is None:
+        return f"f.{flag.field}"
+    if flag.row is None:
+        return None
+    if flag.table == "relatives":
+        return f"r.{flag.row}.{flag.field}"
+    return f"t.{flag.table}.{flag.row}.{flag.field}"
+
+
+def flags_by_input(flags: list[Flag]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for flag in flags:
+        name = input_name(flag)
+        if name is not None:
+            out[name] = (*out.get(name, ()), flag.message)
+    return out
+
+
+def _input(
+    f: FieldDef,
+    name: str,
+    value: str,
+    reading: Reading | None,
+    flags: Mapping[str, tuple[str, ...]] | None = None,
+) -> Input:
     typed = reading.typed.get(name) if reading else None
     return Input(
         name=name,
@@ -90,6 +124,7 @@ def _input(f: FieldDef, name: str, value: str, reading: Reading | None) -> Input
         choices=f.choices if f.kind is Kind.CHOICE else (),
         long=f.kind is Kind.LONG_TEXT or f.statement,
         required=f.required,
+        flags=(flags or {}).get(name, ()) if typed is None else (),
     )
 
 
@@ -113,34 +148,48 @@ class WebForm:
         return None
 
     # -- showing ----------------------------------------------------------------------------
-    def view(self, record: DossierRecord, part: int, reading: Reading | None) -> list[ItemView]:
-        """The questions of part ``part`` with the dossier's answers (or what was typed)."""
+    def view(
+        self,
+        record: DossierRecord,
+        part: int,
+        reading: Reading | None,
+        flags: list[Flag] | None = None,
+    ) -> list[ItemView]:
+        """The questions of part ``part`` with the dossier's answers (or what was typed), and
+        beside each value the flags on it."""
         d = record.dossier
+        on = flags_by_input(flags or [])
         out = []
         for item in self.items(part):
             inputs = [
-                _input(f, f"f.{f.id}", display(f, d.answers), reading)
+                _input(f, f"f.{f.id}", display(f, d.answers), reading, on)
                 for f in self.structure.fields_of(item, d)
             ]
             view = ItemView(item.number, item.ref if item.numbered else "", item.label, item.help,
                             inputs)  # fmt: skip
             if item.table is not None:
-                view.groups.extend(self._table_groups(item, d.rows(item.table.id), reading))
+                view.groups.extend(self._table_groups(item, d.rows(item.table.id), reading, on))
                 view.repeatable = True
             elif item.relatives is not None:
-                view.groups.extend(self._relative_groups(item, list(d.relatives), reading))
+                view.groups.extend(self._relative_groups(item, list(d.relatives), reading, on))
                 view.repeatable = True
             out.append(view)
         return out
 
-    def _table_groups(self, item: ItemDef, rows: list[Row], reading: Reading | None) -> list[Group]:
+    def _table_groups(
+        self,
+        item: ItemDef,
+        rows: list[Row],
+        reading: Reading | None,
+        on: Mapping[str, tuple[str, ...]],
+    ) -> list[Group]:
         assert item.table is not None
         table = item.table
         groups = []
         for i, row in enumerate([*rows, {}]):
             base = f"t.{table.id}.{i}"
             inputs = [
-                _input(c, f"{base}.{c.id}", display(c, row), reading)
+                _input(c, f"{base}.{c.id}", display(c, row), reading, on)
                 for c in (self.structure.row_fields(item, row) if row else table.columns)
             ]
             title = f"{table.row_label.capitalize()} {i + 1}" if row else "Thêm dòng mới"
@@ -148,14 +197,18 @@ class WebForm:
         return groups
 
     def _relative_groups(
-        self, item: ItemDef, relatives: list[Row], reading: Reading | None
+        self,
+        item: ItemDef,
+        relatives: list[Row],
+        reading: Reading | None,
+        on: Mapping[str, tuple[str, ...]],
     ) -> list[Group]:
         assert item.relatives is not None
         groups = []
         for i, row in enumerate(relatives):
             code = row.get("quan_he", "")
             fields = self.structure.row_fields(item, row, code)
-            inputs = [_input(f, f"r.{i}.{f.id}", display(f, row), reading) for f in fields]
+            inputs = [_input(f, f"r.{i}.{f.id}", display(f, row), reading, on) for f in fields]
             title = self.structure.relation(item, code).label
             groups.append(Group(title, inputs, f"r.{i}.{DELETE}"))
         choices = tuple(r.label for r in item.relatives.relations)
@@ -177,10 +230,9 @@ class WebForm:
         assert item.relatives is not None
         return next(f for f in item.relatives.fields if f.kind is Kind.NAME)
 
-    def flags(self, record: DossierRecord, part: int, today: dt.date) -> list[Flag]:
-        """The flags of this part's items (the rules of the whole dossier, read per part)."""
+    def flags(self, found: list[Flag], part: int) -> list[Flag]:
+        """The flags of this part's items among ``found`` (the checks of the whole dossier)."""
         numbers = {it.number for it in self.items(part)}
-        found = fchecks.run_checks(record.dossier, today=today, scope="all")
         return [f for f in found if f.item in numbers]
 
     # -- reading ----------------------------------------------------------------------------
@@ -194,15 +246,55 @@ class WebForm:
             for f in item.fields:
                 if f.applies(answers):
                     self._read_field(f, f"f.{f.id}", answers, posted, today, reading)
+            self._drop_inapplicable(item, dict(record.dossier.answers), answers, reading)
             if item.table is not None:
                 self._read_table(item, record.dossier.rows(item.table.id), posted, today, reading)
             elif item.relatives is not None:
-                self._read_relatives(item, list(record.dossier.relatives), posted, today, reading)
+                relatives = list(record.dossier.relatives)
+                doomed = self._doomed(item, relatives, answers, reading)
+                self._read_relatives(item, relatives, posted, today, reading, doomed)
         for key in record.dossier.explanations.keys() | _flag_keys(posted):
             text = " ".join(str(posted.get(f"x.{key}", "")).split())[:1000]
             if f"x.{key}" in posted and text and text != record.dossier.explanations.get(key):
                 reading.changes.append(Change(f"explanations.{key}", text))
         return reading
+
+    def _drop_inapplicable(
+        self, item: ItemDef, before: dict[str, str], answers: dict[str, str], reading: Reading
+    ) -> None:
+        """The item's answers whose condition the posted ones end (chưa kết hôn → the
+        spouse's siblings' question) are erased, as in the chat, and listed as lost."""
+        for f in item.fields:
+            if f.id in answers and not f.applies(answers):
+                answers.pop(f.id)
+                reading.changes.append(Change(f"answers.{f.id}", None))
+                old = display(f, before)
+                if old:
+                    reading.lost.append(f"{item.ref} {f.label}: {short(old, 80)}")
+
+    def _doomed(
+        self, item: ItemDef, relatives: list[Row], answers: Mapping[str, str], reading: Reading
+    ) -> set[int]:
+        """The relatives whose relation the posted answers end (the spouse's side once
+        «chưa kết hôn»): deleted, as in the chat, and listed as lost."""
+        assert item.relatives is not None
+        applies = {r.code for r in item.relatives.relations if r.applies(dict(answers))}
+        name = self._name_field(item).id
+        doomed = {i for i, r in enumerate(relatives) if r.get("quan_he") not in applies}
+        for i in sorted(doomed):
+            title = self.structure.relation(item, relatives[i].get("quan_he", "")).label
+            reading.lost.append(f"{title}: {relatives[i].get(name, '') or '…'}")
+        return doomed
+
+    def _lost_facts(
+        self, item: ItemDef, title: str, row: Row, new: Row, code: str | None, reading: Reading
+    ) -> None:
+        """The facts of ``row`` that its cleaned ``new`` no longer has (đã mất: không → the
+        year, cause and place of death)."""
+        for f in self.structure.columns(item, code):
+            old = display(f, row)
+            if old and not display(f, new):
+                reading.lost.append(f"{title}: {f.label}: {short(old, 80)}")
 
     def _parse(
         self, f: FieldDef, name: str, text: str, today: dt.date, reading: Reading
@@ -289,6 +381,8 @@ class WebForm:
             new = self._read_row(fields, base, row, posted, today, reading)
             if new is not None and new != row:
                 new = self.structure.clean_row(item, new)
+                title = f"{item.ref} {table.row_label} {i + 1}"
+                self._lost_facts(item, title, row, new, None, reading)
                 reading.changes.append(Change(f"tables.{table.id}.{i}", new))
         reading.changes += [
             Change(f"tables.{table.id}.{i}", op="delete") for i in sorted(deleted, reverse=True)
@@ -301,10 +395,11 @@ class WebForm:
         posted: Mapping[str, str],
         today: dt.date,
         reading: Reading,
+        doomed: set[int],
     ) -> None:
         deleted = []
         for i, row in enumerate(relatives):
-            if posted.get(f"r.{i}.{DELETE}"):
+            if posted.get(f"r.{i}.{DELETE}") or i in doomed:
                 deleted.append(i)
                 continue
             code = row.get("quan_he", "")
@@ -314,6 +409,9 @@ class WebForm:
                 # a fact that opens others (đã mất: có) brings their questions on the next view
                 new = self.structure.clean_row(item, new, code)
                 if new != row:
+                    name = row.get(self._name_field(item).id, "")
+                    title = f"{self.structure.relation(item, code).label} {name}".strip()
+                    self._lost_facts(item, title, row, new, code, reading)
                     reading.changes.append(Change(f"relatives.{i}", new))
         added = self._new_relative(item, relatives, posted, today, reading)
         reading.changes += [Change(f"relatives.{i}", op="delete") for i in sorted(deleted)[::-1]]

@@ -46,7 +46,9 @@ async def open_grant(tx: Tx, grant: Grant, *, what: str) -> Opened:
         raise AccessDenied()
     if grant.obj.kind == "form" and not lifecycle.editable_by_candidate(record.status):
         raise AccessDenied()
-    shown = await access.open_for_view(tx, grant.person_id, record.id, what=what)
+    shown = await access.open_for_view(
+        tx, grant.person_id, record.id, what=what, known=(record, standing)
+    )
     unit = standing.reviewer_units[0] if standing.reviewer_units else record.unit_id
     return Opened(shown, unit)
 

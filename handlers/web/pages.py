@@ -13,10 +13,11 @@ link or session) in, HTML or a file out, every content read through the access g
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from admission import lifecycle
 from forms import checks as fchecks
@@ -25,6 +26,7 @@ from forms.model import FormDef
 from forms.texts import message
 from handlers.candidate.core import Notice
 from handlers.charts import summary_chart
+from handlers.rendering import DocumentRenderer, DossierJob, render_dossier_job
 from handlers.review.cards import changes_since_last_look, comment_view
 from handlers.review.context import ReviewSetup
 from handlers.review.facts import item_label, item_ref, summarize
@@ -42,10 +44,35 @@ from storage.org import Org
 
 __all__ = ["AccessDenied", "Download", "WebPages"]
 
+T = TypeVar("T")
+
 #: .docx -> .pdf bytes, or None when no converter is installed (bot/web/pdf.py).
 PdfConverter = Callable[[bytes], bytes | None]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+#: the posted field of «Xóa và lưu»: the revision the loss was shown at
+CONFIRMED = "xacnhan"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class RevisionCache:
+    """What a page computes from one revision of one dossier (its checks, its answers by
+    part), kept for the next page of that revision: a revision never changes, a new one is
+    a new key, so nothing is ever invalidated (issue 13: the checks were three quarters of
+    a read page). Bounded; the least recently used goes first."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        if key in self._values:
+            self._values.move_to_end(key)
+            return cast(T, self._values[key])
+        value = make()
+        self._values[key] = value
+        if len(self._values) > self.size:
+            self._values.popitem(last=False)
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +93,14 @@ class WebPages:
         *,
         pdf: PdfConverter | None = None,
         notice: Notice | None = None,
+        renderer: DocumentRenderer | None = None,
     ) -> None:
         self.review = review
         self.secretary = secretary
+        #: the flows' renderer (its process pool in a running bot): a page's .docx or chart
+        #: costs the bot's event loop nothing, as in the chat
+        self.renderer = renderer or secretary.settings.renderer
+        self.cache = RevisionCache()
         self.form: FormDef = review.form
         self.web_form = WebForm(self.form)
         self.pdf = pdf
@@ -86,7 +118,16 @@ class WebPages:
         return await self.dossier_page(tx, opened.record)
 
     def flags_of(self, record: DossierRecord, today: date) -> list[Flag]:
-        return fchecks.run_checks(record.dossier, today=today, scope="all")
+        """The checks of the whole dossier at this revision (computed once per day)."""
+        key = ("flags", record.id, record.revision, today)
+        run = fchecks.run_checks
+        return list(self.cache.get(key, lambda: tuple(run(record.dossier, today=today))))
+
+    def review_flags(self, record: DossierRecord, today: date) -> list[Flag]:
+        """The reviewer's checks of the revision they read (computed once per day)."""
+        key = ("review", record.id, record.revision, today)
+        checks = self.review.checks
+        return list(self.cache.get(key, lambda: tuple(checks(record.dossier, today=today))))
 
     def part_of(self, number: int) -> int | None:
         for i, section in enumerate(self.form.all_sections()):
@@ -116,7 +157,12 @@ class WebPages:
         return out
 
     def parts(self, record: DossierRecord) -> list[dict[str, Any]]:
-        """The answers by part of the form, every candidate item listed (answered or not)."""
+        """The answers by part of the form, every candidate item listed (answered or not);
+        once per revision (the templates only read them)."""
+        key = ("parts", record.id, record.revision)
+        return self.cache.get(key, lambda: self._parts(record))
+
+    def _parts(self, record: DossierRecord) -> list[dict[str, Any]]:
         answered = {it["ref"]: it["lines"] for it in summarize(record.dossier, self.form)}
         return [
             {
@@ -156,7 +202,7 @@ class WebPages:
         record = opened.record
         unit = await tx.repo(Org).unit(opened.unit_id) if opened.unit_id else None
         changes = await changes_since_last_look(self.review, tx, record, unit) if unit else None
-        flags = self.review.checks(record.dossier, today=self.review.today_at(tx))
+        flags = self.review_flags(record, self.review.today_at(tx))
         return html(
             "review.j2",
             dossier=record.id,
@@ -205,7 +251,7 @@ class WebPages:
         if grant.obj.kind != "form":
             raise AccessDenied()
         record = (await open_grant(tx, grant, what="web_form")).record
-        flags = self.web_form.flags(record, part, self.review.today_at(tx))
+        flags = self.web_form.flags(self.flags_of(record, self.review.today_at(tx)), part)
         return html(
             "form.j2",
             parts=[s.title for s in self.web_form.sections],
@@ -217,7 +263,7 @@ class WebPages:
             flags=self.flag_views(flags, editable=True),
             explain=explanation_inputs(flags, reading.typed if reading else None),
             explain_labels={f.key: f.message[:80] for f in flags},
-            items=self.web_form.view(record, part, reading),
+            items=self.web_form.view(record, part, reading, flags),
         )
 
     async def save_part(
@@ -231,9 +277,24 @@ class WebPages:
             raise AccessDenied()
         record = (await open_grant(tx, grant, what="web_form")).record
         reading = self.web_form.read(record, part, posted, self.review.today_at(tx))
+        if reading.lost and posted.get(CONFIRMED) != str(record.revision):
+            reading.held_at = record.revision  # shown and asked first (confirm_page)
+            return reading
         if reading.changes:
             await tx.dossiers.apply(record, reading.changes, grant.person_id)
         return reading
+
+    def confirm_page(self, part: int, posted: Mapping[str, str], reading: Reading) -> str:
+        """What a held save would erase, and «Xóa và lưu» posting the same values again with
+        the revision it was shown at (a dossier changed meanwhile asks again)."""
+        return html(
+            "confirm.j2",
+            part=part,
+            title=self.web_form.sections[part].title,
+            lost=reading.lost,
+            posted=[(k, v) for k, v in posted.items() if k != CONFIRMED],
+            revision=reading.held_at,
+        )
 
     # -- a candidate invited to the web ---------------------------------------------------------
     async def invite_page(
@@ -265,14 +326,14 @@ class WebPages:
         kind = "review" if grant.obj.kind == "review" else "dossier"
         opened = await open_grant(tx, grant, what=f"web_{kind}_{what}")
         record = opened.record
-        flags = self.review.checks(record.dossier, today=self.review.today_at(tx))
-        data = await asyncio.to_thread(
-            self.review.renderer, record.dossier, draft=True, flags=flags
-        )
+        flags = self.review_flags(record, self.review.today_at(tx))
+        job = DossierJob(record.dossier, draft=True, flags=tuple(flags))
+        data = await self.renderer.run(render_dossier_job, job)
         name = f"2KND-ho-so-{record.id}-ban-{record.revision}-nhap"
         if what == "docx":
             return Download(f"{name}.docx", DOCX, data)
         assert self.pdf is not None
+        # LibreOffice is a process of its own: waited for in a thread, not a render worker
         pdf = await asyncio.to_thread(self.pdf, data)
         return Download(f"{name}.pdf", "application/pdf", pdf) if pdf else None
 
@@ -290,6 +351,6 @@ class WebPages:
             summary = await self.secretary.summary.summary(tx, unit_id, today)
             if summary is None:
                 return None
-            png = await asyncio.to_thread(summary_chart, summary)
+            png = await self.renderer.run(summary_chart, summary)
             return Download("bieu-do.png", "image/png", png)
         return None
