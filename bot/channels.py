@@ -17,6 +17,7 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from bot.settings import Settings, protect_logs
+from handlers.failures import failure_place
 
 log = logging.getLogger(__name__)
 
@@ -81,5 +82,5 @@ async def _sweep_until(stop: asyncio.Event, sweeps: list[Callable[[], Awaitable[
             for sweep in sweeps:
                 try:
                     await sweep()
-                except Exception:
-                    log.exception("sweeping the outbox failed")
+                except Exception as exc:
+                    log.error("sweeping the outbox failed: %s", failure_place(exc))

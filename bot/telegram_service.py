@@ -25,7 +25,6 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
 
 import orjson
 from telegram import (
@@ -39,6 +38,7 @@ from telegram import (
 from bot.delivery import Delivery, RetryPolicy
 from bot.intake import Intake, Parsed
 from bot.pacing import Pacer, Pacing
+from bot.periodic import PRUNE_INTERVAL, every, prune_edges, secretary_scheduler
 from bot.settings import Settings, protect_logs
 from bot.telegram import (
     ALLOWED_UPDATES,
@@ -54,14 +54,11 @@ from bot.telegram_transport import TelegramTransport
 from bot.web.server import WebServer
 from forms import texts
 from handlers.events import Chat, Event, Reply, User
-from handlers.failures import failure_place
 from handlers.router import Router
-from storage.inbox import Inbox, Received
-from storage.outbox import Outbox
+from storage.inbox import Received
 
 log = logging.getLogger(__name__)
 
-PRUNE_INTERVAL = 3600.0  # seconds between prunings of the inbox and the outbox
 SCHEDULER_INTERVAL = 60.0  # seconds between looks for due digests and reminders
 
 
@@ -123,7 +120,7 @@ class TelegramService:
         await self.receiver.start()
         if self.web is not None and not self.settings.use_webhook:
             await self.web.start(self.settings.web_listen, self.settings.web_port)
-        self._tasks.append(self._every(PRUNE_INTERVAL, self.prune, "prune"))
+        self._tasks.append(every(PRUNE_INTERVAL, self.prune, "prune"))
         if self.scheduler_interval is not None:
             self.start_scheduler(self.scheduler_interval)
         mode = "webhook" if self.settings.use_webhook else "long polling"
@@ -222,51 +219,13 @@ class TelegramService:
         replies = await self.router.handle(event, outbox=True)
         self.delivery.wake_for(replies, chat)
 
-    # -- periodic work -------------------------------------------------------------------------
+    # -- periodic work (bot/periodic.py, shared by every channel) ------------------------------
     async def prune(self) -> None:
-        now = datetime.now(UTC)
-        async with self.router.db.transaction(now) as tx:
-            days = self.settings.inbox_days, self.settings.outbox_days
-            inbox = await tx.repo(Inbox).prune((now - timedelta(days=days[0])).isoformat())
-            outbox = await tx.repo(Outbox).prune((now - timedelta(days=days[1])).isoformat())
-        if inbox or outbox:
-            log.info("pruned %d inbox and %d outbox rows", inbox, outbox)
-
-    def _every(
-        self, interval: float, job: Callable[[], Awaitable[None]], name: str
-    ) -> tuple[asyncio.Task[None], asyncio.Event]:
-        stop = asyncio.Event()
-
-        async def loop() -> None:
-            while not stop.is_set():
-                try:
-                    await job()
-                except Exception as exc:
-                    log.error("%s failed: %s", name, failure_place(exc))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval)
-
-        return asyncio.create_task(loop(), name=name), stop
+        await prune_edges(self.router, self.settings)
 
     def start_scheduler(self, interval: float) -> None:
-        """Daily digests to units' groups and weekly reminders to idle candidates: the notifier
-        claims each and queues it in the outbox in one transaction (never repeated, never
-        lost); the sender is woken for it after the commit."""
-        from handlers.secretary import start_scheduler
-
-        async def queued(reply: Reply) -> None:
-            if reply.chat is not None:
-                self.delivery.wake_for([reply], reply.chat)
-
-        self._tasks.append(
-            start_scheduler(
-                self.router,
-                queued,
-                interval=interval,
-                outbox=True,
-                retention=self.settings.retention,
-            )
-        )
+        """Digests, reminders and retention through the outbox (:mod:`bot.periodic`)."""
+        self._tasks.append(secretary_scheduler(self.router, self.delivery, self.settings, interval))
 
 
 def _share_username(router: Router, username: str) -> None:

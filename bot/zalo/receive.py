@@ -27,6 +27,7 @@ from aiohttp import web
 from bot.intake import Intake
 from bot.zalo.client import ZaloBotClient, ZaloUnauthorized
 from bot.zalo.events import PLATFORM, sender_id, unwrap, update_key
+from handlers.failures import failure_place
 from storage.inbox import Incoming
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,9 @@ class ZaloWebhook:
             return web.Response(status=400)
         try:
             await self.intake.receive([row])
-        except Exception:
-            log.exception("could not store a Zalo update; Zalo will send it again")
+        except Exception as exc:
+            log.error(
+                "could not store a Zalo update (%s); Zalo will send it again", failure_place(exc)
+            )
             return web.Response(status=500)
         return web.Response(status=200)

@@ -18,13 +18,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 
 import orjson
 
 from bot.delivery import Delivery, RetryPolicy
 from bot.intake import Intake, Parsed
 from bot.pacing import Pacer, Pacing
+from bot.periodic import PRUNE_INTERVAL, every, prune_edges, secretary_scheduler
 from bot.settings import Settings, protect_logs
 from bot.web.keys import link_signer
 from bot.zalo.client import ZaloBotClient
@@ -37,14 +37,12 @@ from bot.zalo.render import Links, ZaloTransport
 from forms.texts import message
 from handlers.events import Chat, Reply
 from handlers.router import Router
-from storage.inbox import Inbox, Received
+from storage.inbox import Received
 from storage.org import Org
-from storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
 FLUSH_INTERVAL = 1.0  # seconds between writes of the options drawn and the message count
-PRUNE_INTERVAL = 3600.0
 
 #: Zalo publishes no rate limit; its plan's monthly quota is the binding constraint. A chat
 #: still gets at most a message a second after a burst, a group twenty a minute.
@@ -116,8 +114,8 @@ class ZaloService:
             log.info("processing %d Zalo updates stored before the restart", resumed)
         self.receiver = self._receiver()
         await self.receiver.start()
-        self._tasks.append(self._every(self.flush_interval, self._flush, "zalo-count"))
-        self._tasks.append(self._every(PRUNE_INTERVAL, self.prune, "zalo-prune"))
+        self._tasks.append(every(self.flush_interval, self._flush, "zalo-count"))
+        self._tasks.append(every(PRUNE_INTERVAL, self.prune, "zalo-prune"))
         if self.scheduler_interval is not None:
             self.start_scheduler(self.scheduler_interval)
         mode = "webhook" if self.settings.zalo_webhook_url else "long polling"
@@ -201,48 +199,13 @@ class ZaloService:
             await self.delivery.enqueue([Reply(text=text, chat=chat)], chat)
         log.warning("the Zalo bot sent %d of its %d messages for %s", sent, quota, month)
 
-    # -- periodic work -------------------------------------------------------------------------
+    # -- periodic work (bot/periodic.py, shared by every channel) ------------------------------
     async def prune(self) -> None:
-        now = datetime.now(UTC)
-        async with self.router.db.transaction(now) as tx:
-            days = self.settings.inbox_days, self.settings.outbox_days
-            await tx.repo(Inbox).prune((now - timedelta(days=days[0])).isoformat())
-            await tx.repo(Outbox).prune((now - timedelta(days=days[1])).isoformat())
-
-    def _every(
-        self, interval: float, job: Callable[[], Awaitable[None]], name: str
-    ) -> tuple[asyncio.Task[None], asyncio.Event]:
-        stop = asyncio.Event()
-
-        async def loop() -> None:
-            while not stop.is_set():
-                try:
-                    await job()
-                except Exception:
-                    log.exception("%s failed", name)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval)
-
-        return asyncio.create_task(loop(), name=name), stop
+        await prune_edges(self.router, self.settings)
 
     def start_scheduler(self, interval: float) -> None:
-        """Digests and reminders (handlers/secretary), as TelegramService runs them; run it
-        in one service per process."""
-        from handlers.secretary import start_scheduler
-
-        async def queued(reply: Reply) -> None:
-            if reply.chat is not None:
-                self.delivery.wake_for([reply], reply.chat)
-
-        self._tasks.append(
-            start_scheduler(
-                self.router,
-                queued,
-                interval=interval,
-                outbox=True,
-                retention=self.settings.retention,
-            )
-        )
+        """Digests, reminders and retention through the outbox (:mod:`bot.periodic`)."""
+        self._tasks.append(secretary_scheduler(self.router, self.delivery, self.settings, interval))
 
 
 async def run_zalo(settings: Settings, router: Router | None = None) -> None:

@@ -1,0 +1,78 @@
+"""The periodic work every channel's service runs, written once: a job repeated until told to
+stop, pruning the update inbox and the reply outbox after the configured days, and the
+secretaries' digests, reminders and retention queued through the outbox.
+
+A failing round is logged by its type and place only (``handlers.failures``), never with a
+traceback that could quote a person's data, and the next round runs as planned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from bot.delivery import Delivery
+from bot.settings import Settings
+from handlers.events import Reply
+from handlers.failures import failure_place
+from handlers.router import Router
+from storage.inbox import Inbox
+from storage.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+#: How often the inbox and the outbox are pruned (their records are kept for days).
+PRUNE_INTERVAL = 3600.0
+
+
+def every(
+    interval: float, job: Callable[[], Awaitable[object]], name: str
+) -> tuple[asyncio.Task[None], asyncio.Event]:
+    """``job`` now and then every ``interval`` seconds, as a task; set the event to stop it."""
+    stop = asyncio.Event()
+
+    async def loop() -> None:
+        while not stop.is_set():
+            try:
+                await job()
+            except Exception as exc:
+                log.error("%s failed: %s", name, failure_place(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval)
+
+    return asyncio.create_task(loop(), name=name), stop
+
+
+async def prune_edges(router: Router, settings: Settings) -> tuple[int, int]:
+    """Inbox rows processed and outbox rows settled longer ago than the configured days go;
+    rows never processed or never sent stay. Returns how many of each went."""
+    now = datetime.now(UTC)
+    async with router.db.transaction(now) as tx:
+        inbox_before = (now - timedelta(days=settings.inbox_days)).isoformat()
+        outbox_before = (now - timedelta(days=settings.outbox_days)).isoformat()
+        inbox = await tx.repo(Inbox).prune(inbox_before)
+        outbox = await tx.repo(Outbox).prune(outbox_before)
+    if inbox or outbox:
+        log.info("pruned %d inbox and %d outbox rows", inbox, outbox)
+    return inbox, outbox
+
+
+def secretary_scheduler(
+    router: Router, delivery: Delivery, settings: Settings, interval: float
+) -> tuple[asyncio.Task[None], asyncio.Event]:
+    """Daily digests to units' groups, weekly reminders to idle candidates and the daily
+    retention run: the notifier claims each and queues it in the outbox in one transaction
+    (never repeated, never lost); the sender is woken for it after the commit. Run it in one
+    service per process."""
+    from handlers.secretary import start_scheduler
+
+    async def queued(reply: Reply) -> None:
+        if reply.chat is not None:
+            delivery.wake_for([reply], reply.chat)
+
+    return start_scheduler(
+        router, queued, interval=interval, outbox=True, retention=settings.retention
+    )
