@@ -489,6 +489,15 @@ async def test_hom_nay_is_today_for_a_date(router: Router) -> None:
     assert (await dossier(router, client)).answers["ngay_ky"] == "17/03/2026"
 
 
+@pytest.mark.parametrize("typed", ["nam nay", "năm nay"])
+async def test_nam_nay_is_this_year_for_a_relatives_birth_year(router: Router, typed: str) -> None:
+    facts = tuple(k for k in load_sample("a").relatives[4] if k not in ("quan_he", "ho_ten"))
+    client = await at(router, missing(keep=5, relatives={4: facts}))
+    assert (await cursor(router, client)).field_id == "nam_sinh"
+    await client.send(typed)
+    assert (await dossier(router, client)).relatives[4]["nam_sinh"] == str(TODAY.year)
+
+
 async def test_a_one_month_period_is_written_once(router: Router) -> None:
     sample = load_sample("a")
     sample.tables["nuoc_ngoai"] = []

@@ -114,6 +114,8 @@ def _parse(
     if kind is Kind.PERIOD:
         return _period(text, period_start)
     if kind is Kind.YEAR:
+        if match_key(text) in _THIS_YEAR:
+            return one(str(today.year))
         return one(str(p.parse_year(text, max_year=today.year)))
     if kind is Kind.GENDER:
         return one(p.parse_gender(text))
@@ -230,9 +232,11 @@ def _period(text: str, start: str | None) -> Parsed:
     return Parsed({"tu": tu, "den": den})
 
 
-#: "hôm nay" for a date (the signing date, typed the day it is signed); "tháng này".
+#: "hôm nay" for a date (the signing date, typed the day it is signed); "tháng này";
+#: "năm nay" for a year.
 _TODAY = frozenset({"hom nay", "ngay hom nay", "bua nay", "hnay", "hom nay a"})
 _THIS_MONTH = frozenset({"thang nay", "thang nay a"})
+_THIS_YEAR = frozenset({"nam nay", "nam nay a", "trong nam nay"})  # a child born this year
 
 
 def _whole_period(text: str) -> p.Period:
