@@ -1389,8 +1389,7 @@ class _Analysis:
                 closest += near
         if not_found:
             self.problems.append("place_not_found")
-            if unverified:
-                self.suggestion = None  # it would present the typed name as the new one
+            self.suggestion = None  # it would present an unknown (or unread) name as real
         source = old if old is not None else (main if main.old_evidence else None)
         return AddressAnalysis(
             text=cleaned,
@@ -1439,7 +1438,8 @@ def _not_found(gaz: _Gazetteer, part: _Part) -> tuple[list[str], list[str]]:
     Only names typed without diacritics count: one copied with its diacritics from a birth
     certificate may be a name older than the data set (the domain samples' communes are
     invented that way); one typed without them ("huyen van giag") cannot be verified and
-    must not come back as a "new name"."""
+    must not come back as a "new name". A segment left unread between the commune and the
+    province ("xa long hung, van giag, hung yen") is such a district too."""
     if not gaz.available:
         return [], []
     missing: list[str] = []
@@ -1452,39 +1452,60 @@ def _not_found(gaz: _Gazetteer, part: _Part) -> tuple[list[str], list[str]]:
     ]
     districts: list[_Unit] = []
     dist = part.district
-    if dist is not None and has_diacritics(dist.raw) and not dist.units:
-        dist = None
-    if dist is not None:
-        if dist.units:
-            districts = list(dist.units)
-        else:
-            missing.append(str(dist.typed))
-            key = compact_key(dist.raw)
-            scope: dict[str, list[_Unit]] = defaultdict(list)
-            for prov in old_provinces:
-                for name, units in gaz.districts[prov].items():
-                    scope[name] += units
-            districts = _near(key, scope or gaz.districts_all)
-            near += districts
-    comm = part.commune
-    if comm is not None and not comm.units and not has_diacritics(comm.raw):
-        missing.append(str(comm.typed))
-        key = compact_key(comm.raw)
-        scope = defaultdict(list)
-        for d in districts:
-            for name, units in gaz.old_by_district[d].items():
+    unknown = None if dist is None or dist.units else dist
+    raw = unknown.raw if unknown is not None else _unread_district(part)
+    typed_district = None
+    if raw is not None and not has_diacritics(raw):
+        typed_district = str(unknown.typed) if unknown is not None else raw
+    if dist is not None and dist.units:
+        districts = list(dist.units)
+    elif typed_district is not None:
+        missing.append(typed_district)
+        scope: dict[str, list[_Unit]] = defaultdict(list)
+        for prov in old_provinces:
+            for name, units in gaz.districts[prov].items():
                 scope[name] += units
-        if not scope:
-            for prov in old_provinces:
-                for name, units in gaz.old_by_province[prov].items():
+        districts = _near(compact_key(raw or ""), scope or gaz.districts_all)
+        near += districts
+    comm = part.commune
+    comm_missing = comm is not None and not comm.units and not has_diacritics(comm.raw)
+    if comm is not None and (comm_missing or typed_district is not None):
+        if comm_missing:
+            missing.append(str(comm.typed))
+        communes = _near_communes(gaz, compact_key(comm.raw), districts, provinces)
+        near = communes + [d for d in near if not any(c.parent is d for c in communes)]
+    return missing, [_with_parents(u) for u in near]
+
+
+def _unread_district(part: _Part) -> str | None:
+    """The text between a commune and a province found with nothing read in it: a district
+    the gazetteer does not know, written without its unit word."""
+    comm, prov = part.commune, part.province
+    if part.district is not None or comm is None or prov is None or prov.start <= comm.end:
+        return None
+    between = part.raw(comm.end, prov.start).strip(" ,;-–—.:/")
+    return between if sum(ch.isalpha() for ch in between) >= 2 else None
+
+
+def _near_communes(
+    gaz: _Gazetteer, key: str, districts: list[_Unit], provinces: list[_Unit]
+) -> list[_Unit]:
+    """The communes closest to ``key``: in ``districts`` (the typed or nearest ones), else
+    anywhere in ``provinces`` (old and new)."""
+    scope: dict[str, list[_Unit]] = defaultdict(list)
+    for d in districts:
+        for name, units in gaz.old_by_district[d].items():
+            scope[name] += units
+    if not scope:
+        for prov in provinces:
+            olds = [prov] if prov.era == "old" else gaz.new_to_old_provinces.get(prov, [])
+            for old in olds:
+                for name, units in gaz.old_by_province[old].items():
                     scope[name] += units
-            for prov in (p for p in provinces if p.era == "new"):
+            if prov.era == "new":
                 for name, units in gaz.new_by_province[prov].items():
                     scope[name] += units
-        if scope:
-            communes = _near(key, scope)
-            near = communes + [d for d in near if not any(c.parent is d for c in communes)]
-    return missing, [_with_parents(u) for u in near]
+    return _near(key, scope) if scope else []
 
 
 _MAX_OPTIONS = 12

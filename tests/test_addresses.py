@@ -117,6 +117,26 @@ def test_invented_commune_keeps_typed_name_and_maps_province():
     assert a.not_found == ["huyện Thanh Binh", "xã An Lac"]
 
 
+def test_an_unread_district_between_commune_and_province_is_not_found():
+    """ "van giag" (no "huyện") was skipped, and the residence became the namesake commune
+    of another district («xã Long Hưng, tỉnh Hưng Yên»), presented as fact."""
+    for a in (residence("xa long hung, van giag, hung yen"), origin("xa long hung, van giag")):
+        assert a.suggestion is None
+    a = residence("xa long hung, van giag, hung yen")
+    assert a.not_found == ["van giag"]
+    assert a.closest[0] == "xã Long Hưng, huyện Văn Giang, tỉnh Hưng Yên"
+    assert residence("xa long hung, van giang, hung yen").suggestion == (
+        "xã Nghĩa Trụ, tỉnh Hưng Yên"
+    )  # spelled right: read, and today's name given
+
+
+def test_an_unknown_commune_of_today_gets_no_rewriting():
+    a = residence("xa long hugn, tinh hung yen")
+    assert a.suggestion is None  # was «xã Long Hugn, tỉnh Hưng Yên»
+    assert a.not_found == ["xã Long Hugn"]
+    assert "xã Long Hưng, tỉnh Hưng Yên" in a.closest
+
+
 def test_split_commune_uses_main_successor():
     a = residence("59 nguyễn sỹ sách, p15, q tân bình, tp hcm")
     assert a.problems == ["district_in_residence"]

@@ -361,6 +361,77 @@ async def test_a_place_not_found_kept_stays_a_flag(router: Router) -> None:
     assert "không tìm thấy huyện Van Giag, xã Long Hung" in client.texts()
 
 
+RELATIVE_FACTS = ("noi_sinh", "que_quan", "cu_tru", "o_nuoc_ngoai", "nghe_nghiep", "thanh_phan",
+                  "lich_su_chinh_tri", "chinh_tri", "chap_hanh", "la_dang_vien")  # fmt: skip
+EVERY_ADDRESS = {  # every address question the gazetteer reads: the dossier that asks it
+    "noi_dang_ky_khai_sinh": lambda: missing("noi_dang_ky_khai_sinh", "que_quan"),
+    "que_quan": lambda: missing("que_quan"),
+    "thuong_tru": lambda: missing("thuong_tru", "tam_tru"),
+    "noi_sinh": lambda: missing(keep=5, relatives={4: RELATIVE_FACTS}),
+}
+
+
+@pytest.mark.parametrize("field_id", list(EVERY_ADDRESS))
+@pytest.mark.parametrize(
+    ("typed", "button"),
+    [
+        ("phuong bach khoa, quan hai ba trug, ha noi", "phường Bách Khoa"),  # the district
+        ("phuong bach khao, quan hai ba trung, ha noi", "phường Bách Khoa"),  # the commune
+        ("xa long hung, van giag, hung yen", "xã Long Hưng"),  # the district without "huyện"
+    ],
+)
+async def test_every_address_question_says_a_place_not_found_plainly(
+    router: Router, field_id: str, typed: str, button: str
+) -> None:
+    """One rule for every address question (birthplace, hometown, residence, a relative's):
+    a misspelled commune or district is said right after the answer, with the closest real
+    names as buttons, and nothing else is presented as the place's name."""
+    client = await at(router, EVERY_ADDRESS[field_id]())
+    assert (await cursor(router, client)).field_id == field_id
+    await client.send(typed)
+    text = client.texts()
+    assert "không tìm thấy" in text and "không tự đặt tên mới" in text
+    assert any(label.startswith(button) for label in client.buttons()), client.buttons()
+    assert "xã Long Hưng, tỉnh Hưng Yên»" not in text  # a namesake of another district
+    assert (await cursor(router, client)).field_id == field_id  # asked before going on
+
+
+async def test_a_residence_with_a_misspelled_district_is_offered_real_names(
+    router: Router,
+) -> None:
+    """Item (7), written today as commune + province: "huyen van giag" was only a warning in
+    the section check; now the closest real commune is a button and taking it goes on to
+    today's name, which is stored once confirmed."""
+    client = await at(router, missing("thuong_tru", "tam_tru"))
+    await client.send("xa long hung, huyen van giag, hung yen")
+    assert "«xã Long Hưng, huyện Văn Giang, tỉnh Hưng Yên»" in client.texts()
+    await client.click("xã Long Hưng")
+    assert "«xã Nghĩa Trụ, tỉnh Hưng Yên»" in client.texts()
+    await client.send("dung")
+    assert (await dossier(router, client)).answers["thuong_tru"] == "xã Nghĩa Trụ, tỉnh Hưng Yên"
+
+
+async def test_an_unknown_commune_of_today_is_not_written_as_real(router: Router) -> None:
+    """ "xa long hugn, tinh hung yen" was offered as «xã Long Hugn, tỉnh Hưng Yên» (the typo
+    dressed as a real name); today's closest communes come first instead."""
+    client = await at(router, missing("thuong_tru", "tam_tru"))
+    await client.send("xa long hugn, tinh hung yen")
+    assert "Long Hugn, tỉnh" not in client.texts()
+    assert client.buttons()[0].startswith("xã Long Hưng, tỉnh Hưng Yên")
+
+
+async def test_a_residence_not_found_kept_stays_a_flag(router: Router) -> None:
+    client = await at(router, missing("thuong_tru", "tam_tru"))
+    await client.send("phuong bach khoa, quan hai ba trug, ha noi")
+    await client.send("giu nguyen")
+    answers = (await dossier(router, client)).answers
+    assert answers["thuong_tru"] == "phuong bach khoa, quan hai ba trug, ha noi"
+    await client.send("/tiendo")
+    assert "không tìm thấy quận Hai Ba Trug" in client.texts()
+    await client.send("/nop")  # counted among the warnings to explain, with /tiendo to see
+    assert "cảnh báo chưa giải trình" in client.texts()
+
+
 async def birth_place_missing(router: Router) -> ChatClient:
     client = await at(router, missing("noi_dang_ky_khai_sinh", "que_quan"))
     assert (await cursor(router, client)).field_id == "noi_dang_ky_khai_sinh"
@@ -416,6 +487,15 @@ async def test_hom_nay_is_today_for_a_date(router: Router) -> None:
     assert (await cursor(router, client)).field_id == "ngay_ky"
     await client.send("hom nay")
     assert (await dossier(router, client)).answers["ngay_ky"] == "17/03/2026"
+
+
+@pytest.mark.parametrize("typed", ["nam nay", "năm nay"])
+async def test_nam_nay_is_this_year_for_a_relatives_birth_year(router: Router, typed: str) -> None:
+    facts = tuple(k for k in load_sample("a").relatives[4] if k not in ("quan_he", "ho_ten"))
+    client = await at(router, missing(keep=5, relatives={4: facts}))
+    assert (await cursor(router, client)).field_id == "nam_sinh"
+    await client.send(typed)
+    assert (await dossier(router, client)).relatives[4]["nam_sinh"] == str(TODAY.year)
 
 
 async def test_a_one_month_period_is_written_once(router: Router) -> None:

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from forms import parsers as p
-from forms.addresses import analyse_address
+from forms.addresses import AddressAnalysis, analyse_address
 from forms.diacritics import lacks_diacritics, suggest_diacritics
 from forms.model import FieldDef, FormDef, Kind
 from forms.texts import message
@@ -114,6 +114,8 @@ def _parse(
     if kind is Kind.PERIOD:
         return _period(text, period_start)
     if kind is Kind.YEAR:
+        if match_key(text) in _THIS_YEAR:
+            return one(str(today.year))
         return one(str(p.parse_year(text, max_year=today.year)))
     if kind is Kind.GENDER:
         return one(p.parse_gender(text))
@@ -145,35 +147,39 @@ def _address(f: FieldDef, text: str) -> Parsed:
     analysis = analyse_address(
         typed, kind="origin" if f.kind is Kind.ADDRESS_ORIGIN else "residence"
     )
-    if analysis.suggestion and analysis.suggestion != typed:
-        return Parsed({f.id: typed}, analysis.suggestion)
-    closest = _closest_writings(typed, analysis.not_found, analysis.closest, f.kind)
+    closest = _closest_writings(typed, analysis, f.kind)
     if closest:  # a place not found: said plainly with real names, never a "new name"
         return Parsed({f.id: typed}, closest[0], closest[1:], "closest")
+    if analysis.not_found:  # no whole writing to offer: kept, it is F21 (never re-written)
+        return Parsed({f.id: typed})
+    if analysis.suggestion and analysis.suggestion != typed:
+        return Parsed({f.id: typed}, analysis.suggestion)
     return _with_diacritics(f, typed)
 
 
 _COMMUNE_LEVELS = ("xa ", "phuong ", "thi tran ", "dac khu ")
 
 
-def _closest_writings(
-    typed: str, not_found: list[str], closest: list[str], kind: Kind
-) -> tuple[str, ...]:
-    """The typed address with the unknown commune (and what follows it) replaced by each of
-    the closest real communes ("thôn Đông, " kept before it). Only where that is a whole
-    answer: no bracket, a commune-level name found in the text, and for a residence a
-    commune of today (no district: "commune, province")."""
+def _closest_writings(typed: str, analysis: AddressAnalysis, kind: Kind) -> tuple[str, ...]:
+    """The typed address with the commune (and what follows it, where a name is unknown)
+    replaced by each of the closest real communes ("thôn Đông, " kept before it). Only
+    where that is a whole answer: no bracket, a commune-level name found in the text. For
+    a residence today's
+    communes ("commune, province") come first; an old one (with its district) is offered
+    too, since taking it is read again and today's name is offered next."""
     if "(" in typed:
         return ()
     folded = fold(typed).lower()
-    starts = [folded.find(fold(name).lower()) for name in not_found]
+    starts = [folded.find(fold(name).lower()) for name in analysis.not_found]
     starts = [i for i in starts if i >= 0]
     if not starts:
         return ()
-    prefix = typed[: min(starts)]
-    communes = [c for c in closest if fold(c).lower().startswith(_COMMUNE_LEVELS)]
+    detail = analysis.detail  # before the commune: kept, even where only the district is unknown
+    cut = min(min(starts), len(detail))
+    prefix = f"{typed[:cut].rstrip(' ,;')}, " if cut else ""
+    communes = [c for c in analysis.closest if fold(c).lower().startswith(_COMMUNE_LEVELS)]
     if kind is Kind.ADDRESS_RESIDENCE:
-        communes = [c for c in communes if c.count(",") == 1]
+        communes.sort(key=lambda c: c.count(",") != 1)  # stable: best first within each
     return tuple(prefix + c for c in communes)
 
 
@@ -226,9 +232,11 @@ def _period(text: str, start: str | None) -> Parsed:
     return Parsed({"tu": tu, "den": den})
 
 
-#: "hôm nay" for a date (the signing date, typed the day it is signed); "tháng này".
+#: "hôm nay" for a date (the signing date, typed the day it is signed); "tháng này";
+#: "năm nay" for a year.
 _TODAY = frozenset({"hom nay", "ngay hom nay", "bua nay", "hnay", "hom nay a"})
 _THIS_MONTH = frozenset({"thang nay", "thang nay a"})
+_THIS_YEAR = frozenset({"nam nay", "nam nay a", "trong nam nay"})  # a child born this year
 
 
 def _whole_period(text: str) -> p.Period:
