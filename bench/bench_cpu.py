@@ -37,6 +37,13 @@ for path in (ROOT, ROOT / "bench"):
         sys.path.insert(0, str(path))
 
 
+#: The engine before issue 17's cuts (main at fa66f7e, 2026-12-06), printed beside each run.
+#: Instructions do not depend on the load; the CPU time was measured at N=10 interleaved with
+#: the new code on the shared 2-core machine, so compare it only with runs made alike.
+BEFORE_INSTRUCTIONS_M = 9.35
+BEFORE_CPU_MS = 2.17
+
+
 async def replay(router: Any, steps: list[Any], user_id: str) -> int:
     """Play ``steps`` as the Telegram user ``user_id``; return the steps whose number of
     replies differed from the recording (0 when the person's script fits the bot)."""
@@ -160,16 +167,19 @@ def main() -> None:
         base = instructions(0, args)
         full = instructions(args.n, args)
         updates = asyncio.run(_count_updates(args))
+        per_update = (full - base) / updates / 1e6
         print(
-            f"callgrind N={args.n} {people}: {(full - base) / updates / 1e6:.2f} M instructions"
-            f" per update ({updates} updates)",
+            f"callgrind N={args.n} {people}: {per_update:.2f} M instructions per update"
+            f" ({updates} updates); before issue 17's cuts {BEFORE_INSTRUCTIONS_M:.2f} M"
+            f" ({per_update / BEFORE_INSTRUCTIONS_M:.2f}×)",
             flush=True,
         )
         return
     result = asyncio.run(run(args))
     print(
         f"engine replay N={args.n} {people}: {result['updates']} updates, "
-        f"CPU {result['cpu_ms']:.3f} ms per update, {result['wall_s']:.1f} s wall, "
+        f"CPU {result['cpu_ms']:.3f} ms per update (before issue 17's cuts {BEFORE_CPU_MS} ms"
+        f" at N=10 on the shared machine), {result['wall_s']:.1f} s wall, "
         f"replies differing from the recording: {result['mismatches']}, "
         f"errors {result['errors']}",
         flush=True,

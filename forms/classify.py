@@ -323,6 +323,17 @@ def _phrase(text: str) -> tuple[_Word, ...]:
     return tuple(_Word(fold(w), tone_key(w)) for w in text.split())
 
 
+@lru_cache(maxsize=64)
+def _book(phrases: tuple[str, ...]) -> dict[str, tuple[tuple[_Word, ...], ...]]:
+    """``phrases`` split into words and grouped by their first word's folded form, so a
+    match is tried only where the typed word can start one (the lists hold ~100 phrases)."""
+    book: dict[str, list[tuple[_Word, ...]]] = {}
+    for text in phrases:
+        words = _phrase(text)
+        book.setdefault(words[0].folded, []).append(words)
+    return {first: tuple(group) for first, group in book.items()}
+
+
 def _same(typed: _Word, wanted: _Word) -> bool:
     """A word typed without diacritics matches any tone; one typed with them must agree."""
     return typed.folded == wanted.folded and (not typed.toned or typed.toned == wanted.toned)
@@ -334,8 +345,15 @@ def _at(words: tuple[_Word, ...], i: int, phrase: tuple[_Word, ...]) -> bool:
     )
 
 
+def _starting(
+    words: tuple[_Word, ...], i: int, phrases: tuple[str, ...]
+) -> tuple[tuple[_Word, ...], ...]:
+    """The phrases whose first word is the word at ``i`` (folded)."""
+    return _book(phrases).get(words[i].folded, ()) if i < len(words) else ()
+
+
 def _is(words: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:
-    return any(len(words) == len(_phrase(p)) and _at(words, 0, _phrase(p)) for p in phrases)
+    return any(len(words) == len(p) and _at(words, 0, p) for p in _starting(words, 0, phrases))
 
 
 def _whole(words: tuple[_Word, ...], core: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:
@@ -344,7 +362,7 @@ def _whole(words: tuple[_Word, ...], core: tuple[_Word, ...], phrases: tuple[str
 
 
 def _starts(words: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:
-    return any(_at(words, 0, _phrase(p)) for p in phrases)
+    return any(_at(words, 0, p) for p in _starting(words, 0, phrases))
 
 
 def _ends(words: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:
@@ -355,7 +373,7 @@ def _ends(words: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:
 
 
 def _contains(words: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:
-    return any(_at(words, i, _phrase(p)) for p in phrases for i in range(len(words)))
+    return any(_at(words, i, p) for i in range(len(words)) for p in _starting(words, i, phrases))
 
 
 def _core(words: tuple[_Word, ...]) -> tuple[_Word, ...]:
@@ -542,6 +560,6 @@ def _has_level(words: tuple[_Word, ...]) -> bool:
     for i, word in enumerate(words):
         if word.folded == "quan" and i > 0 and words[i - 1].folded == "que":
             continue
-        if any(_at(words, i, _phrase(level)) for level in _LEVELS):
+        if any(_at(words, i, level) for level in _starting(words, i, _LEVELS)):
             return True
     return False

@@ -8,6 +8,7 @@ objects; none of them names an item. The concrete Mẫu 2-KNĐ lives in
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -50,7 +51,9 @@ class Condition(BaseModel):
         return (self.equals,) if isinstance(self.equals, str) else self.equals
 
     def holds(self, values: dict[str, str]) -> bool:
-        return values.get(self.field, "") in self.wanted
+        # Asked for every field of every row on each progress count: no tuple built here.
+        value, equals = values.get(self.field, ""), self.equals
+        return value == equals if isinstance(equals, str) else value in equals
 
 
 class FieldDef(BaseModel):
@@ -148,7 +151,13 @@ class RelativesDef(BaseModel):
         raise KeyError(code)
 
     def fields_for(self, group: str) -> tuple[FieldDef, ...]:
-        return tuple(f for f in self.fields if group in f.groups)
+        return self.fields_by_group.get(group, ())
+
+    @cached_property
+    def fields_by_group(self) -> dict[str, tuple[FieldDef, ...]]:
+        """Each group's facts (the model is frozen: built once, read on every question)."""
+        groups = {g for f in self.fields for g in f.groups}
+        return {g: tuple(f for f in self.fields if g in f.groups) for g in groups}
 
     def gated_by(self, gate: str) -> tuple[Relation, ...]:
         """The relations asked or not according to the gate answer ``gate`` (married?)."""
@@ -298,40 +307,56 @@ class FormDef(BaseModel):
         return (*self.sections, self.extra) if self.extra else self.sections
 
     def items(self) -> tuple[ItemDef, ...]:
+        return self.all_items
+
+    # The model is frozen, so the lookups the engine makes on every update (an item by
+    # number, a field or a table by id) are indexed once instead of walking the form.
+    @cached_property
+    def all_items(self) -> tuple[ItemDef, ...]:
         return tuple(item for s in self.all_sections() for item in s.items)
 
+    @cached_property
+    def items_by_number(self) -> dict[int, ItemDef]:
+        by_number: dict[int, ItemDef] = {}
+        for it in self.all_items:
+            by_number.setdefault(it.number, it)
+        return by_number
+
+    @cached_property
+    def fields_by_id(self) -> dict[str, tuple[ItemDef, FieldDef]]:
+        """Scalar fields by id (with their item), the first one wins as in the form's order."""
+        by_id: dict[str, tuple[ItemDef, FieldDef]] = {}
+        for it, f in self.scalar_fields():
+            by_id.setdefault(f.id, (it, f))
+        return by_id
+
+    @cached_property
+    def tables_by_id(self) -> dict[str, tuple[ItemDef, TableDef]]:
+        by_id: dict[str, tuple[ItemDef, TableDef]] = {}
+        for it, t in self.tables():
+            by_id.setdefault(t.id, (it, t))
+        return by_id
+
     def item(self, number: int) -> ItemDef:
-        for it in self.items():
-            if it.number == number:
-                return it
-        raise KeyError(number)
+        return self.items_by_number[number]
 
     def scalar_fields(self) -> tuple[tuple[ItemDef, FieldDef], ...]:
         return tuple((it, f) for it in self.items() for f in it.fields)
 
     def field(self, field_id: str) -> FieldDef:
-        for _, f in self.scalar_fields():
-            if f.id == field_id:
-                return f
-        raise KeyError(field_id)
+        return self.fields_by_id[field_id][1]
 
     def item_of_field(self, field_id: str) -> ItemDef:
-        for it, f in self.scalar_fields():
-            if f.id == field_id:
-                return it
-        for it in self.items():
-            if it.table and it.table.id == field_id:
-                return it
-        raise KeyError(field_id)
+        found = self.fields_by_id.get(field_id) or self.tables_by_id.get(field_id)
+        if found is None:
+            raise KeyError(field_id)
+        return found[0]
 
     def tables(self) -> tuple[tuple[ItemDef, TableDef], ...]:
         return tuple((it, it.table) for it in self.items() if it.table)
 
     def table(self, table_id: str) -> TableDef:
-        for _, t in self.tables():
-            if t.id == table_id:
-                return t
-        raise KeyError(table_id)
+        return self.tables_by_id[table_id][1]
 
     def relatives_item(self) -> ItemDef:
         """The item holding the relatives block; its fields are the gate questions."""

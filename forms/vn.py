@@ -134,12 +134,15 @@ def clean_text(s: str, *, multiline: bool = False) -> str:
     text = text.replace("\t", " ")
     if not multiline:
         text = text.replace("\n", " ")
-    kept = [ch for ch in text if not _drop_char(ch, multiline)]
-    text = "".join(
-        " " if (ch != "\n" and ch.isspace()) else ch
-        for i, ch in enumerate(kept)
-        if ch != _ZWJ or _joined(kept, i)
-    )
+    if not text.isprintable():
+        # Only non-printable characters are dropped or turned into spaces: typed text
+        # without any (the usual answer) skips the walk character by character.
+        kept = [ch for ch in text if not _drop_char(ch, multiline)]
+        text = "".join(
+            " " if (ch != "\n" and ch.isspace()) else ch
+            for i, ch in enumerate(kept)
+            if ch != _ZWJ or _joined(kept, i)
+        )
     text = _SPACES.sub(" ", text)
     if multiline:
         text = "\n".join(line.strip() for line in text.split("\n") if line.strip())
