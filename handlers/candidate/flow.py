@@ -110,6 +110,9 @@ class CandidateFlow:
         await run(turn)
         turn.flush_notes()
         await self.save(turn, conv)
+        if turn.record is not None:  # what a candidate's turn says shows or names their dossier
+            for reply in turn.replies:
+                reply.about = reply.about or turn.record.id
         return turn.replies
 
     async def load(self, tx: Tx, event: Event, conv: ConversationRecord | None) -> Turn:
