@@ -277,3 +277,44 @@ async def _organisation(net: Net, sec: object, sec_chat: object, rev: object, re
     await net.event(sec, group, kind="command", command="ketnoi",
                     text=code(net.last(sec_chat)[1].text))  # fmt: skip
     return _Org(group)
+
+
+async def test_a_reviewer_who_was_also_a_candidate_keeps_the_role_and_nothing_else(
+    router: Router, tmp_path: Path
+) -> None:
+    """Staff keep their person row and role after erasing their own dossier, but not their
+    draft on disk, nor their candidate replies waiting in the outbox."""
+    db_path, documents = tmp_path / "knd.sqlite3", tmp_path / "documents"
+    net = Net(router)
+    sec, sec_chat = person("sec", "Bí thư")
+    rev, rev_chat = person("rev", "Người duyệt")
+    await _organisation(net, sec, sec_chat, rev, rev_chat)
+    await net.event(sec, sec_chat, kind="command", command="moi", text="ungvien")
+    reviewer = Player(router, load_sample("a"), user_id="rev", platform=PLATFORM)
+    await reviewer.send(f"/start {code(net.last(sec_chat)[1].text)}")
+    await reviewer.play()
+    console = ConsoleAdapter(router, io.StringIO(), documents_dir=documents, user_id="rev")
+    assert router.db.files is not None
+    console.files = router.db.files
+    console.show([r for r in await reviewer.send("/xem") if r.document])
+    clock = VirtualClock()
+    transport = ScriptedTransport(clock, platform=PLATFORM, limit=4096)
+    transport.fail("rev", *[TryAgain("network down")] * 1000)
+    delivery = make_delivery(router.db, transport, clock)
+    xem = Event(rev, rev_chat, "command", command="xem", update_key="queued-xem")
+    await router.handle(xem, outbox=True)
+    await _sending(delivery, clock)
+    assert router.db.checkpoint()
+    assert any("console-rev" in w for w in found(db_path, documents)[NAME])
+
+    await reviewer.send("/xoa")
+    await reviewer.tap("Xóa hồ sơ")
+    assert "Đã xóa hồ sơ" in "\n".join(r.text for r in reviewer.replies[-2:])
+    transport.errors.clear()
+    await _sending(delivery, clock)
+    await delivery.idle()
+    assert transport.calls == []
+    assert router.db.checkpoint()
+    assert found(db_path, documents) == {needle: [] for needle in DISTINCTIVE}
+    replies = await net.event(rev, rev_chat, kind="text", text="xin chào")
+    assert "người duyệt của Chi bộ cơ sở Trường A" in "\n".join(r.text for r in replies)
