@@ -378,6 +378,8 @@ class Delivery:
                 first_failed = first_failed or self.wall().isoformat()
                 await self._note_failure(row, exc)
                 await self.clock.sleep(self.retry.delay(attempts, exc.after))
+                if not await self._waiting(row):
+                    return None  # erased meanwhile (its dossier): nothing of it goes out
                 continue
             except ChatMoved as exc:
                 moves += 1
@@ -402,6 +404,12 @@ class Delivery:
                 async with self.db.transaction(self.wall()) as tx:
                     await tx.repo(Outbox).progressed(row.id, index)
         return await self._sent(row, reply, target, last)
+
+    async def _waiting(self, row: Pending) -> bool:
+        """Whether ``row`` is still to deliver: an erasure deletes a dossier's waiting replies
+        (storage/erasure.py), and a retry must not send what is no longer stored."""
+        async with self.db.transaction(self.wall()) as tx:
+            return await tx.repo(Outbox).status(row.id) == "pending"
 
     async def _call_landing(self, row: Pending, target: str, step: Step) -> str:
         """:meth:`_call`; a question reply is *landing* from the call until its mark (see

@@ -111,6 +111,8 @@ class Reply:
     delivered, so a text is read as the answer only to a question the person saw.
     ``protect`` asks the platform to keep the message from being forwarded or saved where it
     can (Telegram: ``protect_content``): a dossier's content shown to someone privately.
+    ``about`` is the dossier whose content or candidate's name the reply carries: while it
+    waits in the outbox, an erasure of that dossier takes it out (storage/erasure.py).
     """
 
     text: str = ""
@@ -123,3 +125,4 @@ class Reply:
     toast: str = ""  # short notice answering a button tap (Telegram answerCallbackQuery)
     prompt: str = ""  # the question this reply asks (see storage.outbox.Outbox.last_prompt)
     protect: bool = False  # no forwarding or saving where the platform allows (protect_content)
+    about: int | None = None  # the dossier it shows or names (see handlers.replies.concerns)

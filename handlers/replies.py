@@ -22,6 +22,18 @@ def has_content(reply: Reply) -> bool:
     return bool(reply.text.strip() or reply.document or reply.photo)
 
 
+def concerns(reply: Reply) -> int | None:
+    """The dossier a reply shows or names, the one rule for it: its ``about``, else the
+    dossier its document or photo is a copy of. An erasure of that dossier removes the reply
+    from the outbox while it waits (storage/erasure.py)."""
+    if reply.about is not None:
+        return reply.about
+    for attached in (reply.document, reply.photo):
+        if attached is not None and attached.web is not None and attached.web.what == "dossier":
+            return attached.web.id
+    return None
+
+
 def to_message(reply: Reply, default_chat: Chat, *, answering: bool = False) -> Message:
     """The outbox row of ``reply`` (sent to ``reply.chat``, else ``default_chat``).
 
@@ -61,6 +73,7 @@ def to_message(reply: Reply, default_chat: Chat, *, answering: bool = False) -> 
         edit_ref=reply.edit_ref,
         prompt=reply.prompt,
         reply=answering and own_chat and chat.kind == "private",
+        dossier_id=concerns(reply),
     )
 
 
@@ -98,6 +111,7 @@ def from_pending(row: Pending) -> Reply:
         remember=body.get("remember", ""),
         prompt=row.prompt,
         protect=bool(body.get("protect", False)),
+        about=row.dossier_id,
     )
 
 

@@ -10,13 +10,17 @@ Why this shape
 * **The dossier:** its reviewers' comments (they quote the content), the conversations
   attached to it (their state holds screens and typed text), the remembered messages of its
   cards; the secretaries' rows go through :meth:`storage.progress.Progress.erased`. Review
-  decisions stay: who decided what on which revision, no content.
+  decisions stay: who decided what on which revision, no content. Replies that show or name
+  it (``outbox.dossier_id``, the rule is :func:`handlers.replies.concerns`) are deleted while
+  they wait — a reviewer's «Xem» queued while the network fails is never sent — and emptied
+  once done.
 * **The person, with their last dossier:** when no other dossier of theirs is alive and they
   hold no staff role, their role rows go and their ``people`` row is emptied — no platform
   id, no name, no consent — but kept as a row so the audit and the dossier's statistics keep
   pointing somewhere. Their conversations, private chat, stored updates (inbox bodies and
   sender id) and replies (outbox rows of their private chat) go too. Staff keep their row and
-  roles (their acts are audited); only their candidate role goes.
+  roles (their acts are audited); only their candidate role goes, with the numbered options
+  of their private chats and, on disk, every file of theirs but copies of other dossiers.
 * **After the commit:** the files on disk (``storage/files.py``) and a WAL checkpoint that
   truncates the WAL file, so that with ``secure_delete`` (``storage/db.py``) no copy of the
   erased pages is left in the database's files.
@@ -35,10 +39,13 @@ _STAFF = "('secretary', 'reviewer')"
 @dataclass(frozen=True, slots=True)
 class Forgotten:
     """What an erasure removed beyond the dossier: the person's platform identity when the
-    person was forgotten too (None: they remain, as staff or with another dossier)."""
+    person was forgotten too (None: they remain, as staff or with another dossier), and the
+    identity whose documents folder held the candidate's own files (``owner``: a staff member
+    who was also a candidate keeps only the copies of other dossiers there)."""
 
     dossier_id: int
     person: tuple[str, str] | None
+    owner: tuple[str, str] | None = None
 
 
 class Erasure(SqlRepo):
@@ -50,18 +57,30 @@ class Erasure(SqlRepo):
             "DELETE FROM comments WHERE dossier_id = ?",
             "DELETE FROM conversations WHERE dossier_id = ?",
             "DELETE FROM bot_messages WHERE dossier_id = ?",
+            # the replies showing or naming it: never sent once it is erased, nor kept
+            "DELETE FROM outbox WHERE dossier_id = ? AND status = 'pending'",
+            "UPDATE outbox SET payload = X'', attachment = NULL, error = '' WHERE dossier_id = ?",
         ):
             await tx.execute(sql, (dossier_id,))
+        owner = await self._identity(person_id)
         person = None
         if await self._last_dossier(dossier_id, person_id):
             person = await self.person(person_id)
-        forgotten = Forgotten(dossier_id, person)
+        forgotten = Forgotten(dossier_id, person, owner)
         db = tx.db
         if db.files is not None:
             files = db.files
-            tx.after_commit(lambda: files.erase(forgotten.dossier_id, forgotten.person))
+            tx.after_commit(lambda: files.erase(dossier_id, forgotten.person, forgotten.owner))
         tx.after_commit(db.want_checkpoint)
         return forgotten
+
+    async def _identity(self, person_id: int) -> tuple[str, str] | None:
+        row = await self.s.fetchone(
+            "SELECT platform, platform_user_id FROM people WHERE id = ?", (person_id,)
+        )
+        if row is None or row[0] == "erased":
+            return None
+        return str(row[0]), str(row[1])
 
     async def _last_dossier(self, dossier_id: int, person_id: int) -> bool:
         others = await self.s.fetchval(
@@ -79,17 +98,17 @@ class Erasure(SqlRepo):
             " AND revoked_at IS NULL",
             (person_id,),
         )
+        identity = await self._identity(person_id)
         if staff:
             await tx.execute(
                 "DELETE FROM roles WHERE person_id = ? AND role = 'candidate'", (person_id,)
             )
+            if identity is not None:  # options drawn in their chat may name their answers
+                await self._forget_options(*identity)
             return None
-        row = await self.s.fetchone(
-            "SELECT platform, platform_user_id FROM people WHERE id = ?", (person_id,)
-        )
-        if row is None or row[0] == "erased":
+        if identity is None:
             return None
-        platform, user_id = str(row[0]), str(row[1])
+        platform, user_id = identity
         linked = await self.s.fetchall(  # the same person on another channel (issue 14)
             "SELECT platform, platform_user_id FROM person_links WHERE person_id = ?", (person_id,)
         )
@@ -113,18 +132,25 @@ class Erasure(SqlRepo):
             await tx.execute(sql, params)
         return platform, user_id
 
+    async def _forget_options(self, platform: str, user_id: str) -> None:
+        """The numbered options drawn in a staff member's private chats (Zalo)."""
+        for chat_id in await self._chats(platform, user_id):
+            await self._tx().execute(
+                "DELETE FROM chat_options WHERE platform = ? AND chat_id = ?", (platform, chat_id)
+            )
+
+    async def _chats(self, platform: str, user_id: str) -> set[str]:
+        rows = await self.s.fetchall(
+            "SELECT chat_id FROM private_chats WHERE platform = ? AND user_id = ?",
+            (platform, user_id),
+        )
+        return {user_id, *(str(r[0]) for r in rows)}
+
     async def _forget_chats(self, platform: str, user_id: str) -> None:
         """The private chat of one identity: queued replies, numbered options, the given-up
         notes naming it, the chat record and the stored updates' bodies."""
         tx = self._tx()
-        chats = [
-            r[0]
-            for r in await self.s.fetchall(
-                "SELECT chat_id FROM private_chats WHERE platform = ? AND user_id = ?",
-                (platform, user_id),
-            )
-        ]
-        for chat_id in {user_id, *chats}:
+        for chat_id in await self._chats(platform, user_id):
             await tx.execute(
                 "DELETE FROM outbox WHERE platform = ? AND chat_id = ? AND chat_kind = 'private'",
                 (platform, chat_id),

@@ -25,6 +25,7 @@ FILE_MODE = 0o600
 EXPORTS = "xuat"
 _EXPORT_SUFFIXES = (".xlsx", ".csv")
 _UNSAFE = re.compile(r"[^0-9A-Za-z_.-]")
+_COPY = re.compile(r"ho-so-(\d+)-")  # a copy of dossier N (a reviewer's draft, a final)
 
 
 class DocumentFolder:
@@ -51,17 +52,37 @@ class DocumentFolder:
         os.chmod(path, FILE_MODE)  # a file written by an older version keeps its mode
         return path
 
-    def erase(self, dossier_id: int, person: tuple[str, str] | None) -> None:
-        """Remove what holds the dossier: its person's folder, its copies anywhere, every
-        export."""
+    def erase(
+        self,
+        dossier_id: int,
+        person: tuple[str, str] | None,
+        owner: tuple[str, str] | None = None,
+    ) -> None:
+        """Remove what holds the dossier: its person's folder (of a candidate who stays, as
+        staff or with another dossier: every file there but the copies of other dossiers),
+        its copies anywhere, every export."""
         if not self.root.is_dir():
             return
         if person is not None:
             shutil.rmtree(self.person_folder(*person), ignore_errors=True)
+        elif owner is not None:
+            _erase_own(self.person_folder(*owner), dossier_id)
         shutil.rmtree(self.root / EXPORTS, ignore_errors=True)
         for copy in self.root.rglob(f"*ho-so-{dossier_id}-*"):
             with contextlib.suppress(FileNotFoundError):
                 copy.unlink()
+
+
+def _erase_own(folder: Path, dossier_id: int) -> None:
+    """The files of a candidate's folder that are not copies of another dossier (their draft
+    is named after them, their /dulieu copy is not numbered)."""
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        other = _COPY.search(path.name)
+        if path.is_file() and (other is None or int(other.group(1)) == dossier_id):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
 
 def _private_folder(folder: Path) -> None:

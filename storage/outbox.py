@@ -10,6 +10,8 @@ Payloads are opaque bytes here (handlers/replies.py encodes a Reply), so storage
 handler type. An edit supersedes the earlier unsent edits of the same message when it is
 added: the message always ends in its latest state, and a stale edit never lands after a
 newer one. A done row keeps its metadata (status, message id, prompt) but not its payload.
+A row records the dossier it shows or names (``dossier_id``): erasing that dossier deletes
+the row while it waits (storage/erasure.py), so nothing of it is sent afterwards.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Message:
     edit_ref: str = ""
     prompt: str = ""
     reply: bool = False  # answers the person's own message in this private chat (pacing)
+    dossier_id: int | None = None  # the dossier it shows or names (an erasure removes it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,7 @@ class Pending:
     created_at: str
     first_failed_at: str | None
     reply: bool = False
+    dossier_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +75,7 @@ class PromptState:
 _DONE = "payload = X'', attachment = NULL, done_at = ?"
 _COLUMNS = (
     "id, platform, chat_id, chat_kind, payload, attachment, edit_ref, prompt, attempts,"
-    " progress, created_at, first_failed_at, reply"
+    " progress, created_at, first_failed_at, reply, dossier_id"
 )
 
 
@@ -91,6 +95,7 @@ def _pending(row: sqlite3.Row) -> Pending:
         created_at=str(row[10]),
         first_failed_at=None if row[11] is None else str(row[11]),
         reply=bool(row[12]),
+        dossier_id=None if row[13] is None else int(row[13]),
     )
 
 
@@ -118,7 +123,8 @@ class Outbox(Repo):
             ids.append(
                 await tx.insert(
                     "INSERT INTO outbox (platform, chat_id, chat_kind, edit_ref, prompt, payload,"
-                    " attachment, created_at, reply) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " attachment, created_at, reply, dossier_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         m.platform,
                         m.chat_id,
@@ -129,6 +135,7 @@ class Outbox(Repo):
                         m.attachment,
                         tx.now,
                         int(m.reply),
+                        m.dossier_id,
                     ),
                 )
             )

@@ -4,6 +4,7 @@ nothing of it in the database file, its WAL or the documents folder."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 from collections.abc import AsyncIterator
@@ -15,17 +16,22 @@ import pytest
 from admission.clock import FixedClock
 from bot.app import build_flows
 from bot.console import ConsoleAdapter
+from bot.delivery import Delivery, TryAgain
 from bot.demo import Player
-from handlers.events import Reply
+from handlers.events import Chat, Event, Reply, User
 from handlers.org import bootstrap
 from handlers.router import Router
 from storage.db import Database
 from storage.files import DocumentFolder
+from storage.inbox import Inbox, Incoming
 from tests.samples import load_sample
+from tests.test_delivery import ScriptedTransport, make_delivery
 from tests.test_review_router import PLATFORM, Net, code, person
+from tests.virtual_clock import VirtualClock
 
 NAME = "TRẦN MINH KHOA"  # sample A
 COMMENT = "Ghi rõ số nhà 18 ngõ 42 phố Hoa Sữa theo sổ hộ khẩu."
+TYPED = "Ông ngoại tôi quê ở xóm Bến Lở"  # typed by the candidate, stored raw in the inbox
 DISTINCTIVE = (
     NAME,
     "Trần Minh Khoa",  # the platform's display name
@@ -64,7 +70,9 @@ def file_texts(folder: Path) -> dict[str, bytes]:
     return out
 
 
-def found(db_path: Path, documents: Path) -> dict[str, list[str]]:
+def found(
+    db_path: Path, documents: Path, needles: tuple[str, ...] = DISTINCTIVE
+) -> dict[str, list[str]]:
     """Which needles are where: the database file, its WAL, files and their names."""
     places: dict[str, bytes] = {
         "db": db_path.read_bytes(),
@@ -75,7 +83,7 @@ def found(db_path: Path, documents: Path) -> dict[str, list[str]]:
         places[f"name of {name}"] = name.encode()
     return {
         needle: [w for w, data in places.items() if any(f in data for f in forms_of(needle))]
-        for needle in DISTINCTIVE
+        for needle in needles
     }
 
 
@@ -122,6 +130,19 @@ async def test_an_erased_candidate_leaves_nothing_in_the_files(
     reviewer_console.files = router.db.files
     await net.event(rev, group, kind="button", action=_button(card, "Xem"), message_ref=card_id)
     reviewer_console.show([r for _, r in net.inbox[rev_chat.id] if r.document])
+    # while the network fails, a second «Xem» and the candidate's own replies (a typed text
+    # stored raw in the inbox, their draft) wait in the outbox
+    clock = VirtualClock()
+    transport = ScriptedTransport(clock, platform=PLATFORM, limit=4096)
+    for chat in ("rev", "cand"):
+        transport.fail(chat, *[TryAgain("network down")] * 1000)
+    delivery = make_delivery(router.db, transport, clock)
+    tap = Event(rev, group, "button", action=_button(card, "Xem"), message_ref=card_id)
+    await router.handle(tap, outbox=True)
+    await _typed_through_the_inbox(router, TYPED)
+    assert found(db_path, documents, (TYPED,))[TYPED]  # the inbox held it
+    await router.handle(_candidate_event("command", command="xem"), outbox=True)
+    await _sending(delivery, clock)
     comment = f"#{dossier_id} 5 {COMMENT}"
     await net.event(rev, group, kind="command", command="nhanxet", text=comment)
     card_id, card = next((i, r) for i, r in net.inbox[group.id] if i == card_id)
@@ -143,13 +164,22 @@ async def test_an_erased_candidate_leaves_nothing_in_the_files(
     assert any(w.endswith(".json") for w in before["12/07/2001"])  # so does their copy
     assert all(before.values()), {n: w for n, w in before.items() if not w}  # all there first
     assert any("rev" in w for w in before[NAME] if "ho-so" in w)  # the reviewer's copy
+    assert await _waiting(router, dossier_id) >= 4  # the «Xem» text and draft, the candidate's
 
     # /xoa, confirmed
     await candidate.send("/xoa")
     await candidate.tap("Xóa hồ sơ")
     assert "Đã xóa hồ sơ" in "\n".join(r.text for r in candidate.replies[-2:])
 
-    assert found(db_path, documents) == {needle: [] for needle in DISTINCTIVE}
+    every = (*DISTINCTIVE, TYPED)
+    assert found(db_path, documents, every) == {key: [] for key in every}
+    assert await _waiting(router, dossier_id) == 0
+    transport.errors.clear()  # the network is back: the sender has nothing of it to send
+    await _sending(delivery, clock)
+    await delivery.idle()
+    assert transport.calls == []
+    assert router.db.checkpoint()
+    assert found(db_path, documents, every) == {key: [] for key in every}
     assert Path(f"{db_path}-wal").stat().st_size == 0  # checkpointed and truncated
     async with router.db.read() as r:
         audit = await r.fetchall(
@@ -177,6 +207,39 @@ async def test_an_erased_candidate_leaves_nothing_in_the_files(
     # the staff are untouched: still in their chats, with their roles
     replies = await net.event(rev, rev_chat, kind="text", text="xin chào")
     assert "Đồng chí đang là" in "\n".join(r.text for r in replies)
+
+
+def _candidate_event(kind: str, **kw: str) -> Event:
+    return Event(
+        User(PLATFORM, "cand", "Trần Minh Khoa"), Chat(PLATFORM, "cand", "private"), kind, **kw
+    )  # type: ignore[arg-type]
+
+
+async def _typed_through_the_inbox(router: Router, text: str) -> None:
+    """A text the candidate typed, stored raw in the inbox as an adapter does (still in the
+    WAL when the caller greps), processed with its replies queued."""
+    raw = f'{{"message": {{"from": "cand", "text": "{text}"}}}}'.encode()
+    async with router.db.transaction() as tx:
+        (stored,) = await tx.repo(Inbox).receive([Incoming(PLATFORM, "u-typed", "cand", raw)])
+    event = _candidate_event("text", text=text, update_key="u-typed")
+    await router.handle(event, received=stored, outbox=True)
+
+
+async def _sending(delivery: Delivery, clock: VirtualClock) -> None:
+    """The sender works through what is pending for a few virtual minutes."""
+    for chat in ("rev", "cand"):
+        delivery.wake(chat)
+    await clock.run(until=clock.t + 300, done=asyncio.ensure_future(delivery.idle()))
+
+
+async def _waiting(router: Router, dossier_id: int) -> int:
+    async with router.db.read() as r:
+        return int(
+            await r.fetchval(
+                "SELECT count(*) FROM outbox WHERE status = 'pending' AND dossier_id = ?",
+                (dossier_id,),
+            )
+        )
 
 
 async def _to_others(net: Net, replies: list[Reply]) -> None:
@@ -214,3 +277,44 @@ async def _organisation(net: Net, sec: object, sec_chat: object, rev: object, re
     await net.event(sec, group, kind="command", command="ketnoi",
                     text=code(net.last(sec_chat)[1].text))  # fmt: skip
     return _Org(group)
+
+
+async def test_a_reviewer_who_was_also_a_candidate_keeps_the_role_and_nothing_else(
+    router: Router, tmp_path: Path
+) -> None:
+    """Staff keep their person row and role after erasing their own dossier, but not their
+    draft on disk, nor their candidate replies waiting in the outbox."""
+    db_path, documents = tmp_path / "knd.sqlite3", tmp_path / "documents"
+    net = Net(router)
+    sec, sec_chat = person("sec", "Bí thư")
+    rev, rev_chat = person("rev", "Người duyệt")
+    await _organisation(net, sec, sec_chat, rev, rev_chat)
+    await net.event(sec, sec_chat, kind="command", command="moi", text="ungvien")
+    reviewer = Player(router, load_sample("a"), user_id="rev", platform=PLATFORM)
+    await reviewer.send(f"/start {code(net.last(sec_chat)[1].text)}")
+    await reviewer.play()
+    console = ConsoleAdapter(router, io.StringIO(), documents_dir=documents, user_id="rev")
+    assert router.db.files is not None
+    console.files = router.db.files
+    console.show([r for r in await reviewer.send("/xem") if r.document])
+    clock = VirtualClock()
+    transport = ScriptedTransport(clock, platform=PLATFORM, limit=4096)
+    transport.fail("rev", *[TryAgain("network down")] * 1000)
+    delivery = make_delivery(router.db, transport, clock)
+    xem = Event(rev, rev_chat, "command", command="xem", update_key="queued-xem")
+    await router.handle(xem, outbox=True)
+    await _sending(delivery, clock)
+    assert router.db.checkpoint()
+    assert any("console-rev" in w for w in found(db_path, documents)[NAME])
+
+    await reviewer.send("/xoa")
+    await reviewer.tap("Xóa hồ sơ")
+    assert "Đã xóa hồ sơ" in "\n".join(r.text for r in reviewer.replies[-2:])
+    transport.errors.clear()
+    await _sending(delivery, clock)
+    await delivery.idle()
+    assert transport.calls == []
+    assert router.db.checkpoint()
+    assert found(db_path, documents) == {needle: [] for needle in DISTINCTIVE}
+    replies = await net.event(rev, rev_chat, kind="text", text="xin chào")
+    assert "người duyệt của Chi bộ cơ sở Trường A" in "\n".join(r.text for r in replies)

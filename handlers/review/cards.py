@@ -178,6 +178,7 @@ async def card_reply(
         buttons=card_buttons(record, open_ids),
         chat=chat,
         edit_ref=edit_ref,
+        about=record.id,
         # an edit is remembered too: when the card cannot be edited (deleted by an admin, or
         # from before a supergroup upgrade) the adapter posts it anew, and that new message
         # replaces the old one (see message_sent)
@@ -227,7 +228,15 @@ async def close_cards(
     replies: list[Reply] = []
     for card, chat in await _open_cards(tx, record, unit, replies):
         await mark_closed(tx, card)
-        replies.append(Reply(text=text, chat=chat, edit_ref=card.message_id, buttons=buttons or []))
+        replies.append(
+            Reply(
+                text=text,
+                chat=chat,
+                edit_ref=card.message_id,
+                buttons=buttons or [],
+                about=record.id,
+            )
+        )
     return replies
 
 
@@ -245,7 +254,7 @@ async def _open_cards(
         notice = await withdrawal(tx, chat, record, unit)
         if notice:
             await mark_closed(tx, card)
-            replies.append(Reply(text=notice, chat=chat, edit_ref=card.message_id))
+            replies.append(Reply(text=notice, chat=chat, edit_ref=card.message_id, about=record.id))
             continue
         cards.append((card, chat))
     return cards

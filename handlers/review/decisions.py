@@ -120,7 +120,7 @@ async def _to_candidate(ctx: ReviewContext, record: DossierRecord, *replies: Rep
     if chat is None:
         return False
     for reply in replies:
-        reply.chat = chat
+        reply.chat, reply.about = chat, record.id
         ctx.replies.append(reply)
     return True
 
@@ -282,6 +282,6 @@ async def _edit_final_cards(
         chat = card_chat(card.platform, card.chat_id, unit)
         if await withdrawal(ctx.tx, chat, record, unit):
             continue  # a card withdrawn from a chat that no longer follows this unit
-        ctx.replies.append(Reply(text=text, chat=chat, edit_ref=card.message_id))
+        ctx.replies.append(Reply(text=text, chat=chat, edit_ref=card.message_id, about=record.id))
         edited = True
     return edited

@@ -144,7 +144,7 @@ async def _send_view(
         url = links.issue(ctx.person.id, Obj("review", record.id))
         minutes = round(links.ttl.total_seconds() / 60)
         text += "\n\n" + message("web.chat.staff_link", url=url, minutes=minutes)
-    ctx.replies.append(Reply(text=text, chat=chat, protect=True))
+    ctx.replies.append(Reply(text=text, chat=chat, protect=True, about=record.id))
     ctx.replies.append(Reply(chat=chat, buttons=buttons, document=document, protect=True))
 
 

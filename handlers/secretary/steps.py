@@ -230,7 +230,7 @@ async def _shown(
     then protected from forwarding, as the reviewers' «Xem» is)."""
     if screen.details and request.person is not None:
         await record_views(tx, request.person.id, [dossier_id], what=what)
-        return [replace(screen.reply, protect=True)]
+        return [replace(screen.reply, protect=True, about=dossier_id)]
     return [screen.reply]
 
 
