@@ -64,15 +64,21 @@ async def click(driver: Any, css: str) -> None:
 
 
 def _click(driver: Any, css: str) -> None:
+    """The page before the click is marked; the click has led on once a page without the
+    mark is loaded. (Selenium's ``staleness_of`` asks the old node, and Chromium sometimes
+    answers that question with an inspector error instead of "stale" while it navigates.)"""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = driver.find_element(By.TAG_NAME, "html")
+    driver.execute_script("window.__before_click = true")
     driver.find_element(By.CSS_SELECTOR, css).click()
-    wait = WebDriverWait(driver, 10)
-    wait.until(expected_conditions.staleness_of(old))
-    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+    wait = WebDriverWait(driver, 10, ignored_exceptions=(WebDriverException,))
+    wait.until(
+        lambda d: d.execute_script(
+            "return window.__before_click === undefined && document.readyState === 'complete'"
+        )
+    )
 
 
 async def fill(driver: Any, values: dict[str, str]) -> None:
