@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.delivery import Delivery
+from bot.intake import Intake
 from bot.settings import Settings
 from handlers.events import Reply
 from handlers.failures import failure_place
@@ -26,6 +27,26 @@ log = logging.getLogger(__name__)
 
 #: How often the inbox and the outbox are pruned (their records are kept for days).
 PRUNE_INTERVAL = 3600.0
+
+
+async def stop_all(tasks: list[tuple[asyncio.Task[None], asyncio.Event]]) -> None:
+    """Tell each periodic task to stop, give it up to 30 s to finish its round, forget them."""
+    for task, stop in tasks:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(task, 30)
+    tasks.clear()
+
+
+async def settle(intake: Intake, delivery: Delivery) -> None:
+    """Wait until every stored update is processed and every reply delivered (a reply may
+    store an update, an update may queue replies: until both are quiet together)."""
+    while True:
+        await intake.idle()
+        await delivery.idle()
+        await asyncio.sleep(0)
+        if not intake.busy and not delivery.busy:
+            return
 
 
 def every(

@@ -38,7 +38,14 @@ from telegram import (
 from bot.delivery import Delivery, RetryPolicy
 from bot.intake import Intake, Parsed
 from bot.pacing import Pacer, Pacing
-from bot.periodic import PRUNE_INTERVAL, every, prune_edges, secretary_scheduler
+from bot.periodic import (
+    PRUNE_INTERVAL,
+    every,
+    prune_edges,
+    secretary_scheduler,
+    settle,
+    stop_all,
+)
 from bot.settings import Settings, protect_logs
 from bot.telegram import (
     ALLOWED_UPDATES,
@@ -133,11 +140,7 @@ class TelegramService:
             self.receiver = None
         if self.web is not None:
             await self.web.stop()
-        for task, stop in self._tasks:
-            stop.set()
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(task, 30)
-        self._tasks.clear()
+        await stop_all(self._tasks)
         await self.intake.stop()
         await self.delivery.stop()
         await self.bot.shutdown()
@@ -151,12 +154,7 @@ class TelegramService:
 
     async def idle(self) -> None:
         """Wait until every stored update is processed and every reply delivered."""
-        while True:
-            await self.intake.idle()
-            await self.delivery.idle()
-            await asyncio.sleep(0)
-            if not self.intake.busy and not self.delivery.busy:
-                return
+        await settle(self.intake, self.delivery)
 
     def _receiver(self) -> Polling | Webhook:
         s = self.settings

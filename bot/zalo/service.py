@@ -24,7 +24,14 @@ import orjson
 from bot.delivery import Delivery, RetryPolicy
 from bot.intake import Intake, Parsed
 from bot.pacing import Pacer, Pacing
-from bot.periodic import PRUNE_INTERVAL, every, prune_edges, secretary_scheduler
+from bot.periodic import (
+    PRUNE_INTERVAL,
+    every,
+    prune_edges,
+    secretary_scheduler,
+    settle,
+    stop_all,
+)
 from bot.settings import Settings, protect_logs
 from bot.web.keys import link_signer
 from bot.zalo.client import ZaloBotClient
@@ -125,11 +132,7 @@ class ZaloService:
         if self.receiver is not None:
             await self.receiver.stop()
             self.receiver = None
-        for task, stop in self._tasks:
-            stop.set()
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(task, 30)
-        self._tasks.clear()
+        await stop_all(self._tasks)
         await self.intake.stop()
         await self.delivery.stop()
         await self._flush()
@@ -144,12 +147,7 @@ class ZaloService:
 
     async def idle(self) -> None:
         """Wait until every stored update is processed and every reply delivered."""
-        while True:
-            await self.intake.idle()
-            await self.delivery.idle()
-            await asyncio.sleep(0)
-            if not self.intake.busy and not self.delivery.busy:
-                return
+        await settle(self.intake, self.delivery)
 
     def _receiver(self) -> ZaloPolling | ZaloWebhook:
         s = self.settings
