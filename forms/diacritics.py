@@ -47,6 +47,24 @@ def _places() -> dict[tuple[str, ...], str]:
     return {tuple(k.split()): v for k, v in place_spellings().items()}
 
 
+#: Folded family names common enough that a place spelling right after one is more likely a
+#: person's given name: "Nguyen Van An" is «Nguyễn Văn An», not the commune «Vạn An». "Trương",
+#: "Lê", "Đỗ", "Hồ" are left out: as "trường", "lễ", "do", "hồ" they often precede a real place.
+_FAMILY_NAMES = frozenset({
+    "nguyen", "tran", "pham", "hoang", "huynh", "phan", "vu", "vo", "dang", "bui", "ngo",
+    "duong", "ly", "dinh", "trinh", "luong", "doan", "quach", "trieu", "luu",
+})  # fmt: skip
+
+
+def _after_family_name(tokens: list[str], words: list[int], k: int) -> bool:
+    """Whether the word at ``words[k]`` directly follows a family name in the same phrase."""
+    return (
+        k > 0
+        and _one_phrase(tokens, words[k - 1 : k + 1])
+        and (fold(tokens[words[k - 1]]).lower() in _FAMILY_NAMES)
+    )
+
+
 def _letters(word: str) -> bool:
     return any(ch.isalpha() for ch in word)
 
@@ -77,7 +95,8 @@ def _one_phrase(tokens: list[str], span: list[int]) -> bool:
 
 def _matches(text: str) -> list[tuple[list[int], str | None, bool]]:
     """The words of ``text`` matched greedily, longest phrase first: (token indexes, written
-    form or None when unknown, is a place)."""
+    form or None when unknown, is a place). A place spelling is not taken right after a
+    family name: there the words are a person's name, which no list can write."""
     phrases, _ = _dictionary()
     places = _places()
     tokens = _TOKEN.findall(text)
@@ -90,7 +109,9 @@ def _matches(text: str) -> list[tuple[list[int], str | None, bool]]:
             if not _one_phrase(tokens, span):
                 continue  # a phrase never runs over a comma or a bracket
             key = tuple(fold(tokens[i]) for i in span)
-            written = phrases.get(key) or places.get(key)
+            written = phrases.get(key)
+            if written is None and not _after_family_name(tokens, words, k):
+                written = places.get(key)
             if written is not None:
                 out.append((span, written, key in places and key not in phrases))
                 k += size

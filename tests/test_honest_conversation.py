@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from admission.clock import FixedClock
+from forms.diacritics import suggest_diacritics
 from forms.dossier import Dossier
 from forms.vn import fold
 from handlers.candidate import CandidateFlow
@@ -326,6 +327,18 @@ async def test_unaccented_booklet_text_is_offered_with_its_diacritics(router: Ro
     assert (await dossier(router, client)).answers["noi_vao_doan"] == (
         "chi đoàn 11a2 trường THPT Văn Giang"
     )
+
+
+async def test_a_persons_name_is_never_rewritten_as_a_place(router: Router) -> None:
+    """ "Nguyen Van An" was offered as «Nguyễn Vạn An» ("Vạn An" is a commune) and "co" took
+    it; a place spelling right after a family name is now never offered: the warning stays,
+    with no rewriting, and "co" files nothing made up."""
+    client = await at(router, missing("noi_vao_doan"))
+    await client.send("chi doan cong ty tnhh Nguyen Van An")
+    assert "Vạn An" not in client.texts()
+    assert "Dùng cách ghi đề xuất" not in client.buttons()
+    assert suggest_diacritics("NGUYEN VAN AN") is None
+    assert suggest_diacritics("thon 3 xa van an") == "thôn 3 xã Vạn An"  # a place stays one
 
 
 async def test_keeping_the_unaccented_text_keeps_it(router: Router) -> None:
