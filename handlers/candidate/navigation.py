@@ -81,8 +81,9 @@ class Navigator:
     def open_in_relatives(self, item: ItemDef) -> Screen | None:
         turn, structure = self.turn, self.structure
         d = turn.d
+        by_code = structure.relatives_by_code(d)
         for rel in structure.relations_of(item, d):
-            indices = structure.relatives_of(d, rel.code)
+            indices = by_code.get(rel.code, [])
             for r in indices:
                 missing = structure.first_missing(item, d.relatives[r], rel.code)
                 if missing is not None:
@@ -161,9 +162,10 @@ class Navigator:
             total += 1
             done += self.open_in_table(item, item.table) is None
         if item.relatives is not None:
+            by_code = structure.relatives_by_code(d)
             for rel in structure.relations_of(item, d):
                 total += 1
-                indices = structure.relatives_of(d, rel.code)
+                indices = by_code.get(rel.code, [])
                 complete = bool(indices) and all(
                     structure.row_complete(item, d.relatives[r], rel.code) for r in indices
                 )
