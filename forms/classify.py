@@ -372,10 +372,11 @@ def _starts(words: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:
 
 
 def _ends(words: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:
-    return any(
-        len(words) >= len(_phrase(p)) and _at(words, len(words) - len(_phrase(p)), _phrase(p))
-        for p in phrases
-    )
+    for text in phrases:
+        phrase = _phrase(text)
+        if len(words) >= len(phrase) and _at(words, len(words) - len(phrase), phrase):
+            return True
+    return False
 
 
 def _contains(words: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:

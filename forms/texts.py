@@ -110,4 +110,3 @@ def _file(template: str, context: Key) -> str:
 
 def has_message(key: str) -> bool:
     return key in _catalogue()
-
