@@ -308,14 +308,20 @@ _ALIASES = {
 
 
 def _words(text: str) -> tuple[_Word, ...]:
-    out = []
-    for raw in re.findall(r"[^\W_]+", text, re.UNICODE):
-        if has_diacritics(raw):
-            out.append(_Word(fold(raw), tone_key(raw)))
-        else:
-            key = fold(raw)
-            out.append(_Word(_ALIASES.get(key, key), ""))
-    return tuple(out)
+    return tuple(_word(raw) for raw in _WORD.findall(text))
+
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@lru_cache(maxsize=16384)
+def _word(raw: str) -> _Word:
+    """One typed word as matched (Vietnamese has a few thousand syllables: each is read once
+    per process, not once per text)."""
+    if has_diacritics(raw):
+        return _Word(fold(raw), tone_key(raw))
+    key = fold(raw)
+    return _Word(_ALIASES.get(key, key), "")
 
 
 @lru_cache(maxsize=512)
@@ -366,10 +372,11 @@ def _starts(words: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:
 
 
 def _ends(words: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:
-    return any(
-        len(words) >= len(_phrase(p)) and _at(words, len(words) - len(_phrase(p)), _phrase(p))
-        for p in phrases
-    )
+    for text in phrases:
+        phrase = _phrase(text)
+        if len(words) >= len(phrase) and _at(words, len(words) - len(phrase), phrase):
+            return True
+    return False
 
 
 def _contains(words: tuple[_Word, ...], phrases: tuple[str, ...]) -> bool:

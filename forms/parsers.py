@@ -105,8 +105,16 @@ class ParseError(ValueError):
     def __init__(self, key: str, **params: Any) -> None:
         self.key = key if key.startswith("parse.") else f"parse.{key}"
         self.params: dict[str, Any] = params
-        self.message = texts.message(self.key, **params)
-        super().__init__(self.message)
+        super().__init__(self.key)
+
+    @property
+    def message(self) -> str:
+        """The text, rendered when read: most ParseErrors are caught and dropped (a yes/no
+        tried on every typed text by the classifier), so none is rendered before."""
+        return texts.message(self.key, **self.params)
+
+    def __str__(self) -> str:
+        return self.message
 
     @property
     def suggestions(self) -> list[str]:

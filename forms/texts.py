@@ -12,7 +12,7 @@ so an installed wheel finds them as a checkout does.
 from __future__ import annotations
 
 import tomllib
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any
@@ -68,13 +68,45 @@ def _compiled(key: str) -> jinja2.Template:
 
 def message(key: str, **context: Any) -> str:
     """Render the catalogue entry ``key`` (e.g. ``"parse.date.invalid"``)."""
+    if _plain(context):
+        return _message(key, _key(context))
     return _compiled(key).render(**context)
-
-
-def has_message(key: str) -> bool:
-    return key in _catalogue()
 
 
 def render(template: str, **context: Any) -> str:
     """Render a ``.j2`` file under templates/ (path relative to templates/)."""
+    if _plain(context):
+        return _file(template, _key(context))
     return _env().get_template(template).render(**context).strip()
+
+
+#: Parameters whose text is the same whenever their value is: with only these, a text is
+#: rendered once per process for the same values (a part's header, a question, a button).
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _plain(context: dict[str, Any]) -> bool:
+    return all(type(value) in _PLAIN for value in context.values())
+
+
+Key = tuple[tuple[str, type, Any], ...]
+
+
+def _key(context: dict[str, Any]) -> Key:
+    """The parameters as a cache key; with their types, since True == 1 renders "True"."""
+    return tuple((name, type(value), value) for name, value in context.items())
+
+
+@lru_cache(maxsize=8192)
+def _message(key: str, context: Key) -> str:
+    return _compiled(key).render({name: value for name, _, value in context})
+
+
+@lru_cache(maxsize=4096)
+def _file(template: str, context: Key) -> str:
+    rendered = _env().get_template(template).render({name: value for name, _, value in context})
+    return rendered.strip()
+
+
+def has_message(key: str) -> bool:
+    return key in _catalogue()

@@ -831,6 +831,34 @@ def test_check_field_on_a_relative_fact_runs_the_family_rules() -> None:
     assert [f.rule for f in flags] == ["X12"]
 
 
+def _one_row(flags: list[Flag], row: int) -> list[Flag]:
+    return [f for f in flags if f.row is None or f.row == row]
+
+
+def test_check_field_on_one_row_gives_that_rows_flags_as_the_whole_run_does() -> None:
+    """An answer in a row runs its rules for that row (issue 17; rules comparing rows may
+    still say more): the flags of that row, and those on no row, are exactly the whole
+    run's, a duplicate relative included."""
+    d = load_sample("c")
+    rel(d, "ong_noi")["noi_mat"] = ""
+    rel(d, "cha")["ho_ten"] = "Trần văn Bình"  # not in capitals: a warning on that row
+    d.relatives.append(dict(rel(d, "cha")))  # a second father: a duplicate on the last row
+    d.relatives[-1]["nam_sinh"] = "2030"
+    d.tables["dao_tao"][0]["tu"] = ""
+    targets = {"relatives": len(d.relatives), **{t: len(d.rows(t)) for t in d.tables}}
+    seen_rows = set()
+    for target, count in targets.items():
+        whole = check_field(d, target, today=TODAY, strict=True)
+        for row in range(count):
+            one = check_field(d, target, today=TODAY, strict=True, row=row)
+            assert _one_row(one, row) == _one_row(whole, row), (target, row)
+            seen_rows |= {(target, f.rule) for f in one if f.row == row}
+    assert {("relatives", "X11"), ("relatives", "X12"), ("relatives", "X13")} <= seen_rows
+    assert ("dao_tao", "F12") in seen_rows
+    last = check_field(d, "relatives", today=TODAY, strict=True, row=len(d.relatives) - 1)
+    assert f"X11:dup:cha:{len(d.relatives) - 1}" in {f.key for f in last}
+
+
 def test_check_field_on_one_relative_does_not_list_relatives_not_yet_entered() -> None:
     d = load_sample("a")
     d.relatives = d.relatives[:1]

@@ -137,12 +137,14 @@ class Ctx:
         scope: Scope = "all",
         focus: str | None = None,
         items: frozenset[int] | None = None,
+        row: int | None = None,
     ) -> None:
         self.d = dossier
         self.today = today or date.today()
         self.scope = scope
         self.focus = focus  # the field id of a check_field run
         self.items = items  # the items of a check_items run
+        self.row = row  # the one row (table row, relative) a check_field run is about
         self._answered: dict[int, bool] = {}
         self.form: FormDef = load_form(
             dossier.form_version if dossier.form_version in ("HD38-2025",) else "HD38-2025"
@@ -180,6 +182,11 @@ class Ctx:
         if self.items is not None:
             return number in self.items
         return self.scope == "all" or self.answered(number)
+
+    def in_focus(self, row: int) -> bool:
+        """Whether the flags of ``row`` (of a table or of the relatives) are wanted: in a
+        check_field run about one row only that row's; rules still read the others."""
+        return self.row is None or row == self.row
 
     # --- reference dates ------------------------------------------------------------------
     @cached_property
@@ -301,8 +308,9 @@ def _execute(
     scope: Scope = "all",
     focus: str | None = None,
     items: frozenset[int] | None = None,
+    row: int | None = None,
 ) -> list[Flag]:
-    ctx = Ctx(d, today, scope, focus, items)
+    ctx = Ctx(d, today, scope, focus, items, row)
     out: list[Flag] = []
     for r in rules:
         try:
@@ -313,7 +321,7 @@ def _execute(
             # which rule failed and how, never the message or a traceback: they may quote the
             # dossier's content (issue 11)
             log.error("check %s failed on a dossier: %s", r.id, type(exc).__name__)
-    order = {rule_id: n for n, rule_id in enumerate(RULES)}
+    order = _rule_order(tuple(RULES))
     out.sort(key=lambda f: (f.item, order.get(f.rule, 0), f.row if f.row is not None else -1))
     explanations = d.explanations
     if explanations:
@@ -321,6 +329,13 @@ def _execute(
             replace(f, explanation=explanations[f.key]) if f.key in explanations else f for f in out
         ]
     return out
+
+
+@cache
+def _rule_order(ids: tuple[str, ...]) -> dict[str, int]:
+    """Each rule's place in :data:`RULES` (flags sort by it); ``forms.checks`` puts RULES
+    in the domain notes' order once, at import, so this is built once."""
+    return {rule_id: n for n, rule_id in enumerate(ids)}
 
 
 def _answered_filter(d: Dossier, rules: Iterable[Rule], forced: set[int]) -> Iterator[Rule]:
@@ -404,12 +419,15 @@ def check_field(
     *,
     today: date | None = None,
     strict: bool = False,
+    row: int | None = None,
 ) -> list[Flag]:
     """Rules triggered by one answer, to run right after the candidate gives it.
 
     ``field_id`` is a scalar field id, a table id or a relative field id (or
     ``"relatives"``). The field's own item counts as answered (a blank answer is exactly
-    what some rules report); other items a rule reads must already have answers.
+    what some rules report); other items a rule reads must already have answers. ``row``:
+    the answer is in that row of a table or of the relatives, and only its flags are wanted
+    (the rules skip the other rows' problems; flags not on a row are unchanged).
     """
     own = _field_item(field_id)
     if own == 21 and field_id not in _trigger_fields():
@@ -417,4 +435,4 @@ def check_field(
     chosen = [r for r in RULES.values() if field_id in r.fields]
     forced = {own} if own is not None else set()
     chosen = list(_answered_filter(dossier, chosen, forced))
-    return _execute(dossier, chosen, today, strict, "answered", field_id)
+    return _execute(dossier, chosen, today, strict, "answered", field_id, row=row)

@@ -172,9 +172,11 @@ def x11_family(ctx: Ctx) -> Iterator[Flag]:
     if ctx.focus is None or ctx.focus in family.gate_ids:
         yield from _missing_relatives(ctx, family, answers, present)
         yield from _denied_relatives(ctx, family, answers, present)
-    seen: set[str] = set()
+    seen: set[str] = set()  # the relations declared above (a second father is a duplicate)
     for i, rel in enumerate(ctx.relatives):
-        yield from _relative_block(ctx, family, i, rel, seen)
+        if ctx.in_focus(i):
+            yield from _relative_block(ctx, family, i, rel, seen)
+        seen.add(str(rel.get("quan_he", "")))
 
 
 def _unanswered_gates(
@@ -249,12 +251,10 @@ def _relative_block(ctx: Ctx, family: Family, i: int, rel: Row, seen: set[str]) 
     if relation is None:
         yield _on_relative(ctx, "X11", i, msg("X11", "unknown", row=i + 1, who=who(ctx, rel)))
         return
-    if not relation.multiple:
-        if code in seen:
-            yield _on_relative(
-                ctx, "X11", i, msg("X11", "duplicate", label=relation.label), key=f"dup:{code}:{i}"
-            )
-        seen.add(code)
+    if not relation.multiple and code in seen:
+        yield _on_relative(
+            ctx, "X11", i, msg("X11", "duplicate", label=relation.label), key=f"dup:{code}:{i}"
+        )
     missing = _unusable_facts(rel, family.own_facts.get(relation.group, ()))
     if missing:
         yield _on_relative(
@@ -308,6 +308,8 @@ def x12_deceased(ctx: Ctx) -> Iterator[Flag]:
     after the birth year and not in the future."""
     death_facts = family_of(ctx.form).death_facts
     for i, rel in enumerate(ctx.relatives):
+        if not ctx.in_focus(i):
+            continue
         opened = death_facts[_yes_no_text(rel.get(DECEASED, ""))]
         if not opened:
             continue
@@ -369,7 +371,7 @@ def x13_years(ctx: Ctx) -> Iterator[Flag]:
         "ba_ngoai_vc": mother_vc,
     }
     for i, rel in enumerate(ctx.relatives):
-        year = _year(rel)
+        year = _year(rel) if ctx.in_focus(i) else None
         if year is None:
             continue
         code = str(rel.get("quan_he", ""))
@@ -540,9 +542,10 @@ def x14_abroad(ctx: Ctx) -> Iterator[Flag]:
     "không": leaving out a relative abroad is the fault the guidance names (the domain
     notes' "E if omitted").
     """
-    rels = ctx.relatives
-    for i, reason in relatives_abroad(ctx.d):
-        rel = rels[i]
+    for i, rel in enumerate(ctx.relatives):
+        reason = _abroad(rel) if ctx.in_focus(i) else None
+        if reason is None:
+            continue
         residence = str(rel.get("cu_tru", ""))
         if reason.contradicted:
             yield _on_relative(
@@ -581,6 +584,8 @@ def x15_party_members(ctx: Ctx) -> Iterator[Flag]:
     """
     party_facts = family_of(ctx.form).party_facts
     for i, rel in enumerate(ctx.relatives):
+        if not ctx.in_focus(i):
+            continue
         opened = party_facts[_yes_no_text(rel.get(PARTY_MEMBER, ""))]
         if not opened:
             continue
@@ -713,6 +718,8 @@ def x19_political(ctx: Ctx) -> Iterator[Flag]:
         )
         break
     for i, rel in enumerate(ctx.relatives):
+        if not ctx.in_focus(i):
+            continue
         record = str(rel.get("tien_an", "")).strip()
         note = str(rel.get("chinh_tri", "")).strip()
         if record and not v.is_khong(record) and not v.mentions(record, *_NEGATION):

@@ -232,6 +232,8 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
             )
     relatives = ctx.relatives if ctx.wants(21, "relatives") else []
     for i, rel in enumerate(relatives):
+        if not ctx.in_focus(i):
+            continue
         for fid in ("noi_sinh", "que_quan"):
             text = rel.get(fid, "")
             if v.blank(text) or v.is_unknown(text):
@@ -453,6 +455,8 @@ def f12_rows(ctx: Ctx) -> Iterator[Flag]:
                 )
             continue
         for i, row in enumerate(rows):
+            if not ctx.in_focus(i):
+                continue
             problems = _row_problems(ctx, table, i, row)
             if problems.missing or problems.bad or problems.future:
                 yield ctx.flag(

@@ -480,6 +480,8 @@ def x9_diplomas(ctx: Ctx) -> Iterator[Flag]:
         " | ".join(ctx.a(f) for f, _ in _DIPLOMA_FIELDS) + " | " + ctx.a("khoa_hoc_cong_nghe")
     )
     for i, row in enumerate(rows):
+        if not ctx.in_focus(i):
+            continue
         diploma = str(row.get("van_bang", ""))
         for degree in _DEGREES:
             if v.mentions(diploma, degree) and not v.mentions(declared, degree):

@@ -36,10 +36,11 @@ def progress_flags(turn: Turn) -> list[Flag]:
         return []
 
 
-def field_flags(turn: Turn, target: str) -> list[Flag]:
-    """The rules of one field or table (``target``), right after an answer."""
+def field_flags(turn: Turn, target: str, row: int | None = None) -> list[Flag]:
+    """The rules of one field or table (``target``), right after an answer; ``row``: the
+    answer's row of a table or of the relatives (the other rows' flags are not wanted)."""
     try:
-        return fchecks.check_field(turn.d, target, today=turn.today)
+        return fchecks.check_field(turn.d, target, today=turn.today, row=row)
     except Exception as exc:
         log.error("field checks failed: %s", failure_place(exc))
         return []

@@ -118,7 +118,7 @@ class RowQuestion(Question):
         item = self.item_def(turn)
         target = item.table.id if item.table is not None else fdef.id
         r = self.row_index
-        flags = field_flags(turn, target)
+        flags = field_flags(turn, target, r)
         mine = [f for f in flags if f.item == item.number and f.row == r and f.field]
         if turn.structure.row_complete(item, self.stored_row(turn) or {}, self.code()):
             return mine

@@ -15,7 +15,9 @@ to. Both stacks hold screens' addresses (:mod:`.state`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from forms.dossier import Row
 from forms.model import FieldDef, ItemDef, TableDef
 from handlers.candidate.consent import ask_consent
 from handlers.candidate.core import HISTORY, Screen, Turn
@@ -45,6 +47,21 @@ class Navigator:
     def __init__(self, turn: Turn) -> None:
         self.turn = turn
         self.structure = turn.structure
+        #: The rows' first missing fields by (item, relation, the row's content), for this
+        #: event: after an answer in a loop the walk and the progress header both ask it of
+        #: every row; a row the answer changed has another content, so it is asked anew.
+        self._missing: dict[tuple[Any, ...], FieldDef | None] = {}
+
+    def missing_in_row(self, item: ItemDef, row: Row, code: str | None = None) -> FieldDef | None:
+        """:meth:`Structure.first_missing`, remembered for this event."""
+        try:
+            return self._missing[(item.number, code, tuple(row.items()))]
+        except KeyError:
+            found = self.structure.first_missing(item, row, code)
+            self._missing[(item.number, code, tuple(row.items()))] = found
+            return found
+        except TypeError:  # a value that is no text (the flows store only text)
+            return self.structure.first_missing(item, row, code)
 
     # -- the walk ------------------------------------------------------------------------------
     def open_in_item(self, item: ItemDef) -> Screen | None:
@@ -66,10 +83,10 @@ class Navigator:
         return None
 
     def open_in_table(self, item: ItemDef, table: TableDef) -> Screen | None:
-        turn, structure = self.turn, self.structure
+        turn = self.turn
         rows = turn.d.rows(table.id)
         for r, row in enumerate(rows):
-            missing = structure.first_missing(item, row)
+            missing = self.missing_in_row(item, row)
             if missing is not None:
                 return ColumnQuestion(item=item.number, row=r, field_id=missing.id)
         if not rows and (table.min_rows > 0 or (item.optional and item.ask)):
@@ -81,10 +98,11 @@ class Navigator:
     def open_in_relatives(self, item: ItemDef) -> Screen | None:
         turn, structure = self.turn, self.structure
         d = turn.d
+        by_code = structure.relatives_by_code(d)
         for rel in structure.relations_of(item, d):
-            indices = structure.relatives_of(d, rel.code)
+            indices = by_code.get(rel.code, [])
             for r in indices:
-                missing = structure.first_missing(item, d.relatives[r], rel.code)
+                missing = self.missing_in_row(item, d.relatives[r], rel.code)
                 if missing is not None:
                     return RelativeQuestion(
                         item=item.number, relation=rel.code, row=r, field_id=missing.id
@@ -161,11 +179,12 @@ class Navigator:
             total += 1
             done += self.open_in_table(item, item.table) is None
         if item.relatives is not None:
+            by_code = structure.relatives_by_code(d)
             for rel in structure.relations_of(item, d):
                 total += 1
-                indices = structure.relatives_of(d, rel.code)
+                indices = by_code.get(rel.code, [])
                 complete = bool(indices) and all(
-                    structure.row_complete(item, d.relatives[r], rel.code) for r in indices
+                    self.missing_in_row(item, d.relatives[r], rel.code) is None for r in indices
                 )
                 if rel.multiple:
                     complete = complete and relation_key(rel.code) in closed

@@ -156,15 +156,23 @@ class Structure:
         return [c for c in self.columns(item, code) if c.applies(row)]
 
     def row_complete(self, item: ItemDef, row: Row, code: str | None = None) -> bool:
-        return all(answered(f, row) for f in self.row_fields(item, row, code))
+        return self.first_missing(item, row, code) is None
 
     def relatives_of(self, d: Dossier, code: str) -> list[int]:
         """Indices in ``d.relatives`` of the relatives with relation ``code``."""
         return [i for i, r in enumerate(d.relatives) if r.get("quan_he") == code]
 
+    def relatives_by_code(self, d: Dossier) -> dict[str, list[int]]:
+        """:meth:`relatives_of` for every relation at once (one pass over the relatives)."""
+        found: dict[str, list[int]] = {}
+        for i, r in enumerate(d.relatives):
+            found.setdefault(r.get("quan_he", ""), []).append(i)
+        return found
+
     def first_missing(self, item: ItemDef, row: Row, code: str | None = None) -> FieldDef | None:
-        for f in self.row_fields(item, row, code):
-            if not answered(f, row):
+        """The row's first field asked (:meth:`row_fields`) and not answered, or None."""
+        for f in self.columns(item, code):
+            if f.applies(row) and not answered(f, row):
                 return f
         return None
 
