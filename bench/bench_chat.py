@@ -400,7 +400,7 @@ async def fake_side(args: argparse.Namespace) -> None:
             moves.append((scheduled, first, first - delivered, first - created, last - delivered))
             if step.document:
                 result.document_latencies.append(first - delivered)
-                result.document_felt.append(first - record.created_at)
+                result.document_felt.append(first - created)
             if args.series:
                 series.append((round(first - started, 4), round(first - delivered, 5), number))
             last_keyboard_id = None if zalo else _latest_keyboard(api, chat.id)
@@ -649,6 +649,9 @@ async def bot_side(args: argparse.Namespace) -> None:
         if profiler is not None:
             profiler.stop()
             Path(args.profile).write_text(profiler.output_html(), encoding="utf-8")
+            Path(args.profile + ".txt").write_text(
+                profiler.output_text(unicode=True, show_all=False), encoding="utf-8"
+            )
         line = line_task.result().decode()
         cpu = cpu_seconds() - cpu_before
         pool_cpu = workers_cpu(child.pid)

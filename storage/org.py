@@ -443,6 +443,37 @@ class Org(Repo):
         )
         return str(found) if found is not None else None
 
+    async def reach(self, platform: str, user_id: str) -> tuple[str, str] | None:
+        """Where to write privately to the person of this identity: (platform, chat id), or
+        None if they never opened a private chat. A person linked on several channels
+        (storage/identities.py) is written to on the one they last used — the latest update
+        the inbox holds from that identity or the latest move of its private conversation —
+        so a candidate who moved from Telegram to Zalo gets the decision where they now are;
+        a person with one channel costs one indexed query more than :meth:`private_chat`."""
+        rows = await self.s.fetchall(
+            "SELECT l.platform, l.platform_user_id FROM person_links l"
+            " JOIN people p ON p.id = l.person_id"
+            " WHERE p.platform = ? AND p.platform_user_id = ?",
+            (platform, user_id),
+        )
+        own = await self.private_chat(platform, user_id)
+        if not rows:
+            return (platform, own) if own is not None else None
+        best: tuple[str, tuple[str, str]] | None = None
+        for p, u in [(platform, user_id), *((str(r[0]), str(r[1])) for r in rows)]:
+            chat = own if (p, u) == (platform, user_id) else await self.private_chat(p, u)
+            if chat is None:
+                continue
+            used = await self.s.fetchval(
+                "SELECT max(t) FROM (SELECT max(received_at) AS t FROM inbox"
+                " WHERE platform = ? AND person = ? UNION ALL SELECT max(updated_at)"
+                " FROM conversations WHERE platform = ? AND user_id = ? AND chat_id = ?)",
+                (p, u, p, u, chat),
+            )
+            if best is None or str(used or "") > best[0]:
+                best = (str(used or ""), (p, chat))
+        return best[1] if best is not None else None
+
     async def private_chat(self, platform: str, user_id: str) -> str | None:
         """The private chat id with this person, or None if they never opened one."""
         found = await self.s.fetchval(

@@ -4,6 +4,7 @@ over a restart, the monthly quota warning, stickers."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from bot.delivery import Delivery
 from bot.zalo.client import MAX_TEXT, ZaloBotClient
 from bot.zalo.options import OptionMemory
+from bot.zalo.receive import ZaloWebhook
 from bot.zalo.render import ZaloTransport, split_text
 from handlers.events import Button, Chat, Reply
 from handlers.org import bootstrap
@@ -169,3 +171,57 @@ async def test_a_sticker_is_not_an_answer(stack: ZaloStack) -> None:
     update = stack.api.user_sends_sticker(an)
     await stack.settle(update["message"]["message_id"])
     assert stack.api.texts(an.id)[-1]  # answered with a reminder of the question
+
+
+def typed(user_id: str, text: str, n: int) -> dict[str, object]:
+    """A private text update as Zalo posts it (tests/fake_zalo_api.py's shape)."""
+    message = {
+        "message_id": f"burst-{user_id}-{n}",
+        "date": 1_700_000_000_000 + n,
+        "chat": {"id": user_id, "chat_type": "PRIVATE"},
+        "from": {"id": user_id, "display_name": f"Người {user_id}", "is_bot": False},
+        "text": text,
+    }
+    return {"event_name": "message.text.received", "message": message}
+
+
+async def test_webhook_posts_arriving_together_are_answered_after_their_commit(
+    hooked: ZaloStack,
+) -> None:
+    """Thirty people write at once: the posts are stored together (fewer commits than posts),
+    each answered 200 only once stored, each processed once; a commit that fails answers 500
+    to every post it held, stores none of them, and Zalo's retries then store them."""
+    api, bot = hooked.api, hooked.bot
+    assert bot is not None and isinstance(bot.receiver, ZaloWebhook)
+    calls: list[int] = []
+    failing = [True]
+    receive = bot.intake.receive
+
+    async def counted(rows):  # type: ignore[no-untyped-def]
+        calls.append(len(rows))
+        if failing[0]:
+            failing[0] = False
+            raise RuntimeError("disk full")
+        return await receive(rows)
+
+    bot.intake.receive = counted  # type: ignore[method-assign]
+    headers = {SECRET_HEADER: SECRET}
+    updates = [typed(f"u{i}", "/start", i) for i in range(30)]
+    async with aiohttp.ClientSession() as http:
+
+        async def post(body: dict[str, object]) -> int:
+            async with http.post(api.webhook.url, json=body, headers=headers) as response:
+                return response.status
+
+        first = await asyncio.gather(*(post(u) for u in updates))
+        assert 500 in first and inbox_rows(hooked) == first.count(200)
+        again = await asyncio.gather(
+            *(post(u) for u, s in zip(updates, first, strict=True) if s != 200)
+        )
+    assert set(again) == {200}
+    assert inbox_rows(hooked) == 30
+    assert len(calls) < 30 + first.count(500)  # posts shared commits
+    await bot.idle()
+    greeted = {m.chat_id for m in api.sent if "Tôi đồng ý" in m.text}
+    assert greeted == {f"u{i}" for i in range(30)}
+    assert sum("Tôi đồng ý" in m.text for m in api.sent) == 30  # each processed once

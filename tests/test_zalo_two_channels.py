@@ -92,6 +92,13 @@ async def test_a_candidate_starts_on_telegram_and_finishes_on_zalo(both: Both) -
     assert "Đã liên kết" in (await zalo.say(khoa, f"/lienket {code}"))[-1]
     assert "không đúng" in (await zalo.say(zalo.api.new_user("Kẻ Lạ"), f"/lienket {code}"))[-1]
 
+    # consent was given to the Telegram wording (servers abroad): on Zalo the text that names
+    # Zalo is shown first and accepted again before anything is filed; the dossier is kept
+    asked = "\n".join(await zalo.say(khoa, "/tiendo"))
+    assert "đang nhắn với trợ lý qua Zalo" in asked
+    assert "Tin nhắn đi qua Zalo (công ty VNG)" in asked and "nước ngoài" not in asked
+    assert "Cảm ơn anh/chị đã đồng ý" in "\n".join(await zalo.say(khoa, "đồng ý"))
+
     moves = await zalo.play(khoa, SamplePlayer(sample))
     assert moves > 20  # the rest, on Zalo
     _, got = read_state(zalo.db_path, "zalo", khoa.id)
@@ -103,7 +110,9 @@ async def test_a_candidate_starts_on_telegram_and_finishes_on_zalo(both: Both) -
         audit = [
             r[0] for r in conn.execute("SELECT action FROM audit_log WHERE action LIKE 'identity%'")
         ]
+        accepted = conn.execute("SELECT consent_version FROM people").fetchone()[0]
     assert (people, dossiers) == (1, 1)  # one person, one dossier, two channels
+    assert accepted == "2@telegram,zalo"  # both channels' wordings, each accepted
     assert audit == ["identity_code", "identity_linked"]
 
 

@@ -22,6 +22,7 @@ import orjson
 
 DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com"
 MAX_TEXT = 2000  # sendMessage text and sendPhoto caption: 1..2000 characters
+_JSON = {"Content-Type": "application/json"}
 
 
 class ZaloError(Exception):
@@ -128,10 +129,12 @@ class ZaloBotClient:
             raise ValueError("no Zalo bot token")
         self._token = token
         self.base_url = base_url.rstrip("/")
+        self._prefix = f"{self.base_url}/bot{token}/"
         self._session = session
         self._own_session = session is None
         self.timeout = timeout
         self.connections = connections
+        self._limits: dict[float, aiohttp.ClientTimeout] = {}
 
     def __repr__(self) -> str:
         return f"ZaloBotClient(base_url={self.base_url!r}, token=<token>)"
@@ -156,16 +159,17 @@ class ZaloBotClient:
     async def call(
         self, method: str, params: dict[str, Any], *, timeout: float | None = None
     ) -> Any:
-        """One Bot API call; its ``result``, or a typed :class:`ZaloError`."""
-        url = f"{self.base_url}/bot{self._token}/{method}"
-        body = {k: v for k, v in params.items() if v is not None}
-        limit = aiohttp.ClientTimeout(total=timeout or self.timeout)
+        """One Bot API call; its ``result``, or a typed :class:`ZaloError`. The session (and its
+        connections) is made once and reused by every call."""
+        if None in params.values():
+            params = {k: v for k, v in params.items() if v is not None}
+        seconds = timeout or self.timeout
+        limit = self._limits.get(seconds)
+        if limit is None:
+            limit = self._limits[seconds] = aiohttp.ClientTimeout(total=seconds)
         try:
             async with self._http().post(
-                url,
-                data=orjson.dumps(body),
-                headers={"Content-Type": "application/json"},
-                timeout=limit,
+                self._prefix + method, data=orjson.dumps(params), headers=_JSON, timeout=limit
             ) as response:
                 status, raw = response.status, await response.read()
         except TimeoutError:

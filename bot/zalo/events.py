@@ -49,17 +49,21 @@ def update_key(raw: dict[str, Any]) -> str:
     return str(message.get("message_id") or "")
 
 
-def sender_id(raw: dict[str, Any]) -> str:
-    message = unwrap(raw).get("message") or {}
-    return str((message.get("from") or {}).get("id") or "")
+def key_and_sender(update: dict[str, Any]) -> tuple[str, str]:
+    """An unwrapped update's message id and sender id ('' when absent), read once."""
+    message = update.get("message")
+    if not isinstance(message, dict):
+        return "", ""
+    sender = message.get("from")
+    who = sender.get("id") if isinstance(sender, dict) else None
+    return str(message.get("message_id") or ""), str(who or "")
 
 
 def update_to_event(
     raw: dict[str, Any], bot_names: tuple[str, ...], options: OptionMemory | None = None
 ) -> Event | None:
     """The event a stored update means, or None (the bot's own message, no message)."""
-    update = unwrap(raw)
-    message = update.get("message")
+    message = unwrap(raw).get("message")
     if not isinstance(message, dict):
         return None
     sender = message.get("from") or {}

@@ -11,6 +11,12 @@ else, keyed by the message's own id.
   id however often it comes. A call that brought only replays is followed by a pause
   (``replay_pause``), so the loop does not spin on Zalo's replaying queue; a call that
   brought something new is followed at once by the next. 408 is an idle poll.
+
+Each update is decoded once: its key and sender are read from the decoded JSON, a flat body
+is stored as it came (re-encoded only when it was wrapped), and the decoded update is handed
+to the processing through :class:`Decoded` (a restart's rows are decoded from the inbox).
+Webhook posts arriving together are stored in one transaction (:class:`_GroupCommit`): each
+is still answered only after the commit that holds it.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from aiohttp import web
 
 from bot.intake import Intake
 from bot.zalo.client import ZaloBotClient, ZaloUnauthorized
-from bot.zalo.events import PLATFORM, sender_id, unwrap, update_key
+from bot.zalo.events import PLATFORM, key_and_sender, unwrap
 from handlers.failures import failure_place
 from storage.inbox import Incoming
 
@@ -36,12 +42,71 @@ SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_BACKOFF = 30.0
 
 
-def incoming(raw: dict[str, Any]) -> Incoming | None:
-    """The inbox row of an update: the message id, the sender, the JSON as received."""
-    key = update_key(raw)
+DECODED_KEPT = 4096  # decoded updates waiting for their processing (older: decoded again)
+
+
+class Decoded:
+    """Decoded updates by message id, from their arrival to their processing (bounded)."""
+
+    def __init__(self, limit: int = DECODED_KEPT) -> None:
+        self.limit = limit
+        self._kept: dict[str, dict[str, Any]] = {}
+
+    def keep(self, key: str, update: dict[str, Any]) -> None:
+        if len(self._kept) >= self.limit:
+            self._kept.pop(next(iter(self._kept)))
+        self._kept[key] = update
+
+    def take(self, key: str, raw: bytes) -> Any:
+        """The update stored under ``key``: kept at its arrival, else decoded from ``raw``."""
+        found = self._kept.pop(key, None)
+        return found if found is not None else orjson.loads(raw)
+
+
+def incoming(
+    raw: dict[str, Any], body: bytes | None = None, decoded: Decoded | None = None
+) -> Incoming | None:
+    """The inbox row of an update: the message id, the sender, the JSON as received (``body``
+    when it is the update itself, not a wrapper)."""
+    update = unwrap(raw)
+    key, sender = key_and_sender(update)
     if not key:
         return None
-    return Incoming(PLATFORM, key, sender_id(raw), orjson.dumps(unwrap(raw)))
+    if decoded is not None:
+        decoded.keep(key, update)
+    stored = body if body is not None and update is raw else orjson.dumps(update)
+    return Incoming(PLATFORM, key, sender, stored)
+
+
+class _GroupCommit:
+    """Rows of concurrent webhook posts stored by one ``Intake.receive`` (one transaction);
+    each post waits for the commit holding its row, and sees its failure."""
+
+    def __init__(self, intake: Intake) -> None:
+        self.intake = intake
+        self._waiting: list[tuple[Incoming, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def store(self, row: Incoming) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((row, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="zalo-webhook-store")
+        await done
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                await self.intake.receive([row for row, _ in batch])
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
 
 
 class ZaloPolling:
@@ -54,11 +119,13 @@ class ZaloPolling:
         *,
         timeout: int = 30,
         replay_pause: float = 1.0,
+        decoded: Decoded | None = None,
     ) -> None:
         self.client = client
         self.intake = intake
         self.timeout = timeout
         self.replay_pause = replay_pause
+        self.decoded = decoded
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -79,7 +146,7 @@ class ZaloPolling:
         while not self._stop.is_set():
             try:
                 batch = await self.client.get_updates(self.timeout)
-                rows = [row for raw in batch if (row := incoming(raw)) is not None]
+                rows = [r for raw in batch if (r := incoming(raw, None, self.decoded)) is not None]
                 stored = await self.intake.receive(rows)
                 failures = 0
                 if rows and not stored:
@@ -113,6 +180,7 @@ class ZaloWebhook:
         path: str,
         url: str,
         secret: str,
+        decoded: Decoded | None = None,
     ) -> None:
         if not 8 <= len(secret) <= 256:
             raise ValueError("the Zalo webhook needs a secret token of 8 to 256 characters")
@@ -120,6 +188,8 @@ class ZaloWebhook:
         self.intake = intake
         self.listen, self.port, self.path, self.url = listen, port, path.strip("/"), url
         self._secret = secret.encode()
+        self.decoded = decoded
+        self._store = _GroupCommit(intake)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -140,15 +210,16 @@ class ZaloWebhook:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
             return web.Response(status=403)
+        body = await request.read()
         try:
-            raw = orjson.loads(await request.read())
-            row = incoming(raw) if isinstance(raw, dict) else None
+            raw = orjson.loads(body)
+            row = incoming(raw, body, self.decoded) if isinstance(raw, dict) else None
         except ValueError:
             row = None
         if row is None:
             return web.Response(status=400)
         try:
-            await self.intake.receive([row])
+            await self._store.store(row)
         except Exception as exc:
             log.error(
                 "could not store a Zalo update (%s); Zalo will send it again", failure_place(exc)

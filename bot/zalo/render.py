@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Protocol, TypeVar
 
 from bot.delivery import Buttons, Refused, Rejected, TryAgain
@@ -86,14 +86,22 @@ def draw_options(buttons: Buttons, first: int) -> tuple[str, list[tuple[str, str
     options = [(b.label, b.action) for row in buttons for b in row]
     if not options:
         return "", []
-    lines = [
-        message("zalo.options.line", n=first + i, label=label)
-        for i, (label, _) in enumerate(options)
-    ]
-    numbers = [str(first + i) for i in range(len(options))]
-    shown = ", ".join(numbers) if len(numbers) <= 4 else f"{numbers[0]}–{numbers[-1]}"
-    lines.append(message("zalo.options.hint", numbers=shown))
+    lines = [_line(first + i, label) for i, (label, _) in enumerate(options)]
+    last = first + len(options) - 1
+    shown = ", ".join(map(str, range(first, last + 1))) if len(options) <= 4 else f"{first}–{last}"
+    lines.append(_hint(shown))
     return "\n".join(lines), options
+
+
+@lru_cache(maxsize=8192)
+def _line(n: int, label: str) -> str:
+    """One numbered option (labels and numbers repeat: rendered once)."""
+    return message("zalo.options.line", n=n, label=label)
+
+
+@lru_cache(maxsize=1024)
+def _hint(numbers: str) -> str:
+    return message("zalo.options.hint", numbers=numbers)
 
 
 _PART = re.compile(r"^Phần (\d+)/\d+ – ", re.MULTILINE)
@@ -129,11 +137,18 @@ def typed_card(buttons: Buttons, bot: str) -> str:
     mentioning the bot in the group (bot/zalo/events.py reads them), else ''."""
     for row in buttons:
         for button in row:
+            if not button.action.startswith(_CARD_TAGS):
+                continue
             for codec in (review_actions.VIEW, review_actions.APPROVE, review_actions.RETURN):
                 decoded = codec.decode(button.action)
                 if decoded is not None:
                     return message("zalo.options.typed", bot=bot, n=decoded.payload.dossier)
     return ""
+
+
+_CARD_TAGS = tuple(
+    codec.tag for codec in (review_actions.VIEW, review_actions.APPROVE, review_actions.RETURN)
+)
 
 
 async def guarded(call: Awaitable[T]) -> T:

@@ -19,8 +19,6 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-import orjson
-
 from bot.delivery import Delivery, RetryPolicy
 from bot.intake import Intake, Parsed
 from bot.pacing import Pacer, Pacing
@@ -39,7 +37,7 @@ from bot.zalo.events import PLATFORM, update_to_event
 from bot.zalo.links import SignedLinks
 from bot.zalo.options import OptionMemory
 from bot.zalo.quota import QuotaCounter
-from bot.zalo.receive import ZaloPolling, ZaloWebhook
+from bot.zalo.receive import Decoded, ZaloPolling, ZaloWebhook
 from bot.zalo.render import Links, ZaloTransport
 from forms.texts import message
 from handlers.events import Chat, Reply
@@ -107,6 +105,7 @@ class ZaloService:
         self.replay_pause = replay_pause
         self.flush_interval = flush_interval
         self.receiver: ZaloPolling | ZaloWebhook | None = None
+        self.decoded = Decoded()
         self._tasks: list[tuple[asyncio.Task[None], asyncio.Event]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -157,6 +156,7 @@ class ZaloService:
                 self.intake,
                 timeout=s.polling_timeout,
                 replay_pause=self.replay_pause,
+                decoded=self.decoded,
             )
         assert s.zalo_webhook_secret is not None  # Settings refuses a webhook without one
         return ZaloWebhook(
@@ -167,12 +167,14 @@ class ZaloService:
             path=s.zalo_webhook_path,
             url=s.zalo_webhook_url,
             secret=s.zalo_webhook_secret.get_secret_value(),
+            decoded=self.decoded,
         )
 
     # -- processing ----------------------------------------------------------------------------
     def parse(self, row: Received) -> Parsed:
         """A stored update as an event; a typed option's notice goes back to its chat."""
-        event = update_to_event(orjson.loads(row.raw), self.bot_names, self.options)
+        update = self.decoded.take(row.key, row.raw)
+        event = update_to_event(update, self.bot_names, self.options)
         if event is None:
             return Parsed()
         return Parsed(event, callback_id=event.chat.id if event.kind == "button" else "")
@@ -190,9 +192,9 @@ class ZaloService:
             units = await org.units()
             chats: set[Chat] = set()
             for role in await org.roles_in([u.id for u in units], "secretary"):
-                chat_id = await org.private_chat(role.platform, role.platform_user_id)
-                if chat_id is not None:
-                    chats.add(Chat(role.platform, chat_id, "private"))
+                found = await org.reach(role.platform, role.platform_user_id)
+                if found is not None:
+                    chats.add(Chat(*found, "private"))
         for chat in sorted(chats, key=lambda c: (c.platform, c.id)):
             await self.delivery.enqueue([Reply(text=text, chat=chat)], chat)
         log.warning("the Zalo bot sent %d of its %d messages for %s", sent, quota, month)

@@ -9,6 +9,12 @@ audit row; when the text's version changes (``consent.version`` in ``templates/c
 the next message of a person who accepted an older one meets the new text before anything
 else, and the conversation resumes where it was once they accept (:func:`renewal`). The
 candidate's rights (/dulieu, /rut, /xoa and their confirmations) never wait for it.
+
+The text names the channel the messages go through (Telegram: servers abroad; Zalo: VNG, files
+by private link), so the consent recorded says which channels' wording was accepted
+(:func:`recorded`): a person linked on two channels (/lienket) who moves to one whose sentence
+they never read is asked again in that channel's wording, the conversation kept, and from then
+on both are recorded.
 """
 
 from __future__ import annotations
@@ -34,6 +40,25 @@ RIGHTS = frozenset({"xoa", "rut", "dulieu"})
 def version() -> str:
     """The version of the consent's text shown now."""
     return t("consent.version")
+
+
+def wording(platform: str) -> str:
+    """Which channel sentence of chat/consent.j2 a platform's people read."""
+    return "zalo" if platform == "zalo" else "telegram"
+
+
+def accepted(stored: str | None) -> tuple[str, frozenset[str]]:
+    """The version and the channels' wordings a recorded consent accepted ("2" is version 2
+    read on Telegram, as recorded before Zalo existed; "2@telegram,zalo" both)."""
+    text, _, channels = (stored or "").partition("@")
+    return text, frozenset(channels.split(",")) if channels else frozenset({"telegram"})
+
+
+def recorded(channels: frozenset[str]) -> str:
+    """What ``people.consent_version`` keeps for the text shown now read in ``channels``."""
+    if channels == {"telegram"}:
+        return version()
+    return f"{version()}@{','.join(sorted(channels))}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +107,7 @@ def notice(turn: Turn) -> dict[str, Any]:
     through (the one the person writes on: Telegram or Zalo)."""
     settings = turn.wiring.notice
     return {
-        "channel": turn.event.chat.platform,
+        "channel": wording(turn.event.chat.platform),
         "controller": settings.controller or t("consent.controller_unset"),
         "days": settings.retention_days,
         "abandoned": settings.abandoned_days,
@@ -125,12 +150,11 @@ def ask_consent(
 
 async def give_consent(turn: Turn) -> None:
     user = turn.event.user
+    given = recorded(frozenset({wording(user.platform)}))
     turn.person = await turn.tx.people.get_or_create(
-        user.platform, user.id, user.name, consent=True, version=version()
+        user.platform, user.id, user.name, consent=True, version=given
     )
-    await turn.tx.audit.append(
-        "consent_given", person_id=turn.person.id, detail={"version": version()}
-    )
+    await turn.tx.audit.append("consent_given", person_id=turn.person.id, detail={"version": given})
     turn.say(t("consent.thanks"))
     await new_dossier(turn)
 
@@ -156,12 +180,23 @@ async def new_dossier(turn: Turn) -> None:
 
 
 def outdated(turn: Turn) -> bool:
-    """Whether the person consented to an older text than the one shown now."""
-    return (
-        turn.person is not None
-        and bool(turn.person.consent_at)
-        and (turn.person.consent_version != version())
-    )
+    """Whether the person consented to an older text than the one shown now, or read it in
+    another channel's wording than the one they write on now."""
+    if turn.person is None or not turn.person.consent_at:
+        return False
+    text, channels = accepted(turn.person.consent_version)
+    return text != version() or wording(turn.event.chat.platform) not in channels
+
+
+def _renew_intro(turn: Turn) -> str:
+    assert turn.person is not None
+    if accepted(turn.person.consent_version)[0] == version():  # the channel changed
+        return t("consent.channel_intro", channel=t(f"consent.channel.{wording_of(turn)}"))
+    return t("consent.renew_intro")
+
+
+def wording_of(turn: Turn) -> str:
+    return wording(turn.event.chat.platform)
 
 
 async def renewal(turn: Turn) -> bool:
@@ -184,7 +219,7 @@ async def renewal(turn: Turn) -> bool:
     elif codec is CONSENT and decoded is not None:
         ask_again(turn, intro=t("consent.renew_refused"))
     else:
-        ask_again(turn, intro=t("consent.renew_intro"))
+        ask_again(turn, intro=_renew_intro(turn))
     return True
 
 
@@ -199,11 +234,14 @@ def ask_again(turn: Turn, *, intro: str = "", full: bool = False) -> None:
 
 async def renew(turn: Turn) -> None:
     assert turn.person is not None
-    tx, accepted = turn.tx, version()
-    await tx.people.set_consent(turn.person.id, version=accepted)
-    turn.person = replace(turn.person, consent_at=tx.now, consent_version=accepted)
+    tx = turn.tx
+    text, channels = accepted(turn.person.consent_version)
+    kept = channels if text == version() else frozenset()
+    given = recorded(kept | {wording_of(turn)})
+    await tx.people.set_consent(turn.person.id, version=given)
+    turn.person = replace(turn.person, consent_at=tx.now, consent_version=given)
     await tx.audit.append(
-        "consent_given", person_id=turn.person.id, detail={"version": accepted, "renewed": True}
+        "consent_given", person_id=turn.person.id, detail={"version": given, "renewed": True}
     )
     turn.note(t("consent.renewed"))
     turn.nav.reask()

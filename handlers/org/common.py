@@ -90,11 +90,11 @@ async def secretaries_reply(
     replies: list[Reply] = []
     seen: set[tuple[str, str]] = set()
     for role in await org.roles_in([u.id for u in await org.ancestors(unit.id)], "secretary"):
-        chat_id = await org.private_chat(role.platform, role.platform_user_id)
-        if chat_id is None or (role.platform, chat_id) in seen:
+        found = await org.reach(role.platform, role.platform_user_id)
+        if found is None or found in seen:
             continue
-        seen.add((role.platform, chat_id))
-        chat = Chat(role.platform, chat_id, "private")
+        seen.add(found)
+        chat = Chat(*found, "private")
         replies.append(Reply(text=text, chat=chat, buttons=list(buttons or [])))
     return replies
 

@@ -218,8 +218,8 @@ async def _tell_issuer(tx: Tx, issuer_id: int, granted: Role, unit: Unit, name: 
     issuer = await tx.people.get(issuer_id)
     if issuer is None:
         return []
-    chat_id = await tx.repo(Org).private_chat(issuer.platform, issuer.platform_user_id)
-    if chat_id is None:
+    found = await tx.repo(Org).reach(issuer.platform, issuer.platform_user_id)
+    if found is None:
         return []
     text = t(
         "staff_joined",
@@ -230,7 +230,7 @@ async def _tell_issuer(tx: Tx, issuer_id: int, granted: Role, unit: Unit, name: 
     )
     undo = UNDO_GRANT.encode(RoleRef(granted.id))
     button = Button(message("review.button.undo_grant"), undo)
-    return [Reply(text=text, chat=Chat(issuer.platform, chat_id, "private"), buttons=[[button]])]
+    return [Reply(text=text, chat=Chat(*found, "private"), buttons=[[button]])]
 
 
 async def on_start(tx: Tx, event: Event, payload: str) -> list[Reply] | None:

@@ -196,10 +196,10 @@ async def post_card(setup: ReviewSetup, tx: Tx, record: DossierRecord, unit: Uni
     replies: list[Reply] = []
     org = tx.repo(Org)
     for role in await org.roles_in([unit.id], "reviewer"):
-        chat_id = await org.private_chat(role.platform, role.platform_user_id)
-        if chat_id is None:
+        found = await org.reach(role.platform, role.platform_user_id)
+        if found is None:
             continue
-        chat = Chat(role.platform, chat_id, "private")
+        chat = Chat(*found, "private")
         replies.append(await card_reply(setup, tx, record, unit, chat))
     if not replies:
         log.info("dossier %s waits at unit %s with no way to reach it", record.id, unit.id)

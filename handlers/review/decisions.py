@@ -110,8 +110,9 @@ async def _candidate_chat(tx: Tx, record: DossierRecord) -> Chat | None:
     person = await tx.people.get(record.person_id)
     if person is None:
         return None
-    chat_id = await tx.repo(Org).private_chat(person.platform, person.platform_user_id)
-    return Chat(person.platform, chat_id or person.platform_user_id, "private")
+    found = await tx.repo(Org).reach(person.platform, person.platform_user_id)
+    platform, chat_id = found or (person.platform, person.platform_user_id)
+    return Chat(platform, chat_id, "private")
 
 
 async def _to_candidate(ctx: ReviewContext, record: DossierRecord, *replies: Reply) -> bool:

@@ -176,13 +176,13 @@ class Notifier:
         for cand in await sent.idle_candidates(idle_cut):
             if abandoned is not None and cand.updated_d < abandoned:
                 continue  # abandoned: the retention's warning replaces the reminders
-            chat_id = await org.private_chat(cand.platform, cand.platform_user_id)
-            if chat_id is None:
+            found = await org.reach(cand.platform, cand.platform_user_id)
+            if found is None:
                 continue
             if not await sent.claim_if_older("idle", str(cand.dossier_id), not_after):
                 continue
             text = t("remind.idle", since=format_date(from_day_number(cand.updated_d)))
-            replies.append(Reply(text=text, chat=Chat(cand.platform, chat_id, "private")))
+            replies.append(Reply(text=text, chat=Chat(*found, "private")))
         return replies
 
 

@@ -64,11 +64,11 @@ class RetentionJob:
     async def warning(self, tx: Tx, idle: Idle, today: int) -> Reply:
         """The warning to the candidate, in their private chat (on Telegram and the console
         a private chat's id is the person's)."""
-        chat_id = await tx.repo(Org).private_chat(idle.platform, idle.platform_user_id)
+        found = await tx.repo(Org).reach(idle.platform, idle.platform_user_id)
         text = t(
             "remind.erasure_warning",
             since=format_date(from_day_number(idle.last_activity)),
             on=format_date(from_day_number(self.policy.erasure_day(today))),
         )
-        chat = Chat(idle.platform, chat_id or idle.platform_user_id, "private")
+        chat = Chat(*(found or (idle.platform, idle.platform_user_id)), "private")
         return Reply(text=text, chat=chat)
