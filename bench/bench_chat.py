@@ -649,6 +649,8 @@ async def bot_side(args: argparse.Namespace) -> None:
         if profiler is not None:
             profiler.stop()
             Path(args.profile).write_text(profiler.output_html(), encoding="utf-8")
+            text = profiler.output_text(unicode=True, show_all=False)
+            Path(args.profile).with_suffix(".txt").write_text(text, encoding="utf-8")
         line = line_task.result().decode()
         cpu = cpu_seconds() - cpu_before
         pool_cpu = workers_cpu(child.pid)
