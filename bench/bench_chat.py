@@ -1009,7 +1009,7 @@ def main() -> None:
     )
     parser.add_argument("--steps", type=int, default=0, help="cut the conversation (dev)")
     parser.add_argument("--stub", action="store_true", help="stub router: transport only")
-    parser.add_argument("--profile", default="", help="write pyinstrument HTML profiles")
+    parser.add_argument("--profile", default="", help="write pyinstrument profiles (HTML and text)")
     parser.add_argument(
         "--series",
         default="",
