@@ -649,9 +649,8 @@ async def bot_side(args: argparse.Namespace) -> None:
         if profiler is not None:
             profiler.stop()
             Path(args.profile).write_text(profiler.output_html(), encoding="utf-8")
-            Path(args.profile + ".txt").write_text(
-                profiler.output_text(unicode=True, show_all=False), encoding="utf-8"
-            )
+            text = profiler.output_text(unicode=True, show_all=False)
+            Path(args.profile).with_suffix(".txt").write_text(text, encoding="utf-8")
         line = line_task.result().decode()
         cpu = cpu_seconds() - cpu_before
         pool_cpu = workers_cpu(child.pid)
@@ -1010,7 +1009,7 @@ def main() -> None:
     )
     parser.add_argument("--steps", type=int, default=0, help="cut the conversation (dev)")
     parser.add_argument("--stub", action="store_true", help="stub router: transport only")
-    parser.add_argument("--profile", default="", help="write pyinstrument HTML profiles")
+    parser.add_argument("--profile", default="", help="write pyinstrument profiles (HTML and text)")
     parser.add_argument(
         "--series",
         default="",

@@ -226,7 +226,9 @@ class Delivery:
         self.moved: dict[str, str] = {}  # chat id -> its new id
         self.stats = DeliveryStats()
         self._workers: dict[str, asyncio.Task[None]] = {}
-        self._dirty: set[str] = set()
+        # chat id -> how many times it was woken while its worker runs: a worker that read
+        # "nothing pending" after the last wake may stop without reading again
+        self._wakes: dict[str, int] = {}
         self._claims: dict[int, asyncio.Event] = {}  # rows being sent -> set when done
         # chat id -> resolved once the question reply being handed to the platform there is
         # recorded (sent) or failed: see :meth:`settled`
@@ -240,7 +242,7 @@ class Delivery:
         """There may be new rows for ``chat_id`` (call after the commit that added them)."""
         if self._stopping:
             return
-        self._dirty.add(chat_id)
+        self._wakes[chat_id] = self._wakes.get(chat_id, 0) + 1
         if chat_id not in self._workers:
             self._idle.clear()
             self._workers[chat_id] = asyncio.create_task(
@@ -316,34 +318,41 @@ class Delivery:
 
     # -- the per-chat worker -----------------------------------------------------------------
     async def _work(self, chat_id: str, chat_kind: str) -> None:
-        following: Pending | None = None  # the next row, read with the last one's mark
+        # the next row, read with the last one's mark, and the chat's wake count before that
+        # read (-1: not read, read anew)
+        following: Pending | None = None
+        seen = -1
         try:
             while not self._stopping:
-                self._dirty.discard(chat_id)
                 row, following = following, None
-                if row is None:
+                if seen < 0:
+                    seen = self._wakes.get(chat_id, 0)
                     async with self.db.transaction(self.wall()) as tx:
                         row = await tx.repo(Outbox).next(self.platform, chat_id)
                 if row is None:
-                    if chat_id in self._dirty:
+                    if self._wakes.get(chat_id, 0) != seen:  # woken since: read again
+                        seen = -1
                         continue
                     return
                 claim = self._claims.get(row.id)
                 if claim is not None:  # being sent by another chat's worker (a move)
                     await claim.wait()
+                    seen = -1
                     continue
-                following = await self._deliver(row)
+                following, seen = await self._deliver(row)
         except Exception as exc:  # pragma: no cover - the database failed; rows stay pending
             log.error("delivery to one chat stopped; its rows stay pending: %s", failure_place(exc))
         finally:
             self._workers.pop(chat_id, None)
+            self._wakes.pop(chat_id, None)
             self.pacer.release((self.platform, self.moved.get(chat_id, chat_id)))
             if not self._workers:
                 self._idle.set()
 
-    async def _deliver(self, row: Pending) -> Pending | None:
-        """Deliver ``row``; returns the chat's next pending row when it was read with the
-        mark (None: read it anew)."""
+    async def _deliver(self, row: Pending) -> tuple[Pending | None, int]:
+        """Deliver ``row``; returns the chat's next pending row as read with the mark (None:
+        nothing was pending) and the chat's wake count before that read (-1: not read, read
+        it anew)."""
         self._claims[row.id] = claim = asyncio.Event()
         try:
             return await self._deliver_claimed(row)
@@ -352,7 +361,7 @@ class Delivery:
             claim.set()
             self._landed(row)
 
-    async def _deliver_claimed(self, row: Pending) -> Pending | None:
+    async def _deliver_claimed(self, row: Pending) -> tuple[Pending | None, int]:
         reply = from_pending(row)
         target = self.moved.get(row.chat_id, row.chat_id)
         if target != row.chat_id:
@@ -374,31 +383,31 @@ class Delivery:
                 attempts += 1
                 if self._exhausted(attempts, first_failed):
                     await self._give_up(row, f"gave up after {attempts} attempts: {exc}")
-                    return None
+                    return None, -1
                 first_failed = first_failed or self.wall().isoformat()
                 await self._note_failure(row, exc)
                 await self.clock.sleep(self.retry.delay(attempts, exc.after))
                 if not await self._waiting(row):
-                    return None  # erased meanwhile (its dossier): nothing of it goes out
+                    return None, -1  # erased meanwhile (its dossier): nothing of it goes out
                 continue
             except ChatMoved as exc:
                 moves += 1
                 if moves > 2:
                     await self._give_up(row, "the chat keeps moving")
-                    return None
+                    return None, -1
                 target = await self._moved(row, exc.new_chat_id)
                 steps, index = plan(replace(reply, edit_ref=""), self.transport), 0
                 continue
             except Refused as exc:
                 await self._refused(row, str(exc))
-                return None
+                return None, -1
             except Rejected as exc:
                 await self._give_up(row, f"rejected: {exc}")
-                return None
+                return None, -1
             except Exception as exc:  # a bug of the transport: do not retry it for a day
                 log.error("sending reply %s failed: %s", row.id, failure_place(exc))
                 await self._give_up(row, f"error: {type(exc).__name__}")
-                return None
+                return None, -1
             index += 1
             if index < len(steps):
                 async with self.db.transaction(self.wall()) as tx:
@@ -511,7 +520,8 @@ class Delivery:
 
     async def _sent(
         self, row: Pending, reply: Reply, target: str, message_id: str
-    ) -> Pending | None:
+    ) -> tuple[Pending | None, int]:
+        seen = self._wakes.get(row.chat_id, 0)
         async with self.db.transaction(self.wall()) as tx:
             outbox = tx.repo(Outbox)
             await outbox.sent(row.id, message_id)
@@ -522,4 +532,6 @@ class Delivery:
             following = await outbox.next(self.platform, row.chat_id)
         self._landed(row)
         self.stats.sent += 1
-        return following if following is None or following.id not in self._claims else None
+        if following is not None and following.id in self._claims:
+            return None, -1
+        return following, seen

@@ -180,10 +180,10 @@ class Intake:
             event, received=row, outbox=True, settle=self.delivery.settled
         )
         self.delivery.heard(event.chat)
+        self.delivery.wake_for(replies, event.chat)  # the reply does not wait for the toast
         if parsed.callback_id:
             toast = " ".join(r.toast for r in replies if r.toast).strip()
             await self.delivery.transport.answer_callback(parsed.callback_id, toast)
-        self.delivery.wake_for(replies, event.chat)
 
     async def _without_flow(self, row: Received, parsed: Parsed) -> None:
         notices = [n for n in parsed.notices if n.chat is not None]

@@ -7,8 +7,9 @@ arrived (:mod:`bot.telegram_receive`); :mod:`bot.intake` reads stored updates th
 :func:`update_to_event` into the router, which commits the answer and its replies (the outbox)
 together; :mod:`bot.delivery` sends the outbox per chat, in order, retrying, through
 :class:`bot.telegram_transport.TelegramTransport` and paced by :mod:`bot.pacing`. PTB is used
-as HTTP client and object model only (``Bot``, ``Update.de_json``): no Application, Updater,
-rate limiter or tornado webhook.
+as HTTP client and error mapping (``Bot``, its request layer and exceptions) and for uploads and
+the set-up calls; updates are read from their JSON (:func:`update_to_event`), texts sent as
+JSON (bot/telegram_transport.py). No Application, Updater, rate limiter or tornado webhook.
 
 What this module decides:
 
@@ -29,10 +30,10 @@ What this module decides:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
-from telegram import CallbackQuery, ChatMemberUpdated, Message, Update
+from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, MessageLimit
 
 from forms import texts
@@ -42,6 +43,7 @@ __all__ = [
     "ALLOWED_UPDATES",
     "PLATFORM",
     "anonymous_command",
+    "callback_id",
     "default_commands",
     "group_commands",
     "keyboard",
@@ -143,32 +145,41 @@ def keyboard(rows: Sequence[Sequence[Button]]) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------------------------
 
 
-def _chat(tg_chat: Any) -> Chat | None:
+Raw = dict[str, Any]  # an update, or a part of one, as the Bot API's JSON
+
+
+def _chat(raw: Raw | None) -> Chat | None:
+    if raw is None:
+        return None
     kind: ChatKind
-    if tg_chat.type == ChatType.PRIVATE:
+    chat_type = raw.get("type")
+    if chat_type == ChatType.PRIVATE:
         kind = "private"
-    elif tg_chat.type in (ChatType.GROUP, ChatType.SUPERGROUP):
+    elif chat_type in (ChatType.GROUP, ChatType.SUPERGROUP):
         kind = "group"
     else:
         return None  # channels are not served
-    return Chat(platform=PLATFORM, id=str(tg_chat.id), kind=kind, title=tg_chat.title or "")
+    return Chat(platform=PLATFORM, id=str(raw["id"]), kind=kind, title=raw.get("title") or "")
 
 
-def _user(tg_user: Any) -> User:
-    return User(platform=PLATFORM, id=str(tg_user.id), name=tg_user.full_name)
+def _user(raw: Raw) -> User:
+    """The person; their name as PTB's ``User.full_name`` writes it."""
+    first, last = raw.get("first_name") or "", raw.get("last_name")
+    return User(platform=PLATFORM, id=str(raw["id"]), name=f"{first} {last}" if last else first)
 
 
-def _command(message: Message, bot_username: str) -> tuple[str, str] | None:
+def _command(message: Raw, bot_username: str) -> tuple[str, str] | None:
     """``("start", "PAYLOAD")`` for "/start PAYLOAD" or "/Start@OurBot PAYLOAD".
 
     None when the text is not a command, or is a command addressed to another bot.
     """
-    text = message.text or ""
-    entity = message.entities[0] if message.entities else None
+    text = message.get("text") or ""
+    entities = message.get("entities")
+    entity = entities[0] if entities else None
     if entity is not None:
-        if entity.type != MessageEntityType.BOT_COMMAND or entity.offset != 0:
+        if entity.get("type") != MessageEntityType.BOT_COMMAND or entity.get("offset") != 0:
             return None
-        word = text[1 : entity.length]
+        word = text[1 : entity["length"]]
     elif text.startswith("/") and len(text) > 1 and not text[1].isspace():
         word = text[1:].split(maxsplit=1)[0]
     else:
@@ -180,45 +191,55 @@ def _command(message: Message, bot_username: str) -> tuple[str, str] | None:
     return name.lower(), args
 
 
-def update_to_event(
-    update: Update, bot_username: str = "", bot_id: int | None = None
-) -> Event | None:
-    """The platform-neutral :class:`Event` for ``update``, or None if it concerns nobody.
+def update_to_event(raw: Raw, bot_username: str = "", bot_id: int | None = None) -> Event | None:
+    """The platform-neutral :class:`Event` for the update ``raw`` (the Bot API's JSON, as
+    stored in the inbox), or None if it concerns nobody.
+
+    Read from the JSON directly rather than through ``telegram.Update.de_json``: PTB would
+    build the whole object graph (a few hundred guarded attribute assignments per update,
+    about a fifth of the bot's receiving CPU in bench/bench_chat.py) for the dozen fields
+    read here. The fields and their meaning are the Bot API's, as PTB names them.
 
     Groups: with privacy mode on Telegram only sends commands, replies to the bot and
     mentions; if privacy mode is off we still only pass those on, so group chatter never
     reaches the flows.
     """
-    key = str(update.update_id)
-    if update.callback_query is not None:
-        return _button(update.callback_query, key)
-    if update.my_chat_member is not None:
-        return _membership(update.my_chat_member, key)
-    if update.edited_message is not None:
-        return _edited(update.edited_message)
-    message = update.message
-    if message is not None and (message.migrate_to_chat_id or message.migrate_from_chat_id):
-        return _chat_moved(message, key)
+    key = str(raw["update_id"])
+    if (query := raw.get("callback_query")) is not None:
+        return _button(query, key)
+    if (member := raw.get("my_chat_member")) is not None:
+        return _membership(member, key)
+    if (edited := raw.get("edited_message")) is not None:
+        return _edited(edited)
+    message = raw.get("message")
     if message is None:
         return None
+    if message.get("migrate_to_chat_id") or message.get("migrate_from_chat_id"):
+        return _chat_moved(message, key)
     return _message(message, key, bot_username, bot_id)
 
 
-def _button(query: CallbackQuery, key: str) -> Event | None:
+def callback_id(raw: Raw) -> str:
+    """The id of the button tap in ``raw`` to answer ("" when it is not a tap)."""
+    query = raw.get("callback_query")
+    return str(query["id"]) if query is not None else ""
+
+
+def _button(query: Raw, key: str) -> Event | None:
     """A tap on one of our buttons; its callback data is the action."""
-    message = query.message
+    message = query.get("message")
     if message is None:  # inline-mode message: not ours
         return None
-    chat = _chat(message.chat)
+    chat = _chat(message.get("chat"))
     if chat is None:
         return None
     return Event(
-        user=_user(query.from_user),
+        user=_user(query["from"]),
         chat=chat,
         kind="button",
-        action=query.data or "",
+        action=query.get("data") or "",
         update_key=key,
-        message_ref=str(message.message_id),
+        message_ref=str(message["message_id"]),
     )
 
 
@@ -230,34 +251,36 @@ _PRESENT = (
 )
 
 
-def _membership(member: ChatMemberUpdated, key: str) -> Event | None:
+def _membership(member: Raw, key: str) -> Event | None:
     """The bot added to or removed from a group (``bot_added`` / ``bot_removed``)."""
-    chat = _chat(member.chat)
+    chat = _chat(member.get("chat"))
     if chat is None or chat.kind != "group":
         return None  # a private block/unblock carries nothing for the flows
-    old = member.old_chat_member.status in _PRESENT
-    new = member.new_chat_member.status in _PRESENT
+    old = member["old_chat_member"]["status"] in _PRESENT
+    new = member["new_chat_member"]["status"] in _PRESENT
     if old == new:
         return None  # e.g. promoted to admin
     return Event(
-        user=_user(member.from_user),
+        user=_user(member["from"]),
         chat=chat,
         kind="bot_added" if new else "bot_removed",
         update_key=key,
     )
 
 
-def _message(message: Message, key: str, bot_username: str, bot_id: int | None) -> Event | None:
+def _message(message: Raw, key: str, bot_username: str, bot_id: int | None) -> Event | None:
     """A person's message: a command, text, or anything else (a sticker, a photo…). In a
     group only commands, replies to the bot and (for text) mentions of it are passed on."""
-    if message.from_user is None:
+    sender = message.get("from")
+    if sender is None:
         return None
-    chat = _chat(message.chat)
-    if chat is None or message.from_user.is_bot:
+    chat = _chat(message.get("chat"))
+    if chat is None or sender.get("is_bot"):
         return None
-    user = _user(message.from_user)
+    user = _user(sender)
     reply_ref = _reply_to_us(message, bot_id)
-    if message.text is not None:
+    text = message.get("text")
+    if text is not None:
         command = _command(message, bot_username)
         if command is not None:
             name, args = command
@@ -272,15 +295,10 @@ def _message(message: Message, key: str, bot_username: str, bot_id: int | None) 
                 update_key=key,
                 reply_to_ref=reply_ref,
             )
-        if chat.kind == "group" and not reply_ref and not _mentions(message, bot_username):
+        if chat.kind == "group" and not reply_ref and not _mentions(text, bot_username):
             return None
         return Event(
-            user=user,
-            chat=chat,
-            kind="text",
-            text=message.text,
-            update_key=key,
-            reply_to_ref=reply_ref,
+            user=user, chat=chat, kind="text", text=text, update_key=key, reply_to_ref=reply_ref
         )
     if chat.kind == "group" and not reply_ref:
         return None
@@ -289,56 +307,58 @@ def _message(message: Message, key: str, bot_username: str, bot_id: int | None) 
         user=user,
         chat=chat,
         kind="other",
-        text=message.caption or "",
+        text=message.get("caption") or "",
         update_key=key,
         reply_to_ref=reply_ref,
     )
 
 
-def _reply_to_us(message: Message, bot_id: int | None) -> str:
+def _reply_to_us(message: Raw, bot_id: int | None) -> str:
     """The id of our message that ``message`` replies to ("" when it replies to none of
     ours)."""
-    replied = message.reply_to_message
-    author = replied.from_user if replied is not None else None
-    ours = author is not None and author.is_bot and (bot_id is None or author.id == bot_id)
-    return str(replied.message_id) if replied is not None and ours else ""
+    replied = message.get("reply_to_message")
+    author = replied.get("from") if replied is not None else None
+    if author is None or not author.get("is_bot"):
+        return ""
+    ours = bot_id is None or author.get("id") == bot_id
+    return str(replied["message_id"]) if replied is not None and ours else ""
 
 
-def _edited(message: Message) -> Event | None:
+def _edited(message: Raw) -> Event | None:
     """A person's edit of a text message in a private chat, as an ``edited`` event.
 
     Groups' edits are ignored. The key names the message rather than the update, so a message
     edited several times is answered once (and a redelivered edit changes nothing).
     """
-    chat = _chat(message.chat)
-    sender = message.from_user
-    if chat is None or chat.kind != "private" or sender is None or sender.is_bot:
+    chat = _chat(message.get("chat"))
+    sender = message.get("from")
+    if chat is None or chat.kind != "private" or sender is None or sender.get("is_bot"):
         return None
-    if message.text is None:
+    if message.get("text") is None:
         return None  # a caption: the photo or file was never read as an answer either
     return Event(
         user=_user(sender),
         chat=chat,
         kind="edited",
-        update_key=f"edited:{chat.id}:{message.message_id}",
-        sent_at=message.date.astimezone(UTC).isoformat(),
+        update_key=f"edited:{chat.id}:{message['message_id']}",
+        sent_at=datetime.fromtimestamp(message["date"], UTC).isoformat(),
     )
 
 
-def _chat_moved(message: Message, key: str) -> Event | None:
+def _chat_moved(message: Raw, key: str) -> Event | None:
     """The service message of a group upgraded to a supergroup, as a ``chat_moved`` event.
 
     Telegram sends it twice: ``migrate_to_chat_id`` in the old group, ``migrate_from_chat_id``
     in the new supergroup; both name the same move (old id → new id), the second is a no-op.
     """
-    chat = _chat(message.chat)
+    chat = _chat(message.get("chat"))
     if chat is None:
         return None
-    if message.migrate_to_chat_id:
-        old, new = chat.id, str(message.migrate_to_chat_id)
+    if message.get("migrate_to_chat_id"):
+        old, new = chat.id, str(message["migrate_to_chat_id"])
     else:
-        old, new = str(message.migrate_from_chat_id), chat.id
-    sender = message.from_user
+        old, new = str(message["migrate_from_chat_id"]), chat.id
+    sender = message.get("from")
     return Event(
         user=_user(sender) if sender is not None else User(PLATFORM, ""),
         chat=Chat(PLATFORM, old, "group", chat.title),
@@ -348,7 +368,7 @@ def _chat_moved(message: Message, key: str) -> Event | None:
     )
 
 
-def anonymous_command(update: Update, bot_username: str = "") -> Chat | None:
+def anonymous_command(raw: Raw, bot_username: str = "") -> Chat | None:
     """The group where an anonymous admin sent us a command, else None.
 
     A group admin with "Remain anonymous" on writes as the group: ``from`` is the
@@ -356,44 +376,23 @@ def anonymous_command(update: Update, bot_username: str = "") -> Chat | None:
     is (roles are per person), so :func:`update_to_event` drops it like any bot's message;
     the adapter answers such a command with how to be recognised instead of silence.
     """
-    message = update.message
-    if message is None or message.sender_chat is None or message.text is None:
+    message = raw.get("message")
+    if message is None or message.get("text") is None:
         return None
-    if message.sender_chat.id != message.chat.id:
-        return None  # a linked channel's post, not an admin
-    chat = _chat(message.chat)
+    sender_chat = message.get("sender_chat")
+    if sender_chat is None or sender_chat.get("id") != message["chat"]["id"]:
+        return None  # none, or a linked channel's post, not an admin
+    chat = _chat(message.get("chat"))
     if chat is None or chat.kind != "group":
         return None
     command = _command(message, bot_username)
     return chat if command is not None and command[0] else None
 
 
-def _mentions(message: Message, bot_username: str) -> bool:
+def _mentions(text: str, bot_username: str) -> bool:
     if not bot_username:
         return False
-    needle = "@" + bot_username.lower()
-    return needle in (message.text or "").lower()
-
-
-# --------------------------------------------------------------------------------------------
-# Bot API calls
-# --------------------------------------------------------------------------------------------
-
-
-async def _api(bot: Any, method: str, params: dict[str, Any]) -> Any:
-    """Call Bot API ``method`` through PTB and return its raw JSON result.
-
-    PTB's typed methods (``send_message``, ``edit_message_text``…) rebuild a whole ``Message``
-    from every answer — about a hundred attribute assignments through ``TelegramObject``'s
-    guarded ``__setattr__`` — and we only ever read the message_id: with hundreds of people
-    answering, that parsing was about a tenth of the bot's CPU (bench/bench_chat.py).
-    ``Bot._post`` is the layer right under those methods: the same request objects, PTB's
-    error mapping (BadRequest, Forbidden, RetryAfter…), None values dropped — only the final
-    de_json is skipped. It is PTB's private API (the public
-    ``do_api_request`` warns for every method PTB knows); the end-to-end tests against the
-    fake Bot API exercise it, so a PTB upgrade that changes it fails loudly.
-    """
-    return await bot._post(method, params)
+    return "@" + bot_username.lower() in text.lower()
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ what they receive in the inbox BEFORE Telegram is told it arrived.
   answer, and Telegram retries. PTB's tornado handler answered 200 before processing.
 
 Either way a redelivered update is recognised by the inbox and stored once. Updates are read
-as raw JSON (``Bot._post``), stored as received, and parsed into PTB objects only when
-processed (bot/telegram_service.py).
+as raw JSON (:func:`bot.telegram_request.call_json`), stored as received, and read into
+events only when processed (bot/telegram_service.py).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.intake import Intake
 from bot.telegram import PLATFORM
+from bot.telegram_request import call_json
 from bot.web.server import WebServer
 from handlers.failures import failure_place
 from storage.inbox import Incoming
@@ -42,15 +43,16 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BACKOFF = 30.0
 
 
-def incoming(raw: dict[str, Any]) -> Incoming:
-    """The inbox row of a raw update: its id, its sender, its JSON as received."""
+def incoming(raw: dict[str, Any], body: bytes | None = None) -> Incoming:
+    """The inbox row of a raw update: its id, its sender, its JSON as received (``body``,
+    when it came alone, as the webhook's request body)."""
     person = ""
     for value in raw.values():
         sender = value.get("from") if isinstance(value, dict) else None
         if isinstance(sender, dict) and "id" in sender:
             person = str(sender["id"])
             break
-    return Incoming(PLATFORM, str(raw["update_id"]), person, orjson.dumps(raw))
+    return Incoming(PLATFORM, str(raw["update_id"]), person, body or orjson.dumps(raw))
 
 
 class Polling:
@@ -87,7 +89,7 @@ class Polling:
         if self.offset is not None:
             with contextlib.suppress(TelegramError):
                 params = {"offset": self.offset, "limit": 1, "timeout": 0}
-                await self.bot._post("getUpdates", params, read_timeout=5)
+                await call_json(self.bot, "getUpdates", params, read_timeout=5)
 
     async def _loop(self) -> None:
         failures = 0
@@ -118,7 +120,7 @@ class Polling:
             "allowed_updates": self.allowed_updates,
         }
         request = asyncio.ensure_future(
-            self.bot._post("getUpdates", params, read_timeout=self.timeout + 10)
+            call_json(self.bot, "getUpdates", params, read_timeout=self.timeout + 10)
         )
         stopping = asyncio.ensure_future(self._stop.wait())
         try:
@@ -187,13 +189,14 @@ class Webhook:
         if not hmac.compare_digest(given, self._secret):
             return web.Response(status=403)
         try:
-            raw = orjson.loads(await request.read())
+            body = await request.read()
+            raw = orjson.loads(body)
             if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
                 raise ValueError("not an update")
         except ValueError:
             return web.Response(status=400)
         try:
-            await self.intake.receive([incoming(raw)])
+            await self.intake.receive([incoming(raw, body)])
         except Exception as exc:
             log.error(
                 "could not store an update; Telegram will send it again: %s", failure_place(exc)

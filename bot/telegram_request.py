@@ -6,6 +6,18 @@ people answering at once that was about half of the bot's CPU in bench/bench_cha
 pool is O(1) per request and its parser is in C, so the same machine serves several times more
 updates. Behaviour is PTB's: same timeouts, same errors (TimedOut, NetworkError), parameters
 sent as a JSON body, files as multipart.
+
+:func:`call_json` is the hot path for the calls whose answer we read as JSON (getUpdates,
+sendMessage, editMessageText, answerCallbackQuery): the parameters encoded once with orjson,
+the answer decoded once with orjson, and PTB's ``_request_wrapper`` in between, so a refusal
+raises exactly the exception PTB's typed methods raise (``BadRequest``, ``Forbidden``,
+``RetryAfter``, ``ChatMigrated``, ``NetworkError``…). What it skips is what a long-running
+bot pays per call for nothing: ``Bot._post``'s copies of the parameters and its two debug
+log calls, ``RequestParameter`` objects per parameter, the stdlib JSON round trips, and the
+``Message`` PTB would rebuild from every answer (about a hundred guarded attribute
+assignments) when we only read ``message_id``. ``_request_wrapper`` is PTB's private API;
+the end-to-end tests against the fake Bot API exercise every refusal through it, so a PTB
+upgrade that changes it fails loudly.
 """
 
 from __future__ import annotations
@@ -14,12 +26,49 @@ import json
 from typing import Any
 
 import aiohttp
+import orjson
+from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-__all__ = ["AiohttpRequest"]
+__all__ = ["AiohttpRequest", "call_json"]
 
 _JSON = {"Content-Type": "application/json"}
+
+
+class JsonBody:
+    """A request's parameters already encoded as a JSON body (:func:`call_json`); PTB's
+    ``RequestData`` is final, and ``_request_wrapper`` only hands it to ``do_request``."""
+
+    __slots__ = ("body",)
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+
+async def call_json(
+    bot: Bot,
+    method: str,
+    params: dict[str, Any],
+    *,
+    read_timeout: float | None = None,
+) -> Any:
+    """Call Bot API ``method`` and return its raw JSON ``result`` (module docstring).
+
+    None values are not sent (as ``Bot._post`` does). Over a transport other than
+    :class:`AiohttpRequest` this is ``Bot._post``."""
+    params = {key: value for key, value in params.items() if value is not None}
+    timeout: Any = BaseRequest.DEFAULT_NONE if read_timeout is None else read_timeout
+    request = bot._request[0] if method == "getUpdates" else bot._request[1]
+    if not isinstance(request, AiohttpRequest):
+        return await bot._post(method, params, read_timeout=timeout)
+    payload = await request._request_wrapper(
+        url=f"{bot.base_url}/{method}",
+        method="POST",
+        request_data=JsonBody(orjson.dumps(params)),  # type: ignore[arg-type]
+        read_timeout=timeout,
+    )
+    return orjson.loads(payload)["result"]
 
 
 class AiohttpRequest(BaseRequest):
@@ -32,6 +81,7 @@ class AiohttpRequest(BaseRequest):
         "_pool_timeout",
         "_read_timeout",
         "_session",
+        "_timeouts",
         "_write_timeout",
     )
 
@@ -51,6 +101,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -63,6 +114,7 @@ class AiohttpRequest(BaseRequest):
                 connector=connector,
                 headers={"User-Agent": self.USER_AGENT},
                 json_serialize=json.dumps,
+                cookie_jar=aiohttp.DummyCookieJar(),  # the Bot API sets none
             )
 
     async def shutdown(self) -> None:
@@ -70,11 +122,29 @@ class AiohttpRequest(BaseRequest):
             await self._session.close()
         self._session = None
 
+    def _timeout(
+        self, read: float | None, write: float | None, connect: float | None, pool: float | None
+    ) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for PTB's four, built once per combination (a handful)."""
+        key = (read, write, connect, pool)
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            # aiohttp's "connect" covers waiting for a pooled connection too; "sock_read"
+            # bounds the wait for each chunk of the answer (a long poll's timeout is added by
+            # PTB).
+            waiting = None if connect is None and pool is None else (connect or 0) + (pool or 0)
+            both = None if read is None and write is None else (read or 0) + (write or 0)
+            timeout = aiohttp.ClientTimeout(
+                total=None, connect=waiting, sock_connect=connect, sock_read=both
+            )
+            self._timeouts[key] = timeout
+        return timeout
+
     async def do_request(
         self,
         url: str,
         method: str,
-        request_data: RequestData | None = None,
+        request_data: RequestData | JsonBody | None = None,
         read_timeout: Any = BaseRequest.DEFAULT_NONE,
         write_timeout: Any = BaseRequest.DEFAULT_NONE,
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
@@ -84,7 +154,7 @@ class AiohttpRequest(BaseRequest):
         if session is None or session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
         files = None
-        if request_data is not None and request_data.contains_files:
+        if isinstance(request_data, RequestData) and request_data.contains_files:
             files = request_data.multipart_data
         unset = BaseRequest.DEFAULT_NONE
         read = self._read_timeout if read_timeout is unset else read_timeout
@@ -93,15 +163,7 @@ class AiohttpRequest(BaseRequest):
         write = self._write_timeout if write_timeout is unset else write_timeout
         if files and write_timeout is unset:
             write = self._media_write_timeout
-        # aiohttp's "connect" covers waiting for a pooled connection too; "sock_read" bounds
-        # the wait for each chunk of the answer (a long poll's timeout is added by PTB).
-        waiting = None if connect is None and pool is None else (connect or 0) + (pool or 0)
-        timeout = aiohttp.ClientTimeout(
-            total=None,
-            connect=waiting,
-            sock_connect=connect,
-            sock_read=None if read is None and write is None else (read or 0) + (write or 0),
-        )
+        timeout = self._timeout(read, write, connect, pool)
         kwargs: dict[str, Any] = {"timeout": timeout}
         if files:
             form = aiohttp.FormData()
@@ -114,7 +176,10 @@ class AiohttpRequest(BaseRequest):
                     content = content.read()
                 form.add_field(name, content, filename=filename, content_type=mime)
             kwargs["data"] = form
-        elif request_data is not None:
+        elif isinstance(request_data, JsonBody):
+            kwargs["data"] = request_data.body
+            kwargs["headers"] = _JSON
+        elif isinstance(request_data, RequestData):
             kwargs["data"] = json.dumps(request_data.parameters).encode()
             kwargs["headers"] = _JSON
         try:

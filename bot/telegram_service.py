@@ -7,7 +7,7 @@
 * :class:`bot.telegram_receive.Polling` or :class:`bot.telegram_receive.Webhook`, which store
   every update in the inbox before Telegram is told it arrived;
 * :class:`bot.intake.Intake`, which processes stored updates through the router (parsed with
-  ``telegram.Update.de_json`` and :func:`bot.telegram.update_to_event`), exactly once;
+  :func:`bot.telegram.update_to_event` from the stored JSON), exactly once;
 * :class:`bot.delivery.Delivery` over :class:`bot.telegram_transport.TelegramTransport`,
   paced by :class:`bot.pacing.Pacer`, which sends the outbox per chat and in order.
 
@@ -32,7 +32,6 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
-    Update,
 )
 
 from bot.delivery import Delivery, RetryPolicy
@@ -51,6 +50,7 @@ from bot.telegram import (
     ALLOWED_UPDATES,
     PLATFORM,
     anonymous_command,
+    callback_id,
     default_commands,
     group_commands,
     update_to_event,
@@ -107,6 +107,7 @@ class TelegramService:
             router.db, router, self.delivery, self.parse, concurrency=settings.concurrent_updates
         )
         self.username = settings.bot_username
+        self._bot_id: int | None = None
         self.commands = list(default_commands() if commands is None else commands)
         self.scheduler_interval = scheduler_interval
         self.receiver: Polling | Webhook | None = None
@@ -117,6 +118,7 @@ class TelegramService:
     async def start(self) -> None:
         await self.bot.initialize()
         self.username = self.username or (self.bot.username or "")
+        self._bot_id = self.bot.id  # PTB's property re-checks initialisation on every read
         _share_username(self.router, self.username)
         await self._set_commands()
         await self.delivery.resume()
@@ -192,17 +194,16 @@ class TelegramService:
     # -- processing ----------------------------------------------------------------------------
     def parse(self, row: Received) -> Parsed:
         """A stored update as an event, a notice without a flow, and a tap to answer."""
-        update = Update.de_json(orjson.loads(row.raw), self.bot)
-        query = update.callback_query
-        callback_id = query.id if query is not None else ""
-        event = update_to_event(update, self.username, self.bot.id)
+        raw = orjson.loads(row.raw)
+        tap = callback_id(raw)
+        event = update_to_event(raw, self.username, self._bot_id)
         if event is not None:
-            return Parsed(event, callback_id=callback_id)
-        group = anonymous_command(update, self.username)
-        if group is not None and query is None:
+            return Parsed(event, callback_id=tap)
+        group = anonymous_command(raw, self.username)
+        if group is not None and not tap:
             notice = Reply(text=texts.message("platform.anonymous.command"), chat=group)
             return Parsed(notices=(notice,))
-        return Parsed(callback_id=callback_id)
+        return Parsed(callback_id=tap)
 
     async def _chat_moved(self, chat: Chat, new_id: str) -> None:
         """Telegram refused a send: ``chat`` is now ``new_id``. The flows move what they

@@ -10,8 +10,9 @@ its errors mapped onto the sender's four kinds.
   became a supergroup) makes the sender post the text as a new message;
 * ``ChatMigrated`` → :class:`ChatMoved` with the supergroup's id.
 
-Texts go out through ``Bot._post`` (raw JSON, see :func:`bot.telegram._api`); documents and
-photos through PTB's typed methods, which build the multipart upload.
+Texts, edits and tap answers go out as JSON (:func:`bot.telegram_request.call_json`: PTB's
+request layer and error mapping, no ``Message`` rebuilt from the answer); documents and photos
+through PTB's typed methods, which build the multipart upload.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from telegram.error import (
 )
 
 from bot.delivery import Buttons, ChatMoved, Refused, Rejected, TryAgain
-from bot.telegram import MAX_CAPTION, MAX_TOAST, PLATFORM, _api, keyboard, split_text, utf16_len
+from bot.telegram import MAX_CAPTION, MAX_TOAST, PLATFORM, keyboard, split_text, utf16_len
+from bot.telegram_request import call_json
 from handlers.events import Document, Photo
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,7 @@ class TelegramTransport:
             "reply_markup": keyboard(buttons),
             "protect_content": True if protect else None,  # None: not sent
         }
-        result = await guarded(_api(self.bot, "sendMessage", params))
+        result = await guarded(call_json(self.bot, "sendMessage", params))
         return str(result["message_id"])
 
     async def edit_text(
@@ -102,7 +104,7 @@ class TelegramTransport:
             "reply_markup": keyboard(buttons or []),
         }
         try:
-            await guarded(_api(self.bot, "editMessageText", params))
+            await guarded(call_json(self.bot, "editMessageText", params))
         except Rejected as exc:
             if "not modified" in str(exc).lower():
                 return message_id
@@ -150,6 +152,6 @@ class TelegramTransport:
         matter: the tap itself was stored and processed."""
         params = {"callback_query_id": query_id, "text": text[:MAX_TOAST] or None}
         try:
-            await _api(self.bot, "answerCallbackQuery", params)
+            await call_json(self.bot, "answerCallbackQuery", params)
         except TelegramError as exc:
             log.debug("answerCallbackQuery failed: %s", exc)

@@ -155,6 +155,18 @@ async def test_text_commands_and_deep_link_become_events(harness) -> None:
     assert len({e.update_key for e in router.events}) == 3
 
 
+async def test_the_persons_name_is_read_as_telegram_shows_it(harness) -> None:
+    """Updates are read from their JSON, not through PTB's objects: the name is still PTB's
+    ``full_name`` (first and last name; the first alone when there is no last)."""
+    api, router, _ = harness
+    ngoc = TelegramUser(api, api.new_user("Ngọc Ánh", last_name="Trần Thị"))
+    await ngoc.send("Xin chào")
+    an = TelegramUser(api, first_name="An")
+    await an.send("Chào")
+    assert [e.user.name for e in router.events] == ["Ngọc Ánh Trần Thị", "An"]
+    assert router.events[0].user.name == ngoc.user.full_name
+
+
 async def test_sticker_and_photo_are_other(harness) -> None:
     api, router, _ = harness
     an = TelegramUser(api)
