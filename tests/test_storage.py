@@ -111,6 +111,46 @@ async def test_dossier_changes_are_revisions_with_paths_and_diff(db: Database) -
     assert "cong_tac" not in stored.dossier.tables
 
 
+async def test_the_stored_json_is_edited_in_place_and_reads_back_as_the_dossier(
+    db: Database,
+) -> None:
+    """An answer edits the stored JSON at what it changed (json_set), never by rewriting the
+    dossier: after every kind of change the text on disk, parsed without the cache, is the
+    dossier the repository returned — odd text, flag keys with dots or quotes, rows inserted
+    and deleted, a table emptied, a meta change (the whole content is written then)."""
+    steps = [
+        [Change("answers.ho_ten", 'NGUYỄN "AN" \\ 🙂'), Change("answers.que_quan", "a\nb\tc")],
+        [Change("tables.cong_tac.0", {"tu": "09/2019", "den": "nay"})],
+        [Change("tables.cong_tac.1", {"tu": "01/2018", "den": "08/2019"})],
+        [Change("tables.cong_tac.0", {"tu": "02/2018"}, op="insert")],
+        [Change("relatives.0", {"quan_he": "cha", "ho_ten": "B"})],
+        [Change("relatives.0", {"quan_he": "me", "ho_ten": "C"}, op="insert")],
+        [Change("relatives.1", None, op="delete")],
+        [Change("explanations.X14:abroad.3", "Đi làm."), Change('explanations.q"k', "x")],
+        [Change("answers.que_quan", None), Change("answers.ho_ten", "NGUYỄN VĂN AN")],
+        [Change("tables.cong_tac.0", None, op="delete")] * 3,
+        [Change("meta.dossier_opened", "2026-01-05"), Change("answers.dan_toc", "Kinh")],
+        [Change("explanations.X14:abroad.3", None)],
+    ]
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "1", "An", consent=True)
+        record = await tx.dossiers.create(person.id)
+    for changes in steps:
+        async with db.transaction() as tx:
+            record = await tx.dossiers.apply(record, changes, person.id)
+        async with db.read() as r:
+            content = await r.fetchval("SELECT content FROM dossiers WHERE id = ?", (record.id,))
+        assert Dossier.model_validate_json(content) == record.dossier
+    assert record.dossier.tables == {}
+    assert record.dossier.relatives == [{"quan_he": "me", "ho_ten": "C"}]
+    assert record.dossier.explanations == {'q"k': "x"}
+    assert record.dossier.answers == {"ho_ten": "NGUYỄN VĂN AN", "dan_toc": "Kinh"}
+    db.cache.clear()
+    async with db.read() as r:
+        fresh = await r.dossiers.get(record.id)
+    assert fresh is not None and fresh.dossier == record.dossier
+
+
 async def test_applying_on_a_stale_record_is_refused(db: Database) -> None:
     async with db.transaction() as tx:
         person = await tx.people.get_or_create("tg", "1", consent=True)
