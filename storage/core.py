@@ -605,9 +605,23 @@ class Conversations(SqlRepo):
         dossier_id: int | None = None,
         encoded: str | None = None,
     ) -> None:
-        """Insert or replace the state (``encoded``: its :func:`encode_state`, if known)."""
+        """Insert or replace the state (``encoded``: its :func:`encode_state`, if known).
+
+        A conversation read in this transaction with the same person and dossier is
+        updated in place: the state and the time only, no insert attempt and no check of the
+        person and dossier keys (the common case, an answer)."""
         tx = self._tx()
-        self._read.pop((platform, chat_id, user_id), None)
+        key = (platform, chat_id, user_id)
+        known = self._read.pop(key, None)
+        text = encoded or encode_state(state)
+        if known is not None and (known.person_id, known.dossier_id) == (person_id, dossier_id):
+            updated = await tx.execute(
+                "UPDATE conversations SET state = ?, updated_at = ?"
+                " WHERE platform = ? AND chat_id = ? AND user_id = ?",
+                (text, tx.now, *key),
+            )
+            if updated == 1:
+                return
         await tx.execute(
             "INSERT INTO conversations (platform, chat_id, user_id, person_id, dossier_id, state,"
             " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -615,15 +629,7 @@ class Conversations(SqlRepo):
             " person_id = excluded.person_id,"
             " dossier_id = excluded.dossier_id, state = excluded.state,"
             " updated_at = excluded.updated_at",
-            (
-                platform,
-                chat_id,
-                user_id,
-                person_id,
-                dossier_id,
-                encoded or encode_state(state),
-                tx.now,
-            ),
+            (*key, person_id, dossier_id, text, tx.now),
         )
 
     def forget_reads(self) -> None:

@@ -235,6 +235,37 @@ async def test_conversations_are_upserted_per_platform_chat_user(db: Database) -
     assert none is None
 
 
+async def test_a_conversation_read_then_saved_is_updated_in_place(db: Database) -> None:
+    """Read then saved in one transaction (an answer): one UPDATE of the state; a new
+    dossier, or a row deleted meanwhile by other SQL, still ends in the right row."""
+    statements: list[str] = []
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "u1", consent=True)
+        record = await tx.dossiers.create(person.id)
+        await tx.conversations.save("tg", "c1", "u1", {"n": 0}, person_id=person.id)
+    async with db.transaction() as tx:
+        assert await tx.conversations.get("tg", "c1", "u1") is not None
+        tx.conn.raw.set_trace_callback(statements.append)  # type: ignore[union-attr]
+        await tx.conversations.save("tg", "c1", "u1", {"n": 1}, person_id=person.id)
+        tx.conn.raw.set_trace_callback(None)  # type: ignore[union-attr]
+    assert len(statements) == 1 and statements[0].startswith("UPDATE conversations SET state")
+    async with db.transaction() as tx:
+        await tx.conversations.get("tg", "c1", "u1")
+        await tx.conversations.save(
+            "tg", "c1", "u1", {"n": 2}, person_id=person.id, dossier_id=record.id
+        )
+    async with db.transaction() as tx:
+        await tx.conversations.get("tg", "c1", "u1")
+        await tx.execute("DELETE FROM conversations")
+        await tx.conversations.save(
+            "tg", "c1", "u1", {"n": 3}, person_id=person.id, dossier_id=record.id
+        )
+    async with db.read() as r:
+        found = await r.conversations.get("tg", "c1", "u1")
+    assert found is not None and found.state == {"n": 3}
+    assert (found.person_id, found.dossier_id) == (person.id, record.id)
+
+
 async def test_writes_outside_a_transaction_are_refused(db: Database) -> None:
     async with db.read() as r:
         with pytest.raises(TypeError):
