@@ -278,6 +278,40 @@ def _list_change(rows: list[dict[str, str]], index: int, change: Change) -> tupl
     return old, value
 
 
+def _content_update(changes: list[Change], after: Dossier) -> tuple[str, list[Any]]:
+    """The SQL expression (and its parameters) of the new ``content`` after ``changes``: the
+    stored JSON edited in place at the containers they touched (an answer's key, a whole
+    table, the relatives), so an answer costs what it changed, not a dump of the dossier
+    (measured: pydantic's dump of sample A, 10 KB, costs ~140 µs, json_set ~35 µs).
+
+    SQLite: ``json_set(json_remove(content, <gone>…), <path>, <value>…)``; the PostgreSQL
+    equivalent is ``jsonb_set(content #- '{answers,key}', '{answers,key}', to_jsonb(?))``
+    per path. A change of ``meta`` (validated, with dates) or a key a JSON path cannot
+    quote writes the whole content instead."""
+    edits: dict[str, Any] = {}  # JSON path -> new value (None: remove)
+    for change in changes:
+        root, _, rest = change.path.partition(".")
+        if '"' in rest or "\\" in rest or root == "meta":
+            return "?", [after.model_dump_json()]
+        if root == "tables":
+            table_id = rest.partition(".")[0]
+            edits[f'$.tables."{table_id}"'] = after.tables.get(table_id)
+        elif root == "relatives":
+            edits["$.relatives"] = after.relatives
+        else:  # answers, explanations: one key
+            edits[f'$.{root}."{rest}"'] = getattr(after, root).get(rest)
+    gone = [path for path, value in edits.items() if value is None]
+    kept = [(path, value) for path, value in edits.items() if value is not None]
+    sql = f"json_remove(content{', ?' * len(gone)})" if gone else "content"
+    params: list[Any] = list(gone)
+    if kept:
+        pairs = ", ".join("?, ?" if isinstance(v, str) else "?, json(?)" for _, v in kept)
+        sql = f"json_set({sql}, {pairs})"
+        for path, value in kept:
+            params += [path, value if isinstance(value, str) else _dumps(value)]
+    return sql, params
+
+
 class Dossiers(SqlRepo):
     """Dossier content (JSON of :class:`forms.dossier.Dossier`) plus append-only revisions."""
 
@@ -374,10 +408,11 @@ class Dossiers(SqlRepo):
             return record
         first = record.revision + 1
         revision = record.revision + len(effective)
+        content, params = _content_update([c for c, _, _ in effective], new_dossier)
         updated = await tx.execute(
-            "UPDATE dossiers SET content = ?, revision = ?, updated_at = ?"
+            f"UPDATE dossiers SET content = {content}, revision = ?, updated_at = ?"
             " WHERE id = ? AND revision = ?",
-            (new_dossier.model_dump_json(), revision, tx.now, record.id, record.revision),
+            (*params, revision, tx.now, record.id, record.revision),
         )
         if updated != 1:
             raise ConcurrentChange(f"dossier {record.id} is not at revision {record.revision}")
@@ -398,7 +433,12 @@ class Dossiers(SqlRepo):
             ],
         )
         await tx.repo(Progress).answered(
-            record.id, new_dossier, revision=revision, opened_at=record.opened_at
+            record.id,
+            record.dossier,
+            new_dossier,
+            revision=revision,
+            opened_at=record.opened_at,
+            last_updated_at=record.updated_at,
         )
         tx.after_commit(lambda: self._remember(record.id, revision, new_dossier))
         return replace(record, revision=revision, updated_at=tx.now, dossier=new_dossier)
@@ -565,9 +605,23 @@ class Conversations(SqlRepo):
         dossier_id: int | None = None,
         encoded: str | None = None,
     ) -> None:
-        """Insert or replace the state (``encoded``: its :func:`encode_state`, if known)."""
+        """Insert or replace the state (``encoded``: its :func:`encode_state`, if known).
+
+        A conversation read in this transaction with the same person and dossier is
+        updated in place: the state and the time only, no insert attempt and no check of the
+        person and dossier keys (the common case, an answer)."""
         tx = self._tx()
-        self._read.pop((platform, chat_id, user_id), None)
+        key = (platform, chat_id, user_id)
+        known = self._read.pop(key, None)
+        text = encoded or encode_state(state)
+        if known is not None and (known.person_id, known.dossier_id) == (person_id, dossier_id):
+            updated = await tx.execute(
+                "UPDATE conversations SET state = ?, updated_at = ?"
+                " WHERE platform = ? AND chat_id = ? AND user_id = ?",
+                (text, tx.now, *key),
+            )
+            if updated == 1:
+                return
         await tx.execute(
             "INSERT INTO conversations (platform, chat_id, user_id, person_id, dossier_id, state,"
             " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -575,15 +629,7 @@ class Conversations(SqlRepo):
             " person_id = excluded.person_id,"
             " dossier_id = excluded.dossier_id, state = excluded.state,"
             " updated_at = excluded.updated_at",
-            (
-                platform,
-                chat_id,
-                user_id,
-                person_id,
-                dossier_id,
-                encoded or encode_state(state),
-                tx.now,
-            ),
+            (*key, person_id, dossier_id, text, tx.now),
         )
 
     def forget_reads(self) -> None:

@@ -7,7 +7,9 @@ Why this shape
   answers as day numbers; the stage columns are written by ``storage.stages``.
 * The row is written from Python, in the transaction that changes the dossier:
   :class:`storage.core.Dossiers` calls :meth:`Progress.answered` when answers change (every
-  answer: only the changed columns are written, so an unchanged column costs no index write)
+  answer: one UPDATE of the revision and of the columns the answer changed, computed from
+  the dossier before and after, without reading the row back; an unchanged column costs no
+  index write)
   and :meth:`Progress.refresh` after any other change of the ``dossiers`` row. Code that
   writes ``dossiers`` or a return in ``review_decisions`` with its own SQL calls
   ``tx.progress.refresh(dossier_id)`` afterwards (a return is followed by
@@ -107,13 +109,34 @@ class Progress(SqlRepo):
     """Writes a dossier's ``dossier_progress`` columns (not the stage columns)."""
 
     async def answered(
-        self, dossier_id: int, dossier: Dossier, *, revision: int, opened_at: str
+        self,
+        dossier_id: int,
+        before: Dossier,
+        after: Dossier,
+        *,
+        revision: int,
+        opened_at: str,
+        last_updated_at: str,
     ) -> None:
-        """The dossier's content moved to ``revision`` in this transaction."""
+        """The dossier's content moved from ``before`` to ``after`` (at ``revision``) in this
+        transaction; ``last_updated_at`` is the dossier's ``updated_at`` before it.
+
+        The row already holds ``before``'s columns (every change of the dossier keeps it in
+        line), so only what the answer changed is written, with no read of the row first:
+        one UPDATE per answer. A dossier without a row yet gets one (:meth:`refresh`)."""
         tx = self._tx()
-        columns = {"revision": revision, "updated_d": local_day(tx.now)}
-        columns |= content_columns(dossier.answers, dossier.meta.dossier_opened, opened_at)
-        if await self._write(dossier_id, columns) is None:
+        columns: dict[str, Any] = {"revision": revision}
+        today = local_day(tx.now)
+        if local_day(last_updated_at) != today:
+            columns["updated_d"] = today
+        old = content_columns(before.answers, before.meta.dossier_opened, opened_at)
+        new = content_columns(after.answers, after.meta.dossier_opened, opened_at)
+        columns |= {name: value for name, value in new.items() if old[name] != value}
+        written = await tx.execute(
+            f"UPDATE dossier_progress SET {' = ?, '.join(columns)} = ? WHERE dossier_id = ?",
+            (*columns.values(), dossier_id),
+        )
+        if written == 0:
             await self.refresh(dossier_id)
 
     async def refresh(self, dossier_id: int) -> None:

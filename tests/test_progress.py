@@ -286,3 +286,44 @@ async def test_not_admitted_and_erasure_are_written_from_python(tmp_path: Path) 
             )
     finally:
         await w.db.close()
+
+
+async def test_an_answer_writes_only_what_it_changed_and_the_row_stays_true(
+    tmp_path: Path,
+) -> None:
+    """Answers over several local days: each is one UPDATE of the progress row, no read of
+    it; the row written that way equals the one rebuilt from the stored dossier."""
+    db = await Database.open(tmp_path / "p.sqlite3")
+    statements: list[str] = []
+    days = ["01/09/2026", "01/09/2026", "03/09/2026", "03/09/2026", "04/09/2026"]
+    answers = [
+        [Change("answers.ho_ten", "LÊ AN")],
+        [Change("answers.ngay_sinh", "02/02/2002")],
+        [Change("answers.dan_toc", "Kinh")],
+        [Change("answers.ngay_chung_nhan_ntvd", "01/03/2024"), Change("answers.ho_ten", "LÊ")],
+        [Change("meta.dossier_opened", "2026-05-20"), Change("answers.ngay_sinh", "x")],
+    ]
+    try:
+        async with db.transaction(at(d("31/08/2026"))) as tx:
+            person = await tx.people.get_or_create("tg", "1", consent=True)
+            record = await tx.dossiers.create(person.id)
+        for day, changes in zip(days, answers, strict=True):
+            async with db.transaction(at(d(day))) as tx:
+                raw = tx.conn.raw  # type: ignore[union-attr]
+                raw.set_trace_callback(statements.append)
+                record = await tx.dossiers.apply(record, changes, person.id)
+                raw.set_trace_callback(None)
+            async with db.read() as r:
+                written = await r.fetchone(f"SELECT {PROGRESS_009} FROM dossier_progress")
+            async with db.transaction(at(d(day))) as tx:
+                await tx.progress.refresh(record.id)
+            async with db.read() as r:
+                rebuilt = await r.fetchone(f"SELECT {PROGRESS_009} FROM dossier_progress")
+            assert written is not None and tuple(written) == tuple(rebuilt or ())
+        progress = [s for s in statements if "dossier_progress" in s]
+        assert len(progress) == len(answers)
+        assert all(s.startswith("UPDATE dossier_progress SET revision = ") for s in progress)
+        assert "updated_d" not in progress[1] and "updated_d" in progress[2]
+        assert "birth_d" in progress[4] and "opened_d" in progress[4]
+    finally:
+        await db.close()

@@ -111,6 +111,46 @@ async def test_dossier_changes_are_revisions_with_paths_and_diff(db: Database) -
     assert "cong_tac" not in stored.dossier.tables
 
 
+async def test_the_stored_json_is_edited_in_place_and_reads_back_as_the_dossier(
+    db: Database,
+) -> None:
+    """An answer edits the stored JSON at what it changed (json_set), never by rewriting the
+    dossier: after every kind of change the text on disk, parsed without the cache, is the
+    dossier the repository returned — odd text, flag keys with dots or quotes, rows inserted
+    and deleted, a table emptied, a meta change (the whole content is written then)."""
+    steps = [
+        [Change("answers.ho_ten", 'NGUYỄN "AN" \\ 🙂'), Change("answers.que_quan", "a\nb\tc")],
+        [Change("tables.cong_tac.0", {"tu": "09/2019", "den": "nay"})],
+        [Change("tables.cong_tac.1", {"tu": "01/2018", "den": "08/2019"})],
+        [Change("tables.cong_tac.0", {"tu": "02/2018"}, op="insert")],
+        [Change("relatives.0", {"quan_he": "cha", "ho_ten": "B"})],
+        [Change("relatives.0", {"quan_he": "me", "ho_ten": "C"}, op="insert")],
+        [Change("relatives.1", None, op="delete")],
+        [Change("explanations.X14:abroad.3", "Đi làm."), Change('explanations.q"k', "x")],
+        [Change("answers.que_quan", None), Change("answers.ho_ten", "NGUYỄN VĂN AN")],
+        [Change("tables.cong_tac.0", None, op="delete")] * 3,
+        [Change("meta.dossier_opened", "2026-01-05"), Change("answers.dan_toc", "Kinh")],
+        [Change("explanations.X14:abroad.3", None)],
+    ]
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "1", "An", consent=True)
+        record = await tx.dossiers.create(person.id)
+    for changes in steps:
+        async with db.transaction() as tx:
+            record = await tx.dossiers.apply(record, changes, person.id)
+        async with db.read() as r:
+            content = await r.fetchval("SELECT content FROM dossiers WHERE id = ?", (record.id,))
+        assert Dossier.model_validate_json(content) == record.dossier
+    assert record.dossier.tables == {}
+    assert record.dossier.relatives == [{"quan_he": "me", "ho_ten": "C"}]
+    assert record.dossier.explanations == {'q"k': "x"}
+    assert record.dossier.answers == {"ho_ten": "NGUYỄN VĂN AN", "dan_toc": "Kinh"}
+    db.cache.clear()
+    async with db.read() as r:
+        fresh = await r.dossiers.get(record.id)
+    assert fresh is not None and fresh.dossier == record.dossier
+
+
 async def test_applying_on_a_stale_record_is_refused(db: Database) -> None:
     async with db.transaction() as tx:
         person = await tx.people.get_or_create("tg", "1", consent=True)
@@ -193,6 +233,37 @@ async def test_conversations_are_upserted_per_platform_chat_user(db: Database) -
     assert first is not None and first.state == {"cur": {"k": "f", "f": "ho_ten"}}
     assert other is not None and other.state["cur"]["k"] == "review"
     assert none is None
+
+
+async def test_a_conversation_read_then_saved_is_updated_in_place(db: Database) -> None:
+    """Read then saved in one transaction (an answer): one UPDATE of the state; a new
+    dossier, or a row deleted meanwhile by other SQL, still ends in the right row."""
+    statements: list[str] = []
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "u1", consent=True)
+        record = await tx.dossiers.create(person.id)
+        await tx.conversations.save("tg", "c1", "u1", {"n": 0}, person_id=person.id)
+    async with db.transaction() as tx:
+        assert await tx.conversations.get("tg", "c1", "u1") is not None
+        tx.conn.raw.set_trace_callback(statements.append)  # type: ignore[union-attr]
+        await tx.conversations.save("tg", "c1", "u1", {"n": 1}, person_id=person.id)
+        tx.conn.raw.set_trace_callback(None)  # type: ignore[union-attr]
+    assert len(statements) == 1 and statements[0].startswith("UPDATE conversations SET state")
+    async with db.transaction() as tx:
+        await tx.conversations.get("tg", "c1", "u1")
+        await tx.conversations.save(
+            "tg", "c1", "u1", {"n": 2}, person_id=person.id, dossier_id=record.id
+        )
+    async with db.transaction() as tx:
+        await tx.conversations.get("tg", "c1", "u1")
+        await tx.execute("DELETE FROM conversations")
+        await tx.conversations.save(
+            "tg", "c1", "u1", {"n": 3}, person_id=person.id, dossier_id=record.id
+        )
+    async with db.read() as r:
+        found = await r.conversations.get("tg", "c1", "u1")
+    assert found is not None and found.state == {"n": 3}
+    assert (found.person_id, found.dossier_id) == (person.id, record.id)
 
 
 async def test_writes_outside_a_transaction_are_refused(db: Database) -> None:
