@@ -98,6 +98,15 @@ class Settings(BaseSettings):
         default=0.9, gt=0, le=1, description="share of the quota at which secretaries are warned"
     )
 
+    shared_workers: bool = Field(
+        default=False,
+        description="several bot processes share this database behind one webhook: they "
+        "claim people, chats and the scheduler with leases (bot/workers.py)",
+    )
+    lease_seconds: float = Field(
+        default=30.0, gt=0, description="how long a dead worker's claims keep others waiting"
+    )
+
     inbox_days: float = Field(
         default=7.0, gt=0, description="days a processed update's key is kept (redeliveries)"
     )

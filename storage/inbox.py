@@ -113,6 +113,25 @@ class Inbox(Repo):
         )
         return [Received(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
 
+    async def unprocessed_of(self, platform: str, person: str, limit: int = 50) -> list[Received]:
+        """One person's stored updates not processed yet, oldest first (several workers: the
+        worker holding the person's lease takes them in this order, bot/workers.py)."""
+        rows = await self.s.fetchall(
+            "SELECT id, platform, update_key, person, raw FROM inbox"
+            " WHERE platform = ? AND person = ? AND processed_at IS NULL ORDER BY id LIMIT ?",
+            (platform, person, limit),
+        )
+        return [Received(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+
+    async def waiting_people(self, limit: int = 1000) -> list[tuple[str, str]]:
+        """(platform, person) of everyone with an unprocessed update, oldest waiting first."""
+        rows = await self.s.fetchall(
+            "SELECT platform, person, MIN(id) AS first FROM inbox WHERE processed_at IS NULL"
+            " GROUP BY platform, person ORDER BY first LIMIT ?",
+            (limit,),
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
     async def prune(self, before: str) -> int:
         """Forget processed updates received before ``before`` (ISO-8601 UTC)."""
         return await self._tx().execute(
