@@ -228,7 +228,7 @@ class TelegramService:
 
     # -- periodic work (bot/periodic.py, shared by every channel) ------------------------------
     async def prune(self) -> None:
-        if await self.workers.lead(PRUNE_INTERVAL):
+        if await self.workers.lead():  # as held for the scheduler's rounds (bot/workers.py)
             await prune_edges(self.router, self.settings)
 
     async def sweep(self) -> None:

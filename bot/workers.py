@@ -92,6 +92,7 @@ class SharedWorkers(Workers):
         self.db = db
         self.seconds = seconds
         self._taken: dict[tuple[str, str], float] = {}  # (name, holder) -> monotonic time
+        self._lead_for = seconds
 
     async def take(self, name: str, holder: str = "", seconds: float | None = None) -> bool:
         holder = holder or self.holder
@@ -115,8 +116,10 @@ class SharedWorkers(Workers):
             await tx.repo(Leases).release(name, holder)
 
     async def lead(self, interval: float = 0.0) -> bool:
-        # held for three rounds: a leader that died is replaced within three intervals
-        return await self.take(LEADER, seconds=max(self.seconds, 3 * interval))
+        # held for three rounds of the slowest caller: a leader that died is replaced within
+        # three of its intervals, and a quicker caller (pruning) never shortens the lease
+        self._lead_for = max(self._lead_for, self.seconds, 3 * interval)
+        return await self.take(LEADER, seconds=self._lead_for)
 
 
 class LeaseLost(SendError):
