@@ -54,15 +54,15 @@ class Inbox(Repo):
         tx = self._tx()
         stored: list[Received] = []
         for update in updates:
-            cursor = await tx.conn.execute(
-                "INSERT OR IGNORE INTO inbox (platform, update_key, person, raw, received_at)"
-                " VALUES (?, ?, ?, ?, ?)",
+            new = await tx.fetchone(
+                "INSERT INTO inbox (platform, update_key, person, raw, received_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
                 (update.platform, update.key, update.person, update.raw, tx.now),
             )
-            if cursor.rowcount == 1:
+            if new is not None:
                 stored.append(
                     Received(
-                        int(cursor.lastrowid or 0),
+                        int(new[0]),
                         update.platform,
                         update.key,
                         update.person,
@@ -75,7 +75,7 @@ class Inbox(Repo):
         """Mark a stored update processed (and drop its body); False if it already was."""
         return (
             await self._tx().execute(
-                "UPDATE inbox SET processed_at = ?, raw = X''"
+                "UPDATE inbox SET processed_at = ?, raw = CAST('' AS BLOB)"
                 " WHERE id = ? AND processed_at IS NULL",
                 (self.s.now, row_id),
             )
@@ -90,9 +90,9 @@ class Inbox(Repo):
         tx = self._tx()
         return (
             await tx.execute(
-                "INSERT OR IGNORE INTO inbox"
+                "INSERT INTO inbox"
                 " (platform, update_key, person, raw, received_at, processed_at)"
-                " VALUES (?, ?, ?, X'', ?, ?)",
+                " VALUES (?, ?, ?, CAST('' AS BLOB), ?, ?) ON CONFLICT DO NOTHING",
                 (platform, key, person, tx.now, tx.now),
             )
             == 1

@@ -72,7 +72,7 @@ class PromptState:
         return self.status == "sent"
 
 
-_DONE = "payload = X'', attachment = NULL, done_at = ?"
+_DONE = "payload = CAST('' AS BLOB), attachment = NULL, done_at = ?"
 _COLUMNS = (
     "id, platform, chat_id, chat_kind, payload, attachment, edit_ref, prompt, attempts,"
     " progress, created_at, first_failed_at, reply, dossier_id"

@@ -374,9 +374,10 @@ class Reviews(Repo):
             return []
         rows = await self.s.fetchall(
             "SELECT d.id, d.revision, d.status, d.review_level,"
-            " coalesce(json_extract(d.content, '$.answers.ho_ten'), ''), d.submitted_at"
+            f" coalesce({self.s.dialect.json_text('d.content', '$.answers.ho_ten')}, ''),"
+            " d.submitted_at"
             " FROM dossiers d WHERE d.status = 'submitted' AND d.review_level = ?"
-            " AND d.unit_id IN (WITH RECURSIVE t(id) AS (SELECT ? UNION ALL"
+            " AND d.unit_id IN (WITH RECURSIVE t(id) AS (SELECT CAST(? AS BIGINT) UNION ALL"
             "   SELECT u.id FROM units u JOIN t ON u.parent_id = t.id) SELECT id FROM t)"
             " ORDER BY d.submitted_at, d.id",
             (unit.review_level, unit.id),

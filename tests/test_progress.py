@@ -177,6 +177,7 @@ async def history(path: Path) -> World:
     return w
 
 
+@pytest.mark.sqlite_only
 async def test_python_writes_the_rows_the_triggers_wrote(
     tmp_path: Path, with_triggers: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -205,6 +206,7 @@ async def test_python_writes_the_rows_the_triggers_wrote(
         assert got[name] == expected[name], name
 
 
+@pytest.mark.sqlite_only
 async def test_an_upgraded_database_keeps_its_rows_and_goes_on_alike(
     tmp_path: Path, with_triggers: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
