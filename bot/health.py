@@ -14,7 +14,7 @@ import logging
 from aiohttp import web
 
 from handlers.failures import failure_place
-from storage.db import Database, migration_files
+from storage.db import MIGRATIONS, PG_MIGRATIONS, Database, migration_files
 
 log = logging.getLogger(__name__)
 
@@ -51,4 +51,5 @@ class Health:
         async with self.db.read() as s:
             rows = await s.fetchall("SELECT version FROM schema_migrations")
         applied = {str(r[0]) for r in rows}
-        return [f.name for f in migration_files() if f.name not in applied]
+        folder = PG_MIGRATIONS if self.db.dialect.postgres else MIGRATIONS
+        return [f.name for f in migration_files(folder) if f.name not in applied]

@@ -21,6 +21,7 @@ from storage.dialect import is_postgres_url
 #: The storage, conversation, review and Telegram end-to-end tests (issue 16's list).
 BOTH_DATABASES = {
     "test_storage",
+    "test_worker_claims",
 }
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import aiohttp
 import orjson
+import pytest
 
 from bot.delivery import Delivery
 from bot.intake import Parsed
@@ -136,6 +137,7 @@ async def test_each_persons_updates_are_processed_once_and_in_order_across_two_w
     assert {name for name, _ in log} == {"a", "b"}  # both worked
 
 
+@pytest.mark.sqlite_only  # the counting flow reads JSON with SQLite's json_extract
 async def test_health_and_readiness_over_http(tmp_path: Path, unused_tcp_port: int) -> None:
     db_path = tmp_path / "bot.sqlite3"
     db = await Database.open(db_path)
