@@ -374,11 +374,12 @@ class Org(Repo):
         for _ in range(5):
             token = new_code()
             try:
-                await tx.execute(
-                    f"INSERT INTO invites ({self._INVITE})"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)",
-                    (token, purpose, unit_id, role, created_by, tx.now, expires, max_uses),
-                )
+                async with tx.savepoint():
+                    await tx.execute(
+                        f"INSERT INTO invites ({self._INVITE})"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)",
+                        (token, purpose, unit_id, role, created_by, tx.now, expires, max_uses),
+                    )
             except IntegrityErrors:
                 continue  # a collision in 31^10 codes: draw again
             return Invite(

@@ -165,7 +165,7 @@ class Outbox(Repo):
     async def pending_chats(self) -> list[tuple[str, str, str]]:
         """(platform, chat id, chat kind) of every chat with something to deliver, oldest first."""
         rows = await self.s.fetchall(
-            "SELECT platform, chat_id, chat_kind, MIN(id) AS first FROM outbox"
+            "SELECT platform, chat_id, MIN(chat_kind), MIN(id) AS first FROM outbox"
             " WHERE status = 'pending' GROUP BY platform, chat_id ORDER BY first"
         )
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]

@@ -257,12 +257,14 @@ class Reviews(Repo):
         level = unit.review_level or 0
         submission = record.submitted_at or ""
         try:
-            decision_id = await tx.insert(
-                "INSERT INTO review_decisions (dossier_id, revision, unit_id, level, decision,"
-                " person_id, created_at, submission) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.id, record.revision, unit.id, level, decision, person_id, tx.now,
-                 submission),
-            )  # fmt: skip
+            async with tx.savepoint():
+                decision_id = await tx.insert(
+                    "INSERT INTO review_decisions (dossier_id, revision, unit_id, level,"
+                    " decision, person_id, created_at, submission)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record.id, record.revision, unit.id, level, decision, person_id, tx.now,
+                     submission),
+                )  # fmt: skip
         except IntegrityErrors:
             row = await self.s.fetchone(
                 f"SELECT {self._DECISION} FROM review_decisions WHERE dossier_id = ?"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar, cast
 
@@ -161,6 +161,21 @@ class SqlTx(SqlSession):
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         await self.conn.executemany(sql, rows)
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A statement that may fail (a unique key's backstop) without ending the transaction:
+        PostgreSQL aborts the whole transaction on an error unless a savepoint takes it."""
+        if not self.dialect.postgres:
+            yield
+            return
+        await self.conn.execute("SAVEPOINT may_fail")
+        try:
+            yield
+        except BaseException:
+            await self.conn.execute("ROLLBACK TO SAVEPOINT may_fail")
+            raise
+        await self.conn.execute("RELEASE SAVEPOINT may_fail")
 
     def after_commit(self, callback: Callable[[], object]) -> None:
         """Run ``callback`` once the transaction is committed (in-process caches)."""

@@ -21,6 +21,12 @@ from storage.dialect import is_postgres_url
 #: The storage, conversation, review and Telegram end-to-end tests (issue 16's list).
 BOTH_DATABASES = {
     "test_storage",
+    "test_inbox_outbox",
+    "test_progress",
+    "test_conversation",
+    "test_review_storage",
+    "test_review_flow",
+    "test_telegram_e2e",
     "test_worker_claims",
 }
 
@@ -61,7 +67,9 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
         yield name
         return
     server = request.getfixturevalue("pg_server")
-    databases: dict[str, str] = {}
+    from tests.pg_cluster import STAND_INS
+
+    databases = STAND_INS
     init = Database.__init__
 
     def on_postgres(self: Database, path: str | Path, **options: Any) -> None:
@@ -78,6 +86,7 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.undo()
     for url in databases.values():
         server.drop(url)
+    databases.clear()
 
 
 @pytest.fixture

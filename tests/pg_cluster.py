@@ -19,14 +19,35 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
 from storage.db import Database
+from storage.dialect import to_pyformat
 
 _COUNTER = itertools.count()
+#: The PostgreSQL database standing in for each SQLite path of the running test (conftest's
+#: ``backend`` fixture fills it), for helpers that read the database apart from the bot.
+STAND_INS: dict[str, str] = {}
+
+
+class _Reader:
+    """A read-only-by-use psycopg connection with sqlite3's ``execute(sql, params)``."""
+
+    def __init__(self, url: str) -> None:
+        self.conn = psycopg.connect(url, autocommit=True)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(to_pyformat(sql).encode(), tuple(params))
+
+
+def reader(path: str | Path) -> Any:
+    """A connection to read the stand-in of ``path``, or None when it is an SQLite file."""
+    url = STAND_INS.get(str(path))
+    return _Reader(url) if url else None
 
 
 def binaries() -> Path | None:

@@ -130,7 +130,11 @@ def with_erasure(rows: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple
 
 async def triggers(db: Database) -> list[str]:
     async with db.read() as r:
-        rows = await r.fetchall("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        rows = await r.fetchall(
+            "SELECT trigger_name FROM information_schema.triggers"
+            if r.dialect.postgres
+            else "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        )
     return [row[0] for row in rows]
 
 
