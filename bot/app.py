@@ -95,7 +95,7 @@ async def open_router(
 ) -> tuple[Router, Callable[[], Awaitable[None]]]:
     """The router of a running bot on the configured database, and how to close it."""
     warm_up()
-    db = await Database.open(settings.database_file(), key=settings.database_key)
+    db = await Database.open(settings.database_target(), key=settings.database_key)
     db.files = DocumentFolder(settings.documents_dir)
     pool = render_pool(settings.render_workers)
     renderer = DocumentRenderer(pool)

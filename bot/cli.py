@@ -423,9 +423,13 @@ _SECRET_SETTINGS = frozenset({"bot_token", "webhook_secret", "db_key"})
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def database_path(settings: Any) -> Path:
+def database_path(settings: Any) -> Path | str:
     """The database file, checked before SQLite sees it: not a folder, a SQLite file if it
-    exists, its folder creatable. :class:`CliError` otherwise."""
+    exists, its folder creatable. :class:`CliError` otherwise. With ``KND_DB_URL`` set, the
+    PostgreSQL URL (``Database.open`` tells them apart)."""
+    target = settings.database_target()
+    if isinstance(target, str):
+        return target
     path = Path(settings.db_path)
     shown = str(path)
     if path.is_dir():
@@ -448,7 +452,7 @@ def database_path(settings: Any) -> Path:
         ) from None
 
 
-def _run_async(coro: Any, path: Path | None = None) -> Any:
+def _run_async(coro: Any, path: Path | str | None = None) -> Any:
     """Run the bot or a database job, turning what the outside world does wrong (a broken
     database, no network, a token Telegram refuses) into one Vietnamese line."""
     import asyncio

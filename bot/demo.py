@@ -33,6 +33,7 @@ from handlers.candidate.tables import ColumnQuestion, RowsMenu
 from handlers.events import Button, Chat, Event, Reply, User
 from handlers.router import Router
 from storage.db import Database, Session
+from storage.session import SyncConnection
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = {"a": ROOT / "examples" / "sample_a.json", "b": ROOT / "examples" / "sample_b.json"}
@@ -115,7 +116,7 @@ class Player:
         (the player runs between events), else the WAL reader."""
         db = self.router.db
         writer = db._require_writer()
-        if not writer.raw.in_transaction:
+        if isinstance(writer, SyncConnection) and not writer.raw.in_transaction:
             return _InPlace(Session(db, writer, ""))
         return db.read()
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from bot.delivery import Delivery
 from bot.intake import Intake
 from bot.settings import Settings
+from bot.workers import Workers
 from handlers.events import Reply
 from handlers.failures import failure_place
 from handlers.router import Router
@@ -82,18 +83,27 @@ async def prune_edges(router: Router, settings: Settings) -> tuple[int, int]:
 
 
 def secretary_scheduler(
-    router: Router, delivery: Delivery, settings: Settings, interval: float
+    router: Router,
+    delivery: Delivery,
+    settings: Settings,
+    interval: float,
+    workers: Workers | None = None,
 ) -> tuple[asyncio.Task[None], asyncio.Event]:
     """Daily digests to units' groups, weekly reminders to idle candidates and the daily
     retention run: the notifier claims each and queues it in the outbox in one transaction
-    (never repeated, never lost); the sender is woken for it after the commit. Run it in one
-    service per process."""
-    from handlers.secretary import start_scheduler
+    (never repeated, never lost); the sender is woken for it after the commit. Each round
+    runs only on the worker that leads (bot/workers.py: several workers, one scheduler)."""
+    from handlers.secretary.notifier import Notifier, periodic_round
+
+    workers = workers or Workers()
+    notifier = Notifier(router.db, zone=router.zone, retention=settings.retention)
 
     async def queued(reply: Reply) -> None:
         if reply.chat is not None:
             delivery.wake_for([reply], reply.chat)
 
-    return start_scheduler(
-        router, queued, interval=interval, outbox=True, retention=settings.retention
-    )
+    async def one_round() -> None:
+        if await workers.lead(interval):
+            await periodic_round(notifier, queued, clock=router.clock, outbox=True)
+
+    return every(interval, one_round, "secretary-periodic")

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     )
     api_file_url: str = Field(default=DEFAULT_API_FILE_URL, description="Bot API file URL prefix")
     db_path: Path = Field(default=Path("data/knd.sqlite3"), description="SQLite database file")
+    db_url: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL instead of the SQLite file: postgresql://user:password@host/db "
+        "(empty = the SQLite file db_path); never logged",
+    )
     db_key: SecretStr | None = Field(
         default=None,
         description="raw SQLCipher key of the database, 64 hex digits (openssl rand -hex 32); "
@@ -96,6 +101,15 @@ class Settings(BaseSettings):
     )
     zalo_quota_warn: float = Field(
         default=0.9, gt=0, le=1, description="share of the quota at which secretaries are warned"
+    )
+
+    shared_workers: bool = Field(
+        default=False,
+        description="several bot processes share this database behind one webhook: they "
+        "claim people, chats and the scheduler with leases (bot/workers.py)",
+    )
+    lease_seconds: float = Field(
+        default=30.0, gt=0, description="how long a dead worker's claims keep others waiting"
     )
 
     inbox_days: float = Field(
@@ -252,6 +266,12 @@ class Settings(BaseSettings):
         """The database key in clear, for the database driver only (None: not encrypted)."""
         return self.db_key.get_secret_value() if self.db_key else None
 
+    def database_target(self) -> str | Path:
+        """What ``Database.open`` is given: the PostgreSQL URL if set, else the SQLite file."""
+        if self.db_url is not None and self.db_url.get_secret_value().strip():
+            return self.db_url.get_secret_value().strip()
+        return self.database_file()
+
     def database_file(self) -> Path:
         """The database path, its folder created for this user only (SQLite will not create
         folders; the file itself is created 0600 by ``storage.db``)."""
@@ -293,7 +313,8 @@ def protect_logs(settings: Settings) -> None:
     The filter sits on the loggers that see URLs (httpx, httpcore, telegram) and on the root
     handlers, so a record raised elsewhere with the token in an exception text is also masked.
     """
-    secrets = [settings.token, settings.database_key or ""]
+    url = settings.db_url.get_secret_value() if settings.db_url else ""
+    secrets = [settings.token, settings.database_key or "", url]
     for secret in (settings.webhook_secret, settings.zalo_token, settings.zalo_webhook_secret):
         if secret is not None:
             secrets.append(secret.get_secret_value())

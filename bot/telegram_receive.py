@@ -30,6 +30,7 @@ from aiohttp import web
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
+from bot.health import Health
 from bot.intake import Intake
 from bot.telegram import PLATFORM
 from bot.telegram_request import call_json
@@ -151,6 +152,7 @@ class Webhook:
         allowed_updates: Sequence[str],
         max_connections: int = 40,
         companion: WebServer | None = None,
+        health: Health | None = None,
     ) -> None:
         if not secret:
             raise ValueError("webhook mode needs a secret token")
@@ -161,6 +163,7 @@ class Webhook:
         self.allowed_updates = list(allowed_updates)
         self.max_connections = max_connections
         self.companion = companion  # the web companion, served by the same server under /w
+        self.health = health  # /healthz and /readyz for the proxy (bot/health.py)
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -168,6 +171,8 @@ class Webhook:
         app.router.add_post(f"/{self.path}", self.handle)
         if self.companion is not None:
             self.companion.mount(app)
+        if self.health is not None:
+            self.health.mount(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.listen, self.port).start()

@@ -34,8 +34,9 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
 )
 
-from bot.delivery import Delivery, RetryPolicy
-from bot.intake import Intake, Parsed
+from bot.delivery import RetryPolicy
+from bot.health import Health
+from bot.intake import Parsed
 from bot.pacing import Pacer, Pacing
 from bot.periodic import (
     PRUNE_INTERVAL,
@@ -59,6 +60,7 @@ from bot.telegram_receive import Polling, Webhook
 from bot.telegram_request import AiohttpRequest
 from bot.telegram_transport import TelegramTransport
 from bot.web.server import WebServer
+from bot.workers import sweep, worker_kinds
 from forms import texts
 from handlers.events import Chat, Event, Reply, User
 from handlers.router import Router
@@ -95,7 +97,8 @@ class TelegramService:
             get_updates_request=AiohttpRequest(connection_pool_size=2),
         )
         self.transport = TelegramTransport(self.bot)
-        self.delivery = Delivery(
+        self.workers, delivery, intake = worker_kinds(settings, router.db)
+        self.delivery = delivery(
             router.db,
             self.transport,
             pacer=Pacer(pacing),
@@ -103,9 +106,10 @@ class TelegramService:
             remembered=router.remembered,
             chat_moved=self._chat_moved,
         )
-        self.intake = Intake(
+        self.intake = intake(
             router.db, router, self.delivery, self.parse, concurrency=settings.concurrent_updates
         )
+        self.health = Health(router.db)
         self.username = settings.bot_username
         self._bot_id: int | None = None
         self.commands = list(default_commands() if commands is None else commands)
@@ -130,6 +134,9 @@ class TelegramService:
         if self.web is not None and not self.settings.use_webhook:
             await self.web.start(self.settings.web_listen, self.settings.web_port)
         self._tasks.append(every(PRUNE_INTERVAL, self.prune, "prune"))
+        if self.workers.shared:
+            sweeping = self.settings.lease_seconds / 3
+            self._tasks.append(every(sweeping, self.sweep, "sweep"))
         if self.scheduler_interval is not None:
             self.start_scheduler(self.scheduler_interval)
         mode = "webhook" if self.settings.use_webhook else "long polling"
@@ -137,6 +144,7 @@ class TelegramService:
 
     async def stop(self) -> None:
         """Stop receiving, finish what is being processed and sent, then close."""
+        self.health.stopping = True
         if self.receiver is not None:
             await self.receiver.stop()
             self.receiver = None
@@ -175,6 +183,7 @@ class TelegramService:
             secret=s.webhook_secret.get_secret_value(),
             allowed_updates=ALLOWED_UPDATES,
             companion=self.web,
+            health=self.health,
         )
 
     async def _set_commands(self) -> None:
@@ -220,11 +229,17 @@ class TelegramService:
 
     # -- periodic work (bot/periodic.py, shared by every channel) ------------------------------
     async def prune(self) -> None:
-        await prune_edges(self.router, self.settings)
+        if await self.workers.lead():  # as held for the scheduler's rounds (bot/workers.py)
+            await prune_edges(self.router, self.settings)
+
+    async def sweep(self) -> None:
+        await sweep(self.intake, self.delivery)
 
     def start_scheduler(self, interval: float) -> None:
         """Digests, reminders and retention through the outbox (:mod:`bot.periodic`)."""
-        self._tasks.append(secretary_scheduler(self.router, self.delivery, self.settings, interval))
+        self._tasks.append(
+            secretary_scheduler(self.router, self.delivery, self.settings, interval, self.workers)
+        )
 
 
 def _share_username(router: Router, username: str) -> None:

@@ -58,8 +58,11 @@ class BotMessages(Repo):
         """Remember a message the bot sent (a later one with the same id replaces it)."""
         tx = in_transaction(self)
         await tx.execute(
-            "INSERT OR REPLACE INTO bot_messages (platform, chat_id, message_id, purpose,"
-            " dossier_id, revision, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO bot_messages (platform, chat_id, message_id, purpose,"
+            " dossier_id, revision, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (platform, chat_id, message_id) DO UPDATE SET purpose = excluded.purpose,"
+            " dossier_id = excluded.dossier_id, revision = excluded.revision,"
+            " detail = excluded.detail, created_at = excluded.created_at",
             (platform, chat_id, message_id, purpose, dossier_id, revision,
              _dumps(detail or {}), tx.now),
         )  # fmt: skip

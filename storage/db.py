@@ -88,7 +88,9 @@ from typing import Any, Literal
 
 import aiosqlite
 
+from storage import pg
 from storage.core import AuditLog, Conversations, Dossiers, People
+from storage.dialect import POSTGRES, SQLITE, Dialect, is_postgres_url
 from storage.files import DocumentFolder
 from storage.progress import Progress
 from storage.session import SqlRepo, SqlSession, SqlTx, SyncConnection, utc_iso
@@ -106,8 +108,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The numbered SQL files, read as package data (an installed wheel carries them).
-MIGRATIONS: Traversable = files("storage") / "migrations"
+#: The numbered SQL files, read as package data (an installed wheel carries them): one folder
+#: per database, numbered alike (PostgreSQL's history starts at 042, SQLite's 001–042 at once).
+MIGRATIONS: Traversable = files("storage") / "migrations" / "sqlite"
+PG_MIGRATIONS: Traversable = files("storage") / "migrations" / "postgres"
 Synchronous = Literal["OFF", "NORMAL", "FULL"]
 #: A raw SQLCipher key: 256 bits in hex (optionally followed by a 128-bit salt).
 _RAW_KEY = re.compile(r"[0-9A-Fa-f]{64}(?:[0-9A-Fa-f]{32})?")
@@ -182,7 +186,9 @@ class Repo(SqlRepo):
 
 
 class Database:
-    """An SQLite file with one serialised writer and one reader; see the module docstring."""
+    """An SQLite file with one serialised writer and one reader; see the module docstring.
+    Given a ``postgresql://`` URL instead of a path, a PostgreSQL database with the same
+    shape: one write connection (the same lock) and a small pool of readers."""
 
     def __init__(
         self, path: str | Path, *, synchronous: Synchronous = "NORMAL", key: str | None = None
@@ -190,10 +196,14 @@ class Database:
         if key is not None and not _RAW_KEY.fullmatch(key):
             raise ValueError("the database key is 64 hexadecimal digits (a raw 256-bit key)")
         self.path = str(path)
+        self.dialect: Dialect = POSTGRES if is_postgres_url(self.path) else SQLITE
+        if self.dialect.postgres and key is not None:
+            raise ValueError("the database key is for SQLite files (PostgreSQL encrypts apart)")
         self.synchronous: Synchronous = synchronous
         self._key = key
-        self._writer: SyncConnection | None = None
+        self._writer: SyncConnection | pg.PgConnection | None = None
         self._reader: aiosqlite.Connection | None = None
+        self._readers: pg.PgReaders | None = None
         self._write_lock = asyncio.Lock()
         # Caches of immutable snapshots, filled after commits (storage.core uses them).
         self.cache: dict[str, Any] = {}
@@ -225,6 +235,11 @@ class Database:
         return self._key is not None
 
     async def connect(self) -> None:
+        if self.dialect.postgres:
+            self._writer = await pg.connect(self.path)
+            self._readers = pg.PgReaders(self.path)
+            await self._readers.open()
+            return
         driver = _driver(self.encrypted)
         if self.path != ":memory:":
             private_file(Path(self.path))
@@ -270,10 +285,10 @@ class Database:
         return pragmas
 
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
+        for conn in (self._reader, self._writer, self._readers):
             if conn is not None:
                 await conn.close()
-        self._reader = self._writer = None
+        self._reader = self._writer = self._readers = None
 
     def want_checkpoint(self) -> None:
         """Truncate the WAL now, or after the next commit if a reader holds part of it."""
@@ -284,6 +299,8 @@ class Database:
         WAL would otherwise keep the erased pages until it is overwritten). Outside any
         transaction; False when a reader kept part of it (it is truncated at a later one)."""
         writer = self._require_writer()
+        if not isinstance(writer, SyncConnection):
+            return True  # PostgreSQL: no WAL file of ours to empty
         if self.path == ":memory:" or writer.raw.in_transaction:
             return False
         busy, _, _ = writer.raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -301,7 +318,7 @@ class Database:
         conn = self._require_writer()
         async with self._write_lock:
             tx = Tx(self, conn, utc_iso(now))
-            await conn.execute("BEGIN IMMEDIATE")
+            await conn.execute(self.dialect.begin)
             try:
                 yield tx
             except BaseException:
@@ -316,17 +333,24 @@ class Database:
     @contextlib.asynccontextmanager
     async def read(self, now: datetime | None = None) -> AsyncIterator[Session]:
         """A read-only session on the last committed state (WAL snapshot per statement)."""
+        if self._readers is not None:
+            async with self._readers.connection() as borrowed:
+                yield Session(self, borrowed, utc_iso(now))
+            return
         conn = self._reader or self._require_writer()
         yield Session(self, conn, utc_iso(now))
 
-    def _require_writer(self) -> SyncConnection:
+    def _require_writer(self) -> SyncConnection | pg.PgConnection:
         if self._writer is None:
             raise RuntimeError("Database is not open: use `await Database.open(path)`")
         return self._writer
 
     # -- migrations ----------------------------------------------------------------------------
-    async def migrate(self, directory: Traversable = MIGRATIONS) -> list[str]:
-        """Apply every ``NNN_*.sql`` not yet recorded, in name order, each in a transaction."""
+    async def migrate(self, directory: Traversable | None = None) -> list[str]:
+        """Apply every ``NNN_*.sql`` not yet recorded, in name order, each in a transaction
+        (by default the folder of this database's dialect)."""
+        if directory is None:
+            directory = PG_MIGRATIONS if self.dialect.postgres else MIGRATIONS
         conn = self._require_writer()
         async with self._write_lock:
             await conn.execute(
@@ -346,12 +370,11 @@ class Database:
                 log.info("applied migration %s", script.name)
         return applied
 
-    @staticmethod
-    async def _apply(conn: SyncConnection, name: str, script: str) -> None:
+    async def _apply(self, conn: SyncConnection | pg.PgConnection, name: str, script: str) -> None:
         """Run one migration and record it, all or nothing."""
         try:
             await conn.executescript(
-                "BEGIN IMMEDIATE;\n"
+                f"{self.dialect.begin};\n"
                 f"{script}\n;\n"
                 "INSERT INTO schema_migrations (version, applied_at) "
                 f"VALUES ('{name}', '{utc_iso()}');\n"

@@ -59,7 +59,8 @@ class Erasure(SqlRepo):
             "DELETE FROM bot_messages WHERE dossier_id = ?",
             # the replies showing or naming it: never sent once it is erased, nor kept
             "DELETE FROM outbox WHERE dossier_id = ? AND status = 'pending'",
-            "UPDATE outbox SET payload = X'', attachment = NULL, error = '' WHERE dossier_id = ?",
+            "UPDATE outbox SET payload = CAST('' AS BLOB), attachment = NULL, error = ''"
+            " WHERE dossier_id = ?",
         ):
             await tx.execute(sql, (dossier_id,))
         owner = await self._identity(person_id)
@@ -160,14 +161,14 @@ class Erasure(SqlRepo):
             )
             await tx.execute(
                 "UPDATE audit_log SET detail = '{}' WHERE action = 'reply_given_up'"
-                " AND json_extract(detail, '$.chat') = ?",
+                f" AND {tx.dialect.json_text('detail', '$.chat')} = ?",
                 (chat_id,),
             )
         await tx.execute(
             "DELETE FROM private_chats WHERE platform = ? AND user_id = ?", (platform, user_id)
         )
         await tx.execute(  # unprocessed rows are messages sent after this one: a new person's
-            "UPDATE inbox SET raw = X'', person = '' WHERE platform = ? AND person = ?"
+            "UPDATE inbox SET raw = CAST('' AS BLOB), person = '' WHERE platform = ? AND person = ?"
             " AND processed_at IS NOT NULL",
             (platform, user_id),
         )

@@ -54,15 +54,15 @@ class Inbox(Repo):
         tx = self._tx()
         stored: list[Received] = []
         for update in updates:
-            cursor = await tx.conn.execute(
-                "INSERT OR IGNORE INTO inbox (platform, update_key, person, raw, received_at)"
-                " VALUES (?, ?, ?, ?, ?)",
+            new = await tx.fetchone(
+                "INSERT INTO inbox (platform, update_key, person, raw, received_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
                 (update.platform, update.key, update.person, update.raw, tx.now),
             )
-            if cursor.rowcount == 1:
+            if new is not None:
                 stored.append(
                     Received(
-                        int(cursor.lastrowid or 0),
+                        int(new[0]),
                         update.platform,
                         update.key,
                         update.person,
@@ -75,7 +75,7 @@ class Inbox(Repo):
         """Mark a stored update processed (and drop its body); False if it already was."""
         return (
             await self._tx().execute(
-                "UPDATE inbox SET processed_at = ?, raw = X''"
+                "UPDATE inbox SET processed_at = ?, raw = CAST('' AS BLOB)"
                 " WHERE id = ? AND processed_at IS NULL",
                 (self.s.now, row_id),
             )
@@ -90,9 +90,9 @@ class Inbox(Repo):
         tx = self._tx()
         return (
             await tx.execute(
-                "INSERT OR IGNORE INTO inbox"
+                "INSERT INTO inbox"
                 " (platform, update_key, person, raw, received_at, processed_at)"
-                " VALUES (?, ?, ?, X'', ?, ?)",
+                " VALUES (?, ?, ?, CAST('' AS BLOB), ?, ?) ON CONFLICT DO NOTHING",
                 (platform, key, person, tx.now, tx.now),
             )
             == 1
@@ -112,6 +112,25 @@ class Inbox(Repo):
             (after, limit),
         )
         return [Received(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+
+    async def unprocessed_of(self, platform: str, person: str, limit: int = 50) -> list[Received]:
+        """One person's stored updates not processed yet, oldest first (several workers: the
+        worker holding the person's lease takes them in this order, bot/workers.py)."""
+        rows = await self.s.fetchall(
+            "SELECT id, platform, update_key, person, raw FROM inbox"
+            " WHERE platform = ? AND person = ? AND processed_at IS NULL ORDER BY id LIMIT ?",
+            (platform, person, limit),
+        )
+        return [Received(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+
+    async def waiting_people(self, limit: int = 1000) -> list[tuple[str, str]]:
+        """(platform, person) of everyone with an unprocessed update, oldest waiting first."""
+        rows = await self.s.fetchall(
+            "SELECT platform, person, MIN(id) AS first FROM inbox WHERE processed_at IS NULL"
+            " GROUP BY platform, person ORDER BY first LIMIT ?",
+            (limit,),
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
 
     async def prune(self, before: str) -> int:
         """Forget processed updates received before ``before`` (ISO-8601 UTC)."""

@@ -194,7 +194,7 @@ class Org(Repo):
     async def subtree(self, unit_id: int) -> list[Unit]:
         """The unit and every unit below it (depth-first by id)."""
         rows = await self.s.fetchall(
-            "WITH RECURSIVE t(id) AS (SELECT ? UNION ALL"
+            "WITH RECURSIVE t(id) AS (SELECT CAST(? AS BIGINT) UNION ALL"
             " SELECT u.id FROM units u JOIN t ON u.parent_id = t.id)"
             f" SELECT {self._UNIT} FROM units WHERE id IN (SELECT id FROM t) ORDER BY id",
             (unit_id,),
@@ -204,7 +204,7 @@ class Org(Repo):
     async def ancestors(self, unit_id: int) -> list[Unit]:
         """The unit itself first, then its parent, up to the root."""
         rows = await self.s.fetchall(
-            "WITH RECURSIVE t(id, depth) AS (SELECT ?, 0 UNION ALL"
+            "WITH RECURSIVE t(id, depth) AS (SELECT CAST(? AS BIGINT), 0 UNION ALL"
             " SELECT u.parent_id, t.depth + 1 FROM units u JOIN t ON u.id = t.id"
             " WHERE u.parent_id IS NOT NULL AND t.depth < 64)"
             f" SELECT {', '.join('u.' + c.strip() for c in self._UNIT.split(','))}"
@@ -374,11 +374,12 @@ class Org(Repo):
         for _ in range(5):
             token = new_code()
             try:
-                await tx.execute(
-                    f"INSERT INTO invites ({self._INVITE})"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)",
-                    (token, purpose, unit_id, role, created_by, tx.now, expires, max_uses),
-                )
+                async with tx.savepoint():
+                    await tx.execute(
+                        f"INSERT INTO invites ({self._INVITE})"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)",
+                        (token, purpose, unit_id, role, created_by, tx.now, expires, max_uses),
+                    )
             except IntegrityErrors:
                 continue  # a collision in 31^10 codes: draw again
             return Invite(
@@ -430,8 +431,8 @@ class Org(Repo):
         """Remember that this person talks to the bot privately (the bot may write first)."""
         tx = in_transaction(self)
         await tx.execute(
-            "INSERT OR IGNORE INTO private_chats (platform, user_id, chat_id, started_at)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO private_chats (platform, user_id, chat_id, started_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (platform, user_id, chat_id, tx.now),
         )
 

@@ -72,7 +72,7 @@ class PromptState:
         return self.status == "sent"
 
 
-_DONE = "payload = X'', attachment = NULL, done_at = ?"
+_DONE = "payload = CAST('' AS BLOB), attachment = NULL, done_at = ?"
 _COLUMNS = (
     "id, platform, chat_id, chat_kind, payload, attachment, edit_ref, prompt, attempts,"
     " progress, created_at, first_failed_at, reply, dossier_id"
@@ -165,7 +165,7 @@ class Outbox(Repo):
     async def pending_chats(self) -> list[tuple[str, str, str]]:
         """(platform, chat id, chat kind) of every chat with something to deliver, oldest first."""
         rows = await self.s.fetchall(
-            "SELECT platform, chat_id, chat_kind, MIN(id) AS first FROM outbox"
+            "SELECT platform, chat_id, MIN(chat_kind), MIN(id) AS first FROM outbox"
             " WHERE status = 'pending' GROUP BY platform, chat_id ORDER BY first"
         )
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]

@@ -257,12 +257,14 @@ class Reviews(Repo):
         level = unit.review_level or 0
         submission = record.submitted_at or ""
         try:
-            decision_id = await tx.insert(
-                "INSERT INTO review_decisions (dossier_id, revision, unit_id, level, decision,"
-                " person_id, created_at, submission) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.id, record.revision, unit.id, level, decision, person_id, tx.now,
-                 submission),
-            )  # fmt: skip
+            async with tx.savepoint():
+                decision_id = await tx.insert(
+                    "INSERT INTO review_decisions (dossier_id, revision, unit_id, level,"
+                    " decision, person_id, created_at, submission)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record.id, record.revision, unit.id, level, decision, person_id, tx.now,
+                     submission),
+                )  # fmt: skip
         except IntegrityErrors:
             row = await self.s.fetchone(
                 f"SELECT {self._DECISION} FROM review_decisions WHERE dossier_id = ?"
@@ -374,9 +376,10 @@ class Reviews(Repo):
             return []
         rows = await self.s.fetchall(
             "SELECT d.id, d.revision, d.status, d.review_level,"
-            " coalesce(json_extract(d.content, '$.answers.ho_ten'), ''), d.submitted_at"
+            f" coalesce({self.s.dialect.json_text('d.content', '$.answers.ho_ten')}, ''),"
+            " d.submitted_at"
             " FROM dossiers d WHERE d.status = 'submitted' AND d.review_level = ?"
-            " AND d.unit_id IN (WITH RECURSIVE t(id) AS (SELECT ? UNION ALL"
+            " AND d.unit_id IN (WITH RECURSIVE t(id) AS (SELECT CAST(? AS BIGINT) UNION ALL"
             "   SELECT u.id FROM units u JOIN t ON u.parent_id = t.id) SELECT id FROM t)"
             " ORDER BY d.submitted_at, d.id",
             (unit.review_level, unit.id),

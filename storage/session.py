@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar, cast
 
 import aiosqlite
 
+from storage.dialect import SQLITE, Dialect
 from storage.files import DocumentFolder
+
+if TYPE_CHECKING:
+    from storage.pg import PgConnection
 
 Params = Sequence[Any] | dict[str, Any]
 
@@ -30,6 +34,10 @@ def _integrity_errors() -> tuple[type[Exception], ...]:
         from sqlcipher3 import dbapi2
 
         errors.append(dbapi2.IntegrityError)
+    with contextlib.suppress(ImportError):
+        import psycopg
+
+        errors.append(psycopg.IntegrityError)
     return tuple(errors)
 
 
@@ -72,7 +80,7 @@ class SyncConnection:
         self.raw.close()
 
 
-Conn = SyncConnection | aiosqlite.Connection
+Conn: TypeAlias = "SyncConnection | aiosqlite.Connection | PgConnection"
 
 
 class Store(Protocol):
@@ -81,6 +89,7 @@ class Store(Protocol):
 
     cache: dict[str, Any]
     files: DocumentFolder | None
+    dialect: Dialect
 
     def want_checkpoint(self) -> None: ...
 
@@ -105,14 +114,16 @@ class SqlSession:
         self.db = db
         self.conn = conn
         self.now = now
+        #: the SQL that differs between the databases (``storage/dialect.py``)
+        self.dialect: Dialect = getattr(db, "dialect", SQLITE)
         self._repos: dict[type[SqlRepo], SqlRepo] = {}
 
     # -- raw SQL (only storage/ modules call these) ---------------------------------------
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return list(await self.conn.execute_fetchall(sql, params))
+        return cast(list[sqlite3.Row], list(await self.conn.execute_fetchall(sql, params)))
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        rows = list(await self.conn.execute_fetchall(sql, params))
+        rows = await self.fetchall(sql, params)
         return rows[0] if rows else None
 
     async def fetchval(self, sql: str, params: Params = (), default: Any = None) -> Any:
@@ -141,12 +152,30 @@ class SqlTx(SqlSession):
         return cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run an INSERT; returns the new rowid."""
-        cursor = await self.conn.execute(sql, params)
+        """Run an INSERT into a table keyed by ``id``; returns the new row's id."""
+        if self.dialect.postgres:
+            row = await self.fetchone(f"{sql} RETURNING id", params)
+            return int(row[0]) if row is not None else 0
+        cursor = cast(sqlite3.Cursor, await self.conn.execute(sql, params))
         return int(cursor.lastrowid or 0)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         await self.conn.executemany(sql, rows)
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A statement that may fail (a unique key's backstop) without ending the transaction:
+        PostgreSQL aborts the whole transaction on an error unless a savepoint takes it."""
+        if not self.dialect.postgres:
+            yield
+            return
+        await self.conn.execute("SAVEPOINT may_fail")
+        try:
+            yield
+        except BaseException:
+            await self.conn.execute("ROLLBACK TO SAVEPOINT may_fail")
+            raise
+        await self.conn.execute("RELEASE SAVEPOINT may_fail")
 
     def after_commit(self, callback: Callable[[], object]) -> None:
         """Run ``callback`` once the transaction is committed (in-process caches)."""

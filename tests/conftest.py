@@ -1,13 +1,92 @@
-"""Fixtures shared by the test modules."""
+"""Fixtures shared by the test modules.
+
+The modules in :data:`BOTH_DATABASES` run every test twice, on SQLite and on PostgreSQL: for
+the ``postgres`` run every database the test opens by file path (through the ``db`` fixture
+or a harness's ``Database.open(tmp_path / …)``) is a fresh PostgreSQL database instead, the
+same path giving the same database again (a restart). See ``tests/pg_cluster.py``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from storage.db import Database
+from storage.dialect import is_postgres_url
+
+#: The storage, conversation, review and Telegram end-to-end tests (issue 16's list).
+BOTH_DATABASES = {
+    "test_storage",
+    "test_inbox_outbox",
+    "test_progress",
+    "test_conversation",
+    "test_review_storage",
+    "test_review_flow",
+    "test_telegram_e2e",
+    "test_worker_claims",
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    module = metafunc.module.__name__.rpartition(".")[2]
+    if metafunc.definition.get_closest_marker("sqlite_only"):
+        return
+    if module in BOTH_DATABASES and "backend" in metafunc.fixturenames:
+        metafunc.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """A PostgreSQL server for this test process: ``KND_TEST_POSTGRES``, else a local
+    cluster; skipped when there is neither (a failure when ``KND_REQUIRE_POSTGRES`` is set,
+    as in CI)."""
+    from tests import pg_cluster
+
+    configured = os.environ.get("KND_TEST_POSTGRES")
+    if configured:
+        yield pg_cluster.Server(configured).prepare()
+        return
+    if pg_cluster.binaries() is None:
+        reason = "no PostgreSQL binaries (initdb) and no KND_TEST_POSTGRES server"
+        if os.environ.get("KND_REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with pg_cluster.local_cluster() as url:
+        yield pg_cluster.Server(url).prepare()
+
+
+@pytest.fixture(autouse=True)
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``sqlite`` (every module), or ``postgres`` (the second run of BOTH_DATABASES)."""
+    name = getattr(request, "param", "sqlite")
+    if name != "postgres":
+        yield name
+        return
+    server = request.getfixturevalue("pg_server")
+    from tests.pg_cluster import STAND_INS
+
+    databases = STAND_INS
+    init = Database.__init__
+
+    def on_postgres(self: Database, path: str | Path, **options: Any) -> None:
+        target = str(path)
+        if not is_postgres_url(target):
+            if target not in databases:
+                databases[target] = server.fresh()
+            target = databases[target]
+            options.pop("key", None)
+        init(self, target, **options)
+
+    monkeypatch.setattr(Database, "__init__", on_postgres)
+    yield name
+    monkeypatch.undo()
+    for url in databases.values():
+        server.drop(url)
+    databases.clear()
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from handlers.candidate.questions import FieldQuestion, Question
 from handlers.candidate.relatives import RelationLoop, RelativeQuestion, RelativesMenu
 from handlers.candidate.structure import Structure
 from handlers.candidate.tables import ColumnQuestion, RowsMenu
+from tests import pg_cluster
 
 Typist = Callable[[FieldDef, str], str]
 
@@ -47,11 +48,11 @@ class Move:
 _READERS: dict[Path, sqlite3.Connection] = {}
 
 
-def _reader(db_path: Path) -> sqlite3.Connection:
+def _reader(db_path: Path) -> Any:
     """One read-only connection per database (WAL: each query sees the last commit)."""
     conn = _READERS.get(db_path)
     if conn is None:
-        conn = sqlite3.connect(
+        conn = pg_cluster.reader(db_path) or sqlite3.connect(
             f"file:{db_path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
         )
         _READERS[db_path] = conn

@@ -64,6 +64,7 @@ async def test_claimed_keys_are_born_processed_and_pruned_later(db: Database) ->
         assert [r.key for r in await tx.repo(Inbox).unprocessed()] == ["9"]
 
 
+@pytest.mark.sqlite_only
 async def test_markers_of_processed_updates_carry_over_to_the_inbox(tmp_path) -> None:
     """An upgraded database still recognises the updates it processed before the inbox, and
     the old table is gone (021): the inbox is the one dedupe record."""

@@ -13,6 +13,7 @@ from storage.db import MIGRATIONS, Database, migration_files
 from storage.inbox import Inbox
 
 
+@pytest.mark.sqlite_only
 async def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
     path = tmp_path / "m.sqlite3"
     db = await Database.open(path)
@@ -29,6 +30,7 @@ async def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
         await db.close()
 
 
+@pytest.mark.sqlite_only
 async def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path) -> None:
     folder = tmp_path / "migrations"
     folder.mkdir()

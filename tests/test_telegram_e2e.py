@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from forms.model import FieldDef, Kind
 from forms.vn import fold
 from tests.fake_bot_api import FakeBotAPI, SentFile
 from tests.samples import load_sample
-from tests.telegram_player import Move, SamplePlayer, button_for, read_state
+from tests.telegram_player import Move, SamplePlayer, _reader, button_for, read_state
 from tests.tg_client import TelegramUser
 
 MAX_MOVES = 900
@@ -229,8 +228,9 @@ def dossier_of(stack: Stack, user: TelegramUser) -> Dossier:
 
 
 def revisions(stack: Stack) -> int:
-    with sqlite3.connect(f"file:{stack.db_path}?mode=ro", uri=True) as conn:
-        return conn.execute("SELECT COUNT(*) FROM answer_revisions").fetchone()[0]
+    return int(
+        _reader(stack.db_path).execute("SELECT COUNT(*) FROM answer_revisions").fetchone()[0]
+    )
 
 
 def docx_text(file: SentFile) -> str:
@@ -356,6 +356,7 @@ def personal_sample(index: int) -> Dossier:
     return sample
 
 
+@pytest.mark.sqlite_only  # 60 s on PostgreSQL here; the workers' tests load it
 async def test_twenty_candidates_at_once_never_mix_answers(stack: Stack) -> None:
     """Twenty people fill the first parts at the same time (identity, origins, schooling,
     the first table rows: ~1600 updates); each dossier holds exactly its own answers."""

@@ -206,18 +206,30 @@ async def run_periodic(
     stop = stop or asyncio.Event()
     while not stop.is_set():
         try:
-            now = clock.now()
-            for reply in await notifier.due_notifications(now, outbox=outbox):
-                try:
-                    await send(reply)
-                except Exception as exc:  # the chat may have removed the bot
-                    log.warning("scheduled message not delivered: %s", type(exc).__name__)
-            today = local_date(now, notifier.zone)
-            await refresh_flag_cache(notifier.db, today, limit=flag_batch)
+            await periodic_round(notifier, send, clock=clock, flag_batch=flag_batch, outbox=outbox)
         except Exception as exc:
             log.error("periodic secretary task failed: %s", failure_place(exc))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), interval)
+
+
+async def periodic_round(
+    notifier: Notifier,
+    send: Callable[[Reply], Awaitable[Any]],
+    *,
+    clock: Clock,
+    flag_batch: int = 200,
+    outbox: bool = False,
+) -> None:
+    """One round of :func:`run_periodic` (several workers run it on the leader only)."""
+    now = clock.now()
+    for reply in await notifier.due_notifications(now, outbox=outbox):
+        try:
+            await send(reply)
+        except Exception as exc:  # the chat may have removed the bot
+            log.warning("scheduled message not delivered: %s", type(exc).__name__)
+    today = local_date(now, notifier.zone)
+    await refresh_flag_cache(notifier.db, today, limit=flag_batch)
 
 
 class RouterLike(Protocol):

@@ -16,7 +16,8 @@ class FlagCache(Repo):
         """(dossier_id, revision) of submitted-or-later dossiers whose cached flags are old."""
         rows = await self.s.fetchall(
             "SELECT dossier_id, revision FROM dossier_progress"
-            " WHERE phase NOT IN ('draft', 'deleted') AND flags_revision IS NOT revision"
+            " WHERE phase NOT IN ('draft', 'deleted')"
+            f" AND flags_revision {self.s.dialect.is_not} revision"
             " ORDER BY dossier_id LIMIT ?",
             (limit,),
         )
@@ -33,8 +34,8 @@ class FlagCache(Repo):
             (dossier_id,),
         )
         await tx.executemany(
-            "INSERT OR IGNORE INTO dossier_flags (rule, unit_id, dossier_id, severity)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT INTO dossier_flags (rule, unit_id, dossier_id, severity)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [(rule, unit_id or 0, dossier_id, severity) for rule, severity in flags],
         )
         await tx.execute(

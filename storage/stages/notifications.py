@@ -32,7 +32,8 @@ class Notifications(Repo):
         tx = writing_tx(self)
         return (
             await tx.execute(
-                "INSERT OR IGNORE INTO notifications_sent (kind, key, sent_at) VALUES (?, ?, ?)",
+                "INSERT INTO notifications_sent (kind, key, sent_at) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (kind, key, tx.now),
             )
             == 1
@@ -54,7 +55,8 @@ class Notifications(Repo):
             known.update(r[0] for r in rows)
         fresh = [k for k in dict.fromkeys(keys) if k not in known]
         await tx.executemany(
-            "INSERT OR IGNORE INTO notifications_sent (kind, key, sent_at) VALUES (?, ?, ?)",
+            "INSERT INTO notifications_sent (kind, key, sent_at) VALUES (?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             [(kind, k, tx.now) for k in fresh],
         )
         return fresh

@@ -30,13 +30,13 @@ class StageRecords(Repo):
     """Steps recorded, the progress derived from them, and the dossiers' running clocks."""
 
     async def events(self, dossier_id: int) -> list[StageEventRow]:
+        sql = self.s.dialect
         rows = await self.s.fetchall(
-            "SELECT id, dossier_id, stage,"
-            " CAST(julianday(happened_on) - 2440587.5 AS INTEGER),"
-            " coalesce(json_extract(detail, '$.person'), ''),"
-            " coalesce(json_extract(detail, '$.abroad'), 0), recorded_by, recorded_at,"
-            " coalesce(json_extract(detail, '$.abroad_reason'), ''),"
-            " coalesce(json_extract(detail, '$.abroad_override'), 0)"
+            f"SELECT id, dossier_id, stage, {sql.epoch_day('happened_on')},"
+            f" coalesce({sql.json_text('detail', '$.person')}, ''),"
+            f" coalesce({sql.json_int('detail', '$.abroad')}, 0), recorded_by, recorded_at,"
+            f" coalesce({sql.json_text('detail', '$.abroad_reason')}, ''),"
+            f" coalesce({sql.json_int('detail', '$.abroad_override')}, 0)"
             " FROM stage_events WHERE dossier_id = ? ORDER BY id",
             (dossier_id,),
         )
@@ -88,8 +88,8 @@ class StageRecords(Repo):
         tx = writing_tx(self)
         pending = sum(1 for v in derived.verifications if v.returned_d is None)
         await tx.execute(
-            "INSERT OR IGNORE INTO dossier_progress (dossier_id, status)"
-            " SELECT id, status FROM dossiers WHERE id = ?",
+            "INSERT INTO dossier_progress (dossier_id, status)"
+            " SELECT id, status FROM dossiers WHERE id = ? ON CONFLICT DO NOTHING",
             (dossier_id,),
         )
         await tx.execute(

@@ -1,0 +1,100 @@
+"""One of several bot workers on one database behind one webhook, as its own process.
+
+``python -m tests.worker_bot --api-port … --db … --webhook-port … --hook-url …`` runs the
+production bot (bot/app.py's router with every flow, TelegramService in webhook mode) with
+``shared_workers`` on: it claims people, chats and the scheduler with leases
+(bot/workers.py). The test (tests/test_workers.py) starts two or three of them behind a small
+proxy, plays candidates through the fake Bot API's webhook delivery and kills one with -9.
+
+Clocks are scaled down: leases last ``--lease`` seconds (a second), the scheduler looks every
+fifth of a second, and the flows' clock is fixed (the secretaries' test world's day), so the
+digests that are due are due at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import time
+from pathlib import Path
+
+from admission.clock import FixedClock
+from bot.app import open_router
+from bot.delivery import RetryPolicy
+from bot.pacing import Pacing
+from bot.settings import Settings
+from bot.telegram_service import TelegramService
+from storage.inbox import Inbox
+from tests.secretary_world import TODAY, at
+
+TOKEN = "123456789:TEST-fake_token-ABCdefGHIjklMNOpqr"
+SECRET = "worker_SECRET-1"
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=TOKEN,
+        bot_username="knd_test_bot",
+        api_base_url=f"http://127.0.0.1:{args.api_port}/bot",
+        api_file_url=f"http://127.0.0.1:{args.api_port}/file/bot",
+        db_path=Path(args.db),
+        webhook_url=args.hook_url,
+        webhook_port=args.webhook_port,
+        webhook_path="hook",
+        webhook_secret=SECRET,
+        shared_workers=True,
+        lease_seconds=args.lease,
+    )
+
+
+def log_processing(folder: Path) -> None:
+    """Append ``<ns> <inbox id>`` to ``folder/order-<pid>.log`` after each commit that marks
+    an inbox row processed: the test reads the order across workers from these lines."""
+    out = os.open(folder / f"order-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    mark = Inbox.mark_processed
+
+    async def marked(self: Inbox, row_id: int) -> bool:
+        done = await mark(self, row_id)
+        if done:
+            self._tx().after_commit(lambda: os.write(out, f"{time.time_ns()} {row_id}\n".encode()))
+        return done
+
+    Inbox.mark_processed = marked  # type: ignore[method-assign]
+
+
+async def main(args: argparse.Namespace) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    if os.environ.get("KND_ORDER_LOG"):
+        log_processing(Path(os.environ["KND_ORDER_LOG"]))
+    settings = settings_for(args)
+    router, close = await open_router(settings, clock=FixedClock(at(TODAY, 10)))
+    bot = TelegramService(
+        settings,
+        router,
+        commands=[],
+        pacing=Pacing.unlimited(),
+        retry=RetryPolicy(first_delay=0.05, max_delay=0.5),
+        scheduler_interval=args.scheduler,
+    )
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await bot.start()
+    print("READY", flush=True)
+    await stop.wait()
+    await bot.stop()
+    await close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--api-port", type=int, required=True)
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--webhook-port", type=int, required=True)
+    parser.add_argument("--hook-url", required=True)
+    parser.add_argument("--lease", type=float, default=1.0)
+    parser.add_argument("--scheduler", type=float, default=0.2)
+    asyncio.run(main(parser.parse_args()))
