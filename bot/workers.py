@@ -209,9 +209,11 @@ class SharedDelivery(Delivery):
         holder = f"{self.workers.holder}/{next(self._serial)}"
         try:
             taken = await self.workers.take(name, holder)
-        except Exception:
+        except Exception as exc:
             taken = False
-            log.exception("could not take a chat's lease; the sweep tries again")
+            log.error(
+                "could not take a chat's lease; the sweep tries again: %s", failure_place(exc)
+            )
         if not taken:
             self._workers.pop(chat_id, None)
             if not self._workers:
@@ -243,7 +245,7 @@ class SharedDelivery(Delivery):
                 return
             await asyncio.sleep(0.02)
 
-    async def _deliver(self, row: Pending) -> Pending | None:
+    async def _deliver(self, row: Pending) -> tuple[Pending | None, int]:
         if not await self._renew(row.chat_id):
             raise LeaseLost(f"the chat of reply {row.id} was taken over")
         return await super()._deliver(row)
