@@ -278,7 +278,9 @@ def _list_change(rows: list[dict[str, str]], index: int, change: Change) -> tupl
     return old, value
 
 
-def _content_update(changes: list[Change], after: Dossier) -> tuple[str, list[Any]]:
+def _content_update(
+    changes: list[Change], after: Dossier, *, in_place: bool = True
+) -> tuple[str, list[Any]]:
     """The SQL expression (and its parameters) of the new ``content`` after ``changes``: the
     stored JSON edited in place at the containers they touched (an answer's key, a whole
     table, the relatives), so an answer costs what it changed, not a dump of the dossier
@@ -287,7 +289,10 @@ def _content_update(changes: list[Change], after: Dossier) -> tuple[str, list[An
     SQLite: ``json_set(json_remove(content, <gone>…), <path>, <value>…)``; the PostgreSQL
     equivalent is ``jsonb_set(content #- '{answers,key}', '{answers,key}', to_jsonb(?))``
     per path. A change of ``meta`` (validated, with dates) or a key a JSON path cannot
-    quote writes the whole content instead."""
+    quote writes the whole content instead, and so does PostgreSQL (``in_place`` False): its
+    ``content`` is TEXT, so a path edit would parse and print the whole JSON anyway."""
+    if not in_place:
+        return "?", [after.model_dump_json()]
     edits: dict[str, Any] = {}  # JSON path -> new value (None: remove)
     for change in changes:
         root, _, rest = change.path.partition(".")
@@ -408,7 +413,9 @@ class Dossiers(SqlRepo):
             return record
         first = record.revision + 1
         revision = record.revision + len(effective)
-        content, params = _content_update([c for c, _, _ in effective], new_dossier)
+        content, params = _content_update(
+            [c for c, _, _ in effective], new_dossier, in_place=not self.s.dialect.postgres
+        )
         updated = await tx.execute(
             f"UPDATE dossiers SET content = {content}, revision = ?, updated_at = ?"
             " WHERE id = ? AND revision = ?",

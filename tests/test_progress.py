@@ -294,6 +294,7 @@ async def test_not_admitted_and_erasure_are_written_from_python(tmp_path: Path) 
         await w.db.close()
 
 
+@pytest.mark.sqlite_only  # counts statements with sqlite3's trace callback
 async def test_an_answer_writes_only_what_it_changed_and_the_row_stays_true(
     tmp_path: Path,
 ) -> None:

@@ -237,6 +237,7 @@ async def test_conversations_are_upserted_per_platform_chat_user(db: Database) -
     assert none is None
 
 
+@pytest.mark.sqlite_only  # counts statements with sqlite3's trace callback
 async def test_a_conversation_read_then_saved_is_updated_in_place(db: Database) -> None:
     """Read then saved in one transaction (an answer): one UPDATE of the state; a new
     dossier, or a row deleted meanwhile by other SQL, still ends in the right row."""
