@@ -101,6 +101,7 @@ class TelegramService:
             pacer=Pacer(pacing),
             retry=retry,
             remembered=router.remembered,
+            renderer=router.renderer,
             chat_moved=self._chat_moved,
         )
         self.intake = Intake(
