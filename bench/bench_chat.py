@@ -30,6 +30,10 @@ miss as they do in life. ``--same-text`` is the old bench (everyone types sample
 ``--with-peer`` runs, after each of ours, a plain python-telegram-bot form bot
 (bench/peer_bot.py: ConversationHandler + PicklePersistence) in the same harness with the
 same people, and prints the ratio of CPU per update; ``--rounds R`` interleaves R such pairs.
+``--submit-share S`` (0.05 by default) of the candidates end with /nop instead of asking for
+the draft, and reviewers in the groups review them (bench/review_side.py: cards, «Xem»,
+comments, «Trả lại», «Duyệt» at two levels, the final .docx and the candidates' notices);
+what they did and how long each action felt is printed under the run.
 
 Figures
 -------
@@ -99,7 +103,7 @@ class Step:
     kind: str  # "text" | "tap"
     value: str
     outputs: int = 1
-    document: bool = False  # the answer carries a .docx (the draft): rendered, throttled
+    document: bool = False  # the answer carries a .docx (the draft), rendered in the pool
     field_kind: str = ""  # typed answers: the kind of field answered (bench/people.py)
     field_id: str = ""
 
@@ -157,6 +161,10 @@ async def record_script(sample: str, finish: str = "view") -> list[Step]:
     with tempfile.TemporaryDirectory(prefix="knd-script-") as tmp:
         path = Path(tmp) / "script.sqlite3"
         db = await Database.open(path)
+        if finish == "submit":  # the candidate belongs to a chi bộ whose group is bound
+            from review_side import Cast, seed
+
+            await seed(db, Cast(cb_groups=[-1], du_group=-2, cb_reviewers=[2], submitters=[1]))
         router = Router(db, flows=build_flows())
         typed: list[Any] = []
 
@@ -187,6 +195,8 @@ async def record_script(sample: str, finish: str = "view") -> list[Step]:
             outputs = 0
             document = any(reply.document is not None for reply in replies)
             for reply in replies:
+                if reply.chat is not None and reply.chat != chat:
+                    continue  # a card or a notice elsewhere: not part of the answer awaited
                 outputs += len(split_text(reply.text)) if reply.text else 0
                 outputs += (reply.document is not None) + (reply.photo is not None)
                 if reply.buttons:
@@ -209,19 +219,27 @@ async def record_script(sample: str, finish: str = "view") -> list[Step]:
     return steps
 
 
-def candidate_scripts(template: list[Step], args: argparse.Namespace) -> list[list[Step]]:
+def candidate_scripts(
+    templates: dict[str, list[Step]], args: argparse.Namespace
+) -> list[list[Step]]:
     """Each candidate's own script: sample A's conversation played as a different person
     (bench/people.py, seeded), or — ``--same-text``, the old bench — everyone typing sample
-    A's text; for the peer (``--peer``), the same people answering the peer's questions."""
+    A's text; for the peer (``--peer``), the same people answering the peer's questions.
+    ``--submit-share`` of them end with /nop (``templates["submit"]``), the others ask for
+    the draft (``templates["view"]``); the peer's people all do the latter."""
+    from review_side import submits
+
+    share = 0.0 if args.peer or args.platform == "zalo" else args.submit_share
+    chosen = [templates["submit" if submits(i, args.n, share) else "view"] for i in range(args.n)]
     if args.same_text:
-        plays = [template] * args.n
+        plays = chosen
     else:
         from people import person, personalise
 
         from tests.samples import load_sample
 
         birth = load_sample("a").answers["ngay_sinh"]
-        plays = [personalise(template, person(args.seed, i), birth) for i in range(args.n)]
+        plays = [personalise(chosen[i], person(args.seed, i), birth) for i in range(args.n)]
     if args.peer:
         plays = [peer_script(steps) for steps in plays]
     return plays
@@ -323,14 +341,15 @@ class SideResult:
     complete: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     finished: int = 0
+    review: dict[str, Any] | None = None  # bench/review_side.py's ReviewFigures
 
 
 async def fake_side(args: argparse.Namespace) -> None:
     """Serve the Bot API and play N candidates; report timings as JSON on stdout."""
     from tests.fake_bot_api import Chat
 
-    template = [Step(**s) for s in json.loads(Path(args.script).read_text(encoding="utf-8"))]
-    plays = candidate_scripts(template, args)
+    stored = json.loads(Path(args.script).read_text(encoding="utf-8"))
+    plays = candidate_scripts({k: [Step(**s) for s in v] for k, v in stored.items()}, args)
     # This process is the measuring instrument: it keeps the whole history of the run
     # (every call, update and message: ~0.8 GB at N = 500), and with the garbage collector
     # on, its full collections grew to over a second each — pauses that held every reply in
@@ -345,7 +364,18 @@ async def fake_side(args: argparse.Namespace) -> None:
     else:
         api = _fast_fake_class()()
         await api.start()
-    print(f"READY {api.port}", flush=True)
+    from review_side import Cast, Reviewers, make_cast, submits
+
+    share = 0.0 if args.peer or zalo else args.submit_share  # reviews: over Telegram only
+    people = [api.new_user(f"Ứng viên {i}") for i in range(args.n)]
+    submitters = [people[i].id for i in range(args.n) if submits(i, args.n, share)]
+    cast, reviewer_users, groups = (
+        make_cast(api, submitters, args.reviewers) if submitters else (Cast(), {}, {})
+    )
+    # a group takes 20 messages a minute (bot/pacing.py): cards can queue for minutes
+    reviewers = Reviewers(api, cast, reviewer_users, groups, 5 * args.timeout)
+    submitted_at: dict[int, int] = {}
+    print(f"READY {api.port} {json.dumps(asdict(cast))}", flush=True)
     reader = asyncio.StreamReader()
     await asyncio.get_running_loop().connect_read_pipe(
         lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
@@ -363,7 +393,7 @@ async def fake_side(args: argparse.Namespace) -> None:
 
     async def candidate(index: int) -> None:
         steps = plays[index]
-        user = api.new_user(f"Ứng viên {index}")
+        user = people[index]
         chat = user if zalo else Chat.private(user)
         # people do not start in lockstep; then each keeps to their own open-loop schedule
         due = loop.time() + rng.uniform(0, period or 0.01)
@@ -408,10 +438,21 @@ async def fake_side(args: argparse.Namespace) -> None:
                 due += rng.uniform(0.5 * period, 1.5 * period)
         ends.append(loop.time())
         result.finished += 1
+        if user.id in cast.submitters:
+            submitted_at[user.id] = len(api._chats[chat.id].messages)
 
     started = time.monotonic()
+    reviewing = asyncio.ensure_future(reviewers.run())
     await asyncio.gather(*(candidate(i) for i in range(args.n)))
     result.seconds = time.monotonic() - started
+    reviewers.expected = len(submitted_at)
+    await reviewing
+    for _ in range(int(args.timeout / 0.1)):  # the candidates' notices after the last approval
+        reviewers.count_notices(submitted_at)
+        if reviewers.figures.finals >= reviewers.figures.finals_due:
+            break
+        await asyncio.sleep(0.1)
+    result.review = asdict(reviewers.figures) if submitted_at else None
     if args.series:
         Path(args.series).write_text(json.dumps(series), encoding="utf-8")
     result.updates = len(moves)
@@ -468,6 +509,10 @@ def people_options(args: argparse.Namespace) -> list[str]:
         str(args.seed),
         *(["--same-text"] if args.same_text else []),
         *(["--peer"] if args.peer else []),
+        "--submit-share",
+        str(args.submit_share),
+        "--reviewers",
+        str(args.reviewers),
     ]
 
 
@@ -498,12 +543,19 @@ def _status_mb(pid: int | str, key: str, name: str = "status") -> float:
 
 
 def render_workers(exclude: int) -> list[int]:
-    """This process's children but ``exclude`` (the fake side): the rendering pool."""
-    pids: list[int] = []
-    for task in Path("/proc/self/task").iterdir():
+    """This process's descendants but ``exclude`` (the fake side): the rendering pool (and a
+    fork server, if the pool starts its workers from one)."""
+    found: list[int] = []
+    todo = [os.getpid()]
+    while todo:
+        pid = todo.pop()
         with contextlib.suppress(OSError):
-            pids += [int(p) for p in (task / "children").read_text().split()]
-    return [p for p in pids if p != exclude]
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                for child in (task / "children").read_text().split():
+                    if int(child) != exclude:
+                        found.append(int(child))
+                        todo.append(int(child))
+    return found
 
 
 def memory_with_workers(exclude: int) -> dict[str, float]:
@@ -603,12 +655,17 @@ async def bot_side(args: argparse.Namespace) -> None:
             limit=2**26,
         )
         assert child.stdout is not None and child.stdin is not None
-        ready = (await child.stdout.readline()).decode().split()
+        ready = (await child.stdout.readline()).decode().split(maxsplit=2)
         if not ready or ready[0] != "READY":
             raise RuntimeError(f"fake side did not start: {ready}")
         port = int(ready[1])
         db_path = Path(tmp) / "knd.sqlite3"
         router, close = (None, None) if args.peer else await open_bot_router(db_path, args.stub)
+        cast = json.loads(ready[2]) if len(ready) > 2 else {}
+        if router is not None and cast.get("submitters"):
+            from review_side import Cast, seed
+
+            await seed(router.db, Cast(**cast))
         bot: Any
         if args.peer:
             bot = PeerService(peer_settings(port, db_path), Path(tmp))
@@ -840,7 +897,8 @@ def report_felt(label: str, n: int, data: dict) -> None:
         )
         print(
             f"          with the rendering pool (at its largest): bot RSS {pool['rss_bot']:.0f}"
-            f" MB + {pool['workers']:.0f} worker(s) RSS {pool['rss_workers']:.0f} MB; "
+            f" MB + {pool['workers']:.0f} rendering process(es) (workers and their fork server)"
+            f" RSS {pool['rss_workers']:.0f} MB; "
             f"PSS of them all {pool['pss_total']:.0f} MB",
             flush=True,
         )
@@ -851,6 +909,9 @@ def report_felt(label: str, n: int, data: dict) -> None:
             f"max={max(docs):.2f} s ({len(docs)} drafts)",
             flush=True,
         )
+    from review_side import report as report_review
+
+    report_review(data.get("review"), pct)
 
 
 def report_peer(label: str, n: int, data: dict, ours: dict) -> float:
@@ -898,8 +959,8 @@ def report(label: str, n: int, data: dict) -> list[tuple[str, bool]]:
     docs = data.get("document_latencies") or []
     if docs:
         print(
-            f"          of which {len(docs)} drafts (.docx, throttled by the router's "
-            f"HeavyGate): latency p50={pct(docs, 0.5) * ms:.1f} p99={pct(docs, 0.99) * ms:.1f}"
+            f"          of which {len(docs)} drafts (.docx, rendered in the pool after the "
+            f"commit): latency p50={pct(docs, 0.5) * ms:.1f} p99={pct(docs, 0.99) * ms:.1f}"
             f" max={max(docs) * ms:.1f} ms",
             flush=True,
         )
@@ -953,6 +1014,7 @@ async def interleaved_rounds(
 
 
 async def main_async(args: argparse.Namespace) -> None:
+    scripts: dict[str, list[Step]] = {}
     if args.stub:
         steps = stub_script(args.steps or 200)
     elif args.platform == "zalo":
@@ -972,6 +1034,7 @@ async def main_async(args: argparse.Namespace) -> None:
         steps = await record_script(args.sample)
         if args.steps:
             steps = steps[: args.steps]
+        scripts["submit"] = await record_script(args.sample, finish="submit")
     print(
         f"conversation: {len(steps)} updates per candidate "
         f"({'stub router' if args.stub else f'sample {args.sample}'}); a fresh bot process "
@@ -979,10 +1042,14 @@ async def main_async(args: argparse.Namespace) -> None:
         + "the production path (inbox, router, outbox, sender; default pacing)",
         flush=True,
     )
+    scripts["view"] = steps
+    if "submit" not in scripts:  # the stub and Zalo: nobody submits
+        args.submit_share = 0.0
     verdicts: list[tuple[str, bool]] = []
     with tempfile.TemporaryDirectory(prefix="knd-bench-script-") as tmp:
         script = Path(tmp) / "script.json"
-        script.write_text(json.dumps([asdict(s) for s in steps]), encoding="utf-8")
+        stored = {k: [asdict(s) for s in v] for k, v in scripts.items()}
+        script.write_text(json.dumps(stored), encoding="utf-8")
         for n in args.n:
             modes = {"paced": n / args.rate, "saturated": 0.0}
             for label in args.modes:
@@ -1026,6 +1093,13 @@ def main() -> None:
         help="run the plain python-telegram-bot peer (bench/peer_bot.py) after each run",
     )
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds (ours, peer)")
+    parser.add_argument(
+        "--submit-share",
+        type=float,
+        default=0.05,
+        help="share of the candidates who submit (/nop) and are reviewed (bench/review_side.py)",
+    )
+    parser.add_argument("--reviewers", type=int, default=2, help="reviewers in the đảng ủy's group")
     parser.add_argument("--fake-side", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bot-side", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--think", type=float, default=0.0, help=argparse.SUPPRESS)

@@ -45,6 +45,7 @@ from typing import Literal, Protocol
 from bot.pacing import Clock, MonotonicClock, Pacer
 from handlers.events import Button, Chat, ChatKind, Document, Photo, Reply
 from handlers.failures import failure_place
+from handlers.rendering import DocumentRenderer
 from handlers.replies import from_pending, to_messages
 from storage.db import Database, Tx
 from storage.outbox import Outbox, Pending
@@ -213,8 +214,11 @@ class Delivery:
         chat_moved: MovedHook | None = None,
         clock: Clock | None = None,
         wall: Callable[[], datetime] | None = None,
+        renderer: DocumentRenderer | None = None,
     ) -> None:
         self.db = db
+        # renders a document queued as a job (handlers/rendering.py) when its turn comes
+        self.renderer = renderer or DocumentRenderer()
         self.transport = transport
         self.platform = transport.platform
         self.clock: Clock = clock or (pacer.clock if pacer else MonotonicClock())
@@ -362,7 +366,7 @@ class Delivery:
             self._landed(row)
 
     async def _deliver_claimed(self, row: Pending) -> tuple[Pending | None, int]:
-        reply = from_pending(row)
+        reply = await self.renderer.resolve(from_pending(row))
         target = self.moved.get(row.chat_id, row.chat_id)
         if target != row.chat_id:
             reply = replace(reply, edit_ref="")  # the old chat's message ids mean nothing there

@@ -64,7 +64,10 @@ class Settings(BaseSettings):
     )
 
     render_workers: int = Field(
-        default=1, ge=1, le=8, description="worker processes rendering documents (.docx, charts)"
+        default=0,
+        ge=0,
+        le=8,
+        description="worker processes rendering documents (.docx, charts); 0 = one per core",
     )
     polling_timeout: int = Field(default=30, ge=0, le=50, description="getUpdates long-poll, s")
     concurrent_updates: int = Field(

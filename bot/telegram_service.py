@@ -104,6 +104,7 @@ class TelegramService:
             pacer=Pacer(pacing),
             retry=retry,
             remembered=router.remembered,
+            renderer=router.renderer,
             chat_moved=self._chat_moved,
         )
         self.intake = intake(

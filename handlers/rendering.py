@@ -1,37 +1,52 @@
-"""Documents rendered in worker processes, never on the event loop, never under the write lock.
+"""Documents rendered in worker processes after the answer is committed: nobody waits for one.
 
 A dossier's .docx takes tens of milliseconds of CPU; rendered inside a flow it held the event
 loop and the database's single write transaction, so every other person's answer waited for
 it (issue 17: drafts asked for under load waited p50 14 s, and answers behind them). The
 composition root (bot/app.py) creates a process pool and hands the flows one
-:class:`DocumentRenderer`; tests and the console use it without a pool (in-process).
+:class:`DocumentRenderer`; tests and the console use it without a pool (in place).
 
-How a document is made for an event that renders one (declared ``heavy`` in the routing
-table), in three steps the router runs (:meth:`handlers.router.Router.handle`):
+With a pool, a dossier document is a reply queued like any other, rendered later:
 
-1. **rehearsal** — the flow handles the event once in a transaction that is rolled back;
-   the renderer only writes down which documents it was asked for (:meth:`rehearsal`).
-2. **rendering** — those documents are rendered in the pool, with no lock held: the event
-   loop keeps answering everybody else (:meth:`render_all`).
-3. **the real run** — the flow handles the event for real; asked for the same documents (the
-   person's lock is held, so their dossier has not changed), the renderer hands back the
-   bytes already made (:meth:`prepared`). Anything it did not foresee is rendered in place.
+1. while the router handles an event that renders one (declared ``heavy`` in the routing
+   table), the renderer is *deferred* (:meth:`DocumentRenderer.deferred`): asked for a
+   document, it hands back a :class:`Deferred` — the bytes of what to render (the dossier as
+   it is now, draft or final, the flags), not the rendering — and the flow puts it in its
+   reply as it would the .docx;
+2. the router commits the answer with that reply in the outbox (handlers/replies.py stores
+   the job in place of the file) and answers at once;
+3. the sender (bot/delivery.py), reaching that reply in the chat's order, has it rendered in
+   the pool (:meth:`DocumentRenderer.resolve`) and sends the file. A caller that takes the
+   replies directly, without the outbox, gets them resolved by the router after the
+   person's lock is released.
 
-Spreadsheets and charts are one call each, awaited through :meth:`run` in the same pool.
+So the answer path never waits for a rendering, the flow runs once, and a crash after the
+commit loses nothing: the job is in the outbox. Without a pool nothing is deferred (documents
+render in place, and the router's HeavyGate spaces them out). Spreadsheets and charts are one
+call each, awaited through :meth:`DocumentRenderer.run` in the same pool.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
+import orjson
+
 from forms.checks import Flag
-from forms.dossier import Dossier
+from forms.dossier import Dossier, read_dossier
+from forms.texts import message
+from handlers.events import Reply
+from handlers.failures import failure_place
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,6 +57,27 @@ class DossierJob:
     draft: bool
     flags: tuple[Flag, ...] | None
 
+    def encode(self) -> Deferred:
+        """The job as bytes (JSON), to travel through the outbox and to a worker."""
+        flags = [dataclasses.asdict(f) for f in self.flags] if self.flags is not None else None
+        body = {"dossier": self.dossier.to_dict(), "draft": self.draft, "flags": flags}
+        return Deferred(orjson.dumps(body))
+
+    @classmethod
+    def decode(cls, data: bytes) -> DossierJob:
+        body = orjson.loads(data)
+        flags = body["flags"]
+        return cls(
+            read_dossier(body["dossier"]),
+            bool(body["draft"]),
+            tuple(Flag(**f) for f in flags) if flags is not None else None,
+        )
+
+
+class Deferred(bytes):
+    """A document not rendered yet: the encoded :class:`DossierJob`, carried where the
+    file's bytes will be (``Document.data``) until the sender or the router resolves it."""
+
 
 def render_dossier_job(job: DossierJob) -> bytes:
     """Render ``job`` (in a worker process, or in place)."""
@@ -49,6 +85,11 @@ def render_dossier_job(job: DossierJob) -> bytes:
 
     flags = list(job.flags) if job.flags is not None else None
     return render_dossier(job.dossier, draft=job.draft, flags=flags)
+
+
+def render_deferred(data: bytes) -> bytes:
+    """Render an encoded job (in a worker: the decoding is off the event loop too)."""
+    return render_dossier_job(DossierJob.decode(data))
 
 
 def warm_worker() -> None:
@@ -59,17 +100,7 @@ def warm_worker() -> None:
     load_form()
 
 
-@dataclass
-class _Stage:
-    """What the renderer does in the current event: write jobs down (rehearsal) or hand
-    back prepared bytes, in the order they were asked for."""
-
-    rehearsing: bool
-    jobs: list[DossierJob] = field(default_factory=list)
-    ready: list[tuple[DossierJob, bytes]] = field(default_factory=list)
-
-
-_STAGE: ContextVar[_Stage | None] = ContextVar("render_stage", default=None)
+_DEFERRING: ContextVar[bool] = ContextVar("render_deferring", default=False)
 
 
 class DocumentRenderer:
@@ -86,14 +117,11 @@ class DocumentRenderer:
     def dossier(
         self, dossier: Dossier, *, draft: bool, flags: Sequence[Flag] | None = None
     ) -> bytes:
-        """The dossier's .docx (``draft``: watermarked, with ``flags`` as notes)."""
+        """The dossier's .docx (``draft``: watermarked, with ``flags`` as notes); while
+        deferred, what to render instead (:class:`Deferred`)."""
         job = DossierJob(dossier, draft, tuple(flags) if flags is not None else None)
-        stage = _STAGE.get()
-        if stage is not None and stage.rehearsing:
-            stage.jobs.append(job)
-            return b""
-        if stage is not None and stage.ready and stage.ready[0][0] == job:
-            return stage.ready.pop(0)[1]
+        if _DEFERRING.get():
+            return job.encode()
         return render_dossier_job(job)
 
     def draft(self, dossier: Dossier, flags: list[Flag]) -> bytes:
@@ -108,35 +136,35 @@ class DocumentRenderer:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, _call, function, args, kwargs)
 
-    # -- what the router calls ----------------------------------------------------------------
+    # -- what the router and the sender call --------------------------------------------------
     @contextlib.contextmanager
-    def rehearsal(self) -> Iterator[list[DossierJob]]:
-        """Within: documents asked for are written down (returned empty), not rendered."""
-        stage = _Stage(rehearsing=True)
-        token = _STAGE.set(stage)
-        try:
-            yield stage.jobs
-        finally:
-            _STAGE.reset(token)
-
-    async def render_all(self, jobs: Sequence[DossierJob]) -> list[tuple[DossierJob, bytes]]:
-        """Each job rendered in the pool, side by side; a job that fails is left out (the
-        real run renders it in place and meets the failure where the flow handles it)."""
-        if not jobs or self.pool is None:
-            return []
-        loop = asyncio.get_running_loop()
-        futures = [loop.run_in_executor(self.pool, render_dossier_job, job) for job in jobs]
-        results = await asyncio.gather(*futures, return_exceptions=True)
-        return [(j, r) for j, r in zip(jobs, results, strict=True) if isinstance(r, bytes)]
-
-    @contextlib.contextmanager
-    def prepared(self, ready: list[tuple[DossierJob, bytes]]) -> Iterator[None]:
-        """Within: documents asked for in the order of ``ready`` come from it."""
-        token = _STAGE.set(_Stage(rehearsing=False, ready=list(ready)))
+    def deferred(self) -> Iterator[None]:
+        """Within (with a pool): documents asked for come back as :class:`Deferred`."""
+        token = _DEFERRING.set(self.pooled)
         try:
             yield
         finally:
-            _STAGE.reset(token)
+            _DEFERRING.reset(token)
+
+    async def resolve(self, reply: Reply) -> Reply:
+        """``reply`` with its deferred document rendered (in the pool); a rendering that
+        fails becomes the short apology in its place (logged by type and place only)."""
+        document = reply.document
+        if document is None or not isinstance(document.data, Deferred):
+            return reply
+        try:
+            data = await self.run(render_deferred, bytes(document.data))
+        except Exception as exc:
+            log.error("rendering a document failed: %s", failure_place(exc))
+            return replace(reply, document=None, text=message("chat.errors.internal"))
+        return replace(reply, document=replace(document, data=data))
+
+    async def resolve_all(self, replies: list[Reply]) -> list[Reply]:
+        """:meth:`resolve` for each reply, side by side."""
+        if not any(r.document is not None and isinstance(r.document.data, Deferred)
+                   for r in replies):  # fmt: skip
+            return replies
+        return list(await asyncio.gather(*(self.resolve(r) for r in replies)))
 
 
 def _call(function: Callable[..., bytes], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:

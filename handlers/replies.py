@@ -3,7 +3,9 @@
 The router stores a flow's replies in the outbox (storage/outbox.py) in the same transaction
 as the answer; the sender (bot/delivery.py) reads them back. Storage holds only bytes, so the
 encoding lives here, next to :class:`Reply`. Toasts are not stored: they answer a button tap
-at once (a callback query expires) and carry no content.
+at once (a callback query expires) and carry no content. A document not rendered yet
+(:class:`handlers.rendering.Deferred`) is stored as its job, marked ``render``; the sender has
+it rendered when it reaches it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import orjson
 
 from handlers.events import Button, Chat, Document, Photo, Reply, WebRef
+from handlers.rendering import Deferred
 from storage.outbox import Message, Pending
 
 
@@ -58,6 +61,8 @@ def to_message(reply: Reply, default_chat: Chat, *, answering: bool = False) -> 
         }
         if reply.document.web is not None:
             body["document"]["web"] = [reply.document.web.what, reply.document.web.id]
+        if isinstance(reply.document.data, Deferred):
+            body["document"]["render"] = True
         attachment += reply.document.data
     if reply.photo is not None:
         body["photo"] = {"caption": reply.photo.caption, "size": len(reply.photo.data)}
@@ -92,8 +97,12 @@ def from_pending(row: Pending) -> Reply:
     document = photo = None
     if "document" in body:
         meta = body["document"]
+        content = data[: meta["size"]]
         document = Document(
-            meta["filename"], data[: meta["size"]], meta["caption"], _web(meta.get("web"))
+            meta["filename"],
+            Deferred(content) if meta.get("render") else content,
+            meta["caption"],
+            _web(meta.get("web")),
         )
         data = data[meta["size"] :]
     if "photo" in body:

@@ -27,15 +27,14 @@ short apology; nothing of the event's content is logged: only the failure's type
 (:func:`failure_place` — no message, no traceback text, no variable, no chat id).
 
 Expensive events. Actions and commands that render a document are declared ``heavy`` in the
-routing table. With a pooled renderer (the running bot), their documents are rendered in
-worker processes before the event is handled for real, with no lock held
-(:mod:`handlers.rendering`: rehearsal, rendering, real run). Without one (tests, the
-console) they render in place and pass through :class:`HeavyGate`: one at a time, and
-together no more than half of the loop's time, so that hundreds of drafts asked for at once
-queue up instead of starving everybody's answers. With the pool the gate is not needed:
-what is left on the loop (the rehearsal, the real run) costs what an answer costs, and the
-drafts queue in the pool instead (measured: through the gate, 50 drafts asked for at once
-waited p50 7 s for their turn, bench/bench_chat.py).
+routing table. With a pooled renderer (the running bot), they are handled once, like any
+event, with the renderer deferred: the documents are committed as jobs and rendered in a
+worker after the commit — by the sender for the outbox, else by the router once the
+person's lock is released (:mod:`handlers.rendering`). The answer never waits for a
+rendering. Without a pool (tests, the console) documents render in place, inside the flow,
+and heavy events pass through :class:`HeavyGate`: one at a time, and together no more than
+half of the loop's time, so that hundreds of drafts asked for at once queue up instead of
+starving everybody's answers.
 """
 
 from __future__ import annotations
@@ -52,7 +51,7 @@ from admission.clock import ZONE, Clock, SystemClock
 from forms.texts import message
 from handlers.events import Chat, Event, Reply
 from handlers.failures import failure_place
-from handlers.rendering import DocumentRenderer, DossierJob
+from handlers.rendering import DocumentRenderer
 from handlers.replies import has_content, to_messages
 from handlers.routing import Routes, RoutingTable
 from storage.db import Database, Tx
@@ -174,14 +173,15 @@ class Router:
                 if not self.renderer.pooled:
                     async with self.heavy:
                         return await self._handle_locked(event, received, outbox)
-                ready = await self.renderer.render_all(await self._rehearse(event))
-                with self.renderer.prepared(ready):
-                    return await self._handle_locked(event, received, outbox)
+                with self.renderer.deferred():
+                    replies = await self._handle_locked(event, received, outbox)
         finally:
             slot.users -= 1
             if slot.users == 0:
                 self._locks.pop(key, None)
             self.stats.seconds += time.perf_counter() - started
+        # committed, the person's lock released: their next update need not wait either
+        return replies if outbox else await self.renderer.resolve_all(replies)
 
     async def owner(self, tx: Tx, event: Event) -> Flow | None:
         """The flow that owns ``event`` (the rule is stated in :mod:`handlers.routing`)."""
@@ -244,23 +244,6 @@ class Router:
                 log.error("could not mark a failed update as processed: %s", failure_place(exc))
             return apology
 
-    async def _rehearse(self, event: Event) -> list[DossierJob]:
-        """The documents ``event`` will ask for: its flow runs once, in a transaction rolled
-        back (step 1 of :mod:`handlers.rendering`). A failure is left to the real run, which
-        reports it."""
-        with self.renderer.rehearsal() as jobs:
-            try:
-                async with self.db.transaction(self.clock.now()) as tx:
-                    flow = await self.owner(tx, event)
-                    if flow is not None:
-                        await flow.handle(tx, event)
-                    raise _Rehearsed
-            except _Rehearsed:
-                return jobs
-            except Exception:
-                return []
-        return []  # pragma: no cover - the transaction always ends by raising
-
     async def _unless_outsider(self, tx: Tx, event: Event, replies: list[Reply]) -> list[Reply]:
         """``replies`` to a group's command or tap, or — when its sender holds no role there
         — what of them may go elsewhere (the rule is stated in :mod:`handlers.routing`)."""
@@ -306,10 +289,6 @@ class Router:
             if hook is not None and await hook(tx, ref_key, platform, chat_id, message_id):
                 return True
         return False
-
-
-class _Rehearsed(Exception):
-    """Ends a rehearsal's transaction: everything it wrote is rolled back."""
 
 
 async def _claim(tx: Tx, event: Event, received: Received | None) -> bool:

@@ -78,7 +78,7 @@ class ActionCodec(Generic[P]):
     verb: str
     payload: type[P] | None = None
     sequenced: bool = False
-    heavy: bool = False  # renders a document: queued by the router's HeavyGate
+    heavy: bool = False  # renders a document: deferred to the pool (router.py, rendering.py)
 
     @property
     def tag(self) -> str:

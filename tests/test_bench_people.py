@@ -45,3 +45,26 @@ async def test_each_simulated_person_types_their_own_answers_and_gets_the_record
         assert router.stats.errors == 0
     finally:
         await db.close()
+
+
+async def test_a_submitting_candidate_reaches_the_chi_bo_card(tmp_path: Path) -> None:
+    """The review share (bench/review_side.py): a candidate seeded into a chi bộ ends the
+    recorded conversation with /nop, and the dossier is submitted to that chi bộ (whose bound
+    group gets the card the bench's reviewers act on)."""
+    from review_side import Cast, seed
+
+    template = await record_script("a", finish="submit")
+    assert template[-1].kind == "tap" and template[-1].outputs >= 1
+    db = await Database.open(tmp_path / "review.sqlite3")
+    try:
+        await seed(db, Cast(cb_groups=[-7], du_group=-8, cb_reviewers=[70], submitters=[901]))
+        router = Router(db, flows=build_flows())
+        await replay(router, template, "901")  # (its count also has the card in the group)
+        async with db.read() as r:
+            row = await r.fetchone(
+                "SELECT d.status, u.name FROM dossiers d JOIN units u ON u.id = d.unit_id"
+            )
+        assert tuple(row) == ("submitted", "Chi bộ Bench 1")
+        assert router.stats.errors == 0
+    finally:
+        await db.close()

@@ -3,7 +3,10 @@
 The running bot (bot/app.py) gives the router and the flows one DocumentRenderer over a
 process pool. A draft asked for with /xem is rendered there — not in the bot's process — and
 while it renders, the database's write lock is free: another person's answer is committed
-and answered before the draft is done.
+and answered before the draft is done. Through the outbox, the /xem itself is answered and
+committed before anything is rendered: the draft waits there as a job, the person's next
+answer is handled at once, and the sender has the draft rendered when it reaches it, then
+sends what followed it in the chat's order.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ import pytest
 
 import forms.document
 from bot.app import build_flows, render_pool
+from bot.delivery import Delivery
 from bot.demo import Player
+from bot.pacing import Pacer, Pacing
+from handlers.events import Button, Document, Photo
 from handlers.rendering import DocumentRenderer
 from handlers.router import Router
 from storage.db import Database
@@ -97,7 +103,7 @@ async def test_another_persons_answer_is_committed_while_a_draft_renders(tmp_pat
         an = await begin(router, "an", "NGUYỄN VĂN AN")
         await an.tap("Bỏ qua")  # no other names: the birth date is asked next
         draft = asyncio.create_task(khoa.send("/xem"))
-        for _ in range(500):  # the draft reaches the pool (its rehearsal done)
+        for _ in range(500):  # the draft reaches the pool (its answer committed)
             if pool.submitted.is_set():
                 break
             await asyncio.sleep(0.01)
@@ -108,6 +114,102 @@ async def test_another_persons_answer_is_committed_while_a_draft_renders(tmp_pat
         assert not draft.done()
         pool.release.set()
         assert "TRẦN MINH KHOA" in draft_text(await draft)
+        assert router.stats.errors == 0
+    finally:
+        pool.release.set()
+        await db.close()
+        pool.shutdown()
+
+
+class Recorder:
+    """A platform that records what it is sent: (kind, text or filename, file bytes)."""
+
+    platform = "test"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, bytes]] = []
+
+    def split_text(self, text: str) -> list[str]:
+        return [text] if text.strip() else []
+
+    def caption_fits(self, caption: str) -> bool:
+        return True
+
+    async def send_text(
+        self, chat_id: str, text: str, buttons: list[list[Button]], *, protect: bool = False
+    ) -> str:
+        self.sent.append(("text", text, b""))
+        return str(len(self.sent))
+
+    async def edit_text(
+        self, chat_id: str, message_id: str, text: str, buttons: list[list[Button]] | None
+    ) -> str | None:
+        self.sent.append(("edit", text, b""))
+        return message_id
+
+    async def send_document(
+        self,
+        chat_id: str,
+        document: Document,
+        caption: str,
+        buttons: list[list[Button]],
+        *,
+        protect: bool = False,
+    ) -> str:
+        self.sent.append(("document", document.filename, document.data))
+        return str(len(self.sent))
+
+    async def send_photo(
+        self,
+        chat_id: str,
+        photo: Photo,
+        caption: str,
+        buttons: list[list[Button]],
+        *,
+        protect: bool = False,
+    ) -> str:
+        self.sent.append(("photo", caption, photo.data))
+        return str(len(self.sent))
+
+    async def answer_callback(self, query_id: str, text: str) -> None:
+        return None
+
+
+async def test_the_answer_is_committed_before_its_draft_is_rendered(tmp_path: Path) -> None:
+    pool = HeldPool()
+    renderer = DocumentRenderer(pool)
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    try:
+        router = Router(db, flows=build_flows(renderer=renderer), renderer=renderer)
+        khoa = await begin(router, "khoa", "TRẦN MINH KHOA")
+        view = khoa._event("command", command="xem")
+        replies = await asyncio.wait_for(router.handle(view, outbox=True), 5)
+        assert any(r.document is not None for r in replies)
+        skip = next(b for r in replies for row in r.buttons for b in row if "Bỏ qua" in b.label)
+        answer = khoa._event("button", action=skip.action)  # the next question, answered
+        await asyncio.wait_for(router.handle(answer, outbox=True), 5)
+        assert not pool.submitted.is_set()  # both answered; nothing rendered yet
+        async with db.read() as r:
+            queued = await r.fetchval("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+        assert queued >= 3  # the draft, the question asked again, the question after it
+
+        platform = Recorder()
+        delivery = Delivery(db, platform, pacer=Pacer(Pacing.unlimited()), renderer=renderer)  # type: ignore[arg-type]
+        delivery.wake("khoa")
+        for _ in range(500):  # the sender reached the draft: it waits for its rendering
+            if pool.submitted.is_set():
+                break
+            await asyncio.sleep(0.01)
+        assert pool.submitted.is_set() and platform.sent == []  # nothing overtakes the draft
+        pool.release.set()
+        await asyncio.wait_for(delivery.idle(), 10)
+        kinds = [k for k, _, _ in platform.sent]
+        assert kinds.count("document") == 1
+        _, filename, data = platform.sent[kinds.index("document")]
+        text = "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
+        assert filename.endswith(".docx") and "TRẦN MINH KHOA" in text
+        after = [t for _, t, _ in platform.sent[kinds.index("document") + 1 :]]
+        assert "(2) Các tên gọi khác" in after[0] and "(3) Sinh ngày" in after[1]  # in order
         assert router.stats.errors == 0
     finally:
         pool.release.set()

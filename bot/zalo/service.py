@@ -96,6 +96,7 @@ class ZaloService:
             pacer=Pacer(pacing or ZALO_PACING),
             retry=retry,
             remembered=router.remembered,
+            renderer=router.renderer,
         )
         self.intake = Intake(
             db, router, self.delivery, self.parse, concurrency=settings.concurrent_updates
