@@ -465,10 +465,22 @@ def _run_async(coro: Any, path: Path | str | None = None) -> Any:
             _text("cli.error.db_broken", path=str(path or ""), reason=str(exc)[:120])
         ) from None
     except Exception as exc:
-        line = _network_problem(exc)
+        line = _database_unreachable(exc) or _network_problem(exc)
         if line is None:
             raise
         raise CliError(line, code=1) from None
+
+
+def _database_unreachable(exc: BaseException) -> str | None:
+    """PostgreSQL refused or is not there: said in one line (psycopg's text names the host
+    and port, never the URL's password)."""
+    try:
+        from psycopg import OperationalError
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return None
+    if not isinstance(exc, OperationalError):
+        return None
+    return _text("cli.error.db_unreachable", reason=str(exc).strip().splitlines()[0][:160])
 
 
 def _network_problem(exc: BaseException) -> str | None:

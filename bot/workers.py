@@ -202,7 +202,11 @@ class SharedDelivery(Delivery):
         self.workers = workers
         self._holders: dict[str, str] = {}
         self._serial = itertools.count(1)
-        self.prompt_wait = 2.0
+        #: how long an answer waits for the question another worker is sending to be marked
+        #: delivered: 2 s was too short on a loaded 2-core machine (answers judged against a
+        #: question the person had seen, the test's script then found no button); a dead
+        #: sender's lease runs out in ``lease_seconds`` anyway
+        self.prompt_wait = 5.0
 
     async def _work(self, chat_id: str, chat_kind: str) -> None:
         name = f"chat:{self.platform}:{chat_id}"

@@ -493,8 +493,9 @@ class Dossiers(SqlRepo):
         tx = self._tx()
         await tx.execute("DELETE FROM answer_revisions WHERE dossier_id = ?", (record.id,))
         empty = Dossier(form_version=record.form_version)
-        await tx.execute(
-            "UPDATE dossiers SET content = ?, status = 'deleted', updated_at = ? WHERE id = ?",
+        await tx.execute(  # a new revision: another worker's cache keyed by it goes stale
+            "UPDATE dossiers SET content = ?, status = 'deleted', revision = revision + 1,"
+            " updated_at = ? WHERE id = ?",
             (empty.model_dump_json(), tx.now, record.id),
         )
         await tx.repo(Progress).refresh(record.id)

@@ -81,6 +81,14 @@ def test_no_network(tmp_path: Path) -> None:
     assert run.returncode == 1
 
 
+def test_a_postgresql_server_that_is_not_there(tmp_path: Path) -> None:
+    """KND_DB_URL naming a server that refuses: one line, the URL's password never shown."""
+    run = _bot(["run"], tmp_path, KND_DB_URL="postgresql://knd:s3cret-pw@127.0.0.1:9/knd")
+    _one_clear_line(run, "PostgreSQL", "KND_DB_URL")
+    assert "s3cret-pw" not in run.stderr + run.stdout
+    assert run.returncode == 1
+
+
 def test_bootstrap_refuses_an_empty_name_and_a_second_top_unit(tmp_path: Path, capsys) -> None:
     db = str(tmp_path / "x.sqlite3")
     assert cli.main(["bootstrap", "--unit", "\u200b ", "--db", db]) == 2

@@ -183,6 +183,29 @@ async def test_the_cache_never_shows_rolled_back_content(db: Database) -> None:
     assert fresh is not None and fresh.dossier.answers == {}
 
 
+async def test_another_worker_never_reads_erased_content_from_its_cache(
+    db: Database, tmp_path: Path
+) -> None:
+    """Two workers on one database: the one that read the dossier before another erased it
+    must not serve the erased answers from its in-process cache (issue 11 with issue 16)."""
+    other = await Database.open(tmp_path / "test.sqlite3")
+    try:
+        async with db.transaction() as tx:
+            person = await tx.people.get_or_create("tg", "1", consent=True)
+            record = await tx.dossiers.create(person.id)
+            record = await tx.dossiers.apply(record, [Change("answers.ho_ten", "X Y")], None)
+        async with other.transaction() as tx:
+            seen = await tx.dossiers.get(record.id)
+        assert seen is not None and seen.dossier.answers == {"ho_ten": "X Y"}
+        async with db.transaction() as tx:
+            await tx.dossiers.erase(record)
+        async with other.transaction() as tx:
+            again = await tx.dossiers.get(record.id)
+        assert again is not None and again.dossier.answers == {}
+    finally:
+        await other.close()
+
+
 async def test_reader_sees_only_committed_state(db: Database) -> None:
     async with db.transaction() as tx:
         person = await tx.people.get_or_create("tg", "1", consent=True)

@@ -5,7 +5,7 @@ Two or three worker processes (tests/worker_bot.py: the production bot with ever
 webhook POSTs over them round-robin and, like nginx's ``proxy_next_upstream error``, tries the
 next worker when one does not answer. Fifty candidates fill sample A at once, each answering
 as soon as the bot's whole answer arrived. When half of all answers are in, the worker that
-leads the scheduler is killed with SIGKILL; its leases run out (a second) and the others take
+leads the scheduler is killed with SIGKILL; its leases run out (three seconds) and the others take
 over its people, its chats and the scheduler.
 
 Afterwards: every candidate finished sample A (nothing lost: each update Telegram delivered is

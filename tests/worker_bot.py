@@ -6,9 +6,10 @@ production bot (bot/app.py's router with every flow, TelegramService in webhook 
 (bot/workers.py). The test (tests/test_workers.py) starts two or three of them behind a small
 proxy, plays candidates through the fake Bot API's webhook delivery and kills one with -9.
 
-Clocks are scaled down: leases last ``--lease`` seconds (a second), the scheduler looks every
-fifth of a second, and the flows' clock is fixed (the secretaries' test world's day), so the
-digests that are due are due at once.
+Clocks are scaled down: leases last ``--lease`` seconds (three: a worker starved for a
+second by a loaded machine must not lose its chats while it sends, which would repeat a
+reply), the scheduler looks every fifth of a second, and the flows' clock is fixed (the
+secretaries' test world's day), so the digests that are due are due at once.
 """
 
 from __future__ import annotations
@@ -95,6 +96,6 @@ if __name__ == "__main__":
     parser.add_argument("--db", required=True)
     parser.add_argument("--webhook-port", type=int, required=True)
     parser.add_argument("--hook-url", required=True)
-    parser.add_argument("--lease", type=float, default=1.0)
+    parser.add_argument("--lease", type=float, default=3.0)
     parser.add_argument("--scheduler", type=float, default=0.2)
     asyncio.run(main(parser.parse_args()))
