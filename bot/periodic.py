@@ -21,6 +21,8 @@ from bot.workers import Workers
 from handlers.events import Reply
 from handlers.failures import failure_place
 from handlers.router import Router
+from storage.core import AuditLog, Dossiers
+from storage.db import Database
 from storage.inbox import Inbox
 from storage.outbox import Outbox
 
@@ -28,6 +30,9 @@ log = logging.getLogger(__name__)
 
 #: How often the inbox and the outbox are pruned (their records are kept for days).
 PRUNE_INTERVAL = 3600.0
+#: How often a worker looks for erasures committed by another worker (or process), to drop
+#: what it holds in memory of them.
+ERASURE_WATCH_INTERVAL = 30.0
 
 
 async def stop_all(tasks: list[tuple[asyncio.Task[None], asyncio.Event]]) -> None:
@@ -80,6 +85,24 @@ async def prune_edges(router: Router, settings: Settings) -> tuple[int, int]:
     if inbox or outbox:
         log.info("pruned %d inbox and %d outbox rows", inbox, outbox)
     return inbox, outbox
+
+
+def forget_erased(db: Database) -> Callable[[], Awaitable[int]]:
+    """A job for :func:`every`: each round, the dossiers erased since the last round (by
+    any worker: the audit log says so) leave this process's memory — their cached content
+    and every cache keyed by typed text (issue 11: erasure means erased, in every worker).
+    The first round only notes where the log stands: nothing is cached before the start."""
+    seen: int | None = None
+
+    async def one_round() -> int:
+        nonlocal seen
+        async with db.read() as session:
+            seen, erased = await session.repo(AuditLog).erased_after(seen)
+            if erased:
+                session.repo(Dossiers).forget_in_memory(erased)
+        return len(erased)
+
+    return one_round
 
 
 def secretary_scheduler(

@@ -39,8 +39,10 @@ from bot.health import Health
 from bot.intake import Parsed
 from bot.pacing import Pacer, Pacing
 from bot.periodic import (
+    ERASURE_WATCH_INTERVAL,
     PRUNE_INTERVAL,
     every,
+    forget_erased,
     prune_edges,
     secretary_scheduler,
     settle,
@@ -135,6 +137,9 @@ class TelegramService:
         if self.web is not None and not self.settings.use_webhook:
             await self.web.start(self.settings.web_listen, self.settings.web_port)
         self._tasks.append(every(PRUNE_INTERVAL, self.prune, "prune"))
+        self._tasks.append(
+            every(ERASURE_WATCH_INTERVAL, forget_erased(self.router.db), "forget-erased")
+        )
         if self.workers.shared:
             sweeping = self.settings.lease_seconds / 3
             self._tasks.append(every(sweeping, self.sweep, "sweep"))

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
+from forms.memo import remembered
 from forms.model import FieldDef, Kind
 from forms.parsers import UNKNOWN, ParseError, parse_yes_no
 from forms.vn import clean_text, fold, has_diacritics, tone_key
@@ -314,7 +315,7 @@ def _words(text: str) -> tuple[_Word, ...]:
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-@lru_cache(maxsize=16384)
+@remembered(maxsize=16384)
 def _word(raw: str) -> _Word:
     """One typed word as matched (Vietnamese has a few thousand syllables: each is read once
     per process, not once per text)."""
@@ -324,7 +325,7 @@ def _word(raw: str) -> _Word:
     return _Word(_ALIASES.get(key, key), "")
 
 
-@lru_cache(maxsize=512)
+@remembered(maxsize=512)
 def _phrase(text: str) -> tuple[_Word, ...]:
     return tuple(_Word(fold(w), tone_key(w)) for w in text.split())
 

@@ -31,11 +31,12 @@ import difflib
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, overload
 
 from forms import texts
+from forms.memo import remembered
 from forms.vn import (
     VIETNAMESE_LETTERS,
     clean_text,
@@ -625,7 +626,7 @@ def _strip_marks(label: str) -> str:
 UNKNOWN = "không rõ"
 
 
-@lru_cache(maxsize=4096)
+@remembered(maxsize=4096)
 def is_unknown(s: str) -> bool:
     """Whether a stored value is the canonical "không rõ" (any spelling of it)."""
     return match_key(clean_text(s)) in ("khong ro", "chua ro", "khong ro thong tin")

@@ -12,12 +12,14 @@ so an installed wheel finds them as a checkout does.
 from __future__ import annotations
 
 import tomllib
-from functools import cache, lru_cache
+from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from typing import Any
 
 import jinja2
+
+from forms.memo import remembered
 
 TEMPLATES_PACKAGE = "templates"
 TEMPLATES_DIR: Traversable = files(TEMPLATES_PACKAGE)
@@ -97,12 +99,12 @@ def _key(context: dict[str, Any]) -> Key:
     return tuple((name, type(value), value) for name, value in context.items())
 
 
-@lru_cache(maxsize=8192)
+@remembered(maxsize=8192)
 def _message(key: str, context: Key) -> str:
     return _compiled(key).render({name: value for name, _, value in context})
 
 
-@lru_cache(maxsize=4096)
+@remembered(maxsize=4096)
 def _file(template: str, context: Key) -> str:
     rendered = _env().get_template(template).render({name: value for name, _, value in context})
     return rendered.strip()

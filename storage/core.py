@@ -25,6 +25,7 @@ import orjson
 
 from admission.lifecycle import DossierStatus
 from forms.dossier import Dossier
+from forms.memo import forget_typed_text
 from storage.erasure import Erasure, Forgotten
 from storage.progress import Progress
 from storage.session import SqlRepo, SqlSession, SqlTx
@@ -501,8 +502,17 @@ class Dossiers(SqlRepo):
         await tx.repo(Progress).refresh(record.id)
         forgotten = await tx.repo(Erasure).dossier(record.id, record.person_id)
         tx.repo(Conversations).forget_reads()
-        tx.after_commit(lambda: self._cache().pop(record.id, None))
+        tx.after_commit(lambda: self.forget_in_memory([record.id]))
         return forgotten
+
+    def forget_in_memory(self, dossier_ids: list[int]) -> None:
+        """Drop erased dossiers from this process's memory: their cached content, and every
+        cache keyed by typed text (:mod:`forms.memo`). Run after this worker's erasure
+        commits, and by :func:`bot.periodic.forget_erased` for another worker's."""
+        cache = self._cache()
+        for dossier_id in dossier_ids:
+            cache.pop(dossier_id, None)
+        forget_typed_text()
 
     async def revisions(self, dossier_id: int, since: int = 0) -> list[Revision]:
         """Changes after revision ``since``, oldest first."""
@@ -689,6 +699,19 @@ class AuditLog(SqlRepo):
 
     async def for_dossier(self, dossier_id: int) -> list[dict[str, Any]]:
         return await self._rows("dossier_id = ?", (dossier_id,))
+
+    async def erased_after(self, audit_id: int | None) -> tuple[int, list[int]]:
+        """The dossiers erased since audit row ``audit_id`` (None: none yet, only where the
+        log stands now) and the last audit row's id."""
+        last = int(await self.s.fetchval("SELECT coalesce(max(id), 0) FROM audit_log") or 0)
+        if audit_id is None or last <= audit_id:
+            return last, []
+        rows = await self.s.fetchall(
+            "SELECT dossier_id FROM audit_log WHERE id > ? AND id <= ?"
+            " AND action = 'dossier_erased' AND dossier_id IS NOT NULL",
+            (audit_id, last),
+        )
+        return last, [int(row[0]) for row in rows]
 
     async def by_person(self, person_id: int, actions: tuple[str, ...]) -> list[dict[str, Any]]:
         """The person's own acts among ``actions`` (what /dulieu tells them), oldest first."""

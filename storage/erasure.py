@@ -104,18 +104,15 @@ class Erasure(SqlRepo):
             await tx.execute(
                 "DELETE FROM roles WHERE person_id = ? AND role = 'candidate'", (person_id,)
             )
-            if identity is not None:  # options drawn in their chat may name their answers
-                await self._forget_options(*identity)
+            # options drawn in their chats, on every linked channel, may name their answers
+            for platform, user_id in await self._identities(person_id):
+                await self._forget_options(platform, user_id)
             return None
         if identity is None:
             return None
         platform, user_id = identity
-        linked = await self.s.fetchall(  # the same person on another channel (issue 14)
-            "SELECT platform, platform_user_id FROM person_links WHERE person_id = ?", (person_id,)
-        )
-        for other in linked:
-            await self._forget_chats(str(other[0]), str(other[1]))
-        await self._forget_chats(platform, user_id)
+        for other in await self._identities(person_id):
+            await self._forget_chats(*other)
         for sql, params in (
             ("DELETE FROM roles WHERE person_id = ?", (person_id,)),
             ("DELETE FROM person_links WHERE person_id = ?", (person_id,)),
@@ -132,6 +129,15 @@ class Erasure(SqlRepo):
         ):
             await tx.execute(sql, params)
         return platform, user_id
+
+    async def _identities(self, person_id: int) -> list[tuple[str, str]]:
+        """The person's main identity and the same person on other channels (issue 14)."""
+        main = await self._identity(person_id)
+        linked = await self.s.fetchall(
+            "SELECT platform, platform_user_id FROM person_links WHERE person_id = ?", (person_id,)
+        )
+        found = [main] if main is not None else []
+        return found + [(str(row[0]), str(row[1])) for row in linked]
 
     async def _forget_options(self, platform: str, user_id: str) -> None:
         """The numbered options drawn in a staff member's private chats (Zalo)."""

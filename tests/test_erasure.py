@@ -18,6 +18,9 @@ from bot.app import build_flows
 from bot.console import ConsoleAdapter
 from bot.delivery import Delivery, TryAgain
 from bot.demo import Player
+from bot.periodic import forget_erased
+from forms.memo import typed_text_cached
+from forms.parsers import is_unknown
 from handlers.events import Chat, Event, Reply, User
 from handlers.org import bootstrap
 from handlers.router import Router
@@ -318,3 +321,62 @@ async def test_a_reviewer_who_was_also_a_candidate_keeps_the_role_and_nothing_el
     assert found(db_path, documents) == {needle: [] for needle in DISTINCTIVE}
     replies = await net.event(rev, rev_chat, kind="text", text="xin chào")
     assert "người duyệt của Chi bộ cơ sở Trường A" in "\n".join(r.text for r in replies)
+
+
+async def test_an_erasure_leaves_no_typed_text_in_the_process_memory(router: Router) -> None:
+    """The caches keyed by typed text (parsing, classifying, rendering: forms.memo) and the
+    dossier cache hold a candidate's answers while they type; once /xoa commits they hold
+    nothing (issue 11: erasure means erased, in memory too)."""
+    candidate = Player(router, load_sample("a"), user_id="cache-me")
+    await candidate.play()
+    assert typed_text_cached() > 0
+    record = await _current(router, "cache-me")
+    assert record in router.db.cache["dossiers"]
+
+    await candidate.send("/xoa")
+    await candidate.tap("Xóa hồ sơ")
+
+    assert "Đã xóa hồ sơ" in "\n".join(r.text for r in candidate.replies[-2:])
+    assert typed_text_cached() == 0
+    assert record not in router.db.cache["dossiers"]
+
+
+async def test_another_worker_forgets_an_erasure_at_its_next_round(
+    router: Router, tmp_path: Path
+) -> None:
+    """A second worker on the same database read the dossier (its cache holds it) before the
+    first one erased it: its periodic round finds the erasure in the audit log and drops the
+    dossier and every cache of typed text; a round with nothing new drops nothing."""
+    other = await Database.open(tmp_path / "knd.sqlite3")
+    try:
+        watch = forget_erased(other)
+        assert await watch() == 0  # the first round notes where the log stands
+        candidate = Player(router, load_sample("a"), user_id="two-workers")
+        await candidate.play()
+        record = await _current(router, "two-workers")
+        async with other.read() as session:
+            assert await session.dossiers.get(record) is not None
+        assert record in other.cache["dossiers"]
+        assert await watch() == 0
+
+        await candidate.send("/xoa")
+        await candidate.tap("Xóa hồ sơ")
+        assert typed_text_cached() == 0  # this process's own erasure emptied them
+        is_unknown(TYPED)  # as the other worker's would hold the erased answers
+        assert typed_text_cached() > 0
+
+        assert await watch() == 1
+        assert record not in other.cache["dossiers"]
+        assert typed_text_cached() == 0
+        assert await watch() == 0
+    finally:
+        await other.close()
+
+
+async def _current(router: Router, user_id: str) -> int:
+    async with router.db.read() as session:
+        person = await session.people.find("demo", user_id)
+        assert person is not None
+        record = await session.dossiers.current_for(person.id)
+    assert record is not None
+    return record.id

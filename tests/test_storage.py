@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from forms.dossier import Dossier
+from storage.chat_options import ChatOptions
 from storage.core import Change, ConcurrentChange, apply_changes
 from storage.db import MIGRATIONS, Database, migration_files
+from storage.identities import Identities
 from storage.inbox import Inbox
+from storage.org import Org
 
 
 @pytest.mark.sqlite_only
@@ -296,3 +299,32 @@ async def test_writes_outside_a_transaction_are_refused(db: Database) -> None:
     async with db.read() as r:
         with pytest.raises(TypeError):
             await r.people.get_or_create("tg", "1")
+
+
+async def test_a_staff_members_erasure_forgets_the_options_drawn_on_each_of_their_channels(
+    db: Database,
+) -> None:
+    """A reviewer who was also a candidate, linked on Telegram and Zalo, erases their
+    dossier: they stay staff, but the numbered options drawn in their private chats (labels
+    may name their answers) go on both channels; another person's stay."""
+    async with db.transaction() as tx:
+        unit = await tx.repo(Org).create_unit("Chi bộ A", "chi_bo_co_so", None)
+        staff = await tx.people.get_or_create("telegram", "7", consent=True)
+        await tx.repo(Org).grant(unit.id, staff.id, "reviewer", None)
+        await tx.repo(Org).grant(unit.id, staff.id, "candidate", None)
+        await tx.repo(Identities).link("zalo", "z7", staff.id)
+        other = await tx.people.get_or_create("zalo", "z8", consent=True)
+        options = tx.repo(ChatOptions)
+        for platform, chat in (("telegram", "7"), ("zalo", "z7"), ("zalo", "z8")):
+            await options.put(platform, chat, [("Trần Minh Khoa", "a"), ("Không", "b")])
+        record = await tx.dossiers.create(staff.id)
+        record = await tx.dossiers.apply(record, [Change("answers.ho_ten", "A B")], staff.id)
+        assert other.id != staff.id
+    async with db.transaction() as tx:
+        forgotten = await tx.dossiers.erase(record)
+    async with db.read() as r:
+        left = {p: await r.repo(ChatOptions).all(p) for p in ("telegram", "zalo")}
+        roles = {role.role for role in await r.repo(Org).roles_of(staff.id)}
+    assert forgotten.person is None  # staff keep their person row
+    assert roles == {"reviewer"}
+    assert left == {"telegram": {}, "zalo": {"z8": [("Trần Minh Khoa", "a"), ("Không", "b")]}}

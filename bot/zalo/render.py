@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from functools import cache, lru_cache
+from functools import cache
 from typing import Protocol, TypeVar
 
 from bot.delivery import Buttons, Refused, Rejected, TryAgain
@@ -41,6 +41,7 @@ from bot.zalo.client import (
 from bot.zalo.events import PLATFORM
 from bot.zalo.options import OptionMemory
 from bot.zalo.quota import QuotaCounter
+from forms.memo import remembered
 from forms.texts import message
 from handlers.events import Document, Photo
 from handlers.review import actions as review_actions
@@ -93,13 +94,13 @@ def draw_options(buttons: Buttons, first: int) -> tuple[str, list[tuple[str, str
     return "\n".join(lines), options
 
 
-@lru_cache(maxsize=8192)
+@remembered(maxsize=8192)
 def _line(n: int, label: str) -> str:
     """One numbered option (labels and numbers repeat: rendered once)."""
     return message("zalo.options.line", n=n, label=label)
 
 
-@lru_cache(maxsize=1024)
+@remembered(maxsize=1024)
 def _hint(numbers: str) -> str:
     return message("zalo.options.hint", numbers=numbers)
 

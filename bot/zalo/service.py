@@ -23,8 +23,10 @@ from bot.delivery import Delivery, RetryPolicy
 from bot.intake import Intake, Parsed
 from bot.pacing import Pacer, Pacing
 from bot.periodic import (
+    ERASURE_WATCH_INTERVAL,
     PRUNE_INTERVAL,
     every,
+    forget_erased,
     prune_edges,
     secretary_scheduler,
     settle,
@@ -123,6 +125,9 @@ class ZaloService:
         await self.receiver.start()
         self._tasks.append(every(self.flush_interval, self._flush, "zalo-count"))
         self._tasks.append(every(PRUNE_INTERVAL, self.prune, "zalo-prune"))
+        self._tasks.append(
+            every(ERASURE_WATCH_INTERVAL, forget_erased(self.router.db), "forget-erased")
+        )
         if self.scheduler_interval is not None:
             self.start_scheduler(self.scheduler_interval)
         mode = "webhook" if self.settings.zalo_webhook_url else "long polling"

@@ -11,10 +11,10 @@ If that module cannot be imported, a structural reading gives the same keys.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
 from forms import vn
+from forms.memo import remembered
 
 AddressKind = Literal["origin", "residence"]
 
@@ -51,7 +51,7 @@ def _analyser() -> Any:
     return analyse_address
 
 
-@lru_cache(maxsize=2048)
+@remembered(maxsize=2048)
 def address_problems(text: str, kind: AddressKind) -> tuple[AddressProblem, ...]:
     """What is wrong with an address of kind ``origin`` ((5), (6)) or ``residence`` ((7))."""
     if not isinstance(text, str) or not text.strip():

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
 from forms import vn
 from forms.checks import values as v
@@ -21,6 +20,7 @@ from forms.checks.family import who
 from forms.classify import Reading, Verdict, classify
 from forms.definition import load_form
 from forms.diacritics import lacks_diacritics, suggest_diacritics
+from forms.memo import remembered
 from forms.model import FieldDef, Kind
 
 _ALL_ITEMS = tuple(it.number for it in load_form().items() if not it.reviewer_only)
@@ -106,13 +106,13 @@ def _reading(value: str, f: FieldDef) -> Reading:
     return _read(value, f.id, f.kind.value)
 
 
-@lru_cache(maxsize=8192)
+@remembered(maxsize=8192)
 def _read(value: str, field_id: str, kind: str) -> Reading:
     """classify() cached by text and field (hashing a whole FieldDef costs more)."""
     return classify(value, _FIELDS[(field_id, kind)])
 
 
-@lru_cache(maxsize=8192)
+@remembered(maxsize=8192)
 def _pictographs(value: str) -> str:
     return "".join(dict.fromkeys(ch for ch in value if vn.is_pictograph(ch)))
 
@@ -177,7 +177,7 @@ def f19_no_diacritics(ctx: Ctx) -> Iterator[Flag]:
         )
 
 
-@lru_cache(maxsize=2048)
+@remembered(maxsize=2048)
 def _suggestion(value: str) -> str:
     return suggest_diacritics(value) or ""
 

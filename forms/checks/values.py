@@ -12,10 +12,10 @@ import calendar
 import itertools
 import re
 from datetime import date
-from functools import lru_cache
 from typing import NamedTuple
 
 from forms import parsers, vn
+from forms.memo import remembered
 from forms.parsers import Month
 
 # --- dates and months ------------------------------------------------------------------------
@@ -23,7 +23,7 @@ from forms.parsers import Month
 # this layer only caches it and turns ParseError into None.
 
 
-@lru_cache(maxsize=4096)
+@remembered(maxsize=4096)
 def parse_date(text: str) -> date | None:
     """A date answer ("15/08/1997") → date; unreadable → None."""
     if blank(text):
@@ -42,7 +42,7 @@ def format_month(m: Month) -> str:
     return parsers.format_month(m)
 
 
-@lru_cache(maxsize=4096)
+@remembered(maxsize=4096)
 def parse_month(text: str) -> Month | None:
     """A month answer ("09/2019") → :class:`Month`; unreadable → None."""
     if blank(text):
@@ -53,7 +53,7 @@ def parse_month(text: str) -> Month | None:
         return None
 
 
-@lru_cache(maxsize=4096)
+@remembered(maxsize=4096)
 def is_now(text: str) -> bool:
     """Whether a period end reads "nay" (or "hiện nay", "đến nay"…)."""
     if blank(text):
@@ -64,7 +64,7 @@ def is_now(text: str) -> bool:
         return False
 
 
-@lru_cache(maxsize=4096)
+@remembered(maxsize=4096)
 def parse_year(text: str) -> int | None:
     """A 4-digit year (1800–2100); the rules compare it with the reference date themselves."""
     if blank(text):
@@ -88,7 +88,7 @@ class Span(NamedTuple):
         return self.end - self.start + 1
 
 
-@lru_cache(maxsize=4096)
+@remembered(maxsize=4096)
 def parse_span(tu: str, den: str, now: Month) -> Span | None:
     """Row keys tu/den → :class:`Span`; None when an end is unreadable or it runs backwards."""
     start = parse_month(tu)
@@ -157,7 +157,7 @@ _ABBREVIATIONS = {
 }
 
 
-@lru_cache(maxsize=4096)
+@remembered(maxsize=4096)
 def words(text: str) -> tuple[str, ...]:
     """Accent-folded words with abbreviations expanded ("ĐH" → "dai hoc")."""
     out: list[str] = []
@@ -179,7 +179,7 @@ _STOP = frozenset(
 _SEGMENTS = re.compile(r"[,;:()\[\]\-–—/|.]+")
 
 
-@lru_cache(maxsize=4096)
+@remembered(maxsize=4096)
 def units(text: str) -> frozenset[str]:
     """Word pairs (syllable bigrams) of ``text``, the unit of :func:`similarity`.
 
@@ -222,7 +222,7 @@ def covered(needle: str, haystack: str) -> float:
     return coverage(units(needle), units(haystack))
 
 
-@lru_cache(maxsize=4096)
+@remembered(maxsize=4096)
 def folded(text: str) -> str:
     """Folded words joined by single spaces, abbreviations expanded, for phrase search."""
     return " " + " ".join(words(text)) + " "
@@ -256,7 +256,7 @@ _PLACEHOLDER = re.compile(
 )
 
 
-@lru_cache(maxsize=4096)
+@remembered(maxsize=4096)
 def placeholder(text: str) -> str | None:
     """The first placeholder in ``text`` ("...", "…", "3xx", "___"), or None."""
     m = _PLACEHOLDER.search(text or "")
@@ -266,7 +266,7 @@ def placeholder(text: str) -> str | None:
 # --- choices of the form ---------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1024)
+@remembered(maxsize=1024)
 def ethnicity(text: str) -> str | None:
     """The official group a value names (a note may follow), or None."""
     try:
@@ -275,7 +275,7 @@ def ethnicity(text: str) -> str | None:
         return None
 
 
-@lru_cache(maxsize=1024)
+@remembered(maxsize=1024)
 def religion(text: str) -> str | None:
     """ "không" for no religion, the recognised religion's name, or None if unrecognised."""
     try:
@@ -284,7 +284,7 @@ def religion(text: str) -> str | None:
         return None
 
 
-@lru_cache(maxsize=256)
+@remembered(maxsize=256)
 def yes_no(text: str) -> bool | None:
     """ "có" → True, "không" → False, anything else → None."""
     if blank(text):

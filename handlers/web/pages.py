@@ -22,6 +22,7 @@ from typing import Any, TypeVar, cast
 from admission import lifecycle
 from forms import checks as fchecks
 from forms.checks import Flag
+from forms.memo import forget_with_typed_text
 from forms.model import FormDef
 from forms.texts import message
 from handlers.candidate.core import Notice
@@ -63,6 +64,10 @@ class RevisionCache:
     def __init__(self, size: int = 512) -> None:
         self.size = size
         self._values: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        forget_with_typed_text(self)  # an erasure empties it (forms.memo)
+
+    def clear(self) -> None:
+        self._values.clear()
 
     def get(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
         if key in self._values:
