@@ -84,6 +84,15 @@ class Settings(BaseSettings):
         default=None, description="X-Telegram-Bot-Api-Secret-Token; required for webhook mode"
     )
 
+    health_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="port of /healthz and /readyz in long-polling mode (and for Zalo alone); "
+        "0 = none. In webhook mode they are on the webhook's server",
+    )
+    health_listen: str = Field(default="127.0.0.1", description="address /healthz binds")
+
     zalo_token: SecretStr | None = Field(
         default=None, description="Zalo Bot token «<bot_id>:<secret>» from Zalo Bot Creator"
     )
