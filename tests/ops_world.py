@@ -42,6 +42,7 @@ class Deployment:
         self.reviewer = self.person("Trần Thị Duyệt")
         self.candidate = self.person("Trần Minh Khoa")
         self.group = api.new_group("Chi bộ Phòng Kỹ thuật")
+        self.unit = ""  # the chi bộ's number once the story made it
 
     def person(self, name: str) -> TelegramUser:
         return TelegramUser(self.api, first_name=name, quiet=0.0, timeout=10.0)
@@ -104,6 +105,7 @@ async def reviewed_dossier(dep: Deployment) -> int:
     await sec.start(boot.code)
     await sec.command("donvi", "Chi bộ Phòng Kỹ thuật")
     unit = re.search(r"#(\d+)", sec.last_text()).group(1)  # type: ignore[union-attr]
+    dep.unit = unit
     await sec.command("moi", "duyet", f"#{unit}")
     await r1.start(code_in(sec.last_text()))
     members = {who: dep.in_group(who) for who in (sec, r1, cand)}
@@ -131,6 +133,14 @@ async def reviewed_dossier(dep: Deployment) -> int:
     await members[r1].click("Duyệt", message=card)
     assert members[r1].last_callback.answer_text == "Đã duyệt."
     return record.id
+
+
+async def new_candidate(dep: Deployment, who: TelegramUser) -> None:
+    """Invited to the chi bộ by the secretary, ``who`` consents: the first question."""
+    await dep.secretary.command("moi", "ungvien", f"#{dep.unit}")
+    await who.start(code_in(dep.secretary.last_text()))
+    await who.click("Tôi đồng ý")
+    assert "(1) Họ và tên khai sinh" in who.last_text()
 
 
 #: The parts of the candidate's copy that are the dossier and its review (the rest — when the

@@ -158,7 +158,7 @@ async def test_a_backup_taken_while_the_bot_writes_is_one_consistent_moment(
     path = tmp_path / "knd.sqlite3"
     db = await Database.open(path, key=key)
     async with db.transaction() as tx:  # a few MB, so the copy overlaps the writes
-        for n in range(3000):
+        for n in range(1000):
             await tx.audit.append("filler", detail={"pad": "y" * 1000, "n": n})
     await db.close()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1]), "KND_DB_PATH": str(path)}
