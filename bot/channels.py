@@ -35,6 +35,7 @@ async def run_channels(settings: Settings, *, stop: asyncio.Event | None = None)
         )
     protect_logs(settings)
     from bot.app import open_router, web_server
+    from bot.health import Health, HealthServer, serve_health
     from bot.telegram_service import TelegramService, _fetch_username
     from bot.zalo.service import ZaloService
 
@@ -48,6 +49,8 @@ async def run_channels(settings: Settings, *, stop: asyncio.Event | None = None)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
     services: list[TelegramService | ZaloService] = []
+    health = Health(router.db)  # Zalo alone: its own port (Telegram serves its own)
+    health_server: HealthServer | None = None
     try:
         if settings.token:
             services.append(
@@ -64,13 +67,19 @@ async def run_channels(settings: Settings, *, stop: asyncio.Event | None = None)
                 await web.start(settings.web_listen, settings.web_port)
         for service in services:
             await service.start()
+        if not settings.token:
+            listen, port = settings.health_listen, settings.health_port
+            health_server = await serve_health(health, listen, port)
         await _sweep_until(stop, [s.delivery.resume for s in services])
     finally:
+        health.stopping = True
         for service in reversed(services):
             with contextlib.suppress(Exception):
                 await service.stop()
         if web is not None and not settings.token:
             await web.stop()
+        if health_server is not None:
+            await health_server.stop()
         await close()
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -584,4 +585,143 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
     except BootstrapRefused as err:
         raise CliError(str(err)) from None
     print(text)
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+# backup, restore, copy-to-postgres (storage/backup.py, storage/to_postgres.py)
+
+#: Refusals the operator fixes (exit code 2); the rest (a tool failing, counts differing) 1.
+_OPS_FAILURES = frozenset({"pg_tool_failed", "count_mismatch", "backup_broken"})
+
+
+def _operation(work: Callable[[], Any], path: Path | str | None = None) -> Any:
+    """Run a backup job; its refusal or failure as one Vietnamese line (:class:`CliError`)."""
+    from storage.backup import BackupProblem
+
+    async def run() -> Any:
+        result = work()
+        return await result if inspect.isawaitable(result) else result
+
+    try:
+        return _run_async(run(), None if isinstance(path, str) else path)
+    except BackupProblem as problem:
+        code = 1 if problem.kind in _OPS_FAILURES else 2
+        raise CliError(_text(f"cli.ops.{problem.kind}", **problem.detail), code=code) from None
+
+
+def _shown(target: Path | str) -> str:
+    """A database as messages name it: the file, or PostgreSQL's database name (never the
+    URL: it may hold the password)."""
+    if isinstance(target, Path):
+        return _text("cli.ops.sqlite_name", path=str(target))
+    from storage.backup import PgTarget
+
+    return _text("cli.ops.postgres_name", name=PgTarget.of(target).database)
+
+
+def _at_rest_note(target: Path | str, key: str | None) -> str:
+    """What protects the backup's content, and the key it cannot be read without."""
+    if isinstance(target, str):
+        return _text("cli.ops.note_postgres")
+    return _text("cli.ops.note_encrypted" if key else "cli.ops.note_plain")
+
+
+def _backup_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", metavar="PATH", help=_text("cli.help.backup_path"))
+    parser.add_argument("--db", help=_text("cli.help.db"))
+
+
+@verb("backup", "cli.help.backup", arguments=_backup_arguments)
+def cmd_backup(args: argparse.Namespace) -> int:
+    """A consistent copy of the database (SQLite while the bot runs; PostgreSQL: pg_dump)."""
+    from storage.backup import backup_postgres, backup_sqlite
+
+    settings = load_settings(args.db)
+    target = database_path(settings)
+    dest = Path(clean_text(args.path))
+    if isinstance(target, str):
+        counts = _operation(lambda: backup_postgres(target, dest), target)
+    else:
+        counts = _operation(lambda: backup_sqlite(target, dest, settings.database_key), target)
+    print(_text("cli.ops.backup_done", db=_shown(target), path=str(dest), **counts.summary()))
+    print(_at_rest_note(target, settings.database_key))
+    return 0
+
+
+def _restore_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", metavar="PATH", help=_text("cli.help.restore_path"))
+    parser.add_argument("--force", action="store_true", help=_text("cli.help.restore_force"))
+    parser.add_argument("--db", help=_text("cli.help.db"))
+
+
+@verb("restore", "cli.help.restore", arguments=_restore_arguments)
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Put a backup back (the bot stopped); refuses a database with rows unless --force."""
+    from storage.backup import (
+        BackupProblem,
+        backup_kind,
+        restore_postgres,
+        restore_sqlite,
+        table_counts,
+    )
+
+    settings = load_settings(args.db)
+    target = database_path(settings)
+    backup = Path(clean_text(args.path))
+    key = settings.database_key
+
+    def work() -> None:
+        kind = backup_kind(backup)
+        if isinstance(target, str):
+            if kind != "postgres":
+                raise BackupProblem("sqlite_into_postgres", path=str(backup))
+            restore_postgres(backup, target, force=args.force)
+        else:
+            if kind != "sqlite":
+                raise BackupProblem("postgres_into_sqlite", path=str(backup))
+            restore_sqlite(backup, target, key, force=args.force)
+
+    _operation(work, target)
+    _run_async(_migrated(target, key), target)  # a backup of an older bot gets its migrations
+    counts = _operation(lambda: table_counts(target, key), target)
+    print(_text("cli.ops.restore_done", db=_shown(target), path=str(backup), **counts.summary()))
+    print(_at_rest_note(target, key))
+    return 0
+
+
+async def _migrated(target: Path | str, key: str | None) -> None:
+    from storage.db import Database
+
+    db = await Database.open(target, key=key)
+    await db.close()
+
+
+def _copy_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="source", metavar="SQLITE", help=_text("cli.help.copy_from"))
+    parser.add_argument("--to", dest="target", metavar="URL", help=_text("cli.help.copy_to"))
+
+
+@verb("copy-to-postgres", "cli.help.copy", arguments=_copy_arguments)
+def cmd_copy_to_postgres(args: argparse.Namespace) -> int:
+    """An SQLite deployment into an empty PostgreSQL database, counts checked per table."""
+    from storage.dialect import is_postgres_url
+    from storage.to_postgres import copy_to_postgres
+
+    settings = load_settings()
+    # a path, or a URL in SQLAlchemy's spelling (sqlite:///relative, sqlite:////absolute)
+    source = Path(clean_text(args.source or "").removeprefix("sqlite:///") or settings.db_path)
+    url = clean_text(args.target) if args.target else ""
+    if not url and settings.db_url is not None:
+        url = settings.db_url.get_secret_value().strip()
+    if not is_postgres_url(url):
+        raise CliError(_text("cli.ops.copy_needs_url"))
+    key = settings.database_key
+
+    counts = _operation(lambda: copy_to_postgres(source, url, key=key), url)
+    print(_text("cli.ops.copy_done", path=str(source), db=_shown(url), **counts.summary()))
+    for table, rows in counts.rows.items():
+        if rows:
+            print(_text("cli.ops.copy_table", table=table, rows=rows))
+    print(_text("cli.ops.note_copy_key" if key else "cli.ops.note_copy"))
     return 0

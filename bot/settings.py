@@ -84,6 +84,15 @@ class Settings(BaseSettings):
         default=None, description="X-Telegram-Bot-Api-Secret-Token; required for webhook mode"
     )
 
+    health_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="port of /healthz and /readyz in long-polling mode (and for Zalo alone); "
+        "0 = none. In webhook mode they are on the webhook's server",
+    )
+    health_listen: str = Field(default="127.0.0.1", description="address /healthz binds")
+
     zalo_token: SecretStr | None = Field(
         default=None, description="Zalo Bot token «<bot_id>:<secret>» from Zalo Bot Creator"
     )
@@ -324,10 +333,11 @@ def protect_logs(settings: Settings) -> None:
     redact = _RedactToken(secrets)
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    for name in ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler", "aiohttp", "bot"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _RedactToken) for f in logger.filters):
-            logger.addFilter(redact)
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, _RedactToken) for f in handler.filters):
-            handler.addFilter(redact)
+    names = ("httpx", "httpcore", "telegram", "telegram.ext", "apscheduler", "aiohttp", "bot")
+    holders: list[logging.Filterer] = [logging.getLogger(name) for name in names]
+    for holder in [*holders, *logging.getLogger().handlers]:
+        # once per holder, with the secrets of these settings (a filter of earlier settings
+        # in this process — another bot, a test — would not know this token)
+        for earlier in [f for f in holder.filters if isinstance(f, _RedactToken)]:
+            holder.removeFilter(earlier)
+        holder.addFilter(redact)

@@ -35,7 +35,7 @@ from telegram import (
 )
 
 from bot.delivery import RetryPolicy
-from bot.health import Health
+from bot.health import Health, HealthServer, serve_health
 from bot.intake import Parsed
 from bot.pacing import Pacer, Pacing
 from bot.periodic import (
@@ -113,6 +113,7 @@ class TelegramService:
             router.db, router, self.delivery, self.parse, concurrency=settings.concurrent_updates
         )
         self.health = Health(router.db)
+        self.health_server: HealthServer | None = None  # polling mode's own port, if set
         self.username = settings.bot_username
         self._bot_id: int | None = None
         self.commands = list(default_commands() if commands is None else commands)
@@ -136,6 +137,9 @@ class TelegramService:
         await self.receiver.start()
         if self.web is not None and not self.settings.use_webhook:
             await self.web.start(self.settings.web_listen, self.settings.web_port)
+        if not self.settings.use_webhook:
+            s = self.settings
+            self.health_server = await serve_health(self.health, s.health_listen, s.health_port)
         self._tasks.append(every(PRUNE_INTERVAL, self.prune, "prune"))
         self._tasks.append(
             every(ERASURE_WATCH_INTERVAL, forget_erased(self.router.db), "forget-erased")
@@ -160,6 +164,9 @@ class TelegramService:
         await self.intake.stop()
         await self.delivery.stop()
         await self.bot.shutdown()
+        if self.health_server is not None:  # answers 503 "stopping" until here
+            await self.health_server.stop()
+            self.health_server = None
 
     async def __aenter__(self) -> TelegramService:
         await self.start()
