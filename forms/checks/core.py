@@ -188,6 +188,11 @@ class Ctx:
         check_field run about one row only that row's; rules still read the others."""
         return self.row is None or row == self.row
 
+    @property
+    def whole(self) -> bool:
+        """Whether flags on no row are wanted (not in a check_field run about one row)."""
+        return self.row is None
+
     # --- reference dates ------------------------------------------------------------------
     @cached_property
     def meeting(self) -> date | None:
@@ -293,10 +298,6 @@ def _relative_field_ids() -> frozenset[str]:
 _REL_IDS: dict[str, frozenset[str]] = {}
 
 
-def _trigger_fields() -> frozenset[str]:
-    return frozenset(f for r in RULES.values() for f in r.fields)
-
-
 # --- running ---------------------------------------------------------------------------------
 
 
@@ -321,6 +322,8 @@ def _execute(
             # which rule failed and how, never the message or a traceback: they may quote the
             # dossier's content (issue 11)
             log.error("check %s failed on a dossier: %s", r.id, type(exc).__name__)
+    if row is not None:  # one row's run: that row's flags only (see check_field)
+        out = [f for f in out if f.row == row]
     order = _rule_order(tuple(RULES))
     out.sort(key=lambda f: (f.item, order.get(f.rule, 0), f.row if f.row is not None else -1))
     explanations = d.explanations
@@ -426,13 +429,16 @@ def check_field(
     ``field_id`` is a scalar field id, a table id or a relative field id (or
     ``"relatives"``). The field's own item counts as answered (a blank answer is exactly
     what some rules report); other items a rule reads must already have answers. ``row``:
-    the answer is in that row of a table or of the relatives, and only its flags are wanted
-    (the rules skip the other rows' problems; flags not on a row are unchanged).
+    the answer is in that row of a table or of the relatives, and only that row's flags are
+    wanted: they are the whole run's flags on that row, and nothing else is reported (the
+    rules skip the other rows and what is about no row — the family as a whole, item (16) —
+    which waits for the part's end, :func:`check_items`).
     """
     own = _field_item(field_id)
-    if own == 21 and field_id not in _trigger_fields():
-        field_id = RELATIVES  # a relative's fact: run the item (21) rules
     chosen = [r for r in RULES.values() if field_id in r.fields]
+    if own == 21 and not chosen:
+        field_id = RELATIVES  # a relative's fact: run the item (21) rules
+        chosen = [r for r in RULES.values() if field_id in r.fields]
     forced = {own} if own is not None else set()
     chosen = list(_answered_filter(dossier, chosen, forced))
     return _execute(dossier, chosen, today, strict, "answered", field_id, row=row)

@@ -163,15 +163,17 @@ def x11_family(ctx: Ctx) -> Iterator[Flag]:
 
     Death facts and party-member facts are left to X12 and X15. A relative's name not in
     capitals, or typed without any diacritics, is a warning here (the content is right).
-    While a single block is being checked (check_field) missing relatives are not listed.
+    While a single block is being checked (check_field) missing relatives are not listed,
+    and while one relative's row is (check_field with a row) only that block is.
     """
     family = family_of(ctx.form)
-    present = Counter(str(r.get("quan_he", "")) for r in ctx.relatives)
-    answers = family.gate_answers(ctx)
-    yield from _unanswered_gates(ctx, family, answers, present)
-    if ctx.focus is None or ctx.focus in family.gate_ids:
-        yield from _missing_relatives(ctx, family, answers, present)
-        yield from _denied_relatives(ctx, family, answers, present)
+    if ctx.whole:
+        present = Counter(str(r.get("quan_he", "")) for r in ctx.relatives)
+        answers = family.gate_answers(ctx)
+        yield from _unanswered_gates(ctx, family, answers, present)
+        if ctx.focus is None or ctx.focus in family.gate_ids:
+            yield from _missing_relatives(ctx, family, answers, present)
+            yield from _denied_relatives(ctx, family, answers, present)
     seen: set[str] = set()  # the relations declared above (a second father is a duplicate)
     for i, rel in enumerate(ctx.relatives):
         if ctx.in_focus(i):
@@ -708,7 +710,8 @@ def x19_political(ctx: Ctx) -> Iterator[Flag]:
     """An arrest, imprisonment or foreign organisation in (16), or a relative's criminal
     record or political-standard note, sends the dossier to a political-standard review
     (QĐ 367-QĐ/TW) before the chi bộ votes."""
-    for clause in affirmative_clauses(ctx.a("dac_diem_lich_su"), _SIGNALS):
+    history = ctx.a("dac_diem_lich_su") if ctx.whole else ""  # not on a relative's row
+    for clause in affirmative_clauses(history, _SIGNALS):
         yield ctx.flag(
             "X19",
             16,
