@@ -12,7 +12,7 @@ raising.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache, cached_property
@@ -75,6 +75,10 @@ class Rule:
     fields: tuple[str, ...]
     fn: RuleFn = field(repr=False, compare=False)
     reads: tuple[int, ...] = ()
+    #: The fields its flags on a row (of a table, of the relatives) may name; None: not
+    #: declared (any). A row being filled in shows only flags naming the answer's field, so
+    #: a rule that cannot name it is not run then (check_field's ``naming``).
+    row_fields: tuple[str, ...] | None = None
 
     @property
     def items(self) -> frozenset[int]:
@@ -101,18 +105,23 @@ def rule(
     needs: Iterable[int],
     fields: Iterable[str] = (),
     reads: Iterable[int] = (),
+    row_fields: Iterable[str] | None = None,
 ) -> Callable[[RuleFn], RuleFn]:
     """Register ``fn`` as rule ``rule_id`` (ids are unique; registering twice is a bug).
 
     ``needs``: items that must have an answer before the rule can say anything useful
     (scope "answered"). ``reads``: further items it looks at, e.g. the item whose blank
     answer it reports. ``fields``: answers after which the chat should run it.
+    ``row_fields``: the fields its flags on a row may name (:attr:`Rule.row_fields`).
     """
 
     def deco(fn: RuleFn) -> RuleFn:
         if rule_id in RULES:
             raise ValueError(f"rule {rule_id} registered twice")
-        RULES[rule_id] = Rule(rule_id, severity, tuple(needs), tuple(fields), fn, tuple(reads))
+        named = tuple(row_fields) if row_fields is not None else None
+        RULES[rule_id] = Rule(
+            rule_id, severity, tuple(needs), tuple(fields), fn, tuple(reads), named
+        )
         return fn
 
     return deco
@@ -423,6 +432,7 @@ def check_field(
     today: date | None = None,
     strict: bool = False,
     row: int | None = None,
+    naming: Collection[str] | None = None,
 ) -> list[Flag]:
     """Rules triggered by one answer, to run right after the candidate gives it.
 
@@ -432,13 +442,19 @@ def check_field(
     the answer is in that row of a table or of the relatives, and only that row's flags are
     wanted: they are the whole run's flags on that row, and nothing else is reported (the
     rules skip the other rows and what is about no row — the family as a whole, item (16) —
-    which waits for the part's end, :func:`check_items`).
+    which waits for the part's end, :func:`check_items`). ``naming`` (with ``row``): only
+    flags naming one of these fields are wanted — the chat's while a row is being filled in
+    — so the rules whose flags on a row cannot name one (:attr:`Rule.row_fields`) are not
+    run; the others still report all they find.
     """
     own = _field_item(field_id)
     chosen = [r for r in RULES.values() if field_id in r.fields]
     if own == 21 and not chosen:
         field_id = RELATIVES  # a relative's fact: run the item (21) rules
         chosen = [r for r in RULES.values() if field_id in r.fields]
+    if row is not None and naming is not None:
+        wanted = frozenset(naming)
+        chosen = [r for r in chosen if r.row_fields is None or not wanted.isdisjoint(r.row_fields)]
     forced = {own} if own is not None else set()
     chosen = list(_answered_filter(dossier, chosen, forced))
     return _execute(dossier, chosen, today, strict, "answered", field_id, row=row)

@@ -229,9 +229,9 @@ class Structure:
     def clean_row(self, item: ItemDef, row: Row, code: str | None = None) -> Row:
         """The row without the values whose ``when`` no longer holds (deceased → alive…)."""
         keep = {"quan_he"}
-        for f in self.columns(item, code):
-            if f.applies(row):
-                keep.update(f.storage_keys())
+        for _, keys, _, opener, opening in self.row_checks(item, code):
+            if opener is None or row.get(opener, "") in opening:
+                keep.update(keys)
         return {k: v for k, v in row.items() if k in keep}
 
 
