@@ -4,6 +4,7 @@
     python bench/bench_cpu.py --n 20                # CPU ms per update, distinct people
     python bench/bench_cpu.py --n 20 --same-text    # the old way: everyone types sample A
     python bench/bench_cpu.py --callgrind --n 10    # instructions per update (valgrind)
+    python bench/bench_cpu.py --n 20 --cold         # forms' text caches emptied before each update
 
 bench_engine.py's players read the dossier back after every move, which costs as much as the
 engine itself; here each candidate replays a script recorded beforehand (bench_chat's
@@ -15,6 +16,12 @@ commits. Candidates are replayed concurrently (``--concurrency``), as the bot se
 candidates) and prints (instructions(N) − instructions(0)) / updates: a figure that does
 not depend on what else the machine is doing (the 2 cores are shared), so old and new code
 can be compared from runs made at different times.
+
+``--cold`` empties the bounded caches of ``forms`` keyed on typed text (bench_forms.py's
+``text_caches``: parsed dates, names, addresses, readings, rendered messages) before every
+update, so no answer profits from an earlier one; the time spent emptying them is not
+counted. The classifier's phrase book (``_book``, ``_phrase``: built from the phrase lists,
+per-process constants that happen to take an argument) stays.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +52,23 @@ BEFORE_INSTRUCTIONS_M = 9.35
 BEFORE_CPU_MS = 2.17
 
 
-async def replay(router: Any, steps: list[Any], user_id: str) -> int:
+#: Caches among ``text_caches`` that hold per-process constants (see the module docstring).
+CONSTANTS = frozenset({"_book", "_phrase"})
+#: CPU seconds spent emptying caches in a ``--cold`` run (taken off the figure).
+EMPTYING = [0.0]
+
+
+def empty_caches(caches: list[Any]) -> None:
+    started = time.process_time()
+    for cache in caches:
+        cache.cache_clear()
+    EMPTYING[0] += time.process_time() - started
+
+
+async def replay(router: Any, steps: list[Any], user_id: str, caches: Sequence[Any] = ()) -> int:
     """Play ``steps`` as the Telegram user ``user_id``; return the steps whose number of
-    replies differed from the recording (0 when the person's script fits the bot)."""
+    replies differed from the recording (0 when the person's script fits the bot).
+    ``caches``: emptied before every update (``--cold``)."""
     from bot.telegram import split_text
     from handlers.events import Chat, Event, User
 
@@ -70,6 +92,8 @@ async def replay(router: Any, steps: list[Any], user_id: str) -> int:
                 step.value,
             )
             event = Event(user, chat, "button", action=action, update_key=key)
+        if caches:
+            empty_caches(caches)
         replies = await router.handle(event)
         outputs = 0
         for reply in replies:
@@ -94,6 +118,7 @@ def scripts(template: list[Any], n: int, same_text: bool, seed: int) -> list[lis
 
 async def run(args: argparse.Namespace) -> dict[str, float]:
     from bench_chat import record_script
+    from bench_forms import text_caches
 
     from bot.app import build_flows, warm_up
     from handlers.router import Router
@@ -109,16 +134,17 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         gc.freeze()
         queue = list(enumerate(plays))
         mismatches = 0
+        caches = [c for c in text_caches() if c.__qualname__ not in CONSTANTS] if args.cold else []
 
         async def worker() -> None:
             nonlocal mismatches
             while queue:
                 index, steps = queue.pop()
-                mismatches += await replay(router, steps, str(1000 + index))
+                mismatches += await replay(router, steps, str(1000 + index), caches)
 
         wall, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(max(1, args.concurrency))))
-        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        cpu, wall = time.process_time() - cpu - EMPTYING[0], time.perf_counter() - wall
         await db.close()
     updates = sum(len(p) for p in plays)
     return {
@@ -145,6 +171,7 @@ def instructions(n: int, args: argparse.Namespace) -> int:
             "--seed",
             str(args.seed),
             *(["--same-text"] if args.same_text else []),
+            *(["--cold"] if args.cold else []),
         ]
         env = dict(os.environ, PYTHONHASHSEED="0")
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
@@ -161,8 +188,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--same-text", action="store_true", help="everyone types sample A")
     parser.add_argument("--callgrind", action="store_true")
+    parser.add_argument("--cold", action="store_true", help="text caches emptied per update")
     args = parser.parse_args()
     people = "identical text" if args.same_text else f"distinct people (seed {args.seed})"
+    people += ", cold caches" if args.cold else ""
     if args.callgrind:
         base = instructions(0, args)
         full = instructions(args.n, args)

@@ -401,10 +401,29 @@ def classify(text: str, expect: Expect | FieldDef | Kind | None = None) -> Readi
     """What ``text`` is, as a reply to a question of ``expect`` (a field, a kind, or
     :class:`Expect`; None: a question of unknown kind, read strictly)."""
     if isinstance(expect, FieldDef):
-        expect = Expect.of(expect)
+        expect = _expect_of(expect)
     elif not isinstance(expect, Expect):
         expect = Expect(expect)
-    cleaned = clean_text(text, multiline=True)
+    return _classify(clean_text(text, multiline=True), expect)
+
+
+#: :meth:`Expect.of` per field object (the form's fields live as long as the process).
+_EXPECTS: dict[int, tuple[FieldDef, Expect]] = {}
+
+
+def _expect_of(field: FieldDef) -> Expect:
+    hit = _EXPECTS.get(id(field))
+    if hit is None or hit[0] is not field:
+        if len(_EXPECTS) > 4096:  # fields made on the fly (tests): keep it bounded
+            _EXPECTS.clear()
+        hit = _EXPECTS[id(field)] = (field, Expect.of(field))
+    return hit[1]
+
+
+@lru_cache(maxsize=8192)
+def _classify(cleaned: str, expect: Expect) -> Reading:
+    """:func:`classify` of a cleaned text, remembered: an answer is read when it is typed and
+    its stored text again by the part's checks (F18) a few questions later."""
     if not _WORDY.search(cleaned):
         return Reading(Verdict.CHATTER, "noise")
     words = _words(cleaned)

@@ -366,6 +366,27 @@ class Dossiers(SqlRepo):
         )
         return await self._record(row) if row else None
 
+    async def get_with_person(
+        self, dossier_id: int, platform: str, platform_user_id: str
+    ) -> tuple[Person | None, DossierRecord | None]:
+        """:meth:`People.find` and :meth:`get` in one statement (the candidate's every event
+        reads both): the person's own row joined with the dossier. A person known only
+        through a link to another channel falls back to the two reads."""
+        people = ", ".join(f"p.{c.strip()}" for c in People._COLS.split(","))
+        columns = ", ".join(f"d.{c.strip()}" for c in self._COLS.split(","))
+        row = await self.s.fetchone(
+            f"SELECT {people}, {columns} FROM people p LEFT JOIN dossiers d ON d.id = ?"
+            " WHERE p.platform = ? AND p.platform_user_id = ?",
+            (dossier_id, platform, platform_user_id),
+        )
+        if row is None:
+            person = await self.s.repo(People).find(platform, platform_user_id)
+            return person, await self.get(dossier_id)
+        width = len(Person.__slots__)
+        values = tuple(row)
+        record = await self._record(values[width:]) if values[width] is not None else None
+        return Person(*values[:width]), record
+
     async def current_for(
         self, person_id: int, statuses: tuple[str, ...] = ACTIVE_STATUSES
     ) -> DossierRecord | None:

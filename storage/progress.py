@@ -25,6 +25,7 @@ import re
 import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -54,8 +55,10 @@ ERASED: dict[str, Any] = {
 _BOOKLET_DATE = re.compile(r"[0-3][0-9]/[01][0-9]/[12][0-9][0-9][0-9]")
 
 
+@lru_cache(maxsize=2048)
 def local_day(stamp: str | None) -> int | None:
-    """The day number of a stored UTC timestamp's local date (None for none)."""
+    """The day number of a stored UTC timestamp's local date (None for none). Remembered:
+    every answer asks it of its own time and of the dossier's previous answer's."""
     if stamp is None:
         return None
     try:
@@ -105,6 +108,17 @@ def content_columns(
     }
 
 
+#: The answers :func:`content_columns` reads.
+_CONTENT_ANSWERS = ("ho_ten", "ngay_chung_nhan_ntvd", "ngay_sinh")
+
+
+def _content_inputs(dossier: Dossier) -> tuple[Any, ...]:
+    """What :func:`content_columns` reads of a dossier: most answers change none of it, and
+    the row's columns are then left as they are without computing them twice."""
+    answers = dossier.answers
+    return (dossier.meta.dossier_opened, *(answers.get(key) for key in _CONTENT_ANSWERS))
+
+
 class Progress(SqlRepo):
     """Writes a dossier's ``dossier_progress`` columns (not the stage columns)."""
 
@@ -129,9 +143,10 @@ class Progress(SqlRepo):
         today = local_day(tx.now)
         if local_day(last_updated_at) != today:
             columns["updated_d"] = today
-        old = content_columns(before.answers, before.meta.dossier_opened, opened_at)
-        new = content_columns(after.answers, after.meta.dossier_opened, opened_at)
-        columns |= {name: value for name, value in new.items() if old[name] != value}
+        if _content_inputs(before) != _content_inputs(after):
+            old = content_columns(before.answers, before.meta.dossier_opened, opened_at)
+            new = content_columns(after.answers, after.meta.dossier_opened, opened_at)
+            columns |= {name: value for name, value in new.items() if old[name] != value}
         written = await tx.execute(
             f"UPDATE dossier_progress SET {' = ?, '.join(columns)} = ? WHERE dossier_id = ?",
             (*columns.values(), dossier_id),

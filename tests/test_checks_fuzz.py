@@ -150,11 +150,39 @@ def test_partial_checks_never_raise(d: Dossier, field: str, items: list[int]) ->
     whole = check_field(d, field, today=date(2026, 6, 1), strict=True)
     _well_formed(whole)
     _well_formed(check_items(d, items, today=date(2026, 6, 1), strict=True))
-    for row in range(3):  # one row's run: that row's flags and those on no row, as in the whole
+    for row in range(3):  # one row's run: that row's flags, as in the whole, and no others
         one = check_field(d, field, today=date(2026, 6, 1), strict=True, row=row)
-        assert [f for f in one if f.row in (None, row)] == [
-            f for f in whole if f.row in (None, row)
-        ]
+        assert one == [f for f in whole if f.row == row]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(d=mangled())
+def test_flags_on_a_row_name_only_the_fields_their_rule_declares(d: Dossier) -> None:
+    """``row_fields`` (issue 17) lets a row being filled in skip the rules that cannot name
+    the answer's field: a rule's flags on a row never name a field it did not declare."""
+    for f in run_checks(d, today=date(2026, 6, 1), strict=True):
+        declared = RULES[f.rule].row_fields
+        if f.row is not None and f.field and declared is not None:
+            assert f.field in declared, (f.rule, f.field)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    d=mangled(),
+    target=st.sampled_from([*TABLE_IDS, *REL_FIELDS]),
+    named=st.sampled_from([*REL_FIELDS, "tu", "den", "viec", "noi_dung", "thang_nam"]),
+)
+def test_a_row_run_naming_a_field_gives_that_fields_flags_as_the_full_row_run(
+    d: Dossier, target: str, named: str
+) -> None:
+    """What the chat shows while a row is filled in (the flags naming the answer's field)
+    is the same whether the rules that cannot name it run or not."""
+    for row in range(3):
+        full = check_field(d, target, today=date(2026, 6, 1), strict=True, row=row)
+        fewer = check_field(
+            d, target, today=date(2026, 6, 1), strict=True, row=row, naming=(named,)
+        )
+        assert [f for f in fewer if f.field == named] == [f for f in full if f.field == named]
 
 
 def test_a_rule_that_breaks_does_not_break_the_others(monkeypatch) -> None:

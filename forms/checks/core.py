@@ -12,7 +12,7 @@ raising.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache, cached_property
@@ -75,6 +75,10 @@ class Rule:
     fields: tuple[str, ...]
     fn: RuleFn = field(repr=False, compare=False)
     reads: tuple[int, ...] = ()
+    #: The fields its flags on a row (of a table, of the relatives) may name; None: not
+    #: declared (any). A row being filled in shows only flags naming the answer's field, so
+    #: a rule that cannot name it is not run then (check_field's ``naming``).
+    row_fields: tuple[str, ...] | None = None
 
     @property
     def items(self) -> frozenset[int]:
@@ -101,18 +105,23 @@ def rule(
     needs: Iterable[int],
     fields: Iterable[str] = (),
     reads: Iterable[int] = (),
+    row_fields: Iterable[str] | None = None,
 ) -> Callable[[RuleFn], RuleFn]:
     """Register ``fn`` as rule ``rule_id`` (ids are unique; registering twice is a bug).
 
     ``needs``: items that must have an answer before the rule can say anything useful
     (scope "answered"). ``reads``: further items it looks at, e.g. the item whose blank
     answer it reports. ``fields``: answers after which the chat should run it.
+    ``row_fields``: the fields its flags on a row may name (:attr:`Rule.row_fields`).
     """
 
     def deco(fn: RuleFn) -> RuleFn:
         if rule_id in RULES:
             raise ValueError(f"rule {rule_id} registered twice")
-        RULES[rule_id] = Rule(rule_id, severity, tuple(needs), tuple(fields), fn, tuple(reads))
+        named = tuple(row_fields) if row_fields is not None else None
+        RULES[rule_id] = Rule(
+            rule_id, severity, tuple(needs), tuple(fields), fn, tuple(reads), named
+        )
         return fn
 
     return deco
@@ -187,6 +196,11 @@ class Ctx:
         """Whether the flags of ``row`` (of a table or of the relatives) are wanted: in a
         check_field run about one row only that row's; rules still read the others."""
         return self.row is None or row == self.row
+
+    @property
+    def whole(self) -> bool:
+        """Whether flags on no row are wanted (not in a check_field run about one row)."""
+        return self.row is None
 
     # --- reference dates ------------------------------------------------------------------
     @cached_property
@@ -293,10 +307,6 @@ def _relative_field_ids() -> frozenset[str]:
 _REL_IDS: dict[str, frozenset[str]] = {}
 
 
-def _trigger_fields() -> frozenset[str]:
-    return frozenset(f for r in RULES.values() for f in r.fields)
-
-
 # --- running ---------------------------------------------------------------------------------
 
 
@@ -321,6 +331,8 @@ def _execute(
             # which rule failed and how, never the message or a traceback: they may quote the
             # dossier's content (issue 11)
             log.error("check %s failed on a dossier: %s", r.id, type(exc).__name__)
+    if row is not None:  # one row's run: that row's flags only (see check_field)
+        out = [f for f in out if f.row == row]
     order = _rule_order(tuple(RULES))
     out.sort(key=lambda f: (f.item, order.get(f.rule, 0), f.row if f.row is not None else -1))
     explanations = d.explanations
@@ -420,19 +432,29 @@ def check_field(
     today: date | None = None,
     strict: bool = False,
     row: int | None = None,
+    naming: Collection[str] | None = None,
 ) -> list[Flag]:
     """Rules triggered by one answer, to run right after the candidate gives it.
 
     ``field_id`` is a scalar field id, a table id or a relative field id (or
     ``"relatives"``). The field's own item counts as answered (a blank answer is exactly
     what some rules report); other items a rule reads must already have answers. ``row``:
-    the answer is in that row of a table or of the relatives, and only its flags are wanted
-    (the rules skip the other rows' problems; flags not on a row are unchanged).
+    the answer is in that row of a table or of the relatives, and only that row's flags are
+    wanted: they are the whole run's flags on that row, and nothing else is reported (the
+    rules skip the other rows and what is about no row — the family as a whole, item (16) —
+    which waits for the part's end, :func:`check_items`). ``naming`` (with ``row``): only
+    flags naming one of these fields are wanted — the chat's while a row is being filled in
+    — so the rules whose flags on a row cannot name one (:attr:`Rule.row_fields`) are not
+    run; the others still report all they find.
     """
     own = _field_item(field_id)
-    if own == 21 and field_id not in _trigger_fields():
-        field_id = RELATIVES  # a relative's fact: run the item (21) rules
     chosen = [r for r in RULES.values() if field_id in r.fields]
+    if own == 21 and not chosen:
+        field_id = RELATIVES  # a relative's fact: run the item (21) rules
+        chosen = [r for r in RULES.values() if field_id in r.fields]
+    if row is not None and naming is not None:
+        wanted = frozenset(naming)
+        chosen = [r for r in chosen if r.row_fields is None or not wanted.isdisjoint(r.row_fields)]
     forced = {own} if own is not None else set()
     chosen = list(_answered_filter(dossier, chosen, forced))
     return _execute(dossier, chosen, today, strict, "answered", field_id, row=row)

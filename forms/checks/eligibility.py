@@ -129,7 +129,7 @@ def _kinds(ctx: Ctx) -> tuple[list[int], list[int], list[int]]:
     return members, youth, union
 
 
-@rule("X3", ERROR, needs=(), reads=(3, 12, 92), fields=("gioi_thieu",))
+@rule("X3", ERROR, needs=(), reads=(3, 12, 92), fields=("gioi_thieu",), row_fields=())
 def x3_introducers(ctx: Ctx) -> Iterator[Flag]:
     """Who introduces: a Youth Union member of youth age (≤ 30 on the reference date) is
     introduced by the grassroots Youth Union committee's resolution plus one official

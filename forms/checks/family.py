@@ -153,7 +153,13 @@ def _missing_facts(rel: Row, facts: tuple[FieldDef, ...]) -> list[str]:
 # --- X11 -------------------------------------------------------------------------------------
 
 
-@rule("X11", ERROR, needs=(21,), fields=("relatives", *family_of(load_form()).gate_ids))
+@rule(
+    "X11",
+    ERROR,
+    needs=(21,),
+    fields=("relatives", *family_of(load_form()).gate_ids),
+    row_fields=("ho_ten",),
+)
 def x11_family(ctx: Ctx) -> Iterator[Flag]:
     """Every relation the gate answers of (21) call for (the form's ``Relation.when``): the
     four grandparents, both parents or, as the gate "nuoi_duong" says, the person who raised
@@ -163,15 +169,17 @@ def x11_family(ctx: Ctx) -> Iterator[Flag]:
 
     Death facts and party-member facts are left to X12 and X15. A relative's name not in
     capitals, or typed without any diacritics, is a warning here (the content is right).
-    While a single block is being checked (check_field) missing relatives are not listed.
+    While a single block is being checked (check_field) missing relatives are not listed,
+    and while one relative's row is (check_field with a row) only that block is.
     """
     family = family_of(ctx.form)
-    present = Counter(str(r.get("quan_he", "")) for r in ctx.relatives)
-    answers = family.gate_answers(ctx)
-    yield from _unanswered_gates(ctx, family, answers, present)
-    if ctx.focus is None or ctx.focus in family.gate_ids:
-        yield from _missing_relatives(ctx, family, answers, present)
-        yield from _denied_relatives(ctx, family, answers, present)
+    if ctx.whole:
+        present = Counter(str(r.get("quan_he", "")) for r in ctx.relatives)
+        answers = family.gate_answers(ctx)
+        yield from _unanswered_gates(ctx, family, answers, present)
+        if ctx.focus is None or ctx.focus in family.gate_ids:
+            yield from _missing_relatives(ctx, family, answers, present)
+            yield from _denied_relatives(ctx, family, answers, present)
     seen: set[str] = set()  # the relations declared above (a second father is a duplicate)
     for i, rel in enumerate(ctx.relatives):
         if ctx.in_focus(i):
@@ -302,7 +310,7 @@ def _name_problem(ctx: Ctx, rel: Row) -> str:
 # --- X12 -------------------------------------------------------------------------------------
 
 
-@rule("X12", ERROR, needs=(21,), fields=("relatives",))
+@rule("X12", ERROR, needs=(21,), fields=("relatives",), row_fields=())
 def x12_deceased(ctx: Ctx) -> Iterator[Flag]:
     """A deceased relative has the year, the cause and the place of death; the year is
     after the birth year and not in the future."""
@@ -350,7 +358,7 @@ def _first(ctx: Ctx, code: str) -> Row | None:
     return None
 
 
-@rule("X13", WARNING, needs=(3, 21), fields=("relatives",))
+@rule("X13", WARNING, needs=(3, 21), fields=("relatives",), row_fields=("nam_sinh",))
 def x13_years(ctx: Ctx) -> Iterator[Flag]:
     """Plausible birth years (heuristic): parents 15–60 years older than their child,
     grandparents at least 15 years older than the parent on their side, children at least
@@ -532,7 +540,7 @@ def relatives_abroad(dossier: Dossier) -> list[tuple[int, AbroadReason]]:
     return out
 
 
-@rule("X14", WARNING, needs=(21,), fields=("relatives",))
+@rule("X14", WARNING, needs=(21,), fields=("relatives",), row_fields=("o_nuoc_ngoai", "cu_tru"))
 def x14_abroad(ctx: Ctx) -> Iterator[Flag]:
     """A relative living abroad or of foreign nationality (:func:`relatives_abroad`): the
     chi bộ verifies through the Vietnamese representation abroad (up to 90 working days).
@@ -575,7 +583,7 @@ def x14_abroad(ctx: Ctx) -> Iterator[Flag]:
 # --- X15 -------------------------------------------------------------------------------------
 
 
-@rule("X15", WARNING, needs=(21,), fields=("relatives",))
+@rule("X15", WARNING, needs=(21,), fields=("relatives",), row_fields=("ngay_vao_dang",))
 def x15_party_members(ctx: Ctx) -> Iterator[Flag]:
     """A relative who is a party member: admission date, party cell and where the file is
     kept, so the committee can confirm them (their history is then not re-verified).
@@ -703,12 +711,14 @@ def affirmative_clauses(text: str, signals: tuple[str, ...]) -> list[str]:
     needs=(),
     reads=(16, 21),
     fields=("dac_diem_lich_su", "relatives"),
+    row_fields=("tien_an", "chinh_tri"),
 )
 def x19_political(ctx: Ctx) -> Iterator[Flag]:
     """An arrest, imprisonment or foreign organisation in (16), or a relative's criminal
     record or political-standard note, sends the dossier to a political-standard review
     (QĐ 367-QĐ/TW) before the chi bộ votes."""
-    for clause in affirmative_clauses(ctx.a("dac_diem_lich_su"), _SIGNALS):
+    history = ctx.a("dac_diem_lich_su") if ctx.whole else ""  # not on a relative's row
+    for clause in affirmative_clauses(history, _SIGNALS):
         yield ctx.flag(
             "X19",
             16,

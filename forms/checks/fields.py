@@ -199,6 +199,7 @@ _ADDRESS_FIELDS = (
     needs=(),
     reads=(5, 6, 7, 21),
     fields=("noi_dang_ky_khai_sinh", "que_quan", "thuong_tru", "tam_tru", "relatives"),
+    row_fields=("noi_sinh", "que_quan"),
 )
 def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
     """Items (5), (6), (7) and the relatives' birth place / hometown.
@@ -429,6 +430,7 @@ _TABLE_ITEMS = {
     needs=(),
     reads=tuple(_TABLE_ITEMS.values()),
     fields=tuple(_TABLE_ITEMS),
+    row_fields=(),
 )
 def f12_rows(ctx: Ctx) -> Iterator[Flag]:
     """Each table row has its period (or month), its content and the deciding body; no

@@ -125,6 +125,7 @@ _MONTH_IN_TEXT = re.compile(r"\bth[aá]ng\s+(\d{1,2}[/.\-]\d{4})(?![/.\-]?\d)", 
     ERROR,
     needs=(14, 15),
     fields=("lich_su", "cong_tac", "ngay_vao_doan"),
+    row_fields=(),
 )
 def x4_history(ctx: Ctx) -> Iterator[Flag]:
     """(14) runs without holes (a summer break of up to 3 months between school periods is
@@ -197,7 +198,7 @@ def _other_youth_date(text: str, joined: date) -> str | None:
     return None
 
 
-@rule("X5", ERROR, needs=(15,), fields=("cong_tac",))
+@rule("X5", ERROR, needs=(15,), fields=("cong_tac",), row_fields=())
 def x5_continuity(ctx: Ctx) -> Iterator[Flag]:
     """(15) covers every month from its first period to "nay": no month uncovered between
     periods, and the last period ends "nay". Rows written out of time order are a warning
@@ -228,7 +229,7 @@ def x5_continuity(ctx: Ctx) -> Iterator[Flag]:
         yield ctx.flag("X5", 15, "order", msg("X5", "order"), table="cong_tac", severity="warning")
 
 
-@rule("X6", "warning", needs=(15,), fields=("cong_tac",))
+@rule("X6", "warning", needs=(15,), fields=("cong_tac",), row_fields=())
 def x6_overlaps(ctx: Ctx) -> Iterator[Flag]:
     """Main-activity rows of (15) do not overlap; concurrent study or posts go in brackets,
     the "chức vụ" column or (17)."""
@@ -279,7 +280,7 @@ def _school_start(history: list[Row], hist: list[tuple[int, v.Span]]) -> tuple[i
     return None
 
 
-@rule("X7", "warning", needs=(3, 14), fields=("lich_su",))
+@rule("X7", "warning", needs=(3, 14), fields=("lich_su",), row_fields=())
 def x7_school_age(ctx: Ctx) -> Iterator[Flag]:
     """Heuristics on (14): school (the first primary-school period) starts at 5–8 years
     old, earlier periods at home or in kindergarten are fine; no period before birth; lower
@@ -455,7 +456,13 @@ def _training_text(row: Row) -> str:
     return " | ".join(str(row.get(c, "")) for c in ("nganh", "van_bang", "truong"))
 
 
-@rule("X9", ERROR, needs=(11, 17), fields=("dao_tao", *(f for f, _ in _DIPLOMA_FIELDS)))
+@rule(
+    "X9",
+    ERROR,
+    needs=(11, 17),
+    fields=("dao_tao", *(f for f, _ in _DIPLOMA_FIELDS)),
+    row_fields=(),
+)
 def x9_diplomas(ctx: Ctx) -> Iterator[Flag]:
     """Every diploma named in (11) (chuyên môn, học vị, LLCT, ngoại ngữ, tin học) has its
     row in (17) (flagged on (17), where the row is added), and every degree in (17)'s
@@ -505,7 +512,14 @@ def stay_months(span: v.Span) -> int:
     return span.end - span.start
 
 
-@rule("X10", "warning", needs=(15, 18), reads=(14,), fields=("nuoc_ngoai", "cong_tac", "lich_su"))
+@rule(
+    "X10",
+    "warning",
+    needs=(15, 18),
+    reads=(14,),
+    fields=("nuoc_ngoai", "cong_tac", "lich_su"),
+    row_fields=(),
+)
 def x10_abroad_history(ctx: Ctx) -> Iterator[Flag]:
     """Each stay of (18) falls inside a (15) period that mentions it (the country, or
     "nước ngoài"), or has a (15) row of its own; and each stay abroad of 3 months or more

@@ -3,6 +3,8 @@ with its buttons — jump to the item, explain a warning, see the next page."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from forms import checks as fchecks
 from forms.checks import Flag
 from forms.model import ItemDef
@@ -36,11 +38,14 @@ def progress_flags(turn: Turn) -> list[Flag]:
         return []
 
 
-def field_flags(turn: Turn, target: str, row: int | None = None) -> list[Flag]:
+def field_flags(
+    turn: Turn, target: str, row: int | None = None, naming: Collection[str] | None = None
+) -> list[Flag]:
     """The rules of one field or table (``target``), right after an answer; ``row``: the
-    answer's row of a table or of the relatives (the other rows' flags are not wanted)."""
+    answer's row of a table or of the relatives (the other rows' flags are not wanted);
+    ``naming``: only flags naming these fields are wanted (see ``check_field``)."""
     try:
-        return fchecks.check_field(turn.d, target, today=turn.today, row=row)
+        return fchecks.check_field(turn.d, target, today=turn.today, row=row, naming=naming)
     except Exception as exc:
         log.error("field checks failed: %s", failure_place(exc))
         return []

@@ -52,7 +52,7 @@ from handlers.candidate.texts import COMMAND_NAMES, COMMANDS, t
 from handlers.events import Event, Reply
 from handlers.routing import Routes
 from handlers.web.links import LinkSigner
-from storage.core import ConversationRecord, encode_state
+from storage.core import ConversationRecord, DossierRecord, encode_state
 from storage.db import Tx
 from storage.outbox import Outbox
 
@@ -120,13 +120,18 @@ class CandidateFlow:
         return turn.replies
 
     async def load(self, tx: Tx, event: Event, conv: ConversationRecord | None) -> Turn:
-        person = await tx.people.find(event.user.platform, event.user.id)
-        record = None
-        if person is not None and person.consent_at:
-            if conv and conv.dossier_id:
-                record = await tx.dossiers.get(conv.dossier_id)
-                if record is not None and record.status == "deleted":
-                    record = None
+        user = event.user
+        record: DossierRecord | None = None
+        if conv and conv.dossier_id:  # the usual event: both in one read
+            found = await tx.dossiers.get_with_person(conv.dossier_id, user.platform, user.id)
+            person, record = found
+        else:
+            person = await tx.people.find(user.platform, user.id)
+        if person is None or not person.consent_at:
+            record = None
+        else:
+            if record is not None and record.status == "deleted":
+                record = None
             if record is None:
                 record = await tx.dossiers.current_for(person.id)
         conversation = decode(conv.state if conv else {})

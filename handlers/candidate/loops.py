@@ -113,16 +113,19 @@ class RowQuestion(Question):
         return self.settled(field_id=nxt.id, start=None)
 
     def own_flags(self, turn: Turn, fdef: FieldDef) -> list[Flag]:
-        # In a row: while it is being entered only the answer's own format problems; once it
-        # is complete, the row's problems. Table-wide ones wait for "Xong" / the part's end.
+        # In a row: while it is being entered only the answer's own format problems (the
+        # rules that cannot name its field are not run); once it is complete, the row's
+        # problems. Table-wide ones wait for "Xong" / the part's end.
         item = self.item_def(turn)
         target = item.table.id if item.table is not None else fdef.id
         r = self.row_index
-        flags = field_flags(turn, target, r)
+        complete = turn.structure.row_complete(item, self.stored_row(turn) or {}, self.code())
+        own = (*fdef.storage_keys(), fdef.id)
+        flags = field_flags(turn, target, r, naming=None if complete else own)
         mine = [f for f in flags if f.item == item.number and f.row == r and f.field]
-        if turn.structure.row_complete(item, self.stored_row(turn) or {}, self.code()):
+        if complete:
             return mine
-        return [f for f in mine if f.field in fdef.storage_keys() or f.field == fdef.id]
+        return [f for f in mine if f.field in own]
 
 
 class LoopMenu(Screen):

@@ -15,9 +15,7 @@ to. Both stacks hold screens' addresses (:mod:`.state`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from forms.dossier import Row
 from forms.model import FieldDef, ItemDef, TableDef
 from handlers.candidate.consent import ask_consent
 from handlers.candidate.core import HISTORY, Screen, Turn
@@ -47,21 +45,6 @@ class Navigator:
     def __init__(self, turn: Turn) -> None:
         self.turn = turn
         self.structure = turn.structure
-        #: The rows' first missing fields by (item, relation, the row's content), for this
-        #: event: after an answer in a loop the walk and the progress header both ask it of
-        #: every row; a row the answer changed has another content, so it is asked anew.
-        self._missing: dict[tuple[Any, ...], FieldDef | None] = {}
-
-    def missing_in_row(self, item: ItemDef, row: Row, code: str | None = None) -> FieldDef | None:
-        """:meth:`Structure.first_missing`, remembered for this event."""
-        try:
-            return self._missing[(item.number, code, tuple(row.items()))]
-        except KeyError:
-            found = self.structure.first_missing(item, row, code)
-            self._missing[(item.number, code, tuple(row.items()))] = found
-            return found
-        except TypeError:  # a value that is no text (the flows store only text)
-            return self.structure.first_missing(item, row, code)
 
     # -- the walk ------------------------------------------------------------------------------
     def open_in_item(self, item: ItemDef) -> Screen | None:
@@ -86,7 +69,7 @@ class Navigator:
         turn = self.turn
         rows = turn.d.rows(table.id)
         for r, row in enumerate(rows):
-            missing = self.missing_in_row(item, row)
+            missing = self.structure.first_missing(item, row)
             if missing is not None:
                 return ColumnQuestion(item=item.number, row=r, field_id=missing.id)
         if not rows and (table.min_rows > 0 or (item.optional and item.ask)):
@@ -102,7 +85,7 @@ class Navigator:
         for rel in structure.relations_of(item, d):
             indices = by_code.get(rel.code, [])
             for r in indices:
-                missing = self.missing_in_row(item, d.relatives[r], rel.code)
+                missing = structure.first_missing(item, d.relatives[r], rel.code)
                 if missing is not None:
                     return RelativeQuestion(
                         item=item.number, relation=rel.code, row=r, field_id=missing.id
@@ -184,7 +167,7 @@ class Navigator:
                 total += 1
                 indices = by_code.get(rel.code, [])
                 complete = bool(indices) and all(
-                    self.missing_in_row(item, d.relatives[r], rel.code) is None for r in indices
+                    structure.first_missing(item, d.relatives[r], rel.code) is None for r in indices
                 )
                 if rel.multiple:
                     complete = complete and relation_key(rel.code) in closed

@@ -45,6 +45,23 @@ def answered(field_def: FieldDef, values: dict[str, str]) -> bool:
     return True
 
 
+#: One field of a row as :meth:`Structure.first_missing` tests it, looked up once per form:
+#: the field, the keys it fills, whether a blank is missing, and the answer that opens it
+#: (``when``: the field it reads and the values that open it; None: always asked).
+RowCheck = tuple[FieldDef, tuple[str, ...], bool, str | None, tuple[str, ...]]
+
+
+def _row_check(f: FieldDef) -> RowCheck:
+    when = f.when
+    return (
+        f,
+        f.storage_keys(),
+        f.required,
+        when.field if when is not None else None,
+        when.wanted if when is not None else (),
+    )
+
+
 def table_key(table_id: str) -> str:
     """The ``closed`` key of a table's loop."""
     return f"t:{table_id}"
@@ -68,6 +85,9 @@ class Structure:
         ]
         self._section_index = {it.number: i for i, s in enumerate(self.sections) for it in s.items}
         self._item_index = {it.number: i for i, it in enumerate(self.items)}
+        #: :meth:`first_missing`'s field tests per (item, relation): the walk and the
+        #: progress header test every row of a table or of the relatives at every question.
+        self._row_checks: dict[tuple[int, str | None], tuple[RowCheck, ...]] = {}
         timelines = [it for it in self.items if it.table and it.table.continuous]
         #: The tables whose periods continue one another (14, 15), in order.
         self.timelines: list[ItemDef] = timelines
@@ -170,11 +190,29 @@ class Structure:
         return found
 
     def first_missing(self, item: ItemDef, row: Row, code: str | None = None) -> FieldDef | None:
-        """The row's first field asked (:meth:`row_fields`) and not answered, or None."""
-        for f in self.columns(item, code):
-            if f.applies(row) and not answered(f, row):
-                return f
+        """The row's first field asked (:meth:`row_fields`) and not answered, or None: the
+        test of :func:`answered` and ``FieldDef.applies``, written out over
+        :meth:`row_checks` (it runs for every row at every question)."""
+        for f, keys, required, opener, opening in self.row_checks(item, code):
+            if opener is not None and row.get(opener, "") not in opening:
+                continue  # not asked
+            if required:
+                for k in keys:
+                    if not str(row.get(k, "")).strip():
+                        return f
+            else:
+                for k in keys:
+                    if k not in row:
+                        return f
         return None
+
+    def row_checks(self, item: ItemDef, code: str | None = None) -> tuple[RowCheck, ...]:
+        """The :data:`RowCheck` of each of :meth:`columns`, built once per (item, relation)."""
+        key = (item.number, code)
+        found = self._row_checks.get(key)
+        if found is None:
+            found = self._row_checks[key] = tuple(_row_check(f) for f in self.columns(item, code))
+        return found
 
     def next_in_row(
         self, item: ItemDef, row: Row, after: str, code: str | None = None, *, all_: bool
@@ -191,9 +229,9 @@ class Structure:
     def clean_row(self, item: ItemDef, row: Row, code: str | None = None) -> Row:
         """The row without the values whose ``when`` no longer holds (deceased → alive…)."""
         keep = {"quan_he"}
-        for f in self.columns(item, code):
-            if f.applies(row):
-                keep.update(f.storage_keys())
+        for _, keys, _, opener, opening in self.row_checks(item, code):
+            if opener is None or row.get(opener, "") in opening:
+                keep.update(keys)
         return {k: v for k, v in row.items() if k in keep}
 
 
