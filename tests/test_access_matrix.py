@@ -13,7 +13,7 @@ from datetime import datetime
 import pytest
 
 from admission import lifecycle
-from admission.clock import FixedClock
+from admission.clock import FixedClock, local_date
 from bot.app import build_flows
 from handlers.access import rights
 from handlers.events import Chat, Event, Reply, User
@@ -102,7 +102,7 @@ async def _world(db: Database) -> tuple[dict[str, int], dict[str, DossierRecord]
             if status == "admitted":
                 approved = await tx.dossiers.get(record.id)
                 assert approved is not None and approved.approved_at is not None
-                day = datetime.fromisoformat(approved.approved_at).date()
+                day = local_date(approved.approved_at)  # the users' day, not UTC's
                 for step in ("ban_viet_tay", "chi_bo", "dang_uy", "quyet_dinh"):
                     await record_step(tx, record.id, step, day, today=day)
             if status == "withdrawn":  # the candidate's exit (/rut), after the review began

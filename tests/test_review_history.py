@@ -22,7 +22,7 @@ async def test_history_speaks_vietnamese_for_every_recorded_action(router: Route
     net = Net(router)
     sec, sec_chat = person("sec", "Bí thư")
     rev, rev_chat = person("rev", "Người duyệt")
-    cand, _ = person("cand", "Nguyễn Văn An")
+    cand, cand_chat = person("cand", "Nguyễn Văn An")
     async with router.db.transaction() as tx:
         boot = await bootstrap(tx, "Chi bộ cơ sở Trường A", platform=PLATFORM, kind="chi_bo_co_so")
     assert boot.code
@@ -43,9 +43,11 @@ async def test_history_speaks_vietnamese_for_every_recorded_action(router: Route
     )
     assert "Nộp bản lý lịch viết tay" in net.last(sec_chat)[1].text
 
+    await net.event(cand, cand_chat, kind="command", command="dulieu")  # their data, sent
     await net.event(sec, sec_chat, kind="command", command="lichsu", text=f"#{record.id}")
     history = net.last(sec_chat)[1].text
     assert "duyệt" in history
+    assert "tải về dữ liệu của mình · Nguyễn Văn An" in history
     assert "«Nộp bản lý lịch viết tay» ngày 02/03/2026" in history
     assert "gửi bản chính thức cho người khai · Nguyễn Văn An" in history
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", history), history  # no raw action names

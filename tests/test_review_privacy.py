@@ -15,7 +15,7 @@ import pytest
 
 from admission import access as rules
 from admission import lifecycle
-from admission.clock import FixedClock
+from admission.clock import FixedClock, local_date
 from bot.app import build_flows
 from forms.checks import Flag
 from forms.dossier import Dossier
@@ -285,7 +285,7 @@ async def test_reopening_is_refused_once_the_admission_decision_is_recorded(
     async with db.transaction() as tx:
         record = await tx.dossiers.get(dossier_id)
         assert record is not None and record.approved_at is not None
-        day = datetime.fromisoformat(record.approved_at).date()
+        day = local_date(record.approved_at)  # the users' day (UTC's is a day behind after 17:00)
         for step in ("ban_viet_tay", "chi_bo", "dang_uy", "quyet_dinh"):
             await record_step(tx, dossier_id, step, day, today=day, recorded_by=None)
     await world.tap(R3, DU_GROUP, du_card, "Mở lại")
