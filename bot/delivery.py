@@ -331,8 +331,8 @@ class Delivery:
                 row, following = following, None
                 if seen < 0:
                     seen = self._wakes.get(chat_id, 0)
-                    async with self.db.transaction(self.wall()) as tx:
-                        row = await tx.repo(Outbox).next(self.platform, chat_id)
+                    async with self.db.latest() as s:  # a read: no transaction needed
+                        row = await s.repo(Outbox).next(self.platform, chat_id)
                 if row is None:
                     if self._wakes.get(chat_id, 0) != seen:  # woken since: read again
                         seen = -1

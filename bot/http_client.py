@@ -169,6 +169,11 @@ class _Connection(asyncio.Protocol):
         return self.answer
 
 
+def _expire(answer: asyncio.Future[tuple[int, bytes]]) -> None:
+    if not answer.done():
+        answer.set_exception(HttpTimeout("no answer in time"))
+
+
 class HttpClient:
     """Keep-alive connections to one origin (``base_url``'s scheme, host and port)."""
 
@@ -225,15 +230,15 @@ class HttpClient:
         async with self._slots:
             for attempt in (1, 2):
                 connection, reused = await self._connection(timeout)
-                answer = connection.start(request, asyncio.get_running_loop())
+                loop = asyncio.get_running_loop()
+                answer = connection.start(request, loop)
+                # a timer on the answer (asyncio.wait_for costs a task's worth per call)
+                timer = None if timeout is None else loop.call_later(timeout, _expire, answer)
                 try:
-                    if timeout is None:
-                        result = await answer
-                    else:
-                        result = await asyncio.wait_for(answer, timeout)
-                except TimeoutError as exc:
+                    result = await answer
+                except HttpTimeout:
                     self._drop(connection)
-                    raise HttpTimeout(f"no answer within {timeout} s") from exc
+                    raise
                 except HttpFailed:
                     self._drop(connection)
                     # a kept connection the server had closed before it read our request
@@ -244,6 +249,9 @@ class HttpClient:
                 except BaseException:
                     self._drop(connection)  # cancelled mid-answer: the connection is spent
                     raise
+                finally:
+                    if timer is not None:
+                        timer.cancel()
                 self._release(connection)
                 return result
         raise AssertionError("unreachable")
