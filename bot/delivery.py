@@ -25,11 +25,12 @@ records it (chat and reason, never content).
 One worker per chat with pending rows takes them in id order; each row is marked sent — and,
 for a reply marked ``remember``, the sent message's id handed to the flows (``remembered``) —
 in one transaction after the platform confirmed it, shared with the marks of other chats'
-replies confirmed in the same turn of the event loop (:class:`_SentMarks`). A crash between the platform's answer
-and that commit sends the row again after the restart: delivery is at least once, and a
-duplicate can only be the message that was in flight. A reply the platform splits into
-several calls (a long text, a document with a long caption) records its progress, so a
-retry or a restart does not repeat the parts already delivered. Pacing (bot/pacing.py) is
+replies confirmed in the same turn of the event loop (:class:`_SentMarks`). A crash between
+the platform's answer and that commit sends the row again after the restart: delivery is at
+least once, and a duplicate can only be the message that was in flight. A reply the
+platform splits into several calls (a long text, a document with a long caption) records its
+progress, so a retry or a restart does not repeat the parts already delivered. Pacing
+(bot/pacing.py) is
 applied to every call.
 """
 
