@@ -30,8 +30,7 @@ the platform's answer and that commit sends the row again after the restart: del
 least once, and a duplicate can only be the message that was in flight. A reply the
 platform splits into several calls (a long text, a document with a long caption) records its
 progress, so a retry or a restart does not repeat the parts already delivered. Pacing
-(bot/pacing.py) is
-applied to every call.
+(bot/pacing.py) is applied to every call.
 """
 
 from __future__ import annotations
