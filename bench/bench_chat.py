@@ -41,6 +41,11 @@ Figures
   fake Telegram server to the bot's first reply reaching it — the wait for the bot's next
   getUpdates included; whole-run updates/s beside the steady window's. Drafts' felt latency
   is printed on its own line, and with the rendering pool the bot's and its workers' memory.
+* the fake side's CPU: the fake server's and the simulated people's CPU time per update and
+  their share of a core, printed beside the bot's — they run on the same cores, so at 600
+  updates/s they take about a third of one (docs/benchmarks.md, 2026-12-06, helper `edge`).
+  ``--profile PATH --cprofile`` writes cProfile's stats of the bot (CPU time per function and
+  call counts) instead of pyinstrument's wall-clock profile.
 * updates/s: updates answered per second of wall time.
 * CPU per update: the bot process's CPU time over the run, divided by the updates answered;
   the machine's load does not inflate it as it does latencies, so the inbox/outbox cost is
