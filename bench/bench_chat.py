@@ -41,6 +41,11 @@ Figures
   fake Telegram server to the bot's first reply reaching it — the wait for the bot's next
   getUpdates included; whole-run updates/s beside the steady window's. Drafts' felt latency
   is printed on its own line, and with the rendering pool the bot's and its workers' memory.
+* the fake side's CPU: the fake server's and the simulated people's CPU time per update and
+  their share of a core, printed beside the bot's — they run on the same cores, so at 600
+  updates/s they take about a third of one (docs/benchmarks.md, 2026-12-06, helper `edge`).
+  ``--profile PATH --cprofile`` writes cProfile's stats of the bot (CPU time per function and
+  call counts) instead of pyinstrument's wall-clock profile.
 * updates/s: updates answered per second of wall time.
 * CPU per update: the bot process's CPU time over the run, divided by the updates answered;
   the machine's load does not inflate it as it does latencies, so the inbox/outbox cost is
@@ -572,14 +577,17 @@ def memory_with_workers(exclude: int) -> dict[str, float]:
     }
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used so far (0 if gone)."""
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
 def workers_cpu(exclude: int) -> float:
     """CPU seconds (user + system) the rendering workers have used so far."""
-    total = 0.0
-    for pid in render_workers(exclude):
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    return sum(process_cpu(pid) for pid in render_workers(exclude))
 
 
 async def open_bot_router(db_path: Path, stub: bool) -> tuple[Any, Any]:
@@ -683,13 +691,19 @@ async def bot_side(args: argparse.Namespace) -> None:
         await bot.start()
         baseline = rss_mb()
         peak = baseline
-        profiler = None
-        if args.profile:
+        profiler: Any = None
+        if args.profile and args.cprofile:
+            import cProfile
+
+            profiler = cProfile.Profile(time.thread_time)  # CPU per function, call counts
+            profiler.enable()
+        elif args.profile:
             from pyinstrument import Profiler
 
             profiler = Profiler(async_mode="disabled")
             profiler.start()
         cpu_before = cpu_seconds()
+        fake_before = process_cpu(child.pid)
         child.stdin.write(b"GO\n")
         await child.stdin.drain()
         line_task = asyncio.ensure_future(child.stdout.readline())
@@ -703,13 +717,17 @@ async def bot_side(args: argparse.Namespace) -> None:
                 if now["pss_total"] > pool_peak.get("pss_total", 0.0):
                     pool_peak = now
             await asyncio.wait({line_task}, timeout=0.05)
-        if profiler is not None:
+        if profiler is not None and args.cprofile:
+            profiler.disable()
+            profiler.dump_stats(str(Path(args.profile).with_suffix(".prof")))
+        elif profiler is not None:
             profiler.stop()
             Path(args.profile).write_text(profiler.output_html(), encoding="utf-8")
             text = profiler.output_text(unicode=True, show_all=False)
             Path(args.profile).with_suffix(".txt").write_text(text, encoding="utf-8")
         line = line_task.result().decode()
         cpu = cpu_seconds() - cpu_before
+        fake_cpu = process_cpu(child.pid) - fake_before
         pool_cpu = workers_cpu(child.pid)
         await bot.stop()
         durable = await durability(router.db) if router is not None else {}
@@ -726,6 +744,7 @@ async def bot_side(args: argparse.Namespace) -> None:
             "rss_baseline": baseline,
             "rss_peak": max(peak, kernel_peak),
             "cpu": cpu,
+            "fake_cpu": fake_cpu,
             "pool_cpu": pool_cpu,
             "pool_peak": pool_peak,
             "durable": durable,
@@ -785,6 +804,7 @@ async def run_one(
         command.append("--stub")
     if args.profile:
         command += ["--profile", f"{args.profile}.{n}.{mode}.html"]
+        command += ["--cprofile"] if args.cprofile else []
     if args.series:
         command += ["--series", f"{args.series}.{n}.{mode}.json"]
     load_before = os.getloadavg()[0]
@@ -852,6 +872,15 @@ def compare(label: str, n: int, data: dict, rate: float) -> None:
         f"          bot CPU {cpu:.2f} ms per update; load average {load[0]:.1f} → {load[1]:.1f}",
         flush=True,
     )
+    if data.get("fake_cpu") is not None and data.get("updates") and data.get("seconds"):
+        fake = data["fake_cpu"] / data["updates"] * ms
+        cores = (data["cpu"] + data["fake_cpu"]) / data["seconds"]
+        print(
+            f"          the fake platform and the people (this machine, same cores): CPU "
+            f"{fake:.2f} ms per update, {data['fake_cpu'] / data['seconds'] * 100:.0f} % of a "
+            f"core; bot + fake side {cores:.2f} of {os.cpu_count()} cores",
+            flush=True,
+        )
     old = None if data.get("stub") else BEFORE.get((n, label))
     if old is None:
         return
@@ -1077,6 +1106,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=0, help="cut the conversation (dev)")
     parser.add_argument("--stub", action="store_true", help="stub router: transport only")
     parser.add_argument("--profile", default="", help="write pyinstrument profiles (HTML and text)")
+    parser.add_argument(
+        "--cprofile", action="store_true", help="with --profile: cProfile's stats (.prof) instead"
+    )
     parser.add_argument(
         "--series",
         default="",

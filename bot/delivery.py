@@ -24,12 +24,13 @@ records it (chat and reason, never content).
 
 One worker per chat with pending rows takes them in id order; each row is marked sent — and,
 for a reply marked ``remember``, the sent message's id handed to the flows (``remembered``) —
-in one transaction after the platform confirmed it. A crash between the platform's answer
-and that commit sends the row again after the restart: delivery is at least once, and a
-duplicate can only be the message that was in flight. A reply the platform splits into
-several calls (a long text, a document with a long caption) records its progress, so a
-retry or a restart does not repeat the parts already delivered. Pacing (bot/pacing.py) is
-applied to every call.
+in one transaction after the platform confirmed it, shared with the marks of other chats'
+replies confirmed in the same turn of the event loop (:class:`_SentMarks`). A crash between
+the platform's answer and that commit sends the row again after the restart: delivery is at
+least once, and a duplicate can only be the message that was in flight. A reply the
+platform splits into several calls (a long text, a document with a long caption) records its
+progress, so a retry or a restart does not repeat the parts already delivered. Pacing
+(bot/pacing.py) is applied to every call.
 """
 
 from __future__ import annotations
@@ -240,6 +241,7 @@ class Delivery:
         self._stopping = False
         self._idle = asyncio.Event()
         self._idle.set()
+        self._marks = _SentMarks(self)
 
     # -- feeding -----------------------------------------------------------------------------
     def wake(self, chat_id: str, chat_kind: str = "private") -> None:
@@ -331,8 +333,8 @@ class Delivery:
                 row, following = following, None
                 if seen < 0:
                     seen = self._wakes.get(chat_id, 0)
-                    async with self.db.transaction(self.wall()) as tx:
-                        row = await tx.repo(Outbox).next(self.platform, chat_id)
+                    async with self.db.latest() as s:  # a read: no transaction needed
+                        row = await s.repo(Outbox).next(self.platform, chat_id)
                 if row is None:
                     if self._wakes.get(chat_id, 0) != seen:  # woken since: read again
                         seen = -1
@@ -526,16 +528,84 @@ class Delivery:
         self, row: Pending, reply: Reply, target: str, message_id: str
     ) -> tuple[Pending | None, int]:
         seen = self._wakes.get(row.chat_id, 0)
-        async with self.db.transaction(self.wall()) as tx:
-            outbox = tx.repo(Outbox)
-            await outbox.sent(row.id, message_id)
-            if reply.remember and message_id and self.remembered is not None:
-                await self.remembered(tx, reply.remember, self.platform, target, message_id)
-            # the chat's next row, read in the same commit (one transaction less per reply);
-            # an edit superseded after this read still goes out, just before its successor
-            following = await outbox.next(self.platform, row.chat_id)
+        following = await self._marks.mark(_Mark(row, reply.remember, target, message_id))
         self._landed(row)
         self.stats.sent += 1
         if following is not None and following.id in self._claims:
             return None, -1
         return following, seen
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    """A reply the platform confirmed: its row, its ``remember`` key, where it went and the
+    platform's id of the message it became."""
+
+    row: Pending
+    remember: str
+    target: str
+    message_id: str
+
+
+class _SentMarks:
+    """Replies confirmed together (in one turn of the event loop, to different chats) are
+    marked sent in ONE transaction, each with its chat's next row read in it — a commit per
+    turn instead of one per reply. Each worker waits for the commit that holds its mark. If
+    that commit fails (a ``remembered`` hook of one reply), every mark of it is tried again
+    in a transaction of its own, so one reply's failure stays that reply's."""
+
+    def __init__(self, delivery: Delivery) -> None:
+        self.delivery = delivery
+        self._waiting: list[tuple[_Mark, asyncio.Future[Pending | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def mark(self, mark: _Mark) -> Pending | None:
+        """Mark ``mark`` sent; returns its chat's next pending row, read in the same commit
+        (an edit superseded after this read still goes out, just before its successor)."""
+        done: asyncio.Future[Pending | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((mark, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="delivery-marks")
+        return await asyncio.shield(done)  # a worker cancelled meanwhile: the mark still lands
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                following = await self._commit([mark for mark, _ in batch])
+            except Exception:
+                for mark, done in batch:  # one by one: a failure is its own reply's
+                    try:
+                        (one,) = await self._commit([mark])
+                    except Exception as exc:
+                        _settle(done, exc=exc)
+                    else:
+                        _settle(done, one)
+            else:
+                for (_, done), one in zip(batch, following, strict=True):
+                    _settle(done, one)
+
+    async def _commit(self, marks: list[_Mark]) -> list[Pending | None]:
+        d = self.delivery
+        following: list[Pending | None] = []
+        async with d.db.transaction(d.wall()) as tx:
+            outbox = tx.repo(Outbox)
+            for m in marks:
+                await outbox.sent(m.row.id, m.message_id)
+                if m.remember and m.message_id and d.remembered is not None:
+                    await d.remembered(tx, m.remember, d.platform, m.target, m.message_id)
+                following.append(await outbox.next(d.platform, m.row.chat_id))
+        return following
+
+
+def _settle(
+    done: asyncio.Future[Pending | None],
+    result: Pending | None = None,
+    exc: BaseException | None = None,
+) -> None:
+    if done.done():
+        return
+    if exc is not None:
+        done.set_exception(exc)
+    else:
+        done.set_result(result)

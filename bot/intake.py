@@ -96,15 +96,26 @@ class Intake:
 
         When this returns the updates may be acknowledged to the platform. Updates stored
         before (redeliveries) are left out."""
+        stored = await self.store(updates)
+        self.start(stored)
+        return stored
+
+    async def store(self, updates: Sequence[Incoming]) -> list[Received]:
+        """:meth:`receive` without starting the processing: the caller acknowledges the
+        batch first (the poller's next getUpdates goes out before the batch's processing
+        takes the loop), then calls :meth:`start`."""
         if not updates:
             return []
         async with self.db.transaction() as tx:
             stored = await tx.repo(Inbox).receive(updates)
         self.stats.received += len(stored)
         self.stats.duplicates += len(updates) - len(stored)
+        return stored
+
+    def start(self, stored: Sequence[Received]) -> None:
+        """Process rows :meth:`store` returned, in their order."""
         for row in stored:
             self._start(row)
-        return stored
 
     async def resume(self) -> int:
         """Process what a previous run stored and never processed; returns how many."""

@@ -74,6 +74,7 @@ class Polling:
         self.offset: int | None = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._next: asyncio.Future[Any] | None = None  # a getUpdates already under way
 
     async def start(self) -> None:
         # a webhook left set would make getUpdates fail; pending updates are kept
@@ -93,15 +94,29 @@ class Polling:
                 await call_json(self.bot, "getUpdates", params, read_timeout=5)
 
     async def _loop(self) -> None:
+        try:
+            await self._poll()
+        finally:
+            if self._next is not None and not self._next.done():
+                self._next.cancel()  # stopped: not confirmed, Telegram keeps those for us
+            self._next = None
+
+    async def _poll(self) -> None:
         failures = 0
         while not self._stop.is_set():
             try:
-                batch = await self._fetch()
+                request, self._next = self._next, None
+                batch = await self._fetch(request)
                 if batch is None:
                     return  # stopped while waiting
                 if batch:
-                    await self.intake.receive([incoming(raw) for raw in batch])
+                    stored = await self.intake.store([incoming(raw) for raw in batch])
                     self.offset = max(int(raw["update_id"]) for raw in batch) + 1
+                    # the next getUpdates (confirming this batch) is written before the
+                    # batch's processing takes the loop: updates arriving meanwhile do not
+                    # wait for it
+                    self._next = self._request()
+                    self.intake.start(stored)
                 failures = 0
             except InvalidToken:
                 log.error("Telegram refused the bot token; polling stops")
@@ -113,16 +128,21 @@ class Polling:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), delay)
 
-    async def _fetch(self) -> list[dict[str, Any]] | None:
+    def _request(self) -> asyncio.Future[Any]:
+        """The next getUpdates, under way (its task's first step writes the request)."""
         params = {
             "offset": self.offset,
             "timeout": self.timeout,
             "limit": 100,
             "allowed_updates": self.allowed_updates,
         }
-        request = asyncio.ensure_future(
+        return asyncio.ensure_future(
             call_json(self.bot, "getUpdates", params, read_timeout=self.timeout + 10)
         )
+
+    async def _fetch(self, request: asyncio.Future[Any] | None) -> list[dict[str, Any]] | None:
+        """The answer of ``request`` (None: a new one), or None when stopped meanwhile."""
+        request = request or self._request()
         stopping = asyncio.ensure_future(self._stop.wait())
         try:
             await asyncio.wait({request, stopping}, return_when=asyncio.FIRST_COMPLETED)

@@ -1,4 +1,4 @@
-"""An aiohttp transport for python-telegram-bot.
+"""An aiohttp transport for python-telegram-bot, with our keep-alive client for the JSON calls.
 
 Why not PTB's default (httpx): under load its connection pool costs O(open connections) per
 request (httpcore checks every pooled connection's socket on each request). With a few hundred
@@ -17,7 +17,10 @@ log calls, ``RequestParameter`` objects per parameter, the stdlib JSON round tri
 ``Message`` PTB would rebuild from every answer (about a hundred guarded attribute
 assignments) when we only read ``message_id``. ``_request_wrapper`` is PTB's private API;
 the end-to-end tests against the fake Bot API exercise every refusal through it, so a PTB
-upgrade that changes it fails loudly.
+upgrade that changes it fails loudly. Those JSON calls go over
+:class:`bot.http_client.HttpClient` (one request's bytes written at once, the answer parsed in
+place: ≈ 100 µs of CPU less per call than aiohttp's client); documents and photos (multipart)
+still go through aiohttp.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import orjson
 from telegram import Bot
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.http_client import HttpClient, HttpFailed, HttpTimeout
 
 __all__ = ["AiohttpRequest", "call_json"]
 
@@ -75,6 +80,7 @@ class AiohttpRequest(BaseRequest):
     """PTB ``BaseRequest`` over one ``aiohttp.ClientSession`` (created in ``initialize``)."""
 
     __slots__ = (
+        "_clients",
         "_connect_timeout",
         "_limit",
         "_media_write_timeout",
@@ -102,6 +108,7 @@ class AiohttpRequest(BaseRequest):
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
+        self._clients: dict[str, tuple[HttpClient, int]] = {}  # origin -> client, path start
 
     @property
     def read_timeout(self) -> float | None:
@@ -121,6 +128,31 @@ class AiohttpRequest(BaseRequest):
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+        for client, _start in self._clients.values():
+            await client.close()
+        self._clients.clear()
+
+    def _client(self, url: str) -> tuple[HttpClient, int]:
+        """The keep-alive client of ``url``'s origin, and where the path starts in ``url``."""
+        start = url.find("/", url.find("://") + 3)
+        origin = url[:start]
+        found = self._clients.get(origin)
+        if found is None:
+            client = HttpClient(origin, limit=self._limit, user_agent=self.USER_AGENT)
+            found = self._clients[origin] = (client, start)
+        return found
+
+    async def _post_json(
+        self, url: str, body: bytes, read: float | None, write: float | None, connect: float | None
+    ) -> tuple[int, bytes]:
+        client, start = self._client(url)
+        bounds = [t for t in (read, write, connect) if t is not None]
+        try:
+            return await client.post(url[start:], body, sum(bounds) if bounds else None)
+        except HttpTimeout as exc:
+            raise TimedOut from exc
+        except HttpFailed as exc:
+            raise NetworkError(f"{type(exc).__name__}: {exc}") from exc
 
     def _timeout(
         self, read: float | None, write: float | None, connect: float | None, pool: float | None
@@ -159,8 +191,10 @@ class AiohttpRequest(BaseRequest):
         unset = BaseRequest.DEFAULT_NONE
         read = self._read_timeout if read_timeout is unset else read_timeout
         connect = self._connect_timeout if connect_timeout is unset else connect_timeout
-        pool = self._pool_timeout if pool_timeout is unset else pool_timeout
         write = self._write_timeout if write_timeout is unset else write_timeout
+        if isinstance(request_data, JsonBody):
+            return await self._post_json(url, request_data.body, read, write, connect)
+        pool = self._pool_timeout if pool_timeout is unset else pool_timeout
         if files and write_timeout is unset:
             write = self._media_write_timeout
         timeout = self._timeout(read, write, connect, pool)
@@ -176,9 +210,6 @@ class AiohttpRequest(BaseRequest):
                     content = content.read()
                 form.add_field(name, content, filename=filename, content_type=mime)
             kwargs["data"] = form
-        elif isinstance(request_data, JsonBody):
-            kwargs["data"] = request_data.body
-            kwargs["headers"] = _JSON
         elif isinstance(request_data, RequestData):
             kwargs["data"] = json.dumps(request_data.parameters).encode()
             kwargs["headers"] = _JSON

@@ -331,6 +331,20 @@ class Database:
             self.want_checkpoint()
 
     @contextlib.asynccontextmanager
+    async def latest(self) -> AsyncIterator[Session]:
+        """A short read of the last committed state between transactions. SQLite: on the
+        write connection with its lock held (no ``BEGIN … COMMIT``, no hop to the reader's
+        thread: the sender reads a chat's next reply this way after every commit that
+        queues one); PostgreSQL: :meth:`read`. Keep it to a statement or two."""
+        if self.dialect.postgres:
+            async with self.read() as session:
+                yield session
+            return
+        conn = self._require_writer()
+        async with self._write_lock:
+            yield Session(self, conn, utc_iso())
+
+    @contextlib.asynccontextmanager
     async def read(self, now: datetime | None = None) -> AsyncIterator[Session]:
         """A read-only session on the last committed state (WAL snapshot per statement)."""
         if self._readers is not None:

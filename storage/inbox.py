@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from storage.db import Repo, Tx
 
+_PER_STATEMENT = 100  # rows per INSERT (5 parameters each; SQLite allows 32 766)
+
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
@@ -50,25 +52,28 @@ class Inbox(Repo):
         return tx
 
     async def receive(self, updates: Sequence[Incoming]) -> list[Received]:
-        """Store ``updates``; returns those that were new, in order (a known key is skipped)."""
+        """Store ``updates``; returns those that were new, in order (a known key is skipped).
+
+        One statement per batch (a getUpdates batch is up to 100 updates): the rows' ids
+        follow the batch's order, and RETURNING names each new row by its key."""
         tx = self._tx()
         stored: list[Received] = []
-        for update in updates:
-            new = await tx.fetchone(
-                "INSERT INTO inbox (platform, update_key, person, raw, received_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
-                (update.platform, update.key, update.person, update.raw, tx.now),
+        for start in range(0, len(updates), _PER_STATEMENT):
+            part = updates[start : start + _PER_STATEMENT]
+            params: list[object] = []
+            for u in part:
+                params += (u.platform, u.key, u.person, u.raw, tx.now)
+            rows = await tx.fetchall(
+                "INSERT INTO inbox (platform, update_key, person, raw, received_at) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?)"] * len(part))
+                + " ON CONFLICT DO NOTHING RETURNING id, platform, update_key",
+                params,
             )
-            if new is not None:
-                stored.append(
-                    Received(
-                        int(new[0]),
-                        update.platform,
-                        update.key,
-                        update.person,
-                        update.raw,
-                    )
-                )
+            ids = {(str(r[1]), str(r[2])): int(r[0]) for r in rows}
+            for u in part:
+                new = ids.pop((u.platform, u.key), None)  # popped: a key twice is stored once
+                if new is not None:
+                    stored.append(Received(new, u.platform, u.key, u.person, u.raw))
         return stored
 
     async def mark_processed(self, row_id: int) -> bool:

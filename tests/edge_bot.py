@@ -103,14 +103,14 @@ def service(settings: Settings, router: Router) -> TelegramService:
 def install_crash(point: str, text: str) -> None:
     """Make this process die at ``point`` of ``text``'s way (see :data:`POINTS`)."""
     if point == "received":
-        receive = Intake.receive
+        store = Intake.store
 
-        async def receive_then_die(self: Intake, updates: Any) -> Any:
+        async def store_then_die(self: Intake, updates: Any) -> Any:
             if any(text.encode() in u.raw for u in updates if isinstance(u, Incoming)):
                 die()  # received, not stored, not acknowledged
-            return await receive(self, updates)
+            return await store(self, updates)
 
-        Intake.receive = receive_then_die  # type: ignore[method-assign]
+        Intake.store = store_then_die  # type: ignore[method-assign]
     elif point == "acked":
         handle_locked = Router._handle_locked
 

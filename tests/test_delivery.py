@@ -21,6 +21,7 @@ from bot.delivery import (
 )
 from bot.pacing import Pacer, Pacing
 from handlers.events import Chat, Document, Photo, Reply
+from handlers.replies import to_messages
 from storage.db import Database, Tx
 from storage.outbox import Outbox
 from tests.virtual_clock import VirtualClock
@@ -264,6 +265,41 @@ async def test_remembered_messages_are_reported_with_their_id(
     delivery = make_delivery(db, transport, clock, remembered=remembered)
     await deliver(delivery, clock, [Reply(text="card", remember="card:7")], GROUP)
     assert seen == [("card:7", GROUP.id, transport.calls[0].message_id, "sent")]  # one commit
+
+
+async def test_replies_confirmed_together_are_marked_in_one_commit_failures_apart(
+    db: Database, transport: ScriptedTransport, clock: VirtualClock
+) -> None:
+    """Ten chats' replies confirmed in one turn: their marks share a commit; a ``remembered``
+    hook failing for one of them leaves that reply pending (sent again at the next start)
+    and the others marked."""
+    commits: list[int] = []
+    transaction = db.transaction
+
+    def counted(*args: object, **kw: object):  # type: ignore[no-untyped-def]
+        commits.append(1)
+        return transaction(*args, **kw)  # type: ignore[arg-type]
+
+    async def remembered(tx: Tx, key: str, platform: str, chat: str, message_id: str) -> None:
+        if key == "bad":
+            raise RuntimeError("a flow's hook failed")
+
+    db.transaction = counted  # type: ignore[method-assign]
+    delivery = make_delivery(db, transport, clock, remembered=remembered)
+    chats = [Chat("tg", str(n)) for n in range(10)]
+    async with transaction() as tx:
+        await tx.repo(Outbox).add(
+            [m for c in chats for m in to_messages([Reply(text=c.id, remember=c.id)], c)]
+            + to_messages([Reply(text="x", remember="bad")], chats[3])
+        )
+    commits.clear()
+    for chat in chats:
+        delivery.wake(chat.id)
+    await clock.run(done=asyncio.ensure_future(delivery.idle()))
+    assert sorted(c.text for c in transport.calls) == sorted([c.id for c in chats] + ["x"])
+    # one commit for the ten first replies, then chat 3's "x": its own, failed, tried alone
+    assert len(commits) == 3, commits
+    assert [s for s, _ in await statuses(db)] == ["sent"] * 10 + ["pending"]
 
 
 async def test_a_moved_chat_gets_the_reply_at_its_new_id(

@@ -37,6 +37,20 @@ async def test_inbox_stores_once_and_hands_back_only_new_updates(db: Database) -
     assert [r.key for r in pending] == ["1", "2", "3"]
 
 
+async def test_a_large_batch_is_stored_in_order_and_a_key_twice_in_it_once(db: Database) -> None:
+    """One statement per hundred rows: ids follow the batch, a repeated key is stored once."""
+    batch = [incoming(str(n), person=str(n % 7)) for n in range(250)]
+    batch.insert(120, incoming("5", person="5"))  # Telegram sent it again within the batch
+    async with db.transaction() as tx:
+        stored = await tx.repo(Inbox).receive([incoming("3"), *batch])
+    assert [r.key for r in stored] == ["3", *(str(n) for n in range(250) if n != 3)]
+    assert [r.id for r in stored] == sorted(r.id for r in stored)
+    assert {r.key: r.person for r in stored}["249"] == str(249 % 7)
+    async with db.transaction() as tx:
+        pending = await tx.repo(Inbox).unprocessed()
+    assert [(r.id, r.key, r.raw) for r in pending] == [(r.id, r.key, r.raw) for r in stored]
+
+
 async def test_processing_marks_once_and_forgets_the_body(db: Database) -> None:
     async with db.transaction() as tx:
         (row,) = await tx.repo(Inbox).receive([incoming("1")])

@@ -7,6 +7,10 @@ are typed by what a caller can do about them (:class:`ZaloRetryable`: try the sa
 everything else: do not). Two statuses are not errors: an idle long poll ends with 408
 ("no message"), and ``getWebhookInfo`` on a bot without a webhook answers 404.
 
+Calls go over :class:`bot.http_client.HttpClient` (our keep-alive HTTP/1.1 client: a tenth of
+aiohttp's client's CPU per call); an aiohttp ``session`` given to the constructor is used
+instead.
+
 The token is part of every URL, so it never appears in an error or a log line: errors are
 built from the method name and Zalo's description only, and :func:`redact` scrubs any text
 that might still carry it (an aiohttp exception quoting the URL).
@@ -16,9 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
+
+from bot.http_client import HttpClient, HttpFailed, HttpTimeout
 
 DEFAULT_BASE_URL = "https://bot-api.zaloplatforms.com"
 MAX_TEXT = 2000  # sendMessage text and sendPhoto caption: 1..2000 characters
@@ -135,6 +142,8 @@ class ZaloBotClient:
         self.timeout = timeout
         self.connections = connections
         self._limits: dict[float, aiohttp.ClientTimeout] = {}
+        self._path = f"{urlsplit(self.base_url).path}/bot{token}/"
+        self._client: HttpClient | None = None
 
     def __repr__(self) -> str:
         return f"ZaloBotClient(base_url={self.base_url!r}, token=<token>)"
@@ -149,12 +158,28 @@ class ZaloBotClient:
         if self._own_session and self._session is not None:
             await self._session.close()
         self._session = None
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self.connections)
-            self._session = aiohttp.ClientSession(connector=connector)
-        return self._session
+    async def _post(self, method: str, body: bytes, seconds: float) -> tuple[int, bytes]:
+        """POST ``body`` to ``method``: its status and answer (errors: the caller's)."""
+        if self._session is not None:  # a session the caller gave
+            limit = self._limits.get(seconds)
+            if limit is None:
+                limit = self._limits[seconds] = aiohttp.ClientTimeout(total=seconds)
+            async with self._session.post(
+                self._prefix + method, data=body, headers=_JSON, timeout=limit
+            ) as response:
+                return response.status, await response.read()
+        if self._client is None:
+            self._client = HttpClient(self.base_url, limit=self.connections)
+        try:
+            return await self._client.post(self._path + method, body, seconds)
+        except HttpTimeout:
+            raise TimeoutError from None
+        except HttpFailed as exc:
+            raise aiohttp.ClientConnectionError(str(exc)) from None
 
     async def call(
         self, method: str, params: dict[str, Any], *, timeout: float | None = None
@@ -163,15 +188,8 @@ class ZaloBotClient:
         connections) is made once and reused by every call."""
         if None in params.values():
             params = {k: v for k, v in params.items() if v is not None}
-        seconds = timeout or self.timeout
-        limit = self._limits.get(seconds)
-        if limit is None:
-            limit = self._limits[seconds] = aiohttp.ClientTimeout(total=seconds)
         try:
-            async with self._http().post(
-                self._prefix + method, data=orjson.dumps(params), headers=_JSON, timeout=limit
-            ) as response:
-                status, raw = response.status, await response.read()
+            status, raw = await self._post(method, orjson.dumps(params), timeout or self.timeout)
         except TimeoutError:
             raise ZaloRetryable(method, 0, "timed out") from None
         except aiohttp.ClientError as exc:
