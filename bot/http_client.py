@@ -1,12 +1,13 @@
 """A small HTTP/1.1 client for the platforms' JSON calls: keep-alive connections, one request
-at a time on each, the body read by ``Content-Length`` (or chunks).
+at a time on each; the answers parsed by httptools (llhttp, the parser of Node.js and of
+uvicorn: lengths, chunks, keep-alive rules are its, not ours).
 
 Why not aiohttp's client here: a Bot API call is a small JSON POST to one host, made a few
 hundred times a second, and aiohttp builds per call a request object, a URL, header
 multidicts, a timer context, a response object and its stream — about 130–170 µs of CPU per
 call on the bench machine, the largest single cost of the bot's edges (docs/benchmarks.md,
 issue 17). This client writes the request bytes with one ``transport.write`` (a template per
-method) and parses the answer in place (≈ 30 µs). Anything it does not need is left out:
+method) and feeds the answer to llhttp (≈ 30 µs). Anything it does not need is left out:
 no redirects, no cookies, no proxies, no compression (it does not ask for any).
 
 Failures: :class:`HttpTimeout` when the answer did not come within ``timeout``;
@@ -26,6 +27,8 @@ import time
 from collections import deque
 from urllib.parse import urlsplit
 
+import httptools
+
 __all__ = ["HttpClient", "HttpFailed", "HttpTimeout"]
 
 
@@ -38,7 +41,8 @@ class HttpTimeout(HttpFailed):
 
 
 class _Connection(asyncio.Protocol):
-    """One keep-alive connection; one request in flight at a time."""
+    """One keep-alive connection; one request in flight at a time. The answer is parsed by
+    httptools (llhttp, Node's parser, as uvicorn uses it): lengths, chunks, keep-alive."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
@@ -46,11 +50,9 @@ class _Connection(asyncio.Protocol):
         self.answer: asyncio.Future[tuple[int, bytes]] | None = None
         self.used_at = time.monotonic()
         self.received = False  # a byte of the current answer arrived
-        self._buffer = bytearray()
-        self._status = 0
-        self._length = -1  # body length; -2: chunked; -3: until the connection closes
-        self._head_end = -1
-        self._keep = True
+        self._parser = httptools.HttpResponseParser(self)
+        self._body: list[bytes] = []
+        self._headers_done = False
 
     # -- asyncio.Protocol ----------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -60,94 +62,44 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         answer = self.answer
-        if answer is not None and not answer.done():
-            if self._length == -3 and self._head_end >= 0:
-                answer.set_result((self._status, bytes(self._buffer[self._head_end :])))
-            else:
-                answer.set_exception(HttpFailed(f"connection closed: {exc or 'by the server'}"))
+        if answer is None or answer.done():
+            return
+        if self._headers_done and self._parser.get_status_code() and self._until_close():
+            answer.set_result((self._parser.get_status_code(), b"".join(self._body)))
+        else:
+            answer.set_exception(HttpFailed(f"connection closed: {exc or 'by the server'}"))
 
     def data_received(self, data: bytes) -> None:
         self.received = True
-        buffer = self._buffer
-        buffer += data
-        if self._head_end < 0 and not self._read_head():
-            return
-        status = self._status
-        body = self._body()
-        if body is None:
-            return
-        answer = self.answer
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(f"not an HTTP answer: {type(exc).__name__}")
+
+    # -- httptools' callbacks ------------------------------------------------------------------
+    def on_headers_complete(self) -> None:
+        self._headers_done = True
+
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        answer, self.answer = self.answer, None
         if answer is not None and not answer.done():
-            answer.set_result((status, body))
-        self.answer = None
-        if not self._keep and self.transport is not None:
+            answer.set_result((self._parser.get_status_code(), b"".join(self._body)))
+        if not self._parser.should_keep_alive() and self.transport is not None:
             self.transport.close()
             self.closed = True
 
     # -- the answer ----------------------------------------------------------------------------
-    def _read_head(self) -> bool:
-        buffer = self._buffer
-        end = buffer.find(b"\r\n\r\n")
-        if end < 0:
-            return False
-        lines = bytes(buffer[:end]).split(b"\r\n")
-        status_line = lines[0].split(b" ", 2)
-        if len(status_line) < 2 or not status_line[0].startswith(b"HTTP/1."):
-            self._fail("not an HTTP answer")
-            return False
-        self._status = int(status_line[1])
-        self._keep = status_line[0] == b"HTTP/1.1"
-        self._length = -3
-        for line in lines[1:]:
-            name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                self._length = int(value.strip())
-            elif name == b"transfer-encoding" and b"chunked" in value.lower():
-                self._length = -2
-            elif name == b"connection":
-                token = value.strip().lower()
-                self._keep = token == b"keep-alive" or (self._keep and token != b"close")
-        if self._length == -3:
-            self._keep = False
-        self._head_end = end + 4
-        return True
-
-    def _body(self) -> bytes | None:
-        start, buffer = self._head_end, self._buffer
-        body: bytes | None = None
-        if self._length >= 0:
-            if len(buffer) - start < self._length:
-                return None
-            body = bytes(buffer[start : start + self._length])
-        elif self._length == -2:
-            body = self._chunks()
-        if body is None:
-            return None  # more to come (or, without a length, until the connection closes)
-        self._reset()
-        return body
-
-    def _chunks(self) -> bytes | None:
-        buffer, at = self._buffer, self._head_end
-        parts: list[bytes] = []
-        while True:
-            line_end = buffer.find(b"\r\n", at)
-            if line_end < 0:
-                return None
-            size = int(bytes(buffer[at:line_end]).split(b";")[0], 16)
-            if size == 0:
-                if buffer.find(b"\r\n\r\n", line_end) < 0:
-                    return None  # the end of the (usually empty) trailer
-                return b"".join(parts)
-            begin = line_end + 2
-            if len(buffer) < begin + size + 2:
-                return None
-            parts.append(bytes(buffer[begin : begin + size]))
-            at = begin + size + 2
+    def _until_close(self) -> bool:
+        """Whether the answer's body runs until the connection closes (no length given)."""
+        return not self._parser.should_keep_alive()
 
     def _reset(self) -> None:
-        self._buffer = bytearray()
-        self._head_end, self._length, self._status = -1, -1, 0
+        self._parser = httptools.HttpResponseParser(self)
+        self._body = []
+        self._headers_done = False
 
     def _fail(self, reason: str) -> None:
         answer = self.answer
