@@ -79,6 +79,24 @@ class Deferred(bytes):
     file's bytes will be (``Document.data``) until the sender or the router resolves it."""
 
 
+def is_deferred(reply: Reply) -> bool:
+    """Whether ``reply`` carries a document still to render."""
+    return reply.document is not None and isinstance(reply.document.data, Deferred)
+
+
+def supersedes(later: Reply, earlier: Reply) -> bool:
+    """Whether ``later``, queued after ``earlier`` in the same chat, makes rendering
+    ``earlier`` pointless: both documents still to render, of the same name and the same
+    dossier (a draft asked for again before the first was sent: the later one shows the
+    dossier as it is now). Documents of other dossiers (a reviewer's «Xem» of two
+    candidates) or already rendered are never dropped."""
+    if not (is_deferred(later) and is_deferred(earlier)):
+        return False
+    assert later.document is not None and earlier.document is not None
+    new, old = later.document, earlier.document
+    return old.web is not None and (new.filename, new.web) == (old.filename, old.web)
+
+
 def render_dossier_job(job: DossierJob) -> bytes:
     """Render ``job`` (in a worker process, or in place)."""
     from forms.document import render_dossier
@@ -161,8 +179,7 @@ class DocumentRenderer:
 
     async def resolve_all(self, replies: list[Reply]) -> list[Reply]:
         """:meth:`resolve` for each reply, side by side."""
-        if not any(r.document is not None and isinstance(r.document.data, Deferred)
-                   for r in replies):  # fmt: skip
+        if not any(is_deferred(r) for r in replies):
             return replies
         return list(await asyncio.gather(*(self.resolve(r) for r in replies)))
 
