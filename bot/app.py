@@ -25,7 +25,7 @@ from handlers.chat_moves import ChatMoveFlow
 from handlers.edits import EditsFlow
 from handlers.identity import IdentityFlow
 from handlers.org import OrgFlow
-from handlers.rendering import DocumentRenderer, warm_worker
+from handlers.rendering import DocumentRenderer
 from handlers.review import ReviewFlow
 from handlers.router import Flow, Router
 from handlers.secretary import SecretaryFlow
@@ -127,8 +127,10 @@ def pool_size(configured: int) -> int:
     return max(1, min(4, cores or 1))
 
 
-#: What the fork server imports once, so that each worker forked from it starts warm.
-RENDERING_MODULES = ["handlers.rendering", "forms.document", "forms.definition", "docx"]
+#: What the fork server imports once, so that each worker forked from it starts warm and
+#: shares that state with it (the import loads the form and the base document, renders an
+#: empty dossier and freezes the heap: handlers/rendering.py ``prepare_server``).
+RENDERING_MODULES = ["handlers.render_server"]
 
 
 def render_pool(workers: int) -> ProcessPoolExecutor:
@@ -145,7 +147,7 @@ def render_pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(RENDERING_MODULES)
     multiprocessing.forkserver.ensure_running()
-    return ProcessPoolExecutor(pool_size(workers), mp_context=context, initializer=warm_worker)
+    return ProcessPoolExecutor(pool_size(workers), mp_context=context)
 
 
 def web_server(settings: Settings, router: Router) -> WebServer | None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
@@ -111,11 +112,26 @@ def render_deferred(data: bytes) -> bytes:
 
 
 def warm_worker() -> None:
-    """A new worker loads the form and the document template before its first job."""
+    """Load what a rendering needs before the first job: the form, the base document, and
+    the elements the booklet is copied from (an empty dossier's draft and final, rendered
+    and dropped, prepare most of them)."""
     from forms.definition import load_form
-    from forms.document import render_dossier  # noqa: F401 - the import is the warm-up
+    from forms.document import render_dossier
 
     load_form()
+    for draft in (True, False):
+        render_dossier(Dossier(), draft=draft, flags=[])
+
+
+def prepare_server() -> None:
+    """The rendering pool's fork server, once (``handlers/render_server.py``): warmed as a
+    worker would be, then its heap frozen (``gc.freeze``). Every worker forked from it then
+    shares those pages with it instead of loading its own copy, and the workers' garbage
+    collections, which never visit frozen objects, do not write to them either (a collection
+    writes into every object it visits, making the page the worker's own)."""
+    warm_worker()
+    gc.collect()
+    gc.freeze()
 
 
 _DEFERRING: ContextVar[bool] = ContextVar("render_deferring", default=False)
