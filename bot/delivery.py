@@ -425,15 +425,16 @@ class Delivery:
     async def _superseded(self, row: Pending, reply: Reply) -> bool:
         """Whether ``row``, a document still to render, is made pointless by a later one queued
         in its chat (a draft asked for again before the first was sent: only the latest is
-        rendered, handlers/rendering.py ``supersedes``); then it is marked so, not sent."""
+        rendered, handlers/rendering.py ``supersedes``); then it is marked so, not sent. The
+        look is a read: no write transaction unless there is something to mark."""
         if not is_deferred(reply):
             return False
+        async with self.db.read(self.wall()) as r:
+            later = await r.repo(Outbox).pending_after(row.platform, row.chat_id, row.id)
+        if not any(supersedes(from_pending(p), reply) for p in later):
+            return False
         async with self.db.transaction(self.wall()) as tx:
-            outbox = tx.repo(Outbox)
-            later = await outbox.pending_after(row.platform, row.chat_id, row.id)
-            if not any(supersedes(from_pending(p), reply) for p in later):
-                return False
-            await outbox.supersede(row.id)
+            await tx.repo(Outbox).supersede(row.id)
         self.stats.superseded += 1
         return True
 

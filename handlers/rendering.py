@@ -123,12 +123,11 @@ def warm_worker() -> None:
         render_dossier(Dossier(), draft=draft, flags=[])
 
 
-def prepare_server() -> None:
-    """The rendering pool's fork server, once (``handlers/render_server.py``): warmed as a
-    worker would be, then its heap frozen (``gc.freeze``). Every worker forked from it then
-    shares those pages with it instead of loading its own copy, and the workers' garbage
-    collections, which never visit frozen objects, do not write to them either (a collection
-    writes into every object it visits, making the page the worker's own)."""
+def prepare_worker() -> None:
+    """A new rendering worker (bot/app.py ``render_pool``), before its first job: warmed,
+    then what it loaded moved out of the garbage collector's reach (``gc.freeze``: the form
+    and the prepared elements live as long as the process; the collections after each
+    rendering need not walk them)."""
     warm_worker()
     gc.collect()
     gc.freeze()
