@@ -31,11 +31,13 @@ from docx.opc.pkgwriter import PackageWriter
 #: python-docx, costs the 80 KB body about twice the time of 1 for a file 25 % smaller.
 BODY_LEVEL = 1
 #: Members kept deflated by content, at most, the least recently used dropped first: the
-#: template's parts and a few variants (a body or the core properties, unique to one
-#: rendering, pass through and age out)...
+#: template's parts and a few variants...
 KEPT = 64
-#: ... and none larger than this (a body: deflated once, never met again).
+#: ... none larger than this (a body: deflated once, never met again)...
 KEPT_SIZE = 16 * 1024
+#: ... and never these: the body and the core properties hold the candidate's name and are
+#: new at every rendering (the time), so kept they would only keep personal data in memory.
+NEVER_KEPT = frozenset({"word/document.xml", "docProps/core.xml"})
 
 
 @cache
@@ -75,7 +77,7 @@ def _deflate(name: str, blob: bytes) -> tuple[int, bytes]:
         return found
     squeezer = zlib.compressobj(BODY_LEVEL, zlib.DEFLATED, -15)  # raw deflate, as zip wants
     found = (zlib.crc32(blob), squeezer.compress(blob) + squeezer.flush())
-    if len(blob) <= KEPT_SIZE:
+    if len(blob) <= KEPT_SIZE and name not in NEVER_KEPT:
         _deflated[key] = found
         if len(_deflated) > KEPT:
             _deflated.popitem(last=False)
