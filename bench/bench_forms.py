@@ -4,6 +4,12 @@ Run ``python bench/bench_forms.py [RUNS]`` from the repository root; prints medi
 in milliseconds, and the first render of the process (form data, text catalogue and base
 document loaded). The target is under 50 ms per dossier, warm (issue 15).
 
+``python bench/bench_forms.py --callgrind [RUNS]`` counts the instructions of one draft of
+sample B under valgrind instead (load-independent, for comparing two commits on a busy
+machine, issue 17): warm (RUNS more drafts in one process), cold text caches (the same with
+the caches below emptied before each), and the first draft of a process (the form, the base
+document and the prepared elements made then).
+
 Each figure is printed twice: **warm** (the same dossier again and again, so every cache
 keyed on typed text hits — what a repeated run of one dossier costs) and **cold** (those
 caches emptied before every run: what a new person's dossier costs). The caches emptied are
@@ -15,8 +21,12 @@ compiled patterns) and stay.
 from __future__ import annotations
 
 import inspect
+import os
+import re
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -79,6 +89,42 @@ def report(name: str, samples: list[float]) -> None:
     )
 
 
+def renders(count: int, *, cold: bool) -> None:
+    """Render ``count`` drafts of sample B after the imports and checks (what callgrind counts)."""
+    dossier = Dossier.from_json((ROOT / "examples" / "sample_b.json").read_text(encoding="utf-8"))
+    flags = list(run_checks(dossier, today=dossier.meta.chi_bo_meeting))
+    caches = text_caches() if cold else []
+    for _ in range(count):
+        for cache in caches:
+            cache.cache_clear()
+        render_dossier(dossier, draft=True, flags=flags)
+
+
+def instructions(count: int, *, cold: bool = False) -> int:
+    """Instructions this script executes rendering ``count`` drafts, under callgrind."""
+    with tempfile.TemporaryDirectory(prefix="knd-callgrind-") as tmp:
+        command = [
+            "valgrind", "--tool=callgrind", f"--callgrind-out-file={Path(tmp) / 'out'}",
+            sys.executable, __file__, "--renders", str(count), *(["--cold"] if cold else []),
+        ]  # fmt: skip
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if found is None:
+        raise RuntimeError(done.stderr[-2000:])
+    return int(found.group(1))
+
+
+def callgrind(runs: int) -> None:
+    none, one = instructions(0), instructions(1)
+    warm = (instructions(1 + runs) - one) / runs
+    cold = (instructions(1 + runs, cold=True) - instructions(1, cold=True)) / runs
+    print(f"render_dossier (draft, sample B), callgrind, {runs} runs:")
+    print(f"  warm                 {warm / 1e6:8.2f} M instructions per draft")
+    print(f"  cold text caches     {cold / 1e6:8.2f} M instructions per draft")
+    print(f"  first of the process {(one - none) / 1e6:8.2f} M instructions")
+
+
 def main(runs: int = 200) -> None:
     dossier = Dossier.from_json((ROOT / "examples" / "sample_b.json").read_text(encoding="utf-8"))
     today = dossier.meta.chi_bo_meeting
@@ -105,4 +151,10 @@ def main(runs: int = 200) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    numbers = [int(a) for a in sys.argv[1:] if a.isdigit()]
+    if "--renders" in sys.argv:
+        renders(numbers[0], cold="--cold" in sys.argv)
+    elif "--callgrind" in sys.argv:
+        callgrind(numbers[0] if numbers else 10)
+    else:
+        main(numbers[0] if numbers else 200)

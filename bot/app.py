@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import multiprocessing.forkserver
 import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -25,7 +24,7 @@ from handlers.chat_moves import ChatMoveFlow
 from handlers.edits import EditsFlow
 from handlers.identity import IdentityFlow
 from handlers.org import OrgFlow
-from handlers.rendering import DocumentRenderer, warm_worker
+from handlers.rendering import DocumentRenderer, prepare_worker
 from handlers.review import ReviewFlow
 from handlers.router import Flow, Router
 from handlers.secretary import SecretaryFlow
@@ -118,34 +117,32 @@ async def open_router(
 
 
 def pool_size(configured: int) -> int:
-    """How many rendering workers: ``configured``, else (0) one per core this process may
-    run on, at most four (a draft is one core's work for tens of milliseconds; drafts asked
-    for together render side by side up to the cores there are)."""
+    """How many rendering workers: ``configured``, else (0) one per core this process may run
+    on but one — the bot's own — at least one, at most four. On 2 cores that is one worker:
+    a draft is ~10 ms of CPU (issue 17), and a second worker cost ~30 MB of memory to save
+    the drafts of a saturated run a few seconds."""
     if configured > 0:
         return configured
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(4, cores or 1))
-
-
-#: What the fork server imports once, so that each worker forked from it starts warm.
-RENDERING_MODULES = ["handlers.rendering", "forms.document", "forms.definition", "docx"]
+    return max(1, min(4, (cores or 1) - 1))
 
 
 def render_pool(workers: int) -> ProcessPoolExecutor:
-    """The worker processes that render documents (handlers/rendering.py), forked from a
-    small server process that imported only the rendering code (``forkserver``), started
-    here so that the first draft does not wait for those imports.
+    """The worker processes that render documents (handlers/rendering.py): fresh interpreters
+    (``spawn``) that import only the rendering code and load the form and the prepared
+    elements once (``prepare_worker``), started when the first document is asked for.
 
-    Not forked from the bot itself: a copy of the bot shares its pages only until the bot
-    writes them, and the bot writes its heap all the time (reference counts), so each
-    such worker came to hold a private copy of the bot as it was at the fork — two workers
-    forked from a bot serving 200 people took the bot and its workers to 196 MB of PSS,
-    against 177 MB with the fork server (bench_chat, N = 200). A worker only runs rendering
-    functions: it shares no database connection, no event loop and no socket with the bot."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(RENDERING_MODULES)
-    multiprocessing.forkserver.ensure_running()
-    return ProcessPoolExecutor(pool_size(workers), mp_context=context, initializer=warm_worker)
+    Not forked from the bot: a copy of the bot shares its pages only until the bot writes
+    them, and the bot writes its heap all the time (reference counts), so each such worker
+    came to hold a private copy of the bot as it was at the fork (196 MB of PSS for the bot
+    and two workers at N = 200, against 177 MB). Not from a fork server either, now that one
+    worker is the default: the server is a third process of the same imports, and the worker
+    forked from it shares less with it than that costs (at 150 drafts: server 25 MB + worker
+    25 MB + multiprocessing's resource tracker 8 MB of PSS, against 36 + 8 MB spawned). A
+    worker only runs rendering functions: it shares no database connection, no event loop and
+    no socket with the bot."""
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(pool_size(workers), mp_context=context, initializer=prepare_worker)
 
 
 def web_server(settings: Settings, router: Router) -> WebServer | None:

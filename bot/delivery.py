@@ -46,7 +46,7 @@ from typing import Literal, Protocol
 from bot.pacing import Clock, MonotonicClock, Pacer
 from handlers.events import Button, Chat, ChatKind, Document, Photo, Reply
 from handlers.failures import failure_place
-from handlers.rendering import DocumentRenderer
+from handlers.rendering import DocumentRenderer, is_deferred, supersedes
 from handlers.replies import from_pending, to_messages
 from storage.db import Database, Tx
 from storage.outbox import Outbox, Pending
@@ -199,6 +199,7 @@ class DeliveryStats:
     retries: int = 0
     given_up: int = 0
     superseded_skips: int = 0
+    superseded: int = 0  # documents not rendered: a later one of the chat replaced them
 
 
 class Delivery:
@@ -368,7 +369,10 @@ class Delivery:
             self._landed(row)
 
     async def _deliver_claimed(self, row: Pending) -> tuple[Pending | None, int]:
-        reply = await self.renderer.resolve(from_pending(row))
+        reply = from_pending(row)
+        if await self._superseded(row, reply):
+            return None, -1
+        reply = await self.renderer.resolve(reply)
         target = self.moved.get(row.chat_id, row.chat_id)
         if target != row.chat_id:
             reply = replace(reply, edit_ref="")  # the old chat's message ids mean nothing there
@@ -419,6 +423,22 @@ class Delivery:
                 async with self.db.transaction(self.wall()) as tx:
                     await tx.repo(Outbox).progressed(row.id, index)
         return await self._sent(row, reply, target, last)
+
+    async def _superseded(self, row: Pending, reply: Reply) -> bool:
+        """Whether ``row``, a document still to render, is made pointless by a later one queued
+        in its chat (a draft asked for again before the first was sent: only the latest is
+        rendered, handlers/rendering.py ``supersedes``); then it is marked so, not sent. The
+        look is a read: no write transaction unless there is something to mark."""
+        if not is_deferred(reply):
+            return False
+        async with self.db.read(self.wall()) as r:
+            later = await r.repo(Outbox).pending_after(row.platform, row.chat_id, row.id)
+        if not any(supersedes(from_pending(p), reply) for p in later):
+            return False
+        async with self.db.transaction(self.wall()) as tx:
+            await tx.repo(Outbox).supersede(row.id)
+        self.stats.superseded += 1
+        return True
 
     async def _waiting(self, row: Pending) -> bool:
         """Whether ``row`` is still to deliver: an erasure deletes a dossier's waiting replies

@@ -67,7 +67,7 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         le=8,
-        description="worker processes rendering documents (.docx, charts); 0 = one per core",
+        description="processes rendering documents (.docx, charts); 0 = one per core but one",
     )
     polling_timeout: int = Field(default=30, ge=0, le=50, description="getUpdates long-poll, s")
     concurrent_updates: int = Field(

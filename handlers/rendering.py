@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
@@ -79,6 +80,24 @@ class Deferred(bytes):
     file's bytes will be (``Document.data``) until the sender or the router resolves it."""
 
 
+def is_deferred(reply: Reply) -> bool:
+    """Whether ``reply`` carries a document still to render."""
+    return reply.document is not None and isinstance(reply.document.data, Deferred)
+
+
+def supersedes(later: Reply, earlier: Reply) -> bool:
+    """Whether ``later``, queued after ``earlier`` in the same chat, makes rendering
+    ``earlier`` pointless: both documents still to render, of the same name and the same
+    dossier (a draft asked for again before the first was sent: the later one shows the
+    dossier as it is now). Documents of other dossiers (a reviewer's «Xem» of two
+    candidates) or already rendered are never dropped."""
+    if not (is_deferred(later) and is_deferred(earlier)):
+        return False
+    assert later.document is not None and earlier.document is not None
+    new, old = later.document, earlier.document
+    return old.web is not None and (new.filename, new.web) == (old.filename, old.web)
+
+
 def render_dossier_job(job: DossierJob) -> bytes:
     """Render ``job`` (in a worker process, or in place)."""
     from forms.document import render_dossier
@@ -93,11 +112,25 @@ def render_deferred(data: bytes) -> bytes:
 
 
 def warm_worker() -> None:
-    """A new worker loads the form and the document template before its first job."""
+    """Load what a rendering needs before the first job: the form, the base document, and
+    the elements the booklet is copied from (an empty dossier's draft and final, rendered
+    and dropped, prepare most of them)."""
     from forms.definition import load_form
-    from forms.document import render_dossier  # noqa: F401 - the import is the warm-up
+    from forms.document import render_dossier
 
     load_form()
+    for draft in (True, False):
+        render_dossier(Dossier(), draft=draft, flags=[])
+
+
+def prepare_worker() -> None:
+    """A new rendering worker (bot/app.py ``render_pool``), before its first job: warmed,
+    then what it loaded moved out of the garbage collector's reach (``gc.freeze``: the form
+    and the prepared elements live as long as the process; the collections after each
+    rendering need not walk them)."""
+    warm_worker()
+    gc.collect()
+    gc.freeze()
 
 
 _DEFERRING: ContextVar[bool] = ContextVar("render_deferring", default=False)
@@ -161,8 +194,7 @@ class DocumentRenderer:
 
     async def resolve_all(self, replies: list[Reply]) -> list[Reply]:
         """:meth:`resolve` for each reply, side by side."""
-        if not any(r.document is not None and isinstance(r.document.data, Deferred)
-                   for r in replies):  # fmt: skip
+        if not any(is_deferred(r) for r in replies):
             return replies
         return list(await asyncio.gather(*(self.resolve(r) for r in replies)))
 

@@ -178,6 +178,15 @@ class Outbox(Repo):
             (message_id, tx.now, row_id),
         )
 
+    async def supersede(self, row_id: int) -> None:
+        """Not to deliver: a later reply replaces it (a document asked for again before it was
+        sent, bot/delivery.py)."""
+        tx = self._tx()
+        await tx.execute(
+            f"UPDATE outbox SET status = 'superseded', {_DONE} WHERE id = ? AND status = 'pending'",
+            (tx.now, row_id),
+        )
+
     async def progressed(self, row_id: int, progress: int) -> None:
         """``progress`` platform calls of a multi-part reply are done (not repeated after a
         restart)."""

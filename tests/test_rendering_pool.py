@@ -215,3 +215,70 @@ async def test_the_answer_is_committed_before_its_draft_is_rendered(tmp_path: Pa
         pool.release.set()
         await db.close()
         pool.shutdown()
+
+
+async def test_a_draft_asked_for_again_before_it_was_sent_is_rendered_once(
+    tmp_path: Path,
+) -> None:
+    """/xem three times while the sender was behind (the person sees the question again only
+    after the draft, so nothing is answered between): one draft is rendered and sent, the
+    two earlier ones are marked superseded; the questions asked again still go out."""
+    pool = HeldPool()
+    pool.release.set()
+    renderer = DocumentRenderer(pool)
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    try:
+        router = Router(db, flows=build_flows(renderer=renderer), renderer=renderer)
+        khoa = await begin(router, "khoa", "TRẦN MINH KHOA")
+        for _ in range(3):
+            await router.handle(khoa._event("command", command="xem"), outbox=True)
+        async with db.read() as r:
+            drafts = await r.fetchval(
+                "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND attachment IS NOT NULL"
+            )
+        assert drafts == 3
+
+        platform = Recorder()
+        delivery = Delivery(db, platform, pacer=Pacer(Pacing.unlimited()), renderer=renderer)  # type: ignore[arg-type]
+        delivery.wake("khoa")
+        await asyncio.wait_for(delivery.idle(), 10)
+        kinds = [k for k, _, _ in platform.sent]
+        assert kinds.count("document") == 1 and delivery.stats.superseded == 2
+        _, _, data = platform.sent[kinds.index("document")]
+        text = "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
+        assert "TRẦN MINH KHOA" in text
+        asked = [t for k, t, _ in platform.sent if k == "text"]
+        assert len(asked) == 3 and all("(2) Các tên gọi khác" in t for t in asked)
+        async with db.read() as r:
+            statuses = [row[0] for row in await r.fetchall("SELECT status FROM outbox")]
+        assert statuses.count("superseded") == 2 and "pending" not in statuses
+        assert router.stats.errors == 0
+    finally:
+        pool.release.set()
+        await db.close()
+        pool.shutdown()
+
+
+async def test_drafts_of_two_people_are_both_sent(tmp_path: Path) -> None:
+    """Coalescing is per chat and dossier: two candidates' drafts queued together are both
+    rendered."""
+    pool = HeldPool()
+    pool.release.set()
+    renderer = DocumentRenderer(pool)
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    try:
+        router = Router(db, flows=build_flows(renderer=renderer), renderer=renderer)
+        people = [await begin(router, "khoa", "TRẦN MINH KHOA"),
+                  await begin(router, "an", "NGUYỄN VĂN AN")]  # fmt: skip
+        for person in people:
+            await router.handle(person._event("command", command="xem"), outbox=True)
+        platform = Recorder()
+        delivery = Delivery(db, platform, pacer=Pacer(Pacing.unlimited()), renderer=renderer)  # type: ignore[arg-type]
+        delivery.wake("khoa")
+        delivery.wake("an")
+        await asyncio.wait_for(delivery.idle(), 10)
+        assert [k for k, _, _ in platform.sent].count("document") == 2
+        assert delivery.stats.superseded == 0
+    finally:
+        await db.close()
+        pool.shutdown()

@@ -5,7 +5,6 @@ writers of :mod:`forms.document`."""
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -19,11 +18,15 @@ from typing import Any
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml.ns import qn
+from docx.oxml.parser import oxml_parser
+from docx.oxml.table import CT_Tbl
 from docx.section import Section
+from docx.shared import Cm
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml.etree import SubElement
 
+from forms.document.package import save
 from forms.document.word import (
     DRAFT_MARK_PT,
     GREY,
@@ -154,9 +157,7 @@ class Page:
             subject=clean_text(self.dossier.value("ho_ten")),
             now=datetime.now(UTC).replace(microsecond=0),
         )
-        buf = io.BytesIO()
-        self.doc.save(buf)
-        return buf.getvalue()
+        return save(self.doc)
 
     # -- paragraphs ---------------------------------------------------------------------
 
@@ -170,7 +171,6 @@ class Page:
         after_pt: float | None = None,
         keep_next: bool = False,
         size: float | None = None,
-        container: Any = None,
         dotted_tab: bool = False,
         keep_lines: bool = False,
         tab_cm: float = 0.0,
@@ -182,26 +182,15 @@ class Page:
             size = size or COMPACT_PT
             after_pt = 1 if after_pt is None else after_pt
             before_pt = None if before_pt is None else min(before_pt, 2)
-        if container is None:
-            # inserted before the body's closing section properties, as add_paragraph does
-            el = SubElement(self._body, _W_P)
-            self._body_end.addprevious(el)
-            p = Paragraph(el, self.doc._body)
-        else:
-            p = container.add_paragraph()
-        paragraph_format(
-            p,
-            align=align,
-            indent_cm=indent_cm,
-            first_line_cm=first_line_cm,
-            before_pt=before_pt,
-            after_pt=after_pt,
-            keep_next=keep_next,
-            keep_lines=keep_lines,
-            dotted_tab=dotted_tab,
-            tab_cm=tab_cm,
-        )
-        if measure and self.meter is not None and container is None:
+        # a copy of the paragraph prepared for this format, inserted before the body's
+        # closing section properties (where add_paragraph puts it)
+        el = paragraph_element(
+            align, indent_cm, first_line_cm, before_pt, after_pt, keep_next, keep_lines,
+            dotted_tab, tab_cm,
+        ).__copy__()  # fmt: skip
+        self._body_end.addprevious(el)
+        p = Paragraph(el, self.doc._body)
+        if measure and self.meter is not None:
             width = TEXT_WIDTH_CM - indent_cm
             self.meter.lines += self.meter.text("".join(t for _, t in parts), width)
         for style, text in parts:
@@ -255,25 +244,74 @@ class Page:
     def grid(
         self, headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float]
     ) -> Table:
-        """A bordered table with a repeated bold header row; an empty one gets a blank row."""
+        """A bordered table with a repeated bold header row; an empty one gets a blank row.
+        Copied from the table prepared for these headers and widths (:func:`_grid_of`), a
+        row at a time: python-docx's add_table and its width setters, called per cell, were
+        a fifth of a draft's rendering time."""
         body = list(rows) or [[""] * len(headers)]
-        table = self.add_table(1 + len(body), len(headers))
-        table_borders(table, "single")
-        fixed_widths(table, widths)
-        header_tr, *body_trs = table._tbl.tr_lst
-        repeat_header(header_tr)
-        for tc, header in zip(header_tr.tc_lst, headers, strict=False):
-            p = Paragraph(tc.p_lst[0], table)
-            paragraph_format(p, align=WD_ALIGN_PARAGRAPH.CENTER)
-            add_run(p, clean_text(header), bold=True, size=TABLE_PT)
-            tc.get_or_add_tcPr().vAlign_val = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-        for tr, values in zip(body_trs, body, strict=True):
-            if sum(len(v) for v in values) <= KEEP_ROW_CHARS:
-                cant_split(tr)
+        head, short_row, long_row = _grid_of(tuple(headers), tuple(widths))
+        tbl = head.__copy__()
+        table = Table(tbl, self.doc._body)
+        for values in body:
+            short = sum(len(v) for v in values) <= KEEP_ROW_CHARS
+            tr = (short_row if short else long_row).__copy__()
+            tbl.append(tr)
             if self.meter is not None and rows:
                 lines = max(self.meter.text(v, w) for v, w in zip(values, widths, strict=False))
                 self.meter.rows += math.ceil(lines / self.booklet.row_lines)
             for tc, value in zip(tr.tc_lst, values, strict=False):
                 add_run(Paragraph(tc.p_lst[0], table), value, size=TABLE_PT)
+        self._body_end.addprevious(tbl)
         self.para(("", ""), after_pt=2, measure=False)
         return table
+
+
+@cache
+def _grid_of(headers: tuple[str, ...], widths: tuple[float, ...]) -> tuple[Any, Any, Any]:
+    """The table :meth:`Page.grid` writes, prepared once per process for these headers and
+    widths: the table with its header row, a body row kept on one page, and one that may
+    break."""
+    tbl = CT_Tbl.new_tbl(3, len(headers), Cm(TEXT_WIDTH_CM))
+    table = Table(tbl, None)  # type: ignore[arg-type]  # no part: nothing here needs one
+    table_borders(table, "single")
+    fixed_widths(table, widths)
+    header_tr, short_tr, long_tr = tbl.tr_lst
+    repeat_header(header_tr)
+    for tc, header in zip(header_tr.tc_lst, headers, strict=False):
+        p = Paragraph(tc.p_lst[0], table)
+        paragraph_format(p, align=WD_ALIGN_PARAGRAPH.CENTER)
+        add_run(p, clean_text(header), bold=True, size=TABLE_PT)
+        tc.get_or_add_tcPr().vAlign_val = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    cant_split(short_tr)
+    tbl.remove(short_tr)
+    tbl.remove(long_tr)
+    return tbl, short_tr, long_tr
+
+
+@cache
+def paragraph_element(
+    align: Any,
+    indent_cm: float,
+    first_line_cm: float,
+    before_pt: float | None,
+    after_pt: float | None,
+    keep_next: bool,
+    keep_lines: bool,
+    dotted_tab: bool,
+    tab_cm: float,
+) -> Any:
+    """An empty paragraph (``<w:p>``) with these properties, prepared once per process."""
+    p = Paragraph(oxml_parser.makeelement(_W_P), None)  # type: ignore[arg-type]
+    paragraph_format(
+        p,
+        align=align,
+        indent_cm=indent_cm,
+        first_line_cm=first_line_cm,
+        before_pt=before_pt,
+        after_pt=after_pt,
+        keep_next=keep_next,
+        keep_lines=keep_lines,
+        dotted_tab=dotted_tab,
+        tab_cm=tab_cm,
+    )
+    return p._p

@@ -17,11 +17,14 @@ from docx.document import Document as DocxDocument
 from docx.enum.section import WD_SECTION_START
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.parser import oxml_parser
 from docx.shared import Cm, Pt, RGBColor, Twips
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from lxml.etree import SubElement
+
+from forms.document.package import open_copy
 
 FONT = "Times New Roman"
 BODY_PT = 13
@@ -48,8 +51,8 @@ def clean_text(value: Any) -> str:
 
 
 def new_document() -> DocxDocument:
-    doc = Document(io.BytesIO(_base_docx()))
-    return doc
+    """A fresh base document (a copy of the one opened once per process)."""
+    return open_copy(_base_docx())
 
 
 @cache
@@ -183,6 +186,8 @@ _W_R, _W_RPR, _W_T = qn("w:r"), qn("w:rPr"), qn("w:t")
 _W_B, _W_I, _W_COLOR, _W_SZ, _W_SZCS = (qn(f"w:{t}") for t in ("b", "i", "color", "sz", "szCs"))
 _W_VAL = qn("w:val")
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
+#: python-docx's parser: elements made by it get python-docx's element classes (CT_R, CT_P…).
+_PARSER = oxml_parser
 
 
 def add_run(
@@ -194,13 +199,30 @@ def add_run(
     size: float | None = None,
     color: RGBColor | None = None,
 ) -> None:
-    """Append a formatted run. Written with lxml directly: python-docx's property setters
-    search the run properties on every call and dominate the rendering time otherwise."""
+    """Append a formatted run: a copy of the prepared run of that format (:func:`_run_of`)
+    with the text set. python-docx's property setters search the run properties on every
+    call, and even building the few elements one by one cost a draft a third of its time;
+    one copy of a prepared element is a single call into lxml."""
     if not text:
         return
-    # SubElement, not OxmlElement: no namespace bookkeeping per run (a third of the time
-    # python-docx's factory took); the document's parser still gives it its CT_R class
-    r = SubElement(paragraph._p, _W_R)
+    if "\n" in text or "\t" in text:
+        r = _run_of(bold, italic, size, color, "").__copy__()  # lxml copies deep, in C
+        paragraph._p.append(r)
+        Run(r, paragraph).text = text  # python-docx turns these into <w:br/> and <w:tab/>
+        return
+    r = _run_of(bold, italic, size, color, "t").__copy__()
+    t = r[-1]
+    t.text = text
+    if text[0].isspace() or text[-1].isspace():
+        t.set(_XML_SPACE, "preserve")
+    paragraph._p.append(r)
+
+
+@cache
+def _run_of(bold: bool, italic: bool, size: float | None, color: RGBColor | None, text: str) -> Any:
+    """A run of this format (``<w:r>`` with its properties, then an empty ``<w:t>`` when
+    ``text``), prepared once per process for :func:`add_run` to copy."""
+    r = _PARSER.makeelement(_W_R)
     if bold or italic or size or color is not None:
         rpr = SubElement(r, _W_RPR)  # children in schema order: b, i, color, sz, szCs
         if bold:
@@ -213,13 +235,9 @@ def add_run(
             half_points = str(round(size * 2))
             SubElement(rpr, _W_SZ).set(_W_VAL, half_points)
             SubElement(rpr, _W_SZCS).set(_W_VAL, half_points)
-    if "\n" in text or "\t" in text:
-        Run(r, paragraph).text = text  # python-docx turns these into <w:br/> and <w:tab/>
-        return
-    t = SubElement(r, _W_T)
-    t.text = text
-    if text[0].isspace() or text[-1].isspace():
-        t.set(_XML_SPACE, "preserve")
+    if text:
+        SubElement(r, _W_T)
+    return r
 
 
 _W_PPR, _W_KEEP_NEXT, _W_KEEP_LINES, _W_SPACING, _W_IND, _W_JC = (
@@ -246,10 +264,33 @@ def paragraph_format(
     tab_cm: float = 0.0,
 ) -> None:
     """The paragraph properties python-docx's ``paragraph_format`` setters would write, in
-    schema order (keepNext, keepLines, tabs, spacing, ind, jc), written with lxml directly:
-    each of those setters searches the properties again and together they were a quarter of a
-    draft's rendering time. ``dotted_tab``: a right tab with a dotted leader at the right
+    schema order (keepNext, keepLines, tabs, spacing, ind, jc), for a paragraph that has none
+    yet: a copy of those prepared for the same values (:func:`paragraph_properties`; each of
+    python-docx's setters searches the properties again, and together they were a quarter of
+    a draft's rendering time). ``dotted_tab``: a right tab with a dotted leader at the right
     margin; ``tab_cm``: a left tab there (a second field on the line: "Số căn cước")."""
+    ppr = paragraph_properties(
+        align, indent_cm, first_line_cm, before_pt, after_pt, keep_next, keep_lines,
+        dotted_tab, tab_cm,
+    )  # fmt: skip
+    if ppr is not None:
+        paragraph._p.append(ppr.__copy__())
+
+
+@cache
+def paragraph_properties(
+    align: Any,
+    indent_cm: float,
+    first_line_cm: float,
+    before_pt: float | None,
+    after_pt: float | None,
+    keep_next: bool,
+    keep_lines: bool,
+    dotted_tab: bool,
+    tab_cm: float,
+) -> Any:
+    """The ``<w:pPr>`` of these values (None when they are all the defaults), built once per
+    process; see :func:`paragraph_format`."""
     if not (
         align is not None
         or indent_cm
@@ -259,8 +300,8 @@ def paragraph_format(
         or dotted_tab
         or tab_cm
     ) and (before_pt is None and after_pt is None):
-        return
-    ppr = SubElement(paragraph._p, _W_PPR)
+        return None
+    ppr = _PARSER.makeelement(_W_PPR)
     if keep_next:
         SubElement(ppr, _W_KEEP_NEXT)
     if keep_lines:
@@ -290,6 +331,7 @@ def paragraph_format(
             ind.set(_W_FIRST_LINE, str(Cm(first_line_cm).twips))
     if align is not None:
         SubElement(ppr, _W_JC).set(_W_VAL, align.xml_value)
+    return ppr
 
 
 def cell_borders(cell: _Cell, *, val: str = "single", sz: int = 8) -> None:
