@@ -77,6 +77,11 @@ class Rejected(SendError):
     """The platform will never accept this message as it is."""
 
 
+class NotOurs(SendError):
+    """This sender no longer owns the chat (several workers: bot/workers.py): it stops, the
+    reply stays pending for the chat's new sender."""
+
+
 class ChatMoved(SendError):
     """The chat now has the id ``new_chat_id``."""
 
@@ -344,6 +349,10 @@ class Delivery:
                     seen = -1
                     continue
                 following, seen = await self._deliver(row)
+        except NotOurs as exc:  # another worker sends to this chat now
+            log.warning(
+                "stopped sending to a chat another worker took over: %s", failure_place(exc)
+            )
         except Exception as exc:  # pragma: no cover - the database failed; rows stay pending
             log.error("delivery to one chat stopped; its rows stay pending: %s", failure_place(exc))
         finally:
@@ -402,6 +411,8 @@ class Delivery:
                 target = await self._moved(row, exc.new_chat_id)
                 steps, index = plan(replace(reply, edit_ref=""), self.transport), 0
                 continue
+            except NotOurs:
+                raise
             except Refused as exc:
                 await self._refused(row, str(exc))
                 return None, -1
@@ -522,11 +533,17 @@ class Delivery:
                 await self._deliver(notice)
         return new_id
 
+    async def _fence(self, tx: Tx, row: Pending) -> None:
+        """Raise :class:`NotOurs` (rolling ``tx`` back) if the chat is no longer ours: the
+        mark of a sent reply is fenced by the chat's lease (several workers)."""
+        return None
+
     async def _sent(
         self, row: Pending, reply: Reply, target: str, message_id: str
     ) -> tuple[Pending | None, int]:
         seen = self._wakes.get(row.chat_id, 0)
         async with self.db.transaction(self.wall()) as tx:
+            await self._fence(tx, row)
             outbox = tx.repo(Outbox)
             await outbox.sent(row.id, message_id)
             if reply.remember and message_id and self.remembered is not None:
