@@ -2093,7 +2093,12 @@ class FakeBotAPI:
                 continue
             task = asyncio.create_task(self._deliver_record(record))
             flying[task] = record
-            task.add_done_callback(lambda t: flying.pop(t, None))
+
+            def landed(task: asyncio.Task[None]) -> None:
+                flying.pop(task, None)
+                self._bump()  # the chat is free: its next update may go (the loop waits)
+
+            task.add_done_callback(landed)
         for task in list(flying):
             task.cancel()
 

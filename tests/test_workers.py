@@ -1,19 +1,27 @@
-"""Several bot workers behind one webhook, one of them killed with -9 halfway (issue 16).
+"""Several bot workers behind one webhook: one killed with -9 halfway, one paused past its
+lease (issue 16), on SQLite and on PostgreSQL.
 
 Two or three worker processes (tests/worker_bot.py: the production bot with every flow and
 ``shared_workers`` on) share one database; a small proxy in front spreads the fake Bot API's
 webhook POSTs over them round-robin and, like nginx's ``proxy_next_upstream error``, tries the
-next worker when one does not answer. Fifty candidates fill sample A at once, each answering
-as soon as the bot's whole answer arrived. When half of all answers are in, the worker that
-leads the scheduler is killed with SIGKILL; its leases run out (three seconds) and the others take
-over its people, its chats and the scheduler.
+next worker when one does not answer. The fake posts up to 40 updates at once (Telegram's
+``max_connections``), one chat's one at a time. Candidates fill sample A at once (4 in the
+suite, ``KND_TEST_CANDIDATES=50`` for the acceptance's 50), each answering as soon as the
+bot's whole answer arrived. When half of all answers are in, the worker that leads the
+scheduler is killed with SIGKILL; its leases run out (three seconds) and the others take over
+its people, its chats and the scheduler.
 
 Afterwards: every candidate finished sample A (nothing lost: each update Telegram delivered is
 in the inbox and processed), each inbox row was processed once and each person's rows in the
-order received (the workers log every commit that marks a row processed), each chat's replies
-arrived in order — the only repeat allowed is the reply in flight at the kill, once per chat —
-and every unit's group got its daily digest exactly once, those bound before the kill and those
-bound after it (sent by the new leader).
+order received (the workers log every commit that marks a row processed), each reply was
+marked sent once, each chat's replies arrived in order — the only repeat allowed is the reply
+in flight at the kill, once per chat — and every unit's group got its daily digest exactly
+once, those bound before the kill and those bound after it (sent by the new leader).
+
+The pause: a worker is stopped (SIGSTOP) while the platform holds back its answer to a message
+it sent, for longer than its lease, then resumed (SIGCONT): the other worker sent that message
+again and marked it; the paused one's mark is refused by the chat's lease (fencing,
+storage/leases.py) — the same checks hold.
 """
 
 from __future__ import annotations
@@ -47,11 +55,13 @@ if str(BENCH) not in sys.path:
 
 from bench_chat import Step, record_script  # noqa: E402
 
-#: 50 candidates (the acceptance: 10 450 answers) on PostgreSQL with three workers, 6 in the
-#: other cases: the same kill, the same checks.
-FULL, FEW = 50, 6
-#: the paused worker's leases (the pause lasts longer)
-PAUSE_LEASE = 2.0
+#: candidates in the suite; the acceptance's 50 (10 450 answers) with ``KND_TEST_CANDIDATES=50``
+#: — the same kill, the same checks (see docs/benchmarks.md for its time on this machine)
+FEW = 4
+#: the paused worker's leases (the pause lasts longer), and the moves of sample A its
+#: candidates play (traffic around the pause; the kill tests play all of it)
+PAUSE_LEASE, PAUSE_MOVES = 2.0, 60
+PAUSED = 3  # candidates around the pause
 DIGEST = "nhắc việc ngày"
 
 
@@ -255,9 +265,13 @@ class Run:
         ports = [free_port() for _ in range(count)]
         async with proxy(ports) as hook:
             try:
-                for port in ports:
-                    proc = await spawn(self.api, self.db, port, hook, self.log, *extra)
-                    self.procs[proc.pid] = proc
+                started = await asyncio.gather(
+                    *(spawn(self.api, self.db, port, hook, self.log, *extra) for port in ports),
+                    return_exceptions=True,
+                )
+                self.procs.update({p.pid: p for p in started if not isinstance(p, BaseException)})
+                for failed in (p for p in started if isinstance(p, BaseException)):
+                    raise failed
                 yield
             finally:
                 for proc in self.procs.values():
@@ -324,21 +338,26 @@ async def run(tmp_path: Path, candidates: int, fake: type[Fake] = Fake) -> Async
         await world.db.close()
 
 
-def candidates_for(backend: str, workers: int) -> int:
-    """Fifty (the acceptance) on PostgreSQL with three workers, a few elsewhere: the same kill,
-    the same checks (``KND_TEST_CANDIDATES`` sets it for every case)."""
-    configured = os.environ.get("KND_TEST_CANDIDATES")
-    if configured:
-        return int(configured)
-    return FULL if backend == "postgres" and workers == 3 else FEW
+_SCRIPT: list[Step] = []
+
+
+async def sample_a() -> list[Step]:
+    """Sample A's moves, recorded once per test process (each test replays them)."""
+    if not _SCRIPT:
+        _SCRIPT.extend(await record_script("a"))
+    return list(_SCRIPT)
+
+
+def candidates_for() -> int:
+    return int(os.environ.get("KND_TEST_CANDIDATES") or FEW)
 
 
 @pytest.mark.parametrize("workers", [2, 3])
 async def test_workers_behind_one_webhook_survive_a_kill_9(
     tmp_path: Path, workers: int, backend: str
 ) -> None:
-    script = await record_script("a")
-    candidates = candidates_for(backend, workers)
+    script = await sample_a()
+    candidates = candidates_for()
     async with run(tmp_path, candidates) as it, it.workers(workers):
         api = it.api
         done = [0]
@@ -385,14 +404,14 @@ async def test_a_worker_paused_past_its_lease_commits_and_sends_nothing_twice(
     out again: the one repeat of a reply in flight). After SIGCONT the paused worker learns
     the platform's answer — and its mark of the reply is refused (the chat's lease is fenced
     in the same transaction), as is anything else it held."""
-    script = await record_script("a")
-    async with run(tmp_path, FEW, Holding) as it:
+    script = (await sample_a())[:PAUSE_MOVES]
+    async with run(tmp_path, PAUSED, Holding) as it:
         api = it.api
         assert isinstance(api, Holding)
         async with it.workers(2, "--lease", str(PAUSE_LEASE)):
             done = [0]
-            total = FEW * len(script)
-            players = [asyncio.create_task(play(api, i, script, done)) for i in range(FEW)]
+            total = PAUSED * len(script)
+            players = [asyncio.create_task(play(api, i, script, done)) for i in range(PAUSED)]
             await api.wait_for(lambda: done[0] >= total // 3, 120, "a third never answered")
             api.armed = True
             chat_id = await asyncio.wait_for(api.held, 30)

@@ -53,7 +53,7 @@ def settings_for(args: argparse.Namespace) -> Settings:
         webhook_port=args.webhook_port,
         webhook_path="hook",
         webhook_secret=SECRET,
-        shared_workers=True,
+        shared_workers=not args.alone,
         lease_seconds=args.lease,
     )
 
@@ -115,4 +115,5 @@ if __name__ == "__main__":
     parser.add_argument("--hook-url", required=True)
     parser.add_argument("--lease", type=float, default=3.0)
     parser.add_argument("--scheduler", type=float, default=0.2)
+    parser.add_argument("--alone", action="store_true", help="one worker: no leases (bench)")
     asyncio.run(main(parser.parse_args()))
