@@ -2077,6 +2077,13 @@ class FakeBotAPI:
         """Push pending updates to the webhook, retrying failed deliveries: in order, up to
         ``webhook_connections`` at once, one chat's one at a time."""
         flying: dict[asyncio.Task[None], UpdateRecord] = {}
+        try:
+            await self._push_updates(flying)
+        finally:
+            for task in list(flying):
+                task.cancel()
+
+    async def _push_updates(self, flying: dict[asyncio.Task[None], UpdateRecord]) -> None:
         while not self._closing:
             event = self._changed
             limit = max(1, min(self.webhook_connections, self._webhook.max_connections))
@@ -2099,8 +2106,6 @@ class FakeBotAPI:
                 self._bump()  # the chat is free: its next update may go (the loop waits)
 
             task.add_done_callback(landed)
-        for task in list(flying):
-            task.cancel()
 
     def _next_for_webhook(self, flying: Iterable[UpdateRecord]) -> UpdateRecord | None:
         """The first pending update not being delivered whose chat has none being delivered."""
