@@ -1092,6 +1092,11 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    if "--workers" in sys.argv:  # several workers behind a webhook: bench/bench_workers.py
+        from bench_workers import main as several_workers
+
+        several_workers(sys.argv[1:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, nargs="+", default=[50, 500])
     parser.add_argument("--rate", type=float, default=650.0, help="offered updates/s when paced")

@@ -78,6 +78,11 @@ class Rejected(SendError):
     """The platform will never accept this message as it is."""
 
 
+class NotOurs(SendError):
+    """This sender no longer owns the chat (several workers: bot/workers.py): it stops, the
+    reply stays pending for the chat's new sender."""
+
+
 class ChatMoved(SendError):
     """The chat now has the id ``new_chat_id``."""
 
@@ -347,6 +352,10 @@ class Delivery:
                     seen = -1
                     continue
                 following, seen = await self._deliver(row)
+        except NotOurs as exc:  # another worker sends to this chat now
+            log.warning(
+                "stopped sending to a chat another worker took over: %s", failure_place(exc)
+            )
         except Exception as exc:  # pragma: no cover - the database failed; rows stay pending
             log.error("delivery to one chat stopped; its rows stay pending: %s", failure_place(exc))
         finally:
@@ -408,6 +417,8 @@ class Delivery:
                 target = await self._moved(row, exc.new_chat_id)
                 steps, index = plan(replace(reply, edit_ref=""), self.transport), 0
                 continue
+            except NotOurs:
+                raise
             except Refused as exc:
                 await self._refused(row, str(exc))
                 return None, -1
@@ -544,6 +555,11 @@ class Delivery:
                 await self._deliver(notice)
         return new_id
 
+    async def _fence(self, tx: Tx, row: Pending) -> None:
+        """Raise :class:`NotOurs` (rolling ``tx`` back) if the chat is no longer ours: the
+        mark of a sent reply is fenced by the chat's lease (several workers)."""
+        return None
+
     async def _sent(
         self, row: Pending, reply: Reply, target: str, message_id: str
     ) -> tuple[Pending | None, int]:
@@ -611,6 +627,7 @@ class _SentMarks:
         async with d.db.transaction(d.wall()) as tx:
             outbox = tx.repo(Outbox)
             for m in marks:
+                await d._fence(tx, m.row)  # another worker's chat now: NotOurs, rolled back
                 await outbox.sent(m.row.id, m.message_id)
                 if m.remember and m.message_id and d.remembered is not None:
                     await d.remembered(tx, m.remember, d.platform, m.target, m.message_id)

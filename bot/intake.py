@@ -199,8 +199,8 @@ class Intake:
     async def _without_flow(self, row: Received, parsed: Parsed) -> None:
         notices = [n for n in parsed.notices if n.chat is not None]
         async with self.db.transaction() as tx:
-            if not await tx.repo(Inbox).mark_processed(row.id):
-                notices = []  # processed before
+            if not await tx.repo(Inbox).mark_processed(row.id, row.fence):
+                notices = []  # processed before (or by another worker)
             if notices:
                 await tx.repo(Outbox).add(
                     [m for n in notices if n.chat for m in to_messages([n], n.chat)]

@@ -34,6 +34,7 @@ already give the same order, and the single-process path costs nothing more.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import itertools
 import logging
@@ -43,14 +44,14 @@ import socket
 import time
 from collections.abc import Callable
 
-from bot.delivery import Delivery, SendError
+from bot.delivery import Delivery, NotOurs, Step
 from bot.intake import Intake
 from bot.settings import Settings
 from handlers.events import Chat
 from handlers.failures import failure_place
-from storage.db import Database
+from storage.db import Database, Tx
 from storage.inbox import Inbox, Received
-from storage.leases import Leases
+from storage.leases import Fence, Leases
 from storage.outbox import Outbox, Pending
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,11 @@ class Workers:
     async def release(self, name: str, holder: str = "") -> None:
         return None
 
+    def fence(self, name: str, holder: str = "") -> Fence | None:
+        """What work done under ``name`` is committed with (storage/leases.py); None: no
+        lease to check."""
+        return None
+
     async def lead(self, interval: float = 0.0) -> bool:
         """Whether this worker runs the scheduler now (called before each of its rounds)."""
         return True
@@ -100,20 +106,33 @@ class SharedWorkers(Workers):
             taken = await tx.repo(Leases).take(name, holder, seconds or self.seconds)
         if taken:
             self._taken[(name, holder)] = time.monotonic()
+        else:
+            self._taken.pop((name, holder), None)
         return taken
 
     async def renew(self, name: str, holder: str = "") -> bool:
         holder = holder or self.holder
         since = self._taken.get((name, holder))
-        if since is not None and time.monotonic() - since < self.seconds / 3:
+        if since is None:
+            return False  # never taken, or lost
+        if time.monotonic() - since < self.seconds / 3:
             return True
-        return await self.take(name, holder)
+        async with self.db.transaction() as tx:
+            renewed = await tx.repo(Leases).renew(name, holder, self.seconds)
+        if renewed:
+            self._taken[(name, holder)] = time.monotonic()
+        else:
+            self._taken.pop((name, holder), None)
+        return renewed
 
     async def release(self, name: str, holder: str = "") -> None:
         holder = holder or self.holder
         self._taken.pop((name, holder), None)
         async with self.db.transaction() as tx:
             await tx.repo(Leases).release(name, holder)
+
+    def fence(self, name: str, holder: str = "") -> Fence | None:
+        return Fence(name, holder or self.holder)
 
     async def lead(self, interval: float = 0.0) -> bool:
         # held for three rounds of the slowest caller: a leader that died is replaced within
@@ -122,7 +141,7 @@ class SharedWorkers(Workers):
         return await self.take(LEADER, seconds=self._lead_for)
 
 
-class LeaseLost(SendError):
+class LeaseLost(NotOurs):
     """Another worker took this chat over (our lease ran out): stop sending to it."""
 
 
@@ -179,9 +198,10 @@ class SharedIntake(Intake):
                 rows = await s.repo(Inbox).unprocessed_of(*key)
             if not rows:
                 return
+            fence = self.workers.fence(name)
             for row in rows:
                 done = self.stats.processed
-                await self._process(row)
+                await self._process(dataclasses.replace(row, fence=fence))
                 if self.stats.processed == done:
                     return  # the database failed: the sweep tries again later
                 if not await self.workers.renew(name):
@@ -249,10 +269,18 @@ class SharedDelivery(Delivery):
                 return
             await asyncio.sleep(0.02)
 
-    async def _deliver(self, row: Pending) -> tuple[Pending | None, int]:
+    async def _call_landing(self, row: Pending, target: str, step: Step) -> str:
+        # checked just before each platform call: a worker back from a pause past its lease
+        # sends nothing of a chat another worker took over
         if not await self._renew(row.chat_id):
             raise LeaseLost(f"the chat of reply {row.id} was taken over")
-        return await super()._deliver(row)
+        return await super()._call_landing(row, target, step)
+
+    async def _fence(self, tx: Tx, row: Pending) -> None:
+        holder = self._holders.get(row.chat_id)
+        fence = self.workers.fence(f"chat:{self.platform}:{row.chat_id}", holder or "")
+        if holder is not None and fence is not None and not await tx.repo(Leases).hold(fence):
+            raise LeaseLost(f"the chat of reply {row.id} was taken over before its mark")
 
     async def _waiting(self, row: Pending) -> bool:
         return await self._renew(row.chat_id) and await super()._waiting(row)

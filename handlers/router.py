@@ -297,7 +297,7 @@ async def _claim(tx: Tx, event: Event, received: Received | None) -> bool:
     The inbox row it was read from is marked; a key of its own (an edit keyed by its message,
     or an event from an adapter that stores no raw updates) is claimed in the inbox too."""
     inbox = tx.repo(Inbox)
-    if received is not None and not await inbox.mark_processed(received.id):
+    if received is not None and not await inbox.mark_processed(received.id, received.fence):
         return False
     key = event.update_key
     if key and (received is None or key != received.key):

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.db import Repo, Tx
+from storage.leases import Fence, Leases
 
 _PER_STATEMENT = 100  # rows per INSERT (5 parameters each; SQLite allows 32 766)
 
@@ -41,6 +42,8 @@ class Received:
     key: str
     person: str
     raw: bytes
+    #: several workers: the person's lease it is processed under (storage/leases.py)
+    fence: Fence | None = None
 
 
 class Inbox(Repo):
@@ -76,8 +79,11 @@ class Inbox(Repo):
                     stored.append(Received(new, u.platform, u.key, u.person, u.raw))
         return stored
 
-    async def mark_processed(self, row_id: int) -> bool:
-        """Mark a stored update processed (and drop its body); False if it already was."""
+    async def mark_processed(self, row_id: int, fence: Fence | None = None) -> bool:
+        """Mark a stored update processed (and drop its body); False if it already was, or
+        if ``fence``'s lease was taken over (another worker processes the person now)."""
+        if fence is not None and not await self._tx().repo(Leases).hold(fence):
+            return False
         return (
             await self._tx().execute(
                 "UPDATE inbox SET processed_at = ?, raw = CAST('' AS BLOB)"

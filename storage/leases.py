@@ -2,17 +2,36 @@
 
 One table, the same SQL on SQLite and PostgreSQL (``INSERT … ON CONFLICT … DO UPDATE …
 WHERE``): a lease is taken when it is free, expired or already ours, and the statement says
-whether it was (one row changed or none). The holder renews it while it works and drops it
-when done; a killed worker's leases run out after their time and another worker takes the
-work over. bot/workers.py builds the leader lock and the per-person and per-chat claims on it.
+whether it was (one row changed or none). The holder renews it while it works (only while it
+still holds it: a lease lost is never renewed back) and drops it when done; a killed worker's
+leases run out after their time and another worker takes the work over. bot/workers.py
+builds the leader lock and the per-person and per-chat claims on it.
+
+**Fencing.** A lease can be lost without its holder noticing (a worker paused or starved past
+its time): the work it then commits must not land beside the new holder's. So work done under
+a lease is committed with :meth:`Leases.hold` in the same transaction: it checks that the
+same holder still holds the lease, else the caller rolls back. The holder's name is the
+token (a worker's names are unique per process start, and a chat's per sending task): a lease
+taken over and dropped since is gone, so a stale holder cannot match it again. On PostgreSQL
+the check's row lock (an UPDATE that changes nothing) lasts until the commit, so no take-over
+slips between the check and the commit; on SQLite the transaction is the only writer anyway.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from storage.db import Repo, Tx
 from storage.session import utc_iso
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """The lease work was begun under, checked when the work is committed (module docstring)."""
+
+    name: str
+    holder: str
 
 
 class Leases(Repo):
@@ -32,6 +51,27 @@ class Leases(Repo):
             " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until"
             " WHERE leases.holder = excluded.holder OR leases.until < ?",
             (name, holder, until, tx.now),
+        )
+        return changed == 1
+
+    async def renew(self, name: str, holder: str, seconds: float) -> bool:
+        """Extend ``name`` for ``seconds`` from now if ``holder`` still holds it (expired or
+        not: nobody took it over). Never takes it anew: a holder that lost a lease, even one
+        dropped since, does not get it back with what it read while it held it."""
+        tx = self._tx()
+        until = utc_iso(datetime.fromisoformat(tx.now) + timedelta(seconds=seconds))
+        changed = await tx.execute(
+            "UPDATE leases SET until = ? WHERE name = ? AND holder = ?", (until, name, holder)
+        )
+        return changed == 1
+
+    async def hold(self, fence: Fence) -> bool:
+        """Whether ``fence``'s holder still holds its lease (expired or not: nobody took it
+        over), the lease row locked until this transaction ends; False: roll back (module
+        docstring). It does not renew: ``tx.now`` is the flows' clock, not the leases'."""
+        changed = await self._tx().execute(
+            "UPDATE leases SET holder = holder WHERE name = ? AND holder = ?",
+            (fence.name, fence.holder),
         )
         return changed == 1
 

@@ -28,6 +28,7 @@ BOTH_DATABASES = {
     "test_review_flow",
     "test_telegram_e2e",
     "test_worker_claims",
+    "test_workers",
 }
 
 

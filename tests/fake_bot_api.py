@@ -34,7 +34,7 @@ import mimetypes
 import re
 import time
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -620,6 +620,7 @@ class FakeBotAPI:
         webhook_max_attempts: int = 5,
         webhook_retry_delay: float = 0.05,
         response_delay: float = 0.0,
+        webhook_connections: int = 1,
     ) -> None:
         if not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", token):
             raise ValueError(f"token {token!r} does not look like '<bot id>:<secret>'")
@@ -637,6 +638,9 @@ class FakeBotAPI:
         self.port = port
         self.webhook_max_attempts = webhook_max_attempts
         self.webhook_retry_delay = webhook_retry_delay
+        #: Updates POSTed at once, at most setWebhook's ``max_connections`` (Telegram opens up
+        #: to that many connections; 1 = one at a time, in order); never two of one chat.
+        self.webhook_connections = webhook_connections
         #: Artificial delay added to every API answer (simulates a slow network for benchmarks).
         self.response_delay = response_delay
         #: Optional ``async`` callable that returns once the bot has processed everything it
@@ -2070,45 +2074,80 @@ class FakeBotAPI:
         return status, error
 
     async def _webhook_loop(self) -> None:
-        """Push pending updates to the webhook, in order, retrying failed deliveries."""
+        """Push pending updates to the webhook, retrying failed deliveries: in order, up to
+        ``webhook_connections`` at once, one chat's one at a time."""
+        flying: dict[asyncio.Task[None], UpdateRecord] = {}
+        try:
+            await self._push_updates(flying)
+        finally:
+            for task in list(flying):
+                task.cancel()
+
+    async def _push_updates(self, flying: dict[asyncio.Task[None], UpdateRecord]) -> None:
         while not self._closing:
             event = self._changed
-            if not self._webhook.url or not self._pending:
+            limit = max(1, min(self.webhook_connections, self._webhook.max_connections))
+            record = self._next_for_webhook(flying.values()) if len(flying) < limit else None
+            if record is None:
                 await event.wait()
                 continue
-            record = self._pending[0]
             if record.type not in self._allowed_updates:
-                self._take_batch(1)
-                continue
-            url, secret = self._webhook.url, self._webhook.secret_token
-            ok = False
-            for attempt in range(self.webhook_max_attempts):
-                if record.delivered_at is None:
-                    record.delivered_at = time.monotonic()
-                record.delivery_count += 1
-                status, error = await self._post(url, record.payload, secret)
-                if status is not None and 200 <= status < 300:
-                    ok = True
-                    break
-                self._webhook.last_error_date = self.unix_now()
-                self._webhook.last_error_message = (
-                    f"Wrong response from the webhook: {status} {error}"
-                    if status is not None
-                    else f"Connection failed: {error}"
-                )
-                if self._webhook.url != url:
-                    break
-                await asyncio.sleep(self.webhook_retry_delay * (2**attempt))
-            if record in self._pending:
+                record.dropped, record.acked_at = True, time.monotonic()
                 self._pending.remove(record)
-            record.acked_at = time.monotonic()
-            record.dropped = not ok
-            if not ok:
-                _LOGGER.warning(
-                    "fake Bot API: dropped update %s after failed webhook deliveries",
-                    record.update_id,
-                )
-            self._bump()
+                continue
+            if limit == 1:
+                await self._deliver_record(record)
+                continue
+            task = asyncio.create_task(self._deliver_record(record))
+            flying[task] = record
+
+            def landed(task: asyncio.Task[None]) -> None:
+                flying.pop(task, None)
+                self._bump()  # the chat is free: its next update may go (the loop waits)
+
+            task.add_done_callback(landed)
+
+    def _next_for_webhook(self, flying: Iterable[UpdateRecord]) -> UpdateRecord | None:
+        """The first pending update not being delivered whose chat has none being delivered."""
+        if not self._webhook.url:
+            return None
+        taken = {id(r) for r in flying}
+        busy = {r.chat_id for r in flying if r.chat_id is not None}
+        for record in self._pending:
+            if id(record) not in taken and (record.chat_id is None or record.chat_id not in busy):
+                return record
+        return None
+
+    async def _deliver_record(self, record: UpdateRecord) -> None:
+        url, secret = self._webhook.url, self._webhook.secret_token
+        ok = False
+        for attempt in range(self.webhook_max_attempts):
+            if record.delivered_at is None:
+                record.delivered_at = time.monotonic()
+            record.delivery_count += 1
+            status, error = await self._post(url, record.payload, secret)
+            if status is not None and 200 <= status < 300:
+                ok = True
+                break
+            self._webhook.last_error_date = self.unix_now()
+            self._webhook.last_error_message = (
+                f"Wrong response from the webhook: {status} {error}"
+                if status is not None
+                else f"Connection failed: {error}"
+            )
+            if self._webhook.url != url:
+                break
+            await asyncio.sleep(self.webhook_retry_delay * (2**attempt))
+        if record in self._pending:
+            self._pending.remove(record)
+        record.acked_at = time.monotonic()
+        record.dropped = not ok
+        if not ok:
+            _LOGGER.warning(
+                "fake Bot API: dropped update %s after failed webhook deliveries",
+                record.update_id,
+            )
+        self._bump()
 
 
 _METHODS.update(

@@ -20,7 +20,7 @@ from bot.workers import SharedIntake, SharedWorkers, Workers
 from handlers.events import Chat, Event, Reply, User
 from storage.db import Database
 from storage.inbox import Inbox, Incoming, Received
-from storage.leases import Leases
+from storage.leases import Fence, Leases
 from tests.edge_bot import CounterFlow, service, settings_for
 from tests.fake_bot_api import FakeBotAPI
 
@@ -60,6 +60,32 @@ async def test_a_lease_names_one_holder_and_is_free_once_dropped(tmp_path: Path)
             assert await s.repo(Leases).holder("chat:telegram:1") == "a/1"
         await a.release("chat:telegram:1", "a/1")
         assert await b.take("chat:telegram:1")
+    finally:
+        await a.db.close()
+        await b.db.close()
+
+
+async def test_a_lost_lease_is_not_renewed_back_and_fences_its_old_holder_out(
+    tmp_path: Path,
+) -> None:
+    a, b = await two_workers(tmp_path, seconds=0.3)
+    chat = "chat:telegram:1"
+    try:
+        assert await a.take(chat, "a/1")
+        assert await a.renew(chat, "a/1")
+        await asyncio.sleep(0.4)  # a stalls past its lease
+        assert await b.take(chat, "b/1")
+        async with a.db.transaction() as tx:  # a's commit of work begun under its lease
+            assert not await tx.repo(Leases).hold(Fence(chat, "a/1"))
+        async with b.db.transaction() as tx:
+            assert await tx.repo(Leases).hold(Fence(chat, "b/1"))
+        await b.release(chat, "b/1")
+        # back, a does not get the chat back by renewing (what it read is stale) ...
+        assert not await a.renew(chat, "a/1")
+        async with a.db.transaction() as tx:
+            assert not await tx.repo(Leases).hold(Fence(chat, "a/1"))
+        # ... only by taking it anew, as a new sender that reads the chat afresh
+        assert await a.take(chat, "a/2")
     finally:
         await a.db.close()
         await b.db.close()

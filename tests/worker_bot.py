@@ -9,7 +9,8 @@ proxy, plays candidates through the fake Bot API's webhook delivery and kills on
 Clocks are scaled down: leases last ``--lease`` seconds (three: a worker starved for a
 second by a loaded machine must not lose its chats while it sends, which would repeat a
 reply), the scheduler looks every fifth of a second, and the flows' clock is fixed (the
-secretaries' test world's day), so the digests that are due are due at once.
+secretaries' test world's day), so the digests that are due are due at once. ``--db`` is
+an SQLite file or a ``postgresql://`` URL.
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ from bot.delivery import RetryPolicy
 from bot.pacing import Pacing
 from bot.settings import Settings
 from bot.telegram_service import TelegramService
+from storage.dialect import is_postgres_url
 from storage.inbox import Inbox
+from storage.leases import Fence
+from storage.outbox import Outbox
 from tests.secretary_world import TODAY, at
 
 TOKEN = "123456789:TEST-fake_token-ABCdefGHIjklMNOpqr"
@@ -36,35 +40,48 @@ SECRET = "worker_SECRET-1"
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
+    postgres = is_postgres_url(args.db)
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         bot_token=TOKEN,
         bot_username="knd_test_bot",
         api_base_url=f"http://127.0.0.1:{args.api_port}/bot",
         api_file_url=f"http://127.0.0.1:{args.api_port}/file/bot",
-        db_path=Path(args.db),
+        db_path=Path("unused.sqlite3") if postgres else Path(args.db),
+        db_url=args.db if postgres else None,
         webhook_url=args.hook_url,
         webhook_port=args.webhook_port,
         webhook_path="hook",
         webhook_secret=SECRET,
-        shared_workers=True,
+        shared_workers=not args.alone,
         lease_seconds=args.lease,
     )
 
 
 def log_processing(folder: Path) -> None:
     """Append ``<ns> <inbox id>`` to ``folder/order-<pid>.log`` after each commit that marks
-    an inbox row processed: the test reads the order across workers from these lines."""
+    an inbox row processed, and ``<ns> <outbox id>`` to ``sent-<pid>.log`` after each that
+    marks a reply sent: the test reads the order across workers from these lines."""
     out = os.open(folder / f"order-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     mark = Inbox.mark_processed
 
-    async def marked(self: Inbox, row_id: int) -> bool:
-        done = await mark(self, row_id)
+    async def marked(self: Inbox, row_id: int, fence: Fence | None = None) -> bool:
+        done = await mark(self, row_id, fence)
         if done:
             self._tx().after_commit(lambda: os.write(out, f"{time.time_ns()} {row_id}\n".encode()))
         return done
 
     Inbox.mark_processed = marked  # type: ignore[method-assign]
+
+    sent_log = os.open(folder / f"sent-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    sent = Outbox.sent
+
+    async def marked_sent(self: Outbox, row_id: int, message_id: str) -> None:
+        await sent(self, row_id, message_id)
+        line = f"{row_id}\n".encode()
+        self._tx().after_commit(lambda: os.write(sent_log, f"{time.time_ns()} ".encode() + line))
+
+    Outbox.sent = marked_sent  # type: ignore[method-assign]
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -98,4 +115,5 @@ if __name__ == "__main__":
     parser.add_argument("--hook-url", required=True)
     parser.add_argument("--lease", type=float, default=3.0)
     parser.add_argument("--scheduler", type=float, default=0.2)
+    parser.add_argument("--alone", action="store_true", help="one worker: no leases (bench)")
     asyncio.run(main(parser.parse_args()))
