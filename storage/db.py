@@ -315,8 +315,8 @@ class Database:
         exception rolls everything back and propagates; after-commit hooks run only when the
         commit succeeded.
         """
-        conn = self._require_writer()
         async with self._write_lock:
+            conn = await self._live_writer()
             tx = Tx(self, conn, utc_iso(now))
             await conn.execute(self.dialect.begin)
             try:
@@ -330,6 +330,18 @@ class Database:
         if self._checkpoint_due:
             self.want_checkpoint()
 
+    async def _live_writer(self) -> SyncConnection | pg.PgConnection:
+        """The write connection; on PostgreSQL a new one when the server ended the session
+        (a worker stalled inside a transaction: ``pg.IDLE_IN_TRANSACTION_MS``). What that
+        transaction wrote was rolled back; the worker's leases fence it out (bot/workers.py)."""
+        conn = self._require_writer()
+        if isinstance(conn, pg.PgConnection) and conn.lost:
+            log.warning("the database ended the write session; connecting again")
+            with contextlib.suppress(Exception):
+                await conn.close()
+            conn = self._writer = await pg.connect(self.path)
+        return conn
+
     @contextlib.asynccontextmanager
     async def latest(self) -> AsyncIterator[Session]:
         """A short read of the last committed state between transactions. SQLite: on the
@@ -340,9 +352,8 @@ class Database:
             async with self.read() as session:
                 yield session
             return
-        conn = self._require_writer()
         async with self._write_lock:
-            yield Session(self, conn, utc_iso())
+            yield Session(self, await self._live_writer(), utc_iso())
 
     @contextlib.asynccontextmanager
     async def read(self, now: datetime | None = None) -> AsyncIterator[Session]:

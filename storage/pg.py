@@ -82,6 +82,11 @@ class PgConnection:
     def __init__(self, raw: psycopg.AsyncConnection[Any]) -> None:
         self.raw = raw
 
+    @property
+    def lost(self) -> bool:
+        """Whether the session is gone (the server ended it, the network failed)."""
+        return bool(self.raw.closed or self.raw.broken)
+
     async def execute(self, sql: str, params: Params = ()) -> psycopg.AsyncCursor[PgRow]:
         named = isinstance(params, dict)
         cursor = self.raw.cursor(row_factory=_rows)
@@ -107,9 +112,19 @@ class PgConnection:
         await self.raw.close()
 
 
+#: A transaction never waits on the network (storage/db.py), so one idle this long belongs to
+#: a stalled worker (paused, swapped out): PostgreSQL ends its session, and with it the row
+#: locks that would keep every other worker from taking its people and chats over.
+IDLE_IN_TRANSACTION_MS = 4_000
+
+
 async def connect(url: str) -> PgConnection:
     """One autocommit connection (transactions are opened with explicit BEGIN)."""
-    raw = await psycopg.AsyncConnection.connect(url, autocommit=True)
+    raw = await psycopg.AsyncConnection.connect(
+        url,
+        autocommit=True,
+        options=f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}",
+    )
     configure(raw)
     return PgConnection(raw)
 
