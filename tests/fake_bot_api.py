@@ -2137,7 +2137,9 @@ class FakeBotAPI:
             )
             if self._webhook.url != url:
                 break
-            await asyncio.sleep(self.webhook_retry_delay * (2**attempt))
+            # backing off as Telegram does, but never past 2 s: 20 attempts of a doubling
+            # 0.02 s reached hours and stalled the worker tests after a kill
+            await asyncio.sleep(min(self.webhook_retry_delay * (2**attempt), 2.0))
         if record in self._pending:
             self._pending.remove(record)
         record.acked_at = time.monotonic()
