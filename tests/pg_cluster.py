@@ -19,6 +19,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,7 @@ def local_cluster() -> Iterator[str]:
     folder = binaries()
     if folder is None:
         raise FileNotFoundError("no PostgreSQL binaries (initdb) on this machine")
+    _remove_abandoned()
     home = Path(tempfile.mkdtemp(prefix="knd-pg-"))
     data, log = home / "data", home / "log"
     if os.geteuid() == 0:
@@ -97,6 +99,37 @@ def local_cluster() -> Iterator[str]:
             capture_output=True,
         )
         shutil.rmtree(home, ignore_errors=True)
+
+
+#: A cluster folder older than this with no live server was left by a killed test process.
+ABANDONED_AFTER_S = 3600
+
+
+def _remove_abandoned() -> None:
+    """Delete the clusters of test processes killed before their cleanup ran (a runner's
+    timeout, a kill -9): each is ~64 MB in the temporary folder, and nothing else removes it.
+    Only old folders: a younger one may be another process's cluster still being made."""
+    now = time.time()
+    for home in Path(tempfile.gettempdir()).glob("knd-pg-*"):
+        with contextlib.suppress(OSError):
+            if now - home.stat().st_mtime < ABANDONED_AFTER_S or _server_alive(home / "data"):
+                continue
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def _server_alive(data: Path) -> bool:
+    """Whether the postmaster named in ``data``'s pid file still runs."""
+    try:
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def with_database(url: str, name: str) -> str:
