@@ -15,6 +15,10 @@ Why this shape
   The tools get the URL without its password; the password goes through the environment
   (``PGPASSWORD``): in no process list, in no message. The bot does not encrypt PostgreSQL's
   data (the server's disk does, if configured): a dump holds the content in clear.
+* **Never under a running bot**: its caches and sessions would disagree with the restored
+  rows. An open SQLite database holds a shared lock on its open mark (``storage.db.open_mark``)
+  which the restore takes exclusively for its whole run; on PostgreSQL the bot's connections
+  are named (``application_name``) and a restore with any of them connected is refused.
 * **A restore overwrites rows only when told** (``force``): a database with any row (other
   than the migrations' record) is not empty. A backup made by a newer bot (a migration this
   code does not know) is refused before anything is touched.
@@ -33,8 +37,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from storage.db import MIGRATIONS, PG_MIGRATIONS, _driver, migration_files, private_file
+from storage.db import (
+    MIGRATIONS,
+    PG_MIGRATIONS,
+    _driver,
+    hold_open_mark,
+    migration_files,
+    private_file,
+)
 from storage.dialect import is_postgres_url
+from storage.pg import APPLICATION_NAME
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PG_DUMP_HEADER = b"PGDMP"  # pg_dump's custom format
@@ -203,11 +215,15 @@ def restore_sqlite(backup: Path, target: Path, key: str | None, *, force: bool) 
         if key is None and fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
             raise BackupProblem("not_a_backup", path=str(backup))
     src = open_sqlite(backup, key)
+    mark = None
     try:
         if not sqlite_tables(src):
             raise BackupProblem("not_a_backup", path=str(backup))
         refuse_unknown(applied_versions(src), False, backup)
         private_file(target)
+        mark = hold_open_mark(target, exclusive=True)
+        if mark is None:
+            raise BackupProblem("in_use", target=str(target))
         dst = open_sqlite(target, key)
         try:
             existing = count_rows(dst, sqlite_tables(dst))
@@ -218,6 +234,8 @@ def restore_sqlite(backup: Path, target: Path, key: str | None, *, force: bool) 
             dst.close()
     finally:
         src.close()
+        if mark is not None:
+            os.close(mark)
 
 
 # --------------------------------------------------------------------------------------
@@ -316,6 +334,7 @@ def restore_postgres(backup: Path, url: str, *, force: bool) -> None:
     tool = pg_tool("pg_restore")
     target = PgTarget.of(url)
     with psycopg.connect(url, autocommit=True) as conn:
+        refuse_while_bots_connected(conn, target.database)
         existing = count_rows(conn, pg_tables(conn))
     refuse_unknown(dump_versions(tool, backup, target), True, backup)
     if existing.total and not force:
@@ -324,6 +343,18 @@ def restore_postgres(backup: Path, url: str, *, force: bool) -> None:
         [tool, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
          "--exit-on-error", f"--dbname={target.conninfo}", str(backup)]
     )  # fmt: skip
+
+
+def refuse_while_bots_connected(conn: Any, database: str) -> None:
+    """A bot's named connections to this database (another session than ours) refuse the
+    operation: a restore or copy would change the rows under it."""
+    found = conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND application_name = %s AND pid <> pg_backend_pid()",
+        (APPLICATION_NAME,),
+    ).fetchone()[0]
+    if found:
+        raise BackupProblem("in_use", target=database)
 
 
 def table_counts(target: str | Path, key: str | None = None) -> Counts:

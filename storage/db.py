@@ -74,6 +74,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import os
 import re
@@ -185,6 +186,28 @@ class Repo(SqlRepo):
     s: Session
 
 
+def open_mark(path: str | Path) -> Path:
+    """The file beside an SQLite database that every open :class:`Database` holds a shared
+    ``flock`` on (the kernel drops it with the process, after a kill -9 too). A restore takes
+    it exclusively: it never replaces the rows under a running bot, whose caches and
+    sessions would then disagree with its file, and a bot started meanwhile waits for it.
+    A separate file, because opening and closing a descriptor of the database file itself
+    would drop SQLite's own POSIX locks held by this process."""
+    return Path(f"{path}-open")
+
+
+def hold_open_mark(path: str | Path, exclusive: bool = False) -> int | None:
+    """Lock the open mark of ``path`` (shared: a bot; exclusive: a restore) and return its
+    descriptor (closing it releases the lock); None when an exclusive lock is refused."""
+    fd = os.open(open_mark(path), os.O_CREAT | os.O_RDWR, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB if exclusive else fcntl.LOCK_SH)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
 class Database:
     """An SQLite file with one serialised writer and one reader; see the module docstring.
     Given a ``postgresql://`` URL instead of a path, a PostgreSQL database with the same
@@ -211,6 +234,7 @@ class Database:
         #: erasure removes the erased dossier's files there.
         self.files: DocumentFolder | None = None
         self._checkpoint_due = False
+        self._open_mark: int | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     @classmethod
@@ -243,6 +267,7 @@ class Database:
         driver = _driver(self.encrypted)
         if self.path != ":memory:":
             private_file(Path(self.path))
+            self._open_mark = hold_open_mark(self.path)
 
         def connection() -> sqlite3.Connection:
             conn: sqlite3.Connection = driver.connect(
@@ -289,6 +314,9 @@ class Database:
             if conn is not None:
                 await conn.close()
         self._reader = self._writer = self._readers = None
+        if self._open_mark is not None:
+            os.close(self._open_mark)
+            self._open_mark = None
 
     def want_checkpoint(self) -> None:
         """Truncate the WAL now, or after the next commit if a reader holds part of it."""

@@ -118,11 +118,17 @@ class PgConnection:
 IDLE_IN_TRANSACTION_MS = 4_000
 
 
+#: Every connection of a bot (or worker) names itself so (``pg_stat_activity``): a restore
+#: refuses to replace the rows under a running bot, as the SQLite file's open mark does.
+APPLICATION_NAME = "knd-bot"
+
+
 async def connect(url: str) -> PgConnection:
     """One autocommit connection (transactions are opened with explicit BEGIN)."""
     raw = await psycopg.AsyncConnection.connect(
         url,
         autocommit=True,
+        application_name=APPLICATION_NAME,
         options=f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}",
     )
     configure(raw)
@@ -137,7 +143,7 @@ class PgReaders:
             url,
             min_size=1,
             max_size=size,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "application_name": APPLICATION_NAME},
             configure=self._configure,
             open=False,
         )

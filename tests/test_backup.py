@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from handlers.org import bootstrap
 from storage import backup as backup_module
 from storage.backup import open_sqlite, table_counts
 from storage.db import Database
@@ -139,6 +140,39 @@ async def test_a_reviewed_dossier_comes_back_from_its_backup(
             assert "Chi bộ Phòng Kinh doanh" in dep.secretary.last_text()
         finally:
             await dep.stop()
+
+
+async def test_no_restore_under_a_running_bot(
+    databases: Databases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restore while the bot runs on the database is refused, whatever --force says: the
+    bot's caches and sessions would disagree with the rows put under it. Once it stops, the
+    same command goes through."""
+    live = databases.new("live")
+    saved = tmp_path / "knd.backup"
+    async with FakeBotAPI() as api:
+        dep = Deployment(api, settings_for(api, **live))
+        await dep.start()
+        try:
+            async with dep.db.transaction() as tx:
+                boot = await bootstrap(tx, "Đảng bộ Khối Doanh nghiệp", bot_username="knd_bot")
+            await dep.secretary.start(boot.code)
+            databases.use(monkeypatch, live)
+            assert (await cli(["backup", str(saved)])).code == 0  # online: allowed
+            await dep.secretary.command("donvi", "Chi bộ Phòng Kinh doanh")
+            units = table_counts(databases.target(live))["units"]
+            for force in ([], ["--force"]):
+                refused = await cli(["restore", str(saved), *force])
+                assert refused.code == 2 and "Bot đang chạy" in refused.err, refused.err
+                assert refused.err.count("\n") == 1 and PASSWORD not in refused.err
+            assert table_counts(databases.target(live))["units"] == units  # untouched
+            await dep.secretary.command("donvi", "Chi bộ Phòng Kinh doanh 2")  # still serving
+            assert "Chi bộ Phòng Kinh doanh 2" in dep.secretary.last_text()
+        finally:
+            await dep.stop()
+        restored = await cli(["restore", str(saved), "--force"])
+        assert restored.code == 0, restored.err
+        assert table_counts(databases.target(live))["units"] == units - 1
 
 
 async def _writer(path: Path, key: str | None, stop: asyncio.Event, batch: int) -> int:

@@ -79,7 +79,7 @@ class ZaloStack:
             ).fetchone()
         return row is not None and row[0] is not None
 
-    async def settle(self, key: str, timeout: float = 10.0) -> None:
+    async def settle(self, key: str, timeout: float = 30.0) -> None:
         """Until the update ``key`` is processed and the bot is idle."""
         assert self.bot is not None
         loop = asyncio.get_running_loop()
