@@ -7,6 +7,7 @@ settings.
 
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing
 import os
@@ -15,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 
 from admission.clock import Clock
+from bot.lifeline import exit_with_parent
 from bot.settings import Settings
 from bot.web.keys import link_signer
 from bot.web.pdf import pdf_converter
@@ -140,9 +142,11 @@ def render_pool(workers: int) -> ProcessPoolExecutor:
     forked from it shares less with it than that costs (at 150 drafts: server 25 MB + worker
     25 MB + multiprocessing's resource tracker 8 MB of PSS, against 36 + 8 MB spawned). A
     worker only runs rendering functions: it shares no database connection, no event loop and
-    no socket with the bot."""
+    no socket with the bot. Each ends with the bot (bot/lifeline.py): a worker killed with -9
+    leaves no renderer behind."""
     context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(pool_size(workers), mp_context=context, initializer=prepare_worker)
+    start = functools.partial(exit_with_parent, os.getpid(), prepare_worker)
+    return ProcessPoolExecutor(pool_size(workers), mp_context=context, initializer=start)
 
 
 def web_server(settings: Settings, router: Router) -> WebServer | None:

@@ -28,14 +28,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import signal
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import psycopg
@@ -60,9 +61,10 @@ from bench_chat import Step, record_script  # noqa: E402
 FEW = 4
 #: the paused worker's leases (the pause lasts longer), and the moves of sample A its
 #: candidates play (traffic around the pause; the kill tests play all of it)
-PAUSE_LEASE, PAUSE_MOVES = 2.0, 60
+PAUSE_LEASE, PAUSE_MOVES = 2.0, 40
 PAUSED = 3  # candidates around the pause
 DIGEST = "nhắc việc ngày"
+T = TypeVar("T")
 
 
 class Fake(FakeBotAPI):
@@ -148,18 +150,94 @@ def free_port() -> int:
 
 
 async def spawn(api: FakeBotAPI, db: str, port: int, hook: int, log: Path, *extra: str) -> Any:
+    """A worker process, once it said READY. Its stdout is a file, not a pipe: asyncio's
+    ``Process.wait()`` returns only once every pipe to the process closed, and a pipe held by
+    a process the worker started would make the wait for a killed worker last for ever."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KND_ORDER_LOG": str(log.parent / "order")}
-    with log.open("ab") as err:
+    ready = log.parent / f"ready-{port}"
+    with log.open("ab") as err, ready.open("wb") as out:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "tests.worker_bot", "--api-port", str(api.port),
             "--db", db, "--webhook-port", str(port),
             "--hook-url", f"http://127.0.0.1:{hook}/hook", *extra,
-            cwd=str(ROOT), env=env, stdout=asyncio.subprocess.PIPE, stderr=err,
+            cwd=str(ROOT), env=env, stdout=out, stderr=err,
         )  # fmt: skip
-    assert proc.stdout is not None
-    line = await asyncio.wait_for(proc.stdout.readline(), 60)
-    assert line.strip() == b"READY", log.read_text()[-3000:]
+    deadline = time.monotonic() + 60
+    while ready.read_bytes().strip() != b"READY":
+        if proc.returncode is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"a worker never got ready: {log.read_text()[-3000:]}")
+        await asyncio.sleep(0.05)
     return proc
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes ``pid`` started, and theirs (from /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rpartition(")")[2].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def command(pid: int) -> str:
+    """What ``pid`` runs, shortly (the victim's children, in the test's output)."""
+    with contextlib.suppress(OSError):
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        return b" ".join(words[-2:]).decode()[:60]
+    return "?"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU ``pid`` used so far (from /proc; 0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie nobody reaped does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+async def outliving(pids: set[int], seconds: float) -> set[int]:
+    """Those of ``pids`` still running after up to ``seconds`` (then killed: a failed test
+    leaves no process behind)."""
+    deadline = time.monotonic() + seconds
+    while (left := {p for p in pids if alive(p)}) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return left
+
+
+async def bounded(body: Awaitable[T], seconds: float, state: Callable[[], str]) -> T:
+    """``body``, or after ``seconds`` a failure saying where it waited — every task's stack
+    and ``state()`` (the workers' processes, leases, inbox and outbox) — instead of a hang."""
+    task = asyncio.ensure_future(body)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        stacks = io.StringIO()
+        for other in asyncio.all_tasks():
+            other.print_stack(file=stacks)
+        report = f"no end after {seconds:.0f} s; {state()}\n{stacks.getvalue()}"
+        print(report, file=sys.stderr)
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(task, 10)
+        raise AssertionError(report)
+    return task.result()
 
 
 async def bind_groups(world: World, api: FakeBotAPI, units: list[Any]) -> list[Chat]:
@@ -247,14 +325,15 @@ def processing_order(folder: Path) -> list[int]:
     return [row_id for _, row_id in sorted(lines)]
 
 
-def sent_rows(folder: Path) -> list[int]:
-    """Outbox ids in the order their marks as sent were committed, over every worker."""
+def sent_rows(folder: Path) -> list[tuple[int, int, str]]:
+    """(stamp, outbox id, worker) for each commit that marked a reply sent, over every
+    worker, in commit order."""
     lines = []
     for path in folder.glob("sent-*.log"):
         for line in path.read_text().splitlines():
             stamp, row_id = line.split()
-            lines.append((int(stamp), int(row_id)))
-    return [row_id for _, row_id in sorted(lines)]
+            lines.append((int(stamp), int(row_id), path.stem))
+    return sorted(lines)
 
 
 class Run:
@@ -268,6 +347,25 @@ class Run:
         self.procs: dict[int, Any] = {}
         self.groups: list[Chat] = []
         self.existing = 0
+        self.done = [0]  # answers received, over every candidate
+        self.killed: list[str] = []  # what the killed worker had started
+        self.cpu = 0.0  # the workers' CPU seconds while the candidates played
+
+    def state(self) -> str:
+        """The workers' state, for a test that did not end (:func:`bounded`)."""
+        procs = {pid: proc.returncode for pid, proc in self.procs.items()}
+        waiting = {c: n for c, (n, f) in self.api.waiters.items() if not f.done()}
+        try:
+            leases = rows(self.db, "SELECT name, holder, until FROM leases")
+            inbox = rows(self.db, "SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL")
+            outbox = rows(self.db, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+            stored = f"leases {leases}, unprocessed {inbox}, pending replies {outbox}"
+        except Exception as exc:  # the report must not fail on a locked database
+            stored = f"database unreadable: {exc!r}"
+        return (
+            f"workers {procs}, answers {self.done[0]}, chats waiting (chat: outputs) {waiting},"
+            f" outputs {self.api.outputs}, {stored}; log: {self.log.read_text()[-2000:]}"
+        )
 
     @contextlib.asynccontextmanager
     async def workers(self, count: int, *extra: str) -> AsyncIterator[None]:
@@ -324,8 +422,10 @@ class Run:
         for row_id in order:
             people.setdefault(inbox[row_id], []).append(row_id)
         assert all(ids == sorted(ids) for ids in people.values())
-        sent = sent_rows(self.tmp_path / "order")
-        assert len(sent) == len(set(sent)), "a reply was marked sent twice"
+        marks = sent_rows(self.tmp_path / "order")
+        sent = [row_id for _, row_id, _ in marks]
+        twice = [m for m in marks if sent.count(m[1]) > 1]
+        assert not twice, f"replies marked sent twice (ns, id, worker): {twice}"
         # at most the reply in flight at the kill repeated, once per chat
         assert all(n <= 1 for n in api.repeats.values()), api.repeats
 
@@ -361,32 +461,89 @@ def candidates_for() -> int:
     return int(os.environ.get("KND_TEST_CANDIDATES") or FEW)
 
 
-@pytest.mark.parametrize("workers", [2, 3])
+def bound(candidates: int) -> float:
+    """How long a workers' test may take before it fails saying where it waits."""
+    return 120.0 + 6.0 * candidates
+
+
+#: two and three workers on SQLite, three on PostgreSQL: each case costs ~10–30 s of the
+#: 2-core suite's 5-minute budget, and two workers on PostgreSQL would test nothing that
+#: three on it and two on SQLite do not
+KILL_CASES = [("sqlite", 2), ("sqlite", 3), ("postgres", 3)]
+
+
+@pytest.mark.sqlite_only  # not the conftest's doubling: the cases above name their database
+@pytest.mark.parametrize(("backend", "workers"), KILL_CASES, indirect=["backend"])
 async def test_workers_behind_one_webhook_survive_a_kill_9(
     tmp_path: Path, workers: int, backend: str
 ) -> None:
-    if backend == "sqlite" and os.environ.get("KND_TRY_SQLITE_WORKERS") != "1":
-        # open (issue 16): twice in the fresh-clone CI (-n auto) the test waited forever with
-        # every inbox row processed and every reply sent on one SQLite file; not understood
-        pytest.skip("open: a stall of the SQLite case in CI (KND_TRY_SQLITE_WORKERS=1 runs it)")
     script = await sample_a()
     candidates = candidates_for()
     async with run(tmp_path, candidates) as it, it.workers(workers):
-        api = it.api
-        done = [0]
-        total = candidates * len(script)
-        players = [asyncio.create_task(play(api, i, script, done)) for i in range(candidates)]
-        started = time.monotonic()
-        await api.wait_for(lambda: done[0] >= total // 2, 120, "half never answered")
-        victim = it.procs.pop(holder_pid(it.db))
-        victim.kill()
-        assert await victim.wait() == -signal.SIGKILL
-        it.groups += await bind_groups(it.world, api, [it.world.a2, it.world.beta])
-        await it.finish(players)
-        elapsed = time.monotonic() - started
+        cpu = time.process_time()
+        it.cpu = -sum(cpu_seconds(pid) for pid in it.procs)
+        elapsed = await bounded(kill_halfway(it, script), bound(candidates), it.state)
+        cpu, answers = time.process_time() - cpu, candidates * len(script)
+        it.cpu += sum(cpu_seconds(pid) for pid in it.procs)
         await it.stop()
     it.check()
-    print(f"{workers} workers: {total} answers in {elapsed:.1f} s, repeats {api.repeats}")
+    print(
+        f"{workers} workers: {answers} answers in {elapsed:.1f} s (CPU per answer: the"
+        f" workers {it.cpu / answers * 1000:.1f} ms, this process (fake, proxy, candidates)"
+        f" {cpu / answers * 1000:.1f} ms; load {os.getloadavg()[0]:.1f}),"
+        f" repeats {it.api.repeats}, the killed worker's children {it.killed}"
+    )
+
+
+async def kill_halfway(it: Run, script: list[Step]) -> float:
+    """Candidates play ``script``; the leader is killed with -9 when half the answers are in
+    (it leaves no process behind); then every candidate and digest is waited for. Returns
+    the seconds it all took."""
+    api, done = it.api, it.done
+    total = it.candidates * len(script)
+    players = [asyncio.create_task(play(api, i, script, done)) for i in range(it.candidates)]
+    started = time.monotonic()
+    await api.wait_for(lambda: done[0] >= total // 2, 120, "half never answered")
+    victim = it.procs.pop(holder_pid(it.db))
+    children = descendants(victim.pid)
+    it.killed = sorted(command(pid) for pid in children)
+    it.cpu += cpu_seconds(victim.pid)
+    victim.kill()
+    assert await asyncio.wait_for(victim.wait(), 10) == -signal.SIGKILL
+    assert not await outliving(children, 10), "a killed worker's renderers outlived it"
+    it.groups += await bind_groups(it.world, api, [it.world.a2, it.world.beta])
+    await it.finish(players)
+    return time.monotonic() - started
+
+
+@pytest.mark.sqlite_only  # no database in it
+async def test_a_killed_worker_leaves_no_renderer_behind(tmp_path: Path) -> None:
+    """The document renderers (bot/app.py's pool) end with the bot that started them, even
+    when it is killed with -9 and cannot shut its pool down (bot/lifeline.py)."""
+    script = (
+        "import os, time\n"
+        "from bot.app import render_pool\n"
+        "pool = render_pool(1)\n"
+        "print(pool.submit(os.getpid).result(), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    out = tmp_path / "renderer"
+    with out.open("wb") as sink:
+        bot = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", script, cwd=str(ROOT), stdout=sink,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not out.read_text().strip() and time.monotonic() < deadline:
+            assert bot.returncode is None, "the bot failed to start its renderer"
+            await asyncio.sleep(0.05)
+        renderer = int(out.read_text())
+        assert alive(renderer) and renderer in descendants(bot.pid)
+    finally:
+        bot.kill()
+        await asyncio.wait_for(bot.wait(), 10)
+    assert not await outliving({renderer}, 5), "the renderer outlived its killed bot"
 
 
 class Holding(Fake):
@@ -412,46 +569,44 @@ class Holding(Fake):
 async def test_a_worker_paused_past_its_lease_commits_and_sends_nothing_twice(
     tmp_path: Path, backend: str
 ) -> None:
-    if os.environ.get("KND_TRY_PAUSE") != "1":
-        # open (issue 16). SQLite: in one loaded full-suite run three /start replies were
-        # logged as marked sent twice before any pause. PostgreSQL: the paused worker's open
-        # transaction held a lease row, so nobody took its chat over (1 run in 3; now ended by
-        # idle_in_transaction_session_timeout, storage/pg.py) — and after the takeover a
-        # candidate sometimes finds no button on the message the script taps (2 runs in 7)
-        pytest.skip("open: a worker paused mid-transaction (KND_TRY_PAUSE=1 runs it)")
     """SIGSTOP the worker whose message the platform has received but not yet confirmed, for
     longer than its lease; the other worker takes its chats and people over (the message goes
     out again: the one repeat of a reply in flight). After SIGCONT the paused worker learns
     the platform's answer — and its mark of the reply is refused (the chat's lease is fenced
     in the same transaction), as is anything else it held."""
     script = (await sample_a())[:PAUSE_MOVES]
-    async with run(tmp_path, PAUSED, Holding) as it:
-        api = it.api
-        assert isinstance(api, Holding)
-        async with it.workers(2, "--lease", str(PAUSE_LEASE)):
-            done = [0]
-            total = PAUSED * len(script)
-            players = [asyncio.create_task(play(api, i, script, done)) for i in range(PAUSED)]
-            await api.wait_for(lambda: done[0] >= total // 3, 120, "a third never answered")
-            api.armed = True
-            chat_id = await asyncio.wait_for(api.held, 30)
-            paused = it.procs[holder_pid(it.db, f"chat:telegram:{chat_id}")]
-            paused.send_signal(signal.SIGSTOP)
-            api.release.set()
-            # the other worker takes the chat over once the lease ran out (its sweep, every
-            # third of a lease) and sends the held reply again: waited for, not slept on
-            await api.wait_for(
-                lambda: api.repeats.get(chat_id), 60, lambda: not_taken_over(it.db, chat_id)
-            )
-            paused.send_signal(signal.SIGCONT)
-            await it.finish(players)
-            await it.stop()
+    lease = ("--lease", str(PAUSE_LEASE))
+    async with run(tmp_path, PAUSED, Holding) as it, it.workers(2, *lease):
+        chat_id = await bounded(pause_past_lease(it, script), bound(PAUSED), it.state)
+        await it.stop()
     it.check()
     # the held reply went out twice (the platform had it; the new sender could not know) and
     # was marked sent once: the paused worker's mark was refused by the chat's fence
-    assert api.repeats.get(chat_id) == 1, api.repeats
+    assert it.api.repeats.get(chat_id) == 1, it.api.repeats
     assert "LeaseLost at bot/workers.py" in it.log.read_text()
     assert "(_fence)" in it.log.read_text(), it.log.read_text()[-3000:]
+
+
+async def pause_past_lease(it: Run, script: list[Step]) -> int:
+    """Candidates play ``script``; a third of the way the worker sending a message the
+    platform holds the answer to is paused until the other one sent it again; then every
+    candidate and digest is waited for. Returns the held message's chat."""
+    api, done = it.api, it.done
+    assert isinstance(api, Holding)
+    total = it.candidates * len(script)
+    players = [asyncio.create_task(play(api, i, script, done)) for i in range(it.candidates)]
+    await api.wait_for(lambda: done[0] >= total // 3, 120, "a third never answered")
+    api.armed = True
+    chat_id = await asyncio.wait_for(api.held, 30)
+    paused = it.procs[holder_pid(it.db, f"chat:telegram:{chat_id}")]
+    paused.send_signal(signal.SIGSTOP)
+    api.release.set()
+    # the other worker takes the chat over once the lease ran out (its sweep, every third of
+    # a lease) and sends the held reply again: waited for, not slept on
+    await api.wait_for(lambda: api.repeats.get(chat_id), 60, lambda: not_taken_over(it.db, chat_id))
+    paused.send_signal(signal.SIGCONT)
+    await it.finish(players)
+    return chat_id
 
 
 def digests(api: FakeBotAPI, group: Chat) -> list[Any]:
