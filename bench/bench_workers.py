@@ -202,6 +202,8 @@ async def run_one(
 
 
 async def main_async(args: argparse.Namespace) -> None:
+    if args.profile:
+        os.environ["KND_WORKER_PROFILE"] = str(Path(args.profile).resolve())
     steps = await record_script(args.sample)
     if args.steps:
         steps = steps[: args.steps]
@@ -241,6 +243,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--modes", nargs="+", default=["paced", "saturated"])
     p.add_argument("--sample", default="a")
     p.add_argument("--seed", type=int, default=17)
+    p.add_argument(
+        "--profile",
+        default="",
+        help="path prefix: each worker writes its cProfile (PREFIX-PID.prof) and its"
+        " statements counted by SQL text (PREFIX-PID.sql.json, PostgreSQL)",
+    )
     return p
 
 

@@ -102,7 +102,7 @@ class SharedWorkers(Workers):
 
     async def take(self, name: str, holder: str = "", seconds: float | None = None) -> bool:
         holder = holder or self.holder
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(single=True) as tx:  # one statement: no BEGIN/COMMIT
             taken = await tx.repo(Leases).take(name, holder, seconds or self.seconds)
         if taken:
             self._taken[(name, holder)] = time.monotonic()
@@ -117,7 +117,7 @@ class SharedWorkers(Workers):
             return False  # never taken, or lost
         if time.monotonic() - since < self.seconds / 3:
             return True
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(single=True) as tx:
             renewed = await tx.repo(Leases).renew(name, holder, self.seconds)
         if renewed:
             self._taken[(name, holder)] = time.monotonic()
@@ -128,7 +128,7 @@ class SharedWorkers(Workers):
     async def release(self, name: str, holder: str = "") -> None:
         holder = holder or self.holder
         self._taken.pop((name, holder), None)
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(single=True) as tx:
             await tx.repo(Leases).release(name, holder)
 
     def fence(self, name: str, holder: str = "") -> Fence | None:
