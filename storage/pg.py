@@ -75,8 +75,15 @@ class _Number(Loader):
             return float(text)
 
 
+#: Statements a connection keeps prepared (psycopg prepares one at its fifth run): storage/
+#: has nearly 300 statement sites, several built per call, and psycopg's default of 100 would
+#: evict hot ones and prepare them again
+PREPARED_MAX = 1000
+
+
 def configure(conn: psycopg.AsyncConnection[Any]) -> None:
-    """The adaptations above, on one connection."""
+    """The adaptations above, and how many statements stay prepared, on one connection."""
+    conn.prepared_max = PREPARED_MAX
     conn.adapters.register_dumper(int, _LooseInt)
     conn.adapters.register_dumper(bool, _LooseInt)
     conn.adapters.register_loader("numeric", _Number)
