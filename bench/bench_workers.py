@@ -104,7 +104,11 @@ async def candidate(
                 api.lost += 1
                 return number
             api.user_clicks(user, None, keyboard or 0, data, strict=False)
-        await asyncio.wait_for(waiter, 120)
+        try:
+            await asyncio.wait_for(waiter, 120)
+        except TimeoutError:  # the answer never came whole: counted as lost, not a crash
+            api.lost += 1
+            return number
         keyboard = latest_keyboard(api, chat.id)
     return len(steps)
 
@@ -160,7 +164,7 @@ async def run_one(
     folder = Path(tempfile.mkdtemp(prefix="knd-bench-workers-"))
     log = folder / "workers.log"
     (folder / "order").mkdir()  # the workers log each commit there (the tests read it)
-    extra = ["--scheduler", "5"]
+    extra = ["--scheduler", "5", "--lease", str(args.lease)]
     if workers == 1 and kind == "sqlite":
         extra.append("--alone")
     async with (
@@ -243,6 +247,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--modes", nargs="+", default=["paced", "saturated"])
     p.add_argument("--sample", default="a")
     p.add_argument("--seed", type=int, default=17)
+    p.add_argument(
+        "--lease",
+        type=float,
+        default=30.0,
+        help="the workers' lease seconds (the setting's default; the tests' 3 s runs out while"
+        " a worker's queue at N = 500 is longer)",
+    )
     p.add_argument(
         "--profile",
         default="",
