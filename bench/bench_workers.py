@@ -104,7 +104,11 @@ async def candidate(
                 api.lost += 1
                 return number
             api.user_clicks(user, None, keyboard or 0, data, strict=False)
-        await asyncio.wait_for(waiter, 120)
+        try:
+            await asyncio.wait_for(waiter, 120)
+        except TimeoutError:  # the answer never came whole: counted as lost, not a crash
+            api.lost += 1
+            return number
         keyboard = latest_keyboard(api, chat.id)
     return len(steps)
 
@@ -160,7 +164,7 @@ async def run_one(
     folder = Path(tempfile.mkdtemp(prefix="knd-bench-workers-"))
     log = folder / "workers.log"
     (folder / "order").mkdir()  # the workers log each commit there (the tests read it)
-    extra = ["--scheduler", "5"]
+    extra = ["--scheduler", "5", "--lease", str(args.lease)]
     if workers == 1 and kind == "sqlite":
         extra.append("--alone")
     async with (
@@ -202,6 +206,8 @@ async def run_one(
 
 
 async def main_async(args: argparse.Namespace) -> None:
+    if args.profile:
+        os.environ["KND_WORKER_PROFILE"] = str(Path(args.profile).resolve())
     steps = await record_script(args.sample)
     if args.steps:
         steps = steps[: args.steps]
@@ -241,6 +247,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--modes", nargs="+", default=["paced", "saturated"])
     p.add_argument("--sample", default="a")
     p.add_argument("--seed", type=int, default=17)
+    p.add_argument(
+        "--lease",
+        type=float,
+        default=30.0,
+        help="the workers' lease seconds (the setting's default; the tests' 3 s runs out while"
+        " a worker's queue at N = 500 is longer)",
+    )
+    p.add_argument(
+        "--profile",
+        default="",
+        help="path prefix: each worker writes its cProfile (PREFIX-PID.prof) and its"
+        " statements counted by SQL text (PREFIX-PID.sql.json, PostgreSQL)",
+    )
     return p
 
 

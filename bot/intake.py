@@ -31,7 +31,7 @@ from handlers.failures import failure_place
 from handlers.replies import to_messages
 from handlers.router import Settle
 from storage.db import Database
-from storage.inbox import Inbox, Incoming, Received
+from storage.inbox import ONE_STATEMENT, Inbox, Incoming, Received
 from storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class Intake:
         takes the loop), then calls :meth:`start`."""
         if not updates:
             return []
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(single=len(updates) <= ONE_STATEMENT) as tx:
             stored = await tx.repo(Inbox).receive(updates)
         self.stats.received += len(stored)
         self.stats.duplicates += len(updates) - len(stored)

@@ -57,6 +57,7 @@ from storage.outbox import Outbox, Pending
 log = logging.getLogger(__name__)
 
 LEADER = "scheduler"
+BATCH = 50  # a person's rows read at once
 
 
 class Workers:
@@ -102,7 +103,7 @@ class SharedWorkers(Workers):
 
     async def take(self, name: str, holder: str = "", seconds: float | None = None) -> bool:
         holder = holder or self.holder
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(single=True) as tx:  # one statement: no BEGIN/COMMIT
             taken = await tx.repo(Leases).take(name, holder, seconds or self.seconds)
         if taken:
             self._taken[(name, holder)] = time.monotonic()
@@ -117,7 +118,7 @@ class SharedWorkers(Workers):
             return False  # never taken, or lost
         if time.monotonic() - since < self.seconds / 3:
             return True
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(single=True) as tx:
             renewed = await tx.repo(Leases).renew(name, holder, self.seconds)
         if renewed:
             self._taken[(name, holder)] = time.monotonic()
@@ -128,7 +129,7 @@ class SharedWorkers(Workers):
     async def release(self, name: str, holder: str = "") -> None:
         holder = holder or self.holder
         self._taken.pop((name, holder), None)
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(single=True) as tx:
             await tx.repo(Leases).release(name, holder)
 
     def fence(self, name: str, holder: str = "") -> Fence | None:
@@ -194,8 +195,9 @@ class SharedIntake(Intake):
 
     async def _drain_held(self, key: tuple[str, str], name: str) -> None:
         while True:
+            self._again.discard(key)
             async with self.db.read() as s:
-                rows = await s.repo(Inbox).unprocessed_of(*key)
+                rows = await s.repo(Inbox).unprocessed_of(*key, limit=BATCH)
             if not rows:
                 return
             fence = self.workers.fence(name)
@@ -206,6 +208,11 @@ class SharedIntake(Intake):
                     return  # the database failed: the sweep tries again later
                 if not await self.workers.renew(name):
                     return  # lost it (a long stall): the new holder goes on in order
+            # read again only if there may be more: a full batch, or a row this worker stored
+            # meanwhile; another worker's rows are looked for after the drop (a read less per
+            # update on PostgreSQL, where a read is a round trip)
+            if len(rows) < BATCH and key not in self._again:
+                return
 
     async def _waiting(self, key: tuple[str, str]) -> bool:
         async with self.db.read() as s:

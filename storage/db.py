@@ -336,27 +336,41 @@ class Database:
 
     # -- units of work -------------------------------------------------------------------------
     @contextlib.asynccontextmanager
-    async def transaction(self, now: datetime | None = None) -> AsyncIterator[Tx]:
+    async def transaction(
+        self, now: datetime | None = None, *, single: bool = False
+    ) -> AsyncIterator[Tx]:
         """``BEGIN IMMEDIATE`` … ``COMMIT`` on the single write connection.
 
         The body runs with the write lock held: keep it short (no network calls). Any
         exception rolls everything back and propagates; after-commit hooks run only when the
-        commit succeeded.
+        commit succeeded. ``single``: the body runs ONE statement (a lease's take or drop),
+        which PostgreSQL then runs alone, atomic by itself, sparing the round trips of BEGIN
+        and COMMIT (storage/pg.py); a second statement is refused there.
         """
         async with self._write_lock:
             conn = await self._live_writer()
             tx = Tx(self, conn, utc_iso(now))
-            await conn.execute(self.dialect.begin)
+            if isinstance(conn, pg.PgConnection):
+                await conn.begin(single=single)
+            else:
+                await conn.execute(self.dialect.begin)
             try:
                 yield tx
             except BaseException:
                 with contextlib.suppress(Exception):
-                    await conn.execute("ROLLBACK")
+                    await self._end(conn, "ROLLBACK")
                 raise
-            await conn.execute("COMMIT")
+            await self._end(conn, "COMMIT")
         tx.committed()
         if self._checkpoint_due:
             self.want_checkpoint()
+
+    @staticmethod
+    async def _end(conn: SyncConnection | pg.PgConnection, command: str) -> None:
+        if isinstance(conn, pg.PgConnection):
+            await (conn.commit() if command == "COMMIT" else conn.rollback())
+        else:
+            await conn.execute(command)
 
     async def _live_writer(self) -> SyncConnection | pg.PgConnection:
         """The write connection; on PostgreSQL a new one when the server ended the session

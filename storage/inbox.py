@@ -21,6 +21,9 @@ from storage.db import Repo, Tx
 from storage.leases import Fence, Leases
 
 _PER_STATEMENT = 100  # rows per INSERT (5 parameters each; SQLite allows 32 766)
+#: how many updates :meth:`Inbox.receive` stores with ONE statement: a unit of work that
+#: stores no more may be declared ``single`` (storage/db.py: no BEGIN/COMMIT on PostgreSQL)
+ONE_STATEMENT = _PER_STATEMENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,16 +85,24 @@ class Inbox(Repo):
     async def mark_processed(self, row_id: int, fence: Fence | None = None) -> bool:
         """Mark a stored update processed (and drop its body); False if it already was, or
         if ``fence``'s lease was taken over (another worker processes the person now)."""
+        mark = (
+            "UPDATE inbox SET processed_at = ?, raw = CAST('' AS BLOB)"
+            " WHERE id = ? AND processed_at IS NULL"
+        )
+        if fence is not None and self.s.dialect.postgres:
+            # the lease's check (Leases.hold: its row locked until the commit) and the mark
+            # in one statement, one round trip; not held: nothing marked, False
+            held = f"WITH held AS ({Leases.HOLD} RETURNING 1) "
+            return (
+                await self._tx().execute(
+                    f"{held}{mark} AND EXISTS (SELECT 1 FROM held)",
+                    (fence.name, fence.holder, self.s.now, row_id),
+                )
+                == 1
+            )
         if fence is not None and not await self._tx().repo(Leases).hold(fence):
             return False
-        return (
-            await self._tx().execute(
-                "UPDATE inbox SET processed_at = ?, raw = CAST('' AS BLOB)"
-                " WHERE id = ? AND processed_at IS NULL",
-                (self.s.now, row_id),
-            )
-            == 1
-        )
+        return await self._tx().execute(mark, (self.s.now, row_id)) == 1
 
     async def claim(self, platform: str, key: str, person: str = "") -> bool:
         """Record ``key`` as processed now; False if it was known (a redelivery).

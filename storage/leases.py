@@ -37,6 +37,9 @@ class Fence:
 class Leases(Repo):
     """SQL of the ``leases`` table (see the module docstring); ``tx.now`` is the clock."""
 
+    #: :meth:`hold`'s statement (storage/inbox.py runs it with its mark on PostgreSQL)
+    HOLD = "UPDATE leases SET holder = holder WHERE name = ? AND holder = ?"
+
     def _tx(self) -> Tx:
         tx = self.s
         assert isinstance(tx, Tx), "leases are taken inside a transaction"
@@ -69,10 +72,7 @@ class Leases(Repo):
         """Whether ``fence``'s holder still holds its lease (expired or not: nobody took it
         over), the lease row locked until this transaction ends; False: roll back (module
         docstring). It does not renew: ``tx.now`` is the flows' clock, not the leases'."""
-        changed = await self._tx().execute(
-            "UPDATE leases SET holder = holder WHERE name = ? AND holder = ?",
-            (fence.name, fence.holder),
-        )
+        changed = await self._tx().execute(self.HOLD, (fence.name, fence.holder))
         return changed == 1
 
     async def release(self, name: str, holder: str) -> bool:

@@ -18,12 +18,14 @@ from typing import Any, ClassVar
 
 import psycopg
 from psycopg.adapt import Dumper, Loader
+from psycopg.pq import ExecStatus
 from psycopg.rows import RowMaker
 from psycopg_pool import AsyncConnectionPool
 
 from storage.dialect import to_pyformat
 
 Params = Sequence[Any] | dict[str, Any]
+TUPLES_OK = ExecStatus.TUPLES_OK
 
 
 class PgRow(tuple[Any, ...]):
@@ -49,8 +51,12 @@ def _row_class(names: tuple[str, ...]) -> type[PgRow]:
 
 
 def _rows(cursor: Any) -> RowMaker[PgRow]:
-    names = tuple(column.name for column in cursor.description or ())
-    return _row_class(names)
+    # the names straight from the result: ``cursor.description`` builds a Column object per
+    # column of every result, a measurable share of a worker's CPU (docs/benchmarks.md)
+    result = cursor.pgresult
+    if result is None:
+        return _row_class(())
+    return _row_class(tuple(result.fname(i).decode() for i in range(result.nfields)))
 
 
 class _LooseInt(Dumper):
@@ -69,31 +75,93 @@ class _Number(Loader):
             return float(text)
 
 
+#: Statements a connection keeps prepared (psycopg prepares one at its fifth run): storage/
+#: has nearly 300 statement sites, several built per call, and psycopg's default of 100 would
+#: evict hot ones and prepare them again
+PREPARED_MAX = 1000
+
+
 def configure(conn: psycopg.AsyncConnection[Any]) -> None:
-    """The adaptations above, on one connection."""
+    """The adaptations above, and how many statements stay prepared, on one connection."""
+    conn.prepared_max = PREPARED_MAX
     conn.adapters.register_dumper(int, _LooseInt)
     conn.adapters.register_dumper(bool, _LooseInt)
     conn.adapters.register_loader("numeric", _Number)
 
 
 class PgConnection:
-    """An async psycopg connection with the methods repositories call on SQLite's."""
+    """An async psycopg connection with the methods repositories call on SQLite's.
+
+    Round trips are what a worker on PostgreSQL spends most on (each is a pass through
+    psycopg's protocol code, a wake-up of the server's backend and a wait for it), so a
+    transaction's ``BEGIN`` is not sent alone: :meth:`begin` only notes it, and it goes out
+    with the transaction's first statement in one pipeline (one message, one answer). A
+    transaction that ran nothing sends nothing at all, and one declared ``single`` (one
+    statement: a lease's take, renewal or drop) runs it in autocommit — a statement is atomic
+    alone — without BEGIN and COMMIT."""
 
     def __init__(self, raw: psycopg.AsyncConnection[Any]) -> None:
         self.raw = raw
+        self._begin = False  # BEGIN noted, to go out with the next statement
+        self._single: int | None = None  # statements left in a single-statement unit
+
+    async def begin(self, *, single: bool = False) -> None:
+        """Open a transaction (sent with its first statement); ``single``: a unit of at most
+        one statement, committed by itself (a second one is refused)."""
+        if single:
+            self._single = 1
+        else:
+            self._begin = True
+
+    async def commit(self) -> None:
+        await self._end(b"COMMIT")
+
+    async def rollback(self) -> None:
+        await self._end(b"ROLLBACK")
+
+    async def _end(self, command: bytes) -> None:
+        if self._single is not None:  # its statement committed alone, or never ran
+            self._single = None
+            return
+        if self._begin:  # nothing was run: there is no transaction on the server
+            self._begin = False
+            return
+        await self.raw.execute(command)
+
+    async def _flush_begin(self) -> None:
+        if self._begin:
+            self._begin = False
+            await self.raw.execute(b"BEGIN")
 
     @property
     def lost(self) -> bool:
         """Whether the session is gone (the server ended it, the network failed)."""
         return bool(self.raw.closed or self.raw.broken)
 
+    def _count_single(self) -> None:
+        if self._single is not None:
+            if self._single < 1:
+                raise RuntimeError("a single-statement transaction ran a second statement")
+            self._single -= 1
+
     async def execute(self, sql: str, params: Params = ()) -> psycopg.AsyncCursor[PgRow]:
+        self._count_single()
         named = isinstance(params, dict)
         cursor = self.raw.cursor(row_factory=_rows)
-        await cursor.execute(to_pyformat(sql, named), params if named else tuple(params))
+        query, args = to_pyformat(sql, named), params if named else tuple(params)
+        if not self._begin:
+            await cursor.execute(query, args)
+            return cursor
+        self._begin = False
+        async with self.raw.pipeline():  # BEGIN and the first statement: one round trip
+            await self.raw.execute(b"BEGIN")
+            await cursor.execute(query, args)
         return cursor
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> psycopg.AsyncCursor[PgRow]:
+        if self._single is not None:  # several statements: not atomic without a transaction
+            raise RuntimeError("a single-statement transaction ran executemany")
+        await self._flush_begin()
         batch = [r if isinstance(r, dict) else tuple(r) for r in rows]
         named = bool(batch) and isinstance(batch[0], dict)
         cursor = self.raw.cursor(row_factory=_rows)
@@ -102,10 +170,14 @@ class PgConnection:
 
     async def execute_fetchall(self, sql: str, params: Params = ()) -> list[PgRow]:
         cursor = await self.execute(sql, params)
-        return await cursor.fetchall() if cursor.description else []
+        result = cursor.pgresult
+        if result is None or result.status != TUPLES_OK:
+            return []  # a statement without rows (``description`` would cost more to ask)
+        return await cursor.fetchall()
 
     async def executescript(self, script: str) -> None:
         """Several statements, no parameters (migrations)."""
+        await self._flush_begin()
         await self.raw.execute(script.encode())
 
     async def close(self) -> None:

@@ -1,4 +1,5 @@
-"""PostgreSQL's own side of storage/: its migrations folder, the URL setting, the placeholders.
+"""PostgreSQL's own side of storage/: its migrations folder, the URL setting, the placeholders,
+the round trips a transaction costs.
 
 The repositories' behaviour on PostgreSQL is tested by the modules in conftest's
 BOTH_DATABASES; these are the pieces that have no SQLite twin.
@@ -6,14 +7,20 @@ BOTH_DATABASES; these are the pieces that have no SQLite twin.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from psycopg import pq
 
 from bot.settings import Settings
 from storage.db import PG_MIGRATIONS, Database, migration_files
 from storage.dialect import to_pyformat
+from storage.inbox import Inbox, Incoming
+from storage.leases import Fence, Leases
+from storage.pg import PgConnection
 
 
 async def test_postgres_migrations_are_applied_once_and_recorded(pg_server: Any) -> None:
@@ -74,3 +81,105 @@ def test_placeholders_are_translated_outside_quoted_text_only() -> None:
     assert to_pyformat("SELECT x::text WHERE y = :y", named=True) == (
         "SELECT x::text WHERE y = %(y)s"
     )
+
+
+class RoundTrips:
+    """The round trips of the write connection inside ``with``: each is one ReadyForQuery
+    the server answers, read from libpq's protocol trace (complete once tracing stops)."""
+
+    def __init__(self, db: Database) -> None:
+        writer = db._require_writer()
+        assert isinstance(writer, PgConnection)
+        self.pgconn = writer.raw.pgconn
+        self.count = -1
+
+    def __enter__(self) -> RoundTrips:
+        self.file = tempfile.TemporaryFile("w+")
+        self.pgconn.trace(self.file.fileno())
+        self.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pgconn.untrace()
+        self.file.seek(0)
+        self.count = self.file.read().count("ReadyForQuery")
+        self.file.close()
+
+
+async def test_a_transaction_sends_its_begin_with_its_first_statement(pg_server: Any) -> None:
+    url = pg_server.fresh()
+    db = await Database.open(url)
+    try:
+        with RoundTrips(db) as two_statements:
+            async with db.transaction() as tx:
+                await tx.execute("CREATE TABLE t (a BIGINT PRIMARY KEY, b TEXT)")
+                await tx.execute("INSERT INTO t VALUES (?, ?)", (1, "một"))
+        assert two_statements.count == 3  # BEGIN + CREATE, INSERT, COMMIT
+        with RoundTrips(db) as empty:
+            async with db.transaction():
+                pass
+        assert empty.count == 0  # nothing run, nothing sent
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            async with db.transaction() as tx:  # the first statement fails: rolled back
+                await tx.execute("INSERT INTO t VALUES (?, ?)", (1, "hai"))
+        with pytest.raises(RuntimeError, match="after"):
+            async with db.transaction() as tx:  # fails after a write: rolled back too
+                await tx.execute("INSERT INTO t VALUES (?, ?)", (2, "hai"))
+                raise RuntimeError("after")
+        with RoundTrips(db) as single:
+            async with db.transaction(single=True) as tx:  # a lease's take: one statement
+                assert await tx.execute("UPDATE t SET b = ? WHERE a = ?", ("một!", 1)) == 1
+        assert single.count == 1
+        async with db.read() as r:
+            assert [tuple(row) for row in await r.fetchall("SELECT a, b FROM t")] == [(1, "một!")]
+    finally:
+        await db.close()
+        pg_server.drop(url)
+
+
+async def test_a_single_statement_unit_refuses_a_second_one(pg_server: Any) -> None:
+    url = pg_server.fresh()
+    db = await Database.open(url)
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE t (a BIGINT)")
+        with pytest.raises(RuntimeError, match="second statement"):
+            async with db.transaction(single=True) as tx:
+                await tx.execute("INSERT INTO t VALUES (1)")
+                await tx.execute("INSERT INTO t VALUES (2)")
+        with pytest.raises(RuntimeError, match="executemany"):
+            async with db.transaction(single=True) as tx:
+                await tx.executemany("INSERT INTO t VALUES (?)", [(3,), (4,)])
+        async with db.transaction() as tx:  # the connection is a plain one again
+            await tx.execute("INSERT INTO t VALUES (5)")
+            await tx.execute("INSERT INTO t VALUES (6)")
+        async with db.read() as r:  # the first statement committed alone, as documented
+            assert [row[0] for row in await r.fetchall("SELECT a FROM t ORDER BY a")] == [1, 5, 6]
+    finally:
+        await db.close()
+        pg_server.drop(url)
+
+
+async def test_an_update_marked_under_a_lease_is_one_statement_and_still_fenced(
+    pg_server: Any,
+) -> None:
+    url = pg_server.fresh()
+    db = await Database.open(url)
+    person = "person:telegram:7"
+    try:
+        async with db.transaction() as tx:
+            (row,) = await tx.repo(Inbox).receive([Incoming("telegram", "u1", "7", b"{}")])
+            assert await tx.repo(Leases).take(person, "a", 30)
+        with RoundTrips(db) as marks:
+            async with db.transaction() as tx:  # another worker's stale mark: refused
+                assert not await tx.repo(Inbox).mark_processed(row.id, Fence(person, "b"))
+            async with db.transaction() as tx:
+                assert await tx.repo(Inbox).mark_processed(row.id, Fence(person, "a"))
+        assert marks.count == 4  # BEGIN + the checked mark, COMMIT; twice
+        async with db.transaction() as tx:  # processed once only
+            assert not await tx.repo(Inbox).mark_processed(row.id, Fence(person, "a"))
+        async with db.read() as r:
+            assert await r.repo(Inbox).unprocessed_of("telegram", "7") == []
+    finally:
+        await db.close()
+        pg_server.drop(url)

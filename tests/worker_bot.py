@@ -84,8 +84,30 @@ def log_processing(folder: Path) -> None:
     Outbox.sent = marked_sent  # type: ignore[method-assign]
 
 
+def count_statements(out: Path) -> None:
+    """Count the statements each worker sends (bench/bench_workers.py ``--profile``): per
+    SQL text, written to ``out`` when the worker stops."""
+    import atexit
+    import collections
+    import json
+
+    from storage import pg
+
+    counts: collections.Counter[str] = collections.Counter()
+    execute = pg.PgConnection.execute
+
+    async def counted(self: pg.PgConnection, sql: str, params: object = ()) -> object:
+        counts[" ".join(sql.split())[:160]] += 1
+        return await execute(self, sql, params)  # type: ignore[arg-type]
+
+    pg.PgConnection.execute = counted  # type: ignore[assignment,method-assign]
+    atexit.register(lambda: out.write_text(json.dumps(counts.most_common(), indent=1)))
+
+
 async def main(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.WARNING)
+    if os.environ.get("KND_WORKER_PROFILE"):
+        count_statements(Path(f"{os.environ['KND_WORKER_PROFILE']}-{os.getpid()}.sql.json"))
     if os.environ.get("KND_ORDER_LOG"):
         log_processing(Path(os.environ["KND_ORDER_LOG"]))
     settings = settings_for(args)
@@ -116,4 +138,10 @@ if __name__ == "__main__":
     parser.add_argument("--lease", type=float, default=3.0)
     parser.add_argument("--scheduler", type=float, default=0.2)
     parser.add_argument("--alone", action="store_true", help="one worker: no leases (bench)")
-    asyncio.run(main(parser.parse_args()))
+    profile = os.environ.get("KND_WORKER_PROFILE")
+    if profile:  # bench/bench_workers.py --profile: where a worker's CPU goes
+        import cProfile
+
+        cProfile.run("asyncio.run(main(parser.parse_args()))", f"{profile}-{os.getpid()}.prof")
+    else:
+        asyncio.run(main(parser.parse_args()))
