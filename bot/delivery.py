@@ -265,32 +265,9 @@ class Delivery:
         self._idle = asyncio.Event()
         self._idle.set()
         self._marks = _SentMarks(self)
-        self._drained: set[str] = set()  # chats known to have nothing pending
-        self._handed: dict[str, Pending] = {}  # chat id -> its next row, not read back
+        self._handover = _Handover(self.platform, self.drained_limit)
         if self.sole_sender:
-            watch(db, self._queued)
-
-    def _queued(self, rows: Iterable[Pending]) -> None:
-        """Rows just committed to the outbox (module docstring, "Handed rows")."""
-        for row in rows:
-            if row.platform != self.platform:
-                continue
-            chat = row.chat_id
-            if chat in self._drained:
-                self._drained.discard(chat)
-                self._handed[chat] = row
-            elif row.edit_ref:
-                handed = self._handed.get(chat)
-                if handed is not None and handed.edit_ref == row.edit_ref:
-                    del self._handed[chat]  # superseded in the table by this edit
-
-    def _drain(self, chat_id: str) -> None:
-        """``chat_id`` has nothing pending, as read in the last commit (or under its lock)."""
-        if not self.sole_sender:
-            return
-        if len(self._drained) >= self.drained_limit:
-            self._drained.clear()
-        self._drained.add(chat_id)
+            watch(db, self._handover.queued)
 
     # -- feeding -----------------------------------------------------------------------------
     def wake(self, chat_id: str, chat_kind: str = "private") -> None:
@@ -362,7 +339,7 @@ class Delivery:
     async def stop(self, timeout: float = 10.0) -> None:
         """Finish the calls in flight (up to ``timeout``), leave the rest for the next start."""
         self._stopping = True
-        unwatch(self.db, self._queued)
+        unwatch(self.db, self._handover.queued)
         workers = list(self._workers.values())
         if workers:
             _done, pending = await asyncio.wait(workers, timeout=timeout)
@@ -383,7 +360,7 @@ class Delivery:
                 row, following = following, None
                 if seen < 0:
                     seen = self._wakes.get(chat_id, 0)
-                    row = self._handed.pop(chat_id, None)
+                    row = self._handover.take(chat_id)
                     if row is None:
                         row = await self._read_next(chat_id)
                 if row is None:
@@ -410,6 +387,11 @@ class Delivery:
             if not self._workers:
                 self._idle.set()
 
+    def _drain(self, chat_id: str) -> None:
+        """``chat_id`` has nothing pending, as read in the last commit (or under its lock)."""
+        if self.sole_sender:
+            self._handover.drained(chat_id)
+
     async def _read_next(self, chat_id: str) -> Pending | None:
         async with self.db.latest() as s:  # a read: no transaction needed
             row = await s.repo(Outbox).next(self.platform, chat_id)
@@ -422,9 +404,7 @@ class Delivery:
         """Deliver ``row``; returns the chat's next pending row as read with the mark (None:
         nothing was pending) and the chat's wake count before that read (-1: not read, read
         it anew)."""
-        handed = self._handed.get(row.chat_id)
-        if handed is not None and handed.id == row.id:  # sent by another path (a move)
-            del self._handed[row.chat_id]
+        self._handover.sending(row)
         self._claims[row.id] = claim = asyncio.Event()
         try:
             return await self._deliver_claimed(row)
@@ -626,6 +606,45 @@ class Delivery:
         if following is not None and following.id in self._claims:
             return None, -1
         return following, seen
+
+
+class _Handover:
+    """The rows a sole sender need not read back (module docstring, "Handed rows")."""
+
+    def __init__(self, platform: str, limit: int) -> None:
+        self.platform = platform
+        self.limit = limit  # drained chats remembered (forgetting one only costs a read)
+        self._drained: set[str] = set()  # chats known to have nothing pending
+        self._handed: dict[str, Pending] = {}  # chat id -> its next row, not read back
+
+    def queued(self, rows: Iterable[Pending]) -> None:
+        """Rows just committed to the outbox."""
+        for row in rows:
+            if row.platform != self.platform:
+                continue
+            chat = row.chat_id
+            if chat in self._drained:
+                self._drained.discard(chat)
+                self._handed[chat] = row
+            elif row.edit_ref:
+                handed = self._handed.get(chat)
+                if handed is not None and handed.edit_ref == row.edit_ref:
+                    del self._handed[chat]  # superseded in the table by this edit
+
+    def drained(self, chat_id: str) -> None:
+        if len(self._drained) >= self.limit:
+            self._drained.clear()
+        self._drained.add(chat_id)
+
+    def take(self, chat_id: str) -> Pending | None:
+        """The chat's next row if it was handed over (then the worker reads no row)."""
+        return self._handed.pop(chat_id, None)
+
+    def sending(self, row: Pending) -> None:
+        """``row`` is being sent (by its worker, or by another path: a moved chat's notice)."""
+        handed = self._handed.get(row.chat_id)
+        if handed is not None and handed.id == row.id:
+            del self._handed[row.chat_id]
 
 
 @dataclass(frozen=True, slots=True)
