@@ -31,12 +31,23 @@ least once, and a duplicate can only be the message that was in flight. A reply 
 platform splits into several calls (a long text, a document with a long caption) records its
 progress, so a retry or a restart does not repeat the parts already delivered. Pacing
 (bot/pacing.py) is applied to every call.
+
+**Handed rows.** A chat's worker reads its next row where it stands; the one read a sender
+can skip is the first one after a pause, when it knows the answer already. A sole sender
+(one process queues and sends this platform's replies: not several workers, bot/workers.py)
+watches the outbox (``storage.outbox.watch``): a chat whose next-row read found nothing, in a
+commit that nothing has been queued after (each commit that queues rows hands them over in
+the same turn of the event loop), is *drained*; the first row committed for a drained chat
+is handed to its worker as it was inserted, instead of being read back — one statement and
+one turn of the write lock less per answer. An edit that supersedes a handed row takes the
+handed row back (the worker reads the table), so the card still ends in its latest state.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -49,7 +60,7 @@ from handlers.failures import failure_place
 from handlers.rendering import DocumentRenderer, is_deferred, supersedes
 from handlers.replies import from_pending, to_messages
 from storage.db import Database, Tx
-from storage.outbox import Outbox, Pending
+from storage.outbox import Outbox, Pending, unwatch, watch
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +221,12 @@ class DeliveryStats:
 class Delivery:
     """Sends the outbox (see the module docstring). One instance per platform."""
 
+    #: this process alone queues and sends this platform's replies: rows it saw committed
+    #: may be handed to a chat's worker (module docstring, "Handed rows")
+    sole_sender = True
+    #: how many drained chats are remembered (forgetting one only costs a read)
+    drained_limit = 100_000
+
     def __init__(
         self,
         db: Database,
@@ -248,6 +265,9 @@ class Delivery:
         self._idle = asyncio.Event()
         self._idle.set()
         self._marks = _SentMarks(self)
+        self._handover = _Handover(self.platform, self.drained_limit)
+        if self.sole_sender:
+            watch(db, self._handover.queued)
 
     # -- feeding -----------------------------------------------------------------------------
     def wake(self, chat_id: str, chat_kind: str = "private") -> None:
@@ -319,6 +339,7 @@ class Delivery:
     async def stop(self, timeout: float = 10.0) -> None:
         """Finish the calls in flight (up to ``timeout``), leave the rest for the next start."""
         self._stopping = True
+        unwatch(self.db, self._handover.queued)
         workers = list(self._workers.values())
         if workers:
             _done, pending = await asyncio.wait(workers, timeout=timeout)
@@ -339,8 +360,9 @@ class Delivery:
                 row, following = following, None
                 if seen < 0:
                     seen = self._wakes.get(chat_id, 0)
-                    async with self.db.latest() as s:  # a read: no transaction needed
-                        row = await s.repo(Outbox).next(self.platform, chat_id)
+                    row = self._handover.take(chat_id)
+                    if row is None:
+                        row = await self._read_next(chat_id)
                 if row is None:
                     if self._wakes.get(chat_id, 0) != seen:  # woken since: read again
                         seen = -1
@@ -365,10 +387,24 @@ class Delivery:
             if not self._workers:
                 self._idle.set()
 
+    def _drain(self, chat_id: str) -> None:
+        """``chat_id`` has nothing pending, as read in the last commit (or under its lock)."""
+        if self.sole_sender:
+            self._handover.drained(chat_id)
+
+    async def _read_next(self, chat_id: str) -> Pending | None:
+        async with self.db.latest() as s:  # a read: no transaction needed
+            row = await s.repo(Outbox).next(self.platform, chat_id)
+            # SQLite reads under the write lock: no commit can slip between it and this
+            if row is None and not self.db.dialect.postgres:
+                self._drain(chat_id)
+        return row
+
     async def _deliver(self, row: Pending) -> tuple[Pending | None, int]:
         """Deliver ``row``; returns the chat's next pending row as read with the mark (None:
         nothing was pending) and the chat's wake count before that read (-1: not read, read
         it anew)."""
+        self._handover.sending(row)
         self._claims[row.id] = claim = asyncio.Event()
         try:
             return await self._deliver_claimed(row)
@@ -572,6 +608,45 @@ class Delivery:
         return following, seen
 
 
+class _Handover:
+    """The rows a sole sender need not read back (module docstring, "Handed rows")."""
+
+    def __init__(self, platform: str, limit: int) -> None:
+        self.platform = platform
+        self.limit = limit  # drained chats remembered (forgetting one only costs a read)
+        self._drained: set[str] = set()  # chats known to have nothing pending
+        self._handed: dict[str, Pending] = {}  # chat id -> its next row, not read back
+
+    def queued(self, rows: Iterable[Pending]) -> None:
+        """Rows just committed to the outbox."""
+        for row in rows:
+            if row.platform != self.platform:
+                continue
+            chat = row.chat_id
+            if chat in self._drained:
+                self._drained.discard(chat)
+                self._handed[chat] = row
+            elif row.edit_ref:
+                handed = self._handed.get(chat)
+                if handed is not None and handed.edit_ref == row.edit_ref:
+                    del self._handed[chat]  # superseded in the table by this edit
+
+    def drained(self, chat_id: str) -> None:
+        if len(self._drained) >= self.limit:
+            self._drained.clear()
+        self._drained.add(chat_id)
+
+    def take(self, chat_id: str) -> Pending | None:
+        """The chat's next row if it was handed over (then the worker reads no row)."""
+        return self._handed.pop(chat_id, None)
+
+    def sending(self, row: Pending) -> None:
+        """``row`` is being sent (by its worker, or by another path: a moved chat's notice)."""
+        handed = self._handed.get(row.chat_id)
+        if handed is not None and handed.id == row.id:
+            del self._handed[row.chat_id]
+
+
 @dataclass(frozen=True, slots=True)
 class _Mark:
     """A reply the platform confirmed: its row, its ``remember`` key, where it went and the
@@ -631,7 +706,10 @@ class _SentMarks:
                 await outbox.sent(m.row.id, m.message_id)
                 if m.remember and m.message_id and d.remembered is not None:
                     await d.remembered(tx, m.remember, d.platform, m.target, m.message_id)
-                following.append(await outbox.next(d.platform, m.row.chat_id))
+                after = await outbox.next(d.platform, m.row.chat_id)
+                if after is None:  # drained once this commit lands (not if it rolls back)
+                    tx.after_commit(functools.partial(d._drain, m.row.chat_id))
+                following.append(after)
         return following
 
 

@@ -224,6 +224,8 @@ class SharedDelivery(Delivery):
     holding that chat's lease (module docstring). The lease's holder is the per-chat task,
     not the process, so a second task of this process cannot send beside the first."""
 
+    sole_sender = False  # other workers queue replies too: every next row is read
+
     def __init__(self, *args: object, workers: Workers, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.workers = workers

@@ -12,17 +12,38 @@ added: the message always ends in its latest state, and a stale edit never lands
 newer one. A done row keeps its metadata (status, message id, prompt) but not its payload.
 A row records the dossier it shows or names (``dossier_id``): erasing that dossier deletes
 the row while it waits (storage/erasure.py), so nothing of it is sent afterwards.
+
+A sender may :func:`watch` a database: it is then handed the rows :meth:`Outbox.add` queued,
+as :class:`Pending`, once their transaction is committed (in the same turn of the event loop
+as the ``COMMIT``), so it need not read back a row it knows is a chat's next one
+(bot/delivery.py, "handed rows").
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from storage.db import Repo, Tx
 
 ChatKey = tuple[str, str]  # (platform, chat id)
+Queued = Callable[[Sequence["Pending"]], object]
+
+# database -> the senders watching what is queued in it (see the module docstring)
+_watchers: weakref.WeakKeyDictionary[object, list[Queued]] = weakref.WeakKeyDictionary()
+
+
+def watch(db: object, callback: Queued) -> None:
+    """Call ``callback`` with the rows queued in ``db`` after each commit that queued some."""
+    _watchers.setdefault(db, []).append(callback)
+
+
+def unwatch(db: object, callback: Queued) -> None:
+    watching = _watchers.get(db)
+    if watching is not None and callback in watching:
+        watching.remove(callback)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +120,31 @@ def _pending(row: sqlite3.Row) -> Pending:
     )
 
 
+def _queued(row_id: int, m: Message, now: str) -> Pending:
+    """The row :meth:`Outbox.add` just inserted, as :meth:`Outbox.next` would read it."""
+    return Pending(
+        row_id,
+        m.platform,
+        m.chat_id,
+        m.chat_kind,
+        m.payload,
+        m.attachment,
+        m.edit_ref,
+        m.prompt,
+        attempts=0,
+        progress=0,
+        created_at=now,
+        first_failed_at=None,
+        reply=m.reply,
+        dossier_id=m.dossier_id,
+    )
+
+
+def _announce(watching: list[Queued], queued: list[Pending]) -> None:
+    for callback in list(watching):
+        callback(queued)
+
+
 class Outbox(Repo):
     """SQL of the ``outbox`` table (see the module docstring)."""
 
@@ -112,6 +158,7 @@ class Outbox(Repo):
         (those not begun: a long text half delivered is finished first)."""
         tx = self._tx()
         ids: list[int] = []
+        watching = _watchers.get(tx.db)
         for m in messages:
             if m.edit_ref:
                 await tx.execute(
@@ -139,6 +186,9 @@ class Outbox(Repo):
                     ),
                 )
             )
+        if watching and ids:
+            queued = [_queued(row_id, m, tx.now) for row_id, m in zip(ids, messages, strict=True)]
+            tx.after_commit(lambda: _announce(watching, queued))
         return ids
 
     async def next(self, platform: str, chat_id: str) -> Pending | None:

@@ -1,0 +1,110 @@
+"""Handed rows (bot/delivery.py): a chat known to have nothing pending gets its next reply
+from the commit that queued it, not read back from the outbox — and still in order, once,
+the card in its latest state, and every row read back where the sender cannot know it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.delivery import Delivery
+from handlers.events import Reply
+from storage.db import Database
+from storage.outbox import Outbox, Pending
+from tests.test_delivery import (
+    ALICE,
+    GROUP,
+    ScriptedTransport,
+    deliver,
+    make_delivery,
+    statuses,
+)
+from tests.virtual_clock import VirtualClock
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock()
+
+
+@pytest.fixture
+def transport(clock: VirtualClock) -> ScriptedTransport:
+    return ScriptedTransport(clock)
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every read of a chat's next pending row, by chat."""
+    seen: list[str] = []
+    original = Outbox.next
+
+    async def counted(self: Outbox, platform: str, chat_id: str) -> Pending | None:
+        seen.append(chat_id)
+        return await original(self, platform, chat_id)
+
+    monkeypatch.setattr(Outbox, "next", counted)
+    return seen
+
+
+async def test_a_drained_chats_next_replies_go_in_order_with_one_read_less(
+    db: Database, transport: ScriptedTransport, clock: VirtualClock, reads: list[str]
+) -> None:
+    delivery = make_delivery(db, transport, clock)
+    await deliver(delivery, clock, [Reply(text="(1) Họ và tên?")])
+    assert reads == [ALICE.id, ALICE.id]  # read, sent; the mark finds nothing after it
+    reads.clear()
+    await deliver(delivery, clock, [Reply(text="Đã lưu."), Reply(text="(2) Ngày sinh?")])
+    assert transport.texts(ALICE) == ["(1) Họ và tên?", "Đã lưu.", "(2) Ngày sinh?"]
+    assert reads == [ALICE.id, ALICE.id]  # each mark reads the next; the first is handed
+    assert [s for s, _ in await statuses(db)] == ["sent"] * 3
+
+
+async def test_an_edit_takes_back_the_handed_edit_it_supersedes(
+    db: Database, transport: ScriptedTransport, clock: VirtualClock
+) -> None:
+    delivery = make_delivery(db, transport, clock)
+    await deliver(delivery, clock, [Reply(text="card v0")], GROUP)
+    # both committed before the chat's worker runs: the first is handed, then superseded
+    await delivery.enqueue([Reply(text="card v1", edit_ref="900")], GROUP)
+    await delivery.enqueue([Reply(text="card: returned", edit_ref="900")], GROUP)
+    await clock.run(done=asyncio.ensure_future(delivery.idle()))
+    assert [c.text for c in transport.calls if c.method == "edit"] == ["card: returned"]
+    assert [s for s, _ in await statuses(db)] == ["sent", "superseded", "sent"]
+
+
+async def test_a_sender_that_is_not_alone_reads_every_row(
+    db: Database, transport: ScriptedTransport, clock: VirtualClock, reads: list[str]
+) -> None:
+    class Shared(Delivery):
+        sole_sender = False  # as bot/workers.py's SharedDelivery: others queue rows too
+
+    delivery = make_delivery(db, transport, clock)
+    await delivery.stop()
+    shared = Shared(db, transport, pacer=delivery.pacer, retry=delivery.retry)
+    await deliver(shared, clock, [Reply(text="one")])
+    reads.clear()
+    # another worker's row, queued without this sender seeing the commit
+    async with db.transaction() as tx:
+        from handlers.replies import to_messages
+
+        await tx.repo(Outbox).add(to_messages([Reply(text="theirs")], ALICE))
+    await deliver(shared, clock, [Reply(text="mine")])
+    assert transport.texts(ALICE) == ["one", "theirs", "mine"]
+    assert reads == [ALICE.id] * 3
+
+
+async def test_a_row_queued_behind_the_senders_back_is_not_jumped(
+    db: Database, transport: ScriptedTransport, clock: VirtualClock
+) -> None:
+    """A stopped sender no longer takes rows; its successor reads the table."""
+    first = make_delivery(db, transport, clock)
+    await deliver(first, clock, [Reply(text="one")])
+    await first.stop()
+    async with db.transaction() as tx:
+        from handlers.replies import to_messages
+
+        await tx.repo(Outbox).add(to_messages([Reply(text="left over")], ALICE))
+    second = make_delivery(db, transport, clock)
+    await deliver(second, clock, [Reply(text="after the restart")])
+    assert transport.texts(ALICE) == ["one", "left over", "after the restart"]
