@@ -16,9 +16,7 @@ Each update is decoded once: its key and sender are read from the decoded JSON, 
 is stored as it came (re-encoded only when it was wrapped), and the decoded update is handed
 to the processing through :class:`Decoded` (a restart's rows are decoded from the inbox).
 Webhook posts arriving together are stored in one transaction (:class:`_GroupCommit`): each
-is still answered only after the commit that holds it. The webhook is served by our small
-HTTP server (bot/http_server.py): no task or response object per post, the answer written
-when the commit holding the update lands.
+is still answered only after the commit that holds it.
 """
 
 from __future__ import annotations
@@ -30,8 +28,8 @@ import logging
 from typing import Any
 
 import orjson
+from aiohttp import web
 
-from bot.http_server import Answer, HttpServer, Request
 from bot.intake import Intake
 from bot.zalo.client import ZaloBotClient, ZaloUnauthorized
 from bot.zalo.events import PLATFORM, key_and_sender, unwrap
@@ -89,16 +87,12 @@ class _GroupCommit:
         self._waiting: list[tuple[Incoming, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    def add(self, row: Incoming) -> asyncio.Future[None]:
-        """Queue ``row`` for the next commit; the future resolves once it is stored."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def store(self, row: Incoming) -> None:
+        done = asyncio.get_running_loop().create_future()
         self._waiting.append((row, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="zalo-webhook-store")
-        return done
-
-    async def store(self, row: Incoming) -> None:
-        await self.add(row)
+        await done
 
     async def _write(self) -> None:
         while self._waiting:
@@ -196,42 +190,39 @@ class ZaloWebhook:
         self._secret = secret.encode()
         self.decoded = decoded
         self._store = _GroupCommit(intake)
-        self._server: HttpServer | None = None
-        self._header = SECRET_HEADER.lower()
+        self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        self._server = HttpServer(self.handle, max_body=1024 * 1024)
-        await self._server.start(self.listen, self.port)
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_post(f"/{self.path}", self.handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.listen, self.port).start()
         await self.client.set_webhook(self.url, self._secret.decode())
 
     async def stop(self) -> None:
         """Stop answering (the webhook stays set: Zalo retries meanwhile)."""
-        if self._server is not None:
-            await self._server.stop()
-            self._server = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
 
-    def handle(self, request: Request) -> Answer:
-        """403 without the secret, 400 for what is not an update; else 200 once it is stored
-        (500 if storing failed: Zalo sends it again)."""
-        if request.path.strip("/") != self.path:
-            return 404
-        if request.method != "POST":
-            return 405
-        given = request.headers.get(self._header, "").encode()
+    async def handle(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
-            return 403
+            return web.Response(status=403)
+        body = await request.read()
         try:
-            raw = orjson.loads(request.body)
-            row = incoming(raw, request.body, self.decoded) if isinstance(raw, dict) else None
+            raw = orjson.loads(body)
+            row = incoming(raw, body, self.decoded) if isinstance(raw, dict) else None
         except ValueError:
             row = None
         if row is None:
-            return 400
-        stored = self._store.add(row)
-        stored.add_done_callback(_log_failure)
-        return stored
-
-
-def _log_failure(stored: asyncio.Future[None]) -> None:
-    if not stored.cancelled() and (exc := stored.exception()) is not None:
-        log.error("could not store a Zalo update (%s); Zalo will send it again", failure_place(exc))
+            return web.Response(status=400)
+        try:
+            await self._store.store(row)
+        except Exception as exc:
+            log.error(
+                "could not store a Zalo update (%s); Zalo will send it again", failure_place(exc)
+            )
+            return web.Response(status=500)
+        return web.Response(status=200)
