@@ -189,9 +189,11 @@ class ConcurrentChange(RuntimeError):
 
 def apply_changes(dossier: Dossier, changes: list[Change]) -> tuple[Dossier, list[tuple[Any, Any]]]:
     """The dossier after ``changes`` (copy-on-write) and each change's (old, new) value."""
+    meta_changed = any(c.path.startswith("meta.") for c in changes)
     data: dict[str, Any] = {
         "form_version": dossier.form_version,
-        "meta": dossier.meta.model_dump(mode="json"),  # validated again only if it changes
+        # dumped (and validated again) only when a change is to it
+        "meta": dossier.meta.model_dump(mode="json") if meta_changed else {},
         "answers": dict(dossier.answers),
         "tables": dict(dossier.tables),
         "relatives": list(dossier.relatives),
@@ -225,7 +227,7 @@ def apply_changes(dossier: Dossier, changes: list[Change]) -> tuple[Dossier, lis
         else:
             raise ValueError(f"bad dossier path {change.path!r}")
         olds.append((old, new))
-    if any(c.path.startswith("meta.") for c in changes):
+    if meta_changed:
         return Dossier.model_validate(data), olds
     # Values are canonical strings from the parsers: rebuild without re-validating the whole
     # dossier (the unchanged parts are shared with the previous snapshot).
