@@ -92,7 +92,9 @@ class Structure:
         #: :meth:`first_missing` per row object: a stored row is never changed in place (an
         #: answer replaces it, the other rows are shared with the next dossier snapshot), so
         #: each question's header tests only the row that changed, not all ~12 relatives.
-        self._missing: SnapshotMemo[FieldDef | None] = SnapshotMemo(size=16384)
+        #: 8 192 rows: the relatives of some 600 people at once, ≤ ≈ 5 MB with rows
+        #: replaced since (their dicts; the strings are shared with the current rows).
+        self._missing: SnapshotMemo[FieldDef | None] = SnapshotMemo(size=8192)
         timelines = [it for it in self.items if it.table and it.table.continuous]
         #: The tables whose periods continue one another (14, 15), in order.
         self.timelines: list[ItemDef] = timelines
