@@ -11,9 +11,10 @@ the audit log) in every other worker.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from functools import _lru_cache_wrapper, lru_cache
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 R = TypeVar("R")
 
@@ -53,6 +54,41 @@ def forget_typed_text() -> None:
         holder.clear()
 
 
+class SnapshotMemo(Generic[R]):
+    """Values computed from an immutable snapshot (a dossier as storage hands it out: shared,
+    never mutated, a new object for each revision), kept for that same object: the /xem,
+    /nop and end-of-form checks of one revision run once, not once per screen that shows
+    them. An entry holds its snapshot, so the object (and its ``id``) lives as long as the
+    entry; a different database or revision is a different object, never a stale hit.
+    Bounded, least recently used first out, emptied with :func:`forget_typed_text`."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[tuple[int, Hashable], tuple[object, R]] = OrderedDict()
+        forget_with_typed_text(self)
+
+    def clear(self) -> None:
+        self._values.clear()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def get(self, snapshot: object, key: Hashable, make: Callable[[], R]) -> R:
+        """``make()`` for (``snapshot``, ``key``), computed once while remembered."""
+        slot = (id(snapshot), key)
+        found = self._values.get(slot)
+        if found is not None and found[0] is snapshot:
+            self._values.move_to_end(slot)
+            return found[1]
+        value = make()
+        self._values[slot] = (snapshot, value)
+        self._values.move_to_end(slot)
+        if len(self._values) > self.size:
+            self._values.popitem(last=False)
+        return value
+
+
 def typed_text_cached() -> int:
     """How many entries those caches hold now (for tests and the operator)."""
-    return sum(cache.cache_info().currsize for cache in _CACHES)
+    held = sum(len(holder) for holder in list(_HOLDERS) if hasattr(holder, "__len__"))
+    return held + sum(cache.cache_info().currsize for cache in _CACHES)

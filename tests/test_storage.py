@@ -9,7 +9,7 @@ import pytest
 
 from forms.dossier import Dossier
 from storage.chat_options import ChatOptions
-from storage.core import Change, ConcurrentChange, apply_changes
+from storage.core import Change, ConcurrentChange, _content_update, apply_changes
 from storage.db import MIGRATIONS, Database, migration_files
 from storage.identities import Identities
 from storage.inbox import Inbox
@@ -154,6 +154,38 @@ async def test_the_stored_json_is_edited_in_place_and_reads_back_as_the_dossier(
     async with db.read() as r:
         fresh = await r.dossiers.get(record.id)
     assert fresh is not None and fresh.dossier == record.dossier
+
+
+async def test_a_row_answered_again_is_written_alone_and_reads_back(db: Database) -> None:
+    """A row of a table or of the relatives answered again is written at its index (the
+    (21) answers: not the whole relatives list each time); beside an append, insertion or
+    deletion in the same list the whole list is written. Either way the stored text, read
+    without the cache, is the dossier."""
+    steps = [
+        [Change("relatives.0", {"quan_he": "cha", "ho_ten": "A"})],
+        [Change("relatives.1", {"quan_he": "me", "ho_ten": "B"})],
+        [Change("tables.cong_tac.0", {"tu": "01/2018"}), Change("tables.cong_tac.1", {"tu": "2"})],
+        [Change("relatives.1", {"quan_he": "me", "ho_ten": "B C", "nam_sinh": "1970"})],
+        [Change("tables.cong_tac.0", {"tu": "03/2018"}), Change("relatives.0", {"ho_ten": "D"})],
+        [Change("relatives.1", {"ho_ten": "E"}), Change("relatives.0", {"x": "F"}, op="insert")],
+        [Change("tables.cong_tac.1", {"tu": "04/2019"}), Change("tables.cong_tac.2", {"tu": "5"})],
+        [Change("relatives.2", {"quan_he": "me", "ho_ten": "G"}), Change("relatives.0", None)],
+    ]
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "1", "An", consent=True)
+        record = await tx.dossiers.create(person.id)
+    for changes in steps:
+        async with db.transaction() as tx:
+            record = await tx.dossiers.apply(record, changes, person.id)
+        async with db.read() as r:
+            content = await r.fetchval("SELECT content FROM dossiers WHERE id = ?", (record.id,))
+        assert Dossier.model_validate_json(content) == record.dossier
+    assert [r.get("ho_ten") for r in record.dossier.relatives] == ["D", "G"]
+    assert record.dossier.tables["cong_tac"] == [{"tu": "03/2018"}, {"tu": "04/2019"}, {"tu": "5"}]
+    change = Change("relatives.1", {"quan_he": "me", "ho_ten": "H"})
+    after, _ = apply_changes(record.dossier, [change])
+    _, params = _content_update([change], record.dossier, after)
+    assert params[0] == "$.relatives[1]"  # the row, not the list
 
 
 async def test_applying_on_a_stale_record_is_refused(db: Database) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Collection
 
 from forms import checks as fchecks
 from forms.checks import Flag
+from forms.memo import SnapshotMemo
 from forms.model import ItemDef
 from forms.texts import render
 from handlers.candidate.actions import EXPLAIN_FLAG, MORE_FLAGS, FlagRef, Offset, jump_action
@@ -17,15 +18,22 @@ from handlers.failures import failure_place
 
 FLAGS_SHOWN = 6  # a page of a flag list
 _SHOWN_KEPT = 60  # flags remembered as shown after an answer
+#: Every flag of a dossier snapshot, by day: the form's last answer shows them at the end,
+#: and /xem and /nop right after read the same revision (three whole runs were one).
+_ALL_FLAGS: SnapshotMemo[tuple[Flag, ...]] = SnapshotMemo(size=256)
 
 
 def open_flags(turn: Turn) -> list[Flag]:
     """Every flag of the dossier (/xem, /nop, the summary at the end)."""
+    d, today = turn.d, turn.today
     try:
-        return fchecks.run_checks(turn.d, today=turn.today, scope="all")
+        found = _ALL_FLAGS.get(
+            d, today, lambda: tuple(fchecks.run_checks(d, today=today, scope="all"))
+        )
     except Exception as exc:  # a broken rule must not break the conversation
         log.error("checks failed: %s", failure_place(exc))
         return []
+    return list(found)
 
 
 def progress_flags(turn: Turn) -> list[Flag]:

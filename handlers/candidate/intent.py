@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from difflib import SequenceMatcher
 
 from forms.classify import Expect, Reading, Verdict, classify
+from forms.memo import remembered
 from forms.model import FieldDef, Kind
 from forms.texts import message
 from forms.vn import fold, match_key
@@ -115,11 +116,18 @@ def typed_button(text: str, buttons: Sequence[Sequence[str]]) -> str | None:
     if not key:
         return None
     for label, action in buttons:
-        if match_key(_strip_marks(label)) == key:
+        if _label_key(label) == key:
             if _marks(text) > _marks(label) and decode_action(action)[0] is OPTION:
                 return None  # "Nguyễn Văn Tuấn" for "NGUYEN VAN TUAN": the richer text
             return action
     return None
+
+
+@remembered(maxsize=4096)
+def _label_key(label: str) -> str:
+    """A button label's :func:`match_key`: the same few labels ("Quay lại", "Bỏ qua", a
+    name offered) are compared with every typed answer."""
+    return match_key(_strip_marks(label))
 
 
 def _marks(text: str) -> int:
