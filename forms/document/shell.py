@@ -15,7 +15,7 @@ from __future__ import annotations
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from docx.document import Document as DocxDocument
@@ -65,7 +65,7 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-@lru_cache(maxsize=8)
+@cache
 def shell_of(
     title: str, starts: tuple[int | None, ...], header: str, numbered: str, unnumbered: str
 ) -> Shell:

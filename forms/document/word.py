@@ -41,6 +41,8 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 def clean_text(value: Any) -> str:
     """User text made safe for WordprocessingML: invalid characters dropped, newlines unified."""
     text = value if isinstance(value, str) else ("" if value is None else str(value))
+    if text.isprintable():  # nothing to drop or unify (most texts): no scan of the pattern
+        return text.strip()
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _XML_INVALID.sub("", text).strip()
