@@ -53,11 +53,10 @@ class Shell:
     def write(self, body: str, *, subject: str, now: datetime) -> bytes:
         """The .docx with ``body`` (the paragraphs and tables, each section closed by its
         ``section_ends`` paragraph) and these core properties."""
-        moment = now.strftime(_W3CDTF).encode()
-        core = self.core.replace(_SUBJECT, _escape(subject[:255])).encode("utf-8")
-        core = core.replace(_MOMENT.strftime(_W3CDTF).encode(), moment)
+        core = self.core.replace(_MOMENT.strftime(_W3CDTF), now.strftime(_W3CDTF))
+        core = core.replace(_SUBJECT, _escape(subject[:255]))
         document = f"{self.head}{body}{self.tail}".encode()
-        fresh = {_BODY: document, _CORE: core}
+        fresh = {_BODY: document, _CORE: core.encode()}
         return write_zip([(name, fresh.get(name, blob)) for name, blob in self.members])
 
 
