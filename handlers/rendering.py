@@ -42,7 +42,7 @@ from typing import Any
 import orjson
 
 from forms.checks import Flag
-from forms.dossier import Dossier, read_dossier
+from forms.dossier import Dossier
 from forms.texts import message
 from handlers.events import Reply
 from handlers.failures import failure_place
@@ -66,10 +66,16 @@ class DossierJob:
 
     @classmethod
     def decode(cls, data: bytes) -> DossierJob:
+        """The job :meth:`encode` wrote. The dossier is validated as the model it was
+        (types, in pydantic's core), not read as a file again (:func:`read_dossier`: every
+        text cleaned, every key checked against the form: most of a draft's CPU once the
+        rendering was made cheap). That is safe because only the bot writes a job, from a
+        :class:`Dossier` already read that way, into its own outbox; and the renderer
+        escapes and cleans every text it writes into the document anyway."""
         body = orjson.loads(data)
         flags = body["flags"]
         return cls(
-            read_dossier(body["dossier"]),
+            Dossier.model_validate(body["dossier"]),
             bool(body["draft"]),
             tuple(Flag(**f) for f in flags) if flags is not None else None,
         )
@@ -112,9 +118,9 @@ def render_deferred(data: bytes) -> bytes:
 
 
 def warm_worker() -> None:
-    """Load what a rendering needs before the first job: the form, the base document, and
-    the elements the booklet is copied from (an empty dossier's draft and final, rendered
-    and dropped, prepare most of them)."""
+    """Load what a rendering needs before the first job: the form, the base document, the
+    packages of a draft and of a final (forms/document/shell.py) and the prepared formats
+    (an empty dossier's draft and final, rendered and dropped, make most of them)."""
     from forms.definition import load_form
     from forms.document import render_dossier
 
@@ -126,8 +132,7 @@ def warm_worker() -> None:
 def prepare_worker() -> None:
     """A new rendering worker (bot/app.py ``render_pool``), before its first job: warmed,
     then what it loaded moved out of the garbage collector's reach (``gc.freeze``: the form
-    and the prepared elements live as long as the process; the collections after each
-    rendering need not walk them)."""
+    and the prepared parts live as long as the process; no collection need walk them)."""
     warm_worker()
     gc.collect()
     gc.freeze()

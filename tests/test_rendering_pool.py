@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import threading
 from collections.abc import Callable
@@ -22,14 +23,16 @@ from typing import Any
 
 import docx
 import pytest
+from pydantic import ValidationError
 
 import forms.document
 from bot.app import build_flows, render_pool
 from bot.delivery import Delivery
 from bot.demo import Player
 from bot.pacing import Pacer, Pacing
+from forms.checks import run_checks
 from handlers.events import Button, Document, Photo
-from handlers.rendering import DocumentRenderer
+from handlers.rendering import DocumentRenderer, DossierJob
 from handlers.router import Router
 from storage.db import Database
 from tests.samples import load_sample
@@ -282,3 +285,17 @@ async def test_drafts_of_two_people_are_both_sent(tmp_path: Path) -> None:
     finally:
         await db.close()
         pool.shutdown()
+
+
+def test_a_job_decodes_to_the_dossier_and_flags_it_was_made_of() -> None:
+    """The worker reads a job as the model the bot wrote (no second cleaning of the file):
+    what it renders is exactly the dossier and flags of the job, and a job whose dossier is
+    not of the model's shape is refused rather than rendered."""
+    dossier = load_sample("b")
+    flags = tuple(run_checks(dossier, today=dossier.meta.chi_bo_meeting))
+    job = DossierJob(dossier, True, flags)
+    assert DossierJob.decode(bytes(job.encode())) == job
+    broken = json.loads(bytes(job.encode()))
+    broken["dossier"]["answers"]["ho_ten"] = 5
+    with pytest.raises(ValidationError):
+        DossierJob.decode(json.dumps(broken).encode())

@@ -1,7 +1,8 @@
 """The dossier as a booklet-shaped Word file ("LÝ LỊCH CỦA NGƯỜI XIN VÀO ĐẢNG", Mẫu 2-KNĐ).
 
-The document is built in code with python-docx rather than from a docxtpl template: the
-layout then lives in reviewable files, a change to it shows up as a normal diff, and the
+The document is built in code (the package with python-docx once per process, the body as
+WordprocessingML text) rather than from a docxtpl template: the layout then lives in
+reviewable files, a change to it shows up as a normal diff, and the
 items are walked from the form definition so a new field or item appears without touching
 a template. Fixed wording comes from ``templates/document.toml``; labels, table headers and
 the pledge come from the form definition.
@@ -14,15 +15,15 @@ note on the cover, a note wherever the candidate's text needs more handwritten l
 booklet gives, and after the booklet, unnumbered, the checklist of open flags and the
 appendix with the dossier facts outside the booklet.
 
-Where what is written: ``word`` (python-docx primitives, the base document), ``page`` (the
-document being written: paragraphs, headings, tables), ``cover`` (cover, photo box),
-``items`` (the walk of the items, fields and tables), ``relatives`` (21), ``signatures``
-(23)–(26), ``draft`` (appendix and flag list).
+Where what is written: ``word`` (the base document; runs, paragraphs and tables as
+WordprocessingML text), ``page`` (the body being written: paragraphs, headings, tables),
+``shell`` (the package around the body, made once per process), ``package`` (the zip),
+``cover`` (cover, photo box), ``items`` (the walk of the items, fields and tables),
+``relatives`` (21), ``signatures`` (23)–(26), ``draft`` (appendix and flag list).
 """
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,15 +58,7 @@ def render_dossier(
         from forms.checks import run_checks  # the rule engine only when a draft needs it
 
         flags = run_checks(dossier)
-    data = _write(dossier, form, draft=draft, flags=flags or ())
-    # A python-docx document is a web of reference cycles (parts <-> package, proxies <->
-    # elements) holding ~0.3 MB of libxml2 trees that the garbage collector cannot see, so
-    # nothing prompts it to run: in a bot rendering drafts one after another the dead
-    # documents piled up (500 drafts: +150 MB resident). Collecting the young generations
-    # now (the writers are gone with _write's frame) frees this one at once, for well under
-    # a millisecond.
-    gc.collect(1)
-    return data
+    return _write(dossier, form, draft=draft, flags=flags or ())
 
 
 def _write(dossier: Dossier, form: FormDef, *, draft: bool, flags: Sequence[Any]) -> bytes:

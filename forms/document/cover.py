@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE
+from functools import cache
+
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Cm
 
 from forms.document.page import Page, wording
 from forms.document.word import (
     BODY_PT,
+    CELL_END,
     DRAFT_MARK_PT,
     GREY,
+    ROW_END,
+    TABLE_END,
     TEXT_WIDTH_CM,
     TITLE_PT,
-    add_run,
-    cell_borders,
+    cell_start,
     clean_text,
-    fixed_widths,
-    table_borders,
+    paragraph,
+    paragraph_properties,
+    row_exactly,
+    run,
+    table_start,
 )
 
 # Cover lines after the title, as the booklet prints them (PrintableCV transcription): the
@@ -83,20 +88,20 @@ class Cover:
             )
 
     def photo_box(self, title: str) -> None:
-        table = self.page.add_table(1, 2)
-        table_borders(table, "nil")
-        fixed_widths(table, (PHOTO_W_CM, TEXT_WIDTH_CM - PHOTO_W_CM))
-        row = table.rows[0]
-        row.height = Cm(PHOTO_H_CM)
-        row.height_rule = WD_ROW_HEIGHT_RULE.EXACTLY
-        photo, head = row.cells
-        cell_borders(photo)
-        photo.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-        p = photo.paragraphs[0]
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        add_run(p, wording("page.photo"), italic=True, size=11, color=GREY)
-        head.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-        p = head.paragraphs[0]
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        add_run(p, title, bold=True, size=16)
+        self.page.raw(_photo_box(title))
         self.page.para(("", ""), after_pt=6)
+
+
+@cache
+def _photo_box(title: str) -> str:
+    """The 3×4 cm photo box beside the part's title: a borderless table of one row of fixed
+    height, the photo's cell boxed."""
+    centre = paragraph_properties(WD_ALIGN_PARAGRAPH.CENTER)
+    photo = paragraph(centre, run(wording("page.photo"), italic=True, size=11, color=GREY))
+    head = paragraph(centre, run(title, bold=True, size=16))
+    rest_cm = TEXT_WIDTH_CM - PHOTO_W_CM
+    return (
+        f"{table_start((PHOTO_W_CM, rest_cm), 'nil')}{row_exactly(PHOTO_H_CM)}"
+        f"{cell_start(PHOTO_W_CM, boxed=True, centred=True)}{photo}{CELL_END}"
+        f"{cell_start(rest_cm, centred=True)}{head}{CELL_END}{ROW_END}{TABLE_END}"
+    )

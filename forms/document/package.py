@@ -1,15 +1,14 @@
-"""The .docx package around the booklet: opened from a copy of a template loaded once per
-process, written as a zip whose unchanged parts are compressed once per process.
+"""The .docx package around the booklet: the base document opened once per process, and
+the zip written with its unchanged members compressed once per process.
 
 python-docx opened the base document from its zip for every rendering (unzip, parse each
 part, build the package: ≈ 2 ms) and saved by serialising and deflating all eighteen parts
-again (≈ 4.5 ms), though only the body, a header, two footers and the core properties
-change between two drafts — a third of a draft's CPU after the body itself was made cheap
-(issue 17). Here the template package is opened once and copied (lxml copies each part's
-tree in C), and :func:`save` writes the same members python-docx's ``PackageWriter`` would,
-in the same order, through :class:`_ZipWriter`, which keeps the deflated bytes of every
-member it has seen with the same content (the styles, theme, settings, numbering, fonts,
-relationships, and the headers and footers of a draft: the same for every dossier).
+again (≈ 4.5 ms), though only the body and the core properties change between two drafts
+(issue 17). The package is now made once per process (:mod:`forms.document.shell`, from a
+copy of the template, :func:`open_copy`) and each rendering's members are zipped by
+:func:`write_zip` through :class:`_ZipWriter`, which keeps the deflated bytes of every member
+it has seen with the same content (the styles, theme, settings, numbering, fonts,
+relationships, headers and footers: the same for every dossier).
 """
 
 from __future__ import annotations
@@ -21,11 +20,9 @@ import time
 import zlib
 from collections import OrderedDict
 from functools import cache
-from typing import Any
 
 from docx import Document
 from docx.document import Document as DocxDocument
-from docx.opc.pkgwriter import PackageWriter
 
 #: zlib's level for the members not seen before (the body): 6, the default of zipfile and of
 #: python-docx, costs the 80 KB body about twice the time of 1 for a file 25 % smaller.
@@ -53,15 +50,12 @@ def open_copy(base: bytes) -> DocxDocument:
     return package.main_document_part.document
 
 
-def save(doc: DocxDocument) -> bytes:
-    """The document as .docx bytes: python-docx's members, in its order, zipped by
+def write_zip(members: list[tuple[str, bytes]]) -> bytes:
+    """The .docx of these members (name, content), in this order, zipped by
     :class:`_ZipWriter`."""
-    package = doc.part.package
     writer = _ZipWriter()
-    parts = list(package.iter_parts())
-    PackageWriter._write_content_types_stream(writer, parts)
-    PackageWriter._write_pkg_rels(writer, package.rels)
-    PackageWriter._write_parts(writer, parts)  # type: ignore[arg-type]  # the same interface
+    for name, blob in members:
+        writer.write(name, blob)
     return writer.close()
 
 
@@ -70,14 +64,15 @@ _deflated: OrderedDict[tuple[str, bytes], tuple[int, bytes]] = OrderedDict()
 
 
 def _deflate(name: str, blob: bytes) -> tuple[int, bytes]:
+    kept = len(blob) <= KEPT_SIZE and name not in NEVER_KEPT
     key = (name, blob)
-    found = _deflated.get(key)
+    found = _deflated.get(key) if kept else None
     if found is not None:
         _deflated.move_to_end(key)
         return found
     squeezer = zlib.compressobj(BODY_LEVEL, zlib.DEFLATED, -15)  # raw deflate, as zip wants
     found = (zlib.crc32(blob), squeezer.compress(blob) + squeezer.flush())
-    if len(blob) <= KEPT_SIZE and name not in NEVER_KEPT:
+    if kept:
         _deflated[key] = found
         if len(_deflated) > KEPT:
             _deflated.popitem(last=False)
@@ -92,17 +87,16 @@ def _dos_time() -> tuple[int, int]:
 class _ZipWriter:
     """A zip archive of deflated members, written the way :mod:`zipfile` writes them (local
     header, data; then the central directory), taking members already deflated: zipfile
-    cannot, and would deflate the unchanged parts of every rendering again. The interface
-    is python-docx's ``PhysPkgWriter`` (``write(pack_uri, blob)``)."""
+    cannot, and would deflate the unchanged parts of every rendering again."""
 
     def __init__(self) -> None:
         self._out = io.BytesIO()
         self._central: list[bytes] = []
         self._clock, self._date = _dos_time()
 
-    def write(self, pack_uri: Any, blob: bytes) -> None:
-        name = pack_uri.membername.encode("ascii")
-        crc, data = _deflate(pack_uri.membername, blob)
+    def write(self, member: str, blob: bytes) -> None:
+        name = member.encode("ascii")
+        crc, data = _deflate(member, blob)
         offset = self._out.tell()
         # version 2.0, no flags, deflated (8), time, date, crc, sizes, name length, no extra
         fixed = struct.pack(

@@ -9,48 +9,41 @@ import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
-from docx.oxml.ns import qn
-from docx.oxml.parser import oxml_parser
-from docx.oxml.table import CT_Tbl
-from docx.section import Section
-from docx.shared import Cm
-from docx.table import Table
-from docx.text.paragraph import Paragraph
-from lxml.etree import SubElement
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-from forms.document.package import save
+from forms.document.shell import shell_of
 from forms.document.word import (
+    CELL_END,
     DRAFT_MARK_PT,
     GREY,
+    PAGE_BREAK,
+    PAGE_FIELD,
+    ROW,
+    ROW_END,
+    ROW_HEADER,
+    ROW_KEPT,
+    TAB_RUN,
+    TABLE_END,
     TABLE_PT,
     TEXT_WIDTH_CM,
-    add_run,
-    add_tab,
-    cant_split,
+    cell_start,
     clean_text,
-    fixed_widths,
-    new_document,
-    page_field,
-    page_numbering,
-    paragraph_format,
-    repeat_header,
-    set_core_properties,
-    table_borders,
+    paragraph,
+    paragraph_properties,
+    run,
+    run_properties,
+    styled_run,
+    table_start,
 )
 from forms.dossier import Dossier
 from forms.model import Booklet, FieldDef, FormDef, ItemDef
 from forms.texts import message
 
-_W_P, _W_PPR = qn("w:p"), qn("w:pPr")
-_W_FOOTER_REF, _W_HEADER_REF = qn("w:footerReference"), qn("w:headerReference")
 KEEP_ROW_CHARS = 600
 COMPACT_PT = 12  # table rows shorter than this are kept whole on one page
 
@@ -89,57 +82,36 @@ class Meter:
     def text(self, text: str, width_cm: float = TEXT_WIDTH_CM) -> int:
         """Handwritten lines ``text`` takes on a line ``width_cm`` wide (one at least)."""
         per_line = max(8, int(self.chars_per_line * width_cm / TEXT_WIDTH_CM))
+        if "\n" not in text:
+            return max(1, -(-len(text) // per_line))
         return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
 
 
 class Page:
-    """Appends to a fresh document; one instance per rendering."""
+    """The body of one rendering, written as WordprocessingML text (:mod:`forms.document.word`)
+    and put in the booklet's package when saved (:mod:`forms.document.shell`)."""
 
     def __init__(self, dossier: Dossier, form: FormDef, *, draft: bool) -> None:
         self.dossier = dossier
         self.form = form
         self.booklet: Booklet = form.booklet or Booklet(parts=())
         self.draft = draft
-        self.doc = new_document()
-        self._body = self.doc.element.body
-        self._body_end = self._body.sectPr
-        self._text_width = self.doc._block_width
+        self._xml: list[str] = []
+        self._starts: list[int | None] = []
+        self._section_ends: list[int] = []  # where in _xml each section's end goes
         self.missing = wording("items.missing")
         self.none = wording("items.none")
         self.meter: Meter | None = None
         self.compact = False  # a printed form page (the summary): smaller type, close lines
-        self._numbered = False
-        if draft:  # every later section inherits the first one's header
-            p = self.doc.sections[0].header.paragraphs[0]
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            add_run(p, wording("page.draft_mark"), bold=True, size=DRAFT_MARK_PT, color=GREY)
 
     def section(self, start: int | None) -> None:
         """A new page starting a Word section: numbered from the booklet's page ``start``
         ("Trang 9" at the foot), or, with None, a part that is not in the booklet (the draft's
-        checklist and appendix), with no page number."""
-        # what Document.add_section does, without its searches: the closing section
-        # properties are copied into a paragraph ending the section before (header and
-        # footer references kept), and the closing ones, without references, inherit them
-        ended = deepcopy(self._body_end)
-        p = SubElement(self._body, _W_P)
-        self._body_end.addprevious(p)
-        SubElement(p, _W_PPR).append(ended)
-        for ref in self._body_end.findall(_W_FOOTER_REF) + self._body_end.findall(_W_HEADER_REF):
-            self._body_end.remove(ref)
-        page_numbering(self._body_end, start)
-        if start is not None and self._numbered:
-            return  # the footer of the first numbered section is inherited
-        footer = Section(self._body_end, self.doc.part).footer
-        footer.is_linked_to_previous = False
-        p = footer.paragraphs[0]
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        if start is None:
-            add_run(p, wording("page.not_in_booklet"), italic=True, size=11, color=GREY)
-            return
-        self._numbered = True
-        add_run(p, wording("page.page"))
-        page_field(p)
+        checklist and appendix), with no page number. The paragraph ending the section
+        before (its section properties) comes from the package's shell when saved."""
+        self._section_ends.append(len(self._xml))
+        self._xml.append("")
+        self._starts.append(start)
 
     @contextmanager
     def measuring(self) -> Iterator[Meter]:
@@ -151,13 +123,19 @@ class Page:
             self.meter = None
 
     def save(self) -> bytes:
-        set_core_properties(
-            self.doc,
-            title=self.form.title,
+        """The .docx: this body in the package made once per process for these sections."""
+        shell = shell_of(self.form.title, tuple(self._starts), *_marks(self.draft))
+        for index, position in enumerate(self._section_ends):
+            self._xml[position] = shell.section_ends[index]
+        return shell.write(
+            "".join(self._xml),
             subject=clean_text(self.dossier.value("ho_ten")),
             now=datetime.now(UTC).replace(microsecond=0),
         )
-        return save(self.doc)
+
+    def raw(self, xml: str) -> None:
+        """Append WordprocessingML written elsewhere (the cover's photo box)."""
+        self._xml.append(xml)
 
     # -- paragraphs ---------------------------------------------------------------------
 
@@ -175,50 +153,35 @@ class Page:
         keep_lines: bool = False,
         tab_cm: float = 0.0,
         measure: bool = True,
-    ) -> Paragraph:
+        tail: str = "",
+    ) -> None:
         """A paragraph of (style, text) parts; style letters: b bold, i italic, g grey.
-        Counted by the meter (``measure``) as the handwritten lines it takes."""
+        Counted by the meter (``measure``) as the handwritten lines it takes. ``tail``: what
+        ends it after the runs (the dotted line's tab)."""
         if self.compact:
             size = size or COMPACT_PT
             after_pt = 1 if after_pt is None else after_pt
             before_pt = None if before_pt is None else min(before_pt, 2)
-        # a copy of the paragraph prepared for this format, inserted before the body's
-        # closing section properties (where add_paragraph puts it)
-        el = paragraph_element(
+        ppr = paragraph_properties(
             align, indent_cm, first_line_cm, before_pt, after_pt, keep_next, keep_lines,
             dotted_tab, tab_cm,
-        ).__copy__()  # fmt: skip
-        self._body_end.addprevious(el)
-        p = Paragraph(el, self.doc._body)
+        )  # fmt: skip
         if measure and self.meter is not None:
             width = TEXT_WIDTH_CM - indent_cm
-            self.meter.lines += self.meter.text("".join(t for _, t in parts), width)
-        for style, text in parts:
-            add_run(
-                p,
-                text,
-                bold="b" in style,
-                italic="i" in style,
-                size=size,
-                color=GREY if "g" in style else None,
-            )
-        return p
+            self.meter.lines += self.meter.text("".join([t for _, t in parts]), width)
+        runs = "".join([styled_run(text, _run_format(style, size)) for style, text in parts])
+        self._xml.append(f"<w:p>{ppr}{runs}{tail}</w:p>")
 
     def dotted(
         self, *parts: tuple[str, str], indent_cm: float = 0.0, keep_next: bool = False, **kw: Any
-    ) -> Paragraph:
+    ) -> None:
         """A line ending in a dotted leader to the right margin, as on printed forms."""
-        p = self.para(*parts, indent_cm=indent_cm, dotted_tab=True, keep_next=keep_next, **kw)
-        add_tab(p)
-        return p
-
-    def add_table(self, rows: int, cols: int) -> Table:
-        """``Document.add_table`` without its per-call search for the last section: every
-        table is as wide as the text (the widths are then fixed by fixed_widths)."""
-        return self.doc._body.add_table(rows, cols, self._text_width)
+        self.para(
+            *parts, indent_cm=indent_cm, dotted_tab=True, keep_next=keep_next, tail=TAB_RUN, **kw
+        )
 
     def page_break(self) -> None:
-        self.doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        self._xml.append(PAGE_BREAK)
 
     def value(self, field: FieldDef, raw: str) -> str:
         """What the booklet shows for an answer: a required one still missing is a dotted gap;
@@ -236,82 +199,58 @@ class Page:
             parts.append(("", f" {tail}"))
         return parts
 
-    def heading(self, item: ItemDef, tail: str = "") -> Paragraph:
-        return self.para(
-            *self.heading_parts(item, tail), before_pt=4, keep_next=not tail, measure=False
-        )
+    def heading(self, item: ItemDef, tail: str = "") -> None:
+        self.para(*self.heading_parts(item, tail), before_pt=4, keep_next=not tail, measure=False)
 
     def grid(
         self, headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float]
-    ) -> Table:
+    ) -> None:
         """A bordered table with a repeated bold header row; an empty one gets a blank row.
-        Copied from the table prepared for these headers and widths (:func:`_grid_of`), a
-        row at a time: python-docx's add_table and its width setters, called per cell, were
-        a fifth of a draft's rendering time."""
+        Rows shorter than ``KEEP_ROW_CHARS`` are kept on one page."""
         body = list(rows) or [[""] * len(headers)]
-        head, short_row, long_row = _grid_of(tuple(headers), tuple(widths))
-        tbl = head.__copy__()
-        table = Table(tbl, self.doc._body)
+        widths = tuple(widths)
+        xml = [_grid_head(tuple(headers), widths)]
         for values in body:
             short = sum(len(v) for v in values) <= KEEP_ROW_CHARS
-            tr = (short_row if short else long_row).__copy__()
-            tbl.append(tr)
+            xml.append(ROW_KEPT if short else ROW)
             if self.meter is not None and rows:
                 lines = max(self.meter.text(v, w) for v, w in zip(values, widths, strict=False))
                 self.meter.rows += math.ceil(lines / self.booklet.row_lines)
-            for tc, value in zip(tr.tc_lst, values, strict=False):
-                add_run(Paragraph(tc.p_lst[0], table), value, size=TABLE_PT)
-        self._body_end.addprevious(tbl)
+            for value, width in zip(values, widths, strict=False):
+                xml.append(cell_start(width))
+                xml.append(paragraph("", run(value, size=TABLE_PT)))
+                xml.append(CELL_END)
+            xml.append(ROW_END)
+        xml.append(TABLE_END)
+        self._xml.append("".join(xml))
         self.para(("", ""), after_pt=2, measure=False)
-        return table
 
 
 @cache
-def _grid_of(headers: tuple[str, ...], widths: tuple[float, ...]) -> tuple[Any, Any, Any]:
-    """The table :meth:`Page.grid` writes, prepared once per process for these headers and
-    widths: the table with its header row, a body row kept on one page, and one that may
-    break."""
-    tbl = CT_Tbl.new_tbl(3, len(headers), Cm(TEXT_WIDTH_CM))
-    table = Table(tbl, None)  # type: ignore[arg-type]  # no part: nothing here needs one
-    table_borders(table, "single")
-    fixed_widths(table, widths)
-    header_tr, short_tr, long_tr = tbl.tr_lst
-    repeat_header(header_tr)
-    for tc, header in zip(header_tr.tc_lst, headers, strict=False):
-        p = Paragraph(tc.p_lst[0], table)
-        paragraph_format(p, align=WD_ALIGN_PARAGRAPH.CENTER)
-        add_run(p, clean_text(header), bold=True, size=TABLE_PT)
-        tc.get_or_add_tcPr().vAlign_val = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-    cant_split(short_tr)
-    tbl.remove(short_tr)
-    tbl.remove(long_tr)
-    return tbl, short_tr, long_tr
+def _run_format(style: str, size: float | None) -> str:
+    """The run properties of a :meth:`Page.para` part's style letters at ``size``."""
+    return run_properties("b" in style, "i" in style, size, GREY if "g" in style else None)
 
 
 @cache
-def paragraph_element(
-    align: Any,
-    indent_cm: float,
-    first_line_cm: float,
-    before_pt: float | None,
-    after_pt: float | None,
-    keep_next: bool,
-    keep_lines: bool,
-    dotted_tab: bool,
-    tab_cm: float,
-) -> Any:
-    """An empty paragraph (``<w:p>``) with these properties, prepared once per process."""
-    p = Paragraph(oxml_parser.makeelement(_W_P), None)  # type: ignore[arg-type]
-    paragraph_format(
-        p,
-        align=align,
-        indent_cm=indent_cm,
-        first_line_cm=first_line_cm,
-        before_pt=before_pt,
-        after_pt=after_pt,
-        keep_next=keep_next,
-        keep_lines=keep_lines,
-        dotted_tab=dotted_tab,
-        tab_cm=tab_cm,
+def _marks(draft: bool) -> tuple[str, str, str]:
+    """The runs of the page header (the draft mark) and of the footers of numbered pages
+    ("Trang 9") and of the draft's pages outside the booklet."""
+    header = run(wording("page.draft_mark"), bold=True, size=DRAFT_MARK_PT, color=GREY)
+    numbered = run(wording("page.page")) + PAGE_FIELD
+    other = run(wording("page.not_in_booklet"), italic=True, size=11, color=GREY)
+    return (header if draft else ""), numbered, other
+
+
+@cache
+def _grid_head(headers: tuple[str, ...], widths: tuple[float, ...]) -> str:
+    """The opening of the table :meth:`Page.grid` writes, with its header row, prepared once
+    per process for these headers and widths."""
+    centred = paragraph_properties(WD_ALIGN_PARAGRAPH.CENTER)
+    cells = "".join(
+        cell_start(width, centred=True)
+        + paragraph(centred, run(clean_text(header), bold=True, size=TABLE_PT))
+        + CELL_END
+        for header, width in zip(headers, widths, strict=False)
     )
-    return p._p
+    return f"{table_start(widths, 'single')}{ROW_HEADER}{cells}{ROW_END}"

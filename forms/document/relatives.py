@@ -94,8 +94,10 @@ class Relatives:
     def spouse(self, text: str) -> str:
         """``text`` with "vợ (chồng)" narrowed to the candidate's spouse ("Cha vợ (chồng)"
         → "Cha chồng" for a woman); unchanged when the gender is not given."""
+        if self._spouse is None:
+            return text
         both = wording("relatives.spouse_both")
-        if self._spouse is None or both not in text.lower():
+        if both not in text.lower():
             return text
         start = text.lower().index(both)
         word = self._spouse.capitalize() if text[start].isupper() else self._spouse

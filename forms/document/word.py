@@ -1,5 +1,6 @@
-"""python-docx primitives the booklet is written with: the base document (fonts, sizes, A4,
-pruned styles), runs, paragraph properties, borders and widths written with lxml directly.
+"""What the booklet is written with: the base document (python-docx's template with fonts,
+sizes, A4 and pruned styles, made once per process) and the WordprocessingML fragments of
+the body (runs, paragraph properties, tables) written as text.
 
 Nothing here knows the form; :mod:`forms.document.page` and the writers build on it.
 """
@@ -15,14 +16,8 @@ from typing import Any
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_SECTION_START
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.oxml.parser import oxml_parser
 from docx.shared import Cm, Pt, RGBColor, Twips
-from docx.table import Table, _Cell
-from docx.text.paragraph import Paragraph
-from docx.text.run import Run
-from lxml.etree import SubElement
 
 from forms.document.package import open_copy
 
@@ -46,8 +41,11 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 def clean_text(value: Any) -> str:
     """User text made safe for WordprocessingML: invalid characters dropped, newlines unified."""
     text = value if isinstance(value, str) else ("" if value is None else str(value))
-    text = _XML_INVALID.sub("", text)
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if text.isprintable():  # nothing to drop or unify (most texts): no scan of the pattern
+        return text.strip()
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _XML_INVALID.sub("", text).strip()
 
 
 def new_document() -> DocxDocument:
@@ -174,6 +172,9 @@ def _prune_styles(doc: DocxDocument) -> None:
         styles.remove(latent)
 
 
+_W_VAL = qn("w:val")
+
+
 def _set_font_attrs(rfonts: Any) -> None:
     """Times New Roman for every script, with the theme attributes (which win) removed."""
     for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
@@ -182,77 +183,94 @@ def _set_font_attrs(rfonts: Any) -> None:
         rfonts.set(qn(attr), FONT)
 
 
-_W_R, _W_RPR, _W_T = qn("w:r"), qn("w:rPr"), qn("w:t")
-_W_B, _W_I, _W_COLOR, _W_SZ, _W_SZCS = (qn(f"w:{t}") for t in ("b", "i", "color", "sz", "szCs"))
-_W_VAL = qn("w:val")
-_XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
-#: python-docx's parser: elements made by it get python-docx's element classes (CT_R, CT_P…).
-_PARSER = oxml_parser
+# -- WordprocessingML as text --------------------------------------------------------------
+# The body is written as text, not as an lxml tree serialised at the end: a draft is ~350
+# paragraphs and ~500 runs, and building, copying and serialising their elements was most of
+# its CPU (issue 17). Each fragment is what python-docx (and the lxml writer before this one)
+# wrote, element for element and in schema order; the formats are prepared once per process
+# (cached by their values) and only the texts are escaped per rendering.
+
+#: What a text needs before it goes between tags: markup, a carriage return (XML parsers
+#: would read a raw one as a newline), and the characters XML 1.0 forbids.
+_NEEDS_CARE = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def add_run(
-    paragraph: Paragraph,
+def escape(text: str) -> str:
+    """``text`` as XML character data: markup escaped, forbidden characters dropped."""
+    if _NEEDS_CARE.search(text) is None:
+        return text
+    text = _XML_INVALID.sub("", text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("\r", "&#13;")
+
+
+def _text(text: str) -> str:
+    """A ``<w:t>``, keeping its outer spaces when it has any (as python-docx's ``add_t``)."""
+    if text[0].isspace() or text[-1].isspace():
+        return f'<w:t xml:space="preserve">{escape(text)}</w:t>'
+    return f"<w:t>{escape(text)}</w:t>"
+
+
+#: A tab and a line break inside a run, as python-docx's ``Run.text`` writes them.
+_RUN_BREAKS = re.compile("([\t\r\n])")
+_BREAK_XML = {"\t": "<w:tab/>", "\r": "<w:br/>", "\n": "<w:br/>"}
+
+
+def run(
     text: str,
     *,
     bold: bool = False,
     italic: bool = False,
     size: float | None = None,
     color: RGBColor | None = None,
-) -> None:
-    """Append a formatted run: a copy of the prepared run of that format (:func:`_run_of`)
-    with the text set. python-docx's property setters search the run properties on every
-    call, and even building the few elements one by one cost a draft a third of its time;
-    one copy of a prepared element is a single call into lxml."""
+) -> str:
+    """A formatted run (``<w:r>``) of ``text``; nothing for an empty text."""
+    return styled_run(text, run_properties(bold, italic, size, color))
+
+
+def styled_run(text: str, properties: str) -> str:
+    """A run of ``text`` with prepared properties (:func:`run_properties`); "" for no text."""
     if not text:
-        return
-    if "\n" in text or "\t" in text:
-        r = _run_of(bold, italic, size, color, "").__copy__()  # lxml copies deep, in C
-        paragraph._p.append(r)
-        Run(r, paragraph).text = text  # python-docx turns these into <w:br/> and <w:tab/>
-        return
-    r = _run_of(bold, italic, size, color, "t").__copy__()
-    t = r[-1]
-    t.text = text
-    if text[0].isspace() or text[-1].isspace():
-        t.set(_XML_SPACE, "preserve")
-    paragraph._p.append(r)
+        return ""
+    if "\n" not in text and "\t" not in text:
+        return f"<w:r>{properties}{_text(text)}</w:r>"
+    pieces = (_BREAK_XML.get(p) or _text(p) for p in _RUN_BREAKS.split(text) if p)
+    return f"<w:r>{properties}{''.join(pieces)}</w:r>"
 
 
 @cache
-def _run_of(bold: bool, italic: bool, size: float | None, color: RGBColor | None, text: str) -> Any:
-    """A run of this format (``<w:r>`` with its properties, then an empty ``<w:t>`` when
-    ``text``), prepared once per process for :func:`add_run` to copy."""
-    r = _PARSER.makeelement(_W_R)
-    if bold or italic or size or color is not None:
-        rpr = SubElement(r, _W_RPR)  # children in schema order: b, i, color, sz, szCs
-        if bold:
-            SubElement(rpr, _W_B)
-        if italic:
-            SubElement(rpr, _W_I)
-        if color is not None:
-            SubElement(rpr, _W_COLOR).set(_W_VAL, str(color))
-        if size:
-            half_points = str(round(size * 2))
-            SubElement(rpr, _W_SZ).set(_W_VAL, half_points)
-            SubElement(rpr, _W_SZCS).set(_W_VAL, half_points)
-    if text:
-        SubElement(r, _W_T)
-    return r
+def run_properties(bold: bool, italic: bool, size: float | None, color: RGBColor | None) -> str:
+    """``<w:rPr>`` of this format (children in schema order: b, i, color, sz, szCs)."""
+    if not (bold or italic or size or color is not None):
+        return ""
+    xml = "<w:rPr>"
+    if bold:
+        xml += "<w:b/>"
+    if italic:
+        xml += "<w:i/>"
+    if color is not None:
+        xml += f'<w:color w:val="{color}"/>'
+    if size:
+        half_points = round(size * 2)
+        xml += f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>'
+    return xml + "</w:rPr>"
 
 
-_W_PPR, _W_KEEP_NEXT, _W_KEEP_LINES, _W_SPACING, _W_IND, _W_JC = (
-    qn(f"w:{t}") for t in ("pPr", "keepNext", "keepLines", "spacing", "ind", "jc")
-)
-_W_TABS, _W_TAB, _W_POS, _W_LEADER = qn("w:tabs"), qn("w:tab"), qn("w:pos"), qn("w:leader")
-_W_BEFORE, _W_AFTER, _W_LEFT, _W_FIRST_LINE = (
-    qn(f"w:{t}") for t in ("before", "after", "left", "firstLine")
-)
-_DOTTED_TAB_POS = str(Cm(TEXT_WIDTH_CM).twips)
+#: A run holding one tab (to the dotted leader of a ``dotted_tab`` paragraph).
+TAB_RUN = "<w:r><w:tab/></w:r>"
+#: A paragraph holding a page break (``add_paragraph().add_run().add_break(PAGE)``).
+PAGE_BREAK = '<w:p><w:r><w:br w:type="page"/></w:r></w:p>'
+#: The current page's number (a footer's "Trang 9").
+PAGE_FIELD = '<w:fldSimple w:instr="PAGE"><w:r><w:t>1</w:t></w:r></w:fldSimple>'
+_DOTTED_TAB_POS = Cm(TEXT_WIDTH_CM).twips
 
 
-def paragraph_format(
-    paragraph: Paragraph,
-    *,
+def _twips_cm(value: float) -> int:
+    return Cm(value).twips
+
+
+@cache
+def paragraph_properties(
     align: Any = None,
     indent_cm: float = 0.0,
     first_line_cm: float = 0.0,
@@ -262,179 +280,90 @@ def paragraph_format(
     keep_lines: bool = False,
     dotted_tab: bool = False,
     tab_cm: float = 0.0,
-) -> None:
-    """The paragraph properties python-docx's ``paragraph_format`` setters would write, in
-    schema order (keepNext, keepLines, tabs, spacing, ind, jc), for a paragraph that has none
-    yet: a copy of those prepared for the same values (:func:`paragraph_properties`; each of
-    python-docx's setters searches the properties again, and together they were a quarter of
-    a draft's rendering time). ``dotted_tab``: a right tab with a dotted leader at the right
-    margin; ``tab_cm``: a left tab there (a second field on the line: "Số căn cước")."""
-    ppr = paragraph_properties(
-        align, indent_cm, first_line_cm, before_pt, after_pt, keep_next, keep_lines,
-        dotted_tab, tab_cm,
-    )  # fmt: skip
-    if ppr is not None:
-        paragraph._p.append(ppr.__copy__())
-
-
-@cache
-def paragraph_properties(
-    align: Any,
-    indent_cm: float,
-    first_line_cm: float,
-    before_pt: float | None,
-    after_pt: float | None,
-    keep_next: bool,
-    keep_lines: bool,
-    dotted_tab: bool,
-    tab_cm: float,
-) -> Any:
-    """The ``<w:pPr>`` of these values (None when they are all the defaults), built once per
-    process; see :func:`paragraph_format`."""
-    if not (
-        align is not None
-        or indent_cm
-        or first_line_cm
-        or keep_next
-        or keep_lines
-        or dotted_tab
-        or tab_cm
-    ) and (before_pt is None and after_pt is None):
-        return None
-    ppr = _PARSER.makeelement(_W_PPR)
+    style: str = "",
+) -> str:
+    """``<w:pPr>`` of these values in schema order (pStyle, keepNext, keepLines, tabs,
+    spacing, ind, jc), "" when they are all the defaults. ``dotted_tab``: a right tab with a
+    dotted leader at the right margin; ``tab_cm``: a left tab there (a second field on the
+    line: "Số căn cước")."""
+    xml = f'<w:pStyle w:val="{style}"/>' if style else ""
     if keep_next:
-        SubElement(ppr, _W_KEEP_NEXT)
+        xml += "<w:keepNext/>"
     if keep_lines:
-        SubElement(ppr, _W_KEEP_LINES)
+        xml += "<w:keepLines/>"
     if dotted_tab or tab_cm:
-        tabs = SubElement(ppr, _W_TABS)
+        xml += "<w:tabs>"
         if tab_cm:
-            tab = SubElement(tabs, _W_TAB)
-            tab.set(_W_VAL, "left")
-            tab.set(_W_POS, str(Cm(tab_cm).twips))
+            xml += f'<w:tab w:val="left" w:pos="{_twips_cm(tab_cm)}"/>'
         if dotted_tab:
-            tab = SubElement(tabs, _W_TAB)
-            tab.set(_W_VAL, "right")
-            tab.set(_W_LEADER, "dot")
-            tab.set(_W_POS, _DOTTED_TAB_POS)
+            xml += f'<w:tab w:val="right" w:leader="dot" w:pos="{_DOTTED_TAB_POS}"/>'
+        xml += "</w:tabs>"
     if before_pt is not None or after_pt is not None:
-        spacing = SubElement(ppr, _W_SPACING)
-        if before_pt is not None:
-            spacing.set(_W_BEFORE, str(Pt(before_pt).twips))
-        if after_pt is not None:
-            spacing.set(_W_AFTER, str(Pt(after_pt).twips))
+        before = "" if before_pt is None else f' w:before="{Pt(before_pt).twips}"'
+        after = "" if after_pt is None else f' w:after="{Pt(after_pt).twips}"'
+        xml += f"<w:spacing{before}{after}/>"
     if indent_cm or first_line_cm:
-        ind = SubElement(ppr, _W_IND)
-        if indent_cm:
-            ind.set(_W_LEFT, str(Cm(indent_cm).twips))
-        if first_line_cm:
-            ind.set(_W_FIRST_LINE, str(Cm(first_line_cm).twips))
+        left = f' w:left="{_twips_cm(indent_cm)}"' if indent_cm else ""
+        first = f' w:firstLine="{_twips_cm(first_line_cm)}"' if first_line_cm else ""
+        xml += f"<w:ind{left}{first}/>"
     if align is not None:
-        SubElement(ppr, _W_JC).set(_W_VAL, align.xml_value)
-    return ppr
+        xml += f'<w:jc w:val="{align.xml_value}"/>'
+    return f"<w:pPr>{xml}</w:pPr>" if xml else ""
 
 
-def cell_borders(cell: _Cell, *, val: str = "single", sz: int = 8) -> None:
-    tc_pr = cell._tc.get_or_add_tcPr()
-    borders = OxmlElement("w:tcBorders")
-    for edge in ("top", "left", "bottom", "right"):
-        el = OxmlElement(f"w:{edge}")
-        el.set(qn("w:val"), val)
-        el.set(qn("w:sz"), str(sz))
-        el.set(qn("w:space"), "0")
-        el.set(qn("w:color"), "auto")
-        borders.append(el)
-    tc_pr.append(borders)
+def paragraph(properties: str, runs: str) -> str:
+    """A ``<w:p>`` of prepared properties and runs."""
+    return f"<w:p>{properties}{runs}</w:p>"
 
 
-# CT_TblPr's children after tblBorders, in schema order: a new tblBorders goes before them.
-_AFTER_TBL_BORDERS = tuple(
-    qn(f"w:{t}")
-    for t in ("shd", "tblLayout", "tblCellMar", "tblLook", "tblCaption", "tblDescription")
+# -- tables ----------------------------------------------------------------------------------
+_TBL_LOOK = (
+    '<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0"'
+    ' w:noHBand="0" w:noVBand="1" w:val="04A0"/>'
 )
 
 
-def table_borders(table: Table, val: str) -> None:
-    tbl_pr = table._tbl.tblPr
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        el = OxmlElement(f"w:{edge}")
-        el.set(qn("w:val"), val)
-        if val != "nil":
-            el.set(qn("w:sz"), "4")
-            el.set(qn("w:space"), "0")
-            el.set(qn("w:color"), "auto")
-        borders.append(el)
-    later = next((c for c in tbl_pr.iterchildren() if c.tag in _AFTER_TBL_BORDERS), None)
-    if later is None:
-        tbl_pr.append(borders)
-    else:
-        later.addprevious(borders)
+def _borders(tag: str, edges: Sequence[str], val: str, sz: int) -> str:
+    attrs = f' w:sz="{sz}" w:space="0" w:color="auto"' if val != "nil" else ""
+    inner = "".join(f'<w:{edge} w:val="{val}"{attrs}/>' for edge in edges)
+    return f"<w:{tag}>{inner}</w:{tag}>"
 
 
-def fixed_widths(table: Table, widths_cm: Sequence[float]) -> None:
-    """Fixed layout with explicit grid and cell widths (Word reads cells, LibreOffice the grid)."""
-    table.autofit = False
-    grid = table._tbl.tblGrid
-    for col, width in zip(grid.iterchildren(qn("w:gridCol")), widths_cm, strict=False):
-        col.set(qn("w:w"), str(int(Cm(width).twips)))
-    # straight over the <w:tc> elements: these tables merge no cells, and python-docx's
-    # row.cells works out the grid of every row at each call
-    for tr in table._tbl.tr_lst:
-        for tc, width in zip(tr.tc_lst, widths_cm, strict=False):
-            tc.width = Cm(width)
-
-
-def cant_split(tr: Any) -> None:
-    """Keep a short row (a ``<w:tr>``) on one page (a long one must be allowed to break)."""
-    el = OxmlElement("w:cantSplit")
-    el.set(qn("w:val"), "true")
-    tr.get_or_add_trPr().append(el)
-
-
-def repeat_header(tr: Any) -> None:
-    tr_pr = tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    tr_pr.append(el)
-
-
-def page_field(paragraph: Paragraph) -> None:
-    fld = OxmlElement("w:fldSimple")
-    fld.set(qn("w:instr"), "PAGE")
-    run = OxmlElement("w:r")
-    text = OxmlElement("w:t")
-    text.text = "1"
-    run.append(text)
-    fld.append(run)
-    paragraph._p.append(fld)
-
-
-def add_tab(paragraph: Paragraph) -> None:
-    """A run holding one tab (to the dotted leader of ``paragraph_format(dotted_tab=True)``)."""
-    SubElement(SubElement(paragraph._p, _W_R), _W_TAB)
-
-
-# CT_SectPr's children after pgNumType, in schema order.
-_AFTER_PG_NUM = tuple(
-    qn(f"w:{t}")
-    for t in (
-        "cols", "formProt", "vAlign", "noEndnote", "titlePg", "textDirection", "bidi",
-        "rtlGutter", "docGrid", "printerSettings", "sectPrChange",
+@cache
+def table_start(widths_cm: tuple[float, ...], borders: str) -> str:
+    """A fixed-layout table's opening, its properties and grid: as wide as the text, with
+    ``borders`` ("single", "nil") around and between its cells (Word reads the cells' widths,
+    LibreOffice the grid's)."""
+    edges = ("top", "left", "bottom", "right", "insideH", "insideV")
+    columns = "".join(f'<w:gridCol w:w="{_twips_cm(w)}"/>' for w in widths_cm)
+    return (
+        '<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/>'
+        f"{_borders('tblBorders', edges, borders, 4)}"
+        f'<w:tblLayout w:type="fixed"/>{_TBL_LOOK}</w:tblPr>'
+        f"<w:tblGrid>{columns}</w:tblGrid>"
     )
-)  # fmt: skip
 
 
-def page_numbering(sect_pr: Any, start: int | None) -> None:
-    """The section's pages numbered from ``start`` (the booklet's page), or not restarted."""
-    for old in sect_pr.findall(qn("w:pgNumType")):
-        sect_pr.remove(old)
-    if start is None:
-        return
-    el = OxmlElement("w:pgNumType")
-    el.set(qn("w:start"), str(start))
-    later = next((c for c in sect_pr.iterchildren() if c.tag in _AFTER_PG_NUM), None)
-    if later is None:
-        sect_pr.append(el)
-    else:
-        later.addprevious(el)
+TABLE_END = "</w:tbl>"
+
+
+@cache
+def cell_start(width_cm: float, *, boxed: bool = False, centred: bool = False) -> str:
+    """A cell's opening and properties: its width, a box around it (``boxed``), its content
+    centred vertically (``centred``)."""
+    box = _borders("tcBorders", ("top", "left", "bottom", "right"), "single", 8) if boxed else ""
+    valign = '<w:vAlign w:val="center"/>' if centred else ""
+    return f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{_twips_cm(width_cm)}"/>{box}{valign}</w:tcPr>'
+
+
+CELL_END = "</w:tc>"
+#: A row's properties: kept on one page; repeated at the top of each page (a header row).
+ROW_KEPT = '<w:tr><w:trPr><w:cantSplit w:val="true"/></w:trPr>'
+ROW_HEADER = '<w:tr><w:trPr><w:tblHeader w:val="true"/></w:trPr>'
+ROW = "<w:tr>"
+ROW_END = "</w:tr>"
+
+
+def row_exactly(height_cm: float) -> str:
+    """A row's opening with its height fixed."""
+    return f'<w:tr><w:trPr><w:trHeight w:val="{_twips_cm(height_cm)}" w:hRule="exact"/></w:trPr>'
