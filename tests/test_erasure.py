@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import importlib
 import io
 import pkgutil
@@ -350,15 +349,20 @@ def test_every_cache_of_ours_is_emptied_by_an_erasure_or_keyed_by_constants() ->
     """A cache keyed by what a person typed must be declared with ``forms.memo.remembered``
     (an erasure empties it); any other must be listed below as keyed by the code's constants.
     A new cache is one or the other: this test names the one that is neither."""
+    modules = []
     for package in OUR_PACKAGES:
         root = importlib.import_module(package)
         for module in pkgutil.walk_packages(root.__path__, f"{package}."):
             if not module.name.endswith("__main__"):
-                importlib.import_module(module.name)
+                modules.append(importlib.import_module(module.name))
+    # module and class namespaces, not gc.get_objects(): the bot's gc.freeze() hides objects
+    spaces = [vars(m) for m in modules]
+    spaces += [vars(v) for m in modules for v in vars(m).values() if isinstance(v, type)]
     declared = {id(c) for c in memo._CACHES}
     found = {
         f"{o.__module__}.{o.__qualname__}"
-        for o in gc.get_objects()
+        for space in spaces
+        for o in space.values()
         if isinstance(o, functools._lru_cache_wrapper)
         and str(getattr(o, "__module__", "")).split(".")[0] in OUR_PACKAGES
         and id(o) not in declared
