@@ -420,7 +420,7 @@ def _expect_of(field: FieldDef) -> Expect:
     return hit[1]
 
 
-@lru_cache(maxsize=8192)
+@remembered(maxsize=8192)
 def _classify(cleaned: str, expect: Expect) -> Reading:
     """:func:`classify` of a cleaned text, remembered: an answer is read when it is typed and
     its stored text again by the part's checks (F18) a few questions later."""

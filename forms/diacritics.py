@@ -13,9 +13,10 @@ from __future__ import annotations
 import itertools
 import re
 import tomllib
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 
+from forms.memo import remembered
 from forms.vn import fold, has_diacritics
 
 __all__ = ["lacks_diacritics", "suggest_diacritics"]
@@ -69,7 +70,7 @@ def _letters(word: str) -> bool:
     return any(ch.isalpha() for ch in word)
 
 
-@lru_cache(maxsize=4096)
+@remembered(maxsize=4096)
 def lacks_diacritics(text: str) -> bool:
     """Whether ``text`` is Vietnamese written without any diacritics: none anywhere, and at
     least one word the dictionary or the gazetteer writes with them ("khong", "hung yen").

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+
+from forms.memo import remembered
 
 __all__ = [
     "VIETNAMESE_LETTERS",
@@ -158,7 +159,7 @@ def fold(s: str) -> str:
     return _fold(_as_str(s))
 
 
-@lru_cache(maxsize=8192)
+@remembered(maxsize=8192)
 def _fold(s: str) -> str:
     text = unicodedata.normalize("NFD", s.replace("đ", "d").replace("Đ", "D"))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))

@@ -5,7 +5,10 @@ nothing of it in the database file, its WAL or the documents folder."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib
 import io
+import pkgutil
 import zipfile
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -19,6 +22,7 @@ from bot.console import ConsoleAdapter
 from bot.delivery import Delivery, TryAgain
 from bot.demo import Player
 from bot.periodic import forget_erased
+from forms import memo
 from forms.memo import typed_text_cached
 from forms.parsers import is_unknown
 from handlers.events import Chat, Event, Reply, User
@@ -339,6 +343,76 @@ async def test_an_erasure_leaves_no_typed_text_in_the_process_memory(router: Rou
     assert "Đã xóa hồ sơ" in "\n".join(r.text for r in candidate.replies[-2:])
     assert typed_text_cached() == 0
     assert record not in router.db.cache["dossiers"]
+
+
+def test_every_cache_of_ours_is_emptied_by_an_erasure_or_keyed_by_constants() -> None:
+    """A cache keyed by what a person typed must be declared with ``forms.memo.remembered``
+    (an erasure empties it); any other must be listed below as keyed by the code's constants.
+    A new cache is one or the other: this test names the one that is neither."""
+    modules = []
+    for package in OUR_PACKAGES:
+        root = importlib.import_module(package)
+        for module in pkgutil.walk_packages(root.__path__, f"{package}."):
+            if not module.name.endswith("__main__"):
+                modules.append(importlib.import_module(module.name))
+    # module and class namespaces, not gc.get_objects(): the bot's gc.freeze() hides objects
+    spaces = [vars(m) for m in modules]
+    spaces += [vars(v) for m in modules for v in vars(m).values() if isinstance(v, type)]
+    declared = {id(c) for c in memo._CACHES}
+    found = {
+        f"{o.__module__}.{o.__qualname__}"
+        for space in spaces
+        for o in space.values()
+        if isinstance(o, functools._lru_cache_wrapper)
+        and str(getattr(o, "__module__", "")).split(".")[0] in OUR_PACKAGES
+        and id(o) not in declared
+    }
+    assert found == CONSTANT_CACHES
+
+
+OUR_PACKAGES = ("admission", "forms", "handlers", "storage", "bot")
+
+#: ``functools.cache``s keyed by constants of the code (templates, the form, word lists,
+#: document pieces, SQL), never by what a person typed: they may stay full after an erasure.
+CONSTANT_CACHES = frozenset(
+    {
+        "admission.workdays._vn_holidays",  # by year
+        "admission.workdays._vn_weekend_workdays",
+        "bot.zalo.render.long_parts",
+        "forms.checks.core._items_by_number",
+        "forms.checks.core._rule_order",
+        "forms.checks.timeline._country_pattern",
+        "forms.classify._book",  # the phrase lists, grouped by first word
+        "forms.definition.load_form",
+        "forms.diacritics._dictionary",
+        "forms.document.cover._photo_box",
+        "forms.document.package._template",
+        "forms.document.page._fixed",
+        "forms.document.page._grid_head",
+        "forms.document.page._marks",
+        "forms.document.page._run_format",
+        "forms.document.shell.shell_of",  # by the booklet's section pages
+        "forms.document.word._base_docx",
+        "forms.document.word.cell_start",
+        "forms.document.word.paragraph_properties",
+        "forms.document.word.run_properties",
+        "forms.document.word.table_start",
+        "forms.dossier._file_model",
+        "handlers.web.html._env",
+        "handlers.web.html.stylesheet",
+        "storage.dialect.to_pyformat",  # by SQL text
+        "storage.pg._row_class",  # by column names
+        "forms.parsers._ethnic_groups",
+        "forms.parsers._ethnic_index",
+        "forms.parsers._religions",
+        "forms.texts._catalogue",
+        "forms.texts._compiled",  # by template key
+        "forms.texts._env",
+        "handlers.candidate.state._plain_screen",  # by screen address ("field ho_ten")
+        "handlers.candidate.texts._static",  # by catalogue key
+        "storage.progress.local_day",  # by timestamp
+    }
+)
 
 
 async def test_another_worker_forgets_an_erasure_at_its_next_round(
