@@ -9,7 +9,13 @@ import pytest
 
 from forms.dossier import Dossier
 from storage.chat_options import ChatOptions
-from storage.core import Change, ConcurrentChange, _content_update, apply_changes
+from storage.core import (
+    Change,
+    ConcurrentChange,
+    DossierRecord,
+    _content_update,
+    apply_changes,
+)
 from storage.db import MIGRATIONS, Database, migration_files
 from storage.identities import Identities
 from storage.inbox import Inbox
@@ -116,6 +122,21 @@ async def test_dossier_changes_are_revisions_with_paths_and_diff(db: Database) -
     assert "cong_tac" not in stored.dossier.tables
 
 
+async def _applied_one_by_one(db: Database, steps: list[list[Change]]) -> DossierRecord:
+    """A new dossier given ``steps`` one transaction each, the stored JSON read back after
+    each and compared with the record the repository returned."""
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "1", "An", consent=True)
+        record = await tx.dossiers.create(person.id)
+    for changes in steps:
+        async with db.transaction() as tx:
+            record = await tx.dossiers.apply(record, changes, person.id)
+        async with db.read() as r:
+            content = await r.fetchval("SELECT content FROM dossiers WHERE id = ?", (record.id,))
+        assert Dossier.model_validate_json(content) == record.dossier
+    return record
+
+
 async def test_the_stored_json_is_edited_in_place_and_reads_back_as_the_dossier(
     db: Database,
 ) -> None:
@@ -137,15 +158,7 @@ async def test_the_stored_json_is_edited_in_place_and_reads_back_as_the_dossier(
         [Change("meta.dossier_opened", "2026-01-05"), Change("answers.dan_toc", "Kinh")],
         [Change("explanations.X14:abroad.3", None)],
     ]
-    async with db.transaction() as tx:
-        person = await tx.people.get_or_create("tg", "1", "An", consent=True)
-        record = await tx.dossiers.create(person.id)
-    for changes in steps:
-        async with db.transaction() as tx:
-            record = await tx.dossiers.apply(record, changes, person.id)
-        async with db.read() as r:
-            content = await r.fetchval("SELECT content FROM dossiers WHERE id = ?", (record.id,))
-        assert Dossier.model_validate_json(content) == record.dossier
+    record = await _applied_one_by_one(db, steps)
     assert record.dossier.tables == {}
     assert record.dossier.relatives == [{"quan_he": "me", "ho_ten": "C"}]
     assert record.dossier.explanations == {'q"k': "x"}
@@ -171,15 +184,7 @@ async def test_a_row_answered_again_is_written_alone_and_reads_back(db: Database
         [Change("tables.cong_tac.1", {"tu": "04/2019"}), Change("tables.cong_tac.2", {"tu": "5"})],
         [Change("relatives.2", {"quan_he": "me", "ho_ten": "G"}), Change("relatives.0", None)],
     ]
-    async with db.transaction() as tx:
-        person = await tx.people.get_or_create("tg", "1", "An", consent=True)
-        record = await tx.dossiers.create(person.id)
-    for changes in steps:
-        async with db.transaction() as tx:
-            record = await tx.dossiers.apply(record, changes, person.id)
-        async with db.read() as r:
-            content = await r.fetchval("SELECT content FROM dossiers WHERE id = ?", (record.id,))
-        assert Dossier.model_validate_json(content) == record.dossier
+    record = await _applied_one_by_one(db, steps)
     assert [r.get("ho_ten") for r in record.dossier.relatives] == ["D", "G"]
     assert record.dossier.tables["cong_tac"] == [{"tu": "03/2018"}, {"tu": "04/2019"}, {"tu": "5"}]
     change = Change("relatives.1", {"quan_he": "me", "ho_ten": "H"})
