@@ -32,6 +32,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -345,16 +346,24 @@ def restore_postgres(backup: Path, url: str, *, force: bool) -> None:
     )  # fmt: skip
 
 
+#: How long a restore waits for the sessions of a bot that has just stopped to leave
+#: ``pg_stat_activity`` (a backend ends a moment after its client closed the connection)
+BOTS_GONE_WAIT_S = 3.0
+
+
 def refuse_while_bots_connected(conn: Any, database: str) -> None:
     """A bot's named connections to this database (another session than ours) refuse the
-    operation: a restore or copy would change the rows under it."""
-    found = conn.execute(
+    operation: a restore would change the rows under it. Sessions still listed
+    ``BOTS_GONE_WAIT_S`` after asking belong to a running bot, not one just stopped."""
+    deadline = time.monotonic() + BOTS_GONE_WAIT_S
+    while conn.execute(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
         "AND application_name = %s AND pid <> pg_backend_pid()",
         (APPLICATION_NAME,),
-    ).fetchone()[0]
-    if found:
-        raise BackupProblem("in_use", target=database)
+    ).fetchone()[0]:
+        if time.monotonic() > deadline:
+            raise BackupProblem("in_use", target=database)
+        time.sleep(0.05)
 
 
 def table_counts(target: str | Path, key: str | None = None) -> Counts:
