@@ -29,9 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -158,27 +155,11 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
 
 def instructions(n: int, args: argparse.Namespace) -> int:
     """Instructions executed by this script replaying ``n`` candidates, under callgrind."""
-    with tempfile.TemporaryDirectory(prefix="knd-callgrind-") as tmp:
-        out = Path(tmp) / "callgrind.out"
-        command = [
-            "valgrind",
-            "--tool=callgrind",
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            __file__,
-            "--n",
-            str(n),
-            "--seed",
-            str(args.seed),
-            *(["--same-text"] if args.same_text else []),
-            *(["--cold"] if args.cold else []),
-        ]
-        env = dict(os.environ, PYTHONHASHSEED="0")
-        done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
-        found = re.search(r"Collected : (\d+)", done.stderr)
-        if found is None:
-            raise RuntimeError(done.stderr[-2000:])
-        return int(found.group(1))
+    from callgrind import instructions as counted
+
+    options = ["--n", str(n), "--seed", str(args.seed)]
+    options += ["--same-text"] if args.same_text else []
+    return counted(__file__, *options, *(["--cold"] if args.cold else []))
 
 
 def main() -> None:

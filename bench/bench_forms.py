@@ -21,12 +21,8 @@ compiled patterns) and stay.
 from __future__ import annotations
 
 import inspect
-import os
-import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -102,17 +98,9 @@ def renders(count: int, *, cold: bool) -> None:
 
 def instructions(count: int, *, cold: bool = False) -> int:
     """Instructions this script executes rendering ``count`` drafts, under callgrind."""
-    with tempfile.TemporaryDirectory(prefix="knd-callgrind-") as tmp:
-        command = [
-            "valgrind", "--tool=callgrind", f"--callgrind-out-file={Path(tmp) / 'out'}",
-            sys.executable, __file__, "--renders", str(count), *(["--cold"] if cold else []),
-        ]  # fmt: skip
-        env = dict(os.environ, PYTHONHASHSEED="0")
-        done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if found is None:
-        raise RuntimeError(done.stderr[-2000:])
-    return int(found.group(1))
+    from callgrind import instructions as counted
+
+    return counted(__file__, "--renders", str(count), *(["--cold"] if cold else []))
 
 
 def callgrind(runs: int) -> None:
