@@ -178,8 +178,9 @@ class Intake:
                 else:
                     await self._with_router(row, parsed, parsed.event)
             except Exception as exc:
-                # The database failed: the row stays unprocessed and is taken up again at
-                # the next start. Never log the update: it carries what people typed.
+                # The database failed (past the router's tries again): the row stays
+                # unprocessed, for the shared workers' sweep or the next start. Never log the
+                # update: it carries what people typed.
                 log.error("processing stored update %s failed: %s", row.id, failure_place(exc))
                 return
             self.stats.processed += 1

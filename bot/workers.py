@@ -312,7 +312,10 @@ async def sweep(intake: Intake, delivery: Delivery) -> None:
     worker holds is left alone (its lease is not taken)."""
     if isinstance(intake, SharedIntake):
         async with intake.db.read() as s:
+            stalled = await s.repo(Leases).end_stalled()
             people = await s.repo(Inbox).waiting_people()
+        if stalled:
+            log.warning("ended %d database sessions stalled inside a transaction", stalled)
         for platform, person in people:
             intake.person(platform, person)
     async with delivery.db.read() as s:

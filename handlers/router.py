@@ -54,11 +54,15 @@ from handlers.failures import failure_place
 from handlers.rendering import DocumentRenderer
 from handlers.replies import has_content, to_messages
 from handlers.routing import Routes, RoutingTable
-from storage.db import Database, Tx
+from storage.db import Database, Tx, transient
 from storage.inbox import Inbox, Received
 from storage.outbox import Outbox
 
 log = logging.getLogger(__name__)
+
+#: Seconds before each new try of an event the database failed for a moment (a session the
+#: server ended is opened again at the next try: storage/db.py)
+TRANSIENT_RETRIES = (0.2, 1.0)
 
 Settle = Callable[[Chat], Awaitable[object]]
 
@@ -78,6 +82,7 @@ class RouterStats:
     duplicates: int = 0
     unowned: int = 0
     errors: int = 0
+    retried: int = 0  # tries again after the database failed for a moment
     seconds: float = 0.0
 
 
@@ -169,12 +174,12 @@ class Router:
                 if settle is not None:
                     await settle(event.chat)
                 if not self.table.is_heavy(event):
-                    return await self._handle_locked(event, received, outbox)
+                    return await self._handle_retrying(event, received, outbox)
                 if not self.renderer.pooled:
                     async with self.heavy:
-                        return await self._handle_locked(event, received, outbox)
+                        return await self._handle_retrying(event, received, outbox)
                 with self.renderer.deferred():
-                    replies = await self._handle_locked(event, received, outbox)
+                    replies = await self._handle_retrying(event, received, outbox)
         finally:
             slot.users -= 1
             if slot.users == 0:
@@ -204,6 +209,23 @@ class Router:
         default = self.table.private_default
         return self._by_name[default] if default is not None else None
 
+    async def _handle_retrying(
+        self, event: Event, received: Received | None, outbox: bool
+    ) -> list[Reply]:
+        """:meth:`_handle_locked`, tried again (the person's lock still held, so their next
+        update waits) while the database fails for a moment; the last failure is raised, and
+        the caller keeps the update for later (bot/intake.py)."""
+        for delay in TRANSIENT_RETRIES:
+            try:
+                return await self._handle_locked(event, received, outbox)
+            except Exception as exc:
+                if not transient(exc):
+                    raise
+                self.stats.retried += 1
+                log.warning("the database failed for a moment; again: %s", failure_place(exc))
+            await asyncio.sleep(delay)
+        return await self._handle_locked(event, received, outbox)
+
     async def _handle_locked(
         self, event: Event, received: Received | None, outbox: bool
     ) -> list[Reply]:
@@ -224,6 +246,8 @@ class Router:
                     await tx.repo(Outbox).add(to_messages(replies, event.chat, answering=True))
                 return replies
         except Exception as exc:
+            if transient(exc):  # the database, for a moment: kept for another try (intake)
+                raise
             self.stats.errors += 1
             # Type and place only: event texts are personal data and never logged, and an
             # exception's message or a traceback may quote them.

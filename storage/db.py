@@ -88,6 +88,8 @@ from types import ModuleType
 from typing import Any, Literal
 
 import aiosqlite
+import psycopg
+import psycopg.errors
 
 from storage import pg
 from storage.core import AuditLog, Conversations, Dossiers, People
@@ -104,6 +106,7 @@ __all__ = [
     "Session",
     "Tx",
     "migration_files",
+    "transient",
     "utc_iso",
 ]
 
@@ -118,6 +121,20 @@ Synchronous = Literal["OFF", "NORMAL", "FULL"]
 _RAW_KEY = re.compile(r"[0-9A-Fa-f]{64}(?:[0-9A-Fa-f]{32})?")
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database failing for a moment, not the work's fault: the
+    session ended (the server timed a stalled transaction out, restarted, the network
+    failed), a deadlock or serialization conflict, SQLite's file locked past its busy timeout.
+    The same work tried again can succeed, so an update that met it is kept for another try,
+    never answered with an apology and marked done (handlers/router.py, bot/intake.py)."""
+    if isinstance(exc, psycopg.OperationalError | psycopg.errors.IdleInTransactionSessionTimeout):
+        return True
+    if type(exc).__name__ == "OperationalError":  # sqlite3's, or sqlcipher3's own class
+        text = str(exc)
+        return "locked" in text or "busy" in text
+    return False
 
 
 class EncryptionUnavailable(RuntimeError):

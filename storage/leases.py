@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from storage import pg
 from storage.db import Repo, Tx
 from storage.session import utc_iso
 
@@ -83,6 +84,27 @@ class Leases(Repo):
             )
             == 1
         )
+
+    async def end_stalled(
+        self, application: str = pg.APPLICATION_NAME, idle_ms: int = pg.IDLE_IN_TRANSACTION_MS
+    ) -> int:
+        """PostgreSQL: end the sessions of ``application`` idle inside a transaction for over
+        ``idle_ms`` (a worker paused or swapped out mid-transaction); returns how many. The
+        server's own ``idle_in_transaction_session_timeout`` (storage/pg.py) misses some:
+        a Flush message after the ReadyForQuery disarms its timer until the next statement,
+        and psycopg sends one when it leaves pipeline mode (the pipelined ``BEGIN``,
+        ``executemany``), so a session stalled right there would hold its row locks, leases'
+        among them, until it resumed. SQLite: nothing to do (0)."""
+        if not self.s.dialect.postgres:
+            return 0
+        ended = await self.s.fetchall(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND application_name = ?"
+            " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+            " AND state_change < clock_timestamp() - make_interval(secs => ?)",
+            (application, idle_ms / 1000),
+        )
+        return sum(1 for (done,) in ended if done)
 
     async def holder(self, name: str) -> str | None:
         """Who holds ``name`` now (None: nobody, or the lease ran out)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sqlite3
 import time
 from datetime import UTC, datetime
 
@@ -71,6 +72,49 @@ async def test_a_failing_flow_rolls_back_apologises_and_is_not_retried(db: Datab
     assert await audit_texts(db) == []  # the flow's write was rolled back
     assert await router.handle(event("u1", "boom", "k1")) == []  # marked: not run again
     assert router.stats.errors == 1 and router.stats.duplicates == 1
+
+
+class Flaky(Recorder):
+    """The database failing under the flow for ``failures`` tries (a session the server
+    ended, a file locked past its busy timeout), then working again."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    async def handle(self, tx: Tx, ev: Event) -> list[Reply] | None:
+        replies = await super().handle(tx, ev)
+        if self.failures:
+            self.failures -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return replies
+
+
+async def test_a_database_failing_for_a_moment_is_tried_again_not_apologised_for(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("handlers.router.TRANSIENT_RETRIES", (0.0, 0.0))
+    flow = Flaky(failures=2)
+    router = Router(db, FixedClock(NOW), [flow])
+    replies = await router.handle(event("u1", "Kinh", "k1"))
+    assert [r.text for r in replies] == ["Kinh"]  # the answer, after two failed tries
+    assert await audit_texts(db) == ["Kinh"]  # written once: the failed tries rolled back
+    assert router.stats.retried == 2 and router.stats.errors == 0
+
+
+async def test_a_database_failing_past_the_tries_keeps_the_update_for_later(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No apology and no mark: an apology would make the person type the answer again, into
+    the next question (issue 10); the update stays to be processed again (bot/intake.py)."""
+    monkeypatch.setattr("handlers.router.TRANSIENT_RETRIES", (0.0, 0.0))
+    flow = Flaky(failures=3)
+    router = Router(db, FixedClock(NOW), [flow])
+    with pytest.raises(sqlite3.OperationalError):
+        await router.handle(event("u1", "Kinh", "k1"))
+    assert await audit_texts(db) == [] and router.stats.errors == 0
+    replies = await router.handle(event("u1", "Kinh", "k1"))  # later: not a duplicate
+    assert [r.text for r in replies] == ["Kinh"] and await audit_texts(db) == ["Kinh"]
 
 
 async def test_unowned_events_get_no_reply(db: Database) -> None:

@@ -7,6 +7,7 @@ BOTH_DATABASES; these are the pieces that have no SQLite twin.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import pytest
 from psycopg import pq
 
 from bot.settings import Settings
-from storage.db import PG_MIGRATIONS, Database, migration_files
+from storage.db import PG_MIGRATIONS, Database, migration_files, transient
 from storage.dialect import to_pyformat
 from storage.inbox import Inbox, Incoming
 from storage.leases import Fence, Leases
@@ -182,4 +183,38 @@ async def test_an_update_marked_under_a_lease_is_one_statement_and_still_fenced(
             assert await r.repo(Inbox).unprocessed_of("telegram", "7") == []
     finally:
         await db.close()
+        pg_server.drop(url)
+
+
+async def test_a_transaction_stalled_after_its_pipelined_first_statement_is_ended_by_the_sweep(
+    pg_server: Any,
+) -> None:
+    """The server's idle-in-transaction timer misses a session stalled right after the
+    pipelined BEGIN (psycopg's Flush on leaving pipeline mode disarms it): the worker it
+    stalled in keeps its lease's row locked, and nobody could take its work over.
+    ``Leases.end_stalled`` (the shared workers' sweep) ends such a session: its work is
+    rolled back, its locks freed, and its next statement fails as a transient failure."""
+    url = pg_server.fresh()
+    stalled, sweeper = await Database.open(url), await Database.open(url)
+    try:
+        async with stalled.transaction() as tx:
+            assert await tx.repo(Leases).take("person:telegram:7", "a", 0.01)
+        with pytest.raises(psycopg.Error) as ended:
+            async with stalled.transaction() as tx:  # the fence's row lock, then a stall
+                assert await tx.repo(Leases).hold(Fence("person:telegram:7", "a"))
+                await asyncio.sleep(0.4)  # the worker paused
+                async with sweeper.read() as r:
+                    assert await r.repo(Leases).end_stalled(idle_ms=100_000) == 0  # too young
+                    assert await r.repo(Leases).end_stalled(idle_ms=200) == 1
+                await tx.execute("UPDATE leases SET until = until")  # back: its session is gone
+        assert transient(ended.value)
+        async with sweeper.transaction() as tx:  # not blocked: the lock went with the session
+            assert await tx.repo(Leases).take("person:telegram:7", "b", 30)
+        async with stalled.transaction() as tx:  # the stalled one connects again, fenced out
+            assert not await tx.repo(Leases).hold(Fence("person:telegram:7", "a"))
+        async with sweeper.read() as r:
+            assert await r.repo(Leases).end_stalled(idle_ms=0) == 0  # nobody else is stalled
+    finally:
+        await stalled.close()
+        await sweeper.close()
         pg_server.drop(url)

@@ -312,7 +312,11 @@ def button(api: FakeBotAPI, chat_id: int, action: str, message_id: int | None) -
             data = str(b.get("callback_data", ""))
             if data.partition("~")[0] == action or b.get("text") == action:
                 return data
-    raise AssertionError(f"no button {action!r} on message {message_id}")
+    tail = [
+        (m.message_id, m.from_bot, (m.text or "")[:50], bool(m.inline_keyboard))
+        for m in api.transcript(chat_id)[-16:]
+    ]
+    raise AssertionError(f"no button {action!r} on message {message_id}; the chat's end: {tail}")
 
 
 def processing_order(folder: Path) -> list[int]:
