@@ -12,7 +12,9 @@ at once — toasts are not content and the platform expires them, so they do not
 the outbox.
 
 At start-up :meth:`Intake.resume` processes the rows a previous run stored but never
-processed, oldest first, before anything new is received. Processing runs concurrently for
+processed, oldest first, before anything new is received; a row whose processing the
+database failed (away longer than the router's own tries) is taken up again by
+:meth:`Intake.retry_failed` a few seconds later. Processing runs concurrently for
 different people and in arrival order for one person: rows are started in id order, and the
 router takes each person's lock in that order (asyncio's locks and semaphores are FIFO).
 """
@@ -90,6 +92,8 @@ class Intake:
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
+        #: rows the database failed (past the router's own tries), for :meth:`retry_failed`
+        self._failed: dict[int, Received] = {}
 
     async def receive(self, updates: Sequence[Incoming]) -> list[Received]:
         """Store ``updates`` durably (one transaction), then start processing the new ones.
@@ -131,6 +135,18 @@ class Intake:
             after = rows[-1].id
         self.stats.resumed += count
         return count
+
+    async def retry_failed(self) -> int:
+        """Process again, in id order, the rows whose processing the database failed (away
+        longer than the router's tries); returns how many. Run every few seconds by a lone
+        bot (the shared workers' sweep takes such rows up instead: bot/workers.py)."""
+        rows = [self._failed.pop(key) for key in sorted(self._failed)]
+        for row in rows:
+            self._start(row)
+        return len(rows)
+
+    def _keep_failed(self, row: Received) -> None:
+        self._failed[row.id] = row
 
     @property
     def busy(self) -> bool:
@@ -182,6 +198,7 @@ class Intake:
                 # unprocessed, for the shared workers' sweep or the next start. Never log the
                 # update: it carries what people typed.
                 log.error("processing stored update %s failed: %s", row.id, failure_place(exc))
+                self._keep_failed(row)
                 return
             self.stats.processed += 1
 

@@ -33,6 +33,8 @@ PRUNE_INTERVAL = 3600.0
 #: How often a worker looks for erasures committed by another worker (or process), to drop
 #: what it holds in memory of them.
 ERASURE_WATCH_INTERVAL = 30.0
+#: How often a lone bot processes again the updates the database failed (bot/intake.py).
+FAILED_RETRY_INTERVAL = 5.0
 
 
 async def stop_all(tasks: list[tuple[asyncio.Task[None], asyncio.Event]]) -> None:

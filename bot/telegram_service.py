@@ -40,6 +40,7 @@ from bot.intake import Parsed
 from bot.pacing import Pacer, Pacing
 from bot.periodic import (
     ERASURE_WATCH_INTERVAL,
+    FAILED_RETRY_INTERVAL,
     PRUNE_INTERVAL,
     every,
     forget_erased,
@@ -144,6 +145,7 @@ class TelegramService:
         self._tasks.append(
             every(ERASURE_WATCH_INTERVAL, forget_erased(self.router.db), "forget-erased")
         )
+        self._tasks.append(every(FAILED_RETRY_INTERVAL, self.intake.retry_failed, "retry"))
         if self.workers.shared:
             sweeping = self.settings.lease_seconds / 3
             self._tasks.append(every(sweeping, self.sweep, "sweep"))

@@ -159,6 +159,9 @@ class SharedIntake(Intake):
     def _start(self, row: Received) -> None:
         self.person(row.platform, row.person)
 
+    def _keep_failed(self, row: Received) -> None:
+        """Nothing to keep: the sweep takes up every person with unprocessed rows."""
+
     def person(self, platform: str, person: str) -> None:
         """Process ``person``'s unprocessed rows if no other worker does."""
         key = (platform, person)

@@ -5,9 +5,11 @@ notices without a flow go through the outbox; taps are answered at once."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from typing import Any
 
 import orjson
+import pytest
 
 from bot.delivery import Delivery
 from bot.intake import Intake, Parsed
@@ -126,3 +128,38 @@ async def test_a_stop_that_cannot_wait_leaves_the_update_for_the_next_start(
     assert await again.resume() == 1
     await settle(again)
     assert transport.texts(Chat("tg", "8")) == ["echo slow"]
+
+
+async def test_an_update_the_database_failed_is_kept_and_processed_again(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database away longer than the router's tries: no apology, nothing marked; the
+    lone bot's retry (every few seconds) processes the row, and the person gets the answer
+    once — the candidate never types it again into the next question."""
+    monkeypatch.setattr("handlers.router.TRANSIENT_RETRIES", (0.0, 0.0))
+    failures = [6]  # the router's three tries, twice
+
+    class Away(Echo):
+        async def handle(self, tx: Any, event: Event) -> list[Reply]:
+            replies = await super().handle(tx, event)
+            if failures[0]:
+                failures[0] -= 1
+                raise sqlite3.OperationalError("database is locked")
+            return replies
+
+    clock = VirtualClock()
+    transport = ScriptedTransport(clock)
+    delivery = Delivery(db, transport, pacer=Pacer(Pacing.unlimited(), clock))
+    intake = Intake(db, Router(db, flows=[Away()]), delivery, parse)
+    await intake.receive([update(1, "7", text="Kinh")])
+    await settle(intake)
+    assert transport.texts(Chat("tg", "7")) == []  # no apology
+    assert intake.stats.processed == 0
+    assert await intake.retry_failed() == 1
+    await settle(intake)
+    assert await intake.retry_failed() == 1  # the database still away: kept again
+    await settle(intake)
+    assert transport.texts(Chat("tg", "7")) == ["echo Kinh"]
+    assert await intake.retry_failed() == 0
+    async with db.read() as r:
+        assert await r.fetchval("SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL") == 0

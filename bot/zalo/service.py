@@ -24,6 +24,7 @@ from bot.intake import Intake, Parsed
 from bot.pacing import Pacer, Pacing
 from bot.periodic import (
     ERASURE_WATCH_INTERVAL,
+    FAILED_RETRY_INTERVAL,
     PRUNE_INTERVAL,
     every,
     forget_erased,
@@ -128,6 +129,7 @@ class ZaloService:
         self._tasks.append(
             every(ERASURE_WATCH_INTERVAL, forget_erased(self.router.db), "forget-erased")
         )
+        self._tasks.append(every(FAILED_RETRY_INTERVAL, self.intake.retry_failed, "retry"))
         if self.scheduler_interval is not None:
             self.start_scheduler(self.scheduler_interval)
         mode = "webhook" if self.settings.zalo_webhook_url else "long polling"
