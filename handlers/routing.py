@@ -37,6 +37,7 @@ the action is encoded.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
@@ -80,12 +81,17 @@ class ActionCodec(Generic[P]):
     sequenced: bool = False
     heavy: bool = False  # renders a document: deferred to the pool (router.py, rendering.py)
 
-    @property
+    @functools.cached_property
     def tag(self) -> str:
         return f"{self.prefix}:{self.verb}"
 
-    def _fields(self) -> tuple[dataclasses.Field[Any], ...]:
+    @functools.cached_property
+    def _field_list(self) -> tuple[dataclasses.Field[Any], ...]:
+        """The payload's fields, read once per codec (every question encodes ~4 buttons)."""
         return dataclasses.fields(self.payload) if self.payload is not None else ()  # type: ignore[arg-type]
+
+    def _fields(self) -> tuple[dataclasses.Field[Any], ...]:
+        return self._field_list
 
     def encode(self, payload: P | None = None, *, seq: int | None = None) -> str:
         fields = self._fields()
