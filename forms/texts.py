@@ -71,15 +71,17 @@ def _compiled(key: str) -> jinja2.Template:
 
 def message(key: str, **context: Any) -> str:
     """Render the catalogue entry ``key`` (e.g. ``"parse.date.invalid"``)."""
-    if _plain(context):
-        return _message(key, _key(context))
+    plain = _key(context)
+    if plain is not None:
+        return _message(key, plain)
     return _compiled(key).render(**context)
 
 
 def render(template: str, **context: Any) -> str:
     """Render a ``.j2`` file under templates/ (path relative to templates/)."""
-    if _plain(context):
-        return _file(template, _key(context))
+    plain = _key(context)
+    if plain is not None:
+        return _file(template, plain)
     return _env().get_template(template).render(**context).strip()
 
 
@@ -88,16 +90,19 @@ def render(template: str, **context: Any) -> str:
 _PLAIN = frozenset({str, int, bool, type(None)})
 
 
-def _plain(context: dict[str, Any]) -> bool:
-    return all(type(value) in _PLAIN for value in context.values())
-
-
 Key = tuple[tuple[str, type, Any], ...]
 
 
-def _key(context: dict[str, Any]) -> Key:
-    """The parameters as a cache key; with their types, since True == 1 renders "True"."""
-    return tuple((name, type(value), value) for name, value in context.items())
+def _key(context: dict[str, Any]) -> Key | None:
+    """The parameters as a cache key, with their types since True == 1 renders "True"; None
+    when one is not :data:`_PLAIN` (one loop: every question asks for a few)."""
+    key = []
+    for name, value in context.items():
+        kind = type(value)
+        if kind not in _PLAIN:
+            return None
+        key.append((name, kind, value))
+    return tuple(key)
 
 
 @remembered(maxsize=8192)
@@ -130,10 +135,11 @@ def render_filled(template: str, filled: Mapping[str, str], **context: Any) -> s
     with a mark in each value's place (its *outline*), and the values are put in the marks'
     places: the same text, byte for byte (``tests/test_hot_paths.py``)."""
     values = [*filled.values(), *(v for v in context.values() if isinstance(v, str))]
-    if not _plain(context) or any(type(v) is not str or _MARK in v for v in values):
+    plain = _key(context)
+    if plain is None or any(type(v) is not str or _MARK in v for v in values):
         return render(template, **context, **filled)
     shape = tuple((name, bool(value)) for name, value in filled.items())
-    text = _outline(template, _key(context), shape)
+    text = _outline(template, plain, shape)
     for name, value in filled.items():
         if value:
             text = text.replace(f"{_MARK}{name}{_MARK}", value)
