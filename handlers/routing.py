@@ -85,13 +85,8 @@ class ActionCodec(Generic[P]):
     def tag(self) -> str:
         return f"{self.prefix}:{self.verb}"
 
-    @functools.cached_property
-    def _field_list(self) -> tuple[dataclasses.Field[Any], ...]:
-        """The payload's fields, read once per codec (every question encodes ~4 buttons)."""
-        return dataclasses.fields(self.payload) if self.payload is not None else ()  # type: ignore[arg-type]
-
     def _fields(self) -> tuple[dataclasses.Field[Any], ...]:
-        return self._field_list
+        return _payload_fields(self.payload) if self.payload is not None else ()  # type: ignore[arg-type]
 
     def encode(self, payload: P | None = None, *, seq: int | None = None) -> str:
         fields = self._fields()
@@ -134,6 +129,13 @@ class ActionCodec(Generic[P]):
                 kwargs[f.name] = raw
         assert self.payload is not None
         return Decoded(self.payload(**kwargs), seq)
+
+
+@functools.cache
+def _payload_fields(payload: type) -> tuple[dataclasses.Field[Any], ...]:
+    """A payload class's fields, read once per class (every question encodes ~4 buttons);
+    kept here, not on the codec, so a codec stays a plain picklable value."""
+    return dataclasses.fields(payload)
 
 
 def _has_default(f: dataclasses.Field[Any]) -> bool:
