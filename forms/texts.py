@@ -12,6 +12,7 @@ so an installed wheel finds them as a checkout does.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -70,15 +71,17 @@ def _compiled(key: str) -> jinja2.Template:
 
 def message(key: str, **context: Any) -> str:
     """Render the catalogue entry ``key`` (e.g. ``"parse.date.invalid"``)."""
-    if _plain(context):
-        return _message(key, _key(context))
+    plain = _key(context)
+    if plain is not None:
+        return _message(key, plain)
     return _compiled(key).render(**context)
 
 
 def render(template: str, **context: Any) -> str:
     """Render a ``.j2`` file under templates/ (path relative to templates/)."""
-    if _plain(context):
-        return _file(template, _key(context))
+    plain = _key(context)
+    if plain is not None:
+        return _file(template, plain)
     return _env().get_template(template).render(**context).strip()
 
 
@@ -87,16 +90,19 @@ def render(template: str, **context: Any) -> str:
 _PLAIN = frozenset({str, int, bool, type(None)})
 
 
-def _plain(context: dict[str, Any]) -> bool:
-    return all(type(value) in _PLAIN for value in context.values())
-
-
 Key = tuple[tuple[str, type, Any], ...]
 
 
-def _key(context: dict[str, Any]) -> Key:
-    """The parameters as a cache key; with their types, since True == 1 renders "True"."""
-    return tuple((name, type(value), value) for name, value in context.items())
+def _key(context: dict[str, Any]) -> Key | None:
+    """The parameters as a cache key, with their types since True == 1 renders "True"; None
+    when one is not :data:`_PLAIN` (one loop: every question asks for a few)."""
+    key = []
+    for name, value in context.items():
+        kind = type(value)
+        if kind not in _PLAIN:
+            return None
+        key.append((name, kind, value))
+    return tuple(key)
 
 
 @remembered(maxsize=8192)
@@ -111,6 +117,42 @@ def _message(key: str, context: Key) -> str:
 def _file(template: str, context: Key) -> str:
     rendered = _env().get_template(template).render({name: value for name, _, value in context})
     return rendered.strip()
+
+
+#: What stands for a value in an outline: no text holds it (people's text is cleaned of
+#: control characters; a value or parameter that holds it anyway is rendered in full).
+_MARK = "\x00"
+
+
+def render_filled(template: str, filled: Mapping[str, str], **context: Any) -> str:
+    """``render(template, **context, **filled)`` for a template that only prints each
+    ``filled`` value as it is or tests whether it is empty (``{{ subject }}``,
+    ``{% if subject %}``, never a filter or comparison on it).
+
+    Why: a question's text changes with the header and with whose row it asks (a relative's
+    name), so :func:`render`'s cache missed on half the questions, ~40 µs of jinja each. Here
+    the template is rendered once per ``context`` and per which ``filled`` values are empty,
+    with a mark in each value's place (its *outline*), and the values are put in the marks'
+    places: the same text, byte for byte (``tests/test_hot_paths.py``)."""
+    values = [*filled.values(), *(v for v in context.values() if isinstance(v, str))]
+    plain = _key(context)
+    if plain is None or any(type(v) is not str or _MARK in v for v in values):
+        return render(template, **context, **filled)
+    shape = tuple((name, bool(value)) for name, value in filled.items())
+    text = _outline(template, plain, shape)
+    for name, value in filled.items():
+        if value:
+            text = text.replace(f"{_MARK}{name}{_MARK}", value)
+    return text.strip()
+
+
+@remembered(maxsize=1024)
+def _outline(template: str, context: Key, shape: tuple[tuple[str, bool], ...]) -> str:
+    """The template rendered with a mark for each non-empty filled value (not stripped: the
+    values at its ends are put in first)."""
+    values = {name: value for name, _, value in context}
+    values |= {name: f"{_MARK}{name}{_MARK}" if present else "" for name, present in shape}
+    return _env().get_template(template).render(values)
 
 
 def has_message(key: str) -> bool:

@@ -37,6 +37,7 @@ the action is encoded.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
@@ -80,12 +81,12 @@ class ActionCodec(Generic[P]):
     sequenced: bool = False
     heavy: bool = False  # renders a document: deferred to the pool (router.py, rendering.py)
 
-    @property
+    @functools.cached_property
     def tag(self) -> str:
         return f"{self.prefix}:{self.verb}"
 
     def _fields(self) -> tuple[dataclasses.Field[Any], ...]:
-        return dataclasses.fields(self.payload) if self.payload is not None else ()  # type: ignore[arg-type]
+        return _payload_fields(self.payload) if self.payload is not None else ()  # type: ignore[arg-type]
 
     def encode(self, payload: P | None = None, *, seq: int | None = None) -> str:
         fields = self._fields()
@@ -128,6 +129,13 @@ class ActionCodec(Generic[P]):
                 kwargs[f.name] = raw
         assert self.payload is not None
         return Decoded(self.payload(**kwargs), seq)
+
+
+@functools.cache
+def _payload_fields(payload: type) -> tuple[dataclasses.Field[Any], ...]:
+    """A payload class's fields, read once per class (every question encodes ~4 buttons);
+    kept here, not on the codec, so a codec stays a plain picklable value."""
+    return dataclasses.fields(payload)
 
 
 def _has_default(f: dataclasses.Field[Any]) -> bool:

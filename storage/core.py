@@ -351,6 +351,13 @@ class Dossiers(SqlRepo):
         "id, person_id, unit_id, form_version, revision, status, review_level, opened_at,"
         " submitted_at, approved_at, locked, updated_at"
     )
+    #: :meth:`get_with_person`'s statement (the person's columns, then the dossier's).
+    _WITH_PERSON = (
+        f"SELECT {', '.join(f'p.{c.strip()}' for c in People._COLS.split(','))},"
+        f" {', '.join(f'd.{c.strip()}' for c in _COLS.split(','))}"
+        " FROM people p LEFT JOIN dossiers d ON d.id = ?"
+        " WHERE p.platform = ? AND p.platform_user_id = ?"
+    )
 
     def _cache(self) -> OrderedDict[int, tuple[int, Dossier]]:
         return self.s.db.cache.setdefault("dossiers", OrderedDict())
@@ -398,13 +405,7 @@ class Dossiers(SqlRepo):
         """:meth:`People.find` and :meth:`get` in one statement (the candidate's every event
         reads both): the person's own row joined with the dossier. A person known only
         through a link to another channel falls back to the two reads."""
-        people = ", ".join(f"p.{c.strip()}" for c in People._COLS.split(","))
-        columns = ", ".join(f"d.{c.strip()}" for c in self._COLS.split(","))
-        row = await self.s.fetchone(
-            f"SELECT {people}, {columns} FROM people p LEFT JOIN dossiers d ON d.id = ?"
-            " WHERE p.platform = ? AND p.platform_user_id = ?",
-            (dossier_id, platform, platform_user_id),
-        )
+        row = await self.s.fetchone(self._WITH_PERSON, (dossier_id, platform, platform_user_id))
         if row is None:
             person = await self.s.repo(People).find(platform, platform_user_id)
             return person, await self.get(dossier_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from storage.core import encode_state
@@ -57,3 +57,79 @@ async def test_a_conversation_read_twice_in_a_transaction_sees_its_own_writes(
         assert stored is not None and stored.state == {"cur": {"k": "idle"}}
     finally:
         await db.close()
+
+
+# -- typed text: the patterns the faster code replaced -----------------------------------------
+
+_typed = st.text(
+    st.sampled_from([*"aăâđeêoôơuư AĐƠ_-'.,!?0123456789\t\n\r", "\u00a0", "\u200b",
+                     "\u200d", "\u2028", "\u3000", "\x1c", "\x85", "\u0301", "⬅", "\ufe0f",
+                     "✅", "😀", "ß", "ﬁ"])
+    | st.characters(blacklist_categories=("Cs",)),
+    max_size=30,
+)  # fmt: skip
+
+
+def _pattern_clean(text: str, multiline: bool) -> str:
+    """clean_text as it was: whitespace runs always collapsed by the pattern."""
+    import re
+    import unicodedata
+
+    from forms import vn
+
+    text = vn.nfc(text)
+    for old, new in vn._LINE_BREAKS.items():
+        text = text.replace(old, new)
+    text = text.replace("\t", " ")
+    if not multiline:
+        text = text.replace("\n", " ")
+    if not text.isprintable():
+        kept = [ch for ch in text if not vn._drop_char(ch, multiline)]
+        text = "".join(
+            " " if (ch != "\n" and ch.isspace()) else ch
+            for i, ch in enumerate(kept)
+            if ch != vn._ZWJ or vn._joined(kept, i)
+        )
+    text = re.sub(r"[^\S\n]+", " ", text)
+    if multiline:
+        text = "\n".join(line.strip() for line in text.split("\n") if line.strip())
+    return unicodedata.normalize("NFC", text.strip()).strip()
+
+
+@settings(deadline=None)  # the first example imports the parsers
+@given(_typed, st.booleans())
+def test_typed_text_is_cleaned_and_keyed_as_the_patterns_did(text: str, multiline: bool) -> None:
+    import re
+
+    from forms.vn import clean_text, fold, match_key, nfc, normalise_tone_marks, tone_key
+    from handlers.candidate.intent import _strip_marks
+
+    assert clean_text(text, multiline=multiline) == _pattern_clean(text, multiline)
+    assert match_key(text) == " ".join(re.sub(r"[\W_]+", " ", fold(text)).split())
+    toned = normalise_tone_marks(nfc(text).lower())
+    assert tone_key(text) == " ".join(re.sub(r"[\W_]+", " ", toned).split())
+    assert _strip_marks(text) == re.sub(r"^[\W_]+|[\W_]+$", "", text.strip())
+
+
+# -- a question's text: its outline filled in --------------------------------------------------
+
+_value = st.sampled_from(["", " ", "NGUYỄN VĂN AN", " lề ", "a\nb", "\x00current\x00", "{{ x }}"])
+
+
+@settings(deadline=None)
+@given(
+    header=_value, subject=_value, current=_value, ref=st.sampled_from(["", "(3)"]),
+    label=st.sampled_from(["Họ và tên", "\x00subject\x00"]), prompt=_value, rule=_value,
+    example=_value,
+)  # fmt: skip
+def test_a_question_text_filled_in_is_the_one_rendered_whole(
+    header: str, subject: str, current: str, ref: str, label: str, prompt: str, rule: str,
+    example: str,
+) -> None:  # fmt: skip
+    from forms.texts import render, render_filled
+
+    fixed = {"ref": ref, "label": label, "prompt": prompt, "rule": rule, "example": example}
+    filled = {"header": header, "subject": subject, "current": current}
+    whole = render("chat/question.j2", **fixed, **filled)
+    assert render_filled("chat/question.j2", filled, **fixed) == whole
+    assert render_filled("chat/question.j2", filled, **fixed) == whole  # from the outline

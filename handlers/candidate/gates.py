@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forms.model import Kind
-from forms.texts import message, render
+from forms.texts import message, render_filled
 from handlers.candidate.actions import NO, YES
 from handlers.candidate.core import Confirm, Screen, Shown, Turn, on
 from handlers.candidate.intent import read, social
@@ -59,16 +59,14 @@ class Gate(Screen):
         structure = turn.structure
         item = structure.item(self.item)
         gate = structure.gate(item, turn.d, turn.conversation.memory)
-        text = render(
+        text = render_filled(
             "chat/question.j2",
-            header=header(turn, item),
+            {"header": header(turn, item), "subject": "", "current": gate or ""},
             ref=item.ref,
             label=item.label,
-            subject="",
             prompt=item.ask,
             rule=first_sentence(item.help),
             example="",
-            current=gate or "",
         )
         seq = turn.conversation.asked
         yes_no = [

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
@@ -135,9 +134,14 @@ def _marks(text: str) -> int:
     return sum(1 for ch in text if ch.isalpha() and fold(ch) != ch.lower())
 
 
-_MARKS = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
-
-
 def _strip_marks(label: str) -> str:
-    """A label without its leading emoji/arrows ("⬅️ Quay lại" → "Quay lại")."""
-    return _MARKS.sub("", label.strip())
+    """A label without its leading emoji/arrows ("⬅️ Quay lại" → "Quay lại"): what is not a
+    letter or digit (``[\\W_]``) cut from both ends. A loop over the ends, not a pattern:
+    ``[\\W_]+$`` is tried at every position of a long typed answer."""
+    text = label.strip()
+    start, end = 0, len(text)
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    return text[start:end]

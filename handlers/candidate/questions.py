@@ -16,7 +16,7 @@ from forms.checks import Flag
 from forms.classify import Verdict
 from forms.dossier import Row
 from forms.model import FieldDef, ItemDef, Kind
-from forms.texts import render
+from forms.texts import render_filled
 from handlers.candidate.actions import (
     BACK,
     HELP,
@@ -184,16 +184,18 @@ class Question(Screen):
         if tail:
             rows.append(tail)
         rows.append(nav_buttons(seq))
-        text = render(
+        text = render_filled(
             "chat/question.j2",
-            header=header(turn, item),
+            {
+                "header": header(turn, item),
+                "subject": self.subject(turn, fdef, values),
+                "current": current,
+            },
             ref=item.ref,
             label=item.label if fdef.label == item.label else f"{item.label} – {fdef.label}",
-            subject=self.subject(turn, fdef, values),
             prompt=prompt,
             rule=first_sentence(fdef.help),
             example=fdef.example,
-            current=current,
         )
         return Shown(text, rows, options.values)
 
