@@ -49,7 +49,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal, Protocol
@@ -58,7 +58,7 @@ from bot.pacing import Clock, MonotonicClock, Pacer
 from handlers.events import Button, Chat, ChatKind, Document, Photo, Reply
 from handlers.failures import failure_place
 from handlers.rendering import DocumentRenderer, is_deferred, supersedes
-from handlers.replies import from_pending, to_messages
+from handlers.replies import from_pending, to_messages, to_send
 from storage.db import Database, Tx
 from storage.outbox import Outbox, Pending, unwatch, watch
 
@@ -270,16 +270,31 @@ class Delivery:
             watch(db, self._handover.queued)
 
     # -- feeding -----------------------------------------------------------------------------
-    def wake(self, chat_id: str, chat_kind: str = "private") -> None:
-        """There may be new rows for ``chat_id`` (call after the commit that added them)."""
+    def wake(self, chat_id: str, chat_kind: str = "private", *, start: bool = True) -> None:
+        """There may be new rows for ``chat_id`` (call after the commit that added them);
+        ``start=False``: no worker is started for it (the caller serves it, :meth:`serve_here`)."""
         if self._stopping:
             return
         self._wakes[chat_id] = self._wakes.get(chat_id, 0) + 1
-        if chat_id not in self._workers:
+        if start and chat_id not in self._workers:
             self._idle.clear()
             self._workers[chat_id] = asyncio.create_task(
                 self._work(chat_id, chat_kind), name=f"deliver-{chat_id}"
             )
+
+    def serve_here(self, chat: Chat) -> Coroutine[object, object, None] | None:
+        """Make the calling task ``chat``'s worker if the chat has none (an update's own task,
+        bot/intake.py, once its answer is committed: one task less per answer); returns the
+        work for the caller to await, None when another worker has the chat or this is not
+        one of this platform's chats. Call :meth:`wake` first (after the commit)."""
+        task = asyncio.current_task()
+        if self._stopping or task is None or chat.platform != self.platform:
+            return None
+        if chat.id in self._workers:
+            return None
+        self._idle.clear()
+        self._workers[chat.id] = task
+        return self._work(chat.id, chat.kind)
 
     def heard(self, chat: Chat) -> None:
         """The person wrote in ``chat``: their reply may go out at once (bot/pacing.py)."""
@@ -296,12 +311,16 @@ class Delivery:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(landing), timeout)
 
-    def wake_for(self, replies: Iterable[Reply], default_chat: Chat) -> None:
-        """Wake the chats of ``replies`` (those of this platform)."""
+    def wake_for(
+        self, replies: Iterable[Reply], default_chat: Chat, *, here: Chat | None = None
+    ) -> None:
+        """Wake the chats of ``replies`` (those of this platform); ``here``: a chat the caller
+        serves itself (:meth:`serve_here`), woken without starting a worker."""
         for reply in replies:
             chat = reply.chat or default_chat
             if chat.platform == self.platform:
-                self.wake(chat.id, chat.kind)
+                served = here is not None and (chat.platform, chat.id) == (here.platform, here.id)
+                self.wake(chat.id, chat.kind, start=not served)
 
     async def enqueue(self, replies: Iterable[Reply], default_chat: Chat) -> None:
         """Store replies produced outside an event (digests, notices) and deliver them."""
@@ -414,7 +433,7 @@ class Delivery:
             self._landed(row)
 
     async def _deliver_claimed(self, row: Pending) -> tuple[Pending | None, int]:
-        reply = from_pending(row)
+        reply = to_send(row)
         if await self._superseded(row, reply):
             return None, -1
         reply = await self.renderer.resolve(reply)
@@ -616,6 +635,9 @@ class _Handover:
         self.limit = limit  # drained chats remembered (forgetting one only costs a read)
         self._drained: set[str] = set()  # chats known to have nothing pending
         self._handed: dict[str, Pending] = {}  # chat id -> its next row, not read back
+        # chat id -> its handed row while nothing else was queued for the chat: once that
+        # row is marked, the chat is drained without reading its next row
+        self._alone: dict[str, int] = {}
 
     def queued(self, rows: Iterable[Pending]) -> None:
         """Rows just committed to the outbox."""
@@ -626,7 +648,12 @@ class _Handover:
             if chat in self._drained:
                 self._drained.discard(chat)
                 self._handed[chat] = row
-            elif row.edit_ref:
+                if len(self._alone) >= self.limit:  # rows given up are never marked
+                    self._alone.clear()
+                self._alone[chat] = row.id
+                continue
+            self._alone.pop(chat, None)
+            if row.edit_ref:
                 handed = self._handed.get(chat)
                 if handed is not None and handed.edit_ref == row.edit_ref:
                     del self._handed[chat]  # superseded in the table by this edit
@@ -635,6 +662,11 @@ class _Handover:
         if len(self._drained) >= self.limit:
             self._drained.clear()
         self._drained.add(chat_id)
+
+    def last(self, row: Pending) -> bool:
+        """Whether ``row`` was handed and nothing has been queued for its chat since: once
+        it is marked, nothing of the chat is pending (asked once per row)."""
+        return self._alone.pop(row.chat_id, None) == row.id
 
     def take(self, chat_id: str) -> Pending | None:
         """The chat's next row if it was handed over (then the worker reads no row)."""
@@ -677,7 +709,8 @@ class _SentMarks:
         self._waiting.append((mark, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="delivery-marks")
-        return await asyncio.shield(done)  # a worker cancelled meanwhile: the mark still lands
+        # a worker cancelled meanwhile cancels only its wait: the mark is in the batch and lands
+        return await done
 
     async def _write(self) -> None:
         while self._waiting:
@@ -704,9 +737,13 @@ class _SentMarks:
             for m in marks:
                 await d._fence(tx, m.row)  # another worker's chat now: NotOurs, rolled back
                 await outbox.sent(m.row.id, m.message_id)
-                if m.remember and m.message_id and d.remembered is not None:
-                    await d.remembered(tx, m.remember, d.platform, m.target, m.message_id)
-                after = await outbox.next(d.platform, m.row.chat_id)
+                hook = d.remembered if m.remember and m.message_id else None
+                if hook is not None:  # it may queue rows in this transaction: read below
+                    await hook(tx, m.remember, d.platform, m.target, m.message_id)
+                # a handed row that nothing was queued after, as of this transaction (which
+                # holds the write lock): its chat is drained, no read
+                last = hook is None and d._handover.last(m.row)
+                after = None if last else await outbox.next(d.platform, m.row.chat_id)
                 if after is None:  # drained once this commit lands (not if it rolls back)
                     tx.after_commit(functools.partial(d._drain, m.row.chat_id))
                 following.append(after)

@@ -86,6 +86,7 @@ class AiohttpRequest(BaseRequest):
         "_media_write_timeout",
         "_pool_timeout",
         "_read_timeout",
+        "_routes",
         "_session",
         "_timeouts",
         "_write_timeout",
@@ -108,7 +109,8 @@ class AiohttpRequest(BaseRequest):
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
-        self._clients: dict[str, tuple[HttpClient, int]] = {}  # origin -> client, path start
+        self._clients: dict[str, HttpClient] = {}  # origin -> its client
+        self._routes: dict[str, tuple[HttpClient, str]] = {}  # URL -> its client and path
 
     @property
     def read_timeout(self) -> float | None:
@@ -128,27 +130,35 @@ class AiohttpRequest(BaseRequest):
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
-        for client, _start in self._clients.values():
+        for client in self._clients.values():
             await client.close()
         self._clients.clear()
+        self._routes.clear()
 
-    def _client(self, url: str) -> tuple[HttpClient, int]:
-        """The keep-alive client of ``url``'s origin, and where the path starts in ``url``."""
+    def _client(self, url: str) -> tuple[HttpClient, str]:
+        """The keep-alive client of ``url``'s origin, and ``url``'s path (remembered per URL:
+        one per Bot API method)."""
+        found = self._routes.get(url)
+        if found is not None:
+            return found
         start = url.find("/", url.find("://") + 3)
         origin = url[:start]
-        found = self._clients.get(origin)
-        if found is None:
+        client = self._clients.get(origin)
+        if client is None:
             client = HttpClient(origin, limit=self._limit, user_agent=self.USER_AGENT)
-            found = self._clients[origin] = (client, start)
+            self._clients[origin] = client
+        if len(self._routes) >= 256:  # methods are few; this only bounds the memory
+            self._routes.clear()
+        found = self._routes[url] = (client, url[start:])
         return found
 
     async def _post_json(
         self, url: str, body: bytes, read: float | None, write: float | None, connect: float | None
     ) -> tuple[int, bytes]:
-        client, start = self._client(url)
+        client, path = self._client(url)
         bounds = [t for t in (read, write, connect) if t is not None]
         try:
-            return await client.post(url[start:], body, sum(bounds) if bounds else None)
+            return await client.post(path, body, sum(bounds) if bounds else None)
         except HttpTimeout as exc:
             raise TimedOut from exc
         except HttpFailed as exc:
