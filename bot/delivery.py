@@ -271,8 +271,7 @@ class Delivery:
 
     # -- feeding -----------------------------------------------------------------------------
     def wake(self, chat_id: str, chat_kind: str = "private", *, start: bool = True) -> None:
-        """There may be new rows for ``chat_id`` (call after the commit that added them);
-        ``start=False``: no worker is started for it (the caller serves it, :meth:`serve_here`)."""
+        """``chat_id`` may have new rows (call after their commit); ``start``: its worker too."""
         if self._stopping:
             return
         self._wakes[chat_id] = self._wakes.get(chat_id, 0) + 1
@@ -283,14 +282,11 @@ class Delivery:
             )
 
     def serve_here(self, chat: Chat) -> Coroutine[object, object, None] | None:
-        """Make the calling task ``chat``'s worker if the chat has none (an update's own task,
-        bot/intake.py, once its answer is committed: one task less per answer); returns the
-        work for the caller to await, None when another worker has the chat or this is not
-        one of this platform's chats. Call :meth:`wake` first (after the commit)."""
-        task = asyncio.current_task()
-        if self._stopping or task is None or chat.platform != self.platform:
-            return None
-        if chat.id in self._workers:
+        """Make the calling task ``chat``'s worker unless the chat has one (an update's own
+        task once its answer is committed, bot/intake.py: one task less per answer); returns
+        the work to await (None: nothing to do here). Call :meth:`wake` first."""
+        task, busy = asyncio.current_task(), self._stopping or chat.id in self._workers
+        if busy or task is None or chat.platform != self.platform:
             return None
         self._idle.clear()
         self._workers[chat.id] = task
@@ -311,16 +307,13 @@ class Delivery:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(landing), timeout)
 
-    def wake_for(
-        self, replies: Iterable[Reply], default_chat: Chat, *, here: Chat | None = None
-    ) -> None:
-        """Wake the chats of ``replies`` (those of this platform); ``here``: a chat the caller
-        serves itself (:meth:`serve_here`), woken without starting a worker."""
+    def wake_for(self, replies: Iterable[Reply], default_chat: Chat, *, here: str = "") -> None:
+        """Wake the chats of ``replies`` (those of this platform); ``here``: the id of a chat
+        of this platform the caller serves itself (:meth:`serve_here`): no worker started."""
         for reply in replies:
             chat = reply.chat or default_chat
             if chat.platform == self.platform:
-                served = here is not None and (chat.platform, chat.id) == (here.platform, here.id)
-                self.wake(chat.id, chat.kind, start=not served)
+                self.wake(chat.id, chat.kind, start=chat.id != here)
 
     async def enqueue(self, replies: Iterable[Reply], default_chat: Chat) -> None:
         """Store replies produced outside an event (digests, notices) and deliver them."""

@@ -215,9 +215,9 @@ class Intake:
         self.delivery.heard(event.chat)
         if not parsed.callback_id:
             # the update's own task sends its chat's replies (:meth:`_run`)
-            here = event.chat if self.serve_own_chat else None
-            self.delivery.wake_for(replies, event.chat, here=here)
-            return here
+            own = self.serve_own_chat and event.chat.platform == self.delivery.platform
+            self.delivery.wake_for(replies, event.chat, here=event.chat.id if own else "")
+            return event.chat if own else None
         self.delivery.wake_for(replies, event.chat)  # the reply does not wait for the toast
         toast = " ".join(r.toast for r in replies if r.toast).strip()
         await self.delivery.transport.answer_callback(parsed.callback_id, toast)
