@@ -282,9 +282,8 @@ class Delivery:
             )
 
     def serve_here(self, chat: Chat) -> Coroutine[object, object, None] | None:
-        """Make the calling task ``chat``'s worker unless the chat has one (an update's own
-        task once its answer is committed, bot/intake.py: one task less per answer); returns
-        the work to await (None: nothing to do here). Call :meth:`wake` first."""
+        """The calling task as ``chat``'s worker unless it has one (an update's task after its
+        commit, bot/intake.py: a task less per answer): the work to await. :meth:`wake` first."""
         task, busy = asyncio.current_task(), self._stopping or chat.id in self._workers
         if busy or task is None or chat.platform != self.platform:
             return None
@@ -307,13 +306,15 @@ class Delivery:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(landing), timeout)
 
-    def wake_for(self, replies: Iterable[Reply], default_chat: Chat, *, here: str = "") -> None:
-        """Wake the chats of ``replies`` (those of this platform); ``here``: the id of a chat
-        of this platform the caller serves itself (:meth:`serve_here`): no worker started."""
+    def wake_for(self, replies: Iterable[Reply], default_chat: Chat, *, here: str = "") -> bool:
+        """Wake the chats of ``replies`` (this platform's); ``here``: one the caller serves."""
+        woken = False  # whether ``here`` was woken (returned: the caller then serves it)
         for reply in replies:
             chat = reply.chat or default_chat
             if chat.platform == self.platform:
+                woken |= chat.id == here
                 self.wake(chat.id, chat.kind, start=chat.id != here)
+        return woken
 
     async def enqueue(self, replies: Iterable[Reply], default_chat: Chat) -> None:
         """Store replies produced outside an event (digests, notices) and deliver them."""
@@ -414,8 +415,7 @@ class Delivery:
 
     async def _deliver(self, row: Pending) -> tuple[Pending | None, int]:
         """Deliver ``row``; returns the chat's next pending row as read with the mark (None:
-        nothing was pending) and the chat's wake count before that read (-1: not read, read
-        it anew)."""
+        none) and the chat's wake count before that read (-1: not read, read it anew)."""
         self._handover.sending(row)
         self._claims[row.id] = claim = asyncio.Event()
         try:

@@ -216,8 +216,8 @@ class Intake:
         if not parsed.callback_id:
             # the update's own task sends its chat's replies (:meth:`_run`)
             own = self.serve_own_chat and event.chat.platform == self.delivery.platform
-            self.delivery.wake_for(replies, event.chat, here=event.chat.id if own else "")
-            return event.chat if own else None
+            woken = self.delivery.wake_for(replies, event.chat, here=event.chat.id if own else "")
+            return event.chat if woken else None
         self.delivery.wake_for(replies, event.chat)  # the reply does not wait for the toast
         toast = " ".join(r.toast for r in replies if r.toast).strip()
         await self.delivery.transport.answer_callback(parsed.callback_id, toast)
