@@ -46,6 +46,11 @@ Figures
   updates/s they take about a third of one (docs/benchmarks.md, 2026-12-06, helper `edge`).
   ``--profile PATH --cprofile`` writes cProfile's stats of the bot (CPU time per function and
   call counts) instead of pyinstrument's wall-clock profile.
+* instructions: ``KND_BENCH_CALLGRIND=PREFIX`` runs each bot process under valgrind's callgrind
+  (output PREFIX.N.MODE, the count on stderr as "Collected"; hash seed fixed). The bot is then
+  ~40× slower, so the people wait on it (the saturated regime) — a figure for comparing code,
+  not the machine: (count at N − count at a smaller N) / the updates between them leaves out
+  the start (docs/benchmarks.md, session 5, helper `edges3`).
 * updates/s: updates answered per second of wall time.
 * CPU per update: the bot process's CPU time over the run, divided by the updates answered;
   the machine's load does not inflate it as it does latencies, so the inbox/outbox cost is
@@ -807,9 +812,17 @@ async def run_one(
         command += ["--cprofile"] if args.cprofile else []
     if args.series:
         command += ["--series", f"{args.series}.{n}.{mode}.json"]
+    callgrind = os.environ.get("KND_BENCH_CALLGRIND", "")
+    if callgrind:  # the bot process under valgrind: its instructions (stderr: "Collected")
+        out = f"--callgrind-out-file={callgrind}.{n}.{mode}"
+        command = ["valgrind", "--tool=callgrind", out, *command]
     load_before = os.getloadavg()[0]
     child = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.PIPE, cwd=str(ROOT), limit=2**26
+        *command,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=str(ROOT),
+        limit=2**26,
+        env=dict(os.environ, PYTHONHASHSEED="0") if callgrind else None,
     )
     assert child.stdout is not None
     result: dict | None = None

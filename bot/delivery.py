@@ -49,7 +49,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal, Protocol
@@ -58,7 +58,7 @@ from bot.pacing import Clock, MonotonicClock, Pacer
 from handlers.events import Button, Chat, ChatKind, Document, Photo, Reply
 from handlers.failures import failure_place
 from handlers.rendering import DocumentRenderer, is_deferred, supersedes
-from handlers.replies import from_pending, to_messages
+from handlers.replies import from_pending, to_messages, to_send
 from storage.db import Database, Tx
 from storage.outbox import Outbox, Pending, unwatch, watch
 
@@ -270,16 +270,26 @@ class Delivery:
             watch(db, self._handover.queued)
 
     # -- feeding -----------------------------------------------------------------------------
-    def wake(self, chat_id: str, chat_kind: str = "private") -> None:
-        """There may be new rows for ``chat_id`` (call after the commit that added them)."""
+    def wake(self, chat_id: str, chat_kind: str = "private", *, start: bool = True) -> None:
+        """``chat_id`` may have new rows (call after their commit); ``start``: its worker too."""
         if self._stopping:
             return
         self._wakes[chat_id] = self._wakes.get(chat_id, 0) + 1
-        if chat_id not in self._workers:
+        if start and chat_id not in self._workers:
             self._idle.clear()
             self._workers[chat_id] = asyncio.create_task(
                 self._work(chat_id, chat_kind), name=f"deliver-{chat_id}"
             )
+
+    def serve_here(self, chat: Chat) -> Coroutine[object, object, None] | None:
+        """The calling task as ``chat``'s worker unless it has one (an update's task after its
+        commit, bot/intake.py: a task less per answer): the work to await. :meth:`wake` first."""
+        task, busy = asyncio.current_task(), self._stopping or chat.id in self._workers
+        if busy or task is None or chat.platform != self.platform:
+            return None
+        self._idle.clear()
+        self._workers[chat.id] = task
+        return self._work(chat.id, chat.kind)
 
     def heard(self, chat: Chat) -> None:
         """The person wrote in ``chat``: their reply may go out at once (bot/pacing.py)."""
@@ -296,12 +306,15 @@ class Delivery:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(landing), timeout)
 
-    def wake_for(self, replies: Iterable[Reply], default_chat: Chat) -> None:
-        """Wake the chats of ``replies`` (those of this platform)."""
+    def wake_for(self, replies: Iterable[Reply], default_chat: Chat, *, here: str = "") -> bool:
+        """Wake the chats of ``replies`` (this platform's); ``here``: one the caller serves."""
+        woken = False  # whether ``here`` was woken (returned: the caller then serves it)
         for reply in replies:
             chat = reply.chat or default_chat
             if chat.platform == self.platform:
-                self.wake(chat.id, chat.kind)
+                woken |= chat.id == here
+                self.wake(chat.id, chat.kind, start=chat.id != here)
+        return woken
 
     async def enqueue(self, replies: Iterable[Reply], default_chat: Chat) -> None:
         """Store replies produced outside an event (digests, notices) and deliver them."""
@@ -402,8 +415,7 @@ class Delivery:
 
     async def _deliver(self, row: Pending) -> tuple[Pending | None, int]:
         """Deliver ``row``; returns the chat's next pending row as read with the mark (None:
-        nothing was pending) and the chat's wake count before that read (-1: not read, read
-        it anew)."""
+        none) and the chat's wake count before that read (-1: not read, read it anew)."""
         self._handover.sending(row)
         self._claims[row.id] = claim = asyncio.Event()
         try:
@@ -414,7 +426,7 @@ class Delivery:
             self._landed(row)
 
     async def _deliver_claimed(self, row: Pending) -> tuple[Pending | None, int]:
-        reply = from_pending(row)
+        reply = to_send(row)
         if await self._superseded(row, reply):
             return None, -1
         reply = await self.renderer.resolve(reply)
@@ -616,6 +628,9 @@ class _Handover:
         self.limit = limit  # drained chats remembered (forgetting one only costs a read)
         self._drained: set[str] = set()  # chats known to have nothing pending
         self._handed: dict[str, Pending] = {}  # chat id -> its next row, not read back
+        # chat id -> its handed row while nothing else was queued for the chat: once that
+        # row is marked, the chat is drained without reading its next row
+        self._alone: dict[str, int] = {}
 
     def queued(self, rows: Iterable[Pending]) -> None:
         """Rows just committed to the outbox."""
@@ -626,7 +641,12 @@ class _Handover:
             if chat in self._drained:
                 self._drained.discard(chat)
                 self._handed[chat] = row
-            elif row.edit_ref:
+                if len(self._alone) >= self.limit:  # rows given up are never marked
+                    self._alone.clear()
+                self._alone[chat] = row.id
+                continue
+            self._alone.pop(chat, None)
+            if row.edit_ref:
                 handed = self._handed.get(chat)
                 if handed is not None and handed.edit_ref == row.edit_ref:
                     del self._handed[chat]  # superseded in the table by this edit
@@ -635,6 +655,11 @@ class _Handover:
         if len(self._drained) >= self.limit:
             self._drained.clear()
         self._drained.add(chat_id)
+
+    def last(self, row: Pending) -> bool:
+        """Whether ``row`` was handed and nothing has been queued for its chat since: once
+        it is marked, nothing of the chat is pending (asked once per row)."""
+        return self._alone.pop(row.chat_id, None) == row.id
 
     def take(self, chat_id: str) -> Pending | None:
         """The chat's next row if it was handed over (then the worker reads no row)."""
@@ -677,7 +702,8 @@ class _SentMarks:
         self._waiting.append((mark, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="delivery-marks")
-        return await asyncio.shield(done)  # a worker cancelled meanwhile: the mark still lands
+        # a worker cancelled meanwhile cancels only its wait: the mark is in the batch and lands
+        return await done
 
     async def _write(self) -> None:
         while self._waiting:
@@ -704,9 +730,13 @@ class _SentMarks:
             for m in marks:
                 await d._fence(tx, m.row)  # another worker's chat now: NotOurs, rolled back
                 await outbox.sent(m.row.id, m.message_id)
-                if m.remember and m.message_id and d.remembered is not None:
-                    await d.remembered(tx, m.remember, d.platform, m.target, m.message_id)
-                after = await outbox.next(d.platform, m.row.chat_id)
+                hook = d.remembered if m.remember and m.message_id else None
+                if hook is not None:  # it may queue rows in this transaction: read below
+                    await hook(tx, m.remember, d.platform, m.target, m.message_id)
+                # a handed row that nothing was queued after, as of this transaction (which
+                # holds the write lock): its chat is drained, no read
+                last = hook is None and d._handover.last(m.row)
+                after = None if last else await outbox.next(d.platform, m.row.chat_id)
                 if after is None:  # drained once this commit lands (not if it rolls back)
                     tx.after_commit(functools.partial(d._drain, m.row.chat_id))
                 following.append(after)

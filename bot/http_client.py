@@ -25,6 +25,7 @@ import asyncio
 import ssl
 import time
 from collections import deque
+from typing import TypeAlias
 from urllib.parse import urlsplit
 
 import httptools
@@ -121,9 +122,51 @@ class _Connection(asyncio.Protocol):
         return self.answer
 
 
-def _expire(answer: asyncio.Future[tuple[int, bytes]]) -> None:
+Answer: TypeAlias = asyncio.Future[tuple[int, bytes]]
+
+
+def _expire(answer: Answer) -> None:
     if not answer.done():
         answer.set_exception(HttpTimeout("no answer in time"))
+
+
+class _Deadlines:
+    """The answers awaited and when each expires, watched by ONE timer set for the soonest
+    (a timer per call cost a heap push and a cancelled handle per request). Calls with the
+    same timeout end in the order they began, so the timer rarely moves: it fires about
+    once per timeout, expires what is due and is set again for the soonest left."""
+
+    def __init__(self) -> None:
+        self._due: dict[Answer, float] = {}
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, answer: Answer, timeout: float, loop: asyncio.AbstractEventLoop) -> None:
+        deadline = loop.time() + timeout
+        self._due[answer] = deadline
+        timer = self._timer
+        if timer is None or deadline < timer.when():
+            if timer is not None:
+                timer.cancel()
+            self._timer = loop.call_at(deadline, self._fire, loop)
+
+    def discard(self, answer: Answer) -> None:
+        self._due.pop(answer, None)
+
+    def _fire(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        now = loop.time()
+        for answer, deadline in list(self._due.items()):
+            if deadline <= now:
+                del self._due[answer]
+                _expire(answer)
+        if self._due:
+            self._timer = loop.call_at(min(self._due.values()), self._fire, loop)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._due.clear()
 
 
 class HttpClient:
@@ -154,27 +197,32 @@ class HttpClient:
         self._idle: deque[_Connection] = deque()
         self._slots = asyncio.Semaphore(limit)
         self._open: set[_Connection] = set()
+        self._heads: dict[tuple[str, bytes], bytes] = {}  # (path, content type) -> head
+        self._deadlines = _Deadlines()
 
     def request_bytes(
         self, path: str, body: bytes, content_type: bytes = b"application/json"
     ) -> bytes:
-        """The whole request (head and body) for a POST of ``body`` to ``path``."""
-        return b"".join(
-            (
-                b"POST ",
-                path.encode(),
-                b" HTTP/1.1\r\nHost: ",
-                self._host_header,
-                b"\r\nUser-Agent: ",
-                self._user_agent,
-                b"\r\nContent-Type: ",
-                content_type,
-                b"\r\nContent-Length: ",
-                str(len(body)).encode(),
-                b"\r\nConnection: keep-alive\r\n\r\n",
-                body,
+        """The whole request (head and body) for a POST of ``body`` to ``path``: the head up
+        to the length is made once per path and content type (a handful: one per method)."""
+        head = self._heads.get((path, content_type))
+        if head is None:
+            if len(self._heads) >= 64:  # paths are few; this only bounds the memory
+                self._heads.clear()
+            head = self._heads[(path, content_type)] = b"".join(
+                (
+                    b"POST ",
+                    path.encode(),
+                    b" HTTP/1.1\r\nHost: ",
+                    self._host_header,
+                    b"\r\nUser-Agent: ",
+                    self._user_agent,
+                    b"\r\nContent-Type: ",
+                    content_type,
+                    b"\r\nConnection: keep-alive\r\nContent-Length: ",
+                )
             )
-        )
+        return b"".join((head, str(len(body)).encode(), b"\r\n\r\n", body))
 
     async def post(self, path: str, body: bytes, timeout: float | None) -> tuple[int, bytes]:
         """POST ``body`` (JSON) to ``path``; returns the status and the answer's body."""
@@ -184,8 +232,9 @@ class HttpClient:
                 connection, reused = await self._connection(timeout)
                 loop = asyncio.get_running_loop()
                 answer = connection.start(request, loop)
-                # a timer on the answer (asyncio.wait_for costs a task's worth per call)
-                timer = None if timeout is None else loop.call_later(timeout, _expire, answer)
+                # the answer's deadline (asyncio.wait_for costs a task's worth per call)
+                if timeout is not None:
+                    self._deadlines.add(answer, timeout, loop)
                 try:
                     result = await answer
                 except HttpTimeout:
@@ -202,8 +251,7 @@ class HttpClient:
                     self._drop(connection)  # cancelled mid-answer: the connection is spent
                     raise
                 finally:
-                    if timer is not None:
-                        timer.cancel()
+                    self._deadlines.discard(answer)
                 self._release(connection)
                 return result
         raise AssertionError("unreachable")
@@ -253,3 +301,4 @@ class HttpClient:
         for connection in list(self._open):
             self._drop(connection)
         self._idle.clear()
+        self._deadlines.close()

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.delivery import Delivery
-from handlers.events import Event, Reply
+from handlers.events import Chat, Event, Reply
 from handlers.failures import failure_place
 from handlers.replies import to_messages
 from handlers.router import Settle
@@ -73,6 +73,10 @@ class IntakeStats:
 
 class Intake:
     """Stores updates, then processes them through the router (see the module docstring)."""
+
+    #: an update's task, once its answer is committed, sends its own chat's replies when
+    #: no sender is at work there (not for a caller that processes rows in a loop of its own)
+    serve_own_chat = True
 
     def __init__(
         self,
@@ -171,7 +175,7 @@ class Intake:
             await asyncio.wait(pending)
 
     def _start(self, row: Received) -> None:
-        task = asyncio.create_task(self._process(row), name=f"update-{row.id}")
+        task = asyncio.create_task(self._run(row), name=f"update-{row.id}")
         self._tasks.add(task)
         self._idle.clear()
         task.add_done_callback(self._finished)
@@ -181,38 +185,60 @@ class Intake:
         if not self._tasks:
             self._idle.set()
 
-    async def _process(self, row: Received) -> None:
+    async def _run(self, row: Received) -> None:
+        """An update's task: processes it, then sends its chat's replies itself when the chat
+        has no sender at work (one task per answer instead of two); while it sends, the
+        update counts as processed (:meth:`idle`), the replies as being delivered."""
+        chat = await self._process(row)
+        work = self.delivery.serve_here(chat) if chat is not None else None
+        if work is None:
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._finished(task)
+        await work
+
+    async def _process(self, row: Received) -> Chat | None:
+        """Process ``row``; returns the chat whose replies the caller may send itself
+        (:meth:`bot.delivery.Delivery.serve_here`; None: woken as usual)."""
         async with self._slots:
             try:
                 parsed = self.parse(row)
             except Exception as exc:  # its message may quote the update: type and place only
                 log.error("could not read stored update %s: %s", row.id, failure_place(exc))
                 parsed = Parsed()
+            here = None
             try:
                 if parsed.event is None:
                     await self._without_flow(row, parsed)
                 else:
-                    await self._with_router(row, parsed, parsed.event)
+                    here = await self._with_router(row, parsed, parsed.event)
             except Exception as exc:
                 # The database failed (past the router's tries again): the row stays
-                # unprocessed, for the shared workers' sweep or the next start. Never log the
+                # unprocessed, for retry_failed or the shared workers' sweep. Never log the
                 # update: it carries what people typed.
                 log.error("processing stored update %s failed: %s", row.id, failure_place(exc))
                 self._keep_failed(row)
-                return
+                return None
             self.stats.processed += 1
+            return here
 
-    async def _with_router(self, row: Received, parsed: Parsed, event: Event) -> None:
+    async def _with_router(self, row: Received, parsed: Parsed, event: Event) -> Chat | None:
         if event.kind == "chat_moved" and event.moved_to:
             self.delivery.note_moved(event.chat.id, event.moved_to)
         replies = await self.router.handle(
             event, received=row, outbox=True, settle=self.delivery.settled
         )
         self.delivery.heard(event.chat)
+        if not parsed.callback_id:
+            # the update's own task sends its chat's replies (:meth:`_run`)
+            own = self.serve_own_chat and event.chat.platform == self.delivery.platform
+            woken = self.delivery.wake_for(replies, event.chat, here=event.chat.id if own else "")
+            return event.chat if woken else None
         self.delivery.wake_for(replies, event.chat)  # the reply does not wait for the toast
-        if parsed.callback_id:
-            toast = " ".join(r.toast for r in replies if r.toast).strip()
-            await self.delivery.transport.answer_callback(parsed.callback_id, toast)
+        toast = " ".join(r.toast for r in replies if r.toast).strip()
+        await self.delivery.transport.answer_callback(parsed.callback_id, toast)
+        return None
 
     async def _without_flow(self, row: Received, parsed: Parsed) -> None:
         notices = [n for n in parsed.notices if n.chat is not None]

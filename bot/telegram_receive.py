@@ -46,14 +46,15 @@ MAX_BACKOFF = 30.0
 
 def incoming(raw: dict[str, Any], body: bytes | None = None) -> Incoming:
     """The inbox row of a raw update: its id, its sender, its JSON as received (``body``,
-    when it came alone, as the webhook's request body)."""
+    when it came alone, as the webhook's request body), and the update as decoded."""
     person = ""
     for value in raw.values():
         sender = value.get("from") if isinstance(value, dict) else None
         if isinstance(sender, dict) and "id" in sender:
             person = str(sender["id"])
             break
-    return Incoming(PLATFORM, str(raw["update_id"]), person, body or orjson.dumps(raw))
+    stored = body or orjson.dumps(raw)
+    return Incoming(PLATFORM, str(raw["update_id"]), person, stored, update=raw)
 
 
 class Polling:

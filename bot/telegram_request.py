@@ -9,9 +9,10 @@ sent as a JSON body, files as multipart.
 
 :func:`call_json` is the hot path for the calls whose answer we read as JSON (getUpdates,
 sendMessage, editMessageText, answerCallbackQuery): the parameters encoded once with orjson,
-the answer decoded once with orjson, and PTB's ``_request_wrapper`` in between, so a refusal
-raises exactly the exception PTB's typed methods raise (``BadRequest``, ``Forbidden``,
-``RetryAfter``, ``ChatMigrated``, ``NetworkError``…). What it skips is what a long-running
+the answer decoded once with orjson; a success (2xx) is read at once, any other answer is
+handed to PTB's ``_request_wrapper`` (as :class:`Answered`), so a refusal raises exactly the
+exception PTB's typed methods raise (``BadRequest``, ``Forbidden``, ``RetryAfter``,
+``ChatMigrated``, ``NetworkError``…). What it skips is what a long-running
 bot pays per call for nothing: ``Bot._post``'s copies of the parameters and its two debug
 log calls, ``RequestParameter`` objects per parameter, the stdlib JSON round trips, and the
 ``Message`` PTB would rebuild from every answer (about a hundred guarded attribute
@@ -31,7 +32,7 @@ from typing import Any
 import aiohttp
 import orjson
 from telegram import Bot
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from bot.http_client import HttpClient, HttpFailed, HttpTimeout
@@ -41,14 +42,14 @@ __all__ = ["AiohttpRequest", "call_json"]
 _JSON = {"Content-Type": "application/json"}
 
 
-class JsonBody:
-    """A request's parameters already encoded as a JSON body (:func:`call_json`); PTB's
-    ``RequestData`` is final, and ``_request_wrapper`` only hands it to ``do_request``."""
+class Answered:
+    """An answer already received (status and body): handed to ``_request_wrapper``, whose
+    ``do_request`` returns it, so PTB maps a refusal exactly as for its typed methods."""
 
-    __slots__ = ("body",)
+    __slots__ = ("body", "status")
 
-    def __init__(self, body: bytes) -> None:
-        self.body = body
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status, self.body = status, body
 
 
 async def call_json(
@@ -61,18 +62,25 @@ async def call_json(
     """Call Bot API ``method`` and return its raw JSON ``result`` (module docstring).
 
     None values are not sent (as ``Bot._post`` does). Over a transport other than
-    :class:`AiohttpRequest` this is ``Bot._post``."""
+    :class:`AiohttpRequest` this is ``Bot._post``. A success (2xx) is read here; any other
+    answer goes through PTB's ``_request_wrapper`` (:class:`Answered`), which raises PTB's
+    exception for it."""
     params = {key: value for key, value in params.items() if value is not None}
     timeout: Any = BaseRequest.DEFAULT_NONE if read_timeout is None else read_timeout
     request = bot._request[0] if method == "getUpdates" else bot._request[1]
     if not isinstance(request, AiohttpRequest):
         return await bot._post(method, params, read_timeout=timeout)
-    payload = await request._request_wrapper(
-        url=f"{bot.base_url}/{method}",
-        method="POST",
-        request_data=JsonBody(orjson.dumps(params)),  # type: ignore[arg-type]
-        read_timeout=timeout,
-    )
+    url = f"{bot.base_url}/{method}"
+    try:
+        status, payload = await request.post_json(url, orjson.dumps(params), timeout)
+    except TelegramError:
+        raise
+    except Exception as exc:  # as PTB's wrapper does
+        raise NetworkError(f"Unknown error in HTTP implementation: {exc!r}") from exc
+    if not 200 <= status <= 299:
+        answered: Any = Answered(status, payload)
+        await request._request_wrapper(url=url, method="POST", request_data=answered)
+        raise NetworkError(f"HTTP {status}")  # not reached: the wrapper raises
     return orjson.loads(payload)["result"]
 
 
@@ -86,6 +94,7 @@ class AiohttpRequest(BaseRequest):
         "_media_write_timeout",
         "_pool_timeout",
         "_read_timeout",
+        "_routes",
         "_session",
         "_timeouts",
         "_write_timeout",
@@ -108,7 +117,8 @@ class AiohttpRequest(BaseRequest):
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
-        self._clients: dict[str, tuple[HttpClient, int]] = {}  # origin -> client, path start
+        self._clients: dict[str, HttpClient] = {}  # origin -> its client
+        self._routes: dict[str, tuple[HttpClient, str]] = {}  # URL -> its client and path
 
     @property
     def read_timeout(self) -> float | None:
@@ -128,27 +138,44 @@ class AiohttpRequest(BaseRequest):
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
-        for client, _start in self._clients.values():
+        for client in self._clients.values():
             await client.close()
         self._clients.clear()
+        self._routes.clear()
 
-    def _client(self, url: str) -> tuple[HttpClient, int]:
-        """The keep-alive client of ``url``'s origin, and where the path starts in ``url``."""
+    def _client(self, url: str) -> tuple[HttpClient, str]:
+        """The keep-alive client of ``url``'s origin, and ``url``'s path (remembered per URL:
+        one per Bot API method)."""
+        found = self._routes.get(url)
+        if found is not None:
+            return found
         start = url.find("/", url.find("://") + 3)
         origin = url[:start]
-        found = self._clients.get(origin)
-        if found is None:
+        client = self._clients.get(origin)
+        if client is None:
             client = HttpClient(origin, limit=self._limit, user_agent=self.USER_AGENT)
-            found = self._clients[origin] = (client, start)
+            self._clients[origin] = client
+        if len(self._routes) >= 256:  # methods are few; this only bounds the memory
+            self._routes.clear()
+        found = self._routes[url] = (client, url[start:])
         return found
+
+    async def post_json(self, url: str, body: bytes, read_timeout: Any) -> tuple[int, bytes]:
+        """POST a JSON ``body`` to ``url`` over our keep-alive client (:func:`call_json`),
+        bounded by PTB's read, write and connect timeouts together; TimedOut or
+        NetworkError as PTB raises them."""
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        read = self._read_timeout if read_timeout is BaseRequest.DEFAULT_NONE else read_timeout
+        return await self._post_json(url, body, read, self._write_timeout, self._connect_timeout)
 
     async def _post_json(
         self, url: str, body: bytes, read: float | None, write: float | None, connect: float | None
     ) -> tuple[int, bytes]:
-        client, start = self._client(url)
+        client, path = self._client(url)
         bounds = [t for t in (read, write, connect) if t is not None]
         try:
-            return await client.post(url[start:], body, sum(bounds) if bounds else None)
+            return await client.post(path, body, sum(bounds) if bounds else None)
         except HttpTimeout as exc:
             raise TimedOut from exc
         except HttpFailed as exc:
@@ -176,12 +203,14 @@ class AiohttpRequest(BaseRequest):
         self,
         url: str,
         method: str,
-        request_data: RequestData | JsonBody | None = None,
+        request_data: RequestData | Answered | None = None,
         read_timeout: Any = BaseRequest.DEFAULT_NONE,
         write_timeout: Any = BaseRequest.DEFAULT_NONE,
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if isinstance(request_data, Answered):  # call_json's answer, for PTB to map
+            return request_data.status, request_data.body
         session = self._session
         if session is None or session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
@@ -192,8 +221,6 @@ class AiohttpRequest(BaseRequest):
         read = self._read_timeout if read_timeout is unset else read_timeout
         connect = self._connect_timeout if connect_timeout is unset else connect_timeout
         write = self._write_timeout if write_timeout is unset else write_timeout
-        if isinstance(request_data, JsonBody):
-            return await self._post_json(url, request_data.body, read, write, connect)
         pool = self._pool_timeout if pool_timeout is unset else pool_timeout
         if files and write_timeout is unset:
             write = self._media_write_timeout

@@ -217,8 +217,9 @@ class TelegramService:
 
     # -- processing ----------------------------------------------------------------------------
     def parse(self, row: Received) -> Parsed:
-        """A stored update as an event, a notice without a flow, and a tap to answer."""
-        raw = orjson.loads(row.raw)
+        """A stored update as an event, a notice without a flow, and a tap to answer (the
+        update as decoded on arrival when this process stored it: decoded once)."""
+        raw = row.update if isinstance(row.update, dict) else orjson.loads(row.raw)
         tap = callback_id(raw)
         event = update_to_event(raw, self.username, self._bot_id)
         if event is not None:

@@ -150,6 +150,8 @@ class SharedIntake(Intake):
     """:class:`Intake` for several workers: a person's rows are processed by the worker
     holding that person's lease, in id order (module docstring)."""
 
+    serve_own_chat = False  # a person's rows are processed in one loop: replies get workers
+
     def __init__(self, *args: object, workers: Workers, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.workers = workers

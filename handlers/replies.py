@@ -38,7 +38,8 @@ def concerns(reply: Reply) -> int | None:
 
 
 def to_message(reply: Reply, default_chat: Chat, *, answering: bool = False) -> Message:
-    """The outbox row of ``reply`` (sent to ``reply.chat``, else ``default_chat``).
+    """The outbox row of ``reply`` (sent to ``reply.chat``, else ``default_chat``); the row
+    carries ``reply`` itself too (``Message.source``, not stored: see :func:`to_send`).
 
     ``answering``: the replies answer a person's message in ``default_chat``; a reply that
     stays in that chat, a private one, is then marked as such (paced per chat only, see
@@ -79,6 +80,7 @@ def to_message(reply: Reply, default_chat: Chat, *, answering: bool = False) -> 
         prompt=reply.prompt,
         reply=answering and own_chat and chat.kind == "private",
         dossier_id=concerns(reply),
+        source=reply,
     )
 
 
@@ -122,6 +124,14 @@ def from_pending(row: Pending) -> Reply:
         protect=bool(body.get("protect", False)),
         about=row.dossier_id,
     )
+
+
+def to_send(row: Pending) -> Reply:
+    """What the sender delivers for ``row``: the reply it was queued from when the row was
+    handed over in this process (its text, buttons, attachments, ``edit_ref``, ``remember``
+    and ``protect`` are what the payload encodes: no decoding), else :func:`from_pending`."""
+    source = row.source
+    return source if isinstance(source, Reply) else from_pending(row)
 
 
 def _web(stored: Any) -> WebRef | None:

@@ -15,7 +15,7 @@ until :meth:`Inbox.prune`, long enough to recognise a redelivery.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from storage.db import Repo, Tx
 from storage.leases import Fence, Leases
@@ -34,6 +34,9 @@ class Incoming:
     key: str
     person: str
     raw: bytes
+    #: ``raw`` as the adapter decoded it on arrival (not stored): processing it in this
+    #: process reads it from here instead of decoding ``raw`` again
+    update: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,8 @@ class Received:
     raw: bytes
     #: several workers: the person's lease it is processed under (storage/leases.py)
     fence: Fence | None = None
+    #: ``Incoming.update`` when stored by this process (None when read back)
+    update: object = field(default=None, compare=False, repr=False)
 
 
 class Inbox(Repo):
@@ -79,7 +84,9 @@ class Inbox(Repo):
             for u in part:
                 new = ids.pop((u.platform, u.key), None)  # popped: a key twice is stored once
                 if new is not None:
-                    stored.append(Received(new, u.platform, u.key, u.person, u.raw))
+                    stored.append(
+                        Received(new, u.platform, u.key, u.person, u.raw, update=u.update)
+                    )
         return stored
 
     async def mark_processed(self, row_id: int, fence: Fence | None = None) -> bool:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import sqlite3
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from storage.db import Repo, Tx
 
@@ -59,6 +59,9 @@ class Message:
     prompt: str = ""
     reply: bool = False  # answers the person's own message in this private chat (pacing)
     dossier_id: int | None = None  # the dossier it shows or names (an erasure removes it)
+    #: what ``payload`` encodes, as the caller had it (not stored): a row handed to a sender
+    #: in this process carries it, so the sender need not decode the payload again
+    source: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,8 @@ class Pending:
     first_failed_at: str | None
     reply: bool = False
     dossier_id: int | None = None
+    #: a handed row (:func:`watch`): what its payload encodes, as queued; None when read back
+    source: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +142,7 @@ def _queued(row_id: int, m: Message, now: str) -> Pending:
         first_failed_at=None,
         reply=m.reply,
         dossier_id=m.dossier_id,
+        source=m.source,
     )
 
 

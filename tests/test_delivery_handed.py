@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from bot.delivery import Delivery
+from bot.delivery import Delivery, TryAgain
 from handlers.events import Reply
 from storage.db import Database
 from storage.outbox import Outbox, Pending
@@ -108,3 +108,44 @@ async def test_a_row_queued_behind_the_senders_back_is_not_jumped(
     second = make_delivery(db, transport, clock)
     await deliver(second, clock, [Reply(text="after the restart")])
     assert transport.texts(ALICE) == ["one", "left over", "after the restart"]
+
+
+async def test_a_reply_handed_alone_drains_its_chat_without_any_read(
+    db: Database, transport: ScriptedTransport, clock: VirtualClock, reads: list[str]
+) -> None:
+    """The conversation's steady state: one answer, one reply. Each reply is handed, and as
+    nothing was queued after it, its mark drains the chat: the next one is handed again."""
+    delivery = make_delivery(db, transport, clock)
+    await deliver(delivery, clock, [Reply(text="(1) Họ và tên?")])
+    reads.clear()
+    for question in ("(2) Ngày sinh?", "(3) Nơi sinh?", "(4) Quê quán?"):
+        await deliver(delivery, clock, [Reply(text=question)])
+    assert transport.texts(ALICE) == [
+        "(1) Họ và tên?",
+        "(2) Ngày sinh?",
+        "(3) Nơi sinh?",
+        "(4) Quê quán?",
+    ]
+    assert reads == []
+    assert [s for s, _ in await statuses(db)] == ["sent"] * 4
+
+
+async def test_a_reply_queued_while_the_handed_one_is_out_follows_it(
+    db: Database, transport: ScriptedTransport, clock: VirtualClock, reads: list[str]
+) -> None:
+    """A row committed while the handed one waits for the platform is read with the handed
+    one's mark (not skipped as if the chat were drained), and goes out after it, once."""
+    delivery = make_delivery(db, transport, clock)
+    await deliver(delivery, clock, [Reply(text="(1)")])
+    reads.clear()
+    transport.fail(ALICE, TryAgain("503"))  # the handed row waits out a backoff
+    await delivery.enqueue([Reply(text="(2)")], ALICE)
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert transport.attempts == 2  # (1), then (2)'s failed try: (2) is out
+    await delivery.enqueue([Reply(text="(3)")], ALICE)
+    await clock.run(done=asyncio.ensure_future(delivery.idle()))
+    await deliver(delivery, clock, [Reply(text="(4)")])
+    assert transport.texts(ALICE) == ["(1)", "(2)", "(3)", "(4)"]
+    assert reads[:1] == [ALICE.id]  # (2)'s mark reads (3)
+    assert [s for s, _ in await statuses(db)] == ["sent"] * 4

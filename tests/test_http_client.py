@@ -171,6 +171,31 @@ async def test_no_answer_within_the_timeout() -> None:
         await HttpClient("http://127.0.0.1:9").post("/m", b"{}", 1)
 
 
+async def test_each_call_keeps_its_own_timeout_under_one_timer() -> None:
+    """Calls share one deadline timer: a later call with a shorter timeout still ends on
+    time, the longer one keeps waiting, and an answer that comes in time is not expired."""
+
+    def answer(request: bytes, n: int) -> list[bytes] | None:
+        return ok(b"{}") if b"/fast" in request else None
+
+    async with running(answer) as (_server, url):
+        client = HttpClient(url)
+        slow = asyncio.ensure_future(client.post("/slow", b"{}", 30))
+        await asyncio.sleep(0.05)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(HttpTimeout):
+            await client.post("/short", b"{}", 0.2)
+        assert 0.15 < loop.time() - started < 2.0
+        assert await client.post("/fast", b"{}", 0.2) == (200, b"{}")
+        await asyncio.sleep(0.3)  # past the fast call's deadline: nothing expires it late
+        assert not slow.done()
+        slow.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await slow
+        await client.close()
+
+
 async def test_through_ptb_the_errors_are_ptbs() -> None:
     """call_json goes over the client; PTB's wrapper still maps the Bot API's refusals."""
 
