@@ -80,6 +80,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import itertools
 import json
 import os
 import random
@@ -347,6 +348,9 @@ class SideResult:
     steady_latencies: list[float] = field(default_factory=list)
     document_latencies: list[float] = field(default_factory=list)  # drafts (.docx) only
     document_felt: list[float] = field(default_factory=list)  # the same, as people feel it
+    # each draft's (chat id, update created, handed to the bot, first reply, last reply),
+    # joined with the bot's own waypoints (handlers/waypoints.py)
+    document_times: list[tuple[str, float, float, float, float]] = field(default_factory=list)
     felt: list[float] = field(default_factory=list)
     complete: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -441,6 +445,7 @@ async def fake_side(args: argparse.Namespace) -> None:
             if step.document:
                 result.document_latencies.append(first - delivered)
                 result.document_felt.append(first - created)
+                result.document_times.append((str(chat.id), created, delivered, first, last))
             if args.series:
                 series.append((round(first - started, 4), round(first - delivered, 5), number))
             last_keyboard_id = None if zalo else _latest_keyboard(api, chat.id)
@@ -707,6 +712,10 @@ async def bot_side(args: argparse.Namespace) -> None:
 
             profiler = Profiler(async_mode="disabled")
             profiler.start()
+        if router is not None:
+            from handlers import waypoints
+
+            waypoints.record()  # where each draft waits (printed under the run)
         cpu_before = cpu_seconds()
         fake_before = process_cpu(child.pid)
         child.stdin.write(b"GO\n")
@@ -732,6 +741,9 @@ async def bot_side(args: argparse.Namespace) -> None:
             Path(args.profile).with_suffix(".txt").write_text(text, encoding="utf-8")
         line = line_task.result().decode()
         cpu = cpu_seconds() - cpu_before
+        from handlers import waypoints
+
+        notes = waypoints.taken()
         fake_cpu = process_cpu(child.pid) - fake_before
         pool_cpu = workers_cpu(child.pid)
         await bot.stop()
@@ -753,6 +765,7 @@ async def bot_side(args: argparse.Namespace) -> None:
             "pool_cpu": pool_cpu,
             "pool_peak": pool_peak,
             "durable": durable,
+            "waypoints": notes,
         }
         print("RESULT " + json.dumps(memory), flush=True)
 
@@ -939,7 +952,7 @@ def report_felt(label: str, n: int, data: dict) -> None:
         )
         print(
             f"          with the rendering pool (at its largest): bot RSS {pool['rss_bot']:.0f}"
-            f" MB + {pool['workers']:.0f} rendering process(es) (workers and their fork server)"
+            f" MB + {pool['workers']:.0f} rendering process(es) (workers, resource tracker)"
             f" RSS {pool['rss_workers']:.0f} MB; "
             f"PSS of them all {pool['pss_total']:.0f} MB",
             flush=True,
@@ -951,9 +964,74 @@ def report_felt(label: str, n: int, data: dict) -> None:
             f"max={max(docs):.2f} s ({len(docs)} drafts)",
             flush=True,
         )
+    report_waypoints(data)
     from review_side import report as report_review
 
     report_review(data.get("review"), pct)
+
+
+#: a draft's way, in order: the fake server's moments and the bot's (handlers/waypoints.py)
+WAYPOINTS = (
+    ("sent", "the person sent it"),
+    ("handed", "getUpdates handed it to the bot"),
+    ("routed", "stored in the inbox, read by the intake, given to the router"),
+    ("locked", "the router took the person's lock, the chat's last question marked sent"),
+    ("committed", "the answer and the job committed to the outbox"),
+    ("picked", "the chat's sender took the job"),
+    ("rendered", "the pool's document back in the sender"),
+    ("paced", "the pacer let the upload go"),
+    ("uploaded", "the platform answered the upload"),
+    ("arrived", "the first reply reached the server"),
+)
+
+
+def report_waypoints(data: dict) -> None:
+    """Where the drafts waited: for each leg between two waypoints, p50 / p99 / max over the
+    drafts that passed both (a leg the draft's first reply reached before is left out)."""
+    notes = data.get("waypoints") or {}
+    times = data.get("document_times") or []
+    if not notes or not times:
+        return
+    legs: dict[tuple[str, str], list[float]] = {}
+    for chat, created, handed, first, _last in times:
+        moments = {"sent": created, "handed": handed, "arrived": first}
+        moments.update(
+            (stage, at)
+            for stage, at in notes.get(chat, [])
+            if handed <= at and stage not in moments
+        )
+        passed = [(name, moments[name]) for name, _ in WAYPOINTS if name in moments]
+        for (a, t_a), (b, t_b) in itertools.pairwise(passed):
+            legs.setdefault((a, b), []).append(t_b - t_a)
+    print("          where the drafts waited (ms: p50 / p99 / max, drafts):", flush=True)
+    labels = dict(WAYPOINTS)
+    for (a, b), spans in legs.items():
+        print(
+            f"            {a:>9} → {b:<9} {pct(spans, 0.5) * 1e3:7.1f} / "
+            f"{pct(spans, 0.99) * 1e3:7.1f} / {max(spans) * 1e3:7.1f}  ({len(spans)}): "
+            f"{labels[b]}",
+            flush=True,
+        )
+    print(
+        "          documents held in the bot at once, at most: "
+        f"{most_at_once(notes, 'picked', 'rendered')} being rendered (job sent to the pool), "
+        f"{most_at_once(notes, 'rendered', 'uploaded')} rendered and not yet uploaded",
+        flush=True,
+    )
+
+
+def most_at_once(notes: dict[str, list[Any]], start: str, end: str) -> int:
+    """The most chats that were at once between waypoints ``start`` and ``end``."""
+    edges: list[tuple[float, int]] = []
+    for marks in notes.values():
+        at = dict((stage, t) for stage, t in reversed(marks))  # each stage's first moment
+        if start in at and end in at:
+            edges += [(at[start], 1), (at[end], -1)]
+    most = held = 0
+    for _, step in sorted(edges):
+        held += step
+        most = max(most, held)
+    return most
 
 
 def report_peer(label: str, n: int, data: dict, ours: dict) -> float:

@@ -55,6 +55,7 @@ from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 from bot.pacing import Clock, MonotonicClock, Pacer
+from handlers import waypoints
 from handlers.events import Button, Chat, ChatKind, Document, Photo, Reply
 from handlers.failures import failure_place
 from handlers.rendering import DocumentRenderer, is_deferred, supersedes
@@ -206,6 +207,38 @@ def plan(reply: Reply, transport: Transport) -> list[Step]:
     if reply.protect:
         steps = [replace(step, protect=True) for step in steps]
     return steps
+
+
+async def call_step(t: Transport, chat_id: str, step: Step) -> str:
+    """One platform call of a reply's plan; the sent message's id."""
+    protect = step.protect
+    if step.kind == "edit":
+        edited = await t.edit_text(chat_id, step.edit_ref, step.text, step.buttons or None)
+        if edited is not None:
+            return edited
+        return await t.send_text(chat_id, step.text, step.buttons, protect=protect)
+    if step.kind == "text":
+        return await t.send_text(chat_id, step.text, step.buttons, protect=protect)
+    if step.document is not None:  # an upload, timed for a bench (handlers/waypoints.py)
+        waypoints.mark(chat_id, "paced")
+        sent = await t.send_document(
+            chat_id, step.document, step.text, step.buttons, protect=protect
+        )
+        waypoints.mark(chat_id, "uploaded")
+        return sent
+    assert step.photo is not None
+    return await t.send_photo(chat_id, step.photo, step.text, step.buttons, protect=protect)
+
+
+async def rendered(renderer: DocumentRenderer, chat_id: str, reply: Reply) -> Reply:
+    """``reply`` with its document rendered if it is a job (handlers/rendering.py); the
+    moments are noted for a bench (handlers/waypoints.py)."""
+    if not is_deferred(reply):
+        return reply
+    waypoints.mark(chat_id, "picked")
+    reply = await renderer.resolve(reply)
+    waypoints.mark(chat_id, "rendered")
+    return reply
 
 
 @dataclass
@@ -429,7 +462,7 @@ class Delivery:
         reply = to_send(row)
         if await self._superseded(row, reply):
             return None, -1
-        reply = await self.renderer.resolve(reply)
+        reply = await rendered(self.renderer, row.chat_id, reply)
         target = self.moved.get(row.chat_id, row.chat_id)
         if target != row.chat_id:
             reply = replace(reply, edit_ref="")  # the old chat's message ids mean nothing there
@@ -509,12 +542,12 @@ class Delivery:
         """:meth:`_call`; a question reply is *landing* from the call until its mark (see
         :meth:`settled`) — or until the call failed."""
         if not row.prompt:
-            return await self._call(target, step)
+            return await call_step(self.transport, target, step)
         landing = self._landing.get(row.chat_id)
         if landing is None or landing.done():
             self._landing[row.chat_id] = asyncio.get_running_loop().create_future()
         try:
-            return await self._call(target, step)
+            return await call_step(self.transport, target, step)
         except BaseException:
             self._landed(row)
             raise
@@ -523,23 +556,6 @@ class Delivery:
         landing = self._landing.pop(row.chat_id, None)
         if landing is not None and not landing.done():
             landing.set_result(None)
-
-    async def _call(self, chat_id: str, step: Step) -> str:
-        t, protect = self.transport, step.protect
-        if step.kind == "edit":
-            edited = await t.edit_text(chat_id, step.edit_ref, step.text, step.buttons or None)
-            if edited is not None:
-                return edited
-            return await t.send_text(chat_id, step.text, step.buttons, protect=protect)
-        if step.kind == "text":
-            return await t.send_text(chat_id, step.text, step.buttons, protect=protect)
-        if step.document is not None:
-            document = step.document
-            return await t.send_document(
-                chat_id, document, step.text, step.buttons, protect=protect
-            )
-        assert step.photo is not None
-        return await t.send_photo(chat_id, step.photo, step.text, step.buttons, protect=protect)
 
     def _exhausted(self, attempts: int, first_failed: str | None) -> bool:
         limit = self.retry.max_attempts

@@ -49,6 +49,7 @@ from zoneinfo import ZoneInfo
 
 from admission.clock import ZONE, Clock, SystemClock
 from forms.texts import message
+from handlers import waypoints
 from handlers.events import Chat, Event, Reply
 from handlers.failures import failure_place
 from handlers.rendering import DocumentRenderer
@@ -169,6 +170,8 @@ class Router:
             slot = self._locks[key] = _UserLock()
         slot.users += 1
         started = time.perf_counter()
+        if waypoints.recording() and self.table.is_heavy(event):
+            waypoints.mark(event.chat.id, "routed")
         try:
             async with slot.lock:
                 if settle is not None:
@@ -178,8 +181,10 @@ class Router:
                 if not self.renderer.pooled:
                     async with self.heavy:
                         return await self._handle_retrying(event, received, outbox)
+                waypoints.mark(event.chat.id, "locked")
                 with self.renderer.deferred():
                     replies = await self._handle_retrying(event, received, outbox)
+                waypoints.mark(event.chat.id, "committed")
         finally:
             slot.users -= 1
             if slot.users == 0:
