@@ -12,25 +12,19 @@ from bot.delivery import Delivery, TryAgain
 from handlers.events import Reply
 from storage.db import Database
 from storage.outbox import Outbox, Pending
-from tests.test_delivery import (
+from tests.test_delivery import (  # clock and transport: its fixtures, shared
     ALICE,
     GROUP,
     ScriptedTransport,
+    clock,
     deliver,
     make_delivery,
     statuses,
+    transport,
 )
 from tests.virtual_clock import VirtualClock
 
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock()
-
-
-@pytest.fixture
-def transport(clock: VirtualClock) -> ScriptedTransport:
-    return ScriptedTransport(clock)
+__all__ = ["clock", "transport"]  # fixtures pytest finds here
 
 
 @pytest.fixture
