@@ -817,6 +817,8 @@ async def run_one(
         *(["--peer"] if peer else []),
         "--platform",
         args.platform,
+        "--loop",
+        args.loop,
     ]
     if args.stub:
         command.append("--stub")
@@ -1228,6 +1230,12 @@ def main() -> None:
         help="share of the candidates who submit (/nop) and are reviewed (bench/review_side.py)",
     )
     parser.add_argument("--reviewers", type=int, default=2, help="reviewers in the đảng ủy's group")
+    parser.add_argument(
+        "--loop",
+        choices=["uvloop", "asyncio"],
+        default="uvloop",
+        help="our bot's event loop (bot/event_loop.py); the fake side and the peer use asyncio's",
+    )
     parser.add_argument("--fake-side", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--bot-side", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--think", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -1240,7 +1248,9 @@ def main() -> None:
         asyncio.run(fake_side(args))
     elif args.bot_side:
         args.n = args.n[0]
-        asyncio.run(bot_side(args))
+        from bot import event_loop
+
+        event_loop.run(bot_side(args), "asyncio" if args.peer else args.loop)
     else:
         asyncio.run(main_async(args))
 

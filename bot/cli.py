@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -37,6 +37,9 @@ from forms.definition import load_form
 from forms.dossier import Dossier, read_dossier
 from forms.texts import has_message, message
 from forms.vn import clean_text
+
+if TYPE_CHECKING:
+    from bot.event_loop import EventLoopKind
 
 Handler = Callable[[argparse.Namespace], int]
 Arguments = Callable[[argparse.ArgumentParser], None]
@@ -453,14 +456,16 @@ def database_path(settings: Any) -> Path | str:
         ) from None
 
 
-def _run_async(coro: Any, path: Path | str | None = None) -> Any:
-    """Run the bot or a database job, turning what the outside world does wrong (a broken
-    database, no network, a token Telegram refuses) into one Vietnamese line."""
-    import asyncio
+def _run_async(coro: Any, path: Path | str | None = None, loop: EventLoopKind = "uvloop") -> Any:
+    """Run the bot or a database job on the bot's event loop, turning what the outside world
+    does wrong (a broken database, no network, a token Telegram refuses) into one Vietnamese
+    line."""
     import sqlite3
 
+    from bot import event_loop
+
     try:
-        return asyncio.run(coro)
+        return event_loop.run(coro, loop)
     except sqlite3.DatabaseError as exc:
         raise CliError(
             _text("cli.error.db_broken", path=str(path or ""), reason=str(exc)[:120])
@@ -512,12 +517,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if settings.zalo_token is not None and not args.console:
         from bot.channels import run_channels  # Zalo, with Telegram when it has a token too
 
-        _run_async(run_channels(settings), path)
+        _run_async(run_channels(settings), path, settings.event_loop)
         return 0
     if settings.token and not args.console:
         from bot.telegram_service import run_telegram
 
-        _run_async(run_telegram(settings), path)
+        _run_async(run_telegram(settings), path, settings.event_loop)
         return 0
     from bot.console import run_console
 
@@ -526,7 +531,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     console = run_console(
         path, documents_dir=settings.documents_dir, key=settings.database_key, settings=settings
     )
-    return int(_run_async(console, path))
+    return int(_run_async(console, path, settings.event_loop))
 
 
 def _demo_arguments(parser: argparse.ArgumentParser) -> None:

@@ -25,7 +25,7 @@ import asyncio
 import ssl
 import time
 from collections import deque
-from typing import TypeAlias
+from typing import TypeAlias, cast
 from urllib.parse import urlsplit
 
 import httptools
@@ -57,8 +57,9 @@ class _Connection(asyncio.Protocol):
 
     # -- asyncio.Protocol ----------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # a stream transport (a TCP connection), but not always a subclass of asyncio's
+        # Transport: uvloop's are its own classes with the same methods
+        self.transport = cast(asyncio.Transport, transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

@@ -11,6 +11,7 @@ import logging
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -181,6 +182,9 @@ class Settings(BaseSettings):
         default=120, ge=1, description="requests per minute per address to the web pages"
     )
 
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop", description="the bot's event loop (bot/event_loop.py says why uvloop)"
+    )
     log_level: str = Field(default="INFO")
 
     @field_validator(

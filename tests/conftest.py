@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bot import event_loop
 from storage.db import Database
 from storage.dialect import is_postgres_url
 
@@ -30,6 +31,14 @@ BOTH_DATABASES = {
     "test_worker_claims",
     "test_workers",
 }
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
+    """Every async test on the loop the bot runs on (bot/event_loop.py: uvloop), except the
+    modules on tests/virtual_clock.py, which reads the standard loop's ready queue."""
+    on_virtual_clock = getattr(getattr(item, "module", None), "VirtualClock", None) is not None
+    kind: event_loop.EventLoopKind = "asyncio" if on_virtual_clock else "uvloop"
+    return {kind: event_loop.loop_factory(kind)}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

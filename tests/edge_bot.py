@@ -21,6 +21,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from bot import event_loop
 from bot.delivery import RetryPolicy
 from bot.intake import Intake
 from bot.pacing import Pacing
@@ -173,4 +174,4 @@ if __name__ == "__main__":
     parser.add_argument("--db", required=True)
     parser.add_argument("--webhook-port", type=int)
     parser.add_argument("--crash", default="")
-    asyncio.run(main(parser.parse_args()))
+    event_loop.run(main(parser.parse_args()))

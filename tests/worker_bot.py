@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from admission.clock import FixedClock
+from bot import event_loop
 from bot.app import open_router
 from bot.delivery import RetryPolicy
 from bot.pacing import Pacing
@@ -142,6 +143,6 @@ if __name__ == "__main__":
     if profile:  # bench/bench_workers.py --profile: where a worker's CPU goes
         import cProfile
 
-        cProfile.run("asyncio.run(main(parser.parse_args()))", f"{profile}-{os.getpid()}.prof")
+        cProfile.run("event_loop.run(main(parser.parse_args()))", f"{profile}-{os.getpid()}.prof")
     else:
-        asyncio.run(main(parser.parse_args()))
+        event_loop.run(main(parser.parse_args()))
