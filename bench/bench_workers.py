@@ -18,8 +18,9 @@ for the bot's whole answer before the next move:
 
 Printed per run: updates/s (answers over the wall time from the first move to the last
 answer), the latency from a move entering the fake Telegram server to the bot's first reply
-(p50, p99), and the workers' CPU per update (user + system of every worker process, read
-before they stop; PostgreSQL's own processes are not in it). The load average is printed
+(p50, p99), and the CPU per update (user + system) of the workers (read before they stop),
+of the local PostgreSQL cluster (its postmaster and backends) and of this process (the fake
+Bot API, the proxy and the candidates). The load average is printed
 beside each run: the machine's cores are shared.
 """
 
@@ -129,10 +130,31 @@ async def find_button(
     return keyboard, button(api, chat_id, action, keyboard)
 
 
-def cpu_of(pid: int) -> float:
-    """User + system CPU seconds of a running process."""
+def cpu_of(pid: int, reaped: bool = False) -> float:
+    """User + system CPU seconds of a running process (``reaped``: and of its children that
+    ended and were waited for)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(url: str) -> float:
+    """CPU seconds of the PostgreSQL server behind ``url`` when it is a local cluster (its
+    postmaster, the backends running and those ended); 0 for SQLite or a remote server."""
+    host = url.partition("host=")[2].partition("&")[0]
+    try:
+        postmaster = int((Path(host) / "data" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    total = cpu_of(postmaster, reaped=True)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == postmaster:
+                total += cpu_of(int(stat.parent.name))
+    return total
 
 
 @contextlib.asynccontextmanager
@@ -178,6 +200,7 @@ async def run_one(
             procs = [await spawn(api, db, port, hook, log, *extra) for port in ports]
             try:
                 cpu0 = sum(cpu_of(p.pid) for p in procs)
+                server0, own0 = server_cpu(db), time.process_time()
                 every = args.n / args.rate if mode == "paced" else 0.0
                 rng = random.Random(args.seed)
                 started = time.monotonic()
@@ -186,6 +209,7 @@ async def run_one(
                 )
                 elapsed = time.monotonic() - started
                 cpu = sum(cpu_of(p.pid) for p in procs) - cpu0
+                server, own = server_cpu(db) - server0, time.process_time() - own0
             finally:
                 for proc in procs:
                     proc.terminate()
@@ -199,6 +223,8 @@ async def run_one(
         "p50": pct(api.latencies, 0.5) * 1000,
         "p99": pct(api.latencies, 0.99) * 1000,
         "cpu_ms": cpu / updates * 1000,
+        "server_ms": server / updates * 1000,
+        "own_ms": own / updates * 1000,
         "load": os.getloadavg()[0],
         "late": api.late,
         "lost": api.lost,
@@ -228,7 +254,9 @@ async def main_async(args: argparse.Namespace) -> None:
                     print(
                         f"{kind:8} {workers} worker(s) {mode:9}: {r['rate']:6.0f} updates/s,"
                         f" latency p50 {r['p50']:5.0f} ms p99 {r['p99']:6.0f} ms,"
-                        f" workers' CPU {r['cpu_ms']:.2f} ms/update"
+                        f" CPU per update: workers {r['cpu_ms']:.2f} ms, PostgreSQL"
+                        f" {r['server_ms']:.2f} ms, this process (fake, proxy, candidates)"
+                        f" {r['own_ms']:.2f} ms"
                         f" ({r['updates']:.0f} in {r['seconds']:.1f} s; load {r['load']:.1f};"
                         f" taps that waited for their keyboard: {r['late']:.0f};"
                         f" candidates who lost their way: {r['lost']:.0f})",

@@ -273,10 +273,11 @@ class HttpClient:
                 ssl=self._ssl,
                 server_hostname=self.host if self._ssl else None,
             )
-            if timeout is None:
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancellation that
+            # arrives as the connection opens, and the call then ran on to its answer (a
+            # stopped bot's long poll held its stop for the poll's 10 s)
+            async with asyncio.timeout(timeout):
                 _transport, connection = await opening
-            else:
-                _transport, connection = await asyncio.wait_for(opening, timeout)
         except TimeoutError as exc:
             raise HttpTimeout(f"could not connect within {timeout} s") from exc
         except OSError as exc:

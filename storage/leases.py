@@ -94,13 +94,18 @@ class Leases(Repo):
         a Flush message after the ReadyForQuery disarms its timer until the next statement,
         and psycopg sends one when it leaves pipeline mode (the pipelined ``BEGIN``,
         ``executemany``), so a session stalled right there would hold its row locks, leases'
-        among them, until it resumed. SQLite: nothing to do (0)."""
+        among them, until it resumed. A session stalled INSIDE the pipeline (its statement
+        run, the Sync not yet sent) is not even idle: the server shows it ``active``, waiting
+        for the client (``ClientRead``) — ended alike (seen: a worker paused there held a
+        person's lease row, the other worker's lease take waited on it with the one write
+        connection, and nothing was taken over). SQLite: nothing to do (0)."""
         if not self.s.dialect.postgres:
             return 0
         ended = await self.s.fetchall(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND application_name = ?"
-            " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+            " AND pid <> pg_backend_pid() AND (state LIKE 'idle in transaction%'"
+            " OR (state = 'active' AND wait_event = 'ClientRead'))"
             " AND state_change < clock_timestamp() - make_interval(secs => ?)",
             (application, idle_ms / 1000),
         )

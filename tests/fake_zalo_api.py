@@ -148,7 +148,9 @@ class FakeZaloAPI:
     async def __aenter__(self) -> FakeZaloAPI:
         app = web.Application()
         app.router.add_post("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # a long poll whose client went away ends with it (as the Telegram fake's does): the
+        # server's shutdown would otherwise wait for its timeout
+        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

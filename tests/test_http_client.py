@@ -196,6 +196,24 @@ async def test_each_call_keeps_its_own_timeout_under_one_timer() -> None:
         await client.close()
 
 
+async def test_a_call_cancelled_while_its_connection_opens_ends_at_once() -> None:
+    """Cancelled at any moment of opening its connection (a stopped bot's long poll), the
+    call ends with the cancellation, at once — Python 3.11's ``wait_for`` dropped one that
+    arrived as the connection opened, and the call then waited for its answer (here: never;
+    a stopping bot's teardown waited the poll's 10 s)."""
+    async with running(lambda request, n: None) as (_server, url):
+        for turns in range(12):  # each loop turn of the connection's opening in turn
+            client = HttpClient(url)
+            call = asyncio.ensure_future(client.post("/getUpdates", b"{}", 30))
+            for _ in range(turns):
+                await asyncio.sleep(0)
+            call.cancel()
+            await asyncio.wait({call}, timeout=1.0)
+            assert call.done(), f"cancelled after {turns} turns, still waiting for the answer"
+            assert call.cancelled()
+            await client.close()
+
+
 async def test_through_ptb_the_errors_are_ptbs() -> None:
     """call_json goes over the client; PTB's wrapper still maps the Bot API's refusals."""
 

@@ -17,6 +17,7 @@ import pytest
 from psycopg import pq
 
 from bot.settings import Settings
+from storage import pg
 from storage.db import PG_MIGRATIONS, Database, migration_files, transient
 from storage.dialect import to_pyformat
 from storage.inbox import Inbox, Incoming
@@ -216,5 +217,43 @@ async def test_a_transaction_stalled_after_its_pipelined_first_statement_is_ende
             assert await r.repo(Leases).end_stalled(idle_ms=0) == 0  # nobody else is stalled
     finally:
         await stalled.close()
+        await sweeper.close()
+        pg_server.drop(url)
+
+
+async def test_a_session_stalled_inside_its_pipeline_is_ended_by_the_sweep(pg_server: Any) -> None:
+    """A worker paused between its pipelined statement and the pipeline's Sync leaves its
+    session ``active`` (waiting for the client), not idle in a transaction: no timer of the
+    server's ends it, and the lease row it locked would block every other worker's take
+    (seen in the paused-worker test). ``Leases.end_stalled`` ends it too — not a session that
+    is only young, and not one idle outside a transaction."""
+    url = pg_server.fresh()
+    sweeper = await Database.open(url)
+    raw = await psycopg.AsyncConnection.connect(
+        url, autocommit=True, application_name=pg.APPLICATION_NAME
+    )
+    idle = await psycopg.AsyncConnection.connect(
+        url, autocommit=True, application_name=pg.APPLICATION_NAME
+    )
+    try:
+        async with sweeper.transaction() as tx:
+            assert await tx.repo(Leases).take("person:telegram:7", "a", 0.01)
+        with pytest.raises(psycopg.OperationalError) as ended:
+            async with raw.pipeline():  # as PgConnection.execute sends a transaction's first
+                await raw.execute(b"BEGIN")
+                await raw.execute(to_pyformat(Leases.HOLD).encode(), ("person:telegram:7", "a"))
+                await asyncio.sleep(0.4)  # paused before the Sync went out
+                async with sweeper.read() as r:
+                    assert await r.repo(Leases).end_stalled(idle_ms=100_000) == 0  # too young
+                    assert await r.repo(Leases).end_stalled(idle_ms=200) == 1
+        assert transient(ended.value)
+        async with sweeper.transaction() as tx:  # not blocked: the lock went with the session
+            assert await tx.repo(Leases).take("person:telegram:7", "b", 30)
+        async with sweeper.read() as r:  # ``idle`` is idle, not in a transaction: left alone
+            assert await r.repo(Leases).end_stalled(idle_ms=0) == 0
+        assert not idle.closed and (await (await idle.execute("SELECT 1")).fetchone()) == (1,)
+    finally:
+        for conn in (raw, idle):
+            await conn.close()
         await sweeper.close()
         pg_server.drop(url)
