@@ -47,6 +47,9 @@ class Parsed:
     event: Event | None = None
     notices: tuple[Reply, ...] = ()
     callback_id: str = ""
+    #: whether a tap whose replies carry no toast is answered all the same (Telegram: that
+    #: stops the button's spinner; Zalo: a notice is a message of its own, none is sent)
+    answer_blank: bool = True
 
 
 Parse = Callable[[Received], Parsed]
@@ -230,13 +233,13 @@ class Intake:
             event, received=row, outbox=True, settle=self.delivery.settled
         )
         self.delivery.heard(event.chat)
-        if not parsed.callback_id:
+        toast = " ".join(r.toast for r in replies if r.toast).strip() if parsed.callback_id else ""
+        if not toast and not (parsed.callback_id and parsed.answer_blank):
             # the update's own task sends its chat's replies (:meth:`_run`)
             own = self.serve_own_chat and event.chat.platform == self.delivery.platform
             woken = self.delivery.wake_for(replies, event.chat, here=event.chat.id if own else "")
             return event.chat if woken else None
         self.delivery.wake_for(replies, event.chat)  # the reply does not wait for the toast
-        toast = " ".join(r.toast for r in replies if r.toast).strip()
         await self.delivery.transport.answer_callback(parsed.callback_id, toast)
         return None
 
@@ -249,7 +252,7 @@ class Intake:
                 await tx.repo(Outbox).add(
                     [m for n in notices if n.chat for m in to_messages([n], n.chat)]
                 )
-        if parsed.callback_id:
+        if parsed.callback_id and parsed.answer_blank:
             await self.delivery.transport.answer_callback(parsed.callback_id, "")
         for notice in notices:
             assert notice.chat is not None

@@ -10,7 +10,7 @@ options with their private chat (storage/erasure.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import orjson
 
@@ -29,13 +29,21 @@ class ChatOptions(Repo):
         return {str(r[0]): [(str(a), str(b)) for a, b in orjson.loads(r[1])] for r in rows}
 
     async def put(self, platform: str, chat_id: str, options: Sequence[Option]) -> None:
+        await self.put_all(platform, {chat_id: options})
+
+    async def put_all(self, platform: str, chats: Mapping[str, Sequence[Option]]) -> None:
+        """Each chat's options in ONE statement run for every chat (a flush writes hundreds
+        a second under load)."""
         tx = self.s
         assert isinstance(tx, Tx)
-        await tx.execute(
+        await tx.executemany(
             "INSERT INTO chat_options (platform, chat_id, options, updated_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (platform, chat_id) DO UPDATE SET options = excluded.options,"
             " updated_at = excluded.updated_at",
-            (platform, chat_id, orjson.dumps([list(o) for o in options]).decode(), tx.now),
+            [
+                (platform, chat_id, orjson.dumps(options).decode(), tx.now)
+                for chat_id, options in chats.items()
+            ],
         )
 
 

@@ -16,7 +16,8 @@ from bot.intake import Intake, Parsed
 from bot.pacing import Pacer, Pacing
 from handlers.events import Chat, Event, Reply, User
 from handlers.router import Router
-from storage.db import Database
+from handlers.routing import Routes
+from storage.db import Database, Tx
 from storage.inbox import Incoming, Received
 from tests.test_delivery import ScriptedTransport
 from tests.test_inbox_outbox import Echo
@@ -163,3 +164,36 @@ async def test_an_update_the_database_failed_is_kept_and_processed_again(
     assert await intake.retry_failed() == 0
     async with db.read() as r:
         assert await r.fetchval("SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL") == 0
+
+
+class _Toasting:
+    """Answers every text; a toast only for "loud"."""
+
+    routes = Routes(flow="toasting", private_default=True)
+
+    async def handle(self, tx: Tx, event: Event) -> list[Reply]:
+        toast = [Reply(toast="noted")] if event.text == "loud" else []
+        return [Reply(text=f"re {event.text}"), *toast]
+
+
+async def test_a_tap_whose_notice_is_a_message_gets_a_call_only_for_a_toast(
+    db: Database,
+) -> None:
+    """Zalo's typed options (``answer_blank=False``): a notice is a message of its own, so a
+    tap without a toast makes no call; its reply still arrives, in order with the next."""
+
+    def quiet_taps(row: Received) -> Parsed:
+        body = orjson.loads(row.raw)
+        chat = Chat("tg", row.person)
+        event = Event(User("tg", row.person), chat, "text", text=body["text"], update_key=row.key)
+        return Parsed(event, callback_id=row.person, answer_blank=False)
+
+    clock = VirtualClock()
+    transport = ScriptedTransport(clock)
+    delivery = Delivery(db, transport, pacer=Pacer(Pacing.unlimited(), clock))
+    intake = Intake(db, Router(db, flows=[_Toasting()]), delivery, quiet_taps)
+    await intake.receive([update(1, "7", text="quiet"), update(2, "7", text="loud")])
+    await intake.receive([update(3, "7", text="again")])
+    await settle(intake)
+    assert transport.texts(Chat("tg", "7")) == ["re quiet", "re loud", "re again"]
+    assert [c.text for c in transport.calls if c.method == "answer"] == ["noted"]

@@ -82,6 +82,15 @@ async def test_the_webhook_takes_only_the_secret_header_and_each_message_once(
                 assert response.status == 200
         async with http.post(api.webhook.url, data=b"{", headers={SECRET_HEADER: SECRET}) as r:
             assert r.status == 400
+        # the server's one endpoint: a POST to its path, bodies up to 1 MB
+        async with http.get(api.webhook.url, headers={SECRET_HEADER: SECRET}) as r:
+            assert r.status == 405
+        elsewhere = api.webhook.url.replace("/zalo", "/other")
+        async with http.post(elsewhere, json=update, headers={SECRET_HEADER: SECRET}) as r:
+            assert r.status == 404
+        huge = {**update, "padding": "x" * (1024 * 1024)}
+        async with http.post(api.webhook.url, json=huge, headers={SECRET_HEADER: SECRET}) as r:
+            assert r.status == 413
     assert inbox_rows(hooked) == rows  # nothing stored twice, nothing stored unauthenticated
     assert [s for s, _ in api.webhook_posts] == [200, 200]
 
@@ -127,6 +136,47 @@ async def test_a_long_reply_with_options_arrives_whole_through_the_fake(tmp_path
             again = OptionMemory(db, "zalo")
             await again.load()  # what a restart reads
             assert again.resolve(an.id, "2") == "c:no"
+        finally:
+            await db.close()
+
+
+async def test_options_are_written_when_they_change_and_labels_match_as_people_type(
+    tmp_path: Path,
+) -> None:
+    async with FakeZaloAPI() as api, ZaloBotClient(api.token, base_url=api.base_url) as client:
+        db = await Database.open(tmp_path / "x.sqlite3")
+        try:
+            options = OptionMemory(db, "zalo")
+            delivery = Delivery(db, ZaloTransport(client, options))
+            an = api.new_user("An")
+            chat = Chat("zalo", an.id)
+            question = [[Button("⬅️ Quay lại", "c:back~1"), Button("Có  thể!", "c:maybe~1")]]
+            await delivery.enqueue([Reply(text="Câu 1?", buttons=question)], chat)
+            await delivery.idle()
+            assert await options.flush() == 1
+            for typed, meant in (
+                ("quay lai", "c:back~1"),
+                ("  QUAY LẠI …", "c:back~1"),
+                ("có thể", "c:maybe~1"),
+                ("co the", "c:maybe~1"),
+                ("2.", "c:maybe~1"),
+                ("quay", None),
+                ("!!!", None),
+            ):
+                assert options.resolve(an.id, typed) == meant, typed
+            options.heard(an.id)  # the person wrote; the same question comes again
+            await delivery.enqueue([Reply(text="Câu 1?", buttons=question)], chat)
+            await delivery.idle()
+            assert await options.flush() == 0  # the same options: nothing to write
+            following = [[Button("Không", "c:no~2")]]
+            options.heard(an.id)
+            await delivery.enqueue([Reply(text="Câu 2?", buttons=following)], chat)
+            await delivery.idle()
+            assert await options.flush() == 1
+            again = OptionMemory(db, "zalo")
+            await again.load()  # what a restart reads: the latest options
+            assert again.resolve(an.id, "1") == "c:no~2" and again.resolve(an.id, "2") is None
+            assert api.texts(an.id)[-1].startswith("Câu 2?")
         finally:
             await db.close()
 

@@ -90,7 +90,7 @@ def update_to_event(
 def _typed(user: User, chat: Chat, text: str, key: str, options: OptionMemory | None) -> Event:
     if options is not None:
         options.heard(chat.id)
-    command = _COMMAND.match(text.strip())
+    command = _COMMAND.match(text.strip()) if text.lstrip().startswith("/") else None
     if command:
         name, rest = command.group(1).lower(), command.group(2).strip()
         return Event(user, chat, "command", text=rest, command=name, update_key=key)

@@ -16,20 +16,32 @@ it against the buttons of the question on screen (handlers/candidate/intent.py).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from forms.memo import remembered
 from forms.vn import fold
 from storage.chat_options import ChatOptions, Option
 from storage.db import Database
 
-_EDGES = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
-_SPACES = re.compile(r"\s+")
+
+def _key(text: str) -> str:
+    """A label as people type it: no emoji or arrows around it (what is not a letter or a
+    digit, cut from both ends by a loop: a ``[\\W_]+$`` pattern is tried at every position
+    of a long typed answer), no accents, any case, single spaces."""
+    text = text.strip()
+    start, end = 0, len(text)
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    return " ".join(fold(text[start:end]).split())
 
 
-def _key(label: str) -> str:
-    """A label as people type it: no emoji or arrows around it, no accents, any case."""
-    return _SPACES.sub(" ", fold(_EDGES.sub("", label.strip())))
+@remembered(maxsize=4096)
+def _label_key(label: str) -> str:
+    """An option's :func:`_key`: the same few labels are compared with every typed answer
+    (a label may carry a name: :func:`remembered`, emptied at an erasure)."""
+    return _key(label)
 
 
 class OptionMemory:
@@ -57,23 +69,25 @@ class OptionMemory:
             return 1
         return len(self._chats.get(chat_id, ())) + 1
 
-    async def delivered(self, chat_id: str, options: Sequence[Option], first: int) -> None:
-        """Zalo accepted a message whose options were numbered from ``first``."""
-        kept = self._chats.get(chat_id, [])[: first - 1] if first > 1 else []
+    def delivered(self, chat_id: str, options: Sequence[Option], first: int) -> None:
+        """Zalo accepted a message whose options were numbered from ``first``. Options equal
+        to the stored ones (the same question's buttons again) are not written again."""
+        before = self._chats.get(chat_id)
+        kept = before[: first - 1] if before and first > 1 else []
         current = [*kept, *options]
-        self._chats[chat_id] = current
         self._heard.discard(chat_id)
-        self._dirty.add(chat_id)
+        if current != before:
+            self._chats[chat_id] = current
+            self._dirty.add(chat_id)
 
     async def flush(self) -> int:
         """Store the options changed since the last flush; returns how many chats."""
         dirty, self._dirty = self._dirty, set()
         if not dirty:
             return 0
+        changed = {chat_id: self._chats.get(chat_id, []) for chat_id in sorted(dirty)}
         async with self.db.transaction() as tx:
-            repo = tx.repo(ChatOptions)
-            for chat_id in sorted(dirty):
-                await repo.put(self.platform, chat_id, self._chats.get(chat_id, []))
+            await tx.repo(ChatOptions).put_all(self.platform, changed)
         return len(dirty)
 
     def resolve(self, chat_id: str, text: str) -> str | None:
@@ -89,6 +103,6 @@ class OptionMemory:
         if not key:
             return None
         for label, action in options:
-            if _key(label) == key:
+            if _label_key(label) == key:
                 return action
         return None

@@ -125,7 +125,7 @@ def long_parts() -> dict[int, str]:
 
 def web_offer(text: str) -> tuple[int, str] | None:
     """The long part a question of ``text`` belongs to, and the offer to fill it on the web."""
-    match = _PART.search(text)
+    match = _PART.search(text) if "Phần " in text else None
     if match is None:
         return None
     part = int(match.group(1))
@@ -229,7 +229,7 @@ class ZaloTransport:
             sent = ""
             for part in split_text(drawn):
                 sent = await self._message(chat_id, part)
-        await self.options.delivered(chat_id, options, first)
+        self.options.delivered(chat_id, options, first)
         return sent
 
     def _with_offer(self, chat_id: str, text: str) -> str:

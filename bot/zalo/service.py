@@ -185,7 +185,10 @@ class ZaloService:
         event = update_to_event(update, self.bot_names, self.options)
         if event is None:
             return Parsed()
-        return Parsed(event, callback_id=event.chat.id if event.kind == "button" else "")
+        if event.kind != "button":
+            return Parsed(event)
+        # a typed option's toast is a message to its chat; without one there is no call
+        return Parsed(event, callback_id=event.chat.id, answer_blank=False)
 
     # -- the monthly quota -----------------------------------------------------------------
     async def _flush(self) -> None:
