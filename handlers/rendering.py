@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -46,7 +46,9 @@ from forms.dossier import Dossier
 from forms.texts import message
 from handlers.events import Reply
 from handlers.failures import failure_place
-from storage.outbox import Pending
+
+if TYPE_CHECKING:
+    from storage.outbox import Pending
 
 log = logging.getLogger(__name__)
 
