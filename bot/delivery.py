@@ -58,7 +58,7 @@ from bot.pacing import Clock, MonotonicClock, Pacer
 from handlers import waypoints
 from handlers.events import Button, Chat, ChatKind, Document, Photo, Reply
 from handlers.failures import failure_place
-from handlers.rendering import DocumentRenderer, is_deferred, supersedes
+from handlers.rendering import DocumentRenderer, EarlyRenders, is_deferred, supersedes
 from handlers.replies import from_pending, to_messages, to_send
 from storage.db import Database, Tx
 from storage.outbox import Outbox, Pending, unwatch, watch
@@ -230,13 +230,19 @@ async def call_step(t: Transport, chat_id: str, step: Step) -> str:
     return await t.send_photo(chat_id, step.photo, step.text, step.buttons, protect=protect)
 
 
-async def rendered(renderer: DocumentRenderer, chat_id: str, reply: Reply) -> Reply:
-    """``reply`` with its document rendered if it is a job (handlers/rendering.py); the
-    moments are noted for a bench (handlers/waypoints.py)."""
+async def rendered(
+    renderer: DocumentRenderer,
+    chat_id: str,
+    reply: Reply,
+    early: Awaitable[Reply] | None = None,
+) -> Reply:
+    """``reply`` with its document rendered if it is a job (handlers/rendering.py), by
+    ``early`` when it started rendering at its commit (``EarlyRenders``); the moments are
+    noted for a bench (handlers/waypoints.py)."""
     if not is_deferred(reply):
         return reply
     waypoints.mark(chat_id, "picked")
-    reply = await renderer.resolve(reply)
+    reply = await (early if early is not None else renderer.resolve(reply))
     waypoints.mark(chat_id, "rendered")
     return reply
 
@@ -299,8 +305,10 @@ class Delivery:
         self._idle.set()
         self._marks = _SentMarks(self)
         self._handover = _Handover(self.platform, self.drained_limit)
+        self._early = EarlyRenders(self.renderer, self.platform)
         if self.sole_sender:
             watch(db, self._handover.queued)
+            watch(db, self._early.queued)
 
     # -- feeding -----------------------------------------------------------------------------
     def wake(self, chat_id: str, chat_kind: str = "private", *, start: bool = True) -> None:
@@ -386,6 +394,7 @@ class Delivery:
         """Finish the calls in flight (up to ``timeout``), leave the rest for the next start."""
         self._stopping = True
         unwatch(self.db, self._handover.queued)
+        unwatch(self.db, self._early.queued)
         workers = list(self._workers.values())
         if workers:
             _done, pending = await asyncio.wait(workers, timeout=timeout)
@@ -394,6 +403,7 @@ class Delivery:
             for task in pending:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        self._early.stop()
 
     # -- the per-chat worker -----------------------------------------------------------------
     async def _work(self, chat_id: str, chat_kind: str) -> None:
@@ -462,7 +472,7 @@ class Delivery:
         reply = to_send(row)
         if await self._superseded(row, reply):
             return None, -1
-        reply = await rendered(self.renderer, row.chat_id, reply)
+        reply = await rendered(self.renderer, row.chat_id, reply, self._early.take(row.id))
         target = self.moved.get(row.chat_id, row.chat_id)
         if target != row.chat_id:
             reply = replace(reply, edit_ref="")  # the old chat's message ids mean nothing there
@@ -529,6 +539,7 @@ class Delivery:
             return False
         async with self.db.transaction(self.wall()) as tx:
             await tx.repo(Outbox).supersede(row.id)
+        self._early.drop(row.id)
         self.stats.superseded += 1
         return True
 

@@ -11,8 +11,9 @@ its errors mapped onto the sender's four kinds.
 * ``ChatMigrated`` → :class:`ChatMoved` with the supergroup's id.
 
 Texts, edits and tap answers go out as JSON (:func:`bot.telegram_request.call_json`: PTB's
-request layer and error mapping, no ``Message`` rebuilt from the answer); documents and photos
-through PTB's typed methods, which build the multipart upload.
+request layer and error mapping, no ``Message`` rebuilt from the answer), documents the same
+way as aiohttp's multipart (:func:`bot.telegram_request.call_upload`); photos through PTB's
+typed method.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from telegram.error import (
 
 from bot.delivery import Buttons, ChatMoved, Refused, Rejected, TryAgain
 from bot.telegram import MAX_CAPTION, MAX_TOAST, PLATFORM, keyboard, split_text, utf16_len
-from bot.telegram_request import call_json
+from bot.telegram_request import call_json, call_upload
 from handlers.events import Document, Photo
 
 log = logging.getLogger(__name__)
@@ -121,17 +122,17 @@ class TelegramTransport:
         *,
         protect: bool = False,
     ) -> str:
-        message = await guarded(
-            self.bot.send_document(
-                chat_id=int(chat_id),
-                document=document.data,
-                filename=document.filename,
-                caption=caption or None,
-                reply_markup=keyboard(buttons),  # type: ignore[arg-type]
-                protect_content=protect or None,
-            )
+        params = {
+            "chat_id": int(chat_id),
+            "caption": caption or None,
+            "reply_markup": keyboard(buttons),
+            "protect_content": True if protect else None,
+        }
+        upload = call_upload(
+            self.bot, "sendDocument", params, "document", document.filename, document.data
         )
-        return str(message.message_id)
+        result = await guarded(upload)
+        return str(result["message_id"])
 
     async def send_photo(
         self, chat_id: str, photo: Photo, caption: str, buttons: Buttons, *, protect: bool = False

@@ -33,11 +33,11 @@ import contextlib
 import dataclasses
 import gc
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -46,6 +46,9 @@ from forms.dossier import Dossier
 from forms.texts import message
 from handlers.events import Reply
 from handlers.failures import failure_place
+
+if TYPE_CHECKING:
+    from storage.outbox import Pending
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +205,69 @@ class DocumentRenderer:
         if not any(is_deferred(r) for r in replies):
             return replies
         return list(await asyncio.gather(*(self.resolve(r) for r in replies)))
+
+
+class EarlyRenders:
+    """Document jobs rendering since their commit, by outbox row (issue 17).
+
+    A job waits in its chat's order for the sender, and the sender's turn comes after the
+    chat's earlier replies and behind every other chat's on a busy loop (a saturated N = 500
+    bench: ≈ 0.2–0.7 s); meanwhile the pool could be rendering it. So a sole sender
+    (bot/delivery.py) starts each job it sees committed (``queued``, an outbox watcher) and
+    takes the rendering when the row's turn comes (``take``); nothing is sent earlier or out
+    of order. A later job of the same chat and dossier (a draft asked for again) cancels an
+    earlier one still waiting for the pool, as the sender would skip it (``supersedes``).
+    Bounded: past ``limit`` rows, those done are forgotten (rows given up before their turn
+    never take theirs); a row whose rendering was forgotten is rendered again when reached."""
+
+    limit = 512
+
+    def __init__(self, renderer: DocumentRenderer, platform: str) -> None:
+        self.renderer, self.platform = renderer, platform
+        self._jobs: dict[int, tuple[Reply, asyncio.Future[Reply]]] = {}  # row id -> job
+        self._last: dict[str, int] = {}  # chat id -> its latest job's row id
+
+    def queued(self, rows: Iterable[Pending]) -> None:
+        """Rows just committed to the outbox: their document jobs start rendering."""
+        if not self.renderer.pooled:
+            return
+        for row in rows:
+            reply = row.source
+            if row.platform != self.platform or not isinstance(reply, Reply):
+                continue
+            if not is_deferred(reply):
+                continue
+            earlier = self._jobs.get(self._last.get(row.chat_id, -1))
+            if earlier is not None and supersedes(reply, earlier[0]):
+                earlier[1].cancel()  # still waiting for the pool: never rendered
+            if len(self._jobs) >= self.limit:
+                self._forget()
+            self._jobs[row.id] = (reply, asyncio.ensure_future(self.renderer.resolve(reply)))
+            self._last[row.chat_id] = row.id
+
+    def take(self, row_id: int) -> asyncio.Future[Reply] | None:
+        """The rendering of row ``row_id``'s job, if started and not cancelled."""
+        job = self._jobs.pop(row_id, None)
+        if job is None or job[1].cancelled():
+            return None
+        return job[1]
+
+    def drop(self, row_id: int) -> None:
+        """Row ``row_id`` will not be sent (superseded): its rendering is not needed."""
+        job = self._jobs.pop(row_id, None)
+        if job is not None:
+            job[1].cancel()
+
+    def stop(self) -> None:
+        for _, rendering in self._jobs.values():
+            rendering.cancel()
+        self._jobs.clear()
+        self._last.clear()
+
+    def _forget(self) -> None:
+        for row_id in [r for r, (_, rendering) in self._jobs.items() if rendering.done()]:
+            del self._jobs[row_id]
+        self._last = {chat: r for chat, r in self._last.items() if r in self._jobs}
 
 
 def _call(function: Callable[..., bytes], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:

@@ -46,8 +46,7 @@ from storage.db import (
     migration_files,
     private_file,
 )
-from storage.dialect import is_postgres_url
-from storage.pg import APPLICATION_NAME
+from storage.dialect import APPLICATION_NAME, is_postgres_url
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 PG_DUMP_HEADER = b"PGDMP"  # pg_dump's custom format

@@ -79,24 +79,25 @@ import logging
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import AsyncIterator
 from datetime import datetime
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiosqlite
-import psycopg
-import psycopg.errors
 
-from storage import pg
 from storage.core import AuditLog, Conversations, Dossiers, People
 from storage.dialect import POSTGRES, SQLITE, Dialect, is_postgres_url
 from storage.files import DocumentFolder
 from storage.progress import Progress
 from storage.session import SqlRepo, SqlSession, SqlTx, SyncConnection, utc_iso
+
+if TYPE_CHECKING:
+    from storage import pg
 
 __all__ = [
     "MIGRATIONS",
@@ -129,7 +130,10 @@ def transient(exc: BaseException) -> bool:
     failed), a deadlock or serialization conflict, SQLite's file locked past its busy timeout.
     The same work tried again can succeed, so an update that met it is kept for another try,
     never answered with an apology and marked done (handlers/router.py, bot/intake.py)."""
-    if isinstance(exc, psycopg.OperationalError | psycopg.errors.IdleInTransactionSessionTimeout):
+    psycopg = sys.modules.get("psycopg")  # imported once a PostgreSQL database is opened
+    if psycopg is not None and isinstance(
+        exc, psycopg.OperationalError | psycopg.errors.IdleInTransactionSessionTimeout
+    ):
         return True
     if type(exc).__name__ == "OperationalError":  # sqlite3's, or sqlcipher3's own class
         text = str(exc)
@@ -277,6 +281,8 @@ class Database:
 
     async def connect(self) -> None:
         if self.dialect.postgres:
+            from storage import pg  # psycopg only for PostgreSQL (≈ 7 MB of the bot's memory)
+
             self._writer = await pg.connect(self.path)
             self._readers = pg.PgReaders(self.path)
             await self._readers.open()
@@ -367,7 +373,7 @@ class Database:
         async with self._write_lock:
             conn = await self._live_writer()
             tx = Tx(self, conn, utc_iso(now))
-            if isinstance(conn, pg.PgConnection):
+            if not isinstance(conn, SyncConnection):
                 await conn.begin(single=single)
             else:
                 await conn.execute(self.dialect.begin)
@@ -384,7 +390,7 @@ class Database:
 
     @staticmethod
     async def _end(conn: SyncConnection | pg.PgConnection, command: str) -> None:
-        if isinstance(conn, pg.PgConnection):
+        if not isinstance(conn, SyncConnection):
             await (conn.commit() if command == "COMMIT" else conn.rollback())
         else:
             await conn.execute(command)
@@ -394,7 +400,9 @@ class Database:
         (a worker stalled inside a transaction: ``pg.IDLE_IN_TRANSACTION_MS``). What that
         transaction wrote was rolled back; the worker's leases fence it out (bot/workers.py)."""
         conn = self._require_writer()
-        if isinstance(conn, pg.PgConnection) and conn.lost:
+        if not isinstance(conn, SyncConnection) and conn.lost:
+            from storage import pg
+
             log.warning("the database ended the write session; connecting again")
             with contextlib.suppress(Exception):
                 await conn.close()

@@ -13,6 +13,15 @@ import functools
 import re
 from dataclasses import dataclass
 
+#: A transaction never waits on the network (storage/db.py), so one idle this long belongs to
+#: a stalled worker (paused, swapped out): PostgreSQL ends its session, and with it the row
+#: locks that would keep every other worker from taking its people and chats over.
+IDLE_IN_TRANSACTION_MS = 4_000
+
+#: Every connection of a bot (or worker) names itself so (``pg_stat_activity``): a restore
+#: refuses to replace the rows under a running bot, as the SQLite file's open mark does.
+APPLICATION_NAME = "knd-bot"
+
 _QUOTED = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*")""")
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _HINT = re.compile(r"\s+INDEXED BY \w+", re.IGNORECASE)

@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage import pg
 from storage.db import Repo, Tx
+from storage.dialect import APPLICATION_NAME, IDLE_IN_TRANSACTION_MS
 from storage.session import utc_iso
 
 
@@ -86,7 +86,7 @@ class Leases(Repo):
         )
 
     async def end_stalled(
-        self, application: str = pg.APPLICATION_NAME, idle_ms: int = pg.IDLE_IN_TRANSACTION_MS
+        self, application: str = APPLICATION_NAME, idle_ms: int = IDLE_IN_TRANSACTION_MS
     ) -> int:
         """PostgreSQL: end the sessions of ``application`` idle inside a transaction for over
         ``idle_ms`` (a worker paused or swapped out mid-transaction); returns how many. The

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from admission.organisation import ROLES, UNIT_KINDS, RoleName, review_chain
 from storage.db import Repo, Tx, utc_iso
-from storage.session import IntegrityErrors
+from storage.session import integrity_error
 
 __all__ = [
     "CODE_LENGTH",
@@ -380,7 +380,9 @@ class Org(Repo):
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)",
                         (token, purpose, unit_id, role, created_by, tx.now, expires, max_uses),
                     )
-            except IntegrityErrors:
+            except Exception as exc:
+                if not integrity_error(exc):
+                    raise
                 continue  # a collision in 31^10 codes: draw again
             return Invite(
                 token, purpose, unit_id, role, created_by, tx.now, expires, max_uses, 0, None

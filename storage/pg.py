@@ -22,7 +22,7 @@ from psycopg.pq import ExecStatus
 from psycopg.rows import RowMaker
 from psycopg_pool import AsyncConnectionPool
 
-from storage.dialect import to_pyformat
+from storage.dialect import APPLICATION_NAME, IDLE_IN_TRANSACTION_MS, to_pyformat
 
 Params = Sequence[Any] | dict[str, Any]
 TUPLES_OK = ExecStatus.TUPLES_OK
@@ -182,17 +182,6 @@ class PgConnection:
 
     async def close(self) -> None:
         await self.raw.close()
-
-
-#: A transaction never waits on the network (storage/db.py), so one idle this long belongs to
-#: a stalled worker (paused, swapped out): PostgreSQL ends its session, and with it the row
-#: locks that would keep every other worker from taking its people and chats over.
-IDLE_IN_TRANSACTION_MS = 4_000
-
-
-#: Every connection of a bot (or worker) names itself so (``pg_stat_activity``): a restore
-#: refuses to replace the rows under a running bot, as the SQLite file's open mark does.
-APPLICATION_NAME = "knd-bot"
 
 
 async def connect(url: str) -> PgConnection:

@@ -34,7 +34,7 @@ from admission.lifecycle import (
 from storage.core import DossierRecord
 from storage.db import Repo
 from storage.org import Org, Unit, in_transaction
-from storage.session import IntegrityErrors
+from storage.session import integrity_error
 
 __all__ = [
     "Comment",
@@ -265,7 +265,9 @@ class Reviews(Repo):
                     (record.id, record.revision, unit.id, level, decision, person_id, tx.now,
                      submission),
                 )  # fmt: skip
-        except IntegrityErrors:
+        except Exception as exc:
+            if not integrity_error(exc):
+                raise
             row = await self.s.fetchone(
                 f"SELECT {self._DECISION} FROM review_decisions WHERE dossier_id = ?"
                 " AND revision = ? AND level = ? AND submission = ?"

@@ -299,3 +299,70 @@ def test_a_job_decodes_to_the_dossier_and_flags_it_was_made_of() -> None:
     broken["dossier"]["answers"]["ho_ten"] = 5
     with pytest.raises(ValidationError):
         DossierJob.decode(json.dumps(broken).encode())
+
+
+class CountingPool(HeldPool):
+    """A held pool that also counts the jobs that actually ran (a cancelled one never does)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ran = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        def counted(*a: Any, **kw: Any) -> Any:
+            self.ran += 1
+            return fn(*a, **kw)
+
+        return super().submit(counted, *args, **kwargs)
+
+
+class StuckRecorder(Recorder):
+    """A platform whose text sends wait until the test lets them through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.through = asyncio.Event()
+
+    async def send_text(
+        self, chat_id: str, text: str, buttons: list[list[Button]], *, protect: bool = False
+    ) -> str:
+        await self.through.wait()
+        return await super().send_text(chat_id, text, buttons, protect=protect)
+
+
+async def test_a_draft_starts_rendering_at_its_commit_and_goes_out_in_its_turn(
+    tmp_path: Path,
+) -> None:
+    """While the chat's sender is still held on an earlier reply, a draft committed to the
+    outbox is already in the pool (``EarlyRenders``); two more /xem cancel those still
+    waiting for it; once the platform takes texts again, everything goes out in the
+    chat's order and one draft is sent."""
+    pool = CountingPool()
+    renderer = DocumentRenderer(pool)
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    try:
+        router = Router(db, flows=build_flows(renderer=renderer), renderer=renderer)
+        khoa = await begin(router, "khoa", "TRẦN MINH KHOA")
+        platform = StuckRecorder()
+        delivery = Delivery(db, platform, pacer=Pacer(Pacing.unlimited()), renderer=renderer)  # type: ignore[arg-type]
+        await router.handle(khoa._event("text", text="Minh"), outbox=True)  # a question next
+        delivery.wake("khoa")
+        await asyncio.sleep(0.05)  # the sender holds the question's reply
+        for _ in range(3):
+            await router.handle(khoa._event("command", command="xem"), outbox=True)
+        for _ in range(500):
+            if pool.submitted.is_set():
+                break
+            await asyncio.sleep(0.01)
+        assert pool.submitted.is_set() and platform.sent == []  # rendering, nothing sent
+        pool.release.set()
+        platform.through.set()
+        await asyncio.wait_for(delivery.idle(), 10)
+        kinds = [k for k, _, _ in platform.sent]
+        assert kinds.count("document") == 1 and kinds[0] == "text"
+        assert pool.ran < 3  # the middle one never rendered (the first, if it had started)
+        assert delivery.stats.superseded == 2 and router.stats.errors == 0
+    finally:
+        pool.release.set()
+        await db.close()
+        pool.shutdown()

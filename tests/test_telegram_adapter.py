@@ -323,6 +323,39 @@ async def test_document_photo_long_caption_and_remember(harness) -> None:
     assert router.sent == [("card:1", "telegram", str(an.chat.id), str(card.message_id))]
 
 
+async def test_a_document_carries_its_caption_buttons_type_and_protection(harness) -> None:
+    """The upload (``call_upload``: aiohttp's multipart, the answer read as JSON) sends what
+    PTB's ``send_document`` sent; a 429 on it is waited out, a 400 gives the reply up and the
+    chat goes on."""
+    api, router, bot = harness
+    router.script = lambda e: [
+        Reply(
+            document=Document("ban-nhap.docx", b"PK\x03\x04 draft", caption="Bản nháp"),
+            buttons=[[Button("Nộp", "submit:1")]],
+            protect=True,
+        )
+    ]
+    api.fail_next("sendDocument", retry_after=1)
+    an = TelegramUser(api, timeout=5)
+    await an.send("/xem")
+    sent = an.last_message()
+    assert sent.document is not None and sent.document.content == b"PK\x03\x04 draft"
+    assert sent.document.filename == "ban-nhap.docx" and sent.document.caption == "Bản nháp"
+    assert sent.document.mime_type == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    assert sent.protected and sent.button_labels == ["Nộp"]
+    assert sent.inline_keyboard[0][0]["callback_data"] == "submit:1"
+    api.fail_next("sendDocument", description="Bad Request: file is too big")
+    router.script = lambda e: [
+        Reply(document=Document("a.docx", b"PK")),
+        Reply(text=f"sau {e.kind}"),
+    ]
+    await an.send("lại")
+    assert an.last_text() == "sau text" and len(an.documents()) == 1
+    assert bot.delivery.stats.given_up == 1
+
+
 async def test_rate_limit_answer_is_waited_out_not_dropped(harness) -> None:
     api, _, _ = harness
     api.fail_next("sendMessage", retry_after=1)
