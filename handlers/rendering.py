@@ -43,6 +43,7 @@ import orjson
 
 from forms.checks import Flag
 from forms.dossier import Dossier
+from forms.memo import forget_with_typed_text
 from forms.texts import message
 from handlers.events import Reply
 from handlers.failures import failure_place
@@ -226,6 +227,7 @@ class EarlyRenders:
         self.renderer, self.platform = renderer, platform
         self._jobs: dict[int, tuple[Reply, asyncio.Future[Reply]]] = {}  # row id -> job
         self._last: dict[str, int] = {}  # chat id -> its latest job's row id
+        forget_with_typed_text(self)  # an erasure empties it (forms.memo)
 
     def queued(self, rows: Iterable[Pending]) -> None:
         """Rows just committed to the outbox: their document jobs start rendering."""
@@ -257,6 +259,11 @@ class EarlyRenders:
         job = self._jobs.pop(row_id, None)
         if job is not None:
             job[1].cancel()
+
+    def clear(self) -> None:
+        """After an erasure no rendered document stays in memory: every job is dropped, and
+        the others' are rendered again when their turn comes."""
+        self.stop()
 
     def stop(self) -> None:
         for _, rendering in self._jobs.values():

@@ -31,6 +31,7 @@ from bot.delivery import Delivery
 from bot.demo import Player
 from bot.pacing import Pacer, Pacing
 from forms.checks import run_checks
+from forms.memo import forget_typed_text
 from handlers.events import Button, Document, Photo
 from handlers.rendering import DocumentRenderer, DossierJob
 from handlers.router import Router
@@ -362,6 +363,40 @@ async def test_a_draft_starts_rendering_at_its_commit_and_goes_out_in_its_turn(
         assert kinds.count("document") == 1 and kinds[0] == "text"
         assert pool.ran < 3  # the middle one never rendered (the first, if it had started)
         assert delivery.stats.superseded == 2 and router.stats.errors == 0
+    finally:
+        pool.release.set()
+        await db.close()
+        pool.shutdown()
+
+
+async def test_an_erasure_drops_the_drafts_rendered_early(tmp_path: Path) -> None:
+    """A draft rendered early and still waiting for its turn is not kept past an erasure
+    (what ``forms.memo.forget_typed_text`` empties): it is rendered again when its turn
+    comes, and still goes out once."""
+    pool = CountingPool()
+    renderer = DocumentRenderer(pool)
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    try:
+        router = Router(db, flows=build_flows(renderer=renderer), renderer=renderer)
+        khoa = await begin(router, "khoa", "TRẦN MINH KHOA")
+        platform = StuckRecorder()
+        delivery = Delivery(db, platform, pacer=Pacer(Pacing.unlimited()), renderer=renderer)  # type: ignore[arg-type]
+        await router.handle(khoa._event("text", text="Minh"), outbox=True)
+        delivery.wake("khoa")
+        await asyncio.sleep(0.05)  # the sender holds the question's reply
+        pool.release.set()
+        await router.handle(khoa._event("command", command="xem"), outbox=True)
+        for _ in range(500):
+            if pool.ran:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        assert pool.ran == 1 and platform.sent == []  # rendered, waiting for its turn
+        forget_typed_text()
+        platform.through.set()
+        await asyncio.wait_for(delivery.idle(), 10)
+        assert [k for k, _, _ in platform.sent].count("document") == 1
+        assert pool.ran == 2  # the early rendering was dropped, so rendered again
     finally:
         pool.release.set()
         await db.close()
