@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storage.core import encode_state
@@ -23,6 +23,8 @@ _json = st.recursive(
 )
 
 
+# nested JSON is slow to generate on a loaded machine (the health check failed a suite at load 13)
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(_text, _json, max_size=6))
 def test_encoded_state_is_the_compact_sorted_json_it_always_was(state: dict) -> None:
     # A conversation is rewritten only when its encoding changes: states stored before the
