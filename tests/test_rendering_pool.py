@@ -16,8 +16,10 @@ import io
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -331,13 +333,20 @@ class StuckRecorder(Recorder):
         return await super().send_text(chat_id, text, buttons, protect=protect)
 
 
-async def test_a_draft_starts_rendering_at_its_commit_and_goes_out_in_its_turn(
-    tmp_path: Path,
-) -> None:
-    """While the chat's sender is still held on an earlier reply, a draft committed to the
-    outbox is already in the pool (``EarlyRenders``); two more /xem cancel those still
-    waiting for it; once the platform takes texts again, everything goes out in the
-    chat's order and one draft is sent."""
+@dataclass
+class HeldSender:
+    """A candidate whose chat's sender is held on a question's reply (the platform takes no
+    texts until ``platform.through`` is set), with the router and a counting held pool."""
+
+    pool: CountingPool
+    router: Router
+    khoa: Player
+    platform: StuckRecorder
+    delivery: Delivery
+
+
+@asynccontextmanager
+async def held_sender(tmp_path: Path) -> AsyncIterator[HeldSender]:
     pool = CountingPool()
     renderer = DocumentRenderer(pool)
     db = await Database.open(tmp_path / "bot.sqlite3")
@@ -349,8 +358,24 @@ async def test_a_draft_starts_rendering_at_its_commit_and_goes_out_in_its_turn(
         await router.handle(khoa._event("text", text="Minh"), outbox=True)  # a question next
         delivery.wake("khoa")
         await asyncio.sleep(0.05)  # the sender holds the question's reply
+        yield HeldSender(pool, router, khoa, platform, delivery)
+    finally:
+        pool.release.set()
+        await db.close()
+        pool.shutdown()
+
+
+async def test_a_draft_starts_rendering_at_its_commit_and_goes_out_in_its_turn(
+    tmp_path: Path,
+) -> None:
+    """While the chat's sender is still held on an earlier reply, a draft committed to the
+    outbox is already in the pool (``EarlyRenders``); two more /xem cancel those still
+    waiting for it; once the platform takes texts again, everything goes out in the
+    chat's order and one draft is sent."""
+    async with held_sender(tmp_path) as held:
+        pool, router, platform, delivery = held.pool, held.router, held.platform, held.delivery
         for _ in range(3):
-            await router.handle(khoa._event("command", command="xem"), outbox=True)
+            await router.handle(held.khoa._event("command", command="xem"), outbox=True)
         for _ in range(500):
             if pool.submitted.is_set():
                 break
@@ -363,29 +388,16 @@ async def test_a_draft_starts_rendering_at_its_commit_and_goes_out_in_its_turn(
         assert kinds.count("document") == 1 and kinds[0] == "text"
         assert pool.ran < 3  # the middle one never rendered (the first, if it had started)
         assert delivery.stats.superseded == 2 and router.stats.errors == 0
-    finally:
-        pool.release.set()
-        await db.close()
-        pool.shutdown()
 
 
 async def test_an_erasure_drops_the_drafts_rendered_early(tmp_path: Path) -> None:
     """A draft rendered early and still waiting for its turn is not kept past an erasure
     (what ``forms.memo.forget_typed_text`` empties): it is rendered again when its turn
     comes, and still goes out once."""
-    pool = CountingPool()
-    renderer = DocumentRenderer(pool)
-    db = await Database.open(tmp_path / "bot.sqlite3")
-    try:
-        router = Router(db, flows=build_flows(renderer=renderer), renderer=renderer)
-        khoa = await begin(router, "khoa", "TRẦN MINH KHOA")
-        platform = StuckRecorder()
-        delivery = Delivery(db, platform, pacer=Pacer(Pacing.unlimited()), renderer=renderer)  # type: ignore[arg-type]
-        await router.handle(khoa._event("text", text="Minh"), outbox=True)
-        delivery.wake("khoa")
-        await asyncio.sleep(0.05)  # the sender holds the question's reply
+    async with held_sender(tmp_path) as held:
+        pool, platform = held.pool, held.platform
         pool.release.set()
-        await router.handle(khoa._event("command", command="xem"), outbox=True)
+        await held.router.handle(held.khoa._event("command", command="xem"), outbox=True)
         for _ in range(500):
             if pool.ran:
                 break
@@ -394,10 +406,6 @@ async def test_an_erasure_drops_the_drafts_rendered_early(tmp_path: Path) -> Non
         assert pool.ran == 1 and platform.sent == []  # rendered, waiting for its turn
         forget_typed_text()
         platform.through.set()
-        await asyncio.wait_for(delivery.idle(), 10)
+        await asyncio.wait_for(held.delivery.idle(), 10)
         assert [k for k, _, _ in platform.sent].count("document") == 1
         assert pool.ran == 2  # the early rendering was dropped, so rendered again
-    finally:
-        pool.release.set()
-        await db.close()
-        pool.shutdown()
