@@ -44,6 +44,7 @@ from forms.vn import (
     fold,
     match_key,
     normalise_apostrophes,
+    strip_edges,
     title_vi,
     tone_key,
     upper_vi,
@@ -600,7 +601,7 @@ def parse_yes_no(s: str, *, yes: tuple[str, ...] = (), no: tuple[str, ...] = ())
         words.pop(0)
     candidates = tuple(dict.fromkeys((key, " ".join(words))))
     for words_of_side, answer in ((no, False), (yes, True)):
-        sides = {match_key(_strip_marks(w)) for w in words_of_side}
+        sides = {match_key(strip_edges(w)) for w in words_of_side}
         if any(c and c in sides for c in candidates):  # "xoa di" for the button «🗑 Xóa»
             return answer
     for candidate in candidates:
@@ -609,14 +610,6 @@ def parse_yes_no(s: str, *, yes: tuple[str, ...] = (), no: tuple[str, ...] = ())
         if candidate in _NO or candidate in _NO_MORE:
             return False
     raise ParseError("yes_no.invalid")
-
-
-_MARK_EDGES = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
-
-
-def _strip_marks(label: str) -> str:
-    """A button label without its leading emoji ("🗑 Xóa" → "Xóa")."""
-    return _MARK_EDGES.sub("", label.strip())
 
 
 # --- "không rõ" and statements ----------------------------------------------------------

@@ -159,6 +159,19 @@ def clean_text(s: str, *, multiline: bool = False) -> str:
 # --- matching keys --------------------------------------------------------------------------
 
 
+def strip_edges(text: str) -> str:
+    """A button label or typed answer without the emoji and arrows around it ("⬅️ Quay lại"
+    → "Quay lại"): what is not a letter or digit (``[\\W_]``) cut from both ends. A loop over
+    the ends, not a pattern: ``[\\W_]+$`` is tried at every position of a long typed answer."""
+    text = text.strip()
+    start, end = 0, len(text)
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    return text[start:end]
+
+
 def fold(s: str) -> str:
     """Lower-case and strip diacritics (đ → d) for matching text typed without accents."""
     return _fold(_as_str(s))

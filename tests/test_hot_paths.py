@@ -103,14 +103,21 @@ def _pattern_clean(text: str, multiline: bool) -> str:
 def test_typed_text_is_cleaned_and_keyed_as_the_patterns_did(text: str, multiline: bool) -> None:
     import re
 
-    from forms.vn import clean_text, fold, match_key, nfc, normalise_tone_marks, tone_key
-    from handlers.candidate.intent import _strip_marks
+    from forms.vn import (
+        clean_text,
+        fold,
+        match_key,
+        nfc,
+        normalise_tone_marks,
+        strip_edges,
+        tone_key,
+    )
 
     assert clean_text(text, multiline=multiline) == _pattern_clean(text, multiline)
     assert match_key(text) == " ".join(re.sub(r"[\W_]+", " ", fold(text)).split())
     toned = normalise_tone_marks(nfc(text).lower())
     assert tone_key(text) == " ".join(re.sub(r"[\W_]+", " ", toned).split())
-    assert _strip_marks(text) == re.sub(r"^[\W_]+|[\W_]+$", "", text.strip())
+    assert strip_edges(text) == re.sub(r"^[\W_]+|[\W_]+$", "", text.strip())
 
 
 # -- a question's text: its outline filled in --------------------------------------------------

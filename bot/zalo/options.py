@@ -19,22 +19,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from forms.memo import remembered
-from forms.vn import fold
+from forms.vn import fold, strip_edges
 from storage.chat_options import ChatOptions, Option
 from storage.db import Database
 
 
 def _key(text: str) -> str:
-    """A label as people type it: no emoji or arrows around it (what is not a letter or a
-    digit, cut from both ends by a loop: a ``[\\W_]+$`` pattern is tried at every position
-    of a long typed answer), no accents, any case, single spaces."""
-    text = text.strip()
-    start, end = 0, len(text)
-    while start < end and not text[start].isalnum():
-        start += 1
-    while end > start and not text[end - 1].isalnum():
-        end -= 1
-    return " ".join(fold(text[start:end]).split())
+    """A label as people type it: no emoji or arrows around it, no accents, any case, single
+    spaces."""
+    return " ".join(fold(strip_edges(text)).split())
 
 
 @remembered(maxsize=4096)

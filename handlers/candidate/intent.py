@@ -19,7 +19,7 @@ from forms.classify import Expect, Reading, Verdict, classify
 from forms.memo import remembered
 from forms.model import FieldDef, Kind
 from forms.texts import message
-from forms.vn import fold, match_key
+from forms.vn import fold, match_key, strip_edges
 from handlers.candidate.actions import OPTION, decode_action
 from handlers.candidate.texts import short, t
 
@@ -111,7 +111,7 @@ def typed_button(text: str, buttons: Sequence[Sequence[str]]) -> str | None:
         if 1 <= n <= len(buttons):
             return buttons[n - 1][1]
         return None
-    key = match_key(_strip_marks(text))
+    key = match_key(strip_edges(text))
     if not key:
         return None
     for label, action in buttons:
@@ -126,22 +126,9 @@ def typed_button(text: str, buttons: Sequence[Sequence[str]]) -> str | None:
 def _label_key(label: str) -> str:
     """A button label's :func:`match_key`: the same few labels ("Quay lại", "Bỏ qua", a
     name offered) are compared with every typed answer."""
-    return match_key(_strip_marks(label))
+    return match_key(strip_edges(label))
 
 
 def _marks(text: str) -> int:
     """How many letters carry a diacritic (what an unaccented button label lacks)."""
     return sum(1 for ch in text if ch.isalpha() and fold(ch) != ch.lower())
-
-
-def _strip_marks(label: str) -> str:
-    """A label without its leading emoji/arrows ("⬅️ Quay lại" → "Quay lại"): what is not a
-    letter or digit (``[\\W_]``) cut from both ends. A loop over the ends, not a pattern:
-    ``[\\W_]+$`` is tried at every position of a long typed answer."""
-    text = label.strip()
-    start, end = 0, len(text)
-    while start < end and not text[start].isalnum():
-        start += 1
-    while end > start and not text[end - 1].isalnum():
-        end -= 1
-    return text[start:end]
