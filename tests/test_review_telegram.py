@@ -236,7 +236,9 @@ async def test_a_whole_review_in_group_chats(scene: Scene) -> None:
 
     # -- return: every comment to the candidate at once, privately, with jump buttons -------------
     await members[r2].click("Trả lại", message=card)
-    assert "đã trả lại" in api.message(scene.cb_chat, card.message_id).content
+    returned = api.message(scene.cb_chat, card.message_id).content
+    # a closed card still says which dossier it was, for a busy group
+    assert returned.startswith(f"📋 Hồ sơ #{dossier_id} — ") and "đã trả lại" in returned
     assert "2 nhận xét mới" in cand.texts()[-3]
     jump = cand.bot_messages()[-2]  # the comment on item (3)
     assert "Mục (3)" in jump.content
@@ -275,6 +277,8 @@ async def test_a_whole_review_in_group_chats(scene: Scene) -> None:
             (dossier_id,),
         ).fetchall()
     assert decisions == [("return", 1), ("approve", 1)]
+    forwarded = api.message(scene.cb_chat, card2.message_id).content
+    assert forwarded.startswith(f"📋 Hồ sơ #{dossier_id} — ") and "đã duyệt" in forwarded
     answers = [q.answer_text for q in api.callback_queries.values() if q.data.startswith("rv:a:")]
     assert "Đã duyệt." in answers
     assert any(a and "quyết định của bạn không được ghi" in a for a in answers)
@@ -285,7 +289,8 @@ async def test_a_whole_review_in_group_chats(scene: Scene) -> None:
     await du_members[r1].click("Duyệt", message=du_card)  # chi bộ reviewer: not here
     assert "Chỉ người duyệt của Đảng bộ Công ty A" in du_members[r1].last_callback.answer_text
     await du_members[r3].click("Duyệt", message=du_card)
-    assert "Đã duyệt lần cuối" in api.message(scene.du_chat, du_card.message_id).content
+    closed = api.message(scene.du_chat, du_card.message_id).content
+    assert closed.startswith(f"📋 Hồ sơ #{dossier_id} — ") and "Đã duyệt lần cuối" in closed
 
     final = cand.documents()[-1]
     assert final.filename == f"2KND-ho-so-{dossier_id}-ban-{_revision(scene, dossier_id)}.docx"

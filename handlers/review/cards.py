@@ -55,6 +55,16 @@ def card_chat(platform: str, chat_id: str, unit: Unit) -> Chat:
 # The card's text: numbers, names, counts; never content (issue 11)
 
 
+def card_title(record: DossierRecord) -> str:
+    """The card's first line (number and name): kept when the card is closed, so a busy group
+    still sees which dossier a decision was about."""
+    return render("review/card_title.j2", dossier=record.id, name=_name(record))
+
+
+def _name(record: DossierRecord) -> str:
+    return str(record.dossier.value("ho_ten") or t("no_name"))
+
+
 async def _card_facts(
     setup: ReviewSetup, tx: Tx, record: DossierRecord, unit: Unit
 ) -> dict[str, Any]:
@@ -68,8 +78,7 @@ async def _card_facts(
     warnings = [f for f in flags if f.severity != "error"]
     done, total = completeness(record.dossier, setup.form)
     return dict(
-        dossier=record.id,
-        name=record.dossier.value("ho_ten") or t("no_name"),
+        title=card_title(record),
         home=home.name if home else "",
         unit=unit,
         level=position + 1,

@@ -22,7 +22,14 @@ from handlers.org.common import secretaries_reply, shown_time
 from handlers.review import actions
 from handlers.review.acting import authorise
 from handlers.review.actions import CardRef, DossierRef
-from handlers.review.cards import card_chat, close_cards, post_card, unreachable, withdrawal
+from handlers.review.cards import (
+    card_chat,
+    card_title,
+    close_cards,
+    post_card,
+    unreachable,
+    withdrawal,
+)
 from handlers.review.context import ReviewContext, t
 from handlers.review.facts import item_label, item_ref
 from handlers.review.viewing import final_document
@@ -135,13 +142,17 @@ async def _closed(
 ) -> None:
     """The toast for a decision, and the unit's open cards closed with ``card.<key>``."""
     ctx.toast(t("toast.approved" if outcome.kind != "returned" else "toast.returned"))
-    text = t(
-        f"card.{key}",
-        unit=outcome.unit.name,
-        revision=outcome.decision.revision,
-        who=ctx.who,
-        at=shown_time(outcome.decision.created_at),
-        **kw,
+    text = (
+        card_title(outcome.record)
+        + "\n"
+        + t(
+            f"card.{key}",
+            unit=outcome.unit.name,
+            revision=outcome.decision.revision,
+            who=ctx.who,
+            at=shown_time(outcome.decision.created_at),
+            **kw,
+        )
     )
     ctx.replies.extend(await close_cards(ctx.tx, outcome.record, outcome.unit, text, buttons))
 
@@ -265,7 +276,8 @@ async def _reopen(ctx: ReviewContext, dossier_id: int) -> None:
     await ctx.audit("reopen", outcome.record, unit)
     if ctx.event.kind == "button":  # a command gets the notice below, once
         ctx.toast(t("toast.reopened"))
-    text = t("card.closed_reopened", who=ctx.who, at=shown_time(outcome.decision.created_at))
+    reopened = t("card.closed_reopened", who=ctx.who, at=shown_time(outcome.decision.created_at))
+    text = card_title(outcome.record) + "\n" + reopened
     edited = await _edit_final_cards(ctx, record, unit, text)
     if not edited or ctx.event.kind == "command":
         ctx.say(text)
