@@ -29,6 +29,7 @@ What this module decides:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -168,6 +169,9 @@ def _user(raw: Raw) -> User:
     return User(platform=PLATFORM, id=str(raw["id"]), name=f"{first} {last}" if last else first)
 
 
+_WORD_TAIL = re.compile(r"[^\W_]*")
+
+
 def _command(message: Raw, bot_username: str) -> tuple[str, str] | None:
     """``("start", "PAYLOAD")`` for "/start PAYLOAD" or "/Start@OurBot PAYLOAD".
 
@@ -179,7 +183,10 @@ def _command(message: Raw, bot_username: str) -> tuple[str, str] | None:
     if entity is not None:
         if entity.get("type") != MessageEntityType.BOT_COMMAND or entity.get("offset") != 0:
             return None
-        word = text[1 : entity["length"]]
+        # with the letters that follow it: Telegram's entity stops at the first letter outside
+        # a-z ("/sửa 15" is marked "/s"); the router reads "sửa" as "sua" (handlers/routing.py)
+        tail = _WORD_TAIL.match(text, entity["length"])
+        word = text[1 : tail.end() if tail else entity["length"]]
     elif text.startswith("/") and len(text) > 1 and not text[1].isspace():
         word = text[1:].split(maxsplit=1)[0]
     else:

@@ -57,7 +57,7 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """The verdict, why (``reason``: greeting, thanks, ack, noise, control, yes, no,
+    """The verdict, why (``reason``: greeting, thanks, ack, noise, control, help, yes, no,
     bare_statement…), the yes/no the text says if it says one, and whether a "don't know"
     or a refusal also asks something ("ko ro, ghi sao a")."""
 
@@ -147,6 +147,11 @@ _CONTROL = (
     "giữ nguyên", "hủy", "dừng", "dừng lại", "để trống", "bỏ trống", "tiếp", "lùi lại",
     "sửa lại", "làm lại", "khai lại", "bắt đầu lại", "thoát", "thoát ra", "stop", "exit",
     "hết", "xong hết", "next", "câu sau", "câu tiếp", "qua câu khác", "bỏ câu này",
+)  # fmt: skip
+#: Asking for help, as the whole text ("?" alone too: :data:`_QUESTION_MARKS`).
+_HELP = (
+    "help", "giúp", "giúp với", "giúp đỡ", "trợ giúp", "hướng dẫn", "hướng dẫn đi", "menu",
+    "lệnh", "các lệnh", "hỗ trợ", "cần giúp", "cần hỗ trợ", "cứu với",
 )  # fmt: skip
 #: "I don't know", at the start of the text (after "dạ", "em", "cũng"…).
 _DONT_KNOW = (
@@ -287,6 +292,7 @@ _FIRST_CLAUSE = 6  # a longer free text asks when its first clause (this short) 
 _LONG_QUESTION = 25
 _SHORT_MEANING = 12  # "don't know" / refusal texts are short
 _WORDY = re.compile(r"[^\W_]", re.UNICODE)
+_QUESTION_MARKS = re.compile(r"[?？\s]+")
 _CLAUSES = re.compile(r"[?？.!,;:\n]+")
 
 
@@ -424,10 +430,14 @@ def _expect_of(field: FieldDef) -> Expect:
 def _classify(cleaned: str, expect: Expect) -> Reading:
     """:func:`classify` of a cleaned text, remembered: an answer is read when it is typed and
     its stored text again by the part's checks (F18) a few questions later."""
+    if _QUESTION_MARKS.fullmatch(cleaned):
+        return Reading(Verdict.QUESTION, "help")
     if not _WORDY.search(cleaned):
         return Reading(Verdict.CHATTER, "noise")
     words = _words(cleaned)
     core = _core(words)
+    if _whole(words, core, _HELP):
+        return Reading(Verdict.QUESTION, "help")
     said = False if _whole(words, core, _NOTHING) else _yes_no(cleaned)
     asks = _asks(cleaned, words, expect)
     if expect.kind in _YES_NO_KINDS and said is not None:

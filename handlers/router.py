@@ -164,6 +164,7 @@ class Router:
         the person's lock held, before the transaction — the sender finishes recording a
         reply the platform is confirming to this chat, so the flows read what the person
         has seen (``Outbox.last_prompt``)."""
+        event = self.table.as_declared(event)
         key = (event.user.platform, event.user.id)
         slot = self._locks.get(key)
         if slot is None:

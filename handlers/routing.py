@@ -42,11 +42,15 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
+from forms.vn import fold
 from handlers.events import MAX_ACTION_BYTES, Chat, Event, EventKind
 
 P = TypeVar("P")
 
 ChatScope = Literal["private", "group", "any"]
+
+#: Command names people type for a declared one (an English habit).
+COMMAND_ALIASES: Mapping[str, str] = {"help": "trogiup"}
 ReplyClaim = Callable[[Any, Event], Awaitable[bool]]  # (tx, event) -> the flow owns it
 
 
@@ -232,6 +236,27 @@ class RoutingTable:
             self.group_roles = r.flow
 
     # -- reading the table ----------------------------------------------------------------------
+    def as_declared(self, event: Event) -> Event:
+        """A command as people type it, read as the declared one: with the diacritics of a
+        Vietnamese keyboard ("/sửa 15", "/xoá"), its name in two words ("/tiến độ",
+        "/nhận xét #12 …"), "/help" for "/trogiup". Any other event, and a name no flow
+        declares however it is read, is left as it is."""
+        if event.kind != "command" or self._declared(event.command, event.chat):
+            return event
+        name = fold(event.command)
+        name = COMMAND_ALIASES.get(name, name)
+        text = event.text
+        if not self._declared(name, event.chat):
+            second, _, rest = text.strip().partition(" ")
+            name += fold(second)
+            text = rest
+            if not second or not self._declared(name, event.chat):
+                return event
+        return dataclasses.replace(event, command=name, text=text.strip())
+
+    def _declared(self, command: str, chat: Chat) -> bool:
+        return (command, chat.kind) in self.commands
+
     def fixed_owner(self, event: Event) -> str | None:
         """The owner decided by the declarations alone (rules 1, 2 and 4), or None."""
         if event.kind in self.kinds:

@@ -149,7 +149,7 @@ async def test_message_sent_reaches_the_flow_that_claims_it(db: Database) -> Non
         ("ghi the nao", Kind.NAME, "question"),
         ("Xin chào!", Kind.TEXT, "greeting"),
         ("cam on", Kind.LONG_TEXT, "thanks"),
-        ("👍👍", Kind.TEXT, "noise"),
+        ("👍👍", Kind.TEXT, None),  # typed symbols: told they are no answer (not social)
         ("bỏ qua", Kind.NAME, "control"),
         ("Tại sao phải khai ông bà?", Kind.LONG_TEXT, "question"),
         ("15/08/1997", Kind.DATE, None),

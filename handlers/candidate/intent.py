@@ -23,8 +23,10 @@ from forms.vn import fold, match_key, strip_edges
 from handlers.candidate.actions import OPTION, decode_action
 from handlers.candidate.texts import short, t
 
-#: Chatter whose own reply exists ("Chào anh/chị!", "Không có gì ạ"…).
-_SOCIAL = frozenset({"greeting", "thanks", "noise", "control", "mistake"})
+#: Chatter whose own reply exists ("Chào anh/chị!", "Không có gì ạ"…). Typed symbols or
+#: emoji ("noise") are told, as "ok" is, that they are no answer; "only text is read" is for
+#: stickers and photos (the flow's "other" events).
+_SOCIAL = frozenset({"greeting", "thanks", "control", "mistake"})
 #: Kinds whose "I don't know" is found in the same papers (for the hint of what to do).
 _FIND = {
     Kind.NAME: "name",
@@ -78,6 +80,10 @@ def not_stored(reading: Reading, text: str, fdef: FieldDef, explanation: str) ->
         return t("parse_failed", error=t("errors.no_letters"))
     if reading.verdict is Verdict.REFUSAL:
         return t("not_answer.refusal", typed=typed, optional=optional)
+    if (
+        reading.reason == "help"
+    ):  # "?", "help", "hướng dẫn": this question's help, and where the rest is
+        return "\n".join([t("not_answer.help", typed=typed), explanation])
     key = social(reading)
     if key == "question":
         return "\n".join([t("not_answer.question_explained", typed=typed), explanation])

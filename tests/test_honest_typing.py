@@ -1,0 +1,127 @@
+"""Commands and help as a new user types them on a phone (session 7, tried through the console):
+a Vietnamese keyboard's diacritics in a command ("/sửa 15", "/xoá"), a command's name in two
+words ("/tiến độ"), "/help"; "?" or "help" typed at a question; an emoji or "..." typed as
+text. Each was refused with a message that did not fit ("Không có lệnh này", "Trợ lý chỉ đọc
+được chữ"), or stored as the answer ("help" as another name). The commands are read in one
+place (``RoutingTable.as_declared``), the help words in the classifier."""
+
+from __future__ import annotations
+
+import pytest
+
+from forms.classify import Verdict, classify
+from forms.definition import load_form
+from forms.model import FieldDef
+from handlers.candidate.flow import CandidateFlow
+from handlers.events import Chat, Event, User
+from handlers.review.flow import ReviewFlow
+from handlers.router import Router
+from handlers.routing import RoutingTable
+from tests.test_conversation import consented, cursor, revision
+from tests.test_honest_conversation import router
+from tests.test_telegram_e2e import Stack, person, stack
+
+__all__ = ["router", "stack"]  # the fixtures, shared
+
+FIELD = {f.id: f for item in load_form().items() for f in item.fields}
+
+
+@pytest.mark.parametrize(
+    ("text", "fdef"),
+    [
+        ("?", FIELD["ngay_sinh"]),
+        ("??", FIELD["ten_khac"]),
+        ("help", FIELD["ten_khac"]),
+        ("tro giup", FIELD["que_quan"]),
+        ("hướng dẫn", FIELD["nghe_nghiep"]),
+        ("em cần giúp ạ", FIELD["dan_toc"]),
+    ],
+)
+def test_asking_for_help_is_no_answer(text: str, fdef: FieldDef) -> None:
+    reading = classify(text, fdef)
+    assert reading.verdict is Verdict.QUESTION and reading.reason == "help", reading
+
+
+@pytest.mark.parametrize(
+    ("text", "fdef"),
+    [
+        ("Hướng dẫn viên du lịch", FIELD["nghe_nghiep"]),
+        ("Giúp việc gia đình", FIELD["nghe_nghiep"]),
+        ("Menu Nguyễn", FIELD["ten_khac"]),
+    ],
+)
+def test_answers_holding_a_help_word_stay_answers(text: str, fdef: FieldDef) -> None:
+    assert classify(text, fdef).is_answer
+
+
+async def test_a_question_mark_shows_the_help_and_an_emoji_is_no_answer(router: Router) -> None:
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("help")
+    assert "Trợ lý chưa ghi «help»" in client.texts() and "/trogiup" in client.texts()
+    assert "📖 (2) Các tên gọi khác" in client.texts()  # the item's help
+    await client.click("Bỏ qua")
+    before = await revision(router, client)
+    said = {}
+    for typed in ("?", "👍", "..."):
+        said[typed] = client.texts(await client.send(typed))
+        assert "chỉ đọc được chữ" not in said[typed]  # it is text: that is for stickers
+        assert await revision(router, client) == before
+        assert (await cursor(router, client)).field_id == "ngay_sinh"
+    assert "Hướng dẫn của câu đang hỏi" in said["?"] and "📖 (3)" in said["?"]
+    assert "«👍» chưa phải câu trả lời" in said["👍"]
+    assert "«...» chưa phải câu trả lời" in said["..."]
+    await client.sticker()
+    assert "chỉ đọc được chữ" in client.texts()
+
+
+async def test_commands_typed_with_diacritics_or_in_two_words_through_telegram(
+    stack: Stack,
+) -> None:
+    """Through python-telegram-bot against the fake Bot API, which marks "/sửa 2" as the
+    command "/s" the way Telegram's servers do."""
+    an = person(stack.api)
+    await an.send("/start")
+    await an.click("Tôi đồng ý")
+    await an.send("TRẦN MINH KHOA")
+    await an.send("Khoa Trần")
+    assert "Ngày, tháng, năm sinh" in an.last_text()
+
+    await an.send("/help")
+    assert "/tiendo – Xem tiến độ" in an.texts()[-2]
+    await an.send("/tiến độ")
+    assert "Tiến độ lý lịch" in an.texts()[-2]
+    await an.send("/sửa 2")
+    assert "(2) Các tên gọi khác" in an.last_text() and "Đã ghi: Khoa Trần" in an.last_text()
+    await an.send("/Sửa 1")
+    assert "(1) Họ và tên khai sinh" in an.last_text()
+    await an.send("/xoá")
+    assert "Xóa toàn bộ hồ sơ chưa nộp?" in an.last_text()
+    await an.click("Không")
+    assert "Không có lệnh này" not in "\n".join(an.texts())
+    await an.send("/sửa")  # no number: the command's own usage, not "no such command"
+    await an.send("/xyz")
+    assert "Không có lệnh này" in "\n".join(an.texts()[-3:])
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "kind", "read_as"),
+    [
+        ("nhận", "xét #12 15 Ghi rõ tháng", "group", ("nhanxet", "#12 15 Ghi rõ tháng")),
+        ("duyệt", "#12", "group", ("duyet", "#12")),
+        ("trả", "lại #12", "group", ("tralai", "#12")),
+        ("sửa", "15", "private", ("sua", "15")),
+        ("dữ", "liệu", "private", ("dulieu", "")),
+        ("help", "", "private", ("trogiup", "")),
+        ("xyz", "1", "private", ("xyz", "1")),  # no such command however read: as typed
+        ("tiến", "", "private", ("tiến", "")),
+    ],
+)
+def test_the_routing_table_reads_a_command_as_declared(
+    command: str, text: str, kind: str, read_as: tuple[str, str]
+) -> None:
+    table = RoutingTable.build([CandidateFlow.routes, ReviewFlow.routes])
+    chat = Chat("telegram", "-100" if kind == "group" else "7", kind)  # type: ignore[arg-type]
+    event = Event(User("telegram", "7", "A"), chat, "command", text=text, command=command)
+    declared = table.as_declared(event)
+    assert (declared.command, declared.text) == read_as
