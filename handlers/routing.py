@@ -14,7 +14,9 @@ refuses two owners for the same thing.
 2. a button: the flow that declared the action's prefix (an unknown prefix: nobody);
 3. a text replying to a message the bot sent: a flow declaring ``replies`` that recognises
    the message (a review card, an item prompt) — otherwise it is read as in 5;
-4. a command: the flow that declared it for that kind of chat;
+4. a command: the flow that declared it for that kind of chat (as people type it: diacritics
+   folded, a name split in two words joined, "/help" for "/trogiup" —
+   :meth:`RoutingTable.as_declared`);
 5. anything else in a private chat — free text, a sticker, ``/start``, an unknown command:
    the *conversation owner*. A flow declaring ``claims_private`` (the staff flow: a person with
    a role and no dossier of their own) is asked first; otherwise the one flow declaring
