@@ -424,6 +424,34 @@ def parse_period(s: str) -> Period:
     raise ParseError("period.invalid")
 
 
+#: A period at the head of a line: "từ 9/2013 đến 6/2016", "t8/2020 - nay", "09/2019–06/2024"
+#: (read on the folded text; the months with their year, as the booklet writes them).
+_MONTH_HEAD = r"(?:thang|t)?\s*\d{1,2}\s*[/.\-]\s*\d{4}"
+_PERIOD_HEAD = re.compile(
+    rf"\s*(?:tu\s+)?{_MONTH_HEAD}{_PERIOD_SEP.pattern}"
+    rf"(?:{_MONTH_HEAD}|hien nay|hien tai|bay gio|nay)(?![\w/])"
+)
+#: What may stand between the period and the words after it.
+_HEAD_GAP = " \t:;,.-–—)"
+
+
+def split_period(s: str) -> tuple[str, str] | None:
+    """A period at the head of ``s`` and the words after it, as a line of the booklet reads
+    ("từ 9/2013 đến 6/2016 học THPT Lê Lợi, Hà Nội", "09/2019 - nay: kỹ sư, công ty ABC"):
+    the period's text and the rest; None for any other text, a period alone included. The
+    period has the shape of one, not always a valid one ("13/2020 - nay"): :func:`parse_period`
+    says what is wrong with it."""
+    text = s.strip()
+    folded = fold(text)
+    head = _PERIOD_HEAD.match(folded) if len(folded) == len(text) else None
+    if head is None:
+        return None
+    rest = text[head.end() :].lstrip(_HEAD_GAP)
+    if not any(ch.isalpha() for ch in rest):
+        return None
+    return text[: head.end()].strip(), rest
+
+
 def format_period(p: Period) -> tuple[str, str]:
     """The two booklet cells: ("09/2019", "06/2024") or ("09/2019", "nay")."""
     return format_month(p.start), ("nay" if p.end is None else format_month(p.end))

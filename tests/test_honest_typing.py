@@ -17,7 +17,7 @@ from handlers.events import Chat, Event, User
 from handlers.review.flow import ReviewFlow
 from handlers.router import Router
 from handlers.routing import RoutingTable
-from tests.test_conversation import consented, cursor, revision
+from tests.test_conversation import consented, cursor, dossier, revision
 from tests.test_honest_conversation import router
 from tests.test_telegram_e2e import Stack, person, stack
 
@@ -125,3 +125,32 @@ def test_the_routing_table_reads_a_command_as_declared(
     event = Event(User("telegram", "7", "A"), chat, "command", text=text, command=command)
     declared = table.as_declared(event)
     assert (declared.command, declared.text) == read_as
+
+
+async def test_a_timeline_line_typed_whole_fills_its_row(router: Router) -> None:
+    """A row of item (15) typed as a line of the booklet reads — at the menu instead of
+    «Thêm», at the period question, or at the row's last (optional) question when the next
+    row begins — is stored as its period and its work, not refused or filed as a position."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("/sua 15")
+    said = client.texts(await client.send("từ 9/2013 đến 6/2016 học THPT Lê Lợi, Hà Nội"))
+    assert "Đã ghi: 09/2013 - 06/2016\nĐã ghi: học THPT Lê Lợi, Hà Nội" in said
+    assert "Chức vụ" in said and "chọn một nút" not in said
+    await client.send("Bí thư chi đoàn lớp")
+    await client.click("Thêm giai đoạn")
+    await client.send("t7/2016 - 8/2016 ở nhà ôn thi")  # at the period question
+    said = client.texts(await client.send("9/2016 - nay: sinh viên ĐH Bách khoa Hà Nội"))
+    assert "Đã ghi: để trống." in said  # row 2's position skipped: the line is row 3
+    rows = (await dossier(router, client)).rows("cong_tac")
+    assert [(r["tu"], r["den"], r["viec"], r.get("chuc_vu", "")) for r in rows] == [
+        ("09/2013", "06/2016", "học THPT Lê Lợi, Hà Nội", "Bí thư chi đoàn lớp"),
+        ("07/2016", "08/2016", "ở nhà ôn thi", ""),
+        ("09/2016", "nay", "sinh viên ĐH Bách khoa Hà Nội", ""),
+    ]
+    # a line whose period is wrong: a new row, whose period question says what is wrong
+    said = client.texts(await client.send("13/2020 - nay: kỹ sư"))
+    assert "Chưa ghi được" in said and "Tháng phải từ 1 đến 12" in said
+    assert "Giai đoạn thứ 4" in said
+    rows = (await dossier(router, client)).rows("cong_tac")
+    assert len(rows) == 3 and rows[2].get("chuc_vu", "") == ""

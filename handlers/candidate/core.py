@@ -151,8 +151,12 @@ class Screen:
 
     # -- behaviour -----------------------------------------------------------------------------
     def show(self, turn: Turn, extra_options: Sequence[str] = ()) -> None:
-        """Send the screen (a new question number for its buttons)."""
+        """Send the screen (a new question number for its buttons) — unless the turn holds
+        it: the person typed its answer ahead (see :meth:`Turn.hold_next`)."""
         turn.conversation.asked += 1
+        if turn.holding:
+            turn.holding, turn.held = False, self
+            return
         self.present(turn, f"~{turn.conversation.asked}", extra_options)
 
     def present(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> None:
@@ -377,6 +381,8 @@ class Turn:
         self.replies: list[Reply] = []
         self.pending: list[str] = []
         self.shown_keys: set[str] = set()  # flags shown in this turn's replies
+        self.holding = False  # the next screen shown is held, not sent (hold_next)
+        self.held: Screen | None = None
 
     @property
     def d(self) -> Dossier:
@@ -402,6 +408,19 @@ class Turn:
     def say(self, text: str, buttons: list[list[Button]] | None = None, prompt: str = "") -> None:
         self.flush_notes()
         self.replies.append(Reply(text=text, buttons=buttons or [], prompt=prompt))
+
+    async def hold_next(self, step: Awaitable[None]) -> Screen | None:
+        """Run ``step`` (storing one answer) without sending the screen it moves to, and
+        return that screen (None: none was shown): the person already typed its answer in
+        the same message (a row's period with its work, tables.py), which the caller passes
+        to it. The "Đã ghi" notes wait for whatever is sent next."""
+        self.holding, self.held = True, None
+        try:
+            await step
+        finally:
+            self.holding = False
+        held, self.held = self.held, None
+        return held
 
     def note(self, text: str) -> None:
         """A short line ("Đã ghi: …") sent at the top of the next question, not alone:

@@ -9,9 +9,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
+from forms import parsers
 from forms.checks import Flag
 from forms.dossier import Row
-from forms.model import FieldDef, ItemDef
+from forms.model import FieldDef, ItemDef, Kind
 from handlers.candidate.actions import (
     BACK,
     DELETE_PICK,
@@ -58,6 +59,27 @@ class RowQuestion(Question):
 
     def values(self, turn: Turn) -> Row:
         return self.stored_row(turn) or {}
+
+    async def answer_with_next(self, turn: Turn, fdef: FieldDef, text: str) -> bool:
+        """A period typed with the rest of its row, as a line of the booklet reads ("từ 9/2013
+        đến 6/2016 học THPT Lê Lợi, Hà Nội"): the period stored, and the rest read as the
+        answer to the row's next question, as if typed one after the other."""
+        split = parsers.split_period(text) if fdef.kind is Kind.PERIOD else None
+        if split is None:
+            return False
+        period, rest = split
+        held = await turn.hold_next(self.on_text(turn, period))
+        if held is None:
+            return True
+        if (
+            isinstance(held, RowQuestion)
+            and (held.item, held.row_index) == (self.item, self.row_index)
+            and held.field_id != self.field_id
+        ):
+            await held.on_text(turn, rest)
+        else:  # the period was refused, or led elsewhere: that screen, as it would have been
+            held.present(turn, f"~{turn.conversation.asked}", ())
+        return True
 
     def previous_row(self, turn: Turn) -> tuple[Row | None, str]:
         """The row before this one (a table's previous row, the previous relative) and how
@@ -171,8 +193,12 @@ class LoopMenu(Screen):
             await self.done(turn, None)
         elif verb == "add":
             await self.add(turn, None)
-        else:
+        elif from_button or not await self.typed_row(turn, text):
             await super().on_text(turn, text, from_button=from_button)
+
+    async def typed_row(self, turn: Turn, text: str) -> bool:
+        """Whether ``text`` is a new row typed at the menu, begun with it (tables.py)."""
+        return False
 
     async def add(self, turn: Turn, payload: None) -> None:
         turn.nav.reask()

@@ -317,12 +317,19 @@ class Question(Screen):
                 fdef, text, form=turn.wiring.form, today=turn.today, period_start=screen.start
             )
         except AnswerError as exc:
+            if not from_button and await screen.answer_with_next(turn, fdef, text):
+                return
             turn.say(t("parse_failed", error=exc.message))
             turn.nav.ask(screen, exc.options)
             return
         if fdef.unknown_allowed and parsed.text == parsers.UNKNOWN:
             turn.note(t("not_answer.unknown_stored", n=self.item))
         await screen.store(turn, fdef, parsed)
+
+    async def answer_with_next(self, turn: Turn, fdef: FieldDef, text: str) -> bool:
+        """Whether ``text``, no answer to this question, holds it and the next question's
+        answer and was taken so (a table's row typed in one line: loops.py)."""
+        return False
 
     def holds_other(self, turn: Turn, fdef: FieldDef, text: str) -> bool:
         """A text unlike the answer just stored, while its better writing is offered, is

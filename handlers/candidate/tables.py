@@ -9,8 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from forms import parsers
 from forms.dossier import Row
-from forms.model import FieldDef, TableDef
+from forms.model import FieldDef, Kind, TableDef
 from forms.texts import render
 from handlers.candidate.actions import ADD, DONE
 from handlers.candidate.core import Screen, Shown, Turn, on
@@ -95,6 +96,32 @@ class ColumnQuestion(RowQuestion):
     def next(self, turn: Turn) -> Screen:
         return self.next_field(turn) or RowsMenu(self.item)
 
+    async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
+        if from_button or not await self._next_row_typed(turn, text):
+            # the base's named: a slotted dataclass has no zero-argument super()
+            await RowQuestion.on_text(self, turn, text, from_button=from_button)
+
+    async def _next_row_typed(self, turn: Turn, text: str) -> bool:
+        """The next row's line typed at this row's last question, an optional one ("9/2016 -
+        6/2020: sinh viên …" at «Chức vụ»): this question skipped, the line a new row."""
+        fdef = self.field_def(turn)
+        if (
+            self.revisit
+            or fdef is None
+            or fdef.required
+            or fdef.kind is Kind.PERIOD
+            or self.table(turn).columns[0].kind is not Kind.PERIOD
+            or self.next_field(turn) is not None
+            or parsers.split_period(text) is None
+        ):
+            return False
+        held = await turn.hold_next(self.skip(turn, None))
+        if isinstance(held, RowsMenu):
+            return await held.typed_row(turn, text)
+        if held is not None:
+            held.present(turn, f"~{turn.conversation.asked}", ())
+        return True
+
     async def write(self, turn: Turn, values: Mapping[str, str]) -> Question:
         item, table = self.item_def(turn), self.table(turn)
         rows = turn.d.rows(table.id)
@@ -169,6 +196,16 @@ class RowsMenu(LoopMenu):
         row = len(turn.d.rows(table.id))
         turn.nav.goto(ColumnQuestion(item=self.item, row=row, field_id=table.columns[0].id))
 
+    async def typed_row(self, turn: Turn, text: str) -> bool:
+        """A row typed at the menu instead of tapping «Thêm» ("từ 9/2013 đến 6/2016 học THPT
+        Lê Lợi"): a new row, its first question answered with ``text``."""
+        if self.table(turn).columns[0].kind is not Kind.PERIOD or not _starts_with_period(text):
+            return False
+        held = await turn.hold_next(self.add(turn, None))
+        if held is not None:
+            await held.on_text(turn, text)
+        return True
+
     @on(DONE)
     async def done(self, turn: Turn, payload: None) -> None:
         table = self.table(turn)
@@ -195,3 +232,14 @@ class RowsMenu(LoopMenu):
             return
         first = turn.structure.row_fields(item, rows[index])[0]
         turn.nav.goto(ColumnQuestion(item=self.item, row=index, field_id=first.id, revisit=True))
+
+
+def _starts_with_period(text: str) -> bool:
+    """A period alone ("9/2013 - 6/2016") or at the head of a row's line."""
+    if parsers.split_period(text) is not None:
+        return True
+    try:
+        parsers.parse_period(text)
+    except parsers.ParseError:
+        return False
+    return True
