@@ -630,10 +630,10 @@ class Delivery:
                 await self._deliver(notice)
         return new_id
 
-    async def _fence(self, tx: Tx, row: Pending) -> None:
-        """Raise :class:`NotOurs` (rolling ``tx`` back) if the chat is no longer ours: the
-        mark of a sent reply is fenced by the chat's lease (several workers)."""
-        return None
+    async def _mark_sent(self, tx: Tx, row: Pending, message_id: str) -> None:
+        """Record ``row`` sent in ``tx``. Several workers: only while the chat is ours (the
+        mark is fenced by the chat's lease), else :class:`NotOurs`, rolling ``tx`` back."""
+        await tx.repo(Outbox).sent(row.id, message_id)
 
     async def _sent(
         self, row: Pending, reply: Reply, target: str, message_id: str
@@ -755,8 +755,8 @@ class _SentMarks:
         async with d.db.transaction(d.wall()) as tx:
             outbox = tx.repo(Outbox)
             for m in marks:
-                await d._fence(tx, m.row)  # another worker's chat now: NotOurs, rolled back
-                await outbox.sent(m.row.id, m.message_id)
+                # another worker's chat now: NotOurs, rolled back
+                await d._mark_sent(tx, m.row, m.message_id)
                 hook = d.remembered if m.remember and m.message_id else None
                 if hook is not None:  # it may queue rows in this transaction: read below
                     await hook(tx, m.remember, d.platform, m.target, m.message_id)

@@ -43,6 +43,7 @@ import secrets
 import socket
 import time
 from collections.abc import Callable
+from sqlite3 import Row
 
 from bot.delivery import Delivery, NotOurs, Step
 from bot.intake import Intake
@@ -50,9 +51,10 @@ from bot.settings import Settings
 from handlers.events import Chat
 from handlers.failures import failure_place
 from storage.db import Database, Tx
-from storage.inbox import Inbox, Received
+from storage.inbox import Inbox, Received, received
 from storage.leases import Fence, Leases
-from storage.outbox import Outbox, Pending
+from storage.outbox import Outbox, Pending, first_pending
+from storage.session import Params
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +107,25 @@ class SharedWorkers(Workers):
         holder = holder or self.holder
         async with self.db.transaction(single=True) as tx:  # one statement: no BEGIN/COMMIT
             taken = await tx.repo(Leases).take(name, holder, seconds or self.seconds)
+        self._note(name, holder, taken)
+        return taken
+
+    async def take_reading(
+        self, name: str, read: str, params: Params, holder: str = ""
+    ) -> list[Row] | None:
+        """:meth:`take`, and the rows of ``read`` (the work the lease is for) read after it,
+        one round trip on PostgreSQL; None: not taken."""
+        holder = holder or self.holder
+        async with self.db.transaction(single=True) as tx:
+            rows = await tx.repo(Leases).take_reading(name, holder, self.seconds, read, params)
+        self._note(name, holder, rows is not None)
+        return rows
+
+    def _note(self, name: str, holder: str, taken: bool) -> None:
         if taken:
             self._taken[(name, holder)] = time.monotonic()
         else:
             self._taken.pop((name, holder), None)
-        return taken
 
     async def renew(self, name: str, holder: str = "") -> bool:
         holder = holder or self.holder
@@ -132,6 +148,16 @@ class SharedWorkers(Workers):
         async with self.db.transaction(single=True) as tx:
             await tx.repo(Leases).release(name, holder)
 
+    async def release_reading(
+        self, name: str, read: str, params: Params, holder: str = ""
+    ) -> list[Row]:
+        """:meth:`release`, and the rows of ``read`` read after the drop (work left to this
+        holder by a worker that found the lease held), one round trip on PostgreSQL."""
+        holder = holder or self.holder
+        self._taken.pop((name, holder), None)
+        async with self.db.transaction(single=True) as tx:
+            return await tx.repo(Leases).release_reading(name, holder, read, params)
+
     def fence(self, name: str, holder: str = "") -> Fence | None:
         return Fence(name, holder or self.holder)
 
@@ -152,7 +178,7 @@ class SharedIntake(Intake):
 
     serve_own_chat = False  # a person's rows are processed in one loop: replies get workers
 
-    def __init__(self, *args: object, workers: Workers, **kwargs: object) -> None:
+    def __init__(self, *args: object, workers: SharedWorkers, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.workers = workers
         self._draining: set[tuple[str, str]] = set()
@@ -186,25 +212,23 @@ class SharedIntake(Intake):
             self._draining.discard(key)
 
     async def _drain_while_ours(self, key: tuple[str, str], name: str) -> None:
+        # the lease's take and drop each carry the read that follows them (one round trip
+        # each on PostgreSQL): the person's first rows, and whether any is left
         while True:
             self._again.discard(key)
-            if not await self.workers.take(name):
+            rows = await self.workers.take_reading(name, Inbox.UNPROCESSED_OF, (*key, BATCH))
+            if rows is None:
                 return  # another worker holds this person: it takes the row
             try:
-                await self._drain_held(key, name)
+                await self._drain_held(key, name, received(rows))
             finally:
-                await self.workers.release(name)
+                left = await self.workers.release_reading(name, Inbox.UNPROCESSED_OF, (*key, 1))
             # rows stored while we held the lease by a worker that found it taken
-            if key not in self._again and not await self._waiting(key):
+            if key not in self._again and not left:
                 return
 
-    async def _drain_held(self, key: tuple[str, str], name: str) -> None:
-        while True:
-            self._again.discard(key)
-            async with self.db.read() as s:
-                rows = await s.repo(Inbox).unprocessed_of(*key, limit=BATCH)
-            if not rows:
-                return
+    async def _drain_held(self, key: tuple[str, str], name: str, rows: list[Received]) -> None:
+        while rows:
             fence = self.workers.fence(name)
             for row in rows:
                 done = self.stats.processed
@@ -214,14 +238,12 @@ class SharedIntake(Intake):
                 if not await self.workers.renew(name):
                     return  # lost it (a long stall): the new holder goes on in order
             # read again only if there may be more: a full batch, or a row this worker stored
-            # meanwhile; another worker's rows are looked for after the drop (a read less per
-            # update on PostgreSQL, where a read is a round trip)
+            # meanwhile; another worker's rows are looked for with the drop
             if len(rows) < BATCH and key not in self._again:
                 return
-
-    async def _waiting(self, key: tuple[str, str]) -> bool:
-        async with self.db.read() as s:
-            return bool(await s.repo(Inbox).unprocessed_of(*key, limit=1))
+            self._again.discard(key)
+            async with self.db.read() as s:
+                rows = await s.repo(Inbox).unprocessed_of(*key, limit=BATCH)
 
 
 class SharedDelivery(Delivery):
@@ -231,10 +253,13 @@ class SharedDelivery(Delivery):
 
     sole_sender = False  # other workers queue replies too: every next row is read
 
-    def __init__(self, *args: object, workers: Workers, **kwargs: object) -> None:
+    def __init__(self, *args: object, workers: SharedWorkers, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.workers = workers
         self._holders: dict[str, str] = {}
+        #: chat id -> its next row as read with the lease's take, and the chat's wake count
+        #: before that read (:meth:`_read_next`)
+        self._first: dict[str, tuple[int, Pending | None]] = {}
         self._serial = itertools.count(1)
         #: how long an answer waits for the question another worker is sending to be marked
         #: delivered: 2 s was too short on a loaded 2-core machine (answers judged against a
@@ -243,29 +268,43 @@ class SharedDelivery(Delivery):
         self.prompt_wait = 5.0
 
     async def _work(self, chat_id: str, chat_kind: str) -> None:
+        # the lease's take and drop each carry the read that follows them (one round trip
+        # each on PostgreSQL): the chat's next row, and whether one is left
         name = f"chat:{self.platform}:{chat_id}"
         holder = f"{self.workers.holder}/{next(self._serial)}"
+        next_row = (self.platform, chat_id)
+        wakes = self._wakes.get(chat_id, 0)
         try:
-            taken = await self.workers.take(name, holder)
+            rows = await self.workers.take_reading(name, Outbox.NEXT, next_row, holder)
         except Exception as exc:
-            taken = False
+            rows = None
             log.error(
                 "could not take a chat's lease; the sweep tries again: %s", failure_place(exc)
             )
-        if not taken:
+        if rows is None:
             self._workers.pop(chat_id, None)
             if not self._workers:
                 self._idle.set()
             return
         self._holders[chat_id] = holder
+        self._first[chat_id] = (wakes, first_pending(rows))
         try:
             await super()._work(chat_id, chat_kind)
         finally:
             self._holders.pop(chat_id, None)
-            await self.workers.release(name, holder)
+            self._first.pop(chat_id, None)
+            left = await self.workers.release_reading(name, Outbox.NEXT, next_row, holder)
         # replies queued while we held the chat by a worker that found it taken
-        if not self._stopping and await self._pending(chat_id):
+        if not self._stopping and left:
             self.wake(chat_id, chat_kind)
+
+    async def _read_next(self, chat_id: str) -> Pending | None:
+        # the row read with the lease's take, unless it read none and the chat was woken
+        # since (a row of this process committed after that read)
+        first = self._first.pop(chat_id, None)
+        if first is not None and (first[1] is not None or self._wakes.get(chat_id, 0) == first[0]):
+            return first[1]
+        return await super()._read_next(chat_id)
 
     async def settled(self, chat: Chat, timeout: float = 10.0) -> None:
         """As :meth:`Delivery.settled`, and across workers: the question the person answers
@@ -290,10 +329,10 @@ class SharedDelivery(Delivery):
             raise LeaseLost(f"the chat of reply {row.id} was taken over")
         return await super()._call_landing(row, target, step)
 
-    async def _fence(self, tx: Tx, row: Pending) -> None:
-        holder = self._holders.get(row.chat_id)
-        fence = self.workers.fence(f"chat:{self.platform}:{row.chat_id}", holder or "")
-        if holder is not None and fence is not None and not await tx.repo(Leases).hold(fence):
+    async def _mark_sent(self, tx: Tx, row: Pending, message_id: str) -> None:
+        holder = self._holders.get(row.chat_id)  # None: a moved chat's notice (no lease)
+        fence = None if holder is None else Fence(f"chat:{self.platform}:{row.chat_id}", holder)
+        if not await tx.repo(Outbox).sent(row.id, message_id, fence):
             raise LeaseLost(f"the chat of reply {row.id} was taken over before its mark")
 
     async def _waiting(self, row: Pending) -> bool:
@@ -304,11 +343,6 @@ class SharedDelivery(Delivery):
         if holder is None:  # a moved chat's notice, sent under the old chat's lease
             return True
         return await self.workers.renew(f"chat:{self.platform}:{chat_id}", holder)
-
-    async def _pending(self, chat_id: str) -> bool:
-        async with self.db.read() as s:
-            row = await s.repo(Outbox).next(self.platform, chat_id)
-        return row is not None
 
 
 async def sweep(intake: Intake, delivery: Delivery) -> None:

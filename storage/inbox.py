@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from storage.db import Repo, Tx
 from storage.leases import Fence, Leases
@@ -52,6 +53,11 @@ class Received:
     fence: Fence | None = None
     #: ``Incoming.update`` when stored by this process (None when read back)
     update: object = field(default=None, compare=False, repr=False)
+
+
+def received(rows: Sequence[Any]) -> list[Received]:
+    """Rows of :attr:`Inbox.UNPROCESSED_OF` as :class:`Received`."""
+    return [Received(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
 
 
 class Inbox(Repo):
@@ -142,15 +148,16 @@ class Inbox(Repo):
         )
         return [Received(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
 
+    #: :meth:`unprocessed_of`'s statement (bot/workers.py also reads it with a lease's take)
+    UNPROCESSED_OF = (
+        "SELECT id, platform, update_key, person, raw FROM inbox"
+        " WHERE platform = ? AND person = ? AND processed_at IS NULL ORDER BY id LIMIT ?"
+    )
+
     async def unprocessed_of(self, platform: str, person: str, limit: int = 50) -> list[Received]:
         """One person's stored updates not processed yet, oldest first (several workers: the
         worker holding the person's lease takes them in this order, bot/workers.py)."""
-        rows = await self.s.fetchall(
-            "SELECT id, platform, update_key, person, raw FROM inbox"
-            " WHERE platform = ? AND person = ? AND processed_at IS NULL ORDER BY id LIMIT ?",
-            (platform, person, limit),
-        )
-        return [Received(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+        return received(await self.s.fetchall(self.UNPROCESSED_OF, (platform, person, limit)))
 
     async def waiting_people(self, limit: int = 1000) -> list[tuple[str, str]]:
         """(platform, person) of everyone with an unprocessed update, oldest waiting first."""

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from sqlite3 import Row
 
 from storage.db import Repo, Tx
 from storage.dialect import APPLICATION_NAME, IDLE_IN_TRANSACTION_MS
-from storage.session import utc_iso
+from storage.session import Params, utc_iso
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,14 @@ class Leases(Repo):
     #: :meth:`hold`'s statement (storage/inbox.py runs it with its mark on PostgreSQL)
     HOLD = "UPDATE leases SET holder = holder WHERE name = ? AND holder = ?"
 
+    #: :meth:`take`'s statement: taken when free, expired or already ours (one row changed)
+    TAKE = (
+        "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)"
+        " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until"
+        " WHERE leases.holder = excluded.holder OR leases.until < ?"
+    )
+    RELEASE = "DELETE FROM leases WHERE name = ? AND holder = ?"
+
     def _tx(self) -> Tx:
         tx = self.s
         assert isinstance(tx, Tx), "leases are taken inside a transaction"
@@ -48,15 +57,28 @@ class Leases(Repo):
 
     async def take(self, name: str, holder: str, seconds: float) -> bool:
         """Take or renew ``name`` for ``seconds`` from now; False if another holds it."""
-        tx = self._tx()
-        until = utc_iso(datetime.fromisoformat(tx.now) + timedelta(seconds=seconds))
-        changed = await tx.execute(
-            "INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)"
-            " ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until"
-            " WHERE leases.holder = excluded.holder OR leases.until < ?",
-            (name, holder, until, tx.now),
+        return await self._tx().execute(self.TAKE, self._take_params(name, holder, seconds)) == 1
+
+    def _take_params(self, name: str, holder: str, seconds: float) -> tuple[str, str, str, str]:
+        now = self._tx().now
+        return name, holder, utc_iso(datetime.fromisoformat(now) + timedelta(seconds=seconds)), now
+
+    async def take_reading(
+        self, name: str, holder: str, seconds: float, read: str, params: Params
+    ) -> list[Row] | None:
+        """:meth:`take`, and the rows of ``read`` (the work the lease is for) read after it
+        in the same round trip on PostgreSQL; None: not taken (the rows are dropped)."""
+        taken, rows = await self._tx().write_then_read(
+            self.TAKE, self._take_params(name, holder, seconds), read, params
         )
-        return changed == 1
+        return rows if taken == 1 else None
+
+    async def release_reading(self, name: str, holder: str, read: str, params: Params) -> list[Row]:
+        """:meth:`release`, and the rows of ``read`` read after the drop in the same round
+        trip on PostgreSQL: work stored by another worker that found the lease held (it left
+        the work to the holder) is committed before the drop, so this read sees it."""
+        _, rows = await self._tx().write_then_read(self.RELEASE, (name, holder), read, params)
+        return rows
 
     async def renew(self, name: str, holder: str, seconds: float) -> bool:
         """Extend ``name`` for ``seconds`` from now if ``holder`` still holds it (expired or
@@ -78,12 +100,7 @@ class Leases(Repo):
 
     async def release(self, name: str, holder: str) -> bool:
         """Drop ``name`` if ``holder`` still holds it."""
-        return (
-            await self._tx().execute(
-                "DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder)
-            )
-            == 1
-        )
+        return await self._tx().execute(self.RELEASE, (name, holder)) == 1
 
     async def end_stalled(
         self, application: str = APPLICATION_NAME, idle_ms: int = IDLE_IN_TRANSACTION_MS

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from storage.db import Repo, Tx
+from storage.leases import Fence, Leases
 
 ChatKey = tuple[str, str]  # (platform, chat id)
 Queued = Callable[[Sequence["Pending"]], object]
@@ -125,6 +126,11 @@ def _pending(row: sqlite3.Row) -> Pending:
     )
 
 
+def first_pending(rows: Sequence[sqlite3.Row]) -> Pending | None:
+    """The first of rows read by :attr:`Outbox.NEXT` (None: none)."""
+    return _pending(rows[0]) if rows else None
+
+
 def _queued(row_id: int, m: Message, now: str) -> Pending:
     """The row :meth:`Outbox.add` just inserted, as :meth:`Outbox.next` would read it."""
     return Pending(
@@ -197,14 +203,15 @@ class Outbox(Repo):
             tx.after_commit(lambda: _announce(watching, queued))
         return ids
 
+    #: :meth:`next`'s statement (bot/workers.py also reads it with a chat's lease)
+    NEXT = (
+        f"SELECT {_COLUMNS} FROM outbox INDEXED BY outbox_pending"
+        " WHERE platform = ? AND chat_id = ? AND status = 'pending' ORDER BY id LIMIT 1"
+    )
+
     async def next(self, platform: str, chat_id: str) -> Pending | None:
         """The chat's oldest pending reply."""
-        row = await self.s.fetchone(
-            f"SELECT {_COLUMNS} FROM outbox INDEXED BY outbox_pending"
-            " WHERE platform = ? AND chat_id = ? AND status = 'pending' ORDER BY id LIMIT 1",
-            (platform, chat_id),
-        )
-        return _pending(row) if row is not None else None
+        return first_pending(await self.s.fetchall(self.NEXT, (platform, chat_id)))
 
     async def last_id(self) -> int:
         return int(await self.s.fetchval("SELECT MAX(id) FROM outbox", default=0) or 0)
@@ -226,13 +233,27 @@ class Outbox(Repo):
         )
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
-    async def sent(self, row_id: int, message_id: str) -> None:
-        """Delivered; ``message_id`` is the platform's id of the (last) message it became."""
+    async def sent(self, row_id: int, message_id: str, fence: Fence | None = None) -> bool:
+        """Delivered; ``message_id`` is the platform's id of the (last) message it became.
+        ``fence``: only if its lease is still held (several workers, storage/leases.py);
+        False: it is not, nothing marked, roll back."""
         tx = self._tx()
-        await tx.execute(
-            f"UPDATE outbox SET status = 'sent', message_id = ?, {_DONE} WHERE id = ?",
-            (message_id, tx.now, row_id),
-        )
+        mark = f"UPDATE outbox SET status = 'sent', message_id = ?, {_DONE} WHERE id = ?"
+        params = (message_id, tx.now, row_id)
+        if fence is not None and tx.dialect.postgres:
+            # the lease's check (its row locked until the commit) and the mark in one
+            # statement, one round trip; the answer says whether the lease was held
+            held = await tx.fetchval(
+                f"WITH held AS ({Leases.HOLD} RETURNING 1),"
+                f" marked AS ({mark} AND EXISTS (SELECT 1 FROM held))"
+                " SELECT count(*) FROM held",
+                (fence.name, fence.holder, *params),
+            )
+            return bool(held)
+        if fence is not None and not await tx.repo(Leases).hold(fence):
+            return False
+        await tx.execute(mark, params)
+        return True
 
     async def supersede(self, row_id: int) -> None:
         """Not to deliver: a later reply replaces it (a document asked for again before it was

@@ -158,6 +158,26 @@ class PgConnection:
             await cursor.execute(query, args)
         return cursor
 
+    async def write_then_read(
+        self, write: str, write_params: Params, read: str, read_params: Params
+    ) -> tuple[int, list[PgRow]]:
+        """A write and the read that follows it in ONE round trip (a lease's take or drop
+        and the rows it is for): sent in one pipeline they run in order as one implicit
+        transaction, and the read, a statement of its own, sees what was committed before
+        the write ran and the write itself (READ COMMITTED: a snapshot per statement).
+        Returns the write's row count and the read's rows. In a ``single`` unit they count
+        as its one statement: together they are atomic."""
+        self._count_single()
+        written = self.raw.cursor(row_factory=_rows)
+        reading = self.raw.cursor(row_factory=_rows)
+        async with self.raw.pipeline():
+            if self._begin:
+                self._begin = False
+                await self.raw.execute(b"BEGIN")
+            await written.execute(to_pyformat(write), tuple(write_params))
+            await reading.execute(to_pyformat(read), tuple(read_params))
+        return written.rowcount, await reading.fetchall()
+
     async def executemany(self, sql: str, rows: Iterable[Params]) -> psycopg.AsyncCursor[PgRow]:
         if self._single is not None:  # several statements: not atomic without a transaction
             raise RuntimeError("a single-statement transaction ran executemany")

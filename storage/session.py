@@ -155,6 +155,18 @@ class SqlTx(SqlSession):
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         await self.conn.executemany(sql, rows)
 
+    async def write_then_read(
+        self, write: str, write_params: Params, read: str, read_params: Params
+    ) -> tuple[int, list[sqlite3.Row]]:
+        """Run a write, then a read that must see it and what was committed before it;
+        returns the rows changed and the rows read. PostgreSQL: one round trip for both
+        (``PgConnection.write_then_read``)."""
+        if self.dialect.postgres:
+            conn = cast("PgConnection", self.conn)
+            changed, rows = await conn.write_then_read(write, write_params, read, read_params)
+            return changed, cast(list[sqlite3.Row], rows)
+        return await self.execute(write, write_params), await self.fetchall(read, read_params)
+
     @contextlib.asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         """A statement that may fail (a unique key's backstop) without ending the transaction:

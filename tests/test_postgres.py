@@ -17,11 +17,13 @@ import pytest
 from psycopg import pq
 
 from bot.settings import Settings
+from bot.workers import SharedWorkers
 from storage import pg
 from storage.db import PG_MIGRATIONS, Database, migration_files, transient
 from storage.dialect import to_pyformat
-from storage.inbox import Inbox, Incoming
+from storage.inbox import Inbox, Incoming, received
 from storage.leases import Fence, Leases
+from storage.outbox import Message, Outbox
 from storage.pg import PgConnection
 
 
@@ -182,6 +184,70 @@ async def test_an_update_marked_under_a_lease_is_one_statement_and_still_fenced(
             assert not await tx.repo(Inbox).mark_processed(row.id, Fence(person, "a"))
         async with db.read() as r:
             assert await r.repo(Inbox).unprocessed_of("telegram", "7") == []
+    finally:
+        await db.close()
+        pg_server.drop(url)
+
+
+async def test_a_lease_is_taken_and_dropped_with_the_read_that_follows_in_one_round_trip(
+    pg_server: Any,
+) -> None:
+    url = pg_server.fresh()
+    db = await Database.open(url)
+    a, b = SharedWorkers(db, seconds=30), SharedWorkers(db, seconds=30)
+    person, first, one = "person:telegram:7", ("telegram", "7", 50), ("telegram", "7", 1)
+    try:
+        async with db.transaction() as tx:
+            stored = await tx.repo(Inbox).receive(
+                [Incoming("telegram", f"u{i}", "7", b"{}") for i in range(3)]
+            )
+        with RoundTrips(db) as take:
+            rows = await a.take_reading(person, Inbox.UNPROCESSED_OF, first)
+        assert take.count == 1  # the take and the person's rows: one message, one answer
+        assert [r.id for r in received(rows or [])] == [r.id for r in stored]
+        assert await b.take_reading(person, Inbox.UNPROCESSED_OF, first) is None  # held
+        async with db.transaction() as tx:
+            assert await tx.repo(Inbox).mark_processed(stored[0].id, Fence(person, a.holder))
+        with RoundTrips(db) as drop:
+            left = await a.release_reading(person, Inbox.UNPROCESSED_OF, one)
+        assert drop.count == 1
+        assert [r.id for r in received(left)] == [stored[1].id]  # read after the mark
+        rows = await b.take_reading(person, Inbox.UNPROCESSED_OF, first)  # dropped: free
+        assert [r.id for r in received(rows or [])] == [r.id for r in stored[1:]]
+        assert not await a.renew(person)  # a's hold was forgotten with the drop
+    finally:
+        await db.close()
+        pg_server.drop(url)
+
+
+async def test_a_reply_marked_under_a_chats_lease_is_one_statement_and_still_fenced(
+    pg_server: Any,
+) -> None:
+    url = pg_server.fresh()
+    db = await Database.open(url)
+    chat = "chat:telegram:9"
+    try:
+        async with db.transaction() as tx:
+            first, second = await tx.repo(Outbox).add(
+                [
+                    Message("telegram", "9", "private", b"x"),
+                    Message("telegram", "9", "private", b"y"),
+                ]
+            )
+            assert await tx.repo(Leases).take(chat, "a/1", 30)
+        with RoundTrips(db) as marks:
+            async with db.transaction() as tx:  # a stale sender's mark: refused, nothing marked
+                assert not await tx.repo(Outbox).sent(first, "m1", Fence(chat, "b/1"))
+            async with db.transaction() as tx:
+                assert await tx.repo(Outbox).sent(first, "m1", Fence(chat, "a/1"))
+        assert marks.count == 4  # BEGIN + the checked mark, COMMIT; twice
+        async with db.transaction() as tx:  # a row erased meanwhile: the lease still held
+            await tx.execute("DELETE FROM outbox WHERE id = ?", (second,))
+            assert await tx.repo(Outbox).sent(second, "m2", Fence(chat, "a/1"))
+        async with db.read() as r:
+            assert await r.repo(Outbox).status(first) == "sent"
+            assert await r.repo(Outbox).next("telegram", "9") is None
+            assert await r.fetchval("SELECT message_id FROM outbox WHERE id = ?", (first,)) == "m1"
     finally:
         await db.close()
         pg_server.drop(url)

@@ -595,7 +595,7 @@ async def test_a_worker_paused_past_its_lease_commits_and_sends_nothing_twice(
     # was marked sent once: the paused worker's mark was refused by the chat's fence
     assert it.api.repeats.get(chat_id) == 1, it.api.repeats
     assert "LeaseLost at bot/workers.py" in it.log.read_text()
-    assert "(_fence)" in it.log.read_text(), it.log.read_text()[-3000:]
+    assert "(_mark_sent)" in it.log.read_text(), it.log.read_text()[-3000:]
 
 
 async def pause_past_lease(it: Run, script: list[Step]) -> int:

@@ -22,6 +22,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 from admission.clock import FixedClock
 from bot import event_loop
@@ -77,10 +78,16 @@ def log_processing(folder: Path) -> None:
     sent_log = os.open(folder / f"sent-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     sent = Outbox.sent
 
-    async def marked_sent(self: Outbox, row_id: int, message_id: str) -> None:
-        await sent(self, row_id, message_id)
-        line = f"{row_id}\n".encode()
-        self._tx().after_commit(lambda: os.write(sent_log, f"{time.time_ns()} ".encode() + line))
+    async def marked_sent(
+        self: Outbox, row_id: int, message_id: str, fence: Fence | None = None
+    ) -> bool:
+        done = await sent(self, row_id, message_id, fence)
+        if done:
+            line = f"{row_id}\n".encode()
+            self._tx().after_commit(
+                lambda: os.write(sent_log, f"{time.time_ns()} ".encode() + line)
+            )
+        return done
 
     Outbox.sent = marked_sent  # type: ignore[method-assign]
 
@@ -102,6 +109,23 @@ def count_statements(out: Path) -> None:
         return await execute(self, sql, params)  # type: ignore[arg-type]
 
     pg.PgConnection.execute = counted  # type: ignore[assignment,method-assign]
+    write_then_read = pg.PgConnection.write_then_read
+
+    async def counted_pair(self: pg.PgConnection, write: str, wp: Any, read: str, rp: Any) -> Any:
+        counts["(pipelined pairs: one round trip each)"] += 1
+        for sql in (write, read):
+            counts[" ".join(sql.split())[:160]] += 1
+        return await write_then_read(self, write, wp, read, rp)
+
+    pg.PgConnection.write_then_read = counted_pair  # type: ignore[method-assign]
+    commit = pg.PgConnection.commit
+
+    async def counted_commit(self: pg.PgConnection) -> None:
+        if self._single is None and not self._begin:  # one is sent (storage/pg.py)
+            counts["COMMIT"] += 1
+        await commit(self)
+
+    pg.PgConnection.commit = counted_commit  # type: ignore[method-assign]
     atexit.register(lambda: out.write_text(json.dumps(counts.most_common(), indent=1)))
 
 
