@@ -452,6 +452,18 @@ def split_period(s: str) -> tuple[str, str] | None:
     return text[: head.end()].strip(), rest
 
 
+def starts_with_period(s: str) -> bool:
+    """A period alone ("9/2013 - 6/2016") or at the head of a line (:func:`split_period`):
+    what a timeline's row begins with."""
+    if split_period(s) is not None:
+        return True
+    try:
+        parse_period(s)
+    except ParseError:
+        return False
+    return True
+
+
 def format_period(p: Period) -> tuple[str, str]:
     """The two booklet cells: ("09/2019", "06/2024") or ("09/2019", "nay")."""
     return format_month(p.start), ("nay" if p.end is None else format_month(p.end))

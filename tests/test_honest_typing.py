@@ -154,3 +154,20 @@ async def test_a_timeline_line_typed_whole_fills_its_row(router: Router) -> None
     assert "Giai đoạn thứ 4" in said
     rows = (await dossier(router, client)).rows("cong_tac")
     assert len(rows) == 3 and rows[2].get("chuc_vu", "") == ""
+
+
+async def test_a_trip_typed_at_the_gate_is_yes_and_the_first_row(router: Router) -> None:
+    """ "3/2019 - 9/2019 học tiếng Nhật" to "…đi nước ngoài chưa?" was refused ("trả lời có
+    hoặc không"): it says «Có» and begins the table of item (18)."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("/sua 18")
+    said = client.texts(await client.send("3/2019 - 9/2019 học tiếng Nhật"))
+    assert "Đã ghi: có\nĐã ghi: 03/2019 - 09/2019\nĐã ghi: học tiếng Nhật" in said
+    assert "Nước nào?" in said
+    said = client.texts(await client.send("ok"))  # chatter at the next question: no answer
+    assert "Đã ghi" not in said
+    rows = (await dossier(router, client)).rows("nuoc_ngoai")
+    assert [(r["tu"], r["den"], r["noi_dung"]) for r in rows] == [
+        ("03/2019", "09/2019", "học tiếng Nhật")
+    ]

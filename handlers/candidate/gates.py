@@ -8,11 +8,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from forms import parsers
 from forms.model import Kind
 from forms.texts import message, render_filled
 from handlers.candidate.actions import NO, YES
 from handlers.candidate.core import Confirm, Screen, Shown, Turn, on
 from handlers.candidate.intent import read, social
+from handlers.candidate.loops import LoopMenu
 from handlers.candidate.questions import nav_buttons
 from handlers.candidate.structure import NO as ANSWER_NO
 from handlers.candidate.structure import YES as ANSWER_YES
@@ -77,12 +79,30 @@ class Gate(Screen):
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
         reading = read(text, Kind.YES_NO)
+        if reading.yes_no is None and await self.typed_row(turn, text):
+            return
         if reading.yes_no is None or not reading.is_answer:
             why = social(reading)
             turn.say(t(f"not_answer.{why}") if why else message("parse.yes_no.invalid"))
             turn.nav.reask()
             return
         await self.answer(turn, reading.yes_no)
+
+    async def typed_row(self, turn: Turn, text: str) -> bool:
+        """The item's first row typed instead of «Có» ("3/2019 - 9/2019 học tiếng Nhật tại
+        Nhật Bản" to "…đi nước ngoài chưa?"): «Có», and the line begins the table."""
+        table = turn.structure.item(self.item).table
+        if table is None or table.columns[0].kind is not Kind.PERIOD:
+            return False
+        if not parsers.starts_with_period(text):
+            return False
+        held = await turn.hold_next(self.answer(turn, True))
+        if isinstance(held, LoopMenu):
+            if not await held.typed_row(turn, text):
+                held.present(turn, f"~{turn.conversation.asked}", ())
+        elif held is not None:
+            await held.on_text(turn, text)
+        return True
 
     @on(YES)
     async def yes(self, turn: Turn, payload: None) -> None:

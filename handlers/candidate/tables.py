@@ -199,7 +199,9 @@ class RowsMenu(LoopMenu):
     async def typed_row(self, turn: Turn, text: str) -> bool:
         """A row typed at the menu instead of tapping «Thêm» ("từ 9/2013 đến 6/2016 học THPT
         Lê Lợi"): a new row, its first question answered with ``text``."""
-        if self.table(turn).columns[0].kind is not Kind.PERIOD or not _starts_with_period(text):
+        if self.table(turn).columns[0].kind is not Kind.PERIOD or not parsers.starts_with_period(
+            text
+        ):
             return False
         held = await turn.hold_next(self.add(turn, None))
         if held is not None:
@@ -232,14 +234,3 @@ class RowsMenu(LoopMenu):
             return
         first = turn.structure.row_fields(item, rows[index])[0]
         turn.nav.goto(ColumnQuestion(item=self.item, row=index, field_id=first.id, revisit=True))
-
-
-def _starts_with_period(text: str) -> bool:
-    """A period alone ("9/2013 - 6/2016") or at the head of a row's line."""
-    if parsers.split_period(text) is not None:
-        return True
-    try:
-        parsers.parse_period(text)
-    except parsers.ParseError:
-        return False
-    return True
