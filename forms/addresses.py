@@ -591,6 +591,9 @@ def _marker_table() -> dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]]:
 
 
 _MARKERS = _marker_table()
+#: The last word of every marker: most typed words end none, and are passed over by this
+#: one look-up (:func:`_marker_at` is asked of every span of up to three words, often twice).
+_MARKER_ENDS = frozenset(words[-1] for words in _MARKERS)
 
 
 @dataclass(slots=True)
@@ -604,7 +607,7 @@ class _Marker:
 
 def _marker_at(toks: list[_Tok], j: int, i: int) -> tuple[str, str] | None:
     """(level, unit) if ``toks[j:i]`` is a marker as typed (diacritics, if any, must agree)."""
-    if toks[j].seg != toks[i - 1].seg:
+    if toks[i - 1].f not in _MARKER_ENDS or toks[j].seg != toks[i - 1].seg:
         return None
     entry = _MARKERS.get(tuple(t.f for t in toks[j:i]))
     if entry is None:

@@ -90,24 +90,22 @@ def render(template: str, **context: Any) -> str:
 _PLAIN = frozenset({str, int, bool, type(None)})
 
 
-Key = tuple[tuple[str, type, Any], ...]
+#: The parameters (name, value) and their types: True == 1, but it renders "True".
+Key = tuple[tuple[tuple[str, Any], ...], tuple[type, ...]]
 
 
 def _key(context: dict[str, Any]) -> Key | None:
-    """The parameters as a cache key, with their types since True == 1 renders "True"; None
-    when one is not :data:`_PLAIN` (one loop: every question asks for a few)."""
-    key = []
-    for name, value in context.items():
-        kind = type(value)
-        if kind not in _PLAIN:
-            return None
-        key.append((name, kind, value))
-    return tuple(key)
+    """The parameters as a cache key, with their types; None when one is not
+    :data:`_PLAIN` (built without a Python loop: every question asks for a few)."""
+    kinds = tuple(map(type, context.values()))
+    if not _PLAIN.issuperset(kinds):
+        return None
+    return tuple(context.items()), kinds
 
 
 @remembered(maxsize=8192)
 def _message(key: str, context: Key) -> str:
-    return _compiled(key).render({name: value for name, _, value in context})
+    return _compiled(key).render(dict(context[0]))
 
 
 #: 1 024, not 4 096: the files rendered with a person's own answers are one-offs that only
@@ -115,7 +113,7 @@ def _message(key: str, context: Key) -> str:
 #: (issue 17: 15 013 hits instead of 15 035 over 150 people, 5 MB less).
 @remembered(maxsize=1024)
 def _file(template: str, context: Key) -> str:
-    rendered = _env().get_template(template).render({name: value for name, _, value in context})
+    rendered = _env().get_template(template).render(dict(context[0]))
     return rendered.strip()
 
 
@@ -150,7 +148,7 @@ def render_filled(template: str, filled: Mapping[str, str], **context: Any) -> s
 def _outline(template: str, context: Key, shape: tuple[tuple[str, bool], ...]) -> str:
     """The template rendered with a mark for each non-empty filled value (not stripped: the
     values at its ends are put in first)."""
-    values = {name: value for name, _, value in context}
+    values = dict(context[0])
     values |= {name: f"{_MARK}{name}{_MARK}" if present else "" for name, present in shape}
     return _env().get_template(template).render(values)
 

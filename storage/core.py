@@ -182,6 +182,15 @@ class DossierRecord:
     updated_at: str
     dossier: Dossier = field(repr=False, compare=False)
 
+    def revised(self, revision: int, updated_at: str, dossier: Dossier) -> DossierRecord:
+        """The record after an answer: its new revision, time and content (spelled out, as
+        every answer makes one: ``dataclasses.replace`` walks the 13 fields' definitions)."""
+        return DossierRecord(
+            self.id, self.person_id, self.unit_id, self.form_version, revision, self.status,
+            self.review_level, self.opened_at, self.submitted_at, self.approved_at, self.locked,
+            updated_at, dossier,
+        )  # fmt: skip
+
 
 class ConcurrentChange(RuntimeError):
     """The dossier moved to another revision between load and apply."""
@@ -229,16 +238,10 @@ def apply_changes(dossier: Dossier, changes: list[Change]) -> tuple[Dossier, lis
         olds.append((old, new))
     if meta_changed:
         return Dossier.model_validate(data), olds
-    # Values are canonical strings from the parsers: rebuild without re-validating the whole
+    # Values are canonical strings from the parsers: a copy without re-validating the whole
     # dossier (the unchanged parts are shared with the previous snapshot).
-    return Dossier.model_construct(
-        form_version=data["form_version"],
-        meta=dossier.meta,
-        answers=data["answers"],
-        tables=data["tables"],
-        relatives=data["relatives"],
-        explanations=data["explanations"],
-    ), olds
+    changed = {name: data[name] for name in ("answers", "tables", "relatives", "explanations")}
+    return dossier.model_copy(update=changed), olds
 
 
 def _undo(data: dict[str, Any], rev: Revision) -> None:
@@ -500,7 +503,7 @@ class Dossiers(SqlRepo):
             last_updated_at=record.updated_at,
         )
         tx.after_commit(lambda: self._remember(record.id, revision, new_dossier))
-        return replace(record, revision=revision, updated_at=tx.now, dossier=new_dossier)
+        return record.revised(revision, tx.now, new_dossier)
 
     async def set_status(
         self, record: DossierRecord, status: DossierStatus, *, review_level: int | None = None

@@ -381,6 +381,7 @@ CONSTANT_CACHES = frozenset(
         "bot.zalo.render.long_parts",
         "forms.checks.core._items_by_number",
         "forms.checks.core._rule_order",
+        "forms.checks.core._triggers",  # by the rules' ids
         "forms.checks.timeline._country_pattern",
         "forms.classify._book",  # the phrase lists, grouped by first word
         "forms.definition.load_form",

@@ -7,13 +7,21 @@ tests pin what the plainer one guaranteed.
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from forms.checks import RULES, check_items, needed_by
+from forms.checks.core import _triggered
+from forms.definition import load_form
+from handlers.candidate.structure import answered, structure_for
 from storage.core import encode_state
 from storage.db import Database
+from tests.samples import load_sample
+from tests.test_checks_fuzz import mangled
 
 _text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)  # no lone surrogates
 _json = st.recursive(
@@ -142,3 +150,60 @@ def test_a_question_text_filled_in_is_the_one_rendered_whole(
     whole = render("chat/question.j2", **fixed, **filled)
     assert render_filled("chat/question.j2", filled, **fixed) == whole
     assert render_filled("chat/question.j2", filled, **fixed) == whole  # from the outline
+
+
+# --- the engine's lookups built once (docs/benchmarks.md, session 7, helper `engine5`) --------
+
+
+def _row_lists(structure: Any, item: Any, d: Any) -> list[tuple[dict, str | None]]:
+    if item.table is not None:
+        return [(row, None) for row in d.rows(item.table.id)]
+    if item.relatives is not None:
+        codes = {r.code for r in item.relatives.relations}
+        return [(row, row.get("quan_he")) for row in d.relatives if row.get("quan_he") in codes]
+    return []
+
+
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(mangled())
+def test_an_items_fields_are_counted_walked_and_cleaned_as_the_plain_tests_do(d: Any) -> None:
+    structure = structure_for(load_form())
+    for item in structure.items:
+        fields = structure.fields_of(item, d)
+        done = sum(answered(f, d.answers) for f in fields)
+        assert structure.answered_count(item, d) == (done, len(fields))
+        first = next((f for f in fields if not answered(f, d.answers)), None)
+        assert structure.first_unanswered(item, d) == first
+        for row, code in _row_lists(structure, item, d):
+            asked = [f for f in structure.columns(item, code) if f.applies(row)]
+            keys = {"quan_he", *(k for f in asked for k in f.storage_keys())}
+            kept = {k: v for k, v in row.items() if k in keys}
+            assert structure.clean_row(item, row, code) == kept
+
+
+def test_the_rules_an_answer_triggers_are_those_a_walk_over_the_rules_finds() -> None:
+    form = load_form()
+    ids = {f.id for _, f in form.scalar_fields()} | {t.id for _, t in form.tables()}
+    ids |= {f.id for f in form.relatives().fields} | {"relatives", "nothing"}
+    for field_id in sorted(ids):
+        walked = [r for r in RULES.values() if field_id in r.fields]
+        assert _triggered(field_id) == walked, field_id
+
+
+def test_a_parts_checks_need_only_the_items_their_rules_need_finished() -> None:
+    # check_items selects the rules reading the part, then keeps those whose needs are
+    # finished: being finished matters for the needs of those rules only.
+    structure = structure_for(load_form())
+    every = [it.number for it in structure.items]
+    for section in range(len(structure.sections)):
+        numbers = [it.number for it in structure.section_items(section)]
+        needed = needed_by(numbers)
+        for r in RULES.values():
+            if r.items & set(numbers):
+                assert set(r.needs) <= needed, (section, r.id)
+        for sample in "abc":
+            d = load_sample(sample)
+            today = date(2026, 12, 7)
+            whole = check_items(d, numbers, today=today, finished=every)
+            among = check_items(d, numbers, today=today, finished=[n for n in every if n in needed])
+            assert among == whole, (section, sample)

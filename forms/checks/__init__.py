@@ -33,6 +33,7 @@ from forms.checks.core import (
     check_field,
     check_items,
     item_answered,
+    needed_by,
     run_checks,
 )
 from forms.checks.family import AbroadReason, relatives_abroad
@@ -60,6 +61,7 @@ __all__ = [
     "check_items",
     "errors",
     "item_answered",
+    "needed_by",
     "relatives_abroad",
     "run_checks",
     "warnings",

@@ -192,6 +192,13 @@ class Ctx:
             return number in self.items
         return self.scope == "all" or self.answered(number)
 
+    def wants_item(self, number: int) -> bool:
+        """Whether :meth:`wants` may hold for some answer of item ``number`` (False: the
+        item can be passed over whole, as a part's run passes over the other parts)."""
+        if self.focus is not None:
+            return True  # it depends on the field
+        return self.wants(number)
+
     def in_focus(self, row: int) -> bool:
         """Whether the flags of ``row`` (of a table or of the relatives) are wanted: in a
         check_field run about one row only that row's; rules still read the others."""
@@ -343,6 +350,23 @@ def _execute(
     return out
 
 
+def _triggered(field_id: str) -> list[Rule]:
+    """The rules an answer to ``field_id`` triggers (``fields``), in :data:`RULES`' order."""
+    return [RULES[rule_id] for rule_id in _triggers(tuple(RULES)).get(field_id, ())]
+
+
+@cache
+def _triggers(ids: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """For each trigger field, the ids of the rules it triggers: built once, not by a walk
+    over every rule at every answer (the rules are read from :data:`RULES` at each run, so
+    a test that swaps one still runs its own)."""
+    found: dict[str, list[str]] = {}
+    for rule_id in ids:
+        for field_id in set(RULES[rule_id].fields):  # a field named twice: the rule once
+            found.setdefault(field_id, []).append(rule_id)
+    return {field_id: tuple(rules) for field_id, rules in found.items()}
+
+
 @cache
 def _rule_order(ids: tuple[str, ...]) -> dict[str, int]:
     """Each rule's place in :data:`RULES` (flags sort by it); ``forms.checks`` puts RULES
@@ -425,6 +449,14 @@ def check_items(
     return _execute(dossier, chosen, today, strict, scope, items=wanted)
 
 
+def needed_by(item_numbers: Iterable[int]) -> frozenset[int]:
+    """The items whose being finished can change what :func:`check_items` runs for
+    ``item_numbers`` (the needs of the rules reading them): a caller passing ``finished``
+    need only tell these apart, not walk the whole form."""
+    wanted = frozenset(item_numbers)
+    return frozenset(n for r in RULES.values() if wanted & r.items for n in r.needs)
+
+
 def check_field(
     dossier: Dossier,
     field_id: str,
@@ -448,10 +480,10 @@ def check_field(
     run; the others still report all they find.
     """
     own = _field_item(field_id)
-    chosen = [r for r in RULES.values() if field_id in r.fields]
+    chosen = _triggered(field_id)
     if own == 21 and not chosen:
         field_id = RELATIVES  # a relative's fact: run the item (21) rules
-        chosen = [r for r in RULES.values() if field_id in r.fields]
+        chosen = _triggered(field_id)
     if row is not None and naming is not None:
         wanted = frozenset(naming)
         chosen = [r for r in chosen if r.row_fields is None or not wanted.isdisjoint(r.row_fields)]

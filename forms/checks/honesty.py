@@ -60,7 +60,7 @@ def stored_values(ctx: Ctx) -> list[Stored]:
 def _collect(ctx: Ctx) -> Iterator[Stored]:
     form = ctx.form
     for item in form.items():
-        if item.reviewer_only:
+        if item.reviewer_only or not ctx.wants_item(item.number):
             continue
         ref = f"Mục {item.ref}" if item.ref else msg("F18", "dossier")
         for f in item.fields:

@@ -13,7 +13,7 @@ the class declares), ``still_valid`` (does it still apply after the dossier chan
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -351,7 +351,7 @@ class Navigation(Protocol):
     def item_slots(self, item: ItemDef) -> list[Screen]: ...
     def flagged(self, item: int, row: int, field: str) -> Screen | None: ...
     def section_progress(self, index: int) -> tuple[int, int]: ...
-    def finished_items(self) -> list[int]: ...
+    def finished_items(self, among: Collection[int] | None = None) -> list[int]: ...
 
 
 class Turn:

@@ -70,6 +70,8 @@ def lost_in_row(
         return []
     structure = turn.structure
     after = structure.clean_row(item, {**row, **values}, code)
+    if row.keys() <= after.keys() and all(str(v) for v in values.values()):
+        return []  # every fact kept, none emptied (the usual answer): nothing can be lost
     return _lost(structure.columns(item, code), row, after)
 
 

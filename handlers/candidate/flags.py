@@ -62,9 +62,9 @@ def field_flags(
 def item_flags(turn: Turn, item: ItemDef) -> list[Flag]:
     """An item's flags, at its loop's "Xong"."""
     try:
-        flags = fchecks.check_items(
-            turn.d, [item.number], today=turn.today, finished=turn.nav.finished_items()
-        )
+        numbers = [item.number]
+        finished = turn.nav.finished_items(among=fchecks.needed_by(numbers))
+        flags = fchecks.check_items(turn.d, numbers, today=turn.today, finished=finished)
     except Exception as exc:
         log.error("item checks failed: %s", failure_place(exc))
         return []
@@ -75,9 +75,8 @@ def section_flags(turn: Turn, index: int) -> list[Flag]:
     """A part's unexplained flags, at its end."""
     numbers = [it.number for it in turn.structure.section_items(index)]
     try:
-        flags = fchecks.check_items(
-            turn.d, numbers, today=turn.today, finished=turn.nav.finished_items()
-        )
+        finished = turn.nav.finished_items(among=fchecks.needed_by(numbers))
+        flags = fchecks.check_items(turn.d, numbers, today=turn.today, finished=finished)
     except Exception as exc:
         log.error("part checks failed: %s", failure_place(exc))
         return []

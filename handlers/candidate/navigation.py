@@ -14,7 +14,7 @@ to. Both stacks hold screens' addresses (:mod:`.state`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from forms.model import FieldDef, ItemDef, TableDef
 from handlers.candidate.consent import ask_consent
@@ -25,7 +25,7 @@ from handlers.candidate.gates import Gate
 from handlers.candidate.questions import FieldQuestion
 from handlers.candidate.relatives import RelationLoop, RelativeQuestion, RelativesMenu
 from handlers.candidate.state import screen_at
-from handlers.candidate.structure import NO, answered, relation_key, table_key
+from handlers.candidate.structure import NO, relation_key, table_key
 from handlers.candidate.tables import ColumnQuestion, RowsMenu
 from handlers.candidate.texts import t
 
@@ -56,9 +56,9 @@ class Navigator:
             return Gate(item.number)
         if gate == NO:
             return None
-        for f in structure.fields_of(item, d):
-            if not answered(f, d.answers):
-                return FieldQuestion(item.number, f.id)
+        missing = structure.first_unanswered(item, d)
+        if missing is not None:
+            return FieldQuestion(item.number, missing.id)
         if item.table is not None:
             return self.open_in_table(item, item.table)
         if item.relatives is not None:
@@ -155,9 +155,7 @@ class Navigator:
             return 0, 1
         if gate == NO:
             return 1, 1
-        fields = structure.fields_of(item, d)
-        done = sum(answered(f, d.answers) for f in fields)
-        total = len(fields)
+        done, total = structure.answered_count(item, d)
         if item.table is not None:
             total += 1
             done += self.open_in_table(item, item.table) is None
@@ -183,9 +181,13 @@ class Navigator:
             done, total = done + a, total + b
         return done, total
 
-    def finished_items(self) -> list[int]:
-        """The items the conversation has finished (every question answered, loops closed)."""
-        return [it.number for it in self.structure.items if self.open_in_item(it) is None]
+    def finished_items(self, among: Collection[int] | None = None) -> list[int]:
+        """The items the conversation has finished (every question answered, loops closed);
+        ``among``: of these only (a part's checks need a few, not the whole form walked)."""
+        items = self.structure.items
+        if among is not None:
+            items = [it for it in items if it.number in among]
+        return [it.number for it in items if self.open_in_item(it) is None]
 
     def next_in_item(self, screen: Screen) -> Screen:
         """After a question of an item: while the item is revisited (/sua), its next question

@@ -523,7 +523,7 @@ class FieldQuestion(Question):
         ]
         elsewhere = [f for f in flags if f.item != self.item]
         if elsewhere:
-            finished = set(turn.nav.finished_items())
+            finished = set(turn.nav.finished_items(among={f.item for f in elsewhere}))
             mine += [f for f in elsewhere if f.item in finished]
         return mine
 

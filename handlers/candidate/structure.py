@@ -11,7 +11,9 @@ Two small things the conversation remembers besides the dossier (:class:`Memory`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from forms.dossier import Dossier, Row
 from forms.memo import SnapshotMemo
@@ -32,8 +34,13 @@ class Memory:
 def answered(field_def: FieldDef, values: dict[str, str]) -> bool:
     """A required field needs a non-empty value; an optional one only needs to be answered
     (skipping stores "")."""
-    keys = field_def.storage_keys()
-    if field_def.required:
+    return _filled(values, field_def.storage_keys(), field_def.required)
+
+
+def _filled(values: Mapping[str, Any], keys: tuple[str, ...], required: bool) -> bool:
+    """:func:`answered` for a field filling ``keys`` (the progress counts and the walk test
+    every field of a part with it, from :data:`RowCheck` values built once)."""
+    if required:
         # Loops, not all(…): called for every field of every progress count, a generator each
         # time cost more than the test itself.
         for k in keys:  # noqa: SIM110
@@ -50,6 +57,11 @@ def answered(field_def: FieldDef, values: dict[str, str]) -> bool:
 #: the field, the keys it fills, whether a blank is missing, and the answer that opens it
 #: (``when``: the field it reads and the values that open it; None: always asked).
 RowCheck = tuple[FieldDef, tuple[str, ...], bool, str | None, tuple[str, ...]]
+#: What :meth:`Structure.clean_row` keeps of a row, looked up once per form: the keys always
+#: kept (a relative's ``quan_he`` and the fields asked whatever the row holds), and for each
+#: field asked only on an answer (``when``) the field it reads, the values that open it and
+#: its keys.
+RowKeys = tuple[frozenset[str], tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]]
 
 
 def _row_check(f: FieldDef) -> RowCheck:
@@ -89,6 +101,9 @@ class Structure:
         #: :meth:`first_missing`'s field tests per (item, relation): the walk and the
         #: progress header test every row of a table or of the relatives at every question.
         self._row_checks: dict[tuple[int, str | None], tuple[RowCheck, ...]] = {}
+        self._row_keys: dict[tuple[int, str | None], RowKeys] = {}
+        self._fields: dict[tuple[int, str], FieldDef] = {}
+        self._field_checks: dict[int, tuple[RowCheck, ...]] = {}
         #: :meth:`first_missing` per row object: a stored row is never changed in place (an
         #: answer replaces it, the other rows are shared with the next dossier snapshot), so
         #: each question's header tests only the row that changed, not all ~12 relatives.
@@ -117,6 +132,15 @@ class Structure:
         return [it for it in self.sections[index].items if not it.reviewer_only]
 
     def field(self, item: ItemDef, field_id: str) -> FieldDef:
+        """The field ``field_id`` of ``item`` (a scalar, a column, a relative's fact): looked
+        up once per form (every question asks for its field a few times)."""
+        key = (item.number, field_id)
+        found = self._fields.get(key)
+        if found is None:
+            found = self._fields[key] = self._find_field(item, field_id)
+        return found
+
+    def _find_field(self, item: ItemDef, field_id: str) -> FieldDef:
         for f in item.fields:
             if f.id == field_id:
                 return f
@@ -204,20 +228,41 @@ class Structure:
         )
 
     def _first_missing(self, item: ItemDef, row: Row, code: str | None) -> FieldDef | None:
-        """:meth:`first_missing` computed: the test of :func:`answered` and
-        ``FieldDef.applies``, written out over :meth:`row_checks`."""
+        """:meth:`first_missing` computed over :meth:`row_checks`."""
         for f, keys, required, opener, opening in self.row_checks(item, code):
             if opener is not None and row.get(opener, "") not in opening:
                 continue  # not asked
-            if required:
-                for k in keys:
-                    if not str(row.get(k, "")).strip():
-                        return f
-            else:
-                for k in keys:
-                    if k not in row:
-                        return f
+            if not _filled(row, keys, required):
+                return f
         return None
+
+    def field_checks(self, item: ItemDef) -> tuple[RowCheck, ...]:
+        """The :data:`RowCheck` of each of the item's scalar fields, built once per item."""
+        found = self._field_checks.get(item.number)
+        if found is None:
+            found = self._field_checks[item.number] = tuple(_row_check(f) for f in item.fields)
+        return found
+
+    def first_unanswered(self, item: ItemDef, d: Dossier) -> FieldDef | None:
+        """The item's first scalar field asked (:meth:`fields_of`) and not answered."""
+        answers = d.answers
+        for f, keys, required, opener, opening in self.field_checks(item):
+            if opener is not None and answers.get(opener, "") not in opening:
+                continue  # not asked
+            if not _filled(answers, keys, required):
+                return f
+        return None
+
+    def answered_count(self, item: ItemDef, d: Dossier) -> tuple[int, int]:
+        """(answered, asked) of the item's scalar fields, for progress counts."""
+        answers = d.answers
+        done = total = 0
+        for _, keys, required, opener, opening in self.field_checks(item):
+            if opener is not None and answers.get(opener, "") not in opening:
+                continue  # not asked
+            total += 1
+            done += _filled(answers, keys, required)
+        return done, total
 
     def row_checks(self, item: ItemDef, code: str | None = None) -> tuple[RowCheck, ...]:
         """The :data:`RowCheck` of each of :meth:`columns`, built once per (item, relation)."""
@@ -241,11 +286,32 @@ class Structure:
 
     def clean_row(self, item: ItemDef, row: Row, code: str | None = None) -> Row:
         """The row without the values whose ``when`` no longer holds (deceased → alive…)."""
-        keep = {"quan_he"}
-        for _, keys, _, opener, opening in self.row_checks(item, code):
-            if opener is None or row.get(opener, "") in opening:
-                keep.update(keys)
-        return {k: v for k, v in row.items() if k in keep}
+        always, conditional = self.row_keys(item, code)
+        kept = set(always)
+        for opener, opening, keys in conditional:
+            if row.get(opener, "") in opening:
+                kept.update(keys)
+        return {k: v for k, v in row.items() if k in kept}
+
+    def row_keys(self, item: ItemDef, code: str | None = None) -> RowKeys:
+        """The :data:`RowKeys` of a row of ``item`` (``code``: a relative's), built once."""
+        key = (item.number, code)
+        found = self._row_keys.get(key)
+        if found is None:
+            checks = self.row_checks(item, code)
+            always = frozenset(
+                {
+                    "quan_he",
+                    *(k for _, keys, _, opener, _ in checks if opener is None for k in keys),
+                }
+            )
+            conditional = tuple(
+                (opener, opening, keys)
+                for _, keys, _, opener, opening in checks
+                if opener is not None
+            )
+            found = self._row_keys[key] = (always, conditional)
+        return found
 
 
 def _short_name(item: ItemDef) -> str:
