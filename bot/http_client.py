@@ -99,7 +99,9 @@ class _Connection(asyncio.Protocol):
         return not self._parser.should_keep_alive()
 
     def _reset(self) -> None:
-        self._parser = httptools.HttpResponseParser(self)
+        """Ready for the next answer on this connection. The parser is the connection's own
+        (llhttp parses one keep-alive answer after another): a parser made per request cost
+        ≈ 4 000 instructions, mostly the failed look-ups of the callbacks we do not define."""
         self._body = []
         self._headers_done = False
 

@@ -141,8 +141,10 @@ class Inbox(Repo):
 
     async def unprocessed(self, limit: int = 10_000, after: int = 0) -> list[Received]:
         """Stored updates not processed yet, oldest first (the order they were received)."""
+        # the index of each person's unprocessed rows holds exactly these: read and sorted
         rows = await self.s.fetchall(
             "SELECT id, platform, update_key, person, raw FROM inbox"
+            " INDEXED BY inbox_unprocessed_person"
             " WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?",
             (after, limit),
         )

@@ -316,7 +316,14 @@ class Outbox(Repo):
         return PromptState(str(row[0]), str(row[1])) if row is not None else None
 
     async def prune(self, before: str) -> int:
-        """Forget done rows created before ``before`` (ISO-8601 UTC); pending rows stay."""
+        """Forget done rows created before ``before`` (ISO-8601 UTC); pending rows stay.
+
+        Rows are numbered in the order they were queued, so those created before ``before``
+        are the ones below the first created at or after it (found by reading the old rows
+        in order: no index on the time, one page less to write with every reply)."""
         return await self._tx().execute(
-            "DELETE FROM outbox WHERE created_at < ? AND status != 'pending'", (before,)
+            "DELETE FROM outbox WHERE status != 'pending' AND id < COALESCE("
+            " (SELECT id FROM outbox WHERE created_at >= ? ORDER BY id LIMIT 1),"
+            " (SELECT MAX(id) + 1 FROM outbox))",
+            (before,),
         )
