@@ -171,3 +171,30 @@ async def test_a_trip_typed_at_the_gate_is_yes_and_the_first_row(router: Router)
     assert [(r["tu"], r["den"], r["noi_dung"]) for r in rows] == [
         ("03/2019", "09/2019", "học tiếng Nhật")
     ]
+
+
+async def test_a_relation_typed_at_the_relatives_menu_is_its_button(router: Router) -> None:
+    """ "cha đẻ", "bố", "thêm mẹ", "anh trai" at item (21)'s menu were refused ("chọn một
+    nút"): each is the button «Thêm …» of that relation, when the menu offers it."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("/sua 21")
+    for answer in ("không", "có", "không", "không"):  # married, siblings, children, foster
+        await client.send(answer)
+    assert "➕ Thêm cha đẻ" in client.buttons()
+    for typed, relation in (
+        ("bố", "Cha đẻ"),
+        ("cha đẻ", "Cha đẻ"),
+        ("Thêm mẹ", "Mẹ đẻ"),
+        ("anh trai", "Anh, chị, em ruột"),  # and «Quan hệ cụ thể» answered with it
+        ("ong noi", "Ông nội"),
+    ):
+        said = client.texts(await client.send(typed))
+        assert f"▸ {relation}" in said and "Họ và tên" in said, (typed, said)
+        if typed == "anh trai":
+            assert "Đã ghi: anh trai" in said, said
+            await client.click("Quay lại")
+        await client.click("Quay lại")
+        assert "➕ Thêm cha đẻ" in client.buttons()
+    said = client.texts(await client.send("vợ"))  # not married: no such button
+    assert "chọn một nút" in said

@@ -7,6 +7,7 @@ its group's fields), the people of a relation that may have several (siblings, c
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from forms.dossier import Row
 from forms.model import FieldDef, ItemDef
 from forms.texts import render
+from forms.vn import fold
 from handlers.candidate.actions import ADD, ADD_RELATIVE, DONE, RelationCode
 from handlers.candidate.core import Screen, Shown, Turn, on
 from handlers.candidate.loops import REVISIT, LoopMenu, RowQuestion, back_and_help
@@ -265,6 +267,21 @@ class RelationLoop(RelativesLoop):
         turn.nav.advance(self)
 
 
+#: What people call a relation at the relatives' menu besides its label (folded words; the
+#: labels themselves are read too): "bố" for «Cha đẻ». "ba" is left out: it is «bà» unaccented.
+RELATION_WORDS: Mapping[str, str] = {
+    "bo": "cha", "cha": "cha", "bo de": "cha", "me": "me", "ma": "me", "me de": "me",
+    "vo": "vo_chong", "chong": "vo_chong",
+    "anh": "anh_chi_em", "chi": "anh_chi_em", "em": "anh_chi_em", "anh trai": "anh_chi_em",
+    "chi gai": "anh_chi_em", "em trai": "anh_chi_em", "em gai": "anh_chi_em",
+    "anh chi em": "anh_chi_em", "anh chi em ruot": "anh_chi_em",
+    "con": "con", "con trai": "con", "con gai": "con",
+    "bo vo": "cha_vc", "bo chong": "cha_vc", "cha vo": "cha_vc", "cha chong": "cha_vc",
+    "me vo": "me_vc", "me chong": "me_vc",
+}  # fmt: skip
+_RELATION_WORD = re.compile(r"[^\W_]+")
+
+
 @dataclass(frozen=True, slots=True)
 class RelativesMenu(RelativesLoop):
     """ "relatives 21": every relative, when the item is revisited ("(21) Hoàn cảnh gia
@@ -314,6 +331,34 @@ class RelativesMenu(RelativesLoop):
         buttons.append(self.done_button(turn, t("loop.done")))
         buttons.append(back_and_help(seq, explain=False))
         return Shown(text, buttons)
+
+    async def typed_row(self, turn: Turn, text: str) -> bool:
+        """A relation typed instead of its button ("cha đẻ", "bố", "thêm mẹ", "anh trai"): that
+        button, when the menu offers it."""
+        structure, d = turn.structure, turn.d
+        item = structure.item(self.item)
+        offered = {
+            rel.code: rel
+            for rel in structure.relations_of(item, d)
+            if rel.multiple or not structure.relatives_of(d, rel.code)
+        }
+        words = _RELATION_WORD.findall(fold(text))
+        if words[:1] == ["them"]:
+            words = words[1:]
+        typed = " ".join(words)
+        labels = {" ".join(_RELATION_WORD.findall(fold(r.label))): c for c, r in offered.items()}
+        code = RELATION_WORDS.get(typed) or labels.get(typed)
+        if code not in offered:
+            return False
+        held = await turn.hold_next(self.add_relative(turn, RelationCode(code)))
+        if held is None:
+            return True
+        asked = held.field_def(turn)
+        if asked is not None and asked.id == "xung_ho" and len(words) > 1:
+            await held.on_text(turn, text)  # "anh trai": also what «Quan hệ cụ thể» asks
+        else:
+            held.present(turn, f"~{turn.conversation.asked}", ())
+        return True
 
     @on(ADD_RELATIVE)
     async def add_relative(self, turn: Turn, payload: RelationCode) -> None:
