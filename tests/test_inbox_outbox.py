@@ -4,6 +4,7 @@ use of them: dedupe through the inbox, replies stored with the answer."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import orjson
 import pytest
@@ -78,20 +79,25 @@ async def test_claimed_keys_are_born_processed_and_pruned_later(db: Database) ->
         assert [r.key for r in await tx.repo(Inbox).unprocessed()] == ["9"]
 
 
+async def migrated_before(tmp_path: Path, version: str) -> Database:
+    """An SQLite database as it was before migration ``version`` (an upgrade's start)."""
+    from storage.db import migration_files
+
+    older = tmp_path / "older"
+    older.mkdir()
+    for script in migration_files():
+        if script.name < version:
+            (older / script.name).write_text(script.read_text(encoding="utf-8"))
+    database = await Database.open(tmp_path / "old.sqlite3", migrate=False)
+    await database.migrate(older)
+    return database
+
+
 @pytest.mark.sqlite_only
 async def test_markers_of_processed_updates_carry_over_to_the_inbox(tmp_path) -> None:
     """An upgraded database still recognises the updates it processed before the inbox, and
     the old table is gone (021): the inbox is the one dedupe record."""
-    from storage.db import migration_files
-
-    path = tmp_path / "old.sqlite3"
-    older = tmp_path / "older"
-    older.mkdir()
-    for script in migration_files():
-        if script.name < "020":
-            (older / script.name).write_text(script.read_text(encoding="utf-8"))
-    database = await Database.open(path, migrate=False)
-    await database.migrate(older)
+    database = await migrated_before(tmp_path, "020")
     async with database.transaction() as tx:
         await tx.execute(
             "INSERT INTO processed_updates VALUES ('telegram', '555', '2026-01-01T00:00:00')"
@@ -111,16 +117,7 @@ async def test_the_outbox_rebuilt_by_045_keeps_its_rows_and_rules(tmp_path) -> N
     kept as they were, a status outside the four is still refused, and queueing a reply or
     marking it sent no longer builds a temporary b-tree for the rule (SQLite does for an IN
     list of three values or more: ≈ 30 000 instructions a statement)."""
-    from storage.db import migration_files
-
-    path = tmp_path / "old.sqlite3"
-    older = tmp_path / "older"
-    older.mkdir()
-    for script in migration_files():
-        if script.name < "045":
-            (older / script.name).write_text(script.read_text(encoding="utf-8"))
-    database = await Database.open(path, migrate=False)
-    await database.migrate(older)
+    database = await migrated_before(tmp_path, "045")
     async with database.transaction() as tx:
         first, second = await tx.repo(Outbox).add(
             [message(CHAT, "Câu 1", prompt="q1"), message(GROUP, "Thẻ", edit_ref="5")]
