@@ -424,9 +424,10 @@ def parse_period(s: str) -> Period:
     raise ParseError("period.invalid")
 
 
-#: A period at the head of a line: "từ 9/2013 đến 6/2016", "t8/2020 - nay", "09/2019–06/2024"
+#: A period at the head of a line: "từ 9/2013 đến 6/2016", "t8/2020 - nay", "09/2019–06/2024",
+#: "tháng 9 năm 2013 đến tháng 6 năm 2016"
 #: (read on the folded text; the months with their year, as the booklet writes them).
-_MONTH_HEAD = r"(?:thang|t)?\s*\d{1,2}\s*[/.\-]\s*\d{4}"
+_MONTH_HEAD = r"(?:thang|t)?\s*\d{1,2}\s*(?:[/.\-]|\s+nam\s+)\s*\d{4}"
 _PERIOD_HEAD = re.compile(
     rf"\s*(?:tu\s+)?{_MONTH_HEAD}{_PERIOD_SEP.pattern}"
     rf"(?:{_MONTH_HEAD}|hien nay|hien tai|bay gio|nay)(?![\w/])"

@@ -12,6 +12,7 @@ import pytest
 from forms.classify import Verdict, classify
 from forms.definition import load_form
 from forms.model import FieldDef
+from forms.parsers import split_period
 from handlers.candidate.flow import CandidateFlow
 from handlers.events import Chat, Event, User
 from handlers.review.flow import ReviewFlow
@@ -198,3 +199,22 @@ async def test_a_relation_typed_at_the_relatives_menu_is_its_button(router: Rout
         assert "➕ Thêm cha đẻ" in client.buttons()
     said = client.texts(await client.send("vợ"))  # not married: no such button
     assert "chọn một nút" in said
+
+
+@pytest.mark.parametrize(
+    ("line", "split"),
+    [
+        ("từ 9/2013 đến 6/2016 học THPT", ("từ 9/2013 đến 6/2016", "học THPT")),
+        (
+            "tháng 9 năm 2013 đến tháng 6 năm 2016 học THPT",
+            ("tháng 9 năm 2013 đến tháng 6 năm 2016", "học THPT"),
+        ),
+        ("T9/2013 – T6/2016: học THPT", ("T9/2013 – T6/2016", "học THPT")),
+        ("09.2019-nay, kỹ sư", ("09.2019-nay", "kỹ sư")),
+        ("9/2013 - 6/2016", None),  # a period alone: the period question reads it
+        ("Học THPT từ 9/2013", None),
+        ("2013-2016 học THPT", None),  # no months: the period question says what is missing
+    ],
+)
+def test_a_timeline_line_is_split_at_its_period(line: str, split: tuple[str, str] | None) -> None:
+    assert split_period(line) == split
