@@ -197,8 +197,17 @@ async def test_a_relation_typed_at_the_relatives_menu_is_its_button(router: Rout
             await client.click("Quay lại")
         await client.click("Quay lại")
         assert "➕ Thêm cha đẻ" in client.buttons()
-    said = client.texts(await client.send("vợ"))  # not married: no such button
-    assert "chọn một nút" in said
+    said = client.texts(await client.send("vợ"))  # not married: no such button, and why
+    assert "không hỏi «Vợ (chồng)»" in said and "Quay lại" in said
+    await client.send("bố")
+    await client.send("NGUYỄN VĂN BÌNH")
+    for _ in range(4):  # back over the father's questions to the menu
+        if "➕ Thêm mẹ đẻ" in client.buttons():
+            break
+        await client.click("Quay lại")
+    assert "➕ Thêm cha đẻ" not in client.buttons()
+    said = client.texts(await client.send("bố"))  # one father: declared already
+    assert "«Cha đẻ» đã khai rồi" in said
 
 
 @pytest.mark.parametrize(

@@ -346,10 +346,17 @@ class RelativesMenu(RelativesLoop):
         if words[:1] == ["them"]:
             words = words[1:]
         typed = " ".join(words)
-        labels = {" ".join(_RELATION_WORD.findall(fold(r.label))): c for c, r in offered.items()}
+        every = {r.code: r for r in item.relatives.relations} if item.relatives else {}
+        labels = {" ".join(_RELATION_WORD.findall(fold(r.label))): c for c, r in every.items()}
         code = RELATION_WORDS.get(typed) or labels.get(typed)
-        if code not in offered:
+        if code is None or code not in every:
             return False
+        if code not in offered:  # declared already, or not asked (not married…): say which
+            in_item = any(r.code == code for r in structure.relations_of(item, d))
+            key = "loop.relation_declared" if in_item else "loop.relation_not_asked"
+            turn.say(t(key, label=every[code].label, ref=item.ref))
+            turn.nav.reask()
+            return True
         held = await turn.hold_next(self.add_relative(turn, RelationCode(code)))
         if held is None:
             return True
