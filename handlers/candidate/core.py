@@ -159,6 +159,11 @@ class Screen:
             return
         self.present(turn, f"~{turn.conversation.asked}", extra_options)
 
+    def send_held(self, turn: Turn) -> None:
+        """Send the screen :meth:`Turn.hold_next` held, as :meth:`show` would have (the
+        typed text was not its answer after all)."""
+        self.present(turn, f"~{turn.conversation.asked}", ())
+
     def present(self, turn: Turn, tag: str, extra_options: Sequence[str]) -> None:
         shown = self.render(turn, extra_options)
         conv = turn.conversation

@@ -99,7 +99,7 @@ class Gate(Screen):
         held = await turn.hold_next(self.answer(turn, True))
         if isinstance(held, LoopMenu):
             if not await held.typed_row(turn, text):
-                held.present(turn, f"~{turn.conversation.asked}", ())
+                held.send_held(turn)
         elif held is not None:
             await held.on_text(turn, text)
         return True

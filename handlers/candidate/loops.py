@@ -78,7 +78,7 @@ class RowQuestion(Question):
         ):
             await held.on_text(turn, rest)
         else:  # the period was refused, or led elsewhere: that screen, as it would have been
-            held.present(turn, f"~{turn.conversation.asked}", ())
+            held.send_held(turn)
         return True
 
     def previous_row(self, turn: Turn) -> tuple[Row | None, str]:

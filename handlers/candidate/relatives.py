@@ -7,7 +7,6 @@ its group's fields), the people of a relation that may have several (siblings, c
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from forms.dossier import Row
 from forms.model import FieldDef, ItemDef
 from forms.texts import render
-from forms.vn import fold
+from forms.vn import match_key
 from handlers.candidate.actions import ADD, ADD_RELATIVE, DONE, RelationCode
 from handlers.candidate.core import Screen, Shown, Turn, on
 from handlers.candidate.loops import REVISIT, LoopMenu, RowQuestion, back_and_help
@@ -279,7 +278,6 @@ RELATION_WORDS: Mapping[str, str] = {
     "bo vo": "cha_vc", "bo chong": "cha_vc", "cha vo": "cha_vc", "cha chong": "cha_vc",
     "me vo": "me_vc", "me chong": "me_vc",
 }  # fmt: skip
-_RELATION_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,34 +335,27 @@ class RelativesMenu(RelativesLoop):
         button, when the menu offers it."""
         structure, d = turn.structure, turn.d
         item = structure.item(self.item)
-        offered = {
-            rel.code: rel
-            for rel in structure.relations_of(item, d)
-            if rel.multiple or not structure.relatives_of(d, rel.code)
-        }
-        words = _RELATION_WORD.findall(fold(text))
-        if words[:1] == ["them"]:
-            words = words[1:]
-        typed = " ".join(words)
         every = {r.code: r for r in item.relatives.relations} if item.relatives else {}
-        labels = {" ".join(_RELATION_WORD.findall(fold(r.label))): c for c, r in every.items()}
+        typed = match_key(text).removeprefix("them ")
+        labels = {match_key(r.label): c for c, r in every.items()}
         code = RELATION_WORDS.get(typed) or labels.get(typed)
-        if code is None or code not in every:
+        if code not in every:
             return False
-        if code not in offered:  # declared already, or not asked (not married…): say which
-            in_item = any(r.code == code for r in structure.relations_of(item, d))
-            key = "loop.relation_declared" if in_item else "loop.relation_not_asked"
+        rel = next((r for r in structure.relations_of(item, d) if r.code == code), None)
+        if rel is None or (not rel.multiple and structure.relatives_of(d, code)):
+            # not asked (not married…), or declared already: say which
+            key = "loop.relation_declared" if rel else "loop.relation_not_asked"
             turn.say(t(key, label=every[code].label, ref=item.ref))
             turn.nav.reask()
             return True
         held = await turn.hold_next(self.add_relative(turn, RelationCode(code)))
         if held is None:
             return True
-        asked = held.field_def(turn)
-        if asked is not None and asked.id == "xung_ho" and len(words) > 1:
+        question = held.field_def(turn)
+        if question is not None and question.id == "xung_ho" and " " in typed:
             await held.on_text(turn, text)  # "anh trai": also what «Quan hệ cụ thể» asks
         else:
-            held.present(turn, f"~{turn.conversation.asked}", ())
+            held.send_held(turn)
         return True
 
     @on(ADD_RELATIVE)

@@ -119,7 +119,7 @@ class ColumnQuestion(RowQuestion):
         if isinstance(held, RowsMenu):
             return await held.typed_row(turn, text)
         if held is not None:
-            held.present(turn, f"~{turn.conversation.asked}", ())
+            held.send_held(turn)
         return True
 
     async def write(self, turn: Turn, values: Mapping[str, str]) -> Question:
