@@ -148,7 +148,7 @@ class Inbox(Repo):
             " WHERE processed_at IS NULL AND id > ? ORDER BY id LIMIT ?",
             (after, limit),
         )
-        return [Received(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+        return received(rows)
 
     #: :meth:`unprocessed_of`'s statement (bot/workers.py also reads it with a lease's take)
     UNPROCESSED_OF = (

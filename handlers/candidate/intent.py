@@ -80,9 +80,7 @@ def not_stored(reading: Reading, text: str, fdef: FieldDef, explanation: str) ->
         return t("parse_failed", error=t("errors.no_letters"))
     if reading.verdict is Verdict.REFUSAL:
         return t("not_answer.refusal", typed=typed, optional=optional)
-    if (
-        reading.reason == "help"
-    ):  # "?", "help", "hướng dẫn": this question's help, and where the rest is
+    if reading.reason == "help":  # "?", "help", "hướng dẫn": this question's help, and /trogiup
         return "\n".join([t("not_answer.help", typed=typed), explanation])
     key = social(reading)
     if key == "question":

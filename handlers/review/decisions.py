@@ -142,18 +142,15 @@ async def _closed(
 ) -> None:
     """The toast for a decision, and the unit's open cards closed with ``card.<key>``."""
     ctx.toast(t("toast.approved" if outcome.kind != "returned" else "toast.returned"))
-    text = (
-        card_title(outcome.record)
-        + "\n"
-        + t(
-            f"card.{key}",
-            unit=outcome.unit.name,
-            revision=outcome.decision.revision,
-            who=ctx.who,
-            at=shown_time(outcome.decision.created_at),
-            **kw,
-        )
+    closing = t(
+        f"card.{key}",
+        unit=outcome.unit.name,
+        revision=outcome.decision.revision,
+        who=ctx.who,
+        at=shown_time(outcome.decision.created_at),
+        **kw,
     )
+    text = f"{card_title(outcome.record)}\n{closing}"
     ctx.replies.extend(await close_cards(ctx.tx, outcome.record, outcome.unit, text, buttons))
 
 
@@ -277,7 +274,7 @@ async def _reopen(ctx: ReviewContext, dossier_id: int) -> None:
     if ctx.event.kind == "button":  # a command gets the notice below, once
         ctx.toast(t("toast.reopened"))
     reopened = t("card.closed_reopened", who=ctx.who, at=shown_time(outcome.decision.created_at))
-    text = card_title(outcome.record) + "\n" + reopened
+    text = f"{card_title(outcome.record)}\n{reopened}"
     edited = await _edit_final_cards(ctx, record, unit, text)
     if not edited or ctx.event.kind == "command":
         ctx.say(text)
