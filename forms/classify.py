@@ -27,6 +27,7 @@ Nothing here stores or replies; texts come from the caller's catalogue. Never ra
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -34,7 +35,7 @@ from functools import lru_cache
 from forms.memo import remembered
 from forms.model import FieldDef, Kind
 from forms.parsers import UNKNOWN, ParseError, parse_yes_no
-from forms.vn import clean_text, fold, has_diacritics, tone_key
+from forms.vn import clean_text, fold, has_diacritics, match_key, tone_key
 
 __all__ = [
     "UNKNOWN",
@@ -176,6 +177,19 @@ _NOTHING = (
     "không có gì", "chẳng có gì", "không có vấn đề gì", "không gì", "không có chi",
     "không áp dụng", "kad", "không có gì cả", "chẳng có", "không có gì hết",
 )  # fmt: skip
+#: "None at all", said with a negation and an indefinite word: "không theo đạo nào", "ko theo
+#: dao gi", "chưa bị kỷ luật lần nào", "không có ai" — a statement (no "?"), not a question,
+#: unless it is about knowing ("không biết ghi gì") or holds a question's phrase.
+_NONE_OPENERS = ("không", "chưa", "chẳng", "chả")
+_ANY_CLOSERS = (
+    "nào", "gì", "ai", "đâu", "nào cả", "gì cả", "gì hết", "nào hết", "ai cả", "nào khác",
+    "gì khác",
+)  # fmt: skip
+_KNOWING = ("biết", "hiểu", "rõ", "nhớ", "chắc")
+_NONE_WORDS = 8
+#: Other names: "không có bí danh", "chưa có tên gọi khác" say there is none (a name never
+#: begins so).
+_NO_OTHER_NAME = ("không có", "chưa có", "không dùng", "chưa dùng", "chưa từng có")
 #: Kinds whose answers never hold "không biết": anywhere in the text it says "I don't know"
 #: ("ong noi em mat som ko biet ten" is no name).
 _NEVER_UNKNOWN_WORDS = frozenset(
@@ -438,7 +452,7 @@ def _classify(cleaned: str, expect: Expect) -> Reading:
     core = _core(words)
     if _whole(words, core, _HELP):
         return Reading(Verdict.QUESTION, "help")
-    said = False if _whole(words, core, _NOTHING) else _yes_no(cleaned)
+    said = False if _says_none(cleaned, words, core, expect) else _yes_no(cleaned)
     asks = _asks(cleaned, words, expect)
     if expect.kind in _YES_NO_KINDS and said is not None:
         return Reading(Verdict.ANSWER, "yes" if said else "no", said)
@@ -457,6 +471,27 @@ def _classify(cleaned: str, expect: Expect) -> Reading:
     if asks:
         return Reading(Verdict.QUESTION, "question")
     return Reading(Verdict.ANSWER)
+
+
+def _says_none(
+    text: str, words: tuple[_Word, ...], core: tuple[_Word, ...], expect: Expect
+) -> bool:
+    """Whether the text says there is none: "không có gì" (:data:`_NOTHING`), a negation
+    with an indefinite word (:data:`_NONE_OPENERS`), "không có bí danh" to the other names."""
+    if _whole(words, core, _NOTHING):
+        return True
+    if "?" in text:
+        return False
+    if expect.kind is Kind.OTHER_NAMES and _starts(core, _NO_OTHER_NAME):
+        return True
+    return (
+        1 < len(core) <= _NONE_WORDS
+        and 1 < len(core) <= _NONE_WORDS
+        and _starts(core, _NONE_OPENERS)
+        and _ends(core, _ANY_CLOSERS)
+        and not _contains(core, _KNOWING)
+        and not _contains(core, _QUESTION_PHRASES)
+    )
 
 
 def _misplaced(text: str, words: tuple[_Word, ...], core: tuple[_Word, ...], expect: Expect) -> str:
@@ -600,3 +635,22 @@ def _has_level(words: tuple[_Word, ...]) -> bool:
         if any(_at(words, i, level) for level in _starting(words, i, _LEVELS)):
             return True
     return False
+
+
+# --- an answer one question off -------------------------------------------------------------
+
+
+def other_subject(text: str, asked: FieldDef, fields: Iterable[FieldDef]) -> FieldDef | None:
+    """The field among ``fields`` whose subjects ``text`` names when it names none of
+    ``asked``'s ("tiếng Anh B1" typed at «Tin học»: the foreign language, one question
+    late); None when ``asked`` declares no subjects or the text names its own."""
+    if not asked.subjects:
+        return None
+    key = f" {match_key(text)} "
+    if _names(key, asked.subjects):
+        return None
+    return next((f for f in fields if f is not asked and _names(key, f.subjects)), None)
+
+
+def _names(key: str, subjects: tuple[str, ...]) -> bool:
+    return any(f" {match_key(subject)} " in key for subject in subjects)

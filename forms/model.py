@@ -28,6 +28,7 @@ class Kind(StrEnum):
     GENDER = "gender"  # nam | nữ
     ETHNICITY = "ethnicity"  # one of the 54 groups
     RELIGION = "religion"  # "không" or a religion
+    NATIONALITY = "nationality"  # a country's name ("VN" → "Việt Nam"), never a place in it
     ADDRESS_ORIGIN = "address_origin"  # birth place / hometown: new name (old name)
     ADDRESS_RESIDENCE = "address_residence"  # residence: thôn/tổ + xã/phường + tỉnh
     EDUCATION = "education"  # "12/12 phổ thông"
@@ -82,6 +83,10 @@ class FieldDef(BaseModel):
     # Dates and months only: "hôm nay" / "tháng này" may be the answer (the signing date);
     # false where today never is (a birth date): forms.classify reads it as no answer.
     may_be_today: bool = True
+    # What answers here name ("tiếng Anh", "IELTS" for Ngoại ngữ): at a field that has them, an
+    # answer naming another field's and none of its own was typed one question off
+    # (forms.classify.other_subject).
+    subjects: tuple[str, ...] = ()
 
     def statement_examples(self) -> tuple[str, ...]:
         """Statements to show when a bare yes/no was typed: the suggestions, else the example."""

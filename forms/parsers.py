@@ -42,6 +42,7 @@ from forms.vn import (
     clean_text,
     compact_key,
     fold,
+    has_diacritics,
     match_key,
     normalise_apostrophes,
     strip_edges,
@@ -74,6 +75,7 @@ __all__ = [
     "parse_general_education",
     "parse_month",
     "parse_month_or_now",
+    "parse_nationality",
     "parse_other_names",
     "parse_period",
     "parse_political_theory",
@@ -145,7 +147,9 @@ def _is_placeholder(text: str) -> bool:
 # --- dates, months, periods ----------------------------------------------------------------
 
 _NUMBERS = re.compile(r"[0-9]+(?:[\s/.\-,]+[0-9]+)*")
-_DATE_WORDS = re.compile(r"\b(?:ngay|mung|mong|thang|nam|sinh|vao)\b")
+#: Words around a date or a year that say what it is, or are polite ("dạ", "ạ", "là"):
+#: "sinh ngày 15/8/1997 ạ", "năm sinh là 1973".
+_DATE_WORDS = re.compile(r"\b(?:ngay|mung|mong|thang|nam|sinh|vao|la|da|a|nhe|nha)\b")
 _MONTH_PREFIX = re.compile(r"\b(?:thang|th|t)\s*(?=[0-9])")
 _MONTH_WORDS = re.compile(r"\b(?:thang|nam)\b")
 
@@ -478,7 +482,7 @@ def canonical_period(s: str) -> str:
 def parse_year(s: str, *, min_year: int = MIN_YEAR, max_year: int | None = None) -> int:
     """A 4-digit year between ``min_year`` and ``max_year`` (default: this year)."""
     text = _cleaned(s, _SHORT_LIMIT, empty_key="year.empty")
-    digits = re.sub(r"\bnam\b", " ", fold(text)).strip(" .,")
+    digits = re.sub(r"\s+", "", _DATE_WORDS.sub(" ", fold(text)).strip(" .,:"))
     hi = dt.date.today().year if max_year is None else max_year
     if re.fullmatch(r"[0-9]{4}", digits):
         year = int(digits)
@@ -742,6 +746,43 @@ def recognised_religion(s: str) -> str | None:
     m = _HEAD.match(value)
     head = m["head"] if m else value
     return names.get(compact_key(head))
+
+
+# --- nationality ---------------------------------------------------------------------------
+
+#: What people type for Viet Nam (match keys).
+_VIET_NAM = frozenset(
+    {"vn", "viet nam", "vietnam", "viet", "nuoc viet nam", "vietnamese", "viet nam vn",
+     "cong hoa xa hoi chu nghia viet nam", "chxhcn viet nam", "nuoc chxhcn viet nam"}
+)  # fmt: skip
+#: Words of a place inside a country, before its name: an address typed where the nationality
+#: is asked. Typed with diacritics they must agree; without, only the words no country's name
+#: holds ("nhat ban", "tay ban nha").
+_PLACE_WORDS = re.compile(
+    r"\b(?:thôn|xóm|ấp|bản|tổ|số|ngõ|ngách|hẻm|đường|phố|xã|phường|thị trấn|huyện|quận|thị xã"
+    r"|tỉnh|thành phố|tp)\b(?=\s+\w)"
+)
+_PLACE_WORDS_FOLDED = re.compile(
+    r"\b(?:thon|xom|ngo|ngach|hem|duong|pho|xa|phuong|thi tran|huyen|quan|thi xa|tinh|thanh pho"
+    r"|tp)\b(?=\s+\w)"
+)
+
+
+def parse_nationality(s: str) -> str:
+    """A relative's nationality: a country's name, each word capitalised ("nhật bản" → "Nhật
+    Bản"); "VN", "viet nam" → "Việt Nam". A place ("thôn Đông, xã An Lạc…": the next
+    question's answer typed here) or digits are no nationality."""
+    text = _cleaned(s, _SHORT_LIMIT, empty_key="nationality.empty")
+    if not text or _is_placeholder(text):
+        raise ParseError("nationality.empty")
+    key = match_key(text)
+    if key in _VIET_NAM:
+        return "Việt Nam"
+    toned = has_diacritics(text)
+    place = _PLACE_WORDS.search(tone_key(text)) if toned else _PLACE_WORDS_FOLDED.search(key)
+    if place or any(ch.isdigit() for ch in text):
+        raise ParseError("nationality.place", typed=text[:60])
+    return title_vi(text)
 
 
 # --- ethnicity -----------------------------------------------------------------------------

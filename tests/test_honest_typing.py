@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import pytest
 
-from forms.classify import Verdict, classify
+from forms.classify import Verdict, classify, other_subject
 from forms.definition import load_form
 from forms.model import FieldDef
-from forms.parsers import split_period
+from forms.parsers import parse_nationality, parse_year, split_period
 from handlers.candidate.flow import CandidateFlow
 from handlers.events import Chat, Event, User
 from handlers.review.flow import ReviewFlow
 from handlers.router import Router
 from handlers.routing import RoutingTable
+from tests.chat_client import ChatClient
 from tests.test_conversation import consented, cursor, dossier, revision
 from tests.test_honest_conversation import router
 from tests.test_telegram_e2e import Stack, person, stack
@@ -227,3 +228,197 @@ async def test_a_relation_typed_at_the_relatives_menu_is_its_button(router: Rout
 )
 def test_a_timeline_line_is_split_at_its_period(line: str, split: tuple[str, str] | None) -> None:
     assert split_period(line) == split
+
+
+async def test_help_or_chatter_at_an_offered_writing_keeps_the_offer(router: Router) -> None:
+    """ "?" at «Dùng cách ghi đề xuất?» showed the help and dropped the offer: the «có» that
+    followed was then refused as no answer. The help is shown and the offer stays."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("/sua 5")
+    said = client.texts(await client.send("xã Toàn Thắng, huyện Kim Động, tỉnh Hưng Yên"))
+    offer = "«xã Nghĩa Dân, tỉnh Hưng Yên (trước đây là xã Toàn Thắng, huyện Kim Động"
+    assert offer in said and "Dùng cách ghi đề xuất" in said
+    for typed in ("?", "help", "cảm ơn", "👍"):
+        said = client.texts(await client.send(typed))
+        assert f"«{typed}»" in said or "Không có gì" in said, said
+        assert offer in said and "Dùng cách ghi đề xuất" in said, typed  # the offer stays
+    assert "📖 (5)" in client.texts(await client.send("?"))
+    said = client.texts(await client.send("có"))
+    assert "Đã ghi: xã Nghĩa Dân, tỉnh Hưng Yên (trước đây là" in said
+    assert (await dossier(router, client)).value("noi_dang_ky_khai_sinh").startswith("xã Nghĩa Dân")
+
+
+async def test_help_asked_at_a_menu_or_a_gate_shows_the_items_help(router: Router) -> None:
+    """ "?" at item (15)'s menu or (18)'s yes/no gate got "Bấm «❓ Giải thích»…" instead of
+    the help a question gets; at /xoa's confirmation, which has no such button, it pointed
+    at a button that is not there."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("/sua 15")
+    said = client.texts(await client.send("?"))
+    assert "Trợ lý chưa ghi «?»" in said and "📖 (15) Những công việc" in said
+    assert "Thêm giai đoạn hay không có?" in said  # the menu again
+    said = client.texts(await client.send("là sao?"))
+    assert "«là sao?» có vẻ là một câu hỏi" in said and "📖 (15)" in said
+    await client.send("/sua 18")
+    said = client.texts(await client.send("help"))
+    assert "📖 (18) Đi nước ngoài" in said and "đi nước ngoài từ 3 tháng" in said
+    assert (await cursor(router, client)).item == 18
+    await client.send("/xoa")
+    said = client.texts(await client.send("?"))
+    assert "Giải thích" not in said and "chọn một nút bên dưới" in said
+    assert "Xóa toàn bộ hồ sơ chưa nộp?" in said
+    said = client.texts(await client.click("Không xóa"))
+    assert (await dossier(router, client)).value("ho_ten") == "TRẦN MINH KHOA"
+
+
+async def test_an_answer_typed_at_the_consent_is_told_it_was_not_stored(router: Router) -> None:
+    """ "Trần Minh Khoa" typed at the consent (before «Tôi đồng ý») got the whole welcome again
+    with no word of why; it is told that nothing is stored before the consent, with the short
+    question. A question gets the whole notice; nothing is stored either way."""
+    client = ChatClient(router)
+    await client.send("/start")
+    said = client.texts(await client.send("Trần Minh Khoa"))
+    assert "Trợ lý chưa lưu «Trần Minh Khoa»" in said and "cần đồng ý" in said
+    assert "Xin chào!" not in said  # not the long welcome again
+    assert client.buttons()[:2] == ["Tôi đồng ý", "Không đồng ý"]
+    said = client.texts(await client.send("dữ liệu lưu ở đâu?"))
+    assert "THÔNG BÁO VỀ XỬ LÝ DỮ LIỆU CÁ NHÂN" in said
+    async with router.db.read() as r:
+        assert await r.people.find(client.platform, client.user_id) is None  # nothing stored
+    await client.send("Đồng ý")
+    said = client.texts(await client.send("Trần Minh Khoa"))
+    assert "Đã ghi: TRẦN MINH KHOA" in said
+
+
+@pytest.mark.parametrize(
+    ("text", "fdef"),
+    [
+        ("không theo tôn giáo nào", FIELD["ton_giao"]),
+        ("ko theo dao gi ca", FIELD["ton_giao"]),
+        ("không có tên nào khác", FIELD["ten_khac"]),
+        ("không có bí danh", FIELD["ten_khac"]),
+        ("chưa có tên gọi khác", FIELD["ten_khac"]),
+    ],
+)
+def test_saying_there_is_none_is_no_question(text: str, fdef: FieldDef) -> None:
+    """ "không theo tôn giáo nào" was taken for a question ("nào"), "không có bí danh" stored
+    as the other name: both say there is none."""
+    reading = classify(text, fdef)
+    assert reading.is_answer and reading.reason == "no", reading
+
+
+@pytest.mark.parametrize(
+    ("text", "fdef"),
+    [
+        ("không biết ghi gì", FIELD["ton_giao"]),
+        ("không hiểu thế nào", FIELD["ton_giao"]),
+        ("không ghi gì được à?", FIELD["ton_giao"]),
+        ("Khổng Minh", FIELD["ten_khac"]),
+    ],
+)
+def test_questions_and_names_beginning_alike_stay_what_they_are(text: str, fdef: FieldDef) -> None:
+    assert classify(text, fdef).reason != "no"
+
+
+async def test_no_religion_said_in_words_and_a_religion_that_is_none(router: Router) -> None:
+    """ "không theo tôn giáo nào" at (9) got "có vẻ là một câu hỏi"; the next question's
+    answer typed there next ("sinh viên") was stored with the warning for believers."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("/sua 9")
+    said = client.texts(await client.send("không theo tôn giáo nào"))
+    assert "Đã ghi: không" in said and "câu hỏi" not in said
+    await client.send("/sua 9")
+    said = client.texts(await client.send("sinh viên"))
+    assert "«sinh viên» không phải tên một tôn giáo" in said
+    assert "Người có đạo" not in said
+    assert (await dossier(router, client)).value("ton_giao") == "sinh viên"  # kept, warned
+
+
+@pytest.mark.parametrize(
+    "text", ["sinh năm 1973", "Sinh năm 1973", "năm sinh: 1973", "1973 ạ", "dạ năm sinh là 1973 ạ"]
+)
+def test_a_year_said_in_words_is_read(text: str) -> None:
+    """ "sinh năm 1973" to «Năm sinh?» got "Chưa đọc được năm"."""
+    assert parse_year(text) == 1973
+
+
+async def test_a_relatives_birth_year_typed_in_a_sentence(router: Router) -> None:
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("/sua 21")
+    for answer in ("không", "không", "không", "không"):
+        await client.send(answer)
+    await client.send("bố")
+    await client.send("Trần Văn Hùng")
+    said = client.texts(await client.send("sinh năm 1973"))
+    assert "Đã ghi: 1973" in said and "Chưa đọc được năm" not in said
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("VN", "Việt Nam"), ("viet nam", "Việt Nam"), ("nhật bản", "Nhật Bản"), ("Lào", "Lào")],
+)
+def test_a_nationality_is_a_countrys_name(typed: str, stored: str) -> None:
+    assert parse_nationality(typed) == stored
+
+
+async def test_an_address_typed_at_the_nationality_is_refused(router: Router) -> None:
+    """ "thôn Đông, xã An Lạc, tỉnh Hưng Yên" (the next question's answer, typed one step
+    ahead) was stored as a father's nationality, then warned about as a relative abroad."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("/sua 21")
+    for answer in ("không", "không", "không", "không", "bố", "Trần Văn Hùng", "1973", "không"):
+        await client.send(answer)
+    await client.send("xã An Lạc, tỉnh Hưng Yên")  # nơi sinh
+    await client.send("xã An Lạc, tỉnh Hưng Yên")  # quê quán
+    said = client.texts(await client.send("thôn Đông, xã An Lạc, tỉnh Hưng Yên"))
+    assert "chưa phải tên một nước" in said and "Quốc tịch?" in said
+    said = client.texts(await client.send("VN"))
+    assert "Đã ghi: Việt Nam" in said and "Nơi ở hiện nay?" in said
+    row = (await dossier(router, client)).relatives[0]
+    assert row["quoc_tich"] == "Việt Nam"
+
+
+ITEM_11 = next(item for item in load_form().items() if item.number == 11).fields
+
+
+@pytest.mark.parametrize(
+    ("text", "asked", "other"),
+    [
+        ("tiếng anh B1", "tin_hoc", "ngoai_ngu"),
+        ("chứng chỉ tin học cơ bản", "tieng_dan_toc", "tin_hoc"),
+        ("IELTS 6.5", "tieng_dan_toc", "ngoai_ngu"),
+        ("tiếng Tày giao tiếp", "ngoai_ngu", "tieng_dan_toc"),
+        ("kỹ sư CNTT", "tin_hoc", None),  # its own subject
+        ("kỹ sư CNTT", "chuyen_mon", None),  # a question without subjects is never refused
+        ("cử nhân ngôn ngữ Anh", "ngoai_ngu", None),
+        ("tiếng Thái", "ngoai_ngu", None),  # Thai, or the Thái minority's: neither list
+    ],
+)
+def test_an_answer_naming_another_questions_subject(
+    text: str, asked: str, other: str | None
+) -> None:
+    found = other_subject(text, FIELD[asked], ITEM_11)
+    assert (found.id if found else None) == other
+
+
+async def test_an_answer_typed_one_question_late_is_not_stored(router: Router) -> None:
+    """ "tiếng anh B1" typed again at «Tin học» (the candidate a question behind) was stored
+    as the computer skills, and the next answer under the minority language."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("/sua 11")
+    for answer in ("12/12 phổ thông", "kỹ sư CNTT", "không", "không", "không", "không"):
+        await client.send(answer)
+    await client.send("tiếng Anh B1")
+    said = client.texts(await client.send("tiếng Anh B1"))
+    assert "đây có vẻ là «Ngoại ngữ», chưa phải «Tin học»" in said
+    assert "Trình độ tin học cao nhất?" in said
+    said = client.texts(await client.send("tin học văn phòng"))
+    assert "Đã ghi: tin học văn phòng" in said
+    d = await dossier(router, client)
+    assert (d.value("ngoai_ngu"), d.value("tin_hoc")) == ("tiếng Anh B1", "tin học văn phòng")

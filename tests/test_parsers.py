@@ -468,6 +468,8 @@ KEY_EXAMPLES = {
     "other_names.too_long": (p.parse_other_names, "a " * 150),
     "gender.invalid": (p.parse_gender, "x"),
     "religion.empty": (p.parse_religion, ""),
+    "nationality.empty": (p.parse_nationality, ""),
+    "nationality.place": (p.parse_nationality, "thôn Đông, xã An Lạc, tỉnh Hưng Yên"),
     "religion.too_long": (p.parse_religion, "a" * 400),
     "ethnicity.empty": (p.parse_ethnicity, ""),
     "ethnicity.unknown": (p.parse_ethnicity, "xyz"),

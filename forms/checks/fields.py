@@ -301,7 +301,8 @@ def f8_religion(ctx: Ctx) -> Iterator[Flag]:
     """Item (9) is never blank: "không" or the religion (with any clerical rank).
 
     Blank is an error; any religion is a *warning* asking the chi bộ to follow the special
-    procedure for religious candidates (the domain notes' "E + W"). ``needs`` is empty
+    procedure for religious candidates (the domain notes' "E + W"); a value that names no
+    recognised religion (forms/data/religions.toml) a warning saying so. ``needs`` is empty
     because a blank (9) is exactly what must be caught even while filling in.
     """
     value = ctx.a("ton_giao")
@@ -320,8 +321,11 @@ def f8_religion(ctx: Ctx) -> Iterator[Flag]:
                 severity=WARNING,
             )
         return
+    # a value no recognised religion names ("sinh viên": the next question's answer typed
+    # here) is told so, not taken for a believer's
+    said = "religious" if v.religion(value) else "unknown"
     yield ctx.flag(
-        "F8", 9, "ton_giao", msg("F8", "religious", value=value), field="ton_giao", severity=WARNING
+        "F8", 9, "ton_giao", msg("F8", said, value=value), field="ton_giao", severity=WARNING
     )
 
 

@@ -123,6 +123,8 @@ def _parse(
         return one(p.parse_ethnicity(text))
     if kind is Kind.RELIGION:
         return one(p.parse_religion(text))
+    if kind is Kind.NATIONALITY:
+        return one(p.parse_nationality(text))
     if kind is Kind.EDUCATION:
         return one(p.parse_general_education(text))
     if kind is Kind.POLITICAL_THEORY:

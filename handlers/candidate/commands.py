@@ -31,7 +31,7 @@ from handlers.candidate.dialogs import Explain, Idle, render_idle
 from handlers.candidate.flags import open_flags, progress_flags, show_flags
 from handlers.candidate.rights import send_my_data
 from handlers.candidate.submission import ask_erase, ask_submit
-from handlers.candidate.summaries import explanation, overview_text
+from handlers.candidate.summaries import overview_text
 from handlers.candidate.texts import COMMANDS, draft_filename, t
 from handlers.candidate.withdrawal import ask_withdraw
 from handlers.events import Document, Reply, WebRef
@@ -248,7 +248,7 @@ async def resume(turn: Turn, payload: None) -> None:
 @everywhere(HELP)
 async def explain_question(turn: Turn, payload: None) -> None:
     """The item's and the field's writing rules in full."""
-    turn.say(explanation(turn, turn.screen))
+    turn.say(turn.screen.explanation(turn))
     turn.nav.reask()
 
 

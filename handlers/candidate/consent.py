@@ -23,14 +23,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from forms.classify import Verdict
 from forms.dossier import Dossier
 from forms.texts import render
 from handlers.candidate.actions import CONSENT, NOTICE, Answer, decode_action
 from handlers.candidate.core import Conversation, Screen, Turn
 from handlers.candidate.dialogs import Unset, open_first_question
-from handlers.candidate.intent import typed_button
+from handlers.candidate.intent import read, typed_button
 from handlers.candidate.summaries import overview_text
-from handlers.candidate.texts import t, typed_yes_no
+from handlers.candidate.texts import short, t, typed_yes_no
 from handlers.events import Button
 
 #: Commands that work while a renewed consent is pending: the candidate's rights.
@@ -81,12 +82,28 @@ class Consent(Screen):
         if codec is NOTICE:
             ask_consent(turn, full=True)
         elif codec is not CONSENT or decoded is None:
-            greet(turn)
+            not_yet(turn)
         elif decoded.payload.yes:
             await give_consent(turn)
         else:
             turn.say(t("consent.refused"))
             ask_consent(turn, repeat=True)
+
+
+def not_yet(turn: Turn) -> None:
+    """A text typed at the consent that does not answer it: an answer typed ahead ("Trần
+    Minh Khoa") is told it was not stored and why, with the short question; a question
+    ("dữ liệu lưu ở đâu?") gets the whole notice; a greeting, a sticker, the welcome again
+    (the long screen is sent again only when it may help)."""
+    event = turn.event
+    reading = read(event.text, None) if event.kind == "text" else None
+    if reading is None or reading.reason == "greeting":
+        greet(turn)
+    elif reading.verdict is Verdict.QUESTION:
+        ask_consent(turn, full=True)
+    else:
+        turn.say(t("consent.first", typed=short(event.text, 60)))
+        ask_consent(turn, repeat=True)
 
 
 def _consent_action(turn: Turn, *, typed: bool) -> str:

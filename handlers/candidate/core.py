@@ -20,12 +20,14 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from admission.lifecycle import EDITABLE
 from forms.checks import Flag
+from forms.classify import Reading
 from forms.dossier import Dossier
 from forms.model import FieldDef, FormDef, ItemDef
+from forms.texts import render
 from handlers.candidate.actions import KEEP, NO, OPTION, SKIP, YES, Option, decode_action
-from handlers.candidate.intent import read, social
+from handlers.candidate.intent import not_a_button, read
 from handlers.candidate.structure import Memory, Structure
-from handlers.candidate.texts import t, typed_yes_no
+from handlers.candidate.texts import COMMANDS, t, typed_yes_no
 from handlers.events import Button, Event, Reply
 from handlers.routing import ActionCodec
 from handlers.web.links import LinkSigner
@@ -149,6 +151,24 @@ class Screen:
         """The field asked, for the screens that ask one."""
         return None
 
+    def explanation(self, turn: Turn) -> str:
+        """The writing rules of the question on this screen in full (its item's and its
+        field's help, the example): the "❓ Giải thích" button, and the reply to a question
+        typed instead of an answer. Outside the form's questions: the commands."""
+        if self.item is None:
+            return render("chat/help.j2", commands=COMMANDS)
+        item = turn.structure.item(self.item)
+        fdef = self.field_def(turn)
+        return render(
+            "chat/explain.j2",
+            ref=item.ref,
+            label=item.label,
+            item_help=item.help,
+            field_label=fdef.label if fdef else "",
+            field_help=fdef.help if fdef else "",
+            example=fdef.example if fdef else "",
+        )
+
     # -- behaviour -----------------------------------------------------------------------------
     def show(self, turn: Turn, extra_options: Sequence[str] = ()) -> None:
         """Send the screen (a new question number for its buttons) — unless the turn holds
@@ -179,10 +199,17 @@ class Screen:
         raise NotImplementedError(type(self).__name__)
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
-        """A typed reply that is no button: here, not an answer."""
-        why = None if from_button else social(read(text, None))
-        turn.say(t(f"not_answer.{why}") if why else t("choose_button"))
+        """A typed reply that is no button: here, not an answer ("?" gets the help, as at a
+        question)."""
+        said = None if from_button else self.not_a_button(turn, read(text, None), text)
+        turn.say(said or t("choose_button"))
         turn.nav.reask()
+
+    def not_a_button(self, turn: Turn, reading: Reading, text: str) -> str | None:
+        """What a typed text that is none of this screen's buttons is told: a question
+        ("?", "help", "là sao?") the help of the item asked, chatter its short reply; None:
+        the screen's own "choose a button"."""
+        return not_a_button(reading, text, "" if self.item is None else self.explanation(turn))
 
     async def on_action(self, turn: Turn, codec: ActionCodec[Any] | None, payload: Any) -> None:
         """A button of this screen (``codec`` None: an action no codec reads); they change

@@ -13,7 +13,7 @@ from forms.model import Kind
 from forms.texts import message, render_filled
 from handlers.candidate.actions import NO, YES
 from handlers.candidate.core import Confirm, Screen, Shown, Turn, on
-from handlers.candidate.intent import read, social
+from handlers.candidate.intent import read
 from handlers.candidate.loops import LoopMenu
 from handlers.candidate.questions import nav_buttons
 from handlers.candidate.structure import NO as ANSWER_NO
@@ -82,8 +82,8 @@ class Gate(Screen):
         if reading.yes_no is None and await self.typed_row(turn, text):
             return
         if reading.yes_no is None or not reading.is_answer:
-            why = social(reading)
-            turn.say(t(f"not_answer.{why}") if why else message("parse.yes_no.invalid"))
+            said = self.not_a_button(turn, reading, text)
+            turn.say(said or message("parse.yes_no.invalid"))
             turn.nav.reask()
             return
         await self.answer(turn, reading.yes_no)

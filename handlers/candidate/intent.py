@@ -90,6 +90,21 @@ def not_stored(reading: Reading, text: str, fdef: FieldDef, explanation: str) ->
     return t("not_answer.ack", typed=typed, optional=optional, example=example)
 
 
+def not_a_button(reading: Reading, text: str, explanation: str) -> str | None:
+    """What a typed text at a screen of buttons (a menu, a yes/no gate, a confirmation) is
+    told when it is no button: a question gets ``explanation`` (the help of the item asked;
+    "": none, outside the form's items), chatter its short reply; None for anything else."""
+    key = social(reading)
+    if key == "question":
+        if not explanation:
+            return None
+        said = "help" if reading.reason == "help" else "question_explained"
+        return "\n".join([t(f"not_answer.{said}", typed=short(text, 60)), explanation])
+    if key == "control" and not explanation:
+        return None  # its words point at «❓ Giải thích», which such a screen lacks
+    return t(f"not_answer.{key}") if key else None
+
+
 def another_answer(text: str, fdef: FieldDef, stored: str, offered: str | None) -> bool:
     """Whether ``text`` is a real answer unlike both ``stored`` (the answer a better writing
     is offered for) and ``offered``: not the same answer typed again."""

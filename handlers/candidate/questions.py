@@ -13,7 +13,7 @@ from typing import Any
 
 from forms import parsers
 from forms.checks import Flag
-from forms.classify import Verdict
+from forms.classify import Verdict, other_subject
 from forms.dossier import Row
 from forms.model import FieldDef, ItemDef, Kind
 from forms.texts import render_filled
@@ -49,7 +49,7 @@ from handlers.candidate.shortcuts import (
     read_shortcut,
 )
 from handlers.candidate.structure import NO, YES, answered
-from handlers.candidate.summaries import explanation, header
+from handlers.candidate.summaries import header
 from handlers.candidate.texts import (
     BRACKET_OLD,
     display,
@@ -293,6 +293,8 @@ class Question(Screen):
             if said is not None:
                 await self.settle(turn, Answer("yes" if said else "no"))
                 return
+            if not from_button and self.not_an_answer(turn, fdef, text):
+                return
             if not from_button and self.holds_other(turn, fdef, text):
                 return
             # The answer typed again (with diacritics, corrected): the new answer.
@@ -309,8 +311,10 @@ class Question(Screen):
             elif reading.is_answer and reading.reason == "no":
                 text = NO  # "ko co j", "k ap dung": the booklet's "không", however typed
             elif not reading.is_answer:
-                turn.say(not_stored(reading, text, fdef, explanation(turn, screen)))
+                turn.say(not_stored(reading, text, fdef, screen.explanation(turn)))
                 turn.nav.reask()
+                return
+            elif screen.one_question_off(turn, fdef, text):
                 return
         try:
             parsed = parse_answer(
@@ -330,6 +334,32 @@ class Question(Screen):
         """Whether ``text``, no answer to this question, holds it and the next question's
         answer and was taken so (a table's row typed in one line: loops.py)."""
         return False
+
+    def one_question_off(self, turn: Turn, fdef: FieldDef, text: str) -> bool:
+        """A text naming another question's subject and not this one's ("tiếng Anh B1" at
+        «Tin học»: the answer to «Ngoại ngữ» typed one question late): not stored, told why."""
+        if self.item is None:
+            return False
+        other = other_subject(text, fdef, turn.structure.item(self.item).fields)
+        if other is None:
+            return False
+        said = t(
+            "not_answer.other_subject", typed=short(text, 60), other=other.label, asked=fdef.label
+        )
+        turn.say(f"{said} {t('not_answer.this_subject', asked=fdef.label, n=self.item)}")
+        turn.nav.reask()
+        return True
+
+    def not_an_answer(self, turn: Turn, fdef: FieldDef, text: str) -> bool:
+        """A text that answers nothing ("?", "help", an emoji, "cảm ơn") while a better
+        writing is offered: told why, with the help, and the offer is shown again — it is not
+        dropped for the bare question."""
+        reading = read(text, fdef)
+        if reading.is_answer or reading.verdict is Verdict.I_DONT_KNOW:
+            return False
+        turn.say(not_stored(reading, text, fdef, self.explanation(turn)))
+        turn.nav.reask()
+        return True
 
     def holds_other(self, turn: Turn, fdef: FieldDef, text: str) -> bool:
         """A text unlike the answer just stored, while its better writing is offered, is

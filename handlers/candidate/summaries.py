@@ -6,10 +6,10 @@ from __future__ import annotations
 from forms.dossier import Row
 from forms.model import ItemDef
 from forms.texts import render
-from handlers.candidate.core import Screen, Turn
+from handlers.candidate.core import Turn
 from handlers.candidate.flags import open_flags
 from handlers.candidate.structure import YES
-from handlers.candidate.texts import COMMANDS, display, short, t
+from handlers.candidate.texts import display, short, t
 
 
 def header(turn: Turn, item: ItemDef) -> str:
@@ -66,22 +66,3 @@ def relative_summary(turn: Turn, item: ItemDef, row: Row) -> str:
         bits.append(t("deceased", year=row.get("nam_mat", "")))
     complete = structure.row_complete(item, row, code)
     return ", ".join(b for b in bits if b) + ("" if complete else f" ({t('loop.incomplete')})")
-
-
-def explanation(turn: Turn, screen: Screen) -> str:
-    """The writing rules of the question on ``screen`` in full (its item's and its field's
-    help, the example): the "❓ Giải thích" button, and the reply to a question typed
-    instead of an answer. Outside the form's questions: the commands."""
-    if screen.item is None:
-        return render("chat/help.j2", commands=COMMANDS)
-    item = turn.structure.item(screen.item)
-    fdef = screen.field_def(turn)
-    return render(
-        "chat/explain.j2",
-        ref=item.ref,
-        label=item.label,
-        item_help=item.help,
-        field_label=fdef.label if fdef else "",
-        field_help=fdef.help if fdef else "",
-        example=fdef.example if fdef else "",
-    )
