@@ -409,7 +409,17 @@ def _mentions(text: str, bot_username: str) -> bool:
 
 def group_commands() -> list[tuple[str, str]]:
     """The menu shown in group chats: what reviewers and secretaries type there."""
-    names = ("nhanxet", "hoso", "molai", "tinhhinh", "buoc", "ketnoi", "lichsu", "quanly")
+    names = (
+        "nhanxet",
+        "hoso",
+        "molai",
+        "tinhhinh",
+        "buoc",
+        "ketnoi",
+        "lichsu",
+        "quanly",
+        "trogiup",
+    )
     return [(name, texts.message(f"menu.group.{name}")) for name in names]
 
 

@@ -454,6 +454,8 @@ def _classify(cleaned: str, expect: Expect) -> Reading:
         return Reading(Verdict.QUESTION, "help")
     said = False if _says_none(cleaned, words, core, expect) else _yes_no(cleaned)
     asks = _asks(cleaned, words, expect)
+    if said is None and expect.kind is Kind.YES_NO and "?" not in cleaned:
+        said = echoed_yes_no(words, core)
     if expect.kind in _YES_NO_KINDS and said is not None:
         return Reading(Verdict.ANSWER, "yes" if said else "no", said)
     misplaced = _misplaced(cleaned, words, core, expect)
@@ -492,6 +494,35 @@ def _says_none(
         and not _contains(core, _KNOWING)
         and not _contains(core, _QUESTION_PHRASES)
     )
+
+
+def read_yes_no(text: str) -> bool | None:
+    """A typed reply to a yes/no question: yes, no (however typed, the question's words
+    repeated included), or None."""
+    reading = classify(text, Kind.YES_NO)
+    return reading.yes_no if reading.is_answer else None
+
+
+#: A yes/no question answered with its own words: "không bị kỷ luật", "chưa đi nước ngoài",
+#: "không có con", "đã kết hôn", "có bị" — read only where a yes or no is asked (elsewhere
+#: "Không có khuyết điểm gì lớn" is an answer that starts alike).
+_ECHO_NO = ("không", "chưa", "chẳng", "chả")
+_ECHO_YES = ("có", "đã")
+_NOT_SURE = ("có lẽ", "có thể", "có khi", "có phải", "đã biết")
+_ECHO_WORDS = 7
+
+
+def echoed_yes_no(words: tuple[_Word, ...], core: tuple[_Word, ...]) -> bool | None:
+    """The yes or no of a short reply that repeats the question's words (see
+    :data:`_ECHO_NO`); None when it is not one, or unsure ("có lẽ", "không nhớ"). ``core``
+    drops polite heads ("dạ"), which "đa" typed plainly would be too: both are tried."""
+    if not 1 < len(core) <= _ECHO_WORDS or _contains(core, _KNOWING):
+        return None
+    if _starts(core, _NOT_SURE) or _contains(core, _QUESTION_PHRASES):
+        return None
+    if _starts(core, _ECHO_NO) or _starts(words, _ECHO_NO):
+        return False
+    return True if _starts(core, _ECHO_YES) or _starts(words, _ECHO_YES) else None
 
 
 def _misplaced(text: str, words: tuple[_Word, ...], core: tuple[_Word, ...], expect: Expect) -> str:
@@ -646,11 +677,13 @@ def other_subject(text: str, asked: FieldDef, fields: Iterable[FieldDef]) -> Fie
     late); None when ``asked`` declares no subjects or the text names its own."""
     if not asked.subjects:
         return None
-    key = f" {match_key(text)} "
-    if _names(key, asked.subjects):
+    toned = has_diacritics(text)  # then a subject's diacritics must agree: "lâm" is no "làm"
+    key = f" {tone_key(text) if toned else match_key(text)} "
+    if _names(key, asked.subjects, toned):
         return None
-    return next((f for f in fields if f is not asked and _names(key, f.subjects)), None)
+    return next((f for f in fields if f is not asked and _names(key, f.subjects, toned)), None)
 
 
-def _names(key: str, subjects: tuple[str, ...]) -> bool:
-    return any(f" {match_key(subject)} " in key for subject in subjects)
+def _names(key: str, subjects: tuple[str, ...], toned: bool) -> bool:
+    spell = tone_key if toned else match_key
+    return any(f" {spell(subject)} " in key for subject in subjects)

@@ -245,7 +245,7 @@ class RoutingTable:
         declares however it is read, is left as it is."""
         if event.kind != "command" or self._declared(event.command, event.chat):
             return event
-        name = fold(event.command)
+        name = fold(event.command).replace("_", "")  # "/nhận_xét", "/tien_do"
         name = COMMAND_ALIASES.get(name, name)
         text = event.text
         if not self._declared(name, event.chat):

@@ -7,9 +7,12 @@ place (``RoutingTable.as_declared``), the help words in the classifier."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
 
-from forms.classify import Verdict, classify, other_subject
+from forms.classify import Verdict, classify, other_subject, read_yes_no
 from forms.definition import load_form
 from forms.model import FieldDef
 from forms.parsers import parse_nationality, parse_year, split_period
@@ -19,11 +22,26 @@ from handlers.review.flow import ReviewFlow
 from handlers.router import Router
 from handlers.routing import RoutingTable
 from tests.chat_client import ChatClient
+from tests.review_harness import World, open_db, private
 from tests.test_conversation import consented, cursor, dossier, revision
 from tests.test_honest_conversation import router
+from tests.test_review_flow import CB_GROUP, R1
+from tests.test_review_reviewers import _submitted
+from tests.test_review_telegram import running_scene
 from tests.test_telegram_e2e import Stack, person, stack
+from tests.test_telegram_platform import bind_basic_group
 
 __all__ = ["router", "stack"]  # the fixtures, shared
+
+
+@pytest.fixture
+async def db_world(tmp_path: Path) -> AsyncIterator[World]:
+    database = await open_db(tmp_path)
+    try:
+        yield World(database)
+    finally:
+        await database.close()
+
 
 FIELD = {f.id: f for item in load_form().items() for f in item.fields}
 
@@ -115,6 +133,8 @@ async def test_commands_typed_with_diacritics_or_in_two_words_through_telegram(
         ("sửa", "15", "private", ("sua", "15")),
         ("dữ", "liệu", "private", ("dulieu", "")),
         ("help", "", "private", ("trogiup", "")),
+        ("nhận_xét", "#12 21 Bố mất năm nào?", "group", ("nhanxet", "#12 21 Bố mất năm nào?")),
+        ("tien_do", "", "private", ("tiendo", "")),
         ("xyz", "1", "private", ("xyz", "1")),  # no such command however read: as typed
         ("tiến", "", "private", ("tiến", "")),
     ],
@@ -422,3 +442,122 @@ async def test_an_answer_typed_one_question_late_is_not_stored(router: Router) -
     assert "Đã ghi: tin học văn phòng" in said
     d = await dossier(router, client)
     assert (d.value("ngoai_ngu"), d.value("tin_hoc")) == ("tiếng Anh B1", "tin học văn phòng")
+
+
+async def test_a_relatives_job_typed_at_the_residence_is_not_stored(router: Router) -> None:
+    """ "làm ruộng" typed at a father's «Nơi ở hiện nay» (the job, one question early) was
+    stored as where he lives."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("/sua 21")
+    for answer in ("không", "không", "không", "không", "bố", "Trần Văn Hùng", "1973", "không"):
+        await client.send(answer)
+    for answer in ("xã An Lạc, tỉnh Hưng Yên", "xã An Lạc, tỉnh Hưng Yên", "Việt Nam"):
+        await client.send(answer)
+    said = client.texts(await client.send("làm ruộng"))
+    assert "đây có vẻ là «Nghề nghiệp», chưa phải «Nơi ở hiện nay»" in said
+    assert "ghi «không»" not in said and "Quay lại" in said and "Nơi ở hiện nay?" in said
+    said = client.texts(await client.send("thôn Đông, xã An Lạc, tỉnh Hưng Yên"))
+    assert "Đã ghi: thôn Đông, xã An Lạc, tỉnh Hưng Yên" in said
+    assert (await dossier(router, client)).relatives[0]["cu_tru"].startswith("thôn Đông")
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("không bị kỷ luật", False),
+        ("chưa đi nước ngoài", False),
+        ("không có con", False),
+        ("da khong bi ky luat", False),
+        ("đã bị kỷ luật", True),
+        ("có con rồi", True),
+        ("có lẽ không", None),
+        ("không nhớ", None),
+        ("không bị kỷ luật?", None),
+    ],
+)
+def test_a_yes_no_question_answered_with_its_own_words(text: str, said: bool | None) -> None:
+    assert read_yes_no(text) is said
+
+
+def test_an_answer_starting_with_no_stays_an_answer_where_no_yes_no_is_asked() -> None:
+    assert classify("Không có khuyết điểm gì lớn", FIELD["tu_nhan_xet"]).reason != "no"
+
+
+async def test_gates_and_menus_answered_in_a_sentence(router: Router) -> None:
+    """ "không bị kỷ luật" to (20)'s "…đã từng bị kỷ luật chưa?" got "Vui lòng trả lời «có»
+    hoặc «không»"; "chưa đi học lớp nào" at (17)'s empty menu, "chọn một nút"."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("/sua 20")
+    said = client.texts(await client.send("không bị kỷ luật"))
+    assert "Đã ghi: không" in said and "Vui lòng trả lời" not in said
+    await client.send("/sua 17")
+    said = client.texts(await client.send("chưa đi học lớp nào"))
+    assert "(18) Đi nước ngoài" in said and "chọn một nút" not in said
+    await client.send("/sua 21")
+    said = client.texts(await client.send("chưa kết hôn"))
+    assert "Đã ghi: không" in said
+    said = client.texts(await client.send("có anh chị em"))
+    assert "Đã ghi: có" in said
+    d = await dossier(router, client)
+    assert (d.value("da_ket_hon"), d.value("co_anh_chi_em")) == ("không", "có")
+
+
+async def test_a_rows_content_typed_at_its_menu_is_told_which_button(router: Router) -> None:
+    """ "giấy khen của hiệu trưởng năm 2019" typed at (19)'s menu got "chọn một nút" with no
+    word of which, nor of what would be asked."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("/sua 19")
+    await client.send("có")
+    said = client.texts(await client.send("giấy khen của hiệu trưởng năm 2019"))
+    assert "bấm «➕ Thêm khen thưởng» trước" in said and "cấp quyết định" in said
+    said = client.texts(await client.send("ok"))  # chatter: the plain reminder
+    assert "chọn một nút bên dưới" in said
+
+
+@pytest.mark.parametrize(
+    ("typed", "dossier_and_item"),
+    [
+        ("12 mục 15: thiếu tháng 7/2016", (12, 15)),
+        ("hồ sơ 12 mục (21) bố mất năm nào", (12, 21)),
+        ("#12 15 ghi rõ", (12, 15)),
+        ("mục 15: ghi rõ nơi làm", (None, 15)),
+        ("15 ghi rõ nơi làm", (None, 15)),
+    ],
+)
+async def test_a_comment_names_its_dossier_before_its_item(
+    db_world: World, typed: str, dossier_and_item: tuple[int | None, int]
+) -> None:
+    """ "/nhanxet 12 mục 15: …" filed the comment under item (1)2… — the 12 read as the item:
+    a bare number followed by «mục» is the dossier's."""
+    world = db_world
+    _, dossier_id = await _submitted(world)
+    wanted_dossier, item = dossier_and_item
+    typed = typed.replace("12", str(dossier_id)) if wanted_dossier else typed
+    await world.command(R1, CB_GROUP, "nhanxet", typed)
+    said = world.texts(CB_GROUP)
+    assert f"cho mục ({item}) (hồ sơ #{dossier_id})" in said, said
+
+
+async def test_help_typed_by_a_reviewer_in_the_group(tmp_path: Path) -> None:
+    """ "/help" or "/trogiup" typed in the chi bộ's group by a reviewer got nothing (the
+    command was the candidate's, private only): the group's commands are listed there; an
+    outsider's gets nothing in the group. Through python-telegram-bot and the fake Bot API."""
+    async with running_scene(tmp_path) as scene:
+        api = scene.api
+        group, _ = await bind_basic_group(scene)
+        reviewer = scene.in_group(scene.r1, group)
+        before = len(api.bot_messages(group))
+        await reviewer.command("help")
+        posted = [m.content for m in api.bot_messages(group)[before:]]
+        assert any("/nhanxet 12 mục 15" in text and "/tralai 12" in text for text in posted)
+        before = len(api.bot_messages(group))
+        outsider = scene.in_group(scene.outsider, group)
+        update = api.user_sends_text(outsider.user, group, "/trogiup")
+        await api.wait_for_update_ack(update["update_id"], timeout=20)
+        assert api.idle_probe is not None
+        await api.idle_probe()
+        assert len(api.bot_messages(group)) == before
+

@@ -57,6 +57,9 @@ class RowQuestion(Question):
         """The stored row asked (None for a new one)."""
         raise NotImplementedError
 
+    def block(self, turn: Turn) -> Sequence[FieldDef]:
+        return turn.structure.columns(self.item_def(turn), self.code())
+
     def values(self, turn: Turn) -> Row:
         return self.stored_row(turn) or {}
 

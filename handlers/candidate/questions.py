@@ -132,6 +132,10 @@ class Question(Screen):
     def field_def(self, turn: Turn) -> FieldDef:
         return turn.structure.field(self.item_def(turn), self.field_id)
 
+    def block(self, turn: Turn) -> Sequence[FieldDef]:
+        """The fields asked alongside this one: the item's (a row's, in a table)."""
+        return self.item_def(turn).fields
+
     # -- per kind ------------------------------------------------------------------------------
     def values(self, turn: Turn) -> Row:
         """The stored values the question's field belongs to."""
@@ -310,6 +314,8 @@ class Question(Screen):
                 text = parsers.UNKNOWN  # the guidance's words, never an invented fact
             elif reading.is_answer and reading.reason == "no":
                 text = NO  # "ko co j", "k ap dung": the booklet's "không", however typed
+            elif reading.yes_no and fdef.kind is Kind.YES_NO:
+                text = YES  # "có con rồi", "đã kết hôn": the question's words repeated
             elif not reading.is_answer:
                 turn.say(not_stored(reading, text, fdef, screen.explanation(turn)))
                 turn.nav.reask()
@@ -338,15 +344,12 @@ class Question(Screen):
     def one_question_off(self, turn: Turn, fdef: FieldDef, text: str) -> bool:
         """A text naming another question's subject and not this one's ("tiếng Anh B1" at
         «Tin học»: the answer to «Ngoại ngữ» typed one question late): not stored, told why."""
-        if self.item is None:
-            return False
-        other = other_subject(text, fdef, turn.structure.item(self.item).fields)
+        other = other_subject(text, fdef, self.block(turn))
         if other is None:
             return False
-        said = t(
-            "not_answer.other_subject", typed=short(text, 60), other=other.label, asked=fdef.label
-        )
-        turn.say(f"{said} {t('not_answer.this_subject', asked=fdef.label, n=self.item)}")
+        asked, none = fdef.label, "không" in fdef.suggestions  # none: its «không» button
+        said = t("not_answer.other_subject", typed=short(text, 60), other=other.label, asked=asked)
+        turn.say(f"{said} {t('not_answer.this_subject', asked=asked, none=none)}")
         turn.nav.reask()
         return True
 

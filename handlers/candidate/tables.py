@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from forms import parsers
+from forms.classify import Reading
 from forms.dossier import Row
 from forms.model import FieldDef, Kind, TableDef
 from forms.texts import render
@@ -20,7 +21,7 @@ from handlers.candidate.loops import REVISIT, LoopMenu, RowQuestion, back_and_he
 from handlers.candidate.questions import Question, passing
 from handlers.candidate.structure import table_key
 from handlers.candidate.summaries import header, row_summary
-from handlers.candidate.texts import first_sentence, t
+from handlers.candidate.texts import first_sentence, short, t
 from handlers.events import Button
 from storage.core import Change
 
@@ -207,6 +208,17 @@ class RowsMenu(LoopMenu):
         if held is not None:
             await held.on_text(turn, text)
         return True
+
+    def not_a_button(self, turn: Turn, reading: Reading, text: str) -> str | None:
+        """A row's content typed at the menu that cannot begin a row by itself ("giấy khen
+        năm 2019" where the month comes first): which button to tap, and what is asked then."""
+        said = Screen.not_a_button(self, turn, reading, text)  # slots: no bare super()
+        if said is not None or not reading.is_answer:
+            return said
+        table = self.table(turn)
+        asks = "; ".join(column.label.lower() for column in table.columns)
+        add = t("loop.add", label=table.row_label)
+        return t("loop.add_first", typed=short(text, 60), add=add, asks=asks)
 
     @on(DONE)
     async def done(self, turn: Turn, payload: None) -> None:

@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from forms import parsers
+from forms.classify import read_yes_no
 from forms.dossier import Dossier
 from forms.model import FieldDef, Kind
 from forms.texts import message
@@ -124,6 +125,6 @@ def loop_reply(text: str, *, adding: bool, any_yes: bool = False) -> str:
     # "Thêm …, sửa, xóa, hay xong?" is no yes/no question: "ok", "ừ", "rồi", "đúng", "dùng"
     # could mean "xong" as well as "thêm", so they pick nothing; a "không" / "chưa" is done.
     yes = typed_yes_no(text)
-    if yes is False:
-        return "done"
+    if yes is False or (yes is None and read_yes_no(text) is False):
+        return "done"  # "không", and "chưa đi học lớp nào", "không có khen thưởng"
     return "add" if yes and any_yes and adding else ""

@@ -27,6 +27,14 @@ MAX_COMMENT = 1500
 CommentAt = tuple[Comment, tuple[DossierRecord, Unit]]
 
 
+#: The dossier named before the item: "#12 15 …", "hs 12 …", "hồ sơ 12 …", and a bare number
+#: followed by "mục": "12 mục 15: …" (the 12 is no item then).
+_DOSSIER_FIRST = re.compile(
+    r"^(?:(?:#|hs\s*|h[ồo] s[ơo]\s*)(\d+)\s*|(\d+)\s+(?=(?:mục|muc)\s*\(?\d))(.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
 def leading_item(text: str) -> tuple[int | None, str]:
     """'15 nội dung' / '(15) nội dung' / 'mục 15: nội dung' → (15, 'nội dung'). The number must
     stand alone: '2019 …' or '10/2019 …' is no item number (None)."""
@@ -146,9 +154,9 @@ async def comment_command(ctx: ReviewContext) -> None:
     """/nhanxet [#hồ sơ] <mục> <nội dung>."""
     text = ctx.event.text.strip()
     dossier_id: int | None = None
-    match = re.match(r"^(?:#|hs\s*)(\d+)\s*(.*)$", text, re.IGNORECASE | re.DOTALL)
+    match = _DOSSIER_FIRST.match(text)
     if match:
-        dossier_id, text = int(match.group(1)), match.group(2)
+        dossier_id, text = int(match.group(1) or match.group(2)), match.group(3)
     number, rest = leading_item(text)
     if number is None:
         ctx.say(t("refuse.comment_usage"))

@@ -40,10 +40,11 @@ COMMANDS: dict[str, Handler] = {
     "xem": typed.view_command,
     "duyet": typed.approve_command,
     "tralai": typed.return_command,
+    "trogiup": viewing.group_help,
 }
 #: Typed commands where another flow owns the same word in private chats (the candidate's
-#: /xem): the review answers them in groups only.
-GROUP_ONLY = frozenset({"xem"})
+#: /xem, /trogiup): the review answers them in groups only.
+GROUP_ONLY = frozenset({"xem", "trogiup"})
 BUTTONS: dict[ActionCodec[Any], ButtonHandler] = {
     actions.VIEW: viewing.view,
     actions.PICK_ITEM: comments.pick_item,

@@ -148,6 +148,13 @@ async def _send_view(
     ctx.replies.append(Reply(chat=chat, buttons=buttons, document=document, protect=True))
 
 
+async def group_help(ctx: ReviewContext) -> None:
+    """/trogiup (or /help) typed in a group: what a reviewer types there. An outsider's gets
+    nothing in the group (the router's rule)."""
+    if await reviewing_units(ctx, "refuse.not_registered") is not None:
+        ctx.say(render("review/group_help.j2"))
+
+
 async def list_waiting(ctx: ReviewContext) -> None:
     """/hoso: dossiers waiting for the actor's units (names only)."""
     allowed = await reviewing_units(ctx, "refuse.not_registered")
