@@ -11,14 +11,16 @@ server reads it as the column's (an id into a text column, 0/1 into an integer f
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
 import psycopg
+from psycopg import waiting
 from psycopg.adapt import Dumper, Loader
-from psycopg.pq import ExecStatus
+from psycopg.pq import ExecStatus, TransactionStatus
 from psycopg.rows import RowMaker
 from psycopg_pool import AsyncConnectionPool
 
@@ -26,6 +28,8 @@ from storage.dialect import APPLICATION_NAME, IDLE_IN_TRANSACTION_MS, to_pyforma
 
 Params = Sequence[Any] | dict[str, Any]
 TUPLES_OK = ExecStatus.TUPLES_OK
+WAIT_R, WAIT_W = waiting.WAIT_R, waiting.WAIT_W
+READY_R, READY_W = waiting.READY_R, waiting.READY_W
 
 
 class PgRow(tuple[Any, ...]):
@@ -89,6 +93,79 @@ def configure(conn: psycopg.AsyncConnection[Any]) -> None:
     conn.adapters.register_loader("numeric", _Number)
 
 
+async def _wait(gen: Any, fileno: int) -> Any:
+    """Run psycopg's protocol generator ``gen`` on the socket ``fileno`` to its end.
+
+    psycopg's own wait (``waiting.wait_async``) arms a 0.1 s timer with every wait for the
+    server (to look for a Ctrl-C) and reads the clock around it; a worker waits ≈ 2–3 times
+    a statement, ≈ 50 times an update, so that bookkeeping was a measurable share of its CPU
+    (docs/benchmarks.md). Here: a write is tried at once (the socket is nearly always
+    writable), a read waits on one future resolved by the loop's reader callback; a
+    cancellation still ends the wait (the caller cancels the query on the server)."""
+    try:
+        state = next(gen)
+    except StopIteration as done:
+        return done.value
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            if state & WAIT_W and (ready := waiting._ready(fileno, state)):
+                state = gen.send(ready)
+                continue
+            future = loop.create_future()
+            ready = 0
+
+            def wake(kind: int, future: asyncio.Future[None] = future) -> None:
+                nonlocal ready
+                ready |= kind
+                if not future.done():
+                    future.set_result(None)
+
+            reading, writing = state & WAIT_R, state & WAIT_W
+            if reading:
+                loop.add_reader(fileno, wake, READY_R)
+            if writing:
+                loop.add_writer(fileno, wake, READY_W)
+            try:
+                await future
+            finally:
+                if reading:
+                    loop.remove_reader(fileno)
+                if writing:
+                    loop.remove_writer(fileno)
+            state = gen.send(ready)
+    except OSError as exc:
+        raise psycopg.OperationalError("connection socket closed") from exc
+    except StopIteration as done:
+        return done.value
+
+
+class _Connection(psycopg.AsyncConnection[Any]):
+    """psycopg's async connection waiting with :func:`_wait`: the same protocol generators,
+    the same cancellation of a query cut short (psycopg's own wait takes over then)."""
+
+    async def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        if timeout is not None:
+            return await super().wait(gen, interval, timeout)
+        try:
+            return await _wait(gen, self.pgconn.socket)
+        except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
+            if self.pgconn.transaction_status == TransactionStatus.ACTIVE:
+                await self._cancel_after_interrupt(gen)
+            raise
+
+    async def _cancel_after_interrupt(self, gen: Any) -> None:
+        """As psycopg does: cancel the query on the server and read its end, else close the
+        connection (its state is unknown)."""
+        try:
+            await self._try_cancel(timeout=5.0)
+            await waiting.wait_async(gen, self.pgconn.socket, interval=0.1, timeout=5.0)
+        except psycopg.errors.QueryCanceled:
+            pass
+        except BaseException:
+            self.pgconn.finish()
+
+
 class PgConnection:
     """An async psycopg connection with the methods repositories call on SQLite's.
 
@@ -145,9 +222,13 @@ class PgConnection:
             self._single -= 1
 
     async def execute(self, sql: str, params: Params = ()) -> psycopg.AsyncCursor[PgRow]:
+        return await self._run(self.raw.cursor(row_factory=_rows), sql, params)
+
+    async def _run(
+        self, cursor: psycopg.AsyncCursor[PgRow], sql: str, params: Params
+    ) -> psycopg.AsyncCursor[PgRow]:
         self._count_single()
         named = isinstance(params, dict)
-        cursor = self.raw.cursor(row_factory=_rows)
         query, args = to_pyformat(sql, named), params if named else tuple(params)
         if not self._begin:
             await cursor.execute(query, args)
@@ -189,11 +270,23 @@ class PgConnection:
         return cursor
 
     async def execute_fetchall(self, sql: str, params: Params = ()) -> list[PgRow]:
-        cursor = await self.execute(sql, params)
-        result = cursor.pgresult
-        if result is None or result.status != TUPLES_OK:
-            return []  # a statement without rows (``description`` would cost more to ask)
-        return await cursor.fetchall()
+        # the connection's spare cursor when it is free (a cursor is a Transformer and an
+        # adapters' map built anew: ≈ 4 % of a worker's CPU when made per statement); the
+        # rows are read before it is given back, so nothing else sees it meanwhile
+        raw = self.raw
+        cursor: psycopg.AsyncCursor[PgRow] | None = getattr(raw, "spare", None)
+        if cursor is None:
+            cursor = raw.cursor(row_factory=_rows)
+        else:
+            raw.spare = None  # type: ignore[attr-defined]
+        try:
+            await self._run(cursor, sql, params)
+            result = cursor.pgresult
+            if result is None or result.status != TUPLES_OK:
+                return []  # a statement without rows (``description`` would cost more)
+            return await cursor.fetchall()
+        finally:
+            raw.spare = cursor  # type: ignore[attr-defined]
 
     async def executescript(self, script: str) -> None:
         """Several statements, no parameters (migrations)."""
@@ -206,7 +299,7 @@ class PgConnection:
 
 async def connect(url: str) -> PgConnection:
     """One autocommit connection (transactions are opened with explicit BEGIN)."""
-    raw = await psycopg.AsyncConnection.connect(
+    raw = await _Connection.connect(
         url,
         autocommit=True,
         application_name=APPLICATION_NAME,
@@ -226,6 +319,7 @@ class PgReaders:
             max_size=size,
             kwargs={"autocommit": True, "application_name": APPLICATION_NAME},
             configure=self._configure,
+            connection_class=_Connection,
             open=False,
         )
 

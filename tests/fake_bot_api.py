@@ -858,6 +858,15 @@ class FakeBotAPI:
             return []
         return [m for m in state.messages if include_deleted or not m.deleted]
 
+    def latest(self, chat: Chat | int, accept: Callable[[ChatMessage], bool]) -> ChatMessage | None:
+        """The chat's last message (not deleted) that ``accept`` takes, looked for from the
+        end (a long chat is not copied, as :meth:`transcript` does, at every move)."""
+        state = self._chats.get(chat if isinstance(chat, int) else chat.id)
+        for m in reversed(state.messages if state is not None else []):
+            if not m.deleted and accept(m):
+                return m
+        return None
+
     def bot_messages(self, chat: Chat | int) -> list[ChatMessage]:
         """Messages the bot sent to a chat (not deleted)."""
         return [m for m in self.transcript(chat) if m.from_bot]

@@ -141,6 +141,35 @@ async def test_a_transaction_sends_its_begin_with_its_first_statement(pg_server:
         pg_server.drop(url)
 
 
+async def test_a_read_cancelled_while_the_server_works_ends_at_once_and_the_connection_goes_on(
+    pg_server: Any,
+) -> None:
+    """The connection's own wait (storage/pg.py ``_wait``, no timer per wait): a task
+    cancelled during a slow statement stops waiting at once, the server's query is cancelled
+    (not left running on the connection), and the next reads answer — through the spare
+    cursor a read gives back, and a second one while it is out."""
+    url = pg_server.fresh()
+    conn = await pg.connect(url)
+    try:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.3):
+                await conn.execute_fetchall("SELECT pg_sleep(30)")
+        assert asyncio.get_running_loop().time() - started < 10
+        assert conn.raw.pgconn.transaction_status == pq.TransactionStatus.IDLE
+        assert [
+            tuple(r) for r in await conn.execute_fetchall("SELECT CAST(? AS BIGINT), 'hai'", (1,))
+        ] == [(1, "hai")]
+        both = await asyncio.gather(
+            conn.execute_fetchall("SELECT 1 AS a"), conn.execute_fetchall("SELECT 2 AS b")
+        )
+        assert [[tuple(r) for r in rows] for rows in both] == [[(1,)], [(2,)]]
+        assert both[1][0]["b"] == 2
+    finally:
+        await conn.close()
+        pg_server.drop(url)
+
+
 async def test_a_single_statement_unit_refuses_a_second_one(pg_server: Any) -> None:
     url = pg_server.fresh()
     db = await Database.open(url)

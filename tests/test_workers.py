@@ -89,10 +89,15 @@ class Fake(FakeBotAPI):
         return event
 
     def _repeat(self, state: Any) -> bool:
-        sent = [m for m in state.messages if m.from_bot]
+        sent = []  # the chat's last two bot messages, looked for from the end
+        for m in reversed(state.messages):
+            if m.from_bot:
+                sent.append(m)
+                if len(sent) == 2:
+                    break
         if len(sent) < 2:
             return False
-        last, before = sent[-1], sent[-2]
+        last, before = sent
         same = last.text == before.text and last.inline_keyboard == before.inline_keyboard
         if same:
             self.repeats[state.chat.id] = self.repeats.get(state.chat.id, 0) + 1
@@ -105,32 +110,47 @@ class Fake(FakeBotAPI):
         return future
 
 
+#: how long the proxy leaves a worker that refused a connection alone (nginx's
+#: ``fail_timeout``, with its ``max_fails=1``): a killed worker is not tried again for every
+#: other update (each refused connect is an exception through aiohttp's connector)
+FAIL_TIMEOUT = 10.0
+
+
 @contextlib.asynccontextmanager
 async def proxy(ports: list[int]) -> AsyncIterator[int]:
-    """A round-robin reverse proxy for the webhook (nginx's upstream, in a few lines)."""
+    """A round-robin reverse proxy for the webhook (nginx's upstream, in a few lines): the
+    next worker is tried when one does not answer, and one that refused is left alone for
+    :data:`FAIL_TIMEOUT`. aiohttp's low-level server (one endpoint: no application, router
+    or middlewares) — the proxy's CPU is the test process's, which the suite pays."""
     turn = 0
+    down: dict[int, float] = {}  # port -> until when it is left alone
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
 
-    async def forward(request: web.Request) -> web.Response:
+    async def forward(request: web.BaseRequest) -> web.Response:
         nonlocal turn
+        if request.path != "/hook" or request.method != "POST":
+            return web.Response(status=404)
         body = await request.read()
         headers = {k: v for k, v in request.headers.items() if k.lower().startswith("x-")}
         headers["Content-Type"] = "application/json"
-        for _ in ports:
-            port = ports[turn % len(ports)]
-            turn += 1
+        now = time.monotonic()
+        # round-robin over the workers not left alone; the others last (they may be back)
+        live = [p for p in ports if down.get(p, 0.0) <= now]
+        first = turn % len(live) if live else 0
+        turn += 1
+        for port in live[first:] + live[:first] + [p for p in ports if p not in live]:
             try:
                 async with session.post(
                     f"http://127.0.0.1:{port}/hook", data=body, headers=headers
                 ) as answer:
+                    down.pop(port, None)
                     return web.Response(status=answer.status)
             except (aiohttp.ClientConnectionError, TimeoutError):
+                down[port] = time.monotonic() + FAIL_TIMEOUT
                 continue  # that worker is down: the next one
         return web.Response(status=502)
 
-    app = web.Application()
-    app.router.add_post("/hook", forward)
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.ServerRunner(web.Server(forward), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -299,10 +319,8 @@ async def play(api: Fake, index: int, steps: list[Step], done: list[int]) -> Non
 
 
 def latest_keyboard(api: FakeBotAPI, chat_id: int) -> int | None:
-    for message in reversed(api.transcript(chat_id)):
-        if message.from_bot and message.inline_keyboard:
-            return message.message_id
-    return None
+    found = api.latest(chat_id, lambda m: m.from_bot and bool(m.inline_keyboard))
+    return None if found is None else found.message_id
 
 
 def button(api: FakeBotAPI, chat_id: int, action: str, message_id: int | None) -> str:

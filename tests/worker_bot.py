@@ -167,6 +167,9 @@ if __name__ == "__main__":
     if profile:  # bench/bench_workers.py --profile: where a worker's CPU goes
         import cProfile
 
-        cProfile.run("event_loop.run(main(parser.parse_args()))", f"{profile}-{os.getpid()}.prof")
+        # CPU time, not wall: on a shared machine a worker waiting for a core is not its cost
+        profiler = cProfile.Profile(time.process_time)
+        profiler.runcall(event_loop.run, main(parser.parse_args()))
+        profiler.dump_stats(f"{profile}-{os.getpid()}.prof")
     else:
         event_loop.run(main(parser.parse_args()))
