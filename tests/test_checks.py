@@ -263,6 +263,7 @@ CASES: list[tuple[str, str, Mutation, str, str, tuple[str, ...]]] = [
     ("F18-chatter", "a", _set(ngoai_ngu="k"), "F18", "error", ("«k»",)),
     ("F19", "a", _set(noi_ky="hung yen"), "F19", "warning", ("«Hưng Yên»",)),
     ("F20", "a", _set(tu_nhan_xet="Ưu điểm: chăm chỉ 💪"), "F20", "error", ("💪",)),
+    ("F22", "a", _set(tu_nhan_xet="tốt"), "F22", "warning", ("chưa nêu khuyết điểm",)),
     (
         "F21",
         "a",

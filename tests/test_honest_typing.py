@@ -561,3 +561,32 @@ async def test_help_typed_by_a_reviewer_in_the_group(tmp_path: Path) -> None:
         await api.idle_probe()
         assert len(api.bot_messages(group)) == before
 
+
+async def test_a_reviewers_comments_in_the_private_view_one_per_line(db_world: World) -> None:
+    """/xem listed a dossier's comments run together on one line (the template's line ended
+    in a block tag, whose newline jinja trims)."""
+    world = db_world
+    _, dossier_id = await _submitted(world)
+    await world.command(R1, CB_GROUP, "nhanxet", f"#{dossier_id} 15 ghi rõ nơi làm")
+    await world.command(R1, CB_GROUP, "nhanxet", f"#{dossier_id} 17 thiếu lớp cảm tình Đảng")
+    await world.command(R1, CB_GROUP, "xem", f"{dossier_id}")
+    view = next(m.text for m in world.messages(private(R1)) if "Nhận xét:" in m.text)
+    lines = view.split("\n")
+    assert any(line.startswith("  #1 (15)") and line.endswith("ghi rõ nơi làm") for line in lines)
+    assert any(line.startswith("  #2 (17)") for line in lines)
+
+
+async def test_the_pledge_typed_again_at_the_place_of_writing(router: Router) -> None:
+    """ "tôi cam đoan" typed at «Nơi viết lý lịch» (right after the pledge) was stored as the
+    place; "tốt" as the whole self-assessment passed without a word (F22 now warns)."""
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send("/sua 22")
+    await client.send("tốt")
+    await client.send("có")  # the pledge
+    said = client.texts(await client.send("tôi cam đoan"))
+    assert "đây có vẻ là «Lời cam đoan», chưa phải «Nơi viết lý lịch»" in said
+    said = client.texts(await client.send("Hà Nội"))
+    assert "Đã ghi: Hà Nội" in said
+    said = client.texts(await client.send("/tiendo"))
+    assert "tự nhận xét chưa nêu khuyết điểm" in said

@@ -358,6 +358,31 @@ def f9_occupation(ctx: Ctx) -> Iterator[Flag]:
         )
 
 
+#: Words that name a self-assessment's strengths, and its weaknesses (match keys).
+_STRENGTHS = ("uu diem", "diem manh", "mat manh", "tot", "hoan thanh", "tich cuc")
+_WEAKNESSES = ("khuyet diem", "han che", "nhuoc diem", "diem yeu", "mat yeu", "ton tai", "chua")
+
+
+@rule("F22", WARNING, needs=(22,), fields=("tu_nhan_xet",))
+def f22_self_assessment(ctx: Ctx) -> Iterator[Flag]:
+    """Item (22) names both strengths and weaknesses (HD 38: "ưu điểm, khuyết điểm chính về
+    phẩm chất chính trị, đạo đức lối sống, năng lực công tác, quan hệ quần chúng"): "tốt"
+    alone, or strengths only, is sent back by the chi bộ."""
+    value = ctx.a("tu_nhan_xet")
+    if not value:
+        return
+    key = f" {vn.match_key(value)} "
+    missing = [
+        name
+        for name, words in (("ưu điểm", _STRENGTHS), ("khuyết điểm", _WEAKNESSES))
+        if not any(f" {word} " in key for word in words)
+    ]
+    if missing:
+        yield ctx.flag(
+            "F22", 22, "tu_nhan_xet", msg("F22", "missing", missing=missing), field="tu_nhan_xet"
+        )
+
+
 @rule("F10", "error", needs=(11,), fields=("giao_duc_pho_thong",))
 def f10_education(ctx: Ctx) -> Iterator[Flag]:
     """Item (11) GDPT reads "grade/system [phổ thông|bổ túc]" and is at least lower secondary.
