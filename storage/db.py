@@ -229,7 +229,8 @@ class Checkpointer:
                 self._conn.close()
                 self._conn = None
 
-        self._pool.submit(close_connection).result()
+        if self._running is not None:  # else the thread was never started
+            self._pool.submit(close_connection).result()
         self._pool.shutdown(wait=True)
 
 
