@@ -408,12 +408,17 @@ class Dossiers(SqlRepo):
         """:meth:`People.find` and :meth:`get` in one statement (the candidate's every event
         reads both): the person's own row joined with the dossier. A person known only
         through a link to another channel falls back to the two reads."""
-        row = await self.s.fetchone(self._WITH_PERSON, (dossier_id, platform, platform_user_id))
-        if row is None:
-            person = await self.s.repo(People).find(platform, platform_user_id)
-            return person, await self.get(dossier_id)
+        ahead = self.s.read_ahead
+        if ahead is not None and ahead[0] == (dossier_id, platform, platform_user_id):
+            self.s.read_ahead = None  # read with the conversation (Conversations.get)
+            values = ahead[1]
+        else:
+            row = await self.s.fetchone(self._WITH_PERSON, (dossier_id, platform, platform_user_id))
+            if row is None:
+                person = await self.s.repo(People).find(platform, platform_user_id)
+                return person, await self.get(dossier_id)
+            values = tuple(row)
         width = len(Person.__slots__)
-        values = tuple(row)
         record = await self._record(values[width:]) if values[width] is not None else None
         return Person(*values[:width]), record
 
@@ -501,6 +506,7 @@ class Dossiers(SqlRepo):
             revision=revision,
             opened_at=record.opened_at,
             last_updated_at=record.updated_at,
+            draft=record.status == "draft",
         )
         tx.after_commit(lambda: self._remember(record.id, revision, new_dossier))
         return record.revised(revision, tx.now, new_dossier)
@@ -644,25 +650,45 @@ class Conversations(SqlRepo):
     The record is shared, so its ``state`` must not be mutated in place (flows copy it).
     """
 
+    #: :meth:`get`'s statement in a transaction: the conversation, then the person of its user
+    #: and its dossier as :meth:`Dossiers.get_with_person` reads them — what the candidate
+    #: flow reads next at every answer, read here in the same statement (issue 17)
+    _WITH_PERSON_AND_DOSSIER = (
+        "SELECT c.person_id, c.dossier_id, c.state, c.updated_at, "
+        + Dossiers._WITH_PERSON.removeprefix("SELECT ").partition(" FROM ")[0]
+        + " FROM conversations c"
+        " LEFT JOIN people p ON p.platform = c.platform AND p.platform_user_id = c.user_id"
+        " LEFT JOIN dossiers d ON d.id = c.dossier_id"
+        " WHERE c.platform = ? AND c.chat_id = ? AND c.user_id = ?"
+    )
+
     def __init__(self, session: SqlSession) -> None:
         super().__init__(session)
         self._read: dict[tuple[str, str, str], ConversationRecord | None] = {}
 
     async def get(self, platform: str, chat_id: str, user_id: str) -> ConversationRecord | None:
+        """The conversation's row; in a transaction, its person and dossier are read with it
+        and kept for :meth:`Dossiers.get_with_person` until the next write (``read_ahead``)."""
         key = (platform, chat_id, user_id)
         if key in self._read:
             return self._read[key]
-        row = await self.s.fetchone(
-            "SELECT person_id, dossier_id, state, updated_at FROM conversations"
-            " WHERE platform = ? AND chat_id = ? AND user_id = ?",
-            key,
-        )
+        in_tx = isinstance(self.s, SqlTx)
+        if in_tx:
+            row = await self.s.fetchone(self._WITH_PERSON_AND_DOSSIER, key)
+            if row is not None and row[1] is not None and row[4] is not None:
+                self.s.read_ahead = ((row[1], platform, user_id), tuple(row)[4:])
+        else:
+            row = await self.s.fetchone(
+                "SELECT person_id, dossier_id, state, updated_at FROM conversations"
+                " WHERE platform = ? AND chat_id = ? AND user_id = ?",
+                key,
+            )
         record = None
         if row is not None:
             record = ConversationRecord(
                 platform, chat_id, user_id, row[0], row[1], orjson.loads(row[2]), row[3], row[2]
             )
-        if isinstance(self.s, SqlTx):  # a read session sees the writer's commits: no memo
+        if in_tx:  # a read session sees the writer's commits: no memo
             self._read[key] = record
         return record
 

@@ -6,10 +6,10 @@ Why this shape
   (migration 005), never JSON parsing. The row copies the dossier's columns and a few
   answers as day numbers; the stage columns are written by ``storage.stages``.
 * The row is written from Python, in the transaction that changes the dossier:
-  :class:`storage.core.Dossiers` calls :meth:`Progress.answered` when answers change (every
-  answer: one UPDATE of the revision and of the columns the answer changed, computed from
-  the dossier before and after, without reading the row back; an unchanged column costs no
-  index write)
+  :class:`storage.core.Dossiers` calls :meth:`Progress.answered` when answers change (at
+  most one UPDATE of the revision and of the columns the answer changed, computed from the
+  dossier before and after, without reading the row back; an unchanged column costs no
+  index write; a draft's revision waits for its submission)
   and :meth:`Progress.refresh` after any other change of the ``dossiers`` row. Code that
   writes ``dossiers`` or a return in ``review_decisions`` with its own SQL calls
   ``tx.progress.refresh(dossier_id)`` afterwards (a return is followed by
@@ -131,13 +131,18 @@ class Progress(SqlRepo):
         revision: int,
         opened_at: str,
         last_updated_at: str,
+        draft: bool = False,
     ) -> None:
         """The dossier's content moved from ``before`` to ``after`` (at ``revision``) in this
         transaction; ``last_updated_at`` is the dossier's ``updated_at`` before it.
 
         The row already holds ``before``'s columns (every change of the dossier keeps it in
         line), so only what the answer changed is written, with no read of the row first:
-        one UPDATE per answer. A dossier without a row yet gets one (:meth:`refresh`)."""
+        at most one UPDATE per answer. A ``draft``'s answer that changes none of its columns
+        writes nothing: the row's ``revision`` is read only by the flag cache, of dossiers
+        past the draft (``storage/stages/flags.py``), and the move out of the draft
+        (:meth:`refresh`) writes it — a page less to commit with most answers (issue 17).
+        A dossier without a row yet gets one (:meth:`refresh`)."""
         tx = self._tx()
         columns: dict[str, Any] = {"revision": revision}
         today = local_day(tx.now)
@@ -147,6 +152,8 @@ class Progress(SqlRepo):
             old = content_columns(before.answers, before.meta.dossier_opened, opened_at)
             new = content_columns(after.answers, after.meta.dossier_opened, opened_at)
             columns |= {name: value for name, value in new.items() if old[name] != value}
+        if draft and len(columns) == 1:
+            return  # the revision alone: see above
         written = await tx.execute(
             f"UPDATE dossier_progress SET {' = ?, '.join(columns)} = ? WHERE dossier_id = ?",
             (*columns.values(), dossier_id),

@@ -112,6 +112,40 @@ async def test_markers_of_processed_updates_carry_over_to_the_inbox(tmp_path) ->
 
 
 @pytest.mark.sqlite_only
+async def test_the_inbox_without_its_time_index_046_keeps_its_rows_and_prunes_alike(
+    tmp_path,
+) -> None:
+    """046 drops `inbox_received` (a page more to commit with every stored update, read by
+    the prune alone): the rows stored before it are kept, and the prune, which now finds its
+    limit by id, still forgets exactly the processed updates received before it."""
+    database = await migrated_before(tmp_path, "046")
+    old = datetime.now(UTC) - timedelta(days=10)
+    async with database.transaction(old) as tx:
+        assert await tx.repo(Inbox).claim("tg", "old")
+        await tx.repo(Inbox).receive([incoming("9")])  # never processed: kept
+    async with database.transaction(old + timedelta(days=5)) as tx:
+        assert await tx.repo(Inbox).claim("tg", "recent")
+    assert (await database.migrate())[0] == "046_inbox_received.sql"
+    try:
+        async with database.transaction() as tx:
+            inbox = tx.repo(Inbox)
+            indexes = await tx.fetchall(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'inbox'"
+            )
+            assert "inbox_received" not in {row[0] for row in indexes}
+            assert await inbox.seen("tg", "old") and await inbox.seen("tg", "recent")
+            assert await inbox.claim("tg", "new")
+            assert await inbox.prune((old + timedelta(days=3)).isoformat()) == 1
+            assert not await inbox.seen("tg", "old")
+            assert await inbox.seen("tg", "recent") and await inbox.seen("tg", "new")
+            assert [r.key for r in await inbox.unprocessed()] == ["9"]
+            assert await inbox.prune(datetime.now(UTC).isoformat()) == 2  # all received
+            assert [r.key for r in await inbox.unprocessed()] == ["9"]
+    finally:
+        await database.close()
+
+
+@pytest.mark.sqlite_only
 async def test_the_outbox_rebuilt_by_045_keeps_its_rows_and_rules(tmp_path) -> None:
     """045 rewrites the outbox's status rule as comparisons: the rows queued before it are
     kept as they were, a status outside the four is still refused, and queueing a reply or

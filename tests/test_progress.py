@@ -334,3 +334,54 @@ async def test_an_answer_writes_only_what_it_changed_and_the_row_stays_true(
         assert "birth_d" in progress[4] and "opened_d" in progress[4]
     finally:
         await db.close()
+
+
+@pytest.mark.sqlite_only  # counts statements with sqlite3's trace callback
+async def test_a_drafts_plain_answer_leaves_the_row_and_the_flag_cache_still_sees_every_change(
+    tmp_path: Path,
+) -> None:
+    """Issue 17: a draft's answer that changes none of the row's columns writes nothing there
+    (its revision is read by the flag cache alone, and only past the draft); the submission
+    brings the revision in, and a returned dossier's answers keep it exact, so its cached
+    flags go stale with each of them."""
+    db = await Database.open(tmp_path / "p.sqlite3")
+    statements: list[str] = []
+
+    async def answer(day: str, change: Change) -> None:
+        nonlocal record
+        async with db.transaction(at(d(day))) as tx:
+            raw = tx.conn.raw  # type: ignore[union-attr]
+            raw.set_trace_callback(statements.append)
+            record = await tx.dossiers.apply(record, [change], person.id)
+            raw.set_trace_callback(None)
+
+    async def progress_revision() -> int:
+        async with db.read() as r:
+            return int(await r.fetchval("SELECT revision FROM dossier_progress"))
+
+    try:
+        async with db.transaction(at(d("01/09/2026"))) as tx:
+            person = await tx.people.get_or_create("tg", "1", consent=True)
+            record = await tx.dossiers.create(person.id)
+        await answer("01/09/2026", Change("answers.dan_toc", "Kinh"))
+        await answer("01/09/2026", Change("answers.ton_giao", "không"))
+        assert not [s for s in statements if "dossier_progress" in s]
+        assert record.revision == 2 and await progress_revision() == 0
+        await answer("01/09/2026", Change("answers.ho_ten", "LÊ AN"))  # a column: written
+        assert await progress_revision() == 3
+        async with db.transaction(at(d("02/09/2026"))) as tx:
+            record = await tx.dossiers.set_status(record, "submitted")
+        assert await progress_revision() == record.revision
+        async with db.transaction(at(d("02/09/2026"))) as tx:
+            await tx.repo(FlagCache).store_flags(record.id, record.revision, [("X1", "error")])
+            assert await tx.repo(FlagCache).stale_flag_dossiers(10) == []
+            record = await tx.dossiers.set_status(record, "returned")
+        statements.clear()
+        await answer("02/09/2026", Change("answers.ton_giao", "Phật giáo"))
+        assert [s for s in statements if "dossier_progress" in s] == [
+            f"UPDATE dossier_progress SET revision = {record.revision} WHERE dossier_id = 1"
+        ]
+        async with db.read() as r:
+            assert await r.repo(FlagCache).stale_flag_dossiers(10) == [(1, record.revision)]
+    finally:
+        await db.close()

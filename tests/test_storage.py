@@ -332,6 +332,44 @@ async def test_a_conversation_read_then_saved_is_updated_in_place(db: Database) 
     assert (found.person_id, found.dossier_id) == (person.id, record.id)
 
 
+async def test_a_conversation_is_read_with_its_person_and_dossier_until_a_write(
+    db: Database,
+) -> None:
+    """Issue 17: a candidate's answer reads the conversation, then its person and dossier:
+    one statement in a transaction reads all three, and what it read ahead is used as long
+    as nothing was written since — a write in between, and the person and dossier are read
+    again, as they are now."""
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "u1", "An", consent=True)
+        record = await tx.dossiers.create(person.id, Dossier(answers={"ho_ten": "AN"}))
+        await tx.conversations.save(
+            "tg", "u1", "u1", {"n": 0}, person_id=person.id, dossier_id=record.id
+        )
+    for write_between in (False, True):
+        statements: list[str] = []
+        async with db.transaction() as tx:
+            if not tx.dialect.postgres:
+                tx.conn.raw.set_trace_callback(statements.append)  # type: ignore[union-attr]
+            conv = await tx.conversations.get("tg", "u1", "u1")
+            assert conv is not None and conv.dossier_id == record.id
+            if write_between:
+                await tx.people.set_display_name(person.id, "Bình")
+            found, dossier = await tx.dossiers.get_with_person(record.id, "tg", "u1")
+            if not tx.dialect.postgres:
+                tx.conn.raw.set_trace_callback(None)  # type: ignore[union-attr]
+        assert found is not None and dossier is not None
+        assert found.display_name == ("Bình" if write_between else "An")
+        assert (dossier.id, dossier.revision) == (record.id, 0)
+        assert dossier.dossier.answers == {"ho_ten": "AN"}
+        if statements:
+            reads = [s for s in statements if s.startswith("SELECT")]
+            assert len(reads) == (2 if write_between else 1), reads
+    async with db.transaction() as tx:  # another dossier asked for: read for itself
+        await tx.conversations.get("tg", "u1", "u1")
+        other = await tx.dossiers.create(person.id)
+        assert (await tx.dossiers.get_with_person(other.id, "tg", "u1"))[1] == other
+
+
 async def test_writes_outside_a_transaction_are_refused(db: Database) -> None:
     async with db.read() as r:
         with pytest.raises(TypeError):
