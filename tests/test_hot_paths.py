@@ -176,6 +176,7 @@ def test_an_items_fields_are_counted_walked_and_cleaned_as_the_plain_tests_do(d:
         assert structure.first_unanswered(item, d) == first
         for row, code in _row_lists(structure, item, d):
             asked = [f for f in structure.columns(item, code) if f.applies(row)]
+            assert structure.row_fields(item, row, code) == asked
             keys = {"quan_he", *(k for f in asked for k in f.storage_keys())}
             kept = {k: v for k, v in row.items() if k in keys}
             assert structure.clean_row(item, row, code) == kept
@@ -233,6 +234,8 @@ def test_the_relations_asked_are_those_a_walk_over_the_relations_finds() -> None
         walked = [r for r in item.relatives.relations if r.applies(answers)]
         assert list(structure.relations_of(item, d)) == walked, answers
         assert list(structure.relations_of(item, d)) == walked  # and looked up again
+    for rel in item.relatives.relations:
+        assert item.relatives.relation(rel.code) is rel
 
 
 _ADDRESSES = (
@@ -280,3 +283,16 @@ def test_an_address_answer_is_read_once_for_the_chat_and_rule_f5(monkeypatch: An
     assert reads == [text]
     assert addresses.analyse_address(text, kind="residence") is analysis
     assert [p.key for p in problems] == [k for k in analysis.problems if k != "empty"]
+
+
+@settings(deadline=None, max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+@given(mangled())
+def test_the_relatives_a_row_run_reports_on_are_those_in_focus(d: Any) -> None:
+    # The (21) rules walk ctx.focused_relatives() instead of every relative tested with
+    # in_focus: the same rows, in the same order, for a whole run and for each row's run.
+    from forms.checks.core import Ctx
+
+    for row in [None, -1, *range(len(d.relatives) + 2)]:
+        ctx = Ctx(d, date(2026, 12, 7), row=row)
+        walked = [(i, rel) for i, rel in enumerate(ctx.relatives) if ctx.in_focus(i)]
+        assert ctx.focused_relatives() == walked, row

@@ -229,8 +229,13 @@ class Structure:
         return item.relatives.fields_for(self.relation(item, code).group)
 
     def row_fields(self, item: ItemDef, row: Row, code: str | None = None) -> list[FieldDef]:
-        """The fields asked for one row; ``when`` conditions read the row itself."""
-        return [c for c in self.columns(item, code) if c.applies(row)]
+        """The fields asked for one row; ``when`` conditions read the row itself (tested
+        over :meth:`row_checks`, built once, as :meth:`first_missing` does)."""
+        return [
+            f
+            for f, _, _, opener, opening in self.row_checks(item, code)
+            if opener is None or row.get(opener, "") in opening
+        ]
 
     def row_complete(self, item: ItemDef, row: Row, code: str | None = None) -> bool:
         return self.first_missing(item, row, code) is None
