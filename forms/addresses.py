@@ -567,7 +567,7 @@ def _tokens(text: str) -> _Tokens:
             seg += 1
         raw = m.group()
         plain = raw.replace("'", "")  # "H'Leo" is one word; keys have no apostrophes
-        marked = strict and has_diacritics(raw)
+        marked = strict and not raw.isascii() and has_diacritics(raw)  # ASCII: none
         toks.append(
             _Tok(fold(plain), tone_key(plain), m.start(), m.end(), seg, raw, strict, marked)
         )
@@ -734,6 +734,20 @@ def _window_key(toks: _Tokens, i: int, j: int) -> str:
     return "".join(t.f for t in toks[i:j])
 
 
+def _window_keys(toks: _Tokens, i: int, hi: int) -> list[tuple[int, str]]:
+    """(j, :func:`_window_key` of ``toks[i:j]``) for each ``j`` up to ``hi`` that keeps the
+    window in one segment: each key is the one before and a word (the windows from ``i``
+    share their start, so no key is joined again from its first word)."""
+    keys: list[tuple[int, str]] = []
+    key = ""
+    for j in range(i + 1, hi + 1):
+        if toks[j - 1].seg != toks[i].seg:
+            break
+        key += toks[j - 1].f
+        keys.append((j, key))
+    return keys
+
+
 def _disambiguate(
     cands: list[_Unit], toks: _Tokens, i: int, j: int, unit: str | None
 ) -> list[_Unit]:
@@ -802,10 +816,7 @@ def _find_province(gaz: _Gazetteer, part: _Part) -> _Found | None:
         marker = _marker_before(toks, i)
         if marker and marker.level not in ("province", "city"):
             continue
-        for j in range(min(n, i + gaz.max_tokens), i, -1):
-            if toks[i].seg != toks[j - 1].seg:
-                continue
-            key = _window_key(toks, i, j)
+        for j, key in reversed(_window_keys(toks, i, min(n, i + gaz.max_tokens))):
             units = gaz.provinces.get(key)
             if not units:
                 continue

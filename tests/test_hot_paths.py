@@ -260,6 +260,14 @@ def test_a_words_marker_is_worked_out_once_and_as_a_fresh_reading_finds_it() -> 
             fresh = addresses._marker_ending(addresses._tokens(text), i, depth=0)
             assert first == fresh, (text, i)
             assert addresses._marker_before(toks, i) is first  # remembered
+        for i in range(len(toks)):  # a province's windows, each key a word longer
+            hi = min(len(toks), i + 8)
+            joined = [
+                (j, addresses._window_key(toks, i, j))
+                for j in range(i + 1, hi + 1)
+                if toks[j - 1].seg == toks[i].seg
+            ]
+            assert addresses._window_keys(toks, i, hi) == joined, (text, i)
 
 
 def test_an_address_answer_is_read_once_for_the_chat_and_rule_f5(monkeypatch: Any) -> None:
