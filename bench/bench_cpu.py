@@ -5,6 +5,7 @@
     python bench/bench_cpu.py --n 20 --same-text    # the old way: everyone types sample A
     python bench/bench_cpu.py --callgrind --n 10    # instructions per update (valgrind)
     python bench/bench_cpu.py --n 20 --cold         # forms' text caches emptied before each update
+    python bench/bench_cpu.py --n 20 --per-step     # CPU ms of each step, and by kind of step
 
 bench_engine.py's players read the dossier back after every move, which costs as much as the
 engine itself; here each candidate replays a script recorded beforehand (bench_chat's
@@ -22,6 +23,11 @@ can be compared from runs made at different times.
 update, so no answer profits from an earlier one; the time spent emptying them is not
 counted. The classifier's phrase book (``_book``, ``_phrase``: built from the phrase lists,
 per-process constants that happen to take an argument) stays.
+
+``--per-step`` replays one candidate at a time and prints the CPU of each step of the script
+(the mean over the candidates) and of its kinds of steps: the address answers, the answers of
+item (21) (the relatives' table), the other typed answers and the taps. The slow steps of
+one conversation show there, which a figure per update averages away.
 """
 
 from __future__ import annotations
@@ -62,10 +68,17 @@ def empty_caches(caches: list[Any]) -> None:
     EMPTYING[0] += time.process_time() - started
 
 
-async def replay(router: Any, steps: list[Any], user_id: str, caches: Sequence[Any] = ()) -> int:
+async def replay(
+    router: Any,
+    steps: list[Any],
+    user_id: str,
+    caches: Sequence[Any] = (),
+    per_step: list[float] | None = None,
+) -> int:
     """Play ``steps`` as the Telegram user ``user_id``; return the steps whose number of
     replies differed from the recording (0 when the person's script fits the bot).
-    ``caches``: emptied before every update (``--cold``)."""
+    ``caches``: emptied before every update (``--cold``); ``per_step``: each step's CPU
+    seconds added to it (``--per-step``)."""
     from bot.telegram import split_text
     from handlers.events import Chat, Event, User
 
@@ -91,7 +104,10 @@ async def replay(router: Any, steps: list[Any], user_id: str, caches: Sequence[A
             event = Event(user, chat, "button", action=action, update_key=key)
         if caches:
             empty_caches(caches)
+        started = time.process_time()
         replies = await router.handle(event)
+        if per_step is not None:
+            per_step[number] += time.process_time() - started
         outputs = 0
         for reply in replies:
             outputs += len(split_text(reply.text)) if reply.text else 0
@@ -132,18 +148,22 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         queue = list(enumerate(plays))
         mismatches = 0
         caches = [c for c in text_caches() if c.__qualname__ not in CONSTANTS] if args.cold else []
+        per_step = [0.0] * len(template) if args.per_step else None
+        concurrency = 1 if args.per_step else max(1, args.concurrency)
 
         async def worker() -> None:
             nonlocal mismatches
             while queue:
                 index, steps = queue.pop()
-                mismatches += await replay(router, steps, str(1000 + index), caches)
+                mismatches += await replay(router, steps, str(1000 + index), caches, per_step)
 
         wall, cpu = time.perf_counter(), time.process_time()
-        await asyncio.gather(*(worker() for _ in range(max(1, args.concurrency))))
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
         cpu, wall = time.process_time() - cpu - EMPTYING[0], time.perf_counter() - wall
         await db.close()
     updates = sum(len(p) for p in plays)
+    if per_step is not None:
+        print_per_step(template, [t / len(plays) for t in per_step])
     return {
         "updates": updates,
         "cpu_ms": cpu / updates * 1000 if updates else 0.0,
@@ -151,6 +171,46 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         "mismatches": mismatches,
         "errors": router.stats.errors,
     }
+
+
+#: The field kinds of the address answers (bench_chat's ``Step.field_kind``).
+ADDRESS_KINDS = frozenset({"address_origin", "address_residence"})
+
+
+def step_groups(template: list[Any]) -> list[str]:
+    """Each step's kind for ``--per-step``: "address", "item (21)" (a typed answer from the
+    first to the last answer of a fact only a relative has: the relatives' table), "typed"
+    or "tap"."""
+    from forms.definition import load_form
+
+    form = load_form()
+    scalar = {f.id for _, f in form.scalar_fields()}
+    only_relatives = {f.id for f in form.relatives().fields} - scalar
+    theirs = [n for n, step in enumerate(template) if step.field_id in only_relatives]
+    first, last = (theirs[0], theirs[-1]) if theirs else (-1, -1)
+    groups = []
+    for n, step in enumerate(template):
+        if step.kind != "text" or step.value.startswith("/"):
+            groups.append("tap" if step.kind != "text" else "typed")
+        elif step.field_kind in ADDRESS_KINDS:
+            groups.append("address")
+        else:
+            groups.append("item (21)" if first <= n <= last else "typed")
+    return groups
+
+
+def print_per_step(template: list[Any], seconds: list[float]) -> None:
+    """The CPU of each step (mean over the candidates), then of each kind of step."""
+    groups = step_groups(template)
+    print("step  kind       field                  CPU ms  typed or tapped")
+    for n, (step, group, spent) in enumerate(zip(template, groups, seconds, strict=True)):
+        field = step.field_id or "-"
+        print(f"{n:4d}  {group:9s}  {field:20s} {spent * 1000:8.3f}  {step.value[:32]!r}")
+    for group in ("typed", "address", "item (21)", "tap"):
+        spent = [s for s, g in zip(seconds, groups, strict=True) if g == group]
+        if spent:
+            mean = sum(spent) / len(spent) * 1000
+            print(f"{group}: {len(spent)} steps, {mean:.3f} ms per step", flush=True)
 
 
 def instructions(n: int, args: argparse.Namespace) -> int:
@@ -170,6 +230,9 @@ def main() -> None:
     parser.add_argument("--same-text", action="store_true", help="everyone types sample A")
     parser.add_argument("--callgrind", action="store_true")
     parser.add_argument("--cold", action="store_true", help="text caches emptied per update")
+    parser.add_argument(
+        "--per-step", action="store_true", help="CPU of each step (one candidate at a time)"
+    )
     args = parser.parse_args()
     people = "identical text" if args.same_text else f"distinct people (seed {args.seed})"
     people += ", cold caches" if args.cold else ""

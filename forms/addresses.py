@@ -69,6 +69,7 @@ from pathlib import Path
 from typing import Literal
 
 from forms import texts
+from forms.memo import remembered
 from forms.vn import (
     clean_text,
     compact_key,
@@ -537,14 +538,28 @@ class _Tok:
     seg: int
     raw: str
     strict: bool  # the text was typed with diacritics: a bare "Thanh" means Thanh, not Thạnh
+    marked: bool  # this word was typed with diacritics (a marker's must then agree)
+
+
+class _Tokens(list[_Tok]):
+    """The words of one text, with the level marker ending before each word remembered
+    (:func:`_marker_before`): reading a part asks it of the same word up to six times
+    (the province, the district, the commune, the names owned by markers…), so it is
+    worked out once per word. A new text gets new tokens, so nothing outlives its reading."""
+
+    __slots__ = ("markers",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.markers: dict[int, _Marker | None] = {}
 
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|[0-9]+")
 _SEG_BREAK = re.compile(r"[,;:()\[\]\n|]")
 
 
-def _tokens(text: str) -> list[_Tok]:
-    toks: list[_Tok] = []
+def _tokens(text: str) -> _Tokens:
+    toks = _Tokens()
     seg, prev = 0, 0
     strict = has_diacritics(text)
     for m in _TOKEN.finditer(text):
@@ -552,7 +567,10 @@ def _tokens(text: str) -> list[_Tok]:
             seg += 1
         raw = m.group()
         plain = raw.replace("'", "")  # "H'Leo" is one word; keys have no apostrophes
-        toks.append(_Tok(fold(plain), tone_key(plain), m.start(), m.end(), seg, raw, strict))
+        marked = strict and not raw.isascii() and has_diacritics(raw)  # ASCII: none
+        toks.append(
+            _Tok(fold(plain), tone_key(plain), m.start(), m.end(), seg, raw, strict, marked)
+        )
         prev = m.end()
     return toks
 
@@ -605,7 +623,7 @@ class _Marker:
     abbreviated: bool
 
 
-def _marker_at(toks: list[_Tok], j: int, i: int) -> tuple[str, str] | None:
+def _marker_at(toks: _Tokens, j: int, i: int) -> tuple[str, str] | None:
     """(level, unit) if ``toks[j:i]`` is a marker as typed (diacritics, if any, must agree)."""
     if toks[i - 1].f not in _MARKER_ENDS or toks[j].seg != toks[i - 1].seg:
         return None
@@ -614,12 +632,21 @@ def _marker_at(toks: list[_Tok], j: int, i: int) -> tuple[str, str] | None:
         return None
     level, unit, accented = entry
     for tok, word in zip(toks[j:i], accented, strict=True):
-        if has_diacritics(tok.raw) and tok.a != word:
+        if tok.marked and tok.a != word:
             return None
     return level, unit
 
 
-def _marker_before(toks: list[_Tok], i: int, *, _depth: int = 0) -> _Marker | None:
+def _marker_before(toks: _Tokens, i: int) -> _Marker | None:
+    """The marker whose last token is ``toks[i-1]`` (:func:`_marker_ending`), worked out
+    once per text (see :class:`_Tokens`)."""
+    markers = toks.markers
+    if i not in markers:
+        markers[i] = _marker_ending(toks, i, depth=0)
+    return markers[i]
+
+
+def _marker_ending(toks: _Tokens, i: int, *, depth: int) -> _Marker | None:
     """The marker whose last token is ``toks[i-1]`` (longest first, so "thị xã" beats "xã").
 
     Unit words are also name syllables ("Quản Bạ", "Tân Xã", "Văn Quan"), and without
@@ -641,8 +668,8 @@ def _marker_before(toks: list[_Tok], i: int, *, _depth: int = 0) -> _Marker | No
             name_before = j > 0 and toks[j - 1].seg == toks[j].seg and not _ends_marker(toks, j)
             if name_before and _level_marker_starts(toks, i):
                 continue  # "tho quan quan dong da": the first "quan" ends a name
-        if _depth < 2 and level != "detail":
-            before = _marker_before(toks, j, _depth=_depth + 1)
+        if depth < 2 and level != "detail":
+            before = _marker_ending(toks, j, depth=depth + 1)
             if before is not None and before.level != "detail":
                 continue
         words = " ".join(t.f for t in toks[j:i])
@@ -650,12 +677,12 @@ def _marker_before(toks: list[_Tok], i: int, *, _depth: int = 0) -> _Marker | No
     return None
 
 
-def _ends_marker(toks: list[_Tok], j: int) -> bool:
+def _ends_marker(toks: _Tokens, j: int) -> bool:
     """Some marker (any level, as typed) ends right before ``toks[j]``."""
     return any(j - n >= 0 and _marker_at(toks, j - n, j) is not None for n in (1, 2, 3))
 
 
-def _level_marker_starts(toks: list[_Tok], i: int) -> bool:
+def _level_marker_starts(toks: _Tokens, i: int) -> bool:
     """A province/district/commune marker begins at ``toks[i]`` (same segment as before)."""
     if i >= len(toks) or i == 0 or toks[i].seg != toks[i - 1].seg:
         return False
@@ -667,20 +694,20 @@ def _level_marker_starts(toks: list[_Tok], i: int) -> bool:
     return False
 
 
-def _starts_marker(toks: list[_Tok], j: int, limit: int) -> bool:
+def _starts_marker(toks: _Tokens, j: int, limit: int) -> bool:
     return any(
         j + length <= limit and _marker_at(toks, j, j + length) is not None for length in (3, 2, 1)
     )
 
 
-def _starts_detail(toks: list[_Tok], j: int, limit: int) -> bool:
+def _starts_detail(toks: _Tokens, j: int, limit: int) -> bool:
     return any(
         j + length <= limit and (_marker_at(toks, j, j + length) or ("",))[0] == "detail"
         for length in (3, 2, 1)
     )
 
 
-def _markers_in(toks: list[_Tok], hi: int, levels: set[str]) -> list[_Marker]:
+def _markers_in(toks: _Tokens, hi: int, levels: set[str]) -> list[_Marker]:
     """Markers of the given levels that end before token ``hi``, left to right."""
     found = []
     for i in range(1, hi + 1):
@@ -690,12 +717,12 @@ def _markers_in(toks: list[_Tok], hi: int, levels: set[str]) -> list[_Marker]:
     return found
 
 
-def _boundary(toks: list[_Tok], j: int, hi: int) -> bool:
+def _boundary(toks: _Tokens, j: int, hi: int) -> bool:
     """A name may end before token ``j``: at ``hi``, a segment break or a marker."""
     return j >= hi or toks[j].seg != toks[j - 1].seg or _starts_marker(toks, j, hi)
 
 
-def _region_end(toks: list[_Tok], i: int, hi: int) -> int:
+def _region_end(toks: _Tokens, i: int, hi: int) -> int:
     """End of a typed (unknown) name starting at token ``i``."""
     j = i + 1
     while j < hi and not _boundary(toks, j, hi):
@@ -703,16 +730,30 @@ def _region_end(toks: list[_Tok], i: int, hi: int) -> int:
     return min(j, hi)
 
 
-def _window_key(toks: list[_Tok], i: int, j: int) -> str:
+def _window_key(toks: _Tokens, i: int, j: int) -> str:
     return "".join(t.f for t in toks[i:j])
 
 
+def _window_keys(toks: _Tokens, i: int, hi: int) -> list[tuple[int, str]]:
+    """(j, :func:`_window_key` of ``toks[i:j]``) for each ``j`` up to ``hi`` that keeps the
+    window in one segment: each key is the one before and a word (the windows from ``i``
+    share their start, so no key is joined again from its first word)."""
+    keys: list[tuple[int, str]] = []
+    key = ""
+    for j in range(i + 1, hi + 1):
+        if toks[j - 1].seg != toks[i].seg:
+            break
+        key += toks[j - 1].f
+        keys.append((j, key))
+    return keys
+
+
 def _disambiguate(
-    cands: list[_Unit], toks: list[_Tok], i: int, j: int, unit: str | None
+    cands: list[_Unit], toks: _Tokens, i: int, j: int, unit: str | None
 ) -> list[_Unit]:
     """Narrow same-spelling candidates by the typed diacritics and unit word."""
     out = list(dict.fromkeys(cands))
-    if len(out) > 1 and (toks[i].strict or any(has_diacritics(t.raw) for t in toks[i:j])):
+    if len(out) > 1 and (toks[i].strict or any(t.marked for t in toks[i:j])):
         acc = "".join(t.a for t in toks[i:j]).replace(" ", "")
         out = [c for c in out if c.acc == acc] or out
     if len(out) > 1 and unit:
@@ -749,7 +790,7 @@ Lookup = Callable[[str, int, int, "str | None"], list[_Unit]]
 @dataclass(slots=True)
 class _Part:
     text: str
-    toks: list[_Tok]
+    toks: _Tokens
     province: _Found | None = None
     inferred: _Unit | None = None
     district: _Found | None = None
@@ -775,10 +816,7 @@ def _find_province(gaz: _Gazetteer, part: _Part) -> _Found | None:
         marker = _marker_before(toks, i)
         if marker and marker.level not in ("province", "city"):
             continue
-        for j in range(min(n, i + gaz.max_tokens), i, -1):
-            if toks[i].seg != toks[j - 1].seg:
-                continue
-            key = _window_key(toks, i, j)
+        for j, key in reversed(_window_keys(toks, i, min(n, i + gaz.max_tokens))):
             units = gaz.provinces.get(key)
             if not units:
                 continue
@@ -845,7 +883,7 @@ def _search_level(
     return None
 
 
-def _owned(toks: list[_Tok], hi: int) -> list[bool]:
+def _owned(toks: _Tokens, hi: int) -> list[bool]:
     """Tokens before ``hi`` that belong to the name after some marker (thôn …, phường …)."""
     owned = [False] * hi
     for m in _markers_in(toks, hi, {"province", "city", "district", "commune", "detail"}):
@@ -905,7 +943,7 @@ class _Scope:
     a new one under the old provinces merged into it)."""
 
     gaz: _Gazetteer
-    toks: list[_Tok]
+    toks: _Tokens
     prov: _Found | None
     old_scope: list[_Unit]
     new_scope: list[_Unit]
@@ -913,7 +951,7 @@ class _Scope:
     current_typed: bool  # the province is written with its current name
 
     @classmethod
-    def of(cls, gaz: _Gazetteer, toks: list[_Tok], prov: _Found | None) -> _Scope:
+    def of(cls, gaz: _Gazetteer, toks: _Tokens, prov: _Found | None) -> _Scope:
         typed = prov.units if prov else []
         old_scope: list[_Unit] = []
         new_scope: list[_Unit] = []
@@ -1243,11 +1281,15 @@ def _split_bracket(text: str) -> tuple[str, str | None, bool]:
 # --- public entry point ---------------------------------------------------------------------
 
 
+@remembered(maxsize=2048)
 def analyse_address(text: str, *, kind: Kind) -> AddressAnalysis:
     """Read an address of item (5)/(6) (``kind="origin"``) or (7) (``kind="residence"``).
 
     Handles diacritic-less input, abbreviations, the 63→34 province merger and the
     "(trước đây là …)" bracket. Never raises on any text.
+
+    Remembered (the result is frozen: never change its lists): an answer's address is read
+    by the chat to store it and again by rule F5 right after, in the same update.
     """
     cleaned = normalise_apostrophes(clean_text(text))
     if not cleaned:

@@ -150,10 +150,19 @@ class RelativesDef(BaseModel):
     fields: tuple[FieldDef, ...]
 
     def relation(self, code: str) -> Relation:
+        found = self.relations_by_code.get(code)
+        if found is None:
+            raise KeyError(code)
+        return found
+
+    @cached_property
+    def relations_by_code(self) -> dict[str, Relation]:
+        """Each relation by its code (the first, were one repeated): every question of (21)
+        looks its relation up, a few times."""
+        found: dict[str, Relation] = {}
         for rel in self.relations:
-            if rel.code == code:
-                return rel
-        raise KeyError(code)
+            found.setdefault(rel.code, rel)
+        return found
 
     def fields_for(self, group: str) -> tuple[FieldDef, ...]:
         return self.fields_by_group.get(group, ())

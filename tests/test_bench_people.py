@@ -68,3 +68,27 @@ async def test_a_submitting_candidate_reaches_the_chi_bo_card(tmp_path: Path) ->
         assert router.stats.errors == 0
     finally:
         await db.close()
+
+
+async def test_the_per_step_bench_times_every_step_and_tells_its_kind(tmp_path: Path) -> None:
+    """``bench_cpu.py --per-step``: each step of a replay gets its CPU, and the steps are
+    told apart as the slow kinds are (addresses, the relatives' table of (21))."""
+    from bench_cpu import step_groups
+
+    template = await record_script("a")
+    groups = step_groups(template)
+    addresses = [s.field_id for s, g in zip(template, groups, strict=True) if g == "address"]
+    assert {"noi_dang_ky_khai_sinh", "que_quan", "thuong_tru", "noi_sinh"} <= set(addresses)
+    relatives = [n for n, g in enumerate(groups) if g == "item (21)"]
+    assert len(relatives) > 50  # the relatives' facts, one block of the script
+    inside = groups[relatives[0] : relatives[-1] + 1]
+    assert set(inside) <= {"item (21)", "address", "tap"}
+    assert all(g == "tap" for s, g in zip(template, groups, strict=True) if s.kind == "tap")
+    db = await Database.open(tmp_path / "steps.sqlite3")
+    try:
+        router = Router(db, flows=build_flows())
+        seconds = [0.0] * len(template)
+        assert await replay(router, template, "950", per_step=seconds) == 0
+        assert all(s > 0 for s in seconds)
+    finally:
+        await db.close()

@@ -411,6 +411,7 @@ CONSTANT_CACHES = frozenset(
         "forms.texts._env",
         "handlers.candidate.state._plain_screen",  # by screen address ("field ho_ten")
         "handlers.candidate.texts._static",  # by catalogue key
+        "handlers.candidate.texts.suited",  # by a field's suggestions and a relation's label
         "handlers.routing._payload_fields",  # by a button payload's class
         "storage.progress.local_day",  # by timestamp
     }

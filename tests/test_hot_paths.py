@@ -176,6 +176,7 @@ def test_an_items_fields_are_counted_walked_and_cleaned_as_the_plain_tests_do(d:
         assert structure.first_unanswered(item, d) == first
         for row, code in _row_lists(structure, item, d):
             asked = [f for f in structure.columns(item, code) if f.applies(row)]
+            assert structure.row_fields(item, row, code) == asked
             keys = {"quan_he", *(k for f in asked for k in f.storage_keys())}
             kept = {k: v for k, v in row.items() if k in keys}
             assert structure.clean_row(item, row, code) == kept
@@ -207,3 +208,99 @@ def test_a_parts_checks_need_only_the_items_their_rules_need_finished() -> None:
             whole = check_items(d, numbers, today=today, finished=every)
             among = check_items(d, numbers, today=today, finished=[n for n in every if n in needed])
             assert among == whole, (section, sample)
+
+
+# --- session 8, helper `engine6` ---------------------------------------------------------------
+
+
+def test_the_relations_asked_are_those_a_walk_over_the_relations_finds() -> None:
+    # Structure.relations_of looks the relations up by the gate answers of (21): every
+    # combination of the answers a gate may hold (and more than the lookup keeps) gives what
+    # testing each relation's condition gives.
+    structure = structure_for(load_form())
+    item = next(it for it in structure.items if it.relatives is not None)
+    assert item.relatives is not None
+    gates = sorted({r.when.field for r in item.relatives.relations if r.when is not None})
+    assert len(gates) >= 2  # married? children? … (the lookup has something to key on)
+    base = load_sample("a")
+    values = ["có", "không", "", "ko biết", *(f"x{n}" for n in range(300))]
+    for n, value in enumerate(values):
+        answers = dict(base.answers)
+        for i, gate in enumerate(gates):
+            answers[gate] = values[(n + i) % 4] if i else value
+        if n % 7 == 0:
+            answers.pop(gates[-1])  # a gate never answered
+        d = base.model_copy(update={"answers": answers})
+        walked = [r for r in item.relatives.relations if r.applies(answers)]
+        assert list(structure.relations_of(item, d)) == walked, answers
+        assert list(structure.relations_of(item, d)) == walked  # and looked up again
+    for rel in item.relatives.relations:
+        assert item.relatives.relation(rel.code) is rel
+
+
+_ADDRESSES = (
+    "xã An Lạc, tỉnh Hưng Yên (trước đây là xã An Lạc, huyện Thanh Bình, tỉnh Thái Bình)",
+    "Số 18, ngõ 42 phố Hoa Sữa, tổ dân phố 5, phường Lạc Hồng, thành phố Hà Nội",
+    "xa an lac huyen thanh binh tinh thai binh",
+    "tho quan quan dong da ha noi",
+    "xã Quản Bạ, thị xã Sơn Tây, tp Hà Nội",
+    "thôn Đông, x. Tân Xã, h Thạch Thất, t. Hà Tây",
+)
+
+
+def test_a_words_marker_is_worked_out_once_and_as_a_fresh_reading_finds_it() -> None:
+    from forms import addresses
+    from forms.vn import has_diacritics
+
+    for text in _ADDRESSES:
+        toks = addresses._tokens(text)
+        assert [t.marked for t in toks] == [has_diacritics(t.raw) for t in toks]
+        for i in range(len(toks) + 1):
+            first = addresses._marker_before(toks, i)
+            fresh = addresses._marker_ending(addresses._tokens(text), i, depth=0)
+            assert first == fresh, (text, i)
+            assert addresses._marker_before(toks, i) is first  # remembered
+        for i in range(len(toks)):  # a province's windows, each key a word longer
+            hi = min(len(toks), i + 8)
+            joined = [
+                (j, addresses._window_key(toks, i, j))
+                for j in range(i + 1, hi + 1)
+                if toks[j - 1].seg == toks[i].seg
+            ]
+            assert addresses._window_keys(toks, i, hi) == joined, (text, i)
+
+
+def test_an_address_answer_is_read_once_for_the_chat_and_rule_f5(monkeypatch: Any) -> None:
+    # The chat reads an address to store it, rule F5 reads it again right after: one reading.
+    from forms import addresses
+    from forms.checks.addresses import address_problems
+
+    reads: list[str] = []
+    read_part = addresses._read_part
+
+    def counted(gaz: Any, text: str) -> Any:
+        reads.append(text)
+        return read_part(gaz, text)
+
+    monkeypatch.setattr(addresses, "_read_part", counted)
+    addresses.analyse_address.cache_clear()
+    address_problems.cache_clear()
+    text = "Số 7, ngõ 311 phố Hoa Sữa, tổ dân phố 5, phường Lạc Hồng, thành phố Hà Nội"
+    analysis = addresses.analyse_address(text, kind="residence")
+    problems = address_problems(text, "residence")
+    assert reads == [text]
+    assert addresses.analyse_address(text, kind="residence") is analysis
+    assert [p.key for p in problems] == [k for k in analysis.problems if k != "empty"]
+
+
+@settings(deadline=None, max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+@given(mangled())
+def test_the_relatives_a_row_run_reports_on_are_those_in_focus(d: Any) -> None:
+    # The (21) rules walk ctx.focused_relatives() instead of every relative tested with
+    # in_focus: the same rows, in the same order, for a whole run and for each row's run.
+    from forms.checks.core import Ctx
+
+    for row in [None, -1, *range(len(d.relatives) + 2)]:
+        ctx = Ctx(d, date(2026, 12, 7), row=row)
+        walked = [(i, rel) for i, rel in enumerate(ctx.relatives) if ctx.in_focus(i)]
+        assert ctx.focused_relatives() == walked, row

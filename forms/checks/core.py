@@ -169,9 +169,18 @@ class Ctx:
         rows = self.d.tables.get(table_id) or []
         return [r if isinstance(r, dict) else {} for r in rows]
 
-    @property
+    @cached_property
     def relatives(self) -> list[Row]:
+        """The relatives' rows (several rules of a run read them: listed once)."""
         return [r if isinstance(r, dict) else {} for r in self.d.relatives]
+
+    def focused_relatives(self) -> list[tuple[int, Row]]:
+        """The relatives whose flags are wanted, with their index (:meth:`in_focus`): in a
+        check_field run about one row that row only, not a walk over every relative."""
+        relatives, row = self.relatives, self.row
+        if row is None:
+            return list(enumerate(relatives))
+        return [(row, relatives[row])] if 0 <= row < len(relatives) else []
 
     def answered(self, number: int) -> bool:
         """Whether item ``number`` has any answer (memoised for the run)."""

@@ -315,9 +315,7 @@ def x12_deceased(ctx: Ctx) -> Iterator[Flag]:
     """A deceased relative has the year, the cause and the place of death; the year is
     after the birth year and not in the future."""
     death_facts = family_of(ctx.form).death_facts
-    for i, rel in enumerate(ctx.relatives):
-        if not ctx.in_focus(i):
-            continue
+    for i, rel in ctx.focused_relatives():
         opened = death_facts[_yes_no_text(rel.get(DECEASED, ""))]
         if not opened:
             continue
@@ -378,8 +376,8 @@ def x13_years(ctx: Ctx) -> Iterator[Flag]:
         "ong_ngoai_vc": mother_vc,
         "ba_ngoai_vc": mother_vc,
     }
-    for i, rel in enumerate(ctx.relatives):
-        year = _year(rel) if ctx.in_focus(i) else None
+    for i, rel in ctx.focused_relatives():
+        year = _year(rel)
         if year is None:
             continue
         code = str(rel.get("quan_he", ""))
@@ -550,8 +548,8 @@ def x14_abroad(ctx: Ctx) -> Iterator[Flag]:
     "không": leaving out a relative abroad is the fault the guidance names (the domain
     notes' "E if omitted").
     """
-    for i, rel in enumerate(ctx.relatives):
-        reason = _abroad(rel) if ctx.in_focus(i) else None
+    for i, rel in ctx.focused_relatives():
+        reason = _abroad(rel)
         if reason is None:
             continue
         residence = str(rel.get("cu_tru", ""))
@@ -591,9 +589,7 @@ def x15_party_members(ctx: Ctx) -> Iterator[Flag]:
     An admission date before the relative could be 18, or after their death, is flagged too.
     """
     party_facts = family_of(ctx.form).party_facts
-    for i, rel in enumerate(ctx.relatives):
-        if not ctx.in_focus(i):
-            continue
+    for i, rel in ctx.focused_relatives():
         opened = party_facts[_yes_no_text(rel.get(PARTY_MEMBER, ""))]
         if not opened:
             continue
@@ -727,9 +723,7 @@ def x19_political(ctx: Ctx) -> Iterator[Flag]:
             field="dac_diem_lich_su",
         )
         break
-    for i, rel in enumerate(ctx.relatives):
-        if not ctx.in_focus(i):
-            continue
+    for i, rel in ctx.focused_relatives():
         record = str(rel.get("tien_an", "")).strip()
         note = str(rel.get("chinh_tri", "")).strip()
         if record and not v.is_khong(record) and not v.mentions(record, *_NEGATION):

@@ -231,10 +231,8 @@ def f5_addresses(ctx: Ctx) -> Iterator[Flag]:
                 field=fid,
                 severity=p.severity,
             )
-    relatives = ctx.relatives if ctx.wants(21, "relatives") else []
-    for i, rel in enumerate(relatives):
-        if not ctx.in_focus(i):
-            continue
+    relatives = ctx.focused_relatives() if ctx.wants(21, "relatives") else []
+    for i, rel in relatives:
         for fid in ("noi_sinh", "que_quan"):
             text = rel.get(fid, "")
             if v.blank(text) or v.is_unknown(text):

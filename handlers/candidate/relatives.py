@@ -106,7 +106,7 @@ class RelativeQuestion(RowQuestion):
 
     def choices(self, turn: Turn, fdef: FieldDef) -> list[str]:
         relation = turn.structure.relation(self.item_def(turn), self.relation)
-        return suited(list(fdef.suggestions), relation.label)
+        return list(suited(fdef.suggestions, relation.label))
 
     def still_valid(self, turn: Turn) -> bool:
         structure, d = turn.structure, turn.d

@@ -21,6 +21,9 @@ from forms.model import FieldDef, FormDef, ItemDef, Relation, SectionDef
 from forms.vn import match_key
 
 YES, NO = "có", "không"
+#: Gate answers remembered by :meth:`Structure.relations_of` (the chat's are "có",
+#: "không" or blank: a few dozen combinations; imported dossiers may hold any text).
+_RELATIONS_KEPT = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,9 @@ class Structure:
         #: 8 192 rows: the relatives of some 600 people at once, ≤ ≈ 5 MB with rows
         #: replaced since (their dicts; the strings are shared with the current rows).
         self._missing: SnapshotMemo[FieldDef | None] = SnapshotMemo(size=8192)
+        #: :meth:`relations_of` by (item, gate answers); the gates' fields per item.
+        self._relations: dict[tuple[int, tuple[str, ...]], tuple[Relation, ...]] = {}
+        self._relation_gates: dict[int, tuple[str, ...]] = {}
         timelines = [it for it in self.items if it.table and it.table.continuous]
         #: The tables whose periods continue one another (14, 15), in order.
         self.timelines: list[ItemDef] = timelines
@@ -187,9 +193,29 @@ class Structure:
         """The item's scalar fields that apply (``when`` on the other answers)."""
         return [f for f in item.fields if f.applies(d.answers)]
 
-    def relations_of(self, item: ItemDef, d: Dossier) -> list[Relation]:
+    def relations_of(self, item: ItemDef, d: Dossier) -> tuple[Relation, ...]:
+        """The relations asked, given the gate answers of the relatives item (married?
+        children?): looked up by those few answers, not tested relation by relation at every
+        question of (21) (the header, the walk and the question's checks each ask)."""
         assert item.relatives is not None
-        return [r for r in item.relatives.relations if r.applies(d.answers)]
+        answers = d.answers
+        key = (item.number, tuple(answers.get(gate, "") for gate in self._gates(item)))
+        found = self._relations.get(key)
+        if found is None:
+            if len(self._relations) >= _RELATIONS_KEPT:  # answers not from the chat's buttons
+                self._relations.clear()
+            found = tuple(r for r in item.relatives.relations if r.applies(answers))
+            self._relations[key] = found
+        return found
+
+    def _gates(self, item: ItemDef) -> tuple[str, ...]:
+        """The answers that decide which relations of ``item`` are asked (``Relation.when``)."""
+        found = self._relation_gates.get(item.number)
+        if found is None:
+            assert item.relatives is not None
+            fields = [r.when.field for r in item.relatives.relations if r.when is not None]
+            found = self._relation_gates[item.number] = tuple(dict.fromkeys(fields))
+        return found
 
     def relation(self, item: ItemDef, code: str) -> Relation:
         assert item.relatives is not None
@@ -203,8 +229,13 @@ class Structure:
         return item.relatives.fields_for(self.relation(item, code).group)
 
     def row_fields(self, item: ItemDef, row: Row, code: str | None = None) -> list[FieldDef]:
-        """The fields asked for one row; ``when`` conditions read the row itself."""
-        return [c for c in self.columns(item, code) if c.applies(row)]
+        """The fields asked for one row; ``when`` conditions read the row itself (tested
+        over :meth:`row_checks`, built once, as :meth:`first_missing` does)."""
+        return [
+            f
+            for f, _, _, opener, opening in self.row_checks(item, code)
+            if opener is None or row.get(opener, "") in opening
+        ]
 
     def row_complete(self, item: ItemDef, row: Row, code: str | None = None) -> bool:
         return self.first_missing(item, row, code) is None

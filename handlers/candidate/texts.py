@@ -68,11 +68,13 @@ def draft_filename(d: Dossier) -> str:
     return f"ly-lich-nhap{'-' + safe if safe else ''}.docx"
 
 
-def suited(suggestions: list[str], relation: str) -> list[str]:
+@cache
+def suited(suggestions: tuple[str, ...], relation: str) -> tuple[str, ...]:
     """The suggestions that start with a word of the relation's label ("Anh, chị, em ruột":
-    "Anh trai", "Em gái", not "Con trai"); all of them when none does."""
+    "Anh trai", "Em gái", not "Con trai"); all of them when none does. The form's own
+    texts: worked out once per field and relation, not at every question of (21)."""
     words = set(match_key(relation).split())
-    fitting = [s for s in suggestions if match_key(s).partition(" ")[0] in words]
+    fitting = tuple(s for s in suggestions if match_key(s).partition(" ")[0] in words)
     return fitting or suggestions
 
 
