@@ -1281,7 +1281,7 @@ def _split_bracket(text: str) -> tuple[str, str | None, bool]:
 # --- public entry point ---------------------------------------------------------------------
 
 
-@remembered(maxsize=2048)
+@remembered(maxsize=256)  # a reading is several KB: 2 048 of them were ≈ 12 MB of the bot's
 def analyse_address(text: str, *, kind: Kind) -> AddressAnalysis:
     """Read an address of item (5)/(6) (``kind="origin"``) or (7) (``kind="residence"``).
 

@@ -384,6 +384,7 @@ CONSTANT_CACHES = frozenset(
         "forms.checks.core._triggers",  # by the rules' ids
         "forms.checks.timeline._country_pattern",
         "forms.classify._book",  # the phrase lists, grouped by first word
+        "forms.classify._spelled",  # a field's subjects, from the form
         "forms.definition.load_form",
         "forms.diacritics._dictionary",
         "forms.document.cover._photo_box",
