@@ -134,6 +134,12 @@ CHECK_EVERY = 32
 #: Past this size of WAL a checkpoint runs in the checkpointer's thread (SQLite's own default
 #: is 1 000 pages: 4 MB).
 CHECKPOINT_BYTES = 4_000_000
+#: Past this the writer finishes the checkpoint itself after a commit (PASSIVE, on its own
+#: connection: the thread's runs have copied all but the last frames). Under a steady stream
+#: of commits the thread's checkpoint never reaches the last frame before the next commit
+#: adds one, so the WAL was never started again: 270 MB after 8 000 answers, and every read
+#: searched the longer WAL index (+8 % CPU per update, +17 MB resident at N = 500 paced).
+WAL_CAP = 64_000_000
 #: The WAL file is cut back to this size when the writer starts it again from its start
 #: (``journal_size_limit``), so that its size past this tells how much it holds.
 WAL_KEPT_BYTES = 1 << 20
@@ -217,6 +223,11 @@ class Checkpointer:
             self.done += 1
         except Exception:  # the next one tries again; the WAL only grows meanwhile
             log.exception("the WAL checkpoint failed")
+
+    @property
+    def idle(self) -> bool:
+        """No checkpoint is running in the thread."""
+        return self._running is None or self._running.done()
 
     def wait(self) -> None:
         """Until the running checkpoint (if any) is over."""
@@ -482,6 +493,11 @@ class Database:
             size = os.stat(f"{self.path}-wal").st_size
         except FileNotFoundError:
             return False
+        if size > WAL_CAP and self._checkpointer is not None and self._checkpointer.idle:
+            writer = self._require_writer()
+            if isinstance(writer, SyncConnection) and not writer.raw.in_transaction:
+                writer.raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                return False
         return (
             size > CHECKPOINT_BYTES
             and self._checkpointer is not None

@@ -72,3 +72,25 @@ async def test_a_commit_never_checkpoints_the_thread_does_and_the_wal_stays_boun
             assert await r.fetchval("SELECT count(*) FROM bulk") == 1100 + 2 + 400
     finally:
         await db.close()
+
+
+async def test_the_wal_starts_again_under_a_steady_stream_of_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Commits going on while the thread checkpoints: its PASSIVE run never reached the last
+    frame before the next commit added one, so the WAL was never started again (270 MB after
+    8 000 answers of the engine's replay). Past ``WAL_CAP`` the writer finishes the job."""
+    monkeypatch.setattr(storage_db, "CHECK_EVERY", 1)
+    monkeypatch.setattr(storage_db, "CHECKPOINT_BYTES", 1 << 18)
+    monkeypatch.setattr(storage_db, "WAL_CAP", 1 << 21)
+    monkeypatch.setattr(storage_db, "WAL_KEPT_BYTES", 1 << 16)
+    path = tmp_path / "s.sqlite3"
+    db = await Database.open(path)
+    try:
+        async with db.transaction() as tx:
+            await tx.execute("CREATE TABLE bulk (id INTEGER PRIMARY KEY, v TEXT)")
+        for n in range(400):  # ≈ 3 pages a commit, never waiting for the thread
+            await insert(db, 3, start=10 * n)
+        assert wal(path) < (1 << 21) + (1 << 20)
+    finally:
+        await db.close()
