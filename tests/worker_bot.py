@@ -63,14 +63,19 @@ def settings_for(args: argparse.Namespace) -> Settings:
 def log_processing(folder: Path) -> None:
     """Append ``<ns> <inbox id>`` to ``folder/order-<pid>.log`` after each commit that marks
     an inbox row processed, and ``<ns> <outbox id>`` to ``sent-<pid>.log`` after each that
-    marks a reply sent: the test reads the order across workers from these lines."""
+    marks a reply sent: the test reads the order across workers from these lines.
+
+    The stamp is taken inside the transaction, after the mark, while the mark's lease row is
+    locked (storage/inbox.py): a worker stopped between its commit and the write still writes
+    the time its commit's order was decided, not the time it was resumed."""
     out = os.open(folder / f"order-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     mark = Inbox.mark_processed
 
     async def marked(self: Inbox, row_id: int, fence: Fence | None = None) -> bool:
         done = await mark(self, row_id, fence)
         if done:
-            self._tx().after_commit(lambda: os.write(out, f"{time.time_ns()} {row_id}\n".encode()))
+            line = f"{time.time_ns()} {row_id}\n".encode()
+            self._tx().after_commit(lambda: os.write(out, line))
         return done
 
     Inbox.mark_processed = marked  # type: ignore[method-assign]
@@ -83,10 +88,8 @@ def log_processing(folder: Path) -> None:
     ) -> bool:
         done = await sent(self, row_id, message_id, fence)
         if done:
-            line = f"{row_id}\n".encode()
-            self._tx().after_commit(
-                lambda: os.write(sent_log, f"{time.time_ns()} ".encode() + line)
-            )
+            line = f"{time.time_ns()} {row_id}\n".encode()
+            self._tx().after_commit(lambda: os.write(sent_log, line))
         return done
 
     Outbox.sent = marked_sent  # type: ignore[method-assign]
