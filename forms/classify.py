@@ -627,8 +627,10 @@ def _asks(text: str, words: tuple[_Word, ...], expect: Expect) -> bool:
     toned = bool(words[-1].toned)
     worded = expect.kind is None or expect.kind in _WORDY_KINDS
     short = _SHORT_FREE if toned or not worded else _UNTONED_CLOSER
+    # "dạ em chưa ạ" answers (its core is the one word "chưa"); "xong chưa ạ" asks
     closer = (
         1 < len(words) <= short
+        and len(_core(words)) > 1
         and _open_end(words)
         and (_ends(words, _CLOSERS) or (toned and _ends(words, _CLOSERS_TONED)))
     )

@@ -607,8 +607,8 @@ _YES_MORE = frozenset(
     {
         "roi", "co roi", "da roi", "da co", "co a", "roi a",
         # the chat's own questions answered in their words: đã mất? đã kết hôn?
-        "da mat", "mat roi", "da ket hon", "ket hon roi", "da lap gia dinh", "co gia dinh",
-        "co vo", "co chong", "co vo roi", "co chong roi",
+        "da mat", "mat roi", "da ket hon", "ket hon roi", "da ket hon roi", "da lap gia dinh",
+        "co gia dinh", "co vo", "co chong", "co vo roi", "co chong roi",
     }
 )  # fmt: skip
 _NO_MORE = frozenset(

@@ -387,6 +387,7 @@ CONSTANT_CACHES = frozenset(
         "forms.classify._spelled",  # a field's subjects, from the form
         "forms.definition.load_form",
         "forms.diacritics._dictionary",
+        "forms.framing._frames",  # forms/data/framing.toml
         "forms.document.cover._photo_box",
         "forms.document.package._template",
         "forms.document.page._fixed",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from forms import parsers as p
 from forms.addresses import AddressAnalysis, analyse_address
 from forms.diacritics import lacks_diacritics, suggest_diacritics
+from forms.framing import unframe
 from forms.model import FieldDef, FormDef, Kind
 from forms.texts import message
 from forms.vn import clean_text, fold, match_key
@@ -87,6 +88,8 @@ def _parse(
 ) -> Parsed:
     kind = f.kind
     one = lambda value: Parsed({f.id: value})  # noqa: E731
+    if not f.statement:
+        text = unframe(text, kind, f.label)  # "Dạ, tên em là … ạ" (forms/framing.py)
     if f.unknown_allowed and p.is_unknown(text):
         return one(p.UNKNOWN)  # the guidance lets a relative's fact be "không rõ"
     if f.statement:
