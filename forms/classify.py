@@ -507,7 +507,7 @@ def read_yes_no(text: str) -> bool | None:
 #: "không có con", "đã kết hôn", "có bị" — read only where a yes or no is asked (elsewhere
 #: "Không có khuyết điểm gì lớn" is an answer that starts alike).
 _ECHO_NO = ("không", "chưa", "chẳng", "chả")
-_ECHO_YES = ("có", "đã")
+_ECHO_YES = ("có", "đã", "là")  # "là đảng viên"
 _NOT_SURE = ("có lẽ", "có thể", "có khi", "có phải", "đã biết")
 _ECHO_WORDS = 7
 

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from forms.memo import remembered
 from forms.vn import fold, has_diacritics, tone_key
@@ -47,6 +48,20 @@ class _Token:
 
 
 @dataclass(frozen=True, slots=True)
+class _Question:
+    """How a question's answer may be framed: the names people give the question, the verbs
+    after a subject, and whether the answer may follow its name, its subject or its verb at
+    once (the parser checks what is left)."""
+
+    labels: tuple[Phrase, ...] = ()
+    verbs: tuple[Phrase, ...] = ()
+    bare_label: bool = False
+    bare_subject: bool = False
+    bare_verb: bool = False
+    copula: bool = True  # "là" joins the frame to the answer
+
+
+@dataclass(frozen=True, slots=True)
 class _Frames:
     heads: tuple[Phrase, ...]
     times: tuple[Phrase, ...]
@@ -54,11 +69,10 @@ class _Frames:
     speakers: tuple[Phrase, ...]
     relatives: tuple[Phrase, ...]
     relative_words: tuple[Phrase, ...]
+    pointers: tuple[Phrase, ...]
     copulas: tuple[Phrase, ...]
-    labels: dict[str, tuple[Phrase, ...]]
-    verbs: dict[str, tuple[Phrase, ...]]
-    bare_label: frozenset[str]  # kinds whose answer may follow the question's name at once
-    bare_subject: frozenset[str]  # … or its subject ("em có ạ")
+    kinds: dict[str, _Question]
+    fields: dict[str, _Question]
 
 
 def _phrases(words: Sequence[str]) -> tuple[Phrase, ...]:
@@ -66,11 +80,35 @@ def _phrases(words: Sequence[str]) -> tuple[Phrase, ...]:
     return tuple(sorted((tuple(tone_key(w).split()) for w in words), key=len, reverse=True))
 
 
+def _question(table: dict[str, Any], base: _Question | None = None) -> _Question:
+    base = base or _Question()
+    return _Question(
+        labels=_phrases([" ".join(p) for p in base.labels] + table.get("labels", [])),
+        verbs=_phrases([" ".join(p) for p in base.verbs] + table.get("verbs", [])),
+        bare_label=table.get("bare_label", base.bare_label),
+        bare_subject=table.get("bare_subject", base.bare_subject),
+        bare_verb=table.get("bare_verb", base.bare_verb),
+        copula=table.get("copula", base.copula),
+    )
+
+
+def _joined(a: _Question, b: _Question) -> _Question:
+    """A field's frames added to its kind's."""
+    return _Question(
+        labels=_phrases([" ".join(p) for p in a.labels + b.labels]),
+        verbs=_phrases([" ".join(p) for p in a.verbs + b.verbs]),
+        bare_label=a.bare_label or b.bare_label,
+        bare_subject=a.bare_subject or b.bare_subject,
+        bare_verb=a.bare_verb or b.bare_verb,
+        copula=a.copula and b.copula,
+    )
+
+
 @cache
 def _frames() -> _Frames:
     data = tomllib.loads(_DATA.read_text(encoding="utf-8"))
-    kinds = data["kinds"]
     words = {key: _phrases(value) for key, value in data.items() if isinstance(value, list)}
+    kinds = {kind: _question(table) for kind, table in data["kinds"].items()}
     return _Frames(
         heads=words["heads"],
         times=words["times"],
@@ -78,17 +116,14 @@ def _frames() -> _Frames:
         speakers=words["speakers"],
         relatives=words["relatives"],
         relative_words=words["relative_words"],
+        pointers=words["pointers"],
         copulas=words["copulas"],
-        labels={kind: _phrases(v["labels"]) for kind, v in kinds.items()},
-        verbs={kind: _phrases(v["verbs"]) for kind, v in kinds.items()},
-        bare_label=frozenset(kind for kind, v in kinds.items() if v.get("bare_label")),
-        bare_subject=frozenset(kind for kind, v in kinds.items() if v.get("bare_subject")),
+        kinds=kinds,
+        fields={
+            field: _question(table, kinds.get(table.get("like", "")))
+            for field, table in data.get("fields", {}).items()
+        },
     )
-
-
-def kinds_framed() -> frozenset[str]:
-    """The kinds of answer a frame is taken off (the others are free text)."""
-    return frozenset(_frames().labels)
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -161,56 +196,60 @@ class _Reader:
         return j > 0 and self.tokens[j - 1].colon
 
     def subject(self, i: int, f: _Frames) -> int | None:
-        """A speaker ("em"), or a relative of theirs ("ông nội của em", "bố em"), with the
-        words for "now" around it ("hiện em", "tôi hiện")."""
+        """A speaker ("em"), a relative of theirs ("ông nội của em", "bố em") or the one
+        asked about ("ông ấy"), with the words for "now" around it ("hiện em", "tôi hiện")."""
         i = self.any_of(i, f.times)
         j = self.first(i, f.relatives)
         if j is not None:
             while (k := self.first(j, f.relative_words)) is not None:
                 j = k
-            j = self.first(j, f.speakers)
+            j = self.first(j, f.speakers + f.pointers)
         if j is None:
             j = self.first(i, f.speakers)
         return None if j is None else self.any_of(j, f.times)
 
 
-def _frame_end(r: _Reader, i: int, kind: str, label: str) -> int | None:
+def _frame_end(r: _Reader, i: int, q: _Question) -> int | None:
     """Where the frame that starts at ``i`` ends (the answer's first token), or None."""
     f = _frames()
-    joiners = f.copulas + f.verbs.get(kind, ())
-    labels = f.labels.get(kind, ()) + ((tuple(tone_key(label).split()),) if label else ())
-    j = r.first(i, _phrases([" ".join(p) for p in labels]))
+    joiners = (f.copulas if q.copula else ()) + q.verbs
+    j = r.first(i, q.labels)
     if j is not None:  # "họ tên: …", "tên em là …", "quê của tôi ở …", "dân tộc là …"
         owned = r.subject(r.any_of(j, (("của",),)), f)
         k = owned if owned is not None else j
         joined = r.first(k, joiners)
         if joined is not None:
             return joined
-        if r.colon_before(k) or (kind in f.bare_label and owned is None):
-            return k
-        return None
+        return k if r.colon_before(k) or (q.bare_label and owned is None) else None
     j = r.subject(i, f)
     if j is not None:  # "tôi là nam", "em sinh ngày …", "bố em tên là …"
         joined = r.first(j, joiners)
         if joined is not None:
             return joined
-        if r.colon_before(j) or kind in f.bare_subject:
-            return j
-    return None
+        return j if r.colon_before(j) or q.bare_subject else None
+    j = r.first(i, f.relatives)
+    if j is not None and (joined := r.first(j, joiners)) is not None:
+        return joined  # "ông mất năm 1990", "bà là nông dân"
+    return r.first(i, q.verbs) if q.bare_verb else None  # "mất năm 2015"
 
 
 @remembered(maxsize=1024)
-def unframe(text: str, kind: str, label: str = "") -> str:
+def unframe(text: str, kind: str, label: str = "", field: str = "") -> str:
     """``text`` without the words that frame the answer to a question of ``kind`` (a
-    :class:`forms.model.Kind` value) named ``label``; ``text`` itself when nothing frames it."""
+    :class:`forms.model.Kind` value) named ``label``, the field ``field`` (whose own frames
+    ``framing.toml`` may declare); ``text`` itself when nothing frames it."""
     tokens = _tokens(text)
-    if len(tokens) < 2 or kind not in _frames().labels:
+    f = _frames()
+    if len(tokens) < 2 or kind not in f.kinds:
         return text
-    r, f = _Reader(tokens, not has_diacritics(text)), _frames()
+    q = _question({"labels": [label] if label else []}, f.kinds[kind])
+    if field in f.fields:
+        q = _joined(q, f.fields[field])
+    r = _Reader(tokens, not has_diacritics(text))
     start, end = 0, len(tokens)
     while (j := r.first(start, f.heads)) is not None and j < end and r.taken(start, j):
         start = j
-    j = _frame_end(r, start, kind, label)
+    j = _frame_end(r, start, q)
     if j is not None and j < end and r.taken(start, j):
         start = j
     stripped = True

@@ -615,6 +615,7 @@ _NO_MORE = frozenset(
     {
         "ko co", "k co", "kg co", "hok co", "hong co", "chua tung", "chua bao gio",
         "khong bao gio", "con song", "van con song", "van con", "chua mat", "chua ket hon",
+        "van song", "van khoe", "con khoe", "van con khoe",
         "chua lap gia dinh", "doc than", "chua co gia dinh", "chua co vo", "chua co chong",
     }
 )  # fmt: skip

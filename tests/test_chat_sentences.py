@@ -7,10 +7,13 @@ before every field's parser; places and names that begin like a frame keep their
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from forms.definition import load_form
 from forms.framing import unframe
+from handlers.candidate.answers import parse_answer
 from handlers.router import Router
 from tests.test_conversation import consented, dossier
 from tests.test_honest_conversation import router
@@ -18,6 +21,7 @@ from tests.test_honest_conversation import router
 __all__ = ["router"]
 
 FIELD = {f.id: f for item in load_form().items() for f in item.fields}
+RELATIVE = {f.id: f for i in load_form().items() if i.relatives for f in i.relatives.fields}
 
 
 @pytest.mark.parametrize(
@@ -49,6 +53,26 @@ FIELD = {f.id: f for item in load_form().items() for f in item.fields}
 def test_the_frame_of_a_chat_sentence_is_taken_off(typed: str, field: str, answer: str) -> None:
     f = FIELD[field]
     assert unframe(typed, f.kind, f.label) == answer
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "answer"),
+    [
+        ("bố em mất năm 2015 ạ", "nam_mat", "2015"),
+        ("ông mất năm 1990", "nam_mat", "1990"),
+        ("mất tại nhà ạ", "noi_mat", "tại nhà"),
+        ("bố em mất do bệnh ạ", "nguyen_nhan_mat", "do bệnh"),
+        ("bố em làm ruộng ạ", "nghe_nghiep", "làm ruộng"),
+        ("bố em là giáo viên đã nghỉ hưu", "nghe_nghiep", "giáo viên đã nghỉ hưu"),
+        ("ông ấy đang sống ở thôn 3, xã Phú Lãng", "cu_tru", "thôn 3, xã Phú Lãng"),
+        ("gia đình em là trung nông", "thanh_phan", "trung nông"),
+        ("người Việt Nam", "quoc_tich", "Việt Nam"),
+        ("bố em là đảng viên ạ", "la_dang_vien", "là đảng viên"),  # the question's words: yes
+    ],
+)
+def test_a_relatives_fact_typed_as_a_sentence(typed: str, field: str, answer: str) -> None:
+    f = RELATIVE[field]
+    assert unframe(typed, f.kind, f.label, f.id) == answer
 
 
 @pytest.mark.parametrize(
@@ -89,3 +113,14 @@ async def test_sentences_typed_in_the_chat_store_only_the_answer(router: Router)
     await client.send("bố")
     said = client.texts(await client.send("bố em tên là Trần Văn Hùng ạ"))
     assert "Đã ghi: TRẦN VĂN HÙNG" in said
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("bố em là đảng viên ạ", "có"), ("bố em không phải đảng viên", "không"), ("dạ có ạ", "có")],
+)
+def test_a_yes_no_fact_said_with_the_questions_words(typed: str, stored: str) -> None:
+    """ "bố em là đảng viên ạ" at «Là đảng viên?» got "Vui lòng trả lời «có» hoặc «không»"."""
+    f = RELATIVE["la_dang_vien"]
+    parsed = parse_answer(f, typed, form=load_form(), today=dt.date(2026, 12, 7))
+    assert parsed.values == {"la_dang_vien": stored}

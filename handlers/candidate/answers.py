@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from forms import parsers as p
 from forms.addresses import AddressAnalysis, analyse_address
+from forms.classify import read_yes_no
 from forms.diacritics import lacks_diacritics, suggest_diacritics
 from forms.framing import unframe
 from forms.model import FieldDef, FormDef, Kind
@@ -79,6 +80,18 @@ def parse_answer(
         raise AnswerError(exc.message, options) from None
 
 
+def _yes_no(text: str) -> bool:
+    """A yes or no, also said with the question's words ("là đảng viên", "không phải đảng
+    viên": forms.classify.read_yes_no)."""
+    try:
+        return p.parse_yes_no(text)
+    except p.ParseError:
+        said = read_yes_no(text)
+        if said is None:
+            raise
+        return said
+
+
 # Kinds whose parse-error examples are whole answers (a period's are only one of its months).
 _WHOLE_EXAMPLES = frozenset({Kind.DATE, Kind.MONTH, Kind.YEAR})
 
@@ -89,7 +102,7 @@ def _parse(
     kind = f.kind
     one = lambda value: Parsed({f.id: value})  # noqa: E731
     if not f.statement:
-        text = unframe(text, kind, f.label)  # "Dạ, tên em là … ạ" (forms/framing.py)
+        text = unframe(text, kind, f.label, f.id)  # "Dạ, tên em là … ạ" (forms/framing.py)
     if f.unknown_allowed and p.is_unknown(text):
         return one(p.UNKNOWN)  # the guidance lets a relative's fact be "không rõ"
     if f.statement:
@@ -133,7 +146,7 @@ def _parse(
     if kind is Kind.POLITICAL_THEORY:
         return one(p.parse_political_theory(text))
     if kind is Kind.YES_NO:
-        return one("có" if p.parse_yes_no(text) else "không")
+        return one("có" if _yes_no(text) else "không")
     if kind is Kind.CHOICE:
         return one(_choice(f, text))
     if kind is Kind.PLEDGE:
