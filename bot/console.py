@@ -24,6 +24,7 @@ from bot.app import build_flows, warm_up, web_server
 from bot.settings import Settings
 from bot.web.keys import link_signer
 from bot.web.server import WebServer
+from forms.framing import option_number
 from handlers.events import Chat, Event, Reply, User
 from handlers.router import Router
 from storage.db import Database
@@ -55,8 +56,9 @@ class ConsoleAdapter:
 
     def event_for(self, line: str) -> Event:
         text = line.strip()
-        if text.isdigit() and int(text) in self._numbers:
-            return Event(self.user, self.chat, "button", action=self._numbers[int(text)])
+        number = option_number(text)  # "2", "số 2", "chọn 2 ạ"
+        if number in self._numbers:
+            return Event(self.user, self.chat, "button", action=self._numbers[number])
         if text.startswith("/"):
             head, _, rest = text[1:].partition(" ")
             return Event(self.user, self.chat, "command", text=rest.strip(), command=head.lower())

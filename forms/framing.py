@@ -27,7 +27,7 @@ from typing import Any
 from forms.memo import remembered
 from forms.vn import fold, has_diacritics, tone_key
 
-__all__ = ["unframe"]
+__all__ = ["option_number", "unframe"]
 
 _DATA = Path(__file__).parent / "data" / "framing.toml"
 _TOKEN = re.compile(r"\S+")
@@ -71,6 +71,8 @@ class _Frames:
     relative_words: tuple[Phrase, ...]
     pointers: tuple[Phrase, ...]
     copulas: tuple[Phrase, ...]
+    option_words: tuple[Phrase, ...]
+    number_words: tuple[str, ...]  # "một" is 1
     kinds: dict[str, _Question]
     fields: dict[str, _Question]
 
@@ -118,6 +120,8 @@ def _frames() -> _Frames:
         relative_words=words["relative_words"],
         pointers=words["pointers"],
         copulas=words["copulas"],
+        option_words=words["option_words"],
+        number_words=tuple(data["number_words"]),
         kinds=kinds,
         fields={
             field: _question(table, kinds.get(table.get("like", "")))
@@ -233,6 +237,16 @@ def _frame_end(r: _Reader, i: int, q: _Question) -> int | None:
     return r.first(i, q.verbs) if q.bare_verb else None  # "mất năm 2015"
 
 
+def _tail_start(r: _Reader, start: int, end: int) -> int | None:
+    """Where a polite tail ending at ``end`` begins ("ạ", "nhé"), typed in small letters."""
+    for phrase in _frames().tails:
+        i = end - len(phrase)
+        lower = all(t.lower for t in r.tokens[i:end])
+        if i > start and lower and r.at(i, phrase) == end and r.taken(i, end):
+            return i
+    return None
+
+
 @remembered(maxsize=1024)
 def unframe(text: str, kind: str, label: str = "", field: str = "") -> str:
     """``text`` without the words that frame the answer to a question of ``kind`` (a
@@ -252,15 +266,38 @@ def unframe(text: str, kind: str, label: str = "", field: str = "") -> str:
     j = _frame_end(r, start, q)
     if j is not None and j < end and r.taken(start, j):
         start = j
-    stripped = True
-    while stripped and end - start > 1:
-        stripped = False
-        for phrase in f.tails:
-            i = end - len(phrase)
-            lower = all(t.lower for t in tokens[i:end])
-            if i > start and lower and r.at(i, phrase) == end and r.taken(i, end):
-                end, stripped = i, True
-                break
+    while end - start > 1 and (i := _tail_start(r, start, end)) is not None:
+        end = i
     if (start, end) == (0, len(tokens)):
         return text
     return text[tokens[start].start : tokens[end - 1].end].strip(" ,;:-–—")
+
+
+@remembered(maxsize=1024)
+def option_number(text: str) -> int | None:
+    """The number of the button ``text`` picks ("1", "số 1", "chọn 2 ạ", "em chọn số hai"),
+    or None: the one reading of a typed option number for every platform whose buttons are
+    numbered (Zalo's options, the console) and for the candidate's screens."""
+    tokens = _tokens(text)
+    if not tokens:
+        return None
+    if len(tokens) == 1:
+        return int(tokens[0].toned) if tokens[0].toned.isdigit() else None
+    r, f = _Reader(tokens, not has_diacritics(text)), _frames()
+    start, end = r.any_of(0, f.heads), len(tokens)
+    while end - start > 1 and (i := _tail_start(r, start, end)) is not None:
+        end = i
+    spoken = r.subject(start, f)
+    if spoken is not None and r.first(spoken, f.option_words) is not None:
+        start = spoken  # "em chọn 2"
+    worded = r.first(start, f.option_words)
+    if worded is not None:
+        start = worded
+    if end - start != 1:
+        return None
+    word = tokens[start]
+    if word.toned.isdigit():
+        return int(word.toned)
+    if worded is not None and word.toned in f.number_words:
+        return f.number_words.index(word.toned) + 1
+    return None

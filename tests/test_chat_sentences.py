@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 
 from forms.definition import load_form
-from forms.framing import unframe
+from forms.framing import option_number, unframe
 from handlers.candidate.answers import parse_answer
 from handlers.router import Router
 from tests.test_conversation import consented, dossier
@@ -113,6 +113,37 @@ async def test_sentences_typed_in_the_chat_store_only_the_answer(router: Router)
     await client.send("bố")
     said = client.texts(await client.send("bố em tên là Trần Văn Hùng ạ"))
     assert "Đã ghi: TRẦN VĂN HÙNG" in said
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [
+        ("2", 2),
+        ("số 1", 1),
+        ("1 ạ", 1),
+        ("chọn 2.", 2),
+        ("bấm nút 3", 3),
+        ("Dạ, em chọn số hai ạ", 2),
+        ("chon 2", 2),
+        ("chọn nam", None),  # a label, not a number
+        ("năm", None),  # a number in words only after "số", "chọn"…
+        ("số 12 ngõ 5", None),  # an address
+        ("1973", 1973),  # no button has that number: the screen reads it as a year
+    ],
+)
+def test_a_buttons_number_typed_in_words(typed: str, number: int | None) -> None:
+    assert option_number(typed) == number
+
+
+async def test_a_button_picked_by_its_number_in_words_in_the_console_chat(router: Router) -> None:
+    """At «Giới tính» (buttons 1. nam, 2. nữ), "số 1", "1 ạ" and "chọn 2" were refused with
+    "Vui lòng ghi «nam» hoặc «nữ»": the candidate's screen reads the number too."""
+    client = await consented(router)
+    await client.send("NGUYỄN VĂN AN")
+    await client.click("Bỏ qua")
+    await client.send("12/3/1998")
+    said = client.texts(await client.send("chọn 2 ạ"))
+    assert "Đã ghi: nữ" in said
 
 
 @pytest.mark.parametrize(

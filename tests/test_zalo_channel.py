@@ -160,6 +160,9 @@ async def test_options_are_written_when_they_change_and_labels_match_as_people_t
                 ("có thể", "c:maybe~1"),
                 ("co the", "c:maybe~1"),
                 ("2.", "c:maybe~1"),
+                ("số 2", "c:maybe~1"),  # as people type a pick (forms.framing.option_number)
+                ("chọn 1 ạ", "c:back~1"),
+                ("em chọn số hai", "c:maybe~1"),
                 ("quay", None),
                 ("!!!", None),
             ):
@@ -187,6 +190,14 @@ async def test_options_typed_after_a_restart_mean_what_was_shown(stack: ZaloStac
     await stack.stop_bot()
     await stack.start_bot()
     await stack.say(an, "1")
+    assert "Cảm ơn anh/chị" in "\n".join(stack.api.texts(an.id)[-3:])
+
+
+async def test_an_option_picked_in_words_is_the_option(stack: ZaloStack) -> None:
+    """ "chọn 1 ạ" to «1. Tôi đồng ý» was read as text, and the consent asked again."""
+    an = stack.api.new_user("An")
+    await stack.say(an, "/start")
+    await stack.say(an, "chọn 1 ạ")
     assert "Cảm ơn anh/chị" in "\n".join(stack.api.texts(an.id)[-3:])
 
 

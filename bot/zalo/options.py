@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from forms.framing import option_number
 from forms.memo import remembered
 from forms.vn import fold, strip_edges
 from storage.chat_options import ChatOptions, Option
@@ -88,9 +89,8 @@ class OptionMemory:
         options = self._chats.get(chat_id)
         if not options:
             return None
-        typed = text.strip().rstrip(".)")
-        if typed.isdigit():
-            n = int(typed)
+        n = option_number(text)  # "2", "số 2", "chọn 2 ạ"
+        if n is not None:
             return options[n - 1][1] if 1 <= n <= len(options) else None
         key = _key(text)
         if not key:

@@ -27,6 +27,7 @@ from admission.clock import ZONE, local_date
 from forms.checks import Flag
 from forms.definition import load_form
 from forms.dossier import Dossier
+from forms.framing import option_number
 from forms.model import FormDef
 from forms.texts import message
 from handlers.candidate.actions import ACTIONS, decode_action
@@ -203,7 +204,7 @@ async def answer(turn: Turn, text: str) -> None:
         await resume(turn, None)
         return
     action = typed_button(text, conv.buttons)
-    if action is None and not text.strip().isdigit():
+    if action is None and option_number(text) is None:
         # The buttons under the last flag list, by label (their numbers are the console's).
         action = typed_button(text, conv.flag_buttons)
     if action is not None:

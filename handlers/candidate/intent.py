@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from difflib import SequenceMatcher
 
 from forms.classify import Expect, Reading, Verdict, classify
+from forms.framing import option_number
 from forms.memo import remembered
 from forms.model import FieldDef, Kind
 from forms.texts import message
@@ -124,9 +125,8 @@ _SAME = 0.6
 
 def typed_button(text: str, buttons: Sequence[Sequence[str]]) -> str | None:
     """The action of the button whose number or label ``text`` is, else None."""
-    stripped = text.strip().rstrip(".)")
-    if stripped.isdigit():
-        n = int(stripped)
+    n = option_number(text)  # "2", "số 2", "chọn 2 ạ"
+    if n is not None:
         if 1 <= n <= len(buttons):
             return buttons[n - 1][1]
         return None
