@@ -29,6 +29,7 @@ from admission.stages import (
 from admission.workdays import from_day_number
 from forms.parsers import ParseError, parse_date
 from forms.vn import fold
+from handlers.dossier_refs import DOSSIER_WORDS
 from storage.db import Tx
 from storage.stages import ProgressRow, StageEventRow, StageRecords
 
@@ -221,7 +222,7 @@ def parse_step_command(text: str, today: date) -> StepInput:
     steps), the date (or "hôm nay"), and "nước ngoài" for a verification abroad.
     """
     # the dossier number: "12", "#12", "hs12", "hồ sơ 12", "hồ sơ số 12"
-    head = re.match(r"\s*(?:#|hs|ho\s*so)?\s*(?:so\s*)?(\d+)(?=\s|$)", fold(text))
+    head = re.match(rf"\s*{DOSSIER_WORDS}?(\d+)(?=\s|$)", fold(text))
     if head is None:
         raise StepRefused("usage")
     number = head.group(1)

@@ -15,10 +15,14 @@ from forms.definition import load_form
 from forms.framing import option_number, unframe
 from handlers.candidate.answers import parse_answer
 from handlers.router import Router
+from tests.review_harness import World, private
 from tests.test_conversation import consented, dossier
 from tests.test_honest_conversation import router
+from tests.test_honest_typing import db_world
+from tests.test_review_flow import CB_GROUP, R1
+from tests.test_review_reviewers import _submitted
 
-__all__ = ["router"]
+__all__ = ["db_world", "router"]  # the fixtures, shared
 
 FIELD = {f.id: f for item in load_form().items() for f in item.fields}
 RELATIVE = {f.id: f for i in load_form().items() if i.relatives for f in i.relatives.fields}
@@ -155,3 +159,40 @@ def test_a_yes_no_fact_said_with_the_questions_words(typed: str, stored: str) ->
     f = RELATIVE["la_dang_vien"]
     parsed = parse_answer(f, typed, form=load_form(), today=dt.date(2026, 12, 7))
     assert parsed.values == {"la_dang_vien": stored}
+
+
+@pytest.mark.parametrize(
+    ("command", "typed", "done"),
+    [
+        ("xem", "hồ sơ N", "📄 Hồ sơ #N"),
+        ("xem", "hồ sơ số N", "📄 Hồ sơ #N"),
+        ("xem", "#N ạ", "📄 Hồ sơ #N"),
+        ("duyet", "số N ạ", "Đã duyệt."),
+        ("nhanxet", "hồ sơ số N mục 15: ghi rõ nơi làm", "cho mục (15) (hồ sơ #N)"),
+    ],
+)
+async def test_a_reviewer_names_the_dossier_in_words(
+    db_world: World, command: str, typed: str, done: str
+) -> None:
+    """ "/xem hồ sơ 12", "/duyet số 12 ạ", "/nhanxet hồ sơ số 12 mục 15: …" got "Cách ghi: xem
+    kèm số hồ sơ": the words before a dossier's number are read in one place
+    (handlers/review/comments.py ``DOSSIER_WORDS``)."""
+    world = db_world
+    _, dossier_id = await _submitted(world)
+    await world.command(R1, CB_GROUP, command, typed.replace("N", str(dossier_id)))
+    said = world.texts(CB_GROUP) + world.texts(private(R1))
+    assert done.replace("N", str(dossier_id)) in said, said
+
+
+async def test_words_after_a_typed_decision_are_not_lost(db_world: World) -> None:
+    """ "/tralai 12 vì thiếu mục 15" was refused with the bare usage; the reason typed with it
+    is now quoted back and nothing is decided until it is written as a comment."""
+    world = db_world
+    _, dossier_id = await _submitted(world)
+    await world.command(R1, CB_GROUP, "tralai", f"{dossier_id} vì thiếu tháng 7/2016")
+    said = world.texts(CB_GROUP)
+    assert f"chưa làm gì với hồ sơ #{dossier_id}: «vì thiếu tháng 7/2016»" in said
+    assert f"/nhanxet {dossier_id} mục 15" in said and f"/tralai {dossier_id}" in said
+    async with world.db.read() as r:
+        record = await r.dossiers.get(dossier_id)
+    assert record is not None and record.status == "submitted", record.status

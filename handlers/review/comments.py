@@ -9,6 +9,7 @@ import re
 
 from admission import lifecycle
 from handlers import access
+from handlers.dossier_refs import DOSSIER_WORDS
 from handlers.events import Button, Reply
 from handlers.review import actions
 from handlers.review.acting import acting_unit, authorise, authorise_here, reviewing_units
@@ -27,10 +28,10 @@ MAX_COMMENT = 1500
 CommentAt = tuple[Comment, tuple[DossierRecord, Unit]]
 
 
-#: The dossier named before the item: "#12 15 …", "hs 12 …", "hồ sơ 12 …", and a bare number
+#: The dossier named before the item: "#12 15 …", "hồ sơ số 12 mục 15 …", and a bare number
 #: followed by "mục": "12 mục 15: …" (the 12 is no item then).
 _DOSSIER_FIRST = re.compile(
-    r"^(?:(?:#|hs\s*|h[ồo] s[ơo]\s*)(\d+)\s*|(\d+)\s+(?=(?:mục|muc)\s*\(?\d))(.*)$",
+    rf"^(?:{DOSSIER_WORDS}(\d+)\s*[:,.]?\s*|(\d+)\s+(?=(?:mục|muc)\s*\(?\d))(.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 

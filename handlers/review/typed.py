@@ -11,21 +11,36 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
+from handlers.dossier_refs import DOSSIER_WORDS
 from handlers.review import comments, decisions, viewing
 from handlers.review.actions import CardRef
 from handlers.review.context import ReviewContext, t
 from storage.org import storable
 
-_NUMBER = re.compile(r"^\s*(?:#|hs\s*)?(\d+)\s*$", re.IGNORECASE)
+_NUMBER = re.compile(rf"^\s*{DOSSIER_WORDS}?(\d+)\s*[:,.]?\s*(.*?)\s*$", re.I | re.S)
+#: What may follow the number and mean nothing more ("duyệt hồ sơ 12 ạ")
+_POLITE = re.compile(r"^(?:ạ|nhé|nha|nhá|ạ nhé)?[\s.!]*$", re.IGNORECASE)
 
 
 async def _card(ctx: ReviewContext) -> CardRef | None:
-    """The card the typed command means, or None after saying why not."""
+    """The card the typed command means, or None after saying why not. Words after the
+    number ("trả lại 12 vì thiếu mục 15") are no part of a decision: they would be lost, so
+    the reviewer is told to write them as a comment on their item first."""
     text = ctx.event.text.strip()
     if text:
         match = _NUMBER.match(text)
         if match is None or not storable(int(match.group(1))):
             ctx.say(t("refuse.typed_usage", command=ctx.event.command))
+            return None
+        if not _POLITE.match(match.group(2)):
+            ctx.say(
+                t(
+                    "refuse.typed_extra",
+                    command=ctx.event.command,
+                    number=int(match.group(1)),
+                    extra=match.group(2),
+                )
+            )
             return None
         dossier_id: int | None = int(match.group(1))
     else:

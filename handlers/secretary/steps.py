@@ -22,6 +22,7 @@ from admission.stages import StepRefused, person_label, step_label
 from admission.workdays import from_day_number
 from forms.parsers import format_date
 from forms.vn import fold
+from handlers.dossier_refs import DOSSIER_WORDS
 from handlers.events import Reply
 from handlers.secretary.actions import AskDate, DecisionDay, DossierRef, PickPerson, RecordStep
 from handlers.secretary.card import Screen, ask_date, ask_person, card, confirm_not_admitted
@@ -100,7 +101,7 @@ class StepCommands:
         person, event = request.person, request.event
         if person is None or not await request_scope(tx, event, person):
             return refused()
-        match = re.fullmatch(r"\s*(?:#|hs|ho\s*so)?\s*(\d+)\s*", fold(event.text))
+        match = re.fullmatch(rf"\s*{DOSSIER_WORDS}?(\d+)\s*", fold(event.text))
         if match is None:
             return [Reply(text=t("step.undo_usage"))]
         if int(match.group(1)) > MAX_ID:
