@@ -81,9 +81,9 @@ def notice_of(settings: Settings) -> Notice:
 #: Container objects allocated (net of those freed) between two collections of the youngest
 #: generation (Python's default: 700). An update's objects are freed by reference counting
 #: when it ends (tests/test_garbage.py), so a collection finds only the objects of the
-#: updates in flight, all alive: at 700 the bot ran one every ~11 updates (≈ 180 µs each,
-#: 18 µs per update with the second generation's), at 10 000 one every ~340 (≈ 8 µs per
-#: update; docs/benchmarks.md, session 9).
+#: updates in flight, all alive: at 700 the bot still ran one every ~16 updates and, as the
+#: caches filled, a full one every ~2 000 (25 µs per update in all), at 10 000 one every
+#: ~1 000 updates (1.6 µs per update; docs/benchmarks.md, session 9).
 YOUNG_COLLECTION_THRESHOLD = 10_000
 
 
