@@ -78,11 +78,21 @@ def notice_of(settings: Settings) -> Notice:
     )
 
 
+#: Container objects allocated (net of those freed) between two collections of the youngest
+#: generation (Python's default: 700). An update's objects are freed by reference counting
+#: when it ends (tests/test_garbage.py), so a collection finds only the objects of the
+#: updates in flight, all alive: at 700 the bot still ran one every ~16 updates and, as the
+#: caches filled, a full one every ~2 000 (25 µs per update in all), at 10 000 one every
+#: ~1 000 updates (1.6 µs per update; docs/benchmarks.md, session 9).
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
+
 def warm_up() -> None:
     """Load what the first candidates would otherwise wait for (the form, the gazetteer, the
     rules), then move every object alive so far out of the garbage collector's reach: the
     gazetteer alone is hundreds of thousands of objects that each full collection would
-    otherwise traverse, which showed as tail latency under load."""
+    otherwise traverse, which showed as tail latency under load. The youngest generation is
+    collected less often (:data:`YOUNG_COLLECTION_THRESHOLD`)."""
     from forms import checks  # noqa: F401 - registers the rules
     from forms.addresses import preload
     from forms.definition import load_form
@@ -91,6 +101,7 @@ def warm_up() -> None:
     preload()
     gc.collect()
     gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD)
 
 
 async def open_router(

@@ -476,9 +476,11 @@ class Database:
             except BaseException:
                 with contextlib.suppress(Exception):
                     await self._end(conn, "ROLLBACK")
+                tx.close()
                 raise
             await self._end(conn, "COMMIT")
         tx.committed()
+        tx.close()
         if self._checkpoint_due:
             self.want_checkpoint()
         self._commits += 1
@@ -536,17 +538,28 @@ class Database:
                 yield session
             return
         async with self._write_lock:
-            yield Session(self, await self._live_writer(), utc_iso())
+            session = Session(self, await self._live_writer(), utc_iso())
+            try:
+                yield session
+            finally:
+                session.close()  # see SqlSession.close
 
     @contextlib.asynccontextmanager
     async def read(self, now: datetime | None = None) -> AsyncIterator[Session]:
         """A read-only session on the last committed state (WAL snapshot per statement)."""
         if self._readers is not None:
             async with self._readers.connection() as borrowed:
-                yield Session(self, borrowed, utc_iso(now))
+                session = Session(self, borrowed, utc_iso(now))
+                try:
+                    yield session
+                finally:
+                    session.close()  # see SqlSession.close
             return
-        conn = self._reader or self._require_writer()
-        yield Session(self, conn, utc_iso(now))
+        session = Session(self, self._reader or self._require_writer(), utc_iso(now))
+        try:
+            yield session
+        finally:
+            session.close()
 
     def _require_writer(self) -> SyncConnection | pg.PgConnection:
         if self._writer is None:

@@ -137,6 +137,15 @@ class SqlSession:
             found = self._repos[cls] = cls(self)
         return cast(R, found)
 
+    def close(self) -> None:
+        """Let go of the session's repositories when it ends (the database calls this).
+        Each repository points back at its session: left as they were, the session, its
+        repositories and what they read were freed only by the garbage collector, whose
+        collections of every update's leftovers cost ≈ 20 µs per update (issue 17); dropped
+        here, they are freed as soon as the last reference goes (tests/test_garbage.py)."""
+        self._repos.clear()
+        self.read_ahead = None
+
 
 class SqlTx(SqlSession):
     """One unit of work on the write connection; see ``Database.transaction``."""
@@ -200,3 +209,9 @@ class SqlTx(SqlSession):
         """Run the after-commit callbacks (called by the database once COMMIT succeeded)."""
         for callback in self._after_commit:
             callback()
+
+    def close(self) -> None:
+        """:meth:`SqlSession.close`, and the after-commit callbacks (closures over the
+        repositories) dropped too."""
+        super().close()
+        self._after_commit.clear()

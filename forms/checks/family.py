@@ -98,7 +98,12 @@ def family_of(form: FormDef) -> Family:
 
 def who(ctx: Ctx, rel: Row) -> str:
     """How a message names a relative: "Ông nội TRẦN VĂN LỘC", "Em gái LÊ THỊ MY"."""
-    relation = family_of(ctx.form).by_code.get(str(rel.get("quan_he", "")))
+    return named(ctx.form, rel)
+
+
+def named(form: FormDef, rel: Row) -> str:
+    """:func:`who` from the form alone (a flag's text made later holds no ``Ctx``)."""
+    relation = family_of(form).by_code.get(str(rel.get("quan_he", "")))
     label = str(rel.get("xung_ho", "")).strip() or (relation.label if relation else "Người thân")
     name = str(rel.get("ho_ten", "")).strip()
     return f"{label} {name}".strip()

@@ -16,12 +16,12 @@ from forms import vn
 from forms.checks import values as v
 from forms.checks.addresses import address_problems
 from forms.checks.core import ERROR, WARNING, Ctx, Flag, msg, rule
-from forms.checks.family import who
+from forms.checks.family import named
 from forms.classify import Reading, Verdict, classify
 from forms.definition import load_form
 from forms.diacritics import lacks_diacritics, suggest_diacritics
 from forms.memo import remembered
-from forms.model import FieldDef, Kind
+from forms.model import FieldDef, FormDef, Kind
 
 _ALL_ITEMS = tuple(it.number for it in load_form().items() if not it.reviewer_only)
 #: Kinds written in the booklet as typed (the parsers canonicalise the others).
@@ -82,7 +82,7 @@ def _collect(ctx: Ctx) -> Iterator[Stored]:
         for f in facts:
             value = str(rel.get(f.id, "") or "").strip()
             if value:
-                where = _relative_describer(ctx, rel, f.label)
+                where = _relative_describer(form, rel, f.label)
                 yield Stored(21, f, value, f"relatives:{i}:{f.id}", where, "relatives", i)
 
 
@@ -94,8 +94,9 @@ def _describer(key: str, **params: object) -> Callable[[], str]:
     return lambda: msg("F18", key, **params)
 
 
-def _relative_describer(ctx: Ctx, rel: dict[str, str], label: str) -> Callable[[], str]:
-    return lambda: msg("F18", "relative", who=who(ctx, rel), label=label)
+def _relative_describer(form: FormDef, rel: dict[str, str], label: str) -> Callable[[], str]:
+    # the form, not the Ctx: the Ctx keeps the stored values, which would point back at it
+    return lambda: msg("F18", "relative", who=named(form, rel), label=label)
 
 
 _FIELDS: dict[tuple[str, str], FieldDef] = {}

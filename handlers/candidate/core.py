@@ -421,6 +421,12 @@ class Turn:
         assert self.record is not None
         return self.record.dossier
 
+    def end(self) -> None:
+        """The turn is over: let go of its navigator, which points back at it, so that the
+        turn and all it holds (screens, replies, the dossier's snapshot) are freed at once,
+        not left to the garbage collector (see ``storage.session.SqlSession.close``)."""
+        del self.nav
+
     @property
     def screen(self) -> Screen:
         return self.conversation.screen

@@ -118,6 +118,7 @@ class CandidateFlow:
         if turn.record is not None:  # what a candidate's turn says shows or names their dossier
             for reply in turn.replies:
                 reply.about = reply.about or turn.record.id
+        turn.end()
         return turn.replies
 
     async def load(self, tx: Tx, event: Event, conv: ConversationRecord | None) -> Turn:
