@@ -210,6 +210,8 @@ class _Reader:
             j = self.first(j, f.speakers + f.pointers)
         if j is None:
             j = self.first(i, f.speakers)
+            if j is not None and self.first(j, f.relative_words) is not None:
+                return None  # "con trai", "em gái": a relative named, no speaker
         return None if j is None else self.any_of(j, f.times)
 
 
@@ -254,9 +256,9 @@ def unframe(text: str, kind: str, label: str = "", field: str = "") -> str:
     ``framing.toml`` may declare); ``text`` itself when nothing frames it."""
     tokens = _tokens(text)
     f = _frames()
-    if len(tokens) < 2 or kind not in f.kinds:
+    if len(tokens) < 2 or (kind not in f.kinds and field not in f.fields):
         return text
-    q = _question({"labels": [label] if label else []}, f.kinds[kind])
+    q = _question({"labels": [label] if label else []}, f.kinds.get(kind))
     if field in f.fields:
         q = _joined(q, f.fields[field])
     r = _Reader(tokens, not has_diacritics(text))

@@ -25,6 +25,7 @@ from tests.test_review_reviewers import _submitted
 __all__ = ["db_world", "router"]  # the fixtures, shared
 
 FIELD = {f.id: f for item in load_form().items() for f in item.fields}
+FIELD.update({c.id: c for i in load_form().items() if i.table for c in i.table.columns})
 RELATIVE = {f.id: f for i in load_form().items() if i.relatives for f in i.relatives.fields}
 
 
@@ -47,6 +48,8 @@ RELATIVE = {f.id: f for i in load_form().items() if i.relatives for f in i.relat
         ("dân tộc: Kinh", "dan_toc", "Kinh"),
         ("em theo đạo Phật ạ", "ton_giao", "đạo Phật"),
         ("em hiện là sinh viên ạ", "nghe_nghiep", "sinh viên"),
+        ("em làm nông", "nghe_nghiep", "làm nông"),  # the job without its subject
+        ("em học ở trường THPT Lê Lợi ạ", "viec", "học ở trường THPT Lê Lợi"),  # (15)'s line
         ("em vào đoàn ngày 26/3/2013 ạ", "ngay_vao_doan", "ngày 26/3/2013"),
         ("em chưa kết hôn", "da_ket_hon", "chưa kết hôn"),
         ("em có ạ", "da_ket_hon", "có"),
@@ -56,7 +59,7 @@ RELATIVE = {f.id: f for i in load_form().items() if i.relatives for f in i.relat
 )
 def test_the_frame_of_a_chat_sentence_is_taken_off(typed: str, field: str, answer: str) -> None:
     f = FIELD[field]
-    assert unframe(typed, f.kind, f.label) == answer
+    assert unframe(typed, f.kind, f.label, f.id) == answer
 
 
 @pytest.mark.parametrize(
@@ -89,14 +92,14 @@ def test_a_relatives_fact_typed_as_a_sentence(typed: str, field: str, answer: st
         ("Con Cuông, Nghệ An", "que_quan"),  # a district, not "con" (I, to a parent)
         ("Que Son, Quang Nam", "que_quan"),  # "Quế Sơn", not "quê"
         ("Hiện là giáo viên", "nghe_nghiep"),  # no subject: kept as typed
-        ("em làm nông", "nghe_nghiep"),  # "làm nông" is the job
+        ("Em gái làm công nhân", "nghe_nghiep"),  # a relative named, no speaker
         ("dạ", "gioi_tinh"),  # something is always left
         ("Tôi là người tốt, luôn chấp hành", "tu_nhan_xet"),  # a paragraph: as typed
     ],
 )
 def test_words_that_only_look_like_a_frame_stay(typed: str, field: str) -> None:
     f = FIELD[field]
-    assert unframe(typed, f.kind, f.label) == typed
+    assert unframe(typed, f.kind, f.label, f.id) == typed
 
 
 async def test_sentences_typed_in_the_chat_store_only_the_answer(router: Router) -> None:
