@@ -107,3 +107,25 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests marked ``long`` start first, one at the head of each pytest-xdist worker's
+    first batch, longest first: a test of a minute or more that the collection's order left
+    to the end would run alone on one core while the other waits for it."""
+    longs = sorted(
+        (i for i in items if i.get_closest_marker("long")),
+        key=lambda i: -float(i.get_closest_marker("long").args[0]),  # type: ignore[union-attr]
+    )
+    if not longs:
+        return
+    rest = [i for i in items if not i.get_closest_marker("long")]
+    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
+    # xdist's load scheduler sends each worker a first batch of consecutive tests, this size
+    batch = max((len(items) // workers) // 4, 2) if len(items) >= 2 * workers else 1
+    ordered: list[pytest.Item] = []
+    for worker in range(workers):
+        own = longs[worker::workers]
+        ordered += own + rest[: max(batch - len(own), 0)]
+        rest = rest[max(batch - len(own), 0) :]
+    items[:] = ordered + rest

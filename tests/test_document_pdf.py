@@ -78,6 +78,7 @@ def _keep_images(pdf: Path) -> None:
     )
 
 
+@pytest.mark.long(18)  # LibreOffice's conversion: started first (tests/conftest.py)
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed (.ci/run installs it)")
 def test_each_item_starts_on_its_booklet_page(tmp_path: Path) -> None:
     pdfs = _convert(tmp_path)

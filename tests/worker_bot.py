@@ -105,13 +105,20 @@ def count_statements(out: Path) -> None:
     from storage import pg
 
     counts: collections.Counter[str] = collections.Counter()
-    execute = pg.PgConnection.execute
+    run = pg.PgConnection._run  # every statement but the pairs' (writes and reads alike)
 
-    async def counted(self: pg.PgConnection, sql: str, params: object = ()) -> object:
+    async def counted(self: pg.PgConnection, cursor: Any, sql: str, params: Any) -> Any:
         counts[" ".join(sql.split())[:160]] += 1
-        return await execute(self, sql, params)  # type: ignore[arg-type]
+        return await run(self, cursor, sql, params)
 
-    pg.PgConnection.execute = counted  # type: ignore[assignment,method-assign]
+    pg.PgConnection._run = counted  # type: ignore[method-assign]
+    borrow = pg.PgReaders.connection
+
+    def borrowed(self: pg.PgReaders) -> Any:
+        counts["(read sessions: a pooled connection borrowed)"] += 1
+        return borrow(self)
+
+    pg.PgReaders.connection = borrowed  # type: ignore[method-assign]
     write_then_read = pg.PgConnection.write_then_read
 
     async def counted_pair(self: pg.PgConnection, write: str, wp: Any, read: str, rp: Any) -> Any:
