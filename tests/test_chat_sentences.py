@@ -199,3 +199,31 @@ async def test_words_after_a_typed_decision_are_not_lost(db_world: World) -> Non
     async with world.db.read() as r:
         record = await r.dossiers.get(dossier_id)
     assert record is not None and record.status == "submitted", record.status
+
+
+@pytest.mark.parametrize(
+    ("typed", "item"),
+    [
+        ("ngày sinh", "(3) Sinh ngày"),  # a question's name
+        ("nơi sinh", "(5) Nơi đăng ký khai sinh"),
+        ("họ tên", "(1) Họ và tên khai sinh"),
+        ("gia đình", "(21) Hoàn cảnh gia đình"),
+        ("bố", "(21) Hoàn cảnh gia đình"),  # a relation's
+        ("mục ngày vào đoàn", "(12) Ngày và nơi kết nạp vào Đoàn"),
+    ],
+)
+async def test_an_item_to_edit_named_in_words(router: Router, typed: str, item: str) -> None:
+    """ "/sua ngày sinh", "/sua họ tên", "/sua bố" got "Các mục: 1, 2, 3, …, 23" — numbers
+    that say nothing to someone who does not know the booklet by heart."""
+    client = await consented(router)
+    await client.send("NGUYỄN VĂN AN")
+    said = client.texts(await client.send(f"/sua {typed}"))
+    assert item in said and "muốn sửa mục nào" not in said
+
+
+async def test_an_item_not_found_lists_the_items_by_name(router: Router) -> None:
+    client = await consented(router)
+    await client.send("NGUYỄN VĂN AN")
+    said = client.texts(await client.send("/sua chỗ làm"))
+    assert "muốn sửa mục nào" in said
+    assert "(3) Sinh ngày" in said and "(21) Hoàn cảnh gia đình" in said

@@ -19,7 +19,7 @@ from handlers.candidate.actions import ADD, ADD_RELATIVE, DONE, RelationCode
 from handlers.candidate.core import Screen, Shown, Turn, on
 from handlers.candidate.loops import REVISIT, LoopMenu, RowQuestion, back_and_help
 from handlers.candidate.questions import Question, passing
-from handlers.candidate.structure import Structure, relation_key
+from handlers.candidate.structure import RELATION_WORDS, Structure, relation_key
 from handlers.candidate.summaries import header, relative_summary
 from handlers.candidate.texts import suited, t
 from handlers.events import Button
@@ -264,20 +264,6 @@ class RelationLoop(RelativesLoop):
     async def done(self, turn: Turn, payload: None) -> None:
         turn.conversation.close_loop(relation_key(self.relation))
         turn.nav.advance(self)
-
-
-#: What people call a relation at the relatives' menu besides its label (folded words; the
-#: labels themselves are read too): "bố" for «Cha đẻ». "ba" is left out: it is «bà» unaccented.
-RELATION_WORDS: Mapping[str, str] = {
-    "bo": "cha", "cha": "cha", "bo de": "cha", "me": "me", "ma": "me", "me de": "me",
-    "vo": "vo_chong", "chong": "vo_chong",
-    "anh": "anh_chi_em", "chi": "anh_chi_em", "em": "anh_chi_em", "anh trai": "anh_chi_em",
-    "chi gai": "anh_chi_em", "em trai": "anh_chi_em", "em gai": "anh_chi_em",
-    "anh chi em": "anh_chi_em", "anh chi em ruot": "anh_chi_em",
-    "con": "con", "con trai": "con", "con gai": "con",
-    "bo vo": "cha_vc", "bo chong": "cha_vc", "cha vo": "cha_vc", "cha chong": "cha_vc",
-    "me vo": "me_vc", "me chong": "me_vc",
-}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

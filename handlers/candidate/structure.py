@@ -106,6 +106,7 @@ class Structure:
         self._row_checks: dict[tuple[int, str | None], tuple[RowCheck, ...]] = {}
         self._row_keys: dict[tuple[int, str | None], RowKeys] = {}
         self._fields: dict[tuple[int, str], FieldDef] = {}
+        self._item_names: dict[int, tuple[tuple[str, ...], ...]] = {}
         self._field_checks: dict[int, tuple[RowCheck, ...]] = {}
         #: :meth:`first_missing` per row object: a stored row is never changed in place (an
         #: answer replaces it, the other rows are shared with the next dossier snapshot), so
@@ -159,19 +160,48 @@ class Structure:
         raise KeyError(field_id)
 
     def item_list(self) -> str:
-        """The items, for "which item?" texts: the booklet's numbers, and by name the parts
-        without one (their internal numbers are never shown)."""
-        numbered = ", ".join(str(it.number) for it in self.items if it.ref)
-        named = [f"«{it.label}» (/sua {_short_name(it)})" for it in self.items if not it.ref]
-        return "; ".join([numbered, *named])
+        """The items, for "which item?" texts, a line each: the booklet's number and name, and
+        by name the parts without one (their internal numbers are never shown). Numbers
+        alone told nothing to someone who does not know the booklet by heart."""
+        numbered = [f"{it.ref} {it.label}" for it in self.items if it.ref]
+        named = [f"«{it.label}»: /sua {_short_name(it)}" for it in self.items if not it.ref]
+        return "\n".join([*numbered, *named])
 
     def item_named(self, text: str) -> ItemDef | None:
-        """The one item whose name starts with ``text`` ("/sua nguoi gioi thieu")."""
+        """The item ``text`` names: the one whose name starts with it ("/sua nguoi gioi
+        thieu"), else the one with the shortest name — its own, a question's ("ngày sinh",
+        "nơi sinh", "họ tên"), a relation's ("bố") — holding every word typed."""
         key = match_key(text)
-        if len(key) < 3:
+        if len(key) >= 3:
+            found = [it for it in self.items if match_key(it.label).startswith(key)]
+            if len(found) == 1:
+                return found[0]
+        words = frozenset(key.split()) - _NAME_FILLER
+        if not words:
             return None
-        found = [it for it in self.items if match_key(it.label).startswith(key)]
-        return found[0] if len(found) == 1 else None
+        holding = sorted(
+            (len(name), it.number)
+            for it in self.items
+            for name in self._names(it)
+            if words <= set(name)
+        )
+        if not holding:
+            return None
+        shortest = {number for size, number in holding if size == holding[0][0]}
+        return self.item(shortest.pop()) if len(shortest) == 1 else None
+
+    def _names(self, item: ItemDef) -> tuple[tuple[str, ...], ...]:
+        """An item's names, as words: its label, its questions', its relations' (cached)."""
+        found = self._item_names.get(item.number)
+        if found is None:
+            labels = [item.label, *(f.label for f in item.fields)]
+            if item.relatives is not None:
+                labels += [r.label for r in item.relatives.relations]
+                labels += list(RELATION_WORDS)
+            found = self._item_names[item.number] = tuple(
+                tuple(match_key(label).split()) for label in labels
+            )
+        return found
 
     # -- what applies --------------------------------------------------------------------------
     def gate(self, item: ItemDef, d: Dossier, mem: Memory) -> str | None:
@@ -348,6 +378,24 @@ class Structure:
 def _short_name(item: ItemDef) -> str:
     """The first words of an item's name, enough to find it ("người giới thiệu")."""
     return " ".join(item.label.split()[:3]).lower()
+
+
+#: What people call a relation besides its label, at the relatives' menu and after /sua
+#: (folded words; the labels themselves are read too): "bố" for «Cha đẻ». "ba" is left
+#: out: it is «bà» unaccented.
+RELATION_WORDS: Mapping[str, str] = {
+    "bo": "cha", "cha": "cha", "bo de": "cha", "me": "me", "ma": "me", "me de": "me",
+    "vo": "vo_chong", "chong": "vo_chong",
+    "anh": "anh_chi_em", "chi": "anh_chi_em", "em": "anh_chi_em", "anh trai": "anh_chi_em",
+    "chi gai": "anh_chi_em", "em trai": "anh_chi_em", "em gai": "anh_chi_em",
+    "anh chi em": "anh_chi_em", "anh chi em ruot": "anh_chi_em",
+    "con": "con", "con trai": "con", "con gai": "con",
+    "bo vo": "cha_vc", "bo chong": "cha_vc", "cha vo": "cha_vc", "cha chong": "cha_vc",
+    "me vo": "me_vc", "me chong": "me_vc",
+}  # fmt: skip
+
+#: Words that name no item ("/sua mục ngày sinh của em").
+_NAME_FILLER = frozenset({"muc", "phan", "cua", "em", "toi", "va", "lai", "cau"})
 
 
 _STRUCTURES: dict[int, Structure] = {}
