@@ -263,7 +263,8 @@ def unframe(text: str, kind: str, label: str = "", field: str = "") -> str:
         q = _joined(q, f.fields[field])
     r = _Reader(tokens, not has_diacritics(text))
     start, end = 0, len(tokens)
-    while (j := r.first(start, f.heads)) is not None and j < end and r.taken(start, j):
+    j = r.first(start, f.heads)  # one: "dạ dạ không" is no clear answer
+    if j is not None and j < end and r.taken(start, j):
         start = j
     j = _frame_end(r, start, q)
     if j is not None and j < end and r.taken(start, j):

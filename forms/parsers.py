@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from forms import texts
+from forms.framing import unframe
 from forms.memo import remembered
 from forms.vn import (
     VIETNAMESE_LETTERS,
@@ -645,7 +646,9 @@ def parse_yes_no(s: str, *, yes: tuple[str, ...] = (), no: tuple[str, ...] = ())
         words.pop()
     if len(words) > 1 and words[0] in _POLITE_HEAD:
         words.pop(0)
-    candidates = tuple(dict.fromkeys((key, " ".join(words))))
+    # and without a speaker: "em đồng ý ạ", "tôi không đồng ý" (forms/framing.py)
+    framed = match_key(unframe(text, "yes_no"))
+    candidates = tuple(dict.fromkeys((key, " ".join(words), framed)))
     for words_of_side, answer in ((no, False), (yes, True)):
         sides = {match_key(strip_edges(w)) for w in words_of_side}
         if any(c and c in sides for c in candidates):  # "xoa di" for the button «🗑 Xóa»

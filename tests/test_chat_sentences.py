@@ -15,6 +15,7 @@ from forms.definition import load_form
 from forms.framing import option_number, unframe
 from handlers.candidate.answers import parse_answer
 from handlers.router import Router
+from tests.chat_client import ChatClient
 from tests.review_harness import World, private
 from tests.test_conversation import consented, dossier
 from tests.test_honest_conversation import router
@@ -227,3 +228,19 @@ async def test_an_item_not_found_lists_the_items_by_name(router: Router) -> None
     said = client.texts(await client.send("/sua chỗ làm"))
     assert "muốn sửa mục nào" in said
     assert "(3) Sinh ngày" in said and "(21) Hoàn cảnh gia đình" in said
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("em đồng ý ạ", "Cảm ơn anh/chị"),
+        ("dạ em đồng ý", "Cảm ơn anh/chị"),
+        ("tôi không đồng ý", "Trợ lý chưa lưu thông tin nào"),
+    ],
+)
+async def test_the_consent_answered_in_a_sentence(router: Router, typed: str, said: str) -> None:
+    """ "em đồng ý ạ" at the consent got "Trợ lý chưa lưu «em đồng ý ạ»: … cần đồng ý", and
+    "tôi không đồng ý" was told the same instead of being taken as a no."""
+    client = ChatClient(router, user_id="1001")
+    await client.send("/start")
+    assert said in client.texts(await client.send(typed))
