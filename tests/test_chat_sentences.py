@@ -244,3 +244,20 @@ async def test_the_consent_answered_in_a_sentence(router: Router, typed: str, sa
     client = ChatClient(router, user_id="1001")
     await client.send("/start")
     assert said in client.texts(await client.send(typed))
+
+
+@pytest.mark.parametrize(
+    ("typed", "copied"), [("như nơi đăng ký khai sinh ạ", True), ("cùng nơi sinh", True),
+                          ("dạ như trên ạ", True), ("Như Xuân, Thanh Hóa", False),
+                          ("nhu cu", False)]
+)  # fmt: skip
+async def test_the_same_as_an_item_named_in_words(router: Router, typed: str, copied: bool) -> None:
+    """ "như nơi đăng ký khai sinh ạ" and "cùng nơi sinh" at (6) Quê quán were stored as the
+    hometown; they offer (5)'s address, as "giống mục 5" did. A district named «Như Xuân» is
+    an address."""
+    client = await consented(router)
+    for answer in ("NGUYỄN VĂN AN", "Bỏ qua", "12/3/1998", "nam"):
+        await client.send(answer)
+    await client.send("xã Phú Lãng, tỉnh Ninh Bình")
+    said = client.texts(await client.send(typed))
+    assert ("chép từ mục (5) Nơi đăng ký khai sinh" in said) is copied, said

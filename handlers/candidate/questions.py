@@ -304,7 +304,7 @@ class Question(Screen):
             # The answer typed again (with diacritics, corrected): the new answer.
             screen = self.settled()
             turn.conversation.screen = screen
-        shortcut = None if from_button else read_shortcut(text, fdef)
+        shortcut = None if from_button else read_shortcut(text, fdef, turn.structure.item_named)
         if shortcut is not None:
             screen.offer_copy(turn, fdef, shortcut)
             return

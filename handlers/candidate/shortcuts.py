@@ -8,9 +8,11 @@ suggestion); "hôm nay" and one-month periods are read by :mod:`.answers`."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from forms.dossier import Row
+from forms.framing import unframe
 from forms.model import FieldDef, ItemDef, Kind
 from forms.vn import match_key
 from handlers.candidate.core import Turn
@@ -29,6 +31,10 @@ _ABOVE = frozenset(
 _ITEM = re.compile(
     r"^(?:y )?(?:giong|nhu|giong nhu|nhu o|giong o|cung) (?:muc|cau) (\d{1,2})(?: a)?$"
 )
+#: "the same as" before an item named in words: "như nơi đăng ký khai sinh", "cùng nơi sinh",
+#: "giống quê quán", "trùng với nơi thường trú" (folded, longest first)
+_SAME = ("y nhu", "giong nhu", "giong voi", "trung voi", "nhu o", "giong o", "cung voi",
+         "nhu", "giong", "cung", "trung")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,16 +52,30 @@ class Shortcut:
     item: int | None = None
 
 
-def read_shortcut(text: str, fdef: FieldDef) -> Shortcut | None:
+def read_shortcut(
+    text: str, fdef: FieldDef, item_named: Callable[[str], ItemDef | None] | None = None
+) -> Shortcut | None:
     """The shortcut ``text`` is, at a question of ``fdef`` (addresses and free text), or
-    None."""
+    None. ``item_named`` reads an item's name (Structure.item_named): at an address, "như
+    nơi đăng ký khai sinh" is "giống mục (5)"."""
     if fdef.kind not in _COPYABLE:
         return None
-    key = match_key(text)
+    key = match_key(unframe(text, Kind.TEXT))  # "dạ, như trên ạ"
     if key in _ABOVE:
         return Shortcut()
     found = _ITEM.match(key)
-    return Shortcut(int(found[1])) if found else None
+    if found:
+        return Shortcut(int(found[1]))
+    if fdef.kind not in ADDRESSES or item_named is None:
+        return None
+    for same in _SAME:
+        named = key[len(same) + 1 :]
+        if key.startswith(same + " ") and len(named.split()) >= 2:  # "như cũ" names nothing
+            item = item_named(named)
+            if item is not None and any(f.kind in ADDRESSES for f in item.fields):
+                return Shortcut(item.number)
+            return None
+    return None
 
 
 def item_address(turn: Turn, number: int) -> Copy | None:
