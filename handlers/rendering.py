@@ -168,7 +168,7 @@ class Ahead:
     (beyond the limit none is started: the ones kept are those soonest asked for); emptied
     at an erasure (forms.memo) and taken out when used."""
 
-    limit = 256
+    limit = 512
     seconds = 300.0
 
     def __init__(self) -> None:
@@ -181,7 +181,9 @@ class Ahead:
         self._expire()
         if key in self._jobs or len(self._jobs) >= self.limit:
             return
-        self._jobs[key] = (time.monotonic(), render())
+        rendering = render()
+        rendering.add_done_callback(_retrieved)
+        self._jobs[key] = (time.monotonic(), rendering)
         self.started += 1
 
     def take(self, data: bytes) -> asyncio.Future[bytes] | None:
@@ -207,6 +209,13 @@ class Ahead:
         for _, rendering in self._jobs.values():
             rendering.cancel()
         self._jobs.clear()
+
+
+def _retrieved(rendering: asyncio.Future[bytes]) -> None:
+    """A rendering started ahead that failed says nothing unless it is taken (the tap's
+    resolve logs it then); never taken, asyncio would report it as never retrieved."""
+    if not rendering.cancelled():
+        rendering.exception()
 
 
 class DocumentRenderer:
