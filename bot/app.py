@@ -61,6 +61,7 @@ def build_flows(
         on_withdrawn=review.on_withdrawn,
         notice=notice,
         renderer=renderer.draft,
+        draft_ahead=renderer.ahead,
         links=links,
     )
     secretary = SecretaryFlow(renderer=renderer, links=links)

@@ -172,6 +172,10 @@ class _Deadlines:
         self._due.clear()
 
 
+#: The content type of a Bot API call's body (every call but an upload).
+JSON = b"application/json"
+
+
 class HttpClient:
     """Keep-alive connections to one origin (``base_url``'s scheme, host and port)."""
 
@@ -203,16 +207,15 @@ class HttpClient:
         self._heads: dict[tuple[str, bytes], bytes] = {}  # (path, content type) -> head
         self._deadlines = _Deadlines()
 
-    def request_bytes(
-        self, path: str, body: bytes, content_type: bytes = b"application/json"
-    ) -> bytes:
+    def request_bytes(self, path: str, body: bytes, content_type: bytes = JSON) -> bytes:
         """The whole request (head and body) for a POST of ``body`` to ``path``: the head up
-        to the length is made once per path and content type (a handful: one per method)."""
-        head = self._heads.get((path, content_type))
+        to the length is made once per path for JSON (a handful: one per method), for
+        another type (a multipart body's, whose boundary is new each time) each time."""
+        head = self._heads.get((path, content_type)) if content_type == JSON else None
         if head is None:
             if len(self._heads) >= 64:  # paths are few; this only bounds the memory
                 self._heads.clear()
-            head = self._heads[(path, content_type)] = b"".join(
+            head = b"".join(
                 (
                     b"POST ",
                     path.encode(),
@@ -225,11 +228,16 @@ class HttpClient:
                     b"\r\nConnection: keep-alive\r\nContent-Length: ",
                 )
             )
+            if content_type == JSON:
+                self._heads[(path, content_type)] = head
         return b"".join((head, str(len(body)).encode(), b"\r\n\r\n", body))
 
-    async def post(self, path: str, body: bytes, timeout: float | None) -> tuple[int, bytes]:
-        """POST ``body`` (JSON) to ``path``; returns the status and the answer's body."""
-        request = self.request_bytes(path, body)
+    async def post(
+        self, path: str, body: bytes, timeout: float | None, content_type: bytes = JSON
+    ) -> tuple[int, bytes]:
+        """POST ``body`` (JSON, unless ``content_type`` says otherwise) to ``path``; returns
+        the status and the answer's body."""
+        request = self.request_bytes(path, body, content_type)
         async with self._slots:
             for attempt in (1, 2):
                 connection, reused = await self._connection(timeout)

@@ -36,7 +36,7 @@ from telegram import Bot, InputFile
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.http_client import HttpClient, HttpFailed, HttpTimeout
+from bot.http_client import JSON, HttpClient, HttpFailed, HttpTimeout
 
 __all__ = ["AiohttpRequest", "call_json", "call_upload"]
 
@@ -89,13 +89,16 @@ async def call_upload(
     bot: Bot, method: str, params: dict[str, Any], field: str, filename: str, content: bytes
 ) -> Any:
     """Upload ``content`` as ``field`` of Bot API ``method`` (sendDocument) and return the raw
-    JSON ``result``: the multipart body is aiohttp's (as for PTB's typed methods over
-    :class:`AiohttpRequest`), the answer read as :func:`call_json` reads it — no ``Message``
-    rebuilt from it, no ``InputFile`` or ``RequestData`` built for it (issue 17: PTB's
-    ``send_document`` cost ≈ 1.1 ms of the loop per draft, a text ≈ 0.1 ms; 475 drafts of a
-    saturated bench arrive together). A refusal goes through PTB's ``_request_wrapper``.
-    Parameters are encoded as PTB encodes them (strings as they are, the rest as JSON; None
-    not sent) and the file's type guessed from its name as PTB's ``InputFile`` does."""
+    JSON ``result``: the multipart body is aiohttp's (``FormData``, as for PTB's typed methods
+    over :class:`AiohttpRequest`), made whole and sent over the keep-alive client every text
+    takes (:meth:`AiohttpRequest.post_body`: one write, one wait for the answer), the answer
+    read as :func:`call_json` reads it — no ``Message`` rebuilt from it, no ``InputFile`` or
+    ``RequestData`` built for it (issue 17: PTB's ``send_document`` cost ≈ 1.1 ms of the loop
+    per draft, a text ≈ 0.1 ms; 475 drafts of a saturated bench arrive together, and each
+    turn of a busy loop an upload waits for is a turn behind every other task). A refusal
+    goes through PTB's ``_request_wrapper``. Parameters are encoded as PTB encodes them
+    (strings as they are, the rest as JSON; None not sent) and the file's type guessed from
+    its name as PTB's ``InputFile`` does."""
     request = bot._request[1]
     if not isinstance(request, AiohttpRequest):
         files = {field: InputFile(content, filename=filename)}
@@ -106,8 +109,10 @@ async def call_upload(
             form.add_field(name, value if isinstance(value, str) else json.dumps(value))
     mime = mimetypes.guess_type(filename, strict=False)[0] or "application/octet-stream"
     form.add_field(field, content, filename=filename, content_type=mime)
+    multipart = form()
+    body = await multipart.as_bytes()
     url = f"{bot.base_url}/{method}"
-    status, payload = await request.post_form(url, form)
+    status, payload = await request.post_body(url, body, multipart.content_type.encode())
     if not 200 <= status <= 299:
         answered: Any = Answered(status, payload)
         await request._request_wrapper(url=url, method="POST", request_data=answered)
@@ -201,33 +206,37 @@ class AiohttpRequest(BaseRequest):
         return await self._post_json(url, body, read, self._write_timeout, self._connect_timeout)
 
     async def _post_json(
-        self, url: str, body: bytes, read: float | None, write: float | None, connect: float | None
+        self,
+        url: str,
+        body: bytes,
+        read: float | None,
+        write: float | None,
+        connect: float | None,
+        content_type: bytes = JSON,
     ) -> tuple[int, bytes]:
         client, path = self._client(url)
         bounds = [t for t in (read, write, connect) if t is not None]
         try:
-            return await client.post(path, body, sum(bounds) if bounds else None)
+            return await client.post(path, body, sum(bounds) if bounds else None, content_type)
         except HttpTimeout as exc:
             raise TimedOut from exc
         except HttpFailed as exc:
             raise NetworkError(f"{type(exc).__name__}: {exc}") from exc
 
-    async def post_form(self, url: str, form: aiohttp.FormData) -> tuple[int, bytes]:
-        """POST a multipart ``form`` (:func:`call_upload`) with PTB's timeouts for a file (the
-        media write timeout); TimedOut or NetworkError as PTB raises them."""
-        session = self._session
-        if session is None or session.closed:
+    async def post_body(self, url: str, body: bytes, content_type: bytes) -> tuple[int, bytes]:
+        """POST a whole multipart ``body`` (:func:`call_upload`) over our keep-alive client,
+        bounded by PTB's timeouts for a file (read, media write and connect together);
+        TimedOut or NetworkError as PTB raises them."""
+        if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
-        timeout = self._timeout(
-            self._read_timeout, self._media_write_timeout, self._connect_timeout, self._pool_timeout
+        return await self._post_json(
+            url,
+            body,
+            self._read_timeout,
+            self._media_write_timeout,
+            self._connect_timeout,
+            content_type,
         )
-        try:
-            async with session.post(url, data=form, timeout=timeout) as response:
-                return response.status, await response.read()
-        except TimeoutError as exc:
-            raise TimedOut from exc
-        except aiohttp.ClientError as exc:
-            raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
 
     def _timeout(
         self, read: float | None, write: float | None, connect: float | None, pool: float | None

@@ -21,7 +21,8 @@ With a pool, a dossier document is a reply queued like any other, rendered later
    person's lock is released.
 
 So the answer path never waits for a rendering, the flow runs once, and a crash after the
-commit loses nothing: the job is in the outbox. Without a pool nothing is deferred (documents
+commit loses nothing: the job is in the outbox. The end screen's draft is started even before it is
+asked for (:class:`Ahead`). Without a pool nothing is deferred (documents
 render in place, and the router's HeavyGate spaces them out). Spreadsheets and charts are one
 call each, awaited through :meth:`DocumentRenderer.run` in the same pool.
 """
@@ -32,7 +33,10 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
+import hashlib
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextvars import ContextVar
@@ -145,11 +149,81 @@ def prepare_worker() -> None:
 _DEFERRING: ContextVar[bool] = ContextVar("render_deferring", default=False)
 
 
+def _job_key(data: bytes) -> bytes:
+    """What a job is known by in :class:`Ahead`: a digest of its bytes (the whole dossier,
+    draft or final, the flags), so that equal jobs, and only they, share a rendering."""
+    return hashlib.blake2b(data, digest_size=20).digest()
+
+
+class Ahead:
+    """Drafts rendered before they are asked for, by job (issue 17).
+
+    A person who has just answered the form's last question is shown the end screen, whose
+    first button is «Xem bản nháp»; the draft they will ask for is the dossier as it is then.
+    So its rendering starts there (:meth:`DocumentRenderer.ahead`), in the pool, while the
+    person reads the screen, and the job the flow defers when they tap the button, being
+    byte for byte the same, takes that rendering (:meth:`DocumentRenderer.resolve`) instead of
+    queueing for the pool then. A dossier changed meanwhile is another job: rendered when
+    asked, as before. Bounded: at most ``limit`` drafts, none kept longer than ``seconds``
+    (beyond the limit none is started: the ones kept are those soonest asked for); emptied
+    at an erasure (forms.memo) and taken out when used."""
+
+    limit = 512
+    seconds = 300.0
+
+    def __init__(self) -> None:
+        self._jobs: OrderedDict[bytes, tuple[float, asyncio.Future[bytes]]] = OrderedDict()
+        self.started = self.taken = 0
+        forget_with_typed_text(self)
+
+    def start(self, data: bytes, render: Callable[[], asyncio.Future[bytes]]) -> None:
+        key = _job_key(data)
+        self._expire()
+        if key in self._jobs or len(self._jobs) >= self.limit:
+            return
+        rendering = render()
+        rendering.add_done_callback(_retrieved)
+        self._jobs[key] = (time.monotonic(), rendering)
+        self.started += 1
+
+    def take(self, data: bytes) -> asyncio.Future[bytes] | None:
+        """The rendering started for this job, if any (it is then no longer kept)."""
+        if not self._jobs:
+            return None
+        found = self._jobs.pop(_job_key(data), None)
+        if found is None or found[1].cancelled():
+            return None
+        self.taken += 1
+        return found[1]
+
+    def _expire(self) -> None:
+        edge = time.monotonic() - self.seconds
+        while self._jobs:
+            key, (started, rendering) = next(iter(self._jobs.items()))
+            if started > edge:
+                break
+            del self._jobs[key]
+            rendering.cancel()
+
+    def clear(self) -> None:
+        for _, rendering in self._jobs.values():
+            rendering.cancel()
+        self._jobs.clear()
+
+
+def _retrieved(rendering: asyncio.Future[bytes]) -> None:
+    """A rendering started ahead that failed says nothing unless it is taken (the tap's
+    resolve logs it then); never taken, asyncio would report it as never retrieved."""
+    if not rendering.cancelled():
+        rendering.exception()
+
+
 class DocumentRenderer:
     """The flows' one way to render a document (see the module docstring)."""
 
     def __init__(self, pool: Executor | None = None) -> None:
         self.pool = pool
+        self.prepared = Ahead()
 
     @property
     def pooled(self) -> bool:
@@ -169,6 +243,14 @@ class DocumentRenderer:
     def draft(self, dossier: Dossier, flags: list[Flag]) -> bytes:
         """The candidate's draft (the candidate flow's renderer)."""
         return self.dossier(dossier, draft=True, flags=flags)
+
+    def ahead(self, dossier: Dossier, flags: list[Flag]) -> None:
+        """Start rendering the draft of ``dossier`` with ``flags`` in the pool, before it is
+        asked for (:class:`Ahead`); nothing without a pool (it would hold the loop)."""
+        if self.pool is None:
+            return
+        data = bytes(DossierJob(dossier, True, tuple(flags)).encode())
+        self.prepared.start(data, lambda: asyncio.ensure_future(self.run(render_deferred, data)))
 
     async def run(self, function: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes:
         """``function(*args, **kwargs)`` in the pool (a thread without one); it and its
@@ -194,8 +276,10 @@ class DocumentRenderer:
         document = reply.document
         if document is None or not isinstance(document.data, Deferred):
             return reply
+        job = bytes(document.data)
         try:
-            data = await self.run(render_deferred, bytes(document.data))
+            ahead = self.prepared.take(job)
+            data = await (ahead if ahead is not None else self.run(render_deferred, job))
         except Exception as exc:
             log.error("rendering a document failed: %s", failure_place(exc))
             return replace(reply, document=None, text=message("chat.errors.internal"))

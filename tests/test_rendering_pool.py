@@ -409,3 +409,53 @@ async def test_an_erasure_drops_the_drafts_rendered_early(tmp_path: Path) -> Non
         await asyncio.wait_for(held.delivery.idle(), 10)
         assert [k for k, _, _ in platform.sent].count("document") == 1
         assert pool.ran == 2  # the early rendering was dropped, so rendered again
+
+
+async def test_the_end_screens_draft_is_rendered_before_it_is_asked_for(tmp_path: Path) -> None:
+    """A candidate who answered the last question is shown the end screen, whose first
+    button is «Xem bản nháp»: the draft of the dossier as it is then starts rendering in the
+    pool at once (``Ahead``), and the tap takes that rendering — one rendering in all, of
+    this dossier — instead of queueing for the pool then."""
+    pool = CountingPool()
+    pool.release.set()
+    renderer = DocumentRenderer(pool)
+    db = await Database.open(tmp_path / "bot.sqlite3")
+    try:
+        router = Router(db, flows=build_flows(renderer=renderer), renderer=renderer)
+        khoa = Player(router, load_sample("a"), platform="test", user_id="khoa")
+        await khoa.play()
+        for _ in range(500):
+            if pool.ran:
+                break
+            await asyncio.sleep(0.01)
+        assert pool.ran == 1  # at the end screen, before any tap
+        replies = await khoa.tap("Xem bản nháp")
+        assert load_sample("a").value("ho_ten") in draft_text(replies)
+        assert pool.ran == 1 and renderer.prepared.taken == 1
+        assert router.stats.errors == 0
+    finally:
+        await db.close()
+        pool.shutdown()
+
+
+async def test_a_draft_rendered_ahead_serves_only_the_same_job() -> None:
+    """A rendering started ahead is taken by the job it was started for, byte for byte, and
+    by no other (a dossier changed meanwhile is rendered as asked); an erasure drops it."""
+    sample = load_sample("a")
+    renderer = DocumentRenderer(ThreadPoolExecutor(1))
+    try:
+        renderer.ahead(sample, [])
+        changed = sample.model_copy(update={"answers": {**sample.answers, "ho_ten": "LÊ AN"}})
+        assert renderer.prepared.take(bytes(DossierJob(changed, True, ()).encode())) is None
+        same = bytes(DossierJob(sample, True, ()).encode())
+        rendering = renderer.prepared.take(same)
+        assert rendering is not None
+        text = "\n".join(p.text for p in docx.Document(io.BytesIO(await rendering)).paragraphs)
+        assert sample.value("ho_ten") in text
+        assert renderer.prepared.take(same) is None  # taken once
+        renderer.ahead(sample, [])
+        forget_typed_text()
+        assert renderer.prepared.take(same) is None
+    finally:
+        assert renderer.pool is not None
+        renderer.pool.shutdown()

@@ -47,6 +47,8 @@ StartHook = Callable[[Tx, Event, str], Awaitable[list[Reply] | None]]
 #: (tx, person id, /start payload kept in the state) -> the chi bộ of a new dossier, or None
 UnitHook = Callable[[Tx, int, str], Awaitable[int | None]]
 Renderer = Callable[[Dossier, list[Flag]], bytes]
+#: (dossier, its open flags) -> nothing: its draft starts rendering before it is asked for
+DraftAhead = Callable[[Dossier, list[Flag]], None]
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Wiring:
     on_withdrawn: WithdrawnHook | None = None
     notice: Notice = Notice()
     links: LinkSigner | None = None  # the web companion's signed links (None: no web)
+    draft_ahead: DraftAhead | None = None  # the end screen's draft, rendered ahead (a pool)
 
 
 # ---------------------------------------------------------------------------------------------

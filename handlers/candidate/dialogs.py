@@ -12,7 +12,7 @@ from forms import parsers
 from forms.model import Kind
 from handlers.candidate.actions import BACK, CONTINUE, PROGRESS, SUBMIT, VIEW
 from handlers.candidate.core import Screen, Shown, Turn
-from handlers.candidate.flags import flag_message
+from handlers.candidate.flags import flag_message, open_flags
 from handlers.candidate.intent import read, social
 from handlers.candidate.summaries import done_text
 from handlers.candidate.texts import short, t
@@ -59,6 +59,9 @@ class Done(Screen):
 
     def render(self, turn: Turn, extra_options: Sequence[str]) -> Shown:
         seq = turn.conversation.asked
+        ahead = turn.wiring.draft_ahead
+        if ahead is not None:  # «Xem bản nháp» is the likely next tap: its draft starts now
+            ahead(turn.d, open_flags(turn))
         last = (
             Button(t("button.submit"), SUBMIT.encode(seq=seq))
             if turn.editable

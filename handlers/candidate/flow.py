@@ -34,6 +34,7 @@ from handlers.candidate.actions import ACTIONS, decode_action
 from handlers.candidate.commands import ACTION_TABLE, COMMAND_TABLE, resume, stale
 from handlers.candidate.consent import Consent, ask_consent, greet, new_dossier, renewal
 from handlers.candidate.core import (
+    DraftAhead,
     Notice,
     Renderer,
     StartHook,
@@ -88,6 +89,7 @@ class CandidateFlow:
         unit_for: UnitHook | None = None,
         on_withdrawn: WithdrawnHook | None = None,
         renderer: Renderer | None = None,
+        draft_ahead: DraftAhead | None = None,
         zone: ZoneInfo = ZONE,
         notice: Notice | None = None,
         links: LinkSigner | None = None,
@@ -103,6 +105,7 @@ class CandidateFlow:
             on_withdrawn=on_withdrawn,
             notice=notice or Notice(),
             links=links,
+            draft_ahead=draft_ahead,
         )
         self.zone = zone
 
