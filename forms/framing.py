@@ -6,7 +6,9 @@ or with the question's name ("giới tính: nam", "họ tên: …"). Parsed as t
 "TÊN EM LÀ NGUYỄN VĂN AN" — and the booklet is copied by hand from what is stored — while
 "Nữ ạ" or "tôi là nam" were refused. :func:`unframe` takes such a frame off once, before a
 field's parser (handlers/candidate/answers.py), for every kind of answer whose value is a
-name, a date or a choice; free text is left as typed.
+name, a date, a place or a choice; a line of free text loses only its polite words and a
+subject with "là" (some fields declare more: a timeline's line its subject); a paragraph or a
+statement is left as typed. :func:`option_number` reads a button's number typed in words.
 
 The words are declared in ``forms/data/framing.toml``. A frame is taken off only when it is
 one: a subject must be followed by its verb or "là" ("Con Cuông" keeps "Con"), a question's
