@@ -36,6 +36,8 @@ _TOKEN = re.compile(r"\S+")
 _EDGE = ".,;:!?…\"'«»()-–—"
 
 Phrase = tuple[str, ...]
+#: the most words a typed button number has ("dạ, em xin chọn số hai ạ")
+_OPTION_WORDS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,10 @@ class _Frames:
     number_words: tuple[str, ...]  # "một" is 1
     kinds: dict[str, _Question]
     fields: dict[str, _Question]
+    #: the first words (folded) a frame may begin with, and the last words (toned) a tail may
+    #: end with: a text opening and ending otherwise — most answers — is returned at once
+    openers: frozenset[str]
+    closers: frozenset[str]
 
 
 def _phrases(words: Sequence[str]) -> tuple[Phrase, ...]:
@@ -113,6 +119,14 @@ def _frames() -> _Frames:
     data = tomllib.loads(_DATA.read_text(encoding="utf-8"))
     words = {key: _phrases(value) for key, value in data.items() if isinstance(value, list)}
     kinds = {kind: _question(table) for kind, table in data["kinds"].items()}
+    fields = {
+        field: _question(table, kinds.get(table.get("like", "")))
+        for field, table in data.get("fields", {}).items()
+    }
+    openings = [p for key in ("heads", "times", "speakers", "relatives", "option_words")
+                for p in words[key]]  # fmt: skip
+    for q in (*kinds.values(), *fields.values()):
+        openings += [*q.labels, *q.verbs]
     return _Frames(
         heads=words["heads"],
         times=words["times"],
@@ -125,11 +139,28 @@ def _frames() -> _Frames:
         option_words=words["option_words"],
         number_words=tuple(data["number_words"]),
         kinds=kinds,
-        fields={
-            field: _question(table, kinds.get(table.get("like", "")))
-            for field, table in data.get("fields", {}).items()
-        },
+        fields=fields,
+        openers=frozenset(fold(p[0]) for p in openings),
+        closers=frozenset(p[-1] for p in words["tails"]),
     )
+
+
+@cache
+def _asked(kind: str, label: str, field: str) -> _Question:
+    """The frames of one question: its kind's, its field's, and its label as a name."""
+    f = _frames()
+    q = _question({"labels": [label] if label else []}, f.kinds.get(kind))
+    return _joined(q, f.fields[field]) if field in f.fields else q
+
+
+def _may_be_framed(text: str, label: str) -> bool:
+    """Whether ``text`` opens or ends with a word a frame may have (see ``_Frames.openers``)."""
+    words, f = text.split(), _frames()
+    if len(words) < 2:
+        return False
+    first = fold(words[0].strip(_EDGE))
+    named = bool(label) and fold(label.split()[0]) == first
+    return first in f.openers or named or tone_key(words[-1]) in f.closers
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -256,13 +287,13 @@ def unframe(text: str, kind: str, label: str = "", field: str = "") -> str:
     """``text`` without the words that frame the answer to a question of ``kind`` (a
     :class:`forms.model.Kind` value) named ``label``, the field ``field`` (whose own frames
     ``framing.toml`` may declare); ``text`` itself when nothing frames it."""
-    tokens = _tokens(text)
     f = _frames()
-    if len(tokens) < 2 or (kind not in f.kinds and field not in f.fields):
+    if (kind not in f.kinds and field not in f.fields) or not _may_be_framed(text, label):
         return text
-    q = _question({"labels": [label] if label else []}, f.kinds.get(kind))
-    if field in f.fields:
-        q = _joined(q, f.fields[field])
+    tokens = _tokens(text)
+    if len(tokens) < 2:
+        return text
+    q = _asked(kind, label, field)
     r = _Reader(tokens, not has_diacritics(text))
     start, end = 0, len(tokens)
     j = r.first(start, f.heads)  # one: "dạ dạ không" is no clear answer
@@ -283,12 +314,18 @@ def option_number(text: str) -> int | None:
     """The number of the button ``text`` picks ("1", "số 1", "chọn 2 ạ", "em chọn số hai"),
     or None: the one reading of a typed option number for every platform whose buttons are
     numbered (Zalo's options, the console) and for the candidate's screens."""
+    words, f = text.split(), _frames()
+    if not words or len(words) > _OPTION_WORDS:
+        return None
+    first = words[0].strip(_EDGE)
+    if len(words) > 1 and fold(first) not in f.openers and not first.isdigit():  # "1 ạ"
+        return None
     tokens = _tokens(text)
     if not tokens:
         return None
     if len(tokens) == 1:
         return int(tokens[0].toned) if tokens[0].toned.isdigit() else None
-    r, f = _Reader(tokens, not has_diacritics(text)), _frames()
+    r = _Reader(tokens, not has_diacritics(text))
     start, end = r.any_of(0, f.heads), len(tokens)
     while end - start > 1 and (i := _tail_start(r, start, end)) is not None:
         end = i

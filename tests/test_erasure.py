@@ -387,6 +387,7 @@ CONSTANT_CACHES = frozenset(
         "forms.classify._spelled",  # a field's subjects, from the form
         "forms.definition.load_form",
         "forms.diacritics._dictionary",
+        "forms.framing._asked",  # by a form's kind, label and field id
         "forms.framing._frames",  # forms/data/framing.toml
         "forms.document.cover._photo_box",
         "forms.document.package._template",
