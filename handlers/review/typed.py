@@ -25,7 +25,7 @@ _POLITE = re.compile(r"^(?:ạ|nhé|nha|nhá|ạ nhé)?[\s.!]*$", re.IGNORECASE)
 async def _card(ctx: ReviewContext) -> CardRef | None:
     """The card the typed command means, or None after saying why not. Words after the
     number ("trả lại 12 vì thiếu mục 15") are no part of a decision: they would be lost, so
-    the reviewer is told to write them as a comment on their item first."""
+    nothing is decided and the reviewer is told to write them as a comment first."""
     text = ctx.event.text.strip()
     if text:
         match = _NUMBER.match(text)
@@ -33,14 +33,9 @@ async def _card(ctx: ReviewContext) -> CardRef | None:
             ctx.say(t("refuse.typed_usage", command=ctx.event.command))
             return None
         if not _POLITE.match(match.group(2)):
-            ctx.say(
-                t(
-                    "refuse.typed_extra",
-                    command=ctx.event.command,
-                    number=int(match.group(1)),
-                    extra=match.group(2),
-                )
-            )
+            # not quoted back: in a group, what a reviewer writes of a dossier is content
+            number = int(match.group(1))
+            ctx.say(t("refuse.typed_extra", command=ctx.event.command, number=number))
             return None
         dossier_id: int | None = int(match.group(1))
     else:
