@@ -61,6 +61,7 @@ class _Question:
     verbs: tuple[Phrase, ...] = ()
     bare_label: bool = False
     bare_subject: bool = False
+    bare_relative: bool = False  # a relative alone is the subject: "ông mất rồi" → "mất rồi"
     bare_verb: bool = False
     copula: bool = True  # "là" joins the frame to the answer
 
@@ -97,6 +98,7 @@ def _question(table: dict[str, Any], base: _Question | None = None) -> _Question
         verbs=_phrases([" ".join(p) for p in base.verbs] + table.get("verbs", [])),
         bare_label=table.get("bare_label", base.bare_label),
         bare_subject=table.get("bare_subject", base.bare_subject),
+        bare_relative=table.get("bare_relative", base.bare_relative),
         bare_verb=table.get("bare_verb", base.bare_verb),
         copula=table.get("copula", base.copula),
     )
@@ -109,6 +111,7 @@ def _joined(a: _Question, b: _Question) -> _Question:
         verbs=_phrases([" ".join(p) for p in a.verbs + b.verbs]),
         bare_label=a.bare_label or b.bare_label,
         bare_subject=a.bare_subject or b.bare_subject,
+        bare_relative=a.bare_relative or b.bare_relative,
         bare_verb=a.bare_verb or b.bare_verb,
         copula=a.copula and b.copula,
     )
@@ -269,6 +272,10 @@ def _frame_end(r: _Reader, i: int, q: _Question) -> int | None:
     j = r.first(i, f.relatives)
     if j is not None and (joined := r.first(j, joiners)) is not None:
         return joined  # "ông mất năm 1990", "bà là nông dân"
+    if j is not None and q.bare_relative:  # "ông mất rồi", "bà ngoại còn ạ"
+        while (word := r.first(j, f.relative_words)) is not None:
+            j = word
+        return j
     return r.first(i, q.verbs) if q.bare_verb else None  # "mất năm 2015"
 
 
@@ -343,3 +350,17 @@ def option_number(text: str) -> int | None:
     if worded is not None and word.toned in f.number_words:
         return f.number_words.index(word.toned) + 1
     return None
+
+
+def polite_only(text: str) -> bool:
+    """Whether ``text`` is polite words and nothing else ("ạ", "dạ vâng ạ", "nhé"): what
+    follows an answer typed whole ("9/2007 đến nay ạ") and answers nothing of its own."""
+    words, f = tone_key(text).split(), _frames()
+    phrases = f.heads + f.tails
+    i = 0
+    while i < len(words):
+        step = next((len(p) for p in phrases if tuple(words[i : i + len(p)]) == p), 0)
+        if not step:
+            return False
+        i += step
+    return bool(words)

@@ -87,6 +87,9 @@ class FieldDef(BaseModel):
     # answer naming another field's and none of its own was typed one question off
     # (forms.classify.other_subject).
     subjects: tuple[str, ...] = ()
+    # Yes/no only: this question's own words for "no" ("còn", "còn sống" to «Đã mất?») —
+    # "còn" elsewhere may be a yes ("còn ai nữa không?" → "còn").
+    no_words: tuple[str, ...] = ()
 
     def statement_examples(self) -> tuple[str, ...]:
         """Statements to show when a bare yes/no was typed: the suggestions, else the example."""

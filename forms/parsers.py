@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from forms import texts
-from forms.framing import unframe
+from forms.framing import polite_only, unframe
 from forms.memo import remembered
 from forms.vn import (
     VIETNAMESE_LETTERS,
@@ -153,6 +153,24 @@ _NUMBERS = re.compile(r"[0-9]+(?:[\s/.\-,]+[0-9]+)*")
 _DATE_WORDS = re.compile(r"\b(?:ngay|mung|mong|thang|nam|sinh|vao|la|da|a|nhe|nha)\b")
 _MONTH_PREFIX = re.compile(r"\b(?:thang|th|t)\s*(?=[0-9])")
 _MONTH_WORDS = re.compile(r"\b(?:thang|nam)\b")
+#: Months named in words, as formal Vietnamese writes them ("tháng Ba", "tháng Giêng",
+#: "tháng Chạp"), folded; «năm» (five) only before a year ("tháng năm năm 1998", "tháng
+#: Năm 2012"), as «năm» is the year's own word too ("tháng 5 năm 2012").
+_MONTH_NAMES = {
+    "gieng": 1, "mot": 1, "hai": 2, "ba": 3, "bon": 4, "tu": 4, "nam": 5, "sau": 6,
+    "bay": 7, "tam": 8, "chin": 9, "muoi": 10, "muoi mot": 11, "muoi hai": 12, "chap": 12,
+}  # fmt: skip
+_MONTH_NAMED = re.compile(
+    r"\bthang\s+(muoi mot|muoi hai|gieng|chap|mot|hai|ba|bon|tu|nam(?=\s+(?:nam\b|\d))|sau|bay"
+    r"|tam|chin|muoi)\b"
+)
+
+
+def _months_in_digits(folded: str) -> str:
+    """ "thang ba nam 1998" → "thang 3 nam 1998": a month named in words as its number."""
+    if "thang" not in folded:
+        return folded
+    return _MONTH_NAMED.sub(lambda m: f"thang {_MONTH_NAMES[m.group(1)]}", folded)
 
 
 def _number_groups(folded: str) -> list[str] | None:
@@ -183,7 +201,7 @@ def _check_year(year: int, key: str, *, lo: int = MIN_YEAR, hi: int = MAX_YEAR) 
 def parse_date(s: str) -> dt.date:
     """Read "15/8/1997", "15-08-1997", "15.8.1997", "15 8 1997", "ngày 15 tháng 8 năm 1997"."""
     text = _cleaned(s, _SHORT_LIMIT, empty_key="date.empty")
-    groups = _number_groups(_DATE_WORDS.sub(" ", fold(text)))
+    groups = _number_groups(_DATE_WORDS.sub(" ", _months_in_digits(fold(text))))
     if not groups:
         raise ParseError("date.invalid")
     if len(groups) == 1 and len(groups[0]) == 8:
@@ -300,12 +318,16 @@ def format_month(m: Month) -> str:
 def parse_month(s: str) -> Month:
     """Read "8/1997", "08-1997", "08.1997", "tháng 8/1997", "thang 8 nam 1997", "T8/1997"."""
     text = _cleaned(s, _SHORT_LIMIT, empty_key="month.empty")
-    folded = _MONTH_WORDS.sub(" ", _MONTH_PREFIX.sub(" ", fold(text)))
+    folded = _MONTH_WORDS.sub(" ", _MONTH_PREFIX.sub(" ", _months_in_digits(fold(text))))
     groups = _number_groups(folded)
     if not groups:
         raise ParseError("month.invalid")
     if len(groups) == 3:
         raise ParseError("month.full_date")
+    if len(groups) == 1 and len(groups[0]) == 4:
+        raise ParseError("month.year_only", year=groups[0])
+    if len(groups) == 1 and len(groups[0]) <= 2 and 1 <= int(groups[0]) <= 12:
+        raise ParseError("month.no_year", month=f"{int(groups[0]):02d}")
     if len(groups) != 2:
         raise ParseError("month.invalid")
     if len(groups[0]) == 4 and len(groups[1]) <= 2:
@@ -330,12 +352,17 @@ def canonical_month(s: str) -> str:
     return format_month(parse_month(s))
 
 
+#: The open end of a period, as it is written after «đến»/«tới» or a dash ("nay", "hiện
+#: nay", "bây giờ", "giờ"), folded, longest first.
+_NOW_ENDS = (
+    "hien nay", "hien tai", "hien gio", "bay gio", "hom nay", "nay", "gio",
+)  # fmt: skip
 _NOW_WORDS = frozenset(
     {
-        "nay", "hien nay", "den nay", "toi nay", "cho den nay", "cho toi nay", "hien tai",
-        "den hien nay", "den hien tai", "toi hien nay", "toi hien tai", "bay gio", "den bay gio",
+        *_NOW_ENDS,
+        *(f"{lead} {end}" for lead in ("den", "toi", "cho den", "cho toi") for end in _NOW_ENDS),
     }
-)  # fmt: skip
+)
 
 
 def _is_now(text: str) -> bool:
@@ -435,7 +462,7 @@ def parse_period(s: str) -> Period:
 _MONTH_HEAD = r"(?:thang|t)?\s*\d{1,2}\s*(?:[/.\-]|\s+nam\s+)\s*\d{4}"
 _PERIOD_HEAD = re.compile(
     rf"\s*(?:tu\s+)?{_MONTH_HEAD}{_PERIOD_SEP.pattern}"
-    rf"(?:{_MONTH_HEAD}|hien nay|hien tai|bay gio|nay)(?![\w/])"
+    rf"(?:{_MONTH_HEAD}|{'|'.join(_NOW_ENDS)})(?![\w/])"
 )
 #: What may stand between the period and the words after it.
 _HEAD_GAP = " \t:;,.-–—)"
@@ -453,7 +480,7 @@ def split_period(s: str) -> tuple[str, str] | None:
     if head is None:
         return None
     rest = text[head.end() :].lstrip(_HEAD_GAP)
-    if not any(ch.isalpha() for ch in rest):
+    if not any(ch.isalpha() for ch in rest) or polite_only(rest):
         return None
     return text[: head.end()].strip(), rest
 
@@ -480,14 +507,23 @@ def canonical_period(s: str) -> str:
     return str(parse_period(s))
 
 
+#: "khoảng 1950", "tầm năm 1950": a year only remembered roughly (an old relative's)
+_ABOUT = re.compile(r"\s*(?:khoang|tam|chung|do|uoc chung|hinh nhu|co le)\s+(?=(?:nam\s+)?\d)")
+
+
 def parse_year(s: str, *, min_year: int = MIN_YEAR, max_year: int | None = None) -> int:
     """A 4-digit year between ``min_year`` and ``max_year`` (default: this year)."""
     text = _cleaned(s, _SHORT_LIMIT, empty_key="year.empty")
-    digits = re.sub(r"\s+", "", _DATE_WORDS.sub(" ", fold(text)).strip(" .,:"))
+    folded = fold(text)
+    about = _ABOUT.match(folded)
+    digits = re.sub(r"\s+", "", _DATE_WORDS.sub(" ", folded[about.end() if about else 0 :]))
+    digits = digits.strip(" .,:")
     hi = dt.date.today().year if max_year is None else max_year
     if re.fullmatch(r"[0-9]{4}", digits):
         year = int(digits)
         _check_year(year, "year.out_of_range", lo=min_year, hi=hi)
+        if about:  # the booklet holds one year: the nearest, offered as a button
+            raise ParseError("year.approximate", examples=[str(year)])
         return year
     if re.fullmatch(r"[0-9]{2}", digits):
         raise ParseError("year.two_digit", examples=_full_years(digits))
@@ -877,8 +913,10 @@ _SYSTEM_WORDS = {
 }  # fmt: skip
 _GRADE = re.compile(r"^(?:lop\s*)?([0-9]{1,2})(?:\s*/\s*([0-9]{1,2}))?(?![0-9])(.*)$")
 _SYSTEM_YEARS = re.compile(r"\s*\bhe\s+(?:[0-9]{1,2})\s+nam\b\s*")
+#: "tốt nghiệp", "học hết", "đã học xong" before the grade or the level finished
+_FINISHED = re.compile(r"^(?:da\s+)?(?:tot nghiep|hoc het|hoc xong|het|xong)\s+")
 _GRADUATED = re.compile(
-    r"^(?:da\s+)?tot nghiep\s+(?:(?P<pre>bo tuc|gdtx)\s+)?"
+    r"^(?:(?P<pre>bo tuc|gdtx)\s+)?"
     r"(?P<level>thpt|ptth|trung hoc pho thong|pho thong trung hoc|cap 3|cap iii|"
     r"thcs|ptcs|trung hoc co so|pho thong co so|cap 2|cap ii)"
     r"(?:\s+(?P<post>bo tuc|he bo tuc|gdtx|pho thong|he pho thong))?$"
@@ -886,13 +924,14 @@ _GRADUATED = re.compile(
 
 
 def parse_general_education(s: str) -> str:
-    """Item (11) "giáo dục phổ thông": "12/12", "12/12 phổ thông", "9/12 bo tuc", "8/10".
+    """Item (11) "giáo dục phổ thông": "12/12", "12/12 phổ thông", "9/12 bo tuc", "8/10";
+    the level finished named ("tốt nghiệp THPT", "hết cấp 3", "THPT") is its grade of 12.
 
     See the module docstring for how the system word is handled.
     """
     text = _cleaned(s, _SHORT_LIMIT, empty_key="education.empty")
     words = " ".join(re.sub(r"[^\w/]+", " ", fold(text)).split())
-    words = _SYSTEM_YEARS.sub(" ", words).strip()
+    words = _FINISHED.sub("", _SYSTEM_YEARS.sub(" ", words).strip())
     grad = _GRADUATED.fullmatch(words)
     if grad:
         grade = (

@@ -261,3 +261,88 @@ async def test_the_same_as_an_item_named_in_words(router: Router, typed: str, co
     await client.send("xã Phú Lãng, tỉnh Ninh Bình")
     said = client.texts(await client.send(typed))
     assert ("chép từ mục (5) Nơi đăng ký khai sinh" in said) is copied, said
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("ngày 12 tháng ba năm 1998", "12/03/1998"),
+        ("12 tháng Giêng 1998", "12/01/1998"),
+        ("mồng 1 tháng Chạp năm 1990", "01/12/1990"),
+        ("ngày 3 tháng năm năm 1990", "03/05/1990"),
+    ],
+)
+async def test_a_month_named_in_words(router: Router, typed: str, stored: str) -> None:
+    """ "ngày 12 tháng ba năm 1998" — formal Vietnamese names its months — was refused
+    ("Chưa đọc được ngày tháng năm")."""
+    client = await consented(router)
+    await client.send("NGUYỄN VĂN AN")
+    await client.click("Bỏ qua")
+    said = client.texts(await client.send(typed))
+    assert f"Đã ghi: {stored}" in said
+
+
+async def test_a_period_said_as_people_say_it(router: Router) -> None:
+    """At item (14): "đến giờ" was not an open end; "ạ" after a period was taken for the row's
+    content ("«ạ» chưa phải câu trả lời"); years alone got the generic "Chưa đọc được"."""
+    client = await consented(router)
+    await client.send("NGUYỄN VĂN AN")
+    await client.send("/sua 14")
+    await client.click("Thêm giai đoạn")
+    said = client.texts(await client.send("2007-2012"))
+    assert "Cần ghi cả tháng, không chỉ năm 2007" in said
+    said = client.texts(await client.send("từ tháng 9 đến tháng 5/2012"))
+    assert "Cần ghi cả năm sau tháng 09" in said
+    said = client.texts(await client.send("từ tháng chín 2007 đến bây giờ ạ"))
+    assert "Đã ghi: 09/2007 - nay" in said and "chưa phải câu trả lời" not in said
+    assert "Nội dung" in said
+    await client.send("/sua 15")
+    said = client.texts(await client.send("9/2016 đến giờ: sinh viên ĐH Bách khoa Hà Nội"))
+    assert "Đã ghi: 09/2016 - nay\nĐã ghi: sinh viên ĐH Bách khoa Hà Nội" in said
+
+
+async def test_the_school_level_said_as_people_say_it(router: Router) -> None:
+    """At (11) «Giáo dục phổ thông», "hết lớp 12 ạ", "THPT" and "cấp 3" were refused, while
+    "tốt nghiệp THPT" was read: the level finished is read after any verb of finishing."""
+    client = await consented(router)
+    await client.send("NGUYỄN VĂN AN")
+    for typed, stored in (("hết lớp 12 ạ", "12/12"), ("THPT", "12/12 phổ thông")):
+        await client.send("/sua 11")
+        said = client.texts(await client.send(typed))
+        assert f"Đã ghi: {stored}\n" in said, said
+
+
+async def test_a_year_remembered_roughly_offers_the_year(router: Router) -> None:
+    """ "khoảng năm 1950" at a grandparent's birth year got "Chưa đọc được năm": the booklet
+    holds one year, so the nearest is offered as a button, and a tap stores it."""
+    client = await consented(router)
+    await client.send("NGUYỄN VĂN AN")
+    await client.send("/sua 21")
+    for answer in ("không", "không", "không", "không"):
+        await client.send(answer)
+    await client.send("ông nội")
+    await client.send("NGUYỄN VĂN BA")
+    said = client.texts(await client.send("khoảng năm 1950"))
+    assert "năm gần đúng nhất" in said and "Đã ghi" not in said
+    said = client.texts(await client.click("1950"))
+    assert "Đã ghi: 1950" in said
+
+
+async def test_a_relatives_death_said_as_people_say_it(router: Router) -> None:
+    """At «Người này đã mất chưa?», "ông mất rồi ạ" and "còn" (still alive) were refused
+    ("trả lời «có» hoặc «không»"); "còn" is this question's no, not every question's."""
+    client = await consented(router)
+    await client.send("NGUYỄN VĂN AN")
+    for relation, name, typed, stored in (
+        ("ông nội", "NGUYỄN VĂN BA", "ông mất rồi ạ", "có"),
+        ("bà nội", "LÊ THỊ TƯ", "bà còn ạ", "không"),
+    ):
+        await client.send("/sua 21")
+        for answer in ("không", "không", "không", "không"):
+            await client.send(answer)
+        await client.send(relation)
+        await client.send(name)
+        await client.send("1930")
+        said = client.texts(await client.send(typed))
+        assert f"Đã ghi: {stored}\n" in said, said
+        assert ("Năm mất" if stored == "có" else "Quê quán") in said

@@ -242,6 +242,8 @@ async def test_a_relation_typed_at_the_relatives_menu_is_its_button(router: Rout
         ("T9/2013 – T6/2016: học THPT", ("T9/2013 – T6/2016", "học THPT")),
         ("09.2019-nay, kỹ sư", ("09.2019-nay", "kỹ sư")),
         ("9/2013 - 6/2016", None),  # a period alone: the period question reads it
+        ("9/2013 - nay ạ", None),  # and a polite word after it is no row's content
+        ("9/2013 đến giờ: học THPT", ("9/2013 đến giờ", "học THPT")),
         ("Học THPT từ 9/2013", None),
         ("2013-2016 học THPT", None),  # no months: the period question says what is missing
     ],

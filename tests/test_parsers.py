@@ -119,7 +119,8 @@ def test_month_rules():
     assert error_key(p.parse_month, "13/1997") == "month.bad_month"
     assert error_key(p.parse_month, "15/8/1997") == "month.full_date"
     assert error_key(p.parse_month, "") == "month.empty"
-    assert error_key(p.parse_month, "tháng tám") == "month.invalid"
+    assert error_key(p.parse_month, "tháng tám") == "month.no_year"
+    assert error_key(p.parse_month, "2019") == "month.year_only"
 
 
 def test_month_arithmetic():
@@ -386,6 +387,9 @@ def test_ethnicity_list_and_suggestions():
         ("tot nghiep thcs", "9/12 phổ thông"),
         ("tốt nghiệp bổ túc THPT", "12/12 bổ túc"),
         ("lớp 12", "12/12"),
+        ("hết lớp 12", "12/12"),
+        ("THPT", "12/12 phổ thông"),
+        ("học hết cấp 2", "9/12 phổ thông"),
     ],
 )
 def test_general_education(text, expected):
@@ -450,6 +454,8 @@ KEY_EXAMPLES = {
     "month.bad_month": (p.parse_month, "13/2000"),
     "month.out_of_range": (p.parse_month, "1/1800"),
     "month.full_date": (p.parse_month, "1/1/2000"),
+    "month.year_only": (p.parse_month, "2000"),
+    "month.no_year": (p.parse_month, "tháng 9"),
     "month_or_now.invalid": (p.parse_month_or_now, "x"),
     "period.empty": (p.parse_period, ""),
     "period.invalid": (p.parse_period, "x"),
@@ -459,6 +465,7 @@ KEY_EXAMPLES = {
     "year.invalid": (p.parse_year, "x"),
     "year.two_digit": (p.parse_year, "05"),
     "year.out_of_range": (p.parse_year, "1800"),
+    "year.approximate": (p.parse_year, "khoảng 1950"),
     "name.empty": (p.parse_full_name, ""),
     "name.one_word": (p.parse_full_name, "Hùng"),
     "name.digits": (p.parse_full_name, "Hùng 2"),

@@ -80,11 +80,11 @@ def parse_answer(
         raise AnswerError(exc.message, options) from None
 
 
-def _yes_no(text: str) -> bool:
+def _yes_no(text: str, f: FieldDef) -> bool:
     """A yes or no, also said with the question's words ("là đảng viên", "không phải đảng
-    viên": forms.classify.read_yes_no)."""
+    viên": forms.classify.read_yes_no) or its own (``FieldDef.no_words``)."""
     try:
-        return p.parse_yes_no(text)
+        return p.parse_yes_no(text, no=f.no_words)
     except p.ParseError:
         said = read_yes_no(text)
         if said is None:
@@ -146,7 +146,7 @@ def _parse(
     if kind is Kind.POLITICAL_THEORY:
         return one(p.parse_political_theory(text))
     if kind is Kind.YES_NO:
-        return one("có" if _yes_no(text) else "không")
+        return one("có" if _yes_no(text, f) else "không")
     if kind is Kind.CHOICE:
         return one(_choice(f, text))
     if kind is Kind.PLEDGE:
