@@ -426,6 +426,19 @@ class Run:
         )
         await asyncio.sleep(0.5)  # nothing more should come
 
+    async def digests_delivered(self) -> None:
+        """The bound groups' digests sent and marked, before a worker is killed or paused: a
+        message in flight at that moment may reach the platform twice (it has no idempotency
+        key — the one repeat allowed a candidate's chat), and a digest has to arrive once.
+        Under a heavy load the first scheduler round may still be sending at the kill."""
+        await self.api.wait_for(
+            lambda: all(digests(self.api, g) for g in self.groups)
+            and not rows(self.db, "SELECT 1 FROM outbox WHERE chat_kind = 'group'"
+                                  " AND status = 'pending'"),
+            60,
+            "the digests bound at the start were never sent",
+        )  # fmt: skip
+
     def check(self) -> None:
         """Nothing lost, nothing twice, each person's updates in order, one digest a group."""
         api, db = self.api, self.db
@@ -533,6 +546,7 @@ async def kill_halfway(it: Run, script: list[Step]) -> float:
     # the half's wait grows with the candidates as the whole's does (:func:`bound`): 50 on
     # PostgreSQL at a load of 14 did not reach half in a fixed 120 s
     await api.wait_for(lambda: done[0] >= total // 2, bound(it.candidates), "half never answered")
+    await it.digests_delivered()
     victim = it.procs.pop(holder_pid(it.db))
     children = descendants(victim.pid)
     it.killed = sorted(command(pid) for pid in children)
@@ -632,6 +646,7 @@ async def pause_past_lease(it: Run, script: list[Step]) -> int:
     total = it.candidates * len(script)
     players = [asyncio.create_task(play(api, i, script, done)) for i in range(it.candidates)]
     await api.wait_for(lambda: done[0] >= total // 3, 120, "a third never answered")
+    await it.digests_delivered()
     api.armed = True
     chat_id = await asyncio.wait_for(api.held, 30)
     paused = it.procs[holder_pid(it.db, f"chat:telegram:{chat_id}")]
