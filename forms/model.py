@@ -221,6 +221,9 @@ class ItemDef(BaseModel):
     table: TableDef | None = None
     relatives: RelativesDef | None = None
     reviewer_only: bool = False  # (24)–(26): never asked of the candidate
+    # Other names people give the item ("/sua nơi ở" for «Nơi cư trú»), beside its label and
+    # its questions' (handlers/candidate/structure.py ``item_named``).
+    aliases: tuple[str, ...] = ()
     optional: bool = False  # the whole item may be skipped ("nếu có")
     ask: str = ""  # yes/no gate question for optional items ("Anh/chị có ... không?")
     # How the booklet prints the item when it is not one line per field (items 12, 13).

@@ -211,6 +211,11 @@ async def test_words_after_a_typed_decision_are_not_lost(db_world: World) -> Non
         ("gia đình", "(21) Hoàn cảnh gia đình"),
         ("bố", "(21) Hoàn cảnh gia đình"),  # a relation's
         ("mục ngày vào đoàn", "(12) Ngày và nơi kết nạp vào Đoàn"),
+        ("nơi ở", "(7) Nơi cư trú"),  # a name it is known by (ItemDef.aliases)
+        ("địa chỉ", "(7) Nơi cư trú"),
+        ("học vấn", "(11) Trình độ hiện nay"),
+        ("Đoàn", "(12) Ngày và nơi kết nạp vào Đoàn"),  # not «cam đoan»: its diacritics
+        ("cam đoan", "(23) Cam đoan"),
     ],
 )
 async def test_an_item_to_edit_named_in_words(router: Router, typed: str, item: str) -> None:

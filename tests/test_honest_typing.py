@@ -525,7 +525,11 @@ async def test_a_rows_content_typed_at_its_menu_is_told_which_button(router: Rou
         ("12 mục 15: thiếu tháng 7/2016", (12, 15)),
         ("hồ sơ 12 mục (21) bố mất năm nào", (12, 21)),
         ("#12 15 ghi rõ", (12, 15)),
+        ("12 (15) ghi rõ tháng", (12, 15)),  # was item (12), "(15) ghi rõ tháng" its text
+        ("12 m15 ghi rõ tháng", (12, 15)),
+        ("12: mục 15 ghi rõ tháng", (12, 15)),
         ("mục 15: ghi rõ nơi làm", (None, 15)),
+        ("m15 ghi rõ nơi làm", (None, 15)),
         ("15 ghi rõ nơi làm", (None, 15)),
     ],
 )

@@ -18,7 +18,7 @@ from typing import Any
 from forms.dossier import Dossier, Row
 from forms.memo import SnapshotMemo
 from forms.model import FieldDef, FormDef, ItemDef, Relation, SectionDef
-from forms.vn import match_key
+from forms.vn import has_diacritics, match_key, tone_key
 
 YES, NO = "có", "không"
 #: Gate answers remembered by :meth:`Structure.relations_of` (the chat's are "có",
@@ -106,7 +106,7 @@ class Structure:
         self._row_checks: dict[tuple[int, str | None], tuple[RowCheck, ...]] = {}
         self._row_keys: dict[tuple[int, str | None], RowKeys] = {}
         self._fields: dict[tuple[int, str], FieldDef] = {}
-        self._item_names: dict[int, tuple[tuple[str, ...], ...]] = {}
+        self._item_names: dict[int, tuple[tuple[tuple[str, ...], ...], ...]] = {}
         self._field_checks: dict[int, tuple[RowCheck, ...]] = {}
         #: :meth:`first_missing` per row object: a stored row is never changed in place (an
         #: answer replaces it, the other rows are shared with the next dossier snapshot), so
@@ -169,37 +169,45 @@ class Structure:
 
     def item_named(self, text: str) -> ItemDef | None:
         """The item ``text`` names: the one whose name starts with it ("/sua nguoi gioi
-        thieu"), else the one with the shortest name — its own, a question's ("ngày sinh",
-        "nơi sinh", "họ tên"), a relation's ("bố") — holding every word typed."""
+        thieu"), else the one with the shortest name — its own, another it is known by ("nơi
+        ở"), a question's ("ngày sinh", "họ tên"), a relation's ("bố") — holding every word
+        typed; typed with diacritics, they tell names apart that differ only there ("Đoàn",
+        "cam đoan")."""
         key = match_key(text)
         if len(key) >= 3:
             found = [it for it in self.items if match_key(it.label).startswith(key)]
             if len(found) == 1:
                 return found[0]
-        words = frozenset(key.split()) - _NAME_FILLER
+        shortest = self._shortest_holding(frozenset(key.split()) - _NAME_FILLER, folded=True)
+        if len(shortest) > 1 and has_diacritics(text):
+            toned = frozenset(tone_key(text).split()) - _NAME_FILLER_TONED
+            shortest = self._shortest_holding(toned, folded=False) & shortest or shortest
+        return self.item(shortest.pop()) if len(shortest) == 1 else None
+
+    def _shortest_holding(self, words: frozenset[str], *, folded: bool) -> set[int]:
+        """The numbers of the items whose shortest name holding all ``words`` is shortest."""
         if not words:
-            return None
+            return set()
         holding = sorted(
             (len(name), it.number)
             for it in self.items
-            for name in self._names(it)
+            for name in self._names(it)[0 if folded else 1]
             if words <= set(name)
         )
-        if not holding:
-            return None
-        shortest = {number for size, number in holding if size == holding[0][0]}
-        return self.item(shortest.pop()) if len(shortest) == 1 else None
+        return {number for size, number in holding if size == holding[0][0]}
 
-    def _names(self, item: ItemDef) -> tuple[tuple[str, ...], ...]:
-        """An item's names, as words: its label, its questions', its relations' (cached)."""
+    def _names(self, item: ItemDef) -> tuple[tuple[tuple[str, ...], ...], ...]:
+        """An item's names, as words folded and as words toned: its label, its aliases, its
+        questions', its relations' (cached)."""
         found = self._item_names.get(item.number)
         if found is None:
-            labels = [item.label, *(f.label for f in item.fields)]
+            labels = [item.label, *item.aliases, *(f.label for f in item.fields)]
             if item.relatives is not None:
                 labels += [r.label for r in item.relatives.relations]
                 labels += list(RELATION_WORDS)
-            found = self._item_names[item.number] = tuple(
-                tuple(match_key(label).split()) for label in labels
+            found = self._item_names[item.number] = (
+                tuple(tuple(match_key(label).split()) for label in labels),
+                tuple(tuple(tone_key(label).split()) for label in labels),
             )
         return found
 
@@ -396,6 +404,7 @@ RELATION_WORDS: Mapping[str, str] = {
 
 #: Words that name no item ("/sua mục ngày sinh của em").
 _NAME_FILLER = frozenset({"muc", "phan", "cua", "em", "toi", "va", "lai", "cau"})
+_NAME_FILLER_TONED = frozenset({"mục", "phần", "của", "em", "tôi", "và", "lại", "câu"})
 
 
 _STRUCTURES: dict[int, Structure] = {}

@@ -28,10 +28,13 @@ MAX_COMMENT = 1500
 CommentAt = tuple[Comment, tuple[DossierRecord, Unit]]
 
 
+#: How an item is written before a comment: "mục 15", "mục15", "m15", "(15)".
+_ITEM_WORD = r"(?:mục|muc|m(?=\d))"
 #: The dossier named before the item: "#12 15 …", "hồ sơ số 12 mục 15 …", and a bare number
-#: followed by "mục": "12 mục 15: …" (the 12 is no item then).
+#: followed by an item written as one: "12 mục 15: …", "12: mục 15 …", "12 (15) …", "12 m15 …"
+#: (the 12 is no item then).
 _DOSSIER_FIRST = re.compile(
-    rf"^(?:{DOSSIER_WORDS}(\d+)\s*[:,.]?\s*|(\d+)\s+(?=(?:mục|muc)\s*\(?\d))(.*)$",
+    rf"^(?:{DOSSIER_WORDS}(\d+)\s*[:,.]?\s*|(\d+)\s*[:,.]?\s+(?={_ITEM_WORD}\s*\(?\d|\(\d))(.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 
@@ -40,7 +43,7 @@ def leading_item(text: str) -> tuple[int | None, str]:
     """'15 nội dung' / '(15) nội dung' / 'mục 15: nội dung' → (15, 'nội dung'). The number must
     stand alone: '2019 …' or '10/2019 …' is no item number (None)."""
     match = re.match(
-        r"^\s*(?:mục|muc)?\s*(?:\((\d{1,2})\)\s*[:.\-–]?|(\d{1,2})(?:\s*[:.\-–]|\s|$))\s*(.*)$",
+        rf"^\s*{_ITEM_WORD}?\s*(?:\((\d{{1,2}})\)\s*[:.\-–]?|(\d{{1,2}})(?:\s*[:.\-–]|\s|$))\s*(.*)$",
         text,
         re.IGNORECASE | re.DOTALL,
     )
