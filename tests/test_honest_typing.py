@@ -531,6 +531,9 @@ async def test_a_rows_content_typed_at_its_menu_is_told_which_button(router: Rou
         ("mục 15: ghi rõ nơi làm", (None, 15)),
         ("m15 ghi rõ nơi làm", (None, 15)),
         ("15 ghi rõ nơi làm", (None, 15)),
+        ("#12 ngày sinh ghi sai", (12, 3)),  # the item named in words: was the usage alone
+        ("bố: ghi rõ năm mất", (None, 21)),
+        ("hồ sơ 12 dân tộc ghi sai", (12, 8)),
     ],
 )
 async def test_a_comment_names_its_dossier_before_its_item(
@@ -596,3 +599,13 @@ async def test_the_pledge_typed_again_at_the_place_of_writing(router: Router) ->
     assert "Đã ghi: Hà Nội" in said
     said = client.texts(await client.send("/tiendo"))
     assert "tự nhận xét chưa nêu khuyết điểm" in said
+
+
+async def test_a_comment_that_names_no_item_is_shown_how(db_world: World) -> None:
+    """Words that only begin like a name ("ghi rõ …" is part of «ghi rõ họ tên») name no
+    item: the comment is not filed anywhere, and the usage shows both ways to name one."""
+    world = db_world
+    await _submitted(world)
+    await world.command(R1, CB_GROUP, "nhanxet", "ghi rõ hơn")
+    said = world.texts(CB_GROUP)
+    assert "Đã ghi nhận xét" not in said and "/nhanxet ngày sinh ghi sai" in said

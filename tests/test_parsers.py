@@ -306,7 +306,8 @@ def test_religion(text, expected):
 
 def test_religion_none_said_in_other_words():
     """ "khong theo" (không theo [đạo nào]) was stored as typed, without diacritics."""
-    for text in ("khong theo", "Không theo đạo gì cả.", "ko co dao", "chưa theo tôn giáo nào"):
+    texts = ("khong theo", "Không theo đạo gì cả.", "ko co dao", "chưa theo tôn giáo nào")
+    for text in (*texts, "lương", "bên lương"):  # "bên lương": not of the Church
         assert p.parse_religion(text) == "không", text
     assert p.parse_religion("không, gia đình theo Công giáo") == "không, gia đình theo Công giáo"
 

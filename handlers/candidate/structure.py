@@ -184,6 +184,30 @@ class Structure:
             shortest = self._shortest_holding(toned, folded=False) & shortest or shortest
         return self.item(shortest.pop()) if len(shortest) == 1 else None
 
+    def item_at_start(self, text: str) -> ItemDef | None:
+        """The item whose whole name ``text`` begins with ("ngày sinh ghi sai", "bố: ghi rõ
+        năm mất"): a reviewer's comment naming its item in words. Only a whole name, the
+        longest, of one item: "ghi rõ …" is no item (it is part of «ghi rõ họ tên»)."""
+        folded, toned = match_key(text).split(), tone_key(text).split()
+        for n in range(min(len(folded), _LONGEST_NAME), 0, -1):
+            found = {
+                it.number
+                for it in self.items
+                for name in self._names(it)[0]
+                if list(name) == folded[:n]
+            }
+            if len(found) > 1 and has_diacritics(text):
+                found = {
+                    it.number
+                    for it in self.items
+                    if it.number in found
+                    for name in self._names(it)[1]
+                    if list(name) == toned[:n]
+                } or found
+            if found:
+                return self.item(found.pop()) if len(found) == 1 else None
+        return None
+
     def _shortest_holding(self, words: frozenset[str], *, folded: bool) -> set[int]:
         """The numbers of the items whose shortest name holding all ``words`` is shortest."""
         if not words:
@@ -404,6 +428,8 @@ RELATION_WORDS: Mapping[str, str] = {
 
 #: Words that name no item ("/sua mục ngày sinh của em").
 _NAME_FILLER = frozenset({"muc", "phan", "cua", "em", "toi", "va", "lai", "cau"})
+#: The most words a name of an item has that a comment may begin with (item_at_start).
+_LONGEST_NAME = 8
 _NAME_FILLER_TONED = frozenset({"mục", "phần", "của", "em", "tôi", "và", "lại", "câu"})
 
 

@@ -9,6 +9,7 @@ import re
 
 from admission import lifecycle
 from handlers import access
+from handlers.candidate.structure import structure_for
 from handlers.dossier_refs import DOSSIER_WORDS
 from handlers.events import Button, Reply
 from handlers.review import actions
@@ -50,6 +51,16 @@ def leading_item(text: str) -> tuple[int | None, str]:
     if not match:
         return None, text
     return int(match.group(1) or match.group(2)), match.group(3).strip()
+
+
+def _item_and_comment(ctx: ReviewContext, text: str) -> tuple[int | None, str]:
+    """The item a comment is on and its text: by the item's number ("15 …", "mục 15: …"), or
+    named in words ("ngày sinh ghi sai", "bố: ghi rõ năm mất"), the name kept in the text (it
+    tells the candidate what the comment is about)."""
+    number, rest = leading_item(text)
+    if number is None and (named := structure_for(ctx.setup.form).item_at_start(text)):
+        return named.number, text.strip()
+    return number, rest
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,7 +154,7 @@ async def comment_reply(ctx: ReviewContext, remembered: BotMessage) -> None:
     if remembered.purpose == "item":
         await add_comment(ctx, dossier_id, int(remembered.detail.get("item", 0)), text)
         return
-    number, rest = leading_item(text)
+    number, rest = leading_item(text)  # by number only: a reply to a card may be chatter
     if number is None:
         # a remark in reply to a card: explain the format to reviewers, ignore the others
         record = await ctx.tx.dossiers.get(dossier_id)
@@ -155,13 +166,14 @@ async def comment_reply(ctx: ReviewContext, remembered: BotMessage) -> None:
 
 
 async def comment_command(ctx: ReviewContext) -> None:
-    """/nhanxet [#hồ sơ] <mục> <nội dung>."""
+    """/nhanxet [#hồ sơ] <mục> <nội dung>; the item by its number or named in words (the
+    comment keeps the name: it tells the candidate what it is about)."""
     text = ctx.event.text.strip()
     dossier_id: int | None = None
     match = _DOSSIER_FIRST.match(text)
     if match:
         dossier_id, text = int(match.group(1) or match.group(2)), match.group(3)
-    number, rest = leading_item(text)
+    number, rest = _item_and_comment(ctx, text)
     if number is None:
         ctx.say(t("refuse.comment_usage"))
         return
