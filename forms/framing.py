@@ -150,9 +150,16 @@ def _frames() -> _Frames:
 
 @cache
 def _asked(kind: str, label: str, field: str) -> _Question:
-    """The frames of one question: its kind's, its field's, and its label as a name."""
+    """The frames of one question: its kind's, its field's, and its label as a name — its
+    first words too ("nghề nghiệp: kế toán" for «Nghề nghiệp hiện nay»), where a name needs
+    «là» or a colon after it (a bare one, "có anh …", would eat the answer)."""
     f = _frames()
-    q = _question({"labels": [label] if label else []}, f.kinds.get(kind))
+    base = f.kinds.get(kind)
+    words = label.split()
+    shorter = [] if base is None or base.bare_label else [
+        " ".join(words[:n]) for n in range(len(words) - 1, 1, -1)
+    ]  # fmt: skip
+    q = _question({"labels": [label, *shorter] if label else []}, base)
     return _joined(q, f.fields[field]) if field in f.fields else q
 
 

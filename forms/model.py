@@ -90,6 +90,9 @@ class FieldDef(BaseModel):
     # Yes/no only: this question's own words for "no" ("còn", "còn sống" to «Đã mất?») —
     # "còn" elsewhere may be a yes ("còn ai nữa không?" → "còn").
     no_words: tuple[str, ...] = ()
+    # The field a date typed after this answer belongs to: «Nơi viết lý lịch» typed as the
+    # booklet's signing line, "Hà Nội, ngày 7 tháng 12 năm 2026" (the date is «Ngày ký»).
+    date_after: str = ""
 
     def statement_examples(self) -> tuple[str, ...]:
         """Statements to show when a bare yes/no was typed: the suggestions, else the example."""

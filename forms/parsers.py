@@ -232,6 +232,28 @@ def parse_date(s: str) -> dt.date:
     return dt.date(year, month, day)
 
 
+_DATE_AFTER_PLACE = re.compile(r"^(?P<place>.*\S)\s*(?:,\s*|\s+)(?P<date>(?:ngày|ngay)\s+\d.*)$")
+
+
+def split_place_date(s: str) -> tuple[str, str] | None:
+    """ "Hà Nội, ngày 7 tháng 12 năm 2026" → ("Hà Nội", "ngày 7 tháng 12 năm 2026"): a place
+    and the date after it, as the booklet's signing line reads; None unless «ngày» and a
+    number follow the place (the date question then says what is wrong with it), or the
+    part after its last comma is a date."""
+    text = s.strip()
+    m = _DATE_AFTER_PLACE.match(text)
+    if m and any(ch.isalpha() for ch in m["place"]):
+        return m["place"].strip(" ,"), m["date"].strip()
+    head, comma, tail = text.rpartition(",")
+    if not comma or not any(ch.isalpha() for ch in head):
+        return None
+    try:
+        parse_date(tail)
+    except ParseError:
+        return None
+    return head.strip(), tail.strip()
+
+
 def format_date(d: dt.date) -> str:
     """Booklet form: "15/08/1997"."""
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"

@@ -56,6 +56,10 @@ RELATIVE = {f.id: f for i in load_form().items() if i.relatives for f in i.relat
         ("em có ạ", "da_ket_hon", "có"),
         ("em viết ở Hà Nội", "noi_ky", "Hà Nội"),
         ("em ký tên Nguyễn Văn An", "ky_ten", "Nguyễn Văn An"),
+        ("nghề nghiệp: kế toán", "nghe_nghiep", "kế toán"),  # the label's first words
+        ("họ và tên: Nguyễn Văn An", "ho_ten", "Nguyễn Văn An"),
+        ("tại Hà Nội", "noi_ky", "Hà Nội"),
+        ("theo đạo thiên chúa", "ton_giao", "đạo thiên chúa"),
     ],
 )
 def test_the_frame_of_a_chat_sentence_is_taken_off(typed: str, field: str, answer: str) -> None:
@@ -351,3 +355,17 @@ async def test_a_relatives_death_said_as_people_say_it(router: Router) -> None:
         said = client.texts(await client.send(typed))
         assert f"Đã ghi: {stored}\n" in said, said
         assert ("Năm mất" if stored == "có" else "Quê quán") in said
+
+
+async def test_the_signing_line_typed_whole(router: Router) -> None:
+    """ "Hà Nội, ngày 20 tháng 2 năm 2026" at «Nơi viết lý lịch» — the booklet's signing line
+    as it is written — was stored whole as the place, and «Ngày ký» asked after it."""
+    client = await consented(router)
+    await client.send("NGUYỄN VĂN AN")
+    await client.send("/sua 23")
+    await client.click("Tôi xin cam đoan")
+    said = client.texts(await client.send("Hà Nội, ngày 20 tháng 2 năm 2026"))
+    assert "Đã ghi: Hà Nội\nĐã ghi: 20/02/2026" in said
+    assert "ghi rõ họ tên" in said  # the next question is the signature's name
+    record = await dossier(router, client)
+    assert (record.value("noi_ky"), record.value("ngay_ky")) == ("Hà Nội", "20/02/2026")

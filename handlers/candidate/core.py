@@ -463,6 +463,18 @@ class Turn:
         held, self.held = self.held, None
         return held
 
+    async def typed_ahead(
+        self, step: Awaitable[None], rest: str, takes: Callable[[Screen], bool]
+    ) -> None:
+        """Run ``step`` (the first answer of a message that holds two) and pass ``rest`` to
+        the screen it moves to when that screen ``takes`` it; any other screen (the first
+        answer refused, or leading elsewhere) is sent as it would have been."""
+        held = await self.hold_next(step)
+        if held is not None and takes(held):
+            await held.on_text(self, rest)
+        elif held is not None:
+            held.send_held(self)
+
     def note(self, text: str) -> None:
         """A short line ("Đã ghi: …") sent at the top of the next question, not alone:
         one message per answer on the candidate's phone."""

@@ -487,6 +487,16 @@ class FieldQuestion(Question):
     def values(self, turn: Turn) -> Row:
         return turn.d.answers
 
+    async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
+        fdef, by_hand = self.field_def(turn), not from_button
+        split = parsers.split_place_date(text) if fdef and fdef.date_after and by_hand else None
+        if fdef is None or split is None:  # the base's named: a slotted dataclass has no super()
+            await Question.on_text(self, turn, text, from_button=from_button)
+            return
+        wanted = (self.item, fdef.date_after)  # "Hà Nội, ngày 7/12/2026": the date's field
+        takes = lambda s: isinstance(s, FieldQuestion) and (s.item, s.field_id) == wanted  # noqa: E731
+        await turn.typed_ahead(Question.on_text(self, turn, split[0]), split[1], takes)
+
     def choices(self, turn: Turn, fdef: FieldDef) -> list[str]:
         suggestions = list(fdef.suggestions)
         if fdef.kind is Kind.NAME:
