@@ -458,6 +458,34 @@ def split_period(s: str) -> tuple[str, str] | None:
     return text[: head.end()].strip(), rest
 
 
+#: A month at the head of a line ("6/2020 khiển trách …", "tháng 12/2020: …"), or a year alone
+#: ("năm 2019 được … tặng bằng khen": the month question says what is missing), or a month
+#: after the line's last comma ("giấy khen của Giám đốc Sở, 12/2020").
+_WHEN_HEAD = re.compile(rf"\s*(?:{_MONTH_HEAD}|nam\s+\d{{4}})(?![\w/])")
+_WHEN_TAIL = re.compile(rf"[,;(]\s*(?:vao\s+)?{_MONTH_HEAD}\s*\)?\s*[.]?\s*$")
+
+
+def split_month(s: str) -> tuple[str, str] | None:
+    """The month of a line that names one (an award's, a discipline's: :data:`_WHEN_HEAD`,
+    :data:`_WHEN_TAIL`) and the words around it; None for any other text, a month alone
+    included. As :func:`split_period`, the month's shape only: :func:`parse_month` reads it."""
+    text = s.strip()
+    folded = fold(text)
+    if len(folded) != len(text):
+        return None
+    head = _WHEN_HEAD.match(folded)
+    if head is not None:
+        when, rest = text[: head.end()].strip(), text[head.end() :].lstrip(_HEAD_GAP)
+    elif (tail := _WHEN_TAIL.search(folded)) is not None:
+        when = text[tail.start() :].strip(" \t,;().")
+        rest = text[: tail.start()].rstrip(_HEAD_GAP)
+    else:
+        return None
+    if not any(ch.isalpha() for ch in rest):
+        return None
+    return when, rest
+
+
 def starts_with_period(s: str) -> bool:
     """A period alone ("9/2013 - 6/2016") or at the head of a line (:func:`split_period`):
     what a timeline's row begins with."""

@@ -12,7 +12,9 @@ from typing import ClassVar, Literal
 from forms import parsers
 from forms.checks import Flag
 from forms.dossier import Row
+from forms.framing import columns
 from forms.model import FieldDef, ItemDef, Kind
+from forms.vn import match_key
 from handlers.candidate.actions import (
     BACK,
     DELETE_PICK,
@@ -23,13 +25,15 @@ from handlers.candidate.actions import (
     HELP,
     RowIndex,
 )
+from handlers.candidate.answers import AnswerError, parse_answer
 from handlers.candidate.core import Screen, Shown, Turn, on
 from handlers.candidate.erasing import Lost, lost_in_row
 from handlers.candidate.flags import field_flags
 from handlers.candidate.questions import Question
 from handlers.candidate.shortcuts import Copy, address_above_in_row
+from handlers.candidate.structure import answered
 from handlers.candidate.summaries import relative_summary, row_summary
-from handlers.candidate.texts import label, loop_reply, t
+from handlers.candidate.texts import label, loop_reply, short, t
 from handlers.events import Button
 
 REVISIT = "revisit"  # the address's last word for a row opened to be changed
@@ -64,25 +68,86 @@ class RowQuestion(Question):
         return self.stored_row(turn) or {}
 
     async def answer_with_next(self, turn: Turn, fdef: FieldDef, text: str) -> bool:
-        """A period typed with the rest of its row, as a line of the booklet reads ("từ 9/2013
-        đến 6/2016 học THPT Lê Lợi, Hà Nội"): the period stored, and the rest read as the
-        answer to the row's next question, as if typed one after the other."""
-        split = parsers.split_period(text) if fdef.kind is Kind.PERIOD else None
+        """A row's date typed with the rest of its line, as the booklet's table reads ("từ
+        9/2013 đến 6/2016 học THPT Lê Lợi, Hà Nội", "giấy khen của Giám đốc Sở, 12/2020"):
+        the date stored, and the rest read column by column (:meth:`on_line`)."""
+        split = split_line(fdef.kind, text)
         if split is None:
             return False
-        period, rest = split
-        held = await turn.hold_next(self.on_text(turn, period))
+        when, rest = split
+        held = await turn.hold_next(self.on_text(turn, when))
         if held is None:
             return True
-        if (
-            isinstance(held, RowQuestion)
-            and (held.item, held.row_index) == (self.item, self.row_index)
-            and held.field_id != self.field_id
-        ):
-            await held.on_text(turn, rest)
-        else:  # the period was refused, or led elsewhere: that screen, as it would have been
+        if not isinstance(held, RowQuestion) or (held.item, held.row_index) != (
+            self.item,
+            self.row_index,
+        ):  # the date led elsewhere: that screen, as it would have been
+            held.send_held(turn)
+        elif held.field_id != self.field_id:
+            await held.on_line(turn, rest)
+        elif fdef.kind is Kind.MONTH:
+            # a year without its month ("năm 2019 được … tặng bằng khen"): the line's other
+            # columns are kept, the month asked again with what is wrong with it
+            await held.on_line(turn, rest, asking=held)
+        else:  # a period refused: asked again, the line not stored (a new row stays empty)
             held.send_held(turn)
         return True
+
+    async def on_line(self, turn: Turn, rest: str, *, asking: Screen | None = None) -> None:
+        """The rest of a row's line after its date: each unanswered column read from its cue
+        words (forms.framing.columns: «ngành …», «tại Đại học …», «chính quy», «bằng kỹ
+        sư») is stored and shown back, and only the columns still missing are asked (or
+        ``asking``). A line no cue names is this question's answer, as it always was."""
+        item, row = self.item_def(turn), self.stored_row(turn) or {}
+        table = item.table
+        values: dict[str, str] = {}
+        shown: list[tuple[str, str]] = []
+        if table is not None and not self.revisiting_row:
+            fields = [
+                f
+                for f in turn.structure.row_fields(item, row, self.code())
+                if not answered(f, row) and f.kind not in (Kind.PERIOD, Kind.MONTH)
+            ]
+            read = columns(rest, table.id, [f.id for f in fields]) or {}
+            for f in fields:
+                if f.id not in read:
+                    continue
+                typed = read[f.id]  # a choice's button's writing when it is one («Chính quy»)
+                typed = next((c for c in f.suggestions if match_key(c) == match_key(typed)), typed)
+                try:
+                    parsed = parse_answer(f, typed, form=turn.wiring.form, today=turn.today)
+                except AnswerError:
+                    values = {}
+                    break
+                if parsed.suggestion:  # a better writing to offer: typed one at a time
+                    values = {}
+                    break
+                values.update(parsed.values)
+                shown.append((f.label, parsed.text))
+        if not values:
+            if asking is not None:
+                asking.send_held(turn)
+            else:
+                await self.on_text(turn, rest)
+            return
+        screen = await self.write(turn, values)
+        for name, value in shown:
+            turn.note(t("line.stored", label=name, value=short(value)))
+        stored_row = screen.stored_row(turn) if isinstance(screen, RowQuestion) else None
+        missing = [
+            f.label
+            for f in turn.structure.row_fields(item, stored_row or {}, self.code())
+            if f.required and not answered(f, stored_row or {})
+        ]
+        if missing:
+            turn.note(t("line.missing", labels="; ".join(m.lower() for m in missing)))
+        if asking is not None:
+            turn.conversation.screen = asking
+            asking.send_held(turn)
+        elif self.field_id in values:
+            turn.nav.advance(screen)
+        else:
+            turn.nav.goto(screen, push=False)
 
     def previous_row(self, turn: Turn) -> tuple[Row | None, str]:
         """The row before this one (a table's previous row, the previous relative) and how
@@ -272,6 +337,23 @@ class Pick(Screen):
             else range(len(d.relatives))
         )
         return [(i, relative_summary(turn, item, d.relatives[i])) for i in indices]
+
+
+def split_line(kind: Kind, text: str) -> tuple[str, str] | None:
+    """A row's date (a period, a month) typed with the rest of its line, and that rest."""
+    if kind is Kind.PERIOD:
+        return parsers.split_period(text)
+    if kind is Kind.MONTH:
+        return parsers.split_month(text)
+    return None
+
+
+def begins_row(kind: Kind, text: str) -> bool:
+    """Whether ``text`` may begin a row whose first column is of ``kind``: its date, alone
+    or with the rest of the line (a trip's period, an award's month)."""
+    if kind is Kind.PERIOD:
+        return parsers.starts_with_period(text)
+    return split_line(kind, text) is not None
 
 
 def back_and_help(seq: int, *, explain: bool) -> list[Button]:
