@@ -74,6 +74,7 @@ class _Column:
     values: tuple[Phrase, ...] = ()
     ends: tuple[Phrase, ...] = ()
     capitalised: bool = False
+    number: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +169,7 @@ def _frames() -> _Frames:
                 values=_phrases(table.get("values", [])),
                 ends=_phrases(table.get("ends", [])),
                 capitalised=table.get("capitalised", False),
+                number=table.get("number", False),
             )
             for column, table in data.get("columns", {}).items()
         },
@@ -389,6 +391,9 @@ Cued = tuple[str, int, int]  # a column, its value's first token, its end (-1: r
 
 def _value_at(r: _Reader, i: int, column: _Column) -> int | None:
     """The end of one of ``column``'s whole values typed at ``i``, or None."""
+    if column.number:
+        word = r.tokens[i].toned
+        return i + 1 if len(word) == 4 and word.isdigit() else None
     j = r.first(i, column.values)
     if j is None or (column.capitalised and r.tokens[i].lower):
         return None
@@ -408,13 +413,13 @@ def _cue_at(r: _Reader, i: int, cues: Sequence[tuple[Phrase, str, _Column]]) -> 
         j = r.at(i, cue)
         if j is None or j >= len(r.tokens):
             continue
-        if column.values and (end := _value_at(r, j, column)) is not None:
+        if (column.values or column.number) and (end := _value_at(r, j, column)) is not None:
             return name, j, end
         if column.names:
             if r.first(j, column.names) is not None:
                 return name, j, _named_end(column, r)  # a school's, an authority's name
             continue
-        if not column.values:
+        if not (column.values or column.number):
             return name, j, -1
     return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from forms.framing import columns
+from forms.parsers import split_month
 from handlers.router import Router
 from tests.chat_client import ChatClient
 from tests.test_conversation import consented, dossier
@@ -132,6 +133,64 @@ async def test_a_discipline_typed_whole_at_the_gate(router: Router) -> None:
     assert row["ly_do_hinh_thuc"] == "khiển trách vì vi phạm quy chế thi"
 
 
+async def test_the_rest_of_a_line_typed_at_a_column_fills_the_others(router: Router) -> None:
+    """The period typed alone, then the rest of the line at «Ngành học»: stored as the line
+    reads, not whole in «Ngành học». A bare school's name there stays the class's name (one
+    column is no line)."""
+    client = await at_item(router, 17)
+    await client.send("9/2016 - 6/2020")
+    said = client.texts(
+        await client.send("Công nghệ thông tin tại Đại học Bách khoa Hà Nội, chính quy")
+    )
+    assert "Đã ghi «Tên trường, cấp phụ trách»: Đại học Bách khoa Hà Nội" in said
+    assert "Còn thiếu: văn bằng, chứng chỉ" in said
+    await client.send("Bằng kỹ sư")
+    await client.click("Thêm lớp học")
+    await client.send("9/2021 - 10/2021")
+    await client.send("Trường Chính trị tỉnh")
+    rows = (await dossier(router, client)).rows("dao_tao")
+    assert (rows[0]["nganh"], rows[0]["hinh_thuc"]) == ("Công nghệ thông tin", "Chính quy")
+    assert rows[1]["nganh"] == "Trường Chính trị tỉnh" and "truong" not in rows[1]
+
+
+async def test_a_relatives_line_typed_at_the_name(router: Router) -> None:
+    """ "bố em tên là Nguyễn Văn Bình, sinh năm 1965, làm ruộng" at a relative's «Họ và tên»
+    was refused ("Họ và tên chỉ gồm chữ cái…") and nothing kept: the name, the year of birth
+    and the job are stored, and the next question asked. An address in the line is not read
+    (its commas are its own): the line is refused as before."""
+    client = await at_item(router, 21)
+    for answer in ("không", "có", "không", "không", "bố"):
+        await client.send(answer)
+    said = client.texts(await client.send("Nguyễn Văn Bình, thôn Đông, xã An Lạc"))
+    assert "Chưa ghi được" in said and "Họ và tên?" in said
+    said = client.texts(await client.send("bố em tên là Nguyễn Văn Bình, sinh năm 1965, làm ruộng"))
+    assert "Đã ghi «Họ và tên»: NGUYỄN VĂN BÌNH\nĐã ghi «Năm sinh»: 1965" in said
+    assert "Đã ghi «Nghề nghiệp»: làm ruộng" in said and "Người này đã mất chưa?" in said
+    (father,) = (await dossier(router, client)).relatives
+    assert (father["ho_ten"], father["nam_sinh"], father["nghe_nghiep"]) == (
+        "NGUYỄN VĂN BÌNH",
+        "1965",
+        "làm ruộng",
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "split"),
+    [
+        ("6/2020 khiển trách", ("6/2020", "khiển trách")),
+        ("tháng 12/2020: giấy khen", ("tháng 12/2020", "giấy khen")),
+        ("giấy khen của Giám đốc Sở, 12/2020", ("12/2020", "giấy khen của Giám đốc Sở")),
+        ("giấy khen (tháng 12/2020)", ("tháng 12/2020", "giấy khen")),
+        ("năm 2019 được tặng bằng khen", ("năm 2019", "được tặng bằng khen")),  # asked again
+        ("12/2020", None),  # a month alone: the month question reads it
+        ("giấy khen năm 2019", None),  # no month: «Thêm» first (RowsMenu.not_a_button)
+        ("Bằng khen 2019", None),
+    ],
+)
+def test_an_awards_line_is_split_at_its_month(line: str, split: tuple[str, str] | None) -> None:
+    assert split_month(line) == split
+
+
 @pytest.mark.parametrize(
     ("line", "table", "asked", "read"),
     [
@@ -151,6 +210,9 @@ async def test_a_discipline_typed_whole_at_the_gate(router: Router) -> None:
         ("bị Hiệu trưởng kỷ luật khiển trách", "ky_luat", AWARD,
          {"ly_do_hinh_thuc": "khiển trách", "cap_quyet_dinh": "Hiệu trưởng"}),
         ("khiển trách", "ky_luat", AWARD, None),
+        ("Nguyễn Văn Bình, sinh năm 1965", "relatives", ["ho_ten", "nam_sinh", "nghe_nghiep"],
+         {"ho_ten": "Nguyễn Văn Bình", "nam_sinh": "1965"}),
+        ("Nguyễn Văn Bình, 1965", "relatives", ["ho_ten", "nam_sinh"], None),  # a bare year
         # the school read, the rest column read from a cue too: where would "em thích" go?
         ("ngành Luật, em thích, Đại học Luật", "dao_tao", TRAINING, None),
         ("ngành Luật tại Đại học Luật, Đại học Mở", "dao_tao", TRAINING, None),  # two schools

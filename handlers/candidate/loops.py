@@ -37,6 +37,7 @@ from handlers.candidate.texts import label, loop_reply, short, t
 from handlers.events import Button
 
 REVISIT = "revisit"  # the address's last word for a row opened to be changed
+RELATIVES_LINE = "relatives"  # a relative's line in framing.toml's [lines]
 
 
 class RowQuestion(Question):
@@ -70,10 +71,12 @@ class RowQuestion(Question):
     async def answer_with_next(self, turn: Turn, fdef: FieldDef, text: str) -> bool:
         """A row's date typed with the rest of its line, as the booklet's table reads ("từ
         9/2013 đến 6/2016 học THPT Lê Lợi, Hà Nội", "giấy khen của Giám đốc Sở, 12/2020"):
-        the date stored, and the rest read column by column (:meth:`on_line`)."""
+        the date stored, and the rest read column by column (:meth:`on_line`). A line that
+        is no answer here but names several columns ("Nguyễn Văn Bình, sinh năm 1965, làm
+        ruộng" at a relative's name) is read so too."""
         split = split_line(fdef.kind, text)
         if split is None:
-            return False
+            return await self.read_line(turn, text, least=2)
         when, rest = split
         held = await turn.hold_next(self.on_text(turn, when))
         if held is None:
@@ -94,53 +97,61 @@ class RowQuestion(Question):
         return True
 
     async def on_line(self, turn: Turn, rest: str, *, asking: Screen | None = None) -> None:
-        """The rest of a row's line after its date: each unanswered column read from its cue
-        words (forms.framing.columns: «ngành …», «tại Đại học …», «chính quy», «bằng kỹ
-        sư») is stored and shown back, and only the columns still missing are asked (or
-        ``asking``). A line no cue names is this question's answer, as it always was."""
+        """The rest of a row's line after its date (:meth:`read_line`); a rest no cue names
+        is this question's answer, as it always was."""
+        if await self.read_line(turn, rest, asking=asking):
+            return
+        if asking is not None:
+            asking.send_held(turn)
+        else:
+            await self.on_text(turn, rest)
+
+    async def read_line(
+        self, turn: Turn, text: str, *, least: int = 1, asking: Screen | None = None
+    ) -> bool:
+        """Whether ``text`` named at least ``least`` of the row's unanswered columns by their
+        cue words (forms.framing.columns: «ngành …», «tại Đại học …», «chính quy», «bằng kỹ
+        sư», «sinh năm …»): then each is stored and shown back, and only the columns still
+        missing are asked (or ``asking``). Nothing is stored when any of them is no valid
+        answer or has a better writing to offer: the line is then read as it always was."""
+        if self.revisiting_row:
+            return False
         item, row = self.item_def(turn), self.stored_row(turn) or {}
-        table = item.table
+        fields = [
+            f
+            for f in turn.structure.row_fields(item, row, self.code())
+            if not answered(f, row) and f.kind not in (Kind.PERIOD, Kind.MONTH)
+        ]
+        key = item.table.id if item.table is not None else RELATIVES_LINE
+        read = columns(text, key, [f.id for f in fields]) or {}
+        if len(read) < least:
+            return False
         values: dict[str, str] = {}
         shown: list[tuple[str, str]] = []
-        if table is not None and not self.revisiting_row:
-            fields = [
-                f
-                for f in turn.structure.row_fields(item, row, self.code())
-                if not answered(f, row) and f.kind not in (Kind.PERIOD, Kind.MONTH)
-            ]
-            read = columns(rest, table.id, [f.id for f in fields]) or {}
-            for f in fields:
-                if f.id not in read:
-                    continue
-                typed = read[f.id]  # a choice's button's writing when it is one («Chính quy»)
-                typed = next((c for c in f.suggestions if match_key(c) == match_key(typed)), typed)
-                try:
-                    parsed = parse_answer(f, typed, form=turn.wiring.form, today=turn.today)
-                except AnswerError:
-                    values = {}
-                    break
-                if parsed.suggestion:  # a better writing to offer: typed one at a time
-                    values = {}
-                    break
-                values.update(parsed.values)
-                shown.append((f.label, parsed.text))
-        if not values:
-            if asking is not None:
-                asking.send_held(turn)
-            else:
-                await self.on_text(turn, rest)
-            return
+        for f in fields:
+            if f.id not in read:
+                continue
+            typed = read[f.id]  # a choice's button's writing when it is one («Chính quy»)
+            typed = next((c for c in f.suggestions if match_key(c) == match_key(typed)), typed)
+            try:
+                parsed = parse_answer(f, typed, form=turn.wiring.form, today=turn.today)
+            except AnswerError:
+                return False
+            if parsed.suggestion:  # a better writing to offer: typed one at a time
+                return False
+            values.update(parsed.values)
+            shown.append((f.label, parsed.text))
         screen = await self.write(turn, values)
         for name, value in shown:
             turn.note(t("line.stored", label=name, value=short(value)))
-        stored_row = screen.stored_row(turn) if isinstance(screen, RowQuestion) else None
+        stored = (screen.stored_row(turn) if isinstance(screen, RowQuestion) else None) or {}
         missing = [
-            f.label
-            for f in turn.structure.row_fields(item, stored_row or {}, self.code())
-            if f.required and not answered(f, stored_row or {})
+            f.label.lower()
+            for f in turn.structure.row_fields(item, stored, self.code())
+            if f.required and not answered(f, stored)
         ]
-        if missing:
-            turn.note(t("line.missing", labels="; ".join(m.lower() for m in missing)))
+        if missing and item.table is not None:  # a relative's many facts are asked as usual
+            turn.note(t("line.missing", labels="; ".join(missing)))
         if asking is not None:
             turn.conversation.screen = asking
             asking.send_held(turn)
@@ -148,6 +159,7 @@ class RowQuestion(Question):
             turn.nav.advance(screen)
         else:
             turn.nav.goto(screen, push=False)
+        return True
 
     def previous_row(self, turn: Turn) -> tuple[Row | None, str]:
         """The row before this one (a table's previous row, the previous relative) and how

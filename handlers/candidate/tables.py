@@ -107,9 +107,24 @@ class ColumnQuestion(RowQuestion):
         return self.next_field(turn) or RowsMenu(self.item)
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
-        if from_button or not await self._next_row_typed(turn, text):
+        if from_button or not (
+            await self._next_row_typed(turn, text) or await self._rest_of_line(turn, text)
+        ):
             # the base's named: a slotted dataclass has no zero-argument super()
             await RowQuestion.on_text(self, turn, text, from_button=from_button)
+
+    async def _rest_of_line(self, turn: Turn, text: str) -> bool:
+        """The rest of a row's line typed at one of its columns, its date typed before
+        ("Công nghệ thông tin tại Đại học Bách khoa Hà Nội, chính quy" at «Ngành học»): the
+        columns it names (two at least) stored. A date's question, or a line that begins
+        with a date, is read by :meth:`RowQuestion.answer_with_next`."""
+        first = self.table(turn).columns[0].kind
+        fdef = self.field_def(turn)
+        if self.suggestion or fdef is None or fdef.kind in _DATES:
+            return False
+        if split_line(first, text) is not None:
+            return False
+        return await self.read_line(turn, text, least=2)
 
     async def _next_row_typed(self, turn: Turn, text: str) -> bool:
         """The next row's line typed at this row's last question, an optional one ("9/2016 -
