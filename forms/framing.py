@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,15 @@ class _Column:
     ends: tuple[Phrase, ...] = ()
     capitalised: bool = False
     number: bool = False
+    #: names ("n …") and values ("v …") by their first word, folded: looked for at every cue
+    by_first: dict[str, tuple[Phrase, ...]] = field(default_factory=dict)
+
+    def named_at(self, r: _Reader, i: int) -> int | None:
+        """The end of one of the column's names typed at ``i``, or None."""
+        return r.first(i, self.by_first.get(f"n {r.tokens[i].folded}", ()))
+
+    def value_end(self, r: _Reader, i: int) -> int | None:
+        return r.first(i, self.by_first.get(f"v {r.tokens[i].folded}", ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +145,23 @@ def _joined(a: _Question, b: _Question) -> _Question:
     )
 
 
+def _column(table: dict[str, Any]) -> _Column:
+    names, values = _phrases(table.get("names", [])), _phrases(table.get("values", []))
+    by_first: dict[str, list[Phrase]] = {}
+    for tag, phrases in (("n", names), ("v", values)):
+        for phrase in phrases:  # longest first, as sorted
+            by_first.setdefault(f"{tag} {fold(phrase[0])}", []).append(phrase)
+    return _Column(
+        cues=_phrases(table.get("cues", [])),
+        names=names,
+        values=values,
+        ends=_phrases(table.get("ends", [])),
+        capitalised=table.get("capitalised", False),
+        number=table.get("number", False),
+        by_first={k: tuple(v) for k, v in by_first.items()},
+    )
+
+
 @cache
 def _frames() -> _Frames:
     data = tomllib.loads(_DATA.read_text(encoding="utf-8"))
@@ -162,17 +188,7 @@ def _frames() -> _Frames:
         number_words=tuple(data["number_words"]),
         kinds=kinds,
         fields=fields,
-        columns={
-            column: _Column(
-                cues=_phrases(table.get("cues", [])),
-                names=_phrases(table.get("names", [])),
-                values=_phrases(table.get("values", [])),
-                ends=_phrases(table.get("ends", [])),
-                capitalised=table.get("capitalised", False),
-                number=table.get("number", False),
-            )
-            for column, table in data.get("columns", {}).items()
-        },
+        columns={column: _column(table) for column, table in data.get("columns", {}).items()},
         lines={
             table_id: _Line(table["rest"], _phrases(table.get("labels", [])))
             for table_id, table in data.get("lines", {}).items()
@@ -385,6 +401,7 @@ def option_number(text: str) -> int | None:
 # --- the columns of a table's line ------------------------------------------------------------
 
 _PARTS = re.compile(r"[^,;]+")
+_FOLDED = re.compile(r"[a-z0-9]+")
 Piece = tuple[str | None, int, int]  # a column (None: no cue names it) and its tokens i–j
 Cued = tuple[str, int, int]  # a column, its value's first token, its end (-1: read on)
 
@@ -394,7 +411,7 @@ def _value_at(r: _Reader, i: int, column: _Column) -> int | None:
     if column.number:
         word = r.tokens[i].toned
         return i + 1 if len(word) == 4 and word.isdigit() else None
-    j = r.first(i, column.values)
+    j = column.value_end(r, i)
     if j is None or (column.capitalised and r.tokens[i].lower):
         return None
     return j
@@ -416,7 +433,7 @@ def _cue_at(r: _Reader, i: int, cues: Sequence[tuple[Phrase, str, _Column]]) -> 
         if (column.values or column.number) and (end := _value_at(r, j, column)) is not None:
             return name, j, end
         if column.names:
-            if r.first(j, column.names) is not None:
+            if column.named_at(r, j) is not None:
                 return name, j, _named_end(column, r)  # a school's, an authority's name
             continue
         if not (column.values or column.number):
@@ -431,19 +448,44 @@ def _bare_at(r: _Reader, i: int, cols: dict[str, _Column]) -> Cued | None:
         if column.values and _value_at(r, i, column) == len(r.tokens):
             return name, i, len(r.tokens)
     for name, column in cols.items():
-        if column.names and r.first(i, column.names) is not None:
+        if column.names and column.named_at(r, i) is not None:
             return name, i, _named_end(column, r)
     return None
 
 
-def _pieces(r: _Reader, cols: dict[str, _Column]) -> list[Piece]:
-    """A part of the line between commas, cut at its columns' cues."""
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """The columns asked of a table's line, their cues by first word, and the first words
+    (folded) any of their cues, names or values begins with: a line holding none is
+    returned at once (most answers typed at a column)."""
+
+    cols: dict[str, _Column]
+    cues: dict[str, tuple[tuple[Phrase, str, _Column], ...]]
+    openers: frozenset[str]
+
+
+@cache
+def _asked_columns(table: str, asked: tuple[str, ...]) -> _Asked | None:
     f = _frames()
-    cues = sorted(
-        ((cue, name, column) for name, column in cols.items() for cue in column.cues),
-        key=lambda c: len(c[0]),
-        reverse=True,
-    )
+    cols = {name: f.columns[name] for name in asked if name in f.columns}
+    if table not in f.lines or not cols:
+        return None
+    cues: dict[str, list[tuple[Phrase, str, _Column]]] = {}
+    openers: set[str] = set()
+    for name, column in cols.items():
+        for cue in column.cues:
+            cues.setdefault(fold(cue[0]), []).append((cue, name, column))
+        for phrase in (*column.cues, *column.names, *column.values):
+            openers.add(fold(phrase[0]))
+    by_length = {
+        k: tuple(sorted(v, key=lambda c: len(c[0]), reverse=True)) for k, v in cues.items()
+    }
+    return _Asked(cols, by_length, frozenset(openers))
+
+
+def _pieces(r: _Reader, asked: _Asked) -> list[Piece]:
+    """A part of the line between commas, cut at its columns' cues."""
+    f, cols = _frames(), asked.cols
     n = len(r.tokens)
     start = r.any_of(r.subject(0, f) or 0, f.heads)  # "em …", "dạ em …": no column's words
     out: list[Piece] = [(None, 0, start)] if start else []
@@ -458,7 +500,8 @@ def _pieces(r: _Reader, cols: dict[str, _Column]) -> list[Piece]:
         end = r.first(i, column.ends) if column is not None and i > opened else None
         # a name begun (a school's, an authority's) runs on to its end, past any cue
         named = column is not None and bool(column.names)
-        cue = None if end is not None or named else _cue_at(r, i, cues)
+        cues = asked.cues.get(r.tokens[i].folded, ())
+        cue = None if end is not None or named or not cues else _cue_at(r, i, cues)
         if end is None and cue is None:
             i += 1
             continue
@@ -499,10 +542,8 @@ def columns(text: str, table: str, asked: Sequence[str]) -> dict[str, str] | Non
     trường», «Hình thức học», «Văn bằng». The words no cue names go to the table's rest
     column, as the whole line did before. None — the line stays as typed — when no other
     column is read, or when a column is read twice or the rest column has no room."""
-    f = _frames()
-    line = f.lines.get(table)
-    cols = {name: f.columns[name] for name in asked if name in f.columns}
-    if line is None or not cols:
+    line, reading = _frames().lines.get(table), _asked_columns(table, tuple(asked))
+    if line is None or reading is None or reading.openers.isdisjoint(_FOLDED.findall(fold(text))):
         return None
     plain = not has_diacritics(text)
     found: dict[str, str] = {}
@@ -517,7 +558,7 @@ def columns(text: str, table: str, asked: Sequence[str]) -> dict[str, str] | Non
                 tokens = tokens[label:]
         if not tokens:
             continue
-        for name, i, j in _pieces(_Reader(tokens, plain), cols):
+        for name, i, j in _pieces(_Reader(tokens, plain), reading):
             if i >= j:
                 continue
             piece = text[tokens[i].start : tokens[j - 1].end].strip(" :-–—")
