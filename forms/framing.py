@@ -32,6 +32,7 @@ from forms.vn import fold, has_diacritics, tone_key
 __all__ = ["columns", "option_number", "unframe"]
 
 _DATA = Path(__file__).parent / "data" / "framing.toml"
+_COUNTRIES = Path(__file__).parent / "data" / "countries.toml"
 _TOKEN = re.compile(r"\S+")
 _EDGE = ".,;:!?…\"'«»()-–—"
 
@@ -146,15 +147,18 @@ def _joined(a: _Question, b: _Question) -> _Question:
 
 
 def _column(table: dict[str, Any]) -> _Column:
-    names, values = _phrases(table.get("names", [])), _phrases(table.get("values", []))
+    values = list(table.get("values", []))
+    if table.get("countries"):
+        values += tomllib.loads(_COUNTRIES.read_text(encoding="utf-8"))["names"]
+    names = _phrases(table.get("names", []))
     by_first: dict[str, list[Phrase]] = {}
-    for tag, phrases in (("n", names), ("v", values)):
+    for tag, phrases in (("n", names), ("v", _phrases(values))):
         for phrase in phrases:  # longest first, as sorted
             by_first.setdefault(f"{tag} {fold(phrase[0])}", []).append(phrase)
     return _Column(
         cues=_phrases(table.get("cues", [])),
         names=names,
-        values=values,
+        values=_phrases(values),
         ends=_phrases(table.get("ends", [])),
         capitalised=table.get("capitalised", False),
         number=table.get("number", False),
