@@ -29,7 +29,7 @@ from typing import Any
 from forms.memo import remembered
 from forms.vn import fold, has_diacritics, tone_key
 
-__all__ = ["columns", "option_number", "unframe"]
+__all__ = ["columns", "option_number", "polite_words", "unframe"]
 
 _DATA = Path(__file__).parent / "data" / "framing.toml"
 _COUNTRIES = Path(__file__).parent / "data" / "countries.toml"
@@ -111,6 +111,9 @@ class _Frames:
     fields: dict[str, _Question]
     columns: dict[str, _Column]
     lines: dict[str, _Line]
+    #: the polite words one at a time, folded (:func:`polite_words`)
+    plain_heads: frozenset[str]
+    plain_tails: frozenset[str]
     #: the first words (folded) a frame may begin with, and the last words (toned) a tail may
     #: end with: a text opening and ending otherwise — most answers — is returned at once
     openers: frozenset[str]
@@ -166,6 +169,11 @@ def _column(table: dict[str, Any]) -> _Column:
     )
 
 
+def _plain(phrases: tuple[Phrase, ...], chat: list[str]) -> frozenset[str]:
+    """The one-word ``phrases`` and the ``chat`` spellings, folded."""
+    return frozenset([fold(p[0]) for p in phrases if len(p) == 1] + [fold(w) for w in chat])
+
+
 @cache
 def _frames() -> _Frames:
     data = tomllib.loads(_DATA.read_text(encoding="utf-8"))
@@ -197,6 +205,8 @@ def _frames() -> _Frames:
             table_id: _Line(table["rest"], _phrases(table.get("labels", [])))
             for table_id, table in data.get("lines", {}).items()
         },
+        plain_heads=_plain(words["heads"], data["plain_heads"]),
+        plain_tails=_plain(words["tails"], data["plain_tails"]),
         openers=frozenset(fold(p[0]) for p in openings),
         closers=frozenset(p[-1] for p in words["tails"]),
     )
@@ -337,6 +347,14 @@ def _tail_start(r: _Reader, start: int, end: int) -> int | None:
         if i > start and lower and r.at(i, phrase) == end and r.taken(i, end):
             return i
     return None
+
+
+def polite_words() -> tuple[frozenset[str], frozenset[str]]:
+    """The polite words before and after a reply, one word each, folded ("da", "vang", "u";
+    "a", "nhe", "luon"): for the readers that take a reply word by word without its
+    diacritics, where the answer is one of a known set (a yes or no, a date, a statement)."""
+    f = _frames()
+    return f.plain_heads, f.plain_tails
 
 
 @remembered(maxsize=1024)

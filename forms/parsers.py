@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from forms import texts
-from forms.framing import unframe
+from forms.framing import polite_words, unframe
 from forms.memo import remembered
 from forms.vn import (
     VIETNAMESE_LETTERS,
@@ -148,9 +148,15 @@ def _is_placeholder(text: str) -> bool:
 # --- dates, months, periods ----------------------------------------------------------------
 
 _NUMBERS = re.compile(r"[0-9]+(?:[\s/.\-,]+[0-9]+)*")
+#: The polite words around a reply, folded (forms/data/framing.toml: "dạ chưa", "có nhé").
+_POLITE_HEAD, _POLITE_TAIL = polite_words()
 #: Words around a date or a year that say what it is, or are polite ("dạ", "ạ", "là"):
 #: "sinh ngày 15/8/1997 ạ", "năm sinh là 1973".
-_DATE_WORDS = re.compile(r"\b(?:ngay|mung|mong|thang|nam|sinh|vao|la|da|a|nhe|nha)\b")
+_DATE_WORDS = re.compile(
+    r"\b(?:ngay|mung|mong|thang|nam|sinh|vao|la|"
+    + "|".join(sorted(_POLITE_HEAD | _POLITE_TAIL))
+    + r")\b"
+)
 _MONTH_PREFIX = re.compile(r"\b(?:thang|th|t)\s*(?=[0-9])")
 _MONTH_WORDS = re.compile(r"\b(?:thang|nam)\b")
 
@@ -648,12 +654,9 @@ _NO_MORE = frozenset(
         "chua lap gia dinh", "doc than", "chua co gia dinh", "chua co vo", "chua co chong",
     }
 )  # fmt: skip
-_POLITE_HEAD = frozenset({"da", "vang", "u", "uh", "um"})  # "dạ chưa", "vâng, có"
 #: Chat spellings of "không" inside a longer reply ("ko xoa", "k can").
 _NO_SPELLINGS = {"ko": "khong", "k": "khong", "kg": "khong", "khg": "khong", "hok": "khong",
                  "hong": "khong", "hk": "khong", "kh": "khong"}  # fmt: skip
-#: "chưa ạ", "có nhé", "xóa đi", "dùng luôn"
-_POLITE_TAIL = frozenset({"a", "ah", "nha", "nhe", "nhen", "di", "luon", "het"})
 
 
 def parse_yes_no(s: str, *, yes: tuple[str, ...] = (), no: tuple[str, ...] = ()) -> bool:
