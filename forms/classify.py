@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
+from forms.framing import polite_words
 from forms.memo import remembered
 from forms.model import FieldDef, Kind
 from forms.parsers import UNKNOWN, ParseError, parse_yes_no
@@ -282,15 +283,13 @@ _OPENERS_TONED = ("hả", "hở", "ủa")
 #: with diacritics ("nhi" may be the name Nhi, "a" the name A).
 _CLOSERS = ("vậy", "sao", "gì", "nào", "không ạ", "chưa ạ", "ntn")
 _CLOSERS_TONED = ("hả", "hở", "nhỉ", "à", "thế")
-#: Polite or subject words before the meaning ("dạ em không biết ạ").
-_HEADS = frozenset(
-    {"da", "em", "e", "minh", "toi", "con", "chau", "cung", "that", "su", "thuc", "ra", "thi",
-     "voi", "anh", "chi", "a", "vang", "nhung", "ma", "tui", "t", "m"}
+#: Polite words (forms/data/framing.toml), subject and filler words before the meaning ("dạ
+#: em không biết ạ", "thật sự em không nhớ"), and after it ("không biết nữa", "quên rồi").
+_HEADS = polite_words()[0] | frozenset(
+    {"em", "e", "minh", "toi", "con", "chau", "cung", "that", "su", "thuc", "ra", "thi",
+     "voi", "anh", "chi", "nhung", "ma", "tui", "t", "m"}
 )  # fmt: skip
-_TAILS = frozenset(
-    {"a", "ah", "nha", "nhe", "nhen", "ha", "luon", "roi", "het", "ca", "nua", "lam", "da",
-     "di", "nhi", "ak"}
-)  # fmt: skip
+_TAILS = polite_words()[1] | frozenset({"ha", "roi", "ca", "nua", "lam", "da", "nhi"})
 #: Level words of an address: a text holding one is an address even if a place is named
 #: "La Gi" (thị xã La Gi) or a commune "Dân Chủ". Typed with diacritics they must agree
 #: ("quê quán" holds no "quận").

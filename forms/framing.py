@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -29,9 +29,10 @@ from typing import Any
 from forms.memo import remembered
 from forms.vn import fold, has_diacritics, tone_key
 
-__all__ = ["option_number", "unframe"]
+__all__ = ["columns", "option_number", "polite_words", "unframe"]
 
 _DATA = Path(__file__).parent / "data" / "framing.toml"
+_COUNTRIES = Path(__file__).parent / "data" / "countries.toml"
 _TOKEN = re.compile(r"\S+")
 _EDGE = ".,;:!?…\"'«»()-–—"
 
@@ -67,6 +68,35 @@ class _Question:
 
 
 @dataclass(frozen=True, slots=True)
+class _Column:
+    """How one column of a table's line is read (``[columns.ID]`` in framing.toml)."""
+
+    cues: tuple[Phrase, ...] = ()
+    names: tuple[Phrase, ...] = ()
+    values: tuple[Phrase, ...] = ()
+    ends: tuple[Phrase, ...] = ()
+    capitalised: bool = False
+    number: bool = False
+    #: names ("n …") and values ("v …") by their first word, folded: looked for at every cue
+    by_first: dict[str, tuple[Phrase, ...]] = field(default_factory=dict)
+
+    def named_at(self, r: _Reader, i: int) -> int | None:
+        """The end of one of the column's names typed at ``i``, or None."""
+        return r.first(i, self.by_first.get(f"n {r.tokens[i].folded}", ()))
+
+    def value_end(self, r: _Reader, i: int) -> int | None:
+        return r.first(i, self.by_first.get(f"v {r.tokens[i].folded}", ()))
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """A table's line: the column the words no cue names go to, the item's names."""
+
+    rest: str
+    labels: tuple[Phrase, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class _Frames:
     heads: tuple[Phrase, ...]
     times: tuple[Phrase, ...]
@@ -80,6 +110,11 @@ class _Frames:
     number_words: tuple[str, ...]  # "một" is 1
     kinds: dict[str, _Question]
     fields: dict[str, _Question]
+    columns: dict[str, _Column]
+    lines: dict[str, _Line]
+    #: the polite words one at a time, folded (:func:`polite_words`)
+    plain_heads: frozenset[str]
+    plain_tails: frozenset[str]
     #: the first words (folded) a frame may begin with, and the last words (toned) a tail may
     #: end with: a text opening and ending otherwise — most answers — is returned at once
     openers: frozenset[str]
@@ -117,6 +152,31 @@ def _joined(a: _Question, b: _Question) -> _Question:
     )
 
 
+def _column(table: dict[str, Any]) -> _Column:
+    values = list(table.get("values", []))
+    if table.get("countries"):
+        values += tomllib.loads(_COUNTRIES.read_text(encoding="utf-8"))["names"]
+    names = _phrases(table.get("names", []))
+    by_first: dict[str, list[Phrase]] = {}
+    for tag, phrases in (("n", names), ("v", _phrases(values))):
+        for phrase in phrases:  # longest first, as sorted
+            by_first.setdefault(f"{tag} {fold(phrase[0])}", []).append(phrase)
+    return _Column(
+        cues=_phrases(table.get("cues", [])),
+        names=names,
+        values=_phrases(values),
+        ends=_phrases(table.get("ends", [])),
+        capitalised=table.get("capitalised", False),
+        number=table.get("number", False),
+        by_first={k: tuple(v) for k, v in by_first.items()},
+    )
+
+
+def _plain(phrases: tuple[Phrase, ...], chat: list[str]) -> frozenset[str]:
+    """The one-word ``phrases`` and the ``chat`` spellings, folded."""
+    return frozenset([fold(p[0]) for p in phrases if len(p) == 1] + [fold(w) for w in chat])
+
+
 @cache
 def _frames() -> _Frames:
     data = tomllib.loads(_DATA.read_text(encoding="utf-8"))
@@ -143,6 +203,13 @@ def _frames() -> _Frames:
         number_words=tuple(data["number_words"]),
         kinds=kinds,
         fields=fields,
+        columns={column: _column(table) for column, table in data.get("columns", {}).items()},
+        lines={
+            table_id: _Line(table["rest"], _phrases(table.get("labels", [])))
+            for table_id, table in data.get("lines", {}).items()
+        },
+        plain_heads=_plain(words["heads"], data["plain_heads"]),
+        plain_tails=_plain(words["tails"], data["plain_tails"]),
         openers=frozenset(fold(p[0]) for p in openings),
         closers=frozenset(p[-1] for p in words["tails"]),
     )
@@ -296,6 +363,14 @@ def _tail_start(r: _Reader, start: int, end: int) -> int | None:
     return None
 
 
+def polite_words() -> tuple[frozenset[str], frozenset[str]]:
+    """The polite words before and after a reply, one word each, folded ("da", "vang", "u";
+    "a", "nhe", "luon"): for the readers that take a reply word by word without its
+    diacritics, where the answer is one of a known set (a yes or no, a date, a statement)."""
+    f = _frames()
+    return f.plain_heads, f.plain_tails
+
+
 @remembered(maxsize=1024)
 def unframe(text: str, kind: str, label: str = "", field: str = "") -> str:
     """``text`` without the words that frame the answer to a question of ``kind`` (a
@@ -371,3 +446,183 @@ def polite_only(text: str) -> bool:
             return False
         i += step
     return bool(words)
+
+
+# --- the columns of a table's line ------------------------------------------------------------
+
+_PARTS = re.compile(r"[^,;]+")
+_FOLDED = re.compile(r"[a-z0-9]+")
+Piece = tuple[str | None, int, int]  # a column (None: no cue names it) and its tokens i–j
+Cued = tuple[str, int, int]  # a column, its value's first token, its end (-1: read on)
+
+
+def _value_at(r: _Reader, i: int, column: _Column) -> int | None:
+    """The end of one of ``column``'s whole values typed at ``i``, or None."""
+    if column.number:
+        word = r.tokens[i].toned
+        return i + 1 if len(word) == 4 and word.isdigit() else None
+    j = column.value_end(r, i)
+    if j is None or (column.capitalised and r.tokens[i].lower):
+        return None
+    return j
+
+
+def _named_end(column: _Column, r: _Reader) -> int:
+    """Where a value begun by one of ``column``'s names ends: at the comma, or at one of its
+    ends (-1: read on)."""
+    return -1 if column.ends else len(r.tokens)
+
+
+def _cue_at(r: _Reader, i: int, cues: Sequence[tuple[Phrase, str, _Column]]) -> Cued | None:
+    """A column's cue typed at ``i`` and the value it introduces: (column, value's start, its
+    end, or -1 where it runs on to the next cue)."""
+    for cue, name, column in cues:
+        j = r.at(i, cue)
+        if j is None or j >= len(r.tokens):
+            continue
+        if (column.values or column.number) and (end := _value_at(r, j, column)) is not None:
+            return name, j, end
+        if column.names:
+            if column.named_at(r, j) is not None:
+                return name, j, _named_end(column, r)  # a school's, an authority's name
+            continue
+        if not (column.values or column.number):
+            return name, j, -1
+    return None
+
+
+def _bare_at(r: _Reader, i: int, cols: dict[str, _Column]) -> Cued | None:
+    """A value at the head of a part of the line, without a cue: a whole value alone
+    («chính quy», «Nhật Bản»), or one of a column's names, to the comma («Đại học …»)."""
+    for name, column in cols.items():
+        if column.values and _value_at(r, i, column) == len(r.tokens):
+            return name, i, len(r.tokens)
+    for name, column in cols.items():
+        if column.names and column.named_at(r, i) is not None:
+            return name, i, _named_end(column, r)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """The columns asked of a table's line, their cues by first word, and the first words
+    (folded) any of their cues, names or values begins with: a line holding none is
+    returned at once (most answers typed at a column)."""
+
+    cols: dict[str, _Column]
+    cues: dict[str, tuple[tuple[Phrase, str, _Column], ...]]
+    openers: frozenset[str]
+
+
+@cache
+def _asked_columns(table: str, asked: tuple[str, ...]) -> _Asked | None:
+    f = _frames()
+    cols = {name: f.columns[name] for name in asked if name in f.columns}
+    if table not in f.lines or not cols:
+        return None
+    cues: dict[str, list[tuple[Phrase, str, _Column]]] = {}
+    openers: set[str] = set()
+    for name, column in cols.items():
+        for cue in column.cues:
+            cues.setdefault(fold(cue[0]), []).append((cue, name, column))
+        for phrase in (*column.cues, *column.names, *column.values):
+            openers.add(fold(phrase[0]))
+    by_length = {
+        k: tuple(sorted(v, key=lambda c: len(c[0]), reverse=True)) for k, v in cues.items()
+    }
+    return _Asked(cols, by_length, frozenset(openers))
+
+
+def _pieces(r: _Reader, asked: _Asked) -> list[Piece]:
+    """A part of the line between commas, cut at its columns' cues."""
+    f, cols = _frames(), asked.cols
+    n = len(r.tokens)
+    start = r.any_of(r.subject(0, f) or 0, f.heads)  # "em …", "dạ em …": no column's words
+    out: list[Piece] = [(None, 0, start)] if start else []
+    i, opened, name = start, start, None  # the piece being read, and its column
+    bare = _bare_at(r, start, cols) if start < n else None
+    if bare is not None:
+        if bare[2] != -1:
+            return [*out, bare]
+        name = bare[0]
+    while i < n:
+        column = cols[name] if name is not None else None
+        end = r.first(i, column.ends) if column is not None and i > opened else None
+        # a name begun (a school's, an authority's) runs on to its end, past any cue
+        named = column is not None and bool(column.names)
+        cues = asked.cues.get(r.tokens[i].folded, ())
+        cue = None if end is not None or named or not cues else _cue_at(r, i, cues)
+        if end is None and cue is None:
+            i += 1
+            continue
+        if i > opened:
+            out.append((name, opened, i))
+        if end is not None:
+            i, opened, name = end, end, None
+            continue
+        assert cue is not None
+        cued, value, stop = cue
+        name = cued
+        if stop == -1:
+            i = opened = value
+            if cols[cued].names:
+                i += 1  # its name's first word is no end
+            continue
+        out.append((name, value, stop))
+        i, opened, name = stop, stop, None
+    if opened < n:
+        out.append((name, opened, n))
+    return out
+
+
+def _only_frame(tokens: list[_Token]) -> bool:
+    """Whether ``tokens`` are only polite words and a speaker ("em", "dạ em", "ạ")."""
+    f = _frames()
+    r = _Reader(tokens, False)
+    i = r.any_of(r.any_of(0, f.heads), f.speakers)
+    while i < len(tokens) and (j := r.first(i, f.tails + f.times + f.heads)) is not None:
+        i = j
+    return i == len(tokens)
+
+
+def columns(text: str, table: str, asked: Sequence[str]) -> dict[str, str] | None:
+    """The columns ``asked`` (a row's unanswered ones, in order) of a line of ``table`` typed
+    whole, read from their cue words (``[columns]`` in framing.toml): "học ngành Công nghệ
+    thông tin tại Đại học Bách khoa Hà Nội, chính quy, bằng kỹ sư" → «Ngành học», «Tên
+    trường», «Hình thức học», «Văn bằng». The words no cue names go to the table's rest
+    column, as the whole line did before. None — the line stays as typed — when no other
+    column is read, or when a column is read twice or the rest column has no room."""
+    line, reading = _frames().lines.get(table), _asked_columns(table, tuple(asked))
+    if line is None or reading is None or reading.openers.isdisjoint(_FOLDED.findall(fold(text))):
+        return None
+    plain = not has_diacritics(text)
+    found: dict[str, str] = {}
+    left: list[str] = []
+    for n, part in enumerate(_PARTS.finditer(text)):
+        tokens = [replace(t, start=t.start + part.start(), end=t.end + part.start())
+                  for t in _tokens(part.group())]  # fmt: skip
+        if n == 0:
+            r = _Reader(tokens, plain)
+            label = r.first(0, line.labels)
+            if label is not None and r.colon_before(label):  # "khen thưởng: …"
+                tokens = tokens[label:]
+        if not tokens:
+            continue
+        for name, i, j in _pieces(_Reader(tokens, plain), reading):
+            if i >= j:
+                continue
+            piece = text[tokens[i].start : tokens[j - 1].end].strip(" :-–—")
+            if name is None:
+                if not _only_frame(tokens[i:j]):
+                    left.append(piece)
+            elif name in found:
+                return None  # two schools, two countries: not sure which
+            else:
+                found[name] = piece
+    if not found:
+        return None
+    if left:
+        if line.rest not in asked or line.rest in found:
+            return None  # the rest column read from a cue too: where would the words go?
+        found[line.rest] = ", ".join(left)
+    return {name: found[name] for name in asked if name in found}

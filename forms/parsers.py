@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from forms import texts
-from forms.framing import polite_only, unframe
+from forms.framing import polite_only, polite_words, unframe
 from forms.memo import remembered
 from forms.vn import (
     VIETNAMESE_LETTERS,
@@ -148,9 +148,15 @@ def _is_placeholder(text: str) -> bool:
 # --- dates, months, periods ----------------------------------------------------------------
 
 _NUMBERS = re.compile(r"[0-9]+(?:[\s/.\-,]+[0-9]+)*")
+#: The polite words around a reply, folded (forms/data/framing.toml: "dạ chưa", "có nhé").
+_POLITE_HEAD, _POLITE_TAIL = polite_words()
 #: Words around a date or a year that say what it is, or are polite ("dạ", "ạ", "là"):
 #: "sinh ngày 15/8/1997 ạ", "năm sinh là 1973".
-_DATE_WORDS = re.compile(r"\b(?:ngay|mung|mong|thang|nam|sinh|vao|la|da|a|nhe|nha)\b")
+_DATE_WORDS = re.compile(
+    r"\b(?:ngay|mung|mong|thang|nam|sinh|vao|la|"
+    + "|".join(sorted(_POLITE_HEAD | _POLITE_TAIL))
+    + r")\b"
+)
 _MONTH_PREFIX = re.compile(r"\b(?:thang|th|t)\s*(?=[0-9])")
 _MONTH_WORDS = re.compile(r"\b(?:thang|nam)\b")
 #: Months named in words, as formal Vietnamese writes them ("tháng Ba", "tháng Giêng",
@@ -507,6 +513,34 @@ def split_period(s: str) -> tuple[str, str] | None:
     return text[: head.end()].strip(), rest
 
 
+#: A month at the head of a line ("6/2020 khiển trách …", "tháng 12/2020: …"), or a year alone
+#: ("năm 2019 được … tặng bằng khen": the month question says what is missing), or a month
+#: after the line's last comma ("giấy khen của Giám đốc Sở, 12/2020").
+_WHEN_HEAD = re.compile(rf"\s*(?:{_MONTH_HEAD}|nam\s+\d{{4}})(?![\w/])")
+_WHEN_TAIL = re.compile(rf"[,;(]\s*(?:vao\s+)?{_MONTH_HEAD}\s*\)?\s*[.]?\s*$")
+
+
+def split_month(s: str) -> tuple[str, str] | None:
+    """The month of a line that names one (an award's, a discipline's: :data:`_WHEN_HEAD`,
+    :data:`_WHEN_TAIL`) and the words around it; None for any other text, a month alone
+    included. As :func:`split_period`, the month's shape only: :func:`parse_month` reads it."""
+    text = s.strip()
+    folded = fold(text)
+    if len(folded) != len(text):
+        return None
+    head = _WHEN_HEAD.match(folded)
+    if head is not None:
+        when, rest = text[: head.end()].strip(), text[head.end() :].lstrip(_HEAD_GAP)
+    elif (tail := _WHEN_TAIL.search(folded)) is not None:
+        when = text[tail.start() :].strip(" \t,;().")
+        rest = text[: tail.start()].rstrip(_HEAD_GAP)
+    else:
+        return None
+    if not any(ch.isalpha() for ch in rest):
+        return None
+    return when, rest
+
+
 def starts_with_period(s: str) -> bool:
     """A period alone ("9/2013 - 6/2016") or at the head of a line (:func:`split_period`):
     what a timeline's row begins with."""
@@ -678,12 +712,9 @@ _NO_MORE = frozenset(
         "chua lap gia dinh", "doc than", "chua co gia dinh", "chua co vo", "chua co chong",
     }
 )  # fmt: skip
-_POLITE_HEAD = frozenset({"da", "vang", "u", "uh", "um"})  # "dạ chưa", "vâng, có"
 #: Chat spellings of "không" inside a longer reply ("ko xoa", "k can").
 _NO_SPELLINGS = {"ko": "khong", "k": "khong", "kg": "khong", "khg": "khong", "hok": "khong",
                  "hong": "khong", "hk": "khong", "kh": "khong"}  # fmt: skip
-#: "chưa ạ", "có nhé", "xóa đi", "dùng luôn"
-_POLITE_TAIL = frozenset({"a", "ah", "nha", "nhe", "nhen", "di", "luon", "het"})
 
 
 def parse_yes_no(s: str, *, yes: tuple[str, ...] = (), no: tuple[str, ...] = ()) -> bool:

@@ -388,6 +388,7 @@ CONSTANT_CACHES = frozenset(
         "forms.definition.load_form",
         "forms.diacritics._dictionary",
         "forms.framing._asked",  # by a form's kind, label and field id
+        "forms.framing._asked_columns",  # by a table's id and its columns' ids
         "forms.framing._frames",  # forms/data/framing.toml
         "forms.document.cover._photo_box",
         "forms.document.package._template",

@@ -9,8 +9,12 @@ import pytest
 
 from forms import parsers as p
 from forms import vn
-from forms.parsers import Month, ParseError, Period
+from forms.classify import Verdict, classify
+from forms.framing import polite_words
+from forms.model import Kind
+from forms.parsers import Month, ParseError, Period, parse_date, parse_year, parse_yes_no
 from forms.texts import TEMPLATES_DIR
+from handlers.candidate.texts import loop_reply
 
 
 def error_key(fn, text: str) -> str:
@@ -509,3 +513,22 @@ def test_messages_never_echo_user_text():
     with pytest.raises(ParseError) as info:
         p.parse_date("<b>15/8/97</b> & x")
     assert "<b>" not in info.value.message and "&" not in info.value.message
+
+
+@pytest.mark.parametrize("head", sorted(polite_words()[0]))
+def test_a_polite_head_is_read_alike_by_every_reader(head: str) -> None:
+    """The polite words are declared once (forms/data/framing.toml): each one before a reply
+    is taken off by the yes/no, date, year and "không biết" readers alike — "thưa có",
+    "vâng 15/8/1997" typed without diacritics were refused where "dạ có" was read."""
+    assert parse_yes_no(f"{head} co") is True
+    assert parse_date(f"{head} 15/8/1997") == dt.date(1997, 8, 15)
+    assert parse_year(f"{head} 1973") == 1973
+    assert classify(f"{head} khong biet", Kind.TEXT).verdict is Verdict.I_DONT_KNOW
+
+
+@pytest.mark.parametrize("tail", sorted(polite_words()[1]))
+def test_a_polite_tail_is_read_alike_by_every_reader(tail: str) -> None:
+    assert parse_yes_no(f"khong {tail}") is False
+    assert parse_date(f"15/8/1997 {tail}") == dt.date(1997, 8, 15)
+    assert classify(f"khong biet {tail}", Kind.TEXT).verdict is Verdict.I_DONT_KNOW
+    assert loop_reply(f"khong {tail}", adding=True) == "done"

@@ -4,6 +4,7 @@ plausible birth years, hometowns and political-standard signals (X11–X15, X18,
 from __future__ import annotations
 
 import re
+import tomllib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from forms.checks.core import ERROR, RELATIVES, WARNING, Ctx, Flag, Severity, ms
 from forms.definition import load_form
 from forms.dossier import Dossier, Row
 from forms.model import FieldDef, FormDef, Kind, Relation
+from forms.parsers import DATA_DIR
 
 #: The relative's yes/no facts that open further facts (X12 checks the facts of death, X15
 #: those of a party member; X11 checks the rest). Which facts they open is the form's.
@@ -429,16 +431,10 @@ def x13_years(ctx: Ctx) -> Iterator[Flag]:
 #: Countries where Vietnamese relatives often live or work (folded). A residence whose LAST
 #: part is one of them is abroad; matching only the last part keeps "Trường ĐH Y" (Ý),
 #: "Tiếng Anh" or a relative named Nga or Đức from looking foreign.
-_COUNTRY_NAMES = (
-    "Hàn Quốc|Nhật Bản|Nhật|Đài Loan|Trung Quốc|Hồng Kông|Ma Cao|Hoa Kỳ|Mỹ|Canada|Úc|Australia|"
-    "New Zealand|Anh|Vương quốc Anh|Pháp|Đức|Nga|Liên bang Nga|Séc|Cộng hòa Séc|Ba Lan|Hungary|"
-    "Bulgaria|Romania|Ukraina|Ý|Italia|Tây Ban Nha|Bồ Đào Nha|Hà Lan|Bỉ|Thụy Sĩ|Thụy Điển|"
-    "Na Uy|Đan Mạch|Phần Lan|Áo|Lào|Campuchia|Thái Lan|Malaysia|Singapore|Indonesia|"
-    "Philippines|Myanmar|Ấn Độ|Ả Rập Xê Út|Saudi Arabia|Qatar|UAE|Dubai|Israel|Angola|Algeria|"
-    "Nam Phi|Brazil|Cuba|Mexico|Kuwait|Đông Timor|Mông Cổ|Slovakia|Hy Lạp|Thổ Nhĩ Kỳ|Ai Cập|"
-    "Mozambique|Venezuela|Argentina|Chile"
-)
-_COUNTRIES = frozenset(vn.match_key(c) for c in _COUNTRY_NAMES.split("|"))
+_COUNTRY_NAMES: tuple[str, ...] = tuple(
+    tomllib.loads((DATA_DIR / "countries.toml").read_text(encoding="utf-8"))["names"]
+)  # forms/data/countries.toml
+_COUNTRIES = frozenset(vn.match_key(c) for c in _COUNTRY_NAMES)
 _WORLD = ("nuoc ngoai", "hai ngoai")
 _PARTS = re.compile(r"[,;]")
 #: How a country's name is often preceded: "CHLB Đức", "Cộng hòa Liên bang Đức", "nước Nhật".
@@ -450,7 +446,7 @@ _STATE_WORDS = re.compile(
 _LAST_BIT = re.compile(r"\s+[-–—/]\s+|\s*[–—]\s*")
 
 
-_COUNTRY_WRITTEN = {vn.match_key(c): c for c in _COUNTRY_NAMES.split("|")}
+_COUNTRY_WRITTEN = {vn.match_key(c): c for c in _COUNTRY_NAMES}
 
 
 def country_keys() -> frozenset[str]:

@@ -8,13 +8,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from forms import parsers
 from forms.model import Kind
 from forms.texts import message, render_filled
 from handlers.candidate.actions import NO, YES
 from handlers.candidate.core import Confirm, Screen, Shown, Turn, on
 from handlers.candidate.intent import read
-from handlers.candidate.loops import LoopMenu
+from handlers.candidate.loops import LoopMenu, begins_row
 from handlers.candidate.questions import nav_buttons
 from handlers.candidate.structure import NO as ANSWER_NO
 from handlers.candidate.structure import YES as ANSWER_YES
@@ -92,9 +91,7 @@ class Gate(Screen):
         """The item's first row typed instead of «Có» ("3/2019 - 9/2019 học tiếng Nhật tại
         Nhật Bản" to "…đi nước ngoài chưa?"): «Có», and the line begins the table."""
         table = turn.structure.item(self.item).table
-        if table is None or table.columns[0].kind is not Kind.PERIOD:
-            return False
-        if not parsers.starts_with_period(text):
+        if table is None or not begins_row(table.columns[0].kind, text):
             return False
         held = await turn.hold_next(self.answer(turn, True))
         if isinstance(held, LoopMenu):

@@ -12,7 +12,9 @@ from typing import ClassVar, Literal
 from forms import parsers
 from forms.checks import Flag
 from forms.dossier import Row
+from forms.framing import columns
 from forms.model import FieldDef, ItemDef, Kind
+from forms.vn import match_key
 from handlers.candidate.actions import (
     BACK,
     DELETE_PICK,
@@ -23,16 +25,19 @@ from handlers.candidate.actions import (
     HELP,
     RowIndex,
 )
+from handlers.candidate.answers import AnswerError, parse_answer
 from handlers.candidate.core import Screen, Shown, Turn, on
 from handlers.candidate.erasing import Lost, lost_in_row
 from handlers.candidate.flags import field_flags
 from handlers.candidate.questions import Question
 from handlers.candidate.shortcuts import Copy, address_above_in_row
+from handlers.candidate.structure import answered
 from handlers.candidate.summaries import relative_summary, row_summary
-from handlers.candidate.texts import label, loop_reply, t
+from handlers.candidate.texts import label, loop_reply, short, t
 from handlers.events import Button
 
 REVISIT = "revisit"  # the address's last word for a row opened to be changed
+RELATIVES_LINE = "relatives"  # a relative's line in framing.toml's [lines]
 
 
 class RowQuestion(Question):
@@ -64,24 +69,96 @@ class RowQuestion(Question):
         return self.stored_row(turn) or {}
 
     async def answer_with_next(self, turn: Turn, fdef: FieldDef, text: str) -> bool:
-        """A period typed with the rest of its row, as a line of the booklet reads ("từ 9/2013
-        đến 6/2016 học THPT Lê Lợi, Hà Nội"): the period stored, and the rest read as the
-        answer to the row's next question, as if typed one after the other."""
-        split = parsers.split_period(text) if fdef.kind is Kind.PERIOD else None
+        """A row's date typed with the rest of its line, as the booklet's table reads ("từ
+        9/2013 đến 6/2016 học THPT Lê Lợi, Hà Nội", "giấy khen của Giám đốc Sở, 12/2020"):
+        the date stored, and the rest read column by column (:meth:`on_line`). A line that
+        is no answer here but names several columns ("Nguyễn Văn Bình, sinh năm 1965, làm
+        ruộng" at a relative's name) is read so too."""
+        split = split_line(fdef.kind, text)
         if split is None:
-            return False
-        period, rest = split
-        held = await turn.hold_next(self.on_text(turn, period))
+            return await self.read_line(turn, text, least=2)
+        when, rest = split
+        held = await turn.hold_next(self.on_text(turn, when))
         if held is None:
             return True
-        if (
-            isinstance(held, RowQuestion)
-            and (held.item, held.row_index) == (self.item, self.row_index)
-            and held.field_id != self.field_id
-        ):
-            await held.on_text(turn, rest)
-        else:  # the period was refused, or led elsewhere: that screen, as it would have been
+        if not isinstance(held, RowQuestion) or (held.item, held.row_index) != (
+            self.item,
+            self.row_index,
+        ):  # the date led elsewhere: that screen, as it would have been
             held.send_held(turn)
+        elif held.field_id != self.field_id:
+            await held.on_line(turn, rest)
+        elif fdef.kind is Kind.MONTH:
+            # a year without its month ("năm 2019 được … tặng bằng khen"): the line's other
+            # columns are kept, the month asked again with what is wrong with it
+            await held.on_line(turn, rest, asking=held)
+        else:  # a period refused: asked again, the line not stored (a new row stays empty)
+            held.send_held(turn)
+        return True
+
+    async def on_line(self, turn: Turn, rest: str, *, asking: Screen | None = None) -> None:
+        """The rest of a row's line after its date (:meth:`read_line`); a rest no cue names
+        is this question's answer, as it always was."""
+        if await self.read_line(turn, rest, asking=asking):
+            return
+        if asking is not None:
+            asking.send_held(turn)
+        else:
+            await self.on_text(turn, rest)
+
+    async def read_line(
+        self, turn: Turn, text: str, *, least: int = 1, asking: Screen | None = None
+    ) -> bool:
+        """Whether ``text`` named at least ``least`` of the row's unanswered columns by their
+        cue words (forms.framing.columns: «ngành …», «tại Đại học …», «chính quy», «bằng kỹ
+        sư», «sinh năm …»): then each is stored and shown back, and only the columns still
+        missing are asked (or ``asking``). Nothing is stored when any of them is no valid
+        answer or has a better writing to offer: the line is then read as it always was."""
+        if self.revisiting_row:
+            return False
+        item, row = self.item_def(turn), self.stored_row(turn) or {}
+        fields = [
+            f
+            for f in turn.structure.row_fields(item, row, self.code())
+            if not answered(f, row) and f.kind not in (Kind.PERIOD, Kind.MONTH)
+        ]
+        key = item.table.id if item.table is not None else RELATIVES_LINE
+        read = columns(text, key, [f.id for f in fields]) or {}
+        if len(read) < least:
+            return False
+        values: dict[str, str] = {}
+        shown: list[tuple[str, str]] = []
+        for f in fields:
+            if f.id not in read:
+                continue
+            typed = read[f.id]  # a choice's button's writing when it is one («Chính quy»)
+            typed = next((c for c in f.suggestions if match_key(c) == match_key(typed)), typed)
+            try:
+                parsed = parse_answer(f, typed, form=turn.wiring.form, today=turn.today)
+            except AnswerError:
+                return False
+            if parsed.suggestion:  # a better writing to offer: typed one at a time
+                return False
+            values.update(parsed.values)
+            shown.append((f.label, parsed.text))
+        screen = await self.write(turn, values)
+        for name, value in shown:
+            turn.note(t("line.stored", label=name, value=short(value)))
+        stored = (screen.stored_row(turn) if isinstance(screen, RowQuestion) else None) or {}
+        missing = [
+            f.label.lower()
+            for f in turn.structure.row_fields(item, stored, self.code())
+            if f.required and not answered(f, stored)
+        ]
+        if missing and item.table is not None:  # a relative's many facts are asked as usual
+            turn.note(t("line.missing", labels="; ".join(missing)))
+        if asking is not None:
+            turn.conversation.screen = asking
+            asking.send_held(turn)
+        elif self.field_id in values:
+            turn.nav.advance(screen)
+        else:
+            turn.nav.goto(screen, push=False)
         return True
 
     def previous_row(self, turn: Turn) -> tuple[Row | None, str]:
@@ -272,6 +349,23 @@ class Pick(Screen):
             else range(len(d.relatives))
         )
         return [(i, relative_summary(turn, item, d.relatives[i])) for i in indices]
+
+
+def split_line(kind: Kind, text: str) -> tuple[str, str] | None:
+    """A row's date (a period, a month) typed with the rest of its line, and that rest."""
+    if kind is Kind.PERIOD:
+        return parsers.split_period(text)
+    if kind is Kind.MONTH:
+        return parsers.split_month(text)
+    return None
+
+
+def begins_row(kind: Kind, text: str) -> bool:
+    """Whether ``text`` may begin a row whose first column is of ``kind``: its date, alone
+    or with the rest of the line (a trip's period, an award's month)."""
+    if kind is Kind.PERIOD:
+        return parsers.starts_with_period(text)
+    return split_line(kind, text) is not None
 
 
 def back_and_help(seq: int, *, explain: bool) -> list[Button]:

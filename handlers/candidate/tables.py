@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from forms import parsers
 from forms.classify import Reading
 from forms.dossier import Row
 from forms.model import FieldDef, Kind, TableDef
@@ -17,13 +16,23 @@ from forms.texts import render
 from handlers.candidate.actions import ADD, DONE
 from handlers.candidate.core import Screen, Shown, Turn, on
 from handlers.candidate.flags import item_flags, show_flags
-from handlers.candidate.loops import REVISIT, LoopMenu, RowQuestion, back_and_help
+from handlers.candidate.loops import (
+    REVISIT,
+    LoopMenu,
+    RowQuestion,
+    back_and_help,
+    begins_row,
+    split_line,
+)
 from handlers.candidate.questions import Question, passing
 from handlers.candidate.structure import table_key
 from handlers.candidate.summaries import header, row_summary
 from handlers.candidate.texts import first_sentence, short, t
 from handlers.events import Button
 from storage.core import Change
+
+#: The kinds of a row's date: a line typed whole begins (or ends) with one.
+_DATES = (Kind.PERIOD, Kind.MONTH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +107,24 @@ class ColumnQuestion(RowQuestion):
         return self.next_field(turn) or RowsMenu(self.item)
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
-        if from_button or not await self._next_row_typed(turn, text):
+        if from_button or not (
+            await self._next_row_typed(turn, text) or await self._rest_of_line(turn, text)
+        ):
             # the base's named: a slotted dataclass has no zero-argument super()
             await RowQuestion.on_text(self, turn, text, from_button=from_button)
+
+    async def _rest_of_line(self, turn: Turn, text: str) -> bool:
+        """The rest of a row's line typed at one of its columns, its date typed before
+        ("Công nghệ thông tin tại Đại học Bách khoa Hà Nội, chính quy" at «Ngành học»): the
+        columns it names (two at least) stored. A date's question, or a line that begins
+        with a date, is read by :meth:`RowQuestion.answer_with_next`."""
+        first = self.table(turn).columns[0].kind
+        fdef = self.field_def(turn)
+        if self.suggestion or fdef is None or fdef.kind in _DATES:
+            return False
+        if split_line(first, text) is not None:
+            return False
+        return await self.read_line(turn, text, least=2)
 
     async def _next_row_typed(self, turn: Turn, text: str) -> bool:
         """The next row's line typed at this row's last question, an optional one ("9/2016 -
@@ -110,10 +134,10 @@ class ColumnQuestion(RowQuestion):
             self.revisit
             or fdef is None
             or fdef.required
-            or fdef.kind is Kind.PERIOD
-            or self.table(turn).columns[0].kind is not Kind.PERIOD
+            or fdef.kind in _DATES
+            or self.table(turn).columns[0].kind not in _DATES
             or self.next_field(turn) is not None
-            or parsers.split_period(text) is None
+            or split_line(self.table(turn).columns[0].kind, text) is None
         ):
             return False
         held = await turn.hold_next(self.skip(turn, None))
@@ -200,9 +224,7 @@ class RowsMenu(LoopMenu):
     async def typed_row(self, turn: Turn, text: str) -> bool:
         """A row typed at the menu instead of tapping «Thêm» ("từ 9/2013 đến 6/2016 học THPT
         Lê Lợi"): a new row, its first question answered with ``text``."""
-        if self.table(turn).columns[0].kind is not Kind.PERIOD or not parsers.starts_with_period(
-            text
-        ):
+        if not begins_row(self.table(turn).columns[0].kind, text):
             return False
         held = await turn.hold_next(self.add(turn, None))
         if held is not None:

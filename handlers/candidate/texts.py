@@ -9,6 +9,7 @@ from typing import Any
 from forms import parsers
 from forms.classify import read_yes_no
 from forms.dossier import Dossier
+from forms.framing import polite_words
 from forms.model import FieldDef, Kind
 from forms.texts import message
 from forms.vn import fold, match_key
@@ -108,7 +109,7 @@ _LOOP_ADD = frozenset(
 _NO_SPELLINGS = {
     "ko": "khong", "k": "khong", "kg": "khong", "hok": "khong", "hong": "khong", "r": "roi",
 }  # fmt: skip
-_TAILS = frozenset({"a", "nha", "nhe", "roi a", "ak"})
+_TAILS = polite_words()[1] | {"roi a"}  # forms/data/framing.toml, and "rồi ạ"
 
 
 def loop_reply(text: str, *, adding: bool, any_yes: bool = False) -> str:

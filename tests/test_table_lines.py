@@ -1,0 +1,224 @@
+"""A row of a multi-column table typed as one line, as the booklet's table reads (session 10,
+tried through the console): "từ 9/2016 đến 6/2020 em học ngành Công nghệ thông tin tại Đại học
+Bách khoa Hà Nội, chính quy, bằng kỹ sư" at (17) had its period read and the whole rest stored
+as «Ngành học», then the school, the form and the degree asked again; a trip's country at (18)
+stayed in «Nội dung đi»; an award's or a discipline's line at (19)/(20) was refused at the
+yes/no gate ("trả lời «có» hoặc «không»"). Each column is now read from its cue words
+(forms/data/framing.toml ``[columns]``), stored, shown back, and only the missing ones asked."""
+
+from __future__ import annotations
+
+import pytest
+
+from forms.framing import columns
+from forms.parsers import split_month
+from handlers.router import Router
+from tests.chat_client import ChatClient
+from tests.test_conversation import consented, dossier
+from tests.test_honest_conversation import router
+
+__all__ = ["router"]
+
+TRAINING = ["nganh", "truong", "hinh_thuc", "van_bang"]
+TRIP = ["noi_dung", "nuoc", "co_quan"]
+AWARD = ["ly_do_hinh_thuc", "cap_quyet_dinh"]
+
+
+async def at_item(router: Router, item: int) -> ChatClient:
+    client = await consented(router)
+    await client.send("TRẦN MINH KHOA")
+    await client.send(f"/sua {item}")
+    return client
+
+
+async def test_a_training_line_typed_whole_fills_every_column(router: Router) -> None:
+    client = await at_item(router, 17)
+    line = (
+        "từ 9/2016 đến 6/2020 em học ngành Công nghệ thông tin tại Đại học Bách khoa Hà Nội, "
+        "chính quy, bằng kỹ sư"
+    )
+    said = client.texts(await client.send(line))
+    assert "Đã ghi: 09/2016 - 06/2020" in said
+    assert "Đã ghi «Ngành học hoặc tên lớp học»: Công nghệ thông tin" in said
+    assert "Đã ghi «Tên trường, cấp phụ trách»: Đại học Bách khoa Hà Nội" in said
+    assert "Đã ghi «Hình thức học»: Chính quy\nĐã ghi «Văn bằng, chứng chỉ»: Bằng kỹ sư" in said
+    assert "Tên trường hoặc cơ sở đào tạo" not in said  # nothing asked again: the menu
+    assert "Thêm lớp học khác" in said
+    rows = (await dossier(router, client)).rows("dao_tao")
+    assert rows == [
+        {"tu": "09/2016", "den": "06/2020", "nganh": "Công nghệ thông tin",
+         "truong": "Đại học Bách khoa Hà Nội", "hinh_thuc": "Chính quy", "van_bang": "Bằng kỹ sư"}
+    ]  # fmt: skip
+
+
+async def test_only_the_missing_columns_are_asked(router: Router) -> None:
+    """A school named «Trường Chính trị tỉnh» is a school, not a form of study: the form and
+    the degree are asked, one after the other."""
+    client = await at_item(router, 17)
+    said = client.texts(
+        await client.send(
+            "9/2022 - 11/2022 học lớp trung cấp lý luận chính trị tại Trường Chính trị tỉnh"
+        )
+    )
+    assert "Đã ghi «Ngành học hoặc tên lớp học»: trung cấp lý luận chính trị" in said
+    assert "Đã ghi «Tên trường, cấp phụ trách»: Trường Chính trị tỉnh" in said
+    assert "Còn thiếu: hình thức học; văn bằng, chứng chỉ" in said
+    assert "Hình thức học?" in said
+    said = client.texts(await client.send("tập trung"))
+    assert "Văn bằng, chứng chỉ, trình độ được cấp?" in said
+    await client.send("Bằng trung cấp lý luận chính trị")
+    (row,) = (await dossier(router, client)).rows("dao_tao")
+    assert (row["truong"], row["hinh_thuc"]) == ("Trường Chính trị tỉnh", "Tập trung")
+
+
+async def test_a_degree_word_inside_a_school_name_stays_in_the_name(router: Router) -> None:
+    client = await at_item(router, 17)
+    await client.send(
+        "9/2010 - 6/2013 ngành Sư phạm Toán, Trường Cao đẳng Sư phạm Hà Tây, cao đẳng"
+    )
+    (row,) = (await dossier(router, client)).rows("dao_tao")
+    assert (row["nganh"], row["truong"], row["van_bang"]) == (
+        "Sư phạm Toán",
+        "Trường Cao đẳng Sư phạm Hà Tây",
+        "cao đẳng",
+    )
+    assert "hinh_thuc" not in row
+
+
+async def test_a_line_with_only_its_period_or_no_cue_is_read_as_before(router: Router) -> None:
+    client = await at_item(router, 17)
+    said = client.texts(await client.send("từ 9/2016 đến 6/2020"))
+    assert "Đã ghi: 09/2016 - 06/2020" in said and "Ngành học hoặc tên lớp học?" in said
+    await client.send("/sua 15")
+    said = client.texts(await client.send("từ 9/2013 đến 6/2016 học THPT Lê Lợi, Hà Nội"))
+    assert "Đã ghi: 09/2013 - 06/2016\nĐã ghi: học THPT Lê Lợi, Hà Nội" in said
+
+
+async def test_a_trips_country_is_read_from_the_line(router: Router) -> None:
+    client = await at_item(router, 18)
+    said = client.texts(await client.send("từ 3/2021 đến 9/2021 sang Hàn Quốc làm việc"))
+    assert "Đã ghi: có\nĐã ghi: 03/2021 - 09/2021" in said
+    assert "Đã ghi «Nội dung đi»: làm việc\nĐã ghi «Nước nào»: Hàn Quốc" in said
+    assert "Cơ quan, đơn vị, tổ chức quyết định" in said and "Nước nào?" not in said
+    rows = (await dossier(router, client)).rows("nuoc_ngoai")
+    assert [(r["noi_dung"], r["nuoc"]) for r in rows] == [("làm việc", "Hàn Quốc")]
+
+
+async def test_an_award_typed_whole_at_the_gate(router: Router) -> None:
+    client = await at_item(router, 19)
+    said = client.texts(await client.send("khen thưởng: giấy khen của Giám đốc Sở, 12/2020"))
+    assert "Đã ghi: có\nĐã ghi: 12/2020" in said
+    assert "Đã ghi «Lý do, hình thức»: giấy khen\nĐã ghi «Cấp quyết định»: Giám đốc Sở" in said
+    said = client.texts(
+        await client.send("năm 2019 được UBND tỉnh tặng bằng khen vì thành tích xuất sắc")
+    )  # at the menu: a new row, whose month is asked — the year alone is no month
+    assert "Đã ghi «Lý do, hình thức»: bằng khen vì thành tích xuất sắc" in said
+    assert "Đã ghi «Cấp quyết định»: UBND tỉnh" in said
+    assert "Chưa ghi được" in said and "Tháng/năm được khen thưởng?" in said
+    await client.send("5/2019")
+    rows = (await dossier(router, client)).rows("khen_thuong")
+    assert [(r["thang_nam"], r["cap_quyet_dinh"]) for r in rows] == [
+        ("12/2020", "Giám đốc Sở"),
+        ("05/2019", "UBND tỉnh"),
+    ]
+
+
+async def test_a_discipline_typed_whole_at_the_gate(router: Router) -> None:
+    client = await at_item(router, 20)
+    said = client.texts(
+        await client.send("6/2020 khiển trách vì vi phạm quy chế thi, Hiệu trưởng quyết định")
+    )
+    assert "Đã ghi: 06/2020" in said and "Đã ghi «Cấp quyết định»: Hiệu trưởng" in said
+    (row,) = (await dossier(router, client)).rows("ky_luat")
+    assert row["ly_do_hinh_thuc"] == "khiển trách vì vi phạm quy chế thi"
+
+
+async def test_the_rest_of_a_line_typed_at_a_column_fills_the_others(router: Router) -> None:
+    """The period typed alone, then the rest of the line at «Ngành học»: stored as the line
+    reads, not whole in «Ngành học». A bare school's name there stays the class's name (one
+    column is no line)."""
+    client = await at_item(router, 17)
+    await client.send("9/2016 - 6/2020")
+    said = client.texts(
+        await client.send("Công nghệ thông tin tại Đại học Bách khoa Hà Nội, chính quy")
+    )
+    assert "Đã ghi «Tên trường, cấp phụ trách»: Đại học Bách khoa Hà Nội" in said
+    assert "Còn thiếu: văn bằng, chứng chỉ" in said
+    await client.send("Bằng kỹ sư")
+    await client.click("Thêm lớp học")
+    await client.send("9/2021 - 10/2021")
+    await client.send("Trường Chính trị tỉnh")
+    rows = (await dossier(router, client)).rows("dao_tao")
+    assert (rows[0]["nganh"], rows[0]["hinh_thuc"]) == ("Công nghệ thông tin", "Chính quy")
+    assert rows[1]["nganh"] == "Trường Chính trị tỉnh" and "truong" not in rows[1]
+
+
+async def test_a_relatives_line_typed_at_the_name(router: Router) -> None:
+    """ "bố em tên là Nguyễn Văn Bình, sinh năm 1965, làm ruộng" at a relative's «Họ và tên»
+    was refused ("Họ và tên chỉ gồm chữ cái…") and nothing kept: the name, the year of birth
+    and the job are stored, and the next question asked. An address in the line is not read
+    (its commas are its own): the line is refused as before."""
+    client = await at_item(router, 21)
+    for answer in ("không", "có", "không", "không", "bố"):
+        await client.send(answer)
+    said = client.texts(await client.send("Nguyễn Văn Bình, thôn Đông, xã An Lạc"))
+    assert "Chưa ghi được" in said and "Họ và tên?" in said
+    said = client.texts(await client.send("bố em tên là Nguyễn Văn Bình, sinh năm 1965, làm ruộng"))
+    assert "Đã ghi «Họ và tên»: NGUYỄN VĂN BÌNH\nĐã ghi «Năm sinh»: 1965" in said
+    assert "Đã ghi «Nghề nghiệp»: làm ruộng" in said and "Người này đã mất chưa?" in said
+    (father,) = (await dossier(router, client)).relatives
+    assert (father["ho_ten"], father["nam_sinh"], father["nghe_nghiep"]) == (
+        "NGUYỄN VĂN BÌNH",
+        "1965",
+        "làm ruộng",
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "split"),
+    [
+        ("6/2020 khiển trách", ("6/2020", "khiển trách")),
+        ("tháng 12/2020: giấy khen", ("tháng 12/2020", "giấy khen")),
+        ("giấy khen của Giám đốc Sở, 12/2020", ("12/2020", "giấy khen của Giám đốc Sở")),
+        ("giấy khen (tháng 12/2020)", ("tháng 12/2020", "giấy khen")),
+        ("năm 2019 được tặng bằng khen", ("năm 2019", "được tặng bằng khen")),  # asked again
+        ("12/2020", None),  # a month alone: the month question reads it
+        ("giấy khen năm 2019", None),  # no month: «Thêm» first (RowsMenu.not_a_button)
+        ("Bằng khen 2019", None),
+    ],
+)
+def test_an_awards_line_is_split_at_its_month(line: str, split: tuple[str, str] | None) -> None:
+    assert split_month(line) == split
+
+
+@pytest.mark.parametrize(
+    ("line", "table", "asked", "read"),
+    [
+        ("học ngành Luật tại Trường Đại học Luật Hà Nội, bằng cử nhân", "dao_tao", TRAINING,
+         {"nganh": "Luật", "truong": "Trường Đại học Luật Hà Nội", "van_bang": "bằng cử nhân"}),
+        ("hoc nganh ke toan tai dai hoc kinh te quoc dan, chinh quy", "dao_tao", TRAINING,
+         {"nganh": "ke toan", "truong": "dai hoc kinh te quoc dan", "hinh_thuc": "chinh quy"}),
+        # a form's word inside a school's name is the name's
+        ("bồi dưỡng kết nạp Đảng tại Trường Bồi dưỡng cán bộ", "dao_tao", TRAINING,
+         {"nganh": "bồi dưỡng kết nạp Đảng", "truong": "Trường Bồi dưỡng cán bộ"}),
+        ("học THPT Lê Lợi", "dao_tao", TRAINING, None),  # no cue: the line as typed
+        ("học ngành Luật tại nhà", "dao_tao", TRAINING, {"nganh": "Luật tại nhà"}),
+        ("đi Nhật Bản du lịch", "nuoc_ngoai", TRIP, {"noi_dung": "du lịch", "nuoc": "Nhật Bản"}),
+        ("học tiếng Nhật tại Nhật Bản, do Trường Đại học Hà Nội cử đi", "nuoc_ngoai", TRIP,
+         {"noi_dung": "học tiếng Nhật", "nuoc": "Nhật Bản", "co_quan": "Trường Đại học Hà Nội"}),
+        ("sang anh ấy chơi", "nuoc_ngoai", TRIP, None),  # "anh" in small letters: no England
+        ("bị Hiệu trưởng kỷ luật khiển trách", "ky_luat", AWARD,
+         {"ly_do_hinh_thuc": "khiển trách", "cap_quyet_dinh": "Hiệu trưởng"}),
+        ("khiển trách", "ky_luat", AWARD, None),
+        ("Nguyễn Văn Bình, sinh năm 1965", "relatives", ["ho_ten", "nam_sinh", "nghe_nghiep"],
+         {"ho_ten": "Nguyễn Văn Bình", "nam_sinh": "1965"}),
+        ("Nguyễn Văn Bình, 1965", "relatives", ["ho_ten", "nam_sinh"], None),  # a bare year
+        # the school read, the rest column read from a cue too: where would "em thích" go?
+        ("ngành Luật, em thích, Đại học Luật", "dao_tao", TRAINING, None),
+        ("ngành Luật tại Đại học Luật, Đại học Mở", "dao_tao", TRAINING, None),  # two schools
+    ],
+)  # fmt: skip
+def test_a_lines_columns_are_read_only_from_their_cues(
+    line: str, table: str, asked: list[str], read: dict[str, str] | None
+) -> None:
+    assert columns(line, table, asked) == read
