@@ -408,10 +408,9 @@ class Dossiers(SqlRepo):
         """:meth:`People.find` and :meth:`get` in one statement (the candidate's every event
         reads both): the person's own row joined with the dossier. A person known only
         through a link to another channel falls back to the two reads."""
-        ahead = self.s.read_ahead
-        if ahead is not None and ahead[0] == (dossier_id, platform, platform_user_id):
-            self.s.read_ahead = None  # read with the conversation (Conversations.get)
-            values = ahead[1]
+        ahead = self.s.read_ahead.pop(("dossier", dossier_id, platform, platform_user_id), None)
+        if ahead is not None:  # read with the conversation (Conversations.get)
+            values = ahead
         else:
             row = await self.s.fetchone(self._WITH_PERSON, (dossier_id, platform, platform_user_id))
             if row is None:
@@ -651,14 +650,21 @@ class Conversations(SqlRepo):
     """
 
     #: :meth:`get`'s statement in a transaction: the conversation, then the person of its user
-    #: and its dossier as :meth:`Dossiers.get_with_person` reads them — what the candidate
-    #: flow reads next at every answer, read here in the same statement (issue 17)
+    #: and its dossier as :meth:`Dossiers.get_with_person` reads them, then the chat's last
+    #: prompt as ``Outbox.last_prompt`` reads it — what the candidate flow reads next at
+    #: every answer, read here in the same statement (issue 17: a statement costs more than
+    #: the rows it reads)
     _WITH_PERSON_AND_DOSSIER = (
         "SELECT c.person_id, c.dossier_id, c.state, c.updated_at, "
         + Dossiers._WITH_PERSON.removeprefix("SELECT ").partition(" FROM ")[0]
-        + " FROM conversations c"
+        + ", o.prompt, o.status"
+        " FROM conversations c"
         " LEFT JOIN people p ON p.platform = c.platform AND p.platform_user_id = c.user_id"
         " LEFT JOIN dossiers d ON d.id = c.dossier_id"
+        " LEFT JOIN outbox o ON o.id = ("
+        " SELECT q.id FROM outbox q INDEXED BY outbox_prompts"
+        " WHERE q.platform = c.platform AND q.chat_id = c.chat_id AND q.prompt != ''"
+        " ORDER BY q.id DESC LIMIT 1)"
         " WHERE c.platform = ? AND c.chat_id = ? AND c.user_id = ?"
     )
 
@@ -667,16 +673,20 @@ class Conversations(SqlRepo):
         self._read: dict[tuple[str, str, str], ConversationRecord | None] = {}
 
     async def get(self, platform: str, chat_id: str, user_id: str) -> ConversationRecord | None:
-        """The conversation's row; in a transaction, its person and dossier are read with it
-        and kept for :meth:`Dossiers.get_with_person` until the next write (``read_ahead``)."""
+        """The conversation's row; in a transaction, its person and dossier, and its chat's
+        last prompt, are read with it and kept for :meth:`Dossiers.get_with_person` and
+        ``Outbox.last_prompt`` until the next write (``read_ahead``)."""
         key = (platform, chat_id, user_id)
         if key in self._read:
             return self._read[key]
         in_tx = isinstance(self.s, SqlTx)
         if in_tx:
             row = await self.s.fetchone(self._WITH_PERSON_AND_DOSSIER, key)
-            if row is not None and row[1] is not None and row[4] is not None:
-                self.s.read_ahead = ((row[1], platform, user_id), tuple(row)[4:])
+            if row is not None:
+                values = tuple(row)
+                self.s.read_ahead[("prompt", platform, chat_id)] = values[-2:]
+                if row[1] is not None and row[4] is not None:
+                    self.s.read_ahead[("dossier", row[1], platform, user_id)] = values[4:-2]
         else:
             row = await self.s.fetchone(
                 "SELECT person_id, dossier_id, state, updated_at FROM conversations"

@@ -307,13 +307,19 @@ class Outbox(Repo):
 
     async def last_prompt(self, platform: str, chat_id: str) -> PromptState | None:
         """The last question prompt queued for the chat and what became of it (None: none
-        queued since the outbox was last pruned)."""
-        row = await self.s.fetchone(
-            "SELECT prompt, status FROM outbox INDEXED BY outbox_prompts"
-            " WHERE platform = ? AND chat_id = ? AND prompt != '' ORDER BY id DESC LIMIT 1",
-            (platform, chat_id),
-        )
-        return PromptState(str(row[0]), str(row[1])) if row is not None else None
+        queued since the outbox was last pruned). Read with the chat's conversation when
+        nothing was written since (``storage/core.py`` ``Conversations.get``)."""
+        key = ("prompt", platform, chat_id)
+        if key in self.s.read_ahead:
+            prompt, status = self.s.read_ahead.pop(key)
+        else:
+            row = await self.s.fetchone(
+                "SELECT prompt, status FROM outbox INDEXED BY outbox_prompts"
+                " WHERE platform = ? AND chat_id = ? AND prompt != '' ORDER BY id DESC LIMIT 1",
+                (platform, chat_id),
+            )
+            prompt, status = (row[0], row[1]) if row is not None else (None, None)
+        return PromptState(str(prompt), str(status)) if prompt is not None else None
 
     async def prune(self, before: str) -> int:
         """Forget done rows created before ``before`` (ISO-8601 UTC); pending rows stay.

@@ -110,15 +110,15 @@ class SqlSession:
         #: the SQL that differs between the databases (``storage/dialect.py``)
         self.dialect: Dialect = getattr(db, "dialect", SQLITE)
         self._repos: dict[type[SqlRepo], SqlRepo] = {}
-        #: rows read ahead for a later read of this session, as (key, row); any statement
-        #: but a SELECT drops them (``storage/core.py``: a conversation with its person and
-        #: dossier)
-        self.read_ahead: tuple[Any, Any] | None = None
+        #: rows read ahead for later reads of this session, by what they answer; any
+        #: statement but a SELECT drops them (``storage/core.py`` ``Conversations.get``: a
+        #: conversation with its person and dossier, and its chat's last prompt)
+        self.read_ahead: dict[tuple[Any, ...], Any] = {}
 
     # -- raw SQL (only storage/ modules call these) ---------------------------------------
     async def fetchall(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        if self.read_ahead is not None and not sql.startswith("SELECT"):
-            self.read_ahead = None  # a write (INSERT … RETURNING, WITH …) may change them
+        if self.read_ahead and not sql.startswith("SELECT"):
+            self.read_ahead.clear()  # a write (INSERT … RETURNING, WITH …) may change them
         return cast(list[sqlite3.Row], list(await self.conn.execute_fetchall(sql, params)))
 
     async def fetchone(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
@@ -144,7 +144,7 @@ class SqlSession:
         collections of every update's leftovers cost ≈ 20 µs per update (issue 17); dropped
         here, they are freed as soon as the last reference goes (tests/test_garbage.py)."""
         self._repos.clear()
-        self.read_ahead = None
+        self.read_ahead.clear()
 
 
 class SqlTx(SqlSession):
@@ -156,13 +156,13 @@ class SqlTx(SqlSession):
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run a write statement; returns the number of rows changed."""
-        self.read_ahead = None
+        self.read_ahead.clear()
         cursor = await self.conn.execute(sql, params)
         return cursor.rowcount
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT into a table keyed by ``id``; returns the new row's id."""
-        self.read_ahead = None
+        self.read_ahead.clear()
         if self.dialect.postgres:
             row = await self.fetchone(f"{sql} RETURNING id", params)
             return int(row[0]) if row is not None else 0
@@ -170,7 +170,7 @@ class SqlTx(SqlSession):
         return int(cursor.lastrowid or 0)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        self.read_ahead = None
+        self.read_ahead.clear()
         await self.conn.executemany(sql, rows)
 
     async def write_then_read(
@@ -179,7 +179,7 @@ class SqlTx(SqlSession):
         """Run a write, then a read that must see it and what was committed before it;
         returns the rows changed and the rows read. PostgreSQL: one round trip for both
         (``PgConnection.write_then_read``)."""
-        self.read_ahead = None
+        self.read_ahead.clear()
         if self.dialect.postgres:
             conn = cast("PgConnection", self.conn)
             changed, rows = await conn.write_then_read(write, write_params, read, read_params)

@@ -327,3 +327,31 @@ def test_every_free_text_item_typed_without_diacritics_is_flagged() -> None:
     flagged = {(f.item, f.table, f.row, f.field) for f in rules(d, "F19")}
     assert len(expected) > 80
     assert expected - flagged == set()
+
+
+def test_a_non_answer_is_named_by_its_place_whether_an_answer_a_row_or_a_relative() -> None:
+    """F18/F20 name where each value sits — the item and question, a table's row and
+    column, a relative by relation and name — and key the flag by it; the place is worked
+    out only for a flag (issue 17: the ~190 values of a whole run are plain tuples)."""
+    d = load_sample("a")
+    d.answers["dan_toc"] = "ko biết"
+    d.answers["ten_khac"] = "Khoa 🎉"
+    d.tables["cong_tac"][1]["chuc_vu"] = "ghi gì ạ?"
+    d.relatives[0]["nghe_nghiep"] = "ok"
+    found = {(f.rule, f.key): f for f in run(d) if f.rule in ("F18", "F20")}
+    assert sorted(found) == [
+        ("F18", "F18:cong_tac:1:chuc_vu"),
+        ("F18", "F18:dan_toc"),
+        ("F18", "F18:relatives:0:nghe_nghiep"),
+        ("F20", "F20:ten_khac"),
+    ]
+    named = {
+        "F18:dan_toc": "Mục (8) Dân tộc: «ko biết»",
+        "F20:ten_khac": "Mục (2) Các tên gọi khác: có ký hiệu «🎉»",
+        "F18:cong_tac:1:chuc_vu": "Mục (15), dòng 2, chức vụ: «ghi gì ạ?»",
+        "F18:relatives:0:nghe_nghiep": "Mục (21), Ông nội TRẦN VĂN LỘC, nghề nghiệp: «ok»",
+    }
+    for (_, key), flag in found.items():
+        assert flag.message.startswith(named[key]), flag.message
+    relative = found[("F18", "F18:relatives:0:nghe_nghiep")]
+    assert (relative.table, relative.row, relative.field) == ("relatives", 0, "nghe_nghiep")

@@ -274,6 +274,45 @@ async def test_last_prompt_says_whether_the_question_reached_the_person(db: Data
         assert state is not None and state.delivered
 
 
+async def test_the_last_prompt_is_read_with_the_chats_conversation_until_a_write(
+    db: Database,
+) -> None:
+    """Issue 17: a typed answer reads the conversation, then whether the last question
+    reached the person; both are read in one statement, which answers as the prompt's own
+    SELECT does (none queued, pending, sent; another chat's prompt is not this chat's), and
+    a write in between has the prompt read again, as it is now."""
+    async with db.transaction() as tx:
+        await tx.conversations.save("tg", "42", "7", {"n": 0})
+
+    async def ahead_and_alone() -> tuple[PromptState | None, PromptState | None]:
+        statements: list[str] = []
+        async with db.transaction() as tx:
+            if not tx.dialect.postgres:
+                tx.conn.raw.set_trace_callback(statements.append)  # type: ignore[union-attr]
+            await tx.conversations.get("tg", "42", "7")
+            ahead = await tx.repo(Outbox).last_prompt("tg", "42")
+            if not tx.dialect.postgres:
+                tx.conn.raw.set_trace_callback(None)  # type: ignore[union-attr]
+        async with db.read() as r:
+            alone = await r.repo(Outbox).last_prompt("tg", "42")
+        if statements:
+            assert len([s for s in statements if s.startswith("SELECT")]) == 1, statements
+        return ahead, alone
+
+    assert await ahead_and_alone() == (None, None)
+    async with db.transaction() as tx:
+        (asked,) = await tx.repo(Outbox).add([message(CHAT, "(3) Dân tộc?", prompt="q:3")])
+        await tx.repo(Outbox).add([message(CHAT, "Cảnh báo"), message(GROUP, "?", prompt="g")])
+    assert await ahead_and_alone() == (PromptState("q:3", "pending"),) * 2
+    async with db.transaction() as tx:
+        await tx.repo(Outbox).sent(asked, "5")
+    assert await ahead_and_alone() == (PromptState("q:3", "sent"),) * 2
+    async with db.transaction() as tx:
+        await tx.conversations.get("tg", "42", "7")
+        await tx.repo(Outbox).add([message(CHAT, "(4) Tôn giáo?", prompt="q:4")])
+        assert await tx.repo(Outbox).last_prompt("tg", "42") == PromptState("q:4", "pending")
+
+
 class Echo:
     """A flow answering every private text, and failing on "boom"."""
 

@@ -8,9 +8,8 @@ Every stored value is read with the field it answers, so the rules follow the fo
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
+from typing import NamedTuple
 
 from forms import vn
 from forms.checks import values as v
@@ -21,30 +20,32 @@ from forms.classify import Reading, Verdict, classify
 from forms.definition import load_form
 from forms.diacritics import lacks_diacritics, suggest_diacritics
 from forms.memo import remembered
-from forms.model import FieldDef, FormDef, Kind
+from forms.model import FieldDef, Kind
 
 _ALL_ITEMS = tuple(it.number for it in load_form().items() if not it.reviewer_only)
 #: Kinds written in the booklet as typed (the parsers canonicalise the others).
 _TYPED = frozenset({Kind.TEXT, Kind.LONG_TEXT, Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE})
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
-    """One stored value with the field it answers and where it sits (for the flag)."""
+class Stored(NamedTuple):
+    """One stored value with the field it answers and where it sits. A plain tuple: a run
+    over a whole dossier (a part's end, the end screen, /xem) makes one for each of its
+    ~190 values, and the frozen dataclass with a closure naming the place that each used to
+    be was more than half of F18's time (issue 17); the place is named only for a flag
+    (:func:`_where`)."""
 
     item: int
     field: FieldDef
     value: str
-    key: str
-    describe: Callable[[], str] = dataclasses.field(repr=False, compare=False)
-    table: str | None = None
+    table: str | None = None  # a table's id, "relatives", or None for a scalar answer
     row: int | None = None
 
     @property
-    def where(self) -> str:
-        """How a message names the place ("Mục (21), Ông nội …, năm mất"), rendered only
-        for a flag."""
-        return self.describe()
+    def key(self) -> str:
+        """The flag's key: the field's id, or ``table:row:field``."""
+        if self.table is None:
+            return self.field.id
+        return f"{self.table}:{self.row}:{self.field.id}"
 
 
 def stored_values(ctx: Ctx) -> list[Stored]:
@@ -62,19 +63,17 @@ def _collect(ctx: Ctx) -> Iterator[Stored]:
     for item in form.items():
         if item.reviewer_only or not ctx.wants_item(item.number):
             continue
-        ref = f"Mục {item.ref}" if item.ref else msg("F18", "dossier")
         for f in item.fields:
             value = ctx.a(f.id)
             if value and ctx.wants(item.number, f.id):
-                yield Stored(item.number, f, value, f.id, _fixed(f"{ref} {f.label}".strip()))
-        if item.table is not None and ctx.wants(item.number, item.table.id):
-            for i, row in enumerate(ctx.rows(item.table.id)):
-                for col in item.table.columns:
+                yield Stored(item.number, f, value)
+        table = item.table
+        if table is not None and ctx.wants(item.number, table.id):
+            for i, row in enumerate(ctx.rows(table.id)):
+                for col in table.columns:
                     value = str(row.get(col.id, "") or "").strip()
                     if value and col.kind is not Kind.PERIOD:
-                        where = _describer("row", ref=ref, row=i + 1, label=col.label)
-                        key = f"{item.table.id}:{i}:{col.id}"
-                        yield Stored(item.number, col, value, key, where, item.table.id, i)
+                        yield Stored(item.number, col, value, table.id, i)
     if not ctx.wants(21, "relatives"):
         return
     facts = form.relatives().fields
@@ -82,21 +81,21 @@ def _collect(ctx: Ctx) -> Iterator[Stored]:
         for f in facts:
             value = str(rel.get(f.id, "") or "").strip()
             if value:
-                where = _relative_describer(form, rel, f.label)
-                yield Stored(21, f, value, f"relatives:{i}:{f.id}", where, "relatives", i)
+                yield Stored(21, f, value, "relatives", i)
 
 
-def _fixed(text: str) -> Callable[[], str]:
-    return lambda: text
-
-
-def _describer(key: str, **params: object) -> Callable[[], str]:
-    return lambda: msg("F18", key, **params)
-
-
-def _relative_describer(form: FormDef, rel: dict[str, str], label: str) -> Callable[[], str]:
-    # the form, not the Ctx: the Ctx keeps the stored values, which would point back at it
-    return lambda: msg("F18", "relative", who=named(form, rel), label=label)
+def _where(ctx: Ctx, stored: Stored) -> str:
+    """How a flag names the place of ``stored`` ("Mục (21), Ông nội …, năm mất")."""
+    label = stored.field.label
+    if stored.table == "relatives":
+        assert stored.row is not None
+        return msg("F18", "relative", who=named(ctx.form, ctx.relatives[stored.row]), label=label)
+    item = ctx.form.item(stored.item)
+    ref = f"Mục {item.ref}" if item.ref else msg("F18", "dossier")
+    if stored.table is not None:
+        assert stored.row is not None
+        return msg("F18", "row", ref=ref, row=stored.row + 1, label=label)
+    return f"{ref} {label}".strip()
 
 
 _FIELDS: dict[tuple[str, str], FieldDef] = {}
@@ -147,7 +146,7 @@ def f18_non_answers(ctx: Ctx) -> Iterator[Flag]:
                 "F18",
                 stored.item,
                 stored.key,
-                msg("F18", "flag", where=stored.where, value=stored.value, why=why),
+                msg("F18", "flag", where=_where(ctx, stored), value=stored.value, why=why),
                 field=stored.field.id,
                 table=stored.table,
                 row=stored.row,
@@ -168,7 +167,7 @@ def f19_no_diacritics(ctx: Ctx) -> Iterator[Flag]:
             msg(
                 "F19",
                 "flag",
-                where=stored.where,
+                where=_where(ctx, stored),
                 value=stored.value,
                 suggestion=_suggestion(stored.value),
             ),
@@ -193,7 +192,7 @@ def f20_emoji(ctx: Ctx) -> Iterator[Flag]:
                 "F20",
                 stored.item,
                 stored.key,
-                msg("F20", "flag", where=stored.where, found=found),
+                msg("F20", "flag", where=_where(ctx, stored), found=found),
                 field=stored.field.id,
                 table=stored.table,
                 row=stored.row,
@@ -222,7 +221,7 @@ def f21_unverified_places(ctx: Ctx) -> Iterator[Flag]:
                 msg(
                     "F21",
                     "flag",
-                    where=stored.where,
+                    where=_where(ctx, stored),
                     value=stored.value,
                     names=list(problem.names),
                     closest=list(problem.closest),
