@@ -5,11 +5,11 @@ Two or three worker processes (tests/worker_bot.py: the production bot with ever
 ``shared_workers`` on) share one database; a small proxy in front spreads the fake Bot API's
 webhook POSTs over them round-robin and, like nginx's ``proxy_next_upstream error``, tries the
 next worker when one does not answer. The fake posts up to 40 updates at once (Telegram's
-``max_connections``), one chat's one at a time. Candidates fill sample A at once (4 in the
-suite, ``KND_TEST_CANDIDATES=50`` for the acceptance's 50), each answering as soon as the
-bot's whole answer arrived. When half of all answers are in, the worker that leads the
-scheduler is killed with SIGKILL; its leases run out (three seconds) and the others take over
-its people, its chats and the scheduler.
+``max_connections``), one chat's one at a time. Candidates fill sample A at once (the
+acceptance's 50 on PostgreSQL, 4 on one SQLite file; ``KND_TEST_CANDIDATES`` sets both),
+each answering as soon as the bot's whole answer arrived. When half of all answers are in,
+the worker that leads the scheduler is killed with SIGKILL; its leases run out (three
+seconds) and the others take over its people, its chats and the scheduler.
 
 Afterwards: every candidate finished sample A (nothing lost: each update Telegram delivered is
 in the inbox and processed), each inbox row was processed once and each person's rows in the
@@ -56,10 +56,11 @@ if str(BENCH) not in sys.path:
 
 from bench_chat import Step, record_script  # noqa: E402
 
-#: candidates per database in the suite; the acceptance's 50 (10 450 answers) with
-#: ``KND_TEST_CANDIDATES=50`` — the same kill, the same checks. 50 on PostgreSQL by default
-#: would be the switch, once the suite can pay for it (docs/benchmarks.md, session 9: not yet)
-CANDIDATES = {"postgres": 4, "sqlite": 4}
+#: candidates per database in the suite: the acceptance's 50 (10 450 answers) on PostgreSQL,
+#: where several workers belong; 4 on SQLite's one file (``KND_TEST_CANDIDATES=50`` runs it at
+#: 50 too). The whole suite on a quiet 2-core machine: 198 s with these (123 s with 4 and 4;
+#: docs/benchmarks.md, session 10).
+CANDIDATES = {"postgres": 50, "sqlite": 4}
 #: the paused worker's leases (the pause lasts longer), and the moves of sample A its
 #: candidates play (traffic around the pause; the kill tests play all of it)
 PAUSE_LEASE, PAUSE_MOVES = 2.0, 40
@@ -507,8 +508,8 @@ def bound(candidates: int) -> float:
 KILL_CASES = [
     pytest.param("sqlite", 2, marks=pytest.mark.long(15)),
     pytest.param("sqlite", 3, marks=pytest.mark.long(18)),
-    pytest.param("postgres", 2, marks=pytest.mark.long(24)),
-    pytest.param("postgres", 3, marks=pytest.mark.long(45)),
+    pytest.param("postgres", 2, marks=pytest.mark.long(95)),  # 50 candidates
+    pytest.param("postgres", 3, marks=pytest.mark.long(120)),
 ]
 
 
