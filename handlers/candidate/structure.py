@@ -188,25 +188,18 @@ class Structure:
         """The item whose whole name ``text`` begins with ("ngày sinh ghi sai", "bố: ghi rõ
         năm mất"): a reviewer's comment naming its item in words. Only a whole name, the
         longest, of one item: "ghi rõ …" is no item (it is part of «ghi rõ họ tên»)."""
-        folded, toned = match_key(text).split(), tone_key(text).split()
+        folded, toned = tuple(match_key(text).split()), tuple(tone_key(text).split())
         for n in range(min(len(folded), _LONGEST_NAME), 0, -1):
-            found = {
-                it.number
-                for it in self.items
-                for name in self._names(it)[0]
-                if list(name) == folded[:n]
-            }
+            found = self._named(folded[:n], folded=True)
             if len(found) > 1 and has_diacritics(text):
-                found = {
-                    it.number
-                    for it in self.items
-                    if it.number in found
-                    for name in self._names(it)[1]
-                    if list(name) == toned[:n]
-                } or found
+                found = self._named(toned[:n], folded=False) & found or found
             if found:
                 return self.item(found.pop()) if len(found) == 1 else None
         return None
+
+    def _named(self, words: tuple[str, ...], *, folded: bool) -> set[int]:
+        """The numbers of the items one of whose whole names is ``words``."""
+        return {it.number for it in self.items if words in self._names(it)[0 if folded else 1]}
 
     def _shortest_holding(self, words: frozenset[str], *, folded: bool) -> set[int]:
         """The numbers of the items whose shortest name holding all ``words`` is shortest."""
