@@ -7,7 +7,9 @@ of Telegram's limit), each with its group bound and one reviewer, under one đ�
 group is bound too and has ``--reviewers K`` reviewers (seeded in the bot's database before
 the run, :func:`seed`, as bootstrap, invites and /ketnoi would leave them). In a chi bộ's
 group the reviewer, for each new card, taps «Xem»
-(the draft .docx arrives privately), then for every other dossier comments with
+(the view's text and then the draft .docx arrive privately: the
+view is several messages, paced one a second per chat beyond a burst, so both the first
+message and the .docx are timed), then for every other dossier comments with
 ``/nhanxet`` and taps «Trả lại» (the comment goes to the candidate), and for the others taps
 «Duyệt» (a pending comment would refuse it): the card then goes to the đảng ủy's group,
 where a reviewer taps «Duyệt» once more and the final .docx is rendered and sent to the
@@ -163,7 +165,10 @@ class Reviewers:
     async def level_one(self, uid: int, group: int, dossier: int, card: Any) -> None:
         """Xem (the draft privately), then a comment and Trả lại, or Duyệt."""
         documents = sum(m.document is not None for m in self._bot_messages(uid))
+        before = self._count(uid)
         at = self._tap(uid, group, card, "Xem")
+        if await self._until(f"the view of #{dossier}", lambda: self._count(uid) > before):
+            self._felt("Xem (its first message privately)", at)
         if await self._until(
             f"the draft of #{dossier}",
             lambda: sum(m.document is not None for m in self._bot_messages(uid)) > documents,
