@@ -79,6 +79,13 @@ STEP_ALIASES: dict[str, str] = {
     "khongketnap": NOT_ADMITTED,
     "khongduockn": NOT_ADMITTED,
     "khongduocketnap": NOT_ADMITTED,
+    # the steps' names shortened as people say them (the whole names are added below)
+    "nopviettay": "ban_viet_tay",
+    "nopbanviettay": "ban_viet_tay",
+    "chibobieuquyet": "chi_bo",
+    "danguybieuquyet": "dang_uy",
+    "congnhanchinhthuc": "chinh_thuc",
+    "chuyenchinhthuc": "chinh_thuc",
 }
 
 # The short alias shown for each step in hints ("/buoc 12 chibo …").
@@ -94,6 +101,9 @@ TYPED_STEP: dict[str, str] = {
     NOT_ADMITTED: "khongketnap",
 }
 assert set(TYPED_STEP.values()) <= set(STEP_ALIASES)
+# ... and each step's whole name as the card shows it, without its form's number:
+# "quyết định kết nạp", "nộp bản lý lịch viết tay", "công nhận đảng viên chính thức"
+_LONGEST_ALIAS = 7  # words
 # The alias shown for each person verified; "con2" and "nuoi_duong1" are typed "con2" and
 # "nuoiduong1" (:func:`typed_person`).
 _TYPED_PERSON = {
@@ -152,7 +162,7 @@ _DATE_RE = re.compile(
     r"|ngay\s*\d{1,2}\s*thang\s*\d{1,2}(?:\s*nam\s*\d{1,4})?)(?!\d)"
 )
 # Words people put around a date that say nothing more ("chi bộ họp vào ngày 15/06").
-_FILLER_WORDS = frozenset({"ngay", "vao", "hop"})
+_FILLER_WORDS = frozenset({"ngay", "vao", "hop", "da", "co"})
 _RELATIVE_DAYS = {"homnay": 0, "nay": 0, "homqua": 1, "homkia": 2}
 # The largest number a dossier or a unit can carry (SQLite's INTEGER): a larger one typed or
 # in a forged button is refused before it reaches the database, which would raise. And the
@@ -181,6 +191,10 @@ class StepInput:
 
 def _compact(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", fold(text))
+
+
+for _step in TYPED_STEP:  # each step's whole name (see _LONGEST_ALIAS)
+    STEP_ALIASES.setdefault(_compact(re.sub(r"\(.*?\)", "", step_label(_step))), _step)
 
 
 def parse_person(text: str) -> str:
@@ -254,11 +268,12 @@ def parse_step_command(text: str, today: date) -> StepInput:
             break
     step = ""
     person_words: list[str] = []
-    for cut in range(min(4, len(folded_words)), 0, -1):
+    for cut in range(min(_LONGEST_ALIAS, len(folded_words)), 0, -1):
         alias = "".join(folded_words[:cut])
         if alias in STEP_ALIASES:
             step = STEP_ALIASES[alias]
-            person_words = folded_words[cut:]
+            # the form's number after the name says the same: "quyết định kết nạp 9-KNĐ"
+            person_words = [w for w in folded_words[cut:] if STEP_ALIASES.get(w) != step]
             break
     if not step:
         if folded_words:

@@ -150,7 +150,9 @@ async def test_setting_targets(world: World) -> None:
     [
         ("0 31/10", "Chỉ tiêu là số người"),
         ("nhiều 31/10", "Chỉ tiêu là số người"),
-        ("150", "Hạn chưa đọc được"),
+        ("150 hạn sớm", "Hạn chưa đọc được"),
+        ("năm 2027 150", "Năm 2027 chưa có hạn. Ghi cả hạn sau số người"),
+        ("năm 2027 200 31/10/2028", "Hạn 31/10/2028 không thuộc năm 2027"),
         ("150 32/13", "Hạn chưa đọc được"),
         ("150 01/09", "đã qua"),
         ("nhiệm kỳ 2030-2025 700", "Nhiệm kỳ ghi theo dạng"),

@@ -49,6 +49,12 @@ async def test_the_target_line_near_the_deadline(world: World, day: str, expecte
         ("150 ngày 31 tháng 10", "năm 2026 kết nạp 150 người, hạn 31/10/2026"),
         ("150 người, hạn 31/10", "năm 2026 kết nạp 150 người, hạn 31/10/2026"),
         ("1.500 31/12", "năm 2026 kết nạp 1.500 người, hạn 31/12/2026"),
+        # only the number: the year's deadline already set stays (it was "Hạn chưa đọc được")
+        ("160", "năm 2026 kết nạp 160 người, hạn 31/10/2026"),
+        ("160 người", "năm 2026 kết nạp 160 người, hạn 31/10/2026"),
+        # the year named first (it was "Chỉ tiêu là số người")
+        ("năm 2027 là 200, hạn 31/10", "năm 2027 kết nạp 200 người, hạn 31/10/2027"),
+        ("cho năm 2027: 200 31/10/2027", "năm 2027 kết nạp 200 người, hạn 31/10/2027"),
         ("nhiệm kỳ 2025 - 2030: 750", "nhiệm kỳ 2025–2030 kết nạp 750 người"),
         ("nhiệm kỳ 2025–2030 1.200 người", "nhiệm kỳ 2025–2030 kết nạp 1.200 người"),
     ],

@@ -118,3 +118,44 @@ async def test_a_dossier_without_a_name_reads_clearly(world: World) -> None:
     assert f"{number} · (chưa ghi họ tên) · Đã duyệt" in [
         b.label for row in listed.buttons for b in row
     ]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "quyết định kết nạp 20/10",  # the step's name as the card shows it
+        "quyết định kết nạp (9-KNĐ) ngày 20/10/2026",
+        "đã có quyết định kết nạp ngày 20/10",
+        "ngày 20/10 có quyết định kết nạp",
+    ],
+)
+async def test_steps_named_as_the_card_names_them(world: World, typed: str) -> None:
+    d11 = world.dossiers["D11"]  # the đảng ủy voted on 10/09/2026
+    text = only_text(await run(world, "sec", "buoc", f"{d11} {typed}", when=LATE_OCTOBER))
+    assert "Đã ghi: MAI THỊ MƯỜI MỘT — Quyết định kết nạp (9-KNĐ) ngày 20/10/2026." in text
+    assert await phase(world, d11) == "decided"
+
+
+async def test_a_date_without_its_step_is_asked_about(world: World) -> None:
+    d11 = world.dossiers["D11"]
+    text = only_text(await run(world, "sec", "buoc", f"{d11} 20/10", when=LATE_OCTOBER))
+    assert text.startswith(
+        f"Ngày 20/10/2026 là ngày của bước nào? Ghi cả tên bước, ví dụ: /buoc {d11} quyetdinh "
+        "20/10/2026"
+    )
+    assert await phase(world, d11) == "dang_uy"  # nothing recorded
+
+
+@pytest.mark.parametrize(
+    ("command", "typed", "expected"),
+    [
+        ("giobaocao", "tắt đi", "Đã tắt báo cáo hằng ngày"),
+        ("giobaocao", "8 giờ sáng nhé", "gửi vào nhóm lúc 8 giờ"),
+        ("hienten", "bật lên", "Từ nay báo cáo trong nhóm của Đảng bộ Khối Doanh nghiệp ghi cả"),
+        ("hienten", "tắt giúp tôi ạ", "chỉ ghi số hồ sơ, không ghi họ tên"),
+    ],
+)
+async def test_switches_with_a_word_after_them(
+    world: World, command: str, typed: str, expected: str
+) -> None:
+    assert expected in only_text(await run(world, "sec", command, typed))

@@ -20,6 +20,8 @@ from storage.stages import Targets
 # Words around the deadline of "/chitieu 150 người, hạn ngày 31/10" (folded).
 _DEADLINE_FILLERS = frozenset({"nguoi", "dang", "vien", "dangvien", "han", "truoc", "den", "vao"})
 MAX_TARGET = 100_000
+# "năm 2027 là 200", "cho năm 2027: 200" (folded): the year named before the number
+_YEAR_FIRST = re.compile(r"(?:cho\s+)?nam\s+(\d{4})\s*(?:la\b|[:\-–])?\s*")
 
 
 async def target_command(tx: Tx, request: Request) -> list[Reply]:
@@ -31,22 +33,23 @@ async def target_command(tx: Tx, request: Request) -> list[Reply]:
 
 
 async def _set_target(tx: Tx, m: Managed) -> list[Reply]:
-    words = fold(m.args).split()
-    if not words:
+    text = fold(m.args).strip()
+    if not text:
         return [Reply(text=await _target_text(tx, m))]
-    if "".join(words).startswith("nhiemky"):
+    if text.replace(" ", "").startswith("nhiemky"):
         return await _set_term_target(tx, m)
-    number = words[0]  # "150", or "1.500" with the Vietnamese thousands separator
+    named = _YEAR_FIRST.match(text)  # "năm 2027 là 200 …": the year said before the number
+    year = int(named.group(1)) if named else None
+    words = re.split(r"[\s,;:]+", text[named.end() :] if named else text)
+    number = words[0] if words else ""  # "150", or "1.500" with the thousands separator
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", number):
         number = number.replace(".", "")
     if not number.isdecimal() or not 1 <= int(number) <= MAX_TARGET:
         return [Reply(text=t("target.bad_number") + "\n\n" + t("target.usage"))]
     target = int(number)
-    deadline = _parse_deadline(" ".join(words[1:]), m.today)
+    deadline, refused = await _deadline(tx, m, " ".join(words[1:]), year, target)
     if deadline is None:
-        return [Reply(text=t("target.bad_deadline"))]
-    if deadline < m.today:
-        return [Reply(text=t("target.past_deadline", deadline=format_date(deadline)))]
+        return [Reply(text=refused)]
     year = deadline.year
     await tx.repo(Targets).set_target(m.unit_id, year, target, deadline.isoformat(), m.person.id)
     await tx.audit.append(
@@ -63,6 +66,32 @@ async def _set_target(tx: Tx, m: Managed) -> list[Reply]:
         deadline=format_date(deadline),
     )
     return [Reply(text=text)]
+
+
+async def _deadline(
+    tx: Tx, m: Managed, typed: str, year: int | None, target: int
+) -> tuple[date | None, str]:
+    """The deadline typed after the number, else the one already set for that year (a
+    secretary changing only the number: "/chitieu 160"); or why there is none."""
+    words = [w for w in re.split(r"[\s,;:]+", typed) if w and w not in _DEADLINE_FILLERS]
+    if not words:
+        year = year or m.today.year
+        found = (await tx.repo(Targets).targets([m.unit_id], year)).get(m.unit_id)
+        if found is None:
+            return None, t("target.need_deadline", year=year, target=target)
+        deadline = date.fromisoformat(found.deadline_iso)
+    else:
+        typed_day = _parse_deadline(" ".join(words), m.today)
+        if typed_day is None:
+            return None, t("target.bad_deadline")
+        deadline = typed_day
+        if year and deadline.year != year and not re.search(r"\d{4}", typed):
+            deadline = deadline.replace(year=year)  # "năm 2027 … hạn 31/10"
+    if year and deadline.year != year:
+        return None, t("target.other_year", deadline=format_date(deadline), year=year)
+    if deadline < m.today:
+        return None, t("target.past_deadline", deadline=format_date(deadline))
+    return deadline, ""
 
 
 async def _set_term_target(tx: Tx, m: Managed) -> list[Reply]:
@@ -104,11 +133,8 @@ async def _target_text(tx: Tx, m: Managed) -> str:
 
 
 def _parse_deadline(text: str, today: date) -> date | None:
-    """ "31/10" (this year), "31/10/2027", "ngày 31 tháng 10", "người, hạn 31/10" (folded)."""
-    words = [w for w in re.split(r"[\s,;:]+", text) if w and w not in _DEADLINE_FILLERS]
-    if not words:
-        return None
+    """ "31/10" (this year), "31/10/2027", "ngày 31 tháng 10" (folded, fillers dropped)."""
     try:
-        return parse_day(" ".join(words), today)
+        return parse_day(text, today)
     except StepRefused:
         return None

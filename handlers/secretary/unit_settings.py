@@ -17,6 +17,16 @@ from storage.stages import UnitRows
 
 _ON = frozenset({"bat", "co", "on", "mo", "hien"})
 _OFF = frozenset({"tat", "khong", "off", "an"})
+# Words after a switch that say nothing more: "tắt đi", "bật lên nhé", "tắt giúp tôi ạ"
+_AFTER_SWITCH = frozenset({"di", "len", "nhe", "nha", "a", "nua", "luon", "giup", "gium", "toi"})
+
+
+def _switch(args: str) -> str:
+    """The folded switch word of ``args`` without what follows it ("tắt đi" → "tat")."""
+    words = fold(args).split()
+    while len(words) > 1 and words[-1] in _AFTER_SWITCH:
+        words.pop()
+    return "".join(words)
 
 
 async def digest_hour_command(tx: Tx, request: Request) -> list[Reply]:
@@ -33,7 +43,7 @@ async def names_command(tx: Tx, request: Request) -> list[Reply]:
 
 
 async def _set_digest_hour(tx: Tx, m: Managed) -> list[Reply]:
-    word = re.sub(r"\s+", "", fold(m.args))
+    word = _switch(m.args)
     if word in ("tat", "khong", "off"):
         await tx.repo(UnitRows).set_digest_hour(m.unit_id, DIGEST_OFF)
         return [Reply(text=t("digest_hour.off", unit=m.unit_name))]
@@ -61,7 +71,7 @@ async def _set_digest_hour(tx: Tx, m: Managed) -> list[Reply]:
 
 
 async def _set_names(tx: Tx, m: Managed) -> list[Reply]:
-    word = re.sub(r"\s+", "", fold(m.args))
+    word = _switch(m.args)
     units = tx.repo(UnitRows)
     if word not in _ON | _OFF:
         current = t("names.current", unit=m.unit_name, on=await units.names_in_group(m.unit_id))
