@@ -93,6 +93,9 @@ class FieldDef(BaseModel):
     # The field a date typed after this answer belongs to: «Nơi viết lý lịch» typed as the
     # booklet's signing line, "Hà Nội, ngày 7 tháng 12 năm 2026" (the date is «Ngày ký»).
     date_after: str = ""
+    # A relative's address: "ở cùng tôi", "cùng quê với con" name the candidate's own item of
+    # this number, offered as a copy like "như trên" (handlers.candidate.shortcuts)
+    same_as_mine: int | None = None
 
     def statement_examples(self) -> tuple[str, ...]:
         """Statements to show when a bare yes/no was typed: the suggestions, else the example."""

@@ -495,6 +495,54 @@ async def test_nhu_tren_for_a_relative_copies_the_birthplace(router: Router) -> 
     assert father["que_quan"] == father["noi_sinh"]
 
 
+@pytest.mark.parametrize(
+    ("field", "typed", "source"),
+    [
+        ("cu_tru", "ở cùng tôi", "mục (7) Nơi cư trú – Nơi thường trú"),
+        ("cu_tru", "hiện đang sống chung với gia đình em ạ", "mục (7) Nơi cư trú – Nơi thường trú"),
+        ("cu_tru", "cùng địa chỉ với con", "mục (7) Nơi cư trú – Nơi thường trú"),
+        ("que_quan", "cùng quê với cháu", "mục (6) Quê quán"),
+    ],
+)
+async def test_a_relative_at_the_candidates_own_address(
+    router: Router, field: str, typed: str, source: str
+) -> None:
+    """ "ở cùng tôi" was stored as the grandmother's address; the booklet needs it written
+    out: the candidate's own, offered like "như trên", stored once confirmed."""
+    sample = load_sample("a")
+    facts = tuple(sample.relatives[1])  # the grandmother, living
+    client = await at(router, missing(keep=5, relatives={1: facts[facts.index(field) :]}))
+    assert (await cursor(router, client)).field_id == field
+    await client.send(typed)
+    assert f"chép từ {source}" in client.texts()
+    assert field not in (await dossier(router, client)).relatives[1]  # not before "yes"
+    await client.click("Ghi như vậy")
+    own = "thuong_tru" if field == "cu_tru" else "que_quan"
+    assert (await dossier(router, client)).relatives[1][field] == sample.answers[own]
+
+
+async def test_a_candidate_without_a_permanent_residence_is_copied_from_the_temporary(
+    router: Router,
+) -> None:
+    """(7)'s «Nơi thường trú» answered «không» is no address to copy ("không" was offered)."""
+    sample = missing(keep=5)
+    sample.answers["thuong_tru"] = "không"
+    sample.answers["tam_tru"] = TEMPORARY = (
+        "Phòng 305, nhà B2, phường Hòa An, thành phố Hồ Chí Minh"
+    )
+    facts = tuple(sample.relatives[1])
+    sample.relatives[1] = {k: v for k, v in sample.relatives[1].items() if k in facts[:4]}
+    client = await at(router, sample)
+    assert (await cursor(router, client)).field_id == "que_quan"
+    await client.send(sample.relatives[0]["que_quan"])
+    await client.send("Việt Nam")
+    assert (await cursor(router, client)).field_id == "cu_tru"
+    await client.send("ở cùng tôi")
+    assert "chép từ mục (7) Nơi cư trú – Nơi tạm trú" in client.texts()
+    await client.click("Ghi như vậy")
+    assert (await dossier(router, client)).relatives[1]["cu_tru"] == TEMPORARY
+
+
 async def test_hom_nay_is_today_for_a_date(router: Router) -> None:
     client = await at(router, missing("ngay_ky", "ky_ten"))
     assert (await cursor(router, client)).field_id == "ngay_ky"

@@ -37,6 +37,17 @@ _SAME = ("y nhu", "giong nhu", "giong voi", "trung voi", "nhu o", "giong o", "cu
          "nhu", "giong", "cung", "trung")  # fmt: skip
 
 
+#: A relative's address said to be the candidate's own: "ở cùng tôi", "cùng địa chỉ với con",
+#: "sống chung với gia đình em", "cùng quê với cháu" (folded words): a word saying "the same",
+#: one naming the candidate, and only words about where (FieldDef.same_as_mine).
+_SAME_WORDS = frozenset({"cung", "chung", "voi", "nhu", "giong", "trung"})
+_ME_WORDS = frozenset({"toi", "con", "em", "chau", "minh"})
+_WHERE_WORDS = frozenset({
+    "o", "song", "hien", "nay", "dang", "van", "dia", "chi", "nha", "mot", "ho", "khau", "noi",
+    "cho", "gia", "dinh", "que", "quan", "a", "tai",
+})  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Copy:
     """An earlier answer to copy: where it comes from ("mục (5) Nơi đăng ký khai sinh")."""
@@ -66,6 +77,8 @@ def read_shortcut(
     found = _ITEM.match(key)
     if found:
         return Shortcut(int(found[1]))
+    if fdef.same_as_mine is not None and _names_me(key):
+        return Shortcut(fdef.same_as_mine)
     if fdef.kind not in ADDRESSES or item_named is None:
         return None
     for same in _SAME:
@@ -78,15 +91,26 @@ def read_shortcut(
     return None
 
 
+def _names_me(key: str) -> bool:
+    """ "ở cùng tôi": the same place as the candidate's, and nothing else said."""
+    words = set(key.split())
+    return (
+        bool(words & _SAME_WORDS)
+        and bool(words & _ME_WORDS)
+        and words <= _SAME_WORDS | _ME_WORDS | _WHERE_WORDS
+    )
+
+
 def item_address(turn: Turn, number: int) -> Copy | None:
-    """The first address answered in item ``number``."""
+    """The first address answered in item ``number`` («không» is no address: (7)'s
+    permanent residence when the temporary one is asked)."""
     structure = turn.structure
     if not structure.has_item(number):
         return None
     item = structure.item(number)
     for f in item.fields:
         value = str(turn.d.answers.get(f.id, "") or "").strip()
-        if f.kind in ADDRESSES and value:
+        if f.kind in ADDRESSES and value and match_key(value) != "khong":
             return Copy(_named(item, f), value)
     return None
 
