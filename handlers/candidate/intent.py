@@ -12,9 +12,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from difflib import SequenceMatcher
+from typing import Any
 
+from forms import parsers
 from forms.classify import Expect, Reading, Verdict, classify
 from forms.framing import option_number
 from forms.memo import remembered
@@ -39,6 +41,13 @@ _FIND = {
     Kind.ADDRESS_ORIGIN: "address",
     Kind.ADDRESS_RESIDENCE: "address",
 }
+
+
+#: Kinds whose stored text is read again before "Giữ nguyên" is offered (the others are
+#: canonical values written by the parsers).
+_READ_KINDS = frozenset(
+    {Kind.TEXT, Kind.LONG_TEXT, Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE, Kind.NAME}
+)
 
 
 def read(text: str, expect: FieldDef | Kind | None) -> Reading:
@@ -151,3 +160,12 @@ def _label_key(label: str) -> str:
 def _marks(text: str) -> int:
     """How many letters carry a diacritic (what an unaccented button label lacks)."""
     return sum(1 for ch in text if ch.isalpha() and fold(ch) != ch.lower())
+
+
+def keepable(fdef: FieldDef, values: Mapping[str, Any]) -> bool:
+    """Whether the stored answer may be kept as it is: not a non-answer stored before
+    (an old "ko biet" is asked again, never offered "Giữ nguyên")."""
+    value = str(values.get(fdef.id, "") or "")
+    if fdef.kind not in _READ_KINDS or not value or parsers.is_unknown(value):
+        return True
+    return read(value, fdef).is_answer

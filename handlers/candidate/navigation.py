@@ -18,6 +18,7 @@ from collections.abc import Collection, Sequence
 
 from forms.model import FieldDef, ItemDef, TableDef
 from handlers.candidate.consent import ask_consent
+from handlers.candidate.continuation import offer_continuation
 from handlers.candidate.core import HISTORY, Screen, Turn
 from handlers.candidate.dialogs import Done, Unset
 from handlers.candidate.flags import section_flags, show_flags
@@ -281,6 +282,11 @@ class Navigator:
             show_flags(turn, fresh, title=t("flags.part_title", title=title))
         elif not flags:
             turn.note(t("part_done", title=title))
+
+    def continue_long_answer(self, text: str) -> bool:
+        """Whether ``text``, no answer here, was offered as the rest of the long answer given
+        just before (:mod:`.continuation`)."""
+        return offer_continuation(self.turn, text)
 
     def reask(self) -> None:
         turn = self.turn

@@ -39,7 +39,7 @@ from handlers.candidate.erasing import (
     lost_answers,
 )
 from handlers.candidate.flags import field_flags, show_flags, unseen
-from handlers.candidate.intent import another_answer, not_stored, read
+from handlers.candidate.intent import another_answer, keepable, not_stored, read
 from handlers.candidate.periods import may_end_now, proposed_starts, start_button
 from handlers.candidate.shortcuts import (
     Copy,
@@ -54,6 +54,7 @@ from handlers.candidate.texts import (
     BRACKET_OLD,
     display,
     first_sentence,
+    joined,
     label,
     short,
     t,
@@ -75,12 +76,8 @@ class Options:
         return Button(label(text), OPTION.encode(Option(len(self.values) - 1), seq=self.seq))
 
 
-#: Kinds whose stored text is read again before "Giữ nguyên" is offered (the others are
-#: canonical values written by the parsers).
-_READ_KINDS = frozenset(
-    {Kind.TEXT, Kind.LONG_TEXT, Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE, Kind.NAME}
-)
-
+#: Offers whose "no" has its own label (a copy declined, a message not joined).
+_OWN_KEEP = frozenset({"copy", "append"})
 #: The suggestion's own words for each side, besides its button labels.
 SUGGESTION_WORDS = {
     "yes": (t("suggestion.accept"), "dùng đề xuất", "dùng cách này", "lấy đề xuất", "sửa"),
@@ -105,7 +102,7 @@ class Question(Screen):
     start: str | None = field(default=None, kw_only=True)  # the chosen start of a period
     suggestion: str | None = field(default=None, kw_only=True)  # a better writing offered
     others: tuple[str, ...] = field(default=(), kw_only=True)  # more real names, as options
-    reason: str = field(default="", kw_only=True)  # "", "closest", "diacritics", "copy"
+    reason: str = field(default="", kw_only=True)  # "", "closest", "diacritics", "copy", "append"
     source: str = field(default="", kw_only=True)  # where a copied answer comes from
 
     question = True
@@ -181,7 +178,7 @@ class Question(Screen):
         prompt, rows = self.kind_buttons(turn, item, fdef, options)
         rows += self.choice_rows(turn, fdef, options, extra_options)
         tail: list[Button] = []
-        if current and answered(fdef, values) and self.keepable(fdef, values):
+        if current and answered(fdef, values) and keepable(fdef, values):
             tail.append(Button(t("button.keep"), KEEP.encode(seq=seq)))
         if not fdef.required:
             tail.append(Button(t("button.skip"), SKIP.encode(seq=seq)))
@@ -203,16 +200,6 @@ class Question(Screen):
         )
         return Shown(text, rows, options.values)
 
-    @staticmethod
-    def keepable(fdef: FieldDef, values: Row) -> bool:
-        """Whether the stored answer may be kept as it is: not a non-answer stored before
-        (an old "ko biet" is asked again, never offered "Giữ nguyên")."""
-        value = str(values.get(fdef.id, "") or "")
-        if fdef.kind not in _READ_KINDS or not value or parsers.is_unknown(value):
-            return True
-        reading = read(value, fdef)
-        return reading.is_answer
-
     def offer(self, turn: Turn, typed: str, options: Options) -> Shown:
         """A better writing of what was just stored: the new name of a place, the closest
         real names of a place not found (each a button), the text with its diacritics."""
@@ -223,7 +210,10 @@ class Question(Screen):
             else ("suggestion.ask" if BRACKET_OLD in suggestion else "suggestion.ask_current")
         )
         accept = {"closest": label(suggestion), "copy": t("suggestion.accept_copy")}
-        keep = t("suggestion.keep_copy" if self.reason == "copy" else "suggestion.keep")
+        accept["append"] = t("suggestion.accept_append")
+        keep = t(
+            f"suggestion.keep_{self.reason}" if self.reason in _OWN_KEEP else "suggestion.keep"
+        )
         yes = SUGGESTION.encode(Answer("yes"), seq=seq)
         rows = [[Button(accept.get(self.reason) or t("suggestion.accept"), yes)]]
         rows += [[options.button(other)] for other in self.others]
@@ -316,9 +306,10 @@ class Question(Screen):
                 text = NO  # "ko co j", "k ap dung": the booklet's "không", however typed
             elif reading.yes_no and fdef.kind is Kind.YES_NO:
                 text = YES  # "có con rồi", "đã kết hôn": the question's words repeated
-            elif not reading.is_answer:
-                turn.say(not_stored(reading, text, fdef, screen.explanation(turn)))
-                turn.nav.reask()
+            elif not reading.is_answer:  # or the rest of the long answer given before it
+                if not turn.nav.continue_long_answer(text):
+                    turn.say(not_stored(reading, text, fdef, screen.explanation(turn)))
+                    turn.nav.reask()
                 return
             elif screen.one_question_off(turn, fdef, text):
                 return
@@ -327,7 +318,10 @@ class Question(Screen):
                 fdef, text, form=turn.wiring.form, today=turn.today, period_start=screen.start
             )
         except AnswerError as exc:
-            if not from_button and await screen.answer_with_next(turn, fdef, text):
+            if not from_button and (
+                await screen.answer_with_next(turn, fdef, text)
+                or turn.nav.continue_long_answer(text)
+            ):
                 return
             turn.say(t("parse_failed", error=exc.message))
             turn.nav.ask(screen, exc.options)
@@ -368,6 +362,11 @@ class Question(Screen):
         """A text unlike the answer just stored, while its better writing is offered, is
         most likely the answer to the next question ("tai nha" after "gia yeu" at «Lý do
         mất»): it is not stored over this one; the offer is shown again."""
+        if self.reason == "append":  # a third part of the same long answer: joined too
+            screen = self.settled(suggestion=joined(self.suggestion or "", text), reason="append")
+            turn.conversation.screen = screen
+            turn.nav.ask(screen)
+            return True
         stored = str(self.values(turn).get(fdef.id, "") or "")
         if self.reason == "copy" or not another_answer(text, fdef, stored, self.suggestion):
             return False

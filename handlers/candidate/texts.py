@@ -42,6 +42,11 @@ def short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def joined(*parts: str) -> str:
+    """A long answer sent in parts, as one (:mod:`.continuation`): one line, as stored."""
+    return " ".join(p.strip() for p in parts if p.strip())
+
+
 def label(text: str) -> str:
     """A button's label: one short line."""
     return short(text, 40)
