@@ -264,6 +264,8 @@ CASES: list[tuple[str, str, Mutation, str, str, tuple[str, ...]]] = [
     ("F19", "a", _set(noi_ky="hung yen"), "F19", "warning", ("«Hưng Yên»",)),
     ("F20", "a", _set(tu_nhan_xet="Ưu điểm: chăm chỉ 💪"), "F20", "error", ("💪",)),
     ("F22", "a", _set(tu_nhan_xet="tốt"), "F22", "warning", ("chưa nêu khuyết điểm",)),
+    ("F23-field", "a", _set(chuyen_mon="đại học"), "F23", "warning", ("chưa ghi ngành",)),
+    ("F23-degree", "a", _set(hoc_vi="Thạc sĩ"), "F23", "warning", ("chưa ghi chuyên ngành",)),
     (
         "F21",
         "a",
@@ -521,6 +523,15 @@ def test_rule_fires_on_a_broken_sample(
     text = " ".join(f.message for f in hits)
     for word in words:
         assert word in text
+
+
+@pytest.mark.parametrize(
+    "typed", ["cử nhân luật", "trung cấp thú y", "bác sĩ đa khoa", "công nhân kỹ thuật bậc 3"]
+)
+def test_a_diploma_with_its_field_is_not_sent_back(typed: str) -> None:
+    d = load_sample("a")
+    d.answers["chuyen_mon"] = d.answers["hoc_vi"] = typed
+    assert not [f for f in run(d) if f.rule == "F23"]
 
 
 def test_every_rule_has_a_trigger() -> None:

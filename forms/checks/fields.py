@@ -1,4 +1,4 @@
-"""Single-field format rules F0–F17 (domain notes §2.1).
+"""Single-field format rules F0–F23 (domain notes §2.1).
 
 Each rule reads one item (or one table) and says how to write it. Blank required answers
 are reported once: by the rule that owns the field (F1 name, F8 religion, F15 signature…)
@@ -379,6 +379,29 @@ def f22_self_assessment(ctx: Ctx) -> Iterator[Flag]:
         yield ctx.flag(
             "F22", 22, "tu_nhan_xet", msg("F22", "missing", missing=missing), field="tu_nhan_xet"
         )
+
+
+#: Words of a diploma's level and its wording, not its field (match keys): "đại học",
+#: "cử nhân", "kỹ sư", "thạc sĩ", "tốt nghiệp đại học chính quy" name no field of study.
+#: "bác sĩ", "dược sĩ" name theirs; "không" is none.
+_LEVEL_WORDS = frozenset({
+    "dai", "hoc", "cao", "dang", "trung", "cap", "so", "cu", "nhan", "ky", "su", "thac", "si",
+    "tien", "ths", "ts", "tskh", "cn", "ks", "bang", "tot", "nghiep", "chinh", "quy", "tai",
+    "chuc", "he", "van", "chung", "chi", "lien", "thong", "tu", "xa", "tap", "trinh", "do",
+    "la", "co", "da", "a",
+})  # fmt: skip
+_DIPLOMAS = (("chuyen_mon", "field"), ("hoc_vi", "degree"))
+
+
+@rule("F23", WARNING, needs=(11,), fields=("chuyen_mon", "hoc_vi"))
+def f23_field_of_study(ctx: Ctx) -> Iterator[Flag]:
+    """Item (11)'s diplomas are written as on the diploma, with the field of study (HD 38:
+    "cử nhân luật, kỹ sư cơ khí"; học vị "và chuyên ngành"): a level alone is sent back."""
+    for key, kind in _DIPLOMAS:
+        value = ctx.a(key)
+        words = vn.match_key(value).split() if value else []
+        if words and words != ["khong"] and set(words) <= _LEVEL_WORDS:
+            yield ctx.flag("F23", 11, key, msg("F23", kind, value=value), field=key)
 
 
 @rule("F10", "error", needs=(11,), fields=("giao_duc_pho_thong",))
