@@ -222,3 +222,112 @@ def test_a_lines_columns_are_read_only_from_their_cues(
     line: str, table: str, asked: list[str], read: dict[str, str] | None
 ) -> None:
     assert columns(line, table, asked) == read
+
+
+# --- session 11: facts typed in one line where the chat asks one at a time --------------------
+
+
+DEATH_FACTS = ("nam_mat", "nguyen_nhan_mat", "noi_mat")
+
+
+async def at_father(router: Router) -> ChatClient:
+    """A candidate at their father's «Họ và tên» in (21)."""
+    client = await at_item(router, 21)
+    for answer in ("không", "có", "không", "không", "bố"):
+        await client.send(answer)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("line", "facts", "asked"),
+    [
+        ("ông đã mất năm 2010 do bệnh tại nhà",
+         {"nam_mat": "2010", "nguyen_nhan_mat": "bệnh", "noi_mat": "nhà"}, "Nơi sinh?"),
+        ("mất năm 2015", {"nam_mat": "2015"}, "Lý do mất?"),
+        ("đã mất 2010, bệnh tim", {"nam_mat": "2010", "nguyen_nhan_mat": "bệnh tim"},
+         "Mất tại đâu?"),
+        ("bố em mất vì tai nạn giao thông ở thôn Đông, xã An Lạc",
+         {"nguyen_nhan_mat": "tai nạn giao thông", "noi_mat": "thôn Đông, xã An Lạc"},
+         "Năm mất?"),
+    ],
+)  # fmt: skip
+async def test_a_relatives_death_typed_whole_at_its_question(
+    router: Router, line: str, facts: dict[str, str], asked: str
+) -> None:
+    """ "ông đã mất năm 2010 do bệnh tại nhà" at «Người này đã mất chưa?» was stored as «có»
+    and the year, the cause and the place asked again: each is kept, only the others asked."""
+    client = await at_father(router)
+    await client.send("Nguyễn Văn An")
+    await client.send("1960")
+    said = client.texts(await client.send(line))
+    assert "Đã ghi «Đã mất»: có" in said and asked in said
+    (father,) = (await dossier(router, client)).relatives
+    death = {k: v for k, v in father.items() if k in ("da_mat", *DEATH_FACTS)}
+    assert death == {"da_mat": "có", **facts}
+
+
+async def test_a_relatives_yes_or_no_alone_is_read_as_before(router: Router) -> None:
+    client = await at_father(router)
+    await client.send("Nguyễn Văn An")
+    await client.send("1960")
+    said = client.texts(await client.send("ông mất rồi ạ"))
+    assert "Đã ghi: có" in said and "Năm mất?" in said
+
+
+async def test_a_relatives_line_fills_what_it_names(router: Router) -> None:
+    """ "Bố: Nguyễn Văn An, sinh 1960, quê Nam Định, làm ruộng, ở xã Hải Hậu" at «Họ và tên»
+    kept the name, the year and the job only: the hometown and the home are kept too — a
+    home means the father is alive («Đã mất»: không) — and the hometown's new name is offered
+    as when it is typed alone; then the birthplace, skipped over by the line, is asked."""
+    client = await at_father(router)
+    said = client.texts(
+        await client.send("Bố: Nguyễn Văn An, sinh 1960, quê Nam Định, làm ruộng, ở xã Hải Hậu")
+    )
+    assert "Đã ghi «Họ và tên»: NGUYỄN VĂN AN\nĐã ghi «Năm sinh»: 1960" in said
+    assert "Đã ghi «Đã mất»: không" in said and "Đã ghi «Nơi ở hiện nay»: xã Hải Hậu" in said
+    assert (
+        "Đã ghi «Quê quán»: Nam Định" in said
+        and "tỉnh Ninh Bình (trước đây là tỉnh Nam Định)" in said
+    )
+    said = client.texts(await client.click("Dùng"))
+    assert "Nơi sinh?" in said
+    (father,) = (await dossier(router, client)).relatives
+    assert {k: father[k] for k in ("ho_ten", "nam_sinh", "da_mat", "que_quan", "cu_tru",
+                                    "nghe_nghiep")} == {
+        "ho_ten": "NGUYỄN VĂN AN", "nam_sinh": "1960", "da_mat": "không",
+        "que_quan": "tỉnh Ninh Bình (trước đây là tỉnh Nam Định)", "cu_tru": "xã Hải Hậu",
+        "nghe_nghiep": "làm ruộng",
+    }  # fmt: skip
+
+
+async def test_an_address_in_a_relatives_line_keeps_its_commas(router: Router) -> None:
+    client = await at_father(router)
+    await client.send(
+        "mẹ em tên là Trần Thị Hoa, sinh năm 1968, nông dân, hiện ở thôn Đông, xã An Lạc, "
+        "tỉnh Hưng Yên"
+    )
+    (mother,) = (await dossier(router, client)).relatives
+    assert mother["cu_tru"] == "thôn Đông, xã An Lạc, tỉnh Hưng Yên"
+    assert (mother["ho_ten"], mother["nghe_nghiep"]) == ("TRẦN THỊ HOA", "nông dân")
+
+
+DEATH = ["da_mat", "nam_mat", "nguyen_nhan_mat", "noi_mat", "noi_sinh", "que_quan", "nghe_nghiep"]
+
+
+@pytest.mark.parametrize(
+    ("line", "read"),
+    [
+        ("bà mất vì tai nạn giao thông",
+         {"da_mat": "mất", "nguyen_nhan_mat": "tai nạn giao thông"}),
+        # "tai" typed without its diacritics in a line that has them is no «tại»
+        ("mất tai nạn", {"da_mat": "mất", "nguyen_nhan_mat": "tai nạn"}),
+        ("hy sinh năm 1972 tại chiến trường Quảng Trị",
+         {"da_mat": "hy sinh", "nam_mat": "1972", "noi_mat": "chiến trường Quảng Trị"}),
+        ("ba mat nam 2010 do benh tai nha",
+         {"da_mat": "mat", "nam_mat": "2010", "nguyen_nhan_mat": "benh", "noi_mat": "nha"}),
+        ("quê xã Hải Hậu, tỉnh Nam Định, làm ruộng",
+         {"que_quan": "xã Hải Hậu, tỉnh Nam Định", "nghe_nghiep": "làm ruộng"}),
+    ],
+)  # fmt: skip
+def test_a_relatives_facts_are_read_from_their_cues(line: str, read: dict[str, str] | None) -> None:
+    assert columns(line, "relatives", DEATH) == read
