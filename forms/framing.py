@@ -667,18 +667,21 @@ def may_name_columns(text: str, table: str, asked: tuple[str, ...]) -> bool:
     return reading is not None and reading.named_in(text)
 
 
-def columns(text: str, table: str, asked: Sequence[str]) -> dict[str, str] | None:
+def columns(
+    text: str, table: str, asked: Sequence[str], *, alone: bool = False
+) -> dict[str, str] | None:
     """The columns ``asked`` (a row's unanswered ones, in order) of a line of ``table`` typed
     whole, read from their cue words (``[columns]`` in framing.toml): "học ngành Công nghệ
     thông tin tại Đại học Bách khoa Hà Nội, chính quy, bằng kỹ sư" → «Ngành học», «Tên
     trường», «Hình thức học», «Văn bằng». The words no cue names go to the table's rest
     column, as the whole line did before. None — the line stays as typed — when no other
-    column is read, or when a column is read twice or the rest column has no room."""
+    column is read (unless ``alone``: the line's date is asked again, its words are kept in
+    the rest column), or when a column is read twice or the rest column has no room."""
     line, reading = _frames().lines.get(table), _asked_columns(table, tuple(asked))
     if line is None or reading is None:
         return None
     if not reading.named_in(text):
-        return None
+        return {line.rest: text.strip()} if alone and line.rest in asked else None
     plain = not has_diacritics(text)
     found: dict[str, str] = {}
     left: list[str] = []
@@ -708,7 +711,7 @@ def columns(text: str, table: str, asked: Sequence[str]) -> dict[str, str] | Non
                 return None  # two schools, two countries: not sure which
             else:
                 found[name] = piece
-    if not found:
+    if not found and not (alone and left):
         return None
     if left:
         if line.rest not in asked or line.rest in found:

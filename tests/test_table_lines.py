@@ -183,8 +183,12 @@ async def test_a_relatives_line_typed_at_the_name(router: Router) -> None:
         ("giấy khen (tháng 12/2020)", ("tháng 12/2020", "giấy khen")),
         ("năm 2019 được tặng bằng khen", ("năm 2019", "được tặng bằng khen")),  # asked again
         ("12/2020", None),  # a month alone: the month question reads it
-        ("giấy khen năm 2019", None),  # no month: «Thêm» first (RowsMenu.not_a_button)
-        ("Bằng khen 2019", None),
+        # a year named at the end: the month asked, the line kept (was «Thêm» first)
+        ("giấy khen năm 2019", ("năm 2019", "giấy khen")),
+        ("Bằng khen của Thủ tướng năm 2020", ("năm 2020", "Bằng khen của Thủ tướng")),
+        ("giấy khen tháng 5/2021", ("tháng 5/2021", "giấy khen")),
+        ("Bằng khen 2019", None),  # a bare year may be a name's
+        ("Bằng khen theo quyết định số 12/2020", None),  # a number's, not a month
     ],
 )
 def test_an_awards_line_is_split_at_its_month(line: str, split: tuple[str, str] | None) -> None:
@@ -311,6 +315,47 @@ async def test_an_address_in_a_relatives_line_keeps_its_commas(router: Router) -
     assert (mother["ho_ten"], mother["nghe_nghiep"]) == ("TRẦN THỊ HOA", "nông dân")
 
 
+async def test_one_month_typed_where_a_trips_period_is_asked(router: Router) -> None:
+    """ "tháng 7/2019 đi Nhật Bản du lịch" at (18)'s gate was refused ("trả lời «có» hoặc
+    «không»") and nothing kept: the month is the trip's start, the line's columns are kept and
+    the end asked."""
+    client = await at_item(router, 18)
+    said = client.texts(await client.send("tháng 7/2019 đi Nhật Bản du lịch"))
+    assert "Đã ghi: có" in said
+    assert "Đã ghi «Nội dung đi»: du lịch\nĐã ghi «Nước nào»: Nhật Bản" in said
+    assert "Từ 07/2019 đến tháng/năm nào?" in said
+    said = client.texts(await client.send("10/2019"))
+    assert "Đã ghi: 07/2019 - 10/2019" in said
+    (trip,) = (await dossier(router, client)).rows("nuoc_ngoai")
+    assert (trip["tu"], trip["den"], trip["nuoc"]) == ("07/2019", "10/2019", "Nhật Bản")
+
+
+async def test_a_trips_month_with_words_no_cue_names(router: Router) -> None:
+    client = await at_item(router, 18)
+    said = client.texts(await client.send("tháng 7/2019 du lịch"))
+    assert "Đã ghi «Nội dung đi»: du lịch" in said and "Từ 07/2019 đến" in said
+
+
+async def test_an_awards_year_typed_at_its_end(router: Router) -> None:
+    """ "Bằng khen của Thủ tướng năm 2020" at (19)'s menu was told to tap «Thêm» first and
+    nothing was kept. The candidate typed the whole award: as with the year at the line's
+    head ("năm 2019 được UBND tỉnh tặng bằng khen"), the award and its authority are kept and
+    only the month is asked, with what is missing."""
+    client = await at_item(router, 19)
+    await client.send("có")
+    said = client.texts(await client.send("Bằng khen của Thủ tướng năm 2020"))
+    assert "Cần ghi cả tháng, không chỉ năm 2020" in said
+    assert "Đã ghi «Lý do, hình thức»: Bằng khen\nĐã ghi «Cấp quyết định»: Thủ tướng" in said
+    assert "Tháng/năm được khen thưởng?" in said
+    await client.send("5/2020")
+    (award,) = (await dossier(router, client)).rows("khen_thuong")
+    assert (award["thang_nam"], award["ly_do_hinh_thuc"], award["cap_quyet_dinh"]) == (
+        "05/2020",
+        "Bằng khen",
+        "Thủ tướng",
+    )
+
+
 DEATH = ["da_mat", "nam_mat", "nguyen_nhan_mat", "noi_mat", "noi_sinh", "que_quan", "nghe_nghiep"]
 
 
@@ -331,3 +376,44 @@ DEATH = ["da_mat", "nam_mat", "nguyen_nhan_mat", "noi_mat", "noi_sinh", "que_qua
 )  # fmt: skip
 def test_a_relatives_facts_are_read_from_their_cues(line: str, read: dict[str, str] | None) -> None:
     assert columns(line, "relatives", DEATH) == read
+
+
+async def test_a_work_history_line_names_its_position(router: Router) -> None:
+    """ "9/2020 - nay: kỹ sư phần mềm tại Công ty ABC, trưởng nhóm" at (15) stored the whole
+    rest as «Làm việc gì, ở đâu» and asked «Chức vụ» after it: the position is read from its
+    words (framing.toml [columns.chuc_vu]), nothing asked again."""
+    client = await at_item(router, 15)
+    said = client.texts(
+        await client.send("9/2020 - nay: kỹ sư phần mềm tại Công ty ABC, trưởng nhóm")
+    )
+    assert "Đã ghi «Làm việc gì, ở đâu»: kỹ sư phần mềm tại Công ty ABC" in said
+    assert "Đã ghi «Chức vụ»: trưởng nhóm" in said and "Chức vụ (Đảng" not in said
+    (row,) = (await dossier(router, client)).rows("cong_tac")
+    assert (row["viec"], row["chuc_vu"]) == ("kỹ sư phần mềm tại Công ty ABC", "trưởng nhóm")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "vào Đoàn ngày 26/3/2012 tại Chi đoàn lớp 10A1, Trường THPT Lê Lợi",
+        "26/3/2012, Chi đoàn lớp 10A1, Trường THPT Lê Lợi",
+    ],
+)
+async def test_the_day_and_place_of_joining_typed_on_one_line(router: Router, line: str) -> None:
+    """ "26/3/2012, Chi đoàn lớp 10A1 …" — (12)'s one dotted line, «Ngày và nơi kết nạp» —
+    at its gate was refused ("trả lời «có» hoặc «không»"), and at «Ngày vào Đoàn» the place
+    was no date: the date is stored and the place taken as the next answer."""
+    client = await at_item(router, 12)
+    said = client.texts(await client.send(line))
+    assert "Đã ghi: có\nĐã ghi: 26/03/2012\nĐã ghi: Chi đoàn lớp 10A1, Trường THPT Lê Lợi" in said
+    d = await dossier(router, client)
+    assert (d.value("ngay_vao_doan"), d.value("noi_vao_doan")) == (
+        "26/03/2012",
+        "Chi đoàn lớp 10A1, Trường THPT Lê Lợi",
+    )
+
+
+async def test_a_date_alone_at_a_gate_is_its_first_answer(router: Router) -> None:
+    client = await at_item(router, 12)
+    said = client.texts(await client.send("26/3/2012"))
+    assert "Đã ghi: có\nĐã ghi: 26/03/2012" in said and "Nơi kết nạp" in said

@@ -52,14 +52,17 @@ def read_row_line(
     row: Row,
     code: str | None,
     text: str,
+    *,
+    alone: bool = False,
 ) -> LineRead | None:
-    """The columns of ``row`` that ``text`` names, or None (see the module docstring)."""
+    """The columns of ``row`` that ``text`` names, or None (see the module docstring);
+    ``alone``: a line no cue names is the rest column's (its date is asked again)."""
     key = item.table.id if item.table is not None else RELATIVES_LINE
     every = structure.columns(item, code)
-    if not may_name_columns(text, key, tuple(f.id for f in every)):
+    if not alone and not may_name_columns(text, key, tuple(f.id for f in every)):
         return None  # most answers: no first word of any column's cue, name or value
     fields = structure.row_fields(item, row, code)
-    best = LineRead(_read(text, key, fields, row))
+    best = LineRead(_read(text, key, fields, row, alone=alone))
     by_id = {f.id: f for f in every}
     for opener, value in _open_conditions(every, by_id, row):
         fields = structure.row_fields(item, {**row, opener: value}, code)
@@ -72,9 +75,11 @@ def read_row_line(
     return best if best.count else None
 
 
-def _read(text: str, key: str, fields: Sequence[FieldDef], row: Row) -> dict[str, str]:
+def _read(
+    text: str, key: str, fields: Sequence[FieldDef], row: Row, *, alone: bool = False
+) -> dict[str, str]:
     asked = [f.id for f in fields if not answered(f, row) and f.kind not in _DATES]
-    return columns(text, key, asked) or {}
+    return columns(text, key, asked, alone=alone) or {}
 
 
 def _open_conditions(

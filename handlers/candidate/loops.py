@@ -75,6 +75,14 @@ class RowQuestion(Question):
         if split is None:
             return await self.read_line(turn, text, least=2)
         when, rest = split
+        start = lone_start(fdef.kind, text, when)
+        if start is not None:
+            # one month where a period is asked ("tháng 7/2019 đi Nhật Bản du lịch"): its
+            # start, the line's columns kept, and the end asked
+            held = await turn.hold_next(self.ask_end(turn, start))
+            if held is not None:
+                await self.on_line(turn, rest, asking=held)
+            return True
         held = await turn.hold_next(self.on_text(turn, when))
         if held is None:
             return True
@@ -92,6 +100,10 @@ class RowQuestion(Question):
         else:  # a period refused: asked again, the line not stored (a new row stays empty)
             held.send_held(turn)
         return True
+
+    async def ask_end(self, turn: Turn, start: str) -> None:
+        """This period's question with its start chosen: the end is asked."""
+        turn.nav.goto(self.settled(start=start), push=False)
 
     async def on_line(self, turn: Turn, rest: str, *, asking: Screen | None = None) -> None:
         """The rest of a row's line after its date (:meth:`read_line`); a rest no cue names
@@ -134,7 +146,7 @@ class RowQuestion(Question):
         if self.revisiting_row:
             return False
         item, row = self.item_def(turn), self.stored_row(turn) or {}
-        line = read_row_line(turn.structure, item, row, self.code(), text)
+        line = read_row_line(turn.structure, item, row, self.code(), text, alone=asking is not None)
         if line is None or line.count < least:
             return False
         if answers and self.field_id not in line.typed and self.field_id not in line.given:
@@ -380,17 +392,28 @@ class Pick(Screen):
 def split_line(kind: Kind, text: str) -> tuple[str, str] | None:
     """A row's date (a period, a month) typed with the rest of its line, and that rest."""
     if kind is Kind.PERIOD:
-        return parsers.split_period(text)
+        return parsers.split_period(text) or parsers.split_start(text)
     if kind is Kind.MONTH:
         return parsers.split_month(text)
     return None
 
 
+def lone_start(kind: Kind, text: str, when: str) -> str | None:
+    """The month ``when`` when it is the lone start of a period's line (:func:`split_line`),
+    as the booklet writes it ("07/2019"), or None."""
+    if kind is not Kind.PERIOD or parsers.split_period(text) is not None:
+        return None
+    try:
+        return parsers.format_month(parsers.parse_month(when))
+    except parsers.ParseError:
+        return None  # "tháng 13/2019": the period's question says what is wrong
+
+
 def begins_row(kind: Kind, text: str) -> bool:
     """Whether ``text`` may begin a row whose first column is of ``kind``: its date, alone
     or with the rest of the line (a trip's period, an award's month)."""
-    if kind is Kind.PERIOD:
-        return parsers.starts_with_period(text)
+    if kind is Kind.PERIOD and parsers.starts_with_period(text):
+        return True
     return split_line(kind, text) is not None
 
 
