@@ -417,3 +417,24 @@ async def test_a_date_alone_at_a_gate_is_its_first_answer(router: Router) -> Non
     client = await at_item(router, 12)
     said = client.texts(await client.send("26/3/2012"))
     assert "Đã ghi: có\nĐã ghi: 26/03/2012" in said and "Nơi kết nạp" in said
+
+
+async def test_a_school_level_typed_with_the_next_answer(router: Router) -> None:
+    """ "12/12, đại học ngành kế toán" at (11) «Giáo dục phổ thông» was refused ("Chưa đọc
+    được trình độ giáo dục phổ thông"): the level before the comma is stored, the rest is the
+    next question's answer (handlers/candidate/ahead.py); a level alone is read as before."""
+    client = await at_item(router, 11)
+    said = client.texts(await client.send("12/12, đại học ngành kế toán"))
+    assert "Đã ghi: 12/12\nĐã ghi: đại học ngành kế toán" in said
+    d = await dossier(router, client)
+    assert (d.value("giao_duc_pho_thong"), d.value("chuyen_mon")) == (
+        "12/12",
+        "đại học ngành kế toán",
+    )
+    await client.send("/sua 11")
+    await client.send("12/12, phổ thông")  # one answer with a comma: read whole
+    d = await dossier(router, client)
+    assert (d.value("giao_duc_pho_thong"), d.value("chuyen_mon")) == (
+        "12/12 phổ thông",
+        "đại học ngành kế toán",
+    )
