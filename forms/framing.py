@@ -29,7 +29,7 @@ from typing import Any
 from forms.memo import remembered
 from forms.vn import fold, has_diacritics, tone_key
 
-__all__ = ["columns", "option_number", "polite_words", "unframe"]
+__all__ = ["columns", "may_name_columns", "option_number", "polite_words", "unframe"]
 
 _DATA = Path(__file__).parent / "data" / "framing.toml"
 _COUNTRIES = Path(__file__).parent / "data" / "countries.toml"
@@ -77,6 +77,15 @@ class _Column:
     ends: tuple[Phrase, ...] = ()
     capitalised: bool = False
     number: bool = False
+    #: its cues are its yes («đã mất», «qua đời»): read alone, and the next column's value may
+    #: follow at once ("đã mất 2010")
+    yes: bool = False
+    #: words a part of the line may begin with, without a cue, its value read on to the next
+    #: cue ("bệnh tim" after a comma)
+    heads: tuple[Phrase, ...] = ()
+    #: words a part after a comma begins with when it goes on with this column's value (an
+    #: address's own commas: "ở thôn Đông, xã An Lạc")
+    continues: tuple[Phrase, ...] = ()
     #: names ("n …") and values ("v …") by their first word, folded: looked for at every cue
     by_first: dict[str, tuple[Phrase, ...]] = field(default_factory=dict)
 
@@ -168,6 +177,9 @@ def _column(table: dict[str, Any]) -> _Column:
         ends=_phrases(table.get("ends", [])),
         capitalised=table.get("capitalised", False),
         number=table.get("number", False),
+        yes=table.get("yes", False),
+        heads=_phrases(table.get("heads", [])),
+        continues=_phrases(table.get("continues", [])),
         by_first={k: tuple(v) for k, v in by_first.items()},
     )
 
@@ -478,6 +490,10 @@ def _cue_at(r: _Reader, i: int, cues: Sequence[tuple[Phrase, str, _Column]]) -> 
     end, or -1 where it runs on to the next cue)."""
     for cue, name, column in cues:
         j = r.at(i, cue)
+        if j is not None and not r.plain_text and not r.taken(i, j):
+            continue  # "tai nạn" has no «tại»: a lone word typed without its diacritics
+        if j is not None and column.yes:
+            return name, i, j  # its words are its value: "đã mất"
         if j is None or j >= len(r.tokens):
             continue
         if (column.values or column.number) and (end := _value_at(r, j, column)) is not None:
@@ -500,6 +516,23 @@ def _bare_at(r: _Reader, i: int, cols: dict[str, _Column]) -> Cued | None:
     for name, column in cols.items():
         if column.names and column.named_at(r, i) is not None:
             return name, i, _named_end(column, r)
+    for name, column in cols.items():
+        if column.heads and r.first(i, column.heads) is not None:
+            return name, i, -1
+    return None
+
+
+def _after_yes(r: _Reader, i: int, cols: dict[str, _Column]) -> Cued | None:
+    """A column's value typed right after a yes column's words, without its cue ("đã mất
+    2010", "qua đời vì bệnh" is a cue's): a year, a whole value, a name, a head word."""
+    for name, column in cols.items():
+        if (column.number or column.values) and (end := _value_at(r, i, column)) is not None:
+            return name, i, end
+    for name, column in cols.items():
+        if column.names and column.named_at(r, i) is not None:
+            return name, i, _named_end(column, r)
+        if column.heads and r.first(i, column.heads) is not None:
+            return name, i, -1
     return None
 
 
@@ -512,6 +545,21 @@ class _Asked:
     cols: dict[str, _Column]
     cues: dict[str, tuple[tuple[Phrase, str, _Column], ...]]
     openers: frozenset[str]
+    #: the cues, names and values whole, by their first word, folded and as typed with their
+    #: diacritics: a text is read only when it holds one of them whole ("Nguyễn" is no
+    #: «nguyên quán», "Kinh" no «kinh doanh»), typed with its diacritics where the text has any
+    toned: dict[str, tuple[str, ...]]
+    plain: dict[str, tuple[str, ...]]
+
+    def named_in(self, text: str) -> bool:
+        """Whether ``text`` holds one of these phrases (most answers hold none)."""
+        words = _FOLDED.findall(fold(text))
+        if self.openers.isdisjoint(words):
+            return False
+        toned = has_diacritics(text)
+        key = f" {tone_key(text)} " if toned else f" {' '.join(words)} "
+        phrases = self.toned if toned else self.plain
+        return any(p in key for w in set(key.split()) for p in phrases.get(w, ()))
 
 
 @cache
@@ -521,16 +569,24 @@ def _asked_columns(table: str, asked: tuple[str, ...]) -> _Asked | None:
     if table not in f.lines or not cols:
         return None
     cues: dict[str, list[tuple[Phrase, str, _Column]]] = {}
-    openers: set[str] = set()
+    toned: dict[str, set[str]] = {}
+    plain: dict[str, set[str]] = {}
     for name, column in cols.items():
         for cue in column.cues:
             cues.setdefault(fold(cue[0]), []).append((cue, name, column))
-        for phrase in (*column.cues, *column.names, *column.values):
-            openers.add(fold(phrase[0]))
+        for phrase in (*column.cues, *column.names, *column.values, *column.heads):
+            toned.setdefault(phrase[0], set()).add(f" {' '.join(phrase)} ")
+            plain.setdefault(fold(phrase[0]), set()).add(f" {fold(' '.join(phrase))} ")
     by_length = {
         k: tuple(sorted(v, key=lambda c: len(c[0]), reverse=True)) for k, v in cues.items()
     }
-    return _Asked(cols, by_length, frozenset(openers))
+    return _Asked(
+        cols,
+        by_length,
+        frozenset(plain),
+        {k: tuple(v) for k, v in toned.items()},
+        {k: tuple(v) for k, v in plain.items()},
+    )
 
 
 def _pieces(r: _Reader, asked: _Asked) -> list[Piece]:
@@ -570,6 +626,13 @@ def _pieces(r: _Reader, asked: _Asked) -> list[Piece]:
             continue
         out.append((name, value, stop))
         i, opened, name = stop, stop, None
+        after = _after_yes(r, stop, cols) if cols[cued].yes and stop < n else None
+        if after is not None:  # "đã mất 2010": the year without its cue
+            name = after[0]
+            if after[2] != -1:
+                out.append(after)
+                i = opened = after[2]
+                name = None
     if opened < n:
         out.append((name, opened, n))
     return out
@@ -580,37 +643,66 @@ def _only_frame(tokens: list[_Token]) -> bool:
     f = _frames()
     r = _Reader(tokens, False)
     i = r.any_of(r.any_of(0, f.heads), f.speakers)
-    while i < len(tokens) and (j := r.first(i, f.tails + f.times + f.heads)) is not None:
+    words = f.tails + f.times + f.heads + f.relatives + f.relative_words + f.pointers
+    while i < len(tokens) and (j := r.first(i, words)) is not None:
         i = j
     return i == len(tokens)
 
 
-def columns(text: str, table: str, asked: Sequence[str]) -> dict[str, str] | None:
+def _head_label(r: _Reader, line: _Line) -> int | None:
+    """The end of the item's name, or of a relative's ("Bố:", "Ông nội:"), typed before a
+    colon at the line's head ("khen thưởng: …"), or None."""
+    f = _frames()
+    j = r.first(0, line.labels)
+    if j is None and (j := r.first(0, f.relatives)) is not None:
+        while (k := r.first(j, f.relative_words + f.speakers + f.pointers)) is not None:
+            j = k
+    return j if j is not None and r.colon_before(j) else None
+
+
+def may_name_columns(text: str, table: str, asked: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds a first word of a cue, name or value of the columns ``asked`` of
+    ``table`` (a row's every column): a text holding none names no column (most answers)."""
+    reading = _asked_columns(table, asked)
+    return reading is not None and reading.named_in(text)
+
+
+def columns(
+    text: str, table: str, asked: Sequence[str], *, alone: bool = False
+) -> dict[str, str] | None:
     """The columns ``asked`` (a row's unanswered ones, in order) of a line of ``table`` typed
     whole, read from their cue words (``[columns]`` in framing.toml): "học ngành Công nghệ
     thông tin tại Đại học Bách khoa Hà Nội, chính quy, bằng kỹ sư" → «Ngành học», «Tên
     trường», «Hình thức học», «Văn bằng». The words no cue names go to the table's rest
     column, as the whole line did before. None — the line stays as typed — when no other
-    column is read, or when a column is read twice or the rest column has no room."""
+    column is read (unless ``alone``: the line's date is asked again, its words are kept in
+    the rest column), or when a column is read twice or the rest column has no room."""
     line, reading = _frames().lines.get(table), _asked_columns(table, tuple(asked))
-    if line is None or reading is None or reading.openers.isdisjoint(_FOLDED.findall(fold(text))):
+    if line is None or reading is None:
         return None
+    if not reading.named_in(text):
+        return {line.rest: text.strip()} if alone and line.rest in asked else None
     plain = not has_diacritics(text)
     found: dict[str, str] = {}
     left: list[str] = []
+    going_on: str | None = None  # the column the last part ended in
     for n, part in enumerate(_PARTS.finditer(text)):
         tokens = [replace(t, start=t.start + part.start(), end=t.end + part.start())
                   for t in _tokens(part.group())]  # fmt: skip
         if n == 0:
-            r = _Reader(tokens, plain)
-            label = r.first(0, line.labels)
-            if label is not None and r.colon_before(label):  # "khen thưởng: …"
-                tokens = tokens[label:]
+            label = _head_label(_Reader(tokens, plain), line)  # "khen thưởng: …", "Bố: …"
+            tokens = tokens[label:] if label is not None else tokens
         if not tokens:
             continue
-        for name, i, j in _pieces(_Reader(tokens, plain), reading):
+        r = _Reader(tokens, plain)
+        if going_on is not None and r.first(0, reading.cols[going_on].continues) is not None:
+            found[going_on] += ", " + text[tokens[0].start : tokens[-1].end]  # "…, xã An Lạc"
+            continue
+        going_on = None
+        for name, i, j in _pieces(r, reading):
             if i >= j:
                 continue
+            going_on = name if j == len(tokens) else None
             piece = text[tokens[i].start : tokens[j - 1].end].strip(" :-–—")
             if name is None:
                 if not _only_frame(tokens[i:j]):
@@ -619,7 +711,7 @@ def columns(text: str, table: str, asked: Sequence[str]) -> dict[str, str] | Non
                 return None  # two schools, two countries: not sure which
             else:
                 found[name] = piece
-    if not found:
+    if not found and not (alone and left):
         return None
     if left:
         if line.rest not in asked or line.rest in found:

@@ -260,6 +260,31 @@ def split_place_date(s: str) -> tuple[str, str] | None:
     return head.strip(), tail.strip()
 
 
+#: A date at the head of a line, as a booklet's dotted line reads it ("26/3/2012, Chi đoàn …",
+#: "ngày 26 tháng 3 năm 2012 tại …"), read on the folded text; the words after it the place's.
+_DATE_HEAD = re.compile(
+    r"\s*(?:ngay\s+)?(?:\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{4}"
+    r"|\d{1,2}\s+thang\s+\d{1,2}\s*(?:,\s*)?nam\s+\d{4})(?![\w/])"
+)
+_PLACE_HEAD = re.compile(r"(?:tai|o)\s+")
+
+
+def split_date_place(s: str) -> tuple[str, str] | None:
+    """ "26/3/2012, Chi đoàn lớp 10A1" → ("26/3/2012", "Chi đoàn lớp 10A1"): a date and the
+    place after it (its «tại» taken off), as the booklet's line "Ngày và nơi …" reads; None
+    unless a date in figures begins ``s`` and words follow it."""
+    text = s.strip()
+    folded = fold(text)
+    head = _DATE_HEAD.match(folded) if len(folded) == len(text) else None
+    if head is None:
+        return None
+    rest = text[head.end() :].lstrip(_HEAD_GAP)
+    if not rest[:1].isalpha() or polite_only(rest):
+        return None
+    place = _PLACE_HEAD.match(fold(rest))
+    return text[: head.end()].strip(), rest[place.end() :] if place else rest
+
+
 def format_date(d: dt.date) -> str:
     """Booklet form: "15/08/1997"."""
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"
@@ -513,11 +538,35 @@ def split_period(s: str) -> tuple[str, str] | None:
     return text[: head.end()].strip(), rest
 
 
+#: One month at the head of a line where a period is asked ("tháng 7/2019 đi Nhật Bản du
+#: lịch"): the period's start, its end not typed (a whole period is :data:`_PERIOD_HEAD`'s).
+_START_HEAD = re.compile(rf"\s*(?:tu\s+|vao\s+)?{_MONTH_HEAD}(?![\w/])")
+
+
+def split_start(s: str) -> tuple[str, str] | None:
+    """A month alone at the head of a line where a period is asked, and the words after it
+    ("tháng 7/2019 đi Nhật Bản du lịch" → "tháng 7/2019", "đi Nhật Bản du lịch"); None for
+    any other text, a whole period's line (:func:`split_period`) or a month alone included."""
+    text = s.strip()
+    folded = fold(text)
+    head = _START_HEAD.match(folded) if len(folded) == len(text) else None
+    if head is None or split_period(text) is not None or _PERIOD_HEAD.match(folded):
+        return None
+    rest = text[head.end() :].lstrip(_HEAD_GAP)
+    if not rest[:1].isalpha() or polite_only(rest) or fold(rest).split()[0] in ("den", "toi"):
+        return None  # "7/2019 đến": a period without its end, which parse_period names
+    return text[: head.end()].strip(), rest
+
+
 #: A month at the head of a line ("6/2020 khiển trách …", "tháng 12/2020: …"), or a year alone
-#: ("năm 2019 được … tặng bằng khen": the month question says what is missing), or a month
-#: after the line's last comma ("giấy khen của Giám đốc Sở, 12/2020").
+#: ("năm 2019 được … tặng bằng khen": the month question says what is missing); at its end, a
+#: month after its last comma ("giấy khen của Giám đốc Sở, 12/2020"), or one named by its word,
+#: «tháng» or «năm» ("Bằng khen của Thủ tướng năm 2020"; a bare "số 12/2020" is a number's).
 _WHEN_HEAD = re.compile(rf"\s*(?:{_MONTH_HEAD}|nam\s+\d{{4}})(?![\w/])")
-_WHEN_TAIL = re.compile(rf"[,;(]\s*(?:vao\s+)?{_MONTH_HEAD}\s*\)?\s*[.]?\s*$")
+_NAMED_MONTH = r"(?:vao\s+|trong\s+)?(?:thang\s*\d{1,2}\s*(?:[/.\-]|\s+nam\s+)\s*\d{4}|nam\s+\d{4})"
+_WHEN_TAIL = re.compile(
+    rf"(?:[,;(]\s*(?:vao\s+)?{_MONTH_HEAD}|[,;(]?\s{_NAMED_MONTH})\s*\)?\s*[.]?\s*$"
+)
 
 
 def split_month(s: str) -> tuple[str, str] | None:

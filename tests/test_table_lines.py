@@ -183,8 +183,12 @@ async def test_a_relatives_line_typed_at_the_name(router: Router) -> None:
         ("giấy khen (tháng 12/2020)", ("tháng 12/2020", "giấy khen")),
         ("năm 2019 được tặng bằng khen", ("năm 2019", "được tặng bằng khen")),  # asked again
         ("12/2020", None),  # a month alone: the month question reads it
-        ("giấy khen năm 2019", None),  # no month: «Thêm» first (RowsMenu.not_a_button)
-        ("Bằng khen 2019", None),
+        # a year named at the end: the month asked, the line kept (was «Thêm» first)
+        ("giấy khen năm 2019", ("năm 2019", "giấy khen")),
+        ("Bằng khen của Thủ tướng năm 2020", ("năm 2020", "Bằng khen của Thủ tướng")),
+        ("giấy khen tháng 5/2021", ("tháng 5/2021", "giấy khen")),
+        ("Bằng khen 2019", None),  # a bare year may be a name's
+        ("Bằng khen theo quyết định số 12/2020", None),  # a number's, not a month
     ],
 )
 def test_an_awards_line_is_split_at_its_month(line: str, split: tuple[str, str] | None) -> None:
@@ -222,3 +226,215 @@ def test_a_lines_columns_are_read_only_from_their_cues(
     line: str, table: str, asked: list[str], read: dict[str, str] | None
 ) -> None:
     assert columns(line, table, asked) == read
+
+
+# --- session 11: facts typed in one line where the chat asks one at a time --------------------
+
+
+DEATH_FACTS = ("nam_mat", "nguyen_nhan_mat", "noi_mat")
+
+
+async def at_father(router: Router) -> ChatClient:
+    """A candidate at their father's «Họ và tên» in (21)."""
+    client = await at_item(router, 21)
+    for answer in ("không", "có", "không", "không", "bố"):
+        await client.send(answer)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("line", "facts", "asked"),
+    [
+        ("ông đã mất năm 2010 do bệnh tại nhà",
+         {"nam_mat": "2010", "nguyen_nhan_mat": "bệnh", "noi_mat": "nhà"}, "Nơi sinh?"),
+        ("mất năm 2015", {"nam_mat": "2015"}, "Lý do mất?"),
+        ("đã mất 2010, bệnh tim", {"nam_mat": "2010", "nguyen_nhan_mat": "bệnh tim"},
+         "Mất tại đâu?"),
+        ("bố em mất vì tai nạn giao thông ở thôn Đông, xã An Lạc",
+         {"nguyen_nhan_mat": "tai nạn giao thông", "noi_mat": "thôn Đông, xã An Lạc"},
+         "Năm mất?"),
+    ],
+)  # fmt: skip
+async def test_a_relatives_death_typed_whole_at_its_question(
+    router: Router, line: str, facts: dict[str, str], asked: str
+) -> None:
+    """ "ông đã mất năm 2010 do bệnh tại nhà" at «Người này đã mất chưa?» was stored as «có»
+    and the year, the cause and the place asked again: each is kept, only the others asked."""
+    client = await at_father(router)
+    await client.send("Nguyễn Văn An")
+    await client.send("1960")
+    said = client.texts(await client.send(line))
+    assert "Đã ghi «Đã mất»: có" in said and asked in said
+    (father,) = (await dossier(router, client)).relatives
+    death = {k: v for k, v in father.items() if k in ("da_mat", *DEATH_FACTS)}
+    assert death == {"da_mat": "có", **facts}
+
+
+async def test_a_relatives_yes_or_no_alone_is_read_as_before(router: Router) -> None:
+    client = await at_father(router)
+    await client.send("Nguyễn Văn An")
+    await client.send("1960")
+    said = client.texts(await client.send("ông mất rồi ạ"))
+    assert "Đã ghi: có" in said and "Năm mất?" in said
+
+
+async def test_a_relatives_line_fills_what_it_names(router: Router) -> None:
+    """ "Bố: Nguyễn Văn An, sinh 1960, quê Nam Định, làm ruộng, ở xã Hải Hậu" at «Họ và tên»
+    kept the name, the year and the job only: the hometown and the home are kept too — a
+    home means the father is alive («Đã mất»: không) — and the hometown's new name is offered
+    as when it is typed alone; then the birthplace, skipped over by the line, is asked."""
+    client = await at_father(router)
+    said = client.texts(
+        await client.send("Bố: Nguyễn Văn An, sinh 1960, quê Nam Định, làm ruộng, ở xã Hải Hậu")
+    )
+    assert "Đã ghi «Họ và tên»: NGUYỄN VĂN AN\nĐã ghi «Năm sinh»: 1960" in said
+    assert "Đã ghi «Đã mất»: không" in said and "Đã ghi «Nơi ở hiện nay»: xã Hải Hậu" in said
+    assert (
+        "Đã ghi «Quê quán»: Nam Định" in said
+        and "tỉnh Ninh Bình (trước đây là tỉnh Nam Định)" in said
+    )
+    said = client.texts(await client.click("Dùng"))
+    assert "Nơi sinh?" in said
+    (father,) = (await dossier(router, client)).relatives
+    assert {k: father[k] for k in ("ho_ten", "nam_sinh", "da_mat", "que_quan", "cu_tru",
+                                    "nghe_nghiep")} == {
+        "ho_ten": "NGUYỄN VĂN AN", "nam_sinh": "1960", "da_mat": "không",
+        "que_quan": "tỉnh Ninh Bình (trước đây là tỉnh Nam Định)", "cu_tru": "xã Hải Hậu",
+        "nghe_nghiep": "làm ruộng",
+    }  # fmt: skip
+
+
+async def test_an_address_in_a_relatives_line_keeps_its_commas(router: Router) -> None:
+    client = await at_father(router)
+    await client.send(
+        "mẹ em tên là Trần Thị Hoa, sinh năm 1968, nông dân, hiện ở thôn Đông, xã An Lạc, "
+        "tỉnh Hưng Yên"
+    )
+    (mother,) = (await dossier(router, client)).relatives
+    assert mother["cu_tru"] == "thôn Đông, xã An Lạc, tỉnh Hưng Yên"
+    assert (mother["ho_ten"], mother["nghe_nghiep"]) == ("TRẦN THỊ HOA", "nông dân")
+
+
+async def test_one_month_typed_where_a_trips_period_is_asked(router: Router) -> None:
+    """ "tháng 7/2019 đi Nhật Bản du lịch" at (18)'s gate was refused ("trả lời «có» hoặc
+    «không»") and nothing kept: the month is the trip's start, the line's columns are kept and
+    the end asked."""
+    client = await at_item(router, 18)
+    said = client.texts(await client.send("tháng 7/2019 đi Nhật Bản du lịch"))
+    assert "Đã ghi: có" in said
+    assert "Đã ghi «Nội dung đi»: du lịch\nĐã ghi «Nước nào»: Nhật Bản" in said
+    assert "Từ 07/2019 đến tháng/năm nào?" in said
+    said = client.texts(await client.send("10/2019"))
+    assert "Đã ghi: 07/2019 - 10/2019" in said
+    (trip,) = (await dossier(router, client)).rows("nuoc_ngoai")
+    assert (trip["tu"], trip["den"], trip["nuoc"]) == ("07/2019", "10/2019", "Nhật Bản")
+
+
+async def test_a_trips_month_with_words_no_cue_names(router: Router) -> None:
+    client = await at_item(router, 18)
+    said = client.texts(await client.send("tháng 7/2019 du lịch"))
+    assert "Đã ghi «Nội dung đi»: du lịch" in said and "Từ 07/2019 đến" in said
+
+
+async def test_an_awards_year_typed_at_its_end(router: Router) -> None:
+    """ "Bằng khen của Thủ tướng năm 2020" at (19)'s menu was told to tap «Thêm» first and
+    nothing was kept. The candidate typed the whole award: as with the year at the line's
+    head ("năm 2019 được UBND tỉnh tặng bằng khen"), the award and its authority are kept and
+    only the month is asked, with what is missing."""
+    client = await at_item(router, 19)
+    await client.send("có")
+    said = client.texts(await client.send("Bằng khen của Thủ tướng năm 2020"))
+    assert "Cần ghi cả tháng, không chỉ năm 2020" in said
+    assert "Đã ghi «Lý do, hình thức»: Bằng khen\nĐã ghi «Cấp quyết định»: Thủ tướng" in said
+    assert "Tháng/năm được khen thưởng?" in said
+    await client.send("5/2020")
+    (award,) = (await dossier(router, client)).rows("khen_thuong")
+    assert (award["thang_nam"], award["ly_do_hinh_thuc"], award["cap_quyet_dinh"]) == (
+        "05/2020",
+        "Bằng khen",
+        "Thủ tướng",
+    )
+
+
+DEATH = ["da_mat", "nam_mat", "nguyen_nhan_mat", "noi_mat", "noi_sinh", "que_quan", "nghe_nghiep"]
+
+
+@pytest.mark.parametrize(
+    ("line", "read"),
+    [
+        ("bà mất vì tai nạn giao thông",
+         {"da_mat": "mất", "nguyen_nhan_mat": "tai nạn giao thông"}),
+        # "tai" typed without its diacritics in a line that has them is no «tại»
+        ("mất tai nạn", {"da_mat": "mất", "nguyen_nhan_mat": "tai nạn"}),
+        ("hy sinh năm 1972 tại chiến trường Quảng Trị",
+         {"da_mat": "hy sinh", "nam_mat": "1972", "noi_mat": "chiến trường Quảng Trị"}),
+        ("ba mat nam 2010 do benh tai nha",
+         {"da_mat": "mat", "nam_mat": "2010", "nguyen_nhan_mat": "benh", "noi_mat": "nha"}),
+        ("quê xã Hải Hậu, tỉnh Nam Định, làm ruộng",
+         {"que_quan": "xã Hải Hậu, tỉnh Nam Định", "nghe_nghiep": "làm ruộng"}),
+    ],
+)  # fmt: skip
+def test_a_relatives_facts_are_read_from_their_cues(line: str, read: dict[str, str] | None) -> None:
+    assert columns(line, "relatives", DEATH) == read
+
+
+async def test_a_work_history_line_names_its_position(router: Router) -> None:
+    """ "9/2020 - nay: kỹ sư phần mềm tại Công ty ABC, trưởng nhóm" at (15) stored the whole
+    rest as «Làm việc gì, ở đâu» and asked «Chức vụ» after it: the position is read from its
+    words (framing.toml [columns.chuc_vu]), nothing asked again."""
+    client = await at_item(router, 15)
+    said = client.texts(
+        await client.send("9/2020 - nay: kỹ sư phần mềm tại Công ty ABC, trưởng nhóm")
+    )
+    assert "Đã ghi «Làm việc gì, ở đâu»: kỹ sư phần mềm tại Công ty ABC" in said
+    assert "Đã ghi «Chức vụ»: trưởng nhóm" in said and "Chức vụ (Đảng" not in said
+    (row,) = (await dossier(router, client)).rows("cong_tac")
+    assert (row["viec"], row["chuc_vu"]) == ("kỹ sư phần mềm tại Công ty ABC", "trưởng nhóm")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "vào Đoàn ngày 26/3/2012 tại Chi đoàn lớp 10A1, Trường THPT Lê Lợi",
+        "26/3/2012, Chi đoàn lớp 10A1, Trường THPT Lê Lợi",
+    ],
+)
+async def test_the_day_and_place_of_joining_typed_on_one_line(router: Router, line: str) -> None:
+    """ "26/3/2012, Chi đoàn lớp 10A1 …" — (12)'s one dotted line, «Ngày và nơi kết nạp» —
+    at its gate was refused ("trả lời «có» hoặc «không»"), and at «Ngày vào Đoàn» the place
+    was no date: the date is stored and the place taken as the next answer."""
+    client = await at_item(router, 12)
+    said = client.texts(await client.send(line))
+    assert "Đã ghi: có\nĐã ghi: 26/03/2012\nĐã ghi: Chi đoàn lớp 10A1, Trường THPT Lê Lợi" in said
+    d = await dossier(router, client)
+    assert (d.value("ngay_vao_doan"), d.value("noi_vao_doan")) == (
+        "26/03/2012",
+        "Chi đoàn lớp 10A1, Trường THPT Lê Lợi",
+    )
+
+
+async def test_a_date_alone_at_a_gate_is_its_first_answer(router: Router) -> None:
+    client = await at_item(router, 12)
+    said = client.texts(await client.send("26/3/2012"))
+    assert "Đã ghi: có\nĐã ghi: 26/03/2012" in said and "Nơi kết nạp" in said
+
+
+async def test_a_school_level_typed_with_the_next_answer(router: Router) -> None:
+    """ "12/12, đại học ngành kế toán" at (11) «Giáo dục phổ thông» was refused ("Chưa đọc
+    được trình độ giáo dục phổ thông"): the level before the comma is stored, the rest is the
+    next question's answer (handlers/candidate/ahead.py); a level alone is read as before."""
+    client = await at_item(router, 11)
+    said = client.texts(await client.send("12/12, đại học ngành kế toán"))
+    assert "Đã ghi: 12/12\nĐã ghi: đại học ngành kế toán" in said
+    d = await dossier(router, client)
+    assert (d.value("giao_duc_pho_thong"), d.value("chuyen_mon")) == (
+        "12/12",
+        "đại học ngành kế toán",
+    )
+    await client.send("/sua 11")
+    await client.send("12/12, phổ thông")  # one answer with a comma: read whole
+    d = await dossier(router, client)
+    assert (d.value("giao_duc_pho_thong"), d.value("chuyen_mon")) == (
+        "12/12 phổ thông",
+        "đại học ngành kế toán",
+    )

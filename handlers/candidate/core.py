@@ -466,14 +466,12 @@ class Turn:
         held, self.held = self.held, None
         return held
 
-    async def typed_ahead(
-        self, step: Awaitable[None], rest: str, takes: Callable[[Screen], bool]
-    ) -> None:
+    async def typed_ahead(self, step: Awaitable[None], rest: str, wanted: Screen) -> None:
         """Run ``step`` (the first answer of a message that holds two) and pass ``rest`` to
-        the screen it moves to when that screen ``takes`` it; any other screen (the first
-        answer refused, or leading elsewhere) is sent as it would have been."""
+        the screen it moves to when that screen is ``wanted`` (its slot); any other screen
+        (the first answer refused, or leading elsewhere) is sent as it would have been."""
         held = await self.hold_next(step)
-        if held is not None and takes(held):
+        if held is not None and held.slot == wanted.slot:
             await held.on_text(self, rest)
         elif held is not None:
             held.send_held(self)

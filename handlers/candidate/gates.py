@@ -11,6 +11,7 @@ from typing import Any
 from forms.model import Kind
 from forms.texts import message, render_filled
 from handlers.candidate.actions import NO, YES
+from handlers.candidate.ahead import begins_item
 from handlers.candidate.core import Confirm, Screen, Shown, Turn, on
 from handlers.candidate.intent import read
 from handlers.candidate.loops import LoopMenu, begins_row
@@ -89,9 +90,13 @@ class Gate(Screen):
 
     async def typed_row(self, turn: Turn, text: str) -> bool:
         """The item's first row typed instead of «Có» ("3/2019 - 9/2019 học tiếng Nhật tại
-        Nhật Bản" to "…đi nước ngoài chưa?"): «Có», and the line begins the table."""
-        table = turn.structure.item(self.item).table
-        if table is None or not begins_row(table.columns[0].kind, text):
+        Nhật Bản" to "…đi nước ngoài chưa?"): «Có», and the line begins the table; or its
+        first answer ("26/3/2012, Chi đoàn lớp 10A1" to "…kết nạp vào Đoàn chưa?")."""
+        item = turn.structure.item(self.item)
+        table = item.table
+        if table is None and not begins_item(item, text):
+            return False
+        if table is not None and not begins_row(table.columns[0].kind, text):
             return False
         held = await turn.hold_next(self.answer(turn, True))
         if isinstance(held, LoopMenu):

@@ -12,9 +12,7 @@ from typing import ClassVar, Literal
 from forms import parsers
 from forms.checks import Flag
 from forms.dossier import Row
-from forms.framing import columns
 from forms.model import FieldDef, ItemDef, Kind
-from forms.vn import match_key
 from handlers.candidate.actions import (
     BACK,
     DELETE_PICK,
@@ -25,10 +23,10 @@ from handlers.candidate.actions import (
     HELP,
     RowIndex,
 )
-from handlers.candidate.answers import AnswerError, parse_answer
 from handlers.candidate.core import Screen, Shown, Turn, on
 from handlers.candidate.erasing import Lost, lost_in_row
 from handlers.candidate.flags import field_flags
+from handlers.candidate.lines import LineValues, parse_line, read_row_line
 from handlers.candidate.questions import Question
 from handlers.candidate.shortcuts import Copy, address_above_in_row
 from handlers.candidate.structure import answered
@@ -37,7 +35,6 @@ from handlers.candidate.texts import label, loop_reply, short, t
 from handlers.events import Button
 
 REVISIT = "revisit"  # the address's last word for a row opened to be changed
-RELATIVES_LINE = "relatives"  # a relative's line in framing.toml's [lines]
 
 
 class RowQuestion(Question):
@@ -78,6 +75,14 @@ class RowQuestion(Question):
         if split is None:
             return await self.read_line(turn, text, least=2)
         when, rest = split
+        start = lone_start(fdef.kind, text, when)
+        if start is not None:
+            # one month where a period is asked ("tháng 7/2019 đi Nhật Bản du lịch"): its
+            # start, the line's columns kept, and the end asked
+            held = await turn.hold_next(self.ask_end(turn, start))
+            if held is not None:
+                await self.on_line(turn, rest, asking=held)
+            return True
         held = await turn.hold_next(self.on_text(turn, when))
         if held is None:
             return True
@@ -96,6 +101,10 @@ class RowQuestion(Question):
             held.send_held(turn)
         return True
 
+    async def ask_end(self, turn: Turn, start: str) -> None:
+        """This period's question with its start chosen: the end is asked."""
+        turn.nav.goto(self.settled(start=start), push=False)
+
     async def on_line(self, turn: Turn, rest: str, *, asking: Screen | None = None) -> None:
         """The rest of a row's line after its date (:meth:`read_line`); a rest no cue names
         is this question's answer, as it always was."""
@@ -106,44 +115,59 @@ class RowQuestion(Question):
         else:
             await self.on_text(turn, rest)
 
+    async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
+        """A yes/no of the row typed with the facts it opens ("ông đã mất năm 2010 do bệnh
+        tại nhà" at «Người này đã mất chưa?»): the answer and the facts stored at once."""
+        fdef = self.field_def(turn)
+        if (
+            from_button
+            or self.suggestion
+            or fdef is None
+            or fdef.kind is not Kind.YES_NO
+            or not await self.read_line(turn, text, least=2, answers=True)
+        ):
+            await Question.on_text(self, turn, text, from_button=from_button)
+
     async def read_line(
-        self, turn: Turn, text: str, *, least: int = 1, asking: Screen | None = None
+        self,
+        turn: Turn,
+        text: str,
+        *,
+        least: int = 1,
+        asking: Screen | None = None,
+        answers: bool = False,
     ) -> bool:
         """Whether ``text`` named at least ``least`` of the row's unanswered columns by their
-        cue words (forms.framing.columns: «ngành …», «tại Đại học …», «chính quy», «bằng kỹ
-        sư», «sinh năm …»): then each is stored and shown back, and only the columns still
-        missing are asked (or ``asking``). Nothing is stored when any of them is no valid
-        answer or has a better writing to offer: the line is then read as it always was."""
+        cue words (handlers/candidate/lines.py: «ngành …», «tại Đại học …», «chính quy»,
+        «sinh năm …», «đã mất năm …») — and this question's, when ``answers``: then each is
+        stored and shown back, and only the columns still missing are asked (or
+        ``asking``). Nothing is stored when any of them is no valid answer: the line is then
+        read as it always was."""
         if self.revisiting_row:
             return False
         item, row = self.item_def(turn), self.stored_row(turn) or {}
-        fields = [
-            f
-            for f in turn.structure.row_fields(item, row, self.code())
-            if not answered(f, row) and f.kind not in (Kind.PERIOD, Kind.MONTH)
-        ]
-        key = item.table.id if item.table is not None else RELATIVES_LINE
-        read = columns(text, key, [f.id for f in fields]) or {}
-        if len(read) < least:
+        line = read_row_line(turn.structure, item, row, self.code(), text, alone=asking is not None)
+        if line is None or line.count < least:
             return False
-        values: dict[str, str] = {}
-        shown: list[tuple[str, str]] = []
-        for f in fields:
-            if f.id not in read:
-                continue
-            typed = read[f.id]  # a choice's button's writing when it is one («Chính quy»)
-            typed = next((c for c in f.suggestions if match_key(c) == match_key(typed)), typed)
-            try:
-                parsed = parse_answer(f, typed, form=turn.wiring.form, today=turn.today)
-            except AnswerError:
-                return False
-            if parsed.suggestion:  # a better writing to offer: typed one at a time
-                return False
-            values.update(parsed.values)
-            shown.append((f.label, parsed.text))
-        screen = await self.write(turn, values)
-        for name, value in shown:
+        if answers and self.field_id not in line.typed and self.field_id not in line.given:
+            return False
+        fields = turn.structure.columns(item, self.code())
+        form, today = turn.wiring.form, turn.today
+        read = parse_line(line, fields, form, today, offer=asking is None)
+        if read is None:
+            return False
+        screen = await self.write(turn, read.values)
+        for name, value in read.shown:
             turn.note(t("line.stored", label=name, value=short(value)))
+        self.after_line(turn, screen, read, asking)
+        return True
+
+    def after_line(
+        self, turn: Turn, screen: Question, read: LineValues, asking: Screen | None
+    ) -> None:
+        """What is asked after a line was stored: a better writing of one of its columns,
+        ``asking``, or the row's next missing column (a table names what is missing)."""
+        item = self.item_def(turn)
         stored = (screen.stored_row(turn) if isinstance(screen, RowQuestion) else None) or {}
         missing = [
             f.label.lower()
@@ -152,14 +176,28 @@ class RowQuestion(Question):
         ]
         if missing and item.table is not None:  # a relative's many facts are asked as usual
             turn.note(t("line.missing", labels="; ".join(missing)))
-        if asking is not None:
+        if read.offer is not None:  # "quê Nam Định": its new name offered, as when typed alone
+            column, parsed = read.offer
+            offered = screen.settled(
+                field_id=column,
+                suggestion=parsed.suggestion,
+                others=parsed.others,
+                reason=parsed.reason,
+                start=None,
+            )
+            first = turn.structure.first_missing(item, stored, self.code())
+            if first is not None and first.id != column:  # asked once the offer is answered
+                gap = screen.settled(field_id=first.id, start=None).address
+                turn.conversation.forward = [*turn.conversation.forward, gap]
+            turn.conversation.screen = offered
+            turn.nav.ask(offered)
+        elif asking is not None:
             turn.conversation.screen = asking
             asking.send_held(turn)
-        elif self.field_id in values:
+        elif self.field_id in read.values:
             turn.nav.advance(screen)
         else:
             turn.nav.goto(screen, push=False)
-        return True
 
     def previous_row(self, turn: Turn) -> tuple[Row | None, str]:
         """The row before this one (a table's previous row, the previous relative) and how
@@ -354,17 +392,28 @@ class Pick(Screen):
 def split_line(kind: Kind, text: str) -> tuple[str, str] | None:
     """A row's date (a period, a month) typed with the rest of its line, and that rest."""
     if kind is Kind.PERIOD:
-        return parsers.split_period(text)
+        return parsers.split_period(text) or parsers.split_start(text)
     if kind is Kind.MONTH:
         return parsers.split_month(text)
     return None
 
 
+def lone_start(kind: Kind, text: str, when: str) -> str | None:
+    """The month ``when`` when it is the lone start of a period's line (:func:`split_line`),
+    as the booklet writes it ("07/2019"), or None."""
+    if kind is not Kind.PERIOD or parsers.split_period(text) is not None:
+        return None
+    try:
+        return parsers.format_month(parsers.parse_month(when))
+    except parsers.ParseError:
+        return None  # "tháng 13/2019": the period's question says what is wrong
+
+
 def begins_row(kind: Kind, text: str) -> bool:
     """Whether ``text`` may begin a row whose first column is of ``kind``: its date, alone
     or with the rest of the line (a trip's period, an award's month)."""
-    if kind is Kind.PERIOD:
-        return parsers.starts_with_period(text)
+    if kind is Kind.PERIOD and parsers.starts_with_period(text):
+        return True
     return split_line(kind, text) is not None
 
 

@@ -29,6 +29,7 @@ from handlers.candidate.actions import (
     Month,
     Option,
 )
+from handlers.candidate.ahead import split_ahead
 from handlers.candidate.answers import AnswerError, Parsed, parse_answer
 from handlers.candidate.core import Screen, Shown, Turn, on
 from handlers.candidate.erasing import (
@@ -487,14 +488,13 @@ class FieldQuestion(Question):
         return turn.d.answers
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
-        fdef, by_hand = self.field_def(turn), not from_button
-        split = parsers.split_place_date(text) if fdef and fdef.date_after and by_hand else None
-        if fdef is None or split is None:  # the base's named: a slotted dataclass has no super()
+        fdef = self.field_def(turn)
+        ahead = None if from_button else split_ahead(self.item_def(turn), fdef, text)
+        if ahead is None:  # the base's named: a slotted dataclass has no super()
             await Question.on_text(self, turn, text, from_button=from_button)
-            return
-        wanted = (self.item, fdef.date_after)  # "Hà Nội, ngày 7/12/2026": the date's field
-        takes = lambda s: isinstance(s, FieldQuestion) and (s.item, s.field_id) == wanted  # noqa: E731
-        await turn.typed_ahead(Question.on_text(self, turn, split[0]), split[1], takes)
+        else:  # "Hà Nội, ngày 7/12/2026", "26/3/2012, Chi đoàn …": the next answer typed ahead
+            then = FieldQuestion(self.item, ahead.then)
+            await turn.typed_ahead(Question.on_text(self, turn, ahead.first), ahead.rest, then)
 
     def choices(self, turn: Turn, fdef: FieldDef) -> list[str]:
         suggestions = list(fdef.suggestions)
