@@ -397,6 +397,8 @@ async def test_a_work_history_line_names_its_position(router: Router) -> None:
     [
         "vào Đoàn ngày 26/3/2012 tại Chi đoàn lớp 10A1, Trường THPT Lê Lợi",
         "26/3/2012, Chi đoàn lớp 10A1, Trường THPT Lê Lợi",
+        "có, ngày 26/3/2012 tại Chi đoàn lớp 10A1, Trường THPT Lê Lợi",  # the yes said first
+        "rồi ạ, 26/3/2012, Chi đoàn lớp 10A1, Trường THPT Lê Lợi",
     ],
 )
 async def test_the_day_and_place_of_joining_typed_on_one_line(router: Router, line: str) -> None:

@@ -81,6 +81,9 @@ class Gate(Screen):
         reading = read(text, Kind.YES_NO)
         if reading.yes_no is None and await self.typed_row(turn, text):
             return
+        rest = _after_yes(text)  # "có, ngày 26/3/2017 tại Chi đoàn 10A3": the same, said yes
+        if reading.yes_no is None and rest and await self.typed_row(turn, rest):
+            return
         if reading.yes_no is None or not reading.is_answer:
             said = self.not_a_button(turn, reading, text)
             turn.say(said or message("parse.yes_no.invalid"))
@@ -167,3 +170,9 @@ class ConfirmClear(Confirm):
             return
         turn.note(t("confirm.clear_kept"))
         turn.nav.back(quiet=True)
+
+
+def _after_yes(text: str) -> str:
+    """What follows a yes and a comma ("rồi ạ, 26/3/2017 …"), or "" when none leads."""
+    head, comma, rest = text.partition(",")
+    return rest.strip() if comma and read(head, Kind.YES_NO).yes_no is True else ""
