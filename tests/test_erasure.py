@@ -379,6 +379,7 @@ CONSTANT_CACHES = frozenset(
         "admission.workdays._vn_holidays",  # by year
         "admission.workdays._vn_weekend_workdays",
         "bot.zalo.render.long_parts",
+        "forms.checks.core._answer_plan",  # by a field id of the form and the rules' ids
         "forms.checks.core._items_by_number",
         "forms.checks.core._rule_order",
         "forms.checks.core._triggers",  # by the rules' ids

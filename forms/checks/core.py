@@ -377,6 +377,18 @@ def _triggers(ids: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
 
 
 @cache
+def _answer_plan(field_id: str, ids: tuple[str, ...]) -> tuple[int | None, str, tuple[str, ...]]:
+    """What an answer to ``field_id`` runs, worked out once per field (not at every answer):
+    its item, the field the rules are looked up by — a relative's fact that triggers no
+    rule of its own runs item (21)'s (``"relatives"``) — and the ids of those rules."""
+    own = _field_item(field_id)
+    triggers = _triggers(ids)
+    if own == 21 and not triggers.get(field_id):
+        field_id = RELATIVES
+    return own, field_id, triggers.get(field_id, ())
+
+
+@cache
 def _rule_order(ids: tuple[str, ...]) -> dict[str, int]:
     """Each rule's place in :data:`RULES` (flags sort by it); ``forms.checks`` puts RULES
     in the domain notes' order once, at import, so this is built once."""
@@ -488,11 +500,8 @@ def check_field(
     — so the rules whose flags on a row cannot name one (:attr:`Rule.row_fields`) are not
     run; the others still report all they find.
     """
-    own = _field_item(field_id)
-    chosen = _triggered(field_id)
-    if own == 21 and not chosen:
-        field_id = RELATIVES  # a relative's fact: run the item (21) rules
-        chosen = _triggered(field_id)
+    own, field_id, ids = _answer_plan(field_id, tuple(RULES))
+    chosen = [RULES[rule_id] for rule_id in ids]
     if row is not None and naming is not None:
         wanted = frozenset(naming)
         chosen = [r for r in chosen if r.row_fields is None or not wanted.isdisjoint(r.row_fields)]

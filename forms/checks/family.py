@@ -15,6 +15,7 @@ from forms.checks import values as v
 from forms.checks.core import ERROR, RELATIVES, WARNING, Ctx, Flag, Severity, msg, rule
 from forms.definition import load_form
 from forms.dossier import Dossier, Row
+from forms.memo import remembered
 from forms.model import FieldDef, FormDef, Kind, Relation
 from forms.parsers import DATA_DIR
 
@@ -465,10 +466,13 @@ def _country(text: str) -> str | None:
     return key if key in _COUNTRIES else None
 
 
+@remembered(maxsize=4096)
 def _foreign_place(text: str) -> str | None:
     """The country a residence ends with ("…, Hàn Quốc", "Tokyo - Nhật Bản", "Berlin (Đức)",
     "CHLB Đức", "Đài Loan (Trung Quốc)"), or "nuoc ngoai" if it says so. Only the last part
-    is read, so "Trường ĐH Y" (Ý) or a relative named Đức does not look foreign."""
+    is read, so "Trường ĐH Y" (Ý) or a relative named Đức does not look foreign. Read once
+    per text: X14 reads every relative's residence again at each answer about that relative
+    (its year of birth, its job), and each part's end and the end screen read them all."""
     if v.mentions(text, *_WORLD):
         return "nuoc ngoai"
     parts = [p for p in _PARTS.split(text or "") if p.strip()]
