@@ -25,8 +25,11 @@ What runs where
 Who the candidates are (issue 17)
 --------------------------------
 Each candidate is their own person (bench/people.py, ``--seed``): their own name, birth
-date, house number and typos over sample A's conversation, so caches keyed on typed text
-miss as they do in life. ``--same-text`` is the old bench (everyone types sample A).
+date, house number, typos and free text (studies, job, home commune, relatives' stories, the
+paragraphs) over sample A's conversation, so caches keyed on typed text miss as they do in
+life. ``--same-text`` is the old bench (everyone types sample A); ``--shared-free-text`` the
+people of sessions 7–10 (their own names, dates, house numbers and typos, sample A's free
+text).
 ``--with-peer`` runs, after each of ours, a plain python-telegram-bot form bot
 (bench/peer_bot.py: ConversationHandler + PicklePersistence) in the same harness with the
 same people, and prints the ratio of CPU per update; ``--rounds R`` interleaves R such pairs.
@@ -250,7 +253,11 @@ def candidate_scripts(
         from tests.samples import load_sample
 
         birth = load_sample("a").answers["ngay_sinh"]
-        plays = [personalise(chosen[i], person(args.seed, i), birth) for i in range(args.n)]
+        own = not args.shared_free_text
+        plays = [
+            personalise(chosen[i], person(args.seed, i), birth, free_text=own)
+            for i in range(args.n)
+        ]
     if args.peer:
         plays = [peer_script(steps) for steps in plays]
     return plays
@@ -523,6 +530,7 @@ def people_options(args: argparse.Namespace) -> list[str]:
         "--seed",
         str(args.seed),
         *(["--same-text"] if args.same_text else []),
+        *(["--shared-free-text"] if args.shared_free_text else []),
         *(["--peer"] if args.peer else []),
         "--submit-share",
         str(args.submit_share),
@@ -1215,6 +1223,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=17, help="who the candidates are")
     parser.add_argument(
         "--same-text", action="store_true", help="the old bench: everyone types sample A"
+    )
+    parser.add_argument(
+        "--shared-free-text",
+        action="store_true",
+        help="each person's own names, dates and typos, but sample A's free text (sessions 7–10)",
     )
     parser.add_argument("--peer", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(

@@ -3,6 +3,7 @@
 
     python bench/bench_cpu.py --n 20                # CPU ms per update, distinct people
     python bench/bench_cpu.py --n 20 --same-text    # the old way: everyone types sample A
+    python bench/bench_cpu.py --n 20 --shared-free-text  # own names and dates, sample A's words
     python bench/bench_cpu.py --callgrind --n 10    # instructions per update (valgrind)
     python bench/bench_cpu.py --n 20 --cold         # forms' text caches emptied before each update
     python bench/bench_cpu.py --n 20 --per-step     # CPU ms of each step, and by kind of step
@@ -23,6 +24,10 @@ can be compared from runs made at different times.
 update, so no answer profits from an earlier one; the time spent emptying them is not
 counted. The classifier's phrase book (``_book``, ``_phrase``: built from the phrase lists,
 per-process constants that happen to take an argument) stays.
+
+``--cache-stats`` prints, after the replay, the hits and misses of every cache keyed on typed
+text (``forms.memo.remembered``: ``honesty._read``, ``classify._classify``…) during it, the
+ones that missed most first: whether the people's own text still fits them.
 
 ``--per-step`` replays one candidate at a time and prints the CPU of each step of the script
 (the mean over the candidates) and of its kinds of steps: the address answers, the answers of
@@ -118,7 +123,11 @@ async def replay(
     return mismatches
 
 
-def scripts(template: list[Any], n: int, same_text: bool, seed: int) -> list[list[Any]]:
+def scripts(
+    template: list[Any], n: int, same_text: bool, seed: int, free_text: bool = True
+) -> list[list[Any]]:
+    """Each candidate's script: their own person (bench/people.py; ``free_text=False``:
+    with sample A's free text), or sample A's for everyone (``same_text``)."""
     from people import person, personalise
 
     from tests.samples import load_sample
@@ -126,7 +135,7 @@ def scripts(template: list[Any], n: int, same_text: bool, seed: int) -> list[lis
     if same_text:
         return [template] * n
     birth = load_sample("a").answers["ngay_sinh"]
-    return [personalise(template, person(seed, i), birth) for i in range(n)]
+    return [personalise(template, person(seed, i), birth, free_text=free_text) for i in range(n)]
 
 
 async def run(args: argparse.Namespace) -> dict[str, float]:
@@ -138,7 +147,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     from storage.db import Database
 
     template = await record_script("a")
-    plays = scripts(template, args.n, args.same_text, args.seed)
+    plays = scripts(template, args.n, args.same_text, args.seed, not args.shared_free_text)
     warm_up()
     with tempfile.TemporaryDirectory(prefix="knd-cpu-") as tmp:
         db = await Database.open(Path(tmp) / "bench.sqlite3")
@@ -157,10 +166,13 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 index, steps = queue.pop()
                 mismatches += await replay(router, steps, str(1000 + index), caches, per_step)
 
+        before = cache_counts()
         wall, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         cpu, wall = time.process_time() - cpu - EMPTYING[0], time.perf_counter() - wall
         await db.close()
+    if args.cache_stats:
+        print_cache_stats(before, cache_counts())
     updates = sum(len(p) for p in plays)
     if per_step is not None:
         print_per_step(template, [t / len(plays) for t in per_step])
@@ -171,6 +183,33 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         "mismatches": mismatches,
         "errors": router.stats.errors,
     }
+
+
+def cache_counts() -> dict[str, tuple[int, int, int, int]]:
+    """(hits, misses, entries, size) of every cache keyed on typed text, by name."""
+    from forms.memo import typed_text_caches
+
+    counts = {}
+    for cache in typed_text_caches():
+        info = cache.cache_info()
+        name = f"{cache.__module__}.{cache.__qualname__}"
+        counts[name] = (info.hits, info.misses, info.currsize, info.maxsize or 0)
+    return counts
+
+
+def print_cache_stats(
+    before: dict[str, tuple[int, int, int, int]], after: dict[str, tuple[int, int, int, int]]
+) -> None:
+    """The hits and misses of each cache during the replay, the most missed first."""
+    rows = []
+    for name, (hits, misses, entries, size) in after.items():
+        hits0, misses0 = before.get(name, (0, 0, 0, 0))[:2]
+        rows.append((misses - misses0, hits - hits0, entries, size, name))
+    print("cache                                          hits    misses  miss %  entries/size")
+    for misses, hits, entries, size, name in sorted(rows, reverse=True):
+        if hits or misses:
+            share = misses / (hits + misses) * 100
+            print(f"{name:44s} {hits:8d} {misses:8d} {share:6.1f}  {entries}/{size}")
 
 
 #: The field kinds of the address answers (bench_chat's ``Step.field_kind``).
@@ -219,6 +258,7 @@ def instructions(n: int, args: argparse.Namespace) -> int:
 
     options = ["--n", str(n), "--seed", str(args.seed)]
     options += ["--same-text"] if args.same_text else []
+    options += ["--shared-free-text"] if args.shared_free_text else []
     return counted(__file__, *options, *(["--cold"] if args.cold else []))
 
 
@@ -228,13 +268,22 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--same-text", action="store_true", help="everyone types sample A")
+    parser.add_argument(
+        "--shared-free-text",
+        action="store_true",
+        help="own names, dates and typos, sample A's free text (the people of sessions 7–10)",
+    )
     parser.add_argument("--callgrind", action="store_true")
     parser.add_argument("--cold", action="store_true", help="text caches emptied per update")
+    parser.add_argument(
+        "--cache-stats", action="store_true", help="hits and misses of the typed-text caches"
+    )
     parser.add_argument(
         "--per-step", action="store_true", help="CPU of each step (one candidate at a time)"
     )
     args = parser.parse_args()
     people = "identical text" if args.same_text else f"distinct people (seed {args.seed})"
+    people += ", sample A's free text" if args.shared_free_text and not args.same_text else ""
     people += ", cold caches" if args.cold else ""
     if args.callgrind:
         base = instructions(0, args)

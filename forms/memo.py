@@ -88,6 +88,12 @@ class SnapshotMemo(Generic[R]):
         return value
 
 
+def typed_text_caches() -> list[_lru_cache_wrapper[Any]]:
+    """Every cache declared with :func:`remembered` (the benches print their hits and
+    misses: whether real people's text still fits them)."""
+    return list(_CACHES)
+
+
 def typed_text_cached() -> int:
     """How many entries those caches hold now (for tests and the operator)."""
     held = sum(len(holder) for holder in list(_HOLDERS) if hasattr(holder, "__len__"))

@@ -47,6 +47,50 @@ async def test_each_simulated_person_types_their_own_answers_and_gets_the_record
         await db.close()
 
 
+async def test_each_person_writes_their_own_free_text_and_their_dossier_has_no_flag(
+    tmp_path: Path,
+) -> None:
+    """Free text too is each person's (their studies, job, home commune, relatives' stories,
+    the paragraphs), while the conversation keeps its shape and the phrases that rules compare
+    (the job in (10) and (15), the diplomas in (11) and (17), the home in (6) and (21)) stay
+    consistent: the finished dossier has no flag, as sample A has none. ``free_text=False``
+    keeps sample A's free text (the benches' ``--shared-free-text``)."""
+    from datetime import date
+
+    from people import FREE_KINDS
+
+    from forms.checks import run_checks
+    from tests.telegram_player import read_state
+
+    template = await record_script("a")
+    birth = load_sample("a").answers["ngay_sinh"]
+
+    def free(script: list) -> list[str]:
+        return [s.value for s in script if s.kind == "text" and s.field_kind in FREE_KINDS]
+
+    scripts = [personalise(template, person(17, i), birth) for i in (3, 4)]
+    mine, theirs, sample = free(scripts[0]), free(scripts[1]), free(template)
+    assert len(mine) == len(theirs) == len(sample)
+    differ = sum(a != b for a, b in zip(mine, theirs, strict=True))
+    assert differ > len(sample) // 3, differ  # not a word or two: most of it
+    assert sum(a != b for a, b in zip(mine, sample, strict=True)) > len(sample) // 3
+    assert free(personalise(template, person(17, 3), birth, free_text=False)) == sample
+    path = tmp_path / "free.sqlite3"
+    db = await Database.open(path)
+    try:
+        router = Router(db, flows=build_flows())
+        for number, script in enumerate(scripts):
+            assert await replay(router, script, str(910 + number)) == 0
+            _, dossier = read_state(path, "telegram", str(910 + number))
+            assert dossier is not None
+            assert run_checks(dossier, today=date(2026, 3, 1)) == []
+            stored = dossier.model_dump_json()
+            assert [v for v in free(script) if v not in stored] == []  # each answer kept
+        assert router.stats.errors == 0
+    finally:
+        await db.close()
+
+
 async def test_a_submitting_candidate_reaches_the_chi_bo_card(tmp_path: Path) -> None:
     """The review share (bench/review_side.py): a candidate seeded into a chi bộ ends the
     recorded conversation with /nop, and the dossier is submitted to that chi bộ (whose bound

@@ -388,6 +388,7 @@ CONSTANT_CACHES = frozenset(
         "forms.classify._spelled",  # a field's subjects, from the form
         "forms.definition.load_form",
         "forms.diacritics._dictionary",
+        "forms.diacritics._places",
         "forms.framing._asked",  # by a form's kind, label and field id
         "forms.framing._asked_columns",  # by a table's id and its columns' ids
         "forms.framing._frames",  # forms/data/framing.toml
