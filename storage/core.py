@@ -205,13 +205,10 @@ def apply_changes(dossier: Dossier, changes: list[Change]) -> tuple[Dossier, lis
         "meta": dossier.meta.model_dump(mode="json") if meta_changed else {},
         "answers": dict(dossier.answers),
         "tables": dict(dossier.tables),
-        # A list of rows is copied only when a change is to it: the others stay shared with
-        # the snapshot before (the chat's progress counts are remembered per list).
-        "relatives": dossier.relatives,
+        "relatives": list(dossier.relatives),
         "explanations": dict(dossier.explanations),
     }
     copied_tables: set[str] = set()
-    copied_relatives = False
     olds: list[tuple[Any, Any]] = []
     for change in changes:
         root = change.path.split(".", 1)[0]
@@ -235,9 +232,6 @@ def apply_changes(dossier: Dossier, changes: list[Change]) -> tuple[Dossier, lis
             if not data["tables"][table_id]:
                 del data["tables"][table_id]
         elif root == "relatives" and len(parts) == 2:
-            if not copied_relatives:
-                data["relatives"] = list(data["relatives"])
-                copied_relatives = True
             old, new = _list_change(data["relatives"], int(parts[1]), change)
         else:
             raise ValueError(f"bad dossier path {change.path!r}")

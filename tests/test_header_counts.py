@@ -1,6 +1,6 @@
-"""The part header («Phần 8/10 – Hoàn cảnh gia đình: 40/52 câu») is counted from what the
-structure remembers per table and relatives list (issue 17: only what an answer changed is
-counted again). Whatever changes the dossier or the conversation — answers, gates that open
+"""The part header («Phần 8/10 – Hoàn cảnh gia đình: 40/52 câu») is counted over what the
+structure remembers (each row's first missing field, per row object; the relations (21)
+asks, per gate answers). Whatever changes the dossier or the conversation — answers, gates that open
 or close questions, loops closed and reopened, /sua, an edit outside the chat (the web
 companion's), a restart — the header shown must be the count made from nothing: each check
 below empties every remembered value and asks the same question again."""

@@ -26,7 +26,7 @@ from handlers.candidate.gates import Gate
 from handlers.candidate.questions import FieldQuestion
 from handlers.candidate.relatives import RelationLoop, RelativeQuestion, RelativesMenu
 from handlers.candidate.state import screen_at
-from handlers.candidate.structure import NO, Memory, relation_key, table_key
+from handlers.candidate.structure import NO, relation_key, table_key
 from handlers.candidate.tables import ColumnQuestion, RowsMenu
 from handlers.candidate.texts import t
 
@@ -69,10 +69,10 @@ class Navigator:
     def open_in_table(self, item: ItemDef, table: TableDef) -> Screen | None:
         turn = self.turn
         rows = turn.d.rows(table.id)
-        incomplete = self.structure.first_incomplete_row(item, rows)
-        if incomplete is not None:
-            r, missing = incomplete
-            return ColumnQuestion(item=item.number, row=r, field_id=missing.id)
+        for r, row in enumerate(rows):
+            missing = self.structure.first_missing(item, row)
+            if missing is not None:
+                return ColumnQuestion(item=item.number, row=r, field_id=missing.id)
         if not rows and (table.min_rows > 0 or (item.optional and item.ask)):
             return ColumnQuestion(item=item.number, row=0, field_id=table.columns[0].id)
         if table_key(table.id) not in turn.conversation.closed:
@@ -147,13 +147,11 @@ class Navigator:
             return None
         return screen if screen.still_valid(self.turn) else None
 
-    def item_units(self, item: ItemDef, memory: Memory) -> tuple[int, int]:
-        """(answered, total) questions of ``item`` for progress displays: its scalar fields
-        counted (a few), its table's rows and its relatives looked up as the structure
-        remembers them, so a question's header counts again only what an answer changed
-        (:meth:`Structure.first_incomplete_row`, :meth:`Structure.relations_finished`)."""
-        structure, d = self.structure, self.turn.d
-        gate = structure.gate(item, d, memory)
+    def item_units(self, item: ItemDef) -> tuple[int, int]:
+        """(answered, total) questions of ``item`` for progress displays."""
+        turn, structure = self.turn, self.structure
+        d, closed = turn.d, turn.conversation.closed
+        gate = structure.gate(item, d, turn.conversation.memory)
         if gate is None:
             return 0, 1
         if gate == NO:
@@ -163,17 +161,24 @@ class Navigator:
             total += 1
             done += self.open_in_table(item, item.table) is None
         if item.relatives is not None:
-            finished, asked = structure.relations_finished(item, d, memory.closed)
-            done, total = done + finished, total + asked
+            by_code = structure.relatives_by_code(d)
+            for rel in structure.relations_of(item, d):
+                total += 1
+                indices = by_code.get(rel.code, [])
+                complete = bool(indices) and all(
+                    structure.first_missing(item, d.relatives[r], rel.code) is None for r in indices
+                )
+                if rel.multiple:
+                    complete = complete and relation_key(rel.code) in closed
+                done += complete
         if item.optional and item.ask:
             total, done = total + 1, done + 1
         return done, total
 
     def section_progress(self, index: int) -> tuple[int, int]:
-        memory = self.turn.conversation.memory
         done = total = 0
         for item in self.structure.section_items(index):
-            a, b = self.item_units(item, memory)
+            a, b = self.item_units(item)
             done, total = done + a, total + b
         return done, total
 

@@ -114,13 +114,6 @@ class Structure:
         #: 8 192 rows: the relatives of some 600 people at once, ≤ ≈ 5 MB with rows
         #: replaced since (their dicts; the strings are shared with the current rows).
         self._missing: SnapshotMemo[FieldDef | None] = SnapshotMemo(size=8192)
-        #: :meth:`first_incomplete_row` per table's list of rows, :meth:`relations_finished`
-        #: per relatives list: a list of rows is never changed in place either (an answer to
-        #: a table or a relative makes a new one; the dossier's next snapshot shares the
-        #: others), so a question's header counts again only the table or relatives that an
-        #: answer changed, and within them only the row it replaced (``_missing``).
-        self._incomplete: SnapshotMemo[tuple[int, FieldDef] | None] = SnapshotMemo(size=4096)
-        self._finished: SnapshotMemo[int] = SnapshotMemo(size=4096)
         #: :meth:`relations_of` by (item, gate answers); the gates' fields per item.
         self._relations: dict[tuple[int, tuple[str, ...]], tuple[Relation, ...]] = {}
         self._relation_gates: dict[int, tuple[str, ...]] = {}
@@ -260,19 +253,15 @@ class Structure:
         children?): looked up by those few answers, not tested relation by relation at every
         question of (21) (the header, the walk and the question's checks each ask)."""
         assert item.relatives is not None
-        key = (item.number, self._relation_answers(item, d))
+        answers = d.answers
+        key = (item.number, tuple(answers.get(gate, "") for gate in self._gates(item)))
         found = self._relations.get(key)
         if found is None:
             if len(self._relations) >= _RELATIONS_KEPT:  # answers not from the chat's buttons
                 self._relations.clear()
-            found = tuple(r for r in item.relatives.relations if r.applies(d.answers))
+            found = tuple(r for r in item.relatives.relations if r.applies(answers))
             self._relations[key] = found
         return found
-
-    def _relation_answers(self, item: ItemDef, d: Dossier) -> tuple[str, ...]:
-        """The answers that decide which relations of ``item`` are asked, as given."""
-        answers = d.answers
-        return tuple(answers.get(gate, "") for gate in self._gates(item))
 
     def _gates(self, item: ItemDef) -> tuple[str, ...]:
         """The answers that decide which relations of ``item`` are asked (``Relation.when``)."""
@@ -332,58 +321,6 @@ class Structure:
             if not _filled(row, keys, required):
                 return f
         return None
-
-    def first_incomplete_row(self, item: ItemDef, rows: list[Row]) -> tuple[int, FieldDef] | None:
-        """The first of the table's ``rows`` with a field asked and not answered, and that
-        field, or None (remembered per list object: see ``_incomplete``)."""
-        if not rows:  # a table without rows is a new empty list at every look
-            return None
-        return self._incomplete.get(
-            rows, item.number, lambda: self._first_incomplete_row(item, rows)
-        )
-
-    def _first_incomplete_row(self, item: ItemDef, rows: list[Row]) -> tuple[int, FieldDef] | None:
-        for r, row in enumerate(rows):
-            missing = self.first_missing(item, row)
-            if missing is not None:
-                return r, missing
-        return None
-
-    def relations_finished(
-        self, item: ItemDef, d: Dossier, closed: frozenset[str]
-    ) -> tuple[int, int]:
-        """(finished, asked) relations of the relatives ``item`` (:meth:`relations_of`), for
-        progress counts: a relation is finished when it has people, each with every fact
-        asked, and, where it may have several (siblings, children), its loop is ``closed``.
-        Remembered per relatives list, with the answers that decide the relations and the
-        loops closed (see ``_finished``)."""
-        asked = self.relations_of(item, d)
-        key = (item.number, self._relation_answers(item, d), closed)
-        finished = self._finished.get(
-            d.relatives, key, lambda: self._relations_finished(item, d, asked, closed)
-        )
-        return finished, len(asked)
-
-    def _relations_finished(
-        self, item: ItemDef, d: Dossier, asked: tuple[Relation, ...], closed: frozenset[str]
-    ) -> int:
-        """:meth:`relations_finished` counted: one pass over the relatives (each row's test
-        remembered per row), then one look per relation."""
-        codes = {rel.code for rel in asked}
-        present: set[str] = set()
-        unfinished: set[str] = set()
-        for row in d.relatives:
-            code = row.get("quan_he", "")
-            if code in codes:
-                present.add(code)
-                if self.first_missing(item, row, code) is not None:
-                    unfinished.add(code)
-        return sum(
-            rel.code in present
-            and rel.code not in unfinished
-            and (not rel.multiple or relation_key(rel.code) in closed)
-            for rel in asked
-        )
 
     def field_checks(self, item: ItemDef) -> tuple[RowCheck, ...]:
         """The :data:`RowCheck` of each of the item's scalar fields, built once per item."""
