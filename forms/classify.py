@@ -633,6 +633,8 @@ def _asks(text: str, words: tuple[_Word, ...], expect: Expect) -> bool:
         and _open_end(words)
         and (_ends(words, _CLOSERS) or (toned and _ends(words, _CLOSERS_TONED)))
     )
+    if closer and not q_mark and _none_clause(text):
+        closer = False  # "rõ ràng, không có vấn đề gì": "none at all", said
     if expect.kind not in _FREE:
         return q_mark or phrase or opener or (closer and expect.kind is not Kind.NAME)
     if len(words) <= _SHORT_FREE and (q_mark or phrase or opener or closer):
@@ -648,6 +650,19 @@ def _asks(text: str, words: tuple[_Word, ...], expect: Expect) -> bool:
         ends_with_mark
         or _starts(first_words, _OPENERS)
         or _contains(first_words, _QUESTION_PHRASES)
+    )
+
+
+def _none_clause(text: str) -> bool:
+    """Whether the text's last clause says "none at all" with its indefinite word at the end
+    ("…, không có vấn đề gì", "…, chưa vi phạm gì"): a statement, as :func:`_says_none` reads
+    a whole text."""
+    last = _words(_CLAUSES.split(text.strip())[-1] or "")
+    return (
+        len(last) > 1
+        and _starts(last, _NONE_OPENERS)
+        and _ends(last, _ANY_CLOSERS)
+        and not _contains(last, _KNOWING)
     )
 
 

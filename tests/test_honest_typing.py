@@ -331,6 +331,23 @@ def test_saying_there_is_none_is_no_question(text: str, fdef: FieldDef) -> None:
     assert reading.is_answer and reading.reason == "no", reading
 
 
+RELATIVE = {f.id: f for f in load_form().relatives_item().relatives.fields}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lịch sử chính trị rõ ràng, không có vấn đề gì",
+        "Chấp hành tốt, chưa vi phạm gì",
+        "Sống ở quê, không tham gia tổ chức nào",
+    ],
+)
+def test_a_statement_ending_in_none_at_all_is_no_question(text: str) -> None:
+    """ "…, không có vấn đề gì" was read as a question (its last word "gì") and not stored."""
+    reading = classify(text, RELATIVE["chinh_tri"])
+    assert reading.verdict is not Verdict.QUESTION and reading.is_answer, reading
+
+
 @pytest.mark.parametrize(
     ("text", "fdef"),
     [
