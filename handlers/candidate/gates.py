@@ -79,10 +79,11 @@ class Gate(Screen):
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
         reading = read(text, Kind.YES_NO)
-        if reading.yes_no is None and await self.typed_row(turn, text):
-            return
-        rest = _after_yes(text)  # "có, ngày 26/3/2017 tại Chi đoàn 10A3": the same, said yes
-        if reading.yes_no is None and rest and await self.typed_row(turn, rest):
+        if reading.yes_no is None and (
+            await self.typed_row(turn, text)
+            # "có, ngày 26/3/2017 tại Chi đoàn 10A3": the same, said yes first
+            or await self.typed_row(turn, _after_yes(text))
+        ):
             return
         if reading.yes_no is None or not reading.is_answer:
             said = self.not_a_button(turn, reading, text)
@@ -95,6 +96,8 @@ class Gate(Screen):
         """The item's first row typed instead of «Có» ("3/2019 - 9/2019 học tiếng Nhật tại
         Nhật Bản" to "…đi nước ngoài chưa?"): «Có», and the line begins the table; or its
         first answer ("26/3/2012, Chi đoàn lớp 10A1" to "…kết nạp vào Đoàn chưa?")."""
+        if not text:
+            return False
         item = turn.structure.item(self.item)
         table = item.table
         if table is None and not begins_item(item, text):

@@ -75,15 +75,19 @@ async def card(
     audience: Audience,
     *,
     note: str = "",
+    day_without_step: date | None = None,
 ) -> Screen:
     """A dossier's steps so far, with buttons for what may come next (after ``note``: what
-    was just recorded or undone)."""
+    was just recorded or undone; or, for ``day_without_step``, which step that date is for)."""
     records = tx.repo(StageRecords)
     progress = await records.progress(dossier_id)
     assert progress is not None
     events = await records.events(dossier_id)
     state = fold_events(events)
     nxt = next_steps(state) if progress.status == "approved" else []
+    if day_without_step is not None:  # "/buoc 12 20/10": the next step is the example
+        day, alias = format_date(day_without_step), TYPED_STEP[nxt[0]] if nxt else ""
+        note = t("step.day_without_step", day=day, number=dossier_id, alias=alias)
     adult = await _adult_day(tx, progress, state, today)
     text = await _card_text(
         tx, _CardFacts(progress, events, state, nxt, adult), today, calendar, audience

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from admission.stages import StepRefused, fold_events, next_steps, person_label, step_label
+from admission.stages import StepRefused, person_label, step_label
 from admission.workdays import from_day_number
 from forms.parsers import format_date
 from forms.vn import fold
@@ -80,11 +80,8 @@ class StepCommands:
         refusal = await dossier_refusal(tx, event, person, parsed.dossier_id)
         if refusal is not None:
             return refusal
-        if not parsed.step:  # a date without its step is shown back, not dropped silently
-            note = ""
-            if parsed.day is not None:
-                note = await _day_without_step(tx, parsed.dossier_id, parsed.day)
-            return await self._card(tx, request, parsed.dossier_id, note=note)
+        if not parsed.step:  # a date without its step is asked about, not dropped silently
+            return await self._card(tx, request, parsed.dossier_id, asked_day=parsed.day)
         if parsed.day is None:
             need = t(
                 "step.need_date",
@@ -179,12 +176,19 @@ class StepCommands:
 
     # -- screens and recording --------------------------------------------------------------------
     async def _card(
-        self, tx: Tx, request: Request, dossier_id: int, *, note: str = ""
+        self,
+        tx: Tx,
+        request: Request,
+        dossier_id: int,
+        *,
+        note: str = "",
+        asked_day: date | None = None,
     ) -> list[Reply]:
         request = await gated(tx, request, dossier_id)
         screen = await card(
-            tx, dossier_id, request.today, self.calendar, request.audience, note=note
-        )
+            tx, dossier_id, request.today, self.calendar, request.audience, note=note,
+            day_without_step=asked_day,
+        )  # fmt: skip
         return await _shown(tx, request, dossier_id, screen, "stage_card")
 
     async def _record(self, tx: Tx, request: Request, step: _Step) -> list[Reply]:
@@ -244,14 +248,3 @@ def _refusal_text(exc: StepRefused, request: Request, dossier_id: int) -> str:
     if exc.key == "too_young" and not request.audience.details:
         return t("step.too_young_hidden", day=exc.params.get("day", ""), number=dossier_id)
     return exc.message
-
-
-async def _day_without_step(tx: Tx, dossier_id: int, day: date) -> str:
-    """ "/buoc 12 20/10": which step the date is for, with the next step as the example."""
-    records = tx.repo(StageRecords)
-    progress = await records.progress(dossier_id)
-    upcoming = []  # steps are recorded only once the dossier is approved (as on the card)
-    if progress is not None and progress.status == "approved":
-        upcoming = next_steps(fold_events(await records.events(dossier_id)))
-    alias = TYPED_STEP[upcoming[0]] if upcoming else ""
-    return t("step.day_without_step", day=format_date(day), number=dossier_id, alias=alias)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from forms.framing import polite_words
 from forms.vn import fold
 from handlers.events import Reply
 from handlers.secretary.common import DIGEST_OFF, QUIET_FROM, QUIET_UNTIL, Request, t
@@ -17,8 +18,9 @@ from storage.stages import UnitRows
 
 _ON = frozenset({"bat", "co", "on", "mo", "hien"})
 _OFF = frozenset({"tat", "khong", "off", "an"})
-# Words after a switch that say nothing more: "tắt đi", "bật lên nhé", "tắt giúp tôi ạ"
-_AFTER_SWITCH = frozenset({"di", "len", "nhe", "nha", "a", "nua", "luon", "giup", "gium", "toi"})
+# Words after a switch that say nothing more: "tắt đi", "bật lên nhé", "tắt giúp tôi ạ" (the
+# polite tails of forms/data/framing.toml, and a few of a request's own)
+_AFTER_SWITCH = polite_words()[1] | {"len", "nua", "giup", "gium", "toi"}
 
 
 def _switch(args: str) -> str:
