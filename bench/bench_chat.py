@@ -27,9 +27,13 @@ Who the candidates are (issue 17)
 Each candidate is their own person (bench/people.py, ``--seed``): their own name, birth
 date, house number, typos and free text (studies, job, home commune, relatives' stories, the
 paragraphs) over sample A's conversation, so caches keyed on typed text miss as they do in
-life. ``--same-text`` is the old bench (everyone types sample A); ``--shared-free-text`` the
-people of sessions 7–10 (their own names, dates, house numbers and typos, sample A's free
-text).
+life. Their families differ too: up to two more brothers and up to two more awards than
+sample A (``Family``: nine shapes), so conversations differ in length and people do not all
+finish — and ask for their draft — in the same seconds. ``--same-text`` is the old bench
+(everyone types sample A); ``--shared-free-text`` the people of sessions 7–10 (their own
+names, dates, house numbers and typos, sample A's free text); ``--same-family`` everyone with
+sample A's family (sessions 4–11: they march in step, and the 475 drafts come within three
+seconds at the end).
 ``--with-peer`` runs, after each of ours, a plain python-telegram-bot form bot
 (bench/peer_bot.py: ConversationHandler + PicklePersistence) in the same harness with the
 same people, and prints the ratio of CPU per update; ``--rounds R`` interleaves R such pairs.
@@ -159,11 +163,105 @@ async def stub_router(db_path: Path) -> tuple[Any, Any]:
     return StubRouter(db), db.close
 
 
-async def record_script(sample: str, finish: str = "view") -> list[Step]:
+#: Brothers and sisters a candidate may have beside sample A's one, and awards beside its
+#: one (bench/people.py draws how many of each for each person): a sibling is ≈ 13 more
+#: moves, an award ≈ 4, so people finish — and ask for their draft — at different moments,
+#: as they do in life, instead of all 475 within the same three seconds of a run (sessions
+#: 4–11's people, ``--same-family``).
+EXTRA_SIBLINGS = (
+    {
+        "quan_he": "anh_chi_em",
+        "xung_ho": "Anh trai",
+        "ho_ten": "TRẦN VĂN MINH",
+        "nam_sinh": "1998",
+        "da_mat": "không",
+        "quoc_tich": "Việt Nam",
+        "cu_tru": "thôn Đông, xã An Lạc, tỉnh Hưng Yên",
+        "o_nuoc_ngoai": "không",
+        "nghe_nghiep": "công nhân cơ khí",
+        "hoan_canh_kinh_te": "tự lập, thu nhập ổn định",
+        "chap_hanh": "Chấp hành tốt chủ trương của Đảng, chính sách, pháp luật của Nhà nước",
+        "tien_an": "không",
+        "la_dang_vien": "không",
+    },
+    {
+        "quan_he": "anh_chi_em",
+        "xung_ho": "Em trai",
+        "ho_ten": "TRẦN VĂN PHÚC",
+        "nam_sinh": "2009",
+        "da_mat": "không",
+        "quoc_tich": "Việt Nam",
+        "cu_tru": "thôn Đông, xã An Lạc, tỉnh Hưng Yên",
+        "o_nuoc_ngoai": "không",
+        "nghe_nghiep": "học sinh",
+        "hoan_canh_kinh_te": "phụ thuộc gia đình",
+        "chap_hanh": "Chấp hành tốt chủ trương của Đảng, chính sách, pháp luật của Nhà nước",
+        "tien_an": "không",
+        "la_dang_vien": "không",
+    },
+)
+EXTRA_AWARDS = (
+    {
+        "thang_nam": "11/2021",
+        "ly_do_hinh_thuc": "Bằng khen - giải Nhì Olympic Tin học sinh viên toàn quốc năm 2021",
+        "cap_quyet_dinh": "Trung ương Hội Sinh viên Việt Nam",
+    },
+    {
+        "thang_nam": "12/2022",
+        "ly_do_hinh_thuc": "Bằng khen - thành tích xuất sắc trong phong trào tình nguyện năm 2022",
+        "cap_quyet_dinh": "Ban Chấp hành Trung ương Đoàn TNCS Hồ Chí Minh",
+    },
+)
+
+
+@dataclass(frozen=True)
+class Family:
+    """What a person has beyond sample A: the first ``siblings`` of :data:`EXTRA_SIBLINGS`
+    and the first ``awards`` of :data:`EXTRA_AWARDS`."""
+
+    siblings: int = 0
+    awards: int = 0
+
+    @property
+    def key(self) -> str:
+        """The name of the recorded script of this family (``""``: sample A's own)."""
+        return f"+{self.siblings}s{self.awards}a" if self != Family() else ""
+
+    def applied(self, sample: Any) -> Any:
+        """``sample`` (a Dossier) with this family: the older brother before the sample's
+        sister, the younger one after her, the awards before the sample's (oldest first)."""
+        extra = EXTRA_SIBLINGS[: self.siblings]
+        older = [s for s in extra if s["xung_ho"].startswith("Anh")]
+        younger = [s for s in extra if not s["xung_ho"].startswith("Anh")]
+        first = next(i for i, r in enumerate(sample.relatives) if r["quan_he"] == "anh_chi_em")
+        relatives = [*sample.relatives[:first], *older, *sample.relatives[first:], *younger]
+        tables = dict(sample.tables)
+        tables["khen_thuong"] = [*EXTRA_AWARDS[: self.awards], *tables["khen_thuong"]]
+        return sample.model_copy(
+            update={
+                "relatives": [dict(r) for r in relatives],
+                "tables": {name: [dict(r) for r in rows] for name, rows in tables.items()},
+            }
+        )
+
+
+#: Every family a person may have (bench/people.py ``Person.family``).
+FAMILIES = tuple(
+    Family(s, a) for s in range(len(EXTRA_SIBLINGS) + 1) for a in range(len(EXTRA_AWARDS) + 1)
+)
+
+
+def script_key(finish: str, family: Family = Family()) -> str:
+    """The recorded script a person plays: how they finish, and their family."""
+    return finish + family.key
+
+
+async def record_script(sample: str, finish: str = "view", family: Family = Family()) -> list[Step]:
     """Play ``sample`` once through the router (no Telegram) and write down every move, how
     many Telegram messages answered it and, for typed answers, which field it answered;
     all simulated candidates then replay it (each as their own person: bench/people.py).
-    ``finish="submit"`` ends with the dossier submitted instead of the draft viewed."""
+    ``finish="submit"`` ends with the dossier submitted instead of the draft viewed;
+    ``family``: with that many more brothers, sisters and awards (:class:`Family`)."""
     from bot.app import build_flows
     from bot.telegram import split_text
     from handlers.events import Chat, Event, User
@@ -186,7 +284,8 @@ async def record_script(sample: str, finish: str = "view") -> list[Step]:
             typed.append(fdef)
             return text
 
-        player = SamplePlayer(load_sample(sample), typist=note_field, finish=finish)  # type: ignore[arg-type]
+        copied = family.applied(load_sample(sample))
+        player = SamplePlayer(copied, typist=note_field, finish=finish)  # type: ignore[arg-type]
         user, chat = User("telegram", "1", "Ứng viên"), Chat("telegram", "1")
         steps: list[Step] = []
         move = Move("text", "/start")
@@ -240,24 +339,31 @@ def candidate_scripts(
     (bench/people.py, seeded), or — ``--same-text``, the old bench — everyone typing sample
     A's text; for the peer (``--peer``), the same people answering the peer's questions.
     ``--submit-share`` of them end with /nop (``templates["submit"]``), the others ask for
-    the draft (``templates["view"]``); the peer's people all do the latter."""
+    the draft (``templates["view"]``), each with their own family (:func:`script_key`:
+    ``"view+2s1a"`` has two siblings and an award more); the peer's people all do the
+    latter."""
+    from people import person, personalise
     from review_side import submits
 
     share = 0.0 if args.peer or args.platform == "zalo" else args.submit_share
-    chosen = [templates["submit" if submits(i, args.n, share) else "view"] for i in range(args.n)]
+    who = [person(args.seed, i) for i in range(args.n)]
+    chosen = [
+        templates[
+            script_key(
+                "submit" if submits(i, args.n, share) else "view",
+                Family() if args.same_family or args.same_text else FAMILIES[who[i].family],
+            )
+        ]
+        for i in range(args.n)
+    ]
     if args.same_text:
         plays = chosen
     else:
-        from people import person, personalise
-
         from tests.samples import load_sample
 
         birth = load_sample("a").answers["ngay_sinh"]
         own = not args.shared_free_text
-        plays = [
-            personalise(chosen[i], person(args.seed, i), birth, free_text=own)
-            for i in range(args.n)
-        ]
+        plays = [personalise(chosen[i], who[i], birth, free_text=own) for i in range(args.n)]
     if args.peer:
         plays = [peer_script(steps) for steps in plays]
     return plays
@@ -531,6 +637,7 @@ def people_options(args: argparse.Namespace) -> list[str]:
         str(args.seed),
         *(["--same-text"] if args.same_text else []),
         *(["--shared-free-text"] if args.shared_free_text else []),
+        *(["--same-family"] if args.same_family else []),
         *(["--peer"] if args.peer else []),
         "--submit-share",
         str(args.submit_share),
@@ -1165,9 +1272,16 @@ async def main_async(args: argparse.Namespace) -> None:
         if args.steps:
             steps = steps[: args.steps]
         scripts["submit"] = await record_script(args.sample, finish="submit")
+        if not (args.same_family or args.same_text or args.steps):
+            for family in FAMILIES[1:]:
+                for finish in ("view", "submit"):
+                    key = script_key(finish, family)
+                    scripts[key] = await record_script(args.sample, finish, family)
+    lengths = sorted({len(v) for k, v in scripts.items() if k.startswith("view")} | {len(steps)})
     print(
-        f"conversation: {len(steps)} updates per candidate "
-        f"({'stub router' if args.stub else f'sample {args.sample}'}); a fresh bot process "
+        f"conversation: {'/'.join(map(str, lengths))} updates per candidate "
+        + ("(by the size of their family) " if len(lengths) > 1 else "")
+        + f"({'stub router' if args.stub else f'sample {args.sample}'}); a fresh bot process "
         f"per run; paced runs offer {args.rate:.0f} updates/s open-loop; "
         + "the production path (inbox, router, outbox, sender; default pacing)",
         flush=True,
@@ -1228,6 +1342,11 @@ def main() -> None:
         "--shared-free-text",
         action="store_true",
         help="each person's own names, dates and typos, but sample A's free text (sessions 7–10)",
+    )
+    parser.add_argument(
+        "--same-family",
+        action="store_true",
+        help="everyone with sample A's family (one sister): all finish together (sessions 4–11)",
     )
     parser.add_argument("--peer", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(

@@ -116,6 +116,10 @@ GIVEN = [
 ]
 
 
+#: How many families bench_chat.FAMILIES declares (0–2 more brothers × 0–2 more awards).
+FAMILY_SHAPES = 9
+
+
 @dataclass(frozen=True)
 class Person:
     """Who one simulated candidate is; everything drawn from ``random.Random(seed, index)``."""
@@ -126,6 +130,9 @@ class Person:
     house: int
     lane: int
     typo_rate: float  # share of eligible answers typed the hurried way
+    #: which of bench_chat.FAMILIES (more brothers and awards than the sample's): a family
+    #: of its own size, so a person's conversation has its own length
+    family: int = 0
 
     def rng(self, salt: str) -> random.Random:
         return random.Random(f"{self.seed}:{self.index}:{salt}")
@@ -140,6 +147,7 @@ def person(seed: int, index: int) -> Person:
         house=rng.randrange(1, 400),
         lane=rng.randrange(1, 200),
         typo_rate=rng.choice((0.0, 0.0, 0.15, 0.4)),
+        family=random.Random(f"{seed}:{index}:family").randrange(FAMILY_SHAPES),
     )
 
 

@@ -91,6 +91,48 @@ async def test_each_person_writes_their_own_free_text_and_their_dossier_has_no_f
         await db.close()
 
 
+async def test_people_with_bigger_families_play_longer_conversations(tmp_path: Path) -> None:
+    """Families differ in size (bench_chat.FAMILIES: more brothers, more awards), so people
+    do not all finish — and ask for their draft — in the same seconds: a person with two
+    more siblings and two more awards answers each one's questions on the real router, gets
+    the recorded replies and has no flag."""
+    from datetime import date
+
+    from bench_chat import FAMILIES, Family, script_key
+    from people import FAMILY_SHAPES
+
+    from forms.checks import run_checks
+    from tests.telegram_player import read_state
+
+    assert len(FAMILIES) == FAMILY_SHAPES == len({f.key for f in FAMILIES})
+    shapes = [person(17, i).family for i in range(450)]
+    assert min(shapes.count(n) for n in range(FAMILY_SHAPES)) > 25  # each, for many people
+    largest = Family(siblings=2, awards=2)
+    plain, bigger = await record_script("a"), await record_script("a", family=largest)
+    assert len(bigger) - len(plain) >= 26  # two relatives' and two awards' questions more
+    assert script_key("view", largest) != script_key("view") == "view"
+    who = next(p for p in (person(17, i) for i in range(90)) if FAMILIES[p.family] == largest)
+    script = personalise(bigger, who, load_sample("a").answers["ngay_sinh"])
+    path = tmp_path / "family.sqlite3"
+    db = await Database.open(path)
+    try:
+        router = Router(db, flows=build_flows())
+        assert await replay(router, script, "930") == 0
+        _, dossier = read_state(path, "telegram", "930")
+        assert dossier is not None
+        siblings = [r for r in dossier.relatives if r["quan_he"] == "anh_chi_em"]
+        assert [r["xung_ho"] for r in siblings] == ["Anh trai", "Em gái", "Em trai"]
+        assert [r["thang_nam"] for r in dossier.tables["khen_thuong"]] == [
+            "11/2021",
+            "12/2022",
+            "01/2025",
+        ]
+        assert run_checks(dossier, today=date(2026, 3, 1)) == []
+        assert router.stats.errors == 0
+    finally:
+        await db.close()
+
+
 async def test_a_submitting_candidate_reaches_the_chi_bo_card(tmp_path: Path) -> None:
     """The review share (bench/review_side.py): a candidate seeded into a chi bộ ends the
     recorded conversation with /nop, and the dossier is submitted to that chi bộ (whose bound
