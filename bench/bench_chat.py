@@ -347,11 +347,13 @@ def candidate_scripts(
 
     share = 0.0 if args.peer or args.platform == "zalo" else args.submit_share
     who = [person(args.seed, i) for i in range(args.n)]
+    # families were recorded for Telegram's conversation only (not the stub's, not Zalo's)
+    families = script_key("view", FAMILIES[-1]) in templates
     chosen = [
         templates[
             script_key(
                 "submit" if submits(i, args.n, share) else "view",
-                Family() if args.same_family or args.same_text else FAMILIES[who[i].family],
+                FAMILIES[who[i].family] if families else Family(),
             )
         ]
         for i in range(args.n)
