@@ -60,6 +60,15 @@ RELATIVE = {f.id: f for i in load_form().items() if i.relatives for f in i.relat
         ("họ và tên: Nguyễn Văn An", "ho_ten", "Nguyễn Văn An"),
         ("tại Hà Nội", "noi_ky", "Hà Nội"),
         ("theo đạo thiên chúa", "ton_giao", "đạo thiên chúa"),
+        # (2): the other name said as people say it, with or without a subject
+        ("có, tên Hùng Sơn", "ten_khac", "Hùng Sơn"),
+        ("Có tên gọi khác là Sơn ạ", "ten_khac", "Sơn"),
+        ("có bí danh là Hùng Sơn", "ten_khac", "Hùng Sơn"),
+        ("còn gọi là Út Mười", "ten_khac", "Út Mười"),
+        ("tên ở nhà là Bin", "ten_khac", "Bin"),
+        ("em tên ở nhà là Bin", "ten_khac", "Bin"),
+        ("biệt danh: Tí", "ten_khac", "Tí"),
+        ("Tên cũ: Nguyễn Văn Tèo", "ten_khac", "Nguyễn Văn Tèo"),
     ],
 )
 def test_the_frame_of_a_chat_sentence_is_taken_off(typed: str, field: str, answer: str) -> None:
