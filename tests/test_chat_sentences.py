@@ -69,6 +69,12 @@ RELATIVE = {f.id: f for i in load_form().items() if i.relatives for f in i.relat
         ("em tên ở nhà là Bin", "ten_khac", "Bin"),
         ("biệt danh: Tí", "ten_khac", "Tí"),
         ("Tên cũ: Nguyễn Văn Tèo", "ten_khac", "Nguyễn Văn Tèo"),
+        # an address opened with its preposition or verb, no subject before it
+        ("ở xã An Lạc, tỉnh Hưng Yên", "noi_dang_ky_khai_sinh", "xã An Lạc, tỉnh Hưng Yên"),
+        ("sinh tại phường Lạc Hồng, Hà Nội", "noi_dang_ky_khai_sinh", "phường Lạc Hồng, Hà Nội"),
+        ("đăng ký khai sinh tại xã An Lạc", "noi_dang_ky_khai_sinh", "xã An Lạc"),
+        ("Tại phường Lạc Hồng, Hà Nội", "thuong_tru", "phường Lạc Hồng, Hà Nội"),
+        ("đang sống ở thôn 3, xã Phú Lãng", "thuong_tru", "thôn 3, xã Phú Lãng"),
     ],
 )
 def test_the_frame_of_a_chat_sentence_is_taken_off(typed: str, field: str, answer: str) -> None:
@@ -88,6 +94,7 @@ def test_the_frame_of_a_chat_sentence_is_taken_off(typed: str, field: str, answe
         ("ông ấy đang sống ở thôn 3, xã Phú Lãng", "cu_tru", "thôn 3, xã Phú Lãng"),
         ("gia đình em là trung nông", "thanh_phan", "trung nông"),
         ("người Việt Nam", "quoc_tich", "Việt Nam"),
+        ("ở thôn Đông, xã An Lạc", "cu_tru", "thôn Đông, xã An Lạc"),
         ("bố em là đảng viên ạ", "la_dang_vien", "là đảng viên"),  # the question's words: yes
     ],
 )
