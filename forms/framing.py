@@ -27,9 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from forms.memo import remembered
-from forms.vn import fold, has_diacritics, tone_key
+from forms.vn import fold, has_diacritics, match_key, tone_key
 
-__all__ = ["columns", "may_name_columns", "option_number", "polite_words", "unframe"]
+__all__ = [
+    "columns",
+    "may_name_columns",
+    "option_number",
+    "polite_words",
+    "says_row",
+    "unframe",
+]
 
 _DATA = Path(__file__).parent / "data" / "framing.toml"
 _COUNTRIES = Path(__file__).parent / "data" / "countries.toml"
@@ -99,10 +106,12 @@ class _Column:
 
 @dataclass(frozen=True, slots=True)
 class _Line:
-    """A table's line: the column the words no cue names go to, the item's names."""
+    """A table's line: the column the words no cue names go to, the item's names, and the
+    words that say a row of it is meant even without its date."""
 
     rest: str
     labels: tuple[Phrase, ...] = ()
+    says: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +226,11 @@ def _frames() -> _Frames:
         fields=fields,
         columns={column: _column(table) for column, table in data.get("columns", {}).items()},
         lines={
-            table_id: _Line(table["rest"], _phrases(table.get("labels", [])))
+            table_id: _Line(
+                table["rest"],
+                _phrases(table.get("labels", [])),
+                frozenset(match_key(p) for p in table.get("says", [])),
+            )
             for table_id, table in data.get("lines", {}).items()
         },
         plain_heads=_plain(words["heads"], data["plain_heads"]),
@@ -660,6 +673,25 @@ def _head_label(r: _Reader, line: _Line) -> int | None:
     return j if j is not None and r.colon_before(j) else None
 
 
+def says_row(text: str, table: str) -> bool:
+    """Whether ``text`` names what a row of ``table`` is about in its own words («bằng khen»,
+    «bị khiển trách»: ``says`` of ``[lines.TABLE]``), so that typed without its date at the
+    item's yes/no or menu it is that row, not a stray reply."""
+    line = _frames().lines.get(table)
+    if line is None or not line.says:
+        return False
+    words = match_key(text).split()
+    return any(
+        " ".join(words[i : i + n]) in line.says
+        for n in range(1, _LONGEST_SAYS + 1)
+        for i in range(len(words) - n + 1)
+    )
+
+
+#: the most words of a phrase in ``says``
+_LONGEST_SAYS = 3
+
+
 def may_name_columns(text: str, table: str, asked: tuple[str, ...]) -> bool:
     """Whether ``text`` holds a first word of a cue, name or value of the columns ``asked`` of
     ``table`` (a row's every column): a text holding none names no column (most answers)."""
@@ -678,9 +710,9 @@ def columns(
     column is read (unless ``alone``: the line's date is asked again, its words are kept in
     the rest column), or when a column is read twice or the rest column has no room."""
     line, reading = _frames().lines.get(table), _asked_columns(table, tuple(asked))
-    if line is None or reading is None:
+    if line is None:
         return None
-    if not reading.named_in(text):
+    if reading is None or not reading.named_in(text):
         return {line.rest: text.strip()} if alone and line.rest in asked else None
     plain = not has_diacritics(text)
     found: dict[str, str] = {}

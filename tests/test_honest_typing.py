@@ -531,7 +531,7 @@ async def test_a_rows_content_typed_at_its_menu_is_told_which_button(router: Rou
     await client.send("TRẦN MINH KHOA")
     await client.send("/sua 19")
     await client.send("có")
-    said = client.texts(await client.send("giấy khen của hiệu trưởng"))
+    said = client.texts(await client.send("học sinh giỏi cấp tỉnh"))  # no award named
     assert "bấm «➕ Thêm khen thưởng» trước" in said and "cấp quyết định" in said
     said = client.texts(await client.send("ok"))  # chatter: the plain reminder
     assert "chọn một nút bên dưới" in said

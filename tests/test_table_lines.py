@@ -133,6 +133,63 @@ async def test_a_discipline_typed_whole_at_the_gate(router: Router) -> None:
     assert row["ly_do_hinh_thuc"] == "khiển trách vì vi phạm quy chế thi"
 
 
+async def test_a_rows_words_typed_without_its_date_are_kept(router: Router) -> None:
+    """Tried as a new user would: "hồi cấp 3 em bị cảnh cáo trước lớp" to "…đã từng bị kỷ
+    luật chưa?" got «trả lời có hoặc không» and "bị khiển trách vì đi học muộn" at «Tháng/năm
+    bị kỷ luật» the date's error, the words lost both times. A row's words with no date are
+    now its row: kept in their columns, and the date asked."""
+    client = await at_item(router, 20)
+    said = client.texts(await client.send("hồi cấp 3 em bị cảnh cáo trước lớp"))
+    assert "Đã ghi: có" in said
+    assert "Đã ghi «Lý do, hình thức»: hồi cấp 3 em bị cảnh cáo trước lớp" in said
+    assert "Còn thiếu: tháng, năm; cấp quyết định" in said
+    assert said.rstrip().endswith("Ví dụ: 06/2020")  # the month asked last
+    said = client.texts(await client.send("13/2017"))  # a date mistyped stays the date's
+    assert "Chưa ghi được" in said
+    await client.send("3/2017")
+    await client.send("Ban Giám hiệu Trường THPT Thanh Bình")
+    (row,) = (await dossier(router, client)).rows("ky_luat")
+    assert row == {
+        "thang_nam": "03/2017",
+        "ly_do_hinh_thuc": "hồi cấp 3 em bị cảnh cáo trước lớp",
+        "cap_quyet_dinh": "Ban Giám hiệu Trường THPT Thanh Bình",
+    }
+
+
+async def test_an_award_said_without_its_date_at_the_gate_and_the_menu(router: Router) -> None:
+    client = await at_item(router, 19)
+    said = client.texts(await client.send("em được bằng khen của Thành đoàn"))
+    assert "Đã ghi: có" in said and "Đã ghi «Cấp quyết định»: Thành đoàn" in said
+    assert "Còn thiếu: tháng, năm." in said
+    await client.send("12/2022")
+    said = client.texts(await client.send("giấy khen học sinh giỏi"))  # at the menu
+    assert "Đã ghi «Lý do, hình thức»: giấy khen học sinh giỏi" in said
+    await client.send("5/2019")
+    rows = (await dossier(router, client)).rows("khen_thuong")
+    assert [(r["thang_nam"], r["ly_do_hinh_thuc"]) for r in rows] == [
+        ("12/2022", "được bằng khen"),
+        ("05/2019", "giấy khen học sinh giỏi"),
+    ]
+
+
+async def test_what_is_no_rows_words_is_read_as_before(router: Router) -> None:
+    """A reply that names no award or discipline stays a yes/no's reply; a non-answer or a
+    question at a row's date is no row's words: nothing is stored."""
+    client = await at_item(router, 20)
+    said = client.texts(await client.send("bình thường"))
+    assert "Vui lòng trả lời «có» hoặc «không»" in said
+    await client.send("/sua 14")
+    await client.click("➕ Thêm giai đoạn")
+    said = client.texts(await client.send("không nhớ"))
+    assert "Trợ lý chưa ghi «không nhớ»" in said
+    said = client.texts(await client.send("học trường tiểu học An Lạc"))  # (14)'s words
+    assert "Đã ghi «Nội dung»: học trường tiểu học An Lạc\nCòn thiếu: thời gian" in said
+    await client.send("9/2007 - 5/2012")
+    (row,) = (await dossier(router, client)).rows("lich_su")
+    assert row == {"tu": "09/2007", "den": "05/2012", "noi_dung": "học trường tiểu học An Lạc"}
+    assert (await dossier(router, client)).rows("ky_luat") == []
+
+
 async def test_the_rest_of_a_line_typed_at_a_column_fills_the_others(router: Router) -> None:
     """The period typed alone, then the rest of the line at «Ngành học»: stored as the line
     reads, not whole in «Ngành học». A bare school's name there stays the class's name (one

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from forms.framing import says_row
 from forms.model import Kind
 from forms.texts import message, render_filled
 from handlers.candidate.actions import NO, YES
@@ -94,7 +95,8 @@ class Gate(Screen):
 
     async def typed_row(self, turn: Turn, text: str) -> bool:
         """The item's first row typed instead of «Có» ("3/2019 - 9/2019 học tiếng Nhật tại
-        Nhật Bản" to "…đi nước ngoài chưa?"): «Có», and the line begins the table; or its
+        Nhật Bản" to "…đi nước ngoài chưa?"; "em được bằng khen của Thành đoàn", its date
+        left out, to "…có khen thưởng không?"): «Có», and the line begins the table; or its
         first answer ("26/3/2012, Chi đoàn lớp 10A1" to "…kết nạp vào Đoàn chưa?")."""
         if not text:
             return False
@@ -102,7 +104,9 @@ class Gate(Screen):
         table = item.table
         if table is None and not begins_item(item, text):
             return False
-        if table is not None and not begins_row(table.columns[0].kind, text):
+        if table is not None and not (
+            begins_row(table.columns[0].kind, text) or says_row(text, table.id)
+        ):
             return False
         held = await turn.hold_next(self.answer(turn, True))
         if isinstance(held, LoopMenu):

@@ -5,17 +5,20 @@ Xong (:class:`RowsMenu`)."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from forms.classify import Reading
 from forms.dossier import Row
+from forms.framing import says_row
 from forms.model import FieldDef, Kind, TableDef
 from forms.texts import render
 from handlers.candidate.actions import ADD, DONE
 from handlers.candidate.core import Screen, Shown, Turn, on
 from handlers.candidate.flags import item_flags, show_flags
+from handlers.candidate.intent import read
 from handlers.candidate.loops import (
     REVISIT,
     LoopMenu,
@@ -25,7 +28,7 @@ from handlers.candidate.loops import (
     split_line,
 )
 from handlers.candidate.questions import Question, passing
-from handlers.candidate.structure import table_key
+from handlers.candidate.structure import answered, table_key
 from handlers.candidate.summaries import header, row_summary
 from handlers.candidate.texts import first_sentence, short, t
 from handlers.events import Button
@@ -33,6 +36,8 @@ from storage.core import Change
 
 #: The kinds of a row's date: a line typed whole begins (or ends) with one.
 _DATES = (Kind.PERIOD, Kind.MONTH)
+#: a date's digits in a text ("13/2019", "9-2020", "2019"), not a class's ("cấp 3", "10A1")
+_DATE_LIKE = re.compile(r"\d\s*[/.\-]\s*\d|(?<!\d)\d{4}(?!\d)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +113,9 @@ class ColumnQuestion(RowQuestion):
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
         if from_button or not (
-            await self._next_row_typed(turn, text) or await self._rest_of_line(turn, text)
+            await self._next_row_typed(turn, text)
+            or await self._rest_of_line(turn, text)
+            or await self._line_without_date(turn, text)
         ):
             # the base's named: a slotted dataclass has no zero-argument super()
             await RowQuestion.on_text(self, turn, text, from_button=from_button)
@@ -125,6 +132,24 @@ class ColumnQuestion(RowQuestion):
         if split_line(first, text) is not None:
             return False
         return await self.read_line(turn, text, least=2)
+
+    async def _line_without_date(self, turn: Turn, text: str) -> bool:
+        """A row's words typed at its date's question with no date in them ("bị khiển trách
+        vì đi học muộn" at «Tháng/năm bị kỷ luật», "học trường tiểu học An Lạc" at «Từ tháng
+        năm nào…»): kept in their columns — the words no cue names in the table's rest
+        column — and the date asked again, never dropped with the date's error. A text with
+        a date's digits ("13/2019") is that date mistyped, and a non-answer ("không nhớ") or
+        a question is no row's words: both are read as the date's answer, as before."""
+        fdef = self.field_def(turn)
+        if self.suggestion or fdef is None or fdef.kind not in _DATES or _DATE_LIKE.search(text):
+            return False
+        item, row = self.item_def(turn), self.stored_row(turn) or {}
+        words = next(
+            (f for f in turn.structure.row_fields(item, row) if f.kind not in _DATES), None
+        )
+        if words is None or answered(words, row) or not read(text, words).is_answer:
+            return False
+        return await self.read_line(turn, text, asking=self)
 
     async def _next_row_typed(self, turn: Turn, text: str) -> bool:
         """The next row's line typed at this row's last question, an optional one ("9/2016 -
@@ -223,8 +248,10 @@ class RowsMenu(LoopMenu):
 
     async def typed_row(self, turn: Turn, text: str) -> bool:
         """A row typed at the menu instead of tapping «Thêm» ("từ 9/2013 đến 6/2016 học THPT
-        Lê Lợi"): a new row, its first question answered with ``text``."""
-        if not begins_row(self.table(turn).columns[0].kind, text):
+        Lê Lợi"; "bằng khen của Thành đoàn", its date left out): a new row, its first question
+        answered with ``text``."""
+        table = self.table(turn)
+        if not (begins_row(table.columns[0].kind, text) or says_row(text, table.id)):
             return False
         held = await turn.hold_next(self.add(turn, None))
         if held is not None:
