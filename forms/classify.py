@@ -240,6 +240,8 @@ _NUMERIC_KINDS = frozenset({None, Kind.DATE, Kind.MONTH, Kind.YEAR, Kind.PERIOD,
 _VERDICTS = (
     "bình thường", "bt", "ổn", "ổn áp", "không sao", "tạm được", "được", "chuẩn", "đúng",
     "ok hết", "bình thường thôi", "không sao cả", "cũng được", "tạm", "bình thường hết",
+    "rõ ràng", "trong sạch", "không có gì", "không có gì đặc biệt", "không có gì cả",
+    "không có vấn đề gì", "bình thường không có gì",
 )  # fmt: skip
 #: Questions about the question, anywhere in the text (whole words).
 _QUESTION_PHRASES = (

@@ -253,6 +253,24 @@ async def test_an_empty_verdict_on_conduct_is_asked_again_with_the_example(
     assert (await dossier(router, client)).relatives[4]["chap_hanh"] == "tot"
 
 
+@pytest.mark.parametrize("vague", ["không có gì đặc biệt", "rõ ràng", "ro rang", "trong sạch"])
+async def test_a_vague_verdict_at_the_history_is_asked_again_with_the_statement(
+    router: Router, vague: str
+) -> None:
+    """ "không có gì đặc biệt", "rõ ràng" at (16) were stored word for word: the booklet
+    would print them where the guidance asks the full negative statement."""
+    client = await at(router, missing("dac_diem_lich_su"))
+    before = await revision(router, client)
+    await client.send(vague)
+    assert await unchanged(router, client, before)
+    said = client.texts()
+    assert f"chỉ ghi «{vague}» thì lý lịch chưa nói rõ điều gì" in said
+    assert "Không bị bắt, bị tù; không tham gia" in said  # the statement to write
+    await client.send("Không bị bắt, bị tù; không giữ chức sắc tôn giáo")
+    history = (await dossier(router, client)).answers["dac_diem_lich_su"]
+    assert history == "Không bị bắt, bị tù; không giữ chức sắc tôn giáo"
+
+
 async def test_chua_co_where_none_is_an_answer_is_stored_as_khong(router: Router) -> None:
     """ "chua co" at a line of (11) whose guidance says "chưa có thì ghi «không»"."""
     client = await at(router, missing("khoa_hoc_cong_nghe"))

@@ -79,7 +79,9 @@ def not_stored(reading: Reading, text: str, fdef: FieldDef, explanation: str) ->
         return "\n".join(filter(None, [text_, find, explanation if reading.asks else ""]))
     if reading.reason == "bare_statement":  # parse_statement's words, with the example
         examples = list(fdef.statement_examples())
-        return t("parse_failed", error=message("parse.statement.bare", examples=examples))
+        vague = typed if reading.yes_no is None else ""  # «rõ ràng», not a bare «không»
+        bare = message("parse.statement.bare", examples=examples, typed=vague)
+        return t("parse_failed", error=bare)
     example = fdef.example.rstrip(".")
     if reading.reason == "today":  # "hôm nay" at a place, a name, a birth date
         timed = fdef.kind in (Kind.DATE, Kind.MONTH, Kind.YEAR, Kind.PERIOD)
