@@ -515,3 +515,58 @@ async def test_a_staff_members_erasure_forgets_the_options_drawn_on_each_of_thei
     assert forgotten.person is None  # staff keep their person row
     assert roles == {"reviewer"}
     assert left == {"telegram": {}, "zalo": {"z8": [("Trần Minh Khoa", "a"), ("Không", "b")]}}
+
+
+@pytest.mark.sqlite_only
+async def test_047_keeps_every_dossier_and_starts_its_snapshot_at_its_revision(
+    tmp_path: Path,
+) -> None:
+    """047 rebuilds ``dossiers`` with ``content`` last: rows, ids, revisions and every
+    reference survive with the foreign keys on, each stored content becomes the snapshot at
+    the dossier's revision, and the dossier reads and takes answers as before."""
+    from tests.test_inbox_outbox import migrated_before
+
+    old = await migrated_before(tmp_path, "047")
+    try:
+        async with old.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO people (platform, platform_user_id, display_name, consent_at,"
+                " created_at) VALUES ('tg', '1', 'An', '2025-01-01', '2025-01-01')"
+            )
+            content = Dossier(answers={"ho_ten": "AN", "dan_toc": "Kinh"}).model_dump_json()
+            await tx.execute(
+                "INSERT INTO dossiers (id, person_id, form_version, content, revision, status,"
+                " opened_at, updated_at) VALUES (7, 1, 'HD38-2025', ?, 2, 'submitted',"
+                " '2025-01-02', '2025-01-03')",
+                (content,),
+            )
+            await tx.execute(
+                "INSERT INTO answer_revisions (dossier_id, revision, path, old_value, new_value,"
+                " created_at) VALUES (7, 1, 'answers.ho_ten', NULL, '\"AN\"', '2025-01-02'),"
+                " (7, 2, 'answers.dan_toc', NULL, '\"Kinh\"', '2025-01-03')"
+            )
+        assert await old.migrate() == ["047_content_revision.sql"]
+        async with old.transaction() as tx:
+            assert await tx.fetchall("PRAGMA foreign_key_check") == []
+            columns = [row[1] for row in await tx.fetchall("PRAGMA table_info(dossiers)")]
+            indexes = {row[1] for row in await tx.fetchall("PRAGMA index_list(dossiers)")}
+            row = await tx.fetchone("SELECT revision, content_revision, content FROM dossiers")
+            record = await tx.dossiers.get(7)
+            assert record is not None
+            record = await tx.dossiers.set_status(record, "returned")
+            record = await tx.dossiers.apply(record, [Change("answers.ho_ten", "AN B")], 1)
+        assert columns[-2:] == ["content_revision", "content"]
+        assert indexes == {"dossiers_person", "dossiers_unit_status"}
+        assert row is not None and tuple(row) == (2, 2, content)
+        assert record.revision == 3 and len(await _revisions(old, 7)) == 3
+        old.cache.clear()
+        async with old.read() as r:
+            again = await r.dossiers.get(7)
+        assert again is not None and again.dossier.answers == {"ho_ten": "AN B", "dan_toc": "Kinh"}
+    finally:
+        await old.close()
+
+
+async def _revisions(db: Database, dossier_id: int) -> list[int]:
+    async with db.read() as r:
+        return [rev.revision for rev in await r.dossiers.revisions(dossier_id)]
