@@ -167,8 +167,8 @@ async def generate(db: Database, n_dossiers: int, n_units: int, seed: int = 5) -
         ))  # fmt: skip
     await conn.executemany(
         "INSERT INTO dossiers (id, person_id, unit_id, form_version, content, revision, status,"
-        " review_level, opened_at, submitted_at, approved_at, updated_at)"
-        " VALUES (?, ?, ?, 'HD38-2025', ?, ?, ?, ?, ?, ?, ?, ?)",
+        " review_level, opened_at, submitted_at, approved_at, updated_at, content_revision)"
+        " VALUES (?, ?, ?, 'HD38-2025', ?, ?, ?, ?, ?, ?, ?, ?, 3)",
         dossiers,
     )
     await conn.executemany(

@@ -3,9 +3,10 @@ audit log (processed updates are the inbox's: storage/inbox.py).
 
 A dossier changes only through :meth:`Dossiers.apply`, which takes a list of
 :class:`Change` (a path and the new value), computes the new content from the current one,
-and writes the new content and one ``answer_revisions`` row per change in the caller's
-transaction. Content and history therefore cannot disagree, and "what changed since
-revision N" is a query, not a comparison of documents.
+and writes one ``answer_revisions`` row per change (and, every few revisions, a snapshot of
+the whole content: :class:`Dossiers`) in the caller's transaction. The stored content is
+the snapshot with the later revisions applied, so content and history cannot disagree, and
+"what changed since revision N" is a query, not a comparison of documents.
 
 Dossier snapshots handed out by these repositories are shared with an in-process cache and
 must be treated as immutable: build changes, never mutate a loaded ``Dossier``.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -284,71 +286,49 @@ def _list_change(rows: list[dict[str, str]], index: int, change: Change) -> tupl
     return old, value
 
 
-def _rows_replaced(changes: list[Change], before: Dossier) -> set[str]:
-    """The row lists (``relatives``, ``tables.<id>``) whose changes here all replace rows
-    that exist (no append, insertion or deletion): their rows are edited one by one."""
-    lists: dict[str, bool] = {}
-    for change in changes:
-        root, _, rest = change.path.partition(".")
-        if root not in ("relatives", "tables"):
-            continue
-        name, _, index = change.path.rpartition(".")
-        rows = before.relatives if root == "relatives" else before.tables.get(rest.split(".")[0])
-        in_place = change.op == "set" and change.value is not None and index.isdigit()
-        in_place = in_place and int(index) < len(rows or [])
-        lists[name] = lists.get(name, True) and in_place
-    return {name for name, in_place in lists.items() if in_place}
+def replayed(snapshot: Dossier, rows: Iterable[Sequence[Any]]) -> Dossier:
+    """The dossier after the stored revisions ``rows`` — (path, old JSON, new JSON), oldest
+    first — were made to ``snapshot``: each row read back as the :class:`Change` that wrote
+    it and applied by :func:`apply_changes`, the writer's own function, so the result is the
+    dossier the writer held (same values, same key order: a new key goes last in both)."""
+    changes = []
+    for path, old, new in rows:
+        value = None if new is None else orjson.loads(new)
+        if path.partition(".")[0] in _MAPPINGS:
+            changes.append(Change(path, value))  # None removes the key
+        elif value is None:
+            changes.append(Change(path, op="delete"))
+        elif old is None:
+            changes.append(Change(path, value, op="insert"))  # at the end too: an append
+        else:
+            changes.append(Change(path, value))
+    return apply_changes(snapshot, changes)[0] if changes else snapshot
 
 
-def _content_update(
-    changes: list[Change], before: Dossier, after: Dossier, *, in_place: bool = True
-) -> tuple[str, list[Any]]:
-    """The SQL expression (and its parameters) of the new ``content`` after ``changes``: the
-    stored JSON edited in place at what they touched (an answer's key; the rows of a table
-    or of the relatives replaced in place, else the whole table or the relatives), so an
-    answer costs what it changed, not a dump of the dossier (measured: pydantic's dump of
-    sample A, 10 KB, costs ~140 µs, json_set ~35 µs).
-
-    SQLite: ``json_set(json_remove(content, <gone>…), <path>, <value>…)``; the PostgreSQL
-    equivalent is ``jsonb_set(content #- '{answers,key}', '{answers,key}', to_jsonb(?))``
-    per path. A change of ``meta`` (validated, with dates) or a key a JSON path cannot
-    quote writes the whole content instead, and so does PostgreSQL (``in_place`` False): its
-    ``content`` is TEXT, so a path edit would parse and print the whole JSON anyway."""
-    if not in_place:
-        return "?", [after.model_dump_json()]
-    edits: dict[str, Any] = {}  # JSON path -> new value (None: remove)
-    replaced = _rows_replaced(changes, before)
-    for change in changes:
-        root, _, rest = change.path.partition(".")
-        if '"' in rest or "\\" in rest or root == "meta":
-            return "?", [after.model_dump_json()]
-        name, _, index = change.path.rpartition(".")
-        if root == "tables" and name in replaced:  # one row of the table: that row only
-            table_id = rest.partition(".")[0]
-            edits[f'$.tables."{table_id}"[{index}]'] = after.tables[table_id][int(index)]
-        elif root == "tables":
-            table_id = rest.partition(".")[0]
-            edits[f'$.tables."{table_id}"'] = after.tables.get(table_id)
-        elif root == "relatives" and name in replaced:
-            edits[f"$.relatives[{index}]"] = after.relatives[int(index)]
-        elif root == "relatives":
-            edits["$.relatives"] = after.relatives
-        else:  # answers, explanations: one key
-            edits[f'$.{root}."{rest}"'] = getattr(after, root).get(rest)
-    gone = [path for path, value in edits.items() if value is None]
-    kept = [(path, value) for path, value in edits.items() if value is not None]
-    sql = f"json_remove(content{', ?' * len(gone)})" if gone else "content"
-    params: list[Any] = list(gone)
-    if kept:
-        pairs = ", ".join("?, ?" if isinstance(v, str) else "?, json(?)" for _, v in kept)
-        sql = f"json_set({sql}, {pairs})"
-        for path, value in kept:
-            params += [path, value if isinstance(value, str) else _dumps(value)]
-    return sql, params
+#: The stored snapshot of a draft (``dossiers.content``) is written again when an answer
+#: takes the dossier's revision past a multiple of this: a draft's snapshot is never more
+#: than ``SNAPSHOT_EVERY - 1`` revisions behind. Measured (docs/benchmarks.md, session 12):
+#: a snapshot costs the writer a dump of the dossier and its ~3 overflow pages; each
+#: revision behind costs a reader that misses the cache one row read and applied.
+SNAPSHOT_EVERY = 16
 
 
 class Dossiers(SqlRepo):
-    """Dossier content (JSON of :class:`forms.dossier.Dossier`) plus append-only revisions."""
+    """Dossier content (JSON of :class:`forms.dossier.Dossier`) plus append-only revisions.
+
+    Why the stored content may be behind (issue 17): an answer already writes what it
+    changed as ``answer_revisions`` rows, so rewriting the ~10 KB JSON as well (SQLite
+    parsing and printing it, its overflow pages freed and taken again) paid twice for the
+    same change. ``dossiers.content`` is a *snapshot* of the dossier at ``content_revision``;
+    a draft's answer updates only ``revision`` and ``updated_at`` (a row the same size,
+    written over in place: one page) and appends its revisions. The snapshot is written
+    again when the revision passes a multiple of :data:`SNAPSHOT_EVERY`, on every change of
+    a dossier past the draft, and by :meth:`catch_up` before the dossier leaves the draft
+    or SQL reads its content (the progress row's :meth:`Progress.refresh`, the reviewers'
+    list): so only a draft's snapshot is ever behind. Reading a dossier whose cached copy
+    is stale is the snapshot plus the later revisions, applied in order (:meth:`_record`,
+    :func:`replayed`) — the one place that reads ``content``.
+    """
 
     _COLS = (
         "id, person_id, unit_id, form_version, revision, status, review_level, opened_at,"
@@ -439,18 +419,50 @@ class Dossiers(SqlRepo):
         if cached and cached[0] == revision:
             dossier = cached[1]
         else:
-            content = await self.s.fetchval(
-                "SELECT content FROM dossiers WHERE id = ?", (dossier_id,)
-            )
-            dossier = Dossier.model_validate_json(content)
+            held, dossier = await self._stored(dossier_id, revision)
             if isinstance(self.s, SqlTx):
-                self.s.after_commit(lambda: self._remember(dossier_id, revision, dossier))
+                self.s.after_commit(lambda: self._remember(dossier_id, held, dossier))
             else:
-                self._remember(dossier_id, revision, dossier)
+                self._remember(dossier_id, held, dossier)
         return DossierRecord(
             row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
             bool(row[10]), row[11], dossier,
         )  # fmt: skip
+
+    async def _stored(self, dossier_id: int, revision: int) -> tuple[int, Dossier]:
+        """The dossier at ``revision`` from the database: its snapshot, and the revisions
+        after the snapshot's applied to it (see the class docstring). With the revision it
+        is at: a later one when another worker wrote a snapshot since ``revision`` was read
+        (a read outside a transaction), which the cache must not file under ``revision``."""
+        row = await self.s.fetchone(
+            "SELECT content_revision, content FROM dossiers WHERE id = ?", (dossier_id,)
+        )
+        assert row is not None
+        snapshot_revision, dossier = row[0], Dossier.model_validate_json(row[1])
+        if snapshot_revision >= revision:
+            return snapshot_revision, dossier
+        rows = await self.s.fetchall(
+            "SELECT path, old_value, new_value FROM answer_revisions"
+            " WHERE dossier_id = ? AND revision > ? AND revision <= ? ORDER BY revision",
+            (dossier_id, snapshot_revision, revision),
+        )
+        return revision, replayed(dossier, rows)
+
+    async def catch_up(self, record: DossierRecord) -> None:
+        """Write the snapshot at the dossier's revision, if it is behind: before the dossier
+        leaves the draft and before SQL reads its ``content``."""
+        tx = self._tx()
+        row = await tx.fetchone(
+            "SELECT revision, content_revision FROM dossiers WHERE id = ?", (record.id,)
+        )
+        if row is None or row[1] >= row[0]:
+            return
+        current = record if record.revision == row[0] else await self.get(record.id)
+        assert current is not None
+        await tx.execute(
+            "UPDATE dossiers SET content = ?, content_revision = ? WHERE id = ?",
+            (current.dossier.model_dump_json(), current.revision, record.id),
+        )
 
     async def apply(
         self, record: DossierRecord, changes: list[Change], person_id: int | None
@@ -469,19 +481,7 @@ class Dossiers(SqlRepo):
             return record
         first = record.revision + 1
         revision = record.revision + len(effective)
-        content, params = _content_update(
-            [c for c, _, _ in effective],
-            record.dossier,
-            new_dossier,
-            in_place=not self.s.dialect.postgres,
-        )
-        updated = await tx.execute(
-            f"UPDATE dossiers SET content = {content}, revision = ?, updated_at = ?"
-            " WHERE id = ? AND revision = ?",
-            (*params, revision, tx.now, record.id, record.revision),
-        )
-        if updated != 1:
-            raise ConcurrentChange(f"dossier {record.id} is not at revision {record.revision}")
+        await self._move(record, revision, new_dossier)
         await tx.executemany(
             "INSERT INTO answer_revisions (dossier_id, revision, path, old_value, new_value,"
             " person_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -510,11 +510,34 @@ class Dossiers(SqlRepo):
         tx.after_commit(lambda: self._remember(record.id, revision, new_dossier))
         return record.revised(revision, tx.now, new_dossier)
 
+    async def _move(self, record: DossierRecord, revision: int, dossier: Dossier) -> None:
+        """The row moves from ``record``'s revision to ``revision`` (else
+        :class:`ConcurrentChange`): a draft's snapshot stays where it is, unless the move
+        passes a multiple of :data:`SNAPSHOT_EVERY`; past the draft it is always written."""
+        tx = self._tx()
+        if record.status == "draft" and (
+            record.revision // SNAPSHOT_EVERY == revision // SNAPSHOT_EVERY
+        ):  # the answer's revisions are the change: one row, the same size, written over
+            updated = await tx.execute(
+                "UPDATE dossiers SET revision = ?, updated_at = ? WHERE id = ? AND revision = ?",
+                (revision, tx.now, record.id, record.revision),
+            )
+        else:
+            updated = await tx.execute(
+                "UPDATE dossiers SET content = ?, content_revision = ?, revision = ?,"
+                " updated_at = ? WHERE id = ? AND revision = ?",
+                (dossier.model_dump_json(), revision, revision, tx.now, record.id, record.revision),
+            )
+        if updated != 1:
+            raise ConcurrentChange(f"dossier {record.id} is not at revision {record.revision}")
+
     async def set_status(
         self, record: DossierRecord, status: DossierStatus, *, review_level: int | None = None
     ) -> DossierRecord:
-        """Move the dossier to ``status``; stamps submitted_at/approved_at on those moves."""
+        """Move the dossier to ``status``; stamps submitted_at/approved_at on those moves.
+        The stored snapshot is caught up first: past the draft, SQL reads the content."""
         tx = self._tx()
+        await self.catch_up(record)
         submitted = tx.now if status == "submitted" else record.submitted_at
         approved = tx.now if status == "approved" else record.approved_at
         await tx.execute(
@@ -538,6 +561,7 @@ class Dossiers(SqlRepo):
         if not kwargs or set(kwargs) - allowed:
             raise ValueError(f"set_meta accepts {sorted(allowed)}")
         tx = self._tx()
+        await self.catch_up(record)  # the progress row's refresh reads the content
         cols = ", ".join(f"{k} = ?" for k in kwargs)
         await tx.execute(
             f"UPDATE dossiers SET {cols}, updated_at = ? WHERE id = ?",
@@ -554,8 +578,8 @@ class Dossiers(SqlRepo):
         await tx.execute("DELETE FROM answer_revisions WHERE dossier_id = ?", (record.id,))
         empty = Dossier(form_version=record.form_version)
         await tx.execute(  # a new revision: another worker's cache keyed by it goes stale
-            "UPDATE dossiers SET content = ?, status = 'deleted', revision = revision + 1,"
-            " updated_at = ? WHERE id = ?",
+            "UPDATE dossiers SET content = ?, content_revision = revision + 1,"
+            " status = 'deleted', revision = revision + 1, updated_at = ? WHERE id = ?",
             (empty.model_dump_json(), tx.now, record.id),
         )
         await tx.repo(Progress).refresh(record.id)

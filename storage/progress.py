@@ -159,22 +159,33 @@ class Progress(SqlRepo):
             (*columns.values(), dossier_id),
         )
         if written == 0:
-            await self.refresh(dossier_id)
+            await self.refresh(dossier_id, after)
 
-    async def refresh(self, dossier_id: int) -> None:
+    async def refresh(self, dossier_id: int, dossier: Dossier | None = None) -> None:
         """Bring the row in line with the dossier's stored row, content and returns.
 
         Call it after writing ``dossiers`` or a return decision with SQL of your own.
+        ``dossier``: its content at the stored revision, when the caller holds it; else the
+        stored snapshot is read, which must not be behind (``Dossiers.catch_up``: only a
+        draft's is, and ``Dossiers`` catches it up before it calls this).
         """
         tx = self._tx()
         row = await tx.fetchone(
             "SELECT unit_id, status, review_level, revision, updated_at, submitted_at,"
-            " approved_at, opened_at, content FROM dossiers WHERE id = ?",
+            " approved_at, opened_at, content_revision, content FROM dossiers WHERE id = ?",
             (dossier_id,),
         )
         if row is None:
             return
-        content = orjson.loads(row[8])
+        answers: Mapping[str, Any]
+        if dossier is not None:
+            answers, opened = dossier.answers, dossier.meta.dossier_opened
+        elif row[8] < row[3]:
+            raise RuntimeError(f"dossier {dossier_id}'s stored snapshot is behind: catch it up")
+        else:
+            content = orjson.loads(row[9])
+            answers = content.get("answers") or {}
+            opened = (content.get("meta") or {}).get("dossier_opened")
         submitted = local_day(row[5])
         columns = {
             "unit_id": row[0],
@@ -191,8 +202,7 @@ class Progress(SqlRepo):
                 (dossier_id,),
             ),
         }
-        meta = content.get("meta") or {}
-        columns |= content_columns(content.get("answers") or {}, meta.get("dossier_opened"), row[7])
+        columns |= content_columns(answers, opened, row[7])
         stored = await self._write(dossier_id, columns)
         if stored is None:
             await self._insert(dossier_id, columns)

@@ -32,6 +32,7 @@ from handlers.candidate.questions import FieldQuestion, Question
 from handlers.candidate.relatives import RelationLoop, RelativeQuestion, RelativesMenu
 from handlers.candidate.structure import Structure
 from handlers.candidate.tables import ColumnQuestion, RowsMenu
+from storage.core import replayed
 from tests import pg_cluster
 
 Typist = Callable[[FieldDef, str], str]
@@ -65,13 +66,20 @@ def read_state(
     """The conversation and the current dossier of a chat, from the database file."""
     conn = _reader(db_path)
     row = conn.execute(
-        "SELECT c.state, d.content FROM conversations c LEFT JOIN dossiers d ON d.id = c.dossier_id"
-        " WHERE c.platform=? AND c.chat_id=?",
+        "SELECT c.state, d.content, d.id, d.content_revision, d.revision FROM conversations c"
+        " LEFT JOIN dossiers d ON d.id = c.dossier_id WHERE c.platform=? AND c.chat_id=?",
         (platform, chat_id),
     ).fetchone()
     if row is None:
         return None, None
     dossier = Dossier.model_validate_json(row[1]) if row[1] is not None else None
+    if dossier is not None and row[3] < row[4]:  # a draft's snapshot and its later answers
+        later = conn.execute(
+            "SELECT path, old_value, new_value FROM answer_revisions"
+            " WHERE dossier_id = ? AND revision > ? AND revision <= ? ORDER BY revision",
+            (row[2], row[3], row[4]),
+        ).fetchall()
+        dossier = replayed(dossier, later)
     return read_conversation(json.loads(row[0])), dossier
 
 

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from storage.backup import open_sqlite, table_counts
+from storage.db import Database
 from storage.to_postgres import foreign_key_order, parent_first
 from tests.fake_bot_api import FakeBotAPI
 from tests.ops_world import (
@@ -104,13 +105,18 @@ async def test_an_sqlite_deployment_continues_on_postgres(
             assert f"#{largest['units'] + 1}" in dep.secretary.last_text()  # ids continue
             for table in ("inbox", "outbox", "audit_log"):
                 assert _largest(url, table) > largest[table]
-            with psycopg.connect(url) as conn:
-                answers = conn.execute(
-                    "SELECT content FROM dossiers d JOIN people p ON p.id = d.person_id "
-                    "WHERE p.platform_user_id = %s",
-                    (str(late.user.id),),
-                ).fetchone()
-            assert answers is not None and "NGUYỄN VĂN BÌNH" in answers[0]
+            copy = await Database.open(url)  # the dossier as any worker reads it
+            try:
+                async with copy.read() as r:
+                    dossier_id = await r.fetchval(
+                        "SELECT d.id FROM dossiers d JOIN people p ON p.id = d.person_id"
+                        " WHERE p.platform_user_id = ?",
+                        (str(late.user.id),),
+                    )
+                    record = await r.dossiers.get(dossier_id)
+            finally:
+                await copy.close()
+            assert record is not None and record.dossier.value("ho_ten") == "NGUYỄN VĂN BÌNH"
         finally:
             await dep.stop()
 

@@ -6,7 +6,9 @@ secretaries' tables (013) — is asserted on the Python rows alone."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from storage.erasure import Erasure
 from storage.progress import ERASED, Progress, booklet_day, content_columns, iso_day, local_day
 from storage.reviews import Reviews
 from storage.stages import FlagCache
+from tests.old_schema import CONTENT_REVISION, WITHOUT_CONTENT_REVISION, whole_content_per_answer
 from tests.secretary_world import World, at, build_world, d, submit
 
 FIRST_WITHOUT_TRIGGERS = "010_progress_from_python.sql"
@@ -94,6 +97,8 @@ def with_triggers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
         if script.name < FIRST_WITHOUT_TRIGGERS or script.name in READ_BY_TODAYS_CODE:
             (old / script.name).write_text(script.read_text(encoding="utf-8"))
     (old / "009z_not_admitted_column.sql").write_text(NOT_ADMITTED_COLUMN)
+    (old / "009z_content_revision.sql").write_text(CONTENT_REVISION)
+    whole_content_per_answer(monkeypatch)
     migrate = Database.migrate
 
     async def old_migrations(self: Database, directory: Any = old) -> list[str]:
@@ -220,6 +225,8 @@ async def test_an_upgraded_database_keeps_its_rows_and_goes_on_alike(
     await old.db.close()
     copy = tmp_path / "copy.sqlite3"
     shutil.copyfile(path, copy)
+    with closing(sqlite3.connect(copy)) as conn:
+        conn.execute(WITHOUT_CONTENT_REVISION)
     old.db = await Database.open(path)  # still the triggers, the writer off
     try:
         await more_history(old)
@@ -323,7 +330,7 @@ async def test_an_answer_writes_only_what_it_changed_and_the_row_stays_true(
             async with db.read() as r:
                 written = await r.fetchone(f"SELECT {PROGRESS_009} FROM dossier_progress")
             async with db.transaction(at(d(day))) as tx:
-                await tx.progress.refresh(record.id)
+                await tx.progress.refresh(record.id, record.dossier)
             async with db.read() as r:
                 rebuilt = await r.fetchone(f"SELECT {PROGRESS_009} FROM dossier_progress")
             assert written is not None and tuple(written) == tuple(rebuilt or ())

@@ -23,6 +23,7 @@ from storage.core import Change
 from storage.db import MIGRATIONS, Database, migration_files
 from storage.reviews import Org
 from storage.stages import StageRecords
+from tests.old_schema import CONTENT_REVISION, WITHOUT_CONTENT_REVISION, whole_content_per_answer
 from tests.secretary_world import TODAY, World, at, build_world
 
 POLICY = RetentionPolicy(closed_days=30, abandoned_days=40, warning_days=10)
@@ -188,7 +189,7 @@ async def test_without_a_policy_nothing_is_erased(world: World) -> None:
 
 
 async def test_an_upgraded_database_keeps_its_dossiers_and_accepts_withdrawn(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Migration 014 rebuilds ``dossiers`` for the new status: rows, ids and every reference
     to them survive, with the foreign keys on."""
@@ -197,6 +198,8 @@ async def test_an_upgraded_database_keeps_its_dossiers_and_accepts_withdrawn(
     for script in migration_files(MIGRATIONS):
         if script.name < "014":
             (old / script.name).write_text(script.read_text(encoding="utf-8"))
+    (old / "013z_content_revision.sql").write_text(CONTENT_REVISION)
+    whole_content_per_answer(monkeypatch)
     db = await Database.open(tmp_path / "u.sqlite3", migrate=False)
     try:
         await db.migrate(old)
@@ -213,6 +216,8 @@ async def test_an_upgraded_database_keeps_its_dossiers_and_accepts_withdrawn(
             await tx.audit.append("view", person_id=person_id, dossier_id=record.id)
             with pytest.raises(sqlite3.IntegrityError):
                 await tx.execute("UPDATE dossiers SET status = 'withdrawn'")
+        async with db.transaction() as tx:
+            await tx.execute(WITHOUT_CONTENT_REVISION)
         assert "014_withdrawn_status.sql" in await db.migrate()
         async with db.transaction() as tx:
             assert await tx.fetchall("PRAGMA foreign_key_check") == []

@@ -10,10 +10,10 @@ import pytest
 from forms.dossier import Dossier
 from storage.chat_options import ChatOptions
 from storage.core import (
+    SNAPSHOT_EVERY,
     Change,
     ConcurrentChange,
     DossierRecord,
-    _content_update,
     apply_changes,
 )
 from storage.db import MIGRATIONS, Database, migration_files
@@ -123,27 +123,28 @@ async def test_dossier_changes_are_revisions_with_paths_and_diff(db: Database) -
 
 
 async def _applied_one_by_one(db: Database, steps: list[list[Change]]) -> DossierRecord:
-    """A new dossier given ``steps`` one transaction each, the stored JSON read back after
-    each and compared with the record the repository returned."""
+    """A new dossier given ``steps`` one transaction each, read back without the cache after
+    each (the stored snapshot and the revisions after it) and compared, byte for byte, with
+    the record the repository returned."""
     async with db.transaction() as tx:
         person = await tx.people.get_or_create("tg", "1", "An", consent=True)
         record = await tx.dossiers.create(person.id)
     for changes in steps:
         async with db.transaction() as tx:
             record = await tx.dossiers.apply(record, changes, person.id)
+        db.cache.clear()
         async with db.read() as r:
-            content = await r.fetchval("SELECT content FROM dossiers WHERE id = ?", (record.id,))
-        assert Dossier.model_validate_json(content) == record.dossier
+            stored = await r.dossiers.get(record.id)
+        assert stored is not None and stored.revision == record.revision
+        assert stored.dossier.model_dump_json() == record.dossier.model_dump_json()
     return record
 
 
-async def test_the_stored_json_is_edited_in_place_and_reads_back_as_the_dossier(
-    db: Database,
-) -> None:
-    """An answer edits the stored JSON at what it changed (json_set), never by rewriting the
-    dossier: after every kind of change the text on disk, parsed without the cache, is the
-    dossier the repository returned — odd text, flag keys with dots or quotes, rows inserted
-    and deleted, a table emptied, a meta change (the whole content is written then)."""
+async def test_every_kind_of_change_reads_back_as_the_dossier(db: Database) -> None:
+    """An answer stores its revisions; the dossier read without the cache — the snapshot
+    with the later revisions applied — is the dossier the repository returned, after every
+    kind of change: odd text, flag keys with dots or quotes, rows inserted and deleted, a
+    table emptied, a meta change."""
     steps = [
         [Change("answers.ho_ten", 'NGUYỄN "AN" \\ 🙂'), Change("answers.que_quan", "a\nb\tc")],
         [Change("tables.cong_tac.0", {"tu": "09/2019", "den": "nay"})],
@@ -169,11 +170,10 @@ async def test_the_stored_json_is_edited_in_place_and_reads_back_as_the_dossier(
     assert fresh is not None and fresh.dossier == record.dossier
 
 
-async def test_a_row_answered_again_is_written_alone_and_reads_back(db: Database) -> None:
-    """A row of a table or of the relatives answered again is written at its index (the
-    (21) answers: not the whole relatives list each time); beside an append, insertion or
-    deletion in the same list the whole list is written. Either way the stored text, read
-    without the cache, is the dossier."""
+async def test_rows_answered_again_inserted_and_deleted_read_back(db: Database) -> None:
+    """Rows of a table or of the relatives replaced, appended, inserted and deleted in the
+    same answer read back, without the cache, as the dossier (the revisions replayed in
+    their order: an insertion shifts the rows a later change addresses)."""
     steps = [
         [Change("relatives.0", {"quan_he": "cha", "ho_ten": "A"})],
         [Change("relatives.1", {"quan_he": "me", "ho_ten": "B"})],
@@ -187,10 +187,122 @@ async def test_a_row_answered_again_is_written_alone_and_reads_back(db: Database
     record = await _applied_one_by_one(db, steps)
     assert [r.get("ho_ten") for r in record.dossier.relatives] == ["D", "G"]
     assert record.dossier.tables["cong_tac"] == [{"tu": "03/2018"}, {"tu": "04/2019"}, {"tu": "5"}]
-    change = Change("relatives.1", {"quan_he": "me", "ho_ten": "H"})
-    after, _ = apply_changes(record.dossier, [change])
-    _, params = _content_update([change], record.dossier, after)
-    assert params[0] == "$.relatives[1]"  # the row, not the list
+
+
+async def _snapshot(db: Database, dossier_id: int) -> tuple[int, int, Dossier]:
+    """The dossier row's revision, the revision its stored snapshot is at, and the snapshot."""
+    async with db.read() as r:
+        row = await r.fetchone(
+            "SELECT revision, content_revision, content FROM dossiers WHERE id = ?",
+            (dossier_id,),
+        )
+    assert row is not None
+    return row[0], row[1], Dossier.model_validate_json(row[2])
+
+
+async def test_a_draft_writes_its_answers_and_a_snapshot_every_few_revisions(
+    db: Database, tmp_path: Path
+) -> None:
+    """A draft's answer stores its revision, not the whole dossier: the stored snapshot stays
+    at the last multiple of SNAPSHOT_EVERY. After SNAPSHOT_EVERY + 3 answers a new process
+    (another Database on the same file: a restart) reads the dossier the writer held, byte
+    for byte."""
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "1", "An", consent=True)
+        record = await tx.dossiers.create(person.id)
+    names = [f"NGUYỄN VĂN {chr(65 + i)}" for i in range(SNAPSHOT_EVERY + 3)]
+    for i, name in enumerate(names):
+        async with db.transaction() as tx:
+            changes = [Change("answers.ho_ten", name), Change(f"answers.f{i}", str(i))]
+            if i % 5 == 2:
+                changes.append(Change(f"relatives.{i % 2}", {"ho_ten": name}, op="insert"))
+            record = await tx.dossiers.apply(record, changes, person.id)
+    revision, at, snapshot = await _snapshot(db, record.id)
+    assert revision == record.revision and record.revision > SNAPSHOT_EVERY + 3
+    assert revision - SNAPSHOT_EVERY < at < revision  # behind, by less than K
+    assert snapshot.answers["ho_ten"] != names[-1]
+    await db.close()
+    again = await Database.open(tmp_path / "test.sqlite3")
+    try:
+        async with again.read() as r:
+            stored = await r.dossiers.get(record.id)
+        assert stored is not None and stored.revision == record.revision
+        assert stored.dossier.model_dump_json() == record.dossier.model_dump_json()
+        assert stored.dossier.answers["ho_ten"] == names[-1]
+    finally:
+        await again.close()
+
+
+async def test_leaving_the_draft_catches_the_snapshot_up_for_sql_readers(db: Database) -> None:
+    """At the submission the stored content is the whole dossier (the reviewers' list reads
+    the name from it in SQL), and past the draft every answer writes it."""
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "1", "An", consent=True)
+        record = await tx.dossiers.create(person.id)
+        record = await tx.dossiers.apply(record, [Change("answers.ho_ten", "LÊ THỊ HOA")], None)
+    assert (await _snapshot(db, record.id))[1] == 0  # behind: the name is a revision only
+    async with db.transaction() as tx:
+        record = await tx.dossiers.set_status(record, "submitted")
+        name = await tx.fetchval(
+            f"SELECT {tx.dialect.json_text('content', '$.answers.ho_ten')} FROM dossiers"
+            " WHERE id = ?",
+            (record.id,),
+        )
+        full_name = await tx.fetchval(
+            "SELECT full_name FROM dossier_progress WHERE dossier_id = ?", (record.id,)
+        )
+    assert name == full_name == "LÊ THỊ HOA"
+    async with db.transaction() as tx:
+        record = await tx.dossiers.set_status(record, "returned")
+        record = await tx.dossiers.apply(record, [Change("answers.dan_toc", "Kinh")], None)
+    revision, at, snapshot = await _snapshot(db, record.id)
+    assert at == revision and snapshot == record.dossier
+
+
+async def test_two_processes_share_a_dossier_through_its_revisions(
+    db: Database, tmp_path: Path
+) -> None:
+    """Two workers (two Database objects, each with its own cache) answer the same draft in
+    turn: each reads the other's answers (its cached copy is stale: the snapshot and the
+    later revisions), and a record that another worker moved on is refused."""
+    other = await Database.open(tmp_path / "test.sqlite3")
+    try:
+        async with db.transaction() as tx:
+            person = await tx.people.get_or_create("tg", "1", "An", consent=True)
+            record = await tx.dossiers.create(person.id)
+        for i in range(SNAPSHOT_EVERY + 2):
+            worker = (db, other)[i % 2]
+            async with worker.transaction() as tx:
+                current = await tx.dossiers.get(record.id)
+                assert current is not None and current.dossier == record.dossier
+                record = await tx.dossiers.apply(current, [Change(f"answers.f{i}", "x")], None)
+        async with db.transaction() as tx:
+            stale = await tx.dossiers.get(record.id)
+        async with other.transaction() as tx:
+            await tx.dossiers.apply(record, [Change("answers.ho_ten", "A")], None)
+        async with db.transaction() as tx:
+            assert stale is not None
+            with pytest.raises(ConcurrentChange):
+                await tx.dossiers.apply(stale, [Change("answers.ho_ten", "B")], None)
+    finally:
+        await other.close()
+
+
+async def test_an_erasure_leaves_neither_snapshot_nor_revisions(db: Database) -> None:
+    async with db.transaction() as tx:
+        person = await tx.people.get_or_create("tg", "1", "An", consent=True)
+        record = await tx.dossiers.create(person.id)
+        for i in range(SNAPSHOT_EVERY + 3):
+            record = await tx.dossiers.apply(record, [Change("answers.ho_ten", f"HOA {i}")], None)
+        await tx.dossiers.erase(record)
+    revision, at, snapshot = await _snapshot(db, record.id)
+    assert at == revision and snapshot == Dossier(form_version=record.form_version)
+    async with db.read() as r:
+        assert await r.fetchval("SELECT count(*) FROM answer_revisions") == 0
+    db.cache.clear()
+    async with db.read() as r:
+        stored = await r.dossiers.get(record.id)
+    assert stored is not None and stored.dossier == snapshot
 
 
 async def test_applying_on_a_stale_record_is_refused(db: Database) -> None:
@@ -403,3 +515,58 @@ async def test_a_staff_members_erasure_forgets_the_options_drawn_on_each_of_thei
     assert forgotten.person is None  # staff keep their person row
     assert roles == {"reviewer"}
     assert left == {"telegram": {}, "zalo": {"z8": [("Trần Minh Khoa", "a"), ("Không", "b")]}}
+
+
+@pytest.mark.sqlite_only
+async def test_047_keeps_every_dossier_and_starts_its_snapshot_at_its_revision(
+    tmp_path: Path,
+) -> None:
+    """047 rebuilds ``dossiers`` with ``content`` last: rows, ids, revisions and every
+    reference survive with the foreign keys on, each stored content becomes the snapshot at
+    the dossier's revision, and the dossier reads and takes answers as before."""
+    from tests.test_inbox_outbox import migrated_before
+
+    old = await migrated_before(tmp_path, "047")
+    try:
+        async with old.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO people (platform, platform_user_id, display_name, consent_at,"
+                " created_at) VALUES ('tg', '1', 'An', '2025-01-01', '2025-01-01')"
+            )
+            content = Dossier(answers={"ho_ten": "AN", "dan_toc": "Kinh"}).model_dump_json()
+            await tx.execute(
+                "INSERT INTO dossiers (id, person_id, form_version, content, revision, status,"
+                " opened_at, updated_at) VALUES (7, 1, 'HD38-2025', ?, 2, 'submitted',"
+                " '2025-01-02', '2025-01-03')",
+                (content,),
+            )
+            await tx.execute(
+                "INSERT INTO answer_revisions (dossier_id, revision, path, old_value, new_value,"
+                " created_at) VALUES (7, 1, 'answers.ho_ten', NULL, '\"AN\"', '2025-01-02'),"
+                " (7, 2, 'answers.dan_toc', NULL, '\"Kinh\"', '2025-01-03')"
+            )
+        assert await old.migrate() == ["047_content_revision.sql"]
+        async with old.transaction() as tx:
+            assert await tx.fetchall("PRAGMA foreign_key_check") == []
+            columns = [row[1] for row in await tx.fetchall("PRAGMA table_info(dossiers)")]
+            indexes = {row[1] for row in await tx.fetchall("PRAGMA index_list(dossiers)")}
+            row = await tx.fetchone("SELECT revision, content_revision, content FROM dossiers")
+            record = await tx.dossiers.get(7)
+            assert record is not None
+            record = await tx.dossiers.set_status(record, "returned")
+            record = await tx.dossiers.apply(record, [Change("answers.ho_ten", "AN B")], 1)
+        assert columns[-2:] == ["content_revision", "content"]
+        assert indexes == {"dossiers_person", "dossiers_unit_status"}
+        assert row is not None and tuple(row) == (2, 2, content)
+        assert record.revision == 3 and len(await _revisions(old, 7)) == 3
+        old.cache.clear()
+        async with old.read() as r:
+            again = await r.dossiers.get(7)
+        assert again is not None and again.dossier.answers == {"ho_ten": "AN B", "dan_toc": "Kinh"}
+    finally:
+        await old.close()
+
+
+async def _revisions(db: Database, dossier_id: int) -> list[int]:
+    async with db.read() as r:
+        return [rev.revision for rev in await r.dossiers.revisions(dossier_id)]
