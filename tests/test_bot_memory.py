@@ -12,7 +12,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
+
+from forms import vn
+from forms.checks import values
+from forms.memo import forget_typed_text
 
 PROBE = """
 import asyncio, sys
@@ -48,3 +53,34 @@ def test_a_bot_on_sqlite_loads_no_postgres_sqlcipher_or_rendering_library(
     loaded = set(done.stdout.split())
     assert {"aiosqlite", "forms", "handlers"} <= loaded
     assert loaded & NOT_IN_THE_BOT == set()
+
+
+#: Words of a long free-text answer (a work history), shuffled into distinct answers below.
+_HISTORY = (
+    "Tốt nghiệp đại học Bách khoa ngành kỹ thuật phần mềm làm việc tại công ty trách nhiệm"
+    " hữu hạn Minh Anh từ tháng ba năm hai nghìn mười tám đến nay vị trí trưởng nhóm"
+)
+
+
+def test_long_answers_seen_once_leave_little_in_the_typed_text_caches() -> None:
+    """The caches keyed on typed text are bounded in entries; a long free-text answer is
+    kilobytes in some of them (its folded text, its words, its word pairs), so their bounds
+    are what keeps the bot's heap in check (issue 17: at N = 500 they were ≈ 25 MB). 2 500
+    distinct long answers, each compared and searched once as the checks do, leave under
+    8 MB in them (with the bounds of 4 096 and 8 192 entries they left ≈ 18 MB)."""
+    history = _HISTORY.split()
+    forget_typed_text()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(2500):
+            answer = " ".join(history[(i + 7 * k) % len(history)] for k in range(30))
+            answer += f" số {i}"
+            values.similarity(answer, "kỹ sư phần mềm")
+            values.mentions(answer, "dai hoc")
+            vn.fold(answer)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+        forget_typed_text()
+    assert held < 8_000_000
