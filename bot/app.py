@@ -26,7 +26,8 @@ from handlers.chat_moves import ChatMoveFlow
 from handlers.edits import EditsFlow
 from handlers.identity import IdentityFlow
 from handlers.org import OrgFlow
-from handlers.rendering import DocumentRenderer, prepare_worker
+from handlers.render_jobs import prepare_worker
+from handlers.rendering import DocumentRenderer
 from handlers.review import ReviewFlow
 from handlers.router import Flow, Router
 from handlers.secretary import SecretaryFlow

@@ -103,7 +103,10 @@ def _key(context: dict[str, Any]) -> Key | None:
     return tuple(context.items()), kinds
 
 
-@remembered(maxsize=8192)
+#: 2 048, not 8 192 (issue 17, memory): at N = 500 the 8 192 rendered texts were 7.4 MB of
+#: the bot's heap for 95 % hits; 2 048 keep 98.5 % of those hits (267 523 of 271 106, a
+#: replay of the key stream), ≈ 0.4 µs of CPU per update more, ≈ 5.6 MB less.
+@remembered(maxsize=2048)
 def _message(key: str, context: Key) -> str:
     return _compiled(key).render(dict(context[0]))
 

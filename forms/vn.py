@@ -177,7 +177,10 @@ def fold(s: str) -> str:
     return _fold(_as_str(s))
 
 
-@remembered(maxsize=8192)
+#: 2 048, not 8 192 (issue 17, memory): the hot texts are few (labels, options, a person's
+#: recent answers); at N = 500 2 048 entries keep 99.2 % of the hits of 8 192 (1 559 332 of
+#: 1 571 039), ≈ 0.25 µs of CPU per update more, ≈ 1.9 MB less.
+@remembered(maxsize=2048)
 def _fold(s: str) -> str:
     text = unicodedata.normalize("NFD", s.replace("đ", "d").replace("Đ", "D"))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))

@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import gc
 import hashlib
 import logging
 import time
@@ -40,10 +38,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
-
-import orjson
 
 from forms.checks import Flag
 from forms.dossier import Dossier
@@ -51,47 +47,12 @@ from forms.memo import forget_with_typed_text
 from forms.texts import message
 from handlers.events import Reply
 from handlers.failures import failure_place
+from handlers.render_jobs import Deferred, DossierJob, call, render_deferred, render_dossier_job
 
 if TYPE_CHECKING:
     from storage.outbox import Pending
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class DossierJob:
-    """One dossier document to render: what :func:`render_dossier_job` needs, picklable."""
-
-    dossier: Dossier
-    draft: bool
-    flags: tuple[Flag, ...] | None
-
-    def encode(self) -> Deferred:
-        """The job as bytes (JSON), to travel through the outbox and to a worker."""
-        flags = [dataclasses.asdict(f) for f in self.flags] if self.flags is not None else None
-        body = {"dossier": self.dossier.to_dict(), "draft": self.draft, "flags": flags}
-        return Deferred(orjson.dumps(body))
-
-    @classmethod
-    def decode(cls, data: bytes) -> DossierJob:
-        """The job :meth:`encode` wrote. The dossier is validated as the model it was
-        (types, in pydantic's core), not read as a file again (:func:`read_dossier`: every
-        text cleaned, every key checked against the form: most of a draft's CPU once the
-        rendering was made cheap). That is safe because only the bot writes a job, from a
-        :class:`Dossier` already read that way, into its own outbox; and the renderer
-        escapes and cleans every text it writes into the document anyway."""
-        body = orjson.loads(data)
-        flags = body["flags"]
-        return cls(
-            Dossier.model_validate(body["dossier"]),
-            bool(body["draft"]),
-            tuple(Flag(**f) for f in flags) if flags is not None else None,
-        )
-
-
-class Deferred(bytes):
-    """A document not rendered yet: the encoded :class:`DossierJob`, carried where the
-    file's bytes will be (``Document.data``) until the sender or the router resolves it."""
 
 
 def is_deferred(reply: Reply) -> bool:
@@ -110,40 +71,6 @@ def supersedes(later: Reply, earlier: Reply) -> bool:
     assert later.document is not None and earlier.document is not None
     new, old = later.document, earlier.document
     return old.web is not None and (new.filename, new.web) == (old.filename, old.web)
-
-
-def render_dossier_job(job: DossierJob) -> bytes:
-    """Render ``job`` (in a worker process, or in place)."""
-    from forms.document import render_dossier
-
-    flags = list(job.flags) if job.flags is not None else None
-    return render_dossier(job.dossier, draft=job.draft, flags=flags)
-
-
-def render_deferred(data: bytes) -> bytes:
-    """Render an encoded job (in a worker: the decoding is off the event loop too)."""
-    return render_dossier_job(DossierJob.decode(data))
-
-
-def warm_worker() -> None:
-    """Load what a rendering needs before the first job: the form, the base document, the
-    packages of a draft and of a final (forms/document/shell.py) and the prepared formats
-    (an empty dossier's draft and final, rendered and dropped, make most of them)."""
-    from forms.definition import load_form
-    from forms.document import render_dossier
-
-    load_form()
-    for draft in (True, False):
-        render_dossier(Dossier(), draft=draft, flags=[])
-
-
-def prepare_worker() -> None:
-    """A new rendering worker (bot/app.py ``render_pool``), before its first job: warmed,
-    then what it loaded moved out of the garbage collector's reach (``gc.freeze``: the form
-    and the prepared parts live as long as the process; no collection need walk them)."""
-    warm_worker()
-    gc.collect()
-    gc.freeze()
 
 
 _DEFERRING: ContextVar[bool] = ContextVar("render_deferring", default=False)
@@ -258,7 +185,7 @@ class DocumentRenderer:
         if self.pool is None:
             return await asyncio.to_thread(function, *args, **kwargs)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, _call, function, args, kwargs)
+        return await loop.run_in_executor(self.pool, call, function, args, kwargs)
 
     # -- what the router and the sender call --------------------------------------------------
     @contextlib.contextmanager
@@ -359,7 +286,3 @@ class EarlyRenders:
         for row_id in [r for r, (_, rendering) in self._jobs.items() if rendering.done()]:
             del self._jobs[row_id]
         self._last = {chat: r for chat, r in self._last.items() if r in self._jobs}
-
-
-def _call(function: Callable[..., bytes], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
-    return function(*args, **kwargs)

@@ -4,7 +4,7 @@ The router stores a flow's replies in the outbox (storage/outbox.py) in the same
 as the answer; the sender (bot/delivery.py) reads them back. Storage holds only bytes, so the
 encoding lives here, next to :class:`Reply`. Toasts are not stored: they answer a button tap
 at once (a callback query expires) and carry no content. A document not rendered yet
-(:class:`handlers.rendering.Deferred`) is stored as its job, marked ``render``; the sender has
+(:class:`handlers.render_jobs.Deferred`) is stored as its job, marked ``render``; the sender has
 it rendered when it reaches it.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from handlers.events import Button, Chat, Document, Photo, Reply, WebRef
-from handlers.rendering import Deferred
+from handlers.render_jobs import Deferred
 from storage.outbox import Message, Pending
 
 

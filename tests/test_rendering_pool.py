@@ -35,7 +35,8 @@ from bot.pacing import Pacer, Pacing
 from forms.checks import run_checks
 from forms.memo import forget_typed_text
 from handlers.events import Button, Document, Photo
-from handlers.rendering import DocumentRenderer, DossierJob
+from handlers.render_jobs import DossierJob
+from handlers.rendering import DocumentRenderer
 from handlers.router import Router
 from storage.db import Database
 from tests.samples import load_sample

@@ -22,44 +22,19 @@ from forms import texts
 from forms.checks import values as v
 from forms.definition import load_form
 from forms.dossier import Dossier, Row
+from forms.flags import ERROR as ERROR
+from forms.flags import WARNING as WARNING
+from forms.flags import Flag as Flag
+from forms.flags import Severity as Severity
 from forms.model import FormDef, ItemDef
 from forms.parsers import Month
 
 log = logging.getLogger(__name__)
 
-Severity = Literal["error", "warning"]
 Scope = Literal["all", "answered"]
-ERROR: Severity = "error"
-WARNING: Severity = "warning"
 
 #: Pseudo table id used to anchor a flag on a relative of item (21).
 RELATIVES = "relatives"
-
-
-@dataclass(frozen=True, slots=True)
-class Flag:
-    """One problem found in a dossier.
-
-    ``item`` is the booklet item number (91/92 for the certificate and the introducers);
-    ``field`` the field or column id; ``table`` the table id (or ``"relatives"``) and ``row``
-    its 0-based row index when the problem sits in a row. ``key`` is stable for the same
-    problem across runs, so a candidate's explanation (``dossier.explanations[key]``) stays
-    attached to its warning.
-    """
-
-    rule: str
-    severity: Severity
-    item: int
-    message: str
-    key: str
-    field: str | None = None
-    table: str | None = None
-    row: int | None = None
-    explanation: str | None = None
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity == ERROR
 
 
 RuleFn = Callable[["Ctx"], Iterable[Flag]]

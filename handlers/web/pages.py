@@ -27,7 +27,8 @@ from forms.model import FormDef
 from forms.texts import message
 from handlers.candidate.core import Notice
 from handlers.charts import summary_chart
-from handlers.rendering import DocumentRenderer, DossierJob, render_dossier_job
+from handlers.render_jobs import DossierJob, render_dossier_job
+from handlers.rendering import DocumentRenderer
 from handlers.review.cards import changes_since_last_look, comment_view
 from handlers.review.context import ReviewSetup
 from handlers.review.facts import item_label, item_ref, summarize
