@@ -55,12 +55,11 @@ if __name__ == "__main__":
 NOT_IN_THE_BOT = {"psycopg", "psycopg_pool", "sqlcipher3", "docx", "lxml", "openpyxl", "matplotlib"}
 
 
-def test_a_bot_on_sqlite_loads_no_postgres_sqlcipher_or_rendering_library(
-    tmp_path: Path,
-) -> None:
+def loaded_modules(probe: str, *args: str) -> set[str]:
+    """The modules a fresh interpreter running ``probe`` printed as loaded."""
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(tmp_path / "bot.sqlite3")],
+        [sys.executable, "-c", probe, *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -68,7 +67,13 @@ def test_a_bot_on_sqlite_loads_no_postgres_sqlcipher_or_rendering_library(
         env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    loaded = set(done.stdout.split())
+    return set(done.stdout.split())
+
+
+def test_a_bot_on_sqlite_loads_no_postgres_sqlcipher_or_rendering_library(
+    tmp_path: Path,
+) -> None:
+    loaded = loaded_modules(PROBE, str(tmp_path / "bot.sqlite3"))
     assert {"aiosqlite", "forms", "handlers"} <= loaded
     assert loaded & NOT_IN_THE_BOT == set()
 
@@ -79,17 +84,7 @@ def test_a_rendering_worker_loads_neither_the_rule_engine_nor_the_bots_side(
     """A worker imports the module of each function it is sent: the draft's lives in
     handlers/render_jobs.py, which needs no event loop, no rule (a flag is
     :mod:`forms.flags`), no storage (issue 17: ≈ 3.5 MB less PSS per worker)."""
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run(
-        [sys.executable, "-c", WORKER_PROBE],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=root,
-        env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    loaded = set(done.stdout.split())
+    loaded = loaded_modules(WORKER_PROBE)
     assert {"docx", "forms.document", "handlers.render_jobs"} <= loaded
     unused = {"asyncio", "forms.checks", "forms.classify", "handlers.rendering", "storage"}
     assert loaded & unused == set()
