@@ -639,7 +639,6 @@ def people_options(args: argparse.Namespace) -> list[str]:
         str(args.seed),
         *(["--same-text"] if args.same_text else []),
         *(["--shared-free-text"] if args.shared_free_text else []),
-        *(["--same-family"] if args.same_family else []),
         *(["--peer"] if args.peer else []),
         "--submit-share",
         str(args.submit_share),
