@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -35,6 +35,7 @@ __all__ = [
     "option_number",
     "polite_words",
     "says_row",
+    "spoken_command",
     "unframe",
 ]
 
@@ -72,6 +73,9 @@ class _Question:
     bare_relative: bool = False  # a relative alone is the subject: "ông mất rồi" → "mất rồi"
     bare_verb: bool = False
     copula: bool = True  # "là" joins the frame to the answer
+    #: a relative's word before a person's name is a title ("anh Trần Minh Khoa", "ông nội
+    #: Trần Văn Lộc"), taken off where the name after it shows it is one (:func:`_title_end`)
+    titled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,7 @@ class _Frames:
     copulas: tuple[Phrase, ...]
     option_words: tuple[Phrase, ...]
     number_words: tuple[str, ...]  # "một" is 1
+    family_names: frozenset[str]  # folded
     kinds: dict[str, _Question]
     fields: dict[str, _Question]
     columns: dict[str, _Column]
@@ -154,6 +159,7 @@ def _question(table: dict[str, Any], base: _Question | None = None) -> _Question
         bare_relative=table.get("bare_relative", base.bare_relative),
         bare_verb=table.get("bare_verb", base.bare_verb),
         copula=table.get("copula", base.copula),
+        titled=table.get("titled", base.titled),
     )
 
 
@@ -167,6 +173,7 @@ def _joined(a: _Question, b: _Question) -> _Question:
         bare_relative=a.bare_relative or b.bare_relative,
         bare_verb=a.bare_verb or b.bare_verb,
         copula=a.copula and b.copula,
+        titled=a.titled or b.titled,
     )
 
 
@@ -222,6 +229,7 @@ def _frames() -> _Frames:
         copulas=words["copulas"],
         option_words=words["option_words"],
         number_words=tuple(data["number_words"]),
+        family_names=frozenset(fold(w) for w in data["family_names"]),
         kinds=kinds,
         fields=fields,
         columns={column: _column(table) for column, table in data.get("columns", {}).items()},
@@ -367,7 +375,10 @@ def _frame_end(r: _Reader, i: int, q: _Question) -> int | None:
         joined = r.first(j, joiners)
         if joined is not None:
             return joined
-        return j if r.colon_before(j) or q.bare_subject else None
+        if r.colon_before(j) or q.bare_subject:
+            return j
+        if not q.titled:
+            return None  # "em Trần Minh Khoa" reads on: "em" before a name is a title too
     j = r.first(i, f.relatives)
     if j is not None and (joined := r.first(j, joiners)) is not None:
         return joined  # "ông mất năm 1990", "bà là nông dân"
@@ -375,7 +386,24 @@ def _frame_end(r: _Reader, i: int, q: _Question) -> int | None:
         while (word := r.first(j, f.relative_words)) is not None:
             j = word
         return j
+    if j is not None and q.titled:
+        return _title_end(r, i, j, f)
     return r.first(i, q.verbs) if q.bare_verb else None  # "mất năm 2015"
+
+
+def _title_end(r: _Reader, i: int, j: int, f: _Frames) -> int | None:
+    """Where a title before a name ends ("anh", "ông nội", from ``i``; its relative word ends
+    at ``j``), when the name after it shows the title is one: it begins with a family name
+    ("Anh Trần Minh Khoa", "ong noi tran van loc"), or the title is in small letters and the
+    name capitalised ("ông Lộc", left for the parser to ask for the whole name). "Ông Văn
+    Tùng" keeps its "Ông": a family name too."""
+    while (word := r.first(j, f.relative_words)) is not None:
+        j = word
+    if j >= len(r.tokens):
+        return None
+    after = r.tokens[j]
+    small_title = all(t.lower for t in r.tokens[i:j])
+    return j if after.folded in f.family_names or (small_title and not after.lower) else None
 
 
 def _tail_start(r: _Reader, start: int, end: int) -> int | None:
@@ -456,6 +484,115 @@ def option_number(text: str) -> int | None:
         return int(word.toned)
     if worded is not None and word.toned in f.number_words:
         return f.number_words.index(word.toned) + 1
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Asking:
+    """The commands asked for in words (``[spoken_commands]`` in framing.toml), their words
+    as typed with diacritics or without."""
+
+    #: a phrase's words (without N) → (command, takes an item's number)
+    table: dict[Phrase, tuple[str, bool]]
+    requests: tuple[Phrase, ...]  # "cho em", "em muốn", longest first
+    ends: tuple[Phrase, ...]  # "được không", "với"
+
+
+@dataclass(frozen=True, slots=True)
+class _Spoken:
+    toned: _Asking  # for a text typed with diacritics: "dừng lại" is not "dùng lại"
+    plain: _Asking  # for one typed without: a phrase of one word is never read so
+    #: the folded words such a text may begin with: any other text is passed over at once
+    openers: frozenset[str]
+
+
+@cache
+def _spoken() -> _Spoken:
+    data = tomllib.loads(_DATA.read_text(encoding="utf-8"))
+    requests = data["spoken_requests"]
+
+    def asking(key: Callable[[str], str]) -> _Asking:
+        table: dict[Phrase, tuple[str, bool]] = {}
+        for command, phrases in data["spoken_commands"].items():
+            for phrase in phrases:
+                words = tuple(key(phrase).split())
+                numbered = fold(words[-1]) == "n"
+                table[words[:-1] if numbered else words] = (command, numbered)
+
+        def listed(name: str) -> tuple[Phrase, ...]:
+            phrases = (tuple(key(w).split()) for w in requests[name])
+            return tuple(sorted(phrases, key=len, reverse=True))
+
+        return _Asking(table, listed("words"), listed("ends"))
+
+    plain = asking(match_key)
+    heads, _ = polite_words()
+    openers = frozenset([p[0] for p in (*plain.table, *plain.requests)] + list(heads))
+    return _Spoken(asking(tone_key), plain, openers)
+
+
+#: the most words, and characters, a spoken command has with its request and polite words
+_SPOKEN_WORDS = 10
+_SPOKEN_CHARS = 80
+
+
+def spoken_command(text: str) -> tuple[str, str] | None:
+    """The command ``text`` asks for in words — ("sua", "5") for "cho em sửa lại mục 5 ạ",
+    ("tiendo", "") for "xem tiến độ" — or None: read whole, so an answer that only contains
+    such words ("thợ sửa xe", "dừng xe buýt") is never one, and with its diacritics where it
+    has any ("dùng", "đúng" take a suggestion; "dừng" stops). Every private text is asked,
+    so most (long, or opening with another word) are passed over before any folding."""
+    spoken = _spoken()
+    opening = text[: _SPOKEN_CHARS + 1].split(maxsplit=1)
+    if (
+        len(text) > _SPOKEN_CHARS
+        or not opening
+        or fold(opening[0].strip(_EDGE)) not in spoken.openers
+    ):
+        return None
+    toned = has_diacritics(text)
+    asking = spoken.toned if toned else spoken.plain
+    words = (tone_key(text) if toned else match_key(text)).split()
+    if not words or len(words) > _SPOKEN_WORDS:
+        return None
+    heads, tails = polite_words()
+    while words and fold(words[0]) in heads:
+        words.pop(0)
+    while words and fold(words[-1]) in tails:
+        words.pop()
+    for phrase in asking.requests:
+        if tuple(words[: len(phrase)]) == phrase and len(words) > len(phrase):
+            words = words[len(phrase) :]
+            break
+    for phrase in asking.ends:
+        if len(words) > len(phrase) and tuple(words[-len(phrase) :]) == phrase:
+            words = words[: -len(phrase)]
+            break
+    number = words[-1] if words and words[-1].isdigit() else ""
+    core = tuple(words[:-1] if number else words)
+    found = asking.table.get(core)
+    if found is None:
+        return _item_named(text, words, asking.table)
+    if (number and not found[1]) or (not toned and len(core) < 2):
+        return None  # "dung" may be "dùng", "đúng": a word alone only with its diacritics
+    if found[1] and not number and len(words) < 2:
+        return None  # "sửa" alone may be an answer's word; "sửa mục" asks which item
+    return found[0], number
+
+
+def _item_named(
+    text: str, words: list[str], table: dict[Phrase, tuple[str, bool]]
+) -> tuple[str, str] | None:
+    """ "sửa mục ngày sinh": an item named in words after a numbered phrase that says
+    «mục», passed on as typed (the command reads it as "/sua ngày sinh", where "Đoàn" is not
+    "cam đoan")."""
+    for n in range(len(words) - 1, 1, -1):
+        found = table.get(tuple(words[:n]))
+        if found is not None and found[1] and fold(words[n - 1]) == "muc":
+            typed = text.split()
+            at = next((i for i, w in enumerate(typed) if match_key(w) == "muc"), None)
+            name = typed[at + 1 : at + 1 + len(words) - n] if at is not None else []
+            return found[0], " ".join(name).strip(_EDGE) or " ".join(words[n:])
     return None
 
 

@@ -632,7 +632,27 @@ def parse_year(s: str, *, min_year: int = MIN_YEAR, max_year: int | None = None)
         return year
     if re.fullmatch(r"[0-9]{2}", digits):
         raise ParseError("year.two_digit", examples=_full_years(digits))
-    raise ParseError("year.invalid")
+    dated = None if about else _year_of_date(text)  # "12/3/1945": its year
+    if dated is None:
+        raise ParseError("year.invalid")
+    _check_year(dated, "year.out_of_range", lo=min_year, hi=hi)
+    return dated
+
+
+def _year_of_date(text: str) -> int | None:
+    """The year of a whole date or a month typed where only the year is asked: people who
+    know a parent's birthday type all of it, and the booklet holds its year."""
+    for parse in (parse_date, parse_month):
+        try:
+            return parse(text).year
+        except ParseError as e:
+            last = _LAST_YEAR.search(text)
+            if last and e.key.endswith(".out_of_range"):  # "12/3/1850": the range says so
+                return int(last.group(1))
+    return None
+
+
+_LAST_YEAR = re.compile(r"(\d{4})\D*$")
 
 
 # --- names ----------------------------------------------------------------------------------

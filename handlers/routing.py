@@ -44,6 +44,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
+from forms.framing import spoken_command
 from forms.vn import fold
 from handlers.events import MAX_ACTION_BYTES, Chat, Event, EventKind
 
@@ -241,8 +242,14 @@ class RoutingTable:
     def as_declared(self, event: Event) -> Event:
         """A command as people type it, read as the declared one: with the diacritics of a
         Vietnamese keyboard ("/sửa 15", "/xoá"), its name in two words ("/tiến độ",
-        "/nhận xét #12 …"), "/help" for "/trogiup". Any other event, and a name no flow
-        declares however it is read, is left as it is."""
+        "/nhận xét #12 …"), "/help" for "/trogiup"; in a private chat, asked for in words
+        without a slash ("sửa mục 5", "xem tiến độ": forms.framing.spoken_command). Any
+        other event, and a name no flow declares however it is read, is left as it is."""
+        if event.kind == "text" and event.chat.kind == "private" and not event.reply_to_ref:
+            spoken = spoken_command(event.text)
+            if spoken is None or not self._declared(spoken[0], event.chat):
+                return event
+            return dataclasses.replace(event, kind="command", command=spoken[0], text=spoken[1])
         if event.kind != "command" or self._declared(event.command, event.chat):
             return event
         name = fold(event.command).replace("_", "")  # "/nhận_xét", "/tien_do"

@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 
 from forms.definition import load_form
-from forms.framing import option_number, unframe
+from forms.framing import option_number, spoken_command, unframe
 from handlers.candidate.answers import parse_answer
 from handlers.router import Router
 from tests.chat_client import ChatClient
@@ -69,6 +69,13 @@ RELATIVE = {f.id: f for i in load_form().items() if i.relatives for f in i.relat
         ("em tên ở nhà là Bin", "ten_khac", "Bin"),
         ("biệt danh: Tí", "ten_khac", "Tí"),
         ("Tên cũ: Nguyễn Văn Tèo", "ten_khac", "Nguyễn Văn Tèo"),
+        # a title before a person's name: a family name or a capitalised name follows it
+        ("anh Trần Minh Khoa", "ho_ten", "Trần Minh Khoa"),
+        ("Anh Trần Minh Khoa", "ho_ten", "Trần Minh Khoa"),  # the phone's capital
+        ("em Trần Minh Khoa ạ", "ho_ten", "Trần Minh Khoa"),
+        ("ông nội trần văn lộc", "ho_ten", "trần văn lộc"),
+        ("chị gái Nguyễn Thị Mai", "ho_ten", "Nguyễn Thị Mai"),
+        ("ông Lộc", "ho_ten", "Lộc"),  # the parser asks for the whole name
         # an address opened with its preposition or verb, no subject before it
         ("ở xã An Lạc, tỉnh Hưng Yên", "noi_dang_ky_khai_sinh", "xã An Lạc, tỉnh Hưng Yên"),
         ("sinh tại phường Lạc Hồng, Hà Nội", "noi_dang_ky_khai_sinh", "phường Lạc Hồng, Hà Nội"),
@@ -110,6 +117,8 @@ def test_a_relatives_fact_typed_as_a_sentence(typed: str, field: str, answer: st
         ("Lê Thị Ạ", "ho_ten"),  # capitalised: a name's last word
         ("Da Nang", "que_quan"),  # "Đà Nẵng" typed plainly, not a polite "dạ"
         ("tai nha", "noi_ky"),  # "tại nhà" typed plainly: no polite "nha" at its end
+        ("Ông Văn Tùng", "ho_ten"),  # "Ông" is a family name too
+        ("Bà Triệu", "que_quan"),  # a street, not a grandmother
         ("Con Cuông, Nghệ An", "que_quan"),  # a district, not "con" (I, to a parent)
         ("Que Son, Quang Nam", "que_quan"),  # "Quế Sơn", not "quê"
         ("Hiện là giáo viên", "nghe_nghiep"),  # no subject: kept as typed
@@ -141,6 +150,22 @@ async def test_sentences_typed_in_the_chat_store_only_the_answer(router: Router)
     await client.send("bố")
     said = client.texts(await client.send("bố em tên là Trần Văn Hùng ạ"))
     assert "Đã ghi: TRẦN VĂN HÙNG" in said
+
+
+async def test_a_title_before_a_name_is_not_stored_with_it(router: Router) -> None:
+    """ "anh Trần Minh Khoa" was stored as «ANH TRẦN MINH KHOA», "ông Lộc" at a grandfather's
+    name as «ÔNG LỘC»: the booklet is copied by hand from what is stored."""
+    client = await consented(router)
+    said = client.texts(await client.send("Anh Trần Minh Khoa"))
+    assert "Đã ghi: TRẦN MINH KHOA\n" in said
+    await client.send("/sua 21")
+    for answer in ("không", "không", "không", "không"):
+        await client.send(answer)
+    await client.send("ông nội")
+    said = client.texts(await client.send("ông Lộc"))
+    assert "ghi đủ họ, tên đệm" in said and "Đã ghi" not in said
+    said = client.texts(await client.send("ông nội trần văn lộc"))
+    assert "Đã ghi: TRẦN VĂN LỘC" in said
 
 
 @pytest.mark.parametrize(
@@ -245,6 +270,48 @@ async def test_an_item_to_edit_named_in_words(router: Router, typed: str, item: 
     await client.send("NGUYỄN VĂN AN")
     said = client.texts(await client.send(f"/sua {typed}"))
     assert item in said and "muốn sửa mục nào" not in said
+
+
+@pytest.mark.parametrize(
+    ("typed", "read_as"),
+    [
+        ("sửa mục 5", ("sua", "5")),
+        ("sua muc 5", ("sua", "5")),
+        ("Dạ cho em sửa lại mục (15) ạ", ("sua", "15")),
+        ("sửa mục 5 được không", ("sua", "5")),
+        ("sửa mục ngày sinh", ("sua", "ngày sinh")),
+        ("sửa mục", ("sua", "")),  # which item: the command's own list
+        ("xem tiến độ", ("tiendo", "")),
+        ("tiến độ", ("tiendo", "")),
+        ("tạm dừng", ("huy", "")),
+        ("em muốn xem bản nháp", ("xem", "")),
+        ("nộp hồ sơ", ("nop", "")),
+        # answers that only contain such words
+        ("thợ sửa xe máy", None),
+        ("sửa xe", None),
+        ("sửa", None),
+        ("dừng xe buýt", None),
+        ("mục 5", None),
+    ],
+)
+def test_a_command_asked_for_in_words(typed: str, read_as: tuple[str, str] | None) -> None:
+    assert spoken_command(typed) == read_as
+
+
+async def test_a_command_asked_for_in_words_is_done_not_stored(router: Router) -> None:
+    """ "sửa mục 5", "tiến độ", "tạm dừng" typed at a free-text question were stored as the
+    answer (Zalo has no menu of commands: people type what they want); at the ethnicity
+    they got "not one of the 54 groups"."""
+    client = await consented(router)
+    await client.send("NGUYỄN VĂN AN")
+    said = client.texts(await client.send("cho em sửa lại mục 1 ạ"))
+    assert "(1) Họ và tên khai sinh" in said and "CHO EM" not in said
+    said = client.texts(await client.send("xem tiến độ"))
+    assert "Tiến độ lý lịch" in said
+    said = client.texts(await client.send("tạm dừng"))
+    assert "Đã dừng" in said
+    record = await dossier(router, client)
+    assert record.value("ho_ten") == "NGUYỄN VĂN AN"
 
 
 async def test_an_item_not_found_lists_the_items_by_name(router: Router) -> None:

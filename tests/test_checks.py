@@ -264,6 +264,14 @@ CASES: list[tuple[str, str, Mutation, str, str, tuple[str, ...]]] = [
     ("F19", "a", _set(noi_ky="hung yen"), "F19", "warning", ("«Hưng Yên»",)),
     ("F20", "a", _set(tu_nhan_xet="Ưu điểm: chăm chỉ 💪"), "F20", "error", ("💪",)),
     ("F22", "a", _set(tu_nhan_xet="tốt"), "F22", "warning", ("chưa nêu khuyết điểm",)),
+    (
+        "F22-denied",
+        "a",
+        _set(tu_nhan_xet="Ưu điểm: chăm chỉ, trung thực. Khuyết điểm: không có."),
+        "F22",
+        "warning",
+        ("không có khuyết điểm", "chi bộ sẽ trả lại"),
+    ),
     ("F23-field", "a", _set(chuyen_mon="đại học"), "F23", "warning", ("chưa ghi ngành",)),
     ("F23-degree", "a", _set(hoc_vi="Thạc sĩ"), "F23", "warning", ("chưa ghi chuyên ngành",)),
     (
@@ -278,6 +286,7 @@ CASES: list[tuple[str, str, Mutation, str, str, tuple[str, ...]]] = [
     ("X1-old", "b", _set(ngay_sinh="05/10/1960"), "X1", "error", ("65 tuổi",)),
     ("X2-young", "a", _set(ngay_vao_doan="26/03/2016"), "X2", "error", ("13/07/2016",)),
     ("X2-old", "b", _set(ngay_vao_doan="26/03/2022"), "X2", "error", ("31 tuổi",)),
+    ("X2-unborn", "a", _set(ngay_vao_doan="26/03/2001"), "X2", "error", ("12/07/2001", "trước")),
     (
         "X3-youth-needs-resolution",
         "a",
@@ -523,6 +532,19 @@ def test_rule_fires_on_a_broken_sample(
     text = " ".join(f.message for f in hits)
     for word in words:
         assert word in text
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Ưu điểm: chăm chỉ. Khuyết điểm: không có kinh nghiệm quản lý.",
+        "Ưu điểm: trung thực. Hạn chế: chưa chủ động trong công việc.",
+    ],
+)
+def test_a_weakness_that_begins_with_a_no_is_still_one(typed: str) -> None:
+    d = load_sample("a")
+    d.answers["tu_nhan_xet"] = typed
+    assert not [f for f in run(d) if f.rule == "F22"]
 
 
 @pytest.mark.parametrize(

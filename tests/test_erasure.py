@@ -392,6 +392,7 @@ CONSTANT_CACHES = frozenset(
         "forms.framing._asked",  # by a form's kind, label and field id
         "forms.framing._asked_columns",  # by a table's id and its columns' ids
         "forms.framing._frames",  # forms/data/framing.toml
+        "forms.framing._spoken",  # its spoken commands
         "forms.document.cover._photo_box",
         "forms.document.package._template",
         "forms.document.page._fixed",

@@ -341,6 +341,18 @@ async def test_a_persons_name_is_never_rewritten_as_a_place(router: Router) -> N
     assert suggest_diacritics("thon 3 xa van an") == "thôn 3 xã Vạn An"  # a place stays one
 
 
+async def test_unaccented_text_with_no_suggestion_is_still_told_at_once(router: Router) -> None:
+    """ "chi doan cong ty tnhh Nguyen Van An" (a name no list can write) and an unaccented
+    (16) were stored with no word until the part's end, items later: F19 is now said with
+    the stored answer, and how to write it again."""
+    client = await at(router, missing("noi_vao_doan"))
+    said = client.texts(await client.send("chi doan cong ty tnhh Nguyen Van An"))
+    assert "viết không dấu" in said and "/sua 12" in said
+    await client.send("/sua 16")
+    said = client.texts(await client.send("khong bi bat, khong bi tu, khong lam cho che do cu"))
+    assert "Đã ghi: khong bi bat" in said and "/sua 16" in said
+
+
 async def test_keeping_the_unaccented_text_keeps_it(router: Router) -> None:
     client = await at(router, missing("noi_vao_doan"))
     await client.send("chi doan 11a2 truong thpt van giang")

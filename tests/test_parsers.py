@@ -188,6 +188,11 @@ def test_years():
     assert error_key(p.parse_year, str(dt.date.today().year + 1)) == "year.out_of_range"
     assert error_key(p.parse_year, "một chín chín bảy") == "year.invalid"
     assert p.parse_year("1850", min_year=1800) == 1850
+    # a parent's whole birthday typed where the booklet holds only the year
+    assert p.parse_year("12/3/1945") == 1945
+    assert p.parse_year("ngày 12 tháng 3 năm 1945") == 1945
+    assert p.parse_year("3/1945") == 1945
+    assert error_key(p.parse_year, "12/3/1850") == "year.out_of_range"
 
 
 # --- names ----------------------------------------------------------------------------------

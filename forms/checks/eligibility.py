@@ -97,8 +97,16 @@ def x2_youth_union(ctx: Ctx) -> Iterator[Flag]:
     if birth is None:
         return
     earliest = v.add_years(birth, 15) + timedelta(days=1)
-    if joined < earliest:
-        age = v.age_text(v.full_months(birth, joined)) if joined > birth else "chưa sinh"
+    if joined <= birth:
+        yield ctx.flag(
+            "X2",
+            12,
+            "ngay_vao_doan",
+            msg("X2", "before_birth", value=text, birth=v.format_date(birth)),
+            field="ngay_vao_doan",
+        )
+    elif joined < earliest:
+        age = v.age_text(v.full_months(birth, joined))
         yield ctx.flag(
             "X2",
             12,

@@ -379,6 +379,17 @@ def f22_self_assessment(ctx: Ctx) -> Iterator[Flag]:
         yield ctx.flag(
             "F22", 22, "tu_nhan_xet", msg("F22", "missing", missing=missing), field="tu_nhan_xet"
         )
+    elif _NO_WEAKNESS.search(key):
+        yield ctx.flag("F22", 22, "tu_nhan_xet", msg("F22", "denied"), field="tu_nhan_xet")
+
+
+#: Weaknesses named only to be denied: "Khuyết điểm: không có", "không có khuyết điểm gì",
+#: "nhược điểm: chưa thấy" — a chi bộ sends that back as it sends back none at all.
+_NO_WEAKNESS = re.compile(
+    r" (?:khuyet diem|nhuoc diem|han che) (?:gi )?(?:la )?(?:khong|chua)(?: co| thay)?(?: gi)? "
+    r"(?:$|(?:uu diem|diem manh)\b)|"
+    r" (?:khong|chua) (?:co|thay) (?:khuyet diem|nhuoc diem|han che) (?:gi )?(?:$|uu diem\b)"
+)
 
 
 #: Words of a diploma's level and its wording, not its field (match keys): "đại học",

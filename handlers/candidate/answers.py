@@ -20,6 +20,7 @@ from forms.framing import unframe
 from forms.model import FieldDef, FormDef, Kind
 from forms.texts import message
 from forms.vn import clean_text, fold, match_key
+from handlers.candidate.texts import short, t
 
 
 class AnswerError(ValueError):
@@ -38,13 +39,23 @@ class Parsed:
     ``suggestion`` is a better way to write the answer that the chat offers to use instead
     of the typed text (``reason``): an address's new name ("new (trước đây là old)", ""), the
     closest real names of a place not found ("closest", the best first, ``others`` after),
-    free text with its diacritics ("diacritics").
+    free text with its diacritics ("diacritics"). Free text typed without diacritics whose
+    words are not all known has no suggestion, only its ``reason`` ("no_diacritics").
     """
 
     values: dict[str, str]
     suggestion: str | None = None
     others: tuple[str, ...] = ()
     reason: str = ""
+
+    def said(self, item: int) -> str:
+        """What the chat says of it once stored ("Đã ghi: …"), with F19 at once when it was
+        typed without diacritics and no writing with them can be offered: the part's end,
+        where F19 is otherwise said, may be many questions away."""
+        if not self.text:
+            return t("stored_empty")
+        unaccented = item if self.reason == "no_diacritics" else None
+        return t("stored", value=short(self.text), unaccented=unaccented)
 
     @property
     def text(self) -> str:
@@ -106,12 +117,9 @@ def _parse(
     if f.unknown_allowed and p.is_unknown(text):
         return one(p.UNKNOWN)  # the guidance lets a relative's fact be "không rõ"
     if f.statement:
-        return one(
-            _free_text(
-                p.parse_statement(text, examples=f.statement_examples()),
-                _LONG_LIMIT,
-                multiline=kind is Kind.LONG_TEXT,
-            )
+        statement = p.parse_statement(text, examples=f.statement_examples())
+        return _with_diacritics(
+            f, _free_text(statement, _LONG_LIMIT, multiline=kind is Kind.LONG_TEXT)
         )
     if kind is Kind.TEXT:
         return _with_diacritics(f, _free_text(text, _TEXT_LIMIT, multiline=False))
@@ -208,6 +216,7 @@ def _with_diacritics(f: FieldDef, value: str) -> Parsed:
         written = suggest_diacritics(value)
         if written and written != value:
             return Parsed({f.id: value}, written, reason="diacritics")
+        return Parsed({f.id: value}, reason="no_diacritics")  # said at once, with no offer
     return Parsed({f.id: value})
 
 

@@ -402,7 +402,7 @@ class Question(Screen):
             turn.nav.goto(confirm)
             return
         screen = await self.write(turn, parsed.values)
-        shown = t("stored", value=short(parsed.text)) if parsed.text else t("stored_empty")
+        shown = parsed.said(self.item)
         if parsed.suggestion:
             # The flags wait for the choice (settle): they are about what is kept.
             screen = dataclasses.replace(
