@@ -85,6 +85,7 @@ __all__ = [
     "Kind",
     "Place",
     "analyse_address",
+    "current_names",
     "current_provinces",
     "place_spellings",
     "preload",
@@ -1276,6 +1277,18 @@ def _split_bracket(text: str) -> tuple[str, str | None, bool]:
                 main = (text[: m.start()] + " " + text[m.end() :]).strip(" ,;")
                 return " ".join(main.split()), inner[p.end() :].strip(" ,;."), reverse
     return text, None, False
+
+
+def current_names(text: str) -> str:
+    """``text`` as a residence reads it (HD 38: current names only): a birthplace's or
+    hometown's bracket of old names dropped ("new (trước đây là old)" → new, "old (nay là
+    new)" → new) when one of them is copied to a residence ("như quê quán" at (7))."""
+    main, bracket, reversed_ = _split_bracket(text)
+    if bracket is None:
+        return text
+    if reversed_:  # the new names are the bracket's only when it closes the text
+        return bracket if text.rstrip(" .").endswith(")") else text
+    return re.sub(r"\s+([,;.])", r"\1", main)
 
 
 # --- public entry point ---------------------------------------------------------------------
