@@ -66,6 +66,13 @@ async def test_the_hometown_copied_from_the_birthplace_keeps_its_old_names(
         ("cùng địa chỉ với bố", "Cha đẻ – Nơi ở hiện nay", "thôn Đông, xã An Lạc, tỉnh Hưng Yên"),
         ("ở với bố", "Cha đẻ – Nơi ở hiện nay", "thôn Đông, xã An Lạc, tỉnh Hưng Yên"),
         ("như bố", "Cha đẻ – Nơi ở hiện nay", "thôn Đông, xã An Lạc, tỉnh Hưng Yên"),
+        # a relation by its label, not only by the words of the relatives' menu
+        (
+            "cùng địa chỉ với bà nội",
+            "Bà nội – Nơi ở hiện nay",
+            "thôn Đông, xã An Lạc, tỉnh Hưng Yên",
+        ),
+        ("giống cha đẻ", "Cha đẻ – Nơi ở hiện nay", "thôn Đông, xã An Lạc, tỉnh Hưng Yên"),
         # the candidate's own (7), named by its name
         ("như nơi thường trú", "mục (7) Nơi cư trú – Nơi thường trú", SAMPLE.answers["thuong_tru"]),
     ],
