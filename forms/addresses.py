@@ -85,6 +85,7 @@ __all__ = [
     "Kind",
     "Place",
     "analyse_address",
+    "current_names",
     "current_provinces",
     "place_spellings",
     "preload",
@@ -172,6 +173,7 @@ PROBLEM_KEYS: dict[str, str] = {
     "old_name_in_residence": "residence uses a pre-2025 province or a 'thị trấn'",
     "bracket_in_residence": "residence has a '(trước đây là …)' bracket; only current names",
     "unknown_province": "the name after tỉnh/thủ đô is not a province (old or new): a typo?",
+    "institution": "an origin written as a hospital or clinic, not as place names",
     "place_not_found": "a commune or district not in the gazetteer (see not_found, closest)",
 }
 _USER_NOTES = ("commune_not_current",)
@@ -590,12 +592,21 @@ _MARKER_WORDS: dict[str, tuple[str, str]] = {
     "thị trấn": ("commune", "thị trấn"), "tt": ("commune", "thị trấn"),
     "đặc khu": ("commune", "đặc khu"),
 }  # fmt: skip
-_DETAIL_WORDS = (
+_DETAIL_WORDS: tuple[str, ...] = (
     "thôn", "xóm", "ấp", "bản", "buôn", "làng", "sóc", "phum", "khóm", "khu", "tổ", "tdp",
     "tổ dân phố", "khu phố", "kp", "số", "sn", "số nhà", "đường", "phố", "ngõ", "ngách", "hẻm",
     "kiệt", "kđt", "khu đô thị", "chung cư", "tòa", "nhà", "ql", "quốc lộ", "tỉnh lộ", "đt",
     "cụm", "đội", "khu tập thể",
 )  # fmt: skip
+#: A birthplace written as the institution, as a birth certificate's «Nơi sinh» reads it:
+#: a detail, never the commune ("Bệnh viện Phụ sản Hà Nội" names no xã/phường), and at (5),
+#: (6) or a relative's birthplace no place name at all (``institution``).
+_INSTITUTION_WORDS = (
+    "bệnh viện", "bv", "bvđk", "nhà hộ sinh", "trạm y tế", "trạm xá", "phòng khám", "khoa sản",
+    "trung tâm", "ttyt", "nhà thương",
+)  # fmt: skip
+_DETAIL_WORDS += _INSTITUTION_WORDS
+_INSTITUTION = re.compile(r"^(?:" + "|".join(fold(w) for w in _INSTITUTION_WORDS) + r")\b")
 _ABBREVIATIONS = {"t", "tp", "t p", "h", "q", "tx", "x", "p", "tt"}
 
 
@@ -1278,6 +1289,18 @@ def _split_bracket(text: str) -> tuple[str, str | None, bool]:
     return text, None, False
 
 
+def current_names(text: str) -> str:
+    """``text`` as a residence reads it (HD 38: current names only): a birthplace's or
+    hometown's bracket of old names dropped ("new (trước đây là old)" → new, "old (nay là
+    new)" → new) when one of them is copied to a residence ("như quê quán" at (7))."""
+    main, bracket, reversed_ = _split_bracket(text)
+    if bracket is None:
+        return text
+    if reversed_:  # the new names are the bracket's only when it closes the text
+        return bracket if text.rstrip(" .").endswith(")") else text
+    return re.sub(r"\s+([,;.])", r"\1", main)
+
+
 # --- public entry point ---------------------------------------------------------------------
 
 
@@ -1368,6 +1391,9 @@ class _Analysis:
     def origin_findings(self) -> None:
         """(5), (6): "new (trước đây là old)", the bracket holding the old names."""
         main, old = self.main, self.old
+        if _INSTITUTION.match(fold(self.detail)):  # its place names are to be written first
+            self.problems.append("institution")
+            return
         if old is not None:
             self._bracket_findings(old)
         elif main.old_evidence:
@@ -1435,6 +1461,8 @@ class _Analysis:
         if not_found:
             self.problems.append("place_not_found")
             self.suggestion = None  # it would present an unknown (or unread) name as real
+        if "institution" in self.problems:
+            self.suggestion = None  # "bệnh viện, tỉnh Hưng Yên (…)" is no better writing
         source = old if old is not None else (main if main.old_evidence else None)
         return AddressAnalysis(
             text=cleaned,

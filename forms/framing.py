@@ -116,6 +116,8 @@ class _Line:
     rest: str
     labels: tuple[Phrase, ...] = ()
     says: frozenset[str] = frozenset()
+    #: columns whose value read in a line says a row too (a trip's country: "đi Hàn Quốc")
+    says_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +240,7 @@ def _frames() -> _Frames:
                 table["rest"],
                 _phrases(table.get("labels", [])),
                 frozenset(match_key(p) for p in table.get("says", [])),
+                tuple(table.get("says_columns", [])),
             )
             for table_id, table in data.get("lines", {}).items()
         },
@@ -815,18 +818,23 @@ def says_row(text: str, table: str) -> bool:
     «bị khiển trách»: ``says`` of ``[lines.TABLE]``), so that typed without its date at the
     item's yes/no or menu it is that row, not a stray reply."""
     line = _frames().lines.get(table)
-    if line is None or not line.says:
+    if line is None:
         return False
     words = match_key(text).split()
-    return any(
+    if any(
         " ".join(words[i : i + n]) in line.says
         for n in range(1, _LONGEST_SAYS + 1)
         for i in range(len(words) - n + 1)
-    )
+    ):
+        return True
+    if not line.says_columns:
+        return False
+    found = columns(text, table, (line.rest, *line.says_columns))  # "đi Hàn Quốc làm việc"
+    return found is not None and any(name in found for name in line.says_columns)
 
 
 #: the most words of a phrase in ``says``
-_LONGEST_SAYS = 3
+_LONGEST_SAYS = 4
 
 
 def may_name_columns(text: str, table: str, asked: tuple[str, ...]) -> bool:

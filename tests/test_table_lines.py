@@ -497,3 +497,79 @@ async def test_a_school_level_typed_with_the_next_answer(router: Router) -> None
         "12/12 phổ thông",
         "đại học ngành kế toán",
     )
+
+
+async def test_a_course_said_without_its_dates_begins_its_row(router: Router) -> None:
+    """(17) and (18) follow (19)/(20)'s rule: «lớp bồi dưỡng nhận thức về Đảng» typed at
+    (17)'s menu got «bấm ➕ Thêm lớp học trước» (the hint for words that cannot begin a row),
+    the course lost; the words that say a course (framing.toml [lines.dao_tao] says) now
+    begin the row, and its dates are asked."""
+    client = await at_item(router, 17)
+    await client.send("9/2019 - 6/2024 học ngành Kỹ thuật điện tử tại Đại học Bách khoa Hà Nội")
+    await client.send("chính quy")
+    await client.send("bằng kỹ sư")
+    said = client.texts(await client.send("lớp bồi dưỡng nhận thức về Đảng"))  # at the menu
+    assert "Thêm lớp học» trước" not in said
+    assert "Đã ghi «Ngành học hoặc tên lớp học»: bồi dưỡng nhận thức về Đảng" in said
+    assert "Còn thiếu: thời gian;" in said
+    await client.send("3/2023 - 3/2023")
+    rows = (await dossier(router, client)).rows("dao_tao")
+    assert [(r["tu"], r["nganh"]) for r in rows] == [
+        ("09/2019", "Kỹ thuật điện tử"),
+        ("03/2023", "bồi dưỡng nhận thức về Đảng"),
+    ]
+    await client.send("chưa học lớp nào khác")  # still the menu's «no», no course
+    assert (await dossier(router, client)).rows("dao_tao") == rows
+
+
+@pytest.mark.parametrize(
+    ("typed", "nuoc", "noi_dung"),
+    [
+        ("đi Hàn Quốc làm việc", "Hàn Quốc", "làm việc"),
+        ("sang Nhật du học", "Nhật", "du học"),
+        ("có, đi Nhật Bản thực tập", "Nhật Bản", "thực tập"),  # its yes first
+    ],
+)
+async def test_a_trip_said_without_its_dates_is_kept(
+    router: Router, typed: str, nuoc: str, noi_dung: str
+) -> None:
+    """«đi Hàn Quốc làm việc» to "…đi nước ngoài chưa?" got «trả lời có hoặc không», and
+    «có, đi Nhật Bản thực tập» was its «có» alone, the trip lost: a country named says a trip
+    ([lines.nuoc_ngoai] says_columns), so the row begins and its dates are asked."""
+    client = await at_item(router, 18)
+    said = client.texts(await client.send(typed))
+    assert "Vui lòng trả lời «có» hoặc «không»" not in said
+    assert "Đã ghi: có" in said
+    assert f"Đã ghi «Nước nào»: {nuoc}" in said
+    assert "Còn thiếu: thời gian;" in said
+    await client.send("3/2023 - 9/2023")
+    (row,) = (await dossier(router, client)).rows("nuoc_ngoai")
+    assert (row["tu"], row["den"], row["nuoc"], row["noi_dung"]) == (
+        "03/2023",
+        "09/2023",
+        nuoc,
+        noi_dung,
+    )
+
+
+async def test_no_trip_is_still_no(router: Router) -> None:
+    client = await at_item(router, 18)
+    said = client.texts(await client.send("chưa đi nước ngoài"))
+    assert "Đã ghi: không" in said
+    assert (await dossier(router, client)).rows("nuoc_ngoai") == []
+
+
+async def test_a_course_typed_without_diacritics_or_dates_keeps_its_words(router: Router) -> None:
+    """«lop tin hoc van phong» at (17)'s menu began its row and lost its words: a column with
+    a better writing (diacritics) was left to be asked; with the date asked instead, the
+    words are kept as typed."""
+    client = await at_item(router, 17)
+    await client.send("9/2019 - 6/2024 học ngành Kỹ thuật điện tử tại Đại học Bách khoa Hà Nội")
+    await client.send("chính quy")
+    await client.send("bằng kỹ sư")
+    said = client.texts(await client.send("lop tin hoc van phong"))
+    assert "Đã ghi «Ngành học hoặc tên lớp học»: tin hoc van phong" in said
+    assert "Còn thiếu: thời gian;" in said
+    await client.send("10/2021 - 12/2021")
+    rows = (await dossier(router, client)).rows("dao_tao")
+    assert (rows[1]["tu"], rows[1]["nganh"]) == ("10/2021", "tin hoc van phong")

@@ -25,6 +25,7 @@ WARNING_KEYS = frozenset(
         "new_name_without_old",
         "unknown_province",
         "place_not_found",  # unverified: a typo, or a name older than the data set
+        "institution",  # a relative's birthplace may be the hospital, with its commune
     }
 )
 

@@ -80,11 +80,11 @@ class Gate(Screen):
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
         reading = read(text, Kind.YES_NO)
-        if reading.yes_no is None and (
-            await self.typed_row(turn, text)
-            # "có, ngày 26/3/2017 tại Chi đoàn 10A3": the same, said yes first
-            or await self.typed_row(turn, _after_yes(text))
-        ):
+        if (
+            # "có, ngày 26/3/2017 tại Chi đoàn 10A3", "có, đi Nhật Bản thực tập": the row said
+            # yes first — its words without the yes (read as a yes whole, they were dropped)
+            reading.yes_no is not False and await self.typed_row(turn, _after_yes(text))
+        ) or (reading.yes_no is None and await self.typed_row(turn, text)):
             return
         if reading.yes_no is None or not reading.is_answer:
             said = self.not_a_button(turn, reading, text)

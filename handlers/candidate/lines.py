@@ -103,7 +103,7 @@ def parse_line(
     """The columns of ``line`` parsed as their questions would parse them, or None when one
     is no valid answer (the line is then read as it always was). A column with a better
     writing to offer (a place's new name) is stored as typed and offered, the first one
-    (``offer``); the others are left to be asked."""
+    (``offer``); the others are left to be asked — without ``offer`` all are kept as typed."""
     values, shown = dict(line.given), []
     offered: tuple[str, Parsed] | None = None
     for f in fields:
@@ -117,10 +117,12 @@ def parse_line(
             parsed = parse_answer(f, typed, form=form, today=today)
         except AnswerError:
             return None
-        if parsed.suggestion and (offered is not None or not offer):
-            continue
-        if parsed.suggestion:
+        if parsed.suggestion and offer and offered is None:
             offered = (f.id, parsed)
+        elif parsed.suggestion and offer:
+            continue  # offered when asked
+        # not offering (a row's words without its date: the date is asked), it is kept as
+        # typed — «lop tin hoc van phong» was lost, its column asked again
         values.update(parsed.values)
         shown.append((f.label, parsed.text))
     return LineValues(values, shown, offered)

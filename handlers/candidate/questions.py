@@ -42,13 +42,7 @@ from handlers.candidate.erasing import (
 from handlers.candidate.flags import field_flags, show_flags, unseen
 from handlers.candidate.intent import another_answer, keepable, not_stored, read
 from handlers.candidate.periods import may_end_now, proposed_starts, start_button
-from handlers.candidate.shortcuts import (
-    Copy,
-    Shortcut,
-    address_above,
-    item_address,
-    read_shortcut,
-)
+from handlers.candidate.shortcuts import Copy, address_above, offer_copy
 from handlers.candidate.structure import NO, YES, answered
 from handlers.candidate.summaries import header
 from handlers.candidate.texts import (
@@ -295,9 +289,7 @@ class Question(Screen):
             # The answer typed again (with diacritics, corrected): the new answer.
             screen = self.settled()
             turn.conversation.screen = screen
-        shortcut = None if from_button else read_shortcut(text, fdef, turn.structure.item_named)
-        if shortcut is not None:
-            screen.offer_copy(turn, fdef, shortcut)
+        if not from_button and offer_copy(turn, screen, fdef, text):
             return
         if not from_button:
             reading = read(text, fdef)
@@ -374,19 +366,6 @@ class Question(Screen):
         turn.say(t("suggestion.pending", typed=short(text, 60), asked=fdef.label))
         turn.nav.reask()
         return True
-
-    def offer_copy(self, turn: Turn, fdef: FieldDef, shortcut: Shortcut) -> None:
-        """ "như trên" / "giống mục (6)": the address it names, shown with where it comes
-        from, stored only once confirmed."""
-        n = shortcut.item
-        copy = item_address(turn, n) if n is not None else self.copy_above(turn, fdef)
-        if copy is None:
-            turn.say(t("shortcut.nothing"))
-            turn.nav.reask()
-            return
-        screen = self.settled(suggestion=copy.text, reason="copy", source=copy.source)
-        turn.conversation.screen = screen
-        turn.nav.ask(screen)
 
     def copy_above(self, turn: Turn, fdef: FieldDef) -> Copy | None:
         """The address "như trên" names."""

@@ -1,21 +1,28 @@
 """Shortcuts people expect when an answer repeats one already given: "như trên" / "nt" (the
 address just above: the birthplace for the hometown, the relative's birthplace; any text:
-the same fact of the previous row or relative) and "giống mục (6)" (an item's address). The
-booklet never says "như trên": the copy is written out. The copy is shown with where it comes
-from and stored only once confirmed (:class:`.questions.Question` offers it like a
-suggestion); "hôm nay" and one-month periods are read by :mod:`.answers`."""
+the same fact of the previous row or relative), "giống mục (6)" (an item's address), a place
+named ("như quê quán", "giống nơi sinh": a relative's own fact first, else the item) and, for
+a relative, another relative's ("cùng địa chỉ với bố"). The booklet never says "như trên":
+the copy is written out, as the question it lands at reads an address (:func:`written_at`: a
+residence has no old names' bracket). The copy is shown with where it comes from and stored
+only once confirmed (:class:`.questions.Question` offers it like a suggestion); "hôm nay"
+and one-month periods are read by :mod:`.answers`."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
+from forms.addresses import current_names
 from forms.dossier import Row
 from forms.framing import unframe
-from forms.model import FieldDef, ItemDef, Kind
+from forms.model import FieldDef, ItemDef, Kind, RelativesDef
 from forms.vn import match_key
-from handlers.candidate.core import Turn
+from handlers.candidate.core import Screen, Turn
+from handlers.candidate.structure import RELATION_WORDS, Structure
+from handlers.candidate.texts import short, t
 
 ADDRESSES = frozenset({Kind.ADDRESS_ORIGIN, Kind.ADDRESS_RESIDENCE})
 _COPYABLE = ADDRESSES | {Kind.TEXT, Kind.LONG_TEXT}
@@ -24,17 +31,24 @@ _ABOVE = frozenset(
     for w in (
         "như trên", "giống trên", "như ở trên", "giống ở trên", "giống như trên", "y như trên",
         "như mục trên", "giống mục trên", "như câu trên", "giống câu trên", "như trên ạ",
-        "giống trên ạ", "như bên trên", "giống bên trên", "như nơi sinh", "giống nơi sinh",
-        "nt", "n/t", "như trên.", "như trên ạ",
+        "giống trên ạ", "như bên trên", "giống bên trên", "nt", "n/t", "như trên.", "như trên ạ",
     )
 )  # fmt: skip
 _ITEM = re.compile(
     r"^(?:y )?(?:giong|nhu|giong nhu|nhu o|giong o|cung) (?:muc|cau) (\d{1,2})(?: a)?$"
 )
-#: "the same as" before an item named in words: "như nơi đăng ký khai sinh", "cùng nơi sinh",
-#: "giống quê quán", "trùng với nơi thường trú" (folded, longest first)
+#: "the same as" before a place named in words: "như nơi đăng ký khai sinh", "cùng nơi sinh",
+#: "giống quê quán", "trùng với nơi thường trú", "cùng địa chỉ với bố" (folded, longest first)
 _SAME = ("y nhu", "giong nhu", "giong voi", "trung voi", "nhu o", "giong o", "cung voi",
-         "nhu", "giong", "cung", "trung")  # fmt: skip
+         "nhu", "giong", "cung", "trung", "voi")  # fmt: skip
+#: What may stand before "the same" ("ở cùng bố", "sống cùng với mẹ") and between it and
+#: the name ("cùng địa chỉ với bố", "như nơi ở của mẹ"): no name begins with them.
+_POLITE = ("a", "nhe", "nha", "ak", "ah")
+_BEFORE_SAME = ("dang o", "dang song", "hien o", "o", "song")
+_BEFORE_NAME = ("dia chi voi", "dia chi cua", "dia chi", "cho o cua", "cho o voi", "noi o cua",
+                "noi o voi", "que voi", "que cua", "cua", "voi", "o")  # fmt: skip
+#: the first word of a text that may say "the same as" ("như", "cùng", "ở" …)
+_OPENERS = frozenset(w.split()[0] for w in (*_SAME, *_BEFORE_SAME))
 
 
 #: A relative's address said to be the candidate's own: "ở cùng tôi", "cùng địa chỉ với con",
@@ -58,17 +72,34 @@ class Copy:
 
 @dataclass(frozen=True, slots=True)
 class Shortcut:
-    """ "như trên" (``item`` None) or "giống mục (N)"."""
+    """ "như trên" (nothing set), "giống mục (N)" / "như quê quán" (``item``), a fact of the
+    same row named ("như nơi sinh" at a relative's hometown: ``field``) or another relative's
+    same fact ("cùng địa chỉ với bố": ``relation``)."""
 
     item: int | None = None
+    field: str | None = None
+    relation: str | None = None
+
+
+def is_address(fdef: FieldDef) -> bool:
+    """An address question: (5)–(7), a relative's birthplace and hometown, and a relative's
+    residence (free text, for a home abroad, but the candidate's (7) is its copy)."""
+    return fdef.kind in ADDRESSES or fdef.same_as_mine is not None
 
 
 def read_shortcut(
-    text: str, fdef: FieldDef, item_named: Callable[[str], ItemDef | None] | None = None
+    text: str,
+    fdef: FieldDef,
+    structure: Structure | None = None,
+    row: Sequence[FieldDef] = (),
+    *,
+    relatives: RelativesDef | None = None,
 ) -> Shortcut | None:
     """The shortcut ``text`` is, at a question of ``fdef`` (addresses and free text), or
-    None. ``item_named`` reads an item's name (Structure.item_named): at an address, "như
-    nơi đăng ký khai sinh" is "giống mục (5)"."""
+    None. ``structure`` reads an item's name: at an address, "như nơi đăng ký khai sinh"
+    is "giống mục (5)", "như quê" (one word: a whole name) "giống mục (6)"; ``row`` are the
+    fields of the row asked (a relative's «Nơi sinh» is named before the candidate's (5)),
+    and at a relative's a relation of ``relatives`` names another relative ("như bố")."""
     if fdef.kind not in _COPYABLE:
         return None
     key = match_key(unframe(text, Kind.TEXT))  # "dạ, như trên ạ"
@@ -79,16 +110,98 @@ def read_shortcut(
         return Shortcut(int(found[1]))
     if fdef.same_as_mine is not None and _names_me(key):
         return Shortcut(fdef.same_as_mine)
-    if fdef.kind not in ADDRESSES or item_named is None:
+    if not is_address(fdef) or structure is None:
         return None
-    for same in _SAME:
-        named = key[len(same) + 1 :]
-        if key.startswith(same + " ") and len(named.split()) >= 2:  # "như cũ" names nothing
-            item = item_named(named)
-            if item is not None and any(f.kind in ADDRESSES for f in item.fields):
-                return Shortcut(item.number)
-            return None
+    named = _named_after_same(key)
+    if named is None:
+        return None
+    for f in row:
+        if f.id != fdef.id and is_address(f) and match_key(f.label) == named:
+            return Shortcut(field=f.id)
+    relation = _relation_words(relatives).get(named) if relatives is not None else None
+    if relation is not None:
+        return Shortcut(relation=relation)
+    # one word only as an item's whole name ("như quê"): "như cũ" names nothing
+    item = structure.item_named(named) if " " in named else structure.item_at_start(named)
+    if item is not None and any(f.kind in ADDRESSES for f in item.fields):
+        return Shortcut(item.number)
     return None
+
+
+def _named_after_same(key: str) -> str | None:
+    """What "the same as" names in ``key`` ("cùng địa chỉ với bố ạ" → "bo"), or None."""
+    if key.partition(" ")[0] not in _OPENERS:  # most answers: one look-up
+        return None
+    for tail in _POLITE:
+        if key.endswith(" " + tail):
+            key = key[: -len(tail) - 1]
+            break
+    for lead in _BEFORE_SAME:
+        if key.startswith(lead + " "):
+            key = key[len(lead) + 1 :]
+            break
+    for same in _SAME:
+        if key.startswith(same + " "):
+            named = key[len(same) + 1 :]
+            for filler in _BEFORE_NAME:
+                if named.startswith(filler + " "):
+                    return named[len(filler) + 1 :]
+            return named
+    return None
+
+
+class _Asking(Protocol):
+    """The question a shortcut is typed at (:class:`.questions.Question`)."""
+
+    def item_def(self, turn: Turn) -> ItemDef: ...
+    def block(self, turn: Turn) -> Sequence[FieldDef]: ...
+    def values(self, turn: Turn) -> Row: ...
+    def copy_above(self, turn: Turn, fdef: FieldDef) -> Copy | None: ...
+    def settled(self, **changes: Any) -> Screen: ...
+
+
+def offer_copy(turn: Turn, screen: _Asking, fdef: FieldDef, text: str) -> bool:
+    """Whether ``text`` is a shortcut (:func:`read_shortcut`): then the answer it names is
+    shown with where it comes from, as :func:`written_at` writes it, and stored only once
+    confirmed; or the question again, said why, when it names nothing answered."""
+    item = screen.item_def(turn)
+    # a relative's «Nơi sinh» named where this relative has none is no candidate's (5)
+    named = item.relatives.fields if item.relatives is not None else screen.block(turn)
+    shortcut = read_shortcut(text, fdef, turn.structure, named, relatives=item.relatives)
+    if shortcut is None:
+        return False
+    copy: Copy | None
+    if shortcut.item is not None:
+        copy = item_address(turn, shortcut.item)
+    elif shortcut.field is not None:
+        copy = row_fact(named, screen.values(turn), shortcut.field, "")
+    elif shortcut.relation is not None:
+        copy = relative_fact(turn.structure, item, turn.d.relatives, shortcut.relation, fdef.id)
+    else:
+        copy = screen.copy_above(turn, fdef)
+    if copy is None:
+        said = "nothing" if shortcut == Shortcut() else "nothing_named"
+        turn.say(t(f"shortcut.{said}", typed=short(text, 60)))
+        turn.nav.reask()
+        return True
+    copy = written_at(copy, fdef, turn.structure)
+    offered = screen.settled(suggestion=copy.text, reason="copy", source=copy.source)
+    turn.conversation.screen = offered
+    turn.nav.ask(offered)
+    return True
+
+
+def _relation_words(relatives: RelativesDef) -> Mapping[str, str]:
+    """The words naming a relation of (21) ("bố", "ông nội", "Mẹ đẻ"), folded: their codes
+    (worked out once per form: ≈ 20 labels folded were ≈ 30 µs)."""
+    found = _RELATIONS.get(id(relatives))
+    if found is None or found[0] is not relatives:
+        labels = {match_key(r.label): r.code for r in relatives.relations}
+        found = _RELATIONS[id(relatives)] = (relatives, {**labels, **RELATION_WORDS})
+    return found[1]
+
+
+_RELATIONS: dict[int, tuple[RelativesDef, Mapping[str, str]]] = {}
 
 
 def _names_me(key: str) -> bool:
@@ -155,3 +268,47 @@ def address_above_in_row(
 def _named(item: ItemDef, f: FieldDef) -> str:
     label = item.label if f.label == item.label else f"{item.label} – {f.label}"
     return f"mục {item.ref} {label}" if item.ref else label
+
+
+def row_fact(fields: Sequence[FieldDef], row: Row, field_id: str, whose: str) -> Copy | None:
+    """The fact ``field_id`` of the same row ("như nơi sinh" at a relative's hometown)."""
+    value = str(row.get(field_id, "") or "").strip()
+    label = next((f.label for f in fields if f.id == field_id), "")
+    if not value or match_key(value) == "khong":
+        return None
+    return Copy(f"{whose} – {label}" if whose else label, value)
+
+
+def relative_fact(
+    structure: Structure, item: ItemDef, relatives: Sequence[Row], code: str, field_id: str
+) -> Copy | None:
+    """The same fact of the first relative of relation ``code`` who has it ("cùng địa chỉ
+    với bố" at the mother's residence: the father's)."""
+    for row in relatives:
+        if row.get("quan_he") != code:
+            continue
+        value = str(row.get(field_id, "") or "").strip()
+        if value and match_key(value) != "khong":
+            fields = structure.columns(item, code)
+            label = next((f.label for f in fields if f.id == field_id), "")
+            whose = str(row.get("xung_ho") or structure.relation(item, code).label)
+            return Copy(f"{whose} – {label}", value)
+    return None
+
+
+def written_at(copy: Copy, fdef: FieldDef, structure: Structure) -> Copy:
+    """``copy`` as the question of ``fdef`` writes it: a residence (the candidate's (7), a
+    relative's «Nơi ở hiện nay», which copies (7)) takes current names only, so a hometown's
+    "(trước đây là …)" is not carried there (HD 38 1.4.2, items 5–7)."""
+    if fdef.kind is Kind.ADDRESS_RESIDENCE or _copies_residence(fdef, structure):
+        text = current_names(copy.text)
+        if text != copy.text:
+            return Copy(copy.source, text)
+    return copy
+
+
+def _copies_residence(fdef: FieldDef, structure: Structure) -> bool:
+    mine = fdef.same_as_mine
+    if mine is None or not structure.has_item(mine):
+        return False
+    return any(f.kind is Kind.ADDRESS_RESIDENCE for f in structure.item(mine).fields)
