@@ -121,3 +121,41 @@ async def test_a_reply_to_the_card_in_words(world: Submitted) -> None:
     assert "đã trả lại" in card_now
     candidate = "\n".join(world.scene.candidate.texts()[-3:])
     assert "1 nhận xét mới" in candidate and "ghi theo địa danh mới" in candidate
+
+
+async def test_staff_help_and_commands_typed_in_words(world: Submitted) -> None:
+    """A secretary's /trogiup listed the candidate's commands (/nop, /sua…), a reviewer's
+    «/xem 12» in private was asked to consent to fill in a biography, /quanly left out
+    /tinhhinh, /buoc and /chitieu, and «tình hình» typed without the slash got the greeting
+    again. Now /trogiup gives staff their own commands, /quanly the secretary's too, and a
+    command's name typed in words, alone, is that command — words after it are not read (a
+    unit's name could follow «đơn vị» by chance)."""
+    sec, r1, cand = world.scene.secretary, world.scene.r1, world.scene.candidate
+    await sec.command("trogiup")
+    help_text = sec.last_text()
+    assert "/tinhhinh" in help_text and "/buoc" in help_text and "/chitieu 150 31/10" in help_text
+    assert "/nop" not in help_text and "khai lý lịch" not in help_text
+    await r1.command("trogiup")
+    assert "/nhanxet 12 mục 15" in r1.last_text() and "/chitieu" not in r1.last_text()
+    await r1.command("xem", str(world.dossier))  # as the group's help writes it, in private
+    assert "/hoso" in r1.last_text() and "Tôi đồng ý" not in " ".join(r1.buttons())
+    await cand.command("trogiup")  # a candidate with a dossier: the form's help, as before
+    assert "/nop" in "\n".join(cand.texts()[-2:])
+    await sec.command("quanly")
+    assert "/buoc" in sec.last_text() and "/tinhhinh" in sec.last_text()
+
+    await sec.send("Tình hình?")
+    assert "Tình hình phát triển đảng viên" in "\n".join(sec.texts()[-2:])
+    await sec.send("chỉ tiêu")
+    assert "/chitieu 150 31/10" in sec.last_text()
+    await r1.send("hồ sơ ạ")  # a reviewer's /hoso: what waits for the chi bộ
+    assert f"#{world.dossier}" in r1.last_text()
+    units_before = await _unit_count(world)
+    await sec.send("đơn vị tôi có mấy hồ sơ")  # no command: the greeting, nothing created
+    assert "Đồng chí đang là" in sec.last_text()
+    assert await _unit_count(world) == units_before
+
+
+async def _unit_count(world: Submitted) -> int:
+    async with world.scene.router.db.read() as tx:
+        return int(await tx.fetchval("SELECT count(*) FROM units"))
