@@ -159,3 +159,28 @@ async def test_staff_help_and_commands_typed_in_words(world: Submitted) -> None:
 async def _unit_count(world: Submitted) -> int:
     async with world.scene.router.db.read() as tx:
         return int(await tx.fetchval("SELECT count(*) FROM units"))
+
+
+async def test_a_return_reaches_the_candidate_item_by_item(world: Submitted) -> None:
+    """Three comments on (15) and one on (6) reached the candidate as four messages in the
+    order they were written — (15), (6), (15), (15) — with three identical «Sửa mục (15)»
+    buttons. Now one message per item, in the form's order, each with its one button."""
+    r1, cand = world.group["r1"], world.scene.candidate
+    for text in (
+        "muc 15 ghi ro chuc vu tung giai doan",
+        "quê quán: ghi theo địa danh mới",
+        "15 thieu thang nam bat dau",
+        "mục 15: ghi ten co quan day du",
+    ):
+        await r1.command("nhanxet", text)
+        assert "Đã ghi nhận xét" in r1.last_text()
+    before = len(cand.bot_messages())
+    await r1.command("tralai", str(world.dossier))
+    got = cand.bot_messages()[before:]
+    assert "4 nhận xét mới" in got[0].content
+    assert [m.content.partition(" ")[2].partition(" ")[0] for m in got[1:]] == ["(6)", "(15)"]
+    fifteen = got[2].content
+    assert fifteen.count("• ") == 3 and "thieu thang nam bat dau" in fifteen
+    assert [b for m in got[1:] for b in m.button_labels] == ["✏️ Sửa mục (6)", "✏️ Sửa mục (15)"]
+    await cand.click("Sửa mục (15)", message=got[2])
+    assert "(15)" in "\n".join(cand.texts()[-2:])
