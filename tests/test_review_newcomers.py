@@ -137,6 +137,7 @@ async def test_staff_help_and_commands_typed_in_words(world: Submitted) -> None:
     assert "/nop" not in help_text and "khai lý lịch" not in help_text
     await r1.command("trogiup")
     assert "/nhanxet 12 mục 15" in r1.last_text() and "/chitieu" not in r1.last_text()
+    assert "«hồ sơ»" in r1.last_text() and "«tình hình»" not in r1.last_text()
     await r1.command("xem", str(world.dossier))  # as the group's help writes it, in private
     assert "/hoso" in r1.last_text() and "Tôi đồng ý" not in " ".join(r1.buttons())
     await cand.command("trogiup")  # a candidate with a dossier: the form's help, as before
