@@ -60,6 +60,7 @@ def build_flows(
         on_start=org.on_start,
         unit_for=org.unit_for,
         on_withdrawn=review.on_withdrawn,
+        staff_help=org.staff_help,
         notice=notice,
         renderer=renderer.draft,
         draft_ahead=renderer.ahead,

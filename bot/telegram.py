@@ -14,7 +14,9 @@ JSON (bot/telegram_transport.py). No Application, Updater, rate limiter or torna
 What this module decides:
 
 * Groups. Only commands, replies to the bot and mentions of it are passed on; chatter and
-  commands addressed to another bot are dropped, and so are edits in groups.
+  commands addressed to another bot are dropped, and so are edits in groups. A mention
+  followed by a reviewer's words («@bot duyệt 12», «@bot xem 12») is that command, as on
+  Zalo (``handlers.review.typed``).
 * Edits. ``edited_message`` is subscribed only so that a person who corrects a typo by editing
   is told that edits are not read and how to change the answer (handlers/edits.py); an edit
   never changes stored data. A private edit is keyed by its message, so a message edited
@@ -39,6 +41,7 @@ from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType, Me
 
 from forms import texts
 from handlers.events import MAX_ACTION_BYTES, Button, Chat, ChatKind, Event, User
+from handlers.review.typed import addressed_command, without_mentions
 
 __all__ = [
     "ALLOWED_UPDATES",
@@ -302,8 +305,16 @@ def _message(message: Raw, key: str, bot_username: str, bot_id: int | None) -> E
                 update_key=key,
                 reply_to_ref=reply_ref,
             )
-        if chat.kind == "group" and not reply_ref and not _mentions(text, bot_username):
-            return None
+        if chat.kind == "group" and not reply_ref:
+            if not _mentions(text, bot_username):
+                return None
+            # «@bot duyệt 12»: a reviewer's words to the bot, read as on Zalo
+            word = addressed_command(without_mentions(text, (bot_username,)))
+            if word is not None:
+                name, args = word
+                return Event(
+                    user=user, chat=chat, kind="command", command=name, text=args, update_key=key
+                )
         return Event(
             user=user, chat=chat, kind="text", text=text, update_key=key, reply_to_ref=reply_ref
         )

@@ -241,6 +241,10 @@ class Router:
                     self.stats.duplicates += 1
                     return []
                 flow = await self.owner(tx, event)
+                if flow is not None and flow.routes.flow in self.table.private_claimants:
+                    spelled = self.table.spelled(event)  # staff's «tình hình»: /tinhhinh
+                    if spelled is not None:
+                        event, flow = spelled, await self.owner(tx, spelled)
                 if flow is None:
                     self.stats.unowned += 1
                     return []

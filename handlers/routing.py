@@ -19,8 +19,10 @@ refuses two owners for the same thing.
    :meth:`RoutingTable.as_declared`);
 5. anything else in a private chat — free text, a sticker, ``/start``, an unknown command:
    the *conversation owner*. A flow declaring ``claims_private`` (the staff flow: a person with
-   a role and no dossier of their own) is asked first; otherwise the one flow declaring
-   ``private_default`` (the candidate's conversation);
+   a role and no dossier of their own) is asked first — and a text it claims that is a staff
+   command's name in words («tình hình», «hồ sơ»: :meth:`RoutingTable.spelled`) is that
+   command, routed as in 4; otherwise the one flow declaring ``private_default`` (the
+   candidate's conversation);
 6. anything else in a group: nobody.
 
 **Outsiders are silent in groups.** A command or a tap in a group is handled by its owner as
@@ -40,6 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
@@ -54,6 +57,8 @@ ChatScope = Literal["private", "group", "any"]
 
 #: Command names people type for a declared one (an English habit).
 COMMAND_ALIASES: Mapping[str, str] = {"help": "trogiup"}
+#: What may end a command's name typed in words ("Tình hình?", "chỉ tiêu ạ").
+_SPELLED_END = re.compile(r"(?:\s+(?:a|nhe|nha|voi))*[\s?.!]*$")
 ReplyClaim = Callable[[Any, Event], Awaitable[bool]]  # (tx, event) -> the flow owns it
 
 
@@ -262,6 +267,28 @@ class RoutingTable:
             if not second or not self._declared(name, event.chat):
                 return event
         return dataclasses.replace(event, command=name, text=text.strip())
+
+    def spelled(self, event: Event) -> Event | None:
+        """A private text that is, all of it, the name of a command in words — «tình hình»,
+        «chỉ tiêu», «Hồ sơ?» — as that command without arguments; None for any other text,
+        a command of the private chats' default owner (the candidate's «xem» is an answer
+        there) and a heavy one (decided before the person's lock). Words after the name are
+        not read: they could be a new unit's name or an invite's role typed by chance."""
+        if event.kind != "text" or event.chat.kind != "private":
+            return None
+        words = _SPELLED_END.sub("", fold(event.text)).split()
+        if not 1 <= len(words) <= 2:
+            return None
+        name = "".join(words)
+        name = COMMAND_ALIASES.get(name, name)
+        owner = self.commands.get((name, "private"))
+        if (
+            owner is None
+            or owner == self.private_default
+            or (name, "private") in self.heavy_commands
+        ):
+            return None
+        return dataclasses.replace(event, kind="command", command=name, text="")
 
     def _declared(self, command: str, chat: Chat) -> bool:
         return (command, chat.kind) in self.commands

@@ -21,6 +21,7 @@ from bot.web.server import CSP, RateLimit
 from handlers.web.links import Obj
 from storage.core import Change
 from storage.org import Org
+from storage.reviews import Reviews
 from tests.web_world import WebWorld, close_world, open_world
 
 
@@ -148,6 +149,25 @@ async def test_the_reviewer_reads_changes_flags_and_comments(
     assert "người khai đã sửa mục này" in page or "chưa thấy sửa mục này" in page
     views = await world.views()
     assert views[-1][0] == world.ids["reviewer"] and "web_review" in views[-1][1]
+
+
+async def test_the_review_page_says_where_the_decisions_are_taken(
+    world: WebWorld, browser: Browser
+) -> None:
+    """The page a reviewer's «Xem» links to read the dossier and stopped there: a newcomer
+    looked for the buttons on it. It says the decisions are the group card's (or typed), and
+    once returned, that the candidate has it."""
+    n = world.ids["dossier"]
+    async with world.db.transaction() as tx:
+        record = await tx.dossiers.get(n)
+        assert record is not None
+        await tx.repo(Reviews).start_review(await tx.dossiers.set_status(record, "submitted"))
+    await browser.open(world.link("reviewer", "review"))
+    page = (await browser.open(world.base + "/w/"))[1]
+    assert "trong nhóm chat của Chi bộ 1" in page and f"/duyet {n}" in page
+    await world.return_with_comment("Ghi rõ tháng năm ở mục (15)")
+    page = (await browser.open(world.base + "/w/"))[1]
+    assert "đã trả lại cho người khai" in page and f"/duyet {n}" not in page
 
 
 async def test_the_candidate_reads_the_comments_returned(world: WebWorld, browser: Browser) -> None:

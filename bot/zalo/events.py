@@ -10,7 +10,7 @@ replays what was read, so that id is what recognises a replay however often it c
   Stickers, photos and unsupported messages are ``other``.
 * **Groups.** Zalo passes the bot only messages that mention it. The mention is cut off and
   the rest read as a reviewer's typed command — ``xem 12``, ``nhận xét 12 mục 15: …``,
-  ``trả lại 12``, ``duyệt 12``, ``hồ sơ`` (:data:`GROUP_WORDS`), with or without accents —
+  ``trả lại 12``, ``duyệt 12``, ``hồ sơ`` (:mod:`handlers.review.typed`), with or without accents —
   or a ``/command``, or the number of an option posted in the group. Other chatter is passed
   as group text, which no flow owns (an outsider's mention gets nothing).
 """
@@ -21,20 +21,11 @@ import re
 from typing import Any
 
 from bot.zalo.options import OptionMemory
-from forms.vn import fold
 from handlers.events import Chat, Event, User
+from handlers.review.typed import addressed_command, without_mentions
 
 PLATFORM = "zalo"
 
-#: What reviewers type after mentioning the bot in a group (folded) → the command it is.
-GROUP_WORDS: tuple[tuple[str, str], ...] = (
-    ("nhan xet", "nhanxet"),
-    ("tra lai", "tralai"),
-    ("duyet", "duyet"),
-    ("xem", "xem"),
-    ("ho so", "hoso"),
-    ("mo lai", "molai"),
-)
 _COMMAND = re.compile(r"^/(\w+)(?:@\S+)?\s*(.*)$", re.DOTALL)
 
 
@@ -79,8 +70,8 @@ def update_to_event(
     if not isinstance(text, str):
         return None if group else Event(user, chat, "other", update_key=key)
     if group:
-        text = _without_mentions(text, bot_names)
-        word = _group_command(text)
+        text = without_mentions(text, bot_names)
+        word = addressed_command(text)
         if word is not None:
             command, rest = word
             return Event(user, chat, "command", text=rest, command=command, update_key=key)
@@ -98,25 +89,3 @@ def _typed(user: User, chat: Chat, text: str, key: str, options: OptionMemory | 
     if action is not None:
         return Event(user, chat, "button", action=action, update_key=key)
     return Event(user, chat, "text", text=text, update_key=key)
-
-
-def _without_mentions(text: str, bot_names: tuple[str, ...]) -> str:
-    for name in sorted((n for n in bot_names if n), key=len, reverse=True):
-        text = re.sub(rf"@{re.escape(name)}\b[:,]?", " ", text, flags=re.IGNORECASE)
-    return text.strip()
-
-
-def _group_command(text: str) -> tuple[str, str] | None:
-    """A reviewer's typed command: (command, its arguments as the command reads them)."""
-    folded = fold(text).strip()
-    for words, command in GROUP_WORDS:
-        if folded == words or folded.startswith(words + " ") or folded.startswith(words + ":"):
-            count = len(words.split())
-            parts = text.split(maxsplit=count)
-            rest = parts[count].strip(" :") if len(parts) > count else ""
-            if command == "nhanxet":  # "nhận xét 12 mục 15: …" → "/nhanxet #12 mục 15: …"
-                number = re.match(r"^#?(\d+)\s*(.*)$", rest, re.DOTALL)
-                if number and re.match(r"^(?:mục|muc|\(|\d)", number.group(2), re.IGNORECASE):
-                    rest = f"#{number.group(1)} {number.group(2)}"
-            return command, rest.lstrip("#") if command != "nhanxet" else rest
-    return None

@@ -95,8 +95,22 @@ async def start(turn: Turn, payload: str) -> None:
     turn.nav.reask()
 
 
+async def staff_answered(turn: Turn) -> bool:
+    """A candidate's command from a reviewer or secretary with no dossier of their own —
+    /trogiup, or «/xem 12» as the group's help lists it — is answered with their roles and
+    commands (the hook's), not the form's help nor the candidate's consent."""
+    staff_help = turn.wiring.staff_help
+    if turn.record is not None or staff_help is None:
+        return False
+    staff = await staff_help(turn.tx, turn.event)
+    turn.replies.extend(staff)
+    return bool(staff)
+
+
 @command("trogiup", anytime=True)
 async def help_command(turn: Turn, _: str) -> None:
+    if await staff_answered(turn):
+        return
     turn.say(render("chat/help.j2", commands=COMMANDS))
     if turn.consented and turn.record is not None:
         turn.nav.reask()

@@ -46,6 +46,9 @@ WithdrawnHook = Callable[[Tx, DossierRecord], Awaitable[list[Reply]]]
 StartHook = Callable[[Tx, Event, str], Awaitable[list[Reply] | None]]
 #: (tx, person id, /start payload kept in the state) -> the chi bộ of a new dossier, or None
 UnitHook = Callable[[Tx, int, str], Awaitable[int | None]]
+#: (tx, event) -> what a reviewer or secretary with no dossier gets for a candidate's command
+#: (/trogiup, /xem 12): their roles and commands; [] for anyone else
+StaffHelpHook = Callable[[Tx, Event], Awaitable[list[Reply]]]
 Renderer = Callable[[Dossier, list[Flag]], bytes]
 #: (dossier, its open flags) -> nothing: its draft starts rendering before it is asked for
 DraftAhead = Callable[[Dossier, list[Flag]], None]
@@ -73,6 +76,7 @@ class Wiring:
     on_start: StartHook | None = None
     unit_for: UnitHook | None = None
     on_withdrawn: WithdrawnHook | None = None
+    staff_help: StaffHelpHook | None = None
     notice: Notice = Notice()
     links: LinkSigner | None = None  # the web companion's signed links (None: no web)
     draft_ahead: DraftAhead | None = None  # the end screen's draft, rendered ahead (a pool)

@@ -14,8 +14,10 @@ payload) -> list[Reply] | None`` sees a /start payload first (invites; None = no
 the payload is then kept in the conversation, see :func:`.state.invite_payload`);
 ``unit_for(tx, person id, payload)`` files a new dossier in its chi bộ; ``on_withdrawn(tx,
 record) -> list[Reply]`` is called in the transaction that withdraws a dossier (the review
-flow closes its cards and tells the secretaries). ``notice``: what the consent names from
-the deployment's settings (the controller, the retention periods).
+flow closes its cards and tells the secretaries); ``staff_help(tx, event)`` answers a
+candidate's command (/trogiup, /xem 12) from a reviewer or secretary with no dossier: their
+commands. ``notice``: what the consent names from the deployment's settings (the
+controller, the retention periods).
 """
 
 from __future__ import annotations
@@ -31,12 +33,19 @@ from forms.framing import option_number
 from forms.model import FormDef
 from forms.texts import message
 from handlers.candidate.actions import ACTIONS, decode_action
-from handlers.candidate.commands import ACTION_TABLE, COMMAND_TABLE, resume, stale
+from handlers.candidate.commands import (
+    ACTION_TABLE,
+    COMMAND_TABLE,
+    resume,
+    staff_answered,
+    stale,
+)
 from handlers.candidate.consent import Consent, ask_consent, greet, new_dossier, renewal
 from handlers.candidate.core import (
     DraftAhead,
     Notice,
     Renderer,
+    StaffHelpHook,
     StartHook,
     SubmittedHook,
     Turn,
@@ -88,6 +97,7 @@ class CandidateFlow:
         on_start: StartHook | None = None,
         unit_for: UnitHook | None = None,
         on_withdrawn: WithdrawnHook | None = None,
+        staff_help: StaffHelpHook | None = None,
         renderer: Renderer | None = None,
         draft_ahead: DraftAhead | None = None,
         zone: ZoneInfo = ZONE,
@@ -103,6 +113,7 @@ class CandidateFlow:
             on_start=on_start,
             unit_for=unit_for,
             on_withdrawn=on_withdrawn,
+            staff_help=staff_help,
             notice=notice or Notice(),
             links=links,
             draft_ahead=draft_ahead,
@@ -269,6 +280,8 @@ async def dispatch_command(turn: Turn, name: str, arg: str) -> None:
         await command.run(turn, arg)
         return
     if not turn.consented or turn.record is None:
+        if await staff_answered(turn):
+            return
         turn.say(t("consent.needed"))
         if not turn.consented:
             ask_consent(turn, repeat=isinstance(turn.screen, Consent))

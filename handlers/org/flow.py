@@ -153,5 +153,12 @@ class OrgFlow:
         """See :func:`handlers.org.invites.unit_for`."""
         return await invites.unit_for(tx, person_id, payload)
 
+    async def staff_help(self, tx: Tx, event: Event) -> list[Reply]:
+        """See :func:`handlers.org.staff.staff_help` (the candidate flow's /trogiup asks)."""
+        person = await tx.people.find(event.user.platform, event.user.id)
+        return await staff.staff_help(
+            OrgContext(tx, event, person, self.bot_username, self.web_base)
+        )
+
     async def accept_candidate(self, tx: Tx, person_id: int, unit_id: int) -> None:
         await invites.accept_candidate(tx, person_id, unit_id)

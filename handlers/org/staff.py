@@ -27,6 +27,25 @@ async def staff_start(ctx: OrgContext) -> list[Reply]:
     return [Reply(text=render("review/staff_welcome.j2", roles=lines))]
 
 
+async def staff_help(ctx: OrgContext) -> list[Reply]:
+    """/trogiup from a reviewer or secretary with no dossier of their own: their roles and
+    the commands of each (the candidate's help lists filling in a biography); [] for
+    anyone else, who gets the candidate's help."""
+    grants = await access.grants_of(ctx.tx, ctx.person.id if ctx.person else None)
+    roles = [r for r in grants if r.role in rules.STAFF_ROLES]
+    if not roles:
+        return []
+    lines = [t("staff_role", role=role_label(r.role), unit=r.unit_name) for r in roles]
+    held = {r.role for r in roles}
+    text = render(
+        "review/staff_help.j2",
+        roles=lines,
+        reviewer="reviewer" in held,
+        secretary="secretary" in held,
+    )
+    return [Reply(text=text)]
+
+
 def _history_row(entry: HistoryEntry) -> dict[str, Any]:
     row: dict[str, Any] = {
         "at": shown_time(entry.at),

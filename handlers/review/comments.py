@@ -154,14 +154,18 @@ async def comment_reply(ctx: ReviewContext, remembered: BotMessage) -> None:
     if remembered.purpose == "item":
         await add_comment(ctx, dossier_id, int(remembered.detail.get("item", 0)), text)
         return
-    number, rest = leading_item(text)  # by number only: a reply to a card may be chatter
+    number, rest = leading_item(text)
     if number is None:
-        # a remark in reply to a card: explain the format to reviewers, ignore the others
+        # a reply to a card may be chatter: a reviewer's is read with the item named at its
+        # start ("quê quán: ghi theo địa danh mới"), as /nhanxet reads it; others' ignored
         record = await ctx.tx.dossiers.get(dossier_id)
         unit = await acting_unit(ctx, record) if record else None
-        if unit and ctx.person and await access.may_act(ctx.tx, ctx.person.id, unit):
+        if not (unit and ctx.person and await access.may_act(ctx.tx, ctx.person.id, unit)):
+            return
+        number, rest = _item_and_comment(ctx, text)
+        if number is None:
             ctx.say(t("refuse.comment_usage"))
-        return
+            return
     await add_comment(ctx, dossier_id, number, rest)
 
 

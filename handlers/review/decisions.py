@@ -154,16 +154,29 @@ async def _closed(
     ctx.replies.extend(await close_cards(ctx.tx, outcome.record, outcome.unit, text, buttons))
 
 
-def _comment_for_candidate(ctx: ReviewContext, comment: Comment) -> Reply:
-    ref = item_ref(comment.item_number)
+def _item_for_candidate(
+    ctx: ReviewContext, number: int, comments: list[tuple[Comment, bool]]
+) -> Reply:
+    """One item's comments (``(comment, from an earlier return)``) in one message with the
+    one button that opens the item: three comments on (15) are one thing to fix, not three
+    messages with three identical buttons."""
+    ref = item_ref(number)
     text = render(
-        "review/comment_to_candidate.j2",
+        "review/comments_on_item.j2",
         ref=ref,
-        label=item_label(ctx.setup.form, comment.item_number),
-        text=comment.text,
+        label=item_label(ctx.setup.form, number),
+        comments=[{"text": c.text, "earlier": earlier} for c, earlier in comments],
     )
-    jump = ctx.setup.jump_action(comment.item_number)
+    jump = ctx.setup.jump_action(number)
     return Reply(text=text, buttons=[[Button(t("button.jump", ref=ref), jump)]])
+
+
+def _by_item(ctx: ReviewContext, sent: list[Comment], still_open: list[Comment]) -> list[Reply]:
+    """The comments to the candidate, item by item in the form's order."""
+    items: dict[int, list[tuple[Comment, bool]]] = {}
+    for comment, earlier in [*((c, False) for c in sent), *((c, True) for c in still_open)]:
+        items.setdefault(comment.item_number, []).append((comment, earlier))
+    return [_item_for_candidate(ctx, n, items[n]) for n in sorted(items)]
 
 
 async def _after_return(ctx: ReviewContext, outcome: Outcome) -> None:
@@ -177,7 +190,7 @@ async def _after_return(ctx: ReviewContext, outcome: Outcome) -> None:
         "review/returned.j2", unit=unit.name, count=len(sent), still_open=len(still_open)
     )
     comments = [*sent, *still_open]
-    texts = (_comment_for_candidate(ctx, c) for c in comments)
+    texts = _by_item(ctx, sent, still_open)
     if not await _to_candidate(ctx, record, Reply(text=header), *texts):
         return
     await access.record_delivery(

@@ -80,8 +80,14 @@ async def _reply(ctx: ReviewContext) -> None:
     remembered = await ctx.tx.repo(BotMessages).message(
         event.chat.platform, event.chat.id, event.reply_to_ref
     )
-    if remembered is not None and remembered.purpose in COMMENTED:
-        await comments.comment_reply(ctx, remembered)
+    if remembered is None or remembered.purpose not in COMMENTED:
+        return
+    word = typed.card_words(ctx.event.text) if remembered.purpose == "card" else None
+    dossier_id = remembered.dossier_id
+    # "duyệt" replying to a card: its button, for a reviewer; anything else, a comment
+    if word is not None and dossier_id is not None and await typed.on_card(ctx, word, dossier_id):
+        return
+    await comments.comment_reply(ctx, remembered)
 
 
 KINDS: dict[EventKind, Handler] = {"command": _command, "button": _button, "text": _reply}

@@ -63,8 +63,11 @@ async def view(ctx: ReviewContext, card: CardRef) -> None:
     )
     chat = Chat(event.user.platform, private_id, "private")
     await _send_view(ctx, record, unit, card.revision, chat)
-    if ctx.in_group:
-        ctx.replies.insert(0, Reply(toast=t("toast.sent_private")))
+    if ctx.in_group:  # a tap's toast; a typed «xem» hears it in the group, or hears nothing
+        if ctx.event.kind == "button":
+            ctx.replies.insert(0, Reply(toast=t("toast.sent_private")))
+        else:
+            ctx.say(t("typed_sent_private", dossier=record.id, who=ctx.who or t("comrade")))
 
 
 async def send_final(ctx: ReviewContext, ref: DossierRef) -> None:

@@ -209,12 +209,17 @@ class WebPages:
         unit = await tx.repo(Org).unit(opened.unit_id) if opened.unit_id else None
         changes = await changes_since_last_look(self.review, tx, record, unit) if unit else None
         flags = self.review_flags(record, self.review.today_at(tx))
+        # what the reviewer does next: the page reads, the decisions are the group's card
+        waits = unit is not None and lifecycle.waits_at(
+            record.status, record.review_level, unit.review_level
+        )
         return html(
             "review.j2",
             dossier=record.id,
             name=record.dossier.value("ho_ten") or "",
             revision=record.revision,
             status=record.status,
+            acting_unit=unit.name if waits and unit is not None else "",
             pdf=self.pdf is not None,
             changes=changes,
             labels={n: item_label(self.form, n) for n in (changes.items if changes else {})},
