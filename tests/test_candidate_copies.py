@@ -73,6 +73,7 @@ async def test_the_hometown_copied_from_the_birthplace_keeps_its_old_names(
             "thôn Đông, xã An Lạc, tỉnh Hưng Yên",
         ),
         ("giống cha đẻ", "Cha đẻ – Nơi ở hiện nay", "thôn Đông, xã An Lạc, tỉnh Hưng Yên"),
+        ("ở với bố mẹ", "Cha đẻ – Nơi ở hiện nay", "thôn Đông, xã An Lạc, tỉnh Hưng Yên"),
         # the candidate's own (7), named by its name
         ("như nơi thường trú", "mục (7) Nơi cư trú – Nơi thường trú", SAMPLE.answers["thuong_tru"]),
     ],

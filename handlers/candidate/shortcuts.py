@@ -74,11 +74,11 @@ class Copy:
 class Shortcut:
     """ "như trên" (nothing set), "giống mục (N)" / "như quê quán" (``item``), a fact of the
     same row named ("như nơi sinh" at a relative's hometown: ``field``) or another relative's
-    same fact ("cùng địa chỉ với bố": ``relation``)."""
+    same fact ("cùng địa chỉ với bố", "như bố mẹ": ``relation``, the first who has it)."""
 
     item: int | None = None
     field: str | None = None
-    relation: str | None = None
+    relation: tuple[str, ...] = ()
 
 
 def is_address(fdef: FieldDef) -> bool:
@@ -118,8 +118,8 @@ def read_shortcut(
     for f in row:
         if f.id != fdef.id and is_address(f) and match_key(f.label) == named:
             return Shortcut(field=f.id)
-    relation = _relation_words(relatives).get(named) if relatives is not None else None
-    if relation is not None:
+    relation = _relations_named(relatives, named) if relatives is not None else ()
+    if relation:
         return Shortcut(relation=relation)
     # one word only as an item's whole name ("như quê"): "như cũ" names nothing
     item = structure.item_named(named) if " " in named else structure.item_at_start(named)
@@ -175,8 +175,12 @@ def offer_copy(turn: Turn, screen: _Asking, fdef: FieldDef, text: str) -> bool:
         copy = item_address(turn, shortcut.item)
     elif shortcut.field is not None:
         copy = row_fact(named, screen.values(turn), shortcut.field, "")
-    elif shortcut.relation is not None:
-        copy = relative_fact(turn.structure, item, turn.d.relatives, shortcut.relation, fdef.id)
+    elif shortcut.relation:
+        copy = next(
+            (c for code in shortcut.relation
+             if (c := relative_fact(turn.structure, item, turn.d.relatives, code, fdef.id))),
+            None,
+        )  # fmt: skip
     else:
         copy = screen.copy_above(turn, fdef)
     if copy is None:
@@ -189,6 +193,16 @@ def offer_copy(turn: Turn, screen: _Asking, fdef: FieldDef, text: str) -> bool:
     turn.conversation.screen = offered
     turn.nav.ask(offered)
     return True
+
+
+def _relations_named(relatives: RelativesDef, named: str) -> tuple[str, ...]:
+    """The relations ``named`` names: one ("bố", "bà nội"), or each word one ("bố mẹ")."""
+    words = _relation_words(relatives)
+    if named in words:
+        return (words[named],)
+    codes = [words.get(w) for w in named.split()]
+    found = tuple(c for c in codes if c is not None)
+    return found if len(codes) > 1 and len(found) == len(codes) else ()
 
 
 def _relation_words(relatives: RelativesDef) -> Mapping[str, str]:
