@@ -52,6 +52,19 @@ __all__ = [  # person_label and step_label: also read here by handlers.org
     "undo_last_step",
 ]
 
+#: The short code of each step, as /buoc's refusals teach it (each beside the step's name).
+STEP_CODES: tuple[tuple[str, str], ...] = (
+    ("viettay", "ban_viet_tay"),
+    ("guitt", "tham_tra_gui"),
+    ("vett", "tham_tra_ve"),
+    ("chibo", "chi_bo"),
+    ("danguy", "dang_uy"),
+    ("quyetdinh", "quyet_dinh"),
+    ("ketnap", "ket_nap"),
+    ("chinhthuc", "chinh_thuc"),
+    ("khongketnap", NOT_ADMITTED),
+)
+
 # What a secretary may type for each step (folded, spaces removed).
 STEP_ALIASES: dict[str, str] = {
     "viettay": "ban_viet_tay",
@@ -229,6 +242,12 @@ def parse_day(text: str, today: date) -> date:
         raise StepRefused("bad_date", reason=exc.message) from None
 
 
+def _unknown_step() -> StepRefused:
+    """The steps' codes alone (viettay, guitt, vett…) told a newcomer nothing: each is
+    listed with the step's name as the card shows it."""
+    return StepRefused("unknown_step", steps=[(c, step_label(s)) for c, s in STEP_CODES])
+
+
 def parse_step_command(text: str, today: date) -> StepInput:
     """``/buoc 12 chibo 15/03/2026``, ``/buoc 12 gui tham tra cha 02/01/2026 nuoc ngoai``.
 
@@ -277,11 +296,11 @@ def parse_step_command(text: str, today: date) -> StepInput:
             break
     if not step:
         if folded_words:
-            raise StepRefused("unknown_step")
+            raise _unknown_step()
         return StepInput(int(number), "", day)
     person = parse_person(" ".join(person_words)) if step.startswith("tham_tra") else ""
     if person_words and not step.startswith("tham_tra"):
-        raise StepRefused("unknown_step")
+        raise _unknown_step()
     return StepInput(int(number), step, day, person, abroad)
 
 

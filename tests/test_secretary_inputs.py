@@ -136,6 +136,20 @@ async def test_steps_named_as_the_card_names_them(world: World, typed: str) -> N
     assert await phase(world, d11) == "decided"
 
 
+async def test_an_unknown_step_is_answered_with_the_steps_names(world: World) -> None:
+    """«/buoc 12 xác minh hôm nay» was answered with the steps' codes alone (viettay, guitt,
+    vett, chibo…): a newcomer could not tell which is which. Each code now stands beside
+    the step's name as the card shows it, and nothing is recorded."""
+    d11 = world.dossiers["D11"]
+    typed = f"{d11} xác minh hôm nay"
+    text = only_text(await run(world, "sec", "buoc", typed, when=LATE_OCTOBER))
+    assert text.startswith("Chưa rõ bước nào.")
+    assert "• vett — Nhận kết quả thẩm tra" in text
+    assert "• quyetdinh — Quyết định kết nạp (9-KNĐ)" in text
+    assert "• khongketnap — Không kết nạp" in text
+    assert await phase(world, d11) == "dang_uy"
+
+
 async def test_a_date_without_its_step_is_asked_about(world: World) -> None:
     d11 = world.dossiers["D11"]
     text = only_text(await run(world, "sec", "buoc", f"{d11} 20/10", when=LATE_OCTOBER))
