@@ -138,6 +138,9 @@ class StubFlow:
     """Answers like the real flow would in shape (a question with buttons), stores nothing of
     its own (the router still stores the inbox row and the outbox rows)."""
 
+    def __init__(self, routes: Any) -> None:
+        self.routes = routes  # a flow as the router's Flow protocol has it
+
     async def handle(self, tx: Any, event: Any) -> list[Any]:
         from handlers.events import Button, Reply
 
@@ -152,13 +155,14 @@ class StubFlow:
 async def stub_router(db_path: Path) -> tuple[Any, Any]:
     """The production router with every event owned by :class:`StubFlow`."""
     from handlers.router import Router
+    from handlers.routing import Routes
     from storage.db import Database
 
     class StubRouter(Router):
         async def owner(self, tx: Any, event: Any) -> Any:
             return flow
 
-    flow = StubFlow()
+    flow = StubFlow(Routes(flow="stub"))
     db = await Database.open(db_path)
     return StubRouter(db), db.close
 

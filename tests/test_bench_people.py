@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from bot.app import build_flows
+from handlers.events import Chat, Event, User
 from handlers.router import Router
 from storage.db import Database
 from tests.samples import load_sample
@@ -21,7 +22,7 @@ from tests.samples import load_sample
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 sys.path.insert(0, str(BENCH))
 
-from bench_chat import record_script  # noqa: E402
+from bench_chat import record_script, stub_router  # noqa: E402
 from bench_cpu import replay  # noqa: E402
 from people import person, personalise  # noqa: E402
 
@@ -178,3 +179,17 @@ async def test_the_per_step_bench_times_every_step_and_tells_its_kind(tmp_path: 
         assert all(s > 0 for s in seconds)
     finally:
         await db.close()
+
+
+async def test_the_stub_router_answers_as_the_router_has_its_flows(tmp_path: Path) -> None:
+    """`bench_chat.py --stub` measures the edges' floor (the router, inbox and outbox without
+    a flow's work); its flow must stay a flow as the router reads one, or every update
+    fails and the bench measures errors."""
+    router, close = await stub_router(tmp_path / "stub.sqlite3")
+    try:
+        user = User("telegram", "7")
+        event = Event(user=user, chat=Chat("telegram", "7"), kind="text", text="sửa mục 5")
+        (reply,) = await router.handle(event)
+        assert reply.text and router.stats.handled == 1
+    finally:
+        await close()
