@@ -4,19 +4,17 @@ group only numbers and where things went, the content privately."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from handlers.org import bootstrap
 from tests.fake_bot_api import Chat
 from tests.group_privacy import leaked
 from tests.review_harness import fill_from_sample
 from tests.samples import load_sample
-from tests.test_review_telegram import Scene, code_in, running_scene
+from tests.test_review_telegram import Scene, chi_bo_with_reviewer, code_in, running_scene
 from tests.tg_client import TelegramUser
 
 
@@ -37,17 +35,7 @@ class Submitted:
 async def submitted(tmp_path: Path) -> AsyncIterator[Submitted]:
     async with running_scene(tmp_path) as scene:
         sec, r1, r2, cand = scene.secretary, scene.r1, scene.r2, scene.candidate
-        async with scene.router.db.transaction() as tx:
-            boot = await bootstrap(tx, "Đảng bộ Khối Doanh nghiệp", bot_username="knd_test_bot")
-        assert boot.code is not None
-        await sec.start(boot.code)
-        await sec.command("donvi", "Đảng bộ Công ty A")
-        du_id = re.search(r"#(\d+)", sec.last_text()).group(1)  # type: ignore[union-attr]
-        await sec.command("donvi", f"#{du_id}", "Chi bộ Phòng Kỹ thuật")
-        cb_id = re.search(r"#(\d+)", sec.last_text()).group(1)  # type: ignore[union-attr]
-        for who in (r1, r2):
-            await sec.command("moi", "duyet", f"#{cb_id}")
-            await who.start(code_in(sec.last_text()))
+        cb_id = await chi_bo_with_reviewer(scene, r2)
         group = {
             name: scene.in_group(who, scene.cb_chat)
             for name, who in (("sec", sec), ("r1", r1), ("r2", r2))

@@ -355,10 +355,10 @@ def _revision(scene: Scene, dossier_id: int) -> int:
         ]
 
 
-async def chi_bo_with_reviewer(scene: Scene) -> str:
+async def chi_bo_with_reviewer(scene: Scene, *more: TelegramUser) -> str:
     """Bootstrapped by the secretary: a đảng ủy, a chi bộ under it (no group yet) and
-    ``scene.r1`` as its reviewer; returns the chi bộ's id."""
-    sec, r1 = scene.secretary, scene.r1
+    ``scene.r1`` (and ``more``) as its reviewers; returns the chi bộ's id."""
+    sec = scene.secretary
     async with scene.router.db.transaction() as tx:
         boot = await bootstrap(tx, "Đảng bộ Khối", bot_username="knd_test_bot")
     assert boot.code is not None
@@ -367,8 +367,9 @@ async def chi_bo_with_reviewer(scene: Scene) -> str:
     du_id = re.search(r"#(\d+)", sec.last_text()).group(1)  # type: ignore[union-attr]
     await sec.command("donvi", f"#{du_id}", "Chi bộ Phòng Kỹ thuật")
     cb_id = re.search(r"#(\d+)", sec.last_text()).group(1)  # type: ignore[union-attr]
-    await sec.command("moi", "duyet", f"#{cb_id}")
-    await r1.start(code_in(sec.last_text()))
+    for reviewer in (scene.r1, *more):
+        await sec.command("moi", "duyet", f"#{cb_id}")
+        await reviewer.start(code_in(sec.last_text()))
     return cb_id
 
 
