@@ -37,6 +37,7 @@ __all__ = [
     "says_row",
     "spoken_command",
     "unframe",
+    "without_polite_words",
 ]
 
 _DATA = Path(__file__).parent / "data" / "framing.toml"
@@ -558,11 +559,7 @@ def spoken_command(text: str) -> tuple[str, str] | None:
     words = (tone_key(text) if toned else match_key(text)).split()
     if not words or len(words) > _SPOKEN_WORDS:
         return None
-    heads, tails = polite_words()
-    while words and fold(words[0]) in heads:
-        words.pop(0)
-    while words and fold(words[-1]) in tails:
-        words.pop()
+    words = without_polite_words(words)
     for phrase in asking.requests:
         if tuple(words[: len(phrase)]) == phrase and len(words) > len(phrase):
             words = words[len(phrase) :]
@@ -597,6 +594,19 @@ def _item_named(
             name = typed[at + 1 : at + 1 + len(words) - n] if at is not None else []
             return found[0], " ".join(name).strip(_EDGE) or " ".join(words[n:])
     return None
+
+
+def without_polite_words(words: list[str]) -> list[str]:
+    """``words`` (a reply's, folded or not) without the polite words before and after them
+    ("dạ", "ạ", "nhé"): what a reply read whole says — a command asked for in words, here
+    and in handlers/routing.py's ``spelled``."""
+    heads, tails = polite_words()
+    start, end = 0, len(words)
+    while start < end and fold(words[start]) in heads:
+        start += 1
+    while end > start and fold(words[end - 1]) in tails:
+        end -= 1
+    return words[start:end]
 
 
 def polite_only(text: str) -> bool:

@@ -42,13 +42,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-from forms.framing import spoken_command
-from forms.vn import fold
+from forms.framing import spoken_command, without_polite_words
+from forms.vn import fold, match_key
 from handlers.events import MAX_ACTION_BYTES, Chat, Event, EventKind
 
 P = TypeVar("P")
@@ -57,8 +56,6 @@ ChatScope = Literal["private", "group", "any"]
 
 #: Command names people type for a declared one (an English habit).
 COMMAND_ALIASES: Mapping[str, str] = {"help": "trogiup"}
-#: What may end a command's name typed in words ("Tình hình?", "chỉ tiêu ạ").
-_SPELLED_END = re.compile(r"(?:\s+(?:a|nhe|nha|voi))*[\s?.!]*$")
 ReplyClaim = Callable[[Any, Event], Awaitable[bool]]  # (tx, event) -> the flow owns it
 
 
@@ -276,7 +273,7 @@ class RoutingTable:
         not read: they could be a new unit's name or an invite's role typed by chance."""
         if event.kind != "text" or event.chat.kind != "private":
             return None
-        words = _SPELLED_END.sub("", fold(event.text)).split()
+        words = without_polite_words(match_key(event.text).split())
         if not 1 <= len(words) <= 2:
             return None
         name = "".join(words)
