@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from forms.memo import remembered
-from forms.vn import fold, has_diacritics, match_key, tone_key
+from forms.vn import fold, has_diacritics, match_key, one_spelling, tone_key
 
 __all__ = [
     "columns",
@@ -303,11 +303,13 @@ def _tokens(text: str) -> list[_Token]:
 class _Reader:
     """A cursor over the tokens that matches phrases (see the module docstring)."""
 
-    def __init__(self, tokens: list[_Token], plain_text: bool) -> None:
+    def __init__(self, tokens: list[_Token], plain_text: bool, uncased: bool = False) -> None:
         self.tokens = tokens
         # typed without any diacritics, no word counts as typed exactly ("tai nha" is "tại
         # nhà", its "nha" no polite "nha")
         self.plain_text = plain_text
+        # typed without any capital letter: a name's small first letter says nothing
+        self.uncased = uncased
         self.loose: set[int] = set()  # tokens matched only without their diacritics
 
     def at(self, i: int, phrase: Phrase) -> int | None:
@@ -383,6 +385,9 @@ def _frame_end(r: _Reader, i: int, q: _Question) -> int | None:
             return j
         if not q.titled:
             return None  # "em Trần Minh Khoa" reads on: "em" before a name is a title too
+        if r.first(i, f.speakers) == j:  # "Em Khoa", "Tôi Trần Minh Khoa": no name begins
+            r.loose.difference_update(range(i, j))  # with a speaker's word, typed any way
+            return j
     j = r.first(i, f.relatives)
     if j is not None and (joined := r.first(j, joiners)) is not None:
         return joined  # "ông mất năm 1990", "bà là nông dân"
@@ -529,10 +534,20 @@ def _spoken() -> _Spoken:
 
         return _Asking(table, listed("words"), listed("ends"))
 
-    plain = asking(match_key)
+    plain = asking(_plain_key)
     heads, _ = polite_words()
     openers = frozenset([p[0] for p in (*plain.table, *plain.requests)] + list(heads))
-    return _Spoken(asking(tone_key), plain, openers)
+    return _Spoken(asking(_toned_key), plain, openers)
+
+
+def _plain_key(text: str) -> str:
+    """A command's words typed without diacritics, "li lich" as "lý lịch" (vn.one_spelling)."""
+    return one_spelling(match_key(text))
+
+
+def _toned_key(text: str) -> str:
+    """A command's words typed with diacritics, "lí lịch" as "lý lịch"."""
+    return one_spelling(tone_key(text))
 
 
 #: the most words, and characters, a spoken command has with its request and polite words
@@ -556,7 +571,7 @@ def spoken_command(text: str) -> tuple[str, str] | None:
         return None
     toned = has_diacritics(text)
     asking = spoken.toned if toned else spoken.plain
-    words = (tone_key(text) if toned else match_key(text)).split()
+    words = (_toned_key(text) if toned else _plain_key(text)).split()
     if not words or len(words) > _SPOKEN_WORDS:
         return None
     words = without_polite_words(words)
@@ -637,9 +652,16 @@ def _value_at(r: _Reader, i: int, column: _Column) -> int | None:
         word = r.tokens[i].toned
         return i + 1 if len(word) == 4 and word.isdigit() else None
     j = column.value_end(r, i)
-    if j is None or (column.capitalised and r.tokens[i].lower):
+    if j is None or (column.capitalised and r.tokens[i].lower and not _spelled_whole(r, i, j)):
         return None
     return j
+
+
+def _spelled_whole(r: _Reader, i: int, j: int) -> bool:
+    """Whether a capitalised column's value typed in small letters at ``i``–``j`` is one all
+    the same: the whole line is in small letters and the value is two words or more ("di han
+    quoc lam viec") or typed with its diacritics ("sang lào"); "sang lao dong" has no «Lào»."""
+    return r.uncased and (j - i > 1 or not r.tokens[i].plain)
 
 
 def _named_end(column: _Column, r: _Reader) -> int:
@@ -676,13 +698,18 @@ def _bare_at(r: _Reader, i: int, cols: dict[str, _Column]) -> Cued | None:
     for name, column in cols.items():
         if column.values and _value_at(r, i, column) == len(r.tokens):
             return name, i, len(r.tokens)
+    head = next(
+        ((name, end) for name, column in cols.items()
+         if column.heads and (end := r.first(i, column.heads)) is not None),
+        None,
+    )  # fmt: skip
     for name, column in cols.items():
-        if column.names and column.named_at(r, i) is not None:
+        named = column.named_at(r, i) if column.names else None
+        if named is not None and (head is None or head[1] <= named):
             return name, i, _named_end(column, r)
-    for name, column in cols.items():
-        if column.heads and r.first(i, column.heads) is not None:
-            return name, i, -1
-    return None
+    # a head longer than a name it begins with: «trung cấp lý luận chính trị» is a course,
+    # «Trung cấp Y tế» a school
+    return None if head is None else (head[0], i, -1)
 
 
 def _after_yes(r: _Reader, i: int, cols: dict[str, _Column]) -> Cued | None:
@@ -837,9 +864,16 @@ def says_row(text: str, table: str) -> bool:
         for i in range(len(words) - n + 1)
     ):
         return True
-    if not line.says_columns:
+    return names_says_column(text, table)
+
+
+def names_says_column(text: str, table: str) -> bool:
+    """Whether ``text`` names a column of ``table`` whose value says a row is meant
+    (``says_columns`` of ``[lines.TABLE]``: a trip's country, "đi Hàn Quốc làm việc")."""
+    line = _frames().lines.get(table)
+    if line is None or not line.says_columns:
         return False
-    found = columns(text, table, (line.rest, *line.says_columns))  # "đi Hàn Quốc làm việc"
+    found = columns(text, table, (line.rest, *line.says_columns))
     return found is not None and any(name in found for name in line.says_columns)
 
 
@@ -869,7 +903,7 @@ def columns(
         return None
     if reading is None or not reading.named_in(text):
         return {line.rest: text.strip()} if alone and line.rest in asked else None
-    plain = not has_diacritics(text)
+    plain, uncased = not has_diacritics(text), text.islower()
     found: dict[str, str] = {}
     left: list[str] = []
     going_on: str | None = None  # the column the last part ended in
@@ -881,7 +915,7 @@ def columns(
             tokens = tokens[label:] if label is not None else tokens
         if not tokens:
             continue
-        r = _Reader(tokens, plain)
+        r = _Reader(tokens, plain, uncased)
         if going_on is not None and r.first(0, reading.cols[going_on].continues) is not None:
             found[going_on] += ", " + text[tokens[0].start : tokens[-1].end]  # "…, xã An Lạc"
             continue

@@ -29,6 +29,7 @@ __all__ = [
     "nfc",
     "normalise_apostrophes",
     "normalise_tone_marks",
+    "one_spelling",
     "title_vi",
     "tone_key",
     "upper_vi",
@@ -187,6 +188,20 @@ def _fold(s: str) -> str:
     return unicodedata.normalize("NFC", text).casefold()
 
 
+#: A syllable's last "y" after these consonants is its "i" spelled the other standard way
+#: ("ký"/"kí", "lý"/"lí", "Mỹ"/"Mĩ", "sỹ"/"sĩ", "tỷ"/"tỉ", "hy"/"hi", "quý"/"quí"): both
+#: spellings read as one word where :func:`one_spelling` is asked, never rewritten in an
+#: answer. Not after v, th or n: "Vy" and "Vi", "Thy" and "Thi" are different names.
+_FINAL_Y = re.compile(r"\b(h|k|l|m|s|t|qu)y\b")
+_FINAL_Y_TONED = re.compile(r"\b(h|k|l|m|s|t|qu)([yýỳỷỹỵ])\b")
+_Y_AS_I = str.maketrans("yýỳỷỹỵ", "iíìỉĩị")
+_TONED_YS = frozenset("yýỳỷỹỵ")
+
+
+def _y_as_i(m: re.Match[str]) -> str:
+    return m.group(1) + m.group(2).translate(_Y_AS_I)
+
+
 _WORDS = re.compile(r"[^\W_]+")
 #: ASCII's non-alphanumeric characters (``_`` too) as spaces: a folded text is almost always
 #: ASCII, where this table does what ``_WORDS`` does, several times faster on a long answer.
@@ -199,6 +214,19 @@ def match_key(s: str) -> str:
     if folded.isascii():
         return " ".join(folded.translate(_ASCII_GAPS).split())
     return " ".join(_WORDS.findall(folded))
+
+
+def one_spelling(key: str) -> str:
+    """A :func:`match_key` or :func:`tone_key` with a syllable's last "i"/"y" spelled one way
+    ("dang ky" → "dang ki", "đăng ký" → "đăng kí"): for reading a name of the form's (an
+    item, a command, a place to copy) whichever way a person spells it. Not in :func:`fold`
+    itself: the folded words written in the code and the data ("ky su", "nhiem ky") keep
+    their spelling."""
+    if "y" in key:
+        key = _FINAL_Y.sub(r"\1i", key)
+    if not _TONED_YS.isdisjoint(key):
+        key = _FINAL_Y_TONED.sub(_y_as_i, key)
+    return key
 
 
 def compact_key(s: str) -> str:

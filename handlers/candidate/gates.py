@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from forms.framing import says_row
+from forms.framing import names_says_column, says_row
 from forms.model import Kind
 from forms.texts import message, render_filled
 from handlers.candidate.actions import NO, YES
@@ -83,7 +83,8 @@ class Gate(Screen):
         if (
             # "có, ngày 26/3/2017 tại Chi đoàn 10A3", "có, đi Nhật Bản thực tập": the row said
             # yes first — its words without the yes (read as a yes whole, they were dropped)
-            reading.yes_no is not False and await self.typed_row(turn, _after_yes(text))
+            reading.yes_no is not False
+            and await self.typed_row(turn, _after_yes(turn, self.item, text))
         ) or (reading.yes_no is None and await self.typed_row(turn, text)):
             return
         if reading.yes_no is None or not reading.is_answer:
@@ -179,7 +180,21 @@ class ConfirmClear(Confirm):
         turn.nav.back(quiet=True)
 
 
-def _after_yes(text: str) -> str:
-    """What follows a yes and a comma ("rồi ạ, 26/3/2017 …"), or "" when none leads."""
+def _after_yes(turn: Turn, number: int, text: str) -> str:
+    """What follows a yes and a comma ("rồi ạ, 26/3/2017 …"), or "" when none leads; without
+    the comma ("co di han quoc lam viec"), only what begins item ``number``'s row or answer
+    (its date, a column that says a row): "có đi nước ngoài ạ" is a yes in the question's
+    words."""
     head, comma, rest = text.partition(",")
-    return rest.strip() if comma and read(head, Kind.YES_NO).yes_no is True else ""
+    if comma:
+        return rest.strip() if read(head, Kind.YES_NO).yes_no is True else ""
+    head, _, rest = text.strip().partition(" ")
+    if not rest or read(head, Kind.YES_NO).yes_no is not True:
+        return ""
+    item = turn.structure.item(number)
+    table = item.table
+    if table is None:
+        return rest if begins_item(item, rest) else ""
+    if begins_row(table.columns[0].kind, rest) or names_says_column(rest, table.id):
+        return rest
+    return ""

@@ -19,7 +19,7 @@ from forms.addresses import current_names
 from forms.dossier import Row
 from forms.framing import unframe
 from forms.model import FieldDef, ItemDef, Kind, RelativesDef
-from forms.vn import match_key
+from forms.vn import match_key, one_spelling
 from handlers.candidate.core import Screen, Turn
 from handlers.candidate.structure import RELATION_WORDS, Structure
 from handlers.candidate.texts import short, t
@@ -102,7 +102,7 @@ def read_shortcut(
     and at a relative's a relation of ``relatives`` names another relative ("như bố")."""
     if fdef.kind not in _COPYABLE:
         return None
-    key = match_key(unframe(text, Kind.TEXT))  # "dạ, như trên ạ"
+    key = one_spelling(match_key(unframe(text, Kind.TEXT)))  # "dạ, như trên ạ"; "đăng kí"
     if key in _ABOVE:
         return Shortcut()
     found = _ITEM.match(key)
@@ -116,7 +116,7 @@ def read_shortcut(
     if named is None:
         return None
     for f in row:
-        if f.id != fdef.id and is_address(f) and match_key(f.label) == named:
+        if f.id != fdef.id and is_address(f) and one_spelling(match_key(f.label)) == named:
             return Shortcut(field=f.id)
     relation = _relations_named(relatives, named) if relatives is not None else ()
     if relation:
@@ -210,7 +210,7 @@ def _relation_words(relatives: RelativesDef) -> Mapping[str, str]:
     (worked out once per form: ≈ 20 labels folded were ≈ 30 µs)."""
     found = _RELATIONS.get(id(relatives))
     if found is None or found[0] is not relatives:
-        labels = {match_key(r.label): r.code for r in relatives.relations}
+        labels = {one_spelling(match_key(r.label)): r.code for r in relatives.relations}
         found = _RELATIONS[id(relatives)] = (relatives, {**labels, **RELATION_WORDS})
     return found[1]
 

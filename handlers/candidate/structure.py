@@ -18,7 +18,7 @@ from typing import Any
 from forms.dossier import Dossier, Row
 from forms.memo import SnapshotMemo
 from forms.model import FieldDef, FormDef, ItemDef, Relation, SectionDef
-from forms.vn import has_diacritics, match_key, tone_key
+from forms.vn import has_diacritics, match_key, one_spelling, tone_key
 
 YES, NO = "có", "không"
 #: Gate answers remembered by :meth:`Structure.relations_of` (the chat's are "có",
@@ -173,9 +173,9 @@ class Structure:
         ở"), a question's ("ngày sinh", "họ tên"), a relation's ("bố") — holding every word
         typed; typed with diacritics, they tell names apart that differ only there ("Đoàn",
         "cam đoan")."""
-        key = match_key(text)
+        key = _key(text)
         if len(key) >= 3:
-            found = [it for it in self.items if match_key(it.label).startswith(key)]
+            found = [it for it in self.items if _key(it.label).startswith(key)]
             if len(found) == 1:
                 return found[0]
         shortest = self._shortest_holding(frozenset(key.split()) - _NAME_FILLER, folded=True)
@@ -188,7 +188,7 @@ class Structure:
         """The item whose whole name ``text`` begins with ("ngày sinh ghi sai", "bố: ghi rõ
         năm mất"): a reviewer's comment naming its item in words. Only a whole name, the
         longest, of one item: "ghi rõ …" is no item (it is part of «ghi rõ họ tên»)."""
-        folded, toned = tuple(match_key(text).split()), tuple(tone_key(text).split())
+        folded, toned = tuple(_key(text).split()), tuple(tone_key(text).split())
         for n in range(min(len(folded), _LONGEST_NAME), 0, -1):
             found = self._named(folded[:n], folded=True)
             if len(found) > 1 and has_diacritics(text):
@@ -223,7 +223,7 @@ class Structure:
                 labels += [r.label for r in item.relatives.relations]
                 labels += list(RELATION_WORDS)
             found = self._item_names[item.number] = (
-                tuple(tuple(match_key(label).split()) for label in labels),
+                tuple(tuple(_key(label).split()) for label in labels),
                 tuple(tuple(tone_key(label).split()) for label in labels),
             )
         return found
@@ -435,3 +435,8 @@ def structure_for(form: FormDef) -> Structure:
     if found is None or found.form is not form:
         found = _STRUCTURES[id(form)] = Structure(form)
     return found
+
+
+def _key(text: str) -> str:
+    """An item's name, or a text naming one, as matched: "kỉ luật" names «Kỷ luật»."""
+    return one_spelling(match_key(text))

@@ -16,6 +16,7 @@ from forms.framing import says_row
 from forms.model import FieldDef, Kind, TableDef
 from forms.texts import render
 from handlers.candidate.actions import ADD, DONE
+from handlers.candidate.answers import AnswerError, parse_answer
 from handlers.candidate.core import Screen, Shown, Turn, on
 from handlers.candidate.flags import item_flags, show_flags
 from handlers.candidate.intent import read
@@ -38,6 +39,15 @@ from storage.core import Change
 _DATES = (Kind.PERIOD, Kind.MONTH)
 #: a date's digits in a text ("13/2019", "9-2020", "2019"), not a class's ("cấp 3", "10A1")
 _DATE_LIKE = re.compile(r"\d\s*[/.\-]\s*\d|(?<!\d)\d{4}(?!\d)")
+#: a year said among a row's words ("tập huấn nghiệp vụ năm 2023"): the year of the row, not
+#: its date mistyped — the words are kept, the year taken off them and named when the date
+#: is asked again
+_LONE_YEAR = re.compile(
+    r"[\s,;:(-]*(?:\b(?:vào|vao|trong)\s+)?(?:\b(?:năm|nam)\s+)?(?<![\d/.\-])((?:19|20)\d\d)"
+    r"(?![\d/.\-])\)?",
+    re.IGNORECASE,
+)
+_SLASHED = re.compile(r"\d\s*[/.\-]\s*\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +151,12 @@ class ColumnQuestion(RowQuestion):
         a date's digits ("13/2019") is that date mistyped, and a non-answer ("không nhớ") or
         a question is no row's words: both are read as the date's answer, as before."""
         fdef = self.field_def(turn)
-        if self.suggestion or fdef is None or fdef.kind not in _DATES or _DATE_LIKE.search(text):
+        if self.suggestion or fdef is None or fdef.kind not in _DATES:
+            return False
+        if split_line(fdef.kind, text) is not None or _reads_as(turn, fdef, text):
+            return False  # "Bằng khen … năm 2020": the date's own reading says what is missing
+        year, text = _year_among_words(text)
+        if not text:
             return False
         item, row = self.item_def(turn), self.stored_row(turn) or {}
         words = next(
@@ -149,7 +164,13 @@ class ColumnQuestion(RowQuestion):
         )
         if words is None or answered(words, row) or not read(text, words).is_answer:
             return False
-        return await self.read_line(turn, text, asking=self)
+        pending = len(turn.pending)
+        if year:  # said before the question asked again, with the words stored
+            turn.note(t("line.year_heard", year=year, period=fdef.kind is Kind.PERIOD))
+        if await self.read_line(turn, text, asking=self):
+            return True
+        del turn.pending[pending:]
+        return False
 
     async def _next_row_typed(self, turn: Turn, text: str) -> bool:
         """The next row's line typed at this row's last question, an optional one ("9/2016 -
@@ -295,3 +316,28 @@ class RowsMenu(LoopMenu):
             return
         first = turn.structure.row_fields(item, rows[index])[0]
         turn.nav.goto(ColumnQuestion(item=self.item, row=index, field_id=first.id, revisit=True))
+
+
+def _year_among_words(text: str) -> tuple[str, str]:
+    """A row's words typed at its date's question, and the one year said among them
+    ("tập huấn nghiệp vụ năm 2023" → "2023", "tập huấn nghiệp vụ"); ("", "") when the text
+    holds a date's digits ("13/2019", two years): that date mistyped, read as the date."""
+    if not _DATE_LIKE.search(text):
+        return "", text
+    years = list(_LONE_YEAR.finditer(text))
+    if len(years) != 1 or _SLASHED.search(text):
+        return "", ""
+    found = years[0]
+    words = (text[: found.start()] + " " + text[found.end() :]).strip(" ,;:-–—")
+    return (found[1], " ".join(words.split())) if any(c.isalpha() for c in words) else ("", "")
+
+
+def _reads_as(turn: Turn, fdef: FieldDef, text: str) -> bool:
+    """Whether ``text`` is an answer to ``fdef`` as typed ("từ tháng chín 2007 đến bây giờ")."""
+    if not _DATE_LIKE.search(text):
+        return False
+    try:
+        parse_answer(fdef, text, form=turn.wiring.form, today=turn.today)
+    except AnswerError:
+        return False
+    return True
