@@ -80,6 +80,13 @@ class FieldDef(BaseModel):
     # The answer is a statement about conduct (political standard, compliance with the law,
     # item (16)): a bare "có"/"không" is not an answer (forms.parsers.parse_statement).
     statement: bool = False
+    # Dates only: written about now (the signing date): a day and month typed without the
+    # year are the nearest such date, and a date more than this many days from today is
+    # offered today's instead (kept if the candidate says so).
+    near_today: int = 0
+    # Periods only: the shortest stay the item records (18: "từ 3 tháng trở lên"): one month
+    # typed alone is the stay's start, its end asked — never stored as a one-month stay.
+    min_months: int = 0
     # Dates and months only: "hôm nay" / "tháng này" may be the answer (the signing date);
     # false where today never is (a birth date): forms.classify reads it as no answer.
     may_be_today: bool = True

@@ -46,6 +46,7 @@ from forms.vn import (
     has_diacritics,
     match_key,
     normalise_apostrophes,
+    one_spelling,
     strip_edges,
     title_vi,
     tone_key,
@@ -204,8 +205,10 @@ def _check_year(year: int, key: str, *, lo: int = MIN_YEAR, hi: int = MAX_YEAR) 
         raise ParseError(key, min=lo, max=hi)
 
 
-def parse_date(s: str) -> dt.date:
-    """Read "15/8/1997", "15-08-1997", "15.8.1997", "15 8 1997", "ngày 15 tháng 8 năm 1997"."""
+def parse_date(s: str, *, near: dt.date | None = None) -> dt.date:
+    """Read "15/8/1997", "15-08-1997", "15.8.1997", "15 8 1997", "ngày 15 tháng 8 năm 1997";
+    with ``near`` (a date written about now: the signing date), a day and month without
+    the year too ("7/12"), as the one of them nearest to ``near``."""
     text = _cleaned(s, _SHORT_LIMIT, empty_key="date.empty")
     groups = _number_groups(_DATE_WORDS.sub(" ", _months_in_digits(fold(text))))
     if not groups:
@@ -213,6 +216,8 @@ def parse_date(s: str) -> dt.date:
     if len(groups) == 1 and len(groups[0]) == 8:
         g = groups[0]
         groups = [g[:2], g[2:4], g[4:]]
+    if len(groups) == 2 and near is not None and (found := _day_month_near(groups, near)):
+        return found
     if len(groups) == 2:
         raise ParseError("date.month_only")
     if len(groups) != 3:
@@ -236,6 +241,18 @@ def parse_date(s: str) -> dt.date:
     if not 1 <= day <= days:
         raise ParseError("date.no_such_day", day=day, month=month, year=year, days=days)
     return dt.date(year, month, day)
+
+
+def _day_month_near(groups: list[str], near: dt.date) -> dt.date | None:
+    """The day and month ``groups`` ("7", "12") in the year that puts them nearest ``near``."""
+    if any(len(g) > 2 for g in groups):
+        return None
+    day, month = int(groups[0]), int(groups[1])
+    found = []
+    for year in (near.year - 1, near.year, near.year + 1):
+        if 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]:
+            found.append(dt.date(year, month, day))
+    return min(found, key=lambda d: abs((d - near).days), default=None)
 
 
 _DATE_AFTER_PLACE = re.compile(r"^(?P<place>.*\S)\s*(?:,\s*|\s+)(?P<date>(?:ngày|ngay)\s+\d.*)$")
@@ -1096,8 +1113,8 @@ def education_grade(s: str) -> tuple[int, int] | None:
 
 # --- political theory ----------------------------------------------------------------------
 
-_LLCT_FILLER = re.compile(
-    r"\b(?:trinh do|bang|van bang|chung chi|ly luan chinh tri|ly luan|llct|chinh tri|"
+_LLCT_FILLER = re.compile(  # words as vn.one_spelling spells them
+    r"\b(?:trinh do|bang|van bang|chung chi|li luan chinh tri|li luan|llct|chinh tri|"
     r"hinh thuc|he|da hoc|tot nghiep|hoc)\b"
 )
 _LLCT_LEVELS = {
@@ -1127,7 +1144,7 @@ def parse_political_theory(s: str) -> str:
     level and is rejected with an explanation (rule F11).
     """
     text = _cleaned(s, _SHORT_LIMIT, empty_key="political_theory.invalid")
-    key = match_key(text)
+    key = one_spelling(match_key(text))  # "lý luận", "lí luận": both read as "li luan"
     if re.search(r"\bnhan thuc\b|\bntvd\b|\bcam tinh\b", key):
         raise ParseError("political_theory.ntvd")
     key = " ".join(_LLCT_FILLER.sub(" ", key).split())

@@ -189,11 +189,12 @@ def _fold(s: str) -> str:
 
 
 #: A syllable's last "y" after these consonants is its "i" spelled the other standard way
-#: ("ký"/"kí", "lý"/"lí", "Mỹ"/"Mĩ", "sỹ"/"sĩ", "tỷ"/"tỉ", "hy"/"hi", "quý"/"quí"): both
+#: ("ký"/"kí", "lý"/"lí", "Mỹ"/"Mĩ", "sỹ"/"sĩ", "tỷ"/"tỉ", "hy"/"hi"): both
 #: spellings read as one word where :func:`one_spelling` is asked, never rewritten in an
-#: answer. Not after v, th or n: "Vy" and "Vi", "Thy" and "Thi" are different names.
-_FINAL_Y = re.compile(r"\b(h|k|l|m|s|t|qu)y\b")
-_FINAL_Y_TONED = re.compile(r"\b(h|k|l|m|s|t|qu)([yýỳỷỹỵ])\b")
+#: answer. Not after qu ("chính quy" is the data's spelling), v, th or n: "Vy" and "Vi",
+#: "Thy" and "Thi" are different names.
+_FINAL_Y = re.compile(r"\b(h|k|l|m|s|t)y\b")
+_FINAL_Y_TONED = re.compile(r"\b(h|k|l|m|s|t)([yýỳỷỹỵ])\b")
 _Y_AS_I = str.maketrans("yýỳỷỹỵ", "iíìỉĩị")
 _TONED_YS = frozenset("yýỳỷỹỵ")
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import pytest
 
 from forms.framing import columns
+from forms.parsers import parse_political_theory
 from handlers.router import Router
 from tests.chat_client import ChatClient
+from tests.samples import load_sample
 from tests.test_conversation import consented, dossier
-from tests.test_honest_conversation import router
+from tests.test_honest_conversation import at, router
 
 __all__ = ["router"]
 
@@ -154,3 +156,81 @@ async def test_a_speakers_word_before_the_name(
         assert "ghi đủ họ, tên đệm (nếu có) và tên" in said
     else:
         assert said.startswith(f"Đã ghi: {stored}")
+
+
+@pytest.mark.parametrize("typed", ["ở nhà bố mẹ", "o nha bo me", "sống cùng bố mẹ"])
+async def test_a_home_named_by_whose_it_is(router: Router, typed: str) -> None:
+    """ "ở nhà bố mẹ" at a sibling's «Nơi ở hiện nay» was refused as the answer to «Nghề
+    nghiệp» ("ở nhà" alone is a job's word: one who stays home): the parents' home is offered,
+    as "sống cùng bố mẹ" was."""
+    client = await at(router, load_sample("a"))
+    await client.send("/sua 21")
+    while "✏️ Sửa" not in client.buttons():
+        await client.click("Giữ nguyên")
+    await client.click("Sửa")
+    await client.click("7.")  # the sibling
+    for _ in range(8):
+        if "Nơi ở hiện nay?" in client.texts():
+            break
+        await client.click("Giữ nguyên")
+    said = client.texts(await client.send(typed))
+    assert "Nghề nghiệp" not in said  # no job's answer one question early
+    assert "Nơi ở hiện nay: chép từ Cha đẻ – Nơi ở hiện nay" in said  # their home: theirs
+    await client.click("Ghi như vậy")
+    father, sibling = (await dossier(router, client)).relatives[4:7:2]
+    assert sibling["cu_tru"] == father["cu_tru"]
+
+
+async def test_one_month_typed_for_a_stay_abroad_asks_its_end(router: Router) -> None:
+    """(18) records only stays of 3 months or more: "3/2019" alone was stored as a one-month
+    stay (03/2019 - 03/2019); it is the start, and the end is asked."""
+    client = await named(router)
+    await client.send("/sua 18")
+    await client.send("có")
+    await client.click("Thêm")
+    said = client.texts(await client.send("3/2019"))
+    assert "03/2019 - 03/2019" not in said
+    assert "từ 3 tháng trở lên" in said and "Từ 03/2019 đến tháng/năm nào?" in said
+    said = client.texts(await client.send("9/2019"))
+    assert "Đã ghi: 03/2019 - 09/2019" in said
+    (trip,) = (await dossier(router, client)).rows("nuoc_ngoai")
+    assert (trip["tu"], trip["den"]) == ("03/2019", "09/2019")
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "offered"),
+    [
+        ("15/3", "15/03/2026", False),  # the day and month: this year's (today 17/03/2026)
+        ("ngày 2 tháng 3", "02/03/2026", False),
+        ("1/1/2020", "01/01/2020", True),  # years ago: today's date offered
+        ("17/03/2026", "17/03/2026", False),
+    ],
+)
+async def test_the_signing_date_is_read_near_today(
+    router: Router, typed: str, stored: str, offered: bool
+) -> None:
+    client = await named(router)
+    await client.send("/sua 23")
+    await client.click("Tôi xin cam đoan")
+    await client.send("Hà Nội")
+    said = client.texts(await client.send(typed))
+    assert f"Đã ghi: {stored}" in said
+    assert ("Dùng ngày hôm nay?" in said) is offered
+    if offered:
+        await client.click("Dùng cách ghi đề xuất")
+    signed = (await dossier(router, client)).answers["ngay_ky"]
+    assert signed == ("17/03/2026" if offered else stored)
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ("trung cấp lí luận chính trị", "trung cấp"),
+        ("trung cap li luan chinh tri", "trung cấp"),
+        ("sơ cấp lí luận, hệ chính quy", "sơ cấp, tập trung"),
+        ("cao cap LLCT he chinh quy", "cao cấp, tập trung"),
+    ],
+)
+def test_the_political_theory_level_spelled_with_i(typed: str, read: str) -> None:
+    """(11)'s «Lý luận chính trị» read «lí luận» as no level at all."""
+    assert parse_political_theory(typed) == read

@@ -130,7 +130,7 @@ def _parse(
     if kind is Kind.OTHER_NAMES:
         return one(p.parse_other_names(text))
     if kind is Kind.DATE:
-        return one(p.format_date(today if match_key(text) in _TODAY else p.parse_date(text)))
+        return _date(f, text, today)
     if kind is Kind.MONTH:
         if match_key(text) in _THIS_MONTH:
             return one(p.format_month(p.Month(today.year, today.month)))
@@ -238,6 +238,18 @@ _NONE = frozenset(
     {"khong", "ko", "kg", "hok", "hong", "khong co", "ko co", "k co", "kg co", "chua co",
      "chua", "khong a", "khong co a", "ko co a", "chua co a", "chua a", "hong co"}
 )  # fmt: skip
+
+
+def _date(f: FieldDef, text: str, today: dt.date) -> Parsed:
+    """A date; one written about now (``FieldDef.near_today``: the signing date) read without
+    its year too ("7/12"), and today's offered when it is far from today ("1/1/2020")."""
+    if match_key(text) in _TODAY:
+        return Parsed({f.id: p.format_date(today)})
+    date = p.parse_date(text, near=today if f.near_today else None)
+    values = {f.id: p.format_date(date)}
+    if f.near_today and abs((date - today).days) > f.near_today:
+        return Parsed(values, suggestion=p.format_date(today), reason="far_date")
+    return Parsed(values)
 
 
 def _period(text: str, start: str | None) -> Parsed:

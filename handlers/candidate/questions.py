@@ -321,7 +321,20 @@ class Question(Screen):
             return
         if fdef.unknown_allowed and parsed.text == parsers.UNKNOWN:
             turn.note(t("not_answer.unknown_stored", n=self.item))
+        if screen.too_short(turn, fdef, parsed):
+            return
         await screen.store(turn, fdef, parsed)
+
+    def too_short(self, turn: Turn, fdef: FieldDef, parsed: Parsed) -> bool:
+        """One month typed alone ("3/2019") where the item records only stays of
+        ``fdef.min_months`` or more (18): not a one-month stay — the month is the start, the
+        end asked, said why."""
+        tu, den = parsed.values.get("tu"), parsed.values.get("den")
+        if fdef.min_months < 2 or self.start or not tu or tu != den:
+            return False
+        turn.note(t("period.short_stay", months=fdef.min_months, start=tu))
+        turn.nav.goto(self.settled(start=tu), push=False)
+        return True
 
     async def answer_with_next(self, turn: Turn, fdef: FieldDef, text: str) -> bool:
         """Whether ``text``, no answer to this question, holds it and the next question's

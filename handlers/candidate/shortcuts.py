@@ -38,9 +38,10 @@ _ITEM = re.compile(
     r"^(?:y )?(?:giong|nhu|giong nhu|nhu o|giong o|cung) (?:muc|cau) (\d{1,2})(?: a)?$"
 )
 #: "the same as" before a place named in words: "như nơi đăng ký khai sinh", "cùng nơi sinh",
-#: "giống quê quán", "trùng với nơi thường trú", "cùng địa chỉ với bố" (folded, longest first)
+#: "giống quê quán", "trùng với nơi thường trú", "cùng địa chỉ với bố", "ở nhà bố mẹ" (a
+#: relative's home: theirs) (folded, longest first)
 _SAME = ("y nhu", "giong nhu", "giong voi", "trung voi", "nhu o", "giong o", "cung voi",
-         "nhu", "giong", "cung", "trung", "voi")  # fmt: skip
+         "nhu", "giong", "cung", "trung", "voi", "nha")  # fmt: skip
 #: What may stand before "the same" ("ở cùng bố", "sống cùng với mẹ") and between it and
 #: the name ("cùng địa chỉ với bố", "như nơi ở của mẹ"): no name begins with them.
 _POLITE = ("a", "nhe", "nha", "ak", "ah")
