@@ -46,6 +46,22 @@ _TOKEN = re.compile(r"\S+")
 _EDGE = ".,;:!?…\"'«»()-–—"
 
 Phrase = tuple[str, ...]
+
+
+# The words of a frame, a command or a column, and a reply's, are matched with a syllable's last
+# "i"/"y" spelled one way ("kí tên", "ký tên"; "lí lịch", "lý lịch": vn.one_spelling).
+def _folded(text: str) -> str:
+    return one_spelling(fold(text))
+
+
+def _plain_key(text: str) -> str:
+    return one_spelling(match_key(text))
+
+
+def _toned(text: str) -> str:
+    return one_spelling(tone_key(text))
+
+
 #: the most words a typed button number has ("dạ, em xin chọn số hai ạ")
 _OPTION_WORDS = 8
 
@@ -149,7 +165,7 @@ class _Frames:
 
 def _phrases(words: Sequence[str]) -> tuple[Phrase, ...]:
     """Longest first, so "dạ vâng" is taken whole before "dạ"."""
-    return tuple(sorted((tuple(tone_key(w).split()) for w in words), key=len, reverse=True))
+    return tuple(sorted((tuple(_toned(w).split()) for w in words), key=len, reverse=True))
 
 
 def _question(table: dict[str, Any], base: _Question | None = None) -> _Question:
@@ -232,7 +248,7 @@ def _frames() -> _Frames:
         copulas=words["copulas"],
         option_words=words["option_words"],
         number_words=tuple(data["number_words"]),
-        family_names=frozenset(fold(w) for w in data["family_names"]),
+        family_names=frozenset(_folded(w) for w in data["family_names"]),
         kinds=kinds,
         fields=fields,
         columns={column: _column(table) for column, table in data.get("columns", {}).items()},
@@ -240,7 +256,7 @@ def _frames() -> _Frames:
             table_id: _Line(
                 table["rest"],
                 _phrases(table.get("labels", [])),
-                frozenset(match_key(p) for p in table.get("says", [])),
+                frozenset(_plain_key(p) for p in table.get("says", [])),
                 tuple(table.get("says_columns", [])),
             )
             for table_id, table in data.get("lines", {}).items()
@@ -272,8 +288,8 @@ def _may_be_framed(text: str, label: str) -> bool:
     words, f = text.split(), _frames()
     if len(words) < 2:
         return False
-    first = fold(words[0].strip(_EDGE))
-    named = bool(label) and fold(label.split()[0]) == first
+    first = _folded(words[0].strip(_EDGE))
+    named = bool(label) and _folded(label.split()[0]) == first
     return first in f.openers or named or tone_key(words[-1]) in f.closers
 
 
@@ -290,8 +306,8 @@ def _tokens(text: str) -> list[_Token]:
             _Token(
                 start,
                 start + len(word),
-                tone_key(word),
-                fold(word),
+                _toned(word),
+                _folded(word),
                 not has_diacritics(word),
                 word.islower(),
                 m.group().rstrip().endswith(":"),
@@ -537,17 +553,7 @@ def _spoken() -> _Spoken:
     plain = asking(_plain_key)
     heads, _ = polite_words()
     openers = frozenset([p[0] for p in (*plain.table, *plain.requests)] + list(heads))
-    return _Spoken(asking(_toned_key), plain, openers)
-
-
-def _plain_key(text: str) -> str:
-    """A command's words typed without diacritics, "li lich" as "lý lịch" (vn.one_spelling)."""
-    return one_spelling(match_key(text))
-
-
-def _toned_key(text: str) -> str:
-    """A command's words typed with diacritics, "lí lịch" as "lý lịch"."""
-    return one_spelling(tone_key(text))
+    return _Spoken(asking(_toned), plain, openers)
 
 
 #: the most words, and characters, a spoken command has with its request and polite words
@@ -571,7 +577,7 @@ def spoken_command(text: str) -> tuple[str, str] | None:
         return None
     toned = has_diacritics(text)
     asking = spoken.toned if toned else spoken.plain
-    words = (_toned_key(text) if toned else _plain_key(text)).split()
+    words = (_toned(text) if toned else _plain_key(text)).split()
     if not words or len(words) > _SPOKEN_WORDS:
         return None
     words = without_polite_words(words)
@@ -743,11 +749,11 @@ class _Asked:
 
     def named_in(self, text: str) -> bool:
         """Whether ``text`` holds one of these phrases (most answers hold none)."""
-        words = _FOLDED.findall(fold(text))
+        words = _FOLDED.findall(_folded(text))
         if self.openers.isdisjoint(words):
             return False
         toned = has_diacritics(text)
-        key = f" {tone_key(text)} " if toned else f" {' '.join(words)} "
+        key = f" {_toned(text)} " if toned else f" {' '.join(words)} "
         phrases = self.toned if toned else self.plain
         return any(p in key for w in set(key.split()) for p in phrases.get(w, ()))
 
@@ -857,7 +863,7 @@ def says_row(text: str, table: str) -> bool:
     line = _frames().lines.get(table)
     if line is None:
         return False
-    words = match_key(text).split()
+    words = _plain_key(text).split()
     if any(
         " ".join(words[i : i + n]) in line.says
         for n in range(1, _LONGEST_SAYS + 1)

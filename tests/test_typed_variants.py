@@ -234,3 +234,18 @@ async def test_the_signing_date_is_read_near_today(
 def test_the_political_theory_level_spelled_with_i(typed: str, read: str) -> None:
     """(11)'s «Lý luận chính trị» read «lí luận» as no level at all."""
     assert parse_political_theory(typed) == read
+
+
+@pytest.mark.parametrize(
+    "typed", ["ký tên Trần Minh Khoa", "tôi kí tên là Trần Minh Khoa", "kí tên: Trần Minh Khoa"]
+)
+async def test_the_name_under_the_signature_said_with_its_verb(router: Router, typed: str) -> None:
+    """ "ký tên Trần Minh Khoa" was stored as «KÝ TÊN TRẦN MINH KHOA» and flagged as unlike
+    item (1); "tôi kí tên là …" too ("kí" was no «ký» of the frame's)."""
+    client = await named(router)
+    await client.send("/sua 23")
+    await client.click("Tôi xin cam đoan")
+    await client.send("Hà Nội")
+    await client.send("15/3/2026")
+    said = client.texts(await client.send(typed))
+    assert said.startswith("Đã ghi: TRẦN MINH KHOA") and "khác mục (1)" not in said
