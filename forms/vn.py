@@ -196,7 +196,7 @@ def _fold(s: str) -> str:
 _FINAL_Y = re.compile(r"\b(h|k|l|m|s|t)y\b")
 _FINAL_Y_TONED = re.compile(r"\b(h|k|l|m|s|t)([yýỳỷỹỵ])\b")
 _Y_AS_I = str.maketrans("yýỳỷỹỵ", "iíìỉĩị")
-_TONED_YS = frozenset("yýỳỷỹỵ")
+_TONED_Y_END = re.compile(r"[yýỳỷỹỵ]\b")  # a word's last letter: most texts have none
 
 
 def _y_as_i(m: re.Match[str]) -> str:
@@ -223,11 +223,9 @@ def one_spelling(key: str) -> str:
     item, a command, a place to copy) whichever way a person spells it. Not in :func:`fold`
     itself: the folded words written in the code and the data ("ky su", "nhiem ky") keep
     their spelling."""
-    if "y" in key:
-        key = _FINAL_Y.sub(r"\1i", key)
-    if not _TONED_YS.isdisjoint(key):
-        key = _FINAL_Y_TONED.sub(_y_as_i, key)
-    return key
+    if key.isascii():
+        return _FINAL_Y.sub(r"\1i", key) if "y" in key else key
+    return _FINAL_Y_TONED.sub(_y_as_i, key) if _TONED_Y_END.search(key) else key
 
 
 def compact_key(s: str) -> str:
