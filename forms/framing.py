@@ -401,9 +401,9 @@ def _frame_end(r: _Reader, i: int, q: _Question) -> int | None:
             return j
         if not q.titled:
             return None  # "em Trần Minh Khoa" reads on: "em" before a name is a title too
-        if r.first(i, f.speakers) == j:  # "Em Khoa", "Tôi Trần Minh Khoa": no name begins
-            r.loose.difference_update(range(i, j))  # with a speaker's word, typed any way
-            return j
+        if r.first(i, f.speakers) == j or _name_at(r, j, f):  # "Em Khoa", "Tôi Trần Minh
+            r.loose.difference_update(range(i, j))  # Khoa": no name begins with a speaker's
+            return j  # word, typed any way; "bố em Trần Văn Lộc": a relative's name after it
     j = r.first(i, f.relatives)
     if j is not None and (joined := r.first(j, joiners)) is not None:
         return joined  # "ông mất năm 1990", "bà là nông dân"
@@ -414,6 +414,11 @@ def _frame_end(r: _Reader, i: int, q: _Question) -> int | None:
     if j is not None and q.titled:
         return _title_end(r, i, j, f)
     return r.first(i, q.verbs) if q.bare_verb else None  # "mất năm 2015"
+
+
+def _name_at(r: _Reader, j: int, f: _Frames) -> bool:
+    """Whether a name begins at token ``j``: a family name, or a capitalised word."""
+    return j < len(r.tokens) and (r.tokens[j].folded in f.family_names or not r.tokens[j].lower)
 
 
 def _title_end(r: _Reader, i: int, j: int, f: _Frames) -> int | None:

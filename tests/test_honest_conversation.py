@@ -572,15 +572,16 @@ async def test_nam_nay_is_this_year_for_a_relatives_birth_year(router: Router, t
 
 
 async def test_a_one_month_period_is_written_once(router: Router) -> None:
+    """A one-month class (17): its month at both ends. (18) records only stays of 3 months
+    or more: there one month is the start (tests/test_typed_variants.py)."""
     sample = load_sample("a")
-    sample.tables["nuoc_ngoai"] = []
+    sample.tables["dao_tao"] = []
     client = await at(router, sample)
-    await client.send("/sua 18")
-    await client.click("Có")
+    await client.send("/sua 17")
     await client.click("Thêm")
     assert (await cursor(router, client)).field_id == "thoi_gian"
     await client.send("08/2022")
-    rows = (await dossier(router, client)).tables["nuoc_ngoai"]
+    rows = (await dossier(router, client)).tables["dao_tao"]
     assert (rows[0]["tu"], rows[0]["den"]) == ("08/2022", "08/2022")
 
 

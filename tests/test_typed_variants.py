@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from forms.framing import columns
+from forms.framing import columns, unframe
 from forms.parsers import parse_political_theory
 from handlers.router import Router
 from tests.chat_client import ChatClient
@@ -249,3 +249,16 @@ async def test_the_name_under_the_signature_said_with_its_verb(router: Router, t
     await client.send("15/3/2026")
     said = client.texts(await client.send(typed))
     assert said.startswith("Đã ghi: TRẦN MINH KHOA") and "khác mục (1)" not in said
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("bố em Trần Văn Lộc", "Trần Văn Lộc"),
+        ("bo em tran van loc", "tran van loc"),
+        ("ông nội em Trần Văn Tư", "Trần Văn Tư"),
+        ("bố em không rõ", "bố em không rõ"),  # no name after it: left for the classifier
+    ],
+)
+def test_a_relatives_name_after_whose_relative_it_is(typed: str, name: str) -> None:
+    assert unframe(typed, "name", "Họ và tên", "ho_ten") == name
