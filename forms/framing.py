@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -157,6 +157,9 @@ class _Frames:
     #: the polite words one at a time, folded (:func:`polite_words`)
     plain_heads: frozenset[str]
     plain_tails: frozenset[str]
+    #: the same with their diacritics (tone_key): "đã" is not "dạ"
+    toned_heads: frozenset[str]
+    toned_tails: frozenset[str]
     #: the first words (folded) a frame may begin with, and the last words (toned) a tail may
     #: end with: a text opening and ending otherwise — most answers — is returned at once
     openers: frozenset[str]
@@ -219,9 +222,11 @@ def _column(table: dict[str, Any]) -> _Column:
     )
 
 
-def _plain(phrases: tuple[Phrase, ...], chat: list[str]) -> frozenset[str]:
-    """The one-word ``phrases`` and the ``chat`` spellings, folded."""
-    return frozenset([fold(p[0]) for p in phrases if len(p) == 1] + [fold(w) for w in chat])
+def _plain(
+    phrases: tuple[Phrase, ...], chat: list[str], key: Callable[[str], str] = fold
+) -> frozenset[str]:
+    """The one-word ``phrases`` and the ``chat`` spellings, folded (or by ``key``)."""
+    return frozenset([key(p[0]) for p in phrases if len(p) == 1] + [key(w) for w in chat])
 
 
 @cache
@@ -263,6 +268,8 @@ def _frames() -> _Frames:
         },
         plain_heads=_plain(words["heads"], data["plain_heads"]),
         plain_tails=_plain(words["tails"], data["plain_tails"]),
+        toned_heads=_plain(words["heads"], data["plain_heads"], tone_key),
+        toned_tails=_plain(words["tails"], data["plain_tails"], tone_key),
         openers=frozenset(fold(p[0]) for p in openings),
         closers=frozenset(p[-1] for p in words["tails"]),
     )
@@ -566,34 +573,37 @@ _SPOKEN_WORDS = 10
 _SPOKEN_CHARS = 80
 
 
-def spoken_command(text: str) -> tuple[str, str] | None:
-    """The command ``text`` asks for in words — ("sua", "5") for "cho em sửa lại mục 5 ạ",
-    ("tiendo", "") for "xem tiến độ" — or None: read whole, so an answer that only contains
-    such words ("thợ sửa xe", "dừng xe buýt") is never one, and with its diacritics where it
-    has any ("dùng", "đúng" take a suggestion; "dừng" stops). Every private text is asked,
-    so most (long, or opening with another word) are passed over before any folding."""
+def spoken_command(text: str, names: Container[str] | None = None) -> tuple[str, str] | None:
+    """The command ``text`` asks for in words, or None: the one reader of a private text
+    that asks for a command (handlers/routing.py ``RoutingTable.asked`` says whose text is
+    read for which commands, and when). Read whole, after the polite words, a request ("cho
+    em", "em muốn") and its end ("được không", "với"):
+
+    - without ``names``, one of the declared phrases (``[spoken_commands]``) — ("sua", "5")
+      for "cho em sửa lại mục 5 ạ", ("tiendo", "") for "xem tiến độ" — so an answer that
+      only contains such words ("thợ sửa xe", "dừng xe buýt") is never one, and with its
+      diacritics where it has any ("dùng", "đúng" take a suggestion; "dừng" stops; a phrase
+      of one word typed without them is never read). Every private text is asked, so most
+      (long, or opening with another word) are passed over before any folding;
+    - with ``names``, one of these commands by its own name in one or two words, folded
+      («tình hình», «Hồ sơ?» → ("tinhhinh", "")), after the polite words only: no word
+      before or after it is read."""
+    if len(text) > _SPOKEN_CHARS:
+        return None
+    if names is not None:  # «mở lại», «trả lại»: no request nor end is taken off a name
+        words = without_polite_words(match_key(text).split())
+        name = "".join(words)
+        return (name, "") if 1 <= len(words) <= 2 and name in names else None
     spoken = _spoken()
-    opening = text[: _SPOKEN_CHARS + 1].split(maxsplit=1)
-    if (
-        len(text) > _SPOKEN_CHARS
-        or not opening
-        or fold(opening[0].strip(_EDGE)) not in spoken.openers
-    ):
+    opening = text.split(maxsplit=1)
+    if not opening or fold(opening[0].strip(_EDGE)) not in spoken.openers:
         return None
     toned = has_diacritics(text)
     asking = spoken.toned if toned else spoken.plain
     words = (_toned(text) if toned else _plain_key(text)).split()
     if not words or len(words) > _SPOKEN_WORDS:
         return None
-    words = without_polite_words(words)
-    for phrase in asking.requests:
-        if tuple(words[: len(phrase)]) == phrase and len(words) > len(phrase):
-            words = words[len(phrase) :]
-            break
-    for phrase in asking.ends:
-        if len(words) > len(phrase) and tuple(words[-len(phrase) :]) == phrase:
-            words = words[: -len(phrase)]
-            break
+    words = _unasked(without_polite_words(words, toned=toned), asking)
     number = words[-1] if words and words[-1].isdigit() else ""
     core = tuple(words[:-1] if number else words)
     found = asking.table.get(core)
@@ -604,6 +614,23 @@ def spoken_command(text: str) -> tuple[str, str] | None:
     if found[1] and not number and len(words) < 2:
         return None  # "sửa" alone may be an answer's word; "sửa mục" asks which item
     return found[0], number
+
+
+def _unasked(words: list[str], asking: _Asking) -> list[str]:
+    """``words`` without the request before them and the ends after them, one after another
+    ("nộp lại giúp em với"), up to a phrase read whole ("gửi lại", "nộp lại", "dừng lại")."""
+    for phrase in asking.requests:
+        if tuple(words[: len(phrase)]) == phrase and len(words) > len(phrase):
+            words = words[len(phrase) :]
+            break
+    while asking.table.get(tuple(words), ("", True))[1]:
+        end = next(
+            (p for p in asking.ends if len(words) > len(p) and tuple(words[-len(p) :]) == p), None
+        )
+        if end is None:
+            break
+        words = words[: -len(end)]
+    return words
 
 
 def _item_named(
@@ -622,15 +649,20 @@ def _item_named(
     return None
 
 
-def without_polite_words(words: list[str]) -> list[str]:
-    """``words`` (a reply's, folded or not) without the polite words before and after them
-    ("dạ", "ạ", "nhé"): what a reply read whole says — a command asked for in words, here
-    and in handlers/routing.py's ``spelled``."""
-    heads, tails = polite_words()
+def without_polite_words(words: list[str], *, toned: bool = False) -> list[str]:
+    """``words`` (a reply's, folded — match_key's — or ``toned``: tone_key's, from a text typed with
+    diacritics, where "đã" is not "dạ") without the polite words before and after them
+    ("dạ", "ạ", "nhé"): what a reply read whole says — a command asked for in words
+    (:func:`spoken_command`)."""
+    f = _frames()
+    if toned:
+        heads, tails = f.toned_heads, f.toned_tails
+    else:
+        heads, tails = f.plain_heads, f.plain_tails
     start, end = 0, len(words)
-    while start < end and fold(words[start]) in heads:
+    while start < end and words[start] in heads:
         start += 1
-    while end > start and fold(words[end - 1]) in tails:
+    while end > start and words[end - 1] in tails:
         end -= 1
     return words[start:end]
 

@@ -242,9 +242,9 @@ class Router:
                     return []
                 flow = await self.owner(tx, event)
                 if flow is not None and flow.routes.flow in self.table.private_claimants:
-                    spelled = self.table.spelled(event)  # staff's «tình hình»: /tinhhinh
-                    if spelled is not None:
-                        event, flow = spelled, await self.owner(tx, spelled)
+                    asked = self.table.asked(event, claimed=True)  # «tình hình»: /tinhhinh
+                    if asked is not None:
+                        event, flow = asked, await self.owner(tx, asked)
                 if flow is None:
                     self.stats.unowned += 1
                     return []

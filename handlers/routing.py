@@ -16,13 +16,14 @@ refuses two owners for the same thing.
    the message (a review card, an item prompt) — otherwise it is read as in 5;
 4. a command: the flow that declared it for that kind of chat (as people type it: diacritics
    folded, a name split in two words joined, "/help" for "/trogiup" —
-   :meth:`RoutingTable.as_declared`);
+   :meth:`RoutingTable.as_declared`; a private text asking for one in words, by the one rule
+   of :meth:`RoutingTable.asked`);
 5. anything else in a private chat — free text, a sticker, ``/start``, an unknown command:
    the *conversation owner*. A flow declaring ``claims_private`` (the staff flow: a person with
    a role and no dossier of their own) is asked first — and a text it claims that is a staff
-   command's name in words («tình hình», «hồ sơ»: :meth:`RoutingTable.spelled`) is that
-   command, routed as in 4; otherwise the one flow declaring ``private_default`` (the
-   candidate's conversation);
+   command's name in words («tình hình», «hồ sơ») is that command (:meth:`RoutingTable.asked`),
+   routed as in 4; otherwise the one flow declaring ``private_default`` (the candidate's
+   conversation);
 6. anything else in a group: nobody.
 
 **Outsiders are silent in groups.** A command or a tap in a group is handled by its owner as
@@ -46,8 +47,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
-from forms.framing import spoken_command, without_polite_words
-from forms.vn import fold, match_key
+from forms.framing import spoken_command
+from forms.vn import fold
 from handlers.events import MAX_ACTION_BYTES, Chat, Event, EventKind
 
 P = TypeVar("P")
@@ -241,17 +242,52 @@ class RoutingTable:
             self.group_roles = r.flow
 
     # -- reading the table ----------------------------------------------------------------------
+    @functools.cached_property
+    def spoken_names(self) -> frozenset[str]:
+        """The commands a private text asks for by their own name in words: the staff flows'
+        (not the private chats' default owner's, whose words are answers), none heavy."""
+        return frozenset(
+            name
+            for (name, kind), flow in self.commands.items()
+            if kind == "private"
+            and flow != self.private_default
+            and (name, kind) not in self.heavy_commands
+        )
+
+    def asked(self, event: Event, *, claimed: bool = False) -> Event | None:
+        """A private text that asks for a command in words, whole, as that command; None for
+        any other event. THE rule, one reader (``forms.framing.spoken_command``), by whose
+        the command is:
+
+        - a declared phrase (``[spoken_commands]`` in forms/data/framing.toml: "sửa mục 5",
+          "cho em xem tiến độ ạ", "tạm dừng") is its command for everyone, read before the
+          owner is asked (:meth:`as_declared`, so a heavy one is known before the person's
+          lock); never a text replying to one of the bot's messages (a review's comment);
+        - a staff command's own name («tình hình», «chỉ tiêu», «Hồ sơ?»: :attr:`spoken_names`)
+          is that command once a flow claiming private texts (the staff flow) has claimed the
+          text (``claimed``, asked by the router): never the candidate's (their «xem» is an
+          answer), never a heavy one (decided before the lock), no word after it read (a new
+          unit's name or an invite's role typed by chance)."""
+        if event.kind != "text" or event.chat.kind != "private":
+            return None
+        if claimed:
+            spoken = spoken_command(event.text, self.spoken_names)
+        elif not event.reply_to_ref:
+            spoken = spoken_command(event.text)
+        else:
+            return None
+        if spoken is None or not self._declared(spoken[0], event.chat):
+            return None
+        return dataclasses.replace(event, kind="command", command=spoken[0], text=spoken[1])
+
     def as_declared(self, event: Event) -> Event:
         """A command as people type it, read as the declared one: with the diacritics of a
         Vietnamese keyboard ("/sửa 15", "/xoá"), its name in two words ("/tiến độ",
-        "/nhận xét #12 …"), "/help" for "/trogiup"; in a private chat, asked for in words
-        without a slash ("sửa mục 5", "xem tiến độ": forms.framing.spoken_command). Any
-        other event, and a name no flow declares however it is read, is left as it is."""
-        if event.kind == "text" and event.chat.kind == "private" and not event.reply_to_ref:
-            spoken = spoken_command(event.text)
-            if spoken is None or not self._declared(spoken[0], event.chat):
-                return event
-            return dataclasses.replace(event, kind="command", command=spoken[0], text=spoken[1])
+        "/nhận xét #12 …"), "/help" for "/trogiup"; a private text asking for one in words
+        as :meth:`asked` says. Any other event, and a name no flow declares however it is
+        read, is left as it is."""
+        if event.kind == "text":
+            return self.asked(event) or event
         if event.kind != "command" or self._declared(event.command, event.chat):
             return event
         name = fold(event.command).replace("_", "")  # "/nhận_xét", "/tien_do"
@@ -264,28 +300,6 @@ class RoutingTable:
             if not second or not self._declared(name, event.chat):
                 return event
         return dataclasses.replace(event, command=name, text=text.strip())
-
-    def spelled(self, event: Event) -> Event | None:
-        """A private text that is, all of it, the name of a command in words — «tình hình»,
-        «chỉ tiêu», «Hồ sơ?» — as that command without arguments; None for any other text,
-        a command of the private chats' default owner (the candidate's «xem» is an answer
-        there) and a heavy one (decided before the person's lock). Words after the name are
-        not read: they could be a new unit's name or an invite's role typed by chance."""
-        if event.kind != "text" or event.chat.kind != "private":
-            return None
-        words = without_polite_words(match_key(event.text).split())
-        if not 1 <= len(words) <= 2:
-            return None
-        name = "".join(words)
-        name = COMMAND_ALIASES.get(name, name)
-        owner = self.commands.get((name, "private"))
-        if (
-            owner is None
-            or owner == self.private_default
-            or (name, "private") in self.heavy_commands
-        ):
-            return None
-        return dataclasses.replace(event, kind="command", command=name, text="")
 
     def _declared(self, command: str, chat: Chat) -> bool:
         return (command, chat.kind) in self.commands

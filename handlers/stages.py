@@ -27,7 +27,7 @@ from admission.stages import (
     step_label,
 )
 from admission.workdays import from_day_number
-from forms.parsers import ParseError, parse_date
+from forms.parsers import ParseError, format_date, parse_date
 from forms.vn import fold
 from handlers.dossier_refs import DOSSIER_WORDS
 from storage.db import Tx
@@ -100,6 +100,31 @@ STEP_ALIASES: dict[str, str] = {
     "congnhanchinhthuc": "chinh_thuc",
     "chuyenchinhthuc": "chinh_thuc",
 }
+
+# Words that name more than one step ("xác minh" is sent or its result received; "biểu
+# quyết" the chi bộ's or the đảng ủy's): asked about, each step listed (StepRefused
+# "which_step"), not refused as unknown.
+AMBIGUOUS_STEPS: dict[str, tuple[str, ...]] = {
+    "xacminh": ("tham_tra_gui", "tham_tra_ve"),
+    "thamtra": ("tham_tra_gui", "tham_tra_ve"),
+    "xacminhlylich": ("tham_tra_gui", "tham_tra_ve"),
+    "thamtralylich": ("tham_tra_gui", "tham_tra_ve"),
+    "tt": ("tham_tra_gui", "tham_tra_ve"),
+    "bieuquyet": ("chi_bo", "dang_uy"),
+    "nghiquyet": ("chi_bo", "dang_uy"),
+}
+# ... and the same words where they say which ("gửi xác minh", "kết quả xác minh")
+STEP_ALIASES.update(
+    {
+        "guixacminh": "tham_tra_gui",
+        "xacminhgui": "tham_tra_gui",
+        "guithamtralylich": "tham_tra_gui",
+        "xacminhve": "tham_tra_ve",
+        "nhanxacminh": "tham_tra_ve",
+        "ketquaxacminh": "tham_tra_ve",
+        "nhanketquaxacminh": "tham_tra_ve",
+    }
+)
 
 # The short alias shown for each step in hints ("/buoc 12 chibo …").
 TYPED_STEP: dict[str, str] = {
@@ -248,6 +273,31 @@ def _unknown_step() -> StepRefused:
     return StepRefused("unknown_step", steps=[(c, step_label(s)) for c, s in STEP_CODES])
 
 
+def _which_step(
+    number: int, steps: tuple[str, ...], rest: list[str], day: date | None, today: date
+) -> StepRefused:
+    """A word that names several steps: each, with the command that records it (the person
+    and the date as typed, else today; a verification's person asked for when not typed)."""
+    try:
+        person = typed_person(parse_person(" ".join(rest))) if rest else ""
+    except StepRefused:
+        person = ""
+    shown = format_date(day or today)
+
+    def command(step: str, who: str) -> str:
+        words = ("/buoc", str(number), TYPED_STEP[step], who if _VERIFY in step else "", shown)
+        return " ".join(w for w in words if w)
+
+    choices = [(step_label(s), command(s, person)) for s in steps]
+    verifies = any(_VERIFY in s for s in steps) and not person
+    return StepRefused(
+        "which_step", choices=choices, person=command(steps[0], "cha") if verifies else ""
+    )
+
+
+_VERIFY = "tham_tra"
+
+
 def parse_step_command(text: str, today: date) -> StepInput:
     """``/buoc 12 chibo 15/03/2026``, ``/buoc 12 gui tham tra cha 02/01/2026 nuoc ngoai``.
 
@@ -289,6 +339,8 @@ def parse_step_command(text: str, today: date) -> StepInput:
     person_words: list[str] = []
     for cut in range(min(_LONGEST_ALIAS, len(folded_words)), 0, -1):
         alias = "".join(folded_words[:cut])
+        if alias in AMBIGUOUS_STEPS:
+            raise _which_step(int(number), AMBIGUOUS_STEPS[alias], folded_words[cut:], day, today)
         if alias in STEP_ALIASES:
             step = STEP_ALIASES[alias]
             # the form's number after the name says the same: "quyết định kết nạp 9-KNĐ"

@@ -83,7 +83,14 @@ def fits(driver: Any) -> tuple[int, int]:
 def screenshot(driver: Any, folder: Path, name: str) -> Path:
     """The whole page at 360 px wide, as ``name``.png."""
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
-    driver.set_window_size(WIDTH, min(max(height + 120, 640), 8000))
+    window = min(max(height + 120, 640), 8000)
+    driver.set_window_size(WIDTH, window)
+    # the window's frame is not the page's: what is still below the view (the footer was cut)
+    below = int(driver.execute_script(
+        "return document.documentElement.scrollHeight - window.innerHeight"
+    ))  # fmt: skip
+    if below > 0:
+        driver.set_window_size(WIDTH, min(window + below, 8000))
     path = folder / f"{name}.png"
     driver.save_screenshot(str(path))
     driver.set_window_size(WIDTH, 800)

@@ -4,6 +4,7 @@ one way, no cycles. Read from the source text, so it fails the moment a change b
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,3 +116,18 @@ def test_no_import_cycles() -> None:
         if mod not in state:
             visit(mod)
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
+
+
+def test_a_catalogue_line_break_is_not_eaten_by_a_block_tag() -> None:
+    """jinja's trim_blocks drops the newline right after a block tag: a one-line catalogue
+    text with ``{% … %}\\n`` ran its list into one line («…hồ sơ:• viettay — …• guitt — …»,
+    «Đã ghi: …⚠️ Câu trả lời này viết không dấu»). Put ``\\n`` before the tag or write it
+    ``{{ '\\n' }}``."""
+    root = ROOT / "templates"
+    eaten = [
+        f"{path.name}:{n}"
+        for path in sorted(root.glob("*.toml"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.match(r'\w+ = ".*"$', line) and re.search(r"%\}\\n", line)
+    ]
+    assert eaten == []

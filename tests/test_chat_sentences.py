@@ -287,6 +287,13 @@ async def test_an_item_to_edit_named_in_words(router: Router, typed: str, item: 
         ("em muốn xem bản nháp", ("xem", "")),
         ("nộp hồ sơ", ("nop", "")),
         ("dạ em nộp lại ạ", ("nop", "")),  # after a return, at the end screen
+        ("đã chỉnh sửa", ("nop", "")),  # "I fixed it": «đã» is not «dạ»
+        ("nộp lại giúp em với", ("nop", "")),  # ends taken off one after another
+        ("sửa lại", None),  # "lại" is an end: "sửa" alone is no command
+        ("em muốn chỉnh sửa", None),
+        ("dừng lại", ("huy", "")),
+        ("dùng", None),  # takes a suggestion
+        ("dung", None),  # a word alone typed without diacritics: never
         # answers that only contain such words
         ("thợ sửa xe máy", None),
         ("sửa xe", None),
@@ -297,6 +304,23 @@ async def test_an_item_to_edit_named_in_words(router: Router, typed: str, item: 
 )
 def test_a_command_asked_for_in_words(typed: str, read_as: tuple[str, str] | None) -> None:
     assert spoken_command(typed) == read_as
+
+
+@pytest.mark.parametrize(
+    ("typed", "read_as"),
+    [
+        ("tình hình", ("tinhhinh", "")),
+        ("Dạ, Hồ sơ? ạ", ("hoso", "")),
+        ("tinhhinh", ("tinhhinh", "")),
+        ("mở lại", ("molai", "")),  # no end taken off a name
+        ("tình hình đơn vị A", None),  # words after the name are not read
+        ("cho tôi tình hình", None),
+        ("nộp lại", None),  # a phrase is not a name
+    ],
+)
+def test_a_staff_command_asked_for_by_its_name(typed: str, read_as: tuple[str, str] | None) -> None:
+    names = frozenset({"tinhhinh", "hoso", "molai", "chitieu"})
+    assert spoken_command(typed, names) == read_as
 
 
 async def test_a_command_asked_for_in_words_is_done_not_stored(router: Router) -> None:

@@ -724,3 +724,35 @@ async def test_going_back_and_changing_a_gate_skips_what_no_longer_applies(route
         "ong_noi",
     )  # the spouse's question is gone
     assert "vc_co_anh_chi_em" not in (await dossier(router, client)).answers
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["em đã sửa xong rồi ạ", "sửa xong rồi", "đã chỉnh sửa", "em đã sửa theo góp ý rồi ạ",
+     "gửi lại giúp em", "nộp lại giúp em với", "da sua xong roi", "đã sửa xong, nộp lại giúp em"],
+)  # fmt: skip
+async def test_a_returned_dossier_fixed_is_resubmitted_when_said_in_words(
+    db: Database, typed: str
+) -> None:
+    """At the end screen after a return, «em đã sửa xong rồi ạ» got «hãy chọn một nút» while
+    «nộp lại» resubmitted: "I fixed it", "send it again" now do what «Nộp» does."""
+    submitted: list[int] = []
+
+    async def on_submitted(tx, record):
+        submitted.append(record.id)
+        return [Reply(text="đã chuyển chi bộ")]
+
+    router = Router(db, FixedClock(TODAY), [CandidateFlow(on_submitted=on_submitted)])
+    client = await consented(router)
+    await seed(router, client, load_sample("a"), gates={"13": "không", "20": "không"},
+               closed=["t:lich_su", "t:cong_tac", "t:dao_tao", "t:nuoc_ngoai", "t:khen_thuong",
+                       "t:gioi_thieu", "r:anh_chi_em"])  # fmt: skip
+    await client.send("/nop")
+    async with db.transaction() as tx:  # the chi bộ returns it
+        record = await tx.dossiers.get((await conversation(router, client))["dossier_id"])
+        assert record is not None
+        await tx.dossiers.set_status(record, "returned")
+    await client.send("/tiendo")
+    assert (await cursor(router, client)).kind == "done"
+    assert client.texts(await client.send(typed)) == "đã chuyển chi bộ"
+    assert len(submitted) == 2

@@ -192,3 +192,18 @@ async def test_a_submission_nobody_reviews_goes_back_to_the_candidate(router: Ro
     assert (
         f"#{record.id}" in net.last(sec_chat)[1].text and "/capduyet" in net.last(sec_chat)[1].text
     )
+
+
+async def test_a_secretary_who_reviews_nowhere_is_pointed_at_her_commands(router: Router) -> None:
+    """/hoso (or «hồ sơ» typed) from a secretary who is no reviewer said «Bạn chưa được ghi
+    nhận là người duyệt. Hãy nhờ bí thư gửi đường dẫn mời» — to the bí thư herself, a dead
+    end. She is told what she types instead: /tinhhinh and /buoc."""
+    net = Net(router)
+    sec, sec_chat = person("sec", "Bí thư")
+    async with router.db.transaction() as tx:
+        boot = await bootstrap(tx, "Chi bộ cơ sở Trường A", platform=PLATFORM, kind="chi_bo_co_so")
+    await net.event(sec, sec_chat, kind="command", command="start", text=boot.code)
+    for kw in ({"kind": "command", "command": "hoso"}, {"kind": "text", "text": "Hồ sơ?"}):
+        text = "\n".join(r.text for r in await net.event(sec, sec_chat, **kw))
+        assert "bí thư của Chi bộ cơ sở Trường A" in text and "người duyệt" in text, text
+        assert "/tinhhinh" in text and "/buoc" in text and "nhờ bí thư" not in text

@@ -137,17 +137,51 @@ async def test_steps_named_as_the_card_names_them(world: World, typed: str) -> N
 
 
 async def test_an_unknown_step_is_answered_with_the_steps_names(world: World) -> None:
-    """«/buoc 12 xác minh hôm nay» was answered with the steps' codes alone (viettay, guitt,
+    """«/buoc 12 nấu ăn hôm nay» was answered with the steps' codes alone (viettay, guitt,
     vett, chibo…): a newcomer could not tell which is which. Each code now stands beside
-    the step's name as the card shows it, and nothing is recorded."""
+    the step's name as the card shows it, one a line, and nothing is recorded."""
     d11 = world.dossiers["D11"]
-    typed = f"{d11} xác minh hôm nay"
+    typed = f"{d11} nấu ăn hôm nay"
     text = only_text(await run(world, "sec", "buoc", typed, when=LATE_OCTOBER))
     assert text.startswith("Chưa rõ bước nào.")
-    assert "• vett — Nhận kết quả thẩm tra" in text
-    assert "• quyetdinh — Quyết định kết nạp (9-KNĐ)" in text
-    assert "• khongketnap — Không kết nạp" in text
+    assert "\n• vett — Nhận kết quả thẩm tra\n" in text
+    assert "\n• quyetdinh — Quyết định kết nạp (9-KNĐ)\n" in text
+    assert "\n• khongketnap — Không kết nạp\n" in text
     assert await phase(world, d11) == "dang_uy"
+
+
+@pytest.mark.parametrize(
+    ("typed", "choices", "asks_person"),
+    [
+        ("xác minh hôm nay", ["guitt 24/10/2026", "vett 24/10/2026"], True),
+        ("xác minh cha 15/10", ["guitt cha 15/10/2026", "vett cha 15/10/2026"], False),
+        ("thẩm tra mẹ", ["guitt me 24/10/2026", "vett me 24/10/2026"], False),
+        ("biểu quyết 15/10", ["chibo 15/10/2026", "danguy 15/10/2026"], False),
+    ],
+)
+async def test_a_word_naming_two_steps_asks_which(
+    world: World, typed: str, choices: list[str], asks_person: bool
+) -> None:
+    """«xác minh» is a verification sent or its result received, «biểu quyết» the chi bộ's or
+    the đảng ủy's: it was refused as no step; now each is offered as the command to type,
+    with the person and the date typed, and nothing is recorded."""
+    d11 = world.dossiers["D11"]
+    text = only_text(await run(world, "sec", "buoc", f"{d11} {typed}", when=LATE_OCTOBER))
+    assert text.startswith("Từ này dùng cho 2 bước. Bước nào?"), text
+    lines = text.splitlines()
+    for choice in choices:
+        assert any(line.endswith(f": /buoc {d11} {choice}") for line in lines), text
+    assert (f"ví dụ: /buoc {d11} guitt cha 24/10/2026." in text) == asks_person, text
+    assert await phase(world, d11) == "dang_uy"
+
+
+async def test_a_verification_named_in_words_says_which_step(world: World) -> None:
+    """«gửi xác minh», «kết quả xác minh»: the same words where they say which step (D11's
+    chi bộ has voted: a verification sent now is refused as such, not as an unknown step)."""
+    d11 = world.dossiers["D11"]
+    typed = f"{d11} gửi xác minh cha 15/10"
+    text = only_text(await run(world, "sec", "buoc", typed, when=LATE_OCTOBER))
+    assert text.startswith("Chi bộ đã biểu quyết ngày"), text
 
 
 async def test_a_date_without_its_step_is_asked_about(world: World) -> None:

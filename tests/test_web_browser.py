@@ -187,6 +187,15 @@ async def test_a_reviewer_opens_the_link_of_xem_and_sees_the_changes(
     page = await body(driver)
     assert "Thay đổi từ lần xem trước" in page and "Hùng Sơn" in page
     assert "Ghi rõ nơi sinh theo giấy khai sinh" in page
+    # at 360 px the answers came after ~35 flags each with the candidate's «Cách sửa: hồ sơ
+    # đang không sửa được; khi được trả lại, anh/chị sửa…» (5 500 px): the flags are counted,
+    # folded when many, each links to its item; the comments come first
+    source = await asyncio.to_thread(lambda: driver.page_source)
+    assert "Cách sửa" not in source and 'href="#muc-1"' in source
+    assert page.index("Ghi rõ nơi sinh") < page.index("Kết quả kiểm tra") < page.index("Họ và")
+    folded = "return !document.getElementById('kiem-tra').open"
+    assert await asyncio.to_thread(driver.execute_script, folded)
+    assert page.index("Họ và tên khai sinh") < 1500, page[:1500]
     await shot(driver, folder, "5-reviewer")
     # the same browser, a link tampered with: refused, nothing shown
     await load(driver, world.link("reviewer", "review")[:-3] + "xyz")

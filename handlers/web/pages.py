@@ -141,12 +141,17 @@ class WebPages:
                 return i
         return None
 
-    def flag_views(self, flags: list[Flag], *, editable: bool) -> list[dict[str, Any]]:
+    def flag_views(
+        self, flags: list[Flag], *, editable: bool, reviewer: bool = False
+    ) -> list[dict[str, Any]]:
+        """The flags as the pages show them: the candidate's with how to fix each (where,
+        a link to the part), the reviewer's with a link to the item on the same page (how
+        the candidate fixes it is no business of theirs)."""
         sections = self.form.all_sections()
         out = []
         for f in flags:
             part = self.part_of(f.item)
-            title = sections[part].title if part is not None else ""
+            title = sections[part].title if part is not None and not reviewer else ""
             key = "error" if f.is_error else "warning"
             if not editable:
                 key = "error_closed" if f.is_error else ""
@@ -158,6 +163,7 @@ class WebPages:
                     "explanation": f.explanation or "",
                     "fix": message(f"web.fix.{key}", part=title) if key and title else "",
                     "href": f"/w/phan/{part}#muc-{f.item}" if editable and part is not None else "",
+                    "anchor": f"#muc-{f.item}" if reviewer and part is not None else "",
                 }
             )
         return out
@@ -223,7 +229,7 @@ class WebPages:
             pdf=self.pdf is not None,
             changes=changes,
             labels={n: item_label(self.form, n) for n in (changes.items if changes else {})},
-            flags=self.flag_views(flags, editable=False),
+            flags=self.flag_views(flags, editable=False, reviewer=True),
             comments=await comment_view(self.review, tx, record),
             parts=self.parts(record),
         )
