@@ -50,6 +50,10 @@ class Event:
     is when the original was sent. The new text is not passed on: an edit is never read as
     an answer (the conversation has moved on), the person is only told how to change the
     answer (handlers/edits.py).
+
+    ``spoken``: a command the person asked for in words (``RoutingTable.asked``), not typed
+    with its slash nor tapped: words can mean less than the command, so a step that cannot
+    be undone asks first (handlers/candidate/submission.py).
     """
 
     user: User
@@ -63,6 +67,7 @@ class Event:
     reply_to_ref: str = ""
     moved_to: str = ""  # chat_moved: the chat's new id
     sent_at: str = ""  # edited: when the edited message was first sent (ISO-8601, UTC)
+    spoken: bool = False  # a command read from words typed in a private chat ("nộp lại")
 
 
 @dataclass(frozen=True, slots=True)

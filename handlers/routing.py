@@ -278,7 +278,9 @@ class RoutingTable:
             return None
         if spoken is None or not self._declared(spoken[0], event.chat):
             return None
-        return dataclasses.replace(event, kind="command", command=spoken[0], text=spoken[1])
+        return dataclasses.replace(
+            event, kind="command", command=spoken[0], text=spoken[1], spoken=True
+        )
 
     def as_declared(self, event: Event) -> Event:
         """A command as people type it, read as the declared one: with the diacritics of a

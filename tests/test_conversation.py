@@ -735,7 +735,9 @@ async def test_a_returned_dossier_fixed_is_resubmitted_when_said_in_words(
     db: Database, typed: str
 ) -> None:
     """At the end screen after a return, «em đã sửa xong rồi ạ» got «hãy chọn một nút» while
-    «nộp lại» resubmitted: "I fixed it", "send it again" now do what «Nộp» does."""
+    «nộp lại» resubmitted: "I fixed it", "send it again" now lead to «Nộp» — asked first,
+    since words may mean only "done editing" (the slash command and the button do not ask);
+    «Chưa nộp» leaves the dossier returned and editable."""
     submitted: list[int] = []
 
     async def on_submitted(tx, record):
@@ -754,5 +756,14 @@ async def test_a_returned_dossier_fixed_is_resubmitted_when_said_in_words(
         await tx.dossiers.set_status(record, "returned")
     await client.send("/tiendo")
     assert (await cursor(router, client)).kind == "done"
-    assert client.texts(await client.send(typed)) == "đã chuyển chi bộ"
+    asked = client.texts(await client.send(typed))
+    assert "Nộp lại lý lịch cho chi bộ xét ngay bây giờ?" in asked
+    assert len(submitted) == 1
+    assert "Chưa nộp" in client.texts(await client.click("Chưa nộp"))
+    assert len(submitted) == 1
+    async with db.read() as r:
+        record = await r.dossiers.get((await conversation(router, client))["dossier_id"])
+    assert record is not None and record.status == "returned"
+    await client.send(typed)
+    assert client.texts(await client.click("📨 Nộp ngay")) == "đã chuyển chi bộ"
     assert len(submitted) == 2

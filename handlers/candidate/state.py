@@ -29,7 +29,12 @@ from handlers.candidate.erasing import ConfirmDrop
 from handlers.candidate.gates import ConfirmClear, Gate
 from handlers.candidate.questions import FieldQuestion, Question
 from handlers.candidate.relatives import RelationLoop, RelativeQuestion, RelativesMenu
-from handlers.candidate.submission import ConfirmDelete, ConfirmErase, ConfirmSubmit
+from handlers.candidate.submission import (
+    ConfirmDelete,
+    ConfirmErase,
+    ConfirmSpokenSubmit,
+    ConfirmSubmit,
+)
 from handlers.candidate.tables import ColumnQuestion, RowsMenu
 from handlers.candidate.withdrawal import ConfirmWithdraw, Withdrawn
 from storage.core import ConversationRecord
@@ -46,7 +51,8 @@ _SCREENS: dict[str, Parser] = {
 }  # fmt: skip
 #: The confirmations that carry nothing but what they confirm.
 _PLAIN_CONFIRMS = {
-    cls.what: cls for cls in (ConfirmSubmit, ConfirmDelete, ConfirmErase, ConfirmWithdraw)
+    cls.what: cls
+    for cls in (ConfirmSubmit, ConfirmSpokenSubmit, ConfirmDelete, ConfirmErase, ConfirmWithdraw)
 }
 
 

@@ -1,8 +1,9 @@
 """Submitting the dossier (/nop) and erasing it (/xoa), each confirmed first when it matters.
 
 /nop refuses while errors remain, also refuses (leaving the dossier a draft, still editable)
-when no chi bộ would receive it, asks for confirmation over unexplained warnings, then sets
-status ``submitted`` and calls the review flow's hook.
+when no chi bộ would receive it, asks for confirmation over unexplained warnings — and when
+it was asked for in words («nộp lại», «em đã sửa xong rồi ạ»: they may only mean "done
+editing") — then sets status ``submitted`` and calls the review flow's hook.
 
 /xoa works at any status: a dossier under review or decided is withdrawn first (the
 reviewers' cards and secretaries are told, :mod:`.withdrawal`), then everything is erased at
@@ -44,6 +45,24 @@ class ConfirmSubmit(Confirm):
 
 
 @dataclass(frozen=True, slots=True)
+class ConfirmSpokenSubmit(Confirm):
+    """ "confirm submit_spoken": submit now? Asked when /nop came from words, whose meaning
+    may be less ("đã sửa xong" after one item); the slash command and the button are sure."""
+
+    what = "submit_spoken"
+
+    def params(self, turn: Turn) -> dict[str, Any]:
+        return {"again": turn.record is not None and turn.record.status == "returned"}
+
+    async def decide(self, turn: Turn, yes: bool) -> None:
+        if yes:
+            await submit(turn)
+            return
+        turn.say(t("submit.not_yet"))
+        turn.nav.back(quiet=True)
+
+
+@dataclass(frozen=True, slots=True)
 class ConfirmDelete(Confirm):
     """ "confirm delete": erase the dossier? (One still a draft or returned: nobody else has
     it; see :class:`ConfirmErase` for the others.)"""
@@ -76,6 +95,9 @@ async def ask_submit(turn: Turn) -> None:
     if open_warnings:
         show_flags(turn, open_warnings, title=t("submit.warnings", count=len(open_warnings)))
         turn.nav.goto(ConfirmSubmit())
+        return
+    if turn.event.spoken:
+        turn.nav.goto(ConfirmSpokenSubmit())
         return
     await submit(turn)
 
