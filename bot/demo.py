@@ -59,13 +59,15 @@ class Player:
     steps: int = 0
     keep_history: bool = True  # False: keep only the last keyboard (benchmarks)
 
-    def _event(self, kind: str, **kw: str) -> Event:
+    def _event(self, kind: str, *, text: str = "", command: str = "", action: str = "") -> Event:
         return Event(
             User(self.platform, self.user_id, self.name),
             Chat(self.platform, self.user_id, "private"),
             kind,  # type: ignore[arg-type]
+            text=text,
+            command=command,
+            action=action,
             update_key=f"{self.user_id}:{next(_KEYS)}",
-            **kw,
         )
 
     async def send(self, text: str) -> list[Reply]:
