@@ -309,18 +309,34 @@ def _tokens(text: str) -> list[_Token]:
                 out[-1] = replace(out[-1], colon=True)
             continue
         start = m.start() + m.group().index(word)
+        toned, folded, plain = _word_keys(word)
         out.append(
             _Token(
                 start,
                 start + len(word),
-                _toned(word),
-                _folded(word),
-                not has_diacritics(word),
+                toned,
+                folded,
+                plain,
                 word.islower(),
                 m.group().rstrip().endswith(":"),
             )
         )
     return out
+
+
+#: 2 048 words: people's answers are made of a few thousand common words ("em", "là",
+#: "không", a month's name…) besides their own names and places, which the least recently
+#: used order lets go first.
+@remembered(maxsize=2048)
+def _word_keys(word: str) -> tuple[str, str, bool]:
+    """A word's :func:`_toned` and :func:`_folded` keys (one spelling of «kí»/«ký») and
+    whether it was typed without diacritics, as :func:`_tokens` reads every word of a text
+    it has not read before.
+
+    Remembered per word (issue 17): a text is read afresh when its own cache
+    (:func:`unframe`'s) misses, but its words are mostly words read before, and the three
+    keys cost ≈ 2–3 µs a word (``tone_key``'s pattern and normalisations the most)."""
+    return _toned(word), _folded(word), not has_diacritics(word)
 
 
 class _Reader:

@@ -270,6 +270,28 @@ def test_a_words_marker_is_worked_out_once_and_as_a_fresh_reading_finds_it() -> 
             assert addresses._window_keys(toks, i, hi) == joined, (text, i)
 
 
+def test_a_word_the_framing_reads_is_keyed_once_as_the_plain_functions_key_it(
+    monkeypatch: Any,
+) -> None:
+    # forms.framing remembers each word's keys (issue 17): the same keys as its _toned and
+    # _folded (one spelling of «kí»/«ký») and has_diacritics give, and a word read before is
+    # not worked out again.
+    from forms import framing, vn
+
+    framing._word_keys.cache_clear()
+    texts = ("dạ em là Nguyễn Văn An ạ", "Em tên: Lê Thị Bình!", "da em la Tran Van C a",
+             "em kí tên là Lý Văn Kỹ")  # fmt: skip
+    for text in texts:
+        for token in framing._tokens(text):
+            word = text[token.start : token.end]
+            plain = (framing._toned(word), framing._folded(word), not vn.has_diacritics(word))
+            assert (token.toned, token.folded, token.plain) == plain, (text, word)
+    worked_out: list[str] = []
+    monkeypatch.setattr(framing, "tone_key", lambda w: worked_out.append(w) or vn.tone_key(w))
+    framing._tokens("em là Phạm Văn Dũng ạ")
+    assert worked_out == ["Phạm", "Dũng"]  # "em", "là", "Văn" and "ạ" were read before
+
+
 def test_an_address_answer_is_read_once_for_the_chat_and_rule_f5(monkeypatch: Any) -> None:
     # The chat reads an address to store it, rule F5 reads it again right after: one reading.
     from forms import addresses
