@@ -453,14 +453,20 @@ async def test_tiendo_and_huy(router: Router) -> None:
     assert "(2) Các tên gọi khác" in client.last_text()
 
 
-async def test_nop_is_refused_with_errors_then_accepted_when_clean(db: Database) -> None:
+def submitting(db: Database) -> tuple[Router, list[int]]:
+    """A candidate's router whose review hook notes each submitted dossier's id and answers
+    «đã chuyển chi bộ»."""
     submitted: list[int] = []
 
     async def on_submitted(tx, record):
         submitted.append(record.id)
         return [Reply(text="đã chuyển chi bộ")]
 
-    router = Router(db, FixedClock(TODAY), [CandidateFlow(on_submitted=on_submitted)])
+    return Router(db, FixedClock(TODAY), [CandidateFlow(on_submitted=on_submitted)]), submitted
+
+
+async def test_nop_is_refused_with_errors_then_accepted_when_clean(db: Database) -> None:
+    router, submitted = submitting(db)
     client = await consented(router)
     await client.send("le hoang nam")
     await client.send("/nop")
@@ -738,13 +744,7 @@ async def test_a_returned_dossier_fixed_is_resubmitted_when_said_in_words(
     «nộp lại» resubmitted: "I fixed it", "send it again" now lead to «Nộp» — asked first,
     since words may mean only "done editing" (the slash command and the button do not ask);
     «Chưa nộp» leaves the dossier returned and editable."""
-    submitted: list[int] = []
-
-    async def on_submitted(tx, record):
-        submitted.append(record.id)
-        return [Reply(text="đã chuyển chi bộ")]
-
-    router = Router(db, FixedClock(TODAY), [CandidateFlow(on_submitted=on_submitted)])
+    router, submitted = submitting(db)
     client = await consented(router)
     await seed(router, client, load_sample("a"), gates={"13": "không", "20": "không"},
                closed=["t:lich_su", "t:cong_tac", "t:dao_tao", "t:nuoc_ngoai", "t:khen_thuong",
