@@ -15,7 +15,7 @@ audit keeps that an erasure happened, never the content.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from admission import lifecycle
 from admission.lifecycle import Move
@@ -35,31 +35,27 @@ class ConfirmSubmit(Confirm):
     """ "confirm submit": submit with warnings nobody explained?"""
 
     what = "submit"
+    #: what «no» says
+    not_now: ClassVar[str] = "submit.later"
 
     async def decide(self, turn: Turn, yes: bool) -> None:
         if yes:
             await submit(turn)
             return
-        turn.say(t("submit.later"))
+        turn.say(t(self.not_now))
         turn.nav.back(quiet=True)
 
 
 @dataclass(frozen=True, slots=True)
-class ConfirmSpokenSubmit(Confirm):
+class ConfirmSpokenSubmit(ConfirmSubmit):
     """ "confirm submit_spoken": submit now? Asked when /nop came from words, whose meaning
     may be less ("đã sửa xong" after one item); the slash command and the button are sure."""
 
     what = "submit_spoken"
+    not_now = "submit.not_yet"
 
     def params(self, turn: Turn) -> dict[str, Any]:
         return {"again": turn.record is not None and turn.record.status == "returned"}
-
-    async def decide(self, turn: Turn, yes: bool) -> None:
-        if yes:
-            await submit(turn)
-            return
-        turn.say(t("submit.not_yet"))
-        turn.nav.back(quiet=True)
 
 
 @dataclass(frozen=True, slots=True)
