@@ -38,7 +38,8 @@ from storage.core import Change
 #: The kinds of a row's date: a line typed whole begins (or ends) with one.
 _DATES = (Kind.PERIOD, Kind.MONTH)
 #: a date's digits in a text ("13/2019", "9-2020", "2019"), not a class's ("cấp 3", "10A1")
-_DATE_LIKE = re.compile(r"\d\s*[/.\-]\s*\d|(?<!\d)\d{4}(?!\d)")
+_SLASHED = re.compile(r"\d\s*[/.\-]\s*\d")
+_DATE_LIKE = re.compile(_SLASHED.pattern + r"|(?<!\d)\d{4}(?!\d)")
 #: a year said among a row's words ("tập huấn nghiệp vụ năm 2023"): the year of the row, not
 #: its date mistyped — the words are kept, the year taken off them and named when the date
 #: is asked again
@@ -47,7 +48,6 @@ _LONE_YEAR = re.compile(
     r"(?![\d/.\-])\)?",
     re.IGNORECASE,
 )
-_SLASHED = re.compile(r"\d\s*[/.\-]\s*\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,11 +153,12 @@ class ColumnQuestion(RowQuestion):
         fdef = self.field_def(turn)
         if self.suggestion or fdef is None or fdef.kind not in _DATES:
             return False
-        if split_line(fdef.kind, text) is not None or _reads_as(turn, fdef, text):
-            return False  # "Bằng khen … năm 2020": the date's own reading says what is missing
-        year, text = _year_among_words(text)
-        if not text:
+        year, words_typed = _year_among_words(text)  # a date typed as one: ("", "") at once
+        if not words_typed or split_line(fdef.kind, text) is not None:
             return False
+        if year and _reads_as(turn, fdef, text):
+            return False  # "Bằng khen … năm 2020": the date's own reading says what is missing
+        text = words_typed
         item, row = self.item_def(turn), self.stored_row(turn) or {}
         words = next(
             (f for f in turn.structure.row_fields(item, row) if f.kind not in _DATES), None
