@@ -198,17 +198,26 @@ class ConcurrentChange(RuntimeError):
     """The dossier moved to another revision between load and apply."""
 
 
+#: The parts of a dossier's content a change may touch, besides ``meta``.
+_CONTENT = ("answers", "tables", "relatives", "explanations")
+
+
 def apply_changes(dossier: Dossier, changes: list[Change]) -> tuple[Dossier, list[tuple[Any, Any]]]:
     """The dossier after ``changes`` (copy-on-write) and each change's (old, new) value."""
-    meta_changed = any(c.path.startswith("meta.") for c in changes)
+    touched = {change.path.split(".", 1)[0] for change in changes}
+    meta_changed = "meta" in touched
     data: dict[str, Any] = {
         "form_version": dossier.form_version,
         # dumped (and validated again) only when a change is to it
         "meta": dossier.meta.model_dump(mode="json") if meta_changed else {},
-        "answers": dict(dossier.answers),
-        "tables": dict(dossier.tables),
-        "relatives": list(dossier.relatives),
-        "explanations": dict(dossier.explanations),
+        # copied only when a change is to it (an answer writes what changed): the other
+        # parts are the snapshot's own, shared with the new one, as its rows already are
+        "answers": dict(dossier.answers) if "answers" in touched else dossier.answers,
+        "tables": dict(dossier.tables) if "tables" in touched else dossier.tables,
+        "relatives": list(dossier.relatives) if "relatives" in touched else dossier.relatives,
+        "explanations": (
+            dict(dossier.explanations) if "explanations" in touched else dossier.explanations
+        ),
     }
     copied_tables: set[str] = set()
     olds: list[tuple[Any, Any]] = []
@@ -242,7 +251,7 @@ def apply_changes(dossier: Dossier, changes: list[Change]) -> tuple[Dossier, lis
         return Dossier.model_validate(data), olds
     # Values are canonical strings from the parsers: a copy without re-validating the whole
     # dossier (the unchanged parts are shared with the previous snapshot).
-    changed = {name: data[name] for name in ("answers", "tables", "relatives", "explanations")}
+    changed = {name: data[name] for name in _CONTENT if name in touched}
     return dossier.model_copy(update=changed), olds
 
 

@@ -326,3 +326,107 @@ def test_the_relatives_a_row_run_reports_on_are_those_in_focus(d: Any) -> None:
         ctx = Ctx(d, date(2026, 12, 7), row=row)
         walked = [(i, rel) for i, rel in enumerate(ctx.relatives) if ctx.in_focus(i)]
         assert ctx.focused_relatives() == walked, row
+
+
+def test_a_fields_blank_is_reported_after_its_answer_as_a_whole_run_reports_it() -> None:
+    # F0, in the run right after an answer, reads the one required field answered, not all
+    # ~30 (fields._REQUIRED_BY_ID): each blank is reported then as a run over the whole
+    # dossier reports it, and nothing else.
+    from forms.checks import check_field, run_checks
+    from forms.checks.fields import _REQUIRED
+
+    today = date(2026, 12, 7)
+    for _, fid, _ in _REQUIRED:
+        d = load_sample("a")
+        d = d.model_copy(update={"answers": {k: v for k, v in d.answers.items() if k != fid}})
+        whole = [f for f in run_checks(d, today=today, rules=["F0"]) if f.field == fid]
+        after = [f for f in check_field(d, fid, today=today) if f.rule == "F0"]
+        assert after == whole, fid
+
+
+def test_an_answer_copies_only_the_part_of_the_dossier_it_changes() -> None:
+    # Copy-on-write per part (storage.core.apply_changes): an answer copies the answers, a
+    # relative's fact the relatives' list; the rest is the snapshot's own, and the snapshot
+    # itself is left as it was.
+    from storage.core import Change, apply_changes
+
+    d = load_sample("a")
+    before = d.model_dump()
+    scalar, _ = apply_changes(d, [Change("answers.ho_ten", "NGUYỄN VĂN BÌNH")])
+    assert scalar.answers["ho_ten"] == "NGUYỄN VĂN BÌNH"
+    assert scalar.relatives is d.relatives and scalar.tables is d.tables
+    relative = {**d.relatives[2], "nghe_nghiep": "Làm ruộng"}
+    family, _ = apply_changes(d, [Change("relatives.2", relative)])
+    assert family.relatives[2] == relative and family.relatives is not d.relatives
+    assert family.answers is d.answers and family.tables is d.tables
+    row = {**d.tables["lich_su"][0], "noi_dung": "Học tập"}
+    table, _ = apply_changes(d, [Change("tables.lich_su.0", row)])
+    assert table.tables["lich_su"][0] == row and table.tables["cong_tac"] is d.tables["cong_tac"]
+    assert table.answers is d.answers and table.relatives is d.relatives
+    assert d.model_dump() == before
+
+
+async def _at_the_relatives(db: Database) -> tuple[Any, Any, Any]:
+    """A router, a candidate who answered sample A up to item (21)'s questions (none of its
+    relatives declared), and a player that answers as sample A."""
+    from admission.clock import FixedClock
+    from bot.demo import Player
+    from handlers.candidate import CandidateFlow
+    from handlers.router import Router
+    from tests.test_conversation import TODAY, consented, seed, without
+
+    router = Router(db, FixedClock(TODAY), [CandidateFlow()])
+    client = await consented(router)
+    sample = load_sample("a")
+    await seed(router, client, without(sample, relatives=True),
+               gates={"13": "không", "20": "không"},
+               closed=["t:lich_su", "t:cong_tac", "t:dao_tao", "t:nuoc_ngoai", "t:khen_thuong",
+                       "t:gioi_thieu"])  # fmt: skip
+    player = Player(router, sample, user_id=client.user_id, platform=client.platform)
+    player.replies = list(client.history)
+    return router, client, player
+
+
+async def test_a_relatives_fact_is_checked_by_the_relatives_rules_whatever_its_id(
+    db: Database, monkeypatch: Any
+) -> None:
+    # A relative's name, hometown, occupation, ethnicity and religion share their ids with
+    # answers of the candidate's own (ho_ten, que_quan, nghe_nghiep…): right after one, the
+    # chat runs item (21)'s rules (X11 on a name, F5 on a hometown), as after any other fact
+    # of a relative, not the candidate's (F1, X8…), whose flags are about other items.
+    import forms.checks
+    from handlers.candidate.relatives import RelativeQuestion
+    from tests.test_conversation import cursor
+
+    targets: list[str] = []
+    check_field = forms.checks.check_field
+
+    def spied(d: Any, field_id: str, **kw: Any) -> Any:
+        targets.append(field_id)
+        return check_field(d, field_id, **kw)
+
+    monkeypatch.setattr(forms.checks, "check_field", spied)
+    router, client, player = await _at_the_relatives(db)
+    facts: set[str] = set()
+    while (screen := await cursor(router, client)).item == 21:
+        targets.clear()
+        await player.answer(screen)
+        if isinstance(screen, RelativeQuestion):
+            facts.add(screen.field_id)
+            assert targets in ([], ["relatives"]), (screen.address, targets)
+    assert {"ho_ten", "que_quan", "nghe_nghiep", "dan_toc", "ton_giao"} <= facts
+
+
+async def test_a_relatives_name_typed_without_diacritics_is_flagged_at_once(db: Database) -> None:
+    # As the candidate's own name is (F1): X11's warning comes with "Đã ghi", not only at the
+    # part's end (a relative's «ho_ten» used to run the candidate's rules, F1 and X17).
+    from handlers.candidate.relatives import RelativeQuestion
+    from tests.test_conversation import cursor
+
+    router, client, player = await _at_the_relatives(db)
+    while not isinstance(screen := await cursor(router, client), RelativeQuestion):
+        await player.answer(screen)
+    assert screen.field_id == "ho_ten"
+    said = "\n".join(r.text for r in await client.send("TRAN VAN LOC"))
+    assert "Đã ghi: TRAN VAN LOC" in said
+    assert "Ông nội TRAN VAN LOC: họ và tên chưa có dấu" in said

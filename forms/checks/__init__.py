@@ -24,6 +24,7 @@ from forms.checks import (  # noqa: F401  (registers rules)
 )
 from forms.checks.core import (
     ERROR,
+    RELATIVES,
     RULES,
     WARNING,
     Flag,
@@ -50,6 +51,7 @@ _canonical_order()
 
 __all__ = [
     "ERROR",
+    "RELATIVES",
     "RULES",
     "WARNING",
     "AbroadReason",

@@ -53,6 +53,11 @@ def _required_fields() -> tuple[tuple[int, str, FieldDef], ...]:
 
 
 _REQUIRED = _required_fields()
+#: :data:`_REQUIRED` by field id: a check_field run reports a blank only in the field just
+#: answered (``Ctx.wants``), so F0 reads that field's entry, not the ~30 others.
+_REQUIRED_BY_ID: dict[str, tuple[tuple[int, str, FieldDef], ...]] = {}
+for _entry in _REQUIRED:
+    _REQUIRED_BY_ID[_entry[1]] = (*_REQUIRED_BY_ID.get(_entry[1], ()), _entry)
 
 
 @rule(
@@ -69,7 +74,8 @@ def f0_required(ctx: Ctx) -> Iterator[Flag]:
     (11), (16), (22)… blocks submission. Optional items ((12), (13), the certificate place)
     are only required once the item has been started.
     """
-    for number, fid, field_def in _REQUIRED:
+    required = _REQUIRED if ctx.focus is None else _REQUIRED_BY_ID.get(ctx.focus, ())
+    for number, fid, field_def in required:
         if ctx.a(fid) or not ctx.wants(number, fid):
             continue
         if number in _OPTIONAL_ITEMS and not ctx.answered(number):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from forms import parsers
-from forms.checks import Flag
+from forms.checks import RELATIVES, Flag
 from forms.dossier import Row
 from forms.model import FieldDef, ItemDef, Kind
 from handlers.candidate.actions import (
@@ -255,9 +255,13 @@ class RowQuestion(Question):
     def own_flags(self, turn: Turn, fdef: FieldDef) -> list[Flag]:
         # In a row: while it is being entered only the answer's own format problems (the
         # rules that cannot name its field are not run); once it is complete, the row's
-        # problems. Table-wide ones wait for "Xong" / the part's end.
+        # problems. Table-wide ones wait for "Xong" / the part's end. The rules are the
+        # table's or the relatives' (item (21)'s), never those of a field of the candidate's
+        # own that shares the fact's id: a relative's «ho_ten», «que_quan», «nghe_nghiep»,
+        # «dan_toc», «ton_giao» ran F1, F5 on item (6), X8… (their flags, about other items,
+        # thrown away below) and not X11 or F5 on the relative (issue 17, session 15).
         item = self.item_def(turn)
-        target = item.table.id if item.table is not None else fdef.id
+        target = item.table.id if item.table is not None else RELATIVES
         r = self.row_index
         complete = turn.structure.row_complete(item, self.stored_row(turn) or {}, self.code())
         own = (*fdef.storage_keys(), fdef.id)
