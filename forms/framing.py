@@ -566,7 +566,7 @@ def _spoken() -> _Spoken:
 
     def asking(key: Callable[[str], str]) -> _Asking:
         table: dict[Phrase, tuple[str, bool]] = {}
-        for command, phrases in data["spoken_commands"].items():
+        for command, phrases in (*data["spoken_commands"].items(), _said_done(data)):
             for phrase in phrases:
                 words = tuple(key(phrase).split())
                 numbered = fold(words[-1]) == "n"
@@ -582,6 +582,20 @@ def _spoken() -> _Spoken:
     heads, _ = polite_words()
     openers = frozenset([p[0] for p in (*plain.table, *plain.requests)] + list(heads))
     return _Spoken(asking(_toned), plain, openers)
+
+
+def _said_done(data: dict[str, Any]) -> tuple[str, list[str]]:
+    """``[spoken_done]``'s command and its phrases: each verb with «đã» before it, a word
+    that says it is done after it («xong», «rồi»), or both — never the verb alone."""
+    done = data["spoken_done"]
+    phrases = [
+        " ".join(filter(None, (head, verb, tail)))
+        for verb in done["verbs"]
+        for head in ("", *done["before"])
+        for tail in ("", *done["after"])
+        if head or tail
+    ]
+    return done["command"], phrases
 
 
 #: the most words, and characters, a spoken command has with its request and polite words
@@ -607,9 +621,7 @@ def spoken_command(text: str, names: Container[str] | None = None) -> tuple[str,
     if len(text) > _SPOKEN_CHARS:
         return None
     if names is not None:  # «mở lại», «trả lại»: no request nor end is taken off a name
-        words = without_polite_words(match_key(text).split())
-        name = "".join(words)
-        return (name, "") if 1 <= len(words) <= 2 and name in names else None
+        return _staff_spoken(text, names)
     spoken = _spoken()
     opening = text.split(maxsplit=1)
     if not opening or fold(opening[0].strip(_EDGE)) not in spoken.openers:
@@ -630,6 +642,58 @@ def spoken_command(text: str, names: Container[str] | None = None) -> tuple[str,
     if found[1] and not number and len(words) < 2:
         return None  # "sửa" alone may be an answer's word; "sửa mục" asks which item
     return found[0], number
+
+
+@dataclass(frozen=True, slots=True)
+class _Staff:
+    """``[staff_commands]``: the staff commands read with their words, and the topics."""
+
+    with_words: frozenset[str]
+    #: a topic's folded words → its command, longest first
+    topics: tuple[tuple[str, str], ...]
+    #: the folded words, besides a number or «#», that may open a command's words
+    openers: tuple[str, ...]
+
+    def opens(self, after: list[str]) -> bool:
+        """Whether ``after`` are a command's words («12 chibo 15/03», «#3», «nhiệm kỳ …»),
+        not a question about it («chỉ tiêu năm nay bao nhiêu?»: a topic's)."""
+        said = match_key(" ".join(after))
+        return bool(after) and (after[0][0] in "#0123456789" or said.startswith(self.openers))
+
+
+@cache
+def _staff() -> _Staff:
+    data = tomllib.loads(_DATA.read_text(encoding="utf-8"))["staff_commands"]
+    topics = [(match_key(p), c) for c, phrases in data["topics"].items() for p in phrases]
+    topics.sort(key=lambda t: len(t[0].split()), reverse=True)
+    openers = tuple(f"{match_key(p)} " for p in data["openers"])
+    return _Staff(frozenset(data["with_words"]), tuple(topics), openers)
+
+
+def _staff_spoken(text: str, names: Container[str]) -> tuple[str, str] | None:
+    """A staff member's private text as one of ``names`` (:func:`spoken_command`): the
+    name alone in one or two words; a name of ``[staff_commands] with_words`` first, its
+    words after it passed on as typed («bước 12 chibo 15/03» → ("buoc", "12 chibo 15/03"));
+    or a short question naming a topic («còn bao nhiêu hồ sơ quá hạn?» → ("tinhhinh", ""))."""
+    typed = text.split()
+    keys = [match_key(w) for w in typed]  # one per typed word: the words after are as typed
+    words = without_polite_words(keys)
+    if not words:
+        return None
+    name = "".join(words)
+    if len(words) <= 2 and name in names:
+        return name, ""
+    staff = _staff()
+    start = next(i for i in range(len(keys)) if keys[i : i + len(words)] == words)
+    for n in (2, 1):
+        head, after = "".join(words[:n]), typed[start + n : start + len(words)]
+        if head in staff.with_words and head in names and staff.opens(after):
+            return head, " ".join(after)
+    if len(typed) > _SPOKEN_WORDS:
+        return None
+    said = f" {' '.join(words)} "
+    found = next((c for t, c in staff.topics if f" {t} " in said and c in names), None)
+    return (found, "") if found is not None else None
 
 
 def _unasked(words: list[str], asking: _Asking) -> list[str]:

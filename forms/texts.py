@@ -69,6 +69,11 @@ def _compiled(key: str) -> jinja2.Template:
     return _env().from_string(source)
 
 
+def has_text(key: str) -> bool:
+    """Whether the catalogues hold ``key`` (a text with a variant for some readers)."""
+    return key in _catalogue()
+
+
 def message(key: str, **context: Any) -> str:
     """Render the catalogue entry ``key`` (e.g. ``"parse.date.invalid"``)."""
     plain = _key(context)

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
@@ -57,6 +58,8 @@ ChatScope = Literal["private", "group", "any"]
 
 #: Command names people type for a declared one (an English habit).
 COMMAND_ALIASES: Mapping[str, str] = {"help": "trogiup"}
+#: a command's name with its number typed on («/duyet12», «/xem12»): Telegram marks it one word
+_GLUED = re.compile(r"([a-z]+)(\d+)")
 ReplyClaim = Callable[[Any, Event], Awaitable[bool]]  # (tx, event) -> the flow owns it
 
 
@@ -285,7 +288,8 @@ class RoutingTable:
     def as_declared(self, event: Event) -> Event:
         """A command as people type it, read as the declared one: with the diacritics of a
         Vietnamese keyboard ("/sửa 15", "/xoá"), its name in two words ("/tiến độ",
-        "/nhận xét #12 …"), "/help" for "/trogiup"; a private text asking for one in words
+        "/nhận xét #12 …"), "/help" for "/trogiup", the number typed on ("/duyet12"); a
+        private text asking for one in words
         as :meth:`asked` says. Any other event, and a name no flow declares however it is
         read, is left as it is."""
         if event.kind == "text":
@@ -295,6 +299,9 @@ class RoutingTable:
         name = fold(event.command).replace("_", "")  # "/nhận_xét", "/tien_do"
         name = COMMAND_ALIASES.get(name, name)
         text = event.text
+        glued = _GLUED.fullmatch(name)
+        if glued and self._declared(glued[1], event.chat):  # "/duyet12": "/duyet 12"
+            name, text = glued[1], f"{glued[2]} {text}".strip()
         if not self._declared(name, event.chat):
             second, _, rest = text.strip().partition(" ")
             name += fold(second)

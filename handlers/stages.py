@@ -304,8 +304,8 @@ def parse_step_command(text: str, today: date) -> StepInput:
     The dossier number comes first; then the step, the person verified (for verification
     steps), the date (or "hôm nay"), and "nước ngoài" for a verification abroad.
     """
-    # the dossier number: "12", "#12", "hs12", "hồ sơ 12", "hồ sơ số 12"
-    head = re.match(rf"\s*{DOSSIER_WORDS}?(\d+)(?=\s|$)", fold(text))
+    # the dossier number: "12", "#12", "hs12", "hồ sơ 12", "hồ sơ số 12", "12, …" (not "12/03")
+    head = re.match(rf"\s*{DOSSIER_WORDS}?(\d+)(?=[\s,:;]|$)", fold(text))
     if head is None:
         raise StepRefused("usage")
     number = head.group(1)

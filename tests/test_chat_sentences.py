@@ -313,8 +313,14 @@ def test_a_command_asked_for_in_words(typed: str, read_as: tuple[str, str] | Non
         ("Dạ, Hồ sơ? ạ", ("hoso", "")),
         ("tinhhinh", ("tinhhinh", "")),
         ("mở lại", ("molai", "")),  # no end taken off a name
-        ("tình hình đơn vị A", None),  # words after the name are not read
-        ("cho tôi tình hình", None),
+        # a short question naming a topic is its command, without words ([staff_commands])
+        ("tình hình đơn vị A", ("tinhhinh", "")),
+        ("cho tôi tình hình", ("tinhhinh", "")),
+        ("còn bao nhiêu hồ sơ quá hạn?", ("tinhhinh", "")),
+        ("chỉ tiêu năm nay bao nhiêu", ("chitieu", "")),
+        # a command that takes words, its words as after the «/» when they begin as its do
+        ("chỉ tiêu 150 31/10", ("chitieu", "150 31/10")),
+        ("mở lại hồ sơ 12", None),  # not one that takes words, no topic
         ("nộp lại", None),  # a phrase is not a name
     ],
 )

@@ -7,9 +7,12 @@ samples stay silent. ``test_every_rule_has_a_trigger`` keeps that list complete.
 
 from __future__ import annotations
 
+import re
+import tomllib
 from collections.abc import Callable
 from dataclasses import FrozenInstanceError
 from datetime import date
+from importlib.resources import files
 
 import pytest
 
@@ -901,3 +904,44 @@ def test_check_field_on_one_relative_does_not_list_relatives_not_yet_entered() -
         "X11:missing:cha",
         "X11:missing:ba_ngoai",
     }
+
+
+#: words of a check's message that speak to the candidate (the chat's pronoun, a request, a
+#: button, "ask / tell the chi bộ"): a reviewer is the chi bộ, and reads a result
+_TO_THE_CANDIDATE = re.compile(r"anh/chị|\bbạn\b|\bhãy\b|\bbấm\b|\bgõ\b|hỏi chi bộ|báo chi bộ",
+                               re.IGNORECASE)  # fmt: skip
+
+
+def test_every_message_that_speaks_to_the_candidate_has_a_reviewers_text() -> None:
+    """The reviewers' «Xem», draft notes and web page showed the candidate's texts («Mục (9):
+    anh/chị ghi tôn giáo…», «bấm giải trình»): each such message of templates/rules.toml has
+    its text about «người khai» in templates/rules_review.toml, and a new rule cannot forget
+    it."""
+    catalogues = files("templates")
+    texts = tomllib.loads(catalogues.joinpath("rules.toml").read_text(encoding="utf-8"))
+    reviewed = tomllib.loads(catalogues.joinpath("rules_review.toml").read_text(encoding="utf-8"))
+    spoken = {
+        (rule, key)
+        for rule, keys in texts.items()
+        for key, text in keys.items()
+        if key != "title" and _TO_THE_CANDIDATE.search(text)
+    }
+    assert spoken  # the words still find the candidate's texts
+    missing = sorted(f"{r}.{k}" for r, k in spoken if k not in reviewed.get(r, {}))
+    assert not missing, missing
+    for rule, keys in reviewed.items():
+        for key, text in keys.items():
+            assert key in texts.get(rule, {}), f"{rule}.{key}: no such message"
+            assert not _TO_THE_CANDIDATE.search(text), f"{rule}.{key}: {text}"
+
+
+def test_a_reviewers_run_reads_about_the_candidate() -> None:
+    d = load_sample("a")
+    d.answers["ton_giao"] = "Phật giáo"
+    own = next(f for f in run_checks(d, today=date(2026, 3, 1)) if f.rule == "F8")
+    read = next(
+        f for f in run_checks(d, today=date(2026, 3, 1), reader="reviewer") if f.rule == "F8"
+    )
+    assert own.key == read.key and own.severity == read.severity
+    assert "anh/chị ghi tôn giáo «Phật giáo»" in own.message
+    assert "người khai ghi tôn giáo «Phật giáo»" in read.message

@@ -735,7 +735,10 @@ async def test_going_back_and_changing_a_gate_skips_what_no_longer_applies(route
 @pytest.mark.parametrize(
     "typed",
     ["em đã sửa xong rồi ạ", "sửa xong rồi", "đã chỉnh sửa", "em đã sửa theo góp ý rồi ạ",
-     "gửi lại giúp em", "nộp lại giúp em với", "da sua xong roi", "đã sửa xong, nộp lại giúp em"],
+     "gửi lại giúp em", "nộp lại giúp em với", "da sua xong roi", "đã sửa xong, nộp lại giúp em",
+     # done said by «rồi» or «xong» after the verb, without «đã»
+     "em sửa theo nhận xét rồi", "em sửa rồi ạ", "em sua theo nhan xet roi", "em bổ sung rồi nhé",
+     "em sửa xong theo nhận xét rồi", "em đã cập nhật rồi ạ", "em chỉnh lại rồi"],
 )  # fmt: skip
 async def test_a_returned_dossier_fixed_is_resubmitted_when_said_in_words(
     db: Database, typed: str
@@ -767,3 +770,19 @@ async def test_a_returned_dossier_fixed_is_resubmitted_when_said_in_words(
     await client.send(typed)
     assert client.texts(await client.click("📨 Nộp ngay")) == "đã chuyển chi bộ"
     assert len(submitted) == 2
+
+
+@pytest.mark.parametrize(
+    "typed", ["sửa theo nhận xét", "em muốn chỉnh sửa", "em sửa lại", "em cần bổ sung"]
+)
+async def test_a_fix_not_said_done_is_no_submission(db: Database, typed: str) -> None:
+    """The verb alone, without «đã», «xong» or «rồi», says no fix is finished: never read
+    as «Nộp» (the end screen says what comes next instead)."""
+    router, submitted = submitting(db)
+    client = await consented(router)
+    await seed(router, client, load_sample("a"), gates={"13": "không", "20": "không"},
+               closed=["t:lich_su", "t:cong_tac", "t:dao_tao", "t:nuoc_ngoai", "t:khen_thuong",
+                       "t:gioi_thieu", "r:anh_chi_em"])  # fmt: skip
+    assert (await cursor(router, client)).kind == "done"
+    text = client.texts(await client.send(typed))
+    assert "ngay bây giờ?" not in text and not submitted, text

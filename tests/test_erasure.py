@@ -393,6 +393,7 @@ CONSTANT_CACHES = frozenset(
         "forms.framing._asked_columns",  # by a table's id and its columns' ids
         "forms.framing._frames",  # forms/data/framing.toml
         "forms.framing._spoken",  # its spoken commands
+        "forms.framing._staff",  # the staff commands read with their words, the topics
         "forms.document.cover._photo_box",
         "forms.document.package._template",
         "forms.document.page._fixed",

@@ -728,3 +728,43 @@ async def test_a_loop_menu_reads_how_people_answer(router: Router) -> None:
     assert (await cursor(router, client)).kind == "loop"
     await client.send("ko con ai")
     assert (await cursor(router, client)).kind != "loop"
+
+
+# ---------------------------------------------------------------------------------------------
+# the end screen: nothing left to answer
+
+
+@pytest.mark.parametrize("typed", ["xong rồi", "ok", "được rồi", "rồi sao nữa?", "xong rui"])
+async def test_done_words_at_the_end_screen_say_what_comes_next(router: Router, typed: str) -> None:
+    """«xong rồi», «ok», «được rồi» at the end screen got «hãy chọn một nút»: there they mean
+    "done, what next?", and are answered with the next step and the screen's buttons; nothing
+    is submitted from them."""
+    client = await at(router, missing("ky_ten"))
+    await client.send("TRẦN MINH KHOA")
+    assert "đã khai hết các mục" in client.last_text()
+    text = client.texts(await client.send(typed))
+    assert "chọn một nút" not in text and "Việc tiếp theo" in text, text
+    assert "«📄 Xem bản nháp»" in text and "«📨 Nộp lý lịch»" in text
+    assert client.buttons() == ["📄 Xem bản nháp", "📨 Nộp lý lịch"]
+    assert (await dossier(router, client)).answers["ky_ten"] == "TRẦN MINH KHOA"
+    async with router.db.read() as r:
+        assert await r.fetchval("SELECT status FROM dossiers") == "draft"
+
+
+async def test_thanks_at_the_end_screen_is_not_told_of_a_question(router: Router) -> None:
+    """«cảm ơn» at the end screen was answered «Ta tiếp tục câu đang hỏi:» — no question is."""
+    client = await at(router, missing("ky_ten"))
+    await client.send("TRẦN MINH KHOA")
+    text = client.texts(await client.send("cảm ơn em"))
+    assert "Không có gì ạ" in text and "câu đang hỏi" not in text, text
+
+
+async def test_done_words_mid_form_still_end_a_menu(router: Router) -> None:
+    """Mid-form «xong rồi» at a rows menu keeps its meaning: no more rows, the form goes on."""
+    client = await consented(router, "1001")
+    await seed(router, client, load_sample("a"), gates=GATES,
+               closed=[c for c in CLOSED_A if c != "t:khen_thuong"])  # fmt: skip
+    asked = client.last_text()
+    text = client.texts(await client.send("xong rồi"))
+    assert "Thêm khen thưởng khác" in asked and "Xong phần «Khen thưởng, kỷ luật»" in text, text
+    assert "Việc tiếp theo" not in text

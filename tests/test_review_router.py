@@ -207,3 +207,109 @@ async def test_a_secretary_who_reviews_nowhere_is_pointed_at_her_commands(router
         text = "\n".join(r.text for r in await net.event(sec, sec_chat, **kw))
         assert "bí thư của Chi bộ cơ sở Trường A" in text and "người duyệt" in text, text
         assert "/tinhhinh" in text and "/buoc" in text and "nhờ bí thư" not in text
+
+
+async def _chi_bo_with_reviewer(router: Router, net: Net) -> tuple[User, Chat, User, Chat]:
+    """A chi bộ cơ sở bound to its group, its secretary and one reviewer."""
+    sec, sec_chat = person("sec", "Bí thư")
+    rev, _ = person("rev", "Người duyệt")
+    group = Chat(PLATFORM, "nhom-chi-bo", "group", "Chi bộ")
+    async with router.db.transaction() as tx:
+        boot = await bootstrap(tx, "Chi bộ cơ sở Trường A", platform=PLATFORM, kind="chi_bo_co_so")
+    await net.event(sec, sec_chat, kind="command", command="start", text=boot.code)
+    await net.event(sec, sec_chat, kind="command", command="moi", text="duyet")
+    await net.event(rev, Chat(PLATFORM, rev.id, "private"), kind="command", command="start",
+                    text=code(net.last(sec_chat)[1].text))  # fmt: skip
+    await net.event(sec, sec_chat, kind="command", command="ketnoi")
+    await net.event(sec, group, kind="command", command="ketnoi",
+                    text=code(net.last(sec_chat)[1].text))  # fmt: skip
+    return sec, sec_chat, rev, group
+
+
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        ("còn bao nhiêu hồ sơ quá hạn?", "Tình hình phát triển đảng viên"),
+        ("dạ hồ sơ nào quá hạn ạ", "Tình hình phát triển đảng viên"),
+        ("chi tieu 150 31/10", "Đã đặt chỉ tiêu"),
+        ("chỉ tiêu năm nay bao nhiêu?", "Chỉ tiêu hiện tại"),
+        ("bước 99 chibo 01/03", "Không tìm thấy hồ sơ số 99"),
+        ("buoc tiep theo", "Chưa có hồ sơ nào đã duyệt lý lịch"),
+    ],
+)
+async def test_a_secretary_asks_in_words(router: Router, typed: str, answer: str) -> None:
+    """A secretary's «còn bao nhiêu hồ sơ quá hạn?» or «bước 12 chibo 15/03» (the command's
+    name without «/», as /trogiup says may be typed) got «Xin chào đồng chí»: a short
+    question naming a topic is the command that answers it, and a command that records what
+    can be undone takes its words after the name, as after the «/»."""
+    net = Net(router)
+    _, sec_chat, _, _ = await _chi_bo_with_reviewer(router, net)
+    sec = User(PLATFORM, "sec", "Bí thư")
+    text = "\n".join(r.text for r in await net.event(sec, sec_chat, kind="text", text=typed))
+    assert answer in text and "Xin chào đồng chí" not in text, text
+    if "năm nay bao nhiêu" in typed:  # a question sets nothing
+        assert "Đã đặt" not in text
+
+
+@pytest.mark.parametrize("typed", ["mời đồng chí Hùng dự họp", "đơn vị mới thành lập"])
+async def test_a_secretarys_words_never_create_from_a_sentence(router: Router, typed: str) -> None:
+    """Only commands that record what can be undone take their words: an invite or a unit is
+    never made from a sentence that happens to begin with the command's name."""
+    net = Net(router)
+    _, sec_chat, _, _ = await _chi_bo_with_reviewer(router, net)
+    sec = User(PLATFORM, "sec", "Bí thư")
+    text = "\n".join(r.text for r in await net.event(sec, sec_chat, kind="text", text=typed))
+    assert "Xin chào đồng chí" in text, text
+    async with router.db.read() as r:
+        assert await r.fetchval("SELECT count(*) FROM units") == 1
+
+
+async def test_a_comment_names_its_dossier_by_a_bare_number(router: Router) -> None:
+    """Two dossiers wait in the group; «/nhanxet 12 ngày sinh …» (the number without «#»,
+    the item by name) got «Nhóm đang có nhiều hồ sơ chờ duyệt…»: a bare number first is the
+    dossier when one waiting has it and an item follows."""
+    net = Net(router)
+    sec, _, rev, group = await _chi_bo_with_reviewer(router, net)
+    ids = []
+    for i, sample in enumerate("ab"):
+        cand, _ = person(f"cand{i}", f"Người khai {i}")
+        ids.append((await invited_candidate_submits(net, sec, cand, load_sample(sample))).id)
+    second = ids[1]
+    for typed, item in ((f"{second} ngày sinh ghi đủ ngày", 3), (f"{second} 15 ghi rõ tháng", 15)):
+        text = "\n".join(
+            r.text
+            for r in await net.event(rev, group, kind="command", command="nhanxet", text=typed)
+        )
+        assert f"cho mục ({item}) (hồ sơ #{second})" in text, text
+    async with router.db.read() as r:
+        rows = await r.fetchall("SELECT dossier_id, item_number, text FROM comments ORDER BY id")
+    assert [tuple(row) for row in rows] == [
+        (second, 3, "ngày sinh ghi đủ ngày"),
+        (second, 15, "ghi rõ tháng"),
+    ]
+
+
+async def test_a_secretary_typing_a_review_command_in_the_group(router: Router) -> None:
+    """The secretary's /hoso in the unit's group got «Chỉ người duyệt … mới thao tác được
+    trên thẻ này» (there is no card); in private she was told what she types instead. The
+    group now tells her the same (her unit's name only, nothing of a dossier)."""
+    net = Net(router)
+    sec, _, _, group = await _chi_bo_with_reviewer(router, net)
+    text = "\n".join(r.text for r in await net.event(sec, group, kind="command", command="hoso"))
+    assert "không phải người duyệt" in text and "/tinhhinh" in text, text
+    assert "thẻ này" not in text
+
+
+async def test_a_command_with_its_number_typed_on(router: Router) -> None:
+    """«/xem12» (the number typed without its space: Telegram marks it one command) was
+    silence in the group; it is «/xem 12», and the dossier still goes only privately."""
+    net = Net(router)
+    sec, _, rev, group = await _chi_bo_with_reviewer(router, net)
+    cand, _ = person("cand", "Người khai")
+    record = await invited_candidate_submits(net, sec, cand, load_sample("a"))
+    replies = await net.event(rev, group, kind="command", command=f"xem{record.id}")
+    said = "\n".join(r.text for r in replies if r.chat is None)
+    assert f"Đã gửi hồ sơ #{record.id} vào tin nhắn riêng" in said, said
+    private = [r for r in replies if r.chat is not None]
+    assert private and all(r.chat.kind == "private" and r.protect for r in private)
+    assert load_sample("a").value("ho_ten") not in said

@@ -281,7 +281,7 @@ async def test_a_whole_review_in_group_chats(scene: Scene) -> None:
     assert forwarded.startswith(f"📋 Hồ sơ #{dossier_id} — ") and "đã duyệt" in forwarded
     answers = [q.answer_text for q in api.callback_queries.values() if q.data.startswith("rv:a:")]
     assert "Đã duyệt." in answers
-    assert any(a and "quyết định của bạn không được ghi" in a for a in answers)
+    assert any(a and "quyết định của đồng chí không được ghi" in a for a in answers)
 
     # -- second level ----------------------------------------------------------------------------
     du_card = du_members[r3].last_message()

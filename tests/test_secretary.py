@@ -90,7 +90,7 @@ async def test_a_reviewer_sees_their_unit_and_below_only(world: World) -> None:
     # number, the answer says which units the person can see (and nothing of the other)
     text = only_text(await run(world, "rev-a1", "tinhhinh", f"#{world.alpha.id}"))
     assert text == (
-        "Bạn chỉ xem được tình hình của Chi bộ Kỹ thuật và các đơn vị trực thuộc. "
+        "Đồng chí chỉ xem được tình hình của Chi bộ Kỹ thuật và các đơn vị trực thuộc. "
         "Gõ lệnh không kèm số đơn vị để xem đơn vị của mình."
     )
     assert REFUSED in only_text(await run(world, "rev-a1", "tinhhinh", chat=GROUP))

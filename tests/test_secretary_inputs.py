@@ -207,3 +207,13 @@ async def test_switches_with_a_word_after_them(
     world: World, command: str, typed: str, expected: str
 ) -> None:
     assert expected in only_text(await run(world, "sec", command, typed))
+
+
+@pytest.mark.parametrize("typed", ["{n}, quyết định kết nạp 20/10", "hồ sơ {n}: quyetdinh 20/10"])
+async def test_a_dossier_number_with_a_comma_after_it(world: World, typed: str) -> None:
+    """«/buoc 11, quyết định kết nạp 20/10» (or «bước 11, …» in words) got the usage: a comma
+    or colon after the dossier's number is punctuation, not part of it (a date «11/10» is
+    still no dossier number)."""
+    d11 = world.dossiers["D11"]
+    text = only_text(await run(world, "sec", "buoc", typed.format(n=d11), when=LATE_OCTOBER))
+    assert "Đã ghi: MAI THỊ MƯỜI MỘT — Quyết định kết nạp (9-KNĐ) ngày 20/10/2026." in text, text

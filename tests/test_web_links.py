@@ -39,7 +39,7 @@ def test_a_link_opens_its_person_and_object_until_it_expires() -> None:
     clock.t += 15 * 60 - 1
     assert isinstance(signer.verify(token), Grant)
     clock.t += 1
-    assert signer.verify(token) == Refusal("expired")
+    assert signer.verify(token) == Refusal("expired", "dossier")
     short = signer.token(7, Obj("review", 42), ttl=timedelta(seconds=5))
     clock.t += 4
     assert isinstance(signer.verify(short), Grant)

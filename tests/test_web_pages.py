@@ -22,6 +22,7 @@ from handlers.web.links import Obj
 from storage.core import Change
 from storage.org import Org
 from storage.reviews import Reviews
+from tests.samples import load_sample
 from tests.web_world import WebWorld, close_world, open_world
 
 
@@ -149,6 +150,68 @@ async def test_the_reviewer_reads_changes_flags_and_comments(
     assert "người khai đã sửa mục này" in page or "chưa thấy sửa mục này" in page
     views = await world.views()
     assert views[-1][0] == world.ids["reviewer"] and "web_review" in views[-1][1]
+
+
+#: what speaks to the candidate, never to a reviewer: the chat's pronoun, a command, a button
+_TO_THE_CANDIDATE = ("anh/chị", "Anh/chị", "hãy", "Hãy", "bấm giải trình", "báo chi bộ",
+                     "hỏi chi bộ", " bạn ", " em ")  # fmt: skip
+
+
+async def test_the_reviewer_reads_the_checks_as_results_about_the_candidate(
+    world: WebWorld, browser: Browser
+) -> None:
+    """The reviewer's page (and its draft's notes) showed the candidate's flag texts: «Mục
+    (9): anh/chị ghi tôn giáo…», «nếu đúng là tên không dấu, bấm giải trình…». A reviewer
+    reads them about «người khai»; the candidate's own page keeps the texts meant for them."""
+    await world.return_with_comment("Ghi rõ tháng năm ở mục (15)")
+    grandfather = {**load_sample("b").relatives[0], "nam_sinh": "1990"}  # ông nội, born 1938
+    await world.resubmit([
+        Change("answers.ho_ten", "VU THI THU HA"),
+        Change("answers.ton_giao", "Công giáo"),
+        Change("relatives.0", grandfather),
+    ])  # fmt: skip
+    await browser.open(world.link("reviewer", "review"))
+    status, page = await browser.open(world.base + "/w/")
+    assert status == 200
+    checks = page.split("Kết quả kiểm tra", 1)[1].split("</details>", 1)[0]
+    assert "người khai ghi tôn giáo «Công giáo»" in checks, checks
+    assert "năm sinh 1990 có vẻ không hợp lý" in checks and "người khai cần giải trình" in checks
+    assert not [w for w in _TO_THE_CANDIDATE if w in checks], checks
+    notes = await _draft_notes(browser, world.base)
+    assert "người khai ghi tôn giáo" in notes and "anh/chị ghi tôn giáo" not in notes
+    reader = Browser(browser.http)
+    await reader.open(world.link("candidate", "dossier"))
+    status, own = await reader.open(world.base + "/w/")
+    assert status == 200 and "anh/chị ghi tôn giáo «Công giáo»" in own
+    notes = await _draft_notes(reader, world.base)
+    assert "anh/chị ghi tôn giáo" in notes and "người khai ghi tôn giáo" not in notes
+
+
+async def _draft_notes(browser: Browser, base: str) -> str:
+    """The checklist of flags in the draft .docx the session downloads (its last table)."""
+    r = await browser.get(base + "/w/tai/docx")
+    table = docx.Document(io.BytesIO(await r.read())).tables[-1]
+    return "\n".join(cell.text for row in table.rows for cell in row.cells)
+
+
+async def test_an_expired_link_tells_its_reader_how_to_get_a_new_one(
+    world: WebWorld, browser: Browser
+) -> None:
+    """A reviewer's or secretary's expired link said «Anh/chị gửi /web trong chat» — a
+    candidate's command. Each is told their own way to a new link."""
+    await world.return_with_comment("Ghi rõ tháng năm")
+    await world.resubmit([Change("answers.ten_khac", "Mai Anh")])
+    links = {
+        "candidate": world.link("candidate", "dossier"),
+        "reviewer": world.link("reviewer", "review"),
+        "secretary": world.link("secretary", "summary", world.ids["unit"]),
+    }
+    world.clock.t += 15 * 60 + 1
+    pages = {who: await browser.open(link) for who, link in links.items()}
+    assert all(status == 410 for status, _ in pages.values())
+    assert "/web" in pages["candidate"][1]
+    assert "«Xem»" in pages["reviewer"][1] and "/web" not in pages["reviewer"][1]
+    assert "/tinhhinh" in pages["secretary"][1] and "/web" not in pages["secretary"][1]
 
 
 async def test_the_review_page_says_where_the_decisions_are_taken(

@@ -88,8 +88,11 @@ def client_address(request: web.Request) -> str:
     return peer
 
 
-def refused(key: str, status: int) -> web.Response:
-    return refused_text(message(f"web.refused.{key}"), status)
+def refused(key: str, status: int, kind: str = "") -> web.Response:
+    """A refusal page; ``kind`` (the link's, when known) says how its reader gets a new
+    link: a candidate /web, a reviewer «Xem», a secretary /tinhhinh."""
+    again = message("web.refused.again", kind=kind)
+    return refused_text(message(f"web.refused.{key}", again=again), status)
 
 
 def refused_text(text: str, status: int) -> web.Response:
@@ -188,7 +191,7 @@ class WebServer:
             return await handler(request)
         grant = self.signer.verify(request.cookies.get(COOKIE, ""))
         if isinstance(grant, Refusal):
-            return refused("no_session", 401)
+            return refused("no_session", 401, grant.kind)
         if request.method == "POST":
             posted = await request.post()
             token = str(posted.get("csrf", ""))
@@ -214,7 +217,7 @@ class WebServer:
     async def link(self, request: web.Request) -> web.Response:
         grant = self.signer.verify(request.match_info["token"])
         if isinstance(grant, Refusal):
-            return refused(grant.reason, 410 if grant.reason == "expired" else 403)
+            return refused(grant.reason, 410 if grant.reason == "expired" else 403, grant.kind)
         session = self.signer.token(grant.person_id, grant.obj, ttl=self.session_ttl)
         response = web.Response(text=html("opening.j2"), content_type="text/html")
         self._set_session(response, session)

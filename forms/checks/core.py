@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache, cached_property
@@ -32,6 +33,12 @@ from forms.parsers import Month
 log = logging.getLogger(__name__)
 
 Scope = Literal["all", "answered"]
+
+#: Who reads a run's flags: the candidate (``templates/rules.toml``, which speaks to them and
+#: says how to fix it in the chat) or a reviewer or secretary (``templates/rules_review.toml``:
+#: a check's result about «người khai», where the candidate's text addresses the candidate).
+Reader = Literal["candidate", "reviewer"]
+_READER: ContextVar[Reader] = ContextVar("flag_reader", default="candidate")
 
 #: Pseudo table id used to anchor a flag on a relative of item (21).
 RELATIVES = "relatives"
@@ -103,7 +110,10 @@ def rule(
 
 
 def msg(rule_id: str, key: str, /, **kw: Any) -> str:
-    """The Vietnamese text ``templates/rules.toml`` → ``[rule_id] key``."""
+    """The Vietnamese text ``templates/rules.toml`` → ``[rule_id] key``; in a reviewer's run
+    (:data:`Reader`) ``templates/rules_review.toml``'s, where it has one."""
+    if _READER.get() == "reviewer" and texts.has_text(f"rules_review.{rule_id}.{key}"):
+        return texts.message(f"rules_review.{rule_id}.{key}", **kw)
     return texts.message(f"rules.{rule_id}.{key}", **kw)
 
 
@@ -394,8 +404,9 @@ def run_checks(
     rules: Iterable[str] | None = None,
     strict: bool = False,
     finished: Iterable[int] | None = None,
+    reader: Reader = "candidate",
 ) -> list[Flag]:
-    """Run every rule (or the given rule ids) over ``dossier``.
+    """Run every rule (or the given rule ids) over ``dossier``, its texts for ``reader``.
 
     ``scope="all"`` runs each rule whatever has been answered (the submission check: a
     missing answer is itself a problem); ``scope="answered"`` runs a rule only when every
@@ -409,13 +420,17 @@ def run_checks(
     not used then.
     """
     chosen = [RULES[r] for r in rules] if rules is not None else list(RULES.values())
-    if finished is not None:
-        done = frozenset(finished)
-        chosen = [r for r in chosen if done.issuperset(r.needs)]
-        return _execute(dossier, chosen, today, strict, "answered", items=done)
-    if scope == "answered":
-        chosen = list(_answered_filter(dossier, chosen, set()))
-    return _execute(dossier, chosen, today, strict, scope)
+    token = _READER.set(reader)
+    try:
+        if finished is not None:
+            done = frozenset(finished)
+            chosen = [r for r in chosen if done.issuperset(r.needs)]
+            return _execute(dossier, chosen, today, strict, "answered", items=done)
+        if scope == "answered":
+            chosen = list(_answered_filter(dossier, chosen, set()))
+        return _execute(dossier, chosen, today, strict, scope)
+    finally:
+        _READER.reset(token)
 
 
 def check_items(

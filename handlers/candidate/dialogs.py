@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from forms import parsers
+from forms.classify import Reading
 from forms.model import Kind
 from handlers.candidate.actions import BACK, CONTINUE, PROGRESS, SUBMIT, VIEW
 from handlers.candidate.core import Screen, Shown, Turn
@@ -20,6 +21,12 @@ from handlers.events import Button
 from storage.core import Change
 
 _EXPLANATION_LIMIT = 1000
+
+#: What the end screen says to a text that is none of its buttons, by the chatter it is
+#: (handlers.candidate.intent.social): a greeting or thanks its word; anything else — «ok»,
+#: «xong rồi», «được rồi», «rồi sao nữa?» — means "done, what next?" there, where no
+#: question is left to answer (mid-form the same words end a menu's loop or are no answer).
+_AT_END = {"greeting": "greeting", "thanks": "thanks"}
 
 
 def open_first_question(turn: Turn) -> None:
@@ -68,6 +75,21 @@ class Done(Screen):
             else Button(t("button.progress"), PROGRESS.encode(seq=seq))
         )
         return Shown(done_text(turn), [[Button(t("button.view"), VIEW.encode(seq=seq))], [last]])
+
+    def not_a_button(self, turn: Turn, reading: Reading, text: str) -> str:
+        """Not «hãy chọn một nút»: what comes next (the screen follows with its buttons)."""
+        key = _AT_END.get(social(reading) or "", "next")
+        if key != "next":
+            return t(f"at_end.{key}")
+        status = turn.record.status if turn.record else "draft"
+        errors = any(f.is_error for f in open_flags(turn))
+        return t(
+            "at_end.next",
+            status=status,
+            errors=errors,
+            view=t("button.view"),
+            submit=t("button.submit"),
+        )
 
 
 def render_idle(turn: Turn, text: str) -> None:

@@ -94,17 +94,16 @@ async def reviewing_units(ctx: ReviewContext, nobody_key: str) -> list[Unit] | N
     elif ctx.person is not None:
         roles = await org.roles_of(ctx.person.id)
         units = [u for r in roles if r.role == "reviewer" if (u := await org.unit(r.unit_id))]
-        if not units:  # a secretary who reviews nowhere: what a secretary types instead
-            led = [
-                u.name for r in roles if r.role == "secretary" if (u := await org.unit(r.unit_id))
-            ]
-            if led:
-                ctx.say(t("refuse.secretary_not_reviewer", units=led))
-                return None
     person = ctx.person
     allowed = [u for u in units if person and await access.may_act(ctx.tx, person.id, u)]
-    if not allowed:
-        name = units[0].name if units else ""
-        ctx.say(t("refuse.not_reviewer", unit=name) if name else t(nobody_key))
+    if allowed:
+        return allowed
+    roles = await org.roles_of(person.id) if person is not None else []
+    led = [u.name for r in roles if r.role == "secretary" if (u := await org.unit(r.unit_id))]
+    if led and not any(r.role == "reviewer" for r in roles):
+        # a secretary who reviews nowhere, in private or in a group: what she types instead
+        ctx.say(t("refuse.secretary_not_reviewer", units=led))
         return None
-    return allowed
+    name = units[0].name if units else ""
+    ctx.say(t("refuse.not_reviewer", unit=name) if name else t(nobody_key))
+    return None

@@ -188,20 +188,30 @@ async def comment_command(ctx: ReviewContext) -> None:
         if remembered is not None:
             dossier_id = remembered.dossier_id
     if dossier_id is None:
-        dossier_id = await only_dossier(ctx)
+        # «/nhanxet 12 ngày sinh …», «/nhanxet 12 15 …»: a bare number first is the dossier
+        # when one waiting has it and an item follows it (else it is the item, as before)
+        first, _, after = text.strip().partition(" ")
+        item, said = _item_and_comment(ctx, after) if first.isdigit() else (None, "")
+        chosen = int(first) if item is not None and storable(int(first)) else None
+        dossier_id = await only_dossier(ctx, chosen)
         if dossier_id is None:
             return
+        if item is not None and dossier_id == chosen:
+            number, rest = item, said
     await add_comment(ctx, dossier_id, number, rest)
 
 
-async def only_dossier(ctx: ReviewContext) -> int | None:
-    """The one dossier waiting for the actor's unit, or None after saying why not."""
+async def only_dossier(ctx: ReviewContext, chosen: int | None = None) -> int | None:
+    """The one dossier waiting for the actor's unit — or ``chosen`` when it is one of those
+    waiting — or None after saying why not."""
     units = await reviewing_units(ctx, "refuse.no_right")
     if units is None:
         return None
     waiting = []
     for unit in units:
         waiting.extend(await ctx.tx.repo(Reviews).under_review(unit))
+    if chosen is not None and any(w.dossier_id == chosen for w in waiting):
+        return chosen
     if len(waiting) == 1:
         return waiting[0].dossier_id
     if not waiting:

@@ -96,7 +96,7 @@ KINDS: dict[EventKind, Handler] = {"command": _command, "button": _button, "text
 def _default_checks(dossier: Dossier, *, today: date | None = None) -> list[Any]:
     from forms.checks import run_checks
 
-    return list(run_checks(dossier, today=today))
+    return list(run_checks(dossier, today=today, reader="reviewer"))
 
 
 def _default_render(dossier: Dossier, *, draft: bool, flags: Sequence[Any] | None = None) -> bytes:

@@ -62,6 +62,9 @@ class Refusal:
     """Why a token was not accepted (said to nobody but the log and the tests)."""
 
     reason: RefusalReason
+    #: whose page an expired link opened (its kind: the page names how to get a new one);
+    #: "" when the token cannot say
+    kind: str = ""
 
 
 def _b64(data: bytes) -> str:
@@ -124,7 +127,7 @@ class LinkSigner:
         if version != _VERSION or kind not in OBJ_KINDS:
             return Refusal("malformed")
         if grant.expires <= self.clock():
-            return Refusal("expired")
+            return Refusal("expired", kind)
         return grant
 
     def mac(self, purpose: str, text: str) -> str:

@@ -343,7 +343,10 @@ class WebPages:
         kind = "review" if grant.obj.kind == "review" else "dossier"
         opened = await open_grant(tx, grant, what=f"web_{kind}_{what}")
         record = opened.record
-        flags = self.review_flags(record, self.review.today_at(tx))
+        today = self.review.today_at(tx)  # the notes in the draft speak to whoever reads it
+        flags = (
+            self.review_flags(record, today) if kind == "review" else self.flags_of(record, today)
+        )
         job = DossierJob(record.dossier, draft=True, flags=tuple(flags))
         data = await self.renderer.run(render_dossier_job, job)
         name = f"2KND-ho-so-{record.id}-ban-{record.revision}-nhap"
