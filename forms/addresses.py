@@ -94,6 +94,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Kind = Literal["origin", "residence"]
+#: a commune-level word, folded: a residence is written with its commune (HD 38, item 7)
+_COMMUNE_WORD = re.compile(r"\b(?:xa|phuong|thi tran|dac khu)\s")
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -1202,6 +1204,10 @@ def _interpret_commune(
         r.typed_commune = comm.typed
         if len(units) <= 1:
             r.notes.append("unknown_commune")
+    elif r.town_written and c_new is not None:
+        # "thị trấn Văn Giang" found as today's «xã Văn Giang»: the town is the old name, kept
+        # for the bracket ("(trước đây là tỉnh Hưng Yên)" had lost it)
+        r.typed_commune = comm.typed
     return c_new, c_old
 
 
@@ -1463,6 +1469,14 @@ class _Analysis:
             self.suggestion = None  # it would present an unknown (or unread) name as real
         if "institution" in self.problems:
             self.suggestion = None  # "bệnh viện, tỉnh Hưng Yên (…)" is no better writing
+        if (
+            kind == "residence"
+            and self.suggestion
+            and not _COMMUNE_WORD.search(fold(self.suggestion).lower())
+        ):
+            # "18 Hoa Sữa, quận Hoàn Kiếm, Hà Nội" was offered as «18 Hoa Sữa, thành phố Hà
+            # Nội» ("nên ghi đầy đủ"): its district dropped, no ward in its place
+            self.suggestion = None
         source = old if old is not None else (main if main.old_evidence else None)
         return AddressAnalysis(
             text=cleaned,

@@ -17,11 +17,12 @@ from functools import cache
 from pathlib import Path
 
 from forms.memo import remembered
-from forms.vn import fold, has_diacritics
+from forms.vn import fold, has_diacritics, match_key
 
-__all__ = ["lacks_diacritics", "suggest_diacritics"]
+__all__ = ["country_spelling", "lacks_diacritics", "suggest_diacritics"]
 
 DATA = Path(__file__).resolve().parent / "data" / "words.toml"
+COUNTRIES = Path(__file__).resolve().parent / "data" / "countries.toml"
 _MAX_PHRASE = 5
 _TOKEN = re.compile(r"[^\W\d_]+|\d[\w]*|[\W_]+", re.UNICODE)
 
@@ -139,3 +140,32 @@ def suggest_diacritics(text: str) -> str | None:
             out[i] = _case_like(typed, abbreviations.get(fold(typed), part), is_place)
     suggestion = "".join(out)
     return suggestion if suggestion != text else None
+
+
+@cache
+def _countries() -> dict[str, str]:
+    """The countries' names (forms/data/countries.toml, and Việt Nam) by their folded key."""
+    names = tomllib.loads(COUNTRIES.read_text(encoding="utf-8"))["names"]
+    return {match_key(n): n for n in (*names, "Việt Nam")}
+
+
+#: what separates the countries of a list ("Hàn Quốc, Nhật Bản", "lao va thai lan")
+_COUNTRY_LIST = re.compile(r"(\s*[,;]\s*|\s+(?:và|va)\s+)", re.IGNORECASE)
+
+
+def country_spelling(text: str) -> str | None:
+    """``text``, a country's name or a list of them, as the names are written («han quoc» →
+    «Hàn Quốc»), else None (a word no country's, or already so written). Only where a country
+    is asked: "lao" elsewhere may be «bệnh lao», "my" «mỹ thuật»."""
+    parts = _COUNTRY_LIST.split(text.strip(" ."))
+    written = []
+    for i, part in enumerate(parts):
+        if i % 2:  # a separator
+            written.append(" và " if part.strip() in ("và", "va", "Và", "Va") else ", ")
+            continue
+        name = _countries().get(match_key(part))
+        if name is None:
+            return None
+        written.append(name)
+    out = "".join(written)
+    return out if out != text else None

@@ -34,6 +34,7 @@ __all__ = [
     "may_name_columns",
     "option_number",
     "polite_words",
+    "restates_row",
     "says_row",
     "spoken_command",
     "unframe",
@@ -135,6 +136,8 @@ class _Line:
     says: frozenset[str] = frozenset()
     #: columns whose value read in a line says a row too (a trip's country: "đi Hàn Quốc")
     says_columns: tuple[str, ...] = ()
+    #: the question's own words, folded: after a yes they restate it and name no row
+    echoes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +158,12 @@ class _Frames:
     columns: dict[str, _Column]
     lines: dict[str, _Line]
     #: the polite words one at a time, folded (:func:`polite_words`)
+    #: a person's titles before a name («đồng chí», «kỹ sư»): no part of it (_title_end)
+    titles: tuple[Phrase, ...]
+    #: the words around a question's echo that still name no row (``restates_row``)
+    row_echo_words: frozenset[str]
+    #: words of two syllables whose second is a cue's word (:func:`_in_compound`), folded
+    compounds: frozenset[str]
     plain_heads: frozenset[str]
     plain_tails: frozenset[str]
     #: the same with their diacritics (tone_key): "đã" is not "dạ"
@@ -238,7 +247,7 @@ def _frames() -> _Frames:
         field: _question(table, kinds.get(table.get("like", "")))
         for field, table in data.get("fields", {}).items()
     }
-    openings = [p for key in ("heads", "times", "speakers", "relatives", "option_words")
+    openings = [p for key in ("heads", "times", "speakers", "relatives", "option_words", "titles")
                 for p in words[key]]  # fmt: skip
     for q in (*kinds.values(), *fields.values()):
         openings += [*q.labels, *q.verbs]
@@ -250,6 +259,7 @@ def _frames() -> _Frames:
         relatives=words["relatives"],
         relative_words=words["relative_words"],
         pointers=words["pointers"],
+        titles=words["titles"],
         copulas=words["copulas"],
         option_words=words["option_words"],
         number_words=tuple(data["number_words"]),
@@ -263,9 +273,12 @@ def _frames() -> _Frames:
                 _phrases(table.get("labels", [])),
                 frozenset(_plain_key(p) for p in table.get("says", [])),
                 tuple(table.get("says_columns", [])),
+                frozenset(_plain_key(p) for p in table.get("echoes", [])),
             )
             for table_id, table in data.get("lines", {}).items()
         },
+        row_echo_words=frozenset(_plain_key(p) for p in data["row_echo_words"]),
+        compounds=frozenset(_folded(p) for p in data["compounds"]),
         plain_heads=_plain(words["heads"], data["plain_heads"]),
         plain_tails=_plain(words["tails"], data["plain_tails"]),
         toned_heads=_plain(words["heads"], data["plain_heads"], tone_key),
@@ -434,7 +447,9 @@ def _frame_end(r: _Reader, i: int, q: _Question) -> int | None:
         while (word := r.first(j, f.relative_words)) is not None:
             j = word
         return j
-    if j is not None and q.titled:
+    if j is not None and q.titled and (end := _title_end(r, i, j, f)) is not None:
+        return end
+    if q.titled and (j := r.first(i, f.titles)) is not None:  # "đồng chí Trần Minh Khoa"
         return _title_end(r, i, j, f)
     return r.first(i, q.verbs) if q.bare_verb else None  # "mất năm 2015"
 
@@ -920,12 +935,20 @@ def _pieces(r: _Reader, asked: _Asked) -> list[Piece]:
         # a name begun (a school's, an authority's) runs on to its end, past any cue
         named = column is not None and bool(column.names)
         cues = asked.cues.get(r.tokens[i].folded, ())
-        cue = None if end is not None or named or not cues else _cue_at(r, i, cues)
+        cue: Cued | None = None
+        cut = i  # where the piece before a cue ends: after a compound («đại học»), past it
+        if end is None and cues and _in_compound(r, i, f):
+            cue = _value_after(r, i, cues)
+            cut = i + 1
+        elif end is None and cues:
+            cue = _cue_at(r, i, cues)
+        if named and cue is not None and (cue[2] == -1 or not cols[cue[0]].values):
+            cue = None  # past any cue but one with its value ("Đại học X hệ chính quy")
         if end is None and cue is None:
             i += 1
             continue
-        if i > opened:
-            out.append((name, opened, i))
+        if cut > opened:
+            out.append((name, opened, cut))
         if end is not None:
             i, opened, name = end, end, None
             continue
@@ -949,6 +972,24 @@ def _pieces(r: _Reader, asked: _Asked) -> list[Piece]:
     if opened < n:
         out.append((name, opened, n))
     return out
+
+
+def _value_after(r: _Reader, i: int, cues: Sequence[tuple[Phrase, str, _Column]]) -> Cued | None:
+    """A value right after a compound whose last word is a one-word cue of its column
+    ("đại học tại chức": «học» ends «đại học» and cues «tại chức»)."""
+    for cue, name, column in cues:
+        if len(cue) == 1 and column.values and i + 1 < len(r.tokens):
+            end = _value_at(r, i + 1, column)
+            if end is not None:
+                return name, i + 1, end
+    return None
+
+
+def _in_compound(r: _Reader, i: int, f: _Frames) -> bool:
+    """Whether token ``i`` ends one word of two syllables with the token before («đại học»,
+    «tin học», «trung cấp»: ``compounds`` in framing.toml): no cue begins there — «học hệ»
+    read across «đại học hệ chính quy» left «học đại» as the course."""
+    return i > 0 and f"{r.tokens[i - 1].folded} {r.tokens[i].folded}" in f.compounds
 
 
 def _only_frame(tokens: list[_Token]) -> bool:
@@ -1002,6 +1043,29 @@ def names_says_column(text: str, table: str) -> bool:
 
 #: the most words of a phrase in ``says``
 _LONGEST_SAYS = 4
+
+
+def restates_row(text: str, table: str) -> bool:
+    """Whether ``text`` only restates the question of ``table``'s item in its own words («đi
+    nước ngoài», «bị kỷ luật»: ``echoes`` of ``[lines.TABLE]``), with nothing but
+    ``row_echo_words`` around them ("có, em đã từng đi nước ngoài rồi ạ"): a yes that names
+    no row yet — stored as a row, its «Nội dung» was the question's words."""
+    f = _frames()
+    line = f.lines.get(table)
+    if line is None or not line.echoes:
+        return False
+    words = _plain_key(text.replace(",", " ")).split()
+    echoed, i = False, 0
+    while i < len(words):
+        for n in range(min(_LONGEST_SAYS, len(words) - i), 0, -1):
+            phrase = " ".join(words[i : i + n])
+            if phrase in line.echoes or phrase in f.row_echo_words:
+                echoed = echoed or phrase in line.echoes
+                i += n
+                break
+        else:
+            return False
+    return echoed
 
 
 def may_name_columns(text: str, table: str, asked: tuple[str, ...]) -> bool:

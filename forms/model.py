@@ -103,6 +103,9 @@ class FieldDef(BaseModel):
     # A relative's address: "ở cùng tôi", "cùng quê với con" name the candidate's own item of
     # this number, offered as a copy like "như trên" (handlers.candidate.shortcuts)
     same_as_mine: int | None = None
+    # The answer is a country's name (a trip's «Nước nào»): typed without diacritics, the name
+    # as written is offered (forms.diacritics.country_spelling), as a nationality's is
+    country: bool = False
 
     def statement_examples(self) -> tuple[str, ...]:
         """Statements to show when a bare yes/no was typed: the suggestions, else the example."""

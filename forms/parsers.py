@@ -190,13 +190,15 @@ def _number_groups(folded: str) -> list[str] | None:
     return re.findall(r"[0-9]+", text)
 
 
-def _full_years(yy: str) -> list[str]:
-    """The 4-digit years a 2-digit year may stand for (20yy only if not in the future)."""
+def _full_years(yy: str, today: dt.date | None) -> list[str]:
+    """The 4-digit years a 2-digit year may stand for (20yy only if not in the future of
+    ``today``: the bot's clock, where the chat reads it; the system's date elsewhere)."""
+    this_year = (today or dt.date.today()).year
     n = int(yy)
     years = [1900 + n]
-    if 2000 + n <= dt.date.today().year:
+    if 2000 + n <= this_year:
         years.append(2000 + n)
-    years.sort(key=lambda y: abs(y - dt.date.today().year + 30))  # likelier birth year first
+    years.sort(key=lambda y: abs(y - this_year + 30))  # likelier birth year first
     return [str(y) for y in years]
 
 
@@ -205,10 +207,11 @@ def _check_year(year: int, key: str, *, lo: int = MIN_YEAR, hi: int = MAX_YEAR) 
         raise ParseError(key, min=lo, max=hi)
 
 
-def parse_date(s: str, *, near: dt.date | None = None) -> dt.date:
+def parse_date(s: str, *, near: dt.date | None = None, today: dt.date | None = None) -> dt.date:
     """Read "15/8/1997", "15-08-1997", "15.8.1997", "15 8 1997", "ngày 15 tháng 8 năm 1997";
     with ``near`` (a date written about now: the signing date), a day and month without
-    the year too ("7/12"), as the one of them nearest to ``near``."""
+    the year too ("7/12"), as the one of them nearest to ``near``. ``today`` (the bot's
+    clock) tells which years "15/8/05" may mean."""
     text = _cleaned(s, _SHORT_LIMIT, empty_key="date.empty")
     groups = _number_groups(_DATE_WORDS.sub(" ", _months_in_digits(fold(text))))
     if not groups:
@@ -230,7 +233,8 @@ def parse_date(s: str, *, near: dt.date | None = None) -> dt.date:
         raise ParseError("date.invalid")
     if len(y) <= 2:
         head = f"{int(d):02d}/{int(m):02d}/"
-        raise ParseError("date.two_digit_year", examples=[head + y4 for y4 in _full_years(y)])
+        years = _full_years(y, today or near)
+        raise ParseError("date.two_digit_year", examples=[head + y4 for y4 in years])
     if len(y) != 4:
         raise ParseError("date.invalid")
     day, month, year = int(d), int(m), int(y)
@@ -340,10 +344,6 @@ class Month:
     def of(cls, d: dt.date) -> Month:
         return cls(d.year, d.month)
 
-    @classmethod
-    def today(cls) -> Month:
-        return cls.of(dt.date.today())
-
     def __add__(self, months: int) -> Month:
         if isinstance(months, bool) or not isinstance(months, int):
             return NotImplemented
@@ -385,8 +385,9 @@ def format_month(m: Month) -> str:
     return f"{m.month:02d}/{m.year:04d}"
 
 
-def parse_month(s: str) -> Month:
-    """Read "8/1997", "08-1997", "08.1997", "tháng 8/1997", "thang 8 nam 1997", "T8/1997"."""
+def parse_month(s: str, *, today: dt.date | None = None) -> Month:
+    """Read "8/1997", "08-1997", "08.1997", "tháng 8/1997", "thang 8 nam 1997", "T8/1997";
+    ``today`` (the bot's clock) tells which years "8/05" may mean."""
     text = _cleaned(s, _SHORT_LIMIT, empty_key="month.empty")
     folded = _MONTH_WORDS.sub(" ", _MONTH_PREFIX.sub(" ", _months_in_digits(fold(text))))
     groups = _number_groups(folded)
@@ -407,7 +408,7 @@ def parse_month(s: str) -> Month:
     if len(m) > 2:
         raise ParseError("month.invalid")
     if len(y) <= 2:
-        examples = [f"{int(m):02d}/{y4}" for y4 in _full_years(y)]
+        examples = [f"{int(m):02d}/{y4}" for y4 in _full_years(y, today)]
         raise ParseError("month.two_digit_year", examples=examples)
     if len(y) != 4:
         raise ParseError("month.invalid")
@@ -439,13 +440,13 @@ def _is_now(text: str) -> bool:
     return match_key(text) in _NOW_WORDS
 
 
-def parse_month_or_now(s: str) -> Month | None:
+def parse_month_or_now(s: str, *, today: dt.date | None = None) -> Month | None:
     """Like :func:`parse_month`, but "nay", "hiện nay", "đến nay" … give ``None`` (open end)."""
     text = _cleaned(s, _SHORT_LIMIT)
     if _is_now(text):
         return None
     try:
-        return parse_month(text)
+        return parse_month(text, today=today)
     except ParseError as exc:
         if exc.key in ("parse.month.invalid", "parse.month.empty"):
             raise ParseError("month_or_now.invalid") from None
@@ -480,8 +481,9 @@ _PERIOD_SEP = re.compile(r"\s*(?:\bden\b|\btoi\b|->|=>|-+>|→|⟶|–|—|~|-|>
 _STRONG_SEP = re.compile(r"\s*(?:den|toi|->|=>|-+>|→|⟶|~|>)\s*")
 
 
-def parse_period(s: str) -> Period:
-    """Read "từ 9/2019 đến 6/2024", "9/2019 - nay", "09/2019-06/2024", "9/2019 → nay"."""
+def parse_period(s: str, *, today: dt.date | None = None) -> Period:
+    """Read "từ 9/2019 đến 6/2024", "9/2019 - nay", "09/2019-06/2024", "9/2019 → nay"
+    (``today``: the bot's clock, for "9/19")."""
     text = _cleaned(s, _SHORT_LIMIT, empty_key="period.empty")
     folded = re.sub(r"^\s*tu\b", " ", fold(text)).strip()
     found: set[Period] = set()
@@ -495,8 +497,8 @@ def parse_period(s: str) -> Period:
             errors.append((strong, ParseError("period.open_start")))
             continue
         try:
-            start = parse_month(left)
-            end = parse_month_or_now(right)
+            start = parse_month(left, today=today)
+            end = parse_month_or_now(right, today=today)
         except ParseError as exc:
             errors.append((strong, exc))
             continue
@@ -648,7 +650,8 @@ def parse_year(s: str, *, min_year: int = MIN_YEAR, max_year: int | None = None)
             raise ParseError("year.approximate", examples=[str(year)])
         return year
     if re.fullmatch(r"[0-9]{2}", digits):
-        raise ParseError("year.two_digit", examples=_full_years(digits))
+        clock = None if max_year is None else dt.date(max_year, 12, 31)  # the chat's: today's
+        raise ParseError("year.two_digit", examples=_full_years(digits, clock))
     dated = None if about else _year_of_date(text)  # "12/3/1945": its year
     if dated is None:
         raise ParseError("year.invalid")

@@ -387,6 +387,7 @@ CONSTANT_CACHES = frozenset(
         "forms.classify._book",  # the phrase lists, grouped by first word
         "forms.classify._spelled",  # a field's subjects, from the form
         "forms.definition.load_form",
+        "forms.diacritics._countries",
         "forms.diacritics._dictionary",
         "forms.diacritics._places",
         "forms.framing._asked",  # by a form's kind, label and field id

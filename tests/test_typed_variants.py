@@ -73,6 +73,8 @@ async def test_a_trip_typed_after_its_yes(
         assert rows == [] and "Thêm chuyến đi" in said
     else:
         assert [(r.get("nuoc"), r.get("noi_dung")) for r in rows] == [(country, content)]
+        if "Dùng cách ghi đề xuất" in client.buttons():  # «han quoc»: «Hàn Quốc» offered
+            said = client.texts(await client.click("Giữ như tôi đã ghi"))
         assert "Thời gian" in said  # its dates asked next
 
 

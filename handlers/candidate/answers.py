@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from forms import parsers as p
 from forms.addresses import AddressAnalysis, analyse_address
 from forms.classify import read_yes_no
-from forms.diacritics import lacks_diacritics, suggest_diacritics
-from forms.framing import unframe
+from forms.diacritics import country_spelling, lacks_diacritics, suggest_diacritics
+from forms.framing import unframe, without_polite_words
 from forms.model import FieldDef, FormDef, Kind
 from forms.texts import message
-from forms.vn import clean_text, fold, match_key
+from forms.vn import clean_text, fold, has_diacritics, match_key
 from handlers.candidate.texts import short, t
 
 
@@ -122,7 +122,8 @@ def _parse(
             f, _free_text(statement, _LONG_LIMIT, multiline=kind is Kind.LONG_TEXT)
         )
     if kind is Kind.TEXT:
-        return _with_diacritics(f, _free_text(text, _TEXT_LIMIT, multiline=False))
+        value = _free_text(text, _TEXT_LIMIT, multiline=False)
+        return (f.country and _country(f, value)) or _with_diacritics(f, value)
     if kind is Kind.LONG_TEXT:
         return _with_diacritics(f, _free_text(text, _LONG_LIMIT, multiline=True))
     if kind is Kind.NAME:
@@ -132,14 +133,16 @@ def _parse(
     if kind is Kind.DATE:
         return _date(f, text, today)
     if kind is Kind.MONTH:
-        if match_key(text) in _THIS_MONTH:
-            return one(p.format_month(p.Month(today.year, today.month)))
-        return one(p.format_month(p.parse_month(text)))
+        months = _RELATIVE_MONTHS.get(_said(text))
+        if months is not None:
+            return one(p.format_month(p.Month.of(today) + months))
+        return one(p.format_month(p.parse_month(text, today=today)))
     if kind is Kind.PERIOD:
-        return _period(text, period_start)
+        return _period(text, period_start, today)
     if kind is Kind.YEAR:
-        if match_key(text) in _THIS_YEAR:
-            return one(str(today.year))
+        years = _RELATIVE_YEARS.get(_said(text))
+        if years is not None:
+            return one(str(today.year + years))
         return one(str(p.parse_year(text, max_year=today.year)))
     if kind is Kind.GENDER:
         return one(p.parse_gender(text))
@@ -148,7 +151,8 @@ def _parse(
     if kind is Kind.RELIGION:
         return one(p.parse_religion(text))
     if kind is Kind.NATIONALITY:
-        return one(p.parse_nationality(text))
+        value = p.parse_nationality(text)
+        return _country(f, value) or one(value)
     if kind is Kind.EDUCATION:
         return one(p.parse_general_education(text))
     if kind is Kind.POLITICAL_THEORY:
@@ -220,6 +224,13 @@ def _with_diacritics(f: FieldDef, value: str) -> Parsed:
     return Parsed({f.id: value})
 
 
+def _country(f: FieldDef, value: str) -> Parsed | None:
+    """A country's name typed without its diacritics («han quoc»; as a nationality, title-cased
+    «Han Quoc»): the name as written is offered, stored as typed if declined (F19)."""
+    written = None if has_diacritics(value) else country_spelling(value)
+    return None if written is None else Parsed({f.id: value}, written, reason="diacritics")
+
+
 def _free_text(text: str, limit: int, *, multiline: bool) -> str:
     value = clean_text(text, multiline=multiline)
     if not value:
@@ -243,21 +254,22 @@ _NONE = frozenset(
 def _date(f: FieldDef, text: str, today: dt.date) -> Parsed:
     """A date; one written about now (``FieldDef.near_today``: the signing date) read without
     its year too ("7/12"), and today's offered when it is far from today ("1/1/2020")."""
-    if match_key(text) in _TODAY:
-        return Parsed({f.id: p.format_date(today)})
-    date = p.parse_date(text, near=today if f.near_today else None)
+    days = _RELATIVE_DAYS.get(_said(text))
+    if days == 0 or (days is not None and f.near_today):  # "hôm qua": about now only
+        return Parsed({f.id: p.format_date(today + dt.timedelta(days=days))})
+    date = p.parse_date(text, near=today if f.near_today else None, today=today)
     values = {f.id: p.format_date(date)}
     if f.near_today and abs((date - today).days) > f.near_today:
         return Parsed(values, suggestion=p.format_date(today), reason="far_date")
     return Parsed(values)
 
 
-def _period(text: str, start: str | None) -> Parsed:
+def _period(text: str, start: str | None, today: dt.date) -> Parsed:
     if start:
         try:
-            end = p.parse_month_or_now(text)
+            end = p.parse_month_or_now(text, today=today)
         except p.ParseError:
-            period = p.parse_period(text)  # a whole period typed after all
+            period = p.parse_period(text, today=today)  # a whole period typed after all
         else:
             begin = p.parse_month(start)
             if end is not None and end < begin:
@@ -266,26 +278,40 @@ def _period(text: str, start: str | None) -> Parsed:
                 ) from None
             period = p.Period(begin, end)
     else:
-        period = _whole_period(text)
+        period = _whole_period(text, today)
     tu, den = p.format_period(period)
     return Parsed({"tu": tu, "den": den})
 
 
-#: "hôm nay" for a date (the signing date, typed the day it is signed); "tháng này";
-#: "năm nay" for a year.
-_TODAY = frozenset({"hom nay", "ngay hom nay", "bua nay", "hnay", "hom nay a"})
-_THIS_MONTH = frozenset({"thang nay", "thang nay a"})
-_THIS_YEAR = frozenset({"nam nay", "nam nay a", "trong nam nay"})  # a child born this year
+#: A date said by its distance from today, folded: "hôm nay" (the signing date, typed the
+#: day it is signed) anywhere a date may be today; "hôm qua", "hôm kia", "ngày mai" only where
+#: a date is written about now (``FieldDef.near_today``: the signing date).
+_RELATIVE_DAYS = {
+    "hom nay": 0, "ngay hom nay": 0, "bua nay": 0, "hnay": 0, "ngay nay": 0,
+    "hom qua": -1, "ngay hom qua": -1, "hqua": -1, "bua qua": -1,
+    "hom kia": -2, "ngay hom kia": -2, "bua kia": -2,
+    "ngay mai": 1, "mai": 1, "sang mai": 1, "ngay kia": 2,
+}  # fmt: skip
+#: "tháng này", "tháng trước" for a month; "năm nay", "năm ngoái" for a year (a child born
+#: this year, a grandparent who died last year)
+_RELATIVE_MONTHS = {"thang nay": 0, "thang truoc": -1, "thang vua roi": -1}
+_RELATIVE_YEARS = {"nam nay": 0, "trong nam nay": 0, "nam ngoai": -1, "nam truoc": -1,
+                   "nam vua roi": -1, "nam roi": -1}  # fmt: skip
 
 
-def _whole_period(text: str) -> p.Period:
+def _said(text: str) -> str:
+    """``text`` folded, without its polite words ("dạ hôm qua ạ" → "hom qua")."""
+    return " ".join(without_polite_words(match_key(text).split()))
+
+
+def _whole_period(text: str, today: dt.date) -> p.Period:
     """A period typed whole, or one month written once ("09/2019": a trip abroad of a few
     weeks, a one-month class) as that month to itself."""
     try:
-        return p.parse_period(text)
+        return p.parse_period(text, today=today)
     except p.ParseError as exc:
         try:
-            month = p.parse_month(text)
+            month = p.parse_month(text, today=today)
         except p.ParseError:
             raise exc from None
         return p.Period(month, month)

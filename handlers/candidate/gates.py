@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from forms.framing import names_says_column, says_row
+from forms.framing import names_says_column, restates_row, says_row
 from forms.model import Kind
 from forms.texts import message, render_filled
 from handlers.candidate.actions import NO, YES
@@ -80,17 +80,32 @@ class Gate(Screen):
 
     async def on_text(self, turn: Turn, text: str, *, from_button: bool = False) -> None:
         reading = read(text, Kind.YES_NO)
+        table = turn.structure.item(self.item).table
+        if reading.yes_no is not False and table is not None and restates_row(text, table.id):
+            await self.answer(turn, True)  # "có, đi nước ngoài": a yes; the trip is asked
+            return
+        rest = _after_yes(turn, self.item, text) if reading.yes_no is not False else ""
         if (
             # "có, ngày 26/3/2017 tại Chi đoàn 10A3", "có, đi Nhật Bản thực tập": the row said
             # yes first — its words without the yes (read as a yes whole, they were dropped)
-            reading.yes_no is not False
-            and await self.typed_row(turn, _after_yes(turn, self.item, text))
+            await self.typed_row(turn, rest)
         ) or (reading.yes_no is None and await self.typed_row(turn, text)):
             return
         if reading.yes_no is None or not reading.is_answer:
             said = self.not_a_button(turn, reading, text)
             turn.say(said or message("parse.yes_no.invalid"))
             turn.nav.reask()
+            return
+        if reading.yes_no and rest and table is not None:
+            # "có, sang nhat lam viec 3 nam": a row no column of which could be read — the
+            # yes stored, and said that its words were not ("Đã ghi: có", the words lost)
+            held = await turn.hold_next(self.answer(turn, True))
+            if isinstance(held, LoopMenu):
+                said = held.not_a_button(turn, read(rest, None), rest)
+                if said:
+                    turn.note(said)
+            if held is not None:
+                held.send_held(turn)
             return
         await self.answer(turn, reading.yes_no)
 
@@ -186,13 +201,16 @@ def _after_yes(turn: Turn, number: int, text: str) -> str:
     (its date, a column that says a row): "có đi nước ngoài ạ" is a yes in the question's
     words."""
     head, comma, rest = text.partition(",")
+    item = turn.structure.item(number)
+    table = item.table
     if comma:
-        return rest.strip() if read(head, Kind.YES_NO).yes_no is True else ""
+        rest = rest.strip()
+        if table is not None and restates_row(rest, table.id):
+            return ""  # "có, đi nước ngoài": the question's words, no trip
+        return rest if read(head, Kind.YES_NO).yes_no is True else ""
     head, _, rest = text.strip().partition(" ")
     if not rest or read(head, Kind.YES_NO).yes_no is not True:
         return ""
-    item = turn.structure.item(number)
-    table = item.table
     if table is None:
         return rest if begins_item(item, rest) else ""
     if begins_row(table.columns[0].kind, rest) or names_says_column(rest, table.id):

@@ -103,7 +103,7 @@ def parse_line(
     """The columns of ``line`` parsed as their questions would parse them, or None when one
     is no valid answer (the line is then read as it always was). A column with a better
     writing to offer (a place's new name) is stored as typed and offered, the first one
-    (``offer``); the others are left to be asked — without ``offer`` all are kept as typed."""
+    (``offer``); every column is stored as typed."""
     values, shown = dict(line.given), []
     offered: tuple[str, Parsed] | None = None
     for f in fields:
@@ -119,10 +119,9 @@ def parse_line(
             return None
         if parsed.suggestion and offer and offered is None:
             offered = (f.id, parsed)
-        elif parsed.suggestion and offer:
-            continue  # offered when asked
-        # not offering (a row's words without its date: the date is asked), it is kept as
-        # typed — «lop tin hoc van phong» was lost, its column asked again
+        # every other column is kept as typed, its writing left to the part's checks (F19):
+        # «thanh doan» after «bang khen» was dropped and asked again, «lop tin hoc van
+        # phong» too where a row's words came without its date
         values.update(parsed.values)
         shown.append((f.label, parsed.text))
     return LineValues(values, shown, offered)

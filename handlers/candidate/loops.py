@@ -153,7 +153,7 @@ class RowQuestion(Question):
             return False
         fields = turn.structure.columns(item, self.code())
         form, today = turn.wiring.form, turn.today
-        read = parse_line(line, fields, form, today, offer=asking is None)
+        read = parse_line(line, fields, form, today, offer=True)
         if read is None:
             return False
         screen = await self.write(turn, read.values)
@@ -186,8 +186,12 @@ class RowQuestion(Question):
                 start=None,
             )
             first = turn.structure.first_missing(item, stored, self.code())
-            if first is not None and first.id != column:  # asked once the offer is answered
+            gap = None  # asked once the offer is answered: ``asking`` (the row's date), or
+            if asking is not None:  # the first column missing
+                gap = asking.address
+            elif first is not None and first.id != column:
                 gap = screen.settled(field_id=first.id, start=None).address
+            if gap is not None:
                 turn.conversation.forward = [*turn.conversation.forward, gap]
             turn.conversation.screen = offered
             turn.nav.ask(offered)

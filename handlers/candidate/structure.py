@@ -107,6 +107,7 @@ class Structure:
         self._row_keys: dict[tuple[int, str | None], RowKeys] = {}
         self._fields: dict[tuple[int, str], FieldDef] = {}
         self._item_names: dict[int, tuple[tuple[tuple[str, ...], ...], ...]] = {}
+        self._item_fact_names: dict[int, tuple[tuple[tuple[str, ...], ...], ...]] = {}
         self._field_checks: dict[int, tuple[RowCheck, ...]] = {}
         #: :meth:`first_missing` per row object: a stored row is never changed in place (an
         #: answer replaces it, the other rows are shared with the next dossier snapshot), so
@@ -178,11 +179,17 @@ class Structure:
             found = [it for it in self.items if _key(it.label).startswith(key)]
             if len(found) == 1:
                 return found[0]
-        shortest = self._shortest_holding(frozenset(key.split()) - _NAME_FILLER, folded=True)
-        if len(shortest) > 1 and has_diacritics(text):
-            toned = frozenset(tone_key(text).split()) - _NAME_FILLER_TONED
-            shortest = self._shortest_holding(toned, folded=False) & shortest or shortest
-        return self.item(shortest.pop()) if len(shortest) == 1 else None
+        words = frozenset(key.split()) - _NAME_FILLER
+        toned = frozenset(tone_key(text).split()) - _NAME_FILLER_TONED
+        for facts in (False, True):  # a column's or a relative's fact ("quốc tịch") last
+            shortest = self._shortest_holding(words, folded=True, facts=facts)
+            if len(shortest) > 1 and has_diacritics(text):
+                shortest = (
+                    self._shortest_holding(toned, folded=False, facts=facts) & shortest or shortest
+                )
+            if shortest:
+                return self.item(shortest.pop()) if len(shortest) == 1 else None
+        return None
 
     def item_at_start(self, text: str) -> ItemDef | None:
         """The item whose whole name ``text`` begins with ("ngày sinh ghi sai", "bố: ghi rõ
@@ -201,14 +208,18 @@ class Structure:
         """The numbers of the items one of whose whole names is ``words``."""
         return {it.number for it in self.items if words in self._names(it)[0 if folded else 1]}
 
-    def _shortest_holding(self, words: frozenset[str], *, folded: bool) -> set[int]:
-        """The numbers of the items whose shortest name holding all ``words`` is shortest."""
+    def _shortest_holding(
+        self, words: frozenset[str], *, folded: bool, facts: bool = False
+    ) -> set[int]:
+        """The numbers of the items whose shortest name holding all ``words`` is shortest
+        (``facts``: among the names of their columns and relatives' facts instead)."""
         if not words:
             return set()
+        names = self._fact_names if facts else self._names
         holding = sorted(
             (len(name), it.number)
             for it in self.items
-            for name in self._names(it)[0 if folded else 1]
+            for name in names(it)[0 if folded else 1]
             if words <= set(name)
         )
         return {number for size, number in holding if size == holding[0][0]}
@@ -223,6 +234,21 @@ class Structure:
                 labels += [r.label for r in item.relatives.relations]
                 labels += list(RELATION_WORDS)
             found = self._item_names[item.number] = (
+                tuple(tuple(_key(label).split()) for label in labels),
+                tuple(tuple(tone_key(label).split()) for label in labels),
+            )
+        return found
+
+    def _fact_names(self, item: ItemDef) -> tuple[tuple[tuple[str, ...], ...], ...]:
+        """The names of an item's columns and relatives' facts («Nước nào», «Quốc tịch»),
+        folded and toned: read only where no item's own name holds the words typed (a
+        relative's «Nghề nghiệp» is no name of item (10)'s)."""
+        found = self._item_fact_names.get(item.number)
+        if found is None:
+            labels = [f.label for f in item.table.columns] if item.table is not None else []
+            if item.relatives is not None:
+                labels += [f.label for f in item.relatives.fields]
+            found = self._item_fact_names[item.number] = (
                 tuple(tuple(_key(label).split()) for label in labels),
                 tuple(tuple(tone_key(label).split()) for label in labels),
             )
