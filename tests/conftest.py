@@ -58,7 +58,9 @@ def pg_server() -> Iterator[Any]:
 
     configured = os.environ.get("KND_TEST_POSTGRES")
     if configured:
-        yield pg_cluster.Server(configured).prepare()
+        server = pg_cluster.Server(configured).prepare()
+        yield server
+        server.close()
         return
     if pg_cluster.binaries() is None:
         reason = "no PostgreSQL binaries (initdb) and no KND_TEST_POSTGRES server"
