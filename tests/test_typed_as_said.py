@@ -17,18 +17,12 @@ from forms.framing import columns
 from handlers.candidate import CandidateFlow
 from handlers.router import Router
 from storage.db import Database
-from tests.chat_client import ChatClient
 from tests.samples import load_sample
 from tests.test_conversation import consented, dossier
 from tests.test_honest_conversation import at, missing, router
+from tests.test_typed_variants import named
 
 __all__ = ["router"]
-
-
-async def named(router: Router) -> ChatClient:
-    client = await consented(router)
-    await client.send("TRẦN MINH KHOA")
-    return client
 
 
 @pytest.mark.parametrize(
