@@ -115,6 +115,7 @@ async def test_an_abandoned_draft_gets_one_warning_instead_of_reminders_then_goe
     assert all("đang khai dở" in got[d][0] for d in before)  # the weekly reminder until then
     [warning] = got[warned]
     assert "bị xóa hẳn" in warning and "01/09/2026" in warning
+    assert "anh/chị" in warning and "bạn" not in warning  # addressed as the chat does
     assert erased.strftime("%d/%m/%Y") in warning
     assert all(not texts for d, texts in got.items() if d > warned)  # never a reminder again
     assert await status(world, "D1") == "deleted"

@@ -331,6 +331,7 @@ async def test_idle_candidates_get_a_gentle_weekly_reminder(world: World) -> Non
     notifier = Notifier(world.db)
     first = by_chat(await notifier.due_notifications(at(TODAY, 9)))
     assert "đang khai dở từ ngày 01/09/2026" in first["cand-D1"][0]
+    assert "anh/chị" in first["cand-D1"][0] and "bạn" not in first["cand-D1"][0]  # as the chat
     assert "cand-D2" not in first  # not idle yet; and no known private chat
     for day in range(1, 7):
         again = by_chat(await notifier.due_notifications(at(TODAY + timedelta(days=day), 9)))
