@@ -170,7 +170,7 @@ def offer_copy(turn: Turn, screen: _Asking, fdef: FieldDef, text: str) -> bool:
     named = item.relatives.fields if item.relatives is not None else screen.block(turn)
     family, fact = item, fdef.id
     if item.relatives is None:  # "ở nhà bố mẹ" at the candidate's own (7): the parents'
-        family, fact = _copied_by_relatives(turn.structure, item)
+        family, fact = turn.structure.copied_by_relatives.get(item.number, (item, ""))
     shortcut = read_shortcut(text, fdef, turn.structure, named, relatives=family.relatives)
     if shortcut is None:
         return False
@@ -197,19 +197,6 @@ def offer_copy(turn: Turn, screen: _Asking, fdef: FieldDef, text: str) -> bool:
     turn.conversation.screen = offered
     turn.nav.ask(offered)
     return True
-
-
-def _copied_by_relatives(structure: Structure, item: ItemDef) -> tuple[ItemDef, str]:
-    """The relatives' item and its fact that copies the candidate's ``item`` («Nơi ở hiện
-    nay» copies (7): ``FieldDef.same_as_mine``), so that a relative named there ("ở nhà bố
-    mẹ") is read as theirs; ``item`` itself (no relative is named) where none does."""
-    for family in structure.items:
-        if family.relatives is None:
-            continue
-        for f in family.relatives.fields:
-            if f.same_as_mine == item.number and item.number is not None:
-                return family, f.id
-    return item, ""
 
 
 def _relations_named(relatives: RelativesDef, named: str) -> tuple[str, ...]:

@@ -118,6 +118,14 @@ class Structure:
         #: :meth:`relations_of` by (item, gate answers); the gates' fields per item.
         self._relations: dict[tuple[int, tuple[str, ...]], tuple[Relation, ...]] = {}
         self._relation_gates: dict[int, tuple[str, ...]] = {}
+        #: the relatives' item and its fact that copies a candidate's own item, by the item's
+        #: number («Nơi ở hiện nay» copies (7): ``FieldDef.same_as_mine``): "ở nhà bố mẹ"
+        #: typed there names the parents' fact
+        self.copied_by_relatives: dict[int, tuple[ItemDef, str]] = {}
+        for it in self.items:
+            for f in it.relatives.fields if it.relatives is not None else ():
+                if f.same_as_mine is not None:
+                    self.copied_by_relatives.setdefault(f.same_as_mine, (it, f.id))
         timelines = [it for it in self.items if it.table and it.table.continuous]
         #: The tables whose periods continue one another (14, 15), in order.
         self.timelines: list[ItemDef] = timelines
